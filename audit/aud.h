@@ -1,0 +1,77 @@
+/* aud.h - core types of the audit library: status codes, located errors, allocation.
+ *
+ * Conventions (see docs/ and ../shared/STYLE.md): functions return an int status (AUD_OK == 0)
+ * and fill a caller-provided aud_error; the library never prints and never exits.
+ * `**out` results belong to the caller and are released with the matching _free (NULL is a no-op). */
+#ifndef AUD_H
+#define AUD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define AUD_API __attribute__((visibility("default")))
+#define AUD_VERSION "0.1.0"
+#define AUD_SCHEMA_VERSION "1"
+
+/* Status codes. Never renumber; retire. AUD_STATUS_MAX is the sentinel. */
+typedef enum aud_status {
+    AUD_OK = 0,          /* success */
+    AUD_E_NOMEM,         /* an allocation failed */
+    AUD_E_IO,            /* a file could not be opened, read or written */
+    AUD_E_PARSE,         /* malformed input text (CSV, JSON, model file) */
+    AUD_E_SCHEMA,        /* well-formed input with wrong structure, keys, types or columns */
+    AUD_E_DOMAIN,        /* a value is out of range: NaN where not allowed, empty group, bad threshold */
+    AUD_E_UNSUPPORTED,   /* valid input using a feature this version does not implement */
+    AUD_E_USAGE,         /* bad command-line or API usage */
+    AUD_E_INTERNAL,      /* a bug or a failing library call that is not the input's fault */
+    AUD_STATUS_MAX
+} aud_status;
+
+/* A located error. line/column are 1-based, 0 = unknown. */
+typedef struct aud_error {
+    int  code;           /* aud_status */
+    char file[256];      /* input file, "" if none */
+    long line, column;
+    char field[128];     /* column name, JSON key or spec key, "" if none */
+    char msg[512];       /* one line, no trailing period */
+} aud_error;
+
+/* Short description of a status code ("out of memory", ...); never NULL. */
+AUD_API const char *aud_strerror(int code);
+
+/* Reset err to "no error". */
+AUD_API void aud_error_clear(aud_error *err);
+
+/* Fill err (file may be NULL, line/column 0 = unknown) and return code, so callers write
+ * `return aud_error_set(err, AUD_E_PARSE, path, line, col, "expected %d fields", n);` */
+AUD_API int aud_error_set(aud_error *err, int code, const char *file, long line, long column,
+                          const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+/* Set err->field (a column, key or feature name) and return err->code. */
+AUD_API int aud_error_field(aud_error *err, const char *field);
+
+/* Format err as one GNU-style line "file:line:col: field: msg" into buf (no "audit: " prefix). */
+AUD_API void aud_error_format(const aud_error *err, char *buf, size_t size);
+
+/* Exit code of the CLI for a status: AUD_OK -> 0, input/usage errors -> 2, NOMEM/INTERNAL -> 3. */
+AUD_API int aud_status_exit_code(int code);
+
+/* Record an out-of-memory error in err and return AUD_E_NOMEM. */
+AUD_API int aud_error_nomem(aud_error *err);
+
+/* Process-wide setup (GSL error handler off, cJSON hooks). Call once before any thread starts. */
+AUD_API void aud_global_init(void);
+
+/* Allocation funnel. aud_alloc_fail_after(n) makes the n-th later allocation fail (0 = never):
+ * used by fault-injection tests. */
+AUD_API void *aud_malloc(size_t size) __attribute__((malloc));
+AUD_API void *aud_calloc(size_t n, size_t size) __attribute__((malloc));
+AUD_API void *aud_realloc(void *p, size_t size);
+AUD_API char *aud_strdup(const char *s);
+AUD_API void  aud_free(void *p);
+AUD_API void  aud_alloc_fail_after(long n);
+
+/* Number of online cores (>= 1), the default for --threads. */
+AUD_API int aud_ncpu(void);
+
+#endif

@@ -1,0 +1,97 @@
+/* cli.c - message and option helpers shared by the commands. */
+#include "cli.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+int aud_cli_quiet;
+
+void aud_cli_info(const char *fmt, ...)
+{
+    if (aud_cli_quiet)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("audit: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+void aud_cli_warn(const char *fmt, ...)
+{
+    if (aud_cli_quiet)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("audit: warning: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+int aud_cli_fail(const aud_error *err)
+{
+    char buf[1024];
+    aud_error_format(err, buf, sizeof buf);
+    fprintf(stderr, "audit: %s\n", buf);
+    return aud_status_exit_code(err->code);
+}
+
+int aud_cli_usage(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "audit %s: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\naudit: try 'audit %s --help'\n", cmd);
+    va_end(ap);
+    return AUD_EXIT_INPUT;
+}
+
+int aud_cli_parse_double(const char *cmd, const char *opt, const char *s, double *out)
+{
+    char *end = NULL;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || *end != '\0' || errno == ERANGE || !isfinite(v))
+        return aud_cli_usage(cmd, "%s expects a finite number, got \"%s\"", opt, s);
+    *out = v;
+    return 0;
+}
+
+int aud_cli_parse_long(const char *cmd, const char *opt, const char *s, long lo, long hi,
+                       long *out)
+{
+    char *end = NULL;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (end == s || *end != '\0' || errno == ERANGE || v < lo || v > hi)
+        return aud_cli_usage(cmd, "%s expects a whole number from %ld to %ld, got \"%s\"", opt,
+                             lo, hi, s);
+    *out = v;
+    return 0;
+}
+
+int aud_cli_parse_threads(const char *cmd, const char *s, int *out)
+{
+    long v = 0;
+    if (s[0] == 'a' && s[1] == 'u' && s[2] == 't' && s[3] == 'o' && s[4] == '\0') {
+        *out = aud_ncpu();
+        return 0;
+    }
+    int rc = aud_cli_parse_long(cmd, "--threads", s, 0, 1024, &v);
+    if (rc != 0)
+        return rc;
+    *out = v == 0 ? aud_ncpu() : (int)v;
+    return 0;
+}
+
+int aud_cli_progress_enabled(void)
+{
+    return !aud_cli_quiet && isatty(STDERR_FILENO);
+}

@@ -1,0 +1,48 @@
+/* cli.h - helpers shared by the command implementations (audit/cmd_*.c): messages, exit codes,
+ * option value parsing. Only the CLI prints; the library reports through aud_error. */
+#ifndef AUD_CLI_H
+#define AUD_CLI_H
+
+#include "aud.h"
+
+/* Exit codes of SPEC section 1. */
+enum {
+    AUD_EXIT_OK = 0,        /* done, every policy check passed */
+    AUD_EXIT_CHECK = 1,     /* done, a policy check failed */
+    AUD_EXIT_INPUT = 2,     /* usage or input error */
+    AUD_EXIT_INTERNAL = 3   /* internal error */
+};
+
+/* Set by --quiet: silences everything but errors. */
+extern int aud_cli_quiet;
+
+/* "audit: ..." on stderr (suppressed by --quiet). */
+void aud_cli_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "audit: warning: ..." on stderr (suppressed by --quiet). */
+void aud_cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Print err as "audit: file:line:col: ..." and return its exit code (2 or 3). */
+int aud_cli_fail(const aud_error *err);
+/* Print "audit CMD: message" and a pointer to --help; return 2. */
+int aud_cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Option value parsers: return 0 and set *out, or print a usage error and return 2. */
+int aud_cli_parse_double(const char *cmd, const char *opt, const char *s, double *out);
+int aud_cli_parse_long(const char *cmd, const char *opt, const char *s, long lo, long hi,
+                       long *out);
+/* --threads: 1..1024; 0 or "auto" means all cores. */
+int aud_cli_parse_threads(const char *cmd, const char *s, int *out);
+
+/* True when stderr is a terminal and not --quiet: long work may show progress. */
+int aud_cli_progress_enabled(void);
+
+/* The commands; argv[0] is the command name. Each returns an exit code. */
+int aud_cmd_run(int argc, char **argv);
+int aud_cmd_profile(int argc, char **argv);
+int aud_cmd_predict(int argc, char **argv);
+int aud_cmd_explain(int argc, char **argv);
+int aud_cmd_reasons(int argc, char **argv);
+int aud_cmd_fairness(int argc, char **argv);
+int aud_cmd_drift(int argc, char **argv);
+int aud_cmd_report(int argc, char **argv);
+
+#endif

@@ -1,0 +1,17 @@
+/* cmd_report.c - `audit report` (SPEC section 1). */
+#include "cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int aud_cmd_report(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0) {
+            printf("usage: audit report [options]\n\nnot implemented yet\n");
+            return AUD_EXIT_OK;
+        }
+    }
+    fprintf(stderr, "audit: %s: not implemented yet\n", argv[0]);
+    return AUD_EXIT_INTERNAL;
+}

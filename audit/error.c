@@ -1,0 +1,154 @@
+/* error.c - status strings, located error records, allocation funnel, global setup. */
+#include "aud.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <gsl/gsl_errno.h>
+
+const char *aud_strerror(int code)
+{
+    switch ((aud_status)code) {
+    case AUD_OK: return "success";
+    case AUD_E_NOMEM: return "out of memory";
+    case AUD_E_IO: return "input/output error";
+    case AUD_E_PARSE: return "parse error";
+    case AUD_E_SCHEMA: return "schema error";
+    case AUD_E_DOMAIN: return "value out of range";
+    case AUD_E_UNSUPPORTED: return "unsupported";
+    case AUD_E_USAGE: return "usage error";
+    case AUD_E_INTERNAL: return "internal error";
+    case AUD_STATUS_MAX: break;
+    }
+    return "unknown error";
+}
+
+void aud_error_clear(aud_error *err)
+{
+    if (err != NULL)
+        memset(err, 0, sizeof *err);
+}
+
+int aud_error_set(aud_error *err, int code, const char *file, long line, long column,
+                  const char *fmt, ...)
+{
+    if (err == NULL)
+        return code;
+    err->code = code;
+    snprintf(err->file, sizeof err->file, "%s", file != NULL ? file : "");
+    err->line = line;
+    err->column = column;
+    err->field[0] = '\0';
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+int aud_error_field(aud_error *err, const char *field)
+{
+    if (err == NULL)
+        return AUD_E_INTERNAL;
+    snprintf(err->field, sizeof err->field, "%s", field != NULL ? field : "");
+    return err->code;
+}
+
+void aud_error_format(const aud_error *err, char *buf, size_t size)
+{
+    size_t n = 0;
+    if (size == 0)
+        return;
+    buf[0] = '\0';
+    if (err->file[0] != '\0') {
+        if (err->line > 0 && err->column > 0)
+            n = (size_t)snprintf(buf, size, "%s:%ld:%ld: ", err->file, err->line, err->column);
+        else if (err->line > 0)
+            n = (size_t)snprintf(buf, size, "%s:%ld: ", err->file, err->line);
+        else
+            n = (size_t)snprintf(buf, size, "%s: ", err->file);
+    }
+    if (n < size && err->field[0] != '\0')
+        n += (size_t)snprintf(buf + n, size - n, "\"%s\": ", err->field);
+    if (n < size)
+        snprintf(buf + n, size - n, "%s", err->msg[0] ? err->msg : aud_strerror(err->code));
+}
+
+int aud_status_exit_code(int code)
+{
+    switch ((aud_status)code) {
+    case AUD_OK: return 0;
+    case AUD_E_IO: case AUD_E_PARSE: case AUD_E_SCHEMA: case AUD_E_DOMAIN:
+    case AUD_E_UNSUPPORTED: case AUD_E_USAGE: return 2;
+    case AUD_E_NOMEM: case AUD_E_INTERNAL: case AUD_STATUS_MAX: return 3;
+    }
+    return 3;
+}
+
+int aud_error_nomem(aud_error *err)
+{
+    return aud_error_set(err, AUD_E_NOMEM, NULL, 0, 0, "out of memory");
+}
+
+void aud_global_init(void)
+{
+    gsl_set_error_handler_off();
+}
+
+/* Fault injection: countdown shared by all threads; only tests set it. */
+static long fail_countdown;
+
+void aud_alloc_fail_after(long n)
+{
+    fail_countdown = n;
+}
+
+static int should_fail(void)
+{
+    if (fail_countdown <= 0)
+        return 0;
+    return --fail_countdown == 0;
+}
+
+void *aud_malloc(size_t size)
+{
+    if (should_fail())
+        return NULL;
+    return malloc(size != 0 ? size : 1);
+}
+
+void *aud_calloc(size_t n, size_t size)
+{
+    if (should_fail())
+        return NULL;
+    return calloc(n != 0 ? n : 1, size != 0 ? size : 1);
+}
+
+void *aud_realloc(void *p, size_t size)
+{
+    if (should_fail())
+        return NULL;
+    return realloc(p, size != 0 ? size : 1);
+}
+
+char *aud_strdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = aud_malloc(n);
+    if (d != NULL)
+        memcpy(d, s, n);
+    return d;
+}
+
+void aud_free(void *p)
+{
+    free(p);
+}
+
+int aud_ncpu(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n >= 1 ? (int)n : 1;
+}

@@ -1,0 +1,215 @@
+/* io.c - whole-file reads, atomic writes (temporary file + rename), exact JSON numbers. */
+#include "io.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int aud_file_read(const char *path, char **out, size_t *len, size_t max_bytes, aud_error *err)
+{
+    int is_stdin = strcmp(path, "-") == 0;
+    FILE *f = is_stdin ? stdin : fopen(path, "rb");
+    if (f == NULL)
+        return aud_error_set(err, AUD_E_IO, path, 0, 0, "cannot open: %s", strerror(errno));
+    size_t cap = 1 << 16, n = 0;
+    char *buf = aud_malloc(cap + 1);
+    int rc = AUD_OK;
+    if (buf == NULL) {
+        rc = aud_error_nomem(err);
+        goto done;
+    }
+    for (;;) {
+        if (n == cap) {
+            if (max_bytes != 0 && cap >= max_bytes) {
+                rc = aud_error_set(err, AUD_E_DOMAIN, path, 0, 0,
+                                   "file is larger than the limit of %zu bytes", max_bytes);
+                goto done;
+            }
+            size_t ncap = cap * 2;
+            char *nb = aud_realloc(buf, ncap + 1);
+            if (nb == NULL) {
+                rc = aud_error_nomem(err);
+                goto done;
+            }
+            buf = nb;
+            cap = ncap;
+        }
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (got == 0) {
+            if (ferror(f)) {
+                rc = aud_error_set(err, AUD_E_IO, path, 0, 0, "read error: %s", strerror(errno));
+                goto done;
+            }
+            break;
+        }
+    }
+    if (max_bytes != 0 && n > max_bytes) {
+        rc = aud_error_set(err, AUD_E_DOMAIN, path, 0, 0,
+                           "file is larger than the limit of %zu bytes", max_bytes);
+        goto done;
+    }
+    buf[n] = '\0';
+    *out = buf;
+    *len = n;
+    buf = NULL;
+done:
+    aud_free(buf);
+    if (!is_stdin)
+        fclose(f);
+    return rc;
+}
+
+int aud_out_open(aud_out *o, const char *path, aud_error *err)
+{
+    memset(o, 0, sizeof *o);
+    if (strcmp(path, "-") == 0) {
+        o->f = stdout;
+        return AUD_OK;
+    }
+    size_t n = strlen(path);
+    o->path = aud_strdup(path);
+    o->tmp = aud_malloc(n + 16);
+    if (o->path == NULL || o->tmp == NULL) {
+        aud_out_abort(o);
+        return aud_error_nomem(err);
+    }
+    snprintf(o->tmp, n + 16, "%s.tmpXXXXXX", path);
+    int fd = mkstemp(o->tmp);
+    if (fd < 0) {
+        int e = errno;
+        aud_free(o->tmp);
+        o->tmp = NULL;
+        aud_out_abort(o);
+        return aud_error_set(err, AUD_E_IO, path, 0, 0, "cannot create: %s", strerror(e));
+    }
+    o->f = fdopen(fd, "wb");
+    if (o->f == NULL) {
+        close(fd);
+        aud_out_abort(o);
+        return aud_error_set(err, AUD_E_IO, path, 0, 0, "cannot create: %s", strerror(errno));
+    }
+    return AUD_OK;
+}
+
+void aud_out_abort(aud_out *o)
+{
+    if (o->f != NULL && o->f != stdout)
+        fclose(o->f);
+    if (o->tmp != NULL)
+        unlink(o->tmp);
+    aud_free(o->tmp);
+    aud_free(o->path);
+    memset(o, 0, sizeof *o);
+}
+
+int aud_out_commit(aud_out *o, aud_error *err)
+{
+    int rc = AUD_OK;
+    if (o->f == stdout) {
+        if (fflush(stdout) != 0)
+            rc = aud_error_set(err, AUD_E_IO, "<stdout>", 0, 0, "write error: %s",
+                               strerror(errno));
+        memset(o, 0, sizeof *o);
+        return rc;
+    }
+    int bad = ferror(o->f) || fflush(o->f) != 0 || fsync(fileno(o->f)) != 0;
+    int e = errno;
+    bad |= fclose(o->f) != 0;
+    o->f = NULL;
+    if (bad) {
+        rc = aud_error_set(err, AUD_E_IO, o->path, 0, 0, "write error: %s", strerror(e));
+    } else if (rename(o->tmp, o->path) != 0) {
+        rc = aud_error_set(err, AUD_E_IO, o->path, 0, 0, "cannot rename into place: %s",
+                           strerror(errno));
+    } else {
+        aud_free(o->tmp);
+        o->tmp = NULL;
+    }
+    aud_out_abort(o);
+    return rc;
+}
+
+int aud_file_write_atomic(const char *path, const void *data, size_t len, aud_error *err)
+{
+    aud_out o;
+    int rc = aud_out_open(&o, path, err);
+    if (rc != AUD_OK)
+        return rc;
+    if (len > 0 && fwrite(data, 1, len, o.f) != len) {
+        rc = aud_error_set(err, AUD_E_IO, path, 0, 0, "write error: %s", strerror(errno));
+        aud_out_abort(&o);
+        return rc;
+    }
+    return aud_out_commit(&o, err);
+}
+
+const char *aud_fmt_double(double v, char *buf)
+{
+    if (!isfinite(v)) {
+        strcpy(buf, "null");
+        return buf;
+    }
+    if (v == 0.0) {
+        strcpy(buf, signbit(v) ? "-0.0" : "0");
+        return buf;
+    }
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(buf, 32, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v)
+            break;
+    }
+    return buf;
+}
+
+cJSON *aud_json_num(double v)
+{
+    char buf[32];
+    if (!isfinite(v))
+        return cJSON_CreateNull();
+    return cJSON_CreateRaw(aud_fmt_double(v, buf));
+}
+
+int aud_json_add_num(cJSON *obj, const char *name, double v)
+{
+    cJSON *n = aud_json_num(v);
+    if (n == NULL)
+        return -1;
+    if (!cJSON_AddItemToObject(obj, name, n)) {
+        cJSON_Delete(n);
+        return -1;
+    }
+    return 0;
+}
+
+cJSON *aud_json_doc_new(void)
+{
+    cJSON *doc = cJSON_CreateObject();
+    cJSON *tool = NULL;
+    if (doc == NULL)
+        return NULL;
+    if (cJSON_AddStringToObject(doc, "schema_version", AUD_SCHEMA_VERSION) == NULL)
+        goto fail;
+    tool = cJSON_AddObjectToObject(doc, "tool");
+    if (tool == NULL || cJSON_AddStringToObject(tool, "name", "audit") == NULL ||
+        cJSON_AddStringToObject(tool, "version", AUD_VERSION) == NULL)
+        goto fail;
+    return doc;
+fail:
+    cJSON_Delete(doc);
+    return NULL;
+}
+
+int aud_json_write(const cJSON *doc, const char *path, aud_error *err)
+{
+    char *text = cJSON_Print(doc);
+    if (text == NULL)
+        return aud_error_nomem(err);
+    size_t n = strlen(text);
+    text[n] = '\n';  /* replace the NUL: we write n + 1 bytes and never read it as a string */
+    int rc = aud_file_write_atomic(path, text, n + 1, err);
+    cJSON_free(text);
+    return rc;
+}

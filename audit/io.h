@@ -1,0 +1,43 @@
+/* io.h - file reading, atomic file writing and exact JSON numbers. */
+#ifndef AUD_IO_H
+#define AUD_IO_H
+
+#include <stdio.h>
+#include "aud.h"
+#include <cjson/cJSON.h>
+
+/* Read a whole file into a NUL-terminated buffer (*out, caller frees with aud_free).
+ * max_bytes = 0: no limit. "-" reads stdin. */
+int aud_file_read(const char *path, char **out, size_t *len, size_t max_bytes, aud_error *err);
+
+/* Atomic output: aud_out_open writes to a temporary file beside `path` ("-" = stdout);
+ * aud_out_commit flushes, fsyncs and renames it into place; aud_out_abort removes it.
+ * Exactly one of commit/abort must be called. */
+typedef struct aud_out {
+    FILE *f;
+    char *path;
+    char *tmp;      /* NULL for stdout */
+} aud_out;
+int  aud_out_open(aud_out *o, const char *path, aud_error *err);
+int  aud_out_commit(aud_out *o, aud_error *err);
+void aud_out_abort(aud_out *o);
+
+/* Write data to path atomically. */
+int aud_file_write_atomic(const char *path, const void *data, size_t len, aud_error *err);
+
+/* Shortest "%.{15,16,17}g" text that reads back as exactly v; "null" for NaN/inf. buf >= 32. */
+const char *aud_fmt_double(double v, char *buf);
+
+/* A cJSON number printed exactly (a raw node); JSON null for NaN/inf. NULL on no memory. */
+cJSON *aud_json_num(double v);
+
+/* Add `name: number` to an object, exactly. Returns 0, or -1 on no memory. */
+int aud_json_add_num(cJSON *obj, const char *name, double v);
+
+/* New results document {"schema_version", "tool": {"name","version"}}; NULL on no memory. */
+cJSON *aud_json_doc_new(void);
+
+/* Print a document (formatted) and write it to path atomically ("-" = stdout). */
+int aud_json_write(const cJSON *doc, const char *path, aud_error *err);
+
+#endif

@@ -1,0 +1,61 @@
+/* table.h - in-memory columnar table read from CSV (RFC 4180), SPEC section 2. */
+#ifndef AUD_TABLE_H
+#define AUD_TABLE_H
+
+#include "aud.h"
+
+typedef enum aud_col_type {
+    AUD_COL_NUMERIC = 0,     /* every non-missing value parses as a double */
+    AUD_COL_CATEGORICAL = 1  /* dictionary-encoded strings */
+} aud_col_type;
+
+/* One column. Numeric: num[i] (NaN = missing). Categorical: codes[i] in [0, n_levels) or -1 for
+ * missing; levels[] in order of first appearance. The unused array is NULL. */
+typedef struct aud_column {
+    char        *name;
+    aud_col_type type;
+    double      *num;
+    int32_t     *codes;
+    char       **levels;
+    size_t       n_levels;
+    size_t       n_missing;
+} aud_column;
+
+typedef struct aud_table {
+    char       *path;        /* file it was read from ("" for tables built in memory) */
+    size_t      n_rows;
+    size_t      n_cols;
+    aud_column *cols;
+} aud_table;
+
+/* CSV options; aud_csv_opts_default() fills the defaults of SPEC section 2. */
+typedef struct aud_csv_opts {
+    char        delimiter;          /* ',' */
+    const char *const *na_tokens;   /* NULL-terminated; default: "", NA, NaN, nan, null, ? */
+    size_t      max_field_bytes;    /* a longer field is an error (default 1 MiB) */
+    size_t      max_columns;        /* default 100,000 */
+    size_t      max_rows;           /* 0 = unlimited */
+} aud_csv_opts;
+
+AUD_API void aud_csv_opts_default(aud_csv_opts *opts);
+
+/* Read a CSV file into a table. On AUD_OK *out belongs to the caller (aud_table_free); on failure
+ * *out is untouched and err names file:line:column and the column. opts may be NULL (defaults). */
+AUD_API int aud_table_load_csv(aud_table **out, const char *path, const aud_csv_opts *opts,
+                               aud_error *err);
+
+/* Same from a memory buffer; `name` is used in error messages. */
+AUD_API int aud_table_parse_csv(aud_table **out, const char *data, size_t len, const char *name,
+                                const aud_csv_opts *opts, aud_error *err);
+
+AUD_API void aud_table_free(aud_table *t);
+
+/* Index of the column called `name`, or -1. */
+AUD_API long aud_table_find(const aud_table *t, const char *name);
+
+/* Text of cell (row, col) into buf: the category, or the number formatted with %.17g;
+ * "" for missing. Returns buf. */
+AUD_API const char *aud_table_cell_text(const aud_table *t, size_t row, size_t col, char *buf,
+                                        size_t size);
+
+#endif

@@ -1,0 +1,2 @@
+# explainers/: every .c except the CLI entry point goes into libaudit.a
+LIB_SRCS += $(filter-out audit/main.c,$(wildcard explainers/*.c))

@@ -1,0 +1,44 @@
+"""Shared pytest fixtures: run the audit binary built by make (AUDIT_BIN) from the repo root."""
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = os.environ.get("AUDIT_BIN", str(ROOT / "build" / "audit"))
+
+
+class Result:
+    def __init__(self, proc):
+        self.code = proc.returncode
+        self.out = proc.stdout
+        self.err = proc.stderr
+
+    def __repr__(self):
+        return f"exit {self.code}\nstdout:\n{self.out[:2000]}\nstderr:\n{self.err[:2000]}"
+
+
+def run_audit(*args, cwd=None, env=None, input=None, timeout=300):
+    """Run build/audit with args; returns Result(code, out, err) with text output."""
+    e = dict(os.environ)
+    e.setdefault("ASAN_OPTIONS", "detect_leaks=1")
+    if env:
+        e.update(env)
+    cmd = [BIN] + [str(a) for a in args]
+    if os.environ.get("AUDIT_VALGRIND"):
+        cmd = ["valgrind", "-q", "--leak-check=full", "--errors-for-leak-kinds=definite",
+               "--error-exitcode=99"] + cmd
+    p = subprocess.run(cmd, cwd=cwd or ROOT, env=e, input=input, capture_output=True,
+                       text=True, timeout=timeout)
+    return Result(p)
+
+
+@pytest.fixture
+def audit():
+    return run_audit
+
+
+@pytest.fixture
+def root():
+    return ROOT

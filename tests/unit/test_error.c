@@ -1,0 +1,102 @@
+/* test_error.c - status strings, error formatting, exit codes, atomic output. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "aud.h"
+#include "io.h"
+
+static void test_strerror_covers_every_code(void **state)
+{
+    (void)state;
+    for (int c = 0; c < AUD_STATUS_MAX; c++)
+        assert_string_not_equal(aud_strerror(c), "unknown error");
+    assert_string_equal(aud_strerror(AUD_STATUS_MAX), "unknown error");
+    assert_string_equal(aud_strerror(-1), "unknown error");
+}
+
+static void test_error_format_gnu_style(void **state)
+{
+    (void)state;
+    aud_error err;
+    char buf[256];
+    aud_error_set(&err, AUD_E_PARSE, "d.csv", 12, 7, "expected %d fields, found %d", 15, 14);
+    aud_error_format(&err, buf, sizeof buf);
+    assert_string_equal(buf, "d.csv:12:7: expected 15 fields, found 14");
+    aud_error_field(&err, "age");
+    aud_error_format(&err, buf, sizeof buf);
+    assert_string_equal(buf, "d.csv:12:7: \"age\": expected 15 fields, found 14");
+}
+
+static void test_exit_codes(void **state)
+{
+    (void)state;
+    assert_int_equal(aud_status_exit_code(AUD_OK), 0);
+    assert_int_equal(aud_status_exit_code(AUD_E_PARSE), 2);
+    assert_int_equal(aud_status_exit_code(AUD_E_SCHEMA), 2);
+    assert_int_equal(aud_status_exit_code(AUD_E_NOMEM), 3);
+    assert_int_equal(aud_status_exit_code(AUD_E_INTERNAL), 3);
+}
+
+static void test_fmt_double_round_trips(void **state)
+{
+    (void)state;
+    char buf[32];
+    assert_string_equal(aud_fmt_double(0.1, buf), "0.1");
+    assert_string_equal(aud_fmt_double(0.1 + 0.2, buf), "0.30000000000000004");
+    assert_string_equal(aud_fmt_double(1.0 / 0.0, buf), "null");
+    assert_string_equal(aud_fmt_double(5e-324, buf), "4.94065645841247e-324");
+}
+
+static void test_atomic_write_leaves_nothing_on_abort(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/aud_test_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[128];
+    snprintf(path, sizeof path, "%s/out.txt", dir);
+    aud_out o;
+    aud_error err;
+    assert_int_equal(aud_out_open(&o, path, &err), AUD_OK);
+    fputs("partial", o.f);
+    aud_out_abort(&o);
+    assert_int_equal(access(path, F_OK), -1);
+    assert_int_equal(aud_file_write_atomic(path, "ok\n", 3, &err), AUD_OK);
+    char *text = NULL;
+    size_t len = 0;
+    assert_int_equal(aud_file_read(path, &text, &len, 0, &err), AUD_OK);
+    assert_int_equal(len, 3);
+    assert_string_equal(text, "ok\n");
+    aud_free(text);
+    unlink(path);
+    assert_int_equal(rmdir(dir), 0);
+}
+
+static void test_write_into_missing_dir_fails_cleanly(void **state)
+{
+    (void)state;
+    aud_error err;
+    int rc = aud_file_write_atomic("/nonexistent-dir/x.json", "x", 1, &err);
+    assert_int_equal(rc, AUD_E_IO);
+    assert_string_equal(err.file, "/nonexistent-dir/x.json");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_strerror_covers_every_code),
+        cmocka_unit_test(test_error_format_gnu_style),
+        cmocka_unit_test(test_exit_codes),
+        cmocka_unit_test(test_fmt_double_round_trips),
+        cmocka_unit_test(test_atomic_write_leaves_nothing_on_abort),
+        cmocka_unit_test(test_write_into_missing_dir_fails_cleanly),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
