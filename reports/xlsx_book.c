@@ -130,8 +130,15 @@ lxw_worksheet *xw_sheet(xw_book *b, const char *name)
     if (b->status != LXW_NO_ERROR)
         return NULL;
     ws = workbook_add_worksheet(b->wb, name);
-    if (ws == NULL)
+    if (ws == NULL) {
         xw_chk(b, LXW_ERROR_MEMORY_MALLOC_FAILED, "worksheet");
+        return NULL;
+    }
+    /* printable as filed: A4 landscape, header row repeated on every page. No fit-to-width:
+     * LibreOffice 7.4 ("Unspecified Application Error") cannot convert files that use it. */
+    worksheet_set_landscape(ws);
+    worksheet_set_paper(ws, 9);
+    xw_chk(b, worksheet_repeat_rows(ws, 0, 0), "repeat rows");
     return ws;
 }
 

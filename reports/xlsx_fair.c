@@ -14,7 +14,7 @@ static lxw_col_t header(xw_book *b, lxw_worksheet *ws)
 {
     static const char *const fixed[N_FIXED] = {"Attribute", "Reference", "Group", "Count",
                                                "Share", "Small", "Excluded from verdict"};
-    static const double widths[N_FIXED] = {16, 16, 22, 9, 9, 7, 10};
+    static const double widths[N_FIXED] = {18, 30, 24, 12, 12, 14, 14};
     static const char *const tail[] = {"Disparate impact", "Impact ratio", "Fisher p-value"};
     lxw_col_t c = N_FIXED;
     xw_header(b, ws, 0, fixed, widths, N_FIXED);
@@ -184,12 +184,20 @@ void xw_fairness(xw_book *b, const char *sheet, const char *key)
     if (strcmp(key, "attributes") == 0)
         r = compliance(b, ws, r, rpt_obj(f, "compliance"));
     r += 2;
+    {
+        /* charts start on a fresh printed page, two per page, never cut by a page break */
+        lxw_row_t breaks[MAX_ATTRS / 2 + 2];
+        size_t nb = 0;
+        for (size_t i = 0; i < na; i += 2)
+            breaks[nb++] = r + (lxw_row_t)(i / 2) * 32;
+        breaks[nb] = 0;
+        if (nb > 0)
+            xw_chk(b, worksheet_set_h_pagebreaks(ws, breaks), "page breaks");
+    }
     for (size_t i = 0; i < na; i++) {
         char title[300];
         snprintf(title, sizeof title, "Selection rate by group: %s", names[i]);
-        xw_bar_chart(b, ws, sheet, title, span[i][0], span[i][1], 2, N_FIXED, r, (lxw_col_t)(i % 2) * 8,
-                     0, "0.00");
-        if (i % 2 == 1)
-            r += 18;
+        xw_bar_chart(b, ws, sheet, title, span[i][0], span[i][1], 2, N_FIXED, r, 0, 0, "0.00");
+        r += 16;
     }
 }

@@ -44,7 +44,7 @@ void xw_cf_min(xw_book *b, lxw_worksheet *ws, lxw_row_t first, lxw_row_t last, l
 /* Red when a boolean cell is TRUE (bad_when_true) or FALSE, green for the other value. */
 void xw_cf_bool(xw_book *b, lxw_worksheet *ws, lxw_row_t first, lxw_row_t last, lxw_col_t c,
                 int bad_when_true);
-/* Add a worksheet (the name is one of ours, always valid). */
+/* Add a worksheet (the name is one of ours, always valid), printed A4 landscape. */
 lxw_worksheet *xw_sheet(xw_book *b, const char *name);
 /* A "not run: reason" line in A1..; returns the next free row. */
 lxw_row_t xw_not_run(xw_book *b, lxw_worksheet *ws, lxw_row_t r, const char *section);

@@ -60,10 +60,11 @@ void xw_bar_chart(xw_book *b, lxw_worksheet *ws, const char *sheet, const char *
         chart_axis_set_num_format(ch->y_axis, num_format);
     }
     memset(&o, 0, sizeof o);
-    o.x_scale = 1.4;
-    o.y_scale = horizontal ? 1.0 + 0.05 * (double)(r1 - r0) : 1.2;
-    if (o.y_scale > 2.6)
-        o.y_scale = 2.6;
+    /* sized to print whole on an A4 landscape page beside or below a narrow table */
+    o.x_scale = 1.0;
+    o.y_scale = horizontal ? 1.0 + 0.04 * (double)(r1 - r0) : 1.0;
+    if (o.y_scale > 1.8)
+        o.y_scale = 1.8;
     xw_chk(b, worksheet_insert_chart_opt(ws, at_r, at_c, ch, &o), "insert chart");
 }
 
@@ -230,6 +231,10 @@ void xw_drift(xw_book *b)
         drift_row(b, ws, r, pred);
         xw_cf_bool(b, ws, r, r, 5, 1);
         r += 2;
+    }
+    if (last >= 1) {
+        lxw_row_t breaks[2] = {r, 0};
+        xw_chk(b, worksheet_set_h_pagebreaks(ws, breaks), "page breaks");
     }
     if (last >= 1)
         xw_bar_chart(b, ws, "Drift", "Drift statistic of the primary test per column", 1, last, 0,
