@@ -177,7 +177,7 @@ static void draw_dots(pdf_doc *d, const dot *dots, size_t n, float diameter)
         pdf_rgb c = shade_color(s);
         pdf_chk(d, HPDF_Page_SetRGBStroke(d->page, c.r, c.g, c.b));
         for (size_t i = 0; i < n && !d->failed; i++) {
-            if (dots[i].shade != s)
+            if (dots[i].shade != s || !isfinite(dots[i].x) || !isfinite(dots[i].y))
                 continue;
             (void)(pdf_chk(d, HPDF_Page_MoveTo(d->page, dots[i].x, dots[i].y)) &&
                    pdf_chk(d, HPDF_Page_LineTo(d->page, dots[i].x, dots[i].y)));
@@ -458,18 +458,21 @@ void pdf_chart_waterfall(pdf_doc *d, const cJSON *features, const cJSON *row)
     d->y -= 14.0f;
     /* rows top-down: largest first, "other features" last; positions accumulate bottom-up */
     pos = base + (nf > k ? others : 0.0);
-    double *start = aud_malloc((k + 1) * sizeof *start);
-    if (start == NULL) {
-        d->nomem = 1;
-        d->failed = 1;
-        return;
-    }
+    double start[WF_TOP];
     {
         double p = pos;
         for (size_t q = k; q-- > 0;) {
             start[q] = p;
             p += cJSON_GetArrayItem(phi, (int)idx[q])->valuedouble;
         }
+    }
+    /* reference lines first, so that the value labels (on white) are drawn over them */
+    float bottom = d->y - (float)nrows * rh + rh / 2.0f;
+    float xbase = scale(base, t0, t1, px0, px1);
+    pdf_dashed(d, xbase, bottom, xbase, top - 6.0f, 0.6f, PDF_GREY);
+    if (isfinite(pred)) {
+        float xp = scale(pred, t0, t1, px0, px1);
+        pdf_dashed(d, xp, bottom, xp, top - 6.0f, 0.6f, PDF_BLACK);
     }
     for (size_t r = 0; r < nrows && !d->failed; r++) {
         float cy = d->y - (float)r * rh;
@@ -495,22 +498,17 @@ void pdf_chart_waterfall(pdf_doc *d, const cJSON *features, const cJSON *row)
         snprintf(num, sizeof num, "%s%.4f", v >= 0 ? "+" : "\xe2\x88\x92", fabs(v));
         float tw = pdf_width(d, d->font, 7.0f, num);
         /* the label sits beyond the bar's head: right of a push up, left of a push down */
+        float lx;
         if (v >= 0 && xb + 3.0f + tw <= PDF_RIGHT)
-            pdf_text(d, d->font, 7.0f, xb + 3.0f, cy - 2.5f, PDF_BLACK, num);
+            lx = xb + 3.0f;
         else if (v < 0 && xb - 3.0f - tw >= px0)
-            pdf_text_right(d, d->font, 7.0f, xb - 3.0f, cy - 2.5f, PDF_BLACK, num);
+            lx = xb - 3.0f - tw;
         else if (v >= 0)
-            pdf_text_right(d, d->font, 7.0f, xa - 3.0f, cy - 2.5f, PDF_BLACK, num);
+            lx = xa - 3.0f - tw;
         else
-            pdf_text(d, d->font, 7.0f, xa + 3.0f, cy - 2.5f, PDF_BLACK, num);
-    }
-    aud_free(start);
-    float bottom = d->y - (float)nrows * rh + rh / 2.0f;
-    float xbase = scale(base, t0, t1, px0, px1);
-    pdf_dashed(d, xbase, bottom, xbase, top - 6.0f, 0.6f, PDF_GREY);
-    if (isfinite(pred)) {
-        float xp = scale(pred, t0, t1, px0, px1);
-        pdf_dashed(d, xp, bottom, xp, top - 6.0f, 0.6f, PDF_BLACK);
+            lx = xa + 3.0f;
+        pdf_fill_rect(d, lx - 1.0f, cy - 4.0f, tw + 2.0f, 8.5f, (pdf_rgb){1, 1, 1});
+        pdf_text(d, d->font, 7.0f, lx, cy - 2.5f, PDF_BLACK, num);
     }
     axis_x(d, px0, px1, bottom - 2.0f, t0, t1, step, 0.0f);
     snprintf(buf, sizeof buf, "E[f(X)] = %s (base value)", rpt_fmt(rpt_num(row, "base"), RPT_F4, num));
@@ -581,7 +579,7 @@ void pdf_chart_drift(pdf_doc *d, const cJSON *column, float x, float y_top, floa
                 pdf_fill_rect(d, xa + 0.3f, py0, xb - xa - 0.6f, hh, mix(PDF_REF, (pdf_rgb){1, 1, 1}, 0.35f));
         }
         /* current as a step outline over the reference bars */
-        if (!d->failed && sc > 0) {
+        if (!d->failed && sc > 0 && isfinite(sc) && isfinite(e0) && isfinite(e1)) {
             pdf_chk(d, HPDF_Page_SetLineWidth(d->page, 1.3f));
             pdf_chk(d, HPDF_Page_SetRGBStroke(d->page, PDF_CUR.r, PDF_CUR.g, PDF_CUR.b));
             pdf_chk(d, HPDF_Page_MoveTo(d->page, scale(e0, xt0, xt1, px0, px1), py0));
@@ -590,6 +588,8 @@ void pdf_chart_drift(pdf_doc *d, const cJSON *column, float x, float y_top, floa
                 float xa = scale(e->valuedouble, xt0, xt1, px0, px1);
                 float xb = scale(e->next->valuedouble, xt0, xt1, px0, px1);
                 float yy = scale(c->valuedouble / sc, t0, t1, py0, py1);
+                if (!isfinite(xa) || !isfinite(xb) || !isfinite(yy))
+                    continue;
                 pdf_chk(d, HPDF_Page_LineTo(d->page, xa, yy));
                 pdf_chk(d, HPDF_Page_LineTo(d->page, xb, yy));
             }

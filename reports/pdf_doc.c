@@ -185,9 +185,15 @@ float pdf_width(pdf_doc *d, HPDF_Font f, float size, const char *s)
     return HPDF_Page_TextWidth(d->page, s);
 }
 
+/* Coordinates from adversarial figures (1e308 + 1e308) must never reach the content stream. */
+static int finite4(float a, float b, float c, float e)
+{
+    return isfinite(a) && isfinite(b) && isfinite(c) && isfinite(e);
+}
+
 void pdf_text(pdf_doc *d, HPDF_Font f, float size, float x, float y, pdf_rgb c, const char *s)
 {
-    if (d->failed || s[0] == '\0')
+    if (d->failed || s[0] == '\0' || !finite4(x, y, size, 0.0f))
         return;
     (void)(pdf_chk(d, HPDF_Page_BeginText(d->page)) &&
         pdf_chk(d, HPDF_Page_SetFontAndSize(d->page, f, size)) &&
@@ -321,7 +327,7 @@ void pdf_not_run(pdf_doc *d, const char *reason)
 
 void pdf_fill_rect(pdf_doc *d, float x, float y, float w, float h, pdf_rgb c)
 {
-    if (d->failed)
+    if (d->failed || !finite4(x, y, w, h))
         return;
     (void)(pdf_chk(d, HPDF_Page_SetRGBFill(d->page, c.r, c.g, c.b)) &&
         pdf_chk(d, HPDF_Page_Rectangle(d->page, x, y, w, h)) &&
@@ -330,7 +336,7 @@ void pdf_fill_rect(pdf_doc *d, float x, float y, float w, float h, pdf_rgb c)
 
 void pdf_stroke_rect(pdf_doc *d, float x, float y, float w, float h, float lw, pdf_rgb c)
 {
-    if (d->failed)
+    if (d->failed || !finite4(x, y, w, h))
         return;
     (void)(pdf_chk(d, HPDF_Page_SetLineWidth(d->page, lw)) &&
         pdf_chk(d, HPDF_Page_SetRGBStroke(d->page, c.r, c.g, c.b)) &&
@@ -340,7 +346,7 @@ void pdf_stroke_rect(pdf_doc *d, float x, float y, float w, float h, float lw, p
 
 void pdf_line(pdf_doc *d, float x0, float y0, float x1, float y1, float lw, pdf_rgb c)
 {
-    if (d->failed)
+    if (d->failed || !finite4(x0, y0, x1, y1))
         return;
     (void)(pdf_chk(d, HPDF_Page_SetLineWidth(d->page, lw)) &&
         pdf_chk(d, HPDF_Page_SetRGBStroke(d->page, c.r, c.g, c.b)) &&

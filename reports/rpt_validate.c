@@ -5,6 +5,7 @@
 #include "rpt_int.h"
 #include "io.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -54,9 +55,15 @@ static void vpop(vctx *v, size_t n)
 
 enum { T_NUM = 1, T_STR = 2, T_BOOL = 4, T_NULL = 8, T_OBJ = 16, T_ARR = 32 };
 
+/* A number is finite: cJSON reads 1e400 as infinity, which no report can draw or store. */
+static int is_num(const cJSON *x)
+{
+    return cJSON_IsNumber(x) && isfinite(x->valuedouble);
+}
+
 static int type_ok(const cJSON *x, int types)
 {
-    return ((types & T_NUM) && cJSON_IsNumber(x)) || ((types & T_STR) && cJSON_IsString(x)) ||
+    return ((types & T_NUM) && is_num(x)) || ((types & T_STR) && cJSON_IsString(x)) ||
            ((types & T_BOOL) && cJSON_IsBool(x)) || ((types & T_NULL) && cJSON_IsNull(x)) ||
            ((types & T_OBJ) && cJSON_IsObject(x)) || ((types & T_ARR) && cJSON_IsArray(x));
 }
@@ -64,8 +71,8 @@ static int type_ok(const cJSON *x, int types)
 static const char *type_name(int types)
 {
     switch (types) {
-    case T_NUM: return "a number";
-    case T_NUM | T_NULL: return "a number or null";
+    case T_NUM: return "a finite number";
+    case T_NUM | T_NULL: return "a finite number or null";
     case T_STR: return "a string";
     case T_STR | T_NULL: return "a string or null";
     case T_BOOL: return "true or false";
@@ -100,8 +107,8 @@ static int vci(vctx *v, const cJSON *o, const char *key)
     if (x == NULL || cJSON_IsNull(x))
         return AUD_OK;
     size_t n = vpush_key(v, key);
-    if (!cJSON_IsArray(x) || cJSON_GetArraySize(x) != 2 || !cJSON_IsNumber(x->child) ||
-        !cJSON_IsNumber(x->child->next))
+    if (!cJSON_IsArray(x) || cJSON_GetArraySize(x) != 2 || !is_num(x->child) ||
+        !is_num(x->child->next))
         rc = vfail(v, "expected an interval [lo, hi] of two numbers, or null");
     vpop(v, n);
     return rc;
@@ -118,9 +125,9 @@ static int vnum_array(vctx *v, const cJSON *o, const char *key, int nullable, si
         return rc;
     size_t n = vpush_key(v, key);
     cJSON_ArrayForEach(it, a) {
-        if (!cJSON_IsNumber(it) && !(nullable && cJSON_IsNull(it))) {
+        if (!is_num(it) && !(nullable && cJSON_IsNull(it))) {
             size_t m = vpush_idx(v, i);
-            rc = vfail(v, "expected %s", nullable ? "a number or null" : "a number");
+            rc = vfail(v, "expected %s", nullable ? "a finite number or null" : "a finite number");
             vpop(v, m);
             break;
         }
@@ -225,7 +232,7 @@ static int v_feature(vctx *v, const cJSON *f)
     size_t n = vpush_key(v, "points");
     cJSON_ArrayForEach(it, pts) {
         if (!cJSON_IsArray(it) || cJSON_GetArraySize(it) != 2 ||
-            !type_ok(it->child, T_NUM | T_STR | T_NULL) || !cJSON_IsNumber(it->child->next)) {
+            !type_ok(it->child, T_NUM | T_STR | T_NULL) || !is_num(it->child->next)) {
             size_t m = vpush_idx(v, i);
             rc = vfail(v, "expected a [value, phi] pair (value a number, string or null)");
             vpop(v, m);

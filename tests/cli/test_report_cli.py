@@ -105,6 +105,15 @@ def test_schema_errors_name_the_field(audit, tmp_path, mutate, field):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["results.json"]
 
 
+def test_infinite_number_rejected(audit, tmp_path):
+    text = FULL.read_text().replace('"base_value": -0.42', '"base_value": -1e400', 1)
+    assert "-1e400" in text
+    src = tmp_path / "r.json"
+    src.write_text(text)
+    r = audit("report", src, "--pdf", tmp_path / "a.pdf")
+    assert r.code == 2 and '"explanations.base_value"' in r.err and "finite" in r.err, r
+
+
 def test_not_an_object(audit, tmp_path):
     src = tmp_path / "r.json"
     src.write_text("[1, 2]")
