@@ -146,10 +146,35 @@ static size_t field_text(const csv_field *f, char *buf)
 
 /* ---- values ------------------------------------------------------------------------------- */
 
-static int is_na(const char *s, size_t n, const char *const *tokens)
+/* Missing-value tokens with their lengths precomputed (this test runs on every field). */
+#define NA_MAX_TOKENS 32
+typedef struct na_set {
+    const char *tok[NA_MAX_TOKENS];
+    size_t len[NA_MAX_TOKENS];
+    size_t n, max_len;
+} na_set;
+
+static int na_set_init(na_set *na, const char *const *tokens)
 {
+    memset(na, 0, sizeof *na);
     for (size_t i = 0; tokens[i] != NULL; i++) {
-        if (strlen(tokens[i]) == n && memcmp(tokens[i], s, n) == 0)
+        if (na->n == NA_MAX_TOKENS)
+            return -1;
+        na->tok[na->n] = tokens[i];
+        na->len[na->n] = strlen(tokens[i]);
+        if (na->len[na->n] > na->max_len)
+            na->max_len = na->len[na->n];
+        na->n++;
+    }
+    return 0;
+}
+
+static int is_na(const na_set *na, const char *s, size_t n)
+{
+    if (n > na->max_len)
+        return 0;
+    for (size_t i = 0; i < na->n; i++) {
+        if (na->len[i] == n && memcmp(na->tok[i], s, n) == 0)
             return 1;
     }
     return 0;
@@ -397,9 +422,13 @@ const char *aud_table_cell_text(const aud_table *t, size_t row, size_t col, char
     return buf;
 }
 
-/* Per-column state of pass 1. */
+/* Per-column state of pass 1: numeric columns keep their values (so numbers are parsed once);
+ * a column that meets a non-number becomes categorical and is filled in pass 2. */
 typedef struct col_scan {
     int categorical;
+    double *vals;
+    size_t cap;
+    size_t n_missing;
 } col_scan;
 
 static int parse_header(csv_lexer *lx, aud_table *t, const aud_csv_opts *o, char *scratch)
@@ -467,7 +496,7 @@ static int skip_blank(csv_lexer *lx)
 
 /* Pass 1: shape checks, row count, type inference. */
 static int scan_records(csv_lexer *lx, aud_table *t, col_scan *cs, const aud_csv_opts *o,
-                        locale_t cloc, size_t *n_rows)
+                        const na_set *na, locale_t cloc, size_t *n_rows)
 {
     size_t rows = 0;
     while (lx->p < lx->end) {
@@ -481,17 +510,36 @@ static int scan_records(csv_lexer *lx, aud_table *t, col_scan *cs, const aud_csv
             int r = lex_field(lx, &f, (long)k + 1);
             if (r == FIELD_ERROR)
                 return lx->err->code;
-            if (k < t->n_cols && !cs[k].categorical && !is_na(f.s, f.len, o->na_tokens)) {
-                double v;
-                int pr = f.has_escape ? NUM_NOT : parse_number(f.s, f.len, cloc, &v);
-                if (pr == NUM_RANGE) {
-                    aud_error_set(lx->err, AUD_E_DOMAIN, lx->name, rec_line, (long)k + 1,
-                                  "number out of the range of a double: \"%.*s\"",
-                                  (int)(f.len < 40 ? f.len : 40), f.s);
-                    return aud_error_field(lx->err, t->cols[k].name);
+            if (k < t->n_cols && !cs[k].categorical) {
+                col_scan *c = &cs[k];
+                double v = NAN;
+                if (is_na(na, f.s, f.len)) {
+                    c->n_missing++;
+                } else {
+                    int pr = f.has_escape ? NUM_NOT : parse_number(f.s, f.len, cloc, &v);
+                    if (pr == NUM_RANGE) {
+                        aud_error_set(lx->err, AUD_E_DOMAIN, lx->name, rec_line, (long)k + 1,
+                                      "number out of the range of a double: \"%.*s\"",
+                                      (int)(f.len < 40 ? f.len : 40), f.s);
+                        return aud_error_field(lx->err, t->cols[k].name);
+                    }
+                    if (pr == NUM_NOT) {
+                        c->categorical = 1;
+                        aud_free(c->vals);
+                        c->vals = NULL;
+                    }
                 }
-                if (pr == NUM_NOT)
-                    cs[k].categorical = 1;
+                if (!c->categorical) {
+                    if (rows == c->cap) {
+                        size_t ncap = c->cap ? c->cap * 2 : 1024;
+                        double *nv = aud_realloc(c->vals, ncap * sizeof *nv);
+                        if (nv == NULL)
+                            return aud_error_nomem(lx->err);
+                        c->vals = nv;
+                        c->cap = ncap;
+                    }
+                    c->vals[rows] = v;
+                }
             }
             k++;
             if (r == FIELD_LAST)
@@ -511,8 +559,7 @@ static int scan_records(csv_lexer *lx, aud_table *t, col_scan *cs, const aud_csv
 }
 
 /* Pass 2: fill the arrays. The shape was validated by pass 1. */
-static int fill_records(csv_lexer *lx, aud_table *t, const aud_csv_opts *o, locale_t cloc,
-                        char *scratch)
+static int fill_records(csv_lexer *lx, aud_table *t, const na_set *na, char *scratch)
 {
     int rc = AUD_OK;
     dict *dicts = aud_calloc(t->n_cols, sizeof *dicts);
@@ -528,17 +575,9 @@ static int fill_records(csv_lexer *lx, aud_table *t, const aud_csv_opts *o, loca
                 goto done;
             }
             aud_column *c = &t->cols[k];
-            int na = is_na(f.s, f.len, o->na_tokens);
-            if (c->type == AUD_COL_NUMERIC) {
-                double v = NAN;
-                if (na || parse_number(f.s, f.len, cloc, &v) != NUM_OK) {
-                    v = NAN;
-                    c->n_missing++;
-                }
-                c->num[i] = v;
+            if (c->type == AUD_COL_NUMERIC)
                 continue;
-            }
-            if (na) {
+            if (is_na(na, f.s, f.len)) {
                 c->codes[i] = -1;
                 c->n_missing++;
                 continue;
@@ -589,10 +628,17 @@ int aud_table_parse_csv(aud_table **out, const char *data, size_t len, const cha
     int rc = AUD_OK;
     aud_table *t = NULL;
     col_scan *cs = NULL;
+    size_t t_cols = 0;
+    na_set na;
     char *scratch = NULL;
     locale_t cloc = newlocale(LC_ALL_MASK, "C", (locale_t)0);
     if (cloc == (locale_t)0)
         return aud_error_set(err, AUD_E_INTERNAL, name, 0, 0, "cannot create the C locale");
+    if (na_set_init(&na, opts->na_tokens) != 0) {
+        rc = aud_error_set(err, AUD_E_USAGE, name, 0, 0, "more than %d missing-value tokens",
+                           NA_MAX_TOKENS);
+        goto done;
+    }
     if (opts->delimiter == '"' || opts->delimiter == '\n' || opts->delimiter == '\r') {
         rc = aud_error_set(err, AUD_E_USAGE, name, 0, 0, "invalid delimiter");
         goto done;
@@ -624,34 +670,44 @@ int aud_table_parse_csv(aud_table **out, const char *data, size_t len, const cha
     const char *body = lx.p;
     long body_line = lx.line;
     cs = aud_calloc(t->n_cols, sizeof *cs);
+    t_cols = t->n_cols;
     if (cs == NULL) {
         rc = aud_error_nomem(err);
         goto done;
     }
-    rc = scan_records(&lx, t, cs, opts, cloc, &t->n_rows);
+    rc = scan_records(&lx, t, cs, opts, &na, cloc, &t->n_rows);
     if (rc != AUD_OK)
         goto done;
+    int any_categorical = 0;
     for (size_t k = 0; k < t->n_cols; k++) {
         aud_column *c = &t->cols[k];
         c->type = cs[k].categorical ? AUD_COL_CATEGORICAL : AUD_COL_NUMERIC;
-        if (c->type == AUD_COL_NUMERIC)
-            c->num = aud_malloc(t->n_rows * sizeof *c->num);
-        else
-            c->codes = aud_malloc(t->n_rows * sizeof *c->codes);
+        if (c->type == AUD_COL_NUMERIC) {
+            c->num = cs[k].vals != NULL ? cs[k].vals : aud_malloc(sizeof *c->num);
+            cs[k].vals = NULL;
+            c->n_missing = cs[k].n_missing;
+        } else {
+            c->codes = aud_malloc((t->n_rows ? t->n_rows : 1) * sizeof *c->codes);
+            any_categorical = 1;
+        }
         if (c->num == NULL && c->codes == NULL) {
             rc = aud_error_nomem(err);
             goto done;
         }
     }
-    lx.p = body;
-    lx.line = body_line;
-    rc = fill_records(&lx, t, opts, cloc, scratch);
-    if (rc != AUD_OK)
-        goto done;
+    if (any_categorical) {
+        lx.p = body;
+        lx.line = body_line;
+        rc = fill_records(&lx, t, &na, scratch);
+        if (rc != AUD_OK)
+            goto done;
+    }
     *out = t;
     t = NULL;
 done:
     aud_table_free(t);
+    for (size_t k = 0; cs != NULL && k < t_cols; k++)
+        aud_free(cs[k].vals);
     aud_free(cs);
     aud_free(scratch);
     freelocale(cloc);

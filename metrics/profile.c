@@ -26,21 +26,36 @@ static double sum_compensated(const double *x, size_t n, double shift)
     return s + c;
 }
 
-/* Quantile at level q of the n values in v (reordered in place), numpy "linear" interpolation:
- * h = (n - 1) q, result = x[floor h] + (h - floor h) (x[floor h + 1] - x[floor h]). */
-static double quantile_select(double *v, size_t n, double q)
+/* Quantiles at ascending levels q[0..nq) of the n values in v (reordered in place), numpy
+ * "linear" interpolation: h = (n - 1) q, x[floor h] + (h - floor h) (x[floor h + 1] - x[floor h]).
+ * Each selection leaves v partitioned around its order statistic, so the next, larger one is
+ * selected from the part to its right only. */
+static void quantiles_select(double *v, size_t n, const double *q, int nq, double *out)
 {
-    double h = (double)(n - 1) * q;
-    size_t lo = (size_t)floor(h);
-    double frac = h - (double)lo;
-    double a = gsl_stats_select(v, 1, n, lo);
-    if (frac == 0.0 || lo + 1 >= n)
-        return a;
-    /* after select, v[lo+1..] >= a: the next order statistic is their minimum */
-    double b = v[lo + 1];
-    for (size_t i = lo + 2; i < n; i++)
-        b = v[i] < b ? v[i] : b;
-    return a + frac * (b - a);
+    size_t base = 0;  /* v[base..n) holds the order statistics >= the last one selected */
+    for (int k = 0; k < nq; k++) {
+        double h = (double)(n - 1) * q[k];
+        size_t lo = (size_t)floor(h);
+        double frac = h - (double)lo;
+        double a = gsl_stats_select(v + base, 1, n - base, lo - base);
+        base = lo;
+        if (frac == 0.0 || lo + 1 >= n) {
+            out[k] = a;
+            continue;
+        }
+        double b = v[lo + 1];   /* the next order statistic is the minimum right of lo */
+        size_t at = lo + 1;
+        for (size_t i = lo + 2; i < n; i++) {
+            if (v[i] < b) {
+                b = v[i];
+                at = i;
+            }
+        }
+        /* move it next to lo so that v[lo + 1..n) stays partitioned for the next level */
+        v[at] = v[lo + 1];
+        v[lo + 1] = b;
+        out[k] = a + frac * (b - a);
+    }
 }
 
 static int profile_numeric(aud_col_profile *cp, const aud_column *c, size_t n_rows, double *buf)
@@ -76,8 +91,7 @@ static int profile_numeric(aud_col_profile *cp, const aud_column *c, size_t n_ro
         }
         cp->std = sqrt((ss + c2) / (double)(n - 1));
     }
-    for (int q = 0; q < AUD_PROFILE_N_QUANTILES; q++)
-        cp->quantiles[q] = quantile_select(buf, n, aud_profile_levels[q]);
+    quantiles_select(buf, n, aud_profile_levels, AUD_PROFILE_N_QUANTILES, cp->quantiles);
     return AUD_OK;
 }
 
