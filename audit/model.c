@@ -320,6 +320,19 @@ void aud_model_predict_margin(const aud_model *m, const double *x, double *margi
         }
         return;
     }
+    if (m->sum_f32) {
+        /* XGBoost: float accumulators initialised with the base margin. Values are exact floats,
+         * so a double holding (float)(acc + leaf) after each step reproduces the float sum. */
+        for (size_t k = 0; k < K; k++)
+            margin_out[k] = (double)(float)m->base_margin[k];
+        for (size_t i = 0; i < m->n_trees; i++) {
+            const aud_tree *t = &m->trees[i];
+            float acc = (float)margin_out[t->output];
+            acc += (float)t->value[aud_tree_leaf(t, x)];
+            margin_out[t->output] = (double)acc;
+        }
+        return;
+    }
     for (size_t k = 0; k < K; k++)
         margin_out[k] = 0.0;
     for (size_t i = 0; i < m->n_trees; i++) {
