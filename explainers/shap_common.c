@@ -92,32 +92,7 @@ int aud_shap_check(const aud_model *model, const aud_shap_opts *opts, aud_error 
 
 void aud_shap_model_margin(const aud_model *m, const double *x, double *out)
 {
-    size_t K = m->n_outputs;
-    for (size_t k = 0; k < K; k++)
-        out[k] = 0.0;
-    if (m->kind == AUD_MODEL_LINEAR) {
-        for (size_t k = 0; k < K; k++) {
-            const double *w = m->coef + k * m->n_features;
-            double s = 0.0;
-            for (size_t j = 0; j < m->n_features; j++)
-                s += w[j] * x[j];
-            out[k] = s;
-        }
-    } else {
-        for (size_t t = 0; t < m->n_trees; t++) {
-            const aud_tree *tr = &m->trees[t];
-            out[tr->output] += tr->value[aud_shap_tree_leaf(tr, x)];
-        }
-        if (m->average_output && m->n_trees > 0) {
-            size_t per = m->n_trees / K;
-            for (size_t k = 0; k < K; k++)
-                out[k] /= (double)(per > 0 ? per : 1);
-        }
-    }
-    if (m->base_margin != NULL) {
-        for (size_t k = 0; k < K; k++)
-            out[k] += m->base_margin[k];
-    }
+    aud_model_predict_margin(m, x, out);
 }
 
 void aud_shap_apply_link(const aud_model *m, double *v)
@@ -128,7 +103,8 @@ void aud_shap_apply_link(const aud_model *m, double *v)
         for (size_t k = 0; k < K; k++)
             v[k] = 1.0 / (1.0 + exp(-m->sigmoid_scale * v[k]));
         break;
-    case AUD_LINK_SOFTMAX: {
+    case AUD_LINK_SOFTMAX:
+    case AUD_LINK_ARGMAX: {   /* multi:softmax: explain the class probabilities */
         double mx = v[0], s = 0.0;
         for (size_t k = 1; k < K; k++)
             mx = v[k] > mx ? v[k] : mx;
@@ -251,7 +227,8 @@ int aud_shap_plan_new(aud_shap_plan **out, const aud_model *m, aud_error *err)
             rc = aud_error_set(err, AUD_E_INTERNAL, NULL, 0, 0, "tree %zu is malformed", t);
             goto done;
         }
-        p->scale[t] = (m->average_output && per > 0) ? 1.0 / (double)per : 1.0;
+        size_t n_out = m->n_trees_output != NULL ? m->n_trees_output[tr->output] : per;
+        p->scale[t] = (m->average_output && n_out > 0) ? 1.0 / (double)n_out : 1.0;
         p->expected[t] = e * p->scale[t];
         if (!ok)
             p->has_cover = 0;

@@ -7,57 +7,11 @@
 
 #include "shap.h"
 
-/* LightGBM kZeroThreshold (1e-35f as a double): values with |x| <= it are read as 0.0. */
-#define AUD_SHAP_KZERO 1.0000000180025095e-35
-
-/* Does row value x at internal node n of tree t go to the left child? Semantics of model.h and
- * ../shared/fixtures/lightgbm/README.md rules 3-5. */
+/* Does row value x at internal node n of tree t go to the left child? The model's own rule
+ * (model.h), so explanations and predictions can never disagree about a path. */
 static inline int aud_shap_go_left(const aud_tree *t, int32_t n, double x)
 {
-    switch (t->kind[n]) {
-    case AUD_SPLIT_LT_F32:
-        if (isnan(x))
-            return t->default_left[n];
-        return (float)x < (float)t->threshold[n];
-    case AUD_SPLIT_LE_F64: {
-        int mt = t->missing[n];
-        if (isnan(x)) {
-            if (mt == AUD_MISSING_NAN)
-                return t->default_left[n];
-            x = 0.0;
-        }
-        if (fabs(x) <= AUD_SHAP_KZERO)
-            x = 0.0;
-        if (mt == AUD_MISSING_ZERO && x == 0.0)
-            return t->default_left[n];
-        return x <= t->threshold[n];
-    }
-    case AUD_SPLIT_LE_F32:
-        if (isnan(x))
-            return t->default_left[n];
-        return (double)(float)x <= t->threshold[n];
-    case AUD_SPLIT_CAT: {
-        /* NaN, negative codes (after truncation toward zero) and codes past the bitset go right */
-        if (!(x > -1.0) || !(x < 2147483648.0))
-            return 0;
-        int32_t i = (int32_t)x;
-        int32_t word = i / 32;
-        if (word >= t->cat_words[n])
-            return 0;
-        return (int)((t->cat_bits[t->cat_begin[n] + word] >> (i % 32)) & 1u);
-    }
-    default:
-        return t->default_left[n];
-    }
-}
-
-/* Leaf reached by row x in tree t. */
-static inline int32_t aud_shap_tree_leaf(const aud_tree *t, const double *x)
-{
-    int32_t n = 0;
-    while (t->left[n] >= 0)
-        n = aud_shap_go_left(t, n, x[t->feature[n]]) ? t->left[n] : t->right[n];
-    return n;
+    return aud_tree_go_left(t, n, x);
 }
 
 /* Read-only facts about a tree model, computed once and shared by all threads. */

@@ -187,6 +187,7 @@ static void test_tree_stump_by_hand(void **state)
     m.n_features = 2;
     m.n_outputs = 1;
     m.n_trees = 1;
+    m.base_margin = aud_calloc(1, sizeof(double));
     m.trees = aud_calloc(1, sizeof(aud_tree));
     aud_tree *t = &m.trees[0];
     tree_alloc(t, 3);
