@@ -6,6 +6,8 @@
  *   margin[k] = S_k + base_margin[k],  S_k = sum over trees t with t.output == k of leaf(t, x),
  *   summed in double in tree order starting from 0.0
  *   (average_output: S_k is divided by the number of trees of output k before adding the base)
+ * except for models with sum_f32 set (XGBoost), where, as XGBoost's predictor does, the margin
+ * starts at (float)base_margin[k] and each leaf value is added in float32, in tree order.
  *   prediction = link(margin)
  * where leaf(t, x) walks from node 0, taking left[] when aud_tree_go_left() is true, else right[],
  * until left[i] == -1. The loaders validate every tree (child indices in range, every node reached
@@ -99,6 +101,7 @@ typedef struct aud_model {
     int         average_output;  /* 1: S_k = sum of trees of output k / number of those trees
                                   * (LightGBM rf mode, scikit-learn random forests) */
     int         is_classifier;   /* prediction is a probability (or a class for ARGMAX) */
+    int         sum_f32;         /* 1: accumulate the margin in float32 (XGBoost), see above */
     /* trees */
     size_t      n_trees;
     aud_tree   *trees;
@@ -186,6 +189,11 @@ AUD_API void aud_model_free(aud_model *m);
 
 /* Raw margin of one row: margin_out[0 .. n_outputs). x has n_features values (NaN = missing). */
 AUD_API void aud_model_predict_margin(const aud_model *m, const double *x, double *margin_out);
+
+/* Raw margins of n_rows rows: X is row-major n_rows x n_features, margin_out n_rows x n_outputs.
+ * Each row's result is identical to aud_model_predict_margin on that row (same summation order). */
+AUD_API void aud_model_predict_margin_block(const aud_model *m, const double *X, size_t n_rows,
+                                            double *margin_out);
 
 /* Prediction from a margin: pred_out[0 .. aud_model_n_pred(m)). pred_out may equal margin. */
 AUD_API void aud_model_transform(const aud_model *m, const double *margin, double *pred_out);
