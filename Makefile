@@ -38,7 +38,7 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(O)/obj/%.o)
 LIB      := $(O)/libaudit.a
 BIN      := $(O)/audit
 
-.PHONY: all check check-unit check-cli check-golden demo bench deps install clean valgrind depcheck
+.PHONY: all check check-unit check-py demo bench deps install clean valgrind depcheck
 all: depcheck $(BIN)
 
 depcheck:
@@ -63,10 +63,21 @@ include tests/local.mk bench/local.mk
 DEBIAN_PKGS := build-essential pkg-config libgsl-dev libcjson-dev libxlsxwriter-dev libhpdf-dev \
                libcmocka-dev libssl-dev fonts-dejavu-core poppler-utils valgrind \
                python3 python3-numpy python3-pandas python3-scipy python3-sklearn python3-xgboost \
-               python3-openpyxl python3-statsmodels
+               python3-openpyxl python3-statsmodels python3-pytest
 deps:
 	apt-get update -q
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(DEBIAN_PKGS)
+
+# demo: installs missing packages when run as root, builds, and runs the main job on the bundled data.
+DEMO_OUT ?= demo-out
+demo:
+	@if [ -n "$(MISSING)" ]; then \
+	    if [ "$$(id -u)" = 0 ]; then $(MAKE) --no-print-directory deps; \
+	    else echo "audit: missing packages ($(MISSING)): run 'sudo make deps' first" >&2; exit 1; fi; fi
+	@$(MAKE) --no-print-directory $(BIN)
+	@mkdir -p $(DEMO_OUT)
+	$(BIN) profile --data datasets/credit_current.csv --json $(DEMO_OUT)/profile.json
+	@echo "demo: wrote $(DEMO_OUT)/profile.json"
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin
