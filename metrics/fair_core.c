@@ -39,7 +39,7 @@ static void attr_result_clear(aud_fair_attr_result *ar)
 {
     if (ar == NULL)
         return;
-    for (size_t g = 0; g < ar->n_groups; g++)
+    for (size_t g = 0; ar->groups != NULL && g < ar->n_groups; g++)
         aud_free(ar->groups[g].name);
     aud_free(ar->groups);
     aud_free(ar->name);
