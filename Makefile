@@ -38,7 +38,7 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(O)/obj/%.o)
 LIB      := $(O)/libaudit.a
 BIN      := $(O)/audit
 
-.PHONY: all check check-unit check-cli check-golden demo bench deps install clean valgrind depcheck
+.PHONY: all check check-unit check-py demo bench deps install clean valgrind depcheck
 all: depcheck $(BIN)
 
 depcheck:
@@ -63,10 +63,23 @@ include tests/local.mk bench/local.mk
 DEBIAN_PKGS := build-essential pkg-config libgsl-dev libcjson-dev libxlsxwriter-dev libhpdf-dev \
                libcmocka-dev libssl-dev fonts-dejavu-core poppler-utils valgrind \
                python3 python3-numpy python3-pandas python3-scipy python3-sklearn python3-xgboost \
-               python3-openpyxl python3-statsmodels
+               python3-openpyxl python3-statsmodels python3-pytest
 deps:
 	apt-get update -q
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(DEBIAN_PKGS)
+
+# demo: installs missing packages when run as root, builds, and runs the main job on the bundled data.
+DEMO_OUT ?= demo-out
+demo:
+	@if [ -n "$(MISSING)" ]; then \
+	    if [ "$$(id -u)" = 0 ]; then $(MAKE) --no-print-directory deps; \
+	    else echo "audit: missing packages ($(MISSING)): run 'sudo make deps' first" >&2; exit 1; fi; fi
+	@$(MAKE) --no-print-directory $(BIN)
+	@rc=0; $(BIN) run datasets/demo_audit.json --out $(DEMO_OUT) --verbose || rc=$$?; \
+	if [ $$rc -eq 1 ]; then \
+	    echo "demo: verdict FAIL, as intended: the bundled model disadvantages race group B (see datasets/README.md)"; \
+	elif [ $$rc -ne 0 ]; then echo "demo: audit run failed with exit code $$rc" >&2; exit $$rc; fi; \
+	echo "demo: results in $(DEMO_OUT)/: results.json report.pdf report.xlsx runs.jsonl"
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin

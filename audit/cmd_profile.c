@@ -1,17 +1,113 @@
-/* cmd_profile.c - `audit profile` (SPEC section 1). */
+/* cmd_profile.c - `audit profile --data D.csv [--json out.json]`: column types, missing counts and
+ * summary statistics (SPEC section 1; JSON "profile" of SPEC section 5). */
 #include "cli.h"
+#include "csvopt.h"
+#include "io.h"
+#include "profile.h"
+#include "table.h"
 
+#include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
-int aud_cmd_profile(int argc, char **argv)
+static const char usage_text[] =
+    "usage: audit profile --data D.csv [--json out.json] [options]\n"
+    "\n"
+    "Reads a CSV file and prints, per column, its type (numeric or categorical), missing count and\n"
+    "summary statistics: min, max, mean, std (sample, ddof 1), quantiles 5/25/50/75/95%% (numpy\n"
+    "'linear'); for categorical columns the counts of the 50 most frequent categories.\n"
+    "\n"
+    "options:\n"
+    "  --data FILE          CSV file to profile (required; - reads stdin)\n"
+    "  --json FILE          also write the JSON document (schema of docs/results-schema.md)\n"
+    CSV_OPTIONS_HELP
+    "  --quiet              errors only\n"
+    "  --help               this text\n";
+
+static void print_table(const aud_profile *p)
 {
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0) {
-            printf("usage: audit profile [options]\n\nnot implemented yet\n");
-            return AUD_EXIT_OK;
+    const aud_table *t = p->table;
+    printf("%s: %zu rows, %zu columns\n\n", t->path, t->n_rows, t->n_cols);
+    printf("%-24s %-11s %8s %12s %12s %12s %12s %12s\n", "column", "type", "missing", "min",
+           "median", "max", "mean", "std");
+    for (size_t j = 0; j < t->n_cols; j++) {
+        const aud_column *c = &t->cols[j];
+        const aud_col_profile *cp = &p->cols[j];
+        if (c->type == AUD_COL_NUMERIC) {
+            printf("%-24.24s %-11s %8zu %12.6g %12.6g %12.6g %12.6g %12.6g\n", c->name, "numeric",
+                   c->n_missing, cp->min, cp->quantiles[2], cp->max, cp->mean, cp->std);
+        } else {
+            printf("%-24.24s %-11s %8zu  %zu categories:", c->name, "categorical", c->n_missing,
+                   c->n_levels);
+            for (size_t k = 0; k < c->n_levels && k < 5; k++)
+                printf(" %s (%zu)%s", c->levels[cp->order[k]], cp->counts[cp->order[k]],
+                       k + 1 < c->n_levels && k < 4 ? "," : "");
+            printf("%s\n", c->n_levels > 5 ? " ..." : "");
         }
     }
-    fprintf(stderr, "audit: %s: not implemented yet\n", argv[0]);
-    return AUD_EXIT_INTERNAL;
+}
+
+int aud_cmd_profile(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"data", required_argument, NULL, 'd'},
+        {"json", required_argument, NULL, 'j'},
+        CSV_OPTIONS_LONGOPTS,
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *data = NULL, *json = NULL;
+    aud_csv_cli csv;
+    aud_csv_cli_init(&csv);
+    optind = 1;
+    opterr = 0;
+    int ch;
+    while ((ch = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+        int rc = 0;
+        switch (ch) {
+        case 'd': data = optarg; break;
+        case 'j': json = optarg; break;
+        case 'q': aud_cli_quiet = 1; break;
+        case 'h': fputs(usage_text, stdout); return AUD_EXIT_OK;
+        case ':': return aud_cli_usage(argv[0], "option '%s' needs a value", argv[optind - 1]);
+        case '?': return aud_cli_usage(argv[0], "unknown option '%s'", argv[optind - 1]);
+        default:
+            rc = aud_csv_cli_option(&csv, argv[0], ch, optarg);
+            if (rc < 0)
+                return aud_cli_usage(argv[0], "unknown option '%s'", argv[optind - 1]);
+            if (rc != 0)
+                return rc;
+        }
+    }
+    if (optind < argc)
+        return aud_cli_usage(argv[0], "unexpected argument '%s'", argv[optind]);
+    if (data == NULL)
+        return aud_cli_usage(argv[0], "--data is required");
+
+    aud_error err;
+    aud_error_clear(&err);
+    aud_table *t = NULL;
+    aud_profile *p = NULL;
+    cJSON *doc = NULL;
+    int rc = aud_table_load_csv(&t, data, &csv.opts, &err);
+    if (rc == AUD_OK)
+        rc = aud_profile_compute(&p, t, &err);
+    if (rc == AUD_OK && json != NULL) {
+        doc = aud_json_doc_new();
+        if (doc == NULL)
+            rc = aud_error_nomem(&err);
+        if (rc == AUD_OK)
+            rc = aud_profile_to_json(p, doc, &err);
+        if (rc == AUD_OK)
+            rc = aud_json_write(doc, json, &err);
+    }
+    if (rc == AUD_OK && !(json != NULL && strcmp(json, "-") == 0))
+        print_table(p);
+    cJSON_Delete(doc);
+    aud_profile_free(p);
+    aud_table_free(t);
+    aud_csv_cli_free(&csv);
+    return rc == AUD_OK ? AUD_EXIT_OK : aud_cli_fail(&err);
 }

@@ -1,11 +1,40 @@
 /* model.h - one in-memory model representation for every supported format: a flattened
  * tree ensemble (XGBoost, LightGBM, scikit-learn trees) or a linear model, plus a base score and an
- * output transform. Loaders fill it; predictors and explainers only read it. */
+ * output transform. Loaders fill it; predictors and explainers only read it.
+ *
+ * Prediction of a tree model for one row x (model feature order, NaN = missing):
+ *   margin[k] = S_k + base_margin[k],  S_k = sum over trees t with t.output == k of leaf(t, x),
+ *   summed in double in tree order starting from 0.0
+ *   (average_output: S_k is divided by the number of trees of output k before adding the base)
+ * except for models with sum_f32 set (XGBoost), where, as XGBoost's predictor does, the margin
+ * starts at (float)base_margin[k] and each leaf value is added in float32, in tree order.
+ *   prediction = link(margin)
+ * where leaf(t, x) walks from node 0, taking left[] when aud_tree_go_left() is true, else right[],
+ * until left[i] == -1. The loaders validate every tree (child indices in range, every node reached
+ * at most once from the root, so no cycles, depth <= AUD_MODEL_MAX_DEPTH, feature < n_features,
+ * finite leaf values), so walkers need no bounds checks. Nodes not reachable from the root may
+ * exist and are ignored.
+ *
+ * References for the split semantics: XGBoost src/tree/tree_model.cc and predictor/predict_fn.h
+ * (GetNextNode: fvalue < split_cond in float32, NaN -> default child); LightGBM include/LightGBM/tree.h
+ * (NumericalDecision, CategoricalDecision, kZeroThreshold; see ../shared/fixtures/lightgbm/README.md);
+ * scikit-learn sklearn/tree/_tree.pyx (X is float32, X[i, f] <= threshold). */
 #ifndef AUD_MODEL_H
 #define AUD_MODEL_H
 
+#include <math.h>
+
 #include "aud.h"
 #include "table.h"
+
+/* Limits enforced by every loader (hostile files). */
+#define AUD_MODEL_MAX_DEPTH    256        /* longest root-to-leaf path */
+#define AUD_MODEL_MAX_NODES    (1 << 26)  /* nodes in one tree */
+#define AUD_MODEL_MAX_FEATURES (1 << 24)
+#define AUD_MODEL_MAX_OUTPUTS  100000
+
+/* LightGBM kZeroThreshold: the float 1e-35f as a double. */
+#define AUD_LGBM_KZERO 1.0000000180025095e-35
 
 typedef enum aud_model_kind {
     AUD_MODEL_TREES = 0,
@@ -16,42 +45,45 @@ typedef enum aud_model_kind {
 typedef enum aud_link {
     AUD_LINK_IDENTITY = 0,   /* regression */
     AUD_LINK_SIGMOID = 1,    /* binary: 1 / (1 + exp(-sigmoid_scale * margin)) */
-    AUD_LINK_SOFTMAX = 2,    /* multiclass */
-    AUD_LINK_EXP = 3         /* count:poisson */
+    AUD_LINK_SOFTMAX = 2,    /* multiclass: exp(m_k - max) / sum_j exp(m_j - max) */
+    AUD_LINK_EXP = 3,        /* count:poisson: exp(margin) */
+    AUD_LINK_ARGMAX = 4      /* multi:softmax: index of the largest margin (one output column) */
 } aud_link;
 
 /* How an internal node compares x with its threshold. */
 typedef enum aud_split_kind {
-    AUD_SPLIT_LT_F32 = 0,    /* XGBoost: left iff (float)x < (float)threshold */
-    AUD_SPLIT_LE_F64 = 1,    /* LightGBM numerical: left iff x <= threshold (double) */
-    AUD_SPLIT_LE_F32 = 2,    /* scikit-learn: left iff (float)x <= threshold */
+    AUD_SPLIT_LT_F32 = 0,    /* XGBoost: left iff (float)x < (float)threshold; NaN -> default */
+    AUD_SPLIT_LE_F64 = 1,    /* LightGBM numerical: left iff x <= threshold (double), see missing */
+    AUD_SPLIT_LE_F32 = 2,    /* scikit-learn: left iff (float)x <= threshold; NaN -> default */
     AUD_SPLIT_CAT = 3        /* LightGBM categorical: left iff bit (int)x of the node's bitset is set */
 } aud_split_kind;
 
-/* Missing-value handling of a node (LightGBM's missing types; XGBoost/sklearn use NAN). */
+/* Missing-value handling of an AUD_SPLIT_LE_F64 node (LightGBM's missing types). XGBoost and
+ * scikit-learn nodes use AUD_MISSING_NAN (NaN goes to the default child). */
 typedef enum aud_missing {
     AUD_MISSING_NONE = 0,    /* NaN is treated as 0.0 (LightGBM MissingType::None) */
-    AUD_MISSING_ZERO = 1,    /* |x| <= kZeroThreshold or NaN goes to the default child */
+    AUD_MISSING_ZERO = 1,    /* NaN -> 0.0; then |x| <= kZeroThreshold goes to the default child */
     AUD_MISSING_NAN = 2      /* NaN goes to the default child */
 } aud_missing;
 
-/* One tree, nodes in struct-of-arrays form. Node 0 is the root. For a leaf, left[i] == -1 and
- * value[i] is the leaf output (already multiplied by the tree weight, e.g. DART weight_drop,
- * and by the learning rate where the format stores it separately). */
+/* One tree, nodes in struct-of-arrays form. Node 0 is the root. For a leaf, left[i] == -1 (and
+ * right[i] == -1) and value[i] is the leaf output (already multiplied by the tree weight, e.g. DART
+ * weight_drop, and by the learning rate where the format stores it separately). */
 typedef struct aud_tree {
     int32_t   n_nodes;
     int32_t  *left;          /* child index, -1 for a leaf */
     int32_t  *right;
-    int32_t  *feature;       /* model feature index (internal nodes) */
-    double   *threshold;     /* split threshold (for AUD_SPLIT_CAT: unused) */
+    int32_t  *feature;       /* model feature index (internal nodes; -1 for leaves) */
+    double   *threshold;     /* split threshold (AUD_SPLIT_LT_F32: a float32 value; CAT: unused) */
     uint8_t  *kind;          /* aud_split_kind */
     uint8_t  *missing;       /* aud_missing */
     uint8_t  *default_left;  /* 1: missing goes left */
-    double   *value;         /* leaf value (internal nodes: 0 or the internal value) */
-    double   *cover;         /* node weight for TreeSHAP: XGBoost sum_hess, LightGBM counts */
+    double   *value;         /* leaf value (internal nodes: the format's internal value or 0) */
+    double   *cover;         /* node weight for TreeSHAP: XGBoost sum_hess, LightGBM counts
+                              * (internal_count / leaf_count), sklearn weighted_n_node_samples */
     int32_t  *cat_begin;     /* AUD_SPLIT_CAT: first word of the node's bitset in cat_bits */
     int32_t  *cat_words;     /* AUD_SPLIT_CAT: number of 32-bit words */
-    uint32_t *cat_bits;      /* all bitsets of the tree */
+    uint32_t *cat_bits;      /* all bitsets of the tree (NULL when n_cat_bits == 0) */
     int32_t   n_cat_bits;
     int32_t   output;        /* output (class) this tree adds to, 0 for single-output models */
 } aud_tree;
@@ -59,23 +91,144 @@ typedef struct aud_tree {
 typedef struct aud_model {
     aud_model_kind kind;
     char       *format;          /* "xgboost-json", "lightgbm-text", "linear-json", "trees-json" */
-    char       *objective;       /* e.g. "binary:logistic", "binary", "regression" */
+    char       *objective;       /* e.g. "binary:logistic", "binary sigmoid:1", "regression" */
     size_t      n_features;
     char      **feature_names;   /* n_features names, or NULL when the model has none */
     size_t      n_outputs;       /* 1, or the number of classes for multiclass */
     aud_link    link;
     double      sigmoid_scale;   /* AUD_LINK_SIGMOID slope (1 for XGBoost, LightGBM sigmoid:) */
     double     *base_margin;     /* n_outputs values added to the margin */
-    int         average_output;  /* 1: margin = sum of trees / number of trees per output
-                                  * (LightGBM rf mode, random forests) */
-    int         is_classifier;   /* prediction is a probability */
+    int         average_output;  /* 1: S_k = sum of trees of output k / number of those trees
+                                  * (LightGBM rf mode, scikit-learn random forests) */
+    int         is_classifier;   /* prediction is a probability (or a class for ARGMAX) */
+    int         sum_f32;         /* 1: accumulate the margin in float32 (XGBoost), see above */
     /* trees */
     size_t      n_trees;
     aud_tree   *trees;
-    /* linear: margin = base_margin[k] + sum_j coef[k * n_features + j] * x_j */
+    size_t     *n_trees_output;  /* n_outputs counts of trees per output (average_output) */
+    /* linear: margin[k] = base_margin[k] + sum_j coef[k * n_features + j] * x_j */
     double     *coef;
 } aud_model;
 
+/* Number of prediction columns: n_outputs, except 1 for AUD_LINK_ARGMAX. */
+static inline size_t aud_model_n_pred(const aud_model *m)
+{
+    return m->link == AUD_LINK_ARGMAX ? 1 : m->n_outputs;
+}
+
+/* LightGBM NumericalDecision, including the kZeroThreshold input step (values with
+ * |x| <= kZeroThreshold become 0.0 before any tree sees them). */
+static inline int aud_lgbm_num_left(double x, double thr, int missing, int default_left)
+{
+    if (isnan(x)) {
+        if (missing == AUD_MISSING_NAN)
+            return default_left;
+        x = 0.0;
+    }
+    if (fabs(x) <= AUD_LGBM_KZERO) {
+        x = 0.0;
+        if (missing == AUD_MISSING_ZERO)
+            return default_left;
+    }
+    return x <= thr;
+}
+
+/* LightGBM CategoricalDecision: NaN, negative and out-of-bitset codes go right. */
+static inline int aud_lgbm_cat_left(const aud_tree *t, int32_t node, double x)
+{
+    if (isnan(x) || x <= -2147483648.0 || x >= 2147483648.0)
+        return 0;
+    int32_t i = (int32_t)x;   /* truncation toward zero, as static_cast<int> */
+    if (i < 0)
+        return 0;
+    int32_t w = i / 32;
+    if (w >= t->cat_words[node])
+        return 0;
+    return (int)((t->cat_bits[t->cat_begin[node] + w] >> (i % 32)) & 1u);
+}
+
+/* Does row value x (the value of feature t->feature[node]; NaN = missing) go to the left child of
+ * internal node `node`? Implements each format's exact comparison and missing-value rules. */
+static inline int aud_tree_go_left(const aud_tree *t, int32_t node, double x)
+{
+    switch (t->kind[node]) {
+    case AUD_SPLIT_LT_F32:
+        if (isnan(x))
+            return t->default_left[node];
+        return (float)x < (float)t->threshold[node];
+    case AUD_SPLIT_LE_F32:
+        if (isnan(x))
+            return t->default_left[node];
+        return (double)(float)x <= t->threshold[node];
+    case AUD_SPLIT_LE_F64:
+        return aud_lgbm_num_left(x, t->threshold[node], t->missing[node], t->default_left[node]);
+    default:
+        return aud_lgbm_cat_left(t, node, x);
+    }
+}
+
+/* Index of the leaf reached by row x (n_features values, model order). */
+static inline int32_t aud_tree_leaf(const aud_tree *t, const double *x)
+{
+    int32_t i = 0;
+    while (t->left[i] >= 0)
+        i = aud_tree_go_left(t, i, x[t->feature[i]]) ? t->left[i] : t->right[i];
+    return i;
+}
+
+/* Load a model file. format: "xgboost-json", "lightgbm-text", "linear-json", "trees-json" or NULL to
+ * detect from the content. On AUD_OK *out belongs to the caller (aud_model_free); on failure *out is
+ * NULL and err names the file, line/column or JSON field. */
+AUD_API int aud_model_load(aud_model **out, const char *path, const char *format, aud_error *err);
+
+/* Same from a NUL-terminated buffer; `name` is used in error messages. */
+AUD_API int aud_model_parse(aud_model **out, const char *data, size_t len, const char *name,
+                            const char *format, aud_error *err);
+
 AUD_API void aud_model_free(aud_model *m);
+
+/* Raw margin of one row: margin_out[0 .. n_outputs). x has n_features values (NaN = missing). */
+AUD_API void aud_model_predict_margin(const aud_model *m, const double *x, double *margin_out);
+
+/* Raw margins of n_rows rows: X is row-major n_rows x n_features, margin_out n_rows x n_outputs.
+ * Each row's result is identical to aud_model_predict_margin on that row (same summation order). */
+AUD_API void aud_model_predict_margin_block(const aud_model *m, const double *X, size_t n_rows,
+                                            double *margin_out);
+
+/* Prediction from a margin: pred_out[0 .. aud_model_n_pred(m)). pred_out may equal margin. */
+AUD_API void aud_model_transform(const aud_model *m, const double *margin, double *pred_out);
+
+/* Map the model's features to table columns: col_index_out[j] (n_features entries) is the table
+ * column of model feature j. By name when the model has names; by position when it has none (then
+ * *by_position is set to 1 so the caller can warn). A model feature missing from the table, or bound
+ * to a non-numeric column, is an AUD_E_SCHEMA error naming the feature and the file. */
+AUD_API int aud_model_bind(const aud_model *m, const aud_table *t, size_t *col_index_out,
+                           int *by_position, aud_error *err);
+
+/* Fill out (row-major, (row_end - row_begin) x n_features) with the bound columns of the table. */
+AUD_API void aud_model_fill_rows(const aud_model *m, const aud_table *t,
+                                 const size_t *col_index, size_t row_begin, size_t row_end,
+                                 double *out);
+
+/* Validate a tree filled by a loader (see the header comment); `where` names it in errors. */
+int aud_tree_validate(const aud_tree *t, size_t n_features, const char *name, const char *where,
+                      aud_error *err);
+
+/* Allocate the node arrays of a tree with n_nodes nodes (zeroed; left/right/feature = -1,
+ * missing = AUD_MISSING_NAN). */
+int aud_tree_alloc(aud_tree *t, int32_t n_nodes, aud_error *err);
+
+/* Internal loaders (the data is NUL-terminated). */
+int aud_xgb_json_parse(aud_model *m, const char *data, size_t len, const char *name,
+                       aud_error *err);
+int aud_lgbm_text_parse(aud_model *m, const char *data, size_t len, const char *name,
+                        aud_error *err);
+int aud_linear_json_parse(aud_model *m, const char *data, size_t len, const char *name,
+                          aud_error *err);
+int aud_trees_json_parse(aud_model *m, const char *data, size_t len, const char *name,
+                         aud_error *err);
+
+/* Finish a loaded model: count trees per output, check outputs, base margin, names. */
+int aud_model_finish(aud_model *m, const char *name, aud_error *err);
 
 #endif

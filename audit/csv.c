@@ -1,0 +1,750 @@
+/* csv.c - RFC 4180 CSV reader into a columnar table (SPEC section 2).
+ *
+ * Two passes over the (memory-mapped) file: pass 1 tokenizes every record, checks the shape and infers
+ * each column's type; pass 2 fills exactly-sized arrays. Numbers are parsed without the locale:
+ * decimal text with <= 19 significant digits and a small exponent is converted exactly with Clinger's
+ * fast path (W. D. Clinger, "How to read floating point numbers accurately", PLDI 1990); anything else
+ * goes to strtod_l in the "C" locale, which glibc rounds correctly. */
+#define _GNU_SOURCE
+#include "table.h"
+#include "io.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <locale.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char *const default_na[] = {"", "NA", "NaN", "nan", "null", "?", NULL};
+
+void aud_csv_opts_default(aud_csv_opts *opts)
+{
+    opts->delimiter = ',';
+    opts->na_tokens = default_na;
+    opts->max_field_bytes = (size_t)1 << 20;
+    opts->max_columns = 100000;
+    opts->max_rows = 0;
+}
+
+/* ---- tokenizer ---------------------------------------------------------------------------- */
+
+typedef struct csv_lexer {
+    const char *p, *end;
+    const char *name;
+    char delim;
+    size_t max_field;
+    long line;          /* physical line of p (1-based) */
+    aud_error *err;
+} csv_lexer;
+
+typedef struct csv_field {
+    const char *s;
+    size_t len;
+    int quoted;         /* the text between the quotes may hold "" escapes */
+    int has_escape;     /* quoted and contains "" */
+} csv_field;
+
+enum { FIELD_MORE = 0, FIELD_LAST = 1, FIELD_ERROR = -1 };
+
+/* Read one field at lx->p. Returns FIELD_MORE when a delimiter follows, FIELD_LAST at the end of a
+ * record (newline or end of input), FIELD_ERROR with lx->err set. `col` is only for messages. */
+static int lex_field(csv_lexer *lx, csv_field *f, long col)
+{
+    const char *p = lx->p, *end = lx->end;
+    f->quoted = 0;
+    f->has_escape = 0;
+    if (p < end && *p == '"') {
+        long start_line = lx->line;
+        const char *s = ++p;
+        for (;;) {
+            const char *q = memchr(p, '"', (size_t)(end - p));
+            if (q == NULL) {
+                return aud_error_set(lx->err, AUD_E_PARSE, lx->name, start_line, col,
+                                     "unterminated quoted field"), FIELD_ERROR;
+            }
+            for (const char *r = p; r < q; r++)
+                lx->line += *r == '\n';
+            if (q + 1 < end && q[1] == '"') {
+                f->has_escape = 1;
+                p = q + 2;
+                continue;
+            }
+            f->s = s;
+            f->len = (size_t)(q - s);
+            f->quoted = 1;
+            p = q + 1;
+            break;
+        }
+        if (f->len > lx->max_field)
+            return aud_error_set(lx->err, AUD_E_DOMAIN, lx->name, start_line, col,
+                                 "field longer than the limit of %zu bytes", lx->max_field),
+                   FIELD_ERROR;
+        if (p == end) {
+            lx->p = p;
+            return FIELD_LAST;
+        }
+        if (*p == lx->delim) {
+            lx->p = p + 1;
+            return FIELD_MORE;
+        }
+        if (*p == '\n' || (*p == '\r' && p + 1 < end && p[1] == '\n')) {
+            p += *p == '\r' ? 2 : 1;
+            lx->line++;
+            lx->p = p;
+            return FIELD_LAST;
+        }
+        return aud_error_set(lx->err, AUD_E_PARSE, lx->name, lx->line, col,
+                             "unexpected character after a closing quote"), FIELD_ERROR;
+    }
+    const char *s = p;
+    char d = lx->delim;
+    while (p < end && *p != d && *p != '\n')
+        p++;
+    const char *fe = p;
+    if (fe > s && fe[-1] == '\r' && (p == end || *p == '\n'))
+        fe--;
+    f->s = s;
+    f->len = (size_t)(fe - s);
+    if (f->len > lx->max_field)
+        return aud_error_set(lx->err, AUD_E_DOMAIN, lx->name, lx->line, col,
+                             "field longer than the limit of %zu bytes", lx->max_field),
+               FIELD_ERROR;
+    if (p == end) {
+        lx->p = p;
+        return FIELD_LAST;
+    }
+    if (*p == d) {
+        lx->p = p + 1;
+        return FIELD_MORE;
+    }
+    lx->line++;
+    lx->p = p + 1;
+    return FIELD_LAST;
+}
+
+/* Copy a field's text into buf (size >= f->len + 1), undoing "" escapes. Returns the length. */
+static size_t field_text(const csv_field *f, char *buf)
+{
+    if (!f->has_escape) {
+        memcpy(buf, f->s, f->len);
+        buf[f->len] = '\0';
+        return f->len;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < f->len; i++) {
+        buf[n++] = f->s[i];
+        if (f->s[i] == '"')
+            i++;
+    }
+    buf[n] = '\0';
+    return n;
+}
+
+/* ---- values ------------------------------------------------------------------------------- */
+
+/* Missing-value tokens with their lengths precomputed (this test runs on every field). */
+#define NA_MAX_TOKENS 32
+typedef struct na_set {
+    const char *tok[NA_MAX_TOKENS];
+    size_t len[NA_MAX_TOKENS];
+    size_t n, max_len;
+} na_set;
+
+static int na_set_init(na_set *na, const char *const *tokens)
+{
+    memset(na, 0, sizeof *na);
+    for (size_t i = 0; tokens[i] != NULL; i++) {
+        if (na->n == NA_MAX_TOKENS)
+            return -1;
+        na->tok[na->n] = tokens[i];
+        na->len[na->n] = strlen(tokens[i]);
+        if (na->len[na->n] > na->max_len)
+            na->max_len = na->len[na->n];
+        na->n++;
+    }
+    return 0;
+}
+
+static int is_na(const na_set *na, const char *s, size_t n)
+{
+    if (n > na->max_len)
+        return 0;
+    for (size_t i = 0; i < na->n; i++) {
+        if (na->len[i] == n && memcmp(na->tok[i], s, n) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+static const double pow10_exact[23] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
+                                       1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19,
+                                       1e20, 1e21, 1e22};
+
+enum { NUM_OK = 1, NUM_NOT = 0, NUM_RANGE = -1 };
+
+/* Parse decimal text [+-]ddd[.ddd][(e|E)[+-]ddd] with optional surrounding blanks. */
+static int parse_number(const char *s, size_t n, locale_t cloc, double *out)
+{
+    size_t i = 0;
+    while (i < n && (s[i] == ' ' || s[i] == '\t'))
+        i++;
+    while (n > i && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+        n--;
+    size_t start = i;
+    int neg = 0;
+    if (i < n && (s[i] == '+' || s[i] == '-')) {
+        neg = s[i] == '-';
+        i++;
+    }
+    uint64_t m = 0;
+    int digits = 0, sig = 0, dropped = 0;
+    long e10 = 0;
+    while (i < n && s[i] >= '0' && s[i] <= '9') {
+        if (sig < 19) {
+            m = m * 10 + (uint64_t)(s[i] - '0');
+            if (m != 0)
+                sig++;
+        } else {
+            e10++;
+            dropped |= s[i] != '0';
+        }
+        digits++;
+        i++;
+    }
+    if (i < n && s[i] == '.') {
+        i++;
+        while (i < n && s[i] >= '0' && s[i] <= '9') {
+            if (sig < 19) {
+                m = m * 10 + (uint64_t)(s[i] - '0');
+                if (m != 0)
+                    sig++;
+                e10--;
+            } else {
+                dropped |= s[i] != '0';
+            }
+            digits++;
+            i++;
+        }
+    }
+    if (digits == 0)
+        return NUM_NOT;
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+        int eneg = 0;
+        long ev = 0;
+        if (i < n && (s[i] == '+' || s[i] == '-')) {
+            eneg = s[i] == '-';
+            i++;
+        }
+        if (i == n || s[i] < '0' || s[i] > '9')
+            return NUM_NOT;
+        while (i < n && s[i] >= '0' && s[i] <= '9') {
+            if (ev < 100000)
+                ev = ev * 10 + (s[i] - '0');
+            i++;
+        }
+        e10 += eneg ? -ev : ev;
+    }
+    if (i != n)
+        return NUM_NOT;
+    double v;
+    if (m == 0) {
+        v = 0.0;
+    } else if (!dropped && m <= ((uint64_t)1 << 53) && e10 >= -22 && e10 <= 22) {
+        v = (double)m;
+        v = e10 >= 0 ? v * pow10_exact[e10] : v / pow10_exact[-e10];
+    } else {
+        char small[128];
+        size_t len = n - start;
+        char *buf = len < sizeof small ? small : aud_malloc(len + 1);
+        if (buf == NULL)
+            return NUM_NOT;
+        memcpy(buf, s + start, len);
+        buf[len] = '\0';
+        v = strtod_l(buf, NULL, cloc);
+        if (buf != small)
+            aud_free(buf);
+        v = fabs(v);
+    }
+    if (isinf(v))
+        return NUM_RANGE;
+    *out = neg ? -v : v;
+    return NUM_OK;
+}
+
+/* Strict UTF-8 check (no overlongs, no surrogates, <= U+10FFFF). Returns the byte offset of the
+ * first invalid sequence, or (size_t)-1 when valid. */
+static size_t utf8_invalid_at(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        unsigned c = s[i];
+        size_t k;
+        unsigned min;
+        if (c < 0x80) {
+            i++;
+            continue;
+        } else if ((c & 0xE0) == 0xC0) {
+            k = 1, min = 0x80, c &= 0x1F;
+        } else if ((c & 0xF0) == 0xE0) {
+            k = 2, min = 0x800, c &= 0x0F;
+        } else if ((c & 0xF8) == 0xF0) {
+            k = 3, min = 0x10000, c &= 0x07;
+        } else {
+            return i;
+        }
+        for (size_t j = 1; j <= k; j++) {
+            if (i + j >= n || (s[i + j] & 0xC0) != 0x80)
+                return i;
+            c = (c << 6) | (s[i + j] & 0x3F);
+        }
+        if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
+            return i;
+        i += k + 1;
+    }
+    return (size_t)-1;
+}
+
+/* ---- categorical dictionary (open addressing, FNV-1a) ------------------------------------- */
+
+typedef struct dict {
+    int32_t *slots;     /* code + 1, 0 = empty */
+    size_t cap;         /* power of two */
+} dict;
+
+static uint64_t fnv1a(const char *s, size_t n)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < n; i++) {
+        h ^= (unsigned char)s[i];
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+static int dict_grow(dict *d, aud_column *c)
+{
+    size_t ncap = d->cap ? d->cap * 2 : 64;
+    int32_t *ns = aud_calloc(ncap, sizeof *ns);
+    if (ns == NULL)
+        return -1;
+    for (size_t k = 0; k < c->n_levels; k++) {
+        size_t h = (size_t)fnv1a(c->levels[k], strlen(c->levels[k])) & (ncap - 1);
+        while (ns[h] != 0)
+            h = (h + 1) & (ncap - 1);
+        ns[h] = (int32_t)k + 1;
+    }
+    aud_free(d->slots);
+    d->slots = ns;
+    d->cap = ncap;
+    return 0;
+}
+
+/* Code of text s in column c, adding a level when new. -1 on no memory, -2 when the level count
+ * would overflow int32. */
+static int32_t dict_code(dict *d, aud_column *c, const char *s, size_t n)
+{
+    if ((c->n_levels + 1) * 2 > d->cap && dict_grow(d, c) != 0)
+        return -1;
+    size_t h = (size_t)fnv1a(s, n) & (d->cap - 1);
+    while (d->slots[h] != 0) {
+        const char *lv = c->levels[d->slots[h] - 1];
+        if (strncmp(lv, s, n) == 0 && lv[n] == '\0')
+            return d->slots[h] - 1;
+        h = (h + 1) & (d->cap - 1);
+    }
+    if (c->n_levels >= INT32_MAX - 1)
+        return -2;
+    if ((c->n_levels & (c->n_levels - 1)) == 0) {   /* grow levels at powers of two */
+        size_t ncap = c->n_levels ? c->n_levels * 2 : 8;
+        char **nl = aud_realloc(c->levels, ncap * sizeof *nl);
+        if (nl == NULL)
+            return -1;
+        c->levels = nl;
+    }
+    char *copy = aud_malloc(n + 1);
+    if (copy == NULL)
+        return -1;
+    memcpy(copy, s, n);
+    copy[n] = '\0';
+    c->levels[c->n_levels] = copy;
+    d->slots[h] = (int32_t)c->n_levels + 1;
+    return (int32_t)c->n_levels++;
+}
+
+/* ---- table -------------------------------------------------------------------------------- */
+
+void aud_table_free(aud_table *t)
+{
+    if (t == NULL)
+        return;
+    for (size_t j = 0; j < t->n_cols; j++) {
+        aud_column *c = &t->cols[j];
+        aud_free(c->name);
+        aud_free(c->num);
+        aud_free(c->codes);
+        for (size_t k = 0; k < c->n_levels; k++)
+            aud_free(c->levels[k]);
+        aud_free(c->levels);
+    }
+    aud_free(t->cols);
+    aud_free(t->path);
+    aud_free(t);
+}
+
+long aud_table_find(const aud_table *t, const char *name)
+{
+    for (size_t j = 0; j < t->n_cols; j++) {
+        if (strcmp(t->cols[j].name, name) == 0)
+            return (long)j;
+    }
+    return -1;
+}
+
+const char *aud_table_cell_text(const aud_table *t, size_t row, size_t col, char *buf, size_t size)
+{
+    const aud_column *c = &t->cols[col];
+    if (size == 0)
+        return buf;
+    buf[0] = '\0';
+    if (c->type == AUD_COL_NUMERIC) {
+        if (!isnan(c->num[row])) {
+            char tmp[32];
+            snprintf(buf, size, "%s", aud_fmt_double(c->num[row], tmp));
+        }
+    } else if (c->codes[row] >= 0) {
+        snprintf(buf, size, "%s", c->levels[c->codes[row]]);
+    }
+    return buf;
+}
+
+/* Per-column state of pass 1: numeric columns keep their values (so numbers are parsed once);
+ * a column that meets a non-number becomes categorical and is filled in pass 2. */
+typedef struct col_scan {
+    int categorical;
+    double *vals;
+    size_t cap;
+    size_t n_missing;
+} col_scan;
+
+static int parse_header(csv_lexer *lx, aud_table *t, const aud_csv_opts *o, char *scratch)
+{
+    size_t cap = 0;
+    for (;;) {
+        csv_field f;
+        long col = (long)t->n_cols + 1;
+        int r = lex_field(lx, &f, col);
+        if (r == FIELD_ERROR)
+            return lx->err->code;
+        if (t->n_cols >= o->max_columns)
+            return aud_error_set(lx->err, AUD_E_DOMAIN, lx->name, 1, col,
+                                 "more than the limit of %zu columns", o->max_columns);
+        if (t->n_cols == cap) {
+            size_t ncap = cap ? cap * 2 : 16;
+            aud_column *nc = aud_realloc(t->cols, ncap * sizeof *nc);
+            if (nc == NULL)
+                return aud_error_nomem(lx->err);
+            t->cols = nc;
+            cap = ncap;
+        }
+        size_t n = field_text(&f, scratch);
+        aud_column *c = &t->cols[t->n_cols];
+        memset(c, 0, sizeof *c);
+        t->n_cols++;
+        size_t bad = utf8_invalid_at((const unsigned char *)scratch, n);
+        if (bad != (size_t)-1)
+            return aud_error_set(lx->err, AUD_E_PARSE, lx->name, 1, col,
+                                 "column name is not valid UTF-8 (byte %zu)", bad + 1);
+        if (n == 0)
+            return aud_error_set(lx->err, AUD_E_SCHEMA, lx->name, 1, col, "empty column name");
+        c->name = aud_malloc(n + 1);
+        if (c->name == NULL)
+            return aud_error_nomem(lx->err);
+        memcpy(c->name, scratch, n + 1);
+        for (size_t j = 0; j + 1 < t->n_cols; j++) {
+            if (strcmp(t->cols[j].name, c->name) == 0) {
+                aud_error_set(lx->err, AUD_E_SCHEMA, lx->name, 1, col,
+                              "duplicate column name (also column %zu)", j + 1);
+                return aud_error_field(lx->err, c->name);
+            }
+        }
+        if (r == FIELD_LAST)
+            return AUD_OK;
+    }
+}
+
+/* True when the record starting at p is an empty line. */
+static int blank_line(const char *p, const char *end)
+{
+    return p < end && (*p == '\n' || (*p == '\r' && p + 1 < end && p[1] == '\n'));
+}
+
+static int skip_blank(csv_lexer *lx)
+{
+    int skipped = 0;
+    while (blank_line(lx->p, lx->end)) {
+        lx->p += *lx->p == '\r' ? 2 : 1;
+        lx->line++;
+        skipped = 1;
+    }
+    return skipped;
+}
+
+/* Pass 1: shape checks, row count, type inference. */
+static int scan_records(csv_lexer *lx, aud_table *t, col_scan *cs, const aud_csv_opts *o,
+                        const na_set *na, locale_t cloc, size_t *n_rows)
+{
+    size_t rows = 0;
+    while (lx->p < lx->end) {
+        skip_blank(lx);
+        if (lx->p >= lx->end)
+            break;
+        long rec_line = lx->line;
+        size_t k = 0;
+        for (;;) {
+            csv_field f;
+            int r = lex_field(lx, &f, (long)k + 1);
+            if (r == FIELD_ERROR)
+                return lx->err->code;
+            if (k < t->n_cols && !cs[k].categorical) {
+                col_scan *c = &cs[k];
+                double v = NAN;
+                if (is_na(na, f.s, f.len)) {
+                    c->n_missing++;
+                } else {
+                    int pr = f.has_escape ? NUM_NOT : parse_number(f.s, f.len, cloc, &v);
+                    if (pr == NUM_RANGE) {
+                        aud_error_set(lx->err, AUD_E_DOMAIN, lx->name, rec_line, (long)k + 1,
+                                      "number out of the range of a double: \"%.*s\"",
+                                      (int)(f.len < 40 ? f.len : 40), f.s);
+                        return aud_error_field(lx->err, t->cols[k].name);
+                    }
+                    if (pr == NUM_NOT) {
+                        c->categorical = 1;
+                        aud_free(c->vals);
+                        c->vals = NULL;
+                    }
+                }
+                if (!c->categorical) {
+                    if (rows == c->cap) {
+                        size_t ncap = c->cap ? c->cap * 2 : 1024;
+                        double *nv = aud_realloc(c->vals, ncap * sizeof *nv);
+                        if (nv == NULL)
+                            return aud_error_nomem(lx->err);
+                        c->vals = nv;
+                        c->cap = ncap;
+                    }
+                    c->vals[rows] = v;
+                }
+            }
+            k++;
+            if (r == FIELD_LAST)
+                break;
+        }
+        if (k != t->n_cols)
+            return aud_error_set(lx->err, AUD_E_PARSE, lx->name, rec_line,
+                                 (long)(k < t->n_cols ? k : t->n_cols + 1),
+                                 "expected %zu fields, found %zu", t->n_cols, k);
+        rows++;
+        if (o->max_rows != 0 && rows > o->max_rows)
+            return aud_error_set(lx->err, AUD_E_DOMAIN, lx->name, rec_line, 0,
+                                 "more than the limit of %zu rows", o->max_rows);
+    }
+    *n_rows = rows;
+    return AUD_OK;
+}
+
+/* Pass 2: fill the arrays. The shape was validated by pass 1. */
+static int fill_records(csv_lexer *lx, aud_table *t, const na_set *na, char *scratch)
+{
+    int rc = AUD_OK;
+    dict *dicts = aud_calloc(t->n_cols, sizeof *dicts);
+    if (dicts == NULL)
+        return aud_error_nomem(lx->err);
+    for (size_t i = 0; i < t->n_rows; i++) {
+        skip_blank(lx);
+        long rec_line = lx->line;
+        for (size_t k = 0; k < t->n_cols; k++) {
+            csv_field f;
+            if (lex_field(lx, &f, (long)k + 1) == FIELD_ERROR) {
+                rc = lx->err->code;
+                goto done;
+            }
+            aud_column *c = &t->cols[k];
+            if (c->type == AUD_COL_NUMERIC)
+                continue;
+            if (is_na(na, f.s, f.len)) {
+                c->codes[i] = -1;
+                c->n_missing++;
+                continue;
+            }
+            const char *s = f.s;
+            size_t n = f.len;
+            if (f.has_escape) {
+                n = field_text(&f, scratch);
+                s = scratch;
+            }
+            int32_t code = dict_code(&dicts[k], c, s, n);
+            if (code == -1) {
+                rc = aud_error_nomem(lx->err);
+                goto done;
+            }
+            if (code == -2) {
+                rc = aud_error_set(lx->err, AUD_E_DOMAIN, lx->name, rec_line, (long)k + 1,
+                                   "too many categories");
+                goto done;
+            }
+            if ((size_t)code + 1 == c->n_levels) {
+                size_t bad = utf8_invalid_at((const unsigned char *)s, n);
+                if (bad != (size_t)-1) {
+                    aud_error_set(lx->err, AUD_E_PARSE, lx->name, rec_line, (long)k + 1,
+                                  "value is not valid UTF-8 (byte %zu)", bad + 1);
+                    rc = aud_error_field(lx->err, c->name);
+                    goto done;
+                }
+            }
+            c->codes[i] = code;
+        }
+    }
+done:
+    for (size_t k = 0; k < t->n_cols; k++)
+        aud_free(dicts[k].slots);
+    aud_free(dicts);
+    return rc;
+}
+
+int aud_table_parse_csv(aud_table **out, const char *data, size_t len, const char *name,
+                        const aud_csv_opts *opts, aud_error *err)
+{
+    aud_csv_opts defaults;
+    if (opts == NULL) {
+        aud_csv_opts_default(&defaults);
+        opts = &defaults;
+    }
+    int rc = AUD_OK;
+    aud_table *t = NULL;
+    col_scan *cs = NULL;
+    size_t t_cols = 0;
+    na_set na;
+    char *scratch = NULL;
+    locale_t cloc = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+    if (cloc == (locale_t)0)
+        return aud_error_set(err, AUD_E_INTERNAL, name, 0, 0, "cannot create the C locale");
+    if (na_set_init(&na, opts->na_tokens) != 0) {
+        rc = aud_error_set(err, AUD_E_USAGE, name, 0, 0, "more than %d missing-value tokens",
+                           NA_MAX_TOKENS);
+        goto done;
+    }
+    if (opts->delimiter == '"' || opts->delimiter == '\n' || opts->delimiter == '\r') {
+        rc = aud_error_set(err, AUD_E_USAGE, name, 0, 0, "invalid delimiter");
+        goto done;
+    }
+    if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0) {
+        data += 3;
+        len -= 3;
+    }
+    csv_lexer lx = {data, data + len, name, opts->delimiter, opts->max_field_bytes, 1, err};
+    skip_blank(&lx);
+    if (lx.p >= lx.end) {
+        rc = aud_error_set(err, AUD_E_PARSE, name, 1, 0, "empty file: a header row is required");
+        goto done;
+    }
+    t = aud_calloc(1, sizeof *t);
+    scratch = aud_malloc(opts->max_field_bytes + 1);
+    if (t == NULL || scratch == NULL) {
+        rc = aud_error_nomem(err);
+        goto done;
+    }
+    t->path = aud_strdup(name);
+    if (t->path == NULL) {
+        rc = aud_error_nomem(err);
+        goto done;
+    }
+    rc = parse_header(&lx, t, opts, scratch);
+    if (rc != AUD_OK)
+        goto done;
+    const char *body = lx.p;
+    long body_line = lx.line;
+    cs = aud_calloc(t->n_cols, sizeof *cs);
+    t_cols = t->n_cols;
+    if (cs == NULL) {
+        rc = aud_error_nomem(err);
+        goto done;
+    }
+    rc = scan_records(&lx, t, cs, opts, &na, cloc, &t->n_rows);
+    if (rc != AUD_OK)
+        goto done;
+    int any_categorical = 0;
+    for (size_t k = 0; k < t->n_cols; k++) {
+        aud_column *c = &t->cols[k];
+        c->type = cs[k].categorical ? AUD_COL_CATEGORICAL : AUD_COL_NUMERIC;
+        if (c->type == AUD_COL_NUMERIC) {
+            c->num = cs[k].vals != NULL ? cs[k].vals : aud_malloc(sizeof *c->num);
+            cs[k].vals = NULL;
+            c->n_missing = cs[k].n_missing;
+        } else {
+            c->codes = aud_malloc((t->n_rows ? t->n_rows : 1) * sizeof *c->codes);
+            any_categorical = 1;
+        }
+        if (c->num == NULL && c->codes == NULL) {
+            rc = aud_error_nomem(err);
+            goto done;
+        }
+    }
+    if (any_categorical) {
+        lx.p = body;
+        lx.line = body_line;
+        rc = fill_records(&lx, t, &na, scratch);
+        if (rc != AUD_OK)
+            goto done;
+    }
+    *out = t;
+    t = NULL;
+done:
+    aud_table_free(t);
+    for (size_t k = 0; cs != NULL && k < t_cols; k++)
+        aud_free(cs[k].vals);
+    aud_free(cs);
+    aud_free(scratch);
+    freelocale(cloc);
+    return rc;
+}
+
+int aud_table_load_csv(aud_table **out, const char *path, const aud_csv_opts *opts,
+                       aud_error *err)
+{
+    int fd = strcmp(path, "-") == 0 ? -1 : open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+        size_t len = (size_t)st.st_size;
+        void *map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+        close(fd);
+        if (map == MAP_FAILED)
+            return aud_error_set(err, AUD_E_IO, path, 0, 0, "cannot map: %s", strerror(errno));
+        madvise(map, len, MADV_SEQUENTIAL);
+        int rc = aud_table_parse_csv(out, map, len, path, opts, err);
+        munmap(map, len);
+        return rc;
+    }
+    if (fd >= 0) {
+        if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+            close(fd);
+            return aud_error_set(err, AUD_E_IO, path, 0, 0, "is a directory");
+        }
+        close(fd);
+    } else if (strcmp(path, "-") != 0) {
+        return aud_error_set(err, AUD_E_IO, path, 0, 0, "cannot open: %s", strerror(errno));
+    }
+    char *buf = NULL;
+    size_t len = 0;
+    int rc = aud_file_read(path, &buf, &len, 0, err);
+    if (rc != AUD_OK)
+        return rc;
+    rc = aud_table_parse_csv(out, buf, len, path, opts, err);
+    aud_free(buf);
+    return rc;
+}

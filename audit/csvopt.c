@@ -1,0 +1,65 @@
+/* csvopt.c - parsing of the shared CSV command-line options. */
+#include "csvopt.h"
+#include "cli.h"
+
+#include <string.h>
+
+void aud_csv_cli_init(aud_csv_cli *c)
+{
+    memset(c, 0, sizeof *c);
+    aud_csv_opts_default(&c->opts);
+}
+
+void aud_csv_cli_free(aud_csv_cli *c)
+{
+    aud_free(c->na_buf);
+    aud_free(c->na_list);
+    memset(c, 0, sizeof *c);
+}
+
+int aud_csv_cli_option(aud_csv_cli *c, const char *cmd, int ch, const char *arg)
+{
+    long v = 0;
+    switch (ch) {
+    case 0x100:
+        if (strcmp(arg, "tab") == 0 || strcmp(arg, "\\t") == 0)
+            c->opts.delimiter = '\t';
+        else if (strlen(arg) == 1 && arg[0] != '"' && arg[0] != '\n' && arg[0] != '\r')
+            c->opts.delimiter = arg[0];
+        else
+            return aud_cli_usage(cmd, "--delimiter expects one character or 'tab', got \"%s\"",
+                                 arg);
+        return 0;
+    case 0x101: {
+        size_t n = 1;
+        for (const char *p = arg; *p; p++)
+            n += *p == ',';
+        aud_free(c->na_buf);
+        aud_free(c->na_list);
+        c->na_buf = aud_strdup(arg);
+        c->na_list = aud_calloc(n + 1, sizeof *c->na_list);
+        if (c->na_buf == NULL || c->na_list == NULL)
+            return aud_cli_usage(cmd, "out of memory");
+        size_t k = 0;
+        char *s = c->na_buf;
+        for (;;) {
+            char *comma = strchr(s, ',');
+            c->na_list[k++] = s;
+            if (comma == NULL)
+                break;
+            *comma = '\0';
+            s = comma + 1;
+        }
+        c->na_list[k] = NULL;
+        c->opts.na_tokens = c->na_list;
+        return 0;
+    }
+    case 0x102:
+        if (aud_cli_parse_long(cmd, "--max-field-bytes", arg, 1, 1L << 30, &v) != 0)
+            return AUD_EXIT_INPUT;
+        c->opts.max_field_bytes = (size_t)v;
+        return 0;
+    default:
+        return -1;
+    }
+}

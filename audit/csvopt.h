@@ -1,0 +1,30 @@
+/* csvopt.h - the CSV reading options every command that reads data accepts:
+ * --delimiter C, --na TOKENS, --max-field-bytes N. */
+#ifndef AUD_CSVOPT_H
+#define AUD_CSVOPT_H
+
+#include "table.h"
+
+#define CSV_OPTIONS_HELP \
+    "  --delimiter C        field delimiter (default ','; 'tab' for a tab)\n" \
+    "  --na LIST            comma-separated missing-value tokens (default: empty,NA,NaN,nan,null,?)\n" \
+    "  --max-field-bytes N  longest field accepted (default 1048576)\n"
+
+/* getopt_long entries; values 0x100.. are reserved for these options. */
+#define CSV_OPTIONS_LONGOPTS \
+    {"delimiter", required_argument, NULL, 0x100}, \
+    {"na", required_argument, NULL, 0x101}, \
+    {"max-field-bytes", required_argument, NULL, 0x102}
+
+typedef struct aud_csv_cli {
+    aud_csv_opts opts;
+    char *na_buf;          /* owned copy of --na, split in place */
+    const char **na_list;  /* owned, NULL-terminated */
+} aud_csv_cli;
+
+void aud_csv_cli_init(aud_csv_cli *c);
+/* Handle option ch (0x100..0x102): 0 done, 2 usage error printed, -1 not a CSV option. */
+int aud_csv_cli_option(aud_csv_cli *c, const char *cmd, int ch, const char *arg);
+void aud_csv_cli_free(aud_csv_cli *c);
+
+#endif

@@ -1,0 +1,469 @@
+/* model.c - model loading (format detection), validation, prediction of one row, output
+ * transforms and binding of model features to table columns. The format parsers live in
+ * xgb_json.c, lgbm_text.c, linear_json.c and trees_json.c; all of them fill an aud_model and call
+ * aud_tree_validate() on every tree and aud_model_finish() at the end. */
+#include "model.h"
+#include "io.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Model files larger than this are refused (a hostile or wrong file, not a model). */
+#define AUD_MODEL_MAX_FILE_BYTES ((size_t)2 << 30)
+
+static void tree_free(aud_tree *t)
+{
+    aud_free(t->left);
+    aud_free(t->right);
+    aud_free(t->feature);
+    aud_free(t->threshold);
+    aud_free(t->kind);
+    aud_free(t->missing);
+    aud_free(t->default_left);
+    aud_free(t->value);
+    aud_free(t->cover);
+    aud_free(t->cat_begin);
+    aud_free(t->cat_words);
+    aud_free(t->cat_bits);
+    memset(t, 0, sizeof *t);
+}
+
+void aud_model_free(aud_model *m)
+{
+    if (m == NULL)
+        return;
+    aud_free(m->format);
+    aud_free(m->objective);
+    if (m->feature_names != NULL) {
+        for (size_t j = 0; j < m->n_features; j++)
+            aud_free(m->feature_names[j]);
+        aud_free(m->feature_names);
+    }
+    aud_free(m->base_margin);
+    if (m->trees != NULL) {
+        for (size_t i = 0; i < m->n_trees; i++)
+            tree_free(&m->trees[i]);
+        aud_free(m->trees);
+    }
+    aud_free(m->n_trees_output);
+    aud_free(m->coef);
+    aud_free(m);
+}
+
+int aud_tree_alloc(aud_tree *t, int32_t n_nodes, aud_error *err)
+{
+    memset(t, 0, sizeof *t);
+    if (n_nodes < 1 || n_nodes > AUD_MODEL_MAX_NODES)
+        return aud_error_set(err, AUD_E_DOMAIN, NULL, 0, 0, "tree node count %ld out of range",
+                             (long)n_nodes);
+    size_t n = (size_t)n_nodes;
+    t->n_nodes = n_nodes;
+    t->left = aud_malloc(n * sizeof *t->left);
+    t->right = aud_malloc(n * sizeof *t->right);
+    t->feature = aud_malloc(n * sizeof *t->feature);
+    t->threshold = aud_calloc(n, sizeof *t->threshold);
+    t->kind = aud_calloc(n, sizeof *t->kind);
+    t->missing = aud_calloc(n, sizeof *t->missing);
+    t->default_left = aud_calloc(n, sizeof *t->default_left);
+    t->value = aud_calloc(n, sizeof *t->value);
+    t->cover = aud_calloc(n, sizeof *t->cover);
+    t->cat_begin = aud_calloc(n, sizeof *t->cat_begin);
+    t->cat_words = aud_calloc(n, sizeof *t->cat_words);
+    if (t->left == NULL || t->right == NULL || t->feature == NULL || t->threshold == NULL ||
+        t->kind == NULL || t->missing == NULL || t->default_left == NULL || t->value == NULL ||
+        t->cover == NULL || t->cat_begin == NULL || t->cat_words == NULL) {
+        tree_free(t);
+        return aud_error_nomem(err);
+    }
+    for (size_t i = 0; i < n; i++) {
+        t->left[i] = -1;
+        t->right[i] = -1;
+        t->feature[i] = -1;
+        t->missing[i] = AUD_MISSING_NAN;
+    }
+    return AUD_OK;
+}
+
+int aud_tree_validate(const aud_tree *t, size_t n_features, const char *name, const char *where,
+                      aud_error *err)
+{
+    int32_t n = t->n_nodes;
+    if (n < 1 || n > AUD_MODEL_MAX_NODES)
+        return aud_error_set(err, AUD_E_DOMAIN, name, 0, 0, "%s: node count %ld out of range",
+                             where, (long)n);
+    /* Depth-first walk from the root with an explicit stack; each node may be reached once. */
+    uint8_t *seen = aud_calloc((size_t)n, 1);
+    int32_t *stack = aud_malloc((size_t)n * sizeof *stack);
+    int32_t *depth = aud_malloc((size_t)n * sizeof *depth);
+    int rc = AUD_OK;
+    if (seen == NULL || stack == NULL || depth == NULL) {
+        rc = aud_error_nomem(err);
+        goto done;
+    }
+    int32_t top = 0;
+    stack[top] = 0;
+    depth[top] = 0;
+    top++;
+    seen[0] = 1;
+    while (top > 0) {
+        top--;
+        int32_t i = stack[top], d = depth[top];
+        int32_t l = t->left[i], r = t->right[i];
+        if (l == -1 && r == -1) {
+            if (!isfinite(t->value[i])) {
+                rc = aud_error_set(err, AUD_E_DOMAIN, name, 0, 0,
+                                   "%s: leaf %ld has a non-finite value", where, (long)i);
+                goto done;
+            }
+            continue;
+        }
+        if (l < 0 || l >= n || r < 0 || r >= n) {
+            rc = aud_error_set(err, AUD_E_DOMAIN, name, 0, 0,
+                               "%s: node %ld has child index out of range (left %ld, right %ld, "
+                               "%ld nodes)", where, (long)i, (long)l, (long)r, (long)n);
+            goto done;
+        }
+        if (seen[l] || seen[r] || l == r) {
+            rc = aud_error_set(err, AUD_E_DOMAIN, name, 0, 0,
+                               "%s: node %ld: a child is reached twice (cycle or shared node)",
+                               where, (long)i);
+            goto done;
+        }
+        if (d + 1 > AUD_MODEL_MAX_DEPTH) {
+            rc = aud_error_set(err, AUD_E_DOMAIN, name, 0, 0, "%s: tree deeper than %d levels",
+                               where, AUD_MODEL_MAX_DEPTH);
+            goto done;
+        }
+        if (t->feature[i] < 0 || (size_t)t->feature[i] >= n_features) {
+            rc = aud_error_set(err, AUD_E_DOMAIN, name, 0, 0,
+                               "%s: node %ld uses feature index %ld, but the model has %zu "
+                               "features", where, (long)i, (long)t->feature[i], n_features);
+            goto done;
+        }
+        if (t->kind[i] > AUD_SPLIT_CAT || t->missing[i] > AUD_MISSING_NAN) {
+            rc = aud_error_set(err, AUD_E_DOMAIN, name, 0, 0, "%s: node %ld has a bad split type",
+                               where, (long)i);
+            goto done;
+        }
+        if (t->kind[i] == AUD_SPLIT_CAT) {
+            if (t->cat_begin[i] < 0 || t->cat_words[i] < 0 ||
+                (int64_t)t->cat_begin[i] + t->cat_words[i] > t->n_cat_bits) {
+                rc = aud_error_set(err, AUD_E_DOMAIN, name, 0, 0,
+                                   "%s: node %ld: categorical bitset out of range", where,
+                                   (long)i);
+                goto done;
+            }
+        } else if (isnan(t->threshold[i])) {
+            rc = aud_error_set(err, AUD_E_DOMAIN, name, 0, 0, "%s: node %ld has a NaN threshold",
+                               where, (long)i);
+            goto done;
+        }
+        seen[l] = seen[r] = 1;
+        stack[top] = l;
+        depth[top] = d + 1;
+        top++;
+        stack[top] = r;
+        depth[top] = d + 1;
+        top++;
+    }
+done:
+    aud_free(seen);
+    aud_free(stack);
+    aud_free(depth);
+    return rc;
+}
+
+int aud_model_finish(aud_model *m, const char *name, aud_error *err)
+{
+    if (m->n_outputs < 1 || m->n_outputs > AUD_MODEL_MAX_OUTPUTS)
+        return aud_error_set(err, AUD_E_DOMAIN, name, 0, 0, "number of outputs %zu out of range",
+                             m->n_outputs);
+    if (m->n_features > AUD_MODEL_MAX_FEATURES)
+        return aud_error_set(err, AUD_E_DOMAIN, name, 0, 0, "number of features %zu out of range",
+                             m->n_features);
+    if (m->base_margin == NULL) {
+        m->base_margin = aud_calloc(m->n_outputs, sizeof *m->base_margin);
+        if (m->base_margin == NULL)
+            return aud_error_nomem(err);
+    }
+    for (size_t k = 0; k < m->n_outputs; k++)
+        if (!isfinite(m->base_margin[k]))
+            return aud_error_set(err, AUD_E_DOMAIN, name, 0, 0,
+                                 "base score gives a non-finite margin for output %zu", k);
+    if (m->sigmoid_scale == 0.0)
+        m->sigmoid_scale = 1.0;
+    if (m->kind == AUD_MODEL_TREES) {
+        aud_free(m->n_trees_output);
+        m->n_trees_output = aud_calloc(m->n_outputs, sizeof *m->n_trees_output);
+        if (m->n_trees_output == NULL)
+            return aud_error_nomem(err);
+        for (size_t i = 0; i < m->n_trees; i++) {
+            if (m->trees[i].output < 0 || (size_t)m->trees[i].output >= m->n_outputs)
+                return aud_error_set(err, AUD_E_DOMAIN, name, 0, 0,
+                                     "tree %zu adds to output %ld, but the model has %zu", i,
+                                     (long)m->trees[i].output, m->n_outputs);
+            m->n_trees_output[m->trees[i].output]++;
+        }
+    } else if (m->coef == NULL) {
+        return aud_error_set(err, AUD_E_INTERNAL, name, 0, 0, "linear model without coefficients");
+    }
+    if (m->link == AUD_LINK_SOFTMAX && m->n_outputs < 2)
+        m->link = AUD_LINK_IDENTITY;
+    if (m->feature_names != NULL) {
+        for (size_t j = 0; j < m->n_features; j++)
+            for (size_t i = 0; i < j; i++)
+                if (strcmp(m->feature_names[i], m->feature_names[j]) == 0)
+                    return aud_error_set(err, AUD_E_SCHEMA, name, 0, 0,
+                                         "feature name \"%s\" appears twice",
+                                         m->feature_names[j]);
+    }
+    return AUD_OK;
+}
+
+/* Format from the first bytes: LightGBM text starts with a "tree" line; JSON with '{'. */
+static const char *detect_format(const char *data, size_t len)
+{
+    size_t i = 0;
+    if (len >= 3 && (unsigned char)data[0] == 0xEF && (unsigned char)data[1] == 0xBB &&
+        (unsigned char)data[2] == 0xBF)
+        i = 3;
+    while (i < len && (data[i] == ' ' || data[i] == '\t' || data[i] == '\r' || data[i] == '\n'))
+        i++;
+    if (i < len && data[i] == '{') {
+        /* The project's own formats carry "format": "audit-linear" / "audit-trees" near the top;
+         * XGBoost has "learner". Look at the first 4 KiB. */
+        size_t n = len - i < 4096 ? len - i : 4096;
+        const char *p = data + i;
+        for (size_t k = 0; k + 14 <= n; k++) {
+            if (memcmp(p + k, "\"audit-linear\"", 14) == 0)
+                return "linear-json";
+            if (k + 13 <= n && memcmp(p + k, "\"audit-trees\"", 13) == 0)
+                return "trees-json";
+        }
+        return "xgboost-json";
+    }
+    if (len - i >= 4 && memcmp(data + i, "tree", 4) == 0 &&
+        (len - i == 4 || data[i + 4] == '\n' || data[i + 4] == '\r'))
+        return "lightgbm-text";
+    return NULL;
+}
+
+int aud_model_parse(aud_model **out, const char *data, size_t len, const char *name,
+                    const char *format, aud_error *err)
+{
+    *out = NULL;
+    if (format == NULL) {
+        format = detect_format(data, len);
+        if (format == NULL)
+            return aud_error_set(err, AUD_E_PARSE, name, 1, 1,
+                                 "unknown model format (expected XGBoost JSON, LightGBM text, "
+                                 "audit linear or tree JSON); use --model-format to force one");
+    }
+    aud_model *m = aud_calloc(1, sizeof *m);
+    if (m == NULL)
+        return aud_error_nomem(err);
+    m->sigmoid_scale = 1.0;
+    int rc;
+    if (strcmp(format, "xgboost-json") == 0)
+        rc = aud_xgb_json_parse(m, data, len, name, err);
+    else if (strcmp(format, "lightgbm-text") == 0)
+        rc = aud_lgbm_text_parse(m, data, len, name, err);
+    else if (strcmp(format, "linear-json") == 0)
+        rc = aud_linear_json_parse(m, data, len, name, err);
+    else if (strcmp(format, "trees-json") == 0)
+        rc = aud_trees_json_parse(m, data, len, name, err);
+    else
+        rc = aud_error_set(err, AUD_E_USAGE, NULL, 0, 0,
+                           "unknown model format \"%s\" (xgboost-json, lightgbm-text, "
+                           "linear-json, trees-json)", format);
+    if (rc == AUD_OK && m->format == NULL) {
+        m->format = aud_strdup(format);
+        if (m->format == NULL)
+            rc = aud_error_nomem(err);
+    }
+    if (rc == AUD_OK)
+        rc = aud_model_finish(m, name, err);
+    if (rc != AUD_OK) {
+        aud_model_free(m);
+        return rc;
+    }
+    *out = m;
+    return AUD_OK;
+}
+
+int aud_model_load(aud_model **out, const char *path, const char *format, aud_error *err)
+{
+    char *data = NULL;
+    size_t len = 0;
+    *out = NULL;
+    int rc = aud_file_read(path, &data, &len, AUD_MODEL_MAX_FILE_BYTES, err);
+    if (rc != AUD_OK)
+        return rc;
+    rc = aud_model_parse(out, data, len, path, format, err);
+    aud_free(data);
+    return rc;
+}
+
+/* Walk every tree for a block of rows, adding leaf values in tree order for each row. */
+static void trees_block(const aud_model *m, const double *X, size_t n, double *margin)
+{
+    size_t K = m->n_outputs, F = m->n_features;
+    if (m->sum_f32) {
+        /* XGBoost: float accumulators initialised with the base margin. The values are exact
+         * floats, so a double holding (float)(acc + leaf) after each step is the float sum. */
+        for (size_t r = 0; r < n; r++)
+            for (size_t k = 0; k < K; k++)
+                margin[r * K + k] = (double)(float)m->base_margin[k];
+        for (size_t i = 0; i < m->n_trees; i++) {
+            const aud_tree *t = &m->trees[i];
+            double *mo = margin + t->output;
+            for (size_t r = 0; r < n; r++) {
+                float acc = (float)mo[r * K];
+                acc += (float)t->value[aud_tree_leaf(t, X + r * F)];
+                mo[r * K] = (double)acc;
+            }
+        }
+        return;
+    }
+    for (size_t r = 0; r < n * K; r++)
+        margin[r] = 0.0;
+    for (size_t i = 0; i < m->n_trees; i++) {
+        const aud_tree *t = &m->trees[i];
+        double *mo = margin + t->output;
+        for (size_t r = 0; r < n; r++)
+            mo[r * K] += t->value[aud_tree_leaf(t, X + r * F)];
+    }
+    for (size_t r = 0; r < n; r++) {
+        for (size_t k = 0; k < K; k++) {
+            double *v = &margin[r * K + k];
+            if (m->average_output && m->n_trees_output[k] > 0)
+                *v /= (double)m->n_trees_output[k];
+            *v += m->base_margin[k];
+        }
+    }
+}
+
+void aud_model_predict_margin_block(const aud_model *m, const double *X, size_t n_rows,
+                                    double *margin_out)
+{
+    size_t K = m->n_outputs, F = m->n_features;
+    if (m->kind == AUD_MODEL_TREES) {
+        trees_block(m, X, n_rows, margin_out);
+        return;
+    }
+    for (size_t r = 0; r < n_rows; r++) {
+        const double *x = X + r * F;
+        for (size_t k = 0; k < K; k++) {
+            double s = m->base_margin[k];
+            const double *w = m->coef + k * F;
+            for (size_t j = 0; j < F; j++)
+                if (w[j] != 0.0)
+                    s += w[j] * x[j];
+            margin_out[r * K + k] = s;
+        }
+    }
+}
+
+void aud_model_predict_margin(const aud_model *m, const double *x, double *margin_out)
+{
+    aud_model_predict_margin_block(m, x, 1, margin_out);
+}
+
+void aud_model_transform(const aud_model *m, const double *margin, double *pred_out)
+{
+    size_t K = m->n_outputs;
+    switch (m->link) {
+    case AUD_LINK_IDENTITY:
+        for (size_t k = 0; k < K; k++)
+            pred_out[k] = margin[k];
+        break;
+    case AUD_LINK_SIGMOID:
+        for (size_t k = 0; k < K; k++)
+            pred_out[k] = 1.0 / (1.0 + exp(-m->sigmoid_scale * margin[k]));
+        break;
+    case AUD_LINK_EXP:
+        for (size_t k = 0; k < K; k++)
+            pred_out[k] = exp(margin[k]);
+        break;
+    case AUD_LINK_SOFTMAX: {
+        double mx = margin[0], s = 0.0;
+        for (size_t k = 1; k < K; k++)
+            if (margin[k] > mx)
+                mx = margin[k];
+        for (size_t k = 0; k < K; k++) {
+            pred_out[k] = exp(margin[k] - mx);
+            s += pred_out[k];
+        }
+        for (size_t k = 0; k < K; k++)
+            pred_out[k] /= s;
+        break;
+    }
+    case AUD_LINK_ARGMAX: {
+        size_t best = 0;
+        for (size_t k = 1; k < K; k++)
+            if (margin[k] > margin[best])
+                best = k;
+        pred_out[0] = (double)best;
+        break;
+    }
+    }
+}
+
+/* Column called `name` (exact, case-sensitive), or -1. Local so the models do not depend on the
+ * CSV reader's object file. */
+static long find_column(const aud_table *t, const char *name)
+{
+    for (size_t c = 0; c < t->n_cols; c++)
+        if (t->cols[c].name != NULL && strcmp(t->cols[c].name, name) == 0)
+            return (long)c;
+    return -1;
+}
+
+int aud_model_bind(const aud_model *m, const aud_table *t, size_t *col_index_out,
+                   int *by_position, aud_error *err)
+{
+    const char *file = t->path != NULL && t->path[0] != '\0' ? t->path : "data";
+    *by_position = 0;
+    if (m->feature_names == NULL) {
+        *by_position = 1;
+        if (t->n_cols < m->n_features)
+            return aud_error_set(err, AUD_E_SCHEMA, file, 1, 0,
+                                 "the model has %zu unnamed features (matched by position), "
+                                 "but the data has only %zu columns", m->n_features, t->n_cols);
+        for (size_t j = 0; j < m->n_features; j++)
+            col_index_out[j] = j;
+    } else {
+        for (size_t j = 0; j < m->n_features; j++) {
+            long c = find_column(t, m->feature_names[j]);
+            if (c < 0) {
+                aud_error_set(err, AUD_E_SCHEMA, file, 1, 0,
+                              "model feature \"%s\" is not a column of the data",
+                              m->feature_names[j]);
+                return aud_error_field(err, m->feature_names[j]);
+            }
+            col_index_out[j] = (size_t)c;
+        }
+    }
+    for (size_t j = 0; j < m->n_features; j++) {
+        const aud_column *c = &t->cols[col_index_out[j]];
+        if (c->type != AUD_COL_NUMERIC) {
+            aud_error_set(err, AUD_E_SCHEMA, file, 1, (long)col_index_out[j] + 1,
+                          "column \"%s\" (model feature %zu) is not numeric", c->name, j);
+            return aud_error_field(err, c->name);
+        }
+    }
+    return AUD_OK;
+}
+
+void aud_model_fill_rows(const aud_model *m, const aud_table *t, const size_t *col_index,
+                         size_t row_begin, size_t row_end, double *out)
+{
+    size_t F = m->n_features;
+    for (size_t j = 0; j < F; j++) {
+        const double *col = t->cols[col_index[j]].num;
+        double *o = out + j;
+        for (size_t r = row_begin; r < row_end; r++, o += F)
+            *o = col[r];
+    }
+}

@@ -1,0 +1,545 @@
+/* xgb_json.c - XGBoost JSON model (Booster.save_model("m.json"), XGBoost 1.0 to 3.x).
+ *
+ * Layout (XGBoost doc/model.schema and src/learner.cc, src/gbm/gbtree_model.cc,
+ * src/tree/tree_model.cc): {"learner": {"feature_names": [...], "learner_model_param":
+ * {"base_score", "num_class", "num_feature", "num_target"}, "objective": {"name"},
+ * "gradient_booster": gbtree {"name": "gbtree", "model": {"trees": [...], "tree_info": [...]}} or
+ * dart {"name": "dart", "gbtree": {gbtree}, "weight_drop": [...]}}}. Each tree holds parallel
+ * arrays left_children, right_children, split_indices, split_conditions, default_left,
+ * sum_hessian, base_weights (+ split_type and categories* since 1.6) and tree_param.num_nodes.
+ * A leaf has left_children == -1; its value is split_conditions[i].
+ *
+ * Numbers appear as JSON numbers or strings ("5E-1"); base_score also as a bracketed vector
+ * ("[5.1844325E-2]", XGBoost 3), one value or one per class. base_score is stored in output space
+ * and converted to the margin with the objective's ProbToMargin, in float as XGBoost does
+ * (src/objective/regression_loss.h): logistic -logf(1/b - 1), poisson logf(b), others identity
+ * (including binary:logitraw and the multi:* objectives).
+ *
+ * Splits go left when (float)x < split_condition; NaN takes default_left. num_parallel_tree trees
+ * are summed like the others (tree_info gives each tree's class). DART leaf values are multiplied by
+ * weight_drop. Categorical splits and multi-target trees are reported as unsupported. */
+#include "model.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct xg_ctx {
+    const char *name;
+    aud_error *err;
+} xg_ctx;
+
+static int schema_err(xg_ctx *c, const char *field, const char *fmt, const char *detail)
+{
+    aud_error_set(c->err, AUD_E_SCHEMA, c->name, 0, 0, fmt, detail);
+    return aud_error_field(c->err, field);
+}
+
+static const cJSON *get(const cJSON *obj, const char *key)
+{
+    return cJSON_IsObject(obj) ? cJSON_GetObjectItemCaseSensitive(obj, key) : NULL;
+}
+
+/* A number stored as a JSON number or a numeric string. */
+static int num_value(xg_ctx *c, const cJSON *v, const char *field, double *out)
+{
+    if (cJSON_IsNumber(v)) {
+        *out = v->valuedouble;
+        return AUD_OK;
+    }
+    if (cJSON_IsString(v) && v->valuestring != NULL && v->valuestring[0] != '\0') {
+        char *end = NULL;
+        errno = 0;
+        double d = strtod(v->valuestring, &end);
+        if (end != v->valuestring && *end == '\0') {
+            *out = d;
+            return AUD_OK;
+        }
+    }
+    return schema_err(c, field, "expected a number%s", "");
+}
+
+static int int_value(xg_ctx *c, const cJSON *v, const char *field, long lo, long hi, long *out)
+{
+    double d = 0;
+    int rc = num_value(c, v, field, &d);
+    if (rc != AUD_OK)
+        return rc;
+    if (!(d >= (double)lo && d <= (double)hi) || d != (double)(long)d) {
+        aud_error_set(c->err, AUD_E_DOMAIN, c->name, 0, 0, "expected an integer in [%ld, %ld], "
+                      "got %g", lo, hi, d);
+        return aud_error_field(c->err, field);
+    }
+    *out = (long)d;
+    return AUD_OK;
+}
+
+/* Array `key` of obj with exactly n elements (n < 0: any length, returned in *n_out). */
+static int get_array(xg_ctx *c, const cJSON *obj, const char *key, const char *field, long n,
+                     const cJSON **out)
+{
+    const cJSON *a = get(obj, key);
+    if (a == NULL)
+        return schema_err(c, field, "missing array%s", "");
+    if (!cJSON_IsArray(a))
+        return schema_err(c, field, "expected an array%s", "");
+    if (n >= 0) {
+        long k = 0;
+        const cJSON *e;
+        cJSON_ArrayForEach(e, a)
+            k++;
+        if (k != n) {
+            aud_error_set(c->err, AUD_E_SCHEMA, c->name, 0, 0,
+                          "expected %ld elements (num_nodes), found %ld", n, k);
+            return aud_error_field(c->err, field);
+        }
+    }
+    *out = a;
+    return AUD_OK;
+}
+
+static int parse_tree(xg_ctx *c, const cJSON *jt, size_t idx, size_t n_features, double weight,
+                      aud_tree *t)
+{
+    char field[160];
+    long n_nodes = 0;
+    int rc;
+    snprintf(field, sizeof field, "trees[%zu]", idx);
+    if (!cJSON_IsObject(jt))
+        return schema_err(c, field, "expected a tree object%s", "");
+    snprintf(field, sizeof field, "trees[%zu].tree_param.num_nodes", idx);
+    const cJSON *tp = get(jt, "tree_param");
+    if ((rc = int_value(c, get(tp, "num_nodes"), field, 1, AUD_MODEL_MAX_NODES, &n_nodes)))
+        return rc;
+    const cJSON *slv = get(tp, "size_leaf_vector");
+    if (slv != NULL) {
+        long s = 0;
+        snprintf(field, sizeof field, "trees[%zu].tree_param.size_leaf_vector", idx);
+        if ((rc = int_value(c, slv, field, 0, 1 << 30, &s)))
+            return rc;
+        if (s > 1) {
+            aud_error_set(c->err, AUD_E_UNSUPPORTED, c->name, 0, 0,
+                          "multi-target trees (vector leaves) are not supported");
+            return aud_error_field(c->err, field);
+        }
+    }
+    const cJSON *cn = get(jt, "categories_nodes");
+    if (cJSON_IsArray(cn) && cn->child != NULL) {
+        snprintf(field, sizeof field, "trees[%zu].categories_nodes", idx);
+        aud_error_set(c->err, AUD_E_UNSUPPORTED, c->name, 0, 0,
+                      "XGBoost categorical splits (enable_categorical) are not supported yet");
+        return aud_error_field(c->err, field);
+    }
+    static const char *const keys[] = { "left_children", "right_children", "split_indices",
+                                        "split_conditions", "default_left", "sum_hessian",
+                                        "base_weights", "split_type" };
+    const cJSON *arr[8] = { NULL };
+    for (int k = 0; k < 8; k++) {
+        snprintf(field, sizeof field, "trees[%zu].%s", idx, keys[k]);
+        int optional = k >= 5;   /* cover, internal values and split types may be absent */
+        if (optional && get(jt, keys[k]) == NULL)
+            continue;
+        if ((rc = get_array(c, jt, keys[k], field, n_nodes, &arr[k])))
+            return rc;
+    }
+    if ((rc = aud_tree_alloc(t, (int32_t)n_nodes, c->err)))
+        return rc;
+    const cJSON *e[8];
+    for (int k = 0; k < 8; k++)
+        e[k] = arr[k] != NULL ? arr[k]->child : NULL;
+    for (long i = 0; i < n_nodes; i++) {
+        long l = 0, r = 0, f = 0, st = 0;
+        double cond = 0, hess = 0, bw = 0;
+        snprintf(field, sizeof field, "trees[%zu].left_children[%ld]", idx, i);
+        if ((rc = int_value(c, e[0], field, -1, n_nodes - 1, &l)))
+            return rc;
+        snprintf(field, sizeof field, "trees[%zu].right_children[%ld]", idx, i);
+        if ((rc = int_value(c, e[1], field, -1, n_nodes - 1, &r)))
+            return rc;
+        snprintf(field, sizeof field, "trees[%zu].split_conditions[%ld]", idx, i);
+        if ((rc = num_value(c, e[3], field, &cond)))
+            return rc;
+        if (e[5] != NULL) {
+            snprintf(field, sizeof field, "trees[%zu].sum_hessian[%ld]", idx, i);
+            if ((rc = num_value(c, e[5], field, &hess)))
+                return rc;
+        }
+        if (e[6] != NULL) {
+            snprintf(field, sizeof field, "trees[%zu].base_weights[%ld]", idx, i);
+            if ((rc = num_value(c, e[6], field, &bw)))
+                return rc;
+        }
+        if (e[7] != NULL) {
+            snprintf(field, sizeof field, "trees[%zu].split_type[%ld]", idx, i);
+            if ((rc = int_value(c, e[7], field, 0, 255, &st)))
+                return rc;
+            if (st != 0 && l != -1) {
+                aud_error_set(c->err, AUD_E_UNSUPPORTED, c->name, 0, 0,
+                              "XGBoost categorical splits (enable_categorical) are not "
+                              "supported yet");
+                return aud_error_field(c->err, field);
+            }
+        }
+        t->cover[i] = hess;
+        if (l == -1 || r == -1) {
+            if (l != r) {
+                snprintf(field, sizeof field, "trees[%zu].right_children[%ld]", idx, i);
+                aud_error_set(c->err, AUD_E_DOMAIN, c->name, 0, 0,
+                              "node has one child only (left %ld, right %ld)", l, r);
+                return aud_error_field(c->err, field);
+            }
+            t->value[i] = (double)((float)weight * (float)cond);
+        } else {
+            snprintf(field, sizeof field, "trees[%zu].split_indices[%ld]", idx, i);
+            if ((rc = int_value(c, e[2], field, 0, (long)n_features - 1, &f)))
+                return rc;
+            snprintf(field, sizeof field, "trees[%zu].default_left[%ld]", idx, i);
+            int dl;
+            if (cJSON_IsBool(e[4])) {
+                dl = cJSON_IsTrue(e[4]);
+            } else {
+                long d = 0;
+                if ((rc = int_value(c, e[4], field, 0, 1, &d)))
+                    return rc;
+                dl = (int)d;
+            }
+            t->left[i] = (int32_t)l;
+            t->right[i] = (int32_t)r;
+            t->feature[i] = (int32_t)f;
+            t->threshold[i] = (double)(float)cond;
+            t->kind[i] = AUD_SPLIT_LT_F32;
+            t->missing[i] = AUD_MISSING_NAN;
+            t->default_left[i] = (uint8_t)dl;
+            t->value[i] = (double)((float)weight * (float)bw);
+        }
+        for (int k = 0; k < 8; k++)
+            if (e[k] != NULL)
+                e[k] = e[k]->next;
+    }
+    snprintf(field, sizeof field, "learner.gradient_booster trees[%zu]", idx);
+    return aud_tree_validate(t, n_features, c->name, field, c->err);
+}
+
+/* base_score: a number, "5E-1", or "[v]" / "[v0,v1,...]". Fills vals (up to cap), *n. */
+static int parse_base_score(xg_ctx *c, const cJSON *v, double *vals, size_t cap, size_t *n)
+{
+    const char *field = "learner.learner_model_param.base_score";
+    *n = 0;
+    if (cJSON_IsNumber(v)) {
+        vals[0] = v->valuedouble;
+        *n = 1;
+        return AUD_OK;
+    }
+    if (!cJSON_IsString(v) || v->valuestring == NULL)
+        return schema_err(c, field, "missing or not a number%s", "");
+    const char *p = v->valuestring;
+    while (*p == ' ')
+        p++;
+    int bracket = *p == '[';
+    if (bracket)
+        p++;
+    for (;;) {
+        while (*p == ' ')
+            p++;
+        char *end = NULL;
+        double d = strtod(p, &end);
+        if (end == p)
+            return schema_err(c, field, "cannot read \"%s\" as a number or a list of numbers",
+                              v->valuestring);
+        if (*n == cap)
+            return schema_err(c, field, "more values than classes in \"%s\"", v->valuestring);
+        vals[(*n)++] = d;
+        p = end;
+        while (*p == ' ')
+            p++;
+        if (bracket && *p == ',') {
+            p++;
+            continue;
+        }
+        break;
+    }
+    if (bracket) {
+        if (*p != ']')
+            return schema_err(c, field, "cannot read \"%s\" (missing ']')", v->valuestring);
+        p++;
+    }
+    while (*p == ' ')
+        p++;
+    if (*p != '\0')
+        return schema_err(c, field, "cannot read \"%s\" as a number or a list of numbers",
+                          v->valuestring);
+    return AUD_OK;
+}
+
+typedef enum { PTM_IDENTITY, PTM_LOGIT, PTM_LOG } ptm_kind;
+
+static int set_objective(xg_ctx *c, aud_model *m, const char *obj, ptm_kind *ptm)
+{
+    static const struct {
+        const char *name;
+        aud_link link;
+        ptm_kind ptm;
+        int classifier;
+        int multi;
+    } objs[] = {
+        { "binary:logistic", AUD_LINK_SIGMOID, PTM_LOGIT, 1, 0 },
+        { "binary:logitraw", AUD_LINK_IDENTITY, PTM_IDENTITY, 0, 0 },
+        { "reg:squarederror", AUD_LINK_IDENTITY, PTM_IDENTITY, 0, 0 },
+        { "reg:linear", AUD_LINK_IDENTITY, PTM_IDENTITY, 0, 0 },
+        { "reg:logistic", AUD_LINK_SIGMOID, PTM_LOGIT, 0, 0 },
+        { "multi:softprob", AUD_LINK_SOFTMAX, PTM_IDENTITY, 1, 1 },
+        { "multi:softmax", AUD_LINK_ARGMAX, PTM_IDENTITY, 1, 1 },
+        { "count:poisson", AUD_LINK_EXP, PTM_LOG, 0, 0 },
+    };
+    for (size_t i = 0; i < sizeof objs / sizeof objs[0]; i++) {
+        if (strcmp(obj, objs[i].name) == 0) {
+            m->link = objs[i].link;
+            m->is_classifier = objs[i].classifier;
+            *ptm = objs[i].ptm;
+            if (objs[i].multi && m->n_outputs < 2) {
+                aud_error_set(c->err, AUD_E_SCHEMA, c->name, 0, 0,
+                              "objective %s needs num_class >= 2", obj);
+                return aud_error_field(c->err, "learner.learner_model_param.num_class");
+            }
+            if (!objs[i].multi && m->n_outputs != 1) {
+                aud_error_set(c->err, AUD_E_SCHEMA, c->name, 0, 0,
+                              "objective %s with num_class=%zu", obj, m->n_outputs);
+                return aud_error_field(c->err, "learner.learner_model_param.num_class");
+            }
+            return AUD_OK;
+        }
+    }
+    aud_error_set(c->err, AUD_E_UNSUPPORTED, c->name, 0, 0,
+                  "unsupported XGBoost objective \"%s\" (supported: binary:logistic, "
+                  "binary:logitraw, reg:squarederror, reg:logistic, multi:softprob, "
+                  "multi:softmax, count:poisson)", obj);
+    return aud_error_field(c->err, "learner.objective.name");
+}
+
+static int parse_learner(xg_ctx *c, aud_model *m, const cJSON *root)
+{
+    int rc;
+    long v = 0;
+    const cJSON *learner = get(root, "learner");
+    if (!cJSON_IsObject(learner))
+        return schema_err(c, "learner", "not an XGBoost JSON model (no \"learner\" object)%s",
+                          "");
+    const cJSON *mp = get(learner, "learner_model_param");
+    if (!cJSON_IsObject(mp))
+        return schema_err(c, "learner.learner_model_param", "missing object%s", "");
+    if ((rc = int_value(c, get(mp, "num_feature"), "learner.learner_model_param.num_feature", 0,
+                        AUD_MODEL_MAX_FEATURES, &v)))
+        return rc;
+    m->n_features = (size_t)v;
+    const cJSON *nc = get(mp, "num_class");
+    v = 0;
+    if (nc != NULL && (rc = int_value(c, nc, "learner.learner_model_param.num_class", 0,
+                                      AUD_MODEL_MAX_OUTPUTS, &v)))
+        return rc;
+    m->n_outputs = v >= 2 ? (size_t)v : 1;
+    const cJSON *nt = get(mp, "num_target");
+    if (nt != NULL) {
+        if ((rc = int_value(c, nt, "learner.learner_model_param.num_target", 0, 1 << 20, &v)))
+            return rc;
+        if (v > 1) {
+            aud_error_set(c->err, AUD_E_UNSUPPORTED, c->name, 0, 0,
+                          "multi-target models (num_target=%ld) are not supported", v);
+            return aud_error_field(c->err, "learner.learner_model_param.num_target");
+        }
+    }
+    /* objective */
+    const cJSON *on = get(get(learner, "objective"), "name");
+    if (!cJSON_IsString(on) || on->valuestring == NULL)
+        return schema_err(c, "learner.objective.name", "missing objective name%s", "");
+    m->objective = aud_strdup(on->valuestring);
+    if (m->objective == NULL)
+        return aud_error_nomem(c->err);
+    ptm_kind ptm = PTM_IDENTITY;
+    if ((rc = set_objective(c, m, m->objective, &ptm)))
+        return rc;
+    /* base score */
+    double bs[AUD_MODEL_MAX_OUTPUTS < 4096 ? AUD_MODEL_MAX_OUTPUTS : 4096];
+    size_t n_bs = 0, cap = sizeof bs / sizeof bs[0];
+    if (m->n_outputs > cap) {
+        aud_error_set(c->err, AUD_E_UNSUPPORTED, c->name, 0, 0, "more than %zu classes", cap);
+        return aud_error_field(c->err, "learner.learner_model_param.num_class");
+    }
+    if ((rc = parse_base_score(c, get(mp, "base_score"), bs, cap, &n_bs)))
+        return rc;
+    if (n_bs != 1 && n_bs != m->n_outputs) {
+        aud_error_set(c->err, AUD_E_SCHEMA, c->name, 0, 0,
+                      "base_score has %zu values, the model has %zu outputs", n_bs, m->n_outputs);
+        return aud_error_field(c->err, "learner.learner_model_param.base_score");
+    }
+    m->base_margin = aud_calloc(m->n_outputs, sizeof *m->base_margin);
+    if (m->base_margin == NULL)
+        return aud_error_nomem(c->err);
+    for (size_t k = 0; k < m->n_outputs; k++) {
+        float b = (float)bs[n_bs == 1 ? 0 : k];
+        float mg = b;
+        if (ptm == PTM_LOGIT) {
+            if (!(b > 0.0f && b < 1.0f)) {
+                aud_error_set(c->err, AUD_E_DOMAIN, c->name, 0, 0,
+                              "base_score %g must be in (0, 1) for %s", (double)b, m->objective);
+                return aud_error_field(c->err, "learner.learner_model_param.base_score");
+            }
+            mg = -logf(1.0f / b - 1.0f);
+        } else if (ptm == PTM_LOG) {
+            if (!(b > 0.0f)) {
+                aud_error_set(c->err, AUD_E_DOMAIN, c->name, 0, 0,
+                              "base_score %g must be positive for %s", (double)b, m->objective);
+                return aud_error_field(c->err, "learner.learner_model_param.base_score");
+            }
+            mg = logf(b);
+        }
+        m->base_margin[k] = (double)mg;
+    }
+    /* feature names (optional; an empty list means none) */
+    const cJSON *fn = get(learner, "feature_names");
+    if (fn != NULL && !cJSON_IsArray(fn))
+        return schema_err(c, "learner.feature_names", "expected an array of strings%s", "");
+    if (fn != NULL && fn->child != NULL) {
+        size_t n = 0;
+        const cJSON *e;
+        cJSON_ArrayForEach(e, fn)
+            n++;
+        if (n != m->n_features) {
+            aud_error_set(c->err, AUD_E_SCHEMA, c->name, 0, 0,
+                          "%zu feature names for num_feature=%zu", n, m->n_features);
+            return aud_error_field(c->err, "learner.feature_names");
+        }
+        m->feature_names = aud_calloc(n, sizeof *m->feature_names);
+        if (m->feature_names == NULL)
+            return aud_error_nomem(c->err);
+        size_t j = 0;
+        cJSON_ArrayForEach(e, fn) {
+            if (!cJSON_IsString(e) || e->valuestring == NULL)
+                return schema_err(c, "learner.feature_names", "expected an array of strings%s",
+                                  "");
+            m->feature_names[j] = aud_strdup(e->valuestring);
+            if (m->feature_names[j] == NULL)
+                return aud_error_nomem(c->err);
+            j++;
+        }
+    }
+    return AUD_OK;
+}
+
+static int parse_booster(xg_ctx *c, aud_model *m, const cJSON *root)
+{
+    int rc;
+    const cJSON *gb = get(get(root, "learner"), "gradient_booster");
+    const cJSON *gname = get(gb, "name");
+    if (!cJSON_IsString(gname) || gname->valuestring == NULL)
+        return schema_err(c, "learner.gradient_booster.name", "missing booster name%s", "");
+    const cJSON *model = NULL, *wd = NULL;
+    if (strcmp(gname->valuestring, "gbtree") == 0) {
+        model = get(gb, "model");
+    } else if (strcmp(gname->valuestring, "dart") == 0) {
+        model = get(get(gb, "gbtree"), "model");
+        wd = get(gb, "weight_drop");
+        if (!cJSON_IsArray(wd))
+            return schema_err(c, "learner.gradient_booster.weight_drop",
+                              "DART model without a weight_drop array%s", "");
+    } else {
+        aud_error_set(c->err, AUD_E_UNSUPPORTED, c->name, 0, 0,
+                      "unsupported booster \"%s\" (gbtree and dart are supported)",
+                      gname->valuestring);
+        return aud_error_field(c->err, "learner.gradient_booster.name");
+    }
+    const cJSON *trees = get(model, "trees"), *info = get(model, "tree_info");
+    if (!cJSON_IsArray(trees))
+        return schema_err(c, "learner.gradient_booster.model.trees", "missing array%s", "");
+    if (!cJSON_IsArray(info))
+        return schema_err(c, "learner.gradient_booster.model.tree_info", "missing array%s", "");
+    size_t n = 0, ni = 0, nw = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, trees)
+        n++;
+    cJSON_ArrayForEach(e, info)
+        ni++;
+    if (ni != n) {
+        aud_error_set(c->err, AUD_E_SCHEMA, c->name, 0, 0, "%zu tree_info entries for %zu trees",
+                      ni, n);
+        return aud_error_field(c->err, "learner.gradient_booster.model.tree_info");
+    }
+    if (wd != NULL) {
+        cJSON_ArrayForEach(e, wd)
+            nw++;
+        if (nw != n) {
+            aud_error_set(c->err, AUD_E_SCHEMA, c->name, 0, 0,
+                          "%zu weight_drop entries for %zu trees", nw, n);
+            return aud_error_field(c->err, "learner.gradient_booster.weight_drop");
+        }
+    }
+    if (n == 0)
+        return schema_err(c, "learner.gradient_booster.model.trees", "the model has no trees%s",
+                          "");
+    m->trees = aud_calloc(n, sizeof *m->trees);
+    if (m->trees == NULL)
+        return aud_error_nomem(c->err);
+    const cJSON *jt = trees->child, *ji = info->child, *jw = wd != NULL ? wd->child : NULL;
+    for (size_t i = 0; i < n; i++) {
+        char field[96];
+        long cls = 0;
+        double w = 1.0;
+        snprintf(field, sizeof field, "learner.gradient_booster.model.tree_info[%zu]", i);
+        if ((rc = int_value(c, ji, field, 0, (long)m->n_outputs - 1, &cls)))
+            return rc;
+        if (jw != NULL) {
+            snprintf(field, sizeof field, "learner.gradient_booster.weight_drop[%zu]", i);
+            if ((rc = num_value(c, jw, field, &w)))
+                return rc;
+            if (!isfinite(w)) {
+                aud_error_set(c->err, AUD_E_DOMAIN, c->name, 0, 0, "weight is not finite");
+                return aud_error_field(c->err, field);
+            }
+            jw = jw->next;
+        }
+        m->n_trees = i + 1;   /* so that a failure frees this tree's arrays */
+        if ((rc = parse_tree(c, jt, i, m->n_features, w, &m->trees[i])))
+            return rc;
+        m->trees[i].output = (int32_t)cls;
+        jt = jt->next;
+        ji = ji->next;
+    }
+    return AUD_OK;
+}
+
+int aud_xgb_json_parse(aud_model *m, const char *data, size_t len, const char *name,
+                       aud_error *err)
+{
+    xg_ctx c = { name, err };
+    const char *end = NULL;
+    m->kind = AUD_MODEL_TREES;
+    m->n_outputs = 1;
+    m->sum_f32 = 1;
+    const char *nul = memchr(data, '\0', len);
+    if (nul != NULL)
+        return aud_error_set(err, AUD_E_PARSE, name, 0, 0,
+                             "NUL byte at offset %zu: not a JSON text file", (size_t)(nul - data));
+    /* cJSON wants the terminating NUL inside the length when it must check for trailing text. */
+    cJSON *root = cJSON_ParseWithLengthOpts(data, len + 1, &end, 1);
+    if (root == NULL) {
+        long line = 1, col = 1;
+        const char *stop = end != NULL && end >= data && end <= data + len ? end : data + len;
+        for (const char *p = data; p < stop; p++) {
+            if (*p == '\n') {
+                line++;
+                col = 1;
+            } else {
+                col++;
+            }
+        }
+        return aud_error_set(err, AUD_E_PARSE, name, line, col,
+                             stop >= data + len ? "invalid JSON (truncated file?)"
+                                                : "invalid JSON");
+    }
+    int rc = parse_learner(&c, m, root);
+    if (rc == AUD_OK)
+        rc = parse_booster(&c, m, root);
+    cJSON_Delete(root);
+    return rc;
+}

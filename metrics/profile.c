@@ -1,0 +1,237 @@
+/* profile.c - column summaries: missing counts, min/max/mean/std (ddof 1), type-7 quantiles,
+ * category counts. Means use compensated (Neumaier) summation so large columns match numpy/pandas. */
+#include "profile.h"
+#include "io.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <gsl/gsl_statistics_double.h>
+
+const double aud_profile_levels[AUD_PROFILE_N_QUANTILES] = {0.05, 0.25, 0.50, 0.75, 0.95};
+
+/* Neumaier's improved Kahan summation. */
+static double sum_compensated(const double *x, size_t n, double shift)
+{
+    double s = 0.0, c = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        double v = x[i] - shift;
+        double t = s + v;
+        if (fabs(s) >= fabs(v))
+            c += (s - t) + v;
+        else
+            c += (v - t) + s;
+        s = t;
+    }
+    return s + c;
+}
+
+/* Quantiles at ascending levels q[0..nq) of the n values in v (reordered in place), numpy
+ * "linear" interpolation: h = (n - 1) q, x[floor h] + (h - floor h) (x[floor h + 1] - x[floor h]).
+ * Each selection leaves v partitioned around its order statistic, so the next, larger one is
+ * selected from the part to its right only. */
+static void quantiles_select(double *v, size_t n, const double *q, int nq, double *out)
+{
+    size_t base = 0;  /* v[base..n) holds the order statistics >= the last one selected */
+    for (int k = 0; k < nq; k++) {
+        double h = (double)(n - 1) * q[k];
+        size_t lo = (size_t)floor(h);
+        double frac = h - (double)lo;
+        double a = gsl_stats_select(v + base, 1, n - base, lo - base);
+        base = lo;
+        if (frac == 0.0 || lo + 1 >= n) {
+            out[k] = a;
+            continue;
+        }
+        double b = v[lo + 1];   /* the next order statistic is the minimum right of lo */
+        size_t at = lo + 1;
+        for (size_t i = lo + 2; i < n; i++) {
+            if (v[i] < b) {
+                b = v[i];
+                at = i;
+            }
+        }
+        /* move it next to lo so that v[lo + 1..n) stays partitioned for the next level */
+        v[at] = v[lo + 1];
+        v[lo + 1] = b;
+        out[k] = a + frac * (b - a);
+    }
+}
+
+static int profile_numeric(aud_col_profile *cp, const aud_column *c, size_t n_rows, double *buf)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < n_rows; i++) {
+        if (!isnan(c->num[i]))
+            buf[n++] = c->num[i];
+    }
+    cp->n_present = n;
+    cp->min = cp->max = cp->mean = cp->std = NAN;
+    for (int q = 0; q < AUD_PROFILE_N_QUANTILES; q++)
+        cp->quantiles[q] = NAN;
+    if (n == 0)
+        return AUD_OK;
+    double mn = buf[0], mx = buf[0];
+    for (size_t i = 1; i < n; i++) {
+        mn = buf[i] < mn ? buf[i] : mn;
+        mx = buf[i] > mx ? buf[i] : mx;
+    }
+    cp->min = mn;
+    cp->max = mx;
+    double mean = sum_compensated(buf, n, 0.0) / (double)n;
+    cp->mean = mean;
+    if (n >= 2) {
+        double ss = 0.0, c2 = 0.0;
+        for (size_t i = 0; i < n; i++) {
+            double d = buf[i] - mean;
+            double sq = d * d;
+            double t = ss + sq;
+            c2 += ss >= sq ? (ss - t) + sq : (sq - t) + ss;
+            ss = t;
+        }
+        cp->std = sqrt((ss + c2) / (double)(n - 1));
+    }
+    quantiles_select(buf, n, aud_profile_levels, AUD_PROFILE_N_QUANTILES, cp->quantiles);
+    return AUD_OK;
+}
+
+static const size_t *sort_counts;
+
+static int by_count_desc(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    if (sort_counts[x] != sort_counts[y])
+        return sort_counts[x] > sort_counts[y] ? -1 : 1;
+    return x < y ? -1 : x > y;
+}
+
+static int profile_categorical(aud_col_profile *cp, const aud_column *c, size_t n_rows)
+{
+    cp->counts = aud_calloc(c->n_levels, sizeof *cp->counts);
+    cp->order = aud_malloc((c->n_levels ? c->n_levels : 1) * sizeof *cp->order);
+    if (cp->counts == NULL || cp->order == NULL)
+        return AUD_E_NOMEM;
+    for (size_t i = 0; i < n_rows; i++) {
+        if (c->codes[i] >= 0) {
+            cp->counts[c->codes[i]]++;
+            cp->n_present++;
+        }
+    }
+    for (size_t k = 0; k < c->n_levels; k++)
+        cp->order[k] = k;
+    /* qsort with a file-static comparator context: profile is computed single-threaded */
+    sort_counts = cp->counts;
+    qsort(cp->order, c->n_levels, sizeof *cp->order, by_count_desc);
+    sort_counts = NULL;
+    return AUD_OK;
+}
+
+void aud_profile_free(aud_profile *p)
+{
+    if (p == NULL)
+        return;
+    if (p->cols != NULL) {
+        for (size_t j = 0; j < p->table->n_cols; j++) {
+            aud_free(p->cols[j].order);
+            aud_free(p->cols[j].counts);
+        }
+    }
+    aud_free(p->cols);
+    aud_free(p);
+}
+
+int aud_profile_compute(aud_profile **out, const aud_table *t, aud_error *err)
+{
+    aud_profile *p = aud_calloc(1, sizeof *p);
+    double *buf = NULL;
+    int rc = AUD_OK;
+    if (p == NULL)
+        return aud_error_nomem(err);
+    p->table = t;
+    p->cols = aud_calloc(t->n_cols ? t->n_cols : 1, sizeof *p->cols);
+    buf = aud_malloc((t->n_rows ? t->n_rows : 1) * sizeof *buf);
+    if (p->cols == NULL || buf == NULL) {
+        rc = aud_error_nomem(err);
+        goto done;
+    }
+    for (size_t j = 0; j < t->n_cols; j++) {
+        const aud_column *c = &t->cols[j];
+        rc = c->type == AUD_COL_NUMERIC ? profile_numeric(&p->cols[j], c, t->n_rows, buf)
+                                        : profile_categorical(&p->cols[j], c, t->n_rows);
+        if (rc != AUD_OK) {
+            rc = aud_error_nomem(err);
+            goto done;
+        }
+    }
+    *out = p;
+    p = NULL;
+done:
+    aud_free(buf);
+    aud_profile_free(p);
+    return rc;
+}
+
+static int add_column_json(cJSON *arr, const aud_column *c, const aud_col_profile *cp)
+{
+    static const char *const qnames[AUD_PROFILE_N_QUANTILES] = {"5%", "25%", "50%", "75%", "95%"};
+    cJSON *o = cJSON_CreateObject();
+    if (o == NULL || !cJSON_AddItemToArray(arr, o))
+        return cJSON_Delete(o), -1;
+    if (cJSON_AddStringToObject(o, "name", c->name) == NULL ||
+        cJSON_AddStringToObject(o, "type", c->type == AUD_COL_NUMERIC ? "numeric"
+                                                                      : "categorical") == NULL ||
+        aud_json_add_num(o, "missing", (double)c->n_missing) != 0 ||
+        aud_json_add_num(o, "count", (double)cp->n_present) != 0)
+        return -1;
+    if (c->type == AUD_COL_NUMERIC) {
+        if (aud_json_add_num(o, "min", cp->min) || aud_json_add_num(o, "max", cp->max) ||
+            aud_json_add_num(o, "mean", cp->mean) || aud_json_add_num(o, "std", cp->std))
+            return -1;
+        cJSON *q = cJSON_AddObjectToObject(o, "quantiles");
+        if (q == NULL)
+            return -1;
+        for (int k = 0; k < AUD_PROFILE_N_QUANTILES; k++) {
+            if (aud_json_add_num(q, qnames[k], cp->quantiles[k]) != 0)
+                return -1;
+        }
+        if (cp->n_present < 2 && cJSON_AddStringToObject(o, "std_reason",
+                                                         "fewer than 2 non-missing values") == NULL)
+            return -1;
+        return 0;
+    }
+    cJSON *cats = cJSON_AddObjectToObject(o, "categories");
+    if (cats == NULL)
+        return -1;
+    size_t shown = c->n_levels < AUD_PROFILE_TOP_CATEGORIES ? c->n_levels
+                                                            : AUD_PROFILE_TOP_CATEGORIES;
+    size_t other = 0;
+    for (size_t k = 0; k < c->n_levels; k++) {
+        size_t lv = cp->order[k];
+        if (k < shown) {
+            if (aud_json_add_num(cats, c->levels[lv], (double)cp->counts[lv]) != 0)
+                return -1;
+        } else {
+            other += cp->counts[lv];
+        }
+    }
+    if (aud_json_add_num(o, "n_categories", (double)c->n_levels) != 0 ||
+        aud_json_add_num(o, "other", (double)other) != 0)
+        return -1;
+    return 0;
+}
+
+int aud_profile_to_json(const aud_profile *p, cJSON *doc, aud_error *err)
+{
+    cJSON *prof = cJSON_AddObjectToObject(doc, "profile");
+    cJSON *cols = NULL;
+    if (prof == NULL || aud_json_add_num(prof, "rows", (double)p->table->n_rows) != 0)
+        return aud_error_nomem(err);
+    cols = cJSON_AddArrayToObject(prof, "columns");
+    if (cols == NULL)
+        return aud_error_nomem(err);
+    for (size_t j = 0; j < p->table->n_cols; j++) {
+        if (add_column_json(cols, &p->table->cols[j], &p->cols[j]) != 0)
+            return aud_error_nomem(err);
+    }
+    return AUD_OK;
+}

@@ -1,0 +1,316 @@
+/* test_csv.c - the CSV reader: RFC 4180 quoting, line endings, BOM, missing tokens, type
+ * inference, exact number parsing, located errors, limits, allocation failures. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <locale.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "table.h"
+
+static aud_table *parse_ok(const char *text)
+{
+    aud_table *t = NULL;
+    aud_error err;
+    aud_error_clear(&err);
+    int rc = aud_table_parse_csv(&t, text, strlen(text), "t.csv", NULL, &err);
+    if (rc != AUD_OK)
+        fail_msg("unexpected error: %s (line %ld col %ld)", err.msg, err.line, err.column);
+    return t;
+}
+
+static aud_error parse_err(const char *text, int want_code)
+{
+    aud_table *t = NULL;
+    aud_error err;
+    aud_error_clear(&err);
+    int rc = aud_table_parse_csv(&t, text, strlen(text), "t.csv", NULL, &err);
+    assert_int_equal(rc, want_code);
+    assert_null(t);
+    assert_string_equal(err.file, "t.csv");
+    return err;
+}
+
+static void test_csv_basic_types(void **state)
+{
+    (void)state;
+    aud_table *t = parse_ok("x,name,y\n1,a,2.5\n-3e2,b,\n4,a,7\n");
+    assert_int_equal(t->n_rows, 3);
+    assert_int_equal(t->n_cols, 3);
+    assert_int_equal(t->cols[0].type, AUD_COL_NUMERIC);
+    assert_true(t->cols[0].num[1] == -300.0);
+    assert_int_equal(t->cols[1].type, AUD_COL_CATEGORICAL);
+    assert_int_equal(t->cols[1].n_levels, 2);
+    assert_int_equal(t->cols[1].codes[0], 0);
+    assert_int_equal(t->cols[1].codes[1], 1);
+    assert_int_equal(t->cols[1].codes[2], 0);
+    assert_true(isnan(t->cols[2].num[1]));
+    assert_int_equal(t->cols[2].n_missing, 1);
+    assert_int_equal(aud_table_find(t, "y"), 2);
+    assert_int_equal(aud_table_find(t, "nope"), -1);
+    aud_table_free(t);
+}
+
+static void test_csv_quoted_newline_and_escapes(void **state)
+{
+    (void)state;
+    aud_table *t = parse_ok("id,text\n1,\"line one\nline two\"\n2,\"say \"\"hi\"\", ok\"\n");
+    assert_int_equal(t->n_rows, 2);
+    assert_string_equal(t->cols[1].levels[0], "line one\nline two");
+    assert_string_equal(t->cols[1].levels[1], "say \"hi\", ok");
+    aud_table_free(t);
+}
+
+static void test_csv_crlf_bom_and_no_final_newline(void **state)
+{
+    (void)state;
+    aud_table *t = parse_ok("\xEF\xBB\xBF" "a,b\r\n1,2\r\n3,4");
+    assert_string_equal(t->cols[0].name, "a");
+    assert_int_equal(t->n_rows, 2);
+    assert_true(t->cols[1].num[1] == 4.0);
+    aud_table_free(t);
+}
+
+static void test_csv_missing_tokens(void **state)
+{
+    (void)state;
+    aud_table *t = parse_ok("a,b\nNA,x\nNaN,?\nnan,null\n,\"\"\n5,y\n");
+    assert_int_equal(t->cols[0].type, AUD_COL_NUMERIC);
+    assert_int_equal(t->cols[0].n_missing, 4);
+    assert_int_equal(t->cols[1].type, AUD_COL_CATEGORICAL);
+    assert_int_equal(t->cols[1].n_missing, 3);
+    assert_int_equal(t->cols[1].n_levels, 2);
+    aud_table_free(t);
+}
+
+static void test_csv_custom_delimiter_and_na(void **state)
+{
+    (void)state;
+    static const char *const na[] = {"-", NULL};
+    aud_csv_opts o;
+    aud_csv_opts_default(&o);
+    o.delimiter = ';';
+    o.na_tokens = na;
+    aud_table *t = NULL;
+    aud_error err;
+    const char *text = "a;b\n1,5;-\nNA;2\n";
+    assert_int_equal(aud_table_parse_csv(&t, text, strlen(text), "t.csv", &o, &err), AUD_OK);
+    assert_int_equal(t->cols[0].type, AUD_COL_CATEGORICAL); /* "1,5" and "NA" are text here */
+    assert_int_equal(t->cols[1].type, AUD_COL_NUMERIC);
+    assert_true(isnan(t->cols[1].num[0]));
+    aud_table_free(t);
+}
+
+static void test_csv_numbers_are_exact_and_locale_free(void **state)
+{
+    (void)state;
+    /* a locale with a decimal comma must not change parsing */
+    setlocale(LC_NUMERIC, "de_DE.UTF-8");
+    const char *vals[] = {"0.1", "1e-320", "123456789012345678901234567890", "-0.0",
+                          "2.2250738585072011e-308", "9007199254740993", "0.30000000000000004",
+                          "1.7976931348623157e308", " 42 ", "+.5", "5."};
+    char buf[512] = "v\n";
+    for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++) {
+        strcat(buf, vals[i]);
+        strcat(buf, "\n");
+    }
+    aud_table *t = parse_ok(buf);
+    setlocale(LC_NUMERIC, "C");
+    assert_int_equal(t->cols[0].type, AUD_COL_NUMERIC);
+    for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++) {
+        double want = strtod(vals[i], NULL);
+        assert_memory_equal(&t->cols[0].num[i], &want, sizeof want);
+    }
+    aud_table_free(t);
+}
+
+static void test_csv_non_numbers_make_categorical(void **state)
+{
+    (void)state;
+    const char *bad[] = {"1e", "0x10", "1.2.3", "inf", "--1", "1e5x", "."};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char buf[64];
+        snprintf(buf, sizeof buf, "v\n1\n%s\n", bad[i]);
+        aud_table *t = parse_ok(buf);
+        assert_int_equal(t->cols[0].type, AUD_COL_CATEGORICAL);
+        aud_table_free(t);
+    }
+}
+
+static void test_csv_ragged_row_is_located(void **state)
+{
+    (void)state;
+    aud_error e = parse_err("a,b,c\n1,2,3\n4,5\n", AUD_E_PARSE);
+    assert_int_equal(e.line, 3);
+    assert_string_equal(e.msg, "expected 3 fields, found 2");
+    e = parse_err("a,b\n\"x\ny\",1\n1,2,3\n", AUD_E_PARSE);
+    assert_int_equal(e.line, 4); /* the quoted newline counts as a line */
+    assert_int_equal(e.column, 3);
+}
+
+static void test_csv_unterminated_quote(void **state)
+{
+    (void)state;
+    aud_error e = parse_err("a,b\n1,\"open\n2,3\n", AUD_E_PARSE);
+    assert_int_equal(e.line, 2);
+    assert_int_equal(e.column, 2);
+    assert_string_equal(e.msg, "unterminated quoted field");
+}
+
+static void test_csv_garbage_after_quote(void **state)
+{
+    (void)state;
+    aud_error e = parse_err("a,b\n\"x\"y,1\n", AUD_E_PARSE);
+    assert_int_equal(e.line, 2);
+    assert_int_equal(e.column, 1);
+}
+
+static void test_csv_header_errors(void **state)
+{
+    (void)state;
+    aud_error e = parse_err("", AUD_E_PARSE);
+    assert_string_equal(e.msg, "empty file: a header row is required");
+    e = parse_err("\n\n", AUD_E_PARSE);
+    e = parse_err("a,,c\n1,2,3\n", AUD_E_SCHEMA);
+    assert_int_equal(e.column, 2);
+    e = parse_err("a,b,a\n1,2,3\n", AUD_E_SCHEMA);
+    assert_int_equal(e.column, 3);
+    assert_string_equal(e.field, "a");
+    e = parse_err("a,b\xff\n1,2\n", AUD_E_PARSE);
+    assert_int_equal(e.line, 1);
+    assert_int_equal(e.column, 2);
+}
+
+static void test_csv_invalid_utf8_value(void **state)
+{
+    (void)state;
+    aud_error e = parse_err("a,b\nx,1\n\xc3\x28,2\n", AUD_E_PARSE);
+    assert_int_equal(e.line, 3);
+    assert_string_equal(e.field, "a");
+    aud_table *t = parse_ok("a\nZ\xc3\xbcrich\n\xe2\x82\xac\n");
+    assert_string_equal(t->cols[0].levels[0], "Zürich");
+    aud_table_free(t);
+}
+
+static void test_csv_huge_number_is_error(void **state)
+{
+    (void)state;
+    aud_error e = parse_err("a,b\n1,2\n3,1e400\n", AUD_E_DOMAIN);
+    assert_int_equal(e.line, 3);
+    assert_int_equal(e.column, 2);
+    assert_string_equal(e.field, "b");
+}
+
+static void test_csv_limits(void **state)
+{
+    (void)state;
+    aud_csv_opts o;
+    aud_csv_opts_default(&o);
+    o.max_field_bytes = 8;
+    aud_table *t = NULL;
+    aud_error err;
+    const char *text = "a\nshort\nmuch-too-long-field\n";
+    assert_int_equal(aud_table_parse_csv(&t, text, strlen(text), "t.csv", &o, &err),
+                     AUD_E_DOMAIN);
+    assert_int_equal(err.line, 3);
+    aud_csv_opts_default(&o);
+    o.max_columns = 2;
+    text = "a,b,c\n1,2,3\n";
+    assert_int_equal(aud_table_parse_csv(&t, text, strlen(text), "t.csv", &o, &err),
+                     AUD_E_DOMAIN);
+    aud_csv_opts_default(&o);
+    o.max_rows = 1;
+    text = "a\n1\n2\n";
+    assert_int_equal(aud_table_parse_csv(&t, text, strlen(text), "t.csv", &o, &err),
+                     AUD_E_DOMAIN);
+    assert_null(t);
+}
+
+static void test_csv_header_only_and_blank_lines(void **state)
+{
+    (void)state;
+    aud_table *t = parse_ok("a,b\n");
+    assert_int_equal(t->n_rows, 0);
+    aud_table_free(t);
+    t = parse_ok("a,b\n\n1,2\n\n\n3,4\n\n");
+    assert_int_equal(t->n_rows, 2);
+    aud_table_free(t);
+}
+
+static void test_csv_many_levels(void **state)
+{
+    (void)state;
+    size_t n = 5000;
+    char *buf = malloc(n * 16 + 8);
+    size_t len = (size_t)snprintf(buf, 8, "c\n");
+    for (size_t i = 0; i < n; i++)
+        len += (size_t)snprintf(buf + len, 16, "k%zu\n", i % 3000);
+    aud_table *t = parse_ok(buf);
+    assert_int_equal(t->cols[0].n_levels, 3000);
+    assert_int_equal(t->cols[0].codes[4999], 1999);
+    assert_string_equal(t->cols[0].levels[1999], "k1999");
+    aud_table_free(t);
+    free(buf);
+}
+
+static void test_csv_allocation_failures_are_clean(void **state)
+{
+    (void)state;
+    const char *text = "a,b,c\n1,x,\"q\"\"q\"\n2,y,z\n";
+    for (long n = 1; n < 200; n++) {
+        aud_table *t = NULL;
+        aud_error err;
+        aud_alloc_fail_after(n);
+        int rc = aud_table_parse_csv(&t, text, strlen(text), "t.csv", NULL, &err);
+        aud_alloc_fail_after(0);
+        if (rc == AUD_OK) {
+            assert_int_equal(t->n_rows, 2);
+            aud_table_free(t);
+            return;
+        }
+        assert_int_equal(rc, AUD_E_NOMEM);
+        assert_null(t);
+    }
+    fail_msg("parse never succeeded");
+}
+
+static void test_csv_load_missing_file(void **state)
+{
+    (void)state;
+    aud_table *t = NULL;
+    aud_error err;
+    assert_int_equal(aud_table_load_csv(&t, "/nonexistent/x.csv", NULL, &err), AUD_E_IO);
+    assert_string_equal(err.file, "/nonexistent/x.csv");
+    assert_int_equal(aud_table_load_csv(&t, "/tmp", NULL, &err), AUD_E_IO);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_csv_basic_types),
+        cmocka_unit_test(test_csv_quoted_newline_and_escapes),
+        cmocka_unit_test(test_csv_crlf_bom_and_no_final_newline),
+        cmocka_unit_test(test_csv_missing_tokens),
+        cmocka_unit_test(test_csv_custom_delimiter_and_na),
+        cmocka_unit_test(test_csv_numbers_are_exact_and_locale_free),
+        cmocka_unit_test(test_csv_non_numbers_make_categorical),
+        cmocka_unit_test(test_csv_ragged_row_is_located),
+        cmocka_unit_test(test_csv_unterminated_quote),
+        cmocka_unit_test(test_csv_garbage_after_quote),
+        cmocka_unit_test(test_csv_header_errors),
+        cmocka_unit_test(test_csv_invalid_utf8_value),
+        cmocka_unit_test(test_csv_huge_number_is_error),
+        cmocka_unit_test(test_csv_limits),
+        cmocka_unit_test(test_csv_header_only_and_blank_lines),
+        cmocka_unit_test(test_csv_many_levels),
+        cmocka_unit_test(test_csv_allocation_failures_are_clean),
+        cmocka_unit_test(test_csv_load_missing_file),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,291 @@
+/* test_model_lgbm.c - LightGBM text models against the real LightGBM v4.6.0 fixtures
+ * (tests/golden/data/lightgbm, subset made by tests/golden/gen_lightgbm_subset.py from
+ * ../shared/fixtures/lightgbm). Raw scores and predictions must be BIT-EXACT (tolerance 0): the
+ * fixture README shows a correct walker reproduces them exactly. Also: the per-node decision rules
+ * at their edges, and hostile model files (located errors, no crash). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+
+#include "model.h"
+#include "model_test_util.h"
+
+static void check_fixture(const char *task, size_t n_outputs)
+{
+    char path[256];
+    aud_model *m = NULL;
+    aud_error err;
+    snprintf(path, sizeof path, "tests/golden/data/lightgbm/%s/model.txt", task);
+    int rc = aud_model_load(&m, path, NULL, &err);
+    if (rc != AUD_OK)
+        fail_msg("%s: %s", path, err.msg);
+    assert_string_equal(m->format, "lightgbm-text");
+    assert_int_equal(m->n_features, 11);
+    assert_int_equal(m->n_outputs, n_outputs);
+    assert_non_null(m->feature_names);
+    assert_string_equal(m->feature_names[10], "cat");
+
+    test_matrix x, raw, pred;
+    snprintf(path, sizeof path, "tests/golden/data/lightgbm/%s/input.csv", task);
+    assert_int_equal(test_read_csv(path, &x), 0);
+    snprintf(path, sizeof path, "tests/golden/data/lightgbm/%s/raw_score.csv", task);
+    assert_int_equal(test_read_csv(path, &raw), 0);
+    snprintf(path, sizeof path, "tests/golden/data/lightgbm/%s/prediction.csv", task);
+    assert_int_equal(test_read_csv(path, &pred), 0);
+    assert_int_equal(x.cols, 11);
+    assert_int_equal(raw.cols, n_outputs);
+    assert_int_equal(pred.cols, n_outputs);
+    assert_int_equal(x.rows, 300);
+    assert_int_equal(raw.rows, x.rows);
+    double margin[3], p[3];
+    size_t bad = 0;
+    for (size_t r = 0; r < x.rows; r++) {
+        aud_model_predict_margin(m, x.v + r * 11, margin);
+        aud_model_transform(m, margin, p);
+        for (size_t k = 0; k < n_outputs; k++) {
+            /* tolerance 0: bit-exact */
+            if (margin[k] != raw.v[r * n_outputs + k] || p[k] != pred.v[r * n_outputs + k]) {
+                if (bad++ < 5)
+                    print_error("%s row %zu class %zu: raw %.17g vs %.17g, pred %.17g vs %.17g\n",
+                                task, r, k, margin[k], raw.v[r * n_outputs + k], p[k],
+                                pred.v[r * n_outputs + k]);
+            }
+        }
+    }
+    assert_int_equal(bad, 0);
+    test_matrix_free(&x);
+    test_matrix_free(&raw);
+    test_matrix_free(&pred);
+    aud_model_free(m);
+}
+
+static void test_binary(void **state)
+{
+    (void)state;
+    check_fixture("binary", 1);
+}
+
+static void test_regression(void **state)
+{
+    (void)state;
+    check_fixture("regression", 1);
+}
+
+static void test_multiclass(void **state)
+{
+    (void)state;
+    check_fixture("multiclass", 3);
+}
+
+/* Rule 5 of the fixture README: values with |v| <= kZeroThreshold become 0.0 first. */
+static void test_numerical_decision_edges(void **state)
+{
+    (void)state;
+    double kz = AUD_LGBM_KZERO;
+    /* -kZ meets threshold -kZ: zeroed first, so 0 <= -kZ is false -> right */
+    assert_false(aud_lgbm_num_left(-kz, -kz, AUD_MISSING_NONE, 1));
+    assert_true(aud_lgbm_num_left(-2 * kz, -kz, AUD_MISSING_NONE, 0));
+    /* NaN with missing None is 0.0 */
+    assert_true(aud_lgbm_num_left(NAN, 0.0, AUD_MISSING_NONE, 0));
+    assert_false(aud_lgbm_num_left(NAN, -1.0, AUD_MISSING_NONE, 1));
+    /* Zero: NaN -> 0 -> default; tiny -> default */
+    assert_true(aud_lgbm_num_left(NAN, -1.0, AUD_MISSING_ZERO, 1));
+    assert_false(aud_lgbm_num_left(1e-36, 5.0, AUD_MISSING_ZERO, 0));
+    assert_true(aud_lgbm_num_left(3.0, 5.0, AUD_MISSING_ZERO, 0));
+    /* NaN type: NaN -> default; value exactly at threshold goes left; next double right */
+    assert_false(aud_lgbm_num_left(NAN, 5.0, AUD_MISSING_NAN, 0));
+    assert_true(aud_lgbm_num_left(0.25, 0.25, AUD_MISSING_NAN, 0));
+    assert_false(aud_lgbm_num_left(nextafter(0.25, 1.0), 0.25, AUD_MISSING_NAN, 1));
+}
+
+static void test_xgb_sklearn_float_compare(void **state)
+{
+    (void)state;
+    aud_tree t;
+    aud_error err;
+    assert_int_equal(aud_tree_alloc(&t, 3, &err), AUD_OK);
+    t.left[0] = 1;
+    t.right[0] = 2;
+    t.feature[0] = 0;
+    t.threshold[0] = (double)0.1f;
+    t.kind[0] = AUD_SPLIT_LT_F32;
+    t.default_left[0] = 1;
+    /* 0.1 (double) becomes 0.1f: not < 0.1f -> right, although 0.1 < (double)0.1f */
+    assert_true(0.1 < (double)0.1f);
+    assert_false(aud_tree_go_left(&t, 0, 0.1));
+    assert_true(aud_tree_go_left(&t, 0, 0.09999));
+    assert_true(aud_tree_go_left(&t, 0, NAN));
+    t.default_left[0] = 0;
+    assert_false(aud_tree_go_left(&t, 0, NAN));
+    /* scikit-learn: float32(x) <= threshold (a double) */
+    t.kind[0] = AUD_SPLIT_LE_F32;
+    t.threshold[0] = 0.10000000149011613; /* just above 0.1f = 0.100000001490116119384765625 */
+    assert_true(aud_tree_go_left(&t, 0, 0.1));
+    t.threshold[0] = 0.1;                 /* (float)0.1 > 0.1 -> right */
+    assert_false(aud_tree_go_left(&t, 0, 0.1));
+    assert_int_equal(aud_tree_validate(&t, 1, "t", "tree 0", &err), AUD_OK);
+    assert_int_equal(aud_tree_validate(&t, 0, "t", "tree 0", &err), AUD_E_DOMAIN);
+    aud_free(t.left); aud_free(t.right); aud_free(t.feature); aud_free(t.threshold);
+    aud_free(t.kind); aud_free(t.missing); aud_free(t.default_left); aud_free(t.value);
+    aud_free(t.cover); aud_free(t.cat_begin); aud_free(t.cat_words);
+}
+
+/* A small valid model and corrupted variants of it. */
+static const char *const good_model =
+    "tree\nversion=v4\nnum_class=1\nnum_tree_per_iteration=1\nlabel_index=0\n"
+    "max_feature_idx=1\nobjective=binary sigmoid:1\nfeature_names=a b\n\n"
+    "Tree=0\nnum_leaves=3\nnum_cat=1\nsplit_feature=0 1\nthreshold=0.5 0\n"
+    "decision_type=2 1\nleft_child=1 -1\nright_child=-3 -2\n"
+    "leaf_value=0.1 0.2 0.3\nleaf_count=1 1 2\ninternal_value=0 0\ninternal_count=4 2\n"
+    "cat_boundaries=0 1\ncat_threshold=6\nis_linear=0\nshrinkage=1\n\n\nend of trees\n";
+
+static int parse_variant(const char *from, const char *to, aud_error *err)
+{
+    char buf[2048];
+    const char *at = strstr(good_model, from);
+    if (at == NULL)
+        fail_msg("variant anchor not found: %s", from);
+    snprintf(buf, sizeof buf, "%.*s%s%s", (int)(at - good_model), good_model, to,
+             at + strlen(from));
+    aud_model *m = NULL;
+    int rc = aud_model_parse(&m, buf, strlen(buf), "bad.txt", NULL, err);
+    aud_model_free(m);
+    return rc;
+}
+
+static void test_small_model_semantics(void **state)
+{
+    (void)state;
+    aud_model *m = NULL;
+    aud_error err;
+    assert_int_equal(aud_model_parse(&m, good_model, strlen(good_model), "g.txt", NULL, &err),
+                     AUD_OK);
+    double x[2], s;
+    /* a <= 0.5 -> node 1 (categorical on b: bits 1,2 of word 6 -> left = leaf 0) */
+    x[0] = 0.2; x[1] = 1.0;
+    aud_model_predict_margin(m, x, &s);
+    assert_true(s == 0.1);
+    x[1] = 2.9;  /* (int)2.9 = 2: bit set -> leaf 0 */
+    aud_model_predict_margin(m, x, &s);
+    assert_true(s == 0.1);
+    x[1] = 3.0;  /* bit 3 not set -> right = leaf 1 */
+    aud_model_predict_margin(m, x, &s);
+    assert_true(s == 0.2);
+    x[1] = -0.5; /* (int)-0.5 = 0, bit 0 not set -> right */
+    aud_model_predict_margin(m, x, &s);
+    assert_true(s == 0.2);
+    x[1] = NAN;
+    aud_model_predict_margin(m, x, &s);
+    assert_true(s == 0.2);
+    x[1] = 1e10; /* beyond the bitset -> right */
+    aud_model_predict_margin(m, x, &s);
+    assert_true(s == 0.2);
+    x[0] = NAN;  /* missing None: 0 <= 0.5 -> left */
+    x[1] = 1.0;
+    aud_model_predict_margin(m, x, &s);
+    assert_true(s == 0.1);
+    x[0] = 0.6;
+    aud_model_predict_margin(m, x, &s);
+    assert_true(s == 0.3);
+    double p;
+    aud_model_transform(m, &s, &p);
+    assert_true(p == 1.0 / (1.0 + exp(-0.3)));
+    assert_int_equal(m->link, AUD_LINK_SIGMOID);
+    assert_true(m->trees[0].cover[0] == 4.0 && m->trees[0].cover[2] == 1.0);
+    assert_int_equal(m->trees[0].n_nodes, 5);
+    aud_model_free(m);
+}
+
+static void test_hostile_files(void **state)
+{
+    (void)state;
+    aud_error err;
+    /* child index out of range */
+    assert_int_equal(parse_variant("left_child=1 -1", "left_child=5 -1", &err), AUD_E_DOMAIN);
+    assert_string_equal(err.file, "bad.txt");
+    assert_true(err.line > 0);
+    /* cycle: node 1 points back to the root */
+    assert_int_equal(parse_variant("left_child=1 -1", "left_child=1 0", &err), AUD_E_DOMAIN);
+    /* leaf index out of range */
+    assert_int_equal(parse_variant("right_child=-3 -2", "right_child=-9 -2", &err),
+                     AUD_E_DOMAIN);
+    /* feature index beyond max_feature_idx */
+    assert_int_equal(parse_variant("split_feature=0 1", "split_feature=0 7", &err),
+                     AUD_E_DOMAIN);
+    /* wrong number of values */
+    assert_int_equal(parse_variant("leaf_value=0.1 0.2 0.3", "leaf_value=0.1 0.2", &err),
+                     AUD_E_SCHEMA);
+    /* not a number */
+    assert_int_equal(parse_variant("threshold=0.5 0", "threshold=abc 0", &err), AUD_E_PARSE);
+    assert_int_equal(err.column, 11);
+    /* categorical index beyond num_cat */
+    assert_int_equal(parse_variant("threshold=0.5 0", "threshold=0.5 3", &err), AUD_E_DOMAIN);
+    /* bitset boundaries beyond the words */
+    assert_int_equal(parse_variant("cat_boundaries=0 1", "cat_boundaries=0 4", &err),
+                     AUD_E_SCHEMA);
+    /* unknown objective */
+    assert_int_equal(parse_variant("binary sigmoid:1", "lambdamart", &err), AUD_E_UNSUPPORTED);
+    /* absurd sizes */
+    assert_int_equal(parse_variant("num_leaves=3", "num_leaves=999999999", &err), AUD_E_DOMAIN);
+    assert_int_equal(parse_variant("max_feature_idx=1", "max_feature_idx=-4", &err),
+                     AUD_E_DOMAIN);
+    /* missing arrays */
+    assert_int_equal(parse_variant("decision_type=2 1\n", "", &err), AUD_E_SCHEMA);
+    /* linear trees */
+    assert_int_equal(parse_variant("is_linear=0", "is_linear=1", &err), AUD_E_UNSUPPORTED);
+    /* unknown missing type bits */
+    assert_int_equal(parse_variant("decision_type=2 1", "decision_type=14 1", &err),
+                     AUD_E_DOMAIN);
+    /* every truncation of the file: an error or a valid model, never a crash */
+    size_t n = strlen(good_model);
+    for (size_t len = 0; len < n; len++) {
+        char buf[2048];
+        memcpy(buf, good_model, len);
+        buf[len] = '\0';
+        aud_model *m = NULL;
+        int rc = aud_model_parse(&m, buf, len, "trunc.txt", "lightgbm-text", &err);
+        assert_true(rc == AUD_OK || rc == AUD_E_PARSE || rc == AUD_E_SCHEMA ||
+                    rc == AUD_E_DOMAIN || rc == AUD_E_UNSUPPORTED);
+        aud_model_free(m);
+    }
+    /* not a model at all */
+    aud_model *m = NULL;
+    assert_int_equal(aud_model_parse(&m, "hello\n", 6, "x.bin", NULL, &err), AUD_E_PARSE);
+    assert_null(m);
+}
+
+static void test_allocation_failures(void **state)
+{
+    (void)state;
+    aud_error err;
+    /* fail each allocation in turn: a clean AUD_E_NOMEM (no leak under ASan) or success */
+    for (long k = 1; k < 200; k++) {
+        aud_model *m = NULL;
+        aud_alloc_fail_after(k);
+        int rc = aud_model_parse(&m, good_model, strlen(good_model), "g.txt", NULL, &err);
+        aud_alloc_fail_after(0);
+        assert_true(rc == AUD_OK || rc == AUD_E_NOMEM);
+        aud_model_free(m);
+        if (rc == AUD_OK)
+            break;
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_binary),
+        cmocka_unit_test(test_regression),
+        cmocka_unit_test(test_multiclass),
+        cmocka_unit_test(test_numerical_decision_edges),
+        cmocka_unit_test(test_xgb_sklearn_float_compare),
+        cmocka_unit_test(test_small_model_semantics),
+        cmocka_unit_test(test_hostile_files),
+        cmocka_unit_test(test_allocation_failures),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,270 @@
+/* test_model_xgb.c - XGBoost JSON models against XGBoost 1.7.4 itself (golden data made by
+ * tests/golden/gen_models.py: Booster.predict(output_margin=True) and predict()). Tolerance:
+ * |ours - xgboost| <= 1e-6 on margins and predictions (SPEC 2); XGBoost sums in float32, we sum in
+ * double. Also: the 3.x base_score forms, DART weights, and hostile JSON (located errors). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+
+#include "model.h"
+#include "model_test_util.h"
+
+#define DIR "tests/golden/data/models/"
+#define TOL 1e-6
+
+static double max_diff_model(const char *model, const char *input, const char *prefix,
+                             size_t n_out, size_t n_pred)
+{
+    char path[256];
+    aud_model *m = NULL;
+    aud_error err;
+    snprintf(path, sizeof path, DIR "%s.json", model);
+    if (aud_model_load(&m, path, NULL, &err) != AUD_OK)
+        fail_msg("%s: %s (%s)", path, err.msg, err.field);
+    assert_string_equal(m->format, "xgboost-json");
+    assert_int_equal(m->n_outputs, n_out);
+    assert_int_equal(aud_model_n_pred(m), n_pred);
+    test_matrix x, mg, pr;
+    snprintf(path, sizeof path, DIR "%s", input);
+    assert_int_equal(test_read_csv(path, &x), 0);
+    snprintf(path, sizeof path, DIR "%s.margin.csv", prefix);
+    assert_int_equal(test_read_csv(path, &mg), 0);
+    snprintf(path, sizeof path, DIR "%s.pred.csv", prefix);
+    assert_int_equal(test_read_csv(path, &pr), 0);
+    assert_int_equal(x.cols, m->n_features);
+    assert_int_equal(mg.rows, x.rows);
+    assert_int_equal(mg.cols, n_out);
+    assert_int_equal(pr.cols, n_pred);
+    double worst = 0, margin[8], p[8];
+    for (size_t r = 0; r < x.rows; r++) {
+        aud_model_predict_margin(m, x.v + r * x.cols, margin);
+        aud_model_transform(m, margin, p);
+        for (size_t k = 0; k < n_out; k++) {
+            double d = fabs(margin[k] - mg.v[r * n_out + k]);
+            if (!(d <= worst))
+                worst = d;
+        }
+        for (size_t k = 0; k < n_pred; k++) {
+            double d = fabs(p[k] - pr.v[r * n_pred + k]);
+            if (!(d <= worst))
+                worst = d;
+        }
+    }
+    test_matrix_free(&x);
+    test_matrix_free(&mg);
+    test_matrix_free(&pr);
+    aud_model_free(m);
+    return worst;
+}
+
+static void check(const char *model, size_t n_out, size_t n_pred)
+{
+    double d = max_diff_model(model, "data.csv", model, n_out, n_pred);
+    print_message("%-24s max |diff| = %.3g\n", model, d);
+    assert_true(d <= TOL);
+}
+
+static void test_binary_logistic(void **s) { (void)s; check("xgb_binary_logistic", 1, 1); }
+static void test_binary_logitraw(void **s) { (void)s; check("xgb_binary_logitraw", 1, 1); }
+static void test_reg_squarederror(void **s) { (void)s; check("xgb_reg_squarederror", 1, 1); }
+static void test_reg_logistic(void **s) { (void)s; check("xgb_reg_logistic", 1, 1); }
+static void test_multi_softprob(void **s) { (void)s; check("xgb_multi_softprob", 3, 3); }
+static void test_multi_softmax(void **s) { (void)s; check("xgb_multi_softmax", 3, 1); }
+static void test_count_poisson(void **s) { (void)s; check("xgb_count_poisson", 1, 1); }
+static void test_dart(void **s) { (void)s; check("xgb_dart", 1, 1); }
+static void test_rf(void **s) { (void)s; check("xgb_rf", 1, 1); }
+static void test_rf_multi(void **s) { (void)s; check("xgb_rf_multi", 3, 3); }
+static void test_unnamed(void **s) { (void)s; check("xgb_unnamed", 1, 1); }
+
+static void test_float32_threshold_edges(void **s)
+{
+    (void)s;
+    double d = max_diff_model("xgb_binary_logistic", "edge.csv", "xgb_binary_logistic.edge", 1, 1);
+    print_message("edge rows max |diff| = %.3g\n", d);
+    assert_true(d <= TOL);
+}
+
+/* A tiny model written by hand in the field forms of the different XGBoost versions. */
+static const char *tiny_fmt =
+    "{\"learner\": {\"feature_names\": [\"a\", \"b\"], \"feature_types\": [],"
+    " \"learner_model_param\": {\"base_score\": %s, \"num_class\": \"%d\", \"num_feature\": \"2\","
+    " \"num_target\": \"1\"},"
+    " \"objective\": {\"name\": \"%s\"},"
+    " \"gradient_booster\": {\"name\": \"gbtree\", \"model\": {\"gbtree_model_param\":"
+    " {\"num_parallel_tree\": \"1\", \"num_trees\": \"%d\"}, \"tree_info\": [%s], \"trees\": [%s]}}},"
+    " \"version\": [3, 0, 0]}";
+
+static const char *tiny_tree =
+    "{\"base_weights\": [0, 0, 0], \"default_left\": [%s, 0, 0], \"id\": 0,"
+    " \"left_children\": [1, -1, -1], \"right_children\": [2, -1, -1],"
+    " \"split_conditions\": [0.5, -1.5, 2.25], \"split_indices\": [%s, 0, 0],"
+    " \"split_type\": [0, 0, 0], \"sum_hessian\": [4, 2, 2],"
+    " \"tree_param\": {\"num_feature\": \"2\", \"num_nodes\": \"%s\", \"size_leaf_vector\": \"1\"}}";
+
+static int parse_tiny(aud_model **m, const char *base, int n_class, const char *obj,
+                      const char *dl, const char *feat, const char *nodes, aud_error *err)
+{
+    char tree[1024], trees[4096], info[64], doc[8192];
+    snprintf(tree, sizeof tree, tiny_tree, dl, feat, nodes);
+    int n_trees = n_class > 1 ? n_class : 1;
+    trees[0] = info[0] = '\0';
+    for (int i = 0; i < n_trees; i++) {
+        size_t tl = strlen(trees), il = strlen(info);
+        snprintf(trees + tl, sizeof trees - tl, "%s%s", i ? ", " : "", tree);
+        snprintf(info + il, sizeof info - il, "%s%d", i ? ", " : "", i);
+    }
+    snprintf(doc, sizeof doc, tiny_fmt, base, n_class, obj, n_trees, info, trees);
+    *m = NULL;
+    return aud_model_parse(m, doc, strlen(doc), "tiny.json", NULL, err);
+}
+
+static void test_base_score_forms(void **s)
+{
+    (void)s;
+    aud_model *m = NULL;
+    aud_error err;
+    double x[2] = { 0.0, 1.0 }, mg[3];
+    /* "5E-1" string, logistic: margin base = logit(0.5) = 0 */
+    assert_int_equal(parse_tiny(&m, "\"5E-1\"", 0, "binary:logistic", "1", "0", "3", &err),
+                     AUD_OK);
+    aud_model_predict_margin(m, x, mg);
+    assert_true(mg[0] == -1.5);
+    x[0] = NAN;   /* default left */
+    aud_model_predict_margin(m, x, mg);
+    assert_true(mg[0] == -1.5);
+    x[0] = 0.5;   /* not < 0.5 */
+    aud_model_predict_margin(m, x, mg);
+    assert_true(mg[0] == 2.25);
+    aud_model_free(m);
+    /* XGBoost 3 bracketed vector, logistic: logit computed in float */
+    assert_int_equal(parse_tiny(&m, "\"[5.1844325E-2]\"", 0, "binary:logistic", "true", "0",
+                                "3", &err), AUD_OK);
+    float b = 5.1844325E-2f;
+    assert_true(m->base_margin[0] == (double)(-logf(1.0f / b - 1.0f)));
+    assert_true(m->trees[0].default_left[0] == 1);
+    aud_model_free(m);
+    /* a JSON number; poisson: log */
+    assert_int_equal(parse_tiny(&m, "2.5", 0, "count:poisson", "false", "0", "3", &err), AUD_OK);
+    assert_true(m->base_margin[0] == (double)logf(2.5f));
+    assert_int_equal(m->link, AUD_LINK_EXP);
+    aud_model_free(m);
+    /* one per class, identity for softprob */
+    assert_int_equal(parse_tiny(&m, "\"[1E-1,2E-1,7E-1]\"", 3, "multi:softprob", "0", "1",
+                                "3", &err), AUD_OK);
+    assert_true(m->base_margin[0] == (double)0.1f && m->base_margin[2] == (double)0.7f);
+    aud_model_free(m);
+    /* one value replicated to every class */
+    assert_int_equal(parse_tiny(&m, "\"5E-1\"", 3, "multi:softprob", "0", "1", "3", &err),
+                     AUD_OK);
+    assert_true(m->base_margin[1] == 0.5);
+    aud_model_free(m);
+    /* wrong count */
+    assert_int_equal(parse_tiny(&m, "\"[1E-1,2E-1]\"", 3, "multi:softprob", "0", "1", "3", &err),
+                     AUD_E_SCHEMA);
+    assert_string_equal(err.field, "learner.learner_model_param.base_score");
+    assert_int_equal(parse_tiny(&m, "\"abc\"", 0, "binary:logistic", "0", "1", "3", &err),
+                     AUD_E_SCHEMA);
+    assert_int_equal(parse_tiny(&m, "\"1.5\"", 0, "binary:logistic", "0", "1", "3", &err),
+                     AUD_E_DOMAIN);
+}
+
+static void test_hostile_json(void **s)
+{
+    (void)s;
+    aud_model *m = NULL;
+    aud_error err;
+    /* unknown objective */
+    assert_int_equal(parse_tiny(&m, "0.5", 0, "reg:gamma", "0", "0", "3", &err),
+                     AUD_E_UNSUPPORTED);
+    assert_string_equal(err.field, "learner.objective.name");
+    assert_non_null(strstr(err.msg, "reg:gamma"));
+    /* feature index out of range */
+    assert_int_equal(parse_tiny(&m, "0.5", 0, "binary:logistic", "0", "2", "3", &err),
+                     AUD_E_DOMAIN);
+    assert_string_equal(err.field, "trees[0].split_indices[0]");
+    /* wrong type */
+    assert_int_equal(parse_tiny(&m, "0.5", 0, "binary:logistic", "0", "\"x\"", "3", &err),
+                     AUD_E_SCHEMA);
+    assert_int_equal(parse_tiny(&m, "0.5", 0, "binary:logistic", "{}", "0", "3", &err),
+                     AUD_E_SCHEMA);
+    /* node count disagreeing with the arrays, absurd node counts */
+    assert_int_equal(parse_tiny(&m, "0.5", 0, "binary:logistic", "0", "0", "4", &err),
+                     AUD_E_SCHEMA);
+    assert_int_equal(parse_tiny(&m, "0.5", 0, "binary:logistic", "0", "0", "1e12", &err),
+                     AUD_E_DOMAIN);
+    assert_int_equal(parse_tiny(&m, "0.5", 0, "binary:logistic", "0", "0", "-3", &err),
+                     AUD_E_DOMAIN);
+    assert_null(m);
+    /* truncations of a real model: a located parse error, never a crash */
+    char *data = NULL;
+    size_t len = 0;
+    assert_int_equal(aud_file_read(DIR "xgb_multi_softprob.json", &data, &len, 0, &err), AUD_OK);
+    for (size_t cut = 0; cut < len; cut += 1 + cut / 7) {
+        char saved = data[cut];
+        data[cut] = '\0';
+        int rc = aud_model_parse(&m, data, cut, "cut.json", "xgboost-json", &err);
+        assert_int_equal(rc, AUD_E_PARSE);
+        assert_true(err.line >= 1 && err.column >= 1);
+        assert_null(m);
+        data[cut] = saved;
+    }
+    aud_free(data);
+}
+
+static void test_cycles_and_children(void **s)
+{
+    (void)s;
+    static const char *const variants[][2] = {
+        { "\"left_children\": [1, -1, -1]", "\"left_children\": [0, -1, -1]" },   /* self loop */
+        { "\"left_children\": [1, -1, -1]", "\"left_children\": [7, -1, -1]" },   /* range */
+        { "\"left_children\": [1, -1, -1]", "\"left_children\": [1, 0, -1]" },    /* one child */
+        { "\"right_children\": [2, -1, -1]", "\"right_children\": [1, -1, -1]" }, /* shared */
+        { "\"split_type\": [0, 0, 0]", "\"split_type\": [1, 0, 0]" },             /* categorical */
+        { "\"size_leaf_vector\": \"1\"", "\"size_leaf_vector\": \"3\"" },         /* multi-target */
+        { "\"name\": \"gbtree\"", "\"name\": \"gblinear\"" },
+    };
+    static const int expect[] = { AUD_E_DOMAIN, AUD_E_DOMAIN, AUD_E_DOMAIN, AUD_E_DOMAIN,
+                                  AUD_E_UNSUPPORTED, AUD_E_UNSUPPORTED, AUD_E_UNSUPPORTED };
+    char tree[1024], doc[8192], bad[8192];
+    snprintf(tree, sizeof tree, tiny_tree, "0", "0", "3");
+    snprintf(doc, sizeof doc, tiny_fmt, "0.5", 0, "binary:logistic", 1, "0", tree);
+    for (size_t v = 0; v < sizeof expect / sizeof expect[0]; v++) {
+        const char *at = strstr(doc, variants[v][0]);
+        assert_non_null(at);
+        snprintf(bad, sizeof bad, "%.*s%s%s", (int)(at - doc), doc, variants[v][1],
+                 at + strlen(variants[v][0]));
+        aud_model *m = NULL;
+        aud_error err;
+        int rc = aud_model_parse(&m, bad, strlen(bad), "bad.json", NULL, &err);
+        if (rc != expect[v])
+            fail_msg("variant %zu: rc %d (%s)", v, rc, err.msg);
+        assert_null(m);
+        assert_string_equal(err.file, "bad.json");
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_binary_logistic),
+        cmocka_unit_test(test_binary_logitraw),
+        cmocka_unit_test(test_reg_squarederror),
+        cmocka_unit_test(test_reg_logistic),
+        cmocka_unit_test(test_multi_softprob),
+        cmocka_unit_test(test_multi_softmax),
+        cmocka_unit_test(test_count_poisson),
+        cmocka_unit_test(test_dart),
+        cmocka_unit_test(test_rf),
+        cmocka_unit_test(test_rf_multi),
+        cmocka_unit_test(test_unnamed),
+        cmocka_unit_test(test_float32_threshold_edges),
+        cmocka_unit_test(test_base_score_forms),
+        cmocka_unit_test(test_hostile_json),
+        cmocka_unit_test(test_cycles_and_children),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
