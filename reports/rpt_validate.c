@@ -252,6 +252,7 @@ static int v_row(vctx *v, const cJSON *r)
     if ((rc = vkey(v, r, "row", T_NUM, 1)) || (rc = vkey(v, r, "prediction", T_NUM | T_NULL, 0)) ||
         (rc = vkey(v, r, "base", T_NUM | T_NULL, 0)) ||
         (rc = vkey(v, r, "selected", T_STR | T_NULL, 0)) ||
+        (rc = vkey(v, r, "why", T_STR | T_NULL, 0)) || (rc = vkey(v, r, "output", T_NUM | T_NULL, 0)) ||
         (rc = vnum_array(v, r, "phi", 0, &nphi)) || (rc = vkey(v, r, "value", T_ARR, 1)))
         return rc;
     if (nphi != v->n_features || (size_t)cJSON_GetArraySize(vals) != v->n_features) {
@@ -305,8 +306,15 @@ static int v_attribute(vctx *v, const cJSON *a)
     if (s == NULL)
         return AUD_OK;
     size_t n = vpush_key(v, "summary");
-    for (size_t i = 0; rpt_summary_metrics[i] != NULL && rc == AUD_OK; i++)
+    for (size_t i = 0; rpt_summary_metrics[i] != NULL && rc == AUD_OK; i++) {
+        char ci[96];
+        snprintf(ci, sizeof ci, "%s_ci", rpt_summary_metrics[i]);
         rc = vkey(v, s, rpt_summary_metrics[i], T_NUM | T_NULL, 0);
+        if (rc == AUD_OK)
+            rc = vci(v, s, ci);
+    }
+    if (rc == AUD_OK)
+        rc = vkey(v, s, "excluded_groups", T_ARR, 0);
     if (rc == AUD_OK && (rc = vtest(v, s, "chi_square")) == AUD_OK)
         rc = vtest(v, s, "fisher");
     vpop(v, n);
@@ -371,10 +379,68 @@ static int v_category(vctx *v, const cJSON *c)
     return AUD_OK;
 }
 
+/* Bins under key (if present): {"edges": [k + 1 numbers], "reference": [k], "current": [k]},
+ * or per-value bins {"values": [k numbers], "reference": [k], "current": [k]}. */
+static int v_bins(vctx *v, const cJSON *c, const char *key)
+{
+    const cJSON *h = cJSON_GetObjectItemCaseSensitive(c, key);
+    size_t ne = 0, nr = 0, nc = 0, n;
+    int per_value, rc = vkey(v, c, key, T_OBJ, 0);
+    if (rc != AUD_OK || h == NULL)
+        return rc;
+    n = vpush_key(v, key);
+    per_value = cJSON_GetObjectItemCaseSensitive(h, "edges") == NULL &&
+                cJSON_GetObjectItemCaseSensitive(h, "values") != NULL;
+    if ((rc = vnum_array(v, h, per_value ? "values" : "edges", 0, &ne)) == AUD_OK &&
+        (rc = vnum_array(v, h, "reference", 0, &nr)) == AUD_OK &&
+        (rc = vnum_array(v, h, "current", 0, &nc)) == AUD_OK) {
+        if (per_value && (nr != ne || nc != ne))
+            rc = vfail(v, "expected one reference and one current count per value, found %zu "
+                          "values, %zu and %zu counts", ne, nr, nc);
+        else if (!per_value && (ne < 2 || nr != ne - 1 || nc != ne - 1))
+            rc = vfail(v, "expected k + 1 edges and k reference and current counts, found %zu, "
+                          "%zu, %zu", ne, nr, nc);
+    }
+    vpop(v, n);
+    return rc;
+}
+
+/* "categories": [{"value","reference","current"}] or {"levels","reference","current"}. */
+static int v_categories(vctx *v, const cJSON *c)
+{
+    const cJSON *x = cJSON_GetObjectItemCaseSensitive(c, "categories");
+    const cJSON *it;
+    size_t nl = 0, nr = 0, nc = 0, n;
+    int rc = AUD_OK;
+    if (x == NULL || cJSON_IsArray(x))
+        return varray(v, c, "categories", 0, v_category);
+    n = vpush_key(v, "categories");
+    if (!cJSON_IsObject(x)) {
+        rc = vfail(v, "expected an array of {value, reference, current} or an object "
+                      "{levels, reference, current}");
+    } else if ((rc = vkey(v, x, "levels", T_ARR, 1)) == AUD_OK &&
+               (rc = vnum_array(v, x, "reference", 0, &nr)) == AUD_OK &&
+               (rc = vnum_array(v, x, "current", 0, &nc)) == AUD_OK) {
+        cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(x, "levels")) {
+            if (!type_ok(it, T_STR | T_NUM | T_NULL)) {
+                size_t m = vpush_key(v, "levels");
+                rc = vfail(v, "expected category labels (strings or numbers)");
+                vpop(v, m);
+                break;
+            }
+            nl++;
+        }
+        if (rc == AUD_OK && (nr != nl || nc != nl))
+            rc = vfail(v, "expected one reference and one current count per level, found %zu "
+                          "levels, %zu and %zu counts", nl, nr, nc);
+    }
+    vpop(v, n);
+    return rc;
+}
+
 static int v_column(vctx *v, const cJSON *c)
 {
     int rc;
-    const cJSON *h = rpt_obj(c, "histogram");
     if ((rc = vkey(v, c, "name", T_STR, 1)) || (rc = vkey(v, c, "type", T_STR, 0)) ||
         (rc = vkey(v, c, "method", T_STR, 0)) || (rc = vkey(v, c, "statistic", T_NUM | T_NULL, 0)) ||
         (rc = vkey(v, c, "threshold", T_NUM | T_NULL, 0)) || (rc = vkey(v, c, "drifted", T_BOOL, 0)) ||
@@ -384,20 +450,10 @@ static int v_column(vctx *v, const cJSON *c)
         (rc = vkey(v, c, "wasserstein", T_NUM | T_NULL, 0)) ||
         (rc = vkey(v, c, "wasserstein_normed", T_NUM | T_NULL, 0)) ||
         (rc = vkey(v, c, "jensen_shannon", T_NUM | T_NULL, 0)) ||
-        (rc = vkey(v, c, "histogram", T_OBJ, 0)) || (rc = varray(v, c, "categories", 0, v_category)))
+        (rc = v_bins(v, c, "histogram")) || (rc = v_bins(v, c, "js_bins")) ||
+        (rc = v_bins(v, c, "psi_bins")) || (rc = v_categories(v, c)))
         return rc;
-    if (h != NULL) {
-        size_t ne = 0, nr = 0, nc = 0;
-        size_t n = vpush_key(v, "histogram");
-        if ((rc = vnum_array(v, h, "edges", 0, &ne)) == AUD_OK &&
-            (rc = vnum_array(v, h, "reference", 0, &nr)) == AUD_OK &&
-            (rc = vnum_array(v, h, "current", 0, &nc)) == AUD_OK &&
-            (ne < 2 || nr != ne - 1 || nc != ne - 1))
-            rc = vfail(v, "expected k + 1 edges and k reference and current counts, found %zu, "
-                          "%zu, %zu", ne, nr, nc);
-        vpop(v, n);
-    }
-    return rc;
+    return AUD_OK;
 }
 
 static int v_drift(vctx *v, const cJSON *d)
@@ -422,7 +478,8 @@ static int v_perf_row(vctx *v, const cJSON *r)
     if ((rc = vkey(v, r, "attribute", T_STR, 0)) || (rc = vkey(v, r, "group", T_STR, 0)) ||
         (rc = vkey(v, r, "rows", T_NUM | T_NULL, 0)) || (rc = vkey(v, r, "auc", T_NUM | T_NULL, 0)) ||
         (rc = vkey(v, r, "accuracy", T_NUM | T_NULL, 0)) ||
-        (rc = vkey(v, r, "log_loss", T_NUM | T_NULL, 0)))
+        (rc = vkey(v, r, "log_loss", T_NUM | T_NULL, 0)) ||
+        (rc = vkey(v, r, "brier_score", T_NUM | T_NULL, 0)))
         return rc;
     return AUD_OK;
 }

@@ -59,11 +59,11 @@ static void group_row(xw_book *b, lxw_worksheet *ws, lxw_row_t r, const cJSON *a
 
 static lxw_row_t summaries(xw_book *b, lxw_worksheet *ws, lxw_row_t r, const cJSON *attrs)
 {
-    static const char *const head[] = {"Attribute", "Summary metric", "Value", "Statistic",
-                                       "DOF", "Reason"};
+    static const char *const head[] = {"Attribute", "Summary metric", "Value", "CI low",
+                                       "CI high", "Statistic", "DOF", "Reason"};
     static const char *const tests[] = {"chi_square", "fisher"};
     const cJSON *a;
-    xw_header(b, ws, r++, head, NULL, 6);
+    xw_header(b, ws, r++, head, NULL, 8);
     cJSON_ArrayForEach(a, attrs) {
         const cJSON *s = rpt_obj(a, "summary");
         if (s == NULL)
@@ -72,10 +72,18 @@ static lxw_row_t summaries(xw_book *b, lxw_worksheet *ws, lxw_row_t r, const cJS
             const char *k = rpt_summary_metrics[i];
             if (cJSON_GetObjectItemCaseSensitive(s, k) == NULL)
                 continue;
+            char kc[96];
+            const cJSON *ci;
+            snprintf(kc, sizeof kc, "%s_ci", k);
+            ci = cJSON_GetObjectItemCaseSensitive(s, kc);
             xw_str(b, ws, r, 0, rpt_str(a, "name", "?"), NULL);
             xw_str(b, ws, r, 1, k, NULL);
             xw_num(b, ws, r, 2, rpt_num(s, k), b->rate);
-            xw_str(b, ws, r, 5, rpt_null_reason(s, k), b->muted);
+            if (cJSON_IsArray(ci) && cJSON_GetArraySize(ci) == 2) {
+                xw_num(b, ws, r, 3, rpt_item_num(ci->child), b->rate);
+                xw_num(b, ws, r, 4, rpt_item_num(ci->child->next), b->rate);
+            }
+            xw_str(b, ws, r, 7, rpt_null_reason(s, k), b->muted);
             r++;
         }
         for (int i = 0; i < 2; i++) {
@@ -87,8 +95,9 @@ static lxw_row_t summaries(xw_book *b, lxw_worksheet *ws, lxw_row_t r, const cJS
             xw_str(b, ws, r, 0, rpt_str(a, "name", "?"), NULL);
             xw_str(b, ws, r, 1, k, NULL);
             xw_num(b, ws, r, 2, rpt_num(t, "p_value"), b->pval);
-            xw_num(b, ws, r, 3, rpt_num(t, "statistic"), b->rate);
-            xw_num(b, ws, r, 4, rpt_num(t, "dof"), b->count);
+            xw_num(b, ws, r, 5, rpt_num(t, "statistic"), b->rate);
+            xw_num(b, ws, r, 6, rpt_num(t, "dof"), b->count);
+            xw_str(b, ws, r, 7, rpt_str(t, "reason", NULL), b->muted);
             r++;
         }
     }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #define CHART_TOP_FEATURES 20
+#define ATTR_FIXED 5          /* Row, Selected, Prediction, Output, Base */
 
 /* "=Sheet!$C$2:$C$21" for column c, rows r0..r1 (0-based). */
 static void range(char *buf, size_t n, const char *sheet, lxw_row_t r0, lxw_row_t r1, lxw_col_t c)
@@ -134,8 +135,9 @@ void xw_attributions(xw_book *b)
     xw_str(b, ws, 0, 0, "Row", b->head);
     xw_str(b, ws, 0, 1, "Selected", b->head);
     xw_str(b, ws, 0, 2, "Prediction", b->head);
-    xw_str(b, ws, 0, 3, "Base", b->head);
-    c = 4;
+    xw_str(b, ws, 0, 3, "Output", b->head);
+    xw_str(b, ws, 0, 4, "Base", b->head);
+    c = ATTR_FIXED;
     cJSON_ArrayForEach(f, feats) {
         snprintf(name, sizeof name, "SHAP %s", rpt_str(f, "name", "?"));
         xw_str(b, ws, 0, c, name, b->head);
@@ -145,26 +147,29 @@ void xw_attributions(xw_book *b)
     }
     xw_chk(b, worksheet_set_column(ws, 0, 0, 8, NULL), "column width");
     xw_chk(b, worksheet_set_column(ws, 1, 1, 16, NULL), "column width");
-    xw_chk(b, worksheet_set_column(ws, 2, (lxw_col_t)(3 + 2 * nf), 13, NULL), "column width");
+    xw_chk(b, worksheet_set_column(ws, 2, (lxw_col_t)(ATTR_FIXED - 1 + 2 * nf), 13, NULL),
+           "column width");
     cJSON_ArrayForEach(row, rpt_arr(exp, "explained_rows")) {
         const cJSON *p, *v;
         if (b->status != LXW_NO_ERROR)
             return;
         xw_num(b, ws, r, 0, rpt_num(row, "row"), b->num);
-        xw_str(b, ws, r, 1, rpt_str(row, "selected", NULL), NULL);
+        xw_str(b, ws, r, 1, rpt_row_why(row), NULL);
         xw_num(b, ws, r, 2, rpt_num(row, "prediction"), b->shap);
-        xw_num(b, ws, r, 3, rpt_num(row, "base"), b->shap);
-        c = 4;
+        xw_num(b, ws, r, 3, rpt_num(row, "output"), b->shap);
+        xw_num(b, ws, r, 4, rpt_num(row, "base"), b->shap);
+        c = ATTR_FIXED;
         cJSON_ArrayForEach(p, rpt_arr(row, "phi"))
             xw_num(b, ws, r, c++, p->valuedouble, b->shap);
-        c = (lxw_col_t)(4 + nf);
+        c = (lxw_col_t)(ATTR_FIXED + nf);
         cJSON_ArrayForEach(v, rpt_arr(row, "value"))
             xw_json(b, ws, r, c++, v, b->num);
         r++;
     }
     if (b->status == LXW_NO_ERROR) {
         worksheet_freeze_panes(ws, 1, 1);
-        xw_chk(b, worksheet_autofilter(ws, 0, 0, r - 1, (lxw_col_t)(3 + 2 * nf)), "autofilter");
+        xw_chk(b, worksheet_autofilter(ws, 0, 0, r - 1, (lxw_col_t)(ATTR_FIXED - 1 + 2 * nf)),
+               "autofilter");
     }
 }
 
@@ -194,8 +199,13 @@ static void drift_row(xw_book *b, lxw_worksheet *ws, lxw_row_t r, const cJSON *c
     xw_num(b, ws, r, 17, rpt_num(chi, "dof"), b->count);
     xw_num(b, ws, r, 18, rpt_num(chi, "p_value"), b->pval);
     test_cells(b, ws, r, 19, rpt_obj(col, "z_test"));
-    xw_num(b, ws, r, 21, rpt_num(ms, "reference"), b->pct);
-    xw_num(b, ws, r, 22, rpt_num(ms, "current"), b->pct);
+    if (ms != NULL) {
+        xw_num(b, ws, r, 21, rpt_num(ms, "reference"), b->pct);
+        xw_num(b, ws, r, 22, rpt_num(ms, "current"), b->pct);
+    } else {
+        xw_num(b, ws, r, 21, rpt_num(col, "missing_share_reference"), b->pct);
+        xw_num(b, ws, r, 22, rpt_num(col, "missing_share_current"), b->pct);
+    }
 }
 
 void xw_drift(xw_book *b)
@@ -244,9 +254,9 @@ void xw_drift(xw_book *b)
 void xw_performance(xw_book *b)
 {
     static const char *const head[] = {"Attribute", "Group", "Rows", "AUC", "Accuracy",
-                                       "Log-loss"};
-    static const double widths[] = {16, 22, 10, 10, 10, 10};
-    static const char *const keys[] = {"auc", "accuracy", "log_loss"};
+                                       "Log-loss", "Brier"};
+    static const double widths[] = {16, 22, 10, 10, 10, 10, 10};
+    static const char *const keys[] = {"auc", "accuracy", "log_loss", "brier_score"};
     const cJSON *p = rpt_obj(b->doc, "performance");
     const cJSON *o, *g;
     lxw_worksheet *ws = xw_sheet(b, "Performance");
@@ -257,12 +267,12 @@ void xw_performance(xw_book *b)
         xw_not_run(b, ws, 0, "performance");
         return;
     }
-    xw_header(b, ws, 0, head, widths, 6);
+    xw_header(b, ws, 0, head, widths, 7);
     o = rpt_obj(p, "overall");
     if (o != NULL) {
         xw_str(b, ws, r, 0, "(overall)", b->key);
         xw_num(b, ws, r, 2, rpt_num(o, "rows"), b->count);
-        for (int k = 0; k < 3; k++)
+        for (int k = 0; k < 4; k++)
             xw_num(b, ws, r, (lxw_col_t)(3 + k), rpt_num(o, keys[k]), b->rate);
         r++;
     }
@@ -270,9 +280,9 @@ void xw_performance(xw_book *b)
         xw_str(b, ws, r, 0, rpt_str(g, "attribute", NULL), NULL);
         xw_str(b, ws, r, 1, rpt_str(g, "group", NULL), NULL);
         xw_num(b, ws, r, 2, rpt_num(g, "rows"), b->count);
-        for (int k = 0; k < 3; k++)
+        for (int k = 0; k < 4; k++)
             xw_num(b, ws, r, (lxw_col_t)(3 + k), rpt_num(g, keys[k]), b->rate);
         r++;
     }
-    xw_table(b, ws, 0, r - 1, 6);
+    xw_table(b, ws, 0, r - 1, 7);
 }

@@ -100,7 +100,8 @@ def test_attributions(wb, doc):
     assert len(rows) == len(exp_rows)
     for got, r in zip(rows, exp_rows):
         assert got["Row"] == r["row"] and got["Selected"] == r.get("selected")
-        assert same(got["Prediction"], r["prediction"])
+        assert same(got["Prediction"], r["prediction"]) and same(got["Output"], r.get("output"))
+        assert same(got["Base"], r["base"])
         for name, phi, val in zip(feats, r["phi"], r["value"]):
             assert same(got["SHAP " + name], phi)
             assert same(got["value " + name], val)
