@@ -396,7 +396,7 @@ void pdf_chart_dependence(pdf_doc *d, const cJSON *feature, float x, float y_top
 
 #define WF_TOP 9
 
-void pdf_chart_waterfall(pdf_doc *d, const cJSON *features, const cJSON *row)
+void pdf_chart_waterfall(pdf_doc *d, const cJSON *exp, const cJSON *row)
 {
     const float rh = 15.0f, label_w = 190.0f, val_w = 36.0f;
     const cJSON *phi = rpt_arr(row, "phi"), *val = rpt_arr(row, "value");
@@ -478,11 +478,10 @@ void pdf_chart_waterfall(pdf_doc *d, const cJSON *features, const cJSON *row)
         float cy = d->y - (float)r * rh;
         double a, v;
         if (r < k) {
-            const cJSON *f = cJSON_GetArrayItem(features, (int)idx[r]);
             v = cJSON_GetArrayItem(phi, (int)idx[r])->valuedouble;
             a = start[r];
             rpt_fmt_value(cJSON_GetArrayItem(val, (int)idx[r]), vbuf, sizeof vbuf);
-            snprintf(buf, sizeof buf, "%s = %s", rpt_str(f, "name", "?"), vbuf);
+            snprintf(buf, sizeof buf, "%s = %s", rpt_row_feature_name(exp, idx[r]), vbuf);
         } else {
             v = others;
             a = base;

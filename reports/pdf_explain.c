@@ -88,7 +88,6 @@ static void dependence_grid(pdf_doc *d, const cJSON *exp)
 static void waterfalls(pdf_doc *d, const cJSON *exp)
 {
     const cJSON *rows = rpt_arr(exp, "explained_rows");
-    const cJSON *feats = rpt_arr(exp, "features");
     const cJSON *r, *chosen[MAX_WATERFALLS];
     size_t n = 0;
     char buf[300], num[RPT_NUMBUF];
@@ -129,7 +128,7 @@ static void waterfalls(pdf_doc *d, const cJSON *exp)
         snprintf(buf, sizeof buf, "Row %s%s%s%s", rpt_fmt(rpt_num(chosen[i], "row"), RPT_INT, num),
                  sel != NULL ? " (" : "", sel != NULL ? sel : "", sel != NULL ? ")" : "");
         pdf_text(d, d->bold, 9.0f, PDF_LEFT, d->y, PDF_BLACK, buf);
-        pdf_chart_waterfall(d, feats, chosen[i]);
+        pdf_chart_waterfall(d, exp, chosen[i]);
         d->y -= 4.0f;
     }
 }

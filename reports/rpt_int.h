@@ -39,6 +39,12 @@ typedef struct rpt_dist {
 int rpt_dist_get(const cJSON *col, rpt_dist *out);
 void rpt_dist_free(rpt_dist *d);
 
+/* Name of the feature behind entry j of an explained row's "phi" / "value" arrays: those follow
+ * explanations.feature_order (model order) when present, else the order of "features". */
+const char *rpt_row_feature_name(const cJSON *exp, size_t j);
+/* Number of entries in each explained row's arrays. */
+size_t rpt_row_width(const cJSON *exp);
+
 /* An explained row's model output in the space of its SHAP values ("output", else
  * "prediction"), and why it was selected for a waterfall ("selected" or "why"; NULL). */
 double rpt_row_output(const cJSON *row);

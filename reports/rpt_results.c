@@ -73,6 +73,26 @@ const char *rpt_null_reason(const cJSON *o, const char *key)
     return rpt_str(o, k, NULL);
 }
 
+const char *rpt_row_feature_name(const cJSON *exp, size_t j)
+{
+    const cJSON *order = rpt_arr(exp, "feature_order");
+    const cJSON *list = order != NULL ? order : rpt_arr(exp, "features");
+    const cJSON *it;
+    size_t i = 0;
+    cJSON_ArrayForEach(it, list) {
+        if (i++ == j)
+            return order != NULL ? (cJSON_IsString(it) ? it->valuestring : "?")
+                                 : rpt_str(it, "name", "?");
+    }
+    return "?";
+}
+
+size_t rpt_row_width(const cJSON *exp)
+{
+    const cJSON *order = rpt_arr(exp, "feature_order");
+    return rpt_count(order != NULL ? order : rpt_arr(exp, "features"));
+}
+
 double rpt_row_output(const cJSON *row)
 {
     double v = rpt_num(row, "output");

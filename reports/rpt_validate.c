@@ -272,7 +272,25 @@ static int v_explanations(vctx *v, const cJSON *e)
         (rc = vkey(v, e, "additivity_max_error", T_NUM | T_NULL, 0)) ||
         (rc = varray(v, e, "features", 1, v_feature)))
         return rc;
-    v->n_features = rpt_count(rpt_arr(e, "features"));
+    if ((rc = vkey(v, e, "feature_order", T_ARR, 0)) != AUD_OK)
+        return rc;
+    if (rpt_arr(e, "feature_order") != NULL) {
+        const cJSON *it;
+        size_t n = vpush_key(v, "feature_order");
+        cJSON_ArrayForEach(it, rpt_arr(e, "feature_order")) {
+            if (!cJSON_IsString(it)) {
+                rc = vfail(v, "expected feature names (strings)");
+                break;
+            }
+        }
+        if (rc == AUD_OK && rpt_count(rpt_arr(e, "feature_order")) != rpt_count(rpt_arr(e, "features")))
+            rc = vfail(v, "expected one name per entry of features (%zu)",
+                       rpt_count(rpt_arr(e, "features")));
+        vpop(v, n);
+        if (rc != AUD_OK)
+            return rc;
+    }
+    v->n_features = rpt_row_width(e);
     return varray(v, e, "explained_rows", 0, v_row);
 }
 

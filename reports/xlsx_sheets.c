@@ -115,10 +115,9 @@ void xw_explanations(xw_book *b)
 void xw_attributions(xw_book *b)
 {
     const cJSON *exp = rpt_obj(b->doc, "explanations");
-    const cJSON *feats = rpt_arr(exp, "features");
-    const cJSON *row, *f;
+    const cJSON *row;
     lxw_worksheet *ws = xw_sheet(b, "Attributions");
-    size_t nf = rpt_count(feats);
+    size_t nf = rpt_row_width(exp);
     lxw_row_t r = 1;
     lxw_col_t c;
     char name[300];
@@ -138,10 +137,10 @@ void xw_attributions(xw_book *b)
     xw_str(b, ws, 0, 3, "Output", b->head);
     xw_str(b, ws, 0, 4, "Base", b->head);
     c = ATTR_FIXED;
-    cJSON_ArrayForEach(f, feats) {
-        snprintf(name, sizeof name, "SHAP %s", rpt_str(f, "name", "?"));
+    for (size_t j = 0; j < nf; j++) {
+        snprintf(name, sizeof name, "SHAP %s", rpt_row_feature_name(exp, j));
         xw_str(b, ws, 0, c, name, b->head);
-        snprintf(name, sizeof name, "value %s", rpt_str(f, "name", "?"));
+        snprintf(name, sizeof name, "value %s", rpt_row_feature_name(exp, j));
         xw_str(b, ws, 0, (lxw_col_t)(c + nf), name, b->head);
         c++;
     }
