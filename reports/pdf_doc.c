@@ -444,9 +444,16 @@ void pdf_table_row(pdf_doc *d, pdf_table *t, const char *const *cells, const int
 void pdf_kv(pdf_doc *d, const char *key, const char *value)
 {
     char buf[512];
+    const float w = PDF_CW - 140.0f;
     pdf_need(d, 15.0f);
     pdf_text(d, d->bold, 9.0f, PDF_LEFT, d->y, PDF_GREY, key);
-    pdf_fit(d, d->font, 9.0f, value, PDF_CW - 140.0f, buf, sizeof buf);
+    if (strchr(value, ' ') != NULL && pdf_width(d, d->font, 9.0f, value) > w) {
+        /* long prose (a data source, a path with spaces): wrap rather than cut */
+        pdf_para(d, d->font, 9.0f, PDF_LEFT + 140.0f, w, PDF_BLACK, value);
+        d->y -= 14.0f - 9.0f * 1.35f;
+        return;
+    }
+    pdf_fit(d, d->font, 9.0f, value, w, buf, sizeof buf);
     pdf_text(d, d->font, 9.0f, PDF_LEFT + 140.0f, d->y, PDF_BLACK, buf);
     d->y -= 14.0f;
 }

@@ -58,7 +58,8 @@ typedef enum rpt_style {
     RPT_INT,      /* whole number */
     RPT_PCT1,     /* percent with 1 decimal: shares */
     RPT_P,        /* p-value: 4 significant digits, "< 1e-300" style never rounds to 0 */
-    RPT_G         /* 6 significant digits: arbitrary magnitudes (feature values, edges) */
+    RPT_G,        /* 6 significant digits: arbitrary magnitudes (feature values, edges) */
+    RPT_AUTO      /* RPT_F3, but 3 significant digits (%.3g) when 0 < |v| < 0.001 */
 } rpt_style;
 const char *rpt_fmt(double v, rpt_style style, char *buf);
 /* "[lo, hi]" of a 2-element array, 3 decimals; "n/a" when absent. buf >= RPT_CIBUF. */

@@ -228,6 +228,12 @@ const char *rpt_fmt(double v, rpt_style style, char *buf)
     case RPT_G:
         snprintf(buf, RPT_NUMBUF, "%.6g", v);
         break;
+    case RPT_AUTO:
+        if (v != 0.0 && fabs(v) < 1e-3)
+            snprintf(buf, RPT_NUMBUF, "%.3g", v);
+        else
+            snprintf(buf, RPT_NUMBUF, "%.3f", v);
+        break;
     }
     /* "-0.000" reads as a sign error in a filed report */
     if (buf[0] == '-') {
@@ -329,6 +335,8 @@ static const metric_info metrics[] = {
     {"auc", "AUC", "Area under the ROC curve of the score against the label."},
     {"brier_score", "Brier score", "Mean squared difference between the predicted probability and the label."},
     {"log_loss", "Log-loss", "Mean negative log-likelihood of the label under the predicted probability."},
+    {"additivity_max_error", "Additivity max error",
+     "Largest |sum of SHAP values + base value - model output| over the explained rows."},
     {"mean_abs", "Mean |SHAP|", "Mean absolute SHAP value of the feature over the explained rows (global importance)."},
 };
 #define N_METRICS (sizeof metrics / sizeof metrics[0])

@@ -24,6 +24,10 @@ def f4(x):
     return s[1:] if s.startswith("-") and float(s) == 0 else s
 
 
+def fauto(x):
+    return f"{x:.3g}" if x != 0 and abs(x) < 1e-3 else f3(x)
+
+
 def fp(x):
     return f"{x:.3e}" if x != 0 and abs(x) < 1e-3 else f"{x:.4f}"
 
@@ -102,9 +106,9 @@ def test_cover(pages, doc):
 
 def test_every_check_row(text, doc):
     for c in doc["checks"]:
-        bound = ("≥ " + f3(c["min"])) if "min" in c else ("≤ " + f3(c["max"]))
+        bound = ("≥ " + fauto(c["min"])) if "min" in c else ("≤ " + fauto(c["max"]))
         res = "pass" if c["passed"] else "FAIL"
-        rows = lines_with(text, f3(c["value"]), bound, res)
+        rows = lines_with(text, fauto(c["value"]), bound, res)
         scope = c.get("attribute") or c.get("column") or ""
         rows = [l for l in rows if scope in l and (c.get("group") or "") in l]
         assert rows, c
