@@ -105,7 +105,8 @@ void pdf_chart_hbars(pdf_doc *d, const char *title, const pdf_bar *bars, size_t 
     pdf_need(d, 22.0f + (float)n * row + 26.0f);
     if (title != NULL) {
         pdf_text(d, d->bold, 9.0f, x, d->y, PDF_BLACK, title);
-        d->y -= isfinite(ref_line) && ref_label != NULL ? 24.0f : 14.0f;
+        /* room for the reference line's label; "" keeps side-by-side charts aligned */
+        d->y -= ref_label != NULL ? 24.0f : 14.0f;
     }
     top = d->y + 4.0f;
     for (size_t i = 0; i < n && !d->failed; i++) {
@@ -135,7 +136,7 @@ void pdf_chart_hbars(pdf_doc *d, const char *title, const pdf_bar *bars, size_t 
     if (isfinite(ref_line)) {
         float xr = scale(ref_line, t0, t1, px0, px1);
         pdf_dashed(d, xr, bottom, xr, top + 2.0f, 0.9f, PDF_FAIL);
-        if (ref_label != NULL)
+        if (ref_label != NULL && ref_label[0] != '\0')
             pdf_text_center(d, d->font, 7.0f, xr, top + 5.0f, PDF_FAIL, ref_label);
     }
     axis_x(d, px0, px1, bottom - 2.0f, t0, t1, step, 0.0f);

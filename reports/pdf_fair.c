@@ -126,7 +126,7 @@ static void group_charts(pdf_doc *d, const cJSON *attr)
     float h = 14.0f + (float)n * 14.0f + 30.0f;
     pdf_need(d, h + 10.0f);
     float top = d->y, w = (PDF_CW - 16.0f) / 2.0f;
-    pdf_chart_hbars(d, "Selection rate with 95% interval", sel, n, RPT_F3, NAN, NULL, PDF_ACCENT,
+    pdf_chart_hbars(d, "Selection rate with 95% interval", sel, n, RPT_F3, NAN, "", PDF_ACCENT,
                     88.0f, PDF_LEFT, w);
     float bottom = d->y;
     d->y = top;
@@ -156,7 +156,7 @@ static void summary_table(pdf_doc *d, const cJSON *attr)
         note = rpt_null_reason(s, k);
         if (note == NULL && cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(s, k_ci)))
             note = rpt_fmt_ci(cJSON_GetObjectItemCaseSensitive(s, k_ci), ci);
-        const char *cells[3] = {rpt_metric_label(k), rpt_fmt(rpt_num(s, k), RPT_F3, v),
+        const char *cells[3] = {rpt_metric_label(k), rpt_fmt(rpt_num(s, k), RPT_AUTO, v),
                                 note != NULL ? note : ""};
         int st[3] = {0, 0, PDF_CELL_MUTED};
         pdf_table_row(d, &t, cells, st);

@@ -62,7 +62,7 @@ typedef enum rpt_style {
     RPT_AUTO      /* RPT_F3, but 3 significant digits (%.3g) when 0 < |v| < 0.001 */
 } rpt_style;
 const char *rpt_fmt(double v, rpt_style style, char *buf);
-/* "[lo, hi]" of a 2-element array, 3 decimals; "n/a" when absent. buf >= RPT_CIBUF. */
+/* "[lo, hi]" of a 2-element array (RPT_AUTO); "n/a" when absent. buf >= RPT_CIBUF. */
 #define RPT_CIBUF 104
 const char *rpt_fmt_ci(const cJSON *ci, char *buf);
 /* A cJSON scalar as display text (string as is, number RPT_G, null "missing"). */

@@ -254,8 +254,8 @@ const char *rpt_fmt_ci(const cJSON *ci, char *buf)
         snprintf(buf, RPT_CIBUF, "n/a");
         return buf;
     }
-    rpt_fmt(rpt_item_num(ci->child), RPT_F3, a);
-    rpt_fmt(rpt_item_num(ci->child->next), RPT_F3, b);
+    rpt_fmt(rpt_item_num(ci->child), RPT_AUTO, a);
+    rpt_fmt(rpt_item_num(ci->child->next), RPT_AUTO, b);
     snprintf(buf, RPT_CIBUF, "[%s, %s]", a, b);
     return buf;
 }

@@ -147,7 +147,7 @@ def test_fairness_group_tables(text, doc):
         for g in a["groups"]:
             lo, hi = g["selection_rate_ci"]
             rows = lines_with(text, g["group"], str(g["count"]), f3(g["selection_rate"]),
-                              f"[{f3(lo)}, {f3(hi)}]", f3(g["disparate_impact"]),
+                              f"[{fauto(lo)}, {fauto(hi)}]", f3(g["disparate_impact"]),
                               f3(g["impact_ratio"]))
             assert rows, (a["name"], g["group"])
             for k in ("tpr", "fpr", "ppv"):
@@ -155,11 +155,11 @@ def test_fairness_group_tables(text, doc):
                     assert f"{g['group']}: {k.upper()} n/a ({g[k + '_reason']})." in text
                 else:
                     lo, hi = g[k + "_ci"]
-                    assert lines_with(text, g["group"], f"{f3(g[k])} [{f3(lo)}, {f3(hi)}]"), (g["group"], k)
+                    assert lines_with(text, g["group"], f"{f3(g[k])} [{fauto(lo)}, {fauto(hi)}]"), (g["group"], k)
         s = a["summary"]
         for k in ("demographic_parity_difference", "equalized_odds_difference",
                   "theil_index", "generalized_entropy_index"):
-            assert any(f3(s[k]) in l for l in text.splitlines()), (a["name"], k)
+            assert any(fauto(s[k]) in l for l in text.splitlines()), (a["name"], k)
         chi = s["chi_square"]
         assert lines_with(text, fp(chi["p_value"]), f"statistic {f3(chi['statistic'])}, dof {chi['dof']}")
     assert "small †" in text and "0.8" in text
