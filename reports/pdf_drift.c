@@ -142,10 +142,10 @@ static void attribution_drift(pdf_doc *d, const cJSON *ad)
 
 void pdf_write_drift(pdf_doc *d)
 {
-    static const pdf_col cols[] = {{"Column", 100, PDF_AL_LEFT},   {"Type", 50, PDF_AL_LEFT},
-                                   {"Test", 92, PDF_AL_LEFT},      {"Statistic", 46, PDF_AL_RIGHT},
-                                   {"Threshold", 50, PDF_AL_RIGHT}, {"PSI", 36, PDF_AL_RIGHT},
-                                   {"p-value", 76, PDF_AL_RIGHT},  {"Drifted", 45, PDF_AL_CENTER}};
+    static const pdf_col cols[] = {{"Column", 98, PDF_AL_LEFT},    {"Type", 50, PDF_AL_LEFT},
+                                   {"Test", 90, PDF_AL_LEFT},      {"Statistic", 46, PDF_AL_RIGHT},
+                                   {"Threshold", 56, PDF_AL_RIGHT}, {"PSI", 36, PDF_AL_RIGHT},
+                                   {"p-value", 74, PDF_AL_RIGHT},  {"Drifted", 45, PDF_AL_CENTER}};
     const cJSON *dr = rpt_obj(d->doc, "drift");
     const cJSON *c, *pred;
     char t[RPT_NUMBUF], buf[200];
