@@ -127,7 +127,7 @@ int pdf_doc_init(pdf_doc *d, const cJSON *doc, aud_error *err)
         rc = font_load(d, "DejaVuSans-Bold.ttf", &d->bold, err);
     if (rc != AUD_OK)
         return rc;
-    snprintf(d->header, sizeof d->header, "%s", rpt_str(rep, "title", "Model audit report"));
+    rpt_copy_utf8(d->header, sizeof d->header, rpt_str(rep, "title", "Model audit report"));
     rpt_audit_date(doc, d->date, sizeof d->date);
     pdf_chk(d, HPDF_SetInfoAttr(d->pdf, HPDF_INFO_TITLE, d->header));
     pdf_chk(d, HPDF_SetInfoAttr(d->pdf, HPDF_INFO_CREATOR, "audit " AUD_VERSION));
@@ -193,13 +193,23 @@ static int finite4(float a, float b, float c, float e)
 
 void pdf_text(pdf_doc *d, HPDF_Font f, float size, float x, float y, pdf_rgb c, const char *s)
 {
+    int nomem = 0;
+    char *fixed;
     if (d->failed || s[0] == '\0' || !finite4(x, y, size, 0.0f))
         return;
+    /* libharu silently drops invalid UTF-8: show U+FFFD instead, so nothing vanishes */
+    fixed = rpt_utf8_repair(s, &nomem);
+    if (nomem) {
+        d->nomem = 1;
+        d->failed = 1;
+        return;
+    }
     (void)(pdf_chk(d, HPDF_Page_BeginText(d->page)) &&
-        pdf_chk(d, HPDF_Page_SetFontAndSize(d->page, f, size)) &&
-        pdf_chk(d, HPDF_Page_SetRGBFill(d->page, c.r, c.g, c.b)) &&
-        pdf_chk(d, HPDF_Page_TextOut(d->page, x, y, s)) &&
-        pdf_chk(d, HPDF_Page_EndText(d->page)));
+           pdf_chk(d, HPDF_Page_SetFontAndSize(d->page, f, size)) &&
+           pdf_chk(d, HPDF_Page_SetRGBFill(d->page, c.r, c.g, c.b)) &&
+           pdf_chk(d, HPDF_Page_TextOut(d->page, x, y, fixed != NULL ? fixed : s)) &&
+           pdf_chk(d, HPDF_Page_EndText(d->page)));
+    aud_free(fixed);
 }
 
 void pdf_text_right(pdf_doc *d, HPDF_Font f, float size, float xr, float y, pdf_rgb c,

@@ -70,12 +70,13 @@ static void column_row(pdf_doc *d, pdf_table *t, const cJSON *c)
 static void distributions(pdf_doc *d, const cJSON *cols)
 {
     const cJSON *c;
-    size_t i = 0;
+    size_t i = 0, n_drifted;
     const float w = (PDF_CW - 20.0f) / 2.0f, h = 150.0f;
     cJSON_ArrayForEach(c, cols) {
         if (rpt_bool(c, "drifted") == 1)
             i++;
     }
+    n_drifted = i;
     pdf_subsection(d, "Distributions of the drifted columns", h + 20.0f);
     if (i == 0) {
         pdf_para(d, d->font, 8.5f, PDF_LEFT, PDF_CW, PDF_BLACK, "No column drifted.");
@@ -101,6 +102,12 @@ static void distributions(pdf_doc *d, const cJSON *cols)
     }
     if (i % 2 == 1)
         d->y -= h + 8.0f;
+    if (n_drifted > i) {
+        char note[160];
+        snprintf(note, sizeof note, "The first %zu of %zu drifted columns are plotted; the table "
+                 "above lists every column.", i, n_drifted);
+        pdf_para(d, d->font, 7.5f, PDF_LEFT, PDF_CW, PDF_GREY, note);
+    }
 }
 
 static double alt_num(const cJSON *o, const char *k1, const char *k2)

@@ -107,7 +107,7 @@ static void group_charts(pdf_doc *d, const cJSON *attr)
 {
     pdf_bar sel[MAX_CHART_GROUPS], di[MAX_CHART_GROUPS];
     const cJSON *g;
-    size_t n = 0;
+    size_t n = 0, total = rpt_count(rpt_arr(attr, "groups"));
     cJSON_ArrayForEach(g, rpt_arr(attr, "groups")) {
         const cJSON *ci = cJSON_GetObjectItemCaseSensitive(g, "selection_rate_ci");
         if (n == MAX_CHART_GROUPS)
@@ -133,6 +133,13 @@ static void group_charts(pdf_doc *d, const cJSON *attr)
     pdf_chart_hbars(d, "Disparate impact vs reference (four-fifths line)", di, n, RPT_F3, 0.8,
                     "0.8", PDF_REF, 88.0f, PDF_LEFT + w + 16.0f, w);
     d->y = fminf(bottom, d->y);
+    if (total > n) {
+        char note[160];
+        snprintf(note, sizeof note, "The charts show the first %zu of %zu groups; the tables list "
+                 "every group.", n, total);
+        pdf_para(d, d->font, 7.5f, PDF_LEFT, PDF_CW, PDF_GREY, note);
+        d->y -= 4.0f;
+    }
 }
 
 static void summary_table(pdf_doc *d, const cJSON *attr)

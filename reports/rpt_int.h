@@ -79,6 +79,17 @@ extern const char *const rpt_group_rates[];
 /* Summary metric keys of an attribute, in order; NULL-terminated. */
 extern const char *const rpt_summary_metrics[];
 
+/* Length of the valid UTF-8 prefix of s[0..n) (n when all of it is valid). */
+size_t rpt_utf8_valid(const char *s, size_t n);
+/* NULL when s is valid UTF-8; else a copy (aud_free) with every invalid byte replaced by
+ * U+FFFD. *nomem is set when that copy could not be made. */
+char *rpt_utf8_repair(const char *s, int *nomem);
+/* Drop an incomplete UTF-8 sequence at the end of s (after a cut by snprintf). */
+void rpt_utf8_fix_tail(char *s);
+
+/* Copy src into dst (n bytes), cut at a UTF-8 character boundary when too long. */
+void rpt_copy_utf8(char *dst, size_t n, const char *src);
+
 /* The audit date (YYYY-MM-DD) from provenance.created, "" when absent. */
 void rpt_audit_date(const cJSON *doc, char *buf, size_t n);
 

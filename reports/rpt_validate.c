@@ -626,6 +626,13 @@ int aud_report_load(const char *path, cJSON **out, aud_error *err)
         rc = aud_error_set(err, AUD_E_PARSE, path, line, col, "NUL byte in JSON text");
         goto done;
     }
+    if (rpt_utf8_valid(text, len) != len) {
+        long line, col;
+        text_position(text, rpt_utf8_valid(text, len), &line, &col);
+        rc = aud_error_set(err, AUD_E_PARSE, path, line, col,
+                           "invalid UTF-8 (JSON text must be UTF-8)");
+        goto done;
+    }
     doc = cJSON_ParseWithLengthOpts(text, len + 1, &end, 1);
     if (doc == NULL) {
         long line, col;

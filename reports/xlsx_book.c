@@ -33,15 +33,43 @@ void xw_num(xw_book *b, lxw_worksheet *ws, lxw_row_t r, lxw_col_t c, double v, l
         xw_chk(b, worksheet_write_blank(ws, r, c, f), "blank");
 }
 
+/* Excel's cell limit is 32,767 characters; longer text is cut at a UTF-8 boundary. Invalid
+ * UTF-8 (e.g. Latin-1 group names from a CSV) would corrupt the file: it becomes U+FFFD. */
+#define XW_MAX_CELL_BYTES 32767
+
 void xw_str(xw_book *b, lxw_worksheet *ws, lxw_row_t r, lxw_col_t c, const char *s,
             lxw_format *f)
 {
+    int nomem = 0;
+    char *fixed;
     if (b->status != LXW_NO_ERROR)
         return;
-    if (s == NULL || s[0] == '\0')
+    if (s == NULL || s[0] == '\0') {
         xw_chk(b, worksheet_write_blank(ws, r, c, f), "blank");
-    else
-        xw_chk(b, worksheet_write_string(ws, r, c, s, f), "string");
+        return;
+    }
+    fixed = rpt_utf8_repair(s, &nomem);
+    if (nomem) {
+        xw_chk(b, LXW_ERROR_MEMORY_MALLOC_FAILED, "string");
+        return;
+    }
+    if (fixed != NULL)
+        s = fixed;
+    if (strlen(s) > XW_MAX_CELL_BYTES) {
+        size_t n = XW_MAX_CELL_BYTES;
+        char *cut = aud_malloc(n + 1);
+        if (cut == NULL) {
+            aud_free(fixed);
+            xw_chk(b, LXW_ERROR_MEMORY_MALLOC_FAILED, "string");
+            return;
+        }
+        rpt_copy_utf8(cut, n + 1, s);
+        aud_free(fixed);
+        fixed = cut;
+        s = cut;
+    }
+    xw_chk(b, worksheet_write_string(ws, r, c, s, f), "string");
+    aud_free(fixed);
 }
 
 void xw_bool(xw_book *b, lxw_worksheet *ws, lxw_row_t r, lxw_col_t c, int v)
@@ -405,8 +433,13 @@ int aud_report_write_xlsx(const cJSON *results, const char *path, aud_error *err
     }
     formats(&b);
     memset(&props, 0, sizeof props);
-    snprintf(title, sizeof title, "%s", rpt_str(rep, "title", "Model audit report"));
-    snprintf(company, sizeof company, "%s", rpt_str(rep, "organization", ""));
+    rpt_copy_utf8(title, sizeof title, rpt_str(rep, "title", "Model audit report"));
+    rpt_copy_utf8(company, sizeof company, rpt_str(rep, "organization", ""));
+    /* document properties go into XML as they are: keep them ASCII-safe when invalid */
+    if (rpt_utf8_valid(title, strlen(title)) != strlen(title))
+        title[rpt_utf8_valid(title, strlen(title))] = '\0';
+    if (rpt_utf8_valid(company, strlen(company)) != strlen(company))
+        company[rpt_utf8_valid(company, strlen(company))] = '\0';
     snprintf(author, sizeof author, "%s", creator);
     props.title = title;
     props.company = company;

@@ -206,6 +206,7 @@ void xw_fairness(xw_book *b, const char *sheet, const char *key)
     for (size_t i = 0; i < na; i++) {
         char title[300];
         snprintf(title, sizeof title, "Selection rate by group: %s", names[i]);
+        rpt_utf8_fix_tail(title);
         xw_bar_chart(b, ws, sheet, title, span[i][0], span[i][1], 2, N_FIXED, r, 0, 0, "0.00");
         r += 16;
     }

@@ -169,3 +169,33 @@ def test_output_is_deterministic(audit, tmp_path):
 def test_quiet_is_silent(audit, tmp_path):
     r = audit("--quiet", "report", MINIMAL, "--pdf", tmp_path / "r.pdf")
     assert r.code == 0 and r.err == "", r
+
+
+def test_invalid_utf8_is_located(audit, tmp_path):
+    src = tmp_path / "latin1.json"
+    text = MINIMAL.read_text().replace('"no model given"', '"no Modell f\\u00fcr Zo\\u00eb"')
+    src.write_bytes(text.replace("\\u00fc", "\xfc").replace("\\u00eb", "\xeb").encode("latin-1"))
+    r = audit("report", src, "--pdf", tmp_path / "a.pdf")
+    assert r.code == 2 and "invalid UTF-8" in r.err and f"{src}:" in r.err, r
+    assert not (tmp_path / "a.pdf").exists()
+
+
+def test_stress_long_names_many_groups(audit, tmp_path):
+    import openpyxl
+    doc = json.loads(FULL.read_text())
+    doc["report"]["title"] = "Ü" * 20000
+    a = doc["fairness"]["attributes"][1]
+    a["groups"] = [dict(a["groups"][0], group=f"zip {i:03d} " + "é" * 40) for i in range(60)]
+    doc["drift"]["columns"] = [dict(c, name=f"{c['name']}_{k}") for k in range(4)
+                               for c in doc["drift"]["columns"]]
+    src = tmp_path / "stress.json"
+    src.write_text(json.dumps(doc))
+    r = audit("report", src, "--pdf", tmp_path / "s.pdf", "--xlsx", tmp_path / "s.xlsx")
+    assert r.code == 0, r
+    import subprocess
+    t = subprocess.run(["pdftotext", str(tmp_path / "s.pdf"), "-"], capture_output=True,
+                       text=True, check=True).stdout
+    assert "The charts show the first 40 of 60 groups" in t
+    assert "drifted columns are plotted" in t
+    wb = openpyxl.load_workbook(tmp_path / "s.xlsx")
+    assert wb["Summary"]["K1"].value == "Ü" * 16383   # Excel's cell limit, cut between characters
