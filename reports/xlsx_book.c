@@ -98,6 +98,8 @@ void xw_json(xw_book *b, lxw_worksheet *ws, lxw_row_t r, lxw_col_t c, const cJSO
 void xw_header(xw_book *b, lxw_worksheet *ws, lxw_row_t r, const char *const *titles,
                const double *widths, size_t n)
 {
+    /* two lines of header text wrap inside the column instead of being cut */
+    xw_chk(b, worksheet_set_row(ws, r, 30, NULL), "row height");
     for (size_t i = 0; i < n && b->status == LXW_NO_ERROR; i++) {
         xw_str(b, ws, r, (lxw_col_t)i, titles[i], b->head);
         if (widths != NULL && widths[i] > 0)
@@ -166,6 +168,8 @@ lxw_worksheet *xw_sheet(xw_book *b, const char *name)
      * LibreOffice 7.4 ("Unspecified Application Error") cannot convert files that use it. */
     worksheet_set_landscape(ws);
     worksheet_set_paper(ws, 9);
+    worksheet_set_margins(ws, 0.4, 0.4, 0.5, 0.5);
+    worksheet_set_print_scale(ws, 75);
     xw_chk(b, worksheet_repeat_rows(ws, 0, 0), "repeat rows");
     return ws;
 }
@@ -203,6 +207,10 @@ static lxw_format *fmt(xw_book *b, const char *num, int bold, lxw_color_t bg, lx
 static void formats(xw_book *b)
 {
     b->head = fmt(b, NULL, 1, 0x214D87, LXW_COLOR_WHITE);
+    if (b->head != NULL) {
+        format_set_text_wrap(b->head);
+        format_set_align(b->head, LXW_ALIGN_VERTICAL_TOP);
+    }
     b->title = fmt(b, NULL, 1, LXW_COLOR_UNSET, 0x214D87);
     if (b->title != NULL)
         format_set_font_size(b->title, 16);
@@ -238,7 +246,7 @@ void xw_summary(xw_book *b)
 {
     static const char *const head[] = {"Metric", "Attribute", "Group", "Column", "Value",
                                        "Min", "Max", "Passed"};
-    static const double widths[] = {30, 14, 18, 18, 11, 9, 9, 8};
+    static const double widths[] = {28, 20, 24, 14, 11, 9, 9, 8};
     const cJSON *rep = rpt_obj(b->doc, "report");
     const cJSON *c, *s;
     const lxw_col_t K = 9;

@@ -14,7 +14,7 @@ static lxw_col_t header(xw_book *b, lxw_worksheet *ws)
 {
     static const char *const fixed[N_FIXED] = {"Attribute", "Reference", "Group", "Count",
                                                "Share", "Small", "Excluded from verdict"};
-    static const double widths[N_FIXED] = {18, 30, 24, 12, 12, 14, 14};
+    static const double widths[N_FIXED] = {18, 38, 24, 12, 12, 10, 12};
     static const char *const tail[] = {"Disparate impact", "Impact ratio", "Fisher p-value"};
     lxw_col_t c = N_FIXED;
     xw_header(b, ws, 0, fixed, widths, N_FIXED);
