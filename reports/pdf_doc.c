@@ -180,9 +180,20 @@ float pdf_width(pdf_doc *d, HPDF_Font f, float size, const char *s)
 {
     if (d->failed || d->page == NULL || s[0] == '\0')
         return 0.0f;
+    int nomem = 0;
+    char *fixed;
+    float w;
     if (!pdf_chk(d, HPDF_Page_SetFontAndSize(d->page, f, size)))
         return 0.0f;
-    return HPDF_Page_TextWidth(d->page, s);
+    fixed = rpt_utf8_repair(s, &nomem);   /* measure what pdf_text draws */
+    if (nomem) {
+        d->nomem = 1;
+        d->failed = 1;
+        return 0.0f;
+    }
+    w = HPDF_Page_TextWidth(d->page, fixed != NULL ? fixed : s);
+    aud_free(fixed);
+    return w;
 }
 
 /* Coordinates from adversarial figures (1e308 + 1e308) must never reach the content stream. */
@@ -294,7 +305,16 @@ static void bookmark(pdf_doc *d, HPDF_Outline parent, const char *title, int top
     HPDF_Destination dst;
     if (d->failed)
         return;
-    o = HPDF_CreateOutline(d->pdf, parent, title, HPDF_GetEncoder(d->pdf, "UTF-8"));
+    int nomem = 0;
+    char *fixed = rpt_utf8_repair(title, &nomem);
+    if (nomem) {
+        d->nomem = 1;
+        d->failed = 1;
+        return;
+    }
+    o = HPDF_CreateOutline(d->pdf, parent, fixed != NULL ? fixed : title,
+                           HPDF_GetEncoder(d->pdf, "UTF-8"));
+    aud_free(fixed);
     if (o == NULL)
         return;
     dst = HPDF_Page_CreateDestination(d->page);
