@@ -135,6 +135,22 @@ def test_unwritable_destination_leaves_nothing(audit, tmp_path):
     assert not missing.exists()
 
 
+@pytest.mark.valgrind
+@pytest.mark.parametrize("src", [MINIMAL, FULL], ids=["minimal", "full"])
+def test_renders_both(audit, tmp_path, src):
+    r = audit("report", src, "--pdf", tmp_path / "r.pdf", "--xlsx", tmp_path / "r.xlsx")
+    assert r.code == 0, r
+
+
+@pytest.mark.valgrind
+def test_malformed_under_valgrind(audit, tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"schema_version": "1", "tool": {"name": "audit", "version": "0.1.0"}, '
+                   '"fairness": {"attributes": [{"name": "sex", "groups": [{"group": 1}]}]}}')
+    r = audit("report", bad, "--pdf", tmp_path / "r.pdf")
+    assert r.code == 2 and '"fairness.attributes[0].groups[0].group"' in r.err, r
+
+
 def test_writes_both_and_leaves_no_temporaries(audit, tmp_path):
     r = audit("report", FULL, "--pdf", tmp_path / "r.pdf", "--xlsx", tmp_path / "r.xlsx")
     assert r.code == 0, r
