@@ -80,13 +80,14 @@ int aud_fair_sort_scores(aud_fair_ctx *ctx, aud_error *err)
     return AUD_OK;
 }
 
-/* ECE bin of a probability as sklearn calibration_curve: bins = linspace(0, 1, 11), bin =
- * searchsorted(bins[1:-1], s, side="right"), i.e. the number of interior edges k * 0.1 <= s. */
+/* ECE bin of a probability as sklearn 1.2 calibration_curve: bins = linspace(0, 1, 11), bin =
+ * searchsorted(bins[1:-1], s) (side "left"), i.e. the number of interior edges k * 0.1 < s:
+ * bins are [0, 0.1], (0.1, 0.2], ..., (0.9, 1]. */
 static int ece_bin(double s)
 {
     int b = 0;
     for (int k = 1; k < AUD_FAIR_ECE_BINS; k++)
-        b += (double)k * (1.0 / AUD_FAIR_ECE_BINS) <= s;
+        b += (double)k * (1.0 / AUD_FAIR_ECE_BINS) < s;
     return b;
 }
 
