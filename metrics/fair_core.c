@@ -2,6 +2,7 @@
  * with Wilson intervals, disparities vs the reference group, impact ratios, significance tests
  * (SPEC section 3 "Fairness"; formulas in docs/fairness.md). */
 #include "fair_int.h"
+#include "io.h"
 
 #include <limits.h>
 #include <math.h>
@@ -365,8 +366,10 @@ static int prepare(aud_fair_ctx *ctx, aud_error *err)
         if (in->label != NULL && !isnan(in->label[i])) {
             double v = in->label[i];
             if (v != 0.0 && v != 1.0) {
+                char b[32];
                 aud_error_set(err, AUD_E_DOMAIN, src, 0, 0,
-                              "data row %zu: the label must be 0 or 1, got %.17g", i + 1, v);
+                              "data row %zu: the label must be 0 or 1, got %s", i + 1,
+                              aud_fmt_double(v, b));
                 return aud_error_field(err, in->label_name ? in->label_name : "label");
             }
             ctx->y[i] = v == fav;
@@ -381,13 +384,14 @@ static int prepare(aud_fair_ctx *ctx, aud_error *err)
         for (size_t i = 0; i < ctx->n; i++) {
             double v = in->prediction[i];
             if (v != 0.0 && v != 1.0) {
+                char b[32];
                 if (isnan(v))
                     aud_error_set(err, AUD_E_DOMAIN, src, 0, 0,
                                   "data row %zu: the prediction is missing", i + 1);
                 else
                     aud_error_set(err, AUD_E_DOMAIN, src, 0, 0,
-                                  "data row %zu: the prediction must be 0 or 1, got %.17g",
-                                  i + 1, v);
+                                  "data row %zu: the prediction must be 0 or 1, got %s",
+                                  i + 1, aud_fmt_double(v, b));
                 return aud_error_field(err, in->prediction_name ? in->prediction_name
                                                                 : "prediction");
             }
@@ -415,9 +419,11 @@ static int prepare(aud_fair_ctx *ctx, aud_error *err)
         return aud_error_field(err, sname);
     }
     if (o->threshold < mn || o->threshold > mx) {
+        char b1[32], b2[32], b3[32];
         aud_error_set(err, AUD_E_DOMAIN, src, 0, 0,
-                      "threshold %.17g is outside the score range [%.17g, %.17g]", o->threshold,
-                      mn, mx);
+                      "threshold %s is outside the score range [%s, %s]",
+                      aud_fmt_double(o->threshold, b1), aud_fmt_double(mn, b2),
+                      aud_fmt_double(mx, b3));
         return aud_error_field(err, sname);
     }
     for (size_t i = 0; i < ctx->n; i++) {
