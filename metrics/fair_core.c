@@ -784,6 +784,8 @@ done:
     aud_free(ctx.y);
     aud_free(ctx.p);
     aud_free(ctx.order);
+    aud_free(ctx.s_sorted);
+    aud_free(ctx.y_sorted);
     return rc;
 }
 

@@ -16,6 +16,8 @@ typedef struct aud_fair_ctx {
     int                   score_is_prob;  /* every score in [0, 1] */
     uint32_t             *order;    /* labelled rows by increasing score (has_score only) */
     size_t                n_order;
+    double               *s_sorted; /* score[order[t]] */
+    uint8_t              *y_sorted; /* label[order[t]] == 1 */
 } aud_fair_ctx;
 
 /* Score metrics (AUC, Brier, ECE) per group of one attribute; gmap maps codes to groups. */
