@@ -35,8 +35,11 @@ static const metric_def metrics[] = {
     {"equal_opportunity_difference", SCOPE_SUMMARY}, {"average_odds_difference", SCOPE_SUMMARY},
     {"average_abs_odds_difference", SCOPE_SUMMARY},
     {"predictive_parity_difference", SCOPE_SUMMARY}, {"theil_index", SCOPE_SUMMARY},
-    {"generalized_entropy_index", SCOPE_SUMMARY}, {"between_group_gei", SCOPE_SUMMARY},
-    {"chi_square.p_value", SCOPE_SUMMARY}, {"min_impact_ratio", SCOPE_SUMMARY},
+    {"generalized_entropy_index", SCOPE_SUMMARY}, {"between_group_generalized_entropy_index", SCOPE_SUMMARY},
+    {"chi_square.p_value", SCOPE_SUMMARY}, {"fisher_p_value", SCOPE_GROUP},
+    {"base_rate_difference", SCOPE_GROUP}, {"tnr_difference", SCOPE_GROUP},
+    {"fnr_difference", SCOPE_GROUP}, {"tpr_ratio", SCOPE_GROUP}, {"fpr_ratio", SCOPE_GROUP},
+    {"accuracy_difference", SCOPE_GROUP},
     {"drift_share", SCOPE_DRIFT}, {"dataset_drift", SCOPE_DRIFT},
     {"drifted", SCOPE_COLUMN}, {"statistic", SCOPE_COLUMN}, {"psi", SCOPE_COLUMN},
     {"wasserstein", SCOPE_COLUMN}, {"wasserstein_normed", SCOPE_COLUMN},
@@ -177,7 +180,9 @@ static void add_row(eval *e, const char *attribute, const char *group, const cha
 
 static int excluded(const cJSON *g)
 {
-    return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(g, "excluded_from_verdict"));
+    /* small groups (under the minimum share or count) are reported but left out of verdicts */
+    return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(g, "excluded_from_verdict")) ||
+           cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(g, "small"));
 }
 
 static void eval_fairness_list(eval *e, const cJSON *list, scope where)

@@ -1,17 +1,176 @@
-/* cmd_predict.c - `audit predict` (SPEC section 1). */
+/* cmd_predict.c - `audit predict --model M --data D.csv [--raw] [--out F]` (SPEC section 1):
+ * one CSV column `prediction` (probability for classifiers, value for regression, the class for
+ * multi:softmax; the raw margin with --raw), or `prediction@k` per class for multiclass. */
 #include "cli.h"
+#include "csvopt.h"
+#include "io.h"
+#include "model.h"
+#include "predict.h"
+#include "table.h"
 
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
+static const char usage_text[] =
+    "usage: audit predict --model M --data D.csv [--raw] [--out preds.csv] [options]\n"
+    "\n"
+    "Predicts every row of D.csv with model M and writes a CSV with the column 'prediction'\n"
+    "(probability for classifiers, value for regression) or 'prediction@0', 'prediction@1', ...\n"
+    "for multiclass models. Model features are matched to CSV columns by name (by position, with\n"
+    "a warning, when the model has no feature names). Missing values follow the model's rules.\n"
+    "\n"
+    "options:\n"
+    "  --model FILE         XGBoost JSON, LightGBM text, audit linear or tree-ensemble JSON\n"
+    "  --model-format F     force the format: xgboost-json, lightgbm-text, linear-json, trees-json\n"
+    "                       (default: detected from the content)\n"
+    "  --data FILE          input CSV (required; - reads stdin)\n"
+    "  --raw                write raw margins (before the sigmoid/softmax/exp link)\n"
+    "  --out FILE           output CSV (default: stdout; written atomically)\n"
+    "  --threads T          worker threads (default: all cores); results do not depend on T\n"
+    CSV_OPTIONS_HELP
+    "  --quiet              errors only\n"
+    "  --help               this text\n";
+
+static int write_predictions(const char *path, const double *v, size_t n_rows, size_t n_cols,
+                             aud_error *err)
+{
+    aud_out o;
+    int rc = aud_out_open(&o, path, err);
+    if (rc != AUD_OK)
+        return rc;
+    char buf[32];
+    if (n_cols == 1) {
+        fputs("prediction\n", o.f);
+    } else {
+        for (size_t k = 0; k < n_cols; k++)
+            fprintf(o.f, "%sprediction@%zu", k ? "," : "", k);
+        fputc('\n', o.f);
+    }
+    for (size_t r = 0; r < n_rows; r++) {
+        for (size_t k = 0; k < n_cols; k++) {
+            if (k)
+                fputc(',', o.f);
+            fputs(aud_fmt_double(v[r * n_cols + k], buf), o.f);
+        }
+        fputc('\n', o.f);
+    }
+    if (ferror(o.f)) {
+        aud_out_abort(&o);
+        return aud_error_set(err, AUD_E_IO, path, 0, 0, "write error");
+    }
+    return aud_out_commit(&o, err);
+}
+
 int aud_cmd_predict(int argc, char **argv)
 {
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0) {
-            printf("usage: audit predict [options]\n\nnot implemented yet\n");
+    static const struct option longopts[] = {
+        {"model", required_argument, NULL, 'm'},
+        {"model-format", required_argument, NULL, 'f'},
+        {"data", required_argument, NULL, 'd'},
+        {"raw", no_argument, NULL, 'r'},
+        {"out", required_argument, NULL, 'o'},
+        {"threads", required_argument, NULL, 't'},
+        CSV_OPTIONS_LONGOPTS,
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *model_path = NULL, *format = NULL, *data = NULL, *out = "-";
+    int raw = 0, threads = aud_ncpu();
+    aud_csv_cli csv;
+    aud_csv_cli_init(&csv);
+    optind = 1;
+    opterr = 0;
+    int ch, rc = 0;
+    while ((ch = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+        switch (ch) {
+        case 'm': model_path = optarg; break;
+        case 'f': format = optarg; break;
+        case 'd': data = optarg; break;
+        case 'r': raw = 1; break;
+        case 'o': out = optarg; break;
+        case 't':
+            rc = aud_cli_parse_threads(argv[0], optarg, &threads);
+            break;
+        case 'q': aud_cli_quiet = 1; break;
+        case 'h':
+            aud_csv_cli_free(&csv);
+            fputs(usage_text, stdout);
             return AUD_EXIT_OK;
+        case ':':
+            rc = aud_cli_usage(argv[0], "option '%s' needs a value", argv[optind - 1]);
+            break;
+        case '?':
+            rc = aud_cli_usage(argv[0], "unknown option '%s'", argv[optind - 1]);
+            break;
+        default:
+            rc = aud_csv_cli_option(&csv, argv[0], ch, optarg);
+            if (rc < 0)
+                rc = aud_cli_usage(argv[0], "unknown option '%s'", argv[optind - 1]);
+        }
+        if (rc != 0) {
+            aud_csv_cli_free(&csv);
+            return rc;
         }
     }
-    fprintf(stderr, "audit: %s: not implemented yet\n", argv[0]);
-    return AUD_EXIT_INTERNAL;
+    if (optind < argc)
+        rc = aud_cli_usage(argv[0], "unexpected argument '%s'", argv[optind]);
+    else if (model_path == NULL)
+        rc = aud_cli_usage(argv[0], "--model is required");
+    else if (data == NULL)
+        rc = aud_cli_usage(argv[0], "--data is required");
+    else if (format != NULL && strcmp(format, "xgboost-json") != 0 &&
+             strcmp(format, "lightgbm-text") != 0 && strcmp(format, "linear-json") != 0 &&
+             strcmp(format, "trees-json") != 0)
+        rc = aud_cli_usage(argv[0], "--model-format must be xgboost-json, lightgbm-text, "
+                           "linear-json or trees-json, not \"%s\"", format);
+    else if (strcmp(model_path, "-") == 0 && strcmp(data, "-") == 0)
+        rc = aud_cli_usage(argv[0], "--model and --data cannot both read stdin");
+    if (rc != 0) {
+        aud_csv_cli_free(&csv);
+        return rc;
+    }
+
+    aud_error err;
+    aud_error_clear(&err);
+    aud_model *m = NULL;
+    aud_table *t = NULL;
+    size_t *cols = NULL;
+    double *pred = NULL;
+    rc = aud_model_load(&m, model_path, format, &err);
+    if (rc == AUD_OK)
+        rc = aud_table_load_csv(&t, data, &csv.opts, &err);
+    if (rc == AUD_OK) {
+        cols = aud_malloc((m->n_features + 1) * sizeof *cols);
+        if (cols == NULL)
+            rc = aud_error_nomem(&err);
+    }
+    int by_position = 0;
+    if (rc == AUD_OK)
+        rc = aud_model_bind(m, t, cols, &by_position, &err);
+    if (rc == AUD_OK && by_position)
+        aud_cli_warn("%s has no feature names: its %zu features are matched to the first %zu "
+                     "columns of %s by position", model_path, m->n_features, m->n_features,
+                     data);
+    size_t n_cols = rc == AUD_OK ? aud_predict_n_cols(m, raw) : 0;
+    if (rc == AUD_OK) {
+        if (t->n_rows > ((size_t)-1) / sizeof *pred / (n_cols + 1)) {
+            rc = aud_error_nomem(&err);
+        } else {
+            pred = aud_malloc((t->n_rows * n_cols + 1) * sizeof *pred);
+            if (pred == NULL)
+                rc = aud_error_nomem(&err);
+        }
+    }
+    if (rc == AUD_OK)
+        rc = aud_predict_table(m, t, cols, raw, threads, pred, &err);
+    if (rc == AUD_OK)
+        rc = write_predictions(out, pred, t->n_rows, n_cols, &err);
+    aud_free(pred);
+    aud_free(cols);
+    aud_table_free(t);
+    aud_model_free(m);
+    aud_csv_cli_free(&csv);
+    return rc == AUD_OK ? AUD_EXIT_OK : aud_cli_fail(&err);
 }

@@ -404,7 +404,9 @@ int aud_lgbm_text_parse(aud_model *m, const char *data, size_t len, const char *
 {
     lg_reader r = { data, data + len, 0, name };
     lg_line l, names_line = { 0 };
-    int have_names = 0, have_max_idx = 0, in_tree = 0, rc = AUD_OK;
+    int have_names = 0, have_max_idx = 0, in_tree = 0, saw_end = 0, rc = AUD_OK;
+    size_t n_sizes = 0;
+    int have_sizes = 0;
     int64_t v = 0, num_class = 1, per_iter = 1;
     size_t cap = 0;
     lg_tree_lines *tl = aud_calloc(1, sizeof *tl);
@@ -451,6 +453,8 @@ int aud_lgbm_text_parse(aud_model *m, const char *data, size_t len, const char *
                 goto done;
             in_tree = 0;
         }
+        if (ends_trees)
+            saw_end = 1;
         if (!more || ends_trees)
             break;
         if (starts_tree) {
@@ -492,6 +496,9 @@ int aud_lgbm_text_parse(aud_model *m, const char *data, size_t len, const char *
         } else if (key_is(&l, "objective")) {
             if ((rc = set_objective(m, &r, &l, err)))
                 goto done;
+        } else if (key_is(&l, "tree_sizes")) {
+            n_sizes = count_tokens(l.val, l.end);
+            have_sizes = 1;
         } else if (key_is(&l, "feature_names")) {
             names_line = l;
             have_names = 1;
@@ -501,6 +508,17 @@ int aud_lgbm_text_parse(aud_model *m, const char *data, size_t len, const char *
     }
     if (!have_max_idx) {
         rc = aud_error_set(err, AUD_E_SCHEMA, name, 0, 0, "missing max_feature_idx header line");
+        goto done;
+    }
+    if (!saw_end) {
+        rc = aud_error_set(err, AUD_E_PARSE, name, r.line_no, 1,
+                           "no \"end of trees\" line: truncated file? (%zu trees read)",
+                           m->n_trees);
+        goto done;
+    }
+    if (have_sizes && n_sizes != m->n_trees) {
+        rc = aud_error_set(err, AUD_E_SCHEMA, name, 0, 0,
+                           "tree_sizes lists %zu trees, the file has %zu", n_sizes, m->n_trees);
         goto done;
     }
     if (have_names && (rc = set_feature_names(m, &r, &names_line, err)))

@@ -305,45 +305,69 @@ int aud_model_load(aud_model **out, const char *path, const char *format, aud_er
     return rc;
 }
 
-void aud_model_predict_margin(const aud_model *m, const double *x, double *margin_out)
+/* Walk every tree for a block of rows, adding leaf values in tree order for each row. */
+static void trees_block(const aud_model *m, const double *X, size_t n, double *margin)
 {
-    size_t K = m->n_outputs;
-    if (m->kind == AUD_MODEL_LINEAR) {
-        size_t F = m->n_features;
+    size_t K = m->n_outputs, F = m->n_features;
+    if (m->sum_f32) {
+        /* XGBoost: float accumulators initialised with the base margin. The values are exact
+         * floats, so a double holding (float)(acc + leaf) after each step is the float sum. */
+        for (size_t r = 0; r < n; r++)
+            for (size_t k = 0; k < K; k++)
+                margin[r * K + k] = (double)(float)m->base_margin[k];
+        for (size_t i = 0; i < m->n_trees; i++) {
+            const aud_tree *t = &m->trees[i];
+            double *mo = margin + t->output;
+            for (size_t r = 0; r < n; r++) {
+                float acc = (float)mo[r * K];
+                acc += (float)t->value[aud_tree_leaf(t, X + r * F)];
+                mo[r * K] = (double)acc;
+            }
+        }
+        return;
+    }
+    for (size_t r = 0; r < n * K; r++)
+        margin[r] = 0.0;
+    for (size_t i = 0; i < m->n_trees; i++) {
+        const aud_tree *t = &m->trees[i];
+        double *mo = margin + t->output;
+        for (size_t r = 0; r < n; r++)
+            mo[r * K] += t->value[aud_tree_leaf(t, X + r * F)];
+    }
+    for (size_t r = 0; r < n; r++) {
+        for (size_t k = 0; k < K; k++) {
+            double *v = &margin[r * K + k];
+            if (m->average_output && m->n_trees_output[k] > 0)
+                *v /= (double)m->n_trees_output[k];
+            *v += m->base_margin[k];
+        }
+    }
+}
+
+void aud_model_predict_margin_block(const aud_model *m, const double *X, size_t n_rows,
+                                    double *margin_out)
+{
+    size_t K = m->n_outputs, F = m->n_features;
+    if (m->kind == AUD_MODEL_TREES) {
+        trees_block(m, X, n_rows, margin_out);
+        return;
+    }
+    for (size_t r = 0; r < n_rows; r++) {
+        const double *x = X + r * F;
         for (size_t k = 0; k < K; k++) {
             double s = m->base_margin[k];
             const double *w = m->coef + k * F;
             for (size_t j = 0; j < F; j++)
                 if (w[j] != 0.0)
                     s += w[j] * x[j];
-            margin_out[k] = s;
+            margin_out[r * K + k] = s;
         }
-        return;
     }
-    if (m->sum_f32) {
-        /* XGBoost: float accumulators initialised with the base margin. Values are exact floats,
-         * so a double holding (float)(acc + leaf) after each step reproduces the float sum. */
-        for (size_t k = 0; k < K; k++)
-            margin_out[k] = (double)(float)m->base_margin[k];
-        for (size_t i = 0; i < m->n_trees; i++) {
-            const aud_tree *t = &m->trees[i];
-            float acc = (float)margin_out[t->output];
-            acc += (float)t->value[aud_tree_leaf(t, x)];
-            margin_out[t->output] = (double)acc;
-        }
-        return;
-    }
-    for (size_t k = 0; k < K; k++)
-        margin_out[k] = 0.0;
-    for (size_t i = 0; i < m->n_trees; i++) {
-        const aud_tree *t = &m->trees[i];
-        margin_out[t->output] += t->value[aud_tree_leaf(t, x)];
-    }
-    for (size_t k = 0; k < K; k++) {
-        if (m->average_output && m->n_trees_output[k] > 0)
-            margin_out[k] /= (double)m->n_trees_output[k];
-        margin_out[k] += m->base_margin[k];
-    }
+}
+
+void aud_model_predict_margin(const aud_model *m, const double *x, double *margin_out)
+{
+    aud_model_predict_margin_block(m, x, 1, margin_out);
 }
 
 void aud_model_transform(const aud_model *m, const double *margin, double *pred_out)

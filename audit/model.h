@@ -190,6 +190,11 @@ AUD_API void aud_model_free(aud_model *m);
 /* Raw margin of one row: margin_out[0 .. n_outputs). x has n_features values (NaN = missing). */
 AUD_API void aud_model_predict_margin(const aud_model *m, const double *x, double *margin_out);
 
+/* Raw margins of n_rows rows: X is row-major n_rows x n_features, margin_out n_rows x n_outputs.
+ * Each row's result is identical to aud_model_predict_margin on that row (same summation order). */
+AUD_API void aud_model_predict_margin_block(const aud_model *m, const double *X, size_t n_rows,
+                                            double *margin_out);
+
 /* Prediction from a margin: pred_out[0 .. aud_model_n_pred(m)). pred_out may equal margin. */
 AUD_API void aud_model_transform(const aud_model *m, const double *margin, double *pred_out);
 

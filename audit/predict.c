@@ -1,0 +1,132 @@
+/* predict.c - batch prediction over a table: rows in contiguous chunks, one chunk per pthread;
+ * inside a chunk, blocks of AUD_PREDICT_BLOCK rows are copied into a dense row-major buffer and all
+ * trees are walked for the block (tree-outer, so a tree's nodes stay in cache). */
+#include "predict.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <string.h>
+
+#define AUD_PREDICT_BLOCK 128
+
+size_t aud_predict_n_cols(const aud_model *m, int raw)
+{
+    return raw ? m->n_outputs : aud_model_n_pred(m);
+}
+
+typedef struct pred_job {
+    const aud_model *m;
+    const aud_table *t;
+    const size_t *col_index;
+    int raw;
+    size_t begin, end;
+    double *out;
+    int rc;
+} pred_job;
+
+static void *pred_worker(void *arg)
+{
+    pred_job *j = arg;
+    const aud_model *m = j->m;
+    size_t F = m->n_features, K = m->n_outputs, C = aud_predict_n_cols(m, j->raw);
+    double *X = aud_malloc((AUD_PREDICT_BLOCK * F + 1) * sizeof *X);
+    double *mg = aud_malloc((AUD_PREDICT_BLOCK * K + 1) * sizeof *mg);
+    if (X == NULL || mg == NULL) {
+        j->rc = AUD_E_NOMEM;
+        goto done;
+    }
+    for (size_t b = j->begin; b < j->end; b += AUD_PREDICT_BLOCK) {
+        size_t e = b + AUD_PREDICT_BLOCK < j->end ? b + AUD_PREDICT_BLOCK : j->end;
+        size_t n = e - b;
+        aud_model_fill_rows(m, j->t, j->col_index, b, e, X);
+        aud_model_predict_margin_block(m, X, n, mg);
+        for (size_t r = 0; r < n; r++) {
+            double *o = j->out + (b + r) * C;
+            if (j->raw)
+                memcpy(o, mg + r * K, K * sizeof *o);
+            else
+                aud_model_transform(m, mg + r * K, o);
+        }
+    }
+    j->rc = AUD_OK;
+done:
+    aud_free(X);
+    aud_free(mg);
+    return NULL;
+}
+
+static int check_linear_missing(const aud_model *m, const aud_table *t, const size_t *col_index,
+                                aud_error *err)
+{
+    for (size_t f = 0; f < m->n_features; f++) {
+        const aud_column *c = &t->cols[col_index[f]];
+        if (c->n_missing == 0)
+            continue;
+        int used = 0;
+        for (size_t k = 0; k < m->n_outputs; k++)
+            used |= m->coef[k * m->n_features + f] != 0.0;
+        if (!used)
+            continue;
+        for (size_t r = 0; r < t->n_rows; r++) {
+            if (isnan(c->num[r])) {
+                aud_error_set(err, AUD_E_DOMAIN, t->path, 0, 0,
+                              "data row %zu: missing value in column \"%s\"; a linear model "
+                              "needs every feature (impute first)", r + 1, c->name);
+                return aud_error_field(err, c->name);
+            }
+        }
+    }
+    return AUD_OK;
+}
+
+int aud_predict_table(const aud_model *m, const aud_table *t, const size_t *col_index, int raw,
+                      int n_threads, double *out, aud_error *err)
+{
+    if (m->kind == AUD_MODEL_LINEAR) {
+        int rc = check_linear_missing(m, t, col_index, err);
+        if (rc != AUD_OK)
+            return rc;
+    }
+    size_t n = t->n_rows;
+    if (n == 0)
+        return AUD_OK;
+    if (n_threads < 1)
+        n_threads = 1;
+    if ((size_t)n_threads > (n + AUD_PREDICT_BLOCK - 1) / AUD_PREDICT_BLOCK)
+        n_threads = (int)((n + AUD_PREDICT_BLOCK - 1) / AUD_PREDICT_BLOCK);
+    pred_job *jobs = aud_calloc((size_t)n_threads, sizeof *jobs);
+    pthread_t *tid = aud_calloc((size_t)n_threads, sizeof *tid);
+    int *started = aud_calloc((size_t)n_threads, sizeof *started);
+    int rc = AUD_OK;
+    if (jobs == NULL || tid == NULL || started == NULL) {
+        rc = aud_error_nomem(err);
+        goto done;
+    }
+    for (int i = 0; i < n_threads; i++) {
+        jobs[i] = (pred_job){ m, t, col_index, raw, n * (size_t)i / (size_t)n_threads,
+                              n * (size_t)(i + 1) / (size_t)n_threads, out, AUD_E_INTERNAL };
+    }
+    /* Thread 0's chunk runs in the calling thread; a chunk whose thread cannot start also runs
+     * here, after the others, so the result never depends on thread availability. */
+    for (int i = 1; i < n_threads; i++)
+        started[i] = pthread_create(&tid[i], NULL, pred_worker, &jobs[i]) == 0;
+    pred_worker(&jobs[0]);
+    for (int i = 1; i < n_threads; i++) {
+        if (started[i])
+            pthread_join(tid[i], NULL);
+        else
+            pred_worker(&jobs[i]);
+    }
+    for (int i = 0; i < n_threads; i++)
+        if (jobs[i].rc != AUD_OK) {
+            rc = jobs[i].rc == AUD_E_NOMEM ? aud_error_nomem(err)
+                                           : aud_error_set(err, AUD_E_INTERNAL, NULL, 0, 0,
+                                                           "prediction worker failed");
+            break;
+        }
+done:
+    aud_free(jobs);
+    aud_free(tid);
+    aud_free(started);
+    return rc;
+}

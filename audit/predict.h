@@ -1,0 +1,20 @@
+/* predict.h - batch prediction of a table with a model, multithreaded over rows. */
+#ifndef AUD_PREDICT_H
+#define AUD_PREDICT_H
+
+#include "model.h"
+#include "table.h"
+
+/* Number of output columns: n_outputs with raw margins, else aud_model_n_pred(m). */
+AUD_API size_t aud_predict_n_cols(const aud_model *m, int raw);
+
+/* Predict every row of t. col_index comes from aud_model_bind. out (caller-allocated,
+ * t->n_rows x aud_predict_n_cols(m, raw), row-major) receives raw margins (raw = 1) or
+ * predictions. Rows are split into fixed contiguous chunks, one per thread (n_threads >= 1); each
+ * row is computed independently, so the result is identical for any n_threads.
+ * Linear models refuse missing values (AUD_E_DOMAIN naming the row and column); tree models route
+ * them by the model's rules. */
+AUD_API int aud_predict_table(const aud_model *m, const aud_table *t, const size_t *col_index,
+                              int raw, int n_threads, double *out, aud_error *err);
+
+#endif

@@ -1,0 +1,185 @@
+"""`audit predict`: usage and bad input. Every bad model or data file must give exit 2 and a
+located message (file, line/column or JSON field), never a crash, and no output file."""
+import json
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+MODELS = ROOT / "tests" / "golden" / "data" / "models"
+LGBM = ROOT / "tests" / "golden" / "data" / "lightgbm"
+DATA = MODELS / "data.csv"
+
+
+def load(name="xgb_binary_logistic"):
+    return json.loads((MODELS / f"{name}.json").read_text())
+
+
+def write_json(tmp_path, doc, name="m.json"):
+    p = tmp_path / name
+    p.write_text(json.dumps(doc))
+    return p
+
+
+def run_bad(audit, tmp_path, model, *needles, data=DATA):
+    out = tmp_path / "out.csv"
+    r = audit("predict", "--model", model, "--data", data, "--out", out)
+    assert r.code == 2, r
+    assert r.err.startswith("audit: "), r
+    assert str(model) in r.err or str(data) in r.err, r
+    for n in needles:
+        assert n in r.err, r
+    assert not out.exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith("out.csv")] == []
+    return r
+
+
+def test_help(audit):
+    r = audit("predict", "--help")
+    assert r.code == 0 and "usage: audit predict" in r.out
+
+
+@pytest.mark.parametrize("args,needle", [
+    ([], "--model is required"),
+    (["--model", "x.json"], "--data is required"),
+    (["--model", "x.json", "--data", "d.csv", "--bogus"], "unknown option"),
+    (["--model", "x.json", "--data", "d.csv", "--threads", "zero"], "--threads"),
+    (["--model", "x.json", "--data", "d.csv", "--model-format", "onnx"], "--model-format"),
+    (["--model", "x.json", "--data", "d.csv", "extra"], "unexpected argument"),
+])
+def test_usage_errors(audit, args, needle):
+    r = audit("predict", *args)
+    assert r.code == 2, r
+    assert needle in r.err
+
+
+def test_missing_model_file(audit, tmp_path):
+    run_bad(audit, tmp_path, tmp_path / "nope.json", "cannot open")
+
+
+def test_truncated_json(audit, tmp_path):
+    text = (MODELS / "xgb_binary_logistic.json").read_text()
+    p = tmp_path / "t.json"
+    p.write_text(text[: len(text) // 2])
+    r = run_bad(audit, tmp_path, p, "invalid JSON")
+    assert f"{p}:1:" in r.err      # line and column
+
+
+def test_not_a_model(audit, tmp_path):
+    p = tmp_path / "m.bin"
+    p.write_bytes(b"\x00\x01garbage")
+    run_bad(audit, tmp_path, p, "unknown model format")
+
+
+def test_json_that_is_not_xgboost(audit, tmp_path):
+    run_bad(audit, tmp_path, write_json(tmp_path, {"a": 1}), "learner")
+
+
+def test_wrong_types(audit, tmp_path):
+    doc = load()
+    doc["learner"]["gradient_booster"]["model"]["trees"][2]["left_children"][0] = "one"
+    run_bad(audit, tmp_path, write_json(tmp_path, doc), "trees[2].left_children[0]")
+    doc = load()
+    doc["learner"]["gradient_booster"]["model"]["trees"] = {"0": 1}
+    run_bad(audit, tmp_path, write_json(tmp_path, doc), "trees")
+    doc = load()
+    doc["learner"]["learner_model_param"]["num_feature"] = [5]
+    run_bad(audit, tmp_path, write_json(tmp_path, doc), "num_feature")
+
+
+def test_child_index_out_of_range(audit, tmp_path):
+    doc = load()
+    t = doc["learner"]["gradient_booster"]["model"]["trees"][1]
+    t["left_children"][0] = len(t["left_children"]) + 5
+    run_bad(audit, tmp_path, write_json(tmp_path, doc), "trees[1].left_children[0]")
+    doc = load()
+    doc["learner"]["gradient_booster"]["model"]["trees"][0]["right_children"][0] = -7
+    run_bad(audit, tmp_path, write_json(tmp_path, doc), "right_children[0]")
+
+
+def test_cycle(audit, tmp_path):
+    doc = load()
+    t = doc["learner"]["gradient_booster"]["model"]["trees"][3]
+    # point an internal node's child back at the root
+    i = next(k for k, l in enumerate(t["left_children"]) if k > 0 and l != -1)
+    t["left_children"][i] = 0
+    run_bad(audit, tmp_path, write_json(tmp_path, doc), "reached twice")
+
+
+def test_feature_index_out_of_range(audit, tmp_path):
+    doc = load()
+    doc["learner"]["gradient_booster"]["model"]["trees"][0]["split_indices"][0] = 99
+    run_bad(audit, tmp_path, write_json(tmp_path, doc), "split_indices[0]")
+
+
+def test_node_count_mismatch_and_absurd(audit, tmp_path):
+    doc = load()
+    doc["learner"]["gradient_booster"]["model"]["trees"][0]["tree_param"]["num_nodes"] = "3"
+    run_bad(audit, tmp_path, write_json(tmp_path, doc), "num_nodes")
+    doc["learner"]["gradient_booster"]["model"]["trees"][0]["tree_param"]["num_nodes"] = \
+        "99999999999"
+    run_bad(audit, tmp_path, write_json(tmp_path, doc), "num_nodes")
+
+
+def test_unknown_objective(audit, tmp_path):
+    doc = load()
+    doc["learner"]["objective"]["name"] = "rank:pairwise"
+    r = run_bad(audit, tmp_path, write_json(tmp_path, doc), "rank:pairwise", "objective")
+    assert "unsupported" in r.err
+
+
+def test_categorical_split_unsupported(audit, tmp_path):
+    doc = load()
+    t = doc["learner"]["gradient_booster"]["model"]["trees"][0]
+    t["split_type"][0] = 1
+    t["categories_nodes"] = [0]
+    t["categories"] = [1]
+    t["categories_segments"] = [0]
+    t["categories_sizes"] = [1]
+    run_bad(audit, tmp_path, write_json(tmp_path, doc), "categorical", "not supported")
+
+
+def test_tree_info_out_of_range(audit, tmp_path):
+    doc = load("xgb_multi_softprob")
+    doc["learner"]["gradient_booster"]["model"]["tree_info"][4] = 3
+    run_bad(audit, tmp_path, write_json(tmp_path, doc), "tree_info[4]")
+
+
+def test_missing_feature_names_feature_and_file(audit, tmp_path):
+    d = tmp_path / "d.csv"
+    lines = DATA.read_text().splitlines()
+    d.write_text("\n".join(l.split(",", 1)[1] for l in lines) + "\n")   # drop f0
+    r = run_bad(audit, tmp_path, MODELS / "xgb_binary_logistic.json", '"f0"', data=d)
+    assert str(d) in r.err
+
+
+def test_non_numeric_feature_column(audit, tmp_path):
+    d = tmp_path / "d.csv"
+    lines = DATA.read_text().splitlines()
+    d.write_text("\n".join([lines[0]] + [l + ("x" if i == 3 else "") for i, l in
+                                         enumerate(lines[1:])]) + "\n")
+    run_bad(audit, tmp_path, MODELS / "xgb_binary_logistic.json", "f4", "not numeric", data=d)
+
+
+def test_bad_data_file(audit, tmp_path):
+    d = tmp_path / "d.csv"
+    d.write_text("f0,f1,f2,f3,f4\n1,2,3\n")
+    run_bad(audit, tmp_path, MODELS / "xgb_binary_logistic.json", "d.csv:2", data=d)
+
+
+def test_lightgbm_hostile(audit, tmp_path):
+    text = (LGBM / "binary" / "model.txt").read_text()
+    cases = [
+        (text.replace("left_child=1 -1 4 5", "left_child=1 -1 4 99", 1), "out of range"),
+        (text.replace("left_child=1 -1 4 5", "left_child=1 0 4 5", 1), "reached twice"),
+        (text.replace("objective=binary sigmoid:1", "objective=lambdarank", 1), "lambdarank"),
+        (text.replace("split_feature=10 6 6", "split_feature=10 6 60", 1), "split_feature"),
+        (text.replace("num_leaves=31", "num_leaves=2000000000", 1), "num_leaves"),
+        (text[: len(text) // 3], "expected"),
+        (text[: text.index("Tree=7")], "end of trees"),
+    ]
+    for k, (body, needle) in enumerate(cases):
+        p = tmp_path / f"m{k}.txt"
+        p.write_text(body)
+        r = run_bad(audit, tmp_path, p, needle, data=LGBM / "binary" / "input.csv")
+        assert f"{p}:" in r.err
