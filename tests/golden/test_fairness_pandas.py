@@ -301,3 +301,28 @@ def test_threads_do_not_change_results(audit, data, tmp_path):
         assert r.code == 0, r
         outs.append(out.read_bytes())
     assert outs[0] == outs[1] == outs[2]
+
+
+def test_three_attributes_all_intersections(audit, data, tmp_path):
+    """Three attributes: the three pairs and the triple, counts and selection rates vs pandas
+    groupby over the rows where every value is known; --min-count marks small groups."""
+    p, df = data
+    f = run_json(audit, tmp_path, "--data", p, "--sensitive", "sex,race,grp01", "--prediction",
+                 "pred", "--bootstrap", "0", "--min-count", "100")
+    names = [x["name"] for x in f["intersections"]]
+    assert names == ["sex&race", "sex&grp01", "race&grp01", "sex&race&grp01"]
+    d = df.copy()
+    d["grp01"] = d["grp01"].map(lambda v: "%g" % v if v == v else None)
+    d.loc[d["sex"] == "", "sex"] = None
+    for x in f["intersections"]:
+        cols = x["name"].split("&")
+        known = d[cols].notna().all(axis=1)
+        g = d[known].groupby(cols)["pred"].agg(["count", "mean"])
+        exp = {"&".join(k): (c, m) for k, (c, m) in zip(g.index, g.values)}
+        assert x["unknown"] == int((~known).sum())
+        assert sorted(gr["group"] for gr in x["groups"]) == sorted(exp)
+        for gr in x["groups"]:
+            c, m = exp[gr["group"]]
+            assert gr["count"] == c
+            assert close(gr["selection_rate"], m)
+            assert gr["small"] == (c < 100 or c / known.sum() < 0.02)
