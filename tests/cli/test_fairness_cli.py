@@ -204,3 +204,35 @@ def test_model_matches_xgboost_scores(audit, tmp_path):
                    (g2["group"], g2["selected"], g2["tp"], g2["fp"])
             assert abs(g1["auc"] - g2["auc"]) <= 1e-6
             assert abs(g1["brier"] - g2["brier"]) <= 1e-6
+
+
+def test_reference_for_intersection_and_numeric_attribute(audit, tmp_path):
+    p = tmp_path / "d.csv"
+    rows = ["sex,flag,p"] + [f"{'F' if i % 3 else 'M'},{i % 2},{(i * 7) % 5 < 2:d}"
+                             for i in range(60)]
+    p.write_text("\n".join(rows) + "\n")
+    r = audit("fairness", "--data", p, "--sensitive", "sex,flag", "--prediction", "p",
+              "--reference", "flag=1", "--reference", "sex&flag=M&0", "--json", "-",
+              "--bootstrap", "0")
+    assert r.code == 0, r
+    f = json.loads(r.out)["fairness"]
+    flag = f["attributes"][1]
+    assert [g["group"] for g in flag["groups"]] == ["0", "1"]
+    assert flag["reference"] == "1" and flag["reference_source"] == "given"
+    x = f["intersections"][0]
+    assert x["name"] == "sex&flag" and x["reference"] == "M&0"
+    ref = [g for g in x["groups"] if g["group"] == "M&0"][0]
+    assert ref["reference"] and ref["selection_rate_difference"] == 0
+    r = audit("fairness", "--data", p, "--sensitive", "sex,flag", "--prediction", "p",
+              "--reference", "sex&flag=X&0")
+    assert r.code == 2 and 'reference group "X&0" has no rows' in r.err, r
+
+
+def test_reference_for_unknown_intersection(audit, small_csv):
+    for ref in ("race&sex=A&F", "sex&bad=F&x"):
+        r = audit("fairness", "--data", small_csv, "--sensitive", "sex,race", "--prediction",
+                  "p", "--reference", ref)
+        assert r.code == 2 and "is not an intersection of the --sensitive columns" in r.err, r
+    r = audit("fairness", "--data", small_csv, "--sensitive", "sex,race", "--prediction", "p",
+              "--no-intersections", "--reference", "sex&race=F&A")
+    assert r.code == 2, r
