@@ -73,6 +73,7 @@ def test_usage_errors(audit, args, msg):
     (["--sensitive", "sex", "--score", "s", "--threshold", "0.5", "--model-format", "x"],
      "--model-format needs --model"),
 ])
+@pytest.mark.valgrind
 def test_input_errors_exit_2_and_write_nothing(audit, small_csv, tmp_path, args, msg):
     out = tmp_path / "out.json"
     r = audit("fairness", "--data", small_csv, *args, "--json", out)
@@ -97,6 +98,7 @@ def test_missing_data_file(audit, tmp_path):
     assert r.code == 2 and "none.csv" in r.err, r
 
 
+@pytest.mark.valgrind
 def test_json_to_stdout_only(audit, small_csv):
     r = audit("fairness", "--data", small_csv, "--sensitive", "sex", "--prediction", "p",
               "--label", "y", "--json", "-", "--bootstrap", "0")
@@ -110,14 +112,18 @@ def test_json_to_stdout_only(audit, small_csv):
     assert f["intersections"] == []
 
 
+@pytest.mark.valgrind
 def test_table_on_stdout(audit, small_csv):
-    r = audit("fairness", "--data", small_csv, "--sensitive", "sex,race", "--prediction", "p",
-              "--label", "y", "--bootstrap", "0")
+    r = audit("fairness", "--data", small_csv, "--sensitive", "sex,race", "--score", "s",
+              "--threshold", "0.5", "--label", "y", "--bootstrap", "50", "--threads", "3",
+              "--compliance", "nyc-ll144")
     assert r.code == 0, r
     assert "sex: reference" in r.out and "sex&race: reference" in r.out
     assert "demographic_parity_difference" in r.out
+    assert "NYC LL144 sex&race, scoring rate" in r.out
 
 
+@pytest.mark.valgrind
 def test_zero_denominator_is_null_with_reason(audit, small_csv):
     r = audit("fairness", "--data", small_csv, "--sensitive", "sex,race", "--prediction", "p",
               "--label", "y", "--json", "-", "--bootstrap", "0", "--min-share", "0")
