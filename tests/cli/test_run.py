@@ -45,6 +45,7 @@ def write_spec(dirpath, **over):
     return p
 
 
+@pytest.mark.valgrind
 def test_run_pass_exit_0_and_results(audit, small):
     spec = write_spec(small)
     r = audit("run", spec, "--quiet")
@@ -57,6 +58,7 @@ def test_run_pass_exit_0_and_results(audit, small):
     assert {"fairness", "drift", "performance"} <= set(doc)
 
 
+@pytest.mark.valgrind
 def test_run_failing_check_exit_1(audit, small):
     spec = write_spec(small, checks=[{"metric": "disparate_impact", "min": 0.99},
                                      {"metric": "auc", "min": 0.5}])
@@ -99,6 +101,7 @@ def test_check_on_a_section_not_run_fails_with_reason(audit, small):
     ({"report": {"title": 5}}, '"report.title"', "expected a string"),
     ({"data": None}, '"data"', "is required"),
 ])
+@pytest.mark.valgrind
 def test_spec_errors_name_the_key(audit, small, over, field, msg):
     spec = write_spec(small, **over)
     r = audit("run", spec)
@@ -149,6 +152,7 @@ def test_provenance_hashes_match_sha256sum(audit, small):
     assert prov["created"].endswith("Z")
 
 
+@pytest.mark.valgrind
 def test_failure_leaves_no_partial_output(audit, small):
     """The PDF cannot be renamed into place (a folder has its name): results.json, written
     first, must not be left behind either, nor any temporary file."""
@@ -205,6 +209,7 @@ def test_run_usage_errors(audit, args, msg):
     assert r.code == 2 and msg in r.err, r
 
 
+@pytest.mark.valgrind
 def test_demo_model_run_matches_ground_truth(audit, root, tmp_path):
     """The bundled demo: the model's disparate impact for race B is 0.7532 (pandas/xgboost
     computation in datasets/check_demo_truth.py); explanations, drift and performance run."""
