@@ -143,6 +143,32 @@ static void test_csv_non_numbers_make_categorical(void **state)
     }
 }
 
+static void test_csv_column_turning_categorical(void **state)
+{
+    (void)state;
+    /* numbers first, then text: encoded in a second pass, levels in first-appearance order */
+    aud_table *t = parse_ok("v,w\n1,a\nNA,b\n2.0,c\nx,d\n1,e\n");
+    const aud_column *c = &t->cols[0];
+    assert_int_equal(c->type, AUD_COL_CATEGORICAL);
+    assert_int_equal(c->n_levels, 3);
+    assert_string_equal(c->levels[0], "1");
+    assert_string_equal(c->levels[1], "2.0");
+    assert_string_equal(c->levels[2], "x");
+    int32_t want[] = {0, -1, 1, 2, 0};
+    assert_memory_equal(c->codes, want, sizeof want);
+    assert_int_equal(c->n_missing, 1);
+    assert_int_equal(t->cols[1].n_levels, 5);
+    aud_table_free(t);
+    /* only missing values before the first text: encoded in the first pass */
+    t = parse_ok("v,w\nNA,1\n,2\nx,3\ny,4\nx,5\n");
+    c = &t->cols[0];
+    assert_int_equal(c->type, AUD_COL_CATEGORICAL);
+    int32_t want2[] = {-1, -1, 0, 1, 0};
+    assert_memory_equal(c->codes, want2, sizeof want2);
+    assert_int_equal(c->n_missing, 2);
+    aud_table_free(t);
+}
+
 static void test_csv_ragged_row_is_located(void **state)
 {
     (void)state;
@@ -300,6 +326,7 @@ int main(void)
         cmocka_unit_test(test_csv_custom_delimiter_and_na),
         cmocka_unit_test(test_csv_numbers_are_exact_and_locale_free),
         cmocka_unit_test(test_csv_non_numbers_make_categorical),
+        cmocka_unit_test(test_csv_column_turning_categorical),
         cmocka_unit_test(test_csv_ragged_row_is_located),
         cmocka_unit_test(test_csv_unterminated_quote),
         cmocka_unit_test(test_csv_garbage_after_quote),
