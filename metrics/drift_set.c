@@ -2,6 +2,7 @@
  * tables (columns by name, categories by level text), and the "drift" JSON object of SPEC
  * section 5. */
 #include "drift.h"
+#include "drift_int.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -29,10 +30,11 @@ typedef struct worker {
     int                    rc;
     size_t                 failed_at;
     aud_error              err;
+    aud_drift_ws           ws;
 } worker;
 
 static int one_column(aud_drift_column *col, const aud_drift_input *in,
-                      const aud_drift_opts *opts, aud_error *err)
+                      const aud_drift_opts *opts, aud_drift_ws *ws, aud_error *err)
 {
     if (in->error != NULL) {
         col->kind = in->kind;
@@ -44,8 +46,8 @@ static int one_column(aud_drift_column *col, const aud_drift_input *in,
         return AUD_OK;
     }
     if (in->kind == AUD_DRIFT_NUMERIC)
-        return aud_drift_column_numeric(col, in->name, in->ref, in->n_ref, in->cur, in->n_cur,
-                                        opts, &in->ovr, err);
+        return aud_drift_column_numeric_ws(col, in->name, in->ref, in->n_ref, in->cur,
+                                           in->n_cur, opts, &in->ovr, ws, err);
     return aud_drift_column_categorical(col, in->name, in->levels, in->ref_counts,
                                         in->cur_counts, in->k, in->missing_ref, in->missing_cur,
                                         opts, &in->ovr, err);
@@ -55,13 +57,14 @@ static void *worker_main(void *arg)
 {
     worker *w = arg;
     for (size_t i = w->first; i < w->n; i += w->stride) {
-        int rc = one_column(&w->cols[i], &w->in[i], w->opts, &w->err);
+        int rc = one_column(&w->cols[i], &w->in[i], w->opts, &w->ws, &w->err);
         if (rc != AUD_OK) {
             w->rc = rc;
             w->failed_at = i;
             break;
         }
     }
+    aud_drift_ws_free(&w->ws);
     return NULL;
 }
 

@@ -13,6 +13,7 @@
  *  - Chi-square test of homogeneity (Pearson, no continuity correction), Z-test of two
  *    proportions and PSI with the empty-bin fill as Evidently, Jensen-Shannon distance as scipy. */
 #include "drift.h"
+#include "drift_int.h"
 
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_errno.h>
@@ -70,19 +71,12 @@ static double key_dbl(uint64_t k)
 #define RADIX_SIZE (1u << RADIX_BITS)
 #define RADIX_PASSES 6
 
-int aud_drift_sort(double *x, size_t n)
+void aud_drift_sort_ws(double *x, size_t n, uint64_t *a, uint64_t *b)
 {
     if (n < 2)
-        return AUD_OK;
-    uint64_t *a = aud_malloc(n * sizeof *a);
-    uint64_t *b = aud_malloc(n * sizeof *b);
-    size_t(*hist)[RADIX_SIZE] = aud_calloc(RADIX_PASSES, sizeof *hist);
-    if (a == NULL || b == NULL || hist == NULL) {
-        aud_free(a);
-        aud_free(b);
-        aud_free(hist);
-        return AUD_E_NOMEM;
-    }
+        return;
+    size_t hist[RADIX_PASSES][RADIX_SIZE];
+    memset(hist, 0, sizeof hist);
     for (size_t i = 0; i < n; i++) {
         uint64_t k = dbl_key(x[i]);
         a[i] = k;
@@ -110,9 +104,22 @@ int aud_drift_sort(double *x, size_t n)
     }
     for (size_t i = 0; i < n; i++)
         x[i] = key_dbl(a[i]);
+}
+
+int aud_drift_sort(double *x, size_t n)
+{
+    if (n < 2)
+        return AUD_OK;
+    uint64_t *a = aud_malloc(n * sizeof *a);
+    uint64_t *b = aud_malloc(n * sizeof *b);
+    if (a == NULL || b == NULL) {
+        aud_free(a);
+        aud_free(b);
+        return AUD_E_NOMEM;
+    }
+    aud_drift_sort_ws(x, n, a, b);
     aud_free(a);
     aud_free(b);
-    aud_free(hist);
     return AUD_OK;
 }
 
