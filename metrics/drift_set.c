@@ -371,13 +371,8 @@ static double share(size_t a, size_t n)
     return n ? (double)a / (double)n : NAN;
 }
 
-static int column_json(cJSON *arr, const aud_drift_column *c)
+static int column_fill(cJSON *o, const aud_drift_column *c)
 {
-    cJSON *o = cJSON_CreateObject();
-    if (o == NULL || !cJSON_AddItemToArray(arr, o)) {
-        cJSON_Delete(o);
-        return -1;
-    }
     int numeric = c->kind == AUD_DRIFT_NUMERIC;
     if (!cJSON_AddStringToObject(o, "name", c->name ? c->name : "") ||
         !cJSON_AddStringToObject(o, "type", numeric ? "numeric" : "categorical"))
@@ -471,8 +466,22 @@ int aud_drift_to_json(const aud_drift_result *r, cJSON *doc, aud_error *err)
     cJSON *cols = cJSON_AddArrayToObject(d, "columns");
     if (cols == NULL)
         return aud_error_nomem(err);
-    for (size_t i = 0; i < r->n_cols; i++)
-        if (column_json(cols, &r->cols[i]) != 0)
+    for (size_t i = 0; i < r->n_cols; i++) {
+        cJSON *o = aud_drift_column_json(&r->cols[i]);
+        if (o == NULL || !cJSON_AddItemToArray(cols, o)) {
+            cJSON_Delete(o);
             return aud_error_nomem(err);
+        }
+    }
     return AUD_OK;
+}
+
+cJSON *aud_drift_column_json(const aud_drift_column *c)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (o != NULL && column_fill(o, c) != 0) {
+        cJSON_Delete(o);
+        o = NULL;
+    }
+    return o;
 }

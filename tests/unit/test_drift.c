@@ -453,6 +453,69 @@ static void test_allocation_failures_are_clean(void **state)
     fixture_free(&f);
 }
 
+/* numbers made by aud_json_num are raw nodes: read their text */
+static double jnum(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    assert_non_null(v);
+    if (cJSON_IsRaw(v))
+        return strtod(v->valuestring, NULL);
+    return v->valuedouble;
+}
+
+static void test_attribution_drift(void **state)
+{
+    (void)state;
+    const char *names[4] = {"a", "b", "c", "d"};
+    double ref[4] = {0.5, 0.2, 0.2, 0.1}, cur[4] = {0.3, 0.4, 0.1, 0.1};
+    cJSON *doc = cJSON_CreateObject();
+    aud_error err;
+    assert_int_equal(aud_drift_attribution_json(doc, "attribution_drift", names, ref, cur, 4,
+                                                &err), AUD_OK);
+    cJSON *o = cJSON_GetObjectItemCaseSensitive(doc, "attribution_drift");
+    /* scipy.stats.spearmanr([.5,.2,.2,.1], [.3,.4,.1,.1]).correlation = 0.5000000000000001 */
+    double rho = jnum(o, "rank_correlation");
+    assert_true(fabs(rho - 0.5) < 1e-12);
+    assert_true(fabs(jnum(o, "max_abs_change") - 0.2) < 1e-15);
+    static const double rr[4] = {1, 2, 3, 4}, rc[4] = {2, 1, 3, 4};
+    int i = 0;
+    const cJSON *f;
+    cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(o, "features"))
+    {
+        assert_true(jnum(f, "rank_reference") == rr[i]);
+        assert_true(jnum(f, "rank_current") == rc[i]);
+        i++;
+    }
+    assert_int_equal(i, 4);
+    double bad[4] = {0.5, NAN, 0.1, 0.1};
+    assert_int_equal(aud_drift_attribution_json(doc, "x", names, ref, bad, 4, &err),
+                     AUD_E_DOMAIN);
+    assert_string_equal(err.field, "b");
+    cJSON_Delete(doc);
+}
+
+static void test_prediction_drift_column_json(void **state)
+{
+    (void)state;
+    double *r = gen(3000, 5, 0.0, 0), *c = gen(2000, 6, 0.5, 0);
+    aud_drift_opts o;
+    aud_drift_opts_default(&o);
+    aud_error err;
+    aud_drift_column col;
+    aud_drift_column_init(&col);
+    assert_int_equal(aud_drift_column_numeric(&col, "prediction", r, 3000, c, 2000, &o, NULL,
+                                              &err), AUD_OK);
+    cJSON *j = aud_drift_column_json(&col);
+    assert_non_null(j);
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(j, "method")->valuestring,
+                        "wasserstein_normed");
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "drifted")));
+    cJSON_Delete(j);
+    aud_drift_column_clear(&col);
+    aud_free(r);
+    aud_free(c);
+}
+
 int main(void)
 {
     aud_global_init();
@@ -468,6 +531,8 @@ int main(void)
         cmocka_unit_test(test_threads_do_not_change_results),
         cmocka_unit_test(test_json_shape),
         cmocka_unit_test(test_allocation_failures_are_clean),
+        cmocka_unit_test(test_attribution_drift),
+        cmocka_unit_test(test_prediction_drift_column_json),
     };
     return cmocka_run_group_tests_name("drift", tests, NULL, NULL);
 }
