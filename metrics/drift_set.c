@@ -290,10 +290,13 @@ int aud_drift_tables(aud_drift_result **out, const aud_table *ref, const aud_tab
             p->ovr = overrides[i];
         p->kind = rcol->type == AUD_COL_NUMERIC ? AUD_DRIFT_NUMERIC : AUD_DRIFT_CATEGORICAL;
         if (rcol->type != ccol->type) {
-            if (rcol->n_missing == ref->n_rows)
+            if (rcol->n_missing == ref->n_rows) {
                 p->error = empty_ref;
-            else if (ccol->n_missing == cur->n_rows)
+                p->kind = ccol->type == AUD_COL_NUMERIC ? AUD_DRIFT_NUMERIC
+                                                        : AUD_DRIFT_CATEGORICAL;
+            } else if (ccol->n_missing == cur->n_rows) {
                 p->error = empty_cur;
+            }
             else
                 p->error = rcol->type == AUD_COL_NUMERIC ? mismatch_rc : mismatch_cr;
             continue;

@@ -490,7 +490,7 @@ int aud_drift_cvm(const double *x, size_t n1, const double *y, size_t n2, aud_dr
     double u = (double)((long double)u4 / 4.0L);
     double nx = (double)n1, ny = (double)n2;
     uint64_t k = (uint64_t)n1 * (uint64_t)n2, N = (uint64_t)(n1 + n2);
-    double t = u / (double)(k * N) - (double)(4 * k - 1) / (double)(6 * N);
+    double t = u / (double)((unsigned __int128)k * N) - (double)(4 * k - 1) / (double)(6 * N);
     out->statistic = t;
     if ((n1 > n2 ? n1 : n2) <= 20) {
         out->mode = "exact";

@@ -115,3 +115,12 @@ def test_malformed_csv_is_located(audit, tmp_path):
     r = audit("drift", "--reference", ref, "--current", cur)
     assert r.code == 2
     assert "cur.csv:3" in r.err
+
+
+def test_nothing_testable_is_exit_2_without_json(audit, tmp_path):
+    ref, cur = files(tmp_path, ref="a,b\n", cur="a,b\n1,x\n")
+    out = tmp_path / "out.json"
+    r = audit("drift", "--reference", ref, "--current", cur, "--json", out)
+    assert r.code == 2
+    assert "no column could be tested: no non-missing values in the reference data" in r.err
+    assert not out.exists()
