@@ -106,6 +106,8 @@ typedef struct aud_model {
     size_t      n_trees;
     aud_tree   *trees;
     size_t     *n_trees_output;  /* n_outputs counts of trees per output (average_output) */
+    void       *packed;          /* private to model.c: trees re-laid out for fast prediction
+                                  * (only when every split is AUD_SPLIT_LT_F32 or _LE_F32) */
     /* linear: margin[k] = base_margin[k] + sum_j coef[k * n_features + j] * x_j */
     double     *coef;
 } aud_model;
