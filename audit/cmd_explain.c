@@ -1,17 +1,441 @@
-/* cmd_explain.c - `audit explain` (SPEC section 1). */
-#include "cli.h"
+/* cmd_explain.c - `audit explain` (SPEC sections 1 and 3 "Explanations"): SHAP values per row as
+ * CSV (feature columns in model order, then bias; FEATURE@CLASS / bias@CLASS for multiclass), or
+ * SHAP interaction values with --interactions, streamed row block by row block. Also the setup
+ * shared with `audit reasons` (cmd_explain.h). */
+#include "cmd_explain.h"
 
-#include <stdio.h>
+#include "cli.h"
+#include "io.h"
+
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+
+/* --- shared options ---------------------------------------------------------------------------- */
+
+void aud_xopts_init(aud_xopts *o, const char *cmd)
+{
+    memset(o, 0, sizeof *o);
+    o->cmd = cmd;
+    o->out = "-";
+    o->background_rows = AUD_SHAP_DEFAULT_BACKGROUND;
+    o->seed = 42;
+    o->threads = aud_ncpu();
+    o->method = AUD_SHAP_AUTO;
+    o->output = AUD_SHAP_OUTPUT_RAW;
+    aud_csv_cli_init(&o->csv);
+}
+
+void aud_xopts_free(aud_xopts *o)
+{
+    aud_csv_cli_free(&o->csv);
+}
+
+int aud_xopts_option(aud_xopts *o, int ch, const char *arg)
+{
+    switch (ch) {
+    case 0x200: o->model = arg; return 0;
+    case 0x201: o->data = arg; return 0;
+    case 0x202:
+        if (aud_shap_method_parse(arg, &o->method) != 0)
+            return aud_cli_usage(o->cmd, "unknown --method '%s'; use auto, tree, "
+                                 "tree-interventional, linear, kernel or exact", arg);
+        return 0;
+    case 0x203: o->background = arg; return 0;
+    case 0x204:
+        return aud_cli_parse_long(o->cmd, "--background-rows", arg, 1, 100000000L,
+                                  &o->background_rows);
+    case 0x205: o->rows = arg; return 0;
+    case 0x206: return aud_cli_parse_long(o->cmd, "--samples", arg, 2, 100000000L, &o->samples);
+    case 0x207:
+        if (strcmp(arg, "raw") == 0)
+            o->output = AUD_SHAP_OUTPUT_RAW;
+        else if (strcmp(arg, "probability") == 0)
+            o->output = AUD_SHAP_OUTPUT_PROBABILITY;
+        else
+            return aud_cli_usage(o->cmd, "--output expects raw or probability, got \"%s\"", arg);
+        return 0;
+    case 0x208: return aud_cli_parse_threads(o->cmd, arg, &o->threads);
+    case 0x209: return aud_cli_parse_long(o->cmd, "--seed", arg, 0, 2147483647L, &o->seed);
+    case 0x20a: o->model_format = arg; return 0;
+    case 0x20b: o->out = arg; return 0;
+    default: return aud_csv_cli_option(&o->csv, o->cmd, ch, arg);
+    }
+}
+
+/* "N" or "A:B" (0-based, B exclusive) against a table of n rows. */
+static int parse_rows(const char *s, size_t n, size_t *begin, size_t *end, aud_error *err)
+{
+    char *e = NULL;
+    errno = 0;
+    const char *colon = strchr(s, ':');
+    if (s[0] == '-' || s[0] == '+' || s[0] == ' ')
+        goto bad;
+    unsigned long long a = strtoull(s, &e, 10);
+    if (e == s || errno == ERANGE)
+        goto bad;
+    if (colon == NULL) {
+        if (*e != '\0')
+            goto bad;
+        *begin = 0;
+        *end = a < n ? (size_t)a : n;
+        return AUD_OK;
+    }
+    if (e != colon || colon[1] == '-' || colon[1] == '+' || colon[1] == ' ')
+        goto bad;
+    const char *bs = colon + 1;
+    unsigned long long b = strtoull(bs, &e, 10);
+    if (e == bs || *e != '\0' || errno == ERANGE)
+        goto bad;
+    if (a > b)
+        return aud_error_set(err, AUD_E_USAGE, NULL, 0, 0,
+                             "--rows %s: the first row is after the end", s);
+    if (b > n)
+        return aud_error_set(err, AUD_E_USAGE, NULL, 0, 0,
+                             "--rows %s: the data has only %zu rows (rows are 0-based, A:B "
+                             "means A to B-1)", s, n);
+    *begin = (size_t)a;
+    *end = (size_t)b;
+    return AUD_OK;
+bad:
+    return aud_error_set(err, AUD_E_USAGE, NULL, 0, 0,
+                         "--rows expects N or A:B (whole numbers, 0-based), got \"%s\"", s);
+}
+
+void aud_xsetup_free(aud_xsetup *s)
+{
+    aud_model_free(s->model);
+    aud_table_free(s->data);
+    aud_table_free(s->bgt);
+    aud_free(s->cols);
+    aud_free(s->X);
+    aud_free(s->bg);
+    memset(s, 0, sizeof *s);
+}
+
+const char *aud_xsetup_feature(const aud_xsetup *s, size_t j)
+{
+    if (s->model->feature_names != NULL)
+        return s->model->feature_names[j];
+    return s->data->cols[s->cols[j]].name;
+}
+
+static int load_background(aud_xsetup *s, const aud_xopts *o, aud_error *err)
+{
+    const aud_model *m = s->model;
+    size_t M = m->n_features;
+    const aud_table *src = s->data;
+    size_t *cols = s->cols, *bcols = NULL, *idx = NULL;
+    int rc = AUD_OK;
+    if (o->background != NULL) {
+        rc = aud_table_load_csv(&s->bgt, o->background, &o->csv.opts, err);
+        if (rc != AUD_OK)
+            return rc;
+        bcols = aud_calloc(M + 1, sizeof *bcols);
+        if (bcols == NULL)
+            return aud_error_nomem(err);
+        int by_position = 0;
+        rc = aud_model_bind(m, s->bgt, bcols, &by_position, err);
+        if (rc != AUD_OK)
+            goto done;
+        if (s->bgt->n_rows == 0) {
+            rc = aud_error_set(err, AUD_E_SCHEMA, o->background, 0, 0,
+                               "the background file has no data rows; give at least one row "
+                               "(or leave out --background to sample --data)");
+            goto done;
+        }
+        src = s->bgt;
+        cols = bcols;
+    } else if (src->n_rows == 0) {
+        rc = aud_error_set(err, AUD_E_SCHEMA, o->data, 0, 0,
+                           "the data has no rows to sample a background from; give --background");
+        goto done;
+    }
+    size_t k = (size_t)o->background_rows;
+    if (k > src->n_rows)
+        k = src->n_rows;
+    idx = aud_calloc(k + 1, sizeof *idx);
+    s->bg = aud_calloc(k * M + 1, sizeof *s->bg);
+    if (idx == NULL || s->bg == NULL) {
+        rc = aud_error_nomem(err);
+        goto done;
+    }
+    s->n_bg = aud_shap_sample_rows(src->n_rows, k, (uint64_t)o->seed, idx);
+    for (size_t i = 0; i < s->n_bg; i++)
+        aud_model_fill_rows(m, src, cols, idx[i], idx[i] + 1, s->bg + i * M);
+done:
+    aud_free(bcols);
+    aud_free(idx);
+    return rc;
+}
+
+int aud_xsetup_load(aud_xsetup *s, const aud_xopts *o, aud_error *err)
+{
+    memset(s, 0, sizeof *s);
+    int rc = aud_model_load(&s->model, o->model, o->model_format, err);
+    if (rc != AUD_OK)
+        return rc;
+    rc = aud_table_load_csv(&s->data, o->data, &o->csv.opts, err);
+    if (rc != AUD_OK)
+        return rc;
+    const aud_model *m = s->model;
+    size_t M = m->n_features;
+    s->cols = aud_calloc(M + 1, sizeof *s->cols);
+    if (s->cols == NULL)
+        return aud_error_nomem(err);
+    int by_position = 0;
+    rc = aud_model_bind(m, s->data, s->cols, &by_position, err);
+    if (rc != AUD_OK)
+        return rc;
+    if (by_position)
+        aud_cli_warn("the model has no feature names: its %zu features are matched to the first "
+                     "%zu columns of %s by position", M, M, o->data);
+    s->row_begin = 0;
+    s->row_end = s->data->n_rows;
+    if (o->rows != NULL) {
+        rc = parse_rows(o->rows, s->data->n_rows, &s->row_begin, &s->row_end, err);
+        if (rc != AUD_OK)
+            return rc;
+    }
+    size_t n = s->row_end - s->row_begin;
+    s->X = aud_calloc(n * M + 1, sizeof *s->X);
+    if (s->X == NULL)
+        return aud_error_nomem(err);
+    aud_model_fill_rows(m, s->data, s->cols, s->row_begin, s->row_end, s->X);
+
+    aud_shap_opts_default(&s->opts);
+    s->opts.method = aud_shap_method_resolve(o->method, m);
+    s->opts.output = o->output;
+    s->opts.threads = o->threads;
+    s->opts.seed = (uint64_t)o->seed;
+    s->opts.n_samples = (size_t)o->samples;
+    if (aud_shap_method_uses_background(s->opts.method)) {
+        rc = load_background(s, o, err);
+        if (rc != AUD_OK)
+            return rc;
+        s->opts.background = s->bg;
+        s->opts.n_background = s->n_bg;
+    } else if (o->background != NULL) {
+        aud_cli_warn("method %s explains against the training cover; --background is ignored "
+                     "(use --method tree-interventional to explain against it)",
+                     aud_shap_method_name(s->opts.method));
+    }
+    return aud_shap_check(m, &s->opts, err);
+}
+
+void aud_csv_put_field(FILE *f, const char *s)
+{
+    if (strpbrk(s, ",\"\r\n") == NULL && s[0] != ' ' && s[0] != '\0') {
+        fputs(s, f);
+        return;
+    }
+    if (s[0] == '\0')
+        return;
+    fputc('"', f);
+    for (const char *p = s; *p; p++) {
+        if (*p == '"')
+            fputc('"', f);
+        fputc(*p, f);
+    }
+    fputc('"', f);
+}
+
+/* --- explain ----------------------------------------------------------------------------------- */
+
+static const char usage_text[] =
+    "usage: audit explain --model M --data D.csv [options]\n"
+    "\n"
+    "SHAP values of each data row: one CSV row per explained row, one column per model feature\n"
+    "(model order), then `bias` (the expected value); multiclass models get FEATURE@CLASS and\n"
+    "bias@CLASS. Values are in raw margin space unless --output probability. sum(phi) + bias\n"
+    "equals the explained output; the largest deviation is reported on stderr.\n"
+    "\n"
+    "options:\n"
+    AUD_XOPT_HELP
+    "  --interactions       SHAP interaction values (method tree): one CSV row per explained row,\n"
+    "                       class and feature, columns `row`, [`class`,] `feature`, then one per\n"
+    "                       feature and `bias` (diagonal = main effect; XGBoost's layout)\n"
+    CSV_OPTIONS_HELP
+    "  --quiet              errors only\n"
+    "  --help               this text\n";
+
+/* Suffix "@k" for multiclass. */
+static void put_name(FILE *f, const char *name, size_t K, size_t k)
+{
+    if (K == 1) {
+        aud_csv_put_field(f, name);
+        return;
+    }
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s@%zu", name, k);
+    aud_csv_put_field(f, buf);
+}
+
+static void write_phi(FILE *f, const aud_xsetup *s, const aud_shap_result *r)
+{
+    size_t M = r->n_features, K = r->n_outputs;
+    char num[32];
+    for (size_t k = 0; k < K; k++) {
+        for (size_t j = 0; j <= M; j++) {
+            if (k + j > 0)
+                fputc(',', f);
+            put_name(f, j < M ? aud_xsetup_feature(s, j) : "bias", K, k);
+        }
+    }
+    fputc('\n', f);
+    for (size_t i = 0; i < r->n_rows; i++) {
+        const double *ph = r->phi + i * r->stride;
+        for (size_t c = 0; c < r->stride; c++) {
+            if (c > 0)
+                fputc(',', f);
+            fputs(aud_fmt_double(ph[c], num), f);
+        }
+        fputc('\n', f);
+    }
+}
+
+/* Rows per block of interaction values (block x K x (M+1)^2 doubles in memory). */
+static size_t interaction_block(size_t K, size_t M)
+{
+    size_t per_row = K * (M + 1) * (M + 1);
+    size_t b = ((size_t)16 << 20) / (per_row * sizeof(double) + 1);
+    return b < 1 ? 1 : (b > 4096 ? 4096 : b);
+}
+
+static int write_interactions(FILE *f, const aud_xsetup *s, int threads, aud_error *err)
+{
+    const aud_model *m = s->model;
+    size_t M = m->n_features, K = m->n_outputs, M1 = M + 1;
+    size_t n = s->row_end - s->row_begin;
+    size_t blk = interaction_block(K, M);
+    double *buf = aud_malloc((blk < n ? blk : (n ? n : 1)) * K * M1 * M1 * sizeof *buf);
+    char num[32];
+    if (buf == NULL)
+        return aud_error_nomem(err);
+    fputs("row,", f);
+    if (K > 1)
+        fputs("class,", f);
+    fputs("feature", f);
+    for (size_t j = 0; j <= M; j++) {
+        fputc(',', f);
+        aud_csv_put_field(f, j < M ? aud_xsetup_feature(s, j) : "bias");
+    }
+    fputc('\n', f);
+    int rc = AUD_OK;
+    for (size_t b = 0; b < n && rc == AUD_OK; b += blk) {
+        size_t cnt = n - b < blk ? n - b : blk;
+        rc = aud_shap_tree_interactions(m, s->X + b * M, cnt, buf, threads, err);
+        for (size_t i = 0; i < cnt && rc == AUD_OK; i++) {
+            for (size_t k = 0; k < K; k++) {
+                for (size_t a = 0; a <= M; a++) {
+                    const double *row = buf + ((i * K + k) * M1 + a) * M1;
+                    fprintf(f, "%zu,", s->row_begin + b + i);
+                    if (K > 1)
+                        fprintf(f, "%zu,", k);
+                    aud_csv_put_field(f, a < M ? aud_xsetup_feature(s, a) : "bias");
+                    for (size_t j = 0; j <= M; j++) {
+                        fputc(',', f);
+                        fputs(aud_fmt_double(row[j], num), f);
+                    }
+                    fputc('\n', f);
+                }
+            }
+        }
+    }
+    aud_free(buf);
+    return rc;
+}
 
 int aud_cmd_explain(int argc, char **argv)
 {
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0) {
-            printf("usage: audit explain [options]\n\nnot implemented yet\n");
+    static const struct option longopts[] = {
+        AUD_XOPT_LONGOPTS,
+        {"interactions", no_argument, NULL, 'i'},
+        CSV_OPTIONS_LONGOPTS,
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    aud_xopts o;
+    aud_xopts_init(&o, argv[0]);
+    int interactions = 0;
+    optind = 1;
+    opterr = 0;
+    int ch;
+    while ((ch = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+        int rc = 0;
+        switch (ch) {
+        case 'i': interactions = 1; break;
+        case 'q': aud_cli_quiet = 1; break;
+        case 'h':
+            fputs(usage_text, stdout);
+            aud_xopts_free(&o);
             return AUD_EXIT_OK;
+        case ':':
+            aud_xopts_free(&o);
+            return aud_cli_usage(argv[0], "option '%s' needs a value", argv[optind - 1]);
+        case '?':
+            aud_xopts_free(&o);
+            return aud_cli_usage(argv[0], "unknown option '%s'", argv[optind - 1]);
+        default:
+            rc = aud_xopts_option(&o, ch, optarg);
+            if (rc < 0)
+                rc = aud_cli_usage(argv[0], "unknown option '%s'", argv[optind - 1]);
+            if (rc != 0) {
+                aud_xopts_free(&o);
+                return rc;
+            }
         }
     }
-    fprintf(stderr, "audit: %s: not implemented yet\n", argv[0]);
-    return AUD_EXIT_INTERNAL;
+    int urc = 0;
+    if (optind < argc)
+        urc = aud_cli_usage(argv[0], "unexpected argument '%s'", argv[optind]);
+    else if (o.model == NULL || o.data == NULL)
+        urc = aud_cli_usage(argv[0], "--model and --data are required");
+    else if (interactions && o.method != AUD_SHAP_AUTO && o.method != AUD_SHAP_TREE)
+        urc = aud_cli_usage(argv[0], "--interactions is computed by --method tree only");
+    else if (interactions && o.output != AUD_SHAP_OUTPUT_RAW)
+        urc = aud_cli_usage(argv[0], "--interactions explains the raw margin only");
+    if (urc != 0) {
+        aud_xopts_free(&o);
+        return urc;
+    }
+
+    aud_error err;
+    aud_error_clear(&err);
+    aud_xsetup s;
+    aud_shap_result *r = NULL;
+    aud_out out;
+    int opened = 0;
+    int rc = aud_xsetup_load(&s, &o, &err);
+    if (rc == AUD_OK && interactions && s.model->kind != AUD_MODEL_TREES)
+        rc = aud_error_set(&err, AUD_E_USAGE, NULL, 0, 0,
+                           "--interactions needs a tree model (method tree)");
+    if (rc == AUD_OK && !interactions)
+        rc = aud_shap_explain(&r, s.model, s.X, s.row_end - s.row_begin, &s.opts, &err);
+    if (rc == AUD_OK) {
+        rc = aud_out_open(&out, o.out, &err);
+        opened = rc == AUD_OK;
+    }
+    if (rc == AUD_OK) {
+        if (interactions)
+            rc = write_interactions(out.f, &s, o.threads, &err);
+        else
+            write_phi(out.f, &s, r);
+    }
+    if (opened) {
+        if (rc == AUD_OK)
+            rc = aud_out_commit(&out, &err);
+        else
+            aud_out_abort(&out);
+    }
+    if (rc == AUD_OK && r != NULL)
+        aud_cli_info("explained %zu rows with method %s (%s output); additivity max error %.3g",
+                     r->n_rows, aud_shap_method_name(r->method),
+                     r->output == AUD_SHAP_OUTPUT_RAW ? "raw" : "probability",
+                     r->additivity_max_error);
+    aud_shap_result_free(r);
+    aud_xsetup_free(&s);
+    aud_xopts_free(&o);
+    return rc == AUD_OK ? AUD_EXIT_OK : aud_cli_fail(&err);
 }

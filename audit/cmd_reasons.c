@@ -1,17 +1,145 @@
-/* cmd_reasons.c - `audit reasons` (SPEC section 1). */
-#include "cli.h"
+/* cmd_reasons.c - `audit reasons` (SPEC sections 1 and 3): per row, the top K features pushing
+ * the score toward the unfavourable outcome (adverse-action reason codes, ECOA / Regulation B),
+ * from the row's SHAP values. CSV: row, then reason_k, value_k, contribution_k for k = 1..K,
+ * blank where fewer than K features push that way. */
+#include "cmd_explain.h"
 
-#include <stdio.h>
+#include "cli.h"
+#include "io.h"
+
 #include <string.h>
+
+static const char usage_text[] =
+    "usage: audit reasons --model M --data D.csv [options]\n"
+    "\n"
+    "Reason codes: for each row, the top K features whose SHAP values push the model's score\n"
+    "toward the unfavourable outcome, with the feature's value and its contribution (raw margin\n"
+    "unless --output probability). With --favorable 1 (default) an unfavourable push lowers the\n"
+    "score (negative contribution); with --favorable 0 it raises it. Binary and regression models.\n"
+    "\n"
+    "options:\n"
+    "  --top K              reasons per row (default 4, at most 100)\n"
+    "  --favorable 1|0      the favourable outcome (default 1)\n"
+    AUD_XOPT_HELP
+    CSV_OPTIONS_HELP
+    "  --quiet              errors only\n"
+    "  --help               this text\n";
+
+static int write_reasons(FILE *f, const aud_xsetup *s, const aud_shap_result *r, size_t top,
+                         int favorable, aud_error *err)
+{
+    size_t *feat = aud_calloc(top + 1, sizeof *feat);
+    char num[32], cell[256];
+    if (feat == NULL)
+        return aud_error_nomem(err);
+    fputs("row", f);
+    for (size_t k = 1; k <= top; k++)
+        fprintf(f, ",reason_%zu,value_%zu,contribution_%zu", k, k, k);
+    fputc('\n', f);
+    for (size_t i = 0; i < r->n_rows; i++) {
+        size_t row = s->row_begin + i;
+        size_t got = aud_shap_reasons(r, i, 0, favorable, top, feat);
+        fprintf(f, "%zu", row);
+        for (size_t k = 0; k < top; k++) {
+            if (k >= got) {
+                fputs(",,,", f);
+                continue;
+            }
+            size_t j = feat[k];
+            fputc(',', f);
+            aud_csv_put_field(f, aud_xsetup_feature(s, j));
+            fputc(',', f);
+            aud_table_cell_text(s->data, row, s->cols[j], cell, sizeof cell);
+            aud_csv_put_field(f, cell[0] != '\0' ? cell : "NA");
+            fputc(',', f);
+            fputs(aud_fmt_double(r->phi[i * r->stride + j], num), f);
+        }
+        fputc('\n', f);
+    }
+    aud_free(feat);
+    return AUD_OK;
+}
 
 int aud_cmd_reasons(int argc, char **argv)
 {
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0) {
-            printf("usage: audit reasons [options]\n\nnot implemented yet\n");
+    static const struct option longopts[] = {
+        AUD_XOPT_LONGOPTS,
+        {"top", required_argument, NULL, 't'},
+        {"favorable", required_argument, NULL, 'f'},
+        CSV_OPTIONS_LONGOPTS,
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    aud_xopts o;
+    aud_xopts_init(&o, argv[0]);
+    long top = 4, favorable = 1;
+    optind = 1;
+    opterr = 0;
+    int ch;
+    while ((ch = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+        int rc = 0;
+        switch (ch) {
+        case 't': rc = aud_cli_parse_long(argv[0], "--top", optarg, 1, 100, &top); break;
+        case 'f': rc = aud_cli_parse_long(argv[0], "--favorable", optarg, 0, 1, &favorable); break;
+        case 'q': aud_cli_quiet = 1; break;
+        case 'h':
+            fputs(usage_text, stdout);
+            aud_xopts_free(&o);
             return AUD_EXIT_OK;
+        case ':': rc = aud_cli_usage(argv[0], "option '%s' needs a value", argv[optind - 1]); break;
+        case '?': rc = aud_cli_usage(argv[0], "unknown option '%s'", argv[optind - 1]); break;
+        default:
+            rc = aud_xopts_option(&o, ch, optarg);
+            if (rc < 0)
+                rc = aud_cli_usage(argv[0], "unknown option '%s'", argv[optind - 1]);
+        }
+        if (rc != 0) {
+            aud_xopts_free(&o);
+            return rc;
         }
     }
-    fprintf(stderr, "audit: %s: not implemented yet\n", argv[0]);
-    return AUD_EXIT_INTERNAL;
+    int urc = 0;
+    if (optind < argc)
+        urc = aud_cli_usage(argv[0], "unexpected argument '%s'", argv[optind]);
+    else if (o.model == NULL || o.data == NULL)
+        urc = aud_cli_usage(argv[0], "--model and --data are required");
+    if (urc != 0) {
+        aud_xopts_free(&o);
+        return urc;
+    }
+
+    aud_error err;
+    aud_error_clear(&err);
+    aud_xsetup s;
+    aud_shap_result *r = NULL;
+    aud_out out;
+    int opened = 0;
+    int rc = aud_xsetup_load(&s, &o, &err);
+    if (rc == AUD_OK && s.model->n_outputs != 1)
+        rc = aud_error_set(&err, AUD_E_UNSUPPORTED, o.model, 0, 0,
+                           "reason codes need a single-output model (binary or regression); "
+                           "this model has %zu outputs; use audit explain for per-class values",
+                           s.model->n_outputs);
+    if (rc == AUD_OK)
+        rc = aud_shap_explain(&r, s.model, s.X, s.row_end - s.row_begin, &s.opts, &err);
+    if (rc == AUD_OK) {
+        rc = aud_out_open(&out, o.out, &err);
+        opened = rc == AUD_OK;
+    }
+    if (rc == AUD_OK)
+        rc = write_reasons(out.f, &s, r, (size_t)top, (int)favorable, &err);
+    if (opened) {
+        if (rc == AUD_OK)
+            rc = aud_out_commit(&out, &err);
+        else
+            aud_out_abort(&out);
+    }
+    if (rc == AUD_OK)
+        aud_cli_info("reason codes for %zu rows from method %s; additivity max error %.3g",
+                     r->n_rows, aud_shap_method_name(r->method), r->additivity_max_error);
+    aud_shap_result_free(r);
+    aud_xsetup_free(&s);
+    aud_xopts_free(&o);
+    return rc == AUD_OK ? AUD_EXIT_OK : aud_cli_fail(&err);
 }

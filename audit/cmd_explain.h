@@ -1,0 +1,86 @@
+/* cmd_explain.h - what `audit explain` and `audit reasons` share: the options about the model,
+ * the data, the rows and the background, and the setup that loads and binds them. */
+#ifndef AUD_CMD_EXPLAIN_H
+#define AUD_CMD_EXPLAIN_H
+
+#include <getopt.h>
+#include <stdio.h>
+
+#include "csvopt.h"
+#include "model.h"
+#include "shap.h"
+#include "table.h"
+
+/* getopt_long values 0x200.. for the shared options */
+#define AUD_XOPT_LONGOPTS \
+    {"model", required_argument, NULL, 0x200}, \
+    {"data", required_argument, NULL, 0x201}, \
+    {"method", required_argument, NULL, 0x202}, \
+    {"background", required_argument, NULL, 0x203}, \
+    {"background-rows", required_argument, NULL, 0x204}, \
+    {"rows", required_argument, NULL, 0x205}, \
+    {"samples", required_argument, NULL, 0x206}, \
+    {"output", required_argument, NULL, 0x207}, \
+    {"threads", required_argument, NULL, 0x208}, \
+    {"seed", required_argument, NULL, 0x209}, \
+    {"model-format", required_argument, NULL, 0x20a}, \
+    {"out", required_argument, NULL, 0x20b}
+
+#define AUD_XOPT_HELP \
+    "  --model FILE         model file (XGBoost JSON, LightGBM text, linear JSON; required)\n" \
+    "  --model-format F     force the model format instead of detecting it\n" \
+    "  --data FILE          CSV with the rows to explain (required)\n" \
+    "  --method M           auto|tree|tree-interventional|linear|kernel|exact (default auto:\n" \
+    "                       tree for tree models, linear for linear models)\n" \
+    "  --rows N|A:B         explain the first N data rows, or rows A to B-1 (0-based)\n" \
+    "  --background FILE    background rows for tree-interventional, linear, kernel, exact\n" \
+    "                       (default: a sample of --data)\n" \
+    "  --background-rows K  seeded sample of K background rows (default 100)\n" \
+    "  --samples K          kernel: coalitions per row (default 2*M+2048, as shap)\n" \
+    "  --output raw|probability  explained output (default raw margin; probability needs\n" \
+    "                       kernel or exact)\n" \
+    "  --threads T          worker threads (default: all cores); results do not depend on T\n" \
+    "  --seed S             seed of background sampling and kernel coalitions (default 42)\n" \
+    "  --out FILE           output CSV (default: stdout; - is stdout)\n"
+
+typedef struct aud_xopts {
+    const char *cmd;
+    const char *model, *model_format, *data, *background, *rows, *out;
+    long background_rows;
+    long samples;
+    long seed;
+    int threads;
+    aud_shap_method method;
+    aud_shap_output output;
+    aud_csv_cli csv;
+} aud_xopts;
+
+void aud_xopts_init(aud_xopts *o, const char *cmd);
+/* Handle option ch: 0 done, 2 usage error printed, -1 not one of these options. */
+int  aud_xopts_option(aud_xopts *o, int ch, const char *arg);
+void aud_xopts_free(aud_xopts *o);
+
+/* Loaded and bound inputs. */
+typedef struct aud_xsetup {
+    aud_model *model;
+    aud_table *data;
+    aud_table *bgt;          /* --background table, NULL when sampled from --data */
+    size_t    *cols;         /* data column of each model feature */
+    size_t     row_begin, row_end;
+    double    *X;            /* explained rows, (row_end - row_begin) x M */
+    double    *bg;           /* background rows, n_bg x M (NULL for method tree) */
+    size_t     n_bg;
+    aud_shap_opts opts;
+} aud_xsetup;
+
+/* Load model and data, select rows, build the background, resolve and check the method. */
+int  aud_xsetup_load(aud_xsetup *s, const aud_xopts *o, aud_error *err);
+void aud_xsetup_free(aud_xsetup *s);
+
+/* Name of model feature j (the model's, else the bound data column's). */
+const char *aud_xsetup_feature(const aud_xsetup *s, size_t j);
+
+/* Write s as one CSV field (RFC 4180 quoting when needed). */
+void aud_csv_put_field(FILE *f, const char *s);
+
+#endif

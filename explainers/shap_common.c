@@ -1,0 +1,314 @@
+/* shap_common.c - method names and checks, the tree plan (depths, expected values), model
+ * evaluation with model.h split semantics, links, and the fixed-chunk row-parallel runner. */
+#include "shap_int.h"
+
+#include <float.h>
+#include <pthread.h>
+#include <string.h>
+
+static const char *const method_names[] = {
+    "auto", "tree", "tree-interventional", "linear", "kernel", "exact"};
+
+const char *aud_shap_method_name(aud_shap_method m)
+{
+    if ((int)m < 0 || (size_t)m >= sizeof method_names / sizeof method_names[0])
+        return "?";
+    return method_names[m];
+}
+
+int aud_shap_method_parse(const char *name, aud_shap_method *out)
+{
+    for (size_t i = 0; i < sizeof method_names / sizeof method_names[0]; i++) {
+        if (strcmp(name, method_names[i]) == 0) {
+            *out = (aud_shap_method)i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+aud_shap_method aud_shap_method_resolve(aud_shap_method m, const aud_model *model)
+{
+    if (m != AUD_SHAP_AUTO)
+        return m;
+    if (model->kind == AUD_MODEL_TREES)
+        return AUD_SHAP_TREE;
+    if (model->kind == AUD_MODEL_LINEAR)
+        return AUD_SHAP_LINEAR;
+    return AUD_SHAP_KERNEL;
+}
+
+int aud_shap_method_uses_background(aud_shap_method m)
+{
+    return m == AUD_SHAP_TREE_INTERVENTIONAL || m == AUD_SHAP_LINEAR || m == AUD_SHAP_KERNEL ||
+           m == AUD_SHAP_EXACT;
+}
+
+void aud_shap_opts_default(aud_shap_opts *opts)
+{
+    memset(opts, 0, sizeof *opts);
+    opts->method = AUD_SHAP_AUTO;
+    opts->output = AUD_SHAP_OUTPUT_RAW;
+    opts->seed = 42;
+    opts->threads = 1;
+}
+
+int aud_shap_check(const aud_model *model, const aud_shap_opts *opts, aud_error *err)
+{
+    aud_shap_method m = aud_shap_method_resolve(opts->method, model);
+    const char *name = aud_shap_method_name(m);
+    if ((m == AUD_SHAP_TREE || m == AUD_SHAP_TREE_INTERVENTIONAL) && model->kind != AUD_MODEL_TREES)
+        return aud_error_set(err, AUD_E_USAGE, NULL, 0, 0,
+                             "method %s needs a tree model; use --method linear, kernel or exact "
+                             "(or auto)", name);
+    if (m == AUD_SHAP_LINEAR && model->kind != AUD_MODEL_LINEAR)
+        return aud_error_set(err, AUD_E_USAGE, NULL, 0, 0,
+                             "method linear needs a linear model; use --method tree, "
+                             "tree-interventional or kernel (or auto)");
+    if (m == AUD_SHAP_EXACT && model->n_features > AUD_SHAP_EXACT_MAX_FEATURES)
+        return aud_error_set(err, AUD_E_USAGE, NULL, 0, 0,
+                             "method exact enumerates 2^M coalitions and allows at most %d "
+                             "features, the model has %zu; use --method kernel (or tree for "
+                             "tree models)", AUD_SHAP_EXACT_MAX_FEATURES, model->n_features);
+    if ((m == AUD_SHAP_KERNEL) && model->n_features > 63)
+        return aud_error_set(err, AUD_E_UNSUPPORTED, NULL, 0, 0,
+                             "method kernel supports at most 63 features, the model has %zu",
+                             model->n_features);
+    if (m == AUD_SHAP_KERNEL && model->n_features < 1)
+        return aud_error_set(err, AUD_E_USAGE, NULL, 0, 0, "the model has no features");
+    if (aud_shap_method_uses_background(m) && (opts->background == NULL || opts->n_background == 0))
+        return aud_error_set(err, AUD_E_USAGE, NULL, 0, 0,
+                             "method %s needs a non-empty background sample", name);
+    if (opts->output == AUD_SHAP_OUTPUT_PROBABILITY && m != AUD_SHAP_KERNEL && m != AUD_SHAP_EXACT)
+        return aud_error_set(err, AUD_E_USAGE, NULL, 0, 0,
+                             "--output probability is computed by --method kernel or exact; "
+                             "method %s explains the raw margin", name);
+    if (opts->threads < 1)
+        return aud_error_set(err, AUD_E_USAGE, NULL, 0, 0, "threads must be >= 1");
+    return AUD_OK;
+}
+
+/* --- model evaluation ------------------------------------------------------------------------ */
+
+void aud_shap_model_margin(const aud_model *m, const double *x, double *out)
+{
+    aud_model_predict_margin(m, x, out);
+}
+
+void aud_shap_apply_link(const aud_model *m, double *v)
+{
+    size_t K = m->n_outputs;
+    switch (m->link) {
+    case AUD_LINK_SIGMOID:
+        for (size_t k = 0; k < K; k++)
+            v[k] = 1.0 / (1.0 + exp(-m->sigmoid_scale * v[k]));
+        break;
+    case AUD_LINK_SOFTMAX:
+    case AUD_LINK_ARGMAX: {   /* multi:softmax: explain the class probabilities */
+        double mx = v[0], s = 0.0;
+        for (size_t k = 1; k < K; k++)
+            mx = v[k] > mx ? v[k] : mx;
+        for (size_t k = 0; k < K; k++) {
+            v[k] = exp(v[k] - mx);
+            s += v[k];
+        }
+        for (size_t k = 0; k < K; k++)
+            v[k] /= s;
+        break;
+    }
+    case AUD_LINK_EXP:
+        for (size_t k = 0; k < K; k++)
+            v[k] = exp(v[k]);
+        break;
+    case AUD_LINK_IDENTITY:
+    default:
+        break;
+    }
+}
+
+/* --- plan -------------------------------------------------------------------------------------- */
+
+void aud_shap_plan_free(aud_shap_plan *p)
+{
+    if (p == NULL)
+        return;
+    aud_free(p->depth);
+    aud_free(p->expected);
+    aud_free(p->scale);
+    aud_free(p);
+}
+
+/* Depth and cover-weighted mean of one tree: a pre-order walk over an explicit stack (each node
+ * reached at most once, so malformed child links cannot loop), then the pre-order reversed,
+ * which sees every child before its parent. work holds 3 * n_nodes int32 + n_nodes doubles. */
+static int tree_facts(const aud_tree *t, int32_t *work, double *mean, int32_t *depth_out,
+                      double *mean_out, int *cover_ok)
+{
+    int32_t n_nodes = t->n_nodes;
+    int32_t *stack = work, *dep = work + n_nodes, *order = work + 2 * (size_t)n_nodes;
+    int32_t top = 0, n_order = 0, maxd = 0;
+    for (int32_t i = 0; i < n_nodes; i++)
+        dep[i] = -1;
+    stack[top++] = 0;
+    dep[0] = 0;
+    while (top > 0) {
+        int32_t n = stack[--top];
+        order[n_order++] = n;
+        if (t->left[n] < 0) {
+            maxd = dep[n] > maxd ? dep[n] : maxd;
+            continue;
+        }
+        int32_t l = t->left[n], r = t->right[n];
+        if (l >= n_nodes || r < 0 || r >= n_nodes || l == r || dep[l] >= 0 || dep[r] >= 0 ||
+            top + 2 > n_nodes || t->feature[n] < 0)
+            return -1;
+        dep[l] = dep[n] + 1;
+        dep[r] = dep[n] + 1;
+        stack[top++] = r;
+        stack[top++] = l;
+    }
+    int ok = t->cover != NULL;
+    for (int32_t i = n_order - 1; i >= 0; i--) {
+        int32_t n = order[i];
+        if (t->left[n] < 0) {
+            mean[n] = t->value[n];
+            continue;
+        }
+        int32_t l = t->left[n], r = t->right[n];
+        if (!ok) {
+            mean[n] = 0.0;
+            continue;
+        }
+        double c = t->cover[n], cl = t->cover[l], cr = t->cover[r];
+        if (!(c > 0.0) || !(cl >= 0.0) || !(cr >= 0.0) || !isfinite(c) || !isfinite(cl) ||
+            !isfinite(cr)) {
+            ok = 0;
+            mean[n] = 0.0;
+            continue;
+        }
+        mean[n] = (mean[l] * cl + mean[r] * cr) / c;
+    }
+    *depth_out = maxd;
+    *mean_out = mean[0];
+    *cover_ok = ok;
+    return 0;
+}
+
+int aud_shap_plan_new(aud_shap_plan **out, const aud_model *m, aud_error *err)
+{
+    aud_shap_plan *p = aud_calloc(1, sizeof *p);
+    int32_t *work = NULL;
+    double *mean = NULL;
+    int rc = AUD_OK;
+    if (p == NULL)
+        return aud_error_nomem(err);
+    p->model = m;
+    p->has_cover = 1;
+    size_t nt = m->n_trees;
+    p->depth = aud_calloc(nt ? nt : 1, sizeof *p->depth);
+    p->expected = aud_calloc(nt ? nt : 1, sizeof *p->expected);
+    p->scale = aud_calloc(nt ? nt : 1, sizeof *p->scale);
+    int32_t max_nodes = 1;
+    for (size_t t = 0; t < nt; t++)
+        max_nodes = m->trees[t].n_nodes > max_nodes ? m->trees[t].n_nodes : max_nodes;
+    work = aud_malloc(3 * (size_t)max_nodes * sizeof *work);
+    mean = aud_malloc((size_t)max_nodes * sizeof *mean);
+    if (!p->depth || !p->expected || !p->scale || !work || !mean) {
+        rc = aud_error_nomem(err);
+        goto done;
+    }
+    size_t per = m->n_outputs > 0 ? nt / m->n_outputs : nt;
+    for (size_t t = 0; t < nt; t++) {
+        const aud_tree *tr = &m->trees[t];
+        int ok = 0;
+        double e = 0.0;
+        if (tr->n_nodes < 1 || tr->output < 0 || (size_t)tr->output >= m->n_outputs ||
+            tree_facts(tr, work, mean, &p->depth[t], &e, &ok) != 0) {
+            rc = aud_error_set(err, AUD_E_INTERNAL, NULL, 0, 0, "tree %zu is malformed", t);
+            goto done;
+        }
+        size_t n_out = m->n_trees_output != NULL ? m->n_trees_output[tr->output] : per;
+        p->scale[t] = (m->average_output && n_out > 0) ? 1.0 / (double)n_out : 1.0;
+        p->expected[t] = e * p->scale[t];
+        if (!ok)
+            p->has_cover = 0;
+        if (p->depth[t] > p->max_depth)
+            p->max_depth = p->depth[t];
+    }
+    *out = p;
+    p = NULL;
+done:
+    aud_free(work);
+    aud_free(mean);
+    aud_shap_plan_free(p);
+    return rc;
+}
+
+/* --- threads ----------------------------------------------------------------------------------- */
+
+typedef struct par_job {
+    const aud_shap_par *p;
+    size_t begin, end;
+    int rc;
+    aud_error err;
+} par_job;
+
+static void *par_main(void *arg)
+{
+    par_job *j = arg;
+    aud_error_clear(&j->err);
+    void *ws = j->p->ws_new(j->p->ctx);
+    if (ws == NULL) {
+        j->rc = aud_error_nomem(&j->err);
+        return NULL;
+    }
+    j->rc = j->p->run(j->p->ctx, ws, j->begin, j->end, &j->err);
+    j->p->ws_free(ws);
+    return NULL;
+}
+
+int aud_shap_parallel(const aud_shap_par *p, size_t n_rows, int threads, aud_error *err)
+{
+    size_t T = threads < 1 ? 1 : (size_t)threads;
+    if (T > n_rows)
+        T = n_rows > 0 ? n_rows : 1;
+    par_job *jobs = aud_calloc(T, sizeof *jobs);
+    pthread_t *tid = aud_calloc(T, sizeof *tid);
+    char *started = aud_calloc(T, 1);
+    int rc = AUD_OK;
+    if (jobs == NULL || tid == NULL || started == NULL) {
+        rc = aud_error_nomem(err);
+        goto done;
+    }
+    for (size_t t = 0; t < T; t++) {
+        jobs[t].p = p;
+        jobs[t].begin = n_rows * t / T;
+        jobs[t].end = n_rows * (t + 1) / T;
+    }
+    for (size_t t = 1; t < T; t++) {
+        if (pthread_create(&tid[t], NULL, par_main, &jobs[t]) == 0) {
+            started[t] = 1;
+        } else {   /* could not start a thread: do its chunk here, results are the same */
+            started[t] = 0;
+        }
+    }
+    par_main(&jobs[0]);
+    for (size_t t = 1; t < T; t++) {
+        if (started[t])
+            pthread_join(tid[t], NULL);
+        else
+            par_main(&jobs[t]);
+    }
+    for (size_t t = 0; t < T; t++) {
+        if (jobs[t].rc != AUD_OK) {
+            *err = jobs[t].err;
+            rc = jobs[t].rc;
+            break;
+        }
+    }
+done:
+    aud_free(jobs);
+    aud_free(tid);
+    aud_free(started);
+    return rc;
+}

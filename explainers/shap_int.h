@@ -1,0 +1,96 @@
+/* shap_int.h - internals shared by the explainers (not part of the public API). */
+#ifndef AUD_SHAP_INT_H
+#define AUD_SHAP_INT_H
+
+#include <math.h>
+#include <stdint.h>
+
+#include "shap.h"
+
+/* Does row value x at internal node n of tree t go to the left child? The model's own rule
+ * (model.h), so explanations and predictions can never disagree about a path. */
+static inline int aud_shap_go_left(const aud_tree *t, int32_t n, double x)
+{
+    return aud_tree_go_left(t, n, x);
+}
+
+/* Read-only facts about a tree model, computed once and shared by all threads. */
+typedef struct aud_shap_plan {
+    const aud_model *model;
+    int32_t  max_depth;         /* longest root-to-leaf path (edges) over all trees */
+    int32_t *depth;             /* per tree */
+    double  *expected;          /* per tree: cover-weighted mean leaf value (times scale) */
+    double  *scale;             /* per tree: 1, or 1 / trees of its output when averaging */
+    int      has_cover;         /* every tree has usable covers */
+} aud_shap_plan;
+
+int  aud_shap_plan_new(aud_shap_plan **out, const aud_model *m, aud_error *err);
+void aud_shap_plan_free(aud_shap_plan *p);
+
+/* Run fn over rows [0, n) in `threads` fixed contiguous chunks. Each thread calls ws_new(ctx)
+ * once (NULL = no memory) and ws_free at the end. The first failing chunk's error is returned. */
+typedef struct aud_shap_par {
+    void *(*ws_new)(void *ctx);
+    void  (*ws_free)(void *ws);
+    int   (*run)(void *ctx, void *ws, size_t begin, size_t end, aud_error *err);
+    void  *ctx;
+} aud_shap_par;
+int aud_shap_parallel(const aud_shap_par *p, size_t n_rows, int threads, aud_error *err);
+
+/* Path-dependent TreeSHAP of one row (raw margin): adds to phi (n_outputs x (M+1)), bias included.
+ * ws holds aud_shap_tree_ws_size(plan) zeroed bytes. cond/cond_feature: interaction
+ * conditioning (0 = none, +1 feature present, -1 absent); the bias is added only when cond == 0. */
+size_t aud_shap_tree_ws_size(const aud_shap_plan *plan);
+void   aud_shap_tree_row(const aud_shap_plan *plan, const double *x, double *phi, void *ws,
+                         int cond, int32_t cond_feature);
+
+/* Interventional TreeSHAP of one row against n_bg background rows: writes phi (n_outputs x
+ * (M+1)), the bias being the mean model margin over the background. */
+void *aud_shap_interv_ws_new(const aud_shap_plan *plan);
+void  aud_shap_interv_ws_free(void *ws);
+void  aud_shap_interv_row(const aud_shap_plan *plan, const double *bg, size_t n_bg,
+                          const double *x, double *phi, void *ws);
+
+/* Value function "model output with the features outside S taken from background rows":
+ * v(S) = mean_b f(x_S, z_b,~S), f = margin or linked output. One per thread. */
+typedef struct aud_shap_masked {
+    const aud_model *model;
+    const double    *bg;
+    size_t           n_bg;
+    int              prob;       /* apply the link */
+    const double    *x;          /* the row being explained (set per row) */
+    double          *row;        /* scratch: n_features */
+    double          *out;        /* scratch: n_outputs */
+} aud_shap_masked;
+int  aud_shap_masked_init(aud_shap_masked *g, const aud_model *m, const double *bg, size_t n_bg,
+                          int prob);
+void aud_shap_masked_free(aud_shap_masked *g);
+/* aud_shap_game value callback over an aud_shap_masked context */
+int  aud_shap_masked_value(void *ctx, const uint64_t *masks, size_t n, double *out);
+
+/* Exact Shapley values with a caller-provided buffer of aud_shap_exact_buf_size() doubles
+ * (no allocation; n_players <= AUD_SHAP_EXACT_MAX_FEATURES). Returns the game's status. */
+size_t aud_shap_exact_buf_size(size_t n_players, size_t n_outputs);
+int    aud_shap_exact_game_buf(const aud_shap_game *g, double *buf, double *phi);
+
+/* Linear SHAP of one row: phi_kj = w_kj (x_j - mean_j), bias_k = base_k + sum_j w_kj mean_j. */
+void aud_shap_linear_row(const aud_model *m, const double *mean, const double *x, double *phi);
+
+/* KernelSHAP design: coalitions and the WLS projection, shared read-only by all rows. */
+typedef struct aud_kernel_design {
+    size_t    M;
+    size_t    n_coal;        /* coalitions besides the empty and the full one */
+    uint64_t *masks;         /* n_coal */
+    double   *weight;        /* n_coal: Shapley kernel weight (counts merged) */
+    double   *P;             /* (M - 1) x n_coal: beta = P y */
+    int       complete;      /* every coalition enumerated */
+} aud_kernel_design;
+int  aud_kernel_design_new(aud_kernel_design **out, size_t M, size_t n_samples, uint64_t seed,
+                           aud_error *err);
+void aud_kernel_design_free(aud_kernel_design *d);
+/* Shapley values of one row from the coalition values: vals[c * K + k] for the n_coal
+ * coalitions, v0 / v1 = values of the empty / full coalition (K each). phi: K x (M + 1). */
+void aud_kernel_solve(const aud_kernel_design *d, size_t K, const double *vals, const double *v0,
+                      const double *v1, double *phi);
+
+#endif
