@@ -46,6 +46,7 @@ def expected_header(n):
     return ["prediction"] if n == 1 else [f"prediction@{k}" for k in range(n)]
 
 
+@pytest.mark.valgrind
 @pytest.mark.parametrize("name,n_out", XGB)
 def test_xgboost_margin_and_prediction(audit, name, n_out):
     model = MODELS / f"{name}.json"
@@ -107,6 +108,7 @@ def lgbm_input_without_inf(task, tmp_path):
     return p, keep
 
 
+@pytest.mark.valgrind
 @pytest.mark.parametrize("task,n_out", [("binary", 1), ("regression", 1), ("multiclass", 3)])
 def test_lightgbm_fixtures_bit_exact(audit, task, n_out, tmp_path):
     inp, keep = lgbm_input_without_inf(task, tmp_path)
