@@ -21,7 +21,7 @@ XGB = [
     ("xgb_binary_logistic", 1), ("xgb_binary_logitraw", 1), ("xgb_reg_squarederror", 1),
     ("xgb_reg_logistic", 1), ("xgb_multi_softprob", 3), ("xgb_multi_softmax", 3),
     ("xgb_count_poisson", 1), ("xgb_dart", 1), ("xgb_rf", 1), ("xgb_rf_multi", 3),
-    ("xgb_unnamed", 1),
+    ("xgb_unnamed", 1), ("xgb_pruned", 1),
 ]
 
 
