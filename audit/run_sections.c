@@ -443,7 +443,27 @@ int run_fairness(run_ctx *c)
     in.prediction_name = s->prediction;
     in.score_name = s->score != NULL ? s->score : "model output";
     in.source = c->data->path;
+    /* references of intersections ("sex&race": "male&A") */
+    const char **inames = aud_calloc(s->n_reference_groups + 1, sizeof *inames);
+    const char **ilevels = aud_calloc(s->n_reference_groups + 1, sizeof *ilevels);
+    if (inames == NULL || ilevels == NULL) {
+        aud_free(inames);
+        aud_free(ilevels);
+        rc = aud_error_nomem(c->err);
+        goto done;
+    }
+    for (size_t r = 0; r < s->n_reference_groups; r++) {
+        if (strchr(s->reference_groups[2 * r], '&') != NULL) {
+            inames[in.n_inter_refs] = s->reference_groups[2 * r];
+            ilevels[in.n_inter_refs] = s->reference_groups[2 * r + 1];
+            in.n_inter_refs++;
+        }
+    }
+    in.inter_ref_names = inames;
+    in.inter_ref_levels = ilevels;
     rc = aud_fair_compute(&res, &in, &fo, c->err);
+    aud_free(inames);
+    aud_free(ilevels);
     if (rc == AUD_OK)
         rc = aud_fair_to_json(res, c->doc, c->err);
 done:
