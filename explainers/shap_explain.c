@@ -9,6 +9,7 @@ typedef struct ex_ctx {
     const aud_shap_opts *o;
     aud_shap_method method;
     const aud_shap_plan *plan;          /* tree methods */
+    const aud_shap_fast *fast;          /* tree: precomputed leaf tables (may be NULL) */
     const aud_kernel_design *design;    /* kernel */
     const double *mean;                 /* linear: background means */
     const double *X;
@@ -17,6 +18,7 @@ typedef struct ex_ctx {
 
 typedef struct ex_ws {
     void   *tree;       /* path buffer or interventional workspace */
+    void   *stack;      /* tree: walk stack of the precomputed method */
     aud_shap_masked g;  /* kernel, exact */
     double *buf;        /* kernel: coalition values; exact: 2^M values */
     double *v01;        /* kernel: values of the empty and the full coalition */
@@ -33,6 +35,7 @@ static void ex_ws_free(void *p)
     else
         aud_free(w->tree);
     aud_shap_masked_free(&w->g);
+    aud_free(w->stack);
     aud_free(w->buf);
     aud_free(w->v01);
     aud_free(w);
@@ -51,7 +54,8 @@ static void *ex_ws_new(void *ctx)
     case AUD_SHAP_TREE:
         /* calloc: the recursion copies one not-yet-written element per level */
         w->tree = aud_calloc(1, aud_shap_tree_ws_size(c->plan));
-        ok = w->tree != NULL;
+        w->stack = aud_calloc(1, aud_shap_fast_ws_size(c->plan));
+        ok = w->tree != NULL && w->stack != NULL;
         break;
     case AUD_SHAP_TREE_INTERVENTIONAL:
         w->tree = aud_shap_interv_ws_new(c->plan);
@@ -79,6 +83,35 @@ static void *ex_ws_new(void *ctx)
     return w;
 }
 
+/* Rows per block of method tree: trees outside, rows inside, so a tree's tables stay in cache. */
+#define TREE_BLOCK 64
+
+static void tree_rows(const ex_ctx *c, ex_ws *w, size_t begin, size_t end)
+{
+    const aud_model *m = c->m;
+    aud_shap_result *r = c->r;
+    for (size_t b0 = begin; b0 < end; b0 += TREE_BLOCK) {
+        size_t b1 = end - b0 < TREE_BLOCK ? end : b0 + TREE_BLOCK;
+        for (size_t i = b0; i < b1; i++) {
+            memset(r->phi + i * r->stride, 0, r->stride * sizeof *r->phi);
+            aud_shap_tree_bias(c->plan, r->phi + i * r->stride);
+        }
+        for (size_t t = 0; t < m->n_trees; t++) {
+            if (aud_shap_fast_has(c->fast, t)) {
+                for (size_t i = b0; i < b1; i++)
+                    aud_shap_fast_tree(c->fast, t, c->X + i * m->n_features,
+                                       r->phi + i * r->stride, w->stack);
+            } else {
+                for (size_t i = b0; i < b1; i++)
+                    aud_shap_tree_one(c->plan, t, c->X + i * m->n_features,
+                                      r->phi + i * r->stride, w->tree, 0, -1);
+            }
+        }
+        for (size_t i = b0; i < b1; i++)
+            aud_shap_model_margin(m, c->X + i * m->n_features, r->fx + i * m->n_outputs);
+    }
+}
+
 static int ex_run(void *ctx, void *wsp, size_t begin, size_t end, aud_error *err)
 {
     const ex_ctx *c = ctx;
@@ -86,6 +119,10 @@ static int ex_run(void *ctx, void *wsp, size_t begin, size_t end, aud_error *err
     const aud_model *m = c->m;
     size_t M = m->n_features, K = m->n_outputs;
     aud_shap_result *r = c->r;
+    if (c->method == AUD_SHAP_TREE) {
+        tree_rows(c, w, begin, end);
+        return AUD_OK;
+    }
     for (size_t i = begin; i < end; i++) {
         const double *x = c->X + i * M;
         double *phi = r->phi + i * r->stride;
@@ -164,6 +201,7 @@ int aud_shap_explain(aud_shap_result **out, const aud_model *model, const double
     aud_shap_result *r = NULL;
     aud_shap_plan *plan = NULL;
     aud_kernel_design *design = NULL;
+    aud_shap_fast *fast = NULL;
     double *mean = NULL;
     size_t M = model->n_features, K = model->n_outputs;
     int rc = aud_shap_check(model, opts, err);
@@ -195,6 +233,11 @@ int aud_shap_explain(aud_shap_result **out, const aud_model *model, const double
                                "use --method tree-interventional with a background");
             goto done;
         }
+        if (method == AUD_SHAP_TREE && n_rows > 0) {
+            rc = aud_shap_fast_new(&fast, plan, AUD_SHAP_FAST_MAX_BYTES, err);
+            if (rc != AUD_OK)
+                goto done;
+        }
     }
     if (method == AUD_SHAP_LINEAR) {
         rc = check_finite(X, n_rows, M, model, "data", err);
@@ -218,7 +261,7 @@ int aud_shap_explain(aud_shap_result **out, const aud_model *model, const double
         if (rc != AUD_OK)
             goto done;
     }
-    ex_ctx c = {model, opts, method, plan, design, mean, X, r};
+    ex_ctx c = {model, opts, method, plan, fast, design, mean, X, r};
     aud_shap_par par = {ex_ws_new, ex_ws_free, ex_run, &c};
     rc = aud_shap_parallel(&par, n_rows, opts->threads, err);
     if (rc != AUD_OK)
@@ -242,6 +285,7 @@ done:
     aud_shap_result_free(r);
     aud_shap_plan_free(plan);
     aud_kernel_design_free(design);
+    aud_shap_fast_free(fast);
     aud_free(mean);
     return rc;
 }
