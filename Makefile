@@ -75,9 +75,11 @@ demo:
 	    if [ "$$(id -u)" = 0 ]; then $(MAKE) --no-print-directory deps; \
 	    else echo "audit: missing packages ($(MISSING)): run 'sudo make deps' first" >&2; exit 1; fi; fi
 	@$(MAKE) --no-print-directory $(BIN)
-	@mkdir -p $(DEMO_OUT)
-	$(BIN) profile --data datasets/credit_current.csv --json $(DEMO_OUT)/profile.json
-	@echo "demo: wrote $(DEMO_OUT)/profile.json"
+	@rc=0; $(BIN) run datasets/demo_audit.json --out $(DEMO_OUT) --verbose || rc=$$?; \
+	if [ $$rc -eq 1 ]; then \
+	    echo "demo: verdict FAIL, as intended: the bundled model disadvantages race group B (see datasets/README.md)"; \
+	elif [ $$rc -ne 0 ]; then echo "demo: audit run failed with exit code $$rc" >&2; exit $$rc; fi; \
+	echo "demo: results in $(DEMO_OUT)/: results.json report.pdf report.xlsx runs.jsonl"
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin

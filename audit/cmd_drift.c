@@ -1,17 +1,361 @@
-/* cmd_drift.c - `audit drift` (SPEC section 1). */
+/* cmd_drift.c - `audit drift --reference R --current C [...]` (SPEC sections 1 and 3): drift
+ * statistics per column, a readable table on stdout and the "drift" JSON of SPEC section 5. */
 #include "cli.h"
+#include "csvopt.h"
+#include "drift.h"
+#include "io.h"
+#include "table.h"
 
+#include <getopt.h>
+#include <math.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+static const char usage_text[] =
+    "usage: audit drift --reference R.csv --current C.csv [options]\n"
+    "\n"
+    "Compares the distribution of every column (or of --columns) between a reference and a\n"
+    "current data set: KS, Wasserstein (raw and normed), PSI, Jensen-Shannon, Anderson-Darling and\n"
+    "Cramer-von Mises for numeric columns; chi-square, PSI, Jensen-Shannon and the Z-test (two\n"
+    "values) for categorical ones. Missing values are dropped (their share is reported). Each\n"
+    "column gets a primary test by Evidently's rules (see docs/drift.md) and a drifted flag; the\n"
+    "data set drifts when the share of drifted columns reaches --drift-share.\n"
+    "\n"
+    "options:\n"
+    "  --reference FILE     reference CSV (required)\n"
+    "  --current FILE       current CSV (required)\n"
+    "  --columns A,B,...    columns to compare (default: every column of the reference)\n"
+    "  --method M           primary test for every column where it applies: auto, ks, chi_square,\n"
+    "                       z, wasserstein_normed, jensen_shannon, psi, anderson_darling,\n"
+    "                       cramer_von_mises; COL=M sets one column (repeatable)\n"
+    "  --threshold T        threshold of the primary test (default: 0.05 for p-values, 0.1 for\n"
+    "                       distances); COL=T sets one column (repeatable)\n"
+    "  --psi-binning B      quantile (default: --psi-bins bins at reference quantiles) or\n"
+    "                       evidently (Sturges bins over both samples, or one bin per value)\n"
+    "  --psi-bins N         number of quantile bins (default 10)\n"
+    "  --drift-share S      dataset drift when the share of drifted columns >= S (default 0.5)\n"
+    "  --threads T          worker threads (default: all cores); results do not depend on T\n"
+    "  --json FILE          write the JSON document ('-' for stdout, then no table)\n"
+    CSV_OPTIONS_HELP
+    "  --quiet              errors only\n"
+    "  --help               this text\n"
+    "\n"
+    "exit codes: 0 done; 2 usage or input error (e.g. a column missing from one file);\n"
+    "3 internal error. A column that cannot be tested (no values, numeric in one file and\n"
+    "categorical in the other) gets an \"error\" entry and a warning; the others proceed.\n";
+
+#define MAX_OVERRIDES 4096
+
+typedef struct override_arg {
+    const char *col;   /* points into argv */
+    size_t      col_len;
+    const char *val;
+} override_arg;
+
+typedef struct load_job {
+    const char         *path;
+    const aud_csv_opts *opts;
+    aud_table          *t;
+    aud_error           err;
+    int                 rc;
+} load_job;
+
+static void *load_main(void *arg)
+{
+    load_job *j = arg;
+    j->rc = aud_table_load_csv(&j->t, j->path, j->opts, &j->err);
+    return NULL;
+}
+
+/* Split a comma-separated list into a NULL-free array of owned strings. */
+static int split_list(const char *s, char ***out, size_t *n)
+{
+    size_t cnt = 1;
+    for (const char *p = s; *p; p++)
+        cnt += *p == ',';
+    char **v = aud_calloc(cnt, sizeof *v);
+    if (v == NULL)
+        return AUD_E_NOMEM;
+    size_t k = 0;
+    const char *start = s;
+    for (const char *p = s;; p++) {
+        if (*p == ',' || *p == '\0') {
+            size_t len = (size_t)(p - start);
+            v[k] = aud_malloc(len + 1);
+            if (v[k] == NULL) {
+                for (size_t i = 0; i < k; i++)
+                    aud_free(v[i]);
+                aud_free(v);
+                return AUD_E_NOMEM;
+            }
+            memcpy(v[k], start, len);
+            v[k][len] = '\0';
+            k++;
+            if (*p == '\0')
+                break;
+            start = p + 1;
+        }
+    }
+    *out = v;
+    *n = k;
+    return AUD_OK;
+}
+
+static void print_table(const aud_drift_result *r, const aud_table *ref, const aud_table *cur)
+{
+    printf("drift: reference %s (%zu rows), current %s (%zu rows)\n\n", ref->path, ref->n_rows,
+           cur->path, cur->n_rows);
+    printf("%-24s %-11s %-18s %12s %9s %-7s %9s %9s\n", "column", "type", "method", "statistic",
+           "threshold", "drifted", "miss.ref", "miss.cur");
+    for (size_t i = 0; i < r->n_cols; i++) {
+        const aud_drift_column *c = &r->cols[i];
+        const char *type = c->kind == AUD_DRIFT_NUMERIC ? "numeric" : "categorical";
+        if (c->status != AUD_OK) {
+            printf("%-24.24s %-11s error: %s\n", c->name, type, c->msg);
+            continue;
+        }
+        printf("%-24.24s %-11s %-18s %12.6g %9.4g %-7s %8.2f%% %8.2f%%\n", c->name, type,
+               aud_drift_method_name(c->method), c->statistic, c->threshold,
+               c->drifted == 1 ? "yes" : "no",
+               c->rows_ref ? 100.0 * (double)c->missing_ref / (double)c->rows_ref : 0.0,
+               c->rows_cur ? 100.0 * (double)c->missing_cur / (double)c->rows_cur : 0.0);
+    }
+    printf("\n%zu of %zu tested columns drifted", r->n_drifted, r->n_tested);
+    if (r->n_tested > 0)
+        printf(" (share %.4g, threshold %.4g): %s\n", r->drift_share, r->share_threshold,
+               r->dataset_drift ? "DATASET DRIFT" : "no dataset drift");
+    else
+        printf(": no column could be tested\n");
+    if (r->n_errors > 0)
+        printf("%zu column(s) could not be tested (see errors above)\n", r->n_errors);
+}
+
+/* Apply COL=VALUE overrides to the column list; returns 0 or an exit code (usage error). */
+static int apply_overrides(const char *cmd, const override_arg *ov, size_t n_ov, int is_method,
+                           char **cols, size_t n_cols, aud_drift_override *out)
+{
+    for (size_t i = 0; i < n_ov; i++) {
+        size_t j = 0;
+        while (j < n_cols &&
+               !(strlen(cols[j]) == ov[i].col_len && memcmp(cols[j], ov[i].col, ov[i].col_len) == 0))
+            j++;
+        if (j == n_cols)
+            return aud_cli_usage(cmd, "%s names column \"%.*s\", which is not compared",
+                                 is_method ? "--method" : "--threshold", (int)ov[i].col_len,
+                                 ov[i].col);
+        if (is_method) {
+            if (aud_drift_method_parse(ov[i].val, &out[j].method) != 0)
+                return aud_cli_usage(cmd, "unknown method \"%s\"", ov[i].val);
+        } else {
+            int rc = aud_cli_parse_double(cmd, "--threshold", ov[i].val, &out[j].threshold);
+            if (rc != 0)
+                return rc;
+        }
+    }
+    return 0;
+}
 
 int aud_cmd_drift(int argc, char **argv)
 {
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0) {
-            printf("usage: audit drift [options]\n\nnot implemented yet\n");
+    static const struct option longopts[] = {
+        {"reference", required_argument, NULL, 'r'},
+        {"current", required_argument, NULL, 'c'},
+        {"columns", required_argument, NULL, 'C'},
+        {"method", required_argument, NULL, 'm'},
+        {"threshold", required_argument, NULL, 't'},
+        {"psi-binning", required_argument, NULL, 'b'},
+        {"psi-bins", required_argument, NULL, 'B'},
+        {"drift-share", required_argument, NULL, 's'},
+        {"threads", required_argument, NULL, 'T'},
+        {"json", required_argument, NULL, 'j'},
+        CSV_OPTIONS_LONGOPTS,
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *refp = NULL, *curp = NULL, *cols_arg = NULL, *json = NULL;
+    aud_drift_opts opts;
+    aud_drift_opts_default(&opts);
+    static override_arg m_ov[MAX_OVERRIDES], t_ov[MAX_OVERRIDES];
+    size_t n_mov = 0, n_tov = 0;
+    aud_csv_cli csv;
+    aud_csv_cli_init(&csv);
+    optind = 1;
+    opterr = 0;
+    int ch, urc = 0;
+    while (urc == 0 && (ch = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+        switch (ch) {
+        case 'r': refp = optarg; break;
+        case 'c': curp = optarg; break;
+        case 'C': cols_arg = optarg; break;
+        case 'j': json = optarg; break;
+        case 'q': aud_cli_quiet = 1; break;
+        case 'h':
+            fputs(usage_text, stdout);
+            aud_csv_cli_free(&csv);
             return AUD_EXIT_OK;
+        case 'm':
+        case 't': {
+            const char *eq = strchr(optarg, '=');
+            if (eq == NULL) {
+                if (ch == 'm') {
+                    if (aud_drift_method_parse(optarg, &opts.method) != 0)
+                        urc = aud_cli_usage(argv[0], "unknown method \"%s\"", optarg);
+                } else {
+                    urc = aud_cli_parse_double(argv[0], "--threshold", optarg, &opts.threshold);
+                }
+                break;
+            }
+            override_arg *ov = ch == 'm' ? m_ov : t_ov;
+            size_t *nov = ch == 'm' ? &n_mov : &n_tov;
+            if (*nov >= MAX_OVERRIDES || eq == optarg) {
+                urc = aud_cli_usage(argv[0], "bad or too many per-column values: '%s'", optarg);
+                break;
+            }
+            ov[*nov] = (override_arg){optarg, (size_t)(eq - optarg), eq + 1};
+            (*nov)++;
+            break;
+        }
+        case 'b':
+            if (strcmp(optarg, "quantile") == 0)
+                opts.psi_binning = AUD_PSI_QUANTILE;
+            else if (strcmp(optarg, "evidently") == 0)
+                opts.psi_binning = AUD_PSI_EVIDENTLY;
+            else
+                urc = aud_cli_usage(argv[0], "--psi-binning expects quantile or evidently, got "
+                                             "\"%s\"", optarg);
+            break;
+        case 'B': {
+            long v = 0;
+            urc = aud_cli_parse_long(argv[0], "--psi-bins", optarg, 1, 1000, &v);
+            opts.psi_bins = (int)v;
+            break;
+        }
+        case 's':
+            urc = aud_cli_parse_double(argv[0], "--drift-share", optarg, &opts.drift_share);
+            if (urc == 0 && !(opts.drift_share >= 0.0 && opts.drift_share <= 1.0))
+                urc = aud_cli_usage(argv[0], "--drift-share expects a number in [0, 1]");
+            break;
+        case 'T': urc = aud_cli_parse_threads(argv[0], optarg, &opts.threads); break;
+        case ':': urc = aud_cli_usage(argv[0], "option '%s' needs a value", argv[optind - 1]); break;
+        case '?': urc = aud_cli_usage(argv[0], "unknown option '%s'", argv[optind - 1]); break;
+        default:
+            urc = aud_csv_cli_option(&csv, argv[0], ch, optarg);
+            if (urc < 0)
+                urc = aud_cli_usage(argv[0], "unknown option '%s'", argv[optind - 1]);
         }
     }
-    fprintf(stderr, "audit: %s: not implemented yet\n", argv[0]);
-    return AUD_EXIT_INTERNAL;
+    if (urc == 0 && optind < argc)
+        urc = aud_cli_usage(argv[0], "unexpected argument '%s'", argv[optind]);
+    if (urc == 0 && (refp == NULL || curp == NULL))
+        urc = aud_cli_usage(argv[0], "--reference and --current are required");
+    if (urc != 0) {
+        aud_csv_cli_free(&csv);
+        return urc;
+    }
+
+    aud_error err;
+    aud_error_clear(&err);
+    int rc = AUD_OK, exit_code = AUD_EXIT_OK;
+    char **cols = NULL;
+    size_t n_cols = 0;
+    aud_drift_override *ovr = NULL;
+    aud_drift_result *res = NULL;
+    cJSON *doc = NULL;
+    /* read both files at once: the reference on a second thread */
+    load_job jr = {.path = refp, .opts = &csv.opts, .t = NULL, .rc = AUD_OK};
+    load_job jc = {.path = curp, .opts = &csv.opts, .t = NULL, .rc = AUD_OK};
+    aud_error_clear(&jr.err);
+    aud_error_clear(&jc.err);
+    pthread_t th;
+    int threaded = opts.threads != 1 && pthread_create(&th, NULL, load_main, &jr) == 0;
+    if (!threaded)
+        load_main(&jr);
+    load_main(&jc);
+    if (threaded)
+        pthread_join(th, NULL);
+    if (jr.rc != AUD_OK) {
+        err = jr.err;
+        rc = jr.rc;
+        goto done;
+    }
+    if (jc.rc != AUD_OK) {
+        err = jc.err;
+        rc = jc.rc;
+        goto done;
+    }
+    if (cols_arg != NULL) {
+        if (split_list(cols_arg, &cols, &n_cols) != AUD_OK) {
+            rc = aud_error_nomem(&err);
+            goto done;
+        }
+        for (size_t i = 0; i < n_cols; i++)
+            if (cols[i][0] == '\0') {
+                exit_code = aud_cli_usage(argv[0], "--columns has an empty column name");
+                goto done;
+            }
+    } else {
+        n_cols = jr.t->n_cols;
+        cols = aud_calloc(n_cols ? n_cols : 1, sizeof *cols);
+        if (cols == NULL) {
+            rc = aud_error_nomem(&err);
+            goto done;
+        }
+        for (size_t i = 0; i < n_cols; i++) {
+            cols[i] = aud_strdup(jr.t->cols[i].name);
+            if (cols[i] == NULL) {
+                rc = aud_error_nomem(&err);
+                goto done;
+            }
+        }
+    }
+    ovr = aud_calloc(n_cols ? n_cols : 1, sizeof *ovr);
+    if (ovr == NULL) {
+        rc = aud_error_nomem(&err);
+        goto done;
+    }
+    for (size_t i = 0; i < n_cols; i++) {
+        ovr[i].method = AUD_DRIFT_AUTO;
+        ovr[i].threshold = NAN;
+    }
+    exit_code = apply_overrides(argv[0], m_ov, n_mov, 1, cols, n_cols, ovr);
+    if (exit_code == 0)
+        exit_code = apply_overrides(argv[0], t_ov, n_tov, 0, cols, n_cols, ovr);
+    if (exit_code != 0)
+        goto done;
+    rc = aud_drift_tables(&res, jr.t, jc.t, (const char *const *)cols, ovr, n_cols, &opts, &err);
+    if (rc != AUD_OK)
+        goto done;
+    for (size_t i = 0; i < res->n_cols; i++)
+        if (res->cols[i].status != AUD_OK)
+            aud_cli_warn("column \"%s\": %s", res->cols[i].name, res->cols[i].msg);
+    if (json != NULL) {
+        doc = aud_json_doc_new();
+        if (doc == NULL) {
+            rc = aud_error_nomem(&err);
+            goto done;
+        }
+        rc = aud_drift_to_json(res, doc, &err);
+        if (rc == AUD_OK)
+            rc = aud_json_write(doc, json, &err);
+        if (rc != AUD_OK)
+            goto done;
+    }
+    if (!(json != NULL && strcmp(json, "-") == 0))
+        print_table(res, jr.t, jc.t);
+done:
+    cJSON_Delete(doc);
+    aud_drift_result_free(res);
+    for (size_t i = 0; cols != NULL && i < n_cols; i++)
+        aud_free(cols[i]);
+    aud_free(cols);
+    aud_free(ovr);
+    aud_table_free(jr.t);
+    aud_table_free(jc.t);
+    aud_csv_cli_free(&csv);
+    if (exit_code != 0)
+        return exit_code;
+    return rc == AUD_OK ? AUD_EXIT_OK : aud_cli_fail(&err);
 }

@@ -1,17 +1,521 @@
-/* cmd_fairness.c - `audit fairness` (SPEC section 1). */
+/* cmd_fairness.c - `audit fairness` (SPEC section 1): group fairness metrics of predictions,
+ * scores or a model over sensitive attributes; a table on stdout, the "fairness" JSON of SPEC
+ * section 5 with --json. Formulas: docs/fairness.md. */
 #include "cli.h"
+#include "csvopt.h"
+#include "fairness.h"
+#include "io.h"
+#include "model.h"
+#include "table.h"
 
+#include <getopt.h>
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+static const char usage_text[] =
+    "usage: audit fairness --data D.csv --sensitive COL[,COL...]\n"
+    "                      (--prediction COL | --score COL --threshold T | --model M --threshold T)\n"
+    "                      [--label COL] [--favorable 1|0] [--reference COL=VALUE]\n"
+    "                      [--compliance nyc-ll144] [--json out.json] [options]\n"
+    "\n"
+    "Group fairness metrics per sensitive attribute and for intersections of the attributes\n"
+    "(groups \"x&y\"): count, share, base rate, selection rate, TPR, FPR, TNR, FNR, PPV, NPV, FDR,\n"
+    "false omission rate, accuracy (with scores also AUC, Brier, ECE), each rate with a Wilson\n"
+    "interval; differences and ratios to the reference group, disparate impact, impact ratio,\n"
+    "Fisher exact p-values vs the highest-rate group; per attribute demographic parity,\n"
+    "equalized odds, equal opportunity, average odds, predictive parity, Theil and generalized\n"
+    "entropy indices with bootstrap intervals, and a chi-square test. See docs/fairness.md.\n"
+    "\n"
+    "options:\n"
+    "  --data FILE          CSV file (required)\n"
+    "  --sensitive LIST     comma-separated sensitive columns (required); numeric columns are\n"
+    "                       grouped by value\n"
+    "  --prediction COL     column of 0/1 predictions\n"
+    "  --score COL          column of scores; prediction = 1 when score >= --threshold\n"
+    "  --model M            model file (XGBoost JSON, LightGBM text, linear/trees JSON); its\n"
+    "                       probability is the score\n"
+    "  --model-format F     force the model format\n"
+    "  --threshold T        decision threshold for --score / --model (inside the score range)\n"
+    "  --label COL          column of 0/1 labels (missing allowed); without it only label-free\n"
+    "                       metrics are computed\n"
+    "  --favorable 1|0      the outcome that is the benefit (default 1)\n"
+    "  --reference COL=V    reference group of an attribute (repeatable; COL may be an\n"
+    "                       intersection \"a&b\" with V \"x&y\"); default: the largest group\n"
+    "  --min-share S        groups with a smaller share are reported but left out of the summary\n"
+    "                       and of the impact-ratio verdict (default 0.02)\n"
+    "  --min-count N        same for groups with fewer rows (default 0: off)\n"
+    "  --no-intersections   only single attributes\n"
+    "  --compliance nyc-ll144\n"
+    "                       add the NYC Local Law 144 view: --sensitive SEX,RACE (in this order)\n"
+    "  --bootstrap N        bootstrap resamples for the summary intervals (default 1000, 0 = off)\n"
+    "  --seed N             bootstrap seed (default 1)\n"
+    "  --threads T          bootstrap threads (default: all cores; results do not depend on T)\n"
+    "  --json FILE          write the JSON document (- = stdout, then no table)\n"
+    CSV_OPTIONS_HELP
+    "  --quiet              errors only\n"
+    "  --help               this text\n"
+    "\n"
+    "exit codes: 0 done, 2 usage or input error, 3 internal error\n";
+
+#define MAX_REFS 64
+
+typedef struct fair_cli {
+    const char *data, *sensitive, *prediction, *score, *model, *model_format, *label, *json;
+    const char *compliance;
+    double      threshold;
+    int         has_threshold;
+    const char *ref_arg[MAX_REFS];
+    size_t      n_refs;
+    aud_fair_opts opts;
+} fair_cli;
+
+/* Per-attribute storage built from the table. */
+typedef struct attr_store {
+    char     *name;
+    int32_t  *codes;   /* owned when numeric */
+    char    **levels;  /* owned when numeric */
+    size_t    n_levels;
+    int       owned;
+} attr_store;
+
+static int find_column(const aud_table *t, const char *name, aud_error *err)
+{
+    long j = aud_table_find(t, name);
+    if (j < 0) {
+        aud_error_set(err, AUD_E_SCHEMA, t->path, 0, 0, "no column \"%s\" in the data", name);
+        aud_error_field(err, name);
+        return -1;
+    }
+    return (int)j;
+}
+
+static int numeric_column(const aud_table *t, const char *name, const char *what,
+                          const double **out, aud_error *err)
+{
+    int j = find_column(t, name, err);
+    if (j < 0)
+        return err->code;
+    const aud_column *c = &t->cols[j];
+    if (c->type != AUD_COL_NUMERIC) {
+        aud_error_set(err, AUD_E_DOMAIN, t->path, 0, 0,
+                      "the %s column must be numeric (%s), but it holds text such as \"%s\"",
+                      what, strcmp(what, "score") == 0 ? "finite numbers" : "0 or 1",
+                      c->n_levels > 0 ? c->levels[0] : "");
+        return aud_error_field(err, name);
+    }
+    *out = c->num;
+    return AUD_OK;
+}
+
+/* Score of every row from the model: probability of a binary classifier, else the value. */
+static int model_scores(const char *path, const char *format, const aud_table *t, double **out,
+                        aud_error *err)
+{
+    aud_model *m = NULL;
+    size_t *cols = NULL;
+    double *x = NULL, *margin = NULL, *s = NULL;
+    int by_pos = 0;
+    int rc = aud_model_load(&m, path, format, err);
+    if (rc != AUD_OK)
+        return rc;
+    if (aud_model_n_pred(m) != 1) {
+        rc = aud_error_set(err, AUD_E_UNSUPPORTED, path, 0, 0,
+                           "fairness needs a model with one output (binary classifier or "
+                           "regression); this one has %zu", aud_model_n_pred(m));
+        goto done;
+    }
+    cols = aud_malloc((m->n_features ? m->n_features : 1) * sizeof *cols);
+    x = aud_malloc((m->n_features ? m->n_features : 1) * sizeof *x);
+    margin = aud_malloc((m->n_outputs ? m->n_outputs : 1) * sizeof *margin);
+    s = aud_malloc((t->n_rows ? t->n_rows : 1) * sizeof *s);
+    if (cols == NULL || x == NULL || margin == NULL || s == NULL) {
+        rc = aud_error_nomem(err);
+        goto done;
+    }
+    rc = aud_model_bind(m, t, cols, &by_pos, err);
+    if (rc != AUD_OK)
+        goto done;
+    if (by_pos)
+        aud_cli_warn("%s: the model has no feature names; features matched by position", path);
+    for (size_t i = 0; i < t->n_rows; i++) {
+        aud_model_fill_rows(m, t, cols, i, i + 1, x);
+        aud_model_predict_margin(m, x, margin);
+        aud_model_transform(m, margin, margin);
+        s[i] = margin[0];
+    }
+    *out = s;
+    s = NULL;
+done:
+    aud_model_free(m);
+    aud_free(cols);
+    aud_free(x);
+    aud_free(margin);
+    aud_free(s);
+    return rc;
+}
+
+static void print_val(aud_fair_val v, int width, int prec)
+{
+    if (isnan(v.v))
+        printf(" %*s", width, "-");
+    else
+        printf(" %*.*f", width, prec, v.v);
+}
+
+static void print_attr(const aud_fair_result *res, const aud_fair_attr_result *ar)
+{
+    printf("\n%s: reference %s (%s), %llu rows, %llu unknown\n", ar->name,
+           ar->groups[ar->reference].name, ar->reference_given ? "given" : "largest group",
+           (unsigned long long)ar->n_known, (unsigned long long)ar->n_unknown);
+    printf("  %-20s %8s %6s %17s %6s %6s %6s %7s %10s  %s\n", "group", "count", "share",
+           "selection [95% CI]", "tpr", "fpr", "DI", "impact", "fisher_p", "flags");
+    for (size_t g = 0; g < ar->n_groups; g++) {
+        const aud_fair_group *gr = &ar->groups[g];
+        printf("  %-20.20s %8llu %6.3f", gr->name, (unsigned long long)gr->c.n, gr->share);
+        printf(" %5.3f [%5.3f,%5.3f]", gr->rate[AUD_FAIR_SELECTION_RATE].v,
+               gr->rate_lo[AUD_FAIR_SELECTION_RATE], gr->rate_hi[AUD_FAIR_SELECTION_RATE]);
+        print_val(gr->rate[AUD_FAIR_TPR], 6, 3);
+        print_val(gr->rate[AUD_FAIR_FPR], 6, 3);
+        print_val(gr->disparate_impact, 6, 3);
+        print_val(gr->impact_ratio, 7, 3);
+        if (isnan(gr->fisher_p.v))
+            printf(" %10s ", "-");
+        else
+            printf(" %10.3g ", gr->fisher_p.v);
+        if (g == ar->reference)
+            printf(" reference");
+        if (gr->small)
+            printf(" small(excluded)");
+        else if (!isnan(gr->impact_ratio.v) && gr->impact_ratio.v < 0.8)
+            printf(" below-4/5");
+        printf("\n");
+    }
+    printf("  summary (eligible groups)%s:\n",
+           res->n_bootstrap > 0 ? ", bootstrap 95% intervals" : "");
+    for (int m = 0; m < AUD_FAIR_N_SUMS; m++) {
+        if (!res->has_label && m != AUD_FAIR_DP_DIFF && m != AUD_FAIR_DP_RATIO)
+            continue;
+        printf("    %-42s", aud_fair_sum_name(m));
+        if (isnan(ar->sum[m].v)) {
+            printf(" null (%s)\n", ar->sum[m].why);
+            continue;
+        }
+        printf(" %9.4f", ar->sum[m].v);
+        if (!isnan(ar->sum_lo[m]))
+            printf("  [%.4f, %.4f]", ar->sum_lo[m], ar->sum_hi[m]);
+        printf("\n");
+    }
+    if (isnan(ar->chi2_stat.v))
+        printf("    %-42s null (%s)\n", "chi_square", ar->chi2_stat.why);
+    else
+        printf("    %-42s statistic %.4f, dof %ld, p %.4g\n", "chi_square", ar->chi2_stat.v,
+               ar->chi2_dof, ar->chi2_p.v);
+}
+
+static void print_report(const aud_fair_result *res, const char *path)
+{
+    printf("fairness: %s, %zu rows, favourable outcome %d", path, res->n_rows, res->favorable);
+    if (!isnan(res->threshold))
+        printf(", threshold %g", res->threshold);
+    printf("%s\n", res->has_label ? "" : " (no label: label-free metrics only)");
+    for (size_t a = 0; a < res->n_attrs; a++)
+        print_attr(res, &res->attrs[a]);
+    for (size_t a = 0; a < res->n_inters; a++)
+        print_attr(res, &res->inters[a]);
+    for (size_t t = 0; t < res->n_ll144; t++) {
+        const aud_fair_ll144_table *tb = &res->ll144[t];
+        printf("\nNYC LL144 %s, %s%s (%llu unknown)\n", tb->name,
+               res->ll144_scoring ? "scoring rate (score above the median" : "selection rate",
+               res->ll144_scoring ? ")" : "", (unsigned long long)tb->n_unknown);
+        for (size_t j = 0; j < tb->n_cats; j++) {
+            printf("  %-20.20s %8llu %6.3f %6.3f", tb->cats[j], (unsigned long long)tb->count[j],
+                   tb->share[j], tb->rate[j].v);
+            print_val(tb->impact_ratio[j], 6, 3);
+            printf("%s\n", tb->excluded[j] ? "  excluded (under 2%)" : "");
+        }
+    }
+}
+
+static int parse_args(int argc, char **argv, fair_cli *c, aud_csv_cli *csv)
+{
+    static const struct option longopts[] = {
+        {"data", required_argument, NULL, 'd'},
+        {"sensitive", required_argument, NULL, 's'},
+        {"prediction", required_argument, NULL, 'p'},
+        {"score", required_argument, NULL, 'S'},
+        {"model", required_argument, NULL, 'm'},
+        {"model-format", required_argument, NULL, 'F'},
+        {"threshold", required_argument, NULL, 't'},
+        {"label", required_argument, NULL, 'l'},
+        {"favorable", required_argument, NULL, 'f'},
+        {"reference", required_argument, NULL, 'r'},
+        {"min-share", required_argument, NULL, 'M'},
+        {"min-count", required_argument, NULL, 'C'},
+        {"no-intersections", no_argument, NULL, 'I'},
+        {"compliance", required_argument, NULL, 'c'},
+        {"bootstrap", required_argument, NULL, 'b'},
+        {"seed", required_argument, NULL, 'e'},
+        {"threads", required_argument, NULL, 'T'},
+        {"json", required_argument, NULL, 'j'},
+        CSV_OPTIONS_LONGOPTS,
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *cmd = argv[0];
+    long v = 0;
+    int ch, rc;
+    optind = 1;
+    opterr = 0;
+    c->opts.threads = aud_ncpu();
+    while ((ch = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+        rc = 0;
+        switch (ch) {
+        case 'd': c->data = optarg; break;
+        case 's': c->sensitive = optarg; break;
+        case 'p': c->prediction = optarg; break;
+        case 'S': c->score = optarg; break;
+        case 'm': c->model = optarg; break;
+        case 'F': c->model_format = optarg; break;
+        case 'l': c->label = optarg; break;
+        case 'j': c->json = optarg; break;
+        case 'q': aud_cli_quiet = 1; break;
+        case 'I': c->opts.intersections = 0; break;
+        case 'h': fputs(usage_text, stdout); return -1;
+        case 't':
+            rc = aud_cli_parse_double(cmd, "--threshold", optarg, &c->threshold);
+            c->has_threshold = 1;
+            break;
+        case 'f':
+            if (strcmp(optarg, "1") != 0 && strcmp(optarg, "0") != 0)
+                return aud_cli_usage(cmd, "--favorable expects 1 or 0, got \"%s\"", optarg);
+            c->opts.favorable = optarg[0] == '1';
+            break;
+        case 'r':
+            if (strchr(optarg, '=') == NULL || optarg[0] == '=')
+                return aud_cli_usage(cmd, "--reference expects COL=VALUE, got \"%s\"", optarg);
+            if (c->n_refs == MAX_REFS)
+                return aud_cli_usage(cmd, "more than %d --reference options", MAX_REFS);
+            c->ref_arg[c->n_refs++] = optarg;
+            break;
+        case 'M':
+            rc = aud_cli_parse_double(cmd, "--min-share", optarg, &c->opts.min_share);
+            if (rc == 0 && !(c->opts.min_share >= 0.0 && c->opts.min_share <= 1.0))
+                return aud_cli_usage(cmd, "--min-share expects a number in [0, 1], got \"%s\"",
+                                     optarg);
+            break;
+        case 'C':
+            rc = aud_cli_parse_long(cmd, "--min-count", optarg, 0, 1000000000L, &v);
+            c->opts.min_count = (uint64_t)v;
+            break;
+        case 'c':
+            if (strcmp(optarg, "nyc-ll144") != 0)
+                return aud_cli_usage(cmd, "--compliance: unknown view \"%s\" (known: nyc-ll144)",
+                                     optarg);
+            c->opts.nyc_ll144 = 1;
+            break;
+        case 'b':
+            rc = aud_cli_parse_long(cmd, "--bootstrap", optarg, 0, 1000000L, &v);
+            c->opts.n_bootstrap = (size_t)v;
+            break;
+        case 'e':
+            /* seeds up to 2^53 are printed exactly in the JSON */
+            rc = aud_cli_parse_long(cmd, "--seed", optarg, 0, 9007199254740992L, &v);
+            c->opts.seed = (uint64_t)v;
+            break;
+        case 'T': rc = aud_cli_parse_threads(cmd, optarg, &c->opts.threads); break;
+        case ':': return aud_cli_usage(cmd, "option '%s' needs a value", argv[optind - 1]);
+        case '?': return aud_cli_usage(cmd, "unknown option '%s'", argv[optind - 1]);
+        default:
+            rc = aud_csv_cli_option(csv, cmd, ch, optarg);
+            if (rc < 0)
+                return aud_cli_usage(cmd, "unknown option '%s'", argv[optind - 1]);
+        }
+        if (rc != 0)
+            return rc;
+    }
+    if (optind < argc)
+        return aud_cli_usage(cmd, "unexpected argument '%s'", argv[optind]);
+    if (c->data == NULL)
+        return aud_cli_usage(cmd, "--data is required");
+    if (c->sensitive == NULL || c->sensitive[0] == '\0')
+        return aud_cli_usage(cmd, "--sensitive is required");
+    int sources = (c->prediction != NULL) + (c->score != NULL) + (c->model != NULL);
+    if (sources != 1)
+        return aud_cli_usage(cmd, "give exactly one of --prediction, --score and --model");
+    if (c->prediction != NULL && c->has_threshold)
+        return aud_cli_usage(cmd, "--threshold applies to --score and --model, not --prediction");
+    if (c->prediction == NULL && !c->has_threshold)
+        return aud_cli_usage(cmd, "--%s needs --threshold", c->score ? "score" : "model");
+    if (c->model_format != NULL && c->model == NULL)
+        return aud_cli_usage(cmd, "--model-format needs --model");
+    c->opts.threshold = c->has_threshold ? c->threshold : NAN;
+    return 0;
+}
+
+/* Split the --sensitive list and build codes for each attribute. */
+static int build_attrs(const fair_cli *c, const aud_table *t, attr_store *st, aud_fair_attr *at,
+                       size_t *n_attrs, char **list_buf, aud_error *err)
+{
+    char *buf = aud_strdup(c->sensitive);
+    *list_buf = buf;
+    if (buf == NULL)
+        return aud_error_nomem(err);
+    size_t n = 0;
+    char *p = buf;
+    for (;;) {
+        char *comma = strchr(p, ',');
+        if (comma != NULL)
+            *comma = '\0';
+        if (*p == '\0')
+            return aud_error_set(err, AUD_E_USAGE, NULL, 0, 0, "--sensitive: empty column name");
+        if (n == 16)
+            return aud_error_set(err, AUD_E_USAGE, NULL, 0, 0,
+                                 "--sensitive: more than 16 columns");
+        for (size_t k = 0; k < n; k++)
+            if (strcmp(st[k].name, p) == 0)
+                return aud_error_set(err, AUD_E_USAGE, NULL, 0, 0,
+                                     "--sensitive: column \"%s\" given twice", p);
+        int j = find_column(t, p, err);
+        if (j < 0)
+            return err->code;
+        const aud_column *col = &t->cols[j];
+        st[n].name = p;
+        if (col->type == AUD_COL_CATEGORICAL) {
+            st[n].codes = col->codes;
+            st[n].levels = col->levels;
+            st[n].n_levels = col->n_levels;
+        } else {
+            int rc = aud_fair_codes_from_numeric(col->num, t->n_rows, &st[n].codes,
+                                                 &st[n].levels, &st[n].n_levels, err);
+            if (rc != AUD_OK)
+                return rc;
+            st[n].owned = 1;
+        }
+        at[n].name = p;
+        at[n].codes = st[n].codes;
+        at[n].n_levels = st[n].n_levels;
+        at[n].levels = (const char *const *)st[n].levels;
+        at[n].reference = NULL;
+        n++;
+        *n_attrs = n;
+        if (comma == NULL)
+            break;
+        p = comma + 1;
+    }
+    return AUD_OK;
+}
 
 int aud_cmd_fairness(int argc, char **argv)
 {
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0) {
-            printf("usage: audit fairness [options]\n\nnot implemented yet\n");
-            return AUD_EXIT_OK;
+    fair_cli c;
+    memset(&c, 0, sizeof c);
+    aud_fair_opts_default(&c.opts);
+    aud_csv_cli csv;
+    aud_csv_cli_init(&csv);
+    int prc = parse_args(argc, argv, &c, &csv);
+    if (prc != 0) {
+        aud_csv_cli_free(&csv);
+        return prc < 0 ? AUD_EXIT_OK : prc;
+    }
+
+    aud_error err;
+    aud_error_clear(&err);
+    aud_table *t = NULL;
+    aud_fair_result *res = NULL;
+    cJSON *doc = NULL;
+    double *scores = NULL;
+    char *list_buf = NULL;
+    attr_store st[16];
+    aud_fair_attr at[16];
+    size_t n_attrs = 0;
+    const char *iref_names[MAX_REFS], *iref_levels[MAX_REFS];
+    char ref_copy[MAX_REFS][512];
+    size_t n_irefs = 0;
+    memset(st, 0, sizeof st);
+    aud_fair_input in;
+    memset(&in, 0, sizeof in);
+
+    int rc = aud_table_load_csv(&t, c.data, &csv.opts, &err);
+    if (rc == AUD_OK)
+        rc = build_attrs(&c, t, st, at, &n_attrs, &list_buf, &err);
+    /* --reference COL=VALUE: an attribute, or an intersection "a&b" */
+    for (size_t r = 0; rc == AUD_OK && r < c.n_refs; r++) {
+        size_t len = strlen(c.ref_arg[r]);
+        if (len >= sizeof ref_copy[r]) {
+            rc = aud_error_set(&err, AUD_E_USAGE, NULL, 0, 0, "--reference value is too long");
+            break;
+        }
+        memcpy(ref_copy[r], c.ref_arg[r], len + 1);
+        char *eq = strchr(ref_copy[r], '=');
+        *eq = '\0';
+        const char *col = ref_copy[r], *value = eq + 1;
+        int found = 0;
+        for (size_t a = 0; a < n_attrs; a++) {
+            if (strcmp(at[a].name, col) == 0) {
+                at[a].reference = value;
+                found = 1;
+            }
+        }
+        if (!found && strchr(col, '&') != NULL) {
+            iref_names[n_irefs] = col;
+            iref_levels[n_irefs] = value;
+            n_irefs++;
+            found = 1;
+        }
+        if (!found)
+            rc = aud_error_set(&err, AUD_E_USAGE, NULL, 0, 0,
+                               "--reference: \"%s\" is not one of the --sensitive columns", col);
+    }
+    if (rc == AUD_OK && c.label != NULL)
+        rc = numeric_column(t, c.label, "label", &in.label, &err);
+    if (rc == AUD_OK && c.prediction != NULL)
+        rc = numeric_column(t, c.prediction, "prediction", &in.prediction, &err);
+    if (rc == AUD_OK && c.score != NULL)
+        rc = numeric_column(t, c.score, "score", &in.score, &err);
+    if (rc == AUD_OK && c.model != NULL) {
+        rc = model_scores(c.model, c.model_format, t, &scores, &err);
+        in.score = scores;
+    }
+    if (rc == AUD_OK) {
+        in.n_rows = t->n_rows;
+        in.attrs = at;
+        in.n_attrs = n_attrs;
+        in.label_name = c.label;
+        in.prediction_name = c.prediction;
+        in.score_name = c.score ? c.score : "model score";
+        in.source = t->path;
+        in.inter_ref_names = iref_names;
+        in.inter_ref_levels = iref_levels;
+        in.n_inter_refs = n_irefs;
+        rc = aud_fair_compute(&res, &in, &c.opts, &err);
+    }
+    if (rc == AUD_OK && c.json != NULL) {
+        doc = aud_json_doc_new();
+        if (doc == NULL)
+            rc = aud_error_nomem(&err);
+        if (rc == AUD_OK)
+            rc = aud_fair_to_json(res, doc, &err);
+        if (rc == AUD_OK)
+            rc = aud_json_write(doc, c.json, &err);
+    }
+    if (rc == AUD_OK && !(c.json != NULL && strcmp(c.json, "-") == 0))
+        print_report(res, t->path);
+    cJSON_Delete(doc);
+    aud_fair_result_free(res);
+    for (size_t a = 0; a < n_attrs; a++) {
+        if (st[a].owned) {
+            aud_fair_levels_free(st[a].levels, st[a].n_levels);
+            aud_free(st[a].codes);
         }
     }
-    fprintf(stderr, "audit: %s: not implemented yet\n", argv[0]);
-    return AUD_EXIT_INTERNAL;
+    aud_free(list_buf);
+    aud_free(scores);
+    aud_table_free(t);
+    aud_csv_cli_free(&csv);
+    if (rc == AUD_OK)
+        return AUD_EXIT_OK;
+    return err.code == AUD_E_USAGE ? aud_cli_usage(argv[0], "%s", err.msg) : aud_cli_fail(&err);
 }

@@ -1,17 +1,90 @@
-/* cmd_report.c - `audit report` (SPEC section 1). */
+/* cmd_report.c - `audit report results.json [--pdf F] [--xlsx F]` (SPEC sections 1 and 5):
+ * re-render the PDF and XLSX reports from a results document. */
 #include "cli.h"
+#include "report.h"
 
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
+static const char help[] =
+    "usage: audit report results.json [--pdf report.pdf] [--xlsx report.xlsx]\n"
+    "\n"
+    "Render the audit reports from a results document (results.json, schema "
+    AUD_SCHEMA_VERSION ").\n"
+    "The reports show only what results.json holds; nothing is recomputed.\n"
+    "\n"
+    "options:\n"
+    "  --pdf FILE    write the A4 PDF report (embedded DejaVu Sans font)\n"
+    "  --xlsx FILE   write the Excel workbook (Summary, Explanations, Attributions, Fairness,\n"
+    "                Intersections, Drift, Performance, Provenance)\n"
+    "  --check       only validate results.json (no output)\n"
+    "  -h, --help    show this help\n"
+    "\n"
+    "Each output is written atomically (temporary file beside it, then rename).\n"
+    "exit codes: 0 reports written; 2 usage error or malformed / old-schema results.json;\n"
+    "            3 internal error. The audit's verdict does not change the exit code\n"
+    "            (`audit run` exits 1 on a failed check).\n";
+
 int aud_cmd_report(int argc, char **argv)
 {
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0) {
-            printf("usage: audit report [options]\n\nnot implemented yet\n");
+    static const struct option opts[] = {{"pdf", required_argument, NULL, 'p'},
+                                         {"xlsx", required_argument, NULL, 'x'},
+                                         {"check", no_argument, NULL, 'c'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    const char *pdf = NULL, *xlsx = NULL;
+    int check_only = 0, c;
+    aud_error err;
+    cJSON *doc = NULL;
+    int rc;
+
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'p':
+            pdf = optarg;
+            break;
+        case 'x':
+            xlsx = optarg;
+            break;
+        case 'c':
+            check_only = 1;
+            break;
+        case 'h':
+            fputs(help, stdout);
             return AUD_EXIT_OK;
+        case ':':
+            return aud_cli_usage("report", "option '%s' needs a value", argv[optind - 1]);
+        default:
+            return aud_cli_usage("report", "unknown option '%s'", argv[optind - 1]);
         }
     }
-    fprintf(stderr, "audit: %s: not implemented yet\n", argv[0]);
-    return AUD_EXIT_INTERNAL;
+    if (optind >= argc)
+        return aud_cli_usage("report", "missing results.json");
+    if (optind + 1 < argc)
+        return aud_cli_usage("report", "unexpected argument '%s'", argv[optind + 1]);
+    if (pdf == NULL && xlsx == NULL && !check_only)
+        return aud_cli_usage("report", "nothing to do: give --pdf FILE and/or --xlsx FILE");
+    if (pdf != NULL && xlsx != NULL && strcmp(pdf, xlsx) == 0)
+        return aud_cli_usage("report", "--pdf and --xlsx name the same file");
+    if ((pdf != NULL && strcmp(pdf, argv[optind]) == 0) ||
+        (xlsx != NULL && strcmp(xlsx, argv[optind]) == 0))
+        return aud_cli_usage("report", "an output would overwrite the input %s", argv[optind]);
+
+    aud_error_clear(&err);
+    rc = aud_report_load(argv[optind], &doc, &err);
+    if (rc == AUD_OK && pdf != NULL)
+        rc = aud_report_write_pdf(doc, pdf, &err);
+    if (rc == AUD_OK && xlsx != NULL)
+        rc = aud_report_write_xlsx(doc, xlsx, &err);
+    cJSON_Delete(doc);
+    if (rc != AUD_OK)
+        return aud_cli_fail(&err);
+    if (pdf != NULL)
+        aud_cli_info("wrote %s", pdf);
+    if (xlsx != NULL)
+        aud_cli_info("wrote %s", xlsx);
+    return AUD_EXIT_OK;
 }

@@ -1,17 +1,76 @@
-/* cmd_run.c - `audit run` (SPEC section 1). */
+/* cmd_run.c - `audit run SPEC.json [--out DIR]`: the full audit of SPEC section 4. Exit 0 when
+ * every check passed, 1 when a check failed, 2 for input errors, 3 for internal errors. */
 #include "cli.h"
+#include "run.h"
 
+#include <getopt.h>
 #include <stdio.h>
-#include <string.h>
+
+static const char usage_text[] =
+    "usage: audit run SPEC.json [--out DIR] [options]\n"
+    "\n"
+    "Runs the audit described by a JSON spec file (docs/spec-file.md): predictions, SHAP\n"
+    "explanations, group fairness, drift against a reference period and model performance;\n"
+    "evaluates the spec's policy checks and writes results.json, the PDF and XLSX reports and\n"
+    "the run log. Every output is written to a temporary file and renamed into place; on any\n"
+    "error nothing is left behind and input files are never overwritten.\n"
+    "\n"
+    "options:\n"
+    "  --out DIR      output folder (overrides the spec's outputs.dir)\n"
+    "  --threads T    worker threads (default: the spec's, else all cores)\n"
+    "  --verbose      per-section timings on stderr\n"
+    "  --quiet        errors only\n"
+    "  --help         this text\n"
+    "\n"
+    "exit codes: 0 every check passed; 1 a check failed; 2 usage or input error;\n"
+    "            3 internal error\n";
 
 int aud_cmd_run(int argc, char **argv)
 {
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0) {
-            printf("usage: audit run [options]\n\nnot implemented yet\n");
-            return AUD_EXIT_OK;
+    static const struct option longopts[] = {
+        {"out", required_argument, NULL, 'o'},
+        {"threads", required_argument, NULL, 't'},
+        {"verbose", no_argument, NULL, 'v'},
+        {"created", required_argument, NULL, 'c'},   /* fixed provenance time, for tests */
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    aud_run_opts o = {0};
+    optind = 1;
+    opterr = 0;
+    int ch;
+    while ((ch = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+        switch (ch) {
+        case 'o': o.out_dir = optarg; break;
+        case 't':
+            if (aud_cli_parse_threads(argv[0], optarg, &o.threads) != 0)
+                return AUD_EXIT_INPUT;
+            break;
+        case 'v': o.verbose = 1; break;
+        case 'c': o.created = optarg; break;
+        case 'q': aud_cli_quiet = 1; break;
+        case 'h': fputs(usage_text, stdout); return AUD_EXIT_OK;
+        case ':': return aud_cli_usage(argv[0], "option '%s' needs a value", argv[optind - 1]);
+        default: return aud_cli_usage(argv[0], "unknown option '%s'", argv[optind - 1]);
         }
     }
-    fprintf(stderr, "audit: %s: not implemented yet\n", argv[0]);
-    return AUD_EXIT_INTERNAL;
+    if (optind >= argc)
+        return aud_cli_usage(argv[0], "the spec file is required");
+    if (optind + 1 < argc)
+        return aud_cli_usage(argv[0], "unexpected argument '%s'", argv[optind + 1]);
+    o.spec_path = argv[optind];
+    aud_error err;
+    aud_error_clear(&err);
+    aud_run_outcome res = {0};
+    int rc = aud_run(&o, &res, &err);
+    if (rc != AUD_OK)
+        return aud_cli_fail(&err);
+    if (res.n_failed > 0) {
+        aud_cli_info("verdict: FAIL (%zu of %zu checks failed); results in %s", res.n_failed,
+                     res.n_checks, res.results_path);
+        return AUD_EXIT_CHECK;
+    }
+    aud_cli_info("verdict: PASS (%zu checks); results in %s", res.n_checks, res.results_path);
+    return AUD_EXIT_OK;
 }

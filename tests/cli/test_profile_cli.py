@@ -19,6 +19,7 @@ def test_profile_table_on_stdout(audit, tmp_path):
     assert "numeric" in r.out and "categorical" in r.out
 
 
+@pytest.mark.valgrind
 def test_profile_json_to_stdout(audit, tmp_path):
     p = write(tmp_path, "d.csv", "a\n1\n2\n")
     r = audit("profile", "--data", p, "--json", "-")
@@ -42,6 +43,7 @@ def test_profile_reads_stdin(audit):
     ("a,b\n1,1e999\n", ":2:2:", "out of the range"),
     ("a,b\n\"x\"y,1\n", ":2:1:", "after a closing quote"),
 ])
+@pytest.mark.valgrind
 def test_profile_bad_csv(audit, tmp_path, text, where, msg):
     p = write(tmp_path, "bad.csv", text)
     out = tmp_path / "p.json"

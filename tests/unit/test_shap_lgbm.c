@@ -1,5 +1,5 @@
 /* test_shap_lgbm.c - method tree vs LightGBM v4.6.0 pred_contrib (../shared/fixtures/lightgbm:
- * binary, regression, multiclass; 2000 rows each, incl. threshold, NaN, categorical and extreme
+ * binary, regression, multiclass; 300 rows each (the committed subset), incl. threshold, NaN, categorical and extreme
  * edge rows). Tolerance |a - b| <= 1e-9 * max(1, |b|), as the fixtures' README recommends for a
  * TreeSHAP that sums in a different order than LightGBM (we measure ~1e-15).
  * The fixture CSVs are read here with strtod (they are plain: no quotes, empty = NaN), so that
@@ -19,7 +19,9 @@
 #include "model.h"
 #include "shap.h"
 
-#define FIXTURES "../shared/fixtures/lightgbm"
+/* the committed subset of ../shared/fixtures/lightgbm (tests/golden/gen_lightgbm_subset.py):
+ * rows 0-99 and every edge-case row 1800-1999 */
+#define FIXTURES "tests/golden/data/lightgbm"
 
 /* Read a numeric CSV with a header: returns rows x cols doubles (row-major), NaN for empty. */
 static double *read_matrix(const char *path, size_t *rows, size_t *cols)

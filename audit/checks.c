@@ -1,0 +1,279 @@
+/* checks.c - evaluation of policy checks against the results document (see checks.h). */
+#include "checks.h"
+#include "io.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+
+typedef enum scope {
+    SCOPE_GROUP,       /* fairness.attributes[].groups[] and fairness.intersections[].groups[] */
+    SCOPE_SUMMARY,     /* fairness.attributes[].summary, intersections too */
+    SCOPE_DRIFT,       /* drift.<metric> */
+    SCOPE_COLUMN,      /* drift.columns[].<metric> (dotted paths such as ks.p_value) */
+    SCOPE_EXPLAIN,     /* explanations.<metric> */
+    SCOPE_PERF         /* performance.overall / performance.by_group[] */
+} scope;
+
+typedef struct metric_def {
+    const char *name;
+    scope where;
+} metric_def;
+
+static const metric_def metrics[] = {
+    {"selection_rate", SCOPE_GROUP}, {"base_rate", SCOPE_GROUP}, {"tpr", SCOPE_GROUP},
+    {"fpr", SCOPE_GROUP}, {"tnr", SCOPE_GROUP}, {"fnr", SCOPE_GROUP}, {"ppv", SCOPE_GROUP},
+    {"npv", SCOPE_GROUP}, {"fdr", SCOPE_GROUP}, {"false_omission_rate", SCOPE_GROUP},
+    {"accuracy_group", SCOPE_GROUP}, {"disparate_impact", SCOPE_GROUP},
+    {"impact_ratio", SCOPE_GROUP}, {"selection_rate_difference", SCOPE_GROUP},
+    {"selection_rate_ratio", SCOPE_GROUP}, {"tpr_difference", SCOPE_GROUP},
+    {"fpr_difference", SCOPE_GROUP}, {"ppv_difference", SCOPE_GROUP},
+    {"auc_group", SCOPE_GROUP}, {"ece", SCOPE_GROUP}, {"brier", SCOPE_GROUP},
+    {"demographic_parity_difference", SCOPE_SUMMARY}, {"demographic_parity_ratio", SCOPE_SUMMARY},
+    {"equalized_odds_difference", SCOPE_SUMMARY}, {"equalized_odds_ratio", SCOPE_SUMMARY},
+    {"equal_opportunity_difference", SCOPE_SUMMARY}, {"average_odds_difference", SCOPE_SUMMARY},
+    {"average_abs_odds_difference", SCOPE_SUMMARY},
+    {"predictive_parity_difference", SCOPE_SUMMARY}, {"theil_index", SCOPE_SUMMARY},
+    {"generalized_entropy_index", SCOPE_SUMMARY}, {"between_group_generalized_entropy_index", SCOPE_SUMMARY},
+    {"chi_square.p_value", SCOPE_SUMMARY}, {"fisher_p_value", SCOPE_GROUP},
+    {"base_rate_difference", SCOPE_GROUP}, {"tnr_difference", SCOPE_GROUP},
+    {"fnr_difference", SCOPE_GROUP}, {"tpr_ratio", SCOPE_GROUP}, {"fpr_ratio", SCOPE_GROUP},
+    {"accuracy_difference", SCOPE_GROUP},
+    {"drift_share", SCOPE_DRIFT}, {"dataset_drift", SCOPE_DRIFT},
+    {"drifted", SCOPE_COLUMN}, {"statistic", SCOPE_COLUMN}, {"psi", SCOPE_COLUMN},
+    {"wasserstein", SCOPE_COLUMN}, {"wasserstein_normed", SCOPE_COLUMN},
+    {"jensen_shannon", SCOPE_COLUMN}, {"ks.statistic", SCOPE_COLUMN},
+    {"ks.p_value", SCOPE_COLUMN}, {"chi_square.statistic", SCOPE_COLUMN},
+    {"missing_share_change", SCOPE_COLUMN},
+    {"additivity_max_error", SCOPE_EXPLAIN},
+    {"auc", SCOPE_PERF}, {"accuracy", SCOPE_PERF}, {"log_loss", SCOPE_PERF},
+    {"brier_score", SCOPE_PERF},
+};
+#define N_METRICS (sizeof metrics / sizeof metrics[0])
+
+static const metric_def *find_metric(const char *name)
+{
+    for (size_t i = 0; i < N_METRICS; i++) {
+        if (strcmp(metrics[i].name, name) == 0)
+            return &metrics[i];
+    }
+    return NULL;
+}
+
+int aud_check_validate(const aud_check_spec *c, size_t index, const char *spec_path,
+                       aud_error *err)
+{
+    char field[64];
+    snprintf(field, sizeof field, "checks[%zu].metric", index);
+    const metric_def *m = find_metric(c->metric);
+    if (m == NULL) {
+        aud_error_set(err, AUD_E_SCHEMA, spec_path, 0, 0,
+                      "unknown metric \"%s\" (see docs/checks.md for the list)", c->metric);
+        return aud_error_field(err, field);
+    }
+    if (c->column != NULL && m->where != SCOPE_COLUMN) {
+        aud_error_set(err, AUD_E_SCHEMA, spec_path, 0, 0,
+                      "\"column\" applies only to per-column drift metrics");
+        return aud_error_field(err, field);
+    }
+    if ((c->attribute != NULL || c->group != NULL) &&
+        (m->where == SCOPE_COLUMN || m->where == SCOPE_DRIFT || m->where == SCOPE_EXPLAIN)) {
+        aud_error_set(err, AUD_E_SCHEMA, spec_path, 0, 0,
+                      "\"attribute\" and \"group\" apply only to fairness and performance metrics");
+        return aud_error_field(err, field);
+    }
+    if (c->group != NULL && m->where == SCOPE_SUMMARY) {
+        aud_error_set(err, AUD_E_SCHEMA, spec_path, 0, 0,
+                      "\"%s\" is a per-attribute summary: filter with \"attribute\", not \"group\"",
+                      c->metric);
+        return aud_error_field(err, field);
+    }
+    return AUD_OK;
+}
+
+/* Value at a dotted path ("ks.p_value") inside obj; NULL when absent. */
+static const cJSON *lookup(const cJSON *obj, const char *path)
+{
+    char key[64];
+    const char *p = path;
+    while (obj != NULL) {
+        const char *dot = strchr(p, '.');
+        size_t n = dot ? (size_t)(dot - p) : strlen(p);
+        if (n >= sizeof key)
+            return NULL;
+        memcpy(key, p, n);
+        key[n] = '\0';
+        obj = cJSON_GetObjectItemCaseSensitive(obj, key);
+        if (dot == NULL)
+            return obj;
+        p = dot + 1;
+    }
+    return NULL;
+}
+
+typedef struct eval {
+    const aud_check_spec *c;
+    cJSON *rows;
+    size_t failed, matched;
+    int nomem;
+} eval;
+
+static const char *str_of(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* Metric names in checks that differ from the key in the results document. */
+static const char *result_key(const char *metric)
+{
+    if (strcmp(metric, "accuracy_group") == 0)
+        return "accuracy";
+    if (strcmp(metric, "auc_group") == 0)
+        return "auc";
+    return metric;
+}
+
+static void add_row(eval *e, const char *attribute, const char *group, const char *column,
+                    const cJSON *value)
+{
+    const aud_check_spec *c = e->c;
+    cJSON *row = cJSON_CreateObject();
+    if (row == NULL || !cJSON_AddItemToArray(e->rows, row)) {
+        cJSON_Delete(row);
+        e->nomem = 1;
+        return;
+    }
+    e->matched++;
+    int ok = cJSON_AddStringToObject(row, "metric", c->metric) != NULL;
+    if (attribute != NULL)
+        ok &= cJSON_AddStringToObject(row, "attribute", attribute) != NULL;
+    if (group != NULL)
+        ok &= cJSON_AddStringToObject(row, "group", group) != NULL;
+    if (column != NULL)
+        ok &= cJSON_AddStringToObject(row, "column", column) != NULL;
+    double v = NAN;
+    if (cJSON_IsNumber(value))
+        v = value->valuedouble;
+    else if (cJSON_IsBool(value))
+        v = cJSON_IsTrue(value) ? 1.0 : 0.0;
+    else if (cJSON_IsRaw(value))   /* exact numbers are raw nodes */
+        v = strtod(value->valuestring, NULL);
+    ok &= aud_json_add_num(row, "value", v) == 0;
+    if (c->has_min)
+        ok &= aud_json_add_num(row, "min", c->min) == 0;
+    if (c->has_max)
+        ok &= aud_json_add_num(row, "max", c->max) == 0;
+    int passed = isfinite(v) && (!c->has_min || v >= c->min) && (!c->has_max || v <= c->max);
+    ok &= cJSON_AddBoolToObject(row, "passed", passed) != NULL;
+    if (!isfinite(v))
+        ok &= cJSON_AddStringToObject(row, "reason",
+                                      value == NULL ? "metric not computed"
+                                                    : "value undefined (see the section's reason)")
+              != NULL;
+    if (!passed)
+        e->failed++;
+    if (!ok)
+        e->nomem = 1;
+}
+
+static int excluded(const cJSON *g)
+{
+    /* small groups (under the minimum share or count) are reported but left out of verdicts */
+    return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(g, "excluded_from_verdict")) ||
+           cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(g, "small"));
+}
+
+static void eval_fairness_list(eval *e, const cJSON *list, scope where)
+{
+    const cJSON *a;
+    cJSON_ArrayForEach(a, list) {
+        const char *aname = str_of(a, "name");
+        if (e->c->attribute != NULL && (aname == NULL || strcmp(aname, e->c->attribute) != 0))
+            continue;
+        if (where == SCOPE_SUMMARY) {
+            const cJSON *sum = cJSON_GetObjectItemCaseSensitive(a, "summary");
+            add_row(e, aname, NULL, NULL, lookup(sum, result_key(e->c->metric)));
+            continue;
+        }
+        const cJSON *g;
+        cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(a, "groups")) {
+            const char *gname = str_of(g, "group");
+            if (e->c->group != NULL && (gname == NULL || strcmp(gname, e->c->group) != 0))
+                continue;
+            if (excluded(g))
+                continue;
+            add_row(e, aname, gname, NULL, lookup(g, result_key(e->c->metric)));
+        }
+    }
+}
+
+int aud_checks_evaluate(const aud_check_spec *checks, size_t n, cJSON *results,
+                        size_t *n_failed, aud_error *err)
+{
+    cJSON *rows = cJSON_AddArrayToObject(results, "checks");
+    if (rows == NULL)
+        return aud_error_nomem(err);
+    size_t failed = 0;
+    for (size_t i = 0; i < n; i++) {
+        const aud_check_spec *c = &checks[i];
+        const metric_def *m = find_metric(c->metric);
+        eval e = {c, rows, 0, 0, 0};
+        if (m == NULL)
+            return aud_error_set(err, AUD_E_INTERNAL, NULL, 0, 0, "unvalidated check");
+        const cJSON *fair = cJSON_GetObjectItemCaseSensitive(results, "fairness");
+        const cJSON *drift = cJSON_GetObjectItemCaseSensitive(results, "drift");
+        const cJSON *perf = cJSON_GetObjectItemCaseSensitive(results, "performance");
+        switch (m->where) {
+        case SCOPE_GROUP:
+        case SCOPE_SUMMARY:
+            eval_fairness_list(&e, cJSON_GetObjectItemCaseSensitive(fair, "attributes"), m->where);
+            if (c->attribute == NULL || strchr(c->attribute, '&') != NULL)
+                eval_fairness_list(&e, cJSON_GetObjectItemCaseSensitive(fair, "intersections"),
+                                   m->where);
+            break;
+        case SCOPE_DRIFT:
+            add_row(&e, NULL, NULL, NULL, lookup(drift, c->metric));
+            break;
+        case SCOPE_COLUMN: {
+            const cJSON *col;
+            cJSON_ArrayForEach(col, cJSON_GetObjectItemCaseSensitive(drift, "columns")) {
+                const char *name = str_of(col, "name");
+                if (c->column != NULL && (name == NULL || strcmp(name, c->column) != 0))
+                    continue;
+                add_row(&e, NULL, NULL, name, lookup(col, c->metric));
+            }
+            break;
+        }
+        case SCOPE_EXPLAIN:
+            add_row(&e, NULL, NULL, NULL,
+                    lookup(cJSON_GetObjectItemCaseSensitive(results, "explanations"), c->metric));
+            break;
+        case SCOPE_PERF:
+            if (c->attribute == NULL && c->group == NULL) {
+                add_row(&e, NULL, NULL, NULL,
+                        lookup(cJSON_GetObjectItemCaseSensitive(perf, "overall"), c->metric));
+                break;
+            }
+            const cJSON *g;
+            cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(perf, "by_group")) {
+                const char *aname = str_of(g, "attribute"), *gname = str_of(g, "group");
+                if ((c->attribute != NULL && (aname == NULL || strcmp(aname, c->attribute))) ||
+                    (c->group != NULL && (gname == NULL || strcmp(gname, c->group))))
+                    continue;
+                add_row(&e, aname, gname, NULL, lookup(g, c->metric));
+            }
+            break;
+        }
+        if (!e.nomem && e.matched == 0)   /* nothing to evaluate: fail, never pass by omission */
+            add_row(&e, c->attribute, c->group, c->column, NULL);
+        if (e.nomem)
+            return aud_error_nomem(err);
+        failed += e.failed;
+    }
+    if (cJSON_AddStringToObject(results, "verdict", failed ? "fail" : "pass") == NULL)
+        return aud_error_nomem(err);
+    *n_failed = failed;
+    return AUD_OK;
+}

@@ -1,0 +1,20 @@
+/* checks.h - policy checks of `audit run`: each spec check is evaluated against the computed
+ * results document and becomes verdict rows (metric, attribute, group or column, value, bound,
+ * passed). A check whose metric was not computed, or whose value is undefined, fails with a reason:
+ * a compliance verdict never passes by omission. */
+#ifndef AUD_CHECKS_H
+#define AUD_CHECKS_H
+
+#include "spec.h"
+#include <cjson/cJSON.h>
+
+/* 0 when `metric` is a name a check may use, else AUD_E_SCHEMA with err naming the check. */
+int aud_check_validate(const aud_check_spec *c, size_t index, const char *spec_path,
+                       aud_error *err);
+
+/* Evaluate every check against results (which holds the computed sections) and add
+ * "checks": [...] and "verdict": "pass"|"fail" to it. *n_failed gets the failing row count. */
+int aud_checks_evaluate(const aud_check_spec *checks, size_t n, cJSON *results,
+                        size_t *n_failed, aud_error *err);
+
+#endif

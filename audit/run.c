@@ -1,0 +1,438 @@
+/* run.c - `audit run` flow: spec, inputs, provenance, sections, checks, atomic outputs, run log
+ * (SPEC sections 4 and 5; docs/results-schema.md). */
+#include "run_int.h"
+#include "checks.h"
+#include "csvopt.h"
+#include "io.h"
+#include "provenance.h"
+#include "report.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+double run_clock(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+int run_skip(run_ctx *c, const char *section, const char *reason)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (o == NULL || !cJSON_AddItemToArray(c->skipped, o)) {
+        cJSON_Delete(o);
+        return aud_error_nomem(c->err);
+    }
+    if (cJSON_AddStringToObject(o, "section", section) == NULL ||
+        cJSON_AddStringToObject(o, "reason", reason) == NULL)
+        return aud_error_nomem(c->err);
+    return AUD_OK;
+}
+
+/* mkdir -p */
+static int make_dirs(const char *path, aud_error *err)
+{
+    char buf[PATH_MAX];
+    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
+        return aud_error_set(err, AUD_E_IO, path, 0, 0, "path too long");
+    for (char *p = buf + 1; ; p++) {
+        if (*p == '/' || *p == '\0') {
+            char saved = *p;
+            *p = '\0';
+            if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+                return aud_error_set(err, AUD_E_IO, buf, 0, 0, "cannot create folder: %s",
+                                     strerror(errno));
+            *p = saved;
+            if (saved == '\0')
+                break;
+        }
+    }
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+        return aud_error_set(err, AUD_E_IO, path, 0, 0, "not a folder");
+    return AUD_OK;
+}
+
+/* Is output file dir/name the same file as input `in`? Compares device and inode when both
+ * exist, else canonical paths. */
+static int same_file(const char *out_path, const char *in)
+{
+    struct stat a, b;
+    if (in == NULL)
+        return 0;
+    if (stat(out_path, &a) == 0 && stat(in, &b) == 0)
+        return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+    return 0;
+}
+
+static int add_input(cJSON *arr, const char *role, const char *path, const aud_table *t,
+                     aud_error *err)
+{
+    char hex[65];
+    int rc = aud_sha256_file(path, hex, err);
+    if (rc != AUD_OK)
+        return rc;
+    cJSON *o = cJSON_CreateObject();
+    if (o == NULL || !cJSON_AddItemToArray(arr, o)) {
+        cJSON_Delete(o);
+        return aud_error_nomem(err);
+    }
+    if (cJSON_AddStringToObject(o, "role", role) == NULL ||
+        cJSON_AddStringToObject(o, "path", path) == NULL ||
+        cJSON_AddStringToObject(o, "sha256", hex) == NULL)
+        return aud_error_nomem(err);
+    if (t != NULL && (aud_json_add_num(o, "rows", (double)t->n_rows) != 0 ||
+                      aud_json_add_num(o, "columns", (double)t->n_cols) != 0))
+        return aud_error_nomem(err);
+    return AUD_OK;
+}
+
+static int add_provenance(run_ctx *c)
+{
+    const aud_spec *s = c->spec;
+    cJSON *p = cJSON_AddObjectToObject(c->doc, "provenance");
+    cJSON *inputs = p ? cJSON_AddArrayToObject(p, "inputs") : NULL;
+    char now[32];
+    if (c->opts->created != NULL)
+        snprintf(now, sizeof now, "%s", c->opts->created);
+    else
+        aud_utc_now(now, sizeof now);
+    cJSON *spec_copy = cJSON_Duplicate(s->raw, 1);
+    if (inputs == NULL || spec_copy == NULL || cJSON_AddStringToObject(p, "created", now) == NULL ||
+        cJSON_AddStringToObject(p, "spec", s->path) == NULL ||
+        !cJSON_AddItemToObject(p, "spec_document", spec_copy) ||
+        aud_json_add_num(p, "seed", (double)s->seed) != 0) {
+        if (spec_copy != NULL && cJSON_GetObjectItemCaseSensitive(p, "spec_document") != spec_copy)
+            cJSON_Delete(spec_copy);
+        return aud_error_nomem(c->err);
+    }
+    int rc = add_input(inputs, "spec", s->path, NULL, c->err);
+    if (rc == AUD_OK)
+        rc = add_input(inputs, "data", s->data, c->data, c->err);
+    if (rc == AUD_OK && c->ref != NULL)
+        rc = add_input(inputs, "reference", s->reference, c->ref, c->err);
+    if (rc != AUD_OK || c->model == NULL)
+        return rc;
+    char hex[65];
+    rc = aud_sha256_file(s->model, hex, c->err);
+    if (rc != AUD_OK)
+        return rc;
+    cJSON *m = cJSON_AddObjectToObject(p, "model");
+    if (m == NULL || cJSON_AddStringToObject(m, "path", s->model) == NULL ||
+        cJSON_AddStringToObject(m, "sha256", hex) == NULL ||
+        cJSON_AddStringToObject(m, "format", c->model->format ? c->model->format : "") == NULL ||
+        cJSON_AddStringToObject(m, "objective", c->model->objective ? c->model->objective : "") ==
+            NULL ||
+        aud_json_add_num(m, "features", (double)c->model->n_features) != 0 ||
+        aud_json_add_num(m, "trees", (double)c->model->n_trees) != 0 ||
+        aud_json_add_num(m, "outputs", (double)c->model->n_outputs) != 0)
+        return aud_error_nomem(c->err);
+    return AUD_OK;
+}
+
+static int add_report_block(run_ctx *c)
+{
+    const aud_spec *s = c->spec;
+    cJSON *r = cJSON_AddObjectToObject(c->doc, "report");
+    if (r == NULL)
+        return aud_error_nomem(c->err);
+    const char *keys[] = {"title", "organization", "prepared_by", "approved_by", "data_source",
+                          "date"};
+    const char *vals[] = {s->report.title ? s->report.title : "Model audit",
+                          s->report.organization, s->report.prepared_by, s->report.approved_by,
+                          s->report.data_source, s->report.date};
+    for (int i = 0; i < 6; i++) {
+        if (vals[i] != NULL && cJSON_AddStringToObject(r, keys[i], vals[i]) == NULL)
+            return aud_error_nomem(c->err);
+    }
+    return AUD_OK;
+}
+
+static int load_inputs(run_ctx *c)
+{
+    const aud_spec *s = c->spec;
+    aud_csv_opts co;
+    aud_csv_opts_default(&co);
+    co.delimiter = s->delimiter;
+    int rc = aud_table_load_csv(&c->data, s->data, &co, c->err);
+    if (rc == AUD_OK && s->reference != NULL)
+        rc = aud_table_load_csv(&c->ref, s->reference, &co, c->err);
+    if (rc == AUD_OK && s->model != NULL)
+        rc = aud_model_load(&c->model, s->model, NULL, c->err);
+    if (rc != AUD_OK || c->model == NULL)
+        return rc;
+    int by_position = 0;
+    size_t nf = c->model->n_features ? c->model->n_features : 1;
+    c->bind = aud_malloc(nf * sizeof *c->bind);
+    if (c->bind == NULL)
+        return aud_error_nomem(c->err);
+    rc = aud_model_bind(c->model, c->data, c->bind, &by_position, c->err);
+    if (rc == AUD_OK && c->ref != NULL) {
+        c->bind_ref = aud_malloc(nf * sizeof *c->bind_ref);
+        if (c->bind_ref == NULL)
+            return aud_error_nomem(c->err);
+        rc = aud_model_bind(c->model, c->ref, c->bind_ref, &by_position, c->err);
+    }
+    return rc;
+}
+
+/* One pending output: a temporary file in the output folder, renamed at the very end. */
+typedef struct pending {
+    char final[PATH_MAX];
+    char tmp[PATH_MAX];
+    int  used;
+    int  renamed;
+} pending;
+
+static int pending_name(pending *p, const char *dir, const char *name, aud_error *err)
+{
+    if (snprintf(p->final, sizeof p->final, "%s/%s", dir, name) >= (int)sizeof p->final ||
+        snprintf(p->tmp, sizeof p->tmp, "%s/.%s.tmp%ld", dir, name, (long)getpid()) >=
+            (int)sizeof p->tmp)
+        return aud_error_set(err, AUD_E_IO, dir, 0, 0, "output path too long");
+    p->used = 1;
+    return AUD_OK;
+}
+
+static int append_log(run_ctx *c, int fd, const char *log_path, const pending *outs,
+                      size_t n_outs, size_t n_failed)
+{
+    cJSON *line = cJSON_CreateObject();
+    cJSON *prov = cJSON_GetObjectItemCaseSensitive(c->doc, "provenance");
+    cJSON *ins = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(prov, "inputs"), 1);
+    cJSON *model = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(prov, "model"), 1);
+    cJSON *outputs = cJSON_CreateArray();
+    char now[32];
+    int rc = AUD_OK;
+    aud_utc_now(now, sizeof now);
+    if (line == NULL || ins == NULL || outputs == NULL ||
+        cJSON_AddStringToObject(line, "time", now) == NULL ||
+        cJSON_AddStringToObject(line, "spec", c->spec->path) == NULL ||
+        !cJSON_AddItemToObject(line, "inputs", ins)) {
+        cJSON_Delete(ins);
+        rc = aud_error_nomem(c->err);
+        goto done;
+    }
+    if (model != NULL && !cJSON_AddItemToObject(line, "model", model)) {
+        cJSON_Delete(model);
+        rc = aud_error_nomem(c->err);
+        goto done;
+    }
+    model = NULL;
+    if (cJSON_AddStringToObject(line, "verdict", n_failed ? "fail" : "pass") == NULL ||
+        aud_json_add_num(line, "failed_checks", (double)n_failed) != 0 ||
+        !cJSON_AddItemToObject(line, "outputs", outputs)) {
+        rc = aud_error_nomem(c->err);
+        goto done;
+    }
+    cJSON *outs_arr = outputs;
+    outputs = NULL;
+    for (size_t i = 0; i < n_outs; i++) {
+        char hex[65];
+        if (!outs[i].used)
+            continue;
+        rc = aud_sha256_file(outs[i].final, hex, c->err);
+        if (rc != AUD_OK)
+            goto done;
+        cJSON *o = cJSON_CreateObject();
+        if (o == NULL || !cJSON_AddItemToArray(outs_arr, o) ||
+            cJSON_AddStringToObject(o, "path", outs[i].final) == NULL ||
+            cJSON_AddStringToObject(o, "sha256", hex) == NULL) {
+            rc = aud_error_nomem(c->err);
+            goto done;
+        }
+    }
+    char *text = cJSON_PrintUnformatted(line);
+    if (text == NULL) {
+        rc = aud_error_nomem(c->err);
+        goto done;
+    }
+    /* one write(2) of a whole line with O_APPEND: concurrent runs never interleave lines */
+    size_t len = strlen(text);
+    text[len] = '\n';
+    if (write(fd, text, len + 1) != (ssize_t)(len + 1) || fsync(fd) != 0)
+        rc = aud_error_set(c->err, AUD_E_IO, log_path, 0, 0, "cannot append to the run log: %s",
+                           strerror(errno));
+    cJSON_free(text);
+done:
+    cJSON_Delete(outputs);
+    cJSON_Delete(line);
+    return rc;
+}
+
+typedef int (*section_fn)(run_ctx *c);
+
+int aud_run(const aud_run_opts *opts, aud_run_outcome *out, aud_error *err)
+{
+    run_ctx c;
+    memset(&c, 0, sizeof c);
+    c.opts = opts;
+    c.err = err;
+    c.t_start = run_clock();
+    pending outs[4];
+    memset(outs, 0, sizeof outs);
+    char log_path[PATH_MAX] = "";
+    int log_fd = -1;
+    const char *out_dir;
+    int rc = aud_spec_load(&c.spec, opts->spec_path, err);
+    if (rc != AUD_OK)
+        goto done;
+    const aud_spec *s = c.spec;
+    for (size_t i = 0; i < s->n_checks && rc == AUD_OK; i++)
+        rc = aud_check_validate(&s->checks[i], i, s->path, err);
+    if (rc != AUD_OK)
+        goto done;
+    c.threads = opts->threads > 0 ? opts->threads : s->threads > 0 ? s->threads : aud_ncpu();
+    out_dir = opts->out_dir != NULL ? opts->out_dir : s->outputs.dir;
+
+    /* outputs: names, folder, never an input */
+    const char *names[4] = {s->outputs.json, s->outputs.pdf, s->outputs.xlsx, s->outputs.log};
+    rc = make_dirs(out_dir, err);
+    for (int i = 0; i < 4 && rc == AUD_OK; i++) {
+        if (names[i] == NULL)
+            continue;
+        rc = pending_name(&outs[i], out_dir, names[i], err);
+        const char *inputs[] = {s->path, s->data, s->reference, s->model};
+        for (int k = 0; k < 4 && rc == AUD_OK; k++) {
+            if (same_file(outs[i].final, inputs[k]))
+                rc = aud_error_set(err, AUD_E_USAGE, outs[i].final, 0, 0,
+                                   "output would overwrite an input file");
+        }
+    }
+    if (rc != AUD_OK)
+        goto done;
+    if (outs[3].used) {   /* the log is appended to, not replaced: open it before any work */
+        snprintf(log_path, sizeof log_path, "%s", outs[3].final);
+        outs[3].used = 0;
+        log_fd = open(log_path, O_WRONLY | O_APPEND | O_CLOEXEC);
+        if (log_fd < 0 && errno == ENOENT)
+            log_fd = -2;   /* created at the end, so that a failed run leaves nothing */
+        if (log_fd == -1) {
+            rc = aud_error_set(err, AUD_E_IO, log_path, 0, 0, "cannot open the run log: %s",
+                               strerror(errno));
+            goto done;
+        }
+    }
+
+    double t0 = run_clock();
+    rc = load_inputs(&c);
+    if (rc != AUD_OK)
+        goto done;
+    if (opts->verbose)
+        fprintf(stderr, "audit: inputs loaded in %.3f s\n", run_clock() - t0);
+    c.doc = aud_json_doc_new();
+    c.skipped = cJSON_CreateArray();
+    if (c.doc == NULL || c.skipped == NULL) {
+        rc = aud_error_nomem(err);
+        goto done;
+    }
+    rc = add_provenance(&c);
+    if (rc == AUD_OK)
+        rc = add_report_block(&c);
+    const section_fn sections[] = {run_predictions, run_explanations, run_fairness, run_drift,
+                                   run_performance};
+    const char *section_names[] = {"predictions", "explanations", "fairness", "drift",
+                                   "performance"};
+    for (size_t k = 0; k < sizeof sections / sizeof sections[0] && rc == AUD_OK; k++) {
+        t0 = run_clock();
+        rc = sections[k](&c);
+        if (opts->verbose)
+            fprintf(stderr, "audit: %-12s %.3f s\n", section_names[k], run_clock() - t0);
+    }
+    if (rc != AUD_OK)
+        goto done;
+    if (!cJSON_AddItemToObject(c.doc, "skipped", c.skipped)) {
+        rc = aud_error_nomem(err);
+        goto done;
+    }
+    c.skipped = NULL;
+    size_t n_failed = 0;
+    rc = aud_checks_evaluate(s->checks, s->n_checks, c.doc, &n_failed, err);
+    if (rc != AUD_OK)
+        goto done;
+
+    /* render everything into temporary files, then rename them all */
+    t0 = run_clock();
+    /* the reports are rendered from results.json as written (exact numbers are raw nodes in
+     * c.doc), so they show exactly the figures of the file */
+    char *text = cJSON_Print(c.doc);
+    cJSON *parsed = NULL;
+    if (text == NULL) {
+        rc = aud_error_nomem(err);
+        goto done;
+    }
+    if (outs[0].used) {
+        size_t len = strlen(text);
+        text[len] = '\n';
+        rc = aud_file_write_atomic(outs[0].tmp, text, len + 1, err);
+        text[len] = '\0';
+    }
+    if (rc == AUD_OK && (outs[1].used || outs[2].used))
+        rc = aud_json_parse_located(&parsed, text, strlen(text), "results.json", err);
+    cJSON_free(text);
+    if (rc == AUD_OK && outs[1].used)
+        rc = aud_report_write_pdf(parsed, outs[1].tmp, err);
+    if (rc == AUD_OK && outs[2].used)
+        rc = aud_report_write_xlsx(parsed, outs[2].tmp, err);
+    cJSON_Delete(parsed);
+    if (opts->verbose)
+        fprintf(stderr, "audit: %-12s %.3f s\n", "outputs", run_clock() - t0);
+    for (int i = 0; i < 3 && rc == AUD_OK; i++) {
+        if (!outs[i].used)
+            continue;
+        if (rename(outs[i].tmp, outs[i].final) != 0)
+            rc = aud_error_set(err, AUD_E_IO, outs[i].final, 0, 0, "cannot rename into place: %s",
+                               strerror(errno));
+        else
+            outs[i].renamed = 1;
+    }
+    if (rc == AUD_OK && log_fd == -2) {
+        log_fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        if (log_fd < 0)
+            rc = aud_error_set(err, AUD_E_IO, log_path, 0, 0, "cannot create the run log: %s",
+                               strerror(errno));
+    }
+    if (rc == AUD_OK && log_fd >= 0)
+        rc = append_log(&c, log_fd, log_path, outs, 3, n_failed);
+    if (rc == AUD_OK) {
+        out->n_failed = n_failed;
+        out->n_checks = (size_t)cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(c.doc,
+                                                                                   "checks"));
+        snprintf(out->results_path, sizeof out->results_path, "%.1000s",
+                 outs[0].used ? outs[0].final : "");
+        if (opts->verbose)
+            fprintf(stderr, "audit: total        %.3f s\n", run_clock() - c.t_start);
+    }
+done:
+    for (int i = 0; i < 3; i++) {
+        if (!outs[i].used)
+            continue;
+        if (!outs[i].renamed)
+            unlink(outs[i].tmp);
+        else if (rc != AUD_OK)   /* a failure after some renames: leave no partial set */
+            unlink(outs[i].final);
+    }
+    if (log_fd >= 0)
+        close(log_fd);
+    cJSON_Delete(c.skipped);
+    cJSON_Delete(c.doc);
+    aud_free(c.label);
+    aud_free(c.score);
+    aud_free(c.score_ref);
+    aud_free(c.prediction);
+    aud_free(c.bind);
+    aud_free(c.bind_ref);
+    aud_model_free(c.model);
+    aud_table_free(c.data);
+    aud_table_free(c.ref);
+    aud_spec_free(c.spec);
+    return rc;
+}

@@ -1,0 +1,28 @@
+/* run.h - `audit run`: one pass over a spec file computing predictions, explanations, fairness,
+ * drift and performance, evaluating the policy checks, and writing results.json, the reports and
+ * the run log atomically (SPEC sections 4 and 5). */
+#ifndef AUD_RUN_H
+#define AUD_RUN_H
+
+#include "aud.h"
+
+typedef struct aud_run_opts {
+    const char *spec_path;
+    const char *out_dir;     /* overrides the spec's outputs.dir when non-NULL */
+    int         threads;     /* 0 = spec value or all cores */
+    int         verbose;     /* per-section timings on stderr */
+    const char *created;     /* fixed provenance time (tests); NULL = now */
+} aud_run_opts;
+
+/* Outcome of a run that completed. */
+typedef struct aud_run_outcome {
+    size_t n_checks;          /* verdict rows */
+    size_t n_failed;
+    char   results_path[1024];
+} aud_run_outcome;
+
+/* Run the audit. Returns AUD_OK when every output was written (whatever the verdict; see
+ * out->n_failed), else an error status with err filled and no output left behind. */
+int aud_run(const aud_run_opts *opts, aud_run_outcome *out, aud_error *err);
+
+#endif

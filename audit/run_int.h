@@ -1,0 +1,46 @@
+/* run_int.h - state shared by the parts of `audit run` (run.c: flow and outputs;
+ * run_sections.c: the computed sections). */
+#ifndef AUD_RUN_INT_H
+#define AUD_RUN_INT_H
+
+#include "model.h"
+#include "run.h"
+#include "spec.h"
+#include "table.h"
+#include <cjson/cJSON.h>
+
+typedef struct run_ctx {
+    const aud_run_opts *opts;
+    aud_spec   *spec;
+    aud_error  *err;
+    int         threads;
+    aud_table  *data;
+    aud_table  *ref;          /* NULL without a reference */
+    aud_model  *model;        /* NULL without a model */
+    size_t     *bind;         /* model feature -> data column */
+    size_t     *bind_ref;     /* model feature -> reference column */
+    double     *label;        /* n_rows, 0/1 or NaN; NULL without a label */
+    double     *score;        /* model output or the score column (probability of class 1 for
+                                 binary classifiers); NULL when absent */
+    double     *score_ref;    /* model output on the reference */
+    double     *prediction;   /* 0/1 predictions column; NULL when absent */
+    int         score_is_probability;
+    cJSON      *doc;          /* the results document */
+    cJSON      *skipped;      /* [{section, reason}] */
+    double      t_start;
+} run_ctx;
+
+/* Record that a section was not run, and why. Returns AUD_OK or AUD_E_NOMEM. */
+int run_skip(run_ctx *c, const char *section, const char *reason);
+
+/* Sections; each adds its object to c->doc or calls run_skip. */
+int run_predictions(run_ctx *c);
+int run_explanations(run_ctx *c);
+int run_fairness(run_ctx *c);
+int run_drift(run_ctx *c);
+int run_performance(run_ctx *c);
+
+/* Seconds since an arbitrary origin (monotonic). */
+double run_clock(void);
+
+#endif

@@ -1,0 +1,627 @@
+/* run_sections.c - the computed sections of `audit run`: predictions, explanations (with
+ * attribution drift), fairness, drift (with prediction drift) and performance. Each section is
+ * skipped, with the reason recorded in "skipped", when its inputs are absent. */
+#include "run_int.h"
+#include "drift.h"
+#include "fairness.h"
+#include "io.h"
+#include "performance.h"
+#include "shap.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define EXPLAIN_POINTS_PER_FEATURE 1000   /* value/phi pairs per feature kept for plots */
+#define PREDICT_BLOCK 1024
+
+/* ---- predictions -------------------------------------------------------------------------- */
+
+/* Model output for every row of t: the probability of class 1 for binary classifiers, the value
+ * for regression. Multiclass models give no single score (NULL, not an error). */
+static int predict_table(run_ctx *c, const aud_table *t, const size_t *bind, double **out)
+{
+    const aud_model *m = c->model;
+    size_t nf = m->n_features, no = m->n_outputs;
+    double *x = aud_malloc(PREDICT_BLOCK * (nf ? nf : 1) * sizeof *x);
+    double *margin = aud_malloc((no ? no : 1) * sizeof *margin);
+    double *score = aud_malloc((t->n_rows ? t->n_rows : 1) * sizeof *score);
+    if (x == NULL || margin == NULL || score == NULL) {
+        aud_free(x);
+        aud_free(margin);
+        aud_free(score);
+        return aud_error_nomem(c->err);
+    }
+    for (size_t b = 0; b < t->n_rows; b += PREDICT_BLOCK) {
+        size_t e = b + PREDICT_BLOCK < t->n_rows ? b + PREDICT_BLOCK : t->n_rows;
+        aud_model_fill_rows(m, t, bind, b, e, x);
+        for (size_t i = b; i < e; i++) {
+            aud_model_predict_margin(m, x + (i - b) * nf, margin);
+            aud_model_transform(m, margin, margin);
+            score[i] = margin[0];
+        }
+    }
+    aud_free(x);
+    aud_free(margin);
+    *out = score;
+    return AUD_OK;
+}
+
+static int numeric_column(run_ctx *c, const char *name, const char *what, const double **out)
+{
+    long j = aud_table_find(c->data, name);
+    if (j < 0) {
+        aud_error_set(c->err, AUD_E_SCHEMA, c->data->path, 0, 0,
+                      "%s column is not in the data (spec key \"%s\")", what, what);
+        return aud_error_field(c->err, name);
+    }
+    const aud_column *col = &c->data->cols[j];
+    if (col->type != AUD_COL_NUMERIC) {
+        aud_error_set(c->err, AUD_E_SCHEMA, c->data->path, 0, (long)j + 1,
+                      "%s column must be numeric, found text such as \"%s\"", what,
+                      col->levels[0]);
+        return aud_error_field(c->err, name);
+    }
+    *out = col->num;
+    return AUD_OK;
+}
+
+int run_predictions(run_ctx *c)
+{
+    const aud_spec *s = c->spec;
+    const double *col = NULL;
+    int rc = AUD_OK;
+    if (s->label != NULL) {
+        rc = numeric_column(c, s->label, "label", &col);
+        if (rc != AUD_OK)
+            return rc;
+        c->label = aud_malloc((c->data->n_rows ? c->data->n_rows : 1) * sizeof *c->label);
+        if (c->label == NULL)
+            return aud_error_nomem(c->err);
+        for (size_t i = 0; i < c->data->n_rows; i++) {
+            if (!isnan(col[i]) && col[i] != 0.0 && col[i] != 1.0) {
+                aud_error_set(c->err, AUD_E_DOMAIN, c->data->path, (long)i + 2, 0,
+                              "label is %g, expected 0 or 1", col[i]);
+                return aud_error_field(c->err, s->label);
+            }
+            c->label[i] = col[i];
+        }
+    }
+    if (s->prediction != NULL) {
+        rc = numeric_column(c, s->prediction, "prediction", &col);
+        if (rc != AUD_OK)
+            return rc;
+        c->prediction = aud_malloc((c->data->n_rows ? c->data->n_rows : 1) * sizeof(double));
+        if (c->prediction == NULL)
+            return aud_error_nomem(c->err);
+        memcpy(c->prediction, col, c->data->n_rows * sizeof(double));
+    } else if (s->score != NULL) {
+        rc = numeric_column(c, s->score, "score", &col);
+        if (rc != AUD_OK)
+            return rc;
+        c->score = aud_malloc((c->data->n_rows ? c->data->n_rows : 1) * sizeof(double));
+        if (c->score == NULL)
+            return aud_error_nomem(c->err);
+        memcpy(c->score, col, c->data->n_rows * sizeof(double));
+        c->score_is_probability = 1;
+        for (size_t i = 0; i < c->data->n_rows; i++)
+            c->score_is_probability &= c->score[i] >= 0.0 && c->score[i] <= 1.0;
+    } else if (c->model != NULL && c->model->n_outputs == 1) {
+        rc = predict_table(c, c->data, c->bind, &c->score);
+        if (rc == AUD_OK && c->ref != NULL)
+            rc = predict_table(c, c->ref, c->bind_ref, &c->score_ref);
+        c->score_is_probability = c->model->is_classifier;
+    }
+    return rc;
+}
+
+/* ---- explanations ------------------------------------------------------------------------- */
+
+/* Seeded sample of k of the n rows of t (all rows when n <= k), filled as a model matrix. */
+static int sample_matrix(run_ctx *c, const aud_table *t, const size_t *bind, size_t k,
+                         uint64_t seed, double **X, size_t **rows, size_t *n_out)
+{
+    size_t n = t->n_rows, m = n < k ? n : k, nf = c->model->n_features;
+    size_t *idx = aud_malloc((m ? m : 1) * sizeof *idx);
+    double *x = aud_malloc((m ? m : 1) * (nf ? nf : 1) * sizeof *x);
+    if (idx == NULL || x == NULL) {
+        aud_free(idx);
+        aud_free(x);
+        return aud_error_nomem(c->err);
+    }
+    m = aud_shap_sample_rows(n, m, seed, idx);
+    for (size_t i = 0; i < m; i++)
+        aud_model_fill_rows(c->model, t, bind, idx[i], idx[i] + 1, x + i * nf);
+    *X = x;
+    *n_out = m;
+    if (rows != NULL)
+        *rows = idx;
+    else
+        aud_free(idx);
+    return AUD_OK;
+}
+
+static int add_feature_json(run_ctx *c, cJSON *arr, const aud_shap_summary *sm,
+                            const aud_shap_result *r, const double *X, size_t j)
+{
+    const aud_model *m = c->model;
+    size_t nf = m->n_features;
+    cJSON *o = cJSON_CreateObject();
+    if (o == NULL || !cJSON_AddItemToArray(arr, o)) {
+        cJSON_Delete(o);
+        return -1;
+    }
+    double mean = 0.0;
+    for (size_t k = 0; k < sm->n_outputs; k++)
+        mean += sm->mean[k * nf + j];
+    if (cJSON_AddStringToObject(o, "name", m->feature_names ? m->feature_names[j] : "") == NULL ||
+        aud_json_add_num(o, "mean_abs", sm->importance[j]) != 0 ||
+        aud_json_add_num(o, "mean", mean) != 0 ||
+        aud_json_add_num(o, "rank", (double)sm->rank[j]) != 0)
+        return -1;
+    if (r->n_outputs != 1)
+        return 0;   /* value/phi pairs only for single-output models */
+    cJSON *pts = cJSON_AddArrayToObject(o, "points");
+    if (pts == NULL)
+        return -1;
+    size_t step = r->n_rows > EXPLAIN_POINTS_PER_FEATURE
+                      ? (r->n_rows + EXPLAIN_POINTS_PER_FEATURE - 1) / EXPLAIN_POINTS_PER_FEATURE
+                      : 1;
+    for (size_t i = 0; i < r->n_rows; i += step) {
+        cJSON *p = cJSON_CreateArray();
+        if (p == NULL || !cJSON_AddItemToArray(pts, p)) {
+            cJSON_Delete(p);
+            return -1;
+        }
+        cJSON *xv = aud_json_num(X[i * nf + j]);
+        cJSON *pv = aud_json_num(r->phi[i * r->stride + j]);
+        if (xv == NULL || !cJSON_AddItemToArray(p, xv) || pv == NULL ||
+            !cJSON_AddItemToArray(p, pv)) {
+            cJSON_Delete(xv);
+            cJSON_Delete(pv);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int add_explained_row(run_ctx *c, cJSON *arr, const aud_shap_result *r, const double *X,
+                             const size_t *rows, size_t i, const char *why)
+{
+    size_t nf = c->model->n_features;
+    cJSON *o = cJSON_CreateObject();
+    if (o == NULL || !cJSON_AddItemToArray(arr, o)) {
+        cJSON_Delete(o);
+        return -1;
+    }
+    double fx = r->fx[i * r->n_outputs];
+    double pred = fx;
+    if (r->output == AUD_SHAP_OUTPUT_RAW && c->score != NULL)
+        pred = c->score[rows[i]];
+    cJSON *v = cJSON_AddArrayToObject(o, "value");
+    cJSON *p = cJSON_AddArrayToObject(o, "phi");
+    if (aud_json_add_num(o, "row", (double)rows[i]) != 0 ||
+        cJSON_AddStringToObject(o, "why", why) == NULL ||
+        aud_json_add_num(o, "prediction", pred) != 0 ||
+        aud_json_add_num(o, "output", fx) != 0 ||
+        aud_json_add_num(o, "base", r->phi[i * r->stride + nf]) != 0 || v == NULL || p == NULL)
+        return -1;
+    for (size_t j = 0; j < nf; j++) {
+        cJSON *a = aud_json_num(X[i * nf + j]);
+        cJSON *b = aud_json_num(r->phi[i * r->stride + j]);
+        if (a == NULL || !cJSON_AddItemToArray(v, a) || b == NULL || !cJSON_AddItemToArray(p, b)) {
+            cJSON_Delete(a);
+            cJSON_Delete(b);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Attribution drift: mean |phi| per feature on a reference sample versus the current sample,
+ * and Spearman's rank correlation of the two importance rankings. */
+static int add_attribution_drift(run_ctx *c, cJSON *ex, const aud_shap_summary *cur,
+                                 const aud_shap_opts *so)
+{
+    double *X = NULL;
+    size_t n = 0;
+    aud_shap_result *r = NULL;
+    aud_shap_summary *ref = NULL;
+    int rc = sample_matrix(c, c->ref, c->bind_ref, (size_t)c->spec->explain.rows,
+                           c->spec->seed + 1, &X, NULL, &n);
+    if (rc == AUD_OK)
+        rc = aud_shap_explain(&r, c->model, X, n, so, c->err);
+    if (rc == AUD_OK)
+        rc = aud_shap_summarize(&ref, r, c->err);
+    if (rc != AUD_OK)
+        goto done;
+    size_t nf = c->model->n_features;
+    cJSON *ad = cJSON_AddObjectToObject(ex, "attribution_drift");
+    cJSON *feats = ad ? cJSON_AddArrayToObject(ad, "features") : NULL;
+    if (feats == NULL || aud_json_add_num(ad, "reference_rows", (double)n) != 0) {
+        rc = aud_error_nomem(c->err);
+        goto done;
+    }
+    double d2 = 0.0;
+    for (size_t j = 0; j < nf; j++) {
+        cJSON *o = cJSON_CreateObject();
+        if (o == NULL || !cJSON_AddItemToArray(feats, o)) {
+            cJSON_Delete(o);
+            rc = aud_error_nomem(c->err);
+            goto done;
+        }
+        double dr = (double)ref->rank[j] - (double)cur->rank[j];
+        d2 += dr * dr;
+        if (cJSON_AddStringToObject(o, "name", c->model->feature_names[j]) == NULL ||
+            aud_json_add_num(o, "mean_abs_reference", ref->importance[j]) != 0 ||
+            aud_json_add_num(o, "mean_abs_current", cur->importance[j]) != 0 ||
+            aud_json_add_num(o, "change", cur->importance[j] - ref->importance[j]) != 0 ||
+            aud_json_add_num(o, "rank_reference", (double)ref->rank[j]) != 0 ||
+            aud_json_add_num(o, "rank_current", (double)cur->rank[j]) != 0) {
+            rc = aud_error_nomem(c->err);
+            goto done;
+        }
+    }
+    /* ranks are a permutation (ties broken by index), so the closed form is exact */
+    double rho = nf > 1 ? 1.0 - 6.0 * d2 / ((double)nf * ((double)nf * (double)nf - 1.0)) : NAN;
+    if (aud_json_add_num(ad, "rank_correlation", rho) != 0)
+        rc = aud_error_nomem(c->err);
+done:
+    aud_shap_summary_free(ref);
+    aud_shap_result_free(r);
+    aud_free(X);
+    return rc;
+}
+
+int run_explanations(run_ctx *c)
+{
+    const aud_spec *s = c->spec;
+    if (!s->explain.enabled)
+        return run_skip(c, "explanations", "disabled in the spec (\"explain\": false)");
+    if (c->model == NULL)
+        return run_skip(c, "explanations", "no model in the spec");
+    if (c->model->feature_names == NULL)
+        return run_skip(c, "explanations", "the model has no feature names");
+    aud_shap_opts so;
+    aud_shap_opts_default(&so);
+    aud_shap_method method = AUD_SHAP_AUTO;
+    if (aud_shap_method_parse(s->explain.method, &method) != 0) {
+        aud_error_set(c->err, AUD_E_SCHEMA, s->path, 0, 0, "unknown method");
+        return aud_error_field(c->err, "explain.method");
+    }
+    so.method = aud_shap_method_resolve(method, c->model);
+    so.output = strcmp(s->explain.output, "probability") == 0 ? AUD_SHAP_OUTPUT_PROBABILITY
+                                                              : AUD_SHAP_OUTPUT_RAW;
+    so.seed = s->seed;
+    so.threads = c->threads;
+    double *X = NULL, *B = NULL;
+    size_t *rows = NULL, n = 0, nb = 0;
+    aud_shap_result *r = NULL;
+    aud_shap_summary *sm = NULL;
+    int rc = sample_matrix(c, c->data, c->bind, (size_t)s->explain.rows, s->seed, &X, &rows, &n);
+    if (rc == AUD_OK && aud_shap_method_uses_background(so.method)) {
+        const aud_table *bt = c->ref != NULL ? c->ref : c->data;
+        rc = sample_matrix(c, bt, c->ref != NULL ? c->bind_ref : c->bind,
+                           (size_t)s->explain.background, s->seed + 2, &B, NULL, &nb);
+        so.background = B;
+        so.n_background = nb;
+    }
+    if (rc == AUD_OK)
+        rc = aud_shap_check(c->model, &so, c->err);
+    if (rc == AUD_OK && n == 0) {
+        rc = run_skip(c, "explanations", "the data has no rows");
+        goto done;
+    }
+    if (rc == AUD_OK)
+        rc = aud_shap_explain(&r, c->model, X, n, &so, c->err);
+    if (rc == AUD_OK)
+        rc = aud_shap_summarize(&sm, r, c->err);
+    if (rc != AUD_OK)
+        goto done;
+    cJSON *ex = cJSON_AddObjectToObject(c->doc, "explanations");
+    char bg[160];
+    if (nb > 0)
+        snprintf(bg, sizeof bg, "%zu rows sampled from the %s data", nb,
+                 c->ref != NULL ? "reference" : "audited");
+    else
+        snprintf(bg, sizeof bg, "training cover (path-dependent TreeSHAP)");
+    cJSON *feats = ex ? cJSON_AddArrayToObject(ex, "features") : NULL;
+    if (feats == NULL || cJSON_AddStringToObject(ex, "method", aud_shap_method_name(so.method)) ==
+                             NULL ||
+        cJSON_AddStringToObject(ex, "output", so.output == AUD_SHAP_OUTPUT_RAW ? "raw"
+                                                                               : "probability") ==
+            NULL ||
+        aud_json_add_num(ex, "rows", (double)n) != 0 ||
+        aud_json_add_num(ex, "outputs", (double)r->n_outputs) != 0 ||
+        aud_json_add_num(ex, "base_value", sm->base_value[0]) != 0 ||
+        aud_json_add_num(ex, "additivity_max_error", sm->additivity_max_error) != 0 ||
+        cJSON_AddStringToObject(ex, "background", bg) == NULL) {
+        rc = aud_error_nomem(c->err);
+        goto done;
+    }
+    /* features in rank order */
+    for (size_t k = 0; k < c->model->n_features; k++) {
+        if (add_feature_json(c, feats, sm, r, X, sm->order[k]) != 0) {
+            rc = aud_error_nomem(c->err);
+            goto done;
+        }
+    }
+    if (r->n_outputs == 1) {
+        size_t hi = 0, lo = 0;
+        for (size_t i = 1; i < n; i++) {
+            hi = r->fx[i] > r->fx[hi] ? i : hi;
+            lo = r->fx[i] < r->fx[lo] ? i : lo;
+        }
+        cJSON *er = cJSON_AddArrayToObject(ex, "explained_rows");
+        if (er == NULL || add_explained_row(c, er, r, X, rows, hi, "highest output") != 0 ||
+            (lo != hi && add_explained_row(c, er, r, X, rows, lo, "lowest output") != 0)) {
+            rc = aud_error_nomem(c->err);
+            goto done;
+        }
+    }
+    if (c->ref != NULL && c->bind_ref != NULL)
+        rc = add_attribution_drift(c, ex, sm, &so);
+done:
+    aud_shap_summary_free(sm);
+    aud_shap_result_free(r);
+    aud_free(X);
+    aud_free(B);
+    aud_free(rows);
+    return rc;
+}
+
+/* ---- fairness ----------------------------------------------------------------------------- */
+
+int run_fairness(run_ctx *c)
+{
+    const aud_spec *s = c->spec;
+    if (s->n_sensitive == 0)
+        return run_skip(c, "fairness", "no sensitive attributes in the spec");
+    if (c->prediction == NULL && c->score == NULL)
+        return run_skip(c, "fairness",
+                        c->model != NULL ? "the model has more than one output (multiclass)"
+                                         : "no model, prediction or score column in the spec");
+    size_t na = s->n_sensitive;
+    aud_fair_attr *attrs = aud_calloc(na, sizeof *attrs);
+    int32_t **own_codes = aud_calloc(na, sizeof *own_codes);
+    char ***own_levels = aud_calloc(na, sizeof *own_levels);
+    size_t *own_n = aud_calloc(na, sizeof *own_n);
+    aud_fair_result *res = NULL;
+    int rc = AUD_OK;
+    if (attrs == NULL || own_codes == NULL || own_levels == NULL || own_n == NULL) {
+        rc = aud_error_nomem(c->err);
+        goto done;
+    }
+    for (size_t a = 0; a < na; a++) {
+        long j = aud_table_find(c->data, s->sensitive[a]);
+        if (j < 0) {
+            aud_error_set(c->err, AUD_E_SCHEMA, c->data->path, 0, 0,
+                          "sensitive attribute is not a column of the data");
+            rc = aud_error_field(c->err, s->sensitive[a]);
+            goto done;
+        }
+        const aud_column *col = &c->data->cols[j];
+        attrs[a].name = col->name;
+        if (col->type == AUD_COL_CATEGORICAL) {
+            attrs[a].codes = col->codes;
+            attrs[a].n_levels = col->n_levels;
+            attrs[a].levels = (const char *const *)col->levels;
+        } else {
+            rc = aud_fair_codes_from_numeric(col->num, c->data->n_rows, &own_codes[a],
+                                             &own_levels[a], &own_n[a], c->err);
+            if (rc != AUD_OK)
+                goto done;
+            attrs[a].codes = own_codes[a];
+            attrs[a].n_levels = own_n[a];
+            attrs[a].levels = (const char *const *)own_levels[a];
+        }
+        for (size_t r = 0; r < s->n_reference_groups; r++) {
+            if (strcmp(s->reference_groups[2 * r], col->name) == 0)
+                attrs[a].reference = s->reference_groups[2 * r + 1];
+        }
+    }
+    aud_fair_opts fo;
+    aud_fair_opts_default(&fo);
+    fo.favorable = s->favorable;
+    fo.threshold = s->threshold;
+    fo.min_share = s->min_group_share;
+    fo.n_bootstrap = (size_t)s->bootstrap;
+    fo.seed = s->seed;
+    fo.threads = c->threads;
+    fo.intersections = s->intersections;
+    fo.nyc_ll144 = s->compliance != NULL;
+    aud_fair_input in;
+    memset(&in, 0, sizeof in);
+    in.n_rows = c->data->n_rows;
+    in.label = c->label;
+    in.prediction = c->prediction;
+    in.score = c->prediction == NULL ? c->score : NULL;
+    in.attrs = attrs;
+    in.n_attrs = na;
+    in.label_name = s->label;
+    in.prediction_name = s->prediction;
+    in.score_name = s->score != NULL ? s->score : "model output";
+    in.source = c->data->path;
+    rc = aud_fair_compute(&res, &in, &fo, c->err);
+    if (rc == AUD_OK)
+        rc = aud_fair_to_json(res, c->doc, c->err);
+done:
+    aud_fair_result_free(res);
+    for (size_t a = 0; a < na && own_codes != NULL; a++) {
+        aud_free(own_codes[a]);
+        if (own_levels != NULL && own_levels[a] != NULL)
+            aud_fair_levels_free(own_levels[a], own_n[a]);
+    }
+    aud_free(own_codes);
+    aud_free(own_levels);
+    aud_free(own_n);
+    aud_free(attrs);
+    return rc;
+}
+
+/* ---- drift -------------------------------------------------------------------------------- */
+
+static int is_excluded_column(const aud_spec *s, const char *name)
+{
+    return (s->label != NULL && strcmp(name, s->label) == 0) ||
+           (s->prediction != NULL && strcmp(name, s->prediction) == 0) ||
+           (s->score != NULL && strcmp(name, s->score) == 0);
+}
+
+/* Prediction drift: the model's output on the reference versus the current data, as one more
+ * numeric "column" compared with the same rules, stored as drift.prediction_drift. */
+static int add_prediction_drift(run_ctx *c, const aud_drift_opts *o)
+{
+    aud_drift_input in;
+    memset(&in, 0, sizeof in);
+    in.name = "prediction";
+    in.kind = AUD_DRIFT_NUMERIC;
+    in.ref = c->score_ref;
+    in.n_ref = c->ref->n_rows;
+    in.cur = c->score;
+    in.n_cur = c->data->n_rows;
+    in.ovr.method = AUD_DRIFT_AUTO;
+    in.ovr.threshold = NAN;
+    aud_drift_result *r = NULL;
+    cJSON *tmp = cJSON_CreateObject();
+    int rc = tmp == NULL ? aud_error_nomem(c->err) : aud_drift_compute(&r, &in, 1, o, c->err);
+    if (rc == AUD_OK)
+        rc = aud_drift_to_json(r, tmp, c->err);
+    if (rc == AUD_OK) {
+        cJSON *cols = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(tmp, "drift"), "columns");
+        cJSON *col = cJSON_DetachItemFromArray(cols, 0);
+        cJSON *drift = cJSON_GetObjectItemCaseSensitive(c->doc, "drift");
+        if (col == NULL || drift == NULL || !cJSON_AddItemToObject(drift, "prediction_drift", col)) {
+            cJSON_Delete(col);
+            rc = aud_error_nomem(c->err);
+        }
+    }
+    cJSON_Delete(tmp);
+    aud_drift_result_free(r);
+    return rc;
+}
+
+int run_drift(run_ctx *c)
+{
+    const aud_spec *s = c->spec;
+    if (c->ref == NULL)
+        return run_skip(c, "drift", "no reference data in the spec");
+    aud_drift_opts o;
+    aud_drift_opts_default(&o);
+    o.threads = c->threads;
+    o.drift_share = s->drift.share;
+    o.threshold = s->drift.threshold;
+    o.psi_binning = strcmp(s->drift.psi_binning, "evidently") == 0 ? AUD_PSI_EVIDENTLY
+                                                                   : AUD_PSI_QUANTILE;
+    if (s->drift.method != NULL && aud_drift_method_parse(s->drift.method, &o.method) != 0) {
+        aud_error_set(c->err, AUD_E_SCHEMA, s->path, 0, 0, "unknown drift method \"%s\"",
+                      s->drift.method);
+        return aud_error_field(c->err, "drift.method");
+    }
+    const char **cols = NULL;
+    size_t n = 0;
+    if (s->drift.columns != NULL) {
+        cols = (const char **)s->drift.columns;
+        n = s->drift.n_columns;
+    } else {
+        cols = aud_calloc(c->ref->n_cols ? c->ref->n_cols : 1, sizeof *cols);
+        if (cols == NULL)
+            return aud_error_nomem(c->err);
+        for (size_t j = 0; j < c->ref->n_cols; j++) {
+            if (!is_excluded_column(s, c->ref->cols[j].name))
+                cols[n++] = c->ref->cols[j].name;
+        }
+    }
+    aud_drift_result *r = NULL;
+    int rc = aud_drift_tables(&r, c->ref, c->data, cols, NULL, n, &o, c->err);
+    if (rc == AUD_OK)
+        rc = aud_drift_to_json(r, c->doc, c->err);
+    if (rc == AUD_OK && c->score != NULL && c->score_ref != NULL)
+        rc = add_prediction_drift(c, &o);
+    aud_drift_result_free(r);
+    if (s->drift.columns == NULL)
+        aud_free(cols);
+    return rc;
+}
+
+/* ---- performance -------------------------------------------------------------------------- */
+
+static int add_group_perf(run_ctx *c, cJSON *arr, const char *attr, const char *group,
+                          const unsigned char *mask)
+{
+    aud_perf pf;
+    int rc = aud_perf_compute(c->label, c->score, mask, c->data->n_rows, c->spec->threshold, &pf,
+                              c->err);
+    if (rc != AUD_OK)
+        return rc;
+    cJSON *o = cJSON_CreateObject();
+    if (o == NULL || !cJSON_AddItemToArray(arr, o)) {
+        cJSON_Delete(o);
+        return aud_error_nomem(c->err);
+    }
+    if (cJSON_AddStringToObject(o, "attribute", attr) == NULL ||
+        cJSON_AddStringToObject(o, "group", group) == NULL || aud_perf_to_json(&pf, o) != 0)
+        return aud_error_nomem(c->err);
+    return AUD_OK;
+}
+
+int run_performance(run_ctx *c)
+{
+    if (c->label == NULL)
+        return run_skip(c, "performance", "no label column in the spec");
+    if (c->score == NULL || !c->score_is_probability)
+        return run_skip(c, "performance",
+                        "needs predicted probabilities of a binary classifier (a classifier "
+                        "model or a score column in [0, 1])");
+    aud_perf pf;
+    int rc = aud_perf_compute(c->label, c->score, NULL, c->data->n_rows, c->spec->threshold, &pf,
+                              c->err);
+    if (rc != AUD_OK)
+        return rc;
+    cJSON *perf = cJSON_AddObjectToObject(c->doc, "performance");
+    cJSON *overall = perf ? cJSON_AddObjectToObject(perf, "overall") : NULL;
+    cJSON *by = perf ? cJSON_AddArrayToObject(perf, "by_group") : NULL;
+    if (overall == NULL || by == NULL || aud_perf_to_json(&pf, overall) != 0 ||
+        cJSON_AddStringToObject(perf, "label", c->spec->label) == NULL ||
+        aud_json_add_num(perf, "threshold", c->spec->threshold) != 0)
+        return aud_error_nomem(c->err);
+    unsigned char *mask = aud_malloc(c->data->n_rows ? c->data->n_rows : 1);
+    if (mask == NULL)
+        return aud_error_nomem(c->err);
+    char buf[64];
+    for (size_t a = 0; a < c->spec->n_sensitive && rc == AUD_OK; a++) {
+        long j = aud_table_find(c->data, c->spec->sensitive[a]);
+        if (j < 0)
+            continue;
+        const aud_column *col = &c->data->cols[j];
+        if (col->type == AUD_COL_CATEGORICAL) {
+            for (size_t g = 0; g < col->n_levels && rc == AUD_OK; g++) {
+                for (size_t i = 0; i < c->data->n_rows; i++)
+                    mask[i] = col->codes[i] == (int32_t)g;
+                rc = add_group_perf(c, by, col->name, col->levels[g], mask);
+            }
+            continue;
+        }
+        /* numeric attribute: one group per distinct value, in increasing order */
+        double prev = -HUGE_VAL;
+        for (;;) {
+            double next = HUGE_VAL;
+            for (size_t i = 0; i < c->data->n_rows; i++) {
+                double v = col->num[i];
+                if (v > prev && v < next)
+                    next = v;
+            }
+            if (next == HUGE_VAL || rc != AUD_OK)
+                break;
+            for (size_t i = 0; i < c->data->n_rows; i++)
+                mask[i] = col->num[i] == next;
+            snprintf(buf, sizeof buf, "%g", next);
+            rc = add_group_perf(c, by, col->name, buf, mask);
+            prev = next;
+        }
+    }
+    aud_free(mask);
+    return rc;
+}

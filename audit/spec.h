@@ -1,0 +1,74 @@
+/* spec.h - the audit spec file of `audit run` (SPEC section 4): strict JSON, unknown keys and wrong
+ * types are errors naming the key, relative paths resolved against the spec file's folder. */
+#ifndef AUD_SPEC_H
+#define AUD_SPEC_H
+
+#include "aud.h"
+#include <cjson/cJSON.h>
+
+typedef struct aud_check_spec {
+    char  *metric;        /* e.g. "disparate_impact", "drift_share", "auc" */
+    int    has_min, has_max;
+    double min, max;
+    char  *attribute;     /* optional filters; NULL = any */
+    char  *group;
+    char  *column;
+} aud_check_spec;
+
+typedef struct aud_spec {
+    char  *path;           /* the spec file */
+    char  *model;          /* resolved paths; NULL when absent */
+    char  *data;
+    char  *reference;
+    char  *label;          /* column names; NULL when absent */
+    char  *prediction;     /* column holding 0/1 predictions (instead of a model) */
+    char  *score;          /* column holding scores (instead of a model) */
+    int    favorable;      /* 1 (default) or 0 */
+    double threshold;      /* default 0.5 */
+    char **sensitive;
+    size_t n_sensitive;
+    int    intersections;  /* default true when 2+ sensitive attributes */
+    char  *compliance;     /* "nyc-ll144" or NULL */
+    char **reference_groups;   /* "fairness": {"reference": {"race": "A"}}: pairs attr, value */
+    size_t n_reference_groups;
+    double min_group_share;    /* default 0.02 */
+    long   bootstrap;          /* default 1000, 0 = off */
+    struct {
+        char *method;      /* "auto" */
+        char *output;      /* "raw" */
+        long  rows;        /* rows to explain, default 2000 */
+        long  background;  /* background rows, default 100 */
+        int   enabled;     /* false with "explain": false */
+    } explain;
+    struct {
+        char  *method;     /* NULL = per-column automatic choice */
+        double threshold;  /* NaN = the method's default */
+        char  *psi_binning;/* "quantile" */
+        double share;      /* dataset drift when share of drifted columns >= this (0.5) */
+        char **columns;    /* NULL = every common column except label/prediction/score */
+        size_t n_columns;
+    } drift;
+    aud_check_spec *checks;
+    size_t n_checks;
+    struct {
+        char *dir;         /* resolved; default: the spec file's folder */
+        char *json, *pdf, *xlsx, *log;   /* file names inside dir; NULL = not written */
+    } outputs;
+    struct {
+        char *title, *organization, *prepared_by, *approved_by, *data_source, *date;
+    } report;
+    unsigned long seed;    /* default 42 */
+    int    threads;        /* 0 = all cores */
+    char   delimiter;
+    cJSON *raw;            /* the parsed spec document, kept for provenance */
+} aud_spec;
+
+/* Read and validate a spec file. On AUD_OK *out is the caller's (aud_spec_free). */
+int aud_spec_load(aud_spec **out, const char *path, aud_error *err);
+void aud_spec_free(aud_spec *s);
+
+/* Parse JSON text strictly (no trailing garbage); on error err has line:column of `name`. */
+int aud_json_parse_located(cJSON **out, const char *text, size_t len, const char *name,
+                           aud_error *err);
+
+#endif

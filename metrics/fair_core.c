@@ -1,0 +1,791 @@
+/* fair_core.c - group fairness metrics per sensitive attribute and intersection: counts, rates
+ * with Wilson intervals, disparities vs the reference group, impact ratios, significance tests
+ * (SPEC section 3 "Fairness"; formulas in docs/fairness.md). */
+#include "fair_int.h"
+
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void aud_fair_opts_default(aud_fair_opts *opts)
+{
+    memset(opts, 0, sizeof *opts);
+    opts->favorable = 1;
+    opts->threshold = NAN;
+    opts->min_share = 0.02;
+    opts->min_count = 0;
+    opts->n_bootstrap = 1000;
+    opts->seed = 1;
+    opts->threads = 1;
+    opts->intersections = 1;
+    opts->level = 0.95;
+}
+
+static aud_fair_val val(double v)
+{
+    aud_fair_val r = {v, NULL};
+    return r;
+}
+
+static aud_fair_val undef(const char *why)
+{
+    aud_fair_val r = {NAN, why};
+    return r;
+}
+
+static void attr_result_clear(aud_fair_attr_result *ar)
+{
+    if (ar == NULL)
+        return;
+    for (size_t g = 0; ar->groups != NULL && g < ar->n_groups; g++)
+        aud_free(ar->groups[g].name);
+    aud_free(ar->groups);
+    aud_free(ar->name);
+    memset(ar, 0, sizeof *ar);
+}
+
+static void ll144_clear(aud_fair_ll144_table *t)
+{
+    for (size_t i = 0; i < t->n_cats; i++)
+        aud_free(t->cats[i]);
+    aud_free(t->cats);
+    aud_free(t->count);
+    aud_free(t->share);
+    aud_free(t->rate);
+    aud_free(t->impact_ratio);
+    aud_free(t->excluded);
+    aud_free(t->name);
+}
+
+void aud_fair_result_free(aud_fair_result *res)
+{
+    if (res == NULL)
+        return;
+    for (size_t a = 0; a < res->n_attrs; a++)
+        attr_result_clear(&res->attrs[a]);
+    for (size_t a = 0; a < res->n_inters; a++)
+        attr_result_clear(&res->inters[a]);
+    for (size_t t = 0; t < res->n_ll144; t++)
+        ll144_clear(&res->ll144[t]);
+    aud_free(res->attrs);
+    aud_free(res->inters);
+    aud_free(res->ll144);
+    aud_free(res);
+}
+
+/* The "why" of each rate when its denominator is zero. */
+static const char *const rate_why[AUD_FAIR_N_RATES] = {
+    "no labelled rows",
+    "no rows",
+    "no rows with a favourable label",
+    "no rows with an unfavourable label",
+    "no rows with an unfavourable label",
+    "no rows with a favourable label",
+    "no favourable predictions among labelled rows",
+    "no unfavourable predictions among labelled rows",
+    "no favourable predictions among labelled rows",
+    "no unfavourable predictions among labelled rows",
+    "no labelled rows",
+};
+
+/* Numerator and denominator of every rate. */
+static void rate_parts(const aud_fair_counts *c, int id, uint64_t *num, uint64_t *den)
+{
+    uint64_t lab = c->tp + c->fp + c->tn + c->fn;
+    switch ((aud_fair_rate_id)id) {
+    case AUD_FAIR_BASE_RATE: *num = c->tp + c->fn; *den = lab; break;
+    case AUD_FAIR_SELECTION_RATE: *num = c->sel; *den = c->n; break;
+    case AUD_FAIR_TPR: *num = c->tp; *den = c->tp + c->fn; break;
+    case AUD_FAIR_FPR: *num = c->fp; *den = c->fp + c->tn; break;
+    case AUD_FAIR_TNR: *num = c->tn; *den = c->fp + c->tn; break;
+    case AUD_FAIR_FNR: *num = c->fn; *den = c->tp + c->fn; break;
+    case AUD_FAIR_PPV: *num = c->tp; *den = c->tp + c->fp; break;
+    case AUD_FAIR_NPV: *num = c->tn; *den = c->tn + c->fn; break;
+    case AUD_FAIR_FDR: *num = c->fp; *den = c->tp + c->fp; break;
+    case AUD_FAIR_FOR: *num = c->fn; *den = c->tn + c->fn; break;
+    case AUD_FAIR_ACCURACY: *num = c->tp + c->tn; *den = lab; break;
+    case AUD_FAIR_N_RATES: default: *num = 0; *den = 0; break;
+    }
+}
+
+/* Per-group rates, Wilson intervals and every comparison with the reference / highest group. */
+static void group_figures(aud_fair_attr_result *ar, const unsigned char *eligible, int has_label,
+                          double level)
+{
+    size_t k = ar->n_groups, ref = ar->reference;
+    for (size_t g = 0; g < k; g++) {
+        aud_fair_group *gr = &ar->groups[g];
+        for (int r = 0; r < AUD_FAIR_N_RATES; r++) {
+            uint64_t num, den;
+            rate_parts(&gr->c, r, &num, &den);
+            if (!has_label && r != AUD_FAIR_SELECTION_RATE) {
+                gr->rate[r] = undef("no label");
+                gr->rate_lo[r] = gr->rate_hi[r] = NAN;
+                continue;
+            }
+            gr->rate[r] = den == 0 ? undef(rate_why[r]) : val((double)num / (double)den);
+            aud_fair_wilson(num, den, level, &gr->rate_lo[r], &gr->rate_hi[r]);
+        }
+    }
+    /* highest selection rate among eligible groups (ties: first) */
+    int have_high = 0;
+    for (size_t g = 0; g < k; g++) {
+        if (!eligible[g])
+            continue;
+        if (!have_high || ar->groups[g].rate[AUD_FAIR_SELECTION_RATE].v >
+                              ar->groups[ar->highest].rate[AUD_FAIR_SELECTION_RATE].v) {
+            ar->highest = g;
+            have_high = 1;
+        }
+    }
+    const aud_fair_group *rg = &ar->groups[ref];
+    for (size_t g = 0; g < k; g++) {
+        aud_fair_group *gr = &ar->groups[g];
+        for (int r = 0; r < AUD_FAIR_N_RATES; r++) {
+            double a = gr->rate[r].v, b = rg->rate[r].v;
+            if (isnan(a) || isnan(b)) {
+                const char *why = !has_label && r != AUD_FAIR_SELECTION_RATE
+                                      ? "no label"
+                                      : "rate undefined for this group or the reference";
+                gr->diff[r] = gr->ratio[r] = undef(why);
+                continue;
+            }
+            gr->diff[r] = val(a - b);
+            gr->ratio[r] = b > 0.0 ? val(a / b) : undef("reference rate is 0");
+        }
+        gr->disparate_impact = gr->ratio[AUD_FAIR_SELECTION_RATE];
+        double sel = gr->rate[AUD_FAIR_SELECTION_RATE].v;
+        if (!have_high)
+            gr->impact_ratio = undef("no eligible group");
+        else if (ar->groups[ar->highest].rate[AUD_FAIR_SELECTION_RATE].v > 0.0)
+            gr->impact_ratio = val(sel / ar->groups[ar->highest].rate[AUD_FAIR_SELECTION_RATE].v);
+        else
+            gr->impact_ratio = undef("highest selection rate is 0");
+        if (!has_label) {
+            gr->eop_diff = gr->aod = gr->aaod = undef("no label");
+        } else {
+            aud_fair_val dt = gr->diff[AUD_FAIR_TPR], df = gr->diff[AUD_FAIR_FPR];
+            gr->eop_diff = dt;
+            if (isnan(dt.v) || isnan(df.v)) {
+                gr->aod = gr->aaod = undef("tpr or fpr undefined for this group or the reference");
+            } else {
+                gr->aod = val((df.v + dt.v) / 2.0);
+                gr->aaod = val((fabs(df.v) + fabs(dt.v)) / 2.0);
+            }
+        }
+        if (!have_high) {
+            gr->fisher_p = undef("no eligible group");
+        } else if (g == ar->highest) {
+            gr->fisher_p = undef("this is the highest-rate group");
+        } else {
+            const aud_fair_counts *h = &ar->groups[ar->highest].c;
+            double p = aud_fair_fisher_two_sided(gr->c.sel, gr->c.n - gr->c.sel, h->sel,
+                                                 h->n - h->sel);
+            gr->fisher_p = isnan(p) ? undef("counts too large for the exact test") : val(p);
+        }
+        gr->auc = gr->brier = gr->ece = undef("no score");
+    }
+}
+
+/* Analyse one attribute (or intersection) given per-row codes in [0, n_levels) or -1. */
+static int analyse(const aud_fair_ctx *ctx, aud_fair_attr_result *ar, const char *name,
+                   const int32_t *codes, size_t n_levels, const char *const *levels,
+                   const char *reference, aud_error *err)
+{
+    const aud_fair_opts *o = ctx->opts;
+    int rc = AUD_OK;
+    aud_fair_counts *lc = NULL;
+    int32_t *gmap = NULL;
+    unsigned char *eligible = NULL;
+    uint64_t *chi = NULL;
+    memset(ar, 0, sizeof *ar);
+    ar->name = aud_strdup(name);
+    lc = aud_calloc(n_levels ? n_levels : 1, sizeof *lc);
+    gmap = aud_malloc((n_levels ? n_levels : 1) * sizeof *gmap);
+    if (ar->name == NULL || lc == NULL || gmap == NULL) {
+        rc = aud_error_nomem(err);
+        goto done;
+    }
+    for (size_t i = 0; i < ctx->n; i++) {
+        int32_t c = codes[i];
+        if (c < 0) {
+            ar->n_unknown++;
+            continue;
+        }
+        if ((size_t)c >= n_levels) {
+            rc = aud_error_set(err, AUD_E_INTERNAL, ctx->in->source, 0, 0,
+                               "attribute %s: code %ld out of range in data row %zu", name,
+                               (long)c, i + 1);
+            goto done;
+        }
+        aud_fair_counts *q = &lc[c];
+        q->n++;
+        q->sel += ctx->p[i];
+        if (ctx->has_label && ctx->y[i] >= 0) {
+            if (ctx->y[i])
+                ctx->p[i] ? q->tp++ : q->fn++;
+            else
+                ctx->p[i] ? q->fp++ : q->tn++;
+        }
+    }
+    ar->n_known = ctx->n - ar->n_unknown;
+    if (ar->n_known == 0) {
+        rc = aud_error_set(err, AUD_E_DOMAIN, ctx->in->source, 0, 0,
+                           "every value of sensitive attribute \"%s\" is missing", name);
+        aud_error_field(err, name);
+        goto done;
+    }
+    for (size_t l = 0; l < n_levels; l++)
+        gmap[l] = lc[l].n > 0 ? (int32_t)ar->n_groups++ : -1;
+    ar->groups = aud_calloc(ar->n_groups, sizeof *ar->groups);
+    eligible = aud_calloc(ar->n_groups, 1);
+    chi = aud_malloc(2 * ar->n_groups * sizeof *chi);
+    if (ar->groups == NULL || eligible == NULL || chi == NULL) {
+        rc = aud_error_nomem(err);
+        goto done;
+    }
+    int ref_found = 0;
+    for (size_t l = 0; l < n_levels; l++) {
+        if (gmap[l] < 0)
+            continue;
+        aud_fair_group *gr = &ar->groups[gmap[l]];
+        gr->c = lc[l];
+        gr->name = aud_strdup(levels[l]);
+        if (gr->name == NULL) {
+            rc = aud_error_nomem(err);
+            goto done;
+        }
+        gr->share = (double)gr->c.n / (double)ar->n_known;
+        gr->small = gr->share < o->min_share || gr->c.n < o->min_count;
+        ar->n_small += (size_t)gr->small;
+        eligible[gmap[l]] = !gr->small;
+        if (reference != NULL && !ref_found && strcmp(reference, levels[l]) == 0) {
+            ar->reference = (size_t)gmap[l];
+            ref_found = 1;
+        }
+    }
+    if (reference != NULL && !ref_found) {
+        rc = aud_error_set(err, AUD_E_SCHEMA, ctx->in->source, 0, 0,
+                           "reference group \"%s\" has no rows in sensitive attribute \"%s\"",
+                           reference, name);
+        aud_error_field(err, name);
+        goto done;
+    }
+    ar->reference_given = reference != NULL;
+    if (!ref_found) {
+        for (size_t g = 1; g < ar->n_groups; g++)
+            if (ar->groups[g].c.n > ar->groups[ar->reference].c.n)
+                ar->reference = g;
+    }
+    group_figures(ar, eligible, ctx->has_label, o->level);
+    {
+        aud_fair_counts *cc = aud_malloc(ar->n_groups * sizeof *cc);
+        if (cc == NULL) {
+            rc = aud_error_nomem(err);
+            goto done;
+        }
+        size_t m = 0;
+        for (size_t g = 0; g < ar->n_groups; g++) {
+            cc[g] = ar->groups[g].c;
+            if (eligible[g]) {
+                chi[2 * m] = cc[g].sel;
+                chi[2 * m + 1] = cc[g].n - cc[g].sel;
+                m++;
+            }
+        }
+        aud_fair_summary(cc, eligible, ar->n_groups, ar->reference, ctx->has_label, ar->sum);
+        aud_free(cc);
+        const char *why = NULL;
+        double st, p;
+        if (aud_fair_chi2(chi, m, &st, &ar->chi2_dof, &p, &why) == AUD_OK) {
+            ar->chi2_stat = val(st);
+            ar->chi2_p = val(p);
+        } else {
+            ar->chi2_stat = ar->chi2_p = undef(m < 2 ? "fewer than two eligible groups" : why);
+        }
+    }
+    if (ctx->has_score && ctx->has_label) {
+        rc = aud_fair_score_metrics(ctx, codes, gmap, ar, err);
+        if (rc != AUD_OK)
+            goto done;
+    }
+    for (int s = 0; s < AUD_FAIR_N_SUMS; s++) {
+        ar->sum_lo[s] = ar->sum_hi[s] = NAN;
+        ar->sum_ci_why[s] = "bootstrap not requested";
+    }
+    if (o->n_bootstrap > 0) {
+        rc = aud_fair_bootstrap(o, ctx->has_label, ar, eligible, err);
+        if (rc != AUD_OK)
+            goto done;
+    }
+done:
+    aud_free(lc);
+    aud_free(gmap);
+    aud_free(eligible);
+    aud_free(chi);
+    return rc;
+}
+
+/* Validate the row-level inputs and derive favourable label / prediction per row. */
+static int prepare(aud_fair_ctx *ctx, aud_error *err)
+{
+    const aud_fair_input *in = ctx->in;
+    const aud_fair_opts *o = ctx->opts;
+    const char *src = in->source;
+    if (o->favorable != 0 && o->favorable != 1)
+        return aud_error_set(err, AUD_E_USAGE, NULL, 0, 0, "favorable must be 1 or 0, got %d",
+                             o->favorable);
+    if (!(o->min_share >= 0.0 && o->min_share <= 1.0))
+        return aud_error_set(err, AUD_E_USAGE, NULL, 0, 0, "min share must be in [0, 1]");
+    if (!(o->level > 0.0 && o->level < 1.0))
+        return aud_error_set(err, AUD_E_USAGE, NULL, 0, 0, "confidence level must be in (0, 1)");
+    if ((in->prediction == NULL) == (in->score == NULL))
+        return aud_error_set(err, AUD_E_USAGE, NULL, 0, 0,
+                             "give exactly one of a prediction and a score");
+    if (in->n_attrs == 0)
+        return aud_error_set(err, AUD_E_USAGE, NULL, 0, 0, "no sensitive attribute given");
+    if (in->n_rows == 0)
+        return aud_error_set(err, AUD_E_DOMAIN, src, 0, 0, "the data has no rows");
+    if (in->n_rows > UINT32_MAX)
+        return aud_error_set(err, AUD_E_UNSUPPORTED, src, 0, 0,
+                             "more than %lu rows are not supported", (unsigned long)UINT32_MAX);
+    ctx->n = in->n_rows;
+    ctx->has_label = in->label != NULL;
+    ctx->has_score = in->score != NULL;
+    ctx->y = aud_malloc(ctx->n);
+    ctx->p = aud_malloc(ctx->n);
+    if (ctx->y == NULL || ctx->p == NULL)
+        return aud_error_nomem(err);
+    double fav = (double)o->favorable;
+    size_t n_lab = 0;
+    for (size_t i = 0; i < ctx->n; i++) {
+        ctx->y[i] = -1;
+        if (in->label != NULL && !isnan(in->label[i])) {
+            double v = in->label[i];
+            if (v != 0.0 && v != 1.0) {
+                aud_error_set(err, AUD_E_DOMAIN, src, 0, 0,
+                              "data row %zu: the label must be 0 or 1, got %.17g", i + 1, v);
+                return aud_error_field(err, in->label_name ? in->label_name : "label");
+            }
+            ctx->y[i] = v == fav;
+            n_lab++;
+        }
+    }
+    if (ctx->has_label && n_lab == 0) {
+        aud_error_set(err, AUD_E_DOMAIN, src, 0, 0, "every label is missing");
+        return aud_error_field(err, in->label_name ? in->label_name : "label");
+    }
+    if (in->prediction != NULL) {
+        for (size_t i = 0; i < ctx->n; i++) {
+            double v = in->prediction[i];
+            if (v != 0.0 && v != 1.0) {
+                if (isnan(v))
+                    aud_error_set(err, AUD_E_DOMAIN, src, 0, 0,
+                                  "data row %zu: the prediction is missing", i + 1);
+                else
+                    aud_error_set(err, AUD_E_DOMAIN, src, 0, 0,
+                                  "data row %zu: the prediction must be 0 or 1, got %.17g",
+                                  i + 1, v);
+                return aud_error_field(err, in->prediction_name ? in->prediction_name
+                                                                : "prediction");
+            }
+            ctx->p[i] = v == fav;
+        }
+        return AUD_OK;
+    }
+    const char *sname = in->score_name ? in->score_name : "score";
+    double mn = INFINITY, mx = -INFINITY;
+    ctx->score_is_prob = 1;
+    for (size_t i = 0; i < ctx->n; i++) {
+        double s = in->score[i];
+        if (!isfinite(s)) {
+            aud_error_set(err, AUD_E_DOMAIN, src, 0, 0, "data row %zu: the score is %s", i + 1,
+                          isnan(s) ? "missing" : "infinite");
+            return aud_error_field(err, sname);
+        }
+        mn = s < mn ? s : mn;
+        mx = s > mx ? s : mx;
+        if (s < 0.0 || s > 1.0)
+            ctx->score_is_prob = 0;
+    }
+    if (!isfinite(o->threshold)) {
+        aud_error_set(err, AUD_E_USAGE, NULL, 0, 0, "a score needs a finite threshold");
+        return aud_error_field(err, sname);
+    }
+    if (o->threshold < mn || o->threshold > mx) {
+        aud_error_set(err, AUD_E_DOMAIN, src, 0, 0,
+                      "threshold %.17g is outside the score range [%.17g, %.17g]", o->threshold,
+                      mn, mx);
+        return aud_error_field(err, sname);
+    }
+    for (size_t i = 0; i < ctx->n; i++) {
+        int yhat = in->score[i] >= o->threshold;
+        ctx->p[i] = (double)yhat == fav;
+    }
+    if (ctx->has_label)
+        return aud_fair_sort_scores(ctx, err);
+    return AUD_OK;
+}
+
+/* Largest number of cells of an intersection (product of the level counts). */
+#define AUD_FAIR_MAX_CELLS (1u << 22)
+/* Largest number of attributes for which all intersections are computed. */
+#define AUD_FAIR_MAX_INTER_ATTRS 6
+
+/* Codes and "x&y" level names of the intersection of the attributes in `mask` (cells in
+ * mixed-radix order, only non-empty cells get a level). Caller frees everything. */
+typedef struct inter_codes {
+    char    *name;
+    int32_t *codes;
+    char   **levels;
+    size_t   n_levels;
+} inter_codes;
+
+static void inter_codes_free(inter_codes *ic)
+{
+    for (size_t i = 0; i < ic->n_levels; i++)
+        aud_free(ic->levels[i]);
+    aud_free(ic->levels);
+    aud_free(ic->name);
+    aud_free(ic->codes);
+    memset(ic, 0, sizeof *ic);
+}
+
+static int inter_build(const aud_fair_ctx *ctx, unsigned mask, inter_codes *ic, aud_error *err)
+{
+    const aud_fair_input *in = ctx->in;
+    int rc = AUD_OK;
+    size_t cells = 1, name_len = 1;
+    int32_t *map = NULL;
+    memset(ic, 0, sizeof *ic);
+    for (size_t a = 0; a < in->n_attrs; a++) {
+        if (!(mask & (1u << a)))
+            continue;
+        cells *= in->attrs[a].n_levels ? in->attrs[a].n_levels : 1;
+        name_len += strlen(in->attrs[a].name) + 1;
+        if (cells > AUD_FAIR_MAX_CELLS)
+            return aud_error_set(err, AUD_E_UNSUPPORTED, in->source, 0, 0,
+                                 "too many intersection groups (more than %u)",
+                                 AUD_FAIR_MAX_CELLS);
+    }
+    ic->name = aud_malloc(name_len);
+    map = aud_malloc(cells * sizeof *map);
+    ic->codes = aud_malloc(ctx->n * sizeof *ic->codes);
+    if (ic->name == NULL || map == NULL || ic->codes == NULL) {
+        rc = aud_error_nomem(err);
+        goto done;
+    }
+    ic->name[0] = '\0';
+    int first = 1;
+    for (size_t a = 0; a < in->n_attrs; a++) {
+        if (!(mask & (1u << a)))
+            continue;
+        if (!first)
+            strcat(ic->name, "&");
+        strcat(ic->name, in->attrs[a].name);
+        first = 0;
+    }
+    for (size_t c = 0; c < cells; c++)
+        map[c] = -1;
+    for (size_t i = 0; i < ctx->n; i++) {
+        size_t cell = 0;
+        int unknown = 0;
+        for (size_t a = 0; a < in->n_attrs; a++) {
+            if (!(mask & (1u << a)))
+                continue;
+            int32_t c = in->attrs[a].codes[i];
+            if (c < 0 || (size_t)c >= in->attrs[a].n_levels) {
+                unknown = 1;
+                break;
+            }
+            cell = cell * in->attrs[a].n_levels + (size_t)c;
+        }
+        ic->codes[i] = unknown ? -1 : (int32_t)cell;
+        if (!unknown)
+            map[cell] = 0;
+    }
+    size_t used = 0;
+    for (size_t c = 0; c < cells; c++)
+        used += map[c] == 0;
+    ic->levels = aud_calloc(used ? used : 1, sizeof *ic->levels);
+    if (ic->levels == NULL) {
+        rc = aud_error_nomem(err);
+        goto done;
+    }
+    for (size_t c = 0; c < cells; c++) {
+        if (map[c] != 0)
+            continue;
+        size_t len = 1, rest = c;
+        size_t idx[AUD_FAIR_MAX_INTER_ATTRS];
+        for (size_t a = in->n_attrs; a-- > 0;) {
+            if (!(mask & (1u << a)))
+                continue;
+            idx[a] = rest % in->attrs[a].n_levels;
+            rest /= in->attrs[a].n_levels;
+            len += strlen(in->attrs[a].levels[idx[a]]) + 1;
+        }
+        char *nm = aud_malloc(len);
+        if (nm == NULL) {
+            rc = aud_error_nomem(err);
+            goto done;
+        }
+        nm[0] = '\0';
+        first = 1;
+        for (size_t a = 0; a < in->n_attrs; a++) {
+            if (!(mask & (1u << a)))
+                continue;
+            if (!first)
+                strcat(nm, "&");
+            strcat(nm, in->attrs[a].levels[idx[a]]);
+            first = 0;
+        }
+        ic->levels[ic->n_levels] = nm;
+        map[c] = (int32_t)ic->n_levels++;
+    }
+    for (size_t i = 0; i < ctx->n; i++)
+        if (ic->codes[i] >= 0)
+            ic->codes[i] = map[ic->codes[i]];
+done:
+    aud_free(map);
+    if (rc != AUD_OK)
+        inter_codes_free(ic);
+    return rc;
+}
+
+static int intersect(const aud_fair_ctx *ctx, unsigned mask, aud_fair_attr_result *ar,
+                     aud_error *err)
+{
+    const aud_fair_input *in = ctx->in;
+    inter_codes ic;
+    int rc = inter_build(ctx, mask, &ic, err);
+    if (rc != AUD_OK)
+        return rc;
+    const char *ref = NULL;
+    for (size_t r = 0; r < in->n_inter_refs; r++)
+        if (strcmp(in->inter_ref_names[r], ic.name) == 0)
+            ref = in->inter_ref_levels[r];
+    rc = analyse(ctx, ar, ic.name, ic.codes, ic.n_levels, (const char *const *)ic.levels, ref,
+                 err);
+    inter_codes_free(&ic);
+    return rc;
+}
+
+/* One NYC LL144 table: per category count, share, rate of `hit`, impact ratio vs the highest
+ * rate among categories with share >= min_share. */
+static int ll144_table(const aud_fair_ctx *ctx, const char *name, const int32_t *codes,
+                       size_t n_levels, const char *const *levels, const uint8_t *hit,
+                       aud_fair_ll144_table *t, aud_error *err)
+{
+    uint64_t *cnt = aud_calloc(2 * (n_levels ? n_levels : 1), sizeof *cnt);
+    memset(t, 0, sizeof *t);
+    t->name = aud_strdup(name);
+    if (cnt == NULL || t->name == NULL) {
+        aud_free(cnt);
+        return aud_error_nomem(err);
+    }
+    uint64_t known = 0;
+    for (size_t i = 0; i < ctx->n; i++) {
+        if (codes[i] < 0 || (size_t)codes[i] >= n_levels) {
+            t->n_unknown++;
+            continue;
+        }
+        cnt[2 * codes[i]]++;
+        cnt[2 * codes[i] + 1] += hit[i];
+        known++;
+    }
+    size_t m = 0;
+    for (size_t l = 0; l < n_levels; l++)
+        m += cnt[2 * l] > 0;
+    t->cats = aud_calloc(m ? m : 1, sizeof *t->cats);
+    t->count = aud_calloc(m ? m : 1, sizeof *t->count);
+    t->share = aud_calloc(m ? m : 1, sizeof *t->share);
+    t->rate = aud_calloc(m ? m : 1, sizeof *t->rate);
+    t->impact_ratio = aud_calloc(m ? m : 1, sizeof *t->impact_ratio);
+    t->excluded = aud_calloc(m ? m : 1, sizeof *t->excluded);
+    if (t->cats == NULL || t->count == NULL || t->share == NULL || t->rate == NULL ||
+        t->impact_ratio == NULL || t->excluded == NULL) {
+        aud_free(cnt);
+        return aud_error_nomem(err);
+    }
+    double best = -1.0;
+    for (size_t l = 0; l < n_levels; l++) {
+        if (cnt[2 * l] == 0)
+            continue;
+        size_t j = t->n_cats;
+        t->cats[j] = aud_strdup(levels[l]);
+        if (t->cats[j] == NULL) {
+            aud_free(cnt);
+            return aud_error_nomem(err);
+        }
+        t->n_cats++;
+        t->count[j] = cnt[2 * l];
+        t->share[j] = (double)cnt[2 * l] / (double)known;
+        t->excluded[j] = t->share[j] < ctx->opts->min_share;
+        t->rate[j] = val((double)cnt[2 * l + 1] / (double)cnt[2 * l]);
+        if (!t->excluded[j] && t->rate[j].v > best)
+            best = t->rate[j].v;
+    }
+    for (size_t j = 0; j < t->n_cats; j++) {
+        if (best < 0.0)
+            t->impact_ratio[j] = undef("every category is under the minimum share");
+        else if (best == 0.0)
+            t->impact_ratio[j] = undef("highest rate is 0");
+        else
+            t->impact_ratio[j] = val(t->rate[j].v / best);
+    }
+    aud_free(cnt);
+    return AUD_OK;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* NYC Local Law 144 view: sex (attribute 0), race (attribute 1), sex&race. */
+static int ll144(const aud_fair_ctx *ctx, aud_fair_result *res, aud_error *err)
+{
+    const aud_fair_input *in = ctx->in;
+    int rc = AUD_OK;
+    uint8_t *hit = NULL;
+    double *tmp = NULL;
+    inter_codes ic;
+    memset(&ic, 0, sizeof ic);
+    if (in->n_attrs != 2)
+        return aud_error_set(err, AUD_E_USAGE, NULL, 0, 0,
+                             "the nyc-ll144 view needs exactly two sensitive attributes: sex "
+                             "and race/ethnicity, in that order");
+    res->ll144 = aud_calloc(3, sizeof *res->ll144);
+    hit = aud_malloc(ctx->n);
+    if (res->ll144 == NULL || hit == NULL) {
+        rc = aud_error_nomem(err);
+        goto done;
+    }
+    res->ll144_scoring = ctx->has_score;
+    res->ll144_median = NAN;
+    if (ctx->has_score) {
+        /* scoring rate: share scoring above the median score of the full sample */
+        tmp = aud_malloc(ctx->n * sizeof *tmp);
+        if (tmp == NULL) {
+            rc = aud_error_nomem(err);
+            goto done;
+        }
+        memcpy(tmp, in->score, ctx->n * sizeof *tmp);
+        qsort(tmp, ctx->n, sizeof *tmp, cmp_double);
+        size_t h = ctx->n / 2;
+        double med = ctx->n % 2 ? tmp[h] : (tmp[h - 1] + tmp[h]) / 2.0;
+        res->ll144_median = med;
+        for (size_t i = 0; i < ctx->n; i++)
+            hit[i] = in->score[i] > med;
+    } else {
+        memcpy(hit, ctx->p, ctx->n);
+    }
+    for (size_t a = 0; a < 2; a++) {
+        const aud_fair_attr *at = &in->attrs[a];
+        rc = ll144_table(ctx, at->name, at->codes, at->n_levels, at->levels, hit,
+                         &res->ll144[res->n_ll144], err);
+        res->n_ll144++;
+        if (rc != AUD_OK)
+            goto done;
+    }
+    rc = inter_build(ctx, 3u, &ic, err);
+    if (rc != AUD_OK)
+        goto done;
+    rc = ll144_table(ctx, ic.name, ic.codes, ic.n_levels, (const char *const *)ic.levels, hit,
+                     &res->ll144[res->n_ll144], err);
+    res->n_ll144++;
+done:
+    inter_codes_free(&ic);
+    aud_free(hit);
+    aud_free(tmp);
+    return rc;
+}
+
+int aud_fair_compute(aud_fair_result **out, const aud_fair_input *in, const aud_fair_opts *opts,
+                     aud_error *err)
+{
+    aud_fair_ctx ctx;
+    memset(&ctx, 0, sizeof ctx);
+    ctx.in = in;
+    ctx.opts = opts;
+    aud_fair_result *res = aud_calloc(1, sizeof *res);
+    int rc = AUD_OK;
+    if (res == NULL)
+        return aud_error_nomem(err);
+    rc = prepare(&ctx, err);
+    if (rc != AUD_OK)
+        goto done;
+    res->favorable = opts->favorable;
+    res->threshold = in->score != NULL ? opts->threshold : NAN;
+    res->has_label = ctx.has_label;
+    res->has_score = ctx.has_score;
+    res->n_rows = ctx.n;
+    res->min_share = opts->min_share;
+    res->min_count = opts->min_count;
+    res->level = opts->level;
+    res->n_bootstrap = opts->n_bootstrap;
+    res->seed = opts->seed;
+    res->attrs = aud_calloc(in->n_attrs, sizeof *res->attrs);
+    if (res->attrs == NULL) {
+        rc = aud_error_nomem(err);
+        goto done;
+    }
+    for (size_t a = 0; a < in->n_attrs; a++) {
+        const aud_fair_attr *at = &in->attrs[a];
+        rc = analyse(&ctx, &res->attrs[a], at->name, at->codes, at->n_levels, at->levels,
+                     at->reference, err);
+        res->n_attrs++;
+        if (rc != AUD_OK)
+            goto done;
+    }
+    if (opts->intersections && in->n_attrs >= 2) {
+        if (in->n_attrs > AUD_FAIR_MAX_INTER_ATTRS) {
+            rc = aud_error_set(err, AUD_E_UNSUPPORTED, NULL, 0, 0,
+                               "intersections of more than %d attributes are not supported",
+                               AUD_FAIR_MAX_INTER_ATTRS);
+            goto done;
+        }
+        /* every subset of two or more attributes, by size, then in mask order */
+        unsigned full = (1u << in->n_attrs) - 1u;
+        res->inters = aud_calloc(full + 1u, sizeof *res->inters);
+        if (res->inters == NULL) {
+            rc = aud_error_nomem(err);
+            goto done;
+        }
+        for (int size = 2; size <= (int)in->n_attrs; size++) {
+            for (unsigned mask = 1; mask <= full; mask++) {
+                if (__builtin_popcount(mask) != size)
+                    continue;
+                rc = intersect(&ctx, mask, &res->inters[res->n_inters], err);
+                res->n_inters++;
+                if (rc != AUD_OK)
+                    goto done;
+            }
+        }
+    }
+    if (opts->nyc_ll144) {
+        rc = ll144(&ctx, res, err);
+        if (rc != AUD_OK)
+            goto done;
+    }
+    *out = res;
+    res = NULL;
+done:
+    aud_fair_result_free(res);
+    aud_free(ctx.y);
+    aud_free(ctx.p);
+    aud_free(ctx.order);
+    return rc;
+}
+
+void aud_fair_levels_free(char **levels, size_t n_levels)
+{
+    if (levels == NULL)
+        return;
+    for (size_t i = 0; i < n_levels; i++)
+        aud_free(levels[i]);
+    aud_free(levels);
+}

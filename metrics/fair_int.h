@@ -1,0 +1,35 @@
+/* fair_int.h - internals shared by metrics/fair_*.c (not part of the library API). */
+#ifndef AUD_FAIR_INT_H
+#define AUD_FAIR_INT_H
+
+#include "fairness.h"
+
+/* Row-level data prepared once and shared by every attribute and intersection. */
+typedef struct aud_fair_ctx {
+    const aud_fair_input *in;
+    const aud_fair_opts  *opts;
+    size_t                n;
+    int8_t               *y;        /* 1: favourable label, 0: unfavourable, -1: missing */
+    uint8_t              *p;        /* 1: favourable prediction */
+    int                   has_label;
+    int                   has_score;
+    int                   score_is_prob;  /* every score in [0, 1] */
+    uint32_t             *order;    /* labelled rows by increasing score (has_score only) */
+    size_t                n_order;
+} aud_fair_ctx;
+
+/* Score metrics (AUC, Brier, ECE) per group of one attribute; gmap maps codes to groups. */
+int aud_fair_score_metrics(const aud_fair_ctx *ctx, const int32_t *codes, const int32_t *gmap,
+                           aud_fair_attr_result *ar, aud_error *err);
+
+/* Sort the labelled rows by score into ctx->order. */
+int aud_fair_sort_scores(aud_fair_ctx *ctx, aud_error *err);
+
+/* Seeded, threaded bootstrap percentile intervals of the summary metrics of ar. */
+int aud_fair_bootstrap(const aud_fair_opts *opts, int has_label, aud_fair_attr_result *ar,
+                       const unsigned char *eligible, aud_error *err);
+
+/* Seed of bootstrap replicate r (SplitMix64 of the user's seed and r). */
+uint64_t aud_fair_replicate_seed(uint64_t seed, size_t r);
+
+#endif

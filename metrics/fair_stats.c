@@ -1,0 +1,316 @@
+/* fair_stats.c - statistics behind the fairness metrics: Wilson intervals, Fisher's exact test,
+ * chi-square test of independence, and the per-attribute summary metrics (Fairlearn, AIF360). */
+#include "fairness.h"
+
+#include <gsl/gsl_cdf.h>
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_sf_gamma.h>
+#include <limits.h>
+#include <math.h>
+
+static const char *const rate_names[AUD_FAIR_N_RATES] = {
+    "base_rate", "selection_rate", "tpr", "fpr", "tnr", "fnr",
+    "ppv", "npv", "fdr", "false_omission_rate", "accuracy",
+};
+
+static const char *const sum_names[AUD_FAIR_N_SUMS] = {
+    "demographic_parity_difference", "demographic_parity_ratio",
+    "equalized_odds_difference", "equalized_odds_ratio",
+    "equal_opportunity_difference", "average_odds_difference",
+    "average_abs_odds_difference", "predictive_parity_difference",
+    "theil_index", "generalized_entropy_index", "between_group_generalized_entropy_index",
+};
+
+const char *aud_fair_rate_name(int id)
+{
+    return id >= 0 && id < AUD_FAIR_N_RATES ? rate_names[id] : NULL;
+}
+
+const char *aud_fair_sum_name(int id)
+{
+    return id >= 0 && id < AUD_FAIR_N_SUMS ? sum_names[id] : NULL;
+}
+
+void aud_fair_wilson(uint64_t x, uint64_t n, double level, double *lo, double *hi)
+{
+    if (n == 0 || x > n || !(level > 0.0 && level < 1.0)) {
+        *lo = NAN;
+        *hi = NAN;
+        return;
+    }
+    /* Wilson (1927): centre (p + z^2/2n) / (1 + z^2/n),
+     * half-width z / (1 + z^2/n) * sqrt(p(1-p)/n + z^2/4n^2). */
+    double z = gsl_cdf_ugaussian_Qinv((1.0 - level) / 2.0);
+    double nn = (double)n;
+    double p = (double)x / nn;
+    double z2n = z * z / nn;
+    double denom = 1.0 + z2n;
+    double centre = (p + z2n / 2.0) / denom;
+    double half = z / denom * sqrt(p * (1.0 - p) / nn + z2n / (4.0 * nn));
+    double l = centre - half;
+    double h = centre + half;
+    *lo = l < 0.0 ? 0.0 : l;
+    *hi = h > 1.0 ? 1.0 : h;
+}
+
+/* log P(X = k) for X ~ Hypergeometric(total tot, K successes, n draws). */
+static double hyper_lpmf(double k, double tot, double kk, double n)
+{
+    return gsl_sf_lnchoose((unsigned int)kk, (unsigned int)k) +
+           gsl_sf_lnchoose((unsigned int)(tot - kk), (unsigned int)(n - k)) -
+           gsl_sf_lnchoose((unsigned int)tot, (unsigned int)n);
+}
+
+/* Relative slack when comparing probabilities with the observed one (as R's fisher.test);
+ * it makes tables that are equally likely by symmetry count, despite rounding. */
+#define AUD_FISHER_REL_SLACK 1e-7
+/* Terms this many nats below the observed table are negligible (e^-60 ~ 1e-26 relative). */
+#define AUD_FISHER_TAIL_NATS 60.0
+
+double aud_fair_fisher_two_sided(uint64_t a, uint64_t b, uint64_t c, uint64_t d)
+{
+    const uint64_t lim = UINT_MAX / 2;
+    if (a > lim || b > lim || c > lim || d > lim || a + b + c + d > lim)
+        return NAN;
+    /* A zero row or column total: every table with these margins is the observed one. */
+    if (a + b == 0 || c + d == 0 || a + c == 0 || b + d == 0)
+        return 1.0;
+    /* Conditional on the margins, a ~ Hypergeometric(N, K = a + b, n = a + c). */
+    double kk = (double)(a + b), n = (double)(a + c), tot = (double)(a + b + c + d);
+    double kmin = n - (tot - kk) > 0 ? n - (tot - kk) : 0;
+    double kmax = kk < n ? kk : n;
+    double mode = floor((n + 1) * (kk + 1) / (tot + 2));
+    if (mode < kmin)
+        mode = kmin;
+    if (mode > kmax)
+        mode = kmax;
+    double lobs = hyper_lpmf((double)a, tot, kk, n);
+    double lcut = lobs + log1p(AUD_FISHER_REL_SLACK);
+    double lstop = lobs - AUD_FISHER_TAIL_NATS;
+    /* The pmf is unimodal: walk out from the mode on each side, summing the terms no more
+     * likely than the observed table, until they become negligible. */
+    double sum = 0.0;
+    for (double k = mode; k >= kmin; k -= 1.0) {
+        double l = hyper_lpmf(k, tot, kk, n);
+        if (l < lstop)
+            break;
+        if (l <= lcut)
+            sum += exp(l);
+    }
+    for (double k = mode + 1.0; k <= kmax; k += 1.0) {
+        double l = hyper_lpmf(k, tot, kk, n);
+        if (l < lstop)
+            break;
+        if (l <= lcut)
+            sum += exp(l);
+    }
+    return sum > 1.0 ? 1.0 : sum;
+}
+
+int aud_fair_chi2(const uint64_t *obs, size_t k, double *stat, long *dof, double *p,
+                  const char **why)
+{
+    *stat = NAN;
+    *p = NAN;
+    *dof = k >= 1 ? (long)k - 1 : 0;
+    if (k < 2) {
+        *why = "fewer than two groups";
+        return AUD_E_DOMAIN;
+    }
+    double col[2] = {0.0, 0.0}, tot = 0.0;
+    for (size_t i = 0; i < k; i++) {
+        double r = (double)obs[2 * i] + (double)obs[2 * i + 1];
+        if (r == 0.0) {
+            *why = "a group has no rows";
+            return AUD_E_DOMAIN;
+        }
+        col[0] += (double)obs[2 * i];
+        col[1] += (double)obs[2 * i + 1];
+    }
+    tot = col[0] + col[1];
+    if (col[0] == 0.0 || col[1] == 0.0) {
+        *why = "every row has the same prediction";
+        return AUD_E_DOMAIN;
+    }
+    double s = 0.0;
+    for (size_t i = 0; i < k; i++) {
+        double r = (double)obs[2 * i] + (double)obs[2 * i + 1];
+        for (int j = 0; j < 2; j++) {
+            double e = r * col[j] / tot;
+            double dlt = (double)obs[2 * i + j] - e;
+            s += dlt * dlt / e;
+        }
+    }
+    *stat = s;
+    *p = gsl_cdf_chisq_Q(s, (double)*dof);
+    *why = NULL;
+    return AUD_OK;
+}
+
+static aud_fair_val val(double v)
+{
+    aud_fair_val r = {v, NULL};
+    return r;
+}
+
+static aud_fair_val undef(const char *why)
+{
+    aud_fair_val r = {NAN, why};
+    return r;
+}
+
+static double ratio_or_nan(uint64_t num, uint64_t den)
+{
+    return den == 0 ? NAN : (double)num / (double)den;
+}
+
+/* Max minus min (and min / max) of one rate over the eligible groups. */
+static void spread(const double *r, const unsigned char *eligible, size_t k, const char *name_why,
+                   aud_fair_val *diff, aud_fair_val *ratio)
+{
+    double mn = INFINITY, mx = -INFINITY;
+    size_t m = 0;
+    for (size_t g = 0; g < k; g++) {
+        if (!eligible[g])
+            continue;
+        if (isnan(r[g])) {
+            *diff = undef(name_why);
+            if (ratio != NULL)
+                *ratio = undef(name_why);
+            return;
+        }
+        mn = r[g] < mn ? r[g] : mn;
+        mx = r[g] > mx ? r[g] : mx;
+        m++;
+    }
+    if (m < 2) {
+        *diff = undef("fewer than two eligible groups");
+        if (ratio != NULL)
+            *ratio = undef("fewer than two eligible groups");
+        return;
+    }
+    *diff = val(mx - mn);
+    if (ratio != NULL)
+        *ratio = mx > 0.0 ? val(mn / mx) : undef("every eligible group has a rate of 0");
+}
+
+/* Group-vs-reference metric with the largest absolute value over eligible non-reference groups
+ * (ties: the first group). */
+static aud_fair_val worst(const double *x, const unsigned char *eligible, size_t k, size_t ref,
+                          const char *why)
+{
+    double best = NAN;
+    size_t m = 0;
+    for (size_t g = 0; g < k; g++) {
+        if (!eligible[g] || g == ref)
+            continue;
+        if (isnan(x[g]))
+            return undef(why);
+        if (m == 0 || fabs(x[g]) > fabs(best))
+            best = x[g];
+        m++;
+    }
+    return m == 0 ? undef("no eligible group besides the reference") : val(best);
+}
+
+/* Up to this many groups the summary uses stack buffers; more use the heap. */
+#define AUD_FAIR_STACK_GROUPS 64
+
+void aud_fair_summary(const aud_fair_counts *c, const unsigned char *eligible, size_t k,
+                      size_t ref, int has_label, aud_fair_val *sum)
+{
+    for (int s = 0; s < AUD_FAIR_N_SUMS; s++)
+        sum[s] = undef("no label");
+    double stack[6 * AUD_FAIR_STACK_GROUPS];
+    double *buf = k <= AUD_FAIR_STACK_GROUPS ? stack : aud_malloc(6 * k * sizeof *buf);
+    if (buf == NULL) {
+        for (int s = 0; s < AUD_FAIR_N_SUMS; s++)
+            sum[s] = undef("out of memory");
+        return;
+    }
+    double *sel = buf, *tpr = buf + k, *fpr = buf + 2 * k, *ppv = buf + 3 * k;
+    double *eop = buf + 4 * k, *aod = buf + 5 * k;
+    for (size_t g = 0; g < k; g++) {
+        sel[g] = ratio_or_nan(c[g].sel, c[g].n);
+        tpr[g] = ratio_or_nan(c[g].tp, c[g].tp + c[g].fn);
+        fpr[g] = ratio_or_nan(c[g].fp, c[g].fp + c[g].tn);
+        ppv[g] = ratio_or_nan(c[g].tp, c[g].tp + c[g].fp);
+    }
+    spread(sel, eligible, k, "selection rate undefined for an eligible group", &sum[AUD_FAIR_DP_DIFF],
+           &sum[AUD_FAIR_DP_RATIO]);
+    if (!has_label)
+        goto done;
+
+    /* Fairlearn equalized_odds_difference / _ratio: the larger gap, the smaller ratio. */
+    aud_fair_val td, tr, fd, fr;
+    spread(tpr, eligible, k, "tpr undefined for an eligible group", &td, &tr);
+    spread(fpr, eligible, k, "fpr undefined for an eligible group", &fd, &fr);
+    if (isnan(td.v))
+        sum[AUD_FAIR_EO_DIFF] = td;
+    else if (isnan(fd.v))
+        sum[AUD_FAIR_EO_DIFF] = fd;
+    else
+        sum[AUD_FAIR_EO_DIFF] = val(td.v > fd.v ? td.v : fd.v);
+    if (isnan(tr.v))
+        sum[AUD_FAIR_EO_RATIO] = tr;
+    else if (isnan(fr.v))
+        sum[AUD_FAIR_EO_RATIO] = fr;
+    else
+        sum[AUD_FAIR_EO_RATIO] = val(tr.v < fr.v ? tr.v : fr.v);
+
+    /* AIF360 vs the reference group (privileged): per group, then the worst group. */
+    for (size_t g = 0; g < k; g++)
+        eop[g] = tpr[g] - tpr[ref];
+    sum[AUD_FAIR_EOP_DIFF] = worst(eop, eligible, k, ref, "tpr undefined for a group");
+    for (size_t g = 0; g < k; g++)
+        aod[g] = ((fpr[g] - fpr[ref]) + (tpr[g] - tpr[ref])) / 2.0;
+    sum[AUD_FAIR_AOD] = worst(aod, eligible, k, ref, "tpr or fpr undefined for a group");
+    for (size_t g = 0; g < k; g++)
+        aod[g] = (fabs(fpr[g] - fpr[ref]) + fabs(tpr[g] - tpr[ref])) / 2.0;
+    sum[AUD_FAIR_AAOD] = worst(aod, eligible, k, ref, "tpr or fpr undefined for a group");
+    spread(ppv, eligible, k, "ppv undefined for an eligible group", &sum[AUD_FAIR_PP_DIFF], NULL);
+
+    /* AIF360 entropy indices with benefit b = yhat - y + 1: b = 0 for FN, 1 for TP and TN,
+     * 2 for FP, so they follow from the counts. */
+    double nb[3] = {0.0, 0.0, 0.0};
+    for (size_t g = 0; g < k; g++) {
+        if (!eligible[g])
+            continue;
+        nb[0] += (double)c[g].fn;
+        nb[1] += (double)(c[g].tp + c[g].tn);
+        nb[2] += (double)c[g].fp;
+    }
+    double L = nb[0] + nb[1] + nb[2];
+    if (L == 0.0) {
+        sum[AUD_FAIR_THEIL] = sum[AUD_FAIR_GEI] = sum[AUD_FAIR_BGEI] =
+            undef("no labelled rows in eligible groups");
+        goto done;
+    }
+    double mu = (nb[1] + 2.0 * nb[2]) / L;
+    if (mu == 0.0) {
+        sum[AUD_FAIR_THEIL] = sum[AUD_FAIR_GEI] = sum[AUD_FAIR_BGEI] =
+            undef("mean benefit is 0 (every labelled row is a false negative)");
+        goto done;
+    }
+    /* Theil: mean of (b/mu) ln(b/mu), with 0 ln 0 = 0. */
+    double t = nb[1] * (1.0 / mu) * log(1.0 / mu) + nb[2] * (2.0 / mu) * log(2.0 / mu);
+    sum[AUD_FAIR_THEIL] = val(t / L);
+    /* GEI(alpha = 2) = mean((b/mu)^2 - 1) / 2. */
+    double e2 = (nb[1] + 4.0 * nb[2]) / L;
+    sum[AUD_FAIR_GEI] = val((e2 / (mu * mu) - 1.0) / 2.0);
+    /* Between-group GEI: every b replaced by its group's mean benefit. */
+    double bg = 0.0;
+    for (size_t g = 0; g < k; g++) {
+        if (!eligible[g])
+            continue;
+        double lg = (double)(c[g].tp + c[g].tn + c[g].fp + c[g].fn);
+        if (lg == 0.0)
+            continue;
+        double mg = ((double)(c[g].tp + c[g].tn) + 2.0 * (double)c[g].fp) / lg;
+        bg += lg * ((mg / mu) * (mg / mu) - 1.0);
+    }
+    sum[AUD_FAIR_BGEI] = val(bg / L / 2.0);
+done:
+    if (buf != stack)
+        aud_free(buf);
+}

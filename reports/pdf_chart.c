@@ -1,0 +1,665 @@
+/* pdf_chart.c - vector charts drawn with libharu paths: horizontal bars with whiskers and a
+ * reference line, beeswarm (round-cap dots, one path per colour bin, LIBS.md section 2),
+ * dependence scatter, waterfall, and overlaid reference/current histograms. The charts place
+ * and scale what results.json holds; the only aggregate drawn is the waterfall's "N other
+ * features" bar (the sum of the remaining attributions of that row, see docs/results-schema.md). */
+#include "pdf_int.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DOT 2.3f            /* dot diameter */
+#define N_SHADES 8          /* colour bins of the feature-value scale */
+
+static pdf_rgb mix(pdf_rgb a, pdf_rgb b, float t)
+{
+    pdf_rgb c = {a.r + (b.r - a.r) * t, a.g + (b.g - a.g) * t, a.b + (b.b - a.b) * t};
+    return c;
+}
+
+static float scale(double v, double lo, double hi, float x0, float x1)
+{
+    if (hi <= lo)
+        return x0;
+    return x0 + (float)((v - lo) / (hi - lo)) * (x1 - x0);
+}
+
+/* Ticks and labels under a horizontal axis from x0 to x1 at height y. */
+static void axis_x(pdf_doc *d, float x0, float x1, float y, double lo, double hi, double step,
+                   float grid_top)
+{
+    char buf[RPT_NUMBUF];
+    pdf_line(d, x0, y, x1, y, 0.6f, PDF_GREY);
+    if (!(step > 0))
+        return;
+    for (int k = 0; k < 40; k++) {
+        double v = lo + k * step;
+        if (v > hi + step * 1e-6)
+            break;
+        if (fabs(v) < step * 1e-9)
+            v = 0.0;
+        float x = scale(v, lo, hi, x0, x1);
+        if (grid_top > y)
+            pdf_line(d, x, y, x, grid_top, 0.25f, PDF_RULE);
+        pdf_line(d, x, y, x, y - 3.0f, 0.6f, PDF_GREY);
+        snprintf(buf, sizeof buf, "%.*f", step >= 1 ? 0 : step >= 0.1 ? 1 : step >= 0.01 ? 2 : 3,
+                 v);
+        pdf_text_center(d, d->font, 7.0f, x, y - 11.0f, PDF_GREY, buf);
+    }
+}
+
+/* Ticks and labels left of a vertical axis. pct: labels as percent. */
+static void axis_y(pdf_doc *d, float x, float y0, float y1, double lo, double hi, double step,
+                   int pct, float grid_right)
+{
+    char buf[RPT_NUMBUF];
+    pdf_line(d, x, y0, x, y1, 0.6f, PDF_GREY);
+    if (!(step > 0))
+        return;
+    for (int k = 0; k < 40; k++) {
+        double v = lo + k * step;
+        if (v > hi + step * 1e-6)
+            break;
+        if (fabs(v) < step * 1e-9)
+            v = 0.0;
+        float y = scale(v, lo, hi, y0, y1);
+        if (grid_right > x)
+            pdf_line(d, x, y, grid_right, y, 0.25f, PDF_RULE);
+        pdf_line(d, x - 3.0f, y, x, y, 0.6f, PDF_GREY);
+        if (pct)
+            snprintf(buf, sizeof buf, "%.0f%%", v * 100.0);
+        else
+            snprintf(buf, sizeof buf, "%.*f", step >= 1 ? 0 : step >= 0.1 ? 1 : step >= 0.01 ? 2 : 3,
+                     v);
+        pdf_text_right(d, d->font, 7.0f, x - 4.0f, y - 2.5f, PDF_GREY, buf);
+    }
+}
+
+void pdf_chart_hbars(pdf_doc *d, const char *title, const pdf_bar *bars, size_t n,
+                     rpt_style style, double ref_line, const char *ref_label, pdf_rgb color,
+                     float label_w, float x, float w)
+{
+    const float row = 14.0f, bh = 9.0f, val_w = 40.0f;
+    double lo = 0.0, hi = 0.0, t0, t1, step;
+    char buf[300], val[RPT_NUMBUF];
+    float px0 = x + label_w, px1 = x + w - val_w;
+    float top;
+    for (size_t i = 0; i < n; i++) {
+        const pdf_bar *b = &bars[i];
+        if (isfinite(b->value)) {
+            lo = fmin(lo, b->value);
+            hi = fmax(hi, b->value);
+        }
+        if (isfinite(b->lo) && isfinite(b->hi)) {
+            lo = fmin(lo, b->lo);
+            hi = fmax(hi, b->hi);
+        }
+    }
+    if (isfinite(ref_line))
+        hi = fmax(hi, ref_line);
+    rpt_nice_range(lo, hi, 6, &t0, &t1, &step);
+    if (lo >= 0.0)
+        t0 = 0.0;
+    pdf_need(d, 22.0f + (float)n * row + 26.0f);
+    if (title != NULL) {
+        pdf_text(d, d->bold, 9.0f, x, d->y, PDF_BLACK, title);
+        d->y -= isfinite(ref_line) && ref_label != NULL ? 24.0f : 14.0f;
+    }
+    top = d->y + 4.0f;
+    for (size_t i = 0; i < n && !d->failed; i++) {
+        const pdf_bar *b = &bars[i];
+        float cy = d->y - (float)i * row;
+        pdf_rgb c = b->marked ? mix(color, (pdf_rgb){1, 1, 1}, 0.55f) : color;
+        char lab[300];
+        snprintf(lab, sizeof lab, "%s%s", b->label, b->marked ? " \xe2\x80\xa0" : "");
+        pdf_fit(d, d->font, 7.5f, lab, label_w - 8.0f, buf, sizeof buf);
+        pdf_text_right(d, d->font, 7.5f, px0 - 5.0f, cy - 2.5f, PDF_BLACK, buf);
+        if (isfinite(b->value)) {
+            float xa = scale(0.0, t0, t1, px0, px1), xb = scale(b->value, t0, t1, px0, px1);
+            pdf_fill_rect(d, fminf(xa, xb), cy - bh / 2.0f, fmaxf(fabsf(xb - xa), 0.5f), bh, c);
+        }
+        if (isfinite(b->lo) && isfinite(b->hi)) {
+            float wl = scale(b->lo, t0, t1, px0, px1), wh = scale(b->hi, t0, t1, px0, px1);
+            pdf_line(d, wl, cy, wh, cy, 0.8f, PDF_BLACK);
+            pdf_line(d, wl, cy - 3.0f, wl, cy + 3.0f, 0.8f, PDF_BLACK);
+            pdf_line(d, wh, cy - 3.0f, wh, cy + 3.0f, 0.8f, PDF_BLACK);
+        }
+        /* values in their own column right of the plot: never crossed by whiskers or lines */
+        rpt_fmt(b->value, style, val);
+        pdf_text_right(d, d->font, 7.0f, x + w, cy - 2.5f,
+                       isfinite(b->value) ? PDF_BLACK : PDF_GREY, val);
+    }
+    float bottom = d->y - (float)n * row + row / 2.0f;
+    if (isfinite(ref_line)) {
+        float xr = scale(ref_line, t0, t1, px0, px1);
+        pdf_dashed(d, xr, bottom, xr, top + 2.0f, 0.9f, PDF_FAIL);
+        if (ref_label != NULL)
+            pdf_text_center(d, d->font, 7.0f, xr, top + 5.0f, PDF_FAIL, ref_label);
+    }
+    axis_x(d, px0, px1, bottom - 2.0f, t0, t1, step, 0.0f);
+    d->y = bottom - 26.0f;
+}
+
+/* ---- beeswarm ---- */
+
+typedef struct dot {
+    float x, y;
+    int shade;          /* 0..N_SHADES-1, or N_SHADES for a missing / non-numeric value */
+} dot;
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static pdf_rgb shade_color(int s)
+{
+    static const pdf_rgb lo = {0.00f, 0.55f, 0.98f}, mid = {0.55f, 0.20f, 0.85f},
+                         hi = {1.00f, 0.00f, 0.32f};
+    float t = (float)s / (N_SHADES - 1);
+    if (s >= N_SHADES)
+        return (pdf_rgb){0.62f, 0.62f, 0.62f};
+    return t < 0.5f ? mix(lo, mid, t * 2.0f) : mix(mid, hi, (t - 0.5f) * 2.0f);
+}
+
+/* Draw dots as zero-length round-capped strokes, one path per colour. */
+static void draw_dots(pdf_doc *d, const dot *dots, size_t n, float diameter)
+{
+    if (d->failed || n == 0)
+        return;
+    (void)(pdf_chk(d, HPDF_Page_SetLineCap(d->page, HPDF_ROUND_END)) &&
+           pdf_chk(d, HPDF_Page_SetLineWidth(d->page, diameter)));
+    for (int s = 0; s <= N_SHADES && !d->failed; s++) {
+        size_t k = 0;
+        pdf_rgb c = shade_color(s);
+        pdf_chk(d, HPDF_Page_SetRGBStroke(d->page, c.r, c.g, c.b));
+        for (size_t i = 0; i < n && !d->failed; i++) {
+            if (dots[i].shade != s)
+                continue;
+            (void)(pdf_chk(d, HPDF_Page_MoveTo(d->page, dots[i].x, dots[i].y)) &&
+                   pdf_chk(d, HPDF_Page_LineTo(d->page, dots[i].x, dots[i].y)));
+            k++;
+        }
+        if (k > 0)
+            pdf_chk(d, HPDF_Page_Stroke(d->page));
+    }
+    pdf_chk(d, HPDF_Page_SetLineCap(d->page, HPDF_BUTT_END));
+}
+
+/* Shade of each numeric value by its rank among the feature's values (robust to outliers). */
+static void shade_by_rank(const cJSON *pts, dot *dots, double *sorted)
+{
+    const cJSON *p;
+    size_t m = 0, i = 0;
+    cJSON_ArrayForEach(p, pts) {
+        if (cJSON_IsNumber(p->child))
+            sorted[m++] = p->child->valuedouble;
+    }
+    qsort(sorted, m, sizeof *sorted, cmp_double);
+    cJSON_ArrayForEach(p, pts) {
+        if (!cJSON_IsNumber(p->child) || m < 2) {
+            dots[i++].shade = cJSON_IsNumber(p->child) ? N_SHADES / 2 : N_SHADES;
+            continue;
+        }
+        double v = p->child->valuedouble;
+        size_t lo = 0, hi = m;   /* first index with sorted[idx] >= v */
+        while (lo < hi) {
+            size_t mid = (lo + hi) / 2;
+            if (sorted[mid] < v)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        int s = (int)((double)lo / (double)(m - 1) * N_SHADES);
+        dots[i++].shade = s >= N_SHADES ? N_SHADES - 1 : s;
+    }
+}
+
+static size_t ranked_features(const cJSON *features, const cJSON **out, size_t max)
+{
+    const cJSON *f;
+    size_t n = 0;
+    cJSON_ArrayForEach(f, features) {
+        if (n == max)
+            break;
+        out[n++] = f;
+    }
+    /* insertion sort by rank (stable; documents are normally already in rank order) */
+    for (size_t i = 1; i < n; i++) {
+        const cJSON *x = out[i];
+        double r = rpt_num(x, "rank");
+        size_t j = i;
+        while (j > 0 && rpt_num(out[j - 1], "rank") > r) {
+            out[j] = out[j - 1];
+            j--;
+        }
+        out[j] = x;
+    }
+    return n;
+}
+
+void pdf_chart_beeswarm(pdf_doc *d, const cJSON *features, size_t n_show)
+{
+    const float row = 17.0f, label_w = 125.0f, bar_w = 40.0f;
+    const cJSON *feat[64];
+    size_t nf, maxp = 0;
+    double lo = 0.0, hi = 0.0, t0, t1, step;
+    dot *dots = NULL;
+    double *sorted = NULL;
+    int *stack = NULL;
+    char buf[300];
+    if (n_show > 64)
+        n_show = 64;
+    nf = ranked_features(features, feat, n_show);
+    for (size_t j = 0; j < nf; j++) {
+        const cJSON *p;
+        size_t k = 0;
+        cJSON_ArrayForEach(p, rpt_arr(feat[j], "points")) {
+            double phi = rpt_item_num(p->child->next);
+            lo = fmin(lo, phi);
+            hi = fmax(hi, phi);
+            k++;
+        }
+        maxp = k > maxp ? k : maxp;
+    }
+    if (maxp == 0) {
+        pdf_not_run(d, "the results hold no per-feature points for a beeswarm plot");
+        return;
+    }
+    rpt_nice_range(lo, hi, 7, &t0, &t1, &step);
+    float px0 = PDF_LEFT + label_w, px1 = PDF_RIGHT - bar_w;
+    size_t nbins = (size_t)((px1 - px0) / (DOT * 0.9f)) + 2;
+    dots = aud_malloc(maxp * sizeof *dots);
+    sorted = aud_malloc(maxp * sizeof *sorted);
+    stack = aud_calloc(nbins, sizeof *stack);
+    if (dots == NULL || sorted == NULL || stack == NULL) {
+        d->nomem = 1;
+        d->failed = 1;
+        goto done;
+    }
+    pdf_need(d, (float)nf * row + 50.0f);
+    float top = d->y + row / 2.0f;
+    for (size_t j = 0; j < nf && !d->failed; j++) {
+        const cJSON *pts = rpt_arr(feat[j], "points");
+        const cJSON *p;
+        float cy = d->y - (float)j * row;
+        size_t n = 0;
+        int maxk = 0;
+        pdf_fit(d, d->font, 7.5f, rpt_str(feat[j], "name", "?"), label_w - 8.0f, buf, sizeof buf);
+        pdf_text_right(d, d->font, 7.5f, px0 - 6.0f, cy - 2.5f, PDF_BLACK, buf);
+        pdf_line(d, px0, cy, px1, cy, 0.25f, PDF_RULE);
+        memset(stack, 0, nbins * sizeof *stack);
+        /* density jitter: dots falling in the same x bin stack alternately above and below */
+        cJSON_ArrayForEach(p, pts) {
+            float x = scale(rpt_item_num(p->child->next), t0, t1, px0, px1);
+            size_t b = (size_t)((x - px0) / (DOT * 0.9f));
+            if (b >= nbins)
+                b = nbins - 1;
+            int k = stack[b]++;
+            dots[n].x = x;
+            dots[n].y = (float)(((k + 1) / 2) * ((k % 2) ? 1 : -1));
+            maxk = k > maxk ? k : maxk;
+            n++;
+        }
+        float unit = DOT * 0.75f, half = row * 0.42f;
+        if ((float)((maxk + 1) / 2) * unit > half)
+            unit = half / (float)((maxk + 1) / 2);
+        for (size_t i = 0; i < n; i++)
+            dots[i].y = cy + dots[i].y * unit;
+        shade_by_rank(pts, dots, sorted);
+        draw_dots(d, dots, n, DOT);
+    }
+    float bottom = d->y - (float)nf * row + row / 2.0f;
+    float xz = scale(0.0, t0, t1, px0, px1);
+    pdf_line(d, xz, bottom, xz, top, 0.6f, PDF_GREY);
+    axis_x(d, px0, px1, bottom - 2.0f, t0, t1, step, 0.0f);
+    pdf_text_center(d, d->font, 7.5f, (px0 + px1) / 2.0f, bottom - 24.0f, PDF_BLACK,
+                    "SHAP value (impact on model output)");
+    /* colour scale */
+    {
+        float bx = px1 + 16.0f, bh = fminf(120.0f, top - bottom - 20.0f), by = top - bh - 8.0f;
+        for (int s = 0; s < N_SHADES; s++)
+            pdf_fill_rect(d, bx, by + bh * (float)s / N_SHADES, 6.0f, bh / N_SHADES + 0.3f,
+                          shade_color(s));
+        pdf_text(d, d->font, 6.5f, bx - 2.0f, by + bh + 4.0f, PDF_GREY, "high");
+        pdf_text(d, d->font, 6.5f, bx - 1.0f, by - 9.0f, PDF_GREY, "low");
+        pdf_text(d, d->font, 6.0f, bx - 10.0f, by - 18.0f, PDF_GREY, "feature");
+        pdf_text(d, d->font, 6.0f, bx - 7.0f, by - 25.0f, PDF_GREY, "value");
+    }
+    d->y = bottom - 40.0f;
+done:
+    aud_free(dots);
+    aud_free(sorted);
+    aud_free(stack);
+}
+
+void pdf_chart_dependence(pdf_doc *d, const cJSON *feature, float x, float y_top, float w,
+                          float h)
+{
+    const cJSON *pts = rpt_arr(feature, "points");
+    const cJSON *p;
+    double xlo = INFINITY, xhi = -INFINITY, ylo = INFINITY, yhi = -INFINITY;
+    double xt0, xt1, xs, yt0, yt1, ys;
+    size_t n = 0, skipped = 0;
+    char buf[300];
+    dot *dots;
+    cJSON_ArrayForEach(p, pts) {
+        if (!cJSON_IsNumber(p->child)) {
+            skipped++;
+            continue;
+        }
+        xlo = fmin(xlo, p->child->valuedouble);
+        xhi = fmax(xhi, p->child->valuedouble);
+        ylo = fmin(ylo, p->child->next->valuedouble);
+        yhi = fmax(yhi, p->child->next->valuedouble);
+        n++;
+    }
+    pdf_fit(d, d->bold, 8.5f, rpt_str(feature, "name", "?"), w, buf, sizeof buf);
+    pdf_text(d, d->bold, 8.5f, x, y_top, PDF_BLACK, buf);
+    float px0 = x + 34.0f, px1 = x + w - 4.0f, py0 = y_top - h + 26.0f, py1 = y_top - 10.0f;
+    if (n == 0) {
+        pdf_text(d, d->font, 8.0f, px0, (py0 + py1) / 2.0f, PDF_GREY, "no numeric values to plot");
+        return;
+    }
+    rpt_nice_range(xlo, xhi, 5, &xt0, &xt1, &xs);
+    rpt_nice_range(ylo, yhi, 5, &yt0, &yt1, &ys);
+    axis_x(d, px0, px1, py0, xt0, xt1, xs, py1);
+    axis_y(d, px0, py0, py1, yt0, yt1, ys, 0, px1);
+    pdf_text_center(d, d->font, 7.0f, (px0 + px1) / 2.0f, py0 - 21.0f, PDF_GREY, "feature value");
+    dots = aud_malloc(n * sizeof *dots);
+    if (dots == NULL) {
+        d->nomem = 1;
+        d->failed = 1;
+        return;
+    }
+    n = 0;
+    cJSON_ArrayForEach(p, pts) {
+        if (!cJSON_IsNumber(p->child))
+            continue;
+        dots[n].x = scale(p->child->valuedouble, xt0, xt1, px0, px1);
+        dots[n].y = scale(p->child->next->valuedouble, yt0, yt1, py0, py1);
+        dots[n].shade = 1;
+        n++;
+    }
+    draw_dots(d, dots, n, 2.0f);
+    aud_free(dots);
+    if (skipped > 0) {
+        snprintf(buf, sizeof buf, "%zu missing values not shown", skipped);
+        pdf_text_right(d, d->font, 6.5f, px1, y_top, PDF_GREY, buf);
+    }
+}
+
+/* ---- waterfall ---- */
+
+#define WF_TOP 9
+
+void pdf_chart_waterfall(pdf_doc *d, const cJSON *features, const cJSON *row)
+{
+    const float rh = 15.0f, label_w = 190.0f, val_w = 36.0f;
+    const cJSON *phi = rpt_arr(row, "phi"), *val = rpt_arr(row, "value");
+    const cJSON *it;
+    size_t nf = rpt_count(phi), idx[WF_TOP], k = 0;
+    double base = rpt_num(row, "base"), pred = rpt_num(row, "prediction");
+    double others = 0.0, lo, hi, t0, t1, step, pos;
+    char buf[400], vbuf[200], num[RPT_NUMBUF];
+    /* the WF_TOP largest |phi| (ties: feature order) */
+    for (size_t pass = 0; pass < WF_TOP && pass < nf; pass++) {
+        double best = -1.0;
+        size_t bi = 0, j = 0;
+        cJSON_ArrayForEach(it, phi) {
+            int used = 0;
+            for (size_t q = 0; q < k; q++)
+                used |= idx[q] == j;
+            if (!used && fabs(it->valuedouble) > best) {
+                best = fabs(it->valuedouble);
+                bi = j;
+            }
+            j++;
+        }
+        idx[k++] = bi;
+    }
+    {
+        size_t j = 0;
+        cJSON_ArrayForEach(it, phi) {
+            int used = 0;
+            for (size_t q = 0; q < k; q++)
+                used |= idx[q] == j;
+            if (!used)
+                others += it->valuedouble;
+            j++;
+        }
+    }
+    if (!isfinite(base))
+        base = 0.0;
+    /* range of every cumulative position */
+    lo = hi = base;
+    pos = base + (nf > k ? others : 0.0);
+    lo = fmin(lo, pos);
+    hi = fmax(hi, pos);
+    for (size_t q = k; q-- > 0;) {
+        pos += cJSON_GetArrayItem(phi, (int)idx[q])->valuedouble;
+        lo = fmin(lo, pos);
+        hi = fmax(hi, pos);
+    }
+    if (isfinite(pred)) {
+        lo = fmin(lo, pred);
+        hi = fmax(hi, pred);
+    }
+    rpt_nice_range(lo, hi, 6, &t0, &t1, &step);
+    size_t nrows = k + (nf > k ? 1 : 0);
+    float px0 = PDF_LEFT + label_w, px1 = PDF_RIGHT - val_w;
+    pdf_need(d, (float)nrows * rh + 70.0f);
+    snprintf(buf, sizeof buf, "f(x) = %s", rpt_fmt(pred, RPT_F4, num));
+    float top = d->y;
+    pdf_text_right(d, d->bold, 8.0f, PDF_RIGHT, top, PDF_BLACK, buf);
+    d->y -= 14.0f;
+    /* rows top-down: largest first, "other features" last; positions accumulate bottom-up */
+    pos = base + (nf > k ? others : 0.0);
+    double *start = aud_malloc((k + 1) * sizeof *start);
+    if (start == NULL) {
+        d->nomem = 1;
+        d->failed = 1;
+        return;
+    }
+    {
+        double p = pos;
+        for (size_t q = k; q-- > 0;) {
+            start[q] = p;
+            p += cJSON_GetArrayItem(phi, (int)idx[q])->valuedouble;
+        }
+    }
+    for (size_t r = 0; r < nrows && !d->failed; r++) {
+        float cy = d->y - (float)r * rh;
+        double a, v;
+        if (r < k) {
+            const cJSON *f = cJSON_GetArrayItem(features, (int)idx[r]);
+            v = cJSON_GetArrayItem(phi, (int)idx[r])->valuedouble;
+            a = start[r];
+            rpt_fmt_value(cJSON_GetArrayItem(val, (int)idx[r]), vbuf, sizeof vbuf);
+            snprintf(buf, sizeof buf, "%s = %s", rpt_str(f, "name", "?"), vbuf);
+        } else {
+            v = others;
+            a = base;
+            snprintf(buf, sizeof buf, "%zu other features", nf - k);
+        }
+        char lab[400];
+        pdf_fit(d, d->font, 7.5f, buf, label_w - 10.0f, lab, sizeof lab);
+        pdf_text_right(d, d->font, 7.5f, px0 - 6.0f, cy - 2.5f, PDF_BLACK, lab);
+        pdf_line(d, px0, cy, px1, cy, 0.25f, PDF_RULE);
+        float xa = scale(a, t0, t1, px0, px1), xb = scale(a + v, t0, t1, px0, px1);
+        pdf_rgb c = v >= 0 ? PDF_POS : PDF_NEG;
+        pdf_fill_rect(d, fminf(xa, xb), cy - 5.0f, fmaxf(fabsf(xb - xa), 0.6f), 10.0f, c);
+        snprintf(num, sizeof num, "%s%.4f", v >= 0 ? "+" : "\xe2\x88\x92", fabs(v));
+        float tw = pdf_width(d, d->font, 7.0f, num);
+        /* the label sits beyond the bar's head: right of a push up, left of a push down */
+        if (v >= 0 && xb + 3.0f + tw <= PDF_RIGHT)
+            pdf_text(d, d->font, 7.0f, xb + 3.0f, cy - 2.5f, PDF_BLACK, num);
+        else if (v < 0 && xb - 3.0f - tw >= px0)
+            pdf_text_right(d, d->font, 7.0f, xb - 3.0f, cy - 2.5f, PDF_BLACK, num);
+        else if (v >= 0)
+            pdf_text_right(d, d->font, 7.0f, xa - 3.0f, cy - 2.5f, PDF_BLACK, num);
+        else
+            pdf_text(d, d->font, 7.0f, xa + 3.0f, cy - 2.5f, PDF_BLACK, num);
+    }
+    aud_free(start);
+    float bottom = d->y - (float)nrows * rh + rh / 2.0f;
+    float xbase = scale(base, t0, t1, px0, px1);
+    pdf_dashed(d, xbase, bottom, xbase, top - 6.0f, 0.6f, PDF_GREY);
+    if (isfinite(pred)) {
+        float xp = scale(pred, t0, t1, px0, px1);
+        pdf_dashed(d, xp, bottom, xp, top - 6.0f, 0.6f, PDF_BLACK);
+    }
+    axis_x(d, px0, px1, bottom - 2.0f, t0, t1, step, 0.0f);
+    snprintf(buf, sizeof buf, "E[f(X)] = %s (base value)", rpt_fmt(rpt_num(row, "base"), RPT_F4, num));
+    pdf_text_right(d, d->font, 7.5f, PDF_RIGHT, bottom - 26.0f, PDF_GREY, buf);
+    d->y = bottom - 40.0f;
+}
+
+/* ---- drift distributions ---- */
+
+static void legend(pdf_doc *d, float x, float y, int hist)
+{
+    pdf_fill_rect(d, x, y, 8.0f, 6.0f, hist ? mix(PDF_REF, (pdf_rgb){1, 1, 1}, 0.35f) : PDF_REF);
+    pdf_text(d, d->font, 6.5f, x + 11.0f, y, PDF_GREY, "reference");
+    if (hist)
+        pdf_stroke_rect(d, x + 55.5f, y + 0.5f, 7.0f, 5.0f, 1.1f, PDF_CUR);
+    else
+        pdf_fill_rect(d, x + 55.0f, y, 8.0f, 6.0f, PDF_CUR);
+    pdf_text(d, d->font, 6.5f, x + 66.0f, y, PDF_GREY, "current");
+}
+
+static double sum_counts(const cJSON *a)
+{
+    const cJSON *it;
+    double s = 0.0;
+    cJSON_ArrayForEach(it, a)
+        s += it->valuedouble;
+    return s;
+}
+
+void pdf_chart_drift(pdf_doc *d, const cJSON *column, float x, float y_top, float w, float h)
+{
+    const cJSON *hist = rpt_obj(column, "histogram");
+    const cJSON *cats = rpt_arr(column, "categories");
+    float px0 = x + 30.0f, px1 = x + w - 4.0f, py0 = y_top - h + 24.0f, py1 = y_top - 12.0f;
+    char buf[300];
+    double ymax = 0.0, t0, t1, step;
+    pdf_fit(d, d->bold, 8.5f, rpt_str(column, "name", "?"), w - 120.0f, buf, sizeof buf);
+    pdf_text(d, d->bold, 8.5f, x, y_top, PDF_BLACK, buf);
+    legend(d, x + w - 100.0f, y_top, hist != NULL);
+    if (hist != NULL) {
+        const cJSON *edges = rpt_arr(hist, "edges"), *ref = rpt_arr(hist, "reference"),
+                    *cur = rpt_arr(hist, "current");
+        double sr = sum_counts(ref), sc = sum_counts(cur);
+        const cJSON *e, *r, *c;
+        double e0 = edges->child->valuedouble, e1 = e0, xt0, xt1, xs;
+        cJSON_ArrayForEach(e, edges)
+            e1 = e->valuedouble;
+        for (r = ref->child, c = cur->child; r != NULL && c != NULL; r = r->next, c = c->next) {
+            if (sr > 0)
+                ymax = fmax(ymax, r->valuedouble / sr);
+            if (sc > 0)
+                ymax = fmax(ymax, c->valuedouble / sc);
+        }
+        rpt_nice_range(0.0, ymax, 4, &t0, &t1, &step);
+        t0 = 0.0;
+        rpt_nice_range(e0, e1, 5, &xt0, &xt1, &xs);
+        if (xt0 < e0 - 1e-12 * fabs(e0) || xt1 > e1 + 1e-12 * fabs(e1)) {
+            xt0 = e0;   /* bins define the axis; ticks at the nice values inside it */
+            xt1 = e1;
+        }
+        axis_y(d, px0, py0, py1, t0, t1, step, 1, px1);
+        e = edges->child;
+        for (r = ref->child; r != NULL && e != NULL && e->next != NULL; r = r->next, e = e->next) {
+            float xa = scale(e->valuedouble, xt0, xt1, px0, px1);
+            float xb = scale(e->next->valuedouble, xt0, xt1, px0, px1);
+            float hh = sr > 0 ? scale(r->valuedouble / sr, t0, t1, py0, py1) - py0 : 0.0f;
+            if (hh > 0.0f)
+                pdf_fill_rect(d, xa + 0.3f, py0, xb - xa - 0.6f, hh, mix(PDF_REF, (pdf_rgb){1, 1, 1}, 0.35f));
+        }
+        /* current as a step outline over the reference bars */
+        if (!d->failed && sc > 0) {
+            pdf_chk(d, HPDF_Page_SetLineWidth(d->page, 1.3f));
+            pdf_chk(d, HPDF_Page_SetRGBStroke(d->page, PDF_CUR.r, PDF_CUR.g, PDF_CUR.b));
+            pdf_chk(d, HPDF_Page_MoveTo(d->page, scale(e0, xt0, xt1, px0, px1), py0));
+            e = edges->child;
+            for (c = cur->child; c != NULL && e != NULL && e->next != NULL; c = c->next, e = e->next) {
+                float xa = scale(e->valuedouble, xt0, xt1, px0, px1);
+                float xb = scale(e->next->valuedouble, xt0, xt1, px0, px1);
+                float yy = scale(c->valuedouble / sc, t0, t1, py0, py1);
+                pdf_chk(d, HPDF_Page_LineTo(d->page, xa, yy));
+                pdf_chk(d, HPDF_Page_LineTo(d->page, xb, yy));
+            }
+            pdf_chk(d, HPDF_Page_LineTo(d->page, scale(e1, xt0, xt1, px0, px1), py0));
+            pdf_chk(d, HPDF_Page_Stroke(d->page));
+        }
+        {
+            double ta, tb, ts;
+            rpt_nice_range(xt0, xt1, 5, &ta, &tb, &ts);
+            pdf_line(d, px0, py0, px1, py0, 0.6f, PDF_GREY);
+            for (int k = 0; k < 20; k++) {
+                double v = ta + k * ts;
+                if (v > xt1 + ts * 1e-9)
+                    break;
+                if (v < xt0 - ts * 1e-9)
+                    continue;
+                float xx = scale(v, xt0, xt1, px0, px1);
+                pdf_line(d, xx, py0, xx, py0 - 3.0f, 0.6f, PDF_GREY);
+                snprintf(buf, sizeof buf, "%.6g", fabs(v) < ts * 1e-9 ? 0.0 : v);
+                pdf_text_center(d, d->font, 6.5f, xx, py0 - 11.0f, PDF_GREY, buf);
+            }
+        }
+    } else if (cats != NULL) {
+        const cJSON *c;
+        double sr = 0.0, sc = 0.0;
+        size_t n = 0, nshow;
+        cJSON_ArrayForEach(c, cats) {
+            sr += rpt_num(c, "reference");
+            sc += rpt_num(c, "current");
+            n++;
+        }
+        nshow = n > 12 ? 12 : n;
+        size_t i = 0;
+        cJSON_ArrayForEach(c, cats) {
+            if (i++ == nshow)
+                break;
+            if (sr > 0)
+                ymax = fmax(ymax, rpt_num(c, "reference") / sr);
+            if (sc > 0)
+                ymax = fmax(ymax, rpt_num(c, "current") / sc);
+        }
+        rpt_nice_range(0.0, ymax, 4, &t0, &t1, &step);
+        t0 = 0.0;
+        axis_y(d, px0, py0, py1, t0, t1, step, 1, px1);
+        pdf_line(d, px0, py0, px1, py0, 0.6f, PDF_GREY);
+        float slot = (px1 - px0) / (float)(nshow > 0 ? nshow : 1);
+        i = 0;
+        cJSON_ArrayForEach(c, cats) {
+            if (i == nshow)
+                break;
+            float sx = px0 + slot * (float)i, bw = fminf(slot * 0.36f, 28.0f);
+            float cx = sx + slot / 2.0f;
+            float hr = sr > 0 ? scale(rpt_num(c, "reference") / sr, t0, t1, py0, py1) - py0 : 0;
+            float hc = sc > 0 ? scale(rpt_num(c, "current") / sc, t0, t1, py0, py1) - py0 : 0;
+            if (hr > 0)
+                pdf_fill_rect(d, cx - bw - 0.5f, py0, bw, hr, PDF_REF);
+            if (hc > 0)
+                pdf_fill_rect(d, cx + 0.5f, py0, bw, hc, PDF_CUR);
+            char lab[200];
+            rpt_fmt_value(cJSON_GetObjectItemCaseSensitive(c, "value"), lab, sizeof lab);
+            pdf_fit(d, d->font, 6.5f, lab, slot - 2.0f, buf, sizeof buf);
+            pdf_text_center(d, d->font, 6.5f, cx, py0 - 10.0f, PDF_GREY, buf);
+            i++;
+        }
+        if (n > nshow) {
+            snprintf(buf, sizeof buf, "first %zu of %zu categories", nshow, n);
+            pdf_text_right(d, d->font, 6.5f, px1, py0 - 19.0f, PDF_GREY, buf);
+        }
+    } else {
+        pdf_text(d, d->font, 8.0f, px0, (py0 + py1) / 2.0f, PDF_GREY,
+                 "no histogram or category counts in the results");
+    }
+}

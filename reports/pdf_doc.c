@@ -1,0 +1,505 @@
+/* pdf_doc.c - libharu document setup (LIBS.md section 2 order: compression, UTF-8 encoder,
+ * embedded DejaVu TTF), pages, text, tables, running header and "page X of N" footers, and the
+ * atomic save through HPDF_SaveToStream. */
+#include "pdf_int.h"
+#include "io.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#ifndef AUD_FONT_DIR
+#define AUD_FONT_DIR "/usr/share/fonts/truetype/dejavu"
+#endif
+
+const pdf_rgb PDF_BLACK = {0.10f, 0.10f, 0.12f};
+const pdf_rgb PDF_GREY = {0.40f, 0.40f, 0.43f};
+const pdf_rgb PDF_LIGHT = {0.95f, 0.95f, 0.96f};
+const pdf_rgb PDF_RULE = {0.75f, 0.75f, 0.78f};
+const pdf_rgb PDF_ACCENT = {0.13f, 0.30f, 0.53f};
+const pdf_rgb PDF_PASS = {0.10f, 0.48f, 0.22f};
+const pdf_rgb PDF_FAIL = {0.75f, 0.12f, 0.12f};
+const pdf_rgb PDF_PASS_BG = {0.86f, 0.95f, 0.87f};
+const pdf_rgb PDF_FAIL_BG = {0.99f, 0.87f, 0.86f};
+const pdf_rgb PDF_POS = {0.90f, 0.10f, 0.33f};    /* shap's red */
+const pdf_rgb PDF_NEG = {0.00f, 0.55f, 0.90f};    /* shap's blue */
+const pdf_rgb PDF_REF = {0.45f, 0.55f, 0.68f};
+const pdf_rgb PDF_CUR = {0.93f, 0.49f, 0.16f};
+const pdf_rgb PDF_WARN = {0.80f, 0.50f, 0.00f};
+
+static void on_hpdf_error(HPDF_STATUS e, HPDF_STATUS detail, void *user)
+{
+    pdf_doc *d = user;
+    if (!d->failed) {
+        d->failed = 1;
+        d->status = e;
+        d->detail = detail;
+    }
+}
+
+static void *hpdf_alloc(HPDF_UINT size)
+{
+    return aud_malloc(size);
+}
+
+static void hpdf_free(void *p)
+{
+    aud_free(p);
+}
+
+int pdf_chk(pdf_doc *d, HPDF_STATUS s)
+{
+    if (s == HPDF_OK)
+        return 1;
+    if (!d->failed) {
+        d->failed = 1;
+        d->status = s;
+    }
+    return 0;
+}
+
+int pdf_status(pdf_doc *d, aud_error *err)
+{
+    if (d->nomem || d->status == HPDF_FAILD_TO_ALLOC_MEM)
+        return aud_error_nomem(err);
+    if (d->failed)
+        return aud_error_set(err, AUD_E_INTERNAL, NULL, 0, 0,
+                             "PDF library error 0x%04lX (detail %lu)", d->status, d->detail);
+    return AUD_OK;
+}
+
+/* Parse "YYYY-MM-DDTHH:MM:SS..." into an HPDF_Date; 0 when it is not that shape. */
+static int parse_created(const char *s, HPDF_Date *dt)
+{
+    static const int pos[6] = {0, 5, 8, 11, 14, 17};
+    static const int len[6] = {4, 2, 2, 2, 2, 2};
+    int v[6] = {0, 0, 0, 0, 0, 0};
+    if (strlen(s) < 19)
+        return 0;
+    for (int k = 0; k < 6; k++) {
+        for (int i = 0; i < len[k]; i++) {
+            char c = s[pos[k] + i];
+            if (c < '0' || c > '9')
+                return 0;
+            v[k] = v[k] * 10 + (c - '0');
+        }
+    }
+    if (v[1] < 1 || v[1] > 12 || v[2] < 1 || v[2] > 31 || v[3] > 23 || v[4] > 59 || v[5] > 59)
+        return 0;
+    memset(dt, 0, sizeof *dt);
+    dt->year = v[0];
+    dt->month = v[1];
+    dt->day = v[2];
+    dt->hour = v[3];
+    dt->minutes = v[4];
+    dt->seconds = v[5];
+    dt->ind = 'Z';
+    return 1;
+}
+
+static int font_load(pdf_doc *d, const char *file, HPDF_Font *out, aud_error *err)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", AUD_FONT_DIR, file);
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return aud_error_set(err, AUD_E_IO, path, 0, 0,
+                             "font not found: install Debian's fonts-dejavu-core");
+    fclose(f);
+    const char *name = HPDF_LoadTTFontFromFile(d->pdf, path, HPDF_TRUE);
+    if (name == NULL)
+        return pdf_status(d, err);
+    *out = HPDF_GetFont(d->pdf, name, "UTF-8");
+    if (*out == NULL)
+        return pdf_status(d, err);
+    return AUD_OK;
+}
+
+int pdf_doc_init(pdf_doc *d, const cJSON *doc, aud_error *err)
+{
+    int rc;
+    HPDF_Date dt;
+    const cJSON *rep = rpt_obj(doc, "report");
+    memset(d, 0, sizeof *d);
+    d->doc = doc;
+    d->pdf = HPDF_NewEx(on_hpdf_error, hpdf_alloc, hpdf_free, 0, d);
+    if (d->pdf == NULL)
+        return aud_error_nomem(err);
+    /* order matters (LIBS.md section 2): compression before the first page, encoder before fonts */
+    if (!pdf_chk(d, HPDF_SetCompressionMode(d->pdf, HPDF_COMP_ALL)) ||
+        !pdf_chk(d, HPDF_UseUTFEncodings(d->pdf)) ||
+        !pdf_chk(d, HPDF_SetCurrentEncoder(d->pdf, "UTF-8")))
+        return pdf_status(d, err);
+    rc = font_load(d, "DejaVuSans.ttf", &d->font, err);
+    if (rc == AUD_OK)
+        rc = font_load(d, "DejaVuSans-Bold.ttf", &d->bold, err);
+    if (rc != AUD_OK)
+        return rc;
+    snprintf(d->header, sizeof d->header, "%s", rpt_str(rep, "title", "Model audit report"));
+    rpt_audit_date(doc, d->date, sizeof d->date);
+    pdf_chk(d, HPDF_SetInfoAttr(d->pdf, HPDF_INFO_TITLE, d->header));
+    pdf_chk(d, HPDF_SetInfoAttr(d->pdf, HPDF_INFO_CREATOR, "audit " AUD_VERSION));
+    if (rpt_str(rep, "organization", NULL) != NULL && rpt_str(rep, "organization", "")[0] != '\0')
+        pdf_chk(d, HPDF_SetInfoAttr(d->pdf, HPDF_INFO_AUTHOR, rpt_str(rep, "organization", "")));
+    /* deterministic output: the only date is the audit's own, never the wall clock */
+    if (parse_created(rpt_str(rpt_obj(doc, "provenance"), "created", ""), &dt))
+        pdf_chk(d, HPDF_SetInfoDateAttr(d->pdf, HPDF_INFO_CREATION_DATE, dt));
+    return pdf_status(d, err);
+}
+
+void pdf_doc_free(pdf_doc *d)
+{
+    if (d->pdf != NULL)
+        HPDF_Free(d->pdf);
+    aud_free(d->pages);
+    memset(d, 0, sizeof *d);
+}
+
+void pdf_new_page(pdf_doc *d)
+{
+    if (d->failed)
+        return;
+    if (d->n_pages == d->cap_pages) {
+        size_t cap = d->cap_pages ? d->cap_pages * 2 : 16;
+        HPDF_Page *p = aud_realloc(d->pages, cap * sizeof *p);
+        if (p == NULL) {
+            d->nomem = 1;
+            d->failed = 1;
+            return;
+        }
+        d->pages = p;
+        d->cap_pages = cap;
+    }
+    d->page = HPDF_AddPage(d->pdf);
+    if (d->page == NULL)
+        return;
+    d->pages[d->n_pages++] = d->page;
+    pdf_chk(d, HPDF_Page_SetSize(d->page, HPDF_PAGE_SIZE_A4, HPDF_PAGE_PORTRAIT));
+    d->y = PDF_TOP;
+}
+
+void pdf_need(pdf_doc *d, float h)
+{
+    if (d->page == NULL || d->y - h < PDF_BOTTOM)
+        pdf_new_page(d);
+}
+
+float pdf_width(pdf_doc *d, HPDF_Font f, float size, const char *s)
+{
+    if (d->failed || d->page == NULL || s[0] == '\0')
+        return 0.0f;
+    if (!pdf_chk(d, HPDF_Page_SetFontAndSize(d->page, f, size)))
+        return 0.0f;
+    return HPDF_Page_TextWidth(d->page, s);
+}
+
+void pdf_text(pdf_doc *d, HPDF_Font f, float size, float x, float y, pdf_rgb c, const char *s)
+{
+    if (d->failed || s[0] == '\0')
+        return;
+    (void)(pdf_chk(d, HPDF_Page_BeginText(d->page)) &&
+        pdf_chk(d, HPDF_Page_SetFontAndSize(d->page, f, size)) &&
+        pdf_chk(d, HPDF_Page_SetRGBFill(d->page, c.r, c.g, c.b)) &&
+        pdf_chk(d, HPDF_Page_TextOut(d->page, x, y, s)) &&
+        pdf_chk(d, HPDF_Page_EndText(d->page)));
+}
+
+void pdf_text_right(pdf_doc *d, HPDF_Font f, float size, float xr, float y, pdf_rgb c,
+                    const char *s)
+{
+    pdf_text(d, f, size, xr - pdf_width(d, f, size, s), y, c, s);
+}
+
+void pdf_text_center(pdf_doc *d, HPDF_Font f, float size, float xc, float y, pdf_rgb c,
+                     const char *s)
+{
+    pdf_text(d, f, size, xc - pdf_width(d, f, size, s) / 2.0f, y, c, s);
+}
+
+void pdf_fit(pdf_doc *d, HPDF_Font f, float size, const char *s, float maxw, char *out, size_t n)
+{
+    static const char ell[] = "\xe2\x80\xa6"; /* U+2026 */
+    size_t len;
+    snprintf(out, n, "%s", s);
+    if (pdf_width(d, f, size, out) <= maxw)
+        return;
+    len = strlen(out);
+    while (len > 0) {
+        /* drop one UTF-8 character */
+        do {
+            len--;
+        } while (len > 0 && ((unsigned char)out[len] & 0xC0) == 0x80);
+        if (len + sizeof ell > n)
+            continue;
+        memcpy(out + len, ell, sizeof ell);
+        if (pdf_width(d, f, size, out) <= maxw || d->failed)
+            return;
+    }
+    snprintf(out, n, "%s", ell);
+}
+
+void pdf_para(pdf_doc *d, HPDF_Font f, float size, float x, float w, pdf_rgb c, const char *s)
+{
+    char line[1024];
+    size_t ll = 0;
+    const char *p = s;
+    float lead = size * 1.35f;
+    line[0] = '\0';
+    while (*p != '\0' && !d->failed) {
+        const char *q = p;
+        while (*q != '\0' && *q != ' ')
+            q++;
+        size_t wl = (size_t)(q - p);
+        char trial[1024];
+        if (ll + wl + 2 >= sizeof trial)
+            wl = sizeof trial - ll - 2;
+        memcpy(trial, line, ll);
+        size_t tl = ll;
+        if (tl > 0)
+            trial[tl++] = ' ';
+        memcpy(trial + tl, p, wl);
+        tl += wl;
+        trial[tl] = '\0';
+        if (ll > 0 && pdf_width(d, f, size, trial) > w) {
+            pdf_need(d, lead);
+            pdf_text(d, f, size, x, d->y, c, line);
+            d->y -= lead;
+            memcpy(line, p, wl);
+            ll = wl;
+            line[ll] = '\0';
+        } else {
+            memcpy(line, trial, tl + 1);
+            ll = tl;
+        }
+        p = *q == ' ' ? q + 1 : q;
+    }
+    if (ll > 0) {
+        pdf_need(d, lead);
+        pdf_text(d, f, size, x, d->y, c, line);
+        d->y -= lead;
+    }
+}
+
+static void bookmark(pdf_doc *d, HPDF_Outline parent, const char *title, int top)
+{
+    HPDF_Outline o;
+    HPDF_Destination dst;
+    if (d->failed)
+        return;
+    o = HPDF_CreateOutline(d->pdf, parent, title, HPDF_GetEncoder(d->pdf, "UTF-8"));
+    if (o == NULL)
+        return;
+    dst = HPDF_Page_CreateDestination(d->page);
+    if (dst == NULL)
+        return;
+    (void)(pdf_chk(d, HPDF_Destination_SetFitH(dst, d->y + 20.0f)) &&
+        pdf_chk(d, HPDF_Outline_SetDestination(o, dst)));
+    if (top)
+        d->outline = o;
+}
+
+void pdf_section(pdf_doc *d, const char *title)
+{
+    pdf_new_page(d);
+    bookmark(d, NULL, title, 1);
+    pdf_text(d, d->bold, 17.0f, PDF_LEFT, d->y - 4.0f, PDF_ACCENT, title);
+    pdf_line(d, PDF_LEFT, d->y - 12.0f, PDF_RIGHT, d->y - 12.0f, 1.2f, PDF_ACCENT);
+    d->y -= 36.0f;
+}
+
+void pdf_subsection(pdf_doc *d, const char *title, float need)
+{
+    pdf_need(d, need + 26.0f);
+    if (d->y < PDF_TOP - 1.0f)
+        d->y -= 6.0f;
+    bookmark(d, d->outline, title, 0);
+    pdf_text(d, d->bold, 12.0f, PDF_LEFT, d->y, PDF_BLACK, title);
+    d->y -= 18.0f;
+}
+
+void pdf_not_run(pdf_doc *d, const char *reason)
+{
+    char msg[600];
+    snprintf(msg, sizeof msg, "Section not run: %s.", reason);
+    pdf_need(d, 30.0f);
+    pdf_fill_rect(d, PDF_LEFT, d->y - 8.0f, PDF_CW, 22.0f, PDF_LIGHT);
+    pdf_text(d, d->font, 9.5f, PDF_LEFT + 8.0f, d->y, PDF_GREY, msg);
+    d->y -= 30.0f;
+}
+
+void pdf_fill_rect(pdf_doc *d, float x, float y, float w, float h, pdf_rgb c)
+{
+    if (d->failed)
+        return;
+    (void)(pdf_chk(d, HPDF_Page_SetRGBFill(d->page, c.r, c.g, c.b)) &&
+        pdf_chk(d, HPDF_Page_Rectangle(d->page, x, y, w, h)) &&
+        pdf_chk(d, HPDF_Page_Fill(d->page)));
+}
+
+void pdf_stroke_rect(pdf_doc *d, float x, float y, float w, float h, float lw, pdf_rgb c)
+{
+    if (d->failed)
+        return;
+    (void)(pdf_chk(d, HPDF_Page_SetLineWidth(d->page, lw)) &&
+        pdf_chk(d, HPDF_Page_SetRGBStroke(d->page, c.r, c.g, c.b)) &&
+        pdf_chk(d, HPDF_Page_Rectangle(d->page, x, y, w, h)) &&
+        pdf_chk(d, HPDF_Page_Stroke(d->page)));
+}
+
+void pdf_line(pdf_doc *d, float x0, float y0, float x1, float y1, float lw, pdf_rgb c)
+{
+    if (d->failed)
+        return;
+    (void)(pdf_chk(d, HPDF_Page_SetLineWidth(d->page, lw)) &&
+        pdf_chk(d, HPDF_Page_SetRGBStroke(d->page, c.r, c.g, c.b)) &&
+        pdf_chk(d, HPDF_Page_MoveTo(d->page, x0, y0)) &&
+        pdf_chk(d, HPDF_Page_LineTo(d->page, x1, y1)) &&
+        pdf_chk(d, HPDF_Page_Stroke(d->page)));
+}
+
+void pdf_dashed(pdf_doc *d, float x0, float y0, float x1, float y1, float lw, pdf_rgb c)
+{
+#if HPDF_VERSION_ID >= 20400
+    static const HPDF_REAL pat[2] = {3.0f, 2.0f};
+#else
+    static const HPDF_UINT16 pat[2] = {3, 2};
+#endif
+    if (d->failed)
+        return;
+    pdf_chk(d, HPDF_Page_SetDash(d->page, pat, 2, 0));
+    pdf_line(d, x0, y0, x1, y1, lw, c);
+    if (!d->failed)
+        pdf_chk(d, HPDF_Page_SetDash(d->page, NULL, 0, 0));
+}
+
+#define ROW_PAD 4.0f
+
+static void table_header(pdf_doc *d, const pdf_table *t)
+{
+    float x = PDF_LEFT, h = t->size * 1.9f;
+    char buf[256];
+    pdf_fill_rect(d, PDF_LEFT, d->y - h + t->size * 0.55f, PDF_CW, h, PDF_ACCENT);
+    for (size_t i = 0; i < t->n; i++) {
+        const pdf_col *c = &t->cols[i];
+        pdf_fit(d, d->bold, t->size, c->title, c->w - 2 * ROW_PAD, buf, sizeof buf);
+        float ty = d->y - h / 2.0f + t->size * 0.2f;
+        pdf_rgb white = {1, 1, 1};
+        if (c->align == PDF_AL_RIGHT)
+            pdf_text_right(d, d->bold, t->size, x + c->w - ROW_PAD, ty, white, buf);
+        else if (c->align == PDF_AL_CENTER)
+            pdf_text_center(d, d->bold, t->size, x + c->w / 2.0f, ty, white, buf);
+        else
+            pdf_text(d, d->bold, t->size, x + ROW_PAD, ty, white, buf);
+        x += c->w;
+    }
+    d->y -= h;
+}
+
+void pdf_table_begin(pdf_doc *d, pdf_table *t, const pdf_col *cols, size_t n, float size)
+{
+    t->cols = cols;
+    t->n = n;
+    t->size = size;
+    t->row = 0;
+    pdf_need(d, size * 1.9f * 3.0f);
+    table_header(d, t);
+}
+
+void pdf_table_row(pdf_doc *d, pdf_table *t, const char *const *cells, const int *styles)
+{
+    float h = t->size * 1.75f, x = PDF_LEFT;
+    char buf[512];
+    if (d->y - h < PDF_BOTTOM) {
+        pdf_new_page(d);
+        table_header(d, t);
+    }
+    float top = d->y + t->size * 0.55f - 0.0f;
+    if (t->row % 2 == 1)
+        pdf_fill_rect(d, PDF_LEFT, top - h, PDF_CW, h, PDF_LIGHT);
+    float ty = top - h / 2.0f - t->size * 0.35f;
+    for (size_t i = 0; i < t->n; i++) {
+        const pdf_col *c = &t->cols[i];
+        int st = styles != NULL ? styles[i] : PDF_CELL_PLAIN;
+        HPDF_Font f = st == PDF_CELL_BOLD || st == PDF_CELL_PASS || st == PDF_CELL_FAIL ? d->bold
+                                                                                       : d->font;
+        pdf_rgb col = st == PDF_CELL_PASS ? PDF_PASS : st == PDF_CELL_FAIL ? PDF_FAIL
+                      : st == PDF_CELL_MUTED ? PDF_GREY : st == PDF_CELL_WARN ? PDF_WARN
+                                                                               : PDF_BLACK;
+        if (st == PDF_CELL_PASS || st == PDF_CELL_FAIL)
+            pdf_fill_rect(d, x + 1.0f, top - h + 1.0f, c->w - 2.0f, h - 2.0f,
+                          st == PDF_CELL_PASS ? PDF_PASS_BG : PDF_FAIL_BG);
+        pdf_fit(d, f, t->size, cells[i] != NULL ? cells[i] : "", c->w - 2 * ROW_PAD, buf,
+                sizeof buf);
+        if (c->align == PDF_AL_RIGHT)
+            pdf_text_right(d, f, t->size, x + c->w - ROW_PAD, ty, col, buf);
+        else if (c->align == PDF_AL_CENTER)
+            pdf_text_center(d, f, t->size, x + c->w / 2.0f, ty, col, buf);
+        else
+            pdf_text(d, f, t->size, x + ROW_PAD, ty, col, buf);
+        x += c->w;
+    }
+    pdf_line(d, PDF_LEFT, top - h, PDF_RIGHT, top - h, 0.3f, PDF_RULE);
+    d->y -= h;
+    t->row++;
+}
+
+void pdf_kv(pdf_doc *d, const char *key, const char *value)
+{
+    char buf[512];
+    pdf_need(d, 15.0f);
+    pdf_text(d, d->bold, 9.0f, PDF_LEFT, d->y, PDF_GREY, key);
+    pdf_fit(d, d->font, 9.0f, value, PDF_CW - 140.0f, buf, sizeof buf);
+    pdf_text(d, d->font, 9.0f, PDF_LEFT + 140.0f, d->y, PDF_BLACK, buf);
+    d->y -= 14.0f;
+}
+
+static void header_footer(pdf_doc *d, size_t i)
+{
+    char buf[300];
+    d->page = d->pages[i];
+    if (i > 0) {
+        pdf_fit(d, d->font, 8.0f, d->header, PDF_CW - 120.0f, buf, sizeof buf);
+        pdf_text(d, d->font, 8.0f, PDF_LEFT, PDF_H - 36.0f, PDF_GREY, buf);
+        pdf_text_right(d, d->font, 8.0f, PDF_RIGHT, PDF_H - 36.0f, PDF_GREY, d->date);
+        pdf_line(d, PDF_LEFT, PDF_H - 41.0f, PDF_RIGHT, PDF_H - 41.0f, 0.5f, PDF_RULE);
+    }
+    pdf_line(d, PDF_LEFT, 42.0f, PDF_RIGHT, 42.0f, 0.5f, PDF_RULE);
+    snprintf(buf, sizeof buf, "audit %s \xc2\xb7 results schema %s",
+             rpt_str(rpt_obj(d->doc, "tool"), "version", "?"),
+             rpt_str(d->doc, "schema_version", "?"));
+    pdf_text(d, d->font, 7.5f, PDF_LEFT, 30.0f, PDF_GREY, buf);
+    snprintf(buf, sizeof buf, "page %zu of %zu", i + 1, d->n_pages);
+    pdf_text_right(d, d->font, 7.5f, PDF_RIGHT, 30.0f, PDF_GREY, buf);
+}
+
+int pdf_doc_save(pdf_doc *d, const char *path, aud_error *err)
+{
+    aud_out o;
+    int rc;
+    for (size_t i = 0; i < d->n_pages && !d->failed; i++)
+        header_footer(d, i);
+    if (!d->failed)
+        pdf_chk(d, HPDF_SetPageMode(d->pdf, HPDF_PAGE_MODE_USE_OUTLINE));
+    if (d->failed || !pdf_chk(d, HPDF_SaveToStream(d->pdf)))
+        return pdf_status(d, err);
+    rc = aud_out_open(&o, path, err);
+    if (rc != AUD_OK)
+        return rc;
+    for (;;) {
+        HPDF_BYTE buf[65536];
+        HPDF_UINT32 n = sizeof buf;
+        HPDF_STATUS s = HPDF_ReadFromStream(d->pdf, buf, &n);
+        if (n > 0 && fwrite(buf, 1, n, o.f) != n) {
+            aud_out_abort(&o);
+            return aud_error_set(err, AUD_E_IO, path, 0, 0, "write error");
+        }
+        if (s == HPDF_STREAM_EOF)
+            break;
+        if (s != HPDF_OK) {
+            pdf_chk(d, s);
+            aud_out_abort(&o);
+            return pdf_status(d, err);
+        }
+    }
+    return aud_out_commit(&o, err);
+}

@@ -1,0 +1,196 @@
+/* pdf_drift.c - the Drift section: a table of every column (test, statistic, threshold,
+ * p-value, PSI, drifted), overlaid reference/current distributions of the drifted columns,
+ * prediction drift and attribution drift. */
+#include "pdf_int.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#define MAX_DRIFT_PLOTS 24
+
+/* p-value of the column's primary test, else of its KS / chi-square / Z test. */
+static double column_p(const cJSON *c, const char **which)
+{
+    static const char *const tests[] = {"ks", "chi_square", "z_test", "anderson_darling",
+                                        "cramer_von_mises"};
+    const char *m = rpt_str(c, "method", "");
+    const cJSON *t = rpt_obj(c, m);
+    if (t != NULL && isfinite(rpt_num(t, "p_value"))) {
+        *which = m;
+        return rpt_num(t, "p_value");
+    }
+    for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
+        t = rpt_obj(c, tests[i]);
+        if (t != NULL && isfinite(rpt_num(t, "p_value"))) {
+            *which = tests[i];
+            return rpt_num(t, "p_value");
+        }
+    }
+    *which = NULL;
+    return NAN;
+}
+
+static const char *short_test(const char *k)
+{
+    if (k == NULL)
+        return "";
+    if (strcmp(k, "ks") == 0)
+        return " (KS)";
+    if (strcmp(k, "chi_square") == 0)
+        return " (\xcf\x87\xc2\xb2)";
+    if (strcmp(k, "z_test") == 0)
+        return " (Z)";
+    if (strcmp(k, "anderson_darling") == 0)
+        return " (AD)";
+    if (strcmp(k, "cramer_von_mises") == 0)
+        return " (CvM)";
+    return "";
+}
+
+static void column_row(pdf_doc *d, pdf_table *t, const cJSON *c)
+{
+    char st[RPT_NUMBUF], th[RPT_NUMBUF], psi[RPT_NUMBUF], p[RPT_NUMBUF], pv[RPT_NUMBUF + 16];
+    const char *which = NULL;
+    int drifted = rpt_bool(c, "drifted") == 1;
+    double pval = column_p(c, &which);
+    rpt_fmt(pval, RPT_P, p);
+    snprintf(pv, sizeof pv, "%s%s", p, isfinite(pval) ? short_test(which) : "");
+    const char *cells[8] = {rpt_str(c, "name", "?"), rpt_str(c, "type", ""),
+                            rpt_metric_label(rpt_str(c, "method", "?")),
+                            rpt_fmt(rpt_num(c, "statistic"), RPT_F3, st),
+                            rpt_fmt(rpt_num(c, "threshold"), RPT_F3, th),
+                            rpt_fmt(rpt_num(c, "psi"), RPT_F3, psi), pv,
+                            rpt_bool(c, "drifted") < 0 ? "n/a" : drifted ? "DRIFT" : "no"};
+    int sty[8] = {drifted ? PDF_CELL_BOLD : 0, PDF_CELL_MUTED, 0, 0, PDF_CELL_MUTED, 0, 0,
+                  drifted ? PDF_CELL_FAIL : PDF_CELL_PASS};
+    pdf_table_row(d, t, cells, sty);
+}
+
+static void distributions(pdf_doc *d, const cJSON *cols)
+{
+    const cJSON *c;
+    size_t i = 0;
+    const float w = (PDF_CW - 20.0f) / 2.0f, h = 150.0f;
+    cJSON_ArrayForEach(c, cols) {
+        if (rpt_bool(c, "drifted") == 1)
+            i++;
+    }
+    pdf_subsection(d, "Distributions of the drifted columns", h + 20.0f);
+    if (i == 0) {
+        pdf_para(d, d->font, 8.5f, PDF_LEFT, PDF_CW, PDF_BLACK, "No column drifted.");
+        return;
+    }
+    pdf_para(d, d->font, 8.0f, PDF_LEFT, PDF_CW, PDF_GREY,
+             "Share of rows per bin (numeric: bins of the drift test) or per category: reference "
+             "filled, current as outline or orange bars.");
+    d->y -= 6.0f;
+    i = 0;
+    cJSON_ArrayForEach(c, cols) {
+        if (rpt_bool(c, "drifted") != 1)
+            continue;
+        if (i == MAX_DRIFT_PLOTS)
+            break;
+        if (i % 2 == 0)
+            pdf_need(d, h + 8.0f);
+        float x = PDF_LEFT + (float)(i % 2) * (w + 20.0f);
+        pdf_chart_drift(d, c, x, d->y, w, h);
+        if (i % 2 == 1)
+            d->y -= h + 8.0f;
+        i++;
+    }
+    if (i % 2 == 1)
+        d->y -= h + 8.0f;
+}
+
+static void attribution_drift(pdf_doc *d, const cJSON *ad)
+{
+    static const pdf_col cols[] = {{"Feature", 175, PDF_AL_LEFT},
+                                   {"Mean |SHAP| ref.", 85, PDF_AL_RIGHT},
+                                   {"Mean |SHAP| cur.", 85, PDF_AL_RIGHT},
+                                   {"Rank ref.", 75, PDF_AL_RIGHT}, {"Rank cur.", 75, PDF_AL_RIGHT}};
+    const cJSON *f;
+    pdf_table t;
+    pdf_subsection(d, "Attribution drift", 80.0f);
+    pdf_table_begin(d, &t, cols, 5, 7.5f);
+    cJSON_ArrayForEach(f, rpt_arr(ad, "features")) {
+        char a[RPT_NUMBUF], b[RPT_NUMBUF], r1[RPT_NUMBUF], r2[RPT_NUMBUF];
+        double ra = rpt_num(f, "reference_rank"), rb = rpt_num(f, "current_rank");
+        const char *cells[5] = {rpt_str(f, "name", "?"),
+                                rpt_fmt(rpt_num(f, "reference_mean_abs"), RPT_F4, a),
+                                rpt_fmt(rpt_num(f, "current_mean_abs"), RPT_F4, b),
+                                rpt_fmt(ra, RPT_INT, r1), rpt_fmt(rb, RPT_INT, r2)};
+        int st[5] = {0, 0, 0, 0, ra != rb ? PDF_CELL_WARN : 0};
+        pdf_table_row(d, &t, cells, st);
+    }
+    d->y -= 8.0f;
+}
+
+void pdf_write_drift(pdf_doc *d)
+{
+    static const pdf_col cols[] = {{"Column", 100, PDF_AL_LEFT},   {"Type", 50, PDF_AL_LEFT},
+                                   {"Test", 92, PDF_AL_LEFT},      {"Statistic", 46, PDF_AL_RIGHT},
+                                   {"Threshold", 50, PDF_AL_RIGHT}, {"PSI", 36, PDF_AL_RIGHT},
+                                   {"p-value", 76, PDF_AL_RIGHT},  {"Drifted", 45, PDF_AL_CENTER}};
+    const cJSON *dr = rpt_obj(d->doc, "drift");
+    const cJSON *c, *pred;
+    char t[RPT_NUMBUF], buf[200];
+    pdf_table tab;
+    size_t n = 0, nd = 0;
+    pdf_section(d, "Drift");
+    if (dr == NULL) {
+        const char *why = rpt_skip_reason(d->doc, "drift");
+        pdf_not_run(d, why != NULL ? why : "the results document has no drift section");
+        return;
+    }
+    cJSON_ArrayForEach(c, rpt_arr(dr, "columns")) {
+        n++;
+        nd += rpt_bool(c, "drifted") == 1;
+    }
+    snprintf(buf, sizeof buf, "%s (%zu of %zu columns)", rpt_fmt(rpt_num(dr, "drift_share"), RPT_F3, t),
+             nd, n);
+    pdf_kv(d, "Drift share", buf);
+    {
+        int ds = rpt_bool(dr, "dataset_drift");
+        char th[RPT_NUMBUF];
+        if (isfinite(rpt_num(dr, "share_threshold")))
+            snprintf(buf, sizeof buf, "%s (share threshold %s)",
+                     ds < 0 ? "n/a" : ds ? "yes" : "no",
+                     rpt_fmt(rpt_num(dr, "share_threshold"), RPT_F3, th));
+        else
+            snprintf(buf, sizeof buf, "%s", ds < 0 ? "n/a" : ds ? "yes" : "no");
+        pdf_kv(d, "Dataset drift", buf);
+    }
+    if (isfinite(rpt_num(dr, "reference_rows"))) {
+        char a[RPT_NUMBUF], b[RPT_NUMBUF];
+        snprintf(buf, sizeof buf, "%s reference, %s current",
+                 rpt_fmt(rpt_num(dr, "reference_rows"), RPT_INT, a),
+                 rpt_fmt(rpt_num(dr, "current_rows"), RPT_INT, b));
+        pdf_kv(d, "Rows", buf);
+    }
+    d->y -= 6.0f;
+    pdf_subsection(d, "Every column", 80.0f);
+    pdf_table_begin(d, &tab, cols, sizeof cols / sizeof cols[0], 7.5f);
+    cJSON_ArrayForEach(c, rpt_arr(dr, "columns"))
+        column_row(d, &tab, c);
+    d->y -= 4.0f;
+    pdf_para(d, d->font, 7.5f, PDF_LEFT, PDF_CW, PDF_GREY,
+             "Statistic and threshold belong to the column's primary test; the p-value is that "
+             "test's, or else the test named in brackets.");
+    d->y -= 6.0f;
+    distributions(d, rpt_arr(dr, "columns"));
+    pred = rpt_obj(dr, "prediction_drift");
+    pdf_subsection(d, "Prediction drift", 180.0f);
+    if (pred == NULL) {
+        pdf_not_run(d, "the results hold no prediction drift");
+    } else {
+        pdf_table_begin(d, &tab, cols, sizeof cols / sizeof cols[0], 7.5f);
+        column_row(d, &tab, pred);
+        d->y -= 10.0f;
+        pdf_need(d, 160.0f);
+        pdf_chart_drift(d, pred, PDF_LEFT, d->y, PDF_CW * 0.6f, 150.0f);
+        d->y -= 160.0f;
+    }
+    if (rpt_obj(dr, "attribution_drift") != NULL)
+        attribution_drift(d, rpt_obj(dr, "attribution_drift"));
+}

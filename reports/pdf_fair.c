@@ -1,0 +1,294 @@
+/* pdf_fair.c - the Fairness section: per attribute and intersection a table of group metrics
+ * with 95% intervals, selection-rate bars with interval whiskers beside disparate-impact bars
+ * with the 0.8 line (small groups marked), summary metrics and significance tests; then the
+ * four-fifths and NYC Local Law 144 views when the results carry them. */
+#include "pdf_int.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#define MAX_CHART_GROUPS 40
+
+static int is_small(const cJSON *g)
+{
+    return rpt_bool(g, "small") == 1 || rpt_bool(g, "excluded_from_verdict") == 1;
+}
+
+/* "0.740 [0.712, 0.766]" or "n/a" */
+static void rate_ci(const cJSON *g, const char *key, char *buf, size_t n)
+{
+    char v[RPT_NUMBUF], ci[RPT_CIBUF], k[96];
+    double x = rpt_num(g, key);
+    snprintf(k, sizeof k, "%s_ci", key);
+    if (!isfinite(x)) {
+        snprintf(buf, n, "n/a");
+        return;
+    }
+    if (cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(g, k)))
+        snprintf(buf, n, "%s %s", rpt_fmt(x, RPT_F3, v),
+                 rpt_fmt_ci(cJSON_GetObjectItemCaseSensitive(g, k), ci));
+    else
+        snprintf(buf, n, "%s", rpt_fmt(x, RPT_F3, v));
+}
+
+static void group_tables(pdf_doc *d, const cJSON *attr)
+{
+    static const pdf_col c1[] = {{"Group", 100, PDF_AL_LEFT},     {"Count", 40, PDF_AL_RIGHT},
+                                 {"Share", 42, PDF_AL_RIGHT},     {"Sel. rate", 46, PDF_AL_RIGHT},
+                                 {"95% CI", 80, PDF_AL_RIGHT},    {"Disp. impact", 66, PDF_AL_RIGHT},
+                                 {"Impact ratio", 66, PDF_AL_RIGHT}, {"Note", 55, PDF_AL_LEFT}};
+    static const pdf_col c2[] = {{"Group", 115, PDF_AL_LEFT},  {"Base rate", 95, PDF_AL_RIGHT},
+                                 {"TPR", 95, PDF_AL_RIGHT},    {"FPR", 95, PDF_AL_RIGHT},
+                                 {"PPV", 95, PDF_AL_RIGHT}};
+    static const char *const rates2[] = {"base_rate", "tpr", "fpr", "ppv"};
+    const char *ref = rpt_str(attr, "reference", "");
+    const cJSON *g;
+    pdf_table t;
+    size_t notes = 0;
+    pdf_table_begin(d, &t, c1, sizeof c1 / sizeof c1[0], 7.5f);
+    cJSON_ArrayForEach(g, rpt_arr(attr, "groups")) {
+        char cnt[RPT_NUMBUF], sh[RPT_NUMBUF], sr[RPT_NUMBUF], ci[RPT_CIBUF], di[RPT_NUMBUF],
+            ir[RPT_NUMBUF];
+        const char *name = rpt_str(g, "group", "?");
+        int isref = strcmp(name, ref) == 0;
+        const char *note = isref ? "reference" : is_small(g) ? "small \xe2\x80\xa0" : "";
+        const char *cells[8] = {name, rpt_fmt(rpt_num(g, "count"), RPT_INT, cnt),
+                                rpt_fmt(rpt_num(g, "share"), RPT_PCT1, sh),
+                                rpt_fmt(rpt_num(g, "selection_rate"), RPT_F3, sr),
+                                rpt_fmt_ci(cJSON_GetObjectItemCaseSensitive(g, "selection_rate_ci"), ci),
+                                rpt_fmt(rpt_num(g, "disparate_impact"), RPT_F3, di),
+                                rpt_fmt(rpt_num(g, "impact_ratio"), RPT_F3, ir), note};
+        double dv = rpt_num(g, "disparate_impact");
+        int st[8] = {isref ? PDF_CELL_BOLD : PDF_CELL_PLAIN, 0, 0, 0, PDF_CELL_MUTED,
+                     isfinite(dv) && dv < 0.8 ? PDF_CELL_FAIL : PDF_CELL_PLAIN,
+                     PDF_CELL_PLAIN, is_small(g) ? PDF_CELL_WARN : PDF_CELL_MUTED};
+        pdf_table_row(d, &t, cells, st);
+    }
+    d->y -= 10.0f;
+    pdf_table_begin(d, &t, c2, sizeof c2 / sizeof c2[0], 7.5f);
+    cJSON_ArrayForEach(g, rpt_arr(attr, "groups")) {
+        char b[4][RPT_NUMBUF + RPT_CIBUF];
+        const char *cells[5];
+        int st[5] = {PDF_CELL_PLAIN, 0, 0, 0, 0};
+        cells[0] = rpt_str(g, "group", "?");
+        for (int k = 0; k < 4; k++) {
+            rate_ci(g, rates2[k], b[k], sizeof b[k]);
+            cells[k + 1] = b[k];
+            if (!isfinite(rpt_num(g, rates2[k]))) {
+                st[k + 1] = PDF_CELL_MUTED;
+                notes += rpt_null_reason(g, rates2[k]) != NULL;
+            }
+        }
+        pdf_table_row(d, &t, cells, st);
+    }
+    d->y -= 4.0f;
+    if (notes > 0) {
+        cJSON_ArrayForEach(g, rpt_arr(attr, "groups")) {
+            for (int k = 0; k < 4; k++) {
+                const char *why = rpt_null_reason(g, rates2[k]);
+                char line[400];
+                if (why == NULL || isfinite(rpt_num(g, rates2[k])))
+                    continue;
+                snprintf(line, sizeof line, "%s: %s n/a (%s).", rpt_str(g, "group", "?"),
+                         rpt_metric_label(rates2[k]), why);
+                pdf_para(d, d->font, 7.5f, PDF_LEFT, PDF_CW, PDF_GREY, line);
+            }
+        }
+    }
+    pdf_para(d, d->font, 7.5f, PDF_LEFT, PDF_CW, PDF_GREY,
+             "Intervals are 95% Wilson score intervals. Disparate impact is relative to the reference "
+             "group; values below 0.8 are red. \xe2\x80\xa0 small group: reported, but excluded from "
+             "the verdict.");
+    d->y -= 6.0f;
+}
+
+static void group_charts(pdf_doc *d, const cJSON *attr)
+{
+    pdf_bar sel[MAX_CHART_GROUPS], di[MAX_CHART_GROUPS];
+    const cJSON *g;
+    size_t n = 0;
+    cJSON_ArrayForEach(g, rpt_arr(attr, "groups")) {
+        const cJSON *ci = cJSON_GetObjectItemCaseSensitive(g, "selection_rate_ci");
+        if (n == MAX_CHART_GROUPS)
+            break;
+        sel[n].label = di[n].label = rpt_str(g, "group", "?");
+        sel[n].value = rpt_num(g, "selection_rate");
+        sel[n].lo = cJSON_IsArray(ci) ? rpt_item_num(ci->child) : NAN;
+        sel[n].hi = cJSON_IsArray(ci) ? rpt_item_num(ci->child->next) : NAN;
+        di[n].value = rpt_num(g, "disparate_impact");
+        di[n].lo = di[n].hi = NAN;
+        sel[n].marked = di[n].marked = is_small(g);
+        n++;
+    }
+    if (n == 0)
+        return;
+    float h = 14.0f + (float)n * 14.0f + 30.0f;
+    pdf_need(d, h + 10.0f);
+    float top = d->y, w = (PDF_CW - 16.0f) / 2.0f;
+    pdf_chart_hbars(d, "Selection rate with 95% interval", sel, n, RPT_F3, NAN, NULL, PDF_ACCENT,
+                    88.0f, PDF_LEFT, w);
+    float bottom = d->y;
+    d->y = top;
+    pdf_chart_hbars(d, "Disparate impact vs reference (four-fifths line)", di, n, RPT_F3, 0.8,
+                    "0.8", PDF_REF, 88.0f, PDF_LEFT + w + 16.0f, w);
+    d->y = fminf(bottom, d->y);
+}
+
+static void summary_table(pdf_doc *d, const cJSON *attr)
+{
+    static const pdf_col cols[] = {{"Summary metric", 230, PDF_AL_LEFT},
+                                   {"Value", 90, PDF_AL_RIGHT},
+                                   {"", 175, PDF_AL_LEFT}};
+    const cJSON *s = rpt_obj(attr, "summary");
+    pdf_table t;
+    if (s == NULL)
+        return;
+    pdf_table_begin(d, &t, cols, 3, 7.5f);
+    for (size_t i = 0; rpt_summary_metrics[i] != NULL; i++) {
+        char v[RPT_NUMBUF];
+        const char *k = rpt_summary_metrics[i];
+        if (cJSON_GetObjectItemCaseSensitive(s, k) == NULL)
+            continue;
+        const char *why = rpt_null_reason(s, k);
+        const char *cells[3] = {rpt_metric_label(k), rpt_fmt(rpt_num(s, k), RPT_F3, v),
+                                why != NULL ? why : ""};
+        int st[3] = {0, 0, PDF_CELL_MUTED};
+        pdf_table_row(d, &t, cells, st);
+    }
+    static const char *const tests[] = {"chi_square", "fisher"};
+    for (int i = 0; i < 2; i++) {
+        const cJSON *x = rpt_obj(s, tests[i]);
+        char v[RPT_NUMBUF], a[RPT_NUMBUF], b[RPT_NUMBUF], extra[160];
+        if (x == NULL)
+            continue;
+        if (isfinite(rpt_num(x, "statistic")))
+            snprintf(extra, sizeof extra, "statistic %s, dof %s",
+                     rpt_fmt(rpt_num(x, "statistic"), RPT_F3, a),
+                     rpt_fmt(rpt_num(x, "dof"), RPT_INT, b));
+        else
+            extra[0] = '\0';
+        char label[120];
+        snprintf(label, sizeof label, "%s (p-value)", rpt_metric_label(tests[i]));
+        const char *cells[3] = {label, rpt_fmt(rpt_num(x, "p_value"), RPT_P, v), extra};
+        int st[3] = {0, 0, PDF_CELL_MUTED};
+        pdf_table_row(d, &t, cells, st);
+    }
+    d->y -= 8.0f;
+}
+
+static void attribute_block(pdf_doc *d, const cJSON *attr, const char *kind)
+{
+    char title[400];
+    const char *ref = rpt_str(attr, "reference", NULL);
+    snprintf(title, sizeof title, "%s: %s%s%s%s", kind, rpt_str(attr, "name", "?"),
+             ref != NULL ? " (reference: " : "", ref != NULL ? ref : "", ref != NULL ? ")" : "");
+    pdf_subsection(d, title, 160.0f);
+    group_tables(d, attr);
+    group_charts(d, attr);
+    summary_table(d, attr);
+}
+
+static void four_fifths(pdf_doc *d, const cJSON *rows)
+{
+    static const pdf_col cols[] = {{"Attribute", 85, PDF_AL_LEFT}, {"Group", 100, PDF_AL_LEFT},
+                                   {"Count", 50, PDF_AL_RIGHT}, {"Impact ratio", 60, PDF_AL_RIGHT},
+                                   {"Highest group", 100, PDF_AL_LEFT}, {"Count", 45, PDF_AL_RIGHT},
+                                   {"Fisher p", 55, PDF_AL_RIGHT}};
+    const cJSON *r;
+    pdf_table t;
+    pdf_subsection(d, "EEOC four-fifths view", 80.0f);
+    pdf_para(d, d->font, 8.0f, PDF_LEFT, PDF_CW, PDF_GREY,
+             "Every impact ratio below 0.8, with group sizes and the two-sided Fisher exact p-value "
+             "(group vs the highest group), so that a ratio below 0.8 that is not significant is "
+             "visible.");
+    d->y -= 4.0f;
+    if (rpt_count(rows) == 0) {
+        pdf_para(d, d->font, 8.5f, PDF_LEFT, PDF_CW, PDF_BLACK, "No impact ratio is below 0.8.");
+        return;
+    }
+    pdf_table_begin(d, &t, cols, 7, 7.5f);
+    cJSON_ArrayForEach(r, rows) {
+        char c1[RPT_NUMBUF], ir[RPT_NUMBUF], c2[RPT_NUMBUF], p[RPT_NUMBUF];
+        const char *cells[7] = {rpt_str(r, "attribute", "?"), rpt_str(r, "group", "?"),
+                                rpt_fmt(rpt_num(r, "count"), RPT_INT, c1),
+                                rpt_fmt(rpt_num(r, "impact_ratio"), RPT_F3, ir),
+                                rpt_str(r, "highest_group", ""),
+                                rpt_fmt(rpt_num(r, "highest_count"), RPT_INT, c2),
+                                rpt_fmt(rpt_num(r, "fisher_p_value"), RPT_P, p)};
+        int st[7] = {0, 0, 0, PDF_CELL_FAIL, 0, 0, 0};
+        pdf_table_row(d, &t, cells, st);
+    }
+    d->y -= 8.0f;
+}
+
+static void ll144(pdf_doc *d, const cJSON *views)
+{
+    static const pdf_col cols[] = {{"Category", 150, PDF_AL_LEFT}, {"Count", 60, PDF_AL_RIGHT},
+                                   {"Share", 60, PDF_AL_RIGHT},     {"Rate", 70, PDF_AL_RIGHT},
+                                   {"Impact ratio", 75, PDF_AL_RIGHT}, {"Verdict use", 80, PDF_AL_LEFT}};
+    const cJSON *v, *g;
+    pdf_subsection(d, "NYC Local Law 144 view", 100.0f);
+    pdf_para(d, d->font, 8.0f, PDF_LEFT, PDF_CW, PDF_GREY,
+             "Selection (or scoring) rates and impact ratios against the highest category, per "
+             "category and for the intersection. Categories under 2% of rows are reported but "
+             "excluded from the impact-ratio verdict.");
+    d->y -= 4.0f;
+    cJSON_ArrayForEach(v, views) {
+        pdf_table t;
+        char head[300], u[RPT_NUMBUF];
+        snprintf(head, sizeof head, "%s (%s); rows in an unknown category: %s",
+                 rpt_str(v, "attribute", "?"),
+                 strcmp(rpt_str(v, "rate", "selection_rate"), "scoring_rate") == 0 ? "scoring rate"
+                                                                                   : "selection rate",
+                 rpt_fmt(rpt_num(v, "unknown_count"), RPT_INT, u));
+        pdf_need(d, 60.0f);
+        pdf_text(d, d->bold, 8.5f, PDF_LEFT, d->y, PDF_BLACK, head);
+        d->y -= 14.0f;
+        pdf_table_begin(d, &t, cols, 6, 7.5f);
+        cJSON_ArrayForEach(g, rpt_arr(v, "groups")) {
+            char c[RPT_NUMBUF], s[RPT_NUMBUF], r[RPT_NUMBUF], ir[RPT_NUMBUF];
+            int ex = rpt_bool(g, "excluded") == 1;
+            double irv = rpt_num(g, "impact_ratio");
+            const char *cells[6] = {rpt_str(g, "group", "?"), rpt_fmt(rpt_num(g, "count"), RPT_INT, c),
+                                    rpt_fmt(rpt_num(g, "share"), RPT_PCT1, s),
+                                    rpt_fmt(rpt_num(g, "rate"), RPT_F3, r),
+                                    rpt_fmt(irv, RPT_F3, ir), ex ? "excluded (< 2%)" : "included"};
+            int st[6] = {0, 0, 0, 0, !ex && isfinite(irv) && irv < 0.8 ? PDF_CELL_FAIL : 0,
+                         ex ? PDF_CELL_WARN : PDF_CELL_MUTED};
+            pdf_table_row(d, &t, cells, st);
+        }
+        d->y -= 10.0f;
+    }
+}
+
+void pdf_write_fairness(pdf_doc *d)
+{
+    const cJSON *f = rpt_obj(d->doc, "fairness");
+    const cJSON *a, *comp;
+    char buf[200], t[RPT_NUMBUF];
+    pdf_section(d, "Fairness");
+    if (f == NULL) {
+        const char *why = rpt_skip_reason(d->doc, "fairness");
+        pdf_not_run(d, why != NULL ? why : "the results document has no fairness section");
+        return;
+    }
+    {
+        const cJSON *fav = cJSON_GetObjectItemCaseSensitive(f, "favorable");
+        rpt_fmt_value(fav, buf, sizeof buf);
+        pdf_kv(d, "Favourable outcome", fav != NULL ? buf : "1 (default)");
+    }
+    pdf_kv(d, "Decision threshold", rpt_fmt(rpt_num(f, "threshold"), RPT_F3, t));
+    if (rpt_str(f, "label", NULL) != NULL)
+        pdf_kv(d, "Label column", rpt_str(f, "label", ""));
+    d->y -= 6.0f;
+    cJSON_ArrayForEach(a, rpt_arr(f, "attributes"))
+        attribute_block(d, a, "Attribute");
+    cJSON_ArrayForEach(a, rpt_arr(f, "intersections"))
+        attribute_block(d, a, "Intersection");
+    comp = rpt_obj(f, "compliance");
+    if (rpt_arr(comp, "four-fifths") != NULL)
+        four_fifths(d, rpt_arr(comp, "four-fifths"));
+    if (rpt_arr(comp, "nyc-ll144") != NULL)
+        ll144(d, rpt_arr(comp, "nyc-ll144"));
+}

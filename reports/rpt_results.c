@@ -1,0 +1,265 @@
+/* rpt_results.c - typed accessors over a results document, display formats, metric labels and
+ * the definitions printed in the methods appendix. */
+#include "rpt_int.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+const cJSON *rpt_obj(const cJSON *o, const char *key)
+{
+    const cJSON *v = o != NULL ? cJSON_GetObjectItemCaseSensitive(o, key) : NULL;
+    return cJSON_IsObject(v) ? v : NULL;
+}
+
+const cJSON *rpt_arr(const cJSON *o, const char *key)
+{
+    const cJSON *v = o != NULL ? cJSON_GetObjectItemCaseSensitive(o, key) : NULL;
+    return cJSON_IsArray(v) ? v : NULL;
+}
+
+const char *rpt_str(const cJSON *o, const char *key, const char *dflt)
+{
+    const cJSON *v = o != NULL ? cJSON_GetObjectItemCaseSensitive(o, key) : NULL;
+    return cJSON_IsString(v) && v->valuestring != NULL ? v->valuestring : dflt;
+}
+
+double rpt_item_num(const cJSON *item)
+{
+    return cJSON_IsNumber(item) ? item->valuedouble : NAN;
+}
+
+double rpt_num(const cJSON *o, const char *key)
+{
+    return o != NULL ? rpt_item_num(cJSON_GetObjectItemCaseSensitive(o, key)) : NAN;
+}
+
+int rpt_bool(const cJSON *o, const char *key)
+{
+    const cJSON *v = o != NULL ? cJSON_GetObjectItemCaseSensitive(o, key) : NULL;
+    if (!cJSON_IsBool(v))
+        return -1;
+    return cJSON_IsTrue(v) ? 1 : 0;
+}
+
+size_t rpt_count(const cJSON *arr)
+{
+    size_t n = 0;
+    const cJSON *it;
+    if (arr == NULL)
+        return 0;
+    cJSON_ArrayForEach(it, arr)
+        n++;
+    return n;
+}
+
+const char *rpt_skip_reason(const cJSON *doc, const char *section)
+{
+    const cJSON *it;
+    cJSON_ArrayForEach(it, rpt_arr(doc, "skipped")) {
+        const char *s = rpt_str(it, "section", NULL);
+        if (s != NULL && strcmp(s, section) == 0)
+            return rpt_str(it, "reason", "no reason given");
+    }
+    return NULL;
+}
+
+const char *rpt_null_reason(const cJSON *o, const char *key)
+{
+    char k[160];
+    if (o == NULL || strlen(key) + 8 > sizeof k)
+        return NULL;
+    snprintf(k, sizeof k, "%s_reason", key);
+    return rpt_str(o, k, NULL);
+}
+
+const char *rpt_fmt(double v, rpt_style style, char *buf)
+{
+    if (!isfinite(v)) {
+        snprintf(buf, RPT_NUMBUF, "n/a");
+        return buf;
+    }
+    switch (style) {
+    case RPT_F3:
+        snprintf(buf, RPT_NUMBUF, "%.3f", v);
+        break;
+    case RPT_F4:
+        snprintf(buf, RPT_NUMBUF, "%.4f", v);
+        break;
+    case RPT_INT:
+        snprintf(buf, RPT_NUMBUF, "%.0f", v);
+        break;
+    case RPT_PCT1:
+        snprintf(buf, RPT_NUMBUF, "%.1f%%", v * 100.0);
+        break;
+    case RPT_P:
+        if (v != 0.0 && fabs(v) < 1e-3)
+            snprintf(buf, RPT_NUMBUF, "%.3e", v);
+        else
+            snprintf(buf, RPT_NUMBUF, "%.4f", v);
+        break;
+    case RPT_G:
+        snprintf(buf, RPT_NUMBUF, "%.6g", v);
+        break;
+    }
+    /* "-0.000" reads as a sign error in a filed report */
+    if (buf[0] == '-') {
+        int zero = 1;
+        for (const char *p = buf + 1; *p != '\0' && *p != 'e'; p++)
+            if (*p >= '1' && *p <= '9')
+                zero = 0;
+        if (zero)
+            memmove(buf, buf + 1, strlen(buf));
+    }
+    return buf;
+}
+
+const char *rpt_fmt_ci(const cJSON *ci, char *buf)
+{
+    char a[RPT_NUMBUF], b[RPT_NUMBUF];
+    if (!cJSON_IsArray(ci) || cJSON_GetArraySize(ci) != 2) {
+        snprintf(buf, RPT_CIBUF, "n/a");
+        return buf;
+    }
+    rpt_fmt(rpt_item_num(ci->child), RPT_F3, a);
+    rpt_fmt(rpt_item_num(ci->child->next), RPT_F3, b);
+    snprintf(buf, RPT_CIBUF, "[%s, %s]", a, b);
+    return buf;
+}
+
+const char *rpt_fmt_value(const cJSON *v, char *buf, size_t n)
+{
+    char t[RPT_NUMBUF];
+    if (cJSON_IsString(v))
+        snprintf(buf, n, "%s", v->valuestring);
+    else if (cJSON_IsNumber(v))
+        snprintf(buf, n, "%s", rpt_fmt(v->valuedouble, RPT_G, t));
+    else if (cJSON_IsBool(v))
+        snprintf(buf, n, "%s", cJSON_IsTrue(v) ? "true" : "false");
+    else
+        snprintf(buf, n, "missing");
+    return buf;
+}
+
+typedef struct metric_info {
+    const char *key;
+    const char *label;
+    const char *definition;
+} metric_info;
+
+static const metric_info metrics[] = {
+    {"count", "Count", "Number of rows in the group."},
+    {"share", "Share", "Group rows divided by all rows with a known attribute value."},
+    {"base_rate", "Base rate", "P(y = favourable): share of rows whose label is the favourable outcome."},
+    {"selection_rate", "Selection rate", "P(prediction = favourable): share of rows predicted favourable."},
+    {"tpr", "TPR", "True positive rate P(prediction = fav | y = fav); a zero denominator gives null with a reason."},
+    {"fpr", "FPR", "False positive rate P(prediction = fav | y = unfav)."},
+    {"tnr", "TNR", "True negative rate P(prediction = unfav | y = unfav)."},
+    {"fnr", "FNR", "False negative rate P(prediction = unfav | y = fav)."},
+    {"ppv", "PPV", "Precision P(y = fav | prediction = fav)."},
+    {"npv", "NPV", "P(y = unfav | prediction = unfav)."},
+    {"fdr", "FDR", "False discovery rate 1 - PPV."},
+    {"false_omission_rate", "FOR", "False omission rate 1 - NPV."},
+    {"accuracy", "Accuracy", "Share of rows whose prediction equals the label."},
+    {"disparate_impact", "Disparate impact",
+     "selection_rate(group) / selection_rate(reference group); the four-fifths rule flags values below 0.8."},
+    {"impact_ratio", "Impact ratio",
+     "selection_rate(group) / highest group selection rate (NYC Local Law 144); groups under 2% of rows are excluded from the verdict."},
+    {"demographic_parity_difference", "Demographic parity difference",
+     "Largest minus smallest group selection rate (Fairlearn)."},
+    {"demographic_parity_ratio", "Demographic parity ratio",
+     "Smallest divided by largest group selection rate (Fairlearn)."},
+    {"equalized_odds_difference", "Equalized odds difference",
+     "max(largest TPR gap, largest FPR gap) between groups (Fairlearn)."},
+    {"equal_opportunity_difference", "Equal opportunity difference",
+     "TPR(group) - TPR(reference), the largest gap in absolute value (AIF360)."},
+    {"average_odds_difference", "Average odds difference",
+     "((FPR_g - FPR_ref) + (TPR_g - TPR_ref)) / 2 (AIF360)."},
+    {"predictive_parity_difference", "Predictive parity difference",
+     "Largest PPV gap between groups."},
+    {"theil_index", "Theil index",
+     "Generalized entropy with alpha = 1 of b_i = prediction_i - y_i + 1 (AIF360)."},
+    {"generalized_entropy_index", "Generalized entropy index",
+     "GE(alpha = 2) of b_i = prediction_i - y_i + 1 (AIF360)."},
+    {"chi_square", "Chi-square test",
+     "Pearson chi-square test of independence on the table prediction x group (drift: 2 x k table of category counts, no continuity correction)."},
+    {"fisher", "Fisher exact test", "Two-sided Fisher exact test on a 2 x 2 table."},
+    {"drift_share", "Drift share", "Share of columns whose primary test flags drift; dataset drift when >= the share threshold."},
+    {"ks", "Kolmogorov-Smirnov", "Two-sample KS statistic sup|F_ref - F_cur|; exact p-value for small samples, asymptotic otherwise (scipy ks_2samp, mode auto)."},
+    {"wasserstein", "Wasserstein-1", "Earth mover's distance between the two empirical distributions."},
+    {"wasserstein_normed", "Wasserstein (normed)", "W1 / max(population std of the reference, 0.001) (Evidently); drift when >= threshold."},
+    {"psi", "PSI", "Population stability index sum (c - r) ln(c / r) over bins at reference quantiles; empty bins filled as Evidently."},
+    {"jensen_shannon", "Jensen-Shannon", "Jensen-Shannon distance with natural logarithm (scipy jensenshannon)."},
+    {"anderson_darling", "Anderson-Darling", "k-sample Anderson-Darling statistic; p-value as scipy, capped to [0.001, 0.25]."},
+    {"cramer_von_mises", "Cramer-von Mises", "Two-sample Cramer-von Mises statistic and p-value (scipy cramervonmises_2samp)."},
+    {"z_test", "Z-test", "Two-proportion Z-test for binary columns."},
+    {"auc", "AUC", "Area under the ROC curve of the score against the label."},
+    {"log_loss", "Log-loss", "Mean negative log-likelihood of the label under the predicted probability."},
+    {"mean_abs", "Mean |SHAP|", "Mean absolute SHAP value of the feature over the explained rows (global importance)."},
+};
+#define N_METRICS (sizeof metrics / sizeof metrics[0])
+
+static const metric_info *metric_find(const char *key)
+{
+    for (size_t i = 0; i < N_METRICS; i++)
+        if (strcmp(metrics[i].key, key) == 0)
+            return &metrics[i];
+    return NULL;
+}
+
+const char *rpt_metric_label(const char *key)
+{
+    const metric_info *m = metric_find(key);
+    return m != NULL ? m->label : key;
+}
+
+const char *rpt_metric_definition(const char *key)
+{
+    const metric_info *m = metric_find(key);
+    return m != NULL ? m->definition : NULL;
+}
+
+const char *const rpt_group_rates[] = {
+    "selection_rate", "base_rate", "tpr", "fpr", "tnr", "fnr", "ppv", "npv", "fdr",
+    "false_omission_rate", "accuracy", NULL
+};
+
+const char *const rpt_summary_metrics[] = {
+    "demographic_parity_difference", "demographic_parity_ratio", "equalized_odds_difference",
+    "equal_opportunity_difference", "average_odds_difference", "predictive_parity_difference",
+    "theil_index", "generalized_entropy_index", NULL
+};
+
+void rpt_audit_date(const cJSON *doc, char *buf, size_t n)
+{
+    const char *c = rpt_str(rpt_obj(doc, "provenance"), "created", "");
+    size_t k = strlen(c) < 10 ? strlen(c) : 10;
+    snprintf(buf, n, "%.*s", (int)k, c);
+}
+
+void rpt_nice_range(double lo, double hi, int max_ticks, double *t0, double *t1, double *step)
+{
+    if (!isfinite(lo) || !isfinite(hi)) {
+        lo = 0.0;
+        hi = 1.0;
+    }
+    if (hi < lo) {
+        double t = lo;
+        lo = hi;
+        hi = t;
+    }
+    if (hi - lo < 1e-12) {
+        double pad = fabs(lo) > 0 ? fabs(lo) * 0.1 : 1.0;
+        lo -= pad;
+        hi += pad;
+    }
+    if (max_ticks < 2)
+        max_ticks = 2;
+    double raw = (hi - lo) / (max_ticks - 1);
+    double mag = pow(10.0, floor(log10(raw)));
+    double f = raw / mag;
+    double s = f <= 1.0 ? 1.0 : f <= 2.0 ? 2.0 : f <= 2.5 ? 2.5 : f <= 5.0 ? 5.0 : 10.0;
+    *step = s * mag;
+    *t0 = floor(lo / *step) * *step;
+    *t1 = ceil(hi / *step) * *step;
+}

@@ -1,0 +1,566 @@
+/* rpt_validate.c - load a results.json file and check the structure the report writers rely on
+ * (docs/results-schema.md, schema version 1). Unknown keys are allowed (newer producers may add
+ * fields); known keys must have their documented types, so the writers never meet a surprise. */
+#include "report.h"
+#include "rpt_int.h"
+#include "io.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Reports refuse results files larger than this (a results document is summaries, not data). */
+#define RPT_MAX_RESULTS_BYTES ((size_t)1 << 30)
+
+typedef struct vctx {
+    aud_error *err;
+    const char *name;
+    size_t n_features;   /* explanations.features, for the explained_rows check */
+    char path[512];
+} vctx;
+
+static int vfail(vctx *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int vfail(vctx *v, const char *fmt, ...)
+{
+    char msg[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    aud_error_set(v->err, AUD_E_SCHEMA, v->name, 0, 0, "%s", msg);
+    return aud_error_field(v->err, v->path[0] != '\0' ? v->path : NULL);
+}
+
+/* Append ".key" or "[i]" to the path; returns the old length to restore. */
+static size_t vpush_key(vctx *v, const char *key)
+{
+    size_t n = strlen(v->path);
+    snprintf(v->path + n, sizeof v->path - n, "%s%s", n > 0 ? "." : "", key);
+    return n;
+}
+
+static size_t vpush_idx(vctx *v, size_t i)
+{
+    size_t n = strlen(v->path);
+    snprintf(v->path + n, sizeof v->path - n, "[%zu]", i);
+    return n;
+}
+
+static void vpop(vctx *v, size_t n)
+{
+    v->path[n] = '\0';
+}
+
+enum { T_NUM = 1, T_STR = 2, T_BOOL = 4, T_NULL = 8, T_OBJ = 16, T_ARR = 32 };
+
+static int type_ok(const cJSON *x, int types)
+{
+    return ((types & T_NUM) && cJSON_IsNumber(x)) || ((types & T_STR) && cJSON_IsString(x)) ||
+           ((types & T_BOOL) && cJSON_IsBool(x)) || ((types & T_NULL) && cJSON_IsNull(x)) ||
+           ((types & T_OBJ) && cJSON_IsObject(x)) || ((types & T_ARR) && cJSON_IsArray(x));
+}
+
+static const char *type_name(int types)
+{
+    switch (types) {
+    case T_NUM: return "a number";
+    case T_NUM | T_NULL: return "a number or null";
+    case T_STR: return "a string";
+    case T_STR | T_NULL: return "a string or null";
+    case T_BOOL: return "true or false";
+    case T_OBJ: return "an object";
+    case T_ARR: return "an array";
+    case T_ARR | T_NULL: return "an array or null";
+    default: return "a number, string or null";
+    }
+}
+
+/* Check o[key]: required or optional, of the given types. */
+static int vkey(vctx *v, const cJSON *o, const char *key, int types, int required)
+{
+    const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, key);
+    int rc = AUD_OK;
+    size_t n = vpush_key(v, key);
+    if (x == NULL) {
+        if (required)
+            rc = vfail(v, "missing (expected %s)", type_name(types));
+    } else if (!type_ok(x, types)) {
+        rc = vfail(v, "expected %s", type_name(types));
+    }
+    vpop(v, n);
+    return rc;
+}
+
+/* A "[lo, hi]" interval or null. */
+static int vci(vctx *v, const cJSON *o, const char *key)
+{
+    const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, key);
+    int rc = AUD_OK;
+    if (x == NULL || cJSON_IsNull(x))
+        return AUD_OK;
+    size_t n = vpush_key(v, key);
+    if (!cJSON_IsArray(x) || cJSON_GetArraySize(x) != 2 || !cJSON_IsNumber(x->child) ||
+        !cJSON_IsNumber(x->child->next))
+        rc = vfail(v, "expected an interval [lo, hi] of two numbers, or null");
+    vpop(v, n);
+    return rc;
+}
+
+/* Every element of o[key] (if present) must be a number (or null when nullable). */
+static int vnum_array(vctx *v, const cJSON *o, const char *key, int nullable, size_t *count)
+{
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, key);
+    const cJSON *it;
+    size_t i = 0;
+    int rc = vkey(v, o, key, T_ARR, 1);
+    if (rc != AUD_OK)
+        return rc;
+    size_t n = vpush_key(v, key);
+    cJSON_ArrayForEach(it, a) {
+        if (!cJSON_IsNumber(it) && !(nullable && cJSON_IsNull(it))) {
+            size_t m = vpush_idx(v, i);
+            rc = vfail(v, "expected %s", nullable ? "a number or null" : "a number");
+            vpop(v, m);
+            break;
+        }
+        i++;
+    }
+    vpop(v, n);
+    if (count != NULL)
+        *count = i;
+    return rc;
+}
+
+typedef int (*vfun)(vctx *v, const cJSON *item);
+
+/* Optional (or required) array of objects, each checked by f. */
+static int varray(vctx *v, const cJSON *o, const char *key, int required, vfun f)
+{
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, key);
+    const cJSON *it;
+    size_t i = 0;
+    int rc = vkey(v, o, key, T_ARR, required);
+    if (rc != AUD_OK || a == NULL)
+        return rc;
+    size_t n = vpush_key(v, key);
+    cJSON_ArrayForEach(it, a) {
+        size_t m = vpush_idx(v, i++);
+        if (!cJSON_IsObject(it))
+            rc = vfail(v, "expected an object");
+        else if (f != NULL)
+            rc = f(v, it);
+        vpop(v, m);
+        if (rc != AUD_OK)
+            break;
+    }
+    vpop(v, n);
+    return rc;
+}
+
+static int vtest(vctx *v, const cJSON *o, const char *key)
+{
+    const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, key);
+    int rc;
+    if (x == NULL || cJSON_IsNull(x) || cJSON_IsNumber(x))
+        return AUD_OK;
+    rc = vkey(v, o, key, T_OBJ, 1);
+    if (rc != AUD_OK)
+        return rc;
+    size_t n = vpush_key(v, key);
+    if ((rc = vkey(v, x, "statistic", T_NUM | T_NULL, 0)) == AUD_OK &&
+        (rc = vkey(v, x, "dof", T_NUM | T_NULL, 0)) == AUD_OK)
+        rc = vkey(v, x, "p_value", T_NUM | T_NULL, 0);
+    vpop(v, n);
+    return rc;
+}
+
+/* ---- sections ---- */
+
+static int v_input(vctx *v, const cJSON *o)
+{
+    int rc;
+    if ((rc = vkey(v, o, "role", T_STR, 0)) || (rc = vkey(v, o, "path", T_STR, 0)) ||
+        (rc = vkey(v, o, "sha256", T_STR | T_NULL, 0)) || (rc = vkey(v, o, "rows", T_NUM, 0)) ||
+        (rc = vkey(v, o, "columns", T_NUM, 0)))
+        return rc;
+    return AUD_OK;
+}
+
+static int v_provenance(vctx *v, const cJSON *p)
+{
+    int rc;
+    const cJSON *m = rpt_obj(p, "model");
+    if ((rc = vkey(v, p, "created", T_STR, 0)) || (rc = vkey(v, p, "spec", T_STR | T_NULL, 0)) ||
+        (rc = vkey(v, p, "seed", T_NUM | T_NULL, 0)) || (rc = varray(v, p, "inputs", 0, v_input)) ||
+        (rc = vkey(v, p, "model", T_OBJ, 0)))
+        return rc;
+    if (m != NULL) {
+        size_t n = vpush_key(v, "model");
+        if ((rc = vkey(v, m, "path", T_STR, 0)) == AUD_OK &&
+            (rc = vkey(v, m, "sha256", T_STR | T_NULL, 0)) == AUD_OK &&
+            (rc = vkey(v, m, "format", T_STR, 0)) == AUD_OK)
+            rc = vkey(v, m, "objective", T_STR | T_NULL, 0);
+        vpop(v, n);
+    }
+    return rc;
+}
+
+static int v_skipped(vctx *v, const cJSON *o)
+{
+    int rc = vkey(v, o, "section", T_STR, 1);
+    return rc != AUD_OK ? rc : vkey(v, o, "reason", T_STR, 1);
+}
+
+static int v_feature(vctx *v, const cJSON *f)
+{
+    int rc;
+    const cJSON *pts = cJSON_GetObjectItemCaseSensitive(f, "points");
+    const cJSON *it;
+    size_t i = 0;
+    if ((rc = vkey(v, f, "name", T_STR, 1)) || (rc = vkey(v, f, "mean_abs", T_NUM | T_NULL, 1)) ||
+        (rc = vkey(v, f, "mean", T_NUM | T_NULL, 0)) || (rc = vkey(v, f, "rank", T_NUM, 0)) ||
+        (rc = vkey(v, f, "points", T_ARR, 0)))
+        return rc;
+    size_t n = vpush_key(v, "points");
+    cJSON_ArrayForEach(it, pts) {
+        if (!cJSON_IsArray(it) || cJSON_GetArraySize(it) != 2 ||
+            !type_ok(it->child, T_NUM | T_STR | T_NULL) || !cJSON_IsNumber(it->child->next)) {
+            size_t m = vpush_idx(v, i);
+            rc = vfail(v, "expected a [value, phi] pair (value a number, string or null)");
+            vpop(v, m);
+            break;
+        }
+        i++;
+    }
+    vpop(v, n);
+    return rc;
+}
+
+static int v_row(vctx *v, const cJSON *r)
+{
+    int rc;
+    size_t nphi = 0;
+    const cJSON *vals = cJSON_GetObjectItemCaseSensitive(r, "value");
+    if ((rc = vkey(v, r, "row", T_NUM, 1)) || (rc = vkey(v, r, "prediction", T_NUM | T_NULL, 0)) ||
+        (rc = vkey(v, r, "base", T_NUM | T_NULL, 0)) ||
+        (rc = vkey(v, r, "selected", T_STR | T_NULL, 0)) ||
+        (rc = vnum_array(v, r, "phi", 0, &nphi)) || (rc = vkey(v, r, "value", T_ARR, 1)))
+        return rc;
+    if (nphi != v->n_features || (size_t)cJSON_GetArraySize(vals) != v->n_features) {
+        size_t n = vpush_key(v, "phi");
+        rc = vfail(v, "expected one entry per feature (%zu), found %zu phi and %d values",
+                   v->n_features, nphi, cJSON_GetArraySize(vals));
+        vpop(v, n);
+    }
+    return rc;
+}
+
+static int v_explanations(vctx *v, const cJSON *e)
+{
+    int rc;
+    if ((rc = vkey(v, e, "method", T_STR, 0)) || (rc = vkey(v, e, "output", T_STR, 0)) ||
+        (rc = vkey(v, e, "rows", T_NUM, 0)) || (rc = vkey(v, e, "base_value", T_NUM | T_NULL, 0)) ||
+        (rc = vkey(v, e, "additivity_max_error", T_NUM | T_NULL, 0)) ||
+        (rc = varray(v, e, "features", 1, v_feature)))
+        return rc;
+    v->n_features = rpt_count(rpt_arr(e, "features"));
+    return varray(v, e, "explained_rows", 0, v_row);
+}
+
+static int v_group(vctx *v, const cJSON *g)
+{
+    static const char *const extra[] = {"count", "share", "disparate_impact", "impact_ratio",
+                                        "auc", "brier", "ece", "fisher_p_value", NULL};
+    int rc;
+    if ((rc = vkey(v, g, "group", T_STR, 1)) || (rc = vkey(v, g, "small", T_BOOL, 0)) ||
+        (rc = vkey(v, g, "excluded_from_verdict", T_BOOL, 0)))
+        return rc;
+    for (size_t i = 0; extra[i] != NULL; i++)
+        if ((rc = vkey(v, g, extra[i], T_NUM | T_NULL, 0)) != AUD_OK)
+            return rc;
+    for (size_t i = 0; rpt_group_rates[i] != NULL; i++) {
+        char ci[96];
+        snprintf(ci, sizeof ci, "%s_ci", rpt_group_rates[i]);
+        if ((rc = vkey(v, g, rpt_group_rates[i], T_NUM | T_NULL, 0)) || (rc = vci(v, g, ci)))
+            return rc;
+    }
+    return AUD_OK;
+}
+
+static int v_attribute(vctx *v, const cJSON *a)
+{
+    int rc;
+    const cJSON *s = rpt_obj(a, "summary");
+    if ((rc = vkey(v, a, "name", T_STR, 1)) || (rc = vkey(v, a, "reference", T_STR | T_NULL, 0)) ||
+        (rc = varray(v, a, "groups", 1, v_group)) || (rc = vkey(v, a, "summary", T_OBJ, 0)))
+        return rc;
+    if (s == NULL)
+        return AUD_OK;
+    size_t n = vpush_key(v, "summary");
+    for (size_t i = 0; rpt_summary_metrics[i] != NULL && rc == AUD_OK; i++)
+        rc = vkey(v, s, rpt_summary_metrics[i], T_NUM | T_NULL, 0);
+    if (rc == AUD_OK && (rc = vtest(v, s, "chi_square")) == AUD_OK)
+        rc = vtest(v, s, "fisher");
+    vpop(v, n);
+    return rc;
+}
+
+static int v_ll144_group(vctx *v, const cJSON *g)
+{
+    int rc;
+    if ((rc = vkey(v, g, "group", T_STR, 1)) || (rc = vkey(v, g, "count", T_NUM, 0)) ||
+        (rc = vkey(v, g, "rate", T_NUM | T_NULL, 0)) ||
+        (rc = vkey(v, g, "impact_ratio", T_NUM | T_NULL, 0)) ||
+        (rc = vkey(v, g, "excluded", T_BOOL, 0)))
+        return rc;
+    return AUD_OK;
+}
+
+static int v_ll144(vctx *v, const cJSON *a)
+{
+    int rc = vkey(v, a, "attribute", T_STR, 1);
+    if (rc == AUD_OK)
+        rc = vkey(v, a, "unknown_count", T_NUM | T_NULL, 0);
+    return rc != AUD_OK ? rc : varray(v, a, "groups", 1, v_ll144_group);
+}
+
+static int v_fourfifths(vctx *v, const cJSON *f)
+{
+    int rc;
+    if ((rc = vkey(v, f, "attribute", T_STR, 1)) || (rc = vkey(v, f, "group", T_STR, 1)) ||
+        (rc = vkey(v, f, "impact_ratio", T_NUM | T_NULL, 0)) ||
+        (rc = vkey(v, f, "fisher_p_value", T_NUM | T_NULL, 0)))
+        return rc;
+    return AUD_OK;
+}
+
+static int v_fairness(vctx *v, const cJSON *f)
+{
+    int rc;
+    const cJSON *c = rpt_obj(f, "compliance");
+    if ((rc = vkey(v, f, "favorable", T_NUM | T_STR, 0)) ||
+        (rc = vkey(v, f, "threshold", T_NUM | T_NULL, 0)) ||
+        (rc = varray(v, f, "attributes", 0, v_attribute)) ||
+        (rc = varray(v, f, "intersections", 0, v_attribute)) ||
+        (rc = vkey(v, f, "compliance", T_OBJ, 0)))
+        return rc;
+    if (c != NULL) {
+        size_t n = vpush_key(v, "compliance");
+        rc = varray(v, c, "nyc-ll144", 0, v_ll144);
+        if (rc == AUD_OK)
+            rc = varray(v, c, "four-fifths", 0, v_fourfifths);
+        vpop(v, n);
+    }
+    return rc;
+}
+
+static int v_category(vctx *v, const cJSON *c)
+{
+    int rc;
+    if ((rc = vkey(v, c, "value", T_STR | T_NUM, 1)) || (rc = vkey(v, c, "reference", T_NUM, 1)) ||
+        (rc = vkey(v, c, "current", T_NUM, 1)))
+        return rc;
+    return AUD_OK;
+}
+
+static int v_column(vctx *v, const cJSON *c)
+{
+    int rc;
+    const cJSON *h = rpt_obj(c, "histogram");
+    if ((rc = vkey(v, c, "name", T_STR, 1)) || (rc = vkey(v, c, "type", T_STR, 0)) ||
+        (rc = vkey(v, c, "method", T_STR, 0)) || (rc = vkey(v, c, "statistic", T_NUM | T_NULL, 0)) ||
+        (rc = vkey(v, c, "threshold", T_NUM | T_NULL, 0)) || (rc = vkey(v, c, "drifted", T_BOOL, 0)) ||
+        (rc = vtest(v, c, "ks")) || (rc = vtest(v, c, "chi_square")) ||
+        (rc = vtest(v, c, "anderson_darling")) || (rc = vtest(v, c, "cramer_von_mises")) ||
+        (rc = vtest(v, c, "z_test")) || (rc = vkey(v, c, "psi", T_NUM | T_NULL, 0)) ||
+        (rc = vkey(v, c, "wasserstein", T_NUM | T_NULL, 0)) ||
+        (rc = vkey(v, c, "wasserstein_normed", T_NUM | T_NULL, 0)) ||
+        (rc = vkey(v, c, "jensen_shannon", T_NUM | T_NULL, 0)) ||
+        (rc = vkey(v, c, "histogram", T_OBJ, 0)) || (rc = varray(v, c, "categories", 0, v_category)))
+        return rc;
+    if (h != NULL) {
+        size_t ne = 0, nr = 0, nc = 0;
+        size_t n = vpush_key(v, "histogram");
+        if ((rc = vnum_array(v, h, "edges", 0, &ne)) == AUD_OK &&
+            (rc = vnum_array(v, h, "reference", 0, &nr)) == AUD_OK &&
+            (rc = vnum_array(v, h, "current", 0, &nc)) == AUD_OK &&
+            (ne < 2 || nr != ne - 1 || nc != ne - 1))
+            rc = vfail(v, "expected k + 1 edges and k reference and current counts, found %zu, "
+                          "%zu, %zu", ne, nr, nc);
+        vpop(v, n);
+    }
+    return rc;
+}
+
+static int v_drift(vctx *v, const cJSON *d)
+{
+    int rc;
+    const cJSON *p = rpt_obj(d, "prediction_drift");
+    if ((rc = vkey(v, d, "drift_share", T_NUM | T_NULL, 0)) ||
+        (rc = vkey(v, d, "dataset_drift", T_BOOL, 0)) || (rc = varray(v, d, "columns", 1, v_column)) ||
+        (rc = vkey(v, d, "prediction_drift", T_OBJ | T_NULL, 0)))
+        return rc;
+    if (p != NULL) {
+        size_t n = vpush_key(v, "prediction_drift");
+        rc = v_column(v, p);
+        vpop(v, n);
+    }
+    return rc;
+}
+
+static int v_perf_row(vctx *v, const cJSON *r)
+{
+    int rc;
+    if ((rc = vkey(v, r, "attribute", T_STR, 0)) || (rc = vkey(v, r, "group", T_STR, 0)) ||
+        (rc = vkey(v, r, "rows", T_NUM | T_NULL, 0)) || (rc = vkey(v, r, "auc", T_NUM | T_NULL, 0)) ||
+        (rc = vkey(v, r, "accuracy", T_NUM | T_NULL, 0)) ||
+        (rc = vkey(v, r, "log_loss", T_NUM | T_NULL, 0)))
+        return rc;
+    return AUD_OK;
+}
+
+static int v_performance(vctx *v, const cJSON *p)
+{
+    int rc = vkey(v, p, "overall", T_OBJ, 0);
+    const cJSON *o = rpt_obj(p, "overall");
+    if (rc == AUD_OK && o != NULL) {
+        size_t n = vpush_key(v, "overall");
+        rc = v_perf_row(v, o);
+        vpop(v, n);
+    }
+    return rc != AUD_OK ? rc : varray(v, p, "by_group", 0, v_perf_row);
+}
+
+static int v_check(vctx *v, const cJSON *c)
+{
+    int rc;
+    if ((rc = vkey(v, c, "metric", T_STR, 1)) || (rc = vkey(v, c, "attribute", T_STR | T_NULL, 0)) ||
+        (rc = vkey(v, c, "group", T_STR | T_NULL, 0)) || (rc = vkey(v, c, "column", T_STR | T_NULL, 0)) ||
+        (rc = vkey(v, c, "value", T_NUM | T_NULL, 0)) || (rc = vkey(v, c, "min", T_NUM, 0)) ||
+        (rc = vkey(v, c, "max", T_NUM, 0)) || (rc = vkey(v, c, "passed", T_BOOL, 1)))
+        return rc;
+    return AUD_OK;
+}
+
+static int vsection(vctx *v, const cJSON *doc, const char *key, vfun f)
+{
+    const cJSON *s = cJSON_GetObjectItemCaseSensitive(doc, key);
+    int rc = vkey(v, doc, key, T_OBJ, 0);
+    if (rc != AUD_OK || s == NULL)
+        return rc;
+    size_t n = vpush_key(v, key);
+    rc = f(v, s);
+    vpop(v, n);
+    return rc;
+}
+
+static int v_report(vctx *v, const cJSON *r)
+{
+    static const char *const keys[] = {"title", "organization", "prepared_by", "approved_by",
+                                       "data_source", NULL};
+    for (size_t i = 0; keys[i] != NULL; i++) {
+        int rc = vkey(v, r, keys[i], T_STR | T_NULL, 0);
+        if (rc != AUD_OK)
+            return rc;
+    }
+    return AUD_OK;
+}
+
+static int v_tool(vctx *v, const cJSON *t)
+{
+    int rc = vkey(v, t, "name", T_STR, 1);
+    return rc != AUD_OK ? rc : vkey(v, t, "version", T_STR, 1);
+}
+
+int aud_report_validate(const cJSON *doc, const char *name, aud_error *err)
+{
+    vctx v;
+    const cJSON *sv;
+    int rc;
+    memset(&v, 0, sizeof v);
+    v.err = err;
+    v.name = name;
+    if (!cJSON_IsObject(doc))
+        return vfail(&v, "a results document must be a JSON object");
+    sv = cJSON_GetObjectItemCaseSensitive(doc, "schema_version");
+    snprintf(v.path, sizeof v.path, "schema_version");
+    if (sv == NULL)
+        return vfail(&v, "missing: not a results.json of schema %s (older or other document)",
+                     AUD_SCHEMA_VERSION);
+    if (!cJSON_IsString(sv) || strcmp(sv->valuestring, AUD_SCHEMA_VERSION) != 0)
+        return vfail(&v, "unsupported schema version (this audit %s reads schema \"%s\")",
+                     AUD_VERSION, AUD_SCHEMA_VERSION);
+    v.path[0] = '\0';
+    if ((rc = vsection(&v, doc, "tool", v_tool)) || (rc = vsection(&v, doc, "provenance", v_provenance)) ||
+        (rc = vsection(&v, doc, "report", v_report)) || (rc = varray(&v, doc, "skipped", 0, v_skipped)) ||
+        (rc = vsection(&v, doc, "explanations", v_explanations)) ||
+        (rc = vsection(&v, doc, "fairness", v_fairness)) ||
+        (rc = vsection(&v, doc, "drift", v_drift)) ||
+        (rc = vsection(&v, doc, "performance", v_performance)) ||
+        (rc = varray(&v, doc, "checks", 0, v_check)) ||
+        (rc = vkey(&v, doc, "verdict", T_STR, 0)))
+        return rc;
+    if (cJSON_GetObjectItemCaseSensitive(doc, "tool") == NULL) {
+        snprintf(v.path, sizeof v.path, "tool");
+        return vfail(&v, "missing (expected an object)");
+    }
+    const char *verdict = rpt_str(doc, "verdict", NULL);
+    if (verdict != NULL && strcmp(verdict, "pass") != 0 && strcmp(verdict, "fail") != 0) {
+        snprintf(v.path, sizeof v.path, "verdict");
+        return vfail(&v, "expected \"pass\" or \"fail\", got \"%s\"", verdict);
+    }
+    return AUD_OK;
+}
+
+/* 1-based line and column of byte offset off in text. */
+static void text_position(const char *text, size_t off, long *line, long *col)
+{
+    long l = 1, c = 1;
+    for (size_t i = 0; i < off && text[i] != '\0'; i++) {
+        if (text[i] == '\n') {
+            l++;
+            c = 1;
+        } else {
+            c++;
+        }
+    }
+    *line = l;
+    *col = c;
+}
+
+int aud_report_load(const char *path, cJSON **out, aud_error *err)
+{
+    char *text = NULL;
+    size_t len = 0;
+    const char *end = NULL;
+    cJSON *doc = NULL;
+    int rc = aud_file_read(path, &text, &len, RPT_MAX_RESULTS_BYTES, err);
+    if (rc != AUD_OK)
+        return rc;
+    if (strlen(text) != len) {
+        long line, col;
+        text_position(text, strlen(text), &line, &col);
+        rc = aud_error_set(err, AUD_E_PARSE, path, line, col, "NUL byte in JSON text");
+        goto done;
+    }
+    doc = cJSON_ParseWithLengthOpts(text, len + 1, &end, 1);
+    if (doc == NULL) {
+        long line, col;
+        size_t off = end != NULL && end >= text ? (size_t)(end - text) : 0;
+        text_position(text, off, &line, &col);
+        rc = aud_error_set(err, AUD_E_PARSE, path, line, col,
+                           len == 0 ? "empty file: expected a JSON object"
+                                    : "malformed JSON (or out of memory while parsing)");
+        goto done;
+    }
+    rc = aud_report_validate(doc, path, err);
+    if (rc != AUD_OK)
+        goto done;
+    *out = doc;
+    doc = NULL;
+done:
+    cJSON_Delete(doc);
+    aud_free(text);
+    return rc;
+}

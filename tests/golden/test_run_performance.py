@@ -1,0 +1,70 @@
+"""Performance figures of `audit run` against scikit-learn on the demo model's own predictions.
+
+Reference: the model's predictions (`audit predict`, checked here against
+xgboost.Booster.predict to 1e-6), then sklearn.metrics roc_auc_score, accuracy_score (predicted 1 iff p >= threshold), log_loss and
+brier_score_loss, overall and per sensitive group. Tolerance 1e-12 absolute: both
+sides are double-precision sums of the same terms in different orders (predictions agree with
+XGBoost's to ~1e-7 since
+XGBoost sums float32 leaves, so AUC and accuracy could differ only at exact ties)."""
+import io
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import xgboost as xgb
+from sklearn.metrics import accuracy_score, brier_score_loss, log_loss, roc_auc_score
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    from conftest import ROOT, run_audit
+    tmp = tmp_path_factory.mktemp("perf")
+    spec = json.loads((ROOT / "datasets" / "demo_audit.json").read_text())
+    for k in ("model", "data", "reference"):
+        spec[k] = str(ROOT / "datasets" / spec[k])
+    spec["explain"] = False
+    spec["outputs"] = {"dir": str(tmp), "json": "results.json"}
+    (tmp / "spec.json").write_text(json.dumps(spec))
+    r = run_audit("run", tmp / "spec.json")
+    assert r.code in (0, 1), r
+    doc = json.loads((tmp / "results.json").read_text())
+    df = pd.read_csv(spec["data"], float_precision="round_trip", keep_default_na=False,
+                     na_values=["", "NA", "NaN", "nan", "null", "?"])
+    bst = xgb.Booster()
+    bst.load_model(spec["model"])
+    p_xgb = bst.predict(xgb.DMatrix(df[bst.feature_names], missing=np.nan)).astype(np.float64)
+    r = run_audit("predict", "--model", spec["model"], "--data", spec["data"])
+    assert r.code == 0, r
+    p = pd.read_csv(io.StringIO(r.out), float_precision="round_trip")["prediction"].to_numpy()
+    assert np.max(np.abs(p - p_xgb)) <= 1e-6   # audit's predictions are XGBoost's
+    return doc, df, p, spec
+
+
+def metrics(y, p, t):
+    return {"auc": roc_auc_score(y, p), "accuracy": accuracy_score(y, (p >= t).astype(int)),
+            "log_loss": log_loss(y, p, labels=[0, 1]), "brier_score": brier_score_loss(y, p)}
+
+
+def test_overall(demo):
+    doc, df, p, spec = demo
+    got = doc["performance"]["overall"]
+    want = metrics(df[spec["label"]].to_numpy(), p, spec["threshold"])
+    assert got["rows"] == len(df)
+    for k, v in want.items():
+        assert got[k] == pytest.approx(v, abs=1e-12), k
+
+
+def test_by_group(demo):
+    doc, df, p, spec = demo
+    rows = doc["performance"]["by_group"]
+    seen = 0
+    for attr in spec["sensitive"]:
+        for g, idx in df.groupby(attr).indices.items():
+            got = next(r for r in rows if r["attribute"] == attr and r["group"] == str(g))
+            want = metrics(df[spec["label"]].to_numpy()[idx], p[idx], spec["threshold"])
+            assert got["rows"] == len(idx)
+            for k, v in want.items():
+                assert got[k] == pytest.approx(v, abs=1e-12), (attr, g, k)
+            seen += 1
+    assert seen == len(rows)

@@ -1,0 +1,378 @@
+/* test_fair_compute.c - aud_fair_compute on small hand-computed arrays: favourable outcome 0,
+ * missing labels and sensitive values, references, intersections, small groups, input errors,
+ * bootstrap independent of the thread count, JSON nulls with reasons, allocation failures. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <string.h>
+
+#include "aud.h"
+#include "fair_int.h"
+#include "io.h"
+
+/* 12 rows. sex: F F F F F M M M M M M ?, label with one missing, prediction. */
+static const double label[12] = {1, 1, 0, 0, NAN, 1, 1, 1, 0, 0, 0, 1};
+static const double pred[12] = {1, 0, 1, 0, 1, 1, 1, 0, 1, 0, 0, 1};
+static const int32_t sex[12] = {0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, -1};
+static const char *const sex_lv[2] = {"F", "M"};
+static const int32_t grp[12] = {0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1};
+static const char *const grp_lv[2] = {"a", "b"};
+
+static void setup_input(aud_fair_input *in, aud_fair_attr *attrs)
+{
+    memset(in, 0, sizeof *in);
+    memset(attrs, 0, 2 * sizeof *attrs);
+    attrs[0].name = "sex";
+    attrs[0].codes = sex;
+    attrs[0].n_levels = 2;
+    attrs[0].levels = sex_lv;
+    attrs[1].name = "grp";
+    attrs[1].codes = grp;
+    attrs[1].n_levels = 2;
+    attrs[1].levels = grp_lv;
+    in->n_rows = 12;
+    in->label = label;
+    in->prediction = pred;
+    in->attrs = attrs;
+    in->n_attrs = 1;
+    in->label_name = "y";
+    in->prediction_name = "yhat";
+    in->source = "mem.csv";
+}
+
+static void opts_nb(aud_fair_opts *o)
+{
+    aud_fair_opts_default(o);
+    o->n_bootstrap = 0;
+    o->min_share = 0.0;
+}
+
+static const aud_fair_group *group(const aud_fair_attr_result *ar, const char *name)
+{
+    for (size_t g = 0; g < ar->n_groups; g++)
+        if (strcmp(ar->groups[g].name, name) == 0)
+            return &ar->groups[g];
+    fail_msg("no group %s", name);
+    return NULL;
+}
+
+/* F: rows 0-4, labelled 0-3: (y,p) = (1,1) TP, (1,0) FN, (0,1) FP, (0,0) TN; row 4 unlabelled, p=1.
+ * M: rows 5-10: (1,1) TP, (1,1) TP, (1,0) FN, (0,1) FP, (0,0) TN, (0,0) TN. Row 11 unknown. */
+static void test_counts_and_rates_favorable_1(void **state)
+{
+    (void)state;
+    aud_fair_input in;
+    aud_fair_attr attrs[2];
+    aud_fair_opts o;
+    aud_error err;
+    aud_fair_result *res = NULL;
+    setup_input(&in, attrs);
+    opts_nb(&o);
+    assert_int_equal(aud_fair_compute(&res, &in, &o, &err), AUD_OK);
+    const aud_fair_attr_result *ar = &res->attrs[0];
+    assert_int_equal(ar->n_unknown, 1);
+    assert_int_equal(ar->n_groups, 2);
+    const aud_fair_group *f = group(ar, "F"), *m = group(ar, "M");
+    assert_int_equal(f->c.n, 5);
+    assert_int_equal(f->c.sel, 3);
+    assert_int_equal(f->c.tp, 1);
+    assert_int_equal(f->c.fn, 1);
+    assert_int_equal(f->c.fp, 1);
+    assert_int_equal(f->c.tn, 1);
+    assert_int_equal(m->c.tp, 2);
+    assert_int_equal(m->c.tn, 2);
+    /* reference = largest group M (6 rows) */
+    assert_string_equal(ar->groups[ar->reference].name, "M");
+    assert_true(fabs(f->rate[AUD_FAIR_SELECTION_RATE].v - 0.6) < 1e-15);
+    assert_true(fabs(m->rate[AUD_FAIR_SELECTION_RATE].v - 0.5) < 1e-15);
+    assert_true(fabs(f->rate[AUD_FAIR_TPR].v - 0.5) < 1e-15);
+    assert_true(fabs(m->rate[AUD_FAIR_TPR].v - 2.0 / 3.0) < 1e-15);
+    assert_true(fabs(f->disparate_impact.v - 1.2) < 1e-15);
+    /* highest selection rate is F: impact ratio of M is 0.5 / 0.6 */
+    assert_true(fabs(m->impact_ratio.v - 0.5 / 0.6) < 1e-15);
+    assert_true(isnan(f->fisher_p.v));
+    assert_true(fabs(ar->sum[AUD_FAIR_DP_DIFF].v - 0.1) < 1e-15);
+    aud_fair_result_free(res);
+}
+
+/* favourable = 0: selection rate is the share predicted 0, tpr = P(pred 0 | label 0). */
+static void test_favorable_0_swaps_roles(void **state)
+{
+    (void)state;
+    aud_fair_input in;
+    aud_fair_attr attrs[2];
+    aud_fair_opts o;
+    aud_error err;
+    aud_fair_result *res = NULL;
+    setup_input(&in, attrs);
+    opts_nb(&o);
+    o.favorable = 0;
+    assert_int_equal(aud_fair_compute(&res, &in, &o, &err), AUD_OK);
+    const aud_fair_group *f = group(&res->attrs[0], "F"), *m = group(&res->attrs[0], "M");
+    assert_true(fabs(f->rate[AUD_FAIR_SELECTION_RATE].v - 0.4) < 1e-15);
+    /* M: label 0 rows 8, 9, 10 predicted 1, 0, 0 -> tpr 2/3 */
+    assert_true(fabs(m->rate[AUD_FAIR_TPR].v - 2.0 / 3.0) < 1e-15);
+    /* base rate = P(label = 0) over labelled: F 2/4 */
+    assert_true(fabs(f->rate[AUD_FAIR_BASE_RATE].v - 0.5) < 1e-15);
+    aud_fair_result_free(res);
+}
+
+static void test_reference_given_and_unknown(void **state)
+{
+    (void)state;
+    aud_fair_input in;
+    aud_fair_attr attrs[2];
+    aud_fair_opts o;
+    aud_error err;
+    aud_fair_result *res = NULL;
+    setup_input(&in, attrs);
+    opts_nb(&o);
+    attrs[0].reference = "F";
+    assert_int_equal(aud_fair_compute(&res, &in, &o, &err), AUD_OK);
+    assert_string_equal(res->attrs[0].groups[res->attrs[0].reference].name, "F");
+    aud_fair_result_free(res);
+    res = NULL;
+    attrs[0].reference = "X";
+    assert_int_equal(aud_fair_compute(&res, &in, &o, &err), AUD_E_SCHEMA);
+    assert_null(res);
+    assert_string_equal(err.field, "sex");
+    assert_non_null(strstr(err.msg, "reference group \"X\""));
+}
+
+static void test_bad_label_and_prediction_are_located(void **state)
+{
+    (void)state;
+    aud_fair_input in;
+    aud_fair_attr attrs[2];
+    aud_fair_opts o;
+    aud_error err;
+    aud_fair_result *res = NULL;
+    double bad[12];
+    setup_input(&in, attrs);
+    opts_nb(&o);
+    memcpy(bad, label, sizeof bad);
+    bad[6] = 2.0;
+    in.label = bad;
+    assert_int_equal(aud_fair_compute(&res, &in, &o, &err), AUD_E_DOMAIN);
+    assert_string_equal(err.field, "y");
+    assert_string_equal(err.msg, "data row 7: the label must be 0 or 1, got 2");
+    in.label = label;
+    memcpy(bad, pred, sizeof bad);
+    bad[0] = NAN;
+    in.prediction = bad;
+    assert_int_equal(aud_fair_compute(&res, &in, &o, &err), AUD_E_DOMAIN);
+    assert_string_equal(err.msg, "data row 1: the prediction is missing");
+    assert_null(res);
+}
+
+static void test_threshold_outside_score_range(void **state)
+{
+    (void)state;
+    aud_fair_input in;
+    aud_fair_attr attrs[2];
+    aud_fair_opts o;
+    aud_error err;
+    aud_fair_result *res = NULL;
+    double score[12] = {.9, .2, .7, .1, .8, .6, .95, .3, .55, .05, .4, .5};
+    setup_input(&in, attrs);
+    opts_nb(&o);
+    in.prediction = NULL;
+    in.score = score;
+    in.score_name = "s";
+    o.threshold = 1.5;
+    assert_int_equal(aud_fair_compute(&res, &in, &o, &err), AUD_E_DOMAIN);
+    assert_string_equal(err.field, "s");
+    o.threshold = 0.5;
+    assert_int_equal(aud_fair_compute(&res, &in, &o, &err), AUD_OK);
+    /* score >= 0.5 is the prediction: F rows .9 .2 .7 .1 .8 -> 3 selected */
+    assert_int_equal(group(&res->attrs[0], "F")->c.sel, 3);
+    /* AUC of M over labelled rows: pos {.6,.95,.3}, neg {.55,.05,.4}: pairs won 7 of 9 */
+    assert_true(fabs(group(&res->attrs[0], "M")->auc.v - 7.0 / 9.0) < 1e-15);
+    aud_fair_result_free(res);
+}
+
+static void test_intersections_named_and_counted(void **state)
+{
+    (void)state;
+    aud_fair_input in;
+    aud_fair_attr attrs[2];
+    aud_fair_opts o;
+    aud_error err;
+    aud_fair_result *res = NULL;
+    setup_input(&in, attrs);
+    in.n_attrs = 2;
+    opts_nb(&o);
+    assert_int_equal(aud_fair_compute(&res, &in, &o, &err), AUD_OK);
+    assert_int_equal(res->n_inters, 1);
+    const aud_fair_attr_result *x = &res->inters[0];
+    assert_string_equal(x->name, "sex&grp");
+    assert_int_equal(x->n_groups, 4);
+    assert_string_equal(x->groups[0].name, "F&a");
+    assert_string_equal(x->groups[3].name, "M&b");
+    assert_int_equal(group(x, "F&a")->c.n, 3);
+    assert_int_equal(group(x, "M&b")->c.n, 3);
+    assert_int_equal(x->n_unknown, 1);
+    aud_fair_result_free(res);
+}
+
+static void test_small_groups_left_out_of_summary(void **state)
+{
+    (void)state;
+    aud_fair_input in;
+    aud_fair_attr attrs[2];
+    aud_fair_opts o;
+    aud_error err;
+    aud_fair_result *res = NULL;
+    setup_input(&in, attrs);
+    opts_nb(&o);
+    o.min_count = 6; /* F (5 rows) is small */
+    assert_int_equal(aud_fair_compute(&res, &in, &o, &err), AUD_OK);
+    const aud_fair_attr_result *ar = &res->attrs[0];
+    assert_true(group(ar, "F")->small);
+    assert_int_equal(ar->n_small, 1);
+    assert_true(isnan(ar->sum[AUD_FAIR_DP_DIFF].v));
+    /* the impact ratio of F is still reported, against the highest eligible group M */
+    assert_true(fabs(group(ar, "F")->impact_ratio.v - 1.2) < 1e-15);
+    aud_fair_result_free(res);
+}
+
+static void test_bootstrap_same_for_any_thread_count(void **state)
+{
+    (void)state;
+    enum { N = 3000 };
+    static double y[N], p[N];
+    static int32_t c[N];
+    for (size_t i = 0; i < N; i++) {
+        uint64_t h = aud_fair_replicate_seed(7, i);
+        c[i] = (int32_t)(h % 3);
+        y[i] = (double)((h >> 8) % 2);
+        p[i] = (double)(((h >> 16) % 10) < (unsigned)(4 + c[i] + y[i] * 3));
+    }
+    static const char *const lv[3] = {"x", "y", "z"};
+    aud_fair_attr a = {.name = "g", .codes = c, .n_levels = 3, .levels = lv};
+    aud_fair_input in = {.n_rows = N, .label = y, .prediction = p, .attrs = &a, .n_attrs = 1};
+    aud_fair_opts o;
+    aud_error err;
+    aud_fair_result *r1 = NULL, *r4 = NULL;
+    aud_fair_opts_default(&o);
+    o.n_bootstrap = 200;
+    o.seed = 42;
+    o.threads = 1;
+    assert_int_equal(aud_fair_compute(&r1, &in, &o, &err), AUD_OK);
+    o.threads = 7;
+    assert_int_equal(aud_fair_compute(&r4, &in, &o, &err), AUD_OK);
+    for (int m = 0; m < AUD_FAIR_N_SUMS; m++) {
+        double lo = r1->attrs[0].sum_lo[m], hi = r1->attrs[0].sum_hi[m];
+        assert_false(isnan(lo));
+        assert_memory_equal(&lo, &r4->attrs[0].sum_lo[m], sizeof lo);
+        assert_memory_equal(&hi, &r4->attrs[0].sum_hi[m], sizeof hi);
+        /* the percentile interval brackets the point estimate here */
+        assert_true(lo <= r1->attrs[0].sum[m].v && r1->attrs[0].sum[m].v <= hi);
+    }
+    aud_fair_result_free(r1);
+    aud_fair_result_free(r4);
+}
+
+static void test_json_null_with_reason(void **state)
+{
+    (void)state;
+    /* group B has no unfavourable label: fpr null with a reason */
+    static const double y[4] = {1, 0, 1, 1}, p[4] = {1, 0, 0, 1};
+    static const int32_t c[4] = {0, 0, 1, 1};
+    static const char *const lv[2] = {"A", "B"};
+    aud_fair_attr a = {.name = "g", .codes = c, .n_levels = 2, .levels = lv};
+    aud_fair_input in = {.n_rows = 4, .label = y, .prediction = p, .attrs = &a, .n_attrs = 1};
+    aud_fair_opts o;
+    aud_error err;
+    aud_fair_result *res = NULL;
+    opts_nb(&o);
+    assert_int_equal(aud_fair_compute(&res, &in, &o, &err), AUD_OK);
+    cJSON *doc = aud_json_doc_new();
+    assert_int_equal(aud_fair_to_json(res, doc, &err), AUD_OK);
+    char *text = cJSON_PrintUnformatted(doc);
+    assert_non_null(strstr(text, "\"fpr\":null,\"fpr_reason\":\"no rows with an unfavourable "
+                                 "label\",\"fpr_ci\":null"));
+    assert_non_null(strstr(text, "\"group\":\"B\""));
+    cJSON_free(text);
+    cJSON_Delete(doc);
+    aud_fair_result_free(res);
+}
+
+static void test_codes_from_numeric(void **state)
+{
+    (void)state;
+    const double x[6] = {1, 0, NAN, 1, 0.5, 10};
+    int32_t *codes = NULL;
+    char **levels = NULL;
+    size_t nl = 0;
+    aud_error err;
+    assert_int_equal(aud_fair_codes_from_numeric(x, 6, &codes, &levels, &nl, &err), AUD_OK);
+    assert_int_equal(nl, 4);
+    assert_string_equal(levels[0], "0");
+    assert_string_equal(levels[1], "0.5");
+    assert_string_equal(levels[3], "10");
+    assert_int_equal(codes[0], 2);
+    assert_int_equal(codes[2], -1);
+    assert_int_equal(codes[5], 3);
+    aud_fair_levels_free(levels, nl);
+    aud_free(codes);
+}
+
+/* Fail the n-th allocation for n = 1, 2, ...: each run ends in AUD_OK or a clean AUD_E_NOMEM
+ * (leaks are caught by the sanitizer build). */
+static void test_allocation_failures_are_clean(void **state)
+{
+    (void)state;
+    aud_fair_input in;
+    aud_fair_attr attrs[2];
+    aud_fair_opts o;
+    setup_input(&in, attrs);
+    in.n_attrs = 2;
+    aud_fair_opts_default(&o);
+    o.n_bootstrap = 20;
+    o.threads = 2;
+    o.nyc_ll144 = 1;
+    int ok = 0;
+    for (long n = 1; n < 2000 && !ok; n++) {
+        aud_error err;
+        aud_fair_result *res = NULL;
+        aud_alloc_fail_after(n);
+        int rc = aud_fair_compute(&res, &in, &o, &err);
+        if (rc == AUD_OK) {
+            cJSON *doc = aud_json_doc_new();
+            if (doc != NULL)
+                aud_fair_to_json(res, doc, &err);
+            cJSON_Delete(doc);
+            aud_fair_result_free(res);
+            ok = 1;
+        } else {
+            assert_int_equal(rc, AUD_E_NOMEM);
+            assert_null(res);
+        }
+    }
+    aud_alloc_fail_after(0);
+    assert_true(ok);
+}
+
+int main(void)
+{
+    aud_global_init();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_counts_and_rates_favorable_1),
+        cmocka_unit_test(test_favorable_0_swaps_roles),
+        cmocka_unit_test(test_reference_given_and_unknown),
+        cmocka_unit_test(test_bad_label_and_prediction_are_located),
+        cmocka_unit_test(test_threshold_outside_score_range),
+        cmocka_unit_test(test_intersections_named_and_counted),
+        cmocka_unit_test(test_small_groups_left_out_of_summary),
+        cmocka_unit_test(test_bootstrap_same_for_any_thread_count),
+        cmocka_unit_test(test_json_null_with_reason),
+        cmocka_unit_test(test_codes_from_numeric),
+        cmocka_unit_test(test_allocation_failures_are_clean),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
