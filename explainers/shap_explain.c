@@ -175,17 +175,38 @@ void aud_shap_result_free(aud_shap_result *r)
     aud_free(r);
 }
 
-/* Linear models need every value; name the first missing one. */
-static int check_finite(const double *X, size_t n, size_t M, const aud_model *m, const char *what,
-                        aud_error *err)
+/* Features the model uses (a split or a non-zero coefficient). */
+static void used_features(const aud_model *m, uint8_t *used)
 {
+    size_t M = m->n_features;
+    memset(used, 0, M);
+    if (m->kind == AUD_MODEL_LINEAR) {
+        for (size_t k = 0; k < m->n_outputs; k++)
+            for (size_t j = 0; j < M; j++)
+                used[j] |= m->coef[k * M + j] != 0.0;
+        return;
+    }
+    for (size_t t = 0; t < m->n_trees; t++) {
+        const aud_tree *tr = &m->trees[t];
+        for (int32_t n = 0; n < tr->n_nodes; n++)
+            if (tr->left[n] >= 0 && tr->feature[n] >= 0 && (size_t)tr->feature[n] < M)
+                used[tr->feature[n]] = 1;
+    }
+}
+
+/* Models whose library rejects missing values (linear models, old scikit-learn trees): name the
+ * first missing value of a used feature instead of inventing a rule for it. */
+static int check_missing(const double *X, size_t n, const aud_model *m, const uint8_t *used,
+                         const char *what, aud_error *err)
+{
+    size_t M = m->n_features;
     for (size_t i = 0; i < n; i++) {
         for (size_t j = 0; j < M; j++) {
-            if (!isfinite(X[i * M + j])) {
+            if (used[j] && !isfinite(X[i * M + j])) {
                 int rc = aud_error_set(err, AUD_E_DOMAIN, NULL, 0, 0,
-                                       "%s row %zu: feature %zu is missing or not finite; a "
-                                       "linear model needs every value (impute first)",
-                                       what, i, j);
+                                       "%s row %zu: feature %zu is missing or not finite, and "
+                                       "this model does not accept missing values (impute "
+                                       "first)", what, i, j);
                 if (m->feature_names != NULL)
                     aud_error_field(err, m->feature_names[j]);
                 return rc;
@@ -239,12 +260,22 @@ int aud_shap_explain(aud_shap_result **out, const aud_model *model, const double
                 goto done;
         }
     }
-    if (method == AUD_SHAP_LINEAR) {
-        rc = check_finite(X, n_rows, M, model, "data", err);
-        if (rc == AUD_OK)
-            rc = check_finite(opts->background, opts->n_background, M, model, "background", err);
+    if (model->kind == AUD_MODEL_LINEAR || model->no_missing) {
+        uint8_t *used = aud_calloc(M + 1, 1);
+        if (used == NULL) {
+            rc = aud_error_nomem(err);
+            goto done;
+        }
+        used_features(model, used);
+        rc = check_missing(X, n_rows, model, used, "data", err);
+        if (rc == AUD_OK && aud_shap_method_uses_background(method))
+            rc = check_missing(opts->background, opts->n_background, model, used, "background",
+                               err);
+        aud_free(used);
         if (rc != AUD_OK)
             goto done;
+    }
+    if (method == AUD_SHAP_LINEAR) {
         mean = aud_calloc(M + 1, sizeof *mean);
         if (mean == NULL) {
             rc = aud_error_nomem(err);
