@@ -331,6 +331,11 @@ int aud_cmd_drift(int argc, char **argv)
     for (size_t i = 0; i < res->n_cols; i++)
         if (res->cols[i].status != AUD_OK)
             aud_cli_warn("column \"%s\": %s", res->cols[i].name, res->cols[i].msg);
+    if (res->n_tested == 0) {
+        rc = aud_error_set(&err, AUD_E_DOMAIN, NULL, 0, 0, "no column could be tested%s%s",
+                           res->n_cols ? ": " : "", res->n_cols ? res->cols[0].msg : "");
+        goto done;
+    }
     if (json != NULL) {
         doc = aud_json_doc_new();
         if (doc == NULL) {

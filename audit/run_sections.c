@@ -353,6 +353,18 @@ int run_explanations(run_ctx *c)
             hi = r->fx[i] > r->fx[hi] ? i : hi;
             lo = r->fx[i] < r->fx[lo] ? i : lo;
         }
+        /* explained_rows' value/phi arrays are in model order: name that order for readers
+         * (features[] is in rank order; docs/results-schema.md) */
+        cJSON *order = cJSON_AddArrayToObject(ex, "feature_order");
+        for (size_t j = 0; order != NULL && j < c->model->n_features; j++) {
+            const char *nm = c->model->feature_names ? c->model->feature_names[j] : "";
+            if (cJSON_AddItemToArray(order, cJSON_CreateString(nm)) == 0)
+                order = NULL;
+        }
+        if (order == NULL) {
+            rc = aud_error_nomem(c->err);
+            goto done;
+        }
         cJSON *er = cJSON_AddArrayToObject(ex, "explained_rows");
         if (er == NULL || add_explained_row(c, er, r, X, rows, hi, "highest output") != 0 ||
             (lo != hi && add_explained_row(c, er, r, X, rows, lo, "lowest output") != 0)) {
