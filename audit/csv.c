@@ -15,6 +15,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -186,7 +187,8 @@ static const double pow10_exact[23] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1
 
 enum { NUM_OK = 1, NUM_NOT = 0, NUM_RANGE = -1 };
 
-/* Parse decimal text [+-]ddd[.ddd][(e|E)[+-]ddd] with optional surrounding blanks. */
+/* Parse decimal text [+-]ddd[.ddd][(e|E)[+-]ddd], or [+-]inf / [+-]infinity, with optional
+ * surrounding blanks. Decimal text too large for a double is NUM_RANGE (an error). */
 static int parse_number(const char *s, size_t n, locale_t cloc, double *out)
 {
     size_t i = 0;
@@ -199,6 +201,12 @@ static int parse_number(const char *s, size_t n, locale_t cloc, double *out)
     if (i < n && (s[i] == '+' || s[i] == '-')) {
         neg = s[i] == '-';
         i++;
+    }
+    if (n - i == 3 || n - i == 8) {   /* "inf" / "infinity", any case, as strtod and pandas */
+        if (strncasecmp(s + i, "infinity", n - i) == 0) {
+            *out = neg ? -HUGE_VAL : HUGE_VAL;
+            return NUM_OK;
+        }
     }
     uint64_t m = 0;
     int digits = 0, sig = 0, dropped = 0;

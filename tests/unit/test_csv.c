@@ -114,7 +114,8 @@ static void test_csv_numbers_are_exact_and_locale_free(void **state)
     setlocale(LC_NUMERIC, "de_DE.UTF-8");
     const char *vals[] = {"0.1", "1e-320", "123456789012345678901234567890", "-0.0",
                           "2.2250738585072011e-308", "9007199254740993", "0.30000000000000004",
-                          "1.7976931348623157e308", " 42 ", "+.5", "5."};
+                          "1.7976931348623157e308", " 42 ", "+.5", "5.", "inf", "-Infinity",
+                          "+INF"};
     char buf[512] = "v\n";
     for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++) {
         strcat(buf, vals[i]);
@@ -133,7 +134,7 @@ static void test_csv_numbers_are_exact_and_locale_free(void **state)
 static void test_csv_non_numbers_make_categorical(void **state)
 {
     (void)state;
-    const char *bad[] = {"1e", "0x10", "1.2.3", "inf", "--1", "1e5x", "."};
+    const char *bad[] = {"1e", "0x10", "1.2.3", "infin", "--1", "1e5x", ".", "nan5"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char buf[64];
         snprintf(buf, sizeof buf, "v\n1\n%s\n", bad[i]);
