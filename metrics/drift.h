@@ -180,7 +180,8 @@ typedef struct aud_drift_override {
     double           threshold;
 } aud_drift_override;
 
-/* Numeric column: ref/cur may hold NaN or +-inf (missing, dropped). col must be zeroed
+/* Numeric column: ref/cur may hold NaN or +-inf (missing, dropped). opts NULL = defaults;
+ * ovr NULL = no per-column override. col must be zeroed
  * (aud_drift_column_init); on return it holds the results or col->status/msg for a per-column
  * problem (e.g. no values on one side). Returns AUD_OK, or AUD_E_NOMEM (err filled). */
 AUD_API int aud_drift_column_numeric(aud_drift_column *col, const char *name, const double *ref,

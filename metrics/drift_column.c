@@ -457,6 +457,14 @@ int aud_drift_column_numeric_ws(aud_drift_column *col, const char *name, const d
                                 const aud_drift_opts *opts, const aud_drift_override *ovr,
                                 aud_drift_ws *ws, aud_error *err)
 {
+    aud_drift_opts dflt;
+    if (opts == NULL) {
+        aud_drift_opts_default(&dflt);
+        opts = &dflt;
+    }
+    if (opts->psi_bins < 1 || opts->psi_bins > 1000)
+        return aud_error_set(err, AUD_E_USAGE, NULL, 0, 0, "psi bins must be 1..1000, got %d",
+                             opts->psi_bins);
     col->kind = AUD_DRIFT_NUMERIC;
     if (set_name(col, name, err) != AUD_OK)
         return err->code;
@@ -557,6 +565,11 @@ int aud_drift_column_categorical(aud_drift_column *col, const char *name,
                                  size_t missing_cur, const aud_drift_opts *opts,
                                  const aud_drift_override *ovr, aud_error *err)
 {
+    aud_drift_opts dflt;
+    if (opts == NULL) {
+        aud_drift_opts_default(&dflt);
+        opts = &dflt;
+    }
     col->kind = AUD_DRIFT_CATEGORICAL;
     if (set_name(col, name, err) != AUD_OK)
         return err->code;

@@ -2,6 +2,8 @@
 per-column errors, no partial output."""
 import json
 
+import pytest
+
 
 def write(path, text):
     path.write_text(text)
@@ -47,6 +49,7 @@ def test_missing_file_is_input_error(audit, tmp_path):
     assert "nope.csv" in r.err
 
 
+@pytest.mark.valgrind
 def test_column_missing_in_current_is_exit_2_and_no_json(audit, tmp_path):
     ref, cur = files(tmp_path, cur="a,b\n1,x\n2,y\n")
     out = tmp_path / "out.json"
@@ -64,6 +67,7 @@ def test_unknown_column_in_list(audit, tmp_path):
     assert '"zz"' in r.err and "reference" in r.err
 
 
+@pytest.mark.valgrind
 def test_type_mismatch_and_empty_column_are_column_errors(audit, tmp_path):
     ref, cur = files(tmp_path,
                      ref="a,b,c,d\n1,2,,1\n2,3,,2\n3,4,,3\n",
@@ -84,6 +88,7 @@ def test_type_mismatch_and_empty_column_are_column_errors(audit, tmp_path):
     assert "could not be tested" in r.out
 
 
+@pytest.mark.valgrind
 def test_inapplicable_column_method_is_column_error(audit, tmp_path):
     ref, cur = files(tmp_path)
     out = tmp_path / "o.json"
@@ -93,6 +98,7 @@ def test_inapplicable_column_method_is_column_error(audit, tmp_path):
     assert "applies to numeric columns only" in col["error"]
 
 
+@pytest.mark.valgrind
 def test_json_to_stdout_has_no_table(audit, tmp_path):
     ref, cur = files(tmp_path)
     r = audit("drift", "--reference", ref, "--current", cur, "--json", "-")
@@ -117,6 +123,7 @@ def test_malformed_csv_is_located(audit, tmp_path):
     assert "cur.csv:3" in r.err
 
 
+@pytest.mark.valgrind
 def test_nothing_testable_is_exit_2_without_json(audit, tmp_path):
     ref, cur = files(tmp_path, ref="a,b\n", cur="a,b\n1,x\n")
     out = tmp_path / "out.json"

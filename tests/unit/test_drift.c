@@ -312,6 +312,41 @@ static void test_primary_test_rules(void **state)
     aud_drift_column_clear(&col);
 }
 
+/* Evidently's boundary: reference <= 1000 values -> KS, 1001 -> normed Wasserstein */
+static void test_small_reference_boundary(void **state)
+{
+    (void)state;
+    double *r = aud_malloc(1001 * sizeof *r), *c = aud_malloc(300 * sizeof *c);
+    assert_non_null(r);
+    assert_non_null(c);
+    for (size_t i = 0; i < 1001; i++)
+        r[i] = (double)(i % 97);
+    for (size_t i = 0; i < 300; i++)
+        c[i] = (double)(i % 89);
+    aud_drift_opts o;
+    aud_drift_opts_default(&o);
+    aud_error err;
+    aud_drift_column col;
+    aud_drift_column_init(&col);
+    assert_int_equal(aud_drift_column_numeric(&col, "x", r, 1000, c, 300, &o, NULL, &err), AUD_OK);
+    assert_int_equal(col.method, AUD_DRIFT_KS);
+    aud_drift_column_clear(&col);
+    assert_int_equal(aud_drift_column_numeric(&col, "x", r, 1001, c, 300, &o, NULL, &err), AUD_OK);
+    assert_int_equal(col.method, AUD_DRIFT_WASSERSTEIN_NORMED);
+    aud_drift_column_clear(&col);
+    /* KS drifts at p <= threshold (inclusive), the other tests at p < threshold */
+    o.threshold = NAN;
+    assert_int_equal(aud_drift_column_numeric(&col, "x", r, 1000, c, 300, &o, NULL, &err), AUD_OK);
+    double p = col.ks.p_value;
+    aud_drift_column_clear(&col);
+    o.threshold = p;
+    assert_int_equal(aud_drift_column_numeric(&col, "x", r, 1000, c, 300, &o, NULL, &err), AUD_OK);
+    assert_int_equal(col.drifted, 1);
+    aud_drift_column_clear(&col);
+    aud_free(r);
+    aud_free(c);
+}
+
 static void test_empty_side_is_column_error(void **state)
 {
     (void)state;
@@ -527,6 +562,7 @@ int main(void)
         cmocka_unit_test(test_psi_fill_and_self_zero),
         cmocka_unit_test(test_z_test_hand_values),
         cmocka_unit_test(test_primary_test_rules),
+        cmocka_unit_test(test_small_reference_boundary),
         cmocka_unit_test(test_empty_side_is_column_error),
         cmocka_unit_test(test_threads_do_not_change_results),
         cmocka_unit_test(test_json_shape),
