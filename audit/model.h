@@ -102,10 +102,15 @@ typedef struct aud_model {
                                   * (LightGBM rf mode, scikit-learn random forests) */
     int         is_classifier;   /* prediction is a probability (or a class for ARGMAX) */
     int         sum_f32;         /* 1: accumulate the margin in float32 (XGBoost), see above */
+    int         no_missing;      /* 1: the originating library rejects missing values (linear
+                                  * models, scikit-learn < 1.3 trees): predict refuses NaN in a
+                                  * used feature instead of inventing a rule */
     /* trees */
     size_t      n_trees;
     aud_tree   *trees;
     size_t     *n_trees_output;  /* n_outputs counts of trees per output (average_output) */
+    void       *packed;          /* private to model.c: trees re-laid out for fast prediction
+                                  * (only when every split is AUD_SPLIT_LT_F32 or _LE_F32) */
     /* linear: margin[k] = base_margin[k] + sum_j coef[k * n_features + j] * x_j */
     double     *coef;
 } aud_model;
@@ -217,6 +222,12 @@ int aud_tree_validate(const aud_tree *t, size_t n_features, const char *name, co
 /* Allocate the node arrays of a tree with n_nodes nodes (zeroed; left/right/feature = -1,
  * missing = AUD_MISSING_NAN). */
 int aud_tree_alloc(aud_tree *t, int32_t n_nodes, aud_error *err);
+
+/* Parse JSON text (NUL-terminated data of len bytes) into *out (cJSON_Delete it); a syntax error
+ * or truncation gets a located AUD_E_PARSE. Shared by the JSON loaders. */
+struct cJSON;
+int aud_model_json_text(struct cJSON **out, const char *data, size_t len, const char *name,
+                        aud_error *err);
 
 /* Internal loaders (the data is NUL-terminated). */
 int aud_xgb_json_parse(aud_model *m, const char *data, size_t len, const char *name,

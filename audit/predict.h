@@ -12,8 +12,8 @@ AUD_API size_t aud_predict_n_cols(const aud_model *m, int raw);
  * t->n_rows x aud_predict_n_cols(m, raw), row-major) receives raw margins (raw = 1) or
  * predictions. Rows are split into fixed contiguous chunks, one per thread (n_threads >= 1); each
  * row is computed independently, so the result is identical for any n_threads.
- * Linear models refuse missing values (AUD_E_DOMAIN naming the row and column); tree models route
- * them by the model's rules. */
+ * Models with no_missing set (linear, scikit-learn < 1.3 trees) refuse missing values in a used
+ * feature (AUD_E_DOMAIN naming the data row and column); others route them by the model's rules. */
 AUD_API int aud_predict_table(const aud_model *m, const aud_table *t, const size_t *col_index,
                               int raw, int n_threads, double *out, aud_error *err);
 

@@ -508,14 +508,11 @@ static int parse_booster(xg_ctx *c, aud_model *m, const cJSON *root)
     return AUD_OK;
 }
 
-int aud_xgb_json_parse(aud_model *m, const char *data, size_t len, const char *name,
-                       aud_error *err)
+int aud_model_json_text(struct cJSON **out, const char *data, size_t len, const char *name,
+                        aud_error *err)
 {
-    xg_ctx c = { name, err };
     const char *end = NULL;
-    m->kind = AUD_MODEL_TREES;
-    m->n_outputs = 1;
-    m->sum_f32 = 1;
+    *out = NULL;
     const char *nul = memchr(data, '\0', len);
     if (nul != NULL)
         return aud_error_set(err, AUD_E_PARSE, name, 0, 0,
@@ -537,6 +534,21 @@ int aud_xgb_json_parse(aud_model *m, const char *data, size_t len, const char *n
                              stop >= data + len ? "invalid JSON (truncated file?)"
                                                 : "invalid JSON");
     }
+    *out = root;
+    return AUD_OK;
+}
+
+int aud_xgb_json_parse(aud_model *m, const char *data, size_t len, const char *name,
+                       aud_error *err)
+{
+    xg_ctx c = { name, err };
+    m->kind = AUD_MODEL_TREES;
+    m->n_outputs = 1;
+    m->sum_f32 = 1;
+    cJSON *root = NULL;
+    int rc0 = aud_model_json_text(&root, data, len, name, err);
+    if (rc0 != AUD_OK)
+        return rc0;
     int rc = parse_learner(&c, m, root);
     if (rc == AUD_OK)
         rc = parse_booster(&c, m, root);

@@ -57,6 +57,7 @@ def test_missing_model_file(audit, tmp_path):
     run_bad(audit, tmp_path, tmp_path / "nope.json", "cannot open")
 
 
+@pytest.mark.valgrind
 def test_truncated_json(audit, tmp_path):
     text = (MODELS / "xgb_binary_logistic.json").read_text()
     p = tmp_path / "t.json"
@@ -97,6 +98,7 @@ def test_child_index_out_of_range(audit, tmp_path):
     run_bad(audit, tmp_path, write_json(tmp_path, doc), "right_children[0]")
 
 
+@pytest.mark.valgrind
 def test_cycle(audit, tmp_path):
     doc = load()
     t = doc["learner"]["gradient_booster"]["model"]["trees"][3]
@@ -145,6 +147,7 @@ def test_tree_info_out_of_range(audit, tmp_path):
     run_bad(audit, tmp_path, write_json(tmp_path, doc), "tree_info[4]")
 
 
+@pytest.mark.valgrind
 def test_missing_feature_names_feature_and_file(audit, tmp_path):
     d = tmp_path / "d.csv"
     lines = DATA.read_text().splitlines()
@@ -167,6 +170,7 @@ def test_bad_data_file(audit, tmp_path):
     run_bad(audit, tmp_path, MODELS / "xgb_binary_logistic.json", "d.csv:2", data=d)
 
 
+@pytest.mark.valgrind
 def test_lightgbm_hostile(audit, tmp_path):
     text = (LGBM / "binary" / "model.txt").read_text()
     cases = [
@@ -183,3 +187,79 @@ def test_lightgbm_hostile(audit, tmp_path):
         p.write_text(body)
         r = run_bad(audit, tmp_path, p, needle, data=LGBM / "binary" / "input.csv")
         assert f"{p}:" in r.err
+
+
+LINEAR = {"format": "audit-linear", "version": 1, "link": "logit", "intercept": -0.5,
+          "coefficients": {"f0": 0.25, "f1": -1.0, "f3": 0.125}}
+
+
+@pytest.mark.valgrind
+def test_linear_model_hand_computed(audit, tmp_path):
+    m = write_json(tmp_path, LINEAR)
+    d = tmp_path / "d.csv"
+    d.write_text("f3,f1,f0,unused\n1,2,4,x\n0,0,0,y\n")
+    r = audit("predict", "--model", m, "--data", d, "--raw")
+    assert r.code == 0, r
+    assert r.out.splitlines() == ["prediction", "-1.375", "-0.5"]
+    r = audit("predict", "--model", m, "--data", d)
+    import math
+    got = [float(v) for v in r.out.splitlines()[1:]]
+    assert abs(got[0] - 1 / (1 + math.exp(1.375))) <= 1e-15
+    assert abs(got[1] - 1 / (1 + math.exp(0.5))) <= 1e-15
+
+
+def test_linear_missing_value_refused(audit, tmp_path):
+    m = write_json(tmp_path, LINEAR)
+    d = tmp_path / "d.csv"
+    d.write_text("f0,f1,f3\n1,2,3\n1,,3\n")
+    run_bad(audit, tmp_path, m, "data row 2", '"f1"', data=d)
+
+
+@pytest.mark.parametrize("change,needle", [
+    ({"link": "probit"}, "link"),
+    ({"intercept": "1"}, "intercept"),
+    ({"coefficients": {"f0": "x"}}, "f0"),
+    ({"coefficients": []}, "coefficients"),
+    ({"version": 2}, "version"),
+    ({"typo": 1}, "typo"),
+])
+def test_linear_bad_fields(audit, tmp_path, change, needle):
+    doc = dict(LINEAR)
+    doc.update(change)
+    run_bad(audit, tmp_path, write_json(tmp_path, doc), needle)
+
+
+TREES = {"format": "audit-trees", "version": 1, "features": ["f0", "f1"], "n_outputs": 1,
+         "link": "identity", "base_score": [0.5], "missing": "default",
+         "trees": [{"output": 0, "left": [1, -1, -1], "right": [2, -1, -1],
+                    "feature": [1, -2, -2], "threshold": [0.0, 0, 0],
+                    "default_left": [1, 0, 0], "value": [0, -1.0, 1.0]}]}
+
+
+@pytest.mark.valgrind
+def test_trees_json_hand_computed(audit, tmp_path):
+    m = write_json(tmp_path, TREES)
+    d = tmp_path / "d.csv"
+    d.write_text("f0,f1\n1,-1\n1,1\n1,\n1,0\n")
+    r = audit("predict", "--model", m, "--data", d)
+    assert r.code == 0, r
+    assert r.out.splitlines() == ["prediction", "-0.5", "1.5", "-0.5", "-0.5"]
+
+
+@pytest.mark.parametrize("path,value,needle", [
+    (("trees", 0, "left", 0), 7, "left[0]"),
+    (("trees", 0, "left", 0), 0, "reached twice"),
+    (("trees", 0, "feature", 0), 5, "feature[0]"),
+    (("trees", 0, "output"), 1, "output"),
+    (("trees", 0, "value"), [0, 1], "value"),
+    (("trees", 0, "split"), "gt", "split"),
+    (("base_score",), [1, 2], "base_score"),
+    (("n_outputs",), 0, "n_outputs"),
+])
+def test_trees_json_bad(audit, tmp_path, path, value, needle):
+    doc = json.loads(json.dumps(TREES))
+    o = doc
+    for k in path[:-1]:
+        o = o[k]
+    o[path[-1]] = value
+    run_bad(audit, tmp_path, write_json(tmp_path, doc), needle)

@@ -79,6 +79,7 @@ static void test_dart(void **s) { (void)s; check("xgb_dart", 1, 1); }
 static void test_rf(void **s) { (void)s; check("xgb_rf", 1, 1); }
 static void test_rf_multi(void **s) { (void)s; check("xgb_rf_multi", 3, 3); }
 static void test_unnamed(void **s) { (void)s; check("xgb_unnamed", 1, 1); }
+static void test_pruned(void **s) { (void)s; check("xgb_pruned", 1, 1); }
 
 static void test_float32_threshold_edges(void **s)
 {
@@ -247,6 +248,105 @@ static void test_cycles_and_children(void **s)
     }
 }
 
+/* The packed fast path and the reference walker (aud_tree_go_left, used by the explainers) must
+ * agree exactly on every row. */
+static size_t packed_vs_generic(aud_model *m, const double *X, size_t n)
+{
+    size_t K = m->n_outputs, bad = 0;
+    double a[8], b[8];
+    assert_non_null(m->packed);
+    for (size_t r = 0; r < n; r++) {
+        aud_model_predict_margin(m, X + r * m->n_features, a);
+        void *pk = m->packed;
+        m->packed = NULL;
+        aud_model_predict_margin(m, X + r * m->n_features, b);
+        m->packed = pk;
+        for (size_t k = 0; k < K; k++)
+            bad += memcmp(&a[k], &b[k], sizeof a[k]) != 0;
+    }
+    return bad;
+}
+
+static void test_packed_equals_generic_xgb(void **s)
+{
+    (void)s;
+    static const char *const names[] = { "xgb_binary_logistic", "xgb_multi_softprob", "xgb_dart",
+                                         "xgb_rf_multi", "xgb_count_poisson" };
+    static const char *const inputs[] = { DIR "data.csv", DIR "edge.csv" };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        char path[256];
+        aud_model *m = NULL;
+        aud_error err;
+        snprintf(path, sizeof path, DIR "%s.json", names[i]);
+        assert_int_equal(aud_model_load(&m, path, NULL, &err), AUD_OK);
+        for (int d = 0; d < 2; d++) {
+            test_matrix x;
+            assert_int_equal(test_read_csv(inputs[d], &x), 0);
+            assert_int_equal(packed_vs_generic(m, x.v, x.rows), 0);
+            test_matrix_free(&x);
+        }
+        aud_model_free(m);
+    }
+}
+
+/* scikit-learn style: float32(x) <= double threshold, thresholds between floats, on a grid of
+ * values next to them (and NaN, +-inf, -0.0, huge). */
+static void test_packed_equals_generic_le_f32(void **s)
+{
+    (void)s;
+    const char *doc =
+        "{\"format\": \"audit-trees\", \"version\": 1, \"features\": [\"a\", \"b\"],"
+        " \"n_outputs\": 1, \"link\": \"identity\", \"missing\": \"default\","
+        " \"trees\": [{\"output\": 0, \"left\": [1, 3, -1, -1, -1], \"right\": [2, 4, -1, -1, -1],"
+        " \"feature\": [0, 1, -2, -2, -2], \"threshold\": [0.1, -2.5e-8, 0, 0, 0],"
+        " \"default_left\": [1, 0, 0, 0, 0], \"value\": [0, 0, 1.5, 2.5, 3.5],"
+        " \"cover\": [4, 2, 2, 1, 1]},"
+        " {\"output\": 0, \"split\": \"lt_f32\", \"left\": [1, -1, -1], \"right\": [2, -1, -1],"
+        " \"feature\": [1, -2, -2], \"threshold\": [1.0000001192092896, 0, 0],"
+        " \"default_left\": [0, 0, 0], \"value\": [0, 10, 20]}]}";
+    aud_model *m = NULL;
+    aud_error err;
+    if (aud_model_parse(&m, doc, strlen(doc), "t.json", NULL, &err) != AUD_OK)
+        fail_msg("%s: %s", err.field, err.msg);
+    assert_string_equal(m->format, "trees-json");
+    double base[] = { 0.1, -2.5e-8, 1.0000001192092896, 1.0, 0.0, 1e300, 3.4028234663852886e38 };
+    double X[2 * 400];
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof base / sizeof base[0]; i++) {
+        double v = base[i];
+        double cand[] = { v, -v, nextafter(v, INFINITY), nextafter(v, -INFINITY),
+                          (double)(float)v, (double)nextafterf((float)v, INFINITY),
+                          (double)nextafterf((float)v, -INFINITY), NAN, INFINITY, -INFINITY,
+                          -0.0 };
+        for (size_t a = 0; a < sizeof cand / sizeof cand[0]; a++) {
+            X[2 * n] = cand[a];
+            X[2 * n + 1] = cand[(a * 7 + i) % (sizeof cand / sizeof cand[0])];
+            n++;
+            X[2 * n] = cand[(a * 3 + 1) % (sizeof cand / sizeof cand[0])];
+            X[2 * n + 1] = cand[a];
+            n++;
+        }
+    }
+    assert_int_equal(packed_vs_generic(m, X, n), 0);
+    /* spot checks of the rule itself: float32(0.1) > 0.1, so x = 0.1 goes right (leaf 1.5) */
+    double x[2] = { 0.1, 5.0 }, out;
+    aud_model_predict_margin(m, x, &out);
+    assert_true(out == 1.5 + 20);
+    x[0] = 0.09999999;   /* below float32(0.1): left, then 5 > -2.5e-8: right (3.5) */
+    aud_model_predict_margin(m, x, &out);
+    assert_true(out == 3.5 + 20);
+    x[1] = 1.0000001192092896; /* lt_f32: not < itself -> 20 */
+    aud_model_predict_margin(m, x, &out);
+    assert_true(out == 3.5 + 20);
+    x[1] = 1.0000000;          /* < 1.0000001192092896 -> 10 */
+    aud_model_predict_margin(m, x, &out);
+    assert_true(out == 3.5 + 10);
+    x[1] = NAN;                /* default right in both trees */
+    aud_model_predict_margin(m, x, &out);
+    assert_true(out == 3.5 + 20);
+    aud_model_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -261,10 +361,13 @@ int main(void)
         cmocka_unit_test(test_rf),
         cmocka_unit_test(test_rf_multi),
         cmocka_unit_test(test_unnamed),
+        cmocka_unit_test(test_pruned),
         cmocka_unit_test(test_float32_threshold_edges),
         cmocka_unit_test(test_base_score_forms),
         cmocka_unit_test(test_hostile_json),
         cmocka_unit_test(test_cycles_and_children),
+        cmocka_unit_test(test_packed_equals_generic_xgb),
+        cmocka_unit_test(test_packed_equals_generic_le_f32),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
