@@ -118,10 +118,11 @@ static double alt_num(const cJSON *o, const char *k1, const char *k2)
 
 static void attribution_drift(pdf_doc *d, const cJSON *ad)
 {
-    static const pdf_col cols[] = {{"Feature", 175, PDF_AL_LEFT},
-                                   {"Mean |SHAP| ref.", 85, PDF_AL_RIGHT},
-                                   {"Mean |SHAP| cur.", 85, PDF_AL_RIGHT},
-                                   {"Rank ref.", 75, PDF_AL_RIGHT}, {"Rank cur.", 75, PDF_AL_RIGHT}};
+    static const pdf_col cols[] = {{"Feature", 150, PDF_AL_LEFT},
+                                   {"Mean |SHAP| ref.", 80, PDF_AL_RIGHT},
+                                   {"Mean |SHAP| cur.", 80, PDF_AL_RIGHT},
+                                   {"Change", 75, PDF_AL_RIGHT},
+                                   {"Rank ref.", 55, PDF_AL_RIGHT}, {"Rank cur.", 55, PDF_AL_RIGHT}};
     const cJSON *f;
     pdf_table t;
     pdf_subsection(d, "Attribution drift", 80.0f);
@@ -130,18 +131,19 @@ static void attribution_drift(pdf_doc *d, const cJSON *ad)
         pdf_kv(d, "Rank correlation", rpt_fmt(rpt_num(ad, "rank_correlation"), RPT_F3, rc));
         d->y -= 4.0f;
     }
-    pdf_table_begin(d, &t, cols, 5, 7.5f);
+    pdf_table_begin(d, &t, cols, 6, 7.5f);
     cJSON_ArrayForEach(f, rpt_arr(ad, "features")) {
-        char a[RPT_NUMBUF], b[RPT_NUMBUF], r1[RPT_NUMBUF], r2[RPT_NUMBUF];
+        char a[RPT_NUMBUF], b[RPT_NUMBUF], ch[RPT_NUMBUF], r1[RPT_NUMBUF], r2[RPT_NUMBUF];
         double ra = alt_num(f, "reference_rank", "rank_reference");
         double rb = alt_num(f, "current_rank", "rank_current");
-        const char *cells[5] = {rpt_str(f, "name", "?"),
+        const char *cells[6] = {rpt_str(f, "name", "?"),
                                 rpt_fmt(alt_num(f, "reference_mean_abs", "mean_abs_reference"),
                                         RPT_F4, a),
                                 rpt_fmt(alt_num(f, "current_mean_abs", "mean_abs_current"),
                                         RPT_F4, b),
+                                rpt_fmt(rpt_num(f, "change"), RPT_F4, ch),
                                 rpt_fmt(ra, RPT_INT, r1), rpt_fmt(rb, RPT_INT, r2)};
-        int st[5] = {0, 0, 0, 0, ra != rb ? PDF_CELL_WARN : 0};
+        int st[6] = {0, 0, 0, 0, 0, ra != rb ? PDF_CELL_WARN : 0};
         pdf_table_row(d, &t, cells, st);
     }
     d->y -= 8.0f;
