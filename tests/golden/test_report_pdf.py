@@ -234,3 +234,10 @@ def test_bare_document_renders(tmp_path):
     assert r.code == 0, r
     t = run("pdftotext", str(tmp_path / "b.pdf"), "-")
     assert "Verdict: not recorded" in t
+
+
+def test_attribution_and_prediction_drift(text, doc):
+    for f in doc["drift"]["attribution_drift"]["features"]:
+        assert lines_with(text, f["name"], f"{f['reference_mean_abs']:.4f}",
+                          f"{f['current_mean_abs']:.4f}"), f["name"]
+    assert "Prediction drift" in text and "Attribution drift" in text
