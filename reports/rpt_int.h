@@ -50,6 +50,27 @@ size_t rpt_row_width(const cJSON *exp);
 double rpt_row_output(const cJSON *row);
 const char *rpt_row_why(const cJSON *row);
 
+/* Compliance views (rpt_compliance.c), from either shape results.json may carry. */
+typedef struct rpt_ll144 {
+    const cJSON *tables;       /* one table per attribute and the intersection; NULL: none */
+    const char *rate_key;      /* "selection_rate" / "scoring_rate"; NULL: rows use "rate" */
+} rpt_ll144;
+void rpt_ll144_get(const cJSON *fairness, rpt_ll144 *out);
+const char *rpt_ll144_table_name(const cJSON *table);
+double rpt_ll144_unknown(const cJSON *table);          /* rows in an unknown category */
+const cJSON *rpt_ll144_rows(const cJSON *table);       /* the categories */
+const char *rpt_ll144_row_name(const cJSON *row);
+int rpt_ll144_scoring(const rpt_ll144 *v, const cJSON *table);
+double rpt_ll144_row_rate(const rpt_ll144 *v, const cJSON *row);
+
+typedef struct rpt_ff_row {
+    const char *attribute, *group, *highest;
+    double count, impact_ratio, highest_count, fisher_p;
+} rpt_ff_row;
+/* Four-fifths rows: compliance["four-fifths"], else every group flagged below_four_fifths.
+ * *out (aud_free) may be NULL when there are none. AUD_OK or AUD_E_NOMEM. */
+int rpt_four_fifths(const cJSON *fairness, rpt_ff_row **out, size_t *n);
+
 /* Display formats. Text goes into buf (>= RPT_NUMBUF); "n/a" for NaN. */
 #define RPT_NUMBUF 48
 typedef enum rpt_style {

@@ -82,3 +82,40 @@ def test_report_rerenders_identically(run_dir, tmp_path):
     assert r.code == 0, r
     assert (tmp_path / "r.pdf").read_bytes() == (run_dir / "report.pdf").read_bytes()
     assert (tmp_path / "r.xlsx").read_bytes() == (run_dir / "report.xlsx").read_bytes()
+
+
+def test_ll144_and_four_fifths_views(tmp_path):
+    """The run's compliance object (nyc_ll144 tables) and below_four_fifths flags are shown."""
+    if not DEMO.exists():
+        pytest.skip("datasets/demo_audit.json not present")
+    from conftest import run_audit
+    spec = json.loads(DEMO.read_text())
+    for k in ("model", "data", "reference"):
+        spec[k] = str(DEMO.parent / spec[k])
+    spec["sensitive"] = ["sex", "race"]
+    spec["compliance"] = "nyc-ll144"
+    spec["outputs"] = {"dir": str(tmp_path / "out"), "json": "results.json", "pdf": "r.pdf",
+                       "xlsx": "r.xlsx"}
+    (tmp_path / "spec.json").write_text(json.dumps(spec))
+    r = run_audit("--quiet", "run", tmp_path / "spec.json")
+    assert r.code in (0, 1), r
+    doc = json.loads((tmp_path / "out" / "results.json").read_text())
+    v = doc["fairness"]["compliance"]["nyc_ll144"]
+    text = subprocess.run(["pdftotext", "-layout", str(tmp_path / "out" / "r.pdf"), "-"],
+                          capture_output=True, text=True, check=True).stdout
+    lines = text.splitlines()
+    kind = "scoring rate" if v["rate"] == "scoring_rate" else "selection rate"
+    for t in v["tables"]:
+        assert f"{t['name']} ({kind}); rows in an unknown category: {t['unknown']}" in text
+        for c in t["categories"]:
+            state = "excluded (< 2%)" if c["excluded"] else "included"
+            assert any(l.lstrip().startswith(c["category"] + " ") and str(c["count"]) in l and
+                       f3(c[v["rate"]]) in l and f3(c["impact_ratio"]) in l and state in l
+                       for l in lines), c
+    flagged = [(a["name"], g["group"]) for a in doc["fairness"]["attributes"] +
+               doc["fairness"]["intersections"] for g in a["groups"] if g.get("below_four_fifths")]
+    assert flagged and "EEOC four-fifths view" in text
+    ws = openpyxl.load_workbook(tmp_path / "out" / "r.xlsx")["Fairness"]
+    got = [(r[0], r[1]) for r in ws.iter_rows(values_only=True)]
+    i = got.index(("Four-fifths: attribute", "Group"))
+    assert got[i + 1:i + 1 + len(flagged)] == flagged
