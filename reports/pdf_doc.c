@@ -335,6 +335,21 @@ void pdf_section(pdf_doc *d, const char *title)
     d->y -= 36.0f;
 }
 
+void pdf_section_not_run(pdf_doc *d, const char *title, const char *reason)
+{
+    /* a section that did not run needs no page of its own */
+    if (d->page == NULL || d->y - 90.0f < PDF_BOTTOM) {
+        pdf_section(d, title);
+    } else {
+        d->y -= 14.0f;
+        bookmark(d, NULL, title, 1);
+        pdf_text(d, d->bold, 17.0f, PDF_LEFT, d->y - 4.0f, PDF_ACCENT, title);
+        pdf_line(d, PDF_LEFT, d->y - 12.0f, PDF_RIGHT, d->y - 12.0f, 1.2f, PDF_ACCENT);
+        d->y -= 36.0f;
+    }
+    pdf_not_run(d, reason);
+}
+
 void pdf_subsection(pdf_doc *d, const char *title, float need)
 {
     pdf_need(d, need + 26.0f);

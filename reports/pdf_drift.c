@@ -160,12 +160,12 @@ void pdf_write_drift(pdf_doc *d)
     char t[RPT_NUMBUF], buf[200];
     pdf_table tab;
     size_t n = 0, nd = 0;
-    pdf_section(d, "Drift");
     if (dr == NULL) {
         const char *why = rpt_skip_reason(d->doc, "drift");
-        pdf_not_run(d, why != NULL ? why : "the results document has no drift section");
+        pdf_section_not_run(d, "Drift", why != NULL ? why : "the results document has no drift section");
         return;
     }
+    pdf_section(d, "Drift");
     cJSON_ArrayForEach(c, rpt_arr(dr, "columns")) {
         n++;
         nd += rpt_bool(c, "drifted") == 1;

@@ -290,12 +290,12 @@ void pdf_write_fairness(pdf_doc *d)
     const cJSON *f = rpt_obj(d->doc, "fairness");
     const cJSON *a;
     char buf[200], t[RPT_NUMBUF];
-    pdf_section(d, "Fairness");
     if (f == NULL) {
         const char *why = rpt_skip_reason(d->doc, "fairness");
-        pdf_not_run(d, why != NULL ? why : "the results document has no fairness section");
+        pdf_section_not_run(d, "Fairness", why != NULL ? why : "the results document has no fairness section");
         return;
     }
+    pdf_section(d, "Fairness");
     {
         const cJSON *fav = cJSON_GetObjectItemCaseSensitive(f, "favorable");
         rpt_fmt_value(fav, buf, sizeof buf);

@@ -17,12 +17,12 @@ void pdf_write_performance(pdf_doc *d)
     const cJSON *o, *g;
     char t[RPT_NUMBUF];
     pdf_table tab;
-    pdf_section(d, "Performance");
     if (p == NULL) {
         const char *why = rpt_skip_reason(d->doc, "performance");
-        pdf_not_run(d, why != NULL ? why : "the results document has no performance section");
+        pdf_section_not_run(d, "Performance", why != NULL ? why : "the results document has no performance section");
         return;
     }
+    pdf_section(d, "Performance");
     o = rpt_obj(p, "overall");
     if (rpt_str(p, "label", NULL) != NULL)
         pdf_kv(d, "Label column", rpt_str(p, "label", ""));
