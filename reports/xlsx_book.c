@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 int xw_chk(xw_book *b, lxw_error e, const char *what)
@@ -402,7 +403,10 @@ static int make_temp(const char *path, char **out, aud_error *err)
 static int sync_and_rename(const char *tmp, const char *path, aud_error *err)
 {
     int fd = open(tmp, O_RDONLY);
-    if (fd < 0 || fsync(fd) != 0) {
+    mode_t mask = umask(0);
+    umask(mask);
+    /* mkstemp made it 0600: give the report the usual 0666 less the umask */
+    if (fd < 0 || fchmod(fd, 0666 & ~mask) != 0 || fsync(fd) != 0) {
         int e = errno;
         if (fd >= 0)
             close(fd);
