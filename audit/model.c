@@ -258,6 +258,7 @@ void aud_model_free(aud_model *m)
     }
     aud_free(m->n_trees_output);
     aud_free(m->coef);
+    aud_free(m->feature_used);
     packed_free(m->packed);
     aud_free(m);
 }
@@ -426,6 +427,23 @@ int aud_model_finish(aud_model *m, const char *name, aud_error *err)
     }
     if (m->link == AUD_LINK_SOFTMAX && m->n_outputs < 2)
         m->link = AUD_LINK_IDENTITY;
+    aud_free(m->feature_used);
+    m->feature_used = aud_calloc(m->n_features + 1, 1);
+    if (m->feature_used == NULL)
+        return aud_error_nomem(err);
+    if (m->kind == AUD_MODEL_TREES) {
+        for (size_t i = 0; i < m->n_trees; i++) {
+            const aud_tree *t = &m->trees[i];
+            for (int32_t n = 0; n < t->n_nodes; n++)
+                if (t->left[n] >= 0)
+                    m->feature_used[t->feature[n]] = 1;
+        }
+    } else {
+        for (size_t k = 0; k < m->n_outputs; k++)
+            for (size_t j = 0; j < m->n_features; j++)
+                if (m->coef[k * m->n_features + j] != 0.0)
+                    m->feature_used[j] = 1;
+    }
     if (m->feature_names != NULL) {
         for (size_t j = 0; j < m->n_features; j++)
             for (size_t i = 0; i < j; i++)
@@ -570,6 +588,16 @@ void aud_model_predict_margin_block(const aud_model *m, const double *X, size_t 
     size_t K = m->n_outputs, F = m->n_features;
     if (m->kind == AUD_MODEL_TREES) {
         trees_block(m, X, n_rows, margin_out);
+        if (m->no_missing) {
+            /* no rule for missing values in the originating library: no figure either */
+            for (size_t r = 0; r < n_rows; r++)
+                for (size_t j = 0; j < F; j++)
+                    if (m->feature_used[j] && isnan(X[r * F + j])) {
+                        for (size_t k = 0; k < K; k++)
+                            margin_out[r * K + k] = NAN;
+                        break;
+                    }
+        }
         return;
     }
     for (size_t r = 0; r < n_rows; r++) {

@@ -105,8 +105,10 @@ typedef struct aud_model {
                                   * a shallow copy with sum_f32 = 0 gives the double sum (for
                                   * additivity checks against attributions computed in double) */
     int         no_missing;      /* 1: the originating library rejects missing values (linear
-                                  * models, scikit-learn < 1.3 trees): predict refuses NaN in a
-                                  * used feature instead of inventing a rule */
+                                  * models, scikit-learn < 1.3 trees): aud_predict_table refuses
+                                  * NaN in a used feature instead of inventing a rule, and
+                                  * aud_model_predict_margin returns NaN margins for such a row */
+    uint8_t    *feature_used;    /* n_features flags: used by a split / non-zero coefficient */
     /* trees */
     size_t      n_trees;
     aud_tree   *trees;
