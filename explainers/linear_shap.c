@@ -11,6 +11,10 @@ void aud_shap_linear_row(const aud_model *m, const double *mean, const double *x
         double *ph = phi + k * M1;
         double bias = m->base_margin != NULL ? m->base_margin[k] : 0.0;
         for (size_t j = 0; j < M; j++) {
+            if (w[j] == 0.0) {   /* unused: its value may be missing */
+                ph[j] = 0.0;
+                continue;
+            }
             ph[j] = w[j] * (x[j] - mean[j]);
             bias += w[j] * mean[j];
         }

@@ -9,6 +9,7 @@ typedef struct ex_ctx {
     const aud_shap_opts *o;
     aud_shap_method method;
     const aud_shap_plan *plan;          /* tree methods */
+    const aud_shap_fast *fast;          /* tree: precomputed leaf tables (may be NULL) */
     const aud_kernel_design *design;    /* kernel */
     const double *mean;                 /* linear: background means */
     const double *X;
@@ -17,6 +18,7 @@ typedef struct ex_ctx {
 
 typedef struct ex_ws {
     void   *tree;       /* path buffer or interventional workspace */
+    void   *stack;      /* tree: walk stack of the precomputed method */
     aud_shap_masked g;  /* kernel, exact */
     double *buf;        /* kernel: coalition values; exact: 2^M values */
     double *v01;        /* kernel: values of the empty and the full coalition */
@@ -33,6 +35,7 @@ static void ex_ws_free(void *p)
     else
         aud_free(w->tree);
     aud_shap_masked_free(&w->g);
+    aud_free(w->stack);
     aud_free(w->buf);
     aud_free(w->v01);
     aud_free(w);
@@ -51,7 +54,8 @@ static void *ex_ws_new(void *ctx)
     case AUD_SHAP_TREE:
         /* calloc: the recursion copies one not-yet-written element per level */
         w->tree = aud_calloc(1, aud_shap_tree_ws_size(c->plan));
-        ok = w->tree != NULL;
+        w->stack = aud_calloc(1, aud_shap_fast_ws_size(c->plan));
+        ok = w->tree != NULL && w->stack != NULL;
         break;
     case AUD_SHAP_TREE_INTERVENTIONAL:
         w->tree = aud_shap_interv_ws_new(c->plan);
@@ -79,6 +83,35 @@ static void *ex_ws_new(void *ctx)
     return w;
 }
 
+/* Rows per block of method tree: trees outside, rows inside, so a tree's tables stay in cache. */
+#define TREE_BLOCK 64
+
+static void tree_rows(const ex_ctx *c, ex_ws *w, size_t begin, size_t end)
+{
+    const aud_model *m = c->m;
+    aud_shap_result *r = c->r;
+    for (size_t b0 = begin; b0 < end; b0 += TREE_BLOCK) {
+        size_t b1 = end - b0 < TREE_BLOCK ? end : b0 + TREE_BLOCK;
+        for (size_t i = b0; i < b1; i++) {
+            memset(r->phi + i * r->stride, 0, r->stride * sizeof *r->phi);
+            aud_shap_tree_bias(c->plan, r->phi + i * r->stride);
+        }
+        for (size_t t = 0; t < m->n_trees; t++) {
+            if (aud_shap_fast_has(c->fast, t)) {
+                for (size_t i = b0; i < b1; i++)
+                    aud_shap_fast_tree(c->fast, t, c->X + i * m->n_features,
+                                       r->phi + i * r->stride, w->stack);
+            } else {
+                for (size_t i = b0; i < b1; i++)
+                    aud_shap_tree_one(c->plan, t, c->X + i * m->n_features,
+                                      r->phi + i * r->stride, w->tree, 0, -1);
+            }
+        }
+        for (size_t i = b0; i < b1; i++)
+            aud_shap_model_margin(m, c->X + i * m->n_features, r->fx + i * m->n_outputs);
+    }
+}
+
 static int ex_run(void *ctx, void *wsp, size_t begin, size_t end, aud_error *err)
 {
     const ex_ctx *c = ctx;
@@ -86,6 +119,10 @@ static int ex_run(void *ctx, void *wsp, size_t begin, size_t end, aud_error *err
     const aud_model *m = c->m;
     size_t M = m->n_features, K = m->n_outputs;
     aud_shap_result *r = c->r;
+    if (c->method == AUD_SHAP_TREE) {
+        tree_rows(c, w, begin, end);
+        return AUD_OK;
+    }
     for (size_t i = begin; i < end; i++) {
         const double *x = c->X + i * M;
         double *phi = r->phi + i * r->stride;
@@ -138,17 +175,38 @@ void aud_shap_result_free(aud_shap_result *r)
     aud_free(r);
 }
 
-/* Linear models need every value; name the first missing one. */
-static int check_finite(const double *X, size_t n, size_t M, const aud_model *m, const char *what,
-                        aud_error *err)
+/* Features the model uses (a split or a non-zero coefficient). */
+static void used_features(const aud_model *m, uint8_t *used)
 {
+    size_t M = m->n_features;
+    memset(used, 0, M);
+    if (m->kind == AUD_MODEL_LINEAR) {
+        for (size_t k = 0; k < m->n_outputs; k++)
+            for (size_t j = 0; j < M; j++)
+                used[j] |= m->coef[k * M + j] != 0.0;
+        return;
+    }
+    for (size_t t = 0; t < m->n_trees; t++) {
+        const aud_tree *tr = &m->trees[t];
+        for (int32_t n = 0; n < tr->n_nodes; n++)
+            if (tr->left[n] >= 0 && tr->feature[n] >= 0 && (size_t)tr->feature[n] < M)
+                used[tr->feature[n]] = 1;
+    }
+}
+
+/* Models whose library rejects missing values (linear models, old scikit-learn trees): name the
+ * first missing value of a used feature instead of inventing a rule for it. */
+static int check_missing(const double *X, size_t n, const aud_model *m, const uint8_t *used,
+                         const char *what, aud_error *err)
+{
+    size_t M = m->n_features;
     for (size_t i = 0; i < n; i++) {
         for (size_t j = 0; j < M; j++) {
-            if (!isfinite(X[i * M + j])) {
+            if (used[j] && !isfinite(X[i * M + j])) {
                 int rc = aud_error_set(err, AUD_E_DOMAIN, NULL, 0, 0,
-                                       "%s row %zu: feature %zu is missing or not finite; a "
-                                       "linear model needs every value (impute first)",
-                                       what, i, j);
+                                       "%s row %zu: feature %zu is missing or not finite, and "
+                                       "this model does not accept missing values (impute "
+                                       "first)", what, i, j);
                 if (m->feature_names != NULL)
                     aud_error_field(err, m->feature_names[j]);
                 return rc;
@@ -164,6 +222,7 @@ int aud_shap_explain(aud_shap_result **out, const aud_model *model, const double
     aud_shap_result *r = NULL;
     aud_shap_plan *plan = NULL;
     aud_kernel_design *design = NULL;
+    aud_shap_fast *fast = NULL;
     double *mean = NULL;
     size_t M = model->n_features, K = model->n_outputs;
     int rc = aud_shap_check(model, opts, err);
@@ -195,13 +254,28 @@ int aud_shap_explain(aud_shap_result **out, const aud_model *model, const double
                                "use --method tree-interventional with a background");
             goto done;
         }
+        if (method == AUD_SHAP_TREE && n_rows > 0) {
+            rc = aud_shap_fast_new(&fast, plan, AUD_SHAP_FAST_MAX_BYTES, err);
+            if (rc != AUD_OK)
+                goto done;
+        }
     }
-    if (method == AUD_SHAP_LINEAR) {
-        rc = check_finite(X, n_rows, M, model, "data", err);
-        if (rc == AUD_OK)
-            rc = check_finite(opts->background, opts->n_background, M, model, "background", err);
+    if (model->kind == AUD_MODEL_LINEAR || model->no_missing) {
+        uint8_t *used = aud_calloc(M + 1, 1);
+        if (used == NULL) {
+            rc = aud_error_nomem(err);
+            goto done;
+        }
+        used_features(model, used);
+        rc = check_missing(X, n_rows, model, used, "data", err);
+        if (rc == AUD_OK && aud_shap_method_uses_background(method))
+            rc = check_missing(opts->background, opts->n_background, model, used, "background",
+                               err);
+        aud_free(used);
         if (rc != AUD_OK)
             goto done;
+    }
+    if (method == AUD_SHAP_LINEAR) {
         mean = aud_calloc(M + 1, sizeof *mean);
         if (mean == NULL) {
             rc = aud_error_nomem(err);
@@ -218,7 +292,7 @@ int aud_shap_explain(aud_shap_result **out, const aud_model *model, const double
         if (rc != AUD_OK)
             goto done;
     }
-    ex_ctx c = {model, opts, method, plan, design, mean, X, r};
+    ex_ctx c = {model, opts, method, plan, fast, design, mean, X, r};
     aud_shap_par par = {ex_ws_new, ex_ws_free, ex_run, &c};
     rc = aud_shap_parallel(&par, n_rows, opts->threads, err);
     if (rc != AUD_OK)
@@ -242,6 +316,7 @@ done:
     aud_shap_result_free(r);
     aud_shap_plan_free(plan);
     aud_kernel_design_free(design);
+    aud_shap_fast_free(fast);
     aud_free(mean);
     return rc;
 }

@@ -44,6 +44,27 @@ size_t aud_shap_tree_ws_size(const aud_shap_plan *plan);
 void   aud_shap_tree_row(const aud_shap_plan *plan, const double *x, double *phi, void *ws,
                          int cond, int32_t cond_feature);
 
+/* The same for tree t alone (no bias), and the bias of every tree plus the base margin. */
+void   aud_shap_tree_one(const aud_shap_plan *plan, size_t t, const double *x, double *phi,
+                         void *ws, int cond, int32_t cond_feature);
+void   aud_shap_tree_bias(const aud_shap_plan *plan, double *phi);
+
+/* Precomputed path-dependent TreeSHAP (treeshap_fast.c): per leaf and per pattern of which path
+ * features x agrees with, the contribution to each path feature. Read-only, shared by threads. */
+#define AUD_SHAP_FAST_MAX_PATH 8                     /* unique features on a root-leaf path */
+#define AUD_SHAP_FAST_MAX_BYTES ((size_t)256 << 20)  /* memory for all tables */
+typedef struct aud_shap_fast aud_shap_fast;
+int  aud_shap_fast_new(aud_shap_fast **out, const aud_shap_plan *plan, size_t max_bytes,
+                       aud_error *err);
+void aud_shap_fast_free(aud_shap_fast *f);
+/* 1 when tree t has tables (else use aud_shap_tree_one). */
+int  aud_shap_fast_has(const aud_shap_fast *f, size_t t);
+/* Add tree t's contributions for row x to phi (full row stride). stack: aud_shap_fast_ws_size()
+ * bytes. */
+size_t aud_shap_fast_ws_size(const aud_shap_plan *plan);
+void aud_shap_fast_tree(const aud_shap_fast *f, size_t t, const double *x, double *phi,
+                        void *stack);
+
 /* Interventional TreeSHAP of one row against n_bg background rows: writes phi (n_outputs x
  * (M+1)), the bias being the mean model margin over the background. */
 void *aud_shap_interv_ws_new(const aud_shap_plan *plan);

@@ -149,26 +149,37 @@ static void ts_recurse(const ts_ctx *c, int32_t node, path_el *parent, int32_t l
         ts_recurse(c, cold, p, len + 1, cz * iz, 0.0, f, cold_frac);
 }
 
-void aud_shap_tree_row(const aud_shap_plan *plan, const double *x, double *phi, void *ws, int cond,
-                       int32_t cond_feature)
+void aud_shap_tree_one(const aud_shap_plan *plan, size_t t, const double *x, double *phi,
+                       void *ws, int cond, int32_t cond_feature)
+{
+    const aud_model *m = plan->model;
+    const aud_tree *tr = &m->trees[t];
+    if (tr->left[0] < 0)
+        return;   /* a single leaf: bias only */
+    ts_ctx c = {tr, x, phi + (size_t)tr->output * (m->n_features + 1), plan->scale[t], cond,
+                cond_feature};
+    ts_recurse(&c, 0, ws, 0, 1.0, 1.0, -1, 1.0);
+}
+
+void aud_shap_tree_bias(const aud_shap_plan *plan, double *phi)
 {
     const aud_model *m = plan->model;
     size_t M = m->n_features;
-    path_el *path = ws;
-    for (size_t t = 0; t < m->n_trees; t++) {
-        const aud_tree *tr = &m->trees[t];
-        double *block = phi + (size_t)tr->output * (M + 1);
-        if (cond == 0)
-            block[M] += plan->expected[t];
-        if (tr->left[0] < 0)
-            continue;   /* a single leaf: bias only */
-        ts_ctx c = {tr, x, block, plan->scale[t], cond, cond_feature};
-        ts_recurse(&c, 0, path, 0, 1.0, 1.0, -1, 1.0);
-    }
-    if (cond == 0 && m->base_margin != NULL) {
+    for (size_t t = 0; t < m->n_trees; t++)
+        phi[(size_t)m->trees[t].output * (M + 1) + M] += plan->expected[t];
+    if (m->base_margin != NULL) {
         for (size_t k = 0; k < m->n_outputs; k++)
             phi[k * (M + 1) + M] += m->base_margin[k];
     }
+}
+
+void aud_shap_tree_row(const aud_shap_plan *plan, const double *x, double *phi, void *ws, int cond,
+                       int32_t cond_feature)
+{
+    if (cond == 0)
+        aud_shap_tree_bias(plan, phi);
+    for (size_t t = 0; t < plan->model->n_trees; t++)
+        aud_shap_tree_one(plan, t, x, phi, ws, cond, cond_feature);
 }
 
 /* --- interactions ------------------------------------------------------------------------------ */

@@ -247,6 +247,57 @@ static void test_tree_matches_bruteforce_path_dependent(void **state)
     }
 }
 
+/* Paths with more than AUD_SHAP_FAST_MAX_PATH unique features use the recursive algorithm, the
+ * others the precomputed tables; both against brute force in one model. */
+static void test_tree_long_paths_fall_back(void **state)
+{
+    (void)state;
+    rng_state = 23;
+    aud_error err;
+    aud_model m;
+    random_trees(&m, 10, 3, 9, 1);
+    /* make tree 0 shallow: cut it at depth 2 by turning its depth-2 nodes into leaves */
+    aud_tree *t0 = &m.trees[0];
+    int32_t kids[2] = {t0->left[0], t0->right[0]};
+    for (int q = 0; q < 2; q++) {
+        int32_t c = kids[q];
+        if (t0->left[c] < 0)
+            continue;
+        int32_t g[2] = {t0->left[c], t0->right[c]};
+        for (int h = 0; h < 2; h++) {
+            t0->left[g[h]] = -1;
+            t0->right[g[h]] = -1;
+        }
+    }
+    aud_shap_plan *plan = NULL;
+    aud_shap_fast *fast = NULL;
+    assert_int_equal(aud_shap_plan_new(&plan, &m, &err), AUD_OK);
+    assert_int_equal(aud_shap_fast_new(&fast, plan, AUD_SHAP_FAST_MAX_BYTES, &err), AUD_OK);
+    int n_fast = 0;
+    for (size_t t = 0; t < m.n_trees; t++)
+        n_fast += aud_shap_fast_has(fast, t);
+    assert_true(aud_shap_fast_has(fast, 0));
+    assert_true(n_fast < 3);   /* at least one deep tree falls back */
+    aud_shap_fast_free(fast);
+    aud_shap_plan_free(plan);
+    double X[3 * 10];
+    random_rows(X, 3, 10, 0.1);
+    aud_shap_opts o;
+    aud_shap_opts_default(&o);
+    aud_shap_result *r = NULL;
+    assert_int_equal(aud_shap_explain(&r, &m, X, 3, &o, &err), AUD_OK);
+    double ref[11];
+    for (size_t i = 0; i < 3; i++) {
+        pd_game g = {&m, X + i * 10};
+        aud_shap_game game = {10, 1, pd_value, &g};
+        assert_int_equal(aud_shap_exact_game(&game, ref, &err), AUD_OK);
+        for (size_t j = 0; j < 11; j++)
+            assert_close(r->phi[i * 11 + j], ref[j], 1e-12, "deep tree phi", j);
+    }
+    aud_shap_result_free(r);
+    model_release(&m);
+}
+
 /* Shapley interaction index of the path-dependent game by enumeration. */
 static void test_tree_interactions_match_bruteforce(void **state)
 {
@@ -617,6 +668,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tree_stump_by_hand),
         cmocka_unit_test(test_tree_matches_bruteforce_path_dependent),
+        cmocka_unit_test(test_tree_long_paths_fall_back),
         cmocka_unit_test(test_tree_interactions_match_bruteforce),
         cmocka_unit_test(test_interventional_matches_bruteforce),
         cmocka_unit_test(test_linear_closed_form_and_bruteforce),
