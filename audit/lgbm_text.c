@@ -193,6 +193,12 @@ static int build_tree(lg_reader *r, const lg_tree_lines *tl, aud_tree *t, size_t
             return aud_error_set(err, AUD_E_UNSUPPORTED, r->name, tl->line[T_IS_LINEAR].no, 1,
                                  "linear trees (linear_tree=true) are not supported");
     }
+    /* Check the declared size against the data before allocating (a hostile num_leaves). */
+    const lg_line *lv = &tl->line[T_LEAF_VALUE];
+    size_t n_vals = count_tokens(lv->val, lv->end);
+    if (n_vals != L)
+        return aud_error_set(err, AUD_E_SCHEMA, r->name, lv->no, 1,
+                             "leaf_value: expected %zu values (num_leaves), found %zu", L, n_vals);
     if ((rc = aud_tree_alloc(t, (int32_t)(I + L), err)))
         return rc;
     t->output = output;
