@@ -409,6 +409,8 @@ int aud_lgbm_text_parse(aud_model *m, const char *data, size_t len, const char *
                         aud_error *err)
 {
     lg_reader r = { data, data + len, 0, name };
+    if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0)
+        r.p += 3;   /* UTF-8 byte order mark */
     lg_line l, names_line = { 0 };
     int have_names = 0, have_max_idx = 0, in_tree = 0, saw_end = 0, rc = AUD_OK;
     size_t n_sizes = 0;
