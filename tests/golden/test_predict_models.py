@@ -22,7 +22,7 @@ XGB = [
     ("xgb_binary_logistic", 1), ("xgb_binary_logitraw", 1), ("xgb_reg_squarederror", 1),
     ("xgb_reg_logistic", 1), ("xgb_multi_softprob", 3), ("xgb_multi_softmax", 3),
     ("xgb_count_poisson", 1), ("xgb_dart", 1), ("xgb_rf", 1), ("xgb_rf_multi", 3),
-    ("xgb_unnamed", 1), ("xgb_pruned", 1),
+    ("xgb_unnamed", 1), ("xgb_pruned", 1), ("xgb_early_stopped", 1),
 ]
 
 
@@ -66,6 +66,8 @@ def test_xgboost_margin_and_prediction(audit, name, n_out):
     assert max_abs_diff(got, want) <= 1e-6
     if name == "xgb_unnamed":
         assert "by position" in r.err
+    elif name == "xgb_early_stopped":
+        assert "best_iteration" in r.err and "every round is used" in r.err
     else:
         assert r.err == ""
 
