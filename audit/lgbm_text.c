@@ -193,6 +193,12 @@ static int build_tree(lg_reader *r, const lg_tree_lines *tl, aud_tree *t, size_t
             return aud_error_set(err, AUD_E_UNSUPPORTED, r->name, tl->line[T_IS_LINEAR].no, 1,
                                  "linear trees (linear_tree=true) are not supported");
     }
+    /* Check the declared size against the data before allocating (a hostile num_leaves). */
+    const lg_line *lv = &tl->line[T_LEAF_VALUE];
+    size_t n_vals = count_tokens(lv->val, lv->end);
+    if (n_vals != L)
+        return aud_error_set(err, AUD_E_SCHEMA, r->name, lv->no, 1,
+                             "leaf_value: expected %zu values (num_leaves), found %zu", L, n_vals);
     if ((rc = aud_tree_alloc(t, (int32_t)(I + L), err)))
         return rc;
     t->output = output;
@@ -403,6 +409,8 @@ int aud_lgbm_text_parse(aud_model *m, const char *data, size_t len, const char *
                         aud_error *err)
 {
     lg_reader r = { data, data + len, 0, name };
+    if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0)
+        r.p += 3;   /* UTF-8 byte order mark */
     lg_line l, names_line = { 0 };
     int have_names = 0, have_max_idx = 0, in_tree = 0, saw_end = 0, rc = AUD_OK;
     size_t n_sizes = 0;
@@ -509,6 +517,28 @@ int aud_lgbm_text_parse(aud_model *m, const char *data, size_t len, const char *
     if (!have_max_idx) {
         rc = aud_error_set(err, AUD_E_SCHEMA, name, 0, 0, "missing max_feature_idx header line");
         goto done;
+    }
+    /* After "end of trees": a python-saved model ends with pandas_categorical:<json>. A non-empty
+     * list means categorical columns were recoded from pandas categories (value -> index in the
+     * list); without that mapping the predictions would be silently wrong, so refuse. */
+    while (saw_end && next_line(&r, &l)) {
+        static const char pc[] = "pandas_categorical:";
+        size_t n = sizeof pc - 1;
+        if ((size_t)(l.end - l.key) >= n && memcmp(l.key, pc, n) == 0) {
+            const char *pv = l.key + n;
+            while (pv < l.end && *pv == ' ')
+                pv++;
+            size_t vl = (size_t)(l.end - pv);
+            int empty = (vl == 4 && memcmp(pv, "null", 4) == 0) ||
+                        (vl == 2 && memcmp(pv, "[]", 2) == 0) || vl == 0;
+            if (!empty) {
+                rc = aud_error_set(err, AUD_E_UNSUPPORTED, name, l.no, (long)n + 1,
+                                   "the model was trained on pandas categorical columns "
+                                   "(pandas_categorical); their category-to-code mapping is not "
+                                   "supported yet: train on integer codes instead");
+                goto done;
+            }
+        }
     }
     if (!saw_end) {
         rc = aud_error_set(err, AUD_E_PARSE, name, r.line_no, 1,

@@ -477,6 +477,18 @@ static int parse_booster(xg_ctx *c, aud_model *m, const cJSON *root)
     if (n == 0)
         return schema_err(c, "learner.gradient_booster.model.trees", "the model has no trees%s",
                           "");
+    const cJSON *nt = get(get(model, "gbtree_model_param"), "num_trees");
+    if (nt != NULL) {
+        long v = 0;
+        const char *f = "learner.gradient_booster.model.gbtree_model_param.num_trees";
+        if ((rc = int_value(c, nt, f, 0, 1L << 30, &v)))
+            return rc;
+        if ((size_t)v != n) {
+            aud_error_set(c->err, AUD_E_SCHEMA, c->name, 0, 0,
+                          "num_trees is %ld but the trees array has %zu trees", v, n);
+            return aud_error_field(c->err, f);
+        }
+    }
     m->trees = aud_calloc(n, sizeof *m->trees);
     if (m->trees == NULL)
         return aud_error_nomem(c->err);
@@ -504,6 +516,22 @@ static int parse_booster(xg_ctx *c, aud_model *m, const cJSON *root)
         m->trees[i].output = (int32_t)cls;
         jt = jt->next;
         ji = ji->next;
+    }
+    /* Rounds and early stopping: num_parallel_tree * n_outputs trees per round. */
+    long npt = 1;
+    const cJSON *jp = get(get(model, "gbtree_model_param"), "num_parallel_tree");
+    if (jp != NULL && (rc = int_value(c, jp, "learner.gradient_booster.model.gbtree_model_param."
+                                      "num_parallel_tree", 1, 1L << 30, &npt)))
+        return rc;
+    size_t per_round = (size_t)npt * m->n_outputs;
+    m->n_iterations = (long)(n / per_round);
+    const cJSON *bi = get(get(get(root, "learner"), "attributes"), "best_iteration");
+    if (bi != NULL) {
+        long b = 0;
+        if ((rc = int_value(c, bi, "learner.attributes.best_iteration", 0, 1L << 30, &b)))
+            return rc;
+        if (b + 1 < m->n_iterations)
+            m->best_iteration = b;
     }
     return AUD_OK;
 }

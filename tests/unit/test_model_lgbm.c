@@ -43,6 +43,23 @@ static void check_fixture(const char *task, size_t n_outputs)
     assert_int_equal(raw.rows, x.rows);
     double margin[3], p[3];
     size_t bad = 0;
+    /* the packed layout (used below) must agree bit for bit with the reference walker */
+    assert_non_null(m->packed);
+    {
+        double *blk = aud_malloc(x.rows * n_outputs * sizeof *blk);
+        aud_model_predict_margin_block(m, x.v, x.rows, blk);
+        void *pk = m->packed;
+        m->packed = NULL;
+        for (size_t r = 0; r < x.rows; r++) {
+            aud_model_predict_margin(m, x.v + r * 11, margin);
+            for (size_t k = 0; k < n_outputs; k++)
+                if (memcmp(&margin[k], &blk[r * n_outputs + k], sizeof margin[k]) != 0)
+                    bad++;
+        }
+        m->packed = pk;
+        aud_free(blk);
+        assert_int_equal(bad, 0);
+    }
     for (size_t r = 0; r < x.rows; r++) {
         aud_model_predict_margin(m, x.v + r * 11, margin);
         aud_model_transform(m, margin, p);
@@ -231,10 +248,19 @@ static void test_hostile_files(void **state)
     assert_int_equal(parse_variant("binary sigmoid:1", "lambdamart", &err), AUD_E_UNSUPPORTED);
     /* absurd sizes */
     assert_int_equal(parse_variant("num_leaves=3", "num_leaves=999999999", &err), AUD_E_DOMAIN);
+    /* a large but allowed num_leaves is checked against the data before any allocation */
+    assert_int_equal(parse_variant("num_leaves=3", "num_leaves=30000000", &err), AUD_E_SCHEMA);
     assert_int_equal(parse_variant("max_feature_idx=1", "max_feature_idx=-4", &err),
                      AUD_E_DOMAIN);
     /* missing arrays */
     assert_int_equal(parse_variant("decision_type=2 1\n", "", &err), AUD_E_SCHEMA);
+    /* pandas categorical mapping: refused rather than silently ignored */
+    assert_int_equal(parse_variant("end of trees\n", "end of trees\n\nfeature_importances:\n"
+                                   "pandas_categorical:[[\"a\", \"b\"]]\n", &err),
+                     AUD_E_UNSUPPORTED);
+    assert_non_null(strstr(err.msg, "pandas"));
+    assert_int_equal(parse_variant("end of trees\n", "end of trees\npandas_categorical:null\n",
+                                   &err), AUD_OK);
     /* linear trees */
     assert_int_equal(parse_variant("is_linear=0", "is_linear=1", &err), AUD_E_UNSUPPORTED);
     /* unknown missing type bits */
