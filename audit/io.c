@@ -241,3 +241,39 @@ int aud_json_write(const cJSON *doc, const char *path, aud_error *err)
     cJSON_free(text);
     return rc;
 }
+
+/* Strict UTF-8 check (no overlongs, no surrogates, <= U+10FFFF, no NUL). Returns the byte offset of the
+ * first invalid sequence, or (size_t)-1 when valid. */
+size_t aud_utf8_invalid_at(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        unsigned c = s[i];
+        size_t k;
+        unsigned min;
+        if (c < 0x80) {
+            if (c == 0)
+                return i;   /* NUL: not text (and it would cut C strings short) */
+            i++;
+            continue;
+        } else if ((c & 0xE0) == 0xC0) {
+            k = 1, min = 0x80, c &= 0x1F;
+        } else if ((c & 0xF0) == 0xE0) {
+            k = 2, min = 0x800, c &= 0x0F;
+        } else if ((c & 0xF8) == 0xF0) {
+            k = 3, min = 0x10000, c &= 0x07;
+        } else {
+            return i;
+        }
+        for (size_t j = 1; j <= k; j++) {
+            if (i + j >= n || (s[i + j] & 0xC0) != 0x80)
+                return i;
+            c = (c << 6) | (s[i + j] & 0x3F);
+        }
+        if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
+            return i;
+        i += k + 1;
+    }
+    return (size_t)-1;
+}
+

@@ -43,4 +43,8 @@ cJSON *aud_json_doc_new(void);
 /* Print a document (formatted) and write it to path atomically ("-" = stdout). */
 int aud_json_write(const cJSON *doc, const char *path, aud_error *err);
 
+/* Byte offset of the first invalid sequence of strict UTF-8 text (overlongs, surrogates, code
+ * points over U+10FFFF and NUL bytes are invalid), or (size_t)-1 when s[0..n) is valid. */
+size_t aud_utf8_invalid_at(const unsigned char *s, size_t n);
+
 #endif
