@@ -443,6 +443,15 @@ static int read_outputs(ctx *c, const cJSON *root, aud_spec *s, const char *base
                                "expected a file name inside \"dir\", not a path");
         }
     }
+    const char *names[] = {"json", "pdf", "xlsx", "log"};
+    char *vals[] = {s->outputs.json, s->outputs.pdf, s->outputs.xlsx, s->outputs.log};
+    for (int i = 0; i < 4 && rc == AUD_OK; i++) {
+        for (int j = 0; j < i && rc == AUD_OK; j++) {
+            if (vals[i] != NULL && vals[j] != NULL && strcmp(vals[i], vals[j]) == 0)
+                rc = key_error(c, "outputs", names[i], "is the same file as \"outputs.%s\"",
+                               names[j]);
+        }
+    }
     if (rc == AUD_OK && s->outputs.dir == NULL)
         s->outputs.dir = aud_strdup(base[0] ? base : ".");
     if (rc == AUD_OK && s->outputs.dir == NULL)
