@@ -159,7 +159,7 @@ static void add_row(eval *e, const char *attribute, const char *group, const cha
     else if (cJSON_IsBool(value))
         v = cJSON_IsTrue(value) ? 1.0 : 0.0;
     else if (cJSON_IsRaw(value))   /* exact numbers are raw nodes */
-        v = strtod(value->valuestring, NULL);
+        v = aud_strtod_c(value->valuestring, NULL);
     ok &= aud_json_add_num(row, "value", v) == 0;
     if (c->has_min)
         ok &= aud_json_add_num(row, "min", c->min) == 0;
