@@ -68,8 +68,10 @@ int run_predictions(run_ctx *c)
             return aud_error_nomem(c->err);
         for (size_t i = 0; i < c->data->n_rows; i++) {
             if (!isnan(col[i]) && col[i] != 0.0 && col[i] != 1.0) {
-                aud_error_set(c->err, AUD_E_DOMAIN, c->data->path, (long)i + 2, 0,
-                              "label is %g, expected 0 or 1", col[i]);
+                /* blank lines and quoted newlines make the file line unknown here: name the
+                 * 0-based data row, as every other row reference does */
+                aud_error_set(c->err, AUD_E_DOMAIN, c->data->path, 0, 0,
+                              "data row %zu: label is %g, expected 0 or 1", i, col[i]);
                 return aud_error_field(c->err, s->label);
             }
             c->label[i] = col[i];
