@@ -97,6 +97,26 @@ int    aud_shap_exact_game_buf(const aud_shap_game *g, double *buf, double *phi)
 /* Linear SHAP of one row: phi_kj = w_kj (x_j - mean_j), bias_k = base_k + sum_j w_kj mean_j. */
 void aud_shap_linear_row(const aud_model *m, const double *mean, const double *x, double *phi);
 
+/* The same value function for the raw margin of a tree ensemble, all background rows at once
+ * (shap_bgtree.c). aud_shap_bgtree_new sets *out = NULL when the bit sets would need more than
+ * max_bytes; the caller then uses aud_shap_masked. */
+#define AUD_SHAP_BGTREE_MAX_BYTES ((size_t)256 << 20)
+typedef struct aud_shap_bgtree aud_shap_bgtree;
+int  aud_shap_bgtree_new(aud_shap_bgtree **out, const aud_shap_plan *plan, const double *bg,
+                         size_t n_bg, size_t max_bytes, aud_error *err);
+void aud_shap_bgtree_free(aud_shap_bgtree *g);
+typedef struct aud_shap_bgtree_game {   /* per thread */
+    const aud_shap_bgtree *g;
+    uint8_t  *xdir;          /* per node: the explained row goes left */
+    int32_t  *node;          /* walk stack */
+    uint64_t *sets;          /* walk stack of row sets */
+    double   *acc;
+} aud_shap_bgtree_game;
+int  aud_shap_bgtree_game_init(aud_shap_bgtree_game *s, const aud_shap_bgtree *g);
+void aud_shap_bgtree_game_free(aud_shap_bgtree_game *s);
+void aud_shap_bgtree_set_row(aud_shap_bgtree_game *s, const double *x);
+int  aud_shap_bgtree_value(void *ctx, const uint64_t *masks, size_t n, double *out);
+
 /* KernelSHAP design: coalitions and the WLS projection, shared read-only by all rows. */
 typedef struct aud_kernel_design {
     size_t    M;

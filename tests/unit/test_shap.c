@@ -460,6 +460,50 @@ static void test_linear_closed_form_and_bruteforce(void **state)
     model_release(&m);
 }
 
+/* The all-background-at-once game equals the row-by-row masked game (>64 rows: several words). */
+static void test_bgtree_game_equals_masked_game(void **state)
+{
+    (void)state;
+    rng_state = 31;
+    aud_error err;
+    aud_model m;
+    random_trees(&m, 9, 7, 6, 2);
+    double X[9], bg[150 * 9];
+    random_rows(X, 1, 9, 0.2);
+    random_rows(bg, 150, 9, 0.2);
+    aud_shap_plan *plan = NULL;
+    aud_shap_bgtree *g = NULL;
+    assert_int_equal(aud_shap_plan_new(&plan, &m, &err), AUD_OK);
+    assert_int_equal(aud_shap_bgtree_new(&g, plan, bg, 150, AUD_SHAP_BGTREE_MAX_BYTES, &err),
+                     AUD_OK);
+    assert_non_null(g);
+    aud_shap_bgtree_game s;
+    assert_int_equal(aud_shap_bgtree_game_init(&s, g), AUD_OK);
+    aud_shap_bgtree_set_row(&s, X);
+    aud_shap_masked mg;
+    assert_int_equal(aud_shap_masked_init(&mg, &m, bg, 150, 0), AUD_OK);
+    mg.x = X;
+    uint64_t masks[64];
+    for (int i = 0; i < 64; i++)
+        masks[i] = (uint64_t)(urand() * 512.0);
+    masks[0] = 0;
+    masks[1] = 511;
+    double a[128], b[128];
+    assert_int_equal(aud_shap_bgtree_value(&s, masks, 64, a), AUD_OK);
+    assert_int_equal(aud_shap_masked_value(&mg, masks, 64, b), AUD_OK);
+    for (size_t i = 0; i < 128; i++)
+        assert_close(a[i], b[i], 1e-12, "bgtree vs masked", i);
+    /* a budget too small for the bit sets: NULL, and the caller falls back */
+    aud_shap_bgtree *none = NULL;
+    assert_int_equal(aud_shap_bgtree_new(&none, plan, bg, 150, 16, &err), AUD_OK);
+    assert_null(none);
+    aud_shap_masked_free(&mg);
+    aud_shap_bgtree_game_free(&s);
+    aud_shap_bgtree_free(g);
+    aud_shap_plan_free(plan);
+    model_release(&m);
+}
+
 static void test_kernel_full_enumeration_equals_exact(void **state)
 {
     (void)state;
@@ -672,6 +716,7 @@ int main(void)
         cmocka_unit_test(test_tree_interactions_match_bruteforce),
         cmocka_unit_test(test_interventional_matches_bruteforce),
         cmocka_unit_test(test_linear_closed_form_and_bruteforce),
+        cmocka_unit_test(test_bgtree_game_equals_masked_game),
         cmocka_unit_test(test_kernel_full_enumeration_equals_exact),
         cmocka_unit_test(test_kernel_sampled_exact_on_additive_game),
         cmocka_unit_test(test_kernel_sampled_seeded_and_close),
