@@ -269,6 +269,8 @@ int aud_cmd_drift(int argc, char **argv)
     load_job jc = {.path = curp, .opts = &csv.opts, .t = NULL, .rc = AUD_OK};
     aud_error_clear(&jr.err);
     aud_error_clear(&jc.err);
+    if (aud_cli_progress_enabled())
+        fprintf(stderr, "audit: reading %s and %s ...\n", refp, curp);
     pthread_t th;
     int threaded = opts.threads != 1 && pthread_create(&th, NULL, load_main, &jr) == 0;
     if (!threaded)
@@ -325,12 +327,19 @@ int aud_cmd_drift(int argc, char **argv)
         exit_code = apply_overrides(argv[0], t_ov, n_tov, 0, cols, n_cols, ovr);
     if (exit_code != 0)
         goto done;
+    if (aud_cli_progress_enabled())
+        fprintf(stderr, "audit: comparing %zu columns ...\n", n_cols);
     rc = aud_drift_tables(&res, jr.t, jc.t, (const char *const *)cols, ovr, n_cols, &opts, &err);
     if (rc != AUD_OK)
         goto done;
     for (size_t i = 0; i < res->n_cols; i++)
         if (res->cols[i].status != AUD_OK)
             aud_cli_warn("column \"%s\": %s", res->cols[i].name, res->cols[i].msg);
+    if (res->n_tested == 0) {
+        rc = aud_error_set(&err, AUD_E_DOMAIN, NULL, 0, 0, "no column could be tested%s%s",
+                           res->n_cols ? ": " : "", res->n_cols ? res->cols[0].msg : "");
+        goto done;
+    }
     if (json != NULL) {
         doc = aud_json_doc_new();
         if (doc == NULL) {

@@ -492,6 +492,17 @@ int aud_cmd_fairness(int argc, char **argv)
         in.n_inter_refs = n_irefs;
         rc = aud_fair_compute(&res, &in, &c.opts, &err);
     }
+    /* an intersection reference must name an intersection that was computed */
+    for (size_t r = 0; rc == AUD_OK && r < n_irefs; r++) {
+        int found = 0;
+        for (size_t a = 0; a < res->n_inters; a++)
+            found |= strcmp(res->inters[a].name, iref_names[r]) == 0;
+        if (!found)
+            rc = aud_error_set(&err, AUD_E_USAGE, NULL, 0, 0,
+                               "--reference: \"%s\" is not an intersection of the --sensitive "
+                               "columns (name them in --sensitive order, joined by '&')",
+                               iref_names[r]);
+    }
     if (rc == AUD_OK && c.json != NULL) {
         doc = aud_json_doc_new();
         if (doc == NULL)

@@ -15,6 +15,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -186,7 +187,8 @@ static const double pow10_exact[23] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1
 
 enum { NUM_OK = 1, NUM_NOT = 0, NUM_RANGE = -1 };
 
-/* Parse decimal text [+-]ddd[.ddd][(e|E)[+-]ddd] with optional surrounding blanks. */
+/* Parse decimal text [+-]ddd[.ddd][(e|E)[+-]ddd], or [+-]inf / [+-]infinity, with optional
+ * surrounding blanks. Decimal text too large for a double is NUM_RANGE (an error). */
 static int parse_number(const char *s, size_t n, locale_t cloc, double *out)
 {
     size_t i = 0;
@@ -199,6 +201,12 @@ static int parse_number(const char *s, size_t n, locale_t cloc, double *out)
     if (i < n && (s[i] == '+' || s[i] == '-')) {
         neg = s[i] == '-';
         i++;
+    }
+    if (n - i == 3 || n - i == 8) {   /* "inf" / "infinity", any case, as strtod and pandas */
+        if (strncasecmp(s + i, "infinity", n - i) == 0) {
+            *out = neg ? -HUGE_VAL : HUGE_VAL;
+            return NUM_OK;
+        }
     }
     uint64_t m = 0;
     int digits = 0, sig = 0, dropped = 0;
@@ -422,15 +430,6 @@ const char *aud_table_cell_text(const aud_table *t, size_t row, size_t col, char
     return buf;
 }
 
-/* Per-column state of pass 1: numeric columns keep their values (so numbers are parsed once);
- * a column that meets a non-number becomes categorical and is filled in pass 2. */
-typedef struct col_scan {
-    int categorical;
-    double *vals;
-    size_t cap;
-    size_t n_missing;
-} col_scan;
-
 static int parse_header(csv_lexer *lx, aud_table *t, const aud_csv_opts *o, char *scratch)
 {
     size_t cap = 0;
@@ -494,9 +493,79 @@ static int skip_blank(csv_lexer *lx)
     return skipped;
 }
 
-/* Pass 1: shape checks, row count, type inference. */
+/* Per-column state of pass 1. A column starts numeric and keeps its values (numbers are parsed
+ * once). At its first non-number it becomes categorical: when every earlier value was missing it
+ * is dictionary-encoded from then on in the same pass; otherwise it is "deferred" and encoded in
+ * a second pass over the file, which only runs for such columns. */
+typedef struct col_scan {
+    int      categorical;
+    int      deferred;
+    double  *vals;       /* numeric values so far */
+    int32_t *codes;      /* categorical codes so far */
+    size_t   cap;
+    size_t   n_missing;
+    size_t   n_values;   /* non-missing numbers seen */
+    dict     d;
+} col_scan;
+
+static void col_scan_free(col_scan *c)
+{
+    aud_free(c->vals);
+    aud_free(c->codes);
+    aud_free(c->d.slots);
+}
+
+/* Make room for row index `row` in the column's value or code array. */
+static int col_reserve(col_scan *c, size_t row)
+{
+    if (row < c->cap)
+        return 0;
+    size_t ncap = c->cap ? c->cap * 2 : 1024;
+    if (c->categorical) {
+        int32_t *nc = aud_realloc(c->codes, ncap * sizeof *nc);
+        if (nc == NULL)
+            return -1;
+        c->codes = nc;
+    } else {
+        double *nv = aud_realloc(c->vals, ncap * sizeof *nv);
+        if (nv == NULL)
+            return -1;
+        c->vals = nv;
+    }
+    c->cap = ncap;
+    return 0;
+}
+
+/* Code of a (non-missing) field in column k, adding and UTF-8-checking a new level. */
+static int encode_field(csv_lexer *lx, aud_column *col, dict *d, const csv_field *f,
+                        char *scratch, long line, long colno, int32_t *code)
+{
+    const char *s = f->s;
+    size_t n = f->len;
+    if (f->has_escape) {
+        n = field_text(f, scratch);
+        s = scratch;
+    }
+    int32_t c = dict_code(d, col, s, n);
+    if (c == -1)
+        return aud_error_nomem(lx->err);
+    if (c == -2)
+        return aud_error_set(lx->err, AUD_E_DOMAIN, lx->name, line, colno, "too many categories");
+    if ((size_t)c + 1 == col->n_levels) {
+        size_t bad = utf8_invalid_at((const unsigned char *)s, n);
+        if (bad != (size_t)-1) {
+            aud_error_set(lx->err, AUD_E_PARSE, lx->name, line, colno,
+                          "value is not valid UTF-8 (byte %zu)", bad + 1);
+            return aud_error_field(lx->err, col->name);
+        }
+    }
+    *code = c;
+    return AUD_OK;
+}
+
+/* Pass 1: shape checks, row count, type inference, numbers and categories. */
 static int scan_records(csv_lexer *lx, aud_table *t, col_scan *cs, const aud_csv_opts *o,
-                        const na_set *na, locale_t cloc, size_t *n_rows)
+                        const na_set *na, locale_t cloc, char *scratch, size_t *n_rows)
 {
     size_t rows = 0;
     while (lx->p < lx->end) {
@@ -510,12 +579,11 @@ static int scan_records(csv_lexer *lx, aud_table *t, col_scan *cs, const aud_csv
             int r = lex_field(lx, &f, (long)k + 1);
             if (r == FIELD_ERROR)
                 return lx->err->code;
-            if (k < t->n_cols && !cs[k].categorical) {
+            if (k < t->n_cols && !cs[k].deferred) {
                 col_scan *c = &cs[k];
+                int missing = is_na(na, f.s, f.len);
                 double v = NAN;
-                if (is_na(na, f.s, f.len)) {
-                    c->n_missing++;
-                } else {
+                if (!c->categorical && !missing) {
                     int pr = f.has_escape ? NUM_NOT : parse_number(f.s, f.len, cloc, &v);
                     if (pr == NUM_RANGE) {
                         aud_error_set(lx->err, AUD_E_DOMAIN, lx->name, rec_line, (long)k + 1,
@@ -523,24 +591,41 @@ static int scan_records(csv_lexer *lx, aud_table *t, col_scan *cs, const aud_csv
                                       (int)(f.len < 40 ? f.len : 40), f.s);
                         return aud_error_field(lx->err, t->cols[k].name);
                     }
-                    if (pr == NUM_NOT) {
-                        c->categorical = 1;
+                    if (pr == NUM_NOT) {   /* becomes categorical */
                         aud_free(c->vals);
                         c->vals = NULL;
+                        c->cap = 0;
+                        c->categorical = 1;
+                        if (c->n_values > 0) {
+                            c->deferred = 1;
+                            goto next;
+                        }
+                        if (col_reserve(c, rows) != 0)
+                            return aud_error_nomem(lx->err);
+                        for (size_t i = 0; i < rows; i++)
+                            c->codes[i] = -1;   /* every earlier value was missing */
+                    } else {
+                        c->n_values++;
                     }
                 }
+                if (col_reserve(c, rows) != 0)
+                    return aud_error_nomem(lx->err);
+                if (missing)
+                    c->n_missing++;
                 if (!c->categorical) {
-                    if (rows == c->cap) {
-                        size_t ncap = c->cap ? c->cap * 2 : 1024;
-                        double *nv = aud_realloc(c->vals, ncap * sizeof *nv);
-                        if (nv == NULL)
-                            return aud_error_nomem(lx->err);
-                        c->vals = nv;
-                        c->cap = ncap;
-                    }
                     c->vals[rows] = v;
+                } else {
+                    int32_t code = -1;
+                    if (!missing) {
+                        int rc = encode_field(lx, &t->cols[k], &c->d, &f, scratch, rec_line,
+                                              (long)k + 1, &code);
+                        if (rc != AUD_OK)
+                            return rc;
+                    }
+                    c->codes[rows] = code;
                 }
             }
+        next:
             k++;
             if (r == FIELD_LAST)
                 break;
@@ -558,63 +643,32 @@ static int scan_records(csv_lexer *lx, aud_table *t, col_scan *cs, const aud_csv
     return AUD_OK;
 }
 
-/* Pass 2: fill the arrays. The shape was validated by pass 1. */
-static int fill_records(csv_lexer *lx, aud_table *t, const na_set *na, char *scratch)
+/* Pass 2, only for deferred columns (numbers first, text later): encode them from the start. */
+static int fill_deferred(csv_lexer *lx, aud_table *t, col_scan *cs, const na_set *na,
+                         char *scratch)
 {
-    int rc = AUD_OK;
-    dict *dicts = aud_calloc(t->n_cols, sizeof *dicts);
-    if (dicts == NULL)
-        return aud_error_nomem(lx->err);
     for (size_t i = 0; i < t->n_rows; i++) {
         skip_blank(lx);
         long rec_line = lx->line;
         for (size_t k = 0; k < t->n_cols; k++) {
             csv_field f;
-            if (lex_field(lx, &f, (long)k + 1) == FIELD_ERROR) {
-                rc = lx->err->code;
-                goto done;
-            }
+            if (lex_field(lx, &f, (long)k + 1) == FIELD_ERROR)
+                return lx->err->code;
+            if (!cs[k].deferred)
+                continue;
             aud_column *c = &t->cols[k];
-            if (c->type == AUD_COL_NUMERIC)
-                continue;
+            int32_t code = -1;
             if (is_na(na, f.s, f.len)) {
-                c->codes[i] = -1;
                 c->n_missing++;
-                continue;
-            }
-            const char *s = f.s;
-            size_t n = f.len;
-            if (f.has_escape) {
-                n = field_text(&f, scratch);
-                s = scratch;
-            }
-            int32_t code = dict_code(&dicts[k], c, s, n);
-            if (code == -1) {
-                rc = aud_error_nomem(lx->err);
-                goto done;
-            }
-            if (code == -2) {
-                rc = aud_error_set(lx->err, AUD_E_DOMAIN, lx->name, rec_line, (long)k + 1,
-                                   "too many categories");
-                goto done;
-            }
-            if ((size_t)code + 1 == c->n_levels) {
-                size_t bad = utf8_invalid_at((const unsigned char *)s, n);
-                if (bad != (size_t)-1) {
-                    aud_error_set(lx->err, AUD_E_PARSE, lx->name, rec_line, (long)k + 1,
-                                  "value is not valid UTF-8 (byte %zu)", bad + 1);
-                    rc = aud_error_field(lx->err, c->name);
-                    goto done;
-                }
+            } else {
+                int rc = encode_field(lx, c, &cs[k].d, &f, scratch, rec_line, (long)k + 1, &code);
+                if (rc != AUD_OK)
+                    return rc;
             }
             c->codes[i] = code;
         }
     }
-done:
-    for (size_t k = 0; k < t->n_cols; k++)
-        aud_free(dicts[k].slots);
-    aud_free(dicts);
-    return rc;
+    return AUD_OK;
 }
 
 int aud_table_parse_csv(aud_table **out, const char *data, size_t len, const char *name,
@@ -675,30 +729,34 @@ int aud_table_parse_csv(aud_table **out, const char *data, size_t len, const cha
         rc = aud_error_nomem(err);
         goto done;
     }
-    rc = scan_records(&lx, t, cs, opts, &na, cloc, &t->n_rows);
+    rc = scan_records(&lx, t, cs, opts, &na, cloc, scratch, &t->n_rows);
     if (rc != AUD_OK)
         goto done;
-    int any_categorical = 0;
+    int any_deferred = 0;
     for (size_t k = 0; k < t->n_cols; k++) {
         aud_column *c = &t->cols[k];
         c->type = cs[k].categorical ? AUD_COL_CATEGORICAL : AUD_COL_NUMERIC;
-        if (c->type == AUD_COL_NUMERIC) {
+        if (cs[k].deferred) {
+            c->codes = aud_malloc((t->n_rows ? t->n_rows : 1) * sizeof *c->codes);
+            any_deferred = 1;
+        } else if (c->type == AUD_COL_NUMERIC) {
             c->num = cs[k].vals != NULL ? cs[k].vals : aud_malloc(sizeof *c->num);
             cs[k].vals = NULL;
             c->n_missing = cs[k].n_missing;
         } else {
-            c->codes = aud_malloc((t->n_rows ? t->n_rows : 1) * sizeof *c->codes);
-            any_categorical = 1;
+            c->codes = cs[k].codes != NULL ? cs[k].codes : aud_malloc(sizeof *c->codes);
+            cs[k].codes = NULL;
+            c->n_missing = cs[k].n_missing;
         }
         if (c->num == NULL && c->codes == NULL) {
             rc = aud_error_nomem(err);
             goto done;
         }
     }
-    if (any_categorical) {
+    if (any_deferred) {
         lx.p = body;
         lx.line = body_line;
-        rc = fill_records(&lx, t, &na, scratch);
+        rc = fill_deferred(&lx, t, cs, &na, scratch);
         if (rc != AUD_OK)
             goto done;
     }
@@ -707,7 +765,7 @@ int aud_table_parse_csv(aud_table **out, const char *data, size_t len, const cha
 done:
     aud_table_free(t);
     for (size_t k = 0; cs != NULL && k < t_cols; k++)
-        aud_free(cs[k].vals);
+        col_scan_free(&cs[k]);
     aud_free(cs);
     aud_free(scratch);
     freelocale(cloc);

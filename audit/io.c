@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 int aud_file_read(const char *path, char **out, size_t *len, size_t max_bytes, aud_error *err)
@@ -84,6 +85,16 @@ int aud_out_open(aud_out *o, const char *path, aud_error *err)
         o->tmp = NULL;
         aud_out_abort(o);
         return aud_error_set(err, AUD_E_IO, path, 0, 0, "cannot create: %s", strerror(e));
+    }
+    /* mkstemp creates 0600; outputs get the usual 0666 less the umask, like fopen */
+    mode_t mask = umask(0);
+    umask(mask);
+    if (fchmod(fd, 0666 & ~mask) != 0) {
+        int e = errno;
+        close(fd);
+        aud_out_abort(o);
+        return aud_error_set(err, AUD_E_IO, path, 0, 0, "cannot set permissions: %s",
+                             strerror(e));
     }
     o->f = fdopen(fd, "wb");
     if (o->f == NULL) {

@@ -41,6 +41,8 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
     setlocale(LC_ALL, "");
+    /* numbers in every output (CSV, JSON, tables) use '.' whatever the user's locale */
+    setlocale(LC_NUMERIC, "C");
     aud_global_init();
     int i = 1;
     while (i < argc && argv[i][0] == '-') {

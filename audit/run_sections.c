@@ -219,8 +219,8 @@ static int add_explained_row(run_ctx *c, cJSON *arr, const aud_shap_result *r, c
     return 0;
 }
 
-/* Attribution drift: mean |phi| per feature on a reference sample versus the current sample,
- * and Spearman's rank correlation of the two importance rankings. */
+/* Attribution drift: mean |phi| per feature on a reference sample versus the current sample
+ * (the drift module writes the comparison). */
 static int add_attribution_drift(run_ctx *c, cJSON *ex, const aud_shap_summary *cur,
                                  const aud_shap_opts *so)
 {
@@ -236,36 +236,13 @@ static int add_attribution_drift(run_ctx *c, cJSON *ex, const aud_shap_summary *
         rc = aud_shap_summarize(&ref, r, c->err);
     if (rc != AUD_OK)
         goto done;
-    size_t nf = c->model->n_features;
-    cJSON *ad = cJSON_AddObjectToObject(ex, "attribution_drift");
-    cJSON *feats = ad ? cJSON_AddArrayToObject(ad, "features") : NULL;
-    if (feats == NULL || aud_json_add_num(ad, "reference_rows", (double)n) != 0) {
-        rc = aud_error_nomem(c->err);
-        goto done;
-    }
-    double d2 = 0.0;
-    for (size_t j = 0; j < nf; j++) {
-        cJSON *o = cJSON_CreateObject();
-        if (o == NULL || !cJSON_AddItemToArray(feats, o)) {
-            cJSON_Delete(o);
-            rc = aud_error_nomem(c->err);
-            goto done;
-        }
-        double dr = (double)ref->rank[j] - (double)cur->rank[j];
-        d2 += dr * dr;
-        if (cJSON_AddStringToObject(o, "name", c->model->feature_names[j]) == NULL ||
-            aud_json_add_num(o, "mean_abs_reference", ref->importance[j]) != 0 ||
-            aud_json_add_num(o, "mean_abs_current", cur->importance[j]) != 0 ||
-            aud_json_add_num(o, "change", cur->importance[j] - ref->importance[j]) != 0 ||
-            aud_json_add_num(o, "rank_reference", (double)ref->rank[j]) != 0 ||
-            aud_json_add_num(o, "rank_current", (double)cur->rank[j]) != 0) {
-            rc = aud_error_nomem(c->err);
-            goto done;
-        }
-    }
-    /* ranks are a permutation (ties broken by index), so the closed form is exact */
-    double rho = nf > 1 ? 1.0 - 6.0 * d2 / ((double)nf * ((double)nf * (double)nf - 1.0)) : NAN;
-    if (aud_json_add_num(ad, "rank_correlation", rho) != 0)
+    rc = aud_drift_attribution_json(ex, "attribution_drift",
+                                    (const char *const *)c->model->feature_names,
+                                    ref->importance, cur->importance, c->model->n_features,
+                                    c->err);
+    if (rc == AUD_OK &&
+        aud_json_add_num(cJSON_GetObjectItemCaseSensitive(ex, "attribution_drift"),
+                         "reference_rows", (double)n) != 0)
         rc = aud_error_nomem(c->err);
 done:
     aud_shap_summary_free(ref);
@@ -352,6 +329,18 @@ int run_explanations(run_ctx *c)
         for (size_t i = 1; i < n; i++) {
             hi = r->fx[i] > r->fx[hi] ? i : hi;
             lo = r->fx[i] < r->fx[lo] ? i : lo;
+        }
+        /* explained_rows' value/phi arrays are in model order: name that order for readers
+         * (features[] is in rank order; docs/results-schema.md) */
+        cJSON *order = cJSON_AddArrayToObject(ex, "feature_order");
+        for (size_t j = 0; order != NULL && j < c->model->n_features; j++) {
+            const char *nm = c->model->feature_names ? c->model->feature_names[j] : "";
+            if (cJSON_AddItemToArray(order, cJSON_CreateString(nm)) == 0)
+                order = NULL;
+        }
+        if (order == NULL) {
+            rc = aud_error_nomem(c->err);
+            goto done;
         }
         cJSON *er = cJSON_AddArrayToObject(ex, "explained_rows");
         if (er == NULL || add_explained_row(c, er, r, X, rows, hi, "highest output") != 0 ||
@@ -443,7 +432,27 @@ int run_fairness(run_ctx *c)
     in.prediction_name = s->prediction;
     in.score_name = s->score != NULL ? s->score : "model output";
     in.source = c->data->path;
+    /* references of intersections ("sex&race": "male&A") */
+    const char **inames = aud_calloc(s->n_reference_groups + 1, sizeof *inames);
+    const char **ilevels = aud_calloc(s->n_reference_groups + 1, sizeof *ilevels);
+    if (inames == NULL || ilevels == NULL) {
+        aud_free(inames);
+        aud_free(ilevels);
+        rc = aud_error_nomem(c->err);
+        goto done;
+    }
+    for (size_t r = 0; r < s->n_reference_groups; r++) {
+        if (strchr(s->reference_groups[2 * r], '&') != NULL) {
+            inames[in.n_inter_refs] = s->reference_groups[2 * r];
+            ilevels[in.n_inter_refs] = s->reference_groups[2 * r + 1];
+            in.n_inter_refs++;
+        }
+    }
+    in.inter_ref_names = inames;
+    in.inter_ref_levels = ilevels;
     rc = aud_fair_compute(&res, &in, &fo, c->err);
+    aud_free(inames);
+    aud_free(ilevels);
     if (rc == AUD_OK)
         rc = aud_fair_to_json(res, c->doc, c->err);
 done:
@@ -473,33 +482,19 @@ static int is_excluded_column(const aud_spec *s, const char *name)
  * numeric "column" compared with the same rules, stored as drift.prediction_drift. */
 static int add_prediction_drift(run_ctx *c, const aud_drift_opts *o)
 {
-    aud_drift_input in;
-    memset(&in, 0, sizeof in);
-    in.name = "prediction";
-    in.kind = AUD_DRIFT_NUMERIC;
-    in.ref = c->score_ref;
-    in.n_ref = c->ref->n_rows;
-    in.cur = c->score;
-    in.n_cur = c->data->n_rows;
-    in.ovr.method = AUD_DRIFT_AUTO;
-    in.ovr.threshold = NAN;
-    aud_drift_result *r = NULL;
-    cJSON *tmp = cJSON_CreateObject();
-    int rc = tmp == NULL ? aud_error_nomem(c->err) : aud_drift_compute(&r, &in, 1, o, c->err);
-    if (rc == AUD_OK)
-        rc = aud_drift_to_json(r, tmp, c->err);
+    aud_drift_column col;
+    aud_drift_column_init(&col);
+    int rc = aud_drift_column_numeric(&col, "prediction", c->score_ref, c->ref->n_rows, c->score,
+                                      c->data->n_rows, o, NULL, c->err);
     if (rc == AUD_OK) {
-        cJSON *cols = cJSON_GetObjectItemCaseSensitive(
-            cJSON_GetObjectItemCaseSensitive(tmp, "drift"), "columns");
-        cJSON *col = cJSON_DetachItemFromArray(cols, 0);
+        cJSON *obj = aud_drift_column_json(&col);
         cJSON *drift = cJSON_GetObjectItemCaseSensitive(c->doc, "drift");
-        if (col == NULL || drift == NULL || !cJSON_AddItemToObject(drift, "prediction_drift", col)) {
-            cJSON_Delete(col);
+        if (obj == NULL || drift == NULL || !cJSON_AddItemToObject(drift, "prediction_drift", obj)) {
+            cJSON_Delete(obj);
             rc = aud_error_nomem(c->err);
         }
     }
-    cJSON_Delete(tmp);
-    aud_drift_result_free(r);
+    aud_drift_column_clear(&col);
     return rc;
 }
 

@@ -180,7 +180,8 @@ typedef struct aud_drift_override {
     double           threshold;
 } aud_drift_override;
 
-/* Numeric column: ref/cur may hold NaN or +-inf (missing, dropped). col must be zeroed
+/* Numeric column: ref/cur may hold NaN or +-inf (missing, dropped). opts NULL = defaults;
+ * ovr NULL = no per-column override. col must be zeroed
  * (aud_drift_column_init); on return it holds the results or col->status/msg for a per-column
  * problem (e.g. no values on one side). Returns AUD_OK, or AUD_E_NOMEM (err filled). */
 AUD_API int aud_drift_column_numeric(aud_drift_column *col, const char *name, const double *ref,
@@ -241,5 +242,25 @@ AUD_API int aud_drift_tables(aud_drift_result **out, const aud_table *ref, const
 /* Add the "drift" object of SPEC section 5 to doc (numbers exact). Returns AUD_OK or
  * AUD_E_NOMEM. */
 AUD_API int aud_drift_to_json(const aud_drift_result *r, cJSON *doc, aud_error *err);
+
+/* The JSON object of one column (as in "columns" of the drift section), e.g. for prediction
+ * drift: {"name", "type", "method", "statistic", ..., "ks": {...}, "psi_bins": {...}}.
+ * NULL on no memory. The caller owns it. */
+AUD_API cJSON *aud_drift_column_json(const aud_drift_column *col);
+
+/* ---- attribution drift ---------------------------------------------------------------------- */
+
+/* Change of global feature importance between reference and current data: for n features with
+ * mean |SHAP| values ref[i] and cur[i], adds to parent the object `key`:
+ *   {"features": [{"name", "mean_abs_reference", "mean_abs_current", "change" (cur - ref),
+ *                  "relative_change" (change / ref, null when ref == 0), "rank_reference",
+ *                  "rank_current", "rank_change" (rank_current - rank_reference)}],
+ *    "max_abs_change", "rank_correlation" (Spearman, average ranks for ties, as
+ *    scipy.stats.spearmanr; null with fewer than 2 features or a constant vector)}
+ * Ranks: 1 = largest mean |SHAP|; equal values share order of appearance (stable).
+ * Returns AUD_OK, AUD_E_DOMAIN (a value is NaN or negative) or AUD_E_NOMEM. */
+AUD_API int aud_drift_attribution_json(cJSON *parent, const char *key, const char *const *names,
+                                       const double *ref, const double *cur, size_t n,
+                                       aud_error *err);
 
 #endif

@@ -12,6 +12,7 @@
  * default psi_bins bins at reference quantiles (numpy.quantile 'linear', duplicates merged,
  * first and last bins open-ended). */
 #include "drift.h"
+#include "drift_int.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -417,21 +418,71 @@ static int set_name(aud_drift_column *col, const char *name, aud_error *err)
     return AUD_OK;
 }
 
+void aud_drift_ws_free(aud_drift_ws *ws)
+{
+    aud_free(ws->x);
+    aud_free(ws->y);
+    aud_free(ws->k1);
+    aud_free(ws->k2);
+    memset(ws, 0, sizeof *ws);
+}
+
+static int grow(void **p, size_t *cap, size_t n, size_t size)
+{
+    if (n <= *cap && *p != NULL)
+        return 0;
+    void *q = aud_malloc((n ? n : 1) * size);
+    if (q == NULL)
+        return -1;
+    aud_free(*p);
+    *p = q;
+    *cap = n;
+    return 0;
+}
+
 int aud_drift_column_numeric(aud_drift_column *col, const char *name, const double *ref,
                              size_t n_ref, const double *cur, size_t n_cur,
                              const aud_drift_opts *opts, const aud_drift_override *ovr,
                              aud_error *err)
 {
+    aud_drift_ws ws;
+    memset(&ws, 0, sizeof ws);
+    int rc = aud_drift_column_numeric_ws(col, name, ref, n_ref, cur, n_cur, opts, ovr, &ws, err);
+    aud_drift_ws_free(&ws);
+    return rc;
+}
+
+int aud_drift_column_numeric_ws(aud_drift_column *col, const char *name, const double *ref,
+                                size_t n_ref, const double *cur, size_t n_cur,
+                                const aud_drift_opts *opts, const aud_drift_override *ovr,
+                                aud_drift_ws *ws, aud_error *err)
+{
+    aud_drift_opts dflt;
+    if (opts == NULL) {
+        aud_drift_opts_default(&dflt);
+        opts = &dflt;
+    }
+    if (opts->psi_bins < 1 || opts->psi_bins > 1000)
+        return aud_error_set(err, AUD_E_USAGE, NULL, 0, 0, "psi bins must be 1..1000, got %d",
+                             opts->psi_bins);
     col->kind = AUD_DRIFT_NUMERIC;
     if (set_name(col, name, err) != AUD_OK)
         return err->code;
     col->rows_ref = n_ref;
     col->rows_cur = n_cur;
-    double *x = aud_malloc((n_ref ? n_ref : 1) * sizeof *x);
-    double *y = aud_malloc((n_cur ? n_cur : 1) * sizeof *y);
+    size_t nk = n_ref > n_cur ? n_ref : n_cur;
     int rc = AUD_OK;
-    if (x == NULL || y == NULL)
-        goto nomem;
+    if (grow((void **)&ws->x, &ws->cap_x, n_ref, sizeof *ws->x) != 0 ||
+        grow((void **)&ws->y, &ws->cap_y, n_cur, sizeof *ws->y) != 0)
+        return aud_error_nomem(err);
+    if (nk > ws->cap_k || ws->k1 == NULL || ws->k2 == NULL) {
+        size_t c1 = ws->cap_k, c2 = ws->cap_k;
+        if (grow((void **)&ws->k1, &c1, nk, sizeof *ws->k1) != 0 ||
+            grow((void **)&ws->k2, &c2, nk, sizeof *ws->k2) != 0)
+            return aud_error_nomem(err);
+        ws->cap_k = nk;
+    }
+    double *x = ws->x, *y = ws->y;
     size_t n1 = 0, n2 = 0;
     for (size_t i = 0; i < n_ref; i++)
         if (isfinite(ref[i]))
@@ -447,8 +498,8 @@ int aud_drift_column_numeric(aud_drift_column *col, const char *name, const doub
                  n1 == 0 ? "reference" : "current");
         goto done;
     }
-    if (aud_drift_sort(x, n1) != AUD_OK || aud_drift_sort(y, n2) != AUD_OK)
-        goto nomem;
+    aud_drift_sort_ws(x, n1, ws->k1, ws->k2);
+    aud_drift_sort_ws(y, n2, ws->k1, ws->k2);
     size_t nu = 0, nu_ref = 0;
     for (size_t i = 0, j = 0; i < n1 || j < n2; nu++) {
         double v = (j >= n2 || (i < n1 && x[i] <= y[j])) ? x[i] : y[j];
@@ -505,8 +556,6 @@ int aud_drift_column_numeric(aud_drift_column *col, const char *name, const doub
 nomem:
     rc = aud_error_nomem(err);
 done:
-    aud_free(x);
-    aud_free(y);
     return rc;
 }
 
@@ -516,6 +565,11 @@ int aud_drift_column_categorical(aud_drift_column *col, const char *name,
                                  size_t missing_cur, const aud_drift_opts *opts,
                                  const aud_drift_override *ovr, aud_error *err)
 {
+    aud_drift_opts dflt;
+    if (opts == NULL) {
+        aud_drift_opts_default(&dflt);
+        opts = &dflt;
+    }
     col->kind = AUD_DRIFT_CATEGORICAL;
     if (set_name(col, name, err) != AUD_OK)
         return err->code;

@@ -2,6 +2,7 @@
  * tables (columns by name, categories by level text), and the "drift" JSON object of SPEC
  * section 5. */
 #include "drift.h"
+#include "drift_int.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -29,10 +30,11 @@ typedef struct worker {
     int                    rc;
     size_t                 failed_at;
     aud_error              err;
+    aud_drift_ws           ws;
 } worker;
 
 static int one_column(aud_drift_column *col, const aud_drift_input *in,
-                      const aud_drift_opts *opts, aud_error *err)
+                      const aud_drift_opts *opts, aud_drift_ws *ws, aud_error *err)
 {
     if (in->error != NULL) {
         col->kind = in->kind;
@@ -44,8 +46,8 @@ static int one_column(aud_drift_column *col, const aud_drift_input *in,
         return AUD_OK;
     }
     if (in->kind == AUD_DRIFT_NUMERIC)
-        return aud_drift_column_numeric(col, in->name, in->ref, in->n_ref, in->cur, in->n_cur,
-                                        opts, &in->ovr, err);
+        return aud_drift_column_numeric_ws(col, in->name, in->ref, in->n_ref, in->cur,
+                                           in->n_cur, opts, &in->ovr, ws, err);
     return aud_drift_column_categorical(col, in->name, in->levels, in->ref_counts,
                                         in->cur_counts, in->k, in->missing_ref, in->missing_cur,
                                         opts, &in->ovr, err);
@@ -55,13 +57,14 @@ static void *worker_main(void *arg)
 {
     worker *w = arg;
     for (size_t i = w->first; i < w->n; i += w->stride) {
-        int rc = one_column(&w->cols[i], &w->in[i], w->opts, &w->err);
+        int rc = one_column(&w->cols[i], &w->in[i], w->opts, &w->ws, &w->err);
         if (rc != AUD_OK) {
             w->rc = rc;
             w->failed_at = i;
             break;
         }
     }
+    aud_drift_ws_free(&w->ws);
     return NULL;
 }
 
@@ -287,10 +290,13 @@ int aud_drift_tables(aud_drift_result **out, const aud_table *ref, const aud_tab
             p->ovr = overrides[i];
         p->kind = rcol->type == AUD_COL_NUMERIC ? AUD_DRIFT_NUMERIC : AUD_DRIFT_CATEGORICAL;
         if (rcol->type != ccol->type) {
-            if (rcol->n_missing == ref->n_rows)
+            if (rcol->n_missing == ref->n_rows) {
                 p->error = empty_ref;
-            else if (ccol->n_missing == cur->n_rows)
+                p->kind = ccol->type == AUD_COL_NUMERIC ? AUD_DRIFT_NUMERIC
+                                                        : AUD_DRIFT_CATEGORICAL;
+            } else if (ccol->n_missing == cur->n_rows) {
                 p->error = empty_cur;
+            }
             else
                 p->error = rcol->type == AUD_COL_NUMERIC ? mismatch_rc : mismatch_cr;
             continue;
@@ -368,13 +374,8 @@ static double share(size_t a, size_t n)
     return n ? (double)a / (double)n : NAN;
 }
 
-static int column_json(cJSON *arr, const aud_drift_column *c)
+static int column_fill(cJSON *o, const aud_drift_column *c)
 {
-    cJSON *o = cJSON_CreateObject();
-    if (o == NULL || !cJSON_AddItemToArray(arr, o)) {
-        cJSON_Delete(o);
-        return -1;
-    }
     int numeric = c->kind == AUD_DRIFT_NUMERIC;
     if (!cJSON_AddStringToObject(o, "name", c->name ? c->name : "") ||
         !cJSON_AddStringToObject(o, "type", numeric ? "numeric" : "categorical"))
@@ -468,8 +469,22 @@ int aud_drift_to_json(const aud_drift_result *r, cJSON *doc, aud_error *err)
     cJSON *cols = cJSON_AddArrayToObject(d, "columns");
     if (cols == NULL)
         return aud_error_nomem(err);
-    for (size_t i = 0; i < r->n_cols; i++)
-        if (column_json(cols, &r->cols[i]) != 0)
+    for (size_t i = 0; i < r->n_cols; i++) {
+        cJSON *o = aud_drift_column_json(&r->cols[i]);
+        if (o == NULL || !cJSON_AddItemToArray(cols, o)) {
+            cJSON_Delete(o);
             return aud_error_nomem(err);
+        }
+    }
     return AUD_OK;
+}
+
+cJSON *aud_drift_column_json(const aud_drift_column *c)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (o != NULL && column_fill(o, c) != 0) {
+        cJSON_Delete(o);
+        o = NULL;
+    }
+    return o;
 }

@@ -13,6 +13,7 @@
  *  - Chi-square test of homogeneity (Pearson, no continuity correction), Z-test of two
  *    proportions and PSI with the empty-bin fill as Evidently, Jensen-Shannon distance as scipy. */
 #include "drift.h"
+#include "drift_int.h"
 
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_errno.h>
@@ -70,19 +71,12 @@ static double key_dbl(uint64_t k)
 #define RADIX_SIZE (1u << RADIX_BITS)
 #define RADIX_PASSES 6
 
-int aud_drift_sort(double *x, size_t n)
+void aud_drift_sort_ws(double *x, size_t n, uint64_t *a, uint64_t *b)
 {
     if (n < 2)
-        return AUD_OK;
-    uint64_t *a = aud_malloc(n * sizeof *a);
-    uint64_t *b = aud_malloc(n * sizeof *b);
-    size_t(*hist)[RADIX_SIZE] = aud_calloc(RADIX_PASSES, sizeof *hist);
-    if (a == NULL || b == NULL || hist == NULL) {
-        aud_free(a);
-        aud_free(b);
-        aud_free(hist);
-        return AUD_E_NOMEM;
-    }
+        return;
+    size_t hist[RADIX_PASSES][RADIX_SIZE];
+    memset(hist, 0, sizeof hist);
     for (size_t i = 0; i < n; i++) {
         uint64_t k = dbl_key(x[i]);
         a[i] = k;
@@ -110,9 +104,22 @@ int aud_drift_sort(double *x, size_t n)
     }
     for (size_t i = 0; i < n; i++)
         x[i] = key_dbl(a[i]);
+}
+
+int aud_drift_sort(double *x, size_t n)
+{
+    if (n < 2)
+        return AUD_OK;
+    uint64_t *a = aud_malloc(n * sizeof *a);
+    uint64_t *b = aud_malloc(n * sizeof *b);
+    if (a == NULL || b == NULL) {
+        aud_free(a);
+        aud_free(b);
+        return AUD_E_NOMEM;
+    }
+    aud_drift_sort_ws(x, n, a, b);
     aud_free(a);
     aud_free(b);
-    aud_free(hist);
     return AUD_OK;
 }
 
@@ -450,6 +457,44 @@ static double cvm_cdf_inf(double x)
     return tot;
 }
 
+/* numpy's pairwise summation of a contiguous block (8 accumulators up to 128 values, halves
+ * beyond), as numpy's DOUBLE_pairwise_sum. */
+static double pairwise(const double *a, size_t n)
+{
+    if (n < 8) {
+        double r = 0.0;
+        for (size_t i = 0; i < n; i++)
+            r += a[i];
+        return r;
+    }
+    if (n <= 128) {
+        double r[8];
+        for (int k = 0; k < 8; k++)
+            r[k] = a[k];
+        size_t i;
+        for (i = 8; i < n - (n % 8); i += 8)
+            for (int k = 0; k < 8; k++)
+                r[k] += a[i + (size_t)k];
+        double res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+        for (; i < n; i++)
+            res += a[i];
+        return res;
+    }
+    size_t n2 = n / 2;
+    n2 -= n2 % 8;
+    return pairwise(a, n2) + pairwise(a + n2, n - n2);
+}
+
+/* numpy.sum of a contiguous float64 array: pairwise within buffers of 8192 values, the buffer
+ * sums added in order to the identity 0 (verified against numpy 1.24). */
+static double np_sum(const double *a, size_t n)
+{
+    double res = 0.0;
+    for (size_t s = 0; s < n; s += 8192)
+        res += pairwise(a + s, n - s < 8192 ? n - s : 8192);
+    return res;
+}
+
 int aud_drift_cvm(const double *x, size_t n1, const double *y, size_t n2, aud_drift_test *out)
 {
     test_init(out);
@@ -457,9 +502,17 @@ int aud_drift_cvm(const double *x, size_t n1, const double *y, size_t n2, aud_dr
         out->reason = "needs at least 2 observations in each sample";
         return AUD_OK;
     }
-    /* U = n1 sum_i (r_i - i)^2 + n2 sum_j (s_j - j)^2 with midranks r, s in the pooled sample;
-     * 2 (r_i - i) is an integer, so the sums are accumulated exactly in 128 bits. */
-    unsigned __int128 sx = 0, sy = 0;
+    /* U = n1 sum_i (r_i - i)^2 + n2 sum_j (s_j - j)^2 with midranks r, s in the pooled sample.
+     * Each term is exact in double (2 (r_i - i) is an integer); the two sums are rounded as
+     * numpy.sum rounds them (np_sum), because T = U/(n1 n2 N) - (4 n1 n2 - 1)/(6N) cancels
+     * catastrophically for large samples and scipy's T carries that rounding (~1e-9 relative
+     * at N = 2e6; see docs/drift.md). */
+    double *tx = aud_malloc(n1 * sizeof *tx), *ty = aud_malloc(n2 * sizeof *ty);
+    if (tx == NULL || ty == NULL) {
+        aud_free(tx);
+        aud_free(ty);
+        return AUD_E_NOMEM;
+    }
     size_t i = 0, j = 0;
     while (i < n1 || j < n2) {
         double v = (j >= n2 || (i < n1 && x[i] <= y[j])) ? x[i] : y[j];
@@ -469,21 +522,22 @@ int aud_drift_cvm(const double *x, size_t n1, const double *y, size_t n2, aud_dr
         while (j < n2 && y[j] <= v)
             j++;
         /* twice the midrank of the tie group: 2c + L + 1, c = values before, L = group size */
-        __int128 c2 = (__int128)(2 * (i0 + j0) + (i - i0) + (j - j0) + 1);
+        int64_t c2 = (int64_t)(2 * (i0 + j0) + (i - i0) + (j - j0) + 1);
         for (size_t q = i0; q < i; q++) {
-            __int128 dd = c2 - 2 * (__int128)(q + 1);
-            sx += (unsigned __int128)(dd * dd);
+            double dd = (double)(c2 - 2 * (int64_t)(q + 1));
+            tx[q] = dd * dd / 4.0;
         }
         for (size_t q = j0; q < j; q++) {
-            __int128 dd = c2 - 2 * (__int128)(q + 1);
-            sy += (unsigned __int128)(dd * dd);
+            double dd = (double)(c2 - 2 * (int64_t)(q + 1));
+            ty[q] = dd * dd / 4.0;
         }
     }
-    unsigned __int128 u4 = (unsigned __int128)n1 * sx + (unsigned __int128)n2 * sy;
-    double u = (double)((long double)u4 / 4.0L);
-    double nx = (double)n1, ny = (double)n2;
+    double u = (double)n1 * np_sum(tx, n1);
+    u += (double)n2 * np_sum(ty, n2);
+    aud_free(tx);
+    aud_free(ty);
     uint64_t k = (uint64_t)n1 * (uint64_t)n2, N = (uint64_t)(n1 + n2);
-    double t = u / (double)(k * N) - (double)(4 * k - 1) / (double)(6 * N);
+    double t = u / (double)((unsigned __int128)k * N) - (double)(4 * k - 1) / (double)(6 * N);
     out->statistic = t;
     if ((n1 > n2 ? n1 : n2) <= 20) {
         out->mode = "exact";
@@ -497,8 +551,6 @@ int aud_drift_cvm(const double *x, size_t n1, const double *y, size_t n2, aud_dr
                      2 * (__int128)k);
     __int128 vden = (__int128)45 * N * N * 4 * k;
     double vt = (double)((long double)vnum / (long double)vden);
-    (void)nx;
-    (void)ny;
     double tn = 1.0 / 6.0 + (t - et) / sqrt(45.0 * vt);
     if (tn < 0.003)
         out->p_value = 1.0;

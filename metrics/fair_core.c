@@ -2,6 +2,7 @@
  * with Wilson intervals, disparities vs the reference group, impact ratios, significance tests
  * (SPEC section 3 "Fairness"; formulas in docs/fairness.md). */
 #include "fair_int.h"
+#include "io.h"
 
 #include <limits.h>
 #include <math.h>
@@ -365,8 +366,10 @@ static int prepare(aud_fair_ctx *ctx, aud_error *err)
         if (in->label != NULL && !isnan(in->label[i])) {
             double v = in->label[i];
             if (v != 0.0 && v != 1.0) {
+                char b[32];
                 aud_error_set(err, AUD_E_DOMAIN, src, 0, 0,
-                              "data row %zu: the label must be 0 or 1, got %.17g", i + 1, v);
+                              "data row %zu: the label must be 0 or 1, got %s", i + 1,
+                              aud_fmt_double(v, b));
                 return aud_error_field(err, in->label_name ? in->label_name : "label");
             }
             ctx->y[i] = v == fav;
@@ -381,13 +384,14 @@ static int prepare(aud_fair_ctx *ctx, aud_error *err)
         for (size_t i = 0; i < ctx->n; i++) {
             double v = in->prediction[i];
             if (v != 0.0 && v != 1.0) {
+                char b[32];
                 if (isnan(v))
                     aud_error_set(err, AUD_E_DOMAIN, src, 0, 0,
                                   "data row %zu: the prediction is missing", i + 1);
                 else
                     aud_error_set(err, AUD_E_DOMAIN, src, 0, 0,
-                                  "data row %zu: the prediction must be 0 or 1, got %.17g",
-                                  i + 1, v);
+                                  "data row %zu: the prediction must be 0 or 1, got %s",
+                                  i + 1, aud_fmt_double(v, b));
                 return aud_error_field(err, in->prediction_name ? in->prediction_name
                                                                 : "prediction");
             }
@@ -415,9 +419,11 @@ static int prepare(aud_fair_ctx *ctx, aud_error *err)
         return aud_error_field(err, sname);
     }
     if (o->threshold < mn || o->threshold > mx) {
+        char b1[32], b2[32], b3[32];
         aud_error_set(err, AUD_E_DOMAIN, src, 0, 0,
-                      "threshold %.17g is outside the score range [%.17g, %.17g]", o->threshold,
-                      mn, mx);
+                      "threshold %s is outside the score range [%s, %s]",
+                      aud_fmt_double(o->threshold, b1), aud_fmt_double(mn, b2),
+                      aud_fmt_double(mx, b3));
         return aud_error_field(err, sname);
     }
     for (size_t i = 0; i < ctx->n; i++) {
@@ -434,16 +440,7 @@ static int prepare(aud_fair_ctx *ctx, aud_error *err)
 /* Largest number of attributes for which all intersections are computed. */
 #define AUD_FAIR_MAX_INTER_ATTRS 6
 
-/* Codes and "x&y" level names of the intersection of the attributes in `mask` (cells in
- * mixed-radix order, only non-empty cells get a level). Caller frees everything. */
-typedef struct inter_codes {
-    char    *name;
-    int32_t *codes;
-    char   **levels;
-    size_t   n_levels;
-} inter_codes;
-
-static void inter_codes_free(inter_codes *ic)
+void aud_fair_inter_free(aud_fair_inter *ic)
 {
     for (size_t i = 0; i < ic->n_levels; i++)
         aud_free(ic->levels[i]);
@@ -453,13 +450,18 @@ static void inter_codes_free(inter_codes *ic)
     memset(ic, 0, sizeof *ic);
 }
 
-static int inter_build(const aud_fair_ctx *ctx, unsigned mask, inter_codes *ic, aud_error *err)
+int aud_fair_inter_build(const aud_fair_ctx *ctx, unsigned mask, aud_fair_inter *ic,
+                         aud_error *err)
 {
     const aud_fair_input *in = ctx->in;
     int rc = AUD_OK;
     size_t cells = 1, name_len = 1;
     int32_t *map = NULL;
     memset(ic, 0, sizeof *ic);
+    if (in->n_attrs > AUD_FAIR_MAX_INTER_ATTRS)
+        return aud_error_set(err, AUD_E_UNSUPPORTED, NULL, 0, 0,
+                             "intersections of more than %d attributes are not supported",
+                             AUD_FAIR_MAX_INTER_ATTRS);
     for (size_t a = 0; a < in->n_attrs; a++) {
         if (!(mask & (1u << a)))
             continue;
@@ -550,7 +552,7 @@ static int inter_build(const aud_fair_ctx *ctx, unsigned mask, inter_codes *ic, 
 done:
     aud_free(map);
     if (rc != AUD_OK)
-        inter_codes_free(ic);
+        aud_fair_inter_free(ic);
     return rc;
 }
 
@@ -558,8 +560,8 @@ static int intersect(const aud_fair_ctx *ctx, unsigned mask, aud_fair_attr_resul
                      aud_error *err)
 {
     const aud_fair_input *in = ctx->in;
-    inter_codes ic;
-    int rc = inter_build(ctx, mask, &ic, err);
+    aud_fair_inter ic;
+    int rc = aud_fair_inter_build(ctx, mask, &ic, err);
     if (rc != AUD_OK)
         return rc;
     const char *ref = NULL;
@@ -568,139 +570,7 @@ static int intersect(const aud_fair_ctx *ctx, unsigned mask, aud_fair_attr_resul
             ref = in->inter_ref_levels[r];
     rc = analyse(ctx, ar, ic.name, ic.codes, ic.n_levels, (const char *const *)ic.levels, ref,
                  err);
-    inter_codes_free(&ic);
-    return rc;
-}
-
-/* One NYC LL144 table: per category count, share, rate of `hit`, impact ratio vs the highest
- * rate among categories with share >= min_share. */
-static int ll144_table(const aud_fair_ctx *ctx, const char *name, const int32_t *codes,
-                       size_t n_levels, const char *const *levels, const uint8_t *hit,
-                       aud_fair_ll144_table *t, aud_error *err)
-{
-    uint64_t *cnt = aud_calloc(2 * (n_levels ? n_levels : 1), sizeof *cnt);
-    memset(t, 0, sizeof *t);
-    t->name = aud_strdup(name);
-    if (cnt == NULL || t->name == NULL) {
-        aud_free(cnt);
-        return aud_error_nomem(err);
-    }
-    uint64_t known = 0;
-    for (size_t i = 0; i < ctx->n; i++) {
-        if (codes[i] < 0 || (size_t)codes[i] >= n_levels) {
-            t->n_unknown++;
-            continue;
-        }
-        cnt[2 * codes[i]]++;
-        cnt[2 * codes[i] + 1] += hit[i];
-        known++;
-    }
-    size_t m = 0;
-    for (size_t l = 0; l < n_levels; l++)
-        m += cnt[2 * l] > 0;
-    t->cats = aud_calloc(m ? m : 1, sizeof *t->cats);
-    t->count = aud_calloc(m ? m : 1, sizeof *t->count);
-    t->share = aud_calloc(m ? m : 1, sizeof *t->share);
-    t->rate = aud_calloc(m ? m : 1, sizeof *t->rate);
-    t->impact_ratio = aud_calloc(m ? m : 1, sizeof *t->impact_ratio);
-    t->excluded = aud_calloc(m ? m : 1, sizeof *t->excluded);
-    if (t->cats == NULL || t->count == NULL || t->share == NULL || t->rate == NULL ||
-        t->impact_ratio == NULL || t->excluded == NULL) {
-        aud_free(cnt);
-        return aud_error_nomem(err);
-    }
-    double best = -1.0;
-    for (size_t l = 0; l < n_levels; l++) {
-        if (cnt[2 * l] == 0)
-            continue;
-        size_t j = t->n_cats;
-        t->cats[j] = aud_strdup(levels[l]);
-        if (t->cats[j] == NULL) {
-            aud_free(cnt);
-            return aud_error_nomem(err);
-        }
-        t->n_cats++;
-        t->count[j] = cnt[2 * l];
-        t->share[j] = (double)cnt[2 * l] / (double)known;
-        t->excluded[j] = t->share[j] < ctx->opts->min_share;
-        t->rate[j] = val((double)cnt[2 * l + 1] / (double)cnt[2 * l]);
-        if (!t->excluded[j] && t->rate[j].v > best)
-            best = t->rate[j].v;
-    }
-    for (size_t j = 0; j < t->n_cats; j++) {
-        if (best < 0.0)
-            t->impact_ratio[j] = undef("every category is under the minimum share");
-        else if (best == 0.0)
-            t->impact_ratio[j] = undef("highest rate is 0");
-        else
-            t->impact_ratio[j] = val(t->rate[j].v / best);
-    }
-    aud_free(cnt);
-    return AUD_OK;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* NYC Local Law 144 view: sex (attribute 0), race (attribute 1), sex&race. */
-static int ll144(const aud_fair_ctx *ctx, aud_fair_result *res, aud_error *err)
-{
-    const aud_fair_input *in = ctx->in;
-    int rc = AUD_OK;
-    uint8_t *hit = NULL;
-    double *tmp = NULL;
-    inter_codes ic;
-    memset(&ic, 0, sizeof ic);
-    if (in->n_attrs != 2)
-        return aud_error_set(err, AUD_E_USAGE, NULL, 0, 0,
-                             "the nyc-ll144 view needs exactly two sensitive attributes: sex "
-                             "and race/ethnicity, in that order");
-    res->ll144 = aud_calloc(3, sizeof *res->ll144);
-    hit = aud_malloc(ctx->n);
-    if (res->ll144 == NULL || hit == NULL) {
-        rc = aud_error_nomem(err);
-        goto done;
-    }
-    res->ll144_scoring = ctx->has_score;
-    res->ll144_median = NAN;
-    if (ctx->has_score) {
-        /* scoring rate: share scoring above the median score of the full sample */
-        tmp = aud_malloc(ctx->n * sizeof *tmp);
-        if (tmp == NULL) {
-            rc = aud_error_nomem(err);
-            goto done;
-        }
-        memcpy(tmp, in->score, ctx->n * sizeof *tmp);
-        qsort(tmp, ctx->n, sizeof *tmp, cmp_double);
-        size_t h = ctx->n / 2;
-        double med = ctx->n % 2 ? tmp[h] : (tmp[h - 1] + tmp[h]) / 2.0;
-        res->ll144_median = med;
-        for (size_t i = 0; i < ctx->n; i++)
-            hit[i] = in->score[i] > med;
-    } else {
-        memcpy(hit, ctx->p, ctx->n);
-    }
-    for (size_t a = 0; a < 2; a++) {
-        const aud_fair_attr *at = &in->attrs[a];
-        rc = ll144_table(ctx, at->name, at->codes, at->n_levels, at->levels, hit,
-                         &res->ll144[res->n_ll144], err);
-        res->n_ll144++;
-        if (rc != AUD_OK)
-            goto done;
-    }
-    rc = inter_build(ctx, 3u, &ic, err);
-    if (rc != AUD_OK)
-        goto done;
-    rc = ll144_table(ctx, ic.name, ic.codes, ic.n_levels, (const char *const *)ic.levels, hit,
-                     &res->ll144[res->n_ll144], err);
-    res->n_ll144++;
-done:
-    inter_codes_free(&ic);
-    aud_free(hit);
-    aud_free(tmp);
+    aud_fair_inter_free(&ic);
     return rc;
 }
 
@@ -767,7 +637,7 @@ int aud_fair_compute(aud_fair_result **out, const aud_fair_input *in, const aud_
         }
     }
     if (opts->nyc_ll144) {
-        rc = ll144(&ctx, res, err);
+        rc = aud_fair_ll144(&ctx, res, err);
         if (rc != AUD_OK)
             goto done;
     }
@@ -778,6 +648,8 @@ done:
     aud_free(ctx.y);
     aud_free(ctx.p);
     aud_free(ctx.order);
+    aud_free(ctx.s_sorted);
+    aud_free(ctx.y_sorted);
     return rc;
 }
 

@@ -16,7 +16,25 @@ typedef struct aud_fair_ctx {
     int                   score_is_prob;  /* every score in [0, 1] */
     uint32_t             *order;    /* labelled rows by increasing score (has_score only) */
     size_t                n_order;
+    double               *s_sorted; /* score[order[t]] */
+    uint8_t              *y_sorted; /* label[order[t]] == 1 */
 } aud_fair_ctx;
+
+/* Codes and "x&y" level names of the intersection of the attributes whose bits are set in
+ * `mask` (cells in mixed-radix order, only non-empty cells get a level). */
+typedef struct aud_fair_inter {
+    char    *name;
+    int32_t *codes;
+    char   **levels;
+    size_t   n_levels;
+} aud_fair_inter;
+
+int  aud_fair_inter_build(const aud_fair_ctx *ctx, unsigned mask, aud_fair_inter *ic,
+                          aud_error *err);
+void aud_fair_inter_free(aud_fair_inter *ic);
+
+/* The NYC LL144 tables (attributes 0 = sex and 1 = race) into res->ll144. */
+int aud_fair_ll144(const aud_fair_ctx *ctx, aud_fair_result *res, aud_error *err);
 
 /* Score metrics (AUC, Brier, ECE) per group of one attribute; gmap maps codes to groups. */
 int aud_fair_score_metrics(const aud_fair_ctx *ctx, const int32_t *codes, const int32_t *gmap,

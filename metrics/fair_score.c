@@ -77,16 +77,26 @@ int aud_fair_sort_scores(aud_fair_ctx *ctx, aud_error *err)
     aud_free(cnt);
     ctx->order = row;
     ctx->n_order = m;
+    /* scores and labels in sorted order, so the per-attribute passes read them sequentially */
+    ctx->s_sorted = aud_malloc((m ? m : 1) * sizeof *ctx->s_sorted);
+    ctx->y_sorted = aud_malloc(m ? m : 1);
+    if (ctx->s_sorted == NULL || ctx->y_sorted == NULL)
+        return aud_error_nomem(err);
+    for (size_t t = 0; t < m; t++) {
+        ctx->s_sorted[t] = ctx->in->score[row[t]];
+        ctx->y_sorted[t] = ctx->in->label[row[t]] == 1.0;
+    }
     return AUD_OK;
 }
 
-/* ECE bin of a probability as sklearn calibration_curve: bins = linspace(0, 1, 11), bin =
- * searchsorted(bins[1:-1], s, side="right"), i.e. the number of interior edges k * 0.1 <= s. */
+/* ECE bin of a probability as sklearn 1.2 calibration_curve: bins = linspace(0, 1, 11), bin =
+ * searchsorted(bins[1:-1], s) (side "left"), i.e. the number of interior edges k * 0.1 < s:
+ * bins are [0, 0.1], (0.1, 0.2], ..., (0.9, 1]. */
 static int ece_bin(double s)
 {
     int b = 0;
     for (int k = 1; k < AUD_FAIR_ECE_BINS; k++)
-        b += (double)k * (1.0 / AUD_FAIR_ECE_BINS) <= s;
+        b += (double)k * (1.0 / AUD_FAIR_ECE_BINS) < s;
     return b;
 }
 
@@ -94,43 +104,50 @@ int aud_fair_score_metrics(const aud_fair_ctx *ctx, const int32_t *codes, const 
                            aud_fair_attr_result *ar, aud_error *err)
 {
     size_t k = ar->n_groups;
-    const double *score = ctx->in->score, *label = ctx->in->label;
+    const double *ss = ctx->s_sorted;
+    const uint8_t *ys = ctx->y_sorted;
     /* per group: pos, neg, auc numerator, negatives below, block pos, block neg, brier sum,
      * then per bin: count, sum of scores, sum of labels */
     enum { POS, NEG, NUM, BELOW, BPOS, BNEG, BRIER, FIXED };
     size_t stride = FIXED + 3 * AUD_FAIR_ECE_BINS;
-    double *w = aud_calloc(k * stride, sizeof *w);
-    if (w == NULL)
-        return aud_error_nomem(err);
-    const uint32_t *ord = ctx->order;
     size_t m = ctx->n_order;
+    double *w = aud_calloc(k * stride, sizeof *w);
+    int32_t *gs = aud_malloc((m ? m : 1) * sizeof *gs);
+    if (w == NULL || gs == NULL) {
+        aud_free(w);
+        aud_free(gs);
+        return aud_error_nomem(err);
+    }
+    for (size_t t = 0; t < m; t++) {
+        int32_t c = codes[ctx->order[t]];
+        gs[t] = c < 0 ? -1 : gmap[c];
+    }
     for (size_t i = 0; i < m;) {
         size_t j = i;
-        double s = score[ord[i]];
-        while (j < m && score[ord[j]] == s)
+        double s = ss[i];
+        while (j < m && ss[j] == s)
             j++;
         /* tie block [i, j): positives in the block beat the negatives below and tie with the
          * negatives in the block (counted 1/2) */
+        int bin = ctx->score_is_prob ? ece_bin(s) : 0;
         for (size_t t = i; t < j; t++) {
-            int32_t c = codes[ord[t]];
-            if (c < 0)
+            if (gs[t] < 0)
                 continue;
-            double *q = w + (size_t)gmap[c] * stride;
-            double y = label[ord[t]];
-            q[y == 1.0 ? BPOS : BNEG] += 1.0;
+            double *q = w + (size_t)gs[t] * stride;
+            double y = ys[t] ? 1.0 : 0.0;
+            q[ys[t] ? BPOS : BNEG] += 1.0;
             q[BRIER] += (s - y) * (s - y);
             if (ctx->score_is_prob) {
-                double *bin = q + FIXED + 3 * ece_bin(s);
-                bin[0] += 1.0;
-                bin[1] += s;
-                bin[2] += y;
+                double *b = q + FIXED + 3 * bin;
+                b[0] += 1.0;
+                b[1] += s;
+                b[2] += y;
             }
         }
         for (size_t t = i; t < j; t++) {
-            int32_t c = codes[ord[t]];
-            if (c < 0)
+            if (gs[t] < 0)
                 continue;
-            double *q = w + (size_t)gmap[c] * stride;
+            double *q = w + (size_t)gs[t] * stride;
             if (q[BPOS] == 0.0 && q[BNEG] == 0.0)
                 continue; /* already folded in */
             q[NUM] += q[BPOS] * (q[BELOW] + 0.5 * q[BNEG]);
@@ -141,6 +158,7 @@ int aud_fair_score_metrics(const aud_fair_ctx *ctx, const int32_t *codes, const 
         }
         i = j;
     }
+    aud_free(gs);
     for (size_t g = 0; g < k; g++) {
         aud_fair_group *gr = &ar->groups[g];
         const double *q = w + g * stride;

@@ -4,7 +4,6 @@
 
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_errno.h>
-#include <gsl/gsl_sf_gamma.h>
 #include <limits.h>
 #include <math.h>
 
@@ -53,12 +52,71 @@ void aud_fair_wilson(uint64_t x, uint64_t n, double level, double *lo, double *h
     *hi = h > 1.0 ? 1.0 : h;
 }
 
-/* log P(X = k) for X ~ Hypergeometric(total tot, K successes, n draws). */
+/* Stirling's error ln(n!) - ln(sqrt(2 pi n) (n/e)^n), n >= 1 (Loader 2000, as R's stirlerr). */
+static double stirlerr(double n)
+{
+    const double s0 = 1.0 / 12, s1 = 1.0 / 360, s2 = 1.0 / 1260, s3 = 1.0 / 1680,
+                 s4 = 1.0 / 1188;
+    if (n <= 15.0)
+        return lgamma(n + 1.0) - (n + 0.5) * log(n) + n - 0.5 * log(2.0 * M_PI);
+    double nn = n * n;
+    if (n > 500)
+        return (s0 - s1 / nn) / n;
+    if (n > 80)
+        return (s0 - (s1 - s2 / nn) / nn) / n;
+    if (n > 35)
+        return (s0 - (s1 - (s2 - s3 / nn) / nn) / nn) / n;
+    return (s0 - (s1 - (s2 - (s3 - s4 / nn) / nn) / nn) / nn) / n;
+}
+
+/* Deviance term x ln(x / np) + np - x without cancellation (Loader 2000, as R's bd0). */
+static double bd0(double x, double np)
+{
+    if (fabs(x - np) < 0.1 * (x + np)) {
+        double v = (x - np) / (x + np);
+        double sum = (x - np) * v;
+        double ej = 2.0 * x * v;
+        v *= v;
+        for (int j = 1; j < 1000; j++) {
+            ej *= v;
+            double s1 = sum + ej / (2 * j + 1);
+            if (s1 == sum)
+                return s1;
+            sum = s1;
+        }
+    }
+    return x * log(x / np) + np - x;
+}
+
+/* log of the binomial probability of x in n trials, p + q = 1 (Loader's saddle point form,
+ * relative accuracy ~1e-15 even for millions of trials, where lgamma differences lose digits). */
+static double log_dbinom_raw(double x, double n, double p, double q)
+{
+    if (p == 0.0)
+        return x == 0.0 ? 0.0 : -INFINITY;
+    if (q == 0.0)
+        return x == n ? 0.0 : -INFINITY;
+    if (x == 0.0) {
+        if (n == 0.0)
+            return 0.0;
+        return p < 0.1 ? -bd0(n, n * q) - n * p : n * log(q);
+    }
+    if (x == n)
+        return q < 0.1 ? -bd0(n, n * p) - n * q : n * log(p);
+    if (x < 0.0 || x > n)
+        return -INFINITY;
+    double lc = stirlerr(n) - stirlerr(x) - stirlerr(n - x) - bd0(x, n * p) - bd0(n - x, n * q);
+    double lf = log(2.0 * M_PI) + log(x) + log1p(-x / n);
+    return lc - 0.5 * lf;
+}
+
+/* log P(X = k) for X ~ Hypergeometric(total tot, K successes, n draws), as R's dhyper:
+ * dbinom(k; K, p) dbinom(n - k; tot - K, p) / dbinom(n; tot, p) with p = n / tot. */
 static double hyper_lpmf(double k, double tot, double kk, double n)
 {
-    return gsl_sf_lnchoose((unsigned int)kk, (unsigned int)k) +
-           gsl_sf_lnchoose((unsigned int)(tot - kk), (unsigned int)(n - k)) -
-           gsl_sf_lnchoose((unsigned int)tot, (unsigned int)n);
+    double p = n / tot, q = (tot - n) / tot;
+    return log_dbinom_raw(k, kk, p, q) + log_dbinom_raw(n - k, tot - kk, p, q) -
+           log_dbinom_raw(n, tot, p, q);
 }
 
 /* Relative slack when comparing probabilities with the observed one (as R's fisher.test);
@@ -66,6 +124,8 @@ static double hyper_lpmf(double k, double tot, double kk, double n)
 #define AUD_FISHER_REL_SLACK 1e-7
 /* Terms this many nats below the observed table are negligible (e^-60 ~ 1e-26 relative). */
 #define AUD_FISHER_TAIL_NATS 60.0
+/* exp() of anything below this is 0 in double precision (the smallest subnormal is e^-744.4). */
+#define AUD_FISHER_UNDERFLOW -746.0
 
 double aud_fair_fisher_two_sided(uint64_t a, uint64_t b, uint64_t c, uint64_t d)
 {
@@ -86,23 +146,50 @@ double aud_fair_fisher_two_sided(uint64_t a, uint64_t b, uint64_t c, uint64_t d)
         mode = kmax;
     double lobs = hyper_lpmf((double)a, tot, kk, n);
     double lcut = lobs + log1p(AUD_FISHER_REL_SLACK);
+    /* below this a term is negligible: far under the observed one, or 0 in double anyway */
     double lstop = lobs - AUD_FISHER_TAIL_NATS;
-    /* The pmf is unimodal: walk out from the mode on each side, summing the terms no more
-     * likely than the observed table, until they become negligible. */
+    if (lstop < AUD_FISHER_UNDERFLOW)
+        lstop = AUD_FISHER_UNDERFLOW;
+    /* The pmf is unimodal: on each side of the mode the terms no more likely than the observed
+     * table form one run, from the first term <= lcut (found by bisection) outwards. */
     double sum = 0.0;
-    for (double k = mode; k >= kmin; k -= 1.0) {
-        double l = hyper_lpmf(k, tot, kk, n);
-        if (l < lstop)
-            break;
-        if (l <= lcut)
+    /* left side [kmin, mode]: l increases with k */
+    if (hyper_lpmf(kmin, tot, kk, n) <= lcut) {
+        double lo = kmin, hi = mode; /* invariant: l(lo) <= lcut; find the largest such k */
+        if (hyper_lpmf(hi, tot, kk, n) <= lcut)
+            lo = hi;
+        while (hi - lo > 1.0) {
+            double mid = floor((lo + hi) / 2.0);
+            if (hyper_lpmf(mid, tot, kk, n) <= lcut)
+                lo = mid;
+            else
+                hi = mid;
+        }
+        for (double k = lo; k >= kmin; k -= 1.0) {
+            double l = hyper_lpmf(k, tot, kk, n);
+            if (l < lstop)
+                break;
             sum += exp(l);
+        }
     }
-    for (double k = mode + 1.0; k <= kmax; k += 1.0) {
-        double l = hyper_lpmf(k, tot, kk, n);
-        if (l < lstop)
-            break;
-        if (l <= lcut)
+    /* right side [mode + 1, kmax]: l decreases with k */
+    if (mode + 1.0 <= kmax && hyper_lpmf(kmax, tot, kk, n) <= lcut) {
+        double lo = mode + 1.0, hi = kmax; /* invariant: l(hi) <= lcut; find the smallest */
+        if (hyper_lpmf(lo, tot, kk, n) <= lcut)
+            hi = lo;
+        while (hi - lo > 1.0) {
+            double mid = floor((lo + hi) / 2.0);
+            if (hyper_lpmf(mid, tot, kk, n) <= lcut)
+                hi = mid;
+            else
+                lo = mid;
+        }
+        for (double k = hi; k <= kmax; k += 1.0) {
+            double l = hyper_lpmf(k, tot, kk, n);
+            if (l < lstop)
+                break;
             sum += exp(l);
+        }
     }
     return sum > 1.0 ? 1.0 : sum;
 }

@@ -177,7 +177,7 @@ static void draw_dots(pdf_doc *d, const dot *dots, size_t n, float diameter)
         pdf_rgb c = shade_color(s);
         pdf_chk(d, HPDF_Page_SetRGBStroke(d->page, c.r, c.g, c.b));
         for (size_t i = 0; i < n && !d->failed; i++) {
-            if (dots[i].shade != s)
+            if (dots[i].shade != s || !isfinite(dots[i].x) || !isfinite(dots[i].y))
                 continue;
             (void)(pdf_chk(d, HPDF_Page_MoveTo(d->page, dots[i].x, dots[i].y)) &&
                    pdf_chk(d, HPDF_Page_LineTo(d->page, dots[i].x, dots[i].y)));
@@ -396,13 +396,13 @@ void pdf_chart_dependence(pdf_doc *d, const cJSON *feature, float x, float y_top
 
 #define WF_TOP 9
 
-void pdf_chart_waterfall(pdf_doc *d, const cJSON *features, const cJSON *row)
+void pdf_chart_waterfall(pdf_doc *d, const cJSON *exp, const cJSON *row)
 {
     const float rh = 15.0f, label_w = 190.0f, val_w = 36.0f;
     const cJSON *phi = rpt_arr(row, "phi"), *val = rpt_arr(row, "value");
     const cJSON *it;
     size_t nf = rpt_count(phi), idx[WF_TOP], k = 0;
-    double base = rpt_num(row, "base"), pred = rpt_num(row, "prediction");
+    double base = rpt_num(row, "base"), pred = rpt_row_output(row);
     double others = 0.0, lo, hi, t0, t1, step, pos;
     char buf[400], vbuf[200], num[RPT_NUMBUF];
     /* the WF_TOP largest |phi| (ties: feature order) */
@@ -458,12 +458,7 @@ void pdf_chart_waterfall(pdf_doc *d, const cJSON *features, const cJSON *row)
     d->y -= 14.0f;
     /* rows top-down: largest first, "other features" last; positions accumulate bottom-up */
     pos = base + (nf > k ? others : 0.0);
-    double *start = aud_malloc((k + 1) * sizeof *start);
-    if (start == NULL) {
-        d->nomem = 1;
-        d->failed = 1;
-        return;
-    }
+    double start[WF_TOP];
     {
         double p = pos;
         for (size_t q = k; q-- > 0;) {
@@ -471,15 +466,22 @@ void pdf_chart_waterfall(pdf_doc *d, const cJSON *features, const cJSON *row)
             p += cJSON_GetArrayItem(phi, (int)idx[q])->valuedouble;
         }
     }
+    /* reference lines first, so that the value labels (on white) are drawn over them */
+    float bottom = d->y - (float)nrows * rh + rh / 2.0f;
+    float xbase = scale(base, t0, t1, px0, px1);
+    pdf_dashed(d, xbase, bottom, xbase, top - 6.0f, 0.6f, PDF_GREY);
+    if (isfinite(pred)) {
+        float xp = scale(pred, t0, t1, px0, px1);
+        pdf_dashed(d, xp, bottom, xp, top - 6.0f, 0.6f, PDF_BLACK);
+    }
     for (size_t r = 0; r < nrows && !d->failed; r++) {
         float cy = d->y - (float)r * rh;
         double a, v;
         if (r < k) {
-            const cJSON *f = cJSON_GetArrayItem(features, (int)idx[r]);
             v = cJSON_GetArrayItem(phi, (int)idx[r])->valuedouble;
             a = start[r];
             rpt_fmt_value(cJSON_GetArrayItem(val, (int)idx[r]), vbuf, sizeof vbuf);
-            snprintf(buf, sizeof buf, "%s = %s", rpt_str(f, "name", "?"), vbuf);
+            snprintf(buf, sizeof buf, "%s = %s", rpt_row_feature_name(exp, idx[r]), vbuf);
         } else {
             v = others;
             a = base;
@@ -495,22 +497,17 @@ void pdf_chart_waterfall(pdf_doc *d, const cJSON *features, const cJSON *row)
         snprintf(num, sizeof num, "%s%.4f", v >= 0 ? "+" : "\xe2\x88\x92", fabs(v));
         float tw = pdf_width(d, d->font, 7.0f, num);
         /* the label sits beyond the bar's head: right of a push up, left of a push down */
+        float lx;
         if (v >= 0 && xb + 3.0f + tw <= PDF_RIGHT)
-            pdf_text(d, d->font, 7.0f, xb + 3.0f, cy - 2.5f, PDF_BLACK, num);
+            lx = xb + 3.0f;
         else if (v < 0 && xb - 3.0f - tw >= px0)
-            pdf_text_right(d, d->font, 7.0f, xb - 3.0f, cy - 2.5f, PDF_BLACK, num);
+            lx = xb - 3.0f - tw;
         else if (v >= 0)
-            pdf_text_right(d, d->font, 7.0f, xa - 3.0f, cy - 2.5f, PDF_BLACK, num);
+            lx = xa - 3.0f - tw;
         else
-            pdf_text(d, d->font, 7.0f, xa + 3.0f, cy - 2.5f, PDF_BLACK, num);
-    }
-    aud_free(start);
-    float bottom = d->y - (float)nrows * rh + rh / 2.0f;
-    float xbase = scale(base, t0, t1, px0, px1);
-    pdf_dashed(d, xbase, bottom, xbase, top - 6.0f, 0.6f, PDF_GREY);
-    if (isfinite(pred)) {
-        float xp = scale(pred, t0, t1, px0, px1);
-        pdf_dashed(d, xp, bottom, xp, top - 6.0f, 0.6f, PDF_BLACK);
+            lx = xa + 3.0f;
+        pdf_fill_rect(d, lx - 1.0f, cy - 4.0f, tw + 2.0f, 8.5f, (pdf_rgb){1, 1, 1});
+        pdf_text(d, d->font, 7.0f, lx, cy - 2.5f, PDF_BLACK, num);
     }
     axis_x(d, px0, px1, bottom - 2.0f, t0, t1, step, 0.0f);
     snprintf(buf, sizeof buf, "E[f(X)] = %s (base value)", rpt_fmt(rpt_num(row, "base"), RPT_F4, num));
@@ -531,135 +528,120 @@ static void legend(pdf_doc *d, float x, float y, int hist)
     pdf_text(d, d->font, 6.5f, x + 66.0f, y, PDF_GREY, "current");
 }
 
-static double sum_counts(const cJSON *a)
+#define MAX_LEVEL_BARS 12
+
+static void hist_bins(pdf_doc *d, const rpt_dist *ds, float px0, float px1, float py0, float py1)
 {
-    const cJSON *it;
-    double s = 0.0;
-    cJSON_ArrayForEach(it, a)
-        s += it->valuedouble;
-    return s;
+    double sr = ds->ref_total, sc = ds->cur_total, ymax = 0.0, t0, t1, step;
+    double e0 = ds->edges[0], e1 = ds->edges[ds->n];
+    char buf[RPT_NUMBUF];
+    for (size_t i = 0; i < ds->n; i++) {
+        if (sr > 0)
+            ymax = fmax(ymax, ds->ref[i] / sr);
+        if (sc > 0)
+            ymax = fmax(ymax, ds->cur[i] / sc);
+    }
+    rpt_nice_range(0.0, ymax, 4, &t0, &t1, &step);
+    t0 = 0.0;
+    axis_y(d, px0, py0, py1, t0, t1, step, 1, px1);
+    for (size_t i = 0; i < ds->n; i++) {
+        float xa = scale(ds->edges[i], e0, e1, px0, px1);
+        float xb = scale(ds->edges[i + 1], e0, e1, px0, px1);
+        float hh = sr > 0 ? scale(ds->ref[i] / sr, t0, t1, py0, py1) - py0 : 0.0f;
+        if (hh > 0.0f && xb - xa > 0.6f)
+            pdf_fill_rect(d, xa + 0.3f, py0, xb - xa - 0.6f, hh,
+                          mix(PDF_REF, (pdf_rgb){1, 1, 1}, 0.35f));
+    }
+    /* current as a step outline over the reference bars */
+    if (!d->failed && sc > 0 && isfinite(sc) && isfinite(e0) && isfinite(e1) && e1 > e0) {
+        pdf_chk(d, HPDF_Page_SetLineWidth(d->page, 1.3f));
+        pdf_chk(d, HPDF_Page_SetRGBStroke(d->page, PDF_CUR.r, PDF_CUR.g, PDF_CUR.b));
+        pdf_chk(d, HPDF_Page_MoveTo(d->page, px0, py0));
+        for (size_t i = 0; i < ds->n; i++) {
+            float xa = scale(ds->edges[i], e0, e1, px0, px1);
+            float xb = scale(ds->edges[i + 1], e0, e1, px0, px1);
+            float yy = scale(ds->cur[i] / sc, t0, t1, py0, py1);
+            if (!isfinite(xa) || !isfinite(xb) || !isfinite(yy))
+                continue;
+            pdf_chk(d, HPDF_Page_LineTo(d->page, xa, yy));
+            pdf_chk(d, HPDF_Page_LineTo(d->page, xb, yy));
+        }
+        pdf_chk(d, HPDF_Page_LineTo(d->page, px1, py0));
+        pdf_chk(d, HPDF_Page_Stroke(d->page));
+    }
+    /* x ticks at nice values inside the binned range (the outer bins may be open-ended) */
+    {
+        double ta, tb, ts;
+        rpt_nice_range(e0, e1, 5, &ta, &tb, &ts);
+        pdf_line(d, px0, py0, px1, py0, 0.6f, PDF_GREY);
+        for (int k = 0; k < 20 && ts > 0; k++) {
+            double v = ta + k * ts;
+            if (v > e1 + ts * 1e-9)
+                break;
+            if (v < e0 - ts * 1e-9)
+                continue;
+            float xx = scale(v, e0, e1, px0, px1);
+            pdf_line(d, xx, py0, xx, py0 - 3.0f, 0.6f, PDF_GREY);
+            snprintf(buf, sizeof buf, "%.6g", fabs(v) < ts * 1e-9 ? 0.0 : v);
+            pdf_text_center(d, d->font, 6.5f, xx, py0 - 11.0f, PDF_GREY, buf);
+        }
+    }
+}
+
+static void level_bars(pdf_doc *d, const rpt_dist *ds, float px0, float px1, float py0, float py1)
+{
+    double sr = ds->ref_total, sc = ds->cur_total, ymax = 0.0, t0, t1, step;
+    size_t nshow = ds->n > MAX_LEVEL_BARS ? MAX_LEVEL_BARS : ds->n;
+    char buf[300], lab[200];
+    for (size_t i = 0; i < nshow; i++) {
+        if (sr > 0)
+            ymax = fmax(ymax, ds->ref[i] / sr);
+        if (sc > 0)
+            ymax = fmax(ymax, ds->cur[i] / sc);
+    }
+    rpt_nice_range(0.0, ymax, 4, &t0, &t1, &step);
+    t0 = 0.0;
+    axis_y(d, px0, py0, py1, t0, t1, step, 1, px1);
+    pdf_line(d, px0, py0, px1, py0, 0.6f, PDF_GREY);
+    float slot = (px1 - px0) / (float)(nshow > 0 ? nshow : 1);
+    for (size_t i = 0; i < nshow; i++) {
+        float sx = px0 + slot * (float)i, bw = fminf(slot * 0.36f, 28.0f);
+        float cx = sx + slot / 2.0f;
+        float hr = sr > 0 ? scale(ds->ref[i] / sr, t0, t1, py0, py1) - py0 : 0;
+        float hc = sc > 0 ? scale(ds->cur[i] / sc, t0, t1, py0, py1) - py0 : 0;
+        if (hr > 0)
+            pdf_fill_rect(d, cx - bw - 0.5f, py0, bw, hr, PDF_REF);
+        if (hc > 0)
+            pdf_fill_rect(d, cx + 0.5f, py0, bw, hc, PDF_CUR);
+        rpt_fmt_value(ds->labels[i], lab, sizeof lab);
+        pdf_fit(d, d->font, 6.5f, lab, slot - 2.0f, buf, sizeof buf);
+        pdf_text_center(d, d->font, 6.5f, cx, py0 - 10.0f, PDF_GREY, buf);
+    }
+    if (ds->n > nshow) {
+        snprintf(buf, sizeof buf, "first %zu of %zu categories", nshow, ds->n);
+        pdf_text_right(d, d->font, 6.5f, px1, py0 - 19.0f, PDF_GREY, buf);
+    }
 }
 
 void pdf_chart_drift(pdf_doc *d, const cJSON *column, float x, float y_top, float w, float h)
 {
-    const cJSON *hist = rpt_obj(column, "histogram");
-    const cJSON *cats = rpt_arr(column, "categories");
     float px0 = x + 30.0f, px1 = x + w - 4.0f, py0 = y_top - h + 24.0f, py1 = y_top - 12.0f;
     char buf[300];
-    double ymax = 0.0, t0, t1, step;
+    rpt_dist ds;
+    if (rpt_dist_get(column, &ds) != AUD_OK) {
+        d->nomem = 1;
+        d->failed = 1;
+        return;
+    }
     pdf_fit(d, d->bold, 8.5f, rpt_str(column, "name", "?"), w - 120.0f, buf, sizeof buf);
     pdf_text(d, d->bold, 8.5f, x, y_top, PDF_BLACK, buf);
-    legend(d, x + w - 100.0f, y_top, hist != NULL);
-    if (hist != NULL) {
-        const cJSON *edges = rpt_arr(hist, "edges"), *ref = rpt_arr(hist, "reference"),
-                    *cur = rpt_arr(hist, "current");
-        double sr = sum_counts(ref), sc = sum_counts(cur);
-        const cJSON *e, *r, *c;
-        double e0 = edges->child->valuedouble, e1 = e0, xt0, xt1, xs;
-        cJSON_ArrayForEach(e, edges)
-            e1 = e->valuedouble;
-        for (r = ref->child, c = cur->child; r != NULL && c != NULL; r = r->next, c = c->next) {
-            if (sr > 0)
-                ymax = fmax(ymax, r->valuedouble / sr);
-            if (sc > 0)
-                ymax = fmax(ymax, c->valuedouble / sc);
-        }
-        rpt_nice_range(0.0, ymax, 4, &t0, &t1, &step);
-        t0 = 0.0;
-        rpt_nice_range(e0, e1, 5, &xt0, &xt1, &xs);
-        if (xt0 < e0 - 1e-12 * fabs(e0) || xt1 > e1 + 1e-12 * fabs(e1)) {
-            xt0 = e0;   /* bins define the axis; ticks at the nice values inside it */
-            xt1 = e1;
-        }
-        axis_y(d, px0, py0, py1, t0, t1, step, 1, px1);
-        e = edges->child;
-        for (r = ref->child; r != NULL && e != NULL && e->next != NULL; r = r->next, e = e->next) {
-            float xa = scale(e->valuedouble, xt0, xt1, px0, px1);
-            float xb = scale(e->next->valuedouble, xt0, xt1, px0, px1);
-            float hh = sr > 0 ? scale(r->valuedouble / sr, t0, t1, py0, py1) - py0 : 0.0f;
-            if (hh > 0.0f)
-                pdf_fill_rect(d, xa + 0.3f, py0, xb - xa - 0.6f, hh, mix(PDF_REF, (pdf_rgb){1, 1, 1}, 0.35f));
-        }
-        /* current as a step outline over the reference bars */
-        if (!d->failed && sc > 0) {
-            pdf_chk(d, HPDF_Page_SetLineWidth(d->page, 1.3f));
-            pdf_chk(d, HPDF_Page_SetRGBStroke(d->page, PDF_CUR.r, PDF_CUR.g, PDF_CUR.b));
-            pdf_chk(d, HPDF_Page_MoveTo(d->page, scale(e0, xt0, xt1, px0, px1), py0));
-            e = edges->child;
-            for (c = cur->child; c != NULL && e != NULL && e->next != NULL; c = c->next, e = e->next) {
-                float xa = scale(e->valuedouble, xt0, xt1, px0, px1);
-                float xb = scale(e->next->valuedouble, xt0, xt1, px0, px1);
-                float yy = scale(c->valuedouble / sc, t0, t1, py0, py1);
-                pdf_chk(d, HPDF_Page_LineTo(d->page, xa, yy));
-                pdf_chk(d, HPDF_Page_LineTo(d->page, xb, yy));
-            }
-            pdf_chk(d, HPDF_Page_LineTo(d->page, scale(e1, xt0, xt1, px0, px1), py0));
-            pdf_chk(d, HPDF_Page_Stroke(d->page));
-        }
-        {
-            double ta, tb, ts;
-            rpt_nice_range(xt0, xt1, 5, &ta, &tb, &ts);
-            pdf_line(d, px0, py0, px1, py0, 0.6f, PDF_GREY);
-            for (int k = 0; k < 20; k++) {
-                double v = ta + k * ts;
-                if (v > xt1 + ts * 1e-9)
-                    break;
-                if (v < xt0 - ts * 1e-9)
-                    continue;
-                float xx = scale(v, xt0, xt1, px0, px1);
-                pdf_line(d, xx, py0, xx, py0 - 3.0f, 0.6f, PDF_GREY);
-                snprintf(buf, sizeof buf, "%.6g", fabs(v) < ts * 1e-9 ? 0.0 : v);
-                pdf_text_center(d, d->font, 6.5f, xx, py0 - 11.0f, PDF_GREY, buf);
-            }
-        }
-    } else if (cats != NULL) {
-        const cJSON *c;
-        double sr = 0.0, sc = 0.0;
-        size_t n = 0, nshow;
-        cJSON_ArrayForEach(c, cats) {
-            sr += rpt_num(c, "reference");
-            sc += rpt_num(c, "current");
-            n++;
-        }
-        nshow = n > 12 ? 12 : n;
-        size_t i = 0;
-        cJSON_ArrayForEach(c, cats) {
-            if (i++ == nshow)
-                break;
-            if (sr > 0)
-                ymax = fmax(ymax, rpt_num(c, "reference") / sr);
-            if (sc > 0)
-                ymax = fmax(ymax, rpt_num(c, "current") / sc);
-        }
-        rpt_nice_range(0.0, ymax, 4, &t0, &t1, &step);
-        t0 = 0.0;
-        axis_y(d, px0, py0, py1, t0, t1, step, 1, px1);
-        pdf_line(d, px0, py0, px1, py0, 0.6f, PDF_GREY);
-        float slot = (px1 - px0) / (float)(nshow > 0 ? nshow : 1);
-        i = 0;
-        cJSON_ArrayForEach(c, cats) {
-            if (i == nshow)
-                break;
-            float sx = px0 + slot * (float)i, bw = fminf(slot * 0.36f, 28.0f);
-            float cx = sx + slot / 2.0f;
-            float hr = sr > 0 ? scale(rpt_num(c, "reference") / sr, t0, t1, py0, py1) - py0 : 0;
-            float hc = sc > 0 ? scale(rpt_num(c, "current") / sc, t0, t1, py0, py1) - py0 : 0;
-            if (hr > 0)
-                pdf_fill_rect(d, cx - bw - 0.5f, py0, bw, hr, PDF_REF);
-            if (hc > 0)
-                pdf_fill_rect(d, cx + 0.5f, py0, bw, hc, PDF_CUR);
-            char lab[200];
-            rpt_fmt_value(cJSON_GetObjectItemCaseSensitive(c, "value"), lab, sizeof lab);
-            pdf_fit(d, d->font, 6.5f, lab, slot - 2.0f, buf, sizeof buf);
-            pdf_text_center(d, d->font, 6.5f, cx, py0 - 10.0f, PDF_GREY, buf);
-            i++;
-        }
-        if (n > nshow) {
-            snprintf(buf, sizeof buf, "first %zu of %zu categories", nshow, n);
-            pdf_text_right(d, d->font, 6.5f, px1, py0 - 19.0f, PDF_GREY, buf);
-        }
-    } else {
+    legend(d, x + w - 100.0f, y_top, ds.kind == RPT_DIST_BINS);
+    if (ds.kind == RPT_DIST_BINS)
+        hist_bins(d, &ds, px0, px1, py0, py1);
+    else if (ds.kind == RPT_DIST_LEVELS)
+        level_bars(d, &ds, px0, px1, py0, py1);
+    else
         pdf_text(d, d->font, 8.0f, px0, (py0 + py1) / 2.0f, PDF_GREY,
                  "no histogram or category counts in the results");
-    }
+    rpt_dist_free(&ds);
 }

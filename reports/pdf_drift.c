@@ -103,6 +103,12 @@ static void distributions(pdf_doc *d, const cJSON *cols)
         d->y -= h + 8.0f;
 }
 
+static double alt_num(const cJSON *o, const char *k1, const char *k2)
+{
+    double v = rpt_num(o, k1);
+    return isfinite(v) ? v : rpt_num(o, k2);
+}
+
 static void attribution_drift(pdf_doc *d, const cJSON *ad)
 {
     static const pdf_col cols[] = {{"Feature", 175, PDF_AL_LEFT},
@@ -112,13 +118,21 @@ static void attribution_drift(pdf_doc *d, const cJSON *ad)
     const cJSON *f;
     pdf_table t;
     pdf_subsection(d, "Attribution drift", 80.0f);
+    if (isfinite(rpt_num(ad, "rank_correlation"))) {
+        char rc[RPT_NUMBUF];
+        pdf_kv(d, "Rank correlation", rpt_fmt(rpt_num(ad, "rank_correlation"), RPT_F3, rc));
+        d->y -= 4.0f;
+    }
     pdf_table_begin(d, &t, cols, 5, 7.5f);
     cJSON_ArrayForEach(f, rpt_arr(ad, "features")) {
         char a[RPT_NUMBUF], b[RPT_NUMBUF], r1[RPT_NUMBUF], r2[RPT_NUMBUF];
-        double ra = rpt_num(f, "reference_rank"), rb = rpt_num(f, "current_rank");
+        double ra = alt_num(f, "reference_rank", "rank_reference");
+        double rb = alt_num(f, "current_rank", "rank_current");
         const char *cells[5] = {rpt_str(f, "name", "?"),
-                                rpt_fmt(rpt_num(f, "reference_mean_abs"), RPT_F4, a),
-                                rpt_fmt(rpt_num(f, "current_mean_abs"), RPT_F4, b),
+                                rpt_fmt(alt_num(f, "reference_mean_abs", "mean_abs_reference"),
+                                        RPT_F4, a),
+                                rpt_fmt(alt_num(f, "current_mean_abs", "mean_abs_current"),
+                                        RPT_F4, b),
                                 rpt_fmt(ra, RPT_INT, r1), rpt_fmt(rb, RPT_INT, r2)};
         int st[5] = {0, 0, 0, 0, ra != rb ? PDF_CELL_WARN : 0};
         pdf_table_row(d, &t, cells, st);
@@ -147,8 +161,15 @@ void pdf_write_drift(pdf_doc *d)
         n++;
         nd += rpt_bool(c, "drifted") == 1;
     }
-    snprintf(buf, sizeof buf, "%s (%zu of %zu columns)", rpt_fmt(rpt_num(dr, "drift_share"), RPT_F3, t),
-             nd, n);
+    {
+        /* the producer's counts when it states them, else the listed flags */
+        char a[RPT_NUMBUF], b[RPT_NUMBUF];
+        double vd = rpt_num(dr, "n_drifted"), vn = rpt_num(dr, "n_columns");
+        snprintf(buf, sizeof buf, "%s (%s of %s columns)",
+                 rpt_fmt(rpt_num(dr, "drift_share"), RPT_F3, t),
+                 rpt_fmt(isfinite(vd) ? vd : (double)nd, RPT_INT, a),
+                 rpt_fmt(isfinite(vn) ? vn : (double)n, RPT_INT, b));
+    }
     pdf_kv(d, "Drift share", buf);
     {
         int ds = rpt_bool(dr, "dataset_drift");
@@ -161,12 +182,19 @@ void pdf_write_drift(pdf_doc *d)
             snprintf(buf, sizeof buf, "%s", ds < 0 ? "n/a" : ds ? "yes" : "no");
         pdf_kv(d, "Dataset drift", buf);
     }
-    if (isfinite(rpt_num(dr, "reference_rows"))) {
-        char a[RPT_NUMBUF], b[RPT_NUMBUF];
-        snprintf(buf, sizeof buf, "%s reference, %s current",
-                 rpt_fmt(rpt_num(dr, "reference_rows"), RPT_INT, a),
-                 rpt_fmt(rpt_num(dr, "current_rows"), RPT_INT, b));
-        pdf_kv(d, "Rows", buf);
+    {
+        const cJSON *c0 = rpt_arr(dr, "columns") != NULL ? rpt_arr(dr, "columns")->child : NULL;
+        double nr = rpt_num(dr, "reference_rows"), nc = rpt_num(dr, "current_rows");
+        if (!isfinite(nr))
+            nr = rpt_num(c0, "rows_reference");
+        if (!isfinite(nc))
+            nc = rpt_num(c0, "rows_current");
+        if (isfinite(nr) || isfinite(nc)) {
+            char a[RPT_NUMBUF], b[RPT_NUMBUF];
+            snprintf(buf, sizeof buf, "%s reference, %s current", rpt_fmt(nr, RPT_INT, a),
+                     rpt_fmt(nc, RPT_INT, b));
+            pdf_kv(d, "Rows", buf);
+        }
     }
     d->y -= 6.0f;
     pdf_subsection(d, "Every column", 80.0f);
@@ -193,4 +221,6 @@ void pdf_write_drift(pdf_doc *d)
     }
     if (rpt_obj(dr, "attribution_drift") != NULL)
         attribution_drift(d, rpt_obj(dr, "attribution_drift"));
+    else if (rpt_obj(rpt_obj(d->doc, "explanations"), "attribution_drift") != NULL)
+        attribution_drift(d, rpt_obj(rpt_obj(d->doc, "explanations"), "attribution_drift"));
 }

@@ -88,25 +88,23 @@ static void dependence_grid(pdf_doc *d, const cJSON *exp)
 static void waterfalls(pdf_doc *d, const cJSON *exp)
 {
     const cJSON *rows = rpt_arr(exp, "explained_rows");
-    const cJSON *feats = rpt_arr(exp, "features");
     const cJSON *r, *chosen[MAX_WATERFALLS];
     size_t n = 0;
     char buf[300], num[RPT_NUMBUF];
     cJSON_ArrayForEach(r, rows) {
-        const char *sel = rpt_str(r, "selected", NULL);
-        if (sel != NULL && sel[0] != '\0' && n < MAX_WATERFALLS)
+        if (rpt_row_why(r) != NULL && n < MAX_WATERFALLS)
             chosen[n++] = r;
     }
     if (n == 0 && rows != NULL && rows->child != NULL) {
         /* nothing selected by the run: show the highest- and lowest-scoring rows present */
         const cJSON *hi = NULL, *lo = NULL;
         cJSON_ArrayForEach(r, rows) {
-            double p = rpt_num(r, "prediction");
+            double p = rpt_row_output(r);
             if (!isfinite(p))
                 continue;
-            if (hi == NULL || p > rpt_num(hi, "prediction"))
+            if (hi == NULL || p > rpt_row_output(hi))
                 hi = r;
-            if (lo == NULL || p < rpt_num(lo, "prediction"))
+            if (lo == NULL || p < rpt_row_output(lo))
                 lo = r;
         }
         if (hi != NULL)
@@ -125,12 +123,12 @@ static void waterfalls(pdf_doc *d, const cJSON *exp)
              "others are summed into one bar.");
     d->y -= 6.0f;
     for (size_t i = 0; i < n && !d->failed; i++) {
-        const char *sel = rpt_str(chosen[i], "selected", NULL);
+        const char *sel = rpt_row_why(chosen[i]);
         pdf_need(d, 230.0f);
         snprintf(buf, sizeof buf, "Row %s%s%s%s", rpt_fmt(rpt_num(chosen[i], "row"), RPT_INT, num),
                  sel != NULL ? " (" : "", sel != NULL ? sel : "", sel != NULL ? ")" : "");
         pdf_text(d, d->bold, 9.0f, PDF_LEFT, d->y, PDF_BLACK, buf);
-        pdf_chart_waterfall(d, feats, chosen[i]);
+        pdf_chart_waterfall(d, exp, chosen[i]);
         d->y -= 4.0f;
     }
 }

@@ -137,29 +137,34 @@ static void group_charts(pdf_doc *d, const cJSON *attr)
 
 static void summary_table(pdf_doc *d, const cJSON *attr)
 {
-    static const pdf_col cols[] = {{"Summary metric", 230, PDF_AL_LEFT},
-                                   {"Value", 90, PDF_AL_RIGHT},
-                                   {"", 175, PDF_AL_LEFT}};
+    static const pdf_col cols[] = {{"Summary metric", 200, PDF_AL_LEFT},
+                                   {"Value", 70, PDF_AL_RIGHT},
+                                   {"95% CI / note", 225, PDF_AL_LEFT}};
     const cJSON *s = rpt_obj(attr, "summary");
+    const cJSON *ex;
     pdf_table t;
     if (s == NULL)
         return;
     pdf_table_begin(d, &t, cols, 3, 7.5f);
     for (size_t i = 0; rpt_summary_metrics[i] != NULL; i++) {
-        char v[RPT_NUMBUF];
+        char v[RPT_NUMBUF], ci[RPT_CIBUF], k_ci[96];
         const char *k = rpt_summary_metrics[i];
+        const char *note;
         if (cJSON_GetObjectItemCaseSensitive(s, k) == NULL)
             continue;
-        const char *why = rpt_null_reason(s, k);
+        snprintf(k_ci, sizeof k_ci, "%s_ci", k);
+        note = rpt_null_reason(s, k);
+        if (note == NULL && cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(s, k_ci)))
+            note = rpt_fmt_ci(cJSON_GetObjectItemCaseSensitive(s, k_ci), ci);
         const char *cells[3] = {rpt_metric_label(k), rpt_fmt(rpt_num(s, k), RPT_F3, v),
-                                why != NULL ? why : ""};
+                                note != NULL ? note : ""};
         int st[3] = {0, 0, PDF_CELL_MUTED};
         pdf_table_row(d, &t, cells, st);
     }
     static const char *const tests[] = {"chi_square", "fisher"};
     for (int i = 0; i < 2; i++) {
         const cJSON *x = rpt_obj(s, tests[i]);
-        char v[RPT_NUMBUF], a[RPT_NUMBUF], b[RPT_NUMBUF], extra[160];
+        char v[RPT_NUMBUF], a[RPT_NUMBUF], b[RPT_NUMBUF], extra[300];
         if (x == NULL)
             continue;
         if (isfinite(rpt_num(x, "statistic")))
@@ -167,14 +172,28 @@ static void summary_table(pdf_doc *d, const cJSON *attr)
                      rpt_fmt(rpt_num(x, "statistic"), RPT_F3, a),
                      rpt_fmt(rpt_num(x, "dof"), RPT_INT, b));
         else
-            extra[0] = '\0';
+            snprintf(extra, sizeof extra, "%s", rpt_str(x, "reason", ""));
         char label[120];
         snprintf(label, sizeof label, "%s (p-value)", rpt_metric_label(tests[i]));
         const char *cells[3] = {label, rpt_fmt(rpt_num(x, "p_value"), RPT_P, v), extra};
         int st[3] = {0, 0, PDF_CELL_MUTED};
         pdf_table_row(d, &t, cells, st);
     }
-    d->y -= 8.0f;
+    d->y -= 4.0f;
+    ex = rpt_arr(s, "excluded_groups");
+    if (rpt_count(ex) > 0) {
+        char line[1200];
+        size_t n = 0;
+        const cJSON *g;
+        n += (size_t)snprintf(line, sizeof line, "Excluded from the verdict (small groups):");
+        cJSON_ArrayForEach(g, ex) {
+            if (cJSON_IsString(g) && n < sizeof line)
+                n += (size_t)snprintf(line + n, sizeof line - n, "%s %s", g == ex->child ? "" : ",",
+                                      g->valuestring);
+        }
+        pdf_para(d, d->font, 7.5f, PDF_LEFT, PDF_CW, PDF_GREY, line);
+    }
+    d->y -= 6.0f;
 }
 
 static void attribute_block(pdf_doc *d, const cJSON *attr, const char *kind)

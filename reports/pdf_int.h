@@ -121,8 +121,8 @@ void pdf_chart_beeswarm(pdf_doc *d, const cJSON *features, size_t n_show);
 /* Dependence plot (value vs phi) of one feature, in a box at (x, y_top) of w x h. */
 void pdf_chart_dependence(pdf_doc *d, const cJSON *feature, float x, float y_top, float w,
                           float h);
-/* Waterfall of one explained row. */
-void pdf_chart_waterfall(pdf_doc *d, const cJSON *features, const cJSON *row);
+/* Waterfall of one explained row of the explanations section exp. */
+void pdf_chart_waterfall(pdf_doc *d, const cJSON *exp, const cJSON *row);
 /* Overlaid reference/current histogram or category bars of one drift column, in a box. */
 void pdf_chart_drift(pdf_doc *d, const cJSON *column, float x, float y_top, float w, float h);
 

@@ -8,10 +8,11 @@
 
 void pdf_write_performance(pdf_doc *d)
 {
-    static const pdf_col cols[] = {{"Attribute", 90, PDF_AL_LEFT}, {"Group", 130, PDF_AL_LEFT},
-                                   {"Rows", 60, PDF_AL_RIGHT},     {"AUC", 65, PDF_AL_RIGHT},
-                                   {"Accuracy", 65, PDF_AL_RIGHT}, {"Log-loss", 85, PDF_AL_RIGHT}};
-    static const char *const keys[] = {"auc", "accuracy", "log_loss"};
+    static const pdf_col cols[] = {{"Attribute", 80, PDF_AL_LEFT}, {"Group", 115, PDF_AL_LEFT},
+                                   {"Rows", 55, PDF_AL_RIGHT},     {"AUC", 60, PDF_AL_RIGHT},
+                                   {"Accuracy", 60, PDF_AL_RIGHT}, {"Log-loss", 60, PDF_AL_RIGHT},
+                                   {"Brier", 65, PDF_AL_RIGHT}};
+    static const char *const keys[] = {"auc", "accuracy", "log_loss", "brier_score"};
     const cJSON *p = rpt_obj(d->doc, "performance");
     const cJSON *o, *g;
     char t[RPT_NUMBUF];
@@ -30,18 +31,20 @@ void pdf_write_performance(pdf_doc *d)
         pdf_kv(d, "AUC", rpt_fmt(rpt_num(o, "auc"), RPT_F3, t));
         pdf_kv(d, "Accuracy", rpt_fmt(rpt_num(o, "accuracy"), RPT_F3, t));
         pdf_kv(d, "Log-loss", rpt_fmt(rpt_num(o, "log_loss"), RPT_F3, t));
+        if (cJSON_GetObjectItemCaseSensitive(o, "brier_score") != NULL)
+            pdf_kv(d, "Brier score", rpt_fmt(rpt_num(o, "brier_score"), RPT_F3, t));
     }
     d->y -= 8.0f;
     if (rpt_count(rpt_arr(p, "by_group")) == 0)
         return;
     pdf_subsection(d, "By group", 80.0f);
-    pdf_table_begin(d, &tab, cols, 6, 7.5f);
+    pdf_table_begin(d, &tab, cols, 7, 7.5f);
     cJSON_ArrayForEach(g, rpt_arr(p, "by_group")) {
-        char r[RPT_NUMBUF], v[3][RPT_NUMBUF];
-        const char *cells[6] = {rpt_str(g, "attribute", ""), rpt_str(g, "group", "?"),
-                                rpt_fmt(rpt_num(g, "rows"), RPT_INT, r), NULL, NULL, NULL};
-        int st[6] = {PDF_CELL_MUTED, 0, 0, 0, 0, 0};
-        for (int k = 0; k < 3; k++) {
+        char r[RPT_NUMBUF], v[4][RPT_NUMBUF];
+        const char *cells[7] = {rpt_str(g, "attribute", ""), rpt_str(g, "group", "?"),
+                                rpt_fmt(rpt_num(g, "rows"), RPT_INT, r), NULL, NULL, NULL, NULL};
+        int st[7] = {PDF_CELL_MUTED, 0, 0, 0, 0, 0, 0};
+        for (int k = 0; k < 4; k++) {
             cells[3 + k] = rpt_fmt(rpt_num(g, keys[k]), RPT_F3, v[k]);
             if (!isfinite(rpt_num(g, keys[k])))
                 st[3 + k] = PDF_CELL_MUTED;
@@ -50,7 +53,7 @@ void pdf_write_performance(pdf_doc *d)
     }
     d->y -= 4.0f;
     cJSON_ArrayForEach(g, rpt_arr(p, "by_group")) {
-        for (int k = 0; k < 3; k++) {
+        for (int k = 0; k < 4; k++) {
             const char *why = rpt_null_reason(g, keys[k]);
             char line[400];
             if (why == NULL || isfinite(rpt_num(g, keys[k])))
@@ -104,6 +107,26 @@ static void conventions(pdf_doc *d)
                  cJSON_GetObjectItemCaseSensitive(f, "favorable") != NULL ? fav : "1",
                  rpt_fmt(rpt_num(f, "threshold"), RPT_F3, t));
         pdf_para(d, d->font, 8.0f, PDF_LEFT, PDF_CW, PDF_BLACK, buf);
+        if (rpt_obj(f, "bootstrap") != NULL) {
+            const cJSON *bs = rpt_obj(f, "bootstrap");
+            char n[RPT_NUMBUF], sd[RPT_NUMBUF], cl[RPT_NUMBUF];
+            snprintf(buf, sizeof buf,
+                     "Summary-metric intervals: %s bootstrap, %s resamples, seed %s, confidence "
+                     "level %s.",
+                     rpt_str(bs, "method", "percentile"), rpt_fmt(rpt_num(bs, "resamples"), RPT_INT, n),
+                     rpt_fmt(rpt_num(bs, "seed"), RPT_INT, sd),
+                     rpt_fmt(rpt_num(f, "confidence_level"), RPT_F3, cl));
+            pdf_para(d, d->font, 8.0f, PDF_LEFT, PDF_CW, PDF_BLACK, buf);
+        }
+        if (isfinite(rpt_num(f, "min_count")) || isfinite(rpt_num(f, "min_share"))) {
+            char n[RPT_NUMBUF], sh[RPT_NUMBUF];
+            snprintf(buf, sizeof buf,
+                     "Small groups (marked \xe2\x80\xa0, excluded from group verdicts): fewer than %s "
+                     "rows or a share under %s of the rows.",
+                     rpt_fmt(rpt_num(f, "min_count"), RPT_INT, n),
+                     rpt_fmt(rpt_num(f, "min_share"), RPT_PCT1, sh));
+            pdf_para(d, d->font, 8.0f, PDF_LEFT, PDF_CW, PDF_BLACK, buf);
+        }
         cJSON_ArrayForEach(a, rpt_arr(f, "attributes")) {
             snprintf(buf, sizeof buf, "Reference group of %s: %s.", rpt_str(a, "name", "?"),
                      rpt_str(a, "reference", "the largest group"));
@@ -136,13 +159,15 @@ void pdf_write_methods(pdf_doc *d)
         "count", "share", "base_rate", "selection_rate", "tpr", "fpr", "tnr", "fnr", "ppv", "npv",
         "fdr", "false_omission_rate", "accuracy", "disparate_impact", "impact_ratio",
         "demographic_parity_difference", "demographic_parity_ratio", "equalized_odds_difference",
-        "equal_opportunity_difference", "average_odds_difference", "predictive_parity_difference",
-        "theil_index", "generalized_entropy_index", "chi_square", "fisher", NULL};
+        "equalized_odds_ratio", "equal_opportunity_difference", "average_odds_difference",
+        "average_abs_odds_difference", "predictive_parity_difference", "theil_index",
+        "generalized_entropy_index", "between_group_generalized_entropy_index", "chi_square",
+        "fisher", NULL};
     static const char *const drift_keys[] = {"drift_share", "ks", "wasserstein",
                                              "wasserstein_normed", "psi", "jensen_shannon",
                                              "anderson_darling", "cramer_von_mises", "z_test",
                                              NULL};
-    static const char *const perf_keys[] = {"auc", "accuracy", "log_loss", NULL};
+    static const char *const perf_keys[] = {"auc", "accuracy", "log_loss", "brier_score", NULL};
     pdf_section(d, "Methods appendix");
     conventions(d);
     pdf_subsection(d, "Explanations", 40.0f);

@@ -22,6 +22,34 @@ const char *rpt_skip_reason(const cJSON *doc, const char *section);
 /* A metric's "<key>_reason" beside a null value, or NULL. */
 const char *rpt_null_reason(const cJSON *o, const char *key);
 
+/* The distribution of a drift column to plot, from whichever shape the results hold:
+ * "histogram", "js_bins" or "psi_bins" with edges (numeric bins), the same with "values"
+ * (per-value bins), or "categories" as [{"value","reference","current"}] or
+ * {"levels","reference","current"}. */
+enum { RPT_DIST_NONE, RPT_DIST_BINS, RPT_DIST_LEVELS };
+typedef struct rpt_dist {
+    int kind;
+    size_t n;                 /* bins or levels */
+    double *edges;            /* RPT_DIST_BINS: n + 1 */
+    const cJSON **labels;     /* RPT_DIST_LEVELS: n scalar labels */
+    double *ref, *cur;        /* n counts each */
+    double ref_total, cur_total;
+} rpt_dist;
+/* AUD_OK (kind may be RPT_DIST_NONE) or AUD_E_NOMEM. Free with rpt_dist_free. */
+int rpt_dist_get(const cJSON *col, rpt_dist *out);
+void rpt_dist_free(rpt_dist *d);
+
+/* Name of the feature behind entry j of an explained row's "phi" / "value" arrays: those follow
+ * explanations.feature_order (model order) when present, else the order of "features". */
+const char *rpt_row_feature_name(const cJSON *exp, size_t j);
+/* Number of entries in each explained row's arrays. */
+size_t rpt_row_width(const cJSON *exp);
+
+/* An explained row's model output in the space of its SHAP values ("output", else
+ * "prediction"), and why it was selected for a waterfall ("selected" or "why"; NULL). */
+double rpt_row_output(const cJSON *row);
+const char *rpt_row_why(const cJSON *row);
+
 /* Display formats. Text goes into buf (>= RPT_NUMBUF); "n/a" for NaN. */
 #define RPT_NUMBUF 48
 typedef enum rpt_style {

@@ -73,6 +73,133 @@ const char *rpt_null_reason(const cJSON *o, const char *key)
     return rpt_str(o, k, NULL);
 }
 
+const char *rpt_row_feature_name(const cJSON *exp, size_t j)
+{
+    const cJSON *order = rpt_arr(exp, "feature_order");
+    const cJSON *list = order != NULL ? order : rpt_arr(exp, "features");
+    const cJSON *it;
+    size_t i = 0;
+    cJSON_ArrayForEach(it, list) {
+        if (i++ == j)
+            return order != NULL ? (cJSON_IsString(it) ? it->valuestring : "?")
+                                 : rpt_str(it, "name", "?");
+    }
+    return "?";
+}
+
+size_t rpt_row_width(const cJSON *exp)
+{
+    const cJSON *order = rpt_arr(exp, "feature_order");
+    return rpt_count(order != NULL ? order : rpt_arr(exp, "features"));
+}
+
+double rpt_row_output(const cJSON *row)
+{
+    double v = rpt_num(row, "output");
+    return isfinite(v) ? v : rpt_num(row, "prediction");
+}
+
+const char *rpt_row_why(const cJSON *row)
+{
+    const char *s = rpt_str(row, "selected", NULL);
+    if (s == NULL || s[0] == '\0')
+        s = rpt_str(row, "why", NULL);
+    return s != NULL && s[0] != '\0' ? s : NULL;
+}
+
+static int dist_alloc(rpt_dist *d, size_t n, int edges, int labels)
+{
+    d->n = n;
+    d->ref = aud_calloc(n + 1, sizeof *d->ref);
+    d->cur = aud_calloc(n + 1, sizeof *d->cur);
+    if (edges)
+        d->edges = aud_calloc(n + 1, sizeof *d->edges);
+    if (labels)
+        d->labels = aud_calloc(n + 1, sizeof *d->labels);
+    if (d->ref == NULL || d->cur == NULL || (edges && d->edges == NULL) ||
+        (labels && d->labels == NULL)) {
+        rpt_dist_free(d);
+        return AUD_E_NOMEM;
+    }
+    return AUD_OK;
+}
+
+static void dist_counts(rpt_dist *d, const cJSON *ref, const cJSON *cur)
+{
+    const cJSON *it;
+    size_t i = 0;
+    cJSON_ArrayForEach(it, ref) {
+        if (i < d->n)
+            d->ref[i++] = rpt_item_num(it);
+    }
+    i = 0;
+    cJSON_ArrayForEach(it, cur) {
+        if (i < d->n)
+            d->cur[i++] = rpt_item_num(it);
+    }
+}
+
+int rpt_dist_get(const cJSON *col, rpt_dist *out)
+{
+    static const char *const keys[] = {"histogram", "js_bins", "psi_bins"};
+    const cJSON *bins = NULL, *cats, *it;
+    size_t i = 0;
+    memset(out, 0, sizeof *out);
+    for (size_t k = 0; k < 3 && bins == NULL; k++)
+        bins = rpt_obj(col, keys[k]);
+    cats = cJSON_GetObjectItemCaseSensitive(col, "categories");
+    if (cats != NULL && (cJSON_IsArray(cats) || cJSON_IsObject(cats)))
+        bins = NULL; /* categorical: its categories are the distribution */
+    else
+        cats = NULL;
+    if (bins != NULL && rpt_arr(bins, "edges") != NULL) {
+        size_t n = rpt_count(rpt_arr(bins, "edges"));
+        if (n < 2 || dist_alloc(out, n - 1, 1, 0) != AUD_OK)
+            return n < 2 ? AUD_OK : AUD_E_NOMEM;
+        out->kind = RPT_DIST_BINS;
+        cJSON_ArrayForEach(it, rpt_arr(bins, "edges"))
+            out->edges[i++] = rpt_item_num(it);
+        dist_counts(out, rpt_arr(bins, "reference"), rpt_arr(bins, "current"));
+    } else if (bins != NULL || cJSON_IsObject(cats)) {
+        const cJSON *src = bins != NULL ? bins : cats;
+        const cJSON *lv = rpt_arr(src, bins != NULL ? "values" : "levels");
+        if (lv == NULL)
+            return AUD_OK;
+        if (dist_alloc(out, rpt_count(lv), 0, 1) != AUD_OK)
+            return AUD_E_NOMEM;
+        out->kind = RPT_DIST_LEVELS;
+        cJSON_ArrayForEach(it, lv)
+            out->labels[i++] = it;
+        dist_counts(out, rpt_arr(src, "reference"), rpt_arr(src, "current"));
+    } else if (cJSON_IsArray(cats)) {
+        if (dist_alloc(out, rpt_count(cats), 0, 1) != AUD_OK)
+            return AUD_E_NOMEM;
+        out->kind = RPT_DIST_LEVELS;
+        cJSON_ArrayForEach(it, cats) {
+            out->labels[i] = cJSON_GetObjectItemCaseSensitive(it, "value");
+            out->ref[i] = rpt_num(it, "reference");
+            out->cur[i] = rpt_num(it, "current");
+            i++;
+        }
+    }
+    for (i = 0; i < out->n; i++) {
+        if (isfinite(out->ref[i]))
+            out->ref_total += out->ref[i];
+        if (isfinite(out->cur[i]))
+            out->cur_total += out->cur[i];
+    }
+    return AUD_OK;
+}
+
+void rpt_dist_free(rpt_dist *d)
+{
+    aud_free(d->edges);
+    aud_free(d->labels);
+    aud_free(d->ref);
+    aud_free(d->cur);
+    memset(d, 0, sizeof *d);
+}
+
 const char *rpt_fmt(double v, rpt_style style, char *buf)
 {
     if (!isfinite(v)) {
@@ -171,6 +298,12 @@ static const metric_info metrics[] = {
      "Smallest divided by largest group selection rate (Fairlearn)."},
     {"equalized_odds_difference", "Equalized odds difference",
      "max(largest TPR gap, largest FPR gap) between groups (Fairlearn)."},
+    {"equalized_odds_ratio", "Equalized odds ratio",
+     "min(smallest TPR ratio, smallest FPR ratio) between groups (Fairlearn)."},
+    {"average_abs_odds_difference", "Average abs. odds difference",
+     "(|FPR_g - FPR_ref| + |TPR_g - TPR_ref|) / 2, the largest over groups (AIF360)."},
+    {"between_group_generalized_entropy_index", "Between-group GE index",
+     "GE(alpha = 2) with every b_i replaced by its group mean (AIF360)."},
     {"equal_opportunity_difference", "Equal opportunity difference",
      "TPR(group) - TPR(reference), the largest gap in absolute value (AIF360)."},
     {"average_odds_difference", "Average odds difference",
@@ -194,6 +327,7 @@ static const metric_info metrics[] = {
     {"cramer_von_mises", "Cramer-von Mises", "Two-sample Cramer-von Mises statistic and p-value (scipy cramervonmises_2samp)."},
     {"z_test", "Z-test", "Two-proportion Z-test for binary columns."},
     {"auc", "AUC", "Area under the ROC curve of the score against the label."},
+    {"brier_score", "Brier score", "Mean squared difference between the predicted probability and the label."},
     {"log_loss", "Log-loss", "Mean negative log-likelihood of the label under the predicted probability."},
     {"mean_abs", "Mean |SHAP|", "Mean absolute SHAP value of the feature over the explained rows (global importance)."},
 };
@@ -226,8 +360,9 @@ const char *const rpt_group_rates[] = {
 
 const char *const rpt_summary_metrics[] = {
     "demographic_parity_difference", "demographic_parity_ratio", "equalized_odds_difference",
-    "equal_opportunity_difference", "average_odds_difference", "predictive_parity_difference",
-    "theil_index", "generalized_entropy_index", NULL
+    "equalized_odds_ratio", "equal_opportunity_difference", "average_odds_difference",
+    "average_abs_odds_difference", "predictive_parity_difference", "theil_index",
+    "generalized_entropy_index", "between_group_generalized_entropy_index", NULL
 };
 
 void rpt_audit_date(const cJSON *doc, char *buf, size_t n)

@@ -5,6 +5,7 @@
 #include "rpt_int.h"
 #include "io.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -54,9 +55,15 @@ static void vpop(vctx *v, size_t n)
 
 enum { T_NUM = 1, T_STR = 2, T_BOOL = 4, T_NULL = 8, T_OBJ = 16, T_ARR = 32 };
 
+/* A number is finite: cJSON reads 1e400 as infinity, which no report can draw or store. */
+static int is_num(const cJSON *x)
+{
+    return cJSON_IsNumber(x) && isfinite(x->valuedouble);
+}
+
 static int type_ok(const cJSON *x, int types)
 {
-    return ((types & T_NUM) && cJSON_IsNumber(x)) || ((types & T_STR) && cJSON_IsString(x)) ||
+    return ((types & T_NUM) && is_num(x)) || ((types & T_STR) && cJSON_IsString(x)) ||
            ((types & T_BOOL) && cJSON_IsBool(x)) || ((types & T_NULL) && cJSON_IsNull(x)) ||
            ((types & T_OBJ) && cJSON_IsObject(x)) || ((types & T_ARR) && cJSON_IsArray(x));
 }
@@ -64,8 +71,8 @@ static int type_ok(const cJSON *x, int types)
 static const char *type_name(int types)
 {
     switch (types) {
-    case T_NUM: return "a number";
-    case T_NUM | T_NULL: return "a number or null";
+    case T_NUM: return "a finite number";
+    case T_NUM | T_NULL: return "a finite number or null";
     case T_STR: return "a string";
     case T_STR | T_NULL: return "a string or null";
     case T_BOOL: return "true or false";
@@ -100,8 +107,8 @@ static int vci(vctx *v, const cJSON *o, const char *key)
     if (x == NULL || cJSON_IsNull(x))
         return AUD_OK;
     size_t n = vpush_key(v, key);
-    if (!cJSON_IsArray(x) || cJSON_GetArraySize(x) != 2 || !cJSON_IsNumber(x->child) ||
-        !cJSON_IsNumber(x->child->next))
+    if (!cJSON_IsArray(x) || cJSON_GetArraySize(x) != 2 || !is_num(x->child) ||
+        !is_num(x->child->next))
         rc = vfail(v, "expected an interval [lo, hi] of two numbers, or null");
     vpop(v, n);
     return rc;
@@ -118,9 +125,9 @@ static int vnum_array(vctx *v, const cJSON *o, const char *key, int nullable, si
         return rc;
     size_t n = vpush_key(v, key);
     cJSON_ArrayForEach(it, a) {
-        if (!cJSON_IsNumber(it) && !(nullable && cJSON_IsNull(it))) {
+        if (!is_num(it) && !(nullable && cJSON_IsNull(it))) {
             size_t m = vpush_idx(v, i);
-            rc = vfail(v, "expected %s", nullable ? "a number or null" : "a number");
+            rc = vfail(v, "expected %s", nullable ? "a finite number or null" : "a finite number");
             vpop(v, m);
             break;
         }
@@ -225,7 +232,7 @@ static int v_feature(vctx *v, const cJSON *f)
     size_t n = vpush_key(v, "points");
     cJSON_ArrayForEach(it, pts) {
         if (!cJSON_IsArray(it) || cJSON_GetArraySize(it) != 2 ||
-            !type_ok(it->child, T_NUM | T_STR | T_NULL) || !cJSON_IsNumber(it->child->next)) {
+            !type_ok(it->child, T_NUM | T_STR | T_NULL) || !is_num(it->child->next)) {
             size_t m = vpush_idx(v, i);
             rc = vfail(v, "expected a [value, phi] pair (value a number, string or null)");
             vpop(v, m);
@@ -245,6 +252,7 @@ static int v_row(vctx *v, const cJSON *r)
     if ((rc = vkey(v, r, "row", T_NUM, 1)) || (rc = vkey(v, r, "prediction", T_NUM | T_NULL, 0)) ||
         (rc = vkey(v, r, "base", T_NUM | T_NULL, 0)) ||
         (rc = vkey(v, r, "selected", T_STR | T_NULL, 0)) ||
+        (rc = vkey(v, r, "why", T_STR | T_NULL, 0)) || (rc = vkey(v, r, "output", T_NUM | T_NULL, 0)) ||
         (rc = vnum_array(v, r, "phi", 0, &nphi)) || (rc = vkey(v, r, "value", T_ARR, 1)))
         return rc;
     if (nphi != v->n_features || (size_t)cJSON_GetArraySize(vals) != v->n_features) {
@@ -264,7 +272,25 @@ static int v_explanations(vctx *v, const cJSON *e)
         (rc = vkey(v, e, "additivity_max_error", T_NUM | T_NULL, 0)) ||
         (rc = varray(v, e, "features", 1, v_feature)))
         return rc;
-    v->n_features = rpt_count(rpt_arr(e, "features"));
+    if ((rc = vkey(v, e, "feature_order", T_ARR, 0)) != AUD_OK)
+        return rc;
+    if (rpt_arr(e, "feature_order") != NULL) {
+        const cJSON *it;
+        size_t n = vpush_key(v, "feature_order");
+        cJSON_ArrayForEach(it, rpt_arr(e, "feature_order")) {
+            if (!cJSON_IsString(it)) {
+                rc = vfail(v, "expected feature names (strings)");
+                break;
+            }
+        }
+        if (rc == AUD_OK && rpt_count(rpt_arr(e, "feature_order")) != rpt_count(rpt_arr(e, "features")))
+            rc = vfail(v, "expected one name per entry of features (%zu)",
+                       rpt_count(rpt_arr(e, "features")));
+        vpop(v, n);
+        if (rc != AUD_OK)
+            return rc;
+    }
+    v->n_features = rpt_row_width(e);
     return varray(v, e, "explained_rows", 0, v_row);
 }
 
@@ -298,8 +324,15 @@ static int v_attribute(vctx *v, const cJSON *a)
     if (s == NULL)
         return AUD_OK;
     size_t n = vpush_key(v, "summary");
-    for (size_t i = 0; rpt_summary_metrics[i] != NULL && rc == AUD_OK; i++)
+    for (size_t i = 0; rpt_summary_metrics[i] != NULL && rc == AUD_OK; i++) {
+        char ci[96];
+        snprintf(ci, sizeof ci, "%s_ci", rpt_summary_metrics[i]);
         rc = vkey(v, s, rpt_summary_metrics[i], T_NUM | T_NULL, 0);
+        if (rc == AUD_OK)
+            rc = vci(v, s, ci);
+    }
+    if (rc == AUD_OK)
+        rc = vkey(v, s, "excluded_groups", T_ARR, 0);
     if (rc == AUD_OK && (rc = vtest(v, s, "chi_square")) == AUD_OK)
         rc = vtest(v, s, "fisher");
     vpop(v, n);
@@ -364,10 +397,68 @@ static int v_category(vctx *v, const cJSON *c)
     return AUD_OK;
 }
 
+/* Bins under key (if present): {"edges": [k + 1 numbers], "reference": [k], "current": [k]},
+ * or per-value bins {"values": [k numbers], "reference": [k], "current": [k]}. */
+static int v_bins(vctx *v, const cJSON *c, const char *key)
+{
+    const cJSON *h = cJSON_GetObjectItemCaseSensitive(c, key);
+    size_t ne = 0, nr = 0, nc = 0, n;
+    int per_value, rc = vkey(v, c, key, T_OBJ, 0);
+    if (rc != AUD_OK || h == NULL)
+        return rc;
+    n = vpush_key(v, key);
+    per_value = cJSON_GetObjectItemCaseSensitive(h, "edges") == NULL &&
+                cJSON_GetObjectItemCaseSensitive(h, "values") != NULL;
+    if ((rc = vnum_array(v, h, per_value ? "values" : "edges", 0, &ne)) == AUD_OK &&
+        (rc = vnum_array(v, h, "reference", 0, &nr)) == AUD_OK &&
+        (rc = vnum_array(v, h, "current", 0, &nc)) == AUD_OK) {
+        if (per_value && (nr != ne || nc != ne))
+            rc = vfail(v, "expected one reference and one current count per value, found %zu "
+                          "values, %zu and %zu counts", ne, nr, nc);
+        else if (!per_value && (ne < 2 || nr != ne - 1 || nc != ne - 1))
+            rc = vfail(v, "expected k + 1 edges and k reference and current counts, found %zu, "
+                          "%zu, %zu", ne, nr, nc);
+    }
+    vpop(v, n);
+    return rc;
+}
+
+/* "categories": [{"value","reference","current"}] or {"levels","reference","current"}. */
+static int v_categories(vctx *v, const cJSON *c)
+{
+    const cJSON *x = cJSON_GetObjectItemCaseSensitive(c, "categories");
+    const cJSON *it;
+    size_t nl = 0, nr = 0, nc = 0, n;
+    int rc = AUD_OK;
+    if (x == NULL || cJSON_IsArray(x))
+        return varray(v, c, "categories", 0, v_category);
+    n = vpush_key(v, "categories");
+    if (!cJSON_IsObject(x)) {
+        rc = vfail(v, "expected an array of {value, reference, current} or an object "
+                      "{levels, reference, current}");
+    } else if ((rc = vkey(v, x, "levels", T_ARR, 1)) == AUD_OK &&
+               (rc = vnum_array(v, x, "reference", 0, &nr)) == AUD_OK &&
+               (rc = vnum_array(v, x, "current", 0, &nc)) == AUD_OK) {
+        cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(x, "levels")) {
+            if (!type_ok(it, T_STR | T_NUM | T_NULL)) {
+                size_t m = vpush_key(v, "levels");
+                rc = vfail(v, "expected category labels (strings or numbers)");
+                vpop(v, m);
+                break;
+            }
+            nl++;
+        }
+        if (rc == AUD_OK && (nr != nl || nc != nl))
+            rc = vfail(v, "expected one reference and one current count per level, found %zu "
+                          "levels, %zu and %zu counts", nl, nr, nc);
+    }
+    vpop(v, n);
+    return rc;
+}
+
 static int v_column(vctx *v, const cJSON *c)
 {
     int rc;
-    const cJSON *h = rpt_obj(c, "histogram");
     if ((rc = vkey(v, c, "name", T_STR, 1)) || (rc = vkey(v, c, "type", T_STR, 0)) ||
         (rc = vkey(v, c, "method", T_STR, 0)) || (rc = vkey(v, c, "statistic", T_NUM | T_NULL, 0)) ||
         (rc = vkey(v, c, "threshold", T_NUM | T_NULL, 0)) || (rc = vkey(v, c, "drifted", T_BOOL, 0)) ||
@@ -377,20 +468,10 @@ static int v_column(vctx *v, const cJSON *c)
         (rc = vkey(v, c, "wasserstein", T_NUM | T_NULL, 0)) ||
         (rc = vkey(v, c, "wasserstein_normed", T_NUM | T_NULL, 0)) ||
         (rc = vkey(v, c, "jensen_shannon", T_NUM | T_NULL, 0)) ||
-        (rc = vkey(v, c, "histogram", T_OBJ, 0)) || (rc = varray(v, c, "categories", 0, v_category)))
+        (rc = v_bins(v, c, "histogram")) || (rc = v_bins(v, c, "js_bins")) ||
+        (rc = v_bins(v, c, "psi_bins")) || (rc = v_categories(v, c)))
         return rc;
-    if (h != NULL) {
-        size_t ne = 0, nr = 0, nc = 0;
-        size_t n = vpush_key(v, "histogram");
-        if ((rc = vnum_array(v, h, "edges", 0, &ne)) == AUD_OK &&
-            (rc = vnum_array(v, h, "reference", 0, &nr)) == AUD_OK &&
-            (rc = vnum_array(v, h, "current", 0, &nc)) == AUD_OK &&
-            (ne < 2 || nr != ne - 1 || nc != ne - 1))
-            rc = vfail(v, "expected k + 1 edges and k reference and current counts, found %zu, "
-                          "%zu, %zu", ne, nr, nc);
-        vpop(v, n);
-    }
-    return rc;
+    return AUD_OK;
 }
 
 static int v_drift(vctx *v, const cJSON *d)
@@ -415,7 +496,8 @@ static int v_perf_row(vctx *v, const cJSON *r)
     if ((rc = vkey(v, r, "attribute", T_STR, 0)) || (rc = vkey(v, r, "group", T_STR, 0)) ||
         (rc = vkey(v, r, "rows", T_NUM | T_NULL, 0)) || (rc = vkey(v, r, "auc", T_NUM | T_NULL, 0)) ||
         (rc = vkey(v, r, "accuracy", T_NUM | T_NULL, 0)) ||
-        (rc = vkey(v, r, "log_loss", T_NUM | T_NULL, 0)))
+        (rc = vkey(v, r, "log_loss", T_NUM | T_NULL, 0)) ||
+        (rc = vkey(v, r, "brier_score", T_NUM | T_NULL, 0)))
         return rc;
     return AUD_OK;
 }

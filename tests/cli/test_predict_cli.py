@@ -57,6 +57,7 @@ def test_missing_model_file(audit, tmp_path):
     run_bad(audit, tmp_path, tmp_path / "nope.json", "cannot open")
 
 
+@pytest.mark.valgrind
 def test_truncated_json(audit, tmp_path):
     text = (MODELS / "xgb_binary_logistic.json").read_text()
     p = tmp_path / "t.json"
@@ -97,6 +98,7 @@ def test_child_index_out_of_range(audit, tmp_path):
     run_bad(audit, tmp_path, write_json(tmp_path, doc), "right_children[0]")
 
 
+@pytest.mark.valgrind
 def test_cycle(audit, tmp_path):
     doc = load()
     t = doc["learner"]["gradient_booster"]["model"]["trees"][3]
@@ -145,6 +147,7 @@ def test_tree_info_out_of_range(audit, tmp_path):
     run_bad(audit, tmp_path, write_json(tmp_path, doc), "tree_info[4]")
 
 
+@pytest.mark.valgrind
 def test_missing_feature_names_feature_and_file(audit, tmp_path):
     d = tmp_path / "d.csv"
     lines = DATA.read_text().splitlines()
@@ -167,6 +170,7 @@ def test_bad_data_file(audit, tmp_path):
     run_bad(audit, tmp_path, MODELS / "xgb_binary_logistic.json", "d.csv:2", data=d)
 
 
+@pytest.mark.valgrind
 def test_lightgbm_hostile(audit, tmp_path):
     text = (LGBM / "binary" / "model.txt").read_text()
     cases = [
@@ -189,6 +193,7 @@ LINEAR = {"format": "audit-linear", "version": 1, "link": "logit", "intercept": 
           "coefficients": {"f0": 0.25, "f1": -1.0, "f3": 0.125}}
 
 
+@pytest.mark.valgrind
 def test_linear_model_hand_computed(audit, tmp_path):
     m = write_json(tmp_path, LINEAR)
     d = tmp_path / "d.csv"
@@ -231,6 +236,7 @@ TREES = {"format": "audit-trees", "version": 1, "features": ["f0", "f1"], "n_out
                     "default_left": [1, 0, 0], "value": [0, -1.0, 1.0]}]}
 
 
+@pytest.mark.valgrind
 def test_trees_json_hand_computed(audit, tmp_path):
     m = write_json(tmp_path, TREES)
     d = tmp_path / "d.csv"

@@ -233,3 +233,14 @@ def test_demo_model_run_matches_ground_truth(audit, root, tmp_path):
     failing = {(c["attribute"], c.get("group")) for c in doc["checks"]
                if c["metric"] == "disparate_impact" and not c["passed"]}
     assert ("race", "B") in failing
+
+
+def test_reference_groups_from_spec(audit, small):
+    spec = write_spec(small, fairness={"reference": {"sex": "female"}, "bootstrap": 0})
+    assert audit("run", spec, "--quiet").code == 0
+    doc = json.loads((small / "out" / "results.json").read_text())
+    (attr,) = doc["fairness"]["attributes"]
+    assert attr["reference"] == "female"
+    spec = write_spec(small, fairness={"reference": {"sex": "nobody"}})
+    r = audit("run", spec)
+    assert r.code == 2 and "nobody" in r.err, r

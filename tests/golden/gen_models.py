@@ -110,6 +110,9 @@ def main():
         ("xgb_rf_multi", {"objective": "multi:softprob", "num_class": 3, "num_parallel_tree": 3,
                           "subsample": 0.7, "colsample_bynode": 0.7}, ycls, 3),
         ("xgb_unnamed", {"objective": "binary:logistic", "max_depth": 3}, ybin, 5),
+        # gamma pruning leaves deleted nodes (split_indices 2147483647) inside the arrays
+        ("xgb_pruned", {"objective": "reg:squarederror", "max_depth": 6, "gamma": 20.0,
+                        "eta": 0.5}, yreg, 6),
     ]
     for name, params, y, rounds in specs:
         p = dict(base)
@@ -125,6 +128,9 @@ def main():
         write_out(OUT / f"{name}.margin.csv", re.predict(d, output_margin=True), n_out)
         pred = re.predict(d)
         write_out(OUT / f"{name}.pred.csv", pred, 1 if name.endswith("softmax") else n_out)
+        if name == "xgb_pruned":
+            t = json.loads(path.read_text())["learner"]["gradient_booster"]["model"]["trees"]
+            assert sum(int(x["tree_param"]["num_deleted"]) for x in t) > 0, "nothing pruned"
         if name == "xgb_dart":
             w = json.loads(path.read_text())["learner"]["gradient_booster"]["weight_drop"]
             assert any(abs(v - 1.0) > 1e-6 for v in w), "dart weights all 1: not a useful test"

@@ -73,6 +73,14 @@ def explanations(rng, n_features, n_points, n_rows):
             phis.append(r6(scale[j] * math.tanh(1.3 * v) * (1 if j % 2 == 0 else -0.6)))
         pred = r6(base + sum(phis))
         rows.append({"row": 17 + 37 * i, "prediction": pred, "base": base, "value": vals, "phi": phis})
+    # features are listed in rank order (by mean |SHAP|); rows follow the same order
+    order = sorted(range(n_features), key=lambda j: -feats[j]["mean_abs"])
+    feats = [feats[j] for j in order]
+    for k, f in enumerate(feats):
+        f["rank"] = k + 1
+    for r in rows:
+        r["value"] = [r["value"][j] for j in order]
+        r["phi"] = [r["phi"][j] for j in order]
     if rows:
         hi = max(range(len(rows)), key=lambda k: rows[k]["prediction"])
         lo = min(range(len(rows)), key=lambda k: rows[k]["prediction"])

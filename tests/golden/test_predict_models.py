@@ -21,7 +21,7 @@ XGB = [
     ("xgb_binary_logistic", 1), ("xgb_binary_logitraw", 1), ("xgb_reg_squarederror", 1),
     ("xgb_reg_logistic", 1), ("xgb_multi_softprob", 3), ("xgb_multi_softmax", 3),
     ("xgb_count_poisson", 1), ("xgb_dart", 1), ("xgb_rf", 1), ("xgb_rf_multi", 3),
-    ("xgb_unnamed", 1),
+    ("xgb_unnamed", 1), ("xgb_pruned", 1),
 ]
 
 
@@ -46,6 +46,7 @@ def expected_header(n):
     return ["prediction"] if n == 1 else [f"prediction@{k}" for k in range(n)]
 
 
+@pytest.mark.valgrind
 @pytest.mark.parametrize("name,n_out", XGB)
 def test_xgboost_margin_and_prediction(audit, name, n_out):
     model = MODELS / f"{name}.json"
@@ -107,6 +108,7 @@ def lgbm_input_without_inf(task, tmp_path):
     return p, keep
 
 
+@pytest.mark.valgrind
 @pytest.mark.parametrize("task,n_out", [("binary", 1), ("regression", 1), ("multiclass", 3)])
 def test_lightgbm_fixtures_bit_exact(audit, task, n_out, tmp_path):
     inp, keep = lgbm_input_without_inf(task, tmp_path)

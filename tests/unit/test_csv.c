@@ -114,7 +114,8 @@ static void test_csv_numbers_are_exact_and_locale_free(void **state)
     setlocale(LC_NUMERIC, "de_DE.UTF-8");
     const char *vals[] = {"0.1", "1e-320", "123456789012345678901234567890", "-0.0",
                           "2.2250738585072011e-308", "9007199254740993", "0.30000000000000004",
-                          "1.7976931348623157e308", " 42 ", "+.5", "5."};
+                          "1.7976931348623157e308", " 42 ", "+.5", "5.", "inf", "-Infinity",
+                          "+INF"};
     char buf[512] = "v\n";
     for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++) {
         strcat(buf, vals[i]);
@@ -133,7 +134,7 @@ static void test_csv_numbers_are_exact_and_locale_free(void **state)
 static void test_csv_non_numbers_make_categorical(void **state)
 {
     (void)state;
-    const char *bad[] = {"1e", "0x10", "1.2.3", "inf", "--1", "1e5x", "."};
+    const char *bad[] = {"1e", "0x10", "1.2.3", "infin", "--1", "1e5x", ".", "nan5"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char buf[64];
         snprintf(buf, sizeof buf, "v\n1\n%s\n", bad[i]);
@@ -141,6 +142,32 @@ static void test_csv_non_numbers_make_categorical(void **state)
         assert_int_equal(t->cols[0].type, AUD_COL_CATEGORICAL);
         aud_table_free(t);
     }
+}
+
+static void test_csv_column_turning_categorical(void **state)
+{
+    (void)state;
+    /* numbers first, then text: encoded in a second pass, levels in first-appearance order */
+    aud_table *t = parse_ok("v,w\n1,a\nNA,b\n2.0,c\nx,d\n1,e\n");
+    const aud_column *c = &t->cols[0];
+    assert_int_equal(c->type, AUD_COL_CATEGORICAL);
+    assert_int_equal(c->n_levels, 3);
+    assert_string_equal(c->levels[0], "1");
+    assert_string_equal(c->levels[1], "2.0");
+    assert_string_equal(c->levels[2], "x");
+    int32_t want[] = {0, -1, 1, 2, 0};
+    assert_memory_equal(c->codes, want, sizeof want);
+    assert_int_equal(c->n_missing, 1);
+    assert_int_equal(t->cols[1].n_levels, 5);
+    aud_table_free(t);
+    /* only missing values before the first text: encoded in the first pass */
+    t = parse_ok("v,w\nNA,1\n,2\nx,3\ny,4\nx,5\n");
+    c = &t->cols[0];
+    assert_int_equal(c->type, AUD_COL_CATEGORICAL);
+    int32_t want2[] = {-1, -1, 0, 1, 0};
+    assert_memory_equal(c->codes, want2, sizeof want2);
+    assert_int_equal(c->n_missing, 2);
+    aud_table_free(t);
 }
 
 static void test_csv_ragged_row_is_located(void **state)
@@ -300,6 +327,7 @@ int main(void)
         cmocka_unit_test(test_csv_custom_delimiter_and_na),
         cmocka_unit_test(test_csv_numbers_are_exact_and_locale_free),
         cmocka_unit_test(test_csv_non_numbers_make_categorical),
+        cmocka_unit_test(test_csv_column_turning_categorical),
         cmocka_unit_test(test_csv_ragged_row_is_located),
         cmocka_unit_test(test_csv_unterminated_quote),
         cmocka_unit_test(test_csv_garbage_after_quote),

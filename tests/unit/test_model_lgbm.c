@@ -258,6 +258,41 @@ static void test_hostile_files(void **state)
     assert_null(m);
 }
 
+/* A one-leaf tree (no split arrays) and rf mode (average_output). */
+static void test_single_leaf_and_average_output(void **state)
+{
+    (void)state;
+    const char *one =
+        "tree\nversion=v4\nnum_class=1\nnum_tree_per_iteration=1\nmax_feature_idx=1\n"
+        "objective=regression\nfeature_names=a b\naverage_output\ntree_sizes=1 1\n\n"
+        "Tree=0\nnum_leaves=1\nnum_cat=0\nleaf_value=0.25\nleaf_count=10\nis_linear=0\n"
+        "shrinkage=1\n\n\n"
+        "Tree=1\nnum_leaves=2\nnum_cat=0\nsplit_feature=1\nthreshold=1.5\ndecision_type=2\n"
+        "left_child=-1\nright_child=-2\nleaf_value=1 2\nleaf_count=4 6\ninternal_value=0\n"
+        "internal_count=10\nis_linear=0\nshrinkage=1\n\n\nend of trees\n";
+    aud_model *m = NULL;
+    aud_error err;
+    if (aud_model_parse(&m, one, strlen(one), "one.txt", NULL, &err) != AUD_OK)
+        fail_msg("%s", err.msg);
+    assert_int_equal(m->n_trees, 2);
+    assert_int_equal(m->trees[0].n_nodes, 1);
+    assert_true(m->average_output);
+    double x[2] = { 0, 1.5 }, s;
+    aud_model_predict_margin(m, x, &s);
+    assert_true(s == (0.25 + 1.0) / 2);
+    x[1] = 2;
+    aud_model_predict_margin(m, x, &s);
+    assert_true(s == (0.25 + 2.0) / 2);
+    aud_model_free(m);
+    /* tree_sizes disagreeing with the trees present */
+    char buf[2048];
+    snprintf(buf, sizeof buf, "%s", one);
+    char *ts = strstr(buf, "tree_sizes=1 1");
+    ts[13] = ' ';
+    ts[12] = '1';
+    assert_int_equal(aud_model_parse(&m, buf, strlen(buf), "one.txt", NULL, &err), AUD_E_SCHEMA);
+}
+
 static void test_allocation_failures(void **state)
 {
     (void)state;
@@ -285,6 +320,7 @@ int main(void)
         cmocka_unit_test(test_xgb_sklearn_float_compare),
         cmocka_unit_test(test_small_model_semantics),
         cmocka_unit_test(test_hostile_files),
+        cmocka_unit_test(test_single_leaf_and_average_output),
         cmocka_unit_test(test_allocation_failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -79,6 +79,7 @@ static void test_dart(void **s) { (void)s; check("xgb_dart", 1, 1); }
 static void test_rf(void **s) { (void)s; check("xgb_rf", 1, 1); }
 static void test_rf_multi(void **s) { (void)s; check("xgb_rf_multi", 3, 3); }
 static void test_unnamed(void **s) { (void)s; check("xgb_unnamed", 1, 1); }
+static void test_pruned(void **s) { (void)s; check("xgb_pruned", 1, 1); }
 
 static void test_float32_threshold_edges(void **s)
 {
@@ -360,6 +361,7 @@ int main(void)
         cmocka_unit_test(test_rf),
         cmocka_unit_test(test_rf_multi),
         cmocka_unit_test(test_unnamed),
+        cmocka_unit_test(test_pruned),
         cmocka_unit_test(test_float32_threshold_edges),
         cmocka_unit_test(test_base_score_forms),
         cmocka_unit_test(test_hostile_json),

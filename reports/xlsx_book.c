@@ -1,0 +1,448 @@
+/* xlsx_book.c - aud_report_write_xlsx: workbook setup in a temporary file beside the target,
+ * formats, checked cell writers, the Summary and Provenance sheets, then rename into place. */
+#include "report.h"
+#include "xlsx_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+int xw_chk(xw_book *b, lxw_error e, const char *what)
+{
+    if (e == LXW_NO_ERROR)
+        return 1;
+    if (b->status == LXW_NO_ERROR) {
+        b->status = e;
+        b->what = what;
+    }
+    return 0;
+}
+
+void xw_num(xw_book *b, lxw_worksheet *ws, lxw_row_t r, lxw_col_t c, double v, lxw_format *f)
+{
+    if (b->status != LXW_NO_ERROR)
+        return;
+    if (isfinite(v))
+        xw_chk(b, worksheet_write_number(ws, r, c, v, f), "number");
+    else
+        xw_chk(b, worksheet_write_blank(ws, r, c, f), "blank");
+}
+
+void xw_str(xw_book *b, lxw_worksheet *ws, lxw_row_t r, lxw_col_t c, const char *s,
+            lxw_format *f)
+{
+    if (b->status != LXW_NO_ERROR)
+        return;
+    if (s == NULL || s[0] == '\0')
+        xw_chk(b, worksheet_write_blank(ws, r, c, f), "blank");
+    else
+        xw_chk(b, worksheet_write_string(ws, r, c, s, f), "string");
+}
+
+void xw_bool(xw_book *b, lxw_worksheet *ws, lxw_row_t r, lxw_col_t c, int v)
+{
+    if (b->status != LXW_NO_ERROR)
+        return;
+    if (v < 0)
+        xw_chk(b, worksheet_write_blank(ws, r, c, NULL), "blank");
+    else
+        xw_chk(b, worksheet_write_boolean(ws, r, c, v, b->boolean), "boolean");
+}
+
+void xw_json(xw_book *b, lxw_worksheet *ws, lxw_row_t r, lxw_col_t c, const cJSON *v,
+             lxw_format *f)
+{
+    if (cJSON_IsNumber(v))
+        xw_num(b, ws, r, c, v->valuedouble, f);
+    else if (cJSON_IsString(v))
+        xw_str(b, ws, r, c, v->valuestring, b->text);
+    else if (cJSON_IsBool(v))
+        xw_bool(b, ws, r, c, cJSON_IsTrue(v));
+    else
+        xw_num(b, ws, r, c, NAN, f);
+}
+
+void xw_header(xw_book *b, lxw_worksheet *ws, lxw_row_t r, const char *const *titles,
+               const double *widths, size_t n)
+{
+    for (size_t i = 0; i < n && b->status == LXW_NO_ERROR; i++) {
+        xw_str(b, ws, r, (lxw_col_t)i, titles[i], b->head);
+        if (widths != NULL && widths[i] > 0)
+            xw_chk(b, worksheet_set_column(ws, (lxw_col_t)i, (lxw_col_t)i, widths[i], NULL),
+                   "column width");
+    }
+}
+
+void xw_table(xw_book *b, lxw_worksheet *ws, lxw_row_t first, lxw_row_t last, lxw_col_t ncols)
+{
+    if (b->status != LXW_NO_ERROR || ncols == 0)
+        return;
+    worksheet_freeze_panes(ws, first + 1, 0);
+    xw_chk(b, worksheet_autofilter(ws, first, 0, last < first ? first : last, ncols - 1),
+           "autofilter");
+}
+
+void xw_cf_min(xw_book *b, lxw_worksheet *ws, lxw_row_t first, lxw_row_t last, lxw_col_t c,
+               double bound)
+{
+    lxw_conditional_format cf;
+    if (b->status != LXW_NO_ERROR || last < first)
+        return;
+    memset(&cf, 0, sizeof cf);
+    cf.type = LXW_CONDITIONAL_TYPE_CELL;
+    cf.criteria = LXW_CONDITIONAL_CRITERIA_LESS_THAN;
+    cf.value = bound;
+    cf.format = b->red;
+    if (!xw_chk(b, worksheet_conditional_format_range(ws, first, c, last, c, &cf), "format"))
+        return;
+    cf.criteria = LXW_CONDITIONAL_CRITERIA_GREATER_THAN_OR_EQUAL_TO;
+    cf.format = b->green;
+    xw_chk(b, worksheet_conditional_format_range(ws, first, c, last, c, &cf), "format");
+}
+
+void xw_cf_bool(xw_book *b, lxw_worksheet *ws, lxw_row_t first, lxw_row_t last, lxw_col_t c,
+                int bad_when_true)
+{
+    lxw_conditional_format cf;
+    char t[] = "TRUE", f[] = "FALSE";
+    if (b->status != LXW_NO_ERROR || last < first)
+        return;
+    memset(&cf, 0, sizeof cf);
+    cf.type = LXW_CONDITIONAL_TYPE_CELL;
+    cf.criteria = LXW_CONDITIONAL_CRITERIA_EQUAL_TO;
+    cf.value_string = t;
+    cf.format = bad_when_true ? b->red : b->green;
+    if (!xw_chk(b, worksheet_conditional_format_range(ws, first, c, last, c, &cf), "format"))
+        return;
+    cf.value_string = f;
+    cf.format = bad_when_true ? b->green : b->red;
+    xw_chk(b, worksheet_conditional_format_range(ws, first, c, last, c, &cf), "format");
+}
+
+lxw_worksheet *xw_sheet(xw_book *b, const char *name)
+{
+    lxw_worksheet *ws;
+    if (b->status != LXW_NO_ERROR)
+        return NULL;
+    ws = workbook_add_worksheet(b->wb, name);
+    if (ws == NULL) {
+        xw_chk(b, LXW_ERROR_MEMORY_MALLOC_FAILED, "worksheet");
+        return NULL;
+    }
+    /* printable as filed: A4 landscape, header row repeated on every page. No fit-to-width:
+     * LibreOffice 7.4 ("Unspecified Application Error") cannot convert files that use it. */
+    worksheet_set_landscape(ws);
+    worksheet_set_paper(ws, 9);
+    xw_chk(b, worksheet_repeat_rows(ws, 0, 0), "repeat rows");
+    return ws;
+}
+
+lxw_row_t xw_not_run(xw_book *b, lxw_worksheet *ws, lxw_row_t r, const char *section)
+{
+    const char *why = rpt_skip_reason(b->doc, section);
+    char buf[600];
+    snprintf(buf, sizeof buf, "Section not run: %s.",
+             why != NULL ? why : "the results document has no such section");
+    xw_str(b, ws, r, 0, buf, b->muted);
+    return r + 1;
+}
+
+static lxw_format *fmt(xw_book *b, const char *num, int bold, lxw_color_t bg, lxw_color_t fg)
+{
+    lxw_format *f = workbook_add_format(b->wb);
+    if (f == NULL) {
+        xw_chk(b, LXW_ERROR_MEMORY_MALLOC_FAILED, "format");
+        return NULL;
+    }
+    if (num != NULL)
+        format_set_num_format(f, num);
+    if (bold)
+        format_set_bold(f);
+    if (bg != LXW_COLOR_UNSET) {
+        format_set_bg_color(f, bg);
+        format_set_pattern(f, LXW_PATTERN_SOLID);
+    }
+    if (fg != LXW_COLOR_UNSET)
+        format_set_font_color(f, fg);
+    return f;
+}
+
+static void formats(xw_book *b)
+{
+    b->head = fmt(b, NULL, 1, 0x214D87, LXW_COLOR_WHITE);
+    b->title = fmt(b, NULL, 1, LXW_COLOR_UNSET, 0x214D87);
+    if (b->title != NULL)
+        format_set_font_size(b->title, 16);
+    b->key = fmt(b, NULL, 1, LXW_COLOR_UNSET, 0x555555);
+    b->text = fmt(b, "@", 0, LXW_COLOR_UNSET, LXW_COLOR_UNSET);
+    b->wrap = fmt(b, NULL, 0, LXW_COLOR_UNSET, LXW_COLOR_UNSET);
+    if (b->wrap != NULL)
+        format_set_text_wrap(b->wrap);
+    b->rate = fmt(b, "0.0000", 0, LXW_COLOR_UNSET, LXW_COLOR_UNSET);
+    b->pct = fmt(b, "0.0%", 0, LXW_COLOR_UNSET, LXW_COLOR_UNSET);
+    b->count = fmt(b, "#,##0", 0, LXW_COLOR_UNSET, LXW_COLOR_UNSET);
+    b->pval = fmt(b, "0.000E+00", 0, LXW_COLOR_UNSET, LXW_COLOR_UNSET);
+    b->shap = fmt(b, "0.000000", 0, LXW_COLOR_UNSET, LXW_COLOR_UNSET);
+    b->num = fmt(b, "General", 0, LXW_COLOR_UNSET, LXW_COLOR_UNSET);
+    b->boolean = fmt(b, NULL, 0, LXW_COLOR_UNSET, LXW_COLOR_UNSET);
+    if (b->boolean != NULL)
+        format_set_align(b->boolean, LXW_ALIGN_CENTER);
+    b->red = fmt(b, NULL, 1, 0xFFC7CE, 0x9C0006);
+    b->green = fmt(b, NULL, 0, 0xC6EFCE, 0x006100);
+    b->amber = fmt(b, NULL, 0, 0xFFEB9C, 0x9C5700);
+    b->muted = fmt(b, NULL, 0, LXW_COLOR_UNSET, 0x666666);
+}
+
+static void kv(xw_book *b, lxw_worksheet *ws, lxw_row_t r, const char *k, const char *v)
+{
+    xw_str(b, ws, r, 0, k, b->key);
+    xw_str(b, ws, r, 1, v, NULL);
+}
+
+/* Summary: the checks table from A1 (frozen header, autofilter, red/green Passed), the report
+ * facts beside it in columns J:K. */
+void xw_summary(xw_book *b)
+{
+    static const char *const head[] = {"Metric", "Attribute", "Group", "Column", "Value",
+                                       "Min", "Max", "Passed"};
+    static const double widths[] = {30, 14, 18, 18, 11, 9, 9, 8};
+    const cJSON *rep = rpt_obj(b->doc, "report");
+    const cJSON *c, *s;
+    const lxw_col_t K = 9;
+    lxw_worksheet *ws = xw_sheet(b, "Summary");
+    lxw_row_t r = 0;
+    char date[16];
+    if (ws == NULL)
+        return;
+    xw_header(b, ws, 0, head, widths, 8);
+    r = 1;
+    cJSON_ArrayForEach(c, rpt_arr(b->doc, "checks")) {
+        xw_str(b, ws, r, 0, rpt_str(c, "metric", "?"), NULL);
+        xw_str(b, ws, r, 1, rpt_str(c, "attribute", NULL), NULL);
+        xw_str(b, ws, r, 2, rpt_str(c, "group", NULL), NULL);
+        xw_str(b, ws, r, 3, rpt_str(c, "column", NULL), NULL);
+        xw_num(b, ws, r, 4, rpt_num(c, "value"), b->rate);
+        xw_num(b, ws, r, 5, rpt_num(c, "min"), b->rate);
+        xw_num(b, ws, r, 6, rpt_num(c, "max"), b->rate);
+        xw_bool(b, ws, r, 7, rpt_bool(c, "passed"));
+        r++;
+    }
+    xw_table(b, ws, 0, r - 1, 8);
+    xw_cf_bool(b, ws, 1, r - 1, 7, 0);
+    if (r == 1)
+        xw_str(b, ws, 1, 0, "no policy checks were configured", b->muted);
+
+    xw_chk(b, worksheet_set_column(ws, K, K, 16, NULL), "column width");
+    xw_chk(b, worksheet_set_column(ws, K + 1, K + 1, 44, NULL), "column width");
+    r = 0;
+    xw_str(b, ws, r, K, "Report", b->head);
+    xw_str(b, ws, r++, K + 1, rpt_str(rep, "title", "Model audit report"), b->head);
+    rpt_audit_date(b->doc, date, sizeof date);
+    xw_str(b, ws, r, K, "Organization", b->key);
+    xw_str(b, ws, r++, K + 1, rpt_str(rep, "organization", ""), NULL);
+    xw_str(b, ws, r, K, "Audit date", b->key);
+    xw_str(b, ws, r++, K + 1, date, NULL);
+    xw_str(b, ws, r, K, "Data source", b->key);
+    xw_str(b, ws, r++, K + 1, rpt_str(rep, "data_source", ""), NULL);
+    xw_str(b, ws, r, K, "Prepared by", b->key);
+    xw_str(b, ws, r++, K + 1, rpt_str(rep, "prepared_by", ""), NULL);
+    xw_str(b, ws, r, K, "Approved by", b->key);
+    xw_str(b, ws, r++, K + 1, rpt_str(rep, "approved_by", ""), NULL);
+    {
+        const char *v = rpt_str(b->doc, "verdict", NULL);
+        xw_str(b, ws, r, K, "Verdict", b->key);
+        xw_str(b, ws, r++, K + 1, v != NULL ? (strcmp(v, "fail") == 0 ? "FAIL" : "PASS") : "",
+               v == NULL ? NULL : strcmp(v, "fail") == 0 ? b->red : b->green);
+    }
+    {
+        const cJSON *dr = rpt_obj(b->doc, "drift");
+        if (dr != NULL) {
+            xw_str(b, ws, r, K, "Drift share", b->key);
+            xw_num(b, ws, r++, K + 1, rpt_num(dr, "drift_share"), b->rate);
+            xw_str(b, ws, r, K, "Dataset drift", b->key);
+            xw_bool(b, ws, r++, K + 1, rpt_bool(dr, "dataset_drift"));
+        }
+    }
+    cJSON_ArrayForEach(s, rpt_arr(b->doc, "skipped")) {
+        char buf[600];
+        snprintf(buf, sizeof buf, "not run: %s", rpt_str(s, "reason", "no reason given"));
+        xw_str(b, ws, r, K, rpt_str(s, "section", "?"), b->key);
+        xw_str(b, ws, r++, K + 1, buf, b->muted);
+    }
+}
+
+void xw_provenance(xw_book *b)
+{
+    static const char *const head[] = {"Role", "Path", "SHA-256", "Rows", "Columns"};
+    static const double widths[] = {16, 40, 68, 10, 10};
+    const cJSON *prov = rpt_obj(b->doc, "provenance");
+    const cJSON *model = rpt_obj(prov, "model");
+    const cJSON *in;
+    lxw_worksheet *ws = xw_sheet(b, "Provenance");
+    lxw_row_t r, first;
+    if (ws == NULL)
+        return;
+    first = 0;
+    xw_header(b, ws, 0, head, widths, 5);
+    r = 1;
+    cJSON_ArrayForEach(in, rpt_arr(prov, "inputs")) {
+        xw_str(b, ws, r, 0, rpt_str(in, "role", ""), NULL);
+        xw_str(b, ws, r, 1, rpt_str(in, "path", ""), NULL);
+        xw_str(b, ws, r, 2, rpt_str(in, "sha256", ""), b->text);
+        xw_num(b, ws, r, 3, rpt_num(in, "rows"), b->count);
+        xw_num(b, ws, r, 4, rpt_num(in, "columns"), b->count);
+        r++;
+    }
+    if (model != NULL) {
+        xw_str(b, ws, r, 0, "model", NULL);
+        xw_str(b, ws, r, 1, rpt_str(model, "path", ""), NULL);
+        xw_str(b, ws, r, 2, rpt_str(model, "sha256", ""), b->text);
+        r++;
+    }
+    xw_table(b, ws, first, r - 1, 5);
+    r++;
+    kv(b, ws, r++, "Tool", rpt_str(rpt_obj(b->doc, "tool"), "name", ""));
+    kv(b, ws, r++, "Tool version", rpt_str(rpt_obj(b->doc, "tool"), "version", ""));
+    kv(b, ws, r++, "Results schema", rpt_str(b->doc, "schema_version", ""));
+    kv(b, ws, r++, "Created (UTC)", rpt_str(prov, "created", ""));
+    kv(b, ws, r++, "Audit spec", rpt_str(prov, "spec", ""));
+    xw_str(b, ws, r, 0, "Seed", b->key);
+    xw_num(b, ws, r++, 1, rpt_num(prov, "seed"), b->num);
+    if (model != NULL) {
+        kv(b, ws, r++, "Model format", rpt_str(model, "format", ""));
+        kv(b, ws, r++, "Model objective", rpt_str(model, "objective", ""));
+    }
+}
+
+/* Seconds since the epoch of "YYYY-MM-DDTHH:MM:SS" (UTC), or 0. */
+static time_t created_time(const char *s)
+{
+    struct tm tm;
+    int v[6] = {0, 0, 0, 0, 0, 0};
+    static const int pos[6] = {0, 5, 8, 11, 14, 17}, len[6] = {4, 2, 2, 2, 2, 2};
+    if (strlen(s) < 19)
+        return 0;
+    for (int k = 0; k < 6; k++)
+        for (int i = 0; i < len[k]; i++) {
+            char c = s[pos[k] + i];
+            if (c < '0' || c > '9')
+                return 0;
+            v[k] = v[k] * 10 + (c - '0');
+        }
+    memset(&tm, 0, sizeof tm);
+    tm.tm_year = v[0] - 1900;
+    tm.tm_mon = v[1] - 1;
+    tm.tm_mday = v[2];
+    tm.tm_hour = v[3];
+    tm.tm_min = v[4];
+    tm.tm_sec = v[5];
+    return timegm(&tm);
+}
+
+static int make_temp(const char *path, char **out, aud_error *err)
+{
+    size_t n = strlen(path) + 16;
+    char *tmp = aud_malloc(n);
+    int fd;
+    if (tmp == NULL)
+        return aud_error_nomem(err);
+    snprintf(tmp, n, "%s.tmpXXXXXX", path);
+    fd = mkstemp(tmp);
+    if (fd < 0) {
+        int e = errno;
+        aud_free(tmp);
+        return aud_error_set(err, AUD_E_IO, path, 0, 0, "cannot create: %s", strerror(e));
+    }
+    close(fd);
+    *out = tmp;
+    return AUD_OK;
+}
+
+static int sync_and_rename(const char *tmp, const char *path, aud_error *err)
+{
+    int fd = open(tmp, O_RDONLY);
+    if (fd < 0 || fsync(fd) != 0) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        return aud_error_set(err, AUD_E_IO, path, 0, 0, "write error: %s", strerror(e));
+    }
+    close(fd);
+    if (rename(tmp, path) != 0)
+        return aud_error_set(err, AUD_E_IO, path, 0, 0, "cannot rename into place: %s",
+                             strerror(errno));
+    return AUD_OK;
+}
+
+int aud_report_write_xlsx(const cJSON *results, const char *path, aud_error *err)
+{
+    xw_book b;
+    lxw_workbook_options opt;
+    lxw_doc_properties props;
+    char *tmp = NULL;
+    char title[256], company[256], author[256], creator[] = "audit " AUD_VERSION;
+    const cJSON *rep = rpt_obj(results, "report");
+    lxw_error close_rc;
+    int rc = aud_report_validate(results, "results", err);
+    if (rc != AUD_OK)
+        return rc;
+    rc = make_temp(path, &tmp, err);
+    if (rc != AUD_OK)
+        return rc;
+    memset(&b, 0, sizeof b);
+    memset(&opt, 0, sizeof opt);
+    b.doc = results;
+    b.wb = workbook_new_opt(tmp, &opt);
+    if (b.wb == NULL) {
+        unlink(tmp);
+        aud_free(tmp);
+        return aud_error_nomem(err);
+    }
+    formats(&b);
+    memset(&props, 0, sizeof props);
+    snprintf(title, sizeof title, "%s", rpt_str(rep, "title", "Model audit report"));
+    snprintf(company, sizeof company, "%s", rpt_str(rep, "organization", ""));
+    snprintf(author, sizeof author, "%s", creator);
+    props.title = title;
+    props.company = company;
+    props.author = author;
+    /* deterministic: the audit's own date, never the wall clock (0 would mean "now") */
+    props.created = created_time(rpt_str(rpt_obj(results, "provenance"), "created", ""));
+    if (props.created == 0)
+        props.created = 1;
+    xw_chk(&b, workbook_set_properties(b.wb, &props), "properties");
+    xw_summary(&b);
+    xw_explanations(&b);
+    xw_attributions(&b);
+    xw_fairness(&b, "Fairness", "attributes");
+    xw_fairness(&b, "Intersections", "intersections");
+    xw_drift(&b);
+    xw_performance(&b);
+    xw_provenance(&b);
+    close_rc = workbook_close(b.wb); /* frees the workbook in every case */
+    if (b.status == LXW_NO_ERROR && close_rc != LXW_NO_ERROR) {
+        b.status = close_rc;
+        b.what = "workbook";
+    }
+    if (b.status != LXW_NO_ERROR) {
+        rc = aud_error_set(err, b.status == LXW_ERROR_MEMORY_MALLOC_FAILED ? AUD_E_NOMEM
+                                : b.status == LXW_ERROR_CREATING_XLSX_FILE ||
+                                          b.status == LXW_ERROR_CREATING_TMPFILE
+                                      ? AUD_E_IO
+                                      : AUD_E_INTERNAL,
+                           path, 0, 0, "XLSX writer: %s (%s)", lxw_strerror(b.status),
+                           b.what != NULL ? b.what : "?");
+        unlink(tmp);
+    } else {
+        rc = sync_and_rename(tmp, path, err);
+        if (rc != AUD_OK)
+            unlink(tmp);
+    }
+    aud_free(tmp);
+    return rc;
+}

@@ -1,0 +1,212 @@
+/* xlsx_fair.c - the Fairness and Intersections sheets: one row per (attribute, group) with every
+ * rate and its 95% interval, disparate impact and impact ratio coloured against 0.8, the summary
+ * metrics and tests below, the compliance views, and a native selection-rate chart per attribute. */
+#include "xlsx_int.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#define N_FIXED 7
+#define MAX_ATTRS 32
+
+static lxw_col_t header(xw_book *b, lxw_worksheet *ws)
+{
+    static const char *const fixed[N_FIXED] = {"Attribute", "Reference", "Group", "Count",
+                                               "Share", "Small", "Excluded from verdict"};
+    static const double widths[N_FIXED] = {18, 30, 24, 12, 12, 14, 14};
+    static const char *const tail[] = {"Disparate impact", "Impact ratio", "Fisher p-value"};
+    lxw_col_t c = N_FIXED;
+    xw_header(b, ws, 0, fixed, widths, N_FIXED);
+    for (size_t i = 0; rpt_group_rates[i] != NULL; i++) {
+        char t[128];
+        const char *lab = rpt_metric_label(rpt_group_rates[i]);
+        xw_str(b, ws, 0, c++, lab, b->head);
+        snprintf(t, sizeof t, "%s CI low", lab);
+        xw_str(b, ws, 0, c++, t, b->head);
+        snprintf(t, sizeof t, "%s CI high", lab);
+        xw_str(b, ws, 0, c++, t, b->head);
+    }
+    xw_chk(b, worksheet_set_column(ws, N_FIXED, c + 2, 11, NULL), "column width");
+    for (size_t i = 0; i < 3; i++)
+        xw_str(b, ws, 0, c++, tail[i], b->head);
+    return c;
+}
+
+static void group_row(xw_book *b, lxw_worksheet *ws, lxw_row_t r, const cJSON *a, const cJSON *g)
+{
+    lxw_col_t c = N_FIXED;
+    xw_str(b, ws, r, 0, rpt_str(a, "name", "?"), NULL);
+    xw_str(b, ws, r, 1, rpt_str(a, "reference", NULL), NULL);
+    xw_str(b, ws, r, 2, rpt_str(g, "group", "?"), NULL);
+    xw_num(b, ws, r, 3, rpt_num(g, "count"), b->count);
+    xw_num(b, ws, r, 4, rpt_num(g, "share"), b->pct);
+    xw_bool(b, ws, r, 5, rpt_bool(g, "small"));
+    xw_bool(b, ws, r, 6, rpt_bool(g, "excluded_from_verdict"));
+    for (size_t i = 0; rpt_group_rates[i] != NULL; i++) {
+        char k[96];
+        const cJSON *ci;
+        snprintf(k, sizeof k, "%s_ci", rpt_group_rates[i]);
+        ci = cJSON_GetObjectItemCaseSensitive(g, k);
+        xw_num(b, ws, r, c++, rpt_num(g, rpt_group_rates[i]), b->rate);
+        xw_num(b, ws, r, c++, cJSON_IsArray(ci) ? rpt_item_num(ci->child) : NAN, b->rate);
+        xw_num(b, ws, r, c++, cJSON_IsArray(ci) ? rpt_item_num(ci->child->next) : NAN, b->rate);
+    }
+    xw_num(b, ws, r, c++, rpt_num(g, "disparate_impact"), b->rate);
+    xw_num(b, ws, r, c++, rpt_num(g, "impact_ratio"), b->rate);
+    xw_num(b, ws, r, c, rpt_num(g, "fisher_p_value"), b->pval);
+}
+
+static lxw_row_t summaries(xw_book *b, lxw_worksheet *ws, lxw_row_t r, const cJSON *attrs)
+{
+    static const char *const head[] = {"Attribute", "Summary metric", "Value", "CI low",
+                                       "CI high", "Statistic", "DOF", "Reason"};
+    static const char *const tests[] = {"chi_square", "fisher"};
+    const cJSON *a;
+    xw_header(b, ws, r++, head, NULL, 8);
+    cJSON_ArrayForEach(a, attrs) {
+        const cJSON *s = rpt_obj(a, "summary");
+        if (s == NULL)
+            continue;
+        for (size_t i = 0; rpt_summary_metrics[i] != NULL; i++) {
+            const char *k = rpt_summary_metrics[i];
+            if (cJSON_GetObjectItemCaseSensitive(s, k) == NULL)
+                continue;
+            char kc[96];
+            const cJSON *ci;
+            snprintf(kc, sizeof kc, "%s_ci", k);
+            ci = cJSON_GetObjectItemCaseSensitive(s, kc);
+            xw_str(b, ws, r, 0, rpt_str(a, "name", "?"), NULL);
+            xw_str(b, ws, r, 1, k, NULL);
+            xw_num(b, ws, r, 2, rpt_num(s, k), b->rate);
+            if (cJSON_IsArray(ci) && cJSON_GetArraySize(ci) == 2) {
+                xw_num(b, ws, r, 3, rpt_item_num(ci->child), b->rate);
+                xw_num(b, ws, r, 4, rpt_item_num(ci->child->next), b->rate);
+            }
+            xw_str(b, ws, r, 7, rpt_null_reason(s, k), b->muted);
+            r++;
+        }
+        for (int i = 0; i < 2; i++) {
+            const cJSON *t = rpt_obj(s, tests[i]);
+            char k[64];
+            if (t == NULL)
+                continue;
+            snprintf(k, sizeof k, "%s p_value", tests[i]);
+            xw_str(b, ws, r, 0, rpt_str(a, "name", "?"), NULL);
+            xw_str(b, ws, r, 1, k, NULL);
+            xw_num(b, ws, r, 2, rpt_num(t, "p_value"), b->pval);
+            xw_num(b, ws, r, 5, rpt_num(t, "statistic"), b->rate);
+            xw_num(b, ws, r, 6, rpt_num(t, "dof"), b->count);
+            xw_str(b, ws, r, 7, rpt_str(t, "reason", NULL), b->muted);
+            r++;
+        }
+    }
+    return r;
+}
+
+static lxw_row_t compliance(xw_book *b, lxw_worksheet *ws, lxw_row_t r, const cJSON *comp)
+{
+    static const char *const h4[] = {"Four-fifths: attribute", "Group", "Count", "Impact ratio",
+                                     "Highest group", "Highest count", "Fisher p-value"};
+    static const char *const hl[] = {"LL144: attribute", "Category", "Count", "Share", "Rate",
+                                     "Impact ratio", "Excluded", "Unknown rows"};
+    const cJSON *x, *g;
+    if (rpt_arr(comp, "four-fifths") != NULL) {
+        lxw_row_t first;
+        r++;
+        xw_header(b, ws, r++, h4, NULL, 7);
+        first = r;
+        cJSON_ArrayForEach(x, rpt_arr(comp, "four-fifths")) {
+            xw_str(b, ws, r, 0, rpt_str(x, "attribute", "?"), NULL);
+            xw_str(b, ws, r, 1, rpt_str(x, "group", "?"), NULL);
+            xw_num(b, ws, r, 2, rpt_num(x, "count"), b->count);
+            xw_num(b, ws, r, 3, rpt_num(x, "impact_ratio"), b->rate);
+            xw_str(b, ws, r, 4, rpt_str(x, "highest_group", NULL), NULL);
+            xw_num(b, ws, r, 5, rpt_num(x, "highest_count"), b->count);
+            xw_num(b, ws, r, 6, rpt_num(x, "fisher_p_value"), b->pval);
+            r++;
+        }
+        xw_cf_min(b, ws, first, r - 1, 3, 0.8);
+    }
+    if (rpt_arr(comp, "nyc-ll144") != NULL) {
+        r++;
+        xw_header(b, ws, r++, hl, NULL, 8);
+        cJSON_ArrayForEach(x, rpt_arr(comp, "nyc-ll144")) {
+            lxw_row_t first = r;
+            cJSON_ArrayForEach(g, rpt_arr(x, "groups")) {
+                xw_str(b, ws, r, 0, rpt_str(x, "attribute", "?"), NULL);
+                xw_str(b, ws, r, 1, rpt_str(g, "group", "?"), NULL);
+                xw_num(b, ws, r, 2, rpt_num(g, "count"), b->count);
+                xw_num(b, ws, r, 3, rpt_num(g, "share"), b->pct);
+                xw_num(b, ws, r, 4, rpt_num(g, "rate"), b->rate);
+                xw_num(b, ws, r, 5, rpt_num(g, "impact_ratio"), b->rate);
+                xw_bool(b, ws, r, 6, rpt_bool(g, "excluded"));
+                xw_num(b, ws, r, 7, rpt_num(x, "unknown_count"), b->count);
+                r++;
+            }
+            xw_cf_min(b, ws, first, r - 1, 5, 0.8);
+        }
+    }
+    return r;
+}
+
+void xw_fairness(xw_book *b, const char *sheet, const char *key)
+{
+    const cJSON *f = rpt_obj(b->doc, "fairness");
+    const cJSON *attrs = rpt_arr(f, key);
+    const cJSON *a, *g;
+    lxw_worksheet *ws = xw_sheet(b, sheet);
+    lxw_row_t r = 1, last, span[MAX_ATTRS][2];
+    const char *names[MAX_ATTRS];
+    size_t na = 0;
+    lxw_col_t ncols, di_col;
+    if (ws == NULL)
+        return;
+    if (f == NULL) {
+        xw_not_run(b, ws, 0, "fairness");
+        return;
+    }
+    if (rpt_count(attrs) == 0) {
+        xw_str(b, ws, 0, 0, strcmp(key, "intersections") == 0
+                                ? "No intersection of attributes was analysed."
+                                : "No sensitive attribute was analysed.",
+               b->muted);
+        return;
+    }
+    ncols = header(b, ws);
+    di_col = ncols - 3;
+    cJSON_ArrayForEach(a, attrs) {
+        lxw_row_t first = r;
+        cJSON_ArrayForEach(g, rpt_arr(a, "groups"))
+            group_row(b, ws, r++, a, g);
+        if (na < MAX_ATTRS && r > first) {
+            span[na][0] = first;
+            span[na][1] = r - 1;
+            names[na++] = rpt_str(a, "name", "?");
+        }
+    }
+    last = r - 1;
+    xw_table(b, ws, 0, last, ncols);
+    xw_cf_min(b, ws, 1, last, di_col, 0.8);
+    xw_cf_min(b, ws, 1, last, di_col + 1, 0.8);
+    r = summaries(b, ws, last + 2, attrs);
+    if (strcmp(key, "attributes") == 0)
+        r = compliance(b, ws, r, rpt_obj(f, "compliance"));
+    r += 2;
+    {
+        /* charts start on a fresh printed page, two per page, never cut by a page break */
+        lxw_row_t breaks[MAX_ATTRS / 2 + 2];
+        size_t nb = 0;
+        for (size_t i = 0; i < na; i += 2)
+            breaks[nb++] = r + (lxw_row_t)(i / 2) * 32;
+        breaks[nb] = 0;
+        if (nb > 0)
+            xw_chk(b, worksheet_set_h_pagebreaks(ws, breaks), "page breaks");
+    }
+    for (size_t i = 0; i < na; i++) {
+        char title[300];
+        snprintf(title, sizeof title, "Selection rate by group: %s", names[i]);
+        xw_bar_chart(b, ws, sheet, title, span[i][0], span[i][1], 2, N_FIXED, r, 0, 0, "0.00");
+        r += 16;
+    }
+}

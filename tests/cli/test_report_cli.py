@@ -1,0 +1,171 @@
+"""`audit report`: usage errors, malformed / old-schema results.json (exit 2, located message),
+atomic outputs (nothing partial left), determinism (SPEC sections 1 and 5)."""
+import json
+from pathlib import Path
+
+import pytest
+
+DATA = Path(__file__).resolve().parent.parent / "golden" / "data" / "reports"
+FULL = DATA / "results_full.json"
+MINIMAL = DATA / "results_minimal.json"
+
+
+def leftovers(d):
+    return sorted(p.name for p in Path(d).iterdir() if ".tmp" in p.name)
+
+
+def test_help(audit):
+    r = audit("report", "--help")
+    assert r.code == 0, r
+    assert "audit report results.json" in r.out and "--pdf" in r.out and "--xlsx" in r.out
+
+
+@pytest.mark.parametrize("args,msg", [
+    ((), "missing results.json"),
+    ((str(FULL),), "nothing to do"),
+    ((str(FULL), "--bogus"), "unknown option"),
+    ((str(FULL), "--pdf"), "needs a value"),
+    ((str(FULL), str(FULL), "--pdf", "x.pdf"), "unexpected argument"),
+])
+def test_usage_errors(audit, args, msg):
+    r = audit("report", *args)
+    assert r.code == 2, r
+    assert msg in r.err
+
+
+def test_same_output_twice_is_usage_error(audit, tmp_path):
+    r = audit("report", FULL, "--pdf", tmp_path / "a", "--xlsx", tmp_path / "a")
+    assert r.code == 2 and "same file" in r.err, r
+
+
+def test_output_over_input_refused(audit, tmp_path):
+    src = tmp_path / "results.json"
+    src.write_bytes(FULL.read_bytes())
+    r = audit("report", src, "--pdf", src)
+    assert r.code == 2, r
+    assert src.read_bytes() == FULL.read_bytes()
+
+
+def test_missing_file(audit, tmp_path):
+    r = audit("report", tmp_path / "nope.json", "--pdf", tmp_path / "a.pdf")
+    assert r.code == 2 and "nope.json" in r.err, r
+    assert not (tmp_path / "a.pdf").exists()
+
+
+def test_malformed_json_is_located(audit, tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{\n  "schema_version": "1",\n  "tool": {"name": "audit",, }\n}\n')
+    r = audit("report", bad, "--pdf", tmp_path / "a.pdf", "--xlsx", tmp_path / "a.xlsx")
+    assert r.code == 2, r
+    assert f"{bad}:3:" in r.err, r.err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.json"]
+
+
+def test_trailing_garbage_rejected(audit, tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text(MINIMAL.read_text() + " xyz")
+    r = audit("report", bad, "--check")
+    assert r.code == 2, r
+
+
+def test_empty_file(audit, tmp_path):
+    bad = tmp_path / "empty.json"
+    bad.write_text("")
+    r = audit("report", bad, "--pdf", tmp_path / "a.pdf")
+    assert r.code == 2 and "empty" in r.err, r
+
+
+@pytest.mark.parametrize("mutate,field", [
+    (lambda d: d.pop("schema_version"), "schema_version"),
+    (lambda d: d.__setitem__("schema_version", "0"), "schema_version"),
+    (lambda d: d.__setitem__("schema_version", 1), "schema_version"),
+    (lambda d: d.pop("tool"), "tool"),
+    (lambda d: d["fairness"]["attributes"][1]["groups"][0].__setitem__("count", "many"),
+     "fairness.attributes[1].groups[0].count"),
+    (lambda d: d["fairness"]["attributes"][0]["groups"][1].__setitem__("selection_rate_ci", [0.1]),
+     "fairness.attributes[0].groups[1].selection_rate_ci"),
+    (lambda d: d["drift"]["columns"][2]["histogram"]["current"].pop(),
+     "drift.columns[2].histogram"),
+    (lambda d: d["explanations"]["features"][3].pop("name"), "explanations.features[3].name"),
+    (lambda d: d["explanations"]["explained_rows"][0]["phi"].pop(),
+     "explanations.explained_rows[0].phi"),
+    (lambda d: d["checks"][0].__setitem__("passed", "yes"), "checks[0].passed"),
+    (lambda d: d.__setitem__("verdict", "maybe"), "verdict"),
+    (lambda d: d.__setitem__("drift", []), "drift"),
+])
+def test_schema_errors_name_the_field(audit, tmp_path, mutate, field):
+    doc = json.loads(FULL.read_text())
+    mutate(doc)
+    src = tmp_path / "results.json"
+    src.write_text(json.dumps(doc))
+    r = audit("report", src, "--pdf", tmp_path / "a.pdf", "--xlsx", tmp_path / "a.xlsx")
+    assert r.code == 2, r
+    assert f'"{field}"' in r.err, r.err
+    assert str(src) in r.err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results.json"]
+
+
+def test_infinite_number_rejected(audit, tmp_path):
+    text = FULL.read_text().replace('"base_value": -0.42', '"base_value": -1e400', 1)
+    assert "-1e400" in text
+    src = tmp_path / "r.json"
+    src.write_text(text)
+    r = audit("report", src, "--pdf", tmp_path / "a.pdf")
+    assert r.code == 2 and '"explanations.base_value"' in r.err and "finite" in r.err, r
+
+
+def test_not_an_object(audit, tmp_path):
+    src = tmp_path / "r.json"
+    src.write_text("[1, 2]")
+    r = audit("report", src, "--check")
+    assert r.code == 2 and "object" in r.err, r
+
+
+def test_check_only_validates(audit, tmp_path):
+    r = audit("report", FULL, "--check")
+    assert r.code == 0, r
+
+
+def test_unwritable_destination_leaves_nothing(audit, tmp_path):
+    missing = tmp_path / "no" / "such" / "dir"
+    r = audit("report", FULL, "--pdf", missing / "a.pdf")
+    assert r.code == 2, r
+    r = audit("report", FULL, "--xlsx", missing / "a.xlsx")
+    assert r.code == 2, r
+    assert not missing.exists()
+
+
+def test_writes_both_and_leaves_no_temporaries(audit, tmp_path):
+    r = audit("report", FULL, "--pdf", tmp_path / "r.pdf", "--xlsx", tmp_path / "r.xlsx")
+    assert r.code == 0, r
+    assert (tmp_path / "r.pdf").read_bytes()[:5] == b"%PDF-"
+    assert (tmp_path / "r.xlsx").read_bytes()[:2] == b"PK"
+    assert leftovers(tmp_path) == []
+
+
+def test_replaces_existing_output(audit, tmp_path):
+    out = tmp_path / "r.pdf"
+    out.write_text("old")
+    r = audit("report", MINIMAL, "--pdf", out)
+    assert r.code == 0, r
+    assert out.read_bytes()[:5] == b"%PDF-"
+
+
+def test_verdict_does_not_change_exit_code(audit, tmp_path):
+    doc = json.loads(FULL.read_text())
+    assert doc["verdict"] == "fail"
+    r = audit("report", FULL, "--pdf", tmp_path / "r.pdf")
+    assert r.code == 0, r
+
+
+def test_output_is_deterministic(audit, tmp_path):
+    for n in ("a", "b"):
+        r = audit("report", FULL, "--pdf", tmp_path / f"{n}.pdf", "--xlsx", tmp_path / f"{n}.xlsx")
+        assert r.code == 0, r
+    assert (tmp_path / "a.pdf").read_bytes() == (tmp_path / "b.pdf").read_bytes()
+    assert (tmp_path / "a.xlsx").read_bytes() == (tmp_path / "b.xlsx").read_bytes()
+
+
+def test_quiet_is_silent(audit, tmp_path):
+    r = audit("--quiet", "report", MINIMAL, "--pdf", tmp_path / "r.pdf")
+    assert r.code == 0 and r.err == "", r

@@ -1,0 +1,328 @@
+"""`audit fairness` vs independent references computed here: pandas groupby for counts and rates,
+statsmodels proportion_confint(method="wilson"), scipy fisher_exact / chi2_contingency
+(correction=False), sklearn roc_auc_score / brier_score_loss / calibration_curve, and the
+Fairlearn / AIF360 formulas written out on the individual rows (AIF360's benefit vector
+b = yhat - y + 1, not the counts the C code uses).
+
+Tolerances: rates, differences, ratios, entropy indices, AUC, Brier, ECE 1e-12 (relative +
+absolute; both sides do the same divisions in double, summation order differs); Wilson 1e-12
+absolute; chi-square statistic 1e-10 relative, p-values 1e-8 relative (GSL vs scipy special
+functions); Fisher p 1e-8 relative.
+"""
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import chi2_contingency, fisher_exact
+from sklearn.calibration import calibration_curve
+from sklearn.metrics import brier_score_loss, roc_auc_score
+from statsmodels.stats.proportion import proportion_confint
+
+RATES = ["base_rate", "selection_rate", "tpr", "fpr", "tnr", "fnr", "ppv", "npv", "fdr",
+         "false_omission_rate", "accuracy"]
+
+
+def close(a, b, tol=1e-12):
+    if b is None or (isinstance(b, float) and math.isnan(b)):
+        return a is None
+    return a is not None and abs(a - b) <= tol * (1 + abs(b))
+
+
+def make_data(n=4000, seed=5):
+    rng = np.random.default_rng(seed)
+    sex = rng.choice(["female", "male"], size=n, p=[0.45, 0.55])
+    race = rng.choice(["A", "B", "C", "D"], size=n, p=[0.6, 0.25, 0.135, 0.015])
+    grp01 = rng.integers(0, 2, size=n).astype(float)
+    grp01[rng.random(n) < 0.03] = np.nan           # unknown numeric sensitive values
+    bias = np.where(race == "B", -0.8, 0.0) + np.where(sex == "female", -0.3, 0.0)
+    logit = rng.normal(0, 1.5, size=n) + bias
+    y = (rng.random(n) < 1 / (1 + np.exp(-(logit + rng.normal(0, 1, n))))).astype(float)
+    score = np.round(1 / (1 + np.exp(-logit)), 3)  # rounded: many tied scores
+    y_col = y.copy()
+    y_col[rng.random(n) < 0.05] = np.nan           # missing labels
+    sex_col = sex.astype(object)
+    sex_col[rng.random(n) < 0.02] = ""             # unknown sex
+    df = pd.DataFrame({"sex": sex_col, "race": race, "grp01": grp01, "label": y_col,
+                       "score": score, "pred": (score >= 0.5).astype(int)})
+    return df
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    d = tmp_path_factory.mktemp("fair")
+    df = make_data()
+    p = d / "data.csv"
+    df.to_csv(p, index=False, na_rep="")
+    return p, df
+
+
+def run_json(audit, tmp_path, *args):
+    out = tmp_path / "out.json"
+    r = audit("fairness", *args, "--json", out)
+    assert r.code == 0, r
+    return json.loads(out.read_text())["fairness"]
+
+
+def wilson(x, n):
+    if n == 0:
+        return None
+    lo, hi = proportion_confint(x, n, alpha=0.05, method="wilson")
+    return [lo, hi]
+
+
+def reference_attr(df, col, fav, min_share=0.02, ref=None, score=True):
+    """Everything `audit fairness` reports for one attribute, from pandas."""
+    d = df[df[col].notna() & (df[col] != "")].copy()
+    d["g"] = d[col].astype(str) if d[col].dtype == object else d[col].map(lambda v: "%g" % v)
+    d["yf"] = np.where(d["label"].isna(), np.nan, (d["label"] == fav).astype(float))
+    d["pf"] = (d["pred"] == fav).astype(float)
+    lab = d[d["yf"].notna()]
+    out = {}
+    n_known = len(d)
+    for g, gd in d.groupby("g", sort=False):
+        gl = lab[lab["g"] == g]
+        tp = int(((gl.yf == 1) & (gl.pf == 1)).sum())
+        fp = int(((gl.yf == 0) & (gl.pf == 1)).sum())
+        tn = int(((gl.yf == 0) & (gl.pf == 0)).sum())
+        fn = int(((gl.yf == 1) & (gl.pf == 0)).sum())
+        parts = {"base_rate": (tp + fn, len(gl)), "selection_rate": (int(gd.pf.sum()), len(gd)),
+                 "tpr": (tp, tp + fn), "fpr": (fp, fp + tn), "tnr": (tn, fp + tn),
+                 "fnr": (fn, tp + fn), "ppv": (tp, tp + fp), "npv": (tn, tn + fn),
+                 "fdr": (fp, tp + fp), "false_omission_rate": (fn, tn + fn),
+                 "accuracy": (tp + tn, len(gl))}
+        e = {"count": len(gd), "share": len(gd) / n_known, "tp": tp, "fp": fp, "tn": tn, "fn": fn,
+             "sel": int(gd.pf.sum())}
+        for r, (num, den) in parts.items():
+            e[r] = num / den if den else None
+            e[r + "_ci"] = wilson(num, den)
+        e["small"] = e["share"] < min_share
+        if score:
+            y1 = gl["label"].values
+            s = gl["score"].values
+            e["auc"] = roc_auc_score(y1, s) if len(set(y1)) == 2 else None
+            e["brier"] = brier_score_loss(y1, s)
+            pt, pp = calibration_curve(y1, s, n_bins=10, strategy="uniform")
+            bins = np.linspace(0.0, 1.0, 11)
+            ids = np.searchsorted(bins[1:-1], s)    # as sklearn 1.2 bins them
+            cnt = np.bincount(ids, minlength=10)
+            cnt = cnt[cnt > 0]
+            e["ece"] = float(np.sum(cnt / len(s) * np.abs(pt - pp)))
+        e["b"] = (gl.pf - gl.yf + 1).values          # AIF360 benefit per labelled row
+        out[g] = e
+    groups = list(out)
+    if ref is None:
+        ref = max(groups, key=lambda g: out[g]["count"])   # first largest in appearance order
+    elig = [g for g in groups if not out[g]["small"]]
+    high = max(elig, key=lambda g: out[g]["selection_rate"])
+    for g in groups:
+        e = out[g]
+        for r in RATES:
+            a, b = e[r], out[ref][r]
+            e[r + "_difference"] = None if a is None or b is None else a - b
+            e[r + "_ratio"] = None if a is None or b is None or b == 0 else a / b
+        e["disparate_impact"] = e["selection_rate_ratio"]
+        e["impact_ratio"] = e["selection_rate"] / out[high]["selection_rate"]
+        if g != high:
+            h = out[high]
+            e["fisher_p_value"] = fisher_exact([[e["sel"], e["count"] - e["sel"]],
+                                                [h["sel"], h["count"] - h["sel"]]]).pvalue
+        else:
+            e["fisher_p_value"] = None
+        e["equal_opportunity_difference"] = e["tpr"] - out[ref]["tpr"]
+        e["average_odds_difference"] = ((e["fpr"] - out[ref]["fpr"]) +
+                                        (e["tpr"] - out[ref]["tpr"])) / 2
+        e["average_abs_odds_difference"] = (abs(e["fpr"] - out[ref]["fpr"]) +
+                                            abs(e["tpr"] - out[ref]["tpr"])) / 2
+
+    def spread(r):
+        v = [out[g][r] for g in elig]
+        return max(v) - min(v), min(v) / max(v)
+
+    def worst(m):
+        v = [out[g][m] for g in elig if g != ref]
+        return max(v, key=abs)
+
+    s = {}
+    s["demographic_parity_difference"], s["demographic_parity_ratio"] = spread("selection_rate")
+    td, tr = spread("tpr")
+    fd, fr = spread("fpr")
+    s["equalized_odds_difference"] = max(td, fd)
+    s["equalized_odds_ratio"] = min(tr, fr)
+    s["equal_opportunity_difference"] = worst("equal_opportunity_difference")
+    s["average_odds_difference"] = worst("average_odds_difference")
+    s["average_abs_odds_difference"] = worst("average_abs_odds_difference")
+    s["predictive_parity_difference"] = spread("ppv")[0]
+    # AIF360 generalized_entropy_index on the individual benefits of the eligible groups
+    b = np.concatenate([out[g]["b"] for g in elig])
+    mu = b.mean()
+    s["theil_index"] = float(np.mean(np.log((b / mu) ** b) / mu))
+    s["generalized_entropy_index"] = float(np.mean((b / mu) ** 2 - 1) / 2)
+    bg = np.concatenate([np.full(len(out[g]["b"]), out[g]["b"].mean()) for g in elig])
+    s["between_group_generalized_entropy_index"] = float(np.mean((bg / bg.mean()) ** 2 - 1) / 2)
+    tab = np.array([[out[g]["sel"], out[g]["count"] - out[g]["sel"]] for g in elig])
+    stat, p, dof, _ = chi2_contingency(tab, correction=False)
+    s["chi_square"] = {"statistic": stat, "p_value": p, "dof": dof}
+    unknown = len(df) - n_known
+    return out, s, ref, high, unknown
+
+
+def check_attr(got, df, col, fav, score=True, ref=None, ordered=True):
+    exp, s, eref, high, unknown = reference_attr(df, col, fav, ref=ref, score=score)
+    assert got["reference"] == eref
+    assert got["unknown"] == unknown
+    names = [g["group"] for g in got["groups"]]
+    if ordered:
+        assert names == list(exp)    # categorical levels: first appearance
+    else:
+        assert sorted(names) == sorted(exp)
+    for g in got["groups"]:
+        e = exp[g["group"]]
+        assert g["count"] == e["count"]
+        assert g["small"] == e["small"]
+        assert close(g["share"], e["share"])
+        for r in RATES:
+            assert close(g[r], e[r]), (g["group"], r, g[r], e[r])
+            if e[r + "_ci"] is None:
+                assert g[r + "_ci"] is None
+            else:
+                assert abs(g[r + "_ci"][0] - e[r + "_ci"][0]) <= 1e-12, (g["group"], r)
+                assert abs(g[r + "_ci"][1] - e[r + "_ci"][1]) <= 1e-12, (g["group"], r)
+            for k in ("_difference", "_ratio"):
+                assert close(g[r + k], e[r + k]), (g["group"], r + k)
+        for k in ("disparate_impact", "impact_ratio", "equal_opportunity_difference",
+                  "average_odds_difference", "average_abs_odds_difference"):
+            assert close(g[k], e[k]), (g["group"], k, g[k], e[k])
+        assert close(g["fisher_p_value"], e["fisher_p_value"], 1e-8), g["group"]
+        assert g["below_four_fifths"] == (e["impact_ratio"] < 0.8)
+        if score:
+            for k in ("auc", "brier", "ece"):
+                assert close(g[k], e[k]), (g["group"], k, g[k], e[k])
+    for k, v in s.items():
+        if k == "chi_square":
+            c = got["summary"]["chi_square"]
+            assert c["dof"] == v["dof"]
+            assert close(c["statistic"], v["statistic"], 1e-10)
+            assert close(c["p_value"], v["p_value"], 1e-8)
+        else:
+            assert close(got["summary"][k], v), (k, got["summary"][k], v)
+    small = [g for g, e in exp.items() if e["small"]]
+    assert sorted(got["summary"]["excluded_groups"]) == sorted(small)
+
+
+@pytest.mark.parametrize("fav", [1, 0])
+def test_attributes_match_pandas(audit, data, tmp_path, fav):
+    p, df = data
+    df = df.copy()
+    df["pred"] = (df["score"] >= 0.5).astype(int)
+    f = run_json(audit, tmp_path, "--data", p, "--sensitive", "sex,race,grp01", "--score",
+                 "score", "--threshold", "0.5", "--label", "label", "--favorable", str(fav),
+                 "--bootstrap", "0")
+    assert f["favorable"] == fav and f["threshold"] == 0.5
+    names = [a["name"] for a in f["attributes"]]
+    assert names == ["sex", "race", "grp01"]
+    for a in f["attributes"]:
+        # numeric grp01: levels in numeric order, not first appearance
+        check_attr(a, df, a["name"], fav, ordered=a["name"] != "grp01")
+    assert [g["group"] for g in f["attributes"][2]["groups"]] == ["0", "1"]
+    # D is 1.5% of the rows: reported, marked small, excluded
+    race = f["attributes"][1]
+    assert [g["group"] for g in race["groups"] if g["small"]] == ["D"]
+
+
+def test_intersections_match_pandas(audit, data, tmp_path):
+    p, df = data
+    f = run_json(audit, tmp_path, "--data", p, "--sensitive", "sex,race", "--prediction", "pred",
+                 "--label", "label", "--bootstrap", "0", "--reference", "race=B")
+    assert [x["name"] for x in f["intersections"]] == ["sex&race"]
+    d = df.copy()
+    known = (d["sex"].notna()) & (d["sex"] != "")
+    d["sex&race"] = np.where(known, d["sex"].fillna("") + "&" + d["race"], "")
+    x = f["intersections"][0]
+    # group order: sex levels (first appearance) x race levels (first appearance)
+    sex_lv = list(dict.fromkeys(d.loc[known, "sex"]))
+    race_lv = list(dict.fromkeys(d["race"]))
+    order = [f"{s}&{r}" for s in sex_lv for r in race_lv if ((d["sex&race"] == f"{s}&{r}").any())]
+    assert [g["group"] for g in x["groups"]] == order
+    check_attr(x, d, "sex&race", 1, score=False, ordered=False)
+    check_attr(f["attributes"][1], df, "race", 1, score=False, ref="B")
+    assert f["attributes"][1]["reference_source"] == "given"
+
+
+def test_without_label_only_label_free(audit, data, tmp_path):
+    p, df = data
+    f = run_json(audit, tmp_path, "--data", p, "--sensitive", "race", "--prediction", "pred",
+                 "--bootstrap", "0")
+    g = f["attributes"][0]["groups"][0]
+    assert "selection_rate" in g and "tpr" not in g and "base_rate" not in g
+    exp = df.groupby("race", sort=False)["pred"].mean()
+    for g in f["attributes"][0]["groups"]:
+        assert close(g["selection_rate"], exp[g["group"]])
+    s = f["attributes"][0]["summary"]
+    assert "equalized_odds_difference" not in s
+    assert close(s["demographic_parity_difference"],
+                 exp.drop("D").max() - exp.drop("D").min())
+
+
+def test_bootstrap_interval_agrees_with_row_resampling(audit, data, tmp_path):
+    """Our multinomial bootstrap vs a numpy row-resampling bootstrap (2000 resamples each, other
+    seeds): the percentile endpoints of demographic_parity_difference agree within 20% of the
+    interval width (Monte Carlo error of two independent 2000-resample bootstraps is ~5%)."""
+    p, df = data
+    f = run_json(audit, tmp_path, "--data", p, "--sensitive", "race", "--prediction", "pred",
+                 "--label", "label", "--bootstrap", "2000", "--seed", "11")
+    s = f["attributes"][0]["summary"]
+    lo, hi = s["demographic_parity_difference_ci"]
+    d = df[df["race"] != "D"]
+    codes = d["race"].map({"A": 0, "B": 1, "C": 2}).values
+    pred = d["pred"].values
+    rng = np.random.default_rng(99)
+    reps = []
+    for _ in range(2000):
+        idx = rng.integers(0, len(d), len(d))
+        c, pr = codes[idx], pred[idx]
+        rates = [pr[c == k].mean() for k in range(3)]
+        reps.append(max(rates) - min(rates))
+    elo, ehi = np.percentile(reps, [2.5, 97.5])
+    w = ehi - elo
+    assert abs(lo - elo) < 0.2 * w and abs(hi - ehi) < 0.2 * w, (lo, hi, elo, ehi)
+    assert lo <= s["demographic_parity_difference"] <= hi
+
+
+def test_threads_do_not_change_results(audit, data, tmp_path):
+    p, _ = data
+    outs = []
+    for t in ("1", "3", "8"):
+        out = tmp_path / f"t{t}.json"
+        r = audit("fairness", "--data", p, "--sensitive", "sex,race", "--score", "score",
+                  "--threshold", "0.4", "--label", "label", "--bootstrap", "300", "--seed", "5",
+                  "--threads", t, "--json", out)
+        assert r.code == 0, r
+        outs.append(out.read_bytes())
+    assert outs[0] == outs[1] == outs[2]
+
+
+def test_three_attributes_all_intersections(audit, data, tmp_path):
+    """Three attributes: the three pairs and the triple, counts and selection rates vs pandas
+    groupby over the rows where every value is known; --min-count marks small groups."""
+    p, df = data
+    f = run_json(audit, tmp_path, "--data", p, "--sensitive", "sex,race,grp01", "--prediction",
+                 "pred", "--bootstrap", "0", "--min-count", "100")
+    names = [x["name"] for x in f["intersections"]]
+    assert names == ["sex&race", "sex&grp01", "race&grp01", "sex&race&grp01"]
+    d = df.copy()
+    d["grp01"] = d["grp01"].map(lambda v: "%g" % v if v == v else None)
+    d.loc[d["sex"] == "", "sex"] = None
+    for x in f["intersections"]:
+        cols = x["name"].split("&")
+        known = d[cols].notna().all(axis=1)
+        g = d[known].groupby(cols)["pred"].agg(["count", "mean"])
+        exp = {"&".join(k): (c, m) for k, (c, m) in zip(g.index, g.values)}
+        assert x["unknown"] == int((~known).sum())
+        assert sorted(gr["group"] for gr in x["groups"]) == sorted(exp)
+        for gr in x["groups"]:
+            c, m = exp[gr["group"]]
+            assert gr["count"] == c
+            assert close(gr["selection_rate"], m)
+            assert gr["small"] == (c < 100 or c / known.sum() < 0.02)

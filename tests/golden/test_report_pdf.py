@@ -1,0 +1,232 @@
+"""PDF report vs results.json, checked with independent tools (poppler-utils): the text that
+pdftotext extracts shows exactly the figures of results.json at the stated display precision
+(rates 3 decimals, SHAP 4 decimals, p-values 4 decimals or 3-digit scientific); pdffonts shows
+the embedded DejaVu font; "page X of N" on every page."""
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+DATA = Path(__file__).resolve().parent / "data" / "reports"
+FULL = DATA / "results_full.json"
+MINIMAL = DATA / "results_minimal.json"
+
+
+def f3(x):
+    s = f"{x:.3f}"
+    return s[1:] if s.startswith("-") and float(s) == 0 else s
+
+
+def f4(x):
+    s = f"{x:.4f}"
+    return s[1:] if s.startswith("-") and float(s) == 0 else s
+
+
+def fp(x):
+    return f"{x:.3e}" if x != 0 and abs(x) < 1e-3 else f"{x:.4f}"
+
+
+def run(*cmd):
+    p = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    return p.stdout
+
+
+@pytest.fixture(scope="module")
+def full_pdf(tmp_path_factory):
+    from conftest import run_audit
+    out = tmp_path_factory.mktemp("pdf") / "full.pdf"
+    r = run_audit("report", FULL, "--pdf", out)
+    assert r.code == 0, r
+    return out
+
+
+@pytest.fixture(scope="module")
+def pages(full_pdf):
+    n = int(re.search(r"Pages:\s+(\d+)", run("pdfinfo", str(full_pdf))).group(1))
+    return [run("pdftotext", "-layout", "-f", str(i), "-l", str(i), str(full_pdf), "-")
+            for i in range(1, n + 1)]
+
+
+@pytest.fixture(scope="module")
+def text(pages):
+    return "\n".join(pages)
+
+
+@pytest.fixture(scope="module")
+def doc():
+    return json.loads(FULL.read_text())
+
+
+def lines_with(text, *needles):
+    return [l for l in text.splitlines() if all(n in l for n in needles)]
+
+
+def test_font_embedded(full_pdf):
+    out = run("pdffonts", str(full_pdf))
+    rows = [l for l in out.splitlines() if "DejaVuSans" in l]
+    assert len(rows) >= 2, out
+    for l in rows:
+        assert "CID TrueType" in l and re.search(r"\byes\s+yes\s+yes\b", l), l
+
+
+def test_a4_and_page_numbers(full_pdf, pages):
+    info = run("pdfinfo", str(full_pdf))
+    assert re.search(r"Page size:\s+595\.\d+ x 841\.\d+ pts \(A4\)", info), info
+    n = len(pages)
+    assert n >= 10
+    for i, p in enumerate(pages, 1):
+        assert f"page {i} of {n}" in p
+        if i > 1:
+            assert "Credit model Q3 audit" in p.splitlines()[0]  # running header
+
+
+def test_metadata_date_is_the_audits(full_pdf):
+    info = run("pdfinfo", str(full_pdf))
+    assert "Credit model Q3 audit" in info
+    assert "2026" in re.search(r"CreationDate:(.*)", info).group(1)
+
+
+def test_cover(pages, doc):
+    cover = pages[0]
+    rep = doc["report"]
+    for k in ("title", "organization", "data_source", "prepared_by"):
+        assert rep[k] in cover, k
+    assert "2026-10-05" in cover
+    assert "Verdict: FAIL" in cover
+    failed = sum(not c["passed"] for c in doc["checks"])
+    assert f"{len(doc['checks']) - failed} of {len(doc['checks'])} policy checks passed, {failed} failed" in cover
+    assert "signature" in cover and "Approved by" in cover
+
+
+def test_every_check_row(text, doc):
+    for c in doc["checks"]:
+        bound = ("≥ " + f3(c["min"])) if "min" in c else ("≤ " + f3(c["max"]))
+        res = "pass" if c["passed"] else "FAIL"
+        rows = lines_with(text, f3(c["value"]), bound, res)
+        scope = c.get("attribute") or c.get("column") or ""
+        rows = [l for l in rows if scope in l and (c.get("group") or "") in l]
+        assert rows, c
+
+
+def test_provenance_hashes(text, doc):
+    for i in doc["provenance"]["inputs"]:
+        assert i["sha256"] in text and i["path"] in text
+    assert doc["provenance"]["model"]["sha256"] in text
+
+
+def test_importance_figures(text, doc):
+    feats = doc["explanations"]["features"]
+    for f in feats:
+        rows = lines_with(text, f["name"], f4(f["mean_abs"]), f4(f["mean"]))
+        assert rows, f["name"]
+    assert "E[f(X)] = -0.4200" in text
+    assert "Additivity max error" in text and "3.1e-07" in text
+
+
+def test_waterfalls_of_selected_rows(text, doc):
+    rows = [r for r in doc["explanations"]["explained_rows"] if r.get("selected")]
+    assert len(rows) == 3
+    for r in rows:
+        assert f"Row {r['row']} ({r['selected']})" in text
+        assert f"f(x) = {f4(r['prediction'])}" in text
+        # the largest contribution is labelled with its value
+        j = max(range(len(r["phi"])), key=lambda k: abs(r["phi"][k]))
+        v = r["phi"][j]
+        assert ("+" if v >= 0 else "\u2212") + f"{abs(v):.4f}" in text
+
+
+def test_fairness_group_tables(text, doc):
+    f = doc["fairness"]
+    for a in f["attributes"] + f["intersections"]:
+        for g in a["groups"]:
+            lo, hi = g["selection_rate_ci"]
+            rows = lines_with(text, g["group"], str(g["count"]), f3(g["selection_rate"]),
+                              f"[{f3(lo)}, {f3(hi)}]", f3(g["disparate_impact"]),
+                              f3(g["impact_ratio"]))
+            assert rows, (a["name"], g["group"])
+            for k in ("tpr", "fpr", "ppv"):
+                if g.get(k) is None:
+                    assert f"{g['group']}: {k.upper()} n/a ({g[k + '_reason']})." in text
+                else:
+                    lo, hi = g[k + "_ci"]
+                    assert lines_with(text, g["group"], f"{f3(g[k])} [{f3(lo)}, {f3(hi)}]"), (g["group"], k)
+        s = a["summary"]
+        for k in ("demographic_parity_difference", "equalized_odds_difference",
+                  "theil_index", "generalized_entropy_index"):
+            assert any(f3(s[k]) in l for l in text.splitlines()), (a["name"], k)
+        chi = s["chi_square"]
+        assert lines_with(text, fp(chi["p_value"]), f"statistic {f3(chi['statistic'])}, dof {chi['dof']}")
+    assert "small †" in text and "0.8" in text
+
+
+def test_compliance_views(text, doc):
+    comp = doc["fairness"]["compliance"]
+    for r in comp["four-fifths"]:
+        assert lines_with(text, r["group"], str(r["count"]), f3(r["impact_ratio"]), fp(r["fisher_p_value"]))
+    for v in comp["nyc-ll144"]:
+        assert f"{v['attribute']} (selection rate); rows in an unknown category: {v['unknown_count']}" in text
+        for g in v["groups"]:
+            state = "excluded (< 2%)" if g["excluded"] else "included"
+            assert lines_with(text, g["group"], str(g["count"]), f3(g["impact_ratio"]), state)
+
+
+def test_drift_table(text, doc):
+    d = doc["drift"]
+    n = len(d["columns"])
+    k = sum(c["drifted"] for c in d["columns"])
+    assert f"{f3(d['drift_share'])} ({k} of {n} columns)" in text
+    for c in d["columns"]:
+        rows = lines_with(text, c["name"], f3(c["statistic"]), f3(c["threshold"]), f3(c["psi"]),
+                          "DRIFT" if c["drifted"] else " no")
+        assert rows, c["name"]
+        test = c.get("ks") or c.get("chi_square")
+        assert any(fp(test["p_value"]) in l for l in rows), c["name"]
+    p = d["prediction_drift"]
+    assert lines_with(text, "prediction", f3(p["statistic"]), f3(p["psi"]))
+
+
+def test_performance(text, doc):
+    o = doc["performance"]["overall"]
+    for k in ("auc", "accuracy", "log_loss"):
+        assert f3(o[k]) in text
+    for g in doc["performance"]["by_group"]:
+        vals = [f3(g[k]) if g.get(k) is not None else "n/a" for k in ("auc", "accuracy", "log_loss")]
+        assert lines_with(text, g["group"], str(g["rows"]), *vals), g
+    assert "branch Zoë Park: AUC n/a (only one label class in group)." in text
+
+
+def test_utf8_names(text):
+    for s in ("Zoë Park", "Müller Straße", "Nürnberg", "Åsa", "χ²", "≥", "†"):
+        assert s in text, s
+
+
+def test_methods_appendix(text):
+    assert "Methods appendix" in text
+    for s in ("Disparate impact", "Wilson", "Reference group of race: White", "PSI bins: quantile",
+              "Jensen-Shannon", "Equalized odds difference"):
+        assert s in text, s
+
+
+def test_minimal_says_sections_not_run(tmp_path):
+    from conftest import run_audit
+    out = tmp_path / "min.pdf"
+    r = run_audit("report", MINIMAL, "--pdf", out)
+    assert r.code == 0, r
+    t = run("pdftotext", "-layout", str(out), "-")
+    for reason in ("no model given", "no sensitive attribute given", "no reference data given",
+                   "no label column"):
+        assert f"Section not run: {reason}." in t
+    assert "no policy checks were configured" in t
+    assert "Verdict: PASS" in t
+
+
+def test_bare_document_renders(tmp_path):
+    from conftest import run_audit
+    src = tmp_path / "bare.json"
+    src.write_text('{"schema_version": "1", "tool": {"name": "audit", "version": "0.1.0"}}')
+    r = run_audit("report", src, "--pdf", tmp_path / "b.pdf", "--xlsx", tmp_path / "b.xlsx")
+    assert r.code == 0, r
+    t = run("pdftotext", str(tmp_path / "b.pdf"), "-")
+    assert "Verdict: not recorded" in t

@@ -1,0 +1,193 @@
+"""XLSX report read back with Debian's python3-openpyxl and compared with results.json:
+values are numbers equal to the JSON figures (libxlsxwriter writes %.16G, so equality is to
+1e-15 relative; the fixture's figures have at most 7 significant digits and round-trip exactly),
+null -> blank cell, frozen headers, autofilters, conditional formats, native charts."""
+import json
+import math
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+DATA = Path(__file__).resolve().parent / "data" / "reports"
+FULL = DATA / "results_full.json"
+MINIMAL = DATA / "results_minimal.json"
+SHEETS = ["Summary", "Explanations", "Attributions", "Fairness", "Intersections", "Drift",
+          "Performance", "Provenance"]
+RATES = ["selection_rate", "base_rate", "tpr", "fpr", "tnr", "fnr", "ppv", "npv", "fdr",
+         "false_omission_rate", "accuracy"]
+
+
+def same(cell, want):
+    if want is None:
+        return cell is None
+    if isinstance(want, bool) or isinstance(want, str):
+        return cell == want
+    return isinstance(cell, (int, float)) and not isinstance(cell, bool) and \
+        math.isclose(cell, want, rel_tol=1e-15, abs_tol=0)
+
+
+@pytest.fixture(scope="module")
+def wb(tmp_path_factory):
+    from conftest import run_audit
+    out = tmp_path_factory.mktemp("xlsx") / "full.xlsx"
+    r = run_audit("report", FULL, "--xlsx", out)
+    assert r.code == 0, r
+    return openpyxl.load_workbook(out)
+
+
+@pytest.fixture(scope="module")
+def doc():
+    return json.loads(FULL.read_text())
+
+
+def table(ws, header_row=1):
+    head = [c.value for c in ws[header_row]]
+    rows = []
+    for r in ws.iter_rows(min_row=header_row + 1, values_only=True):
+        if all(v is None for v in r):
+            break
+        rows.append(dict(zip(head, r)))
+    return rows
+
+
+def test_sheets(wb):
+    assert wb.sheetnames == SHEETS
+
+
+@pytest.mark.parametrize("name", SHEETS)
+def test_frozen_header_and_autofilter(wb, name):
+    ws = wb[name]
+    assert ws.freeze_panes in ("A2", "B2"), name
+    assert ws.auto_filter.ref and ws.auto_filter.ref.startswith("A1:"), name
+
+
+def test_summary_checks(wb, doc):
+    ws = wb["Summary"]
+    rows = table(ws)
+    assert len(rows) == len(doc["checks"])
+    for got, c in zip(rows, doc["checks"]):
+        assert got["Metric"] == c["metric"]
+        assert same(got["Value"], c["value"])
+        assert same(got["Min"], c.get("min")) and same(got["Max"], c.get("max"))
+        assert got["Passed"] is c["passed"]
+        assert got["Attribute"] == c.get("attribute") and got["Group"] == c.get("group")
+    kinds = [r.type for cf in ws.conditional_formatting for r in cf.rules]
+    assert kinds.count("cellIs") >= 2
+    facts = {ws.cell(r, 10).value: ws.cell(r, 11).value for r in range(1, 15)}
+    assert facts["Organization"] == doc["report"]["organization"]
+    assert facts["Verdict"] == "FAIL"
+    assert same(facts["Drift share"], doc["drift"]["drift_share"])
+
+
+def test_explanations(wb, doc):
+    ws = wb["Explanations"]
+    rows = table(ws)
+    feats = doc["explanations"]["features"]
+    assert len(rows) == len(feats)
+    for got, f in zip(rows, feats):
+        assert got["Feature"] == f["name"] and got["Rank"] == f["rank"]
+        assert same(got["Mean |SHAP|"], f["mean_abs"]) and same(got["Mean SHAP"], f["mean"])
+    assert len(ws._charts) == 1
+    assert ws["G4"].value == doc["explanations"]["base_value"]
+
+
+def test_attributions(wb, doc):
+    ws = wb["Attributions"]
+    feats = [f["name"] for f in doc["explanations"]["features"]]
+    rows = table(ws)
+    exp_rows = doc["explanations"]["explained_rows"]
+    assert len(rows) == len(exp_rows)
+    for got, r in zip(rows, exp_rows):
+        assert got["Row"] == r["row"] and got["Selected"] == r.get("selected")
+        assert same(got["Prediction"], r["prediction"]) and same(got["Output"], r.get("output"))
+        assert same(got["Base"], r["base"])
+        for name, phi, val in zip(feats, r["phi"], r["value"]):
+            assert same(got["SHAP " + name], phi)
+            assert same(got["value " + name], val)
+
+
+@pytest.mark.parametrize("sheet,key", [("Fairness", "attributes"), ("Intersections", "intersections")])
+def test_fairness(wb, doc, sheet, key):
+    ws = wb[sheet]
+    rows = table(ws)
+    want = [(a, g) for a in doc["fairness"][key] for g in a["groups"]]
+    assert len(rows) == len(want)
+    for got, (a, g) in zip(rows, want):
+        assert got["Attribute"] == a["name"] and got["Reference"] == a["reference"]
+        assert got["Group"] == g["group"] and got["Count"] == g["count"]
+        assert same(got["Share"], g["share"])
+        assert got["Small"] is g["small"]
+        for k in RATES:
+            label = {"selection_rate": "Selection rate", "base_rate": "Base rate",
+                     "false_omission_rate": "FOR", "accuracy": "Accuracy"}.get(k, k.upper())
+            assert same(got[label], g.get(k)), (g["group"], k)
+            ci = g.get(k + "_ci")
+            assert same(got[label + " CI low"], ci[0] if ci else None)
+            assert same(got[label + " CI high"], ci[1] if ci else None)
+        assert same(got["Disparate impact"], g["disparate_impact"])
+        assert same(got["Impact ratio"], g["impact_ratio"])
+    crit = [(r.operator, r.formula) for cf in ws.conditional_formatting for r in cf.rules]
+    assert ("lessThan", ["0.8"]) in crit and ("greaterThanOrEqual", ["0.8"]) in crit
+    assert len(ws._charts) == len(doc["fairness"][key])
+
+
+def test_fairness_summary_block(wb, doc):
+    ws = wb["Fairness"]
+    vals = {}
+    for r in ws.iter_rows(values_only=True):
+        if r[1] in ("demographic_parity_difference", "chi_square p_value"):
+            vals[(r[0], r[1])] = r[2]
+    for a in doc["fairness"]["attributes"]:
+        assert same(vals[(a["name"], "demographic_parity_difference")],
+                    a["summary"]["demographic_parity_difference"])
+        assert same(vals[(a["name"], "chi_square p_value")], a["summary"]["chi_square"]["p_value"])
+
+
+def test_drift(wb, doc):
+    ws = wb["Drift"]
+    rows = table(ws)
+    cols = doc["drift"]["columns"]
+    assert len(rows) == len(cols)
+    for got, c in zip(rows, cols):
+        assert got["Column"] == c["name"] and got["Test"] == c["method"]
+        assert same(got["Statistic"], c["statistic"]) and same(got["Threshold"], c["threshold"])
+        assert got["Drifted"] is c["drifted"]
+        assert same(got["PSI"], c["psi"])
+        if "ks" in c:
+            assert same(got["KS statistic"], c["ks"]["statistic"])
+            assert same(got["KS p-value"], c["ks"]["p_value"])
+            assert got["Chi-square"] is None
+        else:
+            assert same(got["Chi-square p-value"], c["chi_square"]["p_value"])
+            assert got["KS statistic"] is None
+    assert len(ws._charts) == 1
+
+
+def test_performance(wb, doc):
+    rows = table(wb["Performance"])
+    p = doc["performance"]
+    assert rows[0]["Attribute"] == "(overall)" and same(rows[0]["AUC"], p["overall"]["auc"])
+    for got, g in zip(rows[1:], p["by_group"]):
+        assert got["Group"] == g["group"] and got["Rows"] == g["rows"]
+        assert same(got["AUC"], g.get("auc"))   # null -> blank
+        assert same(got["Log-loss"], g["log_loss"])
+
+
+def test_provenance(wb, doc):
+    rows = table(wb["Provenance"])
+    ins = doc["provenance"]["inputs"]
+    for got, i in zip(rows, ins):
+        assert got["SHA-256"] == i["sha256"] and got["Rows"] == i["rows"]
+    assert rows[len(ins)]["SHA-256"] == doc["provenance"]["model"]["sha256"]
+
+
+def test_minimal_workbook(tmp_path):
+    from conftest import run_audit
+    out = tmp_path / "m.xlsx"
+    r = run_audit("report", MINIMAL, "--xlsx", out)
+    assert r.code == 0, r
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames == SHEETS
+    assert wb["Drift"]["A1"].value == "Section not run: no reference data given."
+    assert wb["Explanations"]["A1"].value == "Section not run: no model given."

@@ -1,0 +1,126 @@
+/* test_report.c - results.json loading and validation, and the report writers under injected
+ * allocation failures (every failure ends in a clean error and leaves no file behind). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "aud.h"
+#include "report.h"
+
+#define FIX "tests/golden/data/reports/"
+
+static void test_load_fixtures(void **state)
+{
+    (void)state;
+    aud_error err;
+    cJSON *doc = NULL;
+    assert_int_equal(aud_report_load(FIX "results_full.json", &doc, &err), AUD_OK);
+    cJSON_Delete(doc);
+    doc = NULL;
+    assert_int_equal(aud_report_load(FIX "results_minimal.json", &doc, &err), AUD_OK);
+    cJSON_Delete(doc);
+}
+
+static void test_old_schema_is_rejected(void **state)
+{
+    (void)state;
+    aud_error err;
+    cJSON *doc = cJSON_Parse("{\"tool\": {\"name\": \"audit\", \"version\": \"0.0.1\"}}");
+    assert_non_null(doc);
+    assert_int_equal(aud_report_validate(doc, "r.json", &err), AUD_E_SCHEMA);
+    assert_string_equal(err.field, "schema_version");
+    assert_string_equal(err.file, "r.json");
+    cJSON_Delete(doc);
+}
+
+static void test_wrong_type_names_the_path(void **state)
+{
+    (void)state;
+    aud_error err;
+    cJSON *doc = cJSON_Parse("{\"schema_version\": \"1\", \"tool\": {\"name\": \"a\", "
+                             "\"version\": \"1\"}, \"drift\": {\"columns\": [{\"name\": \"x\"}, "
+                             "{\"name\": \"y\", \"drifted\": 1}]}}");
+    assert_non_null(doc);
+    assert_int_equal(aud_report_validate(doc, "r.json", &err), AUD_E_SCHEMA);
+    assert_string_equal(err.field, "drift.columns[1].drifted");
+    cJSON_Delete(doc);
+}
+
+static void test_parse_error_is_located(void **state)
+{
+    (void)state;
+    aud_error err;
+    cJSON *doc = NULL;
+    char path[] = "/tmp/aud_test_reportXXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "{\n \"a\": [1,\n 2,,]\n}", 19), 19);
+    close(fd);
+    assert_int_equal(aud_report_load(path, &doc, &err), AUD_E_PARSE);
+    assert_int_equal(err.line, 3);
+    assert_null(doc);
+    unlink(path);
+}
+
+typedef int (*writer)(const cJSON *, const char *, aud_error *);
+
+/* Fail allocation n = 1, 2, ... (then in strides) until the writer succeeds: every run must
+ * end in AUD_OK or a clean error with nothing at the output path. */
+static void fault_sweep(writer w, const char *fixture, const char *out, long max_n)
+{
+    aud_error err;
+    cJSON *doc = NULL;
+    int rc = AUD_E_NOMEM;
+    assert_int_equal(aud_report_load(fixture, &doc, &err), AUD_OK);
+    for (long n = 1; n <= max_n && rc != AUD_OK; n += n < 200 ? 1 : 97) {
+        unlink(out);
+        aud_alloc_fail_after(n);
+        rc = w(doc, out, &err);
+        aud_alloc_fail_after(0);
+        if (rc != AUD_OK) {
+            assert_true(rc == AUD_E_NOMEM || rc == AUD_E_INTERNAL || rc == AUD_E_IO);
+            assert_int_not_equal(access(out, F_OK), 0);
+        }
+    }
+    assert_int_equal(rc, AUD_OK);
+    assert_int_equal(access(out, F_OK), 0);
+    unlink(out);
+    cJSON_Delete(doc);
+}
+
+static void test_pdf_allocation_failures(void **state)
+{
+    (void)state;
+    char out[64];
+    snprintf(out, sizeof out, "/tmp/aud_test_report_%ld.pdf", (long)getpid());
+    fault_sweep(aud_report_write_pdf, FIX "results_full.json", out, 200000);
+}
+
+static void test_xlsx_allocation_failures(void **state)
+{
+    (void)state;
+    char out[64];
+    snprintf(out, sizeof out, "/tmp/aud_test_report_%ld.xlsx", (long)getpid());
+    fault_sweep(aud_report_write_xlsx, FIX "results_full.json", out, 200000);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_load_fixtures),
+        cmocka_unit_test(test_old_schema_is_rejected),
+        cmocka_unit_test(test_wrong_type_names_the_path),
+        cmocka_unit_test(test_parse_error_is_located),
+        cmocka_unit_test(test_pdf_allocation_failures),
+        cmocka_unit_test(test_xlsx_allocation_failures),
+    };
+    aud_global_init();
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
