@@ -510,6 +510,28 @@ int aud_lgbm_text_parse(aud_model *m, const char *data, size_t len, const char *
         rc = aud_error_set(err, AUD_E_SCHEMA, name, 0, 0, "missing max_feature_idx header line");
         goto done;
     }
+    /* After "end of trees": a python-saved model ends with pandas_categorical:<json>. A non-empty
+     * list means categorical columns were recoded from pandas categories (value -> index in the
+     * list); without that mapping the predictions would be silently wrong, so refuse. */
+    while (saw_end && next_line(&r, &l)) {
+        static const char pc[] = "pandas_categorical:";
+        size_t n = sizeof pc - 1;
+        if ((size_t)(l.end - l.key) >= n && memcmp(l.key, pc, n) == 0) {
+            const char *pv = l.key + n;
+            while (pv < l.end && *pv == ' ')
+                pv++;
+            size_t vl = (size_t)(l.end - pv);
+            int empty = (vl == 4 && memcmp(pv, "null", 4) == 0) ||
+                        (vl == 2 && memcmp(pv, "[]", 2) == 0) || vl == 0;
+            if (!empty) {
+                rc = aud_error_set(err, AUD_E_UNSUPPORTED, name, l.no, (long)n + 1,
+                                   "the model was trained on pandas categorical columns "
+                                   "(pandas_categorical); their category-to-code mapping is not "
+                                   "supported yet: train on integer codes instead");
+                goto done;
+            }
+        }
+    }
     if (!saw_end) {
         rc = aud_error_set(err, AUD_E_PARSE, name, r.line_no, 1,
                            "no \"end of trees\" line: truncated file? (%zu trees read)",

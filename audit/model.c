@@ -162,10 +162,22 @@ static void pk_tree_rows(const pk_node *nd, const double *vals, int32_t depth, c
     size_t r = 0;
     if (depth <= PK_FIXED_DEPTH) {
         for (; r + PK_GROUP <= n; r += PK_GROUP) {
-            int32_t idx[PK_GROUP] = { 0 };
-            for (int32_t d = 0; d < depth; d++)
-                for (int q = 0; q < PK_GROUP; q++)
-                    idx[q] = pk_step(nd, idx[q], x + (r + (size_t)q) * F);
+            int32_t idx[PK_GROUP];
+            const float *x0 = x + r * F;
+            /* eight independent walks, unrolled so the indices stay in registers */
+            int32_t i0 = 0, i1 = 0, i2 = 0, i3 = 0, i4 = 0, i5 = 0, i6 = 0, i7 = 0;
+            for (int32_t d = 0; d < depth; d++) {
+                i0 = pk_step(nd, i0, x0);
+                i1 = pk_step(nd, i1, x0 + F);
+                i2 = pk_step(nd, i2, x0 + 2 * F);
+                i3 = pk_step(nd, i3, x0 + 3 * F);
+                i4 = pk_step(nd, i4, x0 + 4 * F);
+                i5 = pk_step(nd, i5, x0 + 5 * F);
+                i6 = pk_step(nd, i6, x0 + 6 * F);
+                i7 = pk_step(nd, i7, x0 + 7 * F);
+            }
+            idx[0] = i0; idx[1] = i1; idx[2] = i2; idx[3] = i3;
+            idx[4] = i4; idx[5] = i5; idx[6] = i6; idx[7] = i7;
             for (int q = 0; q < PK_GROUP; q++) {
                 double *o = out + (r + (size_t)q) * K;
                 if (f32)

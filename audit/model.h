@@ -101,7 +101,9 @@ typedef struct aud_model {
     int         average_output;  /* 1: S_k = sum of trees of output k / number of those trees
                                   * (LightGBM rf mode, scikit-learn random forests) */
     int         is_classifier;   /* prediction is a probability (or a class for ARGMAX) */
-    int         sum_f32;         /* 1: accumulate the margin in float32 (XGBoost), see above */
+    int         sum_f32;         /* 1: accumulate the margin in float32 (XGBoost), see above;
+                                  * a shallow copy with sum_f32 = 0 gives the double sum (for
+                                  * additivity checks against attributions computed in double) */
     int         no_missing;      /* 1: the originating library rejects missing values (linear
                                   * models, scikit-learn < 1.3 trees): predict refuses NaN in a
                                   * used feature instead of inventing a rule */

@@ -477,6 +477,18 @@ static int parse_booster(xg_ctx *c, aud_model *m, const cJSON *root)
     if (n == 0)
         return schema_err(c, "learner.gradient_booster.model.trees", "the model has no trees%s",
                           "");
+    const cJSON *nt = get(get(model, "gbtree_model_param"), "num_trees");
+    if (nt != NULL) {
+        long v = 0;
+        const char *f = "learner.gradient_booster.model.gbtree_model_param.num_trees";
+        if ((rc = int_value(c, nt, f, 0, 1L << 30, &v)))
+            return rc;
+        if ((size_t)v != n) {
+            aud_error_set(c->err, AUD_E_SCHEMA, c->name, 0, 0,
+                          "num_trees is %ld but the trees array has %zu trees", v, n);
+            return aud_error_field(c->err, f);
+        }
+    }
     m->trees = aud_calloc(n, sizeof *m->trees);
     if (m->trees == NULL)
         return aud_error_nomem(c->err);

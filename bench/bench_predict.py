@@ -9,10 +9,12 @@ be shared). Reported:
   audit         : the whole CLI: read the model JSON and the CSV, predict, write the CSV to a pipe
   audit predict : audit minus the same run on a 1-row CSV (model loading and start-up), i.e. the
                   CSV reading + prediction + output work for 100k rows
-Ratios > 1 mean audit is faster. Usage: AUDIT_BIN=build/audit /usr/bin/python3 bench/bench_predict.py
+Wall times are shown with CPU times (user + system, all threads) beside them: on a shared,
+loaded machine the CPU time is the steadier measure. Ratios > 1 mean audit is faster. Usage: AUDIT_BIN=build/audit /usr/bin/python3 bench/bench_predict.py
 """
 import io
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -28,14 +30,24 @@ BIN = os.environ.get("AUDIT_BIN", str(ROOT / "build" / "audit"))
 N_ROWS, N_FEAT, N_TREES, DEPTH, REPEAT = 100_000, 20, 500, 6, 3
 
 
+def cpu_now():
+    """CPU seconds (user + system) of this process and its finished children."""
+    s = resource.getrusage(resource.RUSAGE_SELF)
+    c = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return s.ru_utime + s.ru_stime + c.ru_utime + c.ru_stime
+
+
 def best(fn):
-    times = []
+    """Best wall time and best CPU time (all threads, incl. child processes) of REPEAT runs."""
+    walls, cpus = [], []
     out = None
     for _ in range(REPEAT):
+        c = cpu_now()
         t = time.perf_counter()
         out = fn()
-        times.append(time.perf_counter() - t)
-    return min(times), out
+        walls.append(time.perf_counter() - t)
+        cpus.append(cpu_now() - c)
+    return min(walls), min(cpus), out
 
 
 def main():
@@ -62,7 +74,7 @@ def main():
         one.write_text("\n".join(data.read_text().split("\n", 2)[:2]) + "\n")
         print(f"{N_ROWS} rows x {N_FEAT} features, CSV {data.stat().st_size / 1e6:.1f} MB, "
               f"model {model.stat().st_size / 1e6:.1f} MB; best of {REPEAT}")
-        print(f"{'threads':>7} {'xgb predict':>12} {'xgb e2e':>9} {'audit':>9} "
+        print(f"{'threads':>7} {'':>6} {'xgb predict':>12} {'xgb e2e':>9} {'audit':>9} "
               f"{'audit pred':>11} {'e2e ratio':>10} {'pred ratio':>11} {'max|diff|':>10}")
         for nt in (1, 2):
             booster = xgb.Booster(model_file=str(model))
@@ -85,15 +97,17 @@ def main():
                     sys.exit(f"audit failed: {r.stderr}")
                 return r.stdout
 
-            t_xp, p_x = best(xgb_predict)
-            t_xe, _ = best(xgb_e2e)
-            t_a, out = best(lambda: audit_run(data))
-            t_a1, _ = best(lambda: audit_run(one))
+            t_xp, c_xp, p_x = best(xgb_predict)
+            t_xe, c_xe, _ = best(xgb_e2e)
+            t_a, c_a, out = best(lambda: audit_run(data))
+            t_a1, c_a1, _ = best(lambda: audit_run(one))
             p_a = pd.read_csv(io.StringIO(out))["prediction"].to_numpy()
             diff = float(np.max(np.abs(p_a - p_x)))
-            t_ap = t_a - t_a1
-            print(f"{nt:>7} {t_xp:>11.3f}s {t_xe:>8.3f}s {t_a:>8.3f}s {t_ap:>10.3f}s "
-                  f"{t_xe / t_a:>9.2f}x {t_xp / t_ap:>10.2f}x {diff:>10.2g}", flush=True)
+            t_ap, c_ap = t_a - t_a1, c_a - c_a1
+            print(f"{nt:>7} {'wall':>6} {t_xp:>11.3f}s {t_xe:>8.3f}s {t_a:>8.3f}s {t_ap:>10.3f}s "
+                  f"{t_xe / t_a:>9.2f}x {t_xp / t_ap:>10.2f}x {diff:>10.2g}")
+            print(f"{'':>7} {'cpu':>6} {c_xp:>11.3f}s {c_xe:>8.3f}s {c_a:>8.3f}s {c_ap:>10.3f}s "
+                  f"{c_xe / c_a:>9.2f}x {c_xp / c_ap:>10.2f}x", flush=True)
             if diff > 1e-6:
                 sys.exit("predictions differ from xgboost by more than 1e-6")
         print("ratio = xgboost time / audit time (> 1: audit faster); e2e = whole CLI vs "

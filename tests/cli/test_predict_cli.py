@@ -263,3 +263,25 @@ def test_trees_json_bad(audit, tmp_path, path, value, needle):
         o = o[k]
     o[path[-1]] = value
     run_bad(audit, tmp_path, write_json(tmp_path, doc), needle)
+
+
+def test_num_trees_mismatch(audit, tmp_path):
+    doc = load()
+    del doc["learner"]["gradient_booster"]["model"]["trees"][-1]
+    del doc["learner"]["gradient_booster"]["model"]["tree_info"][-1]
+    run_bad(audit, tmp_path, write_json(tmp_path, doc), "num_trees")
+
+
+def test_header_only_and_stdin(audit, tmp_path):
+    d = tmp_path / "h.csv"
+    d.write_text(DATA.read_text().splitlines()[0] + "\n")
+    r = audit("predict", "--model", MODELS / "xgb_binary_logistic.json", "--data", d)
+    assert r.code == 0 and r.out == "prediction\n", r
+    three = "\n".join(DATA.read_text().splitlines()[:3]) + "\n"
+    a = audit("predict", "--model", MODELS / "xgb_binary_logistic.json", "--data", "-",
+              input=three)
+    b = audit("predict", "--model", MODELS / "xgb_binary_logistic.json", "--data", DATA)
+    assert a.code == 0, a
+    assert a.out.splitlines() == b.out.splitlines()[:3]
+    r = audit("predict", "--model", "-", "--data", "-")
+    assert r.code == 2 and "stdin" in r.err

@@ -8,6 +8,7 @@ values must be bit-identical to LightGBM's.
 Threads: the output bytes must not depend on --threads.
 """
 import csv
+import json
 import math
 from pathlib import Path
 
@@ -148,3 +149,54 @@ def test_out_file_atomic(audit, tmp_path):
     assert header == ["prediction"] and len(rows) == 300
     assert all(0.0 < v[0] < 1.0 and not math.isnan(v[0]) for v in rows)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["p.csv"]
+
+
+def to_xgb3_forms(doc, base_score):
+    """Rewrite a 1.7 model file into the field forms of XGBoost 2.x/3.x: bracketed base_score,
+    size_leaf_vector "1", parents[0] = 2147483647 kept, default_left as booleans, iteration_indptr
+    and the model-level "cats" block, version [3, 1, 0]."""
+    doc = json.loads(json.dumps(doc))
+    lp = doc["learner"]["learner_model_param"]
+    lp["base_score"] = base_score
+    lp["num_target"] = "1"
+    model = doc["learner"]["gradient_booster"].get("model") or \
+        doc["learner"]["gradient_booster"]["gbtree"]["model"]
+    n = len(model["trees"])
+    model["iteration_indptr"] = list(range(0, n + 1))
+    model["cats"] = {"enc": [], "feature_segments": [], "sorted_idx": []}
+    for t in model["trees"]:
+        t["tree_param"]["size_leaf_vector"] = "1"
+        t["default_left"] = [bool(v) for v in t["default_left"]]
+    doc["version"] = [3, 1, 0]
+    return doc
+
+
+def run_raw(audit, model, data=MODELS / "data.csv"):
+    r = audit("predict", "--model", model, "--data", data, "--raw")
+    assert r.code == 0, r
+    return read_rows(r.out)[1]
+
+
+def test_xgboost_3x_field_forms(audit, tmp_path):
+    import json as _json
+    for name, bs in (("xgb_binary_logistic", "[5E-1]"), ("xgb_reg_squarederror", None)):
+        doc = _json.loads((MODELS / f"{name}.json").read_text())
+        orig = doc["learner"]["learner_model_param"]["base_score"]
+        p = tmp_path / f"{name}.v3.json"
+        p.write_text(_json.dumps(to_xgb3_forms(doc, bs or f"[{orig}]")))
+        assert run_raw(audit, p) == run_raw(audit, MODELS / f"{name}.json")
+
+
+def test_xgboost_per_class_base_score(audit, tmp_path):
+    """XGBoost 3 stores one intercept per class (multi:* objectives: added to the margin as is)."""
+    import json as _json
+    doc = _json.loads((MODELS / "xgb_multi_softprob.json").read_text())
+    assert float(doc["learner"]["learner_model_param"]["base_score"]) == 0.5
+    b = [0.25, 0.5, 0.125]   # exact in float32
+    p = tmp_path / "m.json"
+    p.write_text(_json.dumps(to_xgb3_forms(doc, "[" + ",".join(repr(v) for v in b) + "]")))
+    got = run_raw(audit, p)
+    want = run_raw(audit, MODELS / "xgb_multi_softprob.json")
+    for g, w in zip(got, want):
+        for k in range(3):
+            assert abs(g[k] - (w[k] - 0.5 + b[k])) <= 1e-6

@@ -235,6 +235,13 @@ static void test_hostile_files(void **state)
                      AUD_E_DOMAIN);
     /* missing arrays */
     assert_int_equal(parse_variant("decision_type=2 1\n", "", &err), AUD_E_SCHEMA);
+    /* pandas categorical mapping: refused rather than silently ignored */
+    assert_int_equal(parse_variant("end of trees\n", "end of trees\n\nfeature_importances:\n"
+                                   "pandas_categorical:[[\"a\", \"b\"]]\n", &err),
+                     AUD_E_UNSUPPORTED);
+    assert_non_null(strstr(err.msg, "pandas"));
+    assert_int_equal(parse_variant("end of trees\n", "end of trees\npandas_categorical:null\n",
+                                   &err), AUD_OK);
     /* linear trees */
     assert_int_equal(parse_variant("is_linear=0", "is_linear=1", &err), AUD_E_UNSUPPORTED);
     /* unknown missing type bits */

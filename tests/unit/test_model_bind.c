@@ -1,0 +1,139 @@
+/* test_model_bind.c - aud_model_bind (by name, by position, errors naming feature and file),
+ * aud_model_fill_rows (row-major layout of a row range), aud_predict_table (identical results for
+ * any thread count, missing-value refusal for linear models), on tables built in memory. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <string.h>
+
+#include "model.h"
+#include "predict.h"
+
+static const char *const linear_doc =
+    "{\"format\": \"audit-linear\", \"version\": 1, \"link\": \"identity\", \"intercept\": 1,"
+    " \"coefficients\": {\"b\": 2, \"c\": -1}}";
+
+/* columns: a (numeric), c (numeric), b (numeric), s (categorical) */
+static double col_a[5] = { 1, 2, 3, 4, 5 };
+static double col_c[5] = { 10, 20, 30, 40, 50 };
+static double col_b[5] = { 0.5, 1.5, 2.5, 3.5, 4.5 };
+static int32_t col_s[5] = { 0, 1, 0, 1, -1 };
+static char name_a[] = "a", name_b[] = "b", name_c[] = "c", name_s[] = "s", path[] = "mem.csv";
+
+static void make_table(aud_table *t, aud_column *cols)
+{
+    memset(cols, 0, 4 * sizeof *cols);
+    cols[0] = (aud_column){ name_a, AUD_COL_NUMERIC, col_a, NULL, NULL, 0, 0 };
+    cols[1] = (aud_column){ name_c, AUD_COL_NUMERIC, col_c, NULL, NULL, 0, 0 };
+    cols[2] = (aud_column){ name_b, AUD_COL_NUMERIC, col_b, NULL, NULL, 0, 0 };
+    cols[3] = (aud_column){ name_s, AUD_COL_CATEGORICAL, NULL, col_s, NULL, 2, 1 };
+    *t = (aud_table){ path, 5, 4, cols };
+}
+
+static void test_bind_by_name_and_fill(void **state)
+{
+    (void)state;
+    aud_table t;
+    aud_column cols[4];
+    make_table(&t, cols);
+    aud_model *m = NULL;
+    aud_error err;
+    assert_int_equal(aud_model_parse(&m, linear_doc, strlen(linear_doc), "l.json", NULL, &err),
+                     AUD_OK);
+    size_t ci[2];
+    int by_pos = -1;
+    assert_int_equal(aud_model_bind(m, &t, ci, &by_pos, &err), AUD_OK);
+    assert_int_equal(by_pos, 0);
+    assert_int_equal(ci[0], 2);   /* b */
+    assert_int_equal(ci[1], 1);   /* c */
+    double X[4];
+    aud_model_fill_rows(m, &t, ci, 1, 3, X);
+    assert_true(X[0] == 1.5 && X[1] == 20 && X[2] == 2.5 && X[3] == 30);
+    double out1[5], out2[5];
+    assert_int_equal(aud_predict_table(m, &t, ci, 0, 1, out1, &err), AUD_OK);
+    for (size_t r = 0; r < 5; r++)
+        assert_true(out1[r] == 1 + 2 * col_b[r] - col_c[r]);
+    assert_int_equal(aud_predict_table(m, &t, ci, 0, 3, out2, &err), AUD_OK);
+    assert_memory_equal(out1, out2, sizeof out1);
+    /* a missing value in a used feature is refused, naming the row and column */
+    col_c[3] = NAN;
+    cols[1].n_missing = 1;
+    assert_int_equal(aud_predict_table(m, &t, ci, 0, 2, out1, &err), AUD_E_DOMAIN);
+    assert_string_equal(err.field, "c");
+    assert_non_null(strstr(err.msg, "row 4"));
+    col_c[3] = 40;
+    cols[1].n_missing = 0;
+    aud_model_free(m);
+}
+
+static void test_bind_errors(void **state)
+{
+    (void)state;
+    aud_table t;
+    aud_column cols[4];
+    make_table(&t, cols);
+    aud_model *m = NULL;
+    aud_error err;
+    const char *doc_missing =
+        "{\"format\": \"audit-linear\", \"version\": 1, \"link\": \"identity\", \"intercept\": 1,"
+        " \"coefficients\": {\"b\": 2, \"zz\": -1}}";
+    assert_int_equal(aud_model_parse(&m, doc_missing, strlen(doc_missing), "l.json", NULL, &err),
+                     AUD_OK);
+    size_t ci[2];
+    int by_pos;
+    assert_int_equal(aud_model_bind(m, &t, ci, &by_pos, &err), AUD_E_SCHEMA);
+    assert_string_equal(err.field, "zz");
+    assert_string_equal(err.file, "mem.csv");
+    aud_model_free(m);
+    const char *doc_cat =
+        "{\"format\": \"audit-linear\", \"version\": 1, \"link\": \"identity\", \"intercept\": 1,"
+        " \"coefficients\": {\"s\": 2}}";
+    assert_int_equal(aud_model_parse(&m, doc_cat, strlen(doc_cat), "l.json", NULL, &err), AUD_OK);
+    assert_int_equal(aud_model_bind(m, &t, ci, &by_pos, &err), AUD_E_SCHEMA);
+    assert_string_equal(err.field, "s");
+    assert_non_null(strstr(err.msg, "not numeric"));
+    aud_model_free(m);
+}
+
+static void test_bind_by_position(void **state)
+{
+    (void)state;
+    aud_table t;
+    aud_column cols[4];
+    make_table(&t, cols);
+    const char *doc =
+        "{\"format\": \"audit-trees\", \"version\": 1, \"features\": null, \"n_features\": 3,"
+        " \"n_outputs\": 1, \"link\": \"identity\", \"missing\": \"default\","
+        " \"trees\": [{\"left\": [1, -1, -1], \"right\": [2, -1, -1], \"feature\": [2, -2, -2],"
+        " \"threshold\": [2.0, 0, 0], \"default_left\": [1, 0, 0], \"value\": [0, 7, 9]}]}";
+    aud_model *m = NULL;
+    aud_error err;
+    assert_int_equal(aud_model_parse(&m, doc, strlen(doc), "t.json", NULL, &err), AUD_OK);
+    assert_null(m->feature_names);
+    size_t ci[3];
+    int by_pos = 0;
+    assert_int_equal(aud_model_bind(m, &t, ci, &by_pos, &err), AUD_OK);
+    assert_int_equal(by_pos, 1);
+    assert_int_equal(ci[2], 2);
+    double out[5];
+    assert_int_equal(aud_predict_table(m, &t, ci, 0, 2, out, &err), AUD_OK);
+    for (size_t r = 0; r < 5; r++)   /* feature 2 = column b: (float)b <= 2.0 */
+        assert_true(out[r] == (col_b[r] <= 2.0 ? 7 : 9));
+    t.n_cols = 2;                    /* fewer columns than features */
+    assert_int_equal(aud_model_bind(m, &t, ci, &by_pos, &err), AUD_E_SCHEMA);
+    aud_model_free(m);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_bind_by_name_and_fill),
+        cmocka_unit_test(test_bind_errors),
+        cmocka_unit_test(test_bind_by_position),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
