@@ -75,10 +75,16 @@ int aud_shap_bgtree_new(aud_shap_bgtree **out, const aud_shap_plan *plan, const 
     return AUD_OK;
 }
 
-int aud_shap_bgtree_game_init(aud_shap_bgtree_game *s, const aud_shap_bgtree *g)
+int aud_shap_bgtree_game_init(aud_shap_bgtree_game *s, const aud_shap_bgtree *g, int prob)
 {
     memset(s, 0, sizeof *s);
     s->g = g;
+    s->prob = prob;
+    if (prob) {
+        s->marg = aud_calloc(g->B * g->plan->model->n_outputs + 1, sizeof *s->marg);
+        if (s->marg == NULL)
+            return AUD_E_NOMEM;
+    }
     size_t depth = (size_t)g->plan->max_depth + 2;
     s->xdir = aud_calloc(g->n_nodes + 1, 1);
     s->node = aud_calloc(depth, sizeof *s->node);
@@ -97,6 +103,7 @@ void aud_shap_bgtree_game_free(aud_shap_bgtree_game *s)
     aud_free(s->node);
     aud_free(s->sets);
     aud_free(s->acc);
+    aud_free(s->marg);
     memset(s, 0, sizeof *s);
 }
 
@@ -133,6 +140,8 @@ int aud_shap_bgtree_value(void *ctx, const uint64_t *masks, size_t n, double *ou
         uint64_t S = masks[q];
         for (size_t k = 0; k < K; k++)
             s->acc[k] = 0.0;
+        if (s->prob)
+            memset(s->marg, 0, g->B * K * sizeof *s->marg);
         for (size_t t = 0; t < m->n_trees; t++) {
             const aud_tree *tr = &m->trees[t];
             const uint8_t *xd = s->xdir + g->off[t];
@@ -167,7 +176,20 @@ int aud_shap_bgtree_value(void *ctx, const uint64_t *masks, size_t n, double *ou
                         node = tr->right[node];
                     }
                 }
-                sum += tr->value[node] * (double)popcount_set(cur, W);
+                if (s->prob) {   /* every background row in the set gets the leaf value */
+                    double v = tr->value[node] * plan->scale[t];
+                    double *mg = s->marg + (size_t)tr->output;
+                    for (size_t i = 0; i < W; i++) {
+                        uint64_t word = cur[i];
+                        while (word != 0) {
+                            size_t b = i * 64 + (size_t)__builtin_ctzll(word);
+                            mg[b * K] += v;
+                            word &= word - 1;
+                        }
+                    }
+                } else {
+                    sum += tr->value[node] * (double)popcount_set(cur, W);
+                }
                 if (top == 0)
                     break;
                 top--;
@@ -175,6 +197,19 @@ int aud_shap_bgtree_value(void *ctx, const uint64_t *masks, size_t n, double *ou
                 memcpy(cur, stack + top * W, W * sizeof *cur);
             }
             s->acc[tr->output] += sum * plan->scale[t];
+        }
+        if (s->prob) {
+            for (size_t b = 0; b < g->B; b++) {
+                double *mg = s->marg + b * K;
+                for (size_t k = 0; k < K; k++)
+                    mg[k] += m->base_margin != NULL ? m->base_margin[k] : 0.0;
+                aud_shap_apply_link(m, mg);
+                for (size_t k = 0; k < K; k++)
+                    s->acc[k] += mg[k];
+            }
+            for (size_t k = 0; k < K; k++)
+                out[q * K + k] = s->acc[k] / (double)g->B;
+            continue;
         }
         for (size_t k = 0; k < K; k++)
             out[q * K + k] = (m->base_margin != NULL ? m->base_margin[k] : 0.0) +

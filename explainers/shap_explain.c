@@ -70,7 +70,8 @@ static void *ex_ws_new(void *ctx)
         ok = aud_shap_masked_init(&w->g, m, c->o->background, c->o->n_background,
                                   c->o->output == AUD_SHAP_OUTPUT_PROBABILITY) == AUD_OK;
         if (ok && c->bgt != NULL)
-            ok = aud_shap_bgtree_game_init(&w->bg, c->bgt) == AUD_OK;
+            ok = aud_shap_bgtree_game_init(&w->bg, c->bgt,
+                                           c->o->output == AUD_SHAP_OUTPUT_PROBABILITY) == AUD_OK;
         size_t n = c->method == AUD_SHAP_KERNEL
                        ? c->design->n_coal * m->n_outputs + 1
                        : aud_shap_exact_buf_size(m->n_features, m->n_outputs);
@@ -273,8 +274,7 @@ int aud_shap_explain(aud_shap_result **out, const aud_model *model, const double
                                "use --method tree-interventional with a background");
             goto done;
         }
-        if ((method == AUD_SHAP_KERNEL || method == AUD_SHAP_EXACT) &&
-            opts->output == AUD_SHAP_OUTPUT_RAW && n_rows > 0) {
+        if ((method == AUD_SHAP_KERNEL || method == AUD_SHAP_EXACT) && n_rows > 0) {
             rc = aud_shap_bgtree_new(&bgt, plan, opts->background, opts->n_background,
                                      AUD_SHAP_BGTREE_MAX_BYTES, err);
             if (rc != AUD_OK)

@@ -97,7 +97,7 @@ int    aud_shap_exact_game_buf(const aud_shap_game *g, double *buf, double *phi)
 /* Linear SHAP of one row: phi_kj = w_kj (x_j - mean_j), bias_k = base_k + sum_j w_kj mean_j. */
 void aud_shap_linear_row(const aud_model *m, const double *mean, const double *x, double *phi);
 
-/* The same value function for the raw margin of a tree ensemble, all background rows at once
+/* The same value function for a tree ensemble, all background rows at once
  * (shap_bgtree.c). aud_shap_bgtree_new sets *out = NULL when the bit sets would need more than
  * max_bytes; the caller then uses aud_shap_masked. */
 #define AUD_SHAP_BGTREE_MAX_BYTES ((size_t)256 << 20)
@@ -111,8 +111,10 @@ typedef struct aud_shap_bgtree_game {   /* per thread */
     int32_t  *node;          /* walk stack */
     uint64_t *sets;          /* walk stack of row sets */
     double   *acc;
+    int       prob;          /* explain the linked output: margins per background row */
+    double   *marg;          /* prob: n_bg x n_outputs */
 } aud_shap_bgtree_game;
-int  aud_shap_bgtree_game_init(aud_shap_bgtree_game *s, const aud_shap_bgtree *g);
+int  aud_shap_bgtree_game_init(aud_shap_bgtree_game *s, const aud_shap_bgtree *g, int prob);
 void aud_shap_bgtree_game_free(aud_shap_bgtree_game *s);
 void aud_shap_bgtree_set_row(aud_shap_bgtree_game *s, const double *x);
 int  aud_shap_bgtree_value(void *ctx, const uint64_t *masks, size_t n, double *out);

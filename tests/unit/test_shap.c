@@ -477,28 +477,31 @@ static void test_bgtree_game_equals_masked_game(void **state)
     assert_int_equal(aud_shap_bgtree_new(&g, plan, bg, 150, AUD_SHAP_BGTREE_MAX_BYTES, &err),
                      AUD_OK);
     assert_non_null(g);
-    aud_shap_bgtree_game s;
-    assert_int_equal(aud_shap_bgtree_game_init(&s, g), AUD_OK);
-    aud_shap_bgtree_set_row(&s, X);
-    aud_shap_masked mg;
-    assert_int_equal(aud_shap_masked_init(&mg, &m, bg, 150, 0), AUD_OK);
-    mg.x = X;
     uint64_t masks[64];
     for (int i = 0; i < 64; i++)
         masks[i] = (uint64_t)(urand() * 512.0);
     masks[0] = 0;
     masks[1] = 511;
-    double a[128], b[128];
-    assert_int_equal(aud_shap_bgtree_value(&s, masks, 64, a), AUD_OK);
-    assert_int_equal(aud_shap_masked_value(&mg, masks, 64, b), AUD_OK);
-    for (size_t i = 0; i < 128; i++)
-        assert_close(a[i], b[i], 1e-12, "bgtree vs masked", i);
+    aud_shap_bgtree_game s;
+    aud_shap_masked mg;
+    for (int prob = 0; prob < 2; prob++) {
+        assert_int_equal(aud_shap_bgtree_game_init(&s, g, prob), AUD_OK);
+        aud_shap_bgtree_set_row(&s, X);
+        assert_int_equal(aud_shap_masked_init(&mg, &m, bg, 150, prob), AUD_OK);
+        mg.x = X;
+        double a[128], b[128];
+        assert_int_equal(aud_shap_bgtree_value(&s, masks, 64, a), AUD_OK);
+        assert_int_equal(aud_shap_masked_value(&mg, masks, 64, b), AUD_OK);
+        for (size_t i = 0; i < 128; i++)
+            assert_close(a[i], b[i], 1e-12, prob ? "bgtree vs masked (prob)" : "bgtree vs masked",
+                         i);
+        aud_shap_masked_free(&mg);
+        aud_shap_bgtree_game_free(&s);
+    }
     /* a budget too small for the bit sets: NULL, and the caller falls back */
     aud_shap_bgtree *none = NULL;
     assert_int_equal(aud_shap_bgtree_new(&none, plan, bg, 150, 16, &err), AUD_OK);
     assert_null(none);
-    aud_shap_masked_free(&mg);
-    aud_shap_bgtree_game_free(&s);
     aud_shap_bgtree_free(g);
     aud_shap_plan_free(plan);
     model_release(&m);
