@@ -41,6 +41,7 @@ def test_usage_errors(audit, args, msg):
     (["--rows", "9:3"], "the first row is after the end"),
     (["--rows", "1:x"], "--rows expects N or A:B"),
     (["--rows", "-3"], "--rows expects N or A:B"),
+    (["--method", "kernel", "--samples", "3"], "--samples 3 is too small for 6 features"),
 ])
 def test_input_errors(audit, args, msg):
     r = audit("explain", "--model", MODEL, "--data", DATA, *args)
@@ -136,3 +137,14 @@ def test_reasons_usage(audit, args, msg):
     r = audit("reasons", "--model", MODEL, "--data", DATA, *args)
     assert r.code == 2, r
     assert msg in r.err
+
+
+def test_empty_data_gives_header_only(audit, tmp_path):
+    data = tmp_path / "d.csv"
+    data.write_text("f0,f1,f2,f3,f4,f5\n")
+    r = audit("explain", "--model", MODEL, "--data", data)
+    assert r.code == 0, r
+    assert r.out == "f0,f1,f2,f3,f4,f5,bias\n"
+    r = audit("explain", "--model", MODEL, "--data", data, "--method", "kernel")
+    assert r.code == 2, r
+    assert "give --background" in r.err

@@ -709,6 +709,65 @@ static void test_summary_and_reasons(void **state)
     assert_int_equal(aud_shap_sample_rows(5, 10, 42, idx), 5);
 }
 
+/* Fault injection: the n-th allocation fails, for n = 1, 2, ... until the call succeeds; every
+ * failure must be a clean AUD_E_NOMEM with no result and (under ASan) no leak. One thread, as
+ * the failure counter is process-wide. */
+static void test_allocation_failures_are_clean(void **state)
+{
+    (void)state;
+    rng_state = 41;
+    aud_error err;
+    aud_model trees, lin;
+    random_trees(&trees, 5, 4, 4, 2);
+    random_linear(&lin, 5, 1);
+    double X[4 * 5], bg[6 * 5];
+    random_rows(X, 4, 5, 0.0);
+    random_rows(bg, 6, 5, 0.0);
+    const aud_shap_method methods[] = {AUD_SHAP_TREE, AUD_SHAP_TREE_INTERVENTIONAL,
+                                       AUD_SHAP_LINEAR, AUD_SHAP_KERNEL, AUD_SHAP_EXACT};
+    for (size_t q = 0; q < sizeof methods / sizeof methods[0]; q++) {
+        const aud_model *m = methods[q] == AUD_SHAP_LINEAR ? &lin : &trees;
+        aud_shap_opts o;
+        aud_shap_opts_default(&o);
+        o.method = methods[q];
+        o.background = bg;
+        o.n_background = 6;
+        o.n_samples = methods[q] == AUD_SHAP_KERNEL ? 20 : 0;
+        int ok = 0;
+        for (long n = 1; n < 10000 && !ok; n++) {
+            aud_shap_result *r = NULL;
+            aud_shap_summary *sm = NULL;
+            aud_alloc_fail_after(n);
+            int rc = aud_shap_explain(&r, m, X, 4, &o, &err);
+            if (rc == AUD_OK)
+                rc = aud_shap_summarize(&sm, r, &err);
+            aud_alloc_fail_after(0);
+            if (rc == AUD_OK) {
+                ok = 1;
+            } else {
+                assert_int_equal(rc, AUD_E_NOMEM);
+                assert_null(sm);
+            }
+            aud_shap_summary_free(sm);
+            aud_shap_result_free(r);
+        }
+        assert_true(ok);
+    }
+    double out[4 * 2 * 36];
+    int ok = 0;
+    for (long n = 1; n < 10000 && !ok; n++) {
+        aud_alloc_fail_after(n);
+        int rc = aud_shap_tree_interactions(&trees, X, 4, out, 1, &err);
+        aud_alloc_fail_after(0);
+        ok = rc == AUD_OK;
+        if (!ok)
+            assert_int_equal(rc, AUD_E_NOMEM);
+    }
+    assert_true(ok);
+    model_release(&trees);
+    model_release(&lin);
+}
+
 int main(void)
 {
     aud_global_init();
@@ -726,6 +785,7 @@ int main(void)
         cmocka_unit_test(test_threads_do_not_change_results),
         cmocka_unit_test(test_bad_method_errors),
         cmocka_unit_test(test_summary_and_reasons),
+        cmocka_unit_test(test_allocation_failures_are_clean),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
