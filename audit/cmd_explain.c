@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* --- shared options ---------------------------------------------------------------------------- */
 
@@ -223,6 +224,40 @@ int aud_xsetup_load(aud_xsetup *s, const aud_xopts *o, aud_error *err)
     return aud_shap_check(m, &s->opts, err);
 }
 
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+void aud_xprogress_start(aud_xprogress *p, const char *what)
+{
+    p->what = what;
+    p->start = now_s();
+    p->last = p->start;
+    p->shown = 0;
+}
+
+void aud_xprogress_report(void *ctx, double done)
+{
+    aud_xprogress *p = ctx;
+    double t = now_s();
+    if (t - p->start < 2.0 || t - p->last < 0.5 || !aud_cli_progress_enabled())
+        return;
+    p->last = t;
+    p->shown = 1;
+    fprintf(stderr, "\raudit: %s: %3.0f%%", p->what, 100.0 * done);
+    fflush(stderr);
+}
+
+void aud_xprogress_end(aud_xprogress *p)
+{
+    if (p->shown)
+        fputc('\n', stderr);
+    p->shown = 0;
+}
+
 void aud_csv_put_field(FILE *f, const char *s)
 {
     if (strpbrk(s, ",\"\r\n") == NULL && s[0] != ' ' && s[0] != '\0') {
@@ -411,8 +446,13 @@ int aud_cmd_explain(int argc, char **argv)
     if (rc == AUD_OK && interactions && s.model->kind != AUD_MODEL_TREES)
         rc = aud_error_set(&err, AUD_E_USAGE, NULL, 0, 0,
                            "--interactions needs a tree model (method tree)");
+    aud_xprogress prog;
+    aud_xprogress_start(&prog, "explain");
+    s.opts.progress = aud_xprogress_report;
+    s.opts.progress_ctx = &prog;
     if (rc == AUD_OK && !interactions)
         rc = aud_shap_explain(&r, s.model, s.X, s.row_end - s.row_begin, &s.opts, &err);
+    aud_xprogress_end(&prog);
     if (rc == AUD_OK) {
         rc = aud_out_open(&out, o.out, &err);
         opened = rc == AUD_OK;

@@ -121,8 +121,13 @@ int aud_cmd_reasons(int argc, char **argv)
                            "reason codes need a single-output model (binary or regression); "
                            "this model has %zu outputs; use audit explain for per-class values",
                            s.model->n_outputs);
+    aud_xprogress prog;
+    aud_xprogress_start(&prog, "reasons");
+    s.opts.progress = aud_xprogress_report;
+    s.opts.progress_ctx = &prog;
     if (rc == AUD_OK)
         rc = aud_shap_explain(&r, s.model, s.X, s.row_end - s.row_begin, &s.opts, &err);
+    aud_xprogress_end(&prog);
     if (rc == AUD_OK) {
         rc = aud_out_open(&out, o.out, &err);
         opened = rc == AUD_OK;

@@ -116,6 +116,8 @@ static void tree_rows(const ex_ctx *c, ex_ws *w, size_t begin, size_t end)
         }
         for (size_t i = b0; i < b1; i++)
             aud_shap_model_margin(m, c->X + i * m->n_features, r->fx + i * m->n_outputs);
+        if (c->o->progress != NULL && begin == 0)
+            c->o->progress(c->o->progress_ctx, (double)(b1 - begin) / (double)(end - begin));
     }
 }
 
@@ -181,6 +183,8 @@ static int ex_run(void *ctx, void *wsp, size_t begin, size_t end, aud_error *err
         aud_shap_model_margin(m, x, fx);
         if (c->o->output == AUD_SHAP_OUTPUT_PROBABILITY)
             aud_shap_apply_link(m, fx);
+        if (c->o->progress != NULL && begin == 0 && ((i - begin) % 16 == 15 || i + 1 == end))
+            c->o->progress(c->o->progress_ctx, (double)(i + 1 - begin) / (double)(end - begin));
     }
     return AUD_OK;
 }
