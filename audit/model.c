@@ -29,216 +29,6 @@ static void tree_free(aud_tree *t)
     memset(t, 0, sizeof *t);
 }
 
-/* ---- packed trees: a faster layout for float32 comparisons -----------------------------------
- * When every split compares float32(x) with a threshold (XGBoost `<`, scikit-learn `<=`), each
- * tree is re-laid out breadth-first in 16-byte nodes with adjacent children, and every test becomes
- * `float(x) <= t`: for XGBoost t is the largest float below the split value (float(x) < s iff
- * float(x) <= prev(s)); for scikit-learn t is the largest float not above the double threshold
- * (float(x) <= d iff float(x) <= round_down(d)). NaN goes to the default child. The walk is then
- * branch-free per level: next = left + 1 - go_left. Results are identical to aud_tree_leaf(). */
-typedef struct pk_node {
-    float   t;        /* float(x) <= t goes left */
-    int32_t feat;     /* feature, or -1 for a leaf */
-    int32_t left;     /* internal: index of the left child (right = left + 1); leaf: value index */
-    int32_t dl;       /* 1: NaN goes left */
-} pk_node;
-
-typedef struct pk_model {
-    pk_node *nodes;   /* all trees, concatenated */
-    size_t  *root;    /* n_trees offsets into nodes */
-    int32_t *depth;   /* n_trees: longest root-to-leaf path */
-    double  *vals;    /* leaf values, indexed like nodes (relative to root) */
-} pk_model;
-
-/* Trees up to this depth are walked a fixed number of levels, 8 rows at a time: leaves point to
- * themselves (feat 0, t = NaN, left = self - 1, so next = self), which makes every step branch-free
- * and lets the CPU overlap the rows' independent load chains. Deeper trees use a per-row loop. */
-#define PK_FIXED_DEPTH 16
-#define PK_GROUP 8
-
-static void packed_free(void *p)
-{
-    pk_model *pk = p;
-    if (pk == NULL)
-        return;
-    aud_free(pk->nodes);
-    aud_free(pk->root);
-    aud_free(pk->depth);
-    aud_free(pk->vals);
-    aud_free(pk);
-}
-
-static float pk_threshold(const aud_tree *t, int32_t i)
-{
-    if (t->kind[i] == AUD_SPLIT_LT_F32) {
-        float s = (float)t->threshold[i];
-        if (isinf(s) && s < 0)
-            return NAN;   /* nothing is < -inf: only NaN (by default_left) goes left */
-        return nextafterf(s, -INFINITY);
-    }
-    float f = (float)t->threshold[i];
-    if ((double)f > t->threshold[i])
-        f = nextafterf(f, -INFINITY);
-    return f;
-}
-
-/* Build m->packed when every internal node is a float32 comparison; otherwise leave it NULL. */
-static int packed_build(aud_model *m, aud_error *err)
-{
-    size_t total = 0;
-    for (size_t k = 0; k < m->n_trees; k++) {
-        const aud_tree *t = &m->trees[k];
-        for (int32_t i = 0; i < t->n_nodes; i++)
-            if (t->left[i] >= 0 && t->kind[i] != AUD_SPLIT_LT_F32 &&
-                t->kind[i] != AUD_SPLIT_LE_F32)
-                return AUD_OK;
-        total += (size_t)t->n_nodes;
-    }
-    pk_model *pk = aud_calloc(1, sizeof *pk);
-    int32_t *queue = NULL;
-    size_t max_nodes = 0;
-    for (size_t k = 0; k < m->n_trees; k++)
-        if ((size_t)m->trees[k].n_nodes > max_nodes)
-            max_nodes = (size_t)m->trees[k].n_nodes;
-    if (pk != NULL) {
-        pk->nodes = aud_malloc((total + 1) * sizeof *pk->nodes);
-        pk->root = aud_malloc((m->n_trees + 1) * sizeof *pk->root);
-        pk->depth = aud_malloc((m->n_trees + 1) * sizeof *pk->depth);
-        pk->vals = aud_malloc((total + 1) * sizeof *pk->vals);
-        queue = aud_malloc(2 * (max_nodes + 1) * sizeof *queue);
-    }
-    if (pk == NULL || pk->nodes == NULL || pk->root == NULL || pk->depth == NULL ||
-        pk->vals == NULL || queue == NULL) {
-        packed_free(pk);
-        aud_free(queue);
-        return aud_error_nomem(err);
-    }
-    size_t base = 0;
-    int32_t *qdepth = queue + max_nodes + 1;
-    for (size_t k = 0; k < m->n_trees; k++) {
-        const aud_tree *t = &m->trees[k];
-        pk_node *nd = pk->nodes + base;
-        double *vals = pk->vals + base;
-        /* breadth-first: queue[p] is the original id of packed node p, qdepth[p] its depth */
-        int32_t head = 0, tail = 1, depth = 0;
-        queue[0] = 0;
-        qdepth[0] = 0;
-        while (head < tail) {
-            int32_t p = head, i = queue[head++];
-            if (qdepth[p] > depth)
-                depth = qdepth[p];
-            vals[p] = t->value[i];
-            if (t->left[i] < 0) {
-                nd[p] = (pk_node){ NAN, 0, p - 1, 0 };
-            } else {
-                nd[p] = (pk_node){ pk_threshold(t, i), t->feature[i], tail, t->default_left[i] };
-                queue[tail] = t->left[i];
-                qdepth[tail++] = qdepth[p] + 1;
-                queue[tail] = t->right[i];
-                qdepth[tail++] = qdepth[p] + 1;
-            }
-        }
-        pk->root[k] = base;
-        pk->depth[k] = depth;
-        base += (size_t)tail;
-    }
-    aud_free(queue);
-    m->packed = pk;
-    return AUD_OK;
-}
-
-static inline int32_t pk_step(const pk_node *nd, int32_t i, const float *x)
-{
-    float v = x[nd[i].feat];
-    int32_t gl = (v <= nd[i].t) | ((v != v) & nd[i].dl);
-    return nd[i].left + 1 - gl;
-}
-
-/* Leaf values of tree (nd, vals, depth) for rows x[0..n) (stride F), written to out[r * K]:
- * out[r*K] = op(out[r*K], value), op = float32 add (f32) or double add. */
-static void pk_tree_rows(const pk_node *nd, const double *vals, int32_t depth, const float *x,
-                         size_t F, size_t n, double *out, size_t K, int f32)
-{
-    size_t r = 0;
-    if (depth <= PK_FIXED_DEPTH) {
-        for (; r + PK_GROUP <= n; r += PK_GROUP) {
-            int32_t idx[PK_GROUP];
-            const float *x0 = x + r * F;
-            /* eight independent walks, unrolled so the indices stay in registers */
-            int32_t i0 = 0, i1 = 0, i2 = 0, i3 = 0, i4 = 0, i5 = 0, i6 = 0, i7 = 0;
-            for (int32_t d = 0; d < depth; d++) {
-                i0 = pk_step(nd, i0, x0);
-                i1 = pk_step(nd, i1, x0 + F);
-                i2 = pk_step(nd, i2, x0 + 2 * F);
-                i3 = pk_step(nd, i3, x0 + 3 * F);
-                i4 = pk_step(nd, i4, x0 + 4 * F);
-                i5 = pk_step(nd, i5, x0 + 5 * F);
-                i6 = pk_step(nd, i6, x0 + 6 * F);
-                i7 = pk_step(nd, i7, x0 + 7 * F);
-            }
-            idx[0] = i0; idx[1] = i1; idx[2] = i2; idx[3] = i3;
-            idx[4] = i4; idx[5] = i5; idx[6] = i6; idx[7] = i7;
-            for (int q = 0; q < PK_GROUP; q++) {
-                double *o = out + (r + (size_t)q) * K;
-                if (f32)
-                    *o = (double)((float)*o + (float)vals[idx[q]]);
-                else
-                    *o += vals[idx[q]];
-            }
-        }
-    }
-    for (; r < n; r++) {
-        const float *xr = x + r * F;
-        int32_t i = 0;
-        for (int32_t d = 0; d < depth && nd[i].left != i - 1; d++)
-            i = pk_step(nd, i, xr);
-        double *o = out + r * K;
-        if (f32)
-            *o = (double)((float)*o + (float)vals[i]);
-        else
-            *o += vals[i];
-    }
-}
-
-/* Rows per packed sub-block are limited so the float copy fits a fixed stack buffer. */
-#define PK_FLOATS 4096
-
-static void packed_block(const aud_model *m, const double *X, size_t n, double *margin)
-{
-    const pk_model *pk = m->packed;
-    size_t K = m->n_outputs, F = m->n_features;
-    float xf[PK_FLOATS];
-    size_t step = F > 0 ? PK_FLOATS / F : n;
-    for (size_t b = 0; b < n; b += step) {
-        size_t e = b + step < n ? b + step : n;
-        for (size_t r = b; r < e; r++)
-            for (size_t j = 0; j < F; j++)
-                xf[(r - b) * F + j] = (float)X[r * F + j];
-        if (m->sum_f32) {
-            for (size_t r = b; r < e; r++)
-                for (size_t k = 0; k < K; k++)
-                    margin[r * K + k] = (double)(float)m->base_margin[k];
-            for (size_t i = 0; i < m->n_trees; i++)
-                pk_tree_rows(pk->nodes + pk->root[i], pk->vals + pk->root[i], pk->depth[i], xf, F,
-                             e - b, margin + b * K + m->trees[i].output, K, 1);
-            continue;
-        }
-        for (size_t r = b * K; r < e * K; r++)
-            margin[r] = 0.0;
-        for (size_t i = 0; i < m->n_trees; i++)
-            pk_tree_rows(pk->nodes + pk->root[i], pk->vals + pk->root[i], pk->depth[i], xf, F,
-                         e - b, margin + b * K + m->trees[i].output, K, 0);
-        for (size_t r = b; r < e; r++) {
-            for (size_t k = 0; k < K; k++) {
-                double *v = &margin[r * K + k];
-                if (m->average_output && m->n_trees_output[k] > 0)
-                    *v /= (double)m->n_trees_output[k];
-                *v += m->base_margin[k];
-            }
-        }
-    }
-}
-
 void aud_model_free(aud_model *m)
 {
     if (m == NULL)
@@ -258,7 +48,8 @@ void aud_model_free(aud_model *m)
     }
     aud_free(m->n_trees_output);
     aud_free(m->coef);
-    packed_free(m->packed);
+    aud_free(m->feature_used);
+    aud_packed_free(m->packed);
     aud_free(m);
 }
 
@@ -416,9 +207,9 @@ int aud_model_finish(aud_model *m, const char *name, aud_error *err)
                                      (long)m->trees[i].output, m->n_outputs);
             m->n_trees_output[m->trees[i].output]++;
         }
-        packed_free(m->packed);
+        aud_packed_free(m->packed);
         m->packed = NULL;
-        int rc = packed_build(m, err);
+        int rc = aud_packed_build(m, err);
         if (rc != AUD_OK)
             return rc;
     } else if (m->coef == NULL) {
@@ -426,6 +217,23 @@ int aud_model_finish(aud_model *m, const char *name, aud_error *err)
     }
     if (m->link == AUD_LINK_SOFTMAX && m->n_outputs < 2)
         m->link = AUD_LINK_IDENTITY;
+    aud_free(m->feature_used);
+    m->feature_used = aud_calloc(m->n_features + 1, 1);
+    if (m->feature_used == NULL)
+        return aud_error_nomem(err);
+    if (m->kind == AUD_MODEL_TREES) {
+        for (size_t i = 0; i < m->n_trees; i++) {
+            const aud_tree *t = &m->trees[i];
+            for (int32_t n = 0; n < t->n_nodes; n++)
+                if (t->left[n] >= 0)
+                    m->feature_used[t->feature[n]] = 1;
+        }
+    } else {
+        for (size_t k = 0; k < m->n_outputs; k++)
+            for (size_t j = 0; j < m->n_features; j++)
+                if (m->coef[k * m->n_features + j] != 0.0)
+                    m->feature_used[j] = 1;
+    }
     if (m->feature_names != NULL) {
         for (size_t j = 0; j < m->n_features; j++)
             for (size_t i = 0; i < j; i++)
@@ -525,10 +333,8 @@ int aud_model_load(aud_model **out, const char *path, const char *format, aud_er
 static void trees_block(const aud_model *m, const double *X, size_t n, double *margin)
 {
     size_t K = m->n_outputs, F = m->n_features;
-    if (m->packed != NULL && F <= PK_FLOATS) {
-        packed_block(m, X, n, margin);
+    if (m->packed != NULL && aud_packed_block(m, X, n, margin))
         return;
-    }
     if (m->sum_f32) {
         /* XGBoost: float accumulators initialised with the base margin. The values are exact
          * floats, so a double holding (float)(acc + leaf) after each step is the float sum. */
@@ -570,6 +376,16 @@ void aud_model_predict_margin_block(const aud_model *m, const double *X, size_t 
     size_t K = m->n_outputs, F = m->n_features;
     if (m->kind == AUD_MODEL_TREES) {
         trees_block(m, X, n_rows, margin_out);
+        if (m->no_missing) {
+            /* no rule for missing values in the originating library: no figure either */
+            for (size_t r = 0; r < n_rows; r++)
+                for (size_t j = 0; j < F; j++)
+                    if (m->feature_used[j] && isnan(X[r * F + j])) {
+                        for (size_t k = 0; k < K; k++)
+                            margin_out[r * K + k] = NAN;
+                        break;
+                    }
+        }
         return;
     }
     for (size_t r = 0; r < n_rows; r++) {

@@ -105,14 +105,16 @@ typedef struct aud_model {
                                   * a shallow copy with sum_f32 = 0 gives the double sum (for
                                   * additivity checks against attributions computed in double) */
     int         no_missing;      /* 1: the originating library rejects missing values (linear
-                                  * models, scikit-learn < 1.3 trees): predict refuses NaN in a
-                                  * used feature instead of inventing a rule */
+                                  * models, scikit-learn < 1.3 trees): aud_predict_table refuses
+                                  * NaN in a used feature instead of inventing a rule, and
+                                  * aud_model_predict_margin returns NaN margins for such a row */
+    uint8_t    *feature_used;    /* n_features flags: used by a split / non-zero coefficient */
     /* trees */
     size_t      n_trees;
     aud_tree   *trees;
     size_t     *n_trees_output;  /* n_outputs counts of trees per output (average_output) */
-    void       *packed;          /* private to model.c: trees re-laid out for fast prediction
-                                  * (only when every split is AUD_SPLIT_LT_F32 or _LE_F32) */
+    void       *packed;          /* private to model_packed.c: trees re-laid out for fast
+                                  * prediction (NULL: use the reference walker) */
     /* linear: margin[k] = base_margin[k] + sum_j coef[k * n_features + j] * x_j */
     double     *coef;
 } aud_model;
@@ -240,6 +242,12 @@ int aud_linear_json_parse(aud_model *m, const char *data, size_t len, const char
                           aud_error *err);
 int aud_trees_json_parse(aud_model *m, const char *data, size_t len, const char *name,
                          aud_error *err);
+
+/* Packed prediction layouts (model_packed.c), built by aud_model_finish: aud_packed_block returns 1
+ * when it computed the margins (identical to the reference walker), 0 when the caller must. */
+int  aud_packed_build(aud_model *m, aud_error *err);
+void aud_packed_free(void *packed);
+int  aud_packed_block(const aud_model *m, const double *X, size_t n, double *margin);
 
 /* Finish a loaded model: count trees per output, check outputs, base margin, names. */
 int aud_model_finish(aud_model *m, const char *name, aud_error *err);

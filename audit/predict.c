@@ -55,31 +55,13 @@ done:
     return NULL;
 }
 
-/* Is model feature f used (non-zero coefficient, or a split on it)? */
-static int feature_used(const aud_model *m, size_t f)
-{
-    if (m->kind == AUD_MODEL_LINEAR) {
-        for (size_t k = 0; k < m->n_outputs; k++)
-            if (m->coef[k * m->n_features + f] != 0.0)
-                return 1;
-        return 0;
-    }
-    for (size_t i = 0; i < m->n_trees; i++) {
-        const aud_tree *t = &m->trees[i];
-        for (int32_t n = 0; n < t->n_nodes; n++)
-            if (t->left[n] >= 0 && t->feature[n] == (int32_t)f)
-                return 1;
-    }
-    return 0;
-}
-
 /* Models whose library has no rule for missing values refuse them (no silent guess). */
 static int check_missing(const aud_model *m, const aud_table *t, const size_t *col_index,
                          aud_error *err)
 {
     for (size_t f = 0; f < m->n_features; f++) {
         const aud_column *c = &t->cols[col_index[f]];
-        if (c->n_missing == 0 || !feature_used(m, f))
+        if (c->n_missing == 0 || !m->feature_used[f])
             continue;
         for (size_t r = 0; r < t->n_rows; r++) {
             if (isnan(c->num[r])) {

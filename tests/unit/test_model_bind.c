@@ -128,12 +128,46 @@ static void test_bind_by_position(void **state)
     aud_model_free(m);
 }
 
+/* Models without a missing-value rule give NaN margins, never an invented figure. */
+static void test_no_missing_gives_nan(void **state)
+{
+    (void)state;
+    const char *doc =
+        "{\"format\": \"audit-trees\", \"version\": 1, \"features\": [\"a\", \"b\", \"c\"],"
+        " \"n_outputs\": 1, \"link\": \"identity\", \"missing\": \"error\","
+        " \"trees\": [{\"left\": [1, -1, -1], \"right\": [2, -1, -1], \"feature\": [1, -2, -2],"
+        " \"threshold\": [2.0, 0, 0], \"value\": [0, 7, 9]}]}";
+    aud_model *m = NULL;
+    aud_error err;
+    assert_int_equal(aud_model_parse(&m, doc, strlen(doc), "t.json", NULL, &err), AUD_OK);
+    assert_true(m->no_missing);
+    assert_int_equal(m->feature_used[0], 0);
+    assert_int_equal(m->feature_used[1], 1);
+    double x[3] = { NAN, 1.0, 0.0 }, out;
+    aud_model_predict_margin(m, x, &out);   /* NaN in an unused feature: fine */
+    assert_true(out == 7);
+    x[1] = NAN;
+    aud_model_predict_margin(m, x, &out);
+    assert_true(isnan(out));
+    double X[6] = { 0, 3, 0, 0, NAN, 0 }, o2[2];
+    aud_model_predict_margin_block(m, X, 2, o2);
+    assert_true(o2[0] == 9 && isnan(o2[1]));
+    aud_model_free(m);
+    assert_int_equal(aud_model_parse(&m, linear_doc, strlen(linear_doc), "l.json", NULL, &err),
+                     AUD_OK);
+    double xl[2] = { NAN, 1 };
+    aud_model_predict_margin(m, xl, &out);
+    assert_true(isnan(out));
+    aud_model_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bind_by_name_and_fill),
         cmocka_unit_test(test_bind_errors),
         cmocka_unit_test(test_bind_by_position),
+        cmocka_unit_test(test_no_missing_gives_nan),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -43,6 +43,23 @@ static void check_fixture(const char *task, size_t n_outputs)
     assert_int_equal(raw.rows, x.rows);
     double margin[3], p[3];
     size_t bad = 0;
+    /* the packed layout (used below) must agree bit for bit with the reference walker */
+    assert_non_null(m->packed);
+    {
+        double *blk = aud_malloc(x.rows * n_outputs * sizeof *blk);
+        aud_model_predict_margin_block(m, x.v, x.rows, blk);
+        void *pk = m->packed;
+        m->packed = NULL;
+        for (size_t r = 0; r < x.rows; r++) {
+            aud_model_predict_margin(m, x.v + r * 11, margin);
+            for (size_t k = 0; k < n_outputs; k++)
+                if (memcmp(&margin[k], &blk[r * n_outputs + k], sizeof margin[k]) != 0)
+                    bad++;
+        }
+        m->packed = pk;
+        aud_free(blk);
+        assert_int_equal(bad, 0);
+    }
     for (size_t r = 0; r < x.rows; r++) {
         aud_model_predict_margin(m, x.v + r * 11, margin);
         aud_model_transform(m, margin, p);

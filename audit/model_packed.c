@@ -1,0 +1,376 @@
+/* model_packed.c - tree ensembles re-laid out for fast prediction. The reference semantics are
+ * aud_tree_go_left() / aud_tree_leaf() in model.h; every layout here gives identical margins
+ * (checked by tests/unit/test_model_xgb.c and test_model_lgbm.c on every golden model).
+ *
+ * Each tree is re-laid out breadth-first with adjacent children, so a step is
+ * next = left + 1 - go_left, without a branch on the direction. Leaves point to themselves
+ * (left = self - 1 and a test that is always false), so trees up to PK_FIXED_DEPTH levels are walked
+ * a fixed number of steps, 8 rows at a time: the rows' independent load chains overlap.
+ *
+ * Two layouts:
+ *  - float (pk_node, 16 bytes): every split compares float32(x) with a threshold (XGBoost `<`,
+ *    scikit-learn `<=`). Every test becomes float(x) <= t: for XGBoost t is the largest float below
+ *    the split value (float(x) < s iff float(x) <= prev(s)); for scikit-learn t is the largest float
+ *    not above the double threshold (float(x) <= d iff float(x) <= round_down(d)). NaN takes the
+ *    default child.
+ *  - double (pk64_node, 32 bytes): LightGBM numerical and categorical splits. A numerical test is
+ *    NaN ? nan_left : |x| <= kZeroThreshold ? zero_left : x <= t, with nan_left and zero_left
+ *    precomputed from the node's missing type (None: NaN and tiny values act as 0.0; Zero: both go
+ *    to the default child; NaN: NaN to the default child, tiny values as 0.0). Categorical nodes
+ *    test the node's bitset as aud_lgbm_cat_left(). */
+#include "model.h"
+
+#include <math.h>
+#include <string.h>
+
+#define PK_FIXED_DEPTH 16
+#define PK_GROUP 8
+/* Rows per float sub-block are limited so the float copy fits a fixed stack buffer. */
+#define PK_FLOATS 4096
+
+typedef struct pk_node {
+    float   t;        /* float(x) <= t goes left (leaf: NaN, never) */
+    int32_t feat;     /* feature (leaf: 0) */
+    int32_t left;     /* index of the left child, right = left + 1 (leaf: self - 1) */
+    int32_t dl;       /* 1: NaN goes left */
+} pk_node;
+
+typedef struct pk64_node {
+    double   t;          /* numerical: x <= t goes left (leaf: NaN) */
+    int32_t  feat;       /* feature (leaf: 0) */
+    int32_t  left;       /* as pk_node */
+    uint8_t  nan_left;   /* direction of NaN */
+    uint8_t  zero_left;  /* direction of |x| <= kZeroThreshold */
+    uint8_t  cat;        /* 1: categorical split */
+    uint8_t  pad;
+    int32_t  cat_begin;  /* categorical: first word in pk_model.bits */
+    int32_t  cat_words;
+    int32_t  pad2;
+} pk64_node;
+
+typedef struct pk_model {
+    int        wide;     /* 0: float layout (nodes), 1: double layout (nodes64) */
+    pk_node   *nodes;    /* all trees, concatenated */
+    pk64_node *nodes64;
+    uint32_t  *bits;     /* categorical bitsets of all trees */
+    size_t    *root;     /* n_trees offsets into nodes / nodes64 */
+    int32_t   *depth;    /* n_trees: longest root-to-leaf path */
+    double    *vals;     /* leaf values, indexed like the nodes */
+} pk_model;
+
+void aud_packed_free(void *p)
+{
+    pk_model *pk = p;
+    if (pk == NULL)
+        return;
+    aud_free(pk->nodes);
+    aud_free(pk->nodes64);
+    aud_free(pk->bits);
+    aud_free(pk->root);
+    aud_free(pk->depth);
+    aud_free(pk->vals);
+    aud_free(pk);
+}
+
+static float pk_threshold(const aud_tree *t, int32_t i)
+{
+    if (t->kind[i] == AUD_SPLIT_LT_F32) {
+        float s = (float)t->threshold[i];
+        if (isinf(s) && s < 0)
+            return NAN;   /* nothing is < -inf: only NaN (by default_left) goes left */
+        return nextafterf(s, -INFINITY);
+    }
+    float f = (float)t->threshold[i];
+    if ((double)f > t->threshold[i])
+        f = nextafterf(f, -INFINITY);
+    return f;
+}
+
+static pk64_node pk64_make(const aud_tree *t, int32_t i, int32_t left, size_t bits_base)
+{
+    pk64_node p;
+    memset(&p, 0, sizeof p);
+    p.feat = t->feature[i];
+    p.left = left;
+    if (t->kind[i] == AUD_SPLIT_CAT) {
+        p.cat = 1;
+        p.t = NAN;
+        p.cat_begin = (int32_t)bits_base + t->cat_begin[i];
+        p.cat_words = t->cat_words[i];
+        return p;
+    }
+    double thr = t->threshold[i];
+    int dl = t->default_left[i], zero_cmp = 0.0 <= thr;
+    p.t = thr;
+    switch (t->missing[i]) {
+    case AUD_MISSING_NONE:
+        p.nan_left = (uint8_t)zero_cmp;
+        p.zero_left = (uint8_t)zero_cmp;
+        break;
+    case AUD_MISSING_ZERO:
+        p.nan_left = (uint8_t)dl;
+        p.zero_left = (uint8_t)dl;
+        break;
+    default:
+        p.nan_left = (uint8_t)dl;
+        p.zero_left = (uint8_t)zero_cmp;
+        break;
+    }
+    return p;
+}
+
+int aud_packed_build(aud_model *m, aud_error *err)
+{
+    size_t total = 0, max_nodes = 0, total_bits = 0;
+    int wide = 0;
+    for (size_t k = 0; k < m->n_trees; k++) {
+        const aud_tree *t = &m->trees[k];
+        for (int32_t i = 0; i < t->n_nodes; i++)
+            if (t->left[i] >= 0 && (t->kind[i] == AUD_SPLIT_LE_F64 || t->kind[i] == AUD_SPLIT_CAT))
+                wide = 1;
+        total += (size_t)t->n_nodes;
+        total_bits += (size_t)t->n_cat_bits;
+        if ((size_t)t->n_nodes > max_nodes)
+            max_nodes = (size_t)t->n_nodes;
+    }
+    if (wide) {
+        /* one layout per model: a model mixing float32 and LightGBM splits uses the walker */
+        for (size_t k = 0; k < m->n_trees; k++) {
+            const aud_tree *t = &m->trees[k];
+            for (int32_t i = 0; i < t->n_nodes; i++)
+                if (t->left[i] >= 0 && t->kind[i] != AUD_SPLIT_LE_F64 &&
+                    t->kind[i] != AUD_SPLIT_CAT)
+                    return AUD_OK;
+        }
+        if (total_bits > (size_t)INT32_MAX)
+            return AUD_OK;
+    }
+    pk_model *pk = aud_calloc(1, sizeof *pk);
+    int32_t *queue = NULL;
+    if (pk != NULL) {
+        pk->wide = wide;
+        if (wide) {
+            pk->nodes64 = aud_malloc((total + 1) * sizeof *pk->nodes64);
+            pk->bits = aud_malloc((total_bits + 1) * sizeof *pk->bits);
+        } else {
+            pk->nodes = aud_malloc((total + 1) * sizeof *pk->nodes);
+        }
+        pk->root = aud_malloc((m->n_trees + 1) * sizeof *pk->root);
+        pk->depth = aud_malloc((m->n_trees + 1) * sizeof *pk->depth);
+        pk->vals = aud_malloc((total + 1) * sizeof *pk->vals);
+        queue = aud_malloc(2 * (max_nodes + 1) * sizeof *queue);
+    }
+    if (pk == NULL || (wide ? pk->nodes64 == NULL || pk->bits == NULL : pk->nodes == NULL) ||
+        pk->root == NULL || pk->depth == NULL || pk->vals == NULL || queue == NULL) {
+        aud_packed_free(pk);
+        aud_free(queue);
+        return aud_error_nomem(err);
+    }
+    size_t base = 0, bits_base = 0;
+    int32_t *qdepth = queue + max_nodes + 1;
+    for (size_t k = 0; k < m->n_trees; k++) {
+        const aud_tree *t = &m->trees[k];
+        double *vals = pk->vals + base;
+        /* breadth-first: queue[p] is the original id of packed node p, qdepth[p] its depth */
+        int32_t head = 0, tail = 1, depth = 0;
+        queue[0] = 0;
+        qdepth[0] = 0;
+        while (head < tail) {
+            int32_t p = head, i = queue[head++];
+            if (qdepth[p] > depth)
+                depth = qdepth[p];
+            vals[p] = t->value[i];
+            if (t->left[i] < 0) {
+                if (wide) {
+                    pk64_node leaf;
+                    memset(&leaf, 0, sizeof leaf);
+                    leaf.t = NAN;
+                    leaf.left = p - 1;
+                    pk->nodes64[base + (size_t)p] = leaf;
+                } else {
+                    pk->nodes[base + (size_t)p] = (pk_node){ NAN, 0, p - 1, 0 };
+                }
+                continue;
+            }
+            if (wide)
+                pk->nodes64[base + (size_t)p] = pk64_make(t, i, tail, bits_base);
+            else
+                pk->nodes[base + (size_t)p] =
+                    (pk_node){ pk_threshold(t, i), t->feature[i], tail, t->default_left[i] };
+            queue[tail] = t->left[i];
+            qdepth[tail++] = qdepth[p] + 1;
+            queue[tail] = t->right[i];
+            qdepth[tail++] = qdepth[p] + 1;
+        }
+        if (wide && t->n_cat_bits > 0)
+            memcpy(pk->bits + bits_base, t->cat_bits, (size_t)t->n_cat_bits * sizeof *pk->bits);
+        bits_base += (size_t)t->n_cat_bits;
+        pk->root[k] = base;
+        pk->depth[k] = depth;
+        base += (size_t)tail;
+    }
+    aud_free(queue);
+    m->packed = pk;
+    return AUD_OK;
+}
+
+/* ---- float layout ---------------------------------------------------------------------------- */
+
+static inline int32_t pk_step(const pk_node *nd, int32_t i, const float *x)
+{
+    float v = x[nd[i].feat];
+    int32_t gl = (v <= nd[i].t) | ((v != v) & nd[i].dl);
+    return nd[i].left + 1 - gl;
+}
+
+static inline void pk_add(double *o, double v, int f32)
+{
+    if (f32)
+        *o = (double)((float)*o + (float)v);
+    else
+        *o += v;
+}
+
+/* Leaf values of one tree for rows x[0..n) (stride F) added to out[r * K] (float32 or double
+ * addition). */
+static void pk_tree_rows(const pk_node *nd, const double *vals, int32_t depth, const float *x,
+                         size_t F, size_t n, double *out, size_t K, int f32)
+{
+    size_t r = 0;
+    if (depth <= PK_FIXED_DEPTH) {
+        for (; r + PK_GROUP <= n; r += PK_GROUP) {
+            const float *x0 = x + r * F;
+            /* eight independent walks, unrolled so the indices stay in registers */
+            int32_t i0 = 0, i1 = 0, i2 = 0, i3 = 0, i4 = 0, i5 = 0, i6 = 0, i7 = 0;
+            for (int32_t d = 0; d < depth; d++) {
+                i0 = pk_step(nd, i0, x0);
+                i1 = pk_step(nd, i1, x0 + F);
+                i2 = pk_step(nd, i2, x0 + 2 * F);
+                i3 = pk_step(nd, i3, x0 + 3 * F);
+                i4 = pk_step(nd, i4, x0 + 4 * F);
+                i5 = pk_step(nd, i5, x0 + 5 * F);
+                i6 = pk_step(nd, i6, x0 + 6 * F);
+                i7 = pk_step(nd, i7, x0 + 7 * F);
+            }
+            int32_t idx[PK_GROUP] = { i0, i1, i2, i3, i4, i5, i6, i7 };
+            for (int q = 0; q < PK_GROUP; q++)
+                pk_add(out + (r + (size_t)q) * K, vals[idx[q]], f32);
+        }
+    }
+    for (; r < n; r++) {
+        const float *xr = x + r * F;
+        int32_t i = 0;
+        for (int32_t d = 0; d < depth && nd[i].left != i - 1; d++)
+            i = pk_step(nd, i, xr);
+        pk_add(out + r * K, vals[i], f32);
+    }
+}
+
+/* ---- double layout (LightGBM) ---------------------------------------------------------------- */
+
+static inline int32_t pk64_step(const pk64_node *nd, const uint32_t *bits, int32_t i,
+                                const double *x)
+{
+    const pk64_node *p = &nd[i];
+    double v = x[p->feat];
+    int32_t gl;
+    if (p->cat) {
+        gl = 0;
+        if (!isnan(v) && v > -2147483648.0 && v < 2147483648.0) {
+            int32_t c = (int32_t)v;   /* truncation toward zero, as static_cast<int> */
+            if (c >= 0 && c / 32 < p->cat_words)
+                gl = (int32_t)((bits[p->cat_begin + c / 32] >> (c % 32)) & 1u);
+        }
+    } else {
+        int32_t nan = v != v, small = fabs(v) <= AUD_LGBM_KZERO, le = v <= p->t;
+        gl = (nan & p->nan_left) | (small & p->zero_left) | ((small ^ 1) & le);
+    }
+    return p->left + 1 - gl;
+}
+
+static void pk64_tree_rows(const pk64_node *nd, const uint32_t *bits, const double *vals,
+                           int32_t depth, const double *x, size_t F, size_t n, double *out,
+                           size_t K)
+{
+    size_t r = 0;
+    if (depth <= PK_FIXED_DEPTH) {
+        for (; r + 4 <= n; r += 4) {
+            const double *x0 = x + r * F;
+            int32_t i0 = 0, i1 = 0, i2 = 0, i3 = 0;
+            for (int32_t d = 0; d < depth; d++) {
+                i0 = pk64_step(nd, bits, i0, x0);
+                i1 = pk64_step(nd, bits, i1, x0 + F);
+                i2 = pk64_step(nd, bits, i2, x0 + 2 * F);
+                i3 = pk64_step(nd, bits, i3, x0 + 3 * F);
+            }
+            out[r * K] += vals[i0];
+            out[(r + 1) * K] += vals[i1];
+            out[(r + 2) * K] += vals[i2];
+            out[(r + 3) * K] += vals[i3];
+        }
+    }
+    for (; r < n; r++) {
+        const double *xr = x + r * F;
+        int32_t i = 0;
+        for (int32_t d = 0; d < depth && nd[i].left != i - 1; d++)
+            i = pk64_step(nd, bits, i, xr);
+        out[r * K] += vals[i];
+    }
+}
+
+/* Base margin and averaging after the sums, as the reference walker (double sums). */
+static void pk_finish_rows(const aud_model *m, size_t b, size_t e, double *margin)
+{
+    size_t K = m->n_outputs;
+    for (size_t r = b; r < e; r++) {
+        for (size_t k = 0; k < K; k++) {
+            double *v = &margin[r * K + k];
+            if (m->average_output && m->n_trees_output[k] > 0)
+                *v /= (double)m->n_trees_output[k];
+            *v += m->base_margin[k];
+        }
+    }
+}
+
+int aud_packed_block(const aud_model *m, const double *X, size_t n, double *margin)
+{
+    const pk_model *pk = m->packed;
+    size_t K = m->n_outputs, F = m->n_features;
+    if (pk == NULL)
+        return 0;
+    if (pk->wide) {
+        if (m->sum_f32)
+            return 0;
+        for (size_t r = 0; r < n * K; r++)
+            margin[r] = 0.0;
+        for (size_t i = 0; i < m->n_trees; i++)
+            pk64_tree_rows(pk->nodes64 + pk->root[i], pk->bits, pk->vals + pk->root[i],
+                           pk->depth[i], X, F, n, margin + m->trees[i].output, K);
+        pk_finish_rows(m, 0, n, margin);
+        return 1;
+    }
+    if (F > PK_FLOATS)
+        return 0;
+    float xf[PK_FLOATS];
+    size_t step = F > 0 ? PK_FLOATS / F : n;
+    for (size_t b = 0; b < n; b += step) {
+        size_t e = b + step < n ? b + step : n;
+        for (size_t r = b; r < e; r++)
+            for (size_t j = 0; j < F; j++)
+                xf[(r - b) * F + j] = (float)X[r * F + j];
+        if (m->sum_f32) {
+            for (size_t r = b; r < e; r++)
+                for (size_t k = 0; k < K; k++)
+                    margin[r * K + k] = (double)(float)m->base_margin[k];
+        } else {
+            for (size_t r = b * K; r < e * K; r++)
+                margin[r] = 0.0;
+        }
+        for (size_t i = 0; i < m->n_trees; i++)
+            pk_tree_rows(pk->nodes + pk->root[i], pk->vals + pk->root[i], pk->depth[i], xf, F,
+                         e - b, margin + b * K + m->trees[i].output, K, m->sum_f32);
+        if (!m->sum_f32)
+            pk_finish_rows(m, b, e, margin);
+    }
+    return 1;
+}
