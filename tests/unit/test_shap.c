@@ -512,8 +512,8 @@ static void test_kernel_full_enumeration_equals_exact(void **state)
     (void)state;
     rng_state = 21;
     aud_error err;
-    for (int rep = 0; rep < 4; rep++) {
-        int M = 2 + rep * 2, K = rep == 3 ? 3 : 1;
+    for (int rep = 0; rep < 5; rep++) {
+        int M = rep == 0 ? 1 : 2 * rep, K = rep == 3 ? 3 : 1;   /* M = 1, 2, 4, 6, 8 */
         aud_model m;
         random_trees(&m, M, 6, 4, K);
         double X[3 * 8], bg[7 * 8];
