@@ -65,6 +65,11 @@ size_t aud_shap_fast_ws_size(const aud_shap_plan *plan);
 void aud_shap_fast_tree(const aud_shap_fast *f, size_t t, const double *x, double *phi,
                         void *stack);
 
+/* Tree t's main effects (into phi, full row stride) and off-diagonal interaction values (into
+ * inter, n_outputs x (M+1) x (M+1)) for row x. The diagonal is left to the caller. */
+void aud_shap_fast_inter_tree(const aud_shap_fast *f, size_t t, const double *x, double *phi,
+                              double *inter, void *stack);
+
 /* Interventional TreeSHAP of one row against n_bg background rows: writes phi (n_outputs x
  * (M+1)), the bias being the mean model margin over the background. */
 void *aud_shap_interv_ws_new(const aud_shap_plan *plan);

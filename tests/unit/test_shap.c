@@ -247,6 +247,8 @@ static void test_tree_matches_bruteforce_path_dependent(void **state)
     }
 }
 
+static void check_interactions(const aud_model *m, const double *X, size_t rows, int threads);
+
 /* Paths with more than AUD_SHAP_FAST_MAX_PATH unique features use the recursive algorithm, the
  * others the precomputed tables; both against brute force in one model. */
 static void test_tree_long_paths_fall_back(void **state)
@@ -294,69 +296,76 @@ static void test_tree_long_paths_fall_back(void **state)
         for (size_t j = 0; j < 11; j++)
             assert_close(r->phi[i * 11 + j], ref[j], 1e-12, "deep tree phi", j);
     }
+    check_interactions(&m, X, 2, 1);   /* tables for tree 0, conditioning for the others */
     aud_shap_result_free(r);
     model_release(&m);
 }
 
-/* Shapley interaction index of the path-dependent game by enumeration. */
+/* Interaction values of n rows vs the Shapley interaction index of the path-dependent game by
+ * enumeration; rows sum to the SHAP values; bias only at [M][M]; additivity. */
+static void check_interactions(const aud_model *m, const double *X, size_t rows, int threads)
+{
+    aud_error err;
+    size_t M = m->n_features, K = m->n_outputs, M1 = M + 1;
+    double *got = aud_calloc(rows * K * M1 * M1, sizeof(double));
+    assert_int_equal(aud_shap_tree_interactions(m, X, rows, got, threads, &err), AUD_OK);
+    size_t n = (size_t)1 << M;
+    double *v = aud_calloc(n * K, sizeof(double));
+    double *phi = aud_calloc(K * M1, sizeof(double));
+    for (size_t i = 0; i < rows; i++) {
+        pd_game g = {m, X + i * M};
+        for (uint64_t s = 0; s < n; s++)
+            pd_value(&g, &s, 1, v + s * K);
+        aud_shap_game game = {M, K, pd_value, &g};
+        assert_int_equal(aud_shap_exact_game(&game, phi, &err), AUD_OK);
+        for (size_t k = 0; k < K; k++) {
+            const double *blk = got + (i * K + k) * M1 * M1;
+            double total = 0.0;
+            for (size_t a = 0; a < M; a++) {
+                double rowsum = 0.0;
+                for (size_t b = 0; b < M; b++) {
+                    rowsum += blk[a * M1 + b];
+                    if (a == b)
+                        continue;
+                    double ref = 0.0;
+                    for (uint64_t S = 0; S < n; S++) {
+                        if (((S >> a) & 1u) || ((S >> b) & 1u))
+                            continue;
+                        int s = __builtin_popcountll(S);
+                        double w = exp(lgamma(s + 1.0) + lgamma((double)M - s - 1.0) -
+                                       lgamma((double)M)) / 2.0;
+                        uint64_t Sa = S | (1ull << a), Sb = S | (1ull << b);
+                        ref += w * (v[(Sa | Sb) * K + k] - v[Sa * K + k] - v[Sb * K + k] +
+                                    v[S * K + k]);
+                    }
+                    assert_close(blk[a * M1 + b], ref, 1e-12, "interaction", a * M1 + b);
+                }
+                assert_close(rowsum, phi[k * M1 + a], 1e-12, "interaction row sum", a);
+                assert_true(blk[a * M1 + M] == 0.0);
+                assert_true(blk[M * M1 + a] == 0.0);
+                total += rowsum;
+            }
+            assert_close(blk[M * M1 + M], phi[k * M1 + M], 1e-12, "interaction bias", k);
+            assert_close(total + blk[M * M1 + M], v[(n - 1) * K + k], 1e-12,
+                         "interaction additivity", k);
+        }
+    }
+    aud_free(phi);
+    aud_free(v);
+    aud_free(got);
+}
+
 static void test_tree_interactions_match_bruteforce(void **state)
 {
     (void)state;
     rng_state = 7;
-    aud_error err;
     for (int rep = 0; rep < 6; rep++) {
         int M = 3 + rep % 4, K = rep == 5 ? 2 : 1;
-        size_t M1 = (size_t)M + 1;
         aud_model m;
         random_trees(&m, M, 4, 2 + rep % 4, K);
         double X[3 * 8];
         random_rows(X, 3, M, 0.1);
-        double *got = aud_calloc(3 * (size_t)K * M1 * M1, sizeof(double));
-        assert_int_equal(aud_shap_tree_interactions(&m, X, 3, got, 2, &err), AUD_OK);
-        size_t n = (size_t)1 << M;
-        double *v = aud_calloc(n * (size_t)K, sizeof(double));
-        for (size_t i = 0; i < 3; i++) {
-            pd_game g = {&m, X + i * (size_t)M};
-            for (uint64_t s = 0; s < n; s++)
-                pd_value(&g, &s, 1, v + s * (size_t)K);
-            double phi[2 * 9];
-            aud_shap_game game = {(size_t)M, (size_t)K, pd_value, &g};
-            assert_int_equal(aud_shap_exact_game(&game, phi, &err), AUD_OK);
-            for (size_t k = 0; k < (size_t)K; k++) {
-                const double *blk = got + (i * (size_t)K + k) * M1 * M1;
-                double total = 0.0;
-                for (size_t a = 0; a < (size_t)M; a++) {
-                    double rowsum = 0.0;
-                    for (size_t b = 0; b < (size_t)M; b++) {
-                        rowsum += blk[a * M1 + b];
-                        if (a == b)
-                            continue;
-                        double ref = 0.0;
-                        for (uint64_t S = 0; S < n; S++) {
-                            if (((S >> a) & 1u) || ((S >> b) & 1u))
-                                continue;
-                            int s = __builtin_popcountll(S);
-                            double w = exp(lgamma(s + 1.0) + lgamma(M - s - 1.0) -
-                                           lgamma((double)M)) / 2.0;
-                            uint64_t Sa = S | (1ull << a), Sb = S | (1ull << b);
-                            ref += w * (v[(Sa | Sb) * K + k] - v[Sa * K + k] - v[Sb * K + k] +
-                                        v[S * K + k]);
-                        }
-                        assert_close(blk[a * M1 + b], ref, 1e-12, "interaction", a * M1 + b);
-                    }
-                    /* rows sum to the SHAP value; bias row/column zero except [M][M] */
-                    assert_close(rowsum, phi[k * M1 + a], 1e-12, "interaction row sum", a);
-                    assert_true(blk[a * M1 + (size_t)M] == 0.0);
-                    total += rowsum;
-                }
-                assert_close(blk[(size_t)M * M1 + (size_t)M], phi[k * M1 + (size_t)M], 1e-12,
-                             "interaction bias", k);
-                assert_close(total + blk[(size_t)M * M1 + (size_t)M], v[(n - 1) * K + k], 1e-12,
-                             "interaction additivity", k);
-            }
-        }
-        aud_free(v);
-        aud_free(got);
+        check_interactions(&m, X, 3, 2);
         model_release(&m);
     }
 }
