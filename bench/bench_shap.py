@@ -5,7 +5,8 @@
    20 features, 10,000 rows, at 1 and 2 threads. XGBoost is timed on predict() alone (DMatrix
    built beforehand); audit is timed as the whole command (load model, read the CSV, explain,
    write the CSV), so the ratio is conservative. Results are checked to agree (<= 1e-5).
-2. method kernel on a 20-feature model (100 trees, depth 4), 100 rows, 100 background rows, one
+2. --interactions vs Booster.predict(pred_interactions=True) on 200 rows of the same model.
+3. method kernel on a 20-feature model (100 trees, depth 4), 100 rows, 100 background rows, one
    thread: time per explained row (default budget 2*M+2048 coalitions).
 audit timings are the best of REPEAT runs; XGBoost's (about 30 s each) the best of XGB_REPEAT.
 AUDIT_BIN points to the binary."""
@@ -84,6 +85,24 @@ def main():
             if not err <= 1e-5:
                 sys.exit(f"audit and xgboost disagree: max |diff| {err}")
         print(f"(agreement with pred_contribs: max |diff| {err:.2g})")
+
+        print("\n== interactions: same model, first 200 rows, 1 thread")
+        write_csv(tmp / "rows200.csv", X[:200])
+        big.set_param({"nthread": 1})
+        d200 = xgb.DMatrix(X[:200], missing=np.nan, feature_names=names)
+        tx = best(lambda: big.predict(d200, pred_interactions=True), XGB_REPEAT)
+        out = tmp / "inter.csv"
+        ta = best(lambda: run(["explain", "--model", tmp / "big.json", "--data",
+                               tmp / "rows200.csv", "--interactions", "--threads", 1,
+                               "--out", out]))
+        print(f"xgboost pred_interactions {tx:.3f} s, audit explain --interactions {ta:.3f} s, "
+              f"ratio {tx / ta:.2f}x", flush=True)
+        got = np.loadtxt(out, delimiter=",", skiprows=1, usecols=range(2, F + 3))
+        ref = np.asarray(big.predict(d200, pred_interactions=True), dtype=np.float64)
+        err = np.abs(got.reshape(ref.shape) - ref).max()
+        if not err <= 1e-5:
+            sys.exit(f"interactions disagree with xgboost: max |diff| {err}")
+        print(f"(agreement with pred_interactions: max |diff| {err:.2g})")
 
         small = xgb.train({"objective": "binary:logistic", "max_depth": 4, "eta": 0.1,
                            "nthread": 2, "seed": 1},
