@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define EXPLAIN_POINTS_PER_FEATURE 1000   /* value/phi pairs per feature kept for plots */
+#define EXPLAIN_POINTS_PER_FEATURE 2000   /* value/phi pairs per feature kept for plots */
 #define PREDICT_BLOCK 1024
 
 /* ---- predictions -------------------------------------------------------------------------- */
@@ -142,6 +142,17 @@ static int sample_matrix(run_ctx *c, const aud_table *t, const size_t *bind, siz
     return AUD_OK;
 }
 
+/* Append a number to a JSON array; -1 on no memory (the number is freed). */
+static int push_num(cJSON *arr, double v)
+{
+    cJSON *n = aud_json_num(v);
+    if (n == NULL || !cJSON_AddItemToArray(arr, n)) {
+        cJSON_Delete(n);
+        return -1;
+    }
+    return 0;
+}
+
 static int add_feature_json(run_ctx *c, cJSON *arr, const aud_shap_summary *sm,
                             const aud_shap_result *r, const double *X, size_t j)
 {
@@ -165,27 +176,24 @@ static int add_feature_json(run_ctx *c, cJSON *arr, const aud_shap_summary *sm,
     cJSON *pts = cJSON_AddArrayToObject(o, "points");
     if (pts == NULL)
         return -1;
-    size_t step = r->n_rows > EXPLAIN_POINTS_PER_FEATURE
-                      ? (r->n_rows + EXPLAIN_POINTS_PER_FEATURE - 1) / EXPLAIN_POINTS_PER_FEATURE
-                      : 1;
-    for (size_t i = 0; i < r->n_rows; i += step) {
+    /* at most EXPLAIN_POINTS_PER_FEATURE rows, evenly spread over the explained rows */
+    size_t npts = r->n_rows < EXPLAIN_POINTS_PER_FEATURE ? r->n_rows
+                                                         : EXPLAIN_POINTS_PER_FEATURE;
+    for (size_t k = 0; k < npts; k++) {
+        size_t i = (size_t)((double)k * (double)r->n_rows / (double)npts);
         cJSON *p = cJSON_CreateArray();
         if (p == NULL || !cJSON_AddItemToArray(pts, p)) {
             cJSON_Delete(p);
             return -1;
         }
-        cJSON *xv = aud_json_num(X[i * nf + j]);
-        cJSON *pv = aud_json_num(r->phi[i * r->stride + j]);
-        if (xv == NULL || !cJSON_AddItemToArray(p, xv) || pv == NULL ||
-            !cJSON_AddItemToArray(p, pv)) {
-            cJSON_Delete(xv);
-            cJSON_Delete(pv);
+        if (push_num(p, X[i * nf + j]) != 0 || push_num(p, r->phi[i * r->stride + j]) != 0)
             return -1;
-        }
     }
     return 0;
 }
 
+/* One explained row: its feature values and attributions in model order; `why` (NULL for
+ * none) marks the rows the report draws as waterfalls. */
 static int add_explained_row(run_ctx *c, cJSON *arr, const aud_shap_result *r, const double *X,
                              const size_t *rows, size_t i, const char *why)
 {
@@ -199,22 +207,19 @@ static int add_explained_row(run_ctx *c, cJSON *arr, const aud_shap_result *r, c
     double pred = fx;
     if (r->output == AUD_SHAP_OUTPUT_RAW && c->score != NULL)
         pred = c->score[rows[i]];
-    cJSON *v = cJSON_AddArrayToObject(o, "value");
-    cJSON *p = cJSON_AddArrayToObject(o, "phi");
     if (aud_json_add_num(o, "row", (double)rows[i]) != 0 ||
-        cJSON_AddStringToObject(o, "why", why) == NULL ||
+        (why != NULL && cJSON_AddStringToObject(o, "why", why) == NULL) ||
         aud_json_add_num(o, "prediction", pred) != 0 ||
         aud_json_add_num(o, "output", fx) != 0 ||
-        aud_json_add_num(o, "base", r->phi[i * r->stride + nf]) != 0 || v == NULL || p == NULL)
+        aud_json_add_num(o, "base", r->phi[i * r->stride + nf]) != 0)
+        return -1;
+    cJSON *v = cJSON_AddArrayToObject(o, "value");
+    cJSON *p = cJSON_AddArrayToObject(o, "phi");
+    if (v == NULL || p == NULL)
         return -1;
     for (size_t j = 0; j < nf; j++) {
-        cJSON *a = aud_json_num(X[i * nf + j]);
-        cJSON *b = aud_json_num(r->phi[i * r->stride + j]);
-        if (a == NULL || !cJSON_AddItemToArray(v, a) || b == NULL || !cJSON_AddItemToArray(p, b)) {
-            cJSON_Delete(a);
-            cJSON_Delete(b);
+        if (push_num(v, X[i * nf + j]) != 0 || push_num(p, r->phi[i * r->stride + j]) != 0)
             return -1;
-        }
     }
     return 0;
 }
@@ -251,6 +256,44 @@ done:
     return rc;
 }
 
+static int cmp_size(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The explained rows: a seeded sample of explain.rows data rows plus explain.show_rows, in
+ * increasing row order, as a model matrix. */
+static int explained_matrix(run_ctx *c, double **X, size_t **rows, size_t *n_out)
+{
+    const aud_spec *s = c->spec;
+    size_t n = c->data->n_rows, k = (size_t)s->explain.rows < n ? (size_t)s->explain.rows : n;
+    size_t nf = c->model->n_features, cap = k + s->explain.n_show_rows;
+    size_t *idx = aud_malloc((cap ? cap : 1) * sizeof *idx);
+    if (idx == NULL)
+        return aud_error_nomem(c->err);
+    size_t m = aud_shap_sample_rows(n, k, s->seed, idx);
+    for (size_t j = 0; j < s->explain.n_show_rows; j++)
+        idx[m++] = (size_t)s->explain.show_rows[j];
+    qsort(idx, m, sizeof *idx, cmp_size);
+    size_t u = 0;
+    for (size_t j = 0; j < m; j++) {
+        if (u == 0 || idx[j] != idx[u - 1])
+            idx[u++] = idx[j];
+    }
+    double *x = aud_malloc((u ? u : 1) * (nf ? nf : 1) * sizeof *x);
+    if (x == NULL) {
+        aud_free(idx);
+        return aud_error_nomem(c->err);
+    }
+    for (size_t j = 0; j < u; j++)
+        aud_model_fill_rows(c->model, c->data, c->bind, idx[j], idx[j] + 1, x + j * nf);
+    *X = x;
+    *rows = idx;
+    *n_out = u;
+    return AUD_OK;
+}
+
 int run_explanations(run_ctx *c)
 {
     const aud_spec *s = c->spec;
@@ -276,7 +319,16 @@ int run_explanations(run_ctx *c)
     size_t *rows = NULL, n = 0, nb = 0;
     aud_shap_result *r = NULL;
     aud_shap_summary *sm = NULL;
-    int rc = sample_matrix(c, c->data, c->bind, (size_t)s->explain.rows, s->seed, &X, &rows, &n);
+    int rc = AUD_OK;
+    for (size_t k = 0; k < s->explain.n_show_rows; k++) {
+        if ((size_t)s->explain.show_rows[k] >= c->data->n_rows) {
+            aud_error_set(c->err, AUD_E_DOMAIN, s->path, 0, 0,
+                          "row %ld is beyond the %zu data rows of %s (rows are 0-based)",
+                          s->explain.show_rows[k], c->data->n_rows, c->data->path);
+            return aud_error_field(c->err, "explain.show_rows");
+        }
+    }
+    rc = explained_matrix(c, &X, &rows, &n);
     if (rc == AUD_OK && aud_shap_method_uses_background(so.method)) {
         const aud_table *bt = c->ref != NULL ? c->ref : c->data;
         rc = sample_matrix(c, bt, c->ref != NULL ? c->bind_ref : c->bind,
@@ -342,11 +394,25 @@ int run_explanations(run_ctx *c)
             rc = aud_error_nomem(c->err);
             goto done;
         }
+        /* every explained row, in data order; why marks the waterfalls: the highest and the
+         * lowest output and the rows the spec asks for */
         cJSON *er = cJSON_AddArrayToObject(ex, "explained_rows");
-        if (er == NULL || add_explained_row(c, er, r, X, rows, hi, "highest output") != 0 ||
-            (lo != hi && add_explained_row(c, er, r, X, rows, lo, "lowest output") != 0)) {
+        if (er == NULL) {
             rc = aud_error_nomem(c->err);
             goto done;
+        }
+        for (size_t i = 0; i < n; i++) {
+            const char *why = NULL;
+            for (size_t k = 0; k < s->explain.n_show_rows; k++) {
+                if ((size_t)s->explain.show_rows[k] == rows[i])
+                    why = "requested in spec";
+            }
+            if (why == NULL)
+                why = i == hi ? "highest output" : i == lo ? "lowest output" : NULL;
+            if (add_explained_row(c, er, r, X, rows, i, why) != 0) {
+                rc = aud_error_nomem(c->err);
+                goto done;
+            }
         }
     }
     if (c->ref != NULL && c->bind_ref != NULL)

@@ -310,7 +310,8 @@ static int read_checks(ctx *c, const cJSON *root, aud_spec *s)
 
 static int read_explain(ctx *c, const cJSON *root, aud_spec *s)
 {
-    static const char *const keys[] = {"method", "rows", "background", "output", NULL};
+    static const char *const keys[] = {"method", "rows", "background", "output", "show_rows",
+                                       NULL};
     const cJSON *v = member(root, "explain");
     if (v == NULL)
         return AUD_OK;
@@ -331,6 +332,23 @@ static int read_explain(ctx *c, const cJSON *root, aud_spec *s)
         rc = get_whole(c, v, "explain", "background", 1, 1e6, &s->explain.background);
     if (rc != AUD_OK)
         return rc;
+    const cJSON *show = member(v, "show_rows");
+    if (show != NULL) {
+        const cJSON *it;
+        if (!cJSON_IsArray(show))
+            return key_error(c, "explain", "show_rows", "expected a list of row numbers");
+        size_t n = (size_t)cJSON_GetArraySize(show);
+        s->explain.show_rows = aud_calloc(n ? n : 1, sizeof *s->explain.show_rows);
+        if (s->explain.show_rows == NULL)
+            return aud_error_nomem(c->err);
+        cJSON_ArrayForEach(it, show) {
+            if (!cJSON_IsNumber(it) || it->valuedouble != floor(it->valuedouble) ||
+                it->valuedouble < 0 || it->valuedouble > 1e12)
+                return key_error(c, "explain", "show_rows",
+                                 "expected a list of 0-based data row numbers");
+            s->explain.show_rows[s->explain.n_show_rows++] = (long)it->valuedouble;
+        }
+    }
     static const char *const methods[] = {"auto", "tree", "tree-interventional", "linear",
                                           "kernel", "exact", NULL};
     int ok = 0;
@@ -548,6 +566,7 @@ void aud_spec_free(aud_spec *s)
     for (size_t i = 0; i < s->n_sensitive; i++)
         aud_free(s->sensitive[i]);
     aud_free(s->sensitive);
+    aud_free(s->explain.show_rows);
     for (size_t i = 0; i < 2 * s->n_reference_groups; i++)
         aud_free(s->reference_groups[i]);
     aud_free(s->reference_groups);

@@ -105,7 +105,8 @@ void pdf_chart_hbars(pdf_doc *d, const char *title, const pdf_bar *bars, size_t 
     pdf_need(d, 22.0f + (float)n * row + 26.0f);
     if (title != NULL) {
         pdf_text(d, d->bold, 9.0f, x, d->y, PDF_BLACK, title);
-        d->y -= isfinite(ref_line) && ref_label != NULL ? 24.0f : 14.0f;
+        /* room for the reference line's label; "" keeps side-by-side charts aligned */
+        d->y -= ref_label != NULL ? 24.0f : 14.0f;
     }
     top = d->y + 4.0f;
     for (size_t i = 0; i < n && !d->failed; i++) {
@@ -135,7 +136,7 @@ void pdf_chart_hbars(pdf_doc *d, const char *title, const pdf_bar *bars, size_t 
     if (isfinite(ref_line)) {
         float xr = scale(ref_line, t0, t1, px0, px1);
         pdf_dashed(d, xr, bottom, xr, top + 2.0f, 0.9f, PDF_FAIL);
-        if (ref_label != NULL)
+        if (ref_label != NULL && ref_label[0] != '\0')
             pdf_text_center(d, d->font, 7.0f, xr, top + 5.0f, PDF_FAIL, ref_label);
     }
     axis_x(d, px0, px1, bottom - 2.0f, t0, t1, step, 0.0f);
@@ -166,25 +167,36 @@ static pdf_rgb shade_color(int s)
 }
 
 /* Draw dots as zero-length round-capped strokes, one path per colour. */
+/* Draw dots as zero-length round-capped strokes, one path per colour and layer. The points are
+ * dealt into DOT_LAYERS interleaved layers so that no colour is always painted last (which
+ * would hide the others where dots overlap), while paths stay few. */
+#define DOT_LAYERS 4
+
 static void draw_dots(pdf_doc *d, const dot *dots, size_t n, float diameter)
 {
     if (d->failed || n == 0)
         return;
     (void)(pdf_chk(d, HPDF_Page_SetLineCap(d->page, HPDF_ROUND_END)) &&
            pdf_chk(d, HPDF_Page_SetLineWidth(d->page, diameter)));
-    for (int s = 0; s <= N_SHADES && !d->failed; s++) {
-        size_t k = 0;
-        pdf_rgb c = shade_color(s);
-        pdf_chk(d, HPDF_Page_SetRGBStroke(d->page, c.r, c.g, c.b));
-        for (size_t i = 0; i < n && !d->failed; i++) {
-            if (dots[i].shade != s || !isfinite(dots[i].x) || !isfinite(dots[i].y))
-                continue;
-            (void)(pdf_chk(d, HPDF_Page_MoveTo(d->page, dots[i].x, dots[i].y)) &&
-                   pdf_chk(d, HPDF_Page_LineTo(d->page, dots[i].x, dots[i].y)));
-            k++;
+    for (size_t layer = 0; layer < DOT_LAYERS; layer++) {
+        for (int k = 0; k <= N_SHADES && !d->failed; k++) {
+            /* alternate the colour order per layer: low-to-high, then high-to-low */
+            int s = layer % 2 == 0 ? k : (k == N_SHADES ? N_SHADES : N_SHADES - 1 - k);
+            size_t cnt = 0;
+            for (size_t i = layer; i < n && !d->failed; i += DOT_LAYERS) {
+                if (dots[i].shade != s || !isfinite(dots[i].x) || !isfinite(dots[i].y))
+                    continue;
+                if (cnt == 0) {
+                    pdf_rgb c = shade_color(s);
+                    pdf_chk(d, HPDF_Page_SetRGBStroke(d->page, c.r, c.g, c.b));
+                }
+                (void)(pdf_chk(d, HPDF_Page_MoveTo(d->page, dots[i].x, dots[i].y)) &&
+                       pdf_chk(d, HPDF_Page_LineTo(d->page, dots[i].x, dots[i].y)));
+                cnt++;
+            }
+            if (cnt > 0)
+                pdf_chk(d, HPDF_Page_Stroke(d->page));
         }
-        if (k > 0)
-            pdf_chk(d, HPDF_Page_Stroke(d->page));
     }
     pdf_chk(d, HPDF_Page_SetLineCap(d->page, HPDF_BUTT_END));
 }

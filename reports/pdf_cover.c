@@ -110,21 +110,21 @@ static void bound_text(const cJSON *c, char *buf)
     char t[RPT_NUMBUF];
     double lo = rpt_num(c, "min"), hi = rpt_num(c, "max");
     if (isfinite(lo) && isfinite(hi))
-        snprintf(buf, 2 * RPT_NUMBUF + 8, "%s..%s", rpt_fmt(lo, RPT_F3, t),
-                 rpt_fmt(hi, RPT_F3, t + RPT_NUMBUF / 2));
+        snprintf(buf, 2 * RPT_NUMBUF + 8, "%s..%s", rpt_fmt(lo, RPT_AUTO, t),
+                 rpt_fmt(hi, RPT_AUTO, t + RPT_NUMBUF / 2));
     else if (isfinite(lo))
-        snprintf(buf, 2 * RPT_NUMBUF + 8, "\xe2\x89\xa5 %s", rpt_fmt(lo, RPT_F3, t));
+        snprintf(buf, 2 * RPT_NUMBUF + 8, "\xe2\x89\xa5 %s", rpt_fmt(lo, RPT_AUTO, t));
     else if (isfinite(hi))
-        snprintf(buf, 2 * RPT_NUMBUF + 8, "\xe2\x89\xa4 %s", rpt_fmt(hi, RPT_F3, t));
+        snprintf(buf, 2 * RPT_NUMBUF + 8, "\xe2\x89\xa4 %s", rpt_fmt(hi, RPT_AUTO, t));
     else
         snprintf(buf, 2 * RPT_NUMBUF + 8, "-");
 }
 
 void pdf_write_checks(pdf_doc *d)
 {
-    static const pdf_col cols[] = {{"Metric", 150, PDF_AL_LEFT}, {"Scope", 95, PDF_AL_LEFT},
-                                   {"Group", 95, PDF_AL_LEFT},   {"Value", 52, PDF_AL_RIGHT},
-                                   {"Bound", 55, PDF_AL_RIGHT},  {"Result", 48, PDF_AL_CENTER}};
+    static const pdf_col cols[] = {{"Metric", 132, PDF_AL_LEFT}, {"Scope", 118, PDF_AL_LEFT},
+                                   {"Group", 102, PDF_AL_LEFT},  {"Value", 50, PDF_AL_RIGHT},
+                                   {"Bound", 53, PDF_AL_RIGHT},  {"Result", 40, PDF_AL_CENTER}};
     const cJSON *checks = rpt_arr(d->doc, "checks");
     const cJSON *c;
     pdf_table t;
@@ -145,7 +145,7 @@ void pdf_write_checks(pdf_doc *d)
         int ok = rpt_bool(c, "passed") == 1;
         if (where == NULL)
             where = rpt_str(c, "column", "");
-        rpt_fmt(rpt_num(c, "value"), RPT_F3, val);
+        rpt_fmt(rpt_num(c, "value"), RPT_AUTO, val);
         bound_text(c, bound);
         const char *cells[6] = {rpt_metric_label(rpt_str(c, "metric", "?")), where,
                                 rpt_str(c, "group", ""), val, bound, ok ? "pass" : "FAIL"};
@@ -177,9 +177,12 @@ void pdf_write_provenance(pdf_doc *d)
     pdf_kv(d, "Seed", rpt_fmt(rpt_num(prov, "seed"), RPT_INT, t));
     cJSON_ArrayForEach(in, rpt_arr(prov, "inputs")) {
         char rows[RPT_NUMBUF], colsb[RPT_NUMBUF];
-        snprintf(buf, sizeof buf, "%s (%s rows, %s columns)", rpt_str(in, "path", "?"),
-                 rpt_fmt(rpt_num(in, "rows"), RPT_INT, rows),
-                 rpt_fmt(rpt_num(in, "columns"), RPT_INT, colsb));
+        if (isfinite(rpt_num(in, "rows")))
+            snprintf(buf, sizeof buf, "%s (%s rows, %s columns)", rpt_str(in, "path", "?"),
+                     rpt_fmt(rpt_num(in, "rows"), RPT_INT, rows),
+                     rpt_fmt(rpt_num(in, "columns"), RPT_INT, colsb));
+        else
+            snprintf(buf, sizeof buf, "%s", rpt_str(in, "path", "?"));
         char key[80];
         snprintf(key, sizeof key, "Input: %s", rpt_str(in, "role", "data"));
         pdf_kv(d, key, buf);

@@ -127,7 +127,7 @@ int pdf_doc_init(pdf_doc *d, const cJSON *doc, aud_error *err)
         rc = font_load(d, "DejaVuSans-Bold.ttf", &d->bold, err);
     if (rc != AUD_OK)
         return rc;
-    snprintf(d->header, sizeof d->header, "%s", rpt_str(rep, "title", "Model audit report"));
+    rpt_copy_utf8(d->header, sizeof d->header, rpt_str(rep, "title", "Model audit report"));
     rpt_audit_date(doc, d->date, sizeof d->date);
     pdf_chk(d, HPDF_SetInfoAttr(d->pdf, HPDF_INFO_TITLE, d->header));
     pdf_chk(d, HPDF_SetInfoAttr(d->pdf, HPDF_INFO_CREATOR, "audit " AUD_VERSION));
@@ -180,9 +180,20 @@ float pdf_width(pdf_doc *d, HPDF_Font f, float size, const char *s)
 {
     if (d->failed || d->page == NULL || s[0] == '\0')
         return 0.0f;
+    int nomem = 0;
+    char *fixed;
+    float w;
     if (!pdf_chk(d, HPDF_Page_SetFontAndSize(d->page, f, size)))
         return 0.0f;
-    return HPDF_Page_TextWidth(d->page, s);
+    fixed = rpt_utf8_repair(s, &nomem);   /* measure what pdf_text draws */
+    if (nomem) {
+        d->nomem = 1;
+        d->failed = 1;
+        return 0.0f;
+    }
+    w = HPDF_Page_TextWidth(d->page, fixed != NULL ? fixed : s);
+    aud_free(fixed);
+    return w;
 }
 
 /* Coordinates from adversarial figures (1e308 + 1e308) must never reach the content stream. */
@@ -193,13 +204,23 @@ static int finite4(float a, float b, float c, float e)
 
 void pdf_text(pdf_doc *d, HPDF_Font f, float size, float x, float y, pdf_rgb c, const char *s)
 {
+    int nomem = 0;
+    char *fixed;
     if (d->failed || s[0] == '\0' || !finite4(x, y, size, 0.0f))
         return;
+    /* libharu silently drops invalid UTF-8: show U+FFFD instead, so nothing vanishes */
+    fixed = rpt_utf8_repair(s, &nomem);
+    if (nomem) {
+        d->nomem = 1;
+        d->failed = 1;
+        return;
+    }
     (void)(pdf_chk(d, HPDF_Page_BeginText(d->page)) &&
-        pdf_chk(d, HPDF_Page_SetFontAndSize(d->page, f, size)) &&
-        pdf_chk(d, HPDF_Page_SetRGBFill(d->page, c.r, c.g, c.b)) &&
-        pdf_chk(d, HPDF_Page_TextOut(d->page, x, y, s)) &&
-        pdf_chk(d, HPDF_Page_EndText(d->page)));
+           pdf_chk(d, HPDF_Page_SetFontAndSize(d->page, f, size)) &&
+           pdf_chk(d, HPDF_Page_SetRGBFill(d->page, c.r, c.g, c.b)) &&
+           pdf_chk(d, HPDF_Page_TextOut(d->page, x, y, fixed != NULL ? fixed : s)) &&
+           pdf_chk(d, HPDF_Page_EndText(d->page)));
+    aud_free(fixed);
 }
 
 void pdf_text_right(pdf_doc *d, HPDF_Font f, float size, float xr, float y, pdf_rgb c,
@@ -284,7 +305,16 @@ static void bookmark(pdf_doc *d, HPDF_Outline parent, const char *title, int top
     HPDF_Destination dst;
     if (d->failed)
         return;
-    o = HPDF_CreateOutline(d->pdf, parent, title, HPDF_GetEncoder(d->pdf, "UTF-8"));
+    int nomem = 0;
+    char *fixed = rpt_utf8_repair(title, &nomem);
+    if (nomem) {
+        d->nomem = 1;
+        d->failed = 1;
+        return;
+    }
+    o = HPDF_CreateOutline(d->pdf, parent, fixed != NULL ? fixed : title,
+                           HPDF_GetEncoder(d->pdf, "UTF-8"));
+    aud_free(fixed);
     if (o == NULL)
         return;
     dst = HPDF_Page_CreateDestination(d->page);
@@ -303,6 +333,21 @@ void pdf_section(pdf_doc *d, const char *title)
     pdf_text(d, d->bold, 17.0f, PDF_LEFT, d->y - 4.0f, PDF_ACCENT, title);
     pdf_line(d, PDF_LEFT, d->y - 12.0f, PDF_RIGHT, d->y - 12.0f, 1.2f, PDF_ACCENT);
     d->y -= 36.0f;
+}
+
+void pdf_section_not_run(pdf_doc *d, const char *title, const char *reason)
+{
+    /* a section that did not run needs no page of its own */
+    if (d->page == NULL || d->y - 90.0f < PDF_BOTTOM) {
+        pdf_section(d, title);
+    } else {
+        d->y -= 14.0f;
+        bookmark(d, NULL, title, 1);
+        pdf_text(d, d->bold, 17.0f, PDF_LEFT, d->y - 4.0f, PDF_ACCENT, title);
+        pdf_line(d, PDF_LEFT, d->y - 12.0f, PDF_RIGHT, d->y - 12.0f, 1.2f, PDF_ACCENT);
+        d->y -= 36.0f;
+    }
+    pdf_not_run(d, reason);
 }
 
 void pdf_subsection(pdf_doc *d, const char *title, float need)
@@ -444,9 +489,16 @@ void pdf_table_row(pdf_doc *d, pdf_table *t, const char *const *cells, const int
 void pdf_kv(pdf_doc *d, const char *key, const char *value)
 {
     char buf[512];
+    const float w = PDF_CW - 140.0f;
     pdf_need(d, 15.0f);
     pdf_text(d, d->bold, 9.0f, PDF_LEFT, d->y, PDF_GREY, key);
-    pdf_fit(d, d->font, 9.0f, value, PDF_CW - 140.0f, buf, sizeof buf);
+    if (strchr(value, ' ') != NULL && pdf_width(d, d->font, 9.0f, value) > w) {
+        /* long prose (a data source, a path with spaces): wrap rather than cut */
+        pdf_para(d, d->font, 9.0f, PDF_LEFT + 140.0f, w, PDF_BLACK, value);
+        d->y -= 14.0f - 9.0f * 1.35f;
+        return;
+    }
+    pdf_fit(d, d->font, 9.0f, value, w, buf, sizeof buf);
     pdf_text(d, d->font, 9.0f, PDF_LEFT + 140.0f, d->y, PDF_BLACK, buf);
     d->y -= 14.0f;
 }

@@ -70,12 +70,13 @@ static void column_row(pdf_doc *d, pdf_table *t, const cJSON *c)
 static void distributions(pdf_doc *d, const cJSON *cols)
 {
     const cJSON *c;
-    size_t i = 0;
+    size_t i = 0, n_drifted;
     const float w = (PDF_CW - 20.0f) / 2.0f, h = 150.0f;
     cJSON_ArrayForEach(c, cols) {
         if (rpt_bool(c, "drifted") == 1)
             i++;
     }
+    n_drifted = i;
     pdf_subsection(d, "Distributions of the drifted columns", h + 20.0f);
     if (i == 0) {
         pdf_para(d, d->font, 8.5f, PDF_LEFT, PDF_CW, PDF_BLACK, "No column drifted.");
@@ -101,6 +102,12 @@ static void distributions(pdf_doc *d, const cJSON *cols)
     }
     if (i % 2 == 1)
         d->y -= h + 8.0f;
+    if (n_drifted > i) {
+        char note[160];
+        snprintf(note, sizeof note, "The first %zu of %zu drifted columns are plotted; the table "
+                 "above lists every column.", i, n_drifted);
+        pdf_para(d, d->font, 7.5f, PDF_LEFT, PDF_CW, PDF_GREY, note);
+    }
 }
 
 static double alt_num(const cJSON *o, const char *k1, const char *k2)
@@ -111,10 +118,11 @@ static double alt_num(const cJSON *o, const char *k1, const char *k2)
 
 static void attribution_drift(pdf_doc *d, const cJSON *ad)
 {
-    static const pdf_col cols[] = {{"Feature", 175, PDF_AL_LEFT},
-                                   {"Mean |SHAP| ref.", 85, PDF_AL_RIGHT},
-                                   {"Mean |SHAP| cur.", 85, PDF_AL_RIGHT},
-                                   {"Rank ref.", 75, PDF_AL_RIGHT}, {"Rank cur.", 75, PDF_AL_RIGHT}};
+    static const pdf_col cols[] = {{"Feature", 150, PDF_AL_LEFT},
+                                   {"Mean |SHAP| ref.", 80, PDF_AL_RIGHT},
+                                   {"Mean |SHAP| cur.", 80, PDF_AL_RIGHT},
+                                   {"Change", 75, PDF_AL_RIGHT},
+                                   {"Rank ref.", 55, PDF_AL_RIGHT}, {"Rank cur.", 55, PDF_AL_RIGHT}};
     const cJSON *f;
     pdf_table t;
     pdf_subsection(d, "Attribution drift", 80.0f);
@@ -123,18 +131,19 @@ static void attribution_drift(pdf_doc *d, const cJSON *ad)
         pdf_kv(d, "Rank correlation", rpt_fmt(rpt_num(ad, "rank_correlation"), RPT_F3, rc));
         d->y -= 4.0f;
     }
-    pdf_table_begin(d, &t, cols, 5, 7.5f);
+    pdf_table_begin(d, &t, cols, 6, 7.5f);
     cJSON_ArrayForEach(f, rpt_arr(ad, "features")) {
-        char a[RPT_NUMBUF], b[RPT_NUMBUF], r1[RPT_NUMBUF], r2[RPT_NUMBUF];
+        char a[RPT_NUMBUF], b[RPT_NUMBUF], ch[RPT_NUMBUF], r1[RPT_NUMBUF], r2[RPT_NUMBUF];
         double ra = alt_num(f, "reference_rank", "rank_reference");
         double rb = alt_num(f, "current_rank", "rank_current");
-        const char *cells[5] = {rpt_str(f, "name", "?"),
+        const char *cells[6] = {rpt_str(f, "name", "?"),
                                 rpt_fmt(alt_num(f, "reference_mean_abs", "mean_abs_reference"),
                                         RPT_F4, a),
                                 rpt_fmt(alt_num(f, "current_mean_abs", "mean_abs_current"),
                                         RPT_F4, b),
+                                rpt_fmt(rpt_num(f, "change"), RPT_F4, ch),
                                 rpt_fmt(ra, RPT_INT, r1), rpt_fmt(rb, RPT_INT, r2)};
-        int st[5] = {0, 0, 0, 0, ra != rb ? PDF_CELL_WARN : 0};
+        int st[6] = {0, 0, 0, 0, 0, ra != rb ? PDF_CELL_WARN : 0};
         pdf_table_row(d, &t, cells, st);
     }
     d->y -= 8.0f;
@@ -142,21 +151,21 @@ static void attribution_drift(pdf_doc *d, const cJSON *ad)
 
 void pdf_write_drift(pdf_doc *d)
 {
-    static const pdf_col cols[] = {{"Column", 100, PDF_AL_LEFT},   {"Type", 50, PDF_AL_LEFT},
-                                   {"Test", 92, PDF_AL_LEFT},      {"Statistic", 46, PDF_AL_RIGHT},
-                                   {"Threshold", 50, PDF_AL_RIGHT}, {"PSI", 36, PDF_AL_RIGHT},
-                                   {"p-value", 76, PDF_AL_RIGHT},  {"Drifted", 45, PDF_AL_CENTER}};
+    static const pdf_col cols[] = {{"Column", 98, PDF_AL_LEFT},    {"Type", 50, PDF_AL_LEFT},
+                                   {"Test", 90, PDF_AL_LEFT},      {"Statistic", 46, PDF_AL_RIGHT},
+                                   {"Threshold", 56, PDF_AL_RIGHT}, {"PSI", 36, PDF_AL_RIGHT},
+                                   {"p-value", 74, PDF_AL_RIGHT},  {"Drifted", 45, PDF_AL_CENTER}};
     const cJSON *dr = rpt_obj(d->doc, "drift");
     const cJSON *c, *pred;
     char t[RPT_NUMBUF], buf[200];
     pdf_table tab;
     size_t n = 0, nd = 0;
-    pdf_section(d, "Drift");
     if (dr == NULL) {
         const char *why = rpt_skip_reason(d->doc, "drift");
-        pdf_not_run(d, why != NULL ? why : "the results document has no drift section");
+        pdf_section_not_run(d, "Drift", why != NULL ? why : "the results document has no drift section");
         return;
     }
+    pdf_section(d, "Drift");
     cJSON_ArrayForEach(c, rpt_arr(dr, "columns")) {
         n++;
         nd += rpt_bool(c, "drifted") == 1;

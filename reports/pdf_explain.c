@@ -138,12 +138,12 @@ void pdf_write_explanations(pdf_doc *d)
     const cJSON *exp = rpt_obj(d->doc, "explanations");
     char buf[300], t[RPT_NUMBUF];
     const char *why;
-    pdf_section(d, "Explanations");
     if (exp == NULL) {
         why = rpt_skip_reason(d->doc, "explanations");
-        pdf_not_run(d, why != NULL ? why : "the results document has no explanations section");
+        pdf_section_not_run(d, "Explanations", why != NULL ? why : "the results document has no explanations section");
         return;
     }
+    pdf_section(d, "Explanations");
     snprintf(buf, sizeof buf, "%s (output: %s)", rpt_str(exp, "method", "?"),
              rpt_str(exp, "output", "raw"));
     pdf_kv(d, "SHAP method", buf);

@@ -107,7 +107,7 @@ static void group_charts(pdf_doc *d, const cJSON *attr)
 {
     pdf_bar sel[MAX_CHART_GROUPS], di[MAX_CHART_GROUPS];
     const cJSON *g;
-    size_t n = 0;
+    size_t n = 0, total = rpt_count(rpt_arr(attr, "groups"));
     cJSON_ArrayForEach(g, rpt_arr(attr, "groups")) {
         const cJSON *ci = cJSON_GetObjectItemCaseSensitive(g, "selection_rate_ci");
         if (n == MAX_CHART_GROUPS)
@@ -126,13 +126,20 @@ static void group_charts(pdf_doc *d, const cJSON *attr)
     float h = 14.0f + (float)n * 14.0f + 30.0f;
     pdf_need(d, h + 10.0f);
     float top = d->y, w = (PDF_CW - 16.0f) / 2.0f;
-    pdf_chart_hbars(d, "Selection rate with 95% interval", sel, n, RPT_F3, NAN, NULL, PDF_ACCENT,
+    pdf_chart_hbars(d, "Selection rate with 95% interval", sel, n, RPT_F3, NAN, "", PDF_ACCENT,
                     88.0f, PDF_LEFT, w);
     float bottom = d->y;
     d->y = top;
     pdf_chart_hbars(d, "Disparate impact vs reference (four-fifths line)", di, n, RPT_F3, 0.8,
                     "0.8", PDF_REF, 88.0f, PDF_LEFT + w + 16.0f, w);
     d->y = fminf(bottom, d->y);
+    if (total > n) {
+        char note[160];
+        snprintf(note, sizeof note, "The charts show the first %zu of %zu groups; the tables list "
+                 "every group.", n, total);
+        pdf_para(d, d->font, 7.5f, PDF_LEFT, PDF_CW, PDF_GREY, note);
+        d->y -= 4.0f;
+    }
 }
 
 static void summary_table(pdf_doc *d, const cJSON *attr)
@@ -156,7 +163,7 @@ static void summary_table(pdf_doc *d, const cJSON *attr)
         note = rpt_null_reason(s, k);
         if (note == NULL && cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(s, k_ci)))
             note = rpt_fmt_ci(cJSON_GetObjectItemCaseSensitive(s, k_ci), ci);
-        const char *cells[3] = {rpt_metric_label(k), rpt_fmt(rpt_num(s, k), RPT_F3, v),
+        const char *cells[3] = {rpt_metric_label(k), rpt_fmt(rpt_num(s, k), RPT_AUTO, v),
                                 note != NULL ? note : ""};
         int st[3] = {0, 0, PDF_CELL_MUTED};
         pdf_table_row(d, &t, cells, st);
@@ -208,13 +215,12 @@ static void attribute_block(pdf_doc *d, const cJSON *attr, const char *kind)
     summary_table(d, attr);
 }
 
-static void four_fifths(pdf_doc *d, const cJSON *rows)
+static void four_fifths(pdf_doc *d, const rpt_ff_row *rows, size_t n)
 {
     static const pdf_col cols[] = {{"Attribute", 85, PDF_AL_LEFT}, {"Group", 100, PDF_AL_LEFT},
                                    {"Count", 50, PDF_AL_RIGHT}, {"Impact ratio", 60, PDF_AL_RIGHT},
                                    {"Highest group", 100, PDF_AL_LEFT}, {"Count", 45, PDF_AL_RIGHT},
                                    {"Fisher p", 55, PDF_AL_RIGHT}};
-    const cJSON *r;
     pdf_table t;
     pdf_subsection(d, "EEOC four-fifths view", 80.0f);
     pdf_para(d, d->font, 8.0f, PDF_LEFT, PDF_CW, PDF_GREY,
@@ -222,56 +228,54 @@ static void four_fifths(pdf_doc *d, const cJSON *rows)
              "(group vs the highest group), so that a ratio below 0.8 that is not significant is "
              "visible.");
     d->y -= 4.0f;
-    if (rpt_count(rows) == 0) {
+    if (n == 0) {
         pdf_para(d, d->font, 8.5f, PDF_LEFT, PDF_CW, PDF_BLACK, "No impact ratio is below 0.8.");
         return;
     }
     pdf_table_begin(d, &t, cols, 7, 7.5f);
-    cJSON_ArrayForEach(r, rows) {
+    for (size_t i = 0; i < n; i++) {
+        const rpt_ff_row *r = &rows[i];
         char c1[RPT_NUMBUF], ir[RPT_NUMBUF], c2[RPT_NUMBUF], p[RPT_NUMBUF];
-        const char *cells[7] = {rpt_str(r, "attribute", "?"), rpt_str(r, "group", "?"),
-                                rpt_fmt(rpt_num(r, "count"), RPT_INT, c1),
-                                rpt_fmt(rpt_num(r, "impact_ratio"), RPT_F3, ir),
-                                rpt_str(r, "highest_group", ""),
-                                rpt_fmt(rpt_num(r, "highest_count"), RPT_INT, c2),
-                                rpt_fmt(rpt_num(r, "fisher_p_value"), RPT_P, p)};
+        const char *cells[7] = {r->attribute, r->group, rpt_fmt(r->count, RPT_INT, c1),
+                                rpt_fmt(r->impact_ratio, RPT_F3, ir), r->highest,
+                                rpt_fmt(r->highest_count, RPT_INT, c2),
+                                rpt_fmt(r->fisher_p, RPT_P, p)};
         int st[7] = {0, 0, 0, PDF_CELL_FAIL, 0, 0, 0};
         pdf_table_row(d, &t, cells, st);
     }
     d->y -= 8.0f;
 }
 
-static void ll144(pdf_doc *d, const cJSON *views)
+static void ll144(pdf_doc *d, const rpt_ll144 *v)
 {
     static const pdf_col cols[] = {{"Category", 150, PDF_AL_LEFT}, {"Count", 60, PDF_AL_RIGHT},
                                    {"Share", 60, PDF_AL_RIGHT},     {"Rate", 70, PDF_AL_RIGHT},
                                    {"Impact ratio", 75, PDF_AL_RIGHT}, {"Verdict use", 80, PDF_AL_LEFT}};
-    const cJSON *v, *g;
+    const cJSON *tb, *g;
     pdf_subsection(d, "NYC Local Law 144 view", 100.0f);
     pdf_para(d, d->font, 8.0f, PDF_LEFT, PDF_CW, PDF_GREY,
              "Selection (or scoring) rates and impact ratios against the highest category, per "
              "category and for the intersection. Categories under 2% of rows are reported but "
              "excluded from the impact-ratio verdict.");
     d->y -= 4.0f;
-    cJSON_ArrayForEach(v, views) {
+    cJSON_ArrayForEach(tb, v->tables) {
         pdf_table t;
         char head[300], u[RPT_NUMBUF];
         snprintf(head, sizeof head, "%s (%s); rows in an unknown category: %s",
-                 rpt_str(v, "attribute", "?"),
-                 strcmp(rpt_str(v, "rate", "selection_rate"), "scoring_rate") == 0 ? "scoring rate"
-                                                                                   : "selection rate",
-                 rpt_fmt(rpt_num(v, "unknown_count"), RPT_INT, u));
+                 rpt_ll144_table_name(tb),
+                 rpt_ll144_scoring(v, tb) ? "scoring rate" : "selection rate",
+                 rpt_fmt(rpt_ll144_unknown(tb), RPT_INT, u));
         pdf_need(d, 60.0f);
         pdf_text(d, d->bold, 8.5f, PDF_LEFT, d->y, PDF_BLACK, head);
         d->y -= 14.0f;
         pdf_table_begin(d, &t, cols, 6, 7.5f);
-        cJSON_ArrayForEach(g, rpt_arr(v, "groups")) {
+        cJSON_ArrayForEach(g, rpt_ll144_rows(tb)) {
             char c[RPT_NUMBUF], s[RPT_NUMBUF], r[RPT_NUMBUF], ir[RPT_NUMBUF];
             int ex = rpt_bool(g, "excluded") == 1;
             double irv = rpt_num(g, "impact_ratio");
-            const char *cells[6] = {rpt_str(g, "group", "?"), rpt_fmt(rpt_num(g, "count"), RPT_INT, c),
+            const char *cells[6] = {rpt_ll144_row_name(g), rpt_fmt(rpt_num(g, "count"), RPT_INT, c),
                                     rpt_fmt(rpt_num(g, "share"), RPT_PCT1, s),
-                                    rpt_fmt(rpt_num(g, "rate"), RPT_F3, r),
+                                    rpt_fmt(rpt_ll144_row_rate(v, g), RPT_F3, r),
                                     rpt_fmt(irv, RPT_F3, ir), ex ? "excluded (< 2%)" : "included"};
             int st[6] = {0, 0, 0, 0, !ex && isfinite(irv) && irv < 0.8 ? PDF_CELL_FAIL : 0,
                          ex ? PDF_CELL_WARN : PDF_CELL_MUTED};
@@ -284,14 +288,14 @@ static void ll144(pdf_doc *d, const cJSON *views)
 void pdf_write_fairness(pdf_doc *d)
 {
     const cJSON *f = rpt_obj(d->doc, "fairness");
-    const cJSON *a, *comp;
+    const cJSON *a;
     char buf[200], t[RPT_NUMBUF];
-    pdf_section(d, "Fairness");
     if (f == NULL) {
         const char *why = rpt_skip_reason(d->doc, "fairness");
-        pdf_not_run(d, why != NULL ? why : "the results document has no fairness section");
+        pdf_section_not_run(d, "Fairness", why != NULL ? why : "the results document has no fairness section");
         return;
     }
+    pdf_section(d, "Fairness");
     {
         const cJSON *fav = cJSON_GetObjectItemCaseSensitive(f, "favorable");
         rpt_fmt_value(fav, buf, sizeof buf);
@@ -305,9 +309,21 @@ void pdf_write_fairness(pdf_doc *d)
         attribute_block(d, a, "Attribute");
     cJSON_ArrayForEach(a, rpt_arr(f, "intersections"))
         attribute_block(d, a, "Intersection");
-    comp = rpt_obj(f, "compliance");
-    if (rpt_arr(comp, "four-fifths") != NULL)
-        four_fifths(d, rpt_arr(comp, "four-fifths"));
-    if (rpt_arr(comp, "nyc-ll144") != NULL)
-        ll144(d, rpt_arr(comp, "nyc-ll144"));
+    {
+        rpt_ff_row *rows = NULL;
+        size_t n = 0;
+        rpt_ll144 v;
+        if (rpt_four_fifths(f, &rows, &n) != AUD_OK) {
+            d->nomem = 1;
+            d->failed = 1;
+            return;
+        }
+        /* shown when the results carry the view, or flag groups below four fifths */
+        if (rpt_arr(rpt_obj(f, "compliance"), "four-fifths") != NULL || n > 0)
+            four_fifths(d, rows, n);
+        aud_free(rows);
+        rpt_ll144_get(f, &v);
+        if (v.tables != NULL)
+            ll144(d, &v);
+    }
 }

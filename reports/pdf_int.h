@@ -76,6 +76,8 @@ void pdf_para(pdf_doc *d, HPDF_Font f, float size, float x, float w, pdf_rgb c, 
 /* Section (new page, bookmark) and subsection headings at the cursor. */
 void pdf_section(pdf_doc *d, const char *title);
 void pdf_subsection(pdf_doc *d, const char *title, float need);
+/* A section that was not run: heading (on the current page when it fits) and its reason. */
+void pdf_section_not_run(pdf_doc *d, const char *title, const char *reason);
 /* "Section not run: <reason>" box at the cursor. */
 void pdf_not_run(pdf_doc *d, const char *reason);
 

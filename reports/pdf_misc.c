@@ -17,12 +17,12 @@ void pdf_write_performance(pdf_doc *d)
     const cJSON *o, *g;
     char t[RPT_NUMBUF];
     pdf_table tab;
-    pdf_section(d, "Performance");
     if (p == NULL) {
         const char *why = rpt_skip_reason(d->doc, "performance");
-        pdf_not_run(d, why != NULL ? why : "the results document has no performance section");
+        pdf_section_not_run(d, "Performance", why != NULL ? why : "the results document has no performance section");
         return;
     }
+    pdf_section(d, "Performance");
     o = rpt_obj(p, "overall");
     if (rpt_str(p, "label", NULL) != NULL)
         pdf_kv(d, "Label column", rpt_str(p, "label", ""));
@@ -118,24 +118,32 @@ static void conventions(pdf_doc *d)
                      rpt_fmt(rpt_num(f, "confidence_level"), RPT_F3, cl));
             pdf_para(d, d->font, 8.0f, PDF_LEFT, PDF_CW, PDF_BLACK, buf);
         }
-        if (isfinite(rpt_num(f, "min_count")) || isfinite(rpt_num(f, "min_share"))) {
-            char n[RPT_NUMBUF], sh[RPT_NUMBUF];
-            snprintf(buf, sizeof buf,
-                     "Small groups (marked \xe2\x80\xa0, excluded from group verdicts): fewer than %s "
-                     "rows or a share under %s of the rows.",
-                     rpt_fmt(rpt_num(f, "min_count"), RPT_INT, n),
-                     rpt_fmt(rpt_num(f, "min_share"), RPT_PCT1, sh));
-            pdf_para(d, d->font, 8.0f, PDF_LEFT, PDF_CW, PDF_BLACK, buf);
+        {
+            double mc = rpt_num(f, "min_count"), ms = rpt_num(f, "min_share");
+            char n[RPT_NUMBUF], sh[RPT_NUMBUF], rule[160] = "";
+            if (isfinite(mc) && mc > 0 && isfinite(ms) && ms > 0)
+                snprintf(rule, sizeof rule, "fewer than %s rows or a share under %s of the rows",
+                         rpt_fmt(mc, RPT_INT, n), rpt_fmt(ms, RPT_PCT1, sh));
+            else if (isfinite(mc) && mc > 0)
+                snprintf(rule, sizeof rule, "fewer than %s rows", rpt_fmt(mc, RPT_INT, n));
+            else if (isfinite(ms) && ms > 0)
+                snprintf(rule, sizeof rule, "a share under %s of the rows",
+                         rpt_fmt(ms, RPT_PCT1, sh));
+            if (rule[0] != '\0') {
+                snprintf(buf, sizeof buf,
+                         "Small groups (marked \xe2\x80\xa0, excluded from group verdicts): %s.",
+                         rule);
+                pdf_para(d, d->font, 8.0f, PDF_LEFT, PDF_CW, PDF_BLACK, buf);
+            }
         }
-        cJSON_ArrayForEach(a, rpt_arr(f, "attributes")) {
-            snprintf(buf, sizeof buf, "Reference group of %s: %s.", rpt_str(a, "name", "?"),
-                     rpt_str(a, "reference", "the largest group"));
-            pdf_para(d, d->font, 8.0f, PDF_LEFT + 12.0f, PDF_CW - 12.0f, PDF_BLACK, buf);
-        }
-        cJSON_ArrayForEach(a, rpt_arr(f, "intersections")) {
-            snprintf(buf, sizeof buf, "Reference group of %s: %s.", rpt_str(a, "name", "?"),
-                     rpt_str(a, "reference", "the largest group"));
-            pdf_para(d, d->font, 8.0f, PDF_LEFT + 12.0f, PDF_CW - 12.0f, PDF_BLACK, buf);
+        for (int pass = 0; pass < 2; pass++) {
+            cJSON_ArrayForEach(a, rpt_arr(f, pass == 0 ? "attributes" : "intersections")) {
+                const char *src = rpt_str(a, "reference_source", NULL);
+                snprintf(buf, sizeof buf, "Reference group of %s: %s%s%s%s.",
+                         rpt_str(a, "name", "?"), rpt_str(a, "reference", "the largest group"),
+                         src != NULL ? " (" : "", src != NULL ? src : "", src != NULL ? ")" : "");
+                pdf_para(d, d->font, 8.0f, PDF_LEFT + 12.0f, PDF_CW - 12.0f, PDF_BLACK, buf);
+            }
         }
         d->y -= 3.0f;
     }

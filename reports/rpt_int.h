@@ -50,6 +50,27 @@ size_t rpt_row_width(const cJSON *exp);
 double rpt_row_output(const cJSON *row);
 const char *rpt_row_why(const cJSON *row);
 
+/* Compliance views (rpt_compliance.c), from either shape results.json may carry. */
+typedef struct rpt_ll144 {
+    const cJSON *tables;       /* one table per attribute and the intersection; NULL: none */
+    const char *rate_key;      /* "selection_rate" / "scoring_rate"; NULL: rows use "rate" */
+} rpt_ll144;
+void rpt_ll144_get(const cJSON *fairness, rpt_ll144 *out);
+const char *rpt_ll144_table_name(const cJSON *table);
+double rpt_ll144_unknown(const cJSON *table);          /* rows in an unknown category */
+const cJSON *rpt_ll144_rows(const cJSON *table);       /* the categories */
+const char *rpt_ll144_row_name(const cJSON *row);
+int rpt_ll144_scoring(const rpt_ll144 *v, const cJSON *table);
+double rpt_ll144_row_rate(const rpt_ll144 *v, const cJSON *row);
+
+typedef struct rpt_ff_row {
+    const char *attribute, *group, *highest;
+    double count, impact_ratio, highest_count, fisher_p;
+} rpt_ff_row;
+/* Four-fifths rows: compliance["four-fifths"], else every group flagged below_four_fifths.
+ * *out (aud_free) may be NULL when there are none. AUD_OK or AUD_E_NOMEM. */
+int rpt_four_fifths(const cJSON *fairness, rpt_ff_row **out, size_t *n);
+
 /* Display formats. Text goes into buf (>= RPT_NUMBUF); "n/a" for NaN. */
 #define RPT_NUMBUF 48
 typedef enum rpt_style {
@@ -58,10 +79,11 @@ typedef enum rpt_style {
     RPT_INT,      /* whole number */
     RPT_PCT1,     /* percent with 1 decimal: shares */
     RPT_P,        /* p-value: 4 significant digits, "< 1e-300" style never rounds to 0 */
-    RPT_G         /* 6 significant digits: arbitrary magnitudes (feature values, edges) */
+    RPT_G,        /* 6 significant digits: arbitrary magnitudes (feature values, edges) */
+    RPT_AUTO      /* RPT_F3, but 3 significant digits (%.3g) when 0 < |v| < 0.001 */
 } rpt_style;
 const char *rpt_fmt(double v, rpt_style style, char *buf);
-/* "[lo, hi]" of a 2-element array, 3 decimals; "n/a" when absent. buf >= RPT_CIBUF. */
+/* "[lo, hi]" of a 2-element array (RPT_AUTO); "n/a" when absent. buf >= RPT_CIBUF. */
 #define RPT_CIBUF 104
 const char *rpt_fmt_ci(const cJSON *ci, char *buf);
 /* A cJSON scalar as display text (string as is, number RPT_G, null "missing"). */
@@ -77,6 +99,17 @@ const char *rpt_metric_definition(const char *key);
 extern const char *const rpt_group_rates[];
 /* Summary metric keys of an attribute, in order; NULL-terminated. */
 extern const char *const rpt_summary_metrics[];
+
+/* Length of the valid UTF-8 prefix of s[0..n) (n when all of it is valid). */
+size_t rpt_utf8_valid(const char *s, size_t n);
+/* NULL when s is valid UTF-8; else a copy (aud_free) with every invalid byte replaced by
+ * U+FFFD. *nomem is set when that copy could not be made. */
+char *rpt_utf8_repair(const char *s, int *nomem);
+/* Drop an incomplete UTF-8 sequence at the end of s (after a cut by snprintf). */
+void rpt_utf8_fix_tail(char *s);
+
+/* Copy src into dst (n bytes), cut at a UTF-8 character boundary when too long. */
+void rpt_copy_utf8(char *dst, size_t n, const char *src);
 
 /* The audit date (YYYY-MM-DD) from provenance.created, "" when absent. */
 void rpt_audit_date(const cJSON *doc, char *buf, size_t n);

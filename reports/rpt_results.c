@@ -228,6 +228,12 @@ const char *rpt_fmt(double v, rpt_style style, char *buf)
     case RPT_G:
         snprintf(buf, RPT_NUMBUF, "%.6g", v);
         break;
+    case RPT_AUTO:
+        if (v != 0.0 && fabs(v) < 1e-3)
+            snprintf(buf, RPT_NUMBUF, "%.3g", v);
+        else
+            snprintf(buf, RPT_NUMBUF, "%.3f", v);
+        break;
     }
     /* "-0.000" reads as a sign error in a filed report */
     if (buf[0] == '-') {
@@ -248,8 +254,8 @@ const char *rpt_fmt_ci(const cJSON *ci, char *buf)
         snprintf(buf, RPT_CIBUF, "n/a");
         return buf;
     }
-    rpt_fmt(rpt_item_num(ci->child), RPT_F3, a);
-    rpt_fmt(rpt_item_num(ci->child->next), RPT_F3, b);
+    rpt_fmt(rpt_item_num(ci->child), RPT_AUTO, a);
+    rpt_fmt(rpt_item_num(ci->child->next), RPT_AUTO, b);
     snprintf(buf, RPT_CIBUF, "[%s, %s]", a, b);
     return buf;
 }
@@ -329,6 +335,8 @@ static const metric_info metrics[] = {
     {"auc", "AUC", "Area under the ROC curve of the score against the label."},
     {"brier_score", "Brier score", "Mean squared difference between the predicted probability and the label."},
     {"log_loss", "Log-loss", "Mean negative log-likelihood of the label under the predicted probability."},
+    {"additivity_max_error", "Additivity max error",
+     "Largest |sum of SHAP values + base value - model output| over the explained rows."},
     {"mean_abs", "Mean |SHAP|", "Mean absolute SHAP value of the feature over the explained rows (global importance)."},
 };
 #define N_METRICS (sizeof metrics / sizeof metrics[0])
@@ -364,6 +372,105 @@ const char *const rpt_summary_metrics[] = {
     "average_abs_odds_difference", "predictive_parity_difference", "theil_index",
     "generalized_entropy_index", "between_group_generalized_entropy_index", NULL
 };
+
+/* Length of the UTF-8 sequence at s (max n bytes), or 0 when it is not valid UTF-8
+ * (RFC 3629: no overlong forms, no surrogates, at most U+10FFFF). */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+    unsigned c = s[0];
+    size_t len;
+    unsigned cp;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xC2 && c <= 0xDF) {
+        len = 2;
+        cp = c & 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        len = 3;
+        cp = c & 0x0F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        len = 4;
+        cp = c & 0x07;
+    } else {
+        return 0;
+    }
+    if (len > n)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3F);
+    }
+    if ((len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+        (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
+        return 0;
+    return len;
+}
+
+size_t rpt_utf8_valid(const char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        size_t k = utf8_seq((const unsigned char *)s + i, n - i);
+        if (k == 0)
+            return i;
+        i += k;
+    }
+    return n;
+}
+
+char *rpt_utf8_repair(const char *s, int *nomem)
+{
+    size_t n = strlen(s), i = 0, o = 0;
+    char *out;
+    *nomem = 0;
+    if (rpt_utf8_valid(s, n) == n)
+        return NULL;
+    out = aud_malloc(3 * n + 1);
+    if (out == NULL) {
+        *nomem = 1;
+        return NULL;
+    }
+    while (i < n) {
+        size_t k = utf8_seq((const unsigned char *)s + i, n - i);
+        if (k == 0) {
+            memcpy(out + o, "\xef\xbf\xbd", 3); /* U+FFFD */
+            o += 3;
+            i++;
+        } else {
+            memcpy(out + o, s + i, k);
+            o += k;
+            i += k;
+        }
+    }
+    out[o] = '\0';
+    return out;
+}
+
+void rpt_utf8_fix_tail(char *s)
+{
+    size_t n = strlen(s), k = n;
+    /* back up over at most 3 continuation bytes to the last lead byte */
+    while (k > 0 && n - k < 4 && ((unsigned char)s[k - 1] & 0xC0) == 0x80)
+        k--;
+    if (k > 0 && ((unsigned char)s[k - 1] & 0x80) != 0 &&
+        utf8_seq((const unsigned char *)s + k - 1, n - k + 1) != n - k + 1)
+        s[k - 1] = '\0';
+}
+
+void rpt_copy_utf8(char *dst, size_t n, const char *src)
+{
+    size_t len = strlen(src);
+    if (n == 0)
+        return;
+    if (len >= n) {
+        len = n - 1;
+        while (len > 0 && ((unsigned char)src[len] & 0xC0) == 0x80)
+            len--;   /* src[len] is now the lead byte of the character that does not fit */
+    }
+    memcpy(dst, src, len);
+    dst[len] = '\0';
+}
 
 void rpt_audit_date(const cJSON *doc, char *buf, size_t n)
 {

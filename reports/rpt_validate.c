@@ -368,6 +368,27 @@ static int v_fourfifths(vctx *v, const cJSON *f)
     return AUD_OK;
 }
 
+static int v_ll144_category(vctx *v, const cJSON *g)
+{
+    int rc;
+    if ((rc = vkey(v, g, "category", T_STR, 1)) || (rc = vkey(v, g, "count", T_NUM, 0)) ||
+        (rc = vkey(v, g, "share", T_NUM | T_NULL, 0)) ||
+        (rc = vkey(v, g, "selection_rate", T_NUM | T_NULL, 0)) ||
+        (rc = vkey(v, g, "scoring_rate", T_NUM | T_NULL, 0)) ||
+        (rc = vkey(v, g, "impact_ratio", T_NUM | T_NULL, 0)) ||
+        (rc = vkey(v, g, "excluded", T_BOOL, 0)))
+        return rc;
+    return AUD_OK;
+}
+
+static int v_ll144_table(vctx *v, const cJSON *t)
+{
+    int rc = vkey(v, t, "name", T_STR, 1);
+    if (rc == AUD_OK)
+        rc = vkey(v, t, "unknown", T_NUM | T_NULL, 0);
+    return rc != AUD_OK ? rc : varray(v, t, "categories", 1, v_ll144_category);
+}
+
 static int v_fairness(vctx *v, const cJSON *f)
 {
     int rc;
@@ -379,10 +400,20 @@ static int v_fairness(vctx *v, const cJSON *f)
         (rc = vkey(v, f, "compliance", T_OBJ, 0)))
         return rc;
     if (c != NULL) {
+        const cJSON *o = rpt_obj(c, "nyc_ll144");
         size_t n = vpush_key(v, "compliance");
         rc = varray(v, c, "nyc-ll144", 0, v_ll144);
         if (rc == AUD_OK)
             rc = varray(v, c, "four-fifths", 0, v_fourfifths);
+        if (rc == AUD_OK)
+            rc = vkey(v, c, "nyc_ll144", T_OBJ, 0);
+        if (rc == AUD_OK && o != NULL) {
+            size_t m = vpush_key(v, "nyc_ll144");
+            rc = vkey(v, o, "rate", T_STR, 0);
+            if (rc == AUD_OK)
+                rc = varray(v, o, "tables", 1, v_ll144_table);
+            vpop(v, m);
+        }
         vpop(v, n);
     }
     return rc;
@@ -624,6 +655,13 @@ int aud_report_load(const char *path, cJSON **out, aud_error *err)
         long line, col;
         text_position(text, strlen(text), &line, &col);
         rc = aud_error_set(err, AUD_E_PARSE, path, line, col, "NUL byte in JSON text");
+        goto done;
+    }
+    if (rpt_utf8_valid(text, len) != len) {
+        long line, col;
+        text_position(text, rpt_utf8_valid(text, len), &line, &col);
+        rc = aud_error_set(err, AUD_E_PARSE, path, line, col,
+                           "invalid UTF-8 (JSON text must be UTF-8)");
         goto done;
     }
     doc = cJSON_ParseWithLengthOpts(text, len + 1, &end, 1);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 int xw_chk(xw_book *b, lxw_error e, const char *what)
@@ -33,15 +34,43 @@ void xw_num(xw_book *b, lxw_worksheet *ws, lxw_row_t r, lxw_col_t c, double v, l
         xw_chk(b, worksheet_write_blank(ws, r, c, f), "blank");
 }
 
+/* Excel's cell limit is 32,767 characters; longer text is cut at a UTF-8 boundary. Invalid
+ * UTF-8 (e.g. Latin-1 group names from a CSV) would corrupt the file: it becomes U+FFFD. */
+#define XW_MAX_CELL_BYTES 32767
+
 void xw_str(xw_book *b, lxw_worksheet *ws, lxw_row_t r, lxw_col_t c, const char *s,
             lxw_format *f)
 {
+    int nomem = 0;
+    char *fixed;
     if (b->status != LXW_NO_ERROR)
         return;
-    if (s == NULL || s[0] == '\0')
+    if (s == NULL || s[0] == '\0') {
         xw_chk(b, worksheet_write_blank(ws, r, c, f), "blank");
-    else
-        xw_chk(b, worksheet_write_string(ws, r, c, s, f), "string");
+        return;
+    }
+    fixed = rpt_utf8_repair(s, &nomem);
+    if (nomem) {
+        xw_chk(b, LXW_ERROR_MEMORY_MALLOC_FAILED, "string");
+        return;
+    }
+    if (fixed != NULL)
+        s = fixed;
+    if (strlen(s) > XW_MAX_CELL_BYTES) {
+        size_t n = XW_MAX_CELL_BYTES;
+        char *cut = aud_malloc(n + 1);
+        if (cut == NULL) {
+            aud_free(fixed);
+            xw_chk(b, LXW_ERROR_MEMORY_MALLOC_FAILED, "string");
+            return;
+        }
+        rpt_copy_utf8(cut, n + 1, s);
+        aud_free(fixed);
+        fixed = cut;
+        s = cut;
+    }
+    xw_chk(b, worksheet_write_string(ws, r, c, s, f), "string");
+    aud_free(fixed);
 }
 
 void xw_bool(xw_book *b, lxw_worksheet *ws, lxw_row_t r, lxw_col_t c, int v)
@@ -70,6 +99,8 @@ void xw_json(xw_book *b, lxw_worksheet *ws, lxw_row_t r, lxw_col_t c, const cJSO
 void xw_header(xw_book *b, lxw_worksheet *ws, lxw_row_t r, const char *const *titles,
                const double *widths, size_t n)
 {
+    /* two lines of header text wrap inside the column instead of being cut */
+    xw_chk(b, worksheet_set_row(ws, r, 30, NULL), "row height");
     for (size_t i = 0; i < n && b->status == LXW_NO_ERROR; i++) {
         xw_str(b, ws, r, (lxw_col_t)i, titles[i], b->head);
         if (widths != NULL && widths[i] > 0)
@@ -138,6 +169,8 @@ lxw_worksheet *xw_sheet(xw_book *b, const char *name)
      * LibreOffice 7.4 ("Unspecified Application Error") cannot convert files that use it. */
     worksheet_set_landscape(ws);
     worksheet_set_paper(ws, 9);
+    worksheet_set_margins(ws, 0.4, 0.4, 0.5, 0.5);
+    worksheet_set_print_scale(ws, 75);
     xw_chk(b, worksheet_repeat_rows(ws, 0, 0), "repeat rows");
     return ws;
 }
@@ -175,6 +208,10 @@ static lxw_format *fmt(xw_book *b, const char *num, int bold, lxw_color_t bg, lx
 static void formats(xw_book *b)
 {
     b->head = fmt(b, NULL, 1, 0x214D87, LXW_COLOR_WHITE);
+    if (b->head != NULL) {
+        format_set_text_wrap(b->head);
+        format_set_align(b->head, LXW_ALIGN_VERTICAL_TOP);
+    }
     b->title = fmt(b, NULL, 1, LXW_COLOR_UNSET, 0x214D87);
     if (b->title != NULL)
         format_set_font_size(b->title, 16);
@@ -210,7 +247,7 @@ void xw_summary(xw_book *b)
 {
     static const char *const head[] = {"Metric", "Attribute", "Group", "Column", "Value",
                                        "Min", "Max", "Passed"};
-    static const double widths[] = {30, 14, 18, 18, 11, 9, 9, 8};
+    static const double widths[] = {28, 20, 24, 14, 11, 9, 9, 8};
     const cJSON *rep = rpt_obj(b->doc, "report");
     const cJSON *c, *s;
     const lxw_col_t K = 9;
@@ -366,7 +403,10 @@ static int make_temp(const char *path, char **out, aud_error *err)
 static int sync_and_rename(const char *tmp, const char *path, aud_error *err)
 {
     int fd = open(tmp, O_RDONLY);
-    if (fd < 0 || fsync(fd) != 0) {
+    mode_t mask = umask(0);
+    umask(mask);
+    /* mkstemp made it 0600: give the report the usual 0666 less the umask */
+    if (fd < 0 || fchmod(fd, 0666 & ~mask) != 0 || fsync(fd) != 0) {
         int e = errno;
         if (fd >= 0)
             close(fd);
@@ -405,8 +445,13 @@ int aud_report_write_xlsx(const cJSON *results, const char *path, aud_error *err
     }
     formats(&b);
     memset(&props, 0, sizeof props);
-    snprintf(title, sizeof title, "%s", rpt_str(rep, "title", "Model audit report"));
-    snprintf(company, sizeof company, "%s", rpt_str(rep, "organization", ""));
+    rpt_copy_utf8(title, sizeof title, rpt_str(rep, "title", "Model audit report"));
+    rpt_copy_utf8(company, sizeof company, rpt_str(rep, "organization", ""));
+    /* document properties go into XML as they are: keep them ASCII-safe when invalid */
+    if (rpt_utf8_valid(title, strlen(title)) != strlen(title))
+        title[rpt_utf8_valid(title, strlen(title))] = '\0';
+    if (rpt_utf8_valid(company, strlen(company)) != strlen(company))
+        company[rpt_utf8_valid(company, strlen(company))] = '\0';
     snprintf(author, sizeof author, "%s", creator);
     props.title = title;
     props.company = company;

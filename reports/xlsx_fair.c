@@ -14,7 +14,7 @@ static lxw_col_t header(xw_book *b, lxw_worksheet *ws)
 {
     static const char *const fixed[N_FIXED] = {"Attribute", "Reference", "Group", "Count",
                                                "Share", "Small", "Excluded from verdict"};
-    static const double widths[N_FIXED] = {18, 30, 24, 12, 12, 14, 14};
+    static const double widths[N_FIXED] = {18, 38, 24, 12, 12, 10, 12};
     static const char *const tail[] = {"Disparate impact", "Impact ratio", "Fisher p-value"};
     lxw_col_t c = N_FIXED;
     xw_header(b, ws, 0, fixed, widths, N_FIXED);
@@ -104,44 +104,53 @@ static lxw_row_t summaries(xw_book *b, lxw_worksheet *ws, lxw_row_t r, const cJS
     return r;
 }
 
-static lxw_row_t compliance(xw_book *b, lxw_worksheet *ws, lxw_row_t r, const cJSON *comp)
+static lxw_row_t compliance(xw_book *b, lxw_worksheet *ws, lxw_row_t r, const cJSON *fair)
 {
     static const char *const h4[] = {"Four-fifths: attribute", "Group", "Count", "Impact ratio",
                                      "Highest group", "Highest count", "Fisher p-value"};
     static const char *const hl[] = {"LL144: attribute", "Category", "Count", "Share", "Rate",
                                      "Impact ratio", "Excluded", "Unknown rows"};
-    const cJSON *x, *g;
-    if (rpt_arr(comp, "four-fifths") != NULL) {
+    const cJSON *tb, *g;
+    rpt_ff_row *rows = NULL;
+    size_t n = 0;
+    rpt_ll144 v;
+    if (rpt_four_fifths(fair, &rows, &n) != AUD_OK) {
+        xw_chk(b, LXW_ERROR_MEMORY_MALLOC_FAILED, "four-fifths");
+        return r;
+    }
+    if (n > 0) {
         lxw_row_t first;
         r++;
         xw_header(b, ws, r++, h4, NULL, 7);
         first = r;
-        cJSON_ArrayForEach(x, rpt_arr(comp, "four-fifths")) {
-            xw_str(b, ws, r, 0, rpt_str(x, "attribute", "?"), NULL);
-            xw_str(b, ws, r, 1, rpt_str(x, "group", "?"), NULL);
-            xw_num(b, ws, r, 2, rpt_num(x, "count"), b->count);
-            xw_num(b, ws, r, 3, rpt_num(x, "impact_ratio"), b->rate);
-            xw_str(b, ws, r, 4, rpt_str(x, "highest_group", NULL), NULL);
-            xw_num(b, ws, r, 5, rpt_num(x, "highest_count"), b->count);
-            xw_num(b, ws, r, 6, rpt_num(x, "fisher_p_value"), b->pval);
+        for (size_t i = 0; i < n; i++) {
+            xw_str(b, ws, r, 0, rows[i].attribute, NULL);
+            xw_str(b, ws, r, 1, rows[i].group, NULL);
+            xw_num(b, ws, r, 2, rows[i].count, b->count);
+            xw_num(b, ws, r, 3, rows[i].impact_ratio, b->rate);
+            xw_str(b, ws, r, 4, rows[i].highest, NULL);
+            xw_num(b, ws, r, 5, rows[i].highest_count, b->count);
+            xw_num(b, ws, r, 6, rows[i].fisher_p, b->pval);
             r++;
         }
         xw_cf_min(b, ws, first, r - 1, 3, 0.8);
     }
-    if (rpt_arr(comp, "nyc-ll144") != NULL) {
+    aud_free(rows);
+    rpt_ll144_get(fair, &v);
+    if (v.tables != NULL) {
         r++;
         xw_header(b, ws, r++, hl, NULL, 8);
-        cJSON_ArrayForEach(x, rpt_arr(comp, "nyc-ll144")) {
+        cJSON_ArrayForEach(tb, v.tables) {
             lxw_row_t first = r;
-            cJSON_ArrayForEach(g, rpt_arr(x, "groups")) {
-                xw_str(b, ws, r, 0, rpt_str(x, "attribute", "?"), NULL);
-                xw_str(b, ws, r, 1, rpt_str(g, "group", "?"), NULL);
+            cJSON_ArrayForEach(g, rpt_ll144_rows(tb)) {
+                xw_str(b, ws, r, 0, rpt_ll144_table_name(tb), NULL);
+                xw_str(b, ws, r, 1, rpt_ll144_row_name(g), NULL);
                 xw_num(b, ws, r, 2, rpt_num(g, "count"), b->count);
                 xw_num(b, ws, r, 3, rpt_num(g, "share"), b->pct);
-                xw_num(b, ws, r, 4, rpt_num(g, "rate"), b->rate);
+                xw_num(b, ws, r, 4, rpt_ll144_row_rate(&v, g), b->rate);
                 xw_num(b, ws, r, 5, rpt_num(g, "impact_ratio"), b->rate);
                 xw_bool(b, ws, r, 6, rpt_bool(g, "excluded"));
-                xw_num(b, ws, r, 7, rpt_num(x, "unknown_count"), b->count);
+                xw_num(b, ws, r, 7, rpt_ll144_unknown(tb), b->count);
                 r++;
             }
             xw_cf_min(b, ws, first, r - 1, 5, 0.8);
@@ -191,7 +200,7 @@ void xw_fairness(xw_book *b, const char *sheet, const char *key)
     xw_cf_min(b, ws, 1, last, di_col + 1, 0.8);
     r = summaries(b, ws, last + 2, attrs);
     if (strcmp(key, "attributes") == 0)
-        r = compliance(b, ws, r, rpt_obj(f, "compliance"));
+        r = compliance(b, ws, r, f);
     r += 2;
     {
         /* charts start on a fresh printed page, two per page, never cut by a page break */
@@ -206,6 +215,7 @@ void xw_fairness(xw_book *b, const char *sheet, const char *key)
     for (size_t i = 0; i < na; i++) {
         char title[300];
         snprintf(title, sizeof title, "Selection rate by group: %s", names[i]);
+        rpt_utf8_fix_tail(title);
         xw_bar_chart(b, ws, sheet, title, span[i][0], span[i][1], 2, N_FIXED, r, 0, 0, "0.00");
         r += 16;
     }

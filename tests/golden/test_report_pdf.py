@@ -24,6 +24,10 @@ def f4(x):
     return s[1:] if s.startswith("-") and float(s) == 0 else s
 
 
+def fauto(x):
+    return f"{x:.3g}" if x != 0 and abs(x) < 1e-3 else f3(x)
+
+
 def fp(x):
     return f"{x:.3e}" if x != 0 and abs(x) < 1e-3 else f"{x:.4f}"
 
@@ -102,9 +106,9 @@ def test_cover(pages, doc):
 
 def test_every_check_row(text, doc):
     for c in doc["checks"]:
-        bound = ("≥ " + f3(c["min"])) if "min" in c else ("≤ " + f3(c["max"]))
+        bound = ("≥ " + fauto(c["min"])) if "min" in c else ("≤ " + fauto(c["max"]))
         res = "pass" if c["passed"] else "FAIL"
-        rows = lines_with(text, f3(c["value"]), bound, res)
+        rows = lines_with(text, fauto(c["value"]), bound, res)
         scope = c.get("attribute") or c.get("column") or ""
         rows = [l for l in rows if scope in l and (c.get("group") or "") in l]
         assert rows, c
@@ -143,7 +147,7 @@ def test_fairness_group_tables(text, doc):
         for g in a["groups"]:
             lo, hi = g["selection_rate_ci"]
             rows = lines_with(text, g["group"], str(g["count"]), f3(g["selection_rate"]),
-                              f"[{f3(lo)}, {f3(hi)}]", f3(g["disparate_impact"]),
+                              f"[{fauto(lo)}, {fauto(hi)}]", f3(g["disparate_impact"]),
                               f3(g["impact_ratio"]))
             assert rows, (a["name"], g["group"])
             for k in ("tpr", "fpr", "ppv"):
@@ -151,11 +155,11 @@ def test_fairness_group_tables(text, doc):
                     assert f"{g['group']}: {k.upper()} n/a ({g[k + '_reason']})." in text
                 else:
                     lo, hi = g[k + "_ci"]
-                    assert lines_with(text, g["group"], f"{f3(g[k])} [{f3(lo)}, {f3(hi)}]"), (g["group"], k)
+                    assert lines_with(text, g["group"], f"{f3(g[k])} [{fauto(lo)}, {fauto(hi)}]"), (g["group"], k)
         s = a["summary"]
         for k in ("demographic_parity_difference", "equalized_odds_difference",
                   "theil_index", "generalized_entropy_index"):
-            assert any(f3(s[k]) in l for l in text.splitlines()), (a["name"], k)
+            assert any(fauto(s[k]) in l for l in text.splitlines()), (a["name"], k)
         chi = s["chi_square"]
         assert lines_with(text, fp(chi["p_value"]), f"statistic {f3(chi['statistic'])}, dof {chi['dof']}")
     assert "small †" in text and "0.8" in text
@@ -230,3 +234,10 @@ def test_bare_document_renders(tmp_path):
     assert r.code == 0, r
     t = run("pdftotext", str(tmp_path / "b.pdf"), "-")
     assert "Verdict: not recorded" in t
+
+
+def test_attribution_and_prediction_drift(text, doc):
+    for f in doc["drift"]["attribution_drift"]["features"]:
+        assert lines_with(text, f["name"], f"{f['reference_mean_abs']:.4f}",
+                          f"{f['current_mean_abs']:.4f}"), f["name"]
+    assert "Prediction drift" in text and "Attribution drift" in text

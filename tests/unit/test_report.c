@@ -111,6 +111,32 @@ static void test_xlsx_allocation_failures(void **state)
     fault_sweep(aud_report_write_xlsx, FIX "results_full.json", out, 200000);
 }
 
+/* An in-memory document (as audit run builds it) with Latin-1 bytes in a group name: both
+ * writers succeed and the XLSX stays a valid file (openpyxl, Debian's python3, reads it). */
+static void test_invalid_utf8_in_memory(void **state)
+{
+    (void)state;
+    aud_error err;
+    char pdf[64], xlsx[64], cmd[256];
+    cJSON *doc = cJSON_Parse("{\"schema_version\": \"1\", \"tool\": {\"name\": \"a\", "
+                             "\"version\": \"1\"}, \"report\": {\"title\": \"Zo\xeb\"}, "
+                             "\"checks\": [{\"metric\": \"disparate_impact\", \"group\": "
+                             "\"M\xfcller\", \"value\": 0.7, \"min\": 0.8, \"passed\": false}]}");
+    assert_non_null(doc);
+    snprintf(pdf, sizeof pdf, "/tmp/aud_test_utf8_%ld.pdf", (long)getpid());
+    snprintf(xlsx, sizeof xlsx, "/tmp/aud_test_utf8_%ld.xlsx", (long)getpid());
+    assert_int_equal(aud_report_write_pdf(doc, pdf, &err), AUD_OK);
+    assert_int_equal(aud_report_write_xlsx(doc, xlsx, &err), AUD_OK);
+    snprintf(cmd, sizeof cmd,
+             "/usr/bin/python3 -c \"import openpyxl; "
+             "assert openpyxl.load_workbook('%s')['Summary']['C2'].value == 'M\\ufffdller'\"",
+             xlsx);
+    assert_int_equal(system(cmd), 0);
+    unlink(pdf);
+    unlink(xlsx);
+    cJSON_Delete(doc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -120,6 +146,7 @@ int main(void)
         cmocka_unit_test(test_parse_error_is_located),
         cmocka_unit_test(test_pdf_allocation_failures),
         cmocka_unit_test(test_xlsx_allocation_failures),
+        cmocka_unit_test(test_invalid_utf8_in_memory),
     };
     aud_global_init();
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,123 @@
+"""End to end: `audit run` on the bundled demo writes results.json, report.pdf and report.xlsx;
+the reports show the run's own figures (pdftotext, openpyxl), and `audit report` re-renders the
+same bytes from results.json."""
+import json
+import math
+import shutil
+import subprocess
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+DEMO = ROOT / "datasets" / "demo_audit.json"
+
+
+def f3(x):
+    s = f"{x:.3f}"
+    return s[1:] if s.startswith("-") and float(s) == 0 else s
+
+
+def fauto(x):
+    return f"{x:.3g}" if x != 0 and abs(x) < 1e-3 else f3(x)
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    if not DEMO.exists():
+        pytest.skip("datasets/demo_audit.json not present")
+    from conftest import run_audit
+    d = tmp_path_factory.mktemp("run")
+    spec = json.loads(DEMO.read_text())
+    for k in ("model", "data", "reference"):
+        spec[k] = str(DEMO.parent / spec[k])
+    spec["outputs"] = {"dir": str(d / "out"), "json": "results.json", "pdf": "report.pdf",
+                       "xlsx": "report.xlsx"}
+    (d / "spec.json").write_text(json.dumps(spec))
+    r = run_audit("--quiet", "run", d / "spec.json")
+    assert r.code in (0, 1), r
+    return d / "out"
+
+
+def test_outputs_written(run_dir):
+    assert sorted(p.name for p in run_dir.iterdir()) == ["report.pdf", "report.xlsx",
+                                                         "results.json"]
+
+
+def test_pdf_shows_the_run(run_dir):
+    doc = json.loads((run_dir / "results.json").read_text())
+    text = subprocess.run(["pdftotext", "-layout", str(run_dir / "report.pdf"), "-"],
+                          capture_output=True, text=True, check=True).stdout
+    assert ("Verdict: FAIL" if doc["verdict"] == "fail" else "Verdict: PASS") in text
+    for c in doc["checks"]:
+        res = "pass" if c["passed"] else "FAIL"
+        assert any(fauto(c["value"]) in l and res in l for l in text.splitlines()), c
+    for f in doc["explanations"]["features"]:
+        assert any(f["name"] in l and f"{f['mean_abs']:.4f}" in l for l in text.splitlines())
+    for c in doc["drift"]["columns"]:
+        assert any(l.lstrip().startswith(c["name"] + " ") and f3(c["statistic"]) in l
+                   for l in text.splitlines()), c["name"]
+    waterfalls = [r for r in doc["explanations"]["explained_rows"] if "why" in r]
+    assert len(waterfalls) >= 2   # highest and lowest output
+    for r in waterfalls:
+        assert f"Row {r['row']} ({r['why']})" in text
+        assert f"f(x) = {r['output']:.4f}" in text
+
+
+def test_xlsx_holds_the_run(run_dir):
+    doc = json.loads((run_dir / "results.json").read_text())
+    wb = openpyxl.load_workbook(run_dir / "report.xlsx")
+    rows = list(wb["Summary"].iter_rows(min_row=2, max_col=8, values_only=True))
+    for got, c in zip(rows, doc["checks"]):
+        assert got[0] == c["metric"] and got[7] is c["passed"]
+        assert math.isclose(got[4], c["value"], rel_tol=1e-15, abs_tol=1e-300)
+    names = [c.value for c in wb["Attributions"][1]]
+    order = doc["explanations"]["feature_order"]
+    assert names[5:5 + len(order)] == ["SHAP " + n for n in order]
+
+
+def test_report_rerenders_identically(run_dir, tmp_path):
+    from conftest import run_audit
+    r = run_audit("report", run_dir / "results.json", "--pdf", tmp_path / "r.pdf",
+                  "--xlsx", tmp_path / "r.xlsx")
+    assert r.code == 0, r
+    assert (tmp_path / "r.pdf").read_bytes() == (run_dir / "report.pdf").read_bytes()
+    assert (tmp_path / "r.xlsx").read_bytes() == (run_dir / "report.xlsx").read_bytes()
+
+
+def test_ll144_and_four_fifths_views(tmp_path):
+    """The run's compliance object (nyc_ll144 tables) and below_four_fifths flags are shown."""
+    if not DEMO.exists():
+        pytest.skip("datasets/demo_audit.json not present")
+    from conftest import run_audit
+    spec = json.loads(DEMO.read_text())
+    for k in ("model", "data", "reference"):
+        spec[k] = str(DEMO.parent / spec[k])
+    spec["sensitive"] = ["sex", "race"]
+    spec["compliance"] = "nyc-ll144"
+    spec["outputs"] = {"dir": str(tmp_path / "out"), "json": "results.json", "pdf": "r.pdf",
+                       "xlsx": "r.xlsx"}
+    (tmp_path / "spec.json").write_text(json.dumps(spec))
+    r = run_audit("--quiet", "run", tmp_path / "spec.json")
+    assert r.code in (0, 1), r
+    doc = json.loads((tmp_path / "out" / "results.json").read_text())
+    v = doc["fairness"]["compliance"]["nyc_ll144"]
+    text = subprocess.run(["pdftotext", "-layout", str(tmp_path / "out" / "r.pdf"), "-"],
+                          capture_output=True, text=True, check=True).stdout
+    lines = text.splitlines()
+    kind = "scoring rate" if v["rate"] == "scoring_rate" else "selection rate"
+    for t in v["tables"]:
+        assert f"{t['name']} ({kind}); rows in an unknown category: {t['unknown']}" in text
+        for c in t["categories"]:
+            state = "excluded (< 2%)" if c["excluded"] else "included"
+            assert any(l.lstrip().startswith(c["category"] + " ") and str(c["count"]) in l and
+                       f3(c[v["rate"]]) in l and f3(c["impact_ratio"]) in l and state in l
+                       for l in lines), c
+    flagged = [(a["name"], g["group"]) for a in doc["fairness"]["attributes"] +
+               doc["fairness"]["intersections"] for g in a["groups"] if g.get("below_four_fifths")]
+    assert flagged and "EEOC four-fifths view" in text
+    ws = openpyxl.load_workbook(tmp_path / "out" / "r.xlsx")["Fairness"]
+    got = [(r[0], r[1]) for r in ws.iter_rows(values_only=True)]
+    i = got.index(("Four-fifths: attribute", "Group"))
+    assert got[i + 1:i + 1 + len(flagged)] == flagged
