@@ -146,6 +146,11 @@ int aud_cmd_predict(int argc, char **argv)
         if (cols == NULL)
             rc = aud_error_nomem(&err);
     }
+    if (rc == AUD_OK && m->best_iteration >= 0)
+        aud_cli_warn("%s: early stopping recorded best_iteration=%ld, but the model has %ld "
+                     "rounds: every round is used (as Booster.predict); XGBClassifier.predict "
+                     "would stop after round %ld", model_path, m->best_iteration,
+                     m->n_iterations, m->best_iteration);
     int by_position = 0;
     if (rc == AUD_OK)
         rc = aud_model_bind(m, t, cols, &by_position, &err);

@@ -193,6 +193,12 @@ static int build_tree(lg_reader *r, const lg_tree_lines *tl, aud_tree *t, size_t
             return aud_error_set(err, AUD_E_UNSUPPORTED, r->name, tl->line[T_IS_LINEAR].no, 1,
                                  "linear trees (linear_tree=true) are not supported");
     }
+    /* Check the declared size against the data before allocating (a hostile num_leaves). */
+    const lg_line *lv = &tl->line[T_LEAF_VALUE];
+    size_t n_vals = count_tokens(lv->val, lv->end);
+    if (n_vals != L)
+        return aud_error_set(err, AUD_E_SCHEMA, r->name, lv->no, 1,
+                             "leaf_value: expected %zu values (num_leaves), found %zu", L, n_vals);
     if ((rc = aud_tree_alloc(t, (int32_t)(I + L), err)))
         return rc;
     t->output = output;
@@ -403,6 +409,8 @@ int aud_lgbm_text_parse(aud_model *m, const char *data, size_t len, const char *
                         aud_error *err)
 {
     lg_reader r = { data, data + len, 0, name };
+    if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0)
+        r.p += 3;   /* UTF-8 byte order mark */
     lg_line l, names_line = { 0 };
     int have_names = 0, have_max_idx = 0, in_tree = 0, saw_end = 0, rc = AUD_OK;
     size_t n_sizes = 0;

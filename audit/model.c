@@ -288,6 +288,7 @@ int aud_model_parse(aud_model **out, const char *data, size_t len, const char *n
     if (m == NULL)
         return aud_error_nomem(err);
     m->sigmoid_scale = 1.0;
+    m->best_iteration = -1;
     int rc;
     if (strcmp(format, "xgboost-json") == 0)
         rc = aud_xgb_json_parse(m, data, len, name, err);

@@ -109,6 +109,11 @@ typedef struct aud_model {
                                   * NaN in a used feature instead of inventing a rule, and
                                   * aud_model_predict_margin returns NaN margins for such a row */
     uint8_t    *feature_used;    /* n_features flags: used by a split / non-zero coefficient */
+    long        best_iteration;  /* XGBoost early stopping: learner.attributes.best_iteration
+                                  * when it is before the last round, else -1. Every tree is
+                                  * used (as Booster.predict); XGBClassifier.predict would stop
+                                  * at this round, so callers should warn */
+    long        n_iterations;    /* boosting rounds (XGBoost), 0 if unknown */
     /* trees */
     size_t      n_trees;
     aud_tree   *trees;

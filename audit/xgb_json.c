@@ -517,6 +517,22 @@ static int parse_booster(xg_ctx *c, aud_model *m, const cJSON *root)
         jt = jt->next;
         ji = ji->next;
     }
+    /* Rounds and early stopping: num_parallel_tree * n_outputs trees per round. */
+    long npt = 1;
+    const cJSON *jp = get(get(model, "gbtree_model_param"), "num_parallel_tree");
+    if (jp != NULL && (rc = int_value(c, jp, "learner.gradient_booster.model.gbtree_model_param."
+                                      "num_parallel_tree", 1, 1L << 30, &npt)))
+        return rc;
+    size_t per_round = (size_t)npt * m->n_outputs;
+    m->n_iterations = (long)(n / per_round);
+    const cJSON *bi = get(get(get(root, "learner"), "attributes"), "best_iteration");
+    if (bi != NULL) {
+        long b = 0;
+        if ((rc = int_value(c, bi, "learner.attributes.best_iteration", 0, 1L << 30, &b)))
+            return rc;
+        if (b + 1 < m->n_iterations)
+            m->best_iteration = b;
+    }
     return AUD_OK;
 }
 

@@ -285,3 +285,13 @@ def test_header_only_and_stdin(audit, tmp_path):
     assert a.out.splitlines() == b.out.splitlines()[:3]
     r = audit("predict", "--model", "-", "--data", "-")
     assert r.code == 2 and "stdin" in r.err
+
+
+def test_byte_order_mark_and_crlf(audit, tmp_path):
+    for src, data in ((LGBM / "regression" / "model.txt", LGBM / "regression" / "input.csv"),
+                      (MODELS / "xgb_rf.json", DATA)):
+        p = tmp_path / ("bom" + src.suffix)
+        p.write_bytes(b"\xef\xbb\xbf" + src.read_bytes().replace(b"\n", b"\r\n"))
+        a = audit("predict", "--model", p, "--data", data)
+        b = audit("predict", "--model", src, "--data", data)
+        assert a.code == 0 and a.out == b.out, a

@@ -134,6 +134,21 @@ def main():
         if name == "xgb_dart":
             w = json.loads(path.read_text())["learner"]["gradient_booster"]["weight_drop"]
             assert any(abs(v - 1.0) > 1e-6 for v in w), "dart weights all 1: not a useful test"
+    # early stopping: best_iteration before the last round; expected values use every tree
+    # (Booster.predict), and audit warns that XGBClassifier.predict would stop earlier
+    dtr = xgb.DMatrix(X[:200], label=ybin[:200], feature_names=NAMES)
+    dva = xgb.DMatrix(X[200:], label=ybin[200:], feature_names=NAMES)
+    bst = xgb.train(dict(base, objective="binary:logistic", eta=0.8, max_depth=5), dtr, 60,
+                    evals=[(dva, "valid")], early_stopping_rounds=3, verbose_eval=False)
+    path = OUT / "xgb_early_stopped.json"
+    bst.save_model(str(path))
+    attrs = json.loads(path.read_text())["learner"]["attributes"]
+    n_trees = len(json.loads(path.read_text())["learner"]["gradient_booster"]["model"]["trees"])
+    assert int(attrs["best_iteration"]) + 1 < n_trees, "early stopping did not stop early"
+    re = xgb.Booster(model_file=str(path))
+    d = xgb.DMatrix(X, feature_names=NAMES, missing=np.nan)
+    write_out(OUT / "xgb_early_stopped.margin.csv", re.predict(d, output_margin=True), 1)
+    write_out(OUT / "xgb_early_stopped.pred.csv", re.predict(d), 1)
     # float32 threshold edges
     E = edge_rows(OUT / "xgb_binary_logistic.json", np.random.default_rng(3))
     write_csv(OUT / "edge.csv", NAMES, E)

@@ -248,6 +248,8 @@ static void test_hostile_files(void **state)
     assert_int_equal(parse_variant("binary sigmoid:1", "lambdamart", &err), AUD_E_UNSUPPORTED);
     /* absurd sizes */
     assert_int_equal(parse_variant("num_leaves=3", "num_leaves=999999999", &err), AUD_E_DOMAIN);
+    /* a large but allowed num_leaves is checked against the data before any allocation */
+    assert_int_equal(parse_variant("num_leaves=3", "num_leaves=30000000", &err), AUD_E_SCHEMA);
     assert_int_equal(parse_variant("max_feature_idx=1", "max_feature_idx=-4", &err),
                      AUD_E_DOMAIN);
     /* missing arrays */
