@@ -33,6 +33,7 @@ def test_usage_errors(audit, args, msg):
     assert msg in r.err
 
 
+@pytest.mark.valgrind
 @pytest.mark.parametrize("args,msg", [
     (["--method", "linear"], "method linear needs a linear model; use --method tree"),
     (["--method", "tree", "--output", "probability"],
@@ -50,6 +51,7 @@ def test_input_errors(audit, args, msg):
     assert r.out == ""
 
 
+@pytest.mark.valgrind
 def test_empty_background_file(audit, tmp_path):
     bg = tmp_path / "bg.csv"
     bg.write_text("f0,f1,f2,f3,f4,f5\n")
@@ -59,6 +61,7 @@ def test_empty_background_file(audit, tmp_path):
     assert "background file has no data rows" in r.err and "bg.csv" in r.err
 
 
+@pytest.mark.valgrind
 def test_mismatched_background_file(audit, tmp_path):
     bg = tmp_path / "bg.csv"
     bg.write_text("f0,f1,f2,f3,f4\n1,2,3,4,5\n")
@@ -111,6 +114,7 @@ def test_missing_data_column(audit, tmp_path):
     assert '"f5"' in r.err
 
 
+@pytest.mark.valgrind
 def test_output_file_is_atomic(audit, tmp_path):
     out = tmp_path / "shap.csv"
     r = audit("explain", "--model", MODEL, "--data", DATA, "--rows", "3", "--out", out)

@@ -31,6 +31,7 @@ def explain(audit, model, *args):
     return r
 
 
+@pytest.mark.valgrind
 @pytest.mark.parametrize("model", MODELS)
 def test_tree_matches_pred_contribs(audit, model):
     r = explain(audit, model, "--method", "tree")
@@ -51,6 +52,7 @@ def test_auto_is_tree_and_header_layout(audit):
     assert header(r.out) == names
 
 
+@pytest.mark.valgrind
 @pytest.mark.parametrize("model", MODELS)
 def test_interactions_match_pred_interactions(audit, model):
     k = K.get(model, 1)
@@ -79,6 +81,7 @@ def test_background_methods_match_bruteforce(audit, model, method):
     assert np.abs(got - want).max() <= 1e-5
 
 
+@pytest.mark.valgrind
 @pytest.mark.parametrize("method", ["exact", "kernel"])
 @pytest.mark.parametrize("model", ["binary", "multiclass"])
 def test_probability_output_matches_bruteforce(audit, model, method):
@@ -113,6 +116,7 @@ def test_background_sampled_from_data_is_seeded(audit):
     assert a == b and a != c
 
 
+@pytest.mark.valgrind
 @pytest.mark.parametrize("favorable", [1, 0])
 def test_reasons_from_pred_contribs(audit, favorable, tmp_path):
     out = tmp_path / "reasons.csv"
