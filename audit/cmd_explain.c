@@ -47,7 +47,7 @@ int aud_xopts_option(aud_xopts *o, int ch, const char *arg)
         return aud_cli_parse_long(o->cmd, "--background-rows", arg, 1, 100000000L,
                                   &o->background_rows);
     case 0x205: o->rows = arg; return 0;
-    case 0x206: return aud_cli_parse_long(o->cmd, "--samples", arg, 2, 100000000L, &o->samples);
+    case 0x206: return aud_cli_parse_long(o->cmd, "--samples", arg, 2, 10000000L, &o->samples);
     case 0x207:
         if (strcmp(arg, "raw") == 0)
             o->output = AUD_SHAP_OUTPUT_RAW;
