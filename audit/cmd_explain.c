@@ -8,6 +8,7 @@
 #include "io.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -258,6 +259,17 @@ void aud_xprogress_end(aud_xprogress *p)
     p->shown = 0;
 }
 
+void aud_xcheck_additivity(const aud_shap_result *r)
+{
+    double scale = 1.0;
+    for (size_t i = 0; i < r->n_rows * r->n_outputs; i++)
+        scale = fabs(r->fx[i]) > scale ? fabs(r->fx[i]) : scale;
+    if (!(r->additivity_max_error <= AUD_XADDITIVITY_WARN * scale))
+        aud_cli_warn("additivity error %.3g is larger than expected (sum of SHAP values + bias "
+                     "should equal the model output); please report this with the model",
+                     r->additivity_max_error);
+}
+
 void aud_csv_put_field(FILE *f, const char *s)
 {
     if (strpbrk(s, ",\"\r\n") == NULL && s[0] != ' ' && s[0] != '\0') {
@@ -469,6 +481,8 @@ int aud_cmd_explain(int argc, char **argv)
         else
             aud_out_abort(&out);
     }
+    if (rc == AUD_OK && r != NULL)
+        aud_xcheck_additivity(r);
     if (rc == AUD_OK && r != NULL)
         aud_cli_info("explained %zu rows with method %s (%s output); additivity max error %.3g",
                      r->n_rows, aud_shap_method_name(r->method),

@@ -141,6 +141,8 @@ int aud_cmd_reasons(int argc, char **argv)
             aud_out_abort(&out);
     }
     if (rc == AUD_OK)
+        aud_xcheck_additivity(r);
+    if (rc == AUD_OK)
         aud_cli_info("reason codes for %zu rows from method %s; additivity max error %.3g",
                      r->n_rows, aud_shap_method_name(r->method), r->additivity_max_error);
     aud_shap_result_free(r);
