@@ -16,6 +16,14 @@ MISSING := $(strip $(foreach p,$(PKGS) cmocka,$(if $(shell $(PKG_CONFIG) --exist
 MISSING += $(if $(wildcard /usr/include/hpdf.h),,libhpdf)
 MISSING := $(strip $(MISSING))
 
+# Debian package of each pkg-config module (for the message when one is missing)
+DEB_gsl := libgsl-dev
+DEB_libcjson := libcjson-dev
+DEB_xlsxwriter := libxlsxwriter-dev
+DEB_libcrypto := libssl-dev
+DEB_cmocka := libcmocka-dev
+DEB_libhpdf := libhpdf-dev
+
 DEP_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 DEP_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lhpdf -lpthread -lm
 TEST_LIBS  := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
@@ -44,7 +52,8 @@ all: depcheck $(BIN)
 depcheck:
 ifneq ($(MISSING),)
 	@echo "audit: missing build dependencies: $(MISSING)" >&2
-	@echo "audit: install them with 'sudo make deps' (Debian packages: libgsl-dev libcjson-dev libxlsxwriter-dev libhpdf-dev libcmocka-dev libssl-dev pkg-config)" >&2
+	@echo "audit: install the Debian packages $(foreach p,$(MISSING),$(DEB_$(p))) (and pkg-config)," >&2
+	@echo "audit: or everything the build, tests and demo need with 'sudo make deps'" >&2
 	@exit 1
 endif
 

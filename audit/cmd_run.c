@@ -5,6 +5,7 @@
 
 #include <getopt.h>
 #include <stdio.h>
+#include <string.h>
 
 static const char usage_text[] =
     "usage: audit run SPEC.json [--out DIR] [options]\n"
@@ -18,12 +19,31 @@ static const char usage_text[] =
     "options:\n"
     "  --out DIR      output folder (overrides the spec's outputs.dir)\n"
     "  --threads T    worker threads (default: the spec's, else all cores)\n"
-    "  --verbose      per-section timings on stderr\n"
+    "  --verbose      per-step timings on stderr (on a terminal the current step is shown)\n"
     "  --quiet        errors only\n"
     "  --help         this text\n"
     "\n"
     "exit codes: 0 every check passed; 1 a check failed; 2 usage or input error;\n"
     "            3 internal error\n";
+
+typedef struct progress {
+    int verbose;    /* --verbose: every step's time */
+    int terminal;   /* stderr is a terminal: show the step being worked on */
+} progress;
+
+static void on_progress(void *ctx, const char *step, double seconds)
+{
+    const progress *p = ctx;
+    if (seconds < 0.0) {
+        if (p->terminal && !p->verbose)
+            fprintf(stderr, "\raudit: %-14s\033[K", step);
+        return;
+    }
+    if (p->verbose)
+        fprintf(stderr, "audit: %-14s %.3f s\n", step, seconds);
+    else if (p->terminal && strcmp(step, "total") == 0)
+        fputs("\r\033[K", stderr);
+}
 
 int aud_cmd_run(int argc, char **argv)
 {
@@ -37,6 +57,7 @@ int aud_cmd_run(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     aud_run_opts o = {0};
+    progress prog = {0, 0};
     optind = 1;
     opterr = 0;
     int ch;
@@ -47,7 +68,7 @@ int aud_cmd_run(int argc, char **argv)
             if (aud_cli_parse_threads(argv[0], optarg, &o.threads) != 0)
                 return AUD_EXIT_INPUT;
             break;
-        case 'v': o.verbose = 1; break;
+        case 'v': prog.verbose = 1; break;
         case 'c': o.created = optarg; break;
         case 'q': aud_cli_quiet = 1; break;
         case 'h': fputs(usage_text, stdout); return AUD_EXIT_OK;
@@ -60,6 +81,11 @@ int aud_cmd_run(int argc, char **argv)
     if (optind + 1 < argc)
         return aud_cli_usage(argv[0], "unexpected argument '%s'", argv[optind + 1]);
     o.spec_path = argv[optind];
+    prog.terminal = aud_cli_progress_enabled();
+    if (prog.verbose || prog.terminal) {
+        o.progress = on_progress;
+        o.progress_ctx = &prog;
+    }
     aud_error err;
     aud_error_clear(&err);
     aud_run_outcome res = {0};

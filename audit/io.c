@@ -70,6 +70,21 @@ int aud_out_open(aud_out *o, const char *path, aud_error *err)
         o->f = stdout;
         return AUD_OK;
     }
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        if (S_ISDIR(st.st_mode))
+            return aud_error_set(err, AUD_E_IO, path, 0, 0, "is a folder, not a file");
+        o->f = fopen(path, "wb");
+        if (o->f == NULL)
+            return aud_error_set(err, AUD_E_IO, path, 0, 0, "cannot open: %s", strerror(errno));
+        o->path = aud_strdup(path);
+        o->direct = 1;
+        if (o->path == NULL) {
+            aud_out_abort(o);
+            return aud_error_nomem(err);
+        }
+        return AUD_OK;
+    }
     size_t n = strlen(path);
     o->path = aud_strdup(path);
     o->tmp = aud_malloc(n + 16);
@@ -126,12 +141,14 @@ int aud_out_commit(aud_out *o, aud_error *err)
         memset(o, 0, sizeof *o);
         return rc;
     }
-    int bad = ferror(o->f) || fflush(o->f) != 0 || fsync(fileno(o->f)) != 0;
+    int bad = ferror(o->f) || fflush(o->f) != 0 || (!o->direct && fsync(fileno(o->f)) != 0);
     int e = errno;
     bad |= fclose(o->f) != 0;
     o->f = NULL;
     if (bad) {
         rc = aud_error_set(err, AUD_E_IO, o->path, 0, 0, "write error: %s", strerror(e));
+    } else if (o->direct) {
+        /* written in place: nothing to rename */
     } else if (rename(o->tmp, o->path) != 0) {
         rc = aud_error_set(err, AUD_E_IO, o->path, 0, 0, "cannot rename into place: %s",
                            strerror(errno));

@@ -12,11 +12,14 @@ int aud_file_read(const char *path, char **out, size_t *len, size_t max_bytes, a
 
 /* Atomic output: aud_out_open writes to a temporary file beside `path` ("-" = stdout);
  * aud_out_commit flushes, fsyncs and renames it into place; aud_out_abort removes it.
- * Exactly one of commit/abort must be called. */
+ * An existing target that is not a regular file (/dev/null, /dev/stdout, a FIFO) is written
+ * directly: renaming over it would replace the device. Exactly one of commit/abort must be
+ * called. */
 typedef struct aud_out {
     FILE *f;
     char *path;
-    char *tmp;      /* NULL for stdout */
+    char *tmp;      /* NULL for stdout and for direct writes */
+    int   direct;   /* 1: f is the target itself (a device or FIFO) */
 } aud_out;
 int  aud_out_open(aud_out *o, const char *path, aud_error *err);
 int  aud_out_commit(aud_out *o, aud_error *err);

@@ -270,6 +270,12 @@ done:
 
 typedef int (*section_fn)(run_ctx *c);
 
+static void report_step(const aud_run_opts *o, const char *step, double seconds)
+{
+    if (o->progress != NULL)
+        o->progress(o->progress_ctx, step, seconds);
+}
+
 int aud_run(const aud_run_opts *opts, aud_run_outcome *out, aud_error *err)
 {
     run_ctx c;
@@ -323,11 +329,11 @@ int aud_run(const aud_run_opts *opts, aud_run_outcome *out, aud_error *err)
     }
 
     double t0 = run_clock();
+    report_step(opts, "inputs", -1.0);
     rc = load_inputs(&c);
     if (rc != AUD_OK)
         goto done;
-    if (opts->verbose)
-        fprintf(stderr, "audit: inputs loaded in %.3f s\n", run_clock() - t0);
+    report_step(opts, "inputs", run_clock() - t0);
     c.doc = aud_json_doc_new();
     c.skipped = cJSON_CreateArray();
     if (c.doc == NULL || c.skipped == NULL) {
@@ -343,9 +349,10 @@ int aud_run(const aud_run_opts *opts, aud_run_outcome *out, aud_error *err)
                                    "performance"};
     for (size_t k = 0; k < sizeof sections / sizeof sections[0] && rc == AUD_OK; k++) {
         t0 = run_clock();
+        report_step(opts, section_names[k], -1.0);
         rc = sections[k](&c);
-        if (opts->verbose)
-            fprintf(stderr, "audit: %-12s %.3f s\n", section_names[k], run_clock() - t0);
+        if (rc == AUD_OK)
+            report_step(opts, section_names[k], run_clock() - t0);
     }
     if (rc != AUD_OK)
         goto done;
@@ -361,6 +368,7 @@ int aud_run(const aud_run_opts *opts, aud_run_outcome *out, aud_error *err)
 
     /* render everything into temporary files, then rename them all */
     t0 = run_clock();
+    report_step(opts, "outputs", -1.0);
     /* the reports are rendered from results.json as written (exact numbers are raw nodes in
      * c.doc), so they show exactly the figures of the file */
     char *text = cJSON_Print(c.doc);
@@ -383,8 +391,8 @@ int aud_run(const aud_run_opts *opts, aud_run_outcome *out, aud_error *err)
     if (rc == AUD_OK && outs[2].used)
         rc = aud_report_write_xlsx(parsed, outs[2].tmp, err);
     cJSON_Delete(parsed);
-    if (opts->verbose)
-        fprintf(stderr, "audit: %-12s %.3f s\n", "outputs", run_clock() - t0);
+    if (rc == AUD_OK)
+        report_step(opts, "outputs", run_clock() - t0);
     for (int i = 0; i < 3 && rc == AUD_OK; i++) {
         if (!outs[i].used)
             continue;
@@ -408,8 +416,7 @@ int aud_run(const aud_run_opts *opts, aud_run_outcome *out, aud_error *err)
                                                                                    "checks"));
         snprintf(out->results_path, sizeof out->results_path, "%.1000s",
                  outs[0].used ? outs[0].final : "");
-        if (opts->verbose)
-            fprintf(stderr, "audit: total        %.3f s\n", run_clock() - c.t_start);
+        report_step(opts, "total", run_clock() - c.t_start);
     }
 done:
     for (int i = 0; i < 3; i++) {

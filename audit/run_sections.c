@@ -6,6 +6,7 @@
 #include "fairness.h"
 #include "io.h"
 #include "performance.h"
+#include "predict.h"
 #include "shap.h"
 
 #include <math.h>
@@ -14,36 +15,22 @@
 #include <string.h>
 
 #define EXPLAIN_POINTS_PER_FEATURE 2000   /* value/phi pairs per feature kept for plots */
-#define PREDICT_BLOCK 1024
 
 /* ---- predictions -------------------------------------------------------------------------- */
 
-/* Model output for every row of t: the probability of class 1 for binary classifiers, the value
- * for regression. Multiclass models give no single score (NULL, not an error). */
+/* Model output for every row of t (threaded, identical for any thread count): the probability
+ * of class 1 for binary classifiers, the value for regression. Callers use it for single-output
+ * models only. */
 static int predict_table(run_ctx *c, const aud_table *t, const size_t *bind, double **out)
 {
-    const aud_model *m = c->model;
-    size_t nf = m->n_features, no = m->n_outputs;
-    double *x = aud_malloc(PREDICT_BLOCK * (nf ? nf : 1) * sizeof *x);
-    double *margin = aud_malloc((no ? no : 1) * sizeof *margin);
     double *score = aud_malloc((t->n_rows ? t->n_rows : 1) * sizeof *score);
-    if (x == NULL || margin == NULL || score == NULL) {
-        aud_free(x);
-        aud_free(margin);
-        aud_free(score);
+    if (score == NULL)
         return aud_error_nomem(c->err);
+    int rc = aud_predict_table(c->model, t, bind, 0, c->threads, score, c->err);
+    if (rc != AUD_OK) {
+        aud_free(score);
+        return rc;
     }
-    for (size_t b = 0; b < t->n_rows; b += PREDICT_BLOCK) {
-        size_t e = b + PREDICT_BLOCK < t->n_rows ? b + PREDICT_BLOCK : t->n_rows;
-        aud_model_fill_rows(m, t, bind, b, e, x);
-        for (size_t i = b; i < e; i++) {
-            aud_model_predict_margin(m, x + (i - b) * nf, margin);
-            aud_model_transform(m, margin, margin);
-            score[i] = margin[0];
-        }
-    }
-    aud_free(x);
-    aud_free(margin);
     *out = score;
     return AUD_OK;
 }

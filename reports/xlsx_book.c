@@ -1,6 +1,7 @@
 /* xlsx_book.c - aud_report_write_xlsx: workbook setup in a temporary file beside the target,
  * formats, checked cell writers, the Summary and Provenance sheets, then rename into place. */
 #include "report.h"
+#include "io.h"
 #include "xlsx_int.h"
 
 #include <errno.h>
@@ -413,6 +414,18 @@ static int sync_and_rename(const char *tmp, const char *path, aud_error *err)
         return aud_error_set(err, AUD_E_IO, path, 0, 0, "write error: %s", strerror(e));
     }
     close(fd);
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        /* a device or FIFO (/dev/null): copy into it, never rename over it */
+        char *data = NULL;
+        size_t len = 0;
+        int rc = aud_file_read(tmp, &data, &len, 0, err);
+        if (rc == AUD_OK)
+            rc = aud_file_write_atomic(path, data, len, err);
+        aud_free(data);
+        unlink(tmp);
+        return rc;
+    }
     if (rename(tmp, path) != 0)
         return aud_error_set(err, AUD_E_IO, path, 0, 0, "cannot rename into place: %s",
                              strerror(errno));

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "aud.h"
@@ -79,6 +80,17 @@ static void test_atomic_write_leaves_nothing_on_abort(void **state)
     assert_int_equal(rmdir(dir), 0);
 }
 
+static void test_write_to_a_device_keeps_the_device(void **state)
+{
+    (void)state;
+    aud_error err;
+    struct stat st;
+    assert_int_equal(aud_file_write_atomic("/dev/null", "x\n", 2, &err), AUD_OK);
+    assert_int_equal(stat("/dev/null", &st), 0);
+    assert_true(S_ISCHR(st.st_mode));
+    assert_int_equal(aud_file_write_atomic("/tmp", "x", 1, &err), AUD_E_IO);
+}
+
 static void test_write_into_missing_dir_fails_cleanly(void **state)
 {
     (void)state;
@@ -96,6 +108,7 @@ int main(void)
         cmocka_unit_test(test_exit_codes),
         cmocka_unit_test(test_fmt_double_round_trips),
         cmocka_unit_test(test_atomic_write_leaves_nothing_on_abort),
+        cmocka_unit_test(test_write_to_a_device_keeps_the_device),
         cmocka_unit_test(test_write_into_missing_dir_fails_cleanly),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
