@@ -152,3 +152,32 @@ def test_empty_data_gives_header_only(audit, tmp_path):
     r = audit("explain", "--model", MODEL, "--data", data, "--method", "kernel")
     assert r.code == 2, r
     assert "give --background" in r.err
+
+
+def test_model_without_names_binds_by_position_with_warning(audit, tmp_path):
+    import numpy as np
+    import xgboost as xgb
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(100, 3))
+    b = xgb.train({"objective": "reg:squarederror", "max_depth": 2, "nthread": 1},
+                  xgb.DMatrix(X, label=X[:, 0] - X[:, 2]), num_boost_round=4)
+    model = tmp_path / "anon.json"
+    b.save_model(str(model))
+    data = tmp_path / "d.csv"
+    data.write_text("a,b,c\n" + "\n".join(",".join(repr(float(v)) for v in r) for r in X[:4]) + "\n")
+    r = audit("explain", "--model", model, "--data", data)
+    assert r.code == 0, r
+    assert "by position" in r.err
+    assert r.out.splitlines()[0] == "a,b,c,bias"
+    want = b.predict(xgb.DMatrix(X[:4]), pred_contribs=True)
+    got = np.genfromtxt(r.out.splitlines(), delimiter=",", skip_header=1)
+    assert np.abs(got - want).max() <= 1e-5
+
+
+def test_background_with_text_column(audit, tmp_path):
+    bg = tmp_path / "bg.csv"
+    bg.write_text("f0,f1,f2,f3,f4,f5\n1,2,3,x,5,6\n")
+    r = audit("explain", "--model", MODEL, "--data", DATA, "--method", "kernel",
+              "--background", bg)
+    assert r.code == 2, r
+    assert '"f3"' in r.err and "not numeric" in r.err and "bg.csv" in r.err
