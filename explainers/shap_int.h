@@ -53,6 +53,10 @@ void   aud_shap_tree_bias(const aud_shap_plan *plan, double *phi);
  * features x agrees with, the contribution to each path feature. Read-only, shared by threads. */
 #define AUD_SHAP_FAST_MAX_PATH 8                     /* unique features on a root-leaf path */
 #define AUD_SHAP_FAST_MAX_BYTES ((size_t)256 << 20)  /* memory for all tables */
+/* Work to build all tables (about one multiply-add per unit; 2e8 is ~0.2 s): bounds the set-up
+ * time of a one-row explanation of a huge deep model. Trees past it use the recursion. The
+ * choice depends on the model only, never on the rows or threads. */
+#define AUD_SHAP_FAST_MAX_WORK 2e8
 typedef struct aud_shap_fast aud_shap_fast;
 int  aud_shap_fast_new(aud_shap_fast **out, const aud_shap_plan *plan, size_t max_bytes,
                        aud_error *err);

@@ -65,13 +65,16 @@ typedef struct bpath {
 } bpath;
 
 /* Pass 1: sizes. Returns 0 when some leaf has more than DMAX unique features. */
-static void size_walk(const aud_tree *t, int32_t n, bpath *p, size_t *leaves, size_t *cells)
+static void size_walk(const aud_tree *t, int32_t n, bpath *p, size_t *leaves, size_t *cells,
+                      double *work)
 {
     if (p->too_deep)
         return;
     if (t->left[n] < 0) {
         (*leaves)++;
         *cells += ((size_t)1 << p->d) * (size_t)p->d;
+        /* leaf_table: per pattern and path feature an O(d^2) polynomial; plus the walk */
+        *work += ldexp((double)p->d * (double)p->d * (double)p->d, p->d) + 16.0;
         return;
     }
     int32_t f = t->feature[n];
@@ -86,8 +89,8 @@ static void size_walk(const aud_tree *t, int32_t n, bpath *p, size_t *leaves, si
         }
         p->feat[p->d++] = f;
     }
-    size_walk(t, t->left[n], p, leaves, cells);
-    size_walk(t, t->right[n], p, leaves, cells);
+    size_walk(t, t->left[n], p, leaves, cells, work);
+    size_walk(t, t->right[n], p, leaves, cells, work);
     if (added)
         p->d--;
 }
@@ -200,16 +203,19 @@ int aud_shap_fast_new(aud_shap_fast **out, const aud_shap_plan *plan, size_t max
     }
     /* pass 1: which trees fit (in model order, within the budget) */
     size_t total_cells = 0, total_leaves = 0, total_nodes = 0;
+    double total_work = 0.0;
     for (size_t t = 0; t < nt; t++) {
         const aud_tree *tr = &m->trees[t];
         if (tr->left[0] < 0)
             continue;
         bpath p;
         memset(&p, 0, sizeof p);
-        size_walk(tr, 0, &p, &leaves[t], &cells[t]);
+        double work = 0.0;
+        size_walk(tr, 0, &p, &leaves[t], &cells[t], &work);
         size_t bytes = (total_cells + cells[t]) * sizeof(double);
-        if (p.too_deep || bytes > max_bytes)
+        if (p.too_deep || bytes > max_bytes || total_work + work > AUD_SHAP_FAST_MAX_WORK)
             continue;
+        total_work += work;
         f->fast[t] = 1;
         f->aux_off[t] = total_nodes;
         total_cells += cells[t];
