@@ -157,3 +157,9 @@ def test_reasons_top_k(audit):
     lines = r.out.splitlines()
     assert len(lines) == 3 and lines[1].startswith("3,") and lines[2].startswith("4,")
     assert len(lines[1].split(",")) == 7
+
+
+def test_interactions_identical_across_threads(audit):
+    outs = [explain(audit, "multiclass", "--interactions", "--rows", "0:25",
+                    "--threads", str(t)).out for t in (1, 3)]
+    assert outs[0] == outs[1]
