@@ -8,8 +8,10 @@
 #include "io.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* --- shared options ---------------------------------------------------------------------------- */
 
@@ -46,7 +48,7 @@ int aud_xopts_option(aud_xopts *o, int ch, const char *arg)
         return aud_cli_parse_long(o->cmd, "--background-rows", arg, 1, 100000000L,
                                   &o->background_rows);
     case 0x205: o->rows = arg; return 0;
-    case 0x206: return aud_cli_parse_long(o->cmd, "--samples", arg, 2, 100000000L, &o->samples);
+    case 0x206: return aud_cli_parse_long(o->cmd, "--samples", arg, 2, 10000000L, &o->samples);
     case 0x207:
         if (strcmp(arg, "raw") == 0)
             o->output = AUD_SHAP_OUTPUT_RAW;
@@ -221,6 +223,51 @@ int aud_xsetup_load(aud_xsetup *s, const aud_xopts *o, aud_error *err)
                      aud_shap_method_name(s->opts.method));
     }
     return aud_shap_check(m, &s->opts, err);
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+void aud_xprogress_start(aud_xprogress *p, const char *what)
+{
+    p->what = what;
+    p->start = now_s();
+    p->last = p->start;
+    p->shown = 0;
+}
+
+void aud_xprogress_report(void *ctx, double done)
+{
+    aud_xprogress *p = ctx;
+    double t = now_s();
+    if (t - p->start < 2.0 || t - p->last < 0.5 || !aud_cli_progress_enabled())
+        return;
+    p->last = t;
+    p->shown = 1;
+    fprintf(stderr, "\raudit: %s: %3.0f%%", p->what, 100.0 * done);
+    fflush(stderr);
+}
+
+void aud_xprogress_end(aud_xprogress *p)
+{
+    if (p->shown)
+        fputc('\n', stderr);
+    p->shown = 0;
+}
+
+void aud_xcheck_additivity(const aud_shap_result *r)
+{
+    double scale = 1.0;
+    for (size_t i = 0; i < r->n_rows * r->n_outputs; i++)
+        scale = fabs(r->fx[i]) > scale ? fabs(r->fx[i]) : scale;
+    if (!(r->additivity_max_error <= AUD_XADDITIVITY_WARN * scale))
+        aud_cli_warn("additivity error %.3g is larger than expected (sum of SHAP values + bias "
+                     "should equal the model output); please report this with the model",
+                     r->additivity_max_error);
 }
 
 void aud_csv_put_field(FILE *f, const char *s)
@@ -411,8 +458,13 @@ int aud_cmd_explain(int argc, char **argv)
     if (rc == AUD_OK && interactions && s.model->kind != AUD_MODEL_TREES)
         rc = aud_error_set(&err, AUD_E_USAGE, NULL, 0, 0,
                            "--interactions needs a tree model (method tree)");
+    aud_xprogress prog;
+    aud_xprogress_start(&prog, "explain");
+    s.opts.progress = aud_xprogress_report;
+    s.opts.progress_ctx = &prog;
     if (rc == AUD_OK && !interactions)
         rc = aud_shap_explain(&r, s.model, s.X, s.row_end - s.row_begin, &s.opts, &err);
+    aud_xprogress_end(&prog);
     if (rc == AUD_OK) {
         const char *inputs[] = {o.model, o.data, o.background};
         rc = aud_guard_output(o.out, inputs, 3, &err);
@@ -433,6 +485,8 @@ int aud_cmd_explain(int argc, char **argv)
         else
             aud_out_abort(&out);
     }
+    if (rc == AUD_OK && r != NULL)
+        aud_xcheck_additivity(r);
     if (rc == AUD_OK && r != NULL)
         aud_cli_info("explained %zu rows with method %s (%s output); additivity max error %.3g",
                      r->n_rows, aud_shap_method_name(r->method),

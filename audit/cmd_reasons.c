@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "io.h"
 
+#include <math.h>
 #include <string.h>
 
 static const char usage_text[] =
@@ -29,7 +30,7 @@ static int write_reasons(FILE *f, const aud_xsetup *s, const aud_shap_result *r,
                          int favorable, aud_error *err)
 {
     size_t *feat = aud_calloc(top + 1, sizeof *feat);
-    char num[32], cell[256];
+    char num[32], cell[32];
     if (feat == NULL)
         return aud_error_nomem(err);
     fputs("row", f);
@@ -49,8 +50,9 @@ static int write_reasons(FILE *f, const aud_xsetup *s, const aud_shap_result *r,
             fputc(',', f);
             aud_csv_put_field(f, aud_xsetup_feature(s, j));
             fputc(',', f);
-            aud_table_cell_text(s->data, row, s->cols[j], cell, sizeof cell);
-            aud_csv_put_field(f, cell[0] != '\0' ? cell : "NA");
+            /* the value as the model saw it: shortest exact decimal, NA when missing */
+            double x = s->X[i * r->n_features + j];
+            aud_csv_put_field(f, isnan(x) ? "NA" : aud_fmt_double(x, cell));
             fputc(',', f);
             fputs(aud_fmt_double(r->phi[i * r->stride + j], num), f);
         }
@@ -121,8 +123,13 @@ int aud_cmd_reasons(int argc, char **argv)
                            "reason codes need a single-output model (binary or regression); "
                            "this model has %zu outputs; use audit explain for per-class values",
                            s.model->n_outputs);
+    aud_xprogress prog;
+    aud_xprogress_start(&prog, "reasons");
+    s.opts.progress = aud_xprogress_report;
+    s.opts.progress_ctx = &prog;
     if (rc == AUD_OK)
         rc = aud_shap_explain(&r, s.model, s.X, s.row_end - s.row_begin, &s.opts, &err);
+    aud_xprogress_end(&prog);
     if (rc == AUD_OK) {
         const char *inputs[] = {o.model, o.data, o.background};
         rc = aud_guard_output(o.out, inputs, 3, &err);
@@ -139,6 +146,8 @@ int aud_cmd_reasons(int argc, char **argv)
         else
             aud_out_abort(&out);
     }
+    if (rc == AUD_OK)
+        aud_xcheck_additivity(r);
     if (rc == AUD_OK)
         aud_cli_info("reason codes for %zu rows from method %s; additivity max error %.3g",
                      r->n_rows, aud_shap_method_name(r->method), r->additivity_max_error);

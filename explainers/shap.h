@@ -55,6 +55,10 @@ typedef struct aud_shap_opts {
     size_t          n_samples;  /* kernel: coalitions to evaluate; 0 = 2 * M + 2048 (as shap) */
     uint64_t        seed;       /* kernel coalition sampling */
     int             threads;    /* >= 1 */
+    /* Optional progress report (the library never prints): called by the worker that owns the
+     * first chunk of rows with the fraction of that chunk done, once per block of rows. */
+    void          (*progress)(void *ctx, double done);
+    void           *progress_ctx;
 } aud_shap_opts;
 
 /* Defaults: auto, raw, no background, n_samples 0, seed 42, 1 thread. */

@@ -141,8 +141,8 @@ void aud_shap_plan_free(aud_shap_plan *p)
 /* Depth and cover-weighted mean of one tree: a pre-order walk over an explicit stack (each node
  * reached at most once, so malformed child links cannot loop), then the pre-order reversed,
  * which sees every child before its parent. work holds 3 * n_nodes int32 + n_nodes doubles. */
-static int tree_facts(const aud_tree *t, int32_t *work, double *mean, int32_t *depth_out,
-                      double *mean_out, int *cover_ok)
+static int tree_facts(const aud_tree *t, size_t n_features, int32_t *work, double *mean,
+                      int32_t *depth_out, double *mean_out, int *cover_ok)
 {
     int32_t n_nodes = t->n_nodes;
     int32_t *stack = work, *dep = work + n_nodes, *order = work + 2 * (size_t)n_nodes;
@@ -160,7 +160,7 @@ static int tree_facts(const aud_tree *t, int32_t *work, double *mean, int32_t *d
         }
         int32_t l = t->left[n], r = t->right[n];
         if (l >= n_nodes || r < 0 || r >= n_nodes || l == r || dep[l] >= 0 || dep[r] >= 0 ||
-            top + 2 > n_nodes || t->feature[n] < 0)
+            top + 2 > n_nodes || t->feature[n] < 0 || (size_t)t->feature[n] >= n_features)
             return -1;
         dep[l] = dep[n] + 1;
         dep[r] = dep[n] + 1;
@@ -223,7 +223,7 @@ int aud_shap_plan_new(aud_shap_plan **out, const aud_model *m, aud_error *err)
         int ok = 0;
         double e = 0.0;
         if (tr->n_nodes < 1 || tr->output < 0 || (size_t)tr->output >= m->n_outputs ||
-            tree_facts(tr, work, mean, &p->depth[t], &e, &ok) != 0) {
+            tree_facts(tr, m->n_features, work, mean, &p->depth[t], &e, &ok) != 0) {
             rc = aud_error_set(err, AUD_E_INTERNAL, NULL, 0, 0, "tree %zu is malformed", t);
             goto done;
         }

@@ -11,6 +11,7 @@ typedef struct ex_ctx {
     const aud_shap_plan *plan;          /* tree methods */
     const aud_shap_fast *fast;          /* tree: precomputed leaf tables (may be NULL) */
     const aud_kernel_design *design;    /* kernel */
+    const aud_shap_bgtree *bgt;         /* kernel, exact: raw margin of trees (may be NULL) */
     const double *mean;                 /* linear: background means */
     const double *X;
     aud_shap_result *r;
@@ -20,6 +21,7 @@ typedef struct ex_ws {
     void   *tree;       /* path buffer or interventional workspace */
     void   *stack;      /* tree: walk stack of the precomputed method */
     aud_shap_masked g;  /* kernel, exact */
+    aud_shap_bgtree_game bg;   /* kernel, exact with c->bgt */
     double *buf;        /* kernel: coalition values; exact: 2^M values */
     double *v01;        /* kernel: values of the empty and the full coalition */
     int     method;
@@ -35,6 +37,8 @@ static void ex_ws_free(void *p)
     else
         aud_free(w->tree);
     aud_shap_masked_free(&w->g);
+    if (w->bg.g != NULL)
+        aud_shap_bgtree_game_free(&w->bg);
     aud_free(w->stack);
     aud_free(w->buf);
     aud_free(w->v01);
@@ -65,6 +69,9 @@ static void *ex_ws_new(void *ctx)
     case AUD_SHAP_EXACT: {
         ok = aud_shap_masked_init(&w->g, m, c->o->background, c->o->n_background,
                                   c->o->output == AUD_SHAP_OUTPUT_PROBABILITY) == AUD_OK;
+        if (ok && c->bgt != NULL)
+            ok = aud_shap_bgtree_game_init(&w->bg, c->bgt,
+                                           c->o->output == AUD_SHAP_OUTPUT_PROBABILITY) == AUD_OK;
         size_t n = c->method == AUD_SHAP_KERNEL
                        ? c->design->n_coal * m->n_outputs + 1
                        : aud_shap_exact_buf_size(m->n_features, m->n_outputs);
@@ -109,6 +116,8 @@ static void tree_rows(const ex_ctx *c, ex_ws *w, size_t begin, size_t end)
         }
         for (size_t i = b0; i < b1; i++)
             aud_shap_model_margin(m, c->X + i * m->n_features, r->fx + i * m->n_outputs);
+        if (c->o->progress != NULL && begin == 0)
+            c->o->progress(c->o->progress_ctx, (double)(b1 - begin) / (double)(end - begin));
     }
 }
 
@@ -141,15 +150,27 @@ static int ex_run(void *ctx, void *wsp, size_t begin, size_t end, aud_error *err
         case AUD_SHAP_KERNEL: {
             const aud_kernel_design *d = c->design;
             uint64_t ends[2] = {0, M >= 64 ? ~(uint64_t)0 : (((uint64_t)1 << M) - 1)};
+            int (*value)(void *, const uint64_t *, size_t, double *) = aud_shap_masked_value;
+            void *vctx = &w->g;
             w->g.x = x;
-            aud_shap_masked_value(&w->g, ends, 2, w->v01);
-            aud_shap_masked_value(&w->g, d->masks, d->n_coal, w->buf);
+            if (c->bgt != NULL) {
+                aud_shap_bgtree_set_row(&w->bg, x);
+                value = aud_shap_bgtree_value;
+                vctx = &w->bg;
+            }
+            value(vctx, ends, 2, w->v01);
+            value(vctx, d->masks, d->n_coal, w->buf);
             aud_kernel_solve(d, K, w->buf, w->v01, w->v01 + K, phi);
             break;
         }
         case AUD_SHAP_EXACT: {
             aud_shap_game g = {M, K, aud_shap_masked_value, &w->g};
             w->g.x = x;
+            if (c->bgt != NULL) {
+                aud_shap_bgtree_set_row(&w->bg, x);
+                g.value = aud_shap_bgtree_value;
+                g.ctx = &w->bg;
+            }
             int rc = aud_shap_exact_game_buf(&g, w->buf, phi);
             if (rc != AUD_OK)
                 return aud_error_set(err, rc, NULL, 0, 0, "row %zu: evaluating the model failed",
@@ -162,6 +183,8 @@ static int ex_run(void *ctx, void *wsp, size_t begin, size_t end, aud_error *err
         aud_shap_model_margin(m, x, fx);
         if (c->o->output == AUD_SHAP_OUTPUT_PROBABILITY)
             aud_shap_apply_link(m, fx);
+        if (c->o->progress != NULL && begin == 0 && ((i - begin) % 16 == 15 || i + 1 == end))
+            c->o->progress(c->o->progress_ctx, (double)(i + 1 - begin) / (double)(end - begin));
     }
     return AUD_OK;
 }
@@ -223,6 +246,7 @@ int aud_shap_explain(aud_shap_result **out, const aud_model *model, const double
     aud_shap_plan *plan = NULL;
     aud_kernel_design *design = NULL;
     aud_shap_fast *fast = NULL;
+    aud_shap_bgtree *bgt = NULL;
     double *mean = NULL;
     size_t M = model->n_features, K = model->n_outputs;
     int rc = aud_shap_check(model, opts, err);
@@ -253,6 +277,12 @@ int aud_shap_explain(aud_shap_result **out, const aud_model *model, const double
                                "the model has no usable node covers, which method tree needs; "
                                "use --method tree-interventional with a background");
             goto done;
+        }
+        if ((method == AUD_SHAP_KERNEL || method == AUD_SHAP_EXACT) && n_rows > 0) {
+            rc = aud_shap_bgtree_new(&bgt, plan, opts->background, opts->n_background,
+                                     AUD_SHAP_BGTREE_MAX_BYTES, err);
+            if (rc != AUD_OK)
+                goto done;
         }
         if (method == AUD_SHAP_TREE && n_rows > 0) {
             rc = aud_shap_fast_new(&fast, plan, AUD_SHAP_FAST_MAX_BYTES, err);
@@ -292,7 +322,7 @@ int aud_shap_explain(aud_shap_result **out, const aud_model *model, const double
         if (rc != AUD_OK)
             goto done;
     }
-    ex_ctx c = {model, opts, method, plan, fast, design, mean, X, r};
+    ex_ctx c = {model, opts, method, plan, fast, design, bgt, mean, X, r};
     aud_shap_par par = {ex_ws_new, ex_ws_free, ex_run, &c};
     rc = aud_shap_parallel(&par, n_rows, opts->threads, err);
     if (rc != AUD_OK)
@@ -317,6 +347,7 @@ done:
     aud_shap_plan_free(plan);
     aud_kernel_design_free(design);
     aud_shap_fast_free(fast);
+    aud_shap_bgtree_free(bgt);
     aud_free(mean);
     return rc;
 }

@@ -53,6 +53,10 @@ void   aud_shap_tree_bias(const aud_shap_plan *plan, double *phi);
  * features x agrees with, the contribution to each path feature. Read-only, shared by threads. */
 #define AUD_SHAP_FAST_MAX_PATH 8                     /* unique features on a root-leaf path */
 #define AUD_SHAP_FAST_MAX_BYTES ((size_t)256 << 20)  /* memory for all tables */
+/* Work to build all tables (about one multiply-add per unit; 2e8 is ~0.2 s): bounds the set-up
+ * time of a one-row explanation of a huge deep model. Trees past it use the recursion. The
+ * choice depends on the model only, never on the rows or threads. */
+#define AUD_SHAP_FAST_MAX_WORK 2e8
 typedef struct aud_shap_fast aud_shap_fast;
 int  aud_shap_fast_new(aud_shap_fast **out, const aud_shap_plan *plan, size_t max_bytes,
                        aud_error *err);
@@ -64,6 +68,11 @@ int  aud_shap_fast_has(const aud_shap_fast *f, size_t t);
 size_t aud_shap_fast_ws_size(const aud_shap_plan *plan);
 void aud_shap_fast_tree(const aud_shap_fast *f, size_t t, const double *x, double *phi,
                         void *stack);
+
+/* Tree t's main effects (into phi, full row stride) and off-diagonal interaction values (into
+ * inter, n_outputs x (M+1) x (M+1)) for row x. The diagonal is left to the caller. */
+void aud_shap_fast_inter_tree(const aud_shap_fast *f, size_t t, const double *x, double *phi,
+                              double *inter, void *stack);
 
 /* Interventional TreeSHAP of one row against n_bg background rows: writes phi (n_outputs x
  * (M+1)), the bias being the mean model margin over the background. */
@@ -96,6 +105,28 @@ int    aud_shap_exact_game_buf(const aud_shap_game *g, double *buf, double *phi)
 
 /* Linear SHAP of one row: phi_kj = w_kj (x_j - mean_j), bias_k = base_k + sum_j w_kj mean_j. */
 void aud_shap_linear_row(const aud_model *m, const double *mean, const double *x, double *phi);
+
+/* The same value function for a tree ensemble, all background rows at once
+ * (shap_bgtree.c). aud_shap_bgtree_new sets *out = NULL when the bit sets would need more than
+ * max_bytes; the caller then uses aud_shap_masked. */
+#define AUD_SHAP_BGTREE_MAX_BYTES ((size_t)256 << 20)
+typedef struct aud_shap_bgtree aud_shap_bgtree;
+int  aud_shap_bgtree_new(aud_shap_bgtree **out, const aud_shap_plan *plan, const double *bg,
+                         size_t n_bg, size_t max_bytes, aud_error *err);
+void aud_shap_bgtree_free(aud_shap_bgtree *g);
+typedef struct aud_shap_bgtree_game {   /* per thread */
+    const aud_shap_bgtree *g;
+    uint8_t  *xdir;          /* per node: the explained row goes left */
+    int32_t  *node;          /* walk stack */
+    uint64_t *sets;          /* walk stack of row sets */
+    double   *acc;
+    int       prob;          /* explain the linked output: margins per background row */
+    double   *marg;          /* prob: n_bg x n_outputs */
+} aud_shap_bgtree_game;
+int  aud_shap_bgtree_game_init(aud_shap_bgtree_game *s, const aud_shap_bgtree *g, int prob);
+void aud_shap_bgtree_game_free(aud_shap_bgtree_game *s);
+void aud_shap_bgtree_set_row(aud_shap_bgtree_game *s, const double *x);
+int  aud_shap_bgtree_value(void *ctx, const uint64_t *masks, size_t n, double *out);
 
 /* KernelSHAP design: coalitions and the WLS projection, shared read-only by all rows. */
 typedef struct aud_kernel_design {

@@ -186,12 +186,16 @@ void aud_shap_tree_row(const aud_shap_plan *plan, const double *x, double *phi, 
 
 typedef struct inter_ctx {
     const aud_shap_plan *plan;
+    const aud_shap_fast *fast;      /* may be NULL */
+    const size_t  *feat_off;        /* per tree: first entry of its used features in feats */
+    const int32_t *feats;           /* unique features of each tree without tables */
     const double *X;
     double *out;
 } inter_ctx;
 
 typedef struct inter_ws {
     path_el *path;
+    void    *stack;
     double  *diag, *on, *off;
 } inter_ws;
 
@@ -201,6 +205,7 @@ static void inter_ws_free(void *p)
     if (w == NULL)
         return;
     aud_free(w->path);
+    aud_free(w->stack);
     aud_free(w->diag);
     aud_free(w);
 }
@@ -214,14 +219,39 @@ static void *inter_ws_new(void *ctx)
     if (w == NULL)
         return NULL;
     w->path = aud_calloc(1, aud_shap_tree_ws_size(c->plan));
+    w->stack = aud_calloc(1, aud_shap_fast_ws_size(c->plan));
     w->diag = aud_malloc(3 * stride * sizeof *w->diag);
-    if (w->path == NULL || w->diag == NULL) {
+    if (w->path == NULL || w->stack == NULL || w->diag == NULL) {
         inter_ws_free(w);
         return NULL;
     }
     w->on = w->diag + stride;
     w->off = w->on + stride;
     return w;
+}
+
+/* Interactions of tree t by conditioning (Lundberg 2020): for each feature i of the tree,
+ * phi_ij += (phi_j | i present - phi_j | i absent) / 2; also its main effects into diag. */
+static void inter_tree_recursive(const inter_ctx *c, inter_ws *w, size_t t, const double *x,
+                                 double *o)
+{
+    const aud_model *m = c->plan->model;
+    size_t M1 = m->n_features + 1;
+    size_t k = (size_t)m->trees[t].output;
+    size_t stride = m->n_outputs * M1;
+    aud_shap_tree_one(c->plan, t, x, w->diag, w->path, 0, -1);
+    for (size_t q = c->feat_off[t]; q < c->feat_off[t + 1]; q++) {
+        size_t i = (size_t)c->feats[q];
+        memset(w->on, 0, 2 * stride * sizeof *w->on);
+        aud_shap_tree_one(c->plan, t, x, w->on, w->path, 1, (int32_t)i);
+        aud_shap_tree_one(c->plan, t, x, w->off, w->path, -1, (int32_t)i);
+        double *row = o + k * M1 * M1 + i * M1;
+        const double *on = w->on + k * M1, *off = w->off + k * M1;
+        for (size_t j = 0; j + 1 < M1; j++) {
+            if (j != i)
+                row[j] += (on[j] - off[j]) / 2.0;
+        }
+    }
 }
 
 static int inter_run(void *ctx, void *wsp, size_t begin, size_t end, aud_error *err)
@@ -237,26 +267,25 @@ static int inter_run(void *ctx, void *wsp, size_t begin, size_t end, aud_error *
         double *o = c->out + r * K * M1 * M1;
         memset(o, 0, K * M1 * M1 * sizeof *o);
         memset(w->diag, 0, stride * sizeof *w->diag);
-        aud_shap_tree_row(c->plan, x, w->diag, w->path, 0, -1);
-        for (size_t i = 0; i < M; i++) {
-            memset(w->on, 0, 2 * stride * sizeof *w->on);
-            aud_shap_tree_row(c->plan, x, w->on, w->path, 1, (int32_t)i);
-            aud_shap_tree_row(c->plan, x, w->off, w->path, -1, (int32_t)i);
-            for (size_t k = 0; k < K; k++) {
-                double *row = o + k * M1 * M1 + i * M1;
-                const double *on = w->on + k * M1, *off = w->off + k * M1;
-                double d = w->diag[k * M1 + i];
-                for (size_t j = 0; j < M; j++) {
-                    if (j == i)
-                        continue;
-                    row[j] = (on[j] - off[j]) / 2.0;
-                    d -= row[j];
-                }
-                row[i] = d;
-            }
+        aud_shap_tree_bias(c->plan, w->diag);
+        for (size_t t = 0; t < m->n_trees; t++) {
+            if (aud_shap_fast_has(c->fast, t))
+                aud_shap_fast_inter_tree(c->fast, t, x, w->diag, o, w->stack);
+            else
+                inter_tree_recursive(c, w, t, x, o);
         }
-        for (size_t k = 0; k < K; k++)
-            o[k * M1 * M1 + M * M1 + M] = w->diag[k * M1 + M];
+        /* diagonal: the main effect minus the interactions (rows sum to phi_i) */
+        for (size_t k = 0; k < K; k++) {
+            double *blk = o + k * M1 * M1;
+            for (size_t i = 0; i < M; i++) {
+                double d = w->diag[k * M1 + i];
+                for (size_t j = 0; j < M; j++)
+                    if (j != i)
+                        d -= blk[i * M1 + j];
+                blk[i * M1 + i] = d;
+            }
+            blk[M * M1 + M] = w->diag[k * M1 + M];
+        }
     }
     return AUD_OK;
 }
@@ -265,6 +294,10 @@ int aud_shap_tree_interactions(const aud_model *model, const double *X, size_t n
                                int threads, aud_error *err)
 {
     aud_shap_plan *plan = NULL;
+    aud_shap_fast *fast = NULL;
+    size_t *feat_off = NULL;
+    int32_t *feats = NULL;
+    uint8_t *seen = NULL;
     if (model->kind != AUD_MODEL_TREES)
         return aud_error_set(err, AUD_E_USAGE, NULL, 0, 0,
                              "--interactions needs a tree model (method tree)");
@@ -272,13 +305,54 @@ int aud_shap_tree_interactions(const aud_model *model, const double *X, size_t n
     if (rc != AUD_OK)
         return rc;
     if (!plan->has_cover) {
-        aud_shap_plan_free(plan);
-        return aud_error_set(err, AUD_E_UNSUPPORTED, NULL, 0, 0,
-                             "the model has no usable node covers, which --interactions needs");
+        rc = aud_error_set(err, AUD_E_UNSUPPORTED, NULL, 0, 0,
+                           "the model has no usable node covers, which --interactions needs");
+        goto done;
     }
-    inter_ctx c = {plan, X, out};
+    rc = aud_shap_fast_new(&fast, plan, AUD_SHAP_FAST_MAX_BYTES, err);
+    if (rc != AUD_OK)
+        goto done;
+    /* unique split features of each tree that the tables do not cover */
+    size_t nt = model->n_trees, M = model->n_features, total = 0;
+    feat_off = aud_calloc(nt + 2, sizeof *feat_off);
+    seen = aud_calloc(M + 1, 1);
+    if (feat_off == NULL || seen == NULL) {
+        rc = aud_error_nomem(err);
+        goto done;
+    }
+    for (size_t t = 0; t < nt; t++) {
+        if (!aud_shap_fast_has(fast, t))
+            total += (size_t)model->trees[t].n_nodes;
+    }
+    feats = aud_calloc(total + 1, sizeof *feats);
+    if (feats == NULL) {
+        rc = aud_error_nomem(err);
+        goto done;
+    }
+    size_t q = 0;
+    for (size_t t = 0; t < nt; t++) {
+        feat_off[t] = q;
+        if (aud_shap_fast_has(fast, t))
+            continue;
+        const aud_tree *tr = &model->trees[t];
+        for (int32_t n = 0; n < tr->n_nodes; n++) {
+            if (tr->left[n] >= 0 && !seen[tr->feature[n]]) {
+                seen[tr->feature[n]] = 1;
+                feats[q++] = tr->feature[n];
+            }
+        }
+        for (size_t i = feat_off[t]; i < q; i++)
+            seen[feats[i]] = 0;
+    }
+    feat_off[nt] = q;
+    inter_ctx c = {plan, fast, feat_off, feats, X, out};
     aud_shap_par par = {inter_ws_new, inter_ws_free, inter_run, &c};
     rc = aud_shap_parallel(&par, n_rows, threads, err);
+done:
+    aud_free(feat_off);
+    aud_free(feats);
+    aud_free(seen);
+    aud_shap_fast_free(fast);
     aud_shap_plan_free(plan);
     return rc;
 }

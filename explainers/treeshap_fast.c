@@ -28,6 +28,9 @@ struct aud_shap_fast {
     uint8_t  *leaf_d;        /* per leaf: unique features on its path */
     int32_t  *leaf_feat;     /* per leaf: DMAX feature indices */
     size_t   *leaf_off;      /* per leaf: offset of its 2^d x d table */
+    double   *leaf_z;        /* per leaf: DMAX zero fractions (for interactions) */
+    double   *leaf_v;        /* per leaf: value x tree scale */
+    double    w[DMAX + 1][DMAX + 1];   /* w[d][m] = m! (d-m-1)! / d! */
     double   *table;
     size_t    n_leaves;
 };
@@ -42,6 +45,8 @@ void aud_shap_fast_free(aud_shap_fast *f)
     aud_free(f->leaf_d);
     aud_free(f->leaf_feat);
     aud_free(f->leaf_off);
+    aud_free(f->leaf_z);
+    aud_free(f->leaf_v);
     aud_free(f->table);
     aud_free(f);
 }
@@ -60,13 +65,16 @@ typedef struct bpath {
 } bpath;
 
 /* Pass 1: sizes. Returns 0 when some leaf has more than DMAX unique features. */
-static void size_walk(const aud_tree *t, int32_t n, bpath *p, size_t *leaves, size_t *cells)
+static void size_walk(const aud_tree *t, int32_t n, bpath *p, size_t *leaves, size_t *cells,
+                      double *work)
 {
     if (p->too_deep)
         return;
     if (t->left[n] < 0) {
         (*leaves)++;
         *cells += ((size_t)1 << p->d) * (size_t)p->d;
+        /* leaf_table: per pattern and path feature an O(d^2) polynomial; plus the walk */
+        *work += ldexp((double)p->d * (double)p->d * (double)p->d, p->d) + 16.0;
         return;
     }
     int32_t f = t->feature[n];
@@ -81,8 +89,8 @@ static void size_walk(const aud_tree *t, int32_t n, bpath *p, size_t *leaves, si
         }
         p->feat[p->d++] = f;
     }
-    size_walk(t, t->left[n], p, leaves, cells);
-    size_walk(t, t->right[n], p, leaves, cells);
+    size_walk(t, t->left[n], p, leaves, cells, work);
+    size_walk(t, t->right[n], p, leaves, cells, work);
     if (added)
         p->d--;
 }
@@ -143,8 +151,11 @@ static void build_walk(build *b, int32_t n, bpath *p)
         aud_shap_fast *f = b->f;
         b->aux[n] = (int32_t)li;
         f->leaf_d[li] = (uint8_t)p->d;
-        for (int k = 0; k < p->d; k++)
+        for (int k = 0; k < p->d; k++) {
             f->leaf_feat[li * DMAX + (size_t)k] = p->feat[k];
+            f->leaf_z[li * DMAX + (size_t)k] = p->z[k];
+        }
+        f->leaf_v[li] = t->value[n] * b->scale;
         f->leaf_off[li] = b->next_cell;
         leaf_table(b, p, t->value[n] * b->scale, f->table + b->next_cell);
         b->next_cell += ((size_t)1 << p->d) * (size_t)p->d;
@@ -192,16 +203,19 @@ int aud_shap_fast_new(aud_shap_fast **out, const aud_shap_plan *plan, size_t max
     }
     /* pass 1: which trees fit (in model order, within the budget) */
     size_t total_cells = 0, total_leaves = 0, total_nodes = 0;
+    double total_work = 0.0;
     for (size_t t = 0; t < nt; t++) {
         const aud_tree *tr = &m->trees[t];
         if (tr->left[0] < 0)
             continue;
         bpath p;
         memset(&p, 0, sizeof p);
-        size_walk(tr, 0, &p, &leaves[t], &cells[t]);
+        double work = 0.0;
+        size_walk(tr, 0, &p, &leaves[t], &cells[t], &work);
         size_t bytes = (total_cells + cells[t]) * sizeof(double);
-        if (p.too_deep || bytes > max_bytes)
+        if (p.too_deep || bytes > max_bytes || total_work + work > AUD_SHAP_FAST_MAX_WORK)
             continue;
+        total_work += work;
         f->fast[t] = 1;
         f->aux_off[t] = total_nodes;
         total_cells += cells[t];
@@ -213,8 +227,11 @@ int aud_shap_fast_new(aud_shap_fast **out, const aud_shap_plan *plan, size_t max
     f->leaf_d = aud_calloc(total_leaves + 1, 1);
     f->leaf_feat = aud_calloc(total_leaves * DMAX + 1, sizeof *f->leaf_feat);
     f->leaf_off = aud_calloc(total_leaves + 1, sizeof *f->leaf_off);
+    f->leaf_z = aud_calloc(total_leaves * DMAX + 1, sizeof *f->leaf_z);
+    f->leaf_v = aud_calloc(total_leaves + 1, sizeof *f->leaf_v);
     f->table = aud_calloc(total_cells + 1, sizeof *f->table);
-    if (!f->aux || !f->leaf_d || !f->leaf_feat || !f->leaf_off || !f->table) {
+    if (!f->aux || !f->leaf_d || !f->leaf_feat || !f->leaf_off || !f->leaf_z || !f->leaf_v ||
+        !f->table) {
         rc = aud_error_nomem(err);
         goto done;
     }
@@ -238,6 +255,7 @@ int aud_shap_fast_new(aud_shap_fast **out, const aud_shap_plan *plan, size_t max
         b->scale = plan->scale[t];
         build_walk(b, 0, &p);
     }
+    memcpy(f->w, b->w, sizeof f->w);
     aud_free(b);
     *out = f;
     f = NULL;
@@ -284,6 +302,94 @@ void aud_shap_fast_tree(const aud_shap_fast *f, size_t t, const double *x, doubl
         const int32_t *feat = f->leaf_feat + li * DMAX;
         for (unsigned k = 0; k < d; k++)
             ph[feat[k]] += T[k];
+        if (top == 0)
+            break;
+        top--;
+        n = st[2 * top];
+        mask = (uint32_t)st[2 * top + 1];
+    }
+}
+
+/* Interaction part of one leaf: for path features a != b (positions in the leaf's path),
+ * phi_ab += v (o_a - z_a)(o_b - z_b) W_ab / 2 with W_ab the path weight of the game without b,
+ * summed over the subsets of the path without a and b (Lundberg et al. 2020: half the difference
+ * of phi_a with b present and with b absent; present multiplies the leaf by o_b, absent by z_b). */
+static void leaf_pairs(const aud_shap_fast *f, size_t li, uint32_t A, double *blk, size_t M1)
+{
+    unsigned d = f->leaf_d[li];
+    const double *z = f->leaf_z + li * DMAX;
+    const int32_t *feat = f->leaf_feat + li * DMAX;
+    double v = f->leaf_v[li];
+    double e[DMAX + 1];
+    for (unsigned a = 0; a < d; a++) {
+        double ca = (double)((A >> a) & 1u) - z[a];
+        if (ca == 0.0)
+            continue;
+        for (unsigned b = a + 1; b < d; b++) {
+            double cb = (double)((A >> b) & 1u) - z[b];
+            if (cb == 0.0)
+                continue;
+            double zprod = 1.0;
+            unsigned n = 0;
+            e[0] = 1.0;
+            for (unsigned k = 0; k < d; k++) {
+                if (k == a || k == b)
+                    continue;
+                if ((A >> k) & 1u) {
+                    e[n + 1] = 0.0;
+                    for (unsigned q = n + 1; q >= 1; q--)
+                        e[q] += z[k] * e[q - 1];
+                    n++;
+                } else {
+                    zprod *= z[k];
+                }
+            }
+            double s = 0.0;
+            for (unsigned m = 0; m <= n; m++)
+                s += f->w[d - 1][m] * e[n - m];
+            double c = v * ca * cb * zprod * s / 2.0;
+            blk[(size_t)feat[a] * M1 + (size_t)feat[b]] += c;
+            blk[(size_t)feat[b] * M1 + (size_t)feat[a]] += c;
+        }
+    }
+}
+
+void aud_shap_fast_inter_tree(const aud_shap_fast *f, size_t t, const double *x, double *phi,
+                              double *inter, void *stack)
+{
+    const aud_model *m = f->plan->model;
+    const aud_tree *tr = &m->trees[t];
+    const int32_t *aux = f->aux + f->aux_off[t];
+    size_t M1 = m->n_features + 1;
+    double *ph = phi + (size_t)tr->output * M1;
+    double *blk = inter + (size_t)tr->output * M1 * M1;
+    int32_t *st = stack;
+    int top = 0;
+    int32_t n = 0;
+    uint32_t mask = ~0u;
+    for (;;) {
+        while (tr->left[n] >= 0) {
+            int32_t l = tr->left[n], r = tr->right[n];
+            uint32_t cold_mask = mask & ~(1u << aux[n]);
+            if (aud_shap_go_left(tr, n, x[tr->feature[n]])) {
+                st[2 * top] = r;
+                n = l;
+            } else {
+                st[2 * top] = l;
+                n = r;
+            }
+            st[2 * top + 1] = (int32_t)cold_mask;
+            top++;
+        }
+        size_t li = (size_t)aux[n];
+        unsigned d = f->leaf_d[li];
+        uint32_t A = mask & ((1u << d) - 1u);
+        const double *T = f->table + f->leaf_off[li] + (size_t)A * d;
+        const int32_t *feat = f->leaf_feat + li * DMAX;
+        for (unsigned k = 0; k < d; k++)
+            ph[feat[k]] += T[k];
+        if (d >= 2)
+            leaf_pairs(f, li, A, blk, M1);
         if (top == 0)
             break;
         top--;

@@ -33,6 +33,7 @@ def test_usage_errors(audit, args, msg):
     assert msg in r.err
 
 
+@pytest.mark.valgrind
 @pytest.mark.parametrize("args,msg", [
     (["--method", "linear"], "method linear needs a linear model; use --method tree"),
     (["--method", "tree", "--output", "probability"],
@@ -41,6 +42,7 @@ def test_usage_errors(audit, args, msg):
     (["--rows", "9:3"], "the first row is after the end"),
     (["--rows", "1:x"], "--rows expects N or A:B"),
     (["--rows", "-3"], "--rows expects N or A:B"),
+    (["--method", "kernel", "--samples", "3"], "--samples 3 is too small for 6 features"),
 ])
 def test_input_errors(audit, args, msg):
     r = audit("explain", "--model", MODEL, "--data", DATA, *args)
@@ -49,6 +51,7 @@ def test_input_errors(audit, args, msg):
     assert r.out == ""
 
 
+@pytest.mark.valgrind
 def test_empty_background_file(audit, tmp_path):
     bg = tmp_path / "bg.csv"
     bg.write_text("f0,f1,f2,f3,f4,f5\n")
@@ -58,6 +61,7 @@ def test_empty_background_file(audit, tmp_path):
     assert "background file has no data rows" in r.err and "bg.csv" in r.err
 
 
+@pytest.mark.valgrind
 def test_mismatched_background_file(audit, tmp_path):
     bg = tmp_path / "bg.csv"
     bg.write_text("f0,f1,f2,f3,f4\n1,2,3,4,5\n")
@@ -110,6 +114,7 @@ def test_missing_data_column(audit, tmp_path):
     assert '"f5"' in r.err
 
 
+@pytest.mark.valgrind
 def test_output_file_is_atomic(audit, tmp_path):
     out = tmp_path / "shap.csv"
     r = audit("explain", "--model", MODEL, "--data", DATA, "--rows", "3", "--out", out)
@@ -136,3 +141,43 @@ def test_reasons_usage(audit, args, msg):
     r = audit("reasons", "--model", MODEL, "--data", DATA, *args)
     assert r.code == 2, r
     assert msg in r.err
+
+
+def test_empty_data_gives_header_only(audit, tmp_path):
+    data = tmp_path / "d.csv"
+    data.write_text("f0,f1,f2,f3,f4,f5\n")
+    r = audit("explain", "--model", MODEL, "--data", data)
+    assert r.code == 0, r
+    assert r.out == "f0,f1,f2,f3,f4,f5,bias\n"
+    r = audit("explain", "--model", MODEL, "--data", data, "--method", "kernel")
+    assert r.code == 2, r
+    assert "give --background" in r.err
+
+
+def test_model_without_names_binds_by_position_with_warning(audit, tmp_path):
+    import numpy as np
+    import xgboost as xgb
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(100, 3))
+    b = xgb.train({"objective": "reg:squarederror", "max_depth": 2, "nthread": 1},
+                  xgb.DMatrix(X, label=X[:, 0] - X[:, 2]), num_boost_round=4)
+    model = tmp_path / "anon.json"
+    b.save_model(str(model))
+    data = tmp_path / "d.csv"
+    data.write_text("a,b,c\n" + "\n".join(",".join(repr(float(v)) for v in r) for r in X[:4]) + "\n")
+    r = audit("explain", "--model", model, "--data", data)
+    assert r.code == 0, r
+    assert "by position" in r.err
+    assert r.out.splitlines()[0] == "a,b,c,bias"
+    want = b.predict(xgb.DMatrix(X[:4]), pred_contribs=True)
+    got = np.genfromtxt(r.out.splitlines(), delimiter=",", skip_header=1)
+    assert np.abs(got - want).max() <= 1e-5
+
+
+def test_background_with_text_column(audit, tmp_path):
+    bg = tmp_path / "bg.csv"
+    bg.write_text("f0,f1,f2,f3,f4,f5\n1,2,3,x,5,6\n")
+    r = audit("explain", "--model", MODEL, "--data", DATA, "--method", "kernel",
+              "--background", bg)
+    assert r.code == 2, r
+    assert '"f3"' in r.err and "not numeric" in r.err and "bg.csv" in r.err

@@ -247,6 +247,8 @@ static void test_tree_matches_bruteforce_path_dependent(void **state)
     }
 }
 
+static void check_interactions(const aud_model *m, const double *X, size_t rows, int threads);
+
 /* Paths with more than AUD_SHAP_FAST_MAX_PATH unique features use the recursive algorithm, the
  * others the precomputed tables; both against brute force in one model. */
 static void test_tree_long_paths_fall_back(void **state)
@@ -294,69 +296,76 @@ static void test_tree_long_paths_fall_back(void **state)
         for (size_t j = 0; j < 11; j++)
             assert_close(r->phi[i * 11 + j], ref[j], 1e-12, "deep tree phi", j);
     }
+    check_interactions(&m, X, 2, 1);   /* tables for tree 0, conditioning for the others */
     aud_shap_result_free(r);
     model_release(&m);
 }
 
-/* Shapley interaction index of the path-dependent game by enumeration. */
+/* Interaction values of n rows vs the Shapley interaction index of the path-dependent game by
+ * enumeration; rows sum to the SHAP values; bias only at [M][M]; additivity. */
+static void check_interactions(const aud_model *m, const double *X, size_t rows, int threads)
+{
+    aud_error err;
+    size_t M = m->n_features, K = m->n_outputs, M1 = M + 1;
+    double *got = aud_calloc(rows * K * M1 * M1, sizeof(double));
+    assert_int_equal(aud_shap_tree_interactions(m, X, rows, got, threads, &err), AUD_OK);
+    size_t n = (size_t)1 << M;
+    double *v = aud_calloc(n * K, sizeof(double));
+    double *phi = aud_calloc(K * M1, sizeof(double));
+    for (size_t i = 0; i < rows; i++) {
+        pd_game g = {m, X + i * M};
+        for (uint64_t s = 0; s < n; s++)
+            pd_value(&g, &s, 1, v + s * K);
+        aud_shap_game game = {M, K, pd_value, &g};
+        assert_int_equal(aud_shap_exact_game(&game, phi, &err), AUD_OK);
+        for (size_t k = 0; k < K; k++) {
+            const double *blk = got + (i * K + k) * M1 * M1;
+            double total = 0.0;
+            for (size_t a = 0; a < M; a++) {
+                double rowsum = 0.0;
+                for (size_t b = 0; b < M; b++) {
+                    rowsum += blk[a * M1 + b];
+                    if (a == b)
+                        continue;
+                    double ref = 0.0;
+                    for (uint64_t S = 0; S < n; S++) {
+                        if (((S >> a) & 1u) || ((S >> b) & 1u))
+                            continue;
+                        int s = __builtin_popcountll(S);
+                        double w = exp(lgamma(s + 1.0) + lgamma((double)M - s - 1.0) -
+                                       lgamma((double)M)) / 2.0;
+                        uint64_t Sa = S | (1ull << a), Sb = S | (1ull << b);
+                        ref += w * (v[(Sa | Sb) * K + k] - v[Sa * K + k] - v[Sb * K + k] +
+                                    v[S * K + k]);
+                    }
+                    assert_close(blk[a * M1 + b], ref, 1e-12, "interaction", a * M1 + b);
+                }
+                assert_close(rowsum, phi[k * M1 + a], 1e-12, "interaction row sum", a);
+                assert_true(blk[a * M1 + M] == 0.0);
+                assert_true(blk[M * M1 + a] == 0.0);
+                total += rowsum;
+            }
+            assert_close(blk[M * M1 + M], phi[k * M1 + M], 1e-12, "interaction bias", k);
+            assert_close(total + blk[M * M1 + M], v[(n - 1) * K + k], 1e-12,
+                         "interaction additivity", k);
+        }
+    }
+    aud_free(phi);
+    aud_free(v);
+    aud_free(got);
+}
+
 static void test_tree_interactions_match_bruteforce(void **state)
 {
     (void)state;
     rng_state = 7;
-    aud_error err;
     for (int rep = 0; rep < 6; rep++) {
         int M = 3 + rep % 4, K = rep == 5 ? 2 : 1;
-        size_t M1 = (size_t)M + 1;
         aud_model m;
         random_trees(&m, M, 4, 2 + rep % 4, K);
         double X[3 * 8];
         random_rows(X, 3, M, 0.1);
-        double *got = aud_calloc(3 * (size_t)K * M1 * M1, sizeof(double));
-        assert_int_equal(aud_shap_tree_interactions(&m, X, 3, got, 2, &err), AUD_OK);
-        size_t n = (size_t)1 << M;
-        double *v = aud_calloc(n * (size_t)K, sizeof(double));
-        for (size_t i = 0; i < 3; i++) {
-            pd_game g = {&m, X + i * (size_t)M};
-            for (uint64_t s = 0; s < n; s++)
-                pd_value(&g, &s, 1, v + s * (size_t)K);
-            double phi[2 * 9];
-            aud_shap_game game = {(size_t)M, (size_t)K, pd_value, &g};
-            assert_int_equal(aud_shap_exact_game(&game, phi, &err), AUD_OK);
-            for (size_t k = 0; k < (size_t)K; k++) {
-                const double *blk = got + (i * (size_t)K + k) * M1 * M1;
-                double total = 0.0;
-                for (size_t a = 0; a < (size_t)M; a++) {
-                    double rowsum = 0.0;
-                    for (size_t b = 0; b < (size_t)M; b++) {
-                        rowsum += blk[a * M1 + b];
-                        if (a == b)
-                            continue;
-                        double ref = 0.0;
-                        for (uint64_t S = 0; S < n; S++) {
-                            if (((S >> a) & 1u) || ((S >> b) & 1u))
-                                continue;
-                            int s = __builtin_popcountll(S);
-                            double w = exp(lgamma(s + 1.0) + lgamma(M - s - 1.0) -
-                                           lgamma((double)M)) / 2.0;
-                            uint64_t Sa = S | (1ull << a), Sb = S | (1ull << b);
-                            ref += w * (v[(Sa | Sb) * K + k] - v[Sa * K + k] - v[Sb * K + k] +
-                                        v[S * K + k]);
-                        }
-                        assert_close(blk[a * M1 + b], ref, 1e-12, "interaction", a * M1 + b);
-                    }
-                    /* rows sum to the SHAP value; bias row/column zero except [M][M] */
-                    assert_close(rowsum, phi[k * M1 + a], 1e-12, "interaction row sum", a);
-                    assert_true(blk[a * M1 + (size_t)M] == 0.0);
-                    total += rowsum;
-                }
-                assert_close(blk[(size_t)M * M1 + (size_t)M], phi[k * M1 + (size_t)M], 1e-12,
-                             "interaction bias", k);
-                assert_close(total + blk[(size_t)M * M1 + (size_t)M], v[(n - 1) * K + k], 1e-12,
-                             "interaction additivity", k);
-            }
-        }
-        aud_free(v);
-        aud_free(got);
+        check_interactions(&m, X, 3, 2);
         model_release(&m);
     }
 }
@@ -460,13 +469,60 @@ static void test_linear_closed_form_and_bruteforce(void **state)
     model_release(&m);
 }
 
+/* The all-background-at-once game equals the row-by-row masked game (>64 rows: several words). */
+static void test_bgtree_game_equals_masked_game(void **state)
+{
+    (void)state;
+    rng_state = 31;
+    aud_error err;
+    aud_model m;
+    random_trees(&m, 9, 7, 6, 2);
+    double X[9], bg[150 * 9];
+    random_rows(X, 1, 9, 0.2);
+    random_rows(bg, 150, 9, 0.2);
+    aud_shap_plan *plan = NULL;
+    aud_shap_bgtree *g = NULL;
+    assert_int_equal(aud_shap_plan_new(&plan, &m, &err), AUD_OK);
+    assert_int_equal(aud_shap_bgtree_new(&g, plan, bg, 150, AUD_SHAP_BGTREE_MAX_BYTES, &err),
+                     AUD_OK);
+    assert_non_null(g);
+    uint64_t masks[64];
+    for (int i = 0; i < 64; i++)
+        masks[i] = (uint64_t)(urand() * 512.0);
+    masks[0] = 0;
+    masks[1] = 511;
+    aud_shap_bgtree_game s;
+    aud_shap_masked mg;
+    for (int prob = 0; prob < 2; prob++) {
+        assert_int_equal(aud_shap_bgtree_game_init(&s, g, prob), AUD_OK);
+        aud_shap_bgtree_set_row(&s, X);
+        assert_int_equal(aud_shap_masked_init(&mg, &m, bg, 150, prob), AUD_OK);
+        mg.x = X;
+        double a[128], b[128];
+        assert_int_equal(aud_shap_bgtree_value(&s, masks, 64, a), AUD_OK);
+        assert_int_equal(aud_shap_masked_value(&mg, masks, 64, b), AUD_OK);
+        for (size_t i = 0; i < 128; i++)
+            assert_close(a[i], b[i], 1e-12, prob ? "bgtree vs masked (prob)" : "bgtree vs masked",
+                         i);
+        aud_shap_masked_free(&mg);
+        aud_shap_bgtree_game_free(&s);
+    }
+    /* a budget too small for the bit sets: NULL, and the caller falls back */
+    aud_shap_bgtree *none = NULL;
+    assert_int_equal(aud_shap_bgtree_new(&none, plan, bg, 150, 16, &err), AUD_OK);
+    assert_null(none);
+    aud_shap_bgtree_free(g);
+    aud_shap_plan_free(plan);
+    model_release(&m);
+}
+
 static void test_kernel_full_enumeration_equals_exact(void **state)
 {
     (void)state;
     rng_state = 21;
     aud_error err;
-    for (int rep = 0; rep < 4; rep++) {
-        int M = 2 + rep * 2, K = rep == 3 ? 3 : 1;
+    for (int rep = 0; rep < 5; rep++) {
+        int M = rep == 0 ? 1 : 2 * rep, K = rep == 3 ? 3 : 1;   /* M = 1, 2, 4, 6, 8 */
         aud_model m;
         random_trees(&m, M, 6, 4, K);
         double X[3 * 8], bg[7 * 8];
@@ -662,6 +718,65 @@ static void test_summary_and_reasons(void **state)
     assert_int_equal(aud_shap_sample_rows(5, 10, 42, idx), 5);
 }
 
+/* Fault injection: the n-th allocation fails, for n = 1, 2, ... until the call succeeds; every
+ * failure must be a clean AUD_E_NOMEM with no result and (under ASan) no leak. One thread, as
+ * the failure counter is process-wide. */
+static void test_allocation_failures_are_clean(void **state)
+{
+    (void)state;
+    rng_state = 41;
+    aud_error err;
+    aud_model trees, lin;
+    random_trees(&trees, 5, 4, 4, 2);
+    random_linear(&lin, 5, 1);
+    double X[4 * 5], bg[6 * 5];
+    random_rows(X, 4, 5, 0.0);
+    random_rows(bg, 6, 5, 0.0);
+    const aud_shap_method methods[] = {AUD_SHAP_TREE, AUD_SHAP_TREE_INTERVENTIONAL,
+                                       AUD_SHAP_LINEAR, AUD_SHAP_KERNEL, AUD_SHAP_EXACT};
+    for (size_t q = 0; q < sizeof methods / sizeof methods[0]; q++) {
+        const aud_model *m = methods[q] == AUD_SHAP_LINEAR ? &lin : &trees;
+        aud_shap_opts o;
+        aud_shap_opts_default(&o);
+        o.method = methods[q];
+        o.background = bg;
+        o.n_background = 6;
+        o.n_samples = methods[q] == AUD_SHAP_KERNEL ? 20 : 0;
+        int ok = 0;
+        for (long n = 1; n < 10000 && !ok; n++) {
+            aud_shap_result *r = NULL;
+            aud_shap_summary *sm = NULL;
+            aud_alloc_fail_after(n);
+            int rc = aud_shap_explain(&r, m, X, 4, &o, &err);
+            if (rc == AUD_OK)
+                rc = aud_shap_summarize(&sm, r, &err);
+            aud_alloc_fail_after(0);
+            if (rc == AUD_OK) {
+                ok = 1;
+            } else {
+                assert_int_equal(rc, AUD_E_NOMEM);
+                assert_null(sm);
+            }
+            aud_shap_summary_free(sm);
+            aud_shap_result_free(r);
+        }
+        assert_true(ok);
+    }
+    double out[4 * 2 * 36];
+    int ok = 0;
+    for (long n = 1; n < 10000 && !ok; n++) {
+        aud_alloc_fail_after(n);
+        int rc = aud_shap_tree_interactions(&trees, X, 4, out, 1, &err);
+        aud_alloc_fail_after(0);
+        ok = rc == AUD_OK;
+        if (!ok)
+            assert_int_equal(rc, AUD_E_NOMEM);
+    }
+    assert_true(ok);
+    model_release(&trees);
+    model_release(&lin);
+}
+
 int main(void)
 {
     aud_global_init();
@@ -672,12 +787,14 @@ int main(void)
         cmocka_unit_test(test_tree_interactions_match_bruteforce),
         cmocka_unit_test(test_interventional_matches_bruteforce),
         cmocka_unit_test(test_linear_closed_form_and_bruteforce),
+        cmocka_unit_test(test_bgtree_game_equals_masked_game),
         cmocka_unit_test(test_kernel_full_enumeration_equals_exact),
         cmocka_unit_test(test_kernel_sampled_exact_on_additive_game),
         cmocka_unit_test(test_kernel_sampled_seeded_and_close),
         cmocka_unit_test(test_threads_do_not_change_results),
         cmocka_unit_test(test_bad_method_errors),
         cmocka_unit_test(test_summary_and_reasons),
+        cmocka_unit_test(test_allocation_failures_are_clean),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,129 @@
+#!/usr/bin/python3
+"""Benchmark `audit explain` against XGBoost, side by side in one run (make bench).
+
+1. method tree vs XGBoost Booster.predict(pred_contribs=True): a 500-tree, depth-6 binary model on
+   20 features, 10,000 rows, at 1 and 2 threads. XGBoost is timed on predict() alone (DMatrix
+   built beforehand); audit is timed as the whole command (load model, read the CSV, explain,
+   write the CSV), so the ratio is conservative. Results are checked to agree (<= 1e-5).
+2. --interactions vs Booster.predict(pred_interactions=True) on 200 rows of the same model.
+3. method kernel on a 20-feature model (100 trees, depth 4), 100 rows, 100 background rows, one
+   thread: time per explained row (default budget 2*M+2048 coalitions).
+audit timings are the best of REPEAT runs; XGBoost's (about 30 s each) the best of XGB_REPEAT.
+AUDIT_BIN points to the binary."""
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import xgboost as xgb
+
+AUDIT = os.environ.get("AUDIT_BIN", str(Path(__file__).resolve().parent.parent / "build" / "audit"))
+REPEAT = 3
+XGB_REPEAT = 1
+F = 20
+
+
+def write_csv(path, X):
+    names = [f"f{j}" for j in range(X.shape[1])]
+    with open(path, "w") as f:
+        f.write(",".join(names) + "\n")
+        for r in X:
+            f.write(",".join(repr(float(v)) for v in r) + "\n")
+
+
+def best(fn, repeat=REPEAT):
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def run(args):
+    p = subprocess.run([AUDIT, "-q"] + [str(a) for a in args], capture_output=True, text=True)
+    if p.returncode != 0:
+        sys.exit(f"audit failed: {p.stderr}")
+
+
+def main():
+    rng = np.random.default_rng(0)
+    names = [f"f{j}" for j in range(F)]
+    Xt = rng.normal(size=(10000, F)).astype(np.float32).astype(np.float64)
+    y = (Xt[:, 0] + Xt[:, 1] * Xt[:, 2] + np.sin(Xt[:, 3]) + 0.5 * Xt[:, 4] ** 2
+         + rng.normal(size=len(Xt)) > 0.5).astype(float)
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        print("training the benchmark models ...", flush=True)
+        big = xgb.train({"objective": "binary:logistic", "max_depth": 6, "eta": 0.05,
+                         "nthread": 2, "seed": 1},
+                        xgb.DMatrix(Xt, label=y, feature_names=names), num_boost_round=500)
+        big.save_model(str(tmp / "big.json"))
+        X = rng.normal(size=(10000, F)).astype(np.float32).astype(np.float64)
+        X[rng.random(X.shape) < 0.02] = np.nan
+        write_csv(tmp / "data.csv", X)
+        d = xgb.DMatrix(X, missing=np.nan, feature_names=names)
+
+        print("\n== tree: 500 trees, depth 6, 20 features, 10,000 rows")
+        print(f"{'threads':>7}  {'xgboost pred_contribs':>22}  {'audit explain':>14}  "
+              f"{'ratio (xgb/audit)':>17}")
+        ref = None
+        for t in (1, 2):
+            big.set_param({"nthread": t})
+            tx = best(lambda: big.predict(d, pred_contribs=True), XGB_REPEAT)
+            out = tmp / f"shap{t}.csv"
+            ta = best(lambda: run(["explain", "--model", tmp / "big.json", "--data",
+                                   tmp / "data.csv", "--threads", t, "--out", out]))
+            print(f"{t:>7}  {tx:>20.3f} s  {ta:>12.3f} s  {tx / ta:>16.2f}x", flush=True)
+            got = np.loadtxt(out, delimiter=",", skiprows=1)
+            if ref is None:
+                ref = np.asarray(big.predict(d, pred_contribs=True), dtype=np.float64)
+            err = np.abs(got - ref).max()
+            if not err <= 1e-5:
+                sys.exit(f"audit and xgboost disagree: max |diff| {err}")
+        print(f"(agreement with pred_contribs: max |diff| {err:.2g})")
+
+        print("\n== interactions: same model, first 200 rows, 1 thread")
+        write_csv(tmp / "rows200.csv", X[:200])
+        big.set_param({"nthread": 1})
+        d200 = xgb.DMatrix(X[:200], missing=np.nan, feature_names=names)
+        tx = best(lambda: big.predict(d200, pred_interactions=True), XGB_REPEAT)
+        out = tmp / "inter.csv"
+        ta = best(lambda: run(["explain", "--model", tmp / "big.json", "--data",
+                               tmp / "rows200.csv", "--interactions", "--threads", 1,
+                               "--out", out]))
+        print(f"xgboost pred_interactions {tx:.3f} s, audit explain --interactions {ta:.3f} s, "
+              f"ratio {tx / ta:.2f}x", flush=True)
+        got = np.loadtxt(out, delimiter=",", skiprows=1, usecols=range(2, F + 3))
+        ref = np.asarray(big.predict(d200, pred_interactions=True), dtype=np.float64)
+        err = np.abs(got.reshape(ref.shape) - ref).max()
+        if not err <= 1e-5:
+            sys.exit(f"interactions disagree with xgboost: max |diff| {err}")
+        print(f"(agreement with pred_interactions: max |diff| {err:.2g})")
+
+        small = xgb.train({"objective": "binary:logistic", "max_depth": 4, "eta": 0.1,
+                           "nthread": 2, "seed": 1},
+                          xgb.DMatrix(Xt, label=y, feature_names=names), num_boost_round=100)
+        small.save_model(str(tmp / "small.json"))
+        write_csv(tmp / "rows.csv", X[:100])
+        write_csv(tmp / "bg.csv", Xt[:100])
+        print("\n== kernel: 20 features (100 trees, depth 4), 100 rows, 100 background rows, "
+              "1 thread, 2088 coalitions")
+        out = tmp / "kernel.csv"
+        tk = best(lambda: run(["explain", "--model", tmp / "small.json", "--data",
+                               tmp / "rows.csv", "--method", "kernel", "--background",
+                               tmp / "bg.csv", "--threads", 1, "--out", out]))
+        print(f"audit explain --method kernel: {tk:.3f} s total, {1000 * tk / 100:.2f} ms per row "
+              f"(goal: well under 100 ms per row)")
+        tp = best(lambda: run(["explain", "--model", tmp / "small.json", "--data",
+                               tmp / "rows.csv", "--method", "kernel", "--background",
+                               tmp / "bg.csv", "--threads", 1, "--output", "probability",
+                               "--out", out]))
+        print(f"  with --output probability: {tp:.3f} s total, {1000 * tp / 100:.2f} ms per row")
+
+
+if __name__ == "__main__":
+    main()
