@@ -79,10 +79,17 @@ int aud_shap_check(const aud_model *model, const aud_shap_opts *opts, aud_error 
     if (aud_shap_method_uses_background(m) && (opts->background == NULL || opts->n_background == 0))
         return aud_error_set(err, AUD_E_USAGE, NULL, 0, 0,
                              "method %s needs a non-empty background sample", name);
-    if (opts->output == AUD_SHAP_OUTPUT_PROBABILITY && m != AUD_SHAP_KERNEL && m != AUD_SHAP_EXACT)
+    if (opts->output == AUD_SHAP_OUTPUT_PROBABILITY && m == AUD_SHAP_TREE_INTERVENTIONAL &&
+        model->n_features > AUD_SHAP_EXACT_MAX_FEATURES)
+        return aud_error_set(err, AUD_E_UNSUPPORTED, NULL, 0, 0,
+                             "--output probability with method tree-interventional is computed "
+                             "exactly for up to %d features, the model has %zu; use --method "
+                             "kernel", AUD_SHAP_EXACT_MAX_FEATURES, model->n_features);
+    if (opts->output == AUD_SHAP_OUTPUT_PROBABILITY && m != AUD_SHAP_KERNEL &&
+        m != AUD_SHAP_EXACT && m != AUD_SHAP_TREE_INTERVENTIONAL)
         return aud_error_set(err, AUD_E_USAGE, NULL, 0, 0,
-                             "--output probability is computed by --method kernel or exact; "
-                             "method %s explains the raw margin", name);
+                             "--output probability is computed by --method tree-interventional, "
+                             "kernel or exact; method %s explains the raw margin", name);
     if (opts->threads < 1)
         return aud_error_set(err, AUD_E_USAGE, NULL, 0, 0, "threads must be >= 1");
     return AUD_OK;

@@ -253,6 +253,11 @@ int aud_shap_explain(aud_shap_result **out, const aud_model *model, const double
     if (rc != AUD_OK)
         return rc;
     aud_shap_method method = aud_shap_method_resolve(opts->method, model);
+    /* Interventional Shapley values of the transformed output are the Shapley values of the game
+     * v(S) = mean over the background of link(f(x_S, b_rest)): exactly what exact enumeration
+     * computes (aud_shap_check limits this to AUD_SHAP_EXACT_MAX_FEATURES features). */
+    if (method == AUD_SHAP_TREE_INTERVENTIONAL && opts->output == AUD_SHAP_OUTPUT_PROBABILITY)
+        method = AUD_SHAP_EXACT;
     r = aud_calloc(1, sizeof *r);
     if (r == NULL)
         return aud_error_nomem(err);

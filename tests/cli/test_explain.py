@@ -37,7 +37,7 @@ def test_usage_errors(audit, args, msg):
 @pytest.mark.parametrize("args,msg", [
     (["--method", "linear"], "method linear needs a linear model; use --method tree"),
     (["--method", "tree", "--output", "probability"],
-     "--output probability is computed by --method kernel or exact"),
+     "--output probability is computed by --method tree-interventional, kernel or exact"),
     (["--rows", "5:500"], "--rows 5:500: the data has only 120 rows"),
     (["--rows", "9:3"], "the first row is after the end"),
     (["--rows", "1:x"], "--rows expects N or A:B"),

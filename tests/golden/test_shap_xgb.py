@@ -83,7 +83,7 @@ def test_background_methods_match_bruteforce(audit, model, method):
 
 
 @pytest.mark.valgrind
-@pytest.mark.parametrize("method", ["exact", "kernel"])
+@pytest.mark.parametrize("method", ["exact", "kernel", "tree-interventional"])
 @pytest.mark.parametrize("model", ["binary", "multiclass"])
 def test_probability_output_matches_bruteforce(audit, model, method):
     r = explain(audit, model, "--method", method, "--background", D / "background.csv",
