@@ -500,6 +500,13 @@ int aud_drift_column_numeric_ws(aud_drift_column *col, const char *name, const d
     }
     aud_drift_sort_ws(x, n1, ws->k1, ws->k2);
     aud_drift_sort_ws(y, n2, ws->k1, ws->k2);
+    if (!isfinite(fmax(x[n1 - 1], y[n2 - 1]) - fmin(x[0], y[0]))) {
+        col->status = AUD_E_DOMAIN;
+        snprintf(col->msg, sizeof col->msg,
+                 "the values span more than the range of a double (max - min overflows); "
+                 "rescale the column");
+        goto done;
+    }
     size_t nu = 0, nu_ref = 0;
     for (size_t i = 0, j = 0; i < n1 || j < n2; nu++) {
         double v = (j >= n2 || (i < n1 && x[i] <= y[j])) ? x[i] : y[j];
@@ -515,7 +522,9 @@ int aud_drift_column_numeric_ws(aud_drift_column *col, const char *name, const d
     aud_drift_ks(x, n1, y, n2, &col->ks);
     col->wasserstein = aud_drift_wasserstein(x, n1, y, n2);
     col->std_ref = aud_drift_std(x, n1);
-    col->wasserstein_normed = col->wasserstein / fmax(col->std_ref, 0.001);
+    /* fmax would swallow a NaN std: an undefined std leaves the normed distance undefined */
+    col->wasserstein_normed = isfinite(col->std_ref) ? col->wasserstein / fmax(col->std_ref, 0.001)
+                                                     : NAN;
     aud_drift_anderson(x, n1, y, n2, &col->anderson);
     if (aud_drift_cvm(x, n1, y, n2, &col->cvm) != AUD_OK)
         goto nomem;

@@ -146,20 +146,38 @@ double aud_drift_wasserstein(const double *x, size_t n1, const double *y, size_t
     return ksum_get(&acc);
 }
 
+/* Two-pass population std of x * scale (scale a power of two, so the products are exact). */
+static double std_scaled(const double *x, size_t n, double scale)
+{
+    ksum s = {0, 0};
+    for (size_t i = 0; i < n; i++)
+        ksum_add(&s, x[i] * scale);
+    double mean = ksum_get(&s) / (double)n;
+    ksum q = {0, 0};
+    for (size_t i = 0; i < n; i++) {
+        double d = x[i] * scale - mean;
+        ksum_add(&q, d * d);
+    }
+    return sqrt(ksum_get(&q) / (double)n);
+}
+
 double aud_drift_std(const double *x, size_t n)
 {
     if (n == 0)
         return NAN;
-    ksum s = {0, 0};
+    double sd = std_scaled(x, n, 1.0);
+    if (isfinite(sd))
+        return sd;
+    /* squares overflowed (|x| beyond ~1e154): scale by a power of two near 1/max|x|, which is
+     * exact, and scale the result back */
+    double m = 0.0;
     for (size_t i = 0; i < n; i++)
-        ksum_add(&s, x[i]);
-    double mean = ksum_get(&s) / (double)n;
-    ksum q = {0, 0};
-    for (size_t i = 0; i < n; i++) {
-        double d = x[i] - mean;
-        ksum_add(&q, d * d);
-    }
-    return sqrt(ksum_get(&q) / (double)n);
+        m = fabs(x[i]) > m ? fabs(x[i]) : m;
+    if (!isfinite(m) || m == 0.0)
+        return sd;
+    int e;
+    frexp(m, &e);
+    return std_scaled(x, n, ldexp(1.0, -e)) * ldexp(1.0, e);
 }
 
 /* ---- Anderson-Darling k-sample (k = 2) ----------------------------------------------------- */

@@ -191,6 +191,17 @@ static void group_figures(aud_fair_attr_result *ar, const unsigned char *eligibl
 }
 
 /* Analyse one attribute (or intersection) given per-row codes in [0, n_levels) or -1. */
+/* A reference group given on the command line or in the spec names a level by its text or,
+ * when no level has that text, a numeric level by its value ("1.0" names the group "1"). */
+static int same_level(const char *given, const char *level)
+{
+    if (strcmp(given, level) == 0)
+        return 1;
+    char *e1 = NULL, *e2 = NULL;
+    double a = aud_strtod_c(given, &e1), b = aud_strtod_c(level, &e2);
+    return e1 != given && *e1 == '\0' && e2 != level && *e2 == '\0' && a == b;
+}
+
 static int analyse(const aud_fair_ctx *ctx, aud_fair_attr_result *ar, const char *name,
                    const int32_t *codes, size_t n_levels, const char *const *levels,
                    const char *reference, aud_error *err)
@@ -263,6 +274,12 @@ static int analyse(const aud_fair_ctx *ctx, aud_fair_attr_result *ar, const char
         ar->n_small += (size_t)gr->small;
         eligible[gmap[l]] = !gr->small;
         if (reference != NULL && !ref_found && strcmp(reference, levels[l]) == 0) {
+            ar->reference = (size_t)gmap[l];
+            ref_found = 1;
+        }
+    }
+    for (size_t l = 0; reference != NULL && !ref_found && l < n_levels; l++) {
+        if (gmap[l] >= 0 && same_level(reference, levels[l])) {   /* "1.0" names group "1" */
             ar->reference = (size_t)gmap[l];
             ref_found = 1;
         }

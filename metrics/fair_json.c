@@ -113,8 +113,15 @@ static int group_json(const aud_fair_result *res, const aud_fair_attr_result *ar
     if (add_val(o, "disparate_impact", gr->disparate_impact) ||
         add_val(o, "impact_ratio", gr->impact_ratio))
         return -1;
-    int below = !isnan(gr->impact_ratio.v) && gr->impact_ratio.v < 0.8;
-    if (add_bool(o, "below_four_fifths", below) || add_val(o, "fisher_p_value", gr->fisher_p))
+    if (isnan(gr->impact_ratio.v)) {   /* undefined ratio: the flag is undefined too */
+        if (!cJSON_AddNullToObject(o, "below_four_fifths") ||
+            !cJSON_AddStringToObject(o, "below_four_fifths_reason",
+                                     "impact_ratio is undefined"))
+            return -1;
+    } else if (add_bool(o, "below_four_fifths", gr->impact_ratio.v < 0.8)) {
+        return -1;
+    }
+    if (add_val(o, "fisher_p_value", gr->fisher_p))
         return -1;
     if (res->has_label) {
         if (add_val(o, "equal_opportunity_difference", gr->eop_diff) ||

@@ -26,6 +26,17 @@ static float scale(double v, double lo, double hi, float x0, float x1)
     return x0 + (float)((v - lo) / (hi - lo)) * (x1 - x0);
 }
 
+/* Decimals that print every multiple of step exactly (0.25 -> 2, 2.5 -> 1, 5 -> 0). */
+static int tick_decimals(double step)
+{
+    for (int d = 0; d < 6; d++) {
+        double s = step * pow(10.0, d);
+        if (fabs(s - round(s)) <= 1e-9 * fmax(1.0, s))
+            return d;
+    }
+    return 6;
+}
+
 /* Ticks and labels under a horizontal axis from x0 to x1 at height y. */
 static void axis_x(pdf_doc *d, float x0, float x1, float y, double lo, double hi, double step,
                    float grid_top)
@@ -44,8 +55,7 @@ static void axis_x(pdf_doc *d, float x0, float x1, float y, double lo, double hi
         if (grid_top > y)
             pdf_line(d, x, y, x, grid_top, 0.25f, PDF_RULE);
         pdf_line(d, x, y, x, y - 3.0f, 0.6f, PDF_GREY);
-        snprintf(buf, sizeof buf, "%.*f", step >= 1 ? 0 : step >= 0.1 ? 1 : step >= 0.01 ? 2 : 3,
-                 v);
+        snprintf(buf, sizeof buf, "%.*f", tick_decimals(step), v);
         pdf_text_center(d, d->font, 7.0f, x, y - 11.0f, PDF_GREY, buf);
     }
 }
@@ -69,10 +79,9 @@ static void axis_y(pdf_doc *d, float x, float y0, float y1, double lo, double hi
             pdf_line(d, x, y, grid_right, y, 0.25f, PDF_RULE);
         pdf_line(d, x - 3.0f, y, x, y, 0.6f, PDF_GREY);
         if (pct)
-            snprintf(buf, sizeof buf, "%.0f%%", v * 100.0);
+            snprintf(buf, sizeof buf, "%.*f%%", tick_decimals(step * 100.0), v * 100.0);
         else
-            snprintf(buf, sizeof buf, "%.*f", step >= 1 ? 0 : step >= 0.1 ? 1 : step >= 0.01 ? 2 : 3,
-                     v);
+            snprintf(buf, sizeof buf, "%.*f", tick_decimals(step), v);
         pdf_text_right(d, d->font, 7.0f, x - 4.0f, y - 2.5f, PDF_GREY, buf);
     }
 }

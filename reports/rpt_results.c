@@ -228,8 +228,8 @@ const char *rpt_fmt(double v, rpt_style style, char *buf)
     case RPT_G:
         snprintf(buf, RPT_NUMBUF, "%.6g", v);
         break;
-    case RPT_AUTO:
-        if (v != 0.0 && fabs(v) < 1e-3)
+    case RPT_AUTO:   /* 3 decimals, or 3 significant digits below 0.01 (0.00148, not 0.001) */
+        if (v != 0.0 && fabs(v) < 1e-2)
             snprintf(buf, RPT_NUMBUF, "%.3g", v);
         else
             snprintf(buf, RPT_NUMBUF, "%.3f", v);

@@ -623,6 +623,15 @@ int aud_report_validate(const cJSON *doc, const char *name, aud_error *err)
         snprintf(v.path, sizeof v.path, "verdict");
         return vfail(&v, "expected \"pass\" or \"fail\", got \"%s\"", verdict);
     }
+    if (verdict != NULL && strcmp(verdict, "pass") == 0) {   /* a filed report must agree */
+        const cJSON *c;
+        cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(doc, "checks")) {
+            if (cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(c, "passed"))) {
+                snprintf(v.path, sizeof v.path, "verdict");
+                return vfail(&v, "is \"pass\" but a check has \"passed\": false");
+            }
+        }
+    }
     return AUD_OK;
 }
 

@@ -465,6 +465,11 @@ int aud_report_write_xlsx(const cJSON *results, const char *path, aud_error *err
         title[rpt_utf8_valid(title, strlen(title))] = '\0';
     if (rpt_utf8_valid(company, strlen(company)) != strlen(company))
         company[rpt_utf8_valid(company, strlen(company))] = '\0';
+    /* XML 1.0 has no C0 control characters but tab, LF and CR: blank them out */
+    for (char *q = title; *q != '\0'; q++)
+        *q = (unsigned char)*q < 0x20 && *q != '\t' && *q != '\n' && *q != '\r' ? ' ' : *q;
+    for (char *q = company; *q != '\0'; q++)
+        *q = (unsigned char)*q < 0x20 && *q != '\t' && *q != '\n' && *q != '\r' ? ' ' : *q;
     snprintf(author, sizeof author, "%s", creator);
     props.title = title;
     props.company = company;
