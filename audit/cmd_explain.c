@@ -3,6 +3,7 @@
  * SHAP interaction values with --interactions, streamed row block by row block. Also the setup
  * shared with `audit reasons` (cmd_explain.h). */
 #include "cmd_explain.h"
+#include "predict.h"
 
 #include "cli.h"
 #include "io.h"
@@ -10,6 +11,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -153,6 +155,9 @@ static int load_background(aud_xsetup *s, const aud_xopts *o, aud_error *err)
                            "the data has no rows to sample a background from; give --background");
         goto done;
     }
+    rc = aud_predict_check_missing(m, src, cols, 0, src->n_rows, err);
+    if (rc != AUD_OK)
+        goto done;
     size_t k = (size_t)o->background_rows;
     if (k > src->n_rows)
         k = src->n_rows;
@@ -203,6 +208,10 @@ int aud_xsetup_load(aud_xsetup *s, const aud_xopts *o, aud_error *err)
     s->X = aud_calloc(n * M + 1, sizeof *s->X);
     if (s->X == NULL)
         return aud_error_nomem(err);
+    /* a model that refuses missing values: name the file and row before any work */
+    rc = aud_predict_check_missing(m, s->data, s->cols, s->row_begin, s->row_end, err);
+    if (rc != AUD_OK)
+        return rc;
     aud_model_fill_rows(m, s->data, s->cols, s->row_begin, s->row_end, s->X);
 
     aud_shap_opts_default(&s->opts);
@@ -462,13 +471,13 @@ int aud_cmd_explain(int argc, char **argv)
     aud_xprogress_start(&prog, "explain");
     s.opts.progress = aud_xprogress_report;
     s.opts.progress_ctx = &prog;
-    if (rc == AUD_OK && !interactions)
-        rc = aud_shap_explain(&r, s.model, s.X, s.row_end - s.row_begin, &s.opts, &err);
-    aud_xprogress_end(&prog);
     if (rc == AUD_OK) {
         const char *inputs[] = {o.model, o.data, o.background};
         rc = aud_guard_output(o.out, inputs, 3, &err);
     }
+    if (rc == AUD_OK && !interactions)
+        rc = aud_shap_explain(&r, s.model, s.X, s.row_end - s.row_begin, &s.opts, &err);
+    aud_xprogress_end(&prog);
     if (rc == AUD_OK) {
         rc = aud_out_open(&out, o.out, &err);
         opened = rc == AUD_OK;
@@ -495,5 +504,8 @@ int aud_cmd_explain(int argc, char **argv)
     aud_shap_result_free(r);
     aud_xsetup_free(&s);
     aud_xopts_free(&o);
+    /* what the explainers find unsupported is a property of the model: name its file */
+    if (rc == AUD_E_UNSUPPORTED && err.file[0] == '\0' && o.model != NULL)
+        snprintf(err.file, sizeof err.file, "%s", o.model);
     return rc == AUD_OK ? AUD_EXIT_OK : aud_cli_fail(&err);
 }

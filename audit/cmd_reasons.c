@@ -8,6 +8,7 @@
 #include "io.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 static const char usage_text[] =
@@ -127,13 +128,13 @@ int aud_cmd_reasons(int argc, char **argv)
     aud_xprogress_start(&prog, "reasons");
     s.opts.progress = aud_xprogress_report;
     s.opts.progress_ctx = &prog;
-    if (rc == AUD_OK)
-        rc = aud_shap_explain(&r, s.model, s.X, s.row_end - s.row_begin, &s.opts, &err);
-    aud_xprogress_end(&prog);
     if (rc == AUD_OK) {
         const char *inputs[] = {o.model, o.data, o.background};
         rc = aud_guard_output(o.out, inputs, 3, &err);
     }
+    if (rc == AUD_OK)
+        rc = aud_shap_explain(&r, s.model, s.X, s.row_end - s.row_begin, &s.opts, &err);
+    aud_xprogress_end(&prog);
     if (rc == AUD_OK) {
         rc = aud_out_open(&out, o.out, &err);
         opened = rc == AUD_OK;
@@ -154,5 +155,8 @@ int aud_cmd_reasons(int argc, char **argv)
     aud_shap_result_free(r);
     aud_xsetup_free(&s);
     aud_xopts_free(&o);
+    /* what the explainers find unsupported is a property of the model: name its file */
+    if (rc == AUD_E_UNSUPPORTED && err.file[0] == '\0' && o.model != NULL)
+        snprintf(err.file, sizeof err.file, "%s", o.model);
     return rc == AUD_OK ? AUD_EXIT_OK : aud_cli_fail(&err);
 }

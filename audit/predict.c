@@ -56,14 +56,16 @@ done:
 }
 
 /* Models whose library has no rule for missing values refuse them (no silent guess). */
-static int check_missing(const aud_model *m, const aud_table *t, const size_t *col_index,
-                         aud_error *err)
+int aud_predict_check_missing(const aud_model *m, const aud_table *t, const size_t *col_index,
+                              size_t row_begin, size_t row_end, aud_error *err)
 {
+    if (m->kind != AUD_MODEL_LINEAR && !m->no_missing)
+        return AUD_OK;
     for (size_t f = 0; f < m->n_features; f++) {
         const aud_column *c = &t->cols[col_index[f]];
         if (c->n_missing == 0 || !m->feature_used[f])
             continue;
-        for (size_t r = 0; r < t->n_rows; r++) {
+        for (size_t r = row_begin; r < row_end && r < t->n_rows; r++) {
             if (isnan(c->num[r])) {
                 aud_error_set(err, AUD_E_DOMAIN, t->path, 0, 0,
                               "data row %zu: missing value in column \"%s\"; this %s model "
@@ -80,7 +82,7 @@ int aud_predict_table(const aud_model *m, const aud_table *t, const size_t *col_
                       int n_threads, double *out, aud_error *err)
 {
     if (m->kind == AUD_MODEL_LINEAR || m->no_missing) {
-        int rc = check_missing(m, t, col_index, err);
+        int rc = aud_predict_check_missing(m, t, col_index, 0, t->n_rows, err);
         if (rc != AUD_OK)
             return rc;
     }

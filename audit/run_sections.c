@@ -69,9 +69,9 @@ int run_predictions(run_ctx *c)
         for (size_t i = 0; i < c->data->n_rows; i++) {
             if (!isnan(col[i]) && col[i] != 0.0 && col[i] != 1.0) {
                 /* blank lines and quoted newlines make the file line unknown here: name the
-                 * 0-based data row, as every other row reference does */
+                 * 1-based data row, as predict does */
                 aud_error_set(c->err, AUD_E_DOMAIN, c->data->path, 0, 0,
-                              "data row %zu: label is %g, expected 0 or 1", i, col[i]);
+                              "data row %zu: label is %g, expected 0 or 1", i + 1, col[i]);
                 return aud_error_field(c->err, s->label);
             }
             c->label[i] = col[i];

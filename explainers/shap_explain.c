@@ -225,7 +225,7 @@ static int check_missing(const double *X, size_t n, const aud_model *m, const ui
     size_t M = m->n_features;
     for (size_t i = 0; i < n; i++) {
         for (size_t j = 0; j < M; j++) {
-            if (used[j] && !isfinite(X[i * M + j])) {
+            if (used[j] && isnan(X[i * M + j])) {   /* inf is a value, as in predict */
                 int rc = aud_error_set(err, AUD_E_DOMAIN, NULL, 0, 0,
                                        "%s row %zu: feature %zu is missing or not finite, and "
                                        "this model does not accept missing values (impute "

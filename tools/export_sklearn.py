@@ -60,6 +60,10 @@ def export_linear(model, names):
         if coef.shape[0] != 1 or len(model.classes_) != 2:
             raise ExportError("only binary LogisticRegression is supported")
         link = "logit"
+        if getattr(model, "multi_class", "auto") == "multinomial":
+            # binary multinomial: predict_proba = softmax([-d, d])[1] = sigmoid(2 d)
+            coef = coef * 2.0
+            icpt = icpt * 2.0
     elif isinstance(model, LinearRegression):
         if coef.ndim != 1 and coef.shape[0] != 1:
             raise ExportError("only single-target LinearRegression is supported")
@@ -103,6 +107,15 @@ def tree_arrays(est, leaf_value, scale=1.0):
     if mgl is not None:
         out["default_left"] = [int(v) for v in np.asarray(mgl).tolist()]
     return out
+
+
+def accepts_nan(model):
+    """True when the fitted model predicts a row of NaN instead of raising."""
+    try:
+        model.predict(np.full((1, int(model.n_features_in_)), np.nan))
+    except Exception:   # ValueError: Input X contains NaN (and friends)
+        return False
+    return True
 
 
 def proba_column(k):
@@ -182,7 +195,9 @@ def export_trees(model, names):
                     "base_score": [float(v) for v in raw0]})
     else:
         raise ExportError(f"unsupported model type {type(model).__name__}")
-    has_default = all("default_left" in t for t in trees)
+    # The tree arrays carry missing_go_to_left from scikit-learn 1.3 on, but only some estimators
+    # (and versions) route NaN at predict time: ask the model itself.
+    has_default = all("default_left" in t for t in trees) and accepts_nan(model)
     if not has_default:
         for t in trees:
             t.pop("default_left", None)

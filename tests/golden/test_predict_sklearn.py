@@ -84,6 +84,9 @@ def expected(model, X):
 
 CASES = [
     ("logreg", lambda: LogisticRegression(max_iter=1000, C=0.5), "cls"),
+    # binary multinomial: predict_proba is sigmoid(2 d), not sigmoid(d)
+    ("logreg_multinomial", lambda: LogisticRegression(max_iter=1000, multi_class="multinomial"),
+     "cls"),
     ("linreg", lambda: LinearRegression(), "reg"),
     ("dt_cls", lambda: DecisionTreeClassifier(max_depth=6, random_state=0), "cls"),
     ("dt_multi", lambda: DecisionTreeClassifier(max_depth=5, random_state=0), "multi"),
@@ -123,6 +126,8 @@ def test_sklearn_export_matches_sklearn(audit, tmp_path, name, make, task):
                                                                       RandomForestClassifier)):
         _, raw = predict(audit, mj, test, tmp_path, raw=True)
         d = np.asarray(model.decision_function(test)).reshape(len(test), -1)
+        if getattr(model, "multi_class", None) == "multinomial":
+            d = 2 * d   # the log-odds of softmax([-d, d])
         assert np.max(np.abs(raw - d)) <= 1e-6
 
 
