@@ -368,6 +368,61 @@ static void test_csv_allocation_failures_are_clean(void **state)
     fail_msg("parse never succeeded");
 }
 
+/* Seeded mutation fuzz: every mutant of a valid file parses or fails with a located error; the
+ * sanitizer build (CI) turns any memory error into a failure. */
+static void test_csv_mutation_fuzz(void **state)
+{
+    (void)state;
+    static const char seed[] = "id,name,score,flag\r\n1,\"Zo\xc3\xab, M\"\"x\",0.5,1\n"
+                               "2,,NA,0\n3,\"multi\nline\",1e-3,\n4,b,-inf,1\n";
+    static const char alphabet[] = ",\"\n\r\\0x9e-+.NA \xc3\xff";
+    size_t n = sizeof seed - 1;
+    char buf[256];
+    uint64_t r = 0x9E3779B97F4A7C15ULL;
+    for (int iter = 0; iter < 20000; iter++) {
+        memcpy(buf, seed, n);
+        size_t len = n;
+        int edits = 1 + (int)(r % 4);
+        for (int e = 0; e < edits; e++) {
+            r ^= r << 13;
+            r ^= r >> 7;
+            r ^= r << 17;
+            size_t at = (size_t)(r % len);
+            char ch = alphabet[(r >> 20) % (sizeof alphabet - 1)];
+            switch ((r >> 40) % 3) {
+            case 0: buf[at] = ch; break;                                  /* replace */
+            case 1: if (len < sizeof buf) {                               /* insert */
+                        memmove(buf + at + 1, buf + at, len - at);
+                        buf[at] = ch;
+                        len++;
+                    }
+                    break;
+            default: memmove(buf + at, buf + at + 1, len - at - 1);      /* delete */
+                     len--;
+            }
+        }
+        aud_table *t = NULL;
+        aud_error err;
+        aud_error_clear(&err);
+        int rc = aud_table_parse_csv(&t, buf, len, "f.csv", NULL, &err);
+        if (rc == AUD_OK) {
+            assert_non_null(t);
+            for (size_t j = 0; j < t->n_cols; j++) {
+                const aud_column *c = &t->cols[j];
+                for (size_t i = 0; i < t->n_rows; i++) {
+                    if (c->type == AUD_COL_CATEGORICAL)
+                        assert_true(c->codes[i] >= -1 && c->codes[i] < (int32_t)c->n_levels);
+                }
+            }
+            aud_table_free(t);
+        } else {
+            assert_null(t);
+            assert_true(rc == AUD_E_PARSE || rc == AUD_E_SCHEMA || rc == AUD_E_DOMAIN);
+            assert_string_equal(err.file, "f.csv");
+        }
+    }
+}
+
 static void test_csv_load_missing_file(void **state)
 {
     (void)state;
@@ -403,6 +458,7 @@ int main(void)
         cmocka_unit_test(test_csv_header_only_and_blank_lines),
         cmocka_unit_test(test_csv_many_levels),
         cmocka_unit_test(test_csv_allocation_failures_are_clean),
+        cmocka_unit_test(test_csv_mutation_fuzz),
         cmocka_unit_test(test_csv_load_missing_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
