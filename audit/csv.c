@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <locale.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -29,6 +30,8 @@ void aud_csv_opts_default(aud_csv_opts *opts)
     opts->max_field_bytes = (size_t)1 << 20;
     opts->max_columns = 100000;
     opts->max_rows = 0;
+    opts->threads = 0;
+    opts->chunk_bytes = (size_t)8 << 20;
 }
 
 /* ---- tokenizer ---------------------------------------------------------------------------- */
@@ -568,8 +571,9 @@ static int encode_field(csv_lexer *lx, aud_column *col, dict *d, const csv_field
 }
 
 /* Pass 1: shape checks, row count, type inference, numbers and categories. */
-static int scan_records(csv_lexer *lx, aud_table *t, col_scan *cs, const aud_csv_opts *o,
-                        const na_set *na, locale_t cloc, char *scratch, size_t *n_rows)
+static int scan_records(csv_lexer *lx, const aud_table *t, col_scan *cs, aud_column *lvcols,
+                        const aud_csv_opts *o, const na_set *na, locale_t cloc, char *scratch,
+                        size_t *n_rows)
 {
     size_t rows = 0;
     while (lx->p < lx->end) {
@@ -627,7 +631,7 @@ static int scan_records(csv_lexer *lx, aud_table *t, col_scan *cs, const aud_csv
                 } else {
                     int32_t code = -1;
                     if (!missing) {
-                        int rc = encode_field(lx, &t->cols[k], &c->d, &f, scratch, fline,
+                        int rc = encode_field(lx, &lvcols[k], &c->d, &f, scratch, fline,
                                               (long)k + 1, &code);
                         if (rc != AUD_OK)
                             return rc;
@@ -679,6 +683,236 @@ static int fill_deferred(csv_lexer *lx, aud_table *t, col_scan *cs, const na_set
         }
     }
     return AUD_OK;
+}
+
+
+/* ---- parallel first pass ------------------------------------------------------------------
+ * The body is cut into chunks at newlines that a quote count says are outside quoted fields;
+ * each chunk is scanned on its own thread with its own dictionaries, then the columns are
+ * concatenated and the dictionaries merged in chunk order (first-appearance order is kept).
+ * The quote count is only a heuristic (a stray quote inside an unquoted field misleads it), so
+ * correctness rests on a check: every chunk must parse without error up to its exact end, which
+ * by induction from the first chunk proves that every cut is a true record boundary. Any chunk
+ * error, any column whose type cannot be merged from the chunks alone, or a row limit falls back
+ * to the sequential pass, which also reports errors exactly as it always does. */
+
+typedef struct chunk {
+    csv_lexer    lx;
+    aud_error    err;
+    col_scan    *cs;
+    aud_column  *lv;        /* levels met in this chunk (names borrowed from the table) */
+    char        *scratch;
+    size_t       n_rows;
+    int          rc;
+    const aud_table   *t;
+    const aud_csv_opts *o;
+    const na_set *na;
+    locale_t      cloc;
+} chunk;
+
+static void *chunk_main(void *arg)
+{
+    chunk *c = arg;
+    c->rc = scan_records(&c->lx, c->t, c->cs, c->lv, c->o, c->na, c->cloc, c->scratch,
+                         &c->n_rows);
+    return NULL;
+}
+
+static long count_char(const char *p, const char *end, char ch)
+{
+    long n = 0;
+    while (p < end) {
+        const char *q = memchr(p, ch, (size_t)(end - p));
+        if (q == NULL)
+            break;
+        n++;
+        p = q + 1;
+    }
+    return n;
+}
+
+static void chunk_free(chunk *c, size_t n_cols)
+{
+    for (size_t k = 0; c->cs != NULL && k < n_cols; k++)
+        col_scan_free(&c->cs[k]);
+    for (size_t k = 0; c->lv != NULL && k < n_cols; k++) {
+        for (size_t l = 0; l < c->lv[k].n_levels; l++)
+            aud_free(c->lv[k].levels[l]);
+        aud_free(c->lv[k].levels);
+    }
+    aud_free(c->cs);
+    aud_free(c->lv);
+    aud_free(c->scratch);
+}
+
+/* Merge column k of the chunks into t and cs[k] (the sequential pass's result form). Returns
+ * AUD_OK, 1 when the chunks alone cannot give the column (fall back), or an error. */
+static int merge_column(chunk *ch, size_t n_ch, aud_table *t, size_t k, col_scan *out,
+                        aud_error *err)
+{
+    int cat = 0;
+    for (size_t c = 0; c < n_ch; c++)
+        cat |= ch[c].cs[k].categorical;
+    for (size_t c = 0; c < n_ch; c++) {
+        const col_scan *s = &ch[c].cs[k];
+        if (s->deferred || (cat && !s->categorical && s->n_values > 0))
+            return 1;
+    }
+    size_t n = t->n_rows, at = 0;
+    out->categorical = cat;
+    for (size_t c = 0; c < n_ch; c++)
+        out->n_missing += ch[c].cs[k].n_missing;
+    if (!cat) {
+        for (size_t c = 0; c < n_ch && out->range_line == 0; c++) {
+            if (ch[c].cs[k].range_line > 0) {
+                out->range_line = ch[c].cs[k].range_line;
+                memcpy(out->range_text, ch[c].cs[k].range_text, sizeof out->range_text);
+            }
+        }
+        out->vals = aud_malloc((n ? n : 1) * sizeof *out->vals);
+        if (out->vals == NULL)
+            return aud_error_nomem(err);
+        for (size_t c = 0; c < n_ch; c++) {
+            if (ch[c].n_rows > 0)
+                memcpy(out->vals + at, ch[c].cs[k].vals, ch[c].n_rows * sizeof *out->vals);
+            at += ch[c].n_rows;
+        }
+        return AUD_OK;
+    }
+    out->codes = aud_malloc((n ? n : 1) * sizeof *out->codes);
+    if (out->codes == NULL)
+        return aud_error_nomem(err);
+    for (size_t c = 0; c < n_ch; c++) {
+        const col_scan *s = &ch[c].cs[k];
+        const aud_column *lv = &ch[c].lv[k];
+        int32_t *map = aud_malloc((lv->n_levels ? lv->n_levels : 1) * sizeof *map);
+        if (map == NULL)
+            return aud_error_nomem(err);
+        for (size_t l = 0; l < lv->n_levels; l++) {
+            map[l] = dict_code(&out->d, &t->cols[k], lv->levels[l], strlen(lv->levels[l]));
+            if (map[l] < 0) {
+                aud_free(map);
+                return map[l] == -1 ? aud_error_nomem(err)
+                                    : aud_error_set(err, AUD_E_DOMAIN, t->path, 0, (long)k + 1,
+                                                    "too many categories");
+            }
+        }
+        for (size_t i = 0; i < ch[c].n_rows; i++)
+            out->codes[at + i] = s->categorical && s->codes[i] >= 0 ? map[s->codes[i]] : -1;
+        at += ch[c].n_rows;
+        aud_free(map);
+    }
+    return AUD_OK;
+}
+
+/* Returns AUD_OK (t->n_rows and cs filled as by scan_records), 1 to use the sequential pass, or
+ * an error (no memory). */
+static int scan_parallel(const csv_lexer *lx, aud_table *t, col_scan *cs,
+                         const aud_csv_opts *o, const na_set *na, locale_t cloc)
+{
+    enum { MAX_CHUNKS = 64 };
+    size_t len = (size_t)(lx->end - lx->p);
+    int threads = o->threads > 0 ? o->threads : aud_ncpu();
+    size_t min = o->chunk_bytes > 0 ? o->chunk_bytes : 1;
+    size_t n_ch = len / min;
+    if (n_ch > (size_t)threads)
+        n_ch = (size_t)threads;
+    if (n_ch > MAX_CHUNKS)
+        n_ch = MAX_CHUNKS;
+    if (n_ch < 2 || o->max_rows != 0)
+        return 1;
+    chunk ch[MAX_CHUNKS];
+    pthread_t th[MAX_CHUNKS];
+    int started[MAX_CHUNKS];
+    memset(ch, 0, sizeof ch);
+    memset(started, 0, sizeof started);
+    /* cut points */
+    const char *cut[MAX_CHUNKS + 1];
+    long line[MAX_CHUNKS + 1];
+    size_t got = 1;
+    cut[0] = lx->p;
+    line[0] = lx->line;
+    long quotes = 0;
+    for (size_t c = 1; c < n_ch; c++) {
+        const char *target = lx->p + len / n_ch * c, *p = target;
+        if (target <= cut[got - 1])
+            continue;
+        quotes += count_char(cut[got - 1], target, '"');
+        while (p < lx->end && !(*p == '\n' && quotes % 2 == 0)) {
+            quotes += *p == '"';
+            p++;
+        }
+        if (p >= lx->end - 1)
+            break;
+        cut[got] = p + 1;
+        line[got] = line[got - 1] + count_char(cut[got - 1], cut[got], '\n');
+        got++;
+    }
+    cut[got] = lx->end;
+    n_ch = got;
+    if (n_ch < 2)
+        return 1;
+    int rc = AUD_OK;
+    for (size_t c = 0; c < n_ch; c++) {
+        chunk *k = &ch[c];
+        k->lx = *lx;
+        k->lx.p = cut[c];
+        k->lx.end = cut[c + 1];
+        k->lx.line = line[c];
+        k->lx.err = &k->err;
+        k->cs = aud_calloc(t->n_cols, sizeof *k->cs);
+        k->lv = aud_calloc(t->n_cols, sizeof *k->lv);
+        k->scratch = aud_malloc(o->max_field_bytes + 1);
+        k->t = t;
+        k->o = o;
+        k->na = na;
+        k->cloc = cloc;
+        if (k->cs == NULL || k->lv == NULL || k->scratch == NULL) {
+            rc = AUD_E_NOMEM;
+            break;
+        }
+        for (size_t j = 0; j < t->n_cols; j++)
+            k->lv[j].name = t->cols[j].name;   /* borrowed, for messages */
+    }
+    if (rc == AUD_OK) {
+        for (size_t c = 1; c < n_ch; c++)
+            started[c] = pthread_create(&th[c], NULL, chunk_main, &ch[c]) == 0;
+        chunk_main(&ch[0]);
+        for (size_t c = 1; c < n_ch; c++) {
+            if (started[c])
+                pthread_join(th[c], NULL);
+            else
+                chunk_main(&ch[c]);
+        }
+        for (size_t c = 0; c < n_ch && rc == AUD_OK; c++) {
+            if (ch[c].rc != AUD_OK || ch[c].lx.p != cut[c + 1])
+                rc = 1;   /* an error, or a cut that was not a record boundary */
+        }
+    }
+    if (rc == AUD_OK) {
+        t->n_rows = 0;
+        for (size_t c = 0; c < n_ch; c++)
+            t->n_rows += ch[c].n_rows;
+        for (size_t k = 0; k < t->n_cols && rc == AUD_OK; k++)
+            rc = merge_column(ch, n_ch, t, k, &cs[k], lx->err);
+    }
+    if (rc != AUD_OK) {   /* undo partial merges: the sequential pass starts from scratch */
+        for (size_t k = 0; k < t->n_cols; k++) {
+            col_scan_free(&cs[k]);
+            memset(&cs[k], 0, sizeof cs[k]);
+            for (size_t l = 0; l < t->cols[k].n_levels; l++)
+                aud_free(t->cols[k].levels[l]);
+            aud_free(t->cols[k].levels);
+            t->cols[k].levels = NULL;
+            t->cols[k].n_levels = 0;
+        }
+        t->n_rows = 0;
+    }
+    for (size_t c = 0; c < n_ch; c++)
+        chunk_free(&ch[c], t->n_cols);
+    if (rc == AUD_E_NOMEM)
+        return aud_error_nomem(lx->err);
+    return rc;
 }
 
 int aud_table_parse_csv(aud_table **out, const char *data, size_t len, const char *name,
@@ -739,7 +973,10 @@ int aud_table_parse_csv(aud_table **out, const char *data, size_t len, const cha
         rc = aud_error_nomem(err);
         goto done;
     }
-    rc = scan_records(&lx, t, cs, opts, &na, cloc, scratch, &t->n_rows);
+    /* large files: parse chunks on several threads; 1 = fall back to one sequential pass */
+    rc = scan_parallel(&lx, t, cs, opts, &na, cloc);
+    if (rc == 1)
+        rc = scan_records(&lx, t, cs, t->cols, opts, &na, cloc, scratch, &t->n_rows);
     if (rc != AUD_OK)
         goto done;
     for (size_t k = 0; k < t->n_cols; k++) {

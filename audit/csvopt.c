@@ -59,6 +59,8 @@ int aud_csv_cli_option(aud_csv_cli *c, const char *cmd, int ch, const char *arg)
             return AUD_EXIT_INPUT;
         c->opts.max_field_bytes = (size_t)v;
         return 0;
+    case 0x103:
+        return aud_cli_parse_threads(cmd, arg, &c->opts.threads) != 0 ? AUD_EXIT_INPUT : 0;
     default:
         return -1;
     }

@@ -8,13 +8,15 @@
 #define CSV_OPTIONS_HELP \
     "  --delimiter C        field delimiter (default ','; 'tab' for a tab)\n" \
     "  --na LIST            comma-separated missing-value tokens (default: empty,NA,NaN,nan,null,?)\n" \
-    "  --max-field-bytes N  longest field accepted (default 1048576)\n"
+    "  --max-field-bytes N  longest field accepted (default 1048576)\n" \
+    "  --csv-threads T      threads reading large CSV files (default: all cores; 1 = one)\n"
 
 /* getopt_long entries; values 0x100.. are reserved for these options. */
 #define CSV_OPTIONS_LONGOPTS \
     {"delimiter", required_argument, NULL, 0x100}, \
     {"na", required_argument, NULL, 0x101}, \
-    {"max-field-bytes", required_argument, NULL, 0x102}
+    {"max-field-bytes", required_argument, NULL, 0x102}, \
+    {"csv-threads", required_argument, NULL, 0x103}
 
 typedef struct aud_csv_cli {
     aud_csv_opts opts;
@@ -23,7 +25,7 @@ typedef struct aud_csv_cli {
 } aud_csv_cli;
 
 void aud_csv_cli_init(aud_csv_cli *c);
-/* Handle option ch (0x100..0x102): 0 done, 2 usage error printed, -1 not a CSV option. */
+/* Handle option ch (0x100..0x103): 0 done, 2 usage error printed, -1 not a CSV option. */
 int aud_csv_cli_option(aud_csv_cli *c, const char *cmd, int ch, const char *arg);
 void aud_csv_cli_free(aud_csv_cli *c);
 

@@ -35,6 +35,8 @@ typedef struct aud_csv_opts {
     size_t      max_field_bytes;    /* a longer field is an error (default 1 MiB) */
     size_t      max_columns;        /* default 100,000 */
     size_t      max_rows;           /* 0 = unlimited */
+    int         threads;            /* parallel parse of large files; 0 = all cores, 1 = off */
+    size_t      chunk_bytes;        /* minimum bytes per parallel chunk (default 8 MiB) */
 } aud_csv_opts;
 
 AUD_API void aud_csv_opts_default(aud_csv_opts *opts);

@@ -368,6 +368,66 @@ static void test_csv_allocation_failures_are_clean(void **state)
     fail_msg("parse never succeeded");
 }
 
+/* The parallel first pass must give exactly the sequential result: same status and error, or the
+ * same table bit for bit. */
+static void assert_same_parse(const char *buf, size_t len)
+{
+    aud_csv_opts seq, par;
+    aud_csv_opts_default(&seq);
+    seq.threads = 1;
+    aud_csv_opts_default(&par);
+    par.threads = 3;
+    par.chunk_bytes = 1;
+    aud_table *a = NULL, *b = NULL;
+    aud_error ea, eb;
+    aud_error_clear(&ea);
+    aud_error_clear(&eb);
+    int ra = aud_table_parse_csv(&a, buf, len, "f.csv", &seq, &ea);
+    int rb = aud_table_parse_csv(&b, buf, len, "f.csv", &par, &eb);
+    assert_int_equal(ra, rb);
+    if (ra != AUD_OK) {
+        assert_int_equal(ea.line, eb.line);
+        assert_int_equal(ea.column, eb.column);
+        assert_string_equal(ea.msg, eb.msg);
+        return;
+    }
+    assert_int_equal(a->n_rows, b->n_rows);
+    assert_int_equal(a->n_cols, b->n_cols);
+    for (size_t j = 0; j < a->n_cols; j++) {
+        const aud_column *x = &a->cols[j], *y = &b->cols[j];
+        assert_int_equal(x->type, y->type);
+        assert_int_equal(x->n_missing, y->n_missing);
+        if (x->type == AUD_COL_NUMERIC) {
+            if (a->n_rows > 0)
+                assert_memory_equal(x->num, y->num, a->n_rows * sizeof *x->num);
+            continue;
+        }
+        assert_int_equal(x->n_levels, y->n_levels);
+        for (size_t l = 0; l < x->n_levels; l++)
+            assert_string_equal(x->levels[l], y->levels[l]);
+        if (a->n_rows > 0)
+            assert_memory_equal(x->codes, y->codes, a->n_rows * sizeof *x->codes);
+    }
+    aud_table_free(a);
+    aud_table_free(b);
+}
+
+static void test_csv_parallel_equals_sequential(void **state)
+{
+    (void)state;
+    const char *cases[] = {
+        "a,b,c\n1,x,2\n2,y,\n3,\"q\nr\",4\n4,x,5\n5,z,NA\n6,\"\"\"\",7\n",
+        "a,b\n1,2\n3,4\n5,x\n7,8\n",              /* numbers then text in a late chunk */
+        "a,b\nNA,1\n,2\nx,3\ny,4\n",                /* missing, then text */
+        "a\n5\" screen\nb\n\"c\nd\"\ne\n",       /* a stray quote misleads the cut */
+        "a,b\n1,2\n3\n4,5\n",                        /* an error in a later chunk */
+        "a,b\n1,1e400\n2,3\nx,4\n",                  /* out of range, then text elsewhere */
+        "a,b\r\n1,2\r\n\r\n3,4\r\n",
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        assert_same_parse(cases[i], strlen(cases[i]));
+}
+
 /* Seeded mutation fuzz: every mutant of a valid file parses or fails with a located error; the
  * sanitizer build (CI) turns any memory error into a failure. */
 static void test_csv_mutation_fuzz(void **state)
@@ -401,6 +461,8 @@ static void test_csv_mutation_fuzz(void **state)
                      len--;
             }
         }
+        if (iter % 4 == 0)
+            assert_same_parse(buf, len);
         aud_table *t = NULL;
         aud_error err;
         aud_error_clear(&err);
@@ -458,6 +520,7 @@ int main(void)
         cmocka_unit_test(test_csv_header_only_and_blank_lines),
         cmocka_unit_test(test_csv_many_levels),
         cmocka_unit_test(test_csv_allocation_failures_are_clean),
+        cmocka_unit_test(test_csv_parallel_equals_sequential),
         cmocka_unit_test(test_csv_mutation_fuzz),
         cmocka_unit_test(test_csv_load_missing_file),
     };
