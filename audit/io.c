@@ -320,3 +320,18 @@ int aud_guard_output(const char *out, const char *const *inputs, size_t n, aud_e
     }
     return AUD_OK;
 }
+
+int aud_json_only_keys(const cJSON *obj, const char *const *known, const char *name,
+                       aud_error *err)
+{
+    for (const cJSON *e = obj->child; e != NULL; e = e->next) {
+        int ok = 0;
+        for (size_t k = 0; known[k] != NULL; k++)
+            ok |= strcmp(e->string, known[k]) == 0;
+        if (!ok) {
+            aud_error_set(err, AUD_E_SCHEMA, name, 0, 0, "unknown key");
+            return aud_error_field(err, e->string);
+        }
+    }
+    return AUD_OK;
+}

@@ -40,6 +40,11 @@ cJSON *aud_json_num(double v);
 /* Add `name: number` to an object, exactly. Returns 0, or -1 on no memory. */
 int aud_json_add_num(cJSON *obj, const char *name, double v);
 
+/* AUD_E_SCHEMA naming the first key of JSON object obj that is not in known (NULL-terminated),
+ * with file `name`; AUD_OK when every key is known. */
+int aud_json_only_keys(const cJSON *obj, const char *const *known, const char *name,
+                       aud_error *err);
+
 /* New results document {"schema_version", "tool": {"name","version"}}; NULL on no memory. */
 cJSON *aud_json_doc_new(void);
 

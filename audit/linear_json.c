@@ -5,6 +5,7 @@
  * 1 / (1 + exp(-margin)) (logit). Feature order is the order of the keys in "coefficients".
  * Missing values are refused at prediction time (no_missing). */
 #include "model.h"
+#include "io.h"
 
 #include <cjson/cJSON.h>
 #include <string.h>
@@ -38,15 +39,9 @@ int aud_linear_json_parse(aud_model *m, const char *data, size_t len, const char
         rc = field_err(err, AUD_E_SCHEMA, name, "", "expected a JSON object");
         goto done;
     }
-    for (const cJSON *e = root->child; e != NULL; e = e->next) {
-        int ok = 0;
-        for (int k = 0; known[k] != NULL; k++)
-            ok |= strcmp(e->string, known[k]) == 0;
-        if (!ok) {
-            rc = field_err(err, AUD_E_SCHEMA, name, e->string, "unknown key");
-            goto done;
-        }
-    }
+    rc = aud_json_only_keys(root, known, name, err);
+    if (rc != AUD_OK)
+        goto done;
     if (!cJSON_IsString(fmt) || strcmp(fmt->valuestring, "audit-linear") != 0) {
         rc = field_err(err, AUD_E_SCHEMA, name, "format", "expected \"audit-linear\"");
         goto done;

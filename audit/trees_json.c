@@ -12,6 +12,7 @@
  * default_left (required then). margin[k] = base_score[k] + sum (or mean with "average") of the
  * values of the trees of output k. */
 #include "model.h"
+#include "io.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -180,15 +181,9 @@ int aud_trees_json_parse(aud_model *m, const char *data, size_t len, const char 
         rc = ferr(err, AUD_E_SCHEMA, name, "", "expected a JSON object");
         goto done;
     }
-    for (const cJSON *e = root->child; e != NULL; e = e->next) {
-        int ok = 0;
-        for (int k = 0; known[k] != NULL; k++)
-            ok |= strcmp(e->string, known[k]) == 0;
-        if (!ok) {
-            rc = ferr(err, AUD_E_SCHEMA, name, e->string, "unknown key");
-            goto done;
-        }
-    }
+    rc = aud_json_only_keys(root, known, name, err);
+    if (rc != AUD_OK)
+        goto done;
     const cJSON *fmt = key(root, "format"), *ver = key(root, "version");
     if (!cJSON_IsString(fmt) || strcmp(fmt->valuestring, "audit-trees") != 0) {
         rc = ferr(err, AUD_E_SCHEMA, name, "format", "expected \"audit-trees\"");
