@@ -79,10 +79,22 @@ deps:
 
 # demo: installs missing packages when run as root, builds, and runs the main job on the bundled data.
 DEMO_OUT ?= demo-out
-demo:
-	@if [ -n "$(MISSING)" ]; then \
+# The quick-start targets install what is missing when run as root (else they say what to run):
+# the C libraries found by pkg-config, and the Python modules the tests use as oracles.
+PY_MODULES := pytest numpy pandas scipy sklearn xgboost openpyxl statsmodels
+define AUTODEPS
+	@missing="$(MISSING)"; \
+	if ! $(PYTHON) -c "import $(subst $(space),$(comma),$(PY_MODULES))" 2>/dev/null; then \
+	    missing="$$missing python3-modules"; fi; \
+	if [ -n "$$missing" ]; then \
 	    if [ "$$(id -u)" = 0 ]; then $(MAKE) --no-print-directory deps; \
-	    else echo "audit: missing packages ($(MISSING)): run 'sudo make deps' first" >&2; exit 1; fi; fi
+	    else echo "audit: missing:$$missing; run 'sudo make deps' first" >&2; exit 1; fi; fi
+endef
+space := $(subst ,, )
+comma := ,
+
+demo:
+	$(AUTODEPS)
 	@$(MAKE) --no-print-directory $(BIN)
 	@rc=0; $(BIN) run datasets/demo_audit.json --out $(DEMO_OUT) --verbose || rc=$$?; \
 	if [ $$rc -eq 1 ]; then \

@@ -9,7 +9,9 @@ $(O)/tests/%: tests/unit/%.c $(LIB)
 	@mkdir -p $(@D)
 	$(call Q,LD)$(CC) $(ALL_CFLAGS) -Itests/unit -MMD -MP -o $@ $< $(LIB) $(ALL_LDFLAGS) $(DEP_LIBS) $(TEST_LIBS)
 
-check: check-unit check-py
+check:
+	$(AUTODEPS)
+	@$(MAKE) --no-print-directory check-unit check-py
 
 check-unit: depcheck $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
