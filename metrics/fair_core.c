@@ -6,6 +6,7 @@
 
 #include <limits.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -591,6 +592,65 @@ static int intersect(const aud_fair_ctx *ctx, unsigned mask, aud_fair_attr_resul
     return rc;
 }
 
+/* One attribute (attr != NULL) or intersection (mask) to analyse; analyses only read the shared
+ * context, so they run in parallel and the result does not depend on the thread count. */
+typedef struct fair_task {
+    const aud_fair_ctx   *ctx;
+    aud_fair_attr_result *out;
+    const aud_fair_attr  *attr;
+    unsigned              mask;
+    int                   rc;
+    aud_error             err;
+} fair_task;
+
+typedef struct fair_worker {
+    fair_task *tasks;
+    size_t     n, first, step;
+} fair_worker;
+
+static void *fair_worker_main(void *arg)
+{
+    fair_worker *w = arg;
+    for (size_t t = w->first; t < w->n; t += w->step) {
+        fair_task *k = &w->tasks[t];
+        aud_error_clear(&k->err);
+        if (k->attr != NULL)
+            k->rc = analyse(k->ctx, k->out, k->attr->name, k->attr->codes, k->attr->n_levels,
+                            k->attr->levels, k->attr->reference, &k->err);
+        else
+            k->rc = intersect(k->ctx, k->mask, k->out, &k->err);
+    }
+    return NULL;
+}
+
+static void run_tasks(fair_task *tasks, size_t n, int threads)
+{
+    enum { MAX_WORKERS = 16 };
+    size_t nw = threads < 1 ? 1 : (size_t)threads;
+    if (nw > MAX_WORKERS)
+        nw = MAX_WORKERS;
+    if (nw > n)
+        nw = n ? n : 1;
+    fair_worker w[MAX_WORKERS];
+    pthread_t th[MAX_WORKERS];
+    int started[MAX_WORKERS] = {0};
+    for (size_t i = 0; i < nw; i++) {
+        w[i].tasks = tasks;
+        w[i].n = n;
+        w[i].first = i;
+        w[i].step = nw;
+    }
+    for (size_t i = 1; i < nw; i++)
+        started[i] = pthread_create(&th[i], NULL, fair_worker_main, &w[i]) == 0;
+    fair_worker_main(&w[0]);
+    for (size_t i = 1; i < nw; i++) {
+        if (started[i])
+            pthread_join(th[i], NULL);
+        else
+            fair_worker_main(&w[i]);
+    }
+}
+
 int aud_fair_compute(aud_fair_result **out, const aud_fair_input *in, const aud_fair_opts *opts,
                      aud_error *err)
 {
@@ -620,39 +680,61 @@ int aud_fair_compute(aud_fair_result **out, const aud_fair_input *in, const aud_
         rc = aud_error_nomem(err);
         goto done;
     }
-    for (size_t a = 0; a < in->n_attrs; a++) {
-        const aud_fair_attr *at = &in->attrs[a];
-        rc = analyse(&ctx, &res->attrs[a], at->name, at->codes, at->n_levels, at->levels,
-                     at->reference, err);
-        res->n_attrs++;
-        if (rc != AUD_OK)
-            goto done;
+    if (opts->intersections && in->n_attrs >= 2 && in->n_attrs > AUD_FAIR_MAX_INTER_ATTRS) {
+        rc = aud_error_set(err, AUD_E_UNSUPPORTED, NULL, 0, 0,
+                           "intersections of more than %d attributes are not supported",
+                           AUD_FAIR_MAX_INTER_ATTRS);
+        goto done;
     }
+    /* the tasks: every attribute, then every subset of two or more attributes (by size, then
+     * in mask order); each writes only its own result slot */
+    fair_task *tasks = NULL;
+    size_t n_tasks = in->n_attrs;
+    unsigned full = 0;
     if (opts->intersections && in->n_attrs >= 2) {
-        if (in->n_attrs > AUD_FAIR_MAX_INTER_ATTRS) {
-            rc = aud_error_set(err, AUD_E_UNSUPPORTED, NULL, 0, 0,
-                               "intersections of more than %d attributes are not supported",
-                               AUD_FAIR_MAX_INTER_ATTRS);
-            goto done;
-        }
-        /* every subset of two or more attributes, by size, then in mask order */
-        unsigned full = (1u << in->n_attrs) - 1u;
+        full = (1u << in->n_attrs) - 1u;
         res->inters = aud_calloc(full + 1u, sizeof *res->inters);
         if (res->inters == NULL) {
             rc = aud_error_nomem(err);
             goto done;
         }
-        for (int size = 2; size <= (int)in->n_attrs; size++) {
-            for (unsigned mask = 1; mask <= full; mask++) {
-                if (__builtin_popcount(mask) != size)
-                    continue;
-                rc = intersect(&ctx, mask, &res->inters[res->n_inters], err);
-                res->n_inters++;
-                if (rc != AUD_OK)
-                    goto done;
-            }
+        n_tasks += (size_t)full - in->n_attrs;
+    }
+    tasks = aud_calloc(n_tasks ? n_tasks : 1, sizeof *tasks);
+    if (tasks == NULL) {
+        rc = aud_error_nomem(err);
+        goto done;
+    }
+    size_t nt = 0;
+    for (size_t a = 0; a < in->n_attrs; a++) {
+        tasks[nt].ctx = &ctx;
+        tasks[nt].out = &res->attrs[a];
+        tasks[nt].attr = &in->attrs[a];
+        nt++;
+    }
+    size_t n_inters = 0;
+    for (int size = 2; full != 0 && size <= (int)in->n_attrs; size++) {
+        for (unsigned mask = 1; mask <= full; mask++) {
+            if (__builtin_popcount(mask) != size)
+                continue;
+            tasks[nt].ctx = &ctx;
+            tasks[nt].out = &res->inters[n_inters++];
+            tasks[nt].mask = mask;
+            nt++;
         }
     }
+    run_tasks(tasks, nt, opts->threads);
+    res->n_attrs = in->n_attrs;
+    res->n_inters = n_inters;
+    for (size_t t = 0; t < nt && rc == AUD_OK; t++) {   /* the first error in task order */
+        if (tasks[t].rc != AUD_OK) {
+            *err = tasks[t].err;
+            rc = tasks[t].rc;
+        }
+    }
+    aud_free(tasks);
+    if (rc != AUD_OK)
+        goto done;
     if (opts->nyc_ll144) {
         rc = aud_fair_ll144(&ctx, res, err);
         if (rc != AUD_OK)
