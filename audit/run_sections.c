@@ -109,7 +109,7 @@ int run_predictions(run_ctx *c)
 
 /* Seeded sample of k of the n rows of t (all rows when n <= k), filled as a model matrix. */
 static int sample_matrix(run_ctx *c, const aud_table *t, const size_t *bind, size_t k,
-                         uint64_t seed, double **X, size_t **rows, size_t *n_out)
+                         uint64_t seed, double **X, size_t *n_out)
 {
     size_t n = t->n_rows, m = n < k ? n : k, nf = c->model->n_features;
     size_t *idx = aud_malloc((m ? m : 1) * sizeof *idx);
@@ -124,10 +124,7 @@ static int sample_matrix(run_ctx *c, const aud_table *t, const size_t *bind, siz
         aud_model_fill_rows(c->model, t, bind, idx[i], idx[i] + 1, x + i * nf);
     *X = x;
     *n_out = m;
-    if (rows != NULL)
-        *rows = idx;
-    else
-        aud_free(idx);
+    aud_free(idx);
     return AUD_OK;
 }
 
@@ -223,7 +220,7 @@ static int add_attribution_drift(run_ctx *c, cJSON *ex, const aud_shap_summary *
     aud_shap_result *r = NULL;
     aud_shap_summary *ref = NULL;
     int rc = sample_matrix(c, c->ref, c->bind_ref, (size_t)c->spec->explain.rows,
-                           c->spec->seed + 1, &X, NULL, &n);
+                           c->spec->seed + 1, &X, &n);
     if (rc == AUD_OK)
         rc = aud_shap_explain(&r, c->model, X, n, so, c->err);
     if (rc == AUD_OK)
@@ -321,7 +318,7 @@ int run_explanations(run_ctx *c)
     if (rc == AUD_OK && aud_shap_method_uses_background(so.method)) {
         const aud_table *bt = c->ref != NULL ? c->ref : c->data;
         rc = sample_matrix(c, bt, c->ref != NULL ? c->bind_ref : c->bind,
-                           (size_t)s->explain.background, s->seed + 2, &B, NULL, &nb);
+                           (size_t)s->explain.background, s->seed + 2, &B, &nb);
         so.background = B;
         so.n_background = nb;
     }
