@@ -292,6 +292,8 @@ static int parse_number(const char *s, size_t n, locale_t cloc, double *out)
 typedef struct dict {
     int32_t *slots;     /* code + 1, 0 = empty */
     size_t cap;         /* power of two */
+    int32_t last;       /* code of the previous lookup + 1 (0 = none): columns repeat values */
+    size_t last_len;
 } dict;
 
 static uint64_t fnv1a(const char *s, size_t n)
@@ -326,13 +328,19 @@ static int dict_grow(dict *d, aud_column *c)
  * would overflow int32. */
 static int32_t dict_code(dict *d, aud_column *c, const char *s, size_t n)
 {
+    if (d->last != 0 && d->last_len == n && memcmp(c->levels[d->last - 1], s, n) == 0)
+        return d->last - 1;
     if ((c->n_levels + 1) * 2 > d->cap && dict_grow(d, c) != 0)
         return -1;
     size_t h = (size_t)fnv1a(s, n) & (d->cap - 1);
     while (d->slots[h] != 0) {
         const char *lv = c->levels[d->slots[h] - 1];
-        if (strncmp(lv, s, n) == 0 && lv[n] == '\0')
+        /* compare lengths first: s may hold a NUL byte (rejected later), lv never does */
+        if (strlen(lv) == n && memcmp(lv, s, n) == 0) {
+            d->last = d->slots[h];
+            d->last_len = n;
             return d->slots[h] - 1;
+        }
         h = (h + 1) & (d->cap - 1);
     }
     if (c->n_levels >= INT32_MAX - 1)
@@ -351,6 +359,8 @@ static int32_t dict_code(dict *d, aud_column *c, const char *s, size_t n)
     copy[n] = '\0';
     c->levels[c->n_levels] = copy;
     d->slots[h] = (int32_t)c->n_levels + 1;
+    d->last = d->slots[h];
+    d->last_len = n;
     return (int32_t)c->n_levels++;
 }
 

@@ -229,6 +229,11 @@ static void test_csv_nul_byte_is_an_error(void **state)
     assert_int_equal(aud_table_parse_csv(&t, text, sizeof text - 1, "t.csv", NULL, &err),
                      AUD_E_PARSE);
     assert_int_equal(err.line, 3);
+    /* "a\0404040" hashes to the slot of "a" (64 slots): the lookup must not read past "a" */
+    static const char collide[] = "x\na\na\0" "404040\n";
+    assert_int_equal(aud_table_parse_csv(&t, collide, sizeof collide - 1, "t.csv", NULL, &err),
+                     AUD_E_PARSE);
+    assert_int_equal(err.line, 3);
 }
 
 static void test_csv_ragged_row_is_located(void **state)
