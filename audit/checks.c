@@ -136,7 +136,7 @@ static const char *result_key(const char *metric)
 }
 
 static void add_row(eval *e, const char *attribute, const char *group, const char *column,
-                    const cJSON *value)
+                    const cJSON *value, const char *why_missing)
 {
     const aud_check_spec *c = e->c;
     cJSON *row = cJSON_CreateObject();
@@ -159,7 +159,7 @@ static void add_row(eval *e, const char *attribute, const char *group, const cha
     else if (cJSON_IsBool(value))
         v = cJSON_IsTrue(value) ? 1.0 : 0.0;
     else if (cJSON_IsRaw(value))   /* exact numbers are raw nodes */
-        v = strtod(value->valuestring, NULL);
+        v = aud_strtod_c(value->valuestring, NULL);
     ok &= aud_json_add_num(row, "value", v) == 0;
     if (c->has_min)
         ok &= aud_json_add_num(row, "min", c->min) == 0;
@@ -169,9 +169,9 @@ static void add_row(eval *e, const char *attribute, const char *group, const cha
     ok &= cJSON_AddBoolToObject(row, "passed", passed) != NULL;
     if (!isfinite(v))
         ok &= cJSON_AddStringToObject(row, "reason",
-                                      value == NULL ? "metric not computed"
-                                                    : "value undefined (see the section's reason)")
-              != NULL;
+                                      value != NULL ? "value undefined (see the section's reason)"
+                                      : why_missing != NULL ? why_missing
+                                                            : "metric not computed") != NULL;
     if (!passed)
         e->failed++;
     if (!ok)
@@ -185,6 +185,19 @@ static int excluded(const cJSON *g)
            cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(g, "small"));
 }
 
+/* Group metrics relative to the reference group are trivially 1 or 0 for the reference itself,
+ * and impact ratios for the highest-rate group: those rows are not evidence of anything. */
+static int trivial_for(const char *metric, const cJSON *g)
+{
+    size_t n = strlen(metric);
+    int relative = strcmp(metric, "disparate_impact") == 0 ||
+                   (n > 11 && strcmp(metric + n - 11, "_difference") == 0) ||
+                   (n > 6 && strcmp(metric + n - 6, "_ratio") == 0);
+    if (strcmp(metric, "impact_ratio") == 0)
+        return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(g, "highest_selection_rate"));
+    return relative && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(g, "reference"));
+}
+
 static void eval_fairness_list(eval *e, const cJSON *list, scope where)
 {
     const cJSON *a;
@@ -194,7 +207,7 @@ static void eval_fairness_list(eval *e, const cJSON *list, scope where)
             continue;
         if (where == SCOPE_SUMMARY) {
             const cJSON *sum = cJSON_GetObjectItemCaseSensitive(a, "summary");
-            add_row(e, aname, NULL, NULL, lookup(sum, result_key(e->c->metric)));
+            add_row(e, aname, NULL, NULL, lookup(sum, result_key(e->c->metric)), NULL);
             continue;
         }
         const cJSON *g;
@@ -202,9 +215,9 @@ static void eval_fairness_list(eval *e, const cJSON *list, scope where)
             const char *gname = str_of(g, "group");
             if (e->c->group != NULL && (gname == NULL || strcmp(gname, e->c->group) != 0))
                 continue;
-            if (excluded(g))
+            if (excluded(g) || trivial_for(e->c->metric, g))
                 continue;
-            add_row(e, aname, gname, NULL, lookup(g, result_key(e->c->metric)));
+            add_row(e, aname, gname, NULL, lookup(g, result_key(e->c->metric)), NULL);
         }
     }
 }
@@ -234,7 +247,7 @@ int aud_checks_evaluate(const aud_check_spec *checks, size_t n, cJSON *results,
                                    m->where);
             break;
         case SCOPE_DRIFT:
-            add_row(&e, NULL, NULL, NULL, lookup(drift, c->metric));
+            add_row(&e, NULL, NULL, NULL, lookup(drift, c->metric), NULL);
             break;
         case SCOPE_COLUMN: {
             const cJSON *col;
@@ -242,18 +255,19 @@ int aud_checks_evaluate(const aud_check_spec *checks, size_t n, cJSON *results,
                 const char *name = str_of(col, "name");
                 if (c->column != NULL && (name == NULL || strcmp(name, c->column) != 0))
                     continue;
-                add_row(&e, NULL, NULL, name, lookup(col, c->metric));
+                add_row(&e, NULL, NULL, name, lookup(col, c->metric), NULL);
             }
             break;
         }
         case SCOPE_EXPLAIN:
             add_row(&e, NULL, NULL, NULL,
-                    lookup(cJSON_GetObjectItemCaseSensitive(results, "explanations"), c->metric));
+                    lookup(cJSON_GetObjectItemCaseSensitive(results, "explanations"), c->metric),
+                    NULL);
             break;
         case SCOPE_PERF:
             if (c->attribute == NULL && c->group == NULL) {
                 add_row(&e, NULL, NULL, NULL,
-                        lookup(cJSON_GetObjectItemCaseSensitive(perf, "overall"), c->metric));
+                        lookup(cJSON_GetObjectItemCaseSensitive(perf, "overall"), c->metric), NULL);
                 break;
             }
             const cJSON *g;
@@ -262,12 +276,15 @@ int aud_checks_evaluate(const aud_check_spec *checks, size_t n, cJSON *results,
                 if ((c->attribute != NULL && (aname == NULL || strcmp(aname, c->attribute))) ||
                     (c->group != NULL && (gname == NULL || strcmp(gname, c->group))))
                     continue;
-                add_row(&e, aname, gname, NULL, lookup(g, c->metric));
+                add_row(&e, aname, gname, NULL, lookup(g, c->metric), NULL);
             }
             break;
         }
         if (!e.nomem && e.matched == 0)   /* nothing to evaluate: fail, never pass by omission */
-            add_row(&e, c->attribute, c->group, c->column, NULL);
+            add_row(&e, c->attribute, c->group, c->column, NULL,
+                    m->where == SCOPE_GROUP && fair != NULL
+                        ? "no group to compare (the others are small, excluded or absent)"
+                        : NULL);
         if (e.nomem)
             return aud_error_nomem(err);
         failed += e.failed;

@@ -267,6 +267,10 @@ int aud_cmd_drift(int argc, char **argv)
     /* read both files at once: the reference on a second thread */
     load_job jr = {.path = refp, .opts = &csv.opts, .t = NULL, .rc = AUD_OK};
     load_job jc = {.path = curp, .opts = &csv.opts, .t = NULL, .rc = AUD_OK};
+    const char *inputs[] = {refp, curp};
+    rc = aud_guard_output(json, inputs, 2, &err);
+    if (rc != AUD_OK)
+        goto done;
     aud_error_clear(&jr.err);
     aud_error_clear(&jc.err);
     if (aud_cli_progress_enabled())

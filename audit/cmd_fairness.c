@@ -438,7 +438,10 @@ int aud_cmd_fairness(int argc, char **argv)
     aud_fair_input in;
     memset(&in, 0, sizeof in);
 
-    int rc = aud_table_load_csv(&t, c.data, &csv.opts, &err);
+    const char *inputs[] = {c.data, c.model};
+    int rc = aud_guard_output(c.json, inputs, 2, &err);
+    if (rc == AUD_OK)
+        rc = aud_table_load_csv(&t, c.data, &csv.opts, &err);
     if (rc == AUD_OK)
         rc = build_attrs(&c, t, st, at, &n_attrs, &list_buf, &err);
     /* --reference COL=VALUE: an attribute, or an intersection "a&b" */

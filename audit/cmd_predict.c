@@ -138,7 +138,10 @@ int aud_cmd_predict(int argc, char **argv)
     aud_table *t = NULL;
     size_t *cols = NULL;
     double *pred = NULL;
-    rc = aud_model_load(&m, model_path, format, &err);
+    const char *inputs[] = {model_path, data};
+    rc = aud_guard_output(out, inputs, 2, &err);
+    if (rc == AUD_OK)
+        rc = aud_model_load(&m, model_path, format, &err);
     if (rc == AUD_OK)
         rc = aud_table_load_csv(&t, data, &csv.opts, &err);
     if (rc == AUD_OK) {

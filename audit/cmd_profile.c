@@ -91,7 +91,10 @@ int aud_cmd_profile(int argc, char **argv)
     aud_table *t = NULL;
     aud_profile *p = NULL;
     cJSON *doc = NULL;
-    int rc = aud_table_load_csv(&t, data, &csv.opts, &err);
+    const char *inputs[] = {data};
+    int rc = aud_guard_output(json, inputs, 1, &err);
+    if (rc == AUD_OK)
+        rc = aud_table_load_csv(&t, data, &csv.opts, &err);
     if (rc == AUD_OK)
         rc = aud_profile_compute(&p, t, &err);
     if (rc == AUD_OK && json != NULL) {

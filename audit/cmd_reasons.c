@@ -131,6 +131,10 @@ int aud_cmd_reasons(int argc, char **argv)
         rc = aud_shap_explain(&r, s.model, s.X, s.row_end - s.row_begin, &s.opts, &err);
     aud_xprogress_end(&prog);
     if (rc == AUD_OK) {
+        const char *inputs[] = {o.model, o.data, o.background};
+        rc = aud_guard_output(o.out, inputs, 3, &err);
+    }
+    if (rc == AUD_OK) {
         rc = aud_out_open(&out, o.out, &err);
         opened = rc == AUD_OK;
     }

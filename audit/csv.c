@@ -185,7 +185,7 @@ static const double pow10_exact[23] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1
                                        1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19,
                                        1e20, 1e21, 1e22};
 
-enum { NUM_OK = 1, NUM_NOT = 0, NUM_RANGE = -1 };
+enum { NUM_OK = 1, NUM_NOT = 0, NUM_RANGE = -1, NUM_NOMEM = -2 };
 
 /* Parse decimal text [+-]ddd[.ddd][(e|E)[+-]ddd], or [+-]inf / [+-]infinity, with optional
  * surrounding blanks. Decimal text too large for a double is NUM_RANGE (an error). */
@@ -270,7 +270,7 @@ static int parse_number(const char *s, size_t n, locale_t cloc, double *out)
         size_t len = n - start;
         char *buf = len < sizeof small ? small : aud_malloc(len + 1);
         if (buf == NULL)
-            return NUM_NOT;
+            return NUM_NOMEM;
         memcpy(buf, s + start, len);
         buf[len] = '\0';
         v = strtod_l(buf, NULL, cloc);
@@ -282,39 +282,6 @@ static int parse_number(const char *s, size_t n, locale_t cloc, double *out)
         return NUM_RANGE;
     *out = neg ? -v : v;
     return NUM_OK;
-}
-
-/* Strict UTF-8 check (no overlongs, no surrogates, <= U+10FFFF). Returns the byte offset of the
- * first invalid sequence, or (size_t)-1 when valid. */
-static size_t utf8_invalid_at(const unsigned char *s, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        unsigned c = s[i];
-        size_t k;
-        unsigned min;
-        if (c < 0x80) {
-            i++;
-            continue;
-        } else if ((c & 0xE0) == 0xC0) {
-            k = 1, min = 0x80, c &= 0x1F;
-        } else if ((c & 0xF0) == 0xE0) {
-            k = 2, min = 0x800, c &= 0x0F;
-        } else if ((c & 0xF8) == 0xF0) {
-            k = 3, min = 0x10000, c &= 0x07;
-        } else {
-            return i;
-        }
-        for (size_t j = 1; j <= k; j++) {
-            if (i + j >= n || (s[i + j] & 0xC0) != 0x80)
-                return i;
-            c = (c << 6) | (s[i + j] & 0x3F);
-        }
-        if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
-            return i;
-        i += k + 1;
-    }
-    return (size_t)-1;
 }
 
 /* ---- categorical dictionary (open addressing, FNV-1a) ------------------------------------- */
@@ -430,17 +397,57 @@ const char *aud_table_cell_text(const aud_table *t, size_t row, size_t col, char
     return buf;
 }
 
+static const aud_column *sort_cols;
+
+static int by_name_then_index(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    int c = strcmp(sort_cols[x].name, sort_cols[y].name);
+    return c != 0 ? c : (x > y) - (x < y);
+}
+
+/* Duplicate column names, in O(n log n) for very wide files: the error names the earliest
+ * column that repeats an earlier name. */
+static int check_duplicate_names(csv_lexer *lx, const aud_table *t, long line)
+{
+    size_t n = t->n_cols, first = 0, dup = (size_t)-1;
+    size_t *idx = aud_malloc((n ? n : 1) * sizeof *idx);
+    if (idx == NULL)
+        return aud_error_nomem(lx->err);
+    for (size_t i = 0; i < n; i++)
+        idx[i] = i;
+    sort_cols = t->cols;   /* the reader runs on one thread */
+    qsort(idx, n, sizeof *idx, by_name_then_index);
+    sort_cols = NULL;
+    for (size_t i = 1; i < n; i++) {
+        if (strcmp(t->cols[idx[i]].name, t->cols[idx[i - 1]].name) != 0)
+            continue;
+        if (dup == (size_t)-1 || idx[i] < dup) {
+            dup = idx[i];          /* within a name, indices ascend: idx[i - 1] is earlier */
+            first = idx[i - 1];
+        }
+    }
+    aud_free(idx);
+    if (dup == (size_t)-1)
+        return AUD_OK;
+    aud_error_set(lx->err, AUD_E_SCHEMA, lx->name, line, (long)dup + 1,
+                  "duplicate column name (also column %zu)", first + 1);
+    return aud_error_field(lx->err, t->cols[dup].name);
+}
+
 static int parse_header(csv_lexer *lx, aud_table *t, const aud_csv_opts *o, char *scratch)
 {
+    long header_line = lx->line;
     size_t cap = 0;
     for (;;) {
         csv_field f;
         long col = (long)t->n_cols + 1;
+        long fline = lx->line;
         int r = lex_field(lx, &f, col);
         if (r == FIELD_ERROR)
             return lx->err->code;
         if (t->n_cols >= o->max_columns)
-            return aud_error_set(lx->err, AUD_E_DOMAIN, lx->name, 1, col,
+            return aud_error_set(lx->err, AUD_E_DOMAIN, lx->name, fline, col,
                                  "more than the limit of %zu columns", o->max_columns);
         if (t->n_cols == cap) {
             size_t ncap = cap ? cap * 2 : 16;
@@ -454,25 +461,18 @@ static int parse_header(csv_lexer *lx, aud_table *t, const aud_csv_opts *o, char
         aud_column *c = &t->cols[t->n_cols];
         memset(c, 0, sizeof *c);
         t->n_cols++;
-        size_t bad = utf8_invalid_at((const unsigned char *)scratch, n);
+        size_t bad = aud_utf8_invalid_at((const unsigned char *)scratch, n);
         if (bad != (size_t)-1)
-            return aud_error_set(lx->err, AUD_E_PARSE, lx->name, 1, col,
+            return aud_error_set(lx->err, AUD_E_PARSE, lx->name, fline, col,
                                  "column name is not valid UTF-8 (byte %zu)", bad + 1);
         if (n == 0)
-            return aud_error_set(lx->err, AUD_E_SCHEMA, lx->name, 1, col, "empty column name");
+            return aud_error_set(lx->err, AUD_E_SCHEMA, lx->name, fline, col, "empty column name");
         c->name = aud_malloc(n + 1);
         if (c->name == NULL)
             return aud_error_nomem(lx->err);
         memcpy(c->name, scratch, n + 1);
-        for (size_t j = 0; j + 1 < t->n_cols; j++) {
-            if (strcmp(t->cols[j].name, c->name) == 0) {
-                aud_error_set(lx->err, AUD_E_SCHEMA, lx->name, 1, col,
-                              "duplicate column name (also column %zu)", j + 1);
-                return aud_error_field(lx->err, c->name);
-            }
-        }
         if (r == FIELD_LAST)
-            return AUD_OK;
+            return check_duplicate_names(lx, t, header_line);
     }
 }
 
@@ -506,6 +506,8 @@ typedef struct col_scan {
     size_t   n_missing;
     size_t   n_values;   /* non-missing numbers seen */
     dict     d;
+    long     range_line; /* first number too large for a double (0 = none): an error only */
+    char     range_text[48];   /* if the column stays numeric */
 } col_scan;
 
 static void col_scan_free(col_scan *c)
@@ -520,7 +522,9 @@ static int col_reserve(col_scan *c, size_t row)
 {
     if (row < c->cap)
         return 0;
-    size_t ncap = c->cap ? c->cap * 2 : 1024;
+    size_t ncap = c->cap ? c->cap : 64;
+    while (ncap <= row)
+        ncap *= 2;
     if (c->categorical) {
         int32_t *nc = aud_realloc(c->codes, ncap * sizeof *nc);
         if (nc == NULL)
@@ -552,7 +556,7 @@ static int encode_field(csv_lexer *lx, aud_column *col, dict *d, const csv_field
     if (c == -2)
         return aud_error_set(lx->err, AUD_E_DOMAIN, lx->name, line, colno, "too many categories");
     if ((size_t)c + 1 == col->n_levels) {
-        size_t bad = utf8_invalid_at((const unsigned char *)s, n);
+        size_t bad = aud_utf8_invalid_at((const unsigned char *)s, n);
         if (bad != (size_t)-1) {
             aud_error_set(lx->err, AUD_E_PARSE, lx->name, line, colno,
                           "value is not valid UTF-8 (byte %zu)", bad + 1);
@@ -576,6 +580,7 @@ static int scan_records(csv_lexer *lx, aud_table *t, col_scan *cs, const aud_csv
         size_t k = 0;
         for (;;) {
             csv_field f;
+            long fline = lx->line;   /* where this field starts (quoted fields may span lines) */
             int r = lex_field(lx, &f, (long)k + 1);
             if (r == FIELD_ERROR)
                 return lx->err->code;
@@ -585,11 +590,16 @@ static int scan_records(csv_lexer *lx, aud_table *t, col_scan *cs, const aud_csv
                 double v = NAN;
                 if (!c->categorical && !missing) {
                     int pr = f.has_escape ? NUM_NOT : parse_number(f.s, f.len, cloc, &v);
-                    if (pr == NUM_RANGE) {
-                        aud_error_set(lx->err, AUD_E_DOMAIN, lx->name, rec_line, (long)k + 1,
-                                      "number out of the range of a double: \"%.*s\"",
-                                      (int)(f.len < 40 ? f.len : 40), f.s);
-                        return aud_error_field(lx->err, t->cols[k].name);
+                    if (pr == NUM_NOMEM)
+                        return aud_error_nomem(lx->err);
+                    if (pr == NUM_RANGE) {   /* reported after the pass if still numeric */
+                        if (c->range_line == 0) {
+                            c->range_line = fline;
+                            snprintf(c->range_text, sizeof c->range_text, "%.*s",
+                                     (int)(f.len < 40 ? f.len : 40), f.s);
+                        }
+                        v = NAN;
+                        pr = NUM_OK;
                     }
                     if (pr == NUM_NOT) {   /* becomes categorical */
                         aud_free(c->vals);
@@ -617,7 +627,7 @@ static int scan_records(csv_lexer *lx, aud_table *t, col_scan *cs, const aud_csv
                 } else {
                     int32_t code = -1;
                     if (!missing) {
-                        int rc = encode_field(lx, &t->cols[k], &c->d, &f, scratch, rec_line,
+                        int rc = encode_field(lx, &t->cols[k], &c->d, &f, scratch, fline,
                                               (long)k + 1, &code);
                         if (rc != AUD_OK)
                             return rc;
@@ -649,9 +659,9 @@ static int fill_deferred(csv_lexer *lx, aud_table *t, col_scan *cs, const na_set
 {
     for (size_t i = 0; i < t->n_rows; i++) {
         skip_blank(lx);
-        long rec_line = lx->line;
         for (size_t k = 0; k < t->n_cols; k++) {
             csv_field f;
+            long fline = lx->line;
             if (lex_field(lx, &f, (long)k + 1) == FIELD_ERROR)
                 return lx->err->code;
             if (!cs[k].deferred)
@@ -661,7 +671,7 @@ static int fill_deferred(csv_lexer *lx, aud_table *t, col_scan *cs, const na_set
             if (is_na(na, f.s, f.len)) {
                 c->n_missing++;
             } else {
-                int rc = encode_field(lx, c, &cs[k].d, &f, scratch, rec_line, (long)k + 1, &code);
+                int rc = encode_field(lx, c, &cs[k].d, &f, scratch, fline, (long)k + 1, &code);
                 if (rc != AUD_OK)
                     return rc;
             }
@@ -732,6 +742,14 @@ int aud_table_parse_csv(aud_table **out, const char *data, size_t len, const cha
     rc = scan_records(&lx, t, cs, opts, &na, cloc, scratch, &t->n_rows);
     if (rc != AUD_OK)
         goto done;
+    for (size_t k = 0; k < t->n_cols; k++) {
+        if (!cs[k].categorical && cs[k].range_line > 0) {
+            aud_error_set(err, AUD_E_DOMAIN, name, cs[k].range_line, (long)k + 1,
+                          "number out of the range of a double: \"%s\"", cs[k].range_text);
+            rc = aud_error_field(err, t->cols[k].name);
+            goto done;
+        }
+    }
     int any_deferred = 0;
     for (size_t k = 0; k < t->n_cols; k++) {
         aud_column *c = &t->cols[k];

@@ -1,7 +1,10 @@
 /* io.c - whole-file reads, atomic writes (temporary file + rename), exact JSON numbers. */
+#define _GNU_SOURCE
 #include "io.h"
 
 #include <errno.h>
+#include <locale.h>
+#include <pthread.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,6 +177,28 @@ int aud_file_write_atomic(const char *path, const void *data, size_t len, aud_er
     return aud_out_commit(&o, err);
 }
 
+/* The "C" locale, created once: number text never depends on the user's locale, even when the
+ * library is embedded in a program that set LC_NUMERIC. */
+static locale_t c_locale;
+static pthread_once_t c_locale_once = PTHREAD_ONCE_INIT;
+
+static void c_locale_init(void)
+{
+    c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+}
+
+static locale_t get_c_locale(void)
+{
+    pthread_once(&c_locale_once, c_locale_init);
+    return c_locale;
+}
+
+double aud_strtod_c(const char *s, char **end)
+{
+    locale_t c = get_c_locale();
+    return c != (locale_t)0 ? strtod_l(s, end, c) : strtod(s, end);
+}
+
 const char *aud_fmt_double(double v, char *buf)
 {
     if (!isfinite(v)) {
@@ -184,11 +209,15 @@ const char *aud_fmt_double(double v, char *buf)
         strcpy(buf, signbit(v) ? "-0.0" : "0");
         return buf;
     }
+    locale_t c = get_c_locale();
+    locale_t old = c != (locale_t)0 ? uselocale(c) : (locale_t)0;
     for (int prec = 15; prec <= 17; prec++) {
         snprintf(buf, 32, "%.*g", prec, v);
         if (strtod(buf, NULL) == v)
             break;
     }
+    if (old != (locale_t)0)
+        uselocale(old);
     return buf;
 }
 
@@ -240,4 +269,54 @@ int aud_json_write(const cJSON *doc, const char *path, aud_error *err)
     int rc = aud_file_write_atomic(path, text, n + 1, err);
     cJSON_free(text);
     return rc;
+}
+
+/* Strict UTF-8 check (no overlongs, no surrogates, <= U+10FFFF, no NUL). Returns the byte offset of the
+ * first invalid sequence, or (size_t)-1 when valid. */
+size_t aud_utf8_invalid_at(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        unsigned c = s[i];
+        size_t k;
+        unsigned min;
+        if (c < 0x80) {
+            if (c == 0)
+                return i;   /* NUL: not text (and it would cut C strings short) */
+            i++;
+            continue;
+        } else if ((c & 0xE0) == 0xC0) {
+            k = 1, min = 0x80, c &= 0x1F;
+        } else if ((c & 0xF0) == 0xE0) {
+            k = 2, min = 0x800, c &= 0x0F;
+        } else if ((c & 0xF8) == 0xF0) {
+            k = 3, min = 0x10000, c &= 0x07;
+        } else {
+            return i;
+        }
+        for (size_t j = 1; j <= k; j++) {
+            if (i + j >= n || (s[i + j] & 0xC0) != 0x80)
+                return i;
+            c = (c << 6) | (s[i + j] & 0x3F);
+        }
+        if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
+            return i;
+        i += k + 1;
+    }
+    return (size_t)-1;
+}
+
+
+int aud_guard_output(const char *out, const char *const *inputs, size_t n, aud_error *err)
+{
+    struct stat so, si;
+    if (out == NULL || strcmp(out, "-") == 0 || stat(out, &so) != 0 || !S_ISREG(so.st_mode))
+        return AUD_OK;
+    for (size_t i = 0; i < n; i++) {
+        if (inputs[i] != NULL && stat(inputs[i], &si) == 0 && si.st_dev == so.st_dev &&
+            si.st_ino == so.st_ino)
+            return aud_error_set(err, AUD_E_USAGE, out, 0, 0,
+                                 "output would overwrite the input file %s", inputs[i]);
+    }
+    return AUD_OK;
 }

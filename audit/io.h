@@ -28,6 +28,9 @@ void aud_out_abort(aud_out *o);
 /* Write data to path atomically. */
 int aud_file_write_atomic(const char *path, const void *data, size_t len, aud_error *err);
 
+/* strtod in the "C" locale, whatever the process locale. */
+double aud_strtod_c(const char *s, char **end);
+
 /* Shortest "%.{15,16,17}g" text that reads back as exactly v; "null" for NaN/inf. buf >= 32. */
 const char *aud_fmt_double(double v, char *buf);
 
@@ -42,5 +45,13 @@ cJSON *aud_json_doc_new(void);
 
 /* Print a document (formatted) and write it to path atomically ("-" = stdout). */
 int aud_json_write(const cJSON *doc, const char *path, aud_error *err);
+
+/* AUD_E_USAGE when output file `out` is the same file as one of the n inputs (NULL entries are
+ * skipped): input files are never overwritten. */
+int aud_guard_output(const char *out, const char *const *inputs, size_t n, aud_error *err);
+
+/* Byte offset of the first invalid sequence of strict UTF-8 text (overlongs, surrogates, code
+ * points over U+10FFFF and NUL bytes are invalid), or (size_t)-1 when s[0..n) is valid. */
+size_t aud_utf8_invalid_at(const unsigned char *s, size_t n);
 
 #endif

@@ -184,26 +184,77 @@ static int load_inputs(run_ctx *c)
     return rc;
 }
 
-/* One pending output: a temporary file in the output folder, renamed at the very end. */
+/* One pending output: a temporary file in the output folder, renamed at the very end. An
+ * output that already exists is first hard-linked to a backup, so that a failure later in the
+ * commit restores the previous complete set instead of leaving a mix or nothing. */
 typedef struct pending {
     char final[PATH_MAX];
     char tmp[PATH_MAX];
+    char backup[PATH_MAX];
     int  used;
     int  renamed;
+    int  has_backup;
 } pending;
 
 static int pending_name(pending *p, const char *dir, const char *name, aud_error *err)
 {
+    long pid = (long)getpid();
     if (snprintf(p->final, sizeof p->final, "%s/%s", dir, name) >= (int)sizeof p->final ||
-        snprintf(p->tmp, sizeof p->tmp, "%s/.%s.tmp%ld", dir, name, (long)getpid()) >=
-            (int)sizeof p->tmp)
+        snprintf(p->tmp, sizeof p->tmp, "%s/.%s.tmp%ld", dir, name, pid) >= (int)sizeof p->tmp ||
+        snprintf(p->backup, sizeof p->backup, "%s/.%s.bak%ld", dir, name, pid) >=
+            (int)sizeof p->backup)
         return aud_error_set(err, AUD_E_IO, dir, 0, 0, "output path too long");
     p->used = 1;
     return AUD_OK;
 }
 
-static int append_log(run_ctx *c, int fd, const char *log_path, const pending *outs,
-                      size_t n_outs, size_t n_failed)
+/* Rename every temporary output into place (backups first, see pending). */
+static int commit_outputs(pending *outs, int n, aud_error *err)
+{
+    for (int i = 0; i < n; i++) {   /* check every target before touching any */
+        struct stat st;
+        if (outs[i].used && lstat(outs[i].final, &st) == 0 && !S_ISREG(st.st_mode))
+            return aud_error_set(err, AUD_E_IO, outs[i].final, 0, 0,
+                                 "exists and is not a regular file");
+    }
+    for (int i = 0; i < n; i++) {
+        if (!outs[i].used)
+            continue;
+        unlink(outs[i].backup);   /* a stale backup of a crashed run with the same pid */
+        if (link(outs[i].final, outs[i].backup) == 0)
+            outs[i].has_backup = 1;
+        else if (errno != ENOENT)
+            return aud_error_set(err, AUD_E_IO, outs[i].final, 0, 0,
+                                 "cannot keep the previous version: %s", strerror(errno));
+        if (rename(outs[i].tmp, outs[i].final) != 0)
+            return aud_error_set(err, AUD_E_IO, outs[i].final, 0, 0,
+                                 "cannot rename into place: %s", strerror(errno));
+        outs[i].renamed = 1;
+    }
+    return AUD_OK;
+}
+
+/* After a failure: restore what was replaced, remove what was new, drop temporary files. After
+ * success: drop the backups. */
+static void settle_outputs(pending *outs, int n, int failed)
+{
+    for (int i = 0; i < n; i++) {
+        if (!outs[i].used)
+            continue;
+        if (!outs[i].renamed)
+            unlink(outs[i].tmp);
+        else if (failed && outs[i].has_backup)
+            rename(outs[i].backup, outs[i].final);
+        else if (failed)
+            unlink(outs[i].final);
+        if (outs[i].has_backup)
+            unlink(outs[i].backup);
+    }
+}
+
+/* The run-log line (time, spec, inputs, model, verdict, output hashes), built before the outputs
+ * are renamed into place: hashes are taken from the temporary files. *out is cJSON_free'd. */
+static int log_line(run_ctx *c, const pending *outs, size_t n_outs, size_t n_failed, char **out)
 {
     cJSON *line = cJSON_CreateObject();
     cJSON *prov = cJSON_GetObjectItemCaseSensitive(c->doc, "provenance");
@@ -239,7 +290,7 @@ static int append_log(run_ctx *c, int fd, const char *log_path, const pending *o
         char hex[65];
         if (!outs[i].used)
             continue;
-        rc = aud_sha256_file(outs[i].final, hex, c->err);
+        rc = aud_sha256_file(outs[i].tmp, hex, c->err);
         if (rc != AUD_OK)
             goto done;
         cJSON *o = cJSON_CreateObject();
@@ -250,21 +301,43 @@ static int append_log(run_ctx *c, int fd, const char *log_path, const pending *o
             goto done;
         }
     }
-    char *text = cJSON_PrintUnformatted(line);
-    if (text == NULL) {
+    *out = cJSON_PrintUnformatted(line);
+    if (*out == NULL)
         rc = aud_error_nomem(c->err);
-        goto done;
-    }
-    /* one write(2) of a whole line with O_APPEND: concurrent runs never interleave lines */
-    size_t len = strlen(text);
-    text[len] = '\n';
-    if (write(fd, text, len + 1) != (ssize_t)(len + 1) || fsync(fd) != 0)
-        rc = aud_error_set(c->err, AUD_E_IO, log_path, 0, 0, "cannot append to the run log: %s",
-                           strerror(errno));
-    cJSON_free(text);
 done:
     cJSON_Delete(outputs);
     cJSON_Delete(line);
+    return rc;
+}
+
+/* Append one line to the run log with a single write(2) and O_APPEND, so concurrent runs never
+ * interleave lines. fd < 0: the log does not exist yet and is created (and removed again if the
+ * write fails). */
+static int append_log(int fd, const char *path, char *text, aud_error *err)
+{
+    int created = 0;
+    if (fd < 0) {
+        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644);
+        if (fd < 0 && errno == EEXIST)
+            fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+        else
+            created = fd >= 0;
+        if (fd < 0)
+            return aud_error_set(err, AUD_E_IO, path, 0, 0, "cannot create the run log: %s",
+                                 strerror(errno));
+    }
+    size_t len = strlen(text);
+    text[len] = '\n';   /* replaces the NUL: exactly len + 1 bytes are written */
+    int rc = AUD_OK;
+    if (write(fd, text, len + 1) != (ssize_t)(len + 1) || fsync(fd) != 0) {
+        rc = aud_error_set(err, AUD_E_IO, path, 0, 0, "cannot append to the run log: %s",
+                           strerror(errno));
+        if (created)
+            unlink(path);
+    }
+    text[len] = '\0';
+    if (created)
+        close(fd);
     return rc;
 }
 
@@ -298,6 +371,10 @@ int aud_run(const aud_run_opts *opts, aud_run_outcome *out, aud_error *err)
         goto done;
     c.threads = opts->threads > 0 ? opts->threads : s->threads > 0 ? s->threads : aud_ncpu();
     out_dir = opts->out_dir != NULL ? opts->out_dir : s->outputs.dir;
+    if (out_dir[0] == '\0') {
+        rc = aud_error_set(err, AUD_E_USAGE, NULL, 0, 0, "the output folder name is empty");
+        goto done;
+    }
 
     /* outputs: names, folder, never an input */
     const char *names[4] = {s->outputs.json, s->outputs.pdf, s->outputs.xlsx, s->outputs.log};
@@ -321,7 +398,7 @@ int aud_run(const aud_run_opts *opts, aud_run_outcome *out, aud_error *err)
         log_fd = open(log_path, O_WRONLY | O_APPEND | O_CLOEXEC);
         if (log_fd < 0 && errno == ENOENT)
             log_fd = -2;   /* created at the end, so that a failed run leaves nothing */
-        if (log_fd == -1) {
+        if (log_fd == -1) {   /* fail before any work when the log cannot be appended to */
             rc = aud_error_set(err, AUD_E_IO, log_path, 0, 0, "cannot open the run log: %s",
                                strerror(errno));
             goto done;
@@ -393,23 +470,14 @@ int aud_run(const aud_run_opts *opts, aud_run_outcome *out, aud_error *err)
     cJSON_Delete(parsed);
     if (rc == AUD_OK)
         report_step(opts, "outputs", run_clock() - t0);
-    for (int i = 0; i < 3 && rc == AUD_OK; i++) {
-        if (!outs[i].used)
-            continue;
-        if (rename(outs[i].tmp, outs[i].final) != 0)
-            rc = aud_error_set(err, AUD_E_IO, outs[i].final, 0, 0, "cannot rename into place: %s",
-                               strerror(errno));
-        else
-            outs[i].renamed = 1;
-    }
-    if (rc == AUD_OK && log_fd == -2) {
-        log_fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-        if (log_fd < 0)
-            rc = aud_error_set(err, AUD_E_IO, log_path, 0, 0, "cannot create the run log: %s",
-                               strerror(errno));
-    }
-    if (rc == AUD_OK && log_fd >= 0)
-        rc = append_log(&c, log_fd, log_path, outs, 3, n_failed);
+    char *line = NULL;
+    if (rc == AUD_OK && log_path[0] != '\0')
+        rc = log_line(&c, outs, 3, n_failed, &line);
+    if (rc == AUD_OK)
+        rc = commit_outputs(outs, 3, err);
+    if (rc == AUD_OK && line != NULL)
+        rc = append_log(log_fd, log_path, line, err);
+    cJSON_free(line);
     if (rc == AUD_OK) {
         out->n_failed = n_failed;
         out->n_checks = (size_t)cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(c.doc,
@@ -419,14 +487,7 @@ int aud_run(const aud_run_opts *opts, aud_run_outcome *out, aud_error *err)
         report_step(opts, "total", run_clock() - c.t_start);
     }
 done:
-    for (int i = 0; i < 3; i++) {
-        if (!outs[i].used)
-            continue;
-        if (!outs[i].renamed)
-            unlink(outs[i].tmp);
-        else if (rc != AUD_OK)   /* a failure after some renames: leave no partial set */
-            unlink(outs[i].final);
-    }
+    settle_outputs(outs, 3, rc != AUD_OK);
     if (log_fd >= 0)
         close(log_fd);
     cJSON_Delete(c.skipped);

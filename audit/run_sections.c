@@ -68,8 +68,10 @@ int run_predictions(run_ctx *c)
             return aud_error_nomem(c->err);
         for (size_t i = 0; i < c->data->n_rows; i++) {
             if (!isnan(col[i]) && col[i] != 0.0 && col[i] != 1.0) {
-                aud_error_set(c->err, AUD_E_DOMAIN, c->data->path, (long)i + 2, 0,
-                              "label is %g, expected 0 or 1", col[i]);
+                /* blank lines and quoted newlines make the file line unknown here: name the
+                 * 0-based data row, as every other row reference does */
+                aud_error_set(c->err, AUD_E_DOMAIN, c->data->path, 0, 0,
+                              "data row %zu: label is %g, expected 0 or 1", i, col[i]);
                 return aud_error_field(c->err, s->label);
             }
             c->label[i] = col[i];
@@ -638,7 +640,6 @@ int run_performance(run_ctx *c)
     unsigned char *mask = aud_malloc(c->data->n_rows ? c->data->n_rows : 1);
     if (mask == NULL)
         return aud_error_nomem(c->err);
-    char buf[64];
     for (size_t a = 0; a < c->spec->n_sensitive && rc == AUD_OK; a++) {
         long j = aud_table_find(c->data, c->spec->sensitive[a]);
         if (j < 0)
@@ -652,23 +653,19 @@ int run_performance(run_ctx *c)
             }
             continue;
         }
-        /* numeric attribute: one group per distinct value, in increasing order */
-        double prev = -HUGE_VAL;
-        for (;;) {
-            double next = HUGE_VAL;
-            for (size_t i = 0; i < c->data->n_rows; i++) {
-                double v = col->num[i];
-                if (v > prev && v < next)
-                    next = v;
-            }
-            if (next == HUGE_VAL || rc != AUD_OK)
-                break;
+        /* numeric attribute: the same groups and names as the fairness section */
+        int32_t *codes = NULL;
+        char **levels = NULL;
+        size_t nl = 0;
+        rc = aud_fair_codes_from_numeric(col->num, c->data->n_rows, &codes, &levels, &nl, c->err);
+        for (size_t g = 0; g < nl && rc == AUD_OK; g++) {
             for (size_t i = 0; i < c->data->n_rows; i++)
-                mask[i] = col->num[i] == next;
-            snprintf(buf, sizeof buf, "%g", next);
-            rc = add_group_perf(c, by, col->name, buf, mask);
-            prev = next;
+                mask[i] = codes[i] == (int32_t)g;
+            rc = add_group_perf(c, by, col->name, levels[g], mask);
         }
+        aud_free(codes);
+        if (levels != NULL)
+            aud_fair_levels_free(levels, nl);
     }
     aud_free(mask);
     return rc;

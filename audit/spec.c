@@ -261,6 +261,32 @@ static int get_path(ctx *c, const cJSON *obj, const char *prefix, const char *ke
     return *out == NULL ? aud_error_nomem(c->err) : AUD_OK;
 }
 
+/* Every key and string of the spec must be UTF-8 text: they are copied into results.json. */
+static int check_utf8(ctx *c, const cJSON *node, const char *path)
+{
+    for (const cJSON *it = node->child; it != NULL; it = it->next) {
+        char sub[128];
+        if (it->string != NULL)
+            snprintf(sub, sizeof sub, "%s%s%s", path, path[0] ? "." : "", it->string);
+        else
+            snprintf(sub, sizeof sub, "%s", path);
+        if (it->string != NULL &&
+            aud_utf8_invalid_at((const unsigned char *)it->string, strlen(it->string)) !=
+                (size_t)-1)
+            return key_error(c, "", sub, "key is not valid UTF-8 text");
+        if (cJSON_IsString(it) &&
+            aud_utf8_invalid_at((const unsigned char *)it->valuestring,
+                                strlen(it->valuestring)) != (size_t)-1)
+            return key_error(c, "", sub, "is not valid UTF-8 text");
+        if (cJSON_IsObject(it) || cJSON_IsArray(it)) {
+            int rc = check_utf8(c, it, sub);
+            if (rc != AUD_OK)
+                return rc;
+        }
+    }
+    return AUD_OK;
+}
+
 /* ---- sections ----------------------------------------------------------------------------- */
 
 static int read_checks(ctx *c, const cJSON *root, aud_spec *s)
@@ -443,6 +469,15 @@ static int read_outputs(ctx *c, const cJSON *root, aud_spec *s, const char *base
                                "expected a file name inside \"dir\", not a path");
         }
     }
+    const char *names[] = {"json", "pdf", "xlsx", "log"};
+    char *vals[] = {s->outputs.json, s->outputs.pdf, s->outputs.xlsx, s->outputs.log};
+    for (int i = 0; i < 4 && rc == AUD_OK; i++) {
+        for (int j = 0; j < i && rc == AUD_OK; j++) {
+            if (vals[i] != NULL && vals[j] != NULL && strcmp(vals[i], vals[j]) == 0)
+                rc = key_error(c, "outputs", names[i], "is the same file as \"outputs.%s\"",
+                               names[j]);
+        }
+    }
     if (rc == AUD_OK && s->outputs.dir == NULL)
         s->outputs.dir = aud_strdup(base[0] ? base : ".");
     if (rc == AUD_OK && s->outputs.dir == NULL)
@@ -612,7 +647,9 @@ int aud_spec_load(aud_spec **out, const char *path, aud_error *err)
     if (rc != AUD_OK)
         goto done;
     ctx c = {path, err};
-    rc = read_root(&c, s->raw, s, base);
+    rc = check_utf8(&c, s->raw, "");
+    if (rc == AUD_OK)
+        rc = read_root(&c, s->raw, s, base);
     if (rc != AUD_OK)
         goto done;
     *out = s;

@@ -456,15 +456,21 @@ int aud_drift_to_json(const aud_drift_result *r, cJSON *doc, aud_error *err)
         cJSON_Delete(d);
         return aud_error_nomem(err);
     }
+    /* with no testable column there is no verdict: null, never "no drift" */
+    cJSON *dd = r->n_tested > 0 ? cJSON_CreateBool(r->dataset_drift) : cJSON_CreateNull();
+    if (dd == NULL || !cJSON_AddItemToObject(d, "dataset_drift", dd)) {
+        cJSON_Delete(dd);
+        return aud_error_nomem(err);
+    }
     if (aud_json_add_num(d, "drift_share", r->drift_share) ||
-        !cJSON_AddBoolToObject(d, "dataset_drift", r->dataset_drift) ||
         aud_json_add_num(d, "share_threshold", r->share_threshold) ||
         aud_json_add_num(d, "n_columns", (double)r->n_cols) ||
         aud_json_add_num(d, "n_drifted", (double)r->n_drifted) ||
         aud_json_add_num(d, "n_errors", (double)r->n_errors))
         return aud_error_nomem(err);
     if (r->n_tested == 0 &&
-        !cJSON_AddStringToObject(d, "drift_share_reason", "no column could be tested"))
+        (!cJSON_AddStringToObject(d, "drift_share_reason", "no column could be tested") ||
+         !cJSON_AddStringToObject(d, "dataset_drift_reason", "no column could be tested")))
         return aud_error_nomem(err);
     cJSON *cols = cJSON_AddArrayToObject(d, "columns");
     if (cols == NULL)

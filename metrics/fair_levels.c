@@ -1,5 +1,6 @@
 /* fair_levels.c - group a numeric sensitive column (e.g. 0/1) by value, named with "%g". */
 #include "fairness.h"
+#include "io.h"
 
 #include <locale.h>
 #include <math.h>
@@ -57,10 +58,14 @@ int aud_fair_codes_from_numeric(const double *x, size_t n, int32_t **codes, char
         rc = aud_error_nomem(err);
         goto done;
     }
-    /* "%g" is monotone, so values printing the same text are adjacent: they share a level */
+    /* each distinct value is its own group, named by its shortest round-trip text (so 1234567
+     * and 1234568 stay apart); -0 and 0 compare equal and are one group "0" */
     for (size_t i = 0; i < m; i++) {
         char buf[64];
-        snprintf(buf, sizeof buf, "%g", u[i]);
+        if (u[i] == 0.0)
+            snprintf(buf, sizeof buf, "0");
+        else
+            aud_fmt_double(u[i], buf);
         if (nl == 0 || strcmp(buf, names[nl - 1]) != 0) {
             names[nl] = aud_strdup(buf);
             if (names[nl] == NULL) {

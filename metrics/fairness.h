@@ -199,7 +199,7 @@ AUD_API void aud_fair_result_free(aud_fair_result *res);
 /* Add the SPEC section 5 "fairness" object to doc (exact numbers; null + "<name>_reason"). */
 AUD_API int aud_fair_to_json(const aud_fair_result *res, cJSON *doc, aud_error *err);
 
-/* Group a numeric column by value: levels are the distinct "%g" texts in increasing numeric
+/* Group a numeric column by value: levels are the distinct values as shortest round-trip text, in increasing numeric
  * order, NaN is -1 (unknown). *codes (n) and *levels (*n_levels strings) belong to the caller:
  * aud_fair_levels_free(*levels, *n_levels) and aud_free(*codes). */
 AUD_API int aud_fair_codes_from_numeric(const double *x, size_t n, int32_t **codes,

@@ -4,6 +4,7 @@
 #include "io.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <gsl/gsl_statistics_double.h>
@@ -197,6 +198,26 @@ static int add_column_json(cJSON *arr, const aud_column *c, const aud_col_profil
         if (cp->n_present < 2 && cJSON_AddStringToObject(o, "std_reason",
                                                          "fewer than 2 non-missing values") == NULL)
             return -1;
+        /* JSON has no infinity: a statistic that is infinite (or undefined through one) is
+         * null with a reason */
+        if (cp->n_present > 0 && (isinf(cp->min) || isinf(cp->max))) {
+            static const char *const stats[] = {"min", "max", "mean", "std"};
+            const double vals[] = {cp->min, cp->max, cp->mean, cp->std};
+            char key[32];
+            for (int k = 0; k < 4; k++) {
+                if (isfinite(vals[k]) || (k == 3 && cp->n_present < 2))
+                    continue;
+                snprintf(key, sizeof key, "%s_reason", stats[k]);
+                if (cJSON_AddStringToObject(o, key, isinf(vals[k]) ? "infinite"
+                                                   : "undefined: the column holds infinite values")
+                    == NULL)
+                    return -1;
+            }
+            if (cJSON_AddStringToObject(o, "quantiles_reason",
+                                        "quantiles may be infinite (null): the column holds "
+                                        "infinite values") == NULL)
+                return -1;
+        }
         return 0;
     }
     cJSON *cats = cJSON_AddObjectToObject(o, "categories");

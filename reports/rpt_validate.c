@@ -510,7 +510,7 @@ static int v_drift(vctx *v, const cJSON *d)
     int rc;
     const cJSON *p = rpt_obj(d, "prediction_drift");
     if ((rc = vkey(v, d, "drift_share", T_NUM | T_NULL, 0)) ||
-        (rc = vkey(v, d, "dataset_drift", T_BOOL, 0)) || (rc = varray(v, d, "columns", 1, v_column)) ||
+        (rc = vkey(v, d, "dataset_drift", T_BOOL | T_NULL, 0)) || (rc = varray(v, d, "columns", 1, v_column)) ||
         (rc = vkey(v, d, "prediction_drift", T_OBJ | T_NULL, 0)))
         return rc;
     if (p != NULL) {

@@ -92,3 +92,30 @@ def test_profile_unwritable_output(audit, tmp_path):
     p = write(tmp_path, "d.csv", "a\n1\n")
     r = audit("profile", "--data", p, "--json", tmp_path / "no" / "dir" / "p.json")
     assert r.code == 2 and "cannot create" in r.err, r
+
+
+@pytest.mark.parametrize("cmd", [
+    ["profile", "--data", "{d}", "--json", "{d}"],
+    ["predict", "--model", "{m}", "--data", "{d}", "--out", "{d}"],
+    ["predict", "--model", "{m}", "--data", "{d}", "--out", "{m}"],
+    ["explain", "--model", "{m}", "--data", "{d}", "--out", "{d}"],
+    ["reasons", "--model", "{m}", "--data", "{d}", "--out", "{m}"],
+    ["fairness", "--data", "{d}", "--sensitive", "sex", "--score", "s", "--threshold", "0.5",
+     "--json", "{d}"],
+    ["drift", "--reference", "{d}", "--current", "{d}", "--json", "{d}"],
+])
+def test_outputs_never_overwrite_inputs(audit, root, tmp_path, cmd):
+    import hashlib
+    import shutil
+    m = tmp_path / "m.json"
+    shutil.copy(root / "tests" / "golden" / "data" / "lightgbm" / "binary" / "model.txt", m)
+    d = tmp_path / "d.csv"
+    text = (root / "tests" / "golden" / "data" / "lightgbm" / "binary" / "input.csv").read_text()
+    lines = text.splitlines()
+    d.write_text("\n".join([lines[0] + ",sex,s"] +
+                           [l + (",a,0.2" if i % 2 else ",b,0.7") for i, l in
+                            enumerate(lines[1:40])]) + "\n")
+    before = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in (m, d)}
+    r = audit(*[a.format(d=d, m=m) for a in cmd])
+    assert r.code == 2 and "would overwrite the input" in r.err, r
+    assert {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in (m, d)} == before

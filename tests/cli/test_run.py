@@ -274,3 +274,56 @@ def test_show_rows_are_explained_like_xgboost(audit, root, tmp_path):
     p.write_text(json.dumps(spec))
     r = audit("run", p)
     assert r.code == 2 and '"explain.show_rows": row 999999 is beyond' in r.err, r
+
+
+def test_failed_run_keeps_the_previous_outputs(audit, small):
+    """A run that fails while committing restores the previous complete set of outputs."""
+    spec = write_spec(small, outputs={"dir": "out", "json": "results.json", "pdf": "report.pdf",
+                                      "xlsx": "report.xlsx", "log": "runs.jsonl"})
+    assert audit("run", spec, "--quiet").code == 0
+    before = {n: sha256(small / "out" / n) for n in ("results.json", "report.pdf", "runs.jsonl")}
+    os.remove(small / "out" / "report.xlsx")
+    (small / "out" / "report.xlsx").mkdir()
+    spec.write_text(spec.read_text().replace('"seed": 3', '"seed": 4'))
+    r = audit("run", spec)
+    assert r.code == 2 and "not a regular file" in r.err, r
+    assert {n: sha256(small / "out" / n) for n in before} == before
+    assert sorted(os.listdir(small / "out")) == sorted(list(before) + ["report.xlsx"])
+
+
+def test_duplicate_output_names(audit, small):
+    spec = write_spec(small, outputs={"dir": "out", "json": "results.json",
+                                      "log": "results.json"})
+    r = audit("run", spec)
+    assert r.code == 2 and '"outputs.log": is the same file as "outputs.json"' in r.err, r
+
+
+def test_check_with_only_the_reference_group_fails(audit, tmp_path):
+    """Every comparison group is small: the reference compared with itself is no evidence, so
+    the check must fail as not computable rather than pass."""
+    rng = np.random.default_rng(1)
+    n = 1000
+    g = np.array(["A"] * (n - 10) + ["B"] * 10)
+    s = np.where(g == "B", 0.1, rng.random(n))
+    pd.DataFrame({"g": g, "s": s.round(6), "y": (rng.random(n) < 0.5).astype(int)}).to_csv(
+        tmp_path / "d.csv", index=False)
+    spec = {"data": "d.csv", "label": "y", "score": "s", "sensitive": ["g"],
+            "fairness": {"bootstrap": 0}, "outputs": {"dir": "out"},
+            "checks": [{"metric": "disparate_impact", "min": 0.8},
+                       {"metric": "tpr_difference", "max": 0.1}]}
+    (tmp_path / "spec.json").write_text(json.dumps(spec))
+    r = audit("run", tmp_path / "spec.json")
+    assert r.code == 1, r
+    rows = json.loads((tmp_path / "out" / "results.json").read_text())["checks"]
+    assert len(rows) == 2 and not any(c["passed"] for c in rows)
+    assert all("no group to compare" in c["reason"] for c in rows)
+
+
+def test_dataset_drift_without_testable_columns_is_not_a_pass(audit, small):
+    spec = write_spec(small, drift={"columns": []},
+                      checks=[{"metric": "dataset_drift", "max": 0}])
+    r = audit("run", spec)
+    assert r.code == 1, r
+    doc = json.loads((small / "out" / "results.json").read_text())
+    assert doc["drift"]["dataset_drift"] is None
+    assert doc["checks"][0]["passed"] is False

@@ -170,6 +170,67 @@ static void test_csv_column_turning_categorical(void **state)
     aud_table_free(t);
 }
 
+static void test_csv_long_missing_run_then_text(void **state)
+{
+    (void)state;
+    /* 3000 missing values, then text: encoded in the first pass from row 3000 on */
+    size_t n = 3000;
+    char *buf = malloc(n * 8 + 64);
+    size_t len = (size_t)snprintf(buf, 16, "a,b\n");
+    for (size_t i = 0; i < n; i++)
+        len += (size_t)snprintf(buf + len, 16, "%zu,\n", i);
+    len += (size_t)snprintf(buf + len, 16, "1,x\n");
+    aud_table *t = parse_ok(buf);
+    const aud_column *c = &t->cols[1];
+    assert_int_equal(c->type, AUD_COL_CATEGORICAL);
+    assert_int_equal(c->n_missing, n);
+    assert_int_equal(c->codes[0], -1);
+    assert_int_equal(c->codes[n - 1], -1);
+    assert_int_equal(c->codes[n], 0);
+    aud_table_free(t);
+    free(buf);
+}
+
+static void test_csv_out_of_range_only_matters_for_numbers(void **state)
+{
+    (void)state;
+    aud_table *t = parse_ok("a\n1e400\nabc\n");   /* text column: 1e400 is a category */
+    assert_int_equal(t->cols[0].type, AUD_COL_CATEGORICAL);
+    aud_table_free(t);
+    t = parse_ok("a\nabc\n1e400\n");
+    assert_int_equal(t->cols[0].type, AUD_COL_CATEGORICAL);
+    aud_table_free(t);
+    aud_error e = parse_err("a,b\n1,\"x\ny\"\n1e400,z\n", AUD_E_DOMAIN);
+    assert_int_equal(e.line, 4);
+    assert_string_equal(e.field, "a");
+}
+
+static void test_csv_error_lines_are_physical(void **state)
+{
+    (void)state;
+    aud_error e = parse_err("\n\na,a\n1,2\n", AUD_E_SCHEMA);   /* header on line 3 */
+    assert_int_equal(e.line, 3);
+    assert_int_equal(e.column, 2);
+    /* a field after a quoted newline is on the next line */
+    e = parse_err("a,b,c\n\"x\ny\",1e999,3\n", AUD_E_DOMAIN);
+    assert_int_equal(e.line, 3);
+    assert_int_equal(e.column, 2);
+    e = parse_err("a,b,c,b,a\n1,2,3,4,5\n", AUD_E_SCHEMA);
+    assert_int_equal(e.column, 4);
+    assert_string_equal(e.msg, "duplicate column name (also column 2)");
+}
+
+static void test_csv_nul_byte_is_an_error(void **state)
+{
+    (void)state;
+    static const char text[] = "x\na\na\0b\n";
+    aud_table *t = NULL;
+    aud_error err;
+    assert_int_equal(aud_table_parse_csv(&t, text, sizeof text - 1, "t.csv", NULL, &err),
+                     AUD_E_PARSE);
+    assert_int_equal(err.line, 3);
+}
+
 static void test_csv_ragged_row_is_located(void **state)
 {
     (void)state;
@@ -328,6 +389,10 @@ int main(void)
         cmocka_unit_test(test_csv_numbers_are_exact_and_locale_free),
         cmocka_unit_test(test_csv_non_numbers_make_categorical),
         cmocka_unit_test(test_csv_column_turning_categorical),
+        cmocka_unit_test(test_csv_long_missing_run_then_text),
+        cmocka_unit_test(test_csv_out_of_range_only_matters_for_numbers),
+        cmocka_unit_test(test_csv_error_lines_are_physical),
+        cmocka_unit_test(test_csv_nul_byte_is_an_error),
         cmocka_unit_test(test_csv_ragged_row_is_located),
         cmocka_unit_test(test_csv_unterminated_quote),
         cmocka_unit_test(test_csv_garbage_after_quote),
