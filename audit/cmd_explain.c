@@ -402,6 +402,33 @@ static int write_interactions(FILE *f, const aud_xsetup *s, int threads, aud_err
     return rc;
 }
 
+int aud_xexplain(aud_xsetup *s, const aud_xopts *o, const char *what, int explain,
+                 aud_shap_result **r, aud_error *err)
+{
+    const char *inputs[] = {o->model, o->data, o->background};
+    int rc = aud_guard_output(o->out, inputs, 3, err);
+    if (rc != AUD_OK || !explain)
+        return rc;
+    aud_xprogress prog;
+    aud_xprogress_start(&prog, what);
+    s->opts.progress = aud_xprogress_report;
+    s->opts.progress_ctx = &prog;
+    rc = aud_shap_explain(r, s->model, s->X, s->row_end - s->row_begin, &s->opts, err);
+    aud_xprogress_end(&prog);
+    s->opts.progress = NULL;
+    s->opts.progress_ctx = NULL;
+    return rc;
+}
+
+int aud_xexit(const aud_xopts *o, int rc, aud_error *err)
+{
+    if (rc == AUD_OK)
+        return AUD_EXIT_OK;
+    if (rc == AUD_E_UNSUPPORTED && err->file[0] == '\0' && o->model != NULL)
+        snprintf(err->file, sizeof err->file, "%s", o->model);
+    return aud_cli_fail(err);
+}
+
 int aud_cmd_explain(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -467,17 +494,8 @@ int aud_cmd_explain(int argc, char **argv)
     if (rc == AUD_OK && interactions && s.model->kind != AUD_MODEL_TREES)
         rc = aud_error_set(&err, AUD_E_USAGE, NULL, 0, 0,
                            "--interactions needs a tree model (method tree)");
-    aud_xprogress prog;
-    aud_xprogress_start(&prog, "explain");
-    s.opts.progress = aud_xprogress_report;
-    s.opts.progress_ctx = &prog;
-    if (rc == AUD_OK) {
-        const char *inputs[] = {o.model, o.data, o.background};
-        rc = aud_guard_output(o.out, inputs, 3, &err);
-    }
-    if (rc == AUD_OK && !interactions)
-        rc = aud_shap_explain(&r, s.model, s.X, s.row_end - s.row_begin, &s.opts, &err);
-    aud_xprogress_end(&prog);
+    if (rc == AUD_OK)
+        rc = aud_xexplain(&s, &o, "explain", !interactions, &r, &err);
     if (rc == AUD_OK) {
         rc = aud_out_open(&out, o.out, &err);
         opened = rc == AUD_OK;
@@ -503,9 +521,7 @@ int aud_cmd_explain(int argc, char **argv)
                      r->additivity_max_error);
     aud_shap_result_free(r);
     aud_xsetup_free(&s);
+    int code = aud_xexit(&o, rc, &err);
     aud_xopts_free(&o);
-    /* what the explainers find unsupported is a property of the model: name its file */
-    if (rc == AUD_E_UNSUPPORTED && err.file[0] == '\0' && o.model != NULL)
-        snprintf(err.file, sizeof err.file, "%s", o.model);
-    return rc == AUD_OK ? AUD_EXIT_OK : aud_cli_fail(&err);
+    return code;
 }

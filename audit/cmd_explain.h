@@ -96,6 +96,16 @@ void aud_xprogress_end(aud_xprogress *p);
 #define AUD_XADDITIVITY_WARN 1e-4
 void aud_xcheck_additivity(const aud_shap_result *r);
 
+/* Shared by explain and reasons: check that --out overwrites no input, then (explain != 0)
+ * explain the selected rows with progress on a terminal ("what" names the work). *r is the
+ * caller's (aud_shap_result_free). */
+int aud_xexplain(aud_xsetup *s, const aud_xopts *o, const char *what, int explain,
+                 aud_shap_result **r, aud_error *err);
+
+/* Exit code for rc; on an error print it, naming the model file when an explainer found the
+ * model unsupported (the explainers do not know file names). */
+int aud_xexit(const aud_xopts *o, int rc, aud_error *err);
+
 /* Write s as one CSV field (RFC 4180 quoting when needed). */
 void aud_csv_put_field(FILE *f, const char *s);
 

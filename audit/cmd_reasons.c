@@ -124,17 +124,8 @@ int aud_cmd_reasons(int argc, char **argv)
                            "reason codes need a single-output model (binary or regression); "
                            "this model has %zu outputs; use audit explain for per-class values",
                            s.model->n_outputs);
-    aud_xprogress prog;
-    aud_xprogress_start(&prog, "reasons");
-    s.opts.progress = aud_xprogress_report;
-    s.opts.progress_ctx = &prog;
-    if (rc == AUD_OK) {
-        const char *inputs[] = {o.model, o.data, o.background};
-        rc = aud_guard_output(o.out, inputs, 3, &err);
-    }
     if (rc == AUD_OK)
-        rc = aud_shap_explain(&r, s.model, s.X, s.row_end - s.row_begin, &s.opts, &err);
-    aud_xprogress_end(&prog);
+        rc = aud_xexplain(&s, &o, "reasons", 1, &r, &err);
     if (rc == AUD_OK) {
         rc = aud_out_open(&out, o.out, &err);
         opened = rc == AUD_OK;
@@ -154,9 +145,7 @@ int aud_cmd_reasons(int argc, char **argv)
                      r->n_rows, aud_shap_method_name(r->method), r->additivity_max_error);
     aud_shap_result_free(r);
     aud_xsetup_free(&s);
+    int code = aud_xexit(&o, rc, &err);
     aud_xopts_free(&o);
-    /* what the explainers find unsupported is a property of the model: name its file */
-    if (rc == AUD_E_UNSUPPORTED && err.file[0] == '\0' && o.model != NULL)
-        snprintf(err.file, sizeof err.file, "%s", o.model);
-    return rc == AUD_OK ? AUD_EXIT_OK : aud_cli_fail(&err);
+    return code;
 }
