@@ -12,7 +12,7 @@
 /* Model files larger than this are refused (a hostile or wrong file, not a model). */
 #define AUD_MODEL_MAX_FILE_BYTES ((size_t)2 << 30)
 
-static void tree_free(aud_tree *t)
+void aud_tree_free(aud_tree *t)
 {
     aud_free(t->left);
     aud_free(t->right);
@@ -43,7 +43,7 @@ void aud_model_free(aud_model *m)
     aud_free(m->base_margin);
     if (m->trees != NULL) {
         for (size_t i = 0; i < m->n_trees; i++)
-            tree_free(&m->trees[i]);
+            aud_tree_free(&m->trees[i]);
         aud_free(m->trees);
     }
     aud_free(m->n_trees_output);
@@ -75,7 +75,7 @@ int aud_tree_alloc(aud_tree *t, int32_t n_nodes, aud_error *err)
     if (t->left == NULL || t->right == NULL || t->feature == NULL || t->threshold == NULL ||
         t->kind == NULL || t->missing == NULL || t->default_left == NULL || t->value == NULL ||
         t->cover == NULL || t->cat_begin == NULL || t->cat_words == NULL) {
-        tree_free(t);
+        aud_tree_free(t);
         return aud_error_nomem(err);
     }
     for (size_t i = 0; i < n; i++) {

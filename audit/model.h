@@ -232,6 +232,9 @@ int aud_tree_validate(const aud_tree *t, size_t n_features, const char *name, co
  * missing = AUD_MISSING_NAN). */
 int aud_tree_alloc(aud_tree *t, int32_t n_nodes, aud_error *err);
 
+/* Free the node arrays of a tree and zero it (the tree struct itself is not freed). */
+void aud_tree_free(aud_tree *t);
+
 /* Parse JSON text (NUL-terminated data of len bytes) into *out (cJSON_Delete it); a syntax error
  * or truncation gets a located AUD_E_PARSE. Shared by the JSON loaders. */
 struct cJSON;

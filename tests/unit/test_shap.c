@@ -36,43 +36,22 @@ static double urand(void)
 static int irand(int n) { return (int)(urand() * n); }
 
 /* --- model construction ----------------------------------------------------------------------- */
+/* The library's allocator, then the zero initial state these tests were written against
+ * (missing type None: NaN routes as 0, exercising LightGBM's rule). */
 static void tree_alloc(aud_tree *t, int n)
 {
-    memset(t, 0, sizeof *t);
-    t->n_nodes = n;
-    t->left = aud_calloc((size_t)n, sizeof(int32_t));
-    t->right = aud_calloc((size_t)n, sizeof(int32_t));
-    t->feature = aud_calloc((size_t)n, sizeof(int32_t));
-    t->threshold = aud_calloc((size_t)n, sizeof(double));
-    t->kind = aud_calloc((size_t)n, 1);
-    t->missing = aud_calloc((size_t)n, 1);
-    t->default_left = aud_calloc((size_t)n, 1);
-    t->value = aud_calloc((size_t)n, sizeof(double));
-    t->cover = aud_calloc((size_t)n, sizeof(double));
-    t->cat_begin = aud_calloc((size_t)n, sizeof(int32_t));
-    t->cat_words = aud_calloc((size_t)n, sizeof(int32_t));
-}
-
-static void tree_release(aud_tree *t)
-{
-    aud_free(t->left);
-    aud_free(t->right);
-    aud_free(t->feature);
-    aud_free(t->threshold);
-    aud_free(t->kind);
-    aud_free(t->missing);
-    aud_free(t->default_left);
-    aud_free(t->value);
-    aud_free(t->cover);
-    aud_free(t->cat_begin);
-    aud_free(t->cat_words);
-    aud_free(t->cat_bits);
+    aud_error err;
+    assert_int_equal(aud_tree_alloc(t, n, &err), AUD_OK);
+    memset(t->left, 0, (size_t)n * sizeof *t->left);
+    memset(t->right, 0, (size_t)n * sizeof *t->right);
+    memset(t->feature, 0, (size_t)n * sizeof *t->feature);
+    memset(t->missing, AUD_MISSING_NONE, (size_t)n);
 }
 
 static void model_release(aud_model *m)
 {
     for (size_t t = 0; t < m->n_trees; t++)
-        tree_release(&m->trees[t]);
+        aud_tree_free(&m->trees[t]);
     aud_free(m->trees);
     aud_free(m->base_margin);
     aud_free(m->coef);
