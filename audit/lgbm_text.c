@@ -12,6 +12,7 @@
  *
  * Flattening: internal node i becomes node i, leaf l becomes node (num_leaves - 1) + l. */
 #include "model.h"
+#include "io.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -90,7 +91,7 @@ static int parse_doubles(lg_reader *r, const lg_line *l, double *out, size_t n, 
                                  n);
         char *q = NULL;
         errno = 0;
-        double v = strtod(p, &q);
+        double v = aud_strtod_c(p, &q);
         if (q == p || (q < e && *q != ' ' && *q != '\t') || q > e)
             return aud_error_set(err, AUD_E_PARSE, r->name, l->no, (long)(p - l->key) + 1,
                                  "%.*s: expected a number", (int)(l->key_end - l->key), l->key);
@@ -350,7 +351,7 @@ static int set_objective(aud_model *m, lg_reader *r, const lg_line *l, aud_error
         const char *s = strstr(m->objective, "sigmoid:");
         if (s != NULL && !OBJ_IS("cross_entropy") && !OBJ_IS("xentropy")) {
             char *end = NULL;
-            double v = strtod(s + 8, &end);
+            double v = aud_strtod_c(s + 8, &end);
             if (end == s + 8 || !isfinite(v) || v <= 0)
                 return aud_error_set(err, AUD_E_PARSE, r->name, l->no, (long)(s - m->objective) +
                                      (long)(p - l->key) + 9, "bad sigmoid parameter");

@@ -19,6 +19,7 @@
  * are summed like the others (tree_info gives each tree's class). DART leaf values are multiplied by
  * weight_drop. Categorical splits and multi-target trees are reported as unsupported. */
 #include "model.h"
+#include "io.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -52,7 +53,7 @@ static int num_value(xg_ctx *c, const cJSON *v, const char *field, double *out)
     if (cJSON_IsString(v) && v->valuestring != NULL && v->valuestring[0] != '\0') {
         char *end = NULL;
         errno = 0;
-        double d = strtod(v->valuestring, &end);
+        double d = aud_strtod_c(v->valuestring, &end);
         if (end != v->valuestring && *end == '\0') {
             *out = d;
             return AUD_OK;
@@ -244,7 +245,7 @@ static int parse_base_score(xg_ctx *c, const cJSON *v, double *vals, size_t cap,
         while (*p == ' ')
             p++;
         char *end = NULL;
-        double d = strtod(p, &end);
+        double d = aud_strtod_c(p, &end);
         if (end == p)
             return schema_err(c, field, "cannot read \"%s\" as a number or a list of numbers",
                               v->valuestring);
