@@ -68,3 +68,61 @@ def test_by_group(demo):
                 assert got[k] == pytest.approx(v, abs=1e-12), (attr, g, k)
             seen += 1
     assert seen == len(rows)
+
+
+def test_prediction_drift_matches_scipy(demo, tmp_path):
+    """drift.prediction_drift of the run: the model's outputs on the reference vs the current
+    data, compared with scipy (ks_2samp, wasserstein_distance; normed by numpy's std, ddof 0)
+    on the same predictions (`audit predict`). Tolerance 1e-9 relative (SPEC section 3)."""
+    from conftest import run_audit
+    from scipy.stats import ks_2samp, wasserstein_distance
+    doc, _, p_cur, spec = demo
+    r = run_audit("predict", "--model", spec["model"], "--data", spec["reference"])
+    assert r.code == 0, r
+    p_ref = pd.read_csv(io.StringIO(r.out), float_precision="round_trip")["prediction"].to_numpy()
+    pd_ = doc["drift"]["prediction_drift"]
+    w = wasserstein_distance(p_ref, p_cur)
+    assert pd_["wasserstein"] == pytest.approx(w, rel=1e-9)
+    assert pd_["wasserstein_normed"] == pytest.approx(w / max(np.std(p_ref), 0.001), rel=1e-9)
+    ks = ks_2samp(p_ref, p_cur)
+    assert pd_["ks"]["statistic"] == pytest.approx(ks.statistic, rel=1e-9)
+    assert pd_["ks"]["p_value"] == pytest.approx(ks.pvalue, rel=1e-6, abs=1e-300)
+    assert pd_["method"] == "wasserstein_normed"   # reference > 1000 rows, > 5 unique values
+    assert pd_["drifted"] == (pd_["wasserstein_normed"] >= 0.1)
+
+
+def test_attribution_drift_matches_xgboost(tmp_path):
+    """explanations.attribution_drift with every row explained on both sides: mean |SHAP| per
+    feature on the reference and the current data equals the mean of |XGBoost pred_contribs|
+    (1e-5 absolute, the SHAP tolerance of SPEC section 3: XGBoost's values are float32), and
+    the ranks follow those means."""
+    from conftest import ROOT, run_audit
+    spec = json.loads((ROOT / "datasets" / "demo_audit.json").read_text())
+    for k in ("model", "data", "reference"):
+        spec[k] = str(ROOT / "datasets" / spec[k])
+    spec["explain"] = {"rows": 100000}
+    spec["checks"] = []
+    spec["outputs"] = {"dir": str(tmp_path), "json": "results.json"}
+    (tmp_path / "spec.json").write_text(json.dumps(spec))
+    r = run_audit("run", tmp_path / "spec.json")
+    assert r.code == 0, r
+    ex = json.loads((tmp_path / "results.json").read_text())["explanations"]
+    ad = ex["attribution_drift"]
+    bst = xgb.Booster()
+    bst.load_model(spec["model"])
+    names = bst.feature_names
+
+    def mean_abs(path):
+        df = pd.read_csv(path, float_precision="round_trip", keep_default_na=False,
+                         na_values=["", "NA", "NaN", "nan", "null", "?"])
+        c = bst.predict(xgb.DMatrix(df[names], missing=np.nan), pred_contribs=True)
+        return dict(zip(names, np.abs(c[:, :-1].astype(np.float64)).mean(axis=0)))
+
+    ref, cur = mean_abs(spec["reference"]), mean_abs(spec["data"])
+    assert ad["reference_rows"] == 6000 and ex["rows"] == 6000
+    for f in ad["features"]:
+        assert f["mean_abs_reference"] == pytest.approx(ref[f["name"]], abs=1e-5)
+        assert f["mean_abs_current"] == pytest.approx(cur[f["name"]], abs=1e-5)
+    order = sorted(names, key=lambda n: -cur[n])
+    assert [f["name"] for f in sorted(ad["features"], key=lambda f: f["rank_current"])][:5] == \
+        order[:5]
