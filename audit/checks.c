@@ -180,9 +180,9 @@ static void add_row(eval *e, const char *attribute, const char *group, const cha
 
 static int excluded(const cJSON *g)
 {
-    /* small groups (under the minimum share or count) are reported but left out of verdicts */
-    return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(g, "excluded_from_verdict")) ||
-           cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(g, "small"));
+    /* small groups (under the minimum share or count) are reported but left out of verdicts;
+     * the fairness section says so in excluded_from_verdict */
+    return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(g, "excluded_from_verdict"));
 }
 
 /* Group metrics relative to the reference group are trivially 1 or 0 for the reference itself,

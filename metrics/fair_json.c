@@ -71,6 +71,7 @@ static int group_json(const aud_fair_result *res, const aud_fair_attr_result *ar
     char why[160];
     if (add_str(o, "group", gr->name) || add_count(o, "count", c->n) ||
         aud_json_add_num(o, "share", gr->share) || add_bool(o, "small", gr->small) ||
+        add_bool(o, "excluded_from_verdict", gr->small) ||
         add_bool(o, "reference", g == ar->reference) ||
         add_bool(o, "highest_selection_rate", g == ar->highest && !gr->small))
         return -1;

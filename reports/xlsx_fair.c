@@ -42,10 +42,7 @@ static void group_row(xw_book *b, lxw_worksheet *ws, lxw_row_t r, const cJSON *a
     xw_num(b, ws, r, 3, rpt_num(g, "count"), b->count);
     xw_num(b, ws, r, 4, rpt_num(g, "share"), b->pct);
     xw_bool(b, ws, r, 5, rpt_bool(g, "small"));
-    /* small groups are left out of the verdicts (excluded_from_verdict when given) */
-    xw_bool(b, ws, r, 6, rpt_bool(g, "excluded_from_verdict") >= 0
-                             ? rpt_bool(g, "excluded_from_verdict")
-                             : rpt_bool(g, "small"));
+    xw_bool(b, ws, r, 6, rpt_bool(g, "excluded_from_verdict"));
     for (size_t i = 0; rpt_group_rates[i] != NULL; i++) {
         char k[96];
         const cJSON *ci;
