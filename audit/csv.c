@@ -410,12 +410,11 @@ const char *aud_table_cell_text(const aud_table *t, size_t row, size_t col, char
     return buf;
 }
 
-static const aud_column *sort_cols;
-
-static int by_name_then_index(const void *a, const void *b)
+static int by_name_then_index(const void *a, const void *b, void *ctx)
 {
+    const aud_column *cols = ctx;
     size_t x = *(const size_t *)a, y = *(const size_t *)b;
-    int c = strcmp(sort_cols[x].name, sort_cols[y].name);
+    int c = strcmp(cols[x].name, cols[y].name);
     return c != 0 ? c : (x > y) - (x < y);
 }
 
@@ -429,9 +428,8 @@ static int check_duplicate_names(csv_lexer *lx, const aud_table *t, long line)
         return aud_error_nomem(lx->err);
     for (size_t i = 0; i < n; i++)
         idx[i] = i;
-    sort_cols = t->cols;   /* the reader runs on one thread */
-    qsort(idx, n, sizeof *idx, by_name_then_index);
-    sort_cols = NULL;
+    /* qsort_r: files are read on several threads at once (audit drift reads both) */
+    qsort_r(idx, n, sizeof *idx, by_name_then_index, t->cols);
     for (size_t i = 1; i < n; i++) {
         if (strcmp(t->cols[idx[i]].name, t->cols[idx[i - 1]].name) != 0)
             continue;

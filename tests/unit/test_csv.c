@@ -8,6 +8,7 @@
 
 #include <locale.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -433,6 +434,46 @@ static void test_csv_parallel_equals_sequential(void **state)
         assert_same_parse(cases[i], strlen(cases[i]));
 }
 
+/* Files are read on several threads at once (audit drift reads both files together): the reader
+ * must keep no shared state. Wide headers exercise the duplicate-name sort. */
+static void *parse_wide_many(void *arg)
+{
+    const char *text = arg;
+    for (int i = 0; i < 200; i++) {
+        aud_table *t = NULL;
+        aud_error err;
+        if (aud_table_parse_csv(&t, text, strlen(text), "w.csv", NULL, &err) != AUD_OK ||
+            t->n_cols != 300) {
+            aud_table_free(t);
+            return (void *)1;
+        }
+        aud_table_free(t);
+    }
+    return NULL;
+}
+
+static void test_csv_concurrent_readers(void **state)
+{
+    (void)state;
+    static char text[8192];
+    size_t len = 0;
+    for (int j = 0; j < 300; j++)
+        len += (size_t)snprintf(text + len, sizeof text - len, "%scol%03d", j ? "," : "",
+                                (j * 7919) % 300);
+    len += (size_t)snprintf(text + len, sizeof text - len, "\n");
+    for (int j = 0; j < 300; j++)
+        len += (size_t)snprintf(text + len, sizeof text - len, "%s%d", j ? "," : "", j);
+    snprintf(text + len, sizeof text - len, "\n");
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, parse_wide_many, text), 0);
+    for (int i = 0; i < 4; i++) {
+        void *ret = NULL;
+        pthread_join(th[i], &ret);
+        assert_null(ret);
+    }
+}
+
 /* Seeded mutation fuzz: every mutant of a valid file parses or fails with a located error; the
  * sanitizer build (CI) turns any memory error into a failure. */
 static void test_csv_mutation_fuzz(void **state)
@@ -526,6 +567,7 @@ int main(void)
         cmocka_unit_test(test_csv_many_levels),
         cmocka_unit_test(test_csv_allocation_failures_are_clean),
         cmocka_unit_test(test_csv_parallel_equals_sequential),
+        cmocka_unit_test(test_csv_concurrent_readers),
         cmocka_unit_test(test_csv_mutation_fuzz),
         cmocka_unit_test(test_csv_load_missing_file),
     };
