@@ -156,6 +156,8 @@ typedef struct na_set {
     const char *tok[NA_MAX_TOKENS];
     size_t len[NA_MAX_TOKENS];
     size_t n, max_len;
+    int has_empty;                  /* "" is a token */
+    unsigned char first[256];       /* 1: some token starts with this byte */
 } na_set;
 
 static int na_set_init(na_set *na, const char *const *tokens)
@@ -166,6 +168,10 @@ static int na_set_init(na_set *na, const char *const *tokens)
             return -1;
         na->tok[na->n] = tokens[i];
         na->len[na->n] = strlen(tokens[i]);
+        if (na->len[na->n] == 0)
+            na->has_empty = 1;
+        else
+            na->first[(unsigned char)tokens[i][0]] = 1;
         if (na->len[na->n] > na->max_len)
             na->max_len = na->len[na->n];
         na->n++;
@@ -173,12 +179,23 @@ static int na_set_init(na_set *na, const char *const *tokens)
     return 0;
 }
 
+/* Same n bytes? (inline: the strings are short and this runs for every field) */
+static int same_bytes(const char *a, const char *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i])
+            return 0;
+    return 1;
+}
+
 static int is_na(const na_set *na, const char *s, size_t n)
 {
-    if (n > na->max_len)
+    if (n == 0)
+        return na->has_empty;
+    if (n > na->max_len || !na->first[(unsigned char)s[0]])
         return 0;
     for (size_t i = 0; i < na->n; i++) {
-        if (na->len[i] == n && memcmp(na->tok[i], s, n) == 0)
+        if (na->len[i] == n && same_bytes(na->tok[i], s, n))
             return 1;
     }
     return 0;
@@ -287,13 +304,18 @@ static int parse_number(const char *s, size_t n, locale_t cloc, double *out)
     return NUM_OK;
 }
 
-/* ---- categorical dictionary (open addressing, FNV-1a) ------------------------------------- */
+/* ---- categorical dictionary (open addressing, FNV-1a) -------------------------------------
+ * Columns of few levels (sex, race...) are looked up by a linear scan of the level lengths and
+ * bytes, which is cheaper than hashing; the hash table is built when a column passes
+ * DICT_LINEAR levels. */
+
+#define DICT_LINEAR 8
 
 typedef struct dict {
     int32_t *slots;     /* code + 1, 0 = empty */
-    size_t cap;         /* power of two */
+    size_t cap;         /* power of two (0: no table yet) */
+    size_t *lens;       /* length of each level */
     int32_t last;       /* code of the previous lookup + 1 (0 = none): columns repeat values */
-    size_t last_len;
 } dict;
 
 static uint64_t fnv1a(const char *s, size_t n)
@@ -313,7 +335,7 @@ static int dict_grow(dict *d, aud_column *c)
     if (ns == NULL)
         return -1;
     for (size_t k = 0; k < c->n_levels; k++) {
-        size_t h = (size_t)fnv1a(c->levels[k], strlen(c->levels[k])) & (ncap - 1);
+        size_t h = (size_t)fnv1a(c->levels[k], d->lens[k]) & (ncap - 1);
         while (ns[h] != 0)
             h = (h + 1) & (ncap - 1);
         ns[h] = (int32_t)k + 1;
@@ -324,24 +346,40 @@ static int dict_grow(dict *d, aud_column *c)
     return 0;
 }
 
-/* Code of text s in column c, adding a level when new. -1 on no memory, -2 when the level count
- * would overflow int32. */
-static int32_t dict_code(dict *d, aud_column *c, const char *s, size_t n)
+static void dict_free(dict *d)
 {
-    if (d->last != 0 && d->last_len == n && memcmp(c->levels[d->last - 1], s, n) == 0)
+    aud_free(d->slots);
+    aud_free(d->lens);
+}
+
+/* Code of text s in column c, adding a level when new (then *added = 1). -1 on no memory, -2
+ * when the level count would overflow int32. */
+static int32_t dict_code(dict *d, aud_column *c, const char *s, size_t n, int *added)
+{
+    *added = 0;
+    /* lengths first: s may hold a NUL byte (rejected later), a level never does */
+    if (d->last != 0 && d->lens[d->last - 1] == n && same_bytes(c->levels[d->last - 1], s, n))
         return d->last - 1;
-    if ((c->n_levels + 1) * 2 > d->cap && dict_grow(d, c) != 0)
-        return -1;
-    size_t h = (size_t)fnv1a(s, n) & (d->cap - 1);
-    while (d->slots[h] != 0) {
-        const char *lv = c->levels[d->slots[h] - 1];
-        /* compare lengths first: s may hold a NUL byte (rejected later), lv never does */
-        if (strlen(lv) == n && memcmp(lv, s, n) == 0) {
-            d->last = d->slots[h];
-            d->last_len = n;
-            return d->slots[h] - 1;
+    size_t h = 0;
+    if (c->n_levels <= DICT_LINEAR) {
+        for (size_t k = 0; k < c->n_levels; k++) {
+            if (d->lens[k] == n && same_bytes(c->levels[k], s, n)) {
+                d->last = (int32_t)k + 1;
+                return (int32_t)k;
+            }
         }
-        h = (h + 1) & (d->cap - 1);
+    } else {
+        if ((c->n_levels + 1) * 2 > d->cap && dict_grow(d, c) != 0)
+            return -1;
+        h = (size_t)fnv1a(s, n) & (d->cap - 1);
+        while (d->slots[h] != 0) {
+            int32_t k = d->slots[h] - 1;
+            if (d->lens[k] == n && same_bytes(c->levels[k], s, n)) {
+                d->last = k + 1;
+                return k;
+            }
+            h = (h + 1) & (d->cap - 1);
+        }
     }
     if (c->n_levels >= INT32_MAX - 1)
         return -2;
@@ -351,17 +389,25 @@ static int32_t dict_code(dict *d, aud_column *c, const char *s, size_t n)
         if (nl == NULL)
             return -1;
         c->levels = nl;
+        size_t *nn = aud_realloc(d->lens, ncap * sizeof *nn);
+        if (nn == NULL)
+            return -1;
+        d->lens = nn;
     }
     char *copy = aud_malloc(n + 1);
     if (copy == NULL)
         return -1;
     memcpy(copy, s, n);
     copy[n] = '\0';
-    c->levels[c->n_levels] = copy;
-    d->slots[h] = (int32_t)c->n_levels + 1;
-    d->last = d->slots[h];
-    d->last_len = n;
-    return (int32_t)c->n_levels++;
+    int32_t code = (int32_t)c->n_levels;
+    c->levels[code] = copy;
+    d->lens[code] = n;
+    c->n_levels++;
+    if (d->cap != 0)
+        d->slots[h] = code + 1;
+    d->last = code + 1;
+    *added = 1;
+    return code;
 }
 
 /* ---- table -------------------------------------------------------------------------------- */
@@ -525,7 +571,7 @@ static void col_scan_free(col_scan *c)
 {
     aud_free(c->vals);
     aud_free(c->codes);
-    aud_free(c->d.slots);
+    dict_free(&c->d);
 }
 
 /* Make room for row index `row` in the column's value or code array. */
@@ -561,12 +607,13 @@ static int encode_field(csv_lexer *lx, aud_column *col, dict *d, const csv_field
         n = field_text(f, scratch);
         s = scratch;
     }
-    int32_t c = dict_code(d, col, s, n);
+    int added;
+    int32_t c = dict_code(d, col, s, n, &added);
     if (c == -1)
         return aud_error_nomem(lx->err);
     if (c == -2)
         return aud_error_set(lx->err, AUD_E_DOMAIN, lx->name, line, colno, "too many categories");
-    if ((size_t)c + 1 == col->n_levels) {
+    if (added) {
         size_t bad = aud_utf8_invalid_at((const unsigned char *)s, n);
         if (bad != (size_t)-1) {
             aud_error_set(lx->err, AUD_E_PARSE, lx->name, line, colno,
@@ -797,7 +844,9 @@ static int merge_column(chunk *ch, size_t n_ch, aud_table *t, size_t k, col_scan
         if (map == NULL)
             return aud_error_nomem(err);
         for (size_t l = 0; l < lv->n_levels; l++) {
-            map[l] = dict_code(&out->d, &t->cols[k], lv->levels[l], strlen(lv->levels[l]));
+            int added;
+            map[l] = dict_code(&out->d, &t->cols[k], lv->levels[l], strlen(lv->levels[l]),
+                               &added);
             if (map[l] < 0) {
                 aud_free(map);
                 return map[l] == -1 ? aud_error_nomem(err)

@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -449,7 +450,7 @@ static int prepare(aud_fair_ctx *ctx, aud_error *err)
         ctx->p[i] = (double)yhat == fav;
     }
     if (ctx->has_label)
-        return aud_fair_sort_scores(ctx, err);
+        return aud_fair_rank_scores(ctx, err);
     return AUD_OK;
 }
 
@@ -604,15 +605,22 @@ typedef struct fair_task {
 } fair_task;
 
 typedef struct fair_worker {
-    fair_task *tasks;
-    size_t     n, first, step;
+    fair_task      *tasks;
+    size_t          n;
+    atomic_size_t  *next;   /* shared: the next task to take */
 } fair_worker;
 
+/* Workers take the tasks from the end of the list (attributes, then intersections by size):
+ * the heaviest first. Each task writes only its own slot, so which worker runs it does not
+ * matter. */
 static void *fair_worker_main(void *arg)
 {
     fair_worker *w = arg;
-    for (size_t t = w->first; t < w->n; t += w->step) {
-        fair_task *k = &w->tasks[t];
+    for (;;) {
+        size_t t = atomic_fetch_add(w->next, 1);
+        if (t >= w->n)
+            break;
+        fair_task *k = &w->tasks[w->n - 1 - t];
         aud_error_clear(&k->err);
         if (k->attr != NULL)
             k->rc = analyse(k->ctx, k->out, k->attr->name, k->attr->codes, k->attr->n_levels,
@@ -631,14 +639,15 @@ static void run_tasks(fair_task *tasks, size_t n, int threads)
         nw = MAX_WORKERS;
     if (nw > n)
         nw = n ? n : 1;
+    atomic_size_t next;
+    atomic_init(&next, 0);
     fair_worker w[MAX_WORKERS];
     pthread_t th[MAX_WORKERS];
     int started[MAX_WORKERS] = {0};
     for (size_t i = 0; i < nw; i++) {
         w[i].tasks = tasks;
         w[i].n = n;
-        w[i].first = i;
-        w[i].step = nw;
+        w[i].next = &next;
     }
     for (size_t i = 1; i < nw; i++)
         started[i] = pthread_create(&th[i], NULL, fair_worker_main, &w[i]) == 0;
@@ -658,6 +667,8 @@ int aud_fair_compute(aud_fair_result **out, const aud_fair_input *in, const aud_
     memset(&ctx, 0, sizeof ctx);
     ctx.in = in;
     ctx.opts = opts;
+    ctx.sc_mut = &ctx.sc;
+    pthread_mutex_init(&ctx.sc.lock, NULL);
     aud_fair_result *res = aud_calloc(1, sizeof *res);
     int rc = AUD_OK;
     if (res == NULL)
@@ -746,9 +757,8 @@ done:
     aud_fair_result_free(res);
     aud_free(ctx.y);
     aud_free(ctx.p);
-    aud_free(ctx.order);
-    aud_free(ctx.s_sorted);
-    aud_free(ctx.y_sorted);
+    aud_fair_scores_free(&ctx.sc);
+    pthread_mutex_destroy(&ctx.sc.lock);
     return rc;
 }
 

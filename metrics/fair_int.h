@@ -4,6 +4,23 @@
 
 #include "fairness.h"
 
+#include <pthread.h>
+
+/* The labelled rows' scores as dense ranks (fair_score.c). */
+typedef struct aud_fair_scores {
+    size_t           n_labelled;
+    uint32_t        *rank;       /* per row: rank of the score among distinct[] (labelled rows) */
+    double          *distinct;   /* the distinct scores of the labelled rows, increasing */
+    uint8_t         *bin;        /* ECE bin of each distinct score */
+    size_t           n_distinct;
+    /* the labelled rows in rank order (ties by row): order[start[r] .. start[r + 1]) have rank
+     * r; built on first use under lock (order_state 1 = built) */
+    uint32_t        *order;
+    uint32_t        *start;
+    int              order_state;
+    pthread_mutex_t  lock;
+} aud_fair_scores;
+
 /* Row-level data prepared once and shared by every attribute and intersection. */
 typedef struct aud_fair_ctx {
     const aud_fair_input *in;
@@ -14,10 +31,8 @@ typedef struct aud_fair_ctx {
     int                   has_label;
     int                   has_score;
     int                   score_is_prob;  /* every score in [0, 1] */
-    uint32_t             *order;    /* labelled rows by increasing score (has_score only) */
-    size_t                n_order;
-    double               *s_sorted; /* score[order[t]] */
-    uint8_t              *y_sorted; /* label[order[t]] == 1 */
+    aud_fair_scores       sc;       /* has_score and has_label only */
+    aud_fair_scores      *sc_mut;   /* &sc, for the order built on first use */
 } aud_fair_ctx;
 
 /* Codes and "x&y" level names of the intersection of the attributes whose bits are set in
@@ -40,8 +55,13 @@ int aud_fair_ll144(const aud_fair_ctx *ctx, aud_fair_result *res, aud_error *err
 int aud_fair_score_metrics(const aud_fair_ctx *ctx, const int32_t *codes, const int32_t *gmap,
                            aud_fair_attr_result *ar, aud_error *err);
 
-/* Sort the labelled rows by score into ctx->order. */
-int aud_fair_sort_scores(aud_fair_ctx *ctx, aud_error *err);
+/* Rank the labelled rows' scores into ctx->sc (sc.lock initialised by the caller). */
+int aud_fair_rank_scores(aud_fair_ctx *ctx, aud_error *err);
+void aud_fair_scores_free(aud_fair_scores *sc);
+
+/* Tests only: groups x distinct scores above which the score metrics read the rows in rank
+ * order instead of a histogram (0 = the default, the number of labelled rows). */
+extern size_t aud_fair_hist_cells_override;
 
 /* Seeded, threaded bootstrap percentile intervals of the summary metrics of ar. */
 int aud_fair_bootstrap(const aud_fair_opts *opts, int has_label, aud_fair_attr_result *ar,

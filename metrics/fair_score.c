@@ -1,6 +1,16 @@
 /* fair_score.c - score-based group metrics: AUC (Mann-Whitney with tied scores counted half,
  * as sklearn roc_auc_score), Brier score (sklearn brier_score_loss) and expected calibration
- * error over 10 equal-width bins (bins as sklearn calibration_curve(strategy="uniform")). */
+ * error over 10 equal-width bins (bins as sklearn calibration_curve(strategy="uniform")).
+ *
+ * The labelled rows' scores are replaced once by their dense rank among the distinct scores
+ * (aud_fair_rank_scores). Every figure is then a sweep over the ranks in increasing order that
+ * folds, per group, the number of positive (P) and negative (N) rows with that score:
+ *   AUC numerator += P * (negatives below + N / 2)      (ties count half)
+ *   Brier sum     += P * (s - 1)^2 + N * s^2
+ *   ECE bin of s  += count P + N, score sum (P + N) * s, label sum P.
+ * The counts per (group, rank) come from a histogram when groups x ranks is small, else from
+ * the rows in rank order; both fold the same numbers in the same order, so both give the same
+ * bits. */
 #include "fair_int.h"
 
 #include <math.h>
@@ -8,34 +18,124 @@
 #include <string.h>
 
 #define AUD_FAIR_ECE_BINS 10
+/* Distinct scores up to which ranks are found with a hash table (else by radix sort). */
+#define AUD_FAIR_HASH_MAX_DISTINCT 65536u
 
-typedef struct score_key {
-    double   s;
-    uint32_t row;
-} score_key;
+size_t aud_fair_hist_cells_override;
 
-/* Total order on doubles as unsigned integers (scores are finite, checked before). */
+/* Total order on doubles as unsigned integers (scores are finite, checked before; -0 is 0). */
 static uint64_t sortable_bits(double d)
 {
     uint64_t u;
+    if (d == 0.0)
+        d = 0.0;
     memcpy(&u, &d, sizeof u);
     return (u & 0x8000000000000000ull) ? ~u : (u | 0x8000000000000000ull);
 }
 
-int aud_fair_sort_scores(aud_fair_ctx *ctx, aud_error *err)
+static double from_sortable(uint64_t u)
 {
-    /* LSD radix sort of (key, row) by the 64-bit key, 16 bits per pass: O(n), stable. */
-    size_t m = 0;
+    u = (u & 0x8000000000000000ull) ? (u & ~0x8000000000000000ull) : ~u;
+    double d;
+    memcpy(&d, &u, sizeof d);
+    return d;
+}
+
+/* ECE bin of a probability as sklearn 1.2 calibration_curve: bins = linspace(0, 1, 11), bin =
+ * searchsorted(bins[1:-1], s) (side "left"), i.e. the number of interior edges k * 0.1 < s:
+ * bins are [0, 0.1], (0.1, 0.2], ..., (0.9, 1]. */
+static uint8_t ece_bin(double s)
+{
+    int b = 0;
+    for (int k = 1; k < AUD_FAIR_ECE_BINS; k++)
+        b += (double)k * (1.0 / AUD_FAIR_ECE_BINS) < s;
+    return (uint8_t)b;
+}
+
+static int cmp_u64_pair(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Ranks by hashing. *done = 0 when there are more than AUD_FAIR_HASH_MAX_DISTINCT distinct
+ * scores (then use the radix sort). */
+static int rank_by_hash(aud_fair_ctx *ctx, size_t m, int *done, aud_error *err)
+{
+    aud_fair_scores *sc = &ctx->sc;
+    size_t want = m < AUD_FAIR_HASH_MAX_DISTINCT ? m : AUD_FAIR_HASH_MAX_DISTINCT;
+    size_t cap = 64;
+    while (cap < 2 * want)
+        cap *= 2;
+    uint64_t *hkey = aud_malloc(cap * sizeof *hkey);
+    int32_t *hid = aud_malloc(cap * sizeof *hid);
+    uint64_t *pairs = aud_malloc(2 * (want ? want : 1) * sizeof *pairs); /* key, first-seen id */
+    uint32_t *remap = NULL;
+    int rc = AUD_OK;
+    *done = 0;
+    if (hkey == NULL || hid == NULL || pairs == NULL) {
+        rc = aud_error_nomem(err);
+        goto done;
+    }
+    memset(hid, 0xff, cap * sizeof *hid);
+    int shift = 64 - __builtin_ctzll(cap);
+    size_t d = 0;
+    const double *score = ctx->in->score;
+    for (size_t i = 0; i < ctx->n; i++) {
+        if (ctx->y[i] < 0)
+            continue;
+        uint64_t key = sortable_bits(score[i]);
+        size_t h = (size_t)((key * 0x9E3779B97F4A7C15ull) >> shift);
+        while (hid[h] >= 0 && hkey[h] != key)
+            h = (h + 1) & (cap - 1);
+        if (hid[h] < 0) {
+            if (d == want)   /* too many distinct scores for the table */
+                goto done;
+            hkey[h] = key;
+            hid[h] = (int32_t)d;
+            pairs[2 * d] = key;
+            pairs[2 * d + 1] = d;
+            d++;
+        }
+        sc->rank[i] = (uint32_t)hid[h];
+    }
+    qsort(pairs, d, 2 * sizeof *pairs, cmp_u64_pair);
+    remap = aud_malloc((d ? d : 1) * sizeof *remap);
+    sc->distinct = aud_malloc((d ? d : 1) * sizeof *sc->distinct);
+    if (remap == NULL || sc->distinct == NULL) {
+        rc = aud_error_nomem(err);
+        goto done;
+    }
+    for (size_t r = 0; r < d; r++) {
+        remap[pairs[2 * r + 1]] = (uint32_t)r;
+        sc->distinct[r] = from_sortable(pairs[2 * r]);
+    }
     for (size_t i = 0; i < ctx->n; i++)
-        m += ctx->y[i] >= 0;
-    uint64_t *key = aud_malloc(2 * (m ? m : 1) * sizeof *key);
-    uint32_t *row = aud_malloc(2 * (m ? m : 1) * sizeof *row);
+        if (ctx->y[i] >= 0)
+            sc->rank[i] = remap[sc->rank[i]];
+    sc->n_distinct = d;
+    *done = 1;
+done:
+    aud_free(hkey);
+    aud_free(hid);
+    aud_free(pairs);
+    aud_free(remap);
+    return rc;
+}
+
+/* Ranks by an LSD radix sort of (key, row), 16 bits per pass: O(n), stable. Also gives the
+ * rows in rank order. */
+static int rank_by_sort(aud_fair_ctx *ctx, size_t m, aud_error *err)
+{
+    aud_fair_scores *sc = &ctx->sc;
+    size_t mm = m ? m : 1;
+    uint64_t *key = aud_malloc(2 * mm * sizeof *key);
+    uint32_t *row = aud_malloc(2 * mm * sizeof *row);
     size_t *cnt = aud_malloc(65536 * sizeof *cnt);
+    int rc = AUD_OK;
     if (key == NULL || row == NULL || cnt == NULL) {
-        aud_free(key);
-        aud_free(row);
-        aud_free(cnt);
-        return aud_error_nomem(err);
+        rc = aud_error_nomem(err);
+        goto done;
     }
     size_t j = 0;
     for (size_t i = 0; i < ctx->n; i++) {
@@ -45,18 +145,18 @@ int aud_fair_sort_scores(aud_fair_ctx *ctx, aud_error *err)
         row[j] = (uint32_t)i;
         j++;
     }
-    uint64_t *ka = key, *kb = key + m;
-    uint32_t *ra = row, *rb = row + m;
-    for (int shift = 0; shift < 64; shift += 16) {
+    uint64_t *ka = key, *kb = key + mm;
+    uint32_t *ra = row, *rb = row + mm;
+    for (int shift = 0; shift < 64 && m > 0; shift += 16) {
         memset(cnt, 0, 65536 * sizeof *cnt);
         for (size_t i = 0; i < m; i++)
             cnt[(ka[i] >> shift) & 0xffff]++;
         if (cnt[(ka[0] >> shift) & 0xffff] == m)
             continue; /* every key has this digit: the pass would not move anything */
         size_t sum = 0;
-        for (size_t d = 0; d < 65536; d++) {
-            size_t c = cnt[d];
-            cnt[d] = sum;
+        for (size_t dg = 0; dg < 65536; dg++) {
+            size_t c = cnt[dg];
+            cnt[dg] = sum;
             sum += c;
         }
         for (size_t i = 0; i < m; i++) {
@@ -71,97 +171,204 @@ int aud_fair_sort_scores(aud_fair_ctx *ctx, aud_error *err)
         ra = rb;
         rb = rt;
     }
-    if (ra != row)
-        memmove(row, ra, m * sizeof *row);
-    aud_free(key);
-    aud_free(cnt);
-    ctx->order = row;
-    ctx->n_order = m;
-    /* scores and labels in sorted order, so the per-attribute passes read them sequentially */
-    ctx->s_sorted = aud_malloc((m ? m : 1) * sizeof *ctx->s_sorted);
-    ctx->y_sorted = aud_malloc(m ? m : 1);
-    if (ctx->s_sorted == NULL || ctx->y_sorted == NULL)
-        return aud_error_nomem(err);
-    for (size_t t = 0; t < m; t++) {
-        ctx->s_sorted[t] = ctx->in->score[row[t]];
-        ctx->y_sorted[t] = ctx->in->label[row[t]] == 1.0;
+    size_t d = 0;
+    for (size_t t = 0; t < m; t++)
+        d += t == 0 || ka[t] != ka[t - 1];
+    sc->distinct = aud_malloc((d ? d : 1) * sizeof *sc->distinct);
+    sc->start = aud_malloc((d + 1) * sizeof *sc->start);
+    sc->order = aud_malloc(mm * sizeof *sc->order);
+    if (sc->distinct == NULL || sc->start == NULL || sc->order == NULL) {
+        rc = aud_error_nomem(err);
+        goto done;
     }
+    size_t r = 0;
+    for (size_t t = 0; t < m; t++) {
+        if (t == 0 || ka[t] != ka[t - 1]) {
+            sc->distinct[r] = from_sortable(ka[t]);
+            sc->start[r] = (uint32_t)t;
+            r++;
+        }
+        sc->rank[ra[t]] = (uint32_t)(r - 1);
+        sc->order[t] = ra[t];
+    }
+    sc->start[d] = (uint32_t)m;
+    sc->n_distinct = d;
+    sc->order_state = 1;
+done:
+    aud_free(key);
+    aud_free(row);
+    aud_free(cnt);
+    return rc;
+}
+
+int aud_fair_rank_scores(aud_fair_ctx *ctx, aud_error *err)
+{
+    aud_fair_scores *sc = &ctx->sc;
+    size_t m = 0;
+    for (size_t i = 0; i < ctx->n; i++)
+        m += ctx->y[i] >= 0;
+    sc->n_labelled = m;
+    sc->rank = aud_malloc((ctx->n ? ctx->n : 1) * sizeof *sc->rank);
+    if (sc->rank == NULL)
+        return aud_error_nomem(err);
+    int done;
+    int rc = rank_by_hash(ctx, m, &done, err);
+    if (rc == AUD_OK && !done)
+        rc = rank_by_sort(ctx, m, err);
+    if (rc != AUD_OK)
+        return rc;
+    size_t d = sc->n_distinct;
+    sc->bin = aud_malloc(d ? d : 1);
+    if (sc->bin == NULL)
+        return aud_error_nomem(err);
+    for (size_t r = 0; r < d; r++)
+        sc->bin[r] = ctx->score_is_prob ? ece_bin(sc->distinct[r]) : 0;
     return AUD_OK;
 }
 
-/* ECE bin of a probability as sklearn 1.2 calibration_curve: bins = linspace(0, 1, 11), bin =
- * searchsorted(bins[1:-1], s) (side "left"), i.e. the number of interior edges k * 0.1 < s:
- * bins are [0, 0.1], (0.1, 0.2], ..., (0.9, 1]. */
-static int ece_bin(double s)
+/* The rows in rank order (a counting sort by rank, stable), built once on first use. */
+static int scores_order(const aud_fair_ctx *ctx, aud_error *err)
 {
-    int b = 0;
-    for (int k = 1; k < AUD_FAIR_ECE_BINS; k++)
-        b += (double)k * (1.0 / AUD_FAIR_ECE_BINS) < s;
-    return b;
+    aud_fair_scores *sc = ctx->sc_mut;
+    pthread_mutex_lock(&sc->lock);
+    int rc = AUD_OK;
+    if (sc->order_state == 0) {
+        size_t d = sc->n_distinct, m = sc->n_labelled;
+        sc->start = aud_calloc(d + 1, sizeof *sc->start);
+        sc->order = aud_malloc((m ? m : 1) * sizeof *sc->order);
+        if (sc->start == NULL || sc->order == NULL) {
+            aud_free(sc->start);
+            aud_free(sc->order);
+            sc->start = NULL;
+            sc->order = NULL;
+            rc = aud_error_nomem(err);
+        } else {
+            for (size_t i = 0; i < ctx->n; i++)
+                if (ctx->y[i] >= 0)
+                    sc->start[sc->rank[i] + 1]++;
+            for (size_t r = 0; r < d; r++)
+                sc->start[r + 1] += sc->start[r];
+            for (size_t i = 0; i < ctx->n; i++)   /* start[r] runs to start[r + 1] */
+                if (ctx->y[i] >= 0)
+                    sc->order[sc->start[sc->rank[i]]++] = (uint32_t)i;
+            for (size_t r = d; r > 0; r--)
+                sc->start[r] = sc->start[r - 1];
+            sc->start[0] = 0;
+            sc->order_state = 1;
+        }
+    }
+    pthread_mutex_unlock(&sc->lock);
+    return rc;
+}
+
+/* per group: positives, negatives, AUC numerator, negatives below, Brier sum, then per ECE bin:
+ * count, sum of scores, sum of labels */
+enum { POS, NEG, NUM, BELOW, BRIER, FIXED };
+#define STRIDE (FIXED + 3 * AUD_FAIR_ECE_BINS)
+
+static void fold(double *q, double p, double n, double s, int bin)
+{
+    q[NUM] += p * (q[BELOW] + 0.5 * n);
+    q[BELOW] += n;
+    q[POS] += p;
+    q[NEG] += n;
+    q[BRIER] += p * ((s - 1.0) * (s - 1.0)) + n * (s * s);
+    double *b = q + FIXED + 3 * bin;
+    b[0] += p + n;
+    b[1] += (p + n) * s;
+    b[2] += p;
+}
+
+/* Counts per (group, rank) in a histogram, then one sweep per group. */
+static int sweep_histogram(const aud_fair_ctx *ctx, const int32_t *codes, const int32_t *gmap,
+                           size_t k, double *w, aud_error *err)
+{
+    const aud_fair_scores *sc = &ctx->sc;
+    size_t d = sc->n_distinct;
+    uint32_t *h = aud_calloc(2 * k * d, sizeof *h);   /* [group][rank][positive] */
+    if (h == NULL)
+        return aud_error_nomem(err);
+    int flip = ctx->opts->favorable == 0;   /* y is the favourable label; positive is label 1 */
+    for (size_t i = 0; i < ctx->n; i++) {
+        int32_t c = codes[i];
+        if (ctx->y[i] < 0 || c < 0)
+            continue;
+        size_t cell = (size_t)gmap[c] * d + sc->rank[i];
+        h[2 * cell + (size_t)(ctx->y[i] ^ flip)]++;
+    }
+    for (size_t g = 0; g < k; g++) {
+        const uint32_t *hg = h + 2 * g * d;
+        double *q = w + g * STRIDE;
+        for (size_t r = 0; r < d; r++) {
+            if (hg[2 * r] == 0 && hg[2 * r + 1] == 0)
+                continue;
+            fold(q, hg[2 * r + 1], hg[2 * r], sc->distinct[r], sc->bin[r]);
+        }
+    }
+    aud_free(h);
+    return AUD_OK;
+}
+
+/* Counts per rank block from the rows in rank order (groups x ranks too many for a histogram). */
+static int sweep_order(const aud_fair_ctx *ctx, const int32_t *codes, const int32_t *gmap,
+                       size_t k, double *w, aud_error *err)
+{
+    int rc = scores_order(ctx, err);
+    if (rc != AUD_OK)
+        return rc;
+    const aud_fair_scores *sc = &ctx->sc;
+    uint32_t *cnt = aud_calloc(2 * k, sizeof *cnt);
+    uint32_t *touched = aud_malloc(k * sizeof *touched);
+    if (cnt == NULL || touched == NULL) {
+        aud_free(cnt);
+        aud_free(touched);
+        return aud_error_nomem(err);
+    }
+    int flip = ctx->opts->favorable == 0;
+    for (size_t r = 0; r < sc->n_distinct; r++) {
+        size_t nt = 0;
+        for (size_t t = sc->start[r]; t < sc->start[r + 1]; t++) {
+            uint32_t i = sc->order[t];
+            int32_t c = codes[i];
+            if (c < 0)
+                continue;
+            uint32_t g = (uint32_t)gmap[c];
+            if (cnt[2 * g] == 0 && cnt[2 * g + 1] == 0)
+                touched[nt++] = g;
+            cnt[2 * g + (size_t)(ctx->y[i] ^ flip)]++;
+        }
+        /* groups in increasing order is not needed: each group's sums are its own */
+        for (size_t u = 0; u < nt; u++) {
+            uint32_t g = touched[u];
+            fold(w + (size_t)g * STRIDE, cnt[2 * g + 1], cnt[2 * g], sc->distinct[r], sc->bin[r]);
+            cnt[2 * g] = cnt[2 * g + 1] = 0;
+        }
+    }
+    aud_free(cnt);
+    aud_free(touched);
+    return AUD_OK;
 }
 
 int aud_fair_score_metrics(const aud_fair_ctx *ctx, const int32_t *codes, const int32_t *gmap,
                            aud_fair_attr_result *ar, aud_error *err)
 {
     size_t k = ar->n_groups;
-    const double *ss = ctx->s_sorted;
-    const uint8_t *ys = ctx->y_sorted;
-    /* per group: pos, neg, auc numerator, negatives below, block pos, block neg, brier sum,
-     * then per bin: count, sum of scores, sum of labels */
-    enum { POS, NEG, NUM, BELOW, BPOS, BNEG, BRIER, FIXED };
-    size_t stride = FIXED + 3 * AUD_FAIR_ECE_BINS;
-    size_t m = ctx->n_order;
-    double *w = aud_calloc(k * stride, sizeof *w);
-    int32_t *gs = aud_malloc((m ? m : 1) * sizeof *gs);
-    if (w == NULL || gs == NULL) {
-        aud_free(w);
-        aud_free(gs);
+    double *w = aud_calloc(k * STRIDE, sizeof *w);
+    if (w == NULL)
         return aud_error_nomem(err);
+    /* a histogram no larger than the data (at least 64 Ki cells) */
+    size_t d = ctx->sc.n_distinct, m = ctx->sc.n_labelled;
+    size_t cap = aud_fair_hist_cells_override ? aud_fair_hist_cells_override
+                                              : (m > 65536 ? m : 65536);
+    int rc = d == 0 || k <= cap / d ? sweep_histogram(ctx, codes, gmap, k, w, err)
+                                    : sweep_order(ctx, codes, gmap, k, w, err);
+    if (rc != AUD_OK) {
+        aud_free(w);
+        return rc;
     }
-    for (size_t t = 0; t < m; t++) {
-        int32_t c = codes[ctx->order[t]];
-        gs[t] = c < 0 ? -1 : gmap[c];
-    }
-    for (size_t i = 0; i < m;) {
-        size_t j = i;
-        double s = ss[i];
-        while (j < m && ss[j] == s)
-            j++;
-        /* tie block [i, j): positives in the block beat the negatives below and tie with the
-         * negatives in the block (counted 1/2) */
-        int bin = ctx->score_is_prob ? ece_bin(s) : 0;
-        for (size_t t = i; t < j; t++) {
-            if (gs[t] < 0)
-                continue;
-            double *q = w + (size_t)gs[t] * stride;
-            double y = ys[t] ? 1.0 : 0.0;
-            q[ys[t] ? BPOS : BNEG] += 1.0;
-            q[BRIER] += (s - y) * (s - y);
-            if (ctx->score_is_prob) {
-                double *b = q + FIXED + 3 * bin;
-                b[0] += 1.0;
-                b[1] += s;
-                b[2] += y;
-            }
-        }
-        for (size_t t = i; t < j; t++) {
-            if (gs[t] < 0)
-                continue;
-            double *q = w + (size_t)gs[t] * stride;
-            if (q[BPOS] == 0.0 && q[BNEG] == 0.0)
-                continue; /* already folded in */
-            q[NUM] += q[BPOS] * (q[BELOW] + 0.5 * q[BNEG]);
-            q[BELOW] += q[BNEG];
-            q[POS] += q[BPOS];
-            q[NEG] += q[BNEG];
-            q[BPOS] = q[BNEG] = 0.0;
-        }
-        i = j;
-    }
-    aud_free(gs);
     for (size_t g = 0; g < k; g++) {
         aud_fair_group *gr = &ar->groups[g];
-        const double *q = w + g * stride;
+        const double *q = w + g * STRIDE;
         double nl = q[POS] + q[NEG];
         if (q[POS] == 0.0 || q[NEG] == 0.0) {
             gr->auc.v = NAN;
@@ -193,4 +400,13 @@ int aud_fair_score_metrics(const aud_fair_ctx *ctx, const int32_t *codes, const 
     }
     aud_free(w);
     return AUD_OK;
+}
+
+void aud_fair_scores_free(aud_fair_scores *sc)
+{
+    aud_free(sc->rank);
+    aud_free(sc->distinct);
+    aud_free(sc->bin);
+    aud_free(sc->order);
+    aud_free(sc->start);
 }

@@ -326,3 +326,41 @@ def test_three_attributes_all_intersections(audit, data, tmp_path):
             assert gr["count"] == c
             assert close(gr["selection_rate"], m)
             assert gr["small"] == (c < 100 or c / known.sum() < 0.02)
+
+
+@pytest.mark.parametrize("n", [3000, 70000])
+def test_score_metrics_continuous_scores_and_signed_zeros(audit, tmp_path, n):
+    """AUC, Brier and ECE with unrounded scores against sklearn: 3,000 rows (distinct scores
+    ranked by hashing) and 70,000 rows (more distinct scores than the hash table takes: ranked
+    by the radix sort). Scores -0.0 and 0.0 must tie, as in sklearn."""
+    rng = np.random.default_rng(17)
+    sex = rng.choice(["f", "m", "x"], size=n, p=[0.45, 0.5, 0.05]).astype(object)
+    logit = rng.normal(0, 1.5, n)
+    score = 1 / (1 + np.exp(-logit))
+    score[:40] = 0.0
+    y = (rng.random(n) < score).astype(float)
+    y[:40] = np.arange(40) % 2
+    y[rng.random(n) < 0.03] = np.nan
+    lines = ["sex,label,score"]
+    for i in range(n):
+        s = ("-0.0" if i % 2 == 0 else "0") if i < 40 else repr(float(score[i]))
+        lab = "" if np.isnan(y[i]) else "%d" % y[i]
+        lines.append("%s,%s,%s" % (sex[i], lab, s))
+    p = tmp_path / "cont.csv"
+    p.write_text("\n".join(lines) + "\n")
+    f = run_json(audit, tmp_path, "--data", p, "--sensitive", "sex", "--score", "score",
+                 "--threshold", "0.5", "--label", "label", "--bootstrap", "0")
+    df = pd.read_csv(p, float_precision="round_trip", keep_default_na=False,
+                     na_values={"label": [""]})
+    assert (np.signbit(df["score"].values[:40]) == (np.arange(40) % 2 == 0)).all()
+    for g in f["attributes"][0]["groups"]:
+        d = df[(df["sex"] == g["group"]) & df["label"].notna()]
+        yy, ss = d["label"].values, d["score"].values
+        pt, pp = calibration_curve(yy, ss, n_bins=10, strategy="uniform")
+        ids = np.searchsorted(np.linspace(0.0, 1.0, 11)[1:-1], ss)
+        cnt = np.bincount(ids, minlength=10)
+        cnt = cnt[cnt > 0]
+        exp = {"auc": roc_auc_score(yy, ss), "brier": brier_score_loss(yy, ss),
+               "ece": float(np.sum(cnt / len(ss) * np.abs(pt - pp)))}
+        for k, v in exp.items():
+            assert close(g[k], v), (g["group"], k, g[k], v)

@@ -322,26 +322,81 @@ static void test_codes_from_numeric(void **state)
     aud_free(codes);
 }
 
-/* Fail the n-th allocation for n = 1, 2, ...: each run ends in AUD_OK or a clean AUD_E_NOMEM
- * (leaks are caught by the sanitizer build). */
-static void test_allocation_failures_are_clean(void **state)
+/* Score metrics: the histogram sweep and the rank-order sweep (forced by the test override)
+ * give the same bits, for scores ranked by hashing (rounded: many ties) and by the radix sort
+ * (70,000 distinct scores), favourable 1 and 0, attributes and their intersection. */
+static void compare_sweeps(const double *score, const double *y, const int32_t *c1,
+                           const int32_t *c2, size_t n, int favorable)
+{
+    static const char *const lv1[3] = {"a", "b", "c"};
+    static const char *const lv2[5] = {"p", "q", "r", "s", "t"};
+    aud_fair_attr at[2] = {{.name = "g1", .codes = c1, .n_levels = 3, .levels = lv1},
+                           {.name = "g2", .codes = c2, .n_levels = 5, .levels = lv2}};
+    aud_fair_input in = {.n_rows = n, .label = y, .score = score, .attrs = at, .n_attrs = 2};
+    aud_fair_opts o;
+    aud_error err;
+    aud_fair_result *rh = NULL, *ro = NULL;
+    opts_nb(&o);
+    o.threshold = 0.5;
+    o.favorable = favorable;
+    o.threads = 2;
+    assert_int_equal(aud_fair_compute(&rh, &in, &o, &err), AUD_OK);
+    aud_fair_hist_cells_override = 1;
+    int rc = aud_fair_compute(&ro, &in, &o, &err);
+    aud_fair_hist_cells_override = 0;
+    assert_int_equal(rc, AUD_OK);
+    assert_int_equal(rh->n_inters, 1);
+    for (size_t a = 0; a < 3; a++) {
+        const aud_fair_attr_result *x = a < 2 ? &rh->attrs[a] : &rh->inters[0];
+        const aud_fair_attr_result *z = a < 2 ? &ro->attrs[a] : &ro->inters[0];
+        assert_int_equal(x->n_groups, z->n_groups);
+        for (size_t g = 0; g < x->n_groups; g++) {
+            const aud_fair_group *p = &x->groups[g], *q = &z->groups[g];
+            assert_false(isnan(p->auc.v) || isnan(p->brier.v) || isnan(p->ece.v));
+            assert_memory_equal(&p->auc.v, &q->auc.v, sizeof(double));
+            assert_memory_equal(&p->brier.v, &q->brier.v, sizeof(double));
+            assert_memory_equal(&p->ece.v, &q->ece.v, sizeof(double));
+        }
+    }
+    aud_fair_result_free(rh);
+    aud_fair_result_free(ro);
+}
+
+static void test_score_sweeps_agree(void **state)
 {
     (void)state;
-    aud_fair_input in;
-    aud_fair_attr attrs[2];
-    aud_fair_opts o;
-    setup_input(&in, attrs);
-    in.n_attrs = 2;
-    aud_fair_opts_default(&o);
-    o.n_bootstrap = 20;
-    o.threads = 2;
-    o.nyc_ll144 = 1;
+    enum { N = 70000 };
+    static double s_round[N], s_cont[N], y[N];
+    static int32_t c1[N], c2[N];
+    for (size_t i = 0; i < N; i++) {
+        uint64_t h = aud_fair_replicate_seed(3, i);
+        double u = (double)(h >> 11) * 0x1.0p-53;
+        s_cont[i] = u;
+        s_round[i] = floor(u * 1000.0) / 1000.0;
+        c1[i] = (int32_t)((h >> 3) % 4) - 1;   /* -1: unknown */
+        c2[i] = (int32_t)((h >> 7) % 5);
+        y[i] = ((h >> 20) % 100) < 100 * u ? 1.0 : 0.0;
+        if ((h >> 30) % 37 == 0)
+            y[i] = NAN;
+    }
+    s_round[0] = -0.0;   /* ties with 0.0 */
+    s_round[1] = 0.0;
+    for (int fav = 0; fav <= 1; fav++) {
+        compare_sweeps(s_round, y, c1, c2, N, fav);
+        compare_sweeps(s_cont, y, c1, c2, N, fav);
+    }
+}
+
+/* Fail the n-th allocation for n = 1, 2, ...: each run ends in AUD_OK or a clean AUD_E_NOMEM
+ * (leaks are caught by the sanitizer build). */
+static void assert_allocation_failures_clean(const aud_fair_input *in, const aud_fair_opts *o)
+{
     int ok = 0;
     for (long n = 1; n < 2000 && !ok; n++) {
         aud_error err;
         aud_fair_result *res = NULL;
         aud_alloc_fail_after(n);
-        int rc = aud_fair_compute(&res, &in, &o, &err);
+        int rc = aud_fair_compute(&res, in, o, &err);
         if (rc == AUD_OK) {
             cJSON *doc = aud_json_doc_new();
             if (doc != NULL)
@@ -358,6 +413,44 @@ static void test_allocation_failures_are_clean(void **state)
     assert_true(ok);
 }
 
+static void test_allocation_failures_are_clean(void **state)
+{
+    (void)state;
+    aud_fair_input in;
+    aud_fair_attr attrs[2];
+    aud_fair_opts o;
+    setup_input(&in, attrs);
+    in.n_attrs = 2;
+    aud_fair_opts_default(&o);
+    o.n_bootstrap = 20;
+    o.threads = 2;
+    o.nyc_ll144 = 1;
+    assert_allocation_failures_clean(&in, &o);
+}
+
+/* The same with a score (ranks, histogram) and with the rank-order sweep forced. */
+static void test_allocation_failures_with_scores_are_clean(void **state)
+{
+    (void)state;
+    static const double score[12] = {0.9, 0.2, 0.7, 0.2, 0.5, 0.8, 0.9, 0.1, 0.6, 0.3, 0.3, 0.6};
+    aud_fair_input in;
+    aud_fair_attr attrs[2];
+    aud_fair_opts o;
+    setup_input(&in, attrs);
+    in.n_attrs = 2;
+    in.prediction = NULL;
+    in.score = score;
+    aud_fair_opts_default(&o);
+    o.n_bootstrap = 0;
+    o.threads = 2;
+    o.threshold = 0.5;
+    for (int forced = 0; forced <= 1; forced++) {
+        aud_fair_hist_cells_override = forced ? 1 : 0;
+        assert_allocation_failures_clean(&in, &o);
+        aud_fair_hist_cells_override = 0;
+    }
+}
+
 int main(void)
 {
     aud_global_init();
@@ -372,7 +465,9 @@ int main(void)
         cmocka_unit_test(test_bootstrap_same_for_any_thread_count),
         cmocka_unit_test(test_json_null_with_reason),
         cmocka_unit_test(test_codes_from_numeric),
+        cmocka_unit_test(test_score_sweeps_agree),
         cmocka_unit_test(test_allocation_failures_are_clean),
+        cmocka_unit_test(test_allocation_failures_with_scores_are_clean),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
