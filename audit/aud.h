@@ -74,4 +74,10 @@ AUD_API void  aud_alloc_fail_after(long n);
 /* Number of online cores (>= 1), the default for --threads. */
 AUD_API int aud_ncpu(void);
 
+/* Run fn on each of the n jobs (an array of elements of `size` bytes): job 0 on the calling
+ * thread, the others on threads of their own. A job whose thread cannot start (or when the
+ * thread handles cannot be allocated) runs on the calling thread afterwards, so callers whose
+ * jobs write only their own results get the same results whatever threads are available. */
+AUD_API void aud_run_jobs(void *jobs, size_t n, size_t size, void *(*fn)(void *));
+
 #endif

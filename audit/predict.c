@@ -4,7 +4,6 @@
 #include "predict.h"
 
 #include <math.h>
-#include <pthread.h>
 #include <string.h>
 
 #define AUD_PREDICT_BLOCK 128
@@ -94,10 +93,8 @@ int aud_predict_table(const aud_model *m, const aud_table *t, const size_t *col_
     if ((size_t)n_threads > (n + AUD_PREDICT_BLOCK - 1) / AUD_PREDICT_BLOCK)
         n_threads = (int)((n + AUD_PREDICT_BLOCK - 1) / AUD_PREDICT_BLOCK);
     pred_job *jobs = aud_calloc((size_t)n_threads, sizeof *jobs);
-    pthread_t *tid = aud_calloc((size_t)n_threads, sizeof *tid);
-    int *started = aud_calloc((size_t)n_threads, sizeof *started);
     int rc = AUD_OK;
-    if (jobs == NULL || tid == NULL || started == NULL) {
+    if (jobs == NULL) {
         rc = aud_error_nomem(err);
         goto done;
     }
@@ -105,17 +102,7 @@ int aud_predict_table(const aud_model *m, const aud_table *t, const size_t *col_
         jobs[i] = (pred_job){ m, t, col_index, raw, n * (size_t)i / (size_t)n_threads,
                               n * (size_t)(i + 1) / (size_t)n_threads, out, AUD_E_INTERNAL };
     }
-    /* Thread 0's chunk runs in the calling thread; a chunk whose thread cannot start also runs
-     * here, after the others, so the result never depends on thread availability. */
-    for (int i = 1; i < n_threads; i++)
-        started[i] = pthread_create(&tid[i], NULL, pred_worker, &jobs[i]) == 0;
-    pred_worker(&jobs[0]);
-    for (int i = 1; i < n_threads; i++) {
-        if (started[i])
-            pthread_join(tid[i], NULL);
-        else
-            pred_worker(&jobs[i]);
-    }
+    aud_run_jobs(jobs, (size_t)n_threads, sizeof *jobs, pred_worker);
     for (int i = 0; i < n_threads; i++)
         if (jobs[i].rc != AUD_OK) {
             rc = jobs[i].rc == AUD_E_NOMEM ? aud_error_nomem(err)
@@ -125,7 +112,5 @@ int aud_predict_table(const aud_model *m, const aud_table *t, const size_t *col_
         }
 done:
     aud_free(jobs);
-    aud_free(tid);
-    aud_free(started);
     return rc;
 }

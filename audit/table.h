@@ -26,6 +26,8 @@ typedef struct aud_table {
     size_t      n_rows;
     size_t      n_cols;
     aud_column *cols;
+    size_t      n_chunks;    /* chunks the CSV first pass read in parallel (0: one sequential
+                              * pass); informational */
 } aud_table;
 
 /* CSV options; aud_csv_opts_default() fills the defaults of SPEC section 2. */

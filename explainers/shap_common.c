@@ -3,7 +3,6 @@
 #include "shap_int.h"
 
 #include <float.h>
-#include <pthread.h>
 #include <string.h>
 
 static const char *const method_names[] = {
@@ -280,32 +279,15 @@ int aud_shap_parallel(const aud_shap_par *p, size_t n_rows, int threads, aud_err
     if (T > n_rows)
         T = n_rows > 0 ? n_rows : 1;
     par_job *jobs = aud_calloc(T, sizeof *jobs);
-    pthread_t *tid = aud_calloc(T, sizeof *tid);
-    char *started = aud_calloc(T, 1);
     int rc = AUD_OK;
-    if (jobs == NULL || tid == NULL || started == NULL) {
-        rc = aud_error_nomem(err);
-        goto done;
-    }
+    if (jobs == NULL)
+        return aud_error_nomem(err);
     for (size_t t = 0; t < T; t++) {
         jobs[t].p = p;
         jobs[t].begin = n_rows * t / T;
         jobs[t].end = n_rows * (t + 1) / T;
     }
-    for (size_t t = 1; t < T; t++) {
-        if (pthread_create(&tid[t], NULL, par_main, &jobs[t]) == 0) {
-            started[t] = 1;
-        } else {   /* could not start a thread: do its chunk here, results are the same */
-            started[t] = 0;
-        }
-    }
-    par_main(&jobs[0]);
-    for (size_t t = 1; t < T; t++) {
-        if (started[t])
-            pthread_join(tid[t], NULL);
-        else
-            par_main(&jobs[t]);
-    }
+    aud_run_jobs(jobs, T, sizeof *jobs, par_main);
     for (size_t t = 0; t < T; t++) {
         if (jobs[t].rc != AUD_OK) {
             *err = jobs[t].err;
@@ -313,9 +295,6 @@ int aud_shap_parallel(const aud_shap_par *p, size_t n_rows, int threads, aud_err
             break;
         }
     }
-done:
     aud_free(jobs);
-    aud_free(tid);
-    aud_free(started);
     return rc;
 }

@@ -5,7 +5,6 @@
 #include "drift_int.h"
 
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,33 +95,17 @@ int aud_drift_compute(aud_drift_result **out, const aud_drift_input *in, size_t 
     if (nt > n)
         nt = n ? n : 1;
     worker *w = aud_calloc(nt, sizeof *w);
-    pthread_t *tid = aud_calloc(nt, sizeof *tid);
     int rc = AUD_OK;
-    if (w == NULL || tid == NULL) {
+    if (w == NULL) {
         rc = aud_error_nomem(err);
         goto done;
     }
-    size_t started = 0;
     for (size_t t = 0; t < nt; t++) {
         w[t] = (worker){.in = in, .cols = r->cols, .n = n, .first = t, .stride = nt,
                         .opts = opts, .rc = AUD_OK, .failed_at = (size_t)-1};
         aud_error_clear(&w[t].err);
     }
-    if (nt == 1) {
-        worker_main(&w[0]);
-        started = 0;
-    } else {
-        for (size_t t = 0; t < nt; t++) {
-            if (pthread_create(&tid[t], NULL, worker_main, &w[t]) != 0)
-                break;
-            started++;
-        }
-        for (size_t t = 0; t < started; t++)
-            pthread_join(tid[t], NULL);
-        /* columns of threads that could not start are done here, in order */
-        for (size_t t = started; t < nt; t++)
-            worker_main(&w[t]);
-    }
+    aud_run_jobs(w, nt, sizeof *w, worker_main);
     /* the error of the lowest failing column, so the report does not depend on timing */
     size_t best = (size_t)-1;
     for (size_t t = 0; t < nt; t++)
@@ -149,7 +132,6 @@ int aud_drift_compute(aud_drift_result **out, const aud_drift_input *in, size_t 
     r = NULL;
 done:
     aud_free(w);
-    aud_free(tid);
     aud_drift_result_free(r);
     return rc;
 }

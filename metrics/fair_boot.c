@@ -13,7 +13,6 @@
 #include <gsl/gsl_statistics_double.h>
 #include <limits.h>
 #include <math.h>
-#include <pthread.h>
 #include <string.h>
 
 #define CELLS 6
@@ -87,8 +86,7 @@ int aud_fair_bootstrap(const aud_fair_opts *opts, int has_label, aud_fair_attr_r
     if ((size_t)T > B)
         T = (int)B;
     boot_job *jobs = aud_calloc((size_t)T, sizeof *jobs);
-    pthread_t *tid = aud_calloc((size_t)T, sizeof *tid);
-    if (p == NULL || out == NULL || jobs == NULL || tid == NULL) {
+    if (p == NULL || out == NULL || jobs == NULL) {
         rc = aud_error_nomem(err);
         goto done;
     }
@@ -114,7 +112,6 @@ int aud_fair_bootstrap(const aud_fair_opts *opts, int has_label, aud_fair_attr_r
                            "bootstrap of more than %u rows is not supported", UINT_MAX);
         goto done;
     }
-    int started = 0;
     for (int t = 0; t < T; t++) {
         boot_job *j = &jobs[t];
         j->p = p;
@@ -128,21 +125,12 @@ int aud_fair_bootstrap(const aud_fair_opts *opts, int has_label, aud_fair_attr_r
         j->r1 = B * (size_t)(t + 1) / (size_t)T;
         j->n_boot = B;
         j->out = out;
-        if (T == 1) {
-            boot_run(j);
-        } else if (pthread_create(&tid[t], NULL, boot_run, j) != 0) {
-            j->failed = 1;
-            break;
-        }
-        started++;
     }
-    if (T > 1)
-        for (int t = 0; t < started; t++)
-            pthread_join(tid[t], NULL);
+    aud_run_jobs(jobs, (size_t)T, sizeof *jobs, boot_run);
     for (int t = 0; t < T; t++) {
         if (jobs[t].failed) {
             rc = aud_error_set(err, AUD_E_NOMEM, NULL, 0, 0,
-                               "bootstrap: out of memory or cannot start a thread");
+                               "bootstrap: out of memory");
             goto done;
         }
     }
@@ -171,6 +159,5 @@ done:
     aud_free(p);
     aud_free(out);
     aud_free(jobs);
-    aud_free(tid);
     return rc;
 }

@@ -213,12 +213,18 @@ static int analyse(const aud_fair_ctx *ctx, aud_fair_attr_result *ar, const char
     aud_fair_counts *lc = NULL;
     int32_t *gmap = NULL;
     unsigned char *eligible = NULL;
-    uint64_t *chi = NULL;
+    uint64_t *chi = NULL, *cell = NULL;
     memset(ar, 0, sizeof *ar);
     ar->name = aud_strdup(name);
     lc = aud_calloc(n_levels ? n_levels : 1, sizeof *lc);
     gmap = aud_malloc((n_levels ? n_levels : 1) * sizeof *gmap);
     if (ar->name == NULL || lc == NULL || gmap == NULL) {
+        rc = aud_error_nomem(err);
+        goto done;
+    }
+    /* one counter per (level, label -1/0/1, prediction 0/1): no branch on the cell */
+    cell = aud_calloc(6 * (n_levels ? n_levels : 1), sizeof *cell);
+    if (cell == NULL) {
         rc = aud_error_nomem(err);
         goto done;
     }
@@ -234,15 +240,16 @@ static int analyse(const aud_fair_ctx *ctx, aud_fair_attr_result *ar, const char
                                (long)c, i + 1);
             goto done;
         }
-        aud_fair_counts *q = &lc[c];
-        q->n++;
-        q->sel += ctx->p[i];
-        if (ctx->has_label && ctx->y[i] >= 0) {
-            if (ctx->y[i])
-                ctx->p[i] ? q->tp++ : q->fn++;
-            else
-                ctx->p[i] ? q->fp++ : q->tn++;
-        }
+        cell[6 * (size_t)c + (size_t)(2 * (ctx->y[i] + 1) + ctx->p[i])]++;
+    }
+    for (size_t l = 0; l < n_levels; l++) {   /* y = -1 (no label) / 0 / 1, then p = 0 / 1 */
+        const uint64_t *q = cell + 6 * l;
+        lc[l].n = q[0] + q[1] + q[2] + q[3] + q[4] + q[5];
+        lc[l].sel = q[1] + q[3] + q[5];
+        lc[l].tn = q[2];
+        lc[l].fp = q[3];
+        lc[l].fn = q[4];
+        lc[l].tp = q[5];
     }
     ar->n_known = ctx->n - ar->n_unknown;
     if (ar->n_known == 0) {
@@ -341,6 +348,7 @@ static int analyse(const aud_fair_ctx *ctx, aud_fair_attr_result *ar, const char
             goto done;
     }
 done:
+    aud_free(cell);
     aud_free(lc);
     aud_free(gmap);
     aud_free(eligible);
@@ -432,6 +440,8 @@ static int prepare(aud_fair_ctx *ctx, aud_error *err)
         mx = s > mx ? s : mx;
         if (s < 0.0 || s > 1.0)
             ctx->score_is_prob = 0;
+        /* the prediction; the threshold itself is checked after the loop */
+        ctx->p[i] = (s >= o->threshold) == (o->favorable == 1);
     }
     if (!isfinite(o->threshold)) {
         aud_error_set(err, AUD_E_USAGE, NULL, 0, 0, "a score needs a finite threshold");
@@ -444,10 +454,6 @@ static int prepare(aud_fair_ctx *ctx, aud_error *err)
                       aud_fmt_double(o->threshold, b1), aud_fmt_double(mn, b2),
                       aud_fmt_double(mx, b3));
         return aud_error_field(err, sname);
-    }
-    for (size_t i = 0; i < ctx->n; i++) {
-        int yhat = in->score[i] >= o->threshold;
-        ctx->p[i] = (double)yhat == fav;
     }
     if (ctx->has_label)
         return aud_fair_rank_scores(ctx, err);
@@ -642,22 +648,12 @@ static void run_tasks(fair_task *tasks, size_t n, int threads)
     atomic_size_t next;
     atomic_init(&next, 0);
     fair_worker w[MAX_WORKERS];
-    pthread_t th[MAX_WORKERS];
-    int started[MAX_WORKERS] = {0};
     for (size_t i = 0; i < nw; i++) {
         w[i].tasks = tasks;
         w[i].n = n;
         w[i].next = &next;
     }
-    for (size_t i = 1; i < nw; i++)
-        started[i] = pthread_create(&th[i], NULL, fair_worker_main, &w[i]) == 0;
-    fair_worker_main(&w[0]);
-    for (size_t i = 1; i < nw; i++) {
-        if (started[i])
-            pthread_join(th[i], NULL);
-        else
-            fair_worker_main(&w[i]);
-    }
+    aud_run_jobs(w, nw, sizeof *w, fair_worker_main);
 }
 
 int aud_fair_compute(aud_fair_result **out, const aud_fair_input *in, const aud_fair_opts *opts,

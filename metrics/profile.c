@@ -5,7 +5,6 @@
 #include "io.h"
 
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -181,23 +180,13 @@ int aud_profile_compute(aud_profile **out, const aud_table *t, aud_error *err)
     if (nt > t->n_cols)
         nt = t->n_cols ? t->n_cols : 1;
     prof_job jobs[MAX_THREADS];
-    pthread_t th[MAX_THREADS];
-    int started[MAX_THREADS] = {0};
     for (size_t i = 0; i < nt; i++) {
         jobs[i].p = p;
         jobs[i].begin = t->n_cols * i / nt;
         jobs[i].end = t->n_cols * (i + 1) / nt;
         jobs[i].rc = AUD_OK;
     }
-    for (size_t i = 1; i < nt; i++)
-        started[i] = pthread_create(&th[i], NULL, prof_main, &jobs[i]) == 0;
-    prof_main(&jobs[0]);
-    for (size_t i = 1; i < nt; i++) {
-        if (started[i])
-            pthread_join(th[i], NULL);
-        else
-            prof_main(&jobs[i]);
-    }
+    aud_run_jobs(jobs, nt, sizeof *jobs, prof_main);
     for (size_t i = 0; i < nt; i++)
         rc = rc != AUD_OK ? rc : jobs[i].rc;
     if (rc != AUD_OK) {

@@ -434,6 +434,53 @@ static void test_csv_parallel_equals_sequential(void **state)
         assert_same_parse(cases[i], strlen(cases[i]));
 }
 
+/* Cases the parallel pass must take itself (no fallback): gaps left by a blank line and a
+ * quoted newline, levels met in another order in a later chunk (codes remapped), a column that
+ * is all missing in the first chunks and text later, a numeric column with missing values. */
+static void test_csv_parallel_merges_in_place(void **state)
+{
+    (void)state;
+    static char buf[4096];
+    static const char *const lv[3] = {"x", "y", "z"};
+    size_t len = (size_t)snprintf(buf, sizeof buf, "a,b,c\n");
+    for (int i = 0; i < 60; i++) {
+        const char *b = i < 30 ? lv[i % 3] : lv[2 - i % 3];
+        if (i == 35)
+            b = "w";   /* a level only the last chunk has */
+        char c[16] = "";
+        if (i >= 45)
+            snprintf(c, sizeof c, "t%d", i % 4);
+        if (i % 7 == 3)
+            len += (size_t)snprintf(buf + len, sizeof buf - len, "NA,%s,%s\n", b, c);
+        else if (i == 10 || i == 40)
+            len += (size_t)snprintf(buf + len, sizeof buf - len, "%d,\"%s\nq\",%s\n\n", i, b, c);
+        else
+            len += (size_t)snprintf(buf + len, sizeof buf - len, "%d,%s,%s\n", i, b, c);
+    }
+    aud_csv_opts par;
+    aud_csv_opts_default(&par);
+    par.threads = 3;
+    par.chunk_bytes = 1;
+    aud_table *t = NULL;
+    aud_error err;
+    assert_int_equal(aud_table_parse_csv(&t, buf, len, "f.csv", &par, &err), AUD_OK);
+    assert_int_equal(t->n_chunks, 3);
+    assert_int_equal(t->n_rows, 60);
+    assert_int_equal(t->cols[0].type, AUD_COL_NUMERIC);
+    assert_int_equal(t->cols[1].type, AUD_COL_CATEGORICAL);
+    assert_int_equal(t->cols[2].type, AUD_COL_CATEGORICAL);
+    assert_int_equal(t->cols[1].n_levels, 5);   /* x y z "y\nq" w, in first-appearance order */
+    assert_string_equal(t->cols[1].levels[0], "x");
+    assert_int_equal(t->cols[2].codes[44], -1);
+    assert_string_equal(t->cols[2].levels[t->cols[2].codes[45]], "t1");
+    assert_string_equal(t->cols[1].levels[t->cols[1].codes[59]], "x");
+    assert_string_equal(t->cols[1].levels[t->cols[1].codes[35]], "w");
+    assert_true(isnan(t->cols[0].num[3]));
+    assert_true(t->cols[0].num[58] == 58.0);
+    aud_table_free(t);
+    assert_same_parse(buf, len);
+}
+
 /* Files are read on several threads at once (audit drift reads both files together): the reader
  * must keep no shared state. Wide headers exercise the duplicate-name sort. */
 static void *parse_wide_many(void *arg)
@@ -567,6 +614,7 @@ int main(void)
         cmocka_unit_test(test_csv_many_levels),
         cmocka_unit_test(test_csv_allocation_failures_are_clean),
         cmocka_unit_test(test_csv_parallel_equals_sequential),
+        cmocka_unit_test(test_csv_parallel_merges_in_place),
         cmocka_unit_test(test_csv_concurrent_readers),
         cmocka_unit_test(test_csv_mutation_fuzz),
         cmocka_unit_test(test_csv_load_missing_file),

@@ -31,7 +31,7 @@ static void make_table(aud_table *t, aud_column *cols)
     cols[1] = (aud_column){ name_c, AUD_COL_NUMERIC, col_c, NULL, NULL, 0, 0 };
     cols[2] = (aud_column){ name_b, AUD_COL_NUMERIC, col_b, NULL, NULL, 0, 0 };
     cols[3] = (aud_column){ name_s, AUD_COL_CATEGORICAL, NULL, col_s, NULL, 2, 1 };
-    *t = (aud_table){ path, 5, 4, cols };
+    *t = (aud_table){ .path = path, .n_rows = 5, .n_cols = 4, .cols = cols };
 }
 
 static void test_bind_by_name_and_fill(void **state)
