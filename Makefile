@@ -15,6 +15,8 @@ PKGS := gsl libcjson xlsxwriter libcrypto
 MISSING := $(strip $(foreach p,$(PKGS) cmocka,$(if $(shell $(PKG_CONFIG) --exists $(p) 2>/dev/null && echo ok),,$(p))))
 MISSING += $(if $(wildcard /usr/include/hpdf.h),,libhpdf)
 MISSING := $(strip $(MISSING))
+# needed at run time only (the PDF report's font)
+MISSING_FONT := $(if $(wildcard /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf),,fonts-dejavu-core)
 
 # Debian package of each pkg-config module (for the message when one is missing)
 DEB_gsl := libgsl-dev
@@ -80,11 +82,13 @@ deps:
 # demo: installs missing packages when run as root, builds, and runs the main job on the bundled data.
 DEMO_OUT ?= demo-out
 # The quick-start targets install what is missing when run as root (else they say what to run):
-# the C libraries found by pkg-config, and the Python modules the tests use as oracles.
+# the C libraries found by pkg-config and the report font; for `make check` (AUTODEPS with
+# argument "tests") also the Python modules the tests use as oracles.
 PY_MODULES := pytest numpy pandas scipy sklearn xgboost openpyxl statsmodels
 define AUTODEPS
-	@missing="$(MISSING)"; \
-	if ! $(PYTHON) -c "import $(subst $(space),$(comma),$(PY_MODULES))" 2>/dev/null; then \
+	@missing="$(strip $(MISSING) $(MISSING_FONT))"; \
+	if [ "$(1)" = tests ] && \
+	    ! $(PYTHON) -c "import $(subst $(space),$(comma),$(PY_MODULES))" 2>/dev/null; then \
 	    missing="$$missing python3-modules"; fi; \
 	if [ -n "$$missing" ]; then \
 	    if [ "$$(id -u)" = 0 ]; then $(MAKE) --no-print-directory deps; \

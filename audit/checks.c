@@ -69,7 +69,7 @@ int aud_check_validate(const aud_check_spec *c, size_t index, const char *spec_p
     const metric_def *m = find_metric(c->metric);
     if (m == NULL) {
         aud_error_set(err, AUD_E_SCHEMA, spec_path, 0, 0,
-                      "unknown metric \"%s\" (see docs/checks.md for the list)", c->metric);
+                      "unknown metric \"%s\" (see docs/spec-file.md for the list)", c->metric);
         return aud_error_field(err, field);
     }
     if (c->column != NULL && m->where != SCOPE_COLUMN) {

@@ -46,7 +46,7 @@ int aud_cli_usage(const char *cmd, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "audit %s: ", cmd);
+    fprintf(stderr, "audit: %s: ", cmd);
     vfprintf(stderr, fmt, ap);
     fprintf(stderr, "\naudit: try 'audit %s --help'\n", cmd);
     va_end(ap);

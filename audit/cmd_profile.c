@@ -22,6 +22,8 @@ static const char usage_text[] =
     "  --data FILE          CSV file to profile (required; - reads stdin)\n"
     "  --json FILE          also write the JSON document (schema of docs/results-schema.md)\n"
     CSV_OPTIONS_HELP
+    "  --threads T          threads for reading and statistics (default: all cores; the\n"
+    "                       figures do not depend on it; --csv-threads overrides the reading)\n"
     "  --quiet              errors only\n"
     "  --help               this text\n";
 
@@ -53,12 +55,14 @@ int aud_cmd_profile(int argc, char **argv)
     static const struct option longopts[] = {
         {"data", required_argument, NULL, 'd'},
         {"json", required_argument, NULL, 'j'},
+        {"threads", required_argument, NULL, 't'},
         CSV_OPTIONS_LONGOPTS,
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *data = NULL, *json = NULL;
+    int threads = 0, csv_threads_given = 0;
     aud_csv_cli csv;
     aud_csv_cli_init(&csv);
     optind = 1;
@@ -69,11 +73,16 @@ int aud_cmd_profile(int argc, char **argv)
         switch (ch) {
         case 'd': data = optarg; break;
         case 'j': json = optarg; break;
+        case 't':
+            if (aud_cli_parse_threads(argv[0], optarg, &threads) != 0)
+                return AUD_EXIT_INPUT;
+            break;
         case 'q': aud_cli_quiet = 1; break;
         case 'h': fputs(usage_text, stdout); return AUD_EXIT_OK;
         case ':': return aud_cli_usage(argv[0], "option '%s' needs a value", argv[optind - 1]);
         case '?': return aud_cli_usage(argv[0], "unknown option '%s'", argv[optind - 1]);
         default:
+            csv_threads_given |= ch == 0x103;
             rc = aud_csv_cli_option(&csv, argv[0], ch, optarg);
             if (rc < 0)
                 return aud_cli_usage(argv[0], "unknown option '%s'", argv[optind - 1]);
@@ -86,6 +95,8 @@ int aud_cmd_profile(int argc, char **argv)
     if (data == NULL)
         return aud_cli_usage(argv[0], "--data is required");
 
+    if (threads > 0 && !csv_threads_given)
+        csv.opts.threads = threads;
     aud_error err;
     aud_error_clear(&err);
     aud_table *t = NULL;
@@ -96,7 +107,7 @@ int aud_cmd_profile(int argc, char **argv)
     if (rc == AUD_OK)
         rc = aud_table_load_csv(&t, data, &csv.opts, &err);
     if (rc == AUD_OK)
-        rc = aud_profile_compute(&p, t, &err);
+        rc = aud_profile_compute(&p, t, threads, &err);
     if (rc == AUD_OK && json != NULL) {
         doc = aud_json_doc_new();
         if (doc == NULL)

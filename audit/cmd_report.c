@@ -19,6 +19,7 @@ static const char help[] =
     "  --xlsx FILE   write the Excel workbook (Summary, Explanations, Attributions, Fairness,\n"
     "                Intersections, Drift, Performance, Provenance)\n"
     "  --check       only validate results.json (no output)\n"
+    "  --quiet       errors only\n"
     "  -h, --help    show this help\n"
     "\n"
     "Each output is written atomically (temporary file beside it, then rename).\n"
@@ -31,6 +32,7 @@ int aud_cmd_report(int argc, char **argv)
     static const struct option opts[] = {{"pdf", required_argument, NULL, 'p'},
                                          {"xlsx", required_argument, NULL, 'x'},
                                          {"check", no_argument, NULL, 'c'},
+                                         {"quiet", no_argument, NULL, 'q'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     const char *pdf = NULL, *xlsx = NULL;
@@ -51,6 +53,9 @@ int aud_cmd_report(int argc, char **argv)
             break;
         case 'c':
             check_only = 1;
+            break;
+        case 'q':
+            aud_cli_quiet = 1;
             break;
         case 'h':
             fputs(help, stdout);

@@ -525,6 +525,61 @@ static int set_defaults(aud_spec *s)
            s->outputs.pdf && s->outputs.xlsx;
 }
 
+/* Is name a sensitive attribute, or an intersection "a&b[&c...]" of two or more of them in the
+ * order of "sensitive" (the names audit fairness gives intersections)? */
+static int names_attribute(const aud_spec *s, const char *name)
+{
+    size_t next = 0, parts = 0;
+    const char *p = name;
+    for (;;) {
+        const char *amp = strchr(p, '&');
+        size_t len = amp ? (size_t)(amp - p) : strlen(p);
+        size_t i = next;
+        while (i < s->n_sensitive &&
+               !(strlen(s->sensitive[i]) == len && strncmp(s->sensitive[i], p, len) == 0))
+            i++;
+        if (i == s->n_sensitive)
+            return 0;
+        next = i + 1;
+        parts++;
+        if (amp == NULL)
+            break;
+        p = amp + 1;
+    }
+    return parts == 1 || (parts >= 2 && s->intersections);
+}
+
+/* A check's "attribute" must name something the run computes: a typo would otherwise give a
+ * failed "nothing to compare" row instead of the spec error it is. */
+static int check_attributes(ctx *c, const aud_spec *s)
+{
+    for (size_t i = 0; i < s->n_checks; i++) {
+        const char *a = s->checks[i].attribute;
+        if (a == NULL || names_attribute(s, a))
+            continue;
+        char prefix[32];
+        snprintf(prefix, sizeof prefix, "checks[%zu]", i);
+        const char *best = NULL;
+        size_t best_d = 3;
+        for (size_t j = 0; j < s->n_sensitive; j++) {
+            size_t d = edit_distance(a, s->sensitive[j]);
+            if (d < best_d) {
+                best_d = d;
+                best = s->sensitive[j];
+            }
+        }
+        if (best != NULL)
+            return key_error(c, prefix, "attribute",
+                             "\"%s\" is not a sensitive attribute (did you mean \"%s\"?)", a,
+                             best);
+        return key_error(c, prefix, "attribute",
+                         "\"%s\" is neither a sensitive attribute nor an intersection of them "
+                         "(\"a&b\", in \"sensitive\" order%s)",
+                         a, s->intersections ? "" : "; intersections are off");
+    }
+    return AUD_OK;
+}
+
 static int read_root(ctx *c, const cJSON *root, aud_spec *s, const char *base)
 {
     static const char *const keys[] = {
@@ -583,7 +638,7 @@ static int read_root(ctx *c, const cJSON *root, aud_spec *s, const char *base)
         return key_error(c, "", "data", "is required");
     if (s->prediction != NULL && s->score != NULL)
         return key_error(c, "", "prediction", "give either \"prediction\" or \"score\", not both");
-    return AUD_OK;
+    return check_attributes(c, s);
 }
 
 void aud_spec_free(aud_spec *s)

@@ -161,7 +161,7 @@ static void *prof_main(void *arg)
     return NULL;
 }
 
-int aud_profile_compute(aud_profile **out, const aud_table *t, aud_error *err)
+int aud_profile_compute(aud_profile **out, const aud_table *t, int threads, aud_error *err)
 {
     enum { MAX_THREADS = 64 };
     aud_profile *p = aud_calloc(1, sizeof *p);
@@ -174,7 +174,7 @@ int aud_profile_compute(aud_profile **out, const aud_table *t, aud_error *err)
         aud_profile_free(p);
         return aud_error_nomem(err);
     }
-    size_t nt = (size_t)aud_ncpu();
+    size_t nt = threads > 0 ? (size_t)threads : (size_t)aud_ncpu();
     if (nt > MAX_THREADS)
         nt = MAX_THREADS;
     if (nt > t->n_cols)

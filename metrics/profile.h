@@ -26,8 +26,10 @@ typedef struct aud_profile {
     aud_col_profile *cols;    /* table->n_cols entries */
 } aud_profile;
 
-/* Compute the profile of t (which must outlive *out). *out is the caller's (aud_profile_free). */
-int aud_profile_compute(aud_profile **out, const aud_table *t, aud_error *err);
+/* Compute the profile of t (which must outlive *out) on up to `threads` threads (columns in
+ * parallel; < 1: all cores; the result does not depend on it). *out is the caller's
+ * (aud_profile_free). */
+int aud_profile_compute(aud_profile **out, const aud_table *t, int threads, aud_error *err);
 void aud_profile_free(aud_profile *p);
 
 /* Add the SPEC section 5 "profile" object to doc. */

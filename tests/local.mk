@@ -10,7 +10,7 @@ $(O)/tests/%: tests/unit/%.c $(LIB)
 	$(call Q,LD)$(CC) $(ALL_CFLAGS) -Itests/unit -MMD -MP -o $@ $< $(LIB) $(ALL_LDFLAGS) $(DEP_LIBS) $(TEST_LIBS)
 
 check:
-	$(AUTODEPS)
+	$(call AUTODEPS,tests)
 	@$(MAKE) --no-print-directory check-unit check-py
 
 check-unit: depcheck $(UNIT_BINS)

@@ -100,6 +100,14 @@ def test_check_on_a_section_not_run_fails_with_reason(audit, small):
     ({"outputs": {"json": "../x.json"}}, '"outputs.json"', "not a path"),
     ({"report": {"title": 5}}, '"report.title"', "expected a string"),
     ({"data": None}, '"data"', "is required"),
+    ({"checks": [{"metric": "disparate_impact", "min": 0.8, "attribute": "sx"}]},
+     '"checks[0].attribute"', '"sx" is not a sensitive attribute (did you mean "sex"?)'),
+    ({"sensitive": ["sex", "grp"], "checks": [{"metric": "disparate_impact", "min": 0.8,
+                                               "attribute": "grp&sex"}]},
+     '"checks[0].attribute"', 'nor an intersection of them ("a&b", in "sensitive" order)'),
+    ({"sensitive": ["sex", "grp"], "intersections": False,
+      "checks": [{"metric": "disparate_impact", "min": 0.8, "attribute": "sex&grp"}]},
+     '"checks[0].attribute"', "intersections are off"),
 ])
 @pytest.mark.valgrind
 def test_spec_errors_name_the_key(audit, small, over, field, msg):
