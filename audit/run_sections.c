@@ -581,13 +581,41 @@ int run_drift(run_ctx *c)
                 cols[n++] = c->ref->cols[j].name;
         }
     }
+    aud_drift_override *ovr = aud_calloc(n ? n : 1, sizeof *ovr);
+    if (ovr == NULL) {
+        if (s->drift.columns == NULL)
+            aud_free(cols);
+        return aud_error_nomem(c->err);
+    }
+    for (size_t j = 0; j < n; j++) {
+        ovr[j].method = AUD_DRIFT_AUTO;
+        ovr[j].threshold = NAN;
+    }
+    int rc = AUD_OK;
+    for (size_t i = 0; i < s->drift.n_overrides && rc == AUD_OK; i++) {
+        size_t j = 0;
+        while (j < n && strcmp(cols[j], s->drift.override_cols[i]) != 0)
+            j++;
+        if (j == n) {
+            aud_error_set(c->err, AUD_E_SCHEMA, s->path, 0, 0,
+                          "column \"%s\" is not among the columns compared for drift",
+                          s->drift.override_cols[i]);
+            rc = aud_error_field(c->err, "drift.overrides");
+            break;
+        }
+        if (s->drift.override_methods[i] != NULL)
+            aud_drift_method_parse(s->drift.override_methods[i], &ovr[j].method);
+        ovr[j].threshold = s->drift.override_thresholds[i];
+    }
     aud_drift_result *r = NULL;
-    int rc = aud_drift_tables(&r, c->ref, c->data, cols, NULL, n, &o, c->err);
+    if (rc == AUD_OK)
+        rc = aud_drift_tables(&r, c->ref, c->data, cols, ovr, n, &o, c->err);
     if (rc == AUD_OK)
         rc = aud_drift_to_json(r, c->doc, c->err);
     if (rc == AUD_OK && c->score != NULL && c->score_ref != NULL)
         rc = add_prediction_drift(c, &o);
     aud_drift_result_free(r);
+    aud_free(ovr);
     if (s->drift.columns == NULL)
         aud_free(cols);
     return rc;

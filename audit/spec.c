@@ -2,6 +2,7 @@
  * (a typo must not silently disable a check); every error names the key path, e.g.
  * `spec.json: "explain.rows": expected a whole number from 1 to 10000000`. */
 #include "spec.h"
+#include "drift.h"
 #include "io.h"
 
 #include <math.h>
@@ -388,10 +389,59 @@ static int read_explain(ctx *c, const cJSON *root, aud_spec *s)
     return AUD_OK;
 }
 
+/* "drift.overrides": {"COL": {"method": M, "threshold": T}, ...} (SPEC 3: the primary test is
+ * overridable per column). Methods are checked here; column names when the data is read. */
+static int read_drift_overrides(ctx *c, const cJSON *drift, aud_spec *s)
+{
+    static const char *const keys[] = {"method", "threshold", NULL};
+    const cJSON *ov;
+    int rc = get_object(c, drift, "drift", "overrides", &ov);
+    if (rc != AUD_OK || ov == NULL)
+        return rc;
+    size_t n = (size_t)cJSON_GetArraySize(ov);
+    s->drift.override_cols = aud_calloc(n ? n : 1, sizeof *s->drift.override_cols);
+    s->drift.override_methods = aud_calloc(n ? n : 1, sizeof *s->drift.override_methods);
+    s->drift.override_thresholds = aud_calloc(n ? n : 1, sizeof *s->drift.override_thresholds);
+    if (s->drift.override_cols == NULL || s->drift.override_methods == NULL ||
+        s->drift.override_thresholds == NULL)
+        return aud_error_nomem(c->err);
+    const cJSON *it;
+    cJSON_ArrayForEach(it, ov) {
+        char prefix[160];
+        snprintf(prefix, sizeof prefix, "drift.overrides.%s", it->string);
+        size_t i = s->drift.n_overrides;
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(s->drift.override_cols[j], it->string) == 0)
+                return key_error(c, "drift.overrides", it->string, "key given twice");
+        if (!cJSON_IsObject(it))
+            return key_error(c, "drift.overrides", it->string,
+                             "expected an object {\"method\": M, \"threshold\": T}");
+        s->drift.override_cols[i] = aud_strdup(it->string);
+        s->drift.override_thresholds[i] = NAN;
+        s->drift.n_overrides++;
+        if (s->drift.override_cols[i] == NULL)
+            return aud_error_nomem(c->err);
+        rc = check_keys(c, it, prefix, keys);
+        if (rc == AUD_OK)
+            rc = get_string(c, it, prefix, "method", &s->drift.override_methods[i]);
+        if (rc == AUD_OK)
+            rc = get_number(c, it, prefix, "threshold", 0, HUGE_VAL,
+                            &s->drift.override_thresholds[i], NULL);
+        aud_drift_method m;
+        if (rc == AUD_OK && s->drift.override_methods[i] != NULL &&
+            aud_drift_method_parse(s->drift.override_methods[i], &m) != 0)
+            rc = key_error(c, prefix, "method", "unknown drift method \"%s\"",
+                           s->drift.override_methods[i]);
+        if (rc != AUD_OK)
+            return rc;
+    }
+    return AUD_OK;
+}
+
 static int read_drift(ctx *c, const cJSON *root, aud_spec *s)
 {
     static const char *const keys[] = {"method", "threshold", "psi_binning", "share", "columns",
-                                       NULL};
+                                       "overrides", NULL};
     const cJSON *v;
     int rc = get_object(c, root, "", "drift", &v);
     if (rc != AUD_OK || v == NULL)
@@ -407,6 +457,8 @@ static int read_drift(ctx *c, const cJSON *root, aud_spec *s)
         rc = get_number(c, v, "drift", "share", 0, 1, &s->drift.share, NULL);
     if (rc == AUD_OK)
         rc = get_string_list(c, v, "drift", "columns", &s->drift.columns, &s->drift.n_columns);
+    if (rc == AUD_OK)
+        rc = read_drift_overrides(c, v, s);
     if (rc == AUD_OK && strcmp(s->drift.psi_binning, "quantile") != 0 &&
         strcmp(s->drift.psi_binning, "evidently") != 0)
         return key_error(c, "drift", "psi_binning", "expected quantile or evidently");
@@ -663,6 +715,13 @@ void aud_spec_free(aud_spec *s)
     for (size_t i = 0; i < s->drift.n_columns; i++)
         aud_free(s->drift.columns[i]);
     aud_free(s->drift.columns);
+    for (size_t i = 0; i < s->drift.n_overrides; i++) {
+        aud_free(s->drift.override_cols[i]);
+        aud_free(s->drift.override_methods[i]);
+    }
+    aud_free(s->drift.override_cols);
+    aud_free(s->drift.override_methods);
+    aud_free(s->drift.override_thresholds);
     for (size_t i = 0; i < s->n_checks; i++) {
         aud_free(s->checks[i].metric);
         aud_free(s->checks[i].attribute);

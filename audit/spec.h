@@ -49,6 +49,11 @@ typedef struct aud_spec {
         double share;      /* dataset drift when share of drifted columns >= this (0.5) */
         char **columns;    /* NULL = every common column except label/prediction/score */
         size_t n_columns;
+        /* "overrides": {"COL": {"method": M, "threshold": T}}: per-column primary test */
+        char **override_cols;
+        char **override_methods;     /* NULL entry = the column's automatic choice */
+        double *override_thresholds; /* NaN = the method's default */
+        size_t n_overrides;
     } drift;
     aud_check_spec *checks;
     size_t n_checks;

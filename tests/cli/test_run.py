@@ -105,6 +105,11 @@ def test_check_on_a_section_not_run_fails_with_reason(audit, small):
     ({"sensitive": ["sex", "grp"], "checks": [{"metric": "disparate_impact", "min": 0.8,
                                                "attribute": "grp&sex"}]},
      '"checks[0].attribute"', 'nor an intersection of them ("a&b", in "sensitive" order)'),
+    ({"drift": {"overrides": {"x": {"method": "magic"}}}}, '"drift.overrides.x.method"',
+     'unknown drift method "magic"'),
+    ({"drift": {"overrides": {"x": {"treshold": 0.2}}}}, '"drift.overrides.x.treshold"',
+     'did you mean "threshold"'),
+    ({"drift": {"overrides": {"x": 0.2}}}, '"drift.overrides.x"', "expected an object"),
     ({"sensitive": ["sex", "grp"], "intersections": False,
       "checks": [{"metric": "disparate_impact", "min": 0.8, "attribute": "sex&grp"}]},
      '"checks[0].attribute"', "intersections are off"),
@@ -335,3 +340,30 @@ def test_dataset_drift_without_testable_columns_is_not_a_pass(audit, small):
     doc = json.loads((small / "out" / "results.json").read_text())
     assert doc["drift"]["dataset_drift"] is None
     assert doc["checks"][0]["passed"] is False
+
+
+def test_drift_overrides_per_column(audit, small):
+    """drift.overrides sets one column's primary test and threshold (SPEC 3: overridable per
+    column); the statistic is the column's PSI that the default run also reports; the other
+    columns keep the automatic choice. A column that is not compared is a spec error."""
+    base = write_spec(small, checks=[])
+    r = audit("run", base, "--quiet")
+    assert r.code == 0, r
+    auto = {c["name"]: c for c in
+            json.loads((small / "out" / "results.json").read_text())["drift"]["columns"]}
+    spec = write_spec(small, checks=[], drift={"overrides": {"x": {"method": "psi",
+                                                                   "threshold": 0.05}}})
+    r = audit("run", spec, "--quiet")
+    assert r.code == 0, r
+    cols = {c["name"]: c for c in
+            json.loads((small / "out" / "results.json").read_text())["drift"]["columns"]}
+    x = cols["x"]
+    assert x["method"] == "psi" and x["threshold"] == 0.05
+    assert x["statistic"] == auto["x"]["psi"]
+    assert x["drifted"] == (x["statistic"] >= 0.05)
+    assert auto["x"]["method"] != "psi"
+    assert cols["sex"]["method"] == auto["sex"]["method"]
+    spec = write_spec(small, checks=[], drift={"overrides": {"nope": {"method": "psi"}}})
+    r = audit("run", spec)
+    assert r.code == 2, r
+    assert '"drift.overrides": column "nope" is not among the columns compared' in r.err, r
