@@ -162,11 +162,13 @@ static int load_inputs(run_ctx *c)
     aud_csv_opts co;
     aud_csv_opts_default(&co);
     co.delimiter = s->delimiter;
+    if (s->na != NULL)
+        co.na_tokens = (const char *const *)s->na;
     int rc = aud_table_load_csv(&c->data, s->data, &co, c->err);
     if (rc == AUD_OK && s->reference != NULL)
         rc = aud_table_load_csv(&c->ref, s->reference, &co, c->err);
     if (rc == AUD_OK && s->model != NULL)
-        rc = aud_model_load(&c->model, s->model, NULL, c->err);
+        rc = aud_model_load(&c->model, s->model, s->model_format, c->err);
     if (rc != AUD_OK || c->model == NULL)
         return rc;
     int by_position = 0;

@@ -186,14 +186,15 @@ static int get_bool(ctx *c, const cJSON *obj, const char *prefix, const char *ke
     return AUD_OK;
 }
 
-static int get_string_list(ctx *c, const cJSON *obj, const char *prefix, const char *key,
-                           char ***out, size_t *n)
+/* A list of distinct strings (a single string is a list of one) into *out, NULL-terminated. */
+static int get_strings(ctx *c, const cJSON *obj, const char *prefix, const char *key,
+                       int allow_empty, char ***out, size_t *n)
 {
     const cJSON *v = member(obj, key);
     if (v == NULL)
         return AUD_OK;
     if (cJSON_IsString(v)) {   /* a single name is accepted for a list of one */
-        *out = aud_calloc(1, sizeof **out);
+        *out = aud_calloc(2, sizeof **out);
         if (*out == NULL || ((*out)[0] = aud_strdup(v->valuestring)) == NULL)
             return aud_error_nomem(c->err);
         *n = 1;
@@ -204,11 +205,12 @@ static int get_string_list(ctx *c, const cJSON *obj, const char *prefix, const c
     size_t count = 0;
     const cJSON *it;
     cJSON_ArrayForEach(it, v) {
-        if (!cJSON_IsString(it) || it->valuestring[0] == '\0')
-            return key_error(c, prefix, key, "expected a list of non-empty strings");
+        if (!cJSON_IsString(it) || (!allow_empty && it->valuestring[0] == '\0'))
+            return key_error(c, prefix, key, allow_empty ? "expected a list of strings"
+                                                         : "expected a list of non-empty strings");
         count++;
     }
-    *out = aud_calloc(count ? count : 1, sizeof **out);
+    *out = aud_calloc(count + 1, sizeof **out);
     if (*out == NULL)
         return aud_error_nomem(c->err);
     *n = 0;
@@ -223,6 +225,12 @@ static int get_string_list(ctx *c, const cJSON *obj, const char *prefix, const c
         (*n)++;
     }
     return AUD_OK;
+}
+
+static int get_string_list(ctx *c, const cJSON *obj, const char *prefix, const char *key,
+                           char ***out, size_t *n)
+{
+    return get_strings(c, obj, prefix, key, 0, out, n);
 }
 
 static int get_object(ctx *c, const cJSON *obj, const char *prefix, const char *key,
@@ -637,7 +645,7 @@ static int read_root(ctx *c, const cJSON *root, aud_spec *s, const char *base)
     static const char *const keys[] = {
         "model", "data", "reference", "label", "prediction", "score", "favorable", "threshold",
         "sensitive", "intersections", "compliance", "fairness", "explain", "drift", "checks",
-        "outputs", "report", "seed", "threads", "delimiter", NULL};
+        "outputs", "report", "seed", "threads", "delimiter", "na", "model_format", NULL};
     if (!cJSON_IsObject(root))
         return aud_error_set(c->err, AUD_E_SCHEMA, c->file, 0, 0,
                              "expected a JSON object at the top level");
@@ -647,6 +655,15 @@ static int read_root(ctx *c, const cJSON *root, aud_spec *s, const char *base)
     int has_fav = 0;
     char *delim = NULL;
     if (rc == AUD_OK) rc = get_path(c, root, "", "model", base, &s->model);
+    if (rc == AUD_OK) rc = get_string(c, root, "", "model_format", &s->model_format);
+    if (rc == AUD_OK && s->model_format != NULL && strcmp(s->model_format, "xgboost-json") != 0 &&
+        strcmp(s->model_format, "lightgbm-text") != 0 &&
+        strcmp(s->model_format, "linear-json") != 0 && strcmp(s->model_format, "trees-json") != 0)
+        rc = key_error(c, "", "model_format",
+                       "expected xgboost-json, lightgbm-text, linear-json or trees-json");
+    if (rc == AUD_OK) rc = get_strings(c, root, "", "na", 1, &s->na, &s->n_na);
+    if (rc == AUD_OK && s->n_na > 32)
+        rc = key_error(c, "", "na", "at most 32 missing-value tokens");
     if (rc == AUD_OK) rc = get_path(c, root, "", "data", base, &s->data);
     if (rc == AUD_OK) rc = get_path(c, root, "", "reference", base, &s->reference);
     if (rc == AUD_OK) rc = get_string(c, root, "", "label", &s->label);
@@ -697,7 +714,7 @@ void aud_spec_free(aud_spec *s)
 {
     if (s == NULL)
         return;
-    char *strs[] = {s->path, s->model, s->data, s->reference, s->label, s->prediction, s->score,
+    char *strs[] = {s->path, s->model, s->model_format, s->data, s->reference, s->label, s->prediction, s->score,
                     s->compliance, s->explain.method, s->explain.output, s->drift.method,
                     s->drift.psi_binning, s->outputs.dir, s->outputs.json, s->outputs.pdf,
                     s->outputs.xlsx, s->outputs.log, s->report.title, s->report.organization,
@@ -708,6 +725,9 @@ void aud_spec_free(aud_spec *s)
     for (size_t i = 0; i < s->n_sensitive; i++)
         aud_free(s->sensitive[i]);
     aud_free(s->sensitive);
+    for (size_t i = 0; i < s->n_na; i++)
+        aud_free(s->na[i]);
+    aud_free(s->na);
     aud_free(s->explain.show_rows);
     for (size_t i = 0; i < 2 * s->n_reference_groups; i++)
         aud_free(s->reference_groups[i]);

@@ -18,6 +18,9 @@ typedef struct aud_check_spec {
 typedef struct aud_spec {
     char  *path;           /* the spec file */
     char  *model;          /* resolved paths; NULL when absent */
+    char  *model_format;   /* NULL = detected; else xgboost-json, lightgbm-text, ... */
+    char **na;             /* missing-value tokens, NULL-terminated; NULL = the CSV defaults */
+    size_t n_na;
     char  *data;
     char  *reference;
     char  *label;          /* column names; NULL when absent */

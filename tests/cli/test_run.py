@@ -367,3 +367,34 @@ def test_drift_overrides_per_column(audit, small):
     r = audit("run", spec)
     assert r.code == 2, r
     assert '"drift.overrides": column "nope" is not among the columns compared' in r.err, r
+
+
+def test_na_tokens_and_model_format_keys(audit, small, root, tmp_path):
+    """"na" replaces the missing-value tokens (like --na): -999 in x becomes missing, compared
+    with pandas' count; "model_format" forces the loader (like --model-format): a wrong one is an
+    input error from that loader, a right one runs."""
+    cur = pd.read_csv(small / "cur.csv")
+    cur.loc[::10, "x"] = -999
+    cur.to_csv(small / "cur.csv", index=False)
+    spec = write_spec(small, checks=[], na=["", "-999.0"])   # tokens match the text exactly
+    r = audit("run", spec, "--quiet")
+    assert r.code == 0, r
+    doc = json.loads((small / "out" / "results.json").read_text())
+    (x,) = [c for c in doc["drift"]["columns"] if c["name"] == "x"]
+    assert x["missing_current"] == int((cur["x"] == -999).sum()) and x["missing_reference"] == 0
+    r = audit("run", write_spec(small, na=[1]))
+    assert r.code == 2 and '"na": expected a list of strings' in r.err, r
+    r = audit("run", write_spec(small, model_format="onnx"))
+    assert r.code == 2 and '"model_format": expected xgboost-json' in r.err, r
+    ds = root / "datasets"
+    for name in ("credit_xgb.json", "credit_current.csv"):
+        shutil.copy(ds / name, tmp_path / name)
+    base = {"model": "credit_xgb.json", "data": "credit_current.csv", "label": "default",
+            "sensitive": ["race"], "explain": False, "outputs": {"dir": "o2"}}
+    spec = tmp_path / "m.json"
+    spec.write_text(json.dumps(dict(base, model_format="lightgbm-text")))
+    r = audit("run", spec)
+    assert r.code == 2 and "credit_xgb.json" in r.err, r
+    spec.write_text(json.dumps(dict(base, model_format="xgboost-json")))
+    r = audit("run", spec, "--quiet")
+    assert r.code in (0, 1), r
