@@ -472,6 +472,12 @@ int run_fairness(run_ctx *c)
     fo.threads = c->threads;
     fo.intersections = s->intersections;
     fo.nyc_ll144 = s->compliance != NULL;
+    for (size_t a = 0; fo.nyc_ll144 && a < s->n_sensitive; a++) {   /* checked by the spec */
+        if (s->ll144_sex != NULL && strcmp(s->sensitive[a], s->ll144_sex) == 0)
+            fo.ll144_sex = a;
+        if (s->ll144_race != NULL && strcmp(s->sensitive[a], s->ll144_race) == 0)
+            fo.ll144_race = a;
+    }
     aud_fair_input in;
     memset(&in, 0, sizeof in);
     in.n_rows = c->data->n_rows;

@@ -446,6 +446,68 @@ static int read_drift_overrides(ctx *c, const cJSON *drift, aud_spec *s)
     return AUD_OK;
 }
 
+/* "compliance": "nyc-ll144" (sex and race are the first two sensitive attributes), or
+ * {"nyc-ll144": {"sex": COL, "race": COL}} naming them among the sensitive attributes. */
+static int read_compliance(ctx *c, const cJSON *root, aud_spec *s)
+{
+    static const char *const keys[] = {"nyc-ll144", NULL};
+    static const char *const ll_keys[] = {"sex", "race", NULL};
+    const cJSON *v = member(root, "compliance");
+    if (v == NULL)
+        return AUD_OK;
+    if (cJSON_IsString(v)) {
+        if (strcmp(v->valuestring, "nyc-ll144") != 0)
+            return key_error(c, "", "compliance", "expected \"nyc-ll144\"");
+    } else if (cJSON_IsObject(v)) {
+        const cJSON *ll;
+        int rc = check_keys(c, v, "compliance", keys);
+        if (rc == AUD_OK)
+            rc = get_object(c, v, "compliance", "nyc-ll144", &ll);
+        if (rc == AUD_OK && ll == NULL)
+            rc = key_error(c, "", "compliance", "expected {\"nyc-ll144\": {...}}");
+        if (rc == AUD_OK)
+            rc = check_keys(c, ll, "compliance.nyc-ll144", ll_keys);
+        if (rc == AUD_OK)
+            rc = get_string(c, ll, "compliance.nyc-ll144", "sex", &s->ll144_sex);
+        if (rc == AUD_OK)
+            rc = get_string(c, ll, "compliance.nyc-ll144", "race", &s->ll144_race);
+        if (rc == AUD_OK && (s->ll144_sex == NULL || s->ll144_race == NULL))
+            rc = key_error(c, "compliance", "nyc-ll144", "needs \"sex\" and \"race\" columns");
+        if (rc != AUD_OK)
+            return rc;
+    } else {
+        return key_error(c, "", "compliance",
+                         "expected \"nyc-ll144\" or {\"nyc-ll144\": {\"sex\": S, \"race\": R}}");
+    }
+    s->compliance = aud_strdup("nyc-ll144");
+    return s->compliance == NULL ? aud_error_nomem(c->err) : AUD_OK;
+}
+
+/* The LL144 attributes must be sensitive attributes (checked once "sensitive" is read). */
+static int check_ll144(ctx *c, const aud_spec *s)
+{
+    if (s->compliance == NULL)
+        return AUD_OK;
+    if (s->n_sensitive < 2)
+        return key_error(c, "", "compliance",
+                         "nyc-ll144 needs two sensitive attributes (sex and race/ethnicity)");
+    const char *names[2] = {s->ll144_sex, s->ll144_race};
+    const char *keys[2] = {"sex", "race"};
+    for (int k = 0; k < 2; k++) {
+        if (names[k] == NULL)
+            continue;
+        size_t i = 0;
+        while (i < s->n_sensitive && strcmp(s->sensitive[i], names[k]) != 0)
+            i++;
+        if (i == s->n_sensitive)
+            return key_error(c, "compliance.nyc-ll144", keys[k],
+                             "\"%s\" is not one of the sensitive attributes", names[k]);
+    }
+    if (names[0] != NULL && strcmp(names[0], names[1]) == 0)
+        return key_error(c, "compliance.nyc-ll144", "race", "is the same column as \"sex\"");
+    return AUD_OK;
+}
+
 static int read_drift(ctx *c, const cJSON *root, aud_spec *s)
 {
     static const char *const keys[] = {"method", "threshold", "psi_binning", "share", "columns",
@@ -677,9 +739,7 @@ static int read_root(ctx *c, const cJSON *root, aud_spec *s, const char *base)
     if (rc == AUD_OK) rc = get_string_list(c, root, "", "sensitive", &s->sensitive,
                                            &s->n_sensitive);
     if (rc == AUD_OK) rc = get_bool(c, root, "", "intersections", &s->intersections);
-    if (rc == AUD_OK) rc = get_string(c, root, "", "compliance", &s->compliance);
-    if (rc == AUD_OK && s->compliance != NULL && strcmp(s->compliance, "nyc-ll144") != 0)
-        rc = key_error(c, "", "compliance", "expected \"nyc-ll144\"");
+    if (rc == AUD_OK) rc = read_compliance(c, root, s);
     if (rc == AUD_OK) rc = read_fairness(c, root, s);
     if (rc == AUD_OK) rc = read_explain(c, root, s);
     if (rc == AUD_OK) rc = read_drift(c, root, s);
@@ -707,7 +767,8 @@ static int read_root(ctx *c, const cJSON *root, aud_spec *s, const char *base)
         return key_error(c, "", "data", "is required");
     if (s->prediction != NULL && s->score != NULL)
         return key_error(c, "", "prediction", "give either \"prediction\" or \"score\", not both");
-    return check_attributes(c, s);
+    int rc2 = check_ll144(c, s);
+    return rc2 != AUD_OK ? rc2 : check_attributes(c, s);
 }
 
 void aud_spec_free(aud_spec *s)
@@ -715,7 +776,7 @@ void aud_spec_free(aud_spec *s)
     if (s == NULL)
         return;
     char *strs[] = {s->path, s->model, s->model_format, s->data, s->reference, s->label, s->prediction, s->score,
-                    s->compliance, s->explain.method, s->explain.output, s->drift.method,
+                    s->compliance, s->ll144_sex, s->ll144_race, s->explain.method, s->explain.output, s->drift.method,
                     s->drift.psi_binning, s->outputs.dir, s->outputs.json, s->outputs.pdf,
                     s->outputs.xlsx, s->outputs.log, s->report.title, s->report.organization,
                     s->report.prepared_by, s->report.approved_by, s->report.data_source,

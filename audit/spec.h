@@ -32,6 +32,8 @@ typedef struct aud_spec {
     size_t n_sensitive;
     int    intersections;  /* default true when 2+ sensitive attributes */
     char  *compliance;     /* "nyc-ll144" or NULL */
+    char  *ll144_sex;      /* its attributes; NULL = the first two of "sensitive" */
+    char  *ll144_race;
     char **reference_groups;   /* "fairness": {"reference": {"race": "A"}}: pairs attr, value */
     size_t n_reference_groups;
     double min_group_share;    /* default 0.02 */

@@ -24,6 +24,8 @@ void aud_fair_opts_default(aud_fair_opts *opts)
     opts->threads = 1;
     opts->intersections = 1;
     opts->level = 0.95;
+    opts->ll144_sex = 0;
+    opts->ll144_race = 1;
 }
 
 static aud_fair_val val(double v)

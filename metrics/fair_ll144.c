@@ -100,10 +100,11 @@ int aud_fair_ll144(const aud_fair_ctx *ctx, aud_fair_result *res, aud_error *err
     double *tmp = NULL;
     aud_fair_inter ic;
     memset(&ic, 0, sizeof ic);
-    if (in->n_attrs != 2)
+    size_t ia[2] = {ctx->opts->ll144_sex, ctx->opts->ll144_race};
+    if (in->n_attrs < 2 || ia[0] >= in->n_attrs || ia[1] >= in->n_attrs || ia[0] == ia[1])
         return aud_error_set(err, AUD_E_USAGE, NULL, 0, 0,
-                             "the nyc-ll144 view needs exactly two sensitive attributes: sex "
-                             "and race/ethnicity, in that order");
+                             "the nyc-ll144 view needs two sensitive attributes: sex and "
+                             "race/ethnicity");
     res->ll144 = aud_calloc(3, sizeof *res->ll144);
     hit = aud_malloc(ctx->n);
     if (res->ll144 == NULL || hit == NULL) {
@@ -130,14 +131,14 @@ int aud_fair_ll144(const aud_fair_ctx *ctx, aud_fair_result *res, aud_error *err
         memcpy(hit, ctx->p, ctx->n);
     }
     for (size_t a = 0; a < 2; a++) {
-        const aud_fair_attr *at = &in->attrs[a];
+        const aud_fair_attr *at = &in->attrs[ia[a]];
         rc = ll144_table(ctx, at->name, at->codes, at->n_levels, at->levels, hit,
                          &res->ll144[res->n_ll144], err);
         res->n_ll144++;
         if (rc != AUD_OK)
             goto done;
     }
-    rc = aud_fair_inter_build(ctx, 3u, &ic, err);
+    rc = aud_fair_inter_build(ctx, (1u << ia[0]) | (1u << ia[1]), &ic, err);
     if (rc != AUD_OK)
         goto done;
     rc = ll144_table(ctx, ic.name, ic.codes, ic.n_levels, (const char *const *)ic.levels, hit,

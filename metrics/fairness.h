@@ -84,7 +84,9 @@ typedef struct aud_fair_opts {
     uint64_t seed;           /* bootstrap seed (default 1) */
     int      threads;        /* bootstrap threads (>= 1; default 1) */
     int      intersections;  /* 1 (default): every combination of two or more attributes */
-    int      nyc_ll144;      /* 1: add the NYC Local Law 144 view (needs 2 attributes: sex, race) */
+    int      nyc_ll144;      /* 1: add the NYC Local Law 144 view of two attributes: */
+    size_t   ll144_sex;      /* index of the sex attribute in the input's attrs (default 0) */
+    size_t   ll144_race;     /* index of the race/ethnicity attribute (default 1) */
     double   level;          /* confidence level of every interval (default 0.95) */
 } aud_fair_opts;
 

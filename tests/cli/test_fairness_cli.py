@@ -69,7 +69,7 @@ def test_usage_errors(audit, args, msg):
     (["--sensitive", "sex", "--prediction", "p", "--reference", "race=A"],
      '"race" is not one of the --sensitive columns'),
     (["--sensitive", "sex", "--prediction", "p", "--compliance", "nyc-ll144"],
-     "needs exactly two sensitive attributes"),
+     "needs two sensitive attributes: sex and race/ethnicity"),
     (["--sensitive", "sex", "--score", "s", "--threshold", "0.5", "--model-format", "x"],
      "--model-format needs --model"),
 ])
@@ -242,3 +242,37 @@ def test_reference_for_unknown_intersection(audit, small_csv):
     r = audit("fairness", "--data", small_csv, "--sensitive", "sex,race", "--prediction", "p",
               "--no-intersections", "--reference", "sex&race=F&A")
     assert r.code == 2, r
+
+
+def test_nyc_ll144_in_a_run_with_three_attributes(audit, tmp_path):
+    """audit run: "compliance": {"nyc-ll144": {"sex": ..., "race": ...}} names the two columns
+    among three sensitive attributes; tables vs pandas (selection rates, impact ratios); a column
+    that is not sensitive is a spec error."""
+    df = pd.read_csv(CREDIT)
+    rng = np.random.default_rng(5)
+    df["sel"] = (rng.random(len(df)) < 0.3 + 0.2 * (df["race"] != "B")).astype(int)
+    df.to_csv(tmp_path / "c.csv", index=False)
+    spec = {"data": "c.csv", "prediction": "sel", "sensitive": ["age_band", "race", "sex"],
+            "compliance": {"nyc-ll144": {"sex": "sex", "race": "race"}},
+            "fairness": {"bootstrap": 0}, "outputs": {"dir": "o"}}
+    (tmp_path / "s.json").write_text(json.dumps(spec))
+    r = audit("run", tmp_path / "s.json", "--quiet")
+    assert r.code == 0, r
+    view = json.loads((tmp_path / "o" / "results.json").read_text())["fairness"]["compliance"][
+        "nyc_ll144"]
+    assert [t["name"] for t in view["tables"]] == ["sex", "race", "race&sex"]
+    df["race&sex"] = df["race"] + "&" + df["sex"]
+    hit = df["sel"].astype(float)
+    for t in view["tables"]:
+        exp, unknown = ll144_reference(df, t["name"], hit)
+        assert t["unknown"] == unknown == 0
+        for c in t["categories"]:
+            e = exp.loc[c["category"]]
+            assert c["count"] == e["count"]
+            assert abs(c["selection_rate"] - e["mean"]) <= 1e-12
+            assert abs(c["impact_ratio"] - e["impact_ratio"]) <= 1e-12
+    spec["compliance"] = {"nyc-ll144": {"sex": "gender", "race": "race"}}
+    (tmp_path / "s.json").write_text(json.dumps(spec))
+    r = audit("run", tmp_path / "s.json")
+    assert r.code == 2 and '"compliance.nyc-ll144.sex": "gender" is not one of the sensitive' \
+        in r.err, r
