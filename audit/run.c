@@ -343,6 +343,36 @@ static int append_log(int fd, const char *path, char *text, aud_error *err)
     return rc;
 }
 
+/* The run-log line of a run that ended in an error once its log was known: time, spec, exit
+ * code, the message, and the input hashes when they were taken. Best effort: a failure to log
+ * does not replace the run's own error. */
+static void log_error_line(run_ctx *c, int log_fd, const char *log_path, int code)
+{
+    char now[32], msg[1024];
+    aud_error lerr;
+    aud_error_clear(&lerr);
+    aud_utc_now(now, sizeof now);
+    aud_error_format(c->err, msg, sizeof msg);
+    cJSON *line = cJSON_CreateObject();
+    cJSON *prov = cJSON_GetObjectItemCaseSensitive(c->doc, "provenance");
+    const cJSON *ins = cJSON_GetObjectItemCaseSensitive(prov, "inputs");
+    cJSON *dup = ins != NULL ? cJSON_Duplicate(ins, 1) : NULL;
+    if (line != NULL && cJSON_AddStringToObject(line, "time", now) != NULL &&
+        cJSON_AddStringToObject(line, "spec", c->spec->path) != NULL &&
+        (dup == NULL || cJSON_AddItemToObject(line, "inputs", dup)) &&
+        cJSON_AddStringToObject(line, "verdict", "error") != NULL &&
+        aud_json_add_num(line, "exit_code", (double)aud_status_exit_code(code)) == 0 &&
+        cJSON_AddStringToObject(line, "error", msg) != NULL) {
+        dup = NULL;
+        char *text = cJSON_PrintUnformatted(line);
+        if (text != NULL)
+            append_log(log_fd, log_path, text, &lerr);
+        cJSON_free(text);
+    }
+    cJSON_Delete(dup);
+    cJSON_Delete(line);
+}
+
 typedef int (*section_fn)(run_ctx *c);
 
 static void report_step(const aud_run_opts *o, const char *step, double seconds)
@@ -403,6 +433,7 @@ int aud_run(const aud_run_opts *opts, aud_run_outcome *out, aud_error *err)
         if (log_fd == -1) {   /* fail before any work when the log cannot be appended to */
             rc = aud_error_set(err, AUD_E_IO, log_path, 0, 0, "cannot open the run log: %s",
                                strerror(errno));
+            log_path[0] = '\0';
             goto done;
         }
     }
@@ -477,8 +508,11 @@ int aud_run(const aud_run_opts *opts, aud_run_outcome *out, aud_error *err)
         rc = log_line(&c, outs, 3, n_failed, &line);
     if (rc == AUD_OK)
         rc = commit_outputs(outs, 3, err);
-    if (rc == AUD_OK && line != NULL)
+    if (rc == AUD_OK && line != NULL) {
         rc = append_log(log_fd, log_path, line, err);
+        if (rc != AUD_OK)
+            log_path[0] = '\0';   /* the log itself failed: no error line either */
+    }
     cJSON_free(line);
     if (rc == AUD_OK) {
         out->n_failed = n_failed;
@@ -490,6 +524,8 @@ int aud_run(const aud_run_opts *opts, aud_run_outcome *out, aud_error *err)
     }
 done:
     settle_outputs(outs, 3, rc != AUD_OK);
+    if (rc != AUD_OK && log_path[0] != '\0')
+        log_error_line(&c, log_fd, log_path, rc);
     if (log_fd >= 0)
         close(log_fd);
     cJSON_Delete(c.skipped);

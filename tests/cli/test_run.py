@@ -135,7 +135,11 @@ def test_missing_input_file(audit, small):
     spec = write_spec(small, data="nope.csv")
     r = audit("run", spec)
     assert r.code == 2 and "nope.csv: cannot open" in r.err, r
-    assert not any((small / "out").glob("*")) if (small / "out").exists() else True
+    # nothing but the run log, which records the failure (no input hashes: none was read)
+    assert sorted(p.name for p in (small / "out").glob("*")) == ["runs.jsonl"]
+    (rec,) = [json.loads(x) for x in (small / "out" / "runs.jsonl").read_text().splitlines()]
+    assert rec["verdict"] == "error" and "nope.csv: cannot open" in rec["error"]
+    assert "inputs" not in rec
 
 
 def test_missing_column(audit, small):
@@ -175,7 +179,13 @@ def test_failure_leaves_no_partial_output(audit, small):
                                       "log": "runs.jsonl"})
     r = audit("run", spec)
     assert r.code == 2, r
-    assert sorted(os.listdir(small / "out")) == ["report.pdf"]
+    assert sorted(os.listdir(small / "out")) == ["report.pdf", "runs.jsonl"]
+    # the run log records the failed run: exit code, the message, the input hashes
+    (rec,) = [json.loads(x) for x in (small / "out" / "runs.jsonl").read_text().splitlines()]
+    assert rec["verdict"] == "error" and rec["exit_code"] == 2 and rec["spec"] == str(spec)
+    assert "report.pdf" in rec["error"] and rec["error"] in r.err
+    assert {sha256(small / "cur.csv"), sha256(small / "ref.csv")} <= \
+        {i["sha256"] for i in rec["inputs"]}
 
 
 def test_unwritable_output_folder(audit, small):
@@ -294,14 +304,20 @@ def test_failed_run_keeps_the_previous_outputs(audit, small):
     spec = write_spec(small, outputs={"dir": "out", "json": "results.json", "pdf": "report.pdf",
                                       "xlsx": "report.xlsx", "log": "runs.jsonl"})
     assert audit("run", spec, "--quiet").code == 0
-    before = {n: sha256(small / "out" / n) for n in ("results.json", "report.pdf", "runs.jsonl")}
+    before = {n: sha256(small / "out" / n) for n in ("results.json", "report.pdf")}
+    log_before = (small / "out" / "runs.jsonl").read_text()
     os.remove(small / "out" / "report.xlsx")
     (small / "out" / "report.xlsx").mkdir()
     spec.write_text(spec.read_text().replace('"seed": 3', '"seed": 4'))
     r = audit("run", spec)
     assert r.code == 2 and "not a regular file" in r.err, r
     assert {n: sha256(small / "out" / n) for n in before} == before
-    assert sorted(os.listdir(small / "out")) == sorted(list(before) + ["report.xlsx"])
+    assert sorted(os.listdir(small / "out")) == sorted(list(before) + ["report.xlsx",
+                                                                       "runs.jsonl"])
+    log = (small / "out" / "runs.jsonl").read_text()   # the failed run appended its line
+    assert log.startswith(log_before)
+    (rec,) = [json.loads(x) for x in log[len(log_before):].splitlines()]
+    assert rec["verdict"] == "error" and rec["exit_code"] == 2
 
 
 def test_duplicate_output_names(audit, small):
