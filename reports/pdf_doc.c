@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
+static void pdf_bmp_only(char *s);
+
 #ifndef AUD_FONT_DIR
 #define AUD_FONT_DIR "/usr/share/fonts/truetype/dejavu"
 #endif
@@ -128,11 +130,16 @@ int pdf_doc_init(pdf_doc *d, const cJSON *doc, aud_error *err)
     if (rc != AUD_OK)
         return rc;
     rpt_copy_utf8(d->header, sizeof d->header, rpt_str(rep, "title", "Model audit report"));
+    pdf_bmp_only(d->header);
     rpt_audit_date(doc, d->date, sizeof d->date);
     pdf_chk(d, HPDF_SetInfoAttr(d->pdf, HPDF_INFO_TITLE, d->header));
     pdf_chk(d, HPDF_SetInfoAttr(d->pdf, HPDF_INFO_CREATOR, "audit " AUD_VERSION));
-    if (rpt_str(rep, "organization", NULL) != NULL && rpt_str(rep, "organization", "")[0] != '\0')
-        pdf_chk(d, HPDF_SetInfoAttr(d->pdf, HPDF_INFO_AUTHOR, rpt_str(rep, "organization", "")));
+    if (rpt_str(rep, "organization", NULL) != NULL && rpt_str(rep, "organization", "")[0] != '\0') {
+        char org[256];
+        rpt_copy_utf8(org, sizeof org, rpt_str(rep, "organization", ""));
+        pdf_bmp_only(org);
+        pdf_chk(d, HPDF_SetInfoAttr(d->pdf, HPDF_INFO_AUTHOR, org));
+    }
     /* deterministic output: the only date is the audit's own, never the wall clock */
     if (parse_created(rpt_str(rpt_obj(doc, "provenance"), "created", ""), &dt))
         pdf_chk(d, HPDF_SetInfoDateAttr(d->pdf, HPDF_INFO_CREATION_DATE, dt));
@@ -176,6 +183,47 @@ void pdf_need(pdf_doc *d, float h)
         pdf_new_page(d);
 }
 
+
+/* Replace, in place, every 4-byte UTF-8 sequence (a character outside the Basic Multilingual
+ * Plane, e.g. an emoji) by U+FFFD: libharu's UTF-8 encoder covers the BMP only and silently drops
+ * the others (LIBS.md). Other bytes are kept; s only shrinks. */
+static void pdf_bmp_only(char *s)
+{
+    size_t i = 0, o = 0;
+    while (s[i] != '\0') {
+        const unsigned char *u = (const unsigned char *)s + i;
+        if (u[0] >= 0xF0 && (u[1] & 0xC0) == 0x80 && (u[2] & 0xC0) == 0x80 &&
+            (u[3] & 0xC0) == 0x80) {   /* (a NUL is never a continuation byte) */
+            memcpy(s + o, "\xef\xbf\xbd", 3);
+            o += 3;
+            i += 4;
+        } else {
+            s[o++] = s[i++];
+        }
+    }
+    s[o] = '\0';
+}
+
+/* The text as libharu can draw it: invalid UTF-8 and characters outside the BMP become U+FFFD,
+ * so nothing vanishes. NULL: s itself is drawable (or *nomem is set). */
+static char *pdf_drawable(const char *s, int *nomem)
+{
+    char *fixed = rpt_utf8_repair(s, nomem);
+    if (*nomem)
+        return NULL;
+    const char *t = fixed != NULL ? fixed : s;
+    int outside = 0;
+    for (const unsigned char *p = (const unsigned char *)t; *p != '\0' && !outside; p++)
+        outside = *p >= 0xF0;
+    if (!outside)
+        return fixed;
+    if (fixed == NULL && (fixed = aud_strdup(s)) == NULL) {
+        *nomem = 1;
+        return NULL;
+    }
+    pdf_bmp_only(fixed);
+    return fixed;
+}
 float pdf_width(pdf_doc *d, HPDF_Font f, float size, const char *s)
 {
     if (d->failed || d->page == NULL || s[0] == '\0')
@@ -185,7 +233,7 @@ float pdf_width(pdf_doc *d, HPDF_Font f, float size, const char *s)
     float w;
     if (!pdf_chk(d, HPDF_Page_SetFontAndSize(d->page, f, size)))
         return 0.0f;
-    fixed = rpt_utf8_repair(s, &nomem);   /* measure what pdf_text draws */
+    fixed = pdf_drawable(s, &nomem);   /* measure what pdf_text draws */
     if (nomem) {
         d->nomem = 1;
         d->failed = 1;
@@ -208,8 +256,7 @@ void pdf_text(pdf_doc *d, HPDF_Font f, float size, float x, float y, pdf_rgb c, 
     char *fixed;
     if (d->failed || s[0] == '\0' || !finite4(x, y, size, 0.0f))
         return;
-    /* libharu silently drops invalid UTF-8: show U+FFFD instead, so nothing vanishes */
-    fixed = rpt_utf8_repair(s, &nomem);
+    fixed = pdf_drawable(s, &nomem);
     if (nomem) {
         d->nomem = 1;
         d->failed = 1;
@@ -306,7 +353,7 @@ static void bookmark(pdf_doc *d, HPDF_Outline parent, const char *title, int top
     if (d->failed)
         return;
     int nomem = 0;
-    char *fixed = rpt_utf8_repair(title, &nomem);
+    char *fixed = pdf_drawable(title, &nomem);
     if (nomem) {
         d->nomem = 1;
         d->failed = 1;

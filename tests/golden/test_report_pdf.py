@@ -241,3 +241,20 @@ def test_attribution_and_prediction_drift(text, doc):
         assert lines_with(text, f["name"], f"{f['reference_mean_abs']:.4f}",
                           f"{f['current_mean_abs']:.4f}"), f["name"]
     assert "Prediction drift" in text and "Attribution drift" in text
+
+
+def test_characters_outside_the_bmp_show_as_replacement(tmp_path):
+    """libharu drops characters outside the Basic Multilingual Plane (emoji) silently: the report
+    draws U+FFFD instead, in the text and in the document title, so nothing vanishes."""
+    from conftest import run_audit
+    doc = json.loads(open(MINIMAL, encoding="utf-8").read())
+    doc.setdefault("report", {})["title"] = "Audit \U0001F600 Q3"
+    src = tmp_path / "emoji.json"
+    src.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    out = tmp_path / "emoji.pdf"
+    r = run_audit("report", src, "--pdf", out)
+    assert r.code == 0, r
+    t = run("pdftotext", "-layout", str(out), "-")
+    assert "Audit \ufffd Q3" in t
+    info = run("pdfinfo", str(out))
+    assert "Audit \ufffd Q3" in info
