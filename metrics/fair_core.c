@@ -206,6 +206,32 @@ static int same_level(const char *given, const char *level)
     return e1 != given && *e1 == '\0' && e2 != level && *e2 == '\0' && a == b;
 }
 
+/* Summary metrics of ar's groups marked in mask, and the chi-square test of independence of
+ * those groups x favourable prediction; cc holds the groups' counts, chi is scratch for
+ * 2 * n_groups counts. The headline summary passes the eligible groups, all_groups every one. */
+static void summarise(const aud_fair_attr_result *ar, const aud_fair_counts *cc,
+                      const unsigned char *mask, int has_label, uint64_t *chi, aud_fair_val *sum,
+                      aud_fair_val *stat, aud_fair_val *p, long *dof)
+{
+    size_t m = 0;
+    for (size_t g = 0; g < ar->n_groups; g++) {
+        if (mask[g]) {
+            chi[2 * m] = cc[g].sel;
+            chi[2 * m + 1] = cc[g].n - cc[g].sel;
+            m++;
+        }
+    }
+    aud_fair_summary(cc, mask, ar->n_groups, ar->reference, has_label, sum);
+    const char *why = NULL;
+    double st, pv;
+    if (aud_fair_chi2(chi, m, &st, dof, &pv, &why) == AUD_OK) {
+        *stat = val(st);
+        *p = val(pv);
+    } else {
+        *stat = *p = undef(m < 2 ? "fewer than two eligible groups" : why);
+    }
+}
+
 static int analyse(const aud_fair_ctx *ctx, aud_fair_attr_result *ar, const char *name,
                    const int32_t *codes, size_t n_levels, const char *const *levels,
                    const char *reference, aud_error *err)
@@ -214,8 +240,9 @@ static int analyse(const aud_fair_ctx *ctx, aud_fair_attr_result *ar, const char
     int rc = AUD_OK;
     aud_fair_counts *lc = NULL;
     int32_t *gmap = NULL;
-    unsigned char *eligible = NULL;
+    unsigned char *eligible = NULL, *every = NULL;
     uint64_t *chi = NULL, *cell = NULL;
+    aud_fair_counts *cc = NULL;
     memset(ar, 0, sizeof *ar);
     ar->name = aud_strdup(name);
     lc = aud_calloc(n_levels ? n_levels : 1, sizeof *lc);
@@ -309,32 +336,19 @@ static int analyse(const aud_fair_ctx *ctx, aud_fair_attr_result *ar, const char
                 ar->reference = g;
     }
     group_figures(ar, eligible, ctx->has_label, o->level);
-    {
-        aud_fair_counts *cc = aud_malloc(ar->n_groups * sizeof *cc);
-        if (cc == NULL) {
-            rc = aud_error_nomem(err);
-            goto done;
-        }
-        size_t m = 0;
-        for (size_t g = 0; g < ar->n_groups; g++) {
-            cc[g] = ar->groups[g].c;
-            if (eligible[g]) {
-                chi[2 * m] = cc[g].sel;
-                chi[2 * m + 1] = cc[g].n - cc[g].sel;
-                m++;
-            }
-        }
-        aud_fair_summary(cc, eligible, ar->n_groups, ar->reference, ctx->has_label, ar->sum);
-        aud_free(cc);
-        const char *why = NULL;
-        double st, p;
-        if (aud_fair_chi2(chi, m, &st, &ar->chi2_dof, &p, &why) == AUD_OK) {
-            ar->chi2_stat = val(st);
-            ar->chi2_p = val(p);
-        } else {
-            ar->chi2_stat = ar->chi2_p = undef(m < 2 ? "fewer than two eligible groups" : why);
-        }
+    every = aud_malloc(ar->n_groups);
+    cc = aud_malloc(ar->n_groups * sizeof *cc);
+    if (every == NULL || cc == NULL) {
+        rc = aud_error_nomem(err);
+        goto done;
     }
+    memset(every, 1, ar->n_groups);
+    for (size_t g = 0; g < ar->n_groups; g++)
+        cc[g] = ar->groups[g].c;
+    summarise(ar, cc, eligible, ctx->has_label, chi, ar->sum, &ar->chi2_stat, &ar->chi2_p,
+              &ar->chi2_dof);
+    summarise(ar, cc, every, ctx->has_label, chi, ar->sum_all, &ar->chi2_all_stat,
+              &ar->chi2_all_p, &ar->chi2_all_dof);
     if (ctx->has_score && ctx->has_label) {
         rc = aud_fair_score_metrics(ctx, codes, gmap, ar, err);
         if (rc != AUD_OK)
@@ -354,6 +368,8 @@ done:
     aud_free(lc);
     aud_free(gmap);
     aud_free(eligible);
+    aud_free(every);
+    aud_free(cc);
     aud_free(chi);
     return rc;
 }

@@ -136,6 +136,36 @@ static int group_json(const aud_fair_result *res, const aud_fair_attr_result *ar
     return 0;
 }
 
+/* The summary figures sum and the chi-square test into s; with_ci adds the bootstrap
+ * intervals of ar (the headline summary), without them it is the all_groups object. */
+static int summary_json(const aud_fair_result *res, const aud_fair_attr_result *ar,
+                        const aud_fair_val *sum, aud_fair_val chi2_stat, long chi2_dof,
+                        aud_fair_val chi2_p, int with_ci, cJSON *s)
+{
+    for (int m = 0; m < AUD_FAIR_N_SUMS; m++) {
+        if (!res->has_label && m != AUD_FAIR_DP_DIFF && m != AUD_FAIR_DP_RATIO)
+            continue;
+        const char *nm = aud_fair_sum_name(m);
+        if (add_val(s, nm, sum[m]))
+            return -1;
+        if (with_ci && res->n_bootstrap > 0) {
+            if (add_ci(s, nm, ar->sum_lo[m], ar->sum_hi[m]))
+                return -1;
+            if (ar->sum_ci_why[m] != NULL) {
+                char key[128];
+                snprintf(key, sizeof key, "%s_ci_reason", nm);
+                if (add_str(s, key, ar->sum_ci_why[m]))
+                    return -1;
+            }
+        }
+    }
+    cJSON *chi = cJSON_AddObjectToObject(s, "chi_square");
+    if (chi == NULL || add_val(chi, "statistic", chi2_stat) ||
+        aud_json_add_num(chi, "dof", (double)chi2_dof) || add_val(chi, "p_value", chi2_p))
+        return -1;
+    return 0;
+}
+
 static int attr_json(const aud_fair_result *res, const aud_fair_attr_result *ar, cJSON *arr)
 {
     cJSON *o = cJSON_CreateObject();
@@ -161,29 +191,7 @@ static int attr_json(const aud_fair_result *res, const aud_fair_attr_result *ar,
         if (group_json(res, ar, g, groups))
             return -1;
     cJSON *s = cJSON_AddObjectToObject(o, "summary");
-    if (s == NULL)
-        return -1;
-    for (int m = 0; m < AUD_FAIR_N_SUMS; m++) {
-        if (!res->has_label && m != AUD_FAIR_DP_DIFF && m != AUD_FAIR_DP_RATIO)
-            continue;
-        const char *nm = aud_fair_sum_name(m);
-        if (add_val(s, nm, ar->sum[m]))
-            return -1;
-        if (res->n_bootstrap > 0) {
-            if (add_ci(s, nm, ar->sum_lo[m], ar->sum_hi[m]))
-                return -1;
-            if (ar->sum_ci_why[m] != NULL) {
-                char key[128];
-                snprintf(key, sizeof key, "%s_ci_reason", nm);
-                if (add_str(s, key, ar->sum_ci_why[m]))
-                    return -1;
-            }
-        }
-    }
-    cJSON *chi = cJSON_AddObjectToObject(s, "chi_square");
-    if (chi == NULL || add_val(chi, "statistic", ar->chi2_stat) ||
-        aud_json_add_num(chi, "dof", (double)ar->chi2_dof) ||
-        add_val(chi, "p_value", ar->chi2_p))
+    if (s == NULL || summary_json(res, ar, ar->sum, ar->chi2_stat, ar->chi2_dof, ar->chi2_p, 1, s))
         return -1;
     cJSON *ex = cJSON_AddArrayToObject(s, "excluded_groups");
     if (ex == NULL)
@@ -197,6 +205,10 @@ static int attr_json(const aud_fair_result *res, const aud_fair_attr_result *ar,
             return -1;
         }
     }
+    cJSON *all = cJSON_AddObjectToObject(s, "all_groups");
+    if (all == NULL || summary_json(res, ar, ar->sum_all, ar->chi2_all_stat, ar->chi2_all_dof,
+                                    ar->chi2_all_p, 0, all))
+        return -1;
     return 0;
 }
 

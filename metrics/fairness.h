@@ -154,6 +154,13 @@ typedef struct aud_fair_attr_result {
     const char     *sum_ci_why[AUD_FAIR_N_SUMS];                       /* NULL: CI defined */
     aud_fair_val    chi2_stat, chi2_p;
     long            chi2_dof;
+    /* The same figures over every group, small ones included: the Fairlearn / AIF360
+     * definitions, for comparison with those libraries (no bootstrap; verdicts read sum).
+     * Computed by the same code with every group eligible, so with no small group they equal
+     * sum and chi2_* bit for bit. */
+    aud_fair_val    sum_all[AUD_FAIR_N_SUMS];
+    aud_fair_val    chi2_all_stat, chi2_all_p;
+    long            chi2_all_dof;
 } aud_fair_attr_result;
 
 /* NYC Local Law 144 table (sex, race or sex&race). */

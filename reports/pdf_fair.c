@@ -142,19 +142,53 @@ static void group_charts(pdf_doc *d, const cJSON *attr)
     }
 }
 
+/* After the table: what the all-groups column is, its chi-square statistic and why a figure
+ * in it is n/a. */
+static void all_groups_note(pdf_doc *d, const cJSON *all)
+{
+    char line[1600], a[RPT_NUMBUF], b[RPT_NUMBUF];
+    const cJSON *chi = rpt_obj(all, "chi_square");
+    size_t n = (size_t)snprintf(line, sizeof line,
+                                "All groups: the same metrics over every group, small ones "
+                                "included, as Fairlearn and AIF360 define them (for comparison "
+                                "with those libraries; not used by the verdict)");
+    if (chi != NULL && isfinite(rpt_num(chi, "statistic")))
+        n += (size_t)snprintf(line + n, sizeof line - n, "; chi-square statistic %s, dof %s",
+                              rpt_fmt(rpt_num(chi, "statistic"), RPT_F3, a),
+                              rpt_fmt(rpt_num(chi, "dof"), RPT_INT, b));
+    for (size_t i = 0; rpt_summary_metrics[i] != NULL && n < sizeof line; i++) {
+        const char *why = rpt_null_reason(all, rpt_summary_metrics[i]);
+        if (why != NULL && !isfinite(rpt_num(all, rpt_summary_metrics[i])))
+            n += (size_t)snprintf(line + n, sizeof line - n, "; %s n/a (%s)",
+                                  rpt_metric_label(rpt_summary_metrics[i]), why);
+    }
+    if (n < sizeof line)
+        snprintf(line + n, sizeof line - n, ".");
+    rpt_utf8_fix_tail(line);
+    pdf_para(d, d->font, 7.5f, PDF_LEFT, PDF_CW, PDF_GREY, line);
+}
+
 static void summary_table(pdf_doc *d, const cJSON *attr)
 {
     static const pdf_col cols[] = {{"Summary metric", 200, PDF_AL_LEFT},
                                    {"Value", 70, PDF_AL_RIGHT},
                                    {"95% CI / note", 225, PDF_AL_LEFT}};
+    static const pdf_col cols_all[] = {{"Summary metric", 126, PDF_AL_LEFT},
+                                       {"Eligible groups", 78, PDF_AL_RIGHT},
+                                       {"95% CI / note", 140, PDF_AL_LEFT},
+                                       {"All groups (Fairlearn/AIF360)", 151, PDF_AL_RIGHT}};
     const cJSON *s = rpt_obj(attr, "summary");
-    const cJSON *ex;
+    const cJSON *ex, *all;
     pdf_table t;
     if (s == NULL)
         return;
-    pdf_table_begin(d, &t, cols, 3, 7.5f);
+    all = rpt_all_groups(s);
+    if (all != NULL)
+        pdf_table_begin(d, &t, cols_all, 4, 7.5f);
+    else
+        pdf_table_begin(d, &t, cols, 3, 7.5f);
     for (size_t i = 0; rpt_summary_metrics[i] != NULL; i++) {
-        char v[RPT_NUMBUF], ci[RPT_CIBUF], k_ci[96];
+        char v[RPT_NUMBUF], va[RPT_NUMBUF], ci[RPT_CIBUF], k_ci[96];
         const char *k = rpt_summary_metrics[i];
         const char *note;
         if (cJSON_GetObjectItemCaseSensitive(s, k) == NULL)
@@ -163,15 +197,15 @@ static void summary_table(pdf_doc *d, const cJSON *attr)
         note = rpt_null_reason(s, k);
         if (note == NULL && cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(s, k_ci)))
             note = rpt_fmt_ci(cJSON_GetObjectItemCaseSensitive(s, k_ci), ci);
-        const char *cells[3] = {rpt_metric_label(k), rpt_fmt(rpt_num(s, k), RPT_AUTO, v),
-                                note != NULL ? note : ""};
-        int st[3] = {0, 0, PDF_CELL_MUTED};
+        const char *cells[4] = {rpt_metric_label(k), rpt_fmt(rpt_num(s, k), RPT_AUTO, v),
+                                note != NULL ? note : "", rpt_fmt(rpt_num(all, k), RPT_AUTO, va)};
+        int st[4] = {0, 0, PDF_CELL_MUTED, 0};
         pdf_table_row(d, &t, cells, st);
     }
     static const char *const tests[] = {"chi_square", "fisher"};
     for (int i = 0; i < 2; i++) {
         const cJSON *x = rpt_obj(s, tests[i]);
-        char v[RPT_NUMBUF], a[RPT_NUMBUF], b[RPT_NUMBUF], extra[300];
+        char v[RPT_NUMBUF], va[RPT_NUMBUF], a[RPT_NUMBUF], b[RPT_NUMBUF], extra[300];
         if (x == NULL)
             continue;
         if (isfinite(rpt_num(x, "statistic")))
@@ -182,8 +216,9 @@ static void summary_table(pdf_doc *d, const cJSON *attr)
             snprintf(extra, sizeof extra, "%s", rpt_str(x, "reason", ""));
         char label[120];
         snprintf(label, sizeof label, "%s (p-value)", rpt_metric_label(tests[i]));
-        const char *cells[3] = {label, rpt_fmt(rpt_num(x, "p_value"), RPT_P, v), extra};
-        int st[3] = {0, 0, PDF_CELL_MUTED};
+        const char *cells[4] = {label, rpt_fmt(rpt_num(x, "p_value"), RPT_P, v), extra,
+                                rpt_fmt(rpt_num(rpt_obj(all, tests[i]), "p_value"), RPT_P, va)};
+        int st[4] = {0, 0, PDF_CELL_MUTED, 0};
         pdf_table_row(d, &t, cells, st);
     }
     d->y -= 4.0f;
@@ -200,6 +235,8 @@ static void summary_table(pdf_doc *d, const cJSON *attr)
         }
         pdf_para(d, d->font, 7.5f, PDF_LEFT, PDF_CW, PDF_GREY, line);
     }
+    if (all != NULL)
+        all_groups_note(d, all);
     d->y -= 6.0f;
 }
 

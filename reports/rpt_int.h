@@ -95,6 +95,11 @@ const char *rpt_metric_label(const char *key);
 /* One-sentence definition of a metric or test key, or NULL. */
 const char *rpt_metric_definition(const char *key);
 
+/* An attribute summary's "all_groups" object (the summary metrics over every group, small ones
+ * included: the Fairlearn / AIF360 definitions) when the reports show it, i.e. when a group was
+ * excluded from the headline figures; NULL otherwise (then the two are equal) or when absent. */
+const cJSON *rpt_all_groups(const cJSON *summary);
+
 /* Per-group rate keys shown in fairness tables, in order; NULL-terminated. */
 extern const char *const rpt_group_rates[];
 /* Summary metric keys of an attribute, in order; NULL-terminated. */

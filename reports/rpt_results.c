@@ -373,6 +373,12 @@ const char *const rpt_summary_metrics[] = {
     "generalized_entropy_index", "between_group_generalized_entropy_index", NULL
 };
 
+const cJSON *rpt_all_groups(const cJSON *summary)
+{
+    return rpt_count(rpt_arr(summary, "excluded_groups")) > 0 ? rpt_obj(summary, "all_groups")
+                                                               : NULL;
+}
+
 /* Length of the UTF-8 sequence at s (max n bytes), or 0 when it is not valid UTF-8
  * (RFC 3629: no overlong forms, no surrogates, at most U+10FFFF). */
 static size_t utf8_seq(const unsigned char *s, size_t n)

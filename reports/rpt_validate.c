@@ -314,6 +314,23 @@ static int v_group(vctx *v, const cJSON *g)
     return AUD_OK;
 }
 
+/* The summary metrics (each optional, a number or null, with an optional interval) and tests of
+ * an attribute's summary or of its all_groups object. */
+static int v_summary_figures(vctx *v, const cJSON *s)
+{
+    int rc = AUD_OK;
+    for (size_t i = 0; rpt_summary_metrics[i] != NULL && rc == AUD_OK; i++) {
+        char ci[96];
+        snprintf(ci, sizeof ci, "%s_ci", rpt_summary_metrics[i]);
+        rc = vkey(v, s, rpt_summary_metrics[i], T_NUM | T_NULL, 0);
+        if (rc == AUD_OK)
+            rc = vci(v, s, ci);
+    }
+    if (rc == AUD_OK && (rc = vtest(v, s, "chi_square")) == AUD_OK)
+        rc = vtest(v, s, "fisher");
+    return rc;
+}
+
 static int v_attribute(vctx *v, const cJSON *a)
 {
     int rc;
@@ -324,17 +341,16 @@ static int v_attribute(vctx *v, const cJSON *a)
     if (s == NULL)
         return AUD_OK;
     size_t n = vpush_key(v, "summary");
-    for (size_t i = 0; rpt_summary_metrics[i] != NULL && rc == AUD_OK; i++) {
-        char ci[96];
-        snprintf(ci, sizeof ci, "%s_ci", rpt_summary_metrics[i]);
-        rc = vkey(v, s, rpt_summary_metrics[i], T_NUM | T_NULL, 0);
-        if (rc == AUD_OK)
-            rc = vci(v, s, ci);
-    }
+    rc = v_summary_figures(v, s);
     if (rc == AUD_OK)
         rc = vkey(v, s, "excluded_groups", T_ARR, 0);
-    if (rc == AUD_OK && (rc = vtest(v, s, "chi_square")) == AUD_OK)
-        rc = vtest(v, s, "fisher");
+    if (rc == AUD_OK)   /* optional: documents written before all_groups existed lack it */
+        rc = vkey(v, s, "all_groups", T_OBJ, 0);
+    if (rc == AUD_OK && rpt_obj(s, "all_groups") != NULL) {
+        size_t m = vpush_key(v, "all_groups");
+        rc = v_summary_figures(v, rpt_obj(s, "all_groups"));
+        vpop(v, m);
+    }
     vpop(v, n);
     return rc;
 }

@@ -57,15 +57,26 @@ static void group_row(xw_book *b, lxw_worksheet *ws, lxw_row_t r, const cJSON *a
     xw_num(b, ws, r, c, rpt_num(g, "fisher_p_value"), b->pval);
 }
 
+/* The summary block: per attribute its summary metrics and tests; when a group was excluded
+ * from an attribute's figures, its all-groups figures (Fairlearn / AIF360 definitions) in four
+ * more columns, which the header has only when some attribute needs them. */
 static lxw_row_t summaries(xw_book *b, lxw_worksheet *ws, lxw_row_t r, const cJSON *attrs)
 {
     static const char *const head[] = {"Attribute", "Summary metric", "Value", "CI low",
-                                       "CI high", "Statistic", "DOF", "Reason"};
+                                       "CI high", "Statistic", "DOF", "Reason",
+                                       "All groups (Fairlearn/AIF360)", "All groups statistic",
+                                       "All groups DOF", "All groups reason"};
     static const char *const tests[] = {"chi_square", "fisher"};
     const cJSON *a;
-    xw_header(b, ws, r++, head, NULL, 8);
+    size_t n_head = 8;
+    cJSON_ArrayForEach(a, attrs) {
+        if (rpt_all_groups(rpt_obj(a, "summary")) != NULL)
+            n_head = 12;
+    }
+    xw_header(b, ws, r++, head, NULL, n_head);
     cJSON_ArrayForEach(a, attrs) {
         const cJSON *s = rpt_obj(a, "summary");
+        const cJSON *all = rpt_all_groups(s);
         if (s == NULL)
             continue;
         for (size_t i = 0; rpt_summary_metrics[i] != NULL; i++) {
@@ -84,10 +95,15 @@ static lxw_row_t summaries(xw_book *b, lxw_worksheet *ws, lxw_row_t r, const cJS
                 xw_num(b, ws, r, 4, rpt_item_num(ci->child->next), b->rate);
             }
             xw_str(b, ws, r, 7, rpt_null_reason(s, k), b->muted);
+            if (all != NULL) {
+                xw_num(b, ws, r, 8, rpt_num(all, k), b->rate);
+                xw_str(b, ws, r, 11, rpt_null_reason(all, k), b->muted);
+            }
             r++;
         }
         for (int i = 0; i < 2; i++) {
             const cJSON *t = rpt_obj(s, tests[i]);
+            const cJSON *ta = rpt_obj(all, tests[i]);
             char k[64];
             if (t == NULL)
                 continue;
@@ -98,6 +114,12 @@ static lxw_row_t summaries(xw_book *b, lxw_worksheet *ws, lxw_row_t r, const cJS
             xw_num(b, ws, r, 5, rpt_num(t, "statistic"), b->rate);
             xw_num(b, ws, r, 6, rpt_num(t, "dof"), b->count);
             xw_str(b, ws, r, 7, rpt_str(t, "reason", NULL), b->muted);
+            if (ta != NULL) {
+                xw_num(b, ws, r, 8, rpt_num(ta, "p_value"), b->pval);
+                xw_num(b, ws, r, 9, rpt_num(ta, "statistic"), b->rate);
+                xw_num(b, ws, r, 10, rpt_num(ta, "dof"), b->count);
+                xw_str(b, ws, r, 11, rpt_str(ta, "reason", NULL), b->muted);
+            }
             r++;
         }
     }

@@ -72,12 +72,19 @@ def wilson(x, n):
     return [lo, hi]
 
 
-def reference_attr(df, col, fav, min_share=0.02, ref=None, score=True):
-    """Everything `audit fairness` reports for one attribute, from pandas."""
+def known_rows(df, col, fav):
+    """The rows with a known value of col: group name g, favourable label yf (NaN when
+    missing) and favourable prediction pf."""
     d = df[df[col].notna() & (df[col] != "")].copy()
     d["g"] = d[col].astype(str) if d[col].dtype == object else d[col].map(lambda v: "%g" % v)
     d["yf"] = np.where(d["label"].isna(), np.nan, (d["label"] == fav).astype(float))
     d["pf"] = (d["pred"] == fav).astype(float)
+    return d
+
+
+def reference_attr(df, col, fav, min_share=0.02, ref=None, score=True):
+    """Everything `audit fairness` reports for one attribute, from pandas."""
+    d = known_rows(df, col, fav)
     lab = d[d["yf"].notna()]
     out = {}
     n_known = len(d)
@@ -168,6 +175,89 @@ def reference_attr(df, col, fav, min_share=0.02, ref=None, score=True):
     return out, s, ref, high, unknown
 
 
+def reference_all_groups(df, col, fav, ref, label=True):
+    """summary.all_groups from the rows, over EVERY group (small ones included), as the
+    libraries define the metrics: Fairlearn's demographic_parity_difference / _ratio and
+    equalized_odds_difference / _ratio (between-groups max - min and min / max of the per-group
+    rates; equalized odds the worse of TPR and FPR); AIF360's equal_opportunity_difference,
+    average_odds_difference and average_abs_odds_difference with the reference as privileged
+    group, reported for the non-reference group with the largest absolute value; max - min PPV;
+    AIF360's generalized_entropy_index (alpha 1 = theil_index, alpha 2) on the benefit vector
+    b = yhat - y + 1 of every labelled row with a known group, and
+    between_group_generalized_entropy_index with each b_i replaced by its group's mean; scipy
+    chi2_contingency (no correction) of group x favourable prediction. Built independently of
+    reference_attr (groupby over the flat rows, not per-group records)."""
+    d = known_rows(df, col, fav)
+    groups = list(dict.fromkeys(d["g"]))
+
+    def per_group(sub, value):
+        return sub.groupby("g", sort=False)[value].mean().reindex(groups)
+
+    def spread(r):                               # Fairlearn difference() / ratio()
+        if r.isna().any():
+            return None, None
+        return r.max() - r.min(), r.min() / r.max()
+
+    def worst(x):                                # AIF360 group vs privileged, worst group
+        if x.isna().any():
+            return None
+        x = x.drop(ref)
+        return x[x.abs().idxmax()]
+
+    sel = per_group(d, "pf")
+    s = {}
+    s["demographic_parity_difference"], s["demographic_parity_ratio"] = spread(sel)
+    crosstab = pd.crosstab(d["g"], d["pf"]).reindex(groups)
+    stat, p, dof, _ = chi2_contingency(crosstab.values, correction=False)
+    s["chi_square"] = {"statistic": stat, "p_value": p, "dof": dof}
+    if not label:
+        return s
+    lab = d[d["yf"].notna()].copy()
+    tpr = per_group(lab[lab.yf == 1], "pf")
+    fpr = per_group(lab[lab.yf == 0], "pf")
+    ppv = per_group(lab[lab.pf == 1], "yf")
+    td, tr = spread(tpr)
+    fd, fr = spread(fpr)
+    s["equalized_odds_difference"] = max(td, fd)
+    s["equalized_odds_ratio"] = min(tr, fr)
+    s["equal_opportunity_difference"] = worst(tpr - tpr[ref])
+    s["average_odds_difference"] = worst(((fpr - fpr[ref]) + (tpr - tpr[ref])) / 2)
+    s["average_abs_odds_difference"] = worst(((fpr - fpr[ref]).abs() + (tpr - tpr[ref]).abs()) / 2)
+    s["predictive_parity_difference"] = spread(ppv)[0]
+
+    def gei(b, alpha):                           # AIF360 generalized_entropy_index
+        b = np.asarray(b, dtype=float)
+        mu = np.mean(b)
+        if alpha == 1:
+            return float(np.mean(np.log((b / mu) ** b) / mu))
+        return float(np.mean((b / mu) ** alpha - 1) / (alpha * (alpha - 1)))
+
+    lab["b"] = lab.pf - lab.yf + 1
+    s["theil_index"] = gei(lab["b"], 1)
+    s["generalized_entropy_index"] = gei(lab["b"], 2)
+    s["between_group_generalized_entropy_index"] = gei(lab.groupby("g")["b"].transform("mean"), 2)
+    return s
+
+
+def check_summary(got, want, where):
+    """Summary figures (headline or all_groups) vs the reference: 1e-12 as every other figure,
+    chi-square statistic 1e-10 and p 1e-8 relative (GSL vs scipy special functions)."""
+    for k, v in want.items():
+        if k == "chi_square":
+            c = got["chi_square"]
+            assert c["dof"] == v["dof"], where
+            assert close(c["statistic"], v["statistic"], 1e-10), where
+            assert close(c["p_value"], v["p_value"], 1e-8), where
+        else:
+            assert close(got[k], v), (where, k, got[k], v)
+
+
+def headline(summary):
+    """The headline figures of a summary (no intervals, exclusions or all_groups)."""
+    return {k: v for k, v in summary.items()
+            if k not in ("excluded_groups", "all_groups") and "_ci" not in k}
+
+
 def check_attr(got, df, col, fav, score=True, ref=None, ordered=True):
     exp, s, eref, high, unknown = reference_attr(df, col, fav, ref=ref, score=score)
     assert got["reference"] == eref
@@ -199,16 +289,17 @@ def check_attr(got, df, col, fav, score=True, ref=None, ordered=True):
         if score:
             for k in ("auc", "brier", "ece"):
                 assert close(g[k], e[k]), (g["group"], k, g[k], e[k])
-    for k, v in s.items():
-        if k == "chi_square":
-            c = got["summary"]["chi_square"]
-            assert c["dof"] == v["dof"]
-            assert close(c["statistic"], v["statistic"], 1e-10)
-            assert close(c["p_value"], v["p_value"], 1e-8)
-        else:
-            assert close(got["summary"][k], v), (k, got["summary"][k], v)
+    check_summary(got["summary"], s, (col, "eligible groups"))
     small = [g for g, e in exp.items() if e["small"]]
     assert sorted(got["summary"]["excluded_groups"]) == sorted(small)
+    # all_groups: the library definitions over every group; the same numbers (bit for bit)
+    # as the headline when no group is small
+    all_groups = got["summary"]["all_groups"]
+    check_summary(all_groups, reference_all_groups(df, col, fav, eref), (col, "all groups"))
+    assert not any("_ci" in k for k in all_groups)
+    if not small:
+        assert all_groups == headline(got["summary"])
+    return small
 
 
 @pytest.mark.parametrize("fav", [1, 0])
@@ -226,9 +317,31 @@ def test_attributes_match_pandas(audit, data, tmp_path, fav):
         # numeric grp01: levels in numeric order, not first appearance
         check_attr(a, df, a["name"], fav, ordered=a["name"] != "grp01")
     assert [g["group"] for g in f["attributes"][2]["groups"]] == ["0", "1"]
-    # D is 1.5% of the rows: reported, marked small, excluded
+    # D is 1.5% of the rows: reported, marked small, excluded from the headline summary but
+    # not from all_groups, so the two differ
     race = f["attributes"][1]
     assert [g["group"] for g in race["groups"] if g["small"]] == ["D"]
+    s = race["summary"]
+    assert s["all_groups"]["chi_square"]["dof"] == s["chi_square"]["dof"] + 1 == 3
+    assert s["all_groups"]["demographic_parity_difference"] != s["demographic_parity_difference"]
+
+
+def test_all_groups_equal_headline_when_no_group_is_small(audit, data, tmp_path):
+    """--min-share 0: no group is small, so the headline summary (eligible groups) is the
+    all-groups summary, bit for bit, and both match the library definitions over every group,
+    race D included; the bootstrap intervals stay on the headline figures only."""
+    p, df = data
+    f = run_json(audit, tmp_path, "--data", p, "--sensitive", "sex,race", "--prediction", "pred",
+                 "--label", "label", "--min-share", "0", "--bootstrap", "50")
+    for a in f["attributes"] + f["intersections"]:
+        s = a["summary"]
+        assert s["excluded_groups"] == [] and not any(g["small"] for g in a["groups"])
+        assert s["all_groups"] == headline(s), a["name"]
+        assert "demographic_parity_difference_ci" in s
+    race = f["attributes"][1]
+    check_summary(race["summary"]["all_groups"],
+                  reference_all_groups(df, "race", 1, race["reference"]), "race, min-share 0")
+    assert race["summary"]["chi_square"]["dof"] == 3
 
 
 def test_intersections_match_pandas(audit, data, tmp_path):
@@ -263,6 +376,12 @@ def test_without_label_only_label_free(audit, data, tmp_path):
     assert "equalized_odds_difference" not in s
     assert close(s["demographic_parity_difference"],
                  exp.drop("D").max() - exp.drop("D").min())
+    # all_groups without a label: demographic parity and chi-square over every group, D too
+    assert sorted(s["all_groups"]) == ["chi_square", "demographic_parity_difference",
+                                       "demographic_parity_ratio"]
+    check_summary(s["all_groups"], reference_all_groups(df, "race", 1, "A", label=False),
+                  "race, no label")
+    assert close(s["all_groups"]["demographic_parity_difference"], exp.max() - exp.min())
 
 
 def test_bootstrap_interval_agrees_with_row_resampling(audit, data, tmp_path):

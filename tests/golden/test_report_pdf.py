@@ -25,7 +25,7 @@ def f4(x):
 
 
 def fauto(x):
-    return f"{x:.3g}" if x != 0 and abs(x) < 1e-3 else f3(x)
+    return f"{x:.3g}" if x != 0 and abs(x) < 1e-2 else f3(x)   # as RPT_AUTO
 
 
 def fp(x):
@@ -163,6 +163,29 @@ def test_fairness_group_tables(text, doc):
         chi = s["chi_square"]
         assert lines_with(text, fp(chi["p_value"]), f"statistic {f3(chi['statistic'])}, dof {chi['dof']}")
     assert "small †" in text and "0.8" in text
+
+
+def test_fairness_all_groups_beside_headline(text, doc):
+    """When a group was excluded, the summary table has a column "All groups
+    (Fairlearn/AIF360)" with summary.all_groups beside each headline figure (n/a with its
+    reason in the note below); without excluded groups the column is not there."""
+    f = doc["fairness"]
+    attrs = f["attributes"] + f["intersections"]
+    shown = [a for a in attrs if a["summary"].get("excluded_groups")]
+    assert shown and len(shown) < len(attrs)
+    assert text.count("All groups (Fairlearn/AIF360)") == len(shown)
+    for a in shown:
+        s, all_groups = a["summary"], a["summary"]["all_groups"]
+        for k, v in all_groups.items():
+            if k == "chi_square":
+                assert lines_with(text, fp(s[k]["p_value"]), fp(v["p_value"])), (a["name"], k)
+                assert f"chi-square statistic {f3(v['statistic'])}, dof {v['dof']}" in text
+            elif k.endswith("_reason"):
+                assert f"n/a ({v})" in text.replace("\n", " "), (a["name"], k)
+            elif v is None:
+                assert lines_with(text, fauto(s[k]), "n/a"), (a["name"], k)
+            else:
+                assert lines_with(text, fauto(s[k]), fauto(v)), (a["name"], k)
 
 
 def test_compliance_views(text, doc):

@@ -20,7 +20,7 @@ def f3(x):
 
 
 def fauto(x):
-    return f"{x:.3g}" if x != 0 and abs(x) < 1e-3 else f3(x)
+    return f"{x:.3g}" if x != 0 and abs(x) < 1e-2 else f3(x)   # as RPT_AUTO
 
 
 @pytest.fixture(scope="module")

@@ -144,6 +144,66 @@ def test_fairness_summary_block(wb, doc):
         assert same(vals[(a["name"], "chi_square p_value")], a["summary"]["chi_square"]["p_value"])
 
 
+def test_fairness_summary_all_groups(wb, doc):
+    """summary.all_groups beside the headline figures, for the attributes with an excluded
+    group only (blank for the others, where the two are equal); null -> blank with its reason."""
+    ws = wb["Fairness"]
+    rows = list(ws.iter_rows(values_only=True))
+    h = next(i for i, r in enumerate(rows) if r[1] == "Summary metric")
+    head = rows[h]
+    assert head[8:12] == ("All groups (Fairlearn/AIF360)", "All groups statistic",
+                          "All groups DOF", "All groups reason")
+    got = {(r[0], r[1]): dict(zip(head, r)) for r in rows[h + 1:] if r[0] and r[1]}
+    for a in doc["fairness"]["attributes"]:
+        s = a["summary"]
+        all_groups = s.get("all_groups") if s.get("excluded_groups") else None
+        for k in s:
+            if k.endswith("_reason") or k in ("excluded_groups", "all_groups", "fisher"):
+                continue
+            row = got[(a["name"], k + " p_value" if k == "chi_square" else k)]
+            if all_groups is None:
+                assert row["All groups (Fairlearn/AIF360)"] is None, (a["name"], k)
+            elif k == "chi_square":
+                c = all_groups[k]
+                assert same(row["All groups (Fairlearn/AIF360)"], c["p_value"])
+                assert same(row["All groups statistic"], c["statistic"])
+                assert row["All groups DOF"] == c["dof"]
+            else:
+                assert same(row["All groups (Fairlearn/AIF360)"], all_groups[k]), (a["name"], k)
+                assert row["All groups reason"] == all_groups.get(k + "_reason")
+
+
+def test_fairness_all_groups_from_audit_fairness(tmp_path):
+    """End to end: `audit fairness --json` on rows where group D is 1.5% (small, excluded from
+    the headline), then `audit report`: the workbook shows all_groups exactly as the JSON."""
+    import numpy as np
+    from conftest import run_audit
+    rng = np.random.default_rng(3)
+    n = 2000
+    race = rng.choice(["A", "B", "D"], size=n, p=[0.6, 0.385, 0.015])
+    pred = (rng.random(n) < np.where(race == "D", 0.9, np.where(race == "B", 0.3, 0.5))).astype(int)
+    label = (rng.random(n) < 0.5).astype(int)
+    csv = tmp_path / "d.csv"
+    csv.write_text("race,pred,label\n" + "".join(f"{r},{p},{y}\n"
+                                                 for r, p, y in zip(race, pred, label)))
+    js, out = tmp_path / "f.json", tmp_path / "f.xlsx"
+    r = run_audit("fairness", "--data", csv, "--sensitive", "race", "--prediction", "pred",
+                  "--label", "label", "--bootstrap", "0", "--json", js)
+    assert r.code == 0, r
+    s = json.loads(js.read_text())["fairness"]["attributes"][0]["summary"]
+    assert s["excluded_groups"] == ["D"]
+    assert s["all_groups"]["demographic_parity_difference"] != s["demographic_parity_difference"]
+    r = run_audit("report", js, "--xlsx", out)
+    assert r.code == 0, r
+    rows = {r[1]: r for r in openpyxl.load_workbook(out)["Fairness"].iter_rows(values_only=True)}
+    for k, v in s["all_groups"].items():
+        if k == "chi_square":
+            assert same(rows["chi_square p_value"][8], v["p_value"])
+            assert same(rows["chi_square p_value"][9], v["statistic"])
+        elif not k.endswith("_reason"):
+            assert same(rows[k][2], s[k]) and same(rows[k][8], v), k
+
+
 def test_drift(wb, doc):
     ws = wb["Drift"]
     rows = table(ws)

@@ -60,19 +60,29 @@ static const aud_fair_group *group(const aud_fair_attr_result *ar, const char *n
     return NULL;
 }
 
-/* F: rows 0-4, labelled 0-3: (y,p) = (1,1) TP, (1,0) FN, (0,1) FP, (0,0) TN; row 4 unlabelled, p=1.
- * M: rows 5-10: (1,1) TP, (1,1) TP, (1,0) FN, (0,1) FP, (0,0) TN, (0,0) TN. Row 11 unknown. */
-static void test_counts_and_rates_favorable_1(void **state)
+/* aud_fair_compute on the 12 rows: sex (and grp, with their intersection, when n_attrs is 2),
+ * no bootstrap, no share rule, groups under min_count small. */
+static aud_fair_result *compute_rows(size_t n_attrs, uint64_t min_count)
 {
-    (void)state;
     aud_fair_input in;
     aud_fair_attr attrs[2];
     aud_fair_opts o;
     aud_error err;
     aud_fair_result *res = NULL;
     setup_input(&in, attrs);
+    in.n_attrs = n_attrs;
     opts_nb(&o);
+    o.min_count = min_count;
     assert_int_equal(aud_fair_compute(&res, &in, &o, &err), AUD_OK);
+    return res;
+}
+
+/* F: rows 0-4, labelled 0-3: (y,p) = (1,1) TP, (1,0) FN, (0,1) FP, (0,0) TN; row 4 unlabelled, p=1.
+ * M: rows 5-10: (1,1) TP, (1,1) TP, (1,0) FN, (0,1) FP, (0,0) TN, (0,0) TN. Row 11 unknown. */
+static void test_counts_and_rates_favorable_1(void **state)
+{
+    (void)state;
+    aud_fair_result *res = compute_rows(1, 0);
     const aud_fair_attr_result *ar = &res->attrs[0];
     assert_int_equal(ar->n_unknown, 1);
     assert_int_equal(ar->n_groups, 2);
@@ -198,15 +208,7 @@ static void test_threshold_outside_score_range(void **state)
 static void test_intersections_named_and_counted(void **state)
 {
     (void)state;
-    aud_fair_input in;
-    aud_fair_attr attrs[2];
-    aud_fair_opts o;
-    aud_error err;
-    aud_fair_result *res = NULL;
-    setup_input(&in, attrs);
-    in.n_attrs = 2;
-    opts_nb(&o);
-    assert_int_equal(aud_fair_compute(&res, &in, &o, &err), AUD_OK);
+    aud_fair_result *res = compute_rows(2, 0);
     assert_int_equal(res->n_inters, 1);
     const aud_fair_attr_result *x = &res->inters[0];
     assert_string_equal(x->name, "sex&grp");
@@ -222,21 +224,40 @@ static void test_intersections_named_and_counted(void **state)
 static void test_small_groups_left_out_of_summary(void **state)
 {
     (void)state;
-    aud_fair_input in;
-    aud_fair_attr attrs[2];
-    aud_fair_opts o;
-    aud_error err;
-    aud_fair_result *res = NULL;
-    setup_input(&in, attrs);
-    opts_nb(&o);
-    o.min_count = 6; /* F (5 rows) is small */
-    assert_int_equal(aud_fair_compute(&res, &in, &o, &err), AUD_OK);
+    aud_fair_result *res = compute_rows(1, 6); /* F (5 rows) is small */
     const aud_fair_attr_result *ar = &res->attrs[0];
     assert_true(group(ar, "F")->small);
     assert_int_equal(ar->n_small, 1);
     assert_true(isnan(ar->sum[AUD_FAIR_DP_DIFF].v));
     /* the impact ratio of F is still reported, against the highest eligible group M */
     assert_true(fabs(group(ar, "F")->impact_ratio.v - 1.2) < 1e-15);
+    /* all_groups keeps F: selection rates 0.6 and 0.5, a 2 x 2 chi-square */
+    assert_true(fabs(ar->sum_all[AUD_FAIR_DP_DIFF].v - 0.1) < 1e-15);
+    assert_true(fabs(ar->sum_all[AUD_FAIR_DP_RATIO].v - 0.5 / 0.6) < 1e-15);
+    assert_true(isnan(ar->chi2_stat.v));
+    assert_false(isnan(ar->chi2_all_stat.v));
+    assert_int_equal(ar->chi2_all_dof, 1);
+    aud_fair_result_free(res);
+}
+
+/* With no small group, all_groups is the headline summary: same values (bits) and reasons. */
+static void test_all_groups_equal_summary_without_small_groups(void **state)
+{
+    (void)state;
+    aud_fair_result *res = compute_rows(2, 0);
+    for (size_t a = 0; a < res->n_attrs + res->n_inters; a++) {
+        const aud_fair_attr_result *ar = a < res->n_attrs ? &res->attrs[a]
+                                                          : &res->inters[a - res->n_attrs];
+        assert_int_equal(ar->n_small, 0);
+        for (int m = 0; m < AUD_FAIR_N_SUMS; m++) {
+            assert_memory_equal(&ar->sum[m].v, &ar->sum_all[m].v, sizeof(double));
+            assert_ptr_equal(ar->sum[m].why, ar->sum_all[m].why);
+        }
+        assert_memory_equal(&ar->chi2_stat.v, &ar->chi2_all_stat.v, sizeof(double));
+        assert_memory_equal(&ar->chi2_p.v, &ar->chi2_all_p.v, sizeof(double));
+        assert_int_equal(ar->chi2_dof, ar->chi2_all_dof);
+    }
+    assert_true(res->n_inters > 0);
     aud_fair_result_free(res);
 }
 
@@ -462,6 +483,7 @@ int main(void)
         cmocka_unit_test(test_threshold_outside_score_range),
         cmocka_unit_test(test_intersections_named_and_counted),
         cmocka_unit_test(test_small_groups_left_out_of_summary),
+        cmocka_unit_test(test_all_groups_equal_summary_without_small_groups),
         cmocka_unit_test(test_bootstrap_same_for_any_thread_count),
         cmocka_unit_test(test_json_null_with_reason),
         cmocka_unit_test(test_codes_from_numeric),

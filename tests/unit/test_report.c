@@ -53,6 +53,43 @@ static void test_wrong_type_names_the_path(void **state)
     cJSON_Delete(doc);
 }
 
+/* summary.all_groups is optional (older documents lack it); when present its figures are
+ * checked like the headline ones. */
+static void test_all_groups_optional_and_checked(void **state)
+{
+    (void)state;
+    /* %s: the all_groups member of the summary, or nothing */
+    static const char fmt[] =
+        "{\"schema_version\": \"1\", \"tool\": {\"name\": \"a\", \"version\": \"1\"}, "
+        "\"fairness\": {\"attributes\": [{\"name\": \"race\", \"groups\": [], "
+        "\"summary\": {\"theil_index\": 0.1, \"excluded_groups\": [\"D\"]%s}}]}}";
+    static const struct {
+        const char *all_groups;
+        int rc;
+        const char *field;
+    } cases[] = {
+        {"", AUD_OK, NULL},
+        {", \"all_groups\": {\"theil_index\": 0.2, \"equalized_odds_difference\": null, "
+         "\"chi_square\": {\"statistic\": 1.5, \"dof\": 3, \"p_value\": 0.7}}", AUD_OK, NULL},
+        {", \"all_groups\": [0.2]", AUD_E_SCHEMA, "fairness.attributes[0].summary.all_groups"},
+        {", \"all_groups\": {\"theil_index\": \"0.2\"}", AUD_E_SCHEMA,
+         "fairness.attributes[0].summary.all_groups.theil_index"},
+        {", \"all_groups\": {\"chi_square\": {\"p_value\": \"x\"}}", AUD_E_SCHEMA,
+         "fairness.attributes[0].summary.all_groups.chi_square.p_value"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char text[1024];
+        aud_error err;
+        snprintf(text, sizeof text, fmt, cases[i].all_groups);
+        cJSON *doc = cJSON_Parse(text);
+        assert_non_null(doc);
+        assert_int_equal(aud_report_validate(doc, "r.json", &err), cases[i].rc);
+        if (cases[i].field != NULL)
+            assert_string_equal(err.field, cases[i].field);
+        cJSON_Delete(doc);
+    }
+}
+
 static void test_parse_error_is_located(void **state)
 {
     (void)state;
@@ -143,6 +180,7 @@ int main(void)
         cmocka_unit_test(test_load_fixtures),
         cmocka_unit_test(test_old_schema_is_rejected),
         cmocka_unit_test(test_wrong_type_names_the_path),
+        cmocka_unit_test(test_all_groups_optional_and_checked),
         cmocka_unit_test(test_parse_error_is_located),
         cmocka_unit_test(test_pdf_allocation_failures),
         cmocka_unit_test(test_xlsx_allocation_failures),
