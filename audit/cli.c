@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 int aud_cli_quiet;
@@ -94,4 +95,43 @@ int aud_cli_parse_threads(const char *cmd, const char *s, int *out)
 int aud_cli_progress_enabled(void)
 {
     return !aud_cli_quiet && isatty(STDERR_FILENO);
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+void aud_cli_progress_start(aud_cli_progress *p, const char *what)
+{
+    const char *env = getenv("AUDIT_PROGRESS_AFTER");
+    char *end = NULL;
+    double after = env != NULL ? strtod(env, &end) : 2.0;
+    p->what = what;
+    p->after = env != NULL && end != env && after >= 0.0 ? after : 2.0;
+    p->start = now_s();
+    p->last = p->start - 1.0;
+    p->shown = 0;
+}
+
+void aud_cli_progress_report(void *ctx, double done)
+{
+    aud_cli_progress *p = ctx;
+    double t = now_s();
+    if (t - p->start < p->after || t - p->last < (p->after < 0.5 ? p->after : 0.5) ||
+        !aud_cli_progress_enabled())
+        return;
+    p->last = t;
+    p->shown = 1;
+    fprintf(stderr, "\raudit: %s: %3.0f%%", p->what, 100.0 * done);
+    fflush(stderr);
+}
+
+void aud_cli_progress_end(aud_cli_progress *p)
+{
+    if (p->shown)
+        fputc('\n', stderr);
+    p->shown = 0;
 }

@@ -35,6 +35,19 @@ int aud_cli_parse_threads(const char *cmd, const char *s, int *out);
 /* True when stderr is a terminal and not --quiet: long work may show progress. */
 int aud_cli_progress_enabled(void);
 
+/* Progress on stderr for long work (SPEC 1): "audit: WHAT: NN%", shown only when
+ * aud_cli_progress_enabled(), once the work has taken 2 s, at most twice a second (the
+ * environment variable AUDIT_PROGRESS_AFTER=S changes the 2 s; tests use 0). Pass
+ * aud_cli_progress_report as a progress callback (done in [0, 1]) with a started struct. */
+typedef struct aud_cli_progress {
+    const char *what;
+    double start, last, after;
+    int shown;
+} aud_cli_progress;
+void aud_cli_progress_start(aud_cli_progress *p, const char *what);
+void aud_cli_progress_report(void *ctx, double done);
+void aud_cli_progress_end(aud_cli_progress *p);
+
 /* The commands; argv[0] is the command name. Each returns an exit code. */
 int aud_cmd_run(int argc, char **argv);
 int aud_cmd_profile(int argc, char **argv);

@@ -56,7 +56,8 @@ typedef struct override_arg {
 
 typedef struct load_job {
     const char         *path;
-    const aud_csv_opts *opts;
+    const aud_csv_cli  *csv;
+    int                 progress;   /* show progress (one of the two concurrent reads) */
     aud_table          *t;
     aud_error           err;
     int                 rc;
@@ -65,7 +66,8 @@ typedef struct load_job {
 static void *load_main(void *arg)
 {
     load_job *j = arg;
-    j->rc = aud_table_load_csv(&j->t, j->path, j->opts, &j->err);
+    j->rc = j->progress ? aud_csv_cli_load(j->csv, &j->t, j->path, &j->err)
+                        : aud_table_load_csv(&j->t, j->path, &j->csv->opts, &j->err);
     return NULL;
 }
 
@@ -265,8 +267,8 @@ int aud_cmd_drift(int argc, char **argv)
     aud_drift_result *res = NULL;
     cJSON *doc = NULL;
     /* read both files at once: the reference on a second thread */
-    load_job jr = {.path = refp, .opts = &csv.opts, .t = NULL, .rc = AUD_OK};
-    load_job jc = {.path = curp, .opts = &csv.opts, .t = NULL, .rc = AUD_OK};
+    load_job jr = {.path = refp, .csv = &csv, .progress = 0, .t = NULL, .rc = AUD_OK};
+    load_job jc = {.path = curp, .csv = &csv, .progress = 1, .t = NULL, .rc = AUD_OK};
     const char *inputs[] = {refp, curp};
     rc = aud_guard_output(json, inputs, 2, &err);
     if (rc != AUD_OK)

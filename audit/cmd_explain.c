@@ -132,7 +132,7 @@ static int load_background(aud_xsetup *s, const aud_xopts *o, aud_error *err)
     size_t *cols = s->cols, *bcols = NULL, *idx = NULL;
     int rc = AUD_OK;
     if (o->background != NULL) {
-        rc = aud_table_load_csv(&s->bgt, o->background, &o->csv.opts, err);
+        rc = aud_csv_cli_load(&o->csv, &s->bgt, o->background, err);
         if (rc != AUD_OK)
             return rc;
         bcols = aud_calloc(M + 1, sizeof *bcols);
@@ -182,7 +182,7 @@ int aud_xsetup_load(aud_xsetup *s, const aud_xopts *o, aud_error *err)
     int rc = aud_model_load(&s->model, o->model, o->model_format, err);
     if (rc != AUD_OK)
         return rc;
-    rc = aud_table_load_csv(&s->data, o->data, &o->csv.opts, err);
+    rc = aud_csv_cli_load(&o->csv, &s->data, o->data, err);
     if (rc != AUD_OK)
         return rc;
     const aud_model *m = s->model;
@@ -232,40 +232,6 @@ int aud_xsetup_load(aud_xsetup *s, const aud_xopts *o, aud_error *err)
                      aud_shap_method_name(s->opts.method));
     }
     return aud_shap_check(m, &s->opts, err);
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-void aud_xprogress_start(aud_xprogress *p, const char *what)
-{
-    p->what = what;
-    p->start = now_s();
-    p->last = p->start;
-    p->shown = 0;
-}
-
-void aud_xprogress_report(void *ctx, double done)
-{
-    aud_xprogress *p = ctx;
-    double t = now_s();
-    if (t - p->start < 2.0 || t - p->last < 0.5 || !aud_cli_progress_enabled())
-        return;
-    p->last = t;
-    p->shown = 1;
-    fprintf(stderr, "\raudit: %s: %3.0f%%", p->what, 100.0 * done);
-    fflush(stderr);
-}
-
-void aud_xprogress_end(aud_xprogress *p)
-{
-    if (p->shown)
-        fputc('\n', stderr);
-    p->shown = 0;
 }
 
 void aud_xcheck_additivity(const aud_shap_result *r)
@@ -409,12 +375,12 @@ int aud_xexplain(aud_xsetup *s, const aud_xopts *o, const char *what, int explai
     int rc = aud_guard_output(o->out, inputs, 3, err);
     if (rc != AUD_OK || !explain)
         return rc;
-    aud_xprogress prog;
-    aud_xprogress_start(&prog, what);
-    s->opts.progress = aud_xprogress_report;
+    aud_cli_progress prog;
+    aud_cli_progress_start(&prog, what);
+    s->opts.progress = aud_cli_progress_report;
     s->opts.progress_ctx = &prog;
     rc = aud_shap_explain(r, s->model, s->X, s->row_end - s->row_begin, &s->opts, err);
-    aud_xprogress_end(&prog);
+    aud_cli_progress_end(&prog);
     s->opts.progress = NULL;
     s->opts.progress_ctx = NULL;
     return rc;

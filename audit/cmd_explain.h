@@ -80,17 +80,6 @@ void aud_xsetup_free(aud_xsetup *s);
 /* Name of model feature j (the model's, else the bound data column's). */
 const char *aud_xsetup_feature(const aud_xsetup *s, size_t j);
 
-/* Progress on stderr for long work (SPEC 1): shown only on a terminal, without --quiet, after
- * 2 s. Pass aud_xprogress_report as aud_shap_opts.progress with a started aud_xprogress. */
-typedef struct aud_xprogress {
-    const char *what;
-    double start, last;
-    int shown;
-} aud_xprogress;
-void aud_xprogress_start(aud_xprogress *p, const char *what);
-void aud_xprogress_report(void *ctx, double done);
-void aud_xprogress_end(aud_xprogress *p);
-
 /* Warn when the additivity error exceeds AUD_XADDITIVITY_WARN x max(1, max |output|): far above
  * float32 accumulation noise (XGBoost margins, ~1e-6 relative), so it points at a bug. */
 #define AUD_XADDITIVITY_WARN 1e-4

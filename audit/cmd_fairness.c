@@ -442,7 +442,7 @@ int aud_cmd_fairness(int argc, char **argv)
     const char *inputs[] = {c.data, c.model};
     int rc = aud_guard_output(c.json, inputs, 2, &err);
     if (rc == AUD_OK)
-        rc = aud_table_load_csv(&t, c.data, &csv.opts, &err);
+        rc = aud_csv_cli_load(&csv, &t, c.data, &err);
     if (rc == AUD_OK)
         rc = build_attrs(&c, t, st, at, &n_attrs, &list_buf, &err);
     /* --reference COL=VALUE: an attribute, or an intersection "a&b" */

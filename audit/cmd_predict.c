@@ -143,7 +143,7 @@ int aud_cmd_predict(int argc, char **argv)
     if (rc == AUD_OK)
         rc = aud_model_load(&m, model_path, format, &err);
     if (rc == AUD_OK)
-        rc = aud_table_load_csv(&t, data, &csv.opts, &err);
+        rc = aud_csv_cli_load(&csv, &t, data, &err);
     if (rc == AUD_OK) {
         cols = aud_malloc((m->n_features + 1) * sizeof *cols);
         if (cols == NULL)

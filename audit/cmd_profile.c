@@ -105,7 +105,7 @@ int aud_cmd_profile(int argc, char **argv)
     const char *inputs[] = {data};
     int rc = aud_guard_output(json, inputs, 1, &err);
     if (rc == AUD_OK)
-        rc = aud_table_load_csv(&t, data, &csv.opts, &err);
+        rc = aud_csv_cli_load(&csv, &t, data, &err);
     if (rc == AUD_OK)
         rc = aud_profile_compute(&p, t, threads, &err);
     if (rc == AUD_OK && json != NULL) {

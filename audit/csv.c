@@ -42,6 +42,9 @@ typedef struct csv_lexer {
     size_t max_field;
     long line;          /* physical line of p (1-based) */
     aud_error *err;
+    const char *base;   /* where progress counts from */
+    void (*progress)(void *ctx, double done);
+    void *progress_ctx;
 } csv_lexer;
 
 typedef struct csv_field {
@@ -710,6 +713,9 @@ static int scan_records(csv_lexer *lx, const aud_table *t, col_scan *cs, aud_col
                                  (long)(k < t->n_cols ? k : t->n_cols + 1),
                                  "expected %zu fields, found %zu", t->n_cols, k);
         rows++;
+        if (lx->progress != NULL && (rows & 0xffff) == 0)
+            lx->progress(lx->progress_ctx,
+                         (double)(lx->p - lx->base) / (double)(lx->end - lx->base));
         if (o->max_rows != 0 && rows > o->max_rows)
             return aud_error_set(lx->err, AUD_E_DOMAIN, lx->name, rec_line, 0,
                                  "more than the limit of %zu rows", o->max_rows);
@@ -957,6 +963,9 @@ static int scan_parallel(const csv_lexer *lx, aud_table *t, col_scan *cs,
         ch[c].lx = *lx;
         ch[c].lx.p = cut[c];
         ch[c].lx.end = cut[c + 1];
+        ch[c].lx.base = cut[c];
+        if (c > 0)   /* chunks are of equal size: the first one's share stands for all */
+            ch[c].lx.progress = NULL;
     }
     aud_run_jobs(ch, n_ch, sizeof *ch, chunk_count_main);
     size_t slots = 1;   /* the last chunk may end without a newline */
@@ -1074,7 +1083,8 @@ int aud_table_parse_csv(aud_table **out, const char *data, size_t len, const cha
         data += 3;
         len -= 3;
     }
-    csv_lexer lx = {data, data + len, name, opts->delimiter, opts->max_field_bytes, 1, err};
+    csv_lexer lx = {data, data + len, name, opts->delimiter, opts->max_field_bytes, 1, err,
+                    data, opts->progress, opts->progress_ctx};
     skip_blank(&lx);
     if (lx.p >= lx.end) {
         rc = aud_error_set(err, AUD_E_PARSE, name, 1, 0, "empty file: a header row is required");
@@ -1096,6 +1106,7 @@ int aud_table_parse_csv(aud_table **out, const char *data, size_t len, const cha
         goto done;
     const char *body = lx.p;
     long body_line = lx.line;
+    lx.base = body;
     cs = aud_calloc(t->n_cols, sizeof *cs);
     t_cols = t->n_cols;
     if (cs == NULL) {

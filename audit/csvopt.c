@@ -2,12 +2,29 @@
 #include "csvopt.h"
 #include "cli.h"
 
+#include <stdio.h>
 #include <string.h>
 
 void aud_csv_cli_init(aud_csv_cli *c)
 {
     memset(c, 0, sizeof *c);
     aud_csv_opts_default(&c->opts);
+}
+
+int aud_csv_cli_load(const aud_csv_cli *c, aud_table **out, const char *path, aud_error *err)
+{
+    char what[300];
+    snprintf(what, sizeof what, "reading %.280s", path);
+    aud_cli_progress prog;
+    aud_cli_progress_start(&prog, what);
+    aud_csv_opts o = c->opts;
+    o.progress = aud_cli_progress_report;
+    o.progress_ctx = &prog;
+    int rc = aud_table_load_csv(out, path, &o, err);
+    if (rc == AUD_OK)
+        aud_cli_progress_report(&prog, 1.0);
+    aud_cli_progress_end(&prog);
+    return rc;
 }
 
 void aud_csv_cli_free(aud_csv_cli *c)

@@ -25,6 +25,9 @@ typedef struct aud_csv_cli {
 } aud_csv_cli;
 
 void aud_csv_cli_init(aud_csv_cli *c);
+/* aud_table_load_csv with c's options, showing "audit: reading PATH: NN%" on a terminal when
+ * the reading takes long (aud_cli_progress). */
+int aud_csv_cli_load(const aud_csv_cli *c, aud_table **out, const char *path, aud_error *err);
 /* Handle option ch (0x100..0x103): 0 done, 2 usage error printed, -1 not a CSV option. */
 int aud_csv_cli_option(aud_csv_cli *c, const char *cmd, int ch, const char *arg);
 void aud_csv_cli_free(aud_csv_cli *c);

@@ -39,6 +39,9 @@ typedef struct aud_csv_opts {
     size_t      max_rows;           /* 0 = unlimited */
     int         threads;            /* parallel parse of large files; 0 = all cores, 1 = off */
     size_t      chunk_bytes;        /* minimum bytes per parallel chunk (default 8 MiB) */
+    /* progress of the first pass, done in [0, 1] (NULL = none); called from one thread only */
+    void      (*progress)(void *ctx, double done);
+    void       *progress_ctx;
 } aud_csv_opts;
 
 AUD_API void aud_csv_opts_default(aud_csv_opts *opts);

@@ -119,3 +119,38 @@ def test_outputs_never_overwrite_inputs(audit, root, tmp_path, cmd):
     r = audit(*[a.format(d=d, m=m) for a in cmd])
     assert r.code == 2 and "would overwrite the input" in r.err, r
     assert {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in (m, d)} == before
+
+
+def test_progress_only_on_a_terminal(audit, tmp_path):
+    """SPEC 1: long work shows progress on stderr when it is a terminal, never when it is not.
+    AUDIT_PROGRESS_AFTER=0 makes the 2-second delay 0 so a small file shows it."""
+    import os
+    import pty
+    import subprocess
+    data = tmp_path / "big.csv"
+    data.write_text("a,b\n" + "".join("%d,x%d\n" % (i, i % 7) for i in range(200000)))
+    env = dict(os.environ, AUDIT_PROGRESS_AFTER="0")
+    master, slave = pty.openpty()
+    from conftest import BIN
+    p = subprocess.run([BIN, "profile", "--data", str(data)], stdout=subprocess.DEVNULL,
+                       stderr=slave, env=env)
+    os.close(slave)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.close(master)
+    assert p.returncode == 0
+    text = out.decode()
+    assert f"audit: reading {data}: " in text and "100%" in text, text
+    r = subprocess.run([BIN, "profile", "--data", str(data)], capture_output=True,
+                       text=True, env=env)
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+    p = subprocess.run([BIN, "profile", "--quiet", "--data", str(data)],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    assert p.stderr == b""
