@@ -222,6 +222,9 @@ typedef struct aud_drift_result {
     double            drift_share;              /* n_drifted / n_tested (NaN when none tested) */
     double            share_threshold;
     int               dataset_drift;
+    aud_psi_binning   psi_binning;
+    int               has_rows;                 /* rows below are known (aud_drift_tables) */
+    size_t            rows_reference, rows_current;
 } aud_drift_result;
 
 /* Compare every input column, in parallel over columns (opts->threads); the result does not

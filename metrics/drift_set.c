@@ -117,6 +117,7 @@ int aud_drift_compute(aud_drift_result **out, const aud_drift_input *in, size_t 
     if (rc != AUD_OK)
         goto done;
     r->share_threshold = opts->drift_share;
+    r->psi_binning = opts->psi_binning;
     for (size_t i = 0; i < n; i++) {
         if (r->cols[i].status != AUD_OK) {
             r->n_errors++;
@@ -294,6 +295,11 @@ int aud_drift_tables(aud_drift_result **out, const aud_table *ref, const aud_tab
         }
     }
     rc = aud_drift_compute(out, in, n, opts, err);
+    if (rc == AUD_OK) {
+        (*out)->has_rows = 1;
+        (*out)->rows_reference = ref->n_rows;
+        (*out)->rows_current = cur->n_rows;
+    }
 done:
     inputs_free(in, n);
     return rc;
@@ -448,7 +454,12 @@ int aud_drift_to_json(const aud_drift_result *r, cJSON *doc, aud_error *err)
         aud_json_add_num(d, "share_threshold", r->share_threshold) ||
         aud_json_add_num(d, "n_columns", (double)r->n_cols) ||
         aud_json_add_num(d, "n_drifted", (double)r->n_drifted) ||
-        aud_json_add_num(d, "n_errors", (double)r->n_errors))
+        aud_json_add_num(d, "n_errors", (double)r->n_errors) ||
+        !cJSON_AddStringToObject(d, "psi_binning",
+                                 r->psi_binning == AUD_PSI_EVIDENTLY ? "evidently" : "quantile"))
+        return aud_error_nomem(err);
+    if (r->has_rows && (aud_json_add_num(d, "reference_rows", (double)r->rows_reference) ||
+                        aud_json_add_num(d, "current_rows", (double)r->rows_current)))
         return aud_error_nomem(err);
     if (r->n_tested == 0 &&
         (!cJSON_AddStringToObject(d, "drift_share_reason", "no column could be tested") ||

@@ -131,3 +131,14 @@ def test_nothing_testable_is_exit_2_without_json(audit, tmp_path):
     assert r.code == 2
     assert "no column could be tested: no non-missing values in the reference data" in r.err
     assert not out.exists()
+
+
+@pytest.mark.parametrize("binning", ["quantile", "evidently"])
+def test_json_states_rows_and_binning(audit, tmp_path, binning):
+    ref, cur = files(tmp_path, cur="a,b,c\n1,x,5\n4,z,6\n5,y,8\n6,y,\n")
+    r = audit("drift", "--reference", ref, "--current", cur, "--psi-binning", binning,
+              "--json", "-")
+    assert r.code == 0, r
+    d = json.loads(r.out)["drift"]
+    assert d["psi_binning"] == binning
+    assert d["reference_rows"] == 3 and d["current_rows"] == 4
