@@ -1,5 +1,6 @@
 /* cli.c - message and option helpers shared by the commands. */
 #include "cli.h"
+#include "provenance.h"
 
 #include <errno.h>
 #include <math.h>
@@ -89,6 +90,15 @@ int aud_cli_parse_threads(const char *cmd, const char *s, int *out)
     if (rc != 0)
         return rc;
     *out = v == 0 ? aud_ncpu() : (int)v;
+    return 0;
+}
+
+int aud_cli_parse_created(const char *cmd, const char *s, const char **out)
+{
+    if (!aud_utc_valid(s))
+        return aud_cli_usage(cmd, "--created expects a UTC time YYYY-MM-DDTHH:MM:SSZ, got \"%s\"",
+                             s);
+    *out = s;
     return 0;
 }
 

@@ -32,6 +32,15 @@ int aud_cli_parse_long(const char *cmd, const char *opt, const char *s, long lo,
 /* --threads: 1..1024; 0 or "auto" means all cores. */
 int aud_cli_parse_threads(const char *cmd, const char *s, int *out);
 
+/* --created TIME: a UTC time "YYYY-MM-DDTHH:MM:SSZ" for provenance.created (reproducible
+ * documents); *out points at s. */
+int aud_cli_parse_created(const char *cmd, const char *s, const char **out);
+
+/* --help line of --created for the commands that write a results document with --json. */
+#define AUD_CLI_CREATED_HELP \
+    "  --created TIME       provenance.created of the JSON document, UTC YYYY-MM-DDTHH:MM:SSZ\n" \
+    "                       (default: now); fixed, it makes the document reproducible\n"
+
 /* True when stderr is a terminal and not --quiet: long work may show progress. */
 int aud_cli_progress_enabled(void);
 

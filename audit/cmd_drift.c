@@ -4,6 +4,7 @@
 #include "csvopt.h"
 #include "drift.h"
 #include "io.h"
+#include "provenance.h"
 #include "table.h"
 
 #include <getopt.h>
@@ -37,7 +38,9 @@ static const char usage_text[] =
     "  --psi-bins N         number of quantile bins (default 10)\n"
     "  --drift-share S      dataset drift when the share of drifted columns >= S (default 0.5)\n"
     "  --threads T          worker threads (default: all cores); results do not depend on T\n"
-    "  --json FILE          write the JSON document ('-' for stdout, then no table)\n"
+    "  --json FILE          write the JSON document ('-' for stdout, then no table):\n"
+    "                       \"provenance\" (each file's path, SHA-256, rows, columns) and \"drift\"\n"
+    AUD_CLI_CREATED_HELP
     CSV_OPTIONS_HELP
     "  --quiet              errors only\n"
     "  --help               this text\n"
@@ -172,12 +175,13 @@ int aud_cmd_drift(int argc, char **argv)
         {"drift-share", required_argument, NULL, 's'},
         {"threads", required_argument, NULL, 'T'},
         {"json", required_argument, NULL, 'j'},
+        {"created", required_argument, NULL, 'E'},
         CSV_OPTIONS_LONGOPTS,
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *refp = NULL, *curp = NULL, *cols_arg = NULL, *json = NULL;
+    const char *refp = NULL, *curp = NULL, *cols_arg = NULL, *json = NULL, *created = NULL;
     aud_drift_opts opts;
     aud_drift_opts_default(&opts);
     static override_arg m_ov[MAX_OVERRIDES], t_ov[MAX_OVERRIDES];
@@ -193,6 +197,7 @@ int aud_cmd_drift(int argc, char **argv)
         case 'c': curp = optarg; break;
         case 'C': cols_arg = optarg; break;
         case 'j': json = optarg; break;
+        case 'E': urc = aud_cli_parse_created(argv[0], optarg, &created); break;
         case 'q': aud_cli_quiet = 1; break;
         case 'h':
             fputs(usage_text, stdout);
@@ -265,7 +270,7 @@ int aud_cmd_drift(int argc, char **argv)
     size_t n_cols = 0;
     aud_drift_override *ovr = NULL;
     aud_drift_result *res = NULL;
-    cJSON *doc = NULL;
+    cJSON *doc = NULL, *prov = NULL;
     /* read both files at once: the reference on a second thread */
     load_job jr = {.path = refp, .csv = &csv, .progress = 0, .t = NULL, .rc = AUD_OK};
     load_job jc = {.path = curp, .csv = &csv, .progress = 1, .t = NULL, .rc = AUD_OK};
@@ -347,12 +352,13 @@ int aud_cmd_drift(int argc, char **argv)
         goto done;
     }
     if (json != NULL) {
-        doc = aud_json_doc_new();
-        if (doc == NULL) {
-            rc = aud_error_nomem(&err);
-            goto done;
-        }
-        rc = aud_drift_to_json(res, doc, &err);
+        rc = aud_prov_doc_new(&doc, &prov, "drift", created, &err);
+        if (rc == AUD_OK)
+            rc = aud_prov_add_input(prov, "reference", refp, jr.t, NULL, &err);
+        if (rc == AUD_OK)
+            rc = aud_prov_add_input(prov, "current", curp, jc.t, NULL, &err);
+        if (rc == AUD_OK)
+            rc = aud_drift_to_json(res, doc, &err);
         if (rc == AUD_OK)
             rc = aud_json_write(doc, json, &err);
         if (rc != AUD_OK)

@@ -6,6 +6,7 @@
 #include "fairness.h"
 #include "io.h"
 #include "model.h"
+#include "provenance.h"
 #include "table.h"
 
 #include <getopt.h>
@@ -53,7 +54,10 @@ static const char usage_text[] =
     "  --bootstrap N        bootstrap resamples for the summary intervals (default 1000, 0 = off)\n"
     "  --seed N             bootstrap seed (default 1)\n"
     "  --threads T          bootstrap threads (default: all cores; results do not depend on T)\n"
-    "  --json FILE          write the JSON document (- = stdout, then no table)\n"
+    "  --json FILE          write the JSON document (- = stdout, then no table): \"provenance\"\n"
+    "                       (data and model files with SHA-256, rows, columns, model format\n"
+    "                       and objective; the seed) and \"fairness\"\n"
+    AUD_CLI_CREATED_HELP
     CSV_OPTIONS_HELP
     "  --quiet              errors only\n"
     "  --help               this text\n"
@@ -65,6 +69,7 @@ static const char usage_text[] =
 typedef struct fair_cli {
     const char *data, *sensitive, *prediction, *score, *model, *model_format, *label, *json;
     const char *compliance;
+    const char *created;       /* --created: provenance.created of the JSON document */
     double      threshold;
     int         has_threshold;
     const char *ref_arg[MAX_REFS];
@@ -110,17 +115,15 @@ static int numeric_column(const aud_table *t, const char *name, const char *what
     return AUD_OK;
 }
 
-/* Score of every row from the model: probability of a binary classifier, else the value. */
-static int model_scores(const char *path, const char *format, const aud_table *t, double **out,
+/* Score of every row from model m (read from path): probability of a binary classifier, else
+ * the value. */
+static int model_scores(const aud_model *m, const char *path, const aud_table *t, double **out,
                         aud_error *err)
 {
-    aud_model *m = NULL;
     size_t *cols = NULL;
     double *x = NULL, *margin = NULL, *s = NULL;
     int by_pos = 0;
-    int rc = aud_model_load(&m, path, format, err);
-    if (rc != AUD_OK)
-        return rc;
+    int rc = AUD_OK;
     if (aud_model_n_pred(m) != 1) {
         rc = aud_error_set(err, AUD_E_UNSUPPORTED, path, 0, 0,
                            "fairness needs a model with one output (binary classifier or "
@@ -149,7 +152,6 @@ static int model_scores(const char *path, const char *format, const aud_table *t
     *out = s;
     s = NULL;
 done:
-    aud_model_free(m);
     aud_free(cols);
     aud_free(x);
     aud_free(margin);
@@ -260,6 +262,7 @@ static int parse_args(int argc, char **argv, fair_cli *c, aud_csv_cli *csv)
         {"seed", required_argument, NULL, 'e'},
         {"threads", required_argument, NULL, 'T'},
         {"json", required_argument, NULL, 'j'},
+        {"created", required_argument, NULL, 'E'},
         CSV_OPTIONS_LONGOPTS,
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
@@ -282,6 +285,7 @@ static int parse_args(int argc, char **argv, fair_cli *c, aud_csv_cli *csv)
         case 'F': c->model_format = optarg; break;
         case 'l': c->label = optarg; break;
         case 'j': c->json = optarg; break;
+        case 'E': rc = aud_cli_parse_created(cmd, optarg, &c->created); break;
         case 'q': aud_cli_quiet = 1; break;
         case 'I': c->opts.intersections = 0; break;
         case 'h': fputs(usage_text, stdout); return -1;
@@ -426,7 +430,8 @@ int aud_cmd_fairness(int argc, char **argv)
     aud_error_clear(&err);
     aud_table *t = NULL;
     aud_fair_result *res = NULL;
-    cJSON *doc = NULL;
+    aud_model *model = NULL;
+    cJSON *doc = NULL, *prov = NULL;
     double *scores = NULL;
     char *list_buf = NULL;
     attr_store st[16];
@@ -480,7 +485,9 @@ int aud_cmd_fairness(int argc, char **argv)
     if (rc == AUD_OK && c.score != NULL)
         rc = numeric_column(t, c.score, "score", &in.score, &err);
     if (rc == AUD_OK && c.model != NULL) {
-        rc = model_scores(c.model, c.model_format, t, &scores, &err);
+        rc = aud_model_load(&model, c.model, c.model_format, &err);
+        if (rc == AUD_OK)
+            rc = model_scores(model, c.model, t, &scores, &err);
         in.score = scores;
     }
     if (rc == AUD_OK) {
@@ -508,9 +515,13 @@ int aud_cmd_fairness(int argc, char **argv)
                                iref_names[r]);
     }
     if (rc == AUD_OK && c.json != NULL) {
-        doc = aud_json_doc_new();
-        if (doc == NULL)
+        rc = aud_prov_doc_new(&doc, &prov, "fairness", c.created, &err);
+        if (rc == AUD_OK && aud_json_add_num(prov, "seed", (double)c.opts.seed) != 0)
             rc = aud_error_nomem(&err);
+        if (rc == AUD_OK)
+            rc = aud_prov_add_input(prov, "data", c.data, t, NULL, &err);
+        if (rc == AUD_OK && model != NULL)
+            rc = aud_prov_add_model(prov, c.model, model, &err);
         if (rc == AUD_OK)
             rc = aud_fair_to_json(res, doc, &err);
         if (rc == AUD_OK)
@@ -528,6 +539,7 @@ int aud_cmd_fairness(int argc, char **argv)
     }
     aud_free(list_buf);
     aud_free(scores);
+    aud_model_free(model);
     aud_table_free(t);
     aud_csv_cli_free(&csv);
     if (rc == AUD_OK)

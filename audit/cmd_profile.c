@@ -4,6 +4,7 @@
 #include "csvopt.h"
 #include "io.h"
 #include "profile.h"
+#include "provenance.h"
 #include "table.h"
 
 #include <getopt.h>
@@ -20,7 +21,10 @@ static const char usage_text[] =
     "\n"
     "options:\n"
     "  --data FILE          CSV file to profile (required; - reads stdin)\n"
-    "  --json FILE          also write the JSON document (schema of docs/results-schema.md)\n"
+    "  --json FILE          also write the JSON document (schema of docs/results-schema.md):\n"
+    "                       \"provenance\" (the data file's path, SHA-256, rows, columns) and\n"
+    "                       \"profile\"\n"
+    AUD_CLI_CREATED_HELP
     CSV_OPTIONS_HELP
     "  --threads T          threads for reading and statistics (default: all cores; the\n"
     "                       figures do not depend on it; --csv-threads overrides the reading)\n"
@@ -56,12 +60,13 @@ int aud_cmd_profile(int argc, char **argv)
         {"data", required_argument, NULL, 'd'},
         {"json", required_argument, NULL, 'j'},
         {"threads", required_argument, NULL, 't'},
+        {"created", required_argument, NULL, 'c'},
         CSV_OPTIONS_LONGOPTS,
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *data = NULL, *json = NULL;
+    const char *data = NULL, *json = NULL, *created = NULL;
     int threads = 0, csv_threads_given = 0;
     aud_csv_cli csv;
     aud_csv_cli_init(&csv);
@@ -75,6 +80,10 @@ int aud_cmd_profile(int argc, char **argv)
         case 'j': json = optarg; break;
         case 't':
             if (aud_cli_parse_threads(argv[0], optarg, &threads) != 0)
+                return AUD_EXIT_INPUT;
+            break;
+        case 'c':
+            if (aud_cli_parse_created(argv[0], optarg, &created) != 0)
                 return AUD_EXIT_INPUT;
             break;
         case 'q': aud_cli_quiet = 1; break;
@@ -101,7 +110,7 @@ int aud_cmd_profile(int argc, char **argv)
     aud_error_clear(&err);
     aud_table *t = NULL;
     aud_profile *p = NULL;
-    cJSON *doc = NULL;
+    cJSON *doc = NULL, *prov = NULL;
     const char *inputs[] = {data};
     int rc = aud_guard_output(json, inputs, 1, &err);
     if (rc == AUD_OK)
@@ -109,9 +118,9 @@ int aud_cmd_profile(int argc, char **argv)
     if (rc == AUD_OK)
         rc = aud_profile_compute(&p, t, threads, &err);
     if (rc == AUD_OK && json != NULL) {
-        doc = aud_json_doc_new();
-        if (doc == NULL)
-            rc = aud_error_nomem(&err);
+        rc = aud_prov_doc_new(&doc, &prov, "profile", created, &err);
+        if (rc == AUD_OK)
+            rc = aud_prov_add_input(prov, "data", data, t, NULL, &err);
         if (rc == AUD_OK)
             rc = aud_profile_to_json(p, doc, &err);
         if (rc == AUD_OK)

@@ -18,7 +18,10 @@ static const char usage_text[] =
     "\n"
     "options:\n"
     "  --out DIR      output folder (overrides the spec's outputs.dir)\n"
-    "  --threads T    worker threads (default: the spec's, else all cores)\n"
+    "  --threads T    worker threads (default: the spec's, else all cores); results.json does\n"
+    "                 not depend on it\n"
+    "  --created TIME provenance.created, UTC YYYY-MM-DDTHH:MM:SSZ (default: now); fixed, it\n"
+    "                 makes results.json and the reports byte-identical for the same inputs\n"
     "  --verbose      per-step timings on stderr (on a terminal the current step is shown)\n"
     "  --quiet        errors only\n"
     "  --help         this text\n"
@@ -51,7 +54,7 @@ int aud_cmd_run(int argc, char **argv)
         {"out", required_argument, NULL, 'o'},
         {"threads", required_argument, NULL, 't'},
         {"verbose", no_argument, NULL, 'v'},
-        {"created", required_argument, NULL, 'c'},   /* fixed provenance time, for tests */
+        {"created", required_argument, NULL, 'c'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -69,7 +72,10 @@ int aud_cmd_run(int argc, char **argv)
                 return AUD_EXIT_INPUT;
             break;
         case 'v': prog.verbose = 1; break;
-        case 'c': o.created = optarg; break;
+        case 'c':
+            if (aud_cli_parse_created(argv[0], optarg, &o.created) != 0)
+                return AUD_EXIT_INPUT;
+            break;
         case 'q': aud_cli_quiet = 1; break;
         case 'h': fputs(usage_text, stdout); return AUD_EXIT_OK;
         case ':': return aud_cli_usage(argv[0], "option '%s' needs a value", argv[optind - 1]);

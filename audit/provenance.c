@@ -1,5 +1,7 @@
-/* provenance.c - SHA-256 fingerprints (OpenSSL 3 EVP interface) and UTC timestamps. */
+/* provenance.c - SHA-256 fingerprints (OpenSSL 3 EVP interface), UTC timestamps and the
+ * "provenance" section of results documents (docs/results-schema.md). */
 #include "provenance.h"
+#include "io.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -72,4 +74,105 @@ void aud_utc_now(char *buf, size_t size)
     struct tm tm;
     gmtime_r(&t, &tm);
     strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+int aud_utc_valid(const char *s)
+{
+    static const char shape[] = "dddd-dd-ddTdd:dd:ddZ";
+    static const int mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    for (size_t i = 0; i < sizeof shape - 1; i++) {
+        int digit = s[i] >= '0' && s[i] <= '9';
+        if (shape[i] == 'd' ? !digit : s[i] != shape[i])
+            return 0;   /* also stops at a NUL before the end of the shape */
+    }
+    if (s[sizeof shape - 1] != '\0')
+        return 0;
+    int year = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
+    int month = (s[5] - '0') * 10 + (s[6] - '0');
+    int day = (s[8] - '0') * 10 + (s[9] - '0');
+    int hour = (s[11] - '0') * 10 + (s[12] - '0');
+    int minute = (s[14] - '0') * 10 + (s[15] - '0');
+    int second = (s[17] - '0') * 10 + (s[18] - '0');
+    int leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    if (month < 1 || month > 12 || day < 1 || day > mdays[month - 1] ||
+        (month == 2 && day == 29 && !leap))
+        return 0;
+    return hour <= 23 && minute <= 59 && second <= 59;
+}
+
+int aud_prov_doc_new(cJSON **doc, cJSON **prov, const char *command, const char *created,
+                     aud_error *err)
+{
+    char now[32];
+    if (created != NULL && !aud_utc_valid(created))
+        return aud_error_set(err, AUD_E_USAGE, NULL, 0, 0,
+                             "created time \"%s\" is not UTC YYYY-MM-DDTHH:MM:SSZ", created);
+    if (created == NULL)
+        aud_utc_now(now, sizeof now);
+    cJSON *d = aud_json_doc_new();
+    cJSON *p = d != NULL ? cJSON_AddObjectToObject(d, "provenance") : NULL;
+    if (p == NULL ||
+        cJSON_AddStringToObject(p, "created", created != NULL ? created : now) == NULL ||
+        cJSON_AddStringToObject(p, "command", command) == NULL ||
+        cJSON_AddArrayToObject(p, "inputs") == NULL) {
+        cJSON_Delete(d);
+        return aud_error_nomem(err);
+    }
+    *doc = d;
+    *prov = p;
+    return AUD_OK;
+}
+
+int aud_prov_add_input(cJSON *prov, const char *role, const char *path, const aud_table *t,
+                       cJSON **entry, aud_error *err)
+{
+    char hex[65];
+    int is_stdin = strcmp(path, "-") == 0;
+    if (!is_stdin) {
+        int rc = aud_sha256_file(path, hex, err);
+        if (rc != AUD_OK)
+            return rc;
+    }
+    cJSON *o = cJSON_CreateObject();
+    if (o == NULL || !cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(prov, "inputs"), o)) {
+        cJSON_Delete(o);
+        return aud_error_nomem(err);
+    }
+    if (cJSON_AddStringToObject(o, "role", role) == NULL ||
+        cJSON_AddStringToObject(o, "path", path) == NULL ||
+        (is_stdin ? cJSON_AddNullToObject(o, "sha256") == NULL ||
+                        cJSON_AddStringToObject(o, "sha256_reason",
+                                                "read from standard input, not hashed") == NULL
+                  : cJSON_AddStringToObject(o, "sha256", hex) == NULL))
+        return aud_error_nomem(err);
+    if (t != NULL && (aud_json_add_num(o, "rows", (double)t->n_rows) != 0 ||
+                      aud_json_add_num(o, "columns", (double)t->n_cols) != 0))
+        return aud_error_nomem(err);
+    if (entry != NULL)
+        *entry = o;
+    return AUD_OK;
+}
+
+int aud_prov_add_model(cJSON *prov, const char *path, const aud_model *m, aud_error *err)
+{
+    cJSON *in = NULL;
+    int rc = aud_prov_add_input(prov, "model", path, NULL, &in, err);
+    if (rc != AUD_OK)
+        return rc;
+    if (cJSON_AddStringToObject(in, "format", m->format != NULL ? m->format : "") == NULL ||
+        cJSON_AddStringToObject(in, "objective", m->objective != NULL ? m->objective : "") ==
+            NULL)
+        return aud_error_nomem(err);
+    /* "model" predates model inputs; kept for readers of schema 1 (the report cover) */
+    cJSON *model = cJSON_Duplicate(in, 1);
+    if (model == NULL || !cJSON_AddItemToObject(prov, "model", model)) {
+        cJSON_Delete(model);
+        return aud_error_nomem(err);
+    }
+    cJSON_DeleteItemFromObjectCaseSensitive(model, "role");
+    if (aud_json_add_num(model, "features", (double)m->n_features) != 0 ||
+        aud_json_add_num(model, "trees", (double)m->n_trees) != 0 ||
+        aud_json_add_num(model, "outputs", (double)m->n_outputs) != 0)
+        return aud_error_nomem(err);
+    return AUD_OK;
 }

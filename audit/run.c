@@ -73,69 +73,26 @@ static int same_file(const char *out_path, const char *in)
     return 0;
 }
 
-static int add_input(cJSON *arr, const char *role, const char *path, const aud_table *t,
-                     aud_error *err)
-{
-    char hex[65];
-    int rc = aud_sha256_file(path, hex, err);
-    if (rc != AUD_OK)
-        return rc;
-    cJSON *o = cJSON_CreateObject();
-    if (o == NULL || !cJSON_AddItemToArray(arr, o)) {
-        cJSON_Delete(o);
-        return aud_error_nomem(err);
-    }
-    if (cJSON_AddStringToObject(o, "role", role) == NULL ||
-        cJSON_AddStringToObject(o, "path", path) == NULL ||
-        cJSON_AddStringToObject(o, "sha256", hex) == NULL)
-        return aud_error_nomem(err);
-    if (t != NULL && (aud_json_add_num(o, "rows", (double)t->n_rows) != 0 ||
-                      aud_json_add_num(o, "columns", (double)t->n_cols) != 0))
-        return aud_error_nomem(err);
-    return AUD_OK;
-}
-
-static int add_provenance(run_ctx *c)
+/* provenance (docs/results-schema.md): the shared inputs and model entries, plus the spec */
+static int add_provenance(run_ctx *c, cJSON *p)
 {
     const aud_spec *s = c->spec;
-    cJSON *p = cJSON_AddObjectToObject(c->doc, "provenance");
-    cJSON *inputs = p ? cJSON_AddArrayToObject(p, "inputs") : NULL;
-    char now[32];
-    if (c->opts->created != NULL)
-        snprintf(now, sizeof now, "%s", c->opts->created);
-    else
-        aud_utc_now(now, sizeof now);
     cJSON *spec_copy = cJSON_Duplicate(s->raw, 1);
-    if (inputs == NULL || spec_copy == NULL || cJSON_AddStringToObject(p, "created", now) == NULL ||
-        cJSON_AddStringToObject(p, "spec", s->path) == NULL ||
+    if (spec_copy == NULL || cJSON_AddStringToObject(p, "spec", s->path) == NULL ||
         !cJSON_AddItemToObject(p, "spec_document", spec_copy) ||
         aud_json_add_num(p, "seed", (double)s->seed) != 0) {
         if (spec_copy != NULL && cJSON_GetObjectItemCaseSensitive(p, "spec_document") != spec_copy)
             cJSON_Delete(spec_copy);
         return aud_error_nomem(c->err);
     }
-    int rc = add_input(inputs, "spec", s->path, NULL, c->err);
+    int rc = aud_prov_add_input(p, "spec", s->path, NULL, NULL, c->err);
     if (rc == AUD_OK)
-        rc = add_input(inputs, "data", s->data, c->data, c->err);
+        rc = aud_prov_add_input(p, "data", s->data, c->data, NULL, c->err);
     if (rc == AUD_OK && c->ref != NULL)
-        rc = add_input(inputs, "reference", s->reference, c->ref, c->err);
-    if (rc != AUD_OK || c->model == NULL)
-        return rc;
-    char hex[65];
-    rc = aud_sha256_file(s->model, hex, c->err);
-    if (rc != AUD_OK)
-        return rc;
-    cJSON *m = cJSON_AddObjectToObject(p, "model");
-    if (m == NULL || cJSON_AddStringToObject(m, "path", s->model) == NULL ||
-        cJSON_AddStringToObject(m, "sha256", hex) == NULL ||
-        cJSON_AddStringToObject(m, "format", c->model->format ? c->model->format : "") == NULL ||
-        cJSON_AddStringToObject(m, "objective", c->model->objective ? c->model->objective : "") ==
-            NULL ||
-        aud_json_add_num(m, "features", (double)c->model->n_features) != 0 ||
-        aud_json_add_num(m, "trees", (double)c->model->n_trees) != 0 ||
-        aud_json_add_num(m, "outputs", (double)c->model->n_outputs) != 0)
-        return aud_error_nomem(c->err);
-    return AUD_OK;
+        rc = aud_prov_add_input(p, "reference", s->reference, c->ref, NULL, c->err);
+    if (rc == AUD_OK && c->model != NULL)
+        rc = aud_prov_add_model(p, s->model, c->model, c->err);
+    return rc;
 }
 
 static int add_report_block(run_ctx *c)
@@ -444,13 +401,16 @@ int aud_run(const aud_run_opts *opts, aud_run_outcome *out, aud_error *err)
     if (rc != AUD_OK)
         goto done;
     report_step(opts, "inputs", run_clock() - t0);
-    c.doc = aud_json_doc_new();
+    cJSON *prov = NULL;
+    rc = aud_prov_doc_new(&c.doc, &prov, "run", opts->created, err);
+    if (rc != AUD_OK)
+        goto done;
     c.skipped = cJSON_CreateArray();
-    if (c.doc == NULL || c.skipped == NULL) {
+    if (c.skipped == NULL) {
         rc = aud_error_nomem(err);
         goto done;
     }
-    rc = add_provenance(&c);
+    rc = add_provenance(&c, prov);
     if (rc == AUD_OK)
         rc = add_report_block(&c);
     const section_fn sections[] = {run_predictions, run_explanations, run_fairness, run_drift,

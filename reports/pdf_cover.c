@@ -100,8 +100,9 @@ void pdf_write_cover(pdf_doc *d)
         d->y -= 74.0f;
     }
     pdf_para(d, d->font, 8.0f, PDF_LEFT, PDF_CW, PDF_GREY,
-             "Every figure in this report is rendered from the results document (results.json) "
-             "of the audit run named under Provenance; the report computes nothing itself. "
+             "Every figure in this report is rendered from the results document (results.json "
+             "of an audit run, or a command's --json document) described under Provenance; the "
+             "report computes nothing itself. "
              "Definitions of every metric and test are in the methods appendix.");
 }
 
@@ -159,7 +160,7 @@ void pdf_write_checks(pdf_doc *d)
 void pdf_write_provenance(pdf_doc *d)
 {
     const cJSON *prov = rpt_obj(d->doc, "provenance");
-    const cJSON *model = rpt_obj(prov, "model");
+    const cJSON *model = rpt_model_not_in_inputs(prov);
     const cJSON *in;
     char buf[600], t[RPT_NUMBUF];
     pdf_subsection(d, "Provenance", 120.0f);
@@ -172,6 +173,10 @@ void pdf_write_provenance(pdf_doc *d)
              rpt_str(rpt_obj(d->doc, "tool"), "version", "?"),
              rpt_str(d->doc, "schema_version", "?"));
     pdf_kv(d, "Tool", buf);
+    if (rpt_str(prov, "command", NULL) != NULL) {
+        snprintf(buf, sizeof buf, "audit %s", rpt_str(prov, "command", ""));
+        pdf_kv(d, "Command", buf);
+    }
     pdf_kv(d, "Created (UTC)", rpt_str(prov, "created", "not recorded"));
     pdf_kv(d, "Audit spec", rpt_str(prov, "spec", "none"));
     pdf_kv(d, "Seed", rpt_fmt(rpt_num(prov, "seed"), RPT_INT, t));
@@ -181,17 +186,20 @@ void pdf_write_provenance(pdf_doc *d)
             snprintf(buf, sizeof buf, "%s (%s rows, %s columns)", rpt_str(in, "path", "?"),
                      rpt_fmt(rpt_num(in, "rows"), RPT_INT, rows),
                      rpt_fmt(rpt_num(in, "columns"), RPT_INT, colsb));
+        else if (rpt_str(in, "format", NULL) != NULL)
+            snprintf(buf, sizeof buf, "%s (%s, %s)", rpt_str(in, "path", "?"),
+                     rpt_str(in, "format", "?"), rpt_str(in, "objective", "objective n/a"));
         else
             snprintf(buf, sizeof buf, "%s", rpt_str(in, "path", "?"));
         char key[80];
         snprintf(key, sizeof key, "Input: %s", rpt_str(in, "role", "data"));
         pdf_kv(d, key, buf);
-        pdf_kv(d, "    SHA-256", rpt_str(in, "sha256", "not recorded"));
+        pdf_kv(d, "    SHA-256", rpt_input_sha256(in));
     }
     if (model != NULL) {
         snprintf(buf, sizeof buf, "%s (%s, %s)", rpt_str(model, "path", "?"),
                  rpt_str(model, "format", "?"), rpt_str(model, "objective", "objective n/a"));
         pdf_kv(d, "Model", buf);
-        pdf_kv(d, "    SHA-256", rpt_str(model, "sha256", "not recorded"));
+        pdf_kv(d, "    SHA-256", rpt_input_sha256(model));
     }
 }

@@ -119,6 +119,13 @@ void rpt_copy_utf8(char *dst, size_t n, const char *src);
 /* The audit date (YYYY-MM-DD) from provenance.created, "" when absent. */
 void rpt_audit_date(const cJSON *doc, char *buf, size_t n);
 
+/* What to print for a provenance input's hash: "sha256", else its "sha256_reason" (an input
+ * read from standard input), else "not recorded". */
+const char *rpt_input_sha256(const cJSON *in);
+/* The provenance "model" object when no "inputs" entry has role "model" (documents that list the
+ * model only there); else NULL, as the inputs already show it. */
+const cJSON *rpt_model_not_in_inputs(const cJSON *prov);
+
 /* Snap a [lo, hi] data range to "nice" axis ticks: *step and the first/last tick. */
 void rpt_nice_range(double lo, double hi, int max_ticks, double *t0, double *t1, double *step);
 

@@ -485,6 +485,23 @@ void rpt_audit_date(const cJSON *doc, char *buf, size_t n)
     snprintf(buf, n, "%.*s", (int)k, c);
 }
 
+const char *rpt_input_sha256(const cJSON *in)
+{
+    const char *h = rpt_str(in, "sha256", NULL);
+    return h != NULL ? h : rpt_str(in, "sha256_reason", "not recorded");
+}
+
+const cJSON *rpt_model_not_in_inputs(const cJSON *prov)
+{
+    const cJSON *in;
+    cJSON_ArrayForEach(in, rpt_arr(prov, "inputs")) {
+        const char *role = rpt_str(in, "role", "");
+        if (strcmp(role, "model") == 0)
+            return NULL;
+    }
+    return rpt_obj(prov, "model");
+}
+
 void rpt_nice_range(double lo, double hi, int max_ticks, double *t0, double *t1, double *step)
 {
     if (!isfinite(lo) || !isfinite(hi)) {

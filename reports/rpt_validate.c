@@ -188,8 +188,10 @@ static int v_input(vctx *v, const cJSON *o)
 {
     int rc;
     if ((rc = vkey(v, o, "role", T_STR, 0)) || (rc = vkey(v, o, "path", T_STR, 0)) ||
-        (rc = vkey(v, o, "sha256", T_STR | T_NULL, 0)) || (rc = vkey(v, o, "rows", T_NUM, 0)) ||
-        (rc = vkey(v, o, "columns", T_NUM, 0)))
+        (rc = vkey(v, o, "sha256", T_STR | T_NULL, 0)) ||
+        (rc = vkey(v, o, "sha256_reason", T_STR, 0)) || (rc = vkey(v, o, "rows", T_NUM, 0)) ||
+        (rc = vkey(v, o, "columns", T_NUM, 0)) || (rc = vkey(v, o, "format", T_STR, 0)) ||
+        (rc = vkey(v, o, "objective", T_STR | T_NULL, 0)))
         return rc;
     return AUD_OK;
 }
@@ -198,7 +200,8 @@ static int v_provenance(vctx *v, const cJSON *p)
 {
     int rc;
     const cJSON *m = rpt_obj(p, "model");
-    if ((rc = vkey(v, p, "created", T_STR, 0)) || (rc = vkey(v, p, "spec", T_STR | T_NULL, 0)) ||
+    if ((rc = vkey(v, p, "created", T_STR, 0)) || (rc = vkey(v, p, "command", T_STR, 0)) ||
+        (rc = vkey(v, p, "spec", T_STR | T_NULL, 0)) ||
         (rc = vkey(v, p, "seed", T_NUM | T_NULL, 0)) || (rc = varray(v, p, "inputs", 0, v_input)) ||
         (rc = vkey(v, p, "model", T_OBJ, 0)))
         return rc;

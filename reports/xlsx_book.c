@@ -320,6 +320,7 @@ void xw_provenance(xw_book *b)
     static const double widths[] = {16, 40, 68, 10, 10};
     const cJSON *prov = rpt_obj(b->doc, "provenance");
     const cJSON *model = rpt_obj(prov, "model");
+    const cJSON *model_row = rpt_model_not_in_inputs(prov);
     const cJSON *in;
     lxw_worksheet *ws = xw_sheet(b, "Provenance");
     lxw_row_t r, first;
@@ -331,15 +332,15 @@ void xw_provenance(xw_book *b)
     cJSON_ArrayForEach(in, rpt_arr(prov, "inputs")) {
         xw_str(b, ws, r, 0, rpt_str(in, "role", ""), NULL);
         xw_str(b, ws, r, 1, rpt_str(in, "path", ""), NULL);
-        xw_str(b, ws, r, 2, rpt_str(in, "sha256", ""), b->text);
+        xw_str(b, ws, r, 2, rpt_input_sha256(in), b->text);
         xw_num(b, ws, r, 3, rpt_num(in, "rows"), b->count);
         xw_num(b, ws, r, 4, rpt_num(in, "columns"), b->count);
         r++;
     }
-    if (model != NULL) {
+    if (model_row != NULL) {
         xw_str(b, ws, r, 0, "model", NULL);
-        xw_str(b, ws, r, 1, rpt_str(model, "path", ""), NULL);
-        xw_str(b, ws, r, 2, rpt_str(model, "sha256", ""), b->text);
+        xw_str(b, ws, r, 1, rpt_str(model_row, "path", ""), NULL);
+        xw_str(b, ws, r, 2, rpt_input_sha256(model_row), b->text);
         r++;
     }
     xw_table(b, ws, first, r - 1, 5);
@@ -347,6 +348,11 @@ void xw_provenance(xw_book *b)
     kv(b, ws, r++, "Tool", rpt_str(rpt_obj(b->doc, "tool"), "name", ""));
     kv(b, ws, r++, "Tool version", rpt_str(rpt_obj(b->doc, "tool"), "version", ""));
     kv(b, ws, r++, "Results schema", rpt_str(b->doc, "schema_version", ""));
+    if (rpt_str(prov, "command", NULL) != NULL) {
+        char cmd[80];
+        snprintf(cmd, sizeof cmd, "audit %s", rpt_str(prov, "command", ""));
+        kv(b, ws, r++, "Command", cmd);
+    }
     kv(b, ws, r++, "Created (UTC)", rpt_str(prov, "created", ""));
     kv(b, ws, r++, "Audit spec", rpt_str(prov, "spec", ""));
     xw_str(b, ws, r, 0, "Seed", b->key);

@@ -42,3 +42,25 @@ def audit():
 @pytest.fixture
 def root():
     return ROOT
+
+
+@pytest.fixture
+def small(tmp_path):
+    """A small scored data set (400 rows: x, sex, score, label) in tmp_path/cur.csv, and a
+    shifted reference period in tmp_path/ref.csv."""
+    import numpy as np
+    import pandas as pd
+    rng = np.random.default_rng(7)
+    n = 400
+
+    def frame(shift):
+        sex = rng.choice(["female", "male"], n)
+        x = rng.normal(shift, 1, n)
+        score = 1 / (1 + np.exp(-(x + (sex == "male") * 0.8)))
+        label = (rng.random(n) < score).astype(int)
+        return pd.DataFrame({"x": x.round(6), "sex": sex, "score": score.round(6),
+                             "label": label})
+
+    frame(0.0).to_csv(tmp_path / "cur.csv", index=False)
+    frame(0.5).to_csv(tmp_path / "ref.csv", index=False)
+    return tmp_path

@@ -55,7 +55,8 @@ def test_profile_threads_do_not_change_results(audit, tmp_path):
     outs = []
     for t in ("1", "2", "3"):
         out = tmp_path / f"p{t}.json"
-        r = audit("profile", "--data", data, "--threads", t, "--json", out)
+        r = audit("profile", "--data", data, "--threads", t, "--json", out,
+                  "--created", "2026-01-01T00:00:00Z")
         assert r.code == 0, r
         outs.append(out.read_bytes())
     assert outs[0] == outs[1] == outs[2]

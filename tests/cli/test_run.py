@@ -14,25 +14,6 @@ def sha256(path):
     return hashlib.sha256(open(path, "rb").read()).hexdigest()
 
 
-@pytest.fixture
-def small(tmp_path):
-    """A small scored data set with a sensitive attribute and a reference period."""
-    rng = np.random.default_rng(7)
-    n = 400
-
-    def frame(shift):
-        sex = rng.choice(["female", "male"], n)
-        x = rng.normal(shift, 1, n)
-        score = 1 / (1 + np.exp(-(x + (sex == "male") * 0.8)))
-        label = (rng.random(n) < score).astype(int)
-        return pd.DataFrame({"x": x.round(6), "sex": sex, "score": score.round(6),
-                             "label": label})
-
-    frame(0.0).to_csv(tmp_path / "cur.csv", index=False)
-    frame(0.5).to_csv(tmp_path / "ref.csv", index=False)
-    return tmp_path
-
-
 def write_spec(dirpath, **over):
     spec = {"data": "cur.csv", "reference": "ref.csv", "label": "label", "score": "score",
             "threshold": 0.5, "sensitive": ["sex"],

@@ -416,7 +416,7 @@ def test_threads_do_not_change_results(audit, data, tmp_path):
         out = tmp_path / f"t{t}.json"
         r = audit("fairness", "--data", p, "--sensitive", "sex,race", "--score", "score",
                   "--threshold", "0.4", "--label", "label", "--bootstrap", "300", "--seed", "5",
-                  "--threads", t, "--json", out)
+                  "--threads", t, "--json", out, "--created", "2026-01-01T00:00:00Z")
         assert r.code == 0, r
         outs.append(out.read_bytes())
     assert outs[0] == outs[1] == outs[2]
