@@ -413,9 +413,9 @@ int aud_run(const aud_run_opts *opts, aud_run_outcome *out, aud_error *err)
     rc = add_provenance(&c, prov);
     if (rc == AUD_OK)
         rc = add_report_block(&c);
-    const section_fn sections[] = {run_predictions, run_explanations, run_fairness, run_drift,
-                                   run_performance};
-    const char *section_names[] = {"predictions", "explanations", "fairness", "drift",
+    const section_fn sections[] = {run_profile, run_predictions, run_explanations, run_fairness,
+                                   run_drift, run_performance};
+    const char *section_names[] = {"profile", "predictions", "explanations", "fairness", "drift",
                                    "performance"};
     for (size_t k = 0; k < sizeof sections / sizeof sections[0] && rc == AUD_OK; k++) {
         t0 = run_clock();

@@ -34,6 +34,7 @@ typedef struct run_ctx {
 int run_skip(run_ctx *c, const char *section, const char *reason);
 
 /* Sections; each adds its object to c->doc or calls run_skip. */
+int run_profile(run_ctx *c);
 int run_predictions(run_ctx *c);
 int run_explanations(run_ctx *c);
 int run_fairness(run_ctx *c);

@@ -7,6 +7,7 @@
 #include "io.h"
 #include "performance.h"
 #include "predict.h"
+#include "profile.h"
 #include "shap.h"
 
 #include <math.h>
@@ -52,6 +53,18 @@ static int numeric_column(run_ctx *c, const char *name, const char *what, const 
     }
     *out = col->num;
     return AUD_OK;
+}
+
+/* ---- profile of the audited data (types, missing counts, statistics) ----------------------- */
+
+int run_profile(run_ctx *c)
+{
+    aud_profile *p = NULL;
+    int rc = aud_profile_compute(&p, c->data, c->threads, c->err);
+    if (rc == AUD_OK)
+        rc = aud_profile_to_json(p, c->doc, c->err);
+    aud_profile_free(p);
+    return rc;
 }
 
 int run_predictions(run_ctx *c)

@@ -1,5 +1,6 @@
 /* pdf_int.h - the PDF writer's page layer over libharu (pdf_doc.c), its charts (pdf_chart.c)
- * and its sections (pdf_cover.c, pdf_explain.c, pdf_fair.c, pdf_drift.c, pdf_misc.c).
+ * and its sections (pdf_cover.c, pdf_data.c, pdf_explain.c, pdf_fair.c, pdf_drift.c,
+ * pdf_misc.c).
  *
  * Error model: libharu's error handler records the first failure in the pdf_doc (no longjmp, so
  * nothing leaks); every call's status goes through pdf_chk(), and drawing stops being useful once
@@ -136,6 +137,7 @@ void pdf_write_fairness(pdf_doc *d);
 void pdf_write_drift(pdf_doc *d);
 void pdf_write_performance(pdf_doc *d);
 void pdf_write_provenance(pdf_doc *d);
+void pdf_write_data(pdf_doc *d);
 void pdf_write_methods(pdf_doc *d);
 
 #endif

@@ -16,6 +16,7 @@ int aud_report_write_pdf(const cJSON *results, const char *path, aud_error *err)
     pdf_write_cover(&d);
     pdf_write_checks(&d);
     pdf_write_provenance(&d);
+    pdf_write_data(&d);
     pdf_write_explanations(&d);
     pdf_write_fairness(&d);
     pdf_write_drift(&d);

@@ -492,6 +492,7 @@ int aud_report_write_xlsx(const cJSON *results, const char *path, aud_error *err
     xw_fairness(&b, "Intersections", "intersections");
     xw_drift(&b);
     xw_performance(&b);
+    xw_data(&b);
     xw_provenance(&b);
     close_rc = workbook_close(b.wb); /* frees the workbook in every case */
     if (b.status == LXW_NO_ERROR && close_rc != LXW_NO_ERROR) {

@@ -63,5 +63,6 @@ void xw_attributions(xw_book *b);
 void xw_fairness(xw_book *b, const char *sheet, const char *key);
 void xw_drift(xw_book *b);
 void xw_performance(xw_book *b);
+void xw_data(xw_book *b);
 
 #endif

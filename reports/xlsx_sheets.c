@@ -294,3 +294,57 @@ void xw_performance(xw_book *b)
     }
     xw_table(b, ws, 0, r - 1, 7);
 }
+
+/* Data: the audited data file's column profile (only when the document has one). */
+void xw_data(xw_book *b)
+{
+    static const char *const head[] = {"Column", "Type", "Values", "Missing", "Missing share",
+                                       "Min", "5%", "25%", "Median", "75%", "95%", "Max",
+                                       "Mean", "Std", "Categories", "Most frequent (count)"};
+    static const double widths[] = {22, 12, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 11, 60};
+    static const char *const stats[] = {"min", NULL, NULL, NULL, NULL, NULL, "max", "mean", "std"};
+    static const char *const quants[] = {NULL, "5%", "25%", "50%", "75%", "95%"};
+    const cJSON *p = rpt_obj(b->doc, "profile");
+    const cJSON *c;
+    if (p == NULL)
+        return;
+    lxw_worksheet *ws = xw_sheet(b, "Data");
+    lxw_row_t r = 1;
+    if (ws == NULL)
+        return;
+    double rows = rpt_num(p, "rows");
+    xw_header(b, ws, 0, head, widths, 16);
+    cJSON_ArrayForEach(c, rpt_arr(p, "columns")) {
+        int numeric = strcmp(rpt_str(c, "type", ""), "numeric") == 0;
+        double m = rpt_num(c, "missing");
+        xw_str(b, ws, r, 0, rpt_str(c, "name", NULL), b->key);
+        xw_str(b, ws, r, 1, rpt_str(c, "type", NULL), NULL);
+        xw_num(b, ws, r, 2, rpt_num(c, "count"), b->count);
+        xw_num(b, ws, r, 3, m, b->count);
+        xw_num(b, ws, r, 4, rows > 0 ? m / rows : NAN, b->pct);
+        if (numeric) {
+            for (int k = 0; k < 9; k++) {
+                double v = k >= 1 && k <= 5 ? rpt_num(rpt_obj(c, "quantiles"), quants[k])
+                                            : rpt_num(c, stats[k]);
+                xw_num(b, ws, r, (lxw_col_t)(5 + k), v, b->num);
+            }
+        } else {
+            char text[2000], t[RPT_NUMBUF];
+            size_t used = 0;
+            const cJSON *cat;
+            text[0] = '\0';
+            cJSON_ArrayForEach(cat, rpt_obj(c, "categories")) {
+                if (used + 1 >= sizeof text || !cJSON_IsNumber(cat))
+                    break;
+                used += (size_t)snprintf(text + used, sizeof text - used, "%s%s (%s)",
+                                         used ? ", " : "", cat->string,
+                                         rpt_fmt(cat->valuedouble, RPT_INT, t));
+            }
+            rpt_utf8_fix_tail(text);
+            xw_num(b, ws, r, 14, rpt_num(c, "n_categories"), b->count);
+            xw_str(b, ws, r, 15, text, NULL);
+        }
+        r++;
+    }
+    xw_table(b, ws, 0, r - 1, 16);
+}

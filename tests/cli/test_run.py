@@ -395,3 +395,17 @@ def test_na_tokens_and_model_format_keys(audit, small, root, tmp_path):
     spec.write_text(json.dumps(dict(base, model_format="xgboost-json")))
     r = audit("run", spec, "--quiet")
     assert r.code in (0, 1), r
+
+
+def test_run_profiles_the_audited_data(audit, small):
+    """results.json carries the data profile (SPEC 5 shape), the same as `audit profile` on the
+    data file (which is checked against pandas in test_profile_pandas.py)."""
+    spec = write_spec(small, checks=[])
+    assert audit("run", spec, "--quiet").code == 0
+    doc = json.loads((small / "out" / "results.json").read_text())
+    r = audit("profile", "--data", small / "cur.csv", "--json", "-")
+    assert r.code == 0, r
+    assert doc["profile"] == json.loads(r.out)["profile"]
+    assert doc["profile"]["rows"] == 400 and [c["name"] for c in doc["profile"]["columns"]] == \
+        ["x", "sex", "score", "label"]
+    assert list(doc).index("provenance") < list(doc).index("profile") < list(doc).index("fairness")

@@ -13,7 +13,7 @@ DATA = Path(__file__).resolve().parent / "data" / "reports"
 FULL = DATA / "results_full.json"
 MINIMAL = DATA / "results_minimal.json"
 SHEETS = ["Summary", "Explanations", "Attributions", "Fairness", "Intersections", "Drift",
-          "Performance", "Provenance"]
+          "Performance", "Data", "Provenance"]   # Data: only for documents with a profile
 RATES = ["selection_rate", "base_rate", "tpr", "fpr", "tnr", "fnr", "ppv", "npv", "fdr",
          "false_omission_rate", "accuracy"]
 
@@ -248,6 +248,43 @@ def test_minimal_workbook(tmp_path):
     r = run_audit("report", MINIMAL, "--xlsx", out)
     assert r.code == 0, r
     wb = openpyxl.load_workbook(out)
-    assert wb.sheetnames == SHEETS
+    assert wb.sheetnames == [s for s in SHEETS if s != "Data"]   # no profile in this document
     assert wb["Drift"]["A1"].value == "Section not run: no reference data given."
     assert wb["Explanations"]["A1"].value == "Section not run: no model given."
+
+
+def test_data_sheet_and_pdf_section_from_a_profile(tmp_path):
+    """A document with a profile (here `audit profile --json`; `audit run` writes one too) gets
+    a Data sheet whose cells equal the JSON figures, and a Data section in the PDF."""
+    import subprocess
+    from conftest import ROOT, run_audit
+    prof = tmp_path / "p.json"
+    r = run_audit("profile", "--data", ROOT / "datasets" / "credit_current.csv", "--json", prof)
+    assert r.code == 0, r
+    doc = json.loads(prof.read_text())
+    out = tmp_path / "p.xlsx"
+    pdf = tmp_path / "p.pdf"
+    r = run_audit("report", prof, "--xlsx", out, "--pdf", pdf)
+    assert r.code == 0, r
+    wb = openpyxl.load_workbook(out)
+    assert "Data" in wb.sheetnames
+    rows = table(wb["Data"])
+    cols = doc["profile"]["columns"]
+    assert [x["Column"] for x in rows] == [c["name"] for c in cols]
+    for got, c in zip(rows, cols):
+        assert got["Type"] == c["type"] and got["Missing"] == c["missing"]
+        assert same(got["Values"], c["count"])
+        assert same(got["Missing share"], c["missing"] / doc["profile"]["rows"])
+        if c["type"] == "numeric":
+            for k, key in (("Min", "min"), ("Max", "max"), ("Mean", "mean"), ("Std", "std")):
+                assert same(got[k], c[key]), (c["name"], k)
+            assert same(got["Median"], c["quantiles"]["50%"])
+        else:
+            assert got["Categories"] == c["n_categories"]
+            first = next(iter(c["categories"].items()))
+            assert got["Most frequent (count)"].startswith("%s (%d)" % first)
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
+                          text=True).stdout
+    assert "Audited data" in text and "6000 rows, 28 columns" in text
+    for c in cols:
+        assert c["name"] in text
