@@ -269,6 +269,9 @@ int aud_cmd_drift(int argc, char **argv)
     char **cols = NULL;
     size_t n_cols = 0;
     aud_drift_override *ovr = NULL;
+    aud_hash_ahead hash_ref, hash_cur;   /* the provenance hashes, taken while comparing */
+    memset(&hash_ref, 0, sizeof hash_ref);
+    memset(&hash_cur, 0, sizeof hash_cur);
     aud_drift_result *res = NULL;
     cJSON *doc = NULL, *prov = NULL;
     /* read both files at once: the reference on a second thread */
@@ -338,6 +341,10 @@ int aud_cmd_drift(int argc, char **argv)
         exit_code = apply_overrides(argv[0], t_ov, n_tov, 0, cols, n_cols, ovr);
     if (exit_code != 0)
         goto done;
+    if (json != NULL) {
+        aud_hash_ahead_start(&hash_ref, refp);
+        aud_hash_ahead_start(&hash_cur, curp);
+    }
     if (aud_cli_progress_enabled())
         fprintf(stderr, "audit: comparing %zu columns ...\n", n_cols);
     rc = aud_drift_tables(&res, jr.t, jc.t, (const char *const *)cols, ovr, n_cols, &opts, &err);
@@ -354,9 +361,15 @@ int aud_cmd_drift(int argc, char **argv)
     if (json != NULL) {
         rc = aud_prov_doc_new(&doc, &prov, "drift", created, &err);
         if (rc == AUD_OK)
-            rc = aud_prov_add_input(prov, "reference", refp, jr.t, NULL, &err);
+            rc = aud_hash_ahead_join(&hash_ref, &err);
         if (rc == AUD_OK)
-            rc = aud_prov_add_input(prov, "current", curp, jc.t, NULL, &err);
+            rc = aud_hash_ahead_join(&hash_cur, &err);
+        if (rc == AUD_OK)
+            rc = aud_prov_add_input_hashed(prov, "reference", refp, hash_ref.hex, jr.t, NULL,
+                                           &err);
+        if (rc == AUD_OK)
+            rc = aud_prov_add_input_hashed(prov, "current", curp, hash_cur.hex, jc.t, NULL,
+                                           &err);
         if (rc == AUD_OK)
             rc = aud_drift_to_json(res, doc, &err);
         if (rc == AUD_OK)
@@ -367,6 +380,8 @@ int aud_cmd_drift(int argc, char **argv)
     if (!(json != NULL && strcmp(json, "-") == 0))
         print_table(res, jr.t, jc.t);
 done:
+    aud_hash_ahead_join(&hash_ref, NULL);   /* an early error: the threads must still end */
+    aud_hash_ahead_join(&hash_cur, NULL);
     cJSON_Delete(doc);
     aud_drift_result_free(res);
     for (size_t i = 0; cols != NULL && i < n_cols; i++)

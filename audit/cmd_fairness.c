@@ -443,11 +443,15 @@ int aud_cmd_fairness(int argc, char **argv)
     memset(st, 0, sizeof st);
     aud_fair_input in;
     memset(&in, 0, sizeof in);
+    aud_hash_ahead hash;
+    memset(&hash, 0, sizeof hash);
 
     const char *inputs[] = {c.data, c.model};
     int rc = aud_guard_output(c.json, inputs, 2, &err);
     if (rc == AUD_OK)
         rc = aud_csv_cli_load(&csv, &t, c.data, &err);
+    if (rc == AUD_OK && c.json != NULL)   /* hash the data for the provenance meanwhile */
+        aud_hash_ahead_start(&hash, c.data);
     if (rc == AUD_OK)
         rc = build_attrs(&c, t, st, at, &n_attrs, &list_buf, &err);
     /* --reference COL=VALUE: an attribute, or an intersection "a&b" */
@@ -519,7 +523,9 @@ int aud_cmd_fairness(int argc, char **argv)
         if (rc == AUD_OK && aud_json_add_num(prov, "seed", (double)c.opts.seed) != 0)
             rc = aud_error_nomem(&err);
         if (rc == AUD_OK)
-            rc = aud_prov_add_input(prov, "data", c.data, t, NULL, &err);
+            rc = aud_hash_ahead_join(&hash, &err);
+        if (rc == AUD_OK)
+            rc = aud_prov_add_input_hashed(prov, "data", c.data, hash.hex, t, NULL, &err);
         if (rc == AUD_OK && model != NULL)
             rc = aud_prov_add_model(prov, c.model, model, &err);
         if (rc == AUD_OK)
@@ -529,6 +535,7 @@ int aud_cmd_fairness(int argc, char **argv)
     }
     if (rc == AUD_OK && !(c.json != NULL && strcmp(c.json, "-") == 0))
         print_report(res, t->path);
+    aud_hash_ahead_join(&hash, NULL);   /* an early error: the thread must still end */
     cJSON_Delete(doc);
     aud_fair_result_free(res);
     for (size_t a = 0; a < n_attrs; a++) {

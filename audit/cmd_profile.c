@@ -111,21 +111,28 @@ int aud_cmd_profile(int argc, char **argv)
     aud_table *t = NULL;
     aud_profile *p = NULL;
     cJSON *doc = NULL, *prov = NULL;
+    aud_hash_ahead hash;
+    memset(&hash, 0, sizeof hash);
     const char *inputs[] = {data};
     int rc = aud_guard_output(json, inputs, 1, &err);
     if (rc == AUD_OK)
         rc = aud_csv_cli_load(&csv, &t, data, &err);
+    if (rc == AUD_OK && json != NULL)   /* hash the data for the provenance meanwhile */
+        aud_hash_ahead_start(&hash, data);
     if (rc == AUD_OK)
         rc = aud_profile_compute(&p, t, threads, &err);
     if (rc == AUD_OK && json != NULL) {
         rc = aud_prov_doc_new(&doc, &prov, "profile", created, &err);
         if (rc == AUD_OK)
-            rc = aud_prov_add_input(prov, "data", data, t, NULL, &err);
+            rc = aud_hash_ahead_join(&hash, &err);
+        if (rc == AUD_OK)
+            rc = aud_prov_add_input_hashed(prov, "data", data, hash.hex, t, NULL, &err);
         if (rc == AUD_OK)
             rc = aud_profile_to_json(p, doc, &err);
         if (rc == AUD_OK)
             rc = aud_json_write(doc, json, &err);
     }
+    aud_hash_ahead_join(&hash, NULL);   /* an early error: the thread must still end */
     if (rc == AUD_OK && !(json != NULL && strcmp(json, "-") == 0))
         print_table(p);
     cJSON_Delete(doc);

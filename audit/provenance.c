@@ -123,12 +123,51 @@ int aud_prov_doc_new(cJSON **doc, cJSON **prov, const char *command, const char 
     return AUD_OK;
 }
 
+static void *hash_ahead_main(void *arg)
+{
+    aud_hash_ahead *h = arg;
+    h->rc = aud_sha256_file(h->path, h->hex, &h->err);
+    return NULL;
+}
+
+void aud_hash_ahead_start(aud_hash_ahead *h, const char *path)
+{
+    memset(h, 0, sizeof *h);
+    h->path = path;
+    if (path == NULL || strcmp(path, "-") == 0)
+        return;
+    aud_error_clear(&h->err);
+    h->state = pthread_create(&h->th, NULL, hash_ahead_main, h) == 0 ? 1 : 0;
+}
+
+int aud_hash_ahead_join(aud_hash_ahead *h, aud_error *err)
+{
+    if (h->state == 0 && h->path != NULL && strcmp(h->path, "-") != 0) {
+        h->rc = aud_sha256_file(h->path, h->hex, &h->err);   /* no thread could start */
+        h->state = 2;
+    } else if (h->state == 1) {
+        pthread_join(h->th, NULL);
+        h->state = 2;
+    }
+    if (h->rc != AUD_OK && err != NULL)
+        *err = h->err;
+    return h->rc;
+}
+
 int aud_prov_add_input(cJSON *prov, const char *role, const char *path, const aud_table *t,
                        cJSON **entry, aud_error *err)
 {
+    return aud_prov_add_input_hashed(prov, role, path, NULL, t, entry, err);
+}
+
+int aud_prov_add_input_hashed(cJSON *prov, const char *role, const char *path, const char *known,
+                              const aud_table *t, cJSON **entry, aud_error *err)
+{
     char hex[65];
     int is_stdin = strcmp(path, "-") == 0;
-    if (!is_stdin) {
+    if (!is_stdin && known != NULL) {
+        memcpy(hex, known, sizeof hex);
+    } else if (!is_stdin) {
         int rc = aud_sha256_file(path, hex, err);
         if (rc != AUD_OK)
             return rc;

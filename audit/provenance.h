@@ -8,6 +8,7 @@
 #include "model.h"
 #include "table.h"
 #include <cjson/cJSON.h>
+#include <pthread.h>
 
 /* SHA-256 of a file's bytes as 64 lowercase hex digits + NUL (OpenSSL libcrypto EVP). */
 int aud_sha256_file(const char *path, char hex[65], aud_error *err);
@@ -29,12 +30,32 @@ int aud_utc_valid(const char *s);
 int aud_prov_doc_new(cJSON **doc, cJSON **prov, const char *command, const char *created,
                      aud_error *err);
 
+/* Hashing a file on a thread of its own while the caller computes: a command starts it once it
+ * has read the file (so the bytes come from the page cache and the hash overlaps the metrics)
+ * and joins it when it writes the provenance. Joining twice is harmless; every started hash
+ * must be joined. A path of "-" is not hashed. */
+typedef struct aud_hash_ahead {
+    const char *path;
+    char        hex[65];
+    int         rc;
+    aud_error   err;
+    int         state;     /* 0 idle, 1 running on a thread, 2 done */
+    pthread_t   th;
+} aud_hash_ahead;
+void aud_hash_ahead_start(aud_hash_ahead *h, const char *path);
+/* Wait for the hash (computing it here when no thread could start): AUD_OK and h->hex set, or
+ * the hashing error in err. */
+int aud_hash_ahead_join(aud_hash_ahead *h, aud_error *err);
+
 /* Append the input file `path` (as given on the command line or in the spec) to prov's
  * "inputs": {"role", "path", "sha256"}, plus "rows" and "columns" of t when t is not NULL.
  * "-" (standard input) cannot be read again to be hashed: "sha256" is null with a
  * "sha256_reason". *entry (may be NULL) receives the new object, borrowed from prov. */
 int aud_prov_add_input(cJSON *prov, const char *role, const char *path, const aud_table *t,
                        cJSON **entry, aud_error *err);
+/* The same with the file's SHA-256 already known (hex; NULL = hash it now). */
+int aud_prov_add_input_hashed(cJSON *prov, const char *role, const char *path, const char *hex,
+                              const aud_table *t, cJSON **entry, aud_error *err);
 
 /* Append the model file to "inputs" as role "model" with its "format" and "objective", and set
  * prov's "model" to the same facts plus "features", "trees" and "outputs". */
