@@ -61,6 +61,12 @@ static const metric_def *find_metric(const char *name)
     return NULL;
 }
 
+int aud_check_is_performance(const char *metric)
+{
+    const metric_def *m = find_metric(metric);
+    return m != NULL && m->where == SCOPE_PERF;
+}
+
 int aud_check_validate(const aud_check_spec *c, size_t index, const char *spec_path,
                        aud_error *err)
 {

@@ -9,6 +9,10 @@
 #include <cjson/cJSON.h>
 
 /* 0 when `metric` is a name a check may use, else AUD_E_SCHEMA with err naming the check. */
+/* 1 when metric is a performance metric (auc, accuracy, log_loss, brier_score): by group these
+ * exist per sensitive attribute only. */
+int aud_check_is_performance(const char *metric);
+
 int aud_check_validate(const aud_check_spec *c, size_t index, const char *spec_path,
                        aud_error *err);
 

@@ -130,8 +130,10 @@ void aud_cli_progress_report(void *ctx, double done)
 {
     aud_cli_progress *p = ctx;
     double t = now_s();
-    if (t - p->start < p->after || t - p->last < (p->after < 0.5 ? p->after : 0.5) ||
-        !aud_cli_progress_enabled())
+    int final = done >= 1.0 && p->shown;   /* the end of work already shown: always drawn */
+    if (!final && (t - p->start < p->after || t - p->last < (p->after < 0.5 ? p->after : 0.5)))
+        return;
+    if (!aud_cli_progress_enabled())
         return;
     p->last = t;
     p->shown = 1;

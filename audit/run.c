@@ -311,22 +311,25 @@ static void log_error_line(run_ctx *c, int log_fd, const char *log_path, int cod
     aud_utc_now(now, sizeof now);
     aud_error_format(c->err, msg, sizeof msg);
     cJSON *line = cJSON_CreateObject();
+    if (line == NULL)
+        return;
     cJSON *prov = cJSON_GetObjectItemCaseSensitive(c->doc, "provenance");
     const cJSON *ins = cJSON_GetObjectItemCaseSensitive(prov, "inputs");
-    cJSON *dup = ins != NULL ? cJSON_Duplicate(ins, 1) : NULL;
-    if (line != NULL && cJSON_AddStringToObject(line, "time", now) != NULL &&
-        cJSON_AddStringToObject(line, "spec", c->spec->path) != NULL &&
-        (dup == NULL || cJSON_AddItemToObject(line, "inputs", dup)) &&
-        cJSON_AddStringToObject(line, "verdict", "error") != NULL &&
-        aud_json_add_num(line, "exit_code", (double)aud_status_exit_code(code)) == 0 &&
-        cJSON_AddStringToObject(line, "error", msg) != NULL) {
-        dup = NULL;
-        char *text = cJSON_PrintUnformatted(line);
-        if (text != NULL)
-            append_log(log_fd, log_path, text, &lerr);
-        cJSON_free(text);
+    int ok = cJSON_AddStringToObject(line, "time", now) != NULL &&
+             cJSON_AddStringToObject(line, "spec", c->spec->path) != NULL;
+    if (ok && ins != NULL) {   /* once added, line owns the copy */
+        cJSON *dup = cJSON_Duplicate(ins, 1);
+        ok = dup != NULL && cJSON_AddItemToObject(line, "inputs", dup);
+        if (!ok)
+            cJSON_Delete(dup);
     }
-    cJSON_Delete(dup);
+    ok = ok && cJSON_AddStringToObject(line, "verdict", "error") != NULL &&
+         aud_json_add_num(line, "exit_code", (double)aud_status_exit_code(code)) == 0 &&
+         cJSON_AddStringToObject(line, "error", msg) != NULL;
+    char *text = ok ? cJSON_PrintUnformatted(line) : NULL;
+    if (text != NULL)
+        append_log(log_fd, log_path, text, &lerr);
+    cJSON_free(text);
     cJSON_Delete(line);
 }
 

@@ -2,6 +2,7 @@
  * (a typo must not silently disable a check); every error names the key path, e.g.
  * `spec.json: "explain.rows": expected a whole number from 1 to 10000000`. */
 #include "spec.h"
+#include "checks.h"
 #include "drift.h"
 #include "io.h"
 
@@ -649,8 +650,13 @@ static int set_defaults(aud_spec *s)
 
 /* Is name a sensitive attribute, or an intersection "a&b[&c...]" of two or more of them in the
  * order of "sensitive" (the names audit fairness gives intersections)? */
-static int names_attribute(const aud_spec *s, const char *name)
+static int names_attribute(const aud_spec *s, const char *name, int single_only)
 {
+    for (size_t i = 0; i < s->n_sensitive; i++)   /* a name may itself contain '&' */
+        if (strcmp(s->sensitive[i], name) == 0)
+            return 1;
+    if (single_only)
+        return 0;
     size_t next = 0, parts = 0;
     const char *p = name;
     for (;;) {
@@ -677,10 +683,15 @@ static int check_attributes(ctx *c, const aud_spec *s)
 {
     for (size_t i = 0; i < s->n_checks; i++) {
         const char *a = s->checks[i].attribute;
-        if (a == NULL || names_attribute(s, a))
+        int perf = s->checks[i].metric != NULL && aud_check_is_performance(s->checks[i].metric);
+        if (a == NULL || names_attribute(s, a, perf))
             continue;
         char prefix[32];
         snprintf(prefix, sizeof prefix, "checks[%zu]", i);
+        if (perf && names_attribute(s, a, 0))
+            return key_error(c, prefix, "attribute",
+                             "performance by group is computed per sensitive attribute, not for "
+                             "the intersection \"%s\"", a);
         const char *best = NULL;
         size_t best_d = 3;
         for (size_t j = 0; j < s->n_sensitive; j++) {
@@ -718,6 +729,8 @@ static int read_root(ctx *c, const cJSON *root, aud_spec *s, const char *base)
     char *delim = NULL;
     if (rc == AUD_OK) rc = get_path(c, root, "", "model", base, &s->model);
     if (rc == AUD_OK) rc = get_string(c, root, "", "model_format", &s->model_format);
+    if (rc == AUD_OK && s->model_format != NULL && s->model == NULL)
+        rc = key_error(c, "", "model_format", "given without \"model\"");
     if (rc == AUD_OK && s->model_format != NULL && strcmp(s->model_format, "xgboost-json") != 0 &&
         strcmp(s->model_format, "lightgbm-text") != 0 &&
         strcmp(s->model_format, "linear-json") != 0 && strcmp(s->model_format, "trees-json") != 0)

@@ -685,8 +685,10 @@ int aud_fair_compute(aud_fair_result **out, const aud_fair_input *in, const aud_
     pthread_mutex_init(&ctx.sc.lock, NULL);
     aud_fair_result *res = aud_calloc(1, sizeof *res);
     int rc = AUD_OK;
-    if (res == NULL)
+    if (res == NULL) {
+        pthread_mutex_destroy(&ctx.sc.lock);
         return aud_error_nomem(err);
+    }
     rc = prepare(&ctx, err);
     if (rc != AUD_OK)
         goto done;

@@ -86,6 +86,10 @@ def test_check_on_a_section_not_run_fails_with_reason(audit, small):
     ({"sensitive": ["sex", "grp"], "checks": [{"metric": "disparate_impact", "min": 0.8,
                                                "attribute": "grp&sex"}]},
      '"checks[0].attribute"', 'nor an intersection of them ("a&b", in "sensitive" order)'),
+    ({"checks": [{"metric": "auc", "min": 0.5, "attribute": "sex&grp"}],
+      "sensitive": ["sex", "grp"]}, '"checks[0].attribute"',
+     'performance by group is computed per sensitive attribute, not for the intersection'),
+    ({"model_format": "xgboost-json"}, '"model_format"', 'given without "model"'),
     ({"drift": {"overrides": {"x": {"method": "magic"}}}}, '"drift.overrides.x.method"',
      'unknown drift method "magic"'),
     ({"drift": {"overrides": {"x": {"treshold": 0.2}}}}, '"drift.overrides.x.treshold"',
@@ -381,7 +385,7 @@ def test_na_tokens_and_model_format_keys(audit, small, root, tmp_path):
     assert x["missing_current"] == int((cur["x"] == -999).sum()) and x["missing_reference"] == 0
     r = audit("run", write_spec(small, na=[1]))
     assert r.code == 2 and '"na": expected a list of strings' in r.err, r
-    r = audit("run", write_spec(small, model_format="onnx"))
+    r = audit("run", write_spec(small, model="m.json", model_format="onnx"))
     assert r.code == 2 and '"model_format": expected xgboost-json' in r.err, r
     ds = root / "datasets"
     for name in ("credit_xgb.json", "credit_current.csv"):
@@ -409,3 +413,16 @@ def test_run_profiles_the_audited_data(audit, small):
     assert doc["profile"]["rows"] == 400 and [c["name"] for c in doc["profile"]["columns"]] == \
         ["x", "sex", "score", "label"]
     assert list(doc).index("provenance") < list(doc).index("profile") < list(doc).index("fairness")
+
+
+def test_check_on_an_attribute_whose_name_holds_an_ampersand(audit, small):
+    """A sensitive column may itself be called "a&b": a check naming it is valid (regression:
+    the name was split at '&' and the spec refused)."""
+    cur = pd.read_csv(small / "cur.csv").rename(columns={"sex": "sex&x"})
+    cur.to_csv(small / "cur.csv", index=False)
+    spec = write_spec(small, reference=None, sensitive=["sex&x"],
+                      checks=[{"metric": "disparate_impact", "min": 0.1, "attribute": "sex&x"}])
+    r = audit("run", spec, "--quiet")
+    assert r.code == 0, r
+    doc = json.loads((small / "out" / "results.json").read_text())
+    assert doc["checks"] and all(c["attribute"] == "sex&x" for c in doc["checks"])
