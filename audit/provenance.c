@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <openssl/evp.h>
 
@@ -123,6 +124,19 @@ int aud_prov_doc_new(cJSON **doc, cJSON **prov, const char *command, const char 
     return AUD_OK;
 }
 
+/* NULL when the input at path can be hashed by reading it again (a regular file), else why not:
+ * standard input, pipes and devices give their bytes once, to the reader. */
+static const char *unhashable(const char *path)
+{
+    struct stat st;
+    if (strcmp(path, "-") == 0)
+        return "read from standard input, not hashed";
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+        return "not a regular file (a pipe or device): its bytes cannot be read again to hash "
+               "them";
+    return NULL;   /* a regular file, or an error that hashing will report */
+}
+
 static void *hash_ahead_main(void *arg)
 {
     aud_hash_ahead *h = arg;
@@ -133,16 +147,16 @@ static void *hash_ahead_main(void *arg)
 void aud_hash_ahead_start(aud_hash_ahead *h, const char *path)
 {
     memset(h, 0, sizeof *h);
+    if (path == NULL || unhashable(path) != NULL)
+        return;   /* nothing to hash: join returns AUD_OK, the entry says why */
     h->path = path;
-    if (path == NULL || strcmp(path, "-") == 0)
-        return;
     aud_error_clear(&h->err);
     h->state = pthread_create(&h->th, NULL, hash_ahead_main, h) == 0 ? 1 : 0;
 }
 
 int aud_hash_ahead_join(aud_hash_ahead *h, aud_error *err)
 {
-    if (h->state == 0 && h->path != NULL && strcmp(h->path, "-") != 0) {
+    if (h->state == 0 && h->path != NULL) {
         h->rc = aud_sha256_file(h->path, h->hex, &h->err);   /* no thread could start */
         h->state = 2;
     } else if (h->state == 1) {
@@ -164,10 +178,10 @@ int aud_prov_add_input_hashed(cJSON *prov, const char *role, const char *path, c
                               const aud_table *t, cJSON **entry, aud_error *err)
 {
     char hex[65];
-    int is_stdin = strcmp(path, "-") == 0;
-    if (!is_stdin && known != NULL) {
+    const char *why = unhashable(path);
+    if (why == NULL && known != NULL) {
         memcpy(hex, known, sizeof hex);
-    } else if (!is_stdin) {
+    } else if (why == NULL) {
         int rc = aud_sha256_file(path, hex, err);
         if (rc != AUD_OK)
             return rc;
@@ -179,10 +193,9 @@ int aud_prov_add_input_hashed(cJSON *prov, const char *role, const char *path, c
     }
     if (cJSON_AddStringToObject(o, "role", role) == NULL ||
         cJSON_AddStringToObject(o, "path", path) == NULL ||
-        (is_stdin ? cJSON_AddNullToObject(o, "sha256") == NULL ||
-                        cJSON_AddStringToObject(o, "sha256_reason",
-                                                "read from standard input, not hashed") == NULL
-                  : cJSON_AddStringToObject(o, "sha256", hex) == NULL))
+        (why != NULL ? cJSON_AddNullToObject(o, "sha256") == NULL ||
+                           cJSON_AddStringToObject(o, "sha256_reason", why) == NULL
+                     : cJSON_AddStringToObject(o, "sha256", hex) == NULL))
         return aud_error_nomem(err);
     if (t != NULL && (aud_json_add_num(o, "rows", (double)t->n_rows) != 0 ||
                       aud_json_add_num(o, "columns", (double)t->n_cols) != 0))

@@ -33,7 +33,7 @@ int aud_prov_doc_new(cJSON **doc, cJSON **prov, const char *command, const char 
 /* Hashing a file on a thread of its own while the caller computes: a command starts it once it
  * has read the file (so the bytes come from the page cache and the hash overlaps the metrics)
  * and joins it when it writes the provenance. Joining twice is harmless; every started hash
- * must be joined. A path of "-" is not hashed. */
+ * must be joined. Standard input ("-"), pipes and devices are not hashed (their entry says so). */
 typedef struct aud_hash_ahead {
     const char *path;
     char        hex[65];
@@ -49,8 +49,8 @@ int aud_hash_ahead_join(aud_hash_ahead *h, aud_error *err);
 
 /* Append the input file `path` (as given on the command line or in the spec) to prov's
  * "inputs": {"role", "path", "sha256"}, plus "rows" and "columns" of t when t is not NULL.
- * "-" (standard input) cannot be read again to be hashed: "sha256" is null with a
- * "sha256_reason". *entry (may be NULL) receives the new object, borrowed from prov. */
+ * Standard input ("-"), pipes and devices cannot be read again to be hashed: "sha256" is null
+ * with a "sha256_reason". *entry (may be NULL) receives the new object, borrowed from prov. */
 int aud_prov_add_input(cJSON *prov, const char *role, const char *path, const aud_table *t,
                        cJSON **entry, aud_error *err);
 /* The same with the file's SHA-256 already known (hex; NULL = hash it now). */

@@ -228,6 +228,7 @@ static int log_line(run_ctx *c, const pending *outs, size_t n_outs, size_t n_fai
         cJSON_AddStringToObject(line, "spec", c->spec->path) == NULL ||
         !cJSON_AddItemToObject(line, "inputs", ins)) {
         cJSON_Delete(ins);
+        cJSON_Delete(model);
         rc = aud_error_nomem(c->err);
         goto done;
     }

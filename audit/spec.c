@@ -648,33 +648,30 @@ static int set_defaults(aud_spec *s)
            s->outputs.pdf && s->outputs.xlsx;
 }
 
-/* Is name a sensitive attribute, or an intersection "a&b[&c...]" of two or more of them in the
- * order of "sensitive" (the names audit fairness gives intersections)? */
+/* Does name spell two or more sensitive attributes, from index `next` on in "sensitive" order,
+ * joined by '&'? Names may themselves contain '&': every split is tried. */
+static int spells_intersection(const aud_spec *s, const char *name, size_t next, size_t parts)
+{
+    for (size_t i = next; i < s->n_sensitive; i++) {
+        size_t len = strlen(s->sensitive[i]);
+        if (strncmp(name, s->sensitive[i], len) != 0)
+            continue;
+        if (name[len] == '\0' && parts >= 1)
+            return 1;
+        if (name[len] == '&' && spells_intersection(s, name + len + 1, i + 1, parts + 1))
+            return 1;
+    }
+    return 0;
+}
+
+/* Is name a sensitive attribute, or (unless single_only) an intersection of two or more of them
+ * in the order of "sensitive" (the names audit fairness gives intersections)? */
 static int names_attribute(const aud_spec *s, const char *name, int single_only)
 {
-    for (size_t i = 0; i < s->n_sensitive; i++)   /* a name may itself contain '&' */
+    for (size_t i = 0; i < s->n_sensitive; i++)
         if (strcmp(s->sensitive[i], name) == 0)
             return 1;
-    if (single_only)
-        return 0;
-    size_t next = 0, parts = 0;
-    const char *p = name;
-    for (;;) {
-        const char *amp = strchr(p, '&');
-        size_t len = amp ? (size_t)(amp - p) : strlen(p);
-        size_t i = next;
-        while (i < s->n_sensitive &&
-               !(strlen(s->sensitive[i]) == len && strncmp(s->sensitive[i], p, len) == 0))
-            i++;
-        if (i == s->n_sensitive)
-            return 0;
-        next = i + 1;
-        parts++;
-        if (amp == NULL)
-            break;
-        p = amp + 1;
-    }
-    return parts == 1 || (parts >= 2 && s->intersections);
+    return !single_only && s->intersections && spells_intersection(s, name, 0, 0);
 }
 
 /* A check's "attribute" must name something the run computes: a typo would otherwise give a

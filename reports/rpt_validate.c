@@ -3,6 +3,7 @@
  * fields); known keys must have their documented types, so the writers never meet a surprise. */
 #include "report.h"
 #include "rpt_int.h"
+#include "provenance.h"
 #include "io.h"
 
 #include <math.h>
@@ -200,7 +201,17 @@ static int v_provenance(vctx *v, const cJSON *p)
 {
     int rc;
     const cJSON *m = rpt_obj(p, "model");
-    if ((rc = vkey(v, p, "created", T_STR, 0)) || (rc = vkey(v, p, "command", T_STR, 0)) ||
+    const char *created = rpt_str(p, "created", NULL);
+    if ((rc = vkey(v, p, "created", T_STR, 0)) != AUD_OK)
+        return rc;
+    if (created != NULL && !aud_utc_valid(created)) {
+        size_t n = vpush_key(v, "created");
+        rc = vfail(v, "expected a UTC date and time written YYYY-MM-DDTHH:MM:SSZ, got \"%.40s\"",
+                   created);
+        vpop(v, n);
+        return rc;
+    }
+    if ((rc = vkey(v, p, "command", T_STR, 0)) ||
         (rc = vkey(v, p, "spec", T_STR | T_NULL, 0)) ||
         (rc = vkey(v, p, "seed", T_NUM | T_NULL, 0)) || (rc = varray(v, p, "inputs", 0, v_input)) ||
         (rc = vkey(v, p, "model", T_OBJ, 0)))
@@ -587,6 +598,53 @@ static int vsection(vctx *v, const cJSON *doc, const char *key, vfun f)
     return rc;
 }
 
+/* Every member of the object at key (when present) must be a finite number (or null). */
+static int vnum_members(vctx *v, const cJSON *o, const char *key, int nullable)
+{
+    const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, key), *it;
+    int rc = vkey(v, o, key, T_OBJ, 0);
+    if (rc != AUD_OK || x == NULL)
+        return rc;
+    size_t n = vpush_key(v, key);
+    cJSON_ArrayForEach(it, x) {
+        if (!is_num(it) && !(nullable && cJSON_IsNull(it))) {
+            size_t m = vpush_key(v, it->string);
+            rc = vfail(v, "expected %s", nullable ? "a finite number or null" : "a finite number");
+            vpop(v, m);
+            break;
+        }
+    }
+    vpop(v, n);
+    return rc;
+}
+
+static int v_profile_column(vctx *v, const cJSON *c)
+{
+    static const char *const stats[] = {"min", "max", "mean", "std", NULL};
+    int rc;
+    if ((rc = vkey(v, c, "name", T_STR, 1)) || (rc = vkey(v, c, "type", T_STR, 1)) ||
+        (rc = vkey(v, c, "missing", T_NUM, 0)) || (rc = vkey(v, c, "count", T_NUM, 0)) ||
+        (rc = vkey(v, c, "n_categories", T_NUM, 0)) || (rc = vkey(v, c, "other", T_NUM, 0)) ||
+        (rc = vnum_members(v, c, "quantiles", 1)) || (rc = vnum_members(v, c, "categories", 0)))
+        return rc;
+    for (size_t i = 0; stats[i] != NULL; i++)
+        if ((rc = vkey(v, c, stats[i], T_NUM | T_NULL, 0)) != AUD_OK)
+            return rc;
+    const char *type = rpt_str(c, "type", "");
+    if (strcmp(type, "numeric") != 0 && strcmp(type, "categorical") != 0) {
+        size_t n = vpush_key(v, "type");
+        rc = vfail(v, "expected \"numeric\" or \"categorical\"");
+        vpop(v, n);
+    }
+    return rc;
+}
+
+static int v_profile(vctx *v, const cJSON *p)
+{
+    int rc = vkey(v, p, "rows", T_NUM, 1);
+    return rc != AUD_OK ? rc : varray(v, p, "columns", 1, v_profile_column);
+}
+
 static int v_report(vctx *v, const cJSON *r)
 {
     static const char *const keys[] = {"title", "organization", "prepared_by", "approved_by",
@@ -626,6 +684,7 @@ int aud_report_validate(const cJSON *doc, const char *name, aud_error *err)
     v.path[0] = '\0';
     if ((rc = vsection(&v, doc, "tool", v_tool)) || (rc = vsection(&v, doc, "provenance", v_provenance)) ||
         (rc = vsection(&v, doc, "report", v_report)) || (rc = varray(&v, doc, "skipped", 0, v_skipped)) ||
+        (rc = vsection(&v, doc, "profile", v_profile)) ||
         (rc = vsection(&v, doc, "explanations", v_explanations)) ||
         (rc = vsection(&v, doc, "fairness", v_fairness)) ||
         (rc = vsection(&v, doc, "drift", v_drift)) ||

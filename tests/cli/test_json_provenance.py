@@ -227,3 +227,25 @@ def test_model_listed_once_in_reports(audit, tmp_path):
     cells = [c.value for row in ws.iter_rows() for c in row]
     assert cells.count(digest) == 1 and cells.count(sha256(CREDIT)) == 1
     assert CREATED in cells and "audit fairness" in cells
+
+
+def test_pipe_input_is_not_hashed_and_does_not_hang(audit, small):
+    """A named pipe gives its bytes once, to the reader: it gets a null hash with the reason
+    (a second read for the hash would block forever)."""
+    import os
+    import threading
+    fifo = small / "fifo.csv"
+    os.mkfifo(fifo)
+    data = (small / "cur.csv").read_bytes()
+
+    def feed():
+        with open(fifo, "wb") as f:
+            f.write(data)
+    t = threading.Thread(target=feed)
+    t.start()
+    r = audit("profile", "--data", fifo, "--json", "-", "--created", CREATED, timeout=60)
+    t.join()
+    assert r.code == 0, r
+    (entry,) = json.loads(r.out)["provenance"]["inputs"]
+    assert entry["sha256"] is None and entry["sha256_reason"].startswith("not a regular file")
+    assert (entry["rows"], entry["columns"]) == pd.read_csv(small / "cur.csv").shape

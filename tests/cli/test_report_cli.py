@@ -92,6 +92,18 @@ def test_empty_file(audit, tmp_path):
     (lambda d: d["checks"][0].__setitem__("passed", "yes"), "checks[0].passed"),
     (lambda d: d.__setitem__("verdict", "maybe"), "verdict"),
     (lambda d: d.__setitem__("drift", []), "drift"),
+    (lambda d: d.__setitem__("profile", "x"), "profile"),
+    (lambda d: d["profile"].__setitem__("rows", "many"), "profile.rows"),
+    (lambda d: d["profile"]["columns"].__setitem__(1, 1), "profile.columns[1]"),
+    (lambda d: d["profile"]["columns"][0].pop("name"), "profile.columns[0].name"),
+    (lambda d: d["profile"]["columns"][0].__setitem__("type", "text"),
+     "profile.columns[0].type"),
+    (lambda d: d["profile"]["columns"][0].__setitem__("quantiles", {"5%": "low"}),
+     "profile.columns[0].quantiles.5%"),
+    (lambda d: d["provenance"].__setitem__("created", "2025-02-29T00:00:00Z"),
+     "provenance.created"),
+    (lambda d: d["provenance"].__setitem__("created", "2025-02-31T00:00:00Z"),
+     "provenance.created"),
 ])
 def test_schema_errors_name_the_field(audit, tmp_path, mutate, field):
     doc = json.loads(FULL.read_text())

@@ -426,3 +426,14 @@ def test_check_on_an_attribute_whose_name_holds_an_ampersand(audit, small):
     assert r.code == 0, r
     doc = json.loads((small / "out" / "results.json").read_text())
     assert doc["checks"] and all(c["attribute"] == "sex&x" for c in doc["checks"])
+    # and an intersection with such a column: "grp&sex&x" is grp x (sex&x)
+    cur["grp"] = ["a", "b"] * (len(cur) // 2)
+    cur.to_csv(small / "cur.csv", index=False)
+    spec = write_spec(small, reference=None, sensitive=["grp", "sex&x"],
+                      checks=[{"metric": "disparate_impact", "min": 0.1,
+                               "attribute": "grp&sex&x"}])
+    r = audit("run", spec, "--quiet")
+    assert r.code in (0, 1), r
+    doc = json.loads((small / "out" / "results.json").read_text())
+    assert [x["name"] for x in doc["fairness"]["intersections"]] == ["grp&sex&x"]
+    assert doc["checks"] and all(c["attribute"] == "grp&sex&x" for c in doc["checks"])
