@@ -271,45 +271,6 @@ size_t aud_shap_fast_ws_size(const aud_shap_plan *plan)
     return ((size_t)plan->max_depth + 2) * 2 * sizeof(int32_t) + 16;
 }
 
-void aud_shap_fast_tree(const aud_shap_fast *f, size_t t, const double *x, double *phi,
-                        void *stack)
-{
-    const aud_model *m = f->plan->model;
-    const aud_tree *tr = &m->trees[t];
-    const int32_t *aux = f->aux + f->aux_off[t];
-    double *ph = phi + (size_t)tr->output * (m->n_features + 1);
-    int32_t *st = stack;   /* pairs (node, agreement mask) */
-    int top = 0;
-    int32_t n = 0;
-    uint32_t mask = ~0u;
-    for (;;) {
-        while (tr->left[n] >= 0) {
-            int32_t l = tr->left[n], r = tr->right[n];
-            uint32_t cold_mask = mask & ~(1u << aux[n]);
-            if (aud_shap_go_left(tr, n, x[tr->feature[n]])) {
-                st[2 * top] = r;
-                n = l;
-            } else {
-                st[2 * top] = l;
-                n = r;
-            }
-            st[2 * top + 1] = (int32_t)cold_mask;
-            top++;
-        }
-        size_t li = (size_t)aux[n];
-        unsigned d = f->leaf_d[li];
-        const double *T = f->table + f->leaf_off[li] + (size_t)(mask & ((1u << d) - 1u)) * d;
-        const int32_t *feat = f->leaf_feat + li * DMAX;
-        for (unsigned k = 0; k < d; k++)
-            ph[feat[k]] += T[k];
-        if (top == 0)
-            break;
-        top--;
-        n = st[2 * top];
-        mask = (uint32_t)st[2 * top + 1];
-    }
-}
-
 /* Interaction part of one leaf: for path features a != b (positions in the leaf's path),
  * phi_ab += v (o_a - z_a)(o_b - z_b) W_ab / 2 with W_ab the path weight of the game without b,
  * summed over the subsets of the path without a and b (Lundberg et al. 2020: half the difference
@@ -354,15 +315,19 @@ static void leaf_pairs(const aud_shap_fast *f, size_t li, uint32_t A, double *bl
     }
 }
 
-void aud_shap_fast_inter_tree(const aud_shap_fast *f, size_t t, const double *x, double *phi,
-                              double *inter, void *stack)
+/* One walk of tree t for row x: every leaf once, with the agreement mask of its path; with_inter
+ * (a constant at each call, so the compiler makes two specialised copies) adds the interaction
+ * values of each leaf. */
+static inline __attribute__((always_inline)) void
+fast_walk(const aud_shap_fast *f, size_t t, const double *x, double *phi, double *inter,
+          void *stack, const int with_inter)
 {
     const aud_model *m = f->plan->model;
     const aud_tree *tr = &m->trees[t];
     const int32_t *aux = f->aux + f->aux_off[t];
     size_t M1 = m->n_features + 1;
     double *ph = phi + (size_t)tr->output * M1;
-    double *blk = inter + (size_t)tr->output * M1 * M1;
+    double *blk = with_inter ? inter + (size_t)tr->output * M1 * M1 : NULL;
     int32_t *st = stack;
     int top = 0;
     int32_t n = 0;
@@ -388,7 +353,7 @@ void aud_shap_fast_inter_tree(const aud_shap_fast *f, size_t t, const double *x,
         const int32_t *feat = f->leaf_feat + li * DMAX;
         for (unsigned k = 0; k < d; k++)
             ph[feat[k]] += T[k];
-        if (d >= 2)
+        if (with_inter && d >= 2)
             leaf_pairs(f, li, A, blk, M1);
         if (top == 0)
             break;
@@ -396,4 +361,16 @@ void aud_shap_fast_inter_tree(const aud_shap_fast *f, size_t t, const double *x,
         n = st[2 * top];
         mask = (uint32_t)st[2 * top + 1];
     }
+}
+
+void aud_shap_fast_tree(const aud_shap_fast *f, size_t t, const double *x, double *phi,
+                        void *stack)
+{
+    fast_walk(f, t, x, phi, NULL, stack, 0);
+}
+
+void aud_shap_fast_inter_tree(const aud_shap_fast *f, size_t t, const double *x, double *phi,
+                              double *inter, void *stack)
+{
+    fast_walk(f, t, x, phi, inter, stack, 1);
 }
