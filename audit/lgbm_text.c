@@ -75,70 +75,61 @@ static size_t count_tokens(const char *p, const char *e)
     return n;
 }
 
-/* Parse exactly n doubles from l's value into out. */
-static int parse_doubles(lg_reader *r, const lg_line *l, double *out, size_t n, aud_error *err)
+/* Parse exactly n numbers from l's value: doubles into dout, or (dout NULL) integers in [lo, hi]
+ * into iout. One walker, so the token rules and the count errors are the same for both. */
+static int parse_numbers(lg_reader *r, const lg_line *l, double *dout, int64_t *iout, size_t n,
+                         int64_t lo, int64_t hi, aud_error *err)
 {
     const char *p = l->val, *e = l->end;
+    int klen = (int)(l->key_end - l->key);
     size_t i = 0;
     for (;;) {
         while (p < e && (*p == ' ' || *p == '\t'))
             p++;
         if (p >= e)
             break;
+        long col = (long)(p - l->key) + 1;
         if (i == n)
-            return aud_error_set(err, AUD_E_SCHEMA, r->name, l->no, (long)(p - l->key) + 1,
-                                 "%.*s: more than %zu values", (int)(l->key_end - l->key), l->key,
-                                 n);
+            return aud_error_set(err, AUD_E_SCHEMA, r->name, l->no, col,
+                                 "%.*s: more than %zu values", klen, l->key, n);
         char *q = NULL;
         errno = 0;
-        double v = aud_strtod_c(p, &q);
+        double dv = 0.0;
+        long long iv = 0;
+        if (dout != NULL)
+            dv = aud_strtod_c(p, &q);
+        else
+            iv = strtoll(p, &q, 10);
         if (q == p || (q < e && *q != ' ' && *q != '\t') || q > e)
-            return aud_error_set(err, AUD_E_PARSE, r->name, l->no, (long)(p - l->key) + 1,
-                                 "%.*s: expected a number", (int)(l->key_end - l->key), l->key);
-        out[i++] = v;
+            return aud_error_set(err, AUD_E_PARSE, r->name, l->no, col, "%.*s: expected %s",
+                                 klen, l->key, dout != NULL ? "a number" : "an integer");
+        if (dout != NULL) {
+            dout[i++] = dv;
+        } else {
+            if (errno == ERANGE || iv < lo || iv > hi)
+                return aud_error_set(err, AUD_E_DOMAIN, r->name, l->no, col,
+                                     "%.*s: value %lld out of range [%lld, %lld]", klen, l->key,
+                                     iv, (long long)lo, (long long)hi);
+            iout[i++] = iv;
+        }
         p = q;
     }
     if (i != n)
         return aud_error_set(err, AUD_E_SCHEMA, r->name, l->no, (long)(e - l->key) + 1,
-                             "%.*s: expected %zu values, found %zu", (int)(l->key_end - l->key),
-                             l->key, n, i);
+                             "%.*s: expected %zu values, found %zu", klen, l->key, n, i);
     return AUD_OK;
+}
+
+static int parse_doubles(lg_reader *r, const lg_line *l, double *out, size_t n, aud_error *err)
+{
+    return parse_numbers(r, l, out, NULL, n, 0, 0, err);
 }
 
 /* Parse exactly n integers in [lo, hi]. */
 static int parse_ints(lg_reader *r, const lg_line *l, int64_t *out, size_t n, int64_t lo,
                       int64_t hi, aud_error *err)
 {
-    const char *p = l->val, *e = l->end;
-    size_t i = 0;
-    for (;;) {
-        while (p < e && (*p == ' ' || *p == '\t'))
-            p++;
-        if (p >= e)
-            break;
-        if (i == n)
-            return aud_error_set(err, AUD_E_SCHEMA, r->name, l->no, (long)(p - l->key) + 1,
-                                 "%.*s: more than %zu values", (int)(l->key_end - l->key), l->key,
-                                 n);
-        char *q = NULL;
-        errno = 0;
-        long long v = strtoll(p, &q, 10);
-        if (q == p || (q < e && *q != ' ' && *q != '\t') || q > e)
-            return aud_error_set(err, AUD_E_PARSE, r->name, l->no, (long)(p - l->key) + 1,
-                                 "%.*s: expected an integer", (int)(l->key_end - l->key), l->key);
-        if (errno == ERANGE || v < lo || v > hi)
-            return aud_error_set(err, AUD_E_DOMAIN, r->name, l->no, (long)(p - l->key) + 1,
-                                 "%.*s: value %lld out of range [%lld, %lld]",
-                                 (int)(l->key_end - l->key), l->key, v, (long long)lo,
-                                 (long long)hi);
-        out[i++] = v;
-        p = q;
-    }
-    if (i != n)
-        return aud_error_set(err, AUD_E_SCHEMA, r->name, l->no, (long)(e - l->key) + 1,
-                             "%.*s: expected %zu values, found %zu", (int)(l->key_end - l->key),
-                             l->key, n, i);
-    return AUD_OK;
+    return parse_numbers(r, l, NULL, out, n, lo, hi, err);
 }
 
 static int parse_one_int(lg_reader *r, const lg_line *l, int64_t *out, int64_t lo, int64_t hi,

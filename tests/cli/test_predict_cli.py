@@ -181,6 +181,17 @@ def test_lightgbm_hostile(audit, tmp_path):
         (text.replace("num_leaves=31", "num_leaves=2000000000", 1), "num_leaves"),
         (text[: len(text) // 3], "expected"),
         (text[: text.index("Tree=7")], "end of trees"),
+        # the number lists: kind, range, count (messages from the one list parser)
+        (text.replace("split_feature=10 6 6", "split_feature=10 x 6", 1),
+         "split_feature: expected an integer"),
+        (text.replace("split_feature=10 6 6", "split_feature=10 -6 6", 1),
+         "split_feature: value -6 out of range"),
+        (text.replace("threshold=0 -2.68", "threshold=zero -2.68", 1),
+         "threshold: expected a number"),
+        (text.replace("threshold=0 -2.68", "threshold=0 0 -2.68", 1),
+         "threshold: more than 30 values"),
+        (text.replace("threshold=0 -2.68", "threshold=-2.68", 1),
+         "threshold: expected 30 values, found 29"),
     ]
     for k, (body, needle) in enumerate(cases):
         p = tmp_path / f"m{k}.txt"
