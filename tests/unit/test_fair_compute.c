@@ -51,6 +51,22 @@ static void opts_nb(aud_fair_opts *o)
     o->min_share = 0.0;
 }
 
+/* The 12 rows as a ready input with no-bootstrap options; tests change what they test. */
+typedef struct rows {
+    aud_fair_input   in;
+    aud_fair_attr    attrs[2];
+    aud_fair_opts    o;
+    aud_error        err;
+    aud_fair_result *res;
+} rows;
+
+static void rows_init(rows *r)
+{
+    setup_input(&r->in, r->attrs);
+    opts_nb(&r->o);
+    r->res = NULL;
+}
+
 static const aud_fair_group *group(const aud_fair_attr_result *ar, const char *name)
 {
     for (size_t g = 0; g < ar->n_groups; g++)
@@ -64,17 +80,12 @@ static const aud_fair_group *group(const aud_fair_attr_result *ar, const char *n
  * no bootstrap, no share rule, groups under min_count small. */
 static aud_fair_result *compute_rows(size_t n_attrs, uint64_t min_count)
 {
-    aud_fair_input in;
-    aud_fair_attr attrs[2];
-    aud_fair_opts o;
-    aud_error err;
-    aud_fair_result *res = NULL;
-    setup_input(&in, attrs);
-    in.n_attrs = n_attrs;
-    opts_nb(&o);
-    o.min_count = min_count;
-    assert_int_equal(aud_fair_compute(&res, &in, &o, &err), AUD_OK);
-    return res;
+    rows r;
+    rows_init(&r);
+    r.in.n_attrs = n_attrs;
+    r.o.min_count = min_count;
+    assert_int_equal(aud_fair_compute(&r.res, &r.in, &r.o, &r.err), AUD_OK);
+    return r.res;
 }
 
 /* F: rows 0-4, labelled 0-3: (y,p) = (1,1) TP, (1,0) FN, (0,1) FP, (0,0) TN; row 4 unlabelled, p=1.
@@ -113,96 +124,76 @@ static void test_counts_and_rates_favorable_1(void **state)
 static void test_favorable_0_swaps_roles(void **state)
 {
     (void)state;
-    aud_fair_input in;
-    aud_fair_attr attrs[2];
-    aud_fair_opts o;
-    aud_error err;
-    aud_fair_result *res = NULL;
-    setup_input(&in, attrs);
-    opts_nb(&o);
-    o.favorable = 0;
-    assert_int_equal(aud_fair_compute(&res, &in, &o, &err), AUD_OK);
-    const aud_fair_group *f = group(&res->attrs[0], "F"), *m = group(&res->attrs[0], "M");
+    rows r;
+    rows_init(&r);
+    r.o.favorable = 0;
+    assert_int_equal(aud_fair_compute(&r.res, &r.in, &r.o, &r.err), AUD_OK);
+    const aud_fair_group *f = group(&r.res->attrs[0], "F"), *m = group(&r.res->attrs[0], "M");
     assert_true(fabs(f->rate[AUD_FAIR_SELECTION_RATE].v - 0.4) < 1e-15);
     /* M: label 0 rows 8, 9, 10 predicted 1, 0, 0 -> tpr 2/3 */
     assert_true(fabs(m->rate[AUD_FAIR_TPR].v - 2.0 / 3.0) < 1e-15);
     /* base rate = P(label = 0) over labelled: F 2/4 */
     assert_true(fabs(f->rate[AUD_FAIR_BASE_RATE].v - 0.5) < 1e-15);
-    aud_fair_result_free(res);
+    aud_fair_result_free(r.res);
 }
 
 static void test_reference_given_and_unknown(void **state)
 {
     (void)state;
-    aud_fair_input in;
-    aud_fair_attr attrs[2];
-    aud_fair_opts o;
-    aud_error err;
-    aud_fair_result *res = NULL;
-    setup_input(&in, attrs);
-    opts_nb(&o);
-    attrs[0].reference = "F";
-    assert_int_equal(aud_fair_compute(&res, &in, &o, &err), AUD_OK);
-    assert_string_equal(res->attrs[0].groups[res->attrs[0].reference].name, "F");
-    aud_fair_result_free(res);
-    res = NULL;
-    attrs[0].reference = "X";
-    assert_int_equal(aud_fair_compute(&res, &in, &o, &err), AUD_E_SCHEMA);
-    assert_null(res);
-    assert_string_equal(err.field, "sex");
-    assert_non_null(strstr(err.msg, "reference group \"X\""));
+    rows r;
+    rows_init(&r);
+    r.attrs[0].reference = "F";
+    assert_int_equal(aud_fair_compute(&r.res, &r.in, &r.o, &r.err), AUD_OK);
+    assert_string_equal(r.res->attrs[0].groups[r.res->attrs[0].reference].name, "F");
+    aud_fair_result_free(r.res);
+    r.res = NULL;
+    r.attrs[0].reference = "X";
+    assert_int_equal(aud_fair_compute(&r.res, &r.in, &r.o, &r.err), AUD_E_SCHEMA);
+    assert_null(r.res);
+    assert_string_equal(r.err.field, "sex");
+    assert_non_null(strstr(r.err.msg, "reference group \"X\""));
 }
 
 static void test_bad_label_and_prediction_are_located(void **state)
 {
     (void)state;
-    aud_fair_input in;
-    aud_fair_attr attrs[2];
-    aud_fair_opts o;
-    aud_error err;
-    aud_fair_result *res = NULL;
+    rows r;
     double bad[12];
-    setup_input(&in, attrs);
-    opts_nb(&o);
+    rows_init(&r);
     memcpy(bad, label, sizeof bad);
     bad[6] = 2.0;
-    in.label = bad;
-    assert_int_equal(aud_fair_compute(&res, &in, &o, &err), AUD_E_DOMAIN);
-    assert_string_equal(err.field, "y");
-    assert_string_equal(err.msg, "data row 7: the label must be 0 or 1, got 2");
-    in.label = label;
+    r.in.label = bad;
+    assert_int_equal(aud_fair_compute(&r.res, &r.in, &r.o, &r.err), AUD_E_DOMAIN);
+    assert_string_equal(r.err.field, "y");
+    assert_string_equal(r.err.msg, "data row 7: the label must be 0 or 1, got 2");
+    r.in.label = label;
     memcpy(bad, pred, sizeof bad);
     bad[0] = NAN;
-    in.prediction = bad;
-    assert_int_equal(aud_fair_compute(&res, &in, &o, &err), AUD_E_DOMAIN);
-    assert_string_equal(err.msg, "data row 1: the prediction is missing");
-    assert_null(res);
+    r.in.prediction = bad;
+    assert_int_equal(aud_fair_compute(&r.res, &r.in, &r.o, &r.err), AUD_E_DOMAIN);
+    assert_string_equal(r.err.msg, "data row 1: the prediction is missing");
+    assert_null(r.res);
 }
 
 static void test_threshold_outside_score_range(void **state)
 {
     (void)state;
-    aud_fair_input in;
-    aud_fair_attr attrs[2];
-    aud_fair_opts o;
-    aud_error err;
-    aud_fair_result *res = NULL;
+    rows r;
     double score[12] = {.9, .2, .7, .1, .8, .6, .95, .3, .55, .05, .4, .5};
-    setup_input(&in, attrs);
-    opts_nb(&o);
-    in.prediction = NULL;
-    in.score = score;
-    in.score_name = "s";
-    o.threshold = 1.5;
-    assert_int_equal(aud_fair_compute(&res, &in, &o, &err), AUD_E_DOMAIN);
-    assert_string_equal(err.field, "s");
-    o.threshold = 0.5;
-    assert_int_equal(aud_fair_compute(&res, &in, &o, &err), AUD_OK);
+    rows_init(&r);
+    r.in.prediction = NULL;
+    r.in.score = score;
+    r.in.score_name = "s";
+    r.o.threshold = 1.5;
+    assert_int_equal(aud_fair_compute(&r.res, &r.in, &r.o, &r.err), AUD_E_DOMAIN);
+    assert_string_equal(r.err.field, "s");
+    r.o.threshold = 0.5;
+    assert_int_equal(aud_fair_compute(&r.res, &r.in, &r.o, &r.err), AUD_OK);
     /* score >= 0.5 is the prediction: F rows .9 .2 .7 .1 .8 -> 3 selected */
-    assert_int_equal(group(&res->attrs[0], "F")->c.sel, 3);
+    assert_int_equal(group(&r.res->attrs[0], "F")->c.sel, 3);
     /* AUC of M over labelled rows: pos {.6,.95,.3}, neg {.55,.05,.4}: pairs won 7 of 9 */
-    assert_true(fabs(group(&res->attrs[0], "M")->auc.v - 7.0 / 9.0) < 1e-15);
-    aud_fair_result_free(res);
+    assert_true(fabs(group(&r.res->attrs[0], "M")->auc.v - 7.0 / 9.0) < 1e-15);
+    aud_fair_result_free(r.res);
 }
 
 static void test_intersections_named_and_counted(void **state)
