@@ -234,6 +234,18 @@ int aud_xsetup_load(aud_xsetup *s, const aud_xopts *o, aud_error *err)
     return aud_shap_check(m, &s->opts, err);
 }
 
+int aud_xopts_finish(aud_xopts *o, const char *cmd, int argc, char **argv, int next)
+{
+    int urc = 0;
+    if (next < argc)
+        urc = aud_cli_usage(cmd, "unexpected argument '%s'", argv[next]);
+    else if (o->model == NULL || o->data == NULL)
+        urc = aud_cli_usage(cmd, "--model and --data are required");
+    if (urc != 0)
+        aud_xopts_free(o);
+    return urc;
+}
+
 void aud_xcheck_additivity(const aud_shap_result *r)
 {
     double scale = 1.0;
@@ -436,12 +448,10 @@ int aud_cmd_explain(int argc, char **argv)
             }
         }
     }
-    int urc = 0;
-    if (optind < argc)
-        urc = aud_cli_usage(argv[0], "unexpected argument '%s'", argv[optind]);
-    else if (o.model == NULL || o.data == NULL)
-        urc = aud_cli_usage(argv[0], "--model and --data are required");
-    else if (interactions && o.method != AUD_SHAP_AUTO && o.method != AUD_SHAP_TREE)
+    int urc = aud_xopts_finish(&o, argv[0], argc, argv, optind);
+    if (urc != 0)
+        return urc;
+    if (interactions && o.method != AUD_SHAP_AUTO && o.method != AUD_SHAP_TREE)
         urc = aud_cli_usage(argv[0], "--interactions is computed by --method tree only");
     else if (interactions && o.output != AUD_SHAP_OUTPUT_RAW)
         urc = aud_cli_usage(argv[0], "--interactions explains the raw margin only");

@@ -59,6 +59,9 @@ void aud_xopts_init(aud_xopts *o, const char *cmd);
 /* Handle option ch: 0 done, 2 usage error printed, -1 not one of these options. */
 int  aud_xopts_option(aud_xopts *o, int ch, const char *arg);
 void aud_xopts_free(aud_xopts *o);
+/* After the option loop: no stray argument, --model and --data given. 0, or the usage error's
+ * exit code with o freed. */
+int  aud_xopts_finish(aud_xopts *o, const char *cmd, int argc, char **argv, int next);
 
 /* Loaded and bound inputs. */
 typedef struct aud_xsetup {

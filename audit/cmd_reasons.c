@@ -102,15 +102,9 @@ int aud_cmd_reasons(int argc, char **argv)
             return rc;
         }
     }
-    int urc = 0;
-    if (optind < argc)
-        urc = aud_cli_usage(argv[0], "unexpected argument '%s'", argv[optind]);
-    else if (o.model == NULL || o.data == NULL)
-        urc = aud_cli_usage(argv[0], "--model and --data are required");
-    if (urc != 0) {
-        aud_xopts_free(&o);
+    int urc = aud_xopts_finish(&o, argv[0], argc, argv, optind);
+    if (urc != 0)
         return urc;
-    }
 
     aud_error err;
     aud_error_clear(&err);

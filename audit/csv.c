@@ -1183,18 +1183,28 @@ int aud_table_load_csv(aud_table **out, const char *path, const aud_csv_opts *op
         munmap(map, len);
         return rc;
     }
+    char *buf = NULL;
+    size_t len = 0;
+    int rc;
     if (fd >= 0) {
         if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
             close(fd);
             return aud_error_set(err, AUD_E_IO, path, 0, 0, "is a directory");
         }
-        close(fd);
+        /* a pipe, device or empty file: read the descriptor already open (a pipe cannot be
+         * opened a second time: its writer may be gone) */
+        FILE *f = fdopen(fd, "rb");
+        if (f == NULL) {
+            close(fd);
+            return aud_error_set(err, AUD_E_IO, path, 0, 0, "cannot read: %s", strerror(errno));
+        }
+        rc = aud_stream_read(f, path, &buf, &len, 0, err);
+        fclose(f);
     } else if (strcmp(path, "-") != 0) {
         return aud_error_set(err, AUD_E_IO, path, 0, 0, "cannot open: %s", strerror(errno));
+    } else {
+        rc = aud_file_read(path, &buf, &len, 0, err);
     }
-    char *buf = NULL;
-    size_t len = 0;
-    int rc = aud_file_read(path, &buf, &len, 0, err);
     if (rc != AUD_OK)
         return rc;
     rc = aud_table_parse_csv(out, buf, len, path, opts, err);

@@ -17,6 +17,15 @@ int aud_file_read(const char *path, char **out, size_t *len, size_t max_bytes, a
     FILE *f = is_stdin ? stdin : fopen(path, "rb");
     if (f == NULL)
         return aud_error_set(err, AUD_E_IO, path, 0, 0, "cannot open: %s", strerror(errno));
+    int rc = aud_stream_read(f, path, out, len, max_bytes, err);
+    if (!is_stdin)
+        fclose(f);
+    return rc;
+}
+
+int aud_stream_read(FILE *f, const char *path, char **out, size_t *len, size_t max_bytes,
+                    aud_error *err)
+{
     size_t cap = 1 << 16, n = 0;
     char *buf = aud_malloc(cap + 1);
     int rc = AUD_OK;
@@ -61,8 +70,6 @@ int aud_file_read(const char *path, char **out, size_t *len, size_t max_bytes, a
     buf = NULL;
 done:
     aud_free(buf);
-    if (!is_stdin)
-        fclose(f);
     return rc;
 }
 

@@ -9,6 +9,9 @@
 /* Read a whole file into a NUL-terminated buffer (*out, caller frees with aud_free).
  * max_bytes = 0: no limit. "-" reads stdin. */
 int aud_file_read(const char *path, char **out, size_t *len, size_t max_bytes, aud_error *err);
+/* The same from an open stream (left open); path names it in messages. */
+int aud_stream_read(FILE *f, const char *path, char **out, size_t *len, size_t max_bytes,
+                    aud_error *err);
 
 /* Atomic output: aud_out_open writes to a temporary file beside `path` ("-" = stdout);
  * aud_out_commit flushes, fsyncs and renames it into place; aud_out_abort removes it.
