@@ -32,7 +32,7 @@ TEST_LIBS  := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 
 AUD_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -fvisibility=hidden -g -O2 \
               -Wall -Wextra -Werror -Wmissing-prototypes -Wvla -Wwrite-strings -Wshadow \
-              -Iaudit -Iexplainers -Imetrics -Ireports
+              -I.
 AUD_LDFLAGS :=
 ifdef SANITIZE
 AUD_CFLAGS  += -fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-pointer -O1
@@ -43,12 +43,13 @@ ALL_LDFLAGS = $(AUD_LDFLAGS) $(LDFLAGS)
 Q = $(if $(V),,@echo '  $(1)   $@';)
 
 LIB_SRCS :=
-include audit/local.mk explainers/local.mk metrics/local.mk reports/local.mk
+include core/local.mk models/local.mk explainers/local.mk metrics/local.mk reports/local.mk audit/local.mk
 LIB_OBJS := $(LIB_SRCS:%.c=$(O)/obj/%.o)
+CLI_OBJS := $(CLI_SRCS:%.c=$(O)/obj/%.o)
 LIB      := $(O)/libaudit.a
 BIN      := $(O)/audit
 
-.PHONY: all check check-unit check-py demo bench deps install clean valgrind depcheck
+.PHONY: all check check-layers check-unit check-py demo bench deps install clean valgrind depcheck
 all: depcheck $(BIN)
 
 depcheck:
@@ -62,8 +63,8 @@ endif
 $(LIB): $(LIB_OBJS)
 	$(call Q,AR)rm -f $@ && $(AR) rcs $@ $^
 
-$(BIN): $(O)/obj/audit/main.o $(LIB)
-	$(call Q,LD)$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB) $(ALL_LDFLAGS) $(DEP_LIBS)
+$(BIN): $(CLI_OBJS) $(LIB)
+	$(call Q,LD)$(CC) $(ALL_CFLAGS) -o $@ $(CLI_OBJS) $(LIB) $(ALL_LDFLAGS) $(DEP_LIBS)
 
 $(O)/obj/%.o: %.c
 	@mkdir -p $(@D)

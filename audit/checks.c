@@ -1,6 +1,6 @@
 /* checks.c - evaluation of policy checks against the results document (see checks.h). */
-#include "checks.h"
-#include "io.h"
+#include "audit/checks.h"
+#include "core/io.h"
 
 #include <math.h>
 #include <stdlib.h>

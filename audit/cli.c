@@ -1,6 +1,6 @@
 /* cli.c - message and option helpers shared by the commands. */
-#include "cli.h"
-#include "provenance.h"
+#include "audit/cli.h"
+#include "core/provenance.h"
 
 #include <errno.h>
 #include <math.h>

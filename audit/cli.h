@@ -3,7 +3,7 @@
 #ifndef AUD_CLI_H
 #define AUD_CLI_H
 
-#include "aud.h"
+#include "core/aud.h"
 
 /* Exit codes of SPEC section 1. */
 enum {

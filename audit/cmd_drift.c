@@ -1,11 +1,11 @@
 /* cmd_drift.c - `audit drift --reference R --current C [...]` (SPEC sections 1 and 3): drift
  * statistics per column, a readable table on stdout and the "drift" JSON of SPEC section 5. */
-#include "cli.h"
-#include "csvopt.h"
-#include "drift.h"
-#include "io.h"
-#include "provenance.h"
-#include "table.h"
+#include "audit/cli.h"
+#include "audit/csvopt.h"
+#include "metrics/drift.h"
+#include "core/io.h"
+#include "core/provenance.h"
+#include "core/table.h"
 
 #include <getopt.h>
 #include <math.h>

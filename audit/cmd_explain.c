@@ -2,11 +2,11 @@
  * CSV (feature columns in model order, then bias; FEATURE@CLASS / bias@CLASS for multiclass), or
  * SHAP interaction values with --interactions, streamed row block by row block. Also the setup
  * shared with `audit reasons` (cmd_explain.h). */
-#include "cmd_explain.h"
-#include "predict.h"
+#include "audit/cmd_explain.h"
+#include "models/predict.h"
 
-#include "cli.h"
-#include "io.h"
+#include "audit/cli.h"
+#include "core/io.h"
 
 #include <errno.h>
 #include <math.h>

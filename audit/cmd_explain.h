@@ -6,10 +6,10 @@
 #include <getopt.h>
 #include <stdio.h>
 
-#include "csvopt.h"
-#include "model.h"
-#include "shap.h"
-#include "table.h"
+#include "audit/csvopt.h"
+#include "models/model.h"
+#include "explainers/shap.h"
+#include "core/table.h"
 
 /* getopt_long values 0x200.. for the shared options */
 #define AUD_XOPT_LONGOPTS \

@@ -1,13 +1,13 @@
 /* cmd_fairness.c - `audit fairness` (SPEC section 1): group fairness metrics of predictions,
  * scores or a model over sensitive attributes; a table on stdout, the "fairness" JSON of SPEC
  * section 5 with --json. Formulas: docs/fairness.md. */
-#include "cli.h"
-#include "csvopt.h"
-#include "fairness.h"
-#include "io.h"
-#include "model.h"
-#include "provenance.h"
-#include "table.h"
+#include "audit/cli.h"
+#include "audit/csvopt.h"
+#include "metrics/fairness.h"
+#include "core/io.h"
+#include "models/model.h"
+#include "core/provenance.h"
+#include "core/table.h"
 
 #include <getopt.h>
 #include <math.h>

@@ -1,12 +1,12 @@
 /* cmd_predict.c - `audit predict --model M --data D.csv [--raw] [--out F]` (SPEC section 1):
  * one CSV column `prediction` (probability for classifiers, value for regression, the class for
  * multi:softmax; the raw margin with --raw), or `prediction@k` per class for multiclass. */
-#include "cli.h"
-#include "csvopt.h"
-#include "io.h"
-#include "model.h"
-#include "predict.h"
-#include "table.h"
+#include "audit/cli.h"
+#include "audit/csvopt.h"
+#include "core/io.h"
+#include "models/model.h"
+#include "models/predict.h"
+#include "core/table.h"
 
 #include <getopt.h>
 #include <stdio.h>

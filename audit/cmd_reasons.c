@@ -2,10 +2,10 @@
  * the score toward the unfavourable outcome (adverse-action reason codes, ECOA / Regulation B),
  * from the row's SHAP values. CSV: row, then reason_k, value_k, contribution_k for k = 1..K,
  * blank where fewer than K features push that way. */
-#include "cmd_explain.h"
+#include "audit/cmd_explain.h"
 
-#include "cli.h"
-#include "io.h"
+#include "audit/cli.h"
+#include "core/io.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -1,6 +1,6 @@
 /* csvopt.c - parsing of the shared CSV command-line options. */
-#include "csvopt.h"
-#include "cli.h"
+#include "audit/csvopt.h"
+#include "audit/cli.h"
 
 #include <stdio.h>
 #include <string.h>

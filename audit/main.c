@@ -1,6 +1,6 @@
 /* main.c - entry point of the `audit` CLI: dispatches to the commands of SPEC section 1. */
-#include "aud.h"
-#include "cli.h"
+#include "core/aud.h"
+#include "audit/cli.h"
 
 #include <locale.h>
 #include <stdio.h>

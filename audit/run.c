@@ -1,11 +1,10 @@
 /* run.c - `audit run` flow: spec, inputs, provenance, sections, checks, atomic outputs, run log
  * (SPEC sections 4 and 5; docs/results-schema.md). */
-#include "run_int.h"
-#include "checks.h"
-#include "csvopt.h"
-#include "io.h"
-#include "provenance.h"
-#include "report.h"
+#include "audit/run_int.h"
+#include "audit/checks.h"
+#include "core/io.h"
+#include "core/provenance.h"
+#include "reports/report.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,14 +16,14 @@
 #include <time.h>
 #include <unistd.h>
 
-double run_clock(void)
+double aud_run_clock(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-int run_skip(run_ctx *c, const char *section, const char *reason)
+int aud_run_skip(run_ctx *c, const char *section, const char *reason)
 {
     cJSON *o = cJSON_CreateObject();
     if (o == NULL || !cJSON_AddItemToArray(c->skipped, o)) {
@@ -348,7 +347,7 @@ int aud_run(const aud_run_opts *opts, aud_run_outcome *out, aud_error *err)
     memset(&c, 0, sizeof c);
     c.opts = opts;
     c.err = err;
-    c.t_start = run_clock();
+    c.t_start = aud_run_clock();
     pending outs[4];
     memset(outs, 0, sizeof outs);
     char log_path[PATH_MAX] = "";
@@ -399,12 +398,12 @@ int aud_run(const aud_run_opts *opts, aud_run_outcome *out, aud_error *err)
         }
     }
 
-    double t0 = run_clock();
+    double t0 = aud_run_clock();
     report_step(opts, "inputs", -1.0);
     rc = load_inputs(&c);
     if (rc != AUD_OK)
         goto done;
-    report_step(opts, "inputs", run_clock() - t0);
+    report_step(opts, "inputs", aud_run_clock() - t0);
     cJSON *prov = NULL;
     rc = aud_prov_doc_new(&c.doc, &prov, "run", opts->created, err);
     if (rc != AUD_OK)
@@ -417,16 +416,16 @@ int aud_run(const aud_run_opts *opts, aud_run_outcome *out, aud_error *err)
     rc = add_provenance(&c, prov);
     if (rc == AUD_OK)
         rc = add_report_block(&c);
-    const section_fn sections[] = {run_profile, run_predictions, run_explanations, run_fairness,
-                                   run_drift, run_performance};
+    const section_fn sections[] = {aud_run_profile, aud_run_predictions, aud_run_explanations, aud_run_fairness,
+                                   aud_run_drift, aud_run_performance};
     const char *section_names[] = {"profile", "predictions", "explanations", "fairness", "drift",
                                    "performance"};
     for (size_t k = 0; k < sizeof sections / sizeof sections[0] && rc == AUD_OK; k++) {
-        t0 = run_clock();
+        t0 = aud_run_clock();
         report_step(opts, section_names[k], -1.0);
         rc = sections[k](&c);
         if (rc == AUD_OK)
-            report_step(opts, section_names[k], run_clock() - t0);
+            report_step(opts, section_names[k], aud_run_clock() - t0);
     }
     if (rc != AUD_OK)
         goto done;
@@ -441,7 +440,7 @@ int aud_run(const aud_run_opts *opts, aud_run_outcome *out, aud_error *err)
         goto done;
 
     /* render everything into temporary files, then rename them all */
-    t0 = run_clock();
+    t0 = aud_run_clock();
     report_step(opts, "outputs", -1.0);
     /* the reports are rendered from results.json as written (exact numbers are raw nodes in
      * c.doc), so they show exactly the figures of the file */
@@ -466,7 +465,7 @@ int aud_run(const aud_run_opts *opts, aud_run_outcome *out, aud_error *err)
         rc = aud_report_write_xlsx(parsed, outs[2].tmp, err);
     cJSON_Delete(parsed);
     if (rc == AUD_OK)
-        report_step(opts, "outputs", run_clock() - t0);
+        report_step(opts, "outputs", aud_run_clock() - t0);
     char *line = NULL;
     if (rc == AUD_OK && log_path[0] != '\0')
         rc = log_line(&c, outs, 3, n_failed, &line);
@@ -484,7 +483,7 @@ int aud_run(const aud_run_opts *opts, aud_run_outcome *out, aud_error *err)
                                                                                    "checks"));
         snprintf(out->results_path, sizeof out->results_path, "%.1000s",
                  outs[0].used ? outs[0].final : "");
-        report_step(opts, "total", run_clock() - c.t_start);
+        report_step(opts, "total", aud_run_clock() - c.t_start);
     }
 done:
     settle_outputs(outs, 3, rc != AUD_OK);

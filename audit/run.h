@@ -4,7 +4,7 @@
 #ifndef AUD_RUN_H
 #define AUD_RUN_H
 
-#include "aud.h"
+#include "core/aud.h"
 
 typedef struct aud_run_opts {
     const char *spec_path;

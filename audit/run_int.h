@@ -3,10 +3,10 @@
 #ifndef AUD_RUN_INT_H
 #define AUD_RUN_INT_H
 
-#include "model.h"
-#include "run.h"
-#include "spec.h"
-#include "table.h"
+#include "models/model.h"
+#include "audit/run.h"
+#include "audit/spec.h"
+#include "core/table.h"
 #include <cjson/cJSON.h>
 
 typedef struct run_ctx {
@@ -31,17 +31,17 @@ typedef struct run_ctx {
 } run_ctx;
 
 /* Record that a section was not run, and why. Returns AUD_OK or AUD_E_NOMEM. */
-int run_skip(run_ctx *c, const char *section, const char *reason);
+int aud_run_skip(run_ctx *c, const char *section, const char *reason);
 
-/* Sections; each adds its object to c->doc or calls run_skip. */
-int run_profile(run_ctx *c);
-int run_predictions(run_ctx *c);
-int run_explanations(run_ctx *c);
-int run_fairness(run_ctx *c);
-int run_drift(run_ctx *c);
-int run_performance(run_ctx *c);
+/* Sections; each adds its object to c->doc or calls aud_run_skip. */
+int aud_run_profile(run_ctx *c);
+int aud_run_predictions(run_ctx *c);
+int aud_run_explanations(run_ctx *c);
+int aud_run_fairness(run_ctx *c);
+int aud_run_drift(run_ctx *c);
+int aud_run_performance(run_ctx *c);
 
 /* Seconds since an arbitrary origin (monotonic). */
-double run_clock(void);
+double aud_run_clock(void);
 
 #endif

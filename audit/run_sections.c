@@ -1,14 +1,14 @@
 /* run_sections.c - the computed sections of `audit run`: predictions, explanations (with
  * attribution drift), fairness, drift (with prediction drift) and performance. Each section is
  * skipped, with the reason recorded in "skipped", when its inputs are absent. */
-#include "run_int.h"
-#include "drift.h"
-#include "fairness.h"
-#include "io.h"
-#include "performance.h"
-#include "predict.h"
-#include "profile.h"
-#include "shap.h"
+#include "audit/run_int.h"
+#include "metrics/drift.h"
+#include "metrics/fairness.h"
+#include "core/io.h"
+#include "metrics/performance.h"
+#include "models/predict.h"
+#include "metrics/profile.h"
+#include "explainers/shap.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -57,7 +57,7 @@ static int numeric_column(run_ctx *c, const char *name, const char *what, const 
 
 /* ---- profile of the audited data (types, missing counts, statistics) ----------------------- */
 
-int run_profile(run_ctx *c)
+int aud_run_profile(run_ctx *c)
 {
     aud_profile *p = NULL;
     int rc = aud_profile_compute(&p, c->data, c->threads, c->err);
@@ -67,7 +67,7 @@ int run_profile(run_ctx *c)
     return rc;
 }
 
-int run_predictions(run_ctx *c)
+int aud_run_predictions(run_ctx *c)
 {
     const aud_spec *s = c->spec;
     const double *col = NULL;
@@ -293,15 +293,15 @@ static int explained_matrix(run_ctx *c, double **X, size_t **rows, size_t *n_out
     return AUD_OK;
 }
 
-int run_explanations(run_ctx *c)
+int aud_run_explanations(run_ctx *c)
 {
     const aud_spec *s = c->spec;
     if (!s->explain.enabled)
-        return run_skip(c, "explanations", "disabled in the spec (\"explain\": false)");
+        return aud_run_skip(c, "explanations", "disabled in the spec (\"explain\": false)");
     if (c->model == NULL)
-        return run_skip(c, "explanations", "no model in the spec");
+        return aud_run_skip(c, "explanations", "no model in the spec");
     if (c->model->feature_names == NULL)
-        return run_skip(c, "explanations", "the model has no feature names");
+        return aud_run_skip(c, "explanations", "the model has no feature names");
     aud_shap_opts so;
     aud_shap_opts_default(&so);
     aud_shap_method method = AUD_SHAP_AUTO;
@@ -338,7 +338,7 @@ int run_explanations(run_ctx *c)
     if (rc == AUD_OK)
         rc = aud_shap_check(c->model, &so, c->err);
     if (rc == AUD_OK && n == 0) {
-        rc = run_skip(c, "explanations", "the data has no rows");
+        rc = aud_run_skip(c, "explanations", "the data has no rows");
         goto done;
     }
     if (rc == AUD_OK)
@@ -427,13 +427,13 @@ done:
 
 /* ---- fairness ----------------------------------------------------------------------------- */
 
-int run_fairness(run_ctx *c)
+int aud_run_fairness(run_ctx *c)
 {
     const aud_spec *s = c->spec;
     if (s->n_sensitive == 0)
-        return run_skip(c, "fairness", "no sensitive attributes in the spec");
+        return aud_run_skip(c, "fairness", "no sensitive attributes in the spec");
     if (c->prediction == NULL && c->score == NULL)
-        return run_skip(c, "fairness",
+        return aud_run_skip(c, "fairness",
                         c->model != NULL ? "the model has more than one output (multiclass)"
                                          : "no model, prediction or score column in the spec");
     size_t na = s->n_sensitive;
@@ -569,11 +569,11 @@ static int add_prediction_drift(run_ctx *c, const aud_drift_opts *o)
     return rc;
 }
 
-int run_drift(run_ctx *c)
+int aud_run_drift(run_ctx *c)
 {
     const aud_spec *s = c->spec;
     if (c->ref == NULL)
-        return run_skip(c, "drift", "no reference data in the spec");
+        return aud_run_skip(c, "drift", "no reference data in the spec");
     aud_drift_opts o;
     aud_drift_opts_default(&o);
     o.threads = c->threads;
@@ -661,12 +661,12 @@ static int add_group_perf(run_ctx *c, cJSON *arr, const char *attr, const char *
     return AUD_OK;
 }
 
-int run_performance(run_ctx *c)
+int aud_run_performance(run_ctx *c)
 {
     if (c->label == NULL)
-        return run_skip(c, "performance", "no label column in the spec");
+        return aud_run_skip(c, "performance", "no label column in the spec");
     if (c->score == NULL || !c->score_is_probability)
-        return run_skip(c, "performance",
+        return aud_run_skip(c, "performance",
                         "needs predicted probabilities of a binary classifier (a classifier "
                         "model or a score column in [0, 1])");
     aud_perf pf;

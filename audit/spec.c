@@ -1,10 +1,10 @@
 /* spec.c - strict reading of the `audit run` spec file (SPEC section 4). Unknown keys are errors
  * (a typo must not silently disable a check); every error names the key path, e.g.
  * `spec.json: "explain.rows": expected a whole number from 1 to 10000000`. */
-#include "spec.h"
-#include "checks.h"
-#include "drift.h"
-#include "io.h"
+#include "audit/spec.h"
+#include "audit/checks.h"
+#include "metrics/drift.h"
+#include "core/io.h"
 
 #include <math.h>
 #include <stdarg.h>

@@ -3,7 +3,7 @@
 #ifndef AUD_SPEC_H
 #define AUD_SPEC_H
 
-#include "aud.h"
+#include "core/aud.h"
 #include <cjson/cJSON.h>
 
 typedef struct aud_check_spec {

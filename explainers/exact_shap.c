@@ -3,7 +3,7 @@
  * with every one of the 2^M coalition values evaluated. The oracle of the tests; the CLI allows
  * it up to AUD_SHAP_EXACT_MAX_FEATURES features. Also the "masked model" value function shared
  * with KernelSHAP: v(S) = mean over background rows z of f(x_S, z_~S). */
-#include "shap_int.h"
+#include "explainers/shap_int.h"
 
 #include <string.h>
 

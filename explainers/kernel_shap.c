@@ -14,7 +14,7 @@
  *    least squares solved once by the SVD of sqrt(W) X (GSL), giving a projection P with
  *    beta = P y for every row.
  * With every coalition enumerated the WLS solution equals the exact Shapley values. */
-#include "shap_int.h"
+#include "explainers/shap_int.h"
 
 #include <float.h>
 #include <string.h>

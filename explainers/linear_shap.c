@@ -1,7 +1,7 @@
 /* linear_shap.c - SHAP values of a linear model on the margin with independent features:
  * phi_j = w_j (x_j - E[x_j]) (Lundberg & Lee 2017, "Linear SHAP", Corollary 1), E over the
  * background sample. Exact, so it also equals brute-force Shapley values on that background. */
-#include "shap_int.h"
+#include "explainers/shap_int.h"
 
 void aud_shap_linear_row(const aud_model *m, const double *mean, const double *x, double *phi)
 {

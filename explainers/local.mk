@@ -1,2 +1,2 @@
-# explainers/: every .c except the CLI entry point goes into libaudit.a
-LIB_SRCS += $(filter-out audit/main.c,$(wildcard explainers/*.c))
+# explainers/ (floor 2): every .c goes into libaudit.a
+LIB_SRCS += $(wildcard explainers/*.c)

@@ -17,8 +17,8 @@
 
 #include <stdint.h>
 
-#include "aud.h"
-#include "model.h"
+#include "core/aud.h"
+#include "models/model.h"
 
 #define AUD_SHAP_EXACT_MAX_FEATURES 20
 #define AUD_SHAP_DEFAULT_BACKGROUND 100

@@ -4,7 +4,7 @@
  * background rows still on the path (features in S follow x, the others split the set). A leaf
  * adds value * |set|. This is the same game as exact_shap.c's row-by-row evaluation (the margin is
  * a sum over trees), at a fraction of the cost; used by kernel and exact for raw output. */
-#include "shap_int.h"
+#include "explainers/shap_int.h"
 
 #include <string.h>
 

@@ -1,6 +1,6 @@
 /* shap_common.c - method names and checks, the tree plan (depths, expected values), model
  * evaluation with model.h split semantics, links, and the fixed-chunk row-parallel runner. */
-#include "shap_int.h"
+#include "explainers/shap_int.h"
 
 #include <float.h>
 #include <string.h>

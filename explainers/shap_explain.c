@@ -1,6 +1,6 @@
 /* shap_explain.c - aud_shap_explain: one entry point over every method, rows in fixed chunks
  * over threads with one workspace per thread, then the additivity check on every row. */
-#include "shap_int.h"
+#include "explainers/shap_int.h"
 
 #include <string.h>
 

@@ -5,7 +5,7 @@
 #include <math.h>
 #include <stdint.h>
 
-#include "shap.h"
+#include "explainers/shap.h"
 
 /* Does row value x at internal node n of tree t go to the left child? The model's own rule
  * (model.h), so explanations and predictions can never disagree about a path. */

@@ -1,7 +1,7 @@
 /* shap_summary.c - global summaries of attributions (mean |phi|, mean phi, rank), seeded row
  * samples for beeswarm/dependence plots, and reason codes (adverse-action style: the features
  * pushing a row's output toward the unfavourable outcome). */
-#include "shap_int.h"
+#include "explainers/shap_int.h"
 
 #include <string.h>
 

@@ -9,7 +9,7 @@
  * value. The recursion keeps, for the unique features on the current root-to-node path, the
  * fraction of "zero" paths (feature absent) and "one" paths (feature present, 1 or 0 according to
  * x) and the permutation weights of every subset size. */
-#include "shap_int.h"
+#include "explainers/shap_int.h"
 
 #include <string.h>
 

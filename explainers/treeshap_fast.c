@@ -14,7 +14,7 @@
  * carried as a bit mask by path position) and d additions per leaf, instead of O(d^2) work per
  * leaf plus path copies. Trees with a path of more than AUD_SHAP_FAST_MAX_PATH unique features, or
  * past the memory budget, use the recursive algorithm (treeshap.c). */
-#include "shap_int.h"
+#include "explainers/shap_int.h"
 
 #include <string.h>
 

@@ -10,7 +10,7 @@
  * (a-1)! b! / (a+b)! for each member of A and -a! (b-1)! / (a+b)! for each member of B
  * (a = |A|, b = |B|). A walk following x and z together visits every reachable leaf once; the
  * result is the mean over the background rows. Complexity O(B * leaves * depth) per row. */
-#include "shap_int.h"
+#include "explainers/shap_int.h"
 
 #include <string.h>
 

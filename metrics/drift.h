@@ -20,8 +20,8 @@
 
 #include <cjson/cJSON.h>
 
-#include "aud.h"
-#include "table.h"
+#include "core/aud.h"
+#include "core/table.h"
 
 /* ---- 1. statistics on plain arrays ---------------------------------------------------------- */
 

@@ -1,13 +1,13 @@
 /* drift_attr.c - attribution drift: change of mean |SHAP| per feature and of the importance
  * ranking (SPEC section 3, "attribution drift"). Spearman's rank correlation uses average ranks
  * for ties (scipy.stats.spearmanr: Pearson correlation of the ranks). */
-#include "drift.h"
+#include "metrics/drift.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "io.h"
+#include "core/io.h"
 
 typedef struct idx_val {
     double v;

@@ -11,8 +11,8 @@
  * without fill; PSI uses them with the empty-bin fill under --psi-binning evidently, and by
  * default psi_bins bins at reference quantiles (numpy.quantile 'linear', duplicates merged,
  * first and last bins open-ended). */
-#include "drift.h"
-#include "drift_int.h"
+#include "metrics/drift.h"
+#include "metrics/drift_int.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -2,7 +2,7 @@
 #ifndef AUD_DRIFT_INT_H
 #define AUD_DRIFT_INT_H
 
-#include "drift.h"
+#include "metrics/drift.h"
 
 /* Scratch space of one worker, reused from column to column so that large columns do not
  * allocate (and page-fault) fresh memory each time. */

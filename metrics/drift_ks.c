@@ -12,7 +12,7 @@
  * Pomeranz (1974), the Pelz-Good (1976) series, and 2 x Smirnov's one-sided exact
  * (Birnbaum & Tingey 1951) in the upper tail. Written from the papers and from reading scipy's
  * algorithm choices; no code copied. */
-#include "drift.h"
+#include "metrics/drift.h"
 
 #include <math.h>
 #include <stdlib.h>

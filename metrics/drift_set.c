@@ -1,15 +1,15 @@
 /* drift_set.c - drift over a set of columns: column-parallel computation, inputs from two CSV
  * tables (columns by name, categories by level text), and the "drift" JSON object of SPEC
  * section 5. */
-#include "drift.h"
-#include "drift_int.h"
+#include "metrics/drift.h"
+#include "metrics/drift_int.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "io.h"
+#include "core/io.h"
 
 void aud_drift_result_free(aud_drift_result *r)
 {

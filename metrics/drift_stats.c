@@ -12,8 +12,8 @@
  *    eq. 1.3) after the normalization of Anderson (1962, eq. 15), as scipy.
  *  - Chi-square test of homogeneity (Pearson, no continuity correction), Z-test of two
  *    proportions and PSI with the empty-bin fill as Evidently, Jensen-Shannon distance as scipy. */
-#include "drift.h"
-#include "drift_int.h"
+#include "metrics/drift.h"
+#include "metrics/drift_int.h"
 
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_errno.h>

@@ -5,7 +5,7 @@
  * probabilities count / N: every summary metric depends on the rows only through these counts.
  * So each replicate is one gsl_ran_multinomial call, O(cells) instead of O(N). Replicate r uses
  * its own mt19937 seeded from (seed, r): results do not depend on the number of threads. */
-#include "fair_int.h"
+#include "metrics/fair_int.h"
 
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>

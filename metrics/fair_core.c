@@ -1,8 +1,8 @@
 /* fair_core.c - group fairness metrics per sensitive attribute and intersection: counts, rates
  * with Wilson intervals, disparities vs the reference group, impact ratios, significance tests
  * (SPEC section 3 "Fairness"; formulas in docs/fairness.md). */
-#include "fair_int.h"
-#include "io.h"
+#include "metrics/fair_int.h"
+#include "core/io.h"
 
 #include <limits.h>
 #include <math.h>

@@ -2,7 +2,7 @@
 #ifndef AUD_FAIR_INT_H
 #define AUD_FAIR_INT_H
 
-#include "fairness.h"
+#include "metrics/fairness.h"
 
 #include <pthread.h>
 

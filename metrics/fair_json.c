@@ -1,7 +1,7 @@
 /* fair_json.c - the "fairness" object of results.json (SPEC section 5): exact numbers through
  * aud_json_num, undefined figures as null plus "<name>_reason". */
-#include "fairness.h"
-#include "io.h"
+#include "metrics/fairness.h"
+#include "core/io.h"
 
 #include <math.h>
 #include <stdio.h>

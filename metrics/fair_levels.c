@@ -1,6 +1,6 @@
 /* fair_levels.c - group a numeric sensitive column (e.g. 0/1) by value, named with "%g". */
-#include "fairness.h"
-#include "io.h"
+#include "metrics/fairness.h"
+#include "core/io.h"
 
 #include <locale.h>
 #include <math.h>

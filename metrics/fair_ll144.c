@@ -1,6 +1,6 @@
 /* fair_ll144.c - the NYC Local Law 144 view (DCWP rules, 6 RCNY 5-300): selection or scoring
  * rates and impact ratios for sex, race/ethnicity and their intersection. */
-#include "fair_int.h"
+#include "metrics/fair_int.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -11,7 +11,7 @@
  * The counts per (group, rank) come from a histogram when groups x ranks is small, else from
  * the rows in rank order; both fold the same numbers in the same order, so both give the same
  * bits. */
-#include "fair_int.h"
+#include "metrics/fair_int.h"
 
 #include <math.h>
 #include <stdlib.h>

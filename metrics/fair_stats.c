@@ -1,6 +1,6 @@
 /* fair_stats.c - statistics behind the fairness metrics: Wilson intervals, Fisher's exact test,
  * chi-square test of independence, and the per-attribute summary metrics (Fairlearn, AIF360). */
-#include "fairness.h"
+#include "metrics/fairness.h"
 
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_errno.h>

@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "aud.h"
+#include "core/aud.h"
 #include <cjson/cJSON.h>
 
 /* A figure that may be undefined: v is NaN and why says why (static string), else why == NULL. */

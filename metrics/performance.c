@@ -1,7 +1,7 @@
 /* performance.c - ROC AUC by the Mann-Whitney rank statistic with average ranks for ties (equal to
  * the area under the ROC curve with ties interpolated, as scikit-learn), accuracy, log-loss, Brier. */
-#include "performance.h"
-#include "io.h"
+#include "metrics/performance.h"
+#include "core/io.h"
 
 #include <float.h>
 #include <math.h>

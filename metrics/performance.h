@@ -4,7 +4,7 @@
 #ifndef AUD_PERFORMANCE_H
 #define AUD_PERFORMANCE_H
 
-#include "aud.h"
+#include "core/aud.h"
 #include <cjson/cJSON.h>
 
 typedef struct aud_perf {

@@ -1,8 +1,8 @@
 /* profile.c - column summaries: missing counts, min/max/mean/std (ddof 1), type-7 quantiles,
  * category counts. Means use compensated (Neumaier) summation so large columns match numpy/pandas. */
 #define _GNU_SOURCE   /* qsort_r */
-#include "profile.h"
-#include "io.h"
+#include "metrics/profile.h"
+#include "core/io.h"
 
 #include <math.h>
 #include <stdio.h>

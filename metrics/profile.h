@@ -2,7 +2,7 @@
 #ifndef AUD_PROFILE_H
 #define AUD_PROFILE_H
 
-#include "table.h"
+#include "core/table.h"
 #include <cjson/cJSON.h>
 
 #define AUD_PROFILE_N_QUANTILES 5

@@ -1,2 +1,2 @@
-# reports/: every .c except the CLI entry point goes into libaudit.a
-LIB_SRCS += $(filter-out audit/main.c,$(wildcard reports/*.c))
+# reports/ (floor 2): every .c goes into libaudit.a
+LIB_SRCS += $(wildcard reports/*.c)

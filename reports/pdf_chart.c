@@ -3,7 +3,7 @@
  * dependence scatter, waterfall, and overlaid reference/current histograms. The charts place
  * and scale what results.json holds; the only aggregate drawn is the waterfall's "N other
  * features" bar (the sum of the remaining attributions of that row, see docs/results-schema.md). */
-#include "pdf_int.h"
+#include "reports/pdf_int.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -42,7 +42,7 @@ static void axis_x(pdf_doc *d, float x0, float x1, float y, double lo, double hi
                    float grid_top)
 {
     char buf[RPT_NUMBUF];
-    pdf_line(d, x0, y, x1, y, 0.6f, PDF_GREY);
+    aud_pdf_line(d, x0, y, x1, y, 0.6f, AUD_PDF_GREY);
     if (!(step > 0))
         return;
     for (int k = 0; k < 40; k++) {
@@ -53,10 +53,10 @@ static void axis_x(pdf_doc *d, float x0, float x1, float y, double lo, double hi
             v = 0.0;
         float x = scale(v, lo, hi, x0, x1);
         if (grid_top > y)
-            pdf_line(d, x, y, x, grid_top, 0.25f, PDF_RULE);
-        pdf_line(d, x, y, x, y - 3.0f, 0.6f, PDF_GREY);
+            aud_pdf_line(d, x, y, x, grid_top, 0.25f, AUD_PDF_RULE);
+        aud_pdf_line(d, x, y, x, y - 3.0f, 0.6f, AUD_PDF_GREY);
         snprintf(buf, sizeof buf, "%.*f", tick_decimals(step), v);
-        pdf_text_center(d, d->font, 7.0f, x, y - 11.0f, PDF_GREY, buf);
+        aud_pdf_text_center(d, d->font, 7.0f, x, y - 11.0f, AUD_PDF_GREY, buf);
     }
 }
 
@@ -65,7 +65,7 @@ static void axis_y(pdf_doc *d, float x, float y0, float y1, double lo, double hi
                    int pct, float grid_right)
 {
     char buf[RPT_NUMBUF];
-    pdf_line(d, x, y0, x, y1, 0.6f, PDF_GREY);
+    aud_pdf_line(d, x, y0, x, y1, 0.6f, AUD_PDF_GREY);
     if (!(step > 0))
         return;
     for (int k = 0; k < 40; k++) {
@@ -76,17 +76,17 @@ static void axis_y(pdf_doc *d, float x, float y0, float y1, double lo, double hi
             v = 0.0;
         float y = scale(v, lo, hi, y0, y1);
         if (grid_right > x)
-            pdf_line(d, x, y, grid_right, y, 0.25f, PDF_RULE);
-        pdf_line(d, x - 3.0f, y, x, y, 0.6f, PDF_GREY);
+            aud_pdf_line(d, x, y, grid_right, y, 0.25f, AUD_PDF_RULE);
+        aud_pdf_line(d, x - 3.0f, y, x, y, 0.6f, AUD_PDF_GREY);
         if (pct)
             snprintf(buf, sizeof buf, "%.*f%%", tick_decimals(step * 100.0), v * 100.0);
         else
             snprintf(buf, sizeof buf, "%.*f", tick_decimals(step), v);
-        pdf_text_right(d, d->font, 7.0f, x - 4.0f, y - 2.5f, PDF_GREY, buf);
+        aud_pdf_text_right(d, d->font, 7.0f, x - 4.0f, y - 2.5f, AUD_PDF_GREY, buf);
     }
 }
 
-void pdf_chart_hbars(pdf_doc *d, const char *title, const pdf_bar *bars, size_t n,
+void aud_pdf_chart_hbars(pdf_doc *d, const char *title, const pdf_bar *bars, size_t n,
                      rpt_style style, double ref_line, const char *ref_label, pdf_rgb color,
                      float label_w, float x, float w)
 {
@@ -108,12 +108,12 @@ void pdf_chart_hbars(pdf_doc *d, const char *title, const pdf_bar *bars, size_t 
     }
     if (isfinite(ref_line))
         hi = fmax(hi, ref_line);
-    rpt_nice_range(lo, hi, 6, &t0, &t1, &step);
+    aud_rpt_nice_range(lo, hi, 6, &t0, &t1, &step);
     if (lo >= 0.0)
         t0 = 0.0;
-    pdf_need(d, 22.0f + (float)n * row + 26.0f);
+    aud_pdf_need(d, 22.0f + (float)n * row + 26.0f);
     if (title != NULL) {
-        pdf_text(d, d->bold, 9.0f, x, d->y, PDF_BLACK, title);
+        aud_pdf_text(d, d->bold, 9.0f, x, d->y, AUD_PDF_BLACK, title);
         /* room for the reference line's label; "" keeps side-by-side charts aligned */
         d->y -= ref_label != NULL ? 24.0f : 14.0f;
     }
@@ -124,29 +124,29 @@ void pdf_chart_hbars(pdf_doc *d, const char *title, const pdf_bar *bars, size_t 
         pdf_rgb c = b->marked ? mix(color, (pdf_rgb){1, 1, 1}, 0.55f) : color;
         char lab[300];
         snprintf(lab, sizeof lab, "%s%s", b->label, b->marked ? " \xe2\x80\xa0" : "");
-        pdf_fit(d, d->font, 7.5f, lab, label_w - 8.0f, buf, sizeof buf);
-        pdf_text_right(d, d->font, 7.5f, px0 - 5.0f, cy - 2.5f, PDF_BLACK, buf);
+        aud_pdf_fit(d, d->font, 7.5f, lab, label_w - 8.0f, buf, sizeof buf);
+        aud_pdf_text_right(d, d->font, 7.5f, px0 - 5.0f, cy - 2.5f, AUD_PDF_BLACK, buf);
         if (isfinite(b->value)) {
             float xa = scale(0.0, t0, t1, px0, px1), xb = scale(b->value, t0, t1, px0, px1);
-            pdf_fill_rect(d, fminf(xa, xb), cy - bh / 2.0f, fmaxf(fabsf(xb - xa), 0.5f), bh, c);
+            aud_pdf_fill_rect(d, fminf(xa, xb), cy - bh / 2.0f, fmaxf(fabsf(xb - xa), 0.5f), bh, c);
         }
         if (isfinite(b->lo) && isfinite(b->hi)) {
             float wl = scale(b->lo, t0, t1, px0, px1), wh = scale(b->hi, t0, t1, px0, px1);
-            pdf_line(d, wl, cy, wh, cy, 0.8f, PDF_BLACK);
-            pdf_line(d, wl, cy - 3.0f, wl, cy + 3.0f, 0.8f, PDF_BLACK);
-            pdf_line(d, wh, cy - 3.0f, wh, cy + 3.0f, 0.8f, PDF_BLACK);
+            aud_pdf_line(d, wl, cy, wh, cy, 0.8f, AUD_PDF_BLACK);
+            aud_pdf_line(d, wl, cy - 3.0f, wl, cy + 3.0f, 0.8f, AUD_PDF_BLACK);
+            aud_pdf_line(d, wh, cy - 3.0f, wh, cy + 3.0f, 0.8f, AUD_PDF_BLACK);
         }
         /* values in their own column right of the plot: never crossed by whiskers or lines */
-        rpt_fmt(b->value, style, val);
-        pdf_text_right(d, d->font, 7.0f, x + w, cy - 2.5f,
-                       isfinite(b->value) ? PDF_BLACK : PDF_GREY, val);
+        aud_rpt_fmt(b->value, style, val);
+        aud_pdf_text_right(d, d->font, 7.0f, x + w, cy - 2.5f,
+                       isfinite(b->value) ? AUD_PDF_BLACK : AUD_PDF_GREY, val);
     }
     float bottom = d->y - (float)n * row + row / 2.0f;
     if (isfinite(ref_line)) {
         float xr = scale(ref_line, t0, t1, px0, px1);
-        pdf_dashed(d, xr, bottom, xr, top + 2.0f, 0.9f, PDF_FAIL);
+        aud_pdf_dashed(d, xr, bottom, xr, top + 2.0f, 0.9f, AUD_PDF_FAIL);
         if (ref_label != NULL && ref_label[0] != '\0')
-            pdf_text_center(d, d->font, 7.0f, xr, top + 5.0f, PDF_FAIL, ref_label);
+            aud_pdf_text_center(d, d->font, 7.0f, xr, top + 5.0f, AUD_PDF_FAIL, ref_label);
     }
     axis_x(d, px0, px1, bottom - 2.0f, t0, t1, step, 0.0f);
     d->y = bottom - 26.0f;
@@ -185,8 +185,8 @@ static void draw_dots(pdf_doc *d, const dot *dots, size_t n, float diameter)
 {
     if (d->failed || n == 0)
         return;
-    (void)(pdf_chk(d, HPDF_Page_SetLineCap(d->page, HPDF_ROUND_END)) &&
-           pdf_chk(d, HPDF_Page_SetLineWidth(d->page, diameter)));
+    (void)(aud_pdf_chk(d, HPDF_Page_SetLineCap(d->page, HPDF_ROUND_END)) &&
+           aud_pdf_chk(d, HPDF_Page_SetLineWidth(d->page, diameter)));
     for (size_t layer = 0; layer < DOT_LAYERS; layer++) {
         for (int k = 0; k <= N_SHADES && !d->failed; k++) {
             /* alternate the colour order per layer: low-to-high, then high-to-low */
@@ -197,17 +197,17 @@ static void draw_dots(pdf_doc *d, const dot *dots, size_t n, float diameter)
                     continue;
                 if (cnt == 0) {
                     pdf_rgb c = shade_color(s);
-                    pdf_chk(d, HPDF_Page_SetRGBStroke(d->page, c.r, c.g, c.b));
+                    aud_pdf_chk(d, HPDF_Page_SetRGBStroke(d->page, c.r, c.g, c.b));
                 }
-                (void)(pdf_chk(d, HPDF_Page_MoveTo(d->page, dots[i].x, dots[i].y)) &&
-                       pdf_chk(d, HPDF_Page_LineTo(d->page, dots[i].x, dots[i].y)));
+                (void)(aud_pdf_chk(d, HPDF_Page_MoveTo(d->page, dots[i].x, dots[i].y)) &&
+                       aud_pdf_chk(d, HPDF_Page_LineTo(d->page, dots[i].x, dots[i].y)));
                 cnt++;
             }
             if (cnt > 0)
-                pdf_chk(d, HPDF_Page_Stroke(d->page));
+                aud_pdf_chk(d, HPDF_Page_Stroke(d->page));
         }
     }
-    pdf_chk(d, HPDF_Page_SetLineCap(d->page, HPDF_BUTT_END));
+    aud_pdf_chk(d, HPDF_Page_SetLineCap(d->page, HPDF_BUTT_END));
 }
 
 /* Shade of each numeric value by its rank among the feature's values (robust to outliers). */
@@ -251,9 +251,9 @@ static size_t ranked_features(const cJSON *features, const cJSON **out, size_t m
     /* insertion sort by rank (stable; documents are normally already in rank order) */
     for (size_t i = 1; i < n; i++) {
         const cJSON *x = out[i];
-        double r = rpt_num(x, "rank");
+        double r = aud_rpt_num(x, "rank");
         size_t j = i;
-        while (j > 0 && rpt_num(out[j - 1], "rank") > r) {
+        while (j > 0 && aud_rpt_num(out[j - 1], "rank") > r) {
             out[j] = out[j - 1];
             j--;
         }
@@ -262,7 +262,7 @@ static size_t ranked_features(const cJSON *features, const cJSON **out, size_t m
     return n;
 }
 
-void pdf_chart_beeswarm(pdf_doc *d, const cJSON *features, size_t n_show)
+void aud_pdf_chart_beeswarm(pdf_doc *d, const cJSON *features, size_t n_show)
 {
     const float row = 17.0f, label_w = 125.0f, bar_w = 40.0f;
     const cJSON *feat[64];
@@ -278,8 +278,8 @@ void pdf_chart_beeswarm(pdf_doc *d, const cJSON *features, size_t n_show)
     for (size_t j = 0; j < nf; j++) {
         const cJSON *p;
         size_t k = 0;
-        cJSON_ArrayForEach(p, rpt_arr(feat[j], "points")) {
-            double phi = rpt_item_num(p->child->next);
+        cJSON_ArrayForEach(p, aud_rpt_arr(feat[j], "points")) {
+            double phi = aud_rpt_item_num(p->child->next);
             lo = fmin(lo, phi);
             hi = fmax(hi, phi);
             k++;
@@ -287,10 +287,10 @@ void pdf_chart_beeswarm(pdf_doc *d, const cJSON *features, size_t n_show)
         maxp = k > maxp ? k : maxp;
     }
     if (maxp == 0) {
-        pdf_not_run(d, "the results hold no per-feature points for a beeswarm plot");
+        aud_pdf_not_run(d, "the results hold no per-feature points for a beeswarm plot");
         return;
     }
-    rpt_nice_range(lo, hi, 7, &t0, &t1, &step);
+    aud_rpt_nice_range(lo, hi, 7, &t0, &t1, &step);
     float px0 = PDF_LEFT + label_w, px1 = PDF_RIGHT - bar_w;
     size_t nbins = (size_t)((px1 - px0) / (DOT * 0.9f)) + 2;
     dots = aud_malloc(maxp * sizeof *dots);
@@ -301,21 +301,21 @@ void pdf_chart_beeswarm(pdf_doc *d, const cJSON *features, size_t n_show)
         d->failed = 1;
         goto done;
     }
-    pdf_need(d, (float)nf * row + 50.0f);
+    aud_pdf_need(d, (float)nf * row + 50.0f);
     float top = d->y + row / 2.0f;
     for (size_t j = 0; j < nf && !d->failed; j++) {
-        const cJSON *pts = rpt_arr(feat[j], "points");
+        const cJSON *pts = aud_rpt_arr(feat[j], "points");
         const cJSON *p;
         float cy = d->y - (float)j * row;
         size_t n = 0;
         int maxk = 0;
-        pdf_fit(d, d->font, 7.5f, rpt_str(feat[j], "name", "?"), label_w - 8.0f, buf, sizeof buf);
-        pdf_text_right(d, d->font, 7.5f, px0 - 6.0f, cy - 2.5f, PDF_BLACK, buf);
-        pdf_line(d, px0, cy, px1, cy, 0.25f, PDF_RULE);
+        aud_pdf_fit(d, d->font, 7.5f, aud_rpt_str(feat[j], "name", "?"), label_w - 8.0f, buf, sizeof buf);
+        aud_pdf_text_right(d, d->font, 7.5f, px0 - 6.0f, cy - 2.5f, AUD_PDF_BLACK, buf);
+        aud_pdf_line(d, px0, cy, px1, cy, 0.25f, AUD_PDF_RULE);
         memset(stack, 0, nbins * sizeof *stack);
         /* density jitter: dots falling in the same x bin stack alternately above and below */
         cJSON_ArrayForEach(p, pts) {
-            float x = scale(rpt_item_num(p->child->next), t0, t1, px0, px1);
+            float x = scale(aud_rpt_item_num(p->child->next), t0, t1, px0, px1);
             size_t b = (size_t)((x - px0) / (DOT * 0.9f));
             if (b >= nbins)
                 b = nbins - 1;
@@ -335,20 +335,20 @@ void pdf_chart_beeswarm(pdf_doc *d, const cJSON *features, size_t n_show)
     }
     float bottom = d->y - (float)nf * row + row / 2.0f;
     float xz = scale(0.0, t0, t1, px0, px1);
-    pdf_line(d, xz, bottom, xz, top, 0.6f, PDF_GREY);
+    aud_pdf_line(d, xz, bottom, xz, top, 0.6f, AUD_PDF_GREY);
     axis_x(d, px0, px1, bottom - 2.0f, t0, t1, step, 0.0f);
-    pdf_text_center(d, d->font, 7.5f, (px0 + px1) / 2.0f, bottom - 24.0f, PDF_BLACK,
+    aud_pdf_text_center(d, d->font, 7.5f, (px0 + px1) / 2.0f, bottom - 24.0f, AUD_PDF_BLACK,
                     "SHAP value (impact on model output)");
     /* colour scale */
     {
         float bx = px1 + 16.0f, bh = fminf(120.0f, top - bottom - 20.0f), by = top - bh - 8.0f;
         for (int s = 0; s < N_SHADES; s++)
-            pdf_fill_rect(d, bx, by + bh * (float)s / N_SHADES, 6.0f, bh / N_SHADES + 0.3f,
+            aud_pdf_fill_rect(d, bx, by + bh * (float)s / N_SHADES, 6.0f, bh / N_SHADES + 0.3f,
                           shade_color(s));
-        pdf_text(d, d->font, 6.5f, bx - 2.0f, by + bh + 4.0f, PDF_GREY, "high");
-        pdf_text(d, d->font, 6.5f, bx - 1.0f, by - 9.0f, PDF_GREY, "low");
-        pdf_text(d, d->font, 6.0f, bx - 10.0f, by - 18.0f, PDF_GREY, "feature");
-        pdf_text(d, d->font, 6.0f, bx - 7.0f, by - 25.0f, PDF_GREY, "value");
+        aud_pdf_text(d, d->font, 6.5f, bx - 2.0f, by + bh + 4.0f, AUD_PDF_GREY, "high");
+        aud_pdf_text(d, d->font, 6.5f, bx - 1.0f, by - 9.0f, AUD_PDF_GREY, "low");
+        aud_pdf_text(d, d->font, 6.0f, bx - 10.0f, by - 18.0f, AUD_PDF_GREY, "feature");
+        aud_pdf_text(d, d->font, 6.0f, bx - 7.0f, by - 25.0f, AUD_PDF_GREY, "value");
     }
     d->y = bottom - 40.0f;
 done:
@@ -357,10 +357,10 @@ done:
     aud_free(stack);
 }
 
-void pdf_chart_dependence(pdf_doc *d, const cJSON *feature, float x, float y_top, float w,
+void aud_pdf_chart_dependence(pdf_doc *d, const cJSON *feature, float x, float y_top, float w,
                           float h)
 {
-    const cJSON *pts = rpt_arr(feature, "points");
+    const cJSON *pts = aud_rpt_arr(feature, "points");
     const cJSON *p;
     double xlo = INFINITY, xhi = -INFINITY, ylo = INFINITY, yhi = -INFINITY;
     double xt0, xt1, xs, yt0, yt1, ys;
@@ -378,18 +378,18 @@ void pdf_chart_dependence(pdf_doc *d, const cJSON *feature, float x, float y_top
         yhi = fmax(yhi, p->child->next->valuedouble);
         n++;
     }
-    pdf_fit(d, d->bold, 8.5f, rpt_str(feature, "name", "?"), w, buf, sizeof buf);
-    pdf_text(d, d->bold, 8.5f, x, y_top, PDF_BLACK, buf);
+    aud_pdf_fit(d, d->bold, 8.5f, aud_rpt_str(feature, "name", "?"), w, buf, sizeof buf);
+    aud_pdf_text(d, d->bold, 8.5f, x, y_top, AUD_PDF_BLACK, buf);
     float px0 = x + 34.0f, px1 = x + w - 4.0f, py0 = y_top - h + 26.0f, py1 = y_top - 10.0f;
     if (n == 0) {
-        pdf_text(d, d->font, 8.0f, px0, (py0 + py1) / 2.0f, PDF_GREY, "no numeric values to plot");
+        aud_pdf_text(d, d->font, 8.0f, px0, (py0 + py1) / 2.0f, AUD_PDF_GREY, "no numeric values to plot");
         return;
     }
-    rpt_nice_range(xlo, xhi, 5, &xt0, &xt1, &xs);
-    rpt_nice_range(ylo, yhi, 5, &yt0, &yt1, &ys);
+    aud_rpt_nice_range(xlo, xhi, 5, &xt0, &xt1, &xs);
+    aud_rpt_nice_range(ylo, yhi, 5, &yt0, &yt1, &ys);
     axis_x(d, px0, px1, py0, xt0, xt1, xs, py1);
     axis_y(d, px0, py0, py1, yt0, yt1, ys, 0, px1);
-    pdf_text_center(d, d->font, 7.0f, (px0 + px1) / 2.0f, py0 - 21.0f, PDF_GREY, "feature value");
+    aud_pdf_text_center(d, d->font, 7.0f, (px0 + px1) / 2.0f, py0 - 21.0f, AUD_PDF_GREY, "feature value");
     dots = aud_malloc(n * sizeof *dots);
     if (dots == NULL) {
         d->nomem = 1;
@@ -409,7 +409,7 @@ void pdf_chart_dependence(pdf_doc *d, const cJSON *feature, float x, float y_top
     aud_free(dots);
     if (skipped > 0) {
         snprintf(buf, sizeof buf, "%zu missing values not shown", skipped);
-        pdf_text_right(d, d->font, 6.5f, px1, y_top, PDF_GREY, buf);
+        aud_pdf_text_right(d, d->font, 6.5f, px1, y_top, AUD_PDF_GREY, buf);
     }
 }
 
@@ -417,13 +417,13 @@ void pdf_chart_dependence(pdf_doc *d, const cJSON *feature, float x, float y_top
 
 #define WF_TOP 9
 
-void pdf_chart_waterfall(pdf_doc *d, const cJSON *exp, const cJSON *row)
+void aud_pdf_chart_waterfall(pdf_doc *d, const cJSON *exp, const cJSON *row)
 {
     const float rh = 15.0f, label_w = 190.0f, val_w = 36.0f;
-    const cJSON *phi = rpt_arr(row, "phi"), *val = rpt_arr(row, "value");
+    const cJSON *phi = aud_rpt_arr(row, "phi"), *val = aud_rpt_arr(row, "value");
     const cJSON *it;
-    size_t nf = rpt_count(phi), idx[WF_TOP], k = 0;
-    double base = rpt_num(row, "base"), pred = rpt_row_output(row);
+    size_t nf = aud_rpt_count(phi), idx[WF_TOP], k = 0;
+    double base = aud_rpt_num(row, "base"), pred = aud_rpt_row_output(row);
     double others = 0.0, lo, hi, t0, t1, step, pos;
     char buf[400], vbuf[200], num[RPT_NUMBUF];
     /* the WF_TOP largest |phi| (ties: feature order) */
@@ -469,13 +469,13 @@ void pdf_chart_waterfall(pdf_doc *d, const cJSON *exp, const cJSON *row)
         lo = fmin(lo, pred);
         hi = fmax(hi, pred);
     }
-    rpt_nice_range(lo, hi, 6, &t0, &t1, &step);
+    aud_rpt_nice_range(lo, hi, 6, &t0, &t1, &step);
     size_t nrows = k + (nf > k ? 1 : 0);
     float px0 = PDF_LEFT + label_w, px1 = PDF_RIGHT - val_w;
-    pdf_need(d, (float)nrows * rh + 70.0f);
-    snprintf(buf, sizeof buf, "f(x) = %s", rpt_fmt(pred, RPT_F4, num));
+    aud_pdf_need(d, (float)nrows * rh + 70.0f);
+    snprintf(buf, sizeof buf, "f(x) = %s", aud_rpt_fmt(pred, RPT_F4, num));
     float top = d->y;
-    pdf_text_right(d, d->bold, 8.0f, PDF_RIGHT, top, PDF_BLACK, buf);
+    aud_pdf_text_right(d, d->bold, 8.0f, PDF_RIGHT, top, AUD_PDF_BLACK, buf);
     d->y -= 14.0f;
     /* rows top-down: largest first, "other features" last; positions accumulate bottom-up */
     pos = base + (nf > k ? others : 0.0);
@@ -490,10 +490,10 @@ void pdf_chart_waterfall(pdf_doc *d, const cJSON *exp, const cJSON *row)
     /* reference lines first, so that the value labels (on white) are drawn over them */
     float bottom = d->y - (float)nrows * rh + rh / 2.0f;
     float xbase = scale(base, t0, t1, px0, px1);
-    pdf_dashed(d, xbase, bottom, xbase, top - 6.0f, 0.6f, PDF_GREY);
+    aud_pdf_dashed(d, xbase, bottom, xbase, top - 6.0f, 0.6f, AUD_PDF_GREY);
     if (isfinite(pred)) {
         float xp = scale(pred, t0, t1, px0, px1);
-        pdf_dashed(d, xp, bottom, xp, top - 6.0f, 0.6f, PDF_BLACK);
+        aud_pdf_dashed(d, xp, bottom, xp, top - 6.0f, 0.6f, AUD_PDF_BLACK);
     }
     for (size_t r = 0; r < nrows && !d->failed; r++) {
         float cy = d->y - (float)r * rh;
@@ -501,22 +501,22 @@ void pdf_chart_waterfall(pdf_doc *d, const cJSON *exp, const cJSON *row)
         if (r < k) {
             v = cJSON_GetArrayItem(phi, (int)idx[r])->valuedouble;
             a = start[r];
-            rpt_fmt_value(cJSON_GetArrayItem(val, (int)idx[r]), vbuf, sizeof vbuf);
-            snprintf(buf, sizeof buf, "%s = %s", rpt_row_feature_name(exp, idx[r]), vbuf);
+            aud_rpt_fmt_value(cJSON_GetArrayItem(val, (int)idx[r]), vbuf, sizeof vbuf);
+            snprintf(buf, sizeof buf, "%s = %s", aud_rpt_row_feature_name(exp, idx[r]), vbuf);
         } else {
             v = others;
             a = base;
             snprintf(buf, sizeof buf, "%zu other features", nf - k);
         }
         char lab[400];
-        pdf_fit(d, d->font, 7.5f, buf, label_w - 10.0f, lab, sizeof lab);
-        pdf_text_right(d, d->font, 7.5f, px0 - 6.0f, cy - 2.5f, PDF_BLACK, lab);
-        pdf_line(d, px0, cy, px1, cy, 0.25f, PDF_RULE);
+        aud_pdf_fit(d, d->font, 7.5f, buf, label_w - 10.0f, lab, sizeof lab);
+        aud_pdf_text_right(d, d->font, 7.5f, px0 - 6.0f, cy - 2.5f, AUD_PDF_BLACK, lab);
+        aud_pdf_line(d, px0, cy, px1, cy, 0.25f, AUD_PDF_RULE);
         float xa = scale(a, t0, t1, px0, px1), xb = scale(a + v, t0, t1, px0, px1);
-        pdf_rgb c = v >= 0 ? PDF_POS : PDF_NEG;
-        pdf_fill_rect(d, fminf(xa, xb), cy - 5.0f, fmaxf(fabsf(xb - xa), 0.6f), 10.0f, c);
+        pdf_rgb c = v >= 0 ? AUD_PDF_POS : AUD_PDF_NEG;
+        aud_pdf_fill_rect(d, fminf(xa, xb), cy - 5.0f, fmaxf(fabsf(xb - xa), 0.6f), 10.0f, c);
         snprintf(num, sizeof num, "%s%.4f", v >= 0 ? "+" : "\xe2\x88\x92", fabs(v));
-        float tw = pdf_width(d, d->font, 7.0f, num);
+        float tw = aud_pdf_width(d, d->font, 7.0f, num);
         /* the label sits beyond the bar's head: right of a push up, left of a push down */
         float lx;
         if (v >= 0 && xb + 3.0f + tw <= PDF_RIGHT)
@@ -527,12 +527,12 @@ void pdf_chart_waterfall(pdf_doc *d, const cJSON *exp, const cJSON *row)
             lx = xa - 3.0f - tw;
         else
             lx = xa + 3.0f;
-        pdf_fill_rect(d, lx - 1.0f, cy - 4.0f, tw + 2.0f, 8.5f, (pdf_rgb){1, 1, 1});
-        pdf_text(d, d->font, 7.0f, lx, cy - 2.5f, PDF_BLACK, num);
+        aud_pdf_fill_rect(d, lx - 1.0f, cy - 4.0f, tw + 2.0f, 8.5f, (pdf_rgb){1, 1, 1});
+        aud_pdf_text(d, d->font, 7.0f, lx, cy - 2.5f, AUD_PDF_BLACK, num);
     }
     axis_x(d, px0, px1, bottom - 2.0f, t0, t1, step, 0.0f);
-    snprintf(buf, sizeof buf, "E[f(X)] = %s (base value)", rpt_fmt(rpt_num(row, "base"), RPT_F4, num));
-    pdf_text_right(d, d->font, 7.5f, PDF_RIGHT, bottom - 26.0f, PDF_GREY, buf);
+    snprintf(buf, sizeof buf, "E[f(X)] = %s (base value)", aud_rpt_fmt(aud_rpt_num(row, "base"), RPT_F4, num));
+    aud_pdf_text_right(d, d->font, 7.5f, PDF_RIGHT, bottom - 26.0f, AUD_PDF_GREY, buf);
     d->y = bottom - 40.0f;
 }
 
@@ -540,13 +540,13 @@ void pdf_chart_waterfall(pdf_doc *d, const cJSON *exp, const cJSON *row)
 
 static void legend(pdf_doc *d, float x, float y, int hist)
 {
-    pdf_fill_rect(d, x, y, 8.0f, 6.0f, hist ? mix(PDF_REF, (pdf_rgb){1, 1, 1}, 0.35f) : PDF_REF);
-    pdf_text(d, d->font, 6.5f, x + 11.0f, y, PDF_GREY, "reference");
+    aud_pdf_fill_rect(d, x, y, 8.0f, 6.0f, hist ? mix(AUD_PDF_REF, (pdf_rgb){1, 1, 1}, 0.35f) : AUD_PDF_REF);
+    aud_pdf_text(d, d->font, 6.5f, x + 11.0f, y, AUD_PDF_GREY, "reference");
     if (hist)
-        pdf_stroke_rect(d, x + 55.5f, y + 0.5f, 7.0f, 5.0f, 1.1f, PDF_CUR);
+        aud_pdf_stroke_rect(d, x + 55.5f, y + 0.5f, 7.0f, 5.0f, 1.1f, AUD_PDF_CUR);
     else
-        pdf_fill_rect(d, x + 55.0f, y, 8.0f, 6.0f, PDF_CUR);
-    pdf_text(d, d->font, 6.5f, x + 66.0f, y, PDF_GREY, "current");
+        aud_pdf_fill_rect(d, x + 55.0f, y, 8.0f, 6.0f, AUD_PDF_CUR);
+    aud_pdf_text(d, d->font, 6.5f, x + 66.0f, y, AUD_PDF_GREY, "current");
 }
 
 #define MAX_LEVEL_BARS 12
@@ -562,7 +562,7 @@ static void hist_bins(pdf_doc *d, const rpt_dist *ds, float px0, float px1, floa
         if (sc > 0)
             ymax = fmax(ymax, ds->cur[i] / sc);
     }
-    rpt_nice_range(0.0, ymax, 4, &t0, &t1, &step);
+    aud_rpt_nice_range(0.0, ymax, 4, &t0, &t1, &step);
     t0 = 0.0;
     axis_y(d, px0, py0, py1, t0, t1, step, 1, px1);
     for (size_t i = 0; i < ds->n; i++) {
@@ -570,31 +570,31 @@ static void hist_bins(pdf_doc *d, const rpt_dist *ds, float px0, float px1, floa
         float xb = scale(ds->edges[i + 1], e0, e1, px0, px1);
         float hh = sr > 0 ? scale(ds->ref[i] / sr, t0, t1, py0, py1) - py0 : 0.0f;
         if (hh > 0.0f && xb - xa > 0.6f)
-            pdf_fill_rect(d, xa + 0.3f, py0, xb - xa - 0.6f, hh,
-                          mix(PDF_REF, (pdf_rgb){1, 1, 1}, 0.35f));
+            aud_pdf_fill_rect(d, xa + 0.3f, py0, xb - xa - 0.6f, hh,
+                          mix(AUD_PDF_REF, (pdf_rgb){1, 1, 1}, 0.35f));
     }
     /* current as a step outline over the reference bars */
     if (!d->failed && sc > 0 && isfinite(sc) && isfinite(e0) && isfinite(e1) && e1 > e0) {
-        pdf_chk(d, HPDF_Page_SetLineWidth(d->page, 1.3f));
-        pdf_chk(d, HPDF_Page_SetRGBStroke(d->page, PDF_CUR.r, PDF_CUR.g, PDF_CUR.b));
-        pdf_chk(d, HPDF_Page_MoveTo(d->page, px0, py0));
+        aud_pdf_chk(d, HPDF_Page_SetLineWidth(d->page, 1.3f));
+        aud_pdf_chk(d, HPDF_Page_SetRGBStroke(d->page, AUD_PDF_CUR.r, AUD_PDF_CUR.g, AUD_PDF_CUR.b));
+        aud_pdf_chk(d, HPDF_Page_MoveTo(d->page, px0, py0));
         for (size_t i = 0; i < ds->n; i++) {
             float xa = scale(ds->edges[i], e0, e1, px0, px1);
             float xb = scale(ds->edges[i + 1], e0, e1, px0, px1);
             float yy = scale(ds->cur[i] / sc, t0, t1, py0, py1);
             if (!isfinite(xa) || !isfinite(xb) || !isfinite(yy))
                 continue;
-            pdf_chk(d, HPDF_Page_LineTo(d->page, xa, yy));
-            pdf_chk(d, HPDF_Page_LineTo(d->page, xb, yy));
+            aud_pdf_chk(d, HPDF_Page_LineTo(d->page, xa, yy));
+            aud_pdf_chk(d, HPDF_Page_LineTo(d->page, xb, yy));
         }
-        pdf_chk(d, HPDF_Page_LineTo(d->page, px1, py0));
-        pdf_chk(d, HPDF_Page_Stroke(d->page));
+        aud_pdf_chk(d, HPDF_Page_LineTo(d->page, px1, py0));
+        aud_pdf_chk(d, HPDF_Page_Stroke(d->page));
     }
     /* x ticks at nice values inside the binned range (the outer bins may be open-ended) */
     {
         double ta, tb, ts;
-        rpt_nice_range(e0, e1, 5, &ta, &tb, &ts);
-        pdf_line(d, px0, py0, px1, py0, 0.6f, PDF_GREY);
+        aud_rpt_nice_range(e0, e1, 5, &ta, &tb, &ts);
+        aud_pdf_line(d, px0, py0, px1, py0, 0.6f, AUD_PDF_GREY);
         for (int k = 0; k < 20 && ts > 0; k++) {
             double v = ta + k * ts;
             if (v > e1 + ts * 1e-9)
@@ -602,9 +602,9 @@ static void hist_bins(pdf_doc *d, const rpt_dist *ds, float px0, float px1, floa
             if (v < e0 - ts * 1e-9)
                 continue;
             float xx = scale(v, e0, e1, px0, px1);
-            pdf_line(d, xx, py0, xx, py0 - 3.0f, 0.6f, PDF_GREY);
+            aud_pdf_line(d, xx, py0, xx, py0 - 3.0f, 0.6f, AUD_PDF_GREY);
             snprintf(buf, sizeof buf, "%.6g", fabs(v) < ts * 1e-9 ? 0.0 : v);
-            pdf_text_center(d, d->font, 6.5f, xx, py0 - 11.0f, PDF_GREY, buf);
+            aud_pdf_text_center(d, d->font, 6.5f, xx, py0 - 11.0f, AUD_PDF_GREY, buf);
         }
     }
 }
@@ -620,10 +620,10 @@ static void level_bars(pdf_doc *d, const rpt_dist *ds, float px0, float px1, flo
         if (sc > 0)
             ymax = fmax(ymax, ds->cur[i] / sc);
     }
-    rpt_nice_range(0.0, ymax, 4, &t0, &t1, &step);
+    aud_rpt_nice_range(0.0, ymax, 4, &t0, &t1, &step);
     t0 = 0.0;
     axis_y(d, px0, py0, py1, t0, t1, step, 1, px1);
-    pdf_line(d, px0, py0, px1, py0, 0.6f, PDF_GREY);
+    aud_pdf_line(d, px0, py0, px1, py0, 0.6f, AUD_PDF_GREY);
     float slot = (px1 - px0) / (float)(nshow > 0 ? nshow : 1);
     for (size_t i = 0; i < nshow; i++) {
         float sx = px0 + slot * (float)i, bw = fminf(slot * 0.36f, 28.0f);
@@ -631,38 +631,38 @@ static void level_bars(pdf_doc *d, const rpt_dist *ds, float px0, float px1, flo
         float hr = sr > 0 ? scale(ds->ref[i] / sr, t0, t1, py0, py1) - py0 : 0;
         float hc = sc > 0 ? scale(ds->cur[i] / sc, t0, t1, py0, py1) - py0 : 0;
         if (hr > 0)
-            pdf_fill_rect(d, cx - bw - 0.5f, py0, bw, hr, PDF_REF);
+            aud_pdf_fill_rect(d, cx - bw - 0.5f, py0, bw, hr, AUD_PDF_REF);
         if (hc > 0)
-            pdf_fill_rect(d, cx + 0.5f, py0, bw, hc, PDF_CUR);
-        rpt_fmt_value(ds->labels[i], lab, sizeof lab);
-        pdf_fit(d, d->font, 6.5f, lab, slot - 2.0f, buf, sizeof buf);
-        pdf_text_center(d, d->font, 6.5f, cx, py0 - 10.0f, PDF_GREY, buf);
+            aud_pdf_fill_rect(d, cx + 0.5f, py0, bw, hc, AUD_PDF_CUR);
+        aud_rpt_fmt_value(ds->labels[i], lab, sizeof lab);
+        aud_pdf_fit(d, d->font, 6.5f, lab, slot - 2.0f, buf, sizeof buf);
+        aud_pdf_text_center(d, d->font, 6.5f, cx, py0 - 10.0f, AUD_PDF_GREY, buf);
     }
     if (ds->n > nshow) {
         snprintf(buf, sizeof buf, "first %zu of %zu categories", nshow, ds->n);
-        pdf_text_right(d, d->font, 6.5f, px1, py0 - 19.0f, PDF_GREY, buf);
+        aud_pdf_text_right(d, d->font, 6.5f, px1, py0 - 19.0f, AUD_PDF_GREY, buf);
     }
 }
 
-void pdf_chart_drift(pdf_doc *d, const cJSON *column, float x, float y_top, float w, float h)
+void aud_pdf_chart_drift(pdf_doc *d, const cJSON *column, float x, float y_top, float w, float h)
 {
     float px0 = x + 30.0f, px1 = x + w - 4.0f, py0 = y_top - h + 24.0f, py1 = y_top - 12.0f;
     char buf[300];
     rpt_dist ds;
-    if (rpt_dist_get(column, &ds) != AUD_OK) {
+    if (aud_rpt_dist_get(column, &ds) != AUD_OK) {
         d->nomem = 1;
         d->failed = 1;
         return;
     }
-    pdf_fit(d, d->bold, 8.5f, rpt_str(column, "name", "?"), w - 120.0f, buf, sizeof buf);
-    pdf_text(d, d->bold, 8.5f, x, y_top, PDF_BLACK, buf);
+    aud_pdf_fit(d, d->bold, 8.5f, aud_rpt_str(column, "name", "?"), w - 120.0f, buf, sizeof buf);
+    aud_pdf_text(d, d->bold, 8.5f, x, y_top, AUD_PDF_BLACK, buf);
     legend(d, x + w - 100.0f, y_top, ds.kind == RPT_DIST_BINS);
     if (ds.kind == RPT_DIST_BINS)
         hist_bins(d, &ds, px0, px1, py0, py1);
     else if (ds.kind == RPT_DIST_LEVELS)
         level_bars(d, &ds, px0, px1, py0, py1);
     else
-        pdf_text(d, d->font, 8.0f, px0, (py0 + py1) / 2.0f, PDF_GREY,
+        aud_pdf_text(d, d->font, 8.0f, px0, (py0 + py1) / 2.0f, AUD_PDF_GREY,
                  "no histogram or category counts in the results");
-    rpt_dist_free(&ds);
+    aud_rpt_dist_free(&ds);
 }

@@ -1,6 +1,6 @@
 /* pdf_data.c - the Data section: what the audited data file holds, from the results document's
  * "profile" (column types, missing values, summary statistics, most frequent categories). */
-#include "pdf_int.h"
+#include "reports/pdf_int.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -10,14 +10,14 @@
 static void numeric_summary(const cJSON *c, char *out, size_t n)
 {
     char lo[RPT_NUMBUF], hi[RPT_NUMBUF], med[RPT_NUMBUF], mean[RPT_NUMBUF], sd[RPT_NUMBUF];
-    if (rpt_num(c, "count") == 0.0) {
+    if (aud_rpt_num(c, "count") == 0.0) {
         snprintf(out, n, "no values");
         return;
     }
-    snprintf(out, n, "%s .. %s, median %s, mean %s, std %s", rpt_fmt(rpt_num(c, "min"), RPT_G, lo),
-             rpt_fmt(rpt_num(c, "max"), RPT_G, hi),
-             rpt_fmt(rpt_num(rpt_obj(c, "quantiles"), "50%"), RPT_G, med),
-             rpt_fmt(rpt_num(c, "mean"), RPT_G, mean), rpt_fmt(rpt_num(c, "std"), RPT_G, sd));
+    snprintf(out, n, "%s .. %s, median %s, mean %s, std %s", aud_rpt_fmt(aud_rpt_num(c, "min"), RPT_G, lo),
+             aud_rpt_fmt(aud_rpt_num(c, "max"), RPT_G, hi),
+             aud_rpt_fmt(aud_rpt_num(aud_rpt_obj(c, "quantiles"), "50%"), RPT_G, med),
+             aud_rpt_fmt(aud_rpt_num(c, "mean"), RPT_G, mean), aud_rpt_fmt(aud_rpt_num(c, "std"), RPT_G, sd));
 }
 
 /* "k categories: A 3011, B 1490, ..." (most frequent first, as the profile lists them). */
@@ -26,52 +26,52 @@ static void categorical_summary(const cJSON *c, char *out, size_t n)
     char t[RPT_NUMBUF];
     const cJSON *cat;
     size_t used = (size_t)snprintf(out, n, "%s categories",
-                                   rpt_fmt(rpt_num(c, "n_categories"), RPT_INT, t));
+                                   aud_rpt_fmt(aud_rpt_num(c, "n_categories"), RPT_INT, t));
     const char *sep = ": ";
-    cJSON_ArrayForEach(cat, rpt_obj(c, "categories")) {
+    cJSON_ArrayForEach(cat, aud_rpt_obj(c, "categories")) {
         if (used + 1 >= n || !cJSON_IsNumber(cat))
             break;
         used += (size_t)snprintf(out + used, n - used, "%s%s %s", sep, cat->string,
-                                 rpt_fmt(cat->valuedouble, RPT_INT, t));
+                                 aud_rpt_fmt(cat->valuedouble, RPT_INT, t));
         sep = ", ";
     }
-    rpt_utf8_fix_tail(out);   /* a category cut by the buffer */
+    aud_rpt_utf8_fix_tail(out);   /* a category cut by the buffer */
 }
 
-void pdf_write_data(pdf_doc *d)
+void aud_pdf_write_data(pdf_doc *d)
 {
     static const pdf_col cols[] = {{"Column", 115, PDF_AL_LEFT},
                                    {"Type", 55, PDF_AL_LEFT},
                                    {"Missing", 75, PDF_AL_RIGHT},
                                    {"Summary", PDF_CW - 245, PDF_AL_LEFT}};
-    const cJSON *p = rpt_obj(d->doc, "profile");
+    const cJSON *p = aud_rpt_obj(d->doc, "profile");
     const cJSON *c;
     char t[RPT_NUMBUF], miss[2 * RPT_NUMBUF + 8], pct[RPT_NUMBUF], sum[600];
     pdf_table tab;
     if (p == NULL)
         return;   /* documents without a profile (older runs, other commands) */
-    double rows = rpt_num(p, "rows");
-    pdf_section(d, "Data");
-    snprintf(sum, sizeof sum, "%s rows, %zu columns", rpt_fmt(rows, RPT_INT, t),
-             rpt_count(rpt_arr(p, "columns")));
-    pdf_kv(d, "Audited data", sum);
+    double rows = aud_rpt_num(p, "rows");
+    aud_pdf_section(d, "Data");
+    snprintf(sum, sizeof sum, "%s rows, %zu columns", aud_rpt_fmt(rows, RPT_INT, t),
+             aud_rpt_count(aud_rpt_arr(p, "columns")));
+    aud_pdf_kv(d, "Audited data", sum);
     d->y -= 6.0f;
-    pdf_table_begin(d, &tab, cols, 4, 7.5f);
-    cJSON_ArrayForEach(c, rpt_arr(p, "columns")) {
-        int numeric = strcmp(rpt_str(c, "type", ""), "numeric") == 0;
-        double m = rpt_num(c, "missing");
-        snprintf(miss, sizeof miss, "%s (%s)", rpt_fmt(m, RPT_INT, t),
-                 rpt_fmt(rows > 0 ? m / rows : NAN, RPT_PCT1, pct));
+    aud_pdf_table_begin(d, &tab, cols, 4, 7.5f);
+    cJSON_ArrayForEach(c, aud_rpt_arr(p, "columns")) {
+        int numeric = strcmp(aud_rpt_str(c, "type", ""), "numeric") == 0;
+        double m = aud_rpt_num(c, "missing");
+        snprintf(miss, sizeof miss, "%s (%s)", aud_rpt_fmt(m, RPT_INT, t),
+                 aud_rpt_fmt(rows > 0 ? m / rows : NAN, RPT_PCT1, pct));
         if (numeric)
             numeric_summary(c, sum, sizeof sum);
         else
             categorical_summary(c, sum, sizeof sum);
-        const char *cells[4] = {rpt_str(c, "name", "?"), rpt_str(c, "type", "?"), miss, sum};
+        const char *cells[4] = {aud_rpt_str(c, "name", "?"), aud_rpt_str(c, "type", "?"), miss, sum};
         int st[4] = {0, PDF_CELL_MUTED, m > 0 ? PDF_CELL_PLAIN : PDF_CELL_MUTED, 0};
-        pdf_table_row(d, &tab, cells, st);
+        aud_pdf_table_row(d, &tab, cells, st);
     }
     d->y -= 4.0f;
-    pdf_para(d, d->font, 7.5f, PDF_LEFT, PDF_CW, PDF_GREY,
+    aud_pdf_para(d, d->font, 7.5f, PDF_LEFT, PDF_CW, AUD_PDF_GREY,
              "Missing: empty fields and the missing-value tokens (NA, NaN, nan, null, ? unless "
              "configured). Std is the sample standard deviation (n - 1); median as numpy "
              "'linear'. Categories: the most frequent first (the results document holds the top "

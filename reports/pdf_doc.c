@@ -1,8 +1,8 @@
 /* pdf_doc.c - libharu document setup (LIBS.md section 2 order: compression, UTF-8 encoder,
  * embedded DejaVu TTF), pages, text, tables, running header and "page X of N" footers, and the
  * atomic save through HPDF_SaveToStream. */
-#include "pdf_int.h"
-#include "io.h"
+#include "reports/pdf_int.h"
+#include "core/io.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -14,20 +14,20 @@ static void pdf_bmp_only(char *s);
 #define AUD_FONT_DIR "/usr/share/fonts/truetype/dejavu"
 #endif
 
-const pdf_rgb PDF_BLACK = {0.10f, 0.10f, 0.12f};
-const pdf_rgb PDF_GREY = {0.40f, 0.40f, 0.43f};
-const pdf_rgb PDF_LIGHT = {0.95f, 0.95f, 0.96f};
-const pdf_rgb PDF_RULE = {0.75f, 0.75f, 0.78f};
-const pdf_rgb PDF_ACCENT = {0.13f, 0.30f, 0.53f};
-const pdf_rgb PDF_PASS = {0.10f, 0.48f, 0.22f};
-const pdf_rgb PDF_FAIL = {0.75f, 0.12f, 0.12f};
-const pdf_rgb PDF_PASS_BG = {0.86f, 0.95f, 0.87f};
-const pdf_rgb PDF_FAIL_BG = {0.99f, 0.87f, 0.86f};
-const pdf_rgb PDF_POS = {0.90f, 0.10f, 0.33f};    /* shap's red */
-const pdf_rgb PDF_NEG = {0.00f, 0.55f, 0.90f};    /* shap's blue */
-const pdf_rgb PDF_REF = {0.45f, 0.55f, 0.68f};
-const pdf_rgb PDF_CUR = {0.93f, 0.49f, 0.16f};
-const pdf_rgb PDF_WARN = {0.80f, 0.50f, 0.00f};
+const pdf_rgb AUD_PDF_BLACK = {0.10f, 0.10f, 0.12f};
+const pdf_rgb AUD_PDF_GREY = {0.40f, 0.40f, 0.43f};
+const pdf_rgb AUD_PDF_LIGHT = {0.95f, 0.95f, 0.96f};
+const pdf_rgb AUD_PDF_RULE = {0.75f, 0.75f, 0.78f};
+const pdf_rgb AUD_PDF_ACCENT = {0.13f, 0.30f, 0.53f};
+const pdf_rgb AUD_PDF_PASS = {0.10f, 0.48f, 0.22f};
+const pdf_rgb AUD_PDF_FAIL = {0.75f, 0.12f, 0.12f};
+const pdf_rgb AUD_PDF_PASS_BG = {0.86f, 0.95f, 0.87f};
+const pdf_rgb AUD_PDF_FAIL_BG = {0.99f, 0.87f, 0.86f};
+const pdf_rgb AUD_PDF_POS = {0.90f, 0.10f, 0.33f};    /* shap's red */
+const pdf_rgb AUD_PDF_NEG = {0.00f, 0.55f, 0.90f};    /* shap's blue */
+const pdf_rgb AUD_PDF_REF = {0.45f, 0.55f, 0.68f};
+const pdf_rgb AUD_PDF_CUR = {0.93f, 0.49f, 0.16f};
+const pdf_rgb AUD_PDF_WARN = {0.80f, 0.50f, 0.00f};
 
 static void on_hpdf_error(HPDF_STATUS e, HPDF_STATUS detail, void *user)
 {
@@ -39,7 +39,7 @@ static void on_hpdf_error(HPDF_STATUS e, HPDF_STATUS detail, void *user)
     }
 }
 
-int pdf_chk(pdf_doc *d, HPDF_STATUS s)
+int aud_pdf_chk(pdf_doc *d, HPDF_STATUS s)
 {
     if (s == HPDF_OK)
         return 1;
@@ -50,7 +50,7 @@ int pdf_chk(pdf_doc *d, HPDF_STATUS s)
     return 0;
 }
 
-int pdf_status(pdf_doc *d, aud_error *err)
+int aud_pdf_status(pdf_doc *d, aud_error *err)
 {
     if (d->nomem || d->status == HPDF_FAILD_TO_ALLOC_MEM)
         return aud_error_nomem(err);
@@ -100,18 +100,18 @@ static int font_load(pdf_doc *d, const char *file, HPDF_Font *out, aud_error *er
     fclose(f);
     const char *name = HPDF_LoadTTFontFromFile(d->pdf, path, HPDF_TRUE);
     if (name == NULL)
-        return pdf_status(d, err);
+        return aud_pdf_status(d, err);
     *out = HPDF_GetFont(d->pdf, name, "UTF-8");
     if (*out == NULL)
-        return pdf_status(d, err);
+        return aud_pdf_status(d, err);
     return AUD_OK;
 }
 
-int pdf_doc_init(pdf_doc *d, const cJSON *doc, aud_error *err)
+int aud_pdf_doc_init(pdf_doc *d, const cJSON *doc, aud_error *err)
 {
     int rc;
     HPDF_Date dt;
-    const cJSON *rep = rpt_obj(doc, "report");
+    const cJSON *rep = aud_rpt_obj(doc, "report");
     memset(d, 0, sizeof *d);
     d->doc = doc;
     /* libharu keeps its own allocator: it leaks on some of its internal out-of-memory paths,
@@ -120,33 +120,33 @@ int pdf_doc_init(pdf_doc *d, const cJSON *doc, aud_error *err)
     if (d->pdf == NULL)
         return aud_error_nomem(err);
     /* order matters (LIBS.md section 2): compression before the first page, encoder before fonts */
-    if (!pdf_chk(d, HPDF_SetCompressionMode(d->pdf, HPDF_COMP_ALL)) ||
-        !pdf_chk(d, HPDF_UseUTFEncodings(d->pdf)) ||
-        !pdf_chk(d, HPDF_SetCurrentEncoder(d->pdf, "UTF-8")))
-        return pdf_status(d, err);
+    if (!aud_pdf_chk(d, HPDF_SetCompressionMode(d->pdf, HPDF_COMP_ALL)) ||
+        !aud_pdf_chk(d, HPDF_UseUTFEncodings(d->pdf)) ||
+        !aud_pdf_chk(d, HPDF_SetCurrentEncoder(d->pdf, "UTF-8")))
+        return aud_pdf_status(d, err);
     rc = font_load(d, "DejaVuSans.ttf", &d->font, err);
     if (rc == AUD_OK)
         rc = font_load(d, "DejaVuSans-Bold.ttf", &d->bold, err);
     if (rc != AUD_OK)
         return rc;
-    rpt_copy_utf8(d->header, sizeof d->header, rpt_str(rep, "title", "Model audit report"));
+    aud_rpt_copy_utf8(d->header, sizeof d->header, aud_rpt_str(rep, "title", "Model audit report"));
     pdf_bmp_only(d->header);
-    rpt_audit_date(doc, d->date, sizeof d->date);
-    pdf_chk(d, HPDF_SetInfoAttr(d->pdf, HPDF_INFO_TITLE, d->header));
-    pdf_chk(d, HPDF_SetInfoAttr(d->pdf, HPDF_INFO_CREATOR, "audit " AUD_VERSION));
-    if (rpt_str(rep, "organization", NULL) != NULL && rpt_str(rep, "organization", "")[0] != '\0') {
+    aud_rpt_audit_date(doc, d->date, sizeof d->date);
+    aud_pdf_chk(d, HPDF_SetInfoAttr(d->pdf, HPDF_INFO_TITLE, d->header));
+    aud_pdf_chk(d, HPDF_SetInfoAttr(d->pdf, HPDF_INFO_CREATOR, "audit " AUD_VERSION));
+    if (aud_rpt_str(rep, "organization", NULL) != NULL && aud_rpt_str(rep, "organization", "")[0] != '\0') {
         char org[256];
-        rpt_copy_utf8(org, sizeof org, rpt_str(rep, "organization", ""));
+        aud_rpt_copy_utf8(org, sizeof org, aud_rpt_str(rep, "organization", ""));
         pdf_bmp_only(org);
-        pdf_chk(d, HPDF_SetInfoAttr(d->pdf, HPDF_INFO_AUTHOR, org));
+        aud_pdf_chk(d, HPDF_SetInfoAttr(d->pdf, HPDF_INFO_AUTHOR, org));
     }
     /* deterministic output: the only date is the audit's own, never the wall clock */
-    if (parse_created(rpt_str(rpt_obj(doc, "provenance"), "created", ""), &dt))
-        pdf_chk(d, HPDF_SetInfoDateAttr(d->pdf, HPDF_INFO_CREATION_DATE, dt));
-    return pdf_status(d, err);
+    if (parse_created(aud_rpt_str(aud_rpt_obj(doc, "provenance"), "created", ""), &dt))
+        aud_pdf_chk(d, HPDF_SetInfoDateAttr(d->pdf, HPDF_INFO_CREATION_DATE, dt));
+    return aud_pdf_status(d, err);
 }
 
-void pdf_doc_free(pdf_doc *d)
+void aud_pdf_doc_free(pdf_doc *d)
 {
     if (d->pdf != NULL)
         HPDF_Free(d->pdf);
@@ -154,7 +154,7 @@ void pdf_doc_free(pdf_doc *d)
     memset(d, 0, sizeof *d);
 }
 
-void pdf_new_page(pdf_doc *d)
+void aud_pdf_new_page(pdf_doc *d)
 {
     if (d->failed)
         return;
@@ -173,14 +173,14 @@ void pdf_new_page(pdf_doc *d)
     if (d->page == NULL)
         return;
     d->pages[d->n_pages++] = d->page;
-    pdf_chk(d, HPDF_Page_SetSize(d->page, HPDF_PAGE_SIZE_A4, HPDF_PAGE_PORTRAIT));
+    aud_pdf_chk(d, HPDF_Page_SetSize(d->page, HPDF_PAGE_SIZE_A4, HPDF_PAGE_PORTRAIT));
     d->y = PDF_TOP;
 }
 
-void pdf_need(pdf_doc *d, float h)
+void aud_pdf_need(pdf_doc *d, float h)
 {
     if (d->page == NULL || d->y - h < PDF_BOTTOM)
-        pdf_new_page(d);
+        aud_pdf_new_page(d);
 }
 
 
@@ -208,7 +208,7 @@ static void pdf_bmp_only(char *s)
  * so nothing vanishes. NULL: s itself is drawable (or *nomem is set). */
 static char *pdf_drawable(const char *s, int *nomem)
 {
-    char *fixed = rpt_utf8_repair(s, nomem);
+    char *fixed = aud_rpt_utf8_repair(s, nomem);
     if (*nomem)
         return NULL;
     const char *t = fixed != NULL ? fixed : s;
@@ -224,16 +224,16 @@ static char *pdf_drawable(const char *s, int *nomem)
     pdf_bmp_only(fixed);
     return fixed;
 }
-float pdf_width(pdf_doc *d, HPDF_Font f, float size, const char *s)
+float aud_pdf_width(pdf_doc *d, HPDF_Font f, float size, const char *s)
 {
     if (d->failed || d->page == NULL || s[0] == '\0')
         return 0.0f;
     int nomem = 0;
     char *fixed;
     float w;
-    if (!pdf_chk(d, HPDF_Page_SetFontAndSize(d->page, f, size)))
+    if (!aud_pdf_chk(d, HPDF_Page_SetFontAndSize(d->page, f, size)))
         return 0.0f;
-    fixed = pdf_drawable(s, &nomem);   /* measure what pdf_text draws */
+    fixed = pdf_drawable(s, &nomem);   /* measure what aud_pdf_text draws */
     if (nomem) {
         d->nomem = 1;
         d->failed = 1;
@@ -250,7 +250,7 @@ static int finite4(float a, float b, float c, float e)
     return isfinite(a) && isfinite(b) && isfinite(c) && isfinite(e);
 }
 
-void pdf_text(pdf_doc *d, HPDF_Font f, float size, float x, float y, pdf_rgb c, const char *s)
+void aud_pdf_text(pdf_doc *d, HPDF_Font f, float size, float x, float y, pdf_rgb c, const char *s)
 {
     int nomem = 0;
     char *fixed;
@@ -262,32 +262,32 @@ void pdf_text(pdf_doc *d, HPDF_Font f, float size, float x, float y, pdf_rgb c, 
         d->failed = 1;
         return;
     }
-    (void)(pdf_chk(d, HPDF_Page_BeginText(d->page)) &&
-           pdf_chk(d, HPDF_Page_SetFontAndSize(d->page, f, size)) &&
-           pdf_chk(d, HPDF_Page_SetRGBFill(d->page, c.r, c.g, c.b)) &&
-           pdf_chk(d, HPDF_Page_TextOut(d->page, x, y, fixed != NULL ? fixed : s)) &&
-           pdf_chk(d, HPDF_Page_EndText(d->page)));
+    (void)(aud_pdf_chk(d, HPDF_Page_BeginText(d->page)) &&
+           aud_pdf_chk(d, HPDF_Page_SetFontAndSize(d->page, f, size)) &&
+           aud_pdf_chk(d, HPDF_Page_SetRGBFill(d->page, c.r, c.g, c.b)) &&
+           aud_pdf_chk(d, HPDF_Page_TextOut(d->page, x, y, fixed != NULL ? fixed : s)) &&
+           aud_pdf_chk(d, HPDF_Page_EndText(d->page)));
     aud_free(fixed);
 }
 
-void pdf_text_right(pdf_doc *d, HPDF_Font f, float size, float xr, float y, pdf_rgb c,
+void aud_pdf_text_right(pdf_doc *d, HPDF_Font f, float size, float xr, float y, pdf_rgb c,
                     const char *s)
 {
-    pdf_text(d, f, size, xr - pdf_width(d, f, size, s), y, c, s);
+    aud_pdf_text(d, f, size, xr - aud_pdf_width(d, f, size, s), y, c, s);
 }
 
-void pdf_text_center(pdf_doc *d, HPDF_Font f, float size, float xc, float y, pdf_rgb c,
+void aud_pdf_text_center(pdf_doc *d, HPDF_Font f, float size, float xc, float y, pdf_rgb c,
                      const char *s)
 {
-    pdf_text(d, f, size, xc - pdf_width(d, f, size, s) / 2.0f, y, c, s);
+    aud_pdf_text(d, f, size, xc - aud_pdf_width(d, f, size, s) / 2.0f, y, c, s);
 }
 
-void pdf_fit(pdf_doc *d, HPDF_Font f, float size, const char *s, float maxw, char *out, size_t n)
+void aud_pdf_fit(pdf_doc *d, HPDF_Font f, float size, const char *s, float maxw, char *out, size_t n)
 {
     static const char ell[] = "\xe2\x80\xa6"; /* U+2026 */
     size_t len;
     snprintf(out, n, "%s", s);
-    if (pdf_width(d, f, size, out) <= maxw)
+    if (aud_pdf_width(d, f, size, out) <= maxw)
         return;
     len = strlen(out);
     while (len > 0) {
@@ -298,13 +298,13 @@ void pdf_fit(pdf_doc *d, HPDF_Font f, float size, const char *s, float maxw, cha
         if (len + sizeof ell > n)
             continue;
         memcpy(out + len, ell, sizeof ell);
-        if (pdf_width(d, f, size, out) <= maxw || d->failed)
+        if (aud_pdf_width(d, f, size, out) <= maxw || d->failed)
             return;
     }
     snprintf(out, n, "%s", ell);
 }
 
-void pdf_para(pdf_doc *d, HPDF_Font f, float size, float x, float w, pdf_rgb c, const char *s)
+void aud_pdf_para(pdf_doc *d, HPDF_Font f, float size, float x, float w, pdf_rgb c, const char *s)
 {
     char line[1024];
     size_t ll = 0;
@@ -326,9 +326,9 @@ void pdf_para(pdf_doc *d, HPDF_Font f, float size, float x, float w, pdf_rgb c, 
         memcpy(trial + tl, p, wl);
         tl += wl;
         trial[tl] = '\0';
-        if (ll > 0 && pdf_width(d, f, size, trial) > w) {
-            pdf_need(d, lead);
-            pdf_text(d, f, size, x, d->y, c, line);
+        if (ll > 0 && aud_pdf_width(d, f, size, trial) > w) {
+            aud_pdf_need(d, lead);
+            aud_pdf_text(d, f, size, x, d->y, c, line);
             d->y -= lead;
             memcpy(line, p, wl);
             ll = wl;
@@ -340,8 +340,8 @@ void pdf_para(pdf_doc *d, HPDF_Font f, float size, float x, float w, pdf_rgb c, 
         p = *q == ' ' ? q + 1 : q;
     }
     if (ll > 0) {
-        pdf_need(d, lead);
-        pdf_text(d, f, size, x, d->y, c, line);
+        aud_pdf_need(d, lead);
+        aud_pdf_text(d, f, size, x, d->y, c, line);
         d->y -= lead;
     }
 }
@@ -367,87 +367,87 @@ static void bookmark(pdf_doc *d, HPDF_Outline parent, const char *title, int top
     dst = HPDF_Page_CreateDestination(d->page);
     if (dst == NULL)
         return;
-    (void)(pdf_chk(d, HPDF_Destination_SetFitH(dst, d->y + 20.0f)) &&
-        pdf_chk(d, HPDF_Outline_SetDestination(o, dst)));
+    (void)(aud_pdf_chk(d, HPDF_Destination_SetFitH(dst, d->y + 20.0f)) &&
+        aud_pdf_chk(d, HPDF_Outline_SetDestination(o, dst)));
     if (top)
         d->outline = o;
 }
 
-void pdf_section(pdf_doc *d, const char *title)
+void aud_pdf_section(pdf_doc *d, const char *title)
 {
-    pdf_new_page(d);
+    aud_pdf_new_page(d);
     bookmark(d, NULL, title, 1);
-    pdf_text(d, d->bold, 17.0f, PDF_LEFT, d->y - 4.0f, PDF_ACCENT, title);
-    pdf_line(d, PDF_LEFT, d->y - 12.0f, PDF_RIGHT, d->y - 12.0f, 1.2f, PDF_ACCENT);
+    aud_pdf_text(d, d->bold, 17.0f, PDF_LEFT, d->y - 4.0f, AUD_PDF_ACCENT, title);
+    aud_pdf_line(d, PDF_LEFT, d->y - 12.0f, PDF_RIGHT, d->y - 12.0f, 1.2f, AUD_PDF_ACCENT);
     d->y -= 36.0f;
 }
 
-void pdf_section_not_run(pdf_doc *d, const char *title, const char *reason)
+void aud_pdf_section_not_run(pdf_doc *d, const char *title, const char *reason)
 {
     /* a section that did not run needs no page of its own */
     if (d->page == NULL || d->y - 90.0f < PDF_BOTTOM) {
-        pdf_section(d, title);
+        aud_pdf_section(d, title);
     } else {
         d->y -= 14.0f;
         bookmark(d, NULL, title, 1);
-        pdf_text(d, d->bold, 17.0f, PDF_LEFT, d->y - 4.0f, PDF_ACCENT, title);
-        pdf_line(d, PDF_LEFT, d->y - 12.0f, PDF_RIGHT, d->y - 12.0f, 1.2f, PDF_ACCENT);
+        aud_pdf_text(d, d->bold, 17.0f, PDF_LEFT, d->y - 4.0f, AUD_PDF_ACCENT, title);
+        aud_pdf_line(d, PDF_LEFT, d->y - 12.0f, PDF_RIGHT, d->y - 12.0f, 1.2f, AUD_PDF_ACCENT);
         d->y -= 36.0f;
     }
-    pdf_not_run(d, reason);
+    aud_pdf_not_run(d, reason);
 }
 
-void pdf_subsection(pdf_doc *d, const char *title, float need)
+void aud_pdf_subsection(pdf_doc *d, const char *title, float need)
 {
-    pdf_need(d, need + 26.0f);
+    aud_pdf_need(d, need + 26.0f);
     if (d->y < PDF_TOP - 1.0f)
         d->y -= 6.0f;
     bookmark(d, d->outline, title, 0);
-    pdf_text(d, d->bold, 12.0f, PDF_LEFT, d->y, PDF_BLACK, title);
+    aud_pdf_text(d, d->bold, 12.0f, PDF_LEFT, d->y, AUD_PDF_BLACK, title);
     d->y -= 18.0f;
 }
 
-void pdf_not_run(pdf_doc *d, const char *reason)
+void aud_pdf_not_run(pdf_doc *d, const char *reason)
 {
     char msg[600];
     snprintf(msg, sizeof msg, "Section not run: %s.", reason);
-    pdf_need(d, 30.0f);
-    pdf_fill_rect(d, PDF_LEFT, d->y - 8.0f, PDF_CW, 22.0f, PDF_LIGHT);
-    pdf_text(d, d->font, 9.5f, PDF_LEFT + 8.0f, d->y, PDF_GREY, msg);
+    aud_pdf_need(d, 30.0f);
+    aud_pdf_fill_rect(d, PDF_LEFT, d->y - 8.0f, PDF_CW, 22.0f, AUD_PDF_LIGHT);
+    aud_pdf_text(d, d->font, 9.5f, PDF_LEFT + 8.0f, d->y, AUD_PDF_GREY, msg);
     d->y -= 30.0f;
 }
 
-void pdf_fill_rect(pdf_doc *d, float x, float y, float w, float h, pdf_rgb c)
+void aud_pdf_fill_rect(pdf_doc *d, float x, float y, float w, float h, pdf_rgb c)
 {
     if (d->failed || !finite4(x, y, w, h))
         return;
-    (void)(pdf_chk(d, HPDF_Page_SetRGBFill(d->page, c.r, c.g, c.b)) &&
-        pdf_chk(d, HPDF_Page_Rectangle(d->page, x, y, w, h)) &&
-        pdf_chk(d, HPDF_Page_Fill(d->page)));
+    (void)(aud_pdf_chk(d, HPDF_Page_SetRGBFill(d->page, c.r, c.g, c.b)) &&
+        aud_pdf_chk(d, HPDF_Page_Rectangle(d->page, x, y, w, h)) &&
+        aud_pdf_chk(d, HPDF_Page_Fill(d->page)));
 }
 
-void pdf_stroke_rect(pdf_doc *d, float x, float y, float w, float h, float lw, pdf_rgb c)
+void aud_pdf_stroke_rect(pdf_doc *d, float x, float y, float w, float h, float lw, pdf_rgb c)
 {
     if (d->failed || !finite4(x, y, w, h))
         return;
-    (void)(pdf_chk(d, HPDF_Page_SetLineWidth(d->page, lw)) &&
-        pdf_chk(d, HPDF_Page_SetRGBStroke(d->page, c.r, c.g, c.b)) &&
-        pdf_chk(d, HPDF_Page_Rectangle(d->page, x, y, w, h)) &&
-        pdf_chk(d, HPDF_Page_Stroke(d->page)));
+    (void)(aud_pdf_chk(d, HPDF_Page_SetLineWidth(d->page, lw)) &&
+        aud_pdf_chk(d, HPDF_Page_SetRGBStroke(d->page, c.r, c.g, c.b)) &&
+        aud_pdf_chk(d, HPDF_Page_Rectangle(d->page, x, y, w, h)) &&
+        aud_pdf_chk(d, HPDF_Page_Stroke(d->page)));
 }
 
-void pdf_line(pdf_doc *d, float x0, float y0, float x1, float y1, float lw, pdf_rgb c)
+void aud_pdf_line(pdf_doc *d, float x0, float y0, float x1, float y1, float lw, pdf_rgb c)
 {
     if (d->failed || !finite4(x0, y0, x1, y1))
         return;
-    (void)(pdf_chk(d, HPDF_Page_SetLineWidth(d->page, lw)) &&
-        pdf_chk(d, HPDF_Page_SetRGBStroke(d->page, c.r, c.g, c.b)) &&
-        pdf_chk(d, HPDF_Page_MoveTo(d->page, x0, y0)) &&
-        pdf_chk(d, HPDF_Page_LineTo(d->page, x1, y1)) &&
-        pdf_chk(d, HPDF_Page_Stroke(d->page)));
+    (void)(aud_pdf_chk(d, HPDF_Page_SetLineWidth(d->page, lw)) &&
+        aud_pdf_chk(d, HPDF_Page_SetRGBStroke(d->page, c.r, c.g, c.b)) &&
+        aud_pdf_chk(d, HPDF_Page_MoveTo(d->page, x0, y0)) &&
+        aud_pdf_chk(d, HPDF_Page_LineTo(d->page, x1, y1)) &&
+        aud_pdf_chk(d, HPDF_Page_Stroke(d->page)));
 }
 
-void pdf_dashed(pdf_doc *d, float x0, float y0, float x1, float y1, float lw, pdf_rgb c)
+void aud_pdf_dashed(pdf_doc *d, float x0, float y0, float x1, float y1, float lw, pdf_rgb c)
 {
 #if HPDF_VERSION_ID >= 20400
     static const HPDF_REAL pat[2] = {3.0f, 2.0f};
@@ -456,10 +456,10 @@ void pdf_dashed(pdf_doc *d, float x0, float y0, float x1, float y1, float lw, pd
 #endif
     if (d->failed)
         return;
-    pdf_chk(d, HPDF_Page_SetDash(d->page, pat, 2, 0));
-    pdf_line(d, x0, y0, x1, y1, lw, c);
+    aud_pdf_chk(d, HPDF_Page_SetDash(d->page, pat, 2, 0));
+    aud_pdf_line(d, x0, y0, x1, y1, lw, c);
     if (!d->failed)
-        pdf_chk(d, HPDF_Page_SetDash(d->page, NULL, 0, 0));
+        aud_pdf_chk(d, HPDF_Page_SetDash(d->page, NULL, 0, 0));
 }
 
 #define ROW_PAD 4.0f
@@ -468,85 +468,85 @@ static void table_header(pdf_doc *d, const pdf_table *t)
 {
     float x = PDF_LEFT, h = t->size * 1.9f;
     char buf[256];
-    pdf_fill_rect(d, PDF_LEFT, d->y - h + t->size * 0.55f, PDF_CW, h, PDF_ACCENT);
+    aud_pdf_fill_rect(d, PDF_LEFT, d->y - h + t->size * 0.55f, PDF_CW, h, AUD_PDF_ACCENT);
     for (size_t i = 0; i < t->n; i++) {
         const pdf_col *c = &t->cols[i];
-        pdf_fit(d, d->bold, t->size, c->title, c->w - 2 * ROW_PAD, buf, sizeof buf);
+        aud_pdf_fit(d, d->bold, t->size, c->title, c->w - 2 * ROW_PAD, buf, sizeof buf);
         float ty = d->y - h / 2.0f + t->size * 0.2f;
         pdf_rgb white = {1, 1, 1};
         if (c->align == PDF_AL_RIGHT)
-            pdf_text_right(d, d->bold, t->size, x + c->w - ROW_PAD, ty, white, buf);
+            aud_pdf_text_right(d, d->bold, t->size, x + c->w - ROW_PAD, ty, white, buf);
         else if (c->align == PDF_AL_CENTER)
-            pdf_text_center(d, d->bold, t->size, x + c->w / 2.0f, ty, white, buf);
+            aud_pdf_text_center(d, d->bold, t->size, x + c->w / 2.0f, ty, white, buf);
         else
-            pdf_text(d, d->bold, t->size, x + ROW_PAD, ty, white, buf);
+            aud_pdf_text(d, d->bold, t->size, x + ROW_PAD, ty, white, buf);
         x += c->w;
     }
     d->y -= h;
 }
 
-void pdf_table_begin(pdf_doc *d, pdf_table *t, const pdf_col *cols, size_t n, float size)
+void aud_pdf_table_begin(pdf_doc *d, pdf_table *t, const pdf_col *cols, size_t n, float size)
 {
     t->cols = cols;
     t->n = n;
     t->size = size;
     t->row = 0;
-    pdf_need(d, size * 1.9f * 3.0f);
+    aud_pdf_need(d, size * 1.9f * 3.0f);
     table_header(d, t);
 }
 
-void pdf_table_row(pdf_doc *d, pdf_table *t, const char *const *cells, const int *styles)
+void aud_pdf_table_row(pdf_doc *d, pdf_table *t, const char *const *cells, const int *styles)
 {
     float h = t->size * 1.75f, x = PDF_LEFT;
     char buf[512];
     if (d->y - h < PDF_BOTTOM) {
-        pdf_new_page(d);
+        aud_pdf_new_page(d);
         table_header(d, t);
     }
     float top = d->y + t->size * 0.55f - 0.0f;
     if (t->row % 2 == 1)
-        pdf_fill_rect(d, PDF_LEFT, top - h, PDF_CW, h, PDF_LIGHT);
+        aud_pdf_fill_rect(d, PDF_LEFT, top - h, PDF_CW, h, AUD_PDF_LIGHT);
     float ty = top - h / 2.0f - t->size * 0.35f;
     for (size_t i = 0; i < t->n; i++) {
         const pdf_col *c = &t->cols[i];
         int st = styles != NULL ? styles[i] : PDF_CELL_PLAIN;
         HPDF_Font f = st == PDF_CELL_BOLD || st == PDF_CELL_PASS || st == PDF_CELL_FAIL ? d->bold
                                                                                        : d->font;
-        pdf_rgb col = st == PDF_CELL_PASS ? PDF_PASS : st == PDF_CELL_FAIL ? PDF_FAIL
-                      : st == PDF_CELL_MUTED ? PDF_GREY : st == PDF_CELL_WARN ? PDF_WARN
-                                                                               : PDF_BLACK;
+        pdf_rgb col = st == PDF_CELL_PASS ? AUD_PDF_PASS : st == PDF_CELL_FAIL ? AUD_PDF_FAIL
+                      : st == PDF_CELL_MUTED ? AUD_PDF_GREY : st == PDF_CELL_WARN ? AUD_PDF_WARN
+                                                                               : AUD_PDF_BLACK;
         if (st == PDF_CELL_PASS || st == PDF_CELL_FAIL)
-            pdf_fill_rect(d, x + 1.0f, top - h + 1.0f, c->w - 2.0f, h - 2.0f,
-                          st == PDF_CELL_PASS ? PDF_PASS_BG : PDF_FAIL_BG);
-        pdf_fit(d, f, t->size, cells[i] != NULL ? cells[i] : "", c->w - 2 * ROW_PAD, buf,
+            aud_pdf_fill_rect(d, x + 1.0f, top - h + 1.0f, c->w - 2.0f, h - 2.0f,
+                          st == PDF_CELL_PASS ? AUD_PDF_PASS_BG : AUD_PDF_FAIL_BG);
+        aud_pdf_fit(d, f, t->size, cells[i] != NULL ? cells[i] : "", c->w - 2 * ROW_PAD, buf,
                 sizeof buf);
         if (c->align == PDF_AL_RIGHT)
-            pdf_text_right(d, f, t->size, x + c->w - ROW_PAD, ty, col, buf);
+            aud_pdf_text_right(d, f, t->size, x + c->w - ROW_PAD, ty, col, buf);
         else if (c->align == PDF_AL_CENTER)
-            pdf_text_center(d, f, t->size, x + c->w / 2.0f, ty, col, buf);
+            aud_pdf_text_center(d, f, t->size, x + c->w / 2.0f, ty, col, buf);
         else
-            pdf_text(d, f, t->size, x + ROW_PAD, ty, col, buf);
+            aud_pdf_text(d, f, t->size, x + ROW_PAD, ty, col, buf);
         x += c->w;
     }
-    pdf_line(d, PDF_LEFT, top - h, PDF_RIGHT, top - h, 0.3f, PDF_RULE);
+    aud_pdf_line(d, PDF_LEFT, top - h, PDF_RIGHT, top - h, 0.3f, AUD_PDF_RULE);
     d->y -= h;
     t->row++;
 }
 
-void pdf_kv(pdf_doc *d, const char *key, const char *value)
+void aud_pdf_kv(pdf_doc *d, const char *key, const char *value)
 {
     char buf[512];
     const float w = PDF_CW - 140.0f;
-    pdf_need(d, 15.0f);
-    pdf_text(d, d->bold, 9.0f, PDF_LEFT, d->y, PDF_GREY, key);
-    if (strchr(value, ' ') != NULL && pdf_width(d, d->font, 9.0f, value) > w) {
+    aud_pdf_need(d, 15.0f);
+    aud_pdf_text(d, d->bold, 9.0f, PDF_LEFT, d->y, AUD_PDF_GREY, key);
+    if (strchr(value, ' ') != NULL && aud_pdf_width(d, d->font, 9.0f, value) > w) {
         /* long prose (a data source, a path with spaces): wrap rather than cut */
-        pdf_para(d, d->font, 9.0f, PDF_LEFT + 140.0f, w, PDF_BLACK, value);
+        aud_pdf_para(d, d->font, 9.0f, PDF_LEFT + 140.0f, w, AUD_PDF_BLACK, value);
         d->y -= 14.0f - 9.0f * 1.35f;
         return;
     }
-    pdf_fit(d, d->font, 9.0f, value, w, buf, sizeof buf);
-    pdf_text(d, d->font, 9.0f, PDF_LEFT + 140.0f, d->y, PDF_BLACK, buf);
+    aud_pdf_fit(d, d->font, 9.0f, value, w, buf, sizeof buf);
+    aud_pdf_text(d, d->font, 9.0f, PDF_LEFT + 140.0f, d->y, AUD_PDF_BLACK, buf);
     d->y -= 14.0f;
 }
 
@@ -555,30 +555,30 @@ static void header_footer(pdf_doc *d, size_t i)
     char buf[300];
     d->page = d->pages[i];
     if (i > 0) {
-        pdf_fit(d, d->font, 8.0f, d->header, PDF_CW - 120.0f, buf, sizeof buf);
-        pdf_text(d, d->font, 8.0f, PDF_LEFT, PDF_H - 36.0f, PDF_GREY, buf);
-        pdf_text_right(d, d->font, 8.0f, PDF_RIGHT, PDF_H - 36.0f, PDF_GREY, d->date);
-        pdf_line(d, PDF_LEFT, PDF_H - 41.0f, PDF_RIGHT, PDF_H - 41.0f, 0.5f, PDF_RULE);
+        aud_pdf_fit(d, d->font, 8.0f, d->header, PDF_CW - 120.0f, buf, sizeof buf);
+        aud_pdf_text(d, d->font, 8.0f, PDF_LEFT, PDF_H - 36.0f, AUD_PDF_GREY, buf);
+        aud_pdf_text_right(d, d->font, 8.0f, PDF_RIGHT, PDF_H - 36.0f, AUD_PDF_GREY, d->date);
+        aud_pdf_line(d, PDF_LEFT, PDF_H - 41.0f, PDF_RIGHT, PDF_H - 41.0f, 0.5f, AUD_PDF_RULE);
     }
-    pdf_line(d, PDF_LEFT, 42.0f, PDF_RIGHT, 42.0f, 0.5f, PDF_RULE);
+    aud_pdf_line(d, PDF_LEFT, 42.0f, PDF_RIGHT, 42.0f, 0.5f, AUD_PDF_RULE);
     snprintf(buf, sizeof buf, "audit %s \xc2\xb7 results schema %s",
-             rpt_str(rpt_obj(d->doc, "tool"), "version", "?"),
-             rpt_str(d->doc, "schema_version", "?"));
-    pdf_text(d, d->font, 7.5f, PDF_LEFT, 30.0f, PDF_GREY, buf);
+             aud_rpt_str(aud_rpt_obj(d->doc, "tool"), "version", "?"),
+             aud_rpt_str(d->doc, "schema_version", "?"));
+    aud_pdf_text(d, d->font, 7.5f, PDF_LEFT, 30.0f, AUD_PDF_GREY, buf);
     snprintf(buf, sizeof buf, "page %zu of %zu", i + 1, d->n_pages);
-    pdf_text_right(d, d->font, 7.5f, PDF_RIGHT, 30.0f, PDF_GREY, buf);
+    aud_pdf_text_right(d, d->font, 7.5f, PDF_RIGHT, 30.0f, AUD_PDF_GREY, buf);
 }
 
-int pdf_doc_save(pdf_doc *d, const char *path, aud_error *err)
+int aud_pdf_doc_save(pdf_doc *d, const char *path, aud_error *err)
 {
     aud_out o;
     int rc;
     for (size_t i = 0; i < d->n_pages && !d->failed; i++)
         header_footer(d, i);
     if (!d->failed)
-        pdf_chk(d, HPDF_SetPageMode(d->pdf, HPDF_PAGE_MODE_USE_OUTLINE));
-    if (d->failed || !pdf_chk(d, HPDF_SaveToStream(d->pdf)))
-        return pdf_status(d, err);
+        aud_pdf_chk(d, HPDF_SetPageMode(d->pdf, HPDF_PAGE_MODE_USE_OUTLINE));
+    if (d->failed || !aud_pdf_chk(d, HPDF_SaveToStream(d->pdf)))
+        return aud_pdf_status(d, err);
     rc = aud_out_open(&o, path, err);
     if (rc != AUD_OK)
         return rc;
@@ -593,9 +593,9 @@ int pdf_doc_save(pdf_doc *d, const char *path, aud_error *err)
         if (s == HPDF_STREAM_EOF)
             break;
         if (s != HPDF_OK) {
-            pdf_chk(d, s);
+            aud_pdf_chk(d, s);
             aud_out_abort(&o);
-            return pdf_status(d, err);
+            return aud_pdf_status(d, err);
         }
     }
     return aud_out_commit(&o, err);

@@ -1,7 +1,7 @@
 /* pdf_drift.c - the Drift section: a table of every column (test, statistic, threshold,
  * p-value, PSI, drifted), overlaid reference/current distributions of the drifted columns,
  * prediction drift and attribution drift. */
-#include "pdf_int.h"
+#include "reports/pdf_int.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -14,17 +14,17 @@ static double column_p(const cJSON *c, const char **which)
 {
     static const char *const tests[] = {"ks", "chi_square", "z_test", "anderson_darling",
                                         "cramer_von_mises"};
-    const char *m = rpt_str(c, "method", "");
-    const cJSON *t = rpt_obj(c, m);
-    if (t != NULL && isfinite(rpt_num(t, "p_value"))) {
+    const char *m = aud_rpt_str(c, "method", "");
+    const cJSON *t = aud_rpt_obj(c, m);
+    if (t != NULL && isfinite(aud_rpt_num(t, "p_value"))) {
         *which = m;
-        return rpt_num(t, "p_value");
+        return aud_rpt_num(t, "p_value");
     }
     for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
-        t = rpt_obj(c, tests[i]);
-        if (t != NULL && isfinite(rpt_num(t, "p_value"))) {
+        t = aud_rpt_obj(c, tests[i]);
+        if (t != NULL && isfinite(aud_rpt_num(t, "p_value"))) {
             *which = tests[i];
-            return rpt_num(t, "p_value");
+            return aud_rpt_num(t, "p_value");
         }
     }
     *which = NULL;
@@ -52,19 +52,19 @@ static void column_row(pdf_doc *d, pdf_table *t, const cJSON *c)
 {
     char st[RPT_NUMBUF], th[RPT_NUMBUF], psi[RPT_NUMBUF], p[RPT_NUMBUF], pv[RPT_NUMBUF + 16];
     const char *which = NULL;
-    int drifted = rpt_bool(c, "drifted") == 1;
+    int drifted = aud_rpt_bool(c, "drifted") == 1;
     double pval = column_p(c, &which);
-    rpt_fmt(pval, RPT_P, p);
+    aud_rpt_fmt(pval, RPT_P, p);
     snprintf(pv, sizeof pv, "%s%s", p, isfinite(pval) ? short_test(which) : "");
-    const char *cells[8] = {rpt_str(c, "name", "?"), rpt_str(c, "type", ""),
-                            rpt_metric_label(rpt_str(c, "method", "?")),
-                            rpt_fmt(rpt_num(c, "statistic"), RPT_F3, st),
-                            rpt_fmt(rpt_num(c, "threshold"), RPT_F3, th),
-                            rpt_fmt(rpt_num(c, "psi"), RPT_F3, psi), pv,
-                            rpt_bool(c, "drifted") < 0 ? "n/a" : drifted ? "DRIFT" : "no"};
+    const char *cells[8] = {aud_rpt_str(c, "name", "?"), aud_rpt_str(c, "type", ""),
+                            aud_rpt_metric_label(aud_rpt_str(c, "method", "?")),
+                            aud_rpt_fmt(aud_rpt_num(c, "statistic"), RPT_F3, st),
+                            aud_rpt_fmt(aud_rpt_num(c, "threshold"), RPT_F3, th),
+                            aud_rpt_fmt(aud_rpt_num(c, "psi"), RPT_F3, psi), pv,
+                            aud_rpt_bool(c, "drifted") < 0 ? "n/a" : drifted ? "DRIFT" : "no"};
     int sty[8] = {drifted ? PDF_CELL_BOLD : 0, PDF_CELL_MUTED, 0, 0, PDF_CELL_MUTED, 0, 0,
                   drifted ? PDF_CELL_FAIL : PDF_CELL_PASS};
-    pdf_table_row(d, t, cells, sty);
+    aud_pdf_table_row(d, t, cells, sty);
 }
 
 static void distributions(pdf_doc *d, const cJSON *cols)
@@ -73,29 +73,29 @@ static void distributions(pdf_doc *d, const cJSON *cols)
     size_t i = 0, n_drifted;
     const float w = (PDF_CW - 20.0f) / 2.0f, h = 150.0f;
     cJSON_ArrayForEach(c, cols) {
-        if (rpt_bool(c, "drifted") == 1)
+        if (aud_rpt_bool(c, "drifted") == 1)
             i++;
     }
     n_drifted = i;
-    pdf_subsection(d, "Distributions of the drifted columns", h + 20.0f);
+    aud_pdf_subsection(d, "Distributions of the drifted columns", h + 20.0f);
     if (i == 0) {
-        pdf_para(d, d->font, 8.5f, PDF_LEFT, PDF_CW, PDF_BLACK, "No column drifted.");
+        aud_pdf_para(d, d->font, 8.5f, PDF_LEFT, PDF_CW, AUD_PDF_BLACK, "No column drifted.");
         return;
     }
-    pdf_para(d, d->font, 8.0f, PDF_LEFT, PDF_CW, PDF_GREY,
+    aud_pdf_para(d, d->font, 8.0f, PDF_LEFT, PDF_CW, AUD_PDF_GREY,
              "Share of rows per bin (numeric: bins of the drift test) or per category: reference "
              "filled, current as outline or orange bars.");
     d->y -= 6.0f;
     i = 0;
     cJSON_ArrayForEach(c, cols) {
-        if (rpt_bool(c, "drifted") != 1)
+        if (aud_rpt_bool(c, "drifted") != 1)
             continue;
         if (i == MAX_DRIFT_PLOTS)
             break;
         if (i % 2 == 0)
-            pdf_need(d, h + 8.0f);
+            aud_pdf_need(d, h + 8.0f);
         float x = PDF_LEFT + (float)(i % 2) * (w + 20.0f);
-        pdf_chart_drift(d, c, x, d->y, w, h);
+        aud_pdf_chart_drift(d, c, x, d->y, w, h);
         if (i % 2 == 1)
             d->y -= h + 8.0f;
         i++;
@@ -106,14 +106,14 @@ static void distributions(pdf_doc *d, const cJSON *cols)
         char note[160];
         snprintf(note, sizeof note, "The first %zu of %zu drifted columns are plotted; the table "
                  "above lists every column.", i, n_drifted);
-        pdf_para(d, d->font, 7.5f, PDF_LEFT, PDF_CW, PDF_GREY, note);
+        aud_pdf_para(d, d->font, 7.5f, PDF_LEFT, PDF_CW, AUD_PDF_GREY, note);
     }
 }
 
 static double alt_num(const cJSON *o, const char *k1, const char *k2)
 {
-    double v = rpt_num(o, k1);
-    return isfinite(v) ? v : rpt_num(o, k2);
+    double v = aud_rpt_num(o, k1);
+    return isfinite(v) ? v : aud_rpt_num(o, k2);
 }
 
 static void attribution_drift(pdf_doc *d, const cJSON *ad)
@@ -125,111 +125,111 @@ static void attribution_drift(pdf_doc *d, const cJSON *ad)
                                    {"Rank ref.", 55, PDF_AL_RIGHT}, {"Rank cur.", 55, PDF_AL_RIGHT}};
     const cJSON *f;
     pdf_table t;
-    pdf_subsection(d, "Attribution drift", 80.0f);
-    if (isfinite(rpt_num(ad, "rank_correlation"))) {
+    aud_pdf_subsection(d, "Attribution drift", 80.0f);
+    if (isfinite(aud_rpt_num(ad, "rank_correlation"))) {
         char rc[RPT_NUMBUF];
-        pdf_kv(d, "Rank correlation", rpt_fmt(rpt_num(ad, "rank_correlation"), RPT_F3, rc));
+        aud_pdf_kv(d, "Rank correlation", aud_rpt_fmt(aud_rpt_num(ad, "rank_correlation"), RPT_F3, rc));
         d->y -= 4.0f;
     }
-    pdf_table_begin(d, &t, cols, 6, 7.5f);
-    cJSON_ArrayForEach(f, rpt_arr(ad, "features")) {
+    aud_pdf_table_begin(d, &t, cols, 6, 7.5f);
+    cJSON_ArrayForEach(f, aud_rpt_arr(ad, "features")) {
         char a[RPT_NUMBUF], b[RPT_NUMBUF], ch[RPT_NUMBUF], r1[RPT_NUMBUF], r2[RPT_NUMBUF];
         double ra = alt_num(f, "reference_rank", "rank_reference");
         double rb = alt_num(f, "current_rank", "rank_current");
-        const char *cells[6] = {rpt_str(f, "name", "?"),
-                                rpt_fmt(alt_num(f, "reference_mean_abs", "mean_abs_reference"),
+        const char *cells[6] = {aud_rpt_str(f, "name", "?"),
+                                aud_rpt_fmt(alt_num(f, "reference_mean_abs", "mean_abs_reference"),
                                         RPT_F4, a),
-                                rpt_fmt(alt_num(f, "current_mean_abs", "mean_abs_current"),
+                                aud_rpt_fmt(alt_num(f, "current_mean_abs", "mean_abs_current"),
                                         RPT_F4, b),
-                                rpt_fmt(rpt_num(f, "change"), RPT_F4, ch),
-                                rpt_fmt(ra, RPT_INT, r1), rpt_fmt(rb, RPT_INT, r2)};
+                                aud_rpt_fmt(aud_rpt_num(f, "change"), RPT_F4, ch),
+                                aud_rpt_fmt(ra, RPT_INT, r1), aud_rpt_fmt(rb, RPT_INT, r2)};
         int st[6] = {0, 0, 0, 0, 0, ra != rb ? PDF_CELL_WARN : 0};
-        pdf_table_row(d, &t, cells, st);
+        aud_pdf_table_row(d, &t, cells, st);
     }
     d->y -= 8.0f;
 }
 
-void pdf_write_drift(pdf_doc *d)
+void aud_pdf_write_drift(pdf_doc *d)
 {
     static const pdf_col cols[] = {{"Column", 98, PDF_AL_LEFT},    {"Type", 50, PDF_AL_LEFT},
                                    {"Test", 90, PDF_AL_LEFT},      {"Statistic", 46, PDF_AL_RIGHT},
                                    {"Threshold", 56, PDF_AL_RIGHT}, {"PSI", 36, PDF_AL_RIGHT},
                                    {"p-value", 74, PDF_AL_RIGHT},  {"Drifted", 45, PDF_AL_CENTER}};
-    const cJSON *dr = rpt_obj(d->doc, "drift");
+    const cJSON *dr = aud_rpt_obj(d->doc, "drift");
     const cJSON *c, *pred;
     char t[RPT_NUMBUF], buf[200];
     pdf_table tab;
     size_t n = 0, nd = 0;
     if (dr == NULL) {
-        const char *why = rpt_skip_reason(d->doc, "drift");
-        pdf_section_not_run(d, "Drift", why != NULL ? why : "the results document has no drift section");
+        const char *why = aud_rpt_skip_reason(d->doc, "drift");
+        aud_pdf_section_not_run(d, "Drift", why != NULL ? why : "the results document has no drift section");
         return;
     }
-    pdf_section(d, "Drift");
-    cJSON_ArrayForEach(c, rpt_arr(dr, "columns")) {
+    aud_pdf_section(d, "Drift");
+    cJSON_ArrayForEach(c, aud_rpt_arr(dr, "columns")) {
         n++;
-        nd += rpt_bool(c, "drifted") == 1;
+        nd += aud_rpt_bool(c, "drifted") == 1;
     }
     {
         /* the producer's counts when it states them, else the listed flags */
         char a[RPT_NUMBUF], b[RPT_NUMBUF];
-        double vd = rpt_num(dr, "n_drifted"), vn = rpt_num(dr, "n_columns");
+        double vd = aud_rpt_num(dr, "n_drifted"), vn = aud_rpt_num(dr, "n_columns");
         snprintf(buf, sizeof buf, "%s (%s of %s columns)",
-                 rpt_fmt(rpt_num(dr, "drift_share"), RPT_F3, t),
-                 rpt_fmt(isfinite(vd) ? vd : (double)nd, RPT_INT, a),
-                 rpt_fmt(isfinite(vn) ? vn : (double)n, RPT_INT, b));
+                 aud_rpt_fmt(aud_rpt_num(dr, "drift_share"), RPT_F3, t),
+                 aud_rpt_fmt(isfinite(vd) ? vd : (double)nd, RPT_INT, a),
+                 aud_rpt_fmt(isfinite(vn) ? vn : (double)n, RPT_INT, b));
     }
-    pdf_kv(d, "Drift share", buf);
+    aud_pdf_kv(d, "Drift share", buf);
     {
-        int ds = rpt_bool(dr, "dataset_drift");
+        int ds = aud_rpt_bool(dr, "dataset_drift");
         char th[RPT_NUMBUF];
-        if (isfinite(rpt_num(dr, "share_threshold")))
+        if (isfinite(aud_rpt_num(dr, "share_threshold")))
             snprintf(buf, sizeof buf, "%s (share threshold %s)",
                      ds < 0 ? "n/a" : ds ? "yes" : "no",
-                     rpt_fmt(rpt_num(dr, "share_threshold"), RPT_F3, th));
+                     aud_rpt_fmt(aud_rpt_num(dr, "share_threshold"), RPT_F3, th));
         else
             snprintf(buf, sizeof buf, "%s", ds < 0 ? "n/a" : ds ? "yes" : "no");
-        pdf_kv(d, "Dataset drift", buf);
+        aud_pdf_kv(d, "Dataset drift", buf);
     }
     {
-        const cJSON *c0 = rpt_arr(dr, "columns") != NULL ? rpt_arr(dr, "columns")->child : NULL;
-        double nr = rpt_num(dr, "reference_rows"), nc = rpt_num(dr, "current_rows");
+        const cJSON *c0 = aud_rpt_arr(dr, "columns") != NULL ? aud_rpt_arr(dr, "columns")->child : NULL;
+        double nr = aud_rpt_num(dr, "reference_rows"), nc = aud_rpt_num(dr, "current_rows");
         if (!isfinite(nr))
-            nr = rpt_num(c0, "rows_reference");
+            nr = aud_rpt_num(c0, "rows_reference");
         if (!isfinite(nc))
-            nc = rpt_num(c0, "rows_current");
+            nc = aud_rpt_num(c0, "rows_current");
         if (isfinite(nr) || isfinite(nc)) {
             char a[RPT_NUMBUF], b[RPT_NUMBUF];
-            snprintf(buf, sizeof buf, "%s reference, %s current", rpt_fmt(nr, RPT_INT, a),
-                     rpt_fmt(nc, RPT_INT, b));
-            pdf_kv(d, "Rows", buf);
+            snprintf(buf, sizeof buf, "%s reference, %s current", aud_rpt_fmt(nr, RPT_INT, a),
+                     aud_rpt_fmt(nc, RPT_INT, b));
+            aud_pdf_kv(d, "Rows", buf);
         }
     }
     d->y -= 6.0f;
-    pdf_subsection(d, "Every column", 80.0f);
-    pdf_table_begin(d, &tab, cols, sizeof cols / sizeof cols[0], 7.5f);
-    cJSON_ArrayForEach(c, rpt_arr(dr, "columns"))
+    aud_pdf_subsection(d, "Every column", 80.0f);
+    aud_pdf_table_begin(d, &tab, cols, sizeof cols / sizeof cols[0], 7.5f);
+    cJSON_ArrayForEach(c, aud_rpt_arr(dr, "columns"))
         column_row(d, &tab, c);
     d->y -= 4.0f;
-    pdf_para(d, d->font, 7.5f, PDF_LEFT, PDF_CW, PDF_GREY,
+    aud_pdf_para(d, d->font, 7.5f, PDF_LEFT, PDF_CW, AUD_PDF_GREY,
              "Statistic and threshold belong to the column's primary test; the p-value is that "
              "test's, or else the test named in brackets.");
     d->y -= 6.0f;
-    distributions(d, rpt_arr(dr, "columns"));
-    pred = rpt_obj(dr, "prediction_drift");
-    pdf_subsection(d, "Prediction drift", 180.0f);
+    distributions(d, aud_rpt_arr(dr, "columns"));
+    pred = aud_rpt_obj(dr, "prediction_drift");
+    aud_pdf_subsection(d, "Prediction drift", 180.0f);
     if (pred == NULL) {
-        pdf_not_run(d, "the results hold no prediction drift");
+        aud_pdf_not_run(d, "the results hold no prediction drift");
     } else {
-        pdf_table_begin(d, &tab, cols, sizeof cols / sizeof cols[0], 7.5f);
+        aud_pdf_table_begin(d, &tab, cols, sizeof cols / sizeof cols[0], 7.5f);
         column_row(d, &tab, pred);
         d->y -= 10.0f;
-        pdf_need(d, 160.0f);
-        pdf_chart_drift(d, pred, PDF_LEFT, d->y, PDF_CW * 0.6f, 150.0f);
+        aud_pdf_need(d, 160.0f);
+        aud_pdf_chart_drift(d, pred, PDF_LEFT, d->y, PDF_CW * 0.6f, 150.0f);
         d->y -= 160.0f;
     }
-    if (rpt_obj(dr, "attribution_drift") != NULL)
-        attribution_drift(d, rpt_obj(dr, "attribution_drift"));
-    else if (rpt_obj(rpt_obj(d->doc, "explanations"), "attribution_drift") != NULL)
-        attribution_drift(d, rpt_obj(rpt_obj(d->doc, "explanations"), "attribution_drift"));
+    if (aud_rpt_obj(dr, "attribution_drift") != NULL)
+        attribution_drift(d, aud_rpt_obj(dr, "attribution_drift"));
+    else if (aud_rpt_obj(aud_rpt_obj(d->doc, "explanations"), "attribution_drift") != NULL)
+        attribution_drift(d, aud_rpt_obj(aud_rpt_obj(d->doc, "explanations"), "attribution_drift"));
 }

@@ -1,7 +1,7 @@
 /* pdf_explain.c - the Explanations section: global importance (top 20 and "sum of N other
  * features"), the full importance table, beeswarm summary, dependence plots of the top 4
  * features and waterfalls of the selected rows. */
-#include "pdf_int.h"
+#include "reports/pdf_int.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -13,7 +13,7 @@
 
 static void importance_bars(pdf_doc *d, const cJSON *exp)
 {
-    const cJSON *feats = rpt_arr(exp, "features");
+    const cJSON *feats = aud_rpt_arr(exp, "features");
     const cJSON *f;
     pdf_bar bars[TOP_BARS + 1];
     char other[96];
@@ -22,14 +22,14 @@ static void importance_bars(pdf_doc *d, const cJSON *exp)
     memset(bars, 0, sizeof bars);
     cJSON_ArrayForEach(f, feats) {
         if (n < TOP_BARS) {
-            bars[n].label = rpt_str(f, "name", "?");
-            bars[n].value = rpt_num(f, "mean_abs");
+            bars[n].label = aud_rpt_str(f, "name", "?");
+            bars[n].value = aud_rpt_num(f, "mean_abs");
             bars[n].lo = bars[n].hi = NAN;
             n++;
         } else {
             rest++;
-            if (isfinite(rpt_num(f, "mean_abs")))
-                rest_sum += rpt_num(f, "mean_abs");
+            if (isfinite(aud_rpt_num(f, "mean_abs")))
+                rest_sum += aud_rpt_num(f, "mean_abs");
         }
     }
     if (rest > 0) {
@@ -41,8 +41,8 @@ static void importance_bars(pdf_doc *d, const cJSON *exp)
         bars[n].marked = 1;
         n++;
     }
-    pdf_chart_hbars(d, "Mean |SHAP value| (average impact on model output magnitude)", bars, n,
-                    RPT_F4, NAN, NULL, PDF_POS, 150.0f, PDF_LEFT, PDF_CW);
+    aud_pdf_chart_hbars(d, "Mean |SHAP value| (average impact on model output magnitude)", bars, n,
+                    RPT_F4, NAN, NULL, AUD_PDF_POS, 150.0f, PDF_LEFT, PDF_CW);
 }
 
 static void importance_table(pdf_doc *d, const cJSON *exp)
@@ -52,14 +52,14 @@ static void importance_table(pdf_doc *d, const cJSON *exp)
                                    {"Mean SHAP", 110, PDF_AL_RIGHT}};
     const cJSON *f;
     pdf_table t;
-    pdf_subsection(d, "Global importance of every feature", 80.0f);
-    pdf_table_begin(d, &t, cols, 4, 8.0f);
-    cJSON_ArrayForEach(f, rpt_arr(exp, "features")) {
+    aud_pdf_subsection(d, "Global importance of every feature", 80.0f);
+    aud_pdf_table_begin(d, &t, cols, 4, 8.0f);
+    cJSON_ArrayForEach(f, aud_rpt_arr(exp, "features")) {
         char r[RPT_NUMBUF], a[RPT_NUMBUF], m[RPT_NUMBUF];
-        const char *cells[4] = {rpt_fmt(rpt_num(f, "rank"), RPT_INT, r), rpt_str(f, "name", "?"),
-                                rpt_fmt(rpt_num(f, "mean_abs"), RPT_F4, a),
-                                rpt_fmt(rpt_num(f, "mean"), RPT_F4, m)};
-        pdf_table_row(d, &t, cells, NULL);
+        const char *cells[4] = {aud_rpt_fmt(aud_rpt_num(f, "rank"), RPT_INT, r), aud_rpt_str(f, "name", "?"),
+                                aud_rpt_fmt(aud_rpt_num(f, "mean_abs"), RPT_F4, a),
+                                aud_rpt_fmt(aud_rpt_num(f, "mean"), RPT_F4, m)};
+        aud_pdf_table_row(d, &t, cells, NULL);
     }
     d->y -= 8.0f;
 }
@@ -69,17 +69,17 @@ static void dependence_grid(pdf_doc *d, const cJSON *exp)
     const cJSON *f;
     size_t i = 0;
     const float w = (PDF_CW - 20.0f) / 2.0f, h = 185.0f;
-    pdf_subsection(d, "Dependence plots of the top features", 2 * h + 10.0f);
-    pdf_para(d, d->font, 8.5f, PDF_LEFT, PDF_CW, PDF_GREY,
+    aud_pdf_subsection(d, "Dependence plots of the top features", 2 * h + 10.0f);
+    aud_pdf_para(d, d->font, 8.5f, PDF_LEFT, PDF_CW, AUD_PDF_GREY,
              "Each point is one explained row: the feature's value (x) against its SHAP value (y).");
     d->y -= 8.0f;
     float top = d->y;
-    cJSON_ArrayForEach(f, rpt_arr(exp, "features")) {
+    cJSON_ArrayForEach(f, aud_rpt_arr(exp, "features")) {
         if (i == TOP_DEPENDENCE)
             break;
         float x = PDF_LEFT + (float)(i % 2) * (w + 20.0f);
         float y = top - (float)(i / 2) * (h + 10.0f);
-        pdf_chart_dependence(d, f, x, y, w, h);
+        aud_pdf_chart_dependence(d, f, x, y, w, h);
         i++;
     }
     d->y = top - (float)((i + 1) / 2) * (h + 10.0f) - 6.0f;
@@ -87,24 +87,24 @@ static void dependence_grid(pdf_doc *d, const cJSON *exp)
 
 static void waterfalls(pdf_doc *d, const cJSON *exp)
 {
-    const cJSON *rows = rpt_arr(exp, "explained_rows");
+    const cJSON *rows = aud_rpt_arr(exp, "explained_rows");
     const cJSON *r, *chosen[MAX_WATERFALLS];
     size_t n = 0;
     char buf[300], num[RPT_NUMBUF];
     cJSON_ArrayForEach(r, rows) {
-        if (rpt_row_why(r) != NULL && n < MAX_WATERFALLS)
+        if (aud_rpt_row_why(r) != NULL && n < MAX_WATERFALLS)
             chosen[n++] = r;
     }
     if (n == 0 && rows != NULL && rows->child != NULL) {
         /* nothing selected by the run: show the highest- and lowest-scoring rows present */
         const cJSON *hi = NULL, *lo = NULL;
         cJSON_ArrayForEach(r, rows) {
-            double p = rpt_row_output(r);
+            double p = aud_rpt_row_output(r);
             if (!isfinite(p))
                 continue;
-            if (hi == NULL || p > rpt_row_output(hi))
+            if (hi == NULL || p > aud_rpt_row_output(hi))
                 hi = r;
-            if (lo == NULL || p < rpt_row_output(lo))
+            if (lo == NULL || p < aud_rpt_row_output(lo))
                 lo = r;
         }
         if (hi != NULL)
@@ -112,62 +112,62 @@ static void waterfalls(pdf_doc *d, const cJSON *exp)
         if (lo != NULL && lo != hi)
             chosen[n++] = lo;
     }
-    pdf_subsection(d, "Waterfalls of selected rows", 220.0f);
+    aud_pdf_subsection(d, "Waterfalls of selected rows", 220.0f);
     if (n == 0) {
-        pdf_not_run(d, "the results hold no explained rows");
+        aud_pdf_not_run(d, "the results hold no explained rows");
         return;
     }
-    pdf_para(d, d->font, 8.5f, PDF_LEFT, PDF_CW, PDF_GREY,
+    aud_pdf_para(d, d->font, 8.5f, PDF_LEFT, PDF_CW, AUD_PDF_GREY,
              "From the base value E[f(X)] each feature's SHAP value moves the output to the row's "
              "prediction f(x) (raw model output). The nine largest contributions are shown; the "
              "others are summed into one bar.");
     d->y -= 6.0f;
     for (size_t i = 0; i < n && !d->failed; i++) {
-        const char *sel = rpt_row_why(chosen[i]);
-        pdf_need(d, 230.0f);
-        snprintf(buf, sizeof buf, "Row %s%s%s%s", rpt_fmt(rpt_num(chosen[i], "row"), RPT_INT, num),
+        const char *sel = aud_rpt_row_why(chosen[i]);
+        aud_pdf_need(d, 230.0f);
+        snprintf(buf, sizeof buf, "Row %s%s%s%s", aud_rpt_fmt(aud_rpt_num(chosen[i], "row"), RPT_INT, num),
                  sel != NULL ? " (" : "", sel != NULL ? sel : "", sel != NULL ? ")" : "");
-        pdf_text(d, d->bold, 9.0f, PDF_LEFT, d->y, PDF_BLACK, buf);
-        pdf_chart_waterfall(d, exp, chosen[i]);
+        aud_pdf_text(d, d->bold, 9.0f, PDF_LEFT, d->y, AUD_PDF_BLACK, buf);
+        aud_pdf_chart_waterfall(d, exp, chosen[i]);
         d->y -= 4.0f;
     }
 }
 
-void pdf_write_explanations(pdf_doc *d)
+void aud_pdf_write_explanations(pdf_doc *d)
 {
-    const cJSON *exp = rpt_obj(d->doc, "explanations");
+    const cJSON *exp = aud_rpt_obj(d->doc, "explanations");
     char buf[300], t[RPT_NUMBUF];
     const char *why;
     if (exp == NULL) {
-        why = rpt_skip_reason(d->doc, "explanations");
-        pdf_section_not_run(d, "Explanations", why != NULL ? why : "the results document has no explanations section");
+        why = aud_rpt_skip_reason(d->doc, "explanations");
+        aud_pdf_section_not_run(d, "Explanations", why != NULL ? why : "the results document has no explanations section");
         return;
     }
-    pdf_section(d, "Explanations");
-    snprintf(buf, sizeof buf, "%s (output: %s)", rpt_str(exp, "method", "?"),
-             rpt_str(exp, "output", "raw"));
-    pdf_kv(d, "SHAP method", buf);
-    pdf_kv(d, "Explained rows", rpt_fmt(rpt_num(exp, "rows"), RPT_INT, t));
-    pdf_kv(d, "Base value E[f(X)]", rpt_fmt(rpt_num(exp, "base_value"), RPT_F4, t));
+    aud_pdf_section(d, "Explanations");
+    snprintf(buf, sizeof buf, "%s (output: %s)", aud_rpt_str(exp, "method", "?"),
+             aud_rpt_str(exp, "output", "raw"));
+    aud_pdf_kv(d, "SHAP method", buf);
+    aud_pdf_kv(d, "Explained rows", aud_rpt_fmt(aud_rpt_num(exp, "rows"), RPT_INT, t));
+    aud_pdf_kv(d, "Base value E[f(X)]", aud_rpt_fmt(aud_rpt_num(exp, "base_value"), RPT_F4, t));
     {
-        double e = rpt_num(exp, "additivity_max_error");
+        double e = aud_rpt_num(exp, "additivity_max_error");
         if (isfinite(e))
             snprintf(t, sizeof t, "%.3g", e);
         else
             snprintf(t, sizeof t, "n/a");
-        pdf_kv(d, "Additivity max error", t);
+        aud_pdf_kv(d, "Additivity max error", t);
     }
-    if (rpt_str(exp, "background", NULL) != NULL)
-        pdf_kv(d, "Background", rpt_str(exp, "background", ""));
+    if (aud_rpt_str(exp, "background", NULL) != NULL)
+        aud_pdf_kv(d, "Background", aud_rpt_str(exp, "background", ""));
     d->y -= 8.0f;
-    pdf_subsection(d, "Global importance", 200.0f);
+    aud_pdf_subsection(d, "Global importance", 200.0f);
     importance_bars(d, exp);
-    pdf_subsection(d, "Summary (beeswarm)", 300.0f);
-    pdf_para(d, d->font, 8.5f, PDF_LEFT, PDF_CW, PDF_GREY,
+    aud_pdf_subsection(d, "Summary (beeswarm)", 300.0f);
+    aud_pdf_para(d, d->font, 8.5f, PDF_LEFT, PDF_CW, AUD_PDF_GREY,
              "One dot per explained row and feature, at its SHAP value; colour shows the feature's "
              "value from low (blue) to high (red); grey is missing. Dots pile up where they are dense.");
     d->y -= 10.0f;
-    pdf_chart_beeswarm(d, rpt_arr(exp, "features"), TOP_BARS);
+    aud_pdf_chart_beeswarm(d, aud_rpt_arr(exp, "features"), TOP_BARS);
     dependence_grid(d, exp);
     waterfalls(d, exp);
     importance_table(d, exp);

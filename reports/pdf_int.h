@@ -3,16 +3,16 @@
  * pdf_misc.c).
  *
  * Error model: libharu's error handler records the first failure in the pdf_doc (no longjmp, so
- * nothing leaks); every call's status goes through pdf_chk(), and drawing stops being useful once
- * d->failed is set. Section writers return d->failed ? AUD_E_INTERNAL : AUD_OK via pdf_status(). */
+ * nothing leaks); every call's status goes through aud_pdf_chk(), and drawing stops being useful once
+ * d->failed is set. Section writers return d->failed ? AUD_E_INTERNAL : AUD_OK via aud_pdf_status(). */
 #ifndef AUD_PDF_INT_H
 #define AUD_PDF_INT_H
 
 #include <hpdf.h>
 #include <cjson/cJSON.h>
 
-#include "aud.h"
-#include "rpt_int.h"
+#include "core/aud.h"
+#include "reports/rpt_int.h"
 
 /* A4 portrait in points; the content box inside the margins. */
 #define PDF_W 595.276f
@@ -27,8 +27,8 @@ typedef struct pdf_rgb {
     float r, g, b;
 } pdf_rgb;
 
-extern const pdf_rgb PDF_BLACK, PDF_GREY, PDF_LIGHT, PDF_RULE, PDF_ACCENT, PDF_PASS, PDF_FAIL,
-    PDF_PASS_BG, PDF_FAIL_BG, PDF_POS, PDF_NEG, PDF_REF, PDF_CUR, PDF_WARN;
+extern const pdf_rgb AUD_PDF_BLACK, AUD_PDF_GREY, AUD_PDF_LIGHT, AUD_PDF_RULE, AUD_PDF_ACCENT, AUD_PDF_PASS, AUD_PDF_FAIL,
+    AUD_PDF_PASS_BG, AUD_PDF_FAIL_BG, AUD_PDF_POS, AUD_PDF_NEG, AUD_PDF_REF, AUD_PDF_CUR, AUD_PDF_WARN;
 
 typedef struct pdf_doc {
     HPDF_Doc pdf;
@@ -47,46 +47,46 @@ typedef struct pdf_doc {
 } pdf_doc;
 
 /* Record a non-OK status; returns 1 when s is HPDF_OK. */
-int pdf_chk(pdf_doc *d, HPDF_STATUS s);
+int aud_pdf_chk(pdf_doc *d, HPDF_STATUS s);
 /* AUD_OK, or fill err from the recorded failure. */
-int pdf_status(pdf_doc *d, aud_error *err);
+int aud_pdf_status(pdf_doc *d, aud_error *err);
 
-int pdf_doc_init(pdf_doc *d, const cJSON *doc, aud_error *err);
-void pdf_doc_free(pdf_doc *d);
+int aud_pdf_doc_init(pdf_doc *d, const cJSON *doc, aud_error *err);
+void aud_pdf_doc_free(pdf_doc *d);
 /* Draw headers/footers ("page X of N") and write the file atomically. */
-int pdf_doc_save(pdf_doc *d, const char *path, aud_error *err);
+int aud_pdf_doc_save(pdf_doc *d, const char *path, aud_error *err);
 
 /* Start a page; the cursor goes to the top of the content box. */
-void pdf_new_page(pdf_doc *d);
+void aud_pdf_new_page(pdf_doc *d);
 /* Start a new page unless h points fit above the bottom margin. */
-void pdf_need(pdf_doc *d, float h);
+void aud_pdf_need(pdf_doc *d, float h);
 
 /* Text. y is the baseline. Strings are UTF-8. */
-float pdf_width(pdf_doc *d, HPDF_Font f, float size, const char *s);
-void pdf_text(pdf_doc *d, HPDF_Font f, float size, float x, float y, pdf_rgb c, const char *s);
-void pdf_text_right(pdf_doc *d, HPDF_Font f, float size, float xr, float y, pdf_rgb c,
+float aud_pdf_width(pdf_doc *d, HPDF_Font f, float size, const char *s);
+void aud_pdf_text(pdf_doc *d, HPDF_Font f, float size, float x, float y, pdf_rgb c, const char *s);
+void aud_pdf_text_right(pdf_doc *d, HPDF_Font f, float size, float xr, float y, pdf_rgb c,
                     const char *s);
-void pdf_text_center(pdf_doc *d, HPDF_Font f, float size, float xc, float y, pdf_rgb c,
+void aud_pdf_text_center(pdf_doc *d, HPDF_Font f, float size, float xc, float y, pdf_rgb c,
                      const char *s);
 /* Copy s into out, shortened with an ellipsis so that it is at most maxw wide. */
-void pdf_fit(pdf_doc *d, HPDF_Font f, float size, const char *s, float maxw, char *out,
+void aud_pdf_fit(pdf_doc *d, HPDF_Font f, float size, const char *s, float maxw, char *out,
              size_t n);
 /* Word-wrapped paragraph at the cursor over width w from x; advances the cursor. */
-void pdf_para(pdf_doc *d, HPDF_Font f, float size, float x, float w, pdf_rgb c, const char *s);
+void aud_pdf_para(pdf_doc *d, HPDF_Font f, float size, float x, float w, pdf_rgb c, const char *s);
 
 /* Section (new page, bookmark) and subsection headings at the cursor. */
-void pdf_section(pdf_doc *d, const char *title);
-void pdf_subsection(pdf_doc *d, const char *title, float need);
+void aud_pdf_section(pdf_doc *d, const char *title);
+void aud_pdf_subsection(pdf_doc *d, const char *title, float need);
 /* A section that was not run: heading (on the current page when it fits) and its reason. */
-void pdf_section_not_run(pdf_doc *d, const char *title, const char *reason);
+void aud_pdf_section_not_run(pdf_doc *d, const char *title, const char *reason);
 /* "Section not run: <reason>" box at the cursor. */
-void pdf_not_run(pdf_doc *d, const char *reason);
+void aud_pdf_not_run(pdf_doc *d, const char *reason);
 
 /* Graphics. */
-void pdf_fill_rect(pdf_doc *d, float x, float y, float w, float h, pdf_rgb c);
-void pdf_stroke_rect(pdf_doc *d, float x, float y, float w, float h, float lw, pdf_rgb c);
-void pdf_line(pdf_doc *d, float x0, float y0, float x1, float y1, float lw, pdf_rgb c);
-void pdf_dashed(pdf_doc *d, float x0, float y0, float x1, float y1, float lw, pdf_rgb c);
+void aud_pdf_fill_rect(pdf_doc *d, float x, float y, float w, float h, pdf_rgb c);
+void aud_pdf_stroke_rect(pdf_doc *d, float x, float y, float w, float h, float lw, pdf_rgb c);
+void aud_pdf_line(pdf_doc *d, float x0, float y0, float x1, float y1, float lw, pdf_rgb c);
+void aud_pdf_dashed(pdf_doc *d, float x0, float y0, float x1, float y1, float lw, pdf_rgb c);
 
 /* Tables: columns with titles, widths and alignment; rows with per-cell styles. Rows that do
  * not fit start a new page and repeat the header. */
@@ -103,10 +103,10 @@ typedef struct pdf_table {
     float size;                /* font size */
     size_t row;                /* rows drawn (zebra striping) */
 } pdf_table;
-void pdf_table_begin(pdf_doc *d, pdf_table *t, const pdf_col *cols, size_t n, float size);
-void pdf_table_row(pdf_doc *d, pdf_table *t, const char *const *cells, const int *styles);
+void aud_pdf_table_begin(pdf_doc *d, pdf_table *t, const pdf_col *cols, size_t n, float size);
+void aud_pdf_table_row(pdf_doc *d, pdf_table *t, const char *const *cells, const int *styles);
 /* Key/value list (two columns, no header). */
-void pdf_kv(pdf_doc *d, const char *key, const char *value);
+void aud_pdf_kv(pdf_doc *d, const char *key, const char *value);
 
 /* Charts (pdf_chart.c). Each draws at the cursor, reserving its height. */
 typedef struct pdf_bar {
@@ -116,28 +116,28 @@ typedef struct pdf_bar {
     int marked;                /* small group: lighter bar and a dagger */
 } pdf_bar;
 /* Horizontal bars with value labels; ref_line NaN for none. */
-void pdf_chart_hbars(pdf_doc *d, const char *title, const pdf_bar *bars, size_t n,
+void aud_pdf_chart_hbars(pdf_doc *d, const char *title, const pdf_bar *bars, size_t n,
                      rpt_style style, double ref_line, const char *ref_label, pdf_rgb color,
                      float label_w, float x, float w);
 /* Beeswarm summary of feature attributions. */
-void pdf_chart_beeswarm(pdf_doc *d, const cJSON *features, size_t n_show);
+void aud_pdf_chart_beeswarm(pdf_doc *d, const cJSON *features, size_t n_show);
 /* Dependence plot (value vs phi) of one feature, in a box at (x, y_top) of w x h. */
-void pdf_chart_dependence(pdf_doc *d, const cJSON *feature, float x, float y_top, float w,
+void aud_pdf_chart_dependence(pdf_doc *d, const cJSON *feature, float x, float y_top, float w,
                           float h);
 /* Waterfall of one explained row of the explanations section exp. */
-void pdf_chart_waterfall(pdf_doc *d, const cJSON *exp, const cJSON *row);
+void aud_pdf_chart_waterfall(pdf_doc *d, const cJSON *exp, const cJSON *row);
 /* Overlaid reference/current histogram or category bars of one drift column, in a box. */
-void pdf_chart_drift(pdf_doc *d, const cJSON *column, float x, float y_top, float w, float h);
+void aud_pdf_chart_drift(pdf_doc *d, const cJSON *column, float x, float y_top, float w, float h);
 
 /* Sections. */
-void pdf_write_cover(pdf_doc *d);
-void pdf_write_checks(pdf_doc *d);
-void pdf_write_explanations(pdf_doc *d);
-void pdf_write_fairness(pdf_doc *d);
-void pdf_write_drift(pdf_doc *d);
-void pdf_write_performance(pdf_doc *d);
-void pdf_write_provenance(pdf_doc *d);
-void pdf_write_data(pdf_doc *d);
-void pdf_write_methods(pdf_doc *d);
+void aud_pdf_write_cover(pdf_doc *d);
+void aud_pdf_write_checks(pdf_doc *d);
+void aud_pdf_write_explanations(pdf_doc *d);
+void aud_pdf_write_fairness(pdf_doc *d);
+void aud_pdf_write_drift(pdf_doc *d);
+void aud_pdf_write_performance(pdf_doc *d);
+void aud_pdf_write_provenance(pdf_doc *d);
+void aud_pdf_write_data(pdf_doc *d);
+void aud_pdf_write_methods(pdf_doc *d);
 
 #endif

@@ -6,7 +6,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "aud.h"
+#include "core/aud.h"
 
 /* Read, parse and validate a results.json file. On AUD_OK *out belongs to the caller
  * (cJSON_Delete). Malformed JSON: AUD_E_PARSE with line and column; a document of another

@@ -6,21 +6,21 @@
 #include <stddef.h>
 #include <cjson/cJSON.h>
 
-#include "aud.h"
+#include "core/aud.h"
 
 /* Accessors (case-sensitive keys). Absent or wrongly typed -> the stated fallback. */
-const cJSON *rpt_obj(const cJSON *o, const char *key);          /* object or NULL */
-const cJSON *rpt_arr(const cJSON *o, const char *key);          /* array or NULL */
-const char *rpt_str(const cJSON *o, const char *key, const char *dflt);
-double rpt_num(const cJSON *o, const char *key);                /* NaN when absent or null */
-double rpt_item_num(const cJSON *item);                         /* NaN unless a number */
-int rpt_bool(const cJSON *o, const char *key);                  /* 1, 0, or -1 when absent */
-size_t rpt_count(const cJSON *arr);                             /* 0 for NULL */
+const cJSON *aud_rpt_obj(const cJSON *o, const char *key);          /* object or NULL */
+const cJSON *aud_rpt_arr(const cJSON *o, const char *key);          /* array or NULL */
+const char *aud_rpt_str(const cJSON *o, const char *key, const char *dflt);
+double aud_rpt_num(const cJSON *o, const char *key);                /* NaN when absent or null */
+double aud_rpt_item_num(const cJSON *item);                         /* NaN unless a number */
+int aud_rpt_bool(const cJSON *o, const char *key);                  /* 1, 0, or -1 when absent */
+size_t aud_rpt_count(const cJSON *arr);                             /* 0 for NULL */
 
 /* The reason a section was not run ("skipped": [{"section","reason"}]), or NULL. */
-const char *rpt_skip_reason(const cJSON *doc, const char *section);
+const char *aud_rpt_skip_reason(const cJSON *doc, const char *section);
 /* A metric's "<key>_reason" beside a null value, or NULL. */
-const char *rpt_null_reason(const cJSON *o, const char *key);
+const char *aud_rpt_null_reason(const cJSON *o, const char *key);
 
 /* The distribution of a drift column to plot, from whichever shape the results hold:
  * "histogram", "js_bins" or "psi_bins" with edges (numeric bins), the same with "values"
@@ -35,33 +35,33 @@ typedef struct rpt_dist {
     double *ref, *cur;        /* n counts each */
     double ref_total, cur_total;
 } rpt_dist;
-/* AUD_OK (kind may be RPT_DIST_NONE) or AUD_E_NOMEM. Free with rpt_dist_free. */
-int rpt_dist_get(const cJSON *col, rpt_dist *out);
-void rpt_dist_free(rpt_dist *d);
+/* AUD_OK (kind may be RPT_DIST_NONE) or AUD_E_NOMEM. Free with aud_rpt_dist_free. */
+int aud_rpt_dist_get(const cJSON *col, rpt_dist *out);
+void aud_rpt_dist_free(rpt_dist *d);
 
 /* Name of the feature behind entry j of an explained row's "phi" / "value" arrays: those follow
  * explanations.feature_order (model order) when present, else the order of "features". */
-const char *rpt_row_feature_name(const cJSON *exp, size_t j);
+const char *aud_rpt_row_feature_name(const cJSON *exp, size_t j);
 /* Number of entries in each explained row's arrays. */
-size_t rpt_row_width(const cJSON *exp);
+size_t aud_rpt_row_width(const cJSON *exp);
 
 /* An explained row's model output in the space of its SHAP values ("output", else
  * "prediction"), and why it was selected for a waterfall ("selected" or "why"; NULL). */
-double rpt_row_output(const cJSON *row);
-const char *rpt_row_why(const cJSON *row);
+double aud_rpt_row_output(const cJSON *row);
+const char *aud_rpt_row_why(const cJSON *row);
 
 /* Compliance views (rpt_compliance.c), from either shape results.json may carry. */
 typedef struct rpt_ll144 {
     const cJSON *tables;       /* one table per attribute and the intersection; NULL: none */
     const char *rate_key;      /* "selection_rate" / "scoring_rate"; NULL: rows use "rate" */
 } rpt_ll144;
-void rpt_ll144_get(const cJSON *fairness, rpt_ll144 *out);
-const char *rpt_ll144_table_name(const cJSON *table);
-double rpt_ll144_unknown(const cJSON *table);          /* rows in an unknown category */
-const cJSON *rpt_ll144_rows(const cJSON *table);       /* the categories */
-const char *rpt_ll144_row_name(const cJSON *row);
-int rpt_ll144_scoring(const rpt_ll144 *v, const cJSON *table);
-double rpt_ll144_row_rate(const rpt_ll144 *v, const cJSON *row);
+void aud_rpt_ll144_get(const cJSON *fairness, rpt_ll144 *out);
+const char *aud_rpt_ll144_table_name(const cJSON *table);
+double aud_rpt_ll144_unknown(const cJSON *table);          /* rows in an unknown category */
+const cJSON *aud_rpt_ll144_rows(const cJSON *table);       /* the categories */
+const char *aud_rpt_ll144_row_name(const cJSON *row);
+int aud_rpt_ll144_scoring(const rpt_ll144 *v, const cJSON *table);
+double aud_rpt_ll144_row_rate(const rpt_ll144 *v, const cJSON *row);
 
 typedef struct rpt_ff_row {
     const char *attribute, *group, *highest;
@@ -69,7 +69,7 @@ typedef struct rpt_ff_row {
 } rpt_ff_row;
 /* Four-fifths rows: compliance["four-fifths"], else every group flagged below_four_fifths.
  * *out (aud_free) may be NULL when there are none. AUD_OK or AUD_E_NOMEM. */
-int rpt_four_fifths(const cJSON *fairness, rpt_ff_row **out, size_t *n);
+int aud_rpt_four_fifths(const cJSON *fairness, rpt_ff_row **out, size_t *n);
 
 /* Display formats. Text goes into buf (>= RPT_NUMBUF); "n/a" for NaN. */
 #define RPT_NUMBUF 48
@@ -82,51 +82,51 @@ typedef enum rpt_style {
     RPT_G,        /* 6 significant digits: arbitrary magnitudes (feature values, edges) */
     RPT_AUTO      /* RPT_F3, but 3 significant digits (%.3g) when 0 < |v| < 0.001 */
 } rpt_style;
-const char *rpt_fmt(double v, rpt_style style, char *buf);
+const char *aud_rpt_fmt(double v, rpt_style style, char *buf);
 /* "[lo, hi]" of a 2-element array (RPT_AUTO); "n/a" when absent. buf >= RPT_CIBUF. */
 #define RPT_CIBUF 104
-const char *rpt_fmt_ci(const cJSON *ci, char *buf);
+const char *aud_rpt_fmt_ci(const cJSON *ci, char *buf);
 /* A cJSON scalar as display text (string as is, number RPT_G, null "missing"). */
-const char *rpt_fmt_value(const cJSON *v, char *buf, size_t n);
+const char *aud_rpt_fmt_value(const cJSON *v, char *buf, size_t n);
 
 /* Human label of a metric key ("disparate_impact" -> "Disparate impact"); the key itself
  * when unknown. */
-const char *rpt_metric_label(const char *key);
+const char *aud_rpt_metric_label(const char *key);
 /* One-sentence definition of a metric or test key, or NULL. */
-const char *rpt_metric_definition(const char *key);
+const char *aud_rpt_metric_definition(const char *key);
 
 /* An attribute summary's "all_groups" object (the summary metrics over every group, small ones
  * included: the Fairlearn / AIF360 definitions) when the reports show it, i.e. when a group was
  * excluded from the headline figures; NULL otherwise (then the two are equal) or when absent. */
-const cJSON *rpt_all_groups(const cJSON *summary);
+const cJSON *aud_rpt_all_groups(const cJSON *summary);
 
 /* Per-group rate keys shown in fairness tables, in order; NULL-terminated. */
-extern const char *const rpt_group_rates[];
+extern const char *const aud_rpt_group_rates[];
 /* Summary metric keys of an attribute, in order; NULL-terminated. */
-extern const char *const rpt_summary_metrics[];
+extern const char *const aud_rpt_summary_metrics[];
 
 /* Length of the valid UTF-8 prefix of s[0..n) (n when all of it is valid). */
-size_t rpt_utf8_valid(const char *s, size_t n);
+size_t aud_rpt_utf8_valid(const char *s, size_t n);
 /* NULL when s is valid UTF-8; else a copy (aud_free) with every invalid byte replaced by
  * U+FFFD. *nomem is set when that copy could not be made. */
-char *rpt_utf8_repair(const char *s, int *nomem);
+char *aud_rpt_utf8_repair(const char *s, int *nomem);
 /* Drop an incomplete UTF-8 sequence at the end of s (after a cut by snprintf). */
-void rpt_utf8_fix_tail(char *s);
+void aud_rpt_utf8_fix_tail(char *s);
 
 /* Copy src into dst (n bytes), cut at a UTF-8 character boundary when too long. */
-void rpt_copy_utf8(char *dst, size_t n, const char *src);
+void aud_rpt_copy_utf8(char *dst, size_t n, const char *src);
 
 /* The audit date (YYYY-MM-DD) from provenance.created, "" when absent. */
-void rpt_audit_date(const cJSON *doc, char *buf, size_t n);
+void aud_rpt_audit_date(const cJSON *doc, char *buf, size_t n);
 
 /* What to print for a provenance input's hash: "sha256", else its "sha256_reason" (an input
  * read from standard input), else "not recorded". */
-const char *rpt_input_sha256(const cJSON *in);
+const char *aud_rpt_input_sha256(const cJSON *in);
 /* The provenance "model" object when no "inputs" entry has role "model" (documents that list the
  * model only there); else NULL, as the inputs already show it. */
-const cJSON *rpt_model_not_in_inputs(const cJSON *prov);
+const cJSON *aud_rpt_model_not_in_inputs(const cJSON *prov);
 
 /* Snap a [lo, hi] data range to "nice" axis ticks: *step and the first/last tick. */
-void rpt_nice_range(double lo, double hi, int max_ticks, double *t0, double *t1, double *step);
+void aud_rpt_nice_range(double lo, double hi, int max_ticks, double *t0, double *t1, double *step);
 
 #endif

@@ -1,40 +1,40 @@
 /* rpt_results.c - typed accessors over a results document, display formats, metric labels and
  * the definitions printed in the methods appendix. */
-#include "rpt_int.h"
+#include "reports/rpt_int.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
-const cJSON *rpt_obj(const cJSON *o, const char *key)
+const cJSON *aud_rpt_obj(const cJSON *o, const char *key)
 {
     const cJSON *v = o != NULL ? cJSON_GetObjectItemCaseSensitive(o, key) : NULL;
     return cJSON_IsObject(v) ? v : NULL;
 }
 
-const cJSON *rpt_arr(const cJSON *o, const char *key)
+const cJSON *aud_rpt_arr(const cJSON *o, const char *key)
 {
     const cJSON *v = o != NULL ? cJSON_GetObjectItemCaseSensitive(o, key) : NULL;
     return cJSON_IsArray(v) ? v : NULL;
 }
 
-const char *rpt_str(const cJSON *o, const char *key, const char *dflt)
+const char *aud_rpt_str(const cJSON *o, const char *key, const char *dflt)
 {
     const cJSON *v = o != NULL ? cJSON_GetObjectItemCaseSensitive(o, key) : NULL;
     return cJSON_IsString(v) && v->valuestring != NULL ? v->valuestring : dflt;
 }
 
-double rpt_item_num(const cJSON *item)
+double aud_rpt_item_num(const cJSON *item)
 {
     return cJSON_IsNumber(item) ? item->valuedouble : NAN;
 }
 
-double rpt_num(const cJSON *o, const char *key)
+double aud_rpt_num(const cJSON *o, const char *key)
 {
-    return o != NULL ? rpt_item_num(cJSON_GetObjectItemCaseSensitive(o, key)) : NAN;
+    return o != NULL ? aud_rpt_item_num(cJSON_GetObjectItemCaseSensitive(o, key)) : NAN;
 }
 
-int rpt_bool(const cJSON *o, const char *key)
+int aud_rpt_bool(const cJSON *o, const char *key)
 {
     const cJSON *v = o != NULL ? cJSON_GetObjectItemCaseSensitive(o, key) : NULL;
     if (!cJSON_IsBool(v))
@@ -42,7 +42,7 @@ int rpt_bool(const cJSON *o, const char *key)
     return cJSON_IsTrue(v) ? 1 : 0;
 }
 
-size_t rpt_count(const cJSON *arr)
+size_t aud_rpt_count(const cJSON *arr)
 {
     size_t n = 0;
     const cJSON *it;
@@ -53,57 +53,57 @@ size_t rpt_count(const cJSON *arr)
     return n;
 }
 
-const char *rpt_skip_reason(const cJSON *doc, const char *section)
+const char *aud_rpt_skip_reason(const cJSON *doc, const char *section)
 {
     const cJSON *it;
-    cJSON_ArrayForEach(it, rpt_arr(doc, "skipped")) {
-        const char *s = rpt_str(it, "section", NULL);
+    cJSON_ArrayForEach(it, aud_rpt_arr(doc, "skipped")) {
+        const char *s = aud_rpt_str(it, "section", NULL);
         if (s != NULL && strcmp(s, section) == 0)
-            return rpt_str(it, "reason", "no reason given");
+            return aud_rpt_str(it, "reason", "no reason given");
     }
     return NULL;
 }
 
-const char *rpt_null_reason(const cJSON *o, const char *key)
+const char *aud_rpt_null_reason(const cJSON *o, const char *key)
 {
     char k[160];
     if (o == NULL || strlen(key) + 8 > sizeof k)
         return NULL;
     snprintf(k, sizeof k, "%s_reason", key);
-    return rpt_str(o, k, NULL);
+    return aud_rpt_str(o, k, NULL);
 }
 
-const char *rpt_row_feature_name(const cJSON *exp, size_t j)
+const char *aud_rpt_row_feature_name(const cJSON *exp, size_t j)
 {
-    const cJSON *order = rpt_arr(exp, "feature_order");
-    const cJSON *list = order != NULL ? order : rpt_arr(exp, "features");
+    const cJSON *order = aud_rpt_arr(exp, "feature_order");
+    const cJSON *list = order != NULL ? order : aud_rpt_arr(exp, "features");
     const cJSON *it;
     size_t i = 0;
     cJSON_ArrayForEach(it, list) {
         if (i++ == j)
             return order != NULL ? (cJSON_IsString(it) ? it->valuestring : "?")
-                                 : rpt_str(it, "name", "?");
+                                 : aud_rpt_str(it, "name", "?");
     }
     return "?";
 }
 
-size_t rpt_row_width(const cJSON *exp)
+size_t aud_rpt_row_width(const cJSON *exp)
 {
-    const cJSON *order = rpt_arr(exp, "feature_order");
-    return rpt_count(order != NULL ? order : rpt_arr(exp, "features"));
+    const cJSON *order = aud_rpt_arr(exp, "feature_order");
+    return aud_rpt_count(order != NULL ? order : aud_rpt_arr(exp, "features"));
 }
 
-double rpt_row_output(const cJSON *row)
+double aud_rpt_row_output(const cJSON *row)
 {
-    double v = rpt_num(row, "output");
-    return isfinite(v) ? v : rpt_num(row, "prediction");
+    double v = aud_rpt_num(row, "output");
+    return isfinite(v) ? v : aud_rpt_num(row, "prediction");
 }
 
-const char *rpt_row_why(const cJSON *row)
+const char *aud_rpt_row_why(const cJSON *row)
 {
-    const char *s = rpt_str(row, "selected", NULL);
+    const char *s = aud_rpt_str(row, "selected", NULL);
     if (s == NULL || s[0] == '\0')
-        s = rpt_str(row, "why", NULL);
+        s = aud_rpt_str(row, "why", NULL);
     return s != NULL && s[0] != '\0' ? s : NULL;
 }
 
@@ -118,7 +118,7 @@ static int dist_alloc(rpt_dist *d, size_t n, int edges, int labels)
         d->labels = aud_calloc(n + 1, sizeof *d->labels);
     if (d->ref == NULL || d->cur == NULL || (edges && d->edges == NULL) ||
         (labels && d->labels == NULL)) {
-        rpt_dist_free(d);
+        aud_rpt_dist_free(d);
         return AUD_E_NOMEM;
     }
     return AUD_OK;
@@ -130,55 +130,55 @@ static void dist_counts(rpt_dist *d, const cJSON *ref, const cJSON *cur)
     size_t i = 0;
     cJSON_ArrayForEach(it, ref) {
         if (i < d->n)
-            d->ref[i++] = rpt_item_num(it);
+            d->ref[i++] = aud_rpt_item_num(it);
     }
     i = 0;
     cJSON_ArrayForEach(it, cur) {
         if (i < d->n)
-            d->cur[i++] = rpt_item_num(it);
+            d->cur[i++] = aud_rpt_item_num(it);
     }
 }
 
-int rpt_dist_get(const cJSON *col, rpt_dist *out)
+int aud_rpt_dist_get(const cJSON *col, rpt_dist *out)
 {
     static const char *const keys[] = {"histogram", "js_bins", "psi_bins"};
     const cJSON *bins = NULL, *cats, *it;
     size_t i = 0;
     memset(out, 0, sizeof *out);
     for (size_t k = 0; k < 3 && bins == NULL; k++)
-        bins = rpt_obj(col, keys[k]);
+        bins = aud_rpt_obj(col, keys[k]);
     cats = cJSON_GetObjectItemCaseSensitive(col, "categories");
     if (cats != NULL && (cJSON_IsArray(cats) || cJSON_IsObject(cats)))
         bins = NULL; /* categorical: its categories are the distribution */
     else
         cats = NULL;
-    if (bins != NULL && rpt_arr(bins, "edges") != NULL) {
-        size_t n = rpt_count(rpt_arr(bins, "edges"));
+    if (bins != NULL && aud_rpt_arr(bins, "edges") != NULL) {
+        size_t n = aud_rpt_count(aud_rpt_arr(bins, "edges"));
         if (n < 2 || dist_alloc(out, n - 1, 1, 0) != AUD_OK)
             return n < 2 ? AUD_OK : AUD_E_NOMEM;
         out->kind = RPT_DIST_BINS;
-        cJSON_ArrayForEach(it, rpt_arr(bins, "edges"))
-            out->edges[i++] = rpt_item_num(it);
-        dist_counts(out, rpt_arr(bins, "reference"), rpt_arr(bins, "current"));
+        cJSON_ArrayForEach(it, aud_rpt_arr(bins, "edges"))
+            out->edges[i++] = aud_rpt_item_num(it);
+        dist_counts(out, aud_rpt_arr(bins, "reference"), aud_rpt_arr(bins, "current"));
     } else if (bins != NULL || cJSON_IsObject(cats)) {
         const cJSON *src = bins != NULL ? bins : cats;
-        const cJSON *lv = rpt_arr(src, bins != NULL ? "values" : "levels");
+        const cJSON *lv = aud_rpt_arr(src, bins != NULL ? "values" : "levels");
         if (lv == NULL)
             return AUD_OK;
-        if (dist_alloc(out, rpt_count(lv), 0, 1) != AUD_OK)
+        if (dist_alloc(out, aud_rpt_count(lv), 0, 1) != AUD_OK)
             return AUD_E_NOMEM;
         out->kind = RPT_DIST_LEVELS;
         cJSON_ArrayForEach(it, lv)
             out->labels[i++] = it;
-        dist_counts(out, rpt_arr(src, "reference"), rpt_arr(src, "current"));
+        dist_counts(out, aud_rpt_arr(src, "reference"), aud_rpt_arr(src, "current"));
     } else if (cJSON_IsArray(cats)) {
-        if (dist_alloc(out, rpt_count(cats), 0, 1) != AUD_OK)
+        if (dist_alloc(out, aud_rpt_count(cats), 0, 1) != AUD_OK)
             return AUD_E_NOMEM;
         out->kind = RPT_DIST_LEVELS;
         cJSON_ArrayForEach(it, cats) {
             out->labels[i] = cJSON_GetObjectItemCaseSensitive(it, "value");
-            out->ref[i] = rpt_num(it, "reference");
-            out->cur[i] = rpt_num(it, "current");
+            out->ref[i] = aud_rpt_num(it, "reference");
+            out->cur[i] = aud_rpt_num(it, "current");
             i++;
         }
     }
@@ -191,7 +191,7 @@ int rpt_dist_get(const cJSON *col, rpt_dist *out)
     return AUD_OK;
 }
 
-void rpt_dist_free(rpt_dist *d)
+void aud_rpt_dist_free(rpt_dist *d)
 {
     aud_free(d->edges);
     aud_free(d->labels);
@@ -200,7 +200,7 @@ void rpt_dist_free(rpt_dist *d)
     memset(d, 0, sizeof *d);
 }
 
-const char *rpt_fmt(double v, rpt_style style, char *buf)
+const char *aud_rpt_fmt(double v, rpt_style style, char *buf)
 {
     if (!isfinite(v)) {
         snprintf(buf, RPT_NUMBUF, "n/a");
@@ -247,26 +247,26 @@ const char *rpt_fmt(double v, rpt_style style, char *buf)
     return buf;
 }
 
-const char *rpt_fmt_ci(const cJSON *ci, char *buf)
+const char *aud_rpt_fmt_ci(const cJSON *ci, char *buf)
 {
     char a[RPT_NUMBUF], b[RPT_NUMBUF];
     if (!cJSON_IsArray(ci) || cJSON_GetArraySize(ci) != 2) {
         snprintf(buf, RPT_CIBUF, "n/a");
         return buf;
     }
-    rpt_fmt(rpt_item_num(ci->child), RPT_AUTO, a);
-    rpt_fmt(rpt_item_num(ci->child->next), RPT_AUTO, b);
+    aud_rpt_fmt(aud_rpt_item_num(ci->child), RPT_AUTO, a);
+    aud_rpt_fmt(aud_rpt_item_num(ci->child->next), RPT_AUTO, b);
     snprintf(buf, RPT_CIBUF, "[%s, %s]", a, b);
     return buf;
 }
 
-const char *rpt_fmt_value(const cJSON *v, char *buf, size_t n)
+const char *aud_rpt_fmt_value(const cJSON *v, char *buf, size_t n)
 {
     char t[RPT_NUMBUF];
     if (cJSON_IsString(v))
         snprintf(buf, n, "%s", v->valuestring);
     else if (cJSON_IsNumber(v))
-        snprintf(buf, n, "%s", rpt_fmt(v->valuedouble, RPT_G, t));
+        snprintf(buf, n, "%s", aud_rpt_fmt(v->valuedouble, RPT_G, t));
     else if (cJSON_IsBool(v))
         snprintf(buf, n, "%s", cJSON_IsTrue(v) ? "true" : "false");
     else
@@ -349,33 +349,33 @@ static const metric_info *metric_find(const char *key)
     return NULL;
 }
 
-const char *rpt_metric_label(const char *key)
+const char *aud_rpt_metric_label(const char *key)
 {
     const metric_info *m = metric_find(key);
     return m != NULL ? m->label : key;
 }
 
-const char *rpt_metric_definition(const char *key)
+const char *aud_rpt_metric_definition(const char *key)
 {
     const metric_info *m = metric_find(key);
     return m != NULL ? m->definition : NULL;
 }
 
-const char *const rpt_group_rates[] = {
+const char *const aud_rpt_group_rates[] = {
     "selection_rate", "base_rate", "tpr", "fpr", "tnr", "fnr", "ppv", "npv", "fdr",
     "false_omission_rate", "accuracy", NULL
 };
 
-const char *const rpt_summary_metrics[] = {
+const char *const aud_rpt_summary_metrics[] = {
     "demographic_parity_difference", "demographic_parity_ratio", "equalized_odds_difference",
     "equalized_odds_ratio", "equal_opportunity_difference", "average_odds_difference",
     "average_abs_odds_difference", "predictive_parity_difference", "theil_index",
     "generalized_entropy_index", "between_group_generalized_entropy_index", NULL
 };
 
-const cJSON *rpt_all_groups(const cJSON *summary)
+const cJSON *aud_rpt_all_groups(const cJSON *summary)
 {
-    return rpt_count(rpt_arr(summary, "excluded_groups")) > 0 ? rpt_obj(summary, "all_groups")
+    return aud_rpt_count(aud_rpt_arr(summary, "excluded_groups")) > 0 ? aud_rpt_obj(summary, "all_groups")
                                                                : NULL;
 }
 
@@ -413,7 +413,7 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
     return len;
 }
 
-size_t rpt_utf8_valid(const char *s, size_t n)
+size_t aud_rpt_utf8_valid(const char *s, size_t n)
 {
     size_t i = 0;
     while (i < n) {
@@ -425,12 +425,12 @@ size_t rpt_utf8_valid(const char *s, size_t n)
     return n;
 }
 
-char *rpt_utf8_repair(const char *s, int *nomem)
+char *aud_rpt_utf8_repair(const char *s, int *nomem)
 {
     size_t n = strlen(s), i = 0, o = 0;
     char *out;
     *nomem = 0;
-    if (rpt_utf8_valid(s, n) == n)
+    if (aud_rpt_utf8_valid(s, n) == n)
         return NULL;
     out = aud_malloc(3 * n + 1);
     if (out == NULL) {
@@ -453,7 +453,7 @@ char *rpt_utf8_repair(const char *s, int *nomem)
     return out;
 }
 
-void rpt_utf8_fix_tail(char *s)
+void aud_rpt_utf8_fix_tail(char *s)
 {
     size_t n = strlen(s), k = n;
     /* back up over at most 3 continuation bytes to the last lead byte */
@@ -464,7 +464,7 @@ void rpt_utf8_fix_tail(char *s)
         s[k - 1] = '\0';
 }
 
-void rpt_copy_utf8(char *dst, size_t n, const char *src)
+void aud_rpt_copy_utf8(char *dst, size_t n, const char *src)
 {
     size_t len = strlen(src);
     if (n == 0)
@@ -478,31 +478,31 @@ void rpt_copy_utf8(char *dst, size_t n, const char *src)
     dst[len] = '\0';
 }
 
-void rpt_audit_date(const cJSON *doc, char *buf, size_t n)
+void aud_rpt_audit_date(const cJSON *doc, char *buf, size_t n)
 {
-    const char *c = rpt_str(rpt_obj(doc, "provenance"), "created", "");
+    const char *c = aud_rpt_str(aud_rpt_obj(doc, "provenance"), "created", "");
     size_t k = strlen(c) < 10 ? strlen(c) : 10;
     snprintf(buf, n, "%.*s", (int)k, c);
 }
 
-const char *rpt_input_sha256(const cJSON *in)
+const char *aud_rpt_input_sha256(const cJSON *in)
 {
-    const char *h = rpt_str(in, "sha256", NULL);
-    return h != NULL ? h : rpt_str(in, "sha256_reason", "not recorded");
+    const char *h = aud_rpt_str(in, "sha256", NULL);
+    return h != NULL ? h : aud_rpt_str(in, "sha256_reason", "not recorded");
 }
 
-const cJSON *rpt_model_not_in_inputs(const cJSON *prov)
+const cJSON *aud_rpt_model_not_in_inputs(const cJSON *prov)
 {
     const cJSON *in;
-    cJSON_ArrayForEach(in, rpt_arr(prov, "inputs")) {
-        const char *role = rpt_str(in, "role", "");
+    cJSON_ArrayForEach(in, aud_rpt_arr(prov, "inputs")) {
+        const char *role = aud_rpt_str(in, "role", "");
         if (strcmp(role, "model") == 0)
             return NULL;
     }
-    return rpt_obj(prov, "model");
+    return aud_rpt_obj(prov, "model");
 }
 
-void rpt_nice_range(double lo, double hi, int max_ticks, double *t0, double *t1, double *step)
+void aud_rpt_nice_range(double lo, double hi, int max_ticks, double *t0, double *t1, double *step)
 {
     if (!isfinite(lo) || !isfinite(hi)) {
         lo = 0.0;

@@ -1,10 +1,10 @@
 /* rpt_validate.c - load a results.json file and check the structure the report writers rely on
  * (docs/results-schema.md, schema version 1). Unknown keys are allowed (newer producers may add
  * fields); known keys must have their documented types, so the writers never meet a surprise. */
-#include "report.h"
-#include "rpt_int.h"
-#include "provenance.h"
-#include "io.h"
+#include "reports/report.h"
+#include "reports/rpt_int.h"
+#include "core/provenance.h"
+#include "core/io.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -200,8 +200,8 @@ static int v_input(vctx *v, const cJSON *o)
 static int v_provenance(vctx *v, const cJSON *p)
 {
     int rc;
-    const cJSON *m = rpt_obj(p, "model");
-    const char *created = rpt_str(p, "created", NULL);
+    const cJSON *m = aud_rpt_obj(p, "model");
+    const char *created = aud_rpt_str(p, "created", NULL);
     if ((rc = vkey(v, p, "created", T_STR, 0)) != AUD_OK)
         return rc;
     if (created != NULL && !aud_utc_valid(created)) {
@@ -288,23 +288,23 @@ static int v_explanations(vctx *v, const cJSON *e)
         return rc;
     if ((rc = vkey(v, e, "feature_order", T_ARR, 0)) != AUD_OK)
         return rc;
-    if (rpt_arr(e, "feature_order") != NULL) {
+    if (aud_rpt_arr(e, "feature_order") != NULL) {
         const cJSON *it;
         size_t n = vpush_key(v, "feature_order");
-        cJSON_ArrayForEach(it, rpt_arr(e, "feature_order")) {
+        cJSON_ArrayForEach(it, aud_rpt_arr(e, "feature_order")) {
             if (!cJSON_IsString(it)) {
                 rc = vfail(v, "expected feature names (strings)");
                 break;
             }
         }
-        if (rc == AUD_OK && rpt_count(rpt_arr(e, "feature_order")) != rpt_count(rpt_arr(e, "features")))
+        if (rc == AUD_OK && aud_rpt_count(aud_rpt_arr(e, "feature_order")) != aud_rpt_count(aud_rpt_arr(e, "features")))
             rc = vfail(v, "expected one name per entry of features (%zu)",
-                       rpt_count(rpt_arr(e, "features")));
+                       aud_rpt_count(aud_rpt_arr(e, "features")));
         vpop(v, n);
         if (rc != AUD_OK)
             return rc;
     }
-    v->n_features = rpt_row_width(e);
+    v->n_features = aud_rpt_row_width(e);
     return varray(v, e, "explained_rows", 0, v_row);
 }
 
@@ -319,10 +319,10 @@ static int v_group(vctx *v, const cJSON *g)
     for (size_t i = 0; extra[i] != NULL; i++)
         if ((rc = vkey(v, g, extra[i], T_NUM | T_NULL, 0)) != AUD_OK)
             return rc;
-    for (size_t i = 0; rpt_group_rates[i] != NULL; i++) {
+    for (size_t i = 0; aud_rpt_group_rates[i] != NULL; i++) {
         char ci[96];
-        snprintf(ci, sizeof ci, "%s_ci", rpt_group_rates[i]);
-        if ((rc = vkey(v, g, rpt_group_rates[i], T_NUM | T_NULL, 0)) || (rc = vci(v, g, ci)))
+        snprintf(ci, sizeof ci, "%s_ci", aud_rpt_group_rates[i]);
+        if ((rc = vkey(v, g, aud_rpt_group_rates[i], T_NUM | T_NULL, 0)) || (rc = vci(v, g, ci)))
             return rc;
     }
     return AUD_OK;
@@ -333,10 +333,10 @@ static int v_group(vctx *v, const cJSON *g)
 static int v_summary_figures(vctx *v, const cJSON *s)
 {
     int rc = AUD_OK;
-    for (size_t i = 0; rpt_summary_metrics[i] != NULL && rc == AUD_OK; i++) {
+    for (size_t i = 0; aud_rpt_summary_metrics[i] != NULL && rc == AUD_OK; i++) {
         char ci[96];
-        snprintf(ci, sizeof ci, "%s_ci", rpt_summary_metrics[i]);
-        rc = vkey(v, s, rpt_summary_metrics[i], T_NUM | T_NULL, 0);
+        snprintf(ci, sizeof ci, "%s_ci", aud_rpt_summary_metrics[i]);
+        rc = vkey(v, s, aud_rpt_summary_metrics[i], T_NUM | T_NULL, 0);
         if (rc == AUD_OK)
             rc = vci(v, s, ci);
     }
@@ -348,7 +348,7 @@ static int v_summary_figures(vctx *v, const cJSON *s)
 static int v_attribute(vctx *v, const cJSON *a)
 {
     int rc;
-    const cJSON *s = rpt_obj(a, "summary");
+    const cJSON *s = aud_rpt_obj(a, "summary");
     if ((rc = vkey(v, a, "name", T_STR, 1)) || (rc = vkey(v, a, "reference", T_STR | T_NULL, 0)) ||
         (rc = varray(v, a, "groups", 1, v_group)) || (rc = vkey(v, a, "summary", T_OBJ, 0)))
         return rc;
@@ -360,9 +360,9 @@ static int v_attribute(vctx *v, const cJSON *a)
         rc = vkey(v, s, "excluded_groups", T_ARR, 0);
     if (rc == AUD_OK)   /* optional: documents written before all_groups existed lack it */
         rc = vkey(v, s, "all_groups", T_OBJ, 0);
-    if (rc == AUD_OK && rpt_obj(s, "all_groups") != NULL) {
+    if (rc == AUD_OK && aud_rpt_obj(s, "all_groups") != NULL) {
         size_t m = vpush_key(v, "all_groups");
-        rc = v_summary_figures(v, rpt_obj(s, "all_groups"));
+        rc = v_summary_figures(v, aud_rpt_obj(s, "all_groups"));
         vpop(v, m);
     }
     vpop(v, n);
@@ -422,7 +422,7 @@ static int v_ll144_table(vctx *v, const cJSON *t)
 static int v_fairness(vctx *v, const cJSON *f)
 {
     int rc;
-    const cJSON *c = rpt_obj(f, "compliance");
+    const cJSON *c = aud_rpt_obj(f, "compliance");
     if ((rc = vkey(v, f, "favorable", T_NUM | T_STR, 0)) ||
         (rc = vkey(v, f, "threshold", T_NUM | T_NULL, 0)) ||
         (rc = varray(v, f, "attributes", 0, v_attribute)) ||
@@ -430,7 +430,7 @@ static int v_fairness(vctx *v, const cJSON *f)
         (rc = vkey(v, f, "compliance", T_OBJ, 0)))
         return rc;
     if (c != NULL) {
-        const cJSON *o = rpt_obj(c, "nyc_ll144");
+        const cJSON *o = aud_rpt_obj(c, "nyc_ll144");
         size_t n = vpush_key(v, "compliance");
         rc = varray(v, c, "nyc-ll144", 0, v_ll144);
         if (rc == AUD_OK)
@@ -538,7 +538,7 @@ static int v_column(vctx *v, const cJSON *c)
 static int v_drift(vctx *v, const cJSON *d)
 {
     int rc;
-    const cJSON *p = rpt_obj(d, "prediction_drift");
+    const cJSON *p = aud_rpt_obj(d, "prediction_drift");
     if ((rc = vkey(v, d, "drift_share", T_NUM | T_NULL, 0)) ||
         (rc = vkey(v, d, "dataset_drift", T_BOOL | T_NULL, 0)) || (rc = varray(v, d, "columns", 1, v_column)) ||
         (rc = vkey(v, d, "prediction_drift", T_OBJ | T_NULL, 0)))
@@ -566,7 +566,7 @@ static int v_perf_row(vctx *v, const cJSON *r)
 static int v_performance(vctx *v, const cJSON *p)
 {
     int rc = vkey(v, p, "overall", T_OBJ, 0);
-    const cJSON *o = rpt_obj(p, "overall");
+    const cJSON *o = aud_rpt_obj(p, "overall");
     if (rc == AUD_OK && o != NULL) {
         size_t n = vpush_key(v, "overall");
         rc = v_perf_row(v, o);
@@ -630,7 +630,7 @@ static int v_profile_column(vctx *v, const cJSON *c)
     for (size_t i = 0; stats[i] != NULL; i++)
         if ((rc = vkey(v, c, stats[i], T_NUM | T_NULL, 0)) != AUD_OK)
             return rc;
-    const char *type = rpt_str(c, "type", "");
+    const char *type = aud_rpt_str(c, "type", "");
     if (strcmp(type, "numeric") != 0 && strcmp(type, "categorical") != 0) {
         size_t n = vpush_key(v, "type");
         rc = vfail(v, "expected \"numeric\" or \"categorical\"");
@@ -696,7 +696,7 @@ int aud_report_validate(const cJSON *doc, const char *name, aud_error *err)
         snprintf(v.path, sizeof v.path, "tool");
         return vfail(&v, "missing (expected an object)");
     }
-    const char *verdict = rpt_str(doc, "verdict", NULL);
+    const char *verdict = aud_rpt_str(doc, "verdict", NULL);
     if (verdict != NULL && strcmp(verdict, "pass") != 0 && strcmp(verdict, "fail") != 0) {
         snprintf(v.path, sizeof v.path, "verdict");
         return vfail(&v, "expected \"pass\" or \"fail\", got \"%s\"", verdict);
@@ -744,9 +744,9 @@ int aud_report_load(const char *path, cJSON **out, aud_error *err)
         rc = aud_error_set(err, AUD_E_PARSE, path, line, col, "NUL byte in JSON text");
         goto done;
     }
-    if (rpt_utf8_valid(text, len) != len) {
+    if (aud_rpt_utf8_valid(text, len) != len) {
         long line, col;
-        text_position(text, rpt_utf8_valid(text, len), &line, &col);
+        text_position(text, aud_rpt_utf8_valid(text, len), &line, &col);
         rc = aud_error_set(err, AUD_E_PARSE, path, line, col,
                            "invalid UTF-8 (JSON text must be UTF-8)");
         goto done;

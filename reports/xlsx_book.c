@@ -1,8 +1,8 @@
 /* xlsx_book.c - aud_report_write_xlsx: workbook setup in a temporary file beside the target,
  * formats, checked cell writers, the Summary and Provenance sheets, then rename into place. */
-#include "report.h"
-#include "io.h"
-#include "xlsx_int.h"
+#include "reports/report.h"
+#include "core/io.h"
+#include "reports/xlsx_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int xw_chk(xw_book *b, lxw_error e, const char *what)
+int aud_xw_chk(xw_book *b, lxw_error e, const char *what)
 {
     if (e == LXW_NO_ERROR)
         return 1;
@@ -25,21 +25,21 @@ int xw_chk(xw_book *b, lxw_error e, const char *what)
     return 0;
 }
 
-void xw_num(xw_book *b, lxw_worksheet *ws, lxw_row_t r, lxw_col_t c, double v, lxw_format *f)
+void aud_xw_num(xw_book *b, lxw_worksheet *ws, lxw_row_t r, lxw_col_t c, double v, lxw_format *f)
 {
     if (b->status != LXW_NO_ERROR)
         return;
     if (isfinite(v))
-        xw_chk(b, worksheet_write_number(ws, r, c, v, f), "number");
+        aud_xw_chk(b, worksheet_write_number(ws, r, c, v, f), "number");
     else
-        xw_chk(b, worksheet_write_blank(ws, r, c, f), "blank");
+        aud_xw_chk(b, worksheet_write_blank(ws, r, c, f), "blank");
 }
 
 /* Excel's cell limit is 32,767 characters; longer text is cut at a UTF-8 boundary. Invalid
  * UTF-8 (e.g. Latin-1 group names from a CSV) would corrupt the file: it becomes U+FFFD. */
 #define XW_MAX_CELL_BYTES 32767
 
-void xw_str(xw_book *b, lxw_worksheet *ws, lxw_row_t r, lxw_col_t c, const char *s,
+void aud_xw_str(xw_book *b, lxw_worksheet *ws, lxw_row_t r, lxw_col_t c, const char *s,
             lxw_format *f)
 {
     int nomem = 0;
@@ -47,12 +47,12 @@ void xw_str(xw_book *b, lxw_worksheet *ws, lxw_row_t r, lxw_col_t c, const char 
     if (b->status != LXW_NO_ERROR)
         return;
     if (s == NULL || s[0] == '\0') {
-        xw_chk(b, worksheet_write_blank(ws, r, c, f), "blank");
+        aud_xw_chk(b, worksheet_write_blank(ws, r, c, f), "blank");
         return;
     }
-    fixed = rpt_utf8_repair(s, &nomem);
+    fixed = aud_rpt_utf8_repair(s, &nomem);
     if (nomem) {
-        xw_chk(b, LXW_ERROR_MEMORY_MALLOC_FAILED, "string");
+        aud_xw_chk(b, LXW_ERROR_MEMORY_MALLOC_FAILED, "string");
         return;
     }
     if (fixed != NULL)
@@ -62,64 +62,64 @@ void xw_str(xw_book *b, lxw_worksheet *ws, lxw_row_t r, lxw_col_t c, const char 
         char *cut = aud_malloc(n + 1);
         if (cut == NULL) {
             aud_free(fixed);
-            xw_chk(b, LXW_ERROR_MEMORY_MALLOC_FAILED, "string");
+            aud_xw_chk(b, LXW_ERROR_MEMORY_MALLOC_FAILED, "string");
             return;
         }
-        rpt_copy_utf8(cut, n + 1, s);
+        aud_rpt_copy_utf8(cut, n + 1, s);
         aud_free(fixed);
         fixed = cut;
         s = cut;
     }
-    xw_chk(b, worksheet_write_string(ws, r, c, s, f), "string");
+    aud_xw_chk(b, worksheet_write_string(ws, r, c, s, f), "string");
     aud_free(fixed);
 }
 
-void xw_bool(xw_book *b, lxw_worksheet *ws, lxw_row_t r, lxw_col_t c, int v)
+void aud_xw_bool(xw_book *b, lxw_worksheet *ws, lxw_row_t r, lxw_col_t c, int v)
 {
     if (b->status != LXW_NO_ERROR)
         return;
     if (v < 0)
-        xw_chk(b, worksheet_write_blank(ws, r, c, NULL), "blank");
+        aud_xw_chk(b, worksheet_write_blank(ws, r, c, NULL), "blank");
     else
-        xw_chk(b, worksheet_write_boolean(ws, r, c, v, b->boolean), "boolean");
+        aud_xw_chk(b, worksheet_write_boolean(ws, r, c, v, b->boolean), "boolean");
 }
 
-void xw_json(xw_book *b, lxw_worksheet *ws, lxw_row_t r, lxw_col_t c, const cJSON *v,
+void aud_xw_json(xw_book *b, lxw_worksheet *ws, lxw_row_t r, lxw_col_t c, const cJSON *v,
              lxw_format *f)
 {
     if (cJSON_IsNumber(v))
-        xw_num(b, ws, r, c, v->valuedouble, f);
+        aud_xw_num(b, ws, r, c, v->valuedouble, f);
     else if (cJSON_IsString(v))
-        xw_str(b, ws, r, c, v->valuestring, b->text);
+        aud_xw_str(b, ws, r, c, v->valuestring, b->text);
     else if (cJSON_IsBool(v))
-        xw_bool(b, ws, r, c, cJSON_IsTrue(v));
+        aud_xw_bool(b, ws, r, c, cJSON_IsTrue(v));
     else
-        xw_num(b, ws, r, c, NAN, f);
+        aud_xw_num(b, ws, r, c, NAN, f);
 }
 
-void xw_header(xw_book *b, lxw_worksheet *ws, lxw_row_t r, const char *const *titles,
+void aud_xw_header(xw_book *b, lxw_worksheet *ws, lxw_row_t r, const char *const *titles,
                const double *widths, size_t n)
 {
     /* two lines of header text wrap inside the column instead of being cut */
-    xw_chk(b, worksheet_set_row(ws, r, 30, NULL), "row height");
+    aud_xw_chk(b, worksheet_set_row(ws, r, 30, NULL), "row height");
     for (size_t i = 0; i < n && b->status == LXW_NO_ERROR; i++) {
-        xw_str(b, ws, r, (lxw_col_t)i, titles[i], b->head);
+        aud_xw_str(b, ws, r, (lxw_col_t)i, titles[i], b->head);
         if (widths != NULL && widths[i] > 0)
-            xw_chk(b, worksheet_set_column(ws, (lxw_col_t)i, (lxw_col_t)i, widths[i], NULL),
+            aud_xw_chk(b, worksheet_set_column(ws, (lxw_col_t)i, (lxw_col_t)i, widths[i], NULL),
                    "column width");
     }
 }
 
-void xw_table(xw_book *b, lxw_worksheet *ws, lxw_row_t first, lxw_row_t last, lxw_col_t ncols)
+void aud_xw_table(xw_book *b, lxw_worksheet *ws, lxw_row_t first, lxw_row_t last, lxw_col_t ncols)
 {
     if (b->status != LXW_NO_ERROR || ncols == 0)
         return;
     worksheet_freeze_panes(ws, first + 1, 0);
-    xw_chk(b, worksheet_autofilter(ws, first, 0, last < first ? first : last, ncols - 1),
+    aud_xw_chk(b, worksheet_autofilter(ws, first, 0, last < first ? first : last, ncols - 1),
            "autofilter");
 }
 
-void xw_cf_min(xw_book *b, lxw_worksheet *ws, lxw_row_t first, lxw_row_t last, lxw_col_t c,
+void aud_xw_cf_min(xw_book *b, lxw_worksheet *ws, lxw_row_t first, lxw_row_t last, lxw_col_t c,
                double bound)
 {
     lxw_conditional_format cf;
@@ -130,14 +130,14 @@ void xw_cf_min(xw_book *b, lxw_worksheet *ws, lxw_row_t first, lxw_row_t last, l
     cf.criteria = LXW_CONDITIONAL_CRITERIA_LESS_THAN;
     cf.value = bound;
     cf.format = b->red;
-    if (!xw_chk(b, worksheet_conditional_format_range(ws, first, c, last, c, &cf), "format"))
+    if (!aud_xw_chk(b, worksheet_conditional_format_range(ws, first, c, last, c, &cf), "format"))
         return;
     cf.criteria = LXW_CONDITIONAL_CRITERIA_GREATER_THAN_OR_EQUAL_TO;
     cf.format = b->green;
-    xw_chk(b, worksheet_conditional_format_range(ws, first, c, last, c, &cf), "format");
+    aud_xw_chk(b, worksheet_conditional_format_range(ws, first, c, last, c, &cf), "format");
 }
 
-void xw_cf_bool(xw_book *b, lxw_worksheet *ws, lxw_row_t first, lxw_row_t last, lxw_col_t c,
+void aud_xw_cf_bool(xw_book *b, lxw_worksheet *ws, lxw_row_t first, lxw_row_t last, lxw_col_t c,
                 int bad_when_true)
 {
     lxw_conditional_format cf;
@@ -149,21 +149,21 @@ void xw_cf_bool(xw_book *b, lxw_worksheet *ws, lxw_row_t first, lxw_row_t last, 
     cf.criteria = LXW_CONDITIONAL_CRITERIA_EQUAL_TO;
     cf.value_string = t;
     cf.format = bad_when_true ? b->red : b->green;
-    if (!xw_chk(b, worksheet_conditional_format_range(ws, first, c, last, c, &cf), "format"))
+    if (!aud_xw_chk(b, worksheet_conditional_format_range(ws, first, c, last, c, &cf), "format"))
         return;
     cf.value_string = f;
     cf.format = bad_when_true ? b->green : b->red;
-    xw_chk(b, worksheet_conditional_format_range(ws, first, c, last, c, &cf), "format");
+    aud_xw_chk(b, worksheet_conditional_format_range(ws, first, c, last, c, &cf), "format");
 }
 
-lxw_worksheet *xw_sheet(xw_book *b, const char *name)
+lxw_worksheet *aud_xw_sheet(xw_book *b, const char *name)
 {
     lxw_worksheet *ws;
     if (b->status != LXW_NO_ERROR)
         return NULL;
     ws = workbook_add_worksheet(b->wb, name);
     if (ws == NULL) {
-        xw_chk(b, LXW_ERROR_MEMORY_MALLOC_FAILED, "worksheet");
+        aud_xw_chk(b, LXW_ERROR_MEMORY_MALLOC_FAILED, "worksheet");
         return NULL;
     }
     /* printable as filed: A4 landscape, header row repeated on every page. No fit-to-width:
@@ -172,17 +172,17 @@ lxw_worksheet *xw_sheet(xw_book *b, const char *name)
     worksheet_set_paper(ws, 9);
     worksheet_set_margins(ws, 0.4, 0.4, 0.5, 0.5);
     worksheet_set_print_scale(ws, 75);
-    xw_chk(b, worksheet_repeat_rows(ws, 0, 0), "repeat rows");
+    aud_xw_chk(b, worksheet_repeat_rows(ws, 0, 0), "repeat rows");
     return ws;
 }
 
-lxw_row_t xw_not_run(xw_book *b, lxw_worksheet *ws, lxw_row_t r, const char *section)
+lxw_row_t aud_xw_not_run(xw_book *b, lxw_worksheet *ws, lxw_row_t r, const char *section)
 {
-    const char *why = rpt_skip_reason(b->doc, section);
+    const char *why = aud_rpt_skip_reason(b->doc, section);
     char buf[600];
     snprintf(buf, sizeof buf, "Section not run: %s.",
              why != NULL ? why : "the results document has no such section");
-    xw_str(b, ws, r, 0, buf, b->muted);
+    aud_xw_str(b, ws, r, 0, buf, b->muted);
     return r + 1;
 }
 
@@ -190,7 +190,7 @@ static lxw_format *fmt(xw_book *b, const char *num, int bold, lxw_color_t bg, lx
 {
     lxw_format *f = workbook_add_format(b->wb);
     if (f == NULL) {
-        xw_chk(b, LXW_ERROR_MEMORY_MALLOC_FAILED, "format");
+        aud_xw_chk(b, LXW_ERROR_MEMORY_MALLOC_FAILED, "format");
         return NULL;
     }
     if (num != NULL)
@@ -238,128 +238,128 @@ static void formats(xw_book *b)
 
 static void kv(xw_book *b, lxw_worksheet *ws, lxw_row_t r, const char *k, const char *v)
 {
-    xw_str(b, ws, r, 0, k, b->key);
-    xw_str(b, ws, r, 1, v, NULL);
+    aud_xw_str(b, ws, r, 0, k, b->key);
+    aud_xw_str(b, ws, r, 1, v, NULL);
 }
 
 /* Summary: the checks table from A1 (frozen header, autofilter, red/green Passed), the report
  * facts beside it in columns J:K. */
-void xw_summary(xw_book *b)
+void aud_xw_summary(xw_book *b)
 {
     static const char *const head[] = {"Metric", "Attribute", "Group", "Column", "Value",
                                        "Min", "Max", "Passed"};
     static const double widths[] = {28, 20, 24, 14, 11, 9, 9, 8};
-    const cJSON *rep = rpt_obj(b->doc, "report");
+    const cJSON *rep = aud_rpt_obj(b->doc, "report");
     const cJSON *c, *s;
     const lxw_col_t K = 9;
-    lxw_worksheet *ws = xw_sheet(b, "Summary");
+    lxw_worksheet *ws = aud_xw_sheet(b, "Summary");
     lxw_row_t r = 0;
     char date[16];
     if (ws == NULL)
         return;
-    xw_header(b, ws, 0, head, widths, 8);
+    aud_xw_header(b, ws, 0, head, widths, 8);
     r = 1;
-    cJSON_ArrayForEach(c, rpt_arr(b->doc, "checks")) {
-        xw_str(b, ws, r, 0, rpt_str(c, "metric", "?"), NULL);
-        xw_str(b, ws, r, 1, rpt_str(c, "attribute", NULL), NULL);
-        xw_str(b, ws, r, 2, rpt_str(c, "group", NULL), NULL);
-        xw_str(b, ws, r, 3, rpt_str(c, "column", NULL), NULL);
-        xw_num(b, ws, r, 4, rpt_num(c, "value"), b->rate);
-        xw_num(b, ws, r, 5, rpt_num(c, "min"), b->rate);
-        xw_num(b, ws, r, 6, rpt_num(c, "max"), b->rate);
-        xw_bool(b, ws, r, 7, rpt_bool(c, "passed"));
+    cJSON_ArrayForEach(c, aud_rpt_arr(b->doc, "checks")) {
+        aud_xw_str(b, ws, r, 0, aud_rpt_str(c, "metric", "?"), NULL);
+        aud_xw_str(b, ws, r, 1, aud_rpt_str(c, "attribute", NULL), NULL);
+        aud_xw_str(b, ws, r, 2, aud_rpt_str(c, "group", NULL), NULL);
+        aud_xw_str(b, ws, r, 3, aud_rpt_str(c, "column", NULL), NULL);
+        aud_xw_num(b, ws, r, 4, aud_rpt_num(c, "value"), b->rate);
+        aud_xw_num(b, ws, r, 5, aud_rpt_num(c, "min"), b->rate);
+        aud_xw_num(b, ws, r, 6, aud_rpt_num(c, "max"), b->rate);
+        aud_xw_bool(b, ws, r, 7, aud_rpt_bool(c, "passed"));
         r++;
     }
-    xw_table(b, ws, 0, r - 1, 8);
-    xw_cf_bool(b, ws, 1, r - 1, 7, 0);
+    aud_xw_table(b, ws, 0, r - 1, 8);
+    aud_xw_cf_bool(b, ws, 1, r - 1, 7, 0);
     if (r == 1)
-        xw_str(b, ws, 1, 0, "no policy checks were configured", b->muted);
+        aud_xw_str(b, ws, 1, 0, "no policy checks were configured", b->muted);
 
-    xw_chk(b, worksheet_set_column(ws, K, K, 16, NULL), "column width");
-    xw_chk(b, worksheet_set_column(ws, K + 1, K + 1, 44, NULL), "column width");
+    aud_xw_chk(b, worksheet_set_column(ws, K, K, 16, NULL), "column width");
+    aud_xw_chk(b, worksheet_set_column(ws, K + 1, K + 1, 44, NULL), "column width");
     r = 0;
-    xw_str(b, ws, r, K, "Report", b->head);
-    xw_str(b, ws, r++, K + 1, rpt_str(rep, "title", "Model audit report"), b->head);
-    rpt_audit_date(b->doc, date, sizeof date);
-    xw_str(b, ws, r, K, "Organization", b->key);
-    xw_str(b, ws, r++, K + 1, rpt_str(rep, "organization", ""), NULL);
-    xw_str(b, ws, r, K, "Audit date", b->key);
-    xw_str(b, ws, r++, K + 1, date, NULL);
-    xw_str(b, ws, r, K, "Data source", b->key);
-    xw_str(b, ws, r++, K + 1, rpt_str(rep, "data_source", ""), NULL);
-    xw_str(b, ws, r, K, "Prepared by", b->key);
-    xw_str(b, ws, r++, K + 1, rpt_str(rep, "prepared_by", ""), NULL);
-    xw_str(b, ws, r, K, "Approved by", b->key);
-    xw_str(b, ws, r++, K + 1, rpt_str(rep, "approved_by", ""), NULL);
+    aud_xw_str(b, ws, r, K, "Report", b->head);
+    aud_xw_str(b, ws, r++, K + 1, aud_rpt_str(rep, "title", "Model audit report"), b->head);
+    aud_rpt_audit_date(b->doc, date, sizeof date);
+    aud_xw_str(b, ws, r, K, "Organization", b->key);
+    aud_xw_str(b, ws, r++, K + 1, aud_rpt_str(rep, "organization", ""), NULL);
+    aud_xw_str(b, ws, r, K, "Audit date", b->key);
+    aud_xw_str(b, ws, r++, K + 1, date, NULL);
+    aud_xw_str(b, ws, r, K, "Data source", b->key);
+    aud_xw_str(b, ws, r++, K + 1, aud_rpt_str(rep, "data_source", ""), NULL);
+    aud_xw_str(b, ws, r, K, "Prepared by", b->key);
+    aud_xw_str(b, ws, r++, K + 1, aud_rpt_str(rep, "prepared_by", ""), NULL);
+    aud_xw_str(b, ws, r, K, "Approved by", b->key);
+    aud_xw_str(b, ws, r++, K + 1, aud_rpt_str(rep, "approved_by", ""), NULL);
     {
-        const char *v = rpt_str(b->doc, "verdict", NULL);
-        xw_str(b, ws, r, K, "Verdict", b->key);
-        xw_str(b, ws, r++, K + 1, v != NULL ? (strcmp(v, "fail") == 0 ? "FAIL" : "PASS") : "",
+        const char *v = aud_rpt_str(b->doc, "verdict", NULL);
+        aud_xw_str(b, ws, r, K, "Verdict", b->key);
+        aud_xw_str(b, ws, r++, K + 1, v != NULL ? (strcmp(v, "fail") == 0 ? "FAIL" : "PASS") : "",
                v == NULL ? NULL : strcmp(v, "fail") == 0 ? b->red : b->green);
     }
     {
-        const cJSON *dr = rpt_obj(b->doc, "drift");
+        const cJSON *dr = aud_rpt_obj(b->doc, "drift");
         if (dr != NULL) {
-            xw_str(b, ws, r, K, "Drift share", b->key);
-            xw_num(b, ws, r++, K + 1, rpt_num(dr, "drift_share"), b->rate);
-            xw_str(b, ws, r, K, "Dataset drift", b->key);
-            xw_bool(b, ws, r++, K + 1, rpt_bool(dr, "dataset_drift"));
+            aud_xw_str(b, ws, r, K, "Drift share", b->key);
+            aud_xw_num(b, ws, r++, K + 1, aud_rpt_num(dr, "drift_share"), b->rate);
+            aud_xw_str(b, ws, r, K, "Dataset drift", b->key);
+            aud_xw_bool(b, ws, r++, K + 1, aud_rpt_bool(dr, "dataset_drift"));
         }
     }
-    cJSON_ArrayForEach(s, rpt_arr(b->doc, "skipped")) {
+    cJSON_ArrayForEach(s, aud_rpt_arr(b->doc, "skipped")) {
         char buf[600];
-        snprintf(buf, sizeof buf, "not run: %s", rpt_str(s, "reason", "no reason given"));
-        xw_str(b, ws, r, K, rpt_str(s, "section", "?"), b->key);
-        xw_str(b, ws, r++, K + 1, buf, b->muted);
+        snprintf(buf, sizeof buf, "not run: %s", aud_rpt_str(s, "reason", "no reason given"));
+        aud_xw_str(b, ws, r, K, aud_rpt_str(s, "section", "?"), b->key);
+        aud_xw_str(b, ws, r++, K + 1, buf, b->muted);
     }
 }
 
-void xw_provenance(xw_book *b)
+void aud_xw_provenance(xw_book *b)
 {
     static const char *const head[] = {"Role", "Path", "SHA-256", "Rows", "Columns"};
     static const double widths[] = {16, 40, 68, 10, 10};
-    const cJSON *prov = rpt_obj(b->doc, "provenance");
-    const cJSON *model = rpt_obj(prov, "model");
-    const cJSON *model_row = rpt_model_not_in_inputs(prov);
+    const cJSON *prov = aud_rpt_obj(b->doc, "provenance");
+    const cJSON *model = aud_rpt_obj(prov, "model");
+    const cJSON *model_row = aud_rpt_model_not_in_inputs(prov);
     const cJSON *in;
-    lxw_worksheet *ws = xw_sheet(b, "Provenance");
+    lxw_worksheet *ws = aud_xw_sheet(b, "Provenance");
     lxw_row_t r, first;
     if (ws == NULL)
         return;
     first = 0;
-    xw_header(b, ws, 0, head, widths, 5);
+    aud_xw_header(b, ws, 0, head, widths, 5);
     r = 1;
-    cJSON_ArrayForEach(in, rpt_arr(prov, "inputs")) {
-        xw_str(b, ws, r, 0, rpt_str(in, "role", ""), NULL);
-        xw_str(b, ws, r, 1, rpt_str(in, "path", ""), NULL);
-        xw_str(b, ws, r, 2, rpt_input_sha256(in), b->text);
-        xw_num(b, ws, r, 3, rpt_num(in, "rows"), b->count);
-        xw_num(b, ws, r, 4, rpt_num(in, "columns"), b->count);
+    cJSON_ArrayForEach(in, aud_rpt_arr(prov, "inputs")) {
+        aud_xw_str(b, ws, r, 0, aud_rpt_str(in, "role", ""), NULL);
+        aud_xw_str(b, ws, r, 1, aud_rpt_str(in, "path", ""), NULL);
+        aud_xw_str(b, ws, r, 2, aud_rpt_input_sha256(in), b->text);
+        aud_xw_num(b, ws, r, 3, aud_rpt_num(in, "rows"), b->count);
+        aud_xw_num(b, ws, r, 4, aud_rpt_num(in, "columns"), b->count);
         r++;
     }
     if (model_row != NULL) {
-        xw_str(b, ws, r, 0, "model", NULL);
-        xw_str(b, ws, r, 1, rpt_str(model_row, "path", ""), NULL);
-        xw_str(b, ws, r, 2, rpt_input_sha256(model_row), b->text);
+        aud_xw_str(b, ws, r, 0, "model", NULL);
+        aud_xw_str(b, ws, r, 1, aud_rpt_str(model_row, "path", ""), NULL);
+        aud_xw_str(b, ws, r, 2, aud_rpt_input_sha256(model_row), b->text);
         r++;
     }
-    xw_table(b, ws, first, r - 1, 5);
+    aud_xw_table(b, ws, first, r - 1, 5);
     r++;
-    kv(b, ws, r++, "Tool", rpt_str(rpt_obj(b->doc, "tool"), "name", ""));
-    kv(b, ws, r++, "Tool version", rpt_str(rpt_obj(b->doc, "tool"), "version", ""));
-    kv(b, ws, r++, "Results schema", rpt_str(b->doc, "schema_version", ""));
-    if (rpt_str(prov, "command", NULL) != NULL) {
+    kv(b, ws, r++, "Tool", aud_rpt_str(aud_rpt_obj(b->doc, "tool"), "name", ""));
+    kv(b, ws, r++, "Tool version", aud_rpt_str(aud_rpt_obj(b->doc, "tool"), "version", ""));
+    kv(b, ws, r++, "Results schema", aud_rpt_str(b->doc, "schema_version", ""));
+    if (aud_rpt_str(prov, "command", NULL) != NULL) {
         char cmd[80];
-        snprintf(cmd, sizeof cmd, "audit %s", rpt_str(prov, "command", ""));
+        snprintf(cmd, sizeof cmd, "audit %s", aud_rpt_str(prov, "command", ""));
         kv(b, ws, r++, "Command", cmd);
     }
-    kv(b, ws, r++, "Created (UTC)", rpt_str(prov, "created", ""));
-    kv(b, ws, r++, "Audit spec", rpt_str(prov, "spec", ""));
-    xw_str(b, ws, r, 0, "Seed", b->key);
-    xw_num(b, ws, r++, 1, rpt_num(prov, "seed"), b->num);
+    kv(b, ws, r++, "Created (UTC)", aud_rpt_str(prov, "created", ""));
+    kv(b, ws, r++, "Audit spec", aud_rpt_str(prov, "spec", ""));
+    aud_xw_str(b, ws, r, 0, "Seed", b->key);
+    aud_xw_num(b, ws, r++, 1, aud_rpt_num(prov, "seed"), b->num);
     if (model != NULL) {
-        kv(b, ws, r++, "Model format", rpt_str(model, "format", ""));
-        kv(b, ws, r++, "Model objective", rpt_str(model, "objective", ""));
+        kv(b, ws, r++, "Model format", aud_rpt_str(model, "format", ""));
+        kv(b, ws, r++, "Model objective", aud_rpt_str(model, "objective", ""));
     }
 }
 
@@ -445,7 +445,7 @@ int aud_report_write_xlsx(const cJSON *results, const char *path, aud_error *err
     lxw_doc_properties props;
     char *tmp = NULL;
     char title[256], company[256], author[256], creator[] = "audit " AUD_VERSION;
-    const cJSON *rep = rpt_obj(results, "report");
+    const cJSON *rep = aud_rpt_obj(results, "report");
     lxw_error close_rc;
     int rc = aud_report_validate(results, "results", err);
     if (rc != AUD_OK)
@@ -464,13 +464,13 @@ int aud_report_write_xlsx(const cJSON *results, const char *path, aud_error *err
     }
     formats(&b);
     memset(&props, 0, sizeof props);
-    rpt_copy_utf8(title, sizeof title, rpt_str(rep, "title", "Model audit report"));
-    rpt_copy_utf8(company, sizeof company, rpt_str(rep, "organization", ""));
+    aud_rpt_copy_utf8(title, sizeof title, aud_rpt_str(rep, "title", "Model audit report"));
+    aud_rpt_copy_utf8(company, sizeof company, aud_rpt_str(rep, "organization", ""));
     /* document properties go into XML as they are: keep them ASCII-safe when invalid */
-    if (rpt_utf8_valid(title, strlen(title)) != strlen(title))
-        title[rpt_utf8_valid(title, strlen(title))] = '\0';
-    if (rpt_utf8_valid(company, strlen(company)) != strlen(company))
-        company[rpt_utf8_valid(company, strlen(company))] = '\0';
+    if (aud_rpt_utf8_valid(title, strlen(title)) != strlen(title))
+        title[aud_rpt_utf8_valid(title, strlen(title))] = '\0';
+    if (aud_rpt_utf8_valid(company, strlen(company)) != strlen(company))
+        company[aud_rpt_utf8_valid(company, strlen(company))] = '\0';
     /* XML 1.0 has no C0 control characters but tab, LF and CR: blank them out */
     for (char *q = title; *q != '\0'; q++)
         *q = (unsigned char)*q < 0x20 && *q != '\t' && *q != '\n' && *q != '\r' ? ' ' : *q;
@@ -481,19 +481,19 @@ int aud_report_write_xlsx(const cJSON *results, const char *path, aud_error *err
     props.company = company;
     props.author = author;
     /* deterministic: the audit's own date, never the wall clock (0 would mean "now") */
-    props.created = created_time(rpt_str(rpt_obj(results, "provenance"), "created", ""));
+    props.created = created_time(aud_rpt_str(aud_rpt_obj(results, "provenance"), "created", ""));
     if (props.created == 0)
         props.created = 1;
-    xw_chk(&b, workbook_set_properties(b.wb, &props), "properties");
-    xw_summary(&b);
-    xw_explanations(&b);
-    xw_attributions(&b);
-    xw_fairness(&b, "Fairness", "attributes");
-    xw_fairness(&b, "Intersections", "intersections");
-    xw_drift(&b);
-    xw_performance(&b);
-    xw_data(&b);
-    xw_provenance(&b);
+    aud_xw_chk(&b, workbook_set_properties(b.wb, &props), "properties");
+    aud_xw_summary(&b);
+    aud_xw_explanations(&b);
+    aud_xw_attributions(&b);
+    aud_xw_fairness(&b, "Fairness", "attributes");
+    aud_xw_fairness(&b, "Intersections", "intersections");
+    aud_xw_drift(&b);
+    aud_xw_performance(&b);
+    aud_xw_data(&b);
+    aud_xw_provenance(&b);
     close_rc = workbook_close(b.wb); /* frees the workbook in every case */
     if (b.status == LXW_NO_ERROR && close_rc != LXW_NO_ERROR) {
         b.status = close_rc;

@@ -1,7 +1,7 @@
 /* xlsx_fair.c - the Fairness and Intersections sheets: one row per (attribute, group) with every
  * rate and its 95% interval, disparate impact and impact ratio coloured against 0.8, the summary
  * metrics and tests below, the compliance views, and a native selection-rate chart per attribute. */
-#include "xlsx_int.h"
+#include "reports/xlsx_int.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -17,44 +17,44 @@ static lxw_col_t header(xw_book *b, lxw_worksheet *ws)
     static const double widths[N_FIXED] = {18, 38, 24, 12, 12, 10, 12};
     static const char *const tail[] = {"Disparate impact", "Impact ratio", "Fisher p-value"};
     lxw_col_t c = N_FIXED;
-    xw_header(b, ws, 0, fixed, widths, N_FIXED);
-    for (size_t i = 0; rpt_group_rates[i] != NULL; i++) {
+    aud_xw_header(b, ws, 0, fixed, widths, N_FIXED);
+    for (size_t i = 0; aud_rpt_group_rates[i] != NULL; i++) {
         char t[128];
-        const char *lab = rpt_metric_label(rpt_group_rates[i]);
-        xw_str(b, ws, 0, c++, lab, b->head);
+        const char *lab = aud_rpt_metric_label(aud_rpt_group_rates[i]);
+        aud_xw_str(b, ws, 0, c++, lab, b->head);
         snprintf(t, sizeof t, "%s CI low", lab);
-        xw_str(b, ws, 0, c++, t, b->head);
+        aud_xw_str(b, ws, 0, c++, t, b->head);
         snprintf(t, sizeof t, "%s CI high", lab);
-        xw_str(b, ws, 0, c++, t, b->head);
+        aud_xw_str(b, ws, 0, c++, t, b->head);
     }
-    xw_chk(b, worksheet_set_column(ws, N_FIXED, c + 2, 11, NULL), "column width");
+    aud_xw_chk(b, worksheet_set_column(ws, N_FIXED, c + 2, 11, NULL), "column width");
     for (size_t i = 0; i < 3; i++)
-        xw_str(b, ws, 0, c++, tail[i], b->head);
+        aud_xw_str(b, ws, 0, c++, tail[i], b->head);
     return c;
 }
 
 static void group_row(xw_book *b, lxw_worksheet *ws, lxw_row_t r, const cJSON *a, const cJSON *g)
 {
     lxw_col_t c = N_FIXED;
-    xw_str(b, ws, r, 0, rpt_str(a, "name", "?"), NULL);
-    xw_str(b, ws, r, 1, rpt_str(a, "reference", NULL), NULL);
-    xw_str(b, ws, r, 2, rpt_str(g, "group", "?"), NULL);
-    xw_num(b, ws, r, 3, rpt_num(g, "count"), b->count);
-    xw_num(b, ws, r, 4, rpt_num(g, "share"), b->pct);
-    xw_bool(b, ws, r, 5, rpt_bool(g, "small"));
-    xw_bool(b, ws, r, 6, rpt_bool(g, "excluded_from_verdict"));
-    for (size_t i = 0; rpt_group_rates[i] != NULL; i++) {
+    aud_xw_str(b, ws, r, 0, aud_rpt_str(a, "name", "?"), NULL);
+    aud_xw_str(b, ws, r, 1, aud_rpt_str(a, "reference", NULL), NULL);
+    aud_xw_str(b, ws, r, 2, aud_rpt_str(g, "group", "?"), NULL);
+    aud_xw_num(b, ws, r, 3, aud_rpt_num(g, "count"), b->count);
+    aud_xw_num(b, ws, r, 4, aud_rpt_num(g, "share"), b->pct);
+    aud_xw_bool(b, ws, r, 5, aud_rpt_bool(g, "small"));
+    aud_xw_bool(b, ws, r, 6, aud_rpt_bool(g, "excluded_from_verdict"));
+    for (size_t i = 0; aud_rpt_group_rates[i] != NULL; i++) {
         char k[96];
         const cJSON *ci;
-        snprintf(k, sizeof k, "%s_ci", rpt_group_rates[i]);
+        snprintf(k, sizeof k, "%s_ci", aud_rpt_group_rates[i]);
         ci = cJSON_GetObjectItemCaseSensitive(g, k);
-        xw_num(b, ws, r, c++, rpt_num(g, rpt_group_rates[i]), b->rate);
-        xw_num(b, ws, r, c++, cJSON_IsArray(ci) ? rpt_item_num(ci->child) : NAN, b->rate);
-        xw_num(b, ws, r, c++, cJSON_IsArray(ci) ? rpt_item_num(ci->child->next) : NAN, b->rate);
+        aud_xw_num(b, ws, r, c++, aud_rpt_num(g, aud_rpt_group_rates[i]), b->rate);
+        aud_xw_num(b, ws, r, c++, cJSON_IsArray(ci) ? aud_rpt_item_num(ci->child) : NAN, b->rate);
+        aud_xw_num(b, ws, r, c++, cJSON_IsArray(ci) ? aud_rpt_item_num(ci->child->next) : NAN, b->rate);
     }
-    xw_num(b, ws, r, c++, rpt_num(g, "disparate_impact"), b->rate);
-    xw_num(b, ws, r, c++, rpt_num(g, "impact_ratio"), b->rate);
-    xw_num(b, ws, r, c, rpt_num(g, "fisher_p_value"), b->pval);
+    aud_xw_num(b, ws, r, c++, aud_rpt_num(g, "disparate_impact"), b->rate);
+    aud_xw_num(b, ws, r, c++, aud_rpt_num(g, "impact_ratio"), b->rate);
+    aud_xw_num(b, ws, r, c, aud_rpt_num(g, "fisher_p_value"), b->pval);
 }
 
 /* The summary block: per attribute its summary metrics and tests; when a group was excluded
@@ -70,55 +70,55 @@ static lxw_row_t summaries(xw_book *b, lxw_worksheet *ws, lxw_row_t r, const cJS
     const cJSON *a;
     size_t n_head = 8;
     cJSON_ArrayForEach(a, attrs) {
-        if (rpt_all_groups(rpt_obj(a, "summary")) != NULL)
+        if (aud_rpt_all_groups(aud_rpt_obj(a, "summary")) != NULL)
             n_head = 12;
     }
-    xw_header(b, ws, r++, head, NULL, n_head);
+    aud_xw_header(b, ws, r++, head, NULL, n_head);
     cJSON_ArrayForEach(a, attrs) {
-        const cJSON *s = rpt_obj(a, "summary");
-        const cJSON *all = rpt_all_groups(s);
+        const cJSON *s = aud_rpt_obj(a, "summary");
+        const cJSON *all = aud_rpt_all_groups(s);
         if (s == NULL)
             continue;
-        for (size_t i = 0; rpt_summary_metrics[i] != NULL; i++) {
-            const char *k = rpt_summary_metrics[i];
+        for (size_t i = 0; aud_rpt_summary_metrics[i] != NULL; i++) {
+            const char *k = aud_rpt_summary_metrics[i];
             if (cJSON_GetObjectItemCaseSensitive(s, k) == NULL)
                 continue;
             char kc[96];
             const cJSON *ci;
             snprintf(kc, sizeof kc, "%s_ci", k);
             ci = cJSON_GetObjectItemCaseSensitive(s, kc);
-            xw_str(b, ws, r, 0, rpt_str(a, "name", "?"), NULL);
-            xw_str(b, ws, r, 1, k, NULL);
-            xw_num(b, ws, r, 2, rpt_num(s, k), b->rate);
+            aud_xw_str(b, ws, r, 0, aud_rpt_str(a, "name", "?"), NULL);
+            aud_xw_str(b, ws, r, 1, k, NULL);
+            aud_xw_num(b, ws, r, 2, aud_rpt_num(s, k), b->rate);
             if (cJSON_IsArray(ci) && cJSON_GetArraySize(ci) == 2) {
-                xw_num(b, ws, r, 3, rpt_item_num(ci->child), b->rate);
-                xw_num(b, ws, r, 4, rpt_item_num(ci->child->next), b->rate);
+                aud_xw_num(b, ws, r, 3, aud_rpt_item_num(ci->child), b->rate);
+                aud_xw_num(b, ws, r, 4, aud_rpt_item_num(ci->child->next), b->rate);
             }
-            xw_str(b, ws, r, 7, rpt_null_reason(s, k), b->muted);
+            aud_xw_str(b, ws, r, 7, aud_rpt_null_reason(s, k), b->muted);
             if (all != NULL) {
-                xw_num(b, ws, r, 8, rpt_num(all, k), b->rate);
-                xw_str(b, ws, r, 11, rpt_null_reason(all, k), b->muted);
+                aud_xw_num(b, ws, r, 8, aud_rpt_num(all, k), b->rate);
+                aud_xw_str(b, ws, r, 11, aud_rpt_null_reason(all, k), b->muted);
             }
             r++;
         }
         for (int i = 0; i < 2; i++) {
-            const cJSON *t = rpt_obj(s, tests[i]);
-            const cJSON *ta = rpt_obj(all, tests[i]);
+            const cJSON *t = aud_rpt_obj(s, tests[i]);
+            const cJSON *ta = aud_rpt_obj(all, tests[i]);
             char k[64];
             if (t == NULL)
                 continue;
             snprintf(k, sizeof k, "%s p_value", tests[i]);
-            xw_str(b, ws, r, 0, rpt_str(a, "name", "?"), NULL);
-            xw_str(b, ws, r, 1, k, NULL);
-            xw_num(b, ws, r, 2, rpt_num(t, "p_value"), b->pval);
-            xw_num(b, ws, r, 5, rpt_num(t, "statistic"), b->rate);
-            xw_num(b, ws, r, 6, rpt_num(t, "dof"), b->count);
-            xw_str(b, ws, r, 7, rpt_str(t, "reason", NULL), b->muted);
+            aud_xw_str(b, ws, r, 0, aud_rpt_str(a, "name", "?"), NULL);
+            aud_xw_str(b, ws, r, 1, k, NULL);
+            aud_xw_num(b, ws, r, 2, aud_rpt_num(t, "p_value"), b->pval);
+            aud_xw_num(b, ws, r, 5, aud_rpt_num(t, "statistic"), b->rate);
+            aud_xw_num(b, ws, r, 6, aud_rpt_num(t, "dof"), b->count);
+            aud_xw_str(b, ws, r, 7, aud_rpt_str(t, "reason", NULL), b->muted);
             if (ta != NULL) {
-                xw_num(b, ws, r, 8, rpt_num(ta, "p_value"), b->pval);
-                xw_num(b, ws, r, 9, rpt_num(ta, "statistic"), b->rate);
-                xw_num(b, ws, r, 10, rpt_num(ta, "dof"), b->count);
-                xw_str(b, ws, r, 11, rpt_str(ta, "reason", NULL), b->muted);
+                aud_xw_num(b, ws, r, 8, aud_rpt_num(ta, "p_value"), b->pval);
+                aud_xw_num(b, ws, r, 9, aud_rpt_num(ta, "statistic"), b->rate);
+                aud_xw_num(b, ws, r, 10, aud_rpt_num(ta, "dof"), b->count);
+                aud_xw_str(b, ws, r, 11, aud_rpt_str(ta, "reason", NULL), b->muted);
             }
             r++;
         }
@@ -136,57 +136,57 @@ static lxw_row_t compliance(xw_book *b, lxw_worksheet *ws, lxw_row_t r, const cJ
     rpt_ff_row *rows = NULL;
     size_t n = 0;
     rpt_ll144 v;
-    if (rpt_four_fifths(fair, &rows, &n) != AUD_OK) {
-        xw_chk(b, LXW_ERROR_MEMORY_MALLOC_FAILED, "four-fifths");
+    if (aud_rpt_four_fifths(fair, &rows, &n) != AUD_OK) {
+        aud_xw_chk(b, LXW_ERROR_MEMORY_MALLOC_FAILED, "four-fifths");
         return r;
     }
     if (n > 0) {
         lxw_row_t first;
         r++;
-        xw_header(b, ws, r++, h4, NULL, 7);
+        aud_xw_header(b, ws, r++, h4, NULL, 7);
         first = r;
         for (size_t i = 0; i < n; i++) {
-            xw_str(b, ws, r, 0, rows[i].attribute, NULL);
-            xw_str(b, ws, r, 1, rows[i].group, NULL);
-            xw_num(b, ws, r, 2, rows[i].count, b->count);
-            xw_num(b, ws, r, 3, rows[i].impact_ratio, b->rate);
-            xw_str(b, ws, r, 4, rows[i].highest, NULL);
-            xw_num(b, ws, r, 5, rows[i].highest_count, b->count);
-            xw_num(b, ws, r, 6, rows[i].fisher_p, b->pval);
+            aud_xw_str(b, ws, r, 0, rows[i].attribute, NULL);
+            aud_xw_str(b, ws, r, 1, rows[i].group, NULL);
+            aud_xw_num(b, ws, r, 2, rows[i].count, b->count);
+            aud_xw_num(b, ws, r, 3, rows[i].impact_ratio, b->rate);
+            aud_xw_str(b, ws, r, 4, rows[i].highest, NULL);
+            aud_xw_num(b, ws, r, 5, rows[i].highest_count, b->count);
+            aud_xw_num(b, ws, r, 6, rows[i].fisher_p, b->pval);
             r++;
         }
-        xw_cf_min(b, ws, first, r - 1, 3, 0.8);
+        aud_xw_cf_min(b, ws, first, r - 1, 3, 0.8);
     }
     aud_free(rows);
-    rpt_ll144_get(fair, &v);
+    aud_rpt_ll144_get(fair, &v);
     if (v.tables != NULL) {
         r++;
-        xw_header(b, ws, r++, hl, NULL, 8);
+        aud_xw_header(b, ws, r++, hl, NULL, 8);
         cJSON_ArrayForEach(tb, v.tables) {
             lxw_row_t first = r;
-            cJSON_ArrayForEach(g, rpt_ll144_rows(tb)) {
-                xw_str(b, ws, r, 0, rpt_ll144_table_name(tb), NULL);
-                xw_str(b, ws, r, 1, rpt_ll144_row_name(g), NULL);
-                xw_num(b, ws, r, 2, rpt_num(g, "count"), b->count);
-                xw_num(b, ws, r, 3, rpt_num(g, "share"), b->pct);
-                xw_num(b, ws, r, 4, rpt_ll144_row_rate(&v, g), b->rate);
-                xw_num(b, ws, r, 5, rpt_num(g, "impact_ratio"), b->rate);
-                xw_bool(b, ws, r, 6, rpt_bool(g, "excluded"));
-                xw_num(b, ws, r, 7, rpt_ll144_unknown(tb), b->count);
+            cJSON_ArrayForEach(g, aud_rpt_ll144_rows(tb)) {
+                aud_xw_str(b, ws, r, 0, aud_rpt_ll144_table_name(tb), NULL);
+                aud_xw_str(b, ws, r, 1, aud_rpt_ll144_row_name(g), NULL);
+                aud_xw_num(b, ws, r, 2, aud_rpt_num(g, "count"), b->count);
+                aud_xw_num(b, ws, r, 3, aud_rpt_num(g, "share"), b->pct);
+                aud_xw_num(b, ws, r, 4, aud_rpt_ll144_row_rate(&v, g), b->rate);
+                aud_xw_num(b, ws, r, 5, aud_rpt_num(g, "impact_ratio"), b->rate);
+                aud_xw_bool(b, ws, r, 6, aud_rpt_bool(g, "excluded"));
+                aud_xw_num(b, ws, r, 7, aud_rpt_ll144_unknown(tb), b->count);
                 r++;
             }
-            xw_cf_min(b, ws, first, r - 1, 5, 0.8);
+            aud_xw_cf_min(b, ws, first, r - 1, 5, 0.8);
         }
     }
     return r;
 }
 
-void xw_fairness(xw_book *b, const char *sheet, const char *key)
+void aud_xw_fairness(xw_book *b, const char *sheet, const char *key)
 {
-    const cJSON *f = rpt_obj(b->doc, "fairness");
-    const cJSON *attrs = rpt_arr(f, key);
+    const cJSON *f = aud_rpt_obj(b->doc, "fairness");
+    const cJSON *attrs = aud_rpt_arr(f, key);
     const cJSON *a, *g;
-    lxw_worksheet *ws = xw_sheet(b, sheet);
+    lxw_worksheet *ws = aud_xw_sheet(b, sheet);
     lxw_row_t r = 1, last, span[MAX_ATTRS][2];
     const char *names[MAX_ATTRS];
     size_t na = 0;
@@ -194,11 +194,11 @@ void xw_fairness(xw_book *b, const char *sheet, const char *key)
     if (ws == NULL)
         return;
     if (f == NULL) {
-        xw_not_run(b, ws, 0, "fairness");
+        aud_xw_not_run(b, ws, 0, "fairness");
         return;
     }
-    if (rpt_count(attrs) == 0) {
-        xw_str(b, ws, 0, 0, strcmp(key, "intersections") == 0
+    if (aud_rpt_count(attrs) == 0) {
+        aud_xw_str(b, ws, 0, 0, strcmp(key, "intersections") == 0
                                 ? "No intersection of attributes was analysed."
                                 : "No sensitive attribute was analysed.",
                b->muted);
@@ -208,18 +208,18 @@ void xw_fairness(xw_book *b, const char *sheet, const char *key)
     di_col = ncols - 3;
     cJSON_ArrayForEach(a, attrs) {
         lxw_row_t first = r;
-        cJSON_ArrayForEach(g, rpt_arr(a, "groups"))
+        cJSON_ArrayForEach(g, aud_rpt_arr(a, "groups"))
             group_row(b, ws, r++, a, g);
         if (na < MAX_ATTRS && r > first) {
             span[na][0] = first;
             span[na][1] = r - 1;
-            names[na++] = rpt_str(a, "name", "?");
+            names[na++] = aud_rpt_str(a, "name", "?");
         }
     }
     last = r - 1;
-    xw_table(b, ws, 0, last, ncols);
-    xw_cf_min(b, ws, 1, last, di_col, 0.8);
-    xw_cf_min(b, ws, 1, last, di_col + 1, 0.8);
+    aud_xw_table(b, ws, 0, last, ncols);
+    aud_xw_cf_min(b, ws, 1, last, di_col, 0.8);
+    aud_xw_cf_min(b, ws, 1, last, di_col + 1, 0.8);
     r = summaries(b, ws, last + 2, attrs);
     if (strcmp(key, "attributes") == 0)
         r = compliance(b, ws, r, f);
@@ -232,13 +232,13 @@ void xw_fairness(xw_book *b, const char *sheet, const char *key)
             breaks[nb++] = r + (lxw_row_t)(i / 2) * 32;
         breaks[nb] = 0;
         if (nb > 0)
-            xw_chk(b, worksheet_set_h_pagebreaks(ws, breaks), "page breaks");
+            aud_xw_chk(b, worksheet_set_h_pagebreaks(ws, breaks), "page breaks");
     }
     for (size_t i = 0; i < na; i++) {
         char title[300];
         snprintf(title, sizeof title, "Selection rate by group: %s", names[i]);
-        rpt_utf8_fix_tail(title);
-        xw_bar_chart(b, ws, sheet, title, span[i][0], span[i][1], 2, N_FIXED, r, 0, 0, "0.00");
+        aud_rpt_utf8_fix_tail(title);
+        aud_xw_bar_chart(b, ws, sheet, title, span[i][0], span[i][1], 2, N_FIXED, r, 0, 0, "0.00");
         r += 16;
     }
 }

@@ -1,7 +1,7 @@
 /* xlsx_int.h - the XLSX writer (libxlsxwriter): workbook setup, formats and checked cell
  * writers (xlsx_book.c), and the sheets (xlsx_sheets.c, xlsx_fair.c).
  *
- * Every libxlsxwriter status goes through xw_chk(); the first failure is kept and the workbook
+ * Every libxlsxwriter status goes through aud_xw_chk(); the first failure is kept and the workbook
  * is abandoned (its temporary file removed). NaN and infinities are written as blank cells:
  * libxlsxwriter would otherwise write a corrupt file (LIBS.md section 3, gotcha 3). */
 #ifndef AUD_XLSX_INT_H
@@ -10,8 +10,8 @@
 #include <xlsxwriter.h>
 #include <cjson/cJSON.h>
 
-#include "aud.h"
-#include "rpt_int.h"
+#include "core/aud.h"
+#include "reports/rpt_int.h"
 
 typedef struct xw_book {
     lxw_workbook *wb;
@@ -23,46 +23,46 @@ typedef struct xw_book {
         *boolean, *red, *green, *amber, *muted;
 } xw_book;
 
-int xw_chk(xw_book *b, lxw_error e, const char *what);
+int aud_xw_chk(xw_book *b, lxw_error e, const char *what);
 
 /* Cell writers: numbers (blank when not finite), strings (blank for NULL), booleans. */
-void xw_num(xw_book *b, lxw_worksheet *ws, lxw_row_t r, lxw_col_t c, double v, lxw_format *f);
-void xw_str(xw_book *b, lxw_worksheet *ws, lxw_row_t r, lxw_col_t c, const char *s,
+void aud_xw_num(xw_book *b, lxw_worksheet *ws, lxw_row_t r, lxw_col_t c, double v, lxw_format *f);
+void aud_xw_str(xw_book *b, lxw_worksheet *ws, lxw_row_t r, lxw_col_t c, const char *s,
             lxw_format *f);
-void xw_bool(xw_book *b, lxw_worksheet *ws, lxw_row_t r, lxw_col_t c, int v);
+void aud_xw_bool(xw_book *b, lxw_worksheet *ws, lxw_row_t r, lxw_col_t c, int v);
 /* The JSON value v as number / string / boolean / blank. */
-void xw_json(xw_book *b, lxw_worksheet *ws, lxw_row_t r, lxw_col_t c, const cJSON *v,
+void aud_xw_json(xw_book *b, lxw_worksheet *ws, lxw_row_t r, lxw_col_t c, const cJSON *v,
              lxw_format *f);
 /* A header row at row r (bold, filled); columns widths in characters (0 = leave). */
-void xw_header(xw_book *b, lxw_worksheet *ws, lxw_row_t r, const char *const *titles,
+void aud_xw_header(xw_book *b, lxw_worksheet *ws, lxw_row_t r, const char *const *titles,
                const double *widths, size_t n);
 /* Freeze rows above r and put an autofilter over rows first..last, columns 0..ncols-1. */
-void xw_table(xw_book *b, lxw_worksheet *ws, lxw_row_t first, lxw_row_t last, lxw_col_t ncols);
+void aud_xw_table(xw_book *b, lxw_worksheet *ws, lxw_row_t first, lxw_row_t last, lxw_col_t ncols);
 /* Red fill when a numeric cell is < bound, green when >= bound (rows first..last, column c). */
-void xw_cf_min(xw_book *b, lxw_worksheet *ws, lxw_row_t first, lxw_row_t last, lxw_col_t c,
+void aud_xw_cf_min(xw_book *b, lxw_worksheet *ws, lxw_row_t first, lxw_row_t last, lxw_col_t c,
                double bound);
 /* Red when a boolean cell is TRUE (bad_when_true) or FALSE, green for the other value. */
-void xw_cf_bool(xw_book *b, lxw_worksheet *ws, lxw_row_t first, lxw_row_t last, lxw_col_t c,
+void aud_xw_cf_bool(xw_book *b, lxw_worksheet *ws, lxw_row_t first, lxw_row_t last, lxw_col_t c,
                 int bad_when_true);
 /* Add a worksheet (the name is one of ours, always valid), printed A4 landscape. */
-lxw_worksheet *xw_sheet(xw_book *b, const char *name);
+lxw_worksheet *aud_xw_sheet(xw_book *b, const char *name);
 /* A "not run: reason" line in A1..; returns the next free row. */
-lxw_row_t xw_not_run(xw_book *b, lxw_worksheet *ws, lxw_row_t r, const char *section);
+lxw_row_t aud_xw_not_run(xw_book *b, lxw_worksheet *ws, lxw_row_t r, const char *section);
 
 /* A native bar chart of the values in column vc against the names in column nc, rows r0..r1
  * of sheet, inserted at (at_r, at_c); horizontal bars list categories top-down. */
-void xw_bar_chart(xw_book *b, lxw_worksheet *ws, const char *sheet, const char *title,
+void aud_xw_bar_chart(xw_book *b, lxw_worksheet *ws, const char *sheet, const char *title,
                   lxw_row_t r0, lxw_row_t r1, lxw_col_t nc, lxw_col_t vc, lxw_row_t at_r,
                   lxw_col_t at_c, int horizontal, const char *num_format);
 
 /* Sheets. */
-void xw_summary(xw_book *b);
-void xw_provenance(xw_book *b);
-void xw_explanations(xw_book *b);
-void xw_attributions(xw_book *b);
-void xw_fairness(xw_book *b, const char *sheet, const char *key);
-void xw_drift(xw_book *b);
-void xw_performance(xw_book *b);
-void xw_data(xw_book *b);
+void aud_xw_summary(xw_book *b);
+void aud_xw_provenance(xw_book *b);
+void aud_xw_explanations(xw_book *b);
+void aud_xw_attributions(xw_book *b);
+void aud_xw_fairness(xw_book *b, const char *sheet, const char *key);
+void aud_xw_drift(xw_book *b);
+void aud_xw_performance(xw_book *b);
+void aud_xw_data(xw_book *b);
 
 #endif

@@ -1,7 +1,7 @@
 /* xlsx_sheets.c - the Explanations, Attributions, Drift and Performance sheets, with native
  * charts for importance and drift statistics. Values are written as numbers (never rounded
  * text); number formats only change how they display. */
-#include "xlsx_int.h"
+#include "reports/xlsx_int.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -27,7 +27,7 @@ static void range(char *buf, size_t n, const char *sheet, lxw_row_t r0, lxw_row_
     snprintf(buf, n, "='%s'!$%s$%u:$%s$%u", sheet, col, (unsigned)r0 + 1, col, (unsigned)r1 + 1);
 }
 
-void xw_bar_chart(xw_book *b, lxw_worksheet *ws, const char *sheet, const char *title,
+void aud_xw_bar_chart(xw_book *b, lxw_worksheet *ws, const char *sheet, const char *title,
                   lxw_row_t r0, lxw_row_t r1, lxw_col_t nc, lxw_col_t vc, lxw_row_t at_r,
                   lxw_col_t at_c, int horizontal, const char *num_format)
 {
@@ -39,21 +39,21 @@ void xw_bar_chart(xw_book *b, lxw_worksheet *ws, const char *sheet, const char *
         return;
     ch = workbook_add_chart(b->wb, horizontal ? LXW_CHART_BAR : LXW_CHART_COLUMN);
     if (ch == NULL) {
-        xw_chk(b, LXW_ERROR_MEMORY_MALLOC_FAILED, "chart");
+        aud_xw_chk(b, LXW_ERROR_MEMORY_MALLOC_FAILED, "chart");
         return;
     }
     range(cats, sizeof cats, sheet, r0, r1, nc);
     range(vals, sizeof vals, sheet, r0, r1, vc);
     s = chart_add_series(ch, cats, vals);
     if (s == NULL) {
-        xw_chk(b, LXW_ERROR_MEMORY_MALLOC_FAILED, "chart series");
+        aud_xw_chk(b, LXW_ERROR_MEMORY_MALLOC_FAILED, "chart series");
         return;
     }
     {
         int nomem = 0;
-        char *fixed = rpt_utf8_repair(title, &nomem);
+        char *fixed = aud_rpt_utf8_repair(title, &nomem);
         if (nomem) {
-            xw_chk(b, LXW_ERROR_MEMORY_MALLOC_FAILED, "chart title");
+            aud_xw_chk(b, LXW_ERROR_MEMORY_MALLOC_FAILED, "chart title");
             return;
         }
         chart_title_set_name(ch, fixed != NULL ? fixed : title);  /* copies the name */
@@ -75,148 +75,148 @@ void xw_bar_chart(xw_book *b, lxw_worksheet *ws, const char *sheet, const char *
     o.y_scale = horizontal ? 1.0 + 0.04 * (double)(r1 - r0) : 1.0;
     if (o.y_scale > 1.8)
         o.y_scale = 1.8;
-    xw_chk(b, worksheet_insert_chart_opt(ws, at_r, at_c, ch, &o), "insert chart");
+    aud_xw_chk(b, worksheet_insert_chart_opt(ws, at_r, at_c, ch, &o), "insert chart");
 }
 
-void xw_explanations(xw_book *b)
+void aud_xw_explanations(xw_book *b)
 {
     static const char *const head[] = {"Rank", "Feature", "Mean |SHAP|", "Mean SHAP"};
     static const double widths[] = {7, 28, 13, 13};
-    const cJSON *exp = rpt_obj(b->doc, "explanations");
+    const cJSON *exp = aud_rpt_obj(b->doc, "explanations");
     const cJSON *f;
-    lxw_worksheet *ws = xw_sheet(b, "Explanations");
+    lxw_worksheet *ws = aud_xw_sheet(b, "Explanations");
     lxw_row_t r = 1;
     const lxw_col_t K = 5;
     if (ws == NULL)
         return;
     if (exp == NULL) {
-        xw_not_run(b, ws, 0, "explanations");
+        aud_xw_not_run(b, ws, 0, "explanations");
         return;
     }
-    xw_header(b, ws, 0, head, widths, 4);
-    cJSON_ArrayForEach(f, rpt_arr(exp, "features")) {
-        xw_num(b, ws, r, 0, rpt_num(f, "rank"), b->count);
-        xw_str(b, ws, r, 1, rpt_str(f, "name", "?"), NULL);
-        xw_num(b, ws, r, 2, rpt_num(f, "mean_abs"), b->shap);
-        xw_num(b, ws, r, 3, rpt_num(f, "mean"), b->shap);
+    aud_xw_header(b, ws, 0, head, widths, 4);
+    cJSON_ArrayForEach(f, aud_rpt_arr(exp, "features")) {
+        aud_xw_num(b, ws, r, 0, aud_rpt_num(f, "rank"), b->count);
+        aud_xw_str(b, ws, r, 1, aud_rpt_str(f, "name", "?"), NULL);
+        aud_xw_num(b, ws, r, 2, aud_rpt_num(f, "mean_abs"), b->shap);
+        aud_xw_num(b, ws, r, 3, aud_rpt_num(f, "mean"), b->shap);
         r++;
     }
-    xw_table(b, ws, 0, r - 1, 4);
-    xw_chk(b, worksheet_set_column(ws, K, K, 22, NULL), "column width");
-    xw_chk(b, worksheet_set_column(ws, K + 1, K + 1, 18, NULL), "column width");
-    xw_str(b, ws, 0, K, "SHAP method", b->key);
-    xw_str(b, ws, 0, K + 1, rpt_str(exp, "method", ""), NULL);
-    xw_str(b, ws, 1, K, "Output", b->key);
-    xw_str(b, ws, 1, K + 1, rpt_str(exp, "output", ""), NULL);
-    xw_str(b, ws, 2, K, "Explained rows", b->key);
-    xw_num(b, ws, 2, K + 1, rpt_num(exp, "rows"), b->count);
-    xw_str(b, ws, 3, K, "Base value E[f(X)]", b->key);
-    xw_num(b, ws, 3, K + 1, rpt_num(exp, "base_value"), b->shap);
-    xw_str(b, ws, 4, K, "Additivity max error", b->key);
-    xw_num(b, ws, 4, K + 1, rpt_num(exp, "additivity_max_error"), b->pval);
+    aud_xw_table(b, ws, 0, r - 1, 4);
+    aud_xw_chk(b, worksheet_set_column(ws, K, K, 22, NULL), "column width");
+    aud_xw_chk(b, worksheet_set_column(ws, K + 1, K + 1, 18, NULL), "column width");
+    aud_xw_str(b, ws, 0, K, "SHAP method", b->key);
+    aud_xw_str(b, ws, 0, K + 1, aud_rpt_str(exp, "method", ""), NULL);
+    aud_xw_str(b, ws, 1, K, "Output", b->key);
+    aud_xw_str(b, ws, 1, K + 1, aud_rpt_str(exp, "output", ""), NULL);
+    aud_xw_str(b, ws, 2, K, "Explained rows", b->key);
+    aud_xw_num(b, ws, 2, K + 1, aud_rpt_num(exp, "rows"), b->count);
+    aud_xw_str(b, ws, 3, K, "Base value E[f(X)]", b->key);
+    aud_xw_num(b, ws, 3, K + 1, aud_rpt_num(exp, "base_value"), b->shap);
+    aud_xw_str(b, ws, 4, K, "Additivity max error", b->key);
+    aud_xw_num(b, ws, 4, K + 1, aud_rpt_num(exp, "additivity_max_error"), b->pval);
     if (r > 1) {
         lxw_row_t last = r - 1 < CHART_TOP_FEATURES ? r - 1 : CHART_TOP_FEATURES;
-        xw_bar_chart(b, ws, "Explanations", "Mean |SHAP value| (top features)", 1, last, 1, 2,
+        aud_xw_bar_chart(b, ws, "Explanations", "Mean |SHAP value| (top features)", 1, last, 1, 2,
                      6, K, 1, "0.00");
     }
 }
 
-void xw_attributions(xw_book *b)
+void aud_xw_attributions(xw_book *b)
 {
-    const cJSON *exp = rpt_obj(b->doc, "explanations");
+    const cJSON *exp = aud_rpt_obj(b->doc, "explanations");
     const cJSON *row;
-    lxw_worksheet *ws = xw_sheet(b, "Attributions");
-    size_t nf = rpt_row_width(exp);
+    lxw_worksheet *ws = aud_xw_sheet(b, "Attributions");
+    size_t nf = aud_rpt_row_width(exp);
     lxw_row_t r = 1;
     lxw_col_t c;
     char name[300];
     if (ws == NULL)
         return;
     if (exp == NULL) {
-        xw_not_run(b, ws, 0, "explanations");
+        aud_xw_not_run(b, ws, 0, "explanations");
         return;
     }
-    if (rpt_arr(exp, "explained_rows") == NULL) {
-        xw_str(b, ws, 0, 0, "The results hold no per-row attributions.", b->muted);
+    if (aud_rpt_arr(exp, "explained_rows") == NULL) {
+        aud_xw_str(b, ws, 0, 0, "The results hold no per-row attributions.", b->muted);
         return;
     }
-    xw_str(b, ws, 0, 0, "Row", b->head);
-    xw_str(b, ws, 0, 1, "Selected", b->head);
-    xw_str(b, ws, 0, 2, "Prediction", b->head);
-    xw_str(b, ws, 0, 3, "Output", b->head);
-    xw_str(b, ws, 0, 4, "Base", b->head);
+    aud_xw_str(b, ws, 0, 0, "Row", b->head);
+    aud_xw_str(b, ws, 0, 1, "Selected", b->head);
+    aud_xw_str(b, ws, 0, 2, "Prediction", b->head);
+    aud_xw_str(b, ws, 0, 3, "Output", b->head);
+    aud_xw_str(b, ws, 0, 4, "Base", b->head);
     c = ATTR_FIXED;
     for (size_t j = 0; j < nf; j++) {
-        snprintf(name, sizeof name, "SHAP %s", rpt_row_feature_name(exp, j));
-        xw_str(b, ws, 0, c, name, b->head);
-        snprintf(name, sizeof name, "value %s", rpt_row_feature_name(exp, j));
-        xw_str(b, ws, 0, (lxw_col_t)(c + nf), name, b->head);
+        snprintf(name, sizeof name, "SHAP %s", aud_rpt_row_feature_name(exp, j));
+        aud_xw_str(b, ws, 0, c, name, b->head);
+        snprintf(name, sizeof name, "value %s", aud_rpt_row_feature_name(exp, j));
+        aud_xw_str(b, ws, 0, (lxw_col_t)(c + nf), name, b->head);
         c++;
     }
-    xw_chk(b, worksheet_set_column(ws, 0, 0, 8, NULL), "column width");
-    xw_chk(b, worksheet_set_column(ws, 1, 1, 16, NULL), "column width");
-    xw_chk(b, worksheet_set_column(ws, 2, (lxw_col_t)(ATTR_FIXED - 1 + 2 * nf), 13, NULL),
+    aud_xw_chk(b, worksheet_set_column(ws, 0, 0, 8, NULL), "column width");
+    aud_xw_chk(b, worksheet_set_column(ws, 1, 1, 16, NULL), "column width");
+    aud_xw_chk(b, worksheet_set_column(ws, 2, (lxw_col_t)(ATTR_FIXED - 1 + 2 * nf), 13, NULL),
            "column width");
-    cJSON_ArrayForEach(row, rpt_arr(exp, "explained_rows")) {
+    cJSON_ArrayForEach(row, aud_rpt_arr(exp, "explained_rows")) {
         const cJSON *p, *v;
         if (b->status != LXW_NO_ERROR)
             return;
-        xw_num(b, ws, r, 0, rpt_num(row, "row"), b->num);
-        xw_str(b, ws, r, 1, rpt_row_why(row), NULL);
-        xw_num(b, ws, r, 2, rpt_num(row, "prediction"), b->shap);
-        xw_num(b, ws, r, 3, rpt_num(row, "output"), b->shap);
-        xw_num(b, ws, r, 4, rpt_num(row, "base"), b->shap);
+        aud_xw_num(b, ws, r, 0, aud_rpt_num(row, "row"), b->num);
+        aud_xw_str(b, ws, r, 1, aud_rpt_row_why(row), NULL);
+        aud_xw_num(b, ws, r, 2, aud_rpt_num(row, "prediction"), b->shap);
+        aud_xw_num(b, ws, r, 3, aud_rpt_num(row, "output"), b->shap);
+        aud_xw_num(b, ws, r, 4, aud_rpt_num(row, "base"), b->shap);
         c = ATTR_FIXED;
-        cJSON_ArrayForEach(p, rpt_arr(row, "phi"))
-            xw_num(b, ws, r, c++, p->valuedouble, b->shap);
+        cJSON_ArrayForEach(p, aud_rpt_arr(row, "phi"))
+            aud_xw_num(b, ws, r, c++, p->valuedouble, b->shap);
         c = (lxw_col_t)(ATTR_FIXED + nf);
-        cJSON_ArrayForEach(v, rpt_arr(row, "value"))
-            xw_json(b, ws, r, c++, v, b->num);
+        cJSON_ArrayForEach(v, aud_rpt_arr(row, "value"))
+            aud_xw_json(b, ws, r, c++, v, b->num);
         r++;
     }
     if (b->status == LXW_NO_ERROR) {
         worksheet_freeze_panes(ws, 1, 1);
-        xw_chk(b, worksheet_autofilter(ws, 0, 0, r - 1, (lxw_col_t)(ATTR_FIXED - 1 + 2 * nf)),
+        aud_xw_chk(b, worksheet_autofilter(ws, 0, 0, r - 1, (lxw_col_t)(ATTR_FIXED - 1 + 2 * nf)),
                "autofilter");
     }
 }
 
 static void test_cells(xw_book *b, lxw_worksheet *ws, lxw_row_t r, lxw_col_t c, const cJSON *t)
 {
-    xw_num(b, ws, r, c, rpt_num(t, "statistic"), b->rate);
-    xw_num(b, ws, r, c + 1, rpt_num(t, "p_value"), b->pval);
+    aud_xw_num(b, ws, r, c, aud_rpt_num(t, "statistic"), b->rate);
+    aud_xw_num(b, ws, r, c + 1, aud_rpt_num(t, "p_value"), b->pval);
 }
 
 static void drift_row(xw_book *b, lxw_worksheet *ws, lxw_row_t r, const cJSON *col)
 {
-    const cJSON *chi = rpt_obj(col, "chi_square"), *ms = rpt_obj(col, "missing_share");
-    xw_str(b, ws, r, 0, rpt_str(col, "name", "?"), NULL);
-    xw_str(b, ws, r, 1, rpt_str(col, "type", NULL), NULL);
-    xw_str(b, ws, r, 2, rpt_str(col, "method", NULL), NULL);
-    xw_num(b, ws, r, 3, rpt_num(col, "statistic"), b->rate);
-    xw_num(b, ws, r, 4, rpt_num(col, "threshold"), b->rate);
-    xw_bool(b, ws, r, 5, rpt_bool(col, "drifted"));
-    xw_num(b, ws, r, 6, rpt_num(col, "psi"), b->rate);
-    test_cells(b, ws, r, 7, rpt_obj(col, "ks"));
-    xw_num(b, ws, r, 9, rpt_num(col, "wasserstein"), b->rate);
-    xw_num(b, ws, r, 10, rpt_num(col, "wasserstein_normed"), b->rate);
-    xw_num(b, ws, r, 11, rpt_num(col, "jensen_shannon"), b->rate);
-    test_cells(b, ws, r, 12, rpt_obj(col, "anderson_darling"));
-    test_cells(b, ws, r, 14, rpt_obj(col, "cramer_von_mises"));
-    xw_num(b, ws, r, 16, rpt_num(chi, "statistic"), b->rate);
-    xw_num(b, ws, r, 17, rpt_num(chi, "dof"), b->count);
-    xw_num(b, ws, r, 18, rpt_num(chi, "p_value"), b->pval);
-    test_cells(b, ws, r, 19, rpt_obj(col, "z_test"));
+    const cJSON *chi = aud_rpt_obj(col, "chi_square"), *ms = aud_rpt_obj(col, "missing_share");
+    aud_xw_str(b, ws, r, 0, aud_rpt_str(col, "name", "?"), NULL);
+    aud_xw_str(b, ws, r, 1, aud_rpt_str(col, "type", NULL), NULL);
+    aud_xw_str(b, ws, r, 2, aud_rpt_str(col, "method", NULL), NULL);
+    aud_xw_num(b, ws, r, 3, aud_rpt_num(col, "statistic"), b->rate);
+    aud_xw_num(b, ws, r, 4, aud_rpt_num(col, "threshold"), b->rate);
+    aud_xw_bool(b, ws, r, 5, aud_rpt_bool(col, "drifted"));
+    aud_xw_num(b, ws, r, 6, aud_rpt_num(col, "psi"), b->rate);
+    test_cells(b, ws, r, 7, aud_rpt_obj(col, "ks"));
+    aud_xw_num(b, ws, r, 9, aud_rpt_num(col, "wasserstein"), b->rate);
+    aud_xw_num(b, ws, r, 10, aud_rpt_num(col, "wasserstein_normed"), b->rate);
+    aud_xw_num(b, ws, r, 11, aud_rpt_num(col, "jensen_shannon"), b->rate);
+    test_cells(b, ws, r, 12, aud_rpt_obj(col, "anderson_darling"));
+    test_cells(b, ws, r, 14, aud_rpt_obj(col, "cramer_von_mises"));
+    aud_xw_num(b, ws, r, 16, aud_rpt_num(chi, "statistic"), b->rate);
+    aud_xw_num(b, ws, r, 17, aud_rpt_num(chi, "dof"), b->count);
+    aud_xw_num(b, ws, r, 18, aud_rpt_num(chi, "p_value"), b->pval);
+    test_cells(b, ws, r, 19, aud_rpt_obj(col, "z_test"));
     if (ms != NULL) {
-        xw_num(b, ws, r, 21, rpt_num(ms, "reference"), b->pct);
-        xw_num(b, ws, r, 22, rpt_num(ms, "current"), b->pct);
+        aud_xw_num(b, ws, r, 21, aud_rpt_num(ms, "reference"), b->pct);
+        aud_xw_num(b, ws, r, 22, aud_rpt_num(ms, "current"), b->pct);
     } else {
-        xw_num(b, ws, r, 21, rpt_num(col, "missing_share_reference"), b->pct);
-        xw_num(b, ws, r, 22, rpt_num(col, "missing_share_current"), b->pct);
+        aud_xw_num(b, ws, r, 21, aud_rpt_num(col, "missing_share_reference"), b->pct);
+        aud_xw_num(b, ws, r, 22, aud_rpt_num(col, "missing_share_current"), b->pct);
     }
 }
 
-void xw_drift(xw_book *b)
+void aud_xw_drift(xw_book *b)
 {
     static const char *const head[] = {
         "Column", "Type", "Test", "Statistic", "Threshold", "Drifted", "PSI", "KS statistic",
@@ -226,77 +226,77 @@ void xw_drift(xw_book *b)
     static const double widths[] = {24, 12, 20, 11, 11, 9, 10, 12, 12, 12, 12, 12, 12, 12, 12,
                                     12, 12, 10, 12, 11, 11, 11, 11};
     const size_t nh = sizeof head / sizeof head[0];
-    const cJSON *dr = rpt_obj(b->doc, "drift");
+    const cJSON *dr = aud_rpt_obj(b->doc, "drift");
     const cJSON *col, *pred;
-    lxw_worksheet *ws = xw_sheet(b, "Drift");
+    lxw_worksheet *ws = aud_xw_sheet(b, "Drift");
     lxw_row_t r = 1, last;
     if (ws == NULL)
         return;
     if (dr == NULL) {
-        xw_not_run(b, ws, 0, "drift");
+        aud_xw_not_run(b, ws, 0, "drift");
         return;
     }
-    xw_header(b, ws, 0, head, widths, nh);
-    cJSON_ArrayForEach(col, rpt_arr(dr, "columns"))
+    aud_xw_header(b, ws, 0, head, widths, nh);
+    cJSON_ArrayForEach(col, aud_rpt_arr(dr, "columns"))
         drift_row(b, ws, r++, col);
     last = r - 1;
-    xw_table(b, ws, 0, last, (lxw_col_t)nh);
-    xw_cf_bool(b, ws, 1, last, 5, 1);
-    pred = rpt_obj(dr, "prediction_drift");
+    aud_xw_table(b, ws, 0, last, (lxw_col_t)nh);
+    aud_xw_cf_bool(b, ws, 1, last, 5, 1);
+    pred = aud_rpt_obj(dr, "prediction_drift");
     r++;
     if (pred != NULL) {
-        xw_str(b, ws, r++, 0, "Prediction drift (model output)", b->key);
+        aud_xw_str(b, ws, r++, 0, "Prediction drift (model output)", b->key);
         drift_row(b, ws, r, pred);
-        xw_cf_bool(b, ws, r, r, 5, 1);
+        aud_xw_cf_bool(b, ws, r, r, 5, 1);
         r += 2;
     }
     if (last >= 1) {
         lxw_row_t breaks[2] = {r, 0};
-        xw_chk(b, worksheet_set_h_pagebreaks(ws, breaks), "page breaks");
+        aud_xw_chk(b, worksheet_set_h_pagebreaks(ws, breaks), "page breaks");
     }
     if (last >= 1)
-        xw_bar_chart(b, ws, "Drift", "Drift statistic of the primary test per column", 1, last, 0,
+        aud_xw_bar_chart(b, ws, "Drift", "Drift statistic of the primary test per column", 1, last, 0,
                      3, r, 0, 1, "0.00");
 }
 
-void xw_performance(xw_book *b)
+void aud_xw_performance(xw_book *b)
 {
     static const char *const head[] = {"Attribute", "Group", "Rows", "AUC", "Accuracy",
                                        "Log-loss", "Brier"};
     static const double widths[] = {16, 22, 10, 10, 10, 10, 10};
     static const char *const keys[] = {"auc", "accuracy", "log_loss", "brier_score"};
-    const cJSON *p = rpt_obj(b->doc, "performance");
+    const cJSON *p = aud_rpt_obj(b->doc, "performance");
     const cJSON *o, *g;
-    lxw_worksheet *ws = xw_sheet(b, "Performance");
+    lxw_worksheet *ws = aud_xw_sheet(b, "Performance");
     lxw_row_t r = 1;
     if (ws == NULL)
         return;
     if (p == NULL) {
-        xw_not_run(b, ws, 0, "performance");
+        aud_xw_not_run(b, ws, 0, "performance");
         return;
     }
-    xw_header(b, ws, 0, head, widths, 7);
-    o = rpt_obj(p, "overall");
+    aud_xw_header(b, ws, 0, head, widths, 7);
+    o = aud_rpt_obj(p, "overall");
     if (o != NULL) {
-        xw_str(b, ws, r, 0, "(overall)", b->key);
-        xw_num(b, ws, r, 2, rpt_num(o, "rows"), b->count);
+        aud_xw_str(b, ws, r, 0, "(overall)", b->key);
+        aud_xw_num(b, ws, r, 2, aud_rpt_num(o, "rows"), b->count);
         for (int k = 0; k < 4; k++)
-            xw_num(b, ws, r, (lxw_col_t)(3 + k), rpt_num(o, keys[k]), b->rate);
+            aud_xw_num(b, ws, r, (lxw_col_t)(3 + k), aud_rpt_num(o, keys[k]), b->rate);
         r++;
     }
-    cJSON_ArrayForEach(g, rpt_arr(p, "by_group")) {
-        xw_str(b, ws, r, 0, rpt_str(g, "attribute", NULL), NULL);
-        xw_str(b, ws, r, 1, rpt_str(g, "group", NULL), NULL);
-        xw_num(b, ws, r, 2, rpt_num(g, "rows"), b->count);
+    cJSON_ArrayForEach(g, aud_rpt_arr(p, "by_group")) {
+        aud_xw_str(b, ws, r, 0, aud_rpt_str(g, "attribute", NULL), NULL);
+        aud_xw_str(b, ws, r, 1, aud_rpt_str(g, "group", NULL), NULL);
+        aud_xw_num(b, ws, r, 2, aud_rpt_num(g, "rows"), b->count);
         for (int k = 0; k < 4; k++)
-            xw_num(b, ws, r, (lxw_col_t)(3 + k), rpt_num(g, keys[k]), b->rate);
+            aud_xw_num(b, ws, r, (lxw_col_t)(3 + k), aud_rpt_num(g, keys[k]), b->rate);
         r++;
     }
-    xw_table(b, ws, 0, r - 1, 7);
+    aud_xw_table(b, ws, 0, r - 1, 7);
 }
 
 /* Data: the audited data file's column profile (only when the document has one). */
-void xw_data(xw_book *b)
+void aud_xw_data(xw_book *b)
 {
     static const char *const head[] = {"Column", "Type", "Values", "Missing", "Missing share",
                                        "Min", "5%", "25%", "Median", "75%", "95%", "Max",
@@ -304,47 +304,47 @@ void xw_data(xw_book *b)
     static const double widths[] = {22, 12, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 11, 60};
     static const char *const stats[] = {"min", NULL, NULL, NULL, NULL, NULL, "max", "mean", "std"};
     static const char *const quants[] = {NULL, "5%", "25%", "50%", "75%", "95%"};
-    const cJSON *p = rpt_obj(b->doc, "profile");
+    const cJSON *p = aud_rpt_obj(b->doc, "profile");
     const cJSON *c;
     if (p == NULL)
         return;
-    lxw_worksheet *ws = xw_sheet(b, "Data");
+    lxw_worksheet *ws = aud_xw_sheet(b, "Data");
     lxw_row_t r = 1;
     if (ws == NULL)
         return;
-    double rows = rpt_num(p, "rows");
-    xw_header(b, ws, 0, head, widths, 16);
-    cJSON_ArrayForEach(c, rpt_arr(p, "columns")) {
-        int numeric = strcmp(rpt_str(c, "type", ""), "numeric") == 0;
-        double m = rpt_num(c, "missing");
-        xw_str(b, ws, r, 0, rpt_str(c, "name", NULL), b->key);
-        xw_str(b, ws, r, 1, rpt_str(c, "type", NULL), NULL);
-        xw_num(b, ws, r, 2, rpt_num(c, "count"), b->count);
-        xw_num(b, ws, r, 3, m, b->count);
-        xw_num(b, ws, r, 4, rows > 0 ? m / rows : NAN, b->pct);
+    double rows = aud_rpt_num(p, "rows");
+    aud_xw_header(b, ws, 0, head, widths, 16);
+    cJSON_ArrayForEach(c, aud_rpt_arr(p, "columns")) {
+        int numeric = strcmp(aud_rpt_str(c, "type", ""), "numeric") == 0;
+        double m = aud_rpt_num(c, "missing");
+        aud_xw_str(b, ws, r, 0, aud_rpt_str(c, "name", NULL), b->key);
+        aud_xw_str(b, ws, r, 1, aud_rpt_str(c, "type", NULL), NULL);
+        aud_xw_num(b, ws, r, 2, aud_rpt_num(c, "count"), b->count);
+        aud_xw_num(b, ws, r, 3, m, b->count);
+        aud_xw_num(b, ws, r, 4, rows > 0 ? m / rows : NAN, b->pct);
         if (numeric) {
             for (int k = 0; k < 9; k++) {
-                double v = k >= 1 && k <= 5 ? rpt_num(rpt_obj(c, "quantiles"), quants[k])
-                                            : rpt_num(c, stats[k]);
-                xw_num(b, ws, r, (lxw_col_t)(5 + k), v, b->num);
+                double v = k >= 1 && k <= 5 ? aud_rpt_num(aud_rpt_obj(c, "quantiles"), quants[k])
+                                            : aud_rpt_num(c, stats[k]);
+                aud_xw_num(b, ws, r, (lxw_col_t)(5 + k), v, b->num);
             }
         } else {
             char text[2000], t[RPT_NUMBUF];
             size_t used = 0;
             const cJSON *cat;
             text[0] = '\0';
-            cJSON_ArrayForEach(cat, rpt_obj(c, "categories")) {
+            cJSON_ArrayForEach(cat, aud_rpt_obj(c, "categories")) {
                 if (used + 1 >= sizeof text || !cJSON_IsNumber(cat))
                     break;
                 used += (size_t)snprintf(text + used, sizeof text - used, "%s%s (%s)",
                                          used ? ", " : "", cat->string,
-                                         rpt_fmt(cat->valuedouble, RPT_INT, t));
+                                         aud_rpt_fmt(cat->valuedouble, RPT_INT, t));
             }
-            rpt_utf8_fix_tail(text);
-            xw_num(b, ws, r, 14, rpt_num(c, "n_categories"), b->count);
-            xw_str(b, ws, r, 15, text, NULL);
+            aud_rpt_utf8_fix_tail(text);
+            aud_xw_num(b, ws, r, 14, aud_rpt_num(c, "n_categories"), b->count);
+            aud_xw_str(b, ws, r, 15, text, NULL);
         }
         r++;
     }
-    xw_table(b, ws, 0, r - 1, 16);
+    aud_xw_table(b, ws, 0, r - 1, 16);
 }

@@ -11,7 +11,11 @@ $(O)/tests/%: tests/unit/%.c $(LIB)
 
 check:
 	$(call AUTODEPS,tests)
-	@$(MAKE) --no-print-directory check-unit check-py
+	@$(MAKE) --no-print-directory check-layers check-unit check-py
+
+# the floors of docs/architecture.md: include order, cross-folder calls and cycles, aud_ exports
+check-layers: depcheck $(LIB) $(BIN)
+	$(PYTHON) tools/check_layers.py --objs $(O)/obj --lib $(LIB)
 
 check-unit: depcheck $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "aud.h"
-#include "io.h"
+#include "core/aud.h"
+#include "core/io.h"
 
 typedef struct test_matrix {
     size_t rows, cols;

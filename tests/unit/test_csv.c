@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "table.h"
+#include "core/table.h"
 
 static aud_table *parse_ok(const char *text)
 {

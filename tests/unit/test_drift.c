@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "aud.h"
-#include "drift.h"
-#include "io.h"
+#include "core/aud.h"
+#include "metrics/drift.h"
+#include "core/io.h"
 
 #define CASES "tests/golden/data/drift/stats_cases.json"
 #define STAT_RTOL 1e-9   /* statistics: SPEC section 3 */

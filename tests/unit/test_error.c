@@ -11,8 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "aud.h"
-#include "io.h"
+#include "core/aud.h"
+#include "core/io.h"
 
 static void test_strerror_covers_every_code(void **state)
 {

@@ -10,9 +10,9 @@
 #include <math.h>
 #include <string.h>
 
-#include "aud.h"
-#include "fair_int.h"
-#include "io.h"
+#include "core/aud.h"
+#include "metrics/fair_int.h"
+#include "core/io.h"
 
 /* 12 rows. sex: F F F F F M M M M M M ?, label with one missing, prediction. */
 static const double label[12] = {1, 1, 0, 0, NAN, 1, 1, 1, 0, 0, 0, 1};

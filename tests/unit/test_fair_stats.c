@@ -11,9 +11,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "aud.h"
-#include "fairness.h"
-#include "io.h"
+#include "core/aud.h"
+#include "metrics/fairness.h"
+#include "core/io.h"
 
 static cJSON *ref_doc;
 

@@ -10,8 +10,8 @@
 #include <math.h>
 #include <string.h>
 
-#include "model.h"
-#include "predict.h"
+#include "models/model.h"
+#include "models/predict.h"
 
 static const char *const linear_doc =
     "{\"format\": \"audit-linear\", \"version\": 1, \"link\": \"identity\", \"intercept\": 1,"

@@ -10,7 +10,7 @@
 
 #include <stdio.h>
 
-#include "model.h"
+#include "models/model.h"
 #include "model_test_util.h"
 
 #define DIR "tests/golden/data/models/"

@@ -11,8 +11,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "aud.h"
-#include "provenance.h"
+#include "core/aud.h"
+#include "core/provenance.h"
+#include "models/model.h"
 
 #define MODEL "tests/golden/data/models/xgb_binary_logistic.json"
 

@@ -11,8 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "aud.h"
-#include "report.h"
+#include "core/aud.h"
+#include "reports/report.h"
 
 #define FIX "tests/golden/data/reports/"
 

@@ -14,8 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "aud.h"
-#include "run.h"
+#include "core/aud.h"
+#include "audit/run.h"
 #include <cjson/cJSON.h>
 
 static long n_alloc, fail_at;

@@ -19,8 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "shap.h"
-#include "shap_int.h"
+#include "explainers/shap.h"
+#include "explainers/shap_int.h"
 
 /* --- deterministic random numbers (splitmix64) ------------------------------------------------ */
 static uint64_t rng_state;

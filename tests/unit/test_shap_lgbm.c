@@ -15,9 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "io.h"
-#include "model.h"
-#include "shap.h"
+#include "core/io.h"
+#include "models/model.h"
+#include "explainers/shap.h"
 
 /* the committed subset of ../shared/fixtures/lightgbm (tests/golden/gen_lightgbm_subset.py):
  * rows 0-99 and every edge-case row 1800-1999 */

@@ -2,7 +2,7 @@
 #ifndef AUD_TABLE_H
 #define AUD_TABLE_H
 
-#include "aud.h"
+#include "core/aud.h"
 
 typedef enum aud_col_type {
     AUD_COL_NUMERIC = 0,     /* every non-missing value parses as a double */

@@ -2,8 +2,8 @@
 #ifndef AUD_PREDICT_H
 #define AUD_PREDICT_H
 
-#include "model.h"
-#include "table.h"
+#include "models/model.h"
+#include "core/table.h"
 
 /* Number of output columns: n_outputs with raw margins, else aud_model_n_pred(m). */
 AUD_API size_t aud_predict_n_cols(const aud_model *m, int raw);

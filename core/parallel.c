@@ -1,5 +1,5 @@
 /* parallel.c - run independent jobs on threads (see aud_run_jobs in aud.h). */
-#include "aud.h"
+#include "core/aud.h"
 
 #include <pthread.h>
 

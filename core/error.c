@@ -1,5 +1,5 @@
 /* error.c - status strings, located error records, allocation funnel, global setup. */
-#include "aud.h"
+#include "core/aud.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -3,7 +3,7 @@
 #define AUD_IO_H
 
 #include <stdio.h>
-#include "aud.h"
+#include "core/aud.h"
 #include <cjson/cJSON.h>
 
 /* Read a whole file into a NUL-terminated buffer (*out, caller frees with aud_free).

@@ -24,8 +24,8 @@
 
 #include <math.h>
 
-#include "aud.h"
-#include "table.h"
+#include "core/aud.h"
+#include "core/table.h"
 
 /* Limits enforced by every loader (hostile files). */
 #define AUD_MODEL_MAX_DEPTH    256        /* longest root-to-leaf path */
@@ -259,5 +259,9 @@ int  aud_packed_block(const aud_model *m, const double *X, size_t n, double *mar
 
 /* Finish a loaded model: count trees per output, check outputs, base margin, names. */
 int aud_model_finish(aud_model *m, const char *name, aud_error *err);
+
+/* Append the model file to "inputs" as role "model" with its "format" and "objective", and set
+ * prov's "model" to the same facts plus "features", "trees" and "outputs". */
+int aud_prov_add_model(struct cJSON *prov, const char *path, const aud_model *m, aud_error *err);
 
 #endif

@@ -1,6 +1,6 @@
 /* io.c - whole-file reads, atomic writes (temporary file + rename), exact JSON numbers. */
 #define _GNU_SOURCE
-#include "io.h"
+#include "core/io.h"
 
 #include <errno.h>
 #include <locale.h>

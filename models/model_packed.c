@@ -18,7 +18,7 @@
  *    precomputed from the node's missing type (None: NaN and tiny values act as 0.0; Zero: both go
  *    to the default child; NaN: NaN to the default child, tiny values as 0.0). Categorical nodes
  *    test the node's bitset as aud_lgbm_cat_left(). */
-#include "model.h"
+#include "models/model.h"
 
 #include <math.h>
 #include <string.h>

@@ -4,9 +4,8 @@
 #ifndef AUD_PROVENANCE_H
 #define AUD_PROVENANCE_H
 
-#include "aud.h"
-#include "model.h"
-#include "table.h"
+#include "core/aud.h"
+#include "core/table.h"
 #include <cjson/cJSON.h>
 #include <pthread.h>
 
@@ -56,9 +55,5 @@ int aud_prov_add_input(cJSON *prov, const char *role, const char *path, const au
 /* The same with the file's SHA-256 already known (hex; NULL = hash it now). */
 int aud_prov_add_input_hashed(cJSON *prov, const char *role, const char *path, const char *hex,
                               const aud_table *t, cJSON **entry, aud_error *err);
-
-/* Append the model file to "inputs" as role "model" with its "format" and "objective", and set
- * prov's "model" to the same facts plus "features", "trees" and "outputs". */
-int aud_prov_add_model(cJSON *prov, const char *path, const aud_model *m, aud_error *err);
 
 #endif

@@ -6,8 +6,8 @@
  * fast path (W. D. Clinger, "How to read floating point numbers accurately", PLDI 1990); anything else
  * goes to strtod_l in the "C" locale, which glibc rounds correctly. */
 #define _GNU_SOURCE
-#include "table.h"
-#include "io.h"
+#include "core/table.h"
+#include "core/io.h"
 
 #include <errno.h>
 #include <fcntl.h>
