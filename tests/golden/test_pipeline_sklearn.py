@@ -9,8 +9,10 @@ scikit-learn itself (Debian python3-sklearn), computed in the test:
     against the Shapley values of v(S) = mean_b f(x_S, z_b) over the raw columns, every
     coalition enumerated, with f = the pipeline's own decision_function / predict_proba.
 Models are small, seeded and trained here, so no pickles are committed."""
+import copy
 import csv
 import itertools
+import json
 import math
 import pickle
 import subprocess
@@ -320,3 +322,38 @@ def test_tree_shap_on_raw_columns_brute_force(audit, tmp_path, est, method):
         phi = shapley(v, M)
         assert np.max(np.abs(got[i, :M] - phi)) <= 1e-9
         assert abs(got[i, M] - v[frozenset()]) <= 1e-9
+
+
+def test_hand_written_stage_and_its_errors(audit, tmp_path):
+    """The stage's rules without scikit-learn: fill, ops order, categories by text, unknown and
+    missing values, and located errors for malformed entries."""
+    doc = {"format": "audit-linear", "version": 1, "link": "identity", "intercept": 1.0,
+           "coefficients": {"a": 2.0, "c": 1.0},
+           "preprocess": {"a": {"ops": [["fill", 3.0], ["sub", 1.0], ["div", 4.0],
+                                        ["mul", 2.0], ["add", 0.5]]},
+                          "c": {"categories": ["x", "y", "7"], "values": [10.0, 20.0, 30.0],
+                                "unknown": -1.0, "missing": 0.25}}}
+    mj = tmp_path / "m.json"
+    mj.write_text(json.dumps(doc))
+    data = tmp_path / "d.csv"
+    data.write_text("a,c\n1,x\n,y\n5,7\n-3,q\n2,\n")
+    r = audit("predict", "--model", mj, "--data", data)
+    assert r.code == 0, r
+    got = [float(v) for v in r.out.split()[1:]]
+    a = [1.0, 3.0, 5.0, -3.0, 2.0]
+    c = [10.0, 20.0, 30.0, -1.0, 0.25]
+    want = [1.0 + 2.0 * (((x - 1.0) / 4.0) * 2.0 + 0.5) + v for x, v in zip(a, c)]
+    assert got == want
+    for key, bad, field in [
+            ("a", {"ops": [["log", 1.0]]}, "preprocess.a.ops"),
+            ("a", {"ops": [["div", 0]]}, "preprocess.a.ops"),
+            ("c", {"categories": ["x", "x"], "values": [1, 2]}, "preprocess.c.categories"),
+            ("c", {"categories": ["x"], "values": [1, 2]}, "preprocess.c.values"),
+            ("c", {"categories": ["x"], "values": [1], "unknown": "zero"},
+             "preprocess.c.unknown"),
+            ("zz", {"ops": [["fill", 1]]}, "preprocess.zz")]:
+        d = copy.deepcopy(doc)
+        d["preprocess"][key] = bad
+        mj.write_text(json.dumps(d))
+        r = audit("predict", "--model", mj, "--data", data)
+        assert r.code == 2 and f'"{field}"' in r.err, (key, bad, r)
