@@ -810,15 +810,11 @@ void aud_spec_free(aud_spec *s)
     aud_free(s);
 }
 
-int aud_spec_load(aud_spec **out, const char *path, aud_error *err)
+int aud_spec_parse(aud_spec **out, const char *text, size_t len, const char *path, aud_error *err)
 {
-    char *text = NULL, *base = NULL;
-    size_t len = 0;
-    aud_spec *s = NULL;
-    int rc = aud_file_read(path, &text, &len, (size_t)16 << 20, err);
-    if (rc != AUD_OK)
-        return rc;
-    s = aud_calloc(1, sizeof *s);
+    char *base = NULL;
+    aud_spec *s = aud_calloc(1, sizeof *s);
+    int rc;
     base = aud_strdup(path);
     if (s == NULL || base == NULL || !set_defaults(s)) {
         rc = aud_error_nomem(err);
@@ -848,6 +844,17 @@ int aud_spec_load(aud_spec **out, const char *path, aud_error *err)
 done:
     aud_spec_free(s);
     aud_free(base);
+    return rc;
+}
+
+int aud_spec_load(aud_spec **out, const char *path, aud_error *err)
+{
+    char *text = NULL;
+    size_t len = 0;
+    int rc = aud_file_read(path, &text, &len, (size_t)16 << 20, err);
+    if (rc != AUD_OK)
+        return rc;
+    rc = aud_spec_parse(out, text, len, path, err);
     aud_free(text);
     return rc;
 }
