@@ -16,7 +16,11 @@ typedef struct aud_run_opts {
     void      (*progress)(void *ctx, const char *step, double seconds);
     void       *progress_ctx;
     const char *created;     /* fixed provenance time (tests); NULL = now */
+    const char *history;     /* run history database (overrides the spec's "history") */
 } aud_run_opts;
+
+/* Runs shown in the reports' Trends (the current one included) when a history is kept. */
+#define AUD_RUN_TREND_RUNS 12
 
 /* Outcome of a run that completed. */
 typedef struct aud_run_outcome {

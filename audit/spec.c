@@ -701,7 +701,8 @@ static int read_root(ctx *c, const cJSON *root, aud_spec *s, const char *base)
     static const char *const keys[] = {
         "model", "data", "reference", "label", "prediction", "score", "favorable", "threshold",
         "sensitive", "intersections", "compliance", "fairness", "explain", "drift", "checks",
-        "outputs", "report", "seed", "threads", "delimiter", "na", "model_format", NULL};
+        "outputs", "report", "seed", "threads", "delimiter", "na", "model_format", "history",
+        NULL};
     if (!cJSON_IsObject(root))
         return aud_error_set(c->err, AUD_E_SCHEMA, c->file, 0, 0,
                              "expected a JSON object at the top level");
@@ -742,6 +743,7 @@ static int read_root(ctx *c, const cJSON *root, aud_spec *s, const char *base)
     if (rc == AUD_OK) rc = read_checks(c, root, s);
     if (rc == AUD_OK) rc = read_outputs(c, root, s, base);
     if (rc == AUD_OK) rc = read_report(c, root, s);
+    if (rc == AUD_OK) rc = get_path(c, root, "", "history", base, &s->history);
     if (rc == AUD_OK) rc = get_whole(c, root, "", "seed", 0, 4294967295.0, &seed);
     if (rc == AUD_OK) rc = get_whole(c, root, "", "threads", 0, 1024, &threads);
     if (rc == AUD_OK) rc = get_string(c, root, "", "delimiter", &delim);
@@ -776,7 +778,7 @@ void aud_spec_free(aud_spec *s)
                     s->drift.psi_binning, s->outputs.dir, s->outputs.json, s->outputs.pdf,
                     s->outputs.xlsx, s->outputs.log, s->report.title, s->report.organization,
                     s->report.prepared_by, s->report.approved_by, s->report.data_source,
-                    s->report.date};
+                    s->report.date, s->history};
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
         aud_free(strs[i]);
     for (size_t i = 0; i < s->n_sensitive; i++)
