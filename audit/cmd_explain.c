@@ -5,7 +5,6 @@
 #include "audit/cmd_explain.h"
 
 #include "audit/cli.h"
-#include "core/io.h"
 
 #include <errno.h>
 #include <math.h>
@@ -118,8 +117,8 @@ void aud_xsetup_free(aud_xsetup *s)
 
 const char *aud_xsetup_feature(const aud_xsetup *s, size_t j)
 {
-    if (s->model->feature_names != NULL)
-        return s->model->feature_names[j];
+    if (aud_model_feature(s->model, j) != NULL)
+        return aud_model_feature(s->model, j);
     return s->data->cols[s->bind.cols[j]].name;
 }
 
@@ -161,11 +160,12 @@ int aud_xsetup_load(aud_xsetup *s, const aud_xopts *o, aud_error *err)
     if (rc != AUD_OK)
         return rc;
     const aud_model *m = s->model;
-    size_t M = m->n_features;
+    size_t M = aud_model_features(m);
     rc = aud_bind_model(&s->bind, m, o->model, s->data, err);
     if (rc != AUD_OK)
         return rc;
-    aud_cli_warn_binding(&s->bind, o->data);
+    if (s->bind.by_position)
+        aud_cli_warn_by_position(m, o->model, o->data);
     s->row_begin = 0;
     s->row_end = s->data->n_rows;
     if (o->rows != NULL) {
@@ -308,7 +308,7 @@ static size_t interaction_block(size_t K, size_t M)
 static int write_interactions(FILE *f, const aud_xsetup *s, int threads, aud_error *err)
 {
     const aud_model *m = s->model;
-    size_t M = m->n_features, K = m->n_outputs, M1 = M + 1;
+    size_t M = aud_model_features(m), K = aud_model_outputs(m), M1 = M + 1;
     size_t n = s->row_end - s->row_begin;
     size_t blk = interaction_block(K, M);
     double *buf = aud_malloc((blk < n ? blk : (n ? n : 1)) * K * M1 * M1 * sizeof *buf);
@@ -436,7 +436,7 @@ int aud_cmd_explain(int argc, char **argv)
     aud_out out;
     int opened = 0;
     int rc = aud_xsetup_load(&s, &o, &err);
-    if (rc == AUD_OK && interactions && s.model->kind != AUD_MODEL_TREES)
+    if (rc == AUD_OK && interactions && !aud_model_is_trees(s.model))
         rc = aud_error_set(&err, AUD_E_USAGE, NULL, 0, 0,
                            "--interactions needs a tree model (method tree)");
     if (rc == AUD_OK)

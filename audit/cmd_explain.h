@@ -6,11 +6,9 @@
 #include <getopt.h>
 #include <stdio.h>
 
-#include "audit/bind.h"
+#include "audit/audit.h"
+#include "audit/bind.h"   /* the setup binds the model (a library call for it: see the report) */
 #include "audit/csvopt.h"
-#include "models/model.h"
-#include "explainers/shap.h"
-#include "core/table.h"
 
 /* getopt_long values 0x200.. for the shared options */
 #define AUD_XOPT_LONGOPTS \

@@ -5,7 +5,6 @@
 #include "audit/cmd_explain.h"
 
 #include "audit/cli.h"
-#include "core/io.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -113,11 +112,11 @@ int aud_cmd_reasons(int argc, char **argv)
     aud_out out;
     int opened = 0;
     int rc = aud_xsetup_load(&s, &o, &err);
-    if (rc == AUD_OK && s.model->n_outputs != 1)
+    if (rc == AUD_OK && aud_model_outputs(s.model) != 1)
         rc = aud_error_set(&err, AUD_E_UNSUPPORTED, o.model, 0, 0,
                            "reason codes need a single-output model (binary or regression); "
                            "this model has %zu outputs; use audit explain for per-class values",
-                           s.model->n_outputs);
+                           aud_model_outputs(s.model));
     if (rc == AUD_OK)
         rc = aud_xexplain(&s, &o, "reasons", 1, &r, &err);
     if (rc == AUD_OK) {
