@@ -47,6 +47,38 @@ AUD_API int aud_predict(const aud_model *m, const char *model_path, const aud_ta
                         int threads, double **out, size_t *n_cols, int *by_position,
                         aud_error *err);
 
+/* ---- explanations ------------------------------------------------------------------------ */
+
+/* Rows to explain with a model, and the background its method may need. */
+typedef struct aud_explain_request {
+    const aud_model *model;
+    const char      *model_path;        /* names the model in messages */
+    const aud_table *data;              /* rows [row_begin, row_end) are explained */
+    size_t           row_begin, row_end;
+    const aud_table *background;        /* background rows; NULL: sampled from data */
+    size_t           background_rows;   /* seeded sample of at most this many (opts.seed) */
+    aud_shap_opts    opts;              /* method (AUD_SHAP_AUTO is resolved), output, seed, ... */
+} aud_explain_request;
+
+/* The request bound and checked: what aud_shap_explain takes. */
+typedef struct aud_explain_input {
+    double       *X;            /* (row_end - row_begin) x features, model order */
+    size_t        n_rows;
+    double       *background;   /* n_background x features; NULL when the method uses none */
+    size_t        n_background;
+    aud_shap_opts opts;         /* the request's, method resolved, background set */
+    int           by_position;  /* the model has no feature names: bound by position */
+    int           background_unused;   /* a background was given, the method uses none */
+} aud_explain_input;
+
+/* Bind the model to the data (and background), refuse missing values the model cannot take,
+ * fill the rows, sample the background and check the method (aud_shap_check): everything before
+ * aud_shap_explain(&r, model, in->X, in->n_rows, &in->opts, err). in is zeroed first;
+ * aud_explain_input_free it in any case. */
+AUD_API int  aud_explain_prepare(aud_explain_input *in, const aud_explain_request *rq,
+                                 aud_error *err);
+AUD_API void aud_explain_input_free(aud_explain_input *in);
+
 /* ---- fairness ------------------------------------------------------------------------------ */
 
 /* A reference group: of an attribute ("sex" = "female") or of an intersection ("sex&race" =

@@ -365,6 +365,64 @@ int aud_predict(const aud_model *m, const char *model_path, const aud_table *t, 
     return rc;
 }
 
+int aud_explain_prepare(aud_explain_input *in, const aud_explain_request *rq, aud_error *err)
+{
+    const aud_model *m = rq->model;
+    size_t M = aud_model_features(m), n = rq->row_end - rq->row_begin;
+    aud_binding b, bgb;
+    memset(in, 0, sizeof *in);
+    memset(&bgb, 0, sizeof bgb);
+    in->opts = rq->opts;
+    in->opts.method = aud_shap_method_resolve(rq->opts.method, m);
+    int rc = aud_bind_model(&b, m, rq->model_path, rq->data, err);
+    in->by_position = b.by_position;
+    if (rc == AUD_OK) {
+        in->n_rows = n;
+        in->X = aud_calloc(n * M + 1, sizeof *in->X);
+        if (in->X == NULL)
+            rc = aud_error_nomem(err);
+    }
+    /* a model that refuses missing values: name the file and row before any work */
+    if (rc == AUD_OK)
+        rc = aud_bind_check_missing(&b, rq->row_begin, rq->row_end, err);
+    if (rc == AUD_OK)
+        aud_bind_fill_rows(&b, rq->row_begin, rq->row_end, in->X);
+    const aud_binding *src = &b;
+    if (rc == AUD_OK && !aud_shap_method_uses_background(in->opts.method)) {
+        in->background_unused = rq->background != NULL;
+    } else if (rc == AUD_OK && rq->background != NULL) {
+        rc = aud_bind_model(&bgb, m, rq->model_path, rq->background, err);
+        if (rc == AUD_OK && rq->background->n_rows == 0)
+            rc = aud_error_set(err, AUD_E_SCHEMA, rq->background->path, 0, 0,
+                               "the background file has no data rows; give at least one row "
+                               "(or leave out --background to sample --data)");
+        src = &bgb;
+    } else if (rc == AUD_OK && rq->data->n_rows == 0) {
+        rc = aud_error_set(err, AUD_E_SCHEMA, rq->data->path, 0, 0,
+                           "the data has no rows to sample a background from; give --background");
+    }
+    if (rc == AUD_OK && aud_shap_method_uses_background(in->opts.method)) {
+        rc = aud_bind_check_missing(src, 0, src->table->n_rows, err);
+        if (rc == AUD_OK)
+            rc = aud_bind_sample_rows(src, rq->background_rows, in->opts.seed, &in->background,
+                                      &in->n_background, err);
+        in->opts.background = in->background;
+        in->opts.n_background = in->n_background;
+    }
+    if (rc == AUD_OK)
+        rc = aud_shap_check(m, &in->opts, err);
+    aud_binding_free(&b);
+    aud_binding_free(&bgb);
+    return rc;
+}
+
+void aud_explain_input_free(aud_explain_input *in)
+{
+    aud_free(in->X);
+    aud_free(in->background);
+    memset(in, 0, sizeof *in);
+}
+
 int aud_fairness(aud_fair_result **out, const aud_fairness_request *rq,
                  const aud_fair_opts *opts, int *by_position, aud_error *err)
 {

@@ -51,7 +51,7 @@ static int write_reasons(FILE *f, const aud_xsetup *s, const aud_shap_result *r,
             aud_csv_put_field(f, aud_xsetup_feature(s, j));
             fputc(',', f);
             /* the value as the model saw it: shortest exact decimal, NA when missing */
-            double x = s->X[i * r->n_features + j];
+            double x = s->in.X[i * r->n_features + j];
             aud_csv_put_field(f, isnan(x) ? "NA" : aud_fmt_double(x, cell));
             fputc(',', f);
             fputs(aud_fmt_double(r->phi[i * r->stride + j], num), f);

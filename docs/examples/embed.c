@@ -74,24 +74,19 @@ int main(int argc, char **argv)
     printf("predict: row 2 %.6f (expected %.6f)\n", p[1], want);
     int bad = k != 1 || fabs(p[1] - want) > 1e-12;
 
-    /* explain: the model matrix in feature order, built from the table's columns */
-    size_t nf = aud_model_features(m);
-    double X[10 * 2];
-    for (size_t j = 0; j < nf; j++) {
-        long c = aud_table_find(t, aud_model_feature(m, j));
-        for (size_t i = 0; c >= 0 && i < t->n_rows && i < 10; i++)
-            X[i * nf + j] = t->cols[c].num[i];
-    }
-    aud_shap_opts so;
-    aud_shap_opts_default(&so);
-    so.method = AUD_SHAP_LINEAR;
-    so.background = X;
-    so.n_background = 10;
+    /* explain rows 0..9 against a background sampled from the data */
+    aud_explain_request xr = {.model = m, .model_path = model_path, .data = t, .row_begin = 0,
+                              .row_end = t->n_rows, .background_rows = 100};
+    aud_shap_opts_default(&xr.opts);
+    aud_explain_input xin;
     aud_shap_result *sr = NULL;
-    if (aud_shap_explain(&sr, m, X, 10, &so, &err) != AUD_OK)
+    if (aud_explain_prepare(&xin, &xr, &err) != AUD_OK ||
+        aud_shap_explain(&sr, m, xin.X, xin.n_rows, &xin.opts, &err) != AUD_OK)
         return fail("explain", &err);
-    printf("explain: additivity error %.3g\n", sr->additivity_max_error);
-    bad |= !(sr->additivity_max_error < 1e-9);
+    printf("explain: %s, additivity error %.3g\n", aud_shap_method_name(xin.opts.method),
+           sr->additivity_max_error);
+    bad |= !(sr->additivity_max_error < 1e-9) || xin.opts.method != AUD_SHAP_LINEAR;
+    aud_explain_input_free(&xin);
 
     /* fairness of the model's decisions at 0.5, by sex, reference F */
     const char *sensitive[] = {"sex"};
