@@ -50,7 +50,7 @@ CLI_OBJS := $(CLI_SRCS:%.c=$(O)/obj/%.o)
 LIB      := $(O)/libaudit.a
 BIN      := $(O)/audit
 
-.PHONY: all check check-layers check-unit check-py demo bench deps install clean valgrind depcheck
+.PHONY: all check check-layers check-embed check-unit check-py demo bench deps install clean valgrind depcheck
 all: depcheck $(BIN)
 
 depcheck:

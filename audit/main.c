@@ -1,5 +1,5 @@
 /* main.c - entry point of the `audit` CLI: dispatches to the commands of SPEC section 1. */
-#include "core/aud.h"
+#include "audit/audit.h"
 #include "audit/cli.h"
 
 #include <locale.h>

@@ -657,7 +657,7 @@ static int names_attribute(const aud_spec *s, const char *name, int single_only)
         if (strcmp(s->sensitive[i], name) == 0)
             return 1;
     return !single_only && s->intersections &&
-           aud_bind_is_intersection((const char *const *)s->sensitive, s->n_sensitive, name);
+           aud_is_intersection((const char *const *)s->sensitive, s->n_sensitive, name);
 }
 
 /* A check's "attribute" must name something the run computes: a typo would otherwise give a
