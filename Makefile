@@ -71,12 +71,12 @@ $(O)/obj/%.o: %.c
 	@mkdir -p $(@D)
 	$(call Q,CC)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
-include tests/local.mk bench/local.mk
+include tests/local.mk tests/fuzz/local.mk bench/local.mk
 
 DEBIAN_PKGS := build-essential pkg-config libgsl-dev libcjson-dev libxlsxwriter-dev libhpdf-dev \
                libcmocka-dev libssl-dev libsqlite3-dev fonts-dejavu-core poppler-utils valgrind \
                python3 python3-numpy python3-pandas python3-scipy python3-sklearn python3-xgboost \
-               python3-openpyxl python3-statsmodels python3-pytest
+               python3-openpyxl python3-statsmodels python3-pytest clang
 deps:
 	apt-get update -q
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(DEBIAN_PKGS)

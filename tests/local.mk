@@ -11,7 +11,7 @@ $(O)/tests/%: tests/unit/%.c $(LIB)
 
 check:
 	$(call AUTODEPS,tests)
-	@$(MAKE) --no-print-directory check-layers check-unit check-py
+	@$(MAKE) --no-print-directory check-layers check-unit check-fuzz check-py
 
 # the floors of docs/architecture.md: include order, cross-folder calls and cycles, aud_ exports
 check-layers: depcheck $(LIB) $(BIN)
