@@ -1,8 +1,9 @@
 /* history.c - the SQLite run history (SPEC section 8; schema and migrations in docs/history.md).
  *
- * Durability: WAL journal, synchronous=FULL, every run in one BEGIN IMMEDIATE transaction, so a
- * process killed at any point leaves the database with or without the whole run (SQLite's
- * atomic commit, https://www.sqlite.org/atomiccommit.html). Writers wait for each other up to
+ * Durability: WAL journal, synchronous=NORMAL (consistent after a crash or power loss; a killed
+ * process loses nothing committed), every run in one BEGIN IMMEDIATE transaction, so a process
+ * killed at any point leaves the database with or without the whole run (SQLite's atomic
+ * commit, https://www.sqlite.org/atomiccommit.html, https://www.sqlite.org/wal.html). Writers wait for each other up to
  * the busy timeout. */
 #include "audit/history.h"
 #include "audit/spec.h"
@@ -250,7 +251,7 @@ int aud_history_open(aud_history **out, const char *path, int create, aud_error 
     }
     sqlite3_finalize(st);
     if (rc == AUD_OK)
-        rc = exec(h, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON", err);
+        rc = exec(h, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON", err);
     if (rc == AUD_OK)
         rc = migrate(h, err);
     if (rc != AUD_OK) {

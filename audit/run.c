@@ -473,9 +473,13 @@ int aud_run(const aud_run_opts *opts, aud_run_outcome *out, aud_error *err)
         rc = log_line(&c, outs, 3, n_failed, &line);
     if (rc == AUD_OK)
         rc = commit_outputs(outs, 3, err);
-    if (rc == AUD_OK && hist != NULL)   /* one transaction; on failure the outputs roll back */
+    if (rc == AUD_OK && hist != NULL) {   /* one transaction; on failure the outputs roll back */
+        t0 = aud_run_clock();
         rc = aud_history_record(hist, c.doc, results_hex[0] ? results_hex : NULL, NULL, NULL,
                                 err);
+        if (rc == AUD_OK)
+            report_step(opts, "history", aud_run_clock() - t0);
+    }
     if (rc == AUD_OK && line != NULL) {
         rc = append_log(log_fd, log_path, line, err);
         if (rc != AUD_OK)

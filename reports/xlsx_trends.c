@@ -14,7 +14,7 @@ static void line_chart(xw_book *b, lxw_worksheet *ws, const cJSON *c, lxw_row_t 
                        lxw_row_t br, int has_bound, lxw_col_t last_col, lxw_row_t at_r,
                        lxw_col_t at_c)
 {
-    char cats[128], vals[128], title[400];
+    char cats[LXW_MAX_FORMULA_RANGE_LENGTH], vals[LXW_MAX_FORMULA_RANGE_LENGTH], title[400];
     lxw_chart *ch = workbook_add_chart(b->wb, LXW_CHART_LINE);
     if (ch == NULL) {
         aud_xw_chk(b, LXW_ERROR_MEMORY_MALLOC_FAILED, "chart");
