@@ -17,7 +17,7 @@ check:
 check-layers: depcheck $(LIB) $(BIN)
 	$(PYTHON) tools/check_layers.py --objs $(O)/obj --lib $(LIB)
 
-check-unit: depcheck $(UNIT_BINS)
+check-unit: depcheck-test $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 
 check-py: depcheck $(BIN)
