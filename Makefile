@@ -17,7 +17,7 @@ PKGS := gsl libcjson xlsxwriter libcrypto
 # what `make` lacks (a bare Debian has no compiler and no pkg-config); cmocka only for the tests
 MISSING := $(if $(shell command -v $(CC) 2>/dev/null),,cc) \
            $(if $(shell command -v $(PKG_CONFIG) 2>/dev/null),,pkg-config) \
-           $(foreach p,$(PKGS),$(if $(shell $(PKG_CONFIG) --exists $(p) 2>/dev/null && echo ok),,$(p)))
+           $(foreach p,$(PKGS) zlib,$(if $(shell $(PKG_CONFIG) --exists $(p) 2>/dev/null && echo ok),,$(p)))
 MISSING += $(if $(wildcard /usr/include/hpdf.h),,libhpdf)
 MISSING := $(strip $(MISSING))
 MISSING_TEST := $(if $(shell $(PKG_CONFIG) --exists cmocka 2>/dev/null && echo ok),,cmocka)
@@ -31,6 +31,7 @@ DEB_xlsxwriter := libxlsxwriter-dev
 DEB_libcrypto := libssl-dev
 DEB_cmocka := libcmocka-dev
 DEB_libhpdf := libhpdf-dev
+DEB_zlib := zlib1g-dev
 DEB_cc := gcc
 DEB_pkg-config := pkg-config
 
@@ -88,10 +89,11 @@ $(O)/obj/%.o: %.c
 include tests/local.mk bench/local.mk
 
 # Debian packages. DEPS_RUN: what `make` and `make demo` need (compiler, pkg-config, the C
-# libraries, the report font); DEBIAN_PKGS: everything (build, tests, oracles, packaging);
+# libraries, the report font; xlsxwriter.pc links -lz but libxlsxwriter-dev does not pull
+# zlib1g-dev); DEBIAN_PKGS: everything (build, tests, oracles, packaging);
 # DEPS_TEST: the rest, what only `make check`, `make valgrind` and `make deb` need.
 DEPS_RUN := gcc libc6-dev make pkg-config libgsl-dev libcjson-dev libxlsxwriter-dev libhpdf-dev \
-            libssl-dev fonts-dejavu-core
+            libssl-dev zlib1g-dev fonts-dejavu-core
 DEBIAN_PKGS := build-essential pkg-config libgsl-dev libcjson-dev libxlsxwriter-dev libhpdf-dev \
                libcmocka-dev libssl-dev fonts-dejavu-core poppler-utils valgrind \
                python3 python3-numpy python3-pandas python3-scipy python3-sklearn python3-xgboost \
