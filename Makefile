@@ -90,8 +90,8 @@ include tests/local.mk bench/local.mk
 
 # Debian packages. DEPS_RUN: what `make` and `make demo` need (compiler, pkg-config, the C
 # libraries, the report font; xlsxwriter.pc links -lz but libxlsxwriter-dev does not pull
-# zlib1g-dev); DEBIAN_PKGS: everything (build, tests, oracles, packaging);
-# DEPS_TEST: the rest, what only `make check`, `make valgrind` and `make deb` need.
+# zlib1g-dev); DEBIAN_PKGS: the build's, the tests' and their oracles' (add new ones here);
+# DEPS_TEST: DEBIAN_PKGS less DEPS_RUN, what only `make check` and `make valgrind` need.
 DEPS_RUN := gcc libc6-dev make pkg-config libgsl-dev libcjson-dev libxlsxwriter-dev libhpdf-dev \
             libssl-dev zlib1g-dev fonts-dejavu-core
 DEBIAN_PKGS := build-essential pkg-config libgsl-dev libcjson-dev libxlsxwriter-dev libhpdf-dev \
@@ -123,9 +123,10 @@ DEMO_OUT ?= demo-out
 # tests use as oracles (deps-run and deps-test); `make deb` (argument "deb") debhelper, lintian.
 PY_MODULES := pytest numpy pandas scipy sklearn xgboost openpyxl statsmodels
 define AUTODEPS
-	@missing="$(strip $(MISSING) $(MISSING_FONT))"; target=deps-run; pkgs="$(DEPS_RUN)"; \
+	@missing="$(strip $(foreach p,$(MISSING),$(DEB_$(p))) $(MISSING_FONT))"; target=deps-run; \
+	pkgs="$(DEPS_RUN)"; \
 	if [ "$(1)" = tests ]; then target="deps-run deps-test"; pkgs="$$pkgs $(DEPS_TEST)"; \
-	    missing="$$missing $(MISSING_TEST)"; \
+	    missing="$$missing $(foreach p,$(MISSING_TEST),$(DEB_$(p)))"; \
 	    $(PYTHON) -c "import $(subst $(space),$(comma),$(PY_MODULES))" 2>/dev/null || \
 	        missing="$$missing python3-modules"; \
 	    command -v man >/dev/null 2>&1 || missing="$$missing man-db"; fi; \
