@@ -100,9 +100,10 @@ DEBIAN_PKGS := build-essential pkg-config libgsl-dev libcjson-dev libxlsxwriter-
                python3-openpyxl python3-statsmodels python3-pytest
 
 
-# the man pages rendered by the tests (tests/cli/test_man.py); `make deb`: debhelper and lintian
+# the man pages rendered by the tests (tests/cli/test_man.py); `make deb`: debhelper, lintian and
+# build-essential (dpkg-checkbuilddeps requires it)
 DEBIAN_PKGS += man-db
-DEPS_DEB := debhelper lintian
+DEPS_DEB := build-essential debhelper lintian
 DEPS_TEST = $(filter-out $(DEPS_RUN),$(DEBIAN_PKGS))
 APT_INSTALL = apt-get update -q && \
               DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends
@@ -131,7 +132,8 @@ define AUTODEPS
 	        missing="$$missing python3-modules"; \
 	    command -v man >/dev/null 2>&1 || missing="$$missing man-db"; fi; \
 	if [ "$(1)" = deb ]; then target="deps-run deps-deb"; pkgs="$$pkgs $(DEPS_DEB)"; \
-	    for c in dh lintian; do command -v $$c >/dev/null 2>&1 || missing="$$missing $$c"; done; fi; \
+	    for p in $(DEPS_DEB); do dpkg-query -W -f='$${db:Status-Abbrev}' $$p 2>/dev/null | \
+	        grep -q '^ii' || missing="$$missing $$p"; done; fi; \
 	missing=$$(echo $$missing); \
 	if [ -n "$$missing" ]; then \
 	    if [ "$$(id -u)" = 0 ]; then $(APT_INSTALL) $$pkgs; \
