@@ -195,7 +195,7 @@ uninstall:
 # `dpkg-buildpackage -us -uc -b` makes (it writes to ..), moved there, and checked by lintian.
 deb:
 	$(call AUTODEPS,deb)
-	dpkg-buildpackage -us -uc -b
+	dpkg-buildpackage -us -uc -b -Jauto
 	@mkdir -p $(O)/deb
 	@set -e; v=$$(dpkg-parsechangelog -S Version); a=$$(dpkg --print-architecture); \
 	for f in ../audit_$${v}_$$a.* ../audit-dbgsym_$${v}_$$a.*; do \
