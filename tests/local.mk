@@ -31,7 +31,7 @@ check-embed: depcheck $(EMBED)
 	    $(CC) $(ALL_CFLAGS) -x c -fsyntax-only - 2>/dev/null && \
 	    { echo "check-embed: aud_model's fields are visible through audit/audit.h" >&2; exit 1; } || true
 
-check-unit: depcheck $(UNIT_BINS)
+check-unit: depcheck-test $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 
 check-py: depcheck $(BIN)
