@@ -68,6 +68,8 @@ _audit_files()
     compopt -o filenames 2>/dev/null
     if [[ $1 == json ]]; then
         COMPREPLY=($(compgen -d -- "$cur") $(compgen -f -X '!*.[jJ][sS][oO][nN]' -- "$cur"))
+    elif [[ $1 == dir ]]; then
+        COMPREPLY=($(compgen -d -- "$cur"))
     else
         COMPREPLY=($(compgen -f -- "$cur"))
     fi
@@ -140,6 +142,8 @@ _audit()
     fi
     case $cmd in
         run | report) _audit_files json ;;
+        history) _audit_files ;;
+        sign | verify) _audit_files dir ;;
     esac
     return 0
 }

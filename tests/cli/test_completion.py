@@ -47,14 +47,14 @@ def test_registered_for_audit():
 
 def test_commands():
     assert complete("") == ["run", "profile", "predict", "explain", "reasons", "fairness",
-                            "drift", "report"]
+                            "drift", "history", "sign", "verify", "report"]
     assert complete("f") == ["fairness"]
     assert complete("--quiet", "dr") == ["drift"]
     assert complete("--") == ["--help", "--version", "--quiet"]
 
 
 @pytest.mark.parametrize("cmd", ["run", "profile", "predict", "explain", "reasons", "fairness",
-                                 "drift", "report"])
+                                 "drift", "history", "sign", "verify", "report"])
 def test_options_are_those_of_help(cmd):
     got = complete(cmd, "--")
     assert got == help_options(cmd) and "--help" in got

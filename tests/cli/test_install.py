@@ -77,7 +77,7 @@ def test_install_lays_out_every_file(prefix):
     assert "audit.1" in pages and "audit-run.1" in pages and len(pages) >= 9
     assert (prefix / "share" / "bash-completion" / "completions" / "audit").is_file()
     assert (prefix / "lib" / "libaudit.a").is_file()
-    assert (prefix / "include" / "audit" / "audit.h").is_file()
+    assert (prefix / "include" / "audit" / "audit" / "audit.h").is_file()
     pc = (prefix / "lib" / "pkgconfig" / "audit.pc").read_text()
     assert f"prefix={prefix}\n" in pc and f"Version: {version()}\n" in pc
     out = subprocess.run([prefix / "bin" / "audit", "--version"], capture_output=True, text=True)
@@ -99,7 +99,7 @@ def test_program_built_with_pkg_config_runs_on_the_demo_data(prefix, tmp_path):
     env = dict(os.environ, PKG_CONFIG_PATH=str(prefix / "lib" / "pkgconfig"))
     flags = subprocess.run(["pkg-config", "--cflags", "--libs", "audit"], env=env,
                            capture_output=True, text=True, check=True).stdout.split()
-    assert f"-I{prefix}/include" in flags and "-laudit" in flags
+    assert f"-I{prefix}/include/audit" in flags and "-laudit" in flags
     assert subprocess.run(["pkg-config", "--modversion", "audit"], env=env, capture_output=True,
                           text=True).stdout.strip() == version()
     src = tmp_path / "embed.c"

@@ -94,7 +94,7 @@ def test_one_page_per_command(pages):
 
 
 @pytest.mark.parametrize("cmd", [None, "run", "profile", "predict", "explain", "reasons",
-                                 "fairness", "drift", "report"])
+                                 "fairness", "drift", "history", "sign", "verify", "report"])
 def test_page_says_what_help_says(pages, cmd):
     page = pages / ("audit.1" if cmd is None else f"audit-{cmd}.1")
     help = helptext() if cmd is None else helptext(cmd)
@@ -109,7 +109,7 @@ def test_page_says_what_help_says(pages, cmd):
 def test_every_command_has_a_page_tested():
     """The parametrized list above covers every command --help lists."""
     assert set(commands()) == {"run", "profile", "predict", "explain", "reasons", "fairness",
-                               "drift", "report"}
+                               "drift", "history", "sign", "verify", "report"}
 
 
 def test_comparison_catches_a_difference(pages):
