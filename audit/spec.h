@@ -69,6 +69,7 @@ typedef struct aud_spec {
     struct {
         char *title, *organization, *prepared_by, *approved_by, *data_source, *date;
     } report;
+    char  *history;        /* SQLite run history (SPEC 8), resolved; NULL = none */
     unsigned long seed;    /* default 42 */
     int    threads;        /* 0 = all cores */
     char   delimiter;
