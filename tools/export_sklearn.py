@@ -11,7 +11,7 @@ Supported (Debian python3-sklearn):
   GradientBoostingClassifier / Regressor      -> audit-trees: base_score = the init estimator's raw
                                                  prediction (prior log-odds / log-priors / mean),
                                                  leaf values multiplied by learning_rate
-  Pipeline(steps..., estimator above)        -> the estimator's format over the pipeline's raw
+  Pipeline(steps..., estimator above)         -> the estimator's format over the pipeline's raw
                                                  columns with a "preprocess" stage: StandardScaler,
                                                  MinMaxScaler, RobustScaler, SimpleImputer,
                                                  OneHotEncoder, OrdinalEncoder, ColumnTransformer
