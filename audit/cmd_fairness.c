@@ -111,7 +111,7 @@ static void print_attr(const aud_fair_result *res, const aud_fair_attr_result *a
             printf(" reference");
         if (gr->small)
             printf(" small(excluded)");
-        else if (!isnan(gr->impact_ratio.v) && gr->impact_ratio.v < 0.8)
+        else if (gr->below_four_fifths == 1)
             printf(" below-4/5");
         printf("\n");
     }

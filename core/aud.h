@@ -27,6 +27,11 @@ typedef enum aud_status {
     AUD_STATUS_MAX
 } aud_status;
 
+/* The four-fifths rule (EEOC Uniform Guidelines on Employee Selection Procedures, 29 CFR
+ * 1607.4(D)): a selection rate under four fifths of the highest group's is evidence of adverse
+ * impact. The one definition for the metrics' flags, the CLI and the reports' colours. */
+#define AUD_FOUR_FIFTHS 0.8
+
 /* A located error. line/column are 1-based, 0 = unknown. */
 typedef struct aud_error {
     int  code;           /* aud_status */

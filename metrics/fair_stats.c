@@ -401,3 +401,10 @@ done:
     if (buf != stack)
         aud_free(buf);
 }
+
+int aud_fair_below_four_fifths(aud_fair_val impact_ratio)
+{
+    if (isnan(impact_ratio.v))
+        return -1;
+    return impact_ratio.v < AUD_FOUR_FIFTHS;
+}

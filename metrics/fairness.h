@@ -133,6 +133,8 @@ typedef struct aud_fair_group {
     aud_fair_val    ratio[AUD_FAIR_N_RATES];   /* rate / rate(reference) */
     aud_fair_val    disparate_impact;          /* selection rate / reference selection rate */
     aud_fair_val    impact_ratio;              /* selection rate / highest eligible one */
+    int             below_four_fifths;         /* 1: impact_ratio < AUD_FOUR_FIFTHS, 0: not,
+                                                  -1: impact_ratio undefined */
     aud_fair_val    eop_diff, aod, aaod;       /* AIF360, group vs reference */
     aud_fair_val    fisher_p;                  /* two-sided, group vs highest-rate group */
     aud_fair_val    auc, brier, ece;           /* with a score and a label */
@@ -173,8 +175,12 @@ typedef struct aud_fair_ll144_table {
     double        *share;
     aud_fair_val  *rate;       /* selection rate or scoring rate */
     aud_fair_val  *impact_ratio;
+    int           *below_four_fifths;   /* as aud_fair_group's */
     int           *excluded;   /* share < min_share */
 } aud_fair_ll144_table;
+
+/* The four-fifths flag of an impact ratio: 1 below AUD_FOUR_FIFTHS, 0 not, -1 undefined. */
+AUD_API int aud_fair_below_four_fifths(aud_fair_val impact_ratio);
 
 typedef struct aud_fair_result {
     int                   favorable;

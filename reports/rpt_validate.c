@@ -375,6 +375,7 @@ static int v_ll144_group(vctx *v, const cJSON *g)
     if ((rc = vkey(v, g, "group", T_STR, 1)) || (rc = vkey(v, g, "count", T_NUM, 0)) ||
         (rc = vkey(v, g, "rate", T_NUM | T_NULL, 0)) ||
         (rc = vkey(v, g, "impact_ratio", T_NUM | T_NULL, 0)) ||
+        (rc = vkey(v, g, "below_four_fifths", T_BOOL | T_NULL, 0)) ||
         (rc = vkey(v, g, "excluded", T_BOOL, 0)))
         return rc;
     return AUD_OK;
@@ -406,6 +407,7 @@ static int v_ll144_category(vctx *v, const cJSON *g)
         (rc = vkey(v, g, "selection_rate", T_NUM | T_NULL, 0)) ||
         (rc = vkey(v, g, "scoring_rate", T_NUM | T_NULL, 0)) ||
         (rc = vkey(v, g, "impact_ratio", T_NUM | T_NULL, 0)) ||
+        (rc = vkey(v, g, "below_four_fifths", T_BOOL | T_NULL, 0)) ||
         (rc = vkey(v, g, "excluded", T_BOOL, 0)))
         return rc;
     return AUD_OK;
