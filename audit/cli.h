@@ -71,5 +71,8 @@ int aud_cmd_reasons(int argc, char **argv);
 int aud_cmd_fairness(int argc, char **argv);
 int aud_cmd_drift(int argc, char **argv);
 int aud_cmd_report(int argc, char **argv);
+int aud_cmd_history(int argc, char **argv);
+int aud_cmd_sign(int argc, char **argv);
+int aud_cmd_verify(int argc, char **argv);
 
 #endif

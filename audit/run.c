@@ -2,6 +2,7 @@
  * (SPEC sections 4 and 5; docs/results-schema.md). */
 #include "audit/run_int.h"
 #include "audit/checks.h"
+#include "audit/history.h"
 #include "core/io.h"
 #include "core/provenance.h"
 #include "reports/report.h"
@@ -367,8 +368,9 @@ static int prepare_outputs(run_ctx *c, const char *out_dir, pending *outs, char 
 }
 
 /* Inputs, the results document with its provenance and report block, every section, the
- * skipped list and the policy checks (*n_failed of them failed). */
-static int compute(run_ctx *c, size_t *n_failed)
+ * skipped list, the policy checks (*n_failed of them failed) and, with a history store, the
+ * last runs' values for the reports' Trends. */
+static int compute(run_ctx *c, aud_history *hist, size_t *n_failed)
 {
     const aud_run_opts *opts = c->opts;
     double t0 = aud_run_clock();
@@ -403,13 +405,17 @@ static int compute(run_ctx *c, size_t *n_failed)
     if (!cJSON_AddItemToObject(c->doc, "skipped", c->skipped))
         return aud_error_nomem(c->err);
     c->skipped = NULL;
-    return aud_checks_evaluate(c->spec->checks, c->spec->n_checks, c->doc, n_failed, c->err);
+    rc = aud_checks_evaluate(c->spec->checks, c->spec->n_checks, c->doc, n_failed, c->err);
+    if (rc == AUD_OK && hist != NULL)
+        rc = aud_history_add_trends(hist, c->doc, AUD_RUN_TREND_RUNS, c->err);
+    return rc;
 }
 
 /* results.json, report.pdf and report.xlsx into their temporary files. The reports are
  * rendered from results.json as written (exact numbers are raw nodes in c->doc), so they show
- * exactly the figures of the file. */
-static int render_outputs(run_ctx *c, pending *outs)
+ * exactly the figures of the file. results_hex (NULL: not wanted) receives the SHA-256 of
+ * results.json, for the history store. */
+static int render_outputs(run_ctx *c, pending *outs, char *results_hex)
 {
     double t0 = aud_run_clock();
     report_step(c->opts, "outputs", -1.0);
@@ -422,6 +428,8 @@ static int render_outputs(run_ctx *c, pending *outs)
         size_t len = strlen(text);
         text[len] = '\n';
         rc = aud_file_write_atomic(outs[0].tmp, text, len + 1, c->err);
+        if (rc == AUD_OK && results_hex != NULL)
+            rc = aud_sha256_mem(text, len + 1, results_hex, c->err);
         text[len] = '\0';
     }
     if (rc == AUD_OK && (outs[1].used || outs[2].used))
@@ -450,6 +458,8 @@ int aud_run(const aud_run_opts *opts, aud_run_outcome *out, aud_error *err)
     int log_fd = -1;
     size_t n_failed = 0;
     char *line = NULL;
+    aud_history *hist = NULL;
+    char results_hex[65] = "";
     int rc = aud_spec_load(&c.spec, opts->spec_path, err);
     for (size_t i = 0; rc == AUD_OK && i < c.spec->n_checks; i++)
         rc = aud_check_validate(&c.spec->checks[i], i, c.spec->path, err);
@@ -462,15 +472,25 @@ int aud_run(const aud_run_opts *opts, aud_run_outcome *out, aud_error *err)
         rc = aud_error_set(err, AUD_E_USAGE, NULL, 0, 0, "the output folder name is empty");
     if (rc == AUD_OK)
         rc = prepare_outputs(&c, out_dir, outs, log_path, sizeof log_path, &log_fd);
+    const char *hist_path = opts->history != NULL ? opts->history : s->history;
+    if (rc == AUD_OK && hist_path != NULL)   /* like the log: fail before any work */
+        rc = aud_history_open(&hist, hist_path, 1, err);
     if (rc == AUD_OK)
-        rc = compute(&c, &n_failed);
+        rc = compute(&c, hist, &n_failed);
     /* render everything into temporary files, then rename them all */
     if (rc == AUD_OK)
-        rc = render_outputs(&c, outs);
+        rc = render_outputs(&c, outs, hist != NULL ? results_hex : NULL);
     if (rc == AUD_OK && log_path[0] != '\0')
         rc = log_line(&c, outs, 3, n_failed, &line);
     if (rc == AUD_OK)
         rc = commit_outputs(outs, 3, err);
+    if (rc == AUD_OK && hist != NULL) {   /* one transaction; on failure the outputs roll back */
+        double t0 = aud_run_clock();
+        rc = aud_history_record(hist, c.doc, results_hex[0] ? results_hex : NULL, NULL, NULL,
+                                err);
+        if (rc == AUD_OK)
+            report_step(opts, "history", aud_run_clock() - t0);
+    }
     if (rc == AUD_OK && line != NULL) {
         rc = append_log(log_fd, log_path, line, err);
         if (rc != AUD_OK)
@@ -491,6 +511,7 @@ done:
         log_error_line(&c, log_fd, log_path, rc);
     if (log_fd >= 0)
         close(log_fd);
+    aud_history_close(hist);
     cJSON_Delete(c.skipped);
     cJSON_Delete(c.doc);
     aud_free(c.label);

@@ -112,7 +112,8 @@ static int read_root(aud_spec_ctx *c, const cJSON *root, aud_spec *s, const char
     static const char *const keys[] = {
         "model", "data", "reference", "label", "prediction", "score", "favorable", "threshold",
         "sensitive", "intersections", "compliance", "fairness", "explain", "drift", "checks",
-        "outputs", "report", "seed", "threads", "delimiter", "na", "model_format", NULL};
+        "outputs", "report", "seed", "threads", "delimiter", "na", "model_format", "history",
+        NULL};
     if (!cJSON_IsObject(root))
         return aud_error_set(c->err, AUD_E_SCHEMA, c->file, 0, 0,
                              "expected a JSON object at the top level");
@@ -129,7 +130,7 @@ static int read_root(aud_spec_ctx *c, const cJSON *root, aud_spec *s, const char
         strcmp(s->model_format, "lightgbm-text") != 0 &&
         strcmp(s->model_format, "linear-json") != 0 && strcmp(s->model_format, "trees-json") != 0)
         rc = aud_spec_key_error(c, "", "model_format",
-                       "expected xgboost-json, lightgbm-text, linear-json or trees-json");
+                                "expected xgboost-json, lightgbm-text, linear-json or trees-json");
     if (rc == AUD_OK) rc = aud_spec_get_strings(c, root, "", "na", 1, &s->na, &s->n_na);
     if (rc == AUD_OK && s->n_na > 32)
         rc = aud_spec_key_error(c, "", "na", "at most 32 missing-value tokens");
@@ -142,9 +143,9 @@ static int read_root(aud_spec_ctx *c, const cJSON *root, aud_spec *s, const char
     if (rc == AUD_OK && has_fav && fav != 0 && fav != 1)
         rc = aud_spec_key_error(c, "", "favorable", "expected 0 or 1");
     if (rc == AUD_OK) rc = aud_spec_get_number(c, root, "", "threshold", -HUGE_VAL, HUGE_VAL,
-                                      &s->threshold, NULL);
+                                               &s->threshold, NULL);
     if (rc == AUD_OK) rc = aud_spec_get_string_list(c, root, "", "sensitive", &s->sensitive,
-                                           &s->n_sensitive);
+                                                    &s->n_sensitive);
     if (rc == AUD_OK) rc = aud_spec_get_bool(c, root, "", "intersections", &s->intersections);
     if (rc == AUD_OK) rc = aud_spec_read_compliance(c, root, s);
     if (rc == AUD_OK) rc = aud_spec_read_fairness(c, root, s);
@@ -153,6 +154,7 @@ static int read_root(aud_spec_ctx *c, const cJSON *root, aud_spec *s, const char
     if (rc == AUD_OK) rc = aud_spec_read_checks(c, root, s);
     if (rc == AUD_OK) rc = aud_spec_read_outputs(c, root, s, base);
     if (rc == AUD_OK) rc = aud_spec_read_report(c, root, s);
+    if (rc == AUD_OK) rc = aud_spec_get_path(c, root, "", "history", base, &s->history);
     if (rc == AUD_OK) rc = aud_spec_get_whole(c, root, "", "seed", 0, 4294967295.0, &seed);
     if (rc == AUD_OK) rc = aud_spec_get_whole(c, root, "", "threads", 0, 1024, &threads);
     if (rc == AUD_OK) rc = aud_spec_get_string(c, root, "", "delimiter", &delim);
@@ -183,32 +185,12 @@ void aud_spec_free(aud_spec *s)
 {
     if (s == NULL)
         return;
-    char *strs[] = {s->path,
-                    s->model,
-                    s->model_format,
-                    s->data,
-                    s->reference,
-                    s->label,
-                    s->prediction,
-                    s->score,
-                    s->compliance,
-                    s->ll144_sex,
-                    s->ll144_race,
-                    s->explain.method,
-                    s->explain.output,
-                    s->drift.method,
-                    s->drift.psi_binning,
-                    s->outputs.dir,
-                    s->outputs.json,
-                    s->outputs.pdf,
-                    s->outputs.xlsx,
-                    s->outputs.log,
-                    s->report.title,
-                    s->report.organization,
-                    s->report.prepared_by,
-                    s->report.approved_by,
-                    s->report.data_source,
-                    s->report.date};
+    char *strs[] = {s->path, s->model, s->model_format, s->data, s->reference, s->label, s->prediction, s->score,
+                    s->compliance, s->ll144_sex, s->ll144_race, s->explain.method, s->explain.output, s->drift.method,
+                    s->drift.psi_binning, s->outputs.dir, s->outputs.json, s->outputs.pdf,
+                    s->outputs.xlsx, s->outputs.log, s->report.title, s->report.organization,
+                    s->report.prepared_by, s->report.approved_by, s->report.data_source,
+                    s->report.date, s->history};
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
         aud_free(strs[i]);
     for (size_t i = 0; i < s->n_sensitive; i++)
@@ -242,15 +224,11 @@ void aud_spec_free(aud_spec *s)
     aud_free(s);
 }
 
-int aud_spec_load(aud_spec **out, const char *path, aud_error *err)
+int aud_spec_parse(aud_spec **out, const char *text, size_t len, const char *path, aud_error *err)
 {
-    char *text = NULL, *base = NULL;
-    size_t len = 0;
-    aud_spec *s = NULL;
-    int rc = aud_file_read(path, &text, &len, (size_t)16 << 20, err);
-    if (rc != AUD_OK)
-        return rc;
-    s = aud_calloc(1, sizeof *s);
+    char *base = NULL;
+    aud_spec *s = aud_calloc(1, sizeof *s);
+    int rc;
     base = aud_strdup(path);
     if (s == NULL || base == NULL || !set_defaults(s)) {
         rc = aud_error_nomem(err);
@@ -280,6 +258,17 @@ int aud_spec_load(aud_spec **out, const char *path, aud_error *err)
 done:
     aud_spec_free(s);
     aud_free(base);
+    return rc;
+}
+
+int aud_spec_load(aud_spec **out, const char *path, aud_error *err)
+{
+    char *text = NULL;
+    size_t len = 0;
+    int rc = aud_file_read(path, &text, &len, (size_t)16 << 20, err);
+    if (rc != AUD_OK)
+        return rc;
+    rc = aud_spec_parse(out, text, len, path, err);
     aud_free(text);
     return rc;
 }

@@ -122,7 +122,7 @@ int aud_spec_get_number(aud_spec_ctx *c, const cJSON *obj, const char *prefix, c
         return aud_spec_key_error(c, prefix, key, "expected a number");
     if (v->valuedouble < lo || v->valuedouble > hi)
         return aud_spec_key_error(c, prefix, key, "expected a number from %g to %g, got %g", lo, hi,
-                         v->valuedouble);
+                                  v->valuedouble);
     *out = v->valuedouble;
     if (present != NULL)
         *present = 1;
@@ -176,7 +176,7 @@ int aud_spec_get_strings(aud_spec_ctx *c, const cJSON *obj, const char *prefix, 
     cJSON_ArrayForEach(it, v) {
         if (!cJSON_IsString(it) || (!allow_empty && it->valuestring[0] == '\0'))
             return aud_spec_key_error(c, prefix, key, allow_empty ? "expected a list of strings"
-                                                         : "expected a list of non-empty strings");
+                                      : "expected a list of non-empty strings");
         count++;
     }
     *out = aud_calloc(count + 1, sizeof **out);

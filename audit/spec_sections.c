@@ -92,7 +92,7 @@ int aud_spec_read_explain(aud_spec_ctx *c, const cJSON *root, aud_spec *s)
             if (!cJSON_IsNumber(it) || it->valuedouble != floor(it->valuedouble) ||
                 it->valuedouble < 0 || it->valuedouble > 1e12)
                 return aud_spec_key_error(c, "explain", "show_rows",
-                                 "expected a list of 0-based data row numbers");
+                                          "expected a list of 0-based data row numbers");
             s->explain.show_rows[s->explain.n_show_rows++] = (long)it->valuedouble;
         }
     }
@@ -135,7 +135,7 @@ int aud_spec_read_drift_overrides(aud_spec_ctx *c, const cJSON *drift, aud_spec 
                 return aud_spec_key_error(c, "drift.overrides", it->string, "key given twice");
         if (!cJSON_IsObject(it))
             return aud_spec_key_error(c, "drift.overrides", it->string,
-                             "expected an object {\"method\": M, \"threshold\": T}");
+                                      "expected an object {\"method\": M, \"threshold\": T}");
         s->drift.override_cols[i] = aud_strdup(it->string);
         s->drift.override_thresholds[i] = NAN;
         s->drift.n_overrides++;
@@ -146,12 +146,12 @@ int aud_spec_read_drift_overrides(aud_spec_ctx *c, const cJSON *drift, aud_spec 
             rc = aud_spec_get_string(c, it, prefix, "method", &s->drift.override_methods[i]);
         if (rc == AUD_OK)
             rc = aud_spec_get_number(c, it, prefix, "threshold", 0, HUGE_VAL,
-                            &s->drift.override_thresholds[i], NULL);
+                                     &s->drift.override_thresholds[i], NULL);
         aud_drift_method m;
         if (rc == AUD_OK && s->drift.override_methods[i] != NULL &&
             aud_drift_method_parse(s->drift.override_methods[i], &m) != 0)
             rc = aud_spec_key_error(c, prefix, "method", "unknown drift method \"%s\"",
-                           s->drift.override_methods[i]);
+                                    s->drift.override_methods[i]);
         if (rc != AUD_OK)
             return rc;
     }
@@ -214,7 +214,7 @@ int aud_spec_check_ll144(aud_spec_ctx *c, const aud_spec *s)
             i++;
         if (i == s->n_sensitive)
             return aud_spec_key_error(c, "compliance.nyc-ll144", keys[k],
-                             "\"%s\" is not one of the sensitive attributes", names[k]);
+                                      "\"%s\" is not one of the sensitive attributes", names[k]);
     }
     if (names[0] != NULL && strcmp(names[0], names[1]) == 0)
         return aud_spec_key_error(c, "compliance.nyc-ll144", "race",
@@ -305,7 +305,7 @@ int aud_spec_read_outputs(aud_spec_ctx *c, const cJSON *root, aud_spec *s, const
             rc = aud_spec_get_string(c, v, "outputs", names[i], dst[i]);
             if (rc == AUD_OK && *dst[i] != NULL && strchr(*dst[i], '/') != NULL)
                 rc = aud_spec_key_error(c, "outputs", names[i],
-                               "expected a file name inside \"dir\", not a path");
+                                        "expected a file name inside \"dir\", not a path");
         }
     }
     const char *names[] = {"json", "pdf", "xlsx", "log"};

@@ -11,7 +11,7 @@ $(O)/tests/%: tests/unit/%.c $(LIB)
 
 check:
 	$(call AUTODEPS,tests)
-	@$(MAKE) --no-print-directory check-layers check-embed check-unit check-py
+	@$(MAKE) --no-print-directory check-layers check-embed check-unit check-fuzz check-py
 
 # the floors of docs/architecture.md: include order, cross-folder calls and cycles, aud_ exports
 check-layers: depcheck $(LIB) $(BIN)
@@ -31,7 +31,7 @@ check-embed: depcheck $(EMBED)
 	    $(CC) $(ALL_CFLAGS) -x c -fsyntax-only - 2>/dev/null && \
 	    { echo "check-embed: aud_model's fields are visible through audit/audit.h" >&2; exit 1; } || true
 
-check-unit: depcheck $(UNIT_BINS)
+check-unit: depcheck-test $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 
 check-py: depcheck $(BIN)
