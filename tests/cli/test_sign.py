@@ -31,6 +31,7 @@ def signed(small, audit, tmp_path):
     return out, tmp_path / "priv.pem", tmp_path / "pub.pem"
 
 
+@pytest.mark.valgrind
 def test_sign_then_verify_and_openssl_agrees(signed, audit):
     out, priv, pub = signed
     r = audit("verify", out, "--key", pub)
