@@ -68,6 +68,7 @@ typedef struct aud_spec {
     } outputs;
     struct {
         char *title, *organization, *prepared_by, *approved_by, *data_source, *date;
+        char *favorable_outcome;   /* words for the favourable outcome ("approved"); NULL */
     } report;
     unsigned long seed;    /* default 42 */
     int    threads;        /* 0 = all cores */
