@@ -131,6 +131,9 @@ void aud_pdf_chart_drift(pdf_doc *d, const cJSON *column, float x, float y_top, 
 
 /* Sections. */
 void aud_pdf_write_cover(pdf_doc *d);
+/* The findings block at the cursor (pdf_findings.c); the check table on a page of its own,
+ * failures first. */
+void aud_pdf_write_findings(pdf_doc *d);
 void aud_pdf_write_checks(pdf_doc *d);
 void aud_pdf_write_explanations(pdf_doc *d);
 void aud_pdf_write_fairness(pdf_doc *d);

@@ -1,0 +1,230 @@
+/* pdf_findings.c - the findings on the first page (SPEC section 7: severity, sentence, what
+ * drives it, proxy flag, evidence) and the policy-check table, failures first, each row naming
+ * its reference group and, for per-attribute summaries, the rate and the groups behind it. */
+#include "reports/pdf_int.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char *rate_short(const char *rate)
+{
+    if (rate == NULL)
+        return "?";
+    if (strcmp(rate, "tpr") == 0)
+        return "TPR";
+    if (strcmp(rate, "fpr") == 0)
+        return "FPR";
+    if (strcmp(rate, "selection_rate") == 0)
+        return "selection rate";
+    return rate;
+}
+
+/* The proxy screen's entry for a feature of an attribute, when the fairness section has one. */
+static const cJSON *proxy_entry(const cJSON *doc, const char *attribute, const char *feature)
+{
+    const cJSON *a, *p;
+    cJSON_ArrayForEach(a, aud_rpt_arr(aud_rpt_obj(doc, "fairness"), "attributes")) {
+        const char *nm = aud_rpt_str(a, "name", NULL);
+        if (nm == NULL || attribute == NULL || strcmp(nm, attribute) != 0)
+            continue;
+        cJSON_ArrayForEach(p, aud_rpt_arr(a, "proxies")) {
+            const char *f = aud_rpt_str(p, "feature", NULL);
+            if (f != NULL && feature != NULL && strcmp(f, feature) == 0)
+                return p;
+        }
+    }
+    return NULL;
+}
+
+/* "What drives it" lines of one finding. */
+static void driver_lines(pdf_doc *d, const cJSON *f, float x, float w)
+{
+    const cJSON *drv = aud_rpt_obj(f, "drivers");
+    const cJSON *by = aud_rpt_obj(f, "driven_by");
+    const cJSON *feat;
+    char buf[700], t[RPT_NUMBUF];
+    size_t len = 0, k = 0;
+    if (aud_rpt_count(aud_rpt_arr(drv, "features")) > 0) {
+        const char *scale = aud_rpt_str(drv, "scale", "margin");
+        len += (size_t)snprintf(buf, sizeof buf, "What drives it: ");
+        cJSON_ArrayForEach(feat, aud_rpt_arr(drv, "features")) {
+            if (k++ == 3 || len >= sizeof buf)
+                break;
+            double sh = aud_rpt_num(feat, "share");
+            len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%s %s", k > 1 ? ", " : "",
+                                    aud_rpt_str(feat, "name", "?"),
+                                    isfinite(sh) ? aud_rpt_fmt(sh, RPT_PCT1, t) : "n/a");
+        }
+        if (len < sizeof buf)
+            snprintf(buf + len, sizeof buf - len,
+                     " of the gap of %s in mean model output (%s) between group %s and %s.",
+                     aud_rpt_fmt(aud_rpt_num(drv, "gap"), RPT_AUTO, t), scale,
+                     aud_rpt_str(f, "group", aud_rpt_str(drv, "group", "?")),
+                     aud_rpt_str(f, "reference", aud_rpt_str(drv, "reference", "?")));
+        aud_pdf_para(d, d->font, 8.5f, x, w, AUD_PDF_BLACK, buf);
+        cJSON_ArrayForEach(feat, aud_rpt_arr(drv, "features")) {
+            if (aud_rpt_bool(feat, "likely_proxy") != 1)
+                continue;
+            const char *name = aud_rpt_str(feat, "name", "?");
+            const cJSON *p = proxy_entry(d->doc, aud_rpt_str(f, "attribute", NULL), name);
+            char as[RPT_NUMBUF], sh[RPT_NUMBUF];
+            if (p != NULL)
+                snprintf(buf, sizeof buf, "Likely proxy: %s stands in for %s (%s %s; %s of the "
+                         "gap).", name, aud_rpt_str(f, "attribute", "?"),
+                         aud_rpt_str(p, "measure", "association"),
+                         aud_rpt_fmt(aud_rpt_num(p, "association"), RPT_F3, as),
+                         aud_rpt_fmt(aud_rpt_num(feat, "share"), RPT_PCT1, sh));
+            else
+                snprintf(buf, sizeof buf, "Likely proxy: %s stands in for %s (%s of the gap).",
+                         name, aud_rpt_str(f, "attribute", "?"),
+                         aud_rpt_fmt(aud_rpt_num(feat, "share"), RPT_PCT1, sh));
+            aud_pdf_para(d, d->bold, 8.5f, x, w, AUD_PDF_FAIL, buf);
+        }
+    } else if (by != NULL) {
+        char hi[RPT_NUMBUF], lo[RPT_NUMBUF];
+        const cJSON *h = aud_rpt_obj(by, "high"), *l = aud_rpt_obj(by, "low");
+        snprintf(buf, sizeof buf, "Driven by the %s: %s for group %s against %s for group %s.",
+                 rate_short(aud_rpt_str(by, "rate", NULL)),
+                 aud_rpt_fmt(aud_rpt_num(l, "value"), RPT_PCT1, lo), aud_rpt_str(l, "group", "?"),
+                 aud_rpt_fmt(aud_rpt_num(h, "value"), RPT_PCT1, hi), aud_rpt_str(h, "group", "?"));
+        aud_pdf_para(d, d->font, 8.5f, x, w, AUD_PDF_BLACK, buf);
+    } else if (strcmp(aud_rpt_str(f, "kind", ""), "fairness") == 0) {
+        aud_pdf_para(d, d->font, 8.0f, x, w, AUD_PDF_GREY,
+                     "What drives it: the results document holds no decomposition of this gap (it needs a model with explanations).");
+    }
+}
+
+static void evidence_line(pdf_doc *d, const cJSON *f, float x, float w)
+{
+    const cJSON *ev = aud_rpt_arr(f, "evidence"), *e, *worst = NULL;
+    size_t n = aud_rpt_count(ev);
+    char buf[600], t[RPT_NUMBUF];
+    if (n == 0)
+        return;
+    double lo = aud_rpt_num(aud_rpt_obj(f, "bound"), "min");
+    cJSON_ArrayForEach(e, ev) {   /* the furthest from the bound */
+        double v = aud_rpt_num(e, "value");
+        if (worst == NULL || (isfinite(v) && (isfinite(lo) ? v < aud_rpt_num(worst, "value")
+                                                            : v > aud_rpt_num(worst, "value"))))
+            worst = e;
+    }
+    const char *wg = aud_rpt_str(worst, "group", NULL);
+    snprintf(buf, sizeof buf, "Repeated in %zu intersection%s (evidence, not separate findings); "
+             "furthest from the bound: %s%s%s at %s.", n, n == 1 ? "" : "s",
+             aud_rpt_str(worst, "attribute", "?"), wg != NULL ? " = " : "", wg != NULL ? wg : "",
+             aud_rpt_fmt(aud_rpt_num(worst, "value"), RPT_AUTO, t));
+    aud_pdf_para(d, d->font, 8.0f, x, w, AUD_PDF_GREY, buf);
+}
+
+void aud_pdf_write_findings(pdf_doc *d)
+{
+    const cJSON *fs = aud_rpt_arr(d->doc, "findings");
+    const cJSON *f;
+    const float tag_w = 36.0f, x = PDF_LEFT + tag_w + 10.0f, w = PDF_CW - tag_w - 10.0f;
+    if (fs == NULL && aud_rpt_arr(d->doc, "checks") == NULL)
+        return;   /* a command's document: no checks, nothing to conclude */
+    aud_pdf_subsection(d, "Findings", 40.0f);
+    if (fs == NULL) {
+        aud_pdf_not_run(d, "this results document has no findings (results schema 1, written "
+                           "before findings existed); the checks follow");
+        return;
+    }
+    if (aud_rpt_count(fs) == 0) {
+        aud_pdf_para(d, d->font, 9.5f, PDF_LEFT, PDF_CW, AUD_PDF_BLACK,
+                     "No findings: every policy check passed, each clear of its bound by more "
+                     "than its confidence interval.");
+        return;
+    }
+    aud_pdf_para(d, d->font, 8.0f, PDF_LEFT, PDF_CW, AUD_PDF_GREY,
+                 "Failed checks grouped by cause: an intersection that only repeats the failure "
+                 "of a coarser group is evidence under it, not a finding of its own. FAIL: the "
+                 "check failed and its interval lies beyond the bound (or it has none). WARN: "
+                 "the bound lies inside the interval, so the result could go either way.");
+    d->y -= 4.0f;
+    cJSON_ArrayForEach(f, fs) {
+        int fail = strcmp(aud_rpt_str(f, "severity", ""), "fail") == 0;
+        pdf_rgb c = fail ? AUD_PDF_FAIL : AUD_PDF_WARN;
+        aud_pdf_need(d, 46.0f);
+        float top = d->y;
+        aud_pdf_fill_rect(d, PDF_LEFT, top - 4.0f, tag_w, 14.0f, c);
+        aud_pdf_text_center(d, d->bold, 8.0f, PDF_LEFT + tag_w / 2.0f, top, (pdf_rgb){1, 1, 1},
+                            fail ? "FAIL" : "WARN");
+        aud_pdf_text_center(d, d->font, 7.5f, PDF_LEFT + tag_w / 2.0f, top - 14.0f, AUD_PDF_GREY,
+                            aud_rpt_str(f, "id", ""));
+        aud_pdf_para(d, d->font, 9.5f, x, w, AUD_PDF_BLACK, aud_rpt_str(f, "sentence", ""));
+        driver_lines(d, f, x, w);
+        evidence_line(d, f, x, w);
+        if (d->y > top - 26.0f)
+            d->y = top - 26.0f;
+        d->y -= 7.0f;
+    }
+}
+
+static void bound_text(const cJSON *c, char *buf, size_t n)
+{
+    char a[RPT_NUMBUF], b[RPT_NUMBUF];
+    double lo = aud_rpt_num(c, "min"), hi = aud_rpt_num(c, "max");
+    if (isfinite(lo) && isfinite(hi))
+        snprintf(buf, n, "%s..%s", aud_rpt_fmt(lo, RPT_AUTO, a), aud_rpt_fmt(hi, RPT_AUTO, b));
+    else if (isfinite(lo))
+        snprintf(buf, n, "\xe2\x89\xa5 %s", aud_rpt_fmt(lo, RPT_AUTO, a));
+    else if (isfinite(hi))
+        snprintf(buf, n, "\xe2\x89\xa4 %s", aud_rpt_fmt(hi, RPT_AUTO, a));
+    else
+        snprintf(buf, n, "-");
+}
+
+void aud_pdf_write_checks(pdf_doc *d)
+{
+    static const pdf_col cols[] = {{"Metric", 100, PDF_AL_LEFT}, {"Scope", 80, PDF_AL_LEFT},
+                                   {"Group / driven by", 130, PDF_AL_LEFT},
+                                   {"Reference", 62, PDF_AL_LEFT}, {"Value", 38, PDF_AL_RIGHT},
+                                   {"Bound", 42, PDF_AL_RIGHT}, {"Result", 43, PDF_AL_CENTER}};
+    const cJSON *checks = aud_rpt_arr(d->doc, "checks");
+    const cJSON *c;
+    pdf_table t;
+    aud_pdf_section(d, "Policy checks");
+    if (aud_rpt_count(checks) == 0) {
+        aud_pdf_not_run(d, "no policy checks were configured in the audit spec");
+        return;
+    }
+    aud_pdf_para(d, d->font, 8.5f, PDF_LEFT, PDF_CW, AUD_PDF_GREY,
+                 "Each check compares one metric with the bound set in the audit spec; the run "
+                 "fails when any check fails. Failures come first. Ratios and differences are "
+                 "against the reference group named in each row; for a summary over an "
+                 "attribute's groups the row names the rate and the two groups that set it.");
+    d->y -= 4.0f;
+    aud_pdf_table_begin(d, &t, cols, sizeof cols / sizeof cols[0], 8.0f);
+    for (int pass = 0; pass < 2; pass++) {
+        cJSON_ArrayForEach(c, checks) {
+            char val[RPT_NUMBUF], bound[2 * RPT_NUMBUF + 8], grp[300], a[RPT_NUMBUF],
+                b[RPT_NUMBUF];
+            int ok = aud_rpt_bool(c, "passed") == 1;
+            if (ok != pass)
+                continue;
+            const char *where = aud_rpt_str(c, "attribute", NULL);
+            const cJSON *by = aud_rpt_obj(c, "driven_by");
+            if (where == NULL)
+                where = aud_rpt_str(c, "column", "");
+            if (by != NULL)
+                snprintf(grp, sizeof grp, "%s: %s %s, %s %s",
+                         rate_short(aud_rpt_str(by, "rate", NULL)),
+                         aud_rpt_str(aud_rpt_obj(by, "low"), "group", "?"),
+                         aud_rpt_fmt(aud_rpt_num(aud_rpt_obj(by, "low"), "value"), RPT_F3, a),
+                         aud_rpt_str(aud_rpt_obj(by, "high"), "group", "?"),
+                         aud_rpt_fmt(aud_rpt_num(aud_rpt_obj(by, "high"), "value"), RPT_F3, b));
+            else
+                snprintf(grp, sizeof grp, "%s", aud_rpt_str(c, "group", ""));
+            aud_rpt_fmt(aud_rpt_num(c, "value"), RPT_AUTO, val);
+            bound_text(c, bound, sizeof bound);
+            const char *cells[7] = {aud_rpt_metric_label(aud_rpt_str(c, "metric", "?")), where,
+                                    grp, aud_rpt_str(c, "reference", ""), val, bound,
+                                    ok ? "pass" : "FAIL"};
+            int st[7] = {PDF_CELL_PLAIN, PDF_CELL_PLAIN, PDF_CELL_PLAIN, PDF_CELL_MUTED,
+                         PDF_CELL_PLAIN, PDF_CELL_MUTED, ok ? PDF_CELL_PASS : PDF_CELL_FAIL};
+            aud_pdf_table_row(d, &t, cells, st);
+        }
+    }
+    d->y -= 10.0f;
+}
