@@ -46,11 +46,9 @@ static const char *num(double x, char *b)
     else if (a >= 1000.0)
         snprintf(b, NB, "%.0f", x);
     else if (a >= 1.0)
-        snprintf(b, NB, "%.2f", x);
-    else if (a >= 0.001 || a == 0.0)
-        snprintf(b, NB, "%.3f", x);
+        snprintf(b, NB, "%.4g", x);
     else
-        snprintf(b, NB, "%.2g", x);
+        snprintf(b, NB, "%.3g", x);
     return b;
 }
 
