@@ -3,6 +3,7 @@
  * section 5 with --json. Formulas: docs/fairness.md. */
 #include "audit/cli.h"
 #include "audit/csvopt.h"
+#include "audit/fair_why.h"
 #include "metrics/fairness.h"
 #include "core/io.h"
 #include "models/model.h"
@@ -113,6 +114,29 @@ static int numeric_column(const aud_table *t, const char *name, const char *what
     }
     *out = c->num;
     return AUD_OK;
+}
+
+/* Drivers, proxies (with a model) and trade-offs (with a score) of every attribute: SPEC
+ * section 7, audit/fair_why.h. */
+static int fair_why(const fair_cli *c, const aud_model *m, const aud_table *t,
+                    const aud_fair_attr *at, size_t n_attrs, const aud_fair_result *res,
+                    const aud_fair_input *in, cJSON *doc, aud_error *err)
+{
+    size_t *bind = NULL;
+    int by_pos = 0, rc = AUD_OK;
+    if (m != NULL) {
+        bind = aud_malloc((m->n_features ? m->n_features : 1) * sizeof *bind);
+        if (bind == NULL)
+            return aud_error_nomem(err);
+        rc = aud_model_bind(m, t, bind, &by_pos, err);
+    }
+    aud_fair_why_input wi = {m, t, bind, at, n_attrs, res, in->score, in->label,
+                             c->opts.favorable, c->opts.threshold, AUD_SHAP_AUTO, NULL, 0,
+                             c->opts.seed, c->opts.threads};
+    if (rc == AUD_OK)
+        rc = aud_fair_why(doc, &wi, err);
+    aud_free(bind);
+    return rc;
 }
 
 /* Score of every row from model m (read from path): probability of a binary classifier, else
@@ -530,6 +554,8 @@ int aud_cmd_fairness(int argc, char **argv)
             rc = aud_prov_add_model(prov, c.model, model, &err);
         if (rc == AUD_OK)
             rc = aud_fair_to_json(res, doc, &err);
+        if (rc == AUD_OK)
+            rc = fair_why(&c, model, t, at, n_attrs, res, &in, doc, &err);
         if (rc == AUD_OK)
             rc = aud_json_write(doc, c.json, &err);
     }

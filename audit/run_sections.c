@@ -2,6 +2,7 @@
  * attribution drift), fairness, drift (with prediction drift) and performance. Each section is
  * skipped, with the reason recorded in "skipped", when its inputs are absent. */
 #include "audit/run_int.h"
+#include "audit/fair_why.h"
 #include "metrics/drift.h"
 #include "metrics/fairness.h"
 #include "core/io.h"
@@ -526,6 +527,14 @@ int aud_run_fairness(run_ctx *c)
     aud_free(ilevels);
     if (rc == AUD_OK)
         rc = aud_fair_to_json(res, c->doc, c->err);
+    if (rc == AUD_OK) {   /* drivers, proxies, trade-offs (SPEC section 7) */
+        aud_shap_method m = AUD_SHAP_AUTO;
+        int explain = s->explain.enabled && aud_shap_method_parse(s->explain.method, &m) == 0;
+        aud_fair_why_input wi = {explain ? c->model : NULL, c->data, c->bind, attrs, na, res,
+                                 in.score, c->label, s->favorable, s->threshold, m, NULL, 0,
+                                 s->seed, c->threads};
+        rc = aud_fair_why(c->doc, &wi, c->err);
+    }
 done:
     aud_fair_result_free(res);
     for (size_t a = 0; a < na && own_codes != NULL; a++) {
