@@ -253,22 +253,22 @@ void aud_bound_attrs_free(aud_bound_attrs *b)
     memset(b, 0, sizeof *b);
 }
 
-int aud_bind_fairness(aud_fair_result **out, const aud_bind_fair_request *rq,
-                      const aud_fair_opts *opts, aud_error *err)
+int aud_bind_fairness_attrs(aud_fair_result **out, aud_bound_attrs *b,
+                            const aud_bind_fair_request *rq, const aud_fair_opts *opts,
+                            aud_error *err)
 {
-    aud_bound_attrs b;
     aud_fair_result *res = NULL;
     *out = NULL;
-    int rc = aud_bind_attrs(&b, rq->data, rq->sensitive, rq->n_sensitive, rq->refs, rq->n_refs,
+    int rc = aud_bind_attrs(b, rq->data, rq->sensitive, rq->n_sensitive, rq->refs, rq->n_refs,
                             err);
     /* an intersection reference must name an intersection that is computed */
-    for (size_t r = 0; rc == AUD_OK && r < b.n_inter_refs; r++) {
+    for (size_t r = 0; rc == AUD_OK && r < b->n_inter_refs; r++) {
         if (!opts->intersections ||
-            !aud_bind_is_intersection(rq->sensitive, rq->n_sensitive, b.inter_ref_names[r])) {
+            !aud_bind_is_intersection(rq->sensitive, rq->n_sensitive, b->inter_ref_names[r])) {
             aud_error_set(err, AUD_E_USAGE, NULL, 0, 0,
                           "reference: \"%s\" is not an intersection of the sensitive columns "
-                          "(name them in their order, joined by '&')", b.inter_ref_names[r]);
-            rc = aud_error_field(err, b.inter_ref_names[r]);
+                          "(name them in their order, joined by '&')", b->inter_ref_names[r]);
+            rc = aud_error_field(err, b->inter_ref_names[r]);
         }
     }
     if (rc == AUD_OK) {
@@ -278,24 +278,32 @@ int aud_bind_fairness(aud_fair_result **out, const aud_bind_fair_request *rq,
         in.label = rq->label;
         in.prediction = rq->prediction;
         in.score = rq->prediction == NULL ? rq->score : NULL;
-        in.attrs = b.attrs;
-        in.n_attrs = b.n_attrs;
+        in.attrs = b->attrs;
+        in.n_attrs = b->n_attrs;
         in.label_name = rq->label_name;
         in.prediction_name = rq->prediction_name;
         in.score_name = rq->score_name;
         in.source = rq->data->path;
-        in.inter_ref_names = b.inter_ref_names;
-        in.inter_ref_levels = b.inter_ref_levels;
-        in.n_inter_refs = b.n_inter_refs;
+        in.inter_ref_names = b->inter_ref_names;
+        in.inter_ref_levels = b->inter_ref_levels;
+        in.n_inter_refs = b->n_inter_refs;
         rc = aud_fair_compute(&res, &in, opts, err);
     }
-    aud_bound_attrs_free(&b);
     if (rc != AUD_OK) {
         aud_fair_result_free(res);
         return rc;
     }
     *out = res;
     return AUD_OK;
+}
+
+int aud_bind_fairness(aud_fair_result **out, const aud_bind_fair_request *rq,
+                      const aud_fair_opts *opts, aud_error *err)
+{
+    aud_bound_attrs b;
+    int rc = aud_bind_fairness_attrs(out, &b, rq, opts, err);
+    aud_bound_attrs_free(&b);
+    return rc;
 }
 
 /* ---- drift columns ------------------------------------------------------------------------- */

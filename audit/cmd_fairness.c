@@ -4,6 +4,8 @@
 #include "audit/bind.h"
 #include "audit/cli.h"
 #include "audit/csvopt.h"
+#include "audit/fair_why.h"
+#include "metrics/fairness.h"
 #include "core/io.h"
 #include "core/provenance.h"
 
@@ -80,6 +82,18 @@ typedef struct fair_cli {
     aud_bind_ref refs[MAX_REFS];
     aud_fair_opts opts;
 } fair_cli;
+
+/* Drivers, proxies (with a model) and trade-offs (with a score) of every attribute: SPEC
+ * section 7, audit/fair_why.h. */
+static int fair_why(const fair_cli *c, const aud_model *m, const size_t *bind_cols,
+                    const aud_table *t, const aud_bound_attrs *ba, const aud_fair_result *res,
+                    const double *score, const double *label, cJSON *doc, aud_error *err)
+{
+    aud_fair_why_input wi = {m, t, bind_cols, ba->attrs, ba->n_attrs, res, score, label,
+                             c->opts.favorable, c->opts.threshold, AUD_SHAP_AUTO, NULL, 0,
+                             c->opts.seed, c->opts.threads};
+    return aud_fair_why(doc, &wi, err);
+}
 
 static void print_val(aud_fair_val v, int width, int prec)
 {
@@ -346,6 +360,8 @@ int aud_cmd_fairness(int argc, char **argv)
     aud_error_clear(&err);
     aud_table *t = NULL;
     aud_fair_result *res = NULL;
+    aud_bound_attrs ba;
+    memset(&ba, 0, sizeof ba);
     aud_model *model = NULL;
     aud_binding bind;
     memset(&bind, 0, sizeof bind);
@@ -383,7 +399,7 @@ int aud_cmd_fairness(int argc, char **argv)
             .label_name = c.label, .prediction_name = c.prediction,
             .score_name = c.score ? c.score : "model score",
         };
-        rc = aud_bind_fairness(&res, &rq, &c.opts, &err);
+        rc = aud_bind_fairness_attrs(&res, &ba, &rq, &c.opts, &err);
     }
     if (rc == AUD_OK && c.json != NULL) {
         rc = aud_prov_doc_new(&doc, &prov, "fairness", c.created, &err);
@@ -398,6 +414,9 @@ int aud_cmd_fairness(int argc, char **argv)
         if (rc == AUD_OK)
             rc = aud_fair_to_json(res, doc, &err);
         if (rc == AUD_OK)
+            rc = fair_why(&c, model, bind.cols, t, &ba, res, prediction == NULL ? score : NULL,
+                          label, doc, &err);
+        if (rc == AUD_OK)
             rc = aud_json_write(doc, c.json, &err);
     }
     if (rc == AUD_OK && !(c.json != NULL && strcmp(c.json, "-") == 0))
@@ -405,6 +424,7 @@ int aud_cmd_fairness(int argc, char **argv)
     aud_hash_ahead_join(&hash, NULL);   /* an early error: the thread must still end */
     cJSON_Delete(doc);
     aud_fair_result_free(res);
+    aud_bound_attrs_free(&ba);
     aud_free(label);
     aud_free(prediction);
     aud_free(score);

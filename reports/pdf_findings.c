@@ -20,6 +20,17 @@ static const char *rate_short(const char *rate)
     return rate;
 }
 
+static const char *measure_name(const char *m)
+{
+    if (m == NULL)
+        return "association";
+    if (strcmp(m, "cramers_v") == 0)
+        return "Cram\xc3\xa9r's V";
+    if (strcmp(m, "correlation_ratio") == 0)
+        return "correlation ratio";
+    return m;
+}
+
 /* The proxy screen's entry for a feature of an attribute, when the fairness section has one. */
 static const cJSON *proxy_entry(const cJSON *doc, const char *attribute, const char *feature)
 {
@@ -72,7 +83,7 @@ static void driver_lines(pdf_doc *d, const cJSON *f, float x, float w)
             if (p != NULL)
                 snprintf(buf, sizeof buf, "Likely proxy: %s stands in for %s (%s %s; %s of the "
                          "gap).", name, aud_rpt_str(f, "attribute", "?"),
-                         aud_rpt_str(p, "measure", "association"),
+                         measure_name(aud_rpt_str(p, "measure", NULL)),
                          aud_rpt_fmt(aud_rpt_num(p, "association"), RPT_F3, as),
                          aud_rpt_fmt(aud_rpt_num(feat, "share"), RPT_PCT1, sh));
             else
