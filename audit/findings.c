@@ -544,13 +544,15 @@ static int add_finding(cJSON *arr, const cJSON *doc, const find_words *w, const 
     return 0;
 }
 
-static void read_words(const cJSON *doc, find_words *w)
+static void read_words(const cJSON *doc, const char *label, find_words *w)
 {
     const cJSON *fair = cJSON_GetObjectItemCaseSensitive(doc, "fairness");
     const cJSON *spec = cJSON_GetObjectItemCaseSensitive(
         cJSON_GetObjectItemCaseSensitive(doc, "provenance"), "spec_document");
     w->outcome = aud_find_str(cJSON_GetObjectItemCaseSensitive(doc, "report"), "favorable_outcome");
-    w->label = aud_find_str(cJSON_GetObjectItemCaseSensitive(doc, "performance"), "label");
+    w->label = label;
+    if (w->label == NULL)
+        w->label = aud_find_str(cJSON_GetObjectItemCaseSensitive(doc, "performance"), "label");
     if (w->label == NULL)
         w->label = aud_find_str(spec, "label");
     if (w->label == NULL)
@@ -562,7 +564,7 @@ static void read_words(const cJSON *doc, find_words *w)
         w->level = 0.95;
 }
 
-int aud_findings_build(cJSON *results, aud_error *err)
+static int build(cJSON *results, const char *label, aud_error *err)
 {
     const cJSON *checks = cJSON_GetObjectItemCaseSensitive(results, "checks");
     const cJSON *fair = cJSON_GetObjectItemCaseSensitive(results, "fairness");
@@ -589,7 +591,7 @@ int aud_findings_build(cJSON *results, aud_error *err)
             sg.name[sg.n++] = aud_find_str(a, "name");
         }
     }
-    read_words(results, &w);
+    read_words(results, label, &w);
     size_t i = 0;
     cJSON *c;
     cJSON_ArrayForEach(c, checks) {
@@ -620,6 +622,32 @@ int aud_findings_build(cJSON *results, aud_error *err)
 done:
     cJSON_Delete(arr);
     aud_free(rows);
+    return rc;
+}
+
+int aud_findings_build(cJSON *results, aud_error *err)
+{
+    return build(results, NULL, err);
+}
+
+int aud_findings_fourfifths_text(const cJSON *fairness, const char *label, char **out,
+                                 aud_error *err)
+{
+    static char metric[] = "disparate_impact";
+    aud_check_spec rule = {metric, 1, 0, 0.8, 0.0, NULL, NULL, NULL};
+    size_t n_failed = 0;
+    *out = NULL;
+    cJSON *doc = cJSON_CreateObject();
+    if (doc == NULL || !cJSON_AddItemReferenceToObject(doc, "fairness", (cJSON *)fairness)) {
+        cJSON_Delete(doc);
+        return aud_error_nomem(err);
+    }
+    int rc = aud_checks_evaluate(&rule, 1, doc, &n_failed, err);
+    if (rc == AUD_OK)
+        rc = build(doc, label, err);
+    if (rc == AUD_OK)
+        rc = aud_findings_text(doc, NULL, out, err);
+    cJSON_Delete(doc);   /* the fairness section is only referenced */
     return rc;
 }
 

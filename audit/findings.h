@@ -21,4 +21,11 @@ int aud_findings_build(cJSON *results, aud_error *err);
  * caller-owned (aud_free); NULL when there is nothing to say. AUD_OK or AUD_E_NOMEM. */
 int aud_findings_text(const cJSON *results, const char *attribute, char **out, aud_error *err);
 
+/* The findings of a fairness section alone (a command's document: no spec, no checks) under the
+ * four-fifths rule - disparate impact of at least 0.8 for every eligible group and intersection
+ * - as aud_findings_text renders them (*out NULL when there are none). label: the label column
+ * for the sentences, or NULL. The section is read, not changed. */
+int aud_findings_fourfifths_text(const cJSON *fairness, const char *label, char **out,
+                                 aud_error *err);
+
 #endif

@@ -188,10 +188,10 @@ static void bound_text(const cJSON *c, char *buf, size_t n)
 
 void aud_pdf_write_checks(pdf_doc *d)
 {
-    static const pdf_col cols[] = {{"Metric", 100, PDF_AL_LEFT}, {"Scope", 80, PDF_AL_LEFT},
-                                   {"Group / driven by", 130, PDF_AL_LEFT},
-                                   {"Reference", 62, PDF_AL_LEFT}, {"Value", 38, PDF_AL_RIGHT},
-                                   {"Bound", 42, PDF_AL_RIGHT}, {"Result", 43, PDF_AL_CENTER}};
+    static const pdf_col cols[] = {{"Metric", 100, PDF_AL_LEFT}, {"Scope", 78, PDF_AL_LEFT},
+                                   {"Group / driven by", 124, PDF_AL_LEFT},
+                                   {"Reference", 60, PDF_AL_LEFT}, {"Value", 46, PDF_AL_RIGHT},
+                                   {"Bound", 44, PDF_AL_RIGHT}, {"Result", 43, PDF_AL_CENTER}};
     const cJSON *checks = aud_rpt_arr(d->doc, "checks");
     const cJSON *c;
     pdf_table t;

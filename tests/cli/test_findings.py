@@ -233,3 +233,31 @@ def test_first_page_and_overview_sheet(audit, tmp_path):
     assert row[head.index("Value")] == pytest.approx(f["value"], rel=1e-12)
     assert row[head.index("CI low")] == pytest.approx(f["ci"][0], rel=1e-12)
     assert row[head.index("Evidence rows")] == 2
+
+
+def test_fairness_command_prints_its_findings(audit, tmp_path):
+    df = cells([("m", "A", 300, 0.9), ("f", "A", 300, 0.9),
+                ("m", "B", 200, 0.5), ("f", "B", 200, 0.5)])
+    df.to_csv(tmp_path / "d.csv", index=False)
+    r = audit("fairness", "--data", tmp_path / "d.csv", "--sensitive", "sex,race",
+              "--score", "score", "--threshold", "0.5", "--label", "label", "--bootstrap", "0")
+    assert r.code == 0, r
+    tail = r.out[r.out.index("\nfindings:"):].splitlines()
+    lo, hi = katz(df, "race", "B", "A")
+    assert tail[2] == ("  F1  FAIL  Group B (race) receives the favourable outcome (label = 1) at "
+                       "%.1f%% of group A's rate (50.0%% against 90.0%%; 95%% CI %.1f-%.1f%%); "
+                       "the four-fifths rule asks for at least 80%%."
+                       % (100 * 0.5 / 0.9, 100 * lo, 100 * hi))
+    assert tail[3].strip() == "also seen in 2 intersections" and len(tail) == 4
+    # nothing to say: one line, never silence
+    ok = cells([("m", "A", 500, 0.8), ("f", "A", 500, 0.8), ("m", "B", 500, 0.79),
+                ("f", "B", 500, 0.79)])
+    ok.to_csv(tmp_path / "ok.csv", index=False)
+    r = audit("fairness", "--data", tmp_path / "ok.csv", "--sensitive", "sex,race",
+              "--score", "score", "--threshold", "0.5", "--bootstrap", "0")
+    assert r.code == 0 and r.out.rstrip().endswith(
+        "findings: none (every eligible group meets the four-fifths rule, clear of its interval)")
+    # --json - writes only the document on stdout
+    r = audit("fairness", "--data", tmp_path / "d.csv", "--sensitive", "sex,race",
+              "--score", "score", "--threshold", "0.5", "--json", "-", "--bootstrap", "0")
+    assert r.code == 0 and "findings" not in json.loads(r.out)

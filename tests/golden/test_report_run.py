@@ -121,3 +121,32 @@ def test_ll144_and_four_fifths_views(tmp_path):
     got = [(r[0], r[1]) for r in ws.iter_rows(values_only=True)]
     i = got.index(("Four-fifths: attribute", "Group"))
     assert got[i + 1:i + 1 + len(flagged)] == flagged
+
+
+def test_demo_findings(run_dir):
+    """datasets/README.md ground truth, as findings (SPEC section 7): one disparate-impact finding
+    for race B whose ten failing intersections are its evidence, driven by zip_region_code, the
+    documented proxy; equalized odds fails for race and age_band; age_band <25 passes the
+    four-fifths rule by less than its interval (a warning). Page 1 of the PDF says so."""
+    doc = json.loads((run_dir / "results.json").read_text())
+    fs = doc["findings"]
+    got = [(f["severity"], f["metric"], f["attribute"], f.get("group")) for f in fs]
+    assert got == [("fail", "disparate_impact", "race", "B"),
+                   ("fail", "equalized_odds_difference", "race", None),
+                   ("fail", "equalized_odds_difference", "age_band", None),
+                   ("warn", "disparate_impact", "age_band", "<25")]
+    f = fs[0]
+    failed = [c for c in doc["checks"] if not c["passed"] and c["metric"] == "disparate_impact"]
+    assert len(failed) == 11 and len(f["evidence"]) == 10
+    assert all("B" in e["group"].split("&") for e in f["evidence"])
+    top = f["drivers"]["features"][0]
+    assert top["name"] == "zip_region_code" and top["likely_proxy"] is True
+    assert f["sentence"].startswith("Group B (race) is approved at 75.3% of group A's rate")
+    eo = fs[1]["driven_by"]
+    assert (eo["rate"], eo["low"]["group"], eo["high"]["group"]) == ("fpr", "B", "A")
+    page1 = subprocess.run(["pdftotext", "-f", "1", "-l", "1", str(run_dir / "report.pdf"), "-"],
+                           capture_output=True, text=True, check=True).stdout
+    flat = " ".join(page1.split())
+    assert "they come down to 3 findings (and 1 warning)" in flat
+    assert "Likely proxy: zip_region_code stands in for race" in flat
+    assert "What drives it: zip_region_code" in flat
