@@ -212,14 +212,16 @@ def test_first_page_and_overview_sheet(audit, tmp_path):
     assert "they come down to 1 finding" in flat
     assert "FAIL" in flat and "F1" in flat
     assert " ".join(doc["findings"][0]["sentence"].split()[:8]) in flat
-    assert "Repeated in 2 intersections" in flat
-    # the check table is after page 1, failures first
-    rest = subprocess.run(["pdftotext", "-f", "2", "-l", "2", "-layout",
-                           str(tmp_path / "out" / "report.pdf"), "-"],
-                          capture_output=True, text=True).stdout
-    assert "Policy checks" in rest
+    assert "Also in 2 intersections (evidence under this finding)" in flat
+    # the check table comes after the findings, failures first
+    pages = subprocess.run(["pdftotext", "-f", "1", "-l", "3", "-layout",
+                            str(tmp_path / "out" / "report.pdf"), "-"],
+                           capture_output=True, text=True).stdout
+    assert pages.index("Findings") < pages.index("Policy checks")
+    rest = pages[pages.index("Policy checks"):]
     results = [ln.split()[-1] for ln in rest.splitlines() if ln.rstrip().endswith(("FAIL", "pass"))]
     n_fail = sum(not c["passed"] for c in doc["checks"])
+    assert len(results) == len(doc["checks"])
     assert results[:n_fail] == ["FAIL"] * n_fail and "FAIL" not in results[n_fail:]
     wb = openpyxl.load_workbook(tmp_path / "out" / "report.xlsx")
     assert wb.sheetnames[0] == "Overview"

@@ -150,3 +150,8 @@ def test_demo_findings(run_dir):
     assert "they come down to 3 findings (and 1 warning)" in flat
     assert "Likely proxy: zip_region_code stands in for race" in flat
     assert "What drives it: zip_region_code" in flat
+    t = f["tradeoffs"]["impact_ratio"]
+    b = next(g for g in t["groups"] if g["group"] == "B")
+    assert "Trade-off (information, not advice): thresholds B %.3f (from 0.500)" % (
+        b["threshold_after"]) in flat
+    assert "Group-specific thresholds can be unlawful" in flat
