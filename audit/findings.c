@@ -10,6 +10,7 @@
 #include "core/io.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -472,17 +473,21 @@ static int add_drivers(cJSON *f, const find_row *r)
 
 static int add_drift_columns(cJSON *f, const cJSON *doc)
 {
-    const cJSON *cols[256];
+    const cJSON *drift = cJSON_GetObjectItemCaseSensitive(doc, "drift");
+    size_t cap = (size_t)cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(drift, "columns"));
+    const cJSON **cols = aud_calloc(cap + 1, sizeof *cols);
     char buf[FIND_TEXT];
-    size_t n = aud_find_drifted(cJSON_GetObjectItemCaseSensitive(doc, "drift"), cols, 256);
-    cJSON *arr = cJSON_AddArrayToObject(f, "columns");
-    if (arr == NULL)
+    int rc = 0;
+    if (cols == NULL)
         return -1;
-    for (size_t i = 0; i < n; i++) {
+    size_t n = aud_find_drifted(drift, cols, cap);
+    cJSON *arr = cJSON_AddArrayToObject(f, "columns");
+    for (size_t i = 0; arr != NULL && i < n && rc == 0; i++) {
         cJSON *c = cJSON_CreateObject();
         if (c == NULL || !cJSON_AddItemToArray(arr, c)) {
             cJSON_Delete(c);
-            return -1;
+            rc = -1;
+            break;
         }
         aud_find_drift_change(cols[i], buf);
         if (add_str_opt(c, "name", aud_find_str(cols[i], "name")) ||
@@ -490,9 +495,10 @@ static int add_drift_columns(cJSON *f, const cJSON *doc)
             aud_json_add_num(c, "statistic", aud_find_num(cols[i], "statistic")) ||
             aud_json_add_num(c, "threshold", aud_find_num(cols[i], "threshold")) ||
             add_str_opt(c, "change", buf))
-            return -1;
+            rc = -1;
     }
-    return 0;
+    aud_free(cols);
+    return arr == NULL ? -1 : rc;
 }
 
 static const char *kind_name(int kind)
@@ -651,44 +657,62 @@ int aud_findings_fourfifths_text(const cJSON *fairness, const char *label, char 
     return rc;
 }
 
+/* Append to a growing text buffer; 0, or -1 on no memory. */
+static int text_add(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int text_add(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return -1;
+    if (*len + (size_t)n + 1 > *cap) {
+        size_t want = 2 * (*cap) + (size_t)n + 256;
+        char *p = aud_realloc(*buf, want);
+        if (p == NULL)
+            return -1;
+        *buf = p;
+        *cap = want;
+    }
+    va_start(ap, fmt);
+    vsnprintf(*buf + *len, *cap - *len, fmt, ap);
+    va_end(ap);
+    *len += (size_t)n;
+    return 0;
+}
+
 int aud_findings_text(const cJSON *results, const char *attribute, char **out, aud_error *err)
 {
     const cJSON *f;
-    size_t cap = 256, len = 0, count = 0;
+    char *buf = NULL;
+    size_t len = 0, cap = 0, count = 0;
+    int bad = 0;
     *out = NULL;
     cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(results, "findings")) {
-        const char *s = aud_find_str(f, "sentence");
-        cap += (s != NULL ? strlen(s) : 0) + 400;
-    }
-    char *buf = aud_malloc(cap);
-    if (buf == NULL)
-        return aud_error_nomem(err);
-    buf[0] = '\0';
-    cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(results, "findings")) {
         const char *at = aud_find_str(f, "attribute");
+        const char *sev = aud_find_str(f, "severity"), *id = aud_find_str(f, "id");
+        const char *sentence = aud_find_str(f, "sentence");
+        char drv[600];
         if (attribute != NULL && (at == NULL || !aud_find_in_attribute(at, attribute)))
             continue;
         if (count++ == 0)
-            len += (size_t)snprintf(buf + len, cap - len, "\nfindings%s%s:\n",
-                                    attribute != NULL ? " for " : "",
-                                    attribute != NULL ? attribute : "");
-        const char *sev = aud_find_str(f, "severity");
-        len += (size_t)snprintf(buf + len, cap - len, "  %-3s %-4s  %s\n",
-                                aud_find_str(f, "id") ? aud_find_str(f, "id") : "?",
-                                sev != NULL && strcmp(sev, "fail") == 0 ? "FAIL" : "warn",
-                                aud_find_str(f, "sentence") ? aud_find_str(f, "sentence") : "");
-        char drv[400];
+            bad |= text_add(&buf, &len, &cap, "\nfindings%s%s:\n", attribute ? " for " : "",
+                            attribute ? attribute : "");
+        bad |= text_add(&buf, &len, &cap, "  %-3s %-4s  %s\n", id ? id : "?",
+                        sev != NULL && strcmp(sev, "fail") == 0 ? "FAIL" : "warn",
+                        sentence ? sentence : "");
         if (aud_find_driver_text(f, drv, sizeof drv))
-            len += (size_t)snprintf(buf + len, cap - len, "            %s\n", drv);
+            bad |= text_add(&buf, &len, &cap, "            %s\n", drv);
         size_t n_ev = (size_t)cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(f, "evidence"));
         if (n_ev > 0)
-            len += (size_t)snprintf(buf + len, cap - len,
-                                    "            also seen in %zu intersection%s\n", n_ev,
-                                    n_ev == 1 ? "" : "s");
+            bad |= text_add(&buf, &len, &cap, "            also seen in %zu intersection%s\n",
+                            n_ev, n_ev == 1 ? "" : "s");
     }
-    if (count == 0) {
+    if (bad) {
         aud_free(buf);
-        return AUD_OK;
+        return aud_error_nomem(err);
     }
     *out = buf;
     return AUD_OK;

@@ -346,12 +346,16 @@ size_t aud_find_drifted(const cJSON *drift, const cJSON **out, size_t cap)
 {
     const cJSON *c;
     size_t n = 0;
+    if (cap == 0)
+        return 0;
     cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(drift, "columns")) {
-        if (n >= cap || !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c, "drifted")))
+        if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c, "drifted")))
             continue;
-        size_t j = n++;
         double s = drift_score(c);
-        while (j > 0 && drift_score(out[j - 1]) < s) {   /* insertion sort, most drifted first */
+        if (n == cap && drift_score(out[n - 1]) >= s)
+            continue;   /* the cap most drifted are kept */
+        size_t j = n < cap ? n++ : n - 1;
+        while (j > 0 && drift_score(out[j - 1]) < s) {   /* insertion, most drifted first */
             out[j] = out[j - 1];
             j--;
         }
@@ -428,9 +432,9 @@ void aud_find_drift_change(const cJSON *col, char *buf)
 static void sentence_drift_set(const cJSON *doc, const find_row *r, char *b)
 {
     const cJSON *drift = cJSON_GetObjectItemCaseSensitive(doc, "drift");
-    const cJSON *cols[8];
+    const cJSON *cols[5];
     char bw[160], x[NB], y[NB], z[NB], ch[FIND_TEXT];
-    size_t n = aud_find_drifted(drift, cols, 8);
+    size_t n = aud_find_drifted(drift, cols, 5);
     double nd = aud_find_num(drift, "n_drifted"), nc = aud_find_num(drift, "n_columns");
     int share = strcmp(r->metric, "drift_share") == 0;
     bound_words(r, share, 0, bw, sizeof bw);
@@ -442,13 +446,15 @@ static void sentence_drift_set(const cJSON *doc, const find_row *r, char *b)
                  "against a dataset-drift line of %s).", num(nd, x), num(nc, y),
                  pct(aud_find_num(drift, "drift_share"), z),
                  pct(aud_find_num(drift, "share_threshold"), bw));
-    for (size_t i = 0; i < n && i < 5; i++) {
+    for (size_t i = 0; i < n; i++) {
         aud_find_drift_change(cols[i], ch);
         append(b, FIND_TEXT, "%s%s: %s", i == 0 ? " Most drifted: " : "; ",
                aud_find_str(cols[i], "name") ? aud_find_str(cols[i], "name") : "?", ch);
     }
-    if (n > 0)
-        append(b, FIND_TEXT, "%s.", n > 5 ? "; ..." : "");
+    if (n > 0 && isfinite(nd) && nd > (double)n)
+        append(b, FIND_TEXT, "; and %.0f more.", nd - (double)n);
+    else if (n > 0)
+        append(b, FIND_TEXT, ".");
 }
 
 static void sentence_drift_column(const cJSON *doc, const find_row *r, char *b)

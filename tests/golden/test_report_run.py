@@ -155,3 +155,35 @@ def test_demo_findings(run_dir):
     assert "Trade-off (information, not advice): thresholds B %.3f (from 0.500)" % (
         b["threshold_after"]) in flat
     assert "Group-specific thresholds can be unlawful" in flat
+
+
+def test_demo_drift_finding(tmp_path):
+    """datasets/README.md drift ground truth in words: utilization and interest_rate up, the new
+    purpose "medical"; means checked against pandas."""
+    import pandas as pd
+    from conftest import run_audit
+    spec = json.loads(DEMO.read_text())
+    for k in ("model", "data", "reference"):
+        spec[k] = str(DEMO.parent / spec[k])
+    spec["explain"] = False
+    spec["sensitive"] = ["race"]
+    spec["checks"] = [{"metric": "drift_share", "max": 0.1}]
+    spec["outputs"] = {"dir": str(tmp_path / "out"), "json": "results.json"}
+    (tmp_path / "spec.json").write_text(json.dumps(spec))
+    r = run_audit("--quiet", "run", tmp_path / "spec.json")
+    assert r.code == 1, r
+    (f,) = json.loads((tmp_path / "out" / "results.json").read_text())["findings"]
+    ref = pd.read_csv(spec["reference"])
+    cur = pd.read_csv(spec["data"])
+    cols = {c["name"]: c["change"] for c in f["columns"]}
+    assert list(cols)[:2] == ["utilization", "interest_rate"]   # most drifted first
+    for c in ("utilization", "interest_rate"):
+        m0, m1 = ref[c].mean(), cur[c].mean()
+        assert cols[c] == "mean up from %s to %s" % (("%.3g" if m0 < 1 else "%.4g") % m0,
+                                                     ("%.3g" if m1 < 1 else "%.4g") % m1)
+    share = (cur.purpose == "medical").mean()
+    assert cols["purpose"] == ('new category "medical" (%.1f%% of current rows) never seen in '
+                               "the reference" % (100 * share))
+    assert f["sentence"].startswith("6 of 27 data columns drifted (22.2%); the check allows at "
+                                    "most 10%. Most drifted: utilization: mean up")
+    assert f["sentence"].endswith("; and 1 more.")
