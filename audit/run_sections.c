@@ -367,11 +367,11 @@ int aud_run_fairness(run_ctx *c)
         if (s->ll144_race != NULL && strcmp(s->sensitive[a], s->ll144_race) == 0)
             fo.ll144_race = a;
     }
-    aud_bind_ref *refs = aud_calloc(s->n_reference_groups + 1, sizeof *refs);
+    aud_reference *refs = aud_calloc(s->n_reference_groups + 1, sizeof *refs);
     if (refs == NULL)
         return aud_error_nomem(c->err);
     for (size_t r = 0; r < s->n_reference_groups; r++)
-        refs[r] = (aud_bind_ref){s->reference_groups[2 * r], s->reference_groups[2 * r + 1]};
+        refs[r] = (aud_reference){s->reference_groups[2 * r], s->reference_groups[2 * r + 1]};
     aud_bind_fair_request rq = {
         .data = c->data, .sensitive = (const char *const *)s->sensitive,
         .n_sensitive = s->n_sensitive, .refs = refs, .n_refs = s->n_reference_groups,
@@ -438,11 +438,11 @@ int aud_run_drift(run_ctx *c)
                       s->drift.method);
         return aud_error_field(c->err, "drift.method");
     }
-    aud_bind_drift_choice *ch = aud_calloc(s->drift.n_overrides + 1, sizeof *ch);
+    aud_drift_choice *ch = aud_calloc(s->drift.n_overrides + 1, sizeof *ch);
     if (ch == NULL)
         return aud_error_nomem(c->err);
     for (size_t i = 0; i < s->drift.n_overrides; i++) {
-        ch[i] = (aud_bind_drift_choice){s->drift.override_cols[i], AUD_DRIFT_AUTO,
+        ch[i] = (aud_drift_choice){s->drift.override_cols[i], AUD_DRIFT_AUTO,
                                         s->drift.override_thresholds[i]};
         if (s->drift.override_methods[i] != NULL)   /* checked by the spec */
             aud_drift_method_parse(s->drift.override_methods[i], &ch[i].method);

@@ -518,3 +518,30 @@ void aud_model_fill_rows(const aud_model *m, const aud_table *t, const size_t *c
             *o = col[r];
     }
 }
+
+size_t aud_model_features(const aud_model *m)
+{
+    return m->n_features;
+}
+
+const char *aud_model_feature(const aud_model *m, size_t j)
+{
+    return m->feature_names != NULL && j < m->n_features ? m->feature_names[j] : NULL;
+}
+
+size_t aud_model_outputs(const aud_model *m)
+{
+    return m->n_outputs;
+}
+
+int aud_model_is_trees(const aud_model *m)
+{
+    return m->kind == AUD_MODEL_TREES;
+}
+
+long aud_model_best_round(const aud_model *m, long *n_rounds)
+{
+    if (n_rounds != NULL)
+        *n_rounds = m->n_iterations;
+    return m->best_iteration;
+}
