@@ -86,7 +86,13 @@ void aud_pdf_write_cover(pdf_doc *d)
         aud_pdf_fill_rect(d, PDF_LEFT, d->y - 34.0f, 6.0f, 48.0f, fg);
         snprintf(buf, sizeof buf, "Verdict: %s", none ? "not recorded" : fail ? "FAIL" : "PASS");
         aud_pdf_text(d, d->bold, 16.0f, PDF_LEFT + 18.0f, d->y - 6.0f, fg, buf);
-        if (n > 0 && fs != NULL) {
+        if (n > 0 && fs != NULL && passed == n) {
+            char warn[96] = "";
+            if (n_warn > 0)
+                snprintf(warn, sizeof warn, "; %zu warning%s below (the interval reaches the "
+                         "bound)", n_warn, n_warn == 1 ? "" : "s");
+            snprintf(buf, sizeof buf, "All %zu policy checks passed%s.", n, warn);
+        } else if (n > 0 && fs != NULL) {
             char warn[64] = "";
             if (n_warn > 0)
                 snprintf(warn, sizeof warn, " (and %zu warning%s)", n_warn, n_warn == 1 ? "" : "s");

@@ -236,8 +236,8 @@ void aud_pdf_write_findings(pdf_doc *d)
     }
     if (aud_rpt_count(fs) == 0) {
         aud_pdf_para(d, d->font, 9.5f, PDF_LEFT, PDF_CW, AUD_PDF_BLACK,
-                     "No findings: every policy check passed, each clear of its bound by more "
-                     "than its confidence interval.");
+                     "No findings: every policy check passed, and no confidence interval "
+                     "reaches past its bound.");
         return;
     }
     aud_pdf_para(d, d->font, 8.0f, PDF_LEFT, PDF_CW, AUD_PDF_GREY,

@@ -56,7 +56,7 @@ static void findings_table(xw_book *b, lxw_worksheet *ws, lxw_row_t *row)
         r++;
     }
     if (r == first + 1)
-        aud_xw_str(b, ws, r++, 0, "No findings: every policy check passed clear of its bound.",
+        aud_xw_str(b, ws, r++, 0, "No findings: every policy check passed, and no interval reaches past its bound.",
                    b->muted);
     aud_xw_table(b, ws, first, r - 1, (lxw_col_t)nc);
     *row = r;
