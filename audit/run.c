@@ -4,6 +4,7 @@
 #include "audit/checks.h"
 #include "audit/findings.h"
 #include "audit/history.h"
+#include "audit/sign.h"
 #include "core/io.h"
 #include "core/provenance.h"
 #include "reports/report.h"
@@ -111,6 +112,17 @@ static int add_report_block(run_ctx *c)
         if (vals[i] != NULL && cJSON_AddStringToObject(r, keys[i], vals[i]) == NULL)
             return aud_error_nomem(c->err);
     }
+    return AUD_OK;
+}
+
+/* "signature": the key the outputs are signed with (never the key itself) */
+static int add_signature_block(run_ctx *c, const char *fingerprint)
+{
+    cJSON *sig = cJSON_AddObjectToObject(c->doc, "signature");
+    if (sig == NULL || cJSON_AddStringToObject(sig, "algorithm", "ed25519") == NULL ||
+        cJSON_AddStringToObject(sig, "key_fingerprint", fingerprint) == NULL ||
+        cJSON_AddStringToObject(sig, "manifest", AUD_MANIFEST_NAME) == NULL)
+        return aud_error_nomem(c->err);
     return AUD_OK;
 }
 
@@ -396,6 +408,9 @@ int aud_run(const aud_run_opts *opts, aud_run_outcome *out, aud_error *err)
     const char *hist_path = opts->history != NULL ? opts->history : s->history;
     if (hist_path != NULL && (rc = aud_history_open(&hist, hist_path, 1, err)) != AUD_OK)
         goto done;   /* like the log: fail before any work */
+    char key_fp[80] = "";
+    if (opts->sign_key != NULL && (rc = aud_key_fingerprint(opts->sign_key, 1, key_fp, err)))
+        goto done;
 
     double t0 = aud_run_clock();
     report_step(opts, "inputs", -1.0);
@@ -439,6 +454,8 @@ int aud_run(const aud_run_opts *opts, aud_run_outcome *out, aud_error *err)
         rc = aud_findings_build(c.doc, err);
     if (rc == AUD_OK && hist != NULL)   /* the last runs' values, for the reports' Trends */
         rc = aud_history_add_trends(hist, c.doc, AUD_RUN_TREND_RUNS, err);
+    if (rc == AUD_OK && key_fp[0] != '\0')
+        rc = add_signature_block(&c, key_fp);
     if (rc != AUD_OK)
         goto done;
 
@@ -482,6 +499,16 @@ int aud_run(const aud_run_opts *opts, aud_run_outcome *out, aud_error *err)
                                 err);
         if (rc == AUD_OK)
             report_step(opts, "history", aud_run_clock() - t0);
+    }
+    if (rc == AUD_OK && key_fp[0] != '\0') {   /* the manifest of the outputs just written */
+        const char *signed_names[3];
+        size_t n_signed = 0;
+        for (int i = 0; i < 3; i++) {
+            if (outs[i].used)
+                signed_names[n_signed++] = names[i];
+        }
+        rc = aud_sign_dir(out_dir, opts->sign_key, signed_names, n_signed, opts->created, NULL,
+                          err);
     }
     if (rc == AUD_OK && line != NULL) {
         rc = append_log(log_fd, log_path, line, err);

@@ -66,6 +66,13 @@ void aud_pdf_write_cover(pdf_doc *d)
                  or_blank(aud_rpt_str(model, "objective", NULL)));
         aud_pdf_kv(d, "Model", buf);
     }
+    const char *fp = aud_rpt_str(aud_rpt_obj(d->doc, "signature"), "key_fingerprint", NULL);
+    if (fp != NULL) {   /* "sha256:" and 64 hex digits, on two lines */
+        snprintf(buf, sizeof buf, "key %.39s", fp);
+        aud_pdf_kv(d, "Signed (Ed25519)", buf);
+        if (strlen(fp) > 39)
+            aud_pdf_kv(d, "", fp + 39);
+    }
     d->y -= 10.0f;
 
     /* verdict banner */
