@@ -16,6 +16,7 @@
  *   results documents      core/provenance.h (the document and its provenance), the *_to_json
  *                          functions of each result, core/io.h (writing it atomically)
  *   a spec file            audit/run.h: aud_run, the whole of `audit run`
+ *   findings               audit/findings.h: failed checks grouped into findings (SPEC 7)
  *   reports                reports/report.h: PDF and XLSX from a results document
  *
  * The library never prints and never exits: every function returns an aud_status and fills an
@@ -35,6 +36,7 @@
 #include "models/model_api.h"
 #include "reports/report.h"
 #include "audit/run.h"
+#include "audit/findings.h"
 
 /* ---- predictions --------------------------------------------------------------------------- */
 
@@ -112,6 +114,11 @@ typedef struct aud_fairness_request {
  * (aud_fair_result_free); *by_position as for aud_predict (may be NULL). */
 AUD_API int aud_fairness(aud_fair_result **out, const aud_fairness_request *rq,
                          const aud_fair_opts *opts, int *by_position, aud_error *err);
+/* The same, and with doc non-NULL also doc's "fairness" section (aud_fair_to_json) with what
+ * drives each group's gap and the proxy screen (with a model) and the threshold trade-offs (with
+ * a score or a model): SPEC section 7, docs/fairness.md. */
+AUD_API int aud_fairness_doc(aud_fair_result **out, cJSON *doc, const aud_fairness_request *rq,
+                             const aud_fair_opts *opts, int *by_position, aud_error *err);
 
 /* ---- drift --------------------------------------------------------------------------------- */
 
