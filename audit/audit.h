@@ -16,6 +16,7 @@
  *   results documents      core/provenance.h (the document and its provenance), the *_to_json
  *                          functions of each result, core/io.h (writing it atomically)
  *   a spec file            audit/run.h: aud_run, the whole of `audit run`
+ *   findings               audit/findings.h: failed checks grouped into findings (SPEC 7)
  *   reports                reports/report.h: PDF and XLSX from a results document
  *   run history            audit/history.h: the SQLite store of runs and its trends
  *   signed records         audit/sign.h: Ed25519 manifest of an output folder
@@ -39,6 +40,7 @@
 #include "audit/history.h"
 #include "audit/run.h"
 #include "audit/sign.h"
+#include "audit/findings.h"
 
 /* ---- predictions --------------------------------------------------------------------------- */
 
@@ -116,6 +118,11 @@ typedef struct aud_fairness_request {
  * (aud_fair_result_free); *by_position as for aud_predict (may be NULL). */
 AUD_API int aud_fairness(aud_fair_result **out, const aud_fairness_request *rq,
                          const aud_fair_opts *opts, int *by_position, aud_error *err);
+/* The same, and with doc non-NULL also doc's "fairness" section (aud_fair_to_json) with what
+ * drives each group's gap and the proxy screen (with a model) and the threshold trade-offs (with
+ * a score or a model): SPEC section 7, docs/fairness.md. */
+AUD_API int aud_fairness_doc(aud_fair_result **out, cJSON *doc, const aud_fairness_request *rq,
+                             const aud_fair_opts *opts, int *by_position, aud_error *err);
 
 /* ---- drift --------------------------------------------------------------------------------- */
 

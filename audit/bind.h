@@ -135,6 +135,12 @@ typedef struct aud_bind_fair_request {
  * (aud_fair_result_free). */
 int  aud_bind_fairness(aud_fair_result **out, const aud_bind_fair_request *rq,
                        const aud_fair_opts *opts, aud_error *err);
+/* The same, handing the bound attributes (the rows' groups) to the caller in *b, for work
+ * after the metrics (drivers and trade-offs, audit/fair_why.h); aud_bound_attrs_free(b) in any
+ * case. */
+int  aud_bind_fairness_attrs(aud_fair_result **out, aud_bound_attrs *b,
+                             const aud_bind_fair_request *rq, const aud_fair_opts *opts,
+                             aud_error *err);
 
 /* ---- drift columns ------------------------------------------------------------------------- */
 

@@ -23,7 +23,10 @@ static const char usage_text[] =
     "interval; differences and ratios to the reference group, disparate impact, impact ratio,\n"
     "Fisher exact p-values vs the highest-rate group; per attribute demographic parity,\n"
     "equalized odds, equal opportunity, average odds, predictive parity, Theil and generalized\n"
-    "entropy indices with bootstrap intervals, and a chi-square test. See docs/fairness.md.\n"
+    "entropy indices with bootstrap intervals, and a chi-square test. After the table, the\n"
+    "findings under the four-fifths rule (impact of at least 0.8 for every eligible group and\n"
+    "intersection): one plain sentence each, intersections that only repeat a failure listed\n"
+    "as evidence. See docs/fairness.md.\n"
     "\n"
     "options:\n"
     "  --data FILE          CSV file (required)\n"
@@ -135,6 +138,30 @@ static void print_attr(const aud_fair_result *res, const aud_fair_attr_result *a
     else
         printf("    %-42s statistic %.4f, dof %ld, p %.4g\n", "chi_square", ar->chi2_stat.v,
                ar->chi2_dof, ar->chi2_p.v);
+}
+
+/* The findings under the four-fifths rule (SPEC section 7), from the --json document when there
+ * is one (it holds the drivers), else from the fairness JSON alone. */
+static int print_findings(const cJSON *doc, const aud_fair_result *res, const char *label,
+                          aud_error *err)
+{
+    cJSON *own = NULL;
+    char *text = NULL;
+    int rc = AUD_OK;
+    if (doc == NULL) {
+        own = cJSON_CreateObject();
+        rc = own != NULL ? aud_fair_to_json(res, own, err) : aud_error_nomem(err);
+        doc = own;
+    }
+    if (rc == AUD_OK)
+        rc = aud_findings_fourfifths_text(cJSON_GetObjectItemCaseSensitive(doc, "fairness"),
+                                          label, &text, err);
+    if (rc == AUD_OK)
+        printf("%s", text != NULL ? text : "\nfindings: none (every eligible group meets the "
+                                          "four-fifths rule, clear of its interval)\n");
+    aud_free(text);
+    cJSON_Delete(own);
+    return rc;
 }
 
 static void print_report(const aud_fair_result *res, const char *path)
@@ -358,34 +385,35 @@ int aud_cmd_fairness(int argc, char **argv)
     if (rc == AUD_OK && c.model != NULL)
         rc = aud_model_load(&model, c.model, c.model_format, &err);
     int by_position = 0;
-    if (rc == AUD_OK) {
+    if (rc == AUD_OK && c.json != NULL) {
+        rc = aud_prov_doc_new(&doc, &prov, "fairness", c.created, &err);
+        if (rc == AUD_OK && aud_json_add_num(prov, "seed", (double)c.opts.seed) != 0)
+            rc = aud_error_nomem(&err);
+    }
+    if (rc == AUD_OK) {   /* with --json also the drivers, proxies and trade-offs into doc */
         aud_fairness_request rq = {
             .data = t, .sensitive = c.names, .n_sensitive = c.n_names,
             .refs = c.refs, .n_refs = c.n_refs, .label = c.label,
             .prediction = c.prediction, .score = c.score, .model = model,
             .model_path = c.model,
         };
-        rc = aud_fairness(&res, &rq, &c.opts, &by_position, &err);
+        rc = aud_fairness_doc(&res, doc, &rq, &c.opts, &by_position, &err);
     }
     if (by_position)
         aud_cli_warn_by_position(model, c.model, c.data);
     if (rc == AUD_OK && c.json != NULL) {
-        rc = aud_prov_doc_new(&doc, &prov, "fairness", c.created, &err);
-        if (rc == AUD_OK && aud_json_add_num(prov, "seed", (double)c.opts.seed) != 0)
-            rc = aud_error_nomem(&err);
-        if (rc == AUD_OK)
-            rc = aud_hash_ahead_join(&hash, &err);
+        rc = aud_hash_ahead_join(&hash, &err);
         if (rc == AUD_OK)
             rc = aud_prov_add_input_hashed(prov, "data", c.data, hash.hex, t, NULL, &err);
         if (rc == AUD_OK && model != NULL)
             rc = aud_prov_add_model(prov, c.model, model, &err);
         if (rc == AUD_OK)
-            rc = aud_fair_to_json(res, doc, &err);
-        if (rc == AUD_OK)
             rc = aud_json_write(doc, c.json, &err);
     }
-    if (rc == AUD_OK && !(c.json != NULL && strcmp(c.json, "-") == 0))
+    if (rc == AUD_OK && !(c.json != NULL && strcmp(c.json, "-") == 0)) {
         print_report(res, t->path);
+        rc = print_findings(doc, res, c.label, &err);
+    }
     aud_hash_ahead_join(&hash, NULL);   /* an early error: the thread must still end */
     cJSON_Delete(doc);
     aud_fair_result_free(res);

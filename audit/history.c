@@ -1063,9 +1063,14 @@ static int trend_json(const series *s, const aud_history_query *q, cJSON *obj, a
               aud_json_add_num(obj, "n", (double)t.n) || aud_json_add_num(obj, "s", t.s) ||
               aud_json_add_num(obj, "var_s", t.var_s) || aud_json_add_num(obj, "z", t.z) ||
               aud_json_add_num(obj, "p_value", t.p_value) || aud_json_add_num(obj, "tau", t.tau) ||
-              aud_json_add_num(obj, "sen_slope", t.slope) ||
-              add(obj, "sen_slope_interval", iv);
-    bad = bad || !cJSON_AddItemToArray(iv, aud_json_num(t.slope_low)) ||
+              aud_json_add_num(obj, "sen_slope", t.slope);
+    if (bad) {
+        cJSON_Delete(iv);
+        return aud_error_nomem(err);
+    }
+    /* add() takes iv (or deletes it) whatever happens after */
+    bad = add(obj, "sen_slope_interval", iv) ||
+          !cJSON_AddItemToArray(iv, aud_json_num(t.slope_low)) ||
           !cJSON_AddItemToArray(iv, aud_json_num(t.slope_high)) ||
           aud_json_add_num(obj, "confidence", q->confidence) ||
           add(obj, "direction", cJSON_CreateString(dir > 0 ? "increasing"
@@ -1081,13 +1086,30 @@ static int trend_json(const series *s, const aud_history_query *q, cJSON *obj, a
     return bad ? aud_error_nomem(err) : AUD_OK;
 }
 
+/* Add a new object, array or string to parent (an array when key is NULL); NULL on no memory. */
+static cJSON *child(cJSON *parent, const char *key, cJSON *item)
+{
+    if (item == NULL)
+        return NULL;
+    if (key != NULL ? !cJSON_AddItemToObject(parent, key, item)
+                    : !cJSON_AddItemToArray(parent, item)) {
+        cJSON_Delete(item);
+        return NULL;
+    }
+    return item;
+}
+
 static int build_json(const builder *b, const aud_history_query *q, cJSON **out, aud_error *err)
 {
-    cJSON *doc = cJSON_CreateObject(), *runs = cJSON_CreateArray(), *checks = cJSON_CreateArray();
-    int bad = doc == NULL || add(doc, "runs", runs) || add(doc, "checks", checks);
+    cJSON *doc = cJSON_CreateObject();
+    if (doc == NULL)
+        return aud_error_nomem(err);
+    cJSON *runs = child(doc, "runs", cJSON_CreateArray());
+    cJSON *checks = runs != NULL ? child(doc, "checks", cJSON_CreateArray()) : NULL;
+    int bad = checks == NULL;
     for (size_t i = 0; !bad && i < b->n_runs; i++) {
-        cJSON *r = cJSON_CreateObject();
-        bad = !cJSON_AddItemToArray(runs, r) ||
+        cJSON *r = child(runs, NULL, cJSON_CreateObject());
+        bad = r == NULL ||
               add(r, "id", b->runs[i].id ? aud_json_num((double)b->runs[i].id)
                                          : cJSON_CreateNull()) ||
               add(r, "created", cJSON_CreateString(b->runs[i].created)) ||
@@ -1098,27 +1120,23 @@ static int build_json(const builder *b, const aud_history_query *q, cJSON **out,
     int rc = AUD_OK;
     for (size_t i = 0; !bad && rc == AUD_OK && i < b->n; i++) {
         const series *s = &b->s[i];
-        cJSON *c = cJSON_CreateObject(), *bound = cJSON_CreateObject();
-        cJSON *vals = cJSON_CreateArray(), *trend = cJSON_CreateObject();
-        bad = !cJSON_AddItemToArray(checks, c) || add(c, "metric", str_or_null(s->metric)) ||
+        cJSON *c = child(checks, NULL, cJSON_CreateObject()), *bound = NULL, *vals = NULL;
+        cJSON *trend = NULL;
+        bad = c == NULL || add(c, "metric", str_or_null(s->metric)) ||
               add(c, "attribute", str_or_null(s->attribute)) ||
               add(c, "group", str_or_null(s->group)) ||
-              add(c, "column", str_or_null(s->column)) || add(c, "bound", bound) ||
-              add(c, "values", vals) || add(c, "trend", trend);
-        if (bad) {
-            cJSON_Delete(bound);
-            cJSON_Delete(vals);
-            cJSON_Delete(trend);
-            break;
-        }
-        if (isfinite(s->min))
-            bad |= aud_json_add_num(bound, "min", s->min);
-        if (isfinite(s->max))
-            bad |= aud_json_add_num(bound, "max", s->max);
+              add(c, "column", str_or_null(s->column)) ||
+              (bound = child(c, "bound", cJSON_CreateObject())) == NULL ||
+              (vals = child(c, "values", cJSON_CreateArray())) == NULL ||
+              (trend = child(c, "trend", cJSON_CreateObject())) == NULL;
+        if (!bad && isfinite(s->min))
+            bad = aud_json_add_num(bound, "min", s->min);
+        if (!bad && isfinite(s->max))
+            bad = aud_json_add_num(bound, "max", s->max);
         for (size_t k = 0; !bad && k < s->n; k++) {
             const run_ref *r = &b->runs[s->pts[k].run];
-            cJSON *v = cJSON_CreateObject();
-            bad = !cJSON_AddItemToArray(vals, v) ||
+            cJSON *v = child(vals, NULL, cJSON_CreateObject());
+            bad = v == NULL ||
                   add(v, "run", r->id ? aud_json_num((double)r->id) : cJSON_CreateNull()) ||
                   add(v, "created", cJSON_CreateString(r->created)) ||
                   aud_json_add_num(v, "value", s->pts[k].value) ||

@@ -2,7 +2,9 @@
  * (SPEC sections 4 and 5; docs/results-schema.md). */
 #include "audit/run_int.h"
 #include "audit/checks.h"
+#include "audit/findings.h"
 #include "audit/history.h"
+#include "audit/sign.h"
 #include "core/io.h"
 #include "core/provenance.h"
 #include "reports/report.h"
@@ -102,14 +104,25 @@ static int add_report_block(run_ctx *c)
     if (r == NULL)
         return aud_error_nomem(c->err);
     const char *keys[] = {"title", "organization", "prepared_by", "approved_by", "data_source",
-                          "date"};
+                          "date", "favorable_outcome"};
     const char *vals[] = {s->report.title ? s->report.title : "Model audit",
                           s->report.organization, s->report.prepared_by, s->report.approved_by,
-                          s->report.data_source, s->report.date};
-    for (int i = 0; i < 6; i++) {
+                          s->report.data_source, s->report.date, s->report.favorable_outcome};
+    for (int i = 0; i < 7; i++) {
         if (vals[i] != NULL && cJSON_AddStringToObject(r, keys[i], vals[i]) == NULL)
             return aud_error_nomem(c->err);
     }
+    return AUD_OK;
+}
+
+/* "signature": the key the outputs are signed with (never the key itself) */
+static int add_signature_block(run_ctx *c, const char *fingerprint)
+{
+    cJSON *sig = cJSON_AddObjectToObject(c->doc, "signature");
+    if (sig == NULL || cJSON_AddStringToObject(sig, "algorithm", "ed25519") == NULL ||
+        cJSON_AddStringToObject(sig, "key_fingerprint", fingerprint) == NULL ||
+        cJSON_AddStringToObject(sig, "manifest", AUD_MANIFEST_NAME) == NULL)
+        return aud_error_nomem(c->err);
     return AUD_OK;
 }
 
@@ -368,9 +381,10 @@ static int prepare_outputs(run_ctx *c, const char *out_dir, pending *outs, char 
 }
 
 /* Inputs, the results document with its provenance and report block, every section, the
- * skipped list, the policy checks (*n_failed of them failed) and, with a history store, the
- * last runs' values for the reports' Trends. */
-static int compute(run_ctx *c, aud_history *hist, size_t *n_failed)
+ * skipped list, the policy checks (*n_failed of them failed), the findings, with a history
+ * store the last runs' values for the reports' Trends, and with a signing key (key_fp, its
+ * fingerprint; "" for none) the "signature" block. */
+static int compute(run_ctx *c, aud_history *hist, const char *key_fp, size_t *n_failed)
 {
     const aud_run_opts *opts = c->opts;
     double t0 = aud_run_clock();
@@ -406,8 +420,12 @@ static int compute(run_ctx *c, aud_history *hist, size_t *n_failed)
         return aud_error_nomem(c->err);
     c->skipped = NULL;
     rc = aud_checks_evaluate(c->spec->checks, c->spec->n_checks, c->doc, n_failed, c->err);
+    if (rc == AUD_OK)
+        rc = aud_findings_build(c->doc, c->err);
     if (rc == AUD_OK && hist != NULL)
         rc = aud_history_add_trends(hist, c->doc, AUD_RUN_TREND_RUNS, c->err);
+    if (rc == AUD_OK && key_fp[0] != '\0')
+        rc = add_signature_block(c, key_fp);
     return rc;
 }
 
@@ -460,6 +478,7 @@ int aud_run(const aud_run_opts *opts, aud_run_outcome *out, aud_error *err)
     char *line = NULL;
     aud_history *hist = NULL;
     char results_hex[65] = "";
+    char key_fp[80] = "";
     int rc = aud_spec_load(&c.spec, opts->spec_path, err);
     for (size_t i = 0; rc == AUD_OK && i < c.spec->n_checks; i++)
         rc = aud_check_validate(&c.spec->checks[i], i, c.spec->path, err);
@@ -475,8 +494,10 @@ int aud_run(const aud_run_opts *opts, aud_run_outcome *out, aud_error *err)
     const char *hist_path = opts->history != NULL ? opts->history : s->history;
     if (rc == AUD_OK && hist_path != NULL)   /* like the log: fail before any work */
         rc = aud_history_open(&hist, hist_path, 1, err);
+    if (rc == AUD_OK && opts->sign_key != NULL)   /* the key too: checked before any work */
+        rc = aud_key_fingerprint(opts->sign_key, 1, key_fp, err);
     if (rc == AUD_OK)
-        rc = compute(&c, hist, &n_failed);
+        rc = compute(&c, hist, key_fp, &n_failed);
     /* render everything into temporary files, then rename them all */
     if (rc == AUD_OK)
         rc = render_outputs(&c, outs, hist != NULL ? results_hex : NULL);
@@ -490,6 +511,17 @@ int aud_run(const aud_run_opts *opts, aud_run_outcome *out, aud_error *err)
                                 err);
         if (rc == AUD_OK)
             report_step(opts, "history", aud_run_clock() - t0);
+    }
+    if (rc == AUD_OK && key_fp[0] != '\0') {   /* the manifest of the outputs just written */
+        const char *names[3] = {s->outputs.json, s->outputs.pdf, s->outputs.xlsx};
+        const char *signed_names[3];
+        size_t n_signed = 0;
+        for (int i = 0; i < 3; i++) {
+            if (outs[i].used)
+                signed_names[n_signed++] = names[i];
+        }
+        rc = aud_sign_dir(out_dir, opts->sign_key, signed_names, n_signed, opts->created, NULL,
+                          err);
     }
     if (rc == AUD_OK && line != NULL) {
         rc = append_log(log_fd, log_path, line, err);

@@ -2,6 +2,7 @@
  * attribution drift), fairness, drift (with prediction drift) and performance. Each section is
  * skipped, with the reason recorded in "skipped", when its inputs are absent. */
 #include "audit/run_int.h"
+#include "audit/fair_why.h"
 #include "metrics/drift.h"
 #include "metrics/fairness.h"
 #include "core/io.h"
@@ -382,9 +383,20 @@ int aud_run_fairness(run_ctx *c)
         .score_name = s->score != NULL ? s->score : "model output",
     };
     aud_fair_result *res = NULL;
-    int rc = aud_bind_fairness(&res, &rq, &fo, c->err);
+    aud_bound_attrs ba;
+    int rc = aud_bind_fairness_attrs(&res, &ba, &rq, &fo, c->err);
     if (rc == AUD_OK)
         rc = aud_fair_to_json(res, c->doc, c->err);
+    if (rc == AUD_OK) {   /* drivers, proxies, trade-offs (SPEC section 7) */
+        aud_shap_method m = AUD_SHAP_AUTO;
+        int explain = s->explain.enabled && aud_shap_method_parse(s->explain.method, &m) == 0;
+        aud_fair_why_input wi = {explain ? c->model : NULL, c->data, c->bind.cols, ba.attrs,
+                                 ba.n_attrs, res, c->prediction == NULL ? c->score : NULL,
+                                 c->label, s->favorable, s->threshold, m, NULL, 0, s->seed,
+                                 c->threads};
+        rc = aud_fair_why(c->doc, &wi, c->err);
+    }
+    aud_bound_attrs_free(&ba);
     aud_fair_result_free(res);
     aud_free(refs);
     return rc;

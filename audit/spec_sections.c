@@ -327,15 +327,16 @@ int aud_spec_read_outputs(aud_spec_ctx *c, const cJSON *root, aud_spec *s, const
 int aud_spec_read_report(aud_spec_ctx *c, const cJSON *root, aud_spec *s)
 {
     static const char *const keys[] = {"title", "organization", "prepared_by", "approved_by",
-                                       "data_source", "date", NULL};
+                                       "data_source", "date", "favorable_outcome", NULL};
     const cJSON *v;
     int rc = aud_spec_get_object(c, root, "", "report", &v);
     if (rc != AUD_OK || v == NULL)
         return rc;
     rc = aud_spec_check_keys(c, v, "report", keys);
     char **dst[] = {&s->report.title, &s->report.organization, &s->report.prepared_by,
-                    &s->report.approved_by, &s->report.data_source, &s->report.date};
-    for (int i = 0; i < 6 && rc == AUD_OK; i++)
+                    &s->report.approved_by, &s->report.data_source, &s->report.date,
+                    &s->report.favorable_outcome};
+    for (int i = 0; i < 7 && rc == AUD_OK; i++)
         rc = aud_spec_get_text(c, v, "report", keys[i], dst[i]);
     return rc;
 }

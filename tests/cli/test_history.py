@@ -69,6 +69,7 @@ def key(c):
     return (c["metric"], c.get("attribute"), c.get("group"), c.get("column"))
 
 
+@pytest.mark.valgrind
 def test_history_values_equal_each_runs_results(runs, audit):
     d, docs = runs
     r = audit("history", d / "h.db", "--json")
@@ -233,6 +234,7 @@ def test_trend_statistics_match_scipy(tmp_path, audit):
     assert [c["trend"]["direction"] for c in h["checks"]][1:4:2] == ["increasing", "decreasing"]
 
 
+@pytest.mark.valgrind
 def test_import_is_idempotent_and_takes_log_only_lines(tmp_path, audit):
     write_synthetic_log(tmp_path, [[0.9, 0.8, 0.7]])
     lines = (tmp_path / "runs.jsonl").read_text().splitlines()
