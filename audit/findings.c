@@ -640,7 +640,7 @@ int aud_findings_fourfifths_text(const cJSON *fairness, const char *label, char 
                                  aud_error *err)
 {
     static char metric[] = "disparate_impact";
-    aud_check_spec rule = {metric, 1, 0, 0.8, 0.0, NULL, NULL, NULL};
+    aud_check_spec rule = {metric, 1, 0, AUD_FOUR_FIFTHS, 0.0, NULL, NULL, NULL};
     size_t n_failed = 0;
     *out = NULL;
     cJSON *doc = cJSON_CreateObject();

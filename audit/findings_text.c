@@ -135,7 +135,7 @@ static void bound_words(const find_row *r, int as_pct, int points, char *b, size
     const char *who = "the check";
     if (strcmp(r->metric, "disparate_impact") == 0 || strcmp(r->metric, "impact_ratio") == 0 ||
         strcmp(r->metric, "selection_rate_ratio") == 0) {
-        if (r->min == 0.8 && isnan(r->max))
+        if (r->min == AUD_FOUR_FIFTHS && isnan(r->max))
             who = "the four-fifths rule";
     }
     if (points) {
