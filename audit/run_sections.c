@@ -529,7 +529,8 @@ int aud_run_fairness(run_ctx *c)
         rc = aud_fair_to_json(res, c->doc, c->err);
     if (rc == AUD_OK) {   /* drivers, proxies, trade-offs (SPEC section 7) */
         aud_shap_method m = AUD_SHAP_AUTO;
-        int explain = s->explain.enabled && aud_shap_method_parse(s->explain.method, &m) == 0;
+        int explain = s->explain.enabled && s->score == NULL && s->prediction == NULL &&
+                      aud_shap_method_parse(s->explain.method, &m) == 0;
         aud_fair_why_input wi = {explain ? c->model : NULL, c->data, c->bind, attrs, na, res,
                                  in.score, c->label, s->favorable, s->threshold, m, NULL, 0,
                                  s->seed, c->threads};
