@@ -11,6 +11,25 @@
 #include <string.h>
 
 #define WHY_BLOCK 4096
+
+/* aud_fair_why_input with the attributes and the model bound (audit/bind.h). */
+typedef struct why_in {
+    const aud_model       *model;
+    const aud_table       *data;
+    const size_t          *bind;        /* model feature -> data column */
+    const aud_fair_attr   *attrs;
+    size_t                 n_attrs;
+    const aud_fair_result *res;
+    const double          *score;
+    const double          *label;
+    int                    favorable;
+    double                 threshold;
+    aud_shap_method        method;
+    const double          *background;
+    size_t                 n_background;
+    uint64_t               seed;
+    int                    threads;
+} why_in;
 #define AUD_WHY_MAX_CELLS 256   /* more combinations of attribute values: rows one by one */
 
 /* The attribute's object in doc's fairness.attributes (written by aud_fair_to_json). */
@@ -29,7 +48,7 @@ static cJSON *attr_object(cJSON *doc, const char *name)
 
 /* Per level of attribute a: eligible (not small) and the reference level. The result's groups
  * are the levels with rows, in level order. */
-static int level_info(const aud_fair_why_input *in, size_t a, unsigned char *eligible,
+static int level_info(const why_in *in, size_t a, unsigned char *eligible,
                       size_t *ref)
 {
     const aud_fair_attr *at = &in->attrs[a];
@@ -51,7 +70,7 @@ static int level_info(const aud_fair_why_input *in, size_t a, unsigned char *eli
 /* ---- explaining the rows -------------------------------------------------------------------- */
 
 typedef struct why_state {
-    const aud_fair_why_input *in;
+    const why_in *in;
     aud_shap_opts so;
     size_t        nf;
     int           probability;    /* binary classifier: also the probability scale */
@@ -64,7 +83,7 @@ typedef struct why_state {
 /* Seeded sample of at most AUD_WHY_SAMPLE_PER_GROUP rows of every group of every attribute. */
 static int stratified_rows(why_state *w, aud_error *err)
 {
-    const aud_fair_why_input *in = w->in;
+    const why_in *in = w->in;
     size_t n = in->data->n_rows;
     uint32_t *mark = aud_calloc(n ? n : 1, sizeof *mark);
     size_t *members = aud_malloc((n ? n : 1) * sizeof *members);
@@ -113,7 +132,7 @@ done:
 static int explain_block(why_state *w, size_t b0, size_t b1, double *X, int32_t *grp, double *prob,
                          aud_error *err)
 {
-    const aud_fair_why_input *in = w->in;
+    const why_in *in = w->in;
     size_t n = b1 - b0, nf = w->nf;
     for (size_t i = 0; i < n; i++) {
         size_t row = w->rows ? w->rows[b0 + i] : b0 + i;
@@ -160,7 +179,7 @@ static int explain_all(why_state *w, aud_error *err)
  * attribute's groups afterwards. */
 static int explain_cells(why_state *w, size_t n_cells, const size_t *stride, aud_error *err)
 {
-    const aud_fair_why_input *in = w->in;
+    const why_in *in = w->in;
     size_t n = in->data->n_rows, nf = w->nf;
     size_t blk = ((size_t)1 << 22) / (nf ? nf : 1);   /* at most 32 MiB of rows */
     blk = blk > ((size_t)1 << 18) ? (size_t)1 << 18 : blk < 256 ? 256 : blk;
@@ -214,7 +233,7 @@ done:
 
 /* ---- proxy screen ---------------------------------------------------------------------------- */
 
-static int screen(const aud_fair_why_input *in, aud_assoc *assoc, unsigned char *is_attr,
+static int screen(const why_in *in, aud_assoc *assoc, unsigned char *is_attr,
                   aud_error *err)
 {
     size_t nf = in->model->n_features;
@@ -235,7 +254,7 @@ static int screen(const aud_fair_why_input *in, aud_assoc *assoc, unsigned char 
 
 /* ---- the whole ------------------------------------------------------------------------------- */
 
-static int add_tradeoffs(cJSON *doc, const aud_fair_why_input *in, unsigned char *elig,
+static int add_tradeoffs(cJSON *doc, const why_in *in, unsigned char *elig,
                          aud_error *err)
 {
     for (size_t a = 0; a < in->n_attrs; a++) {
@@ -253,13 +272,13 @@ static int add_tradeoffs(cJSON *doc, const aud_fair_why_input *in, unsigned char
     return AUD_OK;
 }
 
-static int explainable(const aud_fair_why_input *in)
+static int explainable(const why_in *in)
 {
     const aud_model *m = in->model;
     return m != NULL && m->n_outputs == 1 && m->feature_names != NULL && in->n_attrs <= 32;
 }
 
-int aud_fair_why(cJSON *doc, const aud_fair_why_input *in, aud_error *err)
+static int why_run(cJSON *doc, const why_in *in, aud_error *err)
 {
     size_t maxl = 1;
     for (size_t a = 0; a < in->n_attrs; a++)
@@ -375,5 +394,27 @@ done:
     aud_free(is_attr);
     aud_free(elig);
     aud_free(bg);
+    return rc;
+}
+
+int aud_fair_why(cJSON *doc, const aud_fair_why_input *pub, aud_error *err)
+{
+    aud_bound_attrs ba;
+    aud_binding bm;
+    memset(&bm, 0, sizeof bm);
+    int rc = aud_bind_attrs(&ba, pub->data, pub->sensitive, pub->n_sensitive, pub->refs,
+                            pub->n_refs, err);
+    if (rc == AUD_OK && pub->model != NULL)
+        rc = aud_bind_model(&bm, pub->model, pub->model_path, pub->data, err);
+    if (rc == AUD_OK && ba.n_attrs != pub->res->n_attrs)
+        rc = aud_error_set(err, AUD_E_INTERNAL, NULL, 0, 0, "attributes differ from the result");
+    if (rc == AUD_OK) {
+        why_in in = {pub->model, pub->data, bm.cols, ba.attrs, ba.n_attrs, pub->res, pub->score,
+                     pub->label, pub->favorable, pub->threshold, pub->method, pub->background,
+                     pub->n_background, pub->seed, pub->threads};
+        rc = why_run(doc, &in, err);
+    }
+    aud_binding_free(&bm);
+    aud_bound_attrs_free(&ba);
     return rc;
 }

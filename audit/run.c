@@ -2,6 +2,7 @@
  * (SPEC sections 4 and 5; docs/results-schema.md). */
 #include "audit/run_int.h"
 #include "audit/checks.h"
+#include "audit/history.h"
 #include "core/io.h"
 #include "core/provenance.h"
 #include "reports/report.h"
@@ -127,18 +128,9 @@ static int load_inputs(run_ctx *c)
         rc = aud_model_load(&c->model, s->model, s->model_format, c->err);
     if (rc != AUD_OK || c->model == NULL)
         return rc;
-    int by_position = 0;
-    size_t nf = c->model->n_features ? c->model->n_features : 1;
-    c->bind = aud_malloc(nf * sizeof *c->bind);
-    if (c->bind == NULL)
-        return aud_error_nomem(c->err);
-    rc = aud_model_bind(c->model, c->data, c->bind, &by_position, c->err);
-    if (rc == AUD_OK && c->ref != NULL) {
-        c->bind_ref = aud_malloc(nf * sizeof *c->bind_ref);
-        if (c->bind_ref == NULL)
-            return aud_error_nomem(c->err);
-        rc = aud_model_bind(c->model, c->ref, c->bind_ref, &by_position, c->err);
-    }
+    rc = aud_bind_model(&c->bind, c->model, s->model, c->data, c->err);
+    if (rc == AUD_OK && c->ref != NULL)
+        rc = aud_bind_model(&c->bind_ref, c->model, s->model, c->ref, c->err);
     return rc;
 }
 
@@ -352,6 +344,8 @@ int aud_run(const aud_run_opts *opts, aud_run_outcome *out, aud_error *err)
     memset(outs, 0, sizeof outs);
     char log_path[PATH_MAX] = "";
     int log_fd = -1;
+    aud_history *hist = NULL;
+    char results_hex[65] = "";
     const char *out_dir;
     int rc = aud_spec_load(&c.spec, opts->spec_path, err);
     if (rc != AUD_OK)
@@ -398,6 +392,10 @@ int aud_run(const aud_run_opts *opts, aud_run_outcome *out, aud_error *err)
         }
     }
 
+    const char *hist_path = opts->history != NULL ? opts->history : s->history;
+    if (hist_path != NULL && (rc = aud_history_open(&hist, hist_path, 1, err)) != AUD_OK)
+        goto done;   /* like the log: fail before any work */
+
     double t0 = aud_run_clock();
     report_step(opts, "inputs", -1.0);
     rc = load_inputs(&c);
@@ -436,6 +434,8 @@ int aud_run(const aud_run_opts *opts, aud_run_outcome *out, aud_error *err)
     c.skipped = NULL;
     size_t n_failed = 0;
     rc = aud_checks_evaluate(s->checks, s->n_checks, c.doc, &n_failed, err);
+    if (rc == AUD_OK && hist != NULL)   /* the last runs' values, for the reports' Trends */
+        rc = aud_history_add_trends(hist, c.doc, AUD_RUN_TREND_RUNS, err);
     if (rc != AUD_OK)
         goto done;
 
@@ -454,6 +454,8 @@ int aud_run(const aud_run_opts *opts, aud_run_outcome *out, aud_error *err)
         size_t len = strlen(text);
         text[len] = '\n';
         rc = aud_file_write_atomic(outs[0].tmp, text, len + 1, err);
+        if (rc == AUD_OK && hist != NULL)
+            rc = aud_sha256_mem(text, len + 1, results_hex, err);
         text[len] = '\0';
     }
     if (rc == AUD_OK && (outs[1].used || outs[2].used))
@@ -471,6 +473,13 @@ int aud_run(const aud_run_opts *opts, aud_run_outcome *out, aud_error *err)
         rc = log_line(&c, outs, 3, n_failed, &line);
     if (rc == AUD_OK)
         rc = commit_outputs(outs, 3, err);
+    if (rc == AUD_OK && hist != NULL) {   /* one transaction; on failure the outputs roll back */
+        t0 = aud_run_clock();
+        rc = aud_history_record(hist, c.doc, results_hex[0] ? results_hex : NULL, NULL, NULL,
+                                err);
+        if (rc == AUD_OK)
+            report_step(opts, "history", aud_run_clock() - t0);
+    }
     if (rc == AUD_OK && line != NULL) {
         rc = append_log(log_fd, log_path, line, err);
         if (rc != AUD_OK)
@@ -491,14 +500,15 @@ done:
         log_error_line(&c, log_fd, log_path, rc);
     if (log_fd >= 0)
         close(log_fd);
+    aud_history_close(hist);
     cJSON_Delete(c.skipped);
     cJSON_Delete(c.doc);
     aud_free(c.label);
     aud_free(c.score);
     aud_free(c.score_ref);
     aud_free(c.prediction);
-    aud_free(c.bind);
-    aud_free(c.bind_ref);
+    aud_binding_free(&c.bind);
+    aud_binding_free(&c.bind_ref);
     aud_model_free(c.model);
     aud_table_free(c.data);
     aud_table_free(c.ref);

@@ -3,6 +3,7 @@
  * `spec.json: "explain.rows": expected a whole number from 1 to 10000000`. */
 #include "audit/spec.h"
 #include "audit/checks.h"
+#include "audit/bind.h"
 #include "metrics/drift.h"
 #include "core/io.h"
 
@@ -648,22 +649,6 @@ static int set_defaults(aud_spec *s)
            s->outputs.pdf && s->outputs.xlsx;
 }
 
-/* Does name spell two or more sensitive attributes, from index `next` on in "sensitive" order,
- * joined by '&'? Names may themselves contain '&': every split is tried. */
-static int spells_intersection(const aud_spec *s, const char *name, size_t next, size_t parts)
-{
-    for (size_t i = next; i < s->n_sensitive; i++) {
-        size_t len = strlen(s->sensitive[i]);
-        if (strncmp(name, s->sensitive[i], len) != 0)
-            continue;
-        if (name[len] == '\0' && parts >= 1)
-            return 1;
-        if (name[len] == '&' && spells_intersection(s, name + len + 1, i + 1, parts + 1))
-            return 1;
-    }
-    return 0;
-}
-
 /* Is name a sensitive attribute, or (unless single_only) an intersection of two or more of them
  * in the order of "sensitive" (the names audit fairness gives intersections)? */
 static int names_attribute(const aud_spec *s, const char *name, int single_only)
@@ -671,7 +656,8 @@ static int names_attribute(const aud_spec *s, const char *name, int single_only)
     for (size_t i = 0; i < s->n_sensitive; i++)
         if (strcmp(s->sensitive[i], name) == 0)
             return 1;
-    return !single_only && s->intersections && spells_intersection(s, name, 0, 0);
+    return !single_only && s->intersections &&
+           aud_is_intersection((const char *const *)s->sensitive, s->n_sensitive, name);
 }
 
 /* A check's "attribute" must name something the run computes: a typo would otherwise give a
@@ -715,7 +701,8 @@ static int read_root(ctx *c, const cJSON *root, aud_spec *s, const char *base)
     static const char *const keys[] = {
         "model", "data", "reference", "label", "prediction", "score", "favorable", "threshold",
         "sensitive", "intersections", "compliance", "fairness", "explain", "drift", "checks",
-        "outputs", "report", "seed", "threads", "delimiter", "na", "model_format", NULL};
+        "outputs", "report", "seed", "threads", "delimiter", "na", "model_format", "history",
+        NULL};
     if (!cJSON_IsObject(root))
         return aud_error_set(c->err, AUD_E_SCHEMA, c->file, 0, 0,
                              "expected a JSON object at the top level");
@@ -756,6 +743,7 @@ static int read_root(ctx *c, const cJSON *root, aud_spec *s, const char *base)
     if (rc == AUD_OK) rc = read_checks(c, root, s);
     if (rc == AUD_OK) rc = read_outputs(c, root, s, base);
     if (rc == AUD_OK) rc = read_report(c, root, s);
+    if (rc == AUD_OK) rc = get_path(c, root, "", "history", base, &s->history);
     if (rc == AUD_OK) rc = get_whole(c, root, "", "seed", 0, 4294967295.0, &seed);
     if (rc == AUD_OK) rc = get_whole(c, root, "", "threads", 0, 1024, &threads);
     if (rc == AUD_OK) rc = get_string(c, root, "", "delimiter", &delim);
@@ -790,7 +778,7 @@ void aud_spec_free(aud_spec *s)
                     s->drift.psi_binning, s->outputs.dir, s->outputs.json, s->outputs.pdf,
                     s->outputs.xlsx, s->outputs.log, s->report.title, s->report.organization,
                     s->report.prepared_by, s->report.approved_by, s->report.data_source,
-                    s->report.date};
+                    s->report.date, s->history};
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
         aud_free(strs[i]);
     for (size_t i = 0; i < s->n_sensitive; i++)
@@ -824,15 +812,11 @@ void aud_spec_free(aud_spec *s)
     aud_free(s);
 }
 
-int aud_spec_load(aud_spec **out, const char *path, aud_error *err)
+int aud_spec_parse(aud_spec **out, const char *text, size_t len, const char *path, aud_error *err)
 {
-    char *text = NULL, *base = NULL;
-    size_t len = 0;
-    aud_spec *s = NULL;
-    int rc = aud_file_read(path, &text, &len, (size_t)16 << 20, err);
-    if (rc != AUD_OK)
-        return rc;
-    s = aud_calloc(1, sizeof *s);
+    char *base = NULL;
+    aud_spec *s = aud_calloc(1, sizeof *s);
+    int rc;
     base = aud_strdup(path);
     if (s == NULL || base == NULL || !set_defaults(s)) {
         rc = aud_error_nomem(err);
@@ -862,6 +846,17 @@ int aud_spec_load(aud_spec **out, const char *path, aud_error *err)
 done:
     aud_spec_free(s);
     aud_free(base);
+    return rc;
+}
+
+int aud_spec_load(aud_spec **out, const char *path, aud_error *err)
+{
+    char *text = NULL;
+    size_t len = 0;
+    int rc = aud_file_read(path, &text, &len, (size_t)16 << 20, err);
+    if (rc != AUD_OK)
+        return rc;
+    rc = aud_spec_parse(out, text, len, path, err);
     aud_free(text);
     return rc;
 }

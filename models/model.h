@@ -26,6 +26,7 @@
 
 #include "core/aud.h"
 #include "core/table.h"
+#include "models/model_api.h"
 
 /* Limits enforced by every loader (hostile files). */
 #define AUD_MODEL_MAX_DEPTH    256        /* longest root-to-leaf path */
@@ -88,7 +89,7 @@ typedef struct aud_tree {
     int32_t   output;        /* output (class) this tree adds to, 0 for single-output models */
 } aud_tree;
 
-typedef struct aud_model {
+struct aud_model {
     aud_model_kind kind;
     char       *format;          /* "xgboost-json", "lightgbm-text", "linear-json", "trees-json" */
     char       *objective;       /* e.g. "binary:logistic", "binary sigmoid:1", "regression" */
@@ -122,7 +123,7 @@ typedef struct aud_model {
                                   * prediction (NULL: use the reference walker) */
     /* linear: margin[k] = base_margin[k] + sum_j coef[k * n_features + j] * x_j */
     double     *coef;
-} aud_model;
+};
 
 /* Number of prediction columns: n_outputs, except 1 for AUD_LINK_ARGMAX. */
 static inline size_t aud_model_n_pred(const aud_model *m)
@@ -190,16 +191,7 @@ static inline int32_t aud_tree_leaf(const aud_tree *t, const double *x)
     return i;
 }
 
-/* Load a model file. format: "xgboost-json", "lightgbm-text", "linear-json", "trees-json" or NULL to
- * detect from the content. On AUD_OK *out belongs to the caller (aud_model_free); on failure *out is
- * NULL and err names the file, line/column or JSON field. */
-AUD_API int aud_model_load(aud_model **out, const char *path, const char *format, aud_error *err);
-
-/* Same from a NUL-terminated buffer; `name` is used in error messages. */
-AUD_API int aud_model_parse(aud_model **out, const char *data, size_t len, const char *name,
-                            const char *format, aud_error *err);
-
-AUD_API void aud_model_free(aud_model *m);
+/* aud_model_load, aud_model_parse, aud_model_free and the accessors: models/model_api.h. */
 
 /* Raw margin of one row: margin_out[0 .. n_outputs). x has n_features values (NaN = missing). */
 AUD_API void aud_model_predict_margin(const aud_model *m, const double *x, double *margin_out);
@@ -260,8 +252,6 @@ int  aud_packed_block(const aud_model *m, const double *X, size_t n, double *mar
 /* Finish a loaded model: count trees per output, check outputs, base margin, names. */
 int aud_model_finish(aud_model *m, const char *name, aud_error *err);
 
-/* Append the model file to "inputs" as role "model" with its "format" and "objective", and set
- * prov's "model" to the same facts plus "features", "trees" and "outputs". */
-int aud_prov_add_model(struct cJSON *prov, const char *path, const aud_model *m, aud_error *err);
+/* aud_prov_add_model: models/model_api.h. */
 
 #endif
