@@ -118,11 +118,6 @@ typedef struct aud_fairness_request {
  * (aud_fair_result_free); *by_position as for aud_predict (may be NULL). */
 AUD_API int aud_fairness(aud_fair_result **out, const aud_fairness_request *rq,
                          const aud_fair_opts *opts, int *by_position, aud_error *err);
-/* The same, and with doc non-NULL also doc's "fairness" section (aud_fair_to_json) with what
- * drives each group's gap and the proxy screen (with a model) and the threshold trade-offs (with
- * a score or a model): SPEC section 7, docs/fairness.md. */
-AUD_API int aud_fairness_doc(aud_fair_result **out, cJSON *doc, const aud_fairness_request *rq,
-                             const aud_fair_opts *opts, int *by_position, aud_error *err);
 
 /* ---- drift --------------------------------------------------------------------------------- */
 

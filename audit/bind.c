@@ -1,7 +1,6 @@
 /* bind.c - the binding layer (bind.h): model features, label/prediction/score columns,
  * sensitive attributes with references and intersections, drift columns. */
 #include "audit/bind.h"
-#include "audit/fair_why.h"
 #include "core/io.h"
 #include "explainers/shap.h"
 #include "models/predict.h"
@@ -254,22 +253,22 @@ void aud_bound_attrs_free(aud_bound_attrs *b)
     memset(b, 0, sizeof *b);
 }
 
-int aud_bind_fairness_attrs(aud_fair_result **out, aud_bound_attrs *b,
-                            const aud_bind_fair_request *rq, const aud_fair_opts *opts,
-                            aud_error *err)
+int aud_bind_fairness(aud_fair_result **out, const aud_bind_fair_request *rq,
+                      const aud_fair_opts *opts, aud_error *err)
 {
+    aud_bound_attrs b;
     aud_fair_result *res = NULL;
     *out = NULL;
-    int rc = aud_bind_attrs(b, rq->data, rq->sensitive, rq->n_sensitive, rq->refs, rq->n_refs,
+    int rc = aud_bind_attrs(&b, rq->data, rq->sensitive, rq->n_sensitive, rq->refs, rq->n_refs,
                             err);
     /* an intersection reference must name an intersection that is computed */
-    for (size_t r = 0; rc == AUD_OK && r < b->n_inter_refs; r++) {
+    for (size_t r = 0; rc == AUD_OK && r < b.n_inter_refs; r++) {
         if (!opts->intersections ||
-            !aud_is_intersection(rq->sensitive, rq->n_sensitive, b->inter_ref_names[r])) {
+            !aud_is_intersection(rq->sensitive, rq->n_sensitive, b.inter_ref_names[r])) {
             aud_error_set(err, AUD_E_USAGE, NULL, 0, 0,
                           "reference: \"%s\" is not an intersection of the sensitive columns "
-                          "(name them in their order, joined by '&')", b->inter_ref_names[r]);
-            rc = aud_error_field(err, b->inter_ref_names[r]);
+                          "(name them in their order, joined by '&')", b.inter_ref_names[r]);
+            rc = aud_error_field(err, b.inter_ref_names[r]);
         }
     }
     if (rc == AUD_OK) {
@@ -279,32 +278,24 @@ int aud_bind_fairness_attrs(aud_fair_result **out, aud_bound_attrs *b,
         in.label = rq->label;
         in.prediction = rq->prediction;
         in.score = rq->prediction == NULL ? rq->score : NULL;
-        in.attrs = b->attrs;
-        in.n_attrs = b->n_attrs;
+        in.attrs = b.attrs;
+        in.n_attrs = b.n_attrs;
         in.label_name = rq->label_name;
         in.prediction_name = rq->prediction_name;
         in.score_name = rq->score_name;
         in.source = rq->data->path;
-        in.inter_ref_names = b->inter_ref_names;
-        in.inter_ref_levels = b->inter_ref_levels;
-        in.n_inter_refs = b->n_inter_refs;
+        in.inter_ref_names = b.inter_ref_names;
+        in.inter_ref_levels = b.inter_ref_levels;
+        in.n_inter_refs = b.n_inter_refs;
         rc = aud_fair_compute(&res, &in, opts, err);
     }
+    aud_bound_attrs_free(&b);
     if (rc != AUD_OK) {
         aud_fair_result_free(res);
         return rc;
     }
     *out = res;
     return AUD_OK;
-}
-
-int aud_bind_fairness(aud_fair_result **out, const aud_bind_fair_request *rq,
-                      const aud_fair_opts *opts, aud_error *err)
-{
-    aud_bound_attrs b;
-    int rc = aud_bind_fairness_attrs(out, &b, rq, opts, err);
-    aud_bound_attrs_free(&b);
-    return rc;
 }
 
 /* ---- drift columns ------------------------------------------------------------------------- */
@@ -435,36 +426,12 @@ void aud_explain_input_free(aud_explain_input *in)
 int aud_fairness(aud_fair_result **out, const aud_fairness_request *rq,
                  const aud_fair_opts *opts, int *by_position, aud_error *err)
 {
-    return aud_fairness_doc(out, NULL, rq, opts, by_position, err);
+    return aud_fairness_scored(out, rq, opts, by_position, NULL, NULL, err);
 }
 
-/* The metrics, their JSON and what drives them (audit/fair_why.h), over the same bound
- * attributes and outcome. */
-static int fairness_why(aud_fair_result **out, cJSON *doc, const aud_bind_fair_request *fr,
-                        const aud_fair_opts *opts, const aud_model *m, const size_t *cols,
-                        aud_error *err)
-{
-    aud_bound_attrs ba;
-    int rc = aud_bind_fairness_attrs(out, &ba, fr, opts, err);
-    if (rc == AUD_OK)
-        rc = aud_fair_to_json(*out, doc, err);
-    if (rc == AUD_OK) {
-        aud_fair_why_input wi = {m, fr->data, cols, ba.attrs, ba.n_attrs, *out,
-                                 fr->prediction == NULL ? fr->score : NULL, fr->label,
-                                 opts->favorable, opts->threshold, AUD_SHAP_AUTO, NULL, 0,
-                                 opts->seed, opts->threads};
-        rc = aud_fair_why(doc, &wi, err);
-    }
-    aud_bound_attrs_free(&ba);
-    if (rc != AUD_OK) {
-        aud_fair_result_free(*out);
-        *out = NULL;
-    }
-    return rc;
-}
-
-int aud_fairness_doc(aud_fair_result **out, cJSON *doc, const aud_fairness_request *rq,
-                     const aud_fair_opts *opts, int *by_position, aud_error *err)
+int aud_fairness_scored(aud_fair_result **out, const aud_fairness_request *rq,
+                        const aud_fair_opts *opts, int *by_position, double **score_out,
+                        double **label_out, aud_error *err)
 {
     const aud_table *t = rq->data;
     double *label = NULL, *prediction = NULL, *score = NULL;
@@ -499,10 +466,17 @@ int aud_fairness_doc(aud_fair_result **out, cJSON *doc, const aud_fairness_reque
             .label_name = rq->label, .prediction_name = rq->prediction,
             .score_name = rq->score != NULL ? rq->score : "model score",
         };
-        rc = doc == NULL ? aud_bind_fairness(out, &fr, opts, err)
-                         : fairness_why(out, doc, &fr, opts, rq->model, b.cols, err);
+        rc = aud_bind_fairness(out, &fr, opts, err);
     }
     aud_binding_free(&b);
+    if (rc == AUD_OK && score_out != NULL && prediction == NULL) {   /* the caller's now */
+        *score_out = score;
+        score = NULL;
+    }
+    if (rc == AUD_OK && label_out != NULL) {
+        *label_out = label;
+        label = NULL;
+    }
     aud_free(label);
     aud_free(prediction);
     aud_free(score);

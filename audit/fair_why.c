@@ -12,6 +12,26 @@
 
 #define WHY_BLOCK 4096
 
+/* aud_fair_why_input with the attributes and the model bound (audit/bind.h). */
+typedef struct why_in {
+    const aud_model       *model;
+    const aud_table       *data;
+    const size_t          *bind;        /* model feature -> data column */
+    const aud_fair_attr   *attrs;
+    size_t                 n_attrs;
+    const aud_fair_result *res;
+    const double          *score;
+    const double          *label;
+    int                    favorable;
+    double                 threshold;
+    aud_shap_method        method;
+    const double          *background;
+    size_t                 n_background;
+    uint64_t               seed;
+    int                    threads;
+} why_in;
+#define AUD_WHY_MAX_CELLS 256   /* more combinations of attribute values: rows one by one */
+
 /* The attribute's object in doc's fairness.attributes (written by aud_fair_to_json). */
 static cJSON *attr_object(cJSON *doc, const char *name)
 {
@@ -28,7 +48,7 @@ static cJSON *attr_object(cJSON *doc, const char *name)
 
 /* Per level of attribute a: eligible (not small) and the reference level. The result's groups
  * are the levels with rows, in level order. */
-static int level_info(const aud_fair_why_input *in, size_t a, unsigned char *eligible,
+static int level_info(const why_in *in, size_t a, unsigned char *eligible,
                       size_t *ref)
 {
     const aud_fair_attr *at = &in->attrs[a];
@@ -50,21 +70,20 @@ static int level_info(const aud_fair_why_input *in, size_t a, unsigned char *eli
 /* ---- explaining the rows -------------------------------------------------------------------- */
 
 typedef struct why_state {
-    const aud_fair_why_input *in;
+    const why_in *in;
     aud_shap_opts so;
     size_t        nf;
     int           probability;    /* binary classifier: also the probability scale */
-    aud_fdrv_acc *margin, *prob;  /* n_attrs each */
+    aud_fdrv_acc *margin;         /* n_attrs */
     size_t       *rows;           /* explained rows (NULL: all rows) */
     uint32_t     *mask;           /* per explained row: bit a = in attribute a's sample */
     size_t        n_rows;
-    double        p0, slope;      /* probability at the base value, and the link's slope there */
 } why_state;
 
 /* Seeded sample of at most AUD_WHY_SAMPLE_PER_GROUP rows of every group of every attribute. */
 static int stratified_rows(why_state *w, aud_error *err)
 {
-    const aud_fair_why_input *in = w->in;
+    const why_in *in = w->in;
     size_t n = in->data->n_rows;
     uint32_t *mark = aud_calloc(n ? n : 1, sizeof *mark);
     size_t *members = aud_malloc((n ? n : 1) * sizeof *members);
@@ -111,48 +130,32 @@ done:
 
 /* Explain one block of rows and add it to every attribute's sums. */
 static int explain_block(why_state *w, size_t b0, size_t b1, double *X, int32_t *grp, double *prob,
-                         double *psi, aud_error *err)
+                         aud_error *err)
 {
-    const aud_fair_why_input *in = w->in;
+    const why_in *in = w->in;
     size_t n = b1 - b0, nf = w->nf;
     for (size_t i = 0; i < n; i++) {
         size_t row = w->rows ? w->rows[b0 + i] : b0 + i;
         aud_model_fill_rows(in->model, in->data, in->bind, row, row + 1, X + i * nf);
+        prob[i] = w->probability ? in->score[row] : NAN;
     }
     aud_shap_result *r = NULL;
     int rc = aud_shap_explain(&r, in->model, X, n, &w->so, err);
     if (rc != AUD_OK)
         return rc;
-    if (w->probability) {
-        for (size_t i = 0; i < n; i++)
-            aud_model_transform(in->model, &r->fx[i], &prob[i]);
-        aud_fdrv_rescale(r->phi, r->stride, nf, n, prob, w->p0, w->slope, psi);
-    }
     for (size_t a = 0; a < in->n_attrs; a++) {
         for (size_t i = 0; i < n; i++) {
             size_t row = w->rows ? w->rows[b0 + i] : b0 + i;
             grp[i] = (w->mask == NULL || (w->mask[b0 + i] >> a & 1u)) ? in->attrs[a].codes[row]
                                                                       : -1;
         }
-        aud_fdrv_acc_add(&w->margin[a], grp, n, r->phi, r->stride, NULL, r->fx);
-        if (w->probability)
-            aud_fdrv_acc_add(&w->prob[a], grp, n, psi, nf, prob, NULL);
+        aud_fdrv_acc_add(&w->margin[a], grp, n, r->phi, r->stride, w->probability ? prob : NULL);
     }
     aud_shap_result_free(r);
     return AUD_OK;
 }
 
-/* Probability at the base value and the link's slope there (central difference). */
-static void link_at_base(why_state *w, double base)
-{
-    double h = 1e-5, lo = base - h, hi = base + h, p0 = base;
-    aud_model_transform(w->in->model, &p0, &p0);
-    aud_model_transform(w->in->model, &lo, &lo);
-    aud_model_transform(w->in->model, &hi, &hi);
-    w->p0 = p0;
-    w->slope = (hi - lo) / (2 * h);
-}
-
+/* Rows one block at a time through aud_shap_explain (every method). */
 static int explain_all(why_state *w, aud_error *err)
 {
     size_t n = w->rows ? w->n_rows : w->in->data->n_rows, nf = w->nf;
@@ -160,37 +163,77 @@ static int explain_all(why_state *w, aud_error *err)
     double *X = aud_malloc(blk * (nf ? nf : 1) * sizeof *X);
     int32_t *grp = aud_malloc(blk * sizeof *grp);
     double *prob = aud_malloc(blk * sizeof *prob);
-    double *psi = aud_malloc(blk * (nf ? nf : 1) * sizeof *psi);
     int rc = AUD_OK;
-    if (X == NULL || grp == NULL || prob == NULL || psi == NULL) {
+    if (X == NULL || grp == NULL || prob == NULL)
         rc = aud_error_nomem(err);
-        goto done;
-    }
-    for (size_t b0 = 0; b0 < n && rc == AUD_OK; b0 += blk) {
-        size_t b1 = b0 + blk < n ? b0 + blk : n;
-        if (b0 == 0 && w->probability) {   /* the base value: explain the first row alone */
-            aud_shap_result *r = NULL;
-            size_t row = w->rows ? w->rows[0] : 0;
-            aud_model_fill_rows(w->in->model, w->in->data, w->in->bind, row, row + 1, X);
-            rc = aud_shap_explain(&r, w->in->model, X, 1, &w->so, err);
-            if (rc != AUD_OK)
-                break;
-            link_at_base(w, r->phi[nf]);
-            aud_shap_result_free(r);
-        }
-        rc = explain_block(w, b0, b1, X, grp, prob, psi, err);
-    }
-done:
+    for (size_t b0 = 0; b0 < n && rc == AUD_OK; b0 += blk)
+        rc = explain_block(w, b0, b0 + blk < n ? b0 + blk : n, X, grp, prob, err);
     aud_free(X);
     aud_free(grp);
     aud_free(prob);
-    aud_free(psi);
+    return rc;
+}
+
+/* All rows of a tree model through per-cell sums (explainers/shap_cells.c): a cell is one
+ * combination of the attributes' values (unknown included), the cells are added into each
+ * attribute's groups afterwards. */
+static int explain_cells(why_state *w, size_t n_cells, const size_t *stride, aud_error *err)
+{
+    const why_in *in = w->in;
+    size_t n = in->data->n_rows, nf = w->nf;
+    size_t blk = ((size_t)1 << 22) / (nf ? nf : 1);   /* at most 32 MiB of rows */
+    blk = blk > ((size_t)1 << 18) ? (size_t)1 << 18 : blk < 256 ? 256 : blk;
+    blk = n < blk ? (n ? n : 1) : blk;
+    aud_shap_cells *sc = NULL;
+    double *X = aud_malloc(blk * (nf ? nf : 1) * sizeof *X);
+    int32_t *cell = aud_malloc(blk * sizeof *cell);
+    long double *psum = aud_calloc(n_cells, sizeof *psum);
+    int rc = AUD_OK;
+    if (X == NULL || cell == NULL || psum == NULL) {
+        rc = aud_error_nomem(err);
+        goto done;
+    }
+    rc = aud_shap_cells_new(&sc, in->model, n_cells, 1, w->so.threads, err);
+    for (size_t b0 = 0; b0 < n && rc == AUD_OK; b0 += blk) {
+        size_t m = n - b0 < blk ? n - b0 : blk;
+        aud_model_fill_rows(in->model, in->data, in->bind, b0, b0 + m, X);
+        for (size_t i = 0; i < m; i++) {
+            size_t id = 0;
+            for (size_t a = 0; a < in->n_attrs; a++)
+                id += (size_t)(in->attrs[a].codes[b0 + i] + 1) * stride[a];
+            cell[i] = (int32_t)id;
+            if (w->probability)
+                psum[id] += in->score[b0 + i];
+        }
+        rc = aud_shap_cells_add(sc, X, m, cell, NULL, err);
+    }
+    if (rc != AUD_OK)
+        goto done;
+    const double *sums = aud_shap_cells_sums(sc);
+    const uint64_t *cnt = aud_shap_cells_counts(sc);
+    for (size_t c = 0; c < n_cells; c++) {
+        const double *s0 = sums + c * (nf + 1);
+        double out = s0[nf];
+        for (size_t j = 0; j < nf; j++)
+            out += s0[j];
+        for (size_t a = 0; a < in->n_attrs; a++) {
+            size_t code = c / stride[a] % (in->attrs[a].n_levels + 1);
+            if (code > 0)   /* 0: unknown value of attribute a */
+                aud_fdrv_acc_add_sums(&w->margin[a], code - 1, cnt[c], s0, out,
+                                      w->probability ? (double)psum[c] : NAN);
+        }
+    }
+done:
+    aud_shap_cells_free(sc);
+    aud_free(X);
+    aud_free(cell);
+    aud_free(psum);
     return rc;
 }
 
 /* ---- proxy screen ---------------------------------------------------------------------------- */
 
-static int screen(const aud_fair_why_input *in, aud_assoc *assoc, unsigned char *is_attr,
+static int screen(const why_in *in, aud_assoc *assoc, unsigned char *is_attr,
                   aud_error *err)
 {
     size_t nf = in->model->n_features;
@@ -211,7 +254,7 @@ static int screen(const aud_fair_why_input *in, aud_assoc *assoc, unsigned char 
 
 /* ---- the whole ------------------------------------------------------------------------------- */
 
-static int add_tradeoffs(cJSON *doc, const aud_fair_why_input *in, unsigned char *elig,
+static int add_tradeoffs(cJSON *doc, const why_in *in, unsigned char *elig,
                          aud_error *err)
 {
     for (size_t a = 0; a < in->n_attrs; a++) {
@@ -229,13 +272,13 @@ static int add_tradeoffs(cJSON *doc, const aud_fair_why_input *in, unsigned char
     return AUD_OK;
 }
 
-static int explainable(const aud_fair_why_input *in)
+static int explainable(const why_in *in)
 {
     const aud_model *m = in->model;
     return m != NULL && m->n_outputs == 1 && m->feature_names != NULL && in->n_attrs <= 32;
 }
 
-int aud_fair_why(cJSON *doc, const aud_fair_why_input *in, aud_error *err)
+static int why_run(cJSON *doc, const why_in *in, aud_error *err)
 {
     size_t maxl = 1;
     for (size_t a = 0; a < in->n_attrs; a++)
@@ -254,7 +297,7 @@ int aud_fair_why(cJSON *doc, const aud_fair_why_input *in, aud_error *err)
     memset(&w, 0, sizeof w);
     w.in = in;
     w.nf = in->model->n_features;
-    w.probability = in->model->is_classifier;
+    w.probability = in->model->is_classifier && in->score != NULL;
     aud_shap_opts_default(&w.so);
     w.so.method = aud_shap_method_resolve(in->method, in->model);
     w.so.threads = in->threads > 0 ? in->threads : 1;
@@ -284,22 +327,34 @@ int aud_fair_why(cJSON *doc, const aud_fair_why_input *in, aud_error *err)
     aud_assoc *assoc = aud_calloc(na * nf + 1, sizeof *assoc);
     unsigned char *is_attr = aud_calloc(na * nf + 1, 1);
     w.margin = aud_calloc(na ? na : 1, sizeof *w.margin);
-    w.prob = aud_calloc(na ? na : 1, sizeof *w.prob);
-    if (assoc == NULL || is_attr == NULL || w.margin == NULL || w.prob == NULL) {
+    if (assoc == NULL || is_attr == NULL || w.margin == NULL) {
         rc = aud_error_nomem(err);
         goto done;
     }
-    for (size_t a = 0; a < na && rc == AUD_OK; a++) {
+    for (size_t a = 0; a < na && rc == AUD_OK; a++)
         rc = aud_fdrv_acc_init(&w.margin[a], in->attrs[a].n_levels, nf, err);
-        if (rc == AUD_OK)
-            rc = aud_fdrv_acc_init(&w.prob[a], in->attrs[a].n_levels, nf, err);
-    }
     int all = w.so.method == AUD_SHAP_TREE || w.so.method == AUD_SHAP_LINEAR;
     if (rc == AUD_OK && !all)
         rc = stratified_rows(&w, err);
-    if (rc == AUD_OK)
-        rc = aud_shap_check(in->model, &w.so, err);
-    if (rc == AUD_OK)
+    size_t stride[33], n_cells = 1;   /* cells: combinations of the attributes' values */
+    for (size_t a = 0; a < na && n_cells <= AUD_WHY_MAX_CELLS; a++) {
+        stride[a] = n_cells;
+        n_cells *= in->attrs[a].n_levels + 1;
+    }
+    if (rc == AUD_OK && aud_shap_check(in->model, &w.so, err) != AUD_OK) {
+        /* the model cannot be explained (no covers, too many features...): say why, go on */
+        for (size_t a = 0; a < na && rc == AUD_OK; a++) {
+            cJSON *o = attr_object(doc, in->attrs[a].name);
+            if (o != NULL && cJSON_AddStringToObject(o, "drivers_reason", err->msg) == NULL)
+                rc = aud_error_nomem(err);
+        }
+        if (rc == AUD_OK)
+            aud_error_clear(err);
+        goto done;
+    }
+    if (rc == AUD_OK && w.so.method == AUD_SHAP_TREE && n_cells <= AUD_WHY_MAX_CELLS)
+        rc = explain_cells(&w, n_cells, stride, err);
+    else if (rc == AUD_OK)
         rc = explain_all(&w, err);
     if (rc == AUD_OK)
         rc = screen(in, assoc, is_attr, err);
@@ -318,7 +373,6 @@ int aud_fair_why(cJSON *doc, const aud_fair_why_input *in, aud_error *err)
         if (o == NULL || level_info(in, a, elig, &ref) != 0)
             continue;
         aud_fdrv_json_input ji = {&w.margin[a],
-                                  w.probability ? &w.prob[a] : NULL,
                                   ref,
                                   elig,
                                   in->attrs[a].levels,
@@ -332,16 +386,35 @@ done:
     for (size_t a = 0; a < na; a++) {
         if (w.margin != NULL)
             aud_fdrv_acc_free(&w.margin[a]);
-        if (w.prob != NULL)
-            aud_fdrv_acc_free(&w.prob[a]);
     }
     aud_free(w.margin);
-    aud_free(w.prob);
     aud_free(w.rows);
     aud_free(w.mask);
     aud_free(assoc);
     aud_free(is_attr);
     aud_free(elig);
     aud_free(bg);
+    return rc;
+}
+
+int aud_fair_why(cJSON *doc, const aud_fair_why_input *pub, aud_error *err)
+{
+    aud_bound_attrs ba;
+    aud_binding bm;
+    memset(&bm, 0, sizeof bm);
+    int rc = aud_bind_attrs(&ba, pub->data, pub->sensitive, pub->n_sensitive, pub->refs,
+                            pub->n_refs, err);
+    if (rc == AUD_OK && pub->model != NULL)
+        rc = aud_bind_model(&bm, pub->model, pub->model_path, pub->data, err);
+    if (rc == AUD_OK && ba.n_attrs != pub->res->n_attrs)
+        rc = aud_error_set(err, AUD_E_INTERNAL, NULL, 0, 0, "attributes differ from the result");
+    if (rc == AUD_OK) {
+        why_in in = {pub->model, pub->data, bm.cols, ba.attrs, ba.n_attrs, pub->res, pub->score,
+                     pub->label, pub->favorable, pub->threshold, pub->method, pub->background,
+                     pub->n_background, pub->seed, pub->threads};
+        rc = why_run(doc, &in, err);
+    }
+    aud_binding_free(&bm);
+    aud_bound_attrs_free(&ba);
     return rc;
 }

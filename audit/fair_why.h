@@ -5,6 +5,7 @@
 #ifndef AUD_FAIR_WHY_H
 #define AUD_FAIR_WHY_H
 
+#include "audit/bind.h"
 #include "core/table.h"
 #include "explainers/shap.h"
 #include "metrics/fairness.h"
@@ -15,11 +16,13 @@
 
 typedef struct aud_fair_why_input {
     const aud_model       *model;       /* NULL: trade-offs only */
+    const char            *model_path;  /* names the model in messages (may be NULL) */
     const aud_table       *data;
-    const size_t          *bind;        /* model feature -> data column */
-    const aud_fair_attr   *attrs;       /* the attributes given to aud_fair_compute */
-    size_t                 n_attrs;
-    const aud_fair_result *res;         /* its result (references, small groups) */
+    const char *const     *sensitive;   /* the attributes given to the fairness metrics */
+    size_t                 n_sensitive;
+    const aud_reference   *refs;        /* their reference groups (may be NULL) */
+    size_t                 n_refs;
+    const aud_fair_result *res;         /* the metrics' result (references, small groups) */
     const double          *score;       /* the score thresholded into predictions, or NULL */
     const double          *label;       /* may be NULL */
     int                    favorable;

@@ -383,20 +383,19 @@ int aud_run_fairness(run_ctx *c)
         .score_name = s->score != NULL ? s->score : "model output",
     };
     aud_fair_result *res = NULL;
-    aud_bound_attrs ba;
-    int rc = aud_bind_fairness_attrs(&res, &ba, &rq, &fo, c->err);
+    int rc = aud_bind_fairness(&res, &rq, &fo, c->err);
     if (rc == AUD_OK)
         rc = aud_fair_to_json(res, c->doc, c->err);
     if (rc == AUD_OK) {   /* drivers, proxies, trade-offs (SPEC section 7) */
         aud_shap_method m = AUD_SHAP_AUTO;
-        int explain = s->explain.enabled && aud_shap_method_parse(s->explain.method, &m) == 0;
-        aud_fair_why_input wi = {explain ? c->model : NULL, c->data, c->bind.cols, ba.attrs,
-                                 ba.n_attrs, res, c->prediction == NULL ? c->score : NULL,
-                                 c->label, s->favorable, s->threshold, m, NULL, 0, s->seed,
-                                 c->threads};
+        int explain = s->explain.enabled && s->score == NULL && s->prediction == NULL &&
+                      aud_shap_method_parse(s->explain.method, &m) == 0;
+        aud_fair_why_input wi = {explain ? c->model : NULL, s->model, c->data, rq.sensitive,
+                                 rq.n_sensitive, refs, rq.n_refs, res,
+                                 c->prediction == NULL ? c->score : NULL, c->label, s->favorable,
+                                 s->threshold, m, NULL, 0, s->seed, c->threads};
         rc = aud_fair_why(c->doc, &wi, c->err);
     }
-    aud_bound_attrs_free(&ba);
     aud_fair_result_free(res);
     aud_free(refs);
     return rc;

@@ -21,9 +21,9 @@ int aud_fdrv_acc_init(aud_fdrv_acc *a, size_t n_groups, size_t n_features, aud_e
     size_t k = n_groups ? n_groups : 1;
     a->count = aud_calloc(k, sizeof *a->count);
     a->out = aud_calloc(k, sizeof *a->out);
-    a->model = aud_calloc(k, sizeof *a->model);
+    a->prob = aud_calloc(k, sizeof *a->prob);
     a->phi = aud_calloc(k * (n_features ? n_features : 1), sizeof *a->phi);
-    if (a->count == NULL || a->out == NULL || a->model == NULL || a->phi == NULL) {
+    if (a->count == NULL || a->out == NULL || a->prob == NULL || a->phi == NULL) {
         aud_fdrv_acc_free(a);
         return aud_error_nomem(err);
     }
@@ -36,16 +36,31 @@ void aud_fdrv_acc_free(aud_fdrv_acc *a)
         return;
     aud_free(a->count);
     aud_free(a->out);
-    aud_free(a->model);
+    aud_free(a->prob);
     aud_free(a->phi);
     memset(a, 0, sizeof *a);
 }
 
+void aud_fdrv_acc_add_sums(aud_fdrv_acc *a, size_t g, uint64_t count, const double *phi_sum,
+                           double out_sum, double prob_sum)
+{
+    if (g >= a->n_groups || count == 0)
+        return;
+    a->count[g] += count;
+    a->out[g] += out_sum;
+    if (!isnan(prob_sum)) {
+        a->prob[g] += prob_sum;
+        a->has_prob = 1;
+    }
+    for (size_t j = 0; j < a->n_features; j++)
+        a->phi[g * a->n_features + j] += phi_sum[j];
+}
+
 void aud_fdrv_acc_add(aud_fdrv_acc *a, const int32_t *group, size_t n, const double *phi,
-                      size_t stride, const double *out, const double *model)
+                      size_t stride, const double *prob)
 {
     size_t nf = a->n_features;
-    a->has_model |= model != NULL;
+    a->has_prob |= prob != NULL;
     for (size_t i = 0; i < n; i++) {
         int32_t g = group[i];
         if (g < 0 || (size_t)g >= a->n_groups)
@@ -53,29 +68,14 @@ void aud_fdrv_acc_add(aud_fdrv_acc *a, const int32_t *group, size_t n, const dou
         a->count[g]++;
         long double *s = a->phi + (size_t)g * nf;
         const double *p = phi + i * stride;
-        double o = stride > nf ? p[nf] : 0.0;
+        double o = p[nf];
         for (size_t j = 0; j < nf; j++) {
             s[j] += p[j];
             o += p[j];
         }
-        a->out[g] += out != NULL ? out[i] : o;
-        if (model != NULL)
-            a->model[g] += model[i];
-    }
-}
-
-void aud_fdrv_rescale(const double *phi, size_t stride, size_t n_features, size_t n,
-                      const double *prob, double p0, double slope, double *psi)
-{
-    for (size_t i = 0; i < n; i++) {
-        const double *p = phi + i * stride;
-        double d = 0.0;
-        for (size_t j = 0; j < n_features; j++)
-            d += p[j];
-        /* d = m_i - b (the sum of the row's attributions) */
-        double f = fabs(d) < 1e-9 ? slope : (prob[i] - p0) / d;
-        for (size_t j = 0; j < n_features; j++)
-            psi[i * n_features + j] = p[j] * f;
+        a->out[g] += o;
+        if (prob != NULL)
+            a->prob[g] += prob[i];
     }
 }
 
@@ -142,10 +142,10 @@ static int add_share(cJSON *o, double share, int zero)
     return 0;
 }
 
-/* The listed features of group g on the scale of acc a: name, contribution, share and (margin
- * only) likely_proxy. Returns the sum of the listed contributions in *listed. */
+/* The listed features of group g: name, contribution, share and likely_proxy. Returns the sum of
+ * the listed contributions in *listed. */
 static int features_json(cJSON *fs, const aud_fdrv_json_input *in, const aud_fdrv_acc *a, size_t g,
-                         const key_idx *ord, size_t n_list, int proxy_flags, double *listed)
+                         const key_idx *ord, size_t n_list, double *listed)
 {
     size_t r = in->reference;
     double gap = gap_of(a, g, r);
@@ -162,33 +162,46 @@ static int features_json(cJSON *fs, const aud_fdrv_json_input *in, const aud_fdr
         }
         if (cJSON_AddStringToObject(f, "name", in->features[j]) == NULL ||
             aud_json_add_num(f, "contribution", c) != 0 || add_share(f, share, zero) != 0 ||
-            (proxy_flags &&
-             cJSON_AddBoolToObject(f, "likely_proxy", likely_proxy(in, j, share)) == NULL))
+            cJSON_AddBoolToObject(f, "likely_proxy", likely_proxy(in, j, share)) == NULL)
             return -1;
     }
     return 0;
 }
 
+/* The probability scale: the gap in mean predicted probability, split in the proportions of the
+ * margin contributions (contribution = share x probability gap). */
 static int probability_json(cJSON *d, const aud_fdrv_json_input *in, size_t g, const key_idx *ord,
                             size_t n_list)
 {
-    const aud_fdrv_acc *p = in->prob;
+    const aud_fdrv_acc *a = in->margin;
     size_t r = in->reference;
-    double gap = gap_of(p, g, r);
+    double pgap = (double)(a->prob[g] / (long double)a->count[g] -
+                           a->prob[r] / (long double)a->count[r]);
+    double gap = gap_of(a, g, r);
+    int zero = gap_is_zero(a, g, r, gap);
     cJSON *o = cJSON_AddObjectToObject(d, "probability");
     cJSON *fs = o ? cJSON_AddArrayToObject(o, "features") : NULL;
-    if (fs == NULL || aud_json_add_num(o, "gap", gap) != 0 ||
+    if (fs == NULL || aud_json_add_num(o, "gap", pgap) != 0 ||
         cJSON_AddStringToObject(o, "method",
-                                "each row's margin SHAP values rescaled by (p - p0) / (m - b), "
-                                "p0 = probability at the base value b, so that they add up to "
-                                "p - p0; contributions are differences of the groups' mean "
-                                "rescaled values and add up to the gap in mean probability") ==
+                                "the gap in mean predicted probability split in the proportions "
+                                "of the margin contributions (contribution = share x gap)") ==
             NULL)
         return -1;
     double listed = 0.0;
-    if (features_json(fs, in, p, g, ord, n_list, 0, &listed) != 0)
-        return -1;
-    if (n_list < p->n_features && aud_json_add_num(o, "other_features", gap - listed) != 0)
+    for (size_t k = 0; k < n_list; k++) {
+        size_t j = ord[k].idx;
+        double share = zero ? NAN : contribution(a, g, r, j) / gap, c = share * pgap;
+        listed += c;
+        cJSON *f = cJSON_CreateObject();
+        if (f == NULL || !cJSON_AddItemToArray(fs, f)) {
+            cJSON_Delete(f);
+            return -1;
+        }
+        if (cJSON_AddStringToObject(f, "name", in->features[j]) == NULL ||
+            aud_json_add_num(f, "contribution", c) != 0 || add_share(f, share, zero) != 0)
+            return -1;
+    }
+    if (n_list < a->n_features && aud_json_add_num(o, "other_features", pgap - listed) != 0)
         return -1;
     return 0;
 }
@@ -215,10 +228,6 @@ static int driver_json(cJSON *arr, const aud_fdrv_json_input *in, size_t g, key_
         cJSON_AddStringToObject(d, "reference", in->levels[r]) == NULL ||
         cJSON_AddStringToObject(d, "scale", "margin") == NULL ||
         aud_json_add_num(d, "gap", gap) != 0 ||
-        (a->has_model &&
-         aud_json_add_num(d, "model_gap",
-                          (double)(a->model[g] / (long double)a->count[g] -
-                                   a->model[r] / (long double)a->count[r])) != 0) ||
         aud_json_add_num(d, "mean_output", mean_out(a, g)) != 0 ||
         aud_json_add_num(d, "reference_mean_output", mean_out(a, r)) != 0 ||
         aud_json_add_num(rows, "group", (double)a->count[g]) != 0 ||
@@ -230,12 +239,12 @@ static int driver_json(cJSON *arr, const aud_fdrv_json_input *in, size_t g, key_
     if (fs == NULL)
         return -1;
     double listed = 0.0;
-    if (features_json(fs, in, a, g, ord, n_list, 1, &listed) != 0)
+    if (features_json(fs, in, a, g, ord, n_list, &listed) != 0)
         return -1;
     /* the features not listed, together, so that the list still adds up to the gap */
     if (n_list < nf && aud_json_add_num(d, "other_features", gap - listed) != 0)
         return -1;
-    if (in->prob != NULL && probability_json(d, in, g, ord, n_list) != 0)
+    if (a->has_prob && probability_json(d, in, g, ord, n_list) != 0)
         return -1;
     return 0;
 }

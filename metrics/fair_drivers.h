@@ -35,9 +35,9 @@ typedef struct aud_fdrv_acc {
     size_t       n_groups, n_features;
     uint64_t    *count;    /* n_groups: explained rows */
     long double *out;      /* n_groups: sum of the explained output (sum of phi + base) */
-    long double *model;    /* n_groups: sum of the model's own output (when given) */
-    int          has_model;
     long double *phi;      /* n_groups x n_features: sum of the attributions */
+    long double *prob;     /* n_groups: sum of the predicted probability (when given) */
+    int          has_prob;
 } aud_fdrv_acc;
 
 AUD_API int aud_fdrv_acc_init(aud_fdrv_acc *a, size_t n_groups, size_t n_features,
@@ -45,20 +45,17 @@ AUD_API int aud_fdrv_acc_init(aud_fdrv_acc *a, size_t n_groups, size_t n_feature
 AUD_API void aud_fdrv_acc_free(aud_fdrv_acc *a);
 
 /* Add n explained rows: group[i] in [0, n_groups) or -1 (skipped); phi row-major with `stride`
- * values per row, the n_features attributions first, then (stride > n_features) the base value.
- * The explained output of a row is out[i] when out != NULL, else the sum of its attributions and
- * base value, so that the contributions add up to the gap to rounding (the model's own output
- * can differ from it by the explainer's additivity error: pass it as `model`, or NULL). */
+ * values per row, the n_features attributions first, then the base value; the explained output
+ * of a row is the sum of its attributions and base value (so the contributions add up to the gap
+ * to rounding; the model's own output differs from it by the explainer's additivity error).
+ * prob[i]: the row's predicted probability (binary classifiers), or prob NULL. */
 AUD_API void aud_fdrv_acc_add(aud_fdrv_acc *a, const int32_t *group, size_t n, const double *phi,
-                              size_t stride, const double *out, const double *model);
+                              size_t stride, const double *prob);
 
-/* Attributions of n rows rescaled to the probability scale, row by row:
- *     psi_ij = phi_ij * (p_i - p0) / (m_i - b)      (m_i = sum_j phi_ij + b, p0 = link(b))
- * so each row's psi add up to p_i - p0 exactly and the per-group means add up to the gap in mean
- * probability. When |m_i - b| < 1e-9 the factor is `slope` (the link's derivative at b). phi has
- * `stride` values per row (n_features, then the base value b); psi gets n_features per row. */
-AUD_API void aud_fdrv_rescale(const double *phi, size_t stride, size_t n_features, size_t n,
-                              const double *prob, double p0, double slope, double *psi);
+/* Add sums already taken over `count` rows of group g: phi_sum (n_features values), out_sum
+ * (attributions plus base values), prob_sum (NaN: none). */
+AUD_API void aud_fdrv_acc_add_sums(aud_fdrv_acc *a, size_t g, uint64_t count,
+                                   const double *phi_sum, double out_sum, double prob_sum);
 
 /* ---- proxies: association of a feature with an attribute ------------------------------------- */
 
@@ -116,8 +113,7 @@ AUD_API int aud_tradeoff_json(cJSON *attr, const aud_tradeoff_input *in, aud_err
 /* ---- the JSON of one attribute -------------------------------------------------------------- */
 
 typedef struct aud_fdrv_json_input {
-    const aud_fdrv_acc  *margin;        /* sums on the margin */
-    const aud_fdrv_acc  *prob;          /* the same rows rescaled to probabilities, or NULL */
+    const aud_fdrv_acc  *margin;        /* sums on the margin (and probabilities, if any) */
     size_t               reference;
     const unsigned char *eligible;      /* n_groups: 1 = not small */
     const char *const   *levels;        /* group names */

@@ -43,15 +43,45 @@ typedef struct tgroup {
     size_t    k0;           /* candidate the common threshold selects */
 } tgroup;
 
-static int cmp_asc(const void *pa, const void *pb)
+/* Scores as unsigned keys in the same order (IEEE 754: flip the sign bit of positives, every bit
+ * of negatives). */
+static uint64_t sort_key(double s)
 {
-    double a = ((const srow *)pa)->s, b = ((const srow *)pb)->s;
-    return (a > b) - (a < b);
+    uint64_t u;
+    memcpy(&u, &s, sizeof u);
+    return (u >> 63) ? ~u : u | ((uint64_t)1 << 63);
 }
 
-static int cmp_desc(const void *pa, const void *pb)
+/* Sort r[0..n) by ascending score: LSD radix sort on the keys, 16 bits a pass, passes where
+ * every key has the same digit skipped (tmp: n rows). */
+static int sort_rows(srow *r, size_t n, srow *tmp)
 {
-    return cmp_asc(pb, pa);
+    uint64_t *cnt = aud_malloc(65536 * sizeof *cnt);
+    if (cnt == NULL)
+        return -1;
+    srow *a = r, *b = tmp;
+    for (int shift = 0; shift < 64; shift += 16) {
+        memset(cnt, 0, 65536 * sizeof *cnt);
+        for (size_t i = 0; i < n; i++)
+            cnt[(sort_key(a[i].s) >> shift) & 0xFFFF]++;
+        if (n == 0 || cnt[(sort_key(a[0].s) >> shift) & 0xFFFF] == n)
+            continue;   /* one digit: nothing moves */
+        uint64_t sum = 0;
+        for (size_t d = 0; d < 65536; d++) {
+            uint64_t c = cnt[d];
+            cnt[d] = sum;
+            sum += c;
+        }
+        for (size_t i = 0; i < n; i++)
+            b[cnt[(sort_key(a[i].s) >> shift) & 0xFFFF]++] = a[i];
+        srow *t = a;
+        a = b;
+        b = t;
+    }
+    if (a != r)
+        memcpy(r, a, n * sizeof *r);
+    aud_free(cnt);
+    return 0;
 }
 
 static void tgroup_free(tgroup *g)
@@ -62,12 +92,18 @@ static void tgroup_free(tgroup *g)
     aud_free(g->fp);
 }
 
-/* Candidates of one group's rows r[0..n) (sorted favourable-first in place). */
-static int tgroup_build(tgroup *g, srow *r, size_t n, int favorable, double t0)
+/* Candidates of one group's rows r[0..n) (sorted favourable-first in place; tmp: n rows). */
+static int tgroup_build(tgroup *g, srow *r, size_t n, int favorable, double t0, srow *tmp)
 {
     memset(g, 0, sizeof *g);
     g->n = n;
-    qsort(r, n, sizeof *r, favorable ? cmp_desc : cmp_asc);
+    if (sort_rows(r, n, tmp) != 0)
+        return -1;
+    for (size_t i = 0; favorable && i < n / 2; i++) {   /* descending */
+        srow t = r[i];
+        r[i] = r[n - 1 - i];
+        r[n - 1 - i] = t;
+    }
     size_t d = 0;
     for (size_t i = 0; i < n; i++)
         d += i == 0 || r[i].s != r[i - 1].s;
@@ -270,12 +306,14 @@ int aud_tradeoff_json(cJSON *attr, const aud_tradeoff_input *in, aud_error *err)
     size_t ng = in->n_groups + 1;   /* the last one: rows with an unknown value */
     int labels = in->label != NULL;
     srow *rows = aud_malloc((in->n_rows ? in->n_rows : 1) * sizeof *rows);
+    srow *tmp = aud_malloc((in->n_rows ? in->n_rows : 1) * sizeof *tmp);
     size_t *off = aud_calloc(ng + 1, sizeof *off);
     tgroup *g = aud_calloc(ng, sizeof *g);
     size_t *k0 = aud_calloc(ng, sizeof *k0), *k = aud_calloc(ng, sizeof *k);
     unsigned char *elig = aud_calloc(ng, 1);
     int rc = AUD_OK;
-    if (rows == NULL || off == NULL || g == NULL || k0 == NULL || k == NULL || elig == NULL) {
+    if (rows == NULL || tmp == NULL || off == NULL || g == NULL || k0 == NULL || k == NULL ||
+        elig == NULL) {
         rc = aud_error_nomem(err);
         goto done;
     }
@@ -297,7 +335,7 @@ int aud_tradeoff_json(cJSON *attr, const aud_tradeoff_input *in, aud_error *err)
     }
     for (size_t c = 0; c < ng; c++) {
         if (tgroup_build(&g[c], rows + off[c], off[c + 1] - off[c], in->favorable,
-                         in->threshold) != 0) {
+                         in->threshold, tmp) != 0) {
             rc = aud_error_nomem(err);
             goto done;
         }
@@ -354,6 +392,7 @@ done:
     for (size_t c = 0; g != NULL && c < ng; c++)
         tgroup_free(&g[c]);
     aud_free(rows);
+    aud_free(tmp);
     aud_free(off);
     aud_free(g);
     aud_free(k0);

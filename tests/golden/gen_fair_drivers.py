@@ -9,8 +9,8 @@
   expected.json  the oracle, computed here independently of audit:
      drivers     XGBoost pred_contribs + output_margin, pandas groupby means: per attribute and
                  group, the gap in mean margin to the reference and each feature's difference of
-                 mean contributions; the probability scale by rescaling each row's contributions
-                 by (sigmoid(m) - sigmoid(b)) / (m - b)
+                 mean contributions; the probability scale: the gap in mean predicted
+                 probability split in the proportions of the margin contributions
      proxies     scipy.stats.contingency.association (Cramer's V, missing as a category), the
                  correlation ratio in numpy, sklearn normalized_mutual_info_score (continuous
                  features binned at numpy.quantile deciles, searchsorted side "right")
@@ -94,21 +94,19 @@ def main():
     X = xgb.DMatrix(df[FEATURES].astype(float), missing=np.nan)
     phi = bst.predict(X, pred_contribs=True).astype(np.float64)
     m = bst.predict(X, output_margin=True).astype(np.float64)
-    b = phi[:, -1]
-    p, p0 = 1 / (1 + np.exp(-m)), 1 / (1 + np.exp(-b))
-    psi = phi[:, :-1] * ((p - p0) / (m - b))[:, None]
+    p = bst.predict(X).astype(np.float64)
     exp = {"drivers": {}, "proxies": {}}
     for a in ATTRS:
         g = df[a]
         ref = g.value_counts().idxmax()
         P = pd.DataFrame(phi[:, :-1], columns=FEATURES).groupby(g.values).mean()
-        Q = pd.DataFrame(psi, columns=FEATURES).groupby(g.values).mean()
         M = pd.Series(m).groupby(g.values).mean()
         PR = pd.Series(p).groupby(g.values).mean()
         exp["drivers"][a] = {grp: {"gap": M[grp] - M[ref],
                                    "contributions": (P.loc[grp] - P.loc[ref]).to_dict(),
                                    "probability_gap": PR[grp] - PR[ref],
-                                   "probability": (Q.loc[grp] - Q.loc[ref]).to_dict()}
+                                   "probability": ((P.loc[grp] - P.loc[ref]) / (M[grp] - M[ref])
+                                                   * (PR[grp] - PR[ref])).to_dict()}
                              for grp in P.index if grp != ref}
         prox = {}
         for f in FEATURES:

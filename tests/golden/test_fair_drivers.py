@@ -222,3 +222,43 @@ def test_demo_names_zip_region_code(tmp_path):
     p = next(p for p in race["proxies"] if p["feature"] == "zip_region_code")
     assert p["likely_proxy"] and p["measure"] == "cramers_v" and p["disparity_group"] == "B"
     assert not any(q["likely_proxy"] for q in race["proxies"] if q["feature"] != "zip_region_code")
+
+
+def test_linear_model_every_row_vs_pandas(tmp_path):
+    """Linear SHAP phi_j = w_j (x_j - mean_j): the background mean cancels in the difference of
+    group means, so contribution_j = w_j (mean_g(x_j) - mean_ref(x_j)) exactly (1e-9)."""
+    coef = {"zip": 0.3, "util": -1.1, "nacc": 0.05, "age": -0.01}
+    model = tmp_path / "linear.json"
+    model.write_text(json.dumps({"format": "audit-linear", "version": 1, "link": "logit",
+                                 "intercept": -0.4, "coefficients": coef}))
+    got = fairness(tmp_path, "--model", model, "--threshold", "0.5")
+    df = pd.read_csv(DATA / "data.csv")
+    for attr in ("race", "sex"):
+        ref = df[attr].value_counts().idxmax()
+        mean = df.groupby(attr)[list(coef)].mean()
+        for d in got[attr]["drivers"]:
+            assert "linear" in d["method"] and "all 3000 rows" in d["method"]
+            for f in d["features"]:
+                e = coef[f["name"]] * (mean.loc[d["group"], f["name"]] - mean.loc[ref, f["name"]])
+                assert abs(f["contribution"] - e) <= 1e-9, (attr, d["group"], f, e)
+            assert abs(sum(f["contribution"] for f in d["features"]) - d["gap"]) <= 1e-9
+
+
+def test_sampled_method_states_rows(tmp_path):
+    """Methods other than tree / linear explain a seeded sample of at most 500 rows per group;
+    the identity still holds on the sample and the rows are stated."""
+    spec = {"model": str(DATA / "model.json"), "data": str(DATA / "data.csv"), "label": "y",
+            "sensitive": ["race"], "threshold": 0.5,
+            "explain": {"method": "tree-interventional", "rows": 50, "background": 20},
+            "outputs": {"dir": str(tmp_path / "out"), "json": "results.json"}}
+    (tmp_path / "spec.json").write_text(json.dumps(spec))
+    r = run_audit("--quiet", "run", tmp_path / "spec.json")
+    assert r.code in (0, 1), r
+    race = json.loads((tmp_path / "out" / "results.json").read_text())["fairness"]["attributes"][0]
+    counts = pd.read_csv(DATA / "data.csv")["race"].value_counts()
+    for d in race["drivers"]:
+        assert "sample of at most 500 rows of each group" in d["method"], d["method"]
+        assert d["rows"] == {"group": min(500, int(counts[d["group"]])), "reference": 500}
+        assert abs(sum(f["contribution"] for f in d["features"]) - d["gap"]) <= 1e-9
+    zipp = next(p for p in race["proxies"] if p["feature"] == "zip")
+    assert zipp["likely_proxy"]
