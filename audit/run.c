@@ -490,13 +490,6 @@ int aud_run(const aud_run_opts *opts, aud_run_outcome *out, aud_error *err)
         rc = log_line(&c, outs, 3, n_failed, &line);
     if (rc == AUD_OK)
         rc = commit_outputs(outs, 3, err);
-    if (rc == AUD_OK && hist != NULL) {   /* one transaction; on failure the outputs roll back */
-        t0 = aud_run_clock();
-        rc = aud_history_record(hist, c.doc, results_hex[0] ? results_hex : NULL, NULL, NULL,
-                                err);
-        if (rc == AUD_OK)
-            report_step(opts, "history", aud_run_clock() - t0);
-    }
     if (rc == AUD_OK && key_fp[0] != '\0') {   /* the manifest of the outputs just written */
         const char *signed_names[3];
         size_t n_signed = 0;
@@ -506,6 +499,13 @@ int aud_run(const aud_run_opts *opts, aud_run_outcome *out, aud_error *err)
         }
         rc = aud_sign_dir(out_dir, opts->sign_key, signed_names, n_signed, opts->created, NULL,
                           err);
+    }
+    if (rc == AUD_OK && hist != NULL) {   /* one transaction; on failure the outputs roll back */
+        t0 = aud_run_clock();
+        rc = aud_history_record(hist, c.doc, results_hex[0] ? results_hex : NULL, NULL, NULL,
+                                err);
+        if (rc == AUD_OK)
+            report_step(opts, "history", aud_run_clock() - t0);
     }
     if (rc == AUD_OK && line != NULL) {
         rc = append_log(log_fd, log_path, line, err);

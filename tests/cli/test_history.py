@@ -416,3 +416,25 @@ def test_reports_show_trends(runs, audit):
     r = audit("run", spec, "--quiet", "--out", d / "plain")
     assert "Trends" not in openpyxl.load_workbook(d / "plain" / "report.xlsx").sheetnames
     assert "trends" not in json.loads((d / "plain" / "results.json").read_text())
+
+
+def test_report_command_renders_and_checks_trends(runs, audit, tmp_path):
+    d, docs = runs
+    res = d / "out4" / "results.json"
+    r = audit("report", res, "--pdf", tmp_path / "r.pdf", "--xlsx", tmp_path / "r.xlsx")
+    assert r.code == 0, r
+    text = subprocess.run(["pdftotext", str(tmp_path / "r.pdf"), "-"], capture_output=True,
+                          text=True).stdout
+    assert "Trends" in text
+    doc = json.loads(res.read_text())
+    doc["trends"]["runs"][0]["id"] = "one"
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(doc))
+    r = audit("report", bad, "--pdf", tmp_path / "b.pdf")
+    assert r.code == 2 and "trends.runs[0].id" in r.err, r
+    doc = json.loads(res.read_text())
+    doc["trends"]["checks"][0]["values"][0]["passed"] = "yes"
+    bad.write_text(json.dumps(doc))
+    r = audit("report", bad, "--xlsx", tmp_path / "b.xlsx")
+    assert r.code == 2 and "trends.checks[0].values[0].passed" in r.err, r
+    assert not (tmp_path / "b.pdf").exists() and not (tmp_path / "b.xlsx").exists()
