@@ -1,6 +1,7 @@
 /* bind.c - the binding layer (bind.h): model features, label/prediction/score columns,
  * sensitive attributes with references and intersections, drift columns. */
 #include "audit/bind.h"
+#include "audit/fair_why.h"
 #include "core/io.h"
 #include "explainers/shap.h"
 #include "models/predict.h"
@@ -167,13 +168,13 @@ static int spells(const char *const *attrs, size_t n, const char *name, size_t n
     return 0;
 }
 
-int aud_bind_is_intersection(const char *const *attrs, size_t n, const char *name)
+int aud_is_intersection(const char *const *attrs, size_t n, const char *name)
 {
     return spells(attrs, n, name, 0, 0);
 }
 
 int aud_bind_attrs(aud_bound_attrs *b, const aud_table *t, const char *const *names, size_t n,
-                   const aud_bind_ref *refs, size_t n_refs, aud_error *err)
+                   const aud_reference *refs, size_t n_refs, aud_error *err)
 {
     memset(b, 0, sizeof *b);
     b->attrs = aud_calloc(n + 1, sizeof *b->attrs);
@@ -253,22 +254,22 @@ void aud_bound_attrs_free(aud_bound_attrs *b)
     memset(b, 0, sizeof *b);
 }
 
-int aud_bind_fairness(aud_fair_result **out, const aud_bind_fair_request *rq,
-                      const aud_fair_opts *opts, aud_error *err)
+int aud_bind_fairness_attrs(aud_fair_result **out, aud_bound_attrs *b,
+                            const aud_bind_fair_request *rq, const aud_fair_opts *opts,
+                            aud_error *err)
 {
-    aud_bound_attrs b;
     aud_fair_result *res = NULL;
     *out = NULL;
-    int rc = aud_bind_attrs(&b, rq->data, rq->sensitive, rq->n_sensitive, rq->refs, rq->n_refs,
+    int rc = aud_bind_attrs(b, rq->data, rq->sensitive, rq->n_sensitive, rq->refs, rq->n_refs,
                             err);
     /* an intersection reference must name an intersection that is computed */
-    for (size_t r = 0; rc == AUD_OK && r < b.n_inter_refs; r++) {
+    for (size_t r = 0; rc == AUD_OK && r < b->n_inter_refs; r++) {
         if (!opts->intersections ||
-            !aud_bind_is_intersection(rq->sensitive, rq->n_sensitive, b.inter_ref_names[r])) {
+            !aud_is_intersection(rq->sensitive, rq->n_sensitive, b->inter_ref_names[r])) {
             aud_error_set(err, AUD_E_USAGE, NULL, 0, 0,
                           "reference: \"%s\" is not an intersection of the sensitive columns "
-                          "(name them in their order, joined by '&')", b.inter_ref_names[r]);
-            rc = aud_error_field(err, b.inter_ref_names[r]);
+                          "(name them in their order, joined by '&')", b->inter_ref_names[r]);
+            rc = aud_error_field(err, b->inter_ref_names[r]);
         }
     }
     if (rc == AUD_OK) {
@@ -278,18 +279,17 @@ int aud_bind_fairness(aud_fair_result **out, const aud_bind_fair_request *rq,
         in.label = rq->label;
         in.prediction = rq->prediction;
         in.score = rq->prediction == NULL ? rq->score : NULL;
-        in.attrs = b.attrs;
-        in.n_attrs = b.n_attrs;
+        in.attrs = b->attrs;
+        in.n_attrs = b->n_attrs;
         in.label_name = rq->label_name;
         in.prediction_name = rq->prediction_name;
         in.score_name = rq->score_name;
         in.source = rq->data->path;
-        in.inter_ref_names = b.inter_ref_names;
-        in.inter_ref_levels = b.inter_ref_levels;
-        in.n_inter_refs = b.n_inter_refs;
+        in.inter_ref_names = b->inter_ref_names;
+        in.inter_ref_levels = b->inter_ref_levels;
+        in.n_inter_refs = b->n_inter_refs;
         rc = aud_fair_compute(&res, &in, opts, err);
     }
-    aud_bound_attrs_free(&b);
     if (rc != AUD_OK) {
         aud_fair_result_free(res);
         return rc;
@@ -298,11 +298,20 @@ int aud_bind_fairness(aud_fair_result **out, const aud_bind_fair_request *rq,
     return AUD_OK;
 }
 
+int aud_bind_fairness(aud_fair_result **out, const aud_bind_fair_request *rq,
+                      const aud_fair_opts *opts, aud_error *err)
+{
+    aud_bound_attrs b;
+    int rc = aud_bind_fairness_attrs(out, &b, rq, opts, err);
+    aud_bound_attrs_free(&b);
+    return rc;
+}
+
 /* ---- drift columns ------------------------------------------------------------------------- */
 
 int aud_bind_drift_columns(aud_bound_drift *b, const aud_table *ref, const char *const *given,
                            size_t n_given, const char *const *exclude, size_t n_exclude,
-                           const aud_bind_drift_choice *choices, size_t n_choices,
+                           const aud_drift_choice *choices, size_t n_choices,
                            const char *choice_field, aud_error *err)
 {
     memset(b, 0, sizeof *b);
@@ -346,4 +355,170 @@ void aud_bound_drift_free(aud_bound_drift *b)
     aud_free(b->cols);
     aud_free(b->ovr);
     memset(b, 0, sizeof *b);
+}
+
+/* ---- the public calls (audit/audit.h) ------------------------------------------------------ */
+
+int aud_predict(const aud_model *m, const char *model_path, const aud_table *t, int raw,
+                int threads, double **out, size_t *n_cols, int *by_position, aud_error *err)
+{
+    aud_binding b;
+    *out = NULL;
+    *n_cols = 0;
+    int rc = aud_bind_model(&b, m, model_path, t, err);
+    if (by_position != NULL)
+        *by_position = b.by_position;
+    if (rc == AUD_OK)
+        rc = aud_bind_predict(&b, raw, threads, out, n_cols, err);
+    aud_binding_free(&b);
+    return rc;
+}
+
+int aud_explain_prepare(aud_explain_input *in, const aud_explain_request *rq, aud_error *err)
+{
+    const aud_model *m = rq->model;
+    size_t M = aud_model_features(m), n = rq->row_end - rq->row_begin;
+    aud_binding b, bgb;
+    memset(in, 0, sizeof *in);
+    memset(&bgb, 0, sizeof bgb);
+    in->opts = rq->opts;
+    in->opts.method = aud_shap_method_resolve(rq->opts.method, m);
+    int rc = aud_bind_model(&b, m, rq->model_path, rq->data, err);
+    in->by_position = b.by_position;
+    if (rc == AUD_OK) {
+        in->n_rows = n;
+        in->X = aud_calloc(n * M + 1, sizeof *in->X);
+        if (in->X == NULL)
+            rc = aud_error_nomem(err);
+    }
+    /* a model that refuses missing values: name the file and row before any work */
+    if (rc == AUD_OK)
+        rc = aud_bind_check_missing(&b, rq->row_begin, rq->row_end, err);
+    if (rc == AUD_OK)
+        aud_bind_fill_rows(&b, rq->row_begin, rq->row_end, in->X);
+    const aud_binding *src = &b;
+    if (rc == AUD_OK && !aud_shap_method_uses_background(in->opts.method)) {
+        in->background_unused = rq->background != NULL;
+    } else if (rc == AUD_OK && rq->background != NULL) {
+        rc = aud_bind_model(&bgb, m, rq->model_path, rq->background, err);
+        if (rc == AUD_OK && rq->background->n_rows == 0)
+            rc = aud_error_set(err, AUD_E_SCHEMA, rq->background->path, 0, 0,
+                               "the background file has no data rows; give at least one row "
+                               "(or leave out --background to sample --data)");
+        src = &bgb;
+    } else if (rc == AUD_OK && rq->data->n_rows == 0) {
+        rc = aud_error_set(err, AUD_E_SCHEMA, rq->data->path, 0, 0,
+                           "the data has no rows to sample a background from; give --background");
+    }
+    if (rc == AUD_OK && aud_shap_method_uses_background(in->opts.method)) {
+        rc = aud_bind_check_missing(src, 0, src->table->n_rows, err);
+        if (rc == AUD_OK)
+            rc = aud_bind_sample_rows(src, rq->background_rows, in->opts.seed, &in->background,
+                                      &in->n_background, err);
+        in->opts.background = in->background;
+        in->opts.n_background = in->n_background;
+    }
+    if (rc == AUD_OK)
+        rc = aud_shap_check(m, &in->opts, err);
+    aud_binding_free(&b);
+    aud_binding_free(&bgb);
+    return rc;
+}
+
+void aud_explain_input_free(aud_explain_input *in)
+{
+    aud_free(in->X);
+    aud_free(in->background);
+    memset(in, 0, sizeof *in);
+}
+
+int aud_fairness(aud_fair_result **out, const aud_fairness_request *rq,
+                 const aud_fair_opts *opts, int *by_position, aud_error *err)
+{
+    return aud_fairness_doc(out, NULL, rq, opts, by_position, err);
+}
+
+/* The metrics, their JSON and what drives them (audit/fair_why.h), over the same bound
+ * attributes and outcome. */
+static int fairness_why(aud_fair_result **out, cJSON *doc, const aud_bind_fair_request *fr,
+                        const aud_fair_opts *opts, const aud_model *m, const size_t *cols,
+                        aud_error *err)
+{
+    aud_bound_attrs ba;
+    int rc = aud_bind_fairness_attrs(out, &ba, fr, opts, err);
+    if (rc == AUD_OK)
+        rc = aud_fair_to_json(*out, doc, err);
+    if (rc == AUD_OK) {
+        aud_fair_why_input wi = {m, fr->data, cols, ba.attrs, ba.n_attrs, *out,
+                                 fr->prediction == NULL ? fr->score : NULL, fr->label,
+                                 opts->favorable, opts->threshold, AUD_SHAP_AUTO, NULL, 0,
+                                 opts->seed, opts->threads};
+        rc = aud_fair_why(doc, &wi, err);
+    }
+    aud_bound_attrs_free(&ba);
+    if (rc != AUD_OK) {
+        aud_fair_result_free(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+int aud_fairness_doc(aud_fair_result **out, cJSON *doc, const aud_fairness_request *rq,
+                     const aud_fair_opts *opts, int *by_position, aud_error *err)
+{
+    const aud_table *t = rq->data;
+    double *label = NULL, *prediction = NULL, *score = NULL;
+    aud_binding b;
+    memset(&b, 0, sizeof b);
+    *out = NULL;
+    if (by_position != NULL)
+        *by_position = 0;
+    if ((rq->prediction != NULL) + (rq->score != NULL) + (rq->model != NULL) != 1)
+        return aud_error_set(err, AUD_E_USAGE, NULL, 0, 0,
+                             "give exactly one of a prediction column, a score column and a "
+                             "model");
+    int rc = AUD_OK;
+    if (rq->label != NULL)
+        rc = aud_bind_column(t, rq->label, AUD_BIND_LABEL, &label, err);
+    if (rc == AUD_OK && rq->prediction != NULL)
+        rc = aud_bind_column(t, rq->prediction, AUD_BIND_PREDICTION, &prediction, err);
+    if (rc == AUD_OK && rq->score != NULL)
+        rc = aud_bind_column(t, rq->score, AUD_BIND_SCORE, &score, err);
+    if (rc == AUD_OK && rq->model != NULL) {
+        rc = aud_bind_model(&b, rq->model, rq->model_path, t, err);
+        if (by_position != NULL)
+            *by_position = b.by_position;
+        if (rc == AUD_OK)
+            rc = aud_bind_model_output(&b, opts->threads, "fairness", &score, err);
+    }
+    if (rc == AUD_OK) {
+        aud_bind_fair_request fr = {
+            .data = t, .sensitive = rq->sensitive, .n_sensitive = rq->n_sensitive,
+            .refs = rq->refs, .n_refs = rq->n_refs,
+            .label = label, .prediction = prediction, .score = score,
+            .label_name = rq->label, .prediction_name = rq->prediction,
+            .score_name = rq->score != NULL ? rq->score : "model score",
+        };
+        rc = doc == NULL ? aud_bind_fairness(out, &fr, opts, err)
+                         : fairness_why(out, doc, &fr, opts, rq->model, b.cols, err);
+    }
+    aud_binding_free(&b);
+    aud_free(label);
+    aud_free(prediction);
+    aud_free(score);
+    return rc;
+}
+
+int aud_drift(aud_drift_result **out, const aud_table *ref, const aud_table *cur,
+              const char *const *columns, size_t n_columns, const aud_drift_choice *choices,
+              size_t n_choices, const aud_drift_opts *opts, aud_error *err)
+{
+    aud_bound_drift bd;
+    *out = NULL;
+    int rc = aud_bind_drift_columns(&bd, ref, columns, n_columns, NULL, 0, choices, n_choices,
+                                    NULL, err);
+    if (rc == AUD_OK)
+        rc = aud_drift_tables(out, ref, cur, bd.cols, bd.ovr, bd.n, opts, err);
+    aud_bound_drift_free(&bd);
+    return rc;
 }

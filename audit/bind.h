@@ -17,6 +17,9 @@
  *   drift columns               aud_bind_drift_columns: the columns compared and their
  *                               per-column method and threshold
  *
+ * The public calls of audit/audit.h (aud_predict, aud_fairness, aud_drift) are these steps put
+ * together; `audit run` uses the steps, sharing one label and score between its sections.
+ *
  * Errors name the data file (table->path) and, in err->field, the column, feature or option
  * concerned. Nothing here prints: a caller that wants to warn (a model bound by position) reads
  * the flags. Later input codings (labels given as text, numeric attributes in bands, ...) belong
@@ -24,9 +27,7 @@
 #ifndef AUD_BIND_H
 #define AUD_BIND_H
 
-#include "core/table.h"
-#include "metrics/drift.h"
-#include "metrics/fairness.h"
+#include "audit/audit.h"
 #include "models/model.h"
 
 /* ---- model features ------------------------------------------------------------------------ */
@@ -92,13 +93,6 @@ int  aud_bind_column(const aud_table *t, const char *name, aud_bind_role role, d
 
 /* ---- sensitive attributes, references and intersections ------------------------------------ */
 
-/* A reference group: of an attribute ("sex" = "female") or of an intersection ("sex&race" =
- * "female&B", attributes in the order given, joined by '&'). */
-typedef struct aud_bind_ref {
-    const char *attribute;
-    const char *group;
-} aud_bind_ref;
-
 typedef struct aud_bound_attrs {
     aud_fair_attr *attrs;              /* n_attrs, in the order given; codes and levels point
                                           into the table or into storage owned here */
@@ -112,18 +106,13 @@ typedef struct aud_bound_attrs {
     size_t        *own_n;
 } aud_bound_attrs;
 
-/* Does name spell two or more of the n attributes, in their order, joined by '&' (the name
- * the fairness metrics give that intersection)? Attribute names may contain '&' themselves:
- * every split is tried. */
-int  aud_bind_is_intersection(const char *const *attrs, size_t n, const char *name);
-
 /* One fairness attribute per name (a column of t: categorical columns by level, numeric ones
  * grouped by value as aud_fair_codes_from_numeric does), with its reference group from refs.
  * Errors: a name that is no column ("no column "x" in the data"), a name given twice, a
  * reference naming neither an attribute nor an intersection ("a&b"). b is zeroed first;
  * aud_bound_attrs_free it in any case. */
 int  aud_bind_attrs(aud_bound_attrs *b, const aud_table *t, const char *const *names, size_t n,
-                    const aud_bind_ref *refs, size_t n_refs, aud_error *err);
+                    const aud_reference *refs, size_t n_refs, aud_error *err);
 void aud_bound_attrs_free(aud_bound_attrs *b);
 
 /* What the fairness metrics of one table are asked for. */
@@ -131,7 +120,7 @@ typedef struct aud_bind_fair_request {
     const aud_table    *data;
     const char *const  *sensitive;        /* n_sensitive column names */
     size_t              n_sensitive;
-    const aud_bind_ref *refs;             /* reference groups (n_refs; may be NULL) */
+    const aud_reference *refs;             /* reference groups (n_refs; may be NULL) */
     size_t              n_refs;
     const double       *label;            /* aud_bind_column; NULL: label-free metrics only */
     const double       *prediction;       /* 0/1 predictions, or NULL and ... */
@@ -146,15 +135,14 @@ typedef struct aud_bind_fair_request {
  * (aud_fair_result_free). */
 int  aud_bind_fairness(aud_fair_result **out, const aud_bind_fair_request *rq,
                        const aud_fair_opts *opts, aud_error *err);
+/* The same, handing the bound attributes (the rows' groups) to the caller in *b, for work
+ * after the metrics (drivers and trade-offs, audit/fair_why.h); aud_bound_attrs_free(b) in any
+ * case. */
+int  aud_bind_fairness_attrs(aud_fair_result **out, aud_bound_attrs *b,
+                             const aud_bind_fair_request *rq, const aud_fair_opts *opts,
+                             aud_error *err);
 
 /* ---- drift columns ------------------------------------------------------------------------- */
-
-/* A per-column choice: method (AUD_DRIFT_AUTO: keep the default) and threshold (NaN: keep). */
-typedef struct aud_bind_drift_choice {
-    const char       *column;
-    aud_drift_method  method;
-    double            threshold;
-} aud_bind_drift_choice;
 
 typedef struct aud_bound_drift {
     const char        **cols;     /* n columns compared (point into the tables or the given list) */
@@ -169,7 +157,7 @@ typedef struct aud_bound_drift {
  * aud_bound_drift_free it in any case. */
 int  aud_bind_drift_columns(aud_bound_drift *b, const aud_table *ref, const char *const *given,
                             size_t n_given, const char *const *exclude, size_t n_exclude,
-                            const aud_bind_drift_choice *choices, size_t n_choices,
+                            const aud_drift_choice *choices, size_t n_choices,
                             const char *choice_field, aud_error *err);
 void aud_bound_drift_free(aud_bound_drift *b);
 

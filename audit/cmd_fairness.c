@@ -1,11 +1,9 @@
 /* cmd_fairness.c - `audit fairness` (SPEC section 1): group fairness metrics of predictions,
  * scores or a model over sensitive attributes; a table on stdout, the "fairness" JSON of SPEC
  * section 5 with --json. Formulas: docs/fairness.md. */
-#include "audit/bind.h"
+#include "audit/audit.h"
 #include "audit/cli.h"
 #include "audit/csvopt.h"
-#include "core/io.h"
-#include "core/provenance.h"
 
 #include <getopt.h>
 #include <math.h>
@@ -25,7 +23,10 @@ static const char usage_text[] =
     "interval; differences and ratios to the reference group, disparate impact, impact ratio,\n"
     "Fisher exact p-values vs the highest-rate group; per attribute demographic parity,\n"
     "equalized odds, equal opportunity, average odds, predictive parity, Theil and generalized\n"
-    "entropy indices with bootstrap intervals, and a chi-square test. See docs/fairness.md.\n"
+    "entropy indices with bootstrap intervals, and a chi-square test. After the table, the\n"
+    "findings under the four-fifths rule (impact of at least 0.8 for every eligible group and\n"
+    "intersection): one plain sentence each, intersections that only repeat a failure listed\n"
+    "as evidence. See docs/fairness.md.\n"
     "\n"
     "options:\n"
     "  --data FILE          CSV file (required)\n"
@@ -77,7 +78,7 @@ typedef struct fair_cli {
     const char *names[MAX_SENSITIVE];
     size_t      n_names;
     char        ref_buf[MAX_REFS][512];         /* --reference COL=VALUE, split at '=' */
-    aud_bind_ref refs[MAX_REFS];
+    aud_reference refs[MAX_REFS];
     aud_fair_opts opts;
 } fair_cli;
 
@@ -139,6 +140,30 @@ static void print_attr(const aud_fair_result *res, const aud_fair_attr_result *a
                ar->chi2_dof, ar->chi2_p.v);
 }
 
+/* The findings under the four-fifths rule (SPEC section 7), from the --json document when there
+ * is one (it holds the drivers), else from the fairness JSON alone. */
+static int print_findings(const cJSON *doc, const aud_fair_result *res, const char *label,
+                          aud_error *err)
+{
+    cJSON *own = NULL;
+    char *text = NULL;
+    int rc = AUD_OK;
+    if (doc == NULL) {
+        own = cJSON_CreateObject();
+        rc = own != NULL ? aud_fair_to_json(res, own, err) : aud_error_nomem(err);
+        doc = own;
+    }
+    if (rc == AUD_OK)
+        rc = aud_findings_fourfifths_text(cJSON_GetObjectItemCaseSensitive(doc, "fairness"),
+                                          label, &text, err);
+    if (rc == AUD_OK)
+        printf("%s", text != NULL ? text : "\nfindings: none (every eligible group meets the "
+                                          "four-fifths rule, clear of its interval)\n");
+    aud_free(text);
+    cJSON_Delete(own);
+    return rc;
+}
+
 static void print_report(const aud_fair_result *res, const char *path)
 {
     printf("fairness: %s, %zu rows, favourable outcome %d", path, res->n_rows, res->favorable);
@@ -192,7 +217,7 @@ static int split_names(fair_cli *c, const char *cmd)
         strcpy(c->ref_buf[r], c->ref_arg[r]);
         char *eq = strchr(c->ref_buf[r], '=');
         *eq = '\0';
-        c->refs[r] = (aud_bind_ref){c->ref_buf[r], eq + 1};
+        c->refs[r] = (aud_reference){c->ref_buf[r], eq + 1};
         int known = 0;
         for (size_t k = 0; k < c->n_names; k++)
             known |= strcmp(c->names[k], c->ref_buf[r]) == 0;
@@ -202,7 +227,7 @@ static int split_names(fair_cli *c, const char *cmd)
             return aud_cli_usage(cmd, "--reference: \"%s\" is not one of the --sensitive "
                                  "columns", c->ref_buf[r]);
         if (!c->opts.intersections ||
-            !aud_bind_is_intersection(c->names, c->n_names, c->ref_buf[r]))
+            !aud_is_intersection(c->names, c->n_names, c->ref_buf[r]))
             return aud_cli_usage(cmd, "--reference: \"%s\" is not an intersection of the "
                                  "--sensitive columns (name them in --sensitive order, joined "
                                  "by '&')", c->ref_buf[r]);
@@ -347,10 +372,7 @@ int aud_cmd_fairness(int argc, char **argv)
     aud_table *t = NULL;
     aud_fair_result *res = NULL;
     aud_model *model = NULL;
-    aud_binding bind;
-    memset(&bind, 0, sizeof bind);
     cJSON *doc = NULL, *prov = NULL;
-    double *label = NULL, *prediction = NULL, *score = NULL;
     aud_hash_ahead hash;
     memset(&hash, 0, sizeof hash);
 
@@ -360,55 +382,41 @@ int aud_cmd_fairness(int argc, char **argv)
         rc = aud_csv_cli_load(&csv, &t, c.data, &err);
     if (rc == AUD_OK && c.json != NULL)   /* hash the data for the provenance meanwhile */
         aud_hash_ahead_start(&hash, c.data);
-    if (rc == AUD_OK && c.label != NULL)
-        rc = aud_bind_column(t, c.label, AUD_BIND_LABEL, &label, &err);
-    if (rc == AUD_OK && c.prediction != NULL)
-        rc = aud_bind_column(t, c.prediction, AUD_BIND_PREDICTION, &prediction, &err);
-    if (rc == AUD_OK && c.score != NULL)
-        rc = aud_bind_column(t, c.score, AUD_BIND_SCORE, &score, &err);
-    if (rc == AUD_OK && c.model != NULL) {
+    if (rc == AUD_OK && c.model != NULL)
         rc = aud_model_load(&model, c.model, c.model_format, &err);
-        if (rc == AUD_OK)
-            rc = aud_bind_model(&bind, model, c.model, t, &err);
-        if (rc == AUD_OK)
-            aud_cli_warn_binding(&bind, c.data);
-        if (rc == AUD_OK)
-            rc = aud_bind_model_output(&bind, c.opts.threads, "fairness", &score, &err);
-    }
-    if (rc == AUD_OK) {
-        aud_bind_fair_request rq = {
-            .data = t, .sensitive = c.names, .n_sensitive = c.n_names,
-            .refs = c.refs, .n_refs = c.n_refs,
-            .label = label, .prediction = prediction, .score = score,
-            .label_name = c.label, .prediction_name = c.prediction,
-            .score_name = c.score ? c.score : "model score",
-        };
-        rc = aud_bind_fairness(&res, &rq, &c.opts, &err);
-    }
+    int by_position = 0;
     if (rc == AUD_OK && c.json != NULL) {
         rc = aud_prov_doc_new(&doc, &prov, "fairness", c.created, &err);
         if (rc == AUD_OK && aud_json_add_num(prov, "seed", (double)c.opts.seed) != 0)
             rc = aud_error_nomem(&err);
-        if (rc == AUD_OK)
-            rc = aud_hash_ahead_join(&hash, &err);
+    }
+    if (rc == AUD_OK) {   /* with --json also the drivers, proxies and trade-offs into doc */
+        aud_fairness_request rq = {
+            .data = t, .sensitive = c.names, .n_sensitive = c.n_names,
+            .refs = c.refs, .n_refs = c.n_refs, .label = c.label,
+            .prediction = c.prediction, .score = c.score, .model = model,
+            .model_path = c.model,
+        };
+        rc = aud_fairness_doc(&res, doc, &rq, &c.opts, &by_position, &err);
+    }
+    if (by_position)
+        aud_cli_warn_by_position(model, c.model, c.data);
+    if (rc == AUD_OK && c.json != NULL) {
+        rc = aud_hash_ahead_join(&hash, &err);
         if (rc == AUD_OK)
             rc = aud_prov_add_input_hashed(prov, "data", c.data, hash.hex, t, NULL, &err);
         if (rc == AUD_OK && model != NULL)
             rc = aud_prov_add_model(prov, c.model, model, &err);
         if (rc == AUD_OK)
-            rc = aud_fair_to_json(res, doc, &err);
-        if (rc == AUD_OK)
             rc = aud_json_write(doc, c.json, &err);
     }
-    if (rc == AUD_OK && !(c.json != NULL && strcmp(c.json, "-") == 0))
+    if (rc == AUD_OK && !(c.json != NULL && strcmp(c.json, "-") == 0)) {
         print_report(res, t->path);
+        rc = print_findings(doc, res, c.label, &err);
+    }
     aud_hash_ahead_join(&hash, NULL);   /* an early error: the thread must still end */
     cJSON_Delete(doc);
     aud_fair_result_free(res);
-    aud_free(label);
-    aud_free(prediction);
-    aud_free(score);
-    aud_binding_free(&bind);
     aud_model_free(model);
     aud_table_free(t);
     aud_csv_cli_free(&csv);

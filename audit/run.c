@@ -2,6 +2,7 @@
  * (SPEC sections 4 and 5; docs/results-schema.md). */
 #include "audit/run_int.h"
 #include "audit/checks.h"
+#include "audit/findings.h"
 #include "audit/history.h"
 #include "audit/sign.h"
 #include "core/io.h"
@@ -103,11 +104,11 @@ static int add_report_block(run_ctx *c)
     if (r == NULL)
         return aud_error_nomem(c->err);
     const char *keys[] = {"title", "organization", "prepared_by", "approved_by", "data_source",
-                          "date"};
+                          "date", "favorable_outcome"};
     const char *vals[] = {s->report.title ? s->report.title : "Model audit",
                           s->report.organization, s->report.prepared_by, s->report.approved_by,
-                          s->report.data_source, s->report.date};
-    for (int i = 0; i < 6; i++) {
+                          s->report.data_source, s->report.date, s->report.favorable_outcome};
+    for (int i = 0; i < 7; i++) {
         if (vals[i] != NULL && cJSON_AddStringToObject(r, keys[i], vals[i]) == NULL)
             return aud_error_nomem(c->err);
     }
@@ -449,6 +450,8 @@ int aud_run(const aud_run_opts *opts, aud_run_outcome *out, aud_error *err)
     c.skipped = NULL;
     size_t n_failed = 0;
     rc = aud_checks_evaluate(s->checks, s->n_checks, c.doc, &n_failed, err);
+    if (rc == AUD_OK)
+        rc = aud_findings_build(c.doc, err);
     if (rc == AUD_OK && hist != NULL)   /* the last runs' values, for the reports' Trends */
         rc = aud_history_add_trends(hist, c.doc, AUD_RUN_TREND_RUNS, err);
     if (rc == AUD_OK && key_fp[0] != '\0')

@@ -2,6 +2,7 @@
  * attribution drift), fairness, drift (with prediction drift) and performance. Each section is
  * skipped, with the reason recorded in "skipped", when its inputs are absent. */
 #include "audit/run_int.h"
+#include "audit/fair_why.h"
 #include "metrics/drift.h"
 #include "metrics/fairness.h"
 #include "core/io.h"
@@ -366,11 +367,11 @@ int aud_run_fairness(run_ctx *c)
         if (s->ll144_race != NULL && strcmp(s->sensitive[a], s->ll144_race) == 0)
             fo.ll144_race = a;
     }
-    aud_bind_ref *refs = aud_calloc(s->n_reference_groups + 1, sizeof *refs);
+    aud_reference *refs = aud_calloc(s->n_reference_groups + 1, sizeof *refs);
     if (refs == NULL)
         return aud_error_nomem(c->err);
     for (size_t r = 0; r < s->n_reference_groups; r++)
-        refs[r] = (aud_bind_ref){s->reference_groups[2 * r], s->reference_groups[2 * r + 1]};
+        refs[r] = (aud_reference){s->reference_groups[2 * r], s->reference_groups[2 * r + 1]};
     aud_bind_fair_request rq = {
         .data = c->data, .sensitive = (const char *const *)s->sensitive,
         .n_sensitive = s->n_sensitive, .refs = refs, .n_refs = s->n_reference_groups,
@@ -379,9 +380,20 @@ int aud_run_fairness(run_ctx *c)
         .score_name = s->score != NULL ? s->score : "model output",
     };
     aud_fair_result *res = NULL;
-    int rc = aud_bind_fairness(&res, &rq, &fo, c->err);
+    aud_bound_attrs ba;
+    int rc = aud_bind_fairness_attrs(&res, &ba, &rq, &fo, c->err);
     if (rc == AUD_OK)
         rc = aud_fair_to_json(res, c->doc, c->err);
+    if (rc == AUD_OK) {   /* drivers, proxies, trade-offs (SPEC section 7) */
+        aud_shap_method m = AUD_SHAP_AUTO;
+        int explain = s->explain.enabled && aud_shap_method_parse(s->explain.method, &m) == 0;
+        aud_fair_why_input wi = {explain ? c->model : NULL, c->data, c->bind.cols, ba.attrs,
+                                 ba.n_attrs, res, c->prediction == NULL ? c->score : NULL,
+                                 c->label, s->favorable, s->threshold, m, NULL, 0, s->seed,
+                                 c->threads};
+        rc = aud_fair_why(c->doc, &wi, c->err);
+    }
+    aud_bound_attrs_free(&ba);
     aud_fair_result_free(res);
     aud_free(refs);
     return rc;
@@ -426,11 +438,11 @@ int aud_run_drift(run_ctx *c)
                       s->drift.method);
         return aud_error_field(c->err, "drift.method");
     }
-    aud_bind_drift_choice *ch = aud_calloc(s->drift.n_overrides + 1, sizeof *ch);
+    aud_drift_choice *ch = aud_calloc(s->drift.n_overrides + 1, sizeof *ch);
     if (ch == NULL)
         return aud_error_nomem(c->err);
     for (size_t i = 0; i < s->drift.n_overrides; i++) {
-        ch[i] = (aud_bind_drift_choice){s->drift.override_cols[i], AUD_DRIFT_AUTO,
+        ch[i] = (aud_drift_choice){s->drift.override_cols[i], AUD_DRIFT_AUTO,
                                         s->drift.override_thresholds[i]};
         if (s->drift.override_methods[i] != NULL)   /* checked by the spec */
             aud_drift_method_parse(s->drift.override_methods[i], &ch[i].method);

@@ -612,15 +612,16 @@ static int read_outputs(ctx *c, const cJSON *root, aud_spec *s, const char *base
 static int read_report(ctx *c, const cJSON *root, aud_spec *s)
 {
     static const char *const keys[] = {"title", "organization", "prepared_by", "approved_by",
-                                       "data_source", "date", NULL};
+                                       "data_source", "date", "favorable_outcome", NULL};
     const cJSON *v;
     int rc = get_object(c, root, "", "report", &v);
     if (rc != AUD_OK || v == NULL)
         return rc;
     rc = check_keys(c, v, "report", keys);
     char **dst[] = {&s->report.title, &s->report.organization, &s->report.prepared_by,
-                    &s->report.approved_by, &s->report.data_source, &s->report.date};
-    for (int i = 0; i < 6 && rc == AUD_OK; i++)
+                    &s->report.approved_by, &s->report.data_source, &s->report.date,
+                    &s->report.favorable_outcome};
+    for (int i = 0; i < 7 && rc == AUD_OK; i++)
         rc = get_text(c, v, "report", keys[i], dst[i]);
     return rc;
 }
@@ -657,7 +658,7 @@ static int names_attribute(const aud_spec *s, const char *name, int single_only)
         if (strcmp(s->sensitive[i], name) == 0)
             return 1;
     return !single_only && s->intersections &&
-           aud_bind_is_intersection((const char *const *)s->sensitive, s->n_sensitive, name);
+           aud_is_intersection((const char *const *)s->sensitive, s->n_sensitive, name);
 }
 
 /* A check's "attribute" must name something the run computes: a typo would otherwise give a
@@ -778,7 +779,7 @@ void aud_spec_free(aud_spec *s)
                     s->drift.psi_binning, s->outputs.dir, s->outputs.json, s->outputs.pdf,
                     s->outputs.xlsx, s->outputs.log, s->report.title, s->report.organization,
                     s->report.prepared_by, s->report.approved_by, s->report.data_source,
-                    s->report.date, s->history};
+                    s->report.date, s->report.favorable_outcome, s->history};
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
         aud_free(strs[i]);
     for (size_t i = 0; i < s->n_sensitive; i++)

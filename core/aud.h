@@ -11,7 +11,7 @@
 
 #define AUD_API __attribute__((visibility("default")))
 #define AUD_VERSION "0.1.0"
-#define AUD_SCHEMA_VERSION "1"
+#define AUD_SCHEMA_VERSION "2"
 
 /* Status codes. Never renumber; retire. AUD_STATUS_MAX is the sentinel. */
 typedef enum aud_status {

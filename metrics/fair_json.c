@@ -114,6 +114,21 @@ static int group_json(const aud_fair_result *res, const aud_fair_attr_result *ar
     if (add_val(o, "disparate_impact", gr->disparate_impact) ||
         add_val(o, "impact_ratio", gr->impact_ratio))
         return -1;
+    /* Katz intervals of both ratios (none for the group compared with itself); findings use
+     * them to tell a clear failure from one whose interval holds the bound */
+    const aud_fair_counts *rc = &ar->groups[ar->reference].c, *hc = &ar->groups[ar->highest].c;
+    if (g != ar->reference && !isnan(gr->disparate_impact.v)) {
+        double lo, hi;
+        aud_fair_katz(c->sel, c->n, rc->sel, rc->n, res->level, &lo, &hi);
+        if (add_ci(o, "disparate_impact", lo, hi))
+            return -1;
+    }
+    if (g != ar->highest && !isnan(gr->impact_ratio.v)) {
+        double lo, hi;
+        aud_fair_katz(c->sel, c->n, hc->sel, hc->n, res->level, &lo, &hi);
+        if (add_ci(o, "impact_ratio", lo, hi))
+            return -1;
+    }
     if (isnan(gr->impact_ratio.v)) {   /* undefined ratio: the flag is undefined too */
         if (!cJSON_AddNullToObject(o, "below_four_fifths") ||
             !cJSON_AddStringToObject(o, "below_four_fifths_reason",

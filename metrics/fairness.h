@@ -224,6 +224,10 @@ AUD_API void aud_fair_levels_free(char **levels, size_t n_levels);
 /* Wilson score interval for x successes in n trials at `level` (statsmodels
  * proportion_confint(method="wilson")). n == 0 gives NaN bounds. */
 AUD_API void aud_fair_wilson(uint64_t x, uint64_t n, double level, double *lo, double *hi);
+/* Katz log interval of the ratio of proportions (x1/n1) / (x2/n2) at `level`; NaN bounds when a
+ * count is 0 (the log ratio is unbounded) or the inputs are invalid. */
+AUD_API void aud_fair_katz(uint64_t x1, uint64_t n1, uint64_t x2, uint64_t n2, double level,
+                           double *lo, double *hi);
 
 /* Two-sided Fisher exact p-value of [[a, b], [c, d]] (scipy.stats.fisher_exact). Returns NaN
  * when a count exceeds UINT_MAX / 2. */

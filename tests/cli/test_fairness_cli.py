@@ -104,7 +104,7 @@ def test_json_to_stdout_only(audit, small_csv):
               "--label", "y", "--json", "-", "--bootstrap", "0")
     assert r.code == 0, r
     doc = json.loads(r.out)
-    assert doc["schema_version"] == "1"
+    assert doc["schema_version"] == "2"
     f = doc["fairness"]
     assert f["favorable"] == 1 and f["threshold"] is None
     assert f["threshold_reason"] == "predictions were given"
