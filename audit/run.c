@@ -450,10 +450,12 @@ int aud_run(const aud_run_opts *opts, aud_run_outcome *out, aud_error *err)
     c.skipped = NULL;
     size_t n_failed = 0;
     rc = aud_checks_evaluate(s->checks, s->n_checks, c.doc, &n_failed, err);
-    if (rc == AUD_OK)
-        rc = aud_findings_build(c.doc, err);
     if (rc == AUD_OK && hist != NULL)   /* the last runs' values, for the reports' Trends */
         rc = aud_history_add_trends(hist, c.doc, AUD_RUN_TREND_RUNS, err);
+    if (rc == AUD_OK)
+        rc = aud_findings_build(c.doc, err);
+    if (rc == AUD_OK && hist != NULL)   /* and a sustained worsening of a passing check */
+        rc = aud_history_add_trend_findings(c.doc, err);
     if (rc == AUD_OK && key_fp[0] != '\0')
         rc = add_signature_block(&c, key_fp);
     if (rc != AUD_OK)
