@@ -420,10 +420,12 @@ static int compute(run_ctx *c, aud_history *hist, const char *key_fp, size_t *n_
         return aud_error_nomem(c->err);
     c->skipped = NULL;
     rc = aud_checks_evaluate(c->spec->checks, c->spec->n_checks, c->doc, n_failed, c->err);
+    if (rc == AUD_OK && hist != NULL)   /* the last runs' values, for the reports' Trends */
+        rc = aud_history_add_trends(hist, c->doc, AUD_RUN_TREND_RUNS, c->err);
     if (rc == AUD_OK)
         rc = aud_findings_build(c->doc, c->err);
-    if (rc == AUD_OK && hist != NULL)
-        rc = aud_history_add_trends(hist, c->doc, AUD_RUN_TREND_RUNS, c->err);
+    if (rc == AUD_OK && hist != NULL)   /* and a sustained worsening of a passing check */
+        rc = aud_history_add_trend_findings(c->doc, c->err);
     if (rc == AUD_OK && key_fp[0] != '\0')
         rc = add_signature_block(c, key_fp);
     return rc;
@@ -505,13 +507,6 @@ int aud_run(const aud_run_opts *opts, aud_run_outcome *out, aud_error *err)
         rc = log_line(&c, outs, 3, n_failed, &line);
     if (rc == AUD_OK)
         rc = commit_outputs(outs, 3, err);
-    if (rc == AUD_OK && hist != NULL) {   /* one transaction; on failure the outputs roll back */
-        double t0 = aud_run_clock();
-        rc = aud_history_record(hist, c.doc, results_hex[0] ? results_hex : NULL, NULL, NULL,
-                                err);
-        if (rc == AUD_OK)
-            report_step(opts, "history", aud_run_clock() - t0);
-    }
     if (rc == AUD_OK && key_fp[0] != '\0') {   /* the manifest of the outputs just written */
         const char *names[3] = {s->outputs.json, s->outputs.pdf, s->outputs.xlsx};
         const char *signed_names[3];
@@ -522,6 +517,13 @@ int aud_run(const aud_run_opts *opts, aud_run_outcome *out, aud_error *err)
         }
         rc = aud_sign_dir(out_dir, opts->sign_key, signed_names, n_signed, opts->created, NULL,
                           err);
+    }
+    if (rc == AUD_OK && hist != NULL) {   /* one transaction; on failure the outputs roll back */
+        double t0 = aud_run_clock();
+        rc = aud_history_record(hist, c.doc, results_hex[0] ? results_hex : NULL, NULL, NULL,
+                                err);
+        if (rc == AUD_OK)
+            report_step(opts, "history", aud_run_clock() - t0);
     }
     if (rc == AUD_OK && line != NULL) {
         rc = append_log(log_fd, log_path, line, err);

@@ -709,6 +709,68 @@ static int v_report(vctx *v, const cJSON *r)
     return AUD_OK;
 }
 
+/* "trends" (docs/history.md): what the Trends section and sheet read */
+static int v_trend_run(vctx *v, const cJSON *r)
+{
+    int rc;
+    if ((rc = vkey(v, r, "id", T_NUM | T_NULL, 1)) || (rc = vkey(v, r, "created", T_STR, 1)) ||
+        (rc = vkey(v, r, "verdict", T_STR, 0)))
+        return rc;
+    return AUD_OK;
+}
+
+static int v_trend_value(vctx *v, const cJSON *x)
+{
+    int rc;
+    if ((rc = vkey(v, x, "run", T_NUM | T_NULL, 1)) || (rc = vkey(v, x, "value", T_NUM | T_NULL, 1)) ||
+        (rc = vkey(v, x, "passed", T_BOOL, 1)) || (rc = vkey(v, x, "created", T_STR, 0)))
+        return rc;
+    return AUD_OK;
+}
+
+static int v_trend_stats(vctx *v, const cJSON *t)
+{
+    int rc;
+    if ((rc = vkey(v, t, "statement", T_STR, 0)) || (rc = vkey(v, t, "direction", T_STR, 0)) ||
+        (rc = vkey(v, t, "worsening", T_BOOL | T_NULL, 0)) ||
+        (rc = vkey(v, t, "worse_each_of_last_k", T_BOOL, 0)) || (rc = vkey(v, t, "k", T_NUM, 0)) ||
+        (rc = vkey(v, t, "p_value", T_NUM | T_NULL, 0)) ||
+        (rc = vkey(v, t, "sen_slope", T_NUM | T_NULL, 0)) ||
+        (rc = vkey(v, t, "sen_slope_interval", T_ARR, 0)))
+        return rc;
+    return AUD_OK;
+}
+
+static int v_trend_bound(vctx *v, const cJSON *b)
+{
+    int rc = vkey(v, b, "min", T_NUM, 0);
+    return rc != AUD_OK ? rc : vkey(v, b, "max", T_NUM, 0);
+}
+
+static int v_trend_check(vctx *v, const cJSON *c)
+{
+    int rc;
+    if ((rc = vkey(v, c, "metric", T_STR, 1)) || (rc = vkey(v, c, "attribute", T_STR | T_NULL, 0)) ||
+        (rc = vkey(v, c, "group", T_STR | T_NULL, 0)) || (rc = vkey(v, c, "column", T_STR | T_NULL, 0)) ||
+        (rc = vsection(v, c, "bound", v_trend_bound)) ||
+        (rc = varray(v, c, "values", 1, v_trend_value)) ||
+        (rc = vsection(v, c, "trend", v_trend_stats)))
+        return rc;
+    return AUD_OK;
+}
+
+static int v_trends(vctx *v, const cJSON *t)
+{
+    int rc = varray(v, t, "runs", 1, v_trend_run);
+    return rc != AUD_OK ? rc : varray(v, t, "checks", 1, v_trend_check);
+}
+
+static int v_signature(vctx *v, const cJSON *s)
+{
+    int rc = vkey(v, s, "key_fingerprint", T_STR, 1);
+    return rc != AUD_OK ? rc : vkey(v, s, "algorithm", T_STR, 0);
+}
+
 static int v_tool(vctx *v, const cJSON *t)
 {
     int rc = vkey(v, t, "name", T_STR, 1);
@@ -744,6 +806,8 @@ int aud_report_validate(const cJSON *doc, const char *name, aud_error *err)
         (rc = vsection(&v, doc, "drift", v_drift)) ||
         (rc = vsection(&v, doc, "performance", v_performance)) ||
         (rc = varray(&v, doc, "checks", 0, v_check)) ||
+        (rc = vsection(&v, doc, "trends", v_trends)) ||
+        (rc = vsection(&v, doc, "signature", v_signature)) ||
         (rc = varray(&v, doc, "findings", 0, v_finding)) ||
         (rc = vkey(&v, doc, "verdict", T_STR, 0)))
         return rc;
