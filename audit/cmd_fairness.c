@@ -56,7 +56,11 @@ static const char usage_text[] =
     "  --threads T          bootstrap threads (default: all cores; results do not depend on T)\n"
     "  --json FILE          write the JSON document (- = stdout, then no table): \"provenance\"\n"
     "                       (data and model files with SHA-256, rows, columns, model format\n"
-    "                       and objective; the seed) and \"fairness\"\n"
+    "                       and objective; the seed) and \"fairness\"; per attribute also\n"
+    "                       \"drivers\" and \"proxies\" (with --model: each group's gap split\n"
+    "                       into mean SHAP differences over every row, the proxy screen) and\n"
+    "                       \"tradeoffs\" (with a score: group thresholds reaching an impact\n"
+    "                       ratio of 0.8 or equal TPR, and their cost; information, not advice)\n"
     AUD_CLI_CREATED_HELP
     CSV_OPTIONS_HELP
     "  --quiet              errors only\n"

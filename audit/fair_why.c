@@ -233,22 +233,55 @@ done:
 
 /* ---- proxy screen ---------------------------------------------------------------------------- */
 
-static int screen(const why_in *in, aud_assoc *assoc, unsigned char *is_attr,
-                  aud_error *err)
+typedef struct screen_job {
+    const why_in  *in;
+    aud_assoc     *assoc;
+    unsigned char *is_attr;
+    size_t         first, step;   /* features first, first + step, ... */
+    int            rc;
+    aud_error      err;
+} screen_job;
+
+static void *screen_run(void *p)
+{
+    screen_job *j = p;
+    const why_in *in = j->in;
+    size_t nf = in->model->n_features;
+    for (size_t f = j->first; f < nf && j->rc == AUD_OK; f += j->step) {
+        const aud_column *col = &in->data->cols[in->bind[f]];
+        aud_assoc_feature af;
+        j->rc = aud_assoc_feature_prepare(&af, col->num, in->data->n_rows, &j->err);
+        for (size_t a = 0; a < in->n_attrs && j->rc == AUD_OK; a++) {
+            j->rc = aud_assoc_compute(&af, in->attrs[a].codes, in->attrs[a].n_levels,
+                                      &j->assoc[a * nf + f], &j->err);
+            j->is_attr[a * nf + f] = strcmp(col->name, in->attrs[a].name) == 0;
+        }
+        aud_assoc_feature_free(&af);
+    }
+    return NULL;
+}
+
+/* The association of every feature with every attribute, features spread over the threads
+ * (each result has its own slot: the same for any thread count). */
+static int screen(const why_in *in, aud_assoc *assoc, unsigned char *is_attr, aud_error *err)
 {
     size_t nf = in->model->n_features;
+    size_t nt = in->threads > 1 ? (size_t)in->threads : 1;
+    nt = nt > nf ? (nf ? nf : 1) : nt;
+    screen_job *jobs = aud_calloc(nt, sizeof *jobs);
+    if (jobs == NULL)
+        return aud_error_nomem(err);
+    for (size_t t = 0; t < nt; t++)
+        jobs[t] = (screen_job){in, assoc, is_attr, t, nt, AUD_OK, {0}};
+    aud_run_jobs(jobs, nt, sizeof *jobs, screen_run);
     int rc = AUD_OK;
-    for (size_t j = 0; j < nf && rc == AUD_OK; j++) {
-        const aud_column *col = &in->data->cols[in->bind[j]];
-        aud_assoc_feature f;
-        rc = aud_assoc_feature_prepare(&f, col->num, in->data->n_rows, err);
-        for (size_t a = 0; a < in->n_attrs && rc == AUD_OK; a++) {
-            rc = aud_assoc_compute(&f, in->attrs[a].codes, in->attrs[a].n_levels,
-                                   &assoc[a * nf + j], err);
-            is_attr[a * nf + j] = strcmp(col->name, in->attrs[a].name) == 0;
+    for (size_t t = 0; t < nt && rc == AUD_OK; t++) {
+        if (jobs[t].rc != AUD_OK) {
+            *err = jobs[t].err;
+            rc = jobs[t].rc;
         }
-        aud_assoc_feature_free(&f);
     }
+    aud_free(jobs);
     return rc;
 }
 

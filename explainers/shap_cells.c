@@ -20,6 +20,7 @@
 #define SUB_ROWS ((size_t)1 << 18)       /* rows per pattern block: each tree's values are
                                             computed once per pattern of a block */
 #define KEY_TILE 2048                    /* rows whose patterns are built node by node */
+#define KEY_TREES 8                      /* trees whose patterns are built together */
 #define SLOTS0 4096                      /* pattern accumulators first allocated (they grow) */
 
 struct aud_shap_cells {
@@ -268,7 +269,7 @@ static void *cells_ws_new(void *ctx)
     w->key = aud_malloc(w->cap * sizeof *w->key);
     w->slot = aud_malloc(w->cap * sizeof *w->slot);
     w->gen = aud_calloc(w->cap, sizeof *w->gen);
-    w->keys = aud_malloc(c->sub * sizeof *w->keys);
+    w->keys = aud_malloc(KEY_TREES * c->sub * sizeof *w->keys);
     w->dslot = aud_malloc(((size_t)1 << DIRECT_BITS) * sizeof *w->dslot);
     w->dgen = aud_calloc((size_t)1 << DIRECT_BITS, sizeof *w->dgen);
     w->rep = aud_malloc(c->sub * sizeof *w->rep);
@@ -315,38 +316,83 @@ static double weight(const cells_job *j, size_t i, size_t k)
 }
 
 /* keys[i] |= (row i goes left at the node) << k for n rows of one feature column: left iff
- * v < th, or v is NaN and the default is left. Four rows at a time with GCC/Clang vector
- * extensions (SSE2 on x86-64, NEON on ARM), the rest one by one. */
-typedef float    v4f __attribute__((vector_size(16)));
-typedef int32_t  v4i __attribute__((vector_size(16)));
-static void node_bits(uint32_t *keys, const float *col, size_t n, float th, uint8_t dl, int32_t k)
+ * v < th, or v is NaN and the default is left. W rows at a time with GCC/Clang vector
+ * extensions (SSE2 on x86-64, NEON on ARM; 8 wide with AVX2 when the CPU has it), the rest one
+ * by one. Every variant gives the same bits. */
+#define NODE_BITS_BODY(W)                                                                      \
+    typedef float vf __attribute__((vector_size(4 * (W))));                                   \
+    typedef int32_t vi __attribute__((vector_size(4 * (W))));                                 \
+    size_t i = 0;                                                                             \
+    uint32_t bit = (uint32_t)1 << k;                                                          \
+    vf vth;                                                                                   \
+    vi vdl, vbit;                                                                             \
+    for (int q = 0; q < (W); q++) {                                                           \
+        vth[q] = th;                                                                          \
+        vdl[q] = dl ? -1 : 0;                                                                 \
+        vbit[q] = (int32_t)bit;                                                               \
+    }                                                                                         \
+    for (; i + (W) <= n; i += (W)) {                                                          \
+        vf v;                                                                                 \
+        vi kv;                                                                                \
+        memcpy(&v, col + i, sizeof v);                                                        \
+        memcpy(&kv, keys + i, sizeof kv);                                                     \
+        vi left = (v < vth) | ((v != v) & vdl);                                               \
+        kv |= left & vbit;                                                                    \
+        memcpy(keys + i, &kv, sizeof kv);                                                     \
+    }                                                                                         \
+    for (; i < n; i++) {                                                                      \
+        float v = col[i];                                                                     \
+        keys[i] |= (uint32_t)((v < th) | ((v != v) & (dl != 0))) << k;                        \
+    }
+
+static void node_bits4(uint32_t *keys, const float *col, size_t n, float th, uint8_t dl,
+                       int32_t k)
 {
-    size_t i = 0;
-    uint32_t bit = (uint32_t)1 << k;
-    v4f vth = {th, th, th, th};
-    v4i vdl = {0}, vbit = {0};
-    for (int q = 0; q < 4; q++) {
-        vdl[q] = dl ? -1 : 0;
-        vbit[q] = (int32_t)bit;
+    NODE_BITS_BODY(4)
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target("avx2"))) static void node_bits8(uint32_t *keys, const float *col,
+                                                       size_t n, float th, uint8_t dl, int32_t k)
+{
+    NODE_BITS_BODY(8)
+}
+#endif
+
+static void node_bits(uint32_t *keys, const float *col, size_t n, float th, uint8_t dl,
+                      int32_t k)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (__builtin_cpu_supports("avx2")) {   /* a flag libgcc sets at start-up */
+        node_bits8(keys, col, n, th, dl, k);
+        return;
     }
-    for (; i + 4 <= n; i += 4) {
-        v4f v;
-        v4i kv;
-        memcpy(&v, col + i, sizeof v);
-        memcpy(&kv, keys + i, sizeof kv);
-        v4i left = (v < vth) | ((v != v) & vdl);
-        kv |= left & vbit;
-        memcpy(keys + i, &kv, sizeof kv);
-    }
-    for (; i < n; i++) {
-        float v = col[i];
-        keys[i] |= (uint32_t)((v < th) | ((v != v) & (dl != 0))) << k;
+#endif
+    node_bits4(keys, col, n, th, dl, k);
+}
+
+/* The patterns of the branch-free trees tg[0..ng) over rows [b0, b1) into keys (ng x
+ * (b1 - b0)), tile by tile: a tile of the feature columns stays in cache for all the trees. */
+static void group_keys(const cells_job *j, const size_t *tg, size_t ng, size_t b0, size_t b1,
+                       uint32_t *keys)
+{
+    const aud_shap_cells *c = j->c;
+    size_t n = b1 - b0;
+    memset(keys, 0, ng * n * sizeof *keys);
+    for (size_t q0 = b0; q0 < b1; q0 += KEY_TILE) {
+        size_t q1 = b1 - q0 < KEY_TILE ? b1 : q0 + KEY_TILE;
+        for (size_t g = 0; g < ng; g++) {
+            size_t t = tg[g];
+            for (int32_t k = 0; k < c->n_int[t]; k++)
+                node_bits(keys + g * n + (q0 - b0), c->Xf + (size_t)c->lt_feat[t][k] * j->n + q0,
+                          q1 - q0, c->lt_thr[t][k], c->lt_dl[t][k], k);
+        }
     }
 }
 
 /* Tree t over rows [b0, b1) by decision pattern. */
 static int tree_patterns(const cells_job *j, cells_ws *w, size_t t, size_t b0, size_t b1,
-                         double *part)
+                         const uint32_t *keys, double *part)
 {
     const aud_shap_cells *c = j->c;
     const aud_tree *tr = &c->m->trees[t];
@@ -357,21 +403,9 @@ static int tree_patterns(const cells_job *j, cells_ws *w, size_t t, size_t b0, s
         memset(w->dgen, 0, ((size_t)1 << DIRECT_BITS) * sizeof *w->dgen);
         w->cur = 1;
     }
-    const int32_t *lf = c->lt_feat[t];
-    const float *lthr = c->lt_thr[t];
-    const uint8_t *ldl = c->lt_dl[t];
+    const int32_t *lf = c->lt_feat[t];   /* keys given (branch-free trees) */
     int32_t ni = c->n_int[t];
     int direct = ni <= DIRECT_BITS;
-    uint32_t *keys = w->keys;
-    if (lf != NULL) {   /* node by node over the rows: NaN compares false */
-        memset(keys, 0, (b1 - b0) * sizeof *keys);
-        for (size_t q0 = b0; q0 < b1; q0 += KEY_TILE) {   /* a tile of keys stays in L1 */
-            size_t q1 = b1 - q0 < KEY_TILE ? b1 : q0 + KEY_TILE;
-            for (int32_t k = 0; k < ni; k++)
-                node_bits(keys + (q0 - b0), c->Xf + (size_t)lf[k] * j->n + q0, q1 - q0,
-                          lthr[k], ldl[k], k);
-        }
-    }
     for (size_t i = b0; i < b1; i++) {
         int32_t cl = j->cell[i];
         if (cl < 0)
@@ -460,12 +494,22 @@ static int cells_run(void *ctx, void *wsp, size_t begin, size_t end, aud_error *
         size_t t0 = nt * ch / c->n_chunks, t1 = nt * (ch + 1) / c->n_chunks;
         for (size_t b0 = 0; b0 < j->n; b0 += c->sub) {
             size_t b1 = j->n - b0 < c->sub ? j->n : b0 + c->sub;
-            for (size_t t = t0; t < t1; t++) {
-                if (c->bit[t] != NULL) {
-                    if (tree_patterns(j, w, t, b0, b1, part) != 0)
+            for (size_t g0 = t0; g0 < t1; g0 += KEY_TREES) {
+                size_t g1 = t1 - g0 < KEY_TREES ? t1 : g0 + KEY_TREES, tg[KEY_TREES], ng = 0;
+                for (size_t t = g0; t < g1; t++) {
+                    if (c->lt_feat[t] != NULL)
+                        tg[ng++] = t;
+                }
+                group_keys(j, tg, ng, b0, b1, w->keys);
+                size_t gi = 0;
+                for (size_t t = g0; t < g1; t++) {
+                    const uint32_t *keys = NULL;
+                    if (c->lt_feat[t] != NULL)
+                        keys = w->keys + (gi++) * (b1 - b0);
+                    if (c->bit[t] == NULL)
+                        tree_rows(j, w, t, b0, b1, part);
+                    else if (tree_patterns(j, w, t, b0, b1, keys, part) != 0)
                         return aud_error_nomem(err);
-                } else {
-                    tree_rows(j, w, t, b0, b1, part);
                 }
             }
         }

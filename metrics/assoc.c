@@ -125,12 +125,22 @@ int aud_assoc_feature_prepare(aud_assoc_feature *f, const double *x, size_t n, a
             k++;
         if (k == ns)
             seen[ns++] = x[i];
+        f->level[i] = (int32_t)k;   /* order of first appearance; sorted below */
     }
     double edges[AUD_ASSOC_BINS];
     size_t ne = 0;
     f->discrete = ns <= AUD_ASSOC_MAX_LEVELS;
+    int32_t rank[AUD_ASSOC_MAX_LEVELS + 1];   /* first-appearance index -> sorted level */
     if (f->discrete) {
-        qsort(seen, ns, sizeof *seen, cmp_double);
+        double sorted[AUD_ASSOC_MAX_LEVELS + 1];
+        memcpy(sorted, seen, ns * sizeof *seen);
+        qsort(sorted, ns, sizeof *sorted, cmp_double);
+        for (size_t k = 0; k < ns; k++) {
+            size_t r = 0;
+            while (sorted[r] != seen[k])
+                r++;
+            rank[k] = (int32_t)r;
+        }
     } else {
         double *v = aud_malloc(m * sizeof *v);
         if (v == NULL) {
@@ -151,16 +161,8 @@ int aud_assoc_feature_prepare(aud_assoc_feature *f, const double *x, size_t n, a
         size_t lv;
         if (isnan(xi)) {
             lv = nl;
-        } else if (f->discrete) {   /* binary search of the sorted values */
-            size_t lo = 0, hi = ns;
-            while (hi - lo > 1) {
-                size_t mid = (lo + hi) / 2;
-                if (seen[mid] <= xi)
-                    lo = mid;
-                else
-                    hi = mid;
-            }
-            lv = lo;
+        } else if (f->discrete) {
+            lv = (size_t)rank[f->level[i]];
         } else {                    /* edges <= x */
             lv = 0;
             while (lv < ne && edges[lv] <= xi)
