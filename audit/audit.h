@@ -119,6 +119,12 @@ typedef struct aud_fairness_request {
 AUD_API int aud_fairness(aud_fair_result **out, const aud_fairness_request *rq,
                          const aud_fair_opts *opts, int *by_position, aud_error *err);
 
+/* aud_fairness, and with doc non-NULL also doc's "fairness" section (aud_fair_to_json) with what
+ * drives each group's gap, the proxy screen (with a model) and the threshold trade-offs (with a
+ * score or a model): SPEC section 7, docs/fairness.md. What `audit fairness` calls. */
+AUD_API int aud_fairness_doc(aud_fair_result **out, cJSON *doc, const aud_fairness_request *rq,
+                             const aud_fair_opts *opts, int *by_position, aud_error *err);
+
 /* ---- drift --------------------------------------------------------------------------------- */
 
 /* A per-column choice: method (AUD_DRIFT_AUTO: keep the default) and threshold (NaN: keep). */

@@ -4,7 +4,6 @@
 #include "audit/audit.h"
 #include "audit/cli.h"
 #include "audit/csvopt.h"
-#include "audit/fair_why.h"
 
 #include <getopt.h>
 #include <math.h>
@@ -377,7 +376,6 @@ int aud_cmd_fairness(int argc, char **argv)
     aud_table *t = NULL;
     aud_fair_result *res = NULL;
     aud_model *model = NULL;
-    double *score = NULL, *label = NULL;
     cJSON *doc = NULL, *prov = NULL;
     aud_hash_ahead hash;
     memset(&hash, 0, sizeof hash);
@@ -391,35 +389,28 @@ int aud_cmd_fairness(int argc, char **argv)
     if (rc == AUD_OK && c.model != NULL)
         rc = aud_model_load(&model, c.model, c.model_format, &err);
     int by_position = 0;
-    if (rc == AUD_OK) {
+    if (rc == AUD_OK && c.json != NULL) {
+        rc = aud_prov_doc_new(&doc, &prov, "fairness", c.created, &err);
+        if (rc == AUD_OK && aud_json_add_num(prov, "seed", (double)c.opts.seed) != 0)
+            rc = aud_error_nomem(&err);
+    }
+    if (rc == AUD_OK) {   /* with --json also the drivers, proxies and trade-offs into doc */
         aud_fairness_request rq = {
             .data = t, .sensitive = c.names, .n_sensitive = c.n_names,
             .refs = c.refs, .n_refs = c.n_refs, .label = c.label,
             .prediction = c.prediction, .score = c.score, .model = model,
             .model_path = c.model,
         };
-        rc = aud_fairness_scored(&res, &rq, &c.opts, &by_position, &score, &label, &err);
+        rc = aud_fairness_doc(&res, doc, &rq, &c.opts, &by_position, &err);
     }
     if (by_position)
         aud_cli_warn_by_position(model, c.model, c.data);
     if (rc == AUD_OK && c.json != NULL) {
-        rc = aud_prov_doc_new(&doc, &prov, "fairness", c.created, &err);
-        if (rc == AUD_OK && aud_json_add_num(prov, "seed", (double)c.opts.seed) != 0)
-            rc = aud_error_nomem(&err);
-        if (rc == AUD_OK)
-            rc = aud_hash_ahead_join(&hash, &err);
+        rc = aud_hash_ahead_join(&hash, &err);
         if (rc == AUD_OK)
             rc = aud_prov_add_input_hashed(prov, "data", c.data, hash.hex, t, NULL, &err);
         if (rc == AUD_OK && model != NULL)
             rc = aud_prov_add_model(prov, c.model, model, &err);
-        if (rc == AUD_OK)
-            rc = aud_fair_to_json(res, doc, &err);
-        if (rc == AUD_OK) {   /* drivers, proxies, trade-offs (SPEC section 7) */
-            aud_fair_why_input wi = {model, c.model, t, c.names, c.n_names, c.refs, c.n_refs,
-                                     res, score, label, c.opts.favorable, c.opts.threshold,
-                                     AUD_SHAP_AUTO, NULL, 0, c.opts.seed, c.opts.threads};
-            rc = aud_fair_why(doc, &wi, &err);
-        }
         if (rc == AUD_OK)
             rc = aud_json_write(doc, c.json, &err);
     }
@@ -430,8 +421,6 @@ int aud_cmd_fairness(int argc, char **argv)
     aud_hash_ahead_join(&hash, NULL);   /* an early error: the thread must still end */
     cJSON_Delete(doc);
     aud_fair_result_free(res);
-    aud_free(score);
-    aud_free(label);
     aud_model_free(model);
     aud_table_free(t);
     aud_csv_cli_free(&csv);

@@ -451,3 +451,27 @@ int aud_fair_why(cJSON *doc, const aud_fair_why_input *pub, aud_error *err)
     aud_bound_attrs_free(&ba);
     return rc;
 }
+
+int aud_fairness_doc(aud_fair_result **out, cJSON *doc, const aud_fairness_request *rq,
+                     const aud_fair_opts *opts, int *by_position, aud_error *err)
+{
+    double *score = NULL, *label = NULL;
+    int rc = aud_fairness_scored(out, rq, opts, by_position, doc != NULL ? &score : NULL,
+                                 doc != NULL ? &label : NULL, err);
+    if (rc == AUD_OK && doc != NULL)
+        rc = aud_fair_to_json(*out, doc, err);
+    if (rc == AUD_OK && doc != NULL) {   /* drivers, proxies, trade-offs (SPEC section 7) */
+        aud_fair_why_input wi = {rq->model, rq->model_path, rq->data, rq->sensitive,
+                                 rq->n_sensitive, rq->refs, rq->n_refs, *out, score, label,
+                                 opts->favorable, opts->threshold, AUD_SHAP_AUTO, NULL, 0,
+                                 opts->seed, opts->threads};
+        rc = aud_fair_why(doc, &wi, err);
+    }
+    aud_free(score);
+    aud_free(label);
+    if (rc != AUD_OK) {
+        aud_fair_result_free(*out);
+        *out = NULL;
+    }
+    return rc;
+}
