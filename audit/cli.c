@@ -1,6 +1,5 @@
 /* cli.c - message and option helpers shared by the commands. */
 #include "audit/cli.h"
-#include "core/provenance.h"
 
 #include <errno.h>
 #include <math.h>
@@ -34,6 +33,13 @@ void aud_cli_warn(const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
     va_end(ap);
+}
+
+void aud_cli_warn_by_position(const aud_model *m, const char *model_path, const char *data_path)
+{
+    aud_cli_warn("%s has no feature names: its %zu features are matched to the first %zu "
+                 "columns of %s by position", model_path, aud_model_features(m),
+                 aud_model_features(m), data_path);
 }
 
 int aud_cli_fail(const aud_error *err)

@@ -1,11 +1,8 @@
 /* cmd_drift.c - `audit drift --reference R --current C [...]` (SPEC sections 1 and 3): drift
  * statistics per column, a readable table on stdout and the "drift" JSON of SPEC section 5. */
+#include "audit/audit.h"
 #include "audit/cli.h"
 #include "audit/csvopt.h"
-#include "metrics/drift.h"
-#include "core/io.h"
-#include "core/provenance.h"
-#include "core/table.h"
 
 #include <getopt.h>
 #include <math.h>
@@ -50,12 +47,6 @@ static const char usage_text[] =
     "categorical in the other) gets an \"error\" entry and a warning; the others proceed.\n";
 
 #define MAX_OVERRIDES 4096
-
-typedef struct override_arg {
-    const char *col;   /* points into argv */
-    size_t      col_len;
-    const char *val;
-} override_arg;
 
 typedef struct load_job {
     const char         *path;
@@ -137,32 +128,48 @@ static void print_table(const aud_drift_result *r, const aud_table *ref, const a
         printf("%zu column(s) could not be tested (see errors above)\n", r->n_errors);
 }
 
-/* Apply COL=VALUE overrides to the column list; returns 0 or an exit code (usage error). */
-static int apply_overrides(const char *cmd, const override_arg *ov, size_t n_ov, int is_method,
-                           char **cols, size_t n_cols, aud_drift_override *out)
+/* --method COL=M or --threshold COL=T: one more choice (the column name copied); 0 or a usage
+ * error's exit code. */
+static int add_choice(const char *cmd, int is_method, const char *arg,
+                      aud_drift_choice *ch, size_t *n)
 {
-    for (size_t i = 0; i < n_ov; i++) {
-        size_t j = 0;
-        while (j < n_cols &&
-               !(strlen(cols[j]) == ov[i].col_len && memcmp(cols[j], ov[i].col, ov[i].col_len) == 0))
-            j++;
-        if (j == n_cols)
-            return aud_cli_usage(cmd, "%s names column \"%.*s\", which is not compared",
-                                 is_method ? "--method" : "--threshold", (int)ov[i].col_len,
-                                 ov[i].col);
-        if (is_method) {
-            if (aud_drift_method_parse(ov[i].val, &out[j].method) != 0)
-                return aud_cli_usage(cmd, "unknown method \"%s\"", ov[i].val);
-        } else {
-            int rc = aud_cli_parse_double(cmd, "--threshold", ov[i].val, &out[j].threshold);
-            if (rc != 0)
-                return rc;
-        }
+    const char *eq = strchr(arg, '=');
+    if (*n >= MAX_OVERRIDES || eq == arg)
+        return aud_cli_usage(cmd, "bad or too many per-column values: '%s'", arg);
+    aud_drift_choice c = {NULL, AUD_DRIFT_AUTO, NAN};
+    if (is_method && aud_drift_method_parse(eq + 1, &c.method) != 0)
+        return aud_cli_usage(cmd, "unknown method \"%s\"", eq + 1);
+    if (!is_method) {
+        int rc = aud_cli_parse_double(cmd, "--threshold", eq + 1, &c.threshold);
+        if (rc != 0)
+            return rc;
     }
+    char *col = aud_malloc((size_t)(eq - arg) + 1);
+    if (col == NULL)
+        return aud_cli_usage(cmd, "out of memory");
+    memcpy(col, arg, (size_t)(eq - arg));
+    col[eq - arg] = '\0';
+    c.column = col;
+    ch[(*n)++] = c;
     return 0;
 }
 
-int aud_cmd_drift(int argc, char **argv)
+static void free_choices(aud_drift_choice *ch, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        aud_free((char *)ch[i].column);
+}
+
+typedef struct drift_cli {
+    const char       *refp, *curp, *cols_arg, *json, *created;
+    aud_drift_opts    opts;
+    aud_drift_choice *choices;   /* --method COL=M, --threshold COL=T (columns owned) */
+    size_t            n_choices;
+    aud_csv_cli       csv;
+} drift_cli;
+
+/* argv -> c: 0, -1 after --help, or a usage error's exit code. */
+static int parse_args(int argc, char **argv, drift_cli *c)
 {
     static const struct option longopts[] = {
         {"reference", required_argument, NULL, 'r'},
@@ -181,129 +188,144 @@ int aud_cmd_drift(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *refp = NULL, *curp = NULL, *cols_arg = NULL, *json = NULL, *created = NULL;
-    aud_drift_opts opts;
-    aud_drift_opts_default(&opts);
-    static override_arg m_ov[MAX_OVERRIDES], t_ov[MAX_OVERRIDES];
-    size_t n_mov = 0, n_tov = 0;
-    aud_csv_cli csv;
-    aud_csv_cli_init(&csv);
+    const char *cmd = argv[0];
+    aud_drift_opts *o = &c->opts;
     optind = 1;
     opterr = 0;
     int ch, urc = 0;
     while (urc == 0 && (ch = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
         switch (ch) {
-        case 'r': refp = optarg; break;
-        case 'c': curp = optarg; break;
-        case 'C': cols_arg = optarg; break;
-        case 'j': json = optarg; break;
-        case 'E': urc = aud_cli_parse_created(argv[0], optarg, &created); break;
+        case 'r': c->refp = optarg; break;
+        case 'c': c->curp = optarg; break;
+        case 'C': c->cols_arg = optarg; break;
+        case 'j': c->json = optarg; break;
+        case 'E': urc = aud_cli_parse_created(cmd, optarg, &c->created); break;
         case 'q': aud_cli_quiet = 1; break;
-        case 'h':
-            fputs(usage_text, stdout);
-            aud_csv_cli_free(&csv);
-            return AUD_EXIT_OK;
+        case 'h': fputs(usage_text, stdout); return -1;
         case 'm':
-        case 't': {
-            const char *eq = strchr(optarg, '=');
-            if (eq == NULL) {
-                if (ch == 'm') {
-                    if (aud_drift_method_parse(optarg, &opts.method) != 0)
-                        urc = aud_cli_usage(argv[0], "unknown method \"%s\"", optarg);
-                } else {
-                    urc = aud_cli_parse_double(argv[0], "--threshold", optarg, &opts.threshold);
-                }
-                break;
-            }
-            override_arg *ov = ch == 'm' ? m_ov : t_ov;
-            size_t *nov = ch == 'm' ? &n_mov : &n_tov;
-            if (*nov >= MAX_OVERRIDES || eq == optarg) {
-                urc = aud_cli_usage(argv[0], "bad or too many per-column values: '%s'", optarg);
-                break;
-            }
-            ov[*nov] = (override_arg){optarg, (size_t)(eq - optarg), eq + 1};
-            (*nov)++;
+            if (strchr(optarg, '=') != NULL)
+                urc = add_choice(cmd, 1, optarg, c->choices, &c->n_choices);
+            else if (aud_drift_method_parse(optarg, &o->method) != 0)
+                urc = aud_cli_usage(cmd, "unknown method \"%s\"", optarg);
             break;
-        }
+        case 't':
+            if (strchr(optarg, '=') != NULL)
+                urc = add_choice(cmd, 0, optarg, c->choices, &c->n_choices);
+            else
+                urc = aud_cli_parse_double(cmd, "--threshold", optarg, &o->threshold);
+            break;
         case 'b':
             if (strcmp(optarg, "quantile") == 0)
-                opts.psi_binning = AUD_PSI_QUANTILE;
+                o->psi_binning = AUD_PSI_QUANTILE;
             else if (strcmp(optarg, "evidently") == 0)
-                opts.psi_binning = AUD_PSI_EVIDENTLY;
+                o->psi_binning = AUD_PSI_EVIDENTLY;
             else
-                urc = aud_cli_usage(argv[0], "--psi-binning expects quantile or evidently, got "
-                                             "\"%s\"", optarg);
+                urc = aud_cli_usage(cmd, "--psi-binning expects quantile or evidently, got "
+                                         "\"%s\"", optarg);
             break;
         case 'B': {
             long v = 0;
-            urc = aud_cli_parse_long(argv[0], "--psi-bins", optarg, 1, 1000, &v);
-            opts.psi_bins = (int)v;
+            urc = aud_cli_parse_long(cmd, "--psi-bins", optarg, 1, 1000, &v);
+            o->psi_bins = (int)v;
             break;
         }
         case 's':
-            urc = aud_cli_parse_double(argv[0], "--drift-share", optarg, &opts.drift_share);
-            if (urc == 0 && !(opts.drift_share >= 0.0 && opts.drift_share <= 1.0))
-                urc = aud_cli_usage(argv[0], "--drift-share expects a number in [0, 1]");
+            urc = aud_cli_parse_double(cmd, "--drift-share", optarg, &o->drift_share);
+            if (urc == 0 && !(o->drift_share >= 0.0 && o->drift_share <= 1.0))
+                urc = aud_cli_usage(cmd, "--drift-share expects a number in [0, 1]");
             break;
-        case 'T': urc = aud_cli_parse_threads(argv[0], optarg, &opts.threads); break;
-        case ':': urc = aud_cli_usage(argv[0], "option '%s' needs a value", argv[optind - 1]); break;
-        case '?': urc = aud_cli_usage(argv[0], "unknown option '%s'", argv[optind - 1]); break;
+        case 'T': urc = aud_cli_parse_threads(cmd, optarg, &o->threads); break;
+        case ':': urc = aud_cli_usage(cmd, "option '%s' needs a value", argv[optind - 1]); break;
+        case '?': urc = aud_cli_usage(cmd, "unknown option '%s'", argv[optind - 1]); break;
         default:
-            urc = aud_csv_cli_option(&csv, argv[0], ch, optarg);
+            urc = aud_csv_cli_option(&c->csv, cmd, ch, optarg);
             if (urc < 0)
-                urc = aud_cli_usage(argv[0], "unknown option '%s'", argv[optind - 1]);
+                urc = aud_cli_usage(cmd, "unknown option '%s'", argv[optind - 1]);
         }
     }
     if (urc == 0 && optind < argc)
-        urc = aud_cli_usage(argv[0], "unexpected argument '%s'", argv[optind]);
-    if (urc == 0 && (refp == NULL || curp == NULL))
-        urc = aud_cli_usage(argv[0], "--reference and --current are required");
-    if (urc != 0) {
-        aud_csv_cli_free(&csv);
-        return urc;
-    }
+        urc = aud_cli_usage(cmd, "unexpected argument '%s'", argv[optind]);
+    if (urc == 0 && (c->refp == NULL || c->curp == NULL))
+        urc = aud_cli_usage(cmd, "--reference and --current are required");
+    return urc;
+}
 
-    aud_error err;
-    aud_error_clear(&err);
-    int rc = AUD_OK, exit_code = AUD_EXIT_OK;
-    char **cols = NULL;
-    size_t n_cols = 0;
-    aud_drift_override *ovr = NULL;
-    aud_hash_ahead hash_ref, hash_cur;   /* the provenance hashes, taken while comparing */
-    memset(&hash_ref, 0, sizeof hash_ref);
-    memset(&hash_cur, 0, sizeof hash_cur);
-    aud_drift_result *res = NULL;
-    cJSON *doc = NULL, *prov = NULL;
-    /* read both files at once: the reference on a second thread */
-    load_job jr = {.path = refp, .csv = &csv, .progress = 0, .t = NULL, .rc = AUD_OK};
-    load_job jc = {.path = curp, .csv = &csv, .progress = 1, .t = NULL, .rc = AUD_OK};
-    const char *inputs[] = {refp, curp};
-    rc = aud_guard_output(json, inputs, 2, &err);
-    if (rc != AUD_OK)
-        goto done;
+/* Read both files at once, the reference on a second thread (unless --threads 1). */
+static int load_both(const drift_cli *c, aud_table **ref, aud_table **cur, aud_error *err)
+{
+    load_job jr = {.path = c->refp, .csv = &c->csv, .progress = 0, .t = NULL, .rc = AUD_OK};
+    load_job jc = {.path = c->curp, .csv = &c->csv, .progress = 1, .t = NULL, .rc = AUD_OK};
     aud_error_clear(&jr.err);
     aud_error_clear(&jc.err);
     if (aud_cli_progress_enabled())
-        fprintf(stderr, "audit: reading %s and %s ...\n", refp, curp);
+        fprintf(stderr, "audit: reading %s and %s ...\n", c->refp, c->curp);
     pthread_t th;
-    int threaded = opts.threads != 1 && pthread_create(&th, NULL, load_main, &jr) == 0;
+    int threaded = c->opts.threads != 1 && pthread_create(&th, NULL, load_main, &jr) == 0;
     if (!threaded)
         load_main(&jr);
     load_main(&jc);
     if (threaded)
         pthread_join(th, NULL);
-    if (jr.rc != AUD_OK) {
-        err = jr.err;
-        rc = jr.rc;
+    *ref = jr.t;
+    *cur = jc.t;
+    if (jr.rc != AUD_OK)
+        *err = jr.err;
+    else if (jc.rc != AUD_OK)
+        *err = jc.err;
+    return jr.rc != AUD_OK ? jr.rc : jc.rc;
+}
+
+/* The "drift" results document: provenance (both files hashed meanwhile) and the result. */
+static int write_json(const drift_cli *c, const aud_drift_result *res, const aud_table *ref,
+                      const aud_table *cur, aud_hash_ahead *hash_ref, aud_hash_ahead *hash_cur,
+                      aud_error *err)
+{
+    cJSON *doc = NULL, *prov = NULL;
+    int rc = aud_prov_doc_new(&doc, &prov, "drift", c->created, err);
+    if (rc == AUD_OK)
+        rc = aud_hash_ahead_join(hash_ref, err);
+    if (rc == AUD_OK)
+        rc = aud_hash_ahead_join(hash_cur, err);
+    if (rc == AUD_OK)
+        rc = aud_prov_add_input_hashed(prov, "reference", c->refp, hash_ref->hex, ref, NULL,
+                                       err);
+    if (rc == AUD_OK)
+        rc = aud_prov_add_input_hashed(prov, "current", c->curp, hash_cur->hex, cur, NULL, err);
+    if (rc == AUD_OK)
+        rc = aud_drift_to_json(res, doc, err);
+    if (rc == AUD_OK)
+        rc = aud_json_write(doc, c->json, err);
+    cJSON_Delete(doc);
+    return rc;
+}
+
+int aud_cmd_drift(int argc, char **argv)
+{
+    static aud_drift_choice choices[MAX_OVERRIDES];
+    drift_cli c;
+    memset(&c, 0, sizeof c);
+    aud_drift_opts_default(&c.opts);
+    c.choices = choices;
+    aud_csv_cli_init(&c.csv);
+    int exit_code = parse_args(argc, argv, &c);
+    aud_error err;
+    aud_error_clear(&err);
+    int rc = AUD_OK;
+    char **cols = NULL;
+    size_t n_cols = 0;
+    aud_table *ref = NULL, *cur = NULL;
+    aud_drift_result *res = NULL;
+    aud_hash_ahead hash_ref, hash_cur;   /* the provenance hashes, taken while comparing */
+    memset(&hash_ref, 0, sizeof hash_ref);
+    memset(&hash_cur, 0, sizeof hash_cur);
+    if (exit_code != 0)
         goto done;
-    }
-    if (jc.rc != AUD_OK) {
-        err = jc.err;
-        rc = jc.rc;
-        goto done;
-    }
-    if (cols_arg != NULL) {
-        if (split_list(cols_arg, &cols, &n_cols) != AUD_OK) {
+    const char *inputs[] = {c.refp, c.curp};
+    rc = aud_guard_output(c.json, inputs, 2, &err);
+    if (rc == AUD_OK)
+        rc = load_both(&c, &ref, &cur, &err);
+    if (rc == AUD_OK && c.cols_arg != NULL) {
+        if (split_list(c.cols_arg, &cols, &n_cols) != AUD_OK) {
             rc = aud_error_nomem(&err);
             goto done;
         }
@@ -312,86 +334,45 @@ int aud_cmd_drift(int argc, char **argv)
                 exit_code = aud_cli_usage(argv[0], "--columns has an empty column name");
                 goto done;
             }
-    } else {
-        n_cols = jr.t->n_cols;
-        cols = aud_calloc(n_cols ? n_cols : 1, sizeof *cols);
-        if (cols == NULL) {
-            rc = aud_error_nomem(&err);
-            goto done;
-        }
-        for (size_t i = 0; i < n_cols; i++) {
-            cols[i] = aud_strdup(jr.t->cols[i].name);
-            if (cols[i] == NULL) {
-                rc = aud_error_nomem(&err);
-                goto done;
-            }
-        }
     }
-    ovr = aud_calloc(n_cols ? n_cols : 1, sizeof *ovr);
-    if (ovr == NULL) {
-        rc = aud_error_nomem(&err);
+    if (rc != AUD_OK)
         goto done;
-    }
-    for (size_t i = 0; i < n_cols; i++) {
-        ovr[i].method = AUD_DRIFT_AUTO;
-        ovr[i].threshold = NAN;
-    }
-    exit_code = apply_overrides(argv[0], m_ov, n_mov, 1, cols, n_cols, ovr);
-    if (exit_code == 0)
-        exit_code = apply_overrides(argv[0], t_ov, n_tov, 0, cols, n_cols, ovr);
-    if (exit_code != 0)
-        goto done;
-    if (json != NULL) {
-        aud_hash_ahead_start(&hash_ref, refp);
-        aud_hash_ahead_start(&hash_cur, curp);
+    if (c.json != NULL) {
+        aud_hash_ahead_start(&hash_ref, c.refp);
+        aud_hash_ahead_start(&hash_cur, c.curp);
     }
     if (aud_cli_progress_enabled())
-        fprintf(stderr, "audit: comparing %zu columns ...\n", n_cols);
-    rc = aud_drift_tables(&res, jr.t, jc.t, (const char *const *)cols, ovr, n_cols, &opts, &err);
+        fprintf(stderr, "audit: comparing %zu columns ...\n", cols ? n_cols : ref->n_cols);
+    rc = aud_drift(&res, ref, cur, (const char *const *)cols, n_cols, c.choices, c.n_choices,
+                   &c.opts, &err);
+    if (rc == AUD_E_USAGE) {
+        exit_code = aud_cli_usage(argv[0], "%s", err.msg);
+        goto done;
+    }
     if (rc != AUD_OK)
         goto done;
     for (size_t i = 0; i < res->n_cols; i++)
         if (res->cols[i].status != AUD_OK)
             aud_cli_warn("column \"%s\": %s", res->cols[i].name, res->cols[i].msg);
-    if (res->n_tested == 0) {
+    if (res->n_tested == 0)
         rc = aud_error_set(&err, AUD_E_DOMAIN, NULL, 0, 0, "no column could be tested%s%s",
                            res->n_cols ? ": " : "", res->n_cols ? res->cols[0].msg : "");
-        goto done;
-    }
-    if (json != NULL) {
-        rc = aud_prov_doc_new(&doc, &prov, "drift", created, &err);
-        if (rc == AUD_OK)
-            rc = aud_hash_ahead_join(&hash_ref, &err);
-        if (rc == AUD_OK)
-            rc = aud_hash_ahead_join(&hash_cur, &err);
-        if (rc == AUD_OK)
-            rc = aud_prov_add_input_hashed(prov, "reference", refp, hash_ref.hex, jr.t, NULL,
-                                           &err);
-        if (rc == AUD_OK)
-            rc = aud_prov_add_input_hashed(prov, "current", curp, hash_cur.hex, jc.t, NULL,
-                                           &err);
-        if (rc == AUD_OK)
-            rc = aud_drift_to_json(res, doc, &err);
-        if (rc == AUD_OK)
-            rc = aud_json_write(doc, json, &err);
-        if (rc != AUD_OK)
-            goto done;
-    }
-    if (!(json != NULL && strcmp(json, "-") == 0))
-        print_table(res, jr.t, jc.t);
+    if (rc == AUD_OK && c.json != NULL)
+        rc = write_json(&c, res, ref, cur, &hash_ref, &hash_cur, &err);
+    if (rc == AUD_OK && !(c.json != NULL && strcmp(c.json, "-") == 0))
+        print_table(res, ref, cur);
 done:
     aud_hash_ahead_join(&hash_ref, NULL);   /* an early error: the threads must still end */
     aud_hash_ahead_join(&hash_cur, NULL);
-    cJSON_Delete(doc);
     aud_drift_result_free(res);
     for (size_t i = 0; cols != NULL && i < n_cols; i++)
         aud_free(cols[i]);
     aud_free(cols);
-    aud_free(ovr);
-    aud_table_free(jr.t);
-    aud_table_free(jc.t);
-    aud_csv_cli_free(&csv);
+    free_choices(c.choices, c.n_choices);
+    aud_table_free(ref);
+    aud_table_free(cur);
+    aud_csv_cli_free(&c.csv);
     if (exit_code != 0)
-        return exit_code;
+        return exit_code < 0 ? AUD_EXIT_OK : exit_code;
     return rc == AUD_OK ? AUD_EXIT_OK : aud_cli_fail(&err);
 }

@@ -68,7 +68,9 @@ typedef struct aud_spec {
     } outputs;
     struct {
         char *title, *organization, *prepared_by, *approved_by, *data_source, *date;
+        char *favorable_outcome;   /* words for the favourable outcome ("approved"); NULL */
     } report;
+    char  *history;        /* SQLite run history (SPEC 8), resolved; NULL = none */
     unsigned long seed;    /* default 42 */
     int    threads;        /* 0 = all cores */
     char   delimiter;
@@ -77,6 +79,9 @@ typedef struct aud_spec {
 
 /* Read and validate a spec file. On AUD_OK *out is the caller's (aud_spec_free). */
 int aud_spec_load(aud_spec **out, const char *path, aud_error *err);
+/* Same from a buffer with text[len] == '\0'; `path` names errors and is the base of relative paths
+ * (nothing is read from it). */
+int aud_spec_parse(aud_spec **out, const char *text, size_t len, const char *path, aud_error *err);
 void aud_spec_free(aud_spec *s);
 
 /* Parse JSON text strictly (no trailing garbage); on error err has line:column of `name`. */

@@ -11,7 +11,7 @@
 
 #define AUD_API __attribute__((visibility("default")))
 #define AUD_VERSION "0.1.0"
-#define AUD_SCHEMA_VERSION "1"
+#define AUD_SCHEMA_VERSION "2"
 
 /* Status codes. Never renumber; retire. AUD_STATUS_MAX is the sentinel. */
 typedef enum aud_status {
@@ -26,6 +26,11 @@ typedef enum aud_status {
     AUD_E_INTERNAL,      /* a bug or a failing library call that is not the input's fault */
     AUD_STATUS_MAX
 } aud_status;
+
+/* The four-fifths rule (EEOC Uniform Guidelines on Employee Selection Procedures, 29 CFR
+ * 1607.4(D)): a selection rate under four fifths of the highest group's is evidence of adverse
+ * impact. The one definition for the metrics' flags, the CLI and the reports' colours. */
+#define AUD_FOUR_FIFTHS 0.8
 
 /* A located error. line/column are 1-based, 0 = unknown. */
 typedef struct aud_error {
@@ -59,11 +64,18 @@ AUD_API int aud_status_exit_code(int code);
 /* Record an out-of-memory error in err and return AUD_E_NOMEM. */
 AUD_API int aud_error_nomem(aud_error *err);
 
-/* Process-wide setup (GSL error handler off, cJSON hooks). Call once before any thread starts. */
+/* Build a list of quoted names for a message ("\"a\", \"b\""): append name to buf (size >= 8
+ * bytes, *len its length, buf[0] = '\0' to start). When it does not fit, the list ends in
+ * "..." after the last whole name and 1 is returned (add nothing more); else 0. */
+AUD_API int aud_error_list_add(char *buf, size_t size, size_t *len, const char *name);
+
+/* Process-wide setup (GSL error handler off, cJSON's allocations through aud_malloc/aud_free).
+ * Call once before any thread starts. */
 AUD_API void aud_global_init(void);
 
-/* Allocation funnel. aud_alloc_fail_after(n) makes the n-th later allocation fail (0 = never):
- * used by fault-injection tests. */
+/* Allocation funnel (cJSON's too, after aud_global_init). aud_alloc_fail_after(n) makes the n-th
+ * later allocation fail (0 = never), counted atomically across threads: used by fault-injection
+ * tests. */
 AUD_API void *aud_malloc(size_t size) __attribute__((malloc));
 AUD_API void *aud_calloc(size_t n, size_t size) __attribute__((malloc));
 AUD_API void *aud_realloc(void *p, size_t size);

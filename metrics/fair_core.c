@@ -60,6 +60,7 @@ static void ll144_clear(aud_fair_ll144_table *t)
     aud_free(t->share);
     aud_free(t->rate);
     aud_free(t->impact_ratio);
+    aud_free(t->below_four_fifths);
     aud_free(t->excluded);
     aud_free(t->name);
 }
@@ -168,6 +169,7 @@ static void group_figures(aud_fair_attr_result *ar, const unsigned char *eligibl
             gr->impact_ratio = val(sel / ar->groups[ar->highest].rate[AUD_FAIR_SELECTION_RATE].v);
         else
             gr->impact_ratio = undef("highest selection rate is 0");
+        gr->below_four_fifths = aud_fair_below_four_fifths(gr->impact_ratio);
         if (!has_label) {
             gr->eop_diff = gr->aod = gr->aaod = undef("no label");
         } else {
@@ -323,9 +325,15 @@ static int analyse(const aud_fair_ctx *ctx, aud_fair_attr_result *ar, const char
         }
     }
     if (reference != NULL && !ref_found) {
+        /* name the groups there are (as far as the message holds them) */
+        char list[300];
+        size_t len = 0;
+        list[0] = '\0';
+        for (size_t g = 0; g < ar->n_groups; g++)
+            aud_error_list_add(list, sizeof list, &len, ar->groups[g].name);
         rc = aud_error_set(err, AUD_E_SCHEMA, ctx->in->source, 0, 0,
-                           "reference group \"%s\" has no rows in sensitive attribute \"%s\"",
-                           reference, name);
+                           "reference group \"%s\" has no rows in sensitive attribute \"%s\" "
+                           "(its groups: %s)", reference, name, list);
         aud_error_field(err, name);
         goto done;
     }

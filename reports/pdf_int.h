@@ -76,6 +76,8 @@ void aud_pdf_para(pdf_doc *d, HPDF_Font f, float size, float x, float w, pdf_rgb
 
 /* Section (new page, bookmark) and subsection headings at the cursor. */
 void aud_pdf_section(pdf_doc *d, const char *title);
+/* The same, on the current page when `need` points fit below the heading. */
+void aud_pdf_section_need(pdf_doc *d, const char *title, float need);
 void aud_pdf_subsection(pdf_doc *d, const char *title, float need);
 /* A section that was not run: heading (on the current page when it fits) and its reason. */
 void aud_pdf_section_not_run(pdf_doc *d, const char *title, const char *reason);
@@ -129,8 +131,16 @@ void aud_pdf_chart_waterfall(pdf_doc *d, const cJSON *exp, const cJSON *row);
 /* Overlaid reference/current histogram or category bars of one drift column, in a box. */
 void aud_pdf_chart_drift(pdf_doc *d, const cJSON *column, float x, float y_top, float w, float h);
 
+/* Line chart of one check of results "trends" over its runs (oldest left), its bound dashed,
+ * failed values red, under a title and a subtitle, in a box at (x, y_top) of w x h. */
+void aud_pdf_chart_trend(pdf_doc *d, const cJSON *runs, const cJSON *check, const char *title,
+                         const char *subtitle, float x, float y_top, float w, float h);
+
 /* Sections. */
 void aud_pdf_write_cover(pdf_doc *d);
+/* The findings block at the cursor (pdf_findings.c); the check table on a page of its own,
+ * failures first. */
+void aud_pdf_write_findings(pdf_doc *d);
 void aud_pdf_write_checks(pdf_doc *d);
 void aud_pdf_write_explanations(pdf_doc *d);
 void aud_pdf_write_fairness(pdf_doc *d);
@@ -139,5 +149,6 @@ void aud_pdf_write_performance(pdf_doc *d);
 void aud_pdf_write_provenance(pdf_doc *d);
 void aud_pdf_write_data(pdf_doc *d);
 void aud_pdf_write_methods(pdf_doc *d);
+void aud_pdf_write_trends(pdf_doc *d);
 
 #endif
