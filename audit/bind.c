@@ -198,6 +198,7 @@ int aud_bind_attrs(aud_bound_attrs *b, const aud_table *t, const char *const *na
         const aud_column *col = &t->cols[j];
         aud_fair_attr *at = &b->attrs[a];
         at->name = names[a];
+        b->n_attrs = a + 1;   /* from here on, aud_bound_attrs_free frees its storage */
         if (col->type == AUD_COL_CATEGORICAL) {
             at->codes = col->codes;
             at->n_levels = col->n_levels;
@@ -211,7 +212,6 @@ int aud_bind_attrs(aud_bound_attrs *b, const aud_table *t, const char *const *na
             at->n_levels = b->own_n[a];
             at->levels = (const char *const *)b->own_levels[a];
         }
-        b->n_attrs = a + 1;
     }
     for (size_t r = 0; r < n_refs; r++) {
         int found = 0;

@@ -24,7 +24,10 @@ static const char usage_text[] =
     "interval; differences and ratios to the reference group, disparate impact, impact ratio,\n"
     "Fisher exact p-values vs the highest-rate group; per attribute demographic parity,\n"
     "equalized odds, equal opportunity, average odds, predictive parity, Theil and generalized\n"
-    "entropy indices with bootstrap intervals, and a chi-square test. See docs/fairness.md.\n"
+    "entropy indices with bootstrap intervals, and a chi-square test. After the table, the\n"
+    "findings under the four-fifths rule (impact of at least 0.8 for every eligible group and\n"
+    "intersection): one plain sentence each, intersections that only repeat a failure listed\n"
+    "as evidence. See docs/fairness.md.\n"
     "\n"
     "options:\n"
     "  --data FILE          CSV file (required)\n"
@@ -116,7 +119,7 @@ static void print_attr(const aud_fair_result *res, const aud_fair_attr_result *a
             printf(" reference");
         if (gr->small)
             printf(" small(excluded)");
-        else if (!isnan(gr->impact_ratio.v) && gr->impact_ratio.v < 0.8)
+        else if (gr->below_four_fifths == 1)
             printf(" below-4/5");
         printf("\n");
     }
@@ -140,6 +143,30 @@ static void print_attr(const aud_fair_result *res, const aud_fair_attr_result *a
     else
         printf("    %-42s statistic %.4f, dof %ld, p %.4g\n", "chi_square", ar->chi2_stat.v,
                ar->chi2_dof, ar->chi2_p.v);
+}
+
+/* The findings under the four-fifths rule (SPEC section 7), from the --json document when there
+ * is one (it holds the drivers), else from the fairness JSON alone. */
+static int print_findings(const cJSON *doc, const aud_fair_result *res, const char *label,
+                          aud_error *err)
+{
+    cJSON *own = NULL;
+    char *text = NULL;
+    int rc = AUD_OK;
+    if (doc == NULL) {
+        own = cJSON_CreateObject();
+        rc = own != NULL ? aud_fair_to_json(res, own, err) : aud_error_nomem(err);
+        doc = own;
+    }
+    if (rc == AUD_OK)
+        rc = aud_findings_fourfifths_text(cJSON_GetObjectItemCaseSensitive(doc, "fairness"),
+                                          label, &text, err);
+    if (rc == AUD_OK)
+        printf("%s", text != NULL ? text : "\nfindings: none (every eligible group meets the "
+                                          "four-fifths rule, clear of its interval)\n");
+    aud_free(text);
+    cJSON_Delete(own);
+    return rc;
 }
 
 static void print_report(const aud_fair_result *res, const char *path)
@@ -396,8 +423,10 @@ int aud_cmd_fairness(int argc, char **argv)
         if (rc == AUD_OK)
             rc = aud_json_write(doc, c.json, &err);
     }
-    if (rc == AUD_OK && !(c.json != NULL && strcmp(c.json, "-") == 0))
+    if (rc == AUD_OK && !(c.json != NULL && strcmp(c.json, "-") == 0)) {
         print_report(res, t->path);
+        rc = print_findings(doc, res, c.label, &err);
+    }
     aud_hash_ahead_join(&hash, NULL);   /* an early error: the thread must still end */
     cJSON_Delete(doc);
     aud_fair_result_free(res);

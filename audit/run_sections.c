@@ -209,6 +209,43 @@ static int explained_matrix(run_ctx *c, double **X, size_t **rows, size_t *n_out
     return AUD_OK;
 }
 
+/* Single-output models: the order of the features in explained_rows' arrays, and every
+ * explained row in data order; "why" marks the waterfalls: the highest and the lowest output
+ * and the rows the spec asks for. */
+static int add_explained_rows(run_ctx *c, cJSON *ex, const aud_shap_result *r, const double *X,
+                              const size_t *rows, size_t n)
+{
+    const aud_spec *s = c->spec;
+    size_t hi = 0, lo = 0;
+    for (size_t i = 1; i < n; i++) {
+        hi = r->fx[i] > r->fx[hi] ? i : hi;
+        lo = r->fx[i] < r->fx[lo] ? i : lo;
+    }
+    /* explained_rows' value/phi arrays are in model order: name that order for readers
+     * (features[] is in rank order; docs/results-schema.md) */
+    cJSON *order = cJSON_AddArrayToObject(ex, "feature_order");
+    for (size_t j = 0; order != NULL && j < c->model->n_features; j++) {
+        const char *nm = c->model->feature_names ? c->model->feature_names[j] : "";
+        if (cJSON_AddItemToArray(order, cJSON_CreateString(nm)) == 0)
+            order = NULL;
+    }
+    cJSON *er = order != NULL ? cJSON_AddArrayToObject(ex, "explained_rows") : NULL;
+    if (er == NULL)
+        return aud_error_nomem(c->err);
+    for (size_t i = 0; i < n; i++) {
+        const char *why = NULL;
+        for (size_t k = 0; k < s->explain.n_show_rows; k++) {
+            if ((size_t)s->explain.show_rows[k] == rows[i])
+                why = "requested in spec";
+        }
+        if (why == NULL)
+            why = i == hi ? "highest output" : i == lo ? "lowest output" : NULL;
+        if (add_explained_row(c, er, r, X, rows, i, why) != 0)
+            return aud_error_nomem(c->err);
+    }
+    return AUD_OK;
+}
+
 int aud_run_explanations(run_ctx *c)
 {
     const aud_spec *s = c->spec;
@@ -291,43 +328,9 @@ int aud_run_explanations(run_ctx *c)
         }
     }
     if (r->n_outputs == 1) {
-        size_t hi = 0, lo = 0;
-        for (size_t i = 1; i < n; i++) {
-            hi = r->fx[i] > r->fx[hi] ? i : hi;
-            lo = r->fx[i] < r->fx[lo] ? i : lo;
-        }
-        /* explained_rows' value/phi arrays are in model order: name that order for readers
-         * (features[] is in rank order; docs/results-schema.md) */
-        cJSON *order = cJSON_AddArrayToObject(ex, "feature_order");
-        for (size_t j = 0; order != NULL && j < c->model->n_features; j++) {
-            const char *nm = c->model->feature_names ? c->model->feature_names[j] : "";
-            if (cJSON_AddItemToArray(order, cJSON_CreateString(nm)) == 0)
-                order = NULL;
-        }
-        if (order == NULL) {
-            rc = aud_error_nomem(c->err);
+        rc = add_explained_rows(c, ex, r, X, rows, n);
+        if (rc != AUD_OK)
             goto done;
-        }
-        /* every explained row, in data order; why marks the waterfalls: the highest and the
-         * lowest output and the rows the spec asks for */
-        cJSON *er = cJSON_AddArrayToObject(ex, "explained_rows");
-        if (er == NULL) {
-            rc = aud_error_nomem(c->err);
-            goto done;
-        }
-        for (size_t i = 0; i < n; i++) {
-            const char *why = NULL;
-            for (size_t k = 0; k < s->explain.n_show_rows; k++) {
-                if ((size_t)s->explain.show_rows[k] == rows[i])
-                    why = "requested in spec";
-            }
-            if (why == NULL)
-                why = i == hi ? "highest output" : i == lo ? "lowest output" : NULL;
-            if (add_explained_row(c, er, r, X, rows, i, why) != 0) {
-                rc = aud_error_nomem(c->err);
-                goto done;
-            }
-        }
     }
     if (c->ref != NULL && c->bind_ref.cols != NULL)
         rc = add_attribution_drift(c, ex, sm, &so);

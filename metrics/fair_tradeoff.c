@@ -27,7 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TARGET_IR 0.8
+#define TARGET_IR AUD_FOUR_FIFTHS   /* the impact ratio the trade-off aims at */
 #define MAX_ROUNDS 1000
 
 typedef struct srow {

@@ -89,6 +89,39 @@ typedef struct aud_tree {
     int32_t   output;        /* output (class) this tree adds to, 0 for single-output models */
 } aud_tree;
 
+/* Preprocessing stage (scikit-learn pipelines, docs/model-formats.md "preprocess"): how the value
+ * of one model feature is computed from its raw data column. The features of a model with a stage
+ * are still its raw columns (one value per column), so attributions belong to the columns.
+ * aud_model_fill_rows applies the stage; the predictors and explainers take its values. */
+typedef enum aud_prep_kind {
+    AUD_PREP_NONE = 0,        /* the column's number as it is */
+    AUD_PREP_NUMERIC = 1,     /* the column's number through ops[] in order */
+    AUD_PREP_CATEGORICAL = 2  /* the value of the cell's category */
+} aud_prep_kind;
+
+typedef enum aud_prep_op {
+    AUD_OP_FILL = 0,          /* NaN -> arg (SimpleImputer) */
+    AUD_OP_SUB = 1,           /* x - arg (StandardScaler mean_, RobustScaler center_) */
+    AUD_OP_DIV = 2,           /* x / arg (scale_) */
+    AUD_OP_MUL = 3,           /* x * arg (MinMaxScaler scale_) */
+    AUD_OP_ADD = 4            /* x + arg (MinMaxScaler min_) */
+} aud_prep_op;
+
+typedef struct aud_prep {
+    aud_prep_kind kind;
+    size_t   n_ops;
+    uint8_t *op;              /* aud_prep_op */
+    double  *arg;
+    size_t   n_cats;
+    char   **cat_text;        /* string categories, or NULL when they are numbers (cat_num) */
+    double  *cat_num;
+    size_t  *order;           /* category indices sorted by text / number (binary search) */
+    double  *values;          /* value of each category */
+    int      has_unknown, has_missing;
+    double   unknown;         /* value of a category not seen in fitting (when has_unknown) */
+    double   missing;         /* value of a missing cell (when has_missing) */
+} aud_prep;
+
 struct aud_model {
     aud_model_kind kind;
     char       *format;          /* "xgboost-json", "lightgbm-text", "linear-json", "trees-json" */
@@ -123,6 +156,7 @@ struct aud_model {
                                   * prediction (NULL: use the reference walker) */
     /* linear: margin[k] = base_margin[k] + sum_j coef[k * n_features + j] * x_j */
     double     *coef;
+    aud_prep   *prep;            /* n_features entries, or NULL: the columns are the features */
 };
 
 /* Number of prediction columns: n_outputs, except 1 for AUD_LINK_ARGMAX. */
@@ -215,6 +249,16 @@ AUD_API int aud_model_bind(const aud_model *m, const aud_table *t, size_t *col_i
 AUD_API void aud_model_fill_rows(const aud_model *m, const aud_table *t,
                                  const size_t *col_index, size_t row_begin, size_t row_end,
                                  double *out);
+
+/* Value of model feature j for one row of its bound column c, through the model's stage.
+ * *bad is set (and NaN returned) for a category not seen in fitting or a missing category that
+ * the pipeline cannot encode; a missing number without an imputer stays NaN. */
+double aud_prep_value(const aud_model *m, size_t j, const aud_column *c, size_t row, int *bad);
+
+/* Read the "preprocess" object of a model file (m->feature_names set). */
+struct cJSON;
+int aud_prep_parse(aud_model *m, const struct cJSON *pre, const char *name, aud_error *err);
+void aud_prep_free(aud_prep *p, size_t n);
 
 /* Validate a tree filled by a loader (see the header comment); `where` names it in errors. */
 int aud_tree_validate(const aud_tree *t, size_t n_features, const char *name, const char *where,

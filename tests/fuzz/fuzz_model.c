@@ -57,11 +57,38 @@ static int same_number(double a, double b)
     return memcmp(&a, &b, sizeof a) == 0 || (isnan(a) && isnan(b));
 }
 
+/* The preprocessing stage of a pipeline model on a numeric and a categorical column. */
+static void use_prep(const aud_model *m)
+{
+    static double num[] = {0.0, NAN, 1.5, -3.0, 2.0, 1e300};
+    static int32_t codes[] = {0, -1, 1, 2, 3, 0};
+    static char l0[] = "N", l1[] = "a", l2[] = "", l3[] = "1";
+    static char *levels[] = {l0, l1, l2, l3};
+    aud_column cn = {.type = AUD_COL_NUMERIC, .num = num};
+    aud_column cc = {.type = AUD_COL_CATEGORICAL, .codes = codes, .levels = levels,
+                     .n_levels = 4};
+    for (size_t j = 0; j < m->n_features; j++) {
+        const aud_prep *p = &m->prep[j];
+        FUZZ_ASSERT(p->kind <= AUD_PREP_CATEGORICAL);
+        for (size_t r = 0; r < 6; r++) {
+            int bad;
+            double v = aud_prep_value(m, j, &cn, r, &bad);
+            FUZZ_ASSERT(bad == 0 || isnan(v));
+            if (p->kind == AUD_PREP_CATEGORICAL && p->cat_text != NULL) {
+                v = aud_prep_value(m, j, &cc, r, &bad);
+                FUZZ_ASSERT(bad == 0 || isnan(v));
+            }
+        }
+    }
+}
+
 static void use_model(const aud_model *m)
 {
     size_t F = m->n_features, K = m->n_outputs;
     FUZZ_ASSERT(F > 0 && K > 0 && m->base_margin != NULL && m->format != NULL);
     FUZZ_ASSERT(m->kind == AUD_MODEL_TREES || m->coef != NULL);
+    if (m->prep != NULL)
+        use_prep(m);
     if (F > 4096 || K > 256)
         return;   /* legal but large: prediction would only spend the fuzzer's time */
     double *X = calloc(ROWS * F, sizeof *X), *M = calloc(ROWS * K, sizeof *M);

@@ -178,6 +178,36 @@ def sklearn_seeds(tmp):
         put(name, fname, data)
         if fname in ("logistic.json", "rf.json"):
             put("model", name + "_" + fname, data)
+    # pipelines: a preprocessing stage (scalers, imputers, one-hot / ordinal encoders)
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
+    P = X.copy()
+    P["region"] = rng.choice(["N", "S", "E"], len(P))
+    P.loc[P.index[::7], "age"] = np.nan
+    ct = ColumnTransformer([
+        ("num", Pipeline([("imp", SimpleImputer(strategy="median")),
+                          ("sc", StandardScaler())]), ["age", "income"]),
+        ("cat", OneHotEncoder(handle_unknown="ignore"), ["region"]),
+        ("n", OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1), ["n"]),
+    ])
+    P["n"] = (P["n"] > 0).astype(int)
+    for name, fname, est in [
+            ("linear", "pipeline.json", LogisticRegression()),
+            ("trees", "pipeline.json", GradientBoostingClassifier(n_estimators=2, max_depth=2,
+                                                                  random_state=0))]:
+        pipe = Pipeline([("prep", ct), ("model", est)]).fit(P, y)
+        pkl = os.path.join(tmp, name + fname + ".pkl")
+        with open(pkl, "wb") as f:
+            pickle.dump(pipe, f)
+        out = os.path.join(tmp, name + fname)
+        subprocess.run([sys.executable, os.path.join(ROOT, "tools", "export_sklearn.py"), pkl,
+                        out], check=True)
+        with open(out, "rb") as f:
+            data = f.read()
+        put(name, fname, data)
+        put("model", name + "_" + fname, data)
     trees = {"format": "audit-trees", "version": 1, "features": None, "n_features": 2,
              "n_outputs": 3, "link": "softmax", "base_score": [0.1, -0.2, 0.0], "average": False,
              "is_classifier": True, "missing": "default", "objective": "handwritten",
