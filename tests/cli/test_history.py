@@ -181,24 +181,28 @@ def mann_kendall(y):
     return s, var, z, 2 * stats.norm.sf(abs(z))
 
 
-def write_synthetic_log(d, series_list):
-    """Runs whose only check rows are the given series, as results.json files and a run log."""
+def write_log(d, docs):
+    """Each results document as d/r{k}.json and a run log d/runs.jsonl naming it."""
     lines = []
-    n = len(series_list[0])
-    for k in range(n):
-        doc = {"schema_version": "1",
-               "provenance": {"created": f"2025-01-01T00:{k // 60:02d}:{k % 60:02d}Z",
-                              "inputs": [{"role": "spec", "path": "s.json", "sha256": "0" * 64}]},
-               "checks": [{"metric": "auc", "attribute": "a", "group": f"g{j}", "value": s[k],
-                           "min": 0.5, "passed": bool(s[k] >= 0.5)}
-                          for j, s in enumerate(series_list)],
-               "verdict": "pass"}
+    for k, doc in enumerate(docs):
         p = d / f"r{k}.json"
         p.write_text(json.dumps(doc))
         lines.append(json.dumps({"time": doc["provenance"]["created"], "spec": "s.json",
                                  "verdict": "pass", "failed_checks": 0,
                                  "outputs": [{"path": str(p), "sha256": sha256(p)}]}))
     (d / "runs.jsonl").write_text("\n".join(lines) + "\n")
+
+
+def write_synthetic_log(d, series_list):
+    """Runs whose only check rows are the given series, as results.json files and a run log."""
+    write_log(d, [{"schema_version": "1",
+                   "provenance": {"created": f"2025-01-01T00:{k // 60:02d}:{k % 60:02d}Z",
+                                  "inputs": [{"role": "spec", "path": "s.json",
+                                              "sha256": "0" * 64}]},
+                   "checks": [{"metric": "auc", "attribute": "a", "group": f"g{j}",
+                               "value": s[k], "min": 0.5, "passed": bool(s[k] >= 0.5)}
+                              for j, s in enumerate(series_list)],
+                   "verdict": "pass"} for k in range(len(series_list[0]))])
 
 
 def test_trend_statistics_match_scipy(tmp_path, audit):
@@ -451,21 +455,15 @@ def test_sustained_worsening_of_a_passing_check_is_a_finding(tmp_path, audit):
     di = next(c for c in doc["checks"] if c["metric"] == "disparate_impact")
     auc = next(c for c in doc["checks"] if c["metric"] == "auc")
     # an earlier history: disparate impact falling into this run's value, AUC flat
-    lines = []
+    history = []
     for k in range(5):
         d = json.loads(json.dumps(doc))
         d["provenance"]["created"] = f"2025-0{k + 1}-01T00:00:00Z"
         for c in d["checks"]:
-            if c["metric"] == "disparate_impact":
-                c["value"] = di["value"] + 0.05 * (5 - k)
-            else:
-                c["value"] = auc["value"]
-        p = tmp_path / f"h{k}.json"
-        p.write_text(json.dumps(d))
-        lines.append(json.dumps({"time": d["provenance"]["created"], "spec": "s",
-                                 "verdict": "pass", "failed_checks": 0,
-                                 "outputs": [{"path": str(p), "sha256": sha256(p)}]}))
-    (tmp_path / "runs.jsonl").write_text("\n".join(lines) + "\n")
+            c["value"] = di["value"] + 0.05 * (5 - k) if c["metric"] == "disparate_impact" \
+                else auc["value"]
+        history.append(d)
+    write_log(tmp_path, history)
     assert audit("history", "import", tmp_path / "runs.jsonl", "--db", tmp_path / "h.db").code == 0
     r = audit("run", spec, "--quiet", "--history", tmp_path / "h.db", "--out", tmp_path / "now")
     assert r.code == 0, r   # every check passes
