@@ -250,7 +250,11 @@ static void *screen_run(void *p)
     for (size_t f = j->first; f < nf && j->rc == AUD_OK; f += j->step) {
         const aud_column *col = &in->data->cols[in->bind[f]];
         aud_assoc_feature af;
-        j->rc = aud_assoc_feature_prepare(&af, col->num, in->data->n_rows, &j->err);
+        if (col->type == AUD_COL_CATEGORICAL)   /* a categorical feature of a pipeline */
+            j->rc = aud_assoc_feature_prepare_codes(&af, col->codes, col->n_levels,
+                                                    in->data->n_rows, &j->err);
+        else
+            j->rc = aud_assoc_feature_prepare(&af, col->num, in->data->n_rows, &j->err);
         for (size_t a = 0; a < in->n_attrs && j->rc == AUD_OK; a++) {
             j->rc = aud_assoc_compute(&af, in->attrs[a].codes, in->attrs[a].n_levels,
                                       &j->assoc[a * nf + f], &j->err);
