@@ -313,15 +313,20 @@ int aud_cmd_drift(int argc, char **argv)
                 goto done;
             }
     } else {
-        n_cols = jr.t->n_cols;
-        cols = aud_calloc(n_cols ? n_cols : 1, sizeof *cols);
+        cols = aud_calloc(jr.t->n_cols ? jr.t->n_cols : 1, sizeof *cols);
         if (cols == NULL) {
             rc = aud_error_nomem(&err);
             goto done;
         }
-        for (size_t i = 0; i < n_cols; i++) {
-            cols[i] = aud_strdup(jr.t->cols[i].name);
-            if (cols[i] == NULL) {
+        for (size_t i = 0; i < jr.t->n_cols; i++) {
+            if (jr.t->cols[i].n_same > 0) {   /* kept apart, not compared */
+                aud_cli_warn("column %zu of the reference data: \"%s\" names %zu columns; "
+                             "not compared (name it with --names to compare it)", i + 1,
+                             jr.t->cols[i].name, jr.t->cols[i].n_same + 1);
+                continue;
+            }
+            cols[n_cols] = aud_strdup(jr.t->cols[i].name);
+            if (cols[n_cols++] == NULL) {
                 rc = aud_error_nomem(&err);
                 goto done;
             }

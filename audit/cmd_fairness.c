@@ -88,12 +88,9 @@ typedef struct attr_store {
 
 static int find_column(const aud_table *t, const char *name, aud_error *err)
 {
-    long j = aud_table_find(t, name);
-    if (j < 0) {
-        aud_error_set(err, AUD_E_SCHEMA, t->path, 0, 0, "no column \"%s\" in the data", name);
-        aud_error_field(err, name);
+    long j;
+    if (aud_table_lookup(t, name, NULL, &j, err) != AUD_OK)
         return -1;
-    }
     return (int)j;
 }
 

@@ -133,6 +133,11 @@ int aud_cmd_profile(int argc, char **argv)
             rc = aud_json_write(doc, json, &err);
     }
     aud_hash_ahead_join(&hash, NULL);   /* an early error: the thread must still end */
+    for (size_t j = 0; rc == AUD_OK && j < t->n_cols; j++)
+        if (t->cols[j].n_same > 0)
+            aud_cli_warn("%s: column %zu: \"%s\" names %zu columns; they are kept apart, and "
+                         "using the name is an error", data, j + 1, t->cols[j].name,
+                         t->cols[j].n_same + 1);
     if (rc == AUD_OK && !(json != NULL && strcmp(json, "-") == 0))
         print_table(p);
     cJSON_Delete(doc);

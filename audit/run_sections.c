@@ -39,6 +39,8 @@ static int predict_table(run_ctx *c, const aud_table *t, const size_t *bind, dou
 static int numeric_column(run_ctx *c, const char *name, const char *what, const double **out)
 {
     long j = aud_table_find(c->data, name);
+    if (j == -2)
+        return aud_table_lookup(c->data, name, what, &j, c->err);
     if (j < 0) {
         aud_error_set(c->err, AUD_E_SCHEMA, c->data->path, 0, 0,
                       "%s column is not in the data (spec key \"%s\")", what, what);
@@ -448,13 +450,10 @@ int aud_run_fairness(run_ctx *c)
         goto done;
     }
     for (size_t a = 0; a < na; a++) {
-        long j = aud_table_find(c->data, s->sensitive[a]);
-        if (j < 0) {
-            aud_error_set(c->err, AUD_E_SCHEMA, c->data->path, 0, 0,
-                          "sensitive attribute is not a column of the data");
-            rc = aud_error_field(c->err, s->sensitive[a]);
+        long j;
+        rc = aud_table_lookup(c->data, s->sensitive[a], "sensitive attribute", &j, c->err);
+        if (rc != AUD_OK)
             goto done;
-        }
         const aud_column *col = &c->data->cols[j];
         attrs[a].name = col->name;
         if (col->type == AUD_COL_CATEGORICAL) {
@@ -596,7 +595,8 @@ int aud_run_drift(run_ctx *c)
         if (cols == NULL)
             return aud_error_nomem(c->err);
         for (size_t j = 0; j < c->ref->n_cols; j++) {
-            if (!is_excluded_column(s, c->ref->cols[j].name))
+            /* columns sharing a name are kept apart and left out (profile lists them) */
+            if (!is_excluded_column(s, c->ref->cols[j].name) && c->ref->cols[j].n_same == 0)
                 cols[n++] = c->ref->cols[j].name;
         }
     }

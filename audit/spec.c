@@ -644,6 +644,7 @@ static int set_defaults(aud_spec *s)
     s->outputs.xlsx = aud_strdup("report.xlsx");
     s->seed = 42;
     s->delimiter = ',';
+    s->csv.header = 1;
     return s->explain.method && s->explain.output && s->drift.psi_binning && s->outputs.json &&
            s->outputs.pdf && s->outputs.xlsx;
 }
@@ -710,12 +711,31 @@ static int check_attributes(ctx *c, const aud_spec *s)
     return AUD_OK;
 }
 
+/* The CSV dialect keys: "header", "names", "skip_rows", "comment", "keep_spaces". */
+static int read_csv_dialect(ctx *c, const cJSON *root, aud_spec *s)
+{
+    char *comment = NULL;
+    int rc = get_bool(c, root, "", "header", &s->csv.header);
+    if (rc == AUD_OK) rc = get_string_list(c, root, "", "names", &s->csv.names, &s->csv.n_names);
+    if (rc == AUD_OK) rc = get_whole(c, root, "", "skip_rows", 0, 1e12, &s->csv.skip_rows);
+    if (rc == AUD_OK) rc = get_bool(c, root, "", "keep_spaces", &s->csv.keep_spaces);
+    if (rc == AUD_OK) rc = get_string(c, root, "", "comment", &comment);
+    if (rc == AUD_OK && comment != NULL &&
+        (strlen(comment) != 1 || comment[0] == '"' || comment[0] == '\n' || comment[0] == '\r'))
+        rc = key_error(c, "", "comment", "expected one character other than a quote");
+    if (rc == AUD_OK && comment != NULL)
+        s->csv.comment = comment[0];
+    aud_free(comment);
+    return rc;
+}
+
 static int read_root(ctx *c, const cJSON *root, aud_spec *s, const char *base)
 {
     static const char *const keys[] = {
         "model", "data", "reference", "label", "prediction", "score", "favorable", "threshold",
         "sensitive", "intersections", "compliance", "fairness", "explain", "drift", "checks",
-        "outputs", "report", "seed", "threads", "delimiter", "na", "model_format", NULL};
+        "outputs", "report", "seed", "threads", "delimiter", "na", "model_format", "header",
+        "names", "skip_rows", "comment", "keep_spaces", NULL};
     if (!cJSON_IsObject(root))
         return aud_error_set(c->err, AUD_E_SCHEMA, c->file, 0, 0,
                              "expected a JSON object at the top level");
@@ -758,6 +778,7 @@ static int read_root(ctx *c, const cJSON *root, aud_spec *s, const char *base)
     if (rc == AUD_OK) rc = read_report(c, root, s);
     if (rc == AUD_OK) rc = get_whole(c, root, "", "seed", 0, 4294967295.0, &seed);
     if (rc == AUD_OK) rc = get_whole(c, root, "", "threads", 0, 1024, &threads);
+    if (rc == AUD_OK) rc = read_csv_dialect(c, root, s);
     if (rc == AUD_OK) rc = get_string(c, root, "", "delimiter", &delim);
     if (rc == AUD_OK && delim != NULL && strlen(delim) != 1 && strcmp(delim, "\t") != 0)
         rc = key_error(c, "", "delimiter", "expected one character");
@@ -799,6 +820,9 @@ void aud_spec_free(aud_spec *s)
     for (size_t i = 0; i < s->n_na; i++)
         aud_free(s->na[i]);
     aud_free(s->na);
+    for (size_t i = 0; i < s->csv.n_names; i++)
+        aud_free(s->csv.names[i]);
+    aud_free(s->csv.names);
     aud_free(s->explain.show_rows);
     for (size_t i = 0; i < 2 * s->n_reference_groups; i++)
         aud_free(s->reference_groups[i]);

@@ -72,6 +72,14 @@ typedef struct aud_spec {
     unsigned long seed;    /* default 42 */
     int    threads;        /* 0 = all cores */
     char   delimiter;
+    struct {               /* dialect of the data files (SPEC section 2), as the CLI options */
+        int    header;     /* "header": default true; false = columns col1..colN */
+        char **names;      /* "names": NULL-terminated; the files then have no header row */
+        size_t n_names;
+        long   skip_rows;  /* "skip_rows": default 0 */
+        char   comment;    /* "comment": one character, '\0' = none */
+        int    keep_spaces;/* "keep_spaces": default false */
+    } csv;
     cJSON *raw;            /* the parsed spec document, kept for provenance */
 } aud_spec;
 

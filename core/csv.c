@@ -23,6 +23,11 @@ void aud_csv_opts_default(aud_csv_opts *opts)
     opts->max_rows = 0;
     opts->threads = 0;
     opts->chunk_bytes = (size_t)8 << 20;
+    opts->header = 1;
+    opts->names = NULL;
+    opts->skip_rows = 0;
+    opts->comment = '\0';
+    opts->keep_spaces = 0;
 }
 
 static int by_name_then_index(const void *a, const void *b, void *ctx)
@@ -33,11 +38,11 @@ static int by_name_then_index(const void *a, const void *b, void *ctx)
     return c != 0 ? c : (x > y) - (x < y);
 }
 
-/* Duplicate column names, in O(n log n) for very wide files: the error names the earliest
- * column that repeats an earlier name. */
-static int check_duplicate_names(csv_lexer *lx, const aud_table *t, long line)
+/* Mark columns whose name other columns share (n_same), in O(n log n) for very wide files. They
+ * are kept apart; using such a name is an error (aud_table_lookup). */
+static int mark_duplicate_names(csv_lexer *lx, aud_table *t)
 {
-    size_t n = t->n_cols, first = 0, dup = (size_t)-1;
+    size_t n = t->n_cols;
     size_t *idx = aud_malloc((n ? n : 1) * sizeof *idx);
     if (idx == NULL)
         return aud_error_nomem(lx->err);
@@ -45,60 +50,103 @@ static int check_duplicate_names(csv_lexer *lx, const aud_table *t, long line)
         idx[i] = i;
     /* qsort_r: files are read on several threads at once (audit drift reads both) */
     qsort_r(idx, n, sizeof *idx, by_name_then_index, t->cols);
-    for (size_t i = 1; i < n; i++) {
-        if (strcmp(t->cols[idx[i]].name, t->cols[idx[i - 1]].name) != 0)
-            continue;
-        if (dup == (size_t)-1 || idx[i] < dup) {
-            dup = idx[i];          /* within a name, indices ascend: idx[i - 1] is earlier */
-            first = idx[i - 1];
-        }
+    for (size_t i = 0; i < n;) {
+        size_t e = i + 1;
+        while (e < n && strcmp(t->cols[idx[e]].name, t->cols[idx[i]].name) == 0)
+            e++;
+        for (size_t k = i; k < e; k++)
+            t->cols[idx[k]].n_same = e - i - 1;
+        i = e;
     }
     aud_free(idx);
-    if (dup == (size_t)-1)
-        return AUD_OK;
-    aud_error_set(lx->err, AUD_E_SCHEMA, lx->name, line, (long)dup + 1,
-                  "duplicate column name (also column %zu)", first + 1);
-    return aud_error_field(lx->err, t->cols[dup].name);
+    return AUD_OK;
 }
 
+/* Append a column called name[0..n) (checked: not empty, valid UTF-8) to t. */
+static int add_column(csv_lexer *lx, aud_table *t, size_t *cap, const aud_csv_opts *o,
+                      const char *name, size_t n, long line)
+{
+    long col = (long)t->n_cols + 1;
+    if (t->n_cols >= o->max_columns)
+        return aud_error_set(lx->err, AUD_E_DOMAIN, lx->name, line, col,
+                             "more than the limit of %zu columns", o->max_columns);
+    if (t->n_cols == *cap) {
+        size_t ncap = *cap ? *cap * 2 : 16;
+        aud_column *nc = aud_realloc(t->cols, ncap * sizeof *nc);
+        if (nc == NULL)
+            return aud_error_nomem(lx->err);
+        t->cols = nc;
+        *cap = ncap;
+    }
+    aud_column *c = &t->cols[t->n_cols];
+    memset(c, 0, sizeof *c);
+    t->n_cols++;
+    size_t bad = aud_utf8_invalid_at((const unsigned char *)name, n);
+    if (bad != (size_t)-1)
+        return aud_error_set(lx->err, AUD_E_PARSE, lx->name, line, col,
+                             "column name is not valid UTF-8 (byte %zu)", bad + 1);
+    if (n == 0)
+        return aud_error_set(lx->err, AUD_E_SCHEMA, lx->name, line, col, "empty column name");
+    c->name = aud_malloc(n + 1);
+    if (c->name == NULL)
+        return aud_error_nomem(lx->err);
+    memcpy(c->name, name, n);
+    c->name[n] = '\0';
+    return AUD_OK;
+}
+
+/* Names of the columns: the header row (consumed), or o->names / col1..colN for a file without
+ * one (the first record is then only counted). */
 static int parse_header(csv_lexer *lx, aud_table *t, const aud_csv_opts *o, char *scratch)
 {
     long header_line = lx->line;
     size_t cap = 0;
+    if (o->names != NULL || !o->header) {
+        csv_lexer peek = *lx;
+        size_t n = 0;
+        for (;;) {
+            csv_field f;
+            int r = aud_csv_lex_field(&peek, &f, (long)n + 1);
+            if (r == FIELD_ERROR)
+                return lx->err->code;
+            if (++n > o->max_columns)
+                return aud_error_set(lx->err, AUD_E_DOMAIN, lx->name, header_line, (long)n,
+                                     "more than the limit of %zu columns", o->max_columns);
+            if (r == FIELD_LAST)
+                break;
+        }
+        size_t given = 0;
+        while (o->names != NULL && o->names[given] != NULL)
+            given++;
+        if (o->names != NULL && given != n)
+            return aud_error_set(lx->err, AUD_E_SCHEMA, lx->name, header_line, 0,
+                                 "%zu column names given, but the first row has %zu fields",
+                                 given, n);
+        for (size_t k = 0; k < n; k++) {
+            char gen[32];
+            const char *nm = gen;
+            if (o->names != NULL)
+                nm = o->names[k];
+            else
+                snprintf(gen, sizeof gen, "col%zu", k + 1);
+            int rc = add_column(lx, t, &cap, o, nm, strlen(nm), header_line);
+            if (rc != AUD_OK)
+                return rc;
+        }
+        return mark_duplicate_names(lx, t);
+    }
     for (;;) {
         csv_field f;
-        long col = (long)t->n_cols + 1;
         long fline = lx->line;
-        int r = aud_csv_lex_field(lx, &f, col);
+        int r = aud_csv_lex_field(lx, &f, (long)t->n_cols + 1);
         if (r == FIELD_ERROR)
             return lx->err->code;
-        if (t->n_cols >= o->max_columns)
-            return aud_error_set(lx->err, AUD_E_DOMAIN, lx->name, fline, col,
-                                 "more than the limit of %zu columns", o->max_columns);
-        if (t->n_cols == cap) {
-            size_t ncap = cap ? cap * 2 : 16;
-            aud_column *nc = aud_realloc(t->cols, ncap * sizeof *nc);
-            if (nc == NULL)
-                return aud_error_nomem(lx->err);
-            t->cols = nc;
-            cap = ncap;
-        }
         size_t n = aud_csv_field_text(&f, scratch);
-        aud_column *c = &t->cols[t->n_cols];
-        memset(c, 0, sizeof *c);
-        t->n_cols++;
-        size_t bad = aud_utf8_invalid_at((const unsigned char *)scratch, n);
-        if (bad != (size_t)-1)
-            return aud_error_set(lx->err, AUD_E_PARSE, lx->name, fline, col,
-                                 "column name is not valid UTF-8 (byte %zu)", bad + 1);
-        if (n == 0)
-            return aud_error_set(lx->err, AUD_E_SCHEMA, lx->name, fline, col, "empty column name");
-        c->name = aud_malloc(n + 1);
-        if (c->name == NULL)
-            return aud_error_nomem(lx->err);
-        memcpy(c->name, scratch, n + 1);
+        int rc = add_column(lx, t, &cap, o, scratch, n, fline);
+        if (rc != AUD_OK)
+            return rc;
         if (r == FIELD_LAST)
-            return check_duplicate_names(lx, t, header_line);
+            return mark_duplicate_names(lx, t);
     }
 }
 
@@ -313,11 +361,22 @@ int aud_table_parse_csv(aud_table **out, const char *data, size_t len, const cha
         data += 3;
         len -= 3;
     }
-    csv_lexer lx = {data, data + len, name, opts->delimiter, opts->max_field_bytes, 1, err,
-                    data, opts->progress, opts->progress_ctx};
+    if (opts->comment == '"' || opts->comment == '\n' || opts->comment == '\r' ||
+        (opts->comment != '\0' && opts->comment == opts->delimiter)) {
+        rc = aud_error_set(err, AUD_E_USAGE, name, 0, 0, "invalid comment character");
+        goto done;
+    }
+    csv_lexer lx = {.p = data, .end = data + len, .name = name, .delim = opts->delimiter,
+                    .max_field = opts->max_field_bytes, .line = 1, .err = err, .base = data,
+                    .progress = opts->progress, .progress_ctx = opts->progress_ctx,
+                    .trim = !opts->keep_spaces, .comment = opts->comment};
+    aud_csv_skip_lines(&lx, opts->skip_rows);
     aud_csv_skip_blank(&lx);
     if (lx.p >= lx.end) {
-        rc = aud_error_set(err, AUD_E_PARSE, name, 1, 0, "empty file: a header row is required");
+        rc = aud_error_set(err, AUD_E_PARSE, name, lx.line, 0,
+                           opts->header && opts->names == NULL
+                               ? "empty file: a header row is required"
+                               : "empty file: no data rows");
         goto done;
     }
     t = aud_calloc(1, sizeof *t);

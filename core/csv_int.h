@@ -26,6 +26,8 @@ typedef struct csv_lexer {
     const char *base;   /* where progress counts from */
     void (*progress)(void *ctx, double done);
     void *progress_ctx;
+    int trim;           /* trim spaces and tabs around unquoted fields (and around quotes) */
+    char comment;       /* a line starting with it is skipped like a blank line ('\0': none) */
 } csv_lexer;
 
 typedef struct csv_field {
@@ -44,8 +46,11 @@ int aud_csv_lex_field(csv_lexer *lx, csv_field *f, long col);
 /* Copy a field's text into buf (size >= f->len + 1), undoing "" escapes. Returns the length. */
 size_t aud_csv_field_text(const csv_field *f, char *buf);
 
-/* Skip empty lines at lx->p; 1 when any was skipped. */
+/* Skip empty lines (and comment lines) at lx->p; 1 when any was skipped. */
 int aud_csv_skip_blank(csv_lexer *lx);
+
+/* Skip n physical lines at lx->p (quotes are not looked at). */
+void aud_csv_skip_lines(csv_lexer *lx, size_t n);
 
 /* ---- values (csv_num.c) ------------------------------------------------------------------- */
 

@@ -447,14 +447,43 @@ void aud_model_transform(const aud_model *m, const double *margin, double *pred_
     }
 }
 
-/* Column called `name` (exact, case-sensitive), or -1. Local so the models do not depend on the
- * CSV reader's object file. */
+/* Column called `name` (exact, case-sensitive); -1 when none, -2 when several columns have it.
+ * Local so the models do not depend on the CSV reader's object files. */
 static long find_column(const aud_table *t, const char *name)
 {
     for (size_t c = 0; c < t->n_cols; c++)
         if (t->cols[c].name != NULL && strcmp(t->cols[c].name, name) == 0)
-            return (long)c;
+            return t->cols[c].n_same > 0 ? -2 : (long)c;
     return -1;
+}
+
+/* The error for features the data lacks: every one of them is named (as many as fit). */
+static int missing_features(const aud_model *m, const aud_table *t, const char *file,
+                            aud_error *err)
+{
+    char list[400];
+    size_t len = 0, n_missing = 0, first = 0;
+    list[0] = '\0';
+    for (size_t j = 0; j < m->n_features; j++) {
+        if (find_column(t, m->feature_names[j]) != -1)
+            continue;
+        if (n_missing++ == 0)
+            first = j;
+        size_t need = strlen(m->feature_names[j]) + 4;
+        if (len + need + 24 < sizeof list)
+            len += (size_t)snprintf(list + len, sizeof list - len, "%s\"%s\"", len ? ", " : "",
+                                    m->feature_names[j]);
+        else if (len + 5 < sizeof list && strcmp(list + len - 3, "...") != 0)
+            len += (size_t)snprintf(list + len, sizeof list - len, ", ...");
+    }
+    if (n_missing == 1)
+        aud_error_set(err, AUD_E_SCHEMA, file, 1, 0,
+                      "model feature \"%s\" is not a column of the data", m->feature_names[first]);
+    else
+        aud_error_set(err, AUD_E_SCHEMA, file, 1, 0,
+                      "%zu of the model's %zu features are not columns of the data: %s",
+                      n_missing, m->n_features, list);
+    return aud_error_field(err, m->feature_names[first]);
 }
 
 int aud_model_bind(const aud_model *m, const aud_table *t, size_t *col_index_out,
@@ -473,10 +502,15 @@ int aud_model_bind(const aud_model *m, const aud_table *t, size_t *col_index_out
     } else {
         for (size_t j = 0; j < m->n_features; j++) {
             long c = find_column(t, m->feature_names[j]);
-            if (c < 0) {
+            if (c == -1)
+                return missing_features(m, t, file, err);
+            if (c == -2) {
+                size_t same = 0;
+                for (size_t k = 0; k < t->n_cols; k++)
+                    same += strcmp(t->cols[k].name, m->feature_names[j]) == 0;
                 aud_error_set(err, AUD_E_SCHEMA, file, 1, 0,
-                              "model feature \"%s\" is not a column of the data",
-                              m->feature_names[j]);
+                              "model feature \"%s\" is ambiguous: %zu columns of the data "
+                              "have that name", m->feature_names[j], same);
                 return aud_error_field(err, m->feature_names[j]);
             }
             col_index_out[j] = (size_t)c;

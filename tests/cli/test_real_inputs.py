@@ -1,0 +1,260 @@
+"""Files as people have them (issue 15, SPEC section 2): a UCI-Adult-like raw file (a banner line,
+no header row, ", " separators, " ?" for missing, a comment line, labels ">50K."/"<=50K.") read
+with --skip-rows / --comment / --names / --no-header, against pandas.read_csv with the matching
+options, and against the cleaned equivalent (written by pandas): the raw and the cleaned file must
+give the same figures, bit for bit, in every command and in `audit run` (spec keys)."""
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+NAMES = ["age", "workclass", "fnlwgt", "education", "sex", "race", "hours", "score", "pred", "y",
+         "income"]
+
+
+def make_frame(n=600, seed=15, shift=0.0):
+    rng = np.random.default_rng(seed)
+    work = np.array(["Private", "Self-emp-not-inc", "State-gov", "Local-gov"], dtype=object)
+    edu = np.array(["Bachelors", "HS-grad", "Some-college", "Masters"], dtype=object)
+    race = np.array(["White", "Black", "Asian-Pac-Islander", "Other"], dtype=object)
+    age = rng.integers(17, 80, n)
+    score = np.round(1 / (1 + np.exp(-(rng.normal(shift, 1, n)))), 6)
+    y = (rng.random(n) < score).astype(int)
+    df = pd.DataFrame({
+        "age": age,
+        "workclass": work[rng.integers(0, 4, n)],
+        "fnlwgt": rng.integers(10000, 900000, n),
+        "education": edu[rng.integers(0, 4, n)],
+        "sex": np.where(rng.random(n) < 0.6, "Male", "Female").astype(object),
+        "race": race[rng.choice(4, n, p=[0.7, 0.15, 0.1, 0.05])],
+        "hours": np.round(rng.normal(40, 10, n), 1),
+        "score": score,
+        "pred": (score >= 0.5).astype(int),
+        "y": y,
+        "income": np.where(y == 1, ">50K.", "<=50K.").astype(object),
+    })
+    miss = rng.random(n) < 0.06          # " ?" for missing, as in adult.test
+    df.loc[miss, "workclass"] = None
+    df.loc[rng.random(n) < 0.03, "hours"] = np.nan
+    return df
+
+
+def write_raw(df, path, banner=True):
+    """UCI style: optional banner line, no header, ", " separators, "?" for missing, one comment
+    line in the middle, a blank line, trailing spaces after some categories."""
+    lines = ["|1x3 Cross validator"] if banner else []
+    for i, row in enumerate(df.itertuples(index=False)):
+        vals = []
+        for name, v in zip(NAMES, row):
+            if v is None or (isinstance(v, float) and np.isnan(v)):
+                vals.append("?")
+            elif name == "sex" and i % 7 == 0:
+                vals.append(str(v) + "  ")       # trailing spaces: trimmed as well
+            else:
+                vals.append(str(v))
+        lines.append(", ".join(vals))
+        if i == len(df) // 2:
+            lines.append("# the second half comes from another extract")
+            lines.append("")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def clean_with_pandas(raw, out):
+    """The cleaning a user does today in pandas before reaching for audit."""
+    df = pd.read_csv(raw, header=None, names=NAMES, skiprows=1, comment="#",
+                     skipinitialspace=True, na_values=["?"], keep_default_na=True)
+    for c in df.columns:
+        if df[c].dtype == object:
+            df[c] = df[c].str.strip()
+    df.to_csv(out, index=False)
+    return df
+
+
+RAW_OPTS = ["--skip-rows", "1", "--comment", "#", "--names", ",".join(NAMES)]
+
+
+@pytest.fixture
+def files(tmp_path):
+    raw = write_raw(make_frame(), tmp_path / "adult.data")
+    df = clean_with_pandas(raw, tmp_path / "clean.csv")
+    rawref = write_raw(make_frame(seed=16, shift=0.4), tmp_path / "adult_ref.data")
+    clean_with_pandas(rawref, tmp_path / "clean_ref.csv")
+    return tmp_path, df
+
+
+def without_provenance(doc):
+    doc = dict(doc)
+    doc.pop("provenance", None)
+    return doc
+
+
+def test_raw_profile_matches_pandas_and_cleaned(audit, files):
+    d, df = files
+    raw = audit("profile", "--data", d / "adult.data", *RAW_OPTS, "--json", "-")
+    assert raw.code == 0, raw
+    clean = audit("profile", "--data", d / "clean.csv", "--json", "-")
+    assert clean.code == 0, clean
+    pr, pc = json.loads(raw.out), json.loads(clean.out)
+    assert pr["profile"] == pc["profile"]                       # bit for bit
+    cols = {c["name"]: c for c in pr["profile"]["columns"]}
+    assert pr["profile"]["rows"] == len(df) == 600
+    assert list(cols) == NAMES
+    for name in NAMES:
+        s = df[name]
+        assert cols[name]["missing"] == int(s.isna().sum()), name
+        if s.dtype == object:
+            assert cols[name]["type"] == "categorical"
+            assert cols[name]["categories"] == {k: int(v) for k, v in
+                                                s.value_counts().items()}, name
+        else:
+            assert cols[name]["type"] == "numeric"
+            assert cols[name]["mean"] == pytest.approx(float(s.mean()), rel=1e-13), name
+    assert set(cols["sex"]["categories"]) == {"Male", "Female"}   # "Male  " trimmed
+    assert cols["workclass"]["missing"] > 0                        # " ?" recognised
+
+
+def test_no_header_names_columns_col1_to_coln(audit, files):
+    d, df = files
+    r = audit("profile", "--data", d / "adult.data", "--skip-rows", "1", "--comment", "#",
+              "--no-header", "--json", "-")
+    assert r.code == 0, r
+    cols = json.loads(r.out)["profile"]["columns"]
+    assert [c["name"] for c in cols] == ["col%d" % (i + 1) for i in range(len(NAMES))]
+    # pandas: header=None numbers the columns; the figures are those of the named read
+    pdf = pd.read_csv(d / "adult.data", header=None, skiprows=1, comment="#",
+                      skipinitialspace=True, na_values=["?"])
+    assert cols[6]["mean"] == pytest.approx(float(pdf[6].mean()), rel=1e-13)
+    assert cols[1]["missing"] == int(pdf[1].isna().sum())
+
+
+def test_raw_without_options_is_not_silently_read(audit, files):
+    """The banner line fails the read with a located message (as before); the options fix it."""
+    d, _ = files
+    r = audit("profile", "--data", d / "adult.data")
+    assert r.code == 2 and "adult.data:2:" in r.err and "expected 1 fields, found 11" in r.err, r
+
+
+def test_keep_spaces_restores_the_old_reading(audit, tmp_path):
+    p = tmp_path / "d.csv"
+    p.write_text("a,b\n Male, 1\nMale,2\n ?,3\n")
+    r = audit("profile", "--data", p, "--json", "-")
+    col = json.loads(r.out)["profile"]["columns"][0]
+    assert col["categories"] == {"Male": 2} and col["missing"] == 1
+    r = audit("profile", "--data", p, "--keep-spaces", "--json", "-")
+    col = json.loads(r.out)["profile"]["columns"]
+    assert col[0]["categories"] == {" Male": 1, "Male": 1, " ?": 1}
+    assert col[1]["type"] == "numeric"                            # numbers parse either way
+
+
+def test_raw_fairness_equals_cleaned(audit, files):
+    d, _ = files
+    args = ["--sensitive", "sex,race", "--prediction", "pred", "--label", "y", "--json", "-"]
+    raw = audit("fairness", "--data", d / "adult.data", *RAW_OPTS, *args)
+    clean = audit("fairness", "--data", d / "clean.csv", *args)
+    assert raw.code == clean.code and raw.code in (0, 1), raw
+    assert without_provenance(json.loads(raw.out)) == without_provenance(json.loads(clean.out))
+
+
+def test_raw_drift_equals_cleaned(audit, files):
+    d, _ = files
+    raw = audit("drift", "--reference", d / "adult_ref.data", "--current", d / "adult.data",
+                *RAW_OPTS, "--json", "-")
+    clean = audit("drift", "--reference", d / "clean_ref.csv", "--current", d / "clean.csv",
+                  "--json", "-")
+    assert raw.code == clean.code, raw
+    jr, jc = json.loads(raw.out), json.loads(clean.out)
+    assert without_provenance(jr) == without_provenance(jc)
+    sex = [c for c in jr["drift"]["columns"] if c["name"] == "sex"][0]
+    assert sex["drifted"] is False                                 # no false alarm from " Male"
+
+
+def test_raw_run_spec_keys_equal_cleaned(audit, files):
+    d, _ = files
+    base = {"sensitive": ["sex", "race"], "prediction": "pred", "label": "y",
+            "explain": False, "outputs": {"json": "results.json"}, "fairness": {"bootstrap": 0}}
+    raw = dict(base, data="adult.data", reference="adult_ref.data", skip_rows=1, comment="#",
+               names=NAMES, outputs={"json": "raw.json"})
+    clean = dict(base, data="clean.csv", reference="clean_ref.csv",
+                 outputs={"json": "clean.json"})
+    (d / "raw_spec.json").write_text(json.dumps(raw))
+    (d / "clean_spec.json").write_text(json.dumps(clean))
+    r1 = audit("run", d / "raw_spec.json")
+    r2 = audit("run", d / "clean_spec.json")
+    assert r1.code == r2.code and r1.code in (0, 1), r1
+    a = without_provenance(json.loads((d / "raw.json").read_text()))
+    b = without_provenance(json.loads((d / "clean.json").read_text()))
+    a.pop("spec", None), b.pop("spec", None)
+    assert a == b
+
+
+@pytest.mark.parametrize("spec,msg", [
+    ({"comment": "##"}, '"comment": expected one character'),
+    ({"skip_rows": -1}, '"skip_rows": expected a whole number'),
+    ({"names": ["a", "a"]}, '"names": "a" is listed twice'),
+    ({"header": "no"}, '"header": expected true or false'),
+    ({"keep_spaces": 1}, '"keep_spaces": expected true or false'),
+])
+def test_spec_dialect_key_errors(audit, tmp_path, spec, msg):
+    (tmp_path / "d.csv").write_text("a,p\n1,0\n")
+    (tmp_path / "s.json").write_text(json.dumps(dict({"data": "d.csv"}, **spec)))
+    r = audit("run", tmp_path / "s.json")
+    assert r.code == 2 and msg in r.err, r
+
+
+@pytest.mark.parametrize("args,msg", [
+    (["--comment", "ab"], "--comment expects one character"),
+    (["--comment", '"'], "--comment expects one character"),
+    (["--skip-rows", "-1"], "--skip-rows"),
+    (["--names", "a,,b"], "--names has an empty name (name 2)"),
+    (["--delimiter", ";", "--comment", ";"], "invalid comment character"),
+])
+def test_dialect_option_errors(audit, tmp_path, args, msg):
+    p = tmp_path / "d.csv"
+    p.write_text("a,b\n1,2\n")
+    r = audit("profile", "--data", p, *args)
+    assert r.code == 2 and msg in r.err, r
+
+
+def test_names_count_mismatch_is_located(audit, tmp_path):
+    p = tmp_path / "d.csv"
+    p.write_text("banner\n1,2,3\n")
+    r = audit("profile", "--data", p, "--skip-rows", "1", "--names", "a,b")
+    assert r.code == 2, r
+    assert "d.csv:2: 2 column names given, but the first row has 3 fields" in r.err, r
+
+
+def test_duplicate_names_only_an_error_when_used(audit, tmp_path):
+    """COMPAS has two decile_score columns: kept apart and reported; an error only when used."""
+    p = tmp_path / "compas.csv"
+    p.write_text("id,decile_score,race,decile_score,two_year_recid,pred\n"
+                 "1,3,African-American,3,1,1\n2,7,Caucasian,7,0,0\n3,1,Caucasian,1,0,1\n"
+                 "4,9,African-American,9,1,1\n")
+    r = audit("profile", "--data", p, "--json", "-")
+    assert r.code == 0, r
+    cols = json.loads(r.out)["profile"]["columns"]
+    assert [c["name"] for c in cols].count("decile_score") == 2
+    assert cols[1]["same_name_columns"] == 2 and "same_name_columns" not in cols[0]
+    assert 'column 2: "decile_score" names 2 columns' in r.err
+    r = audit("fairness", "--data", p, "--sensitive", "race", "--prediction", "pred",
+              "--label", "two_year_recid", "--json", "-")
+    assert r.code in (0, 1), r                                   # unused: fine
+    r = audit("fairness", "--data", p, "--sensitive", "race", "--score", "decile_score",
+              "--threshold", "5")
+    assert r.code == 2, r
+    assert 'column "decile_score" is ambiguous: columns 2, 4 of the data have that name' in r.err
+    r = audit("drift", "--reference", p, "--current", p, "--json", "-")
+    assert r.code == 0, r
+    assert "decile_score" not in [c["name"] for c in json.loads(r.out)["drift"]["columns"]]
+    assert '"decile_score" names 2 columns; not compared' in r.err
+    r = audit("drift", "--reference", p, "--current", p, "--columns", "decile_score")
+    assert r.code == 2 and "is ambiguous" in r.err, r
+
+
+def test_unknown_column_lists_the_columns(audit, tmp_path):
+    p = tmp_path / "d.csv"
+    p.write_text("Race,sex,pred\nA,F,1\nB,M,0\n")
+    r = audit("fairness", "--data", p, "--sensitive", "race", "--prediction", "pred")
+    assert r.code == 2, r
+    assert 'no column "race" in the data (did you mean "Race"?); columns: Race, sex, pred' in r.err
