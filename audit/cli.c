@@ -1,5 +1,6 @@
 /* cli.c - message and option helpers shared by the commands. */
 #include "audit/cli.h"
+#include "audit/bind.h"
 #include "core/provenance.h"
 
 #include <errno.h>
@@ -34,6 +35,14 @@ void aud_cli_warn(const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
     va_end(ap);
+}
+
+void aud_cli_warn_binding(const aud_binding *b, const char *data_path)
+{
+    if (b->by_position)
+        aud_cli_warn("%s has no feature names: its %zu features are matched to the first %zu "
+                     "columns of %s by position", b->model_path ? b->model_path : "the model",
+                     b->model->n_features, b->model->n_features, data_path);
 }
 
 int aud_cli_fail(const aud_error *err)

@@ -20,6 +20,10 @@ extern int aud_cli_quiet;
 void aud_cli_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "audit: warning: ..." on stderr (suppressed by --quiet). */
 void aud_cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* When b bound a model without feature names by position: the one warning every command
+ * gives for it, naming the model and the data file. */
+struct aud_binding;
+void aud_cli_warn_binding(const struct aud_binding *b, const char *data_path);
 /* Print err as "audit: file:line:col: ..." and return its exit code (2 or 3). */
 int aud_cli_fail(const aud_error *err);
 /* Print "audit CMD: message" and a pointer to --help; return 2. */

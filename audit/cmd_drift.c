@@ -1,8 +1,8 @@
 /* cmd_drift.c - `audit drift --reference R --current C [...]` (SPEC sections 1 and 3): drift
  * statistics per column, a readable table on stdout and the "drift" JSON of SPEC section 5. */
+#include "audit/bind.h"
 #include "audit/cli.h"
 #include "audit/csvopt.h"
-#include "metrics/drift.h"
 #include "core/io.h"
 #include "core/provenance.h"
 #include "core/table.h"
@@ -50,12 +50,6 @@ static const char usage_text[] =
     "categorical in the other) gets an \"error\" entry and a warning; the others proceed.\n";
 
 #define MAX_OVERRIDES 4096
-
-typedef struct override_arg {
-    const char *col;   /* points into argv */
-    size_t      col_len;
-    const char *val;
-} override_arg;
 
 typedef struct load_job {
     const char         *path;
@@ -137,29 +131,36 @@ static void print_table(const aud_drift_result *r, const aud_table *ref, const a
         printf("%zu column(s) could not be tested (see errors above)\n", r->n_errors);
 }
 
-/* Apply COL=VALUE overrides to the column list; returns 0 or an exit code (usage error). */
-static int apply_overrides(const char *cmd, const override_arg *ov, size_t n_ov, int is_method,
-                           char **cols, size_t n_cols, aud_drift_override *out)
+/* --method COL=M or --threshold COL=T: one more choice (the column name copied); 0 or a usage
+ * error's exit code. */
+static int add_choice(const char *cmd, int is_method, const char *arg,
+                      aud_bind_drift_choice *ch, size_t *n)
 {
-    for (size_t i = 0; i < n_ov; i++) {
-        size_t j = 0;
-        while (j < n_cols &&
-               !(strlen(cols[j]) == ov[i].col_len && memcmp(cols[j], ov[i].col, ov[i].col_len) == 0))
-            j++;
-        if (j == n_cols)
-            return aud_cli_usage(cmd, "%s names column \"%.*s\", which is not compared",
-                                 is_method ? "--method" : "--threshold", (int)ov[i].col_len,
-                                 ov[i].col);
-        if (is_method) {
-            if (aud_drift_method_parse(ov[i].val, &out[j].method) != 0)
-                return aud_cli_usage(cmd, "unknown method \"%s\"", ov[i].val);
-        } else {
-            int rc = aud_cli_parse_double(cmd, "--threshold", ov[i].val, &out[j].threshold);
-            if (rc != 0)
-                return rc;
-        }
+    const char *eq = strchr(arg, '=');
+    if (*n >= MAX_OVERRIDES || eq == arg)
+        return aud_cli_usage(cmd, "bad or too many per-column values: '%s'", arg);
+    aud_bind_drift_choice c = {NULL, AUD_DRIFT_AUTO, NAN};
+    if (is_method && aud_drift_method_parse(eq + 1, &c.method) != 0)
+        return aud_cli_usage(cmd, "unknown method \"%s\"", eq + 1);
+    if (!is_method) {
+        int rc = aud_cli_parse_double(cmd, "--threshold", eq + 1, &c.threshold);
+        if (rc != 0)
+            return rc;
     }
+    char *col = aud_malloc((size_t)(eq - arg) + 1);
+    if (col == NULL)
+        return aud_cli_usage(cmd, "out of memory");
+    memcpy(col, arg, (size_t)(eq - arg));
+    col[eq - arg] = '\0';
+    c.column = col;
+    ch[(*n)++] = c;
     return 0;
+}
+
+static void free_choices(aud_bind_drift_choice *ch, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        aud_free((char *)ch[i].column);
 }
 
 int aud_cmd_drift(int argc, char **argv)
@@ -184,8 +185,8 @@ int aud_cmd_drift(int argc, char **argv)
     const char *refp = NULL, *curp = NULL, *cols_arg = NULL, *json = NULL, *created = NULL;
     aud_drift_opts opts;
     aud_drift_opts_default(&opts);
-    static override_arg m_ov[MAX_OVERRIDES], t_ov[MAX_OVERRIDES];
-    size_t n_mov = 0, n_tov = 0;
+    static aud_bind_drift_choice choices[MAX_OVERRIDES];
+    size_t n_choices = 0;
     aud_csv_cli csv;
     aud_csv_cli_init(&csv);
     optind = 1;
@@ -215,14 +216,7 @@ int aud_cmd_drift(int argc, char **argv)
                 }
                 break;
             }
-            override_arg *ov = ch == 'm' ? m_ov : t_ov;
-            size_t *nov = ch == 'm' ? &n_mov : &n_tov;
-            if (*nov >= MAX_OVERRIDES || eq == optarg) {
-                urc = aud_cli_usage(argv[0], "bad or too many per-column values: '%s'", optarg);
-                break;
-            }
-            ov[*nov] = (override_arg){optarg, (size_t)(eq - optarg), eq + 1};
-            (*nov)++;
+            urc = add_choice(argv[0], ch == 'm', optarg, choices, &n_choices);
             break;
         }
         case 'b':
@@ -259,6 +253,7 @@ int aud_cmd_drift(int argc, char **argv)
     if (urc == 0 && (refp == NULL || curp == NULL))
         urc = aud_cli_usage(argv[0], "--reference and --current are required");
     if (urc != 0) {
+        free_choices(choices, n_choices);
         aud_csv_cli_free(&csv);
         return urc;
     }
@@ -268,7 +263,8 @@ int aud_cmd_drift(int argc, char **argv)
     int rc = AUD_OK, exit_code = AUD_EXIT_OK;
     char **cols = NULL;
     size_t n_cols = 0;
-    aud_drift_override *ovr = NULL;
+    aud_bound_drift bd;
+    memset(&bd, 0, sizeof bd);
     aud_hash_ahead hash_ref, hash_cur;   /* the provenance hashes, taken while comparing */
     memset(&hash_ref, 0, sizeof hash_ref);
     memset(&hash_cur, 0, sizeof hash_cur);
@@ -312,47 +308,27 @@ int aud_cmd_drift(int argc, char **argv)
                 exit_code = aud_cli_usage(argv[0], "--columns has an empty column name");
                 goto done;
             }
-    } else {
-        cols = aud_calloc(jr.t->n_cols ? jr.t->n_cols : 1, sizeof *cols);
-        if (cols == NULL) {
-            rc = aud_error_nomem(&err);
-            goto done;
-        }
-        for (size_t i = 0; i < jr.t->n_cols; i++) {
-            if (jr.t->cols[i].n_same > 0) {   /* kept apart, not compared */
-                aud_cli_warn("column %zu of the reference data: \"%s\" names %zu columns; "
-                             "not compared (name it with --names to compare it)", i + 1,
-                             jr.t->cols[i].name, jr.t->cols[i].n_same + 1);
-                continue;
-            }
-            cols[n_cols] = aud_strdup(jr.t->cols[i].name);
-            if (cols[n_cols++] == NULL) {
-                rc = aud_error_nomem(&err);
-                goto done;
-            }
-        }
     }
-    ovr = aud_calloc(n_cols ? n_cols : 1, sizeof *ovr);
-    if (ovr == NULL) {
-        rc = aud_error_nomem(&err);
+    for (size_t i = 0; cols == NULL && i < jr.t->n_cols; i++)
+        if (jr.t->cols[i].n_same > 0)   /* kept apart, not compared */
+            aud_cli_warn("column %zu of the reference data: \"%s\" names %zu columns; not "
+                         "compared (name the columns with --names to compare it)", i + 1,
+                         jr.t->cols[i].name, jr.t->cols[i].n_same + 1);
+    rc = aud_bind_drift_columns(&bd, jr.t, (const char *const *)cols, n_cols, NULL, 0, choices,
+                                n_choices, NULL, &err);
+    if (rc != AUD_OK && err.code == AUD_E_USAGE) {
+        exit_code = aud_cli_usage(argv[0], "%s", err.msg);
         goto done;
     }
-    for (size_t i = 0; i < n_cols; i++) {
-        ovr[i].method = AUD_DRIFT_AUTO;
-        ovr[i].threshold = NAN;
-    }
-    exit_code = apply_overrides(argv[0], m_ov, n_mov, 1, cols, n_cols, ovr);
-    if (exit_code == 0)
-        exit_code = apply_overrides(argv[0], t_ov, n_tov, 0, cols, n_cols, ovr);
-    if (exit_code != 0)
+    if (rc != AUD_OK)
         goto done;
     if (json != NULL) {
         aud_hash_ahead_start(&hash_ref, refp);
         aud_hash_ahead_start(&hash_cur, curp);
     }
     if (aud_cli_progress_enabled())
-        fprintf(stderr, "audit: comparing %zu columns ...\n", n_cols);
-    rc = aud_drift_tables(&res, jr.t, jc.t, (const char *const *)cols, ovr, n_cols, &opts, &err);
+        fprintf(stderr, "audit: comparing %zu columns ...\n", bd.n);
+    rc = aud_drift_tables(&res, jr.t, jc.t, bd.cols, bd.ovr, bd.n, &opts, &err);
     if (rc != AUD_OK)
         goto done;
     for (size_t i = 0; i < res->n_cols; i++)
@@ -392,7 +368,8 @@ done:
     for (size_t i = 0; cols != NULL && i < n_cols; i++)
         aud_free(cols[i]);
     aud_free(cols);
-    aud_free(ovr);
+    aud_bound_drift_free(&bd);
+    free_choices(choices, n_choices);
     aud_table_free(jr.t);
     aud_table_free(jc.t);
     aud_csv_cli_free(&csv);

@@ -3,7 +3,6 @@
  * SHAP interaction values with --interactions, streamed row block by row block. Also the setup
  * shared with `audit reasons` (cmd_explain.h). */
 #include "audit/cmd_explain.h"
-#include "models/predict.h"
 
 #include "audit/cli.h"
 #include "core/io.h"
@@ -111,7 +110,7 @@ void aud_xsetup_free(aud_xsetup *s)
     aud_model_free(s->model);
     aud_table_free(s->data);
     aud_table_free(s->bgt);
-    aud_free(s->cols);
+    aud_binding_free(&s->bind);
     aud_free(s->X);
     aud_free(s->bg);
     memset(s, 0, sizeof *s);
@@ -121,58 +120,34 @@ const char *aud_xsetup_feature(const aud_xsetup *s, size_t j)
 {
     if (s->model->feature_names != NULL)
         return s->model->feature_names[j];
-    return s->data->cols[s->cols[j]].name;
+    return s->data->cols[s->bind.cols[j]].name;
 }
 
 static int load_background(aud_xsetup *s, const aud_xopts *o, aud_error *err)
 {
-    const aud_model *m = s->model;
-    size_t M = m->n_features;
-    const aud_table *src = s->data;
-    size_t *cols = s->cols, *bcols = NULL, *idx = NULL;
+    aud_binding bgb;
+    memset(&bgb, 0, sizeof bgb);
+    const aud_binding *src = &s->bind;
     int rc = AUD_OK;
     if (o->background != NULL) {
         rc = aud_csv_cli_load(&o->csv, &s->bgt, o->background, err);
-        if (rc != AUD_OK)
-            return rc;
-        bcols = aud_calloc(M + 1, sizeof *bcols);
-        if (bcols == NULL)
-            return aud_error_nomem(err);
-        int by_position = 0;
-        rc = aud_model_bind(m, s->bgt, bcols, &by_position, err);
-        if (rc != AUD_OK)
-            goto done;
-        if (s->bgt->n_rows == 0) {
+        if (rc == AUD_OK)
+            rc = aud_bind_model(&bgb, s->model, o->model, s->bgt, err);
+        if (rc == AUD_OK && s->bgt->n_rows == 0)
             rc = aud_error_set(err, AUD_E_SCHEMA, o->background, 0, 0,
                                "the background file has no data rows; give at least one row "
                                "(or leave out --background to sample --data)");
-            goto done;
-        }
-        src = s->bgt;
-        cols = bcols;
-    } else if (src->n_rows == 0) {
+        src = &bgb;
+    } else if (s->data->n_rows == 0) {
         rc = aud_error_set(err, AUD_E_SCHEMA, o->data, 0, 0,
                            "the data has no rows to sample a background from; give --background");
-        goto done;
     }
-    rc = aud_predict_check_missing(m, src, cols, 0, src->n_rows, err);
-    if (rc != AUD_OK)
-        goto done;
-    size_t k = (size_t)o->background_rows;
-    if (k > src->n_rows)
-        k = src->n_rows;
-    idx = aud_calloc(k + 1, sizeof *idx);
-    s->bg = aud_calloc(k * M + 1, sizeof *s->bg);
-    if (idx == NULL || s->bg == NULL) {
-        rc = aud_error_nomem(err);
-        goto done;
-    }
-    s->n_bg = aud_shap_sample_rows(src->n_rows, k, (uint64_t)o->seed, idx);
-    for (size_t i = 0; i < s->n_bg; i++)
-        aud_model_fill_rows(m, src, cols, idx[i], idx[i] + 1, s->bg + i * M);
-done:
-    aud_free(bcols);
-    aud_free(idx);
+    if (rc == AUD_OK)
+        rc = aud_bind_check_missing(src, 0, src->table->n_rows, err);
+    if (rc == AUD_OK)
+        rc = aud_bind_sample_rows(src, (size_t)o->background_rows, (uint64_t)o->seed, &s->bg,
+                                  &s->n_bg, err);
+    aud_binding_free(&bgb);
     return rc;
 }
 
@@ -187,16 +162,10 @@ int aud_xsetup_load(aud_xsetup *s, const aud_xopts *o, aud_error *err)
         return rc;
     const aud_model *m = s->model;
     size_t M = m->n_features;
-    s->cols = aud_calloc(M + 1, sizeof *s->cols);
-    if (s->cols == NULL)
-        return aud_error_nomem(err);
-    int by_position = 0;
-    rc = aud_model_bind(m, s->data, s->cols, &by_position, err);
+    rc = aud_bind_model(&s->bind, m, o->model, s->data, err);
     if (rc != AUD_OK)
         return rc;
-    if (by_position)
-        aud_cli_warn("the model has no feature names: its %zu features are matched to the first "
-                     "%zu columns of %s by position", M, M, o->data);
+    aud_cli_warn_binding(&s->bind, o->data);
     s->row_begin = 0;
     s->row_end = s->data->n_rows;
     if (o->rows != NULL) {
@@ -209,10 +178,10 @@ int aud_xsetup_load(aud_xsetup *s, const aud_xopts *o, aud_error *err)
     if (s->X == NULL)
         return aud_error_nomem(err);
     /* a model that refuses missing values: name the file and row before any work */
-    rc = aud_predict_check_missing(m, s->data, s->cols, s->row_begin, s->row_end, err);
+    rc = aud_bind_check_missing(&s->bind, s->row_begin, s->row_end, err);
     if (rc != AUD_OK)
         return rc;
-    aud_model_fill_rows(m, s->data, s->cols, s->row_begin, s->row_end, s->X);
+    aud_bind_fill_rows(&s->bind, s->row_begin, s->row_end, s->X);
 
     aud_shap_opts_default(&s->opts);
     s->opts.method = aud_shap_method_resolve(o->method, m);

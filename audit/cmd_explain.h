@@ -6,6 +6,7 @@
 #include <getopt.h>
 #include <stdio.h>
 
+#include "audit/bind.h"
 #include "audit/csvopt.h"
 #include "models/model.h"
 #include "explainers/shap.h"
@@ -68,7 +69,7 @@ typedef struct aud_xsetup {
     aud_model *model;
     aud_table *data;
     aud_table *bgt;          /* --background table, NULL when sampled from --data */
-    size_t    *cols;         /* data column of each model feature */
+    aud_binding bind;        /* model features -> data columns */
     size_t     row_begin, row_end;
     double    *X;            /* explained rows, (row_end - row_begin) x M */
     double    *bg;           /* background rows, n_bg x M (NULL for method tree) */

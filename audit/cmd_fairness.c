@@ -1,13 +1,11 @@
 /* cmd_fairness.c - `audit fairness` (SPEC section 1): group fairness metrics of predictions,
  * scores or a model over sensitive attributes; a table on stdout, the "fairness" JSON of SPEC
  * section 5 with --json. Formulas: docs/fairness.md. */
+#include "audit/bind.h"
 #include "audit/cli.h"
 #include "audit/csvopt.h"
-#include "metrics/fairness.h"
 #include "core/io.h"
-#include "models/model.h"
 #include "core/provenance.h"
-#include "core/table.h"
 
 #include <getopt.h>
 #include <math.h>
@@ -65,6 +63,7 @@ static const char usage_text[] =
     "exit codes: 0 done, 2 usage or input error, 3 internal error\n";
 
 #define MAX_REFS 64
+#define MAX_SENSITIVE 16
 
 typedef struct fair_cli {
     const char *data, *sensitive, *prediction, *score, *model, *model_format, *label, *json;
@@ -74,87 +73,13 @@ typedef struct fair_cli {
     int         has_threshold;
     const char *ref_arg[MAX_REFS];
     size_t      n_refs;
+    char        sens_buf[4096];                 /* --sensitive, split in place */
+    const char *names[MAX_SENSITIVE];
+    size_t      n_names;
+    char        ref_buf[MAX_REFS][512];         /* --reference COL=VALUE, split at '=' */
+    aud_bind_ref refs[MAX_REFS];
     aud_fair_opts opts;
 } fair_cli;
-
-/* Per-attribute storage built from the table. */
-typedef struct attr_store {
-    char     *name;
-    int32_t  *codes;   /* owned when numeric */
-    char    **levels;  /* owned when numeric */
-    size_t    n_levels;
-    int       owned;
-} attr_store;
-
-static int find_column(const aud_table *t, const char *name, aud_error *err)
-{
-    long j;
-    if (aud_table_lookup(t, name, NULL, &j, err) != AUD_OK)
-        return -1;
-    return (int)j;
-}
-
-static int numeric_column(const aud_table *t, const char *name, const char *what,
-                          const double **out, aud_error *err)
-{
-    int j = find_column(t, name, err);
-    if (j < 0)
-        return err->code;
-    const aud_column *c = &t->cols[j];
-    if (c->type != AUD_COL_NUMERIC) {
-        aud_error_set(err, AUD_E_DOMAIN, t->path, 0, 0,
-                      "the %s column must be numeric (%s), but it holds text such as \"%s\"",
-                      what, strcmp(what, "score") == 0 ? "finite numbers" : "0 or 1",
-                      c->n_levels > 0 ? c->levels[0] : "");
-        return aud_error_field(err, name);
-    }
-    *out = c->num;
-    return AUD_OK;
-}
-
-/* Score of every row from model m (read from path): probability of a binary classifier, else
- * the value. */
-static int model_scores(const aud_model *m, const char *path, const aud_table *t, double **out,
-                        aud_error *err)
-{
-    size_t *cols = NULL;
-    double *x = NULL, *margin = NULL, *s = NULL;
-    int by_pos = 0;
-    int rc = AUD_OK;
-    if (aud_model_n_pred(m) != 1) {
-        rc = aud_error_set(err, AUD_E_UNSUPPORTED, path, 0, 0,
-                           "fairness needs a model with one output (binary classifier or "
-                           "regression); this one has %zu", aud_model_n_pred(m));
-        goto done;
-    }
-    cols = aud_malloc((m->n_features ? m->n_features : 1) * sizeof *cols);
-    x = aud_malloc((m->n_features ? m->n_features : 1) * sizeof *x);
-    margin = aud_malloc((m->n_outputs ? m->n_outputs : 1) * sizeof *margin);
-    s = aud_malloc((t->n_rows ? t->n_rows : 1) * sizeof *s);
-    if (cols == NULL || x == NULL || margin == NULL || s == NULL) {
-        rc = aud_error_nomem(err);
-        goto done;
-    }
-    rc = aud_model_bind(m, t, cols, &by_pos, err);
-    if (rc != AUD_OK)
-        goto done;
-    if (by_pos)
-        aud_cli_warn("%s: the model has no feature names; features matched by position", path);
-    for (size_t i = 0; i < t->n_rows; i++) {
-        aud_model_fill_rows(m, t, cols, i, i + 1, x);
-        aud_model_predict_margin(m, x, margin);
-        aud_model_transform(m, margin, margin);
-        s[i] = margin[0];
-    }
-    *out = s;
-    s = NULL;
-done:
-    aud_free(cols);
-    aud_free(x);
-    aud_free(margin);
-    aud_free(s);
-    return rc;
-}
 
 static void print_val(aud_fair_val v, int width, int prec)
 {
@@ -236,6 +161,53 @@ static void print_report(const aud_fair_result *res, const char *path)
             printf("%s\n", tb->excluded[j] ? "  excluded (under 2%)" : "");
         }
     }
+}
+
+/* Split --sensitive into column names and --reference into (column, group); each reference
+ * must name a --sensitive column or an intersection of them. 0 or a usage error's exit code. */
+static int split_names(fair_cli *c, const char *cmd)
+{
+    if (strlen(c->sensitive) >= sizeof c->sens_buf)
+        return aud_cli_usage(cmd, "--sensitive is too long");
+    strcpy(c->sens_buf, c->sensitive);
+    for (char *p = c->sens_buf;;) {
+        char *comma = strchr(p, ',');
+        if (comma != NULL)
+            *comma = '\0';
+        if (*p == '\0')
+            return aud_cli_usage(cmd, "--sensitive: empty column name");
+        if (c->n_names == MAX_SENSITIVE)
+            return aud_cli_usage(cmd, "--sensitive: more than %d columns", MAX_SENSITIVE);
+        for (size_t k = 0; k < c->n_names; k++)
+            if (strcmp(c->names[k], p) == 0)
+                return aud_cli_usage(cmd, "--sensitive: column \"%s\" given twice", p);
+        c->names[c->n_names++] = p;
+        if (comma == NULL)
+            break;
+        p = comma + 1;
+    }
+    for (size_t r = 0; r < c->n_refs; r++) {
+        if (strlen(c->ref_arg[r]) >= sizeof c->ref_buf[r])
+            return aud_cli_usage(cmd, "--reference value is too long");
+        strcpy(c->ref_buf[r], c->ref_arg[r]);
+        char *eq = strchr(c->ref_buf[r], '=');
+        *eq = '\0';
+        c->refs[r] = (aud_bind_ref){c->ref_buf[r], eq + 1};
+        int known = 0;
+        for (size_t k = 0; k < c->n_names; k++)
+            known |= strcmp(c->names[k], c->ref_buf[r]) == 0;
+        if (known)
+            continue;
+        if (strchr(c->ref_buf[r], '&') == NULL)
+            return aud_cli_usage(cmd, "--reference: \"%s\" is not one of the --sensitive "
+                                 "columns", c->ref_buf[r]);
+        if (!c->opts.intersections ||
+            !aud_bind_is_intersection(c->names, c->n_names, c->ref_buf[r]))
+            return aud_cli_usage(cmd, "--reference: \"%s\" is not an intersection of the "
+                                 "--sensitive columns (name them in --sensitive order, joined "
+                                 "by '&')", c->ref_buf[r]);
+    }
+    return 0;
 }
 
 static int parse_args(int argc, char **argv, fair_cli *c, aud_csv_cli *csv)
@@ -354,65 +326,12 @@ static int parse_args(int argc, char **argv, fair_cli *c, aud_csv_cli *csv)
     if (c->model_format != NULL && c->model == NULL)
         return aud_cli_usage(cmd, "--model-format needs --model");
     c->opts.threshold = c->has_threshold ? c->threshold : NAN;
-    return 0;
-}
-
-/* Split the --sensitive list and build codes for each attribute. */
-static int build_attrs(const fair_cli *c, const aud_table *t, attr_store *st, aud_fair_attr *at,
-                       size_t *n_attrs, char **list_buf, aud_error *err)
-{
-    char *buf = aud_strdup(c->sensitive);
-    *list_buf = buf;
-    if (buf == NULL)
-        return aud_error_nomem(err);
-    size_t n = 0;
-    char *p = buf;
-    for (;;) {
-        char *comma = strchr(p, ',');
-        if (comma != NULL)
-            *comma = '\0';
-        if (*p == '\0')
-            return aud_error_set(err, AUD_E_USAGE, NULL, 0, 0, "--sensitive: empty column name");
-        if (n == 16)
-            return aud_error_set(err, AUD_E_USAGE, NULL, 0, 0,
-                                 "--sensitive: more than 16 columns");
-        for (size_t k = 0; k < n; k++)
-            if (strcmp(st[k].name, p) == 0)
-                return aud_error_set(err, AUD_E_USAGE, NULL, 0, 0,
-                                     "--sensitive: column \"%s\" given twice", p);
-        int j = find_column(t, p, err);
-        if (j < 0)
-            return err->code;
-        const aud_column *col = &t->cols[j];
-        st[n].name = p;
-        if (col->type == AUD_COL_CATEGORICAL) {
-            st[n].codes = col->codes;
-            st[n].levels = col->levels;
-            st[n].n_levels = col->n_levels;
-        } else {
-            int rc = aud_fair_codes_from_numeric(col->num, t->n_rows, &st[n].codes,
-                                                 &st[n].levels, &st[n].n_levels, err);
-            if (rc != AUD_OK)
-                return rc;
-            st[n].owned = 1;
-        }
-        at[n].name = p;
-        at[n].codes = st[n].codes;
-        at[n].n_levels = st[n].n_levels;
-        at[n].levels = (const char *const *)st[n].levels;
-        at[n].reference = NULL;
-        n++;
-        *n_attrs = n;
-        if (comma == NULL)
-            break;
-        p = comma + 1;
-    }
-    return AUD_OK;
+    return split_names(c, cmd);
 }
 
 int aud_cmd_fairness(int argc, char **argv)
 {
-    fair_cli c;
+    static fair_cli c;   /* large buffers: not on the stack */
     memset(&c, 0, sizeof c);
     aud_fair_opts_default(&c.opts);
     aud_csv_cli csv;
@@ -428,18 +347,10 @@ int aud_cmd_fairness(int argc, char **argv)
     aud_table *t = NULL;
     aud_fair_result *res = NULL;
     aud_model *model = NULL;
+    aud_binding bind;
+    memset(&bind, 0, sizeof bind);
     cJSON *doc = NULL, *prov = NULL;
-    double *scores = NULL;
-    char *list_buf = NULL;
-    attr_store st[16];
-    aud_fair_attr at[16];
-    size_t n_attrs = 0;
-    const char *iref_names[MAX_REFS], *iref_levels[MAX_REFS];
-    char ref_copy[MAX_REFS][512];
-    size_t n_irefs = 0;
-    memset(st, 0, sizeof st);
-    aud_fair_input in;
-    memset(&in, 0, sizeof in);
+    double *label = NULL, *prediction = NULL, *score = NULL;
     aud_hash_ahead hash;
     memset(&hash, 0, sizeof hash);
 
@@ -449,71 +360,30 @@ int aud_cmd_fairness(int argc, char **argv)
         rc = aud_csv_cli_load(&csv, &t, c.data, &err);
     if (rc == AUD_OK && c.json != NULL)   /* hash the data for the provenance meanwhile */
         aud_hash_ahead_start(&hash, c.data);
-    if (rc == AUD_OK)
-        rc = build_attrs(&c, t, st, at, &n_attrs, &list_buf, &err);
-    /* --reference COL=VALUE: an attribute, or an intersection "a&b" */
-    for (size_t r = 0; rc == AUD_OK && r < c.n_refs; r++) {
-        size_t len = strlen(c.ref_arg[r]);
-        if (len >= sizeof ref_copy[r]) {
-            rc = aud_error_set(&err, AUD_E_USAGE, NULL, 0, 0, "--reference value is too long");
-            break;
-        }
-        memcpy(ref_copy[r], c.ref_arg[r], len + 1);
-        char *eq = strchr(ref_copy[r], '=');
-        *eq = '\0';
-        const char *col = ref_copy[r], *value = eq + 1;
-        int found = 0;
-        for (size_t a = 0; a < n_attrs; a++) {
-            if (strcmp(at[a].name, col) == 0) {
-                at[a].reference = value;
-                found = 1;
-            }
-        }
-        if (!found && strchr(col, '&') != NULL) {
-            iref_names[n_irefs] = col;
-            iref_levels[n_irefs] = value;
-            n_irefs++;
-            found = 1;
-        }
-        if (!found)
-            rc = aud_error_set(&err, AUD_E_USAGE, NULL, 0, 0,
-                               "--reference: \"%s\" is not one of the --sensitive columns", col);
-    }
     if (rc == AUD_OK && c.label != NULL)
-        rc = numeric_column(t, c.label, "label", &in.label, &err);
+        rc = aud_bind_column(t, c.label, AUD_BIND_LABEL, &label, &err);
     if (rc == AUD_OK && c.prediction != NULL)
-        rc = numeric_column(t, c.prediction, "prediction", &in.prediction, &err);
+        rc = aud_bind_column(t, c.prediction, AUD_BIND_PREDICTION, &prediction, &err);
     if (rc == AUD_OK && c.score != NULL)
-        rc = numeric_column(t, c.score, "score", &in.score, &err);
+        rc = aud_bind_column(t, c.score, AUD_BIND_SCORE, &score, &err);
     if (rc == AUD_OK && c.model != NULL) {
         rc = aud_model_load(&model, c.model, c.model_format, &err);
         if (rc == AUD_OK)
-            rc = model_scores(model, c.model, t, &scores, &err);
-        in.score = scores;
+            rc = aud_bind_model(&bind, model, c.model, t, &err);
+        if (rc == AUD_OK)
+            aud_cli_warn_binding(&bind, c.data);
+        if (rc == AUD_OK)
+            rc = aud_bind_model_output(&bind, c.opts.threads, "fairness", &score, &err);
     }
     if (rc == AUD_OK) {
-        in.n_rows = t->n_rows;
-        in.attrs = at;
-        in.n_attrs = n_attrs;
-        in.label_name = c.label;
-        in.prediction_name = c.prediction;
-        in.score_name = c.score ? c.score : "model score";
-        in.source = t->path;
-        in.inter_ref_names = iref_names;
-        in.inter_ref_levels = iref_levels;
-        in.n_inter_refs = n_irefs;
-        rc = aud_fair_compute(&res, &in, &c.opts, &err);
-    }
-    /* an intersection reference must name an intersection that was computed */
-    for (size_t r = 0; rc == AUD_OK && r < n_irefs; r++) {
-        int found = 0;
-        for (size_t a = 0; a < res->n_inters; a++)
-            found |= strcmp(res->inters[a].name, iref_names[r]) == 0;
-        if (!found)
-            rc = aud_error_set(&err, AUD_E_USAGE, NULL, 0, 0,
-                               "--reference: \"%s\" is not an intersection of the --sensitive "
-                               "columns (name them in --sensitive order, joined by '&')",
-                               iref_names[r]);
+        aud_bind_fair_request rq = {
+            .data = t, .sensitive = c.names, .n_sensitive = c.n_names,
+            .refs = c.refs, .n_refs = c.n_refs,
+            .label = label, .prediction = prediction, .score = score,
+            .label_name = c.label, .prediction_name = c.prediction,
+            .score_name = c.score ? c.score : "model score",
+        };
+        rc = aud_bind_fairness(&res, &rq, &c.opts, &err);
     }
     if (rc == AUD_OK && c.json != NULL) {
         rc = aud_prov_doc_new(&doc, &prov, "fairness", c.created, &err);
@@ -535,14 +405,10 @@ int aud_cmd_fairness(int argc, char **argv)
     aud_hash_ahead_join(&hash, NULL);   /* an early error: the thread must still end */
     cJSON_Delete(doc);
     aud_fair_result_free(res);
-    for (size_t a = 0; a < n_attrs; a++) {
-        if (st[a].owned) {
-            aud_fair_levels_free(st[a].levels, st[a].n_levels);
-            aud_free(st[a].codes);
-        }
-    }
-    aud_free(list_buf);
-    aud_free(scores);
+    aud_free(label);
+    aud_free(prediction);
+    aud_free(score);
+    aud_binding_free(&bind);
     aud_model_free(model);
     aud_table_free(t);
     aud_csv_cli_free(&csv);

@@ -1,12 +1,10 @@
 /* cmd_predict.c - `audit predict --model M --data D.csv [--raw] [--out F]` (SPEC section 1):
  * one CSV column `prediction` (probability for classifiers, value for regression, the class for
  * multi:softmax; the raw margin with --raw), or `prediction@k` per class for multiclass. */
+#include "audit/bind.h"
 #include "audit/cli.h"
 #include "audit/csvopt.h"
 #include "core/io.h"
-#include "models/model.h"
-#include "models/predict.h"
-#include "core/table.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -136,7 +134,8 @@ int aud_cmd_predict(int argc, char **argv)
     aud_error_clear(&err);
     aud_model *m = NULL;
     aud_table *t = NULL;
-    size_t *cols = NULL;
+    aud_binding bind;
+    memset(&bind, 0, sizeof bind);
     double *pred = NULL;
     const char *inputs[] = {model_path, data};
     rc = aud_guard_output(out, inputs, 2, &err);
@@ -144,39 +143,22 @@ int aud_cmd_predict(int argc, char **argv)
         rc = aud_model_load(&m, model_path, format, &err);
     if (rc == AUD_OK)
         rc = aud_csv_cli_load(&csv, &t, data, &err);
-    if (rc == AUD_OK) {
-        cols = aud_malloc((m->n_features + 1) * sizeof *cols);
-        if (cols == NULL)
-            rc = aud_error_nomem(&err);
-    }
     if (rc == AUD_OK && m->best_iteration >= 0)
         aud_cli_warn("%s: early stopping recorded best_iteration=%ld, but the model has %ld "
                      "rounds: every round is used (as Booster.predict); XGBClassifier.predict "
                      "would stop after round %ld", model_path, m->best_iteration,
                      m->n_iterations, m->best_iteration);
-    int by_position = 0;
     if (rc == AUD_OK)
-        rc = aud_model_bind(m, t, cols, &by_position, &err);
-    if (rc == AUD_OK && by_position)
-        aud_cli_warn("%s has no feature names: its %zu features are matched to the first %zu "
-                     "columns of %s by position", model_path, m->n_features, m->n_features,
-                     data);
-    size_t n_cols = rc == AUD_OK ? aud_predict_n_cols(m, raw) : 0;
-    if (rc == AUD_OK) {
-        if (t->n_rows > ((size_t)-1) / sizeof *pred / (n_cols + 1)) {
-            rc = aud_error_nomem(&err);
-        } else {
-            pred = aud_malloc((t->n_rows * n_cols + 1) * sizeof *pred);
-            if (pred == NULL)
-                rc = aud_error_nomem(&err);
-        }
-    }
+        rc = aud_bind_model(&bind, m, model_path, t, &err);
     if (rc == AUD_OK)
-        rc = aud_predict_table(m, t, cols, raw, threads, pred, &err);
+        aud_cli_warn_binding(&bind, data);
+    size_t n_cols = 0;
+    if (rc == AUD_OK)
+        rc = aud_bind_predict(&bind, raw, threads, &pred, &n_cols, &err);
     if (rc == AUD_OK)
         rc = write_predictions(out, pred, t->n_rows, n_cols, &err);
     aud_free(pred);
-    aud_free(cols);
+    aud_binding_free(&bind);
     aud_table_free(t);
     aud_model_free(m);
     aud_csv_cli_free(&csv);

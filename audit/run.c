@@ -132,18 +132,9 @@ static int load_inputs(run_ctx *c)
         rc = aud_model_load(&c->model, s->model, s->model_format, c->err);
     if (rc != AUD_OK || c->model == NULL)
         return rc;
-    int by_position = 0;
-    size_t nf = c->model->n_features ? c->model->n_features : 1;
-    c->bind = aud_malloc(nf * sizeof *c->bind);
-    if (c->bind == NULL)
-        return aud_error_nomem(c->err);
-    rc = aud_model_bind(c->model, c->data, c->bind, &by_position, c->err);
-    if (rc == AUD_OK && c->ref != NULL) {
-        c->bind_ref = aud_malloc(nf * sizeof *c->bind_ref);
-        if (c->bind_ref == NULL)
-            return aud_error_nomem(c->err);
-        rc = aud_model_bind(c->model, c->ref, c->bind_ref, &by_position, c->err);
-    }
+    rc = aud_bind_model(&c->bind, c->model, s->model, c->data, c->err);
+    if (rc == AUD_OK && c->ref != NULL)
+        rc = aud_bind_model(&c->bind_ref, c->model, s->model, c->ref, c->err);
     return rc;
 }
 
@@ -502,8 +493,8 @@ done:
     aud_free(c.score);
     aud_free(c.score_ref);
     aud_free(c.prediction);
-    aud_free(c.bind);
-    aud_free(c.bind_ref);
+    aud_binding_free(&c.bind);
+    aud_binding_free(&c.bind_ref);
     aud_model_free(c.model);
     aud_table_free(c.data);
     aud_table_free(c.ref);

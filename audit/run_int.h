@@ -3,6 +3,7 @@
 #ifndef AUD_RUN_INT_H
 #define AUD_RUN_INT_H
 
+#include "audit/bind.h"
 #include "models/model.h"
 #include "audit/run.h"
 #include "audit/spec.h"
@@ -17,8 +18,8 @@ typedef struct run_ctx {
     aud_table  *data;
     aud_table  *ref;          /* NULL without a reference */
     aud_model  *model;        /* NULL without a model */
-    size_t     *bind;         /* model feature -> data column */
-    size_t     *bind_ref;     /* model feature -> reference column */
+    aud_binding bind;         /* model features -> data columns (bind.cols NULL: no model) */
+    aud_binding bind_ref;     /* model features -> reference columns (NULL cols: none) */
     double     *label;        /* n_rows, 0/1 or NaN; NULL without a label */
     double     *score;        /* model output or the score column (probability of class 1 for
                                  binary classifiers); NULL when absent */

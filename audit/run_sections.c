@@ -17,46 +17,6 @@
 
 #define EXPLAIN_POINTS_PER_FEATURE 2000   /* value/phi pairs per feature kept for plots */
 
-/* ---- predictions -------------------------------------------------------------------------- */
-
-/* Model output for every row of t (threaded, identical for any thread count): the probability
- * of class 1 for binary classifiers, the value for regression. Callers use it for single-output
- * models only. */
-static int predict_table(run_ctx *c, const aud_table *t, const size_t *bind, double **out)
-{
-    double *score = aud_malloc((t->n_rows ? t->n_rows : 1) * sizeof *score);
-    if (score == NULL)
-        return aud_error_nomem(c->err);
-    int rc = aud_predict_table(c->model, t, bind, 0, c->threads, score, c->err);
-    if (rc != AUD_OK) {
-        aud_free(score);
-        return rc;
-    }
-    *out = score;
-    return AUD_OK;
-}
-
-static int numeric_column(run_ctx *c, const char *name, const char *what, const double **out)
-{
-    long j = aud_table_find(c->data, name);
-    if (j == -2)
-        return aud_table_lookup(c->data, name, what, &j, c->err);
-    if (j < 0) {
-        aud_error_set(c->err, AUD_E_SCHEMA, c->data->path, 0, 0,
-                      "%s column is not in the data (spec key \"%s\")", what, what);
-        return aud_error_field(c->err, name);
-    }
-    const aud_column *col = &c->data->cols[j];
-    if (col->type != AUD_COL_NUMERIC) {
-        aud_error_set(c->err, AUD_E_SCHEMA, c->data->path, 0, (long)j + 1,
-                      "%s column must be numeric, found text such as \"%s\"", what,
-                      col->levels[0]);
-        return aud_error_field(c->err, name);
-    }
-    *out = col->num;
-    return AUD_OK;
-}
-
 /* ---- profile of the audited data (types, missing counts, statistics) ----------------------- */
 
 int aud_run_profile(run_ctx *c)
@@ -72,76 +32,29 @@ int aud_run_profile(run_ctx *c)
 int aud_run_predictions(run_ctx *c)
 {
     const aud_spec *s = c->spec;
-    const double *col = NULL;
     int rc = AUD_OK;
-    if (s->label != NULL) {
-        rc = numeric_column(c, s->label, "label", &col);
-        if (rc != AUD_OK)
-            return rc;
-        c->label = aud_malloc((c->data->n_rows ? c->data->n_rows : 1) * sizeof *c->label);
-        if (c->label == NULL)
-            return aud_error_nomem(c->err);
-        for (size_t i = 0; i < c->data->n_rows; i++) {
-            if (!isnan(col[i]) && col[i] != 0.0 && col[i] != 1.0) {
-                /* blank lines and quoted newlines make the file line unknown here: name the
-                 * 1-based data row, as predict does */
-                aud_error_set(c->err, AUD_E_DOMAIN, c->data->path, 0, 0,
-                              "data row %zu: label is %g, expected 0 or 1", i + 1, col[i]);
-                return aud_error_field(c->err, s->label);
-            }
-            c->label[i] = col[i];
-        }
-    }
+    if (s->label != NULL)
+        rc = aud_bind_column(c->data, s->label, AUD_BIND_LABEL, &c->label, c->err);
+    if (rc != AUD_OK)
+        return rc;
     if (s->prediction != NULL) {
-        rc = numeric_column(c, s->prediction, "prediction", &col);
-        if (rc != AUD_OK)
-            return rc;
-        c->prediction = aud_malloc((c->data->n_rows ? c->data->n_rows : 1) * sizeof(double));
-        if (c->prediction == NULL)
-            return aud_error_nomem(c->err);
-        memcpy(c->prediction, col, c->data->n_rows * sizeof(double));
+        rc = aud_bind_column(c->data, s->prediction, AUD_BIND_PREDICTION, &c->prediction, c->err);
     } else if (s->score != NULL) {
-        rc = numeric_column(c, s->score, "score", &col);
-        if (rc != AUD_OK)
-            return rc;
-        c->score = aud_malloc((c->data->n_rows ? c->data->n_rows : 1) * sizeof(double));
-        if (c->score == NULL)
-            return aud_error_nomem(c->err);
-        memcpy(c->score, col, c->data->n_rows * sizeof(double));
-        c->score_is_probability = 1;
-        for (size_t i = 0; i < c->data->n_rows; i++)
+        rc = aud_bind_column(c->data, s->score, AUD_BIND_SCORE, &c->score, c->err);
+        c->score_is_probability = rc == AUD_OK;
+        for (size_t i = 0; rc == AUD_OK && i < c->data->n_rows; i++)
             c->score_is_probability &= c->score[i] >= 0.0 && c->score[i] <= 1.0;
     } else if (c->model != NULL && c->model->n_outputs == 1) {
-        rc = predict_table(c, c->data, c->bind, &c->score);
+        rc = aud_bind_model_output(&c->bind, c->threads, "the predictions", &c->score, c->err);
         if (rc == AUD_OK && c->ref != NULL)
-            rc = predict_table(c, c->ref, c->bind_ref, &c->score_ref);
+            rc = aud_bind_model_output(&c->bind_ref, c->threads, "the predictions",
+                                       &c->score_ref, c->err);
         c->score_is_probability = c->model->is_classifier;
     }
     return rc;
 }
 
 /* ---- explanations ------------------------------------------------------------------------- */
-
-/* Seeded sample of k of the n rows of t (all rows when n <= k), filled as a model matrix. */
-static int sample_matrix(run_ctx *c, const aud_table *t, const size_t *bind, size_t k,
-                         uint64_t seed, double **X, size_t *n_out)
-{
-    size_t n = t->n_rows, m = n < k ? n : k, nf = c->model->n_features;
-    size_t *idx = aud_malloc((m ? m : 1) * sizeof *idx);
-    double *x = aud_malloc((m ? m : 1) * (nf ? nf : 1) * sizeof *x);
-    if (idx == NULL || x == NULL) {
-        aud_free(idx);
-        aud_free(x);
-        return aud_error_nomem(c->err);
-    }
-    m = aud_shap_sample_rows(n, m, seed, idx);
-    for (size_t i = 0; i < m; i++)
-        aud_model_fill_rows(c->model, t, bind, idx[i], idx[i] + 1, x + i * nf);
-    *X = x;
-    *n_out = m;
-    aud_free(idx);
-    return AUD_OK;
-}
 
 /* Append a number to a JSON array; -1 on no memory (the number is freed). */
 static int push_num(cJSON *arr, double v)
@@ -234,8 +147,8 @@ static int add_attribution_drift(run_ctx *c, cJSON *ex, const aud_shap_summary *
     size_t n = 0;
     aud_shap_result *r = NULL;
     aud_shap_summary *ref = NULL;
-    int rc = sample_matrix(c, c->ref, c->bind_ref, (size_t)c->spec->explain.rows,
-                           c->spec->seed + 1, &X, &n);
+    int rc = aud_bind_sample_rows(&c->bind_ref, (size_t)c->spec->explain.rows,
+                                  c->spec->seed + 1, &X, &n, c->err);
     if (rc == AUD_OK)
         rc = aud_shap_explain(&r, c->model, X, n, so, c->err);
     if (rc == AUD_OK)
@@ -288,7 +201,7 @@ static int explained_matrix(run_ctx *c, double **X, size_t **rows, size_t *n_out
         return aud_error_nomem(c->err);
     }
     for (size_t j = 0; j < u; j++)
-        aud_model_fill_rows(c->model, c->data, c->bind, idx[j], idx[j] + 1, x + j * nf);
+        aud_bind_fill_rows(&c->bind, idx[j], idx[j] + 1, x + j * nf);
     *X = x;
     *rows = idx;
     *n_out = u;
@@ -331,9 +244,8 @@ int aud_run_explanations(run_ctx *c)
     }
     rc = explained_matrix(c, &X, &rows, &n);
     if (rc == AUD_OK && aud_shap_method_uses_background(so.method)) {
-        const aud_table *bt = c->ref != NULL ? c->ref : c->data;
-        rc = sample_matrix(c, bt, c->ref != NULL ? c->bind_ref : c->bind,
-                           (size_t)s->explain.background, s->seed + 2, &B, &nb);
+        rc = aud_bind_sample_rows(c->ref != NULL ? &c->bind_ref : &c->bind,
+                                  (size_t)s->explain.background, s->seed + 2, &B, &nb, c->err);
         so.background = B;
         so.n_background = nb;
     }
@@ -416,7 +328,7 @@ int aud_run_explanations(run_ctx *c)
             }
         }
     }
-    if (c->ref != NULL && c->bind_ref != NULL)
+    if (c->ref != NULL && c->bind_ref.cols != NULL)
         rc = add_attribution_drift(c, ex, sm, &so);
 done:
     aud_shap_summary_free(sm);
@@ -438,42 +350,6 @@ int aud_run_fairness(run_ctx *c)
         return aud_run_skip(c, "fairness",
                         c->model != NULL ? "the model has more than one output (multiclass)"
                                          : "no model, prediction or score column in the spec");
-    size_t na = s->n_sensitive;
-    aud_fair_attr *attrs = aud_calloc(na, sizeof *attrs);
-    int32_t **own_codes = aud_calloc(na, sizeof *own_codes);
-    char ***own_levels = aud_calloc(na, sizeof *own_levels);
-    size_t *own_n = aud_calloc(na, sizeof *own_n);
-    aud_fair_result *res = NULL;
-    int rc = AUD_OK;
-    if (attrs == NULL || own_codes == NULL || own_levels == NULL || own_n == NULL) {
-        rc = aud_error_nomem(c->err);
-        goto done;
-    }
-    for (size_t a = 0; a < na; a++) {
-        long j;
-        rc = aud_table_lookup(c->data, s->sensitive[a], "sensitive attribute", &j, c->err);
-        if (rc != AUD_OK)
-            goto done;
-        const aud_column *col = &c->data->cols[j];
-        attrs[a].name = col->name;
-        if (col->type == AUD_COL_CATEGORICAL) {
-            attrs[a].codes = col->codes;
-            attrs[a].n_levels = col->n_levels;
-            attrs[a].levels = (const char *const *)col->levels;
-        } else {
-            rc = aud_fair_codes_from_numeric(col->num, c->data->n_rows, &own_codes[a],
-                                             &own_levels[a], &own_n[a], c->err);
-            if (rc != AUD_OK)
-                goto done;
-            attrs[a].codes = own_codes[a];
-            attrs[a].n_levels = own_n[a];
-            attrs[a].levels = (const char *const *)own_levels[a];
-        }
-        for (size_t r = 0; r < s->n_reference_groups; r++) {
-            if (strcmp(s->reference_groups[2 * r], col->name) == 0)
-                attrs[a].reference = s->reference_groups[2 * r + 1];
-        }
-    }
     aud_fair_opts fo;
     aud_fair_opts_default(&fo);
     fo.favorable = s->favorable;
@@ -490,63 +366,28 @@ int aud_run_fairness(run_ctx *c)
         if (s->ll144_race != NULL && strcmp(s->sensitive[a], s->ll144_race) == 0)
             fo.ll144_race = a;
     }
-    aud_fair_input in;
-    memset(&in, 0, sizeof in);
-    in.n_rows = c->data->n_rows;
-    in.label = c->label;
-    in.prediction = c->prediction;
-    in.score = c->prediction == NULL ? c->score : NULL;
-    in.attrs = attrs;
-    in.n_attrs = na;
-    in.label_name = s->label;
-    in.prediction_name = s->prediction;
-    in.score_name = s->score != NULL ? s->score : "model output";
-    in.source = c->data->path;
-    /* references of intersections ("sex&race": "male&A") */
-    const char **inames = aud_calloc(s->n_reference_groups + 1, sizeof *inames);
-    const char **ilevels = aud_calloc(s->n_reference_groups + 1, sizeof *ilevels);
-    if (inames == NULL || ilevels == NULL) {
-        aud_free(inames);
-        aud_free(ilevels);
-        rc = aud_error_nomem(c->err);
-        goto done;
-    }
-    for (size_t r = 0; r < s->n_reference_groups; r++) {
-        if (strchr(s->reference_groups[2 * r], '&') != NULL) {
-            inames[in.n_inter_refs] = s->reference_groups[2 * r];
-            ilevels[in.n_inter_refs] = s->reference_groups[2 * r + 1];
-            in.n_inter_refs++;
-        }
-    }
-    in.inter_ref_names = inames;
-    in.inter_ref_levels = ilevels;
-    rc = aud_fair_compute(&res, &in, &fo, c->err);
-    aud_free(inames);
-    aud_free(ilevels);
+    aud_bind_ref *refs = aud_calloc(s->n_reference_groups + 1, sizeof *refs);
+    if (refs == NULL)
+        return aud_error_nomem(c->err);
+    for (size_t r = 0; r < s->n_reference_groups; r++)
+        refs[r] = (aud_bind_ref){s->reference_groups[2 * r], s->reference_groups[2 * r + 1]};
+    aud_bind_fair_request rq = {
+        .data = c->data, .sensitive = (const char *const *)s->sensitive,
+        .n_sensitive = s->n_sensitive, .refs = refs, .n_refs = s->n_reference_groups,
+        .label = c->label, .prediction = c->prediction, .score = c->score,
+        .label_name = s->label, .prediction_name = s->prediction,
+        .score_name = s->score != NULL ? s->score : "model output",
+    };
+    aud_fair_result *res = NULL;
+    int rc = aud_bind_fairness(&res, &rq, &fo, c->err);
     if (rc == AUD_OK)
         rc = aud_fair_to_json(res, c->doc, c->err);
-done:
     aud_fair_result_free(res);
-    for (size_t a = 0; a < na && own_codes != NULL; a++) {
-        aud_free(own_codes[a]);
-        if (own_levels != NULL && own_levels[a] != NULL)
-            aud_fair_levels_free(own_levels[a], own_n[a]);
-    }
-    aud_free(own_codes);
-    aud_free(own_levels);
-    aud_free(own_n);
-    aud_free(attrs);
+    aud_free(refs);
     return rc;
 }
 
 /* ---- drift -------------------------------------------------------------------------------- */
-
-static int is_excluded_column(const aud_spec *s, const char *name)
-{
-    return (s->label != NULL && strcmp(name, s->label) == 0) ||
-           (s->prediction != NULL && strcmp(name, s->prediction) == 0) ||
-           (s->score != NULL && strcmp(name, s->score) == 0);
-}
 
 /* Prediction drift: the model's output on the reference versus the current data, as one more
  * numeric "column" compared with the same rules, stored as drift.prediction_drift. */
@@ -585,58 +426,34 @@ int aud_run_drift(run_ctx *c)
                       s->drift.method);
         return aud_error_field(c->err, "drift.method");
     }
-    const char **cols = NULL;
-    size_t n = 0;
-    if (s->drift.columns != NULL) {
-        cols = (const char **)s->drift.columns;
-        n = s->drift.n_columns;
-    } else {
-        cols = aud_calloc(c->ref->n_cols ? c->ref->n_cols : 1, sizeof *cols);
-        if (cols == NULL)
-            return aud_error_nomem(c->err);
-        for (size_t j = 0; j < c->ref->n_cols; j++) {
-            /* columns sharing a name are kept apart and left out (profile lists them) */
-            if (!is_excluded_column(s, c->ref->cols[j].name) && c->ref->cols[j].n_same == 0)
-                cols[n++] = c->ref->cols[j].name;
-        }
-    }
-    aud_drift_override *ovr = aud_calloc(n ? n : 1, sizeof *ovr);
-    if (ovr == NULL) {
-        if (s->drift.columns == NULL)
-            aud_free(cols);
+    aud_bind_drift_choice *ch = aud_calloc(s->drift.n_overrides + 1, sizeof *ch);
+    if (ch == NULL)
         return aud_error_nomem(c->err);
+    for (size_t i = 0; i < s->drift.n_overrides; i++) {
+        ch[i] = (aud_bind_drift_choice){s->drift.override_cols[i], AUD_DRIFT_AUTO,
+                                        s->drift.override_thresholds[i]};
+        if (s->drift.override_methods[i] != NULL)   /* checked by the spec */
+            aud_drift_method_parse(s->drift.override_methods[i], &ch[i].method);
     }
-    for (size_t j = 0; j < n; j++) {
-        ovr[j].method = AUD_DRIFT_AUTO;
-        ovr[j].threshold = NAN;
-    }
-    int rc = AUD_OK;
-    for (size_t i = 0; i < s->drift.n_overrides && rc == AUD_OK; i++) {
-        size_t j = 0;
-        while (j < n && strcmp(cols[j], s->drift.override_cols[i]) != 0)
-            j++;
-        if (j == n) {
-            aud_error_set(c->err, AUD_E_SCHEMA, s->path, 0, 0,
-                          "column \"%s\" is not among the columns compared for drift",
-                          s->drift.override_cols[i]);
-            rc = aud_error_field(c->err, "drift.overrides");
-            break;
-        }
-        if (s->drift.override_methods[i] != NULL)
-            aud_drift_method_parse(s->drift.override_methods[i], &ovr[j].method);
-        ovr[j].threshold = s->drift.override_thresholds[i];
+    const char *exclude[] = {s->label, s->prediction, s->score};
+    aud_bound_drift bd;
+    int rc = aud_bind_drift_columns(&bd, c->ref, (const char *const *)s->drift.columns,
+                                    s->drift.n_columns, exclude, 3, ch, s->drift.n_overrides,
+                                    "drift.overrides", c->err);
+    if (rc == AUD_E_USAGE) {   /* a spec error: name the spec */
+        rc = c->err->code = AUD_E_SCHEMA;
+        snprintf(c->err->file, sizeof c->err->file, "%s", s->path);
     }
     aud_drift_result *r = NULL;
     if (rc == AUD_OK)
-        rc = aud_drift_tables(&r, c->ref, c->data, cols, ovr, n, &o, c->err);
+        rc = aud_drift_tables(&r, c->ref, c->data, bd.cols, bd.ovr, bd.n, &o, c->err);
     if (rc == AUD_OK)
         rc = aud_drift_to_json(r, c->doc, c->err);
     if (rc == AUD_OK && c->score != NULL && c->score_ref != NULL)
         rc = add_prediction_drift(c, &o);
     aud_drift_result_free(r);
-    aud_free(ovr);
-    if (s->drift.columns == NULL)
-        aud_free(cols);
+    aud_bound_drift_free(&bd);
+    aud_free(ch);
     return rc;
 }
 
@@ -681,36 +498,22 @@ int aud_run_performance(run_ctx *c)
         cJSON_AddStringToObject(perf, "label", c->spec->label) == NULL ||
         aud_json_add_num(perf, "threshold", c->spec->threshold) != 0)
         return aud_error_nomem(c->err);
+    /* by group: the groups and names of the fairness section */
+    aud_bound_attrs ba;
+    rc = aud_bind_attrs(&ba, c->data, (const char *const *)c->spec->sensitive,
+                        c->spec->n_sensitive, NULL, 0, c->err);
     unsigned char *mask = aud_malloc(c->data->n_rows ? c->data->n_rows : 1);
-    if (mask == NULL)
-        return aud_error_nomem(c->err);
-    for (size_t a = 0; a < c->spec->n_sensitive && rc == AUD_OK; a++) {
-        long j = aud_table_find(c->data, c->spec->sensitive[a]);
-        if (j < 0)
-            continue;
-        const aud_column *col = &c->data->cols[j];
-        if (col->type == AUD_COL_CATEGORICAL) {
-            for (size_t g = 0; g < col->n_levels && rc == AUD_OK; g++) {
-                for (size_t i = 0; i < c->data->n_rows; i++)
-                    mask[i] = col->codes[i] == (int32_t)g;
-                rc = add_group_perf(c, by, col->name, col->levels[g], mask);
-            }
-            continue;
-        }
-        /* numeric attribute: the same groups and names as the fairness section */
-        int32_t *codes = NULL;
-        char **levels = NULL;
-        size_t nl = 0;
-        rc = aud_fair_codes_from_numeric(col->num, c->data->n_rows, &codes, &levels, &nl, c->err);
-        for (size_t g = 0; g < nl && rc == AUD_OK; g++) {
+    if (rc == AUD_OK && mask == NULL)
+        rc = aud_error_nomem(c->err);
+    for (size_t a = 0; a < ba.n_attrs && rc == AUD_OK; a++) {
+        const aud_fair_attr *at = &ba.attrs[a];
+        for (size_t g = 0; g < at->n_levels && rc == AUD_OK; g++) {
             for (size_t i = 0; i < c->data->n_rows; i++)
-                mask[i] = codes[i] == (int32_t)g;
-            rc = add_group_perf(c, by, col->name, levels[g], mask);
+                mask[i] = at->codes[i] == (int32_t)g;
+            rc = add_group_perf(c, by, at->name, at->levels[g], mask);
         }
-        aud_free(codes);
-        if (levels != NULL)
-            aud_fair_levels_free(levels, nl);
     }
     aud_free(mask);
+    aud_bound_attrs_free(&ba);
     return rc;
 }

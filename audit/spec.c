@@ -3,6 +3,7 @@
  * `spec.json: "explain.rows": expected a whole number from 1 to 10000000`. */
 #include "audit/spec.h"
 #include "audit/checks.h"
+#include "audit/bind.h"
 #include "metrics/drift.h"
 #include "core/io.h"
 
@@ -649,22 +650,6 @@ static int set_defaults(aud_spec *s)
            s->outputs.pdf && s->outputs.xlsx;
 }
 
-/* Does name spell two or more sensitive attributes, from index `next` on in "sensitive" order,
- * joined by '&'? Names may themselves contain '&': every split is tried. */
-static int spells_intersection(const aud_spec *s, const char *name, size_t next, size_t parts)
-{
-    for (size_t i = next; i < s->n_sensitive; i++) {
-        size_t len = strlen(s->sensitive[i]);
-        if (strncmp(name, s->sensitive[i], len) != 0)
-            continue;
-        if (name[len] == '\0' && parts >= 1)
-            return 1;
-        if (name[len] == '&' && spells_intersection(s, name + len + 1, i + 1, parts + 1))
-            return 1;
-    }
-    return 0;
-}
-
 /* Is name a sensitive attribute, or (unless single_only) an intersection of two or more of them
  * in the order of "sensitive" (the names audit fairness gives intersections)? */
 static int names_attribute(const aud_spec *s, const char *name, int single_only)
@@ -672,7 +657,8 @@ static int names_attribute(const aud_spec *s, const char *name, int single_only)
     for (size_t i = 0; i < s->n_sensitive; i++)
         if (strcmp(s->sensitive[i], name) == 0)
             return 1;
-    return !single_only && s->intersections && spells_intersection(s, name, 0, 0);
+    return !single_only && s->intersections &&
+           aud_bind_is_intersection((const char *const *)s->sensitive, s->n_sensitive, name);
 }
 
 /* A check's "attribute" must name something the run computes: a typo would otherwise give a

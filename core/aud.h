@@ -59,6 +59,11 @@ AUD_API int aud_status_exit_code(int code);
 /* Record an out-of-memory error in err and return AUD_E_NOMEM. */
 AUD_API int aud_error_nomem(aud_error *err);
 
+/* Build a list of quoted names for a message ("\"a\", \"b\""): append name to buf (size >= 8
+ * bytes, *len its length, buf[0] = '\0' to start). When it does not fit, the list ends in
+ * "..." after the last whole name and 1 is returned (add nothing more); else 0. */
+AUD_API int aud_error_list_add(char *buf, size_t size, size_t *len, const char *name);
+
 /* Process-wide setup (GSL error handler off, cJSON hooks). Call once before any thread starts. */
 AUD_API void aud_global_init(void);
 

@@ -152,3 +152,18 @@ int aud_ncpu(void)
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     return n >= 1 ? (int)n : 1;
 }
+
+int aud_error_list_add(char *buf, size_t size, size_t *len, const char *name)
+{
+    if (*len + 7 > size)
+        return 1;   /* cut already */
+    size_t room = size - *len - 6;   /* ", ..." and the NUL always fit after a whole name */
+    int w = snprintf(buf + *len, room, "%s\"%s\"", *len ? ", " : "", name);
+    if (w < 0 || (size_t)w >= room) {
+        strcpy(buf + *len, *len ? ", ..." : "...");
+        *len = size;   /* cut: later calls add nothing */
+        return 1;
+    }
+    *len += (size_t)w;
+    return 0;
+}

@@ -65,7 +65,7 @@ int aud_table_lookup(const aud_table *t, const char *name, const char *what, lon
         for (size_t k = 0; k < t->n_cols; k++)
             if (strcmp(t->cols[k].name, name) == 0)
                 append(list, sizeof list, &len, "%s%zu", shown++ ? ", " : "", k + 1);
-        aud_error_set(err, AUD_E_SCHEMA, file, 1, 0,
+        aud_error_set(err, AUD_E_SCHEMA, file, 0, 0,
                       "%s%scolumn \"%s\" is ambiguous: columns %s of the data have that name "
                       "(rename them, or name the columns with --names)",
                       what ? what : "", what ? ": " : "", name, list);
@@ -89,7 +89,7 @@ int aud_table_lookup(const aud_table *t, const char *name, const char *what, lon
     char hint[160] = "";
     if (near != NULL)
         snprintf(hint, sizeof hint, " (did you mean \"%s\"?)", near);
-    aud_error_set(err, AUD_E_SCHEMA, file, 1, 0, "%s%sno column \"%s\" in the data%s; columns: %s",
+    aud_error_set(err, AUD_E_SCHEMA, file, 0, 0, "%s%sno column \"%s\" in the data%s; columns: %s",
                   what ? what : "", what ? ": " : "", name, hint, list);
     return aud_error_field(err, name);
 }

@@ -323,9 +323,15 @@ static int analyse(const aud_fair_ctx *ctx, aud_fair_attr_result *ar, const char
         }
     }
     if (reference != NULL && !ref_found) {
+        /* name the groups there are (as far as the message holds them) */
+        char list[300];
+        size_t len = 0;
+        list[0] = '\0';
+        for (size_t g = 0; g < ar->n_groups; g++)
+            aud_error_list_add(list, sizeof list, &len, ar->groups[g].name);
         rc = aud_error_set(err, AUD_E_SCHEMA, ctx->in->source, 0, 0,
-                           "reference group \"%s\" has no rows in sensitive attribute \"%s\"",
-                           reference, name);
+                           "reference group \"%s\" has no rows in sensitive attribute \"%s\" "
+                           "(its groups: %s)", reference, name, list);
         aud_error_field(err, name);
         goto done;
     }

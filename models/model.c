@@ -457,35 +457,6 @@ static long find_column(const aud_table *t, const char *name)
     return -1;
 }
 
-/* The error for features the data lacks: every one of them is named (as many as fit). */
-static int missing_features(const aud_model *m, const aud_table *t, const char *file,
-                            aud_error *err)
-{
-    char list[400];
-    size_t len = 0, n_missing = 0, first = 0;
-    list[0] = '\0';
-    for (size_t j = 0; j < m->n_features; j++) {
-        if (find_column(t, m->feature_names[j]) != -1)
-            continue;
-        if (n_missing++ == 0)
-            first = j;
-        size_t need = strlen(m->feature_names[j]) + 4;
-        if (len + need + 24 < sizeof list)
-            len += (size_t)snprintf(list + len, sizeof list - len, "%s\"%s\"", len ? ", " : "",
-                                    m->feature_names[j]);
-        else if (len + 5 < sizeof list && strcmp(list + len - 3, "...") != 0)
-            len += (size_t)snprintf(list + len, sizeof list - len, ", ...");
-    }
-    if (n_missing == 1)
-        aud_error_set(err, AUD_E_SCHEMA, file, 1, 0,
-                      "model feature \"%s\" is not a column of the data", m->feature_names[first]);
-    else
-        aud_error_set(err, AUD_E_SCHEMA, file, 1, 0,
-                      "%zu of the model's %zu features are not columns of the data: %s",
-                      n_missing, m->n_features, list);
-    return aud_error_field(err, m->feature_names[first]);
-}
-
 int aud_model_bind(const aud_model *m, const aud_table *t, size_t *col_index_out,
                    int *by_position, aud_error *err)
 {
@@ -500,11 +471,13 @@ int aud_model_bind(const aud_model *m, const aud_table *t, size_t *col_index_out
         for (size_t j = 0; j < m->n_features; j++)
             col_index_out[j] = j;
     } else {
+        /* every missing feature is named in the one message (the field is the first) */
+        size_t n_missing = 0, first = 0, len = 0;
+        char list[400];
+        list[0] = '\0';
         for (size_t j = 0; j < m->n_features; j++) {
             long c = find_column(t, m->feature_names[j]);
-            if (c == -1)
-                return missing_features(m, t, file, err);
-            if (c == -2) {
+            if (c == -2) {   /* several columns have the name */
                 size_t same = 0;
                 for (size_t k = 0; k < t->n_cols; k++)
                     same += strcmp(t->cols[k].name, m->feature_names[j]) == 0;
@@ -513,7 +486,23 @@ int aud_model_bind(const aud_model *m, const aud_table *t, size_t *col_index_out
                               "have that name", m->feature_names[j], same);
                 return aud_error_field(err, m->feature_names[j]);
             }
-            col_index_out[j] = (size_t)c;
+            if (c >= 0) {
+                col_index_out[j] = (size_t)c;
+                continue;
+            }
+            if (n_missing++ == 0)
+                first = j;
+            aud_error_list_add(list, sizeof list, &len, m->feature_names[j]);
+        }
+        if (n_missing > 0) {
+            if (n_missing == 1)
+                aud_error_set(err, AUD_E_SCHEMA, file, 1, 0,
+                              "model feature %s is not a column of the data", list);
+            else
+                aud_error_set(err, AUD_E_SCHEMA, file, 1, 0,
+                              "%zu model features are not columns of the data: %s", n_missing,
+                              list);
+            return aud_error_field(err, m->feature_names[first]);
         }
     }
     for (size_t j = 0; j < m->n_features; j++) {

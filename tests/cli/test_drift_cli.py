@@ -34,7 +34,7 @@ def test_bad_option_values(audit, tmp_path):
                        (["--threshold", "abc"], "--threshold"),
                        (["--drift-share", "1.5"], "--drift-share"),
                        (["--psi-bins", "0"], "--psi-bins"),
-                       (["--method", "nosuch=ks"], "not compared"),
+                       (["--method", "nosuch=ks"], "is not among the columns compared"),
                        (["--columns", "a,,b"], "empty column name"),
                        (["--frobnicate"], "unknown option")]:
         r = audit("drift", "--reference", ref, "--current", cur, *extra)

@@ -36,6 +36,35 @@ static void test_error_format_gnu_style(void **state)
     assert_string_equal(buf, "d.csv:12:7: \"age\": expected 15 fields, found 14");
 }
 
+/* Lists of names in messages: whole names only; a list that does not fit ends in "...". */
+static void test_error_list_add(void **state)
+{
+    (void)state;
+    char b[24];
+    size_t len = 0;
+    b[0] = '\0';
+    assert_int_equal(aud_error_list_add(b, sizeof b, &len, "a"), 0);
+    assert_int_equal(aud_error_list_add(b, sizeof b, &len, "bb"), 0);
+    assert_string_equal(b, "\"a\", \"bb\"");
+    assert_int_equal(aud_error_list_add(b, sizeof b, &len, "a-long-name"), 1);
+    assert_string_equal(b, "\"a\", \"bb\", ...");
+    assert_int_equal(aud_error_list_add(b, sizeof b, &len, "c"), 1);   /* stays cut */
+    assert_string_equal(b, "\"a\", \"bb\", ...");
+    len = 0;
+    b[0] = '\0';
+    assert_int_equal(aud_error_list_add(b, sizeof b, &len, "much-too-long-for-the-list"), 1);
+    assert_string_equal(b, "...");
+    for (size_t size = 8; size <= sizeof b; size++) {   /* never past the end, always ended */
+        len = 0;
+        memset(b, 'x', sizeof b);
+        b[0] = '\0';
+        while (aud_error_list_add(b, size, &len, "ab") == 0)
+            ;
+        assert_true(strlen(b) < size);
+        assert_non_null(strstr(b, "..."));
+    }
+}
+
 static void test_exit_codes(void **state)
 {
     (void)state;
@@ -106,6 +135,7 @@ int main(void)
         cmocka_unit_test(test_strerror_covers_every_code),
         cmocka_unit_test(test_error_format_gnu_style),
         cmocka_unit_test(test_exit_codes),
+        cmocka_unit_test(test_error_list_add),
         cmocka_unit_test(test_fmt_double_round_trips),
         cmocka_unit_test(test_atomic_write_leaves_nothing_on_abort),
         cmocka_unit_test(test_write_to_a_device_keeps_the_device),
