@@ -11,7 +11,7 @@ PREFIX     ?= /usr/local
 PKG_CONFIG ?= pkg-config
 PYTHON     ?= /usr/bin/python3
 
-PKGS := gsl libcjson xlsxwriter libcrypto
+PKGS := gsl libcjson xlsxwriter libcrypto zlib libzstd
 MISSING := $(strip $(foreach p,$(PKGS) cmocka,$(if $(shell $(PKG_CONFIG) --exists $(p) 2>/dev/null && echo ok),,$(p))))
 MISSING += $(if $(wildcard /usr/include/hpdf.h),,libhpdf)
 MISSING := $(strip $(MISSING))
@@ -23,6 +23,8 @@ DEB_gsl := libgsl-dev
 DEB_libcjson := libcjson-dev
 DEB_xlsxwriter := libxlsxwriter-dev
 DEB_libcrypto := libssl-dev
+DEB_zlib := zlib1g-dev
+DEB_libzstd := libzstd-dev
 DEB_cmocka := libcmocka-dev
 DEB_libhpdf := libhpdf-dev
 
@@ -73,7 +75,7 @@ $(O)/obj/%.o: %.c
 include tests/local.mk bench/local.mk
 
 DEBIAN_PKGS := build-essential pkg-config libgsl-dev libcjson-dev libxlsxwriter-dev libhpdf-dev \
-               libcmocka-dev libssl-dev fonts-dejavu-core poppler-utils valgrind \
+               libcmocka-dev libssl-dev zlib1g-dev libzstd-dev fonts-dejavu-core poppler-utils valgrind \
                python3 python3-numpy python3-pandas python3-scipy python3-sklearn python3-xgboost \
                python3-openpyxl python3-statsmodels python3-pytest
 deps:

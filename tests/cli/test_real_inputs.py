@@ -258,3 +258,56 @@ def test_unknown_column_lists_the_columns(audit, tmp_path):
     r = audit("fairness", "--data", p, "--sensitive", "race", "--prediction", "pred")
     assert r.code == 2, r
     assert 'no column "race" in the data (did you mean "Race"?); columns: Race, sex, pred' in r.err
+
+
+def compress(src, dst, tool):
+    import gzip
+    import shutil
+    import subprocess
+    if tool == "gzip":
+        data = src.read_bytes()
+        half = len(data) // 2              # two members, as `cat a.gz b.gz` makes them
+        dst.write_bytes(gzip.compress(data[:half]) + gzip.compress(data[half:]))
+    else:
+        if shutil.which("zstd") is None:
+            pytest.skip("zstd (Debian package zstd) is not installed")
+        subprocess.run(["zstd", "-q", "-f", "-o", str(dst), str(src)], check=True)
+    return dst
+
+
+@pytest.mark.parametrize("tool,ext", [("gzip", "gz"), ("zstd", "zst")])
+def test_compressed_files_read_transparently(audit, files, tool, ext):
+    """A .gz or .zst file gives the same table as the plain one; its provenance hash is that of
+    the file as stored."""
+    import hashlib
+    d, _ = files
+    plain = audit("profile", "--data", d / "adult.data", *RAW_OPTS, "--json", "-")
+    z = compress(d / "adult.data", d / ("adult.data." + ext), tool)
+    comp = audit("profile", "--data", z, *RAW_OPTS, "--json", "-")
+    assert comp.code == 0, comp
+    jp, jz = json.loads(plain.out), json.loads(comp.out)
+    assert jz["profile"] == jp["profile"]
+    assert jz["provenance"]["inputs"][0]["sha256"] == hashlib.sha256(z.read_bytes()).hexdigest()
+    # recognised by content, not by name
+    other = d / "renamed.csv"
+    other.write_bytes(z.read_bytes())
+    r = audit("profile", "--data", other, *RAW_OPTS, "--json", "-")
+    assert json.loads(r.out)["profile"] == jp["profile"], r
+
+
+@pytest.mark.parametrize("tool,ext,msg", [("gzip", "gz", "truncated gzip data"),
+                                          ("zstd", "zst", "zstd data")])
+def test_compressed_damage_is_an_error(audit, tmp_path, tool, ext, msg):
+    src = tmp_path / "d.csv"
+    src.write_text("a,b\n" + "".join("%d,x%d\n" % (i, i % 7) for i in range(5000)))
+    z = compress(src, tmp_path / ("d.csv." + ext), tool)
+    cut = tmp_path / ("cut." + ext)
+    cut.write_bytes(z.read_bytes()[:len(z.read_bytes()) * 2 // 3])
+    r = audit("profile", "--data", cut)
+    assert r.code == 2 and msg in r.err and str(cut) in r.err, r
+    bad = bytearray(z.read_bytes())
+    bad[len(bad) // 2] ^= 0xFF
+    bad[len(bad) // 2 + 1] ^= 0xFF
+    (tmp_path / ("bad." + ext)).write_bytes(bytes(bad))
+    r = audit("profile", "--data", tmp_path / ("bad." + ext))
+    assert r.code == 2 and ("corrupt" in r.err or "truncated" in r.err), r
