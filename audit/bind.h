@@ -90,6 +90,24 @@ typedef enum aud_bind_role {
 int  aud_bind_column(const aud_table *t, const char *name, aud_bind_role role, double **out,
                      aud_error *err);
 
+/* Outcome coding (SPEC section 2, --label-positive / --prediction-positive): the values of a
+ * label or prediction column that mean 1, as written in the file (">50K", "yes", "2"); every
+ * other non-missing value is 0. Text is compared exactly (">50K" is not ">50K."); on a numeric
+ * column the values are compared as numbers ("2" and "2.0" are the same). */
+typedef struct aud_bind_coding {
+    const char *const *positive;   /* n_positive values */
+    size_t             n_positive;
+    char               note[600];  /* filled: what the coding did, for the user ("label
+                                    * "income": 1 = ">50K." (3846 rows); 0 = "<=50K." (12435
+                                    * rows)"), values never seen named */
+} aud_bind_coding;
+
+/* aud_bind_column with a coding (NULL or no values: the column must hold 0/1 as before). None
+ * of the positive values occurring is an AUD_E_DOMAIN error listing the values there are with
+ * their counts; a coding of a score is AUD_E_USAGE. */
+int  aud_bind_column_coded(const aud_table *t, const char *name, aud_bind_role role,
+                           aud_bind_coding *coding, double **out, aud_error *err);
+
 /* ---- sensitive attributes, references and intersections ------------------------------------ */
 
 /* A reference group: of an attribute ("sex" = "female") or of an intersection ("sex&race" =
@@ -112,6 +130,30 @@ typedef struct aud_bound_attrs {
     size_t        *own_n;
 } aud_bound_attrs;
 
+/* How the groups of one sensitive attribute are made and ordered (SPEC section 2): bands of a
+ * numeric column (--bins COL=e1,e2,... or COL=quantile:K), or an explicit order of its groups
+ * (--order COL=a,b,c). */
+typedef struct aud_bind_grouping {
+    const char         *attribute;
+    const double       *edges;       /* n_edges increasing band edges: "<e1", "e1-e2", ...,
+                                        ">=em" (bands closed on the left, as pandas.cut with
+                                        right=False) */
+    size_t              n_edges;
+    int                 quantiles;   /* > 1: K bands at the K-quantiles of the column (numpy
+                                        "linear"; edges that coincide merge) */
+    const char *const  *order;       /* n_order groups first, in this order; the others follow
+                                        in their natural order */
+    size_t              n_order;
+} aud_bind_grouping;
+
+/* Parse band text: "e1,e2,..." (increasing finite numbers) into *edges (the caller's, aud_free)
+ * or "quantile:K" (K from 2 to 100) into *quantiles. AUD_E_USAGE on anything else. */
+int  aud_bind_parse_bins(const char *text, double **edges, size_t *n_edges, int *quantiles,
+                         aud_error *err);
+
+/* Check edges given as numbers: increasing and finite (AUD_E_USAGE naming `what`). */
+int  aud_bind_check_edges(const double *edges, size_t n, const char *what, aud_error *err);
+
 /* Does name spell two or more of the n attributes, in their order, joined by '&' (the name
  * the fairness metrics give that intersection)? Attribute names may contain '&' themselves:
  * every split is tried. */
@@ -123,7 +165,8 @@ int  aud_bind_is_intersection(const char *const *attrs, size_t n, const char *na
  * reference naming neither an attribute nor an intersection ("a&b"). b is zeroed first;
  * aud_bound_attrs_free it in any case. */
 int  aud_bind_attrs(aud_bound_attrs *b, const aud_table *t, const char *const *names, size_t n,
-                    const aud_bind_ref *refs, size_t n_refs, aud_error *err);
+                    const aud_bind_ref *refs, size_t n_refs, const aud_bind_grouping *groups,
+                    size_t n_groups, aud_error *err);
 void aud_bound_attrs_free(aud_bound_attrs *b);
 
 /* What the fairness metrics of one table are asked for. */
@@ -133,6 +176,8 @@ typedef struct aud_bind_fair_request {
     size_t              n_sensitive;
     const aud_bind_ref *refs;             /* reference groups (n_refs; may be NULL) */
     size_t              n_refs;
+    const aud_bind_grouping *groups;      /* bands and orders (n_groups; may be NULL) */
+    size_t              n_groups;
     const double       *label;            /* aud_bind_column; NULL: label-free metrics only */
     const double       *prediction;       /* 0/1 predictions, or NULL and ... */
     const double       *score;            /* ... scores compared with opts->threshold */

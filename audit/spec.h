@@ -3,6 +3,7 @@
 #ifndef AUD_SPEC_H
 #define AUD_SPEC_H
 
+#include "audit/bind.h"
 #include "core/aud.h"
 #include <cjson/cJSON.h>
 
@@ -80,6 +81,13 @@ typedef struct aud_spec {
         char   comment;    /* "comment": one character, '\0' = none */
         int    keep_spaces;/* "keep_spaces": default false */
     } csv;
+    char **label_positive;     /* "label_positive": values meaning 1 (NULL: 0/1 column) */
+    size_t n_label_positive;
+    char **prediction_positive;/* "prediction_positive" */
+    size_t n_prediction_positive;
+    aud_bind_grouping *groupings;  /* "bins" and "order" of sensitive attributes; every
+                                    * pointer in them is owned */
+    size_t n_groupings;
     cJSON *raw;            /* the parsed spec document, kept for provenance */
 } aud_spec;
 

@@ -173,8 +173,17 @@ static int attr_json(const aud_fair_result *res, const aud_fair_attr_result *ar,
         cJSON_Delete(o);
         return -1;
     }
+    char source[600];
+    snprintf(source, sizeof source, "%s%s",
+             ar->reference_given ? "given" : "largest group",
+             ar->reference_carried != NULL ? " with " : "");
+    if (ar->reference_carried != NULL)
+        snprintf(source + strlen(source), sizeof source - strlen(source), "%s",
+                 ar->reference_carried);
     if (add_str(o, "name", ar->name) || add_str(o, "reference", ar->groups[ar->reference].name) ||
-        add_str(o, "reference_source", ar->reference_given ? "given" : "largest group") ||
+        add_str(o, "reference_source", source) ||
+        (ar->reference_carried != NULL &&
+         add_str(o, "reference_carried_from", ar->reference_carried)) ||
         add_count(o, "rows", ar->n_known) || add_count(o, "unknown", ar->n_unknown) ||
         add_count(o, "small_groups", ar->n_small))
         return -1;

@@ -311,3 +311,157 @@ def test_compressed_damage_is_an_error(audit, tmp_path, tool, ext, msg):
     (tmp_path / ("bad." + ext)).write_bytes(bytes(bad))
     r = audit("profile", "--data", tmp_path / ("bad." + ext))
     assert r.code == 2 and ("corrupt" in r.err or "truncated" in r.err), r
+
+
+# ---- outcomes as they are coded, attributes as they come (issue 15 items 3-5) ----------------
+
+def fair_json(audit, data, *args):
+    r = audit("fairness", "--data", data, "--bootstrap", "0", "--json", "-", *args)
+    assert r.code in (0, 1), r
+    return json.loads(r.out)["fairness"], r.err
+
+
+def test_label_coded_as_text_equals_the_01_column(audit, files):
+    """">50K." as 1 on the raw file gives the figures of the cleaned file's 0/1 column."""
+    d, df = files
+    coded, err = fair_json(audit, d / "adult.data", *RAW_OPTS, "--sensitive", "sex,race",
+                           "--prediction", "pred", "--label", "income",
+                           "--label-positive", ">50K.")
+    plain, _ = fair_json(audit, d / "clean.csv", "--sensitive", "sex,race", "--prediction",
+                         "pred", "--label", "y")
+    assert coded["attributes"] == plain["attributes"]
+    assert coded["intersections"] == plain["intersections"]
+    n1 = int((df["income"] == ">50K.").sum())
+    assert 'label "income": 1 = ">50K." (%d rows); 0 = "<=50K." (%d rows)' % (
+        n1, len(df) - n1) in err
+
+
+def test_trailing_dot_is_not_equated(audit, files):
+    d, df = files
+    r = audit("fairness", "--data", d / "adult.data", *RAW_OPTS, "--sensitive", "sex",
+              "--prediction", "pred", "--label", "income", "--label-positive", ">50K")
+    assert r.code == 2, r
+    counts = df["income"].value_counts()
+    assert ('none of the label values given as 1 (">50K") occurs in the column; its values: '
+            '"<=50K." (%d rows), ">50K." (%d rows)' % (counts["<=50K."], counts[">50K."])
+            in r.err), r
+
+
+def test_numeric_and_yes_no_codings(audit, tmp_path):
+    rng = np.random.default_rng(3)
+    n = 300
+    y = rng.integers(0, 2, n)
+    p = rng.integers(0, 2, n)
+    g = rng.choice(["a", "b", "c"], n)
+    pd.DataFrame({"g": g, "y": y, "p": p}).to_csv(tmp_path / "plain.csv", index=False)
+    pd.DataFrame({"g": g, "y": np.where(y == 1, 2, 1), "p": np.where(p == 1, "yes", "no")}
+                 ).to_csv(tmp_path / "coded.csv", index=False)
+    a, _ = fair_json(audit, tmp_path / "plain.csv", "--sensitive", "g", "--prediction", "p",
+                     "--label", "y")
+    b, err = fair_json(audit, tmp_path / "coded.csv", "--sensitive", "g", "--prediction", "p",
+                       "--label", "y", "--label-positive", "2.0", "--prediction-positive", "yes")
+    assert a["attributes"] == b["attributes"]
+    assert 'prediction "p": 1 = "yes"' in err and 'label "y": 1 = "2"' in err
+    r = audit("fairness", "--data", tmp_path / "coded.csv", "--sensitive", "g", "--prediction",
+              "p", "--prediction-positive", "yes", "--label-positive", "2")
+    assert r.code == 2 and "--label-positive needs --label" in r.err, r
+
+
+def test_bins_by_edges_and_quantiles_match_pandas(audit, files):
+    d, df = files
+    f, _ = fair_json(audit, d / "clean.csv", "--sensitive", "age", "--prediction", "pred",
+                     "--bins", "age=30,45,60")
+    groups = f["attributes"][0]["groups"]
+    assert [g["group"] for g in groups] == ["<30", "30-45", "45-60", ">=60"]   # natural order
+    bands = pd.cut(df["age"], [-np.inf, 30, 45, 60, np.inf], right=False)
+    want = df.groupby(bands, observed=False)["pred"].agg(["count", "mean"])
+    assert [g["count"] for g in groups] == want["count"].tolist()
+    assert [g["selection_rate"] for g in groups] == pytest.approx(
+        want["mean"].tolist(), rel=1e-15)
+    f, _ = fair_json(audit, d / "clean.csv", "--sensitive", "hours", "--prediction", "pred",
+                     "--bins", "hours=quantile:4")
+    groups = f["attributes"][0]["groups"]
+    h = df["hours"].dropna()
+    q = np.quantile(h.to_numpy(), [0.25, 0.5, 0.75])            # numpy "linear"
+    def fmt(x):                                                  # shortest round trip
+        t = repr(float(x))
+        return t[:-2] if t.endswith(".0") else t
+    assert [g["group"] for g in groups] == ["<" + fmt(q[0]), fmt(q[0]) + "-" + fmt(q[1]),
+                                           fmt(q[1]) + "-" + fmt(q[2]), ">=" + fmt(q[2])]
+    counts = pd.cut(h, [-np.inf, *q, np.inf], right=False).value_counts(sort=False)
+    assert [g["count"] for g in groups] == counts.tolist()
+    assert f["attributes"][0]["unknown"] == int(df["hours"].isna().sum())
+
+
+def test_order_and_errors(audit, files):
+    d, _ = files
+    f, _ = fair_json(audit, d / "clean.csv", "--sensitive", "race", "--prediction", "pred",
+                     "--order", "race=Other,Asian-Pac-Islander")
+    assert [g["group"] for g in f["attributes"][0]["groups"]] == [
+        "Other", "Asian-Pac-Islander", "White", "Black"]
+    r = audit("fairness", "--data", d / "clean.csv", "--sensitive", "race", "--prediction",
+              "pred", "--order", "race=other")
+    assert r.code == 2 and '"other" is not a group of "race"' in r.err and \
+        'did you mean "Other"?' in r.err, r
+    for args, msg in [(["--bins", "race=1,2"], 'bins: column "race" is not numeric'),
+                      (["--bins", "age=5,3"], "band edges must be finite and increasing"),
+                      (["--bins", "age=quantile:1"], "quantile:K with K from 2 to 100"),
+                      (["--bins", "sex=1"], '--bins: "sex" is not one of the --sensitive')]:
+        sens = "race" if "race" in args[1] else "age"
+        r = audit("fairness", "--data", d / "clean.csv", "--sensitive", sens, "--prediction",
+                  "pred", *args)
+        assert r.code == 2 and msg in r.err, (args, r)
+
+
+def test_reference_carries_into_intersections(audit, files):
+    d, df = files
+    f, out = fair_json(audit, d / "clean.csv", "--sensitive", "sex,race", "--prediction",
+                       "pred", "--reference", "race=Black")
+    inter = f["intersections"][0]
+    largest = df[df["race"] == "Black"].groupby("sex").size().idxmax()
+    assert inter["reference"] == "%s&Black" % largest
+    assert inter["reference_source"] == "largest group with race=Black"
+    assert f["attributes"][0]["reference_source"] == "largest group"
+    r = audit("fairness", "--data", d / "clean.csv", "--sensitive", "sex,race", "--prediction",
+              "pred", "--reference", "race=Black")
+    assert "sex&race: reference %s&Black (largest group with race=Black)" % largest in r.out
+    # an explicit intersection reference wins
+    f, _ = fair_json(audit, d / "clean.csv", "--sensitive", "sex,race", "--prediction", "pred",
+                     "--reference", "race=Black", "--reference", "sex&race=Female&White")
+    assert f["intersections"][0]["reference"] == "Female&White"
+    assert f["intersections"][0]["reference_source"] == "given"
+
+
+def test_unknown_reference_group_lists_groups_with_did_you_mean(audit, files):
+    d, _ = files
+    r = audit("fairness", "--data", d / "clean.csv", "--sensitive", "race", "--prediction",
+              "pred", "--reference", "race=black")
+    assert r.code == 2, r
+    assert ('reference group "black" has no rows in sensitive attribute "race" (its groups: '
+            '"White", "Black", "Asian-Pac-Islander", "Other"; did you mean "Black"?)') in r.err
+
+
+def test_run_spec_keys_for_coding_bins_order(audit, files):
+    d, _ = files
+    spec = {"data": "adult.data", "skip_rows": 1, "comment": "#", "names": NAMES,
+            "sensitive": ["age", "race"], "prediction": "pred", "label": "income",
+            "label_positive": [">50K."], "bins": {"age": [30, 45, 60]},
+            "order": {"race": ["Other"]}, "fairness": {"bootstrap": 0,
+                                                       "reference": {"race": "Black"}},
+            "explain": False, "outputs": {"json": "run.json"}}
+    (d / "spec.json").write_text(json.dumps(spec))
+    r = audit("run", d / "spec.json")
+    assert r.code in (0, 1), r
+    f = json.loads((d / "run.json").read_text())["fairness"]
+    cli, _ = fair_json(audit, d / "adult.data", *RAW_OPTS, "--sensitive", "age,race",
+                       "--prediction", "pred", "--label", "income", "--label-positive",
+                       ">50K.", "--bins", "age=30,45,60", "--order", "race=Other",
+                       "--reference", "race=Black")
+    assert f["attributes"] == cli["attributes"]
+    assert f["intersections"] == cli["intersections"]
+    assert [g["group"] for g in f["attributes"][0]["groups"]] == ["<30", "30-45", "45-60",
+                                                                  ">=60"]
+    bad = dict(spec, bins={"sex": [1]})
+    (d / "bad.json").write_text(json.dumps(bad))
+    r = audit("run", d / "bad.json")
+    assert r.code == 2 and '"bins.sex": is not one of the "sensitive" columns' in r.err, r
