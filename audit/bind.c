@@ -227,10 +227,13 @@ static int apply_coding(const aud_table *t, const char *name, const char *what,
         else
             out[i] = isnan(c->num[i]) ? NAN : is_positive(cd, NULL, c->num[i]);
     }
-    if (rc == AUD_OK)
-        snprintf(cd->note, sizeof cd->note, "%s \"%s\": 1 = %s; 0 = %s%s%s%s", what, name, ones,
-                 zeros[0] ? zeros : "(none)", unseen[0] ? " (never seen: " : "", unseen,
-                 unseen[0] ? ")" : "");
+    if (rc == AUD_OK) {
+        int w = snprintf(cd->note, sizeof cd->note, "%s \"%s\": 1 = %s; 0 = %s%s%s%s", what,
+                         name, ones, zeros[0] ? zeros : "(none)",
+                         unseen[0] ? " (never seen: " : "", unseen, unseen[0] ? ")" : "");
+        if (w >= (int)sizeof cd->note)   /* cut: end in "..." */
+            strcpy(cd->note + sizeof cd->note - 4, "...");
+    }
     aud_free(vals);
     aud_free(counts);
     return rc;

@@ -331,9 +331,14 @@ int aud_cmd_drift(int argc, char **argv)
     rc = aud_drift_tables(&res, jr.t, jc.t, bd.cols, bd.ovr, bd.n, &opts, &err);
     if (rc != AUD_OK)
         goto done;
-    for (size_t i = 0; i < res->n_cols; i++)
+    for (size_t i = 0; i < res->n_cols; i++) {
         if (res->cols[i].status != AUD_OK)
             aud_cli_warn("column \"%s\": %s", res->cols[i].name, res->cols[i].msg);
+        if (res->cols[i].similar != NULL)
+            aud_cli_warn("column \"%s\": categories that differ only by surrounding spaces or "
+                         "case are compared as different: %s", res->cols[i].name,
+                         res->cols[i].similar);
+    }
     if (res->n_tested == 0) {
         rc = aud_error_set(&err, AUD_E_DOMAIN, NULL, 0, 0, "no column could be tested%s%s",
                            res->n_cols ? ": " : "", res->n_cols ? res->cols[0].msg : "");

@@ -506,6 +506,11 @@ int aud_cmd_fairness(int argc, char **argv)
         };
         rc = aud_bind_fairness(&res, &rq, &c.opts, &err);
     }
+    for (size_t a = 0; rc == AUD_OK && a < res->n_attrs; a++)
+        if (res->attrs[a].similar_groups != NULL)
+            aud_cli_warn("attribute \"%s\": groups that differ only by surrounding spaces or "
+                         "case are separate groups: %s", res->attrs[a].name,
+                         res->attrs[a].similar_groups);
     if (rc == AUD_OK && c.json != NULL) {
         rc = aud_prov_doc_new(&doc, &prov, "fairness", c.created, &err);
         if (rc == AUD_OK && aud_json_add_num(prov, "seed", (double)c.opts.seed) != 0)

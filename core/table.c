@@ -1,10 +1,12 @@
 /* table.c - the in-memory table's accessors (table.h). */
+#define _GNU_SOURCE
 #include "core/table.h"
 #include "core/io.h"
 
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -92,6 +94,64 @@ int aud_table_lookup(const aud_table *t, const char *name, const char *what, lon
     aud_error_set(err, AUD_E_SCHEMA, file, 0, 0, "%s%sno column \"%s\" in the data%s; columns: %s",
                   what ? what : "", what ? ": " : "", name, hint, list);
     return aud_error_field(err, name);
+}
+
+/* Compare two texts with surrounding blanks dropped and ASCII letters folded. */
+static int folded_cmp(const char *a, const char *b)
+{
+    while (*a == ' ' || *a == '\t')
+        a++;
+    while (*b == ' ' || *b == '\t')
+        b++;
+    size_t na = strlen(a), nb = strlen(b);
+    while (na > 0 && (a[na - 1] == ' ' || a[na - 1] == '\t'))
+        na--;
+    while (nb > 0 && (b[nb - 1] == ' ' || b[nb - 1] == '\t'))
+        nb--;
+    for (size_t i = 0; i < na && i < nb; i++) {
+        int x = (unsigned char)a[i], y = (unsigned char)b[i];   /* ASCII fold, any locale */
+        x += x >= 'A' && x <= 'Z' ? 'a' - 'A' : 0;
+        y += y >= 'A' && y <= 'Z' ? 'a' - 'A' : 0;
+        if (x != y)
+            return x - y;
+    }
+    return (na > nb) - (na < nb);
+}
+
+static int by_folded(const void *x, const void *y, void *ctx)
+{
+    const char *const *lv = ctx;
+    size_t i = *(const size_t *)x, j = *(const size_t *)y;
+    int c = folded_cmp(lv[i], lv[j]);
+    return c != 0 ? c : (i > j) - (i < j);
+}
+
+long aud_similar_levels(const char *const *levels, size_t n, char *buf, size_t size)
+{
+    if (size > 0)
+        buf[0] = '\0';
+    size_t *idx = aud_malloc((n ? n : 1) * sizeof *idx);
+    if (idx == NULL)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        idx[i] = i;
+    qsort_r(idx, n, sizeof *idx, by_folded, (void *)levels);
+    size_t len = 0;
+    long pairs = 0;
+    for (size_t i = 1; i < n; i++) {
+        if (folded_cmp(levels[idx[i - 1]], levels[idx[i]]) != 0)
+            continue;
+        size_t first = i - 1;   /* each later one of a run is paired with the run's first */
+        while (first > 0 && folded_cmp(levels[idx[first - 1]], levels[idx[i]]) == 0)
+            first--;
+        append(buf, size, &len, "%s\"%s\" ~ \"%s\"", pairs ? ", " : "", levels[idx[first]],
+               levels[idx[i]]);
+        pairs++;
+    }
+    if (size > 4 && len + 1 >= size)
+        strcpy(buf + size - 4, "...");
+    aud_free(idx);
+    return pairs;
 }
 
 const char *aud_table_cell_text(const aud_table *t, size_t row, size_t col, char *buf, size_t size)

@@ -79,6 +79,12 @@ AUD_API long aud_table_find(const aud_table *t, const char *name);
 AUD_API int aud_table_lookup(const aud_table *t, const char *name, const char *what, long *index,
                              aud_error *err);
 
+/* Categories that differ only by surrounding spaces or by case ("Male", " male"): the pairs of
+ * levels[0..n) equal once spaces and tabs around them are dropped and ASCII letters folded,
+ * described in buf as "\"Male\" ~ \"male\", ..." (cut with "..." when long). Returns the number
+ * of pairs (0: buf is ""); -1 on no memory. */
+AUD_API long aud_similar_levels(const char *const *levels, size_t n, char *buf, size_t size);
+
 /* Text of cell (row, col) into buf: the category, or the number formatted with %.17g;
  * "" for missing. Returns buf. */
 AUD_API const char *aud_table_cell_text(const aud_table *t, size_t row, size_t col, char *buf,

@@ -436,6 +436,8 @@ static int column_fill(cJSON *o, const aud_drift_column *c)
     if (add_array(cat, "reference", c->js_bins.ref, c->js_bins.n_bins) ||
         add_array(cat, "current", c->js_bins.cur, c->js_bins.n_bins))
         return -1;
+    if (c->similar != NULL && !cJSON_AddStringToObject(o, "similar_categories", c->similar))
+        return -1;
     return 0;
 }
 

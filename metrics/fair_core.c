@@ -3,6 +3,7 @@
  * (SPEC section 3 "Fairness"; formulas in docs/fairness.md). */
 #include "metrics/fair_int.h"
 #include "core/io.h"
+#include "core/table.h"
 
 #include <limits.h>
 #include <math.h>
@@ -50,6 +51,7 @@ static void attr_result_clear(aud_fair_attr_result *ar)
     aud_free(ar->groups);
     aud_free(ar->name);
     aud_free(ar->reference_carried);
+    aud_free(ar->similar_groups);
     memset(ar, 0, sizeof *ar);
 }
 
@@ -342,6 +344,23 @@ static int analyse(const aud_fair_ctx *ctx, aud_fair_attr_result *ar, const char
         goto done;
     }
     ar->reference_given = reference != NULL;
+    {   /* "Male" and "male" are two groups: say so (issue 15) */
+        const char **names = aud_malloc((ar->n_groups ? ar->n_groups : 1) * sizeof *names);
+        char similar[400];
+        long n_similar = -1;
+        if (names != NULL) {
+            for (size_t g = 0; g < ar->n_groups; g++)
+                names[g] = ar->groups[g].name;
+            n_similar = aud_similar_levels(names, ar->n_groups, similar, sizeof similar);
+            aud_free(names);
+        }
+        if (n_similar > 0)
+            ar->similar_groups = aud_strdup(similar);
+        if (n_similar < 0 || (n_similar > 0 && ar->similar_groups == NULL)) {
+            rc = aud_error_nomem(err);
+            goto done;
+        }
+    }
     if (!ref_found) {
         for (size_t g = 1; g < ar->n_groups; g++)
             if (ar->groups[g].c.n > ar->groups[ar->reference].c.n)

@@ -465,3 +465,34 @@ def test_run_spec_keys_for_coding_bins_order(audit, files):
     (d / "bad.json").write_text(json.dumps(bad))
     r = audit("run", d / "bad.json")
     assert r.code == 2 and '"bins.sex": is not one of the "sensitive" columns' in r.err, r
+
+
+def test_near_duplicate_categories_are_named(audit, files):
+    """Issue 15 item 2: categories equal but for surrounding spaces or case are named in a warning
+    and in the results (drift and fairness), never silently compared as different."""
+    d, df = files
+    raw = df.copy()
+    raw["sex"] = " " + raw["sex"]                               # ", "-separated, kept spaces
+    raw["workclass"] = raw["workclass"].str.lower()
+    raw.to_csv(d / "spaced.csv", index=False)
+    r = audit("drift", "--reference", d / "clean.csv", "--current", d / "spaced.csv",
+              "--keep-spaces", "--json", "-")
+    assert r.code == 0, r
+    cols = {c["name"]: c for c in json.loads(r.out)["drift"]["columns"]}
+    assert cols["sex"]["similar_categories"] == '"Male" ~ " Male", "Female" ~ " Female"' or \
+        cols["sex"]["similar_categories"] == '"Female" ~ " Female", "Male" ~ " Male"'
+    assert '"Private" ~ "private"' in cols["workclass"]["similar_categories"]
+    assert "similar_categories" not in cols["race"]
+    assert 'column "sex": categories that differ only by surrounding spaces or case' in r.err
+    # trimmed by default: no false alarm for sex, no note
+    r = audit("drift", "--reference", d / "clean.csv", "--current", d / "spaced.csv",
+              "--json", "-")
+    cols = {c["name"]: c for c in json.loads(r.out)["drift"]["columns"]}
+    assert "similar_categories" not in cols["sex"] and cols["sex"]["drifted"] is False
+    mixed = df.copy()
+    mixed.loc[::5, "race"] = mixed.loc[::5, "race"].str.upper()
+    mixed.to_csv(d / "mixed.csv", index=False)
+    f, err = fair_json(audit, d / "mixed.csv", "--sensitive", "race", "--prediction", "pred")
+    sim = f["attributes"][0]["similar_groups"]                  # first appearance first
+    assert '"WHITE" ~ "White"' in sim and ('"BLACK" ~ "Black"' in sim or '"Black" ~ "BLACK"' in sim)
+    assert 'attribute "race": groups that differ only by surrounding spaces or case' in err
