@@ -109,7 +109,7 @@ static int find_column(const aud_table *t, const char *name, aud_error *err)
 }
 
 /* Is value v (text of a level, or a number) one of the coding's positive values? */
-static int is_positive(const aud_bind_coding *cd, const char *text, double num)
+static int is_positive(const aud_outcome_coding *cd, const char *text, double num)
 {
     for (size_t k = 0; k < cd->n_positive; k++) {
         if (text != NULL) {
@@ -193,7 +193,7 @@ static void add_counted(char *buf, size_t size, size_t *len, const char *value, 
 
 /* Map column c through the coding into out (1 / 0 / NaN for missing) and describe it. */
 static int apply_coding(const aud_table *t, const char *name, const char *what,
-                        const aud_column *c, aud_bind_coding *cd, double *out, aud_error *err)
+                        const aud_column *c, aud_outcome_coding *cd, double *out, aud_error *err)
 {
     double *vals = NULL;
     size_t *counts = NULL, n = 0;
@@ -210,7 +210,7 @@ static int apply_coding(const aud_table *t, const char *name, const char *what,
     for (size_t p = 0; rc == AUD_OK && p < cd->n_positive; p++) {
         int seen = 0;
         for (size_t k = 0; k < n && !seen; k++)
-            seen = is_positive(&(aud_bind_coding){.positive = &cd->positive[p], .n_positive = 1},
+            seen = is_positive(&(aud_outcome_coding){.positive = &cd->positive[p], .n_positive = 1},
                                vals == NULL ? c->levels[k] : NULL, vals ? vals[k] : 0.0);
         if (!seen)
             aud_error_list_add(unseen, sizeof unseen, &lu, cd->positive[p]);
@@ -246,7 +246,7 @@ int aud_bind_column(const aud_table *t, const char *name, aud_bind_role role, do
 }
 
 int aud_bind_column_coded(const aud_table *t, const char *name, aud_bind_role role,
-                          aud_bind_coding *coding, double **out, aud_error *err)
+                          aud_outcome_coding *coding, double **out, aud_error *err)
 {
     static const char *const what[] = {"label", "prediction", "score"};
     *out = NULL;
@@ -325,7 +325,7 @@ static int spells(const char *const *attrs, size_t n, const char *name, size_t n
     return 0;
 }
 
-int aud_bind_is_intersection(const char *const *attrs, size_t n, const char *name)
+int aud_is_intersection(const char *const *attrs, size_t n, const char *name)
 {
     return spells(attrs, n, name, 0, 0);
 }
@@ -341,7 +341,7 @@ int aud_bind_check_edges(const double *edges, size_t n, const char *what, aud_er
                   : AUD_OK;
 }
 
-int aud_bind_parse_bins(const char *text, double **edges, size_t *n_edges, int *quantiles,
+int aud_parse_bins(const char *text, double **edges, size_t *n_edges, int *quantiles,
                         aud_error *err)
 {
     *edges = NULL;
@@ -401,7 +401,7 @@ static double quantile_linear(const double *v, size_t m, double q)
 }
 
 /* Bands of numeric column x (grouping g): own codes and labels. */
-static int make_bands(const aud_bind_grouping *g, const double *x, size_t n, int32_t **codes,
+static int make_bands(const aud_grouping *g, const double *x, size_t n, int32_t **codes,
                       char ***levels, size_t *n_levels, aud_error *err)
 {
     double *edges = NULL, *sorted = NULL;
@@ -480,7 +480,7 @@ done:
 /* The groups of attribute `name` (codes, levels) reordered: g->order first, the others after in
  * their order. Own codes and levels; a listed group that does not exist is an error naming the
  * groups there are. */
-static int reorder_groups(const aud_bind_grouping *g, const char *name, const aud_table *t,
+static int reorder_groups(const aud_grouping *g, const char *name, const aud_table *t,
                           const int32_t *codes, const char *const *levels, size_t n_levels,
                           int32_t **out_codes, char ***out_levels, aud_error *err)
 {
@@ -529,7 +529,7 @@ static int reorder_groups(const aud_bind_grouping *g, const char *name, const au
 }
 
 int aud_bind_attrs(aud_bound_attrs *b, const aud_table *t, const char *const *names, size_t n,
-                   const aud_bind_ref *refs, size_t n_refs, const aud_bind_grouping *groups,
+                   const aud_reference *refs, size_t n_refs, const aud_grouping *groups,
                    size_t n_groups, aud_error *err)
 {
     memset(b, 0, sizeof *b);
@@ -555,7 +555,7 @@ int aud_bind_attrs(aud_bound_attrs *b, const aud_table *t, const char *const *na
         const aud_column *col = &t->cols[j];
         aud_fair_attr *at = &b->attrs[a];
         at->name = names[a];
-        const aud_bind_grouping *g = NULL;
+        const aud_grouping *g = NULL;
         for (size_t k = 0; k < n_groups; k++)
             if (strcmp(groups[k].attribute, names[a]) == 0)
                 g = &groups[k];
@@ -658,7 +658,7 @@ int aud_bind_fairness(aud_fair_result **out, const aud_bind_fair_request *rq,
     /* an intersection reference must name an intersection that is computed */
     for (size_t r = 0; rc == AUD_OK && r < b.n_inter_refs; r++) {
         if (!opts->intersections ||
-            !aud_bind_is_intersection(rq->sensitive, rq->n_sensitive, b.inter_ref_names[r])) {
+            !aud_is_intersection(rq->sensitive, rq->n_sensitive, b.inter_ref_names[r])) {
             aud_error_set(err, AUD_E_USAGE, NULL, 0, 0,
                           "reference: \"%s\" is not an intersection of the sensitive columns "
                           "(name them in their order, joined by '&')", b.inter_ref_names[r]);
@@ -696,7 +696,7 @@ int aud_bind_fairness(aud_fair_result **out, const aud_bind_fair_request *rq,
 
 int aud_bind_drift_columns(aud_bound_drift *b, const aud_table *ref, const char *const *given,
                            size_t n_given, const char *const *exclude, size_t n_exclude,
-                           const aud_bind_drift_choice *choices, size_t n_choices,
+                           const aud_drift_choice *choices, size_t n_choices,
                            const char *choice_field, aud_error *err)
 {
     memset(b, 0, sizeof *b);
@@ -741,4 +741,146 @@ void aud_bound_drift_free(aud_bound_drift *b)
     aud_free(b->cols);
     aud_free(b->ovr);
     memset(b, 0, sizeof *b);
+}
+
+/* ---- the public calls (audit/audit.h) ------------------------------------------------------ */
+
+int aud_predict(const aud_model *m, const char *model_path, const aud_table *t, int raw,
+                int threads, double **out, size_t *n_cols, int *by_position, aud_error *err)
+{
+    aud_binding b;
+    *out = NULL;
+    *n_cols = 0;
+    int rc = aud_bind_model(&b, m, model_path, t, err);
+    if (by_position != NULL)
+        *by_position = b.by_position;
+    if (rc == AUD_OK)
+        rc = aud_bind_predict(&b, raw, threads, out, n_cols, err);
+    aud_binding_free(&b);
+    return rc;
+}
+
+int aud_explain_prepare(aud_explain_input *in, const aud_explain_request *rq, aud_error *err)
+{
+    const aud_model *m = rq->model;
+    size_t M = aud_model_features(m), n = rq->row_end - rq->row_begin;
+    aud_binding b, bgb;
+    memset(in, 0, sizeof *in);
+    memset(&bgb, 0, sizeof bgb);
+    in->opts = rq->opts;
+    in->opts.method = aud_shap_method_resolve(rq->opts.method, m);
+    int rc = aud_bind_model(&b, m, rq->model_path, rq->data, err);
+    in->by_position = b.by_position;
+    if (rc == AUD_OK) {
+        in->n_rows = n;
+        in->X = aud_calloc(n * M + 1, sizeof *in->X);
+        if (in->X == NULL)
+            rc = aud_error_nomem(err);
+    }
+    /* a model that refuses missing values: name the file and row before any work */
+    if (rc == AUD_OK)
+        rc = aud_bind_check_missing(&b, rq->row_begin, rq->row_end, err);
+    if (rc == AUD_OK)
+        aud_bind_fill_rows(&b, rq->row_begin, rq->row_end, in->X);
+    const aud_binding *src = &b;
+    if (rc == AUD_OK && !aud_shap_method_uses_background(in->opts.method)) {
+        in->background_unused = rq->background != NULL;
+    } else if (rc == AUD_OK && rq->background != NULL) {
+        rc = aud_bind_model(&bgb, m, rq->model_path, rq->background, err);
+        if (rc == AUD_OK && rq->background->n_rows == 0)
+            rc = aud_error_set(err, AUD_E_SCHEMA, rq->background->path, 0, 0,
+                               "the background file has no data rows; give at least one row "
+                               "(or leave out --background to sample --data)");
+        src = &bgb;
+    } else if (rc == AUD_OK && rq->data->n_rows == 0) {
+        rc = aud_error_set(err, AUD_E_SCHEMA, rq->data->path, 0, 0,
+                           "the data has no rows to sample a background from; give --background");
+    }
+    if (rc == AUD_OK && aud_shap_method_uses_background(in->opts.method)) {
+        rc = aud_bind_check_missing(src, 0, src->table->n_rows, err);
+        if (rc == AUD_OK)
+            rc = aud_bind_sample_rows(src, rq->background_rows, in->opts.seed, &in->background,
+                                      &in->n_background, err);
+        in->opts.background = in->background;
+        in->opts.n_background = in->n_background;
+    }
+    if (rc == AUD_OK)
+        rc = aud_shap_check(m, &in->opts, err);
+    aud_binding_free(&b);
+    aud_binding_free(&bgb);
+    return rc;
+}
+
+void aud_explain_input_free(aud_explain_input *in)
+{
+    aud_free(in->X);
+    aud_free(in->background);
+    memset(in, 0, sizeof *in);
+}
+
+int aud_fairness(aud_fair_result **out, const aud_fairness_request *rq,
+                 const aud_fair_opts *opts, int *by_position, aud_error *err)
+{
+    const aud_table *t = rq->data;
+    double *label = NULL, *prediction = NULL, *score = NULL;
+    aud_binding b;
+    memset(&b, 0, sizeof b);
+    *out = NULL;
+    if (by_position != NULL)
+        *by_position = 0;
+    if ((rq->prediction != NULL) + (rq->score != NULL) + (rq->model != NULL) != 1)
+        return aud_error_set(err, AUD_E_USAGE, NULL, 0, 0,
+                             "give exactly one of a prediction column, a score column and a "
+                             "model");
+    int rc = AUD_OK;
+    if ((rq->label_coding != NULL && rq->label_coding->n_positive > 0 && rq->label == NULL) ||
+        (rq->prediction_coding != NULL && rq->prediction_coding->n_positive > 0 &&
+         rq->prediction == NULL))
+        return aud_error_set(err, AUD_E_USAGE, NULL, 0, 0,
+                             "positive values are given for a %s column that is not",
+                             rq->label == NULL ? "label" : "prediction");
+    if (rq->label != NULL)
+        rc = aud_bind_column_coded(t, rq->label, AUD_BIND_LABEL, rq->label_coding, &label, err);
+    if (rc == AUD_OK && rq->prediction != NULL)
+        rc = aud_bind_column_coded(t, rq->prediction, AUD_BIND_PREDICTION, rq->prediction_coding,
+                                   &prediction, err);
+    if (rc == AUD_OK && rq->score != NULL)
+        rc = aud_bind_column(t, rq->score, AUD_BIND_SCORE, &score, err);
+    if (rc == AUD_OK && rq->model != NULL) {
+        rc = aud_bind_model(&b, rq->model, rq->model_path, t, err);
+        if (by_position != NULL)
+            *by_position = b.by_position;
+        if (rc == AUD_OK)
+            rc = aud_bind_model_output(&b, opts->threads, "fairness", &score, err);
+    }
+    if (rc == AUD_OK) {
+        aud_bind_fair_request fr = {
+            .data = t, .sensitive = rq->sensitive, .n_sensitive = rq->n_sensitive,
+            .refs = rq->refs, .n_refs = rq->n_refs, .groups = rq->groups,
+            .n_groups = rq->n_groups,
+            .label = label, .prediction = prediction, .score = score,
+            .label_name = rq->label, .prediction_name = rq->prediction,
+            .score_name = rq->score != NULL ? rq->score : "model score",
+        };
+        rc = aud_bind_fairness(out, &fr, opts, err);
+    }
+    aud_binding_free(&b);
+    aud_free(label);
+    aud_free(prediction);
+    aud_free(score);
+    return rc;
+}
+
+int aud_drift(aud_drift_result **out, const aud_table *ref, const aud_table *cur,
+              const char *const *columns, size_t n_columns, const aud_drift_choice *choices,
+              size_t n_choices, const aud_drift_opts *opts, aud_error *err)
+{
+    aud_bound_drift bd;
+    *out = NULL;
+    int rc = aud_bind_drift_columns(&bd, ref, columns, n_columns, NULL, 0, choices, n_choices,
+                                    NULL, err);
+    if (rc == AUD_OK)
+        rc = aud_drift_tables(out, ref, cur, bd.cols, bd.ovr, bd.n, opts, err);
+    aud_bound_drift_free(&bd);
+    return rc;
 }

@@ -17,6 +17,9 @@
  *   drift columns               aud_bind_drift_columns: the columns compared and their
  *                               per-column method and threshold
  *
+ * The public calls of audit/audit.h (aud_predict, aud_fairness, aud_drift) are these steps put
+ * together; `audit run` uses the steps, sharing one label and score between its sections.
+ *
  * Errors name the data file (table->path) and, in err->field, the column, feature or option
  * concerned. Nothing here prints: a caller that wants to warn (a model bound by position) reads
  * the flags. Later input codings (labels given as text, numeric attributes in bands, ...) belong
@@ -24,9 +27,7 @@
 #ifndef AUD_BIND_H
 #define AUD_BIND_H
 
-#include "core/table.h"
-#include "metrics/drift.h"
-#include "metrics/fairness.h"
+#include "audit/audit.h"
 #include "models/model.h"
 
 /* ---- model features ------------------------------------------------------------------------ */
@@ -90,32 +91,16 @@ typedef enum aud_bind_role {
 int  aud_bind_column(const aud_table *t, const char *name, aud_bind_role role, double **out,
                      aud_error *err);
 
-/* Outcome coding (SPEC section 2, --label-positive / --prediction-positive): the values of a
- * label or prediction column that mean 1, as written in the file (">50K", "yes", "2"); every
- * other non-missing value is 0. Text is compared exactly (">50K" is not ">50K."); on a numeric
- * column the values are compared as numbers ("2" and "2.0" are the same). */
-typedef struct aud_bind_coding {
-    const char *const *positive;   /* n_positive values */
-    size_t             n_positive;
-    char               note[600];  /* filled: what the coding did, for the user ("label
-                                    * "income": 1 = ">50K." (3846 rows); 0 = "<=50K." (12435
-                                    * rows)"), values never seen named */
-} aud_bind_coding;
-
-/* aud_bind_column with a coding (NULL or no values: the column must hold 0/1 as before). None
- * of the positive values occurring is an AUD_E_DOMAIN error listing the values there are with
- * their counts; a coding of a score is AUD_E_USAGE. */
+/* aud_bind_column with an outcome coding (audit.h; NULL or no values: the column must hold 0/1
+ * as before); coding->note is filled. None of the positive values occurring is an AUD_E_DOMAIN
+ * error listing the values there are with their counts; a coding of a score is AUD_E_USAGE. */
 int  aud_bind_column_coded(const aud_table *t, const char *name, aud_bind_role role,
-                           aud_bind_coding *coding, double **out, aud_error *err);
+                           aud_outcome_coding *coding, double **out, aud_error *err);
+
+/* Check edges given as numbers: increasing and finite (AUD_E_USAGE naming `what`). */
+int  aud_bind_check_edges(const double *edges, size_t n, const char *what, aud_error *err);
 
 /* ---- sensitive attributes, references and intersections ------------------------------------ */
-
-/* A reference group: of an attribute ("sex" = "female") or of an intersection ("sex&race" =
- * "female&B", attributes in the order given, joined by '&'). */
-typedef struct aud_bind_ref {
-    const char *attribute;
-    const char *group;
-} aud_bind_ref;
 
 typedef struct aud_bound_attrs {
     aud_fair_attr *attrs;              /* n_attrs, in the order given; codes and levels point
@@ -130,42 +115,13 @@ typedef struct aud_bound_attrs {
     size_t        *own_n;
 } aud_bound_attrs;
 
-/* How the groups of one sensitive attribute are made and ordered (SPEC section 2): bands of a
- * numeric column (--bins COL=e1,e2,... or COL=quantile:K), or an explicit order of its groups
- * (--order COL=a,b,c). */
-typedef struct aud_bind_grouping {
-    const char         *attribute;
-    const double       *edges;       /* n_edges increasing band edges: "<e1", "e1-e2", ...,
-                                        ">=em" (bands closed on the left, as pandas.cut with
-                                        right=False) */
-    size_t              n_edges;
-    int                 quantiles;   /* > 1: K bands at the K-quantiles of the column (numpy
-                                        "linear"; edges that coincide merge) */
-    const char *const  *order;       /* n_order groups first, in this order; the others follow
-                                        in their natural order */
-    size_t              n_order;
-} aud_bind_grouping;
-
-/* Parse band text: "e1,e2,..." (increasing finite numbers) into *edges (the caller's, aud_free)
- * or "quantile:K" (K from 2 to 100) into *quantiles. AUD_E_USAGE on anything else. */
-int  aud_bind_parse_bins(const char *text, double **edges, size_t *n_edges, int *quantiles,
-                         aud_error *err);
-
-/* Check edges given as numbers: increasing and finite (AUD_E_USAGE naming `what`). */
-int  aud_bind_check_edges(const double *edges, size_t n, const char *what, aud_error *err);
-
-/* Does name spell two or more of the n attributes, in their order, joined by '&' (the name
- * the fairness metrics give that intersection)? Attribute names may contain '&' themselves:
- * every split is tried. */
-int  aud_bind_is_intersection(const char *const *attrs, size_t n, const char *name);
-
 /* One fairness attribute per name (a column of t: categorical columns by level, numeric ones
  * grouped by value as aud_fair_codes_from_numeric does), with its reference group from refs.
  * Errors: a name that is no column ("no column "x" in the data"), a name given twice, a
  * reference naming neither an attribute nor an intersection ("a&b"). b is zeroed first;
  * aud_bound_attrs_free it in any case. */
 int  aud_bind_attrs(aud_bound_attrs *b, const aud_table *t, const char *const *names, size_t n,
-                    const aud_bind_ref *refs, size_t n_refs, const aud_bind_grouping *groups,
+                    const aud_reference *refs, size_t n_refs, const aud_grouping *groups,
                     size_t n_groups, aud_error *err);
 void aud_bound_attrs_free(aud_bound_attrs *b);
 
@@ -174,9 +130,9 @@ typedef struct aud_bind_fair_request {
     const aud_table    *data;
     const char *const  *sensitive;        /* n_sensitive column names */
     size_t              n_sensitive;
-    const aud_bind_ref *refs;             /* reference groups (n_refs; may be NULL) */
+    const aud_reference *refs;             /* reference groups (n_refs; may be NULL) */
     size_t              n_refs;
-    const aud_bind_grouping *groups;      /* bands and orders (n_groups; may be NULL) */
+    const aud_grouping *groups;           /* bands and orders (n_groups; may be NULL) */
     size_t              n_groups;
     const double       *label;            /* aud_bind_column; NULL: label-free metrics only */
     const double       *prediction;       /* 0/1 predictions, or NULL and ... */
@@ -194,13 +150,6 @@ int  aud_bind_fairness(aud_fair_result **out, const aud_bind_fair_request *rq,
 
 /* ---- drift columns ------------------------------------------------------------------------- */
 
-/* A per-column choice: method (AUD_DRIFT_AUTO: keep the default) and threshold (NaN: keep). */
-typedef struct aud_bind_drift_choice {
-    const char       *column;
-    aud_drift_method  method;
-    double            threshold;
-} aud_bind_drift_choice;
-
 typedef struct aud_bound_drift {
     const char        **cols;     /* n columns compared (point into the tables or the given list) */
     aud_drift_override *ovr;      /* n per-column overrides, for aud_drift_tables */
@@ -215,7 +164,7 @@ typedef struct aud_bound_drift {
  * aud_bound_drift_free it in any case. */
 int  aud_bind_drift_columns(aud_bound_drift *b, const aud_table *ref, const char *const *given,
                             size_t n_given, const char *const *exclude, size_t n_exclude,
-                            const aud_bind_drift_choice *choices, size_t n_choices,
+                            const aud_drift_choice *choices, size_t n_choices,
                             const char *choice_field, aud_error *err);
 void aud_bound_drift_free(aud_bound_drift *b);
 

@@ -1,7 +1,5 @@
 /* cli.c - message and option helpers shared by the commands. */
 #include "audit/cli.h"
-#include "audit/bind.h"
-#include "core/provenance.h"
 
 #include <errno.h>
 #include <math.h>
@@ -37,12 +35,11 @@ void aud_cli_warn(const char *fmt, ...)
     va_end(ap);
 }
 
-void aud_cli_warn_binding(const aud_binding *b, const char *data_path)
+void aud_cli_warn_by_position(const aud_model *m, const char *model_path, const char *data_path)
 {
-    if (b->by_position)
-        aud_cli_warn("%s has no feature names: its %zu features are matched to the first %zu "
-                     "columns of %s by position", b->model_path ? b->model_path : "the model",
-                     b->model->n_features, b->model->n_features, data_path);
+    aud_cli_warn("%s has no feature names: its %zu features are matched to the first %zu "
+                 "columns of %s by position", model_path, aud_model_features(m),
+                 aud_model_features(m), data_path);
 }
 
 int aud_cli_fail(const aud_error *err)

@@ -3,7 +3,7 @@
 #ifndef AUD_CLI_H
 #define AUD_CLI_H
 
-#include "core/aud.h"
+#include "audit/audit.h"
 
 /* Exit codes of SPEC section 1. */
 enum {
@@ -20,10 +20,11 @@ extern int aud_cli_quiet;
 void aud_cli_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "audit: warning: ..." on stderr (suppressed by --quiet). */
 void aud_cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* When b bound a model without feature names by position: the one warning every command
- * gives for it, naming the model and the data file. */
-struct aud_binding;
-void aud_cli_warn_binding(const struct aud_binding *b, const char *data_path);
+/* A model without feature names bound by position: the one warning every command gives for it,
+ * naming the model and the data file. */
+struct aud_model;
+void aud_cli_warn_by_position(const struct aud_model *m, const char *model_path,
+                              const char *data_path);
 /* Print err as "audit: file:line:col: ..." and return its exit code (2 or 3). */
 int aud_cli_fail(const aud_error *err);
 /* Print "audit CMD: message" and a pointer to --help; return 2. */
@@ -70,5 +71,8 @@ int aud_cmd_reasons(int argc, char **argv);
 int aud_cmd_fairness(int argc, char **argv);
 int aud_cmd_drift(int argc, char **argv);
 int aud_cmd_report(int argc, char **argv);
+int aud_cmd_history(int argc, char **argv);
+int aud_cmd_sign(int argc, char **argv);
+int aud_cmd_verify(int argc, char **argv);
 
 #endif

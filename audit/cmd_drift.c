@@ -1,11 +1,8 @@
 /* cmd_drift.c - `audit drift --reference R --current C [...]` (SPEC sections 1 and 3): drift
  * statistics per column, a readable table on stdout and the "drift" JSON of SPEC section 5. */
-#include "audit/bind.h"
+#include "audit/audit.h"
 #include "audit/cli.h"
 #include "audit/csvopt.h"
-#include "core/io.h"
-#include "core/provenance.h"
-#include "core/table.h"
 
 #include <getopt.h>
 #include <math.h>
@@ -134,12 +131,12 @@ static void print_table(const aud_drift_result *r, const aud_table *ref, const a
 /* --method COL=M or --threshold COL=T: one more choice (the column name copied); 0 or a usage
  * error's exit code. */
 static int add_choice(const char *cmd, int is_method, const char *arg,
-                      aud_bind_drift_choice *ch, size_t *n)
+                      aud_drift_choice *ch, size_t *n)
 {
     const char *eq = strchr(arg, '=');
     if (*n >= MAX_OVERRIDES || eq == arg)
         return aud_cli_usage(cmd, "bad or too many per-column values: '%s'", arg);
-    aud_bind_drift_choice c = {NULL, AUD_DRIFT_AUTO, NAN};
+    aud_drift_choice c = {NULL, AUD_DRIFT_AUTO, NAN};
     if (is_method && aud_drift_method_parse(eq + 1, &c.method) != 0)
         return aud_cli_usage(cmd, "unknown method \"%s\"", eq + 1);
     if (!is_method) {
@@ -157,7 +154,7 @@ static int add_choice(const char *cmd, int is_method, const char *arg,
     return 0;
 }
 
-static void free_choices(aud_bind_drift_choice *ch, size_t n)
+static void free_choices(aud_drift_choice *ch, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         aud_free((char *)ch[i].column);
@@ -185,7 +182,7 @@ int aud_cmd_drift(int argc, char **argv)
     const char *refp = NULL, *curp = NULL, *cols_arg = NULL, *json = NULL, *created = NULL;
     aud_drift_opts opts;
     aud_drift_opts_default(&opts);
-    static aud_bind_drift_choice choices[MAX_OVERRIDES];
+    static aud_drift_choice choices[MAX_OVERRIDES];
     size_t n_choices = 0;
     aud_csv_cli csv;
     aud_csv_cli_init(&csv);
@@ -263,8 +260,6 @@ int aud_cmd_drift(int argc, char **argv)
     int rc = AUD_OK, exit_code = AUD_EXIT_OK;
     char **cols = NULL;
     size_t n_cols = 0;
-    aud_bound_drift bd;
-    memset(&bd, 0, sizeof bd);
     aud_hash_ahead hash_ref, hash_cur;   /* the provenance hashes, taken while comparing */
     memset(&hash_ref, 0, sizeof hash_ref);
     memset(&hash_cur, 0, sizeof hash_cur);
@@ -314,21 +309,18 @@ int aud_cmd_drift(int argc, char **argv)
             aud_cli_warn("column %zu of the reference data: \"%s\" names %zu columns; not "
                          "compared (name the columns with --names to compare it)", i + 1,
                          jr.t->cols[i].name, jr.t->cols[i].n_same + 1);
-    rc = aud_bind_drift_columns(&bd, jr.t, (const char *const *)cols, n_cols, NULL, 0, choices,
-                                n_choices, NULL, &err);
-    if (rc != AUD_OK && err.code == AUD_E_USAGE) {
-        exit_code = aud_cli_usage(argv[0], "%s", err.msg);
-        goto done;
-    }
-    if (rc != AUD_OK)
-        goto done;
     if (json != NULL) {
         aud_hash_ahead_start(&hash_ref, refp);
         aud_hash_ahead_start(&hash_cur, curp);
     }
     if (aud_cli_progress_enabled())
-        fprintf(stderr, "audit: comparing %zu columns ...\n", bd.n);
-    rc = aud_drift_tables(&res, jr.t, jc.t, bd.cols, bd.ovr, bd.n, &opts, &err);
+        fprintf(stderr, "audit: comparing %zu columns ...\n", cols ? n_cols : jr.t->n_cols);
+    rc = aud_drift(&res, jr.t, jc.t, (const char *const *)cols, n_cols, choices, n_choices,
+                   &opts, &err);
+    if (rc == AUD_E_USAGE) {
+        exit_code = aud_cli_usage(argv[0], "%s", err.msg);
+        goto done;
+    }
     if (rc != AUD_OK)
         goto done;
     for (size_t i = 0; i < res->n_cols; i++) {
@@ -373,7 +365,6 @@ done:
     for (size_t i = 0; cols != NULL && i < n_cols; i++)
         aud_free(cols[i]);
     aud_free(cols);
-    aud_bound_drift_free(&bd);
     free_choices(choices, n_choices);
     aud_table_free(jr.t);
     aud_table_free(jc.t);

@@ -5,7 +5,6 @@
 #include "audit/cmd_explain.h"
 
 #include "audit/cli.h"
-#include "core/io.h"
 
 #include <errno.h>
 #include <math.h>
@@ -110,62 +109,24 @@ void aud_xsetup_free(aud_xsetup *s)
     aud_model_free(s->model);
     aud_table_free(s->data);
     aud_table_free(s->bgt);
-    aud_binding_free(&s->bind);
-    aud_free(s->X);
-    aud_free(s->bg);
+    aud_explain_input_free(&s->in);
     memset(s, 0, sizeof *s);
 }
 
 const char *aud_xsetup_feature(const aud_xsetup *s, size_t j)
 {
-    if (s->model->feature_names != NULL)
-        return s->model->feature_names[j];
-    return s->data->cols[s->bind.cols[j]].name;
-}
-
-static int load_background(aud_xsetup *s, const aud_xopts *o, aud_error *err)
-{
-    aud_binding bgb;
-    memset(&bgb, 0, sizeof bgb);
-    const aud_binding *src = &s->bind;
-    int rc = AUD_OK;
-    if (o->background != NULL) {
-        rc = aud_csv_cli_load(&o->csv, &s->bgt, o->background, err);
-        if (rc == AUD_OK)
-            rc = aud_bind_model(&bgb, s->model, o->model, s->bgt, err);
-        if (rc == AUD_OK && s->bgt->n_rows == 0)
-            rc = aud_error_set(err, AUD_E_SCHEMA, o->background, 0, 0,
-                               "the background file has no data rows; give at least one row "
-                               "(or leave out --background to sample --data)");
-        src = &bgb;
-    } else if (s->data->n_rows == 0) {
-        rc = aud_error_set(err, AUD_E_SCHEMA, o->data, 0, 0,
-                           "the data has no rows to sample a background from; give --background");
-    }
-    if (rc == AUD_OK)
-        rc = aud_bind_check_missing(src, 0, src->table->n_rows, err);
-    if (rc == AUD_OK)
-        rc = aud_bind_sample_rows(src, (size_t)o->background_rows, (uint64_t)o->seed, &s->bg,
-                                  &s->n_bg, err);
-    aud_binding_free(&bgb);
-    return rc;
+    const char *name = aud_model_feature(s->model, j);
+    return name != NULL ? name : s->data->cols[j].name;   /* bound by position */
 }
 
 int aud_xsetup_load(aud_xsetup *s, const aud_xopts *o, aud_error *err)
 {
     memset(s, 0, sizeof *s);
     int rc = aud_model_load(&s->model, o->model, o->model_format, err);
+    if (rc == AUD_OK)
+        rc = aud_csv_cli_load(&o->csv, &s->data, o->data, err);
     if (rc != AUD_OK)
         return rc;
-    rc = aud_csv_cli_load(&o->csv, &s->data, o->data, err);
-    if (rc != AUD_OK)
-        return rc;
-    const aud_model *m = s->model;
-    size_t M = m->n_features;
-    rc = aud_bind_model(&s->bind, m, o->model, s->data, err);
-    if (rc != AUD_OK)
-        return rc;
-    aud_cli_warn_binding(&s->bind, o->data);
     s->row_begin = 0;
     s->row_end = s->data->n_rows;
     if (o->rows != NULL) {
@@ -173,34 +134,31 @@ int aud_xsetup_load(aud_xsetup *s, const aud_xopts *o, aud_error *err)
         if (rc != AUD_OK)
             return rc;
     }
-    size_t n = s->row_end - s->row_begin;
-    s->X = aud_calloc(n * M + 1, sizeof *s->X);
-    if (s->X == NULL)
-        return aud_error_nomem(err);
-    /* a model that refuses missing values: name the file and row before any work */
-    rc = aud_bind_check_missing(&s->bind, s->row_begin, s->row_end, err);
-    if (rc != AUD_OK)
-        return rc;
-    aud_bind_fill_rows(&s->bind, s->row_begin, s->row_end, s->X);
-
-    aud_shap_opts_default(&s->opts);
-    s->opts.method = aud_shap_method_resolve(o->method, m);
-    s->opts.output = o->output;
-    s->opts.threads = o->threads;
-    s->opts.seed = (uint64_t)o->seed;
-    s->opts.n_samples = (size_t)o->samples;
-    if (aud_shap_method_uses_background(s->opts.method)) {
-        rc = load_background(s, o, err);
+    aud_explain_request rq = {.model = s->model, .model_path = o->model, .data = s->data,
+                              .row_begin = s->row_begin, .row_end = s->row_end,
+                              .background_rows = (size_t)o->background_rows};
+    aud_shap_opts_default(&rq.opts);
+    rq.opts.method = o->method;
+    rq.opts.output = o->output;
+    rq.opts.threads = o->threads;
+    rq.opts.seed = (uint64_t)o->seed;
+    rq.opts.n_samples = (size_t)o->samples;
+    /* the background file is read only for a method that uses one */
+    if (o->background != NULL &&
+        aud_shap_method_uses_background(aud_shap_method_resolve(o->method, s->model))) {
+        rc = aud_csv_cli_load(&o->csv, &s->bgt, o->background, err);
         if (rc != AUD_OK)
             return rc;
-        s->opts.background = s->bg;
-        s->opts.n_background = s->n_bg;
-    } else if (o->background != NULL) {
+        rq.background = s->bgt;
+    }
+    rc = aud_explain_prepare(&s->in, &rq, err);
+    if (s->in.by_position)
+        aud_cli_warn_by_position(s->model, o->model, o->data);
+    if (o->background != NULL && rq.background == NULL)
         aud_cli_warn("method %s explains against the training cover; --background is ignored "
                      "(use --method tree-interventional to explain against it)",
-                     aud_shap_method_name(s->opts.method));
-    }
-    return aud_shap_check(m, &s->opts, err);
+                     aud_shap_method_name(s->in.opts.method));
+    return rc;
 }
 
 int aud_xopts_finish(aud_xopts *o, const char *cmd, int argc, char **argv, int next)
@@ -308,7 +266,7 @@ static size_t interaction_block(size_t K, size_t M)
 static int write_interactions(FILE *f, const aud_xsetup *s, int threads, aud_error *err)
 {
     const aud_model *m = s->model;
-    size_t M = m->n_features, K = m->n_outputs, M1 = M + 1;
+    size_t M = aud_model_features(m), K = aud_model_outputs(m), M1 = M + 1;
     size_t n = s->row_end - s->row_begin;
     size_t blk = interaction_block(K, M);
     double *buf = aud_malloc((blk < n ? blk : (n ? n : 1)) * K * M1 * M1 * sizeof *buf);
@@ -327,7 +285,7 @@ static int write_interactions(FILE *f, const aud_xsetup *s, int threads, aud_err
     int rc = AUD_OK;
     for (size_t b = 0; b < n && rc == AUD_OK; b += blk) {
         size_t cnt = n - b < blk ? n - b : blk;
-        rc = aud_shap_tree_interactions(m, s->X + b * M, cnt, buf, threads, err);
+        rc = aud_shap_tree_interactions(m, s->in.X + b * M, cnt, buf, threads, err);
         for (size_t i = 0; i < cnt && rc == AUD_OK; i++) {
             for (size_t k = 0; k < K; k++) {
                 for (size_t a = 0; a <= M; a++) {
@@ -358,12 +316,12 @@ int aud_xexplain(aud_xsetup *s, const aud_xopts *o, const char *what, int explai
         return rc;
     aud_cli_progress prog;
     aud_cli_progress_start(&prog, what);
-    s->opts.progress = aud_cli_progress_report;
-    s->opts.progress_ctx = &prog;
-    rc = aud_shap_explain(r, s->model, s->X, s->row_end - s->row_begin, &s->opts, err);
+    s->in.opts.progress = aud_cli_progress_report;
+    s->in.opts.progress_ctx = &prog;
+    rc = aud_shap_explain(r, s->model, s->in.X, s->row_end - s->row_begin, &s->in.opts, err);
     aud_cli_progress_end(&prog);
-    s->opts.progress = NULL;
-    s->opts.progress_ctx = NULL;
+    s->in.opts.progress = NULL;
+    s->in.opts.progress_ctx = NULL;
     return rc;
 }
 
@@ -436,7 +394,7 @@ int aud_cmd_explain(int argc, char **argv)
     aud_out out;
     int opened = 0;
     int rc = aud_xsetup_load(&s, &o, &err);
-    if (rc == AUD_OK && interactions && s.model->kind != AUD_MODEL_TREES)
+    if (rc == AUD_OK && interactions && !aud_model_is_trees(s.model))
         rc = aud_error_set(&err, AUD_E_USAGE, NULL, 0, 0,
                            "--interactions needs a tree model (method tree)");
     if (rc == AUD_OK)

@@ -6,11 +6,8 @@
 #include <getopt.h>
 #include <stdio.h>
 
-#include "audit/bind.h"
+#include "audit/audit.h"
 #include "audit/csvopt.h"
-#include "models/model.h"
-#include "explainers/shap.h"
-#include "core/table.h"
 
 /* getopt_long values 0x200.. for the shared options */
 #define AUD_XOPT_LONGOPTS \
@@ -69,15 +66,11 @@ typedef struct aud_xsetup {
     aud_model *model;
     aud_table *data;
     aud_table *bgt;          /* --background table, NULL when sampled from --data */
-    aud_binding bind;        /* model features -> data columns */
     size_t     row_begin, row_end;
-    double    *X;            /* explained rows, (row_end - row_begin) x M */
-    double    *bg;           /* background rows, n_bg x M (NULL for method tree) */
-    size_t     n_bg;
-    aud_shap_opts opts;
+    aud_explain_input in;    /* the explained rows bound (in.X), background, options */
 } aud_xsetup;
 
-/* Load model and data, select rows, build the background, resolve and check the method. */
+/* Load model, data and background file, select rows, and prepare them (aud_explain_prepare). */
 int  aud_xsetup_load(aud_xsetup *s, const aud_xopts *o, aud_error *err);
 void aud_xsetup_free(aud_xsetup *s);
 

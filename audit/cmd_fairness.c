@@ -1,11 +1,9 @@
 /* cmd_fairness.c - `audit fairness` (SPEC section 1): group fairness metrics of predictions,
  * scores or a model over sensitive attributes; a table on stdout, the "fairness" JSON of SPEC
  * section 5 with --json. Formulas: docs/fairness.md. */
-#include "audit/bind.h"
+#include "audit/audit.h"
 #include "audit/cli.h"
 #include "audit/csvopt.h"
-#include "core/io.h"
-#include "core/provenance.h"
 
 #include <getopt.h>
 #include <math.h>
@@ -88,12 +86,12 @@ typedef struct fair_cli {
     const char *names[MAX_SENSITIVE];
     size_t      n_names;
     char        ref_buf[MAX_REFS][512];         /* --reference COL=VALUE, split at '=' */
-    aud_bind_ref refs[MAX_REFS];
+    aud_reference refs[MAX_REFS];
     aud_fair_opts opts;
-    aud_bind_coding label_coding, pred_coding;   /* --label-positive, --prediction-positive */
+    aud_outcome_coding label_coding, pred_coding;   /* --label-positive, --prediction-positive */
     char       *lp_buf, *pp_buf;
     const char **lp, **pp;
-    aud_bind_grouping groups[MAX_SENSITIVE];    /* --bins, --order */
+    aud_grouping groups[MAX_SENSITIVE];    /* --bins, --order */
     size_t      n_groups;
     char       *group_buf[2 * MAX_SENSITIVE];   /* owned copies of their arguments */
     const char **order_list[MAX_SENSITIVE];
@@ -139,12 +137,12 @@ static int add_grouping(fair_cli *c, const char *cmd, const char *arg, int is_bi
             return aud_cli_usage(cmd, "%s: more than %d columns", opt, MAX_SENSITIVE);
         c->groups[c->n_groups++].attribute = col;
     }
-    aud_bind_grouping *gr = &c->groups[g];
+    aud_grouping *gr = &c->groups[g];
     if (is_bins) {
         if (gr->n_edges > 0 || gr->quantiles > 0)
             return aud_cli_usage(cmd, "--bins: column \"%s\" given twice", col);
         aud_error e;
-        if (aud_bind_parse_bins(val, &c->edges[g], &gr->n_edges, &gr->quantiles, &e) != AUD_OK)
+        if (aud_parse_bins(val, &c->edges[g], &gr->n_edges, &gr->quantiles, &e) != AUD_OK)
             return aud_cli_usage(cmd, "%s", e.msg);
         gr->edges = c->edges[g];
         return 0;
@@ -274,7 +272,7 @@ static int split_names(fair_cli *c, const char *cmd)
         strcpy(c->ref_buf[r], c->ref_arg[r]);
         char *eq = strchr(c->ref_buf[r], '=');
         *eq = '\0';
-        c->refs[r] = (aud_bind_ref){c->ref_buf[r], eq + 1};
+        c->refs[r] = (aud_reference){c->ref_buf[r], eq + 1};
         int known = 0;
         for (size_t k = 0; k < c->n_names; k++)
             known |= strcmp(c->names[k], c->ref_buf[r]) == 0;
@@ -284,7 +282,7 @@ static int split_names(fair_cli *c, const char *cmd)
             return aud_cli_usage(cmd, "--reference: \"%s\" is not one of the --sensitive "
                                  "columns", c->ref_buf[r]);
         if (!c->opts.intersections ||
-            !aud_bind_is_intersection(c->names, c->n_names, c->ref_buf[r]))
+            !aud_is_intersection(c->names, c->n_names, c->ref_buf[r]))
             return aud_cli_usage(cmd, "--reference: \"%s\" is not an intersection of the "
                                  "--sensitive columns (name them in --sensitive order, joined "
                                  "by '&')", c->ref_buf[r]);
@@ -364,7 +362,7 @@ static int parse_args(int argc, char **argv, fair_cli *c, aud_csv_cli *csv)
         case 'P': {
             char **buf = ch == 'L' ? &c->lp_buf : &c->pp_buf;
             const char ***list = ch == 'L' ? &c->lp : &c->pp;
-            aud_bind_coding *cd = ch == 'L' ? &c->label_coding : &c->pred_coding;
+            aud_outcome_coding *cd = ch == 'L' ? &c->label_coding : &c->pred_coding;
             if (aud_csv_cli_split(optarg, buf, list) != 0)
                 return aud_cli_usage(cmd, "out of memory");
             cd->positive = *list;
@@ -463,10 +461,7 @@ int aud_cmd_fairness(int argc, char **argv)
     aud_table *t = NULL;
     aud_fair_result *res = NULL;
     aud_model *model = NULL;
-    aud_binding bind;
-    memset(&bind, 0, sizeof bind);
     cJSON *doc = NULL, *prov = NULL;
-    double *label = NULL, *prediction = NULL, *score = NULL;
     aud_hash_ahead hash;
     memset(&hash, 0, sizeof hash);
 
@@ -476,36 +471,26 @@ int aud_cmd_fairness(int argc, char **argv)
         rc = aud_csv_cli_load(&csv, &t, c.data, &err);
     if (rc == AUD_OK && c.json != NULL)   /* hash the data for the provenance meanwhile */
         aud_hash_ahead_start(&hash, c.data);
-    if (rc == AUD_OK && c.label != NULL)
-        rc = aud_bind_column_coded(t, c.label, AUD_BIND_LABEL, &c.label_coding, &label, &err);
+    if (rc == AUD_OK && c.model != NULL)
+        rc = aud_model_load(&model, c.model, c.model_format, &err);
+    int by_position = 0;
+    if (rc == AUD_OK) {
+        aud_fairness_request rq = {
+            .data = t, .sensitive = c.names, .n_sensitive = c.n_names,
+            .refs = c.refs, .n_refs = c.n_refs, .label = c.label,
+            .label_coding = &c.label_coding, .prediction_coding = &c.pred_coding,
+            .groups = c.groups, .n_groups = c.n_groups,
+            .prediction = c.prediction, .score = c.score, .model = model,
+            .model_path = c.model,
+        };
+        rc = aud_fairness(&res, &rq, &c.opts, &by_position, &err);
+    }
+    if (by_position)
+        aud_cli_warn_by_position(model, c.model, c.data);
     if (rc == AUD_OK && c.label_coding.note[0] != '\0')
         aud_cli_info("%s", c.label_coding.note);
-    if (rc == AUD_OK && c.prediction != NULL)
-        rc = aud_bind_column_coded(t, c.prediction, AUD_BIND_PREDICTION, &c.pred_coding,
-                                   &prediction, &err);
     if (rc == AUD_OK && c.pred_coding.note[0] != '\0')
         aud_cli_info("%s", c.pred_coding.note);
-    if (rc == AUD_OK && c.score != NULL)
-        rc = aud_bind_column(t, c.score, AUD_BIND_SCORE, &score, &err);
-    if (rc == AUD_OK && c.model != NULL) {
-        rc = aud_model_load(&model, c.model, c.model_format, &err);
-        if (rc == AUD_OK)
-            rc = aud_bind_model(&bind, model, c.model, t, &err);
-        if (rc == AUD_OK)
-            aud_cli_warn_binding(&bind, c.data);
-        if (rc == AUD_OK)
-            rc = aud_bind_model_output(&bind, c.opts.threads, "fairness", &score, &err);
-    }
-    if (rc == AUD_OK) {
-        aud_bind_fair_request rq = {
-            .data = t, .sensitive = c.names, .n_sensitive = c.n_names,
-            .refs = c.refs, .n_refs = c.n_refs, .groups = c.groups, .n_groups = c.n_groups,
-            .label = label, .prediction = prediction, .score = score,
-            .label_name = c.label, .prediction_name = c.prediction,
-            .score_name = c.score ? c.score : "model score",
-        };
-        rc = aud_bind_fairness(&res, &rq, &c.opts, &err);
-    }
     for (size_t a = 0; rc == AUD_OK && a < res->n_attrs; a++)
         if (res->attrs[a].similar_groups != NULL)
             aud_cli_warn("attribute \"%s\": groups that differ only by surrounding spaces or "
@@ -531,10 +516,6 @@ int aud_cmd_fairness(int argc, char **argv)
     aud_hash_ahead_join(&hash, NULL);   /* an early error: the thread must still end */
     cJSON_Delete(doc);
     aud_fair_result_free(res);
-    aud_free(label);
-    aud_free(prediction);
-    aud_free(score);
-    aud_binding_free(&bind);
     aud_model_free(model);
     aud_table_free(t);
     aud_csv_cli_free(&csv);

@@ -1,10 +1,9 @@
 /* cmd_predict.c - `audit predict --model M --data D.csv [--raw] [--out F]` (SPEC section 1):
  * one CSV column `prediction` (probability for classifiers, value for regression, the class for
  * multi:softmax; the raw margin with --raw), or `prediction@k` per class for multiclass. */
-#include "audit/bind.h"
+#include "audit/audit.h"
 #include "audit/cli.h"
 #include "audit/csvopt.h"
-#include "core/io.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -134,8 +133,6 @@ int aud_cmd_predict(int argc, char **argv)
     aud_error_clear(&err);
     aud_model *m = NULL;
     aud_table *t = NULL;
-    aud_binding bind;
-    memset(&bind, 0, sizeof bind);
     double *pred = NULL;
     const char *inputs[] = {model_path, data};
     rc = aud_guard_output(out, inputs, 2, &err);
@@ -143,22 +140,20 @@ int aud_cmd_predict(int argc, char **argv)
         rc = aud_model_load(&m, model_path, format, &err);
     if (rc == AUD_OK)
         rc = aud_csv_cli_load(&csv, &t, data, &err);
-    if (rc == AUD_OK && m->best_iteration >= 0)
+    long rounds = 0, best = rc == AUD_OK ? aud_model_best_round(m, &rounds) : -1;
+    if (best >= 0)
         aud_cli_warn("%s: early stopping recorded best_iteration=%ld, but the model has %ld "
                      "rounds: every round is used (as Booster.predict); XGBClassifier.predict "
-                     "would stop after round %ld", model_path, m->best_iteration,
-                     m->n_iterations, m->best_iteration);
-    if (rc == AUD_OK)
-        rc = aud_bind_model(&bind, m, model_path, t, &err);
-    if (rc == AUD_OK)
-        aud_cli_warn_binding(&bind, data);
+                     "would stop after round %ld", model_path, best, rounds, best);
     size_t n_cols = 0;
+    int by_position = 0;
     if (rc == AUD_OK)
-        rc = aud_bind_predict(&bind, raw, threads, &pred, &n_cols, &err);
+        rc = aud_predict(m, model_path, t, raw, threads, &pred, &n_cols, &by_position, &err);
+    if (by_position)
+        aud_cli_warn_by_position(m, model_path, data);
     if (rc == AUD_OK)
         rc = write_predictions(out, pred, t->n_rows, n_cols, &err);
     aud_free(pred);
-    aud_binding_free(&bind);
     aud_table_free(t);
     aud_model_free(m);
     aud_csv_cli_free(&csv);

@@ -1,11 +1,8 @@
 /* cmd_profile.c - `audit profile --data D.csv [--json out.json]`: column types, missing counts and
  * summary statistics (SPEC section 1; JSON "profile" of SPEC section 5). */
+#include "audit/audit.h"
 #include "audit/cli.h"
 #include "audit/csvopt.h"
-#include "core/io.h"
-#include "metrics/profile.h"
-#include "core/provenance.h"
-#include "core/table.h"
 
 #include <getopt.h>
 #include <math.h>
@@ -16,7 +13,7 @@ static const char usage_text[] =
     "usage: audit profile --data D.csv [--json out.json] [options]\n"
     "\n"
     "Reads a CSV file and prints, per column, its type (numeric or categorical), missing count and\n"
-    "summary statistics: min, max, mean, std (sample, ddof 1), quantiles 5/25/50/75/95%% (numpy\n"
+    "summary statistics: min, max, mean, std (sample, ddof 1), quantiles 5/25/50/75/95% (numpy\n"
     "'linear'); for categorical columns the counts of the 50 most frequent categories.\n"
     "\n"
     "options:\n"

@@ -5,7 +5,6 @@
 #include "audit/cmd_explain.h"
 
 #include "audit/cli.h"
-#include "core/io.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -52,7 +51,7 @@ static int write_reasons(FILE *f, const aud_xsetup *s, const aud_shap_result *r,
             aud_csv_put_field(f, aud_xsetup_feature(s, j));
             fputc(',', f);
             /* the value as the model saw it: shortest exact decimal, NA when missing */
-            double x = s->X[i * r->n_features + j];
+            double x = s->in.X[i * r->n_features + j];
             aud_csv_put_field(f, isnan(x) ? "NA" : aud_fmt_double(x, cell));
             fputc(',', f);
             fputs(aud_fmt_double(r->phi[i * r->stride + j], num), f);
@@ -113,11 +112,11 @@ int aud_cmd_reasons(int argc, char **argv)
     aud_out out;
     int opened = 0;
     int rc = aud_xsetup_load(&s, &o, &err);
-    if (rc == AUD_OK && s.model->n_outputs != 1)
+    if (rc == AUD_OK && aud_model_outputs(s.model) != 1)
         rc = aud_error_set(&err, AUD_E_UNSUPPORTED, o.model, 0, 0,
                            "reason codes need a single-output model (binary or regression); "
                            "this model has %zu outputs; use audit explain for per-class values",
-                           s.model->n_outputs);
+                           aud_model_outputs(s.model));
     if (rc == AUD_OK)
         rc = aud_xexplain(&s, &o, "reasons", 1, &r, &err);
     if (rc == AUD_OK) {

@@ -1,7 +1,7 @@
 /* cmd_run.c - `audit run SPEC.json [--out DIR]`: the full audit of SPEC section 4. Exit 0 when
  * every check passed, 1 when a check failed, 2 for input errors, 3 for internal errors. */
+#include "audit/audit.h"
 #include "audit/cli.h"
-#include "audit/run.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -22,6 +22,10 @@ static const char usage_text[] =
     "                 not depend on it\n"
     "  --created TIME provenance.created, UTC YYYY-MM-DDTHH:MM:SSZ (default: now); fixed, it\n"
     "                 makes results.json and the reports byte-identical for the same inputs\n"
+    "  --history DB   append the run to this SQLite run history (overrides the spec's\n"
+    "                 \"history\"; docs/history.md); the reports gain a Trends section\n"
+    "  --sign-key PRIV.pem  sign the outputs like `audit sign` (Ed25519 manifest beside\n"
+    "                 them); results.json and the PDF cover state the key's fingerprint\n"
     "  --verbose      per-step timings on stderr (on a terminal the current step is shown)\n"
     "  --quiet        errors only\n"
     "  --help         this text\n"
@@ -55,6 +59,8 @@ int aud_cmd_run(int argc, char **argv)
         {"threads", required_argument, NULL, 't'},
         {"verbose", no_argument, NULL, 'v'},
         {"created", required_argument, NULL, 'c'},
+        {"history", required_argument, NULL, 'H'},
+        {"sign-key", required_argument, NULL, 'S'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -76,6 +82,8 @@ int aud_cmd_run(int argc, char **argv)
             if (aud_cli_parse_created(argv[0], optarg, &o.created) != 0)
                 return AUD_EXIT_INPUT;
             break;
+        case 'H': o.history = optarg; break;
+        case 'S': o.sign_key = optarg; break;
         case 'q': aud_cli_quiet = 1; break;
         case 'h': fputs(usage_text, stdout); return AUD_EXIT_OK;
         case ':': return aud_cli_usage(argv[0], "option '%s' needs a value", argv[optind - 1]);

@@ -4,7 +4,7 @@
 #ifndef AUD_CSVOPT_H
 #define AUD_CSVOPT_H
 
-#include "core/table.h"
+#include "audit/audit.h"
 
 #define CSV_OPTIONS_HELP \
     "  --delimiter C        field delimiter (default ','; 'tab' for a tab)\n" \

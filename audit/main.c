@@ -1,5 +1,5 @@
 /* main.c - entry point of the `audit` CLI: dispatches to the commands of SPEC section 1. */
-#include "core/aud.h"
+#include "audit/audit.h"
 #include "audit/cli.h"
 
 #include <locale.h>
@@ -20,6 +20,9 @@ static const command commands[] = {
     {"reasons", aud_cmd_reasons, "reasons --model M --data D.csv       top reason codes per row (CSV)"},
     {"fairness", aud_cmd_fairness, "fairness --data D.csv --sensitive C  group fairness metrics"},
     {"drift", aud_cmd_drift, "drift --reference R --current C      drift statistics per column"},
+    {"history", aud_cmd_history, "history DB.db [--json|--csv]         check values over time, trends"},
+    {"sign", aud_cmd_sign, "sign DIR --key PRIV.pem              Ed25519-signed manifest of the outputs"},
+    {"verify", aud_cmd_verify, "verify DIR --key PUB.pem             check the signature and every file"},
     {"report", aud_cmd_report, "report results.json [--pdf F] [--xlsx F]  render PDF/XLSX reports"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])

@@ -2,6 +2,8 @@
  * (SPEC sections 4 and 5; docs/results-schema.md). */
 #include "audit/run_int.h"
 #include "audit/checks.h"
+#include "audit/history.h"
+#include "audit/sign.h"
 #include "core/io.h"
 #include "core/provenance.h"
 #include "reports/report.h"
@@ -109,6 +111,17 @@ static int add_report_block(run_ctx *c)
         if (vals[i] != NULL && cJSON_AddStringToObject(r, keys[i], vals[i]) == NULL)
             return aud_error_nomem(c->err);
     }
+    return AUD_OK;
+}
+
+/* "signature": the key the outputs are signed with (never the key itself) */
+static int add_signature_block(run_ctx *c, const char *fingerprint)
+{
+    cJSON *sig = cJSON_AddObjectToObject(c->doc, "signature");
+    if (sig == NULL || cJSON_AddStringToObject(sig, "algorithm", "ed25519") == NULL ||
+        cJSON_AddStringToObject(sig, "key_fingerprint", fingerprint) == NULL ||
+        cJSON_AddStringToObject(sig, "manifest", AUD_MANIFEST_NAME) == NULL)
+        return aud_error_nomem(c->err);
     return AUD_OK;
 }
 
@@ -348,6 +361,8 @@ int aud_run(const aud_run_opts *opts, aud_run_outcome *out, aud_error *err)
     memset(outs, 0, sizeof outs);
     char log_path[PATH_MAX] = "";
     int log_fd = -1;
+    aud_history *hist = NULL;
+    char results_hex[65] = "";
     const char *out_dir;
     int rc = aud_spec_load(&c.spec, opts->spec_path, err);
     if (rc != AUD_OK)
@@ -394,6 +409,13 @@ int aud_run(const aud_run_opts *opts, aud_run_outcome *out, aud_error *err)
         }
     }
 
+    const char *hist_path = opts->history != NULL ? opts->history : s->history;
+    if (hist_path != NULL && (rc = aud_history_open(&hist, hist_path, 1, err)) != AUD_OK)
+        goto done;   /* like the log: fail before any work */
+    char key_fp[80] = "";
+    if (opts->sign_key != NULL && (rc = aud_key_fingerprint(opts->sign_key, 1, key_fp, err)))
+        goto done;
+
     double t0 = aud_run_clock();
     report_step(opts, "inputs", -1.0);
     rc = load_inputs(&c);
@@ -432,6 +454,10 @@ int aud_run(const aud_run_opts *opts, aud_run_outcome *out, aud_error *err)
     c.skipped = NULL;
     size_t n_failed = 0;
     rc = aud_checks_evaluate(s->checks, s->n_checks, c.doc, &n_failed, err);
+    if (rc == AUD_OK && hist != NULL)   /* the last runs' values, for the reports' Trends */
+        rc = aud_history_add_trends(hist, c.doc, AUD_RUN_TREND_RUNS, err);
+    if (rc == AUD_OK && key_fp[0] != '\0')
+        rc = add_signature_block(&c, key_fp);
     if (rc != AUD_OK)
         goto done;
 
@@ -450,6 +476,8 @@ int aud_run(const aud_run_opts *opts, aud_run_outcome *out, aud_error *err)
         size_t len = strlen(text);
         text[len] = '\n';
         rc = aud_file_write_atomic(outs[0].tmp, text, len + 1, err);
+        if (rc == AUD_OK && hist != NULL)
+            rc = aud_sha256_mem(text, len + 1, results_hex, err);
         text[len] = '\0';
     }
     if (rc == AUD_OK && (outs[1].used || outs[2].used))
@@ -467,6 +495,23 @@ int aud_run(const aud_run_opts *opts, aud_run_outcome *out, aud_error *err)
         rc = log_line(&c, outs, 3, n_failed, &line);
     if (rc == AUD_OK)
         rc = commit_outputs(outs, 3, err);
+    if (rc == AUD_OK && hist != NULL) {   /* one transaction; on failure the outputs roll back */
+        t0 = aud_run_clock();
+        rc = aud_history_record(hist, c.doc, results_hex[0] ? results_hex : NULL, NULL, NULL,
+                                err);
+        if (rc == AUD_OK)
+            report_step(opts, "history", aud_run_clock() - t0);
+    }
+    if (rc == AUD_OK && key_fp[0] != '\0') {   /* the manifest of the outputs just written */
+        const char *signed_names[3];
+        size_t n_signed = 0;
+        for (int i = 0; i < 3; i++) {
+            if (outs[i].used)
+                signed_names[n_signed++] = names[i];
+        }
+        rc = aud_sign_dir(out_dir, opts->sign_key, signed_names, n_signed, opts->created, NULL,
+                          err);
+    }
     if (rc == AUD_OK && line != NULL) {
         rc = append_log(log_fd, log_path, line, err);
         if (rc != AUD_OK)
@@ -487,6 +532,7 @@ done:
         log_error_line(&c, log_fd, log_path, rc);
     if (log_fd >= 0)
         close(log_fd);
+    aud_history_close(hist);
     cJSON_Delete(c.skipped);
     cJSON_Delete(c.doc);
     aud_free(c.label);

@@ -11,12 +11,17 @@ typedef struct aud_run_opts {
     const char *out_dir;     /* overrides the spec's outputs.dir when non-NULL */
     int         threads;     /* 0 = spec value or all cores */
     /* Called when a step starts (seconds < 0) and when it ends (its wall time); step is
-     * "inputs", "predictions", "explanations", "fairness", "drift", "performance", "outputs"
-     * or "total". NULL: no calls. The library itself never prints. */
+     * "inputs", "predictions", "explanations", "fairness", "drift", "performance", "outputs",
+     * "history" (recording the run) or "total". NULL: no calls. The library itself never prints. */
     void      (*progress)(void *ctx, const char *step, double seconds);
     void       *progress_ctx;
     const char *created;     /* fixed provenance time (tests); NULL = now */
+    const char *history;     /* run history database (overrides the spec's "history") */
+    const char *sign_key;    /* Ed25519 private key (PEM): sign the outputs (audit/sign.h) */
 } aud_run_opts;
+
+/* Runs shown in the reports' Trends (the current one included) when a history is kept. */
+#define AUD_RUN_TREND_RUNS 12
 
 /* Outcome of a run that completed. */
 typedef struct aud_run_outcome {

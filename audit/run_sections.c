@@ -35,7 +35,7 @@ int aud_run_predictions(run_ctx *c)
     int rc = AUD_OK;
     if (s->label != NULL)
         rc = aud_bind_column_coded(c->data, s->label, AUD_BIND_LABEL,
-                                   &(aud_bind_coding){.positive =
+                                   &(aud_outcome_coding){.positive =
                                                           (const char *const *)s->label_positive,
                                                       .n_positive = s->n_label_positive},
                                    &c->label, c->err);
@@ -43,7 +43,7 @@ int aud_run_predictions(run_ctx *c)
         return rc;
     if (s->prediction != NULL) {
         rc = aud_bind_column_coded(c->data, s->prediction, AUD_BIND_PREDICTION,
-                                   &(aud_bind_coding){.positive = (const char *const *)
+                                   &(aud_outcome_coding){.positive = (const char *const *)
                                                           s->prediction_positive,
                                                       .n_positive = s->n_prediction_positive},
                                    &c->prediction, c->err);
@@ -374,11 +374,11 @@ int aud_run_fairness(run_ctx *c)
         if (s->ll144_race != NULL && strcmp(s->sensitive[a], s->ll144_race) == 0)
             fo.ll144_race = a;
     }
-    aud_bind_ref *refs = aud_calloc(s->n_reference_groups + 1, sizeof *refs);
+    aud_reference *refs = aud_calloc(s->n_reference_groups + 1, sizeof *refs);
     if (refs == NULL)
         return aud_error_nomem(c->err);
     for (size_t r = 0; r < s->n_reference_groups; r++)
-        refs[r] = (aud_bind_ref){s->reference_groups[2 * r], s->reference_groups[2 * r + 1]};
+        refs[r] = (aud_reference){s->reference_groups[2 * r], s->reference_groups[2 * r + 1]};
     aud_bind_fair_request rq = {
         .data = c->data, .sensitive = (const char *const *)s->sensitive,
         .n_sensitive = s->n_sensitive, .refs = refs, .n_refs = s->n_reference_groups,
@@ -435,11 +435,11 @@ int aud_run_drift(run_ctx *c)
                       s->drift.method);
         return aud_error_field(c->err, "drift.method");
     }
-    aud_bind_drift_choice *ch = aud_calloc(s->drift.n_overrides + 1, sizeof *ch);
+    aud_drift_choice *ch = aud_calloc(s->drift.n_overrides + 1, sizeof *ch);
     if (ch == NULL)
         return aud_error_nomem(c->err);
     for (size_t i = 0; i < s->drift.n_overrides; i++) {
-        ch[i] = (aud_bind_drift_choice){s->drift.override_cols[i], AUD_DRIFT_AUTO,
+        ch[i] = (aud_drift_choice){s->drift.override_cols[i], AUD_DRIFT_AUTO,
                                         s->drift.override_thresholds[i]};
         if (s->drift.override_methods[i] != NULL)   /* checked by the spec */
             aud_drift_method_parse(s->drift.override_methods[i], &ch[i].method);

@@ -658,7 +658,7 @@ static int names_attribute(const aud_spec *s, const char *name, int single_only)
         if (strcmp(s->sensitive[i], name) == 0)
             return 1;
     return !single_only && s->intersections &&
-           aud_bind_is_intersection((const char *const *)s->sensitive, s->n_sensitive, name);
+           aud_is_intersection((const char *const *)s->sensitive, s->n_sensitive, name);
 }
 
 /* A check's "attribute" must name something the run computes: a typo would otherwise give a
@@ -716,16 +716,16 @@ static int read_csv_dialect(ctx *c, const cJSON *root, aud_spec *s)
 }
 
 /* The grouping of attribute `name` (added when new). */
-static aud_bind_grouping *grouping_of(ctx *c, aud_spec *s, const char *name)
+static aud_grouping *grouping_of(ctx *c, aud_spec *s, const char *name)
 {
     for (size_t g = 0; g < s->n_groupings; g++)
         if (strcmp(s->groupings[g].attribute, name) == 0)
             return &s->groupings[g];
-    aud_bind_grouping *ng = aud_realloc(s->groupings, (s->n_groupings + 1) * sizeof *ng);
+    aud_grouping *ng = aud_realloc(s->groupings, (s->n_groupings + 1) * sizeof *ng);
     if (ng == NULL)
         return aud_error_nomem(c->err), NULL;
     s->groupings = ng;
-    aud_bind_grouping *g = &ng[s->n_groupings];
+    aud_grouping *g = &ng[s->n_groupings];
     memset(g, 0, sizeof *g);
     if ((g->attribute = aud_strdup(name)) == NULL)
         return aud_error_nomem(c->err), NULL;
@@ -750,7 +750,7 @@ static int read_groupings(ctx *c, const cJSON *root, aud_spec *s)
                 known |= strcmp(s->sensitive[k], it->string) == 0;
             if (!known)
                 return key_error(c, key, it->string, "is not one of the \"sensitive\" columns");
-            aud_bind_grouping *g = grouping_of(c, s, it->string);
+            aud_grouping *g = grouping_of(c, s, it->string);
             if (g == NULL)
                 return c->err->code;
             if (pass == 1) {
@@ -766,7 +766,7 @@ static int read_groupings(ctx *c, const cJSON *root, aud_spec *s)
             double *edges = NULL;
             if (cJSON_IsString(it)) {
                 aud_error e;
-                if (aud_bind_parse_bins(it->valuestring, &edges, &g->n_edges, &g->quantiles,
+                if (aud_parse_bins(it->valuestring, &edges, &g->n_edges, &g->quantiles,
                                         &e) != AUD_OK)
                     return key_error(c, key, it->string, "%s", e.msg);
             } else if (cJSON_IsArray(it) && cJSON_GetArraySize(it) > 0) {
@@ -798,9 +798,9 @@ static int read_root(ctx *c, const cJSON *root, aud_spec *s, const char *base)
     static const char *const keys[] = {
         "model", "data", "reference", "label", "prediction", "score", "favorable", "threshold",
         "sensitive", "intersections", "compliance", "fairness", "explain", "drift", "checks",
-        "outputs", "report", "seed", "threads", "delimiter", "na", "model_format", "header",
-        "names", "skip_rows", "comment", "keep_spaces", "label_positive", "prediction_positive",
-        "bins", "order", NULL};
+        "outputs", "report", "seed", "threads", "delimiter", "na", "model_format", "history",
+        "header", "names", "skip_rows", "comment", "keep_spaces", "label_positive",
+        "prediction_positive", "bins", "order", NULL};
     if (!cJSON_IsObject(root))
         return aud_error_set(c->err, AUD_E_SCHEMA, c->file, 0, 0,
                              "expected a JSON object at the top level");
@@ -841,6 +841,7 @@ static int read_root(ctx *c, const cJSON *root, aud_spec *s, const char *base)
     if (rc == AUD_OK) rc = read_checks(c, root, s);
     if (rc == AUD_OK) rc = read_outputs(c, root, s, base);
     if (rc == AUD_OK) rc = read_report(c, root, s);
+    if (rc == AUD_OK) rc = get_path(c, root, "", "history", base, &s->history);
     if (rc == AUD_OK) rc = get_whole(c, root, "", "seed", 0, 4294967295.0, &seed);
     if (rc == AUD_OK) rc = get_whole(c, root, "", "threads", 0, 1024, &threads);
     if (rc == AUD_OK) rc = read_csv_dialect(c, root, s);
@@ -885,7 +886,7 @@ void aud_spec_free(aud_spec *s)
                     s->drift.psi_binning, s->outputs.dir, s->outputs.json, s->outputs.pdf,
                     s->outputs.xlsx, s->outputs.log, s->report.title, s->report.organization,
                     s->report.prepared_by, s->report.approved_by, s->report.data_source,
-                    s->report.date};
+                    s->report.date, s->history};
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
         aud_free(strs[i]);
     for (size_t i = 0; i < s->n_sensitive; i++)
@@ -904,7 +905,7 @@ void aud_spec_free(aud_spec *s)
         aud_free(s->prediction_positive[i]);
     aud_free(s->prediction_positive);
     for (size_t g = 0; g < s->n_groupings; g++) {
-        aud_bind_grouping *gr = &s->groupings[g];
+        aud_grouping *gr = &s->groupings[g];
         aud_free((char *)gr->attribute);
         aud_free((double *)gr->edges);
         for (size_t k = 0; k < gr->n_order; k++)
@@ -937,15 +938,11 @@ void aud_spec_free(aud_spec *s)
     aud_free(s);
 }
 
-int aud_spec_load(aud_spec **out, const char *path, aud_error *err)
+int aud_spec_parse(aud_spec **out, const char *text, size_t len, const char *path, aud_error *err)
 {
-    char *text = NULL, *base = NULL;
-    size_t len = 0;
-    aud_spec *s = NULL;
-    int rc = aud_file_read(path, &text, &len, (size_t)16 << 20, err);
-    if (rc != AUD_OK)
-        return rc;
-    s = aud_calloc(1, sizeof *s);
+    char *base = NULL;
+    aud_spec *s = aud_calloc(1, sizeof *s);
+    int rc;
     base = aud_strdup(path);
     if (s == NULL || base == NULL || !set_defaults(s)) {
         rc = aud_error_nomem(err);
@@ -975,6 +972,17 @@ int aud_spec_load(aud_spec **out, const char *path, aud_error *err)
 done:
     aud_spec_free(s);
     aud_free(base);
+    return rc;
+}
+
+int aud_spec_load(aud_spec **out, const char *path, aud_error *err)
+{
+    char *text = NULL;
+    size_t len = 0;
+    int rc = aud_file_read(path, &text, &len, (size_t)16 << 20, err);
+    if (rc != AUD_OK)
+        return rc;
+    rc = aud_spec_parse(out, text, len, path, err);
     aud_free(text);
     return rc;
 }

@@ -70,6 +70,7 @@ typedef struct aud_spec {
     struct {
         char *title, *organization, *prepared_by, *approved_by, *data_source, *date;
     } report;
+    char  *history;        /* SQLite run history (SPEC 8), resolved; NULL = none */
     unsigned long seed;    /* default 42 */
     int    threads;        /* 0 = all cores */
     char   delimiter;
@@ -85,7 +86,7 @@ typedef struct aud_spec {
     size_t n_label_positive;
     char **prediction_positive;/* "prediction_positive" */
     size_t n_prediction_positive;
-    aud_bind_grouping *groupings;  /* "bins" and "order" of sensitive attributes; every
+    aud_grouping *groupings;  /* "bins" and "order" of sensitive attributes; every
                                     * pointer in them is owned */
     size_t n_groupings;
     cJSON *raw;            /* the parsed spec document, kept for provenance */
@@ -93,6 +94,9 @@ typedef struct aud_spec {
 
 /* Read and validate a spec file. On AUD_OK *out is the caller's (aud_spec_free). */
 int aud_spec_load(aud_spec **out, const char *path, aud_error *err);
+/* Same from a buffer with text[len] == '\0'; `path` names errors and is the base of relative paths
+ * (nothing is read from it). */
+int aud_spec_parse(aud_spec **out, const char *text, size_t len, const char *path, aud_error *err);
 void aud_spec_free(aud_spec *s);
 
 /* Parse JSON text strictly (no trailing garbage); on error err has line:column of `name`. */

@@ -64,11 +64,13 @@ AUD_API int aud_error_nomem(aud_error *err);
  * "..." after the last whole name and 1 is returned (add nothing more); else 0. */
 AUD_API int aud_error_list_add(char *buf, size_t size, size_t *len, const char *name);
 
-/* Process-wide setup (GSL error handler off, cJSON hooks). Call once before any thread starts. */
+/* Process-wide setup (GSL error handler off, cJSON's allocations through aud_malloc/aud_free).
+ * Call once before any thread starts. */
 AUD_API void aud_global_init(void);
 
-/* Allocation funnel. aud_alloc_fail_after(n) makes the n-th later allocation fail (0 = never):
- * used by fault-injection tests. */
+/* Allocation funnel (cJSON's too, after aud_global_init). aud_alloc_fail_after(n) makes the n-th
+ * later allocation fail (0 = never), counted atomically across threads: used by fault-injection
+ * tests. */
 AUD_API void *aud_malloc(size_t size) __attribute__((malloc));
 AUD_API void *aud_calloc(size_t n, size_t size) __attribute__((malloc));
 AUD_API void *aud_realloc(void *p, size_t size);

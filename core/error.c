@@ -2,10 +2,12 @@
 #include "core/aud.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <cjson/cJSON.h>
 #include <gsl/gsl_errno.h>
 
 const char *aud_strerror(int code)
@@ -95,21 +97,29 @@ int aud_error_nomem(aud_error *err)
 void aud_global_init(void)
 {
     gsl_set_error_handler_off();
+    /* cJSON's allocations go through the funnel too (fault injection counts them). With hooks
+     * other than malloc/free cJSON never calls realloc, so the pair is all it needs. */
+    static cJSON_Hooks hooks = {aud_malloc, aud_free};
+    cJSON_InitHooks(&hooks);
 }
 
-/* Fault injection: countdown shared by all threads; only tests set it. */
-static long fail_countdown;
+/* Fault injection: countdown shared by all threads; only tests set it. Atomic, so allocations on
+ * several threads count down exactly once each and exactly one of them fails. */
+static atomic_long fail_countdown;
 
 void aud_alloc_fail_after(long n)
 {
-    fail_countdown = n;
+    atomic_store(&fail_countdown, n);
 }
 
 static int should_fail(void)
 {
-    if (fail_countdown <= 0)
-        return 0;
-    return --fail_countdown == 0;
+    long c = atomic_load_explicit(&fail_countdown, memory_order_relaxed);
+    while (c > 0)
+        if (atomic_compare_exchange_weak_explicit(&fail_countdown, &c, c - 1,
+                                                  memory_order_relaxed, memory_order_relaxed))
+            return c == 1;
+    return 0;
 }
 
 void *aud_malloc(size_t size)

@@ -18,7 +18,7 @@
 #include <stdint.h>
 
 #include "core/aud.h"
-#include "models/model.h"
+#include "models/model_api.h"
 
 #define AUD_SHAP_EXACT_MAX_FEATURES 20
 #define AUD_SHAP_DEFAULT_BACKGROUND 100

@@ -59,10 +59,6 @@ int aud_fair_score_metrics(const aud_fair_ctx *ctx, const int32_t *codes, const 
 int aud_fair_rank_scores(aud_fair_ctx *ctx, aud_error *err);
 void aud_fair_scores_free(aud_fair_scores *sc);
 
-/* Tests only: groups x distinct scores above which the score metrics read the rows in rank
- * order instead of a histogram (0 = the default, the number of labelled rows). */
-extern size_t aud_fair_hist_cells_override;
-
 /* Seeded, threaded bootstrap percentile intervals of the summary metrics of ar. */
 int aud_fair_bootstrap(const aud_fair_opts *opts, int has_label, aud_fair_attr_result *ar,
                        const unsigned char *eligible, aud_error *err);

@@ -21,8 +21,6 @@
 /* Distinct scores up to which ranks are found with a hash table (else by radix sort). */
 #define AUD_FAIR_HASH_MAX_DISTINCT 65536u
 
-size_t aud_fair_hist_cells_override;
-
 /* Total order on doubles as unsigned integers (scores are finite, checked before; -0 is 0). */
 static uint64_t sortable_bits(double d)
 {
@@ -358,8 +356,7 @@ int aud_fair_score_metrics(const aud_fair_ctx *ctx, const int32_t *codes, const 
         return aud_error_nomem(err);
     /* a histogram no larger than the data (at least 64 Ki cells) */
     size_t d = ctx->sc.n_distinct, m = ctx->sc.n_labelled;
-    size_t cap = aud_fair_hist_cells_override ? aud_fair_hist_cells_override
-                                              : (m > 65536 ? m : 65536);
+    size_t cap = ctx->opts->hist_cells ? ctx->opts->hist_cells : (m > 65536 ? m : 65536);
     int rc = d == 0 || k <= cap / d ? sweep_histogram(ctx, codes, gmap, k, w, err)
                                     : sweep_order(ctx, codes, gmap, k, w, err);
     if (rc != AUD_OK) {

@@ -88,6 +88,10 @@ typedef struct aud_fair_opts {
     size_t   ll144_sex;      /* index of the sex attribute in the input's attrs (default 0) */
     size_t   ll144_race;     /* index of the race/ethnicity attribute (default 1) */
     double   level;          /* confidence level of every interval (default 0.95) */
+    size_t   hist_cells;     /* groups x distinct scores above which the score metrics read the
+                              * rows in rank order instead of a histogram; 0 (default) = the
+                              * number of labelled rows, at least 64 Ki. Same figures either way
+                              * (tests force the rank-order sweep with 1) */
 } aud_fair_opts;
 
 AUD_API void aud_fair_opts_default(aud_fair_opts *opts);

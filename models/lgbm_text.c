@@ -148,6 +148,12 @@ static const char *const tree_keys[T_NKEYS] = {
     "cat_boundaries", "cat_threshold", "is_linear", "shrinkage"
 };
 
+/* Header keys read before the first tree (each at most once). */
+static const char *const header_keys[] = {
+    "num_class", "num_tree_per_iteration", "max_feature_idx", "objective", "tree_sizes",
+    "feature_names"
+};
+
 typedef struct lg_tree_lines {
     lg_line line[T_NKEYS];
     int have[T_NKEYS];
@@ -405,6 +411,7 @@ int aud_lgbm_text_parse(aud_model *m, const char *data, size_t len, const char *
         r.p += 3;   /* UTF-8 byte order mark */
     lg_line l, names_line = { 0 };
     int have_names = 0, have_max_idx = 0, in_tree = 0, saw_end = 0, rc = AUD_OK;
+    unsigned header_seen = 0;
     size_t n_sizes = 0;
     int have_sizes = 0;
     int64_t v = 0, num_class = 1, per_iter = 1;
@@ -481,7 +488,17 @@ int aud_lgbm_text_parse(aud_model *m, const char *data, size_t len, const char *
                 }
             continue;
         }
-        /* header */
+        /* header: a key given twice is an error (the first objective= string leaked when the
+         * second replaced it; and which one LightGBM would use is not a rule to rely on) */
+        for (int k = 0; k < (int)(sizeof header_keys / sizeof header_keys[0]); k++)
+            if (key_is(&l, header_keys[k])) {
+                if (header_seen & (1u << k)) {
+                    rc = aud_error_set(err, AUD_E_SCHEMA, name, l.no, 1,
+                                       "duplicate \"%s\" header line", header_keys[k]);
+                    goto done;
+                }
+                header_seen |= 1u << k;
+            }
         if (key_is(&l, "num_class")) {
             if ((rc = parse_one_int(&r, &l, &num_class, 1, AUD_MODEL_MAX_OUTPUTS, err)))
                 goto done;

@@ -34,7 +34,8 @@ int aud_linear_json_parse(aud_model *m, const char *data, size_t len, const char
     const cJSON *coef = cJSON_GetObjectItemCaseSensitive(root, "coefficients");
     const cJSON *obj = cJSON_GetObjectItemCaseSensitive(root, "objective");
     static const char *const known[] = { "format", "version", "link", "intercept",
-                                         "coefficients", "objective", "source", NULL };
+                                         "coefficients", "objective", "source", "preprocess",
+                                         NULL };
     if (!cJSON_IsObject(root)) {
         rc = field_err(err, AUD_E_SCHEMA, name, "", "expected a JSON object");
         goto done;
@@ -104,6 +105,7 @@ int aud_linear_json_parse(aud_model *m, const char *data, size_t len, const char
             goto done;
         }
     }
+    rc = aud_prep_parse(m, cJSON_GetObjectItemCaseSensitive(root, "preprocess"), name, err);
 done:
     cJSON_Delete(root);
     return rc;

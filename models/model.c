@@ -49,6 +49,7 @@ void aud_model_free(aud_model *m)
     aud_free(m->n_trees_output);
     aud_free(m->coef);
     aud_free(m->feature_used);
+    aud_prep_free(m->prep, m->n_features);
     aud_packed_free(m->packed);
     aud_free(m);
 }
@@ -507,6 +508,10 @@ int aud_model_bind(const aud_model *m, const aud_table *t, size_t *col_index_out
     }
     for (size_t j = 0; j < m->n_features; j++) {
         const aud_column *c = &t->cols[col_index_out[j]];
+        /* a pipeline's encoder reads categories (text categories: any column) */
+        if (m->prep != NULL && m->prep[j].kind == AUD_PREP_CATEGORICAL &&
+            (m->prep[j].cat_text != NULL || c->type == AUD_COL_NUMERIC))
+            continue;
         if (c->type != AUD_COL_NUMERIC) {
             aud_error_set(err, AUD_E_SCHEMA, file, 1, (long)col_index_out[j] + 1,
                           "column \"%s\" (model feature %zu) is not numeric", c->name, j);
@@ -521,9 +526,43 @@ void aud_model_fill_rows(const aud_model *m, const aud_table *t, const size_t *c
 {
     size_t F = m->n_features;
     for (size_t j = 0; j < F; j++) {
-        const double *col = t->cols[col_index[j]].num;
+        const aud_column *c = &t->cols[col_index[j]];
         double *o = out + j;
+        if (m->prep != NULL && m->prep[j].kind != AUD_PREP_NONE) {
+            int bad;
+            for (size_t r = row_begin; r < row_end; r++, o += F)
+                *o = aud_prep_value(m, j, c, r, &bad);
+            continue;
+        }
+        const double *col = c->num;
         for (size_t r = row_begin; r < row_end; r++, o += F)
             *o = col[r];
     }
+}
+
+size_t aud_model_features(const aud_model *m)
+{
+    return m->n_features;
+}
+
+const char *aud_model_feature(const aud_model *m, size_t j)
+{
+    return m->feature_names != NULL && j < m->n_features ? m->feature_names[j] : NULL;
+}
+
+size_t aud_model_outputs(const aud_model *m)
+{
+    return m->n_outputs;
+}
+
+int aud_model_is_trees(const aud_model *m)
+{
+    return m->kind == AUD_MODEL_TREES;
+}
+
+long aud_model_best_round(const aud_model *m, long *n_rounds)
+{
+    if (n_rounds != NULL)
+        *n_rounds = m->n_iterations;
+    return m->best_iteration;
 }

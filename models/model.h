@@ -26,6 +26,7 @@
 
 #include "core/aud.h"
 #include "core/table.h"
+#include "models/model_api.h"
 
 /* Limits enforced by every loader (hostile files). */
 #define AUD_MODEL_MAX_DEPTH    256        /* longest root-to-leaf path */
@@ -88,7 +89,39 @@ typedef struct aud_tree {
     int32_t   output;        /* output (class) this tree adds to, 0 for single-output models */
 } aud_tree;
 
-typedef struct aud_model {
+/* Preprocessing stage (scikit-learn pipelines, docs/model-formats.md "preprocess"): how the value
+ * of one model feature is computed from its raw data column. The features of a model with a stage
+ * are still its raw columns (one value per column), so attributions belong to the columns. */
+typedef enum aud_prep_kind {
+    AUD_PREP_NONE = 0,        /* the column's number as it is */
+    AUD_PREP_NUMERIC = 1,     /* the column's number through ops[] in order */
+    AUD_PREP_CATEGORICAL = 2  /* the value of the cell's category */
+} aud_prep_kind;
+
+typedef enum aud_prep_op {
+    AUD_OP_FILL = 0,          /* NaN -> arg (SimpleImputer) */
+    AUD_OP_SUB = 1,           /* x - arg (StandardScaler mean_, RobustScaler center_) */
+    AUD_OP_DIV = 2,           /* x / arg (scale_) */
+    AUD_OP_MUL = 3,           /* x * arg (MinMaxScaler scale_) */
+    AUD_OP_ADD = 4            /* x + arg (MinMaxScaler min_) */
+} aud_prep_op;
+
+typedef struct aud_prep {
+    aud_prep_kind kind;
+    size_t   n_ops;
+    uint8_t *op;              /* aud_prep_op */
+    double  *arg;
+    size_t   n_cats;
+    char   **cat_text;        /* string categories, or NULL when they are numbers (cat_num) */
+    double  *cat_num;
+    size_t  *order;           /* category indices sorted by text / number (binary search) */
+    double  *values;          /* value of each category */
+    int      has_unknown, has_missing;
+    double   unknown;         /* value of a category not seen in fitting (when has_unknown) */
+    double   missing;         /* value of a missing cell (when has_missing) */
+} aud_prep;
+
+struct aud_model {
     aud_model_kind kind;
     char       *format;          /* "xgboost-json", "lightgbm-text", "linear-json", "trees-json" */
     char       *objective;       /* e.g. "binary:logistic", "binary sigmoid:1", "regression" */
@@ -122,7 +155,8 @@ typedef struct aud_model {
                                   * prediction (NULL: use the reference walker) */
     /* linear: margin[k] = base_margin[k] + sum_j coef[k * n_features + j] * x_j */
     double     *coef;
-} aud_model;
+    aud_prep   *prep;            /* n_features entries, or NULL: the columns are the features */
+};
 
 /* Number of prediction columns: n_outputs, except 1 for AUD_LINK_ARGMAX. */
 static inline size_t aud_model_n_pred(const aud_model *m)
@@ -190,16 +224,7 @@ static inline int32_t aud_tree_leaf(const aud_tree *t, const double *x)
     return i;
 }
 
-/* Load a model file. format: "xgboost-json", "lightgbm-text", "linear-json", "trees-json" or NULL to
- * detect from the content. On AUD_OK *out belongs to the caller (aud_model_free); on failure *out is
- * NULL and err names the file, line/column or JSON field. */
-AUD_API int aud_model_load(aud_model **out, const char *path, const char *format, aud_error *err);
-
-/* Same from a NUL-terminated buffer; `name` is used in error messages. */
-AUD_API int aud_model_parse(aud_model **out, const char *data, size_t len, const char *name,
-                            const char *format, aud_error *err);
-
-AUD_API void aud_model_free(aud_model *m);
+/* aud_model_load, aud_model_parse, aud_model_free and the accessors: models/model_api.h. */
 
 /* Raw margin of one row: margin_out[0 .. n_outputs). x has n_features values (NaN = missing). */
 AUD_API void aud_model_predict_margin(const aud_model *m, const double *x, double *margin_out);
@@ -223,6 +248,16 @@ AUD_API int aud_model_bind(const aud_model *m, const aud_table *t, size_t *col_i
 AUD_API void aud_model_fill_rows(const aud_model *m, const aud_table *t,
                                  const size_t *col_index, size_t row_begin, size_t row_end,
                                  double *out);
+
+/* Value of model feature j for one row of its bound column c, through the model's stage.
+ * *bad is set (and NaN returned) for a category not seen in fitting or a missing category that
+ * the pipeline cannot encode; a missing number without an imputer stays NaN. */
+double aud_prep_value(const aud_model *m, size_t j, const aud_column *c, size_t row, int *bad);
+
+/* Read the "preprocess" object of a model file (m->feature_names set). */
+struct cJSON;
+int aud_prep_parse(aud_model *m, const struct cJSON *pre, const char *name, aud_error *err);
+void aud_prep_free(aud_prep *p, size_t n);
 
 /* Validate a tree filled by a loader (see the header comment); `where` names it in errors. */
 int aud_tree_validate(const aud_tree *t, size_t n_features, const char *name, const char *where,
@@ -260,8 +295,6 @@ int  aud_packed_block(const aud_model *m, const double *X, size_t n, double *mar
 /* Finish a loaded model: count trees per output, check outputs, base margin, names. */
 int aud_model_finish(aud_model *m, const char *name, aud_error *err);
 
-/* Append the model file to "inputs" as role "model" with its "format" and "objective", and set
- * prov's "model" to the same facts plus "features", "trees" and "outputs". */
-int aud_prov_add_model(struct cJSON *prov, const char *path, const aud_model *m, aud_error *err);
+/* aud_prov_add_model: models/model_api.h. */
 
 #endif

@@ -54,14 +54,48 @@ done:
     return NULL;
 }
 
-/* Models whose library has no rule for missing values refuse them (no silent guess). */
+/* Models whose library has no rule for missing values refuse them (no silent guess); so do the
+ * encoders of a pipeline for a category not seen in fitting (handle_unknown="error"). */
 int aud_predict_check_missing(const aud_model *m, const aud_table *t, const size_t *col_index,
                               size_t row_begin, size_t row_end, aud_error *err)
 {
-    if (m->kind != AUD_MODEL_LINEAR && !m->no_missing)
+    if (m->kind != AUD_MODEL_LINEAR && !m->no_missing && m->prep == NULL)
         return AUD_OK;
     for (size_t f = 0; f < m->n_features; f++) {
         const aud_column *c = &t->cols[col_index[f]];
+        const aud_prep *p = m->prep != NULL ? &m->prep[f] : NULL;
+        if (p != NULL && p->kind != AUD_PREP_NONE) {
+            int imputed = 0;
+            for (size_t i = 0; i < p->n_ops; i++)
+                imputed |= p->op[i] == AUD_OP_FILL;
+            if (imputed || !m->feature_used[f])
+                continue;
+            for (size_t r = row_begin; r < row_end && r < t->n_rows; r++) {
+                int bad;
+                double v = aud_prep_value(m, f, c, r, &bad);
+                if (bad == 1) {
+                    char buf[64];
+                    aud_error_set(err, AUD_E_DOMAIN, t->path, 0, 0,
+                                  "data row %zu: category \"%s\" of column \"%s\" was not seen "
+                                  "when the model was fitted (the pipeline's encoder has "
+                                  "handle_unknown=\"error\")", r + 1,
+                                  aud_table_cell_text(t, r, col_index[f], buf, sizeof buf),
+                                  c->name);
+                    return aud_error_field(err, c->name);
+                }
+                if (isnan(v) && (m->kind == AUD_MODEL_LINEAR || m->no_missing)) {
+                    aud_error_set(err, AUD_E_DOMAIN, t->path, 0, 0,
+                                  "data row %zu: missing value in column \"%s\"; this %s "
+                                  "pipeline cannot handle missing values (impute them first)",
+                                  r + 1, c->name,
+                                  m->kind == AUD_MODEL_LINEAR ? "linear" : "tree");
+                    return aud_error_field(err, c->name);
+                }
+            }
+            continue;
+        }
+        if (m->kind != AUD_MODEL_LINEAR && !m->no_missing)
+            continue;
         if (c->n_missing == 0 || !m->feature_used[f])
             continue;
         for (size_t r = row_begin; r < row_end && r < t->n_rows; r++) {
@@ -80,7 +114,7 @@ int aud_predict_check_missing(const aud_model *m, const aud_table *t, const size
 int aud_predict_table(const aud_model *m, const aud_table *t, const size_t *col_index, int raw,
                       int n_threads, double *out, aud_error *err)
 {
-    if (m->kind == AUD_MODEL_LINEAR || m->no_missing) {
+    if (m->kind == AUD_MODEL_LINEAR || m->no_missing || m->prep != NULL) {
         int rc = aud_predict_check_missing(m, t, col_index, 0, t->n_rows, err);
         if (rc != AUD_OK)
             return rc;

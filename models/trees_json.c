@@ -60,6 +60,58 @@ static int num_array(const cJSON *o, const char *k, size_t n, double *out, int i
     return AUD_OK;
 }
 
+/* "categories": per node null, or the list of category codes that go left (a one-hot split of a
+ * pipeline: left iff the feature's code is in the set; NaN, negative and other codes go right). */
+static int parse_sets(aud_tree *t, const cJSON *sets, const char *name, const char *where,
+                      aud_error *err)
+{
+    char field[160];
+    snprintf(field, sizeof field, "%s.categories", where);
+    size_t n = (size_t)t->n_nodes, words = 0, i = 0;
+    if (!cJSON_IsArray(sets))
+        return ferr(err, AUD_E_SCHEMA, name, field, "expected a list of null or code lists");
+    for (const cJSON *e = sets->child; e != NULL; e = e->next, i++) {
+        if (i == n)
+            return ferr(err, AUD_E_SCHEMA, name, field, "more elements than \"left\"");
+        if (cJSON_IsNull(e))
+            continue;
+        double mx = -1;
+        if (!cJSON_IsArray(e) || t->left[i] < 0)
+            return ferr(err, AUD_E_SCHEMA, name, field,
+                        "expected null or a list of codes (internal nodes only)");
+        for (const cJSON *c = e->child; c != NULL; c = c->next) {
+            if (!cJSON_IsNumber(c) || !(c->valuedouble >= 0 && c->valuedouble < 1048576) ||
+                c->valuedouble != (double)(int32_t)c->valuedouble)
+                return ferr(err, AUD_E_DOMAIN, name, field,
+                            "a category code is not an integer in [0, 1048576)");
+            mx = c->valuedouble > mx ? c->valuedouble : mx;
+        }
+        t->cat_begin[i] = (int32_t)words;
+        t->cat_words[i] = (int32_t)((mx + 1 + 31) / 32);
+        words += (size_t)t->cat_words[i];
+        if (words > (size_t)1 << 26)
+            return ferr(err, AUD_E_DOMAIN, name, field, "category sets too large");
+    }
+    if (i != n)
+        return ferr(err, AUD_E_SCHEMA, name, field, "fewer elements than \"left\"");
+    t->cat_bits = aud_calloc(words + 1, sizeof *t->cat_bits);
+    if (t->cat_bits == NULL)
+        return aud_error_nomem(err);
+    t->n_cat_bits = (int32_t)words;
+    i = 0;
+    for (const cJSON *e = sets->child; e != NULL; e = e->next, i++) {
+        if (cJSON_IsNull(e))
+            continue;
+        t->kind[i] = AUD_SPLIT_CAT;
+        t->threshold[i] = 0.0;
+        for (const cJSON *c = e->child; c != NULL; c = c->next) {
+            uint32_t v = (uint32_t)c->valuedouble;
+            t->cat_bits[t->cat_begin[i] + (int32_t)(v / 32)] |= 1u << (v % 32);
+        }
+    }
+    return AUD_OK;
+}
+
 static int parse_tree(aud_model *m, const cJSON *jt, size_t idx, int want_default,
                       const char *name, aud_error *err)
 {
@@ -141,6 +193,9 @@ static int parse_tree(aud_model *m, const cJSON *jt, size_t idx, int want_defaul
         for (size_t i = 0; i < n; i++)
             t->default_left[i] = (uint8_t)buf[i];
     }
+    if (key(jt, "categories") != NULL && (rc = parse_sets(t, key(jt, "categories"), name, where,
+                                                          err)))
+        goto done;
     for (size_t i = 0; i < n; i++) {
         if ((t->left[i] < 0) != (t->right[i] < 0)) {
             snprintf(field, sizeof field, "%s.right[%zu]", where, i);
@@ -170,7 +225,7 @@ int aud_trees_json_parse(aud_model *m, const char *data, size_t len, const char 
     static const char *const known[] = { "format", "version", "features", "n_features",
                                          "n_outputs", "link", "base_score", "average",
                                          "is_classifier", "objective", "missing", "trees",
-                                         "source", NULL };
+                                         "source", "preprocess", NULL };
     const cJSON *feats = key(root, "features"), *nfeat = key(root, "n_features");
     const cJSON *nout = key(root, "n_outputs"), *link = key(root, "link");
     const cJSON *base = key(root, "base_score"), *avg = key(root, "average");
@@ -276,6 +331,8 @@ int aud_trees_json_parse(aud_model *m, const char *data, size_t len, const char 
                   "expected an array of names, or null with \"n_features\"");
         goto done;
     }
+    if ((rc = aud_prep_parse(m, key(root, "preprocess"), name, err)))
+        goto done;
     /* base score (margin space) */
     m->base_margin = aud_calloc(m->n_outputs, sizeof *m->base_margin);
     if (m->base_margin == NULL) {

@@ -666,3 +666,91 @@ void aud_pdf_chart_drift(pdf_doc *d, const cJSON *column, float x, float y_top, 
                  "no histogram or category counts in the results");
     aud_rpt_dist_free(&ds);
 }
+
+/* ---- trend line (Trends section) ---- */
+
+void aud_pdf_chart_trend(pdf_doc *d, const cJSON *runs, const cJSON *check, const char *title,
+                         const char *subtitle, float x, float y_top, float w, float h)
+{
+    const cJSON *vals = aud_rpt_arr(check, "values"), *bound = aud_rpt_obj(check, "bound");
+    const cJSON *v;
+    double lo = INFINITY, hi = -INFINITY, t0, t1, step;
+    double bmin = aud_rpt_num(bound, "min"), bmax = aud_rpt_num(bound, "max");
+    size_t nr = aud_rpt_count(runs);
+    char buf[300];
+    aud_pdf_fit(d, d->bold, 7.5f, title, w, buf, sizeof buf);
+    aud_pdf_text(d, d->bold, 7.5f, x, y_top, AUD_PDF_BLACK, buf);
+    aud_pdf_fit(d, d->font, 6.5f, subtitle, w, buf, sizeof buf);
+    aud_pdf_text(d, d->font, 6.5f, x, y_top - 8.5f, AUD_PDF_GREY, buf);
+    cJSON_ArrayForEach(v, vals) {
+        double y = aud_rpt_num(v, "value");
+        if (isfinite(y)) {
+            lo = fmin(lo, y);
+            hi = fmax(hi, y);
+        }
+    }
+    float px0 = x + 30.0f, px1 = x + w - 6.0f, py0 = y_top - h + 16.0f, py1 = y_top - 16.0f;
+    if (!(lo <= hi) || nr == 0) {
+        aud_pdf_text(d, d->font, 7.0f, px0, (py0 + py1) / 2.0f, AUD_PDF_GREY, "no values");
+        return;
+    }
+    if (isfinite(bmin)) {
+        lo = fmin(lo, bmin);
+        hi = fmax(hi, bmin);
+    }
+    if (isfinite(bmax)) {
+        lo = fmin(lo, bmax);
+        hi = fmax(hi, bmax);
+    }
+    if (hi - lo < 1e-9 * fmax(1.0, fabs(hi))) {   /* a flat series: give it some room */
+        double pad = fmax(fabs(hi) * 0.05, 0.01);
+        lo -= pad;
+        hi += pad;
+    }
+    aud_rpt_nice_range(lo, hi, 4, &t0, &t1, &step);
+    axis_y(d, px0, py0, py1, t0, t1, step, 0, px1);
+    aud_pdf_line(d, px0, py0, px1, py0, 0.6f, AUD_PDF_GREY);
+    /* x: one slot per run, oldest left; first and last dates under the axis */
+    float slot = nr > 1 ? (px1 - px0 - 8.0f) / (float)(nr - 1) : 0.0f;
+    float xa = nr > 1 ? px0 + 4.0f : (px0 + px1) / 2.0f;
+    const char *first = aud_rpt_str(cJSON_GetArrayItem(runs, 0), "created", "");
+    const char *last = aud_rpt_str(cJSON_GetArrayItem(runs, (int)nr - 1), "created", "");
+    snprintf(buf, sizeof buf, "%.10s", first);
+    aud_pdf_text(d, d->font, 6.0f, px0, py0 - 8.0f, AUD_PDF_GREY, buf);
+    if (nr > 1) {
+        snprintf(buf, sizeof buf, "%.10s", last);
+        aud_pdf_text_right(d, d->font, 6.0f, px1, py0 - 8.0f, AUD_PDF_GREY, buf);
+    }
+    if (isfinite(bmin))
+        aud_pdf_dashed(d, px0, scale(bmin, t0, t1, py0, py1), px1,
+                       scale(bmin, t0, t1, py0, py1), 0.8f, AUD_PDF_FAIL);
+    if (isfinite(bmax))
+        aud_pdf_dashed(d, px0, scale(bmax, t0, t1, py0, py1), px1,
+                       scale(bmax, t0, t1, py0, py1), 0.8f, AUD_PDF_FAIL);
+    /* the line through consecutive values, then a dot per run (red when it failed) */
+    float lx = 0.0f, ly = 0.0f;
+    int have = 0;
+    cJSON_ArrayForEach(v, vals) {
+        double y = aud_rpt_num(v, "value");
+        int k = aud_rpt_trend_run_index(runs, v);
+        if (!isfinite(y) || k < 0) {
+            have = 0;
+            continue;
+        }
+        float cx = xa + slot * (float)k, cy = scale(y, t0, t1, py0, py1);
+        if (have)
+            aud_pdf_line(d, lx, ly, cx, cy, 1.1f, AUD_PDF_ACCENT);
+        lx = cx;
+        ly = cy;
+        have = 1;
+    }
+    cJSON_ArrayForEach(v, vals) {
+        double y = aud_rpt_num(v, "value");
+        int k = aud_rpt_trend_run_index(runs, v);
+        if (!isfinite(y) || k < 0)
+            continue;
+        float cx = xa + slot * (float)k, cy = scale(y, t0, t1, py0, py1);
+        aud_pdf_fill_rect(d, cx - 1.6f, cy - 1.6f, 3.2f, 3.2f,
+                          aud_rpt_bool(v, "passed") == 1 ? AUD_PDF_ACCENT : AUD_PDF_FAIL);
+    }
+}

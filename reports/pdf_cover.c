@@ -70,6 +70,13 @@ void aud_pdf_write_cover(pdf_doc *d)
     snprintf(buf, sizeof buf, "%s %s", aud_rpt_str(aud_rpt_obj(d->doc, "tool"), "name", "audit"),
              aud_rpt_str(aud_rpt_obj(d->doc, "tool"), "version", "?"));
     aud_pdf_kv(d, "Produced by", buf);
+    const char *fp = aud_rpt_str(aud_rpt_obj(d->doc, "signature"), "key_fingerprint", NULL);
+    if (fp != NULL) {   /* "sha256:" and 64 hex digits, on two lines */
+        snprintf(buf, sizeof buf, "key %.39s", fp);
+        aud_pdf_kv(d, "Signed (Ed25519)", buf);
+        if (strlen(fp) > 39)
+            aud_pdf_kv(d, "", fp + 39);
+    }
     d->y -= 16.0f;
 
     /* verdict banner */

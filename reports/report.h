@@ -14,6 +14,10 @@
  * (e.g. "fairness.attributes[1].groups[0].count"). */
 AUD_API int aud_report_load(const char *path, cJSON **out, aud_error *err);
 
+/* Same from a buffer with text[len] == '\0'; `path` names errors. */
+AUD_API int aud_report_parse(const char *text, size_t len, const char *path, cJSON **out,
+                             aud_error *err);
+
 /* Check that an in-memory results document has the structure the writers rely on
  * (schema_version "1"; every present section well typed). `name` labels errors (a path or
  * "results"). Returns AUD_OK or AUD_E_SCHEMA. */

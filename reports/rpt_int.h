@@ -110,6 +110,10 @@ size_t aud_rpt_utf8_valid(const char *s, size_t n);
 /* NULL when s is valid UTF-8; else a copy (aud_free) with every invalid byte replaced by
  * U+FFFD. *nomem is set when that copy could not be made. */
 char *aud_rpt_utf8_repair(const char *s, int *nomem);
+
+/* Position in the "trends" runs list of the run a trend value belongs to (its "run" id; null =
+ * the current run), or -1. */
+int aud_rpt_trend_run_index(const cJSON *runs, const cJSON *value);
 /* Drop an incomplete UTF-8 sequence at the end of s (after a cut by snprintf). */
 void aud_rpt_utf8_fix_tail(char *s);
 

@@ -729,45 +729,48 @@ static void text_position(const char *text, size_t off, long *line, long *col)
     *col = c;
 }
 
-int aud_report_load(const char *path, cJSON **out, aud_error *err)
+int aud_report_parse(const char *text, size_t len, const char *path, cJSON **out, aud_error *err)
 {
-    char *text = NULL;
-    size_t len = 0;
     const char *end = NULL;
     cJSON *doc = NULL;
-    int rc = aud_file_read(path, &text, &len, RPT_MAX_RESULTS_BYTES, err);
-    if (rc != AUD_OK)
-        return rc;
+    int rc;
     if (strlen(text) != len) {
         long line, col;
         text_position(text, strlen(text), &line, &col);
-        rc = aud_error_set(err, AUD_E_PARSE, path, line, col, "NUL byte in JSON text");
-        goto done;
+        return aud_error_set(err, AUD_E_PARSE, path, line, col, "NUL byte in JSON text");
     }
     if (aud_rpt_utf8_valid(text, len) != len) {
         long line, col;
         text_position(text, aud_rpt_utf8_valid(text, len), &line, &col);
-        rc = aud_error_set(err, AUD_E_PARSE, path, line, col,
-                           "invalid UTF-8 (JSON text must be UTF-8)");
-        goto done;
+        return aud_error_set(err, AUD_E_PARSE, path, line, col,
+                             "invalid UTF-8 (JSON text must be UTF-8)");
     }
     doc = cJSON_ParseWithLengthOpts(text, len + 1, &end, 1);
     if (doc == NULL) {
         long line, col;
         size_t off = end != NULL && end >= text ? (size_t)(end - text) : 0;
         text_position(text, off, &line, &col);
-        rc = aud_error_set(err, AUD_E_PARSE, path, line, col,
-                           len == 0 ? "empty file: expected a JSON object"
-                                    : "malformed JSON (or out of memory while parsing)");
-        goto done;
+        return aud_error_set(err, AUD_E_PARSE, path, line, col,
+                             len == 0 ? "empty file: expected a JSON object"
+                                      : "malformed JSON (or out of memory while parsing)");
     }
     rc = aud_report_validate(doc, path, err);
-    if (rc != AUD_OK)
-        goto done;
+    if (rc != AUD_OK) {
+        cJSON_Delete(doc);
+        return rc;
+    }
     *out = doc;
-    doc = NULL;
-done:
-    cJSON_Delete(doc);
+    return AUD_OK;
+}
+
+int aud_report_load(const char *path, cJSON **out, aud_error *err)
+{
+    char *text = NULL;
+    size_t len = 0;
+    int rc = aud_file_read(path, &text, &len, RPT_MAX_RESULTS_BYTES, err);
+    if (rc != AUD_OK)
+        return rc;
+    rc = aud_report_parse(text, len, path, out, err);
     aud_free(text);
     return rc;
 }

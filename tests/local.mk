@@ -11,13 +11,27 @@ $(O)/tests/%: tests/unit/%.c $(LIB)
 
 check:
 	$(call AUTODEPS,tests)
-	@$(MAKE) --no-print-directory check-layers check-unit check-py
+	@$(MAKE) --no-print-directory check-layers check-embed check-unit check-fuzz check-py
 
 # the floors of docs/architecture.md: include order, cross-folder calls and cycles, aud_ exports
 check-layers: depcheck $(LIB) $(BIN)
 	$(PYTHON) tools/check_layers.py --objs $(O)/obj --lib $(LIB)
 
-check-unit: depcheck $(UNIT_BINS)
+# docs/examples/embed.c: a program using only the public header audit/audit.h, built against
+# libaudit.a and run; and the model stays opaque to such a program (reading a field must not
+# compile)
+EMBED := $(O)/examples/embed
+$(EMBED): docs/examples/embed.c $(LIB)
+	@mkdir -p $(@D)
+	$(call Q,LD)$(CC) $(ALL_CFLAGS) -MMD -MP -o $@ $< $(LIB) $(ALL_LDFLAGS) $(DEP_LIBS)
+
+check-embed: depcheck $(EMBED)
+	@d=$$(mktemp -d) && $(EMBED) $$d && rm -rf $$d
+	@printf '#include "audit/audit.h"\nsize_t f(const aud_model *m);\nsize_t f(const aud_model *m) { return m->n_features; }\n' | \
+	    $(CC) $(ALL_CFLAGS) -x c -fsyntax-only - 2>/dev/null && \
+	    { echo "check-embed: aud_model's fields are visible through audit/audit.h" >&2; exit 1; } || true
+
+check-unit: depcheck-test $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 
 check-py: depcheck $(BIN)

@@ -206,8 +206,407 @@ def export_trees(model, names):
     return doc
 
 
+# ---- pipelines: a preprocessing stage in front of the estimator -----------------------------
+#
+# Every transformer supported here is column-wise: each of its outputs depends on one input column.
+# So each input of the final estimator is a function of one raw column, tracked as a Col; at the
+# end the estimator is rewritten over the raw columns, with a "preprocess" entry per column that
+# the audit loader applies (models/prep.c). Numeric steps are kept as the exact double operations
+# the transformers perform; the encoders are *probed*: the fitted encoder itself transforms every
+# category, a missing value and an unseen one, so drop=, min_frequency / infrequent categories and
+# handle_unknown are what scikit-learn does, not a re-implementation.
+
+class Col:
+    """One column flowing through the pipeline, as a function of the raw column `raw`."""
+
+    def __init__(self, raw):
+        self.raw = raw
+        self.ops = []        # numeric ops [op, value] (no encoder)
+        self.fill = None     # pending SimpleImputer statistic, not yet turned into an op
+        self.cat = None      # encoder output: {"categories", "values", "unknown", "missing", ...}
+
+
+def _is_missing_marker(v):
+    return v is None or (isinstance(v, float) and math.isnan(v))
+
+
+def _numeric_op(col, op, value):
+    value = float(value)
+    if col.cat is not None:
+        f = {"sub": lambda x: x - value, "div": lambda x: x / value,
+             "mul": lambda x: x * value, "add": lambda x: x + value}[op]
+        c = col.cat
+        c["values"] = [f(v) for v in c["values"]]
+        c["unknown"] = None if c["unknown"] is None else f(c["unknown"])
+        c["missing"] = None if c["missing"] is None else f(c["missing"])
+        c["onehot"] = False
+        return
+    if col.fill is not None:
+        col.ops.append(["fill", _number(col.fill, col.raw)])
+        col.fill = None
+    col.ops.append([op, value])
+
+
+def _number(v, what):
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        raise ExportError(f"column {what!r}: imputed value {v!r} is not a number, but a numeric "
+                          "step follows") from None
+    if not math.isfinite(x):
+        raise ExportError(f"column {what!r}: non-finite preprocessing value")
+    return x
+
+
+def _check_width(step, cols):
+    n = getattr(step, "n_features_in_", None)
+    if n is not None and int(n) != len(cols):
+        raise ExportError(f"{type(step).__name__} expects {n} columns, the pipeline gives "
+                          f"{len(cols)}")
+
+
+def _imputer(step, cols):
+    if getattr(step, "add_indicator", False):
+        raise ExportError("SimpleImputer(add_indicator=True) is not supported")
+    if not _is_missing_marker(step.missing_values):
+        raise ExportError("SimpleImputer with missing_values other than NaN/None is not supported")
+    stats = list(step.statistics_)
+    if len(stats) != len(cols) or any(_is_missing_marker(v) for v in stats):
+        raise ExportError("SimpleImputer dropped a column that was empty in fitting")
+    for col, v in zip(cols, stats):
+        if col.cat is not None:
+            raise ExportError("SimpleImputer after an encoder is not supported")
+        if col.ops:
+            col.ops.append(["fill", _number(v, col.raw)])
+        elif col.fill is None:
+            col.fill = v.item() if hasattr(v, "item") else v
+    return cols
+
+
+def _probe_value(categories):
+    if all(isinstance(c, str) for c in categories):
+        return "\u0000audit-unseen-category"
+    return float(max(categories)) + 1.5
+
+
+def _encoder(step, cols):
+    from sklearn.preprocessing import OneHotEncoder
+    import pandas as pd
+    import warnings
+    onehot = isinstance(step, OneHotEncoder)
+    for col in cols:
+        if col.cat is not None or col.ops:
+            raise ExportError(f"{type(step).__name__} after a numeric step is not supported")
+    names = list(getattr(step, "feature_names_in_", [f"x{i}" for i in range(len(cols))]))
+    cats = []
+    for i, c in enumerate(step.categories_):
+        c = [v.item() if hasattr(v, "item") else v for v in c]
+        c = [v for v in c if not _is_missing_marker(v)]
+        if not c or not (all(isinstance(v, str) for v in c) or
+                         all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in c)):
+            raise ExportError(f"column {cols[i].raw!r}: categories must be all strings or all "
+                              "numbers")
+        cats.append(c)
+    base = [c[0] for c in cats]
+
+    def run(i, values):
+        rows = [list(base) for _ in values]
+        for r, v in zip(rows, values):
+            r[i] = v
+        X = pd.DataFrame(rows, columns=names, dtype=object)
+        if hasattr(step, "feature_names_in_"):
+            for j, c in enumerate(cats):
+                if not isinstance(c[0], str):
+                    X[names[j]] = pd.to_numeric(X[names[j]])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            out = step.transform(X)
+        if hasattr(out, "toarray"):
+            out = out.toarray()
+        return np.asarray(out, dtype=float)
+
+    width = run(0, [base[0]]).shape[1]
+    per_col = getattr(step, "_n_features_outs", None) if onehot else [1] * len(cols)
+    if per_col is None or sum(per_col) != width:
+        raise ExportError(f"{type(step).__name__}: cannot tell which outputs belong to which "
+                          "column")
+    out, offset = [], 0
+    for i, col in enumerate(cols):
+        known = run(i, cats[i])[:, offset:offset + per_col[i]]
+        try:
+            unknown = run(i, [_probe_value(cats[i])])[0, offset:offset + per_col[i]]
+        except Exception:     # handle_unknown="error"
+            unknown = None
+        if col.fill is not None:
+            missing = run(i, [col.fill])[0, offset:offset + per_col[i]]
+        else:
+            try:
+                missing = run(i, [np.nan])[0, offset:offset + per_col[i]]
+            except Exception:
+                missing = None
+        for k in range(per_col[i]):
+            o = Col(col.raw)
+            o.cat = {"categories": cats[i], "values": [float(v) for v in known[:, k]],
+                     "unknown": None if unknown is None else float(unknown[k]),
+                     "missing": None if missing is None else float(missing[k]),
+                     "onehot": onehot, "group": (id(step), i)}
+            for v in [*o.cat["values"], o.cat["unknown"], o.cat["missing"]]:
+                if v is not None and not math.isfinite(v):
+                    raise ExportError(f"column {col.raw!r}: the encoder gives a non-finite value "
+                                      "(use a finite unknown_value / encoded_missing_value)")
+            out.append(o)
+        offset += per_col[i]
+    return out
+
+
+def _columns_of(ct, spec, n):
+    """Indices of the ColumnTransformer's inputs selected by `spec`."""
+    names = list(getattr(ct, "feature_names_in_", []))
+    if isinstance(spec, str):
+        spec = [spec]
+    if isinstance(spec, slice):
+        return list(range(n))[spec]
+    spec = list(np.asarray(spec).tolist()) if not callable(spec) else None
+    if spec is None:
+        raise ExportError("ColumnTransformer with a callable column selector is not supported")
+    if spec and all(isinstance(v, bool) for v in spec):
+        return [i for i, b in enumerate(spec) if b]
+    out = []
+    for v in spec:
+        if isinstance(v, str):
+            if v not in names:
+                raise ExportError(f"ColumnTransformer column {v!r} is not an input")
+            out.append(names.index(v))
+        else:
+            out.append(int(v))
+    return out
+
+
+def transform_cols(step, cols):
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import (MinMaxScaler, OneHotEncoder, OrdinalEncoder,
+                                       RobustScaler, StandardScaler)
+    if step is None or (isinstance(step, str) and step == "passthrough"):
+        return cols
+    if isinstance(step, Pipeline):
+        for _, s in step.steps:
+            cols = transform_cols(s, cols)
+        return cols
+    if isinstance(step, ColumnTransformer):
+        _check_width(step, cols)
+        out = []
+        for _, trans, spec in step.transformers_:
+            if isinstance(trans, str) and trans == "drop":
+                continue
+            idx = _columns_of(step, spec, len(cols))
+            if idx:
+                out += transform_cols(trans, [cols[i] for i in idx])
+        return out
+    _check_width(step, cols)
+    if isinstance(step, MinMaxScaler) and step.clip:
+        raise ExportError("MinMaxScaler(clip=True) is not supported")
+    # each scaler as the in-place double operations of its transform()
+    chain = (
+        [("sub", step.mean_ if step.with_mean else None),
+         ("div", step.scale_ if step.with_std else None)] if isinstance(step, StandardScaler) else
+        [("sub", step.center_ if step.with_centering else None),
+         ("div", step.scale_ if step.with_scaling else None)] if isinstance(step, RobustScaler) else
+        [("mul", step.scale_), ("add", step.min_)] if isinstance(step, MinMaxScaler) else None)
+    if chain is not None:
+        for i, col in enumerate(cols):
+            for op, arr in chain:
+                if arr is not None:
+                    _numeric_op(col, op, arr[i])
+        return cols
+    if isinstance(step, SimpleImputer):
+        return _imputer(step, cols)
+    if isinstance(step, (OneHotEncoder, OrdinalEncoder)):
+        return _encoder(step, cols)
+    raise ExportError(f"unsupported pipeline step {type(step).__name__}")
+
+
+def _prep_cat(c, values, unknown, missing):
+    return {"categories": c["categories"], "values": values, "unknown": unknown,
+            "missing": missing}
+
+
+def _group_by_raw(cols, raw_names):
+    groups = {}
+    for k, col in enumerate(cols):
+        groups.setdefault(col.raw, []).append(k)
+    order = [r for r in raw_names if r in groups]
+    for r, ks in groups.items():
+        cats = [cols[k].cat for k in ks]
+        if len(ks) > 1 and (any(c is None for c in cats) or
+                            len({c["group"] for c in cats}) != 1):
+            raise ExportError(f"column {r!r} feeds more than one transformer; not supported")
+    return order, groups
+
+
+def _numeric_prep(col):
+    ops = list(col.ops)
+    if col.fill is not None:
+        ops.append(["fill", _number(col.fill, col.raw)])
+    return {"ops": ops} if ops else None
+
+
+def pipeline_linear(doc, cols, raw_names):
+    """Rewrite an audit-linear document over the pipeline's raw columns."""
+    w = list(doc["coefficients"].values())
+    order, groups = _group_by_raw(cols, raw_names)
+    coef, prep, icpt = {}, {}, doc["intercept"]
+    for r in order:
+        ks = groups[r]
+        col = cols[ks[0]]
+        if col.cat is None:
+            ops = list(col.ops)
+            fill = col.fill
+            # fold an affine chain behind an optional imputer into the coefficient: the column
+            # keeps its raw scale (linear SHAP on the original scale, values shown as read)
+            if ops and ops[0][0] == "fill":
+                fill, ops = ops[0][1], ops[1:]
+            if all(op != "fill" for op, _ in ops):
+                a, b = 1.0, 0.0
+                for op, v in ops:
+                    if op == "sub":
+                        b -= v
+                    elif op == "div":
+                        a, b = a / v, b / v
+                    elif op == "mul":
+                        a, b = a * v, b * v
+                    else:
+                        b += v
+                coef[r] = w[ks[0]] * a
+                icpt += w[ks[0]] * b
+                if fill is not None:
+                    prep[r] = {"ops": [["fill", _number(fill, r)]]}
+            else:
+                coef[r] = w[ks[0]]
+                prep[r] = _numeric_prep(col)
+            continue
+        # categorical: the column's value is its summed contribution, coefficient 1
+        c0 = col.cat
+        n = len(c0["categories"])
+        values = [sum(w[k] * cols[k].cat["values"][i] for k in ks) for i in range(n)]
+        unk = None if any(cols[k].cat["unknown"] is None for k in ks) else \
+            sum(w[k] * cols[k].cat["unknown"] for k in ks)
+        mis = None if any(cols[k].cat["missing"] is None for k in ks) else \
+            sum(w[k] * cols[k].cat["missing"] for k in ks)
+        coef[r] = 1.0
+        prep[r] = _prep_cat(c0, values, unk, mis)
+    doc["intercept"] = icpt
+    doc["coefficients"] = coef
+    doc["preprocess"] = {k: v for k, v in prep.items() if v is not None}
+    check_finite(list(coef.values()) + [icpt], "folded coefficients")
+    return doc
+
+
+def _code_of(vec, rows):
+    """Category code whose dummy vector equals vec; -1 for all zeros; None: not representable."""
+    if vec is None:
+        return None
+    for i, r in enumerate(rows):
+        if r == vec:
+            return i
+    if all(v == 0.0 for v in vec):
+        return -1
+    raise ExportError("an unseen or missing category encodes as no single category")
+
+
+def pipeline_trees(doc, cols, raw_names):
+    """Rewrite an audit-trees document over the raw columns: one-hot splits become category-set
+    splits on the column's category code (left iff the code is in the set)."""
+    order, groups = _group_by_raw(cols, raw_names)
+    index = {r: j for j, r in enumerate(order)}
+    prep, setof = {}, {}
+    for r in order:
+        ks = groups[r]
+        col = cols[ks[0]]
+        if col.cat is None:
+            p = _numeric_prep(col)
+            if p is not None:
+                prep[r] = p
+            continue
+        c0 = col.cat
+        if not c0["onehot"]:
+            if len(ks) != 1:
+                raise ExportError(f"column {r!r}: several ordinal outputs")
+            prep[r] = _prep_cat(c0, c0["values"], c0["unknown"], c0["missing"])
+            continue
+        n = len(c0["categories"])
+        rows = [tuple(cols[k].cat["values"][i] for k in ks) for i in range(n)]
+        if any(v not in (0.0, 1.0) for row in rows for v in row):
+            raise ExportError(f"column {r!r}: one-hot values other than 0/1")
+        unk = None if c0["unknown"] is None else \
+            tuple(cols[k].cat["unknown"] for k in ks)
+        mis = None if c0["missing"] is None else tuple(cols[k].cat["missing"] for k in ks)
+        prep[r] = _prep_cat(c0, [float(i) for i in range(n)], _code_of(unk, rows),
+                            _code_of(mis, rows))
+        for k in ks:
+            setof[k] = [i for i in range(n) if cols[k].cat["values"][i] == 1.0]
+    for t in doc["trees"]:
+        sets = []
+        for i, f in enumerate(t["feature"]):
+            leaf = t["left"][i] == -1
+            if leaf:
+                t["feature"][i] = -1
+                sets.append(None)
+                continue
+            t["feature"][i] = index[cols[f].raw]
+            if f not in setof:
+                sets.append(None)
+                continue
+            thr = t["threshold"][i]
+            if not 0.0 <= thr < 1.0:
+                raise ExportError(f"one-hot split with threshold {thr}")
+            # dummy <= thr (left) iff the dummy is 0 iff the code is not in the set: the set
+            # goes to the original right child
+            sets.append(setof[f])
+            t["left"][i], t["right"][i] = t["right"][i], t["left"][i]
+            t["threshold"][i] = 0.0
+            if "default_left" in t:
+                t["default_left"][i] = 0
+        if any(s is not None for s in sets):
+            t["categories"] = sets
+    doc["features"] = order
+    doc.pop("n_features", None)
+    doc["preprocess"] = prep
+    return doc
+
+
+def export_pipeline(pipe, features):
+    steps = pipe.steps
+    est = steps[-1][1]
+    n = getattr(pipe, "n_features_in_", None)
+    if n is None:
+        raise ExportError("the pipeline is not fitted")
+    raw = feature_names(pipe, features, int(n))
+    if raw is None:
+        raise ExportError("the pipeline has no column names (fit it on a pandas DataFrame or "
+                          "pass --features a,b,...)")
+    cols = [Col(r) for r in raw]
+    for _, s in steps[:-1]:
+        cols = transform_cols(s, cols)
+    if len(cols) != int(est.n_features_in_):
+        raise ExportError(f"the preprocessing gives {len(cols)} columns, the estimator expects "
+                          f"{est.n_features_in_}")
+    tnames = [f"t{i}" for i in range(len(cols))]
+    from sklearn.linear_model import LinearRegression, LogisticRegression
+    if isinstance(est, (LinearRegression, LogisticRegression)):
+        doc = pipeline_linear(export_linear(est, tnames), cols, raw)
+    else:
+        doc = pipeline_trees(export_trees(est, tnames), cols, raw)
+    doc["objective"] = "sklearn:Pipeline(" + ", ".join(type(s).__name__ for _, s in steps) + ")"
+    return doc
+
+
 def export(model, features):
     from sklearn.linear_model import LinearRegression, LogisticRegression
+    from sklearn.pipeline import Pipeline
+    if isinstance(model, Pipeline):
+        return export_pipeline(model, features)
     n = getattr(model, "n_features_in_", None)
     if n is None:
         raise ExportError(f"{type(model).__name__} is not a fitted scikit-learn model")

@@ -5,11 +5,14 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <cjson/cJSON.h>
 
 #include "core/aud.h"
 #include "core/io.h"
@@ -129,6 +132,66 @@ static void test_write_into_missing_dir_fails_cleanly(void **state)
     assert_string_equal(err.file, "/nonexistent-dir/x.json");
 }
 
+/* After aud_global_init, cJSON allocates through the funnel: fault injection reaches it. */
+static void test_cjson_allocations_use_the_funnel(void **state)
+{
+    (void)state;
+    aud_global_init();
+    aud_alloc_fail_after(1);
+    cJSON *o = cJSON_CreateObject();
+    assert_null(o);
+    o = cJSON_CreateObject();
+    assert_non_null(o);
+    for (int n = 1; n < 4; n++) {
+        aud_alloc_fail_after(n);
+        cJSON *doc = cJSON_Parse("{\"a\": [1, 2, \"x\"]}");
+        assert_null(doc);   /* the n-th of its allocations failed: no document, no leak */
+    }
+    aud_alloc_fail_after(0);
+    cJSON_AddNumberToObject(o, "k", 1.5);
+    char *text = cJSON_PrintUnformatted(o);
+    assert_string_equal(text, "{\"k\":1.5}");
+    cJSON_free(text);
+    cJSON_Delete(o);
+}
+
+/* The countdown is atomic: allocations on 8 threads at once, exactly one fails. */
+enum { FAULT_THREADS = 8, FAULT_ALLOCS = 2000 };
+typedef struct fault_job {
+    int failed;
+} fault_job;
+
+static void *fault_worker(void *arg)
+{
+    fault_job *j = arg;
+    for (int i = 0; i < FAULT_ALLOCS; i++) {
+        void *p = aud_malloc(16);
+        if (p == NULL)
+            j->failed++;
+        aud_free(p);
+    }
+    return NULL;
+}
+
+static void test_fault_countdown_is_atomic(void **state)
+{
+    (void)state;
+    for (long at = 1; at <= FAULT_THREADS * FAULT_ALLOCS; at += 3989) {
+        fault_job jobs[FAULT_THREADS] = {{0}};
+        pthread_t th[FAULT_THREADS];
+        aud_alloc_fail_after(at);
+        for (int t = 0; t < FAULT_THREADS; t++)
+            assert_int_equal(pthread_create(&th[t], NULL, fault_worker, &jobs[t]), 0);
+        for (int t = 0; t < FAULT_THREADS; t++)
+            pthread_join(th[t], NULL);
+        int failed = 0;
+        for (int t = 0; t < FAULT_THREADS; t++)
+            failed += jobs[t].failed;
+        assert_int_equal(failed, 1);
+    }
+    aud_alloc_fail_after(0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -140,6 +203,8 @@ int main(void)
         cmocka_unit_test(test_atomic_write_leaves_nothing_on_abort),
         cmocka_unit_test(test_write_to_a_device_keeps_the_device),
         cmocka_unit_test(test_write_into_missing_dir_fails_cleanly),
+        cmocka_unit_test(test_cjson_allocations_use_the_funnel),
+        cmocka_unit_test(test_fault_countdown_is_atomic),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -353,9 +353,8 @@ static void compare_sweeps(const double *score, const double *y, const int32_t *
     o.favorable = favorable;
     o.threads = 2;
     assert_int_equal(aud_fair_compute(&rh, &in, &o, &err), AUD_OK);
-    aud_fair_hist_cells_override = 1;
+    o.hist_cells = 1;
     int rc = aud_fair_compute(&ro, &in, &o, &err);
-    aud_fair_hist_cells_override = 0;
     assert_int_equal(rc, AUD_OK);
     assert_int_equal(rh->n_inters, 1);
     for (size_t a = 0; a < 3; a++) {
@@ -457,9 +456,8 @@ static void test_allocation_failures_with_scores_are_clean(void **state)
     o.threads = 2;
     o.threshold = 0.5;
     for (int forced = 0; forced <= 1; forced++) {
-        aud_fair_hist_cells_override = forced ? 1 : 0;
+        o.hist_cells = forced ? 1 : 0;
         assert_allocation_failures_clean(&in, &o);
-        aud_fair_hist_cells_override = 0;
     }
 }
 

@@ -261,6 +261,13 @@ static void test_hostile_files(void **state)
     assert_non_null(strstr(err.msg, "pandas"));
     assert_int_equal(parse_variant("end of trees\n", "end of trees\npandas_categorical:null\n",
                                    &err), AUD_OK);
+    /* a header key twice (fuzzing: the first objective string leaked) */
+    assert_int_equal(parse_variant("objective=binary sigmoid:1\n", "objective=binary sigmoid:1\n"
+                                   "objective=regression\n", &err), AUD_E_SCHEMA);
+    assert_string_equal(err.msg, "duplicate \"objective\" header line");
+    assert_int_equal(err.line, 8);
+    assert_int_equal(parse_variant("num_class=1\n", "num_class=1\nnum_class=1\n", &err),
+                     AUD_E_SCHEMA);
     /* linear trees */
     assert_int_equal(parse_variant("is_linear=0", "is_linear=1", &err), AUD_E_UNSUPPORTED);
     /* unknown missing type bits */

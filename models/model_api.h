@@ -1,0 +1,38 @@
+/* model_api.h - the model as callers outside the library see it: an opaque handle, loaded from
+ * a file or a buffer, with the few facts a caller asks about. The representation itself
+ * (trees, links, coefficients) is models/model.h, for the library's floors only. */
+#ifndef AUD_MODEL_API_H
+#define AUD_MODEL_API_H
+
+#include "core/aud.h"
+
+typedef struct aud_model aud_model;
+
+/* Load a model file. format: "xgboost-json", "lightgbm-text", "linear-json", "trees-json" or NULL to
+ * detect from the content. On AUD_OK *out belongs to the caller (aud_model_free); on failure *out is
+ * NULL and err names the file, line/column or JSON field. */
+AUD_API int aud_model_load(aud_model **out, const char *path, const char *format, aud_error *err);
+
+/* Same from a NUL-terminated buffer; `name` is used in error messages. */
+AUD_API int aud_model_parse(aud_model **out, const char *data, size_t len, const char *name,
+                            const char *format, aud_error *err);
+
+AUD_API void aud_model_free(aud_model *m);
+
+/* Facts about a loaded model. */
+AUD_API size_t      aud_model_features(const aud_model *m);   /* input features */
+AUD_API const char *aud_model_feature(const aud_model *m, size_t j);   /* NULL: unnamed */
+AUD_API size_t      aud_model_outputs(const aud_model *m);    /* raw margins per row */
+AUD_API int         aud_model_is_trees(const aud_model *m);   /* 1 trees, 0 linear */
+/* XGBoost early stopping: the recorded best round when it is before the last (callers warn:
+ * every round is used, as Booster.predict), else -1; *n_rounds the rounds (0 unknown). */
+AUD_API long        aud_model_best_round(const aud_model *m, long *n_rounds);
+
+/* The model in a results document (core/provenance.h): append the model file to prov's
+ * "inputs" as role "model" with its "format" and "objective", and set prov's "model" to the same
+ * facts plus "features", "trees" and "outputs". */
+struct cJSON;
+AUD_API int aud_prov_add_model(struct cJSON *prov, const char *path, const aud_model *m,
+                               aud_error *err);
+
+#endif

@@ -1,0 +1,276 @@
+/* prep.c - the preprocessing stage of scikit-learn pipelines (docs/model-formats.md,
+ * "preprocess"), written by tools/export_sklearn.py:
+ *   "preprocess": {"age": {"ops": [["fill", 41.5], ["sub", 40.2], ["div", 11.9]]},
+ *                  "region": {"categories": ["E", "N", "S"], "values": [0, 1, 2],
+ *                             "unknown": -1, "missing": null}}
+ * Each key is a model feature (a raw column). Numeric ops are applied in order, in double, as
+ * scikit-learn's transformers compute them (StandardScaler: (x - mean_) / scale_; MinMaxScaler:
+ * x * scale_ + min_; RobustScaler: (x - center_) / scale_; SimpleImputer: NaN -> statistic).
+ * A categorical feature takes the value listed for the cell's category (the exporter computes
+ * those values by running the pipeline's own encoders: category codes for trees, whose one-hot
+ * splits become category-set splits, or the summed contribution of the one-hot dummies for linear
+ * models); "unknown" / "missing" give the value of an unseen category / a missing cell, null
+ * (or absent) makes them an error, as handle_unknown="error" does. */
+#define _GNU_SOURCE   /* qsort_r */
+#include "models/model.h"
+#include "core/io.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void aud_prep_free(aud_prep *p, size_t n)
+{
+    if (p == NULL)
+        return;
+    for (size_t j = 0; j < n; j++) {
+        aud_free(p[j].op);
+        aud_free(p[j].arg);
+        if (p[j].cat_text != NULL)
+            for (size_t k = 0; k < p[j].n_cats; k++)
+                aud_free(p[j].cat_text[k]);
+        aud_free(p[j].cat_text);
+        aud_free(p[j].cat_num);
+        aud_free(p[j].order);
+        aud_free(p[j].values);
+    }
+    aud_free(p);
+}
+
+static int perr(aud_error *err, int code, const char *name, const char *feature, const char *what,
+                const char *msg)
+{
+    char field[300];
+    snprintf(field, sizeof field, "preprocess.%s%s%s", feature, what[0] ? "." : "", what);
+    aud_error_set(err, code, name, 0, 0, "%s", msg);
+    return aud_error_field(err, field);
+}
+
+static size_t count(const cJSON *a)
+{
+    size_t n = 0;
+    for (const cJSON *e = a != NULL ? a->child : NULL; e != NULL; e = e->next)
+        n++;
+    return n;
+}
+
+static int parse_ops(aud_prep *p, const cJSON *ops, const char *name, const char *f,
+                     aud_error *err)
+{
+    static const char *const names[] = {"fill", "sub", "div", "mul", "add"};
+    size_t n = count(ops);
+    if (!cJSON_IsArray(ops) || n == 0 || n > 64)
+        return perr(err, AUD_E_SCHEMA, name, f, "ops", "expected a list of 1 to 64 [op, number]");
+    p->op = aud_malloc(n);
+    p->arg = aud_malloc(n * sizeof *p->arg);
+    if (p->op == NULL || p->arg == NULL)
+        return aud_error_nomem(err);
+    p->kind = AUD_PREP_NUMERIC;
+    for (const cJSON *e = ops->child; e != NULL; e = e->next) {
+        const cJSON *o = cJSON_GetArrayItem(e, 0), *v = cJSON_GetArrayItem(e, 1);
+        int k = -1;
+        for (int i = 0; i < 5 && cJSON_IsString(o); i++)
+            if (strcmp(o->valuestring, names[i]) == 0)
+                k = i;
+        if (!cJSON_IsArray(e) || count(e) != 2 || k < 0 || !cJSON_IsNumber(v) ||
+            !isfinite(v->valuedouble) || (k == AUD_OP_DIV && v->valuedouble == 0.0))
+            return perr(err, AUD_E_SCHEMA, name, f, "ops",
+                        "expected [op, number] with op fill, sub, div (not by 0), mul or add");
+        p->op[p->n_ops] = (uint8_t)k;
+        p->arg[p->n_ops++] = v->valuedouble;
+    }
+    return AUD_OK;
+}
+
+static int cmp_text(const void *a, const void *b, void *ctx)
+{
+    const aud_prep *p = ctx;
+    return strcmp(p->cat_text[*(const size_t *)a], p->cat_text[*(const size_t *)b]);
+}
+
+static int cmp_num(const void *a, const void *b, void *ctx)
+{
+    const aud_prep *p = ctx;
+    double x = p->cat_num[*(const size_t *)a], y = p->cat_num[*(const size_t *)b];
+    return x < y ? -1 : x > y;
+}
+
+/* A number, or null / absent (has = 0). */
+static int opt_number(const cJSON *v, int *has, double *out)
+{
+    *has = 0;
+    if (v == NULL || cJSON_IsNull(v))
+        return 1;
+    if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble))
+        return 0;
+    *has = 1;
+    *out = v->valuedouble;
+    return 1;
+}
+
+static int parse_categories(aud_prep *p, const cJSON *o, const char *name, const char *f,
+                            aud_error *err)
+{
+    const cJSON *cats = cJSON_GetObjectItemCaseSensitive(o, "categories");
+    const cJSON *vals = cJSON_GetObjectItemCaseSensitive(o, "values");
+    size_t n = count(cats);
+    if (!cJSON_IsArray(cats) || n == 0 || n > 1000000)
+        return perr(err, AUD_E_SCHEMA, name, f, "categories",
+                    "expected a list of 1 to 1000000 strings or numbers");
+    if (!cJSON_IsArray(vals) || count(vals) != n)
+        return perr(err, AUD_E_SCHEMA, name, f, "values",
+                    "expected one number per category");
+    int text = cJSON_IsString(cats->child);
+    p->kind = AUD_PREP_CATEGORICAL;
+    p->n_cats = n;
+    p->values = aud_malloc(n * sizeof *p->values);
+    p->order = aud_malloc(n * sizeof *p->order);
+    if (text)
+        p->cat_text = aud_calloc(n, sizeof *p->cat_text);
+    else
+        p->cat_num = aud_malloc(n * sizeof *p->cat_num);
+    if (p->values == NULL || p->order == NULL || (text ? p->cat_text == NULL : p->cat_num == NULL))
+        return aud_error_nomem(err);
+    size_t k = 0;
+    for (const cJSON *c = cats->child, *v = vals->child; c != NULL; c = c->next, v = v->next, k++) {
+        if (text ? !cJSON_IsString(c) : !(cJSON_IsNumber(c) && isfinite(c->valuedouble)))
+            return perr(err, AUD_E_SCHEMA, name, f, "categories",
+                        "expected all strings or all finite numbers");
+        if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble))
+            return perr(err, AUD_E_SCHEMA, name, f, "values", "expected finite numbers");
+        p->values[k] = v->valuedouble;
+        p->order[k] = k;
+        if (text && (p->cat_text[k] = aud_strdup(c->valuestring)) == NULL)
+            return aud_error_nomem(err);
+        if (!text)
+            p->cat_num[k] = c->valuedouble;
+    }
+    qsort_r(p->order, n, sizeof *p->order, text ? cmp_text : cmp_num, p);
+    for (k = 1; k < n; k++)
+        if ((text ? cmp_text : cmp_num)(&p->order[k - 1], &p->order[k], p) == 0)
+            return perr(err, AUD_E_SCHEMA, name, f, "categories", "a category is listed twice");
+    if (!opt_number(cJSON_GetObjectItemCaseSensitive(o, "unknown"), &p->has_unknown, &p->unknown))
+        return perr(err, AUD_E_SCHEMA, name, f, "unknown", "expected a finite number or null");
+    if (!opt_number(cJSON_GetObjectItemCaseSensitive(o, "missing"), &p->has_missing, &p->missing))
+        return perr(err, AUD_E_SCHEMA, name, f, "missing", "expected a finite number or null");
+    return AUD_OK;
+}
+
+int aud_prep_parse(aud_model *m, const cJSON *pre, const char *name, aud_error *err)
+{
+    if (pre == NULL)
+        return AUD_OK;
+    if (!cJSON_IsObject(pre) || m->feature_names == NULL)
+        return perr(err, AUD_E_SCHEMA, name, "", "",
+                    "expected an object {feature: stage} (and a model with feature names)");
+    m->prep = aud_calloc(m->n_features + 1, sizeof *m->prep);
+    if (m->prep == NULL)
+        return aud_error_nomem(err);
+    static const char *const num_keys[] = {"ops", NULL};
+    static const char *const cat_keys[] = {"categories", "values", "unknown", "missing", NULL};
+    for (const cJSON *e = pre->child; e != NULL; e = e->next) {
+        size_t j = 0;
+        while (j < m->n_features && strcmp(m->feature_names[j], e->string) != 0)
+            j++;
+        if (j == m->n_features)
+            return perr(err, AUD_E_SCHEMA, name, e->string, "", "not a feature of the model");
+        aud_prep *p = &m->prep[j];
+        if (p->kind != AUD_PREP_NONE)
+            return perr(err, AUD_E_SCHEMA, name, e->string, "", "given twice");
+        const cJSON *ops = cJSON_GetObjectItemCaseSensitive(e, "ops");
+        if (!cJSON_IsObject(e))
+            return perr(err, AUD_E_SCHEMA, name, e->string, "", "expected an object");
+        int rc = aud_json_only_keys(e, ops != NULL ? num_keys : cat_keys, name, err);
+        if (rc == AUD_OK)
+            rc = ops != NULL ? parse_ops(p, ops, name, e->string, err)
+                             : parse_categories(p, e, name, e->string, err);
+        if (rc != AUD_OK)
+            return rc;
+    }
+    return AUD_OK;
+}
+
+/* Index of the category equal to the cell, or -1. */
+static long find_text(const aud_prep *p, const char *s)
+{
+    size_t lo = 0, hi = p->n_cats;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = strcmp(p->cat_text[p->order[mid]], s);
+        if (c == 0)
+            return (long)p->order[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return -1;
+}
+
+static long find_num(const aud_prep *p, double x)
+{
+    size_t lo = 0, hi = p->n_cats;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        double v = p->cat_num[p->order[mid]];
+        if (v == x)
+            return (long)p->order[mid];
+        if (v < x)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return -1;
+}
+
+double aud_prep_value(const aud_model *m, size_t j, const aud_column *c, size_t row, int *bad)
+{
+    const aud_prep *p = m->prep != NULL ? &m->prep[j] : NULL;
+    *bad = 0;
+    if (p == NULL || p->kind == AUD_PREP_NONE)
+        return c->num[row];
+    if (p->kind == AUD_PREP_NUMERIC) {
+        double x = c->num[row];
+        for (size_t i = 0; i < p->n_ops; i++) {
+            switch ((aud_prep_op)p->op[i]) {
+            case AUD_OP_FILL: x = isnan(x) ? p->arg[i] : x; break;
+            case AUD_OP_SUB: x -= p->arg[i]; break;
+            case AUD_OP_DIV: x /= p->arg[i]; break;
+            case AUD_OP_MUL: x *= p->arg[i]; break;
+            case AUD_OP_ADD: x += p->arg[i]; break;
+            }
+        }
+        return x;
+    }
+    long k;
+    if (c->type == AUD_COL_CATEGORICAL) {
+        int32_t code = c->codes[row];
+        if (code < 0)
+            goto missing;
+        k = p->cat_text != NULL ? find_text(p, c->levels[code]) : -1;
+    } else {
+        double x = c->num[row];
+        if (isnan(x))
+            goto missing;
+        if (p->cat_text != NULL) {
+            char buf[64];
+            snprintf(buf, sizeof buf, "%.17g", x);
+            k = find_text(p, buf);
+        } else {
+            k = find_num(p, x);
+        }
+    }
+    if (k >= 0)
+        return p->values[k];
+    if (p->has_unknown)
+        return p->unknown;
+    *bad = 1;
+    return NAN;
+missing:
+    if (p->has_missing)
+        return p->missing;
+    *bad = 2;
+    return NAN;
+}
