@@ -103,16 +103,22 @@ static void print_table(const aud_drift_result *r, const aud_table *ref, const a
 {
     printf("drift: reference %s (%zu rows), current %s (%zu rows)\n\n", ref->path, ref->n_rows,
            cur->path, cur->n_rows);
-    printf("%-24s %-11s %-18s %12s %9s %-7s %9s %9s\n", "column", "type", "method", "statistic",
+    size_t w = 24;   /* the column names' cell widens to the longest: never cut */
+    for (size_t i = 0; i < r->n_cols; i++)
+        if (aud_cli_text_width(r->cols[i].name) > w)
+            w = aud_cli_text_width(r->cols[i].name);
+    aud_cli_print_cell("column", w);
+    printf(" %-11s %-18s %12s %9s %-7s %9s %9s\n", "type", "method", "statistic",
            "threshold", "drifted", "miss.ref", "miss.cur");
     for (size_t i = 0; i < r->n_cols; i++) {
         const aud_drift_column *c = &r->cols[i];
         const char *type = c->kind == AUD_DRIFT_NUMERIC ? "numeric" : "categorical";
+        aud_cli_print_cell(c->name, w);
         if (c->status != AUD_OK) {
-            printf("%-24.24s %-11s error: %s\n", c->name, type, c->msg);
+            printf(" %-11s error: %s\n", type, c->msg);
             continue;
         }
-        printf("%-24.24s %-11s %-18s %12.6g %9.4g %-7s %8.2f%% %8.2f%%\n", c->name, type,
+        printf(" %-11s %-18s %12.6g %9.4g %-7s %8.2f%% %8.2f%%\n", type,
                aud_drift_method_name(c->method), c->statistic, c->threshold,
                c->drifted == 1 ? "yes" : "no",
                c->rows_ref ? 100.0 * (double)c->missing_ref / (double)c->rows_ref : 0.0,

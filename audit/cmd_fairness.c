@@ -174,11 +174,19 @@ static void print_attr(const aud_fair_result *res, const aud_fair_attr_result *a
            ar->reference_carried != NULL ? " with " : "",
            ar->reference_carried != NULL ? ar->reference_carried : "",
            (unsigned long long)ar->n_known, (unsigned long long)ar->n_unknown);
-    printf("  %-20s %8s %6s %17s %6s %6s %6s %7s %10s  %s\n", "group", "count", "share",
+    size_t w = 20;   /* the group column widens to the longest name: never cut */
+    for (size_t g = 0; g < ar->n_groups; g++)
+        if (aud_cli_text_width(ar->groups[g].name) > w)
+            w = aud_cli_text_width(ar->groups[g].name);
+    printf("  ");
+    aud_cli_print_cell("group", w);
+    printf(" %8s %6s %17s %6s %6s %6s %7s %10s  %s\n", "count", "share",
            "selection [95% CI]", "tpr", "fpr", "DI", "impact", "fisher_p", "flags");
     for (size_t g = 0; g < ar->n_groups; g++) {
         const aud_fair_group *gr = &ar->groups[g];
-        printf("  %-20.20s %8llu %6.3f", gr->name, (unsigned long long)gr->c.n, gr->share);
+        printf("  ");
+        aud_cli_print_cell(gr->name, w);
+        printf(" %8llu %6.3f", (unsigned long long)gr->c.n, gr->share);
         printf(" %5.3f [%5.3f,%5.3f]", gr->rate[AUD_FAIR_SELECTION_RATE].v,
                gr->rate_lo[AUD_FAIR_SELECTION_RATE], gr->rate_hi[AUD_FAIR_SELECTION_RATE]);
         print_val(gr->rate[AUD_FAIR_TPR], 6, 3);
@@ -234,9 +242,15 @@ static void print_report(const aud_fair_result *res, const char *path)
         printf("\nNYC LL144 %s, %s%s (%llu unknown)\n", tb->name,
                res->ll144_scoring ? "scoring rate (score above the median" : "selection rate",
                res->ll144_scoring ? ")" : "", (unsigned long long)tb->n_unknown);
+        size_t w = 20;
+        for (size_t j = 0; j < tb->n_cats; j++)
+            if (aud_cli_text_width(tb->cats[j]) > w)
+                w = aud_cli_text_width(tb->cats[j]);
         for (size_t j = 0; j < tb->n_cats; j++) {
-            printf("  %-20.20s %8llu %6.3f %6.3f", tb->cats[j], (unsigned long long)tb->count[j],
-                   tb->share[j], tb->rate[j].v);
+            printf("  ");
+            aud_cli_print_cell(tb->cats[j], w);
+            printf(" %8llu %6.3f %6.3f", (unsigned long long)tb->count[j], tb->share[j],
+                   tb->rate[j].v);
             print_val(tb->impact_ratio[j], 6, 3);
             printf("%s\n", tb->excluded[j] ? "  excluded (under 2%)" : "");
         }

@@ -32,17 +32,22 @@ static void print_table(const aud_profile *p)
 {
     const aud_table *t = p->table;
     printf("%s: %zu rows, %zu columns\n\n", t->path, t->n_rows, t->n_cols);
-    printf("%-24s %-11s %8s %12s %12s %12s %12s %12s\n", "column", "type", "missing", "min",
-           "median", "max", "mean", "std");
+    size_t w = 24;   /* widened to the longest name: never cut */
+    for (size_t j = 0; j < t->n_cols; j++)
+        if (aud_cli_text_width(t->cols[j].name) > w)
+            w = aud_cli_text_width(t->cols[j].name);
+    aud_cli_print_cell("column", w);
+    printf(" %-11s %8s %12s %12s %12s %12s %12s\n", "type", "missing", "min", "median", "max",
+           "mean", "std");
     for (size_t j = 0; j < t->n_cols; j++) {
         const aud_column *c = &t->cols[j];
         const aud_col_profile *cp = &p->cols[j];
+        aud_cli_print_cell(c->name, w);
         if (c->type == AUD_COL_NUMERIC) {
-            printf("%-24.24s %-11s %8zu %12.6g %12.6g %12.6g %12.6g %12.6g\n", c->name, "numeric",
-                   c->n_missing, cp->min, cp->quantiles[2], cp->max, cp->mean, cp->std);
+            printf(" %-11s %8zu %12.6g %12.6g %12.6g %12.6g %12.6g\n", "numeric", c->n_missing,
+                   cp->min, cp->quantiles[2], cp->max, cp->mean, cp->std);
         } else {
-            printf("%-24.24s %-11s %8zu  %zu categories:", c->name, "categorical", c->n_missing,
-                   c->n_levels);
+            printf(" %-11s %8zu  %zu categories:", "categorical", c->n_missing, c->n_levels);
             for (size_t k = 0; k < c->n_levels && k < 5; k++)
                 printf(" %s (%zu)%s", c->levels[cp->order[k]], cp->counts[cp->order[k]],
                        k + 1 < c->n_levels && k < 4 ? "," : "");

@@ -496,3 +496,21 @@ def test_near_duplicate_categories_are_named(audit, files):
     sim = f["attributes"][0]["similar_groups"]                  # first appearance first
     assert '"WHITE" ~ "White"' in sim and ('"BLACK" ~ "Black"' in sim or '"Black" ~ "BLACK"' in sim)
     assert 'attribute "race": groups that differ only by surrounding spaces or case' in err
+
+
+def test_terminal_tables_never_cut_names(audit, tmp_path):
+    """Issue 15 item 6: long group and column names are printed whole, columns aligned."""
+    long_col = "a_really_long_column_name_that_is_longer_than_24"
+    long_grp = "Caucasian-American-of-European-descent"
+    p = tmp_path / "w.csv"
+    p.write_text(f"{long_col},sex,p\n1,{long_grp},1\n2,Black,0\n3,Ünïcødé group name,1\n")
+    r = audit("fairness", "--data", p, "--sensitive", "sex", "--prediction", "p",
+              "--bootstrap", "0")
+    assert r.code == 0, r
+    rows = [ln for ln in r.out.splitlines() if ln.startswith("  ") and "0.333" in ln]
+    assert [ln.split("  ")[1].strip() for ln in rows] == [long_grp, "Black", "Ünïcødé group name"]
+    # the share column is at the same display column (code point) on every row
+    assert len({ln.index("  0.333") for ln in rows}) == 1, rows
+    r = audit("drift", "--reference", p, "--current", p)
+    assert r.code == 0, r
+    assert any(ln.startswith(long_col + " numeric") for ln in r.out.splitlines()), r.out
