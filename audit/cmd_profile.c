@@ -74,37 +74,38 @@ int aud_cmd_profile(int argc, char **argv)
     aud_csv_cli_init(&csv);
     optind = 1;
     opterr = 0;
-    int ch;
-    while ((ch = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
-        int rc = 0;
+    int ch, urc = 0;   /* urc: exit code of a usage error (-1: --help), the CSV options freed */
+    while (urc == 0 && (ch = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
         switch (ch) {
         case 'd': data = optarg; break;
         case 'j': json = optarg; break;
         case 't':
-            if (aud_cli_parse_threads(argv[0], optarg, &threads) != 0)
-                return AUD_EXIT_INPUT;
+            urc = aud_cli_parse_threads(argv[0], optarg, &threads) != 0 ? AUD_EXIT_INPUT : 0;
             break;
         case 'c':
-            if (aud_cli_parse_created(argv[0], optarg, &created) != 0)
-                return AUD_EXIT_INPUT;
+            urc = aud_cli_parse_created(argv[0], optarg, &created) != 0 ? AUD_EXIT_INPUT : 0;
             break;
         case 'q': aud_cli_quiet = 1; break;
-        case 'h': fputs(usage_text, stdout); return AUD_EXIT_OK;
-        case ':': return aud_cli_usage(argv[0], "option '%s' needs a value", argv[optind - 1]);
-        case '?': return aud_cli_usage(argv[0], "unknown option '%s'", argv[optind - 1]);
+        case 'h': fputs(usage_text, stdout); urc = -1; break;
+        case ':':
+            urc = aud_cli_usage(argv[0], "option '%s' needs a value", argv[optind - 1]);
+            break;
+        case '?': urc = aud_cli_usage(argv[0], "unknown option '%s'", argv[optind - 1]); break;
         default:
             csv_threads_given |= ch == 0x103;
-            rc = aud_csv_cli_option(&csv, argv[0], ch, optarg);
-            if (rc < 0)
-                return aud_cli_usage(argv[0], "unknown option '%s'", argv[optind - 1]);
-            if (rc != 0)
-                return rc;
+            urc = aud_csv_cli_option(&csv, argv[0], ch, optarg);
+            if (urc < 0)
+                urc = aud_cli_usage(argv[0], "unknown option '%s'", argv[optind - 1]);
         }
     }
-    if (optind < argc)
-        return aud_cli_usage(argv[0], "unexpected argument '%s'", argv[optind]);
-    if (data == NULL)
-        return aud_cli_usage(argv[0], "--data is required");
+    if (urc == 0 && optind < argc)
+        urc = aud_cli_usage(argv[0], "unexpected argument '%s'", argv[optind]);
+    if (urc == 0 && data == NULL)
+        urc = aud_cli_usage(argv[0], "--data is required");
+    if (urc != 0) {
+        aud_csv_cli_free(&csv);
+        return urc < 0 ? AUD_EXIT_OK : urc;
+    }
 
     if (threads > 0 && !csv_threads_given)
         csv.opts.threads = threads;

@@ -90,6 +90,7 @@ def without_provenance(doc):
     return doc
 
 
+@pytest.mark.valgrind
 def test_raw_profile_matches_pandas_and_cleaned(audit, files):
     d, df = files
     raw = audit("profile", "--data", d / "adult.data", *RAW_OPTS, "--json", "-")
@@ -225,6 +226,7 @@ def test_names_count_mismatch_is_located(audit, tmp_path):
     assert "d.csv:2: 2 column names given, but the first row has 3 fields" in r.err, r
 
 
+@pytest.mark.valgrind
 def test_duplicate_names_only_an_error_when_used(audit, tmp_path):
     """COMPAS has two decile_score columns: kept apart and reported; an error only when used."""
     p = tmp_path / "compas.csv"
@@ -275,6 +277,7 @@ def compress(src, dst, tool):
     return dst
 
 
+@pytest.mark.valgrind
 @pytest.mark.parametrize("tool,ext", [("gzip", "gz"), ("zstd", "zst")])
 def test_compressed_files_read_transparently(audit, files, tool, ext):
     """A .gz or .zst file gives the same table as the plain one; its provenance hash is that of
@@ -321,6 +324,7 @@ def fair_json(audit, data, *args):
     return json.loads(r.out)["fairness"], r.err
 
 
+@pytest.mark.valgrind
 def test_label_coded_as_text_equals_the_01_column(audit, files):
     """">50K." as 1 on the raw file gives the figures of the cleaned file's 0/1 column."""
     d, df = files
@@ -367,6 +371,7 @@ def test_numeric_and_yes_no_codings(audit, tmp_path):
     assert r.code == 2 and "--label-positive needs --label" in r.err, r
 
 
+@pytest.mark.valgrind
 def test_bins_by_edges_and_quantiles_match_pandas(audit, files):
     d, df = files
     f, _ = fair_json(audit, d / "clean.csv", "--sensitive", "age", "--prediction", "pred",
@@ -413,6 +418,7 @@ def test_order_and_errors(audit, files):
         assert r.code == 2 and msg in r.err, (args, r)
 
 
+@pytest.mark.valgrind
 def test_reference_carries_into_intersections(audit, files):
     d, df = files
     f, out = fair_json(audit, d / "clean.csv", "--sensitive", "sex,race", "--prediction",
