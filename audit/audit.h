@@ -16,7 +16,10 @@
  *   results documents      core/provenance.h (the document and its provenance), the *_to_json
  *                          functions of each result, core/io.h (writing it atomically)
  *   a spec file            audit/run.h: aud_run, the whole of `audit run`
+ *   findings               audit/findings.h: failed checks grouped into findings (SPEC 7)
  *   reports                reports/report.h: PDF and XLSX from a results document
+ *   run history            audit/history.h: the SQLite store of runs and its trends
+ *   signed records         audit/sign.h: Ed25519 manifest of an output folder
  *
  * The library never prints and never exits: every function returns an aud_status and fills an
  * aud_error. A model bound to data by position (it has no feature names) is reported through
@@ -34,7 +37,10 @@
 #include "metrics/profile.h"
 #include "models/model_api.h"
 #include "reports/report.h"
+#include "audit/history.h"
 #include "audit/run.h"
+#include "audit/sign.h"
+#include "audit/findings.h"
 
 /* ---- predictions --------------------------------------------------------------------------- */
 

@@ -559,16 +559,17 @@ int aud_bind_attrs(aud_bound_attrs *b, const aud_table *t, const char *const *na
         for (size_t k = 0; k < n_groups; k++)
             if (strcmp(groups[k].attribute, names[a]) == 0)
                 g = &groups[k];
-        if (g != NULL && (g->n_edges > 0 || g->quantiles > 1)) {
-            if (col->type != AUD_COL_NUMERIC) {
-                aud_error_set(err, AUD_E_SCHEMA, t->path, 0, 0,
-                              "bins: column \"%s\" is not numeric (it holds text such as "
-                              "\"%s\")", names[a], col->n_levels > 0 ? col->levels[0] : "");
-                return aud_error_field(err, names[a]);
-            }
+        int banded = g != NULL && (g->n_edges > 0 || g->quantiles > 1);
+        if (banded && col->type != AUD_COL_NUMERIC) {
+            aud_error_set(err, AUD_E_SCHEMA, t->path, 0, 0,
+                          "bins: column \"%s\" is not numeric (it holds text such as \"%s\")",
+                          names[a], col->n_levels > 0 ? col->levels[0] : "");
+            return aud_error_field(err, names[a]);
+        }
+        b->n_attrs = a + 1;   /* from here on, aud_bound_attrs_free frees its storage */
+        if (banded) {
             int rc = make_bands(g, col->num, t->n_rows, &b->own_codes[a], &b->own_levels[a],
                                 &b->own_n[a], err);
-            b->n_attrs = a + 1;
             if (rc != AUD_OK)
                 return rc;
             at->codes = b->own_codes[a];
@@ -587,7 +588,6 @@ int aud_bind_attrs(aud_bound_attrs *b, const aud_table *t, const char *const *na
             at->n_levels = b->own_n[a];
             at->levels = (const char *const *)b->own_levels[a];
         }
-        b->n_attrs = a + 1;
         if (g != NULL && g->n_order > 0) {   /* the groups made above, in the order given */
             int32_t *codes = NULL;
             char **levels = NULL;
@@ -821,6 +821,13 @@ void aud_explain_input_free(aud_explain_input *in)
 int aud_fairness(aud_fair_result **out, const aud_fairness_request *rq,
                  const aud_fair_opts *opts, int *by_position, aud_error *err)
 {
+    return aud_fairness_scored(out, rq, opts, by_position, NULL, NULL, err);
+}
+
+int aud_fairness_scored(aud_fair_result **out, const aud_fairness_request *rq,
+                        const aud_fair_opts *opts, int *by_position, double **score_out,
+                        double **label_out, aud_error *err)
+{
     const aud_table *t = rq->data;
     double *label = NULL, *prediction = NULL, *score = NULL;
     aud_binding b;
@@ -865,6 +872,14 @@ int aud_fairness(aud_fair_result **out, const aud_fairness_request *rq,
         rc = aud_bind_fairness(out, &fr, opts, err);
     }
     aud_binding_free(&b);
+    if (rc == AUD_OK && score_out != NULL && prediction == NULL) {   /* the caller's now */
+        *score_out = score;
+        score = NULL;
+    }
+    if (rc == AUD_OK && label_out != NULL) {
+        *label_out = label;
+        label = NULL;
+    }
     aud_free(label);
     aud_free(prediction);
     aud_free(score);

@@ -148,6 +148,14 @@ typedef struct aud_bind_fair_request {
 int  aud_bind_fairness(aud_fair_result **out, const aud_bind_fair_request *rq,
                        const aud_fair_opts *opts, aud_error *err);
 
+/* aud_fairness that also hands over the score the predictions were thresholded from (a score
+ * column or the model's output; NULL with predictions) and the label (NULL without), for the
+ * drivers and trade-offs (audit/fair_why.h). *score_out and *label_out (each may be NULL) are
+ * the caller's (aud_free). */
+int  aud_fairness_scored(aud_fair_result **out, const aud_fairness_request *rq,
+                         const aud_fair_opts *opts, int *by_position, double **score_out,
+                         double **label_out, aud_error *err);
+
 /* ---- drift columns ------------------------------------------------------------------------- */
 
 typedef struct aud_bound_drift {

@@ -4,6 +4,7 @@
 #include "audit/audit.h"
 #include "audit/cli.h"
 #include "audit/csvopt.h"
+#include "audit/fair_why.h"
 
 #include <getopt.h>
 #include <math.h>
@@ -25,7 +26,10 @@ static const char usage_text[] =
     "interval; differences and ratios to the reference group, disparate impact, impact ratio,\n"
     "Fisher exact p-values vs the highest-rate group; per attribute demographic parity,\n"
     "equalized odds, equal opportunity, average odds, predictive parity, Theil and generalized\n"
-    "entropy indices with bootstrap intervals, and a chi-square test. See docs/fairness.md.\n"
+    "entropy indices with bootstrap intervals, and a chi-square test. After the table, the\n"
+    "findings under the four-fifths rule (impact of at least 0.8 for every eligible group and\n"
+    "intersection): one plain sentence each, intersections that only repeat a failure listed\n"
+    "as evidence. See docs/fairness.md.\n"
     "\n"
     "options:\n"
     "  --data FILE          CSV file (required)\n"
@@ -63,7 +67,11 @@ static const char usage_text[] =
     "  --threads T          bootstrap threads (default: all cores; results do not depend on T)\n"
     "  --json FILE          write the JSON document (- = stdout, then no table): \"provenance\"\n"
     "                       (data and model files with SHA-256, rows, columns, model format\n"
-    "                       and objective; the seed) and \"fairness\"\n"
+    "                       and objective; the seed) and \"fairness\"; per attribute also\n"
+    "                       \"drivers\" and \"proxies\" (with --model: each group's gap split\n"
+    "                       into mean SHAP differences over every row, the proxy screen) and\n"
+    "                       \"tradeoffs\" (with a score: group thresholds reaching an impact\n"
+    "                       ratio of 0.8 or equal TPR, and their cost; information, not advice)\n"
     AUD_CLI_CREATED_HELP
     CSV_OPTIONS_HELP
     "  --quiet              errors only\n"
@@ -201,7 +209,7 @@ static void print_attr(const aud_fair_result *res, const aud_fair_attr_result *a
             printf(" reference");
         if (gr->small)
             printf(" small(excluded)");
-        else if (!isnan(gr->impact_ratio.v) && gr->impact_ratio.v < 0.8)
+        else if (gr->below_four_fifths == 1)
             printf(" below-4/5");
         printf("\n");
     }
@@ -225,6 +233,30 @@ static void print_attr(const aud_fair_result *res, const aud_fair_attr_result *a
     else
         printf("    %-42s statistic %.4f, dof %ld, p %.4g\n", "chi_square", ar->chi2_stat.v,
                ar->chi2_dof, ar->chi2_p.v);
+}
+
+/* The findings under the four-fifths rule (SPEC section 7), from the --json document when there
+ * is one (it holds the drivers), else from the fairness JSON alone. */
+static int print_findings(const cJSON *doc, const aud_fair_result *res, const char *label,
+                          aud_error *err)
+{
+    cJSON *own = NULL;
+    char *text = NULL;
+    int rc = AUD_OK;
+    if (doc == NULL) {
+        own = cJSON_CreateObject();
+        rc = own != NULL ? aud_fair_to_json(res, own, err) : aud_error_nomem(err);
+        doc = own;
+    }
+    if (rc == AUD_OK)
+        rc = aud_findings_fourfifths_text(cJSON_GetObjectItemCaseSensitive(doc, "fairness"),
+                                          label, &text, err);
+    if (rc == AUD_OK)
+        printf("%s", text != NULL ? text : "\nfindings: none (every eligible group meets the "
+                                          "four-fifths rule, clear of its interval)\n");
+    aud_free(text);
+    cJSON_Delete(own);
+    return rc;
 }
 
 static void print_report(const aud_fair_result *res, const char *path)
@@ -475,6 +507,7 @@ int aud_cmd_fairness(int argc, char **argv)
     aud_table *t = NULL;
     aud_fair_result *res = NULL;
     aud_model *model = NULL;
+    double *score = NULL, *label = NULL;
     cJSON *doc = NULL, *prov = NULL;
     aud_hash_ahead hash;
     memset(&hash, 0, sizeof hash);
@@ -497,7 +530,7 @@ int aud_cmd_fairness(int argc, char **argv)
             .prediction = c.prediction, .score = c.score, .model = model,
             .model_path = c.model,
         };
-        rc = aud_fairness(&res, &rq, &c.opts, &by_position, &err);
+        rc = aud_fairness_scored(&res, &rq, &c.opts, &by_position, &score, &label, &err);
     }
     if (by_position)
         aud_cli_warn_by_position(model, c.model, c.data);
@@ -522,14 +555,25 @@ int aud_cmd_fairness(int argc, char **argv)
             rc = aud_prov_add_model(prov, c.model, model, &err);
         if (rc == AUD_OK)
             rc = aud_fair_to_json(res, doc, &err);
+        if (rc == AUD_OK) {   /* drivers, proxies, trade-offs (SPEC section 7) */
+            aud_fair_why_input wi = {model, c.model, t, c.names, c.n_names, c.refs, c.n_refs,
+                                     res, score, label, c.opts.favorable, c.opts.threshold,
+                                     AUD_SHAP_AUTO, NULL, 0, c.opts.seed, c.opts.threads,
+                                     c.groups, c.n_groups};
+            rc = aud_fair_why(doc, &wi, &err);
+        }
         if (rc == AUD_OK)
             rc = aud_json_write(doc, c.json, &err);
     }
-    if (rc == AUD_OK && !(c.json != NULL && strcmp(c.json, "-") == 0))
+    if (rc == AUD_OK && !(c.json != NULL && strcmp(c.json, "-") == 0)) {
         print_report(res, t->path);
+        rc = print_findings(doc, res, c.label, &err);
+    }
     aud_hash_ahead_join(&hash, NULL);   /* an early error: the thread must still end */
     cJSON_Delete(doc);
     aud_fair_result_free(res);
+    aud_free(score);
+    aud_free(label);
     aud_model_free(model);
     aud_table_free(t);
     aud_csv_cli_free(&csv);

@@ -1216,3 +1216,95 @@ int aud_history_since_valid(const char *s)
     }
     return 1;
 }
+
+/* ---- findings of a sustained worsening -------------------------------------------------------- */
+
+static const char *finding_kind(const char *metric, const char *attribute, const char *column)
+{
+    static const char *const perf[] = {"auc", "accuracy", "log_loss", "brier_score", NULL};
+    for (int i = 0; perf[i] != NULL; i++) {
+        if (strcmp(metric, perf[i]) == 0)
+            return "performance";
+    }
+    if (column != NULL || strncmp(metric, "drift", 5) == 0)
+        return "drift";
+    if (strcmp(metric, "additivity_max_error") == 0)
+        return "explanations";
+    return attribute != NULL ? "fairness" : "performance";
+}
+
+int aud_history_add_trend_findings(cJSON *results, aud_error *err)
+{
+    const cJSON *checks = get(get(results, "trends"), "checks");
+    cJSON *findings = cJSON_GetObjectItemCaseSensitive(results, "findings");
+    if (checks == NULL)
+        return AUD_OK;
+    if (findings == NULL && (findings = cJSON_AddArrayToObject(results, "findings")) == NULL)
+        return aud_error_nomem(err);
+    int id = cJSON_GetArraySize(findings);
+    const cJSON *c;
+    cJSON_ArrayForEach(c, checks) {
+        const cJSON *t = get(c, "trend");
+        const cJSON *last = cJSON_GetArrayItem(get(c, "values"), cJSON_GetArraySize(get(c, "values")) - 1);
+        int lastk = cJSON_IsTrue(get(t, "worse_each_of_last_k"));
+        int worse = cJSON_IsTrue(get(t, "worsening"));
+        /* only the current run's passing checks: a failing one is a finding already */
+        if ((!lastk && !worse) || last == NULL || !cJSON_IsNull(get(last, "run")) ||
+            !cJSON_IsTrue(get(last, "passed")))
+            continue;
+        const char *metric = str_of(c, "metric"), *a = str_of(c, "attribute");
+        const char *g = str_of(c, "group"), *col = str_of(c, "column");
+        char name[128], scope[300] = "", sentence[900], b1[32], b2[32], b3[32];
+        snprintf(name, sizeof name, "%s", metric != NULL ? metric : "?");
+        for (char *p = name; *p; p++)
+            *p = *p == '_' ? ' ' : *p;
+        if (g != NULL)
+            snprintf(scope, sizeof scope, " of %s group %s", a != NULL ? a : "?", g);
+        else if (col != NULL)
+            snprintf(scope, sizeof scope, " of column %s", col);
+        else if (a != NULL)
+            snprintf(scope, sizeof scope, " by %s", a);
+        const cJSON *bound = get(c, "bound");
+        double bmin = num_of(get(bound, "min")), bmax = num_of(get(bound, "max"));
+        char bt[64];
+        if (isfinite(bmin))
+            snprintf(bt, sizeof bt, "bound >= %s", fmt_g(bmin, b2));
+        else
+            snprintf(bt, sizeof bt, "bound <= %s", fmt_g(bmax, b2));
+        size_t l = (size_t)snprintf(sentence, sizeof sentence,
+                                    "The %s%s passes this run (%s, %s) but is getting worse: ",
+                                    name, scope, fmt_g(num_of(get(last, "value")), b1), bt);
+        if (lastk)
+            l += (size_t)snprintf(sentence + l, sizeof sentence - l,
+                                  "it moved toward the bound in each of the last %.0f runs%s",
+                                  num_of(get(t, "k")), worse ? "; " : ".");
+        if (worse && l < sizeof sentence)
+            snprintf(sentence + l, sizeof sentence - l,
+                     "Mann-Kendall trend over %.0f runs, p = %s, Sen slope %s per run.",
+                     num_of(get(t, "n")), fmt_g(num_of(get(t, "p_value")), b1),
+                     fmt_g(num_of(get(t, "sen_slope")), b3));
+        char fid[24];
+        snprintf(fid, sizeof fid, "F%d", ++id);
+        cJSON *f = cJSON_CreateObject();
+        if (f == NULL || !cJSON_AddItemToArray(findings, f)) {
+            cJSON_Delete(f);
+            return aud_error_nomem(err);
+        }
+        int bad = cJSON_AddStringToObject(f, "id", fid) == NULL ||
+                  cJSON_AddStringToObject(f, "severity", "warn") == NULL ||
+                  cJSON_AddStringToObject(f, "kind", finding_kind(metric ? metric : "", a, col)) ==
+                      NULL ||
+                  cJSON_AddStringToObject(f, "metric", metric ? metric : "?") == NULL ||
+                  (a != NULL && cJSON_AddStringToObject(f, "attribute", a) == NULL) ||
+                  (g != NULL && cJSON_AddStringToObject(f, "group", g) == NULL) ||
+                  (col != NULL && cJSON_AddStringToObject(f, "column", col) == NULL) ||
+                  cJSON_AddBoolToObject(f, "check_passed", 1) == NULL ||
+                  aud_json_add_num(f, "value", num_of(get(last, "value"))) != 0 ||
+                  add(f, "bound", cJSON_Duplicate(bound, 1)) ||
+                  cJSON_AddStringToObject(f, "sentence", sentence) == NULL ||
+                  add(f, "trend", cJSON_Duplicate(t, 1));
+        if (bad)
+            return aud_error_nomem(err);
+    }
+    return AUD_OK;
+}

@@ -69,6 +69,7 @@ typedef struct aud_spec {
     } outputs;
     struct {
         char *title, *organization, *prepared_by, *approved_by, *data_source, *date;
+        char *favorable_outcome;   /* words for the favourable outcome ("approved"); NULL */
     } report;
     char  *history;        /* SQLite run history (SPEC 8), resolved; NULL = none */
     unsigned long seed;    /* default 42 */

@@ -93,6 +93,7 @@ void aud_drift_column_init(aud_drift_column *col)
     col->drifted = -1;
     col->statistic = col->threshold = NAN;
     col->wasserstein = col->wasserstein_normed = col->std_ref = NAN;
+    col->mean_ref = col->mean_cur = NAN;
     col->psi = col->jensen_shannon = NAN;
     test_none(&col->ks, "not computed");
     test_none(&col->anderson, "not computed");
@@ -523,6 +524,8 @@ int aud_drift_column_numeric_ws(aud_drift_column *col, const char *name, const d
     aud_drift_ks(x, n1, y, n2, &col->ks);
     col->wasserstein = aud_drift_wasserstein(x, n1, y, n2);
     col->std_ref = aud_drift_std(x, n1);
+    col->mean_ref = aud_drift_mean(x, n1);
+    col->mean_cur = aud_drift_mean(y, n2);
     /* fmax would swallow a NaN std: an undefined std leaves the normed distance undefined */
     col->wasserstein_normed = isfinite(col->std_ref) ? col->wasserstein / fmax(col->std_ref, 0.001)
                                                      : NAN;

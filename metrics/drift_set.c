@@ -403,7 +403,9 @@ static int column_fill(cJSON *o, const aud_drift_column *c)
     if (numeric) {
         if (add_test(o, "ks", &c->ks, 0) || aud_json_add_num(o, "wasserstein", c->wasserstein) ||
             aud_json_add_num(o, "wasserstein_normed", c->wasserstein_normed) ||
-            aud_json_add_num(o, "std_reference", c->std_ref))
+            aud_json_add_num(o, "std_reference", c->std_ref) ||
+            aud_json_add_num(o, "mean_reference", c->mean_ref) ||
+            aud_json_add_num(o, "mean_current", c->mean_cur))
             return -1;
     }
     if (aud_json_add_num(o, "psi", c->psi) || aud_json_add_num(o, "jensen_shannon", c->jensen_shannon))

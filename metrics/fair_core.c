@@ -64,6 +64,7 @@ static void ll144_clear(aud_fair_ll144_table *t)
     aud_free(t->share);
     aud_free(t->rate);
     aud_free(t->impact_ratio);
+    aud_free(t->below_four_fifths);
     aud_free(t->excluded);
     aud_free(t->name);
 }
@@ -172,6 +173,7 @@ static void group_figures(aud_fair_attr_result *ar, const unsigned char *eligibl
             gr->impact_ratio = val(sel / ar->groups[ar->highest].rate[AUD_FAIR_SELECTION_RATE].v);
         else
             gr->impact_ratio = undef("highest selection rate is 0");
+        gr->below_four_fifths = aud_fair_below_four_fifths(gr->impact_ratio);
         if (!has_label) {
             gr->eop_diff = gr->aod = gr->aaod = undef("no label");
         } else {

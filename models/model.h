@@ -91,7 +91,8 @@ typedef struct aud_tree {
 
 /* Preprocessing stage (scikit-learn pipelines, docs/model-formats.md "preprocess"): how the value
  * of one model feature is computed from its raw data column. The features of a model with a stage
- * are still its raw columns (one value per column), so attributions belong to the columns. */
+ * are still its raw columns (one value per column), so attributions belong to the columns.
+ * aud_model_fill_rows applies the stage; the predictors and explainers take its values. */
 typedef enum aud_prep_kind {
     AUD_PREP_NONE = 0,        /* the column's number as it is */
     AUD_PREP_NUMERIC = 1,     /* the column's number through ops[] in order */

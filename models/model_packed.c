@@ -17,9 +17,12 @@
  *    NaN ? nan_left : |x| <= kZeroThreshold ? zero_left : x <= t, with nan_left and zero_left
  *    precomputed from the node's missing type (None: NaN and tiny values act as 0.0; Zero: both go
  *    to the default child; NaN: NaN to the default child, tiny values as 0.0). Categorical nodes
- *    test the node's bitset as aud_lgbm_cat_left(). */
+ *    test the node's bitset as aud_lgbm_cat_left(). Pipelines' trees mix scikit-learn float32
+ *    splits with category-set splits: float(x) <= d becomes x <= t with t the largest double
+ *    that rounds to a float <= d (le_f32_as_double), when |d| is outside kZeroThreshold. */
 #include "models/model.h"
 
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -86,6 +89,28 @@ static float pk_threshold(const aud_tree *t, int32_t i)
     return f;
 }
 
+/* The largest double x with (double)(float)x <= thr (round to nearest even): x <= result iff
+ * float(x) <= thr, for every x but NaN. */
+static double le_f32_as_double(double thr)
+{
+    static const double to_inf = 0x1.ffffffp127;   /* FLT_MAX + half an ulp: rounds to inf */
+    if (thr == INFINITY)
+        return INFINITY;
+    float f = (float)thr;
+    if ((double)f > thr)
+        f = nextafterf(f, -INFINITY);      /* the largest float <= thr */
+    if (f == -INFINITY)
+        return -to_inf;                    /* only values rounding to -inf */
+    if (f == FLT_MAX)
+        return nextafter(to_inf, -INFINITY);
+    float g = nextafterf(f, INFINITY);
+    double mid = ((double)f + (double)g) / 2.0;   /* exact: adjacent floats */
+    uint32_t bits;
+    memcpy(&bits, &f, sizeof bits);
+    /* a tie rounds to the float with the even significand */
+    return (bits & 1u) == 0 ? mid : nextafter(mid, -INFINITY);
+}
+
 static pk64_node pk64_make(const aud_tree *t, int32_t i, int32_t left, size_t bits_base)
 {
     pk64_node p;
@@ -97,6 +122,15 @@ static pk64_node pk64_make(const aud_tree *t, int32_t i, int32_t left, size_t bi
         p.t = NAN;
         p.cat_begin = (int32_t)bits_base + t->cat_begin[i];
         p.cat_words = t->cat_words[i];
+        return p;
+    }
+    if (t->kind[i] == AUD_SPLIT_LE_F32) {
+        /* a scikit-learn split beside category-set splits (pipelines): float(x) <= thr is
+         * x <= t for the exact double t below; only built when thr >= kZeroThreshold or
+         * thr < -kZeroThreshold, so the tiny values this layout treats as 0 all go one way */
+        p.t = le_f32_as_double(t->threshold[i]);
+        p.nan_left = t->default_left[i];
+        p.zero_left = (uint8_t)(t->threshold[i] >= AUD_LGBM_KZERO);
         return p;
     }
     double thr = t->threshold[i];
@@ -139,7 +173,9 @@ int aud_packed_build(aud_model *m, aud_error *err)
             const aud_tree *t = &m->trees[k];
             for (int32_t i = 0; i < t->n_nodes; i++)
                 if (t->left[i] >= 0 && t->kind[i] != AUD_SPLIT_LE_F64 &&
-                    t->kind[i] != AUD_SPLIT_CAT)
+                    t->kind[i] != AUD_SPLIT_CAT &&
+                    !(t->kind[i] == AUD_SPLIT_LE_F32 && (t->threshold[i] >= AUD_LGBM_KZERO ||
+                                                         t->threshold[i] < -AUD_LGBM_KZERO)))
                     return AUD_OK;
         }
         if (total_bits > (size_t)INT32_MAX)

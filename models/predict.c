@@ -65,10 +65,12 @@ int aud_predict_check_missing(const aud_model *m, const aud_table *t, const size
         const aud_column *c = &t->cols[col_index[f]];
         const aud_prep *p = m->prep != NULL ? &m->prep[f] : NULL;
         if (p != NULL && p->kind != AUD_PREP_NONE) {
-            int imputed = 0;
+            /* an unseen category fails in scikit-learn whether or not the model uses the
+             * column; a missing value only matters where it is used and not imputed */
+            int check_nan = m->feature_used[f];
             for (size_t i = 0; i < p->n_ops; i++)
-                imputed |= p->op[i] == AUD_OP_FILL;
-            if (imputed || !m->feature_used[f])
+                check_nan &= p->op[i] != AUD_OP_FILL;
+            if (p->kind == AUD_PREP_NUMERIC && !check_nan)
                 continue;
             for (size_t r = row_begin; r < row_end && r < t->n_rows; r++) {
                 int bad;
@@ -83,7 +85,7 @@ int aud_predict_check_missing(const aud_model *m, const aud_table *t, const size
                                   c->name);
                     return aud_error_field(err, c->name);
                 }
-                if (isnan(v) && (m->kind == AUD_MODEL_LINEAR || m->no_missing)) {
+                if (isnan(v) && check_nan && (m->kind == AUD_MODEL_LINEAR || m->no_missing)) {
                     aud_error_set(err, AUD_E_DOMAIN, t->path, 0, 0,
                                   "data row %zu: missing value in column \"%s\"; this %s "
                                   "pipeline cannot handle missing values (impute them first)",

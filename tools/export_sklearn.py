@@ -11,6 +11,11 @@ Supported (Debian python3-sklearn):
   GradientBoostingClassifier / Regressor      -> audit-trees: base_score = the init estimator's raw
                                                  prediction (prior log-odds / log-priors / mean),
                                                  leaf values multiplied by learning_rate
+  Pipeline(steps..., estimator above)         -> the estimator's format over the pipeline's raw
+                                                 columns with a "preprocess" stage: StandardScaler,
+                                                 MinMaxScaler, RobustScaler, SimpleImputer,
+                                                 OneHotEncoder, OrdinalEncoder, ColumnTransformer
+                                                 (passthrough / drop / remainder), nested Pipelines
 Classifiers: binary models give one output, P(classes_[1]); multiclass models one output per class
 in classes_ order. Tree splits are scikit-learn's: float32(x) <= threshold ("split": "le_f32").
 scikit-learn < 1.3 trees reject missing values, so the export says "missing": "error"; trees that

@@ -144,6 +144,25 @@ def test_program_built_with_pkg_config_runs_on_the_demo_data(prefix, tmp_path):
                     *flags[flags.index("-laudit") + 1:], *extra], check=True)
 
 
+def test_installed_public_header_builds_the_embedding_example(prefix, tmp_path):
+    """docs/examples/embed.c (every part of audit/audit.h: table, model, predict, explain,
+    fairness, drift, profile, document, run, report) builds against the installed header alone
+    (strict C11, no feature macros) and runs."""
+    env = dict(os.environ, PKG_CONFIG_PATH=str(prefix / "lib" / "pkgconfig"))
+    flags = subprocess.run(["pkg-config", "--cflags", "--libs", "audit"], env=env,
+                           capture_output=True, text=True, check=True).stdout.split()
+    extra = ["-fsanitize=address,undefined"] if sanitized() else []
+    cc = os.environ.get("CC", "cc")
+    assert not (prefix / "include" / "audit" / "models" / "model.h").exists()   # opaque model
+    subprocess.run([cc, "-std=c11", "-Wall", "-Wextra", "-Werror", "-o", str(tmp_path / "embed"),
+                    str(ROOT / "docs" / "examples" / "embed.c"), *flags, *extra], check=True)
+    work = tmp_path / "work"
+    work.mkdir()
+    p = subprocess.run([tmp_path / "embed", work], capture_output=True, text=True)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "fairness: 2 groups of sex, reference F" in p.stdout, p.stdout
+
+
 def test_destdir_and_uninstall(tmp_path):
     stage = tmp_path / "stage"
     make("install", f"DESTDIR={stage}", "PREFIX=/usr/local")
