@@ -440,7 +440,7 @@ int aud_fair_why(cJSON *doc, const aud_fair_why_input *pub, aud_error *err)
     aud_binding bm;
     memset(&bm, 0, sizeof bm);
     int rc = aud_bind_attrs(&ba, pub->data, pub->sensitive, pub->n_sensitive, pub->refs,
-                            pub->n_refs, err);
+                            pub->n_refs, pub->groups, pub->n_groups, err);
     if (rc == AUD_OK && pub->model != NULL)
         rc = aud_bind_model(&bm, pub->model, pub->model_path, pub->data, err);
     if (rc == AUD_OK && ba.n_attrs != pub->res->n_attrs)
@@ -468,7 +468,7 @@ int aud_fairness_doc(aud_fair_result **out, cJSON *doc, const aud_fairness_reque
         aud_fair_why_input wi = {rq->model, rq->model_path, rq->data, rq->sensitive,
                                  rq->n_sensitive, rq->refs, rq->n_refs, *out, score, label,
                                  opts->favorable, opts->threshold, AUD_SHAP_AUTO, NULL, 0,
-                                 opts->seed, opts->threads};
+                                 opts->seed, opts->threads, rq->groups, rq->n_groups};
         rc = aud_fair_why(doc, &wi, err);
     }
     aud_free(score);
