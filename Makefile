@@ -13,11 +13,11 @@ PREFIX     ?= /usr/local
 PKG_CONFIG ?= pkg-config
 PYTHON     ?= /usr/bin/python3
 
-PKGS := gsl libcjson xlsxwriter libcrypto sqlite3
+PKGS := gsl libcjson xlsxwriter libcrypto sqlite3 zlib libzstd
 # what `make` lacks (a bare Debian has no compiler and no pkg-config); cmocka only for the tests
 MISSING := $(if $(shell command -v $(CC) 2>/dev/null),,cc) \
            $(if $(shell command -v $(PKG_CONFIG) 2>/dev/null),,pkg-config) \
-           $(foreach p,$(PKGS) zlib,$(if $(shell $(PKG_CONFIG) --exists $(p) 2>/dev/null && echo ok),,$(p)))
+           $(foreach p,$(PKGS),$(if $(shell $(PKG_CONFIG) --exists $(p) 2>/dev/null && echo ok),,$(p)))
 MISSING += $(if $(wildcard /usr/include/hpdf.h),,libhpdf)
 MISSING := $(strip $(MISSING))
 MISSING_TEST := $(if $(shell $(PKG_CONFIG) --exists cmocka 2>/dev/null && echo ok),,cmocka)
@@ -29,10 +29,11 @@ DEB_gsl := libgsl-dev
 DEB_libcjson := libcjson-dev
 DEB_xlsxwriter := libxlsxwriter-dev
 DEB_libcrypto := libssl-dev
+DEB_zlib := zlib1g-dev
+DEB_libzstd := libzstd-dev
 DEB_sqlite3 := libsqlite3-dev
 DEB_cmocka := libcmocka-dev
 DEB_libhpdf := libhpdf-dev
-DEB_zlib := zlib1g-dev
 DEB_cc := gcc
 DEB_pkg-config := pkg-config
 
@@ -94,9 +95,9 @@ include tests/local.mk tests/fuzz/local.mk bench/local.mk
 # zlib1g-dev); DEBIAN_PKGS: the build's, the tests' and their oracles' (add new ones here);
 # DEPS_TEST: DEBIAN_PKGS less DEPS_RUN, what only `make check` and `make valgrind` need.
 DEPS_RUN := gcc libc6-dev make pkg-config libgsl-dev libcjson-dev libxlsxwriter-dev libhpdf-dev \
-            libssl-dev libsqlite3-dev zlib1g-dev fonts-dejavu-core
+            libssl-dev libsqlite3-dev zlib1g-dev libzstd-dev fonts-dejavu-core
 DEBIAN_PKGS := build-essential pkg-config libgsl-dev libcjson-dev libxlsxwriter-dev libhpdf-dev \
-               libcmocka-dev libssl-dev libsqlite3-dev fonts-dejavu-core poppler-utils valgrind \
+               libcmocka-dev libssl-dev libsqlite3-dev zlib1g-dev libzstd-dev fonts-dejavu-core poppler-utils valgrind \
                python3 python3-numpy python3-pandas python3-scipy python3-sklearn python3-xgboost \
                python3-openpyxl python3-statsmodels python3-pytest clang
 
@@ -162,17 +163,17 @@ $(MAN_STAMP): $(BIN) tools/gen_man.pl docs/spec-file.md
 	$(call Q,MAN)perl tools/gen_man.pl $(BIN) docs/spec-file.md $(O)/man && touch $@
 
 # make install [PREFIX=/usr/local] [DESTDIR=]: install-bin (the program, its man pages and bash
-# completion; what the Debian package ships) and install-dev (libaudit.a, the public header,
-# audit.pc). The public header is audit/audit.h, installed with the headers it includes.
+# completion; what the Debian package ships) and install-dev (libaudit.a, the public header
+# audit/audit.h, audit.pc). The public header includes core/aud.h, models/model_api.h, ...: those
+# it includes (found by cc -MM) are installed beside it, folders kept, in INCLUDEDIR/audit/,
+# which audit.pc's Cflags names, so a program writes #include <audit/audit.h> as in this tree.
 BINDIR      ?= $(PREFIX)/bin
 LIBDIR      ?= $(PREFIX)/lib
 INCLUDEDIR  ?= $(PREFIX)/include
 MANDIR      ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 PUBLIC_HEADER := audit/audit.h
-# the public header and the project headers it includes, installed under INCLUDEDIR/audit/ with
-# their folders (audit.pc adds -I${includedir}/audit, so `#include <audit/audit.h>` finds them)
-PUBLIC_HEADERS = $(filter-out /%,$(subst \,,$(shell $(CC) -MM -MT x -I. $(DEP_CFLAGS) $(PUBLIC_HEADER))))
+PUBLIC_HEADERS = $(filter-out /% \ %:,$(shell $(CC) -MM -I. $(DEP_CFLAGS) $(PUBLIC_HEADER)))
 install: install-bin install-dev
 install-bin: all man
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR)
@@ -182,27 +183,28 @@ install-bin: all man
 install-dev: depcheck $(LIB)
 	install -d $(DESTDIR)$(LIBDIR)/pkgconfig
 	install -m 644 $(LIB) $(DESTDIR)$(LIBDIR)/libaudit.a
-	@set -e; for h in $(filter %.h,$(PUBLIC_HEADERS)); do \
-	    install -D -m 644 $$h $(DESTDIR)$(INCLUDEDIR)/audit/$$h; done
+	for h in $(PUBLIC_HEADERS); do install -D -m 644 $$h $(DESTDIR)$(INCLUDEDIR)/audit/$$h; done
 	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCLUDEDIR@|$(INCLUDEDIR)|' \
 	    -e "s|@VERSION@|$$(sed -n 's/^#define AUD_VERSION \"\(.*\)\"/\1/p' core/aud.h)|" \
 	    -e 's|@PKGS@|$(PKGS)|' tools/audit.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/audit.pc
-# removes only the man pages gen_man.pl wrote (another package may own other audit-*.1 pages)
+# removes what install wrote: the headers of PUBLIC_HEADERS (and the folders they leave empty),
+# and only the man pages gen_man.pl wrote (another package may own other audit-*.1 pages)
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/audit $(DESTDIR)$(BASHCOMPDIR)/audit $(DESTDIR)$(LIBDIR)/libaudit.a \
 	      $(DESTDIR)$(LIBDIR)/pkgconfig/audit.pc \
-	      $(addprefix $(DESTDIR)$(INCLUDEDIR)/audit/,$(filter %.h,$(PUBLIC_HEADERS)))
-	for d in core models explainers metrics reports audit; do \
-	    rmdir $(DESTDIR)$(INCLUDEDIR)/audit/$$d 2>/dev/null || true; done
-	rmdir $(DESTDIR)$(INCLUDEDIR)/audit 2>/dev/null || true
+	      $(addprefix $(DESTDIR)$(INCLUDEDIR)/audit/,$(PUBLIC_HEADERS))
+	if [ -d $(DESTDIR)$(INCLUDEDIR)/audit ]; then \
+	    find $(DESTDIR)$(INCLUDEDIR)/audit -depth -type d -empty -delete; fi
 	for f in $(DESTDIR)$(MANDIR)/man1/audit.1 $(DESTDIR)$(MANDIR)/man1/audit-*.1; do \
 	    if grep -qs 'generated by tools/gen_man.pl' "$$f"; then rm -f "$$f"; fi; done
 
 # The Debian package (debian/, debhelper), built from this tree into $(O)/deb/: what
-# `dpkg-buildpackage -us -uc -b` makes (it writes to ..), moved there, and checked by lintian.
+# `dpkg-buildpackage -us -uc -b` makes (it writes to ..; the tree is cleaned after), moved there,
+# and checked by lintian (errors and warnings fail).
 deb:
 	$(call AUTODEPS,deb)
-	dpkg-buildpackage -us -uc -b -Jauto
+	rm -rf $(O)/deb
+	dpkg-buildpackage -us -uc -b -Jauto --post-clean
 	@mkdir -p $(O)/deb
 	@set -e; v=$$(dpkg-parsechangelog -S Version); a=$$(dpkg --print-architecture); \
 	for f in ../audit_$${v}_$$a.* ../audit-dbgsym_$${v}_$$a.*; do \

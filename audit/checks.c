@@ -67,6 +67,12 @@ int aud_check_is_performance(const char *metric)
     return m != NULL && m->where == SCOPE_PERF;
 }
 
+int aud_check_is_summary(const char *metric)
+{
+    const metric_def *m = find_metric(metric);
+    return m != NULL && m->where == SCOPE_SUMMARY;
+}
+
 int aud_check_validate(const aud_check_spec *c, size_t index, const char *spec_path,
                        aud_error *err)
 {

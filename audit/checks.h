@@ -12,6 +12,8 @@
 /* 1 when metric is a performance metric (auc, accuracy, log_loss, brier_score): by group these
  * exist per sensitive attribute only. */
 int aud_check_is_performance(const char *metric);
+/* 1 when metric is a per-attribute fairness summary (equalized_odds_difference, ...). */
+int aud_check_is_summary(const char *metric);
 
 int aud_check_validate(const aud_check_spec *c, size_t index, const char *spec_path,
                        aud_error *err);

@@ -103,16 +103,22 @@ static void print_table(const aud_drift_result *r, const aud_table *ref, const a
 {
     printf("drift: reference %s (%zu rows), current %s (%zu rows)\n\n", ref->path, ref->n_rows,
            cur->path, cur->n_rows);
-    printf("%-24s %-11s %-18s %12s %9s %-7s %9s %9s\n", "column", "type", "method", "statistic",
+    size_t w = 24;   /* the column names' cell widens to the longest: never cut */
+    for (size_t i = 0; i < r->n_cols; i++)
+        if (aud_cli_text_width(r->cols[i].name) > w)
+            w = aud_cli_text_width(r->cols[i].name);
+    aud_cli_print_cell("column", w);
+    printf(" %-11s %-18s %12s %9s %-7s %9s %9s\n", "type", "method", "statistic",
            "threshold", "drifted", "miss.ref", "miss.cur");
     for (size_t i = 0; i < r->n_cols; i++) {
         const aud_drift_column *c = &r->cols[i];
         const char *type = c->kind == AUD_DRIFT_NUMERIC ? "numeric" : "categorical";
+        aud_cli_print_cell(c->name, w);
         if (c->status != AUD_OK) {
-            printf("%-24.24s %-11s error: %s\n", c->name, type, c->msg);
+            printf(" %-11s error: %s\n", type, c->msg);
             continue;
         }
-        printf("%-24.24s %-11s %-18s %12.6g %9.4g %-7s %8.2f%% %8.2f%%\n", c->name, type,
+        printf(" %-11s %-18s %12.6g %9.4g %-7s %8.2f%% %8.2f%%\n", type,
                aud_drift_method_name(c->method), c->statistic, c->threshold,
                c->drifted == 1 ? "yes" : "no",
                c->rows_ref ? 100.0 * (double)c->missing_ref / (double)c->rows_ref : 0.0,
@@ -160,7 +166,16 @@ static void free_choices(aud_drift_choice *ch, size_t n)
         aud_free((char *)ch[i].column);
 }
 
-int aud_cmd_drift(int argc, char **argv)
+typedef struct drift_cli {
+    const char       *refp, *curp, *cols_arg, *json, *created;
+    aud_drift_opts    opts;
+    aud_drift_choice *choices;   /* --method COL=M, --threshold COL=T (columns owned) */
+    size_t            n_choices;
+    aud_csv_cli       csv;
+} drift_cli;
+
+/* argv -> c: 0, -1 after --help, or a usage error's exit code. */
+static int parse_args(int argc, char **argv, drift_cli *c)
 {
     static const struct option longopts[] = {
         {"reference", required_argument, NULL, 'r'},
@@ -179,122 +194,144 @@ int aud_cmd_drift(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *refp = NULL, *curp = NULL, *cols_arg = NULL, *json = NULL, *created = NULL;
-    aud_drift_opts opts;
-    aud_drift_opts_default(&opts);
-    static aud_drift_choice choices[MAX_OVERRIDES];
-    size_t n_choices = 0;
-    aud_csv_cli csv;
-    aud_csv_cli_init(&csv);
+    const char *cmd = argv[0];
+    aud_drift_opts *o = &c->opts;
     optind = 1;
     opterr = 0;
     int ch, urc = 0;
     while (urc == 0 && (ch = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
         switch (ch) {
-        case 'r': refp = optarg; break;
-        case 'c': curp = optarg; break;
-        case 'C': cols_arg = optarg; break;
-        case 'j': json = optarg; break;
-        case 'E': urc = aud_cli_parse_created(argv[0], optarg, &created); break;
+        case 'r': c->refp = optarg; break;
+        case 'c': c->curp = optarg; break;
+        case 'C': c->cols_arg = optarg; break;
+        case 'j': c->json = optarg; break;
+        case 'E': urc = aud_cli_parse_created(cmd, optarg, &c->created); break;
         case 'q': aud_cli_quiet = 1; break;
-        case 'h':
-            fputs(usage_text, stdout);
-            aud_csv_cli_free(&csv);
-            return AUD_EXIT_OK;
+        case 'h': fputs(usage_text, stdout); return -1;
         case 'm':
-        case 't': {
-            const char *eq = strchr(optarg, '=');
-            if (eq == NULL) {
-                if (ch == 'm') {
-                    if (aud_drift_method_parse(optarg, &opts.method) != 0)
-                        urc = aud_cli_usage(argv[0], "unknown method \"%s\"", optarg);
-                } else {
-                    urc = aud_cli_parse_double(argv[0], "--threshold", optarg, &opts.threshold);
-                }
-                break;
-            }
-            urc = add_choice(argv[0], ch == 'm', optarg, choices, &n_choices);
+            if (strchr(optarg, '=') != NULL)
+                urc = add_choice(cmd, 1, optarg, c->choices, &c->n_choices);
+            else if (aud_drift_method_parse(optarg, &o->method) != 0)
+                urc = aud_cli_usage(cmd, "unknown method \"%s\"", optarg);
             break;
-        }
+        case 't':
+            if (strchr(optarg, '=') != NULL)
+                urc = add_choice(cmd, 0, optarg, c->choices, &c->n_choices);
+            else
+                urc = aud_cli_parse_double(cmd, "--threshold", optarg, &o->threshold);
+            break;
         case 'b':
             if (strcmp(optarg, "quantile") == 0)
-                opts.psi_binning = AUD_PSI_QUANTILE;
+                o->psi_binning = AUD_PSI_QUANTILE;
             else if (strcmp(optarg, "evidently") == 0)
-                opts.psi_binning = AUD_PSI_EVIDENTLY;
+                o->psi_binning = AUD_PSI_EVIDENTLY;
             else
-                urc = aud_cli_usage(argv[0], "--psi-binning expects quantile or evidently, got "
-                                             "\"%s\"", optarg);
+                urc = aud_cli_usage(cmd, "--psi-binning expects quantile or evidently, got "
+                                         "\"%s\"", optarg);
             break;
         case 'B': {
             long v = 0;
-            urc = aud_cli_parse_long(argv[0], "--psi-bins", optarg, 1, 1000, &v);
-            opts.psi_bins = (int)v;
+            urc = aud_cli_parse_long(cmd, "--psi-bins", optarg, 1, 1000, &v);
+            o->psi_bins = (int)v;
             break;
         }
         case 's':
-            urc = aud_cli_parse_double(argv[0], "--drift-share", optarg, &opts.drift_share);
-            if (urc == 0 && !(opts.drift_share >= 0.0 && opts.drift_share <= 1.0))
-                urc = aud_cli_usage(argv[0], "--drift-share expects a number in [0, 1]");
+            urc = aud_cli_parse_double(cmd, "--drift-share", optarg, &o->drift_share);
+            if (urc == 0 && !(o->drift_share >= 0.0 && o->drift_share <= 1.0))
+                urc = aud_cli_usage(cmd, "--drift-share expects a number in [0, 1]");
             break;
-        case 'T': urc = aud_cli_parse_threads(argv[0], optarg, &opts.threads); break;
-        case ':': urc = aud_cli_usage(argv[0], "option '%s' needs a value", argv[optind - 1]); break;
-        case '?': urc = aud_cli_usage(argv[0], "unknown option '%s'", argv[optind - 1]); break;
+        case 'T': urc = aud_cli_parse_threads(cmd, optarg, &o->threads); break;
+        case ':': urc = aud_cli_usage(cmd, "option '%s' needs a value", argv[optind - 1]); break;
+        case '?': urc = aud_cli_usage(cmd, "unknown option '%s'", argv[optind - 1]); break;
         default:
-            urc = aud_csv_cli_option(&csv, argv[0], ch, optarg);
+            urc = aud_csv_cli_option(&c->csv, cmd, ch, optarg);
             if (urc < 0)
-                urc = aud_cli_usage(argv[0], "unknown option '%s'", argv[optind - 1]);
+                urc = aud_cli_usage(cmd, "unknown option '%s'", argv[optind - 1]);
         }
     }
     if (urc == 0 && optind < argc)
-        urc = aud_cli_usage(argv[0], "unexpected argument '%s'", argv[optind]);
-    if (urc == 0 && (refp == NULL || curp == NULL))
-        urc = aud_cli_usage(argv[0], "--reference and --current are required");
-    if (urc != 0) {
-        free_choices(choices, n_choices);
-        aud_csv_cli_free(&csv);
-        return urc;
-    }
+        urc = aud_cli_usage(cmd, "unexpected argument '%s'", argv[optind]);
+    if (urc == 0 && (c->refp == NULL || c->curp == NULL))
+        urc = aud_cli_usage(cmd, "--reference and --current are required");
+    return urc;
+}
 
-    aud_error err;
-    aud_error_clear(&err);
-    int rc = AUD_OK, exit_code = AUD_EXIT_OK;
-    char **cols = NULL;
-    size_t n_cols = 0;
-    aud_hash_ahead hash_ref, hash_cur;   /* the provenance hashes, taken while comparing */
-    memset(&hash_ref, 0, sizeof hash_ref);
-    memset(&hash_cur, 0, sizeof hash_cur);
-    aud_drift_result *res = NULL;
-    cJSON *doc = NULL, *prov = NULL;
-    /* read both files at once: the reference on a second thread */
-    load_job jr = {.path = refp, .csv = &csv, .progress = 0, .t = NULL, .rc = AUD_OK};
-    load_job jc = {.path = curp, .csv = &csv, .progress = 1, .t = NULL, .rc = AUD_OK};
-    const char *inputs[] = {refp, curp};
-    rc = aud_guard_output(json, inputs, 2, &err);
-    if (rc != AUD_OK)
-        goto done;
+/* Read both files at once, the reference on a second thread (unless --threads 1). */
+static int load_both(const drift_cli *c, aud_table **ref, aud_table **cur, aud_error *err)
+{
+    load_job jr = {.path = c->refp, .csv = &c->csv, .progress = 0, .t = NULL, .rc = AUD_OK};
+    load_job jc = {.path = c->curp, .csv = &c->csv, .progress = 1, .t = NULL, .rc = AUD_OK};
     aud_error_clear(&jr.err);
     aud_error_clear(&jc.err);
     if (aud_cli_progress_enabled())
-        fprintf(stderr, "audit: reading %s and %s ...\n", refp, curp);
+        fprintf(stderr, "audit: reading %s and %s ...\n", c->refp, c->curp);
     pthread_t th;
-    int threaded = opts.threads != 1 && pthread_create(&th, NULL, load_main, &jr) == 0;
+    int threaded = c->opts.threads != 1 && pthread_create(&th, NULL, load_main, &jr) == 0;
     if (!threaded)
         load_main(&jr);
     load_main(&jc);
     if (threaded)
         pthread_join(th, NULL);
-    if (jr.rc != AUD_OK) {
-        err = jr.err;
-        rc = jr.rc;
+    *ref = jr.t;
+    *cur = jc.t;
+    if (jr.rc != AUD_OK)
+        *err = jr.err;
+    else if (jc.rc != AUD_OK)
+        *err = jc.err;
+    return jr.rc != AUD_OK ? jr.rc : jc.rc;
+}
+
+/* The "drift" results document: provenance (both files hashed meanwhile) and the result. */
+static int write_json(const drift_cli *c, const aud_drift_result *res, const aud_table *ref,
+                      const aud_table *cur, aud_hash_ahead *hash_ref, aud_hash_ahead *hash_cur,
+                      aud_error *err)
+{
+    cJSON *doc = NULL, *prov = NULL;
+    int rc = aud_prov_doc_new(&doc, &prov, "drift", c->created, err);
+    if (rc == AUD_OK)
+        rc = aud_hash_ahead_join(hash_ref, err);
+    if (rc == AUD_OK)
+        rc = aud_hash_ahead_join(hash_cur, err);
+    if (rc == AUD_OK)
+        rc = aud_prov_add_input_hashed(prov, "reference", c->refp, hash_ref->hex, ref, NULL,
+                                       err);
+    if (rc == AUD_OK)
+        rc = aud_prov_add_input_hashed(prov, "current", c->curp, hash_cur->hex, cur, NULL, err);
+    if (rc == AUD_OK)
+        rc = aud_drift_to_json(res, doc, err);
+    if (rc == AUD_OK)
+        rc = aud_json_write(doc, c->json, err);
+    cJSON_Delete(doc);
+    return rc;
+}
+
+int aud_cmd_drift(int argc, char **argv)
+{
+    static aud_drift_choice choices[MAX_OVERRIDES];
+    drift_cli c;
+    memset(&c, 0, sizeof c);
+    aud_drift_opts_default(&c.opts);
+    c.choices = choices;
+    aud_csv_cli_init(&c.csv);
+    int exit_code = parse_args(argc, argv, &c);
+    aud_error err;
+    aud_error_clear(&err);
+    int rc = AUD_OK;
+    char **cols = NULL;
+    size_t n_cols = 0;
+    aud_table *ref = NULL, *cur = NULL;
+    aud_drift_result *res = NULL;
+    aud_hash_ahead hash_ref, hash_cur;   /* the provenance hashes, taken while comparing */
+    memset(&hash_ref, 0, sizeof hash_ref);
+    memset(&hash_cur, 0, sizeof hash_cur);
+    if (exit_code != 0)
         goto done;
-    }
-    if (jc.rc != AUD_OK) {
-        err = jc.err;
-        rc = jc.rc;
-        goto done;
-    }
-    if (cols_arg != NULL) {
-        if (split_list(cols_arg, &cols, &n_cols) != AUD_OK) {
+    const char *inputs[] = {c.refp, c.curp};
+    rc = aud_guard_output(c.json, inputs, 2, &err);
+    if (rc == AUD_OK)
+        rc = load_both(&c, &ref, &cur, &err);
+    if (rc == AUD_OK && c.cols_arg != NULL) {
+        if (split_list(c.cols_arg, &cols, &n_cols) != AUD_OK) {
             rc = aud_error_nomem(&err);
             goto done;
         }
@@ -304,62 +341,54 @@ int aud_cmd_drift(int argc, char **argv)
                 goto done;
             }
     }
-    if (json != NULL) {
-        aud_hash_ahead_start(&hash_ref, refp);
-        aud_hash_ahead_start(&hash_cur, curp);
+    if (rc != AUD_OK)
+        goto done;
+    for (size_t i = 0; cols == NULL && i < ref->n_cols; i++)
+        if (ref->cols[i].n_same > 0)   /* kept apart, not compared */
+            aud_cli_warn("column %zu of the reference data: \"%s\" names %zu columns; not "
+                         "compared (name the columns with --names to compare it)", i + 1,
+                         ref->cols[i].name, ref->cols[i].n_same + 1);
+    if (c.json != NULL) {
+        aud_hash_ahead_start(&hash_ref, c.refp);
+        aud_hash_ahead_start(&hash_cur, c.curp);
     }
     if (aud_cli_progress_enabled())
-        fprintf(stderr, "audit: comparing %zu columns ...\n", cols ? n_cols : jr.t->n_cols);
-    rc = aud_drift(&res, jr.t, jc.t, (const char *const *)cols, n_cols, choices, n_choices,
-                   &opts, &err);
+        fprintf(stderr, "audit: comparing %zu columns ...\n", cols ? n_cols : ref->n_cols);
+    rc = aud_drift(&res, ref, cur, (const char *const *)cols, n_cols, c.choices, c.n_choices,
+                   &c.opts, &err);
     if (rc == AUD_E_USAGE) {
         exit_code = aud_cli_usage(argv[0], "%s", err.msg);
         goto done;
     }
     if (rc != AUD_OK)
         goto done;
-    for (size_t i = 0; i < res->n_cols; i++)
+    for (size_t i = 0; i < res->n_cols; i++) {
         if (res->cols[i].status != AUD_OK)
             aud_cli_warn("column \"%s\": %s", res->cols[i].name, res->cols[i].msg);
-    if (res->n_tested == 0) {
+        if (res->cols[i].similar != NULL)
+            aud_cli_warn("column \"%s\": categories that differ only by surrounding spaces or "
+                         "case are compared as different: %s", res->cols[i].name,
+                         res->cols[i].similar);
+    }
+    if (res->n_tested == 0)
         rc = aud_error_set(&err, AUD_E_DOMAIN, NULL, 0, 0, "no column could be tested%s%s",
                            res->n_cols ? ": " : "", res->n_cols ? res->cols[0].msg : "");
-        goto done;
-    }
-    if (json != NULL) {
-        rc = aud_prov_doc_new(&doc, &prov, "drift", created, &err);
-        if (rc == AUD_OK)
-            rc = aud_hash_ahead_join(&hash_ref, &err);
-        if (rc == AUD_OK)
-            rc = aud_hash_ahead_join(&hash_cur, &err);
-        if (rc == AUD_OK)
-            rc = aud_prov_add_input_hashed(prov, "reference", refp, hash_ref.hex, jr.t, NULL,
-                                           &err);
-        if (rc == AUD_OK)
-            rc = aud_prov_add_input_hashed(prov, "current", curp, hash_cur.hex, jc.t, NULL,
-                                           &err);
-        if (rc == AUD_OK)
-            rc = aud_drift_to_json(res, doc, &err);
-        if (rc == AUD_OK)
-            rc = aud_json_write(doc, json, &err);
-        if (rc != AUD_OK)
-            goto done;
-    }
-    if (!(json != NULL && strcmp(json, "-") == 0))
-        print_table(res, jr.t, jc.t);
+    if (rc == AUD_OK && c.json != NULL)
+        rc = write_json(&c, res, ref, cur, &hash_ref, &hash_cur, &err);
+    if (rc == AUD_OK && !(c.json != NULL && strcmp(c.json, "-") == 0))
+        print_table(res, ref, cur);
 done:
     aud_hash_ahead_join(&hash_ref, NULL);   /* an early error: the threads must still end */
     aud_hash_ahead_join(&hash_cur, NULL);
-    cJSON_Delete(doc);
     aud_drift_result_free(res);
     for (size_t i = 0; cols != NULL && i < n_cols; i++)
         aud_free(cols[i]);
     aud_free(cols);
-    free_choices(choices, n_choices);
-    aud_table_free(jr.t);
-    aud_table_free(jc.t);
-    aud_csv_cli_free(&csv);
+    free_choices(c.choices, c.n_choices);
+    aud_table_free(ref);
+    aud_table_free(cur);
+    aud_csv_cli_free(&c.csv);
     if (exit_code != 0)
-        return exit_code;
+        return exit_code < 0 ? AUD_EXIT_OK : exit_code;
     return rc == AUD_OK ? AUD_EXIT_OK : aud_cli_fail(&err);
 }

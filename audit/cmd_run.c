@@ -24,6 +24,8 @@ static const char usage_text[] =
     "                 makes results.json and the reports byte-identical for the same inputs\n"
     "  --history DB   append the run to this SQLite run history (overrides the spec's\n"
     "                 \"history\"; docs/history.md); the reports gain a Trends section\n"
+    "  --sign-key PRIV.pem  sign the outputs like `audit sign` (Ed25519 manifest beside\n"
+    "                 them); results.json and the PDF cover state the key's fingerprint\n"
     "  --verbose      per-step timings on stderr (on a terminal the current step is shown)\n"
     "  --quiet        errors only\n"
     "  --help         this text\n"
@@ -58,6 +60,7 @@ int aud_cmd_run(int argc, char **argv)
         {"verbose", no_argument, NULL, 'v'},
         {"created", required_argument, NULL, 'c'},
         {"history", required_argument, NULL, 'H'},
+        {"sign-key", required_argument, NULL, 'S'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -80,6 +83,7 @@ int aud_cmd_run(int argc, char **argv)
                 return AUD_EXIT_INPUT;
             break;
         case 'H': o.history = optarg; break;
+        case 'S': o.sign_key = optarg; break;
         case 'q': aud_cli_quiet = 1; break;
         case 'h': fputs(usage_text, stdout); return AUD_EXIT_OK;
         case ':': return aud_cli_usage(argv[0], "option '%s' needs a value", argv[optind - 1]);

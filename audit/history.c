@@ -1063,9 +1063,14 @@ static int trend_json(const series *s, const aud_history_query *q, cJSON *obj, a
               aud_json_add_num(obj, "n", (double)t.n) || aud_json_add_num(obj, "s", t.s) ||
               aud_json_add_num(obj, "var_s", t.var_s) || aud_json_add_num(obj, "z", t.z) ||
               aud_json_add_num(obj, "p_value", t.p_value) || aud_json_add_num(obj, "tau", t.tau) ||
-              aud_json_add_num(obj, "sen_slope", t.slope) ||
-              add(obj, "sen_slope_interval", iv);
-    bad = bad || !cJSON_AddItemToArray(iv, aud_json_num(t.slope_low)) ||
+              aud_json_add_num(obj, "sen_slope", t.slope);
+    if (bad) {
+        cJSON_Delete(iv);
+        return aud_error_nomem(err);
+    }
+    /* add() takes iv (or deletes it) whatever happens after */
+    bad = add(obj, "sen_slope_interval", iv) ||
+          !cJSON_AddItemToArray(iv, aud_json_num(t.slope_low)) ||
           !cJSON_AddItemToArray(iv, aud_json_num(t.slope_high)) ||
           aud_json_add_num(obj, "confidence", q->confidence) ||
           add(obj, "direction", cJSON_CreateString(dir > 0 ? "increasing"
@@ -1081,13 +1086,30 @@ static int trend_json(const series *s, const aud_history_query *q, cJSON *obj, a
     return bad ? aud_error_nomem(err) : AUD_OK;
 }
 
+/* Add a new object, array or string to parent (an array when key is NULL); NULL on no memory. */
+static cJSON *child(cJSON *parent, const char *key, cJSON *item)
+{
+    if (item == NULL)
+        return NULL;
+    if (key != NULL ? !cJSON_AddItemToObject(parent, key, item)
+                    : !cJSON_AddItemToArray(parent, item)) {
+        cJSON_Delete(item);
+        return NULL;
+    }
+    return item;
+}
+
 static int build_json(const builder *b, const aud_history_query *q, cJSON **out, aud_error *err)
 {
-    cJSON *doc = cJSON_CreateObject(), *runs = cJSON_CreateArray(), *checks = cJSON_CreateArray();
-    int bad = doc == NULL || add(doc, "runs", runs) || add(doc, "checks", checks);
+    cJSON *doc = cJSON_CreateObject();
+    if (doc == NULL)
+        return aud_error_nomem(err);
+    cJSON *runs = child(doc, "runs", cJSON_CreateArray());
+    cJSON *checks = runs != NULL ? child(doc, "checks", cJSON_CreateArray()) : NULL;
+    int bad = checks == NULL;
     for (size_t i = 0; !bad && i < b->n_runs; i++) {
-        cJSON *r = cJSON_CreateObject();
-        bad = !cJSON_AddItemToArray(runs, r) ||
+        cJSON *r = child(runs, NULL, cJSON_CreateObject());
+        bad = r == NULL ||
               add(r, "id", b->runs[i].id ? aud_json_num((double)b->runs[i].id)
                                          : cJSON_CreateNull()) ||
               add(r, "created", cJSON_CreateString(b->runs[i].created)) ||
@@ -1098,27 +1120,23 @@ static int build_json(const builder *b, const aud_history_query *q, cJSON **out,
     int rc = AUD_OK;
     for (size_t i = 0; !bad && rc == AUD_OK && i < b->n; i++) {
         const series *s = &b->s[i];
-        cJSON *c = cJSON_CreateObject(), *bound = cJSON_CreateObject();
-        cJSON *vals = cJSON_CreateArray(), *trend = cJSON_CreateObject();
-        bad = !cJSON_AddItemToArray(checks, c) || add(c, "metric", str_or_null(s->metric)) ||
+        cJSON *c = child(checks, NULL, cJSON_CreateObject()), *bound = NULL, *vals = NULL;
+        cJSON *trend = NULL;
+        bad = c == NULL || add(c, "metric", str_or_null(s->metric)) ||
               add(c, "attribute", str_or_null(s->attribute)) ||
               add(c, "group", str_or_null(s->group)) ||
-              add(c, "column", str_or_null(s->column)) || add(c, "bound", bound) ||
-              add(c, "values", vals) || add(c, "trend", trend);
-        if (bad) {
-            cJSON_Delete(bound);
-            cJSON_Delete(vals);
-            cJSON_Delete(trend);
-            break;
-        }
-        if (isfinite(s->min))
-            bad |= aud_json_add_num(bound, "min", s->min);
-        if (isfinite(s->max))
-            bad |= aud_json_add_num(bound, "max", s->max);
+              add(c, "column", str_or_null(s->column)) ||
+              (bound = child(c, "bound", cJSON_CreateObject())) == NULL ||
+              (vals = child(c, "values", cJSON_CreateArray())) == NULL ||
+              (trend = child(c, "trend", cJSON_CreateObject())) == NULL;
+        if (!bad && isfinite(s->min))
+            bad = aud_json_add_num(bound, "min", s->min);
+        if (!bad && isfinite(s->max))
+            bad = aud_json_add_num(bound, "max", s->max);
         for (size_t k = 0; !bad && k < s->n; k++) {
             const run_ref *r = &b->runs[s->pts[k].run];
-            cJSON *v = cJSON_CreateObject();
-            bad = !cJSON_AddItemToArray(vals, v) ||
+            cJSON *v = child(vals, NULL, cJSON_CreateObject());
+            bad = v == NULL ||
                   add(v, "run", r->id ? aud_json_num((double)r->id) : cJSON_CreateNull()) ||
                   add(v, "created", cJSON_CreateString(r->created)) ||
                   aud_json_add_num(v, "value", s->pts[k].value) ||
@@ -1197,4 +1215,96 @@ int aud_history_since_valid(const char *s)
             return 0;
     }
     return 1;
+}
+
+/* ---- findings of a sustained worsening -------------------------------------------------------- */
+
+static const char *finding_kind(const char *metric, const char *attribute, const char *column)
+{
+    static const char *const perf[] = {"auc", "accuracy", "log_loss", "brier_score", NULL};
+    for (int i = 0; perf[i] != NULL; i++) {
+        if (strcmp(metric, perf[i]) == 0)
+            return "performance";
+    }
+    if (column != NULL || strncmp(metric, "drift", 5) == 0)
+        return "drift";
+    if (strcmp(metric, "additivity_max_error") == 0)
+        return "explanations";
+    return attribute != NULL ? "fairness" : "performance";
+}
+
+int aud_history_add_trend_findings(cJSON *results, aud_error *err)
+{
+    const cJSON *checks = get(get(results, "trends"), "checks");
+    cJSON *findings = cJSON_GetObjectItemCaseSensitive(results, "findings");
+    if (checks == NULL)
+        return AUD_OK;
+    if (findings == NULL && (findings = cJSON_AddArrayToObject(results, "findings")) == NULL)
+        return aud_error_nomem(err);
+    int id = cJSON_GetArraySize(findings);
+    const cJSON *c;
+    cJSON_ArrayForEach(c, checks) {
+        const cJSON *t = get(c, "trend");
+        const cJSON *last = cJSON_GetArrayItem(get(c, "values"), cJSON_GetArraySize(get(c, "values")) - 1);
+        int lastk = cJSON_IsTrue(get(t, "worse_each_of_last_k"));
+        int worse = cJSON_IsTrue(get(t, "worsening"));
+        /* only the current run's passing checks: a failing one is a finding already */
+        if ((!lastk && !worse) || last == NULL || !cJSON_IsNull(get(last, "run")) ||
+            !cJSON_IsTrue(get(last, "passed")))
+            continue;
+        const char *metric = str_of(c, "metric"), *a = str_of(c, "attribute");
+        const char *g = str_of(c, "group"), *col = str_of(c, "column");
+        char name[128], scope[300] = "", sentence[900], b1[32], b2[32], b3[32];
+        snprintf(name, sizeof name, "%s", metric != NULL ? metric : "?");
+        for (char *p = name; *p; p++)
+            *p = *p == '_' ? ' ' : *p;
+        if (g != NULL)
+            snprintf(scope, sizeof scope, " of %s group %s", a != NULL ? a : "?", g);
+        else if (col != NULL)
+            snprintf(scope, sizeof scope, " of column %s", col);
+        else if (a != NULL)
+            snprintf(scope, sizeof scope, " by %s", a);
+        const cJSON *bound = get(c, "bound");
+        double bmin = num_of(get(bound, "min")), bmax = num_of(get(bound, "max"));
+        char bt[64];
+        if (isfinite(bmin))
+            snprintf(bt, sizeof bt, "bound >= %s", fmt_g(bmin, b2));
+        else
+            snprintf(bt, sizeof bt, "bound <= %s", fmt_g(bmax, b2));
+        size_t l = (size_t)snprintf(sentence, sizeof sentence,
+                                    "The %s%s passes this run (%s, %s) but is getting worse: ",
+                                    name, scope, fmt_g(num_of(get(last, "value")), b1), bt);
+        if (lastk)
+            l += (size_t)snprintf(sentence + l, sizeof sentence - l,
+                                  "it moved toward the bound in each of the last %.0f runs%s",
+                                  num_of(get(t, "k")), worse ? "; " : ".");
+        if (worse && l < sizeof sentence)
+            snprintf(sentence + l, sizeof sentence - l,
+                     "Mann-Kendall trend over %.0f runs, p = %s, Sen slope %s per run.",
+                     num_of(get(t, "n")), fmt_g(num_of(get(t, "p_value")), b1),
+                     fmt_g(num_of(get(t, "sen_slope")), b3));
+        char fid[24];
+        snprintf(fid, sizeof fid, "F%d", ++id);
+        cJSON *f = cJSON_CreateObject();
+        if (f == NULL || !cJSON_AddItemToArray(findings, f)) {
+            cJSON_Delete(f);
+            return aud_error_nomem(err);
+        }
+        int bad = cJSON_AddStringToObject(f, "id", fid) == NULL ||
+                  cJSON_AddStringToObject(f, "severity", "warn") == NULL ||
+                  cJSON_AddStringToObject(f, "kind", finding_kind(metric ? metric : "", a, col)) ==
+                      NULL ||
+                  cJSON_AddStringToObject(f, "metric", metric ? metric : "?") == NULL ||
+                  (a != NULL && cJSON_AddStringToObject(f, "attribute", a) == NULL) ||
+                  (g != NULL && cJSON_AddStringToObject(f, "group", g) == NULL) ||
+                  (col != NULL && cJSON_AddStringToObject(f, "column", col) == NULL) ||
+                  cJSON_AddBoolToObject(f, "check_passed", 1) == NULL ||
+                  aud_json_add_num(f, "value", num_of(get(last, "value"))) != 0 ||
+                  add(f, "bound", cJSON_Duplicate(bound, 1)) ||
+                  cJSON_AddStringToObject(f, "sentence", sentence) == NULL ||
+                  add(f, "trend", cJSON_Duplicate(t, 1));
+        if (bad)
+            return aud_error_nomem(err);
+    }
+    return AUD_OK;
 }

@@ -60,6 +60,11 @@ int aud_history_series(aud_history *h, const aud_history_query *q, const cJSON *
  * to a results document before it is written. */
 int aud_history_add_trends(aud_history *h, cJSON *results, size_t last_runs, aud_error *err);
 
+/* After the findings are built: a "warn" finding for every check of results "trends" that
+ * passes this run but is worsening (significant trend the wrong way) or got worse in each of the
+ * last K runs, with the trend copied (docs/history.md). */
+int aud_history_add_trend_findings(cJSON *results, aud_error *err);
+
 /* Is s a valid --since value: YYYY-MM-DD, optionally followed by THH:MM[:SS[Z]]? */
 int aud_history_since_valid(const char *s);
 

@@ -2,7 +2,9 @@
  * (SPEC sections 4 and 5; docs/results-schema.md). */
 #include "audit/run_int.h"
 #include "audit/checks.h"
+#include "audit/findings.h"
 #include "audit/history.h"
+#include "audit/sign.h"
 #include "core/io.h"
 #include "core/provenance.h"
 #include "reports/report.h"
@@ -102,14 +104,25 @@ static int add_report_block(run_ctx *c)
     if (r == NULL)
         return aud_error_nomem(c->err);
     const char *keys[] = {"title", "organization", "prepared_by", "approved_by", "data_source",
-                          "date"};
+                          "date", "favorable_outcome"};
     const char *vals[] = {s->report.title ? s->report.title : "Model audit",
                           s->report.organization, s->report.prepared_by, s->report.approved_by,
-                          s->report.data_source, s->report.date};
-    for (int i = 0; i < 6; i++) {
+                          s->report.data_source, s->report.date, s->report.favorable_outcome};
+    for (int i = 0; i < 7; i++) {
         if (vals[i] != NULL && cJSON_AddStringToObject(r, keys[i], vals[i]) == NULL)
             return aud_error_nomem(c->err);
     }
+    return AUD_OK;
+}
+
+/* "signature": the key the outputs are signed with (never the key itself) */
+static int add_signature_block(run_ctx *c, const char *fingerprint)
+{
+    cJSON *sig = cJSON_AddObjectToObject(c->doc, "signature");
+    if (sig == NULL || cJSON_AddStringToObject(sig, "algorithm", "ed25519") == NULL ||
+        cJSON_AddStringToObject(sig, "key_fingerprint", fingerprint) == NULL ||
+        cJSON_AddStringToObject(sig, "manifest", AUD_MANIFEST_NAME) == NULL)
+        return aud_error_nomem(c->err);
     return AUD_OK;
 }
 
@@ -121,6 +134,11 @@ static int load_inputs(run_ctx *c)
     co.delimiter = s->delimiter;
     if (s->na != NULL)
         co.na_tokens = (const char *const *)s->na;
+    co.header = s->csv.header;
+    co.names = (const char *const *)s->csv.names;
+    co.skip_rows = (size_t)s->csv.skip_rows;
+    co.comment = s->csv.comment;
+    co.keep_spaces = s->csv.keep_spaces;
     int rc = aud_table_load_csv(&c->data, s->data, &co, c->err);
     if (rc == AUD_OK && s->reference != NULL)
         rc = aud_table_load_csv(&c->ref, s->reference, &co, c->err);
@@ -333,6 +351,125 @@ static void report_step(const aud_run_opts *o, const char *step, double seconds)
         o->progress(o->progress_ctx, step, seconds);
 }
 
+/* The outputs: names in the output folder (made), none the same file as an input; the run log
+ * opened before any work (it is appended to, not replaced). */
+static int prepare_outputs(run_ctx *c, const char *out_dir, pending *outs, char *log_path,
+                           size_t log_size, int *log_fd)
+{
+    const aud_spec *s = c->spec;
+    const char *names[4] = {s->outputs.json, s->outputs.pdf, s->outputs.xlsx, s->outputs.log};
+    const char *inputs[] = {s->path, s->data, s->reference, s->model};
+    int rc = make_dirs(out_dir, c->err);
+    for (int i = 0; i < 4 && rc == AUD_OK; i++) {
+        if (names[i] == NULL)
+            continue;
+        rc = pending_name(&outs[i], out_dir, names[i], c->err);
+        for (int k = 0; k < 4 && rc == AUD_OK; k++) {
+            if (same_file(outs[i].final, inputs[k]))
+                rc = aud_error_set(c->err, AUD_E_USAGE, outs[i].final, 0, 0,
+                                   "output would overwrite an input file");
+        }
+    }
+    if (rc != AUD_OK || !outs[3].used)
+        return rc;
+    snprintf(log_path, log_size, "%s", outs[3].final);
+    outs[3].used = 0;
+    *log_fd = open(log_path, O_WRONLY | O_APPEND | O_CLOEXEC);
+    if (*log_fd < 0 && errno == ENOENT)
+        *log_fd = -2;   /* created at the end, so that a failed run leaves nothing */
+    if (*log_fd == -1) {   /* fail before any work when the log cannot be appended to */
+        rc = aud_error_set(c->err, AUD_E_IO, log_path, 0, 0, "cannot open the run log: %s",
+                           strerror(errno));
+        log_path[0] = '\0';
+    }
+    return rc;
+}
+
+/* Inputs, the results document with its provenance and report block, every section, the
+ * skipped list, the policy checks (*n_failed of them failed), the findings, with a history
+ * store the last runs' values for the reports' Trends, and with a signing key (key_fp, its
+ * fingerprint; "" for none) the "signature" block. */
+static int compute(run_ctx *c, aud_history *hist, const char *key_fp, size_t *n_failed)
+{
+    const aud_run_opts *opts = c->opts;
+    double t0 = aud_run_clock();
+    report_step(opts, "inputs", -1.0);
+    int rc = load_inputs(c);
+    if (rc != AUD_OK)
+        return rc;
+    report_step(opts, "inputs", aud_run_clock() - t0);
+    cJSON *prov = NULL;
+    rc = aud_prov_doc_new(&c->doc, &prov, "run", opts->created, c->err);
+    if (rc != AUD_OK)
+        return rc;
+    c->skipped = cJSON_CreateArray();
+    if (c->skipped == NULL)
+        return aud_error_nomem(c->err);
+    rc = add_provenance(c, prov);
+    if (rc == AUD_OK)
+        rc = add_report_block(c);
+    const section_fn sections[] = {aud_run_profile, aud_run_predictions, aud_run_explanations,
+                                   aud_run_fairness, aud_run_drift, aud_run_performance};
+    const char *section_names[] = {"profile", "predictions", "explanations", "fairness", "drift",
+                                   "performance"};
+    for (size_t k = 0; k < sizeof sections / sizeof sections[0] && rc == AUD_OK; k++) {
+        t0 = aud_run_clock();
+        report_step(opts, section_names[k], -1.0);
+        rc = sections[k](c);
+        if (rc == AUD_OK)
+            report_step(opts, section_names[k], aud_run_clock() - t0);
+    }
+    if (rc != AUD_OK)
+        return rc;
+    if (!cJSON_AddItemToObject(c->doc, "skipped", c->skipped))
+        return aud_error_nomem(c->err);
+    c->skipped = NULL;
+    rc = aud_checks_evaluate(c->spec->checks, c->spec->n_checks, c->doc, n_failed, c->err);
+    if (rc == AUD_OK && hist != NULL)   /* the last runs' values, for the reports' Trends */
+        rc = aud_history_add_trends(hist, c->doc, AUD_RUN_TREND_RUNS, c->err);
+    if (rc == AUD_OK)
+        rc = aud_findings_build(c->doc, c->err);
+    if (rc == AUD_OK && hist != NULL)   /* and a sustained worsening of a passing check */
+        rc = aud_history_add_trend_findings(c->doc, c->err);
+    if (rc == AUD_OK && key_fp[0] != '\0')
+        rc = add_signature_block(c, key_fp);
+    return rc;
+}
+
+/* results.json, report.pdf and report.xlsx into their temporary files. The reports are
+ * rendered from results.json as written (exact numbers are raw nodes in c->doc), so they show
+ * exactly the figures of the file. results_hex (NULL: not wanted) receives the SHA-256 of
+ * results.json, for the history store. */
+static int render_outputs(run_ctx *c, pending *outs, char *results_hex)
+{
+    double t0 = aud_run_clock();
+    report_step(c->opts, "outputs", -1.0);
+    char *text = cJSON_Print(c->doc);
+    cJSON *parsed = NULL;
+    if (text == NULL)
+        return aud_error_nomem(c->err);
+    int rc = AUD_OK;
+    if (outs[0].used) {
+        size_t len = strlen(text);
+        text[len] = '\n';
+        rc = aud_file_write_atomic(outs[0].tmp, text, len + 1, c->err);
+        if (rc == AUD_OK && results_hex != NULL)
+            rc = aud_sha256_mem(text, len + 1, results_hex, c->err);
+        text[len] = '\0';
+    }
+    if (rc == AUD_OK && (outs[1].used || outs[2].used))
+        rc = aud_json_parse_located(&parsed, text, strlen(text), "results.json", c->err);
+    cJSON_free(text);
+    if (rc == AUD_OK && outs[1].used)
+        rc = aud_report_write_pdf(parsed, outs[1].tmp, c->err);
+    if (rc == AUD_OK && outs[2].used)
+        rc = aud_report_write_xlsx(parsed, outs[2].tmp, c->err);
+    cJSON_Delete(parsed);
+    if (rc == AUD_OK)
+        report_step(c->opts, "outputs", aud_run_clock() - t0);
+    return rc;
+}
+
 int aud_run(const aud_run_opts *opts, aud_run_outcome *out, aud_error *err)
 {
     run_ctx c;
@@ -344,137 +481,50 @@ int aud_run(const aud_run_opts *opts, aud_run_outcome *out, aud_error *err)
     memset(outs, 0, sizeof outs);
     char log_path[PATH_MAX] = "";
     int log_fd = -1;
+    size_t n_failed = 0;
+    char *line = NULL;
     aud_history *hist = NULL;
     char results_hex[65] = "";
-    const char *out_dir;
+    char key_fp[80] = "";
     int rc = aud_spec_load(&c.spec, opts->spec_path, err);
+    for (size_t i = 0; rc == AUD_OK && i < c.spec->n_checks; i++)
+        rc = aud_check_validate(&c.spec->checks[i], i, c.spec->path, err);
     if (rc != AUD_OK)
         goto done;
     const aud_spec *s = c.spec;
-    for (size_t i = 0; i < s->n_checks && rc == AUD_OK; i++)
-        rc = aud_check_validate(&s->checks[i], i, s->path, err);
-    if (rc != AUD_OK)
-        goto done;
     c.threads = opts->threads > 0 ? opts->threads : s->threads > 0 ? s->threads : aud_ncpu();
-    out_dir = opts->out_dir != NULL ? opts->out_dir : s->outputs.dir;
-    if (out_dir[0] == '\0') {
+    const char *out_dir = opts->out_dir != NULL ? opts->out_dir : s->outputs.dir;
+    if (out_dir[0] == '\0')
         rc = aud_error_set(err, AUD_E_USAGE, NULL, 0, 0, "the output folder name is empty");
-        goto done;
-    }
-
-    /* outputs: names, folder, never an input */
-    const char *names[4] = {s->outputs.json, s->outputs.pdf, s->outputs.xlsx, s->outputs.log};
-    rc = make_dirs(out_dir, err);
-    for (int i = 0; i < 4 && rc == AUD_OK; i++) {
-        if (names[i] == NULL)
-            continue;
-        rc = pending_name(&outs[i], out_dir, names[i], err);
-        const char *inputs[] = {s->path, s->data, s->reference, s->model};
-        for (int k = 0; k < 4 && rc == AUD_OK; k++) {
-            if (same_file(outs[i].final, inputs[k]))
-                rc = aud_error_set(err, AUD_E_USAGE, outs[i].final, 0, 0,
-                                   "output would overwrite an input file");
-        }
-    }
-    if (rc != AUD_OK)
-        goto done;
-    if (outs[3].used) {   /* the log is appended to, not replaced: open it before any work */
-        snprintf(log_path, sizeof log_path, "%s", outs[3].final);
-        outs[3].used = 0;
-        log_fd = open(log_path, O_WRONLY | O_APPEND | O_CLOEXEC);
-        if (log_fd < 0 && errno == ENOENT)
-            log_fd = -2;   /* created at the end, so that a failed run leaves nothing */
-        if (log_fd == -1) {   /* fail before any work when the log cannot be appended to */
-            rc = aud_error_set(err, AUD_E_IO, log_path, 0, 0, "cannot open the run log: %s",
-                               strerror(errno));
-            log_path[0] = '\0';
-            goto done;
-        }
-    }
-
+    if (rc == AUD_OK)
+        rc = prepare_outputs(&c, out_dir, outs, log_path, sizeof log_path, &log_fd);
     const char *hist_path = opts->history != NULL ? opts->history : s->history;
-    if (hist_path != NULL && (rc = aud_history_open(&hist, hist_path, 1, err)) != AUD_OK)
-        goto done;   /* like the log: fail before any work */
-
-    double t0 = aud_run_clock();
-    report_step(opts, "inputs", -1.0);
-    rc = load_inputs(&c);
-    if (rc != AUD_OK)
-        goto done;
-    report_step(opts, "inputs", aud_run_clock() - t0);
-    cJSON *prov = NULL;
-    rc = aud_prov_doc_new(&c.doc, &prov, "run", opts->created, err);
-    if (rc != AUD_OK)
-        goto done;
-    c.skipped = cJSON_CreateArray();
-    if (c.skipped == NULL) {
-        rc = aud_error_nomem(err);
-        goto done;
-    }
-    rc = add_provenance(&c, prov);
+    if (rc == AUD_OK && hist_path != NULL)   /* like the log: fail before any work */
+        rc = aud_history_open(&hist, hist_path, 1, err);
+    if (rc == AUD_OK && opts->sign_key != NULL)   /* the key too: checked before any work */
+        rc = aud_key_fingerprint(opts->sign_key, 1, key_fp, err);
     if (rc == AUD_OK)
-        rc = add_report_block(&c);
-    const section_fn sections[] = {aud_run_profile, aud_run_predictions, aud_run_explanations, aud_run_fairness,
-                                   aud_run_drift, aud_run_performance};
-    const char *section_names[] = {"profile", "predictions", "explanations", "fairness", "drift",
-                                   "performance"};
-    for (size_t k = 0; k < sizeof sections / sizeof sections[0] && rc == AUD_OK; k++) {
-        t0 = aud_run_clock();
-        report_step(opts, section_names[k], -1.0);
-        rc = sections[k](&c);
-        if (rc == AUD_OK)
-            report_step(opts, section_names[k], aud_run_clock() - t0);
-    }
-    if (rc != AUD_OK)
-        goto done;
-    if (!cJSON_AddItemToObject(c.doc, "skipped", c.skipped)) {
-        rc = aud_error_nomem(err);
-        goto done;
-    }
-    c.skipped = NULL;
-    size_t n_failed = 0;
-    rc = aud_checks_evaluate(s->checks, s->n_checks, c.doc, &n_failed, err);
-    if (rc == AUD_OK && hist != NULL)   /* the last runs' values, for the reports' Trends */
-        rc = aud_history_add_trends(hist, c.doc, AUD_RUN_TREND_RUNS, err);
-    if (rc != AUD_OK)
-        goto done;
-
+        rc = compute(&c, hist, key_fp, &n_failed);
     /* render everything into temporary files, then rename them all */
-    t0 = aud_run_clock();
-    report_step(opts, "outputs", -1.0);
-    /* the reports are rendered from results.json as written (exact numbers are raw nodes in
-     * c.doc), so they show exactly the figures of the file */
-    char *text = cJSON_Print(c.doc);
-    cJSON *parsed = NULL;
-    if (text == NULL) {
-        rc = aud_error_nomem(err);
-        goto done;
-    }
-    if (outs[0].used) {
-        size_t len = strlen(text);
-        text[len] = '\n';
-        rc = aud_file_write_atomic(outs[0].tmp, text, len + 1, err);
-        if (rc == AUD_OK && hist != NULL)
-            rc = aud_sha256_mem(text, len + 1, results_hex, err);
-        text[len] = '\0';
-    }
-    if (rc == AUD_OK && (outs[1].used || outs[2].used))
-        rc = aud_json_parse_located(&parsed, text, strlen(text), "results.json", err);
-    cJSON_free(text);
-    if (rc == AUD_OK && outs[1].used)
-        rc = aud_report_write_pdf(parsed, outs[1].tmp, err);
-    if (rc == AUD_OK && outs[2].used)
-        rc = aud_report_write_xlsx(parsed, outs[2].tmp, err);
-    cJSON_Delete(parsed);
     if (rc == AUD_OK)
-        report_step(opts, "outputs", aud_run_clock() - t0);
-    char *line = NULL;
+        rc = render_outputs(&c, outs, hist != NULL ? results_hex : NULL);
     if (rc == AUD_OK && log_path[0] != '\0')
         rc = log_line(&c, outs, 3, n_failed, &line);
     if (rc == AUD_OK)
         rc = commit_outputs(outs, 3, err);
+    if (rc == AUD_OK && key_fp[0] != '\0') {   /* the manifest of the outputs just written */
+        const char *names[3] = {s->outputs.json, s->outputs.pdf, s->outputs.xlsx};
+        const char *signed_names[3];
+        size_t n_signed = 0;
+        for (int i = 0; i < 3; i++) {
+            if (outs[i].used)
+                signed_names[n_signed++] = names[i];
+        }
+        rc = aud_sign_dir(out_dir, opts->sign_key, signed_names, n_signed, opts->created, NULL,
+                          err);
+    }
     if (rc == AUD_OK && hist != NULL) {   /* one transaction; on failure the outputs roll back */
-        t0 = aud_run_clock();
+        double t0 = aud_run_clock();
         rc = aud_history_record(hist, c.doc, results_hex[0] ? results_hex : NULL, NULL, NULL,
                                 err);
         if (rc == AUD_OK)
@@ -485,7 +535,6 @@ int aud_run(const aud_run_opts *opts, aud_run_outcome *out, aud_error *err)
         if (rc != AUD_OK)
             log_path[0] = '\0';   /* the log itself failed: no error line either */
     }
-    cJSON_free(line);
     if (rc == AUD_OK) {
         out->n_failed = n_failed;
         out->n_checks = (size_t)cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(c.doc,
@@ -495,6 +544,7 @@ int aud_run(const aud_run_opts *opts, aud_run_outcome *out, aud_error *err)
         report_step(opts, "total", aud_run_clock() - c.t_start);
     }
 done:
+    cJSON_free(line);
     settle_outputs(outs, 3, rc != AUD_OK);
     if (rc != AUD_OK && log_path[0] != '\0')
         log_error_line(&c, log_fd, log_path, rc);

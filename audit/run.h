@@ -17,6 +17,7 @@ typedef struct aud_run_opts {
     void       *progress_ctx;
     const char *created;     /* fixed provenance time (tests); NULL = now */
     const char *history;     /* run history database (overrides the spec's "history") */
+    const char *sign_key;    /* Ed25519 private key (PEM): sign the outputs (audit/sign.h) */
 } aud_run_opts;
 
 /* Runs shown in the reports' Trends (the current one included) when a history is kept. */

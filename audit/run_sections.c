@@ -2,6 +2,7 @@
  * attribution drift), fairness, drift (with prediction drift) and performance. Each section is
  * skipped, with the reason recorded in "skipped", when its inputs are absent. */
 #include "audit/run_int.h"
+#include "audit/fair_why.h"
 #include "metrics/drift.h"
 #include "metrics/fairness.h"
 #include "core/io.h"
@@ -34,11 +35,19 @@ int aud_run_predictions(run_ctx *c)
     const aud_spec *s = c->spec;
     int rc = AUD_OK;
     if (s->label != NULL)
-        rc = aud_bind_column(c->data, s->label, AUD_BIND_LABEL, &c->label, c->err);
+        rc = aud_bind_column_coded(c->data, s->label, AUD_BIND_LABEL,
+                                   &(aud_outcome_coding){.positive =
+                                                          (const char *const *)s->label_positive,
+                                                      .n_positive = s->n_label_positive},
+                                   &c->label, c->err);
     if (rc != AUD_OK)
         return rc;
     if (s->prediction != NULL) {
-        rc = aud_bind_column(c->data, s->prediction, AUD_BIND_PREDICTION, &c->prediction, c->err);
+        rc = aud_bind_column_coded(c->data, s->prediction, AUD_BIND_PREDICTION,
+                                   &(aud_outcome_coding){.positive = (const char *const *)
+                                                          s->prediction_positive,
+                                                      .n_positive = s->n_prediction_positive},
+                                   &c->prediction, c->err);
     } else if (s->score != NULL) {
         rc = aud_bind_column(c->data, s->score, AUD_BIND_SCORE, &c->score, c->err);
         c->score_is_probability = rc == AUD_OK;
@@ -208,6 +217,43 @@ static int explained_matrix(run_ctx *c, double **X, size_t **rows, size_t *n_out
     return AUD_OK;
 }
 
+/* Single-output models: the order of the features in explained_rows' arrays, and every
+ * explained row in data order; "why" marks the waterfalls: the highest and the lowest output
+ * and the rows the spec asks for. */
+static int add_explained_rows(run_ctx *c, cJSON *ex, const aud_shap_result *r, const double *X,
+                              const size_t *rows, size_t n)
+{
+    const aud_spec *s = c->spec;
+    size_t hi = 0, lo = 0;
+    for (size_t i = 1; i < n; i++) {
+        hi = r->fx[i] > r->fx[hi] ? i : hi;
+        lo = r->fx[i] < r->fx[lo] ? i : lo;
+    }
+    /* explained_rows' value/phi arrays are in model order: name that order for readers
+     * (features[] is in rank order; docs/results-schema.md) */
+    cJSON *order = cJSON_AddArrayToObject(ex, "feature_order");
+    for (size_t j = 0; order != NULL && j < c->model->n_features; j++) {
+        const char *nm = c->model->feature_names ? c->model->feature_names[j] : "";
+        if (cJSON_AddItemToArray(order, cJSON_CreateString(nm)) == 0)
+            order = NULL;
+    }
+    cJSON *er = order != NULL ? cJSON_AddArrayToObject(ex, "explained_rows") : NULL;
+    if (er == NULL)
+        return aud_error_nomem(c->err);
+    for (size_t i = 0; i < n; i++) {
+        const char *why = NULL;
+        for (size_t k = 0; k < s->explain.n_show_rows; k++) {
+            if ((size_t)s->explain.show_rows[k] == rows[i])
+                why = "requested in spec";
+        }
+        if (why == NULL)
+            why = i == hi ? "highest output" : i == lo ? "lowest output" : NULL;
+        if (add_explained_row(c, er, r, X, rows, i, why) != 0)
+            return aud_error_nomem(c->err);
+    }
+    return AUD_OK;
+}
+
 int aud_run_explanations(run_ctx *c)
 {
     const aud_spec *s = c->spec;
@@ -290,43 +336,9 @@ int aud_run_explanations(run_ctx *c)
         }
     }
     if (r->n_outputs == 1) {
-        size_t hi = 0, lo = 0;
-        for (size_t i = 1; i < n; i++) {
-            hi = r->fx[i] > r->fx[hi] ? i : hi;
-            lo = r->fx[i] < r->fx[lo] ? i : lo;
-        }
-        /* explained_rows' value/phi arrays are in model order: name that order for readers
-         * (features[] is in rank order; docs/results-schema.md) */
-        cJSON *order = cJSON_AddArrayToObject(ex, "feature_order");
-        for (size_t j = 0; order != NULL && j < c->model->n_features; j++) {
-            const char *nm = c->model->feature_names ? c->model->feature_names[j] : "";
-            if (cJSON_AddItemToArray(order, cJSON_CreateString(nm)) == 0)
-                order = NULL;
-        }
-        if (order == NULL) {
-            rc = aud_error_nomem(c->err);
+        rc = add_explained_rows(c, ex, r, X, rows, n);
+        if (rc != AUD_OK)
             goto done;
-        }
-        /* every explained row, in data order; why marks the waterfalls: the highest and the
-         * lowest output and the rows the spec asks for */
-        cJSON *er = cJSON_AddArrayToObject(ex, "explained_rows");
-        if (er == NULL) {
-            rc = aud_error_nomem(c->err);
-            goto done;
-        }
-        for (size_t i = 0; i < n; i++) {
-            const char *why = NULL;
-            for (size_t k = 0; k < s->explain.n_show_rows; k++) {
-                if ((size_t)s->explain.show_rows[k] == rows[i])
-                    why = "requested in spec";
-            }
-            if (why == NULL)
-                why = i == hi ? "highest output" : i == lo ? "lowest output" : NULL;
-            if (add_explained_row(c, er, r, X, rows, i, why) != 0) {
-                rc = aud_error_nomem(c->err);
-                goto done;
-            }
-        }
     }
     if (c->ref != NULL && c->bind_ref.cols != NULL)
         rc = add_attribution_drift(c, ex, sm, &so);
@@ -374,6 +386,7 @@ int aud_run_fairness(run_ctx *c)
     aud_bind_fair_request rq = {
         .data = c->data, .sensitive = (const char *const *)s->sensitive,
         .n_sensitive = s->n_sensitive, .refs = refs, .n_refs = s->n_reference_groups,
+        .groups = s->groupings, .n_groups = s->n_groupings,
         .label = c->label, .prediction = c->prediction, .score = c->score,
         .label_name = s->label, .prediction_name = s->prediction,
         .score_name = s->score != NULL ? s->score : "model output",
@@ -382,6 +395,17 @@ int aud_run_fairness(run_ctx *c)
     int rc = aud_bind_fairness(&res, &rq, &fo, c->err);
     if (rc == AUD_OK)
         rc = aud_fair_to_json(res, c->doc, c->err);
+    if (rc == AUD_OK) {   /* drivers, proxies, trade-offs (SPEC section 7) */
+        aud_shap_method m = AUD_SHAP_AUTO;
+        int explain = s->explain.enabled && s->score == NULL && s->prediction == NULL &&
+                      aud_shap_method_parse(s->explain.method, &m) == 0;
+        aud_fair_why_input wi = {explain ? c->model : NULL, s->model, c->data, rq.sensitive,
+                                 rq.n_sensitive, refs, rq.n_refs, res,
+                                 c->prediction == NULL ? c->score : NULL, c->label, s->favorable,
+                                 s->threshold, m, NULL, 0, s->seed, c->threads,
+                                 s->groupings, s->n_groupings};
+        rc = aud_fair_why(c->doc, &wi, c->err);
+    }
     aud_fair_result_free(res);
     aud_free(refs);
     return rc;
@@ -501,7 +525,8 @@ int aud_run_performance(run_ctx *c)
     /* by group: the groups and names of the fairness section */
     aud_bound_attrs ba;
     rc = aud_bind_attrs(&ba, c->data, (const char *const *)c->spec->sensitive,
-                        c->spec->n_sensitive, NULL, 0, c->err);
+                        c->spec->n_sensitive, NULL, 0, c->spec->groupings, c->spec->n_groupings,
+                        c->err);
     unsigned char *mask = aud_malloc(c->data->n_rows ? c->data->n_rows : 1);
     if (rc == AUD_OK && mask == NULL)
         rc = aud_error_nomem(c->err);

@@ -66,10 +66,11 @@ static int fingerprint_of(EVP_PKEY *k, char fp[80], aud_error *err)
     return rc;
 }
 
-int aud_key_fingerprint(const char *key_path, char fingerprint[80], aud_error *err)
+int aud_key_fingerprint(const char *key_path, int want_private, char fingerprint[80],
+                        aud_error *err)
 {
     EVP_PKEY *k = NULL;
-    int rc = load_key(key_path, 0, &k, err);
+    int rc = load_key(key_path, want_private, &k, err);
     if (rc == AUD_OK)
         rc = fingerprint_of(k, fingerprint, err);
     EVP_PKEY_free(k);
@@ -113,10 +114,22 @@ static int build_manifest(const char *dir, const char *const *files, size_t n_fi
     char *text = NULL;
     size_t len = 0;
     cJSON *results = NULL;
-    int rc = join(path, sizeof path, dir, "results.json", err);
-    if (rc == AUD_OK)
+    /* the input hashes come from the results document: the first listed .json file, else
+     * results.json (required when no files are listed) */
+    const char *res_name = "results.json";
+    for (size_t i = 0; i < n_files; i++) {
+        size_t l = strlen(files[i]);
+        if (l >= 5 && strcmp(files[i] + l - 5, ".json") == 0) {
+            res_name = files[i];
+            break;
+        }
+    }
+    struct stat rs;
+    int rc = join(path, sizeof path, dir, res_name, err);
+    int have_results = !n_files || stat(path, &rs) == 0;
+    if (rc == AUD_OK && have_results)
         rc = aud_file_read(path, &text, &len, 0, err);
-    if (rc == AUD_OK) {
+    if (rc == AUD_OK && have_results) {
         results = cJSON_ParseWithLength(text, len);
         if (results == NULL)
             rc = aud_error_set(err, AUD_E_PARSE, path, 0, 0, "invalid JSON");

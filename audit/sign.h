@@ -10,16 +10,18 @@
 #define AUD_SIGNATURE_NAME "audit-manifest.sig"
 
 /* Write DIR/audit-manifest.json (SHA-256 and size of results.json and of report.pdf and
- * report.xlsx when present, or of the n_files names given; the input hashes of results.json's
- * provenance; the key's fingerprint) and DIR/audit-manifest.sig (the 64-byte Ed25519 signature
+ * report.xlsx when present, or of the n_files names given; the input hashes of the results
+ * document's provenance (results.json, or the first listed .json file); the key's fingerprint) and DIR/audit-manifest.sig (the 64-byte Ed25519 signature
  * of the manifest's bytes). key_path: a PEM Ed25519 private key (openssl genpkey -algorithm
  * ed25519). created: fixed time or NULL for now. fingerprint (may be NULL): "sha256:<hex>" of
  * the public key (DER SubjectPublicKeyInfo). The key itself is never written anywhere. */
 int aud_sign_dir(const char *dir, const char *key_path, const char *const *files, size_t n_files,
                  const char *created, char fingerprint[80], aud_error *err);
 
-/* The fingerprint "sha256:<hex>" of a PEM key (public, or private: its public half). */
-int aud_key_fingerprint(const char *key_path, char fingerprint[80], aud_error *err);
+/* The fingerprint "sha256:<hex>" of a PEM Ed25519 key (public, or private: its public half);
+ * want_private: the file must hold a private key (one that can sign). */
+int aud_key_fingerprint(const char *key_path, int want_private, char fingerprint[80],
+                        aud_error *err);
 
 /* Result of a verification: the signature, then each file of the manifest. */
 typedef struct aud_verify_report {

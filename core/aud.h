@@ -11,7 +11,7 @@
 
 #define AUD_API __attribute__((visibility("default")))
 #define AUD_VERSION "0.1.0"
-#define AUD_SCHEMA_VERSION "1"
+#define AUD_SCHEMA_VERSION "2"
 
 /* Status codes. Never renumber; retire. AUD_STATUS_MAX is the sentinel. */
 typedef enum aud_status {
@@ -26,6 +26,11 @@ typedef enum aud_status {
     AUD_E_INTERNAL,      /* a bug or a failing library call that is not the input's fault */
     AUD_STATUS_MAX
 } aud_status;
+
+/* The four-fifths rule (EEOC Uniform Guidelines on Employee Selection Procedures, 29 CFR
+ * 1607.4(D)): a selection rate under four fifths of the highest group's is evidence of adverse
+ * impact. The one definition for the metrics' flags, the CLI and the reports' colours. */
+#define AUD_FOUR_FIFTHS 0.8
 
 /* A located error. line/column are 1-based, 0 = unknown. */
 typedef struct aud_error {

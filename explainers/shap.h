@@ -120,6 +120,29 @@ AUD_API size_t aud_shap_sample_rows(size_t n, size_t k, uint64_t seed, size_t *i
 AUD_API size_t aud_shap_reasons(const aud_shap_result *r, size_t row, size_t output,
                                 int favorable, size_t k, size_t *feat);
 
+/* Per-cell sums of path-dependent TreeSHAP values (method tree, raw margin) of a single-output
+ * tree model over many rows, without keeping any row's values (group means of SHAP values for
+ * the fairness drivers, SPEC section 7). Each tree's values are computed once per distinct
+ * decision pattern of a block of rows (shap_cells.c), so the sums are exact (equal to adding the
+ * rows' aud_shap_explain values, to rounding) at a fraction of the cost.
+ *   aud_shap_cells_new   n_cells cells, n_w weights per row; checks the model (tree, one output,
+ *                        covers)
+ *   aud_shap_cells_add   rows X (n x n_features): row i goes to cell[i] (-1: skipped) with
+ *                        weights w[i * n_w + k] (w NULL: n_w must be 1, weight 1)
+ *   aud_shap_cells_sums  n_w x n_cells x (n_features + 1): sum over the cell's rows of
+ *                        weight x phi_j, the bias (weight x base value) last
+ *   aud_shap_cells_counts n_cells row counts; aud_shap_cells_bias the base value.
+ * Results do not depend on the thread count. */
+typedef struct aud_shap_cells aud_shap_cells;
+AUD_API int aud_shap_cells_new(aud_shap_cells **out, const aud_model *m, size_t n_cells,
+                               size_t n_w, int threads, aud_error *err);
+AUD_API int aud_shap_cells_add(aud_shap_cells *c, const double *X, size_t n,
+                               const int32_t *cell, const double *w, aud_error *err);
+AUD_API const double *aud_shap_cells_sums(const aud_shap_cells *c);
+AUD_API const uint64_t *aud_shap_cells_counts(const aud_shap_cells *c);
+AUD_API double aud_shap_cells_bias(const aud_shap_cells *c);
+AUD_API void aud_shap_cells_free(aud_shap_cells *c);
+
 /* --- building blocks (also used by the tests) ----------------------------------------------- */
 
 /* Raw margin of one row for every output (n_outputs values), by walking the trees or the

@@ -141,6 +141,9 @@ void aud_shap_plan_free(aud_shap_plan *p)
     aud_free(p->depth);
     aud_free(p->expected);
     aud_free(p->scale);
+    aud_free(p->lin_q);
+    aud_free(p->players);
+    aud_free(p->gl_t);
     aud_free(p);
 }
 
@@ -200,10 +203,36 @@ static int tree_facts(const aud_tree *t, size_t n_features, int32_t *work, doubl
     return 0;
 }
 
+/* Most unique features on one root-to-leaf path (the players of a leaf's game): an iterative
+ * walk (work: 2 * n_nodes int32) with a count per feature (cnt: n_features zeroes, left zero). */
+static int32_t tree_players(const aud_tree *t, int32_t *work, int32_t *cnt)
+{
+    int32_t top = 0, uniq = 0, most = 0;
+    work[top++] = 0;
+    while (top > 0) {
+        int32_t e = work[--top];
+        if (e < 0) {   /* leaving node ~e */
+            if (--cnt[t->feature[~e]] == 0)
+                uniq--;
+            continue;
+        }
+        if (t->left[e] < 0) {
+            most = uniq > most ? uniq : most;
+            continue;
+        }
+        if (cnt[t->feature[e]]++ == 0)
+            uniq++;
+        work[top++] = ~e;
+        work[top++] = t->right[e];
+        work[top++] = t->left[e];
+    }
+    return most;
+}
+
 int aud_shap_plan_new(aud_shap_plan **out, const aud_model *m, aud_error *err)
 {
     aud_shap_plan *p = aud_calloc(1, sizeof *p);
-    int32_t *work = NULL;
+    int32_t *work = NULL, *cnt = NULL;
     double *mean = NULL;
     int rc = AUD_OK;
     if (p == NULL)
@@ -214,12 +243,17 @@ int aud_shap_plan_new(aud_shap_plan **out, const aud_model *m, aud_error *err)
     p->depth = aud_calloc(nt ? nt : 1, sizeof *p->depth);
     p->expected = aud_calloc(nt ? nt : 1, sizeof *p->expected);
     p->scale = aud_calloc(nt ? nt : 1, sizeof *p->scale);
+    p->lin_q = aud_calloc(nt ? nt : 1, sizeof *p->lin_q);
+    p->players = aud_calloc(nt ? nt : 1, sizeof *p->players);
+    cnt = aud_calloc(m->n_features + 1, sizeof *cnt);
     int32_t max_nodes = 1;
     for (size_t t = 0; t < nt; t++)
         max_nodes = m->trees[t].n_nodes > max_nodes ? m->trees[t].n_nodes : max_nodes;
+    p->max_nodes = max_nodes;
     work = aud_malloc(3 * (size_t)max_nodes * sizeof *work);
     mean = aud_malloc((size_t)max_nodes * sizeof *mean);
-    if (!p->depth || !p->expected || !p->scale || !work || !mean) {
+    if (!p->depth || !p->expected || !p->scale || !p->lin_q || !p->players || !cnt || !work ||
+        !mean) {
         rc = aud_error_nomem(err);
         goto done;
     }
@@ -240,11 +274,29 @@ int aud_shap_plan_new(aud_shap_plan **out, const aud_model *m, aud_error *err)
             p->has_cover = 0;
         if (p->depth[t] > p->max_depth)
             p->max_depth = p->depth[t];
+        /* d players on a path: the integrand's degree is < d, exact with ceil(d / 2) points */
+        p->players[t] = tree_players(tr, work, cnt);
+        if (p->depth[t] >= AUD_SHAP_LIN_MIN_DEPTH && p->players[t] <= 2 * AUD_SHAP_LIN_MAX_Q)
+            p->lin_q[t] = p->players[t] > 1 ? (p->players[t] + 1) / 2 : 1;
     }
+    /* Gauss-Legendre tables for every q (tests may switch any tree to the linear walk) */
+    size_t QM = AUD_SHAP_LIN_MAX_Q;
+    p->max_q = (p->max_depth + 1) / 2 > 1 ? (p->max_depth + 1) / 2 : 1;   /* >= every lin_q */
+    if (p->max_q > AUD_SHAP_LIN_MAX_Q)
+        p->max_q = AUD_SHAP_LIN_MAX_Q;
+    p->gl_t = aud_calloc(2 * (QM + 1) * QM, sizeof *p->gl_t);
+    if (p->gl_t == NULL) {
+        rc = aud_error_nomem(err);
+        goto done;
+    }
+    p->gl_w = p->gl_t + (QM + 1) * QM;
+    for (int q = 1; q <= p->max_q; q++)
+        aud_shap_gauss_legendre(q, p->gl_t + (size_t)q * QM, p->gl_w + (size_t)q * QM);
     *out = p;
     p = NULL;
 done:
     aud_free(work);
+    aud_free(cnt);
     aud_free(mean);
     aud_shap_plan_free(p);
     return rc;

@@ -21,10 +21,16 @@ typedef struct path_el {
 } path_el;
 
 /* Each recursion level copies the path; the deepest leaf at depth D needs the sum over levels. */
-size_t aud_shap_tree_ws_size(const aud_shap_plan *plan)
+static size_t path_ws_size(const aud_shap_plan *plan)
 {
     size_t d = (size_t)plan->max_depth + 2;
     return ((d + 1) * (d + 2) / 2 + 2) * sizeof(path_el);
+}
+
+/* the recursion's path buffer, then the linear walk's workspace */
+size_t aud_shap_tree_ws_size(const aud_shap_plan *plan)
+{
+    return path_ws_size(plan) + aud_shap_lin_ws_size(plan);
 }
 
 /* Grow the path by one element (feature f with fractions z, o); len = elements before. */
@@ -156,6 +162,10 @@ void aud_shap_tree_one(const aud_shap_plan *plan, size_t t, const double *x, dou
     const aud_tree *tr = &m->trees[t];
     if (tr->left[0] < 0)
         return;   /* a single leaf: bias only */
+    if (plan->lin_q[t] > 0) {
+        aud_shap_lin_tree(plan, t, x, phi, (char *)ws + path_ws_size(plan), cond, cond_feature);
+        return;
+    }
     ts_ctx c = {tr, x, phi + (size_t)tr->output * (m->n_features + 1), plan->scale[t], cond,
                 cond_feature};
     ts_recurse(&c, 0, ws, 0, 1.0, 1.0, -1, 1.0);

@@ -52,6 +52,8 @@ AUD_API double aud_drift_wasserstein(const double *x, size_t n1, const double *y
 
 /* Population standard deviation (ddof 0, numpy.std), two-pass. */
 AUD_API double aud_drift_std(const double *x, size_t n);
+/* Mean of x (compensated sum); NaN when n == 0. */
+AUD_API double aud_drift_mean(const double *x, size_t n);
 
 /* Anderson-Darling k-sample test for k = 2 (scipy anderson_ksamp, midrank): normalized
  * statistic, p-value by scipy's interpolation capped to [0.001, 0.25]. Needs N >= 4 and at
@@ -164,6 +166,7 @@ typedef struct aud_drift_column {
     /* numeric statistics */
     aud_drift_test   ks, anderson, cvm;
     double           wasserstein, wasserstein_normed, std_ref;
+    double           mean_ref, mean_cur;                /* means of the non-missing values */
     /* any kind */
     aud_drift_test   chi_square, z;
     double           psi, jensen_shannon;
@@ -172,6 +175,9 @@ typedef struct aud_drift_column {
     char           **levels;
     size_t           n_levels;
     unsigned char   *unseen;                    /* 1 when absent from the reference */
+    char            *similar;                   /* categories differing only by surrounding
+                                                   spaces or case ("\"Male\" ~ \"male\"";
+                                                   aud_similar_levels), owned; NULL: none */
 } aud_drift_column;
 
 /* Column override: method AUTO and threshold NaN mean "use the global setting". */

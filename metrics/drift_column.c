@@ -93,6 +93,7 @@ void aud_drift_column_init(aud_drift_column *col)
     col->drifted = -1;
     col->statistic = col->threshold = NAN;
     col->wasserstein = col->wasserstein_normed = col->std_ref = NAN;
+    col->mean_ref = col->mean_cur = NAN;
     col->psi = col->jensen_shannon = NAN;
     test_none(&col->ks, "not computed");
     test_none(&col->anderson, "not computed");
@@ -121,6 +122,7 @@ void aud_drift_column_clear(aud_drift_column *col)
         aud_free(col->levels[i]);
     aud_free(col->levels);
     aud_free(col->unseen);
+    aud_free(col->similar);
     aud_drift_column_init(col);
 }
 
@@ -522,6 +524,8 @@ int aud_drift_column_numeric_ws(aud_drift_column *col, const char *name, const d
     aud_drift_ks(x, n1, y, n2, &col->ks);
     col->wasserstein = aud_drift_wasserstein(x, n1, y, n2);
     col->std_ref = aud_drift_std(x, n1);
+    col->mean_ref = aud_drift_mean(x, n1);
+    col->mean_cur = aud_drift_mean(y, n2);
     /* fmax would swallow a NaN std: an undefined std leaves the normed distance undefined */
     col->wasserstein_normed = isfinite(col->std_ref) ? col->wasserstein / fmax(col->std_ref, 0.001)
                                                      : NAN;
@@ -622,6 +626,15 @@ int aud_drift_column_categorical(aud_drift_column *col, const char *name,
         col->unseen[u] = ref_counts[i] == 0;
         u++;
     }
+    /* "Male" in one file and "male" in the other are different categories to every test; say
+     * so rather than let them pass for drift unremarked (issue 15) */
+    char similar[400];
+    long n_similar = aud_similar_levels((const char *const *)col->levels, ku, similar,
+                                        sizeof similar);
+    if (n_similar < 0)
+        return aud_error_nomem(err);
+    if (n_similar > 0 && (col->similar = aud_strdup(similar)) == NULL)
+        return aud_error_nomem(err);
     aud_drift_chi_square(col->js_bins.ref, col->js_bins.cur, ku, &col->chi_square);
     if (ku <= 2)
         aud_drift_z_test(col->js_bins.ref[0], n1, col->js_bins.cur[0], n2, &col->z);

@@ -161,6 +161,16 @@ static double std_scaled(const double *x, size_t n, double scale)
     return sqrt(ksum_get(&q) / (double)n);
 }
 
+double aud_drift_mean(const double *x, size_t n)
+{
+    if (n == 0)
+        return NAN;
+    ksum s = {0, 0};
+    for (size_t i = 0; i < n; i++)
+        ksum_add(&s, x[i]);
+    return ksum_get(&s) / (double)n;
+}
+
 double aud_drift_std(const double *x, size_t n)
 {
     if (n == 0)

@@ -114,12 +114,27 @@ static int group_json(const aud_fair_result *res, const aud_fair_attr_result *ar
     if (add_val(o, "disparate_impact", gr->disparate_impact) ||
         add_val(o, "impact_ratio", gr->impact_ratio))
         return -1;
-    if (isnan(gr->impact_ratio.v)) {   /* undefined ratio: the flag is undefined too */
+    /* Katz intervals of both ratios (none for the group compared with itself); findings use
+     * them to tell a clear failure from one whose interval holds the bound */
+    const aud_fair_counts *rc = &ar->groups[ar->reference].c, *hc = &ar->groups[ar->highest].c;
+    if (g != ar->reference && !isnan(gr->disparate_impact.v)) {
+        double lo, hi;
+        aud_fair_katz(c->sel, c->n, rc->sel, rc->n, res->level, &lo, &hi);
+        if (add_ci(o, "disparate_impact", lo, hi))
+            return -1;
+    }
+    if (g != ar->highest && !isnan(gr->impact_ratio.v)) {
+        double lo, hi;
+        aud_fair_katz(c->sel, c->n, hc->sel, hc->n, res->level, &lo, &hi);
+        if (add_ci(o, "impact_ratio", lo, hi))
+            return -1;
+    }
+    if (gr->below_four_fifths < 0) {   /* undefined ratio: the flag is undefined too */
         if (!cJSON_AddNullToObject(o, "below_four_fifths") ||
             !cJSON_AddStringToObject(o, "below_four_fifths_reason",
                                      "impact_ratio is undefined"))
             return -1;
-    } else if (add_bool(o, "below_four_fifths", gr->impact_ratio.v < 0.8)) {
+    } else if (add_bool(o, "below_four_fifths", gr->below_four_fifths)) {
         return -1;
     }
     if (add_val(o, "fisher_p_value", gr->fisher_p))
@@ -173,8 +188,16 @@ static int attr_json(const aud_fair_result *res, const aud_fair_attr_result *ar,
         cJSON_Delete(o);
         return -1;
     }
+    char source[600];
+    snprintf(source, sizeof source, "%s%s",
+             ar->reference_given ? "given" : "largest group",
+             ar->reference_carried != NULL ? " with " : "");
+    if (ar->reference_carried != NULL)
+        snprintf(source + strlen(source), sizeof source - strlen(source), "%s",
+                 ar->reference_carried);
     if (add_str(o, "name", ar->name) || add_str(o, "reference", ar->groups[ar->reference].name) ||
-        add_str(o, "reference_source", ar->reference_given ? "given" : "largest group") ||
+        add_str(o, "reference_source", source) ||
+        (ar->similar_groups != NULL && add_str(o, "similar_groups", ar->similar_groups)) ||
         add_count(o, "rows", ar->n_known) || add_count(o, "unknown", ar->n_unknown) ||
         add_count(o, "small_groups", ar->n_small))
         return -1;
@@ -247,6 +270,9 @@ static int ll144_json(const aud_fair_result *res, cJSON *f)
             if (add_str(co, "category", tb->cats[j]) || add_count(co, "count", tb->count[j]) ||
                 aud_json_add_num(co, "share", tb->share[j]) || add_val(co, rate, tb->rate[j]) ||
                 add_val(co, "impact_ratio", tb->impact_ratio[j]) ||
+                (tb->below_four_fifths[j] < 0
+                     ? cJSON_AddNullToObject(co, "below_four_fifths") == NULL
+                     : add_bool(co, "below_four_fifths", tb->below_four_fifths[j])) ||
                 add_bool(co, "excluded", tb->excluded[j]))
                 return -1;
         }

@@ -50,8 +50,9 @@ static int ll144_table(const aud_fair_ctx *ctx, const char *name, const int32_t 
     t->rate = aud_calloc(m ? m : 1, sizeof *t->rate);
     t->impact_ratio = aud_calloc(m ? m : 1, sizeof *t->impact_ratio);
     t->excluded = aud_calloc(m ? m : 1, sizeof *t->excluded);
+    t->below_four_fifths = aud_calloc(m ? m : 1, sizeof *t->below_four_fifths);
     if (t->cats == NULL || t->count == NULL || t->share == NULL || t->rate == NULL ||
-        t->impact_ratio == NULL || t->excluded == NULL) {
+        t->impact_ratio == NULL || t->excluded == NULL || t->below_four_fifths == NULL) {
         aud_free(cnt);
         return aud_error_nomem(err);
     }
@@ -80,6 +81,7 @@ static int ll144_table(const aud_fair_ctx *ctx, const char *name, const int32_t 
             t->impact_ratio[j] = undef("highest rate is 0");
         else
             t->impact_ratio[j] = val(t->rate[j].v / best);
+        t->below_four_fifths[j] = aud_fair_below_four_fifths(t->impact_ratio[j]);
     }
     aud_free(cnt);
     return AUD_OK;

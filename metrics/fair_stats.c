@@ -52,6 +52,24 @@ void aud_fair_wilson(uint64_t x, uint64_t n, double level, double *lo, double *h
     *hi = h > 1.0 ? 1.0 : h;
 }
 
+void aud_fair_katz(uint64_t x1, uint64_t n1, uint64_t x2, uint64_t n2, double level, double *lo,
+                   double *hi)
+{
+    *lo = NAN;
+    *hi = NAN;
+    if (x1 == 0 || x2 == 0 || x1 > n1 || x2 > n2 || !(level > 0.0 && level < 1.0))
+        return;   /* a zero count leaves the log ratio unbounded: no interval */
+    /* Katz et al. (1978), the log interval of a ratio of two proportions p1/p2:
+     * exp(ln(p1/p2) +- z sqrt((1-p1)/x1 + (1-p2)/x2)); statsmodels'
+     * confint_proportions_2indep(compare="ratio", method="log"). */
+    double z = gsl_cdf_ugaussian_Qinv((1.0 - level) / 2.0);
+    double p1 = (double)x1 / (double)n1, p2 = (double)x2 / (double)n2;
+    double se = sqrt((1.0 - p1) / (double)x1 + (1.0 - p2) / (double)x2);
+    double r = log(p1 / p2);
+    *lo = exp(r - z * se);
+    *hi = exp(r + z * se);
+}
+
 /* Stirling's error ln(n!) - ln(sqrt(2 pi n) (n/e)^n), n >= 1 (Loader 2000, as R's stirlerr). */
 static double stirlerr(double n)
 {
@@ -400,4 +418,11 @@ void aud_fair_summary(const aud_fair_counts *c, const unsigned char *eligible, s
 done:
     if (buf != stack)
         aud_free(buf);
+}
+
+int aud_fair_below_four_fifths(aud_fair_val impact_ratio)
+{
+    if (isnan(impact_ratio.v))
+        return -1;
+    return impact_ratio.v < AUD_FOUR_FIFTHS;
 }

@@ -137,6 +137,8 @@ typedef struct aud_fair_group {
     aud_fair_val    ratio[AUD_FAIR_N_RATES];   /* rate / rate(reference) */
     aud_fair_val    disparate_impact;          /* selection rate / reference selection rate */
     aud_fair_val    impact_ratio;              /* selection rate / highest eligible one */
+    int             below_four_fifths;         /* 1: impact_ratio < AUD_FOUR_FIFTHS, 0: not,
+                                                  -1: impact_ratio undefined */
     aud_fair_val    eop_diff, aod, aaod;       /* AIF360, group vs reference */
     aud_fair_val    fisher_p;                  /* two-sided, group vs highest-rate group */
     aud_fair_val    auc, brier, ece;           /* with a score and a label */
@@ -149,6 +151,12 @@ typedef struct aud_fair_attr_result {
     aud_fair_group *groups;
     size_t          reference;        /* index into groups */
     int             reference_given;  /* 1: set by the user, 0: largest group */
+    char           *similar_groups;   /* groups differing only by surrounding spaces or case
+                                       * ("\"Male\" ~ \"male\""; aud_similar_levels), owned;
+                                       * NULL: none */
+    char           *reference_carried;/* intersections: "race=Caucasian" when the reference is
+                                       * the largest group of the attributes' given references
+                                       * (owned; NULL otherwise) */
     size_t          highest;          /* eligible group with the highest selection rate */
     uint64_t        n_unknown;        /* rows with a missing value of the attribute */
     uint64_t        n_known;
@@ -177,8 +185,12 @@ typedef struct aud_fair_ll144_table {
     double        *share;
     aud_fair_val  *rate;       /* selection rate or scoring rate */
     aud_fair_val  *impact_ratio;
+    int           *below_four_fifths;   /* as aud_fair_group's */
     int           *excluded;   /* share < min_share */
 } aud_fair_ll144_table;
+
+/* The four-fifths flag of an impact ratio: 1 below AUD_FOUR_FIFTHS, 0 not, -1 undefined. */
+AUD_API int aud_fair_below_four_fifths(aud_fair_val impact_ratio);
 
 typedef struct aud_fair_result {
     int                   favorable;
@@ -224,6 +236,10 @@ AUD_API void aud_fair_levels_free(char **levels, size_t n_levels);
 /* Wilson score interval for x successes in n trials at `level` (statsmodels
  * proportion_confint(method="wilson")). n == 0 gives NaN bounds. */
 AUD_API void aud_fair_wilson(uint64_t x, uint64_t n, double level, double *lo, double *hi);
+/* Katz log interval of the ratio of proportions (x1/n1) / (x2/n2) at `level`; NaN bounds when a
+ * count is 0 (the log ratio is unbounded) or the inputs are invalid. */
+AUD_API void aud_fair_katz(uint64_t x1, uint64_t n1, uint64_t x2, uint64_t n2, double level,
+                           double *lo, double *hi);
 
 /* Two-sided Fisher exact p-value of [[a, b], [c, d]] (scipy.stats.fisher_exact). Returns NaN
  * when a count exceeds UINT_MAX / 2. */

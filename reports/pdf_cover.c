@@ -47,15 +47,14 @@ void aud_pdf_write_cover(pdf_doc *d)
 
     aud_pdf_new_page(d);
     aud_pdf_fill_rect(d, 0, PDF_H - 16.0f, PDF_W, 16.0f, AUD_PDF_ACCENT);
-    d->y = PDF_H - 90.0f;
-    aud_pdf_text(d, d->bold, 10.0f, PDF_LEFT, d->y, AUD_PDF_ACCENT, "MODEL AUDIT REPORT");
-    d->y -= 34.0f;
-    aud_pdf_para(d, d->bold, 24.0f, PDF_LEFT, PDF_CW, AUD_PDF_BLACK,
+    d->y = PDF_H - 60.0f;
+    aud_pdf_text(d, d->bold, 9.0f, PDF_LEFT, d->y, AUD_PDF_ACCENT, "MODEL AUDIT REPORT");
+    d->y -= 24.0f;
+    aud_pdf_para(d, d->bold, 17.0f, PDF_LEFT, PDF_CW, AUD_PDF_BLACK,
              aud_rpt_str(rep, "title", "Model audit report"));
-    d->y -= 2.0f;
     if (or_blank(aud_rpt_str(rep, "organization", NULL))[0] != '\0')
-        aud_pdf_para(d, d->font, 14.0f, PDF_LEFT, PDF_CW, AUD_PDF_GREY, aud_rpt_str(rep, "organization", ""));
-    d->y -= 18.0f;
+        aud_pdf_para(d, d->font, 11.0f, PDF_LEFT, PDF_CW, AUD_PDF_GREY, aud_rpt_str(rep, "organization", ""));
+    d->y -= 6.0f;
 
     aud_pdf_kv(d, "Audit date", d->date[0] != '\0' ? d->date : "not recorded");
     aud_pdf_kv(d, "Data source", or_blank(aud_rpt_str(rep, "data_source", NULL))[0] != '\0'
@@ -67,94 +66,72 @@ void aud_pdf_write_cover(pdf_doc *d)
                  or_blank(aud_rpt_str(model, "objective", NULL)));
         aud_pdf_kv(d, "Model", buf);
     }
-    snprintf(buf, sizeof buf, "%s %s", aud_rpt_str(aud_rpt_obj(d->doc, "tool"), "name", "audit"),
-             aud_rpt_str(aud_rpt_obj(d->doc, "tool"), "version", "?"));
-    aud_pdf_kv(d, "Produced by", buf);
-    d->y -= 16.0f;
+    const char *fp = aud_rpt_str(aud_rpt_obj(d->doc, "signature"), "key_fingerprint", NULL);
+    if (fp != NULL) {   /* "sha256:" and 64 hex digits, on two lines */
+        snprintf(buf, sizeof buf, "key %.39s", fp);
+        aud_pdf_kv(d, "Signed (Ed25519)", buf);
+        if (strlen(fp) > 39)
+            aud_pdf_kv(d, "", fp + 39);
+    }
+    d->y -= 10.0f;
 
     /* verdict banner */
     {
         int fail = verdict != NULL && strcmp(verdict, "fail") == 0;
         int none = verdict == NULL;
+        const cJSON *fs = aud_rpt_arr(d->doc, "findings"), *f;
+        size_t n_fail = 0, n_warn = 0;
+        cJSON_ArrayForEach(f, fs) {
+            if (strcmp(aud_rpt_str(f, "severity", ""), "fail") == 0)
+                n_fail++;
+            else
+                n_warn++;
+        }
         pdf_rgb bg = none ? AUD_PDF_LIGHT : fail ? AUD_PDF_FAIL_BG : AUD_PDF_PASS_BG;
         pdf_rgb fg = none ? AUD_PDF_GREY : fail ? AUD_PDF_FAIL : AUD_PDF_PASS;
-        aud_pdf_fill_rect(d, PDF_LEFT, d->y - 40.0f, PDF_CW, 54.0f, bg);
-        aud_pdf_fill_rect(d, PDF_LEFT, d->y - 40.0f, 6.0f, 54.0f, fg);
+        aud_pdf_fill_rect(d, PDF_LEFT, d->y - 34.0f, PDF_CW, 48.0f, bg);
+        aud_pdf_fill_rect(d, PDF_LEFT, d->y - 34.0f, 6.0f, 48.0f, fg);
         snprintf(buf, sizeof buf, "Verdict: %s", none ? "not recorded" : fail ? "FAIL" : "PASS");
-        aud_pdf_text(d, d->bold, 18.0f, PDF_LEFT + 18.0f, d->y - 8.0f, fg, buf);
-        if (n > 0)
+        aud_pdf_text(d, d->bold, 16.0f, PDF_LEFT + 18.0f, d->y - 6.0f, fg, buf);
+        if (n > 0 && fs != NULL && passed == n) {
+            char warn[96] = "";
+            if (n_warn > 0)
+                snprintf(warn, sizeof warn, "; %zu warning%s below (the interval reaches the "
+                         "bound)", n_warn, n_warn == 1 ? "" : "s");
+            snprintf(buf, sizeof buf, "All %zu policy checks passed%s.", n, warn);
+        } else if (n > 0 && fs != NULL) {
+            char warn[64] = "";
+            if (n_warn > 0)
+                snprintf(warn, sizeof warn, " (and %zu warning%s)", n_warn, n_warn == 1 ? "" : "s");
+            snprintf(buf, sizeof buf, "%zu of %zu policy checks failed; they come down to %zu "
+                     "finding%s%s, below.", n - passed, n, n_fail, n_fail == 1 ? "" : "s", warn);
+        }
+        else if (n > 0)
             snprintf(buf, sizeof buf, "%zu of %zu policy checks passed, %zu failed", passed, n,
                      n - passed);
         else
             snprintf(buf, sizeof buf, "no policy checks were configured");
-        aud_pdf_text(d, d->font, 10.0f, PDF_LEFT + 18.0f, d->y - 28.0f, AUD_PDF_BLACK, buf);
-        d->y -= 80.0f;
+        aud_pdf_text(d, d->font, 9.5f, PDF_LEFT + 18.0f, d->y - 24.0f, AUD_PDF_BLACK, buf);
+        d->y -= 56.0f;
     }
+
+    aud_pdf_write_findings(d);
 
     /* signature lines for a dated, signed test report */
     {
         float w = (PDF_CW - 30.0f) / 2.0f;
+        aud_pdf_need(d, 100.0f);
+        d->y -= 10.0f;
         signature_block(d, PDF_LEFT, w, "Prepared by", or_blank(aud_rpt_str(rep, "prepared_by", NULL)));
         signature_block(d, PDF_LEFT + w + 30.0f, w, "Approved by",
                         or_blank(aud_rpt_str(rep, "approved_by", NULL)));
-        d->y -= 74.0f;
+        d->y -= 70.0f;
     }
-    aud_pdf_para(d, d->font, 8.0f, PDF_LEFT, PDF_CW, AUD_PDF_GREY,
+    aud_pdf_para(d, d->font, 7.5f, PDF_LEFT, PDF_CW, AUD_PDF_GREY,
              "Every figure in this report is rendered from the results document (results.json "
              "of an audit run, or a command's --json document) described under Provenance; the "
              "report computes nothing itself. "
              "Definitions of every metric and test are in the methods appendix.");
-}
-
-static void bound_text(const cJSON *c, char *buf)
-{
-    char t[RPT_NUMBUF];
-    double lo = aud_rpt_num(c, "min"), hi = aud_rpt_num(c, "max");
-    if (isfinite(lo) && isfinite(hi))
-        snprintf(buf, 2 * RPT_NUMBUF + 8, "%s..%s", aud_rpt_fmt(lo, RPT_AUTO, t),
-                 aud_rpt_fmt(hi, RPT_AUTO, t + RPT_NUMBUF / 2));
-    else if (isfinite(lo))
-        snprintf(buf, 2 * RPT_NUMBUF + 8, "\xe2\x89\xa5 %s", aud_rpt_fmt(lo, RPT_AUTO, t));
-    else if (isfinite(hi))
-        snprintf(buf, 2 * RPT_NUMBUF + 8, "\xe2\x89\xa4 %s", aud_rpt_fmt(hi, RPT_AUTO, t));
-    else
-        snprintf(buf, 2 * RPT_NUMBUF + 8, "-");
-}
-
-void aud_pdf_write_checks(pdf_doc *d)
-{
-    static const pdf_col cols[] = {{"Metric", 132, PDF_AL_LEFT}, {"Scope", 118, PDF_AL_LEFT},
-                                   {"Group", 102, PDF_AL_LEFT},  {"Value", 50, PDF_AL_RIGHT},
-                                   {"Bound", 53, PDF_AL_RIGHT},  {"Result", 40, PDF_AL_CENTER}};
-    const cJSON *checks = aud_rpt_arr(d->doc, "checks");
-    const cJSON *c;
-    pdf_table t;
-    d->y -= 8.0f;
-    aud_pdf_subsection(d, "Policy checks", 60.0f);
-    if (aud_rpt_count(checks) == 0) {
-        aud_pdf_not_run(d, "no policy checks were configured in the audit spec");
-        return;
-    }
-    aud_pdf_para(d, d->font, 8.5f, PDF_LEFT, PDF_CW, AUD_PDF_GREY,
-             "Each check compares one metric with the bound set in the audit spec. "
-             "The run fails when any check fails.");
-    d->y -= 4.0f;
-    aud_pdf_table_begin(d, &t, cols, sizeof cols / sizeof cols[0], 8.5f);
-    cJSON_ArrayForEach(c, checks) {
-        char val[RPT_NUMBUF], bound[2 * RPT_NUMBUF + 8];
-        const char *where = aud_rpt_str(c, "attribute", NULL);
-        int ok = aud_rpt_bool(c, "passed") == 1;
-        if (where == NULL)
-            where = aud_rpt_str(c, "column", "");
-        aud_rpt_fmt(aud_rpt_num(c, "value"), RPT_AUTO, val);
-        bound_text(c, bound);
-        const char *cells[6] = {aud_rpt_metric_label(aud_rpt_str(c, "metric", "?")), where,
-                                aud_rpt_str(c, "group", ""), val, bound, ok ? "pass" : "FAIL"};
-        int st[6] = {PDF_CELL_PLAIN, PDF_CELL_PLAIN, PDF_CELL_PLAIN, PDF_CELL_PLAIN,
-                     PDF_CELL_MUTED, ok ? PDF_CELL_PASS : PDF_CELL_FAIL};
-        aud_pdf_table_row(d, &t, cells, st);
-    }
-    d->y -= 10.0f;
 }
 
 void aud_pdf_write_provenance(pdf_doc *d)

@@ -382,10 +382,9 @@ void aud_pdf_section(pdf_doc *d, const char *title)
     d->y -= 36.0f;
 }
 
-void aud_pdf_section_not_run(pdf_doc *d, const char *title, const char *reason)
+void aud_pdf_section_need(pdf_doc *d, const char *title, float need)
 {
-    /* a section that did not run needs no page of its own */
-    if (d->page == NULL || d->y - 90.0f < PDF_BOTTOM) {
+    if (d->page == NULL || d->y - need < PDF_BOTTOM) {
         aud_pdf_section(d, title);
     } else {
         d->y -= 14.0f;
@@ -394,6 +393,12 @@ void aud_pdf_section_not_run(pdf_doc *d, const char *title, const char *reason)
         aud_pdf_line(d, PDF_LEFT, d->y - 12.0f, PDF_RIGHT, d->y - 12.0f, 1.2f, AUD_PDF_ACCENT);
         d->y -= 36.0f;
     }
+}
+
+void aud_pdf_section_not_run(pdf_doc *d, const char *title, const char *reason)
+{
+    /* a section that did not run needs no page of its own */
+    aud_pdf_section_need(d, title, 90.0f);
     aud_pdf_not_run(d, reason);
 }
 

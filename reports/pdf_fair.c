@@ -61,7 +61,7 @@ static void group_tables(pdf_doc *d, const cJSON *attr)
                                 aud_rpt_fmt(aud_rpt_num(g, "impact_ratio"), RPT_F3, ir), note};
         double dv = aud_rpt_num(g, "disparate_impact");
         int st[8] = {isref ? PDF_CELL_BOLD : PDF_CELL_PLAIN, 0, 0, 0, PDF_CELL_MUTED,
-                     isfinite(dv) && dv < 0.8 ? PDF_CELL_FAIL : PDF_CELL_PLAIN,
+                     isfinite(dv) && dv < AUD_FOUR_FIFTHS ? PDF_CELL_FAIL : PDF_CELL_PLAIN,
                      PDF_CELL_PLAIN, is_small(g) ? PDF_CELL_WARN : PDF_CELL_MUTED};
         aud_pdf_table_row(d, &t, cells, st);
     }
@@ -130,7 +130,7 @@ static void group_charts(pdf_doc *d, const cJSON *attr)
                     88.0f, PDF_LEFT, w);
     float bottom = d->y;
     d->y = top;
-    aud_pdf_chart_hbars(d, "Disparate impact vs reference (four-fifths line)", di, n, RPT_F3, 0.8,
+    aud_pdf_chart_hbars(d, "Disparate impact vs reference (four-fifths line)", di, n, RPT_F3, AUD_FOUR_FIFTHS,
                     "0.8", AUD_PDF_REF, 88.0f, PDF_LEFT + w + 16.0f, w);
     d->y = fminf(bottom, d->y);
     if (total > n) {
@@ -310,11 +310,12 @@ static void ll144(pdf_doc *d, const rpt_ll144 *v)
             char c[RPT_NUMBUF], s[RPT_NUMBUF], r[RPT_NUMBUF], ir[RPT_NUMBUF];
             int ex = aud_rpt_bool(g, "excluded") == 1;
             double irv = aud_rpt_num(g, "impact_ratio");
+            int below = aud_rpt_bool(g, "below_four_fifths") == 1;   /* the document's verdict */
             const char *cells[6] = {aud_rpt_ll144_row_name(g), aud_rpt_fmt(aud_rpt_num(g, "count"), RPT_INT, c),
                                     aud_rpt_fmt(aud_rpt_num(g, "share"), RPT_PCT1, s),
                                     aud_rpt_fmt(aud_rpt_ll144_row_rate(v, g), RPT_F3, r),
                                     aud_rpt_fmt(irv, RPT_F3, ir), ex ? "excluded (< 2%)" : "included"};
-            int st[6] = {0, 0, 0, 0, !ex && isfinite(irv) && irv < 0.8 ? PDF_CELL_FAIL : 0,
+            int st[6] = {0, 0, 0, 0, !ex && below ? PDF_CELL_FAIL : 0,
                          ex ? PDF_CELL_WARN : PDF_CELL_MUTED};
             aud_pdf_table_row(d, &t, cells, st);
         }

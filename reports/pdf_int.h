@@ -76,6 +76,8 @@ void aud_pdf_para(pdf_doc *d, HPDF_Font f, float size, float x, float w, pdf_rgb
 
 /* Section (new page, bookmark) and subsection headings at the cursor. */
 void aud_pdf_section(pdf_doc *d, const char *title);
+/* The same, on the current page when `need` points fit below the heading. */
+void aud_pdf_section_need(pdf_doc *d, const char *title, float need);
 void aud_pdf_subsection(pdf_doc *d, const char *title, float need);
 /* A section that was not run: heading (on the current page when it fits) and its reason. */
 void aud_pdf_section_not_run(pdf_doc *d, const char *title, const char *reason);
@@ -136,6 +138,9 @@ void aud_pdf_chart_trend(pdf_doc *d, const cJSON *runs, const cJSON *check, cons
 
 /* Sections. */
 void aud_pdf_write_cover(pdf_doc *d);
+/* The findings block at the cursor (pdf_findings.c); the check table on a page of its own,
+ * failures first. */
+void aud_pdf_write_findings(pdf_doc *d);
 void aud_pdf_write_checks(pdf_doc *d);
 void aud_pdf_write_explanations(pdf_doc *d);
 void aud_pdf_write_fairness(pdf_doc *d);

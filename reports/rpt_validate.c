@@ -375,6 +375,7 @@ static int v_ll144_group(vctx *v, const cJSON *g)
     if ((rc = vkey(v, g, "group", T_STR, 1)) || (rc = vkey(v, g, "count", T_NUM, 0)) ||
         (rc = vkey(v, g, "rate", T_NUM | T_NULL, 0)) ||
         (rc = vkey(v, g, "impact_ratio", T_NUM | T_NULL, 0)) ||
+        (rc = vkey(v, g, "below_four_fifths", T_BOOL | T_NULL, 0)) ||
         (rc = vkey(v, g, "excluded", T_BOOL, 0)))
         return rc;
     return AUD_OK;
@@ -406,6 +407,7 @@ static int v_ll144_category(vctx *v, const cJSON *g)
         (rc = vkey(v, g, "selection_rate", T_NUM | T_NULL, 0)) ||
         (rc = vkey(v, g, "scoring_rate", T_NUM | T_NULL, 0)) ||
         (rc = vkey(v, g, "impact_ratio", T_NUM | T_NULL, 0)) ||
+        (rc = vkey(v, g, "below_four_fifths", T_BOOL | T_NULL, 0)) ||
         (rc = vkey(v, g, "excluded", T_BOOL, 0)))
         return rc;
     return AUD_OK;
@@ -586,6 +588,56 @@ static int v_check(vctx *v, const cJSON *c)
     return AUD_OK;
 }
 
+static int vsection(vctx *v, const cJSON *doc, const char *key, vfun f);
+
+static int v_evidence(vctx *v, const cJSON *e)
+{
+    int rc;
+    if ((rc = vkey(v, e, "attribute", T_STR, 0)) || (rc = vkey(v, e, "group", T_STR, 0)) ||
+        (rc = vkey(v, e, "value", T_NUM | T_NULL, 0)) || (rc = vci(v, e, "ci")))
+        return rc;
+    return AUD_OK;
+}
+
+static int v_driver_feature(vctx *v, const cJSON *f)
+{
+    int rc;
+    if ((rc = vkey(v, f, "name", T_STR, 1)) || (rc = vkey(v, f, "contribution", T_NUM | T_NULL, 0)) ||
+        (rc = vkey(v, f, "share", T_NUM | T_NULL, 0)) || (rc = vkey(v, f, "likely_proxy", T_BOOL, 0)))
+        return rc;
+    return AUD_OK;
+}
+
+static int v_drivers(vctx *v, const cJSON *d)
+{
+    int rc;
+    if ((rc = vkey(v, d, "gap", T_NUM | T_NULL, 0)) || (rc = vkey(v, d, "scale", T_STR, 0)) ||
+        (rc = varray(v, d, "features", 0, v_driver_feature)))
+        return rc;
+    return AUD_OK;
+}
+
+/* SPEC section 7: what the first page and the Overview sheet read. */
+static int v_finding(vctx *v, const cJSON *f)
+{
+    int rc;
+    if ((rc = vkey(v, f, "id", T_STR, 1)) || (rc = vkey(v, f, "severity", T_STR, 1)) ||
+        (rc = vkey(v, f, "kind", T_STR, 1)) || (rc = vkey(v, f, "metric", T_STR, 1)) ||
+        (rc = vkey(v, f, "sentence", T_STR, 1)) || (rc = vkey(v, f, "attribute", T_STR, 0)) ||
+        (rc = vkey(v, f, "group", T_STR, 0)) || (rc = vkey(v, f, "column", T_STR, 0)) ||
+        (rc = vkey(v, f, "reference", T_STR, 0)) || (rc = vkey(v, f, "value", T_NUM | T_NULL, 0)) ||
+        (rc = vci(v, f, "ci")) || (rc = vkey(v, f, "bound", T_OBJ, 0)) ||
+        (rc = varray(v, f, "evidence", 0, v_evidence)) || (rc = vsection(v, f, "drivers", v_drivers)))
+        return rc;
+    const char *sev = aud_rpt_str(f, "severity", "");
+    if (strcmp(sev, "fail") != 0 && strcmp(sev, "warn") != 0) {
+        size_t n = vpush_key(v, "severity");
+        rc = vfail(v, "expected \"fail\" or \"warn\", got \"%s\"", sev);
+        vpop(v, n);
+    }
+    return rc;
+}
+
 static int vsection(vctx *v, const cJSON *doc, const char *key, vfun f)
 {
     const cJSON *s = cJSON_GetObjectItemCaseSensitive(doc, key);
@@ -657,6 +709,68 @@ static int v_report(vctx *v, const cJSON *r)
     return AUD_OK;
 }
 
+/* "trends" (docs/history.md): what the Trends section and sheet read */
+static int v_trend_run(vctx *v, const cJSON *r)
+{
+    int rc;
+    if ((rc = vkey(v, r, "id", T_NUM | T_NULL, 1)) || (rc = vkey(v, r, "created", T_STR, 1)) ||
+        (rc = vkey(v, r, "verdict", T_STR, 0)))
+        return rc;
+    return AUD_OK;
+}
+
+static int v_trend_value(vctx *v, const cJSON *x)
+{
+    int rc;
+    if ((rc = vkey(v, x, "run", T_NUM | T_NULL, 1)) || (rc = vkey(v, x, "value", T_NUM | T_NULL, 1)) ||
+        (rc = vkey(v, x, "passed", T_BOOL, 1)) || (rc = vkey(v, x, "created", T_STR, 0)))
+        return rc;
+    return AUD_OK;
+}
+
+static int v_trend_stats(vctx *v, const cJSON *t)
+{
+    int rc;
+    if ((rc = vkey(v, t, "statement", T_STR, 0)) || (rc = vkey(v, t, "direction", T_STR, 0)) ||
+        (rc = vkey(v, t, "worsening", T_BOOL | T_NULL, 0)) ||
+        (rc = vkey(v, t, "worse_each_of_last_k", T_BOOL, 0)) || (rc = vkey(v, t, "k", T_NUM, 0)) ||
+        (rc = vkey(v, t, "p_value", T_NUM | T_NULL, 0)) ||
+        (rc = vkey(v, t, "sen_slope", T_NUM | T_NULL, 0)) ||
+        (rc = vkey(v, t, "sen_slope_interval", T_ARR, 0)))
+        return rc;
+    return AUD_OK;
+}
+
+static int v_trend_bound(vctx *v, const cJSON *b)
+{
+    int rc = vkey(v, b, "min", T_NUM, 0);
+    return rc != AUD_OK ? rc : vkey(v, b, "max", T_NUM, 0);
+}
+
+static int v_trend_check(vctx *v, const cJSON *c)
+{
+    int rc;
+    if ((rc = vkey(v, c, "metric", T_STR, 1)) || (rc = vkey(v, c, "attribute", T_STR | T_NULL, 0)) ||
+        (rc = vkey(v, c, "group", T_STR | T_NULL, 0)) || (rc = vkey(v, c, "column", T_STR | T_NULL, 0)) ||
+        (rc = vsection(v, c, "bound", v_trend_bound)) ||
+        (rc = varray(v, c, "values", 1, v_trend_value)) ||
+        (rc = vsection(v, c, "trend", v_trend_stats)))
+        return rc;
+    return AUD_OK;
+}
+
+static int v_trends(vctx *v, const cJSON *t)
+{
+    int rc = varray(v, t, "runs", 1, v_trend_run);
+    return rc != AUD_OK ? rc : varray(v, t, "checks", 1, v_trend_check);
+}
+
+static int v_signature(vctx *v, const cJSON *s)
+{
+    int rc = vkey(v, s, "key_fingerprint", T_STR, 1);
+    return rc != AUD_OK ? rc : vkey(v, s, "algorithm", T_STR, 0);
+}
+
 static int v_tool(vctx *v, const cJSON *t)
 {
     int rc = vkey(v, t, "name", T_STR, 1);
@@ -678,9 +792,11 @@ int aud_report_validate(const cJSON *doc, const char *name, aud_error *err)
     if (sv == NULL)
         return vfail(&v, "missing: not a results.json of schema %s (older or other document)",
                      AUD_SCHEMA_VERSION);
-    if (!cJSON_IsString(sv) || strcmp(sv->valuestring, AUD_SCHEMA_VERSION) != 0)
-        return vfail(&v, "unsupported schema version (this audit %s reads schema \"%s\")",
-                     AUD_VERSION, AUD_SCHEMA_VERSION);
+    /* schema 1 documents (before findings) still render: the first page then says so */
+    if (!cJSON_IsString(sv) || (strcmp(sv->valuestring, AUD_SCHEMA_VERSION) != 0 &&
+                                strcmp(sv->valuestring, "1") != 0))
+        return vfail(&v, "unsupported schema version (this audit %s reads schemas \"1\" and "
+                     "\"%s\")", AUD_VERSION, AUD_SCHEMA_VERSION);
     v.path[0] = '\0';
     if ((rc = vsection(&v, doc, "tool", v_tool)) || (rc = vsection(&v, doc, "provenance", v_provenance)) ||
         (rc = vsection(&v, doc, "report", v_report)) || (rc = varray(&v, doc, "skipped", 0, v_skipped)) ||
@@ -690,6 +806,9 @@ int aud_report_validate(const cJSON *doc, const char *name, aud_error *err)
         (rc = vsection(&v, doc, "drift", v_drift)) ||
         (rc = vsection(&v, doc, "performance", v_performance)) ||
         (rc = varray(&v, doc, "checks", 0, v_check)) ||
+        (rc = vsection(&v, doc, "trends", v_trends)) ||
+        (rc = vsection(&v, doc, "signature", v_signature)) ||
+        (rc = varray(&v, doc, "findings", 0, v_finding)) ||
         (rc = vkey(&v, doc, "verdict", T_STR, 0)))
         return rc;
     if (cJSON_GetObjectItemCaseSensitive(doc, "tool") == NULL) {

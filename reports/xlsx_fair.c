@@ -155,7 +155,7 @@ static lxw_row_t compliance(xw_book *b, lxw_worksheet *ws, lxw_row_t r, const cJ
             aud_xw_num(b, ws, r, 6, rows[i].fisher_p, b->pval);
             r++;
         }
-        aud_xw_cf_min(b, ws, first, r - 1, 3, 0.8);
+        aud_xw_cf_min(b, ws, first, r - 1, 3, AUD_FOUR_FIFTHS);
     }
     aud_free(rows);
     aud_rpt_ll144_get(fair, &v);
@@ -175,7 +175,7 @@ static lxw_row_t compliance(xw_book *b, lxw_worksheet *ws, lxw_row_t r, const cJ
                 aud_xw_num(b, ws, r, 7, aud_rpt_ll144_unknown(tb), b->count);
                 r++;
             }
-            aud_xw_cf_min(b, ws, first, r - 1, 5, 0.8);
+            aud_xw_cf_min(b, ws, first, r - 1, 5, AUD_FOUR_FIFTHS);
         }
     }
     return r;
@@ -218,8 +218,8 @@ void aud_xw_fairness(xw_book *b, const char *sheet, const char *key)
     }
     last = r - 1;
     aud_xw_table(b, ws, 0, last, ncols);
-    aud_xw_cf_min(b, ws, 1, last, di_col, 0.8);
-    aud_xw_cf_min(b, ws, 1, last, di_col + 1, 0.8);
+    aud_xw_cf_min(b, ws, 1, last, di_col, AUD_FOUR_FIFTHS);
+    aud_xw_cf_min(b, ws, 1, last, di_col + 1, AUD_FOUR_FIFTHS);
     r = summaries(b, ws, last + 2, attrs);
     if (strcmp(key, "attributes") == 0)
         r = compliance(b, ws, r, f);

@@ -55,7 +55,8 @@ void aud_xw_bar_chart(xw_book *b, lxw_worksheet *ws, const char *sheet, const ch
                   lxw_row_t r0, lxw_row_t r1, lxw_col_t nc, lxw_col_t vc, lxw_row_t at_r,
                   lxw_col_t at_c, int horizontal, const char *num_format);
 
-/* Sheets. */
+/* Sheets. The Overview (xlsx_overview.c) is the first: verdict, findings, checks. */
+void aud_xw_overview(xw_book *b);
 void aud_xw_summary(xw_book *b);
 void aud_xw_provenance(xw_book *b);
 void aud_xw_explanations(xw_book *b);

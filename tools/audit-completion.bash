@@ -3,9 +3,10 @@
 #
 # Completes the commands and each command's options, both read from the --help text of the
 # audit being completed (the first word of the line), so they follow the binary; the values of
-# options with a fixed set (--method, --model-format, --output, ...); file names for file options
-# and *.json spec files for `audit run`; and the column names of the CSV given with --data (for
-# `audit drift --columns`: --reference or --current) for the column options, comma lists included.
+# options with a fixed set (--method, --model-format, --output, ...); file names for file
+# options, *.json spec files for `audit run` and `audit report`, folders for `audit sign` and
+# `audit verify`; and the column names of the CSV given with --data (for `audit drift
+# --columns`: --reference or --current) for the column options, comma lists included.
 # Needs nothing from the bash-completion package. tests/cli/test_completion.py tests it.
 
 # the CSV header of file $1 split at delimiter $2 (',' default, 'tab' a tab), one name a line;
@@ -105,8 +106,11 @@ _audit()
         delim=$(_audit_optval --delimiter)
         case $cmd in drift) data=--reference ;; esac
         case $prev in
-            --data | --model | --current | --background | --out | --json | --pdf | --xlsx)
+            --data | --model | --current | --background | --json | --pdf | --xlsx | --key | \
+            --history | --db | --file)
                 _audit_files ;;
+            --out)
+                if [[ $cmd == run ]]; then _audit_files dir; else _audit_files; fi ;;
             --reference)
                 if [[ $cmd == drift ]]; then
                     _audit_files
@@ -140,6 +144,7 @@ _audit()
         _audit_words "$(sed -n 's/^  \(-[a-z], \)\{0,1\}\(--[a-z0-9-]*\).*/\2/p' <<< "$help")"
         return 0
     fi
+    # the positional argument: a spec or results file, a history database, an output folder
     case $cmd in
         run | report) _audit_files json ;;
         history) _audit_files ;;

@@ -45,20 +45,24 @@ def test_registered_for_audit():
     assert p.returncode == 0 and re.fullmatch(r"complete -F _audit audit\n", p.stdout), p
 
 
+def commands():
+    text = subprocess.run([BIN, "--help"], capture_output=True, text=True).stdout
+    return re.findall(r"^  audit ([a-z]+) ", text, re.M)
+
+
 def test_commands():
-    assert complete("") == ["run", "profile", "predict", "explain", "reasons", "fairness",
-                            "drift", "history", "sign", "verify", "report"]
+    assert complete("") == commands()
+    assert {"run", "fairness", "drift", "report"} <= set(commands())
     assert complete("f") == ["fairness"]
     assert complete("--quiet", "dr") == ["drift"]
     assert complete("--") == ["--help", "--version", "--quiet"]
 
 
-@pytest.mark.parametrize("cmd", ["run", "profile", "predict", "explain", "reasons", "fairness",
-                                 "drift", "history", "sign", "verify", "report"])
-def test_options_are_those_of_help(cmd):
-    got = complete(cmd, "--")
-    assert got == help_options(cmd) and "--help" in got
-    assert all(o.startswith("--th") for o in complete(cmd, "--th"))
+def test_options_are_those_of_help():
+    for cmd in commands():
+        got = complete(cmd, "--")
+        assert got == help_options(cmd) and "--help" in got, cmd
+        assert all(o.startswith("--q") for o in complete(cmd, "--q")) and complete(cmd, "--q")
 
 
 @pytest.fixture
@@ -107,6 +111,9 @@ def test_spec_files_and_file_options(csvdir):
     assert sorted(complete("fairness", "--data", "", cwd=csvdir)) == \
         ["Q3.JSON", "d.csv", "notes.txt", "semi.csv", "spec.json", "sub"]
     assert complete("report", "sp", cwd=csvdir) == ["spec.json"]
+    assert complete("sign", "", cwd=csvdir) == ["sub"]
+    assert complete("run", "spec.json", "--out", "", cwd=csvdir) == ["sub"]
+    assert complete("verify", "sub", "--key", "n", cwd=csvdir) == ["notes.txt"]
 
 
 def test_option_values():
@@ -119,4 +126,4 @@ def test_option_values():
     # an option whose value is free text completes nothing
     assert complete("fairness", "--seed", "") == []
     # a word after an option that takes no value is not that option's value
-    assert complete("fairness", "--no-intersections", "--b") == ["--bootstrap"]
+    assert complete("fairness", "--no-intersections", "--bo") == ["--bootstrap"]

@@ -104,7 +104,7 @@ def test_json_to_stdout_has_no_table(audit, tmp_path):
     r = audit("drift", "--reference", ref, "--current", cur, "--json", "-")
     assert r.code == 0
     doc = json.loads(r.out)
-    assert doc["schema_version"] == "1" and "drift" in doc
+    assert doc["schema_version"] == "2" and "drift" in doc
     assert [c["name"] for c in doc["drift"]["columns"]] == ["a", "b", "c"]
 
 

@@ -104,7 +104,7 @@ def test_json_to_stdout_only(audit, small_csv):
               "--label", "y", "--json", "-", "--bootstrap", "0")
     assert r.code == 0, r
     doc = json.loads(r.out)
-    assert doc["schema_version"] == "1"
+    assert doc["schema_version"] == "2"
     f = doc["fairness"]
     assert f["favorable"] == 1 and f["threshold"] is None
     assert f["threshold_reason"] == "predictions were given"
@@ -181,6 +181,7 @@ def test_nyc_ll144_matches_pandas(audit, tmp_path, mode):
             assert abs(c[view["rate"]] - e["mean"]) <= 1e-12
             assert abs(c["impact_ratio"] - e["impact_ratio"]) <= 1e-12
             assert c["excluded"] == bool(e["excluded"])
+            assert c["below_four_fifths"] == bool(e["impact_ratio"] < 0.8)
     race = {c["category"]: c for c in view["tables"][1]["categories"]}
     assert race["D"]["excluded"]
 

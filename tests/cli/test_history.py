@@ -69,6 +69,7 @@ def key(c):
     return (c["metric"], c.get("attribute"), c.get("group"), c.get("column"))
 
 
+@pytest.mark.valgrind
 def test_history_values_equal_each_runs_results(runs, audit):
     d, docs = runs
     r = audit("history", d / "h.db", "--json")
@@ -180,24 +181,28 @@ def mann_kendall(y):
     return s, var, z, 2 * stats.norm.sf(abs(z))
 
 
-def write_synthetic_log(d, series_list):
-    """Runs whose only check rows are the given series, as results.json files and a run log."""
+def write_log(d, docs):
+    """Each results document as d/r{k}.json and a run log d/runs.jsonl naming it."""
     lines = []
-    n = len(series_list[0])
-    for k in range(n):
-        doc = {"schema_version": "1",
-               "provenance": {"created": f"2025-01-01T00:{k // 60:02d}:{k % 60:02d}Z",
-                              "inputs": [{"role": "spec", "path": "s.json", "sha256": "0" * 64}]},
-               "checks": [{"metric": "auc", "attribute": "a", "group": f"g{j}", "value": s[k],
-                           "min": 0.5, "passed": bool(s[k] >= 0.5)}
-                          for j, s in enumerate(series_list)],
-               "verdict": "pass"}
+    for k, doc in enumerate(docs):
         p = d / f"r{k}.json"
         p.write_text(json.dumps(doc))
         lines.append(json.dumps({"time": doc["provenance"]["created"], "spec": "s.json",
                                  "verdict": "pass", "failed_checks": 0,
                                  "outputs": [{"path": str(p), "sha256": sha256(p)}]}))
     (d / "runs.jsonl").write_text("\n".join(lines) + "\n")
+
+
+def write_synthetic_log(d, series_list):
+    """Runs whose only check rows are the given series, as results.json files and a run log."""
+    write_log(d, [{"schema_version": "1",
+                   "provenance": {"created": f"2025-01-01T00:{k // 60:02d}:{k % 60:02d}Z",
+                                  "inputs": [{"role": "spec", "path": "s.json",
+                                              "sha256": "0" * 64}]},
+                   "checks": [{"metric": "auc", "attribute": "a", "group": f"g{j}",
+                               "value": s[k], "min": 0.5, "passed": bool(s[k] >= 0.5)}
+                              for j, s in enumerate(series_list)],
+                   "verdict": "pass"} for k in range(len(series_list[0]))])
 
 
 def test_trend_statistics_match_scipy(tmp_path, audit):
@@ -233,6 +238,7 @@ def test_trend_statistics_match_scipy(tmp_path, audit):
     assert [c["trend"]["direction"] for c in h["checks"]][1:4:2] == ["increasing", "decreasing"]
 
 
+@pytest.mark.valgrind
 def test_import_is_idempotent_and_takes_log_only_lines(tmp_path, audit):
     write_synthetic_log(tmp_path, [[0.9, 0.8, 0.7]])
     lines = (tmp_path / "runs.jsonl").read_text().splitlines()
@@ -414,3 +420,59 @@ def test_reports_show_trends(runs, audit):
     r = audit("run", spec, "--quiet", "--out", d / "plain")
     assert "Trends" not in openpyxl.load_workbook(d / "plain" / "report.xlsx").sheetnames
     assert "trends" not in json.loads((d / "plain" / "results.json").read_text())
+
+
+def test_report_command_renders_and_checks_trends(runs, audit, tmp_path):
+    d, docs = runs
+    res = d / "out4" / "results.json"
+    r = audit("report", res, "--pdf", tmp_path / "r.pdf", "--xlsx", tmp_path / "r.xlsx")
+    assert r.code == 0, r
+    text = subprocess.run(["pdftotext", str(tmp_path / "r.pdf"), "-"], capture_output=True,
+                          text=True).stdout
+    assert "Trends" in text
+    doc = json.loads(res.read_text())
+    doc["trends"]["runs"][0]["id"] = "one"
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(doc))
+    r = audit("report", bad, "--pdf", tmp_path / "b.pdf")
+    assert r.code == 2 and "trends.runs[0].id" in r.err, r
+    doc = json.loads(res.read_text())
+    doc["trends"]["checks"][0]["values"][0]["passed"] = "yes"
+    bad.write_text(json.dumps(doc))
+    r = audit("report", bad, "--xlsx", tmp_path / "b.xlsx")
+    assert r.code == 2 and "trends.checks[0].values[0].passed" in r.err, r
+    assert not (tmp_path / "b.pdf").exists() and not (tmp_path / "b.xlsx").exists()
+
+
+def test_sustained_worsening_of_a_passing_check_is_a_finding(tmp_path, audit):
+    scored(tmp_path / "ref.csv", 0.0, 1)
+    scored(tmp_path / "cur.csv", 0.2, 2)
+    spec = write_spec(tmp_path, checks=[{"metric": "disparate_impact", "min": 0.1},
+                                        {"metric": "auc", "min": 0.1}])
+    r = audit("run", spec, "--quiet", "--out", tmp_path / "first")
+    assert r.code == 0, r
+    doc = json.loads((tmp_path / "first" / "results.json").read_text())
+    di = next(c for c in doc["checks"] if c["metric"] == "disparate_impact")
+    auc = next(c for c in doc["checks"] if c["metric"] == "auc")
+    # an earlier history: disparate impact falling into this run's value, AUC flat
+    history = []
+    for k in range(5):
+        d = json.loads(json.dumps(doc))
+        d["provenance"]["created"] = f"2025-0{k + 1}-01T00:00:00Z"
+        for c in d["checks"]:
+            c["value"] = di["value"] + 0.05 * (5 - k) if c["metric"] == "disparate_impact" \
+                else auc["value"]
+        history.append(d)
+    write_log(tmp_path, history)
+    assert audit("history", "import", tmp_path / "runs.jsonl", "--db", tmp_path / "h.db").code == 0
+    r = audit("run", spec, "--quiet", "--history", tmp_path / "h.db", "--out", tmp_path / "now")
+    assert r.code == 0, r   # every check passes
+    doc = json.loads((tmp_path / "now" / "results.json").read_text())
+    trend_findings = [f for f in doc["findings"] if "trend" in f]
+    (f,) = trend_findings   # AUC is flat: no finding
+    assert f["severity"] == "warn" and f["kind"] == "fairness" and f["check_passed"] is True
+    assert (f["metric"], f["attribute"], f["group"]) == ("disparate_impact", "sex", "female")
+    assert f["value"] == di["value"] and f["bound"] == {"min": 0.1}
+    assert f["trend"]["worse_each_of_last_k"] is True and f["trend"]["worsening"] is True
+    assert "passes this run" in f["sentence"] and "each of the last 3 runs" in f["sentence"]
+    assert f["id"] == f"F{len(doc['findings'])}"

@@ -1,6 +1,7 @@
 """`make install` / `make uninstall` (PREFIX, DESTDIR) and the installed library: a tiny C program
-built with `pkg-config --cflags --libs audit` against the installed header and libaudit.a, run
-on the demo data; and the Debian packaging's version agrees with the program's."""
+built with `pkg-config --cflags --libs audit` against the installed headers and libaudit.a, run
+on the demo data (its predictions are those of `audit predict`), and docs/examples/embed.c built
+the same way; and the Debian packaging's version agrees with the program's."""
 import os
 import re
 import shlex
@@ -20,30 +21,38 @@ EMBED = r"""
 #include <audit/audit.h>
 #include <stdio.h>
 
-/* counts the data rows of a CSV file; errors go through the library's located aud_error */
+/* predicts the demo data (argv[1]) with the demo model (argv[2]) through the public header */
 int main(int argc, char **argv)
 {
+    if (argc != 3)
+        return 2;
     aud_global_init();
     aud_error err;
     aud_error_clear(&err);
-    const char *path = argc > 1 ? argv[1] : "";
-    FILE *f = fopen(path, "r");
-    if (f == NULL) {
+    aud_table *t = NULL;
+    aud_model *m = NULL;
+    double *p = NULL;
+    size_t k = 0;
+    int rc = aud_table_load_csv(&t, argv[1], NULL, &err);
+    if (rc == AUD_OK)
+        rc = aud_model_load(&m, argv[2], NULL, &err);
+    if (rc == AUD_OK)
+        rc = aud_predict(m, argv[2], t, 0, 1, &p, &k, NULL, &err);
+    if (rc != AUD_OK) {
         char msg[1024];
-        aud_error_set(&err, AUD_E_IO, path, 0, 0, "cannot open the data");
         aud_error_format(&err, msg, sizeof msg);
-        fprintf(stderr, "embed: %s (%s)\n", msg, aud_strerror(err.code));
-        return aud_status_exit_code(err.code);
+        fprintf(stderr, "embed: %s\n", msg);
+    } else {
+        double sum = 0.0;
+        for (size_t i = 0; i < t->n_rows * k; i++)
+            sum += p[i];
+        printf("%zu rows, %zu features, mean prediction %.17g\n", t->n_rows,
+               aud_model_features(m), sum / (double)(t->n_rows * k));
     }
-    size_t cap = 1 << 16;
-    char *line = aud_malloc(cap);
-    long rows = -1;
-    while (line != NULL && fgets(line, (int)cap, f) != NULL)
-        rows++;
-    fclose(f);
-    aud_free(line);
-    printf("audit %s, %d cores: %ld data rows\n", AUD_VERSION, aud_ncpu(), rows);
-    return 0;
+    aud_free(p);
+    aud_model_free(m);
+    aud_table_free(t);
+    return rc == AUD_OK ? 0 : aud_status_exit_code(rc);
 }
 """
 
@@ -77,7 +86,8 @@ def test_install_lays_out_every_file(prefix):
     assert "audit.1" in pages and "audit-run.1" in pages and len(pages) >= 9
     assert (prefix / "share" / "bash-completion" / "completions" / "audit").is_file()
     assert (prefix / "lib" / "libaudit.a").is_file()
-    assert (prefix / "include" / "audit" / "audit" / "audit.h").is_file()
+    headers = sorted(str(h.relative_to(prefix / "include")) for h in (prefix / "include").rglob("*.h"))
+    assert "audit/audit/audit.h" in headers and "audit/core/aud.h" in headers
     pc = (prefix / "lib" / "pkgconfig" / "audit.pc").read_text()
     assert f"prefix={prefix}\n" in pc and f"Version: {version()}\n" in pc
     out = subprocess.run([prefix / "bin" / "audit", "--version"], capture_output=True, text=True)
@@ -106,18 +116,51 @@ def test_program_built_with_pkg_config_runs_on_the_demo_data(prefix, tmp_path):
     src.write_text(EMBED)
     extra = ["-fsanitize=address,undefined"] if sanitized() else []
     cc = os.environ.get("CC", "cc")
-    subprocess.run([cc, "-std=c11", "-Wall", "-Werror", "-o", str(tmp_path / "embed"), str(src),
-                    *flags, *extra], check=True)
-    p = subprocess.run([tmp_path / "embed", ROOT / "datasets" / "credit_current.csv"],
-                       capture_output=True, text=True)
-    assert p.returncode == 0 and re.fullmatch(rf"audit {re.escape(version())}, \d+ cores: 6000 data rows\n",
-                                              p.stdout), p
-    p = subprocess.run([tmp_path / "embed", tmp_path / "missing.csv"], capture_output=True, text=True)
-    assert p.returncode == 2 and "missing.csv: cannot open the data" in p.stderr, p
+    # the installed headers only: not this tree's (the program is compiled in tmp_path)
+    subprocess.run([cc, "-std=c11", "-Wall", "-Werror", "-o", "embed", str(src), *flags, *extra],
+                   check=True, cwd=tmp_path)
+    data, model = ROOT / "datasets" / "credit_current.csv", ROOT / "datasets" / "credit_xgb.json"
+    p = subprocess.run([tmp_path / "embed", data, model], capture_output=True, text=True)
+    m = re.fullmatch(r"(\d+) rows, (\d+) features, mean prediction (\S+)\n", p.stdout)
+    assert p.returncode == 0 and m, p
+    # the same figures as the installed audit predict
+    out = subprocess.run([prefix / "bin" / "audit", "predict", "--model", model, "--data", data],
+                         capture_output=True, text=True, check=True).stdout.split()
+    preds = [float(x) for x in out[1:]]
+    assert out[0] == "prediction" and int(m.group(1)) == len(preds) == 6000
+    assert abs(float(m.group(3)) - sum(preds) / len(preds)) < 1e-12
+    p = subprocess.run([tmp_path / "embed", tmp_path / "missing.csv", model], capture_output=True,
+                       text=True)
+    assert p.returncode == 2 and "missing.csv" in p.stderr, p
+    # docs/examples/embed.c, the whole public surface, against the installed library
+    subprocess.run([cc, "-std=c11", "-o", "embed-doc", str(ROOT / "docs" / "examples" / "embed.c"),
+                    *flags, *extra], check=True, cwd=tmp_path)
+    (tmp_path / "work").mkdir()
+    p = subprocess.run([tmp_path / "embed-doc", tmp_path / "work"], capture_output=True, text=True)
+    assert p.returncode == 0, p.stdout + p.stderr
     # Libs lists every library libaudit.a needs: the whole archive links
     subprocess.run([cc, "-o", str(tmp_path / "whole"), str(src), *flags[:flags.index("-laudit")],
                     "-Wl,--whole-archive", "-laudit", "-Wl,--no-whole-archive",
                     *flags[flags.index("-laudit") + 1:], *extra], check=True)
+
+
+def test_installed_public_header_builds_the_embedding_example(prefix, tmp_path):
+    """docs/examples/embed.c (every part of audit/audit.h: table, model, predict, explain,
+    fairness, drift, profile, document, run, report) builds against the installed header alone
+    (strict C11, no feature macros) and runs."""
+    env = dict(os.environ, PKG_CONFIG_PATH=str(prefix / "lib" / "pkgconfig"))
+    flags = subprocess.run(["pkg-config", "--cflags", "--libs", "audit"], env=env,
+                           capture_output=True, text=True, check=True).stdout.split()
+    extra = ["-fsanitize=address,undefined"] if sanitized() else []
+    cc = os.environ.get("CC", "cc")
+    assert not (prefix / "include" / "audit" / "models" / "model.h").exists()   # opaque model
+    subprocess.run([cc, "-std=c11", "-Wall", "-Wextra", "-Werror", "-o", str(tmp_path / "embed"),
+                    str(ROOT / "docs" / "examples" / "embed.c"), *flags, *extra], check=True)
+    work = tmp_path / "work"
+    work.mkdir()
+    p = subprocess.run([tmp_path / "embed", work], capture_output=True, text=True)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "fairness: 2 groups of sex, reference F" in p.stdout, p.stdout
 
 
 def test_destdir_and_uninstall(tmp_path):
@@ -134,7 +177,7 @@ def test_destdir_and_uninstall(tmp_path):
     make("uninstall", f"DESTDIR={stage}", "PREFIX=/usr/local")
     left = sorted(str(f.relative_to(stage)) for f in stage.rglob("*") if f.is_file())
     assert left == ["usr/local/share/man/man1/audit-other.1"]
-    assert not (root / "include" / "audit").exists()
+    assert not (root / "include" / "audit").exists() and (root / "include").is_dir()
 
 
 def test_debian_version_is_the_program_version():

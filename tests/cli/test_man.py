@@ -90,11 +90,19 @@ def differences(help, rendered):
 def test_one_page_per_command(pages):
     names = sorted(p.name for p in pages.glob("*.1"))
     assert names == sorted(["audit.1"] + [f"audit-{c}.1" for c in commands()])
-    assert len(names) >= 9
+    assert {"audit-run.1", "audit-fairness.1", "audit-report.1"} <= set(names)
 
 
-@pytest.mark.parametrize("cmd", [None, "run", "profile", "predict", "explain", "reasons",
-                                 "fairness", "drift", "history", "sign", "verify", "report"])
+def commands_now():
+    """The commands of `audit --help`, for parametrize (none when the binary is missing: then
+    test_one_page_per_command fails)."""
+    try:
+        return commands()
+    except (OSError, subprocess.CalledProcessError):
+        return []
+
+
+@pytest.mark.parametrize("cmd", [None] + commands_now())
 def test_page_says_what_help_says(pages, cmd):
     page = pages / ("audit.1" if cmd is None else f"audit-{cmd}.1")
     help = helptext() if cmd is None else helptext(cmd)
@@ -104,12 +112,6 @@ def test_page_says_what_help_says(pages, cmd):
         assert help_options(help) == man_options(rendered)
         assert "--help" in man_options(rendered)
         assert rendered.splitlines()[0].startswith(f"AUDIT-{cmd.upper()}(1)")
-
-
-def test_every_command_has_a_page_tested():
-    """The parametrized list above covers every command --help lists."""
-    assert set(commands()) == {"run", "profile", "predict", "explain", "reasons", "fairness",
-                               "drift", "history", "sign", "verify", "report"}
 
 
 def test_comparison_catches_a_difference(pages):

@@ -33,7 +33,7 @@ def test_run_pass_exit_0_and_results(audit, small):
     assert r.code == 0, r
     doc = json.loads((small / "out" / "results.json").read_text())
     assert doc["verdict"] == "pass"
-    assert doc["schema_version"] == "1" and doc["tool"]["name"] == "audit"
+    assert doc["schema_version"] == "2" and doc["tool"]["name"] == "audit"
     assert {s["section"] for s in doc["skipped"]} == {"explanations"}
     assert doc["checks"] and all(c["passed"] for c in doc["checks"])
     assert {"fairness", "drift", "performance"} <= set(doc)

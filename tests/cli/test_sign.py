@@ -31,6 +31,7 @@ def signed(small, audit, tmp_path):
     return out, tmp_path / "priv.pem", tmp_path / "pub.pem"
 
 
+@pytest.mark.valgrind
 def test_sign_then_verify_and_openssl_agrees(signed, audit):
     out, priv, pub = signed
     r = audit("verify", out, "--key", pub)
@@ -107,3 +108,37 @@ def test_sign_and_verify_errors(signed, audit, tmp_path):
     assert [f["name"] for f in m["files"]] == ["runs.jsonl"] and m["created"] == \
         "2026-01-02T03:04:05Z"
     assert audit("verify", out, "--key", priv).code == 0   # a private key file verifies too
+
+
+def test_run_sign_key_signs_outputs_and_states_fingerprint(small, audit, tmp_path):
+    spec = {"data": "cur.csv", "reference": "ref.csv", "label": "label", "score": "score",
+            "sensitive": ["sex"], "checks": [{"metric": "disparate_impact", "min": 0.1}],
+            "outputs": {"dir": "out", "json": "res.json", "pdf": "r.pdf", "log": "runs.jsonl"},
+            "fairness": {"bootstrap": 0}}
+    (small / "spec.json").write_text(json.dumps(spec))
+    priv, pub = tmp_path / "priv.pem", tmp_path / "pub.pem"
+    openssl("genpkey", "-algorithm", "ed25519", "-out", priv)
+    openssl("pkey", "-in", priv, "-pubout", "-out", pub)
+    # a public key cannot sign: refused before any work, nothing written
+    r = audit("run", small / "spec.json", "--sign-key", pub)
+    assert r.code == 2 and "not a PEM private key" in r.err, r
+    assert not (small / "out" / "res.json").exists()
+    r = audit("run", small / "spec.json", "--quiet", "--sign-key", priv)
+    assert r.code in (0, 1), r
+    out = small / "out"
+    r = audit("verify", out, "--key", pub)
+    assert r.code == 0 and "2 of 2 files unchanged" in r.out, r
+    m = json.loads((out / "audit-manifest.json").read_text())
+    assert [f["name"] for f in m["files"]] == ["res.json", "r.pdf"]
+    res = json.loads((out / "res.json").read_text())
+    der = openssl("pkey", "-pubin", "-in", pub, "-outform", "DER").stdout
+    fp = "sha256:" + hashlib.sha256(der).hexdigest()
+    assert res["signature"] == {"algorithm": "ed25519", "key_fingerprint": fp,
+                                "manifest": "audit-manifest.json"}
+    assert m["inputs"] == res["provenance"]["inputs"]
+    cover = subprocess.run(["pdftotext", "-l", "1", str(out / "r.pdf"), "-"],
+                           capture_output=True, text=True).stdout
+    assert "Signed (Ed25519)" in cover and fp[7:39] in cover.replace("\n", "")
+    body = [ln for ln in priv.read_text().splitlines() if not ln.startswith("-----")]
+    for p in out.iterdir():
+        assert body[0].encode() not in p.read_bytes()

@@ -35,7 +35,7 @@ def test_profile_matches_pandas(audit, tmp_path, n, seed):
     r = audit("profile", "--data", csv, "--json", out)
     assert r.code == 0, r
     doc = json.loads(out.read_text())
-    assert doc["schema_version"] == "1" and doc["tool"]["name"] == "audit"
+    assert doc["schema_version"] == "2" and doc["tool"]["name"] == "audit"
     prof = doc["profile"]
     assert prof["rows"] == n
     # round_trip: pandas' default fast parser is not correctly rounded in the last digit

@@ -121,3 +121,69 @@ def test_ll144_and_four_fifths_views(tmp_path):
     got = [(r[0], r[1]) for r in ws.iter_rows(values_only=True)]
     i = got.index(("Four-fifths: attribute", "Group"))
     assert got[i + 1:i + 1 + len(flagged)] == flagged
+
+
+def test_demo_findings(run_dir):
+    """datasets/README.md ground truth, as findings (SPEC section 7): one disparate-impact finding
+    for race B whose ten failing intersections are its evidence, driven by zip_region_code, the
+    documented proxy; equalized odds fails for race and age_band; age_band <25 passes the
+    four-fifths rule by less than its interval (a warning). Page 1 of the PDF says so."""
+    doc = json.loads((run_dir / "results.json").read_text())
+    fs = doc["findings"]
+    got = [(f["severity"], f["metric"], f["attribute"], f.get("group")) for f in fs]
+    assert got == [("fail", "disparate_impact", "race", "B"),
+                   ("fail", "equalized_odds_difference", "race", None),
+                   ("fail", "equalized_odds_difference", "age_band", None),
+                   ("warn", "disparate_impact", "age_band", "<25")]
+    f = fs[0]
+    failed = [c for c in doc["checks"] if not c["passed"] and c["metric"] == "disparate_impact"]
+    assert len(failed) == 11 and len(f["evidence"]) == 10
+    assert all("B" in e["group"].split("&") for e in f["evidence"])
+    top = f["drivers"]["features"][0]
+    assert top["name"] == "zip_region_code" and top["likely_proxy"] is True
+    assert f["sentence"].startswith("Group B (race) is approved at 75.3% of group A's rate")
+    eo = fs[1]["driven_by"]
+    assert (eo["rate"], eo["low"]["group"], eo["high"]["group"]) == ("fpr", "B", "A")
+    page1 = subprocess.run(["pdftotext", "-f", "1", "-l", "1", str(run_dir / "report.pdf"), "-"],
+                           capture_output=True, text=True, check=True).stdout
+    flat = " ".join(page1.split())
+    assert "they come down to 3 findings (and 1 warning)" in flat
+    assert "Likely proxy: zip_region_code stands in for race" in flat
+    assert "What drives it: zip_region_code" in flat
+    t = f["tradeoffs"]["impact_ratio"]
+    b = next(g for g in t["groups"] if g["group"] == "B")
+    assert "Trade-off (information, not advice): thresholds B %.3f (from 0.500)" % (
+        b["threshold_after"]) in flat
+    assert "Group-specific thresholds can be unlawful" in flat
+
+
+def test_demo_drift_finding(tmp_path):
+    """datasets/README.md drift ground truth in words: utilization and interest_rate up, the new
+    purpose "medical"; means checked against pandas."""
+    import pandas as pd
+    from conftest import run_audit
+    spec = json.loads(DEMO.read_text())
+    for k in ("model", "data", "reference"):
+        spec[k] = str(DEMO.parent / spec[k])
+    spec["explain"] = False
+    spec["sensitive"] = ["race"]
+    spec["checks"] = [{"metric": "drift_share", "max": 0.1}]
+    spec["outputs"] = {"dir": str(tmp_path / "out"), "json": "results.json"}
+    (tmp_path / "spec.json").write_text(json.dumps(spec))
+    r = run_audit("--quiet", "run", tmp_path / "spec.json")
+    assert r.code == 1, r
+    (f,) = json.loads((tmp_path / "out" / "results.json").read_text())["findings"]
+    ref = pd.read_csv(spec["reference"])
+    cur = pd.read_csv(spec["data"])
+    cols = {c["name"]: c["change"] for c in f["columns"]}
+    assert list(cols)[:2] == ["utilization", "interest_rate"]   # most drifted first
+    for c in ("utilization", "interest_rate"):
+        m0, m1 = ref[c].mean(), cur[c].mean()
+        assert cols[c] == "mean up from %s to %s" % (("%.3g" if m0 < 1 else "%.4g") % m0,
+                                                     ("%.3g" if m1 < 1 else "%.4g") % m1)
+    share = (cur.purpose == "medical").mean()
+    assert cols["purpose"] == ('new category "medical" (%.1f%% of current rows) never seen in '
+                               "the reference" % (100 * share))
+    assert f["sentence"].startswith("6 of 27 data columns drifted (22.2%); the check allows at "
+                                    "most 10%. Most drifted: utilization: mean up")
+    assert f["sentence"].endswith("; and 1 more.")

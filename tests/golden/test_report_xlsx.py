@@ -12,8 +12,8 @@ import pytest
 DATA = Path(__file__).resolve().parent / "data" / "reports"
 FULL = DATA / "results_full.json"
 MINIMAL = DATA / "results_minimal.json"
-SHEETS = ["Summary", "Explanations", "Attributions", "Fairness", "Intersections", "Drift",
-          "Performance", "Data", "Provenance"]   # Data: only for documents with a profile
+SHEETS = ["Overview", "Summary", "Explanations", "Attributions", "Fairness", "Intersections", "Drift",
+          "Performance", "Data", "Provenance"]   # Data: only for documents with a profile; Overview: with checks
 RATES = ["selection_rate", "base_rate", "tpr", "fpr", "tnr", "fnr", "ppv", "npv", "fdr",
          "false_omission_rate", "accuracy"]
 
@@ -55,11 +55,18 @@ def test_sheets(wb):
     assert wb.sheetnames == SHEETS
 
 
-@pytest.mark.parametrize("name", SHEETS)
+@pytest.mark.parametrize("name", [s for s in SHEETS if s != "Overview"])
 def test_frozen_header_and_autofilter(wb, name):
     ws = wb[name]
     assert ws.freeze_panes in ("A2", "B2"), name
     assert ws.auto_filter.ref and ws.auto_filter.ref.startswith("A1:"), name
+
+
+def test_overview_verdict_first(wb, doc):
+    """The verdict in row 1; a schema 1 document has no findings and says so."""
+    ws = wb["Overview"]
+    assert [ws["A1"].value, ws["B1"].value] == ["Verdict", doc["verdict"].upper()]
+    assert ws["A3"].value == "This results document has no findings (results schema 1)."
 
 
 def test_summary_checks(wb, doc):

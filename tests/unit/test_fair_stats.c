@@ -1,4 +1,4 @@
-/* test_fair_stats.c - Wilson, Fisher and chi-square against statsmodels / scipy reference values
+/* test_fair_stats.c - Wilson, Katz, Fisher and chi-square against statsmodels / scipy reference values
  * (tests/golden/gen_fairness_stats.py -> tests/golden/data/fairness/stats.json), and the summary
  * metrics on hand-computed counts. */
 #include <setjmp.h>
@@ -69,6 +69,47 @@ static void test_wilson_matches_statsmodels(void **state)
         n++;
     }
     assert_true(n > 50);
+}
+
+/* Tolerance: 1e-12 relative (the same closed form as statsmodels, up to rounding). Reference:
+ * tests/golden/gen_katz.py -> tests/golden/data/fairness/katz.json. */
+static void test_katz_matches_statsmodels(void **state)
+{
+    (void)state;
+    char *text = NULL;
+    size_t len = 0;
+    aud_error err;
+    const cJSON *c;
+    int n = 0;
+    assert_int_equal(aud_file_read("tests/golden/data/fairness/katz.json", &text, &len, 0, &err),
+                     AUD_OK);
+    cJSON *doc = cJSON_Parse(text);
+    aud_free(text);
+    assert_non_null(doc);
+    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(doc, "katz"))
+    {
+        double lo, hi;
+        aud_fair_katz((uint64_t)num(c, "x1"), (uint64_t)num(c, "n1"), (uint64_t)num(c, "x2"),
+                      (uint64_t)num(c, "n2"), num(c, "level"), &lo, &hi);
+        assert_close(lo, num(c, "lo"), 0, 1e-12, "katz lo");
+        assert_close(hi, num(c, "hi"), 0, 1e-12, "katz hi");
+        n++;
+    }
+    cJSON_Delete(doc);
+    assert_true(n > 40);
+}
+
+/* A zero count leaves the log ratio unbounded: no interval rather than [0, x] or [x, inf]. */
+static void test_katz_zero_count_is_nan(void **state)
+{
+    (void)state;
+    double lo, hi;
+    aud_fair_katz(0, 10, 5, 10, 0.95, &lo, &hi);
+    assert_true(isnan(lo) && isnan(hi));
+    aud_fair_katz(5, 10, 0, 10, 0.95, &lo, &hi);
+    assert_true(isnan(lo) && isnan(hi));
+    aud_fair_katz(5, 10, 5, 10, 1.0, &lo, &hi);
+    assert_true(isnan(lo) && isnan(hi));
 }
 
 static void test_wilson_zero_denominator_is_nan(void **state)
@@ -233,6 +274,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_wilson_matches_statsmodels),
         cmocka_unit_test(test_wilson_zero_denominator_is_nan),
+        cmocka_unit_test(test_katz_matches_statsmodels),
+        cmocka_unit_test(test_katz_zero_count_is_nan),
         cmocka_unit_test(test_fisher_matches_scipy),
         cmocka_unit_test(test_fisher_matches_mpmath_on_large_tables),
         cmocka_unit_test(test_fisher_hand_computed),

@@ -600,6 +600,122 @@ static void test_kernel_sampled_seeded_and_close(void **state)
     model_release(&m);
 }
 
+/* A deep, narrow tree: a spine of `depth` splits (random side), each with a full subtree of
+ * depth <= 3 on the other side; features repeat along the path when M is small. */
+static int32_t grow_spine(aud_tree *t, int32_t *next, int depth, int M)
+{
+    if (depth <= 3)
+        return grow(t, next, depth, M, AUD_SPLIT_LE_F64);
+    int32_t n = (*next)++;
+    t->feature[n] = irand(M);
+    t->threshold[n] = urand();
+    t->kind[n] = AUD_SPLIT_LE_F64;
+    t->missing[n] = AUD_MISSING_NAN;
+    t->default_left[n] = (uint8_t)irand(2);
+    int spine_left = irand(2);
+    int32_t a = spine_left ? grow_spine(t, next, depth - 1, M)
+                           : grow(t, next, irand(4), M, AUD_SPLIT_LE_F64);
+    int32_t b = spine_left ? grow(t, next, irand(4), M, AUD_SPLIT_LE_F64)
+                           : grow_spine(t, next, depth - 1, M);
+    t->left[n] = a;
+    t->right[n] = b;
+    t->cover[n] = t->cover[a] + t->cover[b];
+    return n;
+}
+
+static void spine_trees(aud_model *m, int M, int n_trees, int depth, int K)
+{
+    random_trees(m, M, n_trees, 1, K);
+    for (int t = 0; t < n_trees; t++) {
+        aud_tree_free(&m->trees[t]);
+        tree_alloc(&m->trees[t], 40 * depth + 64);
+        int32_t next = 0;
+        grow_spine(&m->trees[t], &next, depth - t % 3, M);
+        m->trees[t].n_nodes = next;
+        m->trees[t].output = t % K;
+    }
+}
+
+/* phi of every row by aud_shap_tree_row with each tree's algorithm forced: lin = 1 Linear
+ * TreeSHAP with q Gauss points (0: the plan's ceil(depth / 2)), lin = 0 the recursion. */
+static void tree_phi_forced(const aud_model *m, const double *X, size_t n, int lin, int q,
+                            double *phi)
+{
+    aud_error err;
+    aud_shap_plan *plan = NULL;
+    assert_int_equal(aud_shap_plan_new(&plan, m, &err), AUD_OK);
+    for (size_t t = 0; t < m->n_trees; t++)
+        plan->lin_q[t] = lin ? (q > 0 ? q : (plan->players[t] + 1) / 2) : 0;
+    void *ws = aud_calloc(1, aud_shap_tree_ws_size(plan));
+    size_t stride = m->n_outputs * (m->n_features + 1);
+    memset(phi, 0, n * stride * sizeof *phi);
+    for (size_t i = 0; i < n; i++)
+        aud_shap_tree_row(plan, X + i * m->n_features, phi + i * stride, ws, 0, -1);
+    aud_free(ws);
+    aud_shap_plan_free(plan);
+}
+
+/* Linear TreeSHAP (treeshap_linear.c) = the recursion = brute force, at depths 1 to 10, 13, 16,
+ * ..., 28, with repeated features on the paths, missing values and several outputs; one Gauss
+ * point fewer than ceil(players / 2) is measurably wrong (the quadrature is exact, not merely
+ * close); and = the recursion for 40 features on paths of up to 30 (q up to 15, the generic
+ * instance), where brute force is out of reach. */
+static void test_tree_linear_matches_recursion_and_bruteforce(void **state)
+{
+    (void)state;
+    rng_state = 91;
+    aud_error err;
+    for (int rep = 0; rep < 16; rep++) {
+        int depth = 1 + rep + (rep >= 10 ? (rep - 9) * 2 : 0);   /* 1..10, 12, 14, ..., 22 */
+        int M = rep % 2 ? 8 : 5 + rep % 3, K = rep % 4 == 3 ? 2 : 1;
+        aud_model m;
+        if (depth <= 6) {
+            random_trees(&m, M, 4, depth, K);
+        } else {
+            spine_trees(&m, M, 3, depth, K);
+        }
+        size_t n = 6, stride = (size_t)K * (size_t)(M + 1);
+        double X[6 * 8], lin[6 * 18], rec[6 * 18], ref[18];
+        random_rows(X, (int)n, M, 0.15);
+        tree_phi_forced(&m, X, n, 1, 0, lin);
+        tree_phi_forced(&m, X, n, 0, 0, rec);
+        for (size_t i = 0; i < n; i++) {
+            pd_game g = {&m, X + i * (size_t)M};
+            aud_shap_game game = {(size_t)M, (size_t)K, pd_value, &g};
+            assert_int_equal(aud_shap_exact_game(&game, ref, &err), AUD_OK);
+            for (size_t j = 0; j < stride; j++) {
+                assert_close(lin[i * stride + j], ref[j], 1e-12, "linear phi", j);
+                assert_close(lin[i * stride + j], rec[i * stride + j], 1e-12, "linear vs rec", j);
+            }
+        }
+        aud_shap_plan *plan = NULL;
+        assert_int_equal(aud_shap_plan_new(&plan, &m, &err), AUD_OK);
+        int q = (plan->players[0] + 1) / 2 - 1;
+        aud_shap_plan_free(plan);
+        if (q >= 1) {   /* too few points: the degree-(d-1) integrand is no longer exact */
+            tree_phi_forced(&m, X, n, 1, q, lin);
+            double worst = 0.0;
+            for (size_t i = 0; i < n * stride; i++)
+                worst = fmax(worst, fabs(lin[i] - rec[i]));
+            assert_true(worst > 1e-9);
+        }
+        if (depth >= 8 && M == 8)
+            check_interactions(&m, X, 2, 2);   /* conditioning through the linear walk */
+        model_release(&m);
+    }
+    for (int depth = 18; depth <= 30; depth += 6) {
+        aud_model m;
+        spine_trees(&m, 40, 3, depth, 1);
+        double X[4 * 40], lin[4 * 41], rec[4 * 41];
+        random_rows(X, 4, 40, 0.1);
+        tree_phi_forced(&m, X, 4, 1, 0, lin);
+        tree_phi_forced(&m, X, 4, 0, 0, rec);
+        for (size_t i = 0; i < 4 * 41; i++)
+            assert_close(lin[i], rec[i], 1e-12, "linear vs rec (40 features)", i);
+        model_release(&m);
+    }
+}
+
 static void test_threads_do_not_change_results(void **state)
 {
     (void)state;
@@ -770,6 +886,7 @@ int main(void)
         cmocka_unit_test(test_kernel_full_enumeration_equals_exact),
         cmocka_unit_test(test_kernel_sampled_exact_on_additive_game),
         cmocka_unit_test(test_kernel_sampled_seeded_and_close),
+        cmocka_unit_test(test_tree_linear_matches_recursion_and_bruteforce),
         cmocka_unit_test(test_threads_do_not_change_results),
         cmocka_unit_test(test_bad_method_errors),
         cmocka_unit_test(test_summary_and_reasons),

@@ -18,6 +18,7 @@
 #include "core/io.h"
 #include "models/model.h"
 #include "explainers/shap.h"
+#include "explainers/shap_int.h"
 
 /* the committed subset of ../shared/fixtures/lightgbm (tests/golden/gen_lightgbm_subset.py):
  * rows 0-99 and every edge-case row 1800-1999 */
@@ -103,6 +104,36 @@ static void check_fixture(const char *name, int threads)
     fprintf(stderr, "  %s: max relative |diff| vs pred_contrib %.3g, additivity %.3g\n", name,
             worst, r->additivity_max_error);
     assert_true(r->additivity_max_error < 1e-9);
+
+    /* every tree through Linear TreeSHAP (treeshap_linear.c), whatever its depth */
+    aud_shap_plan *plan = NULL;
+    assert_int_equal(aud_shap_plan_new(&plan, m, &err), AUD_OK);
+    int deepest = 0;
+    for (size_t t = 0; t < m->n_trees; t++) {
+        plan->lin_q[t] = plan->players[t] > 1 ? (plan->players[t] + 1) / 2 : 1;
+        deepest = plan->depth[t] > deepest ? plan->depth[t] : deepest;
+    }
+    void *ws = aud_calloc(1, aud_shap_tree_ws_size(plan));
+    double *phi = aud_calloc(nc2, sizeof *phi);
+    double worst_lin = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        memset(phi, 0, nc2 * sizeof *phi);
+        aud_shap_tree_row(plan, X + i * nc, phi, ws, 0, -1);
+        for (size_t j = 0; j < nc2; j++) {
+            double want = ref[i * nc2 + j], e = fabs(phi[j] - want) / fmax(1.0, fabs(want));
+            if (!(e <= 1e-9)) {
+                fprintf(stderr, "%s linear: row %zu col %zu: got %.17g want %.17g\n", name, i, j,
+                        phi[j], want);
+                fail();
+            }
+            worst_lin = fmax(worst_lin, e);
+        }
+    }
+    fprintf(stderr, "  %s: Linear TreeSHAP on every tree (depth <= %d): max relative |diff| "
+            "%.3g\n", name, deepest, worst_lin);
+    aud_free(phi);
+    aud_free(ws);
+    aud_shap_plan_free(plan);
     aud_shap_result_free(r);
     aud_free(X);
     aud_free(ref);

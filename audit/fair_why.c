@@ -1,0 +1,481 @@
+/* fair_why.c - drivers, proxy screen and trade-offs of every sensitive attribute (SPEC section 7).
+ *
+ * The model's rows are explained block by block (all rows for the fast methods, tree and linear;
+ * else a seeded sample stratified by group) and only per-group sums are kept, so memory does not
+ * grow with the data. Definitions: docs/fairness.md "Drivers, proxies and trade-offs". */
+#include "audit/fair_why.h"
+#include "metrics/fair_drivers.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#define WHY_BLOCK 4096
+
+/* aud_fair_why_input with the attributes and the model bound (audit/bind.h). */
+typedef struct why_in {
+    const aud_model       *model;
+    const aud_table       *data;
+    const size_t          *bind;        /* model feature -> data column */
+    const aud_fair_attr   *attrs;
+    size_t                 n_attrs;
+    const aud_fair_result *res;
+    const double          *score;
+    const double          *label;
+    int                    favorable;
+    double                 threshold;
+    aud_shap_method        method;
+    const double          *background;
+    size_t                 n_background;
+    uint64_t               seed;
+    int                    threads;
+} why_in;
+#define AUD_WHY_MAX_CELLS 256   /* more combinations of attribute values: rows one by one */
+
+/* The attribute's object in doc's fairness.attributes (written by aud_fair_to_json). */
+static cJSON *attr_object(cJSON *doc, const char *name)
+{
+    cJSON *f = cJSON_GetObjectItemCaseSensitive(doc, "fairness");
+    cJSON *arr = f ? cJSON_GetObjectItemCaseSensitive(f, "attributes") : NULL;
+    cJSON *o = NULL;
+    cJSON_ArrayForEach(o, arr) {
+        cJSON *n = cJSON_GetObjectItemCaseSensitive(o, "name");
+        if (cJSON_IsString(n) && strcmp(n->valuestring, name) == 0)
+            return o;
+    }
+    return NULL;
+}
+
+/* Per level of attribute a: eligible (not small) and the reference level. The result's groups
+ * are the levels with rows, in level order. */
+static int level_info(const why_in *in, size_t a, unsigned char *eligible,
+                      size_t *ref)
+{
+    const aud_fair_attr *at = &in->attrs[a];
+    const aud_fair_attr_result *ar = &in->res->attrs[a];
+    size_t g = 0;
+    *ref = SIZE_MAX;
+    for (size_t l = 0; l < at->n_levels; l++) {
+        eligible[l] = 0;
+        if (g < ar->n_groups && strcmp(ar->groups[g].name, at->levels[l]) == 0) {
+            eligible[l] = !ar->groups[g].small;
+            if (g == ar->reference)
+                *ref = l;
+            g++;
+        }
+    }
+    return *ref == SIZE_MAX ? -1 : 0;
+}
+
+/* ---- explaining the rows -------------------------------------------------------------------- */
+
+typedef struct why_state {
+    const why_in *in;
+    aud_shap_opts so;
+    size_t        nf;
+    int           probability;    /* binary classifier: also the probability scale */
+    aud_fdrv_acc *margin;         /* n_attrs */
+    size_t       *rows;           /* explained rows (NULL: all rows) */
+    uint32_t     *mask;           /* per explained row: bit a = in attribute a's sample */
+    size_t        n_rows;
+} why_state;
+
+/* Seeded sample of at most AUD_WHY_SAMPLE_PER_GROUP rows of every group of every attribute. */
+static int stratified_rows(why_state *w, aud_error *err)
+{
+    const why_in *in = w->in;
+    size_t n = in->data->n_rows;
+    uint32_t *mark = aud_calloc(n ? n : 1, sizeof *mark);
+    size_t *members = aud_malloc((n ? n : 1) * sizeof *members);
+    size_t *pick = aud_malloc(AUD_WHY_SAMPLE_PER_GROUP * sizeof *pick);
+    int rc = AUD_OK;
+    if (mark == NULL || members == NULL || pick == NULL) {
+        rc = aud_error_nomem(err);
+        goto done;
+    }
+    for (size_t a = 0; a < in->n_attrs; a++) {
+        for (size_t l = 0; l < in->attrs[a].n_levels; l++) {
+            size_t m = 0;
+            for (size_t i = 0; i < n; i++) {
+                if (in->attrs[a].codes[i] == (int32_t)l)
+                    members[m++] = i;
+            }
+            size_t k = aud_shap_sample_rows(m, AUD_WHY_SAMPLE_PER_GROUP,
+                                            in->seed + 7919 * (a + 1) + l, pick);
+            for (size_t q = 0; q < k; q++)
+                mark[members[pick[q]]] |= 1u << a;
+        }
+    }
+    size_t u = 0;
+    for (size_t i = 0; i < n; i++)
+        u += mark[i] != 0;
+    w->rows = aud_malloc((u ? u : 1) * sizeof *w->rows);
+    w->mask = aud_malloc((u ? u : 1) * sizeof *w->mask);
+    if (w->rows == NULL || w->mask == NULL) {
+        rc = aud_error_nomem(err);
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (mark[i] != 0) {
+            w->rows[w->n_rows] = i;
+            w->mask[w->n_rows++] = mark[i];
+        }
+    }
+done:
+    aud_free(mark);
+    aud_free(members);
+    aud_free(pick);
+    return rc;
+}
+
+/* Explain one block of rows and add it to every attribute's sums. */
+static int explain_block(why_state *w, size_t b0, size_t b1, double *X, int32_t *grp, double *prob,
+                         aud_error *err)
+{
+    const why_in *in = w->in;
+    size_t n = b1 - b0, nf = w->nf;
+    for (size_t i = 0; i < n; i++) {
+        size_t row = w->rows ? w->rows[b0 + i] : b0 + i;
+        aud_model_fill_rows(in->model, in->data, in->bind, row, row + 1, X + i * nf);
+        prob[i] = w->probability ? in->score[row] : NAN;
+    }
+    aud_shap_result *r = NULL;
+    int rc = aud_shap_explain(&r, in->model, X, n, &w->so, err);
+    if (rc != AUD_OK)
+        return rc;
+    for (size_t a = 0; a < in->n_attrs; a++) {
+        for (size_t i = 0; i < n; i++) {
+            size_t row = w->rows ? w->rows[b0 + i] : b0 + i;
+            grp[i] = (w->mask == NULL || (w->mask[b0 + i] >> a & 1u)) ? in->attrs[a].codes[row]
+                                                                      : -1;
+        }
+        aud_fdrv_acc_add(&w->margin[a], grp, n, r->phi, r->stride, w->probability ? prob : NULL);
+    }
+    aud_shap_result_free(r);
+    return AUD_OK;
+}
+
+/* Rows one block at a time through aud_shap_explain (every method). */
+static int explain_all(why_state *w, aud_error *err)
+{
+    size_t n = w->rows ? w->n_rows : w->in->data->n_rows, nf = w->nf;
+    size_t blk = n < WHY_BLOCK ? (n ? n : 1) : WHY_BLOCK;
+    double *X = aud_malloc(blk * (nf ? nf : 1) * sizeof *X);
+    int32_t *grp = aud_malloc(blk * sizeof *grp);
+    double *prob = aud_malloc(blk * sizeof *prob);
+    int rc = AUD_OK;
+    if (X == NULL || grp == NULL || prob == NULL)
+        rc = aud_error_nomem(err);
+    for (size_t b0 = 0; b0 < n && rc == AUD_OK; b0 += blk)
+        rc = explain_block(w, b0, b0 + blk < n ? b0 + blk : n, X, grp, prob, err);
+    aud_free(X);
+    aud_free(grp);
+    aud_free(prob);
+    return rc;
+}
+
+/* All rows of a tree model through per-cell sums (explainers/shap_cells.c): a cell is one
+ * combination of the attributes' values (unknown included), the cells are added into each
+ * attribute's groups afterwards. */
+static int explain_cells(why_state *w, size_t n_cells, const size_t *stride, aud_error *err)
+{
+    const why_in *in = w->in;
+    size_t n = in->data->n_rows, nf = w->nf;
+    size_t blk = ((size_t)1 << 22) / (nf ? nf : 1);   /* at most 32 MiB of rows */
+    blk = blk > ((size_t)1 << 18) ? (size_t)1 << 18 : blk < 256 ? 256 : blk;
+    blk = n < blk ? (n ? n : 1) : blk;
+    aud_shap_cells *sc = NULL;
+    double *X = aud_malloc(blk * (nf ? nf : 1) * sizeof *X);
+    int32_t *cell = aud_malloc(blk * sizeof *cell);
+    long double *psum = aud_calloc(n_cells, sizeof *psum);
+    int rc = AUD_OK;
+    if (X == NULL || cell == NULL || psum == NULL) {
+        rc = aud_error_nomem(err);
+        goto done;
+    }
+    rc = aud_shap_cells_new(&sc, in->model, n_cells, 1, w->so.threads, err);
+    for (size_t b0 = 0; b0 < n && rc == AUD_OK; b0 += blk) {
+        size_t m = n - b0 < blk ? n - b0 : blk;
+        aud_model_fill_rows(in->model, in->data, in->bind, b0, b0 + m, X);
+        for (size_t i = 0; i < m; i++) {
+            size_t id = 0;
+            for (size_t a = 0; a < in->n_attrs; a++)
+                id += (size_t)(in->attrs[a].codes[b0 + i] + 1) * stride[a];
+            cell[i] = (int32_t)id;
+            if (w->probability)
+                psum[id] += in->score[b0 + i];
+        }
+        rc = aud_shap_cells_add(sc, X, m, cell, NULL, err);
+    }
+    if (rc != AUD_OK)
+        goto done;
+    const double *sums = aud_shap_cells_sums(sc);
+    const uint64_t *cnt = aud_shap_cells_counts(sc);
+    for (size_t c = 0; c < n_cells; c++) {
+        const double *s0 = sums + c * (nf + 1);
+        double out = s0[nf];
+        for (size_t j = 0; j < nf; j++)
+            out += s0[j];
+        for (size_t a = 0; a < in->n_attrs; a++) {
+            size_t code = c / stride[a] % (in->attrs[a].n_levels + 1);
+            if (code > 0)   /* 0: unknown value of attribute a */
+                aud_fdrv_acc_add_sums(&w->margin[a], code - 1, cnt[c], s0, out,
+                                      w->probability ? (double)psum[c] : NAN);
+        }
+    }
+done:
+    aud_shap_cells_free(sc);
+    aud_free(X);
+    aud_free(cell);
+    aud_free(psum);
+    return rc;
+}
+
+/* ---- proxy screen ---------------------------------------------------------------------------- */
+
+typedef struct screen_job {
+    const why_in  *in;
+    aud_assoc     *assoc;
+    unsigned char *is_attr;
+    size_t         first, step;   /* features first, first + step, ... */
+    int            rc;
+    aud_error      err;
+} screen_job;
+
+static void *screen_run(void *p)
+{
+    screen_job *j = p;
+    const why_in *in = j->in;
+    size_t nf = in->model->n_features;
+    for (size_t f = j->first; f < nf && j->rc == AUD_OK; f += j->step) {
+        const aud_column *col = &in->data->cols[in->bind[f]];
+        aud_assoc_feature af;
+        if (col->type == AUD_COL_CATEGORICAL)   /* a categorical feature of a pipeline */
+            j->rc = aud_assoc_feature_prepare_codes(&af, col->codes, col->n_levels,
+                                                    in->data->n_rows, &j->err);
+        else
+            j->rc = aud_assoc_feature_prepare(&af, col->num, in->data->n_rows, &j->err);
+        for (size_t a = 0; a < in->n_attrs && j->rc == AUD_OK; a++) {
+            j->rc = aud_assoc_compute(&af, in->attrs[a].codes, in->attrs[a].n_levels,
+                                      &j->assoc[a * nf + f], &j->err);
+            j->is_attr[a * nf + f] = strcmp(col->name, in->attrs[a].name) == 0;
+        }
+        aud_assoc_feature_free(&af);
+    }
+    return NULL;
+}
+
+/* The association of every feature with every attribute, features spread over the threads
+ * (each result has its own slot: the same for any thread count). */
+static int screen(const why_in *in, aud_assoc *assoc, unsigned char *is_attr, aud_error *err)
+{
+    size_t nf = in->model->n_features;
+    size_t nt = in->threads > 1 ? (size_t)in->threads : 1;
+    nt = nt > nf ? (nf ? nf : 1) : nt;
+    screen_job *jobs = aud_calloc(nt, sizeof *jobs);
+    if (jobs == NULL)
+        return aud_error_nomem(err);
+    for (size_t t = 0; t < nt; t++)
+        jobs[t] = (screen_job){in, assoc, is_attr, t, nt, AUD_OK, {0}};
+    aud_run_jobs(jobs, nt, sizeof *jobs, screen_run);
+    int rc = AUD_OK;
+    for (size_t t = 0; t < nt && rc == AUD_OK; t++) {
+        if (jobs[t].rc != AUD_OK) {
+            *err = jobs[t].err;
+            rc = jobs[t].rc;
+        }
+    }
+    aud_free(jobs);
+    return rc;
+}
+
+/* ---- the whole ------------------------------------------------------------------------------- */
+
+static int add_tradeoffs(cJSON *doc, const why_in *in, unsigned char *elig,
+                         aud_error *err)
+{
+    for (size_t a = 0; a < in->n_attrs; a++) {
+        cJSON *o = attr_object(doc, in->attrs[a].name);
+        size_t ref = 0;
+        if (o == NULL || level_info(in, a, elig, &ref) != 0)
+            continue;
+        aud_tradeoff_input t = {in->data->n_rows, in->score,  in->label, in->attrs[a].codes,
+                                in->attrs[a].n_levels, in->attrs[a].levels, elig, ref,
+                                in->favorable, in->threshold};
+        int rc = aud_tradeoff_json(o, &t, err);
+        if (rc != AUD_OK)
+            return rc;
+    }
+    return AUD_OK;
+}
+
+static int explainable(const why_in *in)
+{
+    const aud_model *m = in->model;
+    return m != NULL && m->n_outputs == 1 && m->feature_names != NULL && in->n_attrs <= 32;
+}
+
+static int why_run(cJSON *doc, const why_in *in, aud_error *err)
+{
+    size_t maxl = 1;
+    for (size_t a = 0; a < in->n_attrs; a++)
+        maxl = in->attrs[a].n_levels > maxl ? in->attrs[a].n_levels : maxl;
+    unsigned char *elig = aud_malloc(maxl);
+    if (elig == NULL)
+        return aud_error_nomem(err);
+    int rc = AUD_OK;
+    if (in->score != NULL)
+        rc = add_tradeoffs(doc, in, elig, err);
+    if (rc != AUD_OK || !explainable(in)) {
+        aud_free(elig);
+        return rc;
+    }
+    why_state w;
+    memset(&w, 0, sizeof w);
+    w.in = in;
+    w.nf = in->model->n_features;
+    w.probability = in->model->is_classifier && in->score != NULL;
+    aud_shap_opts_default(&w.so);
+    w.so.method = aud_shap_method_resolve(in->method, in->model);
+    w.so.threads = in->threads > 0 ? in->threads : 1;
+    w.so.seed = in->seed;
+    w.so.background = in->background;
+    w.so.n_background = in->n_background;
+    double *bg = NULL;   /* a background sample of the data when the method needs one */
+    if (in->background == NULL && aud_shap_method_uses_background(w.so.method)) {
+        size_t nb = in->data->n_rows < AUD_SHAP_DEFAULT_BACKGROUND ? in->data->n_rows
+                                                                   : AUD_SHAP_DEFAULT_BACKGROUND;
+        size_t *idx = aud_malloc((nb ? nb : 1) * sizeof *idx);
+        bg = aud_malloc((nb ? nb : 1) * (w.nf ? w.nf : 1) * sizeof *bg);
+        if (idx == NULL || bg == NULL) {
+            aud_free(idx);
+            aud_free(bg);
+            aud_free(elig);
+            return aud_error_nomem(err);
+        }
+        nb = aud_shap_sample_rows(in->data->n_rows, nb, in->seed + 2, idx);
+        for (size_t i = 0; i < nb; i++)
+            aud_model_fill_rows(in->model, in->data, in->bind, idx[i], idx[i] + 1, bg + i * w.nf);
+        aud_free(idx);
+        w.so.background = bg;
+        w.so.n_background = nb;
+    }
+    size_t nf = w.nf, na = in->n_attrs;
+    aud_assoc *assoc = aud_calloc(na * nf + 1, sizeof *assoc);
+    unsigned char *is_attr = aud_calloc(na * nf + 1, 1);
+    w.margin = aud_calloc(na ? na : 1, sizeof *w.margin);
+    if (assoc == NULL || is_attr == NULL || w.margin == NULL) {
+        rc = aud_error_nomem(err);
+        goto done;
+    }
+    for (size_t a = 0; a < na && rc == AUD_OK; a++)
+        rc = aud_fdrv_acc_init(&w.margin[a], in->attrs[a].n_levels, nf, err);
+    int all = w.so.method == AUD_SHAP_TREE || w.so.method == AUD_SHAP_LINEAR;
+    if (rc == AUD_OK && !all)
+        rc = stratified_rows(&w, err);
+    size_t stride[33], n_cells = 1;   /* cells: combinations of the attributes' values */
+    for (size_t a = 0; a < na && n_cells <= AUD_WHY_MAX_CELLS; a++) {
+        stride[a] = n_cells;
+        n_cells *= in->attrs[a].n_levels + 1;
+    }
+    if (rc == AUD_OK && aud_shap_check(in->model, &w.so, err) != AUD_OK) {
+        /* the model cannot be explained (no covers, too many features...): say why, go on */
+        for (size_t a = 0; a < na && rc == AUD_OK; a++) {
+            cJSON *o = attr_object(doc, in->attrs[a].name);
+            if (o != NULL && cJSON_AddStringToObject(o, "drivers_reason", err->msg) == NULL)
+                rc = aud_error_nomem(err);
+        }
+        if (rc == AUD_OK)
+            aud_error_clear(err);
+        goto done;
+    }
+    if (rc == AUD_OK && w.so.method == AUD_SHAP_TREE && n_cells <= AUD_WHY_MAX_CELLS)
+        rc = explain_cells(&w, n_cells, stride, err);
+    else if (rc == AUD_OK)
+        rc = explain_all(&w, err);
+    if (rc == AUD_OK)
+        rc = screen(in, assoc, is_attr, err);
+    char method[200];
+    if (all)
+        snprintf(method, sizeof method, "%s SHAP values of all %zu rows",
+                 aud_shap_method_name(w.so.method), in->data->n_rows);
+    else
+        snprintf(method, sizeof method,
+                 "%s SHAP values of a seeded sample of at most %d rows of each group (%zu rows "
+                 "explained in all)",
+                 aud_shap_method_name(w.so.method), AUD_WHY_SAMPLE_PER_GROUP, w.n_rows);
+    for (size_t a = 0; a < na && rc == AUD_OK; a++) {
+        cJSON *o = attr_object(doc, in->attrs[a].name);
+        size_t ref = 0;
+        if (o == NULL || level_info(in, a, elig, &ref) != 0)
+            continue;
+        aud_fdrv_json_input ji = {&w.margin[a],
+                                  ref,
+                                  elig,
+                                  in->attrs[a].levels,
+                                  (const char *const *)in->model->feature_names,
+                                  assoc + a * nf,
+                                  is_attr + a * nf,
+                                  method};
+        rc = aud_fdrv_json(o, &ji, err);
+    }
+done:
+    for (size_t a = 0; a < na; a++) {
+        if (w.margin != NULL)
+            aud_fdrv_acc_free(&w.margin[a]);
+    }
+    aud_free(w.margin);
+    aud_free(w.rows);
+    aud_free(w.mask);
+    aud_free(assoc);
+    aud_free(is_attr);
+    aud_free(elig);
+    aud_free(bg);
+    return rc;
+}
+
+int aud_fair_why(cJSON *doc, const aud_fair_why_input *pub, aud_error *err)
+{
+    aud_bound_attrs ba;
+    aud_binding bm;
+    memset(&bm, 0, sizeof bm);
+    int rc = aud_bind_attrs(&ba, pub->data, pub->sensitive, pub->n_sensitive, pub->refs,
+                            pub->n_refs, pub->groups, pub->n_groups, err);
+    if (rc == AUD_OK && pub->model != NULL)
+        rc = aud_bind_model(&bm, pub->model, pub->model_path, pub->data, err);
+    if (rc == AUD_OK && ba.n_attrs != pub->res->n_attrs)
+        rc = aud_error_set(err, AUD_E_INTERNAL, NULL, 0, 0, "attributes differ from the result");
+    if (rc == AUD_OK) {
+        why_in in = {pub->model, pub->data, bm.cols, ba.attrs, ba.n_attrs, pub->res, pub->score,
+                     pub->label, pub->favorable, pub->threshold, pub->method, pub->background,
+                     pub->n_background, pub->seed, pub->threads};
+        rc = why_run(doc, &in, err);
+    }
+    aud_binding_free(&bm);
+    aud_bound_attrs_free(&ba);
+    return rc;
+}
+
+int aud_fairness_doc(aud_fair_result **out, cJSON *doc, const aud_fairness_request *rq,
+                     const aud_fair_opts *opts, int *by_position, aud_error *err)
+{
+    double *score = NULL, *label = NULL;
+    int rc = aud_fairness_scored(out, rq, opts, by_position, doc != NULL ? &score : NULL,
+                                 doc != NULL ? &label : NULL, err);
+    if (rc == AUD_OK && doc != NULL)
+        rc = aud_fair_to_json(*out, doc, err);
+    if (rc == AUD_OK && doc != NULL) {   /* drivers, proxies, trade-offs (SPEC section 7) */
+        aud_fair_why_input wi = {rq->model, rq->model_path, rq->data, rq->sensitive,
+                                 rq->n_sensitive, rq->refs, rq->n_refs, *out, score, label,
+                                 opts->favorable, opts->threshold, AUD_SHAP_AUTO, NULL, 0,
+                                 opts->seed, opts->threads, rq->groups, rq->n_groups};
+        rc = aud_fair_why(doc, &wi, err);
+    }
+    aud_free(score);
+    aud_free(label);
+    if (rc != AUD_OK) {
+        aud_fair_result_free(*out);
+        *out = NULL;
+    }
+    return rc;
+}

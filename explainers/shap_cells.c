@@ -1,0 +1,553 @@
+/* shap_cells.c - per-cell sums of path-dependent TreeSHAP values over many rows, without the
+ * per-row values (what group means of SHAP values need: SPEC section 7 "drivers").
+ *
+ * Path-dependent TreeSHAP (Lundberg, Erion, Lee 2018, arXiv:1802.03888) of one tree depends on
+ * the row only through the row's decision at each internal node of that tree (which child it
+ * takes): the one-fractions of Algorithm 2 are products of those decisions. So within a block of
+ * rows, the tree's values are computed once per distinct decision pattern (a bit per internal
+ * node) on one representative row, and the weighted count of each pattern in each cell
+ * multiplies them. This is exact: the sum over a cell equals summing the rows' own values, to
+ * rounding. Trees with more than 64 internal nodes are explained row by row.
+ *
+ * Deterministic for any thread count: trees go in a fixed number of chunks (independent of the
+ * threads), each chunk sums into its own buffer, and the buffers are added in chunk order. */
+#include "explainers/shap_int.h"
+
+#include <string.h>
+
+#define MAX_CHUNKS 16
+#define DIRECT_BITS 16                   /* patterns this short index a table directly */
+#define SUB_ROWS ((size_t)1 << 18)       /* rows per pattern block: each tree's values are
+                                            computed once per pattern of a block */
+#define KEY_TILE 2048                    /* rows whose patterns are built node by node */
+#define KEY_TREES 8                      /* trees whose patterns are built together */
+#define SLOTS0 4096                      /* pattern accumulators first allocated (they grow) */
+
+struct aud_shap_cells {
+    const aud_model *m;
+    aud_shap_plan   *plan;
+    aud_shap_fast   *fast;
+    size_t           M, n_cells, n_w, n_chunks, sub;   /* sub: rows per pattern block */
+    int              threads;
+    double           bias;
+    double          *sums;      /* n_w x n_cells x (M + 1) */
+    uint64_t        *counts;    /* n_cells */
+    double          *part;      /* n_chunks x n_w x n_cells x M: this call's tree sums */
+    int32_t        **bit;       /* per tree: internal node -> bit (-1 leaf), NULL when > 64 */
+    int32_t        **feats;     /* per tree: its distinct features, -1 terminated */
+    /* trees whose splits are all XGBoost's (float)x < (float)t, NaN to the default child: the
+     * internal nodes in bit order as flat arrays, for a branch-free pattern on float rows */
+    int32_t        **lt_feat;   /* per tree, NULL when not such a tree */
+    float          **lt_thr;
+    uint8_t        **lt_dl;
+    int32_t         *n_int;     /* per tree: internal nodes */
+    float           *Xf;        /* this call's rows as floats (NaN kept), column-major */
+};
+
+void aud_shap_cells_free(aud_shap_cells *c)
+{
+    if (c == NULL)
+        return;
+    for (size_t t = 0; c->bit != NULL && t < c->m->n_trees; t++) {
+        aud_free(c->bit[t]);
+        aud_free(c->feats[t]);
+        aud_free(c->lt_feat[t]);
+        aud_free(c->lt_thr[t]);
+        aud_free(c->lt_dl[t]);
+    }
+    aud_free(c->bit);
+    aud_free(c->feats);
+    aud_free(c->lt_feat);
+    aud_free(c->lt_thr);
+    aud_free(c->lt_dl);
+    aud_free(c->n_int);
+    aud_free(c->Xf);
+    aud_shap_fast_free(c->fast);
+    aud_shap_plan_free(c->plan);
+    aud_free(c->sums);
+    aud_free(c->counts);
+    aud_free(c->part);
+    aud_free(c);
+}
+
+/* Bits of the internal nodes and the distinct features of tree t. */
+static int tree_index(aud_shap_cells *c, size_t t, uint8_t *seen)
+{
+    const aud_tree *tr = &c->m->trees[t];
+    int32_t n_int = 0, n_f = 0;
+    for (int32_t i = 0; i < tr->n_nodes; i++)
+        n_int += tr->left[i] >= 0;
+    c->feats[t] = aud_malloc(((size_t)n_int + 1) * sizeof **c->feats);
+    if (c->feats[t] == NULL)
+        return -1;
+    for (int32_t i = 0; i < tr->n_nodes; i++) {
+        int32_t f = tr->feature[i];
+        if (tr->left[i] >= 0 && !seen[f]) {
+            seen[f] = 1;
+            c->feats[t][n_f++] = f;
+        }
+    }
+    c->feats[t][n_f] = -1;
+    for (int32_t k = 0; k < n_f; k++)
+        seen[c->feats[t][k]] = 0;
+    if (n_int > 64)
+        return 0;   /* row by row */
+    c->n_int[t] = n_int;
+    c->bit[t] = aud_malloc((size_t)tr->n_nodes * sizeof **c->bit);
+    if (c->bit[t] == NULL)
+        return -1;
+    int32_t b = 0, lt = 1;
+    for (int32_t i = 0; i < tr->n_nodes; i++) {
+        c->bit[t][i] = tr->left[i] >= 0 ? b++ : -1;
+        lt &= tr->left[i] < 0 ||
+              (tr->kind[i] == AUD_SPLIT_LT_F32 && tr->missing[i] == AUD_MISSING_NAN);
+    }
+    if (!lt || n_int > 32)
+        return 0;
+    size_t k = n_int ? (size_t)n_int : 1;
+    c->lt_feat[t] = aud_malloc(k * sizeof **c->lt_feat);
+    c->lt_thr[t] = aud_malloc(k * sizeof **c->lt_thr);
+    c->lt_dl[t] = aud_malloc(k);
+    if (c->lt_feat[t] == NULL || c->lt_thr[t] == NULL || c->lt_dl[t] == NULL)
+        return -1;
+    for (int32_t i = 0; i < tr->n_nodes; i++) {
+        if (c->bit[t][i] < 0)
+            continue;
+        c->lt_feat[t][c->bit[t][i]] = tr->feature[i];
+        c->lt_thr[t][c->bit[t][i]] = (float)tr->threshold[i];
+        c->lt_dl[t][c->bit[t][i]] = tr->default_left[i] != 0;
+    }
+    return 0;
+}
+
+int aud_shap_cells_new(aud_shap_cells **out, const aud_model *m, size_t n_cells, size_t n_w,
+                       int threads, aud_error *err)
+{
+    *out = NULL;
+    if (m->kind != AUD_MODEL_TREES || m->n_outputs != 1 || n_cells == 0 || n_w == 0)
+        return aud_error_set(err, AUD_E_UNSUPPORTED, NULL, 0, 0,
+                             "per-cell TreeSHAP sums need a single-output tree model");
+    aud_shap_cells *c = aud_calloc(1, sizeof *c);
+    uint8_t *seen = aud_calloc(m->n_features + 1, 1);
+    int rc = AUD_OK;
+    if (c == NULL || seen == NULL) {
+        aud_free(c);
+        aud_free(seen);
+        return aud_error_nomem(err);
+    }
+    c->m = m;
+    c->M = m->n_features;
+    c->n_cells = n_cells;
+    c->n_w = n_w;
+    c->threads = threads > 0 ? threads : 1;
+    c->n_chunks = m->n_trees < MAX_CHUNKS ? (m->n_trees ? m->n_trees : 1) : MAX_CHUNKS;
+    size_t per = n_w * n_cells;
+    c->sub = SUB_ROWS;
+    c->sums = aud_calloc(per * (c->M + 1), sizeof *c->sums);
+    c->counts = aud_calloc(n_cells, sizeof *c->counts);
+    c->part = aud_calloc(c->n_chunks * per * (c->M ? c->M : 1), sizeof *c->part);
+    c->bit = aud_calloc(m->n_trees + 1, sizeof *c->bit);
+    c->feats = aud_calloc(m->n_trees + 1, sizeof *c->feats);
+    c->lt_feat = aud_calloc(m->n_trees + 1, sizeof *c->lt_feat);
+    c->lt_thr = aud_calloc(m->n_trees + 1, sizeof *c->lt_thr);
+    c->lt_dl = aud_calloc(m->n_trees + 1, sizeof *c->lt_dl);
+    c->n_int = aud_calloc(m->n_trees + 1, sizeof *c->n_int);
+    if (c->sums == NULL || c->counts == NULL || c->part == NULL || c->bit == NULL ||
+        c->feats == NULL || c->lt_feat == NULL || c->lt_thr == NULL || c->lt_dl == NULL ||
+        c->n_int == NULL) {
+        rc = aud_error_nomem(err);
+        goto done;
+    }
+    rc = aud_shap_plan_new(&c->plan, m, err);
+    if (rc == AUD_OK && !c->plan->has_cover)
+        rc = aud_error_set(err, AUD_E_UNSUPPORTED, NULL, 0, 0,
+                           "the model has no usable node covers, which method tree needs");
+    if (rc == AUD_OK)
+        rc = aud_shap_fast_new(&c->fast, c->plan, AUD_SHAP_FAST_MAX_BYTES, err);
+    for (size_t t = 0; rc == AUD_OK && t < m->n_trees; t++) {
+        if (tree_index(c, t, seen) != 0)
+            rc = aud_error_nomem(err);
+    }
+    if (rc == AUD_OK) {
+        double *row = aud_calloc(c->M + 1, sizeof *row);
+        if (row == NULL) {
+            rc = aud_error_nomem(err);
+        } else {
+            aud_shap_tree_bias(c->plan, row);
+            c->bias = row[c->M];
+            aud_free(row);
+        }
+    }
+done:
+    aud_free(seen);
+    if (rc != AUD_OK) {
+        aud_shap_cells_free(c);
+        return rc;
+    }
+    *out = c;
+    return AUD_OK;
+}
+
+double aud_shap_cells_bias(const aud_shap_cells *c)
+{
+    return c->bias;
+}
+
+const double *aud_shap_cells_sums(const aud_shap_cells *c)
+{
+    return c->sums;
+}
+
+const uint64_t *aud_shap_cells_counts(const aud_shap_cells *c)
+{
+    return c->counts;
+}
+
+/* ---- one call: rows of X ------------------------------------------------------------------ */
+
+typedef struct cells_job {
+    aud_shap_cells *c;
+    const double   *X;
+    size_t          n;
+    const int32_t  *cell;
+    const double   *w;
+} cells_job;
+
+typedef struct cells_ws {
+    void     *tree;      /* recursion workspace */
+    void     *stack;     /* fast tables walk stack */
+    double   *phi;       /* M + 1, kept zero between uses */
+    uint64_t *key;       /* hash: pattern bits */
+    int32_t  *slot;      /* hash: slot of the pattern */
+    uint32_t *gen;       /* hash: generation that wrote the entry */
+    uint32_t  cur;
+    size_t    cap;       /* hash capacity (power of 2) */
+    unsigned  shift;     /* 64 - log2(cap) */
+    uint32_t *keys;      /* per row of the block: its pattern (trees with lt_feat) */
+    int32_t  *dslot;     /* patterns of <= DIRECT_BITS bits: slot by pattern */
+    uint32_t *dgen;
+    size_t   *rep;       /* per slot: representative row */
+    double   *acc;       /* per slot: n_w x n_cells weights */
+    size_t    acc_slots; /* slots allocated in acc */
+} cells_ws;
+
+static void cells_ws_free(void *p)
+{
+    cells_ws *w = p;
+    if (w == NULL)
+        return;
+    aud_free(w->tree);
+    aud_free(w->stack);
+    aud_free(w->phi);
+    aud_free(w->key);
+    aud_free(w->slot);
+    aud_free(w->gen);
+    aud_free(w->dslot);
+    aud_free(w->keys);
+    aud_free(w->dgen);
+    aud_free(w->rep);
+    aud_free(w->acc);
+    aud_free(w);
+}
+
+static void *cells_ws_new(void *ctx)
+{
+    const cells_job *j = ctx;
+    const aud_shap_cells *c = j->c;
+    cells_ws *w = aud_calloc(1, sizeof *w);
+    if (w == NULL)
+        return NULL;
+    w->cap = 1;
+    w->shift = 64;
+    while (w->cap < 2 * c->sub) {
+        w->cap <<= 1;
+        w->shift--;
+    }
+    w->tree = aud_calloc(1, aud_shap_tree_ws_size(c->plan));
+    w->stack = aud_calloc(1, aud_shap_fast_ws_size(c->plan));
+    w->phi = aud_calloc(c->M + 1, sizeof *w->phi);
+    w->key = aud_malloc(w->cap * sizeof *w->key);
+    w->slot = aud_malloc(w->cap * sizeof *w->slot);
+    w->gen = aud_calloc(w->cap, sizeof *w->gen);
+    w->keys = aud_malloc(KEY_TREES * c->sub * sizeof *w->keys);
+    w->dslot = aud_malloc(((size_t)1 << DIRECT_BITS) * sizeof *w->dslot);
+    w->dgen = aud_calloc((size_t)1 << DIRECT_BITS, sizeof *w->dgen);
+    w->rep = aud_malloc(c->sub * sizeof *w->rep);
+    w->acc_slots = SLOTS0;
+    w->acc = aud_malloc(SLOTS0 * c->n_w * c->n_cells * sizeof *w->acc);
+    if (w->tree == NULL || w->stack == NULL || w->phi == NULL || w->key == NULL ||
+        w->slot == NULL || w->gen == NULL || w->dslot == NULL || w->dgen == NULL || w->keys == NULL ||
+        w->rep == NULL || w->acc == NULL) {
+        cells_ws_free(w);
+        return NULL;
+    }
+    return w;
+}
+
+/* Add tree t's values of row x (into w->phi, zero outside the tree's features). */
+static void tree_values(const aud_shap_cells *c, cells_ws *w, size_t t, const double *x)
+{
+    if (aud_shap_fast_has(c->fast, t))
+        aud_shap_fast_tree(c->fast, t, x, w->phi, w->stack);
+    else
+        aud_shap_tree_one(c->plan, t, x, w->phi, w->tree, 0, -1);
+}
+
+/* Move w->phi (the tree's features) times the weights acc (n_w x n_cells) into part. */
+static void spill(const aud_shap_cells *c, cells_ws *w, const int32_t *feats, const double *acc,
+                  double *part)
+{
+    size_t per = c->n_w * c->n_cells, M = c->M;
+    for (const int32_t *f = feats; *f >= 0; f++) {
+        double v = w->phi[*f];
+        w->phi[*f] = 0.0;
+        if (v == 0.0)
+            continue;
+        for (size_t q = 0; q < per; q++) {
+            if (acc[q] != 0.0)
+                part[q * M + (size_t)*f] += acc[q] * v;
+        }
+    }
+}
+
+static double weight(const cells_job *j, size_t i, size_t k)
+{
+    return j->w == NULL ? 1.0 : j->w[i * j->c->n_w + k];
+}
+
+/* keys[i] |= (row i goes left at the node) << k for n rows of one feature column: left iff
+ * v < th, or v is NaN and the default is left. W rows at a time with GCC/Clang vector
+ * extensions (SSE2 on x86-64, NEON on ARM; 8 wide with AVX2 when the CPU has it), the rest one
+ * by one. Every variant gives the same bits. */
+#define NODE_BITS_BODY(W)                                                                      \
+    typedef float vf __attribute__((vector_size(4 * (W))));                                   \
+    typedef int32_t vi __attribute__((vector_size(4 * (W))));                                 \
+    size_t i = 0;                                                                             \
+    uint32_t bit = (uint32_t)1 << k;                                                          \
+    vf vth;                                                                                   \
+    vi vdl, vbit;                                                                             \
+    for (int q = 0; q < (W); q++) {                                                           \
+        vth[q] = th;                                                                          \
+        vdl[q] = dl ? -1 : 0;                                                                 \
+        vbit[q] = (int32_t)bit;                                                               \
+    }                                                                                         \
+    for (; i + (W) <= n; i += (W)) {                                                          \
+        vf v;                                                                                 \
+        vi kv;                                                                                \
+        memcpy(&v, col + i, sizeof v);                                                        \
+        memcpy(&kv, keys + i, sizeof kv);                                                     \
+        vi left = (v < vth) | ((v != v) & vdl);                                               \
+        kv |= left & vbit;                                                                    \
+        memcpy(keys + i, &kv, sizeof kv);                                                     \
+    }                                                                                         \
+    for (; i < n; i++) {                                                                      \
+        float v = col[i];                                                                     \
+        keys[i] |= (uint32_t)((v < th) | ((v != v) & (dl != 0))) << k;                        \
+    }
+
+static void node_bits4(uint32_t *keys, const float *col, size_t n, float th, uint8_t dl,
+                       int32_t k)
+{
+    NODE_BITS_BODY(4)
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target("avx2"))) static void node_bits8(uint32_t *keys, const float *col,
+                                                       size_t n, float th, uint8_t dl, int32_t k)
+{
+    NODE_BITS_BODY(8)
+}
+#endif
+
+static void node_bits(uint32_t *keys, const float *col, size_t n, float th, uint8_t dl,
+                      int32_t k)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (__builtin_cpu_supports("avx2")) {   /* a flag libgcc sets at start-up */
+        node_bits8(keys, col, n, th, dl, k);
+        return;
+    }
+#endif
+    node_bits4(keys, col, n, th, dl, k);
+}
+
+/* The patterns of the branch-free trees tg[0..ng) over rows [b0, b1) into keys (ng x
+ * (b1 - b0)), tile by tile: a tile of the feature columns stays in cache for all the trees. */
+static void group_keys(const cells_job *j, const size_t *tg, size_t ng, size_t b0, size_t b1,
+                       uint32_t *keys)
+{
+    const aud_shap_cells *c = j->c;
+    size_t n = b1 - b0;
+    memset(keys, 0, ng * n * sizeof *keys);
+    for (size_t q0 = b0; q0 < b1; q0 += KEY_TILE) {
+        size_t q1 = b1 - q0 < KEY_TILE ? b1 : q0 + KEY_TILE;
+        for (size_t g = 0; g < ng; g++) {
+            size_t t = tg[g];
+            for (int32_t k = 0; k < c->n_int[t]; k++)
+                node_bits(keys + g * n + (q0 - b0), c->Xf + (size_t)c->lt_feat[t][k] * j->n + q0,
+                          q1 - q0, c->lt_thr[t][k], c->lt_dl[t][k], k);
+        }
+    }
+}
+
+/* Tree t over rows [b0, b1) by decision pattern. */
+static int tree_patterns(const cells_job *j, cells_ws *w, size_t t, size_t b0, size_t b1,
+                         const uint32_t *keys, double *part)
+{
+    const aud_shap_cells *c = j->c;
+    const aud_tree *tr = &c->m->trees[t];
+    const int32_t *bit = c->bit[t];
+    size_t per = c->n_w * c->n_cells, M = c->M, n_slots = 0;
+    if (++w->cur == 0) {   /* generation wrapped: clear */
+        memset(w->gen, 0, w->cap * sizeof *w->gen);
+        memset(w->dgen, 0, ((size_t)1 << DIRECT_BITS) * sizeof *w->dgen);
+        w->cur = 1;
+    }
+    const int32_t *lf = c->lt_feat[t];   /* keys given (branch-free trees) */
+    int32_t ni = c->n_int[t];
+    int direct = ni <= DIRECT_BITS;
+    for (size_t i = b0; i < b1; i++) {
+        int32_t cl = j->cell[i];
+        if (cl < 0)
+            continue;
+        uint64_t key = 0;
+        if (lf != NULL) {
+            key = keys[i - b0];
+        } else {
+            const double *x = j->X + i * M;
+            for (int32_t n = 0; n < tr->n_nodes; n++) {
+                if (bit[n] >= 0 && aud_tree_go_left(tr, n, x[tr->feature[n]]))
+                    key |= (uint64_t)1 << bit[n];
+            }
+        }
+        int32_t s;
+        int fresh;
+        if (direct) {
+            fresh = w->dgen[key] != w->cur;
+            if (fresh) {
+                w->dgen[key] = w->cur;
+                w->dslot[key] = (int32_t)n_slots;
+            }
+            s = w->dslot[key];
+        } else {
+            size_t h = (size_t)((key * 0x9E3779B97F4A7C15ull) >> w->shift);   /* Fibonacci */
+            while (w->gen[h] == w->cur && w->key[h] != key)
+                h = (h + 1) & (w->cap - 1);
+            fresh = w->gen[h] != w->cur;
+            if (fresh) {
+                w->gen[h] = w->cur;
+                w->key[h] = key;
+                w->slot[h] = (int32_t)n_slots;
+            }
+            s = w->slot[h];
+        }
+        if (fresh) {
+            if (n_slots == w->acc_slots) {   /* more patterns: twice the accumulators */
+                double *na = aud_realloc(w->acc, 2 * w->acc_slots * per * sizeof *na);
+                if (na == NULL)
+                    return -1;
+                w->acc = na;
+                w->acc_slots *= 2;
+            }
+            n_slots++;
+            w->rep[s] = i;
+            memset(w->acc + (size_t)s * per, 0, per * sizeof *w->acc);
+        }
+        double *a = w->acc + (size_t)s * per + (size_t)cl;
+        for (size_t k = 0; k < c->n_w; k++)
+            a[k * c->n_cells] += weight(j, i, k);
+    }
+    for (size_t s = 0; s < n_slots; s++) {
+        tree_values(c, w, t, j->X + w->rep[s] * M);
+        spill(c, w, c->feats[t], w->acc + s * per, part);
+    }
+    return 0;
+}
+
+/* Tree t over rows [b0, b1) row by row (more than 64 internal nodes). */
+static void tree_rows(const cells_job *j, cells_ws *w, size_t t, size_t b0, size_t b1,
+                      double *part)
+{
+    const aud_shap_cells *c = j->c;
+    size_t per = c->n_w * c->n_cells;
+    double *acc = w->acc;   /* one slot */
+    for (size_t i = b0; i < b1; i++) {
+        int32_t cl = j->cell[i];
+        if (cl < 0)
+            continue;
+        memset(acc, 0, per * sizeof *acc);
+        for (size_t k = 0; k < c->n_w; k++)
+            acc[k * c->n_cells + (size_t)cl] = weight(j, i, k);
+        tree_values(c, w, t, j->X + i * c->M);
+        spill(c, w, c->feats[t], acc, part);
+    }
+}
+
+static int cells_run(void *ctx, void *wsp, size_t begin, size_t end, aud_error *err)
+{
+    const cells_job *j = ctx;
+    aud_shap_cells *c = j->c;
+    cells_ws *w = wsp;
+    size_t nt = c->m->n_trees, per = c->n_w * c->n_cells, M = c->M;
+    for (size_t ch = begin; ch < end; ch++) {
+        double *part = c->part + ch * per * M;
+        size_t t0 = nt * ch / c->n_chunks, t1 = nt * (ch + 1) / c->n_chunks;
+        for (size_t b0 = 0; b0 < j->n; b0 += c->sub) {
+            size_t b1 = j->n - b0 < c->sub ? j->n : b0 + c->sub;
+            for (size_t g0 = t0; g0 < t1; g0 += KEY_TREES) {
+                size_t g1 = t1 - g0 < KEY_TREES ? t1 : g0 + KEY_TREES, tg[KEY_TREES], ng = 0;
+                for (size_t t = g0; t < g1; t++) {
+                    if (c->lt_feat[t] != NULL)
+                        tg[ng++] = t;
+                }
+                group_keys(j, tg, ng, b0, b1, w->keys);
+                size_t gi = 0;
+                for (size_t t = g0; t < g1; t++) {
+                    const uint32_t *keys = NULL;
+                    if (c->lt_feat[t] != NULL)
+                        keys = w->keys + (gi++) * (b1 - b0);
+                    if (c->bit[t] == NULL)
+                        tree_rows(j, w, t, b0, b1, part);
+                    else if (tree_patterns(j, w, t, b0, b1, keys, part) != 0)
+                        return aud_error_nomem(err);
+                }
+            }
+        }
+    }
+    return AUD_OK;
+}
+
+int aud_shap_cells_add(aud_shap_cells *c, const double *X, size_t n, const int32_t *cell,
+                       const double *w, aud_error *err)
+{
+    size_t per = c->n_w * c->n_cells, M = c->M;
+    memset(c->part, 0, c->n_chunks * per * (M ? M : 1) * sizeof *c->part);
+    aud_free(c->Xf);
+    c->Xf = aud_malloc((n * M + 1) * sizeof *c->Xf);
+    if (c->Xf == NULL)
+        return aud_error_nomem(err);
+    for (size_t i = 0; i < n; i++)   /* column-major: a node's test streams over the rows */
+        for (size_t f = 0; f < M; f++)
+            c->Xf[f * n + i] = (float)X[i * M + f];
+    cells_job j = {c, X, n, cell, w};
+    aud_shap_par par = {cells_ws_new, cells_ws_free, cells_run, &j};
+    int rc = aud_shap_parallel(&par, c->n_chunks, c->threads, err);
+    if (rc != AUD_OK)
+        return rc;
+    for (size_t ch = 0; ch < c->n_chunks; ch++) {
+        const double *part = c->part + ch * per * M;
+        for (size_t q = 0; q < per; q++) {
+            for (size_t f = 0; f < M; f++)
+                c->sums[q * (M + 1) + f] += part[q * M + f];
+        }
+    }
+    for (size_t i = 0; i < n; i++) {   /* counts and the bias column */
+        int32_t cl = cell[i];
+        if (cl < 0)
+            continue;
+        c->counts[cl]++;
+        for (size_t k = 0; k < c->n_w; k++)
+            c->sums[(k * c->n_cells + (size_t)cl) * (M + 1) + M] += weight(&j, i, k) * c->bias;
+    }
+    return AUD_OK;
+}

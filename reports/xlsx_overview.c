@@ -1,0 +1,129 @@
+/* xlsx_overview.c - the workbook's first sheet, "Overview": the verdict, the findings (SPEC
+ * section 7: severity, sentence, what drives it, proxy flag, evidence) and the policy checks
+ * with failures first, each naming its reference group and what drives summary rows. */
+#include "reports/xlsx_int.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+static void findings_table(xw_book *b, lxw_worksheet *ws, lxw_row_t *row)
+{
+    static const char *const head[] = {"ID", "Severity", "Finding", "What drives it",
+                                       "Likely proxy", "Share of gap", "Kind", "Metric",
+                                       "Attribute", "Group", "Reference", "Value", "CI low",
+                                       "CI high", "Min", "Max", "Evidence rows"};
+    static const double widths[] = {5, 9, 90, 22, 11, 11, 11, 26, 16, 14, 12, 10, 10, 10, 8, 8,
+                                    10};
+    const size_t nc = sizeof head / sizeof head[0];
+    const cJSON *f;
+    lxw_row_t r = *row, first = r;
+    aud_xw_header(b, ws, r++, head, widths, nc);
+    cJSON_ArrayForEach(f, aud_rpt_arr(b->doc, "findings")) {
+        int fail = strcmp(aud_rpt_str(f, "severity", ""), "fail") == 0;
+        const cJSON *drv = aud_rpt_obj(f, "drivers");
+        const cJSON *top = cJSON_GetArrayItem(aud_rpt_arr(drv, "features"), 0);
+        const cJSON *by = aud_rpt_obj(f, "driven_by");
+        const cJSON *ci = aud_rpt_arr(f, "ci");
+        char drives[200] = "";
+        if (top != NULL)
+            snprintf(drives, sizeof drives, "%s", aud_rpt_str(top, "name", ""));
+        else if (by != NULL)
+            snprintf(drives, sizeof drives, "%s: %s vs %s", aud_rpt_str(by, "rate", "?"),
+                     aud_rpt_str(aud_rpt_obj(by, "low"), "group", "?"),
+                     aud_rpt_str(aud_rpt_obj(by, "high"), "group", "?"));
+        aud_xw_str(b, ws, r, 0, aud_rpt_str(f, "id", ""), NULL);
+        aud_xw_str(b, ws, r, 1, fail ? "FAIL" : "WARN", fail ? b->red : b->amber);
+        aud_xw_str(b, ws, r, 2, aud_rpt_str(f, "sentence", ""), b->wrap);
+        aud_xw_str(b, ws, r, 3, drives[0] ? drives : NULL, NULL);
+        if (top != NULL) {
+            aud_xw_bool(b, ws, r, 4, aud_rpt_bool(top, "likely_proxy") == 1);
+            aud_xw_num(b, ws, r, 5, aud_rpt_num(top, "share"), b->pct);
+        }
+        aud_xw_str(b, ws, r, 6, aud_rpt_str(f, "kind", NULL), NULL);
+        aud_xw_str(b, ws, r, 7, aud_rpt_str(f, "metric", NULL), NULL);
+        aud_xw_str(b, ws, r, 8, aud_rpt_str(f, "attribute", aud_rpt_str(f, "column", NULL)), NULL);
+        aud_xw_str(b, ws, r, 9, aud_rpt_str(f, "group", NULL), NULL);
+        aud_xw_str(b, ws, r, 10, aud_rpt_str(f, "reference", NULL), NULL);
+        aud_xw_num(b, ws, r, 11, aud_rpt_num(f, "value"), b->rate);
+        if (cJSON_GetArraySize(ci) == 2) {
+            aud_xw_json(b, ws, r, 12, cJSON_GetArrayItem(ci, 0), b->rate);
+            aud_xw_json(b, ws, r, 13, cJSON_GetArrayItem(ci, 1), b->rate);
+        }
+        aud_xw_num(b, ws, r, 14, aud_rpt_num(aud_rpt_obj(f, "bound"), "min"), b->rate);
+        aud_xw_num(b, ws, r, 15, aud_rpt_num(aud_rpt_obj(f, "bound"), "max"), b->rate);
+        aud_xw_num(b, ws, r, 16, (double)aud_rpt_count(aud_rpt_arr(f, "evidence")), b->count);
+        r++;
+    }
+    if (r == first + 1)
+        aud_xw_str(b, ws, r++, 0, "No findings: every policy check passed, and no interval reaches past its bound.",
+                   b->muted);
+    aud_xw_table(b, ws, first, r - 1, (lxw_col_t)nc);
+    *row = r;
+}
+
+static void checks_table(xw_book *b, lxw_worksheet *ws, lxw_row_t r)
+{
+    static const char *const head[] = {"Metric", "Attribute / column", "Group", "Reference",
+                                       "Driven by", "Low group", "Low", "High group", "High",
+                                       "Value", "Min", "Max", "Passed"};
+    aud_xw_str(b, ws, r++, 0, "Policy checks, failures first", b->key);
+    aud_xw_header(b, ws, r++, head, NULL, sizeof head / sizeof head[0]);
+    for (int pass = 0; pass < 2; pass++) {
+        const cJSON *c;
+        cJSON_ArrayForEach(c, aud_rpt_arr(b->doc, "checks")) {
+            int ok = aud_rpt_bool(c, "passed") == 1;
+            if (ok != pass)
+                continue;
+            const cJSON *by = aud_rpt_obj(c, "driven_by");
+            aud_xw_str(b, ws, r, 0, aud_rpt_str(c, "metric", "?"), NULL);
+            aud_xw_str(b, ws, r, 1, aud_rpt_str(c, "attribute", aud_rpt_str(c, "column", NULL)),
+                       NULL);
+            aud_xw_str(b, ws, r, 2, aud_rpt_str(c, "group", NULL), NULL);
+            aud_xw_str(b, ws, r, 3, aud_rpt_str(c, "reference", NULL), NULL);
+            if (by != NULL) {
+                aud_xw_str(b, ws, r, 4, aud_rpt_str(by, "rate", NULL), NULL);
+                aud_xw_str(b, ws, r, 5, aud_rpt_str(aud_rpt_obj(by, "low"), "group", NULL), NULL);
+                aud_xw_num(b, ws, r, 6, aud_rpt_num(aud_rpt_obj(by, "low"), "value"), b->rate);
+                aud_xw_str(b, ws, r, 7, aud_rpt_str(aud_rpt_obj(by, "high"), "group", NULL), NULL);
+                aud_xw_num(b, ws, r, 8, aud_rpt_num(aud_rpt_obj(by, "high"), "value"), b->rate);
+            }
+            aud_xw_num(b, ws, r, 9, aud_rpt_num(c, "value"), b->rate);
+            aud_xw_num(b, ws, r, 10, aud_rpt_num(c, "min"), b->rate);
+            aud_xw_num(b, ws, r, 11, aud_rpt_num(c, "max"), b->rate);
+            aud_xw_bool(b, ws, r, 12, ok);
+            r++;
+        }
+    }
+}
+
+void aud_xw_overview(xw_book *b)
+{
+    const cJSON *checks = aud_rpt_arr(b->doc, "checks"), *c;
+    const char *v = aud_rpt_str(b->doc, "verdict", NULL);
+    size_t n = 0, failed = 0;
+    char buf[200];
+    if (checks == NULL && aud_rpt_arr(b->doc, "findings") == NULL)
+        return;   /* a command's document: nothing to conclude */
+    lxw_worksheet *ws = aud_xw_sheet(b, "Overview");
+    lxw_row_t r = 0;
+    if (ws == NULL)
+        return;
+    cJSON_ArrayForEach(c, checks) {
+        n++;
+        failed += aud_rpt_bool(c, "passed") != 1;
+    }
+    aud_xw_str(b, ws, r, 0, "Verdict", b->key);
+    aud_xw_str(b, ws, r, 1, v != NULL ? (strcmp(v, "fail") == 0 ? "FAIL" : "PASS") : "not recorded",
+               v == NULL ? NULL : strcmp(v, "fail") == 0 ? b->red : b->green);
+    snprintf(buf, sizeof buf, "%zu of %zu policy checks failed", failed, n);
+    aud_xw_str(b, ws, r++, 2, buf, NULL);
+    r++;
+    if (aud_rpt_arr(b->doc, "findings") == NULL) {
+        aud_xw_str(b, ws, r++, 0, "This results document has no findings (results schema 1).",
+                   b->muted);
+    } else {
+        findings_table(b, ws, &r);
+    }
+    checks_table(b, ws, r + 2);
+}

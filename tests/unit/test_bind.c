@@ -1,0 +1,184 @@
+/* test_bind.c - the binding layer (audit/bind.h) on tables built in memory: label, prediction
+ * and score columns, attributes with references and intersections, intersection names, drift
+ * columns with exclusions and per-column choices, and the allocation failures of each. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <string.h>
+
+#include "audit/bind.h"
+
+/* columns: y (label 0/1/NaN), p (prediction), s (score), g (categorical), n (numeric group) */
+static double col_y[4] = {0, 1, NAN, 1};
+static double col_p[4] = {0, 1, 1, 0};
+static double col_s[4] = {0.1, 0.9, 0.4, 0.7};
+static int32_t col_g[4] = {0, 1, 0, 1};
+static double col_n[4] = {1, 2, 2, NAN};
+static char name_y[] = "y", name_p[] = "p", name_s[] = "s", name_g[] = "g", name_n[] = "n";
+static char lev_f[] = "F", lev_m[] = "M", path[] = "mem.csv";
+static char *levels_g[] = {lev_f, lev_m};
+
+static void make_table(aud_table *t, aud_column *cols)
+{
+    memset(cols, 0, 5 * sizeof *cols);
+    cols[0] = (aud_column){name_y, AUD_COL_NUMERIC, col_y, NULL, NULL, 0, 1, 0};
+    cols[1] = (aud_column){name_p, AUD_COL_NUMERIC, col_p, NULL, NULL, 0, 0, 0};
+    cols[2] = (aud_column){name_s, AUD_COL_NUMERIC, col_s, NULL, NULL, 0, 0, 0};
+    cols[3] = (aud_column){name_g, AUD_COL_CATEGORICAL, NULL, col_g, levels_g, 2, 0, 0};
+    cols[4] = (aud_column){name_n, AUD_COL_NUMERIC, col_n, NULL, NULL, 0, 1, 0};
+    *t = (aud_table){.path = path, .n_rows = 4, .n_cols = 5, .cols = cols};
+}
+
+static void test_columns(void **state)
+{
+    (void)state;
+    aud_table t;
+    aud_column cols[5];
+    make_table(&t, cols);
+    aud_error err;
+    double *v = NULL;
+    assert_int_equal(aud_bind_column(&t, "y", AUD_BIND_LABEL, &v, &err), AUD_OK);
+    assert_true(v[1] == 1.0 && isnan(v[2]) && v != col_y);   /* a copy */
+    aud_free(v);
+    /* a missing prediction is an error, a missing label is not */
+    assert_int_equal(aud_bind_column(&t, "y", AUD_BIND_PREDICTION, &v, &err), AUD_E_DOMAIN);
+    assert_null(v);
+    assert_string_equal(err.msg, "data row 3: the prediction is missing");
+    assert_int_equal(aud_bind_column(&t, "s", AUD_BIND_LABEL, &v, &err), AUD_E_DOMAIN);
+    assert_string_equal(err.msg, "data row 1: the label must be 0 or 1, got 0.1");
+    assert_string_equal(err.field, "s");
+    assert_string_equal(err.file, "mem.csv");
+    assert_int_equal(aud_bind_column(&t, "s", AUD_BIND_SCORE, &v, &err), AUD_OK);
+    aud_free(v);
+    assert_int_equal(aud_bind_column(&t, "g", AUD_BIND_SCORE, &v, &err), AUD_E_DOMAIN);
+    assert_non_null(strstr(err.msg, "must be numeric"));
+    assert_int_equal(aud_bind_column(&t, "nope", AUD_BIND_LABEL, &v, &err), AUD_E_SCHEMA);
+    assert_string_equal(err.msg, "no column \"nope\" in the data; columns: y, p, s, g, n");
+}
+
+static void test_attrs_and_references(void **state)
+{
+    (void)state;
+    aud_table t;
+    aud_column cols[5];
+    make_table(&t, cols);
+    aud_error err;
+    aud_bound_attrs b;
+    const char *names[] = {"g", "n"};
+    aud_reference refs[] = {{"n", "2"}, {"g&n", "F&2"}};
+    assert_int_equal(aud_bind_attrs(&b, &t, names, 2, refs, 2, NULL, 0, &err), AUD_OK);
+    assert_int_equal(b.n_attrs, 2);
+    assert_ptr_equal(b.attrs[0].codes, col_g);            /* categorical: the table's codes */
+    assert_int_equal(b.attrs[1].n_levels, 2);             /* numeric: grouped by value */
+    assert_string_equal(b.attrs[1].levels[1], "2");
+    assert_int_equal(b.attrs[1].codes[3], -1);            /* NaN: unknown */
+    assert_string_equal(b.attrs[1].reference, "2");
+    assert_null(b.attrs[0].reference);
+    assert_int_equal(b.n_inter_refs, 1);
+    assert_string_equal(b.inter_ref_names[0], "g&n");
+    aud_bound_attrs_free(&b);
+    const char *twice[] = {"g", "g"};
+    assert_int_equal(aud_bind_attrs(&b, &t, twice, 2, NULL, 0, NULL, 0, &err), AUD_E_USAGE);
+    aud_bound_attrs_free(&b);
+    aud_reference bad = {"race", "A"};
+    assert_int_equal(aud_bind_attrs(&b, &t, names, 2, &bad, 1, NULL, 0, &err), AUD_E_USAGE);
+    assert_non_null(strstr(err.msg, "\"race\" is not one of the sensitive columns"));
+    aud_bound_attrs_free(&b);
+    const char *missing[] = {"g", "race"};
+    assert_int_equal(aud_bind_attrs(&b, &t, missing, 2, NULL, 0, NULL, 0, &err), AUD_E_SCHEMA);
+    assert_string_equal(err.field, "race");
+    aud_bound_attrs_free(&b);
+}
+
+static void test_intersection_names(void **state)
+{
+    (void)state;
+    const char *a[] = {"sex", "race", "a&b"};
+    assert_true(aud_is_intersection(a, 3, "sex&race"));
+    assert_true(aud_is_intersection(a, 3, "sex&race&a&b"));   /* a name holding '&' */
+    assert_true(aud_is_intersection(a, 3, "race&a&b"));
+    assert_false(aud_is_intersection(a, 3, "race&sex"));      /* not in the given order */
+    assert_false(aud_is_intersection(a, 3, "sex"));           /* one attribute is none */
+    assert_false(aud_is_intersection(a, 3, "sex&sex"));
+    assert_false(aud_is_intersection(a, 3, "sex&"));
+}
+
+static void test_drift_columns(void **state)
+{
+    (void)state;
+    aud_table t;
+    aud_column cols[5];
+    make_table(&t, cols);
+    aud_error err;
+    aud_bound_drift bd;
+    const char *exclude[] = {"y", NULL, "s"};
+    aud_drift_choice ch[] = {{"g", AUD_DRIFT_PSI, NAN}, {"g", AUD_DRIFT_AUTO, 0.3}};
+    assert_int_equal(aud_bind_drift_columns(&bd, &t, NULL, 0, exclude, 3, ch, 2, "k", &err),
+                     AUD_OK);
+    assert_int_equal(bd.n, 3);   /* p, g, n */
+    assert_string_equal(bd.cols[1], "g");
+    assert_int_equal(bd.ovr[1].method, AUD_DRIFT_PSI);   /* both choices apply */
+    assert_true(bd.ovr[1].threshold == 0.3);
+    assert_int_equal(bd.ovr[0].method, AUD_DRIFT_AUTO);
+    assert_true(isnan(bd.ovr[0].threshold));
+    aud_bound_drift_free(&bd);
+    /* a choice for a column that is not compared (excluded, or not in the given list) */
+    aud_drift_choice on_y = {"y", AUD_DRIFT_KS, NAN};
+    assert_int_equal(aud_bind_drift_columns(&bd, &t, NULL, 0, exclude, 3, &on_y, 1, "k", &err),
+                     AUD_E_USAGE);
+    assert_string_equal(err.msg, "column \"y\" is not among the columns compared for drift");
+    assert_string_equal(err.field, "k");
+    aud_bound_drift_free(&bd);
+    const char *given[] = {"s"};
+    assert_int_equal(aud_bind_drift_columns(&bd, &t, given, 1, exclude, 3, NULL, 0, NULL, &err),
+                     AUD_OK);
+    assert_int_equal(bd.n, 1);   /* a given list is not filtered */
+    aud_bound_drift_free(&bd);
+}
+
+/* Every allocation of the layer can fail: an error, never a crash or a leak (ASan build). */
+static void test_allocation_failures(void **state)
+{
+    (void)state;
+    aud_table t;
+    aud_column cols[5];
+    make_table(&t, cols);
+    aud_error err;
+    const char *names[] = {"g", "n"};
+    aud_reference refs[] = {{"g&n", "F&2"}};
+    for (int k = 1; k < 40; k++) {
+        aud_bound_attrs b;
+        aud_bound_drift bd;
+        double *v = NULL;
+        aud_alloc_fail_after(k);
+        int r1 = aud_bind_attrs(&b, &t, names, 2, refs, 1, NULL, 0, &err);
+        aud_bound_attrs_free(&b);
+        aud_alloc_fail_after(k);
+        int r2 = aud_bind_drift_columns(&bd, &t, NULL, 0, NULL, 0, NULL, 0, NULL, &err);
+        aud_bound_drift_free(&bd);
+        aud_alloc_fail_after(k);
+        int r3 = aud_bind_column(&t, "y", AUD_BIND_LABEL, &v, &err);
+        aud_free(v);
+        aud_alloc_fail_after(0);
+        assert_true(r1 == AUD_OK || r1 == AUD_E_NOMEM);
+        assert_true(r2 == AUD_OK || r2 == AUD_E_NOMEM);
+        assert_true(r3 == AUD_OK || r3 == AUD_E_NOMEM);
+    }
+}
+
+int main(void)
+{
+    aud_global_init();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_columns),
+        cmocka_unit_test(test_attrs_and_references),
+        cmocka_unit_test(test_intersection_names),
+        cmocka_unit_test(test_drift_columns),
+        cmocka_unit_test(test_allocation_failures),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

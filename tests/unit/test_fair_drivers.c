@@ -1,0 +1,259 @@
+/* test_fair_drivers.c - the building blocks of SPEC section 7 (drivers, proxy screen):
+ *  - aud_shap_cells (explainers/shap_cells.c): per-cell weighted sums of TreeSHAP values equal the
+ *    sums of aud_shap_explain's per-row values (1e-9 relative to the sum of |terms|), for an
+ *    XGBoost model (branch-free float path, direct pattern table) and a LightGBM model with
+ *    categorical splits and NaN (generic node path, hashed patterns); identical bits for 1 and 3
+ *    threads; counts; rows added in two calls;
+ *  - Cramer's V and NMI of hand tables vs scipy.stats.contingency.association and
+ *    sklearn normalized_mutual_info_score (values printed by /usr/bin/python3, 1e-12);
+ *  - feature preparation: deciles as numpy.quantile, discrete detection, missing level;
+ *  - the drivers identity on hand-made attributions. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "explainers/shap.h"
+#include "metrics/fair_drivers.h"
+#include "models/model.h"
+#include "model_test_util.h"
+
+#define NC 5   /* cells */
+
+static uint64_t rng_state = 12345;
+static double urand(void)
+{
+    rng_state = rng_state * 6364136223846793005ull + 1442695040888963407ull;
+    return (double)(rng_state >> 11) / 9007199254740992.0;
+}
+
+/* sums via aud_shap_cells (rows added in two calls) */
+static double *cell_sums(const aud_model *m, const double *X, size_t n, const int32_t *cell,
+                         const double *w, int threads, uint64_t *counts)
+{
+    aud_error err;
+    aud_shap_cells *c = NULL;
+    assert_int_equal(aud_shap_cells_new(&c, m, NC, 2, threads, &err), AUD_OK);
+    size_t h = n / 3, M = m->n_features;
+    assert_int_equal(aud_shap_cells_add(c, X, h, cell, w, &err), AUD_OK);
+    assert_int_equal(aud_shap_cells_add(c, X + h * M, n - h, cell + h, w + 2 * h, &err), AUD_OK);
+    double *out = aud_malloc(2 * NC * (M + 1) * sizeof *out);
+    memcpy(out, aud_shap_cells_sums(c), 2 * NC * (M + 1) * sizeof *out);
+    memcpy(counts, aud_shap_cells_counts(c), NC * sizeof *counts);
+    aud_shap_cells_free(c);
+    return out;
+}
+
+static void check_cells(const aud_model *m, const double *X, size_t n)
+{
+    size_t M = m->n_features;
+    int32_t *cell = aud_malloc(n * sizeof *cell);
+    double *w = aud_malloc(2 * n * sizeof *w);
+    for (size_t i = 0; i < n; i++) {
+        cell[i] = i % 7 == 3 ? -1 : (int32_t)(i % NC);
+        w[2 * i] = 1.0;
+        w[2 * i + 1] = sin((double)i);
+    }
+    uint64_t cnt1[NC], cnt3[NC];
+    double *s1 = cell_sums(m, X, n, cell, w, 1, cnt1);
+    double *s3 = cell_sums(m, X, n, cell, w, 3, cnt3);
+    assert_memory_equal(s1, s3, 2 * NC * (M + 1) * sizeof *s1);
+    /* reference: every row explained */
+    aud_shap_opts o;
+    aud_shap_opts_default(&o);
+    o.method = AUD_SHAP_TREE;
+    aud_shap_result *r = NULL;
+    aud_error err;
+    assert_int_equal(aud_shap_explain(&r, m, X, n, &o, &err), AUD_OK);
+    double *ref = aud_calloc(2 * NC * (M + 1), sizeof *ref);
+    double *mag = aud_calloc(2 * NC * (M + 1), sizeof *mag);
+    uint64_t cnt[NC] = {0};
+    for (size_t i = 0; i < n; i++) {
+        if (cell[i] < 0)
+            continue;
+        cnt[cell[i]]++;
+        for (size_t k = 0; k < 2; k++)
+            for (size_t j = 0; j <= M; j++) {
+                double t = w[2 * i + k] * r->phi[i * r->stride + j];
+                ref[(k * NC + (size_t)cell[i]) * (M + 1) + j] += t;
+                mag[(k * NC + (size_t)cell[i]) * (M + 1) + j] += fabs(t);
+            }
+    }
+    double worst = 0.0;
+    for (size_t q = 0; q < 2 * NC * (M + 1); q++) {
+        double e = fabs(s1[q] - ref[q]) / (1.0 + mag[q]);
+        worst = e > worst ? e : worst;
+    }
+    printf("  cells vs rows: max relative error %.3g\n", worst);
+    assert_true(worst <= 1e-9);
+    assert_memory_equal(cnt, cnt1, sizeof cnt);
+    assert_memory_equal(cnt, cnt3, sizeof cnt);
+    aud_shap_result_free(r);
+    aud_free(ref);
+    aud_free(mag);
+    aud_free(s1);
+    aud_free(s3);
+    aud_free(cell);
+    aud_free(w);
+}
+
+static void test_cells_xgboost(void **state)
+{
+    (void)state;
+    aud_model *m = NULL;
+    aud_error err;
+    assert_int_equal(aud_model_load(&m, "tests/golden/data/fair_drivers/model.json", NULL, &err),
+                     AUD_OK);
+    size_t n = 5000, M = m->n_features;   /* zip, income, util, nacc, age */
+    double *X = aud_malloc(n * M * sizeof *X);
+    for (size_t i = 0; i < n; i++) {
+        X[i * M + 0] = floor(urand() * 8);
+        X[i * M + 1] = urand() < 0.05 ? NAN : round(urand() * 90000 + 10000);
+        X[i * M + 2] = round(urand() * 1000) / 1000;
+        X[i * M + 3] = floor(urand() * 13);
+        X[i * M + 4] = 18 + floor(urand() * 63);
+    }
+    check_cells(m, X, n);
+    aud_free(X);
+    aud_model_free(m);
+}
+
+static void test_cells_lightgbm(void **state)
+{
+    (void)state;
+    aud_model *m = NULL;
+    aud_error err;
+    assert_int_equal(aud_model_load(&m, "tests/golden/data/lightgbm/binary/model.txt", NULL, &err),
+                     AUD_OK);
+    test_matrix x;
+    assert_int_equal(test_read_csv("tests/golden/data/lightgbm/binary/input.csv", &x), 0);
+    assert_int_equal(x.cols, m->n_features);
+    check_cells(m, x.v, x.rows);
+    aud_free(x.v);
+    aud_model_free(m);
+}
+
+static void test_cells_rejects(void **state)
+{
+    (void)state;
+    aud_model *m = NULL;
+    aud_shap_cells *c = NULL;
+    aud_error err;
+    assert_int_equal(aud_model_load(&m, "tests/golden/data/lightgbm/multiclass/model.txt", NULL,
+                                    &err), AUD_OK);
+    assert_int_equal(aud_shap_cells_new(&c, m, 2, 1, 1, &err), AUD_E_UNSUPPORTED);
+    assert_null(c);
+    aud_model_free(m);
+}
+
+static void test_cramers_v_nmi(void **state)
+{
+    (void)state;
+    const char *why = NULL;
+    /* scipy association([[10, 20], [30, 40]], method="cramer", correction=False); the empty
+     * third row and column of the 3 x 3 table are dropped */
+    uint64_t t1b[] = {10, 20, 0, 30, 40, 0, 0, 0, 0};
+    assert_true(fabs(aud_assoc_cramers_v(t1b, 3, 3, &why) - 0.0890870806374748) <= 1e-12);
+    assert_null(why);
+    /* [[10, 20, 5], [30, 40, 1]]: V 0.27529631618231776, sklearn NMI 0.048852589261313153 */
+    uint64_t t2[] = {10, 20, 5, 30, 40, 1};
+    assert_true(fabs(aud_assoc_cramers_v(t2, 2, 3, &why) - 0.27529631618231776) <= 1e-12);
+    assert_true(fabs(aud_assoc_nmi(t2, 2, 3) - 0.048852589261313153) <= 1e-12);
+    /* one observed value: V undefined, NMI 0 (one side) or 1 (both sides, as sklearn) */
+    uint64_t t3[] = {10, 0, 30, 0};
+    assert_true(isnan(aud_assoc_cramers_v(t3, 2, 2, &why)));
+    assert_non_null(why);
+    assert_true(aud_assoc_nmi(t3, 2, 2) == 0.0);
+    uint64_t t4[] = {10, 0, 0, 0};
+    assert_true(aud_assoc_nmi(t4, 2, 2) == 1.0);
+}
+
+static void test_feature_levels(void **state)
+{
+    (void)state;
+    aud_error err;
+    double x[101];
+    for (int i = 0; i < 100; i++)
+        x[i] = i + 1;
+    x[100] = NAN;
+    aud_assoc_feature f;
+    assert_int_equal(aud_assoc_feature_prepare(&f, x, 101, &err), AUD_OK);
+    /* numpy.quantile(1..100, k/10) = 10.9, 20.8, ..., 90.1: bins of 10 values (x <= 10 -> 0,
+     * 11..20 -> 1, ...), NaN its own level */
+    assert_int_equal(f.discrete, 0);
+    assert_int_equal(f.n_levels, 11);
+    assert_int_equal(f.level[9], 0);
+    assert_int_equal(f.level[10], 1);
+    assert_int_equal(f.level[99], 9);
+    assert_int_equal(f.level[100], 10);
+    /* eta: the feature grouped by (x > 50): means 25.5 and 75.5 */
+    int32_t codes[101];
+    for (int i = 0; i < 101; i++)
+        codes[i] = i < 50 ? 0 : 1;
+    aud_assoc a;
+    assert_int_equal(aud_assoc_compute(&f, codes, 2, &a, &err), AUD_OK);
+    double ssb = 100 * 25.0 * 25.0, sst = 0;
+    for (int i = 1; i <= 100; i++)
+        sst += (i - 50.5) * (i - 50.5);
+    assert_string_equal(a.measure, "correlation_ratio");
+    assert_true(fabs(a.association - sqrt(ssb / sst)) <= 1e-12);
+    aud_assoc_feature_free(&f);
+    /* a code column is discrete: Cramer's V, exactly 1 when it is the attribute */
+    double z[6] = {0, 1, 0, 1, 2, 2};
+    int32_t zc[6] = {0, 1, 0, 1, 2, 2};
+    assert_int_equal(aud_assoc_feature_prepare(&f, z, 6, &err), AUD_OK);
+    assert_int_equal(f.discrete, 1);
+    assert_int_equal(aud_assoc_compute(&f, zc, 3, &a, &err), AUD_OK);
+    assert_string_equal(a.measure, "cramers_v");
+    assert_true(fabs(a.association - 1.0) <= 1e-12 && fabs(a.nmi - 1.0) <= 1e-12);
+    aud_assoc_feature_free(&f);
+    /* a categorical column (codes, -1 missing): discrete, the missing code its own level */
+    int32_t cc[6] = {1, 0, 1, 0, -1, -1};
+    assert_int_equal(aud_assoc_feature_prepare_codes(&f, cc, 2, 6, &err), AUD_OK);
+    assert_int_equal(f.discrete, 1);
+    assert_int_equal(f.n_levels, 3);
+    assert_int_equal(f.level[4], 2);
+    assert_int_equal(aud_assoc_compute(&f, zc, 3, &a, &err), AUD_OK);
+    assert_string_equal(a.measure, "cramers_v");
+    assert_true(fabs(a.association - 1.0) <= 1e-12);   /* the same partition as zc */
+    aud_assoc_feature_free(&f);
+}
+
+static void test_identity(void **state)
+{
+    (void)state;
+    aud_error err;
+    aud_fdrv_acc a;
+    assert_int_equal(aud_fdrv_acc_init(&a, 3, 2, &err), AUD_OK);
+    /* rows: phi0, phi1, base */
+    double phi[] = {1.0, -0.5, 0.2, 0.25, 0.125, 0.2, -2.0, 3.0, 0.2, 0.5, 0.5, 0.2};
+    int32_t g[] = {0, 1, 1, -1};
+    aud_fdrv_acc_add(&a, g, 4, phi, 3, NULL);
+    assert_int_equal(a.count[0], 1);
+    assert_int_equal(a.count[1], 2);
+    assert_int_equal(a.count[2], 0);
+    /* gap(1 vs 0) = mean(0.575, 1.2) - 0.7 = 0.1875 = sum of (mean phi_1 - mean phi_0) */
+    double m1 = (double)(a.out[1] / 2), m0 = (double)a.out[0];
+    assert_true(fabs(m1 - m0 - 0.1875) <= 1e-15);
+    double c0 = (double)(a.phi[2] / 2 - a.phi[0]), c1 = (double)(a.phi[3] / 2 - a.phi[1]);
+    assert_true(fabs(c0 + c1 - 0.1875) <= 1e-15);
+    aud_fdrv_acc_free(&a);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_cells_xgboost),
+        cmocka_unit_test(test_cells_lightgbm),
+        cmocka_unit_test(test_cells_rejects),
+        cmocka_unit_test(test_cramers_v_nmi),
+        cmocka_unit_test(test_feature_levels),
+        cmocka_unit_test(test_identity),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
