@@ -12,30 +12,6 @@
 #include <stdio.h>
 #include <string.h>
 
-int aud_json_parse_located(cJSON **out, const char *text, size_t len, const char *name,
-                           aud_error *err)
-{
-    const char *end = NULL;
-    cJSON *doc = cJSON_ParseWithLengthOpts(text, len + 1, &end, 1);
-    if (doc != NULL) {
-        *out = doc;
-        return AUD_OK;
-    }
-    long line = 1, col = 1;
-    const char *stop = end != NULL && end >= text && end <= text + len ? end : text + len;
-    for (const char *p = text; p < stop; p++) {
-        if (*p == '\n') {
-            line++;
-            col = 1;
-        } else {
-            col++;
-        }
-    }
-    if (len == 0)
-        return aud_error_set(err, AUD_E_PARSE, name, 0, 0, "empty file: expected JSON");
-    return aud_error_set(err, AUD_E_PARSE, name, line, col, "invalid JSON");
-}
-
 static int set_defaults(aud_spec *s)
 {
     s->favorable = 1;

@@ -100,8 +100,5 @@ int aud_spec_load(aud_spec **out, const char *path, aud_error *err);
 int aud_spec_parse(aud_spec **out, const char *text, size_t len, const char *path, aud_error *err);
 void aud_spec_free(aud_spec *s);
 
-/* Parse JSON text strictly (no trailing garbage); on error err has line:column of `name`. */
-int aud_json_parse_located(cJSON **out, const char *text, size_t len, const char *name,
-                           aud_error *err);
 
 #endif

@@ -342,3 +342,42 @@ int aud_json_only_keys(const cJSON *obj, const char *const *known, const char *n
     }
     return AUD_OK;
 }
+
+/* line and column (1-based) of byte offset off of text */
+static void json_position(const char *text, size_t off, long *line, long *col)
+{
+    *line = 1;
+    *col = 1;
+    for (size_t i = 0; i < off; i++) {
+        if (text[i] == '\n') {
+            ++*line;
+            *col = 1;
+        } else {
+            ++*col;
+        }
+    }
+}
+
+int aud_json_parse_located(cJSON **out, const char *text, size_t len, const char *name,
+                           aud_error *err)
+{
+    long line, col;
+    if (len == 0)
+        return aud_error_set(err, AUD_E_PARSE, name, 1, 1, "empty file: expected JSON");
+    const char *nul = memchr(text, '\0', len);
+    if (nul != NULL) {
+        json_position(text, (size_t)(nul - text), &line, &col);
+        return aud_error_set(err, AUD_E_PARSE, name, line, col, "NUL byte in JSON text");
+    }
+    const char *end = NULL;
+    /* cJSON wants the terminating NUL inside the length when it must check for trailing text */
+    cJSON *doc = cJSON_ParseWithLengthOpts(text, len + 1, &end, 1);
+    if (doc != NULL) {
+        *out = doc;
+        return AUD_OK;
+    }
+    size_t off = end != NULL && end >= text && end <= text + len ? (size_t)(end - text) : len;
+    json_position(text, off, &line, &col);
+    return aud_error_set(err, AUD_E_PARSE, name, line, col,
+                         off >= len ? "invalid JSON (truncated file?)" : "invalid JSON");
+}

@@ -37,6 +37,14 @@ double aud_strtod_c(const char *s, char **end);
 /* Shortest "%.{15,16,17}g" text that reads back as exactly v; "null" for NaN/inf. buf >= 32. */
 const char *aud_fmt_double(double v, char *buf);
 
+/* Parse JSON text (len bytes; text[len] must be NUL) strictly: no trailing text. On AUD_OK *out
+ * belongs to the caller (cJSON_Delete); on failure err has the line:column of `name` where
+ * parsing stopped: "empty file: expected JSON", "NUL byte in JSON text", "invalid JSON", or
+ * "invalid JSON (truncated file?)" when it stopped at the end. The one JSON reader of spec
+ * files, model files and results documents. */
+int aud_json_parse_located(cJSON **out, const char *text, size_t len, const char *name,
+                           aud_error *err);
+
 /* A cJSON number printed exactly (a raw node); JSON null for NaN/inf. NULL on no memory. */
 cJSON *aud_json_num(double v);
 

@@ -21,7 +21,7 @@ int aud_linear_json_parse(aud_model *m, const char *data, size_t len, const char
                           aud_error *err)
 {
     cJSON *root = NULL;
-    int rc = aud_model_json_text(&root, data, len, name, err);
+    int rc = aud_json_parse_located(&root, data, len, name, err);
     if (rc != AUD_OK)
         return rc;
     m->kind = AUD_MODEL_LINEAR;

@@ -271,11 +271,6 @@ int aud_tree_alloc(aud_tree *t, int32_t n_nodes, aud_error *err);
 /* Free the node arrays of a tree and zero it (the tree struct itself is not freed). */
 void aud_tree_free(aud_tree *t);
 
-/* Parse JSON text (NUL-terminated data of len bytes) into *out (cJSON_Delete it); a syntax error
- * or truncation gets a located AUD_E_PARSE. Shared by the JSON loaders. */
-struct cJSON;
-int aud_model_json_text(struct cJSON **out, const char *data, size_t len, const char *name,
-                        aud_error *err);
 
 /* Internal loaders (the data is NUL-terminated). */
 int aud_xgb_json_parse(aud_model *m, const char *data, size_t len, const char *name,

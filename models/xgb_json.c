@@ -537,36 +537,6 @@ static int parse_booster(xg_ctx *c, aud_model *m, const cJSON *root)
     return AUD_OK;
 }
 
-int aud_model_json_text(struct cJSON **out, const char *data, size_t len, const char *name,
-                        aud_error *err)
-{
-    const char *end = NULL;
-    *out = NULL;
-    const char *nul = memchr(data, '\0', len);
-    if (nul != NULL)
-        return aud_error_set(err, AUD_E_PARSE, name, 0, 0,
-                             "NUL byte at offset %zu: not a JSON text file", (size_t)(nul - data));
-    /* cJSON wants the terminating NUL inside the length when it must check for trailing text. */
-    cJSON *root = cJSON_ParseWithLengthOpts(data, len + 1, &end, 1);
-    if (root == NULL) {
-        long line = 1, col = 1;
-        const char *stop = end != NULL && end >= data && end <= data + len ? end : data + len;
-        for (const char *p = data; p < stop; p++) {
-            if (*p == '\n') {
-                line++;
-                col = 1;
-            } else {
-                col++;
-            }
-        }
-        return aud_error_set(err, AUD_E_PARSE, name, line, col,
-                             stop >= data + len ? "invalid JSON (truncated file?)"
-                                                : "invalid JSON");
-    }
-    *out = root;
-    return AUD_OK;
-}
-
 int aud_xgb_json_parse(aud_model *m, const char *data, size_t len, const char *name,
                        aud_error *err)
 {
@@ -575,7 +545,7 @@ int aud_xgb_json_parse(aud_model *m, const char *data, size_t len, const char *n
     m->n_outputs = 1;
     m->sum_f32 = 1;
     cJSON *root = NULL;
-    int rc0 = aud_model_json_text(&root, data, len, name, err);
+    int rc0 = aud_json_parse_located(&root, data, len, name, err);
     if (rc0 != AUD_OK)
         return rc0;
     int rc = parse_learner(&c, m, root);

@@ -850,29 +850,17 @@ static void text_position(const char *text, size_t off, long *line, long *col)
 
 int aud_report_parse(const char *text, size_t len, const char *path, cJSON **out, aud_error *err)
 {
-    const char *end = NULL;
     cJSON *doc = NULL;
     int rc;
-    if (strlen(text) != len) {
-        long line, col;
-        text_position(text, strlen(text), &line, &col);
-        return aud_error_set(err, AUD_E_PARSE, path, line, col, "NUL byte in JSON text");
-    }
-    if (aud_rpt_utf8_valid(text, len) != len) {
+    if (strlen(text) == len && aud_rpt_utf8_valid(text, len) != len) {
         long line, col;
         text_position(text, aud_rpt_utf8_valid(text, len), &line, &col);
         return aud_error_set(err, AUD_E_PARSE, path, line, col,
                              "invalid UTF-8 (JSON text must be UTF-8)");
     }
-    doc = cJSON_ParseWithLengthOpts(text, len + 1, &end, 1);
-    if (doc == NULL) {
-        long line, col;
-        size_t off = end != NULL && end >= text ? (size_t)(end - text) : 0;
-        text_position(text, off, &line, &col);
-        return aud_error_set(err, AUD_E_PARSE, path, line, col,
-                             len == 0 ? "empty file: expected a JSON object"
-                                      : "malformed JSON (or out of memory while parsing)");
-    }
+    rc = aud_json_parse_located(&doc, text, len, path, err);
+    if (rc != AUD_OK)
+        return rc;
     rc = aud_report_validate(doc, path, err);
     if (rc != AUD_OK) {
         cJSON_Delete(doc);
