@@ -77,6 +77,9 @@ void   aud_shap_tree_bias(const aud_shap_plan *plan, double *phi);
 /* Precomputed path-dependent TreeSHAP (treeshap_fast.c): per leaf and per pattern of which path
  * features x agrees with, the contribution to each path feature. Read-only, shared by threads. */
 #define AUD_SHAP_FAST_MAX_PATH 8                     /* unique features on a root-leaf path */
+/* Trees with more players on a path go to Linear TreeSHAP: at 7 or 8 the 2^d x d tables per leaf
+ * (16 KiB at d = 8) cost more memory than their walk saves (bench_shap.py depth sweep). */
+#define AUD_SHAP_FAST_TABLE_PLAYERS 6
 #define AUD_SHAP_FAST_MAX_BYTES ((size_t)256 << 20)  /* memory for all tables */
 /* Work to build all tables (about one multiply-add per unit; 2e8 is ~0.2 s): bounds the set-up
  * time of a one-row explanation of a huge deep model. Trees past it use the recursion. The

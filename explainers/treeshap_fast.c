@@ -206,7 +206,7 @@ int aud_shap_fast_new(aud_shap_fast **out, const aud_shap_plan *plan, size_t max
     double total_work = 0.0;
     for (size_t t = 0; t < nt; t++) {
         const aud_tree *tr = &m->trees[t];
-        if (tr->left[0] < 0)
+        if (tr->left[0] < 0 || plan->players[t] > AUD_SHAP_FAST_TABLE_PLAYERS)
             continue;
         bpath p;
         memset(&p, 0, sizeof p);

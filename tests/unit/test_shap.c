@@ -228,8 +228,8 @@ static void test_tree_matches_bruteforce_path_dependent(void **state)
 
 static void check_interactions(const aud_model *m, const double *X, size_t rows, int threads);
 
-/* Paths with more than AUD_SHAP_FAST_MAX_PATH unique features use the recursive algorithm, the
- * others the precomputed tables; both against brute force in one model. */
+/* Trees with paths of more than AUD_SHAP_FAST_TABLE_PLAYERS unique features use Linear
+ * TreeSHAP, the others the precomputed tables; both against brute force in one model. */
 static void test_tree_long_paths_fall_back(void **state)
 {
     (void)state;
