@@ -89,6 +89,48 @@ static int parse_created(const char *s, HPDF_Date *dt)
     return 1;
 }
 
+/* libharu 2.3.0 writes, as the ToUnicode CMap of a Type0 font with its UTF-8 encoder, a copy of
+ * the *encoding* CMap: "<0000> <FFFF> 0 begincidrange" maps codes to CIDs, which a ToUnicode CMap
+ * must not do (PDF 32000-1:2008 9.10.3: only beginbfchar/beginbfrange map to Unicode), hence
+ * poppler's "Invalid 'begincidrange' operator in ToUnicode CMap" on every page. The codes it
+ * shows are the BMP code points themselves (Identity-H, CID = code point, CIDToGIDMap to glyphs),
+ * so the right CMap is the identity in bfrange form: one range per high byte (a bfrange may only
+ * vary the last byte, Adobe TN 5411 1.4.1), at most 100 per block, surrogates D800-DFFF left out.
+ * The stream libharu created is rewritten in place, so no orphan object is left in the file. */
+static int font_fix_tounicode(pdf_doc *d, HPDF_Font font)
+{
+    HPDF_Dict tu = HPDF_Dict_GetItem(font, "ToUnicode", HPDF_OCLASS_DICT);
+    char line[64];
+    int hi, n = 0, total = 0;
+    if (tu == NULL || tu->stream == NULL)
+        return 0;
+    HPDF_MemStream_FreeData(tu->stream);
+    for (hi = 0; hi < 256; hi++)
+        total += !(hi >= 0xD8 && hi <= 0xDF);
+    HPDF_STATUS st = HPDF_Stream_WriteStr(tu->stream,
+        "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n"
+        "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n"
+        "/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n"
+        "1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n");
+    for (hi = 0; hi < 256 && st == HPDF_OK; hi++) {
+        if (hi >= 0xD8 && hi <= 0xDF)
+            continue;
+        if (n % 100 == 0) {
+            snprintf(line, sizeof line, "%s%d beginbfrange\n", n > 0 ? "endbfrange\n" : "",
+                     total - n < 100 ? total - n : 100);
+            st = HPDF_Stream_WriteStr(tu->stream, line);
+        }
+        snprintf(line, sizeof line, "<%02X00> <%02XFF> <%02X00>\n", hi, hi, hi);
+        if (st == HPDF_OK)
+            st = HPDF_Stream_WriteStr(tu->stream, line);
+        n++;
+    }
+    if (st == HPDF_OK)
+        st = HPDF_Stream_WriteStr(tu->stream, "endbfrange\nendcmap\n"
+            "CMapName currentdict /CMap defineresource pop\nend\nend\n");
+    return aud_pdf_chk(d, st);
+}
+
 static int font_load(pdf_doc *d, const char *file, HPDF_Font *out, aud_error *err)
 {
     char path[512];
@@ -102,7 +144,7 @@ static int font_load(pdf_doc *d, const char *file, HPDF_Font *out, aud_error *er
     if (name == NULL)
         return aud_pdf_status(d, err);
     *out = HPDF_GetFont(d->pdf, name, "UTF-8");
-    if (*out == NULL)
+    if (*out == NULL || !font_fix_tounicode(d, *out))
         return aud_pdf_status(d, err);
     return AUD_OK;
 }

@@ -281,3 +281,32 @@ def test_characters_outside_the_bmp_show_as_replacement(tmp_path):
     assert "Audit \ufffd Q3" in t
     info = run("pdfinfo", str(out))
     assert "Audit \ufffd Q3" in info
+
+
+def test_poppler_reads_without_warnings(full_pdf, tmp_path):
+    """libharu 2.3.0 wrote its encoding CMap (begincidrange) as the ToUnicode CMap; poppler
+    printed "Invalid 'begincidrange' operator in ToUnicode CMap" on every page. Both pdftotext and
+    pdftoppm must now be silent, the ToUnicode streams bfrange only, and non-ASCII text intact."""
+    import zlib
+    for cmd in (["pdftotext", str(full_pdf), str(tmp_path / "t.txt")],
+                ["pdftoppm", "-r", "10", "-png", "-f", "1", "-l", "3", str(full_pdf),
+                 str(tmp_path / "p")]):
+        p = subprocess.run(cmd, capture_output=True, text=True)
+        assert p.returncode == 0, p
+        assert p.stderr == "", (cmd[0], p.stderr[:400])
+    raw = full_pdf.read_bytes()
+    cmaps = []
+    for m in re.finditer(rb"stream\r?\n(.*?)endstream", raw, re.S):
+        try:
+            s = zlib.decompress(m.group(1))
+        except zlib.error:
+            continue
+        if b"begincmap" in s:
+            cmaps.append(s)
+    assert len(cmaps) == 2                    # regular and bold DejaVu
+    for s in cmaps:
+        assert b"begincidrange" not in s and b"beginbfrange" in s
+        assert b"<0000> <00FF> <0000>" in s and b"<FF00> <FFFF> <FF00>" in s
+        assert b"<D800>" not in s             # surrogates are no characters
+    text = (tmp_path / "t.txt").read_text()
+    assert "≥" in text or "→" in text
