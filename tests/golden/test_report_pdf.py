@@ -310,3 +310,27 @@ def test_poppler_reads_without_warnings(full_pdf, tmp_path):
         assert b"<D800>" not in s             # surrogates are no characters
     text = (tmp_path / "t.txt").read_text()
     assert "≥" in text or "→" in text
+
+
+def test_no_clipped_text(text):
+    """Issue 14 item 9: table cells and headers wrap instead of being cut; aud_pdf_fit marks any
+    string it still has to shorten with U+2026, and the fixture's strings hold none."""
+    cut = sorted({w for w in text.split() if "\u2026" in w})
+    assert cut == [], cut
+
+
+def test_checks_name_metrics_for_people(pages, doc):
+    """Issue 14 item 2: the policy checks table names each metric for people ("Disparate
+    impact") with its machine id (disparate_impact) in small type with it."""
+    start = next(i for i, p in enumerate(pages) if "Policy checks" in p)
+    text = "\n".join(pages[start:])
+    for c in doc["checks"]:
+        assert c["metric"] in text, c["metric"]
+    lines = text.splitlines()
+    for i, l in enumerate(lines):
+        if l.strip().startswith("Disparate impact") and l.rstrip().endswith(("FAIL", "pass")):
+            after = " ".join(lines[i:i + 3])
+            assert "disparate_impact" in after, after
+            break
+    else:
+        raise AssertionError("no disparate impact check row")
