@@ -614,6 +614,13 @@ static void level_bars(pdf_doc *d, const rpt_dist *ds, float px0, float px1, flo
     double sr = ds->ref_total, sc = ds->cur_total, ymax = 0.0, t0, t1, step;
     size_t nshow = ds->n > MAX_LEVEL_BARS ? MAX_LEVEL_BARS : ds->n;
     char buf[300], lab[200];
+    int wrapped = 0;
+    float slot = (px1 - px0) / (float)(nshow > 0 ? nshow : 1);
+    for (size_t i = 0; i < nshow; i++) {
+        aud_rpt_fmt_value(ds->labels[i], lab, sizeof lab);
+        if (aud_pdf_width(d, d->font, 6.5f, lab) > slot - 2.0f)
+            wrapped = 1;
+    }
     for (size_t i = 0; i < nshow; i++) {
         if (sr > 0)
             ymax = fmax(ymax, ds->ref[i] / sr);
@@ -624,7 +631,6 @@ static void level_bars(pdf_doc *d, const rpt_dist *ds, float px0, float px1, flo
     t0 = 0.0;
     axis_y(d, px0, py0, py1, t0, t1, step, 1, px1);
     aud_pdf_line(d, px0, py0, px1, py0, 0.6f, AUD_PDF_GREY);
-    float slot = (px1 - px0) / (float)(nshow > 0 ? nshow : 1);
     for (size_t i = 0; i < nshow; i++) {
         float sx = px0 + slot * (float)i, bw = fminf(slot * 0.36f, 28.0f);
         float cx = sx + slot / 2.0f;
@@ -635,12 +641,17 @@ static void level_bars(pdf_doc *d, const rpt_dist *ds, float px0, float px1, flo
         if (hc > 0)
             aud_pdf_fill_rect(d, cx + 0.5f, py0, bw, hc, AUD_PDF_CUR);
         aud_rpt_fmt_value(ds->labels[i], lab, sizeof lab);
-        aud_pdf_fit(d, d->font, 6.5f, lab, slot - 2.0f, buf, sizeof buf);
-        aud_pdf_text_center(d, d->font, 6.5f, cx, py0 - 10.0f, AUD_PDF_GREY, buf);
+        /* labels too wide for their slot alternate between two rows, each then having two
+         * slots of room, rather than being cut (issue 14 item 9) */
+        aud_pdf_fit(d, d->font, 6.5f, lab, wrapped ? 2.0f * slot - 4.0f : slot - 2.0f, buf,
+                    sizeof buf);
+        aud_pdf_text_center(d, d->font, 6.5f, cx, py0 - (wrapped && i % 2 == 1 ? 17.5f : 10.0f),
+                            AUD_PDF_GREY, buf);
     }
     if (ds->n > nshow) {
         snprintf(buf, sizeof buf, "first %zu of %zu categories", nshow, ds->n);
-        aud_pdf_text_right(d, d->font, 6.5f, px1, py0 - 19.0f, AUD_PDF_GREY, buf);
+        aud_pdf_text_right(d, d->font, 6.5f, px1, py0 - (wrapped ? 25.0f : 19.0f), AUD_PDF_GREY,
+                           buf);
     }
 }
 

@@ -89,6 +89,48 @@ static int parse_created(const char *s, HPDF_Date *dt)
     return 1;
 }
 
+/* libharu 2.3.0 writes, as the ToUnicode CMap of a Type0 font with its UTF-8 encoder, a copy of
+ * the *encoding* CMap: "<0000> <FFFF> 0 begincidrange" maps codes to CIDs, which a ToUnicode CMap
+ * must not do (PDF 32000-1:2008 9.10.3: only beginbfchar/beginbfrange map to Unicode), hence
+ * poppler's "Invalid 'begincidrange' operator in ToUnicode CMap" on every page. The codes it
+ * shows are the BMP code points themselves (Identity-H, CID = code point, CIDToGIDMap to glyphs),
+ * so the right CMap is the identity in bfrange form: one range per high byte (a bfrange may only
+ * vary the last byte, Adobe TN 5411 1.4.1), at most 100 per block, surrogates D800-DFFF left out.
+ * The stream libharu created is rewritten in place, so no orphan object is left in the file. */
+static int font_fix_tounicode(pdf_doc *d, HPDF_Font font)
+{
+    HPDF_Dict tu = HPDF_Dict_GetItem(font, "ToUnicode", HPDF_OCLASS_DICT);
+    char line[64];
+    int hi, n = 0, total = 0;
+    if (tu == NULL || tu->stream == NULL)
+        return 0;
+    HPDF_MemStream_FreeData(tu->stream);
+    for (hi = 0; hi < 256; hi++)
+        total += !(hi >= 0xD8 && hi <= 0xDF);
+    HPDF_STATUS st = HPDF_Stream_WriteStr(tu->stream,
+        "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n"
+        "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n"
+        "/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n"
+        "1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n");
+    for (hi = 0; hi < 256 && st == HPDF_OK; hi++) {
+        if (hi >= 0xD8 && hi <= 0xDF)
+            continue;
+        if (n % 100 == 0) {
+            snprintf(line, sizeof line, "%s%d beginbfrange\n", n > 0 ? "endbfrange\n" : "",
+                     total - n < 100 ? total - n : 100);
+            st = HPDF_Stream_WriteStr(tu->stream, line);
+        }
+        snprintf(line, sizeof line, "<%02X00> <%02XFF> <%02X00>\n", hi, hi, hi);
+        if (st == HPDF_OK)
+            st = HPDF_Stream_WriteStr(tu->stream, line);
+        n++;
+    }
+    if (st == HPDF_OK)
+        st = HPDF_Stream_WriteStr(tu->stream, "endbfrange\nendcmap\n"
+            "CMapName currentdict /CMap defineresource pop\nend\nend\n");
+    return aud_pdf_chk(d, st);
+}
+
 static int font_load(pdf_doc *d, const char *file, HPDF_Font *out, aud_error *err)
 {
     char path[512];
@@ -102,7 +144,7 @@ static int font_load(pdf_doc *d, const char *file, HPDF_Font *out, aud_error *er
     if (name == NULL)
         return aud_pdf_status(d, err);
     *out = HPDF_GetFont(d->pdf, name, "UTF-8");
-    if (*out == NULL)
+    if (*out == NULL || !font_fix_tounicode(d, *out))
         return aud_pdf_status(d, err);
     return AUD_OK;
 }
@@ -468,23 +510,81 @@ void aud_pdf_dashed(pdf_doc *d, float x0, float y0, float x1, float y1, float lw
 }
 
 #define ROW_PAD 4.0f
+#define CELL_LINES 4   /* lines per cell; tables have at most 16 columns (pdf_int.h) */
+
+/* Break s into at most CELL_LINES lines no wider than maxw: after the last space, '&', ',' or '/'
+ * that fits, else between characters; only a cell needing more lines is cut with an ellipsis
+ * (issue 14 item 9: wrap rather than clip). Returns the number of lines. */
+static size_t cell_wrap(pdf_doc *d, HPDF_Font f, float size, const char *s, float maxw,
+                        char out[CELL_LINES][256])
+{
+    size_t k = 0, len = strlen(s);
+    while (k < CELL_LINES) {
+        char trial[256];
+        size_t fit = 0, brk = 0, i = 0;
+        if (k == CELL_LINES - 1 || aud_pdf_width(d, f, size, s) <= maxw) {
+            aud_pdf_fit(d, f, size, s, maxw, out[k], sizeof out[k]);
+            return k + 1;
+        }
+        while (i < len && i < sizeof trial - 1) {
+            size_t j = i + 1;
+            while (j < len && ((unsigned char)s[j] & 0xC0) == 0x80)
+                j++;
+            memcpy(trial, s, j);
+            trial[j] = '\0';
+            if (aud_pdf_width(d, f, size, trial) > maxw)
+                break;
+            fit = j;
+            if (s[i] == ' ' || s[i] == '&' || s[i] == ',' || s[i] == '/')
+                brk = j;
+            i = j;
+        }
+        if (fit == 0)
+            fit = i < len ? i + 1 : len;
+        size_t cut = brk > 0 ? brk : fit;
+        size_t shown = cut;
+        while (shown > 0 && s[shown - 1] == ' ')
+            shown--;
+        memcpy(out[k], s, shown);
+        out[k][shown] = '\0';
+        k++;
+        s += cut;
+        len -= cut;
+        if (len == 0)
+            return k;
+    }
+    return k;
+}
+
+static void cell_text(pdf_doc *d, HPDF_Font f, float size, const pdf_col *c, float x, float y,
+                      pdf_rgb col, const char *buf)
+{
+    if (c->align == PDF_AL_RIGHT)
+        aud_pdf_text_right(d, f, size, x + c->w - ROW_PAD, y, col, buf);
+    else if (c->align == PDF_AL_CENTER)
+        aud_pdf_text_center(d, f, size, x + c->w / 2.0f, y, col, buf);
+    else
+        aud_pdf_text(d, f, size, x + ROW_PAD, y, col, buf);
+}
 
 static void table_header(pdf_doc *d, const pdf_table *t)
 {
-    float x = PDF_LEFT, h = t->size * 1.9f;
-    char buf[256];
-    aud_pdf_fill_rect(d, PDF_LEFT, d->y - h + t->size * 0.55f, PDF_CW, h, AUD_PDF_ACCENT);
-    for (size_t i = 0; i < t->n; i++) {
+    float x = PDF_LEFT, lead = t->size * 1.2f;
+    char lines[16][CELL_LINES][256];
+    size_t nl[16], most = 1;
+    pdf_rgb white = {1, 1, 1};
+    for (size_t i = 0; i < t->n && i < 16; i++) {
         const pdf_col *c = &t->cols[i];
-        aud_pdf_fit(d, d->bold, t->size, c->title, c->w - 2 * ROW_PAD, buf, sizeof buf);
-        float ty = d->y - h / 2.0f + t->size * 0.2f;
-        pdf_rgb white = {1, 1, 1};
-        if (c->align == PDF_AL_RIGHT)
-            aud_pdf_text_right(d, d->bold, t->size, x + c->w - ROW_PAD, ty, white, buf);
-        else if (c->align == PDF_AL_CENTER)
-            aud_pdf_text_center(d, d->bold, t->size, x + c->w / 2.0f, ty, white, buf);
-        else
-            aud_pdf_text(d, d->bold, t->size, x + ROW_PAD, ty, white, buf);
+        nl[i] = cell_wrap(d, d->bold, t->size, c->title, c->w - 2 * ROW_PAD, lines[i]);
+        most = nl[i] > most ? nl[i] : most;
+    }
+    float h = t->size * 1.9f + (float)(most - 1) * lead;
+    aud_pdf_fill_rect(d, PDF_LEFT, d->y - h + t->size * 0.55f, PDF_CW, h, AUD_PDF_ACCENT);
+    for (size_t i = 0; i < t->n && i < 16; i++) {
+        const pdf_col *c = &t->cols[i];
+        float ty = d->y - t->size * 1.9f / 2.0f + t->size * 0.2f;
+        for (size_t k = 0; k < nl[i]; k++)
+            cell_text(d, d->bold, t->size, c, x, ty - (float)k * lead, white, lines[i][k]);
         x += c->w;
     }
     d->y -= h;
@@ -502,8 +602,37 @@ void aud_pdf_table_begin(pdf_doc *d, pdf_table *t, const pdf_col *cols, size_t n
 
 void aud_pdf_table_row(pdf_doc *d, pdf_table *t, const char *const *cells, const int *styles)
 {
-    float h = t->size * 1.75f, x = PDF_LEFT;
-    char buf[512];
+    float x = PDF_LEFT, lead = t->size * 1.2f;
+    char lines[16][CELL_LINES][256];
+    const char *sub[16];
+    int sub_beside[16];
+    size_t nl[16], most = 1;
+    for (size_t i = 0; i < t->n && i < 16; i++) {
+        int st = styles != NULL ? styles[i] : PDF_CELL_PLAIN;
+        HPDF_Font f = st == PDF_CELL_BOLD || st == PDF_CELL_PASS || st == PDF_CELL_FAIL ? d->bold
+                                                                                       : d->font;
+        char main[256];
+        const char *cell = cells[i] != NULL ? cells[i] : "", *nlp = strchr(cell, '\n');
+        size_t ml = nlp != NULL ? (size_t)(nlp - cell) : strlen(cell);
+        float maxw = t->cols[i].w - 2 * ROW_PAD;
+        snprintf(main, sizeof main, "%.*s", (int)(ml < sizeof main ? ml : sizeof main - 1), cell);
+        sub[i] = nlp != NULL ? nlp + 1 : NULL;
+        nl[i] = cell_wrap(d, f, t->size, main, maxw, lines[i]);
+        sub_beside[i] = 0;
+        if (sub[i] != NULL) {
+            /* "Name\nmachine_id": the id in small grey type beside the name when it fits,
+             * else on a line of its own below it (issue 14 item 2) */
+            float used = aud_pdf_width(d, f, t->size, lines[i][nl[i] - 1]);
+            float sw = aud_pdf_width(d, d->font, t->size * 0.8f, sub[i]);
+            sub_beside[i] = t->cols[i].align == PDF_AL_LEFT && used + 4.0f + sw <= maxw;
+            if (!sub_beside[i] && nl[i] < CELL_LINES)
+                nl[i]++;
+            else if (!sub_beside[i])
+                sub[i] = NULL;
+        }
+        most = nl[i] > most ? nl[i] : most;
+    }
+    float h = t->size * 1.75f + (float)(most - 1) * lead;
     if (d->y - h < PDF_BOTTOM) {
         aud_pdf_new_page(d);
         table_header(d, t);
@@ -511,8 +640,8 @@ void aud_pdf_table_row(pdf_doc *d, pdf_table *t, const char *const *cells, const
     float top = d->y + t->size * 0.55f - 0.0f;
     if (t->row % 2 == 1)
         aud_pdf_fill_rect(d, PDF_LEFT, top - h, PDF_CW, h, AUD_PDF_LIGHT);
-    float ty = top - h / 2.0f - t->size * 0.35f;
-    for (size_t i = 0; i < t->n; i++) {
+    float ty = top - t->size * 1.75f / 2.0f - t->size * 0.35f;
+    for (size_t i = 0; i < t->n && i < 16; i++) {
         const pdf_col *c = &t->cols[i];
         int st = styles != NULL ? styles[i] : PDF_CELL_PLAIN;
         HPDF_Font f = st == PDF_CELL_BOLD || st == PDF_CELL_PASS || st == PDF_CELL_FAIL ? d->bold
@@ -523,14 +652,16 @@ void aud_pdf_table_row(pdf_doc *d, pdf_table *t, const char *const *cells, const
         if (st == PDF_CELL_PASS || st == PDF_CELL_FAIL)
             aud_pdf_fill_rect(d, x + 1.0f, top - h + 1.0f, c->w - 2.0f, h - 2.0f,
                           st == PDF_CELL_PASS ? AUD_PDF_PASS_BG : AUD_PDF_FAIL_BG);
-        aud_pdf_fit(d, f, t->size, cells[i] != NULL ? cells[i] : "", c->w - 2 * ROW_PAD, buf,
-                sizeof buf);
-        if (c->align == PDF_AL_RIGHT)
-            aud_pdf_text_right(d, f, t->size, x + c->w - ROW_PAD, ty, col, buf);
-        else if (c->align == PDF_AL_CENTER)
-            aud_pdf_text_center(d, f, t->size, x + c->w / 2.0f, ty, col, buf);
-        else
-            aud_pdf_text(d, f, t->size, x + ROW_PAD, ty, col, buf);
+        size_t body = sub[i] != NULL && !sub_beside[i] ? nl[i] - 1 : nl[i];
+        for (size_t k = 0; k < body; k++)
+            cell_text(d, f, t->size, c, x, ty - (float)k * lead, col, lines[i][k]);
+        if (sub[i] != NULL && sub_beside[i])
+            aud_pdf_text(d, d->font, t->size * 0.8f,
+                         x + ROW_PAD + aud_pdf_width(d, f, t->size, lines[i][body - 1]) + 4.0f,
+                         ty - (float)(body - 1) * lead, AUD_PDF_GREY, sub[i]);
+        else if (sub[i] != NULL)
+            cell_text(d, d->font, t->size * 0.8f, c, x, ty - (float)body * lead, AUD_PDF_GREY,
+                      sub[i]);
         x += c->w;
     }
     aud_pdf_line(d, PDF_LEFT, top - h, PDF_RIGHT, top - h, 0.3f, AUD_PDF_RULE);

@@ -331,7 +331,14 @@ void aud_pdf_write_checks(pdf_doc *d)
                 snprintf(grp, sizeof grp, "%s", aud_rpt_str(c, "group", ""));
             aud_rpt_fmt(aud_rpt_num(c, "value"), RPT_AUTO, val);
             bound_text(c, bound, sizeof bound);
-            const char *cells[7] = {aud_rpt_metric_label(aud_rpt_str(c, "metric", "?")), where,
+            char name[200];
+            const char *id = aud_rpt_str(c, "metric", "?"), *lab = aud_rpt_metric_label(id);
+            /* the name for people, the machine id small beside it (issue 14 item 2) */
+            if (strcmp(lab, id) != 0)
+                snprintf(name, sizeof name, "%s\n%s", lab, id);
+            else
+                snprintf(name, sizeof name, "%s", lab);
+            const char *cells[7] = {name, where,
                                     grp, aud_rpt_str(c, "reference", ""), val, bound,
                                     ok ? "pass" : "FAIL"};
             int st[7] = {PDF_CELL_PLAIN, PDF_CELL_PLAIN, PDF_CELL_PLAIN, PDF_CELL_MUTED,

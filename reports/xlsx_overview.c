@@ -64,9 +64,9 @@ static void findings_table(xw_book *b, lxw_worksheet *ws, lxw_row_t *row)
 
 static void checks_table(xw_book *b, lxw_worksheet *ws, lxw_row_t r)
 {
-    static const char *const head[] = {"Metric", "Attribute / column", "Group", "Reference",
-                                       "Driven by", "Low group", "Low", "High group", "High",
-                                       "Value", "Min", "Max", "Passed"};
+    static const char *const head[] = {"Metric", "Metric id", "Attribute / column", "Group",
+                                       "Reference", "Driven by", "Low group", "Low",
+                                       "High group", "High", "Value", "Min", "Max", "Passed"};
     aud_xw_str(b, ws, r++, 0, "Policy checks, failures first", b->key);
     aud_xw_header(b, ws, r++, head, NULL, sizeof head / sizeof head[0]);
     for (int pass = 0; pass < 2; pass++) {
@@ -76,22 +76,24 @@ static void checks_table(xw_book *b, lxw_worksheet *ws, lxw_row_t r)
             if (ok != pass)
                 continue;
             const cJSON *by = aud_rpt_obj(c, "driven_by");
-            aud_xw_str(b, ws, r, 0, aud_rpt_str(c, "metric", "?"), NULL);
-            aud_xw_str(b, ws, r, 1, aud_rpt_str(c, "attribute", aud_rpt_str(c, "column", NULL)),
+            /* the name for people first, the machine id beside it in grey (issue 14 item 2) */
+            aud_xw_str(b, ws, r, 0, aud_rpt_metric_label(aud_rpt_str(c, "metric", "?")), NULL);
+            aud_xw_str(b, ws, r, 1, aud_rpt_str(c, "metric", "?"), b->muted);
+            aud_xw_str(b, ws, r, 2, aud_rpt_str(c, "attribute", aud_rpt_str(c, "column", NULL)),
                        NULL);
-            aud_xw_str(b, ws, r, 2, aud_rpt_str(c, "group", NULL), NULL);
-            aud_xw_str(b, ws, r, 3, aud_rpt_str(c, "reference", NULL), NULL);
+            aud_xw_str(b, ws, r, 3, aud_rpt_str(c, "group", NULL), NULL);
+            aud_xw_str(b, ws, r, 4, aud_rpt_str(c, "reference", NULL), NULL);
             if (by != NULL) {
-                aud_xw_str(b, ws, r, 4, aud_rpt_str(by, "rate", NULL), NULL);
-                aud_xw_str(b, ws, r, 5, aud_rpt_str(aud_rpt_obj(by, "low"), "group", NULL), NULL);
-                aud_xw_num(b, ws, r, 6, aud_rpt_num(aud_rpt_obj(by, "low"), "value"), b->rate);
-                aud_xw_str(b, ws, r, 7, aud_rpt_str(aud_rpt_obj(by, "high"), "group", NULL), NULL);
-                aud_xw_num(b, ws, r, 8, aud_rpt_num(aud_rpt_obj(by, "high"), "value"), b->rate);
+                aud_xw_str(b, ws, r, 5, aud_rpt_str(by, "rate", NULL), NULL);
+                aud_xw_str(b, ws, r, 6, aud_rpt_str(aud_rpt_obj(by, "low"), "group", NULL), NULL);
+                aud_xw_num(b, ws, r, 7, aud_rpt_num(aud_rpt_obj(by, "low"), "value"), b->rate);
+                aud_xw_str(b, ws, r, 8, aud_rpt_str(aud_rpt_obj(by, "high"), "group", NULL), NULL);
+                aud_xw_num(b, ws, r, 9, aud_rpt_num(aud_rpt_obj(by, "high"), "value"), b->rate);
             }
-            aud_xw_num(b, ws, r, 9, aud_rpt_num(c, "value"), b->rate);
-            aud_xw_num(b, ws, r, 10, aud_rpt_num(c, "min"), b->rate);
-            aud_xw_num(b, ws, r, 11, aud_rpt_num(c, "max"), b->rate);
-            aud_xw_bool(b, ws, r, 12, ok);
+            aud_xw_num(b, ws, r, 10, aud_rpt_num(c, "value"), b->rate);
+            aud_xw_num(b, ws, r, 11, aud_rpt_num(c, "min"), b->rate);
+            aud_xw_num(b, ws, r, 12, aud_rpt_num(c, "max"), b->rate);
+            aud_xw_bool(b, ws, r, 13, ok);
             r++;
         }
     }

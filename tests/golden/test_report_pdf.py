@@ -281,3 +281,56 @@ def test_characters_outside_the_bmp_show_as_replacement(tmp_path):
     assert "Audit \ufffd Q3" in t
     info = run("pdfinfo", str(out))
     assert "Audit \ufffd Q3" in info
+
+
+def test_poppler_reads_without_warnings(full_pdf, tmp_path):
+    """libharu 2.3.0 wrote its encoding CMap (begincidrange) as the ToUnicode CMap; poppler
+    printed "Invalid 'begincidrange' operator in ToUnicode CMap" on every page. Both pdftotext and
+    pdftoppm must now be silent, the ToUnicode streams bfrange only, and non-ASCII text intact."""
+    import zlib
+    for cmd in (["pdftotext", str(full_pdf), str(tmp_path / "t.txt")],
+                ["pdftoppm", "-r", "10", "-png", "-f", "1", "-l", "3", str(full_pdf),
+                 str(tmp_path / "p")]):
+        p = subprocess.run(cmd, capture_output=True, text=True)
+        assert p.returncode == 0, p
+        assert p.stderr == "", (cmd[0], p.stderr[:400])
+    raw = full_pdf.read_bytes()
+    cmaps = []
+    for m in re.finditer(rb"stream\r?\n(.*?)endstream", raw, re.S):
+        try:
+            s = zlib.decompress(m.group(1))
+        except zlib.error:
+            continue
+        if b"begincmap" in s:
+            cmaps.append(s)
+    assert len(cmaps) == 2                    # regular and bold DejaVu
+    for s in cmaps:
+        assert b"begincidrange" not in s and b"beginbfrange" in s
+        assert b"<0000> <00FF> <0000>" in s and b"<FF00> <FFFF> <FF00>" in s
+        assert b"<D800>" not in s             # surrogates are no characters
+    text = (tmp_path / "t.txt").read_text()
+    assert "≥" in text or "→" in text
+
+
+def test_no_clipped_text(text):
+    """Issue 14 item 9: table cells and headers wrap instead of being cut; aud_pdf_fit marks any
+    string it still has to shorten with U+2026, and the fixture's strings hold none."""
+    cut = sorted({w for w in text.split() if "\u2026" in w})
+    assert cut == [], cut
+
+
+def test_checks_name_metrics_for_people(pages, doc):
+    """Issue 14 item 2: the policy checks table names each metric for people ("Disparate
+    impact") with its machine id (disparate_impact) in small type with it."""
+    start = next(i for i, p in enumerate(pages) if "Policy checks" in p)
+    text = "\n".join(pages[start:])
+    for c in doc["checks"]:
+        assert c["metric"] in text, c["metric"]
+    lines = text.splitlines()
+    for i, l in enumerate(lines):
+        if l.strip().startswith("Disparate impact") and l.rstrip().endswith(("FAIL", "pass")):
+            after = " ".join(lines[i:i + 3])
+            assert "disparate_impact" in after, after
+            break
+    else:
+        raise AssertionError("no disparate impact check row")

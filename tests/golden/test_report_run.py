@@ -187,3 +187,23 @@ def test_demo_drift_finding(tmp_path):
     assert f["sentence"].startswith("6 of 27 data columns drifted (22.2%); the check allows at "
                                     "most 10%. Most drifted: utilization: mean up")
     assert f["sentence"].endswith("; and 1 more.")
+
+
+def test_no_clipped_text(run_dir):
+    """Issue 14 item 9: nothing in the demo report is cut. The PDF writer marks every string it
+    has to shorten with U+2026 (aud_pdf_fit), and the demo's own strings hold none, so no
+    ellipsis may appear; and no word may run past the page's side margins (pdftotext -bbox)."""
+    pdf = str(run_dir / "report.pdf")
+    text = subprocess.run(["pdftotext", "-layout", pdf, "-"], capture_output=True, text=True,
+                          check=True).stdout
+    cut = sorted({w for w in text.split() if "\u2026" in w})
+    assert cut == [], cut
+    html = subprocess.run(["pdftotext", "-bbox", pdf, "-"], capture_output=True, text=True,
+                          check=True).stdout
+    import re
+    pw = float(re.search(r'<page width="([\d.]+)"', html).group(1))
+    words = re.findall(r'<word xMin="([\d.]+)" yMin="[\d.]+" xMax="([\d.]+)"[^>]*>([^<]*)</word>',
+                       html)
+    assert len(words) > 1000
+    out = [(w, x0, x1) for x0, x1, w in words if float(x0) < 20.0 or float(x1) > pw - 20.0]
+    assert out == [], out[:10]

@@ -295,3 +295,23 @@ def test_data_sheet_and_pdf_section_from_a_profile(tmp_path):
     assert "Audited data" in text and "6000 rows, 28 columns" in text
     for c in cols:
         assert c["name"] in text
+
+
+def test_overview_checks_name_metrics_for_people(wb, doc):
+    """Issue 14 item 2: the Overview's check table names each metric for people, with the
+    machine id in its own grey column beside it; failures first."""
+    ws = wb["Overview"]
+    top = next(r for r in range(1, ws.max_row + 1)
+               if ws.cell(r, 1).value == "Policy checks, failures first")
+    head = [c.value for c in ws[top + 1]]
+    assert head[:3] == ["Metric", "Metric id", "Attribute / column"]
+    rows = [[c.value for c in ws[r]] for r in range(top + 2, top + 2 + len(doc["checks"]))]
+    want = [c for c in doc["checks"] if not c["passed"]] + [c for c in doc["checks"] if c["passed"]]
+    names = {"disparate_impact": "Disparate impact",
+             "equalized_odds_difference": "Equalized odds difference"}
+    for got, c in zip(rows, want):
+        assert got[1] == c["metric"]
+        assert got[0] == names.get(c["metric"], got[0]) and got[0] != c["metric"] or \
+            c["metric"] not in names
+        assert got[head.index("Passed")] is c["passed"]
+    assert ws.cell(top + 2, 2).font.color.rgb.endswith("666666")
