@@ -513,3 +513,38 @@ int aud_model_cmd_predict(aud_model_cmd *mc, const aud_table *t, double **pred, 
     }
     return rc;
 }
+
+int aud_model_cmd_add_column(aud_model_cmd *mc, aud_table *t, const char *name, aud_error *err)
+{
+    if (aud_table_find(t, name) >= 0)
+        return aud_error_set(err, AUD_E_SCHEMA, t->path, 0, 0,
+                             "the data already has a column \"%s\"", name);
+    double *pred = NULL;
+    size_t n_cols = 0;
+    int rc = aud_model_cmd_predict(mc, t, &pred, &n_cols, err);
+    if (rc != AUD_OK)
+        return rc;
+    if (n_cols != 1) {
+        aud_free(pred);
+        return aud_error_set(err, AUD_E_UNSUPPORTED, mc->argv[0], 0, 0,
+                             "model command answers %zu values per row; one score is needed",
+                             n_cols);
+    }
+    aud_column *cols = aud_realloc(t->cols, (t->n_cols + 1) * sizeof *cols);
+    char *nm = aud_malloc(strlen(name) + 1);
+    if (cols == NULL || nm == NULL) {
+        if (cols != NULL)
+            t->cols = cols;
+        aud_free(nm);
+        aud_free(pred);
+        return aud_error_nomem(err);
+    }
+    t->cols = cols;
+    memcpy(nm, name, strlen(name) + 1);
+    aud_column *c = &cols[t->n_cols++];
+    memset(c, 0, sizeof *c);
+    c->name = nm;
+    c->type = AUD_COL_NUMERIC;
+    c->num = pred;
+    return AUD_OK;
+}

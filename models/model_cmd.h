@@ -44,4 +44,13 @@ AUD_API void aud_model_cmd_init(aud_model_cmd *mc);
 AUD_API int aud_model_cmd_predict(aud_model_cmd *mc, const aud_table *t, double **pred,
                                   size_t *n_cols, aud_error *err);
 
+/* Column name of the scores fairness --model-cmd appends. */
+#define AUD_MODEL_CMD_COLUMN "model-cmd score"
+
+/* Predict every row of t and append the single-output predictions as numeric column `name`
+ * (fairness --model-cmd). An error when t already has that column or the program answers more than
+ * one value per row. */
+AUD_API int aud_model_cmd_add_column(aud_model_cmd *mc, aud_table *t, const char *name,
+                                     aud_error *err);
+
 #endif

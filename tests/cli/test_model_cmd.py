@@ -162,3 +162,33 @@ def test_missing_feature(audit, tmp_path):
     r = audit("predict", "--model-cmd", f"{PY} {SERVER} x", "--model-features", "a,zz",
               "--data", d)
     assert r.code == 2 and '"zz"' in r.err, r
+
+
+def test_fairness_model_cmd_equals_score_column(audit, tmp_path, fitted):
+    """fairness --model-cmd gives the same metrics as --score over a column holding
+    predict_proba written with repr precision."""
+    import json
+    model, df = fitted
+    rng = np.random.default_rng(11)
+    df = df.assign(sex=rng.choice(["f", "m"], len(df)), label=(df.a > 0).astype(int))
+    df.to_csv(tmp_path / "d.csv", index=False)
+    scored = df.assign(s=model.predict_proba(df[["a", "b", "c"]].to_numpy())[:, 1])
+    scored.to_csv(tmp_path / "s.csv", index=False, float_format="%.17g")
+    common = ("--sensitive", "sex", "--label", "label", "--threshold", "0.5",
+              "--created", "2026-01-01T00:00:00Z")
+    r1 = audit("fairness", "--data", tmp_path / "d.csv", "--model-cmd",
+               f"{PY} {SERVER} {tmp_path / 'm.pkl'}", "--model-features", "a,b,c", *common,
+               "--json", tmp_path / "a.json")
+    assert r1.code in (0, 1), r1
+    assert "3 model command call(s), 2500 rows" in r1.err, r1
+    r2 = audit("fairness", "--data", tmp_path / "s.csv", "--score", "s", *common,
+               "--json", tmp_path / "b.json")
+    assert r2.code == r1.code, r2
+    a = json.loads((tmp_path / "a.json").read_text())
+    b = json.loads((tmp_path / "b.json").read_text())
+    for doc in (a, b):
+        doc.pop("provenance", None)
+    assert json.dumps(a).replace("model-cmd score", "s") == json.dumps(b)
+    r = audit("fairness", "--data", tmp_path / "d.csv", "--model-cmd", "/no/such", "--sensitive",
+              "sex", "--threshold", "0.5")
+    assert r.code == 2 and "/no/such" in r.err and "cannot be started" in r.err, r
