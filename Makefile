@@ -13,11 +13,11 @@ PREFIX     ?= /usr/local
 PKG_CONFIG ?= pkg-config
 PYTHON     ?= /usr/bin/python3
 
-PKGS := gsl libcjson xlsxwriter libcrypto sqlite3
+PKGS := gsl libcjson xlsxwriter libcrypto sqlite3 zlib libzstd
 # what `make` lacks (a bare Debian has no compiler and no pkg-config); cmocka only for the tests
 MISSING := $(if $(shell command -v $(CC) 2>/dev/null),,cc) \
            $(if $(shell command -v $(PKG_CONFIG) 2>/dev/null),,pkg-config) \
-           $(foreach p,$(PKGS) zlib,$(if $(shell $(PKG_CONFIG) --exists $(p) 2>/dev/null && echo ok),,$(p)))
+           $(foreach p,$(PKGS),$(if $(shell $(PKG_CONFIG) --exists $(p) 2>/dev/null && echo ok),,$(p)))
 MISSING += $(if $(wildcard /usr/include/hpdf.h),,libhpdf)
 MISSING := $(strip $(MISSING))
 MISSING_TEST := $(if $(shell $(PKG_CONFIG) --exists cmocka 2>/dev/null && echo ok),,cmocka)
@@ -29,10 +29,11 @@ DEB_gsl := libgsl-dev
 DEB_libcjson := libcjson-dev
 DEB_xlsxwriter := libxlsxwriter-dev
 DEB_libcrypto := libssl-dev
+DEB_zlib := zlib1g-dev
+DEB_libzstd := libzstd-dev
 DEB_sqlite3 := libsqlite3-dev
 DEB_cmocka := libcmocka-dev
 DEB_libhpdf := libhpdf-dev
-DEB_zlib := zlib1g-dev
 DEB_cc := gcc
 DEB_pkg-config := pkg-config
 
@@ -94,9 +95,9 @@ include tests/local.mk tests/fuzz/local.mk bench/local.mk
 # zlib1g-dev); DEBIAN_PKGS: the build's, the tests' and their oracles' (add new ones here);
 # DEPS_TEST: DEBIAN_PKGS less DEPS_RUN, what only `make check` and `make valgrind` need.
 DEPS_RUN := gcc libc6-dev make pkg-config libgsl-dev libcjson-dev libxlsxwriter-dev libhpdf-dev \
-            libssl-dev libsqlite3-dev zlib1g-dev fonts-dejavu-core
+            libssl-dev libsqlite3-dev zlib1g-dev libzstd-dev fonts-dejavu-core
 DEBIAN_PKGS := build-essential pkg-config libgsl-dev libcjson-dev libxlsxwriter-dev libhpdf-dev \
-               libcmocka-dev libssl-dev libsqlite3-dev fonts-dejavu-core poppler-utils valgrind \
+               libcmocka-dev libssl-dev libsqlite3-dev zlib1g-dev libzstd-dev fonts-dejavu-core poppler-utils valgrind \
                python3 python3-numpy python3-pandas python3-scipy python3-sklearn python3-xgboost \
                python3-openpyxl python3-statsmodels python3-pytest clang
 

@@ -99,6 +99,39 @@ typedef struct aud_reference {
  * split is tried. */
 AUD_API int aud_is_intersection(const char *const *attrs, size_t n, const char *name);
 
+/* Outcome coding (SPEC section 2, --label-positive / --prediction-positive): the values of a
+ * label or prediction column that mean 1, as written in the file (">50K", "yes", "2"); every
+ * other non-missing value is 0. Text is compared exactly (">50K" is not ">50K."); on a numeric
+ * column the values are compared as numbers ("2" and "2.0" are the same). */
+typedef struct aud_outcome_coding {
+    const char *const *positive;   /* n_positive values */
+    size_t             n_positive;
+    char               note[600];  /* filled: what the coding did, for the user ("label
+                                    * "income": 1 = ">50K." (3846 rows); 0 = "<=50K." (12435
+                                    * rows)"), values never seen named */
+} aud_outcome_coding;
+
+/* How the groups of one sensitive attribute are made and ordered (SPEC section 2): bands of a
+ * numeric column (--bins COL=e1,e2,... or COL=quantile:K), or an explicit order of its groups
+ * (--order COL=a,b,c). */
+typedef struct aud_grouping {
+    const char         *attribute;
+    const double       *edges;       /* n_edges increasing band edges: "<e1", "e1-e2", ...,
+                                        ">=em" (bands closed on the left, as pandas.cut with
+                                        right=False) */
+    size_t              n_edges;
+    int                 quantiles;   /* > 1: K bands at the K-quantiles of the column (numpy
+                                        "linear"; edges that coincide merge) */
+    const char *const  *order;       /* n_order groups first, in this order; the others follow
+                                        in their natural order */
+    size_t              n_order;
+} aud_grouping;
+
+/* Parse band text: "e1,e2,..." (increasing finite numbers) into *edges (the caller's, aud_free)
+ * or "quantile:K" (K from 2 to 100) into *quantiles. AUD_E_USAGE on anything else. */
+AUD_API int aud_parse_bins(const char *text, double **edges, size_t *n_edges, int *quantiles,
+                           aud_error *err);
+
 /* What `audit fairness` is asked: the outcome comes from exactly one of prediction (a column of
  * 0/1), score (a column compared with opts->threshold) and model (its output is the score). */
 typedef struct aud_fairness_request {
@@ -112,12 +145,22 @@ typedef struct aud_fairness_request {
     const char          *score;
     const aud_model     *model;
     const char          *model_path;    /* names the model in messages */
+    aud_outcome_coding  *label_coding;  /* values of the label meaning 1; NULL: a 0/1 column */
+    aud_outcome_coding  *prediction_coding;
+    const aud_grouping  *groups;        /* bands and orders of attributes (n_groups) */
+    size_t               n_groups;
 } aud_fairness_request;
 
 /* Group fairness metrics of rq with options opts (docs/fairness.md). *out is the caller's
  * (aud_fair_result_free); *by_position as for aud_predict (may be NULL). */
 AUD_API int aud_fairness(aud_fair_result **out, const aud_fairness_request *rq,
                          const aud_fair_opts *opts, int *by_position, aud_error *err);
+
+/* aud_fairness, and with doc non-NULL also doc's "fairness" section (aud_fair_to_json) with what
+ * drives each group's gap, the proxy screen (with a model) and the threshold trade-offs (with a
+ * score or a model): SPEC section 7, docs/fairness.md. What `audit fairness` calls. */
+AUD_API int aud_fairness_doc(aud_fair_result **out, cJSON *doc, const aud_fairness_request *rq,
+                             const aud_fair_opts *opts, int *by_position, aud_error *err);
 
 /* ---- drift --------------------------------------------------------------------------------- */
 

@@ -7,7 +7,9 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* ---- model features ------------------------------------------------------------------------ */
 
@@ -98,25 +100,181 @@ int aud_bind_model_output(const aud_binding *b, int threads, const char *who, do
 
 /* ---- label, prediction and score columns --------------------------------------------------- */
 
+/* Column `name` of t, or -1 with err set: an unknown name lists the columns, a name several
+ * columns share gives their positions (aud_table_lookup). */
 static int find_column(const aud_table *t, const char *name, aud_error *err)
 {
-    long j = aud_table_find(t, name);
-    if (j < 0) {
-        aud_error_set(err, AUD_E_SCHEMA, t->path, 0, 0, "no column \"%s\" in the data", name);
-        aud_error_field(err, name);
-        return -1;
+    long j;
+    return aud_table_lookup(t, name, NULL, &j, err) == AUD_OK ? (int)j : -1;
+}
+
+/* Is value v (text of a level, or a number) one of the coding's positive values? */
+static int is_positive(const aud_outcome_coding *cd, const char *text, double num)
+{
+    for (size_t k = 0; k < cd->n_positive; k++) {
+        if (text != NULL) {
+            if (strcmp(text, cd->positive[k]) == 0)
+                return 1;
+        } else {
+            char *end = NULL;
+            double p = aud_strtod_c(cd->positive[k], &end);
+            if (end != cd->positive[k] && *end == '\0' && p == num)
+                return 1;
+        }
     }
-    return (int)j;
+    return 0;
+}
+
+/* Distinct values of column c (levels, or numbers in order of appearance) with their counts:
+ * *vals (numbers; NULL for text) and *counts, *n of them. */
+static int distinct_values(const aud_table *t, const aud_column *c, double **vals,
+                           size_t **counts, size_t *n, aud_error *err)
+{
+    size_t cap = c->type == AUD_COL_CATEGORICAL ? c->n_levels : 16;
+    *vals = NULL;
+    *n = 0;
+    *counts = aud_calloc(cap + 1, sizeof **counts);
+    if (*counts == NULL)
+        return aud_error_nomem(err);
+    if (c->type == AUD_COL_CATEGORICAL) {
+        for (size_t i = 0; i < t->n_rows; i++)
+            if (c->codes[i] >= 0)
+                (*counts)[c->codes[i]]++;
+        *n = c->n_levels;
+        return AUD_OK;
+    }
+    *vals = aud_malloc((cap + 1) * sizeof **vals);
+    if (*vals == NULL)
+        return aud_error_nomem(err);
+    for (size_t i = 0; i < t->n_rows; i++) {
+        double v = c->num[i];
+        if (isnan(v))
+            continue;
+        size_t k = 0;
+        while (k < *n && (*vals)[k] != v)
+            k++;
+        if (k == *n) {
+            if (*n == 64)
+                continue;   /* a label has few values; the note names the first 64 */
+            if (*n == cap) {
+                double *nv = aud_realloc(*vals, (2 * cap + 1) * sizeof *nv);
+                size_t *nc = aud_realloc(*counts, (2 * cap + 1) * sizeof *nc);
+                if (nv != NULL)
+                    *vals = nv;
+                if (nc != NULL)
+                    *counts = nc;
+                if (nv == NULL || nc == NULL)
+                    return aud_error_nomem(err);
+                cap = 2 * cap + 1;
+            }
+            (*vals)[k] = v;
+            (*counts)[k] = 0;
+            (*n)++;
+        }
+        (*counts)[k]++;
+    }
+    return AUD_OK;
+}
+
+/* Append "VALUE" (N rows) to a list like aud_error_list_add does (cut with "..."). */
+static void add_counted(char *buf, size_t size, size_t *len, const char *value, size_t count)
+{
+    if (*len + 7 > size)
+        return;
+    size_t room = size - *len - 6;
+    int w = snprintf(buf + *len, room, "%s\"%s\" (%zu rows)", *len ? ", " : "", value, count);
+    if (w < 0 || (size_t)w >= room) {
+        strcpy(buf + *len, *len ? ", ..." : "...");
+        *len = size;
+        return;
+    }
+    *len += (size_t)w;
+}
+
+/* Map column c through the coding into out (1 / 0 / NaN for missing) and describe it. */
+static int apply_coding(const aud_table *t, const char *name, const char *what,
+                        const aud_column *c, aud_outcome_coding *cd, double *out, aud_error *err)
+{
+    double *vals = NULL;
+    size_t *counts = NULL, n = 0;
+    int rc = distinct_values(t, c, &vals, &counts, &n, err);
+    char ones[300] = "", zeros[300] = "", unseen[200] = "";
+    size_t l1 = 0, l0 = 0, lu = 0, n_one = 0;
+    for (size_t k = 0; rc == AUD_OK && k < n; k++) {
+        char num[32];
+        const char *text = vals == NULL ? c->levels[k] : aud_fmt_double(vals[k], num);
+        int pos = is_positive(cd, vals == NULL ? c->levels[k] : NULL, vals ? vals[k] : 0.0);
+        add_counted(pos ? ones : zeros, sizeof ones, pos ? &l1 : &l0, text, counts[k]);
+        n_one += (size_t)pos;
+    }
+    for (size_t p = 0; rc == AUD_OK && p < cd->n_positive; p++) {
+        int seen = 0;
+        for (size_t k = 0; k < n && !seen; k++)
+            seen = is_positive(&(aud_outcome_coding){.positive = &cd->positive[p], .n_positive = 1},
+                               vals == NULL ? c->levels[k] : NULL, vals ? vals[k] : 0.0);
+        if (!seen)
+            aud_error_list_add(unseen, sizeof unseen, &lu, cd->positive[p]);
+    }
+    if (rc == AUD_OK && n_one == 0) {
+        aud_error_set(err, AUD_E_DOMAIN, t->path, 0, 0,
+                      "none of the %s values given as 1 (%s) occurs in the column; its values: "
+                      "%s", what, unseen, zeros);
+        rc = aud_error_field(err, name);
+    }
+    for (size_t i = 0; rc == AUD_OK && i < t->n_rows; i++) {
+        if (c->type == AUD_COL_CATEGORICAL)
+            out[i] = c->codes[i] < 0 ? NAN : is_positive(cd, c->levels[c->codes[i]], 0.0);
+        else
+            out[i] = isnan(c->num[i]) ? NAN : is_positive(cd, NULL, c->num[i]);
+    }
+    if (rc == AUD_OK) {
+        int w = snprintf(cd->note, sizeof cd->note, "%s \"%s\": 1 = %s; 0 = %s%s%s%s", what,
+                         name, ones, zeros[0] ? zeros : "(none)",
+                         unseen[0] ? " (never seen: " : "", unseen, unseen[0] ? ")" : "");
+        if (w >= (int)sizeof cd->note)   /* cut: end in "..." */
+            strcpy(cd->note + sizeof cd->note - 4, "...");
+    }
+    aud_free(vals);
+    aud_free(counts);
+    return rc;
 }
 
 int aud_bind_column(const aud_table *t, const char *name, aud_bind_role role, double **out,
                     aud_error *err)
+{
+    return aud_bind_column_coded(t, name, role, NULL, out, err);
+}
+
+int aud_bind_column_coded(const aud_table *t, const char *name, aud_bind_role role,
+                          aud_outcome_coding *coding, double **out, aud_error *err)
 {
     static const char *const what[] = {"label", "prediction", "score"};
     *out = NULL;
     int j = find_column(t, name, err);
     if (j < 0)
         return err->code;
+    if (coding != NULL && coding->n_positive > 0) {
+        if (role == AUD_BIND_SCORE)
+            return aud_error_set(err, AUD_E_USAGE, NULL, 0, 0,
+                                 "positive values apply to a label or prediction, not a score");
+        const aud_column *c = &t->cols[j];
+        double *v = aud_malloc((t->n_rows ? t->n_rows : 1) * sizeof *v);
+        if (v == NULL)
+            return aud_error_nomem(err);
+        int rc = apply_coding(t, name, what[role], c, coding, v, err);
+        for (size_t i = 0; rc == AUD_OK && role == AUD_BIND_PREDICTION && i < t->n_rows; i++)
+            if (isnan(v[i])) {
+                aud_error_set(err, AUD_E_DOMAIN, t->path, 0, 0,
+                              "data row %zu: the prediction is missing", i + 1);
+                rc = aud_error_field(err, name);
+            }
+        if (rc != AUD_OK) {
+            aud_free(v);
+            return rc;
+        }
+        *out = v;
+        return AUD_OK;
+    }
     const aud_column *c = &t->cols[j];
     if (c->type != AUD_COL_NUMERIC) {
         aud_error_set(err, AUD_E_DOMAIN, t->path, 0, 0,
@@ -172,8 +330,207 @@ int aud_is_intersection(const char *const *attrs, size_t n, const char *name)
     return spells(attrs, n, name, 0, 0);
 }
 
+int aud_bind_check_edges(const double *edges, size_t n, const char *what, aud_error *err)
+{
+    for (size_t k = 0; k < n; k++) {
+        if (!isfinite(edges[k]) || (k > 0 && !(edges[k] > edges[k - 1])))
+            return aud_error_set(err, AUD_E_USAGE, NULL, 0, 0,
+                                 "%s: band edges must be finite and increasing", what);
+    }
+    return n == 0 ? aud_error_set(err, AUD_E_USAGE, NULL, 0, 0, "%s: no band edges", what)
+                  : AUD_OK;
+}
+
+int aud_parse_bins(const char *text, double **edges, size_t *n_edges, int *quantiles,
+                        aud_error *err)
+{
+    *edges = NULL;
+    *n_edges = 0;
+    *quantiles = 0;
+    if (strncmp(text, "quantile:", 9) == 0) {
+        char *end = NULL;
+        long k = strtol(text + 9, &end, 10);
+        if (end == text + 9 || *end != '\0' || k < 2 || k > 100)
+            return aud_error_set(err, AUD_E_USAGE, NULL, 0, 0,
+                                 "bins: expected quantile:K with K from 2 to 100, got \"%s\"",
+                                 text);
+        *quantiles = (int)k;
+        return AUD_OK;
+    }
+    size_t n = 1;
+    for (const char *p = text; *p; p++)
+        n += *p == ',';
+    double *e = aud_malloc(n * sizeof *e);
+    if (e == NULL)
+        return aud_error_nomem(err);
+    const char *p = text;
+    for (size_t k = 0; k < n; k++) {
+        char *end = NULL;
+        e[k] = aud_strtod_c(p, &end);
+        if (end == p || (*end != ',' && *end != '\0')) {
+            aud_free(e);
+            return aud_error_set(err, AUD_E_USAGE, NULL, 0, 0,
+                                 "bins: expected numbers e1,e2,... or quantile:K, got \"%s\"",
+                                 text);
+        }
+        p = end + (*end == ',');
+    }
+    int rc = aud_bind_check_edges(e, n, "bins", err);
+    if (rc != AUD_OK) {
+        aud_free(e);
+        return rc;
+    }
+    *edges = e;
+    *n_edges = n;
+    return AUD_OK;
+}
+
+static int cmp_dbl(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* numpy.quantile(v, q) with method "linear" on sorted v[0..m) (numpy's _lerp, bit for bit). */
+static double quantile_linear(const double *v, size_t m, double q)
+{
+    double pos = q * (double)(m - 1), lo = floor(pos), t = pos - lo;
+    size_t i = (size_t)lo, j = i + 1 < m ? i + 1 : i;
+    double a = v[i], d = v[j] - a;
+    return t >= 0.5 ? v[j] - d * (1.0 - t) : a + d * t;
+}
+
+/* Bands of numeric column x (grouping g): own codes and labels. */
+static int make_bands(const aud_grouping *g, const double *x, size_t n, int32_t **codes,
+                      char ***levels, size_t *n_levels, aud_error *err)
+{
+    double *edges = NULL, *sorted = NULL;
+    size_t ne = 0;
+    int rc = AUD_OK;
+    if (g->quantiles > 1) {
+        size_t m = 0;
+        sorted = aud_malloc((n ? n : 1) * sizeof *sorted);
+        edges = aud_malloc((size_t)g->quantiles * sizeof *edges);
+        if (sorted == NULL || edges == NULL) {
+            rc = aud_error_nomem(err);
+            goto done;
+        }
+        for (size_t i = 0; i < n; i++)
+            if (!isnan(x[i]))
+                sorted[m++] = x[i];
+        qsort(sorted, m, sizeof *sorted, cmp_dbl);
+        for (int k = 1; m > 0 && k < g->quantiles; k++) {
+            double e = quantile_linear(sorted, m, (double)k / (double)g->quantiles);
+            if (ne == 0 || e > edges[ne - 1])
+                edges[ne++] = e;
+        }
+    } else {
+        edges = aud_malloc((g->n_edges ? g->n_edges : 1) * sizeof *edges);
+        if (edges == NULL) {
+            rc = aud_error_nomem(err);
+            goto done;
+        }
+        for (size_t k = 0; k < g->n_edges; k++)
+            edges[ne++] = g->edges[k];
+    }
+    *n_levels = ne + 1;
+    *levels = aud_calloc(ne + 1, sizeof **levels);
+    *codes = aud_malloc((n ? n : 1) * sizeof **codes);
+    if (*levels == NULL || *codes == NULL) {
+        rc = aud_error_nomem(err);
+        goto done;
+    }
+    for (size_t k = 0; k <= ne; k++) {
+        char a[32], b[32], buf[80];
+        if (ne == 0)
+            snprintf(buf, sizeof buf, "all");
+        else if (k == 0)
+            snprintf(buf, sizeof buf, "<%s", aud_fmt_double(edges[0], a));
+        else if (k == ne)
+            snprintf(buf, sizeof buf, ">=%s", aud_fmt_double(edges[ne - 1], a));
+        else
+            snprintf(buf, sizeof buf, "%s-%s", aud_fmt_double(edges[k - 1], a),
+                     aud_fmt_double(edges[k], b));
+        if (((*levels)[k] = aud_strdup(buf)) == NULL) {
+            rc = aud_error_nomem(err);
+            goto done;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (isnan(x[i])) {
+            (*codes)[i] = -1;
+            continue;
+        }
+        size_t lo = 0, hi = ne;   /* the band: number of edges <= x */
+        while (lo < hi) {
+            size_t mid = (lo + hi) / 2;
+            if (edges[mid] <= x[i])
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        (*codes)[i] = (int32_t)lo;
+    }
+done:
+    aud_free(edges);
+    aud_free(sorted);
+    return rc;
+}
+
+/* The groups of attribute `name` (codes, levels) reordered: g->order first, the others after in
+ * their order. Own codes and levels; a listed group that does not exist is an error naming the
+ * groups there are. */
+static int reorder_groups(const aud_grouping *g, const char *name, const aud_table *t,
+                          const int32_t *codes, const char *const *levels, size_t n_levels,
+                          int32_t **out_codes, char ***out_levels, aud_error *err)
+{
+    int32_t *map = aud_malloc((n_levels ? n_levels : 1) * sizeof *map);
+    *out_levels = aud_calloc(n_levels ? n_levels : 1, sizeof **out_levels);
+    *out_codes = aud_malloc((t->n_rows ? t->n_rows : 1) * sizeof **out_codes);
+    if (map == NULL || *out_levels == NULL || *out_codes == NULL) {
+        aud_free(map);
+        return aud_error_nomem(err);
+    }
+    for (size_t l = 0; l < n_levels; l++)
+        map[l] = -1;
+    size_t next = 0;
+    int rc = AUD_OK;
+    for (size_t k = 0; k < g->n_order && rc == AUD_OK; k++) {
+        size_t l = 0;
+        while (l < n_levels && strcmp(levels[l], g->order[k]) != 0)
+            l++;
+        if (l == n_levels) {
+            char list[300], hint[160] = "";
+            size_t len = 0;
+            list[0] = '\0';
+            for (size_t q = 0; q < n_levels; q++) {
+                aud_error_list_add(list, sizeof list, &len, levels[q]);
+                if (hint[0] == '\0' && strcasecmp(levels[q], g->order[k]) == 0)
+                    snprintf(hint, sizeof hint, "; did you mean \"%s\"?", levels[q]);
+            }
+            aud_error_set(err, AUD_E_SCHEMA, t->path, 0, 0,
+                          "order: \"%s\" is not a group of \"%s\" (its groups: %s%s)",
+                          g->order[k], name, list, hint);
+            rc = aud_error_field(err, name);
+        } else if (map[l] < 0) {
+            map[l] = (int32_t)next++;
+        }
+    }
+    for (size_t l = 0; l < n_levels && rc == AUD_OK; l++)
+        if (map[l] < 0)
+            map[l] = (int32_t)next++;
+    for (size_t l = 0; l < n_levels && rc == AUD_OK; l++)
+        if (((*out_levels)[map[l]] = aud_strdup(levels[l])) == NULL)
+            rc = aud_error_nomem(err);
+    for (size_t i = 0; i < t->n_rows && rc == AUD_OK; i++)
+        (*out_codes)[i] = codes[i] < 0 ? -1 : map[codes[i]];
+    aud_free(map);
+    return rc;
+}
+
 int aud_bind_attrs(aud_bound_attrs *b, const aud_table *t, const char *const *names, size_t n,
-                   const aud_reference *refs, size_t n_refs, aud_error *err)
+                   const aud_reference *refs, size_t n_refs, const aud_grouping *groups,
+                   size_t n_groups, aud_error *err)
 {
     memset(b, 0, sizeof *b);
     b->attrs = aud_calloc(n + 1, sizeof *b->attrs);
@@ -198,8 +555,27 @@ int aud_bind_attrs(aud_bound_attrs *b, const aud_table *t, const char *const *na
         const aud_column *col = &t->cols[j];
         aud_fair_attr *at = &b->attrs[a];
         at->name = names[a];
+        const aud_grouping *g = NULL;
+        for (size_t k = 0; k < n_groups; k++)
+            if (strcmp(groups[k].attribute, names[a]) == 0)
+                g = &groups[k];
+        int banded = g != NULL && (g->n_edges > 0 || g->quantiles > 1);
+        if (banded && col->type != AUD_COL_NUMERIC) {
+            aud_error_set(err, AUD_E_SCHEMA, t->path, 0, 0,
+                          "bins: column \"%s\" is not numeric (it holds text such as \"%s\")",
+                          names[a], col->n_levels > 0 ? col->levels[0] : "");
+            return aud_error_field(err, names[a]);
+        }
         b->n_attrs = a + 1;   /* from here on, aud_bound_attrs_free frees its storage */
-        if (col->type == AUD_COL_CATEGORICAL) {
+        if (banded) {
+            int rc = make_bands(g, col->num, t->n_rows, &b->own_codes[a], &b->own_levels[a],
+                                &b->own_n[a], err);
+            if (rc != AUD_OK)
+                return rc;
+            at->codes = b->own_codes[a];
+            at->n_levels = b->own_n[a];
+            at->levels = (const char *const *)b->own_levels[a];
+        } else if (col->type == AUD_COL_CATEGORICAL) {
             at->codes = col->codes;
             at->n_levels = col->n_levels;
             at->levels = (const char *const *)col->levels;
@@ -211,6 +587,24 @@ int aud_bind_attrs(aud_bound_attrs *b, const aud_table *t, const char *const *na
             at->codes = b->own_codes[a];
             at->n_levels = b->own_n[a];
             at->levels = (const char *const *)b->own_levels[a];
+        }
+        if (g != NULL && g->n_order > 0) {   /* the groups made above, in the order given */
+            int32_t *codes = NULL;
+            char **levels = NULL;
+            int rc = reorder_groups(g, names[a], t, at->codes, at->levels, at->n_levels, &codes,
+                                    &levels, err);
+            size_t nl = at->n_levels;
+            if (b->own_codes[a] != NULL) {
+                aud_free(b->own_codes[a]);
+                aud_fair_levels_free(b->own_levels[a], b->own_n[a]);
+            }
+            b->own_codes[a] = codes;
+            b->own_levels[a] = levels;
+            b->own_n[a] = nl;
+            if (rc != AUD_OK)
+                return rc;
+            at->codes = codes;
+            at->levels = (const char *const *)levels;
         }
     }
     for (size_t r = 0; r < n_refs; r++) {
@@ -260,7 +654,7 @@ int aud_bind_fairness(aud_fair_result **out, const aud_bind_fair_request *rq,
     aud_fair_result *res = NULL;
     *out = NULL;
     int rc = aud_bind_attrs(&b, rq->data, rq->sensitive, rq->n_sensitive, rq->refs, rq->n_refs,
-                            err);
+                            rq->groups, rq->n_groups, err);
     /* an intersection reference must name an intersection that is computed */
     for (size_t r = 0; rc == AUD_OK && r < b.n_inter_refs; r++) {
         if (!opts->intersections ||
@@ -313,7 +707,8 @@ int aud_bind_drift_columns(aud_bound_drift *b, const aud_table *ref, const char 
         return aud_error_nomem(err);
     for (size_t j = 0; j < cap; j++) {
         const char *name = given != NULL ? given[j] : ref->cols[j].name;
-        int skip = 0;
+        /* columns sharing a name are kept apart: left out by default, an error when named */
+        int skip = given == NULL && ref->cols[j].n_same > 0;
         for (size_t k = 0; given == NULL && k < n_exclude; k++)
             skip |= exclude[k] != NULL && strcmp(exclude[k], name) == 0;
         if (skip)
@@ -445,10 +840,17 @@ int aud_fairness_scored(aud_fair_result **out, const aud_fairness_request *rq,
                              "give exactly one of a prediction column, a score column and a "
                              "model");
     int rc = AUD_OK;
+    if ((rq->label_coding != NULL && rq->label_coding->n_positive > 0 && rq->label == NULL) ||
+        (rq->prediction_coding != NULL && rq->prediction_coding->n_positive > 0 &&
+         rq->prediction == NULL))
+        return aud_error_set(err, AUD_E_USAGE, NULL, 0, 0,
+                             "positive values are given for a %s column that is not",
+                             rq->label == NULL ? "label" : "prediction");
     if (rq->label != NULL)
-        rc = aud_bind_column(t, rq->label, AUD_BIND_LABEL, &label, err);
+        rc = aud_bind_column_coded(t, rq->label, AUD_BIND_LABEL, rq->label_coding, &label, err);
     if (rc == AUD_OK && rq->prediction != NULL)
-        rc = aud_bind_column(t, rq->prediction, AUD_BIND_PREDICTION, &prediction, err);
+        rc = aud_bind_column_coded(t, rq->prediction, AUD_BIND_PREDICTION, rq->prediction_coding,
+                                   &prediction, err);
     if (rc == AUD_OK && rq->score != NULL)
         rc = aud_bind_column(t, rq->score, AUD_BIND_SCORE, &score, err);
     if (rc == AUD_OK && rq->model != NULL) {
@@ -461,7 +863,8 @@ int aud_fairness_scored(aud_fair_result **out, const aud_fairness_request *rq,
     if (rc == AUD_OK) {
         aud_bind_fair_request fr = {
             .data = t, .sensitive = rq->sensitive, .n_sensitive = rq->n_sensitive,
-            .refs = rq->refs, .n_refs = rq->n_refs,
+            .refs = rq->refs, .n_refs = rq->n_refs, .groups = rq->groups,
+            .n_groups = rq->n_groups,
             .label = label, .prediction = prediction, .score = score,
             .label_name = rq->label, .prediction_name = rq->prediction,
             .score_name = rq->score != NULL ? rq->score : "model score",

@@ -91,6 +91,15 @@ typedef enum aud_bind_role {
 int  aud_bind_column(const aud_table *t, const char *name, aud_bind_role role, double **out,
                      aud_error *err);
 
+/* aud_bind_column with an outcome coding (audit.h; NULL or no values: the column must hold 0/1
+ * as before); coding->note is filled. None of the positive values occurring is an AUD_E_DOMAIN
+ * error listing the values there are with their counts; a coding of a score is AUD_E_USAGE. */
+int  aud_bind_column_coded(const aud_table *t, const char *name, aud_bind_role role,
+                           aud_outcome_coding *coding, double **out, aud_error *err);
+
+/* Check edges given as numbers: increasing and finite (AUD_E_USAGE naming `what`). */
+int  aud_bind_check_edges(const double *edges, size_t n, const char *what, aud_error *err);
+
 /* ---- sensitive attributes, references and intersections ------------------------------------ */
 
 typedef struct aud_bound_attrs {
@@ -112,7 +121,8 @@ typedef struct aud_bound_attrs {
  * reference naming neither an attribute nor an intersection ("a&b"). b is zeroed first;
  * aud_bound_attrs_free it in any case. */
 int  aud_bind_attrs(aud_bound_attrs *b, const aud_table *t, const char *const *names, size_t n,
-                    const aud_reference *refs, size_t n_refs, aud_error *err);
+                    const aud_reference *refs, size_t n_refs, const aud_grouping *groups,
+                    size_t n_groups, aud_error *err);
 void aud_bound_attrs_free(aud_bound_attrs *b);
 
 /* What the fairness metrics of one table are asked for. */
@@ -122,6 +132,8 @@ typedef struct aud_bind_fair_request {
     size_t              n_sensitive;
     const aud_reference *refs;             /* reference groups (n_refs; may be NULL) */
     size_t              n_refs;
+    const aud_grouping *groups;           /* bands and orders (n_groups; may be NULL) */
+    size_t              n_groups;
     const double       *label;            /* aud_bind_column; NULL: label-free metrics only */
     const double       *prediction;       /* 0/1 predictions, or NULL and ... */
     const double       *score;            /* ... scores compared with opts->threshold */
@@ -153,7 +165,8 @@ typedef struct aud_bound_drift {
 } aud_bound_drift;
 
 /* The columns compared for drift: `given` (n_given names) or, when given is NULL, every column
- * of the reference table except the n_exclude names in `exclude` (label, prediction, score).
+ * of the reference table except the n_exclude names in `exclude` (label, prediction, score) and
+ * columns whose name other columns share (aud_column.n_same; callers may warn).
  * Each choice must name a compared column ("column "x" is not among the columns compared for
  * drift", field `choice_field`, the spec key that gave them, when not NULL). b is zeroed first;
  * aud_bound_drift_free it in any case. */

@@ -23,6 +23,22 @@ void aud_cli_info(const char *fmt, ...)
     va_end(ap);
 }
 
+size_t aud_cli_text_width(const char *s)
+{
+    size_t w = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        w += (*p & 0xC0) != 0x80;   /* count lead bytes, not continuation bytes */
+    return w;
+}
+
+void aud_cli_print_cell(const char *s, size_t width)
+{
+    size_t w = aud_cli_text_width(s);
+    fputs(s, stdout);
+    for (; w < width; w++)
+        putchar(' ');
+}
+
 void aud_cli_warn(const char *fmt, ...)
 {
     if (aud_cli_quiet)

@@ -18,6 +18,11 @@ extern int aud_cli_quiet;
 
 /* "audit: ..." on stderr (suppressed by --quiet). */
 void aud_cli_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Terminal tables never cut a name (issue 15): the display width of UTF-8 text s (code points;
+ * wide characters count one), and s printed left-aligned in a cell of `width` such columns. */
+size_t aud_cli_text_width(const char *s);
+void   aud_cli_print_cell(const char *s, size_t width);
+
 /* "audit: warning: ..." on stderr (suppressed by --quiet). */
 void aud_cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* A model without feature names bound by position: the one warning every command gives for it,

@@ -103,16 +103,22 @@ static void print_table(const aud_drift_result *r, const aud_table *ref, const a
 {
     printf("drift: reference %s (%zu rows), current %s (%zu rows)\n\n", ref->path, ref->n_rows,
            cur->path, cur->n_rows);
-    printf("%-24s %-11s %-18s %12s %9s %-7s %9s %9s\n", "column", "type", "method", "statistic",
+    size_t w = 24;   /* the column names' cell widens to the longest: never cut */
+    for (size_t i = 0; i < r->n_cols; i++)
+        if (aud_cli_text_width(r->cols[i].name) > w)
+            w = aud_cli_text_width(r->cols[i].name);
+    aud_cli_print_cell("column", w);
+    printf(" %-11s %-18s %12s %9s %-7s %9s %9s\n", "type", "method", "statistic",
            "threshold", "drifted", "miss.ref", "miss.cur");
     for (size_t i = 0; i < r->n_cols; i++) {
         const aud_drift_column *c = &r->cols[i];
         const char *type = c->kind == AUD_DRIFT_NUMERIC ? "numeric" : "categorical";
+        aud_cli_print_cell(c->name, w);
         if (c->status != AUD_OK) {
-            printf("%-24.24s %-11s error: %s\n", c->name, type, c->msg);
+            printf(" %-11s error: %s\n", type, c->msg);
             continue;
         }
-        printf("%-24.24s %-11s %-18s %12.6g %9.4g %-7s %8.2f%% %8.2f%%\n", c->name, type,
+        printf(" %-11s %-18s %12.6g %9.4g %-7s %8.2f%% %8.2f%%\n", type,
                aud_drift_method_name(c->method), c->statistic, c->threshold,
                c->drifted == 1 ? "yes" : "no",
                c->rows_ref ? 100.0 * (double)c->missing_ref / (double)c->rows_ref : 0.0,
@@ -337,6 +343,11 @@ int aud_cmd_drift(int argc, char **argv)
     }
     if (rc != AUD_OK)
         goto done;
+    for (size_t i = 0; cols == NULL && i < ref->n_cols; i++)
+        if (ref->cols[i].n_same > 0)   /* kept apart, not compared */
+            aud_cli_warn("column %zu of the reference data: \"%s\" names %zu columns; not "
+                         "compared (name the columns with --names to compare it)", i + 1,
+                         ref->cols[i].name, ref->cols[i].n_same + 1);
     if (c.json != NULL) {
         aud_hash_ahead_start(&hash_ref, c.refp);
         aud_hash_ahead_start(&hash_cur, c.curp);
@@ -351,9 +362,14 @@ int aud_cmd_drift(int argc, char **argv)
     }
     if (rc != AUD_OK)
         goto done;
-    for (size_t i = 0; i < res->n_cols; i++)
+    for (size_t i = 0; i < res->n_cols; i++) {
         if (res->cols[i].status != AUD_OK)
             aud_cli_warn("column \"%s\": %s", res->cols[i].name, res->cols[i].msg);
+        if (res->cols[i].similar != NULL)
+            aud_cli_warn("column \"%s\": categories that differ only by surrounding spaces or "
+                         "case are compared as different: %s", res->cols[i].name,
+                         res->cols[i].similar);
+    }
     if (res->n_tested == 0)
         rc = aud_error_set(&err, AUD_E_DOMAIN, NULL, 0, 0, "no column could be tested%s%s",
                            res->n_cols ? ": " : "", res->n_cols ? res->cols[0].msg : "");

@@ -4,7 +4,6 @@
 #include "audit/audit.h"
 #include "audit/cli.h"
 #include "audit/csvopt.h"
-#include "audit/fair_why.h"
 #include "models/model_cmd.h"
 
 #include <getopt.h>
@@ -17,6 +16,8 @@ static const char usage_text[] =
     "usage: audit fairness --data D.csv --sensitive COL[,COL...]\n"
     "                      (--prediction COL | --score COL --threshold T | --model M --threshold T)\n"
     "                      [--label COL] [--favorable 1|0] [--reference COL=VALUE]\n"
+    "                      [--label-positive V,...] [--prediction-positive V,...]\n"
+    "                      [--bins COL=e1,e2,...|COL=quantile:K] [--order COL=a,b,...]\n"
     "                      [--compliance nyc-ll144] [--json out.json] [options]\n"
     "\n"
     "Group fairness metrics per sensitive attribute and for intersections of the attributes\n"
@@ -45,6 +46,15 @@ static const char usage_text[] =
     "  --threshold T        decision threshold for --score / --model (inside the score range)\n"
     "  --label COL          column of 0/1 labels (missing allowed); without it only label-free\n"
     "                       metrics are computed\n"
+    "  --label-positive V,...\n"
+    "                       label values (as written in the file: >50K, yes, 2) that mean 1;\n"
+    "                       every other value is 0 (text compared exactly: >50K is not >50K.)\n"
+    "  --prediction-positive V,...\n"
+    "                       the same for --prediction\n"
+    "  --bins COL=e1,e2,... bands of a numeric sensitive column: <e1, e1-e2, ..., >=em\n"
+    "  --bins COL=quantile:K\n"
+    "                       K bands at the column's K-quantiles (repeatable, one per column)\n"
+    "  --order COL=a,b,...  order of an attribute's groups (the others follow)\n"
     "  --favorable 1|0      the outcome that is the benefit (default 1)\n"
     "  --reference COL=V    reference group of an attribute (repeatable; COL may be an\n"
     "                       intersection \"a&b\" with V \"x&y\"); default: the largest group\n"
@@ -90,7 +100,76 @@ typedef struct fair_cli {
     char        ref_buf[MAX_REFS][512];         /* --reference COL=VALUE, split at '=' */
     aud_reference refs[MAX_REFS];
     aud_fair_opts opts;
+    aud_outcome_coding label_coding, pred_coding;   /* --label-positive, --prediction-positive */
+    char       *lp_buf, *pp_buf;
+    const char **lp, **pp;
+    aud_grouping groups[MAX_SENSITIVE];    /* --bins, --order */
+    size_t      n_groups;
+    char       *group_buf[2 * MAX_SENSITIVE];   /* owned copies of their arguments */
+    const char **order_list[MAX_SENSITIVE];
+    double     *edges[MAX_SENSITIVE];
+    size_t      n_group_buf;
 } fair_cli;
+
+static void fair_cli_free(fair_cli *c)
+{
+    aud_free(c->lp_buf);
+    aud_free(c->lp);
+    aud_free(c->pp_buf);
+    aud_free(c->pp);
+    for (size_t k = 0; k < c->n_group_buf; k++)
+        aud_free(c->group_buf[k]);
+    for (size_t k = 0; k < MAX_SENSITIVE; k++) {
+        aud_free(c->order_list[k]);
+        aud_free(c->edges[k]);
+    }
+}
+
+/* --bins COL=SPEC (is_bins) or --order COL=a,b,c into c->groups. 0 or a usage exit code. */
+static int add_grouping(fair_cli *c, const char *cmd, const char *arg, int is_bins)
+{
+    const char *opt = is_bins ? "--bins" : "--order";
+    const char *eq = strchr(arg, '=');
+    if (eq == NULL || eq == arg || eq[1] == '\0')
+        return aud_cli_usage(cmd, "%s expects COL=%s, got \"%s\"", opt,
+                             is_bins ? "e1,e2,... or COL=quantile:K" : "a,b,...", arg);
+    if (c->n_group_buf == 2 * MAX_SENSITIVE)
+        return aud_cli_usage(cmd, "too many --bins and --order options");
+    char *col = aud_strdup(arg);
+    if (col == NULL)
+        return aud_cli_usage(cmd, "out of memory");
+    c->group_buf[c->n_group_buf++] = col;
+    col[eq - arg] = '\0';
+    const char *val = col + (eq - arg) + 1;
+    size_t g = 0;
+    while (g < c->n_groups && strcmp(c->groups[g].attribute, col) != 0)
+        g++;
+    if (g == c->n_groups) {
+        if (c->n_groups == MAX_SENSITIVE)
+            return aud_cli_usage(cmd, "%s: more than %d columns", opt, MAX_SENSITIVE);
+        c->groups[c->n_groups++].attribute = col;
+    }
+    aud_grouping *gr = &c->groups[g];
+    if (is_bins) {
+        if (gr->n_edges > 0 || gr->quantiles > 0)
+            return aud_cli_usage(cmd, "--bins: column \"%s\" given twice", col);
+        aud_error e;
+        if (aud_parse_bins(val, &c->edges[g], &gr->n_edges, &gr->quantiles, &e) != AUD_OK)
+            return aud_cli_usage(cmd, "%s", e.msg);
+        gr->edges = c->edges[g];
+        return 0;
+    }
+    if (gr->n_order > 0)
+        return aud_cli_usage(cmd, "--order: column \"%s\" given twice", col);
+    char *buf = NULL;
+    if (aud_csv_cli_split(val, &buf, &c->order_list[g]) != 0)
+        return aud_cli_usage(cmd, "out of memory");
+    c->group_buf[c->n_group_buf++] = buf;
+    gr->order = c->order_list[g];
+    while (gr->order[gr->n_order] != NULL)
+        gr->n_order++;
+    return 0;
+}
 
 static void print_val(aud_fair_val v, int width, int prec)
 {
@@ -102,14 +181,24 @@ static void print_val(aud_fair_val v, int width, int prec)
 
 static void print_attr(const aud_fair_result *res, const aud_fair_attr_result *ar)
 {
-    printf("\n%s: reference %s (%s), %llu rows, %llu unknown\n", ar->name,
+    printf("\n%s: reference %s (%s%s%s), %llu rows, %llu unknown\n", ar->name,
            ar->groups[ar->reference].name, ar->reference_given ? "given" : "largest group",
+           ar->reference_carried != NULL ? " with " : "",
+           ar->reference_carried != NULL ? ar->reference_carried : "",
            (unsigned long long)ar->n_known, (unsigned long long)ar->n_unknown);
-    printf("  %-20s %8s %6s %17s %6s %6s %6s %7s %10s  %s\n", "group", "count", "share",
+    size_t w = 20;   /* the group column widens to the longest name: never cut */
+    for (size_t g = 0; g < ar->n_groups; g++)
+        if (aud_cli_text_width(ar->groups[g].name) > w)
+            w = aud_cli_text_width(ar->groups[g].name);
+    printf("  ");
+    aud_cli_print_cell("group", w);
+    printf(" %8s %6s %17s %6s %6s %6s %7s %10s  %s\n", "count", "share",
            "selection [95% CI]", "tpr", "fpr", "DI", "impact", "fisher_p", "flags");
     for (size_t g = 0; g < ar->n_groups; g++) {
         const aud_fair_group *gr = &ar->groups[g];
-        printf("  %-20.20s %8llu %6.3f", gr->name, (unsigned long long)gr->c.n, gr->share);
+        printf("  ");
+        aud_cli_print_cell(gr->name, w);
+        printf(" %8llu %6.3f", (unsigned long long)gr->c.n, gr->share);
         printf(" %5.3f [%5.3f,%5.3f]", gr->rate[AUD_FAIR_SELECTION_RATE].v,
                gr->rate_lo[AUD_FAIR_SELECTION_RATE], gr->rate_hi[AUD_FAIR_SELECTION_RATE]);
         print_val(gr->rate[AUD_FAIR_TPR], 6, 3);
@@ -189,9 +278,15 @@ static void print_report(const aud_fair_result *res, const char *path)
         printf("\nNYC LL144 %s, %s%s (%llu unknown)\n", tb->name,
                res->ll144_scoring ? "scoring rate (score above the median" : "selection rate",
                res->ll144_scoring ? ")" : "", (unsigned long long)tb->n_unknown);
+        size_t w = 20;
+        for (size_t j = 0; j < tb->n_cats; j++)
+            if (aud_cli_text_width(tb->cats[j]) > w)
+                w = aud_cli_text_width(tb->cats[j]);
         for (size_t j = 0; j < tb->n_cats; j++) {
-            printf("  %-20.20s %8llu %6.3f %6.3f", tb->cats[j], (unsigned long long)tb->count[j],
-                   tb->share[j], tb->rate[j].v);
+            printf("  ");
+            aud_cli_print_cell(tb->cats[j], w);
+            printf(" %8llu %6.3f %6.3f", (unsigned long long)tb->count[j], tb->share[j],
+                   tb->rate[j].v);
             print_val(tb->impact_ratio[j], 6, 3);
             printf("%s\n", tb->excluded[j] ? "  excluded (under 2%)" : "");
         }
@@ -260,6 +355,10 @@ static int parse_args(int argc, char **argv, fair_cli *c, aud_csv_cli *csv)
         {"label", required_argument, NULL, 'l'},
         {"favorable", required_argument, NULL, 'f'},
         {"reference", required_argument, NULL, 'r'},
+        {"label-positive", required_argument, NULL, 'L'},
+        {"prediction-positive", required_argument, NULL, 'P'},
+        {"bins", required_argument, NULL, 'B'},
+        {"order", required_argument, NULL, 'O'},
         {"min-share", required_argument, NULL, 'M'},
         {"min-count", required_argument, NULL, 'C'},
         {"no-intersections", no_argument, NULL, 'I'},
@@ -313,6 +412,20 @@ static int parse_args(int argc, char **argv, fair_cli *c, aud_csv_cli *csv)
                 return aud_cli_usage(cmd, "more than %d --reference options", MAX_REFS);
             c->ref_arg[c->n_refs++] = optarg;
             break;
+        case 'L':
+        case 'P': {
+            char **buf = ch == 'L' ? &c->lp_buf : &c->pp_buf;
+            const char ***list = ch == 'L' ? &c->lp : &c->pp;
+            aud_outcome_coding *cd = ch == 'L' ? &c->label_coding : &c->pred_coding;
+            if (aud_csv_cli_split(optarg, buf, list) != 0)
+                return aud_cli_usage(cmd, "out of memory");
+            cd->positive = *list;
+            for (cd->n_positive = 0; (*list)[cd->n_positive] != NULL; cd->n_positive++)
+                ;
+            break;
+        }
+        case 'B': rc = add_grouping(c, cmd, optarg, 1); break;
+        case 'O': rc = add_grouping(c, cmd, optarg, 0); break;
         case 'M':
             rc = aud_cli_parse_double(cmd, "--min-share", optarg, &c->opts.min_share);
             if (rc == 0 && !(c->opts.min_share >= 0.0 && c->opts.min_share <= 1.0))
@@ -368,8 +481,23 @@ static int parse_args(int argc, char **argv, fair_cli *c, aud_csv_cli *csv)
         return aud_cli_usage(cmd, "--%s needs --threshold", c->score ? "score" : "model");
     if (c->model_format != NULL && c->model == NULL)
         return aud_cli_usage(cmd, "--model-format needs --model");
+    if (c->lp != NULL && c->label == NULL)
+        return aud_cli_usage(cmd, "--label-positive needs --label");
+    if (c->pp != NULL && c->prediction == NULL)
+        return aud_cli_usage(cmd, "--prediction-positive needs --prediction");
     c->opts.threshold = c->has_threshold ? c->threshold : NAN;
-    return split_names(c, cmd);
+    int src = split_names(c, cmd);
+    for (size_t g = 0; src == 0 && g < c->n_groups; g++) {
+        int known = 0;
+        for (size_t k = 0; k < c->n_names; k++)
+            known |= strcmp(c->names[k], c->groups[g].attribute) == 0;
+        if (!known)
+            return aud_cli_usage(cmd, "--%s: \"%s\" is not one of the --sensitive columns",
+                                 c->groups[g].n_order > 0 && c->groups[g].n_edges == 0 &&
+                                         c->groups[g].quantiles == 0 ? "order" : "bins",
+                                 c->groups[g].attribute);
+    }
+    return src;
 }
 
 /* --model-cmd: ask the program for every row's score (models/model_cmd.h). */
@@ -400,6 +528,7 @@ int aud_cmd_fairness(int argc, char **argv)
     int prc = parse_args(argc, argv, &c, &csv);
     if (prc != 0) {
         aud_csv_cli_free(&csv);
+        fair_cli_free(&c);
         return prc < 0 ? AUD_EXIT_OK : prc;
     }
 
@@ -408,7 +537,6 @@ int aud_cmd_fairness(int argc, char **argv)
     aud_table *t = NULL;
     aud_fair_result *res = NULL;
     aud_model *model = NULL;
-    double *score = NULL, *label = NULL;
     cJSON *doc = NULL, *prov = NULL;
     aud_hash_ahead hash;
     memset(&hash, 0, sizeof hash);
@@ -424,35 +552,39 @@ int aud_cmd_fairness(int argc, char **argv)
     if (rc == AUD_OK && c.model_cmd != NULL)   /* the program's scores become a column */
         rc = fair_model_cmd(&c, t, &err);
     int by_position = 0;
-    if (rc == AUD_OK) {
-        aud_fairness_request rq = {
-            .data = t, .sensitive = c.names, .n_sensitive = c.n_names,
-            .refs = c.refs, .n_refs = c.n_refs, .label = c.label,
-            .prediction = c.prediction, .score = c.score, .model = model,
-            .model_path = c.model,
-        };
-        rc = aud_fairness_scored(&res, &rq, &c.opts, &by_position, &score, &label, &err);
-    }
-    if (by_position)
-        aud_cli_warn_by_position(model, c.model, c.data);
     if (rc == AUD_OK && c.json != NULL) {
         rc = aud_prov_doc_new(&doc, &prov, "fairness", c.created, &err);
         if (rc == AUD_OK && aud_json_add_num(prov, "seed", (double)c.opts.seed) != 0)
             rc = aud_error_nomem(&err);
-        if (rc == AUD_OK)
-            rc = aud_hash_ahead_join(&hash, &err);
+    }
+    if (rc == AUD_OK) {   /* with --json also the drivers, proxies and trade-offs into doc */
+        aud_fairness_request rq = {
+            .data = t, .sensitive = c.names, .n_sensitive = c.n_names,
+            .refs = c.refs, .n_refs = c.n_refs, .label = c.label,
+            .label_coding = &c.label_coding, .prediction_coding = &c.pred_coding,
+            .groups = c.groups, .n_groups = c.n_groups,
+            .prediction = c.prediction, .score = c.score, .model = model,
+            .model_path = c.model,
+        };
+        rc = aud_fairness_doc(&res, doc, &rq, &c.opts, &by_position, &err);
+    }
+    if (by_position)
+        aud_cli_warn_by_position(model, c.model, c.data);
+    if (rc == AUD_OK && c.label_coding.note[0] != '\0')
+        aud_cli_info("%s", c.label_coding.note);
+    if (rc == AUD_OK && c.pred_coding.note[0] != '\0')
+        aud_cli_info("%s", c.pred_coding.note);
+    for (size_t a = 0; rc == AUD_OK && a < res->n_attrs; a++)
+        if (res->attrs[a].similar_groups != NULL)
+            aud_cli_warn("attribute \"%s\": groups that differ only by surrounding spaces or "
+                         "case are separate groups: %s", res->attrs[a].name,
+                         res->attrs[a].similar_groups);
+    if (rc == AUD_OK && c.json != NULL) {
+        rc = aud_hash_ahead_join(&hash, &err);
         if (rc == AUD_OK)
             rc = aud_prov_add_input_hashed(prov, "data", c.data, hash.hex, t, NULL, &err);
         if (rc == AUD_OK && model != NULL)
             rc = aud_prov_add_model(prov, c.model, model, &err);
-        if (rc == AUD_OK)
-            rc = aud_fair_to_json(res, doc, &err);
-        if (rc == AUD_OK) {   /* drivers, proxies, trade-offs (SPEC section 7) */
-            aud_fair_why_input wi = {model, c.model, t, c.names, c.n_names, c.refs, c.n_refs,
-                                     res, score, label, c.opts.favorable, c.opts.threshold,
-                                     AUD_SHAP_AUTO, NULL, 0, c.opts.seed, c.opts.threads};
-            rc = aud_fair_why(doc, &wi, &err);
-        }
         if (rc == AUD_OK)
             rc = aud_json_write(doc, c.json, &err);
     }
@@ -463,11 +595,10 @@ int aud_cmd_fairness(int argc, char **argv)
     aud_hash_ahead_join(&hash, NULL);   /* an early error: the thread must still end */
     cJSON_Delete(doc);
     aud_fair_result_free(res);
-    aud_free(score);
-    aud_free(label);
     aud_model_free(model);
     aud_table_free(t);
     aud_csv_cli_free(&csv);
+    fair_cli_free(&c);
     if (rc == AUD_OK)
         return AUD_EXIT_OK;
     return err.code == AUD_E_USAGE ? aud_cli_usage(argv[0], "%s", err.msg) : aud_cli_fail(&err);

@@ -32,17 +32,22 @@ static void print_table(const aud_profile *p)
 {
     const aud_table *t = p->table;
     printf("%s: %zu rows, %zu columns\n\n", t->path, t->n_rows, t->n_cols);
-    printf("%-24s %-11s %8s %12s %12s %12s %12s %12s\n", "column", "type", "missing", "min",
-           "median", "max", "mean", "std");
+    size_t w = 24;   /* widened to the longest name: never cut */
+    for (size_t j = 0; j < t->n_cols; j++)
+        if (aud_cli_text_width(t->cols[j].name) > w)
+            w = aud_cli_text_width(t->cols[j].name);
+    aud_cli_print_cell("column", w);
+    printf(" %-11s %8s %12s %12s %12s %12s %12s\n", "type", "missing", "min", "median", "max",
+           "mean", "std");
     for (size_t j = 0; j < t->n_cols; j++) {
         const aud_column *c = &t->cols[j];
         const aud_col_profile *cp = &p->cols[j];
+        aud_cli_print_cell(c->name, w);
         if (c->type == AUD_COL_NUMERIC) {
-            printf("%-24.24s %-11s %8zu %12.6g %12.6g %12.6g %12.6g %12.6g\n", c->name, "numeric",
-                   c->n_missing, cp->min, cp->quantiles[2], cp->max, cp->mean, cp->std);
+            printf(" %-11s %8zu %12.6g %12.6g %12.6g %12.6g %12.6g\n", "numeric", c->n_missing,
+                   cp->min, cp->quantiles[2], cp->max, cp->mean, cp->std);
         } else {
-            printf("%-24.24s %-11s %8zu  %zu categories:", c->name, "categorical", c->n_missing,
-                   c->n_levels);
+            printf(" %-11s %8zu  %zu categories:", "categorical", c->n_missing, c->n_levels);
             for (size_t k = 0; k < c->n_levels && k < 5; k++)
                 printf(" %s (%zu)%s", c->levels[cp->order[k]], cp->counts[cp->order[k]],
                        k + 1 < c->n_levels && k < 4 ? "," : "");
@@ -69,37 +74,38 @@ int aud_cmd_profile(int argc, char **argv)
     aud_csv_cli_init(&csv);
     optind = 1;
     opterr = 0;
-    int ch;
-    while ((ch = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
-        int rc = 0;
+    int ch, urc = 0;   /* urc: exit code of a usage error (-1: --help), the CSV options freed */
+    while (urc == 0 && (ch = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
         switch (ch) {
         case 'd': data = optarg; break;
         case 'j': json = optarg; break;
         case 't':
-            if (aud_cli_parse_threads(argv[0], optarg, &threads) != 0)
-                return AUD_EXIT_INPUT;
+            urc = aud_cli_parse_threads(argv[0], optarg, &threads) != 0 ? AUD_EXIT_INPUT : 0;
             break;
         case 'c':
-            if (aud_cli_parse_created(argv[0], optarg, &created) != 0)
-                return AUD_EXIT_INPUT;
+            urc = aud_cli_parse_created(argv[0], optarg, &created) != 0 ? AUD_EXIT_INPUT : 0;
             break;
         case 'q': aud_cli_quiet = 1; break;
-        case 'h': fputs(usage_text, stdout); return AUD_EXIT_OK;
-        case ':': return aud_cli_usage(argv[0], "option '%s' needs a value", argv[optind - 1]);
-        case '?': return aud_cli_usage(argv[0], "unknown option '%s'", argv[optind - 1]);
+        case 'h': fputs(usage_text, stdout); urc = -1; break;
+        case ':':
+            urc = aud_cli_usage(argv[0], "option '%s' needs a value", argv[optind - 1]);
+            break;
+        case '?': urc = aud_cli_usage(argv[0], "unknown option '%s'", argv[optind - 1]); break;
         default:
             csv_threads_given |= ch == 0x103;
-            rc = aud_csv_cli_option(&csv, argv[0], ch, optarg);
-            if (rc < 0)
-                return aud_cli_usage(argv[0], "unknown option '%s'", argv[optind - 1]);
-            if (rc != 0)
-                return rc;
+            urc = aud_csv_cli_option(&csv, argv[0], ch, optarg);
+            if (urc < 0)
+                urc = aud_cli_usage(argv[0], "unknown option '%s'", argv[optind - 1]);
         }
     }
-    if (optind < argc)
-        return aud_cli_usage(argv[0], "unexpected argument '%s'", argv[optind]);
-    if (data == NULL)
-        return aud_cli_usage(argv[0], "--data is required");
+    if (urc == 0 && optind < argc)
+        urc = aud_cli_usage(argv[0], "unexpected argument '%s'", argv[optind]);
+    if (urc == 0 && data == NULL)
+        urc = aud_cli_usage(argv[0], "--data is required");
+    if (urc != 0) {
+        aud_csv_cli_free(&csv);
+        return urc < 0 ? AUD_EXIT_OK : urc;
+    }
 
     if (threads > 0 && !csv_threads_given)
         csv.opts.threads = threads;
@@ -130,6 +136,11 @@ int aud_cmd_profile(int argc, char **argv)
             rc = aud_json_write(doc, json, &err);
     }
     aud_hash_ahead_join(&hash, NULL);   /* an early error: the thread must still end */
+    for (size_t j = 0; rc == AUD_OK && j < t->n_cols; j++)
+        if (t->cols[j].n_same > 0)
+            aud_cli_warn("%s: column %zu: \"%s\" names %zu columns; they are kept apart, and "
+                         "using the name is an error", data, j + 1, t->cols[j].name,
+                         t->cols[j].n_same + 1);
     if (rc == AUD_OK && !(json != NULL && strcmp(json, "-") == 0))
         print_table(p);
     cJSON_Delete(doc);

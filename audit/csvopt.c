@@ -27,10 +27,37 @@ int aud_csv_cli_load(const aud_csv_cli *c, aud_table **out, const char *path, au
     return rc;
 }
 
+int aud_csv_cli_split(const char *arg, char **buf, const char ***list)
+{
+    size_t n = 1;
+    for (const char *p = arg; *p; p++)
+        n += *p == ',';
+    aud_free(*buf);
+    aud_free(*list);
+    *buf = aud_strdup(arg);
+    *list = aud_calloc(n + 1, sizeof **list);
+    if (*buf == NULL || *list == NULL)
+        return -1;
+    size_t k = 0;
+    char *s = *buf;
+    for (;;) {
+        char *comma = strchr(s, ',');
+        (*list)[k++] = s;
+        if (comma == NULL)
+            break;
+        *comma = '\0';
+        s = comma + 1;
+    }
+    (*list)[k] = NULL;
+    return 0;
+}
+
 void aud_csv_cli_free(aud_csv_cli *c)
 {
     aud_free(c->na_buf);
     aud_free(c->na_list);
+    aud_free(c->names_buf);
+    aud_free(c->names);
     memset(c, 0, sizeof *c);
 }
 
@@ -47,30 +74,11 @@ int aud_csv_cli_option(aud_csv_cli *c, const char *cmd, int ch, const char *arg)
             return aud_cli_usage(cmd, "--delimiter expects one character or 'tab', got \"%s\"",
                                  arg);
         return 0;
-    case 0x101: {
-        size_t n = 1;
-        for (const char *p = arg; *p; p++)
-            n += *p == ',';
-        aud_free(c->na_buf);
-        aud_free(c->na_list);
-        c->na_buf = aud_strdup(arg);
-        c->na_list = aud_calloc(n + 1, sizeof *c->na_list);
-        if (c->na_buf == NULL || c->na_list == NULL)
+    case 0x101:
+        if (aud_csv_cli_split(arg, &c->na_buf, &c->na_list) != 0)
             return aud_cli_usage(cmd, "out of memory");
-        size_t k = 0;
-        char *s = c->na_buf;
-        for (;;) {
-            char *comma = strchr(s, ',');
-            c->na_list[k++] = s;
-            if (comma == NULL)
-                break;
-            *comma = '\0';
-            s = comma + 1;
-        }
-        c->na_list[k] = NULL;
         c->opts.na_tokens = c->na_list;
         return 0;
-    }
     case 0x102:
         if (aud_cli_parse_long(cmd, "--max-field-bytes", arg, 1, 1L << 30, &v) != 0)
             return AUD_EXIT_INPUT;
@@ -78,6 +86,31 @@ int aud_csv_cli_option(aud_csv_cli *c, const char *cmd, int ch, const char *arg)
         return 0;
     case 0x103:
         return aud_cli_parse_threads(cmd, arg, &c->opts.threads) != 0 ? AUD_EXIT_INPUT : 0;
+    case 0x104:
+        c->opts.header = 0;
+        return 0;
+    case 0x105:
+        if (aud_csv_cli_split(arg, &c->names_buf, &c->names) != 0)
+            return aud_cli_usage(cmd, "out of memory");
+        for (size_t k = 0; c->names[k] != NULL; k++)
+            if (c->names[k][0] == '\0')
+                return aud_cli_usage(cmd, "--names has an empty name (name %zu)", k + 1);
+        c->opts.names = c->names;
+        return 0;
+    case 0x106:
+        if (aud_cli_parse_long(cmd, "--skip-rows", arg, 0, 1L << 40, &v) != 0)
+            return AUD_EXIT_INPUT;
+        c->opts.skip_rows = (size_t)v;
+        return 0;
+    case 0x107:
+        if (strlen(arg) != 1 || arg[0] == '"' || arg[0] == '\n' || arg[0] == '\r')
+            return aud_cli_usage(cmd, "--comment expects one character other than a quote, "
+                                 "got \"%s\"", arg);
+        c->opts.comment = arg[0];
+        return 0;
+    case 0x108:
+        c->opts.keep_spaces = 1;
+        return 0;
     default:
         return -1;
     }

@@ -250,7 +250,11 @@ static void *screen_run(void *p)
     for (size_t f = j->first; f < nf && j->rc == AUD_OK; f += j->step) {
         const aud_column *col = &in->data->cols[in->bind[f]];
         aud_assoc_feature af;
-        j->rc = aud_assoc_feature_prepare(&af, col->num, in->data->n_rows, &j->err);
+        if (col->type == AUD_COL_CATEGORICAL)   /* a categorical feature of a pipeline */
+            j->rc = aud_assoc_feature_prepare_codes(&af, col->codes, col->n_levels,
+                                                    in->data->n_rows, &j->err);
+        else
+            j->rc = aud_assoc_feature_prepare(&af, col->num, in->data->n_rows, &j->err);
         for (size_t a = 0; a < in->n_attrs && j->rc == AUD_OK; a++) {
             j->rc = aud_assoc_compute(&af, in->attrs[a].codes, in->attrs[a].n_levels,
                                       &j->assoc[a * nf + f], &j->err);
@@ -436,7 +440,7 @@ int aud_fair_why(cJSON *doc, const aud_fair_why_input *pub, aud_error *err)
     aud_binding bm;
     memset(&bm, 0, sizeof bm);
     int rc = aud_bind_attrs(&ba, pub->data, pub->sensitive, pub->n_sensitive, pub->refs,
-                            pub->n_refs, err);
+                            pub->n_refs, pub->groups, pub->n_groups, err);
     if (rc == AUD_OK && pub->model != NULL)
         rc = aud_bind_model(&bm, pub->model, pub->model_path, pub->data, err);
     if (rc == AUD_OK && ba.n_attrs != pub->res->n_attrs)
@@ -449,5 +453,29 @@ int aud_fair_why(cJSON *doc, const aud_fair_why_input *pub, aud_error *err)
     }
     aud_binding_free(&bm);
     aud_bound_attrs_free(&ba);
+    return rc;
+}
+
+int aud_fairness_doc(aud_fair_result **out, cJSON *doc, const aud_fairness_request *rq,
+                     const aud_fair_opts *opts, int *by_position, aud_error *err)
+{
+    double *score = NULL, *label = NULL;
+    int rc = aud_fairness_scored(out, rq, opts, by_position, doc != NULL ? &score : NULL,
+                                 doc != NULL ? &label : NULL, err);
+    if (rc == AUD_OK && doc != NULL)
+        rc = aud_fair_to_json(*out, doc, err);
+    if (rc == AUD_OK && doc != NULL) {   /* drivers, proxies, trade-offs (SPEC section 7) */
+        aud_fair_why_input wi = {rq->model, rq->model_path, rq->data, rq->sensitive,
+                                 rq->n_sensitive, rq->refs, rq->n_refs, *out, score, label,
+                                 opts->favorable, opts->threshold, AUD_SHAP_AUTO, NULL, 0,
+                                 opts->seed, opts->threads, rq->groups, rq->n_groups};
+        rc = aud_fair_why(doc, &wi, err);
+    }
+    aud_free(score);
+    aud_free(label);
+    if (rc != AUD_OK) {
+        aud_fair_result_free(*out);
+        *out = NULL;
+    }
     return rc;
 }

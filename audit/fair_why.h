@@ -32,6 +32,9 @@ typedef struct aud_fair_why_input {
     size_t                 n_background;
     uint64_t               seed;
     int                    threads;
+    const aud_grouping    *groups;      /* bands and orders of the attributes, as given to the
+                                           metrics (n_groups; may be NULL) */
+    size_t                 n_groups;
 } aud_fair_why_input;
 
 /* Add "drivers", "proxies" (with a model) and "tradeoffs" (with a score) to every attribute of

@@ -134,6 +134,11 @@ static int load_inputs(run_ctx *c)
     co.delimiter = s->delimiter;
     if (s->na != NULL)
         co.na_tokens = (const char *const *)s->na;
+    co.header = s->csv.header;
+    co.names = (const char *const *)s->csv.names;
+    co.skip_rows = (size_t)s->csv.skip_rows;
+    co.comment = s->csv.comment;
+    co.keep_spaces = s->csv.keep_spaces;
     int rc = aud_table_load_csv(&c->data, s->data, &co, c->err);
     if (rc == AUD_OK && s->reference != NULL)
         rc = aud_table_load_csv(&c->ref, s->reference, &co, c->err);

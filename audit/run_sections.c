@@ -35,11 +35,19 @@ int aud_run_predictions(run_ctx *c)
     const aud_spec *s = c->spec;
     int rc = AUD_OK;
     if (s->label != NULL)
-        rc = aud_bind_column(c->data, s->label, AUD_BIND_LABEL, &c->label, c->err);
+        rc = aud_bind_column_coded(c->data, s->label, AUD_BIND_LABEL,
+                                   &(aud_outcome_coding){.positive =
+                                                          (const char *const *)s->label_positive,
+                                                      .n_positive = s->n_label_positive},
+                                   &c->label, c->err);
     if (rc != AUD_OK)
         return rc;
     if (s->prediction != NULL) {
-        rc = aud_bind_column(c->data, s->prediction, AUD_BIND_PREDICTION, &c->prediction, c->err);
+        rc = aud_bind_column_coded(c->data, s->prediction, AUD_BIND_PREDICTION,
+                                   &(aud_outcome_coding){.positive = (const char *const *)
+                                                          s->prediction_positive,
+                                                      .n_positive = s->n_prediction_positive},
+                                   &c->prediction, c->err);
     } else if (s->score != NULL) {
         rc = aud_bind_column(c->data, s->score, AUD_BIND_SCORE, &c->score, c->err);
         c->score_is_probability = rc == AUD_OK;
@@ -378,6 +386,7 @@ int aud_run_fairness(run_ctx *c)
     aud_bind_fair_request rq = {
         .data = c->data, .sensitive = (const char *const *)s->sensitive,
         .n_sensitive = s->n_sensitive, .refs = refs, .n_refs = s->n_reference_groups,
+        .groups = s->groupings, .n_groups = s->n_groupings,
         .label = c->label, .prediction = c->prediction, .score = c->score,
         .label_name = s->label, .prediction_name = s->prediction,
         .score_name = s->score != NULL ? s->score : "model output",
@@ -393,7 +402,8 @@ int aud_run_fairness(run_ctx *c)
         aud_fair_why_input wi = {explain ? c->model : NULL, s->model, c->data, rq.sensitive,
                                  rq.n_sensitive, refs, rq.n_refs, res,
                                  c->prediction == NULL ? c->score : NULL, c->label, s->favorable,
-                                 s->threshold, m, NULL, 0, s->seed, c->threads};
+                                 s->threshold, m, NULL, 0, s->seed, c->threads,
+                                 s->groupings, s->n_groupings};
         rc = aud_fair_why(c->doc, &wi, c->err);
     }
     aud_fair_result_free(res);
@@ -515,7 +525,8 @@ int aud_run_performance(run_ctx *c)
     /* by group: the groups and names of the fairness section */
     aud_bound_attrs ba;
     rc = aud_bind_attrs(&ba, c->data, (const char *const *)c->spec->sensitive,
-                        c->spec->n_sensitive, NULL, 0, c->err);
+                        c->spec->n_sensitive, NULL, 0, c->spec->groupings, c->spec->n_groupings,
+                        c->err);
     unsigned char *mask = aud_malloc(c->data->n_rows ? c->data->n_rows : 1);
     if (rc == AUD_OK && mask == NULL)
         rc = aud_error_nomem(c->err);

@@ -56,6 +56,7 @@ static int set_defaults(aud_spec *s)
     s->outputs.xlsx = aud_strdup("report.xlsx");
     s->seed = 42;
     s->delimiter = ',';
+    s->csv.header = 1;
     return s->explain.method && s->explain.output && s->drift.psi_binning && s->outputs.json &&
            s->outputs.pdf && s->outputs.xlsx;
 }
@@ -107,13 +108,110 @@ static int check_attributes(aud_spec_ctx *c, const aud_spec *s)
     return AUD_OK;
 }
 
+/* The CSV dialect keys: "header", "names", "skip_rows", "comment", "keep_spaces". */
+static int read_csv_dialect(aud_spec_ctx *c, const cJSON *root, aud_spec *s)
+{
+    char *comment = NULL;
+    int rc = aud_spec_get_bool(c, root, "", "header", &s->csv.header);
+    if (rc == AUD_OK) rc = aud_spec_get_string_list(c, root, "", "names", &s->csv.names, &s->csv.n_names);
+    if (rc == AUD_OK) rc = aud_spec_get_whole(c, root, "", "skip_rows", 0, 1e12, &s->csv.skip_rows);
+    if (rc == AUD_OK) rc = aud_spec_get_bool(c, root, "", "keep_spaces", &s->csv.keep_spaces);
+    if (rc == AUD_OK) rc = aud_spec_get_string(c, root, "", "comment", &comment);
+    if (rc == AUD_OK && comment != NULL &&
+        (strlen(comment) != 1 || comment[0] == '"' || comment[0] == '\n' || comment[0] == '\r'))
+        rc = aud_spec_key_error(c, "", "comment", "expected one character other than a quote");
+    if (rc == AUD_OK && comment != NULL)
+        s->csv.comment = comment[0];
+    aud_free(comment);
+    return rc;
+}
+
+/* The grouping of attribute `name` (added when new). */
+static aud_grouping *grouping_of(aud_spec_ctx *c, aud_spec *s, const char *name)
+{
+    for (size_t g = 0; g < s->n_groupings; g++)
+        if (strcmp(s->groupings[g].attribute, name) == 0)
+            return &s->groupings[g];
+    aud_grouping *ng = aud_realloc(s->groupings, (s->n_groupings + 1) * sizeof *ng);
+    if (ng == NULL)
+        return aud_error_nomem(c->err), NULL;
+    s->groupings = ng;
+    aud_grouping *g = &ng[s->n_groupings];
+    memset(g, 0, sizeof *g);
+    if ((g->attribute = aud_strdup(name)) == NULL)
+        return aud_error_nomem(c->err), NULL;
+    s->n_groupings++;
+    return g;
+}
+
+/* "bins": {"age": [25, 40, 60] | "quantile:4"}, "order": {"race": ["a", "b"]}; the attributes
+ * must be sensitive ones. */
+static int read_groupings(aud_spec_ctx *c, const cJSON *root, aud_spec *s)
+{
+    const cJSON *bins, *order, *it;
+    int rc = aud_spec_get_object(c, root, "", "bins", &bins);
+    if (rc == AUD_OK)
+        rc = aud_spec_get_object(c, root, "", "order", &order);
+    for (int pass = 0; pass < 2 && rc == AUD_OK; pass++) {
+        const char *key = pass == 0 ? "bins" : "order";
+        const cJSON *obj = pass == 0 ? bins : order;
+        cJSON_ArrayForEach(it, obj) {
+            int known = 0;
+            for (size_t k = 0; k < s->n_sensitive; k++)
+                known |= strcmp(s->sensitive[k], it->string) == 0;
+            if (!known)
+                return aud_spec_key_error(c, key, it->string, "is not one of the \"sensitive\" columns");
+            aud_grouping *g = grouping_of(c, s, it->string);
+            if (g == NULL)
+                return c->err->code;
+            if (pass == 1) {
+                char **list = NULL;
+                size_t n = 0;
+                rc = aud_spec_get_strings(c, obj, key, it->string, 0, &list, &n);
+                g->order = (const char *const *)list;
+                g->n_order = n;
+                if (rc != AUD_OK)
+                    return rc;
+                continue;
+            }
+            double *edges = NULL;
+            if (cJSON_IsString(it)) {
+                aud_error e;
+                if (aud_parse_bins(it->valuestring, &edges, &g->n_edges, &g->quantiles,
+                                        &e) != AUD_OK)
+                    return aud_spec_key_error(c, key, it->string, "%s", e.msg);
+            } else if (cJSON_IsArray(it) && cJSON_GetArraySize(it) > 0) {
+                size_t n = (size_t)cJSON_GetArraySize(it), k = 0;
+                edges = aud_malloc(n * sizeof *edges);
+                if (edges == NULL)
+                    return aud_error_nomem(c->err);
+                const cJSON *e;
+                cJSON_ArrayForEach(e, it) {
+                    edges[k++] = cJSON_IsNumber(e) ? e->valuedouble : NAN;
+                }
+                g->edges = edges;
+                g->n_edges = n;
+                aud_error er;
+                if (aud_bind_check_edges(edges, n, "bins", &er) != AUD_OK)
+                    return aud_spec_key_error(c, key, it->string, "expected increasing numbers");
+            } else {
+                return aud_spec_key_error(c, key, it->string,
+                                 "expected a list of band edges or \"quantile:K\"");
+            }
+            g->edges = edges;
+        }
+    }
+    return rc;
+}
+
 static int read_root(aud_spec_ctx *c, const cJSON *root, aud_spec *s, const char *base)
 {
     static const char *const keys[] = {
         "model", "data", "reference", "label", "prediction", "score", "favorable", "threshold",
         "sensitive", "intersections", "compliance", "fairness", "explain", "drift", "checks",
         "outputs", "report", "seed", "threads", "delimiter", "na", "model_format", "history",
-        NULL};
+        "header", "names", "skip_rows", "comment", "keep_spaces", "label_positive",
+        "prediction_positive", "bins", "order", NULL};
     if (!cJSON_IsObject(root))
         return aud_error_set(c->err, AUD_E_SCHEMA, c->file, 0, 0,
                              "expected a JSON object at the top level");
@@ -157,6 +255,16 @@ static int read_root(aud_spec_ctx *c, const cJSON *root, aud_spec *s, const char
     if (rc == AUD_OK) rc = aud_spec_get_path(c, root, "", "history", base, &s->history);
     if (rc == AUD_OK) rc = aud_spec_get_whole(c, root, "", "seed", 0, 4294967295.0, &seed);
     if (rc == AUD_OK) rc = aud_spec_get_whole(c, root, "", "threads", 0, 1024, &threads);
+    if (rc == AUD_OK) rc = read_csv_dialect(c, root, s);
+    if (rc == AUD_OK) rc = aud_spec_get_strings(c, root, "", "label_positive", 0, &s->label_positive,
+                                       &s->n_label_positive);
+    if (rc == AUD_OK) rc = aud_spec_get_strings(c, root, "", "prediction_positive", 0,
+                                       &s->prediction_positive, &s->n_prediction_positive);
+    if (rc == AUD_OK && s->label_positive != NULL && s->label == NULL)
+        rc = aud_spec_key_error(c, "", "label_positive", "given without \"label\"");
+    if (rc == AUD_OK && s->prediction_positive != NULL && s->prediction == NULL)
+        rc = aud_spec_key_error(c, "", "prediction_positive", "given without \"prediction\"");
+    if (rc == AUD_OK) rc = read_groupings(c, root, s);
     if (rc == AUD_OK) rc = aud_spec_get_string(c, root, "", "delimiter", &delim);
     if (rc == AUD_OK && delim != NULL && strlen(delim) != 1 && strcmp(delim, "\t") != 0)
         rc = aud_spec_key_error(c, "", "delimiter", "expected one character");
@@ -199,6 +307,24 @@ void aud_spec_free(aud_spec *s)
     for (size_t i = 0; i < s->n_na; i++)
         aud_free(s->na[i]);
     aud_free(s->na);
+    for (size_t i = 0; i < s->csv.n_names; i++)
+        aud_free(s->csv.names[i]);
+    aud_free(s->csv.names);
+    for (size_t i = 0; i < s->n_label_positive; i++)
+        aud_free(s->label_positive[i]);
+    aud_free(s->label_positive);
+    for (size_t i = 0; i < s->n_prediction_positive; i++)
+        aud_free(s->prediction_positive[i]);
+    aud_free(s->prediction_positive);
+    for (size_t g = 0; g < s->n_groupings; g++) {
+        aud_grouping *gr = &s->groupings[g];
+        aud_free((char *)gr->attribute);
+        aud_free((double *)gr->edges);
+        for (size_t k = 0; k < gr->n_order; k++)
+            aud_free((char *)gr->order[k]);
+        aud_free((char **)gr->order);
+    }
+    aud_free(s->groupings);
     aud_free(s->explain.show_rows);
     for (size_t i = 0; i < 2 * s->n_reference_groups; i++)
         aud_free(s->reference_groups[i]);

@@ -3,6 +3,7 @@
 #ifndef AUD_SPEC_H
 #define AUD_SPEC_H
 
+#include "audit/bind.h"
 #include "core/aud.h"
 #include <cjson/cJSON.h>
 
@@ -74,6 +75,21 @@ typedef struct aud_spec {
     unsigned long seed;    /* default 42 */
     int    threads;        /* 0 = all cores */
     char   delimiter;
+    struct {               /* dialect of the data files (SPEC section 2), as the CLI options */
+        int    header;     /* "header": default true; false = columns col1..colN */
+        char **names;      /* "names": NULL-terminated; the files then have no header row */
+        size_t n_names;
+        long   skip_rows;  /* "skip_rows": default 0 */
+        char   comment;    /* "comment": one character, '\0' = none */
+        int    keep_spaces;/* "keep_spaces": default false */
+    } csv;
+    char **label_positive;     /* "label_positive": values meaning 1 (NULL: 0/1 column) */
+    size_t n_label_positive;
+    char **prediction_positive;/* "prediction_positive" */
+    size_t n_prediction_positive;
+    aud_grouping *groupings;  /* "bins" and "order" of sensitive attributes; every
+                                    * pointer in them is owned */
+    size_t n_groupings;
     cJSON *raw;            /* the parsed spec document, kept for provenance */
 } aud_spec;
 

@@ -19,6 +19,8 @@ typedef struct aud_column {
     char       **levels;
     size_t       n_levels;
     size_t       n_missing;
+    size_t       n_same;     /* other columns of the table with the same name (0: unique); such
+                              * columns are kept apart, and using the name is an error */
 } aud_column;
 
 typedef struct aud_table {
@@ -39,6 +41,16 @@ typedef struct aud_csv_opts {
     size_t      max_rows;           /* 0 = unlimited */
     int         threads;            /* parallel parse of large files; 0 = all cores, 1 = off */
     size_t      chunk_bytes;        /* minimum bytes per parallel chunk (default 8 MiB) */
+    /* dialect of files as people have them (SPEC section 2) */
+    int         header;             /* 1 (default): the first row names the columns; 0: the
+                                     * columns are named col1..colN */
+    const char *const *names;       /* NULL-terminated column names; the file then has no header
+                                     * row (as pandas' names=); NULL = none */
+    size_t      skip_rows;          /* lines skipped at the start, before the header (default 0) */
+    char        comment;            /* lines that start with it are skipped ('\0' = none) */
+    int         keep_spaces;        /* 0 (default): spaces and tabs around unquoted fields are
+                                     * trimmed, for every type, before the missing tokens are
+                                     * matched; 1: kept (numbers still parse) */
     /* progress of the first pass, done in [0, 1] (NULL = none); called from one thread only */
     void      (*progress)(void *ctx, double done);
     void       *progress_ctx;
@@ -57,8 +69,21 @@ AUD_API int aud_table_parse_csv(aud_table **out, const char *data, size_t len, c
 
 AUD_API void aud_table_free(aud_table *t);
 
-/* Index of the column called `name`, or -1. */
+/* Index of the column called `name`; -1 when there is none, -2 when several columns have it. */
 AUD_API long aud_table_find(const aud_table *t, const char *name);
+
+/* Same as a located error: AUD_E_SCHEMA naming the file and `name`; an unknown name lists the
+ * table's columns (with a case-insensitive "did you mean"), a name several columns share lists
+ * their positions. `what` says what the name is for in the message ("sensitive attribute",
+ * "label column"...; NULL = "column"). */
+AUD_API int aud_table_lookup(const aud_table *t, const char *name, const char *what, long *index,
+                             aud_error *err);
+
+/* Categories that differ only by surrounding spaces or by case ("Male", " male"): the pairs of
+ * levels[0..n) equal once spaces and tabs around them are dropped and ASCII letters folded,
+ * described in buf as "\"Male\" ~ \"male\", ..." (cut with "..." when long). Returns the number
+ * of pairs (0: buf is ""); -1 on no memory. */
+AUD_API long aud_similar_levels(const char *const *levels, size_t n, char *buf, size_t size);
 
 /* Text of cell (row, col) into buf: the category, or the number formatted with %.17g;
  * "" for missing. Returns buf. */

@@ -174,6 +174,24 @@ int aud_assoc_feature_prepare(aud_assoc_feature *f, const double *x, size_t n, a
     return AUD_OK;
 }
 
+int aud_assoc_feature_prepare_codes(aud_assoc_feature *f, const int32_t *codes, size_t n_levels,
+                                    size_t n, aud_error *err)
+{
+    memset(f, 0, sizeof *f);
+    f->n = n;
+    f->discrete = 1;
+    f->level = aud_malloc((n ? n : 1) * sizeof *f->level);
+    if (f->level == NULL)
+        return aud_error_nomem(err);
+    int missing = 0;
+    for (size_t i = 0; i < n; i++) {
+        missing |= codes[i] < 0;
+        f->level[i] = codes[i] < 0 ? (int32_t)n_levels : codes[i];
+    }
+    f->n_levels = n_levels + (size_t)missing;
+    return AUD_OK;
+}
+
 void aud_assoc_feature_free(aud_assoc_feature *f)
 {
     if (f == NULL)

@@ -175,6 +175,9 @@ typedef struct aud_drift_column {
     char           **levels;
     size_t           n_levels;
     unsigned char   *unseen;                    /* 1 when absent from the reference */
+    char            *similar;                   /* categories differing only by surrounding
+                                                   spaces or case ("\"Male\" ~ \"male\"";
+                                                   aud_similar_levels), owned; NULL: none */
 } aud_drift_column;
 
 /* Column override: method AUTO and threshold NaN mean "use the global setting". */

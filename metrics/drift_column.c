@@ -122,6 +122,7 @@ void aud_drift_column_clear(aud_drift_column *col)
         aud_free(col->levels[i]);
     aud_free(col->levels);
     aud_free(col->unseen);
+    aud_free(col->similar);
     aud_drift_column_init(col);
 }
 
@@ -625,6 +626,15 @@ int aud_drift_column_categorical(aud_drift_column *col, const char *name,
         col->unseen[u] = ref_counts[i] == 0;
         u++;
     }
+    /* "Male" in one file and "male" in the other are different categories to every test; say
+     * so rather than let them pass for drift unremarked (issue 15) */
+    char similar[400];
+    long n_similar = aud_similar_levels((const char *const *)col->levels, ku, similar,
+                                        sizeof similar);
+    if (n_similar < 0)
+        return aud_error_nomem(err);
+    if (n_similar > 0 && (col->similar = aud_strdup(similar)) == NULL)
+        return aud_error_nomem(err);
     aud_drift_chi_square(col->js_bins.ref, col->js_bins.cur, ku, &col->chi_square);
     if (ku <= 2)
         aud_drift_z_test(col->js_bins.ref[0], n1, col->js_bins.cur[0], n2, &col->z);

@@ -256,6 +256,10 @@ int aud_drift_tables(aud_drift_result **out, const aud_table *ref, const aud_tab
     for (size_t i = 0; i < n; i++) {
         const char *name = columns ? columns[i] : ref->cols[i].name;
         long ri = aud_table_find(ref, name), ci = aud_table_find(cur, name);
+        if (ri == -2 || ci == -2) {
+            rc = aud_table_lookup(ri == -2 ? ref : cur, name, NULL, &ri, err);
+            goto done;
+        }
         if (ri < 0 || ci < 0) {
             const aud_table *t = ri < 0 ? ref : cur;
             rc = aud_error_set(err, AUD_E_SCHEMA, base_name(t, ri < 0 ? "reference" : "current"),
@@ -433,6 +437,8 @@ static int column_fill(cJSON *o, const aud_drift_column *c)
     }
     if (add_array(cat, "reference", c->js_bins.ref, c->js_bins.n_bins) ||
         add_array(cat, "current", c->js_bins.cur, c->js_bins.n_bins))
+        return -1;
+    if (c->similar != NULL && !cJSON_AddStringToObject(o, "similar_categories", c->similar))
         return -1;
     return 0;
 }

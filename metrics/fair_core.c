@@ -3,6 +3,7 @@
  * (SPEC section 3 "Fairness"; formulas in docs/fairness.md). */
 #include "metrics/fair_int.h"
 #include "core/io.h"
+#include "core/table.h"
 
 #include <limits.h>
 #include <math.h>
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 void aud_fair_opts_default(aud_fair_opts *opts)
 {
@@ -48,6 +50,8 @@ static void attr_result_clear(aud_fair_attr_result *ar)
         aud_free(ar->groups[g].name);
     aud_free(ar->groups);
     aud_free(ar->name);
+    aud_free(ar->reference_carried);
+    aud_free(ar->similar_groups);
     memset(ar, 0, sizeof *ar);
 }
 
@@ -325,19 +329,40 @@ static int analyse(const aud_fair_ctx *ctx, aud_fair_attr_result *ar, const char
         }
     }
     if (reference != NULL && !ref_found) {
-        /* name the groups there are (as far as the message holds them) */
-        char list[300];
+        /* name the groups there are (as far as the message holds them), and the one that
+         * differs only by case */
+        char list[300], hint[200] = "";
         size_t len = 0;
         list[0] = '\0';
-        for (size_t g = 0; g < ar->n_groups; g++)
+        for (size_t g = 0; g < ar->n_groups; g++) {
             aud_error_list_add(list, sizeof list, &len, ar->groups[g].name);
+            if (hint[0] == '\0' && strcasecmp(reference, ar->groups[g].name) == 0)
+                snprintf(hint, sizeof hint, "; did you mean \"%s\"?", ar->groups[g].name);
+        }
         rc = aud_error_set(err, AUD_E_SCHEMA, ctx->in->source, 0, 0,
                            "reference group \"%s\" has no rows in sensitive attribute \"%s\" "
-                           "(its groups: %s)", reference, name, list);
+                           "(its groups: %s%s)", reference, name, list, hint);
         aud_error_field(err, name);
         goto done;
     }
     ar->reference_given = reference != NULL;
+    {   /* "Male" and "male" are two groups: say so (issue 15) */
+        const char **names = aud_malloc((ar->n_groups ? ar->n_groups : 1) * sizeof *names);
+        char similar[400];
+        long n_similar = -1;
+        if (names != NULL) {
+            for (size_t g = 0; g < ar->n_groups; g++)
+                names[g] = ar->groups[g].name;
+            n_similar = aud_similar_levels(names, ar->n_groups, similar, sizeof similar);
+            aud_free(names);
+        }
+        if (n_similar > 0)
+            ar->similar_groups = aud_strdup(similar);
+        if (n_similar < 0 || (n_similar > 0 && ar->similar_groups == NULL)) {
+            rc = aud_error_nomem(err);
+            goto done;
+        }
+    }
     if (!ref_found) {
         for (size_t g = 1; g < ar->n_groups; g++)
             if (ar->groups[g].c.n > ar->groups[ar->reference].c.n)
@@ -607,6 +632,62 @@ done:
     return rc;
 }
 
+/* References carry into intersections: when attributes of the intersection have a given
+ * reference group (race=Caucasian) and the intersection has none, its reference is its largest
+ * group whose parts are those references (Caucasian&Male when that is the larger one; ties: the
+ * first in level order). Returns that group's name (a level of ic) and describes the carried
+ * references in `what` ("race=Caucasian"), or NULL when nothing carries. */
+static const char *carried_reference(const aud_fair_ctx *ctx, unsigned mask,
+                                     const aud_fair_inter *ic, char *what, size_t size)
+{
+    const aud_fair_input *in = ctx->in;
+    int32_t want[AUD_FAIR_MAX_INTER_ATTRS];
+    int any = 0;
+    size_t len = 0;
+    for (size_t a = 0; a < in->n_attrs; a++) {
+        want[a] = -1;
+        const aud_fair_attr *at = &in->attrs[a];
+        if (!(mask & (1u << a)) || at->reference == NULL)
+            continue;
+        for (size_t l = 0; l < at->n_levels && want[a] < 0; l++)
+            if (strcmp(at->reference, at->levels[l]) == 0)
+                want[a] = (int32_t)l;
+        for (size_t l = 0; l < at->n_levels && want[a] < 0; l++)
+            if (same_level(at->reference, at->levels[l]))
+                want[a] = (int32_t)l;
+        if (want[a] < 0)
+            continue;   /* the attribute's own analysis reports the unknown group */
+        int n = snprintf(what + len, size - len, "%s%s=%s", any ? ", " : "", at->name,
+                         at->levels[want[a]]);
+        len = n < 0 || (size_t)n >= size - len ? size - 1 : len + (size_t)n;
+        any = 1;
+    }
+    if (!any)
+        return NULL;
+    uint64_t *count = aud_calloc(ic->n_levels ? ic->n_levels : 1, sizeof *count);
+    if (count == NULL) {
+        what[0] = '\0';
+        return NULL;   /* no memory: the largest group, and analyse meets the shortage too */
+    }
+    for (size_t i = 0; i < ctx->n; i++) {
+        if (ic->codes[i] < 0)
+            continue;
+        int match = 1;
+        for (size_t a = 0; a < in->n_attrs && match; a++)
+            match = want[a] < 0 || in->attrs[a].codes[i] == want[a];
+        count[ic->codes[i]] += (uint64_t)match;
+    }
+    size_t best = 0;
+    for (size_t l = 1; l < ic->n_levels; l++)
+        if (count[l] > count[best])
+            best = l;
+    const char *ref = ic->n_levels > 0 && count[best] > 0 ? ic->levels[best] : NULL;
+    aud_free(count);
+    if (ref == NULL)
+        what[0] = '\0';
+    return ref;
+}
+
 static int intersect(const aud_fair_ctx *ctx, unsigned mask, aud_fair_attr_result *ar,
                      aud_error *err)
 {
@@ -619,8 +700,17 @@ static int intersect(const aud_fair_ctx *ctx, unsigned mask, aud_fair_attr_resul
     for (size_t r = 0; r < in->n_inter_refs; r++)
         if (strcmp(in->inter_ref_names[r], ic.name) == 0)
             ref = in->inter_ref_levels[r];
+    char carried[512] = "";
+    if (ref == NULL)
+        ref = carried_reference(ctx, mask, &ic, carried, sizeof carried);
     rc = analyse(ctx, ar, ic.name, ic.codes, ic.n_levels, (const char *const *)ic.levels, ref,
                  err);
+    if (rc == AUD_OK && carried[0] != '\0') {
+        ar->reference_given = 0;
+        ar->reference_carried = aud_strdup(carried);
+        if (ar->reference_carried == NULL)
+            rc = aud_error_nomem(err);
+    }
     aud_fair_inter_free(&ic);
     return rc;
 }

@@ -71,6 +71,10 @@ typedef struct aud_assoc_feature {
 
 AUD_API int aud_assoc_feature_prepare(aud_assoc_feature *f, const double *x, size_t n,
                                       aud_error *err);
+/* The same for a categorical column: codes[i] in [0, n_levels) or -1 (missing); always
+ * discrete (Cramer's V), whatever the number of categories. */
+AUD_API int aud_assoc_feature_prepare_codes(aud_assoc_feature *f, const int32_t *codes,
+                                            size_t n_levels, size_t n, aud_error *err);
 AUD_API void aud_assoc_feature_free(aud_assoc_feature *f);
 
 typedef struct aud_assoc {

@@ -188,8 +188,16 @@ static int attr_json(const aud_fair_result *res, const aud_fair_attr_result *ar,
         cJSON_Delete(o);
         return -1;
     }
+    char source[600];
+    snprintf(source, sizeof source, "%s%s",
+             ar->reference_given ? "given" : "largest group",
+             ar->reference_carried != NULL ? " with " : "");
+    if (ar->reference_carried != NULL)
+        snprintf(source + strlen(source), sizeof source - strlen(source), "%s",
+                 ar->reference_carried);
     if (add_str(o, "name", ar->name) || add_str(o, "reference", ar->groups[ar->reference].name) ||
-        add_str(o, "reference_source", ar->reference_given ? "given" : "largest group") ||
+        add_str(o, "reference_source", source) ||
+        (ar->similar_groups != NULL && add_str(o, "similar_groups", ar->similar_groups)) ||
         add_count(o, "rows", ar->n_known) || add_count(o, "unknown", ar->n_unknown) ||
         add_count(o, "small_groups", ar->n_small))
         return -1;

@@ -151,6 +151,12 @@ typedef struct aud_fair_attr_result {
     aud_fair_group *groups;
     size_t          reference;        /* index into groups */
     int             reference_given;  /* 1: set by the user, 0: largest group */
+    char           *similar_groups;   /* groups differing only by surrounding spaces or case
+                                       * ("\"Male\" ~ \"male\""; aud_similar_levels), owned;
+                                       * NULL: none */
+    char           *reference_carried;/* intersections: "race=Caucasian" when the reference is
+                                       * the largest group of the attributes' given references
+                                       * (owned; NULL otherwise) */
     size_t          highest;          /* eligible group with the highest selection rate */
     uint64_t        n_unknown;        /* rows with a missing value of the attribute */
     uint64_t        n_known;

@@ -209,6 +209,10 @@ static int add_column_json(cJSON *arr, const aud_column *c, const aud_col_profil
         aud_json_add_num(o, "missing", (double)c->n_missing) != 0 ||
         aud_json_add_num(o, "count", (double)cp->n_present) != 0)
         return -1;
+    /* a name other columns share: the columns are kept apart, told apart by position */
+    if (c->n_same > 0 && (cJSON_AddNumberToObject(o, "same_name_columns", (double)c->n_same + 1) ==
+                          NULL))
+        return -1;
     if (c->type == AUD_COL_NUMERIC) {
         if (aud_json_add_num(o, "min", cp->min) || aud_json_add_num(o, "max", cp->max) ||
             aud_json_add_num(o, "mean", cp->mean) || aud_json_add_num(o, "std", cp->std))

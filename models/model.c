@@ -448,13 +448,13 @@ void aud_model_transform(const aud_model *m, const double *margin, double *pred_
     }
 }
 
-/* Column called `name` (exact, case-sensitive), or -1. Local so the models do not depend on the
- * CSV reader's object file. */
+/* Column called `name` (exact, case-sensitive); -1 when none, -2 when several columns have it.
+ * Local so the models do not depend on the CSV reader's object files. */
 static long find_column(const aud_table *t, const char *name)
 {
     for (size_t c = 0; c < t->n_cols; c++)
         if (t->cols[c].name != NULL && strcmp(t->cols[c].name, name) == 0)
-            return (long)c;
+            return t->cols[c].n_same > 0 ? -2 : (long)c;
     return -1;
 }
 
@@ -478,6 +478,15 @@ int aud_model_bind(const aud_model *m, const aud_table *t, size_t *col_index_out
         list[0] = '\0';
         for (size_t j = 0; j < m->n_features; j++) {
             long c = find_column(t, m->feature_names[j]);
+            if (c == -2) {   /* several columns have the name */
+                size_t same = 0;
+                for (size_t k = 0; k < t->n_cols; k++)
+                    same += strcmp(t->cols[k].name, m->feature_names[j]) == 0;
+                aud_error_set(err, AUD_E_SCHEMA, file, 1, 0,
+                              "model feature \"%s\" is ambiguous: %zu columns of the data "
+                              "have that name", m->feature_names[j], same);
+                return aud_error_field(err, m->feature_names[j]);
+            }
             if (c >= 0) {
                 col_index_out[j] = (size_t)c;
                 continue;

@@ -126,4 +126,4 @@ def test_option_values():
     # an option whose value is free text completes nothing
     assert complete("fairness", "--seed", "") == []
     # a word after an option that takes no value is not that option's value
-    assert complete("fairness", "--no-intersections", "--b") == ["--bootstrap"]
+    assert complete("fairness", "--no-intersections", "--bo") == ["--bootstrap"]

@@ -38,7 +38,6 @@ def test_profile_reads_stdin(audit):
     ("a,b\n1,\"open\n", ":2:2:", "unterminated quoted field"),
     ("", ":1:", "empty file"),
     ("a,,c\n1,2,3\n", ":1:2:", "empty column name"),
-    ("a,b,a\n1,2,3\n", ":1:3:", "duplicate column name"),
     (b"a,\xff\n1,2\n", ":1:2:", "not valid UTF-8"),
     ("a,b\n1,1e999\n", ":2:2:", "out of the range"),
     ("a,b\n\"x\"y,1\n", ":2:1:", "after a closing quote"),

@@ -262,3 +262,40 @@ def test_sampled_method_states_rows(tmp_path):
         assert abs(sum(f["contribution"] for f in d["features"]) - d["gap"]) <= 1e-9
     zipp = next(p for p in race["proxies"] if p["feature"] == "zip")
     assert zipp["likely_proxy"]
+
+
+def test_pipeline_with_a_categorical_feature(tmp_path):
+    """A scikit-learn pipeline whose model feature is a text column (OrdinalEncoder): the proxy
+    screen treats it as categorical (Cramer's V vs scipy, 1e-9) and the drivers still add up."""
+    import pickle
+    import subprocess
+    import sys
+    from scipy.stats.contingency import association, crosstab
+    from sklearn.compose import ColumnTransformer
+    from sklearn.ensemble import GradientBoostingClassifier
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OrdinalEncoder
+    df = pd.read_csv(DATA / "data.csv")
+    df["region"] = np.where(df.zip >= 4, "north", "south")
+    pipe = Pipeline([("prep", ColumnTransformer([("ord", OrdinalEncoder(), ["region"])],
+                                                remainder="passthrough")),
+                     ("gb", GradientBoostingClassifier(n_estimators=20, max_depth=2,
+                                                       random_state=0))])
+    pipe.fit(df[["region", "util", "nacc"]], df.y)
+    (tmp_path / "p.pkl").write_bytes(pickle.dumps(pipe))
+    r = subprocess.run([sys.executable, str(ROOT / "tools" / "export_sklearn.py"),
+                        str(tmp_path / "p.pkl"), str(tmp_path / "p.json")],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    df.to_csv(tmp_path / "d.csv", index=False, na_rep="")
+    out = tmp_path / "o.json"
+    r = run_audit("fairness", "--data", tmp_path / "d.csv", "--sensitive", "race",
+                  "--model", tmp_path / "p.json", "--threshold", "0.5", "--label", "y",
+                  "--bootstrap", "0", "--json", out)
+    assert r.code == 0, r
+    race = json.loads(out.read_text())["fairness"]["attributes"][0]
+    p = next(q for q in race["proxies"] if q["feature"] == "region")
+    e = association(crosstab(df.race, df.region).count, method="cramer", correction=False)
+    assert p["measure"] == "cramers_v" and abs(p["association"] - e) <= 1e-9
+    for d in race["drivers"]:
+        assert abs(sum(f["contribution"] for f in d["features"]) - d["gap"]) <= 1e-9

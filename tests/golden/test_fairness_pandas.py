@@ -358,7 +358,11 @@ def test_intersections_match_pandas(audit, data, tmp_path):
     race_lv = list(dict.fromkeys(d["race"]))
     order = [f"{s}&{r}" for s in sex_lv for r in race_lv if ((d["sex&race"] == f"{s}&{r}").any())]
     assert [g["group"] for g in x["groups"]] == order
-    check_attr(x, d, "sex&race", 1, score=False, ordered=False)
+    # race=B carries into sex&race: its reference is the largest sex&B group (issue 15)
+    carried = d.loc[known & (d["race"] == "B"), "sex&race"].value_counts()
+    assert carried.iloc[0] > carried.iloc[1]          # no tie to break
+    check_attr(x, d, "sex&race", 1, score=False, ordered=False, ref=carried.index[0])
+    assert x["reference_source"] == "largest group with race=B"
     check_attr(f["attributes"][1], df, "race", 1, score=False, ref="B")
     assert f["attributes"][1]["reference_source"] == "given"
 

@@ -209,16 +209,41 @@ static void test_csv_out_of_range_only_matters_for_numbers(void **state)
 static void test_csv_error_lines_are_physical(void **state)
 {
     (void)state;
-    aud_error e = parse_err("\n\na,a\n1,2\n", AUD_E_SCHEMA);   /* header on line 3 */
+    aud_error e = parse_err("\n\na,\n1,2\n", AUD_E_SCHEMA);   /* header on line 3 */
     assert_int_equal(e.line, 3);
     assert_int_equal(e.column, 2);
     /* a field after a quoted newline is on the next line */
     e = parse_err("a,b,c\n\"x\ny\",1e999,3\n", AUD_E_DOMAIN);
     assert_int_equal(e.line, 3);
     assert_int_equal(e.column, 2);
-    e = parse_err("a,b,c,b,a\n1,2,3,4,5\n", AUD_E_SCHEMA);
-    assert_int_equal(e.column, 4);
-    assert_string_equal(e.msg, "duplicate column name (also column 2)");
+}
+
+/* Columns sharing a name are kept apart (n_same); using the name is an error that lists them. */
+static void test_csv_duplicate_names_kept_apart(void **state)
+{
+    (void)state;
+    aud_table *t = parse_ok("a,b,c,b,a,b\n1,2,3,4,5,x\n");
+    assert_int_equal(t->n_cols, 6);
+    size_t same[] = {1, 2, 0, 2, 1, 2};
+    for (size_t k = 0; k < 6; k++)
+        assert_int_equal(t->cols[k].n_same, same[k]);
+    assert_int_equal(t->cols[5].type, AUD_COL_CATEGORICAL);
+    assert_true(t->cols[3].num[0] == 4);
+    assert_int_equal(aud_table_find(t, "b"), -2);
+    assert_int_equal(aud_table_find(t, "c"), 2);
+    assert_int_equal(aud_table_find(t, "z"), -1);
+    long j = -7;
+    aud_error e;
+    assert_int_equal(aud_table_lookup(t, "b", NULL, &j, &e), AUD_E_SCHEMA);
+    assert_int_equal(j, -7);
+    assert_string_equal(e.field, "b");
+    assert_non_null(strstr(e.msg, "columns 2, 4, 6 of the data have that name"));
+    assert_int_equal(aud_table_lookup(t, "A", "label", &j, &e), AUD_E_SCHEMA);
+    assert_string_equal(e.msg, "label: no column \"A\" in the data (did you mean \"a\"?); "
+                               "columns: a, b, c, b, a, b");
+    assert_int_equal(aud_table_lookup(t, "c", NULL, &j, &e), AUD_OK);
+    assert_int_equal(j, 2);
+    aud_table_free(t);
 }
 
 static void test_csv_nul_byte_is_an_error(void **state)
@@ -273,9 +298,6 @@ static void test_csv_header_errors(void **state)
     e = parse_err("\n\n", AUD_E_PARSE);
     e = parse_err("a,,c\n1,2,3\n", AUD_E_SCHEMA);
     assert_int_equal(e.column, 2);
-    e = parse_err("a,b,a\n1,2,3\n", AUD_E_SCHEMA);
-    assert_int_equal(e.column, 3);
-    assert_string_equal(e.field, "a");
     e = parse_err("a,b\xff\n1,2\n", AUD_E_PARSE);
     assert_int_equal(e.line, 1);
     assert_int_equal(e.column, 2);
@@ -602,6 +624,7 @@ int main(void)
         cmocka_unit_test(test_csv_long_missing_run_then_text),
         cmocka_unit_test(test_csv_out_of_range_only_matters_for_numbers),
         cmocka_unit_test(test_csv_error_lines_are_physical),
+        cmocka_unit_test(test_csv_duplicate_names_kept_apart),
         cmocka_unit_test(test_csv_nul_byte_is_an_error),
         cmocka_unit_test(test_csv_ragged_row_is_located),
         cmocka_unit_test(test_csv_unterminated_quote),

@@ -212,6 +212,16 @@ static void test_feature_levels(void **state)
     assert_string_equal(a.measure, "cramers_v");
     assert_true(fabs(a.association - 1.0) <= 1e-12 && fabs(a.nmi - 1.0) <= 1e-12);
     aud_assoc_feature_free(&f);
+    /* a categorical column (codes, -1 missing): discrete, the missing code its own level */
+    int32_t cc[6] = {1, 0, 1, 0, -1, -1};
+    assert_int_equal(aud_assoc_feature_prepare_codes(&f, cc, 2, 6, &err), AUD_OK);
+    assert_int_equal(f.discrete, 1);
+    assert_int_equal(f.n_levels, 3);
+    assert_int_equal(f.level[4], 2);
+    assert_int_equal(aud_assoc_compute(&f, zc, 3, &a, &err), AUD_OK);
+    assert_string_equal(a.measure, "cramers_v");
+    assert_true(fabs(a.association - 1.0) <= 1e-12);   /* the same partition as zc */
+    aud_assoc_feature_free(&f);
 }
 
 static void test_identity(void **state)

@@ -27,10 +27,10 @@ static char name_a[] = "a", name_b[] = "b", name_c[] = "c", name_s[] = "s", path
 static void make_table(aud_table *t, aud_column *cols)
 {
     memset(cols, 0, 4 * sizeof *cols);
-    cols[0] = (aud_column){ name_a, AUD_COL_NUMERIC, col_a, NULL, NULL, 0, 0 };
-    cols[1] = (aud_column){ name_c, AUD_COL_NUMERIC, col_c, NULL, NULL, 0, 0 };
-    cols[2] = (aud_column){ name_b, AUD_COL_NUMERIC, col_b, NULL, NULL, 0, 0 };
-    cols[3] = (aud_column){ name_s, AUD_COL_CATEGORICAL, NULL, col_s, NULL, 2, 1 };
+    cols[0] = (aud_column){ name_a, AUD_COL_NUMERIC, col_a, NULL, NULL, 0, 0, 0 };
+    cols[1] = (aud_column){ name_c, AUD_COL_NUMERIC, col_c, NULL, NULL, 0, 0, 0 };
+    cols[2] = (aud_column){ name_b, AUD_COL_NUMERIC, col_b, NULL, NULL, 0, 0, 0 };
+    cols[3] = (aud_column){ name_s, AUD_COL_CATEGORICAL, NULL, col_s, NULL, 2, 1, 0 };
     *t = (aud_table){ .path = path, .n_rows = 5, .n_cols = 4, .cols = cols };
 }
 

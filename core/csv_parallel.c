@@ -1,0 +1,300 @@
+/* csv_parallel.c - the CSV reader's first pass on several threads.
+ * The body is cut into chunks at newlines that a quote count says are outside quoted fields.
+ * The newlines of each chunk are counted first (in parallel): a chunk holds at most that many
+ * records (one more in the last chunk, which may end without one), which gives each chunk its
+ * first line number and its slice of one shared value array and one shared code array per
+ * column. Each chunk is then scanned on its own thread with its own dictionaries, writing its
+ * slices in place; the merge only maps codes to the merged dictionaries (chunk order keeps
+ * first-appearance order) and closes the gaps left by blank lines or quoted newlines.
+ * The quote count is only a heuristic (a stray quote inside an unquoted field misleads it), so
+ * correctness rests on a check: every chunk must parse without error up to its exact end, which
+ * by induction from the first chunk proves that every cut is a true record boundary. Any chunk
+ * error, any column whose type cannot be merged from the chunks alone, or a row limit falls back
+ * to the sequential pass, which also reports errors exactly as it always does. */
+#include "core/csv_int.h"
+
+#include <string.h>
+
+typedef struct chunk {
+    csv_lexer    lx;
+    aud_error    err;
+    col_scan    *cs;
+    aud_column  *lv;        /* levels met in this chunk (names borrowed from the table) */
+    char        *scratch;
+    size_t       n_rows;
+    size_t       n_newlines;
+    size_t       first;     /* index of the chunk's first row slot in the shared arrays */
+    int          rc;
+    const aud_table   *t;
+    const aud_csv_opts *o;
+    const na_set *na;
+    locale_t      cloc;
+} chunk;
+
+static size_t count_newlines(const char *p, const char *end)
+{
+    size_t n = 0;
+    for (; p < end; p++)   /* a plain loop: the compiler vectorises it */
+        n += *p == '\n';
+    return n;
+}
+
+static void *chunk_count_main(void *arg)
+{
+    chunk *c = arg;
+    c->n_newlines = count_newlines(c->lx.p, c->lx.end);
+    return NULL;
+}
+
+static void *chunk_scan_main(void *arg)
+{
+    chunk *c = arg;
+    c->rc = aud_csv_scan_records(&c->lx, c->t, c->cs, c->lv, c->o, c->na, c->cloc, c->scratch,
+                         &c->n_rows);
+    return NULL;
+}
+
+static long count_char(const char *p, const char *end, char ch)
+{
+    long n = 0;
+    while (p < end) {
+        const char *q = memchr(p, ch, (size_t)(end - p));
+        if (q == NULL)
+            break;
+        n++;
+        p = q + 1;
+    }
+    return n;
+}
+
+static void chunk_free(chunk *c, size_t n_cols)
+{
+    for (size_t k = 0; c->cs != NULL && k < n_cols; k++)
+        aud_csv_col_scan_free(&c->cs[k]);
+    for (size_t k = 0; c->lv != NULL && k < n_cols; k++) {
+        for (size_t l = 0; l < c->lv[k].n_levels; l++)
+            aud_free(c->lv[k].levels[l]);
+        aud_free(c->lv[k].levels);
+    }
+    aud_free(c->cs);
+    aud_free(c->lv);
+    aud_free(c->scratch);
+}
+
+/* Move each chunk's rows of arr (elements of `size` bytes) down to close the gaps. */
+static void close_gaps(char *arr, size_t size, const chunk *ch, size_t n_ch)
+{
+    size_t at = 0;
+    for (size_t c = 0; c < n_ch; c++) {
+        if (at != ch[c].first && ch[c].n_rows > 0)
+            memmove(arr + at * size, arr + ch[c].first * size, ch[c].n_rows * size);
+        at += ch[c].n_rows;
+    }
+}
+
+/* Merge column k of the chunks into t and cs[k] (the sequential pass's result form), taking
+ * over the shared arrays *vals and *codes (set to NULL when taken or freed). Returns AUD_OK, 1
+ * when the chunks alone cannot give the column (fall back), or an error. */
+static int merge_column(chunk *ch, size_t n_ch, aud_table *t, size_t k, double **vals,
+                        int32_t **codes, col_scan *out, aud_error *err)
+{
+    int cat = 0, gaps = 0;
+    for (size_t c = 0; c < n_ch; c++) {
+        cat |= ch[c].cs[k].categorical;
+        gaps |= c + 1 < n_ch && ch[c].first + ch[c].n_rows != ch[c + 1].first;
+    }
+    for (size_t c = 0; c < n_ch; c++) {
+        const col_scan *s = &ch[c].cs[k];
+        if (s->deferred || (cat && !s->categorical && s->n_values > 0))
+            return 1;
+    }
+    out->categorical = cat;
+    for (size_t c = 0; c < n_ch; c++)
+        out->n_missing += ch[c].cs[k].n_missing;
+    if (!cat) {
+        for (size_t c = 0; c < n_ch && out->range_line == 0; c++) {
+            if (ch[c].cs[k].range_line > 0) {
+                out->range_line = ch[c].cs[k].range_line;
+                memcpy(out->range_text, ch[c].cs[k].range_text, sizeof out->range_text);
+            }
+        }
+        if (gaps)
+            close_gaps((char *)*vals, sizeof **vals, ch, n_ch);
+        out->vals = *vals;
+        *vals = NULL;
+        aud_free(*codes);
+        *codes = NULL;
+        return AUD_OK;
+    }
+    int32_t *cd = *codes;
+    for (size_t c = 0; c < n_ch; c++) {
+        const col_scan *s = &ch[c].cs[k];
+        const aud_column *lv = &ch[c].lv[k];
+        int32_t *part = cd + ch[c].first;
+        if (!s->categorical) {   /* numeric so far but every value missing */
+            for (size_t i = 0; i < ch[c].n_rows; i++)
+                part[i] = -1;
+            continue;
+        }
+        int32_t *map = aud_malloc((lv->n_levels ? lv->n_levels : 1) * sizeof *map);
+        if (map == NULL)
+            return aud_error_nomem(err);
+        int identity = 1;
+        for (size_t l = 0; l < lv->n_levels; l++) {
+            int added;
+            map[l] = aud_csv_dict_code(&out->d, &t->cols[k], lv->levels[l], strlen(lv->levels[l]),
+                               &added);
+            if (map[l] < 0) {
+                int32_t e = map[l];
+                aud_free(map);
+                return e == -1 ? aud_error_nomem(err)
+                               : aud_error_set(err, AUD_E_DOMAIN, t->path, 0, (long)k + 1,
+                                               "too many categories");
+            }
+            identity &= map[l] == (int32_t)l;
+        }
+        for (size_t i = 0; !identity && i < ch[c].n_rows; i++)
+            part[i] = part[i] >= 0 ? map[part[i]] : -1;
+        aud_free(map);
+    }
+    if (gaps)
+        close_gaps((char *)cd, sizeof *cd, ch, n_ch);
+    out->codes = cd;
+    *codes = NULL;
+    aud_free(*vals);
+    *vals = NULL;
+    return AUD_OK;
+}
+
+int aud_csv_scan_parallel(const csv_lexer *lx, aud_table *t, col_scan *cs,
+                         const aud_csv_opts *o, const na_set *na, locale_t cloc)
+{
+    enum { MAX_CHUNKS = 64 };
+    size_t len = (size_t)(lx->end - lx->p);
+    int threads = o->threads > 0 ? o->threads : aud_ncpu();
+    size_t min = o->chunk_bytes > 0 ? o->chunk_bytes : 1;
+    size_t n_ch = len / min;
+    if (n_ch > (size_t)threads)
+        n_ch = (size_t)threads;
+    if (n_ch > MAX_CHUNKS)
+        n_ch = MAX_CHUNKS;
+    if (n_ch < 2 || o->max_rows != 0)
+        return 1;
+    chunk ch[MAX_CHUNKS];
+    memset(ch, 0, sizeof ch);
+    /* cut points */
+    const char *cut[MAX_CHUNKS + 1];
+    size_t got = 1;
+    cut[0] = lx->p;
+    long quotes = 0;
+    for (size_t c = 1; c < n_ch; c++) {
+        const char *target = lx->p + len / n_ch * c, *p = target;
+        if (target <= cut[got - 1])
+            continue;
+        quotes += count_char(cut[got - 1], target, '"');
+        while (p < lx->end && !(*p == '\n' && quotes % 2 == 0)) {
+            quotes += *p == '"';
+            p++;
+        }
+        if (p >= lx->end - 1)
+            break;
+        cut[got] = p + 1;
+        got++;
+    }
+    cut[got] = lx->end;
+    n_ch = got;
+    if (n_ch < 2)
+        return 1;
+    for (size_t c = 0; c < n_ch; c++) {
+        ch[c].lx = *lx;
+        ch[c].lx.p = cut[c];
+        ch[c].lx.end = cut[c + 1];
+        ch[c].lx.base = cut[c];
+        if (c > 0)   /* chunks are of equal size: the first one's share stands for all */
+            ch[c].lx.progress = NULL;
+    }
+    aud_run_jobs(ch, n_ch, sizeof *ch, chunk_count_main);
+    size_t slots = 1;   /* the last chunk may end without a newline */
+    for (size_t c = 0; c < n_ch; c++) {
+        ch[c].first = slots - 1;
+        slots += ch[c].n_newlines;
+    }
+    int rc = AUD_OK;
+    double **vals = aud_calloc(t->n_cols, sizeof *vals);
+    int32_t **codes = aud_calloc(t->n_cols, sizeof *codes);
+    if (vals == NULL || codes == NULL)
+        rc = AUD_E_NOMEM;
+    for (size_t k = 0; rc == AUD_OK && k < t->n_cols; k++) {
+        /* pages are only touched where a chunk writes: the unused array of a column costs
+         * address space only */
+        vals[k] = aud_malloc(slots * sizeof **vals);
+        codes[k] = aud_malloc(slots * sizeof **codes);
+        if (vals[k] == NULL || codes[k] == NULL)
+            rc = AUD_E_NOMEM;
+    }
+    for (size_t c = 0; c < n_ch && rc == AUD_OK; c++) {
+        chunk *k = &ch[c];
+        k->lx.line = c == 0 ? lx->line : ch[c - 1].lx.line + (long)ch[c - 1].n_newlines;
+        k->lx.err = &k->err;
+        k->cs = aud_calloc(t->n_cols, sizeof *k->cs);
+        k->lv = aud_calloc(t->n_cols, sizeof *k->lv);
+        k->scratch = aud_malloc(o->max_field_bytes + 1);
+        k->t = t;
+        k->o = o;
+        k->na = na;
+        k->cloc = cloc;
+        if (k->cs == NULL || k->lv == NULL || k->scratch == NULL) {
+            rc = AUD_E_NOMEM;
+            break;
+        }
+        size_t cap = k->n_newlines + (c + 1 == n_ch);
+        for (size_t j = 0; j < t->n_cols; j++) {
+            k->lv[j].name = t->cols[j].name;   /* borrowed, for messages */
+            k->cs[j].borrowed = 1;
+            k->cs[j].vals = vals[j] + k->first;
+            k->cs[j].codes = codes[j] + k->first;
+            k->cs[j].cap = cap;
+        }
+    }
+    if (rc == AUD_OK) {
+        aud_run_jobs(ch, n_ch, sizeof *ch, chunk_scan_main);
+        for (size_t c = 0; c < n_ch && rc == AUD_OK; c++) {
+            if (ch[c].rc != AUD_OK || ch[c].lx.p != cut[c + 1])
+                rc = 1;   /* an error, or a cut that was not a record boundary */
+        }
+    }
+    if (rc == AUD_OK) {
+        t->n_rows = 0;
+        for (size_t c = 0; c < n_ch; c++)
+            t->n_rows += ch[c].n_rows;
+        for (size_t k = 0; k < t->n_cols && rc == AUD_OK; k++)
+            rc = merge_column(ch, n_ch, t, k, &vals[k], &codes[k], &cs[k], lx->err);
+        t->n_chunks = n_ch;
+    }
+    if (rc != AUD_OK) {   /* undo partial merges: the sequential pass starts from scratch */
+        for (size_t k = 0; k < t->n_cols; k++) {
+            aud_csv_col_scan_free(&cs[k]);
+            memset(&cs[k], 0, sizeof cs[k]);
+            for (size_t l = 0; l < t->cols[k].n_levels; l++)
+                aud_free(t->cols[k].levels[l]);
+            aud_free(t->cols[k].levels);
+            t->cols[k].levels = NULL;
+            t->cols[k].n_levels = 0;
+        }
+        t->n_rows = 0;
+        t->n_chunks = 0;
+    }
+    for (size_t k = 0; k < t->n_cols; k++) {
+        if (vals != NULL)
+            aud_free(vals[k]);
+        if (codes != NULL)
+            aud_free(codes[k]);
+    }
+    aud_free(vals);
+    aud_free(codes);
+    for (size_t c = 0; c < n_ch; c++)
+        chunk_free(&ch[c], t->n_cols);
+    if (rc == AUD_E_NOMEM)
+        return aud_error_nomem(lx->err);
+    return rc;
+}
