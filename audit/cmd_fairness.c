@@ -4,6 +4,7 @@
 #include "audit/audit.h"
 #include "audit/cli.h"
 #include "audit/csvopt.h"
+#include "models/model_cmd.h"
 
 #include <getopt.h>
 #include <math.h>
@@ -39,6 +40,9 @@ static const char usage_text[] =
     "  --model M            model file (XGBoost JSON, LightGBM text, linear/trees JSON); its\n"
     "                       probability is the score\n"
     "  --model-format F     force the model format\n"
+    "  --model-cmd 'PROG ARG...'  scores from a program (no shell; docs/model-formats.md),\n"
+    "                       thresholded like --score; column \"model-cmd score\"\n"
+    "  --model-features LIST  comma-separated columns sent to --model-cmd (default: all)\n"
     "  --threshold T        decision threshold for --score / --model (inside the score range)\n"
     "  --label COL          column of 0/1 labels (missing allowed); without it only label-free\n"
     "                       metrics are computed\n"
@@ -84,6 +88,7 @@ static const char usage_text[] =
 typedef struct fair_cli {
     const char *data, *sensitive, *prediction, *score, *model, *model_format, *label, *json;
     const char *compliance;
+    const char *model_cmd, *model_features;   /* --model-cmd (models/model_cmd.h) */
     const char *created;       /* --created: provenance.created of the JSON document */
     double      threshold;
     int         has_threshold;
@@ -344,6 +349,8 @@ static int parse_args(int argc, char **argv, fair_cli *c, aud_csv_cli *csv)
         {"score", required_argument, NULL, 'S'},
         {"model", required_argument, NULL, 'm'},
         {"model-format", required_argument, NULL, 'F'},
+        {"model-cmd", required_argument, NULL, 1001},
+        {"model-features", required_argument, NULL, 1002},
         {"threshold", required_argument, NULL, 't'},
         {"label", required_argument, NULL, 'l'},
         {"favorable", required_argument, NULL, 'f'},
@@ -381,6 +388,8 @@ static int parse_args(int argc, char **argv, fair_cli *c, aud_csv_cli *csv)
         case 'S': c->score = optarg; break;
         case 'm': c->model = optarg; break;
         case 'F': c->model_format = optarg; break;
+        case 1001: c->model_cmd = optarg; break;
+        case 1002: c->model_features = optarg; break;
         case 'l': c->label = optarg; break;
         case 'j': c->json = optarg; break;
         case 'E': rc = aud_cli_parse_created(cmd, optarg, &c->created); break;
@@ -459,9 +468,13 @@ static int parse_args(int argc, char **argv, fair_cli *c, aud_csv_cli *csv)
         return aud_cli_usage(cmd, "--data is required");
     if (c->sensitive == NULL || c->sensitive[0] == '\0')
         return aud_cli_usage(cmd, "--sensitive is required");
-    int sources = (c->prediction != NULL) + (c->score != NULL) + (c->model != NULL);
+    int sources = (c->prediction != NULL) + (c->score != NULL) + (c->model != NULL) +
+                  (c->model_cmd != NULL);
     if (sources != 1)
-        return aud_cli_usage(cmd, "give exactly one of --prediction, --score and --model");
+        return aud_cli_usage(cmd, "give exactly one of --prediction, --score and --model "
+                             "(or --model-cmd)");
+    if (c->model_cmd != NULL)
+        c->score = AUD_MODEL_CMD_COLUMN;
     if (c->prediction != NULL && c->has_threshold)
         return aud_cli_usage(cmd, "--threshold applies to --score and --model, not --prediction");
     if (c->prediction == NULL && !c->has_threshold)
@@ -485,6 +498,24 @@ static int parse_args(int argc, char **argv, fair_cli *c, aud_csv_cli *csv)
                                  c->groups[g].attribute);
     }
     return src;
+}
+
+/* --model-cmd: ask the program for every row's score (models/model_cmd.h). */
+static int fair_model_cmd(const fair_cli *c, aud_table *t, aud_error *err)
+{
+    aud_model_cmd mc;
+    aud_model_cmd_init(&mc);
+    size_t n = 0;
+    int rc = aud_model_cmd_split(c->model_cmd, ' ', &mc.argv, &n, err);
+    if (rc == AUD_OK && c->model_features != NULL)
+        rc = aud_model_cmd_split(c->model_features, ',', &mc.features, &mc.n_features, err);
+    if (rc == AUD_OK)
+        rc = aud_model_cmd_add_column(&mc, t, AUD_MODEL_CMD_COLUMN, err);
+    if (rc == AUD_OK)
+        aud_cli_info("fairness: %zu model command call(s), %zu rows", mc.n_calls, mc.n_rows_sent);
+    aud_model_cmd_strv_free(mc.argv);
+    aud_model_cmd_strv_free(mc.features);
+    return rc;
 }
 
 int aud_cmd_fairness(int argc, char **argv)
@@ -518,6 +549,8 @@ int aud_cmd_fairness(int argc, char **argv)
         aud_hash_ahead_start(&hash, c.data);
     if (rc == AUD_OK && c.model != NULL)
         rc = aud_model_load(&model, c.model, c.model_format, &err);
+    if (rc == AUD_OK && c.model_cmd != NULL)   /* the program's scores become a column */
+        rc = fair_model_cmd(&c, t, &err);
     int by_position = 0;
     if (rc == AUD_OK && c.json != NULL) {
         rc = aud_prov_doc_new(&doc, &prov, "fairness", c.created, &err);

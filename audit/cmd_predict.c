@@ -4,6 +4,7 @@
 #include "audit/audit.h"
 #include "audit/cli.h"
 #include "audit/csvopt.h"
+#include "models/model_cmd.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -21,6 +22,11 @@ static const char usage_text[] =
     "  --model FILE         XGBoost JSON, LightGBM text, audit linear or tree-ensemble JSON\n"
     "  --model-format F     force the format: xgboost-json, lightgbm-text, linear-json, trees-json\n"
     "                       (default: detected from the content)\n"
+    "  --model-cmd 'PROG ARG...'  a model behind a command (no shell; docs/model-formats.md)\n"
+    "  --model-features LIST  comma-separated columns sent to --model-cmd (default: all)\n"
+    "  --model-batch N      rows per batch sent to --model-cmd (default 1000)\n"
+    "  --model-timeout S    seconds allowed for one batch's answer (default 30)\n"
+    "  --model-max-rows N   total rows --model-cmd may be asked for (default: unlimited)\n"
     "  --data FILE          input CSV (required; - reads stdin)\n"
     "  --raw                write raw margins (before the sigmoid/softmax/exp link)\n"
     "  --out FILE           output CSV (default: stdout; written atomically)\n"
@@ -59,12 +65,55 @@ static int write_predictions(const char *path, const double *v, size_t n_rows, s
     return aud_out_commit(&o, err);
 }
 
+/* --model-cmd: the model is a program (models/model_cmd.h). Takes over csv. */
+static int predict_cmd(const char *cmd, const char *mcmd, const char *mfeat, size_t batch,
+                       double timeout, size_t max_rows, const char *data, const char *out,
+                       aud_csv_cli *csv)
+{
+    aud_error err;
+    aud_error_clear(&err);
+    aud_model_cmd mc;
+    aud_model_cmd_init(&mc);
+    mc.batch_rows = batch;
+    mc.timeout_s = timeout;
+    mc.max_rows = max_rows;
+    aud_table *t = NULL;
+    double *pred = NULL;
+    size_t n = 0, n_cols = 0;
+    const char *inputs[] = {data};
+    int rc = aud_guard_output(out, inputs, 1, &err);
+    if (rc == AUD_OK)
+        rc = aud_model_cmd_split(mcmd, ' ', &mc.argv, &n, &err);
+    if (rc == AUD_OK && mfeat != NULL)
+        rc = aud_model_cmd_split(mfeat, ',', &mc.features, &mc.n_features, &err);
+    if (rc == AUD_OK)
+        rc = aud_csv_cli_load(csv, &t, data, &err);
+    if (rc == AUD_OK)
+        rc = aud_model_cmd_predict(&mc, t, &pred, &n_cols, &err);
+    if (rc == AUD_OK)
+        rc = write_predictions(out, pred, t->n_rows, n_cols, &err);
+    if (rc == AUD_OK)
+        aud_cli_info("%s: %zu model command call(s), %zu rows", cmd, mc.n_calls,
+                     mc.n_rows_sent);
+    aud_free(pred);
+    aud_table_free(t);
+    aud_model_cmd_strv_free(mc.argv);
+    aud_model_cmd_strv_free(mc.features);
+    aud_csv_cli_free(csv);
+    return rc == AUD_OK ? AUD_EXIT_OK : aud_cli_fail(&err);
+}
+
 int aud_cmd_predict(int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"model", required_argument, NULL, 'm'},
         {"model-format", required_argument, NULL, 'f'},
         {"data", required_argument, NULL, 'd'},
+        {"model-cmd", required_argument, NULL, 1001},
+        {"model-features", required_argument, NULL, 1002},
+        {"model-batch", required_argument, NULL, 1003},
+        {"model-timeout", required_argument, NULL, 1004},
+        {"model-max-rows", required_argument, NULL, 1005},
         {"raw", no_argument, NULL, 'r'},
         {"out", required_argument, NULL, 'o'},
         {"threads", required_argument, NULL, 't'},
@@ -74,6 +123,8 @@ int aud_cmd_predict(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     const char *model_path = NULL, *format = NULL, *data = NULL, *out = "-";
+    const char *mcmd = NULL, *mfeat = NULL;
+    double mbatch = 1000, mtimeout = 30, mmax = 0;
     int raw = 0, threads = aud_ncpu();
     aud_csv_cli csv;
     aud_csv_cli_init(&csv);
@@ -86,6 +137,23 @@ int aud_cmd_predict(int argc, char **argv)
         case 'f': format = optarg; break;
         case 'd': data = optarg; break;
         case 'r': raw = 1; break;
+        case 1001: mcmd = optarg; break;
+        case 1002: mfeat = optarg; break;
+        case 1003:
+            rc = aud_cli_parse_double(argv[0], "--model-batch", optarg, &mbatch);
+            if (rc == 0 && (mbatch < 1 || mbatch != (double)(size_t)mbatch))
+                rc = aud_cli_usage(argv[0], "--model-batch expects a positive integer");
+            break;
+        case 1004:
+            rc = aud_cli_parse_double(argv[0], "--model-timeout", optarg, &mtimeout);
+            if (rc == 0 && !(mtimeout > 0))
+                rc = aud_cli_usage(argv[0], "--model-timeout expects a positive number");
+            break;
+        case 1005:
+            rc = aud_cli_parse_double(argv[0], "--model-max-rows", optarg, &mmax);
+            if (rc == 0 && (mmax < 1 || mmax != (double)(size_t)mmax))
+                rc = aud_cli_usage(argv[0], "--model-max-rows expects a positive integer");
+            break;
         case 'o': out = optarg; break;
         case 't':
             rc = aud_cli_parse_threads(argv[0], optarg, &threads);
@@ -113,8 +181,13 @@ int aud_cmd_predict(int argc, char **argv)
     }
     if (optind < argc)
         rc = aud_cli_usage(argv[0], "unexpected argument '%s'", argv[optind]);
-    else if (model_path == NULL)
-        rc = aud_cli_usage(argv[0], "--model is required");
+    else if (model_path == NULL && mcmd == NULL)
+        rc = aud_cli_usage(argv[0], "--model is required (or --model-cmd)");
+    else if (model_path != NULL && mcmd != NULL)
+        rc = aud_cli_usage(argv[0], "--model and --model-cmd exclude each other");
+    else if (mcmd != NULL)
+        return predict_cmd(argv[0], mcmd, mfeat, (size_t)mbatch, mtimeout, (size_t)mmax, data,
+                           out, &csv);
     else if (data == NULL)
         rc = aud_cli_usage(argv[0], "--data is required");
     else if (format != NULL && strcmp(format, "xgboost-json") != 0 &&

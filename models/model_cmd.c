@@ -1,0 +1,550 @@
+/* model_cmd.c - a model behind a command: see model_cmd.h for the protocol. POSIX: fork, execvp,
+ * socketpair, poll, waitpid (POSIX.1-2008). */
+#define _POSIX_C_SOURCE 200809L
+#include "models/model_cmd.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+void aud_model_cmd_init(aud_model_cmd *mc)
+{
+    memset(mc, 0, sizeof *mc);
+    mc->batch_rows = 1000;
+    mc->timeout_s = 30.0;
+}
+
+void aud_model_cmd_strv_free(char **v)
+{
+    if (v == NULL)
+        return;
+    for (size_t i = 0; v[i] != NULL; i++)
+        aud_free(v[i]);
+    aud_free(v);
+}
+
+int aud_model_cmd_split(const char *text, char sep, char ***out, size_t *n, aud_error *err)
+{
+    size_t len = strlen(text), cnt = 0;
+    char **v = aud_calloc(len / 1 + 2, sizeof *v);
+    char *word = aud_malloc(len + 1);
+    if (v == NULL || word == NULL) {
+        aud_free(v);
+        aud_free(word);
+        return aud_error_nomem(err);
+    }
+    size_t i = 0;
+    int rc = AUD_OK;
+    while (rc == AUD_OK) {
+        if (sep == ' ')
+            while (text[i] == ' ' || text[i] == '\t')
+                i++;
+        if (text[i] == '\0')
+            break;
+        size_t w = 0;
+        char quote = 0;
+        for (; text[i] != '\0'; i++) {
+            char c = text[i];
+            if (quote) {
+                if (c == quote)
+                    quote = 0;
+                else
+                    word[w++] = c;
+            } else if (sep == ' ' && (c == '\'' || c == '"')) {
+                quote = c;
+            } else if (c == sep || (sep == ' ' && c == '\t')) {
+                break;
+            } else {
+                word[w++] = c;
+            }
+        }
+        if (quote) {
+            rc = aud_error_set(err, AUD_E_USAGE, "", 0, 0, "unterminated quote in \"%s\"", text);
+            break;
+        }
+        if (sep != ' ' && text[i] == sep)
+            i++;
+        word[w] = '\0';
+        if (w == 0 && sep != ' ') {
+            rc = aud_error_set(err, AUD_E_USAGE, "", 0, 0, "empty name in \"%s\"", text);
+            break;
+        }
+        v[cnt] = aud_malloc(w + 1);
+        if (v[cnt] == NULL) {
+            rc = aud_error_nomem(err);
+            break;
+        }
+        memcpy(v[cnt++], word, w + 1);
+    }
+    aud_free(word);
+    if (rc == AUD_OK && cnt == 0)
+        rc = aud_error_set(err, AUD_E_USAGE, "", 0, 0, "empty list \"%s\"", text);
+    if (rc != AUD_OK) {
+        aud_model_cmd_strv_free(v);
+        return rc;
+    }
+    *out = v;
+    *n = cnt;
+    return AUD_OK;
+}
+
+/* ---- growing byte buffer ---- */
+typedef struct buf { char *p; size_t len, cap; } buf;
+
+static int buf_add(buf *b, const char *s, size_t n)
+{
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        char *p = aud_realloc(b->p, cap);
+        if (p == NULL)
+            return AUD_E_NOMEM;
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+    return AUD_OK;
+}
+
+/* CSV field, quoted (RFC 4180) when it holds a comma, quote or line break. */
+static int buf_field(buf *b, const char *s)
+{
+    if (strpbrk(s, ",\"\r\n") == NULL)
+        return buf_add(b, s, strlen(s));
+    int rc = buf_add(b, "\"", 1);
+    for (const char *c = s; rc == AUD_OK && *c; c++)
+        rc = *c == '"' ? buf_add(b, "\"\"", 2) : buf_add(b, c, 1);
+    return rc == AUD_OK ? buf_add(b, "\"", 1) : rc;
+}
+
+/* ---- the child process ---- */
+typedef struct child { pid_t pid; int in, out; } child;
+
+static void child_kill(child *c)
+{
+    if (c->in >= 0)
+        close(c->in);
+    if (c->out >= 0)
+        close(c->out);
+    c->in = c->out = -1;
+    if (c->pid > 0) {
+        kill(c->pid, SIGKILL);
+        while (waitpid(c->pid, NULL, 0) < 0 && errno == EINTR)
+            ;
+        c->pid = -1;
+    }
+}
+
+static int child_start(child *c, char *const *argv, aud_error *err)
+{
+    int in[2], out[2], ex[2];
+    c->pid = -1;
+    c->in = c->out = -1;
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, in) != 0)
+        return aud_error_set(err, AUD_E_IO, argv[0], 0, 0, "socketpair: %s", strerror(errno));
+    if (pipe(out) != 0) {
+        close(in[0]); close(in[1]);
+        return aud_error_set(err, AUD_E_IO, argv[0], 0, 0, "pipe: %s", strerror(errno));
+    }
+    if (pipe(ex) != 0) {
+        close(in[0]); close(in[1]); close(out[0]); close(out[1]);
+        return aud_error_set(err, AUD_E_IO, argv[0], 0, 0, "pipe: %s", strerror(errno));
+    }
+    fcntl(ex[1], F_SETFD, FD_CLOEXEC);
+    fcntl(in[0], F_SETFD, FD_CLOEXEC);
+    fcntl(out[0], F_SETFD, FD_CLOEXEC);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        int e = errno;
+        close(in[0]); close(in[1]); close(out[0]); close(out[1]); close(ex[0]); close(ex[1]);
+        return aud_error_set(err, AUD_E_IO, argv[0], 0, 0, "fork: %s", strerror(e));
+    }
+    if (pid == 0) {
+        /* child: async-signal-safe calls only */
+        signal(SIGPIPE, SIG_DFL);
+        if (dup2(in[1], 0) < 0 || dup2(out[1], 1) < 0)
+            _exit(127);
+        close(in[1]);
+        close(out[1]);
+        execvp(argv[0], argv);
+        int e = errno;
+        ssize_t w = write(ex[1], &e, sizeof e);
+        (void)w;
+        _exit(127);
+    }
+    close(in[1]);
+    close(out[1]);
+    close(ex[1]);
+    int e = 0;
+    ssize_t r;
+    while ((r = read(ex[0], &e, sizeof e)) < 0 && errno == EINTR)
+        ;
+    close(ex[0]);
+    c->pid = pid;
+    c->in = in[0];
+    c->out = out[0];
+    if (r == (ssize_t)sizeof e) {
+        child_kill(c);
+        return aud_error_set(err, AUD_E_IO, argv[0], 0, 0, "model command cannot be started: %s",
+                             strerror(e));
+    }
+    fcntl(c->in, F_SETFL, fcntl(c->in, F_GETFL) | O_NONBLOCK);
+    fcntl(c->out, F_SETFL, fcntl(c->out, F_GETFL) | O_NONBLOCK);
+    return AUD_OK;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* How the child ended, for a message ("exited with status 3", "was killed by signal 9"). */
+static void child_status(child *c, char *msg, size_t size)
+{
+    int st = 0;
+    snprintf(msg, size, "closed its output");
+    if (c->pid <= 0)
+        return;
+    pid_t w = waitpid(c->pid, &st, WNOHANG);
+    if (w == 0) {
+        struct timespec ts = {0, 50000000};
+        nanosleep(&ts, NULL);
+        w = waitpid(c->pid, &st, WNOHANG);
+    }
+    if (w == c->pid) {
+        c->pid = -1;
+        if (WIFEXITED(st))
+            snprintf(msg, size, "exited with status %d", WEXITSTATUS(st));
+        else if (WIFSIGNALED(st))
+            snprintf(msg, size, "was killed by signal %d", WTERMSIG(st));
+    }
+}
+
+/* Parse one answer line: comma-separated finite numbers. Returns the count, or -1. */
+static long parse_line(char *line, double *vals, size_t max)
+{
+    size_t n = 0;
+    char *s = line;
+    for (;;) {
+        while (*s == ' ' || *s == '\t')
+            s++;
+        char *end = NULL;
+        errno = 0;
+        double v = strtod(s, &end);
+        if (end == s || !isfinite(v) || errno == ERANGE)
+            return -1;
+        while (*end == ' ' || *end == '\t' || *end == '\r')
+            end++;
+        if (n < max)
+            vals[n] = v;
+        n++;
+        if (*end == '\0')
+            return (long)n;
+        if (*end != ',')
+            return -1;
+        s = end + 1;
+    }
+}
+
+/* Send one batch (b) and read `rows` answer lines into *pred (grown; *n_cols fixed by the first
+ * line of the first batch). */
+static int run_batch(aud_model_cmd *mc, child *c, const buf *b, size_t first_row, size_t rows,
+                     double **pred, size_t *n_cols, size_t n_total, aud_error *err)
+{
+    const char *prog = mc->argv[0];
+    size_t batch_no = mc->n_calls;
+    size_t sent = 0, got = 0;
+    buf line = {0};
+    double deadline = now_s() + mc->timeout_s;
+    int rc = AUD_OK;
+    double vals[64];
+    while (rc == AUD_OK && got < rows) {
+        struct pollfd p[2];
+        nfds_t np = 0;
+        p[np].fd = c->out;
+        p[np++].events = POLLIN;
+        if (sent < b->len) {
+            p[np].fd = c->in;
+            p[np++].events = POLLOUT;
+        }
+        double left = deadline - now_s();
+        if (left <= 0) {
+            rc = aud_error_set(err, AUD_E_DOMAIN, prog, 0, 0,
+                               "model command stalled: no complete answer to batch %zu (rows "
+                               "%zu-%zu) within %g s (%zu of %zu lines read)", batch_no,
+                               first_row + 1, first_row + rows, mc->timeout_s, got, rows);
+            break;
+        }
+        int pr = poll(p, np, (int)(left * 1000.0) + 1);
+        if (pr < 0) {
+            if (errno == EINTR)
+                continue;
+            rc = aud_error_set(err, AUD_E_IO, prog, 0, 0, "poll: %s", strerror(errno));
+            break;
+        }
+        if (np == 2 && (p[1].revents & (POLLOUT | POLLERR | POLLHUP))) {
+            ssize_t w = send(c->in, b->p + sent, b->len - sent, MSG_NOSIGNAL);
+            if (w > 0)
+                sent += (size_t)w;
+            else if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+                char how[64];
+                child_status(c, how, sizeof how);
+                rc = aud_error_set(err, AUD_E_DOMAIN, prog, 0, 0,
+                                   "model command stopped reading its input (%s) during batch "
+                                   "%zu (rows %zu-%zu)", how, batch_no, first_row + 1,
+                                   first_row + rows);
+                break;
+            }
+        }
+        if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+            char chunk[65536];
+            ssize_t r = read(c->out, chunk, sizeof chunk);
+            if (r < 0 && (errno == EAGAIN || errno == EINTR))
+                continue;
+            if (r <= 0) {
+                char how[64];
+                child_status(c, how, sizeof how);
+                rc = aud_error_set(err, AUD_E_DOMAIN, prog, 0, 0,
+                                   "model command %s after %zu of %zu answer lines of batch %zu "
+                                   "(rows %zu-%zu)", how, got, rows, batch_no, first_row + 1,
+                                   first_row + rows);
+                break;
+            }
+            for (ssize_t k = 0; k < r && rc == AUD_OK; k++) {
+                if (chunk[k] != '\n') {
+                    rc = buf_add(&line, chunk + k, 1);
+                    if (rc != AUD_OK)
+                        rc = aud_error_nomem(err);
+                    continue;
+                }
+                size_t row = first_row + got;
+                if (got == rows) {
+                    rc = aud_error_set(err, AUD_E_DOMAIN, prog, (long)(got + 1), 0,
+                                       "model command printed more than the %zu lines of batch "
+                                       "%zu (rows %zu-%zu)", rows, batch_no, first_row + 1,
+                                       first_row + rows);
+                    break;
+                }
+                long nv = parse_line(line.p ? line.p : (char *)"", vals, 64);
+                if (nv < 0 || nv > 64) {
+                    rc = aud_error_set(err, AUD_E_PARSE, prog, (long)(got + 1), 0,
+                                       "model command answer line %zu of batch %zu (data row "
+                                       "%zu) is not a list of finite numbers: \"%.80s\"", got + 1,
+                                       batch_no, row + 1, line.p ? line.p : "");
+                    break;
+                }
+                if (*n_cols == 0) {
+                    *n_cols = (size_t)nv;
+                    *pred = aud_calloc(n_total * (size_t)nv, sizeof **pred);
+                    if (*pred == NULL) {
+                        rc = aud_error_nomem(err);
+                        break;
+                    }
+                } else if ((size_t)nv != *n_cols) {
+                    rc = aud_error_set(err, AUD_E_PARSE, prog, (long)(got + 1), 0,
+                                       "model command answer line %zu of batch %zu (data row %zu) "
+                                       "has %ld values, earlier lines %zu", got + 1, batch_no,
+                                       row + 1, nv, *n_cols);
+                    break;
+                }
+                memcpy(*pred + row * *n_cols, vals, (size_t)nv * sizeof *vals);
+                got++;
+                line.len = 0;
+                if (line.p)
+                    line.p[0] = '\0';
+            }
+        }
+    }
+    /* a batch answered in full leaves nothing pending: extra lines show up at the next read */
+    if (rc == AUD_OK && line.len > 0)
+        rc = aud_error_set(err, AUD_E_DOMAIN, prog, (long)(rows + 1), 0,
+                           "model command printed more than the %zu lines of batch %zu", rows,
+                           batch_no);
+    aud_free(line.p);
+    return rc;
+}
+
+/* After the last batch: stdin closed; the program must exit without printing more. */
+static int finish(aud_model_cmd *mc, child *c, aud_error *err)
+{
+    close(c->in);
+    c->in = -1;
+    double deadline = now_s() + mc->timeout_s;
+    int rc = AUD_OK;
+    for (;;) {
+        struct pollfd p = {c->out, POLLIN, 0};
+        double left = deadline - now_s();
+        if (left <= 0) {
+            rc = aud_error_set(err, AUD_E_DOMAIN, mc->argv[0], 0, 0,
+                               "model command did not exit within %g s of the end of its input",
+                               mc->timeout_s);
+            break;
+        }
+        int pr = poll(&p, 1, (int)(left * 1000.0) + 1);
+        if (pr < 0 && errno == EINTR)
+            continue;
+        if (pr <= 0)
+            continue;
+        char chunk[4096];
+        ssize_t r = read(c->out, chunk, sizeof chunk);
+        if (r < 0 && (errno == EAGAIN || errno == EINTR))
+            continue;
+        if (r > 0) {
+            rc = aud_error_set(err, AUD_E_DOMAIN, mc->argv[0], 0, 0,
+                               "model command printed more lines than rows it was sent (after "
+                               "batch %zu)", mc->n_calls);
+            break;
+        }
+        break;  /* EOF */
+    }
+    if (rc != AUD_OK)
+        return rc;
+    int st = 0;
+    while (waitpid(c->pid, &st, 0) < 0 && errno == EINTR)
+        ;
+    c->pid = -1;
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        return aud_error_set(err, AUD_E_DOMAIN, mc->argv[0], 0, 0,
+                             "model command failed at the end of its input (%s %d)",
+                             WIFEXITED(st) ? "exit status" : "signal",
+                             WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+    return AUD_OK;
+}
+
+int aud_model_cmd_predict(aud_model_cmd *mc, const aud_table *t, double **pred, size_t *n_cols,
+                          aud_error *err)
+{
+    *pred = NULL;
+    *n_cols = 0;
+    if (mc->argv == NULL || mc->argv[0] == NULL)
+        return aud_error_set(err, AUD_E_USAGE, "", 0, 0, "empty model command");
+    size_t nf = mc->features ? mc->n_features : t->n_cols;
+    size_t *col = aud_malloc((nf ? nf : 1) * sizeof *col);
+    if (col == NULL)
+        return aud_error_nomem(err);
+    for (size_t j = 0; j < nf; j++) {
+        if (mc->features == NULL) {
+            col[j] = j;
+            continue;
+        }
+        long c = aud_table_find(t, mc->features[j]);
+        if (c < 0) {
+            aud_free(col);
+            aud_error_set(err, AUD_E_SCHEMA, t->path, 0, 0,
+                          "model feature \"%s\" is not a column of the data", mc->features[j]);
+            return aud_error_field(err, mc->features[j]);
+        }
+        col[j] = (size_t)c;
+    }
+    if (mc->max_rows > 0 && mc->n_rows_sent + t->n_rows > mc->max_rows) {
+        aud_free(col);
+        return aud_error_set(err, AUD_E_DOMAIN, mc->argv[0], 0, 0,
+                             "model command row budget exceeded: %zu rows needed, budget %zu "
+                             "(%zu already used)", t->n_rows, mc->max_rows, mc->n_rows_sent);
+    }
+    child c;
+    int rc = child_start(&c, mc->argv, err);
+    buf b = {0};
+    char cell[64];
+    size_t bsz = mc->batch_rows ? mc->batch_rows : 1000;
+    for (size_t r0 = 0; rc == AUD_OK && r0 < t->n_rows; r0 += bsz) {
+        size_t rows = t->n_rows - r0 < bsz ? t->n_rows - r0 : bsz;
+        b.len = 0;
+        for (size_t j = 0; rc == AUD_OK && j < nf; j++) {
+            if (j)
+                rc = buf_add(&b, ",", 1);
+            if (rc == AUD_OK)
+                rc = buf_field(&b, t->cols[col[j]].name);
+        }
+        if (rc == AUD_OK)
+            rc = buf_add(&b, "\n", 1);
+        for (size_t r = r0; rc == AUD_OK && r < r0 + rows; r++) {
+            for (size_t j = 0; rc == AUD_OK && j < nf; j++) {
+                if (j)
+                    rc = buf_add(&b, ",", 1);
+                const aud_column *cl = &t->cols[col[j]];
+                if (rc == AUD_OK && cl->type == AUD_COL_CATEGORICAL) {
+                    int32_t code = cl->codes[r];
+                    rc = code < 0 ? AUD_OK : buf_field(&b, cl->levels[code]);
+                } else if (rc == AUD_OK) {
+                    rc = buf_field(&b, aud_table_cell_text(t, r, col[j], cell, sizeof cell));
+                }
+            }
+            if (rc == AUD_OK)
+                rc = buf_add(&b, "\n", 1);
+        }
+        if (rc == AUD_OK)
+            rc = buf_add(&b, "\n", 1);   /* empty line: end of batch */
+        if (rc != AUD_OK) {
+            rc = aud_error_nomem(err);
+            break;
+        }
+        mc->n_calls++;
+        rc = run_batch(mc, &c, &b, r0, rows, pred, n_cols, t->n_rows, err);
+        if (rc == AUD_OK)
+            mc->n_rows_sent += rows;
+    }
+    if (rc == AUD_OK)
+        rc = finish(mc, &c, err);
+    if (rc == AUD_OK && t->n_rows == 0)
+        *n_cols = 1;
+    child_kill(&c);
+    aud_free(b.p);
+    aud_free(col);
+    if (rc != AUD_OK) {
+        aud_free(*pred);
+        *pred = NULL;
+        *n_cols = 0;
+    }
+    return rc;
+}
+
+int aud_model_cmd_add_column(aud_model_cmd *mc, aud_table *t, const char *name, aud_error *err)
+{
+    if (aud_table_find(t, name) >= 0)
+        return aud_error_set(err, AUD_E_SCHEMA, t->path, 0, 0,
+                             "the data already has a column \"%s\"", name);
+    double *pred = NULL;
+    size_t n_cols = 0;
+    int rc = aud_model_cmd_predict(mc, t, &pred, &n_cols, err);
+    if (rc != AUD_OK)
+        return rc;
+    if (n_cols != 1) {
+        aud_free(pred);
+        return aud_error_set(err, AUD_E_UNSUPPORTED, mc->argv[0], 0, 0,
+                             "model command answers %zu values per row; one score is needed",
+                             n_cols);
+    }
+    aud_column *cols = aud_realloc(t->cols, (t->n_cols + 1) * sizeof *cols);
+    char *nm = aud_malloc(strlen(name) + 1);
+    if (cols == NULL || nm == NULL) {
+        if (cols != NULL)
+            t->cols = cols;
+        aud_free(nm);
+        aud_free(pred);
+        return aud_error_nomem(err);
+    }
+    t->cols = cols;
+    memcpy(nm, name, strlen(name) + 1);
+    aud_column *c = &cols[t->n_cols++];
+    memset(c, 0, sizeof *c);
+    c->name = nm;
+    c->type = AUD_COL_NUMERIC;
+    c->num = pred;
+    return AUD_OK;
+}

@@ -1,0 +1,56 @@
+/* model_cmd.h - a model behind a command (issue 16, docs/model-formats.md "model command").
+ *
+ * The program is started once, without a shell (fork + execvp of argv as given), and kept running.
+ * Each batch is written to its stdin as CSV: a header line with the model's feature names, one line
+ * per row (numbers with %.17g, categories as text, missing values empty), then one empty line that
+ * ends the batch. The program answers on stdout with exactly one line per row: one number (the
+ * prediction) or comma-separated numbers (class probabilities; the same count on every line).
+ * After the last batch its stdin is closed and it must exit. A program that cannot be started,
+ * exits, stalls past the per-batch timeout, prints the wrong number of lines or something other
+ * than finite numbers is an error naming the program, the batch and the line; the program is then
+ * killed and reaped. Its stdin is a socket written with MSG_NOSIGNAL, so a program that exits
+ * early never raises SIGPIPE in the caller. */
+#ifndef AUD_MODEL_CMD_H
+#define AUD_MODEL_CMD_H
+
+#include <stddef.h>
+
+#include "core/aud.h"
+#include "core/table.h"
+
+typedef struct aud_model_cmd {
+    char  **argv;          /* program and arguments, NULL-terminated */
+    char  **features;      /* columns sent to the program, in order (NULL: every column) */
+    size_t  n_features;
+    size_t  batch_rows;    /* rows per batch (default 1000) */
+    double  timeout_s;     /* seconds allowed for one batch's answer (default 30) */
+    size_t  max_rows;      /* total rows the program may be asked for (0 = unlimited) */
+    size_t  n_calls;       /* out: batches sent */
+    size_t  n_rows_sent;   /* out: rows sent */
+} aud_model_cmd;
+
+/* Split `cmdline` at blanks into argv (single and double quotes group words; no other shell
+ * syntax). Also splits a comma-separated feature list when `sep` is ','. On AUD_OK *out is a
+ * NULL-terminated array owned by the caller (aud_model_cmd_strv_free); *n its length. */
+AUD_API int aud_model_cmd_split(const char *text, char sep, char ***out, size_t *n,
+                                aud_error *err);
+AUD_API void aud_model_cmd_strv_free(char **v);
+
+/* Fill mc with defaults (argv and features left NULL). */
+AUD_API void aud_model_cmd_init(aud_model_cmd *mc);
+
+/* Predict every row of t (the program's features found by name in t). On AUD_OK *pred holds
+ * n_rows x *n_cols values (row-major, aud_free). */
+AUD_API int aud_model_cmd_predict(aud_model_cmd *mc, const aud_table *t, double **pred,
+                                  size_t *n_cols, aud_error *err);
+
+/* Column name of the scores fairness --model-cmd appends. */
+#define AUD_MODEL_CMD_COLUMN "model-cmd score"
+
+/* Predict every row of t and append the single-output predictions as numeric column `name`
+ * (fairness --model-cmd). An error when t already has that column or the program answers more than
+ * one value per row. */
+AUD_API int aud_model_cmd_add_column(aud_model_cmd *mc, aud_table *t, const char *name,
+                                     aud_error *err);
+
+#endif
