@@ -66,4 +66,10 @@ int aud_fair_bootstrap(const aud_fair_opts *opts, int has_label, aud_fair_attr_r
 /* Seed of bootstrap replicate r (SplitMix64 of the user's seed and r). */
 uint64_t aud_fair_replicate_seed(uint64_t seed, size_t r);
 
+/* Largest number of cells of an intersection (product of the level counts). */
+#define AUD_FAIR_MAX_CELLS (1u << 22)
+/* Largest number of attributes for which all intersections are computed. */
+#define AUD_FAIR_MAX_INTER_ATTRS 6
+
+
 #endif
