@@ -681,8 +681,12 @@ void aud_pdf_kv(pdf_doc *d, const char *key, const char *value)
         d->y -= 14.0f - 9.0f * 1.35f;
         return;
     }
-    aud_pdf_fit(d, d->font, 9.0f, value, w, buf, sizeof buf);
-    aud_pdf_text(d, d->font, 9.0f, PDF_LEFT + 140.0f, d->y, AUD_PDF_BLACK, buf);
+    /* one long word (a SHA-256, a path): a smaller size down to 7 pt before any cut */
+    float size = 9.0f;
+    while (size > 7.0f && aud_pdf_width(d, d->font, size, value) > w)
+        size -= 0.5f;
+    aud_pdf_fit(d, d->font, size, value, w, buf, sizeof buf);
+    aud_pdf_text(d, d->font, size, PDF_LEFT + 140.0f, d->y, AUD_PDF_BLACK, buf);
     d->y -= 14.0f;
 }
 
