@@ -137,8 +137,7 @@ static const char *str_of(const cJSON *o, const char *key)
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-/* Metric names in checks that differ from the key in the results document. */
-static const char *result_key(const char *metric)
+const char *aud_check_result_key(const char *metric)
 {
     if (strcmp(metric, "accuracy_group") == 0)
         return "accuracy";
@@ -219,7 +218,7 @@ static void eval_fairness_list(eval *e, const cJSON *list, scope where)
             continue;
         if (where == SCOPE_SUMMARY) {
             const cJSON *sum = cJSON_GetObjectItemCaseSensitive(a, "summary");
-            add_row(e, aname, NULL, NULL, lookup(sum, result_key(e->c->metric)), NULL);
+            add_row(e, aname, NULL, NULL, lookup(sum, aud_check_result_key(e->c->metric)), NULL);
             continue;
         }
         const cJSON *g;
@@ -229,7 +228,7 @@ static void eval_fairness_list(eval *e, const cJSON *list, scope where)
                 continue;
             if (excluded(g) || trivial_for(e->c->metric, g))
                 continue;
-            add_row(e, aname, gname, NULL, lookup(g, result_key(e->c->metric)), NULL);
+            add_row(e, aname, gname, NULL, lookup(g, aud_check_result_key(e->c->metric)), NULL);
         }
     }
 }

@@ -15,6 +15,10 @@ int aud_check_is_performance(const char *metric);
 /* 1 when metric is a per-attribute fairness summary (equalized_odds_difference, ...). */
 int aud_check_is_summary(const char *metric);
 
+/* The key under which the results document holds a check's metric (accuracy_group -> accuracy,
+ * auc_group -> auc; any other metric is its own key). */
+const char *aud_check_result_key(const char *metric);
+
 int aud_check_validate(const aud_check_spec *c, size_t index, const char *spec_path,
                        aud_error *err);
 

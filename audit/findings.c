@@ -188,15 +188,6 @@ static void summary_driver(find_row *r)
 
 /* ---- reading the rows --------------------------------------------------------------------- */
 
-static const char *result_key(const char *metric)
-{
-    if (strcmp(metric, "accuracy_group") == 0)
-        return "accuracy";
-    if (strcmp(metric, "auc_group") == 0)
-        return "auc";
-    return metric;
-}
-
 static void interval_of(const cJSON *o, const char *key, double *lo, double *hi)
 {
     char k[128];
@@ -250,7 +241,7 @@ static void read_row(const cJSON *doc, const singles *sg, cJSON *check, find_row
         r->refgrp = reference_group(r->attr);
         if (r->kind == FIND_FAIR_GROUP) {
             r->grp = named(cJSON_GetObjectItemCaseSensitive(r->attr, "groups"), "group", r->group);
-            interval_of(r->grp, result_key(r->metric), &r->lo, &r->hi);
+            interval_of(r->grp, aud_check_result_key(r->metric), &r->lo, &r->hi);
         } else if (r->attr != NULL) {
             interval_of(cJSON_GetObjectItemCaseSensitive(r->attr, "summary"), r->metric, &r->lo,
                         &r->hi);
