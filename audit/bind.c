@@ -648,7 +648,7 @@ void aud_bound_attrs_free(aud_bound_attrs *b)
 }
 
 int aud_bind_fairness(aud_fair_result **out, const aud_bind_fair_request *rq,
-                      const aud_fair_opts *opts, aud_error *err)
+                      const aud_fair_opts *opts, aud_bound_attrs *attrs_out, aud_error *err)
 {
     aud_bound_attrs b;
     aud_fair_result *res = NULL;
@@ -683,7 +683,10 @@ int aud_bind_fairness(aud_fair_result **out, const aud_bind_fair_request *rq,
         in.n_inter_refs = b.n_inter_refs;
         rc = aud_fair_compute(&res, &in, opts, err);
     }
-    aud_bound_attrs_free(&b);
+    if (attrs_out != NULL)
+        *attrs_out = b;   /* the caller's now, whatever rc */
+    else
+        aud_bound_attrs_free(&b);
     if (rc != AUD_OK) {
         aud_fair_result_free(res);
         return rc;
@@ -821,18 +824,20 @@ void aud_explain_input_free(aud_explain_input *in)
 int aud_fairness(aud_fair_result **out, const aud_fairness_request *rq,
                  const aud_fair_opts *opts, int *by_position, aud_error *err)
 {
-    return aud_fairness_scored(out, rq, opts, by_position, NULL, NULL, err);
+    return aud_fairness_scored(out, rq, opts, by_position, NULL, NULL, NULL, err);
 }
 
 int aud_fairness_scored(aud_fair_result **out, const aud_fairness_request *rq,
                         const aud_fair_opts *opts, int *by_position, double **score_out,
-                        double **label_out, aud_error *err)
+                        double **label_out, aud_bound_attrs *attrs_out, aud_error *err)
 {
     const aud_table *t = rq->data;
     double *label = NULL, *prediction = NULL, *score = NULL;
     aud_binding b;
     memset(&b, 0, sizeof b);
     *out = NULL;
+    if (attrs_out != NULL)
+        memset(attrs_out, 0, sizeof *attrs_out);
     if (by_position != NULL)
         *by_position = 0;
     if ((rq->prediction != NULL) + (rq->score != NULL) + (rq->model != NULL) != 1)
@@ -869,7 +874,7 @@ int aud_fairness_scored(aud_fair_result **out, const aud_fairness_request *rq,
             .label_name = rq->label, .prediction_name = rq->prediction,
             .score_name = rq->score != NULL ? rq->score : "model score",
         };
-        rc = aud_bind_fairness(out, &fr, opts, err);
+        rc = aud_bind_fairness(out, &fr, opts, attrs_out, err);
     }
     aud_binding_free(&b);
     if (rc == AUD_OK && score_out != NULL && prediction == NULL) {   /* the caller's now */

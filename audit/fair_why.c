@@ -436,23 +436,21 @@ done:
 
 int aud_fair_why(cJSON *doc, const aud_fair_why_input *pub, aud_error *err)
 {
-    aud_bound_attrs ba;
+    const aud_bound_attrs *ba = pub->attrs;
     aud_binding bm;
     memset(&bm, 0, sizeof bm);
-    int rc = aud_bind_attrs(&ba, pub->data, pub->sensitive, pub->n_sensitive, pub->refs,
-                            pub->n_refs, pub->groups, pub->n_groups, err);
-    if (rc == AUD_OK && pub->model != NULL)
+    int rc = AUD_OK;
+    if (pub->model != NULL)
         rc = aud_bind_model(&bm, pub->model, pub->model_path, pub->data, err);
-    if (rc == AUD_OK && ba.n_attrs != pub->res->n_attrs)
+    if (rc == AUD_OK && ba->n_attrs != pub->res->n_attrs)
         rc = aud_error_set(err, AUD_E_INTERNAL, NULL, 0, 0, "attributes differ from the result");
     if (rc == AUD_OK) {
-        why_in in = {pub->model, pub->data, bm.cols, ba.attrs, ba.n_attrs, pub->res, pub->score,
+        why_in in = {pub->model, pub->data, bm.cols, ba->attrs, ba->n_attrs, pub->res, pub->score,
                      pub->label, pub->favorable, pub->threshold, pub->method, pub->background,
                      pub->n_background, pub->seed, pub->threads};
         rc = why_run(doc, &in, err);
     }
     aud_binding_free(&bm);
-    aud_bound_attrs_free(&ba);
     return rc;
 }
 
@@ -460,17 +458,21 @@ int aud_fairness_doc(aud_fair_result **out, cJSON *doc, const aud_fairness_reque
                      const aud_fair_opts *opts, int *by_position, aud_error *err)
 {
     double *score = NULL, *label = NULL;
+    aud_bound_attrs ba;
     int rc = aud_fairness_scored(out, rq, opts, by_position, doc != NULL ? &score : NULL,
-                                 doc != NULL ? &label : NULL, err);
+                                 doc != NULL ? &label : NULL, doc != NULL ? &ba : NULL, err);
     if (rc == AUD_OK && doc != NULL)
         rc = aud_fair_to_json(*out, doc, err);
     if (rc == AUD_OK && doc != NULL) {   /* drivers, proxies, trade-offs (SPEC section 7) */
-        aud_fair_why_input wi = {rq->model, rq->model_path, rq->data, rq->sensitive,
-                                 rq->n_sensitive, rq->refs, rq->n_refs, *out, score, label,
-                                 opts->favorable, opts->threshold, AUD_SHAP_AUTO, NULL, 0,
-                                 opts->seed, opts->threads, rq->groups, rq->n_groups};
+        aud_fair_why_input wi = {
+            .model = rq->model, .model_path = rq->model_path, .data = rq->data, .attrs = &ba,
+            .res = *out, .score = score, .label = label, .favorable = opts->favorable,
+            .threshold = opts->threshold, .method = AUD_SHAP_AUTO, .seed = opts->seed,
+            .threads = opts->threads};
         rc = aud_fair_why(doc, &wi, err);
     }
+    if (doc != NULL)
+        aud_bound_attrs_free(&ba);
     aud_free(score);
     aud_free(label);
     if (rc != AUD_OK) {

@@ -18,10 +18,8 @@ typedef struct aud_fair_why_input {
     const aud_model       *model;       /* NULL: trade-offs only */
     const char            *model_path;  /* names the model in messages (may be NULL) */
     const aud_table       *data;
-    const char *const     *sensitive;   /* the attributes given to the fairness metrics */
-    size_t                 n_sensitive;
-    const aud_reference   *refs;        /* their reference groups (may be NULL) */
-    size_t                 n_refs;
+    const aud_bound_attrs *attrs;       /* the attributes as bound for the fairness metrics
+                                           (aud_bind_fairness hands them over) */
     const aud_fair_result *res;         /* the metrics' result (references, small groups) */
     const double          *score;       /* the score thresholded into predictions, or NULL */
     const double          *label;       /* may be NULL */
@@ -32,9 +30,6 @@ typedef struct aud_fair_why_input {
     size_t                 n_background;
     uint64_t               seed;
     int                    threads;
-    const aud_grouping    *groups;      /* bands and orders of the attributes, as given to the
-                                           metrics (n_groups; may be NULL) */
-    size_t                 n_groups;
 } aud_fair_why_input;
 
 /* Add "drivers", "proxies" (with a model) and "tradeoffs" (with a score) to every attribute of

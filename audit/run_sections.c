@@ -392,20 +392,22 @@ int aud_run_fairness(run_ctx *c)
         .score_name = s->score != NULL ? s->score : "model output",
     };
     aud_fair_result *res = NULL;
-    int rc = aud_bind_fairness(&res, &rq, &fo, c->err);
+    aud_bound_attrs ba;   /* bound once, for the metrics and the drivers */
+    int rc = aud_bind_fairness(&res, &rq, &fo, &ba, c->err);
     if (rc == AUD_OK)
         rc = aud_fair_to_json(res, c->doc, c->err);
     if (rc == AUD_OK) {   /* drivers, proxies, trade-offs (SPEC section 7) */
         aud_shap_method m = AUD_SHAP_AUTO;
         int explain = s->explain.enabled && s->score == NULL && s->prediction == NULL &&
                       aud_shap_method_parse(s->explain.method, &m) == 0;
-        aud_fair_why_input wi = {explain ? c->model : NULL, s->model, c->data, rq.sensitive,
-                                 rq.n_sensitive, refs, rq.n_refs, res,
-                                 c->prediction == NULL ? c->score : NULL, c->label, s->favorable,
-                                 s->threshold, m, NULL, 0, s->seed, c->threads,
-                                 s->groupings, s->n_groupings};
+        aud_fair_why_input wi = {
+            .model = explain ? c->model : NULL, .model_path = s->model, .data = c->data,
+            .attrs = &ba, .res = res, .score = c->prediction == NULL ? c->score : NULL,
+            .label = c->label, .favorable = s->favorable, .threshold = s->threshold, .method = m,
+            .seed = s->seed, .threads = c->threads};
         rc = aud_fair_why(c->doc, &wi, c->err);
     }
+    aud_bound_attrs_free(&ba);
     aud_fair_result_free(res);
     aud_free(refs);
     return rc;
