@@ -13,7 +13,10 @@ static void findings_table(xw_book *b, lxw_worksheet *ws, lxw_row_t *row)
                                        "Likely proxy", "Share of gap", "Kind", "Metric",
                                        "Attribute", "Group", "Reference", "Value", "CI low",
                                        "CI high", "Min", "Max", "Evidence rows"};
-    static const double widths[] = {5, 9, 90, 22, 11, 11, 11, 26, 16, 14, 12, 10, 10, 10, 8, 8,
+    /* the check table below shares these columns: ID/Metric, Severity/Metric id,
+     * Finding/Attribute, ... so each width serves both (LibreOffice showed "Dispar" for
+     * "Disparate impact" in a width made for "F1") */
+    static const double widths[] = {24, 24, 90, 22, 11, 11, 11, 26, 16, 14, 12, 10, 10, 10, 8, 8,
                                     10};
     const size_t nc = sizeof head / sizeof head[0];
     const cJSON *f;
@@ -34,7 +37,13 @@ static void findings_table(xw_book *b, lxw_worksheet *ws, lxw_row_t *row)
                      aud_rpt_str(aud_rpt_obj(by, "high"), "group", "?"));
         aud_xw_str(b, ws, r, 0, aud_rpt_str(f, "id", ""), NULL);
         aud_xw_str(b, ws, r, 1, fail ? "FAIL" : "WARN", fail ? b->red : b->amber);
-        aud_xw_str(b, ws, r, 2, aud_rpt_str(f, "sentence", ""), b->wrap);
+        const char *sentence = aud_rpt_str(f, "sentence", "");
+        aud_xw_str(b, ws, r, 2, sentence, b->wrap);
+        /* a wrapped cell does not grow its row by itself (libxlsxwriter writes no autofit; a
+         * reader that honours the stored height overlapped the next finding): about 95
+         * characters a line in the 90-wide column, 15 points a line */
+        size_t lines = strlen(sentence) / 95 + 1;
+        aud_xw_chk(b, worksheet_set_row(ws, r, 15.0 * (double)lines, NULL), "row height");
         aud_xw_str(b, ws, r, 3, drives[0] ? drives : NULL, NULL);
         if (top != NULL) {
             aud_xw_bool(b, ws, r, 4, aud_rpt_bool(top, "likely_proxy") == 1);
