@@ -55,7 +55,8 @@ static void formats(xw_book *b)
     b->pval = fmt(b, "0.000E+00", 0, LXW_COLOR_UNSET, LXW_COLOR_UNSET);
     b->shap = fmt(b, "0.000000", 0, LXW_COLOR_UNSET, LXW_COLOR_UNSET);
     b->num = fmt(b, "General", 0, LXW_COLOR_UNSET, LXW_COLOR_UNSET);
-    b->boolean = fmt(b, NULL, 0, LXW_COLOR_UNSET, LXW_COLOR_UNSET);
+    /* spelt out: LibreOffice shows a boolean cell with a General format as 1 and 0 */
+    b->boolean = fmt(b, "\"TRUE\";\"TRUE\";\"FALSE\"", 0, LXW_COLOR_UNSET, LXW_COLOR_UNSET);
     if (b->boolean != NULL)
         format_set_align(b->boolean, LXW_ALIGN_CENTER);
     b->red = fmt(b, NULL, 1, 0xFFC7CE, 0x9C0006);
