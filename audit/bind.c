@@ -1,9 +1,9 @@
-/* bind.c - the binding layer (bind.h): model features, label/prediction/score columns,
+/* bind.c - the binding layer (bind_int.h): model features, label/prediction/score columns,
  * sensitive attributes with references and intersections, drift columns. */
-#include "audit/bind.h"
+#include "audit/bind_int.h"
 #include "core/io.h"
 #include "explainers/shap.h"
-#include "models/predict.h"
+#include "models/predict_int.h"
 
 #include <math.h>
 #include <stdio.h>

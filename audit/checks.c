@@ -1,5 +1,5 @@
-/* checks.c - evaluation of policy checks against the results document (see checks.h). */
-#include "audit/checks.h"
+/* checks.c - evaluation of policy checks against the results document (see checks_int.h). */
+#include "audit/checks_int.h"
 #include "core/io.h"
 
 #include <math.h>

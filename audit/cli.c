@@ -1,5 +1,5 @@
 /* cli.c - message and option helpers shared by the commands. */
-#include "audit/cli.h"
+#include "audit/cli_int.h"
 
 #include <errno.h>
 #include <math.h>

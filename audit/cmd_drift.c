@@ -1,8 +1,8 @@
 /* cmd_drift.c - `audit drift --reference R --current C [...]` (SPEC sections 1 and 3): drift
  * statistics per column, a readable table on stdout and the "drift" JSON of SPEC section 5. */
 #include "audit/audit.h"
-#include "audit/cli.h"
-#include "audit/csvopt.h"
+#include "audit/cli_int.h"
+#include "audit/csvopt_int.h"
 
 #include <getopt.h>
 #include <math.h>

@@ -1,10 +1,10 @@
 /* cmd_explain.c - `audit explain` (SPEC sections 1 and 3 "Explanations"): SHAP values per row as
  * CSV (feature columns in model order, then bias; FEATURE@CLASS / bias@CLASS for multiclass), or
  * SHAP interaction values with --interactions, streamed row block by row block. Also the setup
- * shared with `audit reasons` (cmd_explain.h). */
-#include "audit/cmd_explain.h"
+ * shared with `audit reasons` (cmd_explain_int.h). */
+#include "audit/cmd_explain_int.h"
 
-#include "audit/cli.h"
+#include "audit/cli_int.h"
 
 #include <errno.h>
 #include <math.h>

@@ -2,9 +2,9 @@
  * scores or a model over sensitive attributes; a table on stdout, the "fairness" JSON of SPEC
  * section 5 with --json. Formulas: docs/fairness.md. */
 #include "audit/audit.h"
-#include "audit/cli.h"
-#include "audit/csvopt.h"
-#include "models/model_cmd.h"
+#include "audit/cli_int.h"
+#include "audit/csvopt_int.h"
+#include "models/model_cmd_int.h"
 
 #include <getopt.h>
 #include <math.h>
@@ -88,7 +88,7 @@ static const char usage_text[] =
 typedef struct fair_cli {
     const char *data, *sensitive, *prediction, *score, *model, *model_format, *label, *json;
     const char *compliance;
-    const char *model_cmd, *model_features;   /* --model-cmd (models/model_cmd.h) */
+    const char *model_cmd, *model_features;   /* --model-cmd (models/model_cmd_int.h) */
     const char *created;       /* --created: provenance.created of the JSON document */
     double      threshold;
     int         has_threshold;
@@ -500,7 +500,7 @@ static int parse_args(int argc, char **argv, fair_cli *c, aud_csv_cli *csv)
     return src;
 }
 
-/* --model-cmd: ask the program for every row's score (models/model_cmd.h). */
+/* --model-cmd: ask the program for every row's score (models/model_cmd_int.h). */
 static int fair_model_cmd(const fair_cli *c, aud_table *t, aud_error *err)
 {
     aud_model_cmd mc;

@@ -1,7 +1,7 @@
 /* cmd_history.c - `audit history DB` (each check's values over time with a trend statement)
  * and `audit history import RUNS.jsonl --db DB` (SPEC section 8, docs/history.md). */
 #include "audit/audit.h"
-#include "audit/cli.h"
+#include "audit/cli_int.h"
 
 #include <getopt.h>
 #include <math.h>

@@ -2,9 +2,9 @@
  * one CSV column `prediction` (probability for classifiers, value for regression, the class for
  * multi:softmax; the raw margin with --raw), or `prediction@k` per class for multiclass. */
 #include "audit/audit.h"
-#include "audit/cli.h"
-#include "audit/csvopt.h"
-#include "models/model_cmd.h"
+#include "audit/cli_int.h"
+#include "audit/csvopt_int.h"
+#include "models/model_cmd_int.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -65,7 +65,7 @@ static int write_predictions(const char *path, const double *v, size_t n_rows, s
     return aud_out_commit(&o, err);
 }
 
-/* --model-cmd: the model is a program (models/model_cmd.h). Takes over csv. */
+/* --model-cmd: the model is a program (models/model_cmd_int.h). Takes over csv. */
 static int predict_cmd(const char *cmd, const char *mcmd, const char *mfeat, size_t batch,
                        double timeout, size_t max_rows, const char *data, const char *out,
                        aud_csv_cli *csv)

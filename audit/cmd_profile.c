@@ -1,8 +1,8 @@
 /* cmd_profile.c - `audit profile --data D.csv [--json out.json]`: column types, missing counts and
  * summary statistics (SPEC section 1; JSON "profile" of SPEC section 5). */
 #include "audit/audit.h"
-#include "audit/cli.h"
-#include "audit/csvopt.h"
+#include "audit/cli_int.h"
+#include "audit/csvopt_int.h"
 
 #include <getopt.h>
 #include <math.h>

@@ -2,9 +2,9 @@
  * the score toward the unfavourable outcome (adverse-action reason codes, ECOA / Regulation B),
  * from the row's SHAP values. CSV: row, then reason_k, value_k, contribution_k for k = 1..K,
  * blank where fewer than K features push that way. */
-#include "audit/cmd_explain.h"
+#include "audit/cmd_explain_int.h"
 
-#include "audit/cli.h"
+#include "audit/cli_int.h"
 
 #include <math.h>
 #include <stdio.h>

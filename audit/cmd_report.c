@@ -1,7 +1,7 @@
 /* cmd_report.c - `audit report results.json [--pdf F] [--xlsx F]` (SPEC sections 1 and 5):
  * re-render the PDF and XLSX reports from a results document. */
 #include "audit/audit.h"
-#include "audit/cli.h"
+#include "audit/cli_int.h"
 
 #include <getopt.h>
 #include <stdio.h>

@@ -1,7 +1,7 @@
 /* cmd_run.c - `audit run SPEC.json [--out DIR]`: the full audit of SPEC section 4. Exit 0 when
  * every check passed, 1 when a check failed, 2 for input errors, 3 for internal errors. */
 #include "audit/audit.h"
-#include "audit/cli.h"
+#include "audit/cli_int.h"
 
 #include <getopt.h>
 #include <stdio.h>

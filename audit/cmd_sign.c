@@ -1,7 +1,7 @@
 /* cmd_sign.c - `audit sign DIR --key PRIV.pem` and `audit verify DIR --key PUB.pem` (SPEC
  * section 8): an Ed25519-signed manifest of an audit's outputs and input hashes. */
 #include "audit/audit.h"
-#include "audit/cli.h"
+#include "audit/cli_int.h"
 
 #include <getopt.h>
 #include <stdio.h>

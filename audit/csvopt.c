@@ -1,6 +1,6 @@
 /* csvopt.c - parsing of the shared CSV command-line options. */
-#include "audit/csvopt.h"
-#include "audit/cli.h"
+#include "audit/csvopt_int.h"
+#include "audit/cli_int.h"
 
 #include <stdio.h>
 #include <string.h>

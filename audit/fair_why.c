@@ -3,8 +3,8 @@
  * The model's rows are explained block by block (all rows for the fast methods, tree and linear;
  * else a seeded sample stratified by group) and only per-group sums are kept, so memory does not
  * grow with the data. Definitions: docs/fairness.md "Drivers, proxies and trade-offs". */
-#include "audit/fair_why.h"
-#include "metrics/fair_drivers.h"
+#include "audit/fair_why_int.h"
+#include "metrics/fair_drivers_int.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -12,7 +12,7 @@
 
 #define WHY_BLOCK 4096
 
-/* aud_fair_why_input with the attributes and the model bound (audit/bind.h). */
+/* aud_fair_why_input with the attributes and the model bound (audit/bind_int.h). */
 typedef struct why_in {
     const aud_model       *model;
     const aud_table       *data;

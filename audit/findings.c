@@ -6,7 +6,7 @@
  * that is flagged at least as strongly; the coarsest such row is its root. Every other flagged
  * row is a finding of its own: an intersection that fails where its parents pass is one. */
 #include "audit/findings_int.h"
-#include "audit/checks.h"
+#include "audit/checks_int.h"
 #include "core/io.h"
 
 #include <math.h>

@@ -6,10 +6,10 @@
  * commit, https://www.sqlite.org/atomiccommit.html, https://www.sqlite.org/wal.html). Writers wait for each other up to
  * the busy timeout. */
 #include "audit/history.h"
-#include "audit/spec.h"
+#include "audit/spec_int.h"
 #include "core/io.h"
 #include "core/provenance.h"
-#include "metrics/trend.h"
+#include "metrics/trend_int.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -1,6 +1,6 @@
 /* main.c - entry point of the `audit` CLI: dispatches to the commands of SPEC section 1. */
 #include "audit/audit.h"
-#include "audit/cli.h"
+#include "audit/cli_int.h"
 
 #include <locale.h>
 #include <stdio.h>

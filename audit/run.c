@@ -1,7 +1,7 @@
 /* run.c - `audit run` flow: spec, inputs, provenance, sections, checks, atomic outputs, run log
  * (SPEC sections 4 and 5; docs/results-schema.md). */
 #include "audit/run_int.h"
-#include "audit/checks.h"
+#include "audit/checks_int.h"
 #include "audit/findings.h"
 #include "audit/history.h"
 #include "audit/sign.h"

@@ -3,10 +3,10 @@
 #ifndef AUD_RUN_INT_H
 #define AUD_RUN_INT_H
 
-#include "audit/bind.h"
-#include "models/model.h"
+#include "audit/bind_int.h"
+#include "models/model_int.h"
 #include "audit/run.h"
-#include "audit/spec.h"
+#include "audit/spec_int.h"
 #include "core/table.h"
 #include <cjson/cJSON.h>
 

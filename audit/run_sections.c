@@ -2,12 +2,12 @@
  * attribution drift), fairness, drift (with prediction drift) and performance. Each section is
  * skipped, with the reason recorded in "skipped", when its inputs are absent. */
 #include "audit/run_int.h"
-#include "audit/fair_why.h"
+#include "audit/fair_why_int.h"
 #include "metrics/drift.h"
 #include "metrics/fairness.h"
 #include "core/io.h"
-#include "metrics/performance.h"
-#include "models/predict.h"
+#include "metrics/performance_int.h"
+#include "models/predict_int.h"
 #include "metrics/profile.h"
 #include "explainers/shap.h"
 

@@ -3,9 +3,9 @@
  * readers in spec_sections.c. Unknown keys are errors (a typo must not silently disable a
  * check); every error names the key path, e.g.
  * `spec.json: "explain.rows": expected a whole number from 1 to 10000000`. */
-#include "audit/spec_int.h"
-#include "audit/checks.h"
-#include "audit/bind.h"
+#include "audit/spec_parse_int.h"
+#include "audit/checks_int.h"
+#include "audit/bind_int.h"
 #include "core/io.h"
 
 #include <math.h>

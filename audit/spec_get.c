@@ -1,6 +1,6 @@
 /* spec_get.c - typed getters of the spec reader: every error names the key path (e.g.
  * "explain.rows") and, for an unknown key, the nearest known one. */
-#include "audit/spec_int.h"
+#include "audit/spec_parse_int.h"
 #include "core/io.h"
 
 #include <math.h>

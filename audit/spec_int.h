@@ -1,64 +1,104 @@
-/* spec_int.h - what the parts of the spec reader share (spec.c: loading, defaults and the
- * root; spec_get.c: typed getters that name the key path in every error; spec_sections.c: one
- * reader per section of SPEC section 4). */
-#ifndef AUD_SPEC_INT_H
-#define AUD_SPEC_INT_H
+/* spec.h - the audit spec file of `audit run` (SPEC section 4): strict JSON, unknown keys and wrong
+ * types are errors naming the key, relative paths resolved against the spec file's folder. */
+#ifndef AUD_SPEC_H
+#define AUD_SPEC_H
 
-#include "audit/spec.h"
+#include "audit/bind_int.h"
+#include "core/aud.h"
 #include <cjson/cJSON.h>
 
-typedef struct aud_spec_ctx {
-    const char *file;    /* the spec file, for errors */
-    aud_error  *err;
-} aud_spec_ctx;
+typedef struct aud_check_spec {
+    char  *metric;        /* e.g. "disparate_impact", "drift_share", "auc" */
+    int    has_min, has_max;
+    double min, max;
+    char  *attribute;     /* optional filters; NULL = any */
+    char  *group;
+    char  *column;
+} aud_check_spec;
 
-/* ---- spec_get.c: getters; absent or null keys leave *out unchanged and return AUD_OK ---- */
+typedef struct aud_spec {
+    char  *path;           /* the spec file */
+    char  *model;          /* resolved paths; NULL when absent */
+    char  *model_format;   /* NULL = detected; else xgboost-json, lightgbm-text, ... */
+    char **na;             /* missing-value tokens, NULL-terminated; NULL = the CSV defaults */
+    size_t n_na;
+    char  *data;
+    char  *reference;
+    char  *label;          /* column names; NULL when absent */
+    char  *prediction;     /* column holding 0/1 predictions (instead of a model) */
+    char  *score;          /* column holding scores (instead of a model) */
+    int    favorable;      /* 1 (default) or 0 */
+    double threshold;      /* default 0.5 */
+    char **sensitive;
+    size_t n_sensitive;
+    int    intersections;  /* default true when 2+ sensitive attributes */
+    char  *compliance;     /* "nyc-ll144" or NULL */
+    char  *ll144_sex;      /* its attributes; NULL = the first two of "sensitive" */
+    char  *ll144_race;
+    char **reference_groups;   /* "fairness": {"reference": {"race": "A"}}: pairs attr, value */
+    size_t n_reference_groups;
+    double min_group_share;    /* default 0.02 */
+    long   bootstrap;          /* default 1000, 0 = off */
+    struct {
+        char *method;      /* "auto" */
+        char *output;      /* "raw" */
+        long  rows;        /* rows to explain, default 2000 */
+        long  background;  /* background rows, default 100 */
+        long *show_rows;   /* 0-based data rows always explained and shown as waterfalls */
+        size_t n_show_rows;
+        int   enabled;     /* false with "explain": false */
+    } explain;
+    struct {
+        char  *method;     /* NULL = per-column automatic choice */
+        double threshold;  /* NaN = the method's default */
+        char  *psi_binning;/* "quantile" */
+        double share;      /* dataset drift when share of drifted columns >= this (0.5) */
+        char **columns;    /* NULL = every common column except label/prediction/score */
+        size_t n_columns;
+        /* "overrides": {"COL": {"method": M, "threshold": T}}: per-column primary test */
+        char **override_cols;
+        char **override_methods;     /* NULL entry = the column's automatic choice */
+        double *override_thresholds; /* NaN = the method's default */
+        size_t n_overrides;
+    } drift;
+    aud_check_spec *checks;
+    size_t n_checks;
+    struct {
+        char *dir;         /* resolved; default: the spec file's folder */
+        char *json, *pdf, *xlsx, *log;   /* file names inside dir; NULL = not written */
+    } outputs;
+    struct {
+        char *title, *organization, *prepared_by, *approved_by, *data_source, *date;
+        char *favorable_outcome;   /* words for the favourable outcome ("approved"); NULL */
+    } report;
+    char  *history;        /* SQLite run history (SPEC 8), resolved; NULL = none */
+    unsigned long seed;    /* default 42 */
+    int    threads;        /* 0 = all cores */
+    char   delimiter;
+    struct {               /* dialect of the data files (SPEC section 2), as the CLI options */
+        int    header;     /* "header": default true; false = columns col1..colN */
+        char **names;      /* "names": NULL-terminated; the files then have no header row */
+        size_t n_names;
+        long   skip_rows;  /* "skip_rows": default 0 */
+        char   comment;    /* "comment": one character, '\0' = none */
+        int    keep_spaces;/* "keep_spaces": default false */
+    } csv;
+    char **label_positive;     /* "label_positive": values meaning 1 (NULL: 0/1 column) */
+    size_t n_label_positive;
+    char **prediction_positive;/* "prediction_positive" */
+    size_t n_prediction_positive;
+    aud_grouping *groupings;  /* "bins" and "order" of sensitive attributes; every
+                                    * pointer in them is owned */
+    size_t n_groupings;
+    cJSON *raw;            /* the parsed spec document, kept for provenance */
+} aud_spec;
 
-int aud_spec_key_error(aud_spec_ctx *c, const char *prefix, const char *key, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-size_t aud_spec_edit_distance(const char *a, const char *b);
-/* Every key of obj must be in allowed (NULL-terminated); duplicates are errors too. */
-int aud_spec_check_keys(aud_spec_ctx *c, const cJSON *obj, const char *prefix,
-                        const char *const *allowed);
-const cJSON *aud_spec_member(const cJSON *obj, const char *key);
-int aud_spec_get_string(aud_spec_ctx *c, const cJSON *obj, const char *prefix, const char *key,
-                        char **out);
-/* A string that may be empty (report fields such as approved_by). */
-int aud_spec_get_text(aud_spec_ctx *c, const cJSON *obj, const char *prefix, const char *key,
-                      char **out);
-int aud_spec_get_number(aud_spec_ctx *c, const cJSON *obj, const char *prefix, const char *key,
-                        double lo, double hi, double *out, int *present);
-int aud_spec_get_whole(aud_spec_ctx *c, const cJSON *obj, const char *prefix, const char *key,
-                       double lo, double hi, long *out);
-int aud_spec_get_bool(aud_spec_ctx *c, const cJSON *obj, const char *prefix, const char *key,
-                      int *out);
-/* A list of distinct strings (a single string is a list of one) into *out, NULL-terminated. */
-int aud_spec_get_strings(aud_spec_ctx *c, const cJSON *obj, const char *prefix, const char *key,
-                         int allow_empty, char ***out, size_t *n);
-int aud_spec_get_string_list(aud_spec_ctx *c, const cJSON *obj, const char *prefix, const char *key,
-                             char ***out, size_t *n);
-int aud_spec_get_object(aud_spec_ctx *c, const cJSON *obj, const char *prefix, const char *key,
-                        const cJSON **out);
-int aud_spec_get_path(aud_spec_ctx *c, const cJSON *obj, const char *prefix, const char *key,
-                      const char *base, char **out);
-/* Every key and string of the spec must be UTF-8 text: they are copied into results.json. */
-int aud_spec_check_utf8(aud_spec_ctx *c, const cJSON *node, const char *path);
+/* Read and validate a spec file. On AUD_OK *out is the caller's (aud_spec_free). */
+int aud_spec_load(aud_spec **out, const char *path, aud_error *err);
+/* Same from a buffer with text[len] == '\0'; `path` names errors and is the base of relative paths
+ * (nothing is read from it). */
+int aud_spec_parse(aud_spec **out, const char *text, size_t len, const char *path, aud_error *err);
+void aud_spec_free(aud_spec *s);
 
-/* ---- spec_sections.c: one reader per section ---- */
-
-int aud_spec_read_checks(aud_spec_ctx *c, const cJSON *root, aud_spec *s);
-int aud_spec_read_explain(aud_spec_ctx *c, const cJSON *root, aud_spec *s);
-/* "drift.overrides": {"COL": {"method": M, "threshold": T}, ...} (SPEC 3: the primary test is
- * overridable per column). Methods are checked here; column names when the data is read. */
-int aud_spec_read_drift_overrides(aud_spec_ctx *c, const cJSON *drift, aud_spec *s);
-/* "compliance": "nyc-ll144" (sex and race are the first two sensitive attributes), or
- * {"nyc-ll144": {"sex": COL, "race": COL}} naming them among the sensitive attributes. */
-int aud_spec_read_compliance(aud_spec_ctx *c, const cJSON *root, aud_spec *s);
-/* The LL144 attributes must be sensitive attributes (checked once "sensitive" is read). */
-int aud_spec_check_ll144(aud_spec_ctx *c, const aud_spec *s);
-int aud_spec_read_drift(aud_spec_ctx *c, const cJSON *root, aud_spec *s);
-int aud_spec_read_fairness(aud_spec_ctx *c, const cJSON *root, aud_spec *s);
-int aud_spec_read_outputs(aud_spec_ctx *c, const cJSON *root, aud_spec *s, const char *base);
-int aud_spec_read_report(aud_spec_ctx *c, const cJSON *root, aud_spec *s);
 
 #endif

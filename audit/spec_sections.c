@@ -1,6 +1,6 @@
 /* spec_sections.c - the readers of the spec's sections (SPEC section 4): checks, explain,
  * drift and its overrides, compliance, fairness, outputs, report. */
-#include "audit/spec_int.h"
+#include "audit/spec_parse_int.h"
 #include "metrics/drift.h"
 #include "core/io.h"
 

@@ -146,7 +146,7 @@ AUD_API void aud_shap_cells_free(aud_shap_cells *c);
 /* --- building blocks (also used by the tests) ----------------------------------------------- */
 
 /* Raw margin of one row for every output (n_outputs values), by walking the trees or the
- * linear formula, with the split semantics of model.h. */
+ * linear formula, with the split semantics of models/model_int.h. */
 AUD_API void aud_shap_model_margin(const aud_model *model, const double *x, double *out);
 
 /* Apply the model's link to n_outputs margins in place (sigmoid, softmax, exp, identity). */

@@ -1,5 +1,5 @@
 /* shap_common.c - method names and checks, the tree plan (depths, expected values), model
- * evaluation with model.h split semantics, links, and the fixed-chunk row-parallel runner. */
+ * evaluation with models/model_int.h split semantics, links, and the fixed-chunk row-parallel runner. */
 #include "explainers/shap_int.h"
 
 #include <float.h>

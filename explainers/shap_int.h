@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #include "explainers/shap.h"
-#include "models/model.h"
+#include "models/model_int.h"
 
 /* Does row value x at internal node n of tree t go to the left child? The model's own rule
  * (model.h), so explanations and predictions can never disagree about a path. */

@@ -14,7 +14,7 @@
  * values are binned at the deciles (numpy.quantile, linear interpolation; duplicate edges merged;
  * bin = number of edges <= x, numpy.searchsorted side "right"). A missing value is a level of its
  * own for V and NMI. */
-#include "metrics/fair_drivers.h"
+#include "metrics/fair_drivers_int.h"
 
 #include <math.h>
 #include <stdlib.h>

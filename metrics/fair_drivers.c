@@ -6,7 +6,7 @@
  * subtracting, the base value b cancels:
  *     mean_g(m) - mean_r(m) = sum_j [mean_g(phi_j) - mean_r(phi_j)].
  * Sums are kept in long double so that 10^6 rows still meet the identity far below 1e-9. */
-#include "metrics/fair_drivers.h"
+#include "metrics/fair_drivers_int.h"
 #include "core/io.h"
 
 #include <math.h>

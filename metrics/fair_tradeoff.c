@@ -20,7 +20,7 @@
  *                 eligible group with positives gets the candidate whose TPR is closest to it
  *                 (ties: the selected count nearest today's, then the fewest selected).
  * Small groups and rows with an unknown attribute value keep the common threshold. */
-#include "metrics/fair_drivers.h"
+#include "metrics/fair_drivers_int.h"
 #include "core/io.h"
 
 #include <math.h>

@@ -1,6 +1,6 @@
 /* performance.c - ROC AUC by the Mann-Whitney rank statistic with average ranks for ties (equal to
  * the area under the ROC curve with ties interpolated, as scikit-learn), accuracy, log-loss, Brier. */
-#include "metrics/performance.h"
+#include "metrics/performance_int.h"
 #include "core/io.h"
 
 #include <float.h>

@@ -1,5 +1,5 @@
-/* trend.c - Mann-Kendall test and Sen's slope over run order (see trend.h, docs/history.md). */
-#include "metrics/trend.h"
+/* trend.c - Mann-Kendall test and Sen's slope over run order (see trend_int.h, docs/history.md). */
+#include "metrics/trend_int.h"
 
 #include <gsl/gsl_cdf.h>
 #include <math.h>

@@ -11,7 +11,7 @@
  * type (0 None, 1 Zero, 2 NaN). Semantics: ../shared/fixtures/lightgbm/README.md rules 1-7.
  *
  * Flattening: internal node i becomes node i, leaf l becomes node (num_leaves - 1) + l. */
-#include "models/model.h"
+#include "models/model_int.h"
 #include "core/io.h"
 
 #include <errno.h>

@@ -4,7 +4,7 @@
  * margin = intercept + sum_j coefficients[j] * x_j; prediction = margin (identity) or
  * 1 / (1 + exp(-margin)) (logit). Feature order is the order of the keys in "coefficients".
  * Missing values are refused at prediction time (no_missing). */
-#include "models/model.h"
+#include "models/model_int.h"
 #include "core/io.h"
 
 #include <cjson/cJSON.h>

@@ -2,7 +2,7 @@
  * transforms and binding of model features to table columns. The format parsers live in
  * xgb_json.c, lgbm_text.c, linear_json.c and trees_json.c; all of them fill an aud_model and call
  * aud_tree_validate() on every tree and aud_model_finish() at the end. */
-#include "models/model.h"
+#include "models/model_int.h"
 #include "core/io.h"
 
 #include <math.h>

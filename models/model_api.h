@@ -1,6 +1,6 @@
 /* model_api.h - the model as callers outside the library see it: an opaque handle, loaded from
  * a file or a buffer, with the few facts a caller asks about. The representation itself
- * (trees, links, coefficients) is models/model.h, for the library's floors only. */
+ * (trees, links, coefficients) is models/model_int.h, for the library's floors only. */
 #ifndef AUD_MODEL_API_H
 #define AUD_MODEL_API_H
 

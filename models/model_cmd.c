@@ -1,7 +1,7 @@
-/* model_cmd.c - a model behind a command: see model_cmd.h for the protocol. POSIX: fork, execvp,
+/* model_cmd.c - a model behind a command: see model_cmd_int.h for the protocol. POSIX: fork, execvp,
  * socketpair, poll, waitpid (POSIX.1-2008). */
 #define _POSIX_C_SOURCE 200809L
-#include "models/model_cmd.h"
+#include "models/model_cmd_int.h"
 
 #include <errno.h>
 #include <fcntl.h>

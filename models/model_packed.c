@@ -1,5 +1,5 @@
 /* model_packed.c - tree ensembles re-laid out for fast prediction. The reference semantics are
- * aud_tree_go_left() / aud_tree_leaf() in model.h; every layout here gives identical margins
+ * aud_tree_go_left() / aud_tree_leaf() in models/model_int.h; every layout here gives identical margins
  * (checked by tests/unit/test_model_xgb.c and test_model_lgbm.c on every golden model).
  *
  * Each tree is re-laid out breadth-first with adjacent children, so a step is
@@ -20,7 +20,7 @@
  *    test the node's bitset as aud_lgbm_cat_left(). Pipelines' trees mix scikit-learn float32
  *    splits with category-set splits: float(x) <= d becomes x <= t with t the largest double
  *    that rounds to a float <= d (le_f32_as_double), when |d| is outside kZeroThreshold. */
-#include "models/model.h"
+#include "models/model_int.h"
 
 #include <float.h>
 #include <math.h>

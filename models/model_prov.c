@@ -1,6 +1,6 @@
 /* model_prov.c - the model file's entry in a results document's provenance (SPEC section 5):
  * the facts read from the model, on top of core's input entry. */
-#include "models/model.h"
+#include "models/model_int.h"
 #include "core/io.h"
 #include "core/provenance.h"
 

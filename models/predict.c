@@ -1,7 +1,7 @@
 /* predict.c - batch prediction over a table: rows in contiguous chunks, one chunk per pthread;
  * inside a chunk, blocks of AUD_PREDICT_BLOCK rows are copied into a dense row-major buffer and all
  * trees are walked for the block (tree-outer, so a tree's nodes stay in cache). */
-#include "models/predict.h"
+#include "models/predict_int.h"
 
 #include <math.h>
 #include <string.h>

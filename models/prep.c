@@ -12,7 +12,7 @@
  * models); "unknown" / "missing" give the value of an unseen category / a missing cell, null
  * (or absent) makes them an error, as handle_unknown="error" does. */
 #define _GNU_SOURCE   /* qsort_r */
-#include "models/model.h"
+#include "models/model_int.h"
 #include "core/io.h"
 
 #include <cjson/cJSON.h>

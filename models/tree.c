@@ -1,7 +1,7 @@
 /* tree.c - one tree of a model: allocation, release and the structural checks every loader runs
  * on each tree it builds (aud_tree_validate). Kept apart from model.c, which dispatches to the
  * loaders, so that the loaders depend on this file and model.c on them: no cycle. */
-#include "models/model.h"
+#include "models/model_int.h"
 #include "core/io.h"
 
 #include <math.h>

@@ -11,7 +11,7 @@
  * trees, no default_left needed) makes prediction refuse missing values; "default" routes NaN by
  * default_left (required then). margin[k] = base_score[k] + sum (or mean with "average") of the
  * values of the trees of output k. */
-#include "models/model.h"
+#include "models/model_int.h"
 #include "core/io.h"
 
 #include <cjson/cJSON.h>

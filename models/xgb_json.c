@@ -18,7 +18,7 @@
  * Splits go left when (float)x < split_condition; NaN takes default_left. num_parallel_tree trees
  * are summed like the others (tree_info gives each tree's class). DART leaf values are multiplied by
  * weight_drop. Categorical splits and multi-target trees are reported as unsupported. */
-#include "models/model.h"
+#include "models/model_int.h"
 #include "core/io.h"
 
 #include <cjson/cJSON.h>

@@ -11,6 +11,9 @@
    another object of the library (a call through an extern declaration cannot hide an arrow), and
    no cycle between files of different folders.
 3. Exports (with --lib): every external symbol defined by libaudit.a starts with aud_ or AUD_.
+4. Header names: the public headers are audit/audit.h and what it includes, directly or not; every
+   other header of these folders is internal and its name ends in _int.h, so a reader sees from
+   the name alone whether a declaration is part of the library's surface.
 
 Prints one line per violation, "file: message", and exits 1 when there is any; 0 otherwise.
 """
@@ -56,6 +59,40 @@ def check_includes(root, out):
                 elif tfolder != folder and tfolder not in ALLOWED[folder]:
                     out.append(f"{rel}:{line}: include \"{target}\" goes against the floors "
                                f"({folder}/ may include {fmt_allowed(folder)})")
+
+
+PUBLIC_HEADER = "audit/audit.h"
+
+
+def public_headers(root):
+    """audit/audit.h and the headers it includes, directly or through others."""
+    seen, todo = set(), [PUBLIC_HEADER]
+    while todo:
+        h = todo.pop()
+        if h in seen or not os.path.isfile(os.path.join(root, h)):
+            continue
+        seen.add(h)
+        with open(os.path.join(root, h), encoding="utf-8") as f:
+            todo.extend(t for t in INCLUDE.findall(f.read()) if "/" in t)
+    return seen
+
+
+def check_header_names(root, out):
+    public = public_headers(root)
+    for folder in FOLDERS:
+        d = os.path.join(root, folder)
+        if not os.path.isdir(d):
+            continue
+        for name in sorted(os.listdir(d)):
+            if not name.endswith(".h"):
+                continue
+            rel = f"{folder}/{name}"
+            internal = name.endswith("_int.h")
+            if rel in public and internal:
+                out.append(f"{rel}: included by {PUBLIC_HEADER} (public) but named *_int.h")
+            elif rel not in public and not internal:
+                out.append(f"{rel}: not reachable from {PUBLIC_HEADER}, so internal: "
+                           f"name it *_int.h (or include it from the public header)")
 
 
 def fmt_allowed(folder):
@@ -153,6 +190,7 @@ def main():
     a = ap.parse_args()
     out = []
     check_includes(a.root, out)
+    check_header_names(a.root, out)
     if a.objs:
         check_symbols(a.objs, out)
     if a.lib:

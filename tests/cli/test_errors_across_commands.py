@@ -1,5 +1,5 @@
 """One mistake, one message, whichever command meets it (issue 12, item 2: the binding layer,
-audit/bind.h). Each case gives the same faulty input to every command that reads it and
+audit/bind_int.h). Each case gives the same faulty input to every command that reads it and
 expects exit 2 with the same message from each."""
 import json
 

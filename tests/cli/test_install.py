@@ -153,7 +153,7 @@ def test_installed_public_header_builds_the_embedding_example(prefix, tmp_path):
                            capture_output=True, text=True, check=True).stdout.split()
     extra = ["-fsanitize=address,undefined"] if sanitized() else []
     cc = os.environ.get("CC", "cc")
-    assert not (prefix / "include" / "audit" / "models" / "model.h").exists()   # opaque model
+    assert not (prefix / "include" / "audit" / "models" / "model_int.h").exists()   # opaque model
     subprocess.run([cc, "-std=c11", "-Wall", "-Wextra", "-Werror", "-o", str(tmp_path / "embed"),
                     str(ROOT / "docs" / "examples" / "embed.c"), *flags, *extra], check=True)
     work = tmp_path / "work"

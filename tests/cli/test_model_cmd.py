@@ -1,4 +1,4 @@
-"""`--model-cmd`: a model behind a program (models/model_cmd.h, docs/model-formats.md). Checked
+"""`--model-cmd`: a model behind a program (models/model_cmd_int.h, docs/model-formats.md). Checked
 against scikit-learn's predict_proba run in this process (tolerance 1e-12), and every failure of
 the program (cannot start, exits, stalls, wrong line count, non-number) is a located exit 2."""
 import pickle

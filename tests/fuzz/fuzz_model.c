@@ -1,11 +1,11 @@
 /* fuzz_model.c - one model loader (models/), chosen at build time: -DFUZZ_FORMAT="xgboost-json",
  * "lightgbm-text", "linear-json", "trees-json", or NULL (format detected from the content). A model
  * that loads is then used: the fast prediction path (packed trees, blocks of 8 rows) must give
- * bit-identical margins to the reference walker of models/model.h on rows made of zeros, NaN,
+ * bit-identical margins to the reference walker of models/model_int.h on rows made of zeros, NaN,
  * infinities, tiny values and the model's own thresholds, and every row is transformed. */
 #include <math.h>
 
-#include "models/model.h"
+#include "models/model_int.h"
 #include "tests/fuzz/fuzz.h"
 
 #ifndef FUZZ_FORMAT
@@ -14,7 +14,7 @@
 
 enum { ROWS = 11 };
 
-/* The margin of models/model.h's definition, walked with aud_tree_leaf. */
+/* The margin of models/model_int.h's definition, walked with aud_tree_leaf. */
 static void reference_margin(const aud_model *m, const double *x, double *out)
 {
     size_t K = m->n_outputs;

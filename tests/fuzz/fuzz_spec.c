@@ -1,5 +1,5 @@
 /* fuzz_spec.c - the spec file parser of `audit run` (audit/spec.c, aud_spec_parse). */
-#include "audit/spec.h"
+#include "audit/spec_int.h"
 #include "tests/fuzz/fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

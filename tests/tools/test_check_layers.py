@@ -50,6 +50,22 @@ def test_unqualified_include_fails(tree):
     assert r.returncode == 1 and "not folder-qualified" in r.stdout
 
 
+def test_internal_header_must_say_so(tree):
+    (tree / "metrics" / "helper.h").write_text("int aud_helper(void);\n")
+    r = run("--root", str(tree))
+    assert r.returncode == 1
+    assert "metrics/helper.h: not reachable from audit/audit.h" in r.stdout
+
+
+def test_public_header_must_not_say_internal(tree):
+    (tree / "metrics" / "extra_int.h").write_text("int aud_extra(void);\n")
+    p = tree / "audit" / "audit.h"
+    p.write_text(p.read_text() + '\n#include "metrics/extra_int.h"\n')
+    r = run("--root", str(tree))
+    assert r.returncode == 1
+    assert "metrics/extra_int.h: included by audit/audit.h (public) but named *_int.h" in r.stdout
+
+
 def compile_obj(tmp_path, folder, name, src):
     d = tmp_path / "obj" / folder
     d.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,4 @@
-/* test_bind.c - the binding layer (audit/bind.h) on tables built in memory: label, prediction
+/* test_bind.c - the binding layer (audit/bind_int.h) on tables built in memory: label, prediction
  * and score columns, attributes with references and intersections, intersection names, drift
  * columns with exclusions and per-column choices, and the allocation failures of each. */
 #include <setjmp.h>
@@ -10,7 +10,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "audit/bind.h"
+#include "audit/bind_int.h"
 
 /* columns: y (label 0/1/NaN), p (prediction), s (score), g (categorical), n (numeric group) */
 static double col_y[4] = {0, 1, NAN, 1};

@@ -19,8 +19,8 @@
 #include <string.h>
 
 #include "explainers/shap.h"
-#include "metrics/fair_drivers.h"
-#include "models/model.h"
+#include "metrics/fair_drivers_int.h"
+#include "models/model_int.h"
 #include "model_test_util.h"
 
 #define NC 5   /* cells */

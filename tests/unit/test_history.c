@@ -15,8 +15,8 @@
 #include <unistd.h>
 
 #include "audit/history.h"
-#include "audit/spec.h"
-#include "metrics/trend.h"
+#include "audit/spec_int.h"
+#include "metrics/trend_int.h"
 
 static void test_trend_small_cases(void **state)
 {

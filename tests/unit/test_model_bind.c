@@ -10,8 +10,8 @@
 #include <math.h>
 #include <string.h>
 
-#include "models/model.h"
-#include "models/predict.h"
+#include "models/model_int.h"
+#include "models/predict_int.h"
 
 static const char *const linear_doc =
     "{\"format\": \"audit-linear\", \"version\": 1, \"link\": \"identity\", \"intercept\": 1,"

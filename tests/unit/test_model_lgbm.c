@@ -11,7 +11,7 @@
 
 #include <stdio.h>
 
-#include "models/model.h"
+#include "models/model_int.h"
 #include "model_test_util.h"
 
 static void check_fixture(const char *task, size_t n_outputs)

@@ -14,7 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "models/model.h"
+#include "models/model_int.h"
 
 /* Tree: node 0 splits feature 0 (le_f32 at THR), node 1 is a category-set split on feature 1. */
 static aud_model *model_with(double thr)

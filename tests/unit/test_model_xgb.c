@@ -10,7 +10,7 @@
 
 #include <stdio.h>
 
-#include "models/model.h"
+#include "models/model_int.h"
 #include "model_test_util.h"
 
 #define DIR "tests/golden/data/models/"

@@ -13,7 +13,7 @@
 
 #include "core/aud.h"
 #include "core/provenance.h"
-#include "models/model.h"
+#include "models/model_int.h"
 
 #define MODEL "tests/golden/data/models/xgb_binary_logistic.json"
 

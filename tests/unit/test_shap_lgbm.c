@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "core/io.h"
-#include "models/model.h"
+#include "models/model_int.h"
 #include "explainers/shap.h"
 #include "explainers/shap_int.h"
 

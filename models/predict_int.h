@@ -2,7 +2,7 @@
 #ifndef AUD_PREDICT_H
 #define AUD_PREDICT_H
 
-#include "models/model.h"
+#include "models/model_int.h"
 #include "core/table.h"
 
 /* Number of output columns: n_outputs with raw margins, else aud_model_n_pred(m). */

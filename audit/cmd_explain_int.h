@@ -7,7 +7,7 @@
 #include <stdio.h>
 
 #include "audit/audit.h"
-#include "audit/csvopt.h"
+#include "audit/csvopt_int.h"
 
 /* getopt_long values 0x200.. for the shared options */
 #define AUD_XOPT_LONGOPTS \

@@ -5,7 +5,7 @@
 #ifndef AUD_CHECKS_H
 #define AUD_CHECKS_H
 
-#include "audit/spec.h"
+#include "audit/spec_int.h"
 #include <cjson/cJSON.h>
 
 /* 0 when `metric` is a name a check may use, else AUD_E_SCHEMA with err naming the check. */

@@ -28,7 +28,7 @@
 #define AUD_BIND_H
 
 #include "audit/audit.h"
-#include "models/model.h"
+#include "models/model_int.h"
 
 /* ---- model features ------------------------------------------------------------------------ */
 
@@ -145,14 +145,14 @@ typedef struct aud_bind_fair_request {
  * opts->intersections be on); a reference group that has no rows is an error listing the groups
  * there are. *out is the caller's
  * (aud_fair_result_free). With attrs_out (may be NULL) the bound attributes are handed over too,
- * for the drivers (audit/fair_why.h), which then need not bind them again; the caller frees them
+ * for the drivers (audit/fair_why_int.h), which then need not bind them again; the caller frees them
  * (aud_bound_attrs_free) whatever the status. */
 int  aud_bind_fairness(aud_fair_result **out, const aud_bind_fair_request *rq,
                        const aud_fair_opts *opts, aud_bound_attrs *attrs_out, aud_error *err);
 
 /* aud_fairness that also hands over the score the predictions were thresholded from (a score
  * column or the model's output; NULL with predictions) and the label (NULL without), for the
- * drivers and trade-offs (audit/fair_why.h). *score_out and *label_out (each may be NULL) are
+ * drivers and trade-offs (audit/fair_why_int.h). *score_out and *label_out (each may be NULL) are
  * the caller's (aud_free); so are the bound attributes in *attrs_out (may be NULL; see
  * aud_bind_fairness). */
 int  aud_fairness_scored(aud_fair_result **out, const aud_fairness_request *rq,

@@ -1,15 +1,15 @@
 /* fair_why.h - what drives each group's disparity, which features are proxies of the attribute
  * and what group thresholds would change it (SPEC section 7): the orchestration that explains the
- * rows (explainers/) and hands the attributions to metrics/fair_drivers.h. Used by `audit run`
+ * rows (explainers/) and hands the attributions to metrics/fair_drivers_int.h. Used by `audit run`
  * and `audit fairness --model`. */
 #ifndef AUD_FAIR_WHY_H
 #define AUD_FAIR_WHY_H
 
-#include "audit/bind.h"
+#include "audit/bind_int.h"
 #include "core/table.h"
 #include "explainers/shap.h"
 #include "metrics/fairness.h"
-#include "models/model.h"
+#include "models/model_int.h"
 #include <cjson/cJSON.h>
 
 #define AUD_WHY_SAMPLE_PER_GROUP 500   /* rows per group explained by the slow methods */
