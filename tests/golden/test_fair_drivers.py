@@ -1,7 +1,7 @@
 """Drivers, proxy screen and trade-offs (SPEC section 7) against independent references.
 
 - drivers: the identity sum(contributions) == gap to 1e-9 on audit's own output (margin and
-  probability scale); gap and contributions vs XGBoost pred_contribs / output_margin + pandas
+  probability scale), for the attributes and for the intersection race&sex alike; gap and contributions vs XGBoost pred_contribs / output_margin + pandas
   groupby means (data/fair_drivers/expected.json, gen_fair_drivers.py) to 1e-6 absolute
   (XGBoost's contributions are float32);
 - proxies: Cramer's V (scipy association), correlation ratio (numpy), NMI (sklearn) to 1e-9;
@@ -26,7 +26,8 @@ def fairness(tmp_path, *extra, name="out.json"):
     r = run_audit("fairness", "--data", DATA / "data.csv", "--sensitive", "race,sex",
                   "--label", "y", "--bootstrap", "0", "--json", out, *extra)
     assert r.code == 0, r
-    return {a["name"]: a for a in json.loads(out.read_text())["fairness"]["attributes"]}
+    doc = json.loads(out.read_text())["fairness"]
+    return {a["name"]: a for a in doc["attributes"] + doc.get("intersections", [])}
 
 
 @pytest.fixture(scope="module")
@@ -65,6 +66,23 @@ def test_drivers_vs_xgboost_pandas(model_run):
             assert abs(d["probability"]["gap"] - e["probability_gap"]) <= 1e-6
             for f in d["probability"]["features"]:
                 assert abs(f["contribution"] - e["probability"][f["name"]]) <= 1e-6, f
+
+
+def test_intersection_has_drivers_and_proxies(model_run):
+    """The intersection race&sex is decomposed and screened like an attribute (its values are
+    in expected.json, so the two tests above check them against XGBoost, scipy, sklearn); a
+    feature that is one of its attributes would be marked is_attribute."""
+    df = pd.read_csv(DATA / "data.csv")
+    inter = model_run["race&sex"]
+    g = df.race + "&" + df.sex
+    ref = g.value_counts().idxmax()
+    got = {d["group"]: d for d in inter["drivers"]}
+    assert set(got) == set(g.unique()) - {ref}
+    for grp, d in got.items():
+        assert d["reference"] == ref
+        assert d["rows"] == {"group": int((g == grp).sum()), "reference": int((g == ref).sum())}
+    assert {p["feature"] for p in inter["proxies"]} == set(EXP["proxies"]["race&sex"])
+    assert "tradeoffs" not in inter
 
 
 def test_row_counts(model_run):
