@@ -668,6 +668,10 @@ int aud_fair_why(cJSON *doc, const aud_fair_why_input *pub, aud_error *err)
     int rc = AUD_OK;
     if (pub->model != NULL)
         rc = aud_bind_model(&bm, pub->model, pub->model_path, pub->data, err);
+    /* a model that refuses missing values: the binding layer's message (the callers' predictions
+     * checked the same rows already; this keeps the drivers safe on their own) */
+    if (rc == AUD_OK && pub->model != NULL)
+        rc = aud_bind_check_missing(&bm, 0, pub->data->n_rows, err);
     if (rc == AUD_OK && ba->n_attrs != pub->res->n_attrs)
         rc = aud_error_set(err, AUD_E_INTERNAL, NULL, 0, 0, "attributes differ from the result");
     if (rc == AUD_OK) {

@@ -462,7 +462,7 @@ static double *slot_of(const aud_shap_cells *c, cells_ws *w, uint64_t key, int d
 }
 
 /* Pattern of tree t for the row at position p (keys given for the branch-free trees). */
-static uint64_t row_key(const cells_job *j, size_t t, size_t p, size_t b0, const uint32_t *keys)
+static inline uint64_t row_key(const cells_job *j, size_t t, size_t p, size_t b0, const uint32_t *keys)
 {
     const aud_shap_cells *c = j->c;
     if (c->lt_feat[t] != NULL)
@@ -507,11 +507,22 @@ static int tree_patterns(const cells_job *j, cells_ws *w, size_t t, size_t b0, s
             continue;
         if (counting) {   /* the run's patterns counted, then added once each */
             size_t nt = 0;
-            for (size_t p = s0; p < s1; p++) {
-                uint64_t key = row_key(j, t, p, b0, keys);
-                if (w->kcnt[key]++ == 0) {
-                    w->touched[nt++] = (uint32_t)key;
-                    w->kfirst[key] = c->perm[p];   /* positions in a run: increasing rows */
+            if (keys != NULL) {   /* branch-free trees: the patterns are there */
+                const uint32_t *kp = keys - b0;
+                for (size_t p = s0; p < s1; p++) {
+                    uint32_t key = kp[p];
+                    if (w->kcnt[key]++ == 0) {
+                        w->touched[nt++] = key;
+                        w->kfirst[key] = c->perm[p];   /* positions in a run: increasing rows */
+                    }
+                }
+            } else {
+                for (size_t p = s0; p < s1; p++) {
+                    uint64_t key = row_key(j, t, p, b0, keys);
+                    if (w->kcnt[key]++ == 0) {
+                        w->touched[nt++] = (uint32_t)key;
+                        w->kfirst[key] = c->perm[p];
+                    }
                 }
             }
             for (size_t q = 0; q < nt; q++) {

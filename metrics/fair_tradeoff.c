@@ -37,9 +37,12 @@
 typedef struct tgroup {
     size_t    n, d;         /* rows, distinct scores */
     uint64_t  pos, neg;     /* labelled favourable / unfavourable rows */
-    double   *cut;          /* d + 1: threshold of candidate k */
-    uint64_t *sel, *tp, *fp;   /* d + 1: cumulative counts of candidate k */
+    uint32_t *rk;           /* d + 1: score rank of candidate k (k >= 1) */
+    uint32_t *sel, *tp, *fp;   /* d + 1: cumulative counts of candidate k (rows < 2^32) */
     size_t    k0;           /* candidate the common threshold selects */
+    const double *distinct; /* the scores of the ranks */
+    int       favorable;
+    double    t0;
 } tgroup;
 
 /* A row of a group as rank << 2 | label (0 unfavourable, 1 favourable, 2 missing). */
@@ -48,54 +51,57 @@ typedef struct tgroup {
 
 static void tgroup_free(tgroup *g)
 {
-    aud_free(g->cut);
+    aud_free(g->rk);
     aud_free(g->sel);
     aud_free(g->tp);
     aud_free(g->fp);
 }
 
-static int tgroup_alloc(tgroup *g, size_t n, size_t d)
+static int tgroup_alloc(tgroup *g, size_t n, size_t d, int favorable, double t0,
+                        const double *distinct)
 {
     memset(g, 0, sizeof *g);
     g->n = n;
     g->d = d;
-    g->cut = aud_malloc((d + 1) * sizeof *g->cut);
-    g->sel = aud_calloc(d + 1, sizeof *g->sel);
-    g->tp = aud_calloc(d + 1, sizeof *g->tp);
-    g->fp = aud_calloc(d + 1, sizeof *g->fp);
-    return g->cut == NULL || g->sel == NULL || g->tp == NULL || g->fp == NULL ? -1 : 0;
+    g->favorable = favorable;
+    g->t0 = t0;
+    g->distinct = distinct;
+    g->rk = aud_malloc((d + 1) * sizeof *g->rk);
+    g->sel = aud_malloc((d + 1) * sizeof *g->sel);
+    g->tp = aud_malloc((d + 1) * sizeof *g->tp);
+    g->fp = aud_malloc((d + 1) * sizeof *g->fp);
+    if (g->rk == NULL || g->sel == NULL || g->tp == NULL || g->fp == NULL)
+        return -1;
+    g->rk[0] = g->sel[0] = g->tp[0] = g->fp[0] = 0;
+    return 0;
 }
 
-/* Candidate k (1-based, favourable-first order): the group's rows with score s, cnt[] of them
- * per label (unfavourable, favourable, missing). */
-static void tgroup_run(tgroup *g, size_t k, double s, const uint64_t *cnt, int favorable,
-                       double t0)
+/* Candidate k (1-based, favourable-first order): the group's rows with score rank r, cnt[] of
+ * them per label (unfavourable, favourable, missing). */
+static void tgroup_run(tgroup *g, size_t k, size_t r, const uint64_t *cnt)
 {
-    g->sel[k] = g->sel[k - 1] + cnt[0] + cnt[1] + cnt[2];
-    g->tp[k] = g->tp[k - 1] + cnt[1];
-    g->fp[k] = g->fp[k - 1] + cnt[0];
+    g->rk[k] = (uint32_t)r;
+    g->sel[k] = g->sel[k - 1] + (uint32_t)(cnt[0] + cnt[1] + cnt[2]);
+    g->tp[k] = g->tp[k - 1] + (uint32_t)cnt[1];
+    g->fp[k] = g->fp[k - 1] + (uint32_t)cnt[0];
     g->pos += cnt[1];
     g->neg += cnt[0];
-    /* favorable 1: select s >= value; favorable 0: s < next distinct value */
-    g->cut[k] = favorable ? s : INFINITY;
-    if (!favorable && k >= 2)
-        g->cut[k - 1] = s;
     /* the common threshold's candidate: the distinct scores it selects */
-    g->k0 += favorable ? s >= t0 : s < t0;
+    double s = g->distinct[r];
+    g->k0 += g->favorable ? s >= g->t0 : s < g->t0;
 }
 
-/* The thresholds of candidate 0 (and d for favorable 0): lo, hi the group's smallest and
- * largest score. */
-static void tgroup_ends(tgroup *g, int favorable, double t0, double lo, double hi)
+/* The threshold of candidate k: the largest that selects exactly its rows (favorable 1: its
+ * smallest score, none: just above the largest; favorable 0: the next distinct score, all: just
+ * above the largest). */
+static double tgroup_cut(const tgroup *g, size_t k)
 {
-    size_t d = g->d;
-    if (favorable) {
-        g->cut[0] = d > 0 ? nextafter(g->cut[1], INFINITY) : t0;
-    } else {
-        g->cut[0] = d > 0 ? lo : t0;
-        if (d > 0)
-            g->cut[d] = nextafter(hi, INFINITY);
-    }
+    const double *v = g->distinct;
+    if (g->d == 0)
+        return g->t0;
+    if (g->favorable)
+        return k == 0 ? nextafter(v[g->rk[1]], INFINITY) : v[g->rk[k]];
+    return k < g->d ? v[g->rk[k + 1]] : nextafter(v[g->rk[g->d]], INFINITY);
 }
 
 /* Candidates of one group from its rows r[0..n) in increasing score rank (the ranks of
@@ -106,7 +112,7 @@ static int tgroup_from_rows(tgroup *g, const uint64_t *r, size_t n, int favorabl
     size_t d = 0;
     for (size_t i = 0; i < n; i++)
         d += i == 0 || ROW_RANK(r[i]) != ROW_RANK(r[i - 1]);
-    if (tgroup_alloc(g, n, d) != 0)
+    if (tgroup_alloc(g, n, d, favorable, t0, distinct) != 0)
         return -1;
     size_t k = 0;
     for (size_t q = 0; q < n;) {
@@ -114,12 +120,8 @@ static int tgroup_from_rows(tgroup *g, const uint64_t *r, size_t n, int favorabl
         uint64_t cnt[3] = {0, 0, 0};
         for (; q < n && ROW_RANK(r[favorable ? n - 1 - q : q]) == rk; q++)
             cnt[ROW_LABEL(r[favorable ? n - 1 - q : q])]++;
-        tgroup_run(g, ++k, distinct[rk], cnt, favorable, t0);
+        tgroup_run(g, ++k, rk, cnt);
     }
-    if (n > 0)
-        tgroup_ends(g, favorable, t0, distinct[ROW_RANK(r[0])], distinct[ROW_RANK(r[n - 1])]);
-    else
-        tgroup_ends(g, favorable, t0, 0.0, 0.0);
     return 0;
 }
 
@@ -127,26 +129,21 @@ static int tgroup_from_rows(tgroup *g, const uint64_t *r, size_t n, int favorabl
 static int tgroup_from_hist(tgroup *g, const uint32_t *h, size_t d_all, int favorable, double t0,
                             const double *distinct)
 {
-    size_t d = 0, n = 0, lo = SIZE_MAX, hi = 0;
+    size_t d = 0, n = 0;
     for (size_t r = 0; r < d_all; r++) {
         uint32_t c = h[3 * r] + h[3 * r + 1] + h[3 * r + 2];
-        if (c > 0) {
-            d++;
-            n += c;
-            lo = r < lo ? r : lo;
-            hi = r;
-        }
+        d += c > 0;
+        n += c;
     }
-    if (tgroup_alloc(g, n, d) != 0)
+    if (tgroup_alloc(g, n, d, favorable, t0, distinct) != 0)
         return -1;
     size_t k = 0;
     for (size_t q = 0; q < d_all; q++) {
         size_t r = favorable ? d_all - 1 - q : q;
         uint64_t cnt[3] = {h[3 * r], h[3 * r + 1], h[3 * r + 2]};
         if (cnt[0] + cnt[1] + cnt[2] > 0)
-            tgroup_run(g, ++k, distinct[r], cnt, favorable, t0);
+            tgroup_run(g, ++k, r, cnt);
     }
-    tgroup_ends(g, favorable, t0, d > 0 ? distinct[lo] : 0.0, d > 0 ? distinct[hi] : 0.0);
     return 0;
 }
 
@@ -272,7 +269,7 @@ static int groups_json(cJSON *o, const aud_tradeoff_input *in, const tgroup *g,
             cJSON_Delete(e);
             return -1;
         }
-        double tb = in->threshold, ta = k[i] == k0[i] ? tb : t->cut[k[i]];
+        double tb = in->threshold, ta = k[i] == k0[i] ? tb : tgroup_cut(t, k[i]);
         if (cJSON_AddStringToObject(e, "group", in->levels[i]) == NULL ||
             cJSON_AddBoolToObject(e, "eligible", in->eligible[i]) == NULL ||
             cJSON_AddBoolToObject(e, "changed", k[i] != k0[i]) == NULL ||

@@ -317,3 +317,28 @@ def test_pipeline_with_a_categorical_feature(tmp_path):
     assert p["measure"] == "cramers_v" and abs(p["association"] - e) <= 1e-9
     for d in race["drivers"]:
         assert abs(sum(f["contribution"] for f in d["features"]) - d["gap"]) <= 1e-9
+
+
+def test_model_refusing_missing_values_gives_the_binding_message(tmp_path):
+    """A linear model cannot take a missing value: with drivers asked for (fairness --json,
+    audit run with explanations) the run stops with the binding layer's message naming the file,
+    the column and the data row (exit 2), not with a figure computed from a NaN."""
+    df = pd.read_csv(DATA / "data.csv").head(200)
+    df.loc[5, "zip"] = np.nan
+    df.to_csv(tmp_path / "d.csv", index=False, na_rep="")
+    (tmp_path / "lin.json").write_text(json.dumps({
+        "format": "audit-linear", "version": 1, "link": "logit", "intercept": -0.4,
+        "coefficients": {"zip": 0.3, "util": -1.1}}))
+    msg = ('d.csv: "zip": data row 6: missing value in column "zip"; this linear model cannot '
+           'handle missing values')
+    r = run_audit("fairness", "--data", tmp_path / "d.csv", "--sensitive", "race,sex",
+                  "--model", tmp_path / "lin.json", "--threshold", "0.5", "--label", "y",
+                  "--bootstrap", "0", "--json", tmp_path / "o.json")
+    assert r.code == 2 and msg in r.err, r
+    assert not (tmp_path / "o.json").exists()
+    spec = {"model": "lin.json", "data": "d.csv", "label": "y", "sensitive": ["race", "sex"],
+            "threshold": 0.5, "explain": {"method": "auto", "rows": 20},
+            "outputs": {"dir": "out", "json": "results.json"}}
+    (tmp_path / "spec.json").write_text(json.dumps(spec))
+    r = run_audit("run", tmp_path / "spec.json")
+    assert r.code == 2 and msg in r.err, r
