@@ -227,8 +227,8 @@ int aud_csv_scan_parallel(const csv_lexer *lx, aud_table *t, col_scan *cs,
     for (size_t k = 0; rc == AUD_OK && k < t->n_cols; k++) {
         /* pages are only touched where a chunk writes: the unused array of a column costs
          * address space only */
-        vals[k] = aud_malloc(slots * sizeof **vals);
-        codes[k] = aud_malloc(slots * sizeof **codes);
+        vals[k] = aud_malloc_large(slots * sizeof **vals);
+        codes[k] = aud_malloc_large(slots * sizeof **codes);
         if (vals[k] == NULL || codes[k] == NULL)
             rc = AUD_E_NOMEM;
     }
