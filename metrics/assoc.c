@@ -15,6 +15,7 @@
  * bin = number of edges <= x, numpy.searchsorted side "right"). A missing value is a level of its
  * own for V and NMI. */
 #include "metrics/fair_drivers_int.h"
+#include "metrics/quantile_int.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -26,158 +27,11 @@ static int cmp_double(const void *pa, const void *pb)
     return (a > b) - (a < b);
 }
 
-static void swap_d(double *a, double *b)
-{
-    double t = *a;
-    *a = *b;
-    *b = t;
-}
-
-/* Place the order statistics want[0..nw) (sorted, each in [lo, hi)) of v[lo..hi) at their
- * positions (multi-quickselect, Hoare 1961; median-of-three pivots). */
-static void multiselect(double *v, size_t lo, size_t hi, const size_t *want, size_t nw)
-{
-    while (nw > 0 && hi - lo > 16) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (v[mid] < v[lo])
-            swap_d(&v[mid], &v[lo]);
-        if (v[hi - 1] < v[lo])
-            swap_d(&v[hi - 1], &v[lo]);
-        if (v[hi - 1] < v[mid])
-            swap_d(&v[hi - 1], &v[mid]);
-        double p = v[mid];
-        /* three-way partition: < p | == p | > p */
-        size_t lt = lo, i = lo, gt = hi;
-        while (i < gt) {
-            if (v[i] < p)
-                swap_d(&v[lt++], &v[i++]);
-            else if (v[i] > p)
-                swap_d(&v[i], &v[--gt]);
-            else
-                i++;
-        }
-        size_t a = 0;
-        while (a < nw && want[a] < lt)
-            a++;
-        size_t b = a;
-        while (b < nw && want[b] < gt)
-            b++;
-        /* want[0..a) left of lt, [a..b) equal to p (done), [b..nw) right of gt */
-        if (a > 0)
-            multiselect(v, lo, lt, want, a);
-        want += b;
-        nw -= b;
-        lo = gt;
-    }
-    if (nw > 0)
-        qsort(v + lo, hi - lo, sizeof *v, cmp_double);
-}
-
-/* x's bits as an unsigned key in the same order (IEEE 754: flip the sign bit of positives, every
- * bit of negatives). */
-static uint64_t order_key(double x)
-{
-    uint64_t u;
-    memcpy(&u, &x, sizeof u);
-    return u ^ ((uint64_t)((int64_t)u >> 63) | 0x8000000000000000ull);
-}
-
-#define SEL_BITS 16                 /* radix of the first pass of select_values */
-#define SEL_SMALL 4096              /* fewer values: multiselect on a copy */
-
-/* The order statistics want[0..nw) (sorted, distinct, < m) of the m non-NaN values of x[0..n)
- * into out[] (radix select, e.g. Knuth TAOCP vol. 3 5.2.5: a histogram of the top SEL_BITS
- * bits of the keys finds the bucket of each wanted statistic; only those buckets' values are
- * copied and multiselect finishes in them). -1 when out of memory. */
-static int select_values(const double *x, size_t n, size_t m, const size_t *want, size_t nw,
-                         double *out)
-{
-    if (m < SEL_SMALL) {
-        double *v = aud_malloc((m ? m : 1) * sizeof *v);
-        if (v == NULL)
-            return -1;
-        size_t k = 0;
-        for (size_t i = 0; i < n; i++) {
-            if (!isnan(x[i]))
-                v[k++] = x[i];
-        }
-        size_t w[2 * AUD_ASSOC_BINS];
-        memcpy(w, want, nw * sizeof *w);
-        multiselect(v, 0, m, w, nw);
-        for (size_t j = 0; j < nw; j++)
-            out[j] = v[want[j]];
-        aud_free(v);
-        return 0;
-    }
-    size_t nb = (size_t)1 << SEL_BITS;
-    uint32_t *cnt = aud_calloc(nb, sizeof *cnt);
-    int32_t *seg = aud_malloc(nb * sizeof *seg);   /* bucket -> needed bucket index, or -1 */
-    double *buf = NULL;
-    if (cnt == NULL || seg == NULL) {
-        aud_free(cnt);
-        aud_free(seg);
-        return -1;
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (!isnan(x[i]))
-            cnt[order_key(x[i]) >> (64 - SEL_BITS)]++;
-    }
-    /* the bucket of each wanted statistic and its rank inside */
-    size_t bk[2 * AUD_ASSOC_BINS], below[2 * AUD_ASSOC_BINS], nbk = 0, jw = 0, cum = 0;
-    size_t wb[2 * AUD_ASSOC_BINS];   /* wanted statistic -> needed bucket index */
-    memset(seg, 0xff, nb * sizeof *seg);
-    for (size_t b = 0; b < nb && jw < nw; b++) {
-        size_t c = cnt[b];
-        while (jw < nw && want[jw] < cum + c) {
-            if (nbk == 0 || bk[nbk - 1] != b) {
-                bk[nbk] = b;
-                below[nbk] = cum;
-                seg[b] = (int32_t)nbk;
-                nbk++;
-            }
-            wb[jw++] = nbk - 1;
-        }
-        cum += c;
-    }
-    size_t off[2 * AUD_ASSOC_BINS + 1], tot = 0;
-    for (size_t q = 0; q < nbk; q++) {
-        off[q] = tot;
-        tot += cnt[bk[q]];
-    }
-    off[nbk] = tot;
-    buf = aud_malloc((tot ? tot : 1) * sizeof *buf);
-    if (buf == NULL) {
-        aud_free(cnt);
-        aud_free(seg);
-        return -1;
-    }
-    size_t fill[2 * AUD_ASSOC_BINS];
-    memcpy(fill, off, nbk * sizeof *fill);
-    for (size_t i = 0; i < n; i++) {
-        if (isnan(x[i]))
-            continue;
-        int32_t q = seg[order_key(x[i]) >> (64 - SEL_BITS)];
-        if (q >= 0)
-            buf[fill[q]++] = x[i];
-    }
-    for (size_t q = 0, j = 0; q < nbk; q++) {
-        size_t w[2 * AUD_ASSOC_BINS], k = 0, j0 = j;
-        for (; j < nw && wb[j] == q; j++)
-            w[k++] = off[q] + (want[j] - below[q]);
-        multiselect(buf, off[q], off[q + 1], w, k);
-        for (size_t t = j0; t < j; t++)
-            out[t] = buf[off[q] + (want[t] - below[q])];
-    }
-    aud_free(cnt);
-    aud_free(seg);
-    aud_free(buf);
-    return 0;
-}
-
 /* numpy.quantile(x, k / AUD_ASSOC_BINS), k = 1..BINS-1, method "linear", on the m non-NaN values
  * of x[0..n): virtual index h = (m - 1) q, a = v(floor h), b = v(floor h + 1),
  * g = h - floor h; a + (b - a) g, or b - (b - a)(1 - g) when g >= 0.5 (numpy's _lerp), v the
- * sorted values. Returns the number of distinct edges, or -1 when out of memory. */
+ * sorted values; the order statistics by radix selection (metrics/quantile.c). Returns the
+ * number of distinct edges, or -1 when out of memory. */
 static long decile_edges(const double *x, size_t n, size_t m, double *edges)
 {
     size_t want[2 * AUD_ASSOC_BINS], nw = 0;
@@ -190,19 +44,29 @@ static long decile_edges(const double *x, size_t n, size_t m, double *edges)
             want[nw++] = f + 1;
     }
     double val[2 * AUD_ASSOC_BINS];
-    if (select_values(x, n, m, want, nw, val) != 0)
+    double *v = aud_malloc((m ? m : 1) * sizeof *v);
+    if (v == NULL)
+        return -1;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!isnan(x[i]))
+            v[k++] = x[i];
+    }
+    int rc = aud_order_stats(v, m, want, (int)nw, val);
+    aud_free(v);
+    if (rc != 0)
         return -1;
     size_t ne = 0;
-    for (int k = 1; k < AUD_ASSOC_BINS; k++) {
-        double h = (double)(m - 1) * ((double)k / AUD_ASSOC_BINS);
+    for (int q = 1; q < AUD_ASSOC_BINS; q++) {
+        double h = (double)(m - 1) * ((double)q / AUD_ASSOC_BINS);
         double fl = floor(h), g = h - fl;
         size_t f = (size_t)fl, j = 0;
         while (want[j] != f)
             j++;
         double a = val[j], b = f + 1 < m ? val[j + 1] : val[j], d = b - a;
-        double q = g >= 0.5 ? b - d * (1.0 - g) : a + d * g;
-        if (ne == 0 || q != edges[ne - 1])
-            edges[ne++] = q;
+        double e = g >= 0.5 ? b - d * (1.0 - g) : a + d * g;
+        if (ne == 0 || e != edges[ne - 1])
+            edges[ne++] = e;
     }
     return (long)ne;
 }
