@@ -134,24 +134,30 @@ static int inter_build(const why_in *in, unsigned mask, const aud_fair_attr_resu
             wa->imap[c] = 0;
     }
     size_t g = 0;
-    char name[1024];
     for (size_t c = 0; c < cells; c++) {
         if (wa->imap[c] < 0)
             continue;
-        size_t len = 0, rest = c, idx[AUD_FAIR_MAX_INTER_ATTRS_WHY];
+        size_t rest = c, idx[AUD_FAIR_MAX_INTER_ATTRS_WHY];
         for (size_t a = in->n_attrs; a-- > 0;) {
             if (mask >> a & 1u) {
                 idx[a] = rest % in->attrs[a].n_levels;
                 rest /= in->attrs[a].n_levels;
             }
         }
-        name[0] = '\0';
-        for (size_t a = 0; a < in->n_attrs; a++) {
-            if (mask >> a & 1u)
-                len += (size_t)snprintf(name + len, len < sizeof name ? sizeof name - len : 0,
-                                        "%s%s", len ? "&" : "", in->attrs[a].levels[idx[a]]);
+        /* the result's group name is the levels joined by '&' */
+        const char *nm = g < ar->n_groups ? ar->groups[g].name : NULL;
+        for (size_t a = 0, first = 1; nm != NULL && a < in->n_attrs; a++) {
+            if (!(mask >> a & 1u))
+                continue;
+            const char *l = in->attrs[a].levels[idx[a]];
+            size_t len = strlen(l);
+            if ((!first && *nm++ != '&') || strncmp(nm, l, len) != 0)
+                nm = NULL;
+            else
+                nm += len;
+            first = 0;
         }
-        if (g >= ar->n_groups || strcmp(ar->groups[g].name, name) != 0)
+        if (nm == NULL || *nm != '\0')
             return aud_error_set(err, AUD_E_INTERNAL, NULL, 0, 0,
                                  "the groups of intersection %s differ from the result",
                                  ar->name);
