@@ -180,6 +180,47 @@ static int read_groupings(aud_spec_ctx *c, const cJSON *root, aud_spec *s)
     return rc;
 }
 
+/* "model": {"command": ["PROG", "ARG", ...], "features": [...], "batch_rows": N,
+ * "timeout_s": S, "max_rows": N} (docs/spec-file.md): argv as given, no shell; the program runs in
+ * the spec file's folder, so relative paths in it are the spec's like every other path. */
+static int read_model_command(aud_spec_ctx *c, const cJSON *m, aud_spec *s, const char *base)
+{
+    static const char *const keys[] = {"command", "features", "batch_rows", "timeout_s",
+                                       "max_rows", NULL};
+    int rc = aud_spec_check_keys(c, m, "model", keys);
+    const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(m, "command");
+    if (rc != AUD_OK)
+        return rc;
+    if (!cJSON_IsArray(cmd) || cJSON_GetArraySize(cmd) < 1)
+        return aud_spec_key_error(c, "model", "command",
+                                  "expected a non-empty list of strings: the program and its "
+                                  "arguments");
+    size_t n = (size_t)cJSON_GetArraySize(cmd), i = 0;
+    s->model_cmd.argv = aud_calloc(n + 1, sizeof *s->model_cmd.argv);
+    if (s->model_cmd.argv == NULL)
+        return aud_error_nomem(c->err);
+    const cJSON *it;
+    cJSON_ArrayForEach(it, cmd) {
+        if (!cJSON_IsString(it) || (i == 0 && it->valuestring[0] == '\0'))
+            return aud_spec_key_error(c, "model", "command",
+                                      "expected a list of strings (the first non-empty)");
+        if ((s->model_cmd.argv[i++] = aud_strdup(it->valuestring)) == NULL)
+            return aud_error_nomem(c->err);
+    }
+    rc = aud_spec_get_string_list(c, m, "model", "features", &s->model_cmd.features,
+                                  &s->model_cmd.n_features);
+    if (rc == AUD_OK)
+        rc = aud_spec_get_whole(c, m, "model", "batch_rows", 1, 1e9, &s->model_cmd.batch_rows);
+    if (rc == AUD_OK)
+        rc = aud_spec_get_number(c, m, "model", "timeout_s", 1e-3, 1e6, &s->model_cmd.timeout_s,
+                                 NULL);
+    if (rc == AUD_OK)
+        rc = aud_spec_get_whole(c, m, "model", "max_rows", 1, 1e15, &s->model_cmd.max_rows);
+    if (rc == AUD_OK && (s->model_cmd.dir = aud_strdup(base[0] ? base : ".")) == NULL)
+        rc = aud_error_nomem(c->err);
+    return rc;
+}
+
 static int read_root(aud_spec_ctx *c, const cJSON *root, aud_spec *s, const char *base)
 {
     static const char *const keys[] = {
@@ -196,10 +237,16 @@ static int read_root(aud_spec_ctx *c, const cJSON *root, aud_spec *s, const char
     long seed = 42, threads = 0;
     int has_fav = 0;
     char *delim = NULL;
-    if (rc == AUD_OK) rc = aud_spec_get_path(c, root, "", "model", base, &s->model);
+    const cJSON *mobj = cJSON_GetObjectItemCaseSensitive(root, "model");
+    if (rc == AUD_OK && cJSON_IsObject(mobj))
+        rc = read_model_command(c, mobj, s, base);
+    else if (rc == AUD_OK)
+        rc = aud_spec_get_path(c, root, "", "model", base, &s->model);
     if (rc == AUD_OK) rc = aud_spec_get_string(c, root, "", "model_format", &s->model_format);
     if (rc == AUD_OK && s->model_format != NULL && s->model == NULL)
-        rc = aud_spec_key_error(c, "", "model_format", "given without \"model\"");
+        rc = aud_spec_key_error(c, "", "model_format", s->model_cmd.argv != NULL
+                                ? "goes with a model file, not a model command"
+                                : "given without \"model\"");
     if (rc == AUD_OK && s->model_format != NULL && strcmp(s->model_format, "xgboost-json") != 0 &&
         strcmp(s->model_format, "lightgbm-text") != 0 &&
         strcmp(s->model_format, "linear-json") != 0 && strcmp(s->model_format, "trees-json") != 0)
@@ -280,6 +327,13 @@ void aud_spec_free(aud_spec *s)
     for (size_t i = 0; i < s->n_sensitive; i++)
         aud_free(s->sensitive[i]);
     aud_free(s->sensitive);
+    for (size_t i = 0; s->model_cmd.argv != NULL && s->model_cmd.argv[i] != NULL; i++)
+        aud_free(s->model_cmd.argv[i]);
+    aud_free(s->model_cmd.argv);
+    for (size_t i = 0; i < s->model_cmd.n_features; i++)
+        aud_free(s->model_cmd.features[i]);
+    aud_free(s->model_cmd.features);
+    aud_free(s->model_cmd.dir);
     for (size_t i = 0; i < s->n_na; i++)
         aud_free(s->na[i]);
     aud_free(s->na);

@@ -149,7 +149,7 @@ static void child_kill(child *c)
     }
 }
 
-static int child_start(child *c, char *const *argv, aud_error *err)
+static int child_start(child *c, char *const *argv, const char *cwd, aud_error *err)
 {
     int in[2], out[2], ex[2];
     c->pid = -1;
@@ -181,7 +181,8 @@ static int child_start(child *c, char *const *argv, aud_error *err)
             _exit(127);
         close(in[1]);
         close(out[1]);
-        execvp(argv[0], argv);
+        if (cwd == NULL || chdir(cwd) == 0)
+            execvp(argv[0], argv);
         int e = errno;
         ssize_t w = write(ex[1], &e, sizeof e);
         (void)w;
@@ -439,9 +440,11 @@ void aud_model_cmd_free(aud_model_cmd *mc)
         aud_free(mc->session);
     }
     aud_free(mc->text_cache);
+    aud_free(mc->cwd);
     aud_model_cmd_strv_free(mc->argv);
     aud_model_cmd_strv_free(mc->features);
     mc->session = mc->text_cache = NULL;
+    mc->cwd = NULL;
     mc->argv = mc->features = NULL;
 }
 
@@ -464,7 +467,7 @@ int aud_model_cmd_open(aud_model_cmd *mc, aud_error *err)
     child *c = aud_malloc(sizeof *c);
     if (c == NULL)
         return aud_error_nomem(err);
-    int rc = child_start(c, mc->argv, err);
+    int rc = child_start(c, mc->argv, mc->cwd, err);
     if (rc != AUD_OK) {
         aud_free(c);
         return rc;

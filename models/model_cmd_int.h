@@ -26,6 +26,7 @@ typedef struct aud_model_cmd {
     size_t  batch_rows;    /* rows per batch (default 1000) */
     double  timeout_s;     /* seconds allowed for one batch's answer (default 30) */
     size_t  max_rows;      /* total rows the program may be asked for (0 = unlimited) */
+    char   *cwd;           /* folder the program runs in (owned; NULL: the current one) */
     size_t  n_calls;       /* out: batches sent */
     size_t  n_rows_sent;   /* out: rows sent */
     size_t  n_outputs;     /* values per answer line (0 until the first answer) */
