@@ -518,9 +518,10 @@ static int compute(run_ctx *c, aud_history *hist, const char *key_fp, size_t *n_
     if (rc == AUD_OK)
         rc = add_report_block(c);
     const section_fn sections[] = {aud_run_profile, aud_run_predictions, aud_run_explanations,
-                                   aud_run_fairness, aud_run_drift, aud_run_performance};
+                                   aud_run_fairness, aud_run_drift, aud_run_performance,
+                                   aud_run_global};
     const char *section_names[] = {"profile", "predictions", "explanations", "fairness", "drift",
-                                   "performance"};
+                                   "performance", "global"};
     for (size_t k = 0; k < sizeof sections / sizeof sections[0] && rc == AUD_OK; k++) {
         t0 = aud_run_clock();
         report_step(opts, section_names[k], -1.0);

@@ -20,6 +20,12 @@ static int set_defaults(aud_spec *s)
     s->min_group_share = 0.02;
     s->bootstrap = 1000;
     s->explain.enabled = 1;
+    s->global.enabled = 1;
+    s->global.repeats = 5;
+    s->global.rows = 1000;
+    s->global.top = 4;
+    s->global.grid = 20;
+    s->global.ice_rows = 20;
     s->explain.rows = 2000;
     s->explain.background = 100;
     s->explain.method = aud_strdup("auto");
@@ -221,6 +227,33 @@ static int read_model_command(aud_spec_ctx *c, const cJSON *m, aud_spec *s, cons
     return rc;
 }
 
+/* "global": false, or {"repeats", "rows", "top", "grid", "ice_rows"} (docs/spec-file.md) */
+static int read_global(aud_spec_ctx *c, const cJSON *root, aud_spec *s)
+{
+    static const char *const keys[] = {"repeats", "rows", "top", "grid", "ice_rows", NULL};
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "global");
+    if (v == NULL)
+        return AUD_OK;
+    if (cJSON_IsBool(v)) {
+        s->global.enabled = cJSON_IsTrue(v);
+        return AUD_OK;
+    }
+    if (!cJSON_IsObject(v))
+        return aud_spec_key_error(c, "", "global", "expected an object or false");
+    int rc = aud_spec_check_keys(c, v, "global", keys);
+    if (rc == AUD_OK)
+        rc = aud_spec_get_whole(c, v, "global", "repeats", 1, 1000, &s->global.repeats);
+    if (rc == AUD_OK)
+        rc = aud_spec_get_whole(c, v, "global", "rows", 2, 1e6, &s->global.rows);
+    if (rc == AUD_OK)
+        rc = aud_spec_get_whole(c, v, "global", "top", 0, 1000, &s->global.top);
+    if (rc == AUD_OK)
+        rc = aud_spec_get_whole(c, v, "global", "grid", 2, 1000, &s->global.grid);
+    if (rc == AUD_OK)
+        rc = aud_spec_get_whole(c, v, "global", "ice_rows", 0, 1000, &s->global.ice_rows);
+    return rc;
+}
+
 static int read_root(aud_spec_ctx *c, const cJSON *root, aud_spec *s, const char *base)
 {
     static const char *const keys[] = {
@@ -228,7 +261,7 @@ static int read_root(aud_spec_ctx *c, const cJSON *root, aud_spec *s, const char
         "sensitive", "intersections", "compliance", "fairness", "explain", "drift", "checks",
         "outputs", "report", "seed", "threads", "delimiter", "na", "model_format", "history",
         "header", "names", "skip_rows", "comment", "keep_spaces", "label_positive",
-        "prediction_positive", "bins", "order", NULL};
+        "prediction_positive", "bins", "order", "global", NULL};
     if (!cJSON_IsObject(root))
         return aud_error_set(c->err, AUD_E_SCHEMA, c->file, 0, 0,
                              "expected a JSON object at the top level");
@@ -255,6 +288,7 @@ static int read_root(aud_spec_ctx *c, const cJSON *root, aud_spec *s, const char
     if (rc == AUD_OK) rc = aud_spec_get_strings(c, root, "", "na", 1, &s->na, &s->n_na);
     if (rc == AUD_OK && s->n_na > 32)
         rc = aud_spec_key_error(c, "", "na", "at most 32 missing-value tokens");
+    if (rc == AUD_OK) rc = read_global(c, root, s);
     if (rc == AUD_OK) rc = aud_spec_get_path(c, root, "", "data", base, &s->data);
     if (rc == AUD_OK) rc = aud_spec_get_path(c, root, "", "reference", base, &s->reference);
     if (rc == AUD_OK) rc = aud_spec_get_string(c, root, "", "label", &s->label);
