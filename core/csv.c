@@ -217,6 +217,7 @@ int aud_csv_scan_records(csv_lexer *lx, const aud_table *t, col_scan *cs, aud_co
                         size_t *n_rows)
 {
     size_t rows = 0;
+    int fast = aud_csv_fast_ok(lx);
     while (lx->p < lx->end) {
         aud_csv_skip_blank(lx);
         if (lx->p >= lx->end)
@@ -224,6 +225,21 @@ int aud_csv_scan_records(csv_lexer *lx, const aud_table *t, col_scan *cs, aud_co
         long rec_line = lx->line;
         size_t k = 0;
         for (;;) {
+            if (fast && k < t->n_cols && !cs[k].categorical && !cs[k].deferred) {
+                double v;
+                int r = aud_csv_fast_number(lx, na, &v);
+                if (r != -2) {
+                    col_scan *c = &cs[k];
+                    if (col_reserve(c, rows) != 0)
+                        return aud_error_nomem(lx->err);
+                    c->vals[rows] = v;
+                    c->n_values++;
+                    k++;
+                    if (r == FIELD_LAST)
+                        break;
+                    continue;
+                }
+            }
             csv_field f;
             long fline = lx->line;   /* where this field starts (quoted fields may span lines) */
             int r = aud_csv_lex_field(lx, &f, (long)k + 1);

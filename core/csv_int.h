@@ -95,6 +95,16 @@ enum { NUM_OK = 1, NUM_NOT = 0, NUM_RANGE = -1, NUM_NOMEM = -2 };
  * surrounding blanks. Decimal text too large for a double is NUM_RANGE (an error). */
 int aud_csv_parse_number(const char *s, size_t n, locale_t cloc, double *out);
 
+/* The common numeric field read straight from the input: [-]digits[.digits] with at most 19
+ * digits, an exactly representable significand and <= 22 decimals, then the delimiter, a line
+ * end or the end of input - the same value aud_csv_parse_number gives, without the lexer's
+ * pass over the field. Returns FIELD_MORE or FIELD_LAST (lx advanced past the field, as
+ * aud_csv_lex_field does), or -2 when the field is anything else, with nothing consumed: a
+ * missing-value token's first byte, a quote, blanks, an exponent, more digits. Only for a
+ * delimiter that is not a digit, '.', '-' or a line end (aud_csv_fast_ok). */
+int aud_csv_fast_number(csv_lexer *lx, const na_set *na, double *out);
+int aud_csv_fast_ok(const csv_lexer *lx);
+
 /* ---- categorical dictionary (csv_dict.c) -------------------------------------------------- */
 
 typedef struct csv_dict {
