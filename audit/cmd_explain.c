@@ -204,7 +204,7 @@ int aud_xopts_finish(aud_xopts *o, const char *cmd, int argc, char **argv, int n
     if (next < argc)
         urc = aud_cli_usage(cmd, "unexpected argument '%s'", argv[next]);
     else if ((o->model == NULL && o->model_cmd == NULL) || o->data == NULL)
-        urc = aud_cli_usage(cmd, "--model (or --model-cmd) and --data are required");
+        urc = aud_cli_usage(cmd, "--model and --data are required (or --model-cmd for --model)");
     else if (o->model != NULL && o->model_cmd != NULL)
         urc = aud_cli_usage(cmd, "--model and --model-cmd exclude each other");
     else if (o->model_cmd == NULL && (o->model_features != NULL || o->model_batch > 0 ||

@@ -209,7 +209,7 @@ def test_run_spec_model_command_equals_native(audit, tmp_path, models):
     (tmp_path / "server.py").write_text(SERVER.read_text())
     base = {"data": "cur.csv", "reference": "ref.csv", "label": "label", "sensitive": ["sex"],
             "explain": {"rows": 4, "method": "exact", "output": "probability", "background": 20},
-            "fairness": {"bootstrap": 0}}
+            "fairness": {"bootstrap": 0}, "global": False}
     docs = {}
     for name, model in (("cmd", {"command": [PY, "server.py", "gb.pkl"], "features": FEATS,
                                  "batch_rows": 4096, "timeout_s": 60}),
