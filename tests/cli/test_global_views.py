@@ -123,3 +123,37 @@ def test_global_spec_keys(audit, tmp_path, setup):
     assert r.code in (0, 1), r
     doc = json.loads((tmp_path / "o" / "results.json").read_text())
     assert "global" not in doc and any(s["section"] == "global" for s in doc["skipped"])
+
+
+def test_global_in_both_reports(audit, tmp_path, setup):
+    """The PDF has the Global views section (bars, table, partial dependence charts) and the XLSX
+    a Global sheet whose cells are the results' figures."""
+    openpyxl = pytest.importorskip("openpyxl")
+    spec = {"model": "gb.json", "data": "d.csv", "label": "label", "explain": False,
+            "global": {"repeats": 3, "top": 2, "grid": 5, "ice_rows": 3},
+            "outputs": {"dir": "o", "pdf": "r.pdf", "xlsx": "r.xlsx"}}
+    (tmp_path / "s.json").write_text(json.dumps(spec))
+    r = audit("run", tmp_path / "s.json", "--created", "2026-01-01T00:00:00Z")
+    assert r.code in (0, 1), r
+    g = json.loads((tmp_path / "o" / "results.json").read_text())["global"]
+    text = subprocess.run(["pdftotext", "-layout", str(tmp_path / "o" / "r.pdf"), "-"],
+                          capture_output=True, text=True, check=True).stdout
+    page = next(p for p in text.split("\f") if "Global views" in p)
+    assert "Permutation importance of every feature" in page and "\u2026" not in page
+    for f in g["permutation_importance"]:
+        assert f["feature"] in page
+    assert "Partial dependence and ICE curves" in text
+    ws = openpyxl.load_workbook(tmp_path / "o" / "r.xlsx")["Global"]
+    rows = list(ws.iter_rows(values_only=True))
+    assert rows[0][:5] == ("Feature", "Mean drop in score", "Std", "95% low", "95% high")
+    for i, f in enumerate(g["permutation_importance"], start=1):
+        # libxlsxwriter writes 16 significant digits (%.16g): equal to that precision
+        assert rows[i][0] == f["feature"]
+        assert rows[i][1:5] == pytest.approx((f["mean"], f["std"], f["ci_low"], f["ci_high"]),
+                                             rel=1e-15, abs=1e-300)
+    start = next(i for i, r_ in enumerate(rows) if r_[0] == "Feature" and r_[1] == "Grid value")
+    flat = [(p["feature"], x, y) for p in g["partial_dependence"]
+            for x, y in zip(p["grid"], p["average"])]
+    got = rows[start + 1:start + 1 + len(flat)]
+    assert [r_[0] for r_ in got] == [f for f, _, _ in flat]
+    assert [r_[1:3] for r_ in got] == [pytest.approx((x, y), rel=1e-15) for _, x, y in flat]
