@@ -10,6 +10,14 @@
 #define GL_BARS 20
 #define GL_PDP 4
 
+/* A subsection's heading with its grey explanation under it. */
+static void intro(pdf_doc *d, const char *title, float need, const char *text)
+{
+    aud_pdf_subsection(d, title, need);
+    aud_pdf_para(d, d->font, 8.5f, PDF_LEFT, PDF_CW, AUD_PDF_GREY, text);
+    d->y -= 6.0f;
+}
+
 void aud_pdf_write_global(pdf_doc *d)
 {
     const cJSON *gl = aud_rpt_obj(d->doc, "global"), *f;
@@ -21,18 +29,18 @@ void aud_pdf_write_global(pdf_doc *d)
         return;
     }
     int auc = strcmp(aud_rpt_str(gl, "score", ""), "auc") == 0;
+    static const char *const keys[] = {"Baseline score", "Rows", "Repeats per feature"};
+    static const char *const fields[] = {"baseline", "rows", "repeats"};
+    static const rpt_style styles[] = {RPT_F4, RPT_INT, RPT_INT};
     aud_pdf_section(d, "Global views");
     aud_pdf_kv(d, "Score", auc ? "ROC AUC" : "R\xc2\xb2 (coefficient of determination)");
-    aud_pdf_kv(d, "Baseline score", aud_rpt_fmt(aud_rpt_num(gl, "baseline"), RPT_F4, t));
-    aud_pdf_kv(d, "Rows", aud_rpt_fmt(aud_rpt_num(gl, "rows"), RPT_INT, t));
-    aud_pdf_kv(d, "Repeats per feature", aud_rpt_fmt(aud_rpt_num(gl, "repeats"), RPT_INT, t));
+    for (int k = 0; k < 3; k++)
+        aud_pdf_kv(d, keys[k], aud_rpt_fmt(aud_rpt_num(gl, fields[k]), styles[k], t));
     d->y -= 8.0f;
-    aud_pdf_subsection(d, "Permutation importance", 200.0f);
-    aud_pdf_para(d, d->font, 8.5f, PDF_LEFT, PDF_CW, AUD_PDF_GREY,
-                 "How much the score drops when one feature's values are shuffled across the rows "
-                 "(mean over the repeats; whiskers: 95% t interval of the mean). Near zero or "
-                 "negative: the model does not rely on the feature.");
-    d->y -= 6.0f;
+    intro(d, "Permutation importance", 200.0f,
+          "How much the score drops when one feature's values are shuffled across the rows (mean "
+          "over the repeats; whiskers: 95% t interval of the mean). Near zero or negative: the "
+          "model does not rely on the feature.");
     pdf_bar bars[GL_BARS];
     size_t n = 0;
     memset(bars, 0, sizeof bars);
@@ -66,13 +74,11 @@ void aud_pdf_write_global(pdf_doc *d)
     if (aud_rpt_count(pds) == 0)
         return;
     const float w = (PDF_CW - 20.0f) / 2.0f, h = 185.0f;
-    aud_pdf_subsection(d, "Partial dependence and ICE curves of the top features", 2 * h + 40.0f);
     snprintf(buf, sizeof buf, "The model's average output (thick line; the partial dependence) "
              "when every row's feature is set to each grid value, over one thin curve per row "
              "(individual conditional expectation, %zu rows shown).",
              aud_rpt_count(aud_rpt_arr(pds->child, "ice")));
-    aud_pdf_para(d, d->font, 8.5f, PDF_LEFT, PDF_CW, AUD_PDF_GREY, buf);
-    d->y -= 8.0f;
+    intro(d, "Partial dependence and ICE curves of the top features", 2 * h + 40.0f, buf);
     float top = d->y;
     size_t i = 0;
     cJSON_ArrayForEach(f, pds) {

@@ -33,16 +33,18 @@ void aud_xw_global(xw_book *b)
         r++;
     }
     aud_xw_table(b, ws, 0, r - 1, 5);
+    static const char *const keys[] = {"Score", "Baseline score", "Rows", "Repeats per feature"};
+    static const char *const fields[] = {"score", "baseline", "rows", "repeats"};
+    lxw_format *fmt[] = {NULL, b->shap, b->count, b->count};
     aud_xw_chk(b, worksheet_set_column(ws, K, K, 26, NULL), "column width");
     aud_xw_chk(b, worksheet_set_column(ws, K + 1, K + 1, 14, NULL), "column width");
-    aud_xw_str(b, ws, 0, K, "Score", b->key);
-    aud_xw_str(b, ws, 0, K + 1, aud_rpt_str(gl, "score", ""), NULL);
-    aud_xw_str(b, ws, 1, K, "Baseline score", b->key);
-    aud_xw_num(b, ws, 1, K + 1, aud_rpt_num(gl, "baseline"), b->shap);
-    aud_xw_str(b, ws, 2, K, "Rows", b->key);
-    aud_xw_num(b, ws, 2, K + 1, aud_rpt_num(gl, "rows"), b->count);
-    aud_xw_str(b, ws, 3, K, "Repeats per feature", b->key);
-    aud_xw_num(b, ws, 3, K + 1, aud_rpt_num(gl, "repeats"), b->count);
+    for (lxw_row_t k = 0; k < 4; k++) {
+        aud_xw_str(b, ws, k, K, keys[k], b->key);
+        if (fmt[k] == NULL)
+            aud_xw_str(b, ws, k, K + 1, aud_rpt_str(gl, fields[k], ""), NULL);
+        else
+            aud_xw_num(b, ws, k, K + 1, aud_rpt_num(gl, fields[k]), fmt[k]);
+    }
     const cJSON *pds = aud_rpt_arr(gl, "partial_dependence");
     if (aud_rpt_count(pds) == 0)
         return;
