@@ -157,3 +157,18 @@ def test_global_in_both_reports(audit, tmp_path, setup):
     got = rows[start + 1:start + 1 + len(flat)]
     assert [r_[0] for r_ in got] == [f for f, _, _ in flat]
     assert [r_[1:3] for r_ in got] == [pytest.approx((x, y), rel=1e-15) for _, x, y in flat]
+
+
+@pytest.mark.valgrind
+def test_global_and_command_run_small(audit, tmp_path, setup):
+    """A small run with global views and a model behind a command, for make valgrind."""
+    spec = {"model": {"command": [PY, "server.py", "lr.pkl"], "features": FEATS},
+            "data": "d.csv", "label": "label", "explain": {"rows": 2, "method": "exact",
+                                                           "background": 5},
+            "global": {"repeats": 2, "rows": 40, "top": 1, "grid": 3, "ice_rows": 2},
+            "outputs": {"dir": "o", "pdf": "r.pdf", "xlsx": "r.xlsx"}}
+    (tmp_path / "s.json").write_text(json.dumps(spec))
+    r = audit("run", tmp_path / "s.json", "--created", "2026-01-01T00:00:00Z")
+    assert r.code in (0, 1), r
+    g = json.loads((tmp_path / "o" / "results.json").read_text())["global"]
+    assert g["rows"] == 40 and len(g["partial_dependence"]) == 1
