@@ -64,21 +64,9 @@ int aud_xopts_option(aud_xopts *o, int ch, const char *arg)
     case 0x20b: o->out = arg; return 0;
     case 0x20c: o->model_cmd = arg; return 0;
     case 0x20d: o->model_features = arg; return 0;
-    case 0x20e:
-    case 0x20f:
-    case 0x210: {
-        static const char *const names[] = {"--model-batch", "--model-timeout", "--model-max-rows"};
-        double *dst[] = {&o->model_batch, &o->model_timeout, &o->model_max_rows};
-        int i = ch - 0x20e;
-        double v;
-        if (aud_cli_parse_double(o->cmd, names[i], arg, &v) != 0)
-            return 2;
-        if (i == 1 ? !(v > 0) : (v < 1 || v > 1e15 || v != (double)(size_t)v))
-            return aud_cli_usage(o->cmd, "%s expects a positive %s", names[i],
-                                 i == 1 ? "number" : "integer");
-        *dst[i] = v;
-        return 0;
-    }
+    case 0x20e: return aud_cli_parse_model_cmd(o->cmd, 0, arg, &o->model_batch);
+    case 0x20f: return aud_cli_parse_model_cmd(o->cmd, 1, arg, &o->model_timeout);
+    case 0x210: return aud_cli_parse_model_cmd(o->cmd, 2, arg, &o->model_max_rows);
     default: return aud_csv_cli_option(&o->csv, o->cmd, ch, arg);
     }
 }
