@@ -13,11 +13,31 @@
 
 #include <gsl/gsl_cdf.h>
 
+/* One thread's contiguous rows of a native model's prediction. */
+typedef struct gp_job {
+    const aud_model *m;
+    const double *X;
+    size_t begin, end;
+    double *out;
+} gp_job;
+
+static void *gp_worker(void *arg)
+{
+    gp_job *j = arg;
+    const double *X = j->X + j->begin * j->m->n_features;
+    aud_model_predict_margin_block(j->m, X, j->end - j->begin, j->out + j->begin);
+    for (size_t i = j->begin; i < j->end; i++)
+        aud_model_transform(j->m, j->out + i, j->out + i);
+    return NULL;
+}
+
+/* Rows per thread at least this many (below it a thread costs more than it saves). */
+#define GP_MIN_ROWS 4096
+
 int aud_global_predict(const aud_model *m, const double *X, size_t n, int threads, double *out,
                        aud_error *err)
 {
-    (void)threads;
-    if (aud_model_n_pred(m) != 1)
+    if (aud_model_n_pred(m) != 1 || m->n_outputs != 1)
         return aud_error_set(err, AUD_E_UNSUPPORTED, NULL, 0, 0,
                              "global views need a model with one output; this one has %zu",
                              aud_model_n_pred(m));
@@ -25,9 +45,17 @@ int aud_global_predict(const aud_model *m, const double *X, size_t n, int thread
         return AUD_OK;
     if (m->kind == AUD_MODEL_COMMAND)
         return aud_model_cmd_eval(m->cmd, X, n, &out, err);
-    aud_model_predict_margin_block(m, X, n, out);   /* packed trees, or the linear formula */
-    for (size_t i = 0; i < n; i++)
-        aud_model_transform(m, out + i, out + i);
+    /* packed trees or the linear formula, rows in fixed contiguous chunks: each row is computed
+     * alone, so the figures do not depend on the thread count */
+    size_t T = threads < 1 ? 1 : (size_t)threads;
+    if (T > n / GP_MIN_ROWS)
+        T = n / GP_MIN_ROWS ? n / GP_MIN_ROWS : 1;
+    gp_job jobs[64];
+    if (T > 64)
+        T = 64;
+    for (size_t t = 0; t < T; t++)
+        jobs[t] = (gp_job){m, X, n * t / T, n * (t + 1) / T, out};
+    aud_run_jobs(jobs, T, sizeof *jobs, gp_worker);
     return AUD_OK;
 }
 

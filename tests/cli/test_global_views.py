@@ -172,3 +172,21 @@ def test_global_and_command_run_small(audit, tmp_path, setup):
     assert r.code in (0, 1), r
     g = json.loads((tmp_path / "o" / "results.json").read_text())["global"]
     assert g["rows"] == 40 and len(g["partial_dependence"]) == 1
+
+
+def test_global_does_not_depend_on_threads(audit, tmp_path, setup):
+    """Predictions run in fixed row chunks per thread: the same document for 1 and 4 threads
+    (12,000-row blocks are split over threads)."""
+    _, df = setup
+    big = pd.concat([df] * 10, ignore_index=True)
+    big.to_csv(tmp_path / "d.csv", index=False, float_format="%.17g")
+    docs = []
+    for t in (1, 4):
+        spec = {"model": "gb.json", "data": "d.csv", "label": "label", "explain": False,
+                "threads": t, "global": {"repeats": 4, "rows": 3000, "grid": 5},
+                "outputs": {"dir": f"o{t}"}}
+        (tmp_path / "s.json").write_text(json.dumps(spec))
+        r = audit("run", tmp_path / "s.json", "--created", "2026-01-01T00:00:00Z")
+        assert r.code in (0, 1), r
+        docs.append(json.loads((tmp_path / f"o{t}" / "results.json").read_text())["global"])
+    assert docs[0] == docs[1]
