@@ -308,6 +308,8 @@ int aud_csv_scan_records(csv_lexer *lx, const aud_table *t, col_scan *cs, aud_co
                                  (long)(k < t->n_cols ? k : t->n_cols + 1),
                                  "expected %zu fields, found %zu", t->n_cols, k);
         rows++;
+        if (lx->release && (rows & 0xfff) == 0)
+            aud_csv_release(lx);
         if (lx->progress != NULL && (rows & 0xffff) == 0)
             lx->progress(lx->progress_ctx,
                          (double)(lx->p - lx->base) / (double)(lx->end - lx->base));
@@ -347,8 +349,8 @@ static int fill_deferred(csv_lexer *lx, aud_table *t, col_scan *cs, const na_set
     return AUD_OK;
 }
 
-int aud_table_parse_csv(aud_table **out, const char *data, size_t len, const char *name,
-                        const aud_csv_opts *opts, aud_error *err)
+static int parse_csv(aud_table **out, const char *data, size_t len, const char *name,
+                     const aud_csv_opts *opts, int mapped, aud_error *err)
 {
     aud_csv_opts defaults;
     if (opts == NULL) {
@@ -385,7 +387,8 @@ int aud_table_parse_csv(aud_table **out, const char *data, size_t len, const cha
     csv_lexer lx = {.p = data, .end = data + len, .name = name, .delim = opts->delimiter,
                     .max_field = opts->max_field_bytes, .line = 1, .err = err, .base = data,
                     .progress = opts->progress, .progress_ctx = opts->progress_ctx,
-                    .trim = !opts->keep_spaces, .comment = opts->comment};
+                    .trim = !opts->keep_spaces, .comment = opts->comment,
+                    .release = mapped};
     aud_csv_skip_lines(&lx, opts->skip_rows);
     aud_csv_skip_blank(&lx);
     if (lx.p >= lx.end) {
@@ -470,4 +473,16 @@ done:
     aud_free(scratch);
     freelocale(cloc);
     return rc;
+}
+
+int aud_table_parse_csv(aud_table **out, const char *data, size_t len, const char *name,
+                        const aud_csv_opts *opts, aud_error *err)
+{
+    return parse_csv(out, data, len, name, opts, 0, err);
+}
+
+int aud_csv_parse_mapped(aud_table **out, const char *data, size_t len, const char *name,
+                         const aud_csv_opts *opts, aud_error *err)
+{
+    return parse_csv(out, data, len, name, opts, 1, err);
 }

@@ -28,6 +28,8 @@ typedef struct csv_lexer {
     void *progress_ctx;
     int trim;           /* trim spaces and tabs around unquoted fields (and around quotes) */
     char comment;       /* a line starting with it is skipped like a blank line ('\0': none) */
+    int release;        /* the input is a read-only file mapping: pages read are given back */
+    const char *released;   /* start of the pages not given back yet (NULL: lx->p at first) */
 } csv_lexer;
 
 typedef struct csv_field {
@@ -45,6 +47,16 @@ int aud_csv_lex_field(csv_lexer *lx, csv_field *f, long col);
 
 /* Copy a field's text into buf (size >= f->len + 1), undoing "" escapes. Returns the length. */
 size_t aud_csv_field_text(const csv_field *f, char *buf);
+
+/* With lx->release: give back the whole pages of the file mapping before lx->p once 8 MiB or
+ * more were read since the last time (madvise MADV_DONTNEED: the page cache keeps them and a
+ * later pass over them, or a neighbour chunk's thread, reads them again from it), so a large
+ * file does not stay in the process's memory beside the table parsed from it. */
+void aud_csv_release(csv_lexer *lx);
+
+/* aud_table_parse_csv for data that is a read-only mapping of a file (csv_load.c). */
+int aud_csv_parse_mapped(aud_table **out, const char *data, size_t len, const char *name,
+                         const aud_csv_opts *opts, aud_error *err);
 
 /* Skip empty lines (and comment lines) at lx->p; 1 when any was skipped. */
 int aud_csv_skip_blank(csv_lexer *lx);

@@ -63,8 +63,24 @@ static size_t count_newlines(const char *p, const char *end)
 
 static void *chunk_count_main(void *arg)
 {
+    enum { STEP = 4u << 20 };
     chunk *c = arg;
-    c->n_newlines = count_newlines(c->lx.p, c->lx.end);
+    if (!c->lx.release) {
+        c->n_newlines = count_newlines(c->lx.p, c->lx.end);
+        return NULL;
+    }
+    /* a file mapping: give the pages back as they are counted (the scan reads them again from
+     * the page cache), so the whole file is never held beside the table being filled */
+    csv_lexer walk = c->lx;
+    walk.released = walk.p;
+    size_t n = 0;
+    while (walk.p < walk.end) {
+        const char *e = walk.end - walk.p > STEP ? walk.p + STEP : walk.end;
+        n += count_newlines(walk.p, e);
+        walk.p = e;
+        aud_csv_release(&walk);
+    }
+    c->n_newlines = n;
     return NULL;
 }
 
