@@ -66,7 +66,7 @@ static const char usage_text[] =
     "                       add the NYC Local Law 144 view of the first two --sensitive columns,\n"
     "                       which must be sex and race/ethnicity (in this order)\n"
     "  --bootstrap N        bootstrap resamples for the summary intervals (default 1000, 0 = off)\n"
-    "  --seed N             bootstrap seed (default 1)\n"
+    "  --seed N             bootstrap seed (default 42, as the spec file's \"seed\")\n"
     "  --threads T          bootstrap threads (default: all cores; results do not depend on T)\n"
     "  --json FILE          write the JSON document (- = stdout, then no table): \"provenance\"\n"
     "                       (data and model files with SHA-256, rows, columns, model format\n"

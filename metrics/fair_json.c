@@ -4,6 +4,7 @@
 #include "core/io.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -163,6 +164,12 @@ static int summary_json(const aud_fair_result *res, const aud_fair_attr_result *
         const char *nm = aud_fair_sum_name(m);
         if (add_val(s, nm, sum[m]))
             return -1;
+        if (with_ci && ar->sum_pair[m] != SIZE_MAX) {   /* the pair a signed gap is of */
+            char key[128];
+            snprintf(key, sizeof key, "%s_group", nm);
+            if (add_str(s, key, ar->groups[ar->sum_pair[m]].name))
+                return -1;
+        }
         if (with_ci && res->n_bootstrap > 0) {
             if (add_ci(s, nm, ar->sum_lo[m], ar->sum_hi[m]))
                 return -1;
