@@ -312,6 +312,9 @@ int aud_run_explanations(run_ctx *c)
     if (nb > 0)
         snprintf(bg, sizeof bg, "%zu rows sampled from the %s data", nb,
                  c->ref != NULL ? "reference" : "audited");
+    else if (s->explain.background_given)   /* never silently ignored (issue 14 item 13) */
+        snprintf(bg, sizeof bg, "training cover (path-dependent TreeSHAP); explain.background "
+                 "(%ld rows) is not used by this method", s->explain.background);
     else
         snprintf(bg, sizeof bg, "training cover (path-dependent TreeSHAP)");
     cJSON *feats = ex ? cJSON_AddArrayToObject(ex, "features") : NULL;

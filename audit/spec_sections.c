@@ -79,6 +79,7 @@ int aud_spec_read_explain(aud_spec_ctx *c, const cJSON *root, aud_spec *s)
         rc = aud_spec_get_whole(c, v, "explain", "background", 1, 1e6, &s->explain.background);
     if (rc != AUD_OK)
         return rc;
+    s->explain.background_given = aud_spec_member(v, "background") != NULL;
     const cJSON *show = aud_spec_member(v, "show_rows");
     if (show != NULL) {
         const cJSON *it;

@@ -465,3 +465,21 @@ def test_fairness_cli_intervals_equal_the_runs(audit, small, seed):
     assert "equalized_odds_difference_ci" in cis
     for k in cis:
         assert cli_sum[k] == run_sum[k], k
+
+
+def test_failed_run_removes_the_folders_it_made(audit, small):
+    """Issue 14.13: an exit-2 run leaves nothing behind: no output folder (nested ones too) when
+    no run log records the failure, and a folder that existed before is kept."""
+    spec = write_spec(small, data="nope.csv", outputs={"dir": "a/b/out", "json": "results.json"})
+    r = audit("run", spec)
+    assert r.code == 2 and "nope.csv: cannot open" in r.err, r
+    assert not (small / "a").exists()
+    (small / "keep").mkdir()
+    spec = write_spec(small, data="nope.csv", outputs={"dir": "x", "json": "results.json"})
+    r = audit("run", spec, "--out", str(small / "keep" / "new") + "/")
+    assert r.code == 2, r
+    assert (small / "keep").is_dir() and not (small / "keep" / "new").exists()
+    # with a run log the folder stays, holding only the log with the error line
+    spec = write_spec(small, data="nope.csv", outputs={"dir": "c/out", "log": "runs.jsonl"})
+    assert audit("run", spec).code == 2
+    assert os.listdir(small / "c" / "out") == ["runs.jsonl"]

@@ -207,3 +207,14 @@ def test_no_clipped_text(run_dir):
     assert len(words) > 1000
     out = [(w, x0, x1) for x0, x1, w in words if float(x0) < 20.0 or float(x1) > pw - 20.0]
     assert out == [], out[:10]
+
+
+def test_background_not_used_by_tree_is_said(run_dir):
+    """Issue 14.13: the demo spec's explain.background (200) is not used by path-dependent
+    TreeSHAP (method auto -> tree for the XGBoost model): results.json and the PDF say so."""
+    exp = json.loads((run_dir / "results.json").read_text())["explanations"]
+    assert exp["method"] == "tree"
+    assert "explain.background (200 rows) is not used" in exp["background"]
+    text = subprocess.run(["pdftotext", str(run_dir / "report.pdf"), "-"],
+                          capture_output=True, text=True, check=True).stdout
+    assert "is not used by this method" in " ".join(text.split())
