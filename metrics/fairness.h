@@ -65,6 +65,19 @@ typedef enum aud_fair_sum_id {
     AUD_FAIR_N_SUMS
 } aud_fair_sum_id;
 
+/* What rate `id` means here, in words (issue 14 item 1), into buf: the rates count the
+ * favourable outcome as the positive class, so with favourable 0 and label "default" the false
+ * positive rate is "approved among rows with default = 1 (the unfavourable outcome)". label may
+ * be NULL ("label"); outcome is the favourable outcome's word ("approved"), NULL for
+ * "predicted favourable". Returns buf. */
+AUD_API const char *aud_fair_rate_meaning(int id, const char *label, int favorable,
+                                          const char *outcome, char *buf, size_t size);
+
+/* fairness.rate_meanings: {rate name: meaning} for every rate, and "decision" (how rows are
+ * read: which label value is favourable), into the fairness object f. 0, or -1 on no memory. */
+AUD_API int aud_fair_add_rate_meanings(cJSON *f, const char *label, int favorable,
+                                       const char *outcome);
+
 /* JSON name of a summary metric; NULL when id is out of range. */
 AUD_API const char *aud_fair_sum_name(int id);
 
