@@ -26,6 +26,7 @@ typedef struct run_ctx {
     double     *score_ref;    /* model output on the reference */
     double     *prediction;   /* 0/1 predictions column; NULL when absent */
     int         score_is_probability;
+    long        id_col;       /* explain.id column of data (explained rows' "id"); -1 none */
     cJSON      *doc;          /* the results document */
     cJSON      *skipped;      /* [{section, reason}] */
     double      t_start;

@@ -123,6 +123,54 @@ static int add_feature_json(run_ctx *c, cJSON *arr, const aud_shap_summary *sm,
 
 /* One explained row: its feature values and attributions in model order; `why` (NULL for
  * none) marks the rows the report draws as waterfalls. */
+/* A binary model explained on the margin: base value and f(x) are also given as
+ * probabilities (the model's link applied). */
+static int link_probability(const run_ctx *c, const aud_shap_result *r)
+{
+    return r->output == AUD_SHAP_OUTPUT_RAW && aud_model_is_binary(c->model);
+}
+
+static double sigmoid(const run_ctx *c, double margin)
+{
+    return 1.0 / (1.0 + exp(-c->model->sigmoid_scale * margin));
+}
+
+/* The unit of the SHAP values, base value and f(x) (issue 14 item 1), into buf. */
+static void shap_units(const run_ctx *c, const aud_shap_result *r, char *buf, size_t size)
+{
+    const char *label = c->spec->label != NULL ? c->spec->label : "the label";
+    const aud_model *m = c->model;
+    if (r->output == AUD_SHAP_OUTPUT_PROBABILITY)
+        snprintf(buf, size, m->n_outputs > 1 ? "probability of each class (%s)"
+                                             : "probability of label 1 (%s)", label);
+    else if (aud_model_is_binary(m) && m->sigmoid_scale == 1.0)
+        snprintf(buf, size, "log-odds of label 1 (%s)", label);
+    else if (aud_model_is_binary(m))
+        snprintf(buf, size, "margin of label 1 (%s): log-odds / %g", label, m->sigmoid_scale);
+    else if (m->link == AUD_LINK_SOFTMAX || m->link == AUD_LINK_ARGMAX)
+        snprintf(buf, size, "margin of each class (%s), before the softmax", label);
+    else if (m->link == AUD_LINK_EXP)
+        snprintf(buf, size, "log of the predicted mean (%s)", label);
+    else
+        snprintf(buf, size, "model output (%s)", label);
+}
+
+/* "A row is favourable (approved) when P(default = 1) < 0.5." for a binary model whose output
+ * decides (no prediction column); "" otherwise. */
+static void decision_rule(const run_ctx *c, char *buf, size_t size)
+{
+    const aud_spec *s = c->spec;
+    buf[0] = '\0';
+    if (!aud_model_is_binary(c->model) || s->prediction != NULL || s->score != NULL)
+        return;
+    char num[32], words[160] = "";
+    if (s->report.favorable_outcome != NULL)
+        snprintf(words, sizeof words, " (%s)", s->report.favorable_outcome);
+    snprintf(buf, size, "A row is favourable%s when P(%s = 1) %s %s.", words,
+             s->label != NULL ? s->label : "label", s->favorable ? ">=" : "<",
+             aud_fmt_double(s->threshold, num));
+}
+
 static int add_explained_row(run_ctx *c, cJSON *arr, const aud_shap_result *r, const double *X,
                              const size_t *rows, size_t i, const char *why)
 {
@@ -136,6 +184,19 @@ static int add_explained_row(run_ctx *c, cJSON *arr, const aud_shap_result *r, c
     double pred = fx;
     if (r->output == AUD_SHAP_OUTPUT_RAW && c->score != NULL)
         pred = c->score[rows[i]];
+    long line = aud_table_row_line(c->data, rows[i]);   /* issue 14 item 3 */
+    if (line > 0 && aud_json_add_num(o, "line", (double)line) != 0)
+        return -1;
+    if (c->id_col >= 0) {
+        char cell[128];
+        aud_table_cell_text(c->data, rows[i], (size_t)c->id_col, cell, sizeof cell);
+        if (c->data->cols[c->id_col].type == AUD_COL_NUMERIC)
+            aud_fmt_double(c->data->cols[c->id_col].num[rows[i]], cell);
+        if (cJSON_AddStringToObject(o, "id", cell) == NULL)
+            return -1;
+    }
+    if (link_probability(c, r) && aud_json_add_num(o, "probability", sigmoid(c, fx)) != 0)
+        return -1;
     if (aud_json_add_num(o, "row", (double)rows[i]) != 0 ||
         (why != NULL && cJSON_AddStringToObject(o, "why", why) == NULL) ||
         aud_json_add_num(o, "prediction", pred) != 0 ||
@@ -318,6 +379,9 @@ int aud_run_explanations(run_ctx *c)
     if (nb > 0)
         snprintf(bg, sizeof bg, "%zu rows sampled from the %s data", nb,
                  c->ref != NULL ? "reference" : "audited");
+    else if (s->explain.background_given)   /* never silently ignored (issue 14 item 13) */
+        snprintf(bg, sizeof bg, "training cover (path-dependent TreeSHAP); explain.background "
+                 "(%ld rows) is not used by this method", s->explain.background);
     else
         snprintf(bg, sizeof bg, "training cover (path-dependent TreeSHAP)");
     cJSON *feats = ex ? cJSON_AddArrayToObject(ex, "features") : NULL;
@@ -333,6 +397,26 @@ int aud_run_explanations(run_ctx *c)
         cJSON_AddStringToObject(ex, "background", bg) == NULL) {
         rc = aud_error_nomem(c->err);
         goto done;
+    }
+    {   /* units, probabilities and the decision rule (issue 14 item 1) */
+        char units[200], rule[300];
+        shap_units(c, r, units, sizeof units);
+        decision_rule(c, rule, sizeof rule);
+        if (cJSON_AddStringToObject(ex, "units", units) == NULL ||
+            (link_probability(c, r) &&
+             aud_json_add_num(ex, "base_probability", sigmoid(c, sm->base_value[0])) != 0) ||
+            (rule[0] != '\0' && cJSON_AddStringToObject(ex, "decision_rule", rule) == NULL)) {
+            rc = aud_error_nomem(c->err);
+            goto done;
+        }
+    }
+    c->id_col = -1;
+    if (s->explain.id != NULL) {
+        rc = aud_table_lookup(c->data, s->explain.id, "explain.id column", &c->id_col, c->err);
+        if (rc != AUD_OK) {
+            rc = aud_error_field(c->err, "explain.id");
+            goto done;
+        }
     }
     /* features in rank order */
     for (size_t k = 0; k < c->model->n_features; k++) {
@@ -402,6 +486,10 @@ int aud_run_fairness(run_ctx *c)
     int rc = aud_bind_fairness(&res, &rq, &fo, &ba, c->err);
     if (rc == AUD_OK)
         rc = aud_fair_to_json(res, c->doc, c->err);
+    if (rc == AUD_OK &&   /* every rate in words (issue 14 item 1) */
+        aud_fair_add_rate_meanings(cJSON_GetObjectItemCaseSensitive(c->doc, "fairness"),
+                                   s->label, s->favorable, s->report.favorable_outcome) != 0)
+        rc = aud_error_nomem(c->err);
     if (rc == AUD_OK) {   /* drivers, proxies, trade-offs (SPEC section 7) */
         aud_shap_method m = AUD_SHAP_AUTO;
         int explain = s->explain.enabled && s->score == NULL && s->prediction == NULL &&

@@ -351,7 +351,7 @@ void aud_spec_free(aud_spec *s)
     if (s == NULL)
         return;
     char *strs[] = {s->path, s->model, s->model_format, s->data, s->reference, s->label, s->prediction, s->score,
-                    s->compliance, s->ll144_sex, s->ll144_race, s->explain.method, s->explain.output, s->drift.method,
+                    s->compliance, s->ll144_sex, s->ll144_race, s->explain.method, s->explain.output, s->explain.id, s->drift.method,
                     s->drift.psi_binning, s->outputs.dir, s->outputs.json, s->outputs.pdf,
                     s->outputs.xlsx, s->outputs.log, s->report.title, s->report.organization,
                     s->report.prepared_by, s->report.approved_by, s->report.data_source,

@@ -61,6 +61,9 @@ typedef struct aud_spec {
         char *output;      /* "raw" */
         long  rows;        /* rows to explain, default 2000 */
         long  background;  /* background rows, default 100 */
+        char *id;          /* data column identifying a row (shown with the waterfalls); NULL */
+        int   background_given;   /* "background" is in the spec (a method without one says
+                                   * in the results that it did not use it) */
         long *show_rows;   /* 0-based data rows always explained and shown as waterfalls */
         size_t n_show_rows;
         int   enabled;     /* false with "explain": false */

@@ -58,7 +58,7 @@ int aud_spec_read_checks(aud_spec_ctx *c, const cJSON *root, aud_spec *s)
 int aud_spec_read_explain(aud_spec_ctx *c, const cJSON *root, aud_spec *s)
 {
     static const char *const keys[] = {"method", "rows", "background", "output", "show_rows",
-                                       NULL};
+                                       "id", NULL};
     const cJSON *v = aud_spec_member(root, "explain");
     if (v == NULL)
         return AUD_OK;
@@ -74,11 +74,14 @@ int aud_spec_read_explain(aud_spec_ctx *c, const cJSON *root, aud_spec *s)
     if (rc == AUD_OK)
         rc = aud_spec_get_string(c, v, "explain", "output", &s->explain.output);
     if (rc == AUD_OK)
+        rc = aud_spec_get_string(c, v, "explain", "id", &s->explain.id);
+    if (rc == AUD_OK)
         rc = aud_spec_get_whole(c, v, "explain", "rows", 1, 1e7, &s->explain.rows);
     if (rc == AUD_OK)
         rc = aud_spec_get_whole(c, v, "explain", "background", 1, 1e6, &s->explain.background);
     if (rc != AUD_OK)
         return rc;
+    s->explain.background_given = aud_spec_member(v, "background") != NULL;
     const cJSON *show = aud_spec_member(v, "show_rows");
     if (show != NULL) {
         const cJSON *it;

@@ -65,6 +65,15 @@ aud_fair_ranks *aud_fair_scores_take(aud_fair_scores *sc, size_t n_rows);
 int aud_fair_bootstrap(const aud_fair_opts *opts, int has_label, aud_fair_attr_result *ar,
                        const unsigned char *eligible, aud_error *err);
 
+/* The signed group-vs-reference gap of summary m (AUD_FAIR_EOP_DIFF: TPR(g) - TPR(ref);
+ * AUD_FAIR_AOD: the average odds difference) for group g; NaN when a rate is undefined. */
+double aud_fair_ref_gap(const aud_fair_counts *c, size_t g, size_t ref, int m);
+/* The eligible non-reference group whose gap of summary m has the largest magnitude (the first
+ * on ties: the group the signed worst-case summary reports); SIZE_MAX when there is none or a
+ * gap is undefined. */
+size_t aud_fair_worst_group(const aud_fair_counts *c, const unsigned char *eligible, size_t k,
+                            size_t ref, int m);
+
 /* Seed of bootstrap replicate r (SplitMix64 of the user's seed and r). */
 uint64_t aud_fair_replicate_seed(uint64_t seed, size_t r);
 

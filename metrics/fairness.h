@@ -65,6 +65,19 @@ typedef enum aud_fair_sum_id {
     AUD_FAIR_N_SUMS
 } aud_fair_sum_id;
 
+/* What rate `id` means here, in words (issue 14 item 1), into buf: the rates count the
+ * favourable outcome as the positive class, so with favourable 0 and label "default" the false
+ * positive rate is "approved among rows with default = 1 (the unfavourable outcome)". label may
+ * be NULL ("label"); outcome is the favourable outcome's word ("approved"), NULL for
+ * "predicted favourable". Returns buf. */
+AUD_API const char *aud_fair_rate_meaning(int id, const char *label, int favorable,
+                                          const char *outcome, char *buf, size_t size);
+
+/* fairness.rate_meanings: {rate name: meaning} for every rate, and "decision" (how rows are
+ * read: which label value is favourable), into the fairness object f. 0, or -1 on no memory. */
+AUD_API int aud_fair_add_rate_meanings(cJSON *f, const char *label, int favorable,
+                                       const char *outcome);
+
 /* JSON name of a summary metric; NULL when id is out of range. */
 AUD_API const char *aud_fair_sum_name(int id);
 
@@ -81,7 +94,7 @@ typedef struct aud_fair_opts {
     double   min_share;      /* groups with share < min_share are "small" (default 0.02) */
     uint64_t min_count;      /* groups with count < min_count are "small" (default 0: off) */
     size_t   n_bootstrap;    /* bootstrap resamples for the summary CIs (default 1000; 0 = off) */
-    uint64_t seed;           /* bootstrap seed (default 1) */
+    uint64_t seed;           /* bootstrap seed (default 42, as the spec file) */
     int      threads;        /* bootstrap threads (>= 1; default 1) */
     int      intersections;  /* 1 (default): every combination of two or more attributes */
     int      nyc_ll144;      /* 1: add the NYC Local Law 144 view of two attributes: */
@@ -164,6 +177,10 @@ typedef struct aud_fair_attr_result {
     aud_fair_val    sum[AUD_FAIR_N_SUMS];
     double          sum_lo[AUD_FAIR_N_SUMS], sum_hi[AUD_FAIR_N_SUMS];  /* bootstrap */
     const char     *sum_ci_why[AUD_FAIR_N_SUMS];                       /* NULL: CI defined */
+    /* signed worst-case summaries (equal_opportunity_difference, average_odds_difference): the
+     * group whose gap against the reference the figure and its interval follow; SIZE_MAX for
+     * the other summaries and without a bootstrap */
+    size_t          sum_pair[AUD_FAIR_N_SUMS];
     aud_fair_val    chi2_stat, chi2_p;
     long            chi2_dof;
     /* The same figures over every group, small ones included: the Fairlearn / AIF360

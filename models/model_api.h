@@ -24,6 +24,8 @@ AUD_API size_t      aud_model_features(const aud_model *m);   /* input features 
 AUD_API const char *aud_model_feature(const aud_model *m, size_t j);   /* NULL: unnamed */
 AUD_API size_t      aud_model_outputs(const aud_model *m);    /* raw margins per row */
 AUD_API int         aud_model_is_trees(const aud_model *m);   /* 1 trees, 0 linear */
+/* 1: one output with a sigmoid link (binary classifier: the margin is the log-odds of label 1) */
+AUD_API int         aud_model_is_binary(const aud_model *m);
 /* XGBoost early stopping: the recorded best round when it is before the last (callers warn:
  * every round is used, as Booster.predict), else -1; *n_rounds the rounds (0 unknown). */
 AUD_API long        aud_model_best_round(const aud_model *m, long *n_rounds);

@@ -474,6 +474,9 @@ void aud_pdf_chart_waterfall(pdf_doc *d, const cJSON *exp, const cJSON *row)
     float px0 = PDF_LEFT + label_w, px1 = PDF_RIGHT - val_w;
     aud_pdf_need(d, (float)nrows * rh + 70.0f);
     snprintf(buf, sizeof buf, "f(x) = %s", aud_rpt_fmt(pred, RPT_F4, num));
+    if (isfinite(aud_rpt_num(row, "probability")))   /* binary models: the link applied */
+        snprintf(buf + strlen(buf), sizeof buf - strlen(buf), " (probability %s)",
+                 aud_rpt_fmt(aud_rpt_num(row, "probability"), RPT_F4, num));
     float top = d->y;
     aud_pdf_text_right(d, d->bold, 8.0f, PDF_RIGHT, top, AUD_PDF_BLACK, buf);
     d->y -= 14.0f;
@@ -531,7 +534,15 @@ void aud_pdf_chart_waterfall(pdf_doc *d, const cJSON *exp, const cJSON *row)
         aud_pdf_text(d, d->font, 7.0f, lx, cy - 2.5f, AUD_PDF_BLACK, num);
     }
     axis_x(d, px0, px1, bottom - 2.0f, t0, t1, step, 0.0f);
-    snprintf(buf, sizeof buf, "E[f(X)] = %s (base value)", aud_rpt_fmt(aud_rpt_num(row, "base"), RPT_F4, num));
+    snprintf(buf, sizeof buf, "E[f(X)] = %s (base value", aud_rpt_fmt(aud_rpt_num(row, "base"), RPT_F4, num));
+    if (isfinite(aud_rpt_num(exp, "base_probability")))
+        snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "; probability %s",
+                 aud_rpt_fmt(aud_rpt_num(exp, "base_probability"), RPT_F4, num));
+    if (aud_rpt_str(exp, "units", NULL) != NULL)   /* x axis: the unit of every figure */
+        snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "); axis: %s",
+                 aud_rpt_str(exp, "units", ""));
+    else
+        snprintf(buf + strlen(buf), sizeof buf - strlen(buf), ")");
     aud_pdf_text_right(d, d->font, 7.5f, PDF_RIGHT, bottom - 26.0f, AUD_PDF_GREY, buf);
     d->y = bottom - 40.0f;
 }
