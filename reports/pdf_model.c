@@ -92,11 +92,13 @@ static plot frame(pdf_doc *d, float x, float y_top, float w, float h, const char
     return p;
 }
 
-/* Legend rows from the plot's lower right corner upwards: a line sample and its label. */
+/* Legend rows from the plot's lower right corner upwards (k >= 0), or from its upper left corner
+ * downwards (k < 0: -1 the first row): a line sample and its label. */
 static void legend_row(pdf_doc *d, const plot *p, int k, pdf_rgb c, int dashed, const char *label)
 {
     float w = aud_pdf_width(d, d->font, 6.5f, label);
-    float y = p->y0 + 6.0f + 9.0f * (float)k, xr = p->x1 - 4.0f;
+    float y = k >= 0 ? p->y0 + 6.0f + 9.0f * (float)k : p->y1 - 12.0f + 9.0f * (float)(k + 1);
+    float xr = k >= 0 ? p->x1 - 4.0f : p->x0 + 26.0f + w;
     aud_pdf_fill_rect(d, xr - w - 20.0f, y - 3.0f, w + 22.0f, 9.0f, (pdf_rgb){1, 1, 1});
     if (dashed)
         aud_pdf_dashed(d, xr - w - 18.0f, y + 1.5f, xr - w - 4.0f, y + 1.5f, 0.8f, c);
@@ -182,9 +184,9 @@ static void calibration_chart(pdf_doc *d, float x, float y_top, float w, const c
     polyline(d, xs, ys, n, 1.2f, AUD_PDF_ACCENT);
     for (size_t i = 0; i < n; i++)
         aud_pdf_fill_rect(d, xs[i] - 2.0f, ys[i] - 2.0f, 4.0f, 4.0f, AUD_PDF_ACCENT);
-    legend_row(d, &p, 2, (pdf_rgb){0.85f, 0.87f, 0.91f}, 0, "rows per bin (tallest = most)");
-    legend_row(d, &p, 1, AUD_PDF_RULE, 1, "perfectly calibrated");
-    legend_row(d, &p, 0, AUD_PDF_ACCENT, 0, "all rows (10 equal-width bins)");
+    legend_row(d, &p, -1, AUD_PDF_ACCENT, 0, "all rows (10 equal-width bins)");
+    legend_row(d, &p, -2, AUD_PDF_RULE, 1, "perfectly calibrated");
+    legend_row(d, &p, -3, (pdf_rgb){0.85f, 0.87f, 0.91f}, 0, "rows per bin (tallest = most)");
 }
 
 static void interval_text(const cJSON *row, char *buf, size_t n)
@@ -362,8 +364,14 @@ static void group_section(pdf_doc *d, const cJSON *p, const char *attr)
             bars[i].hi = cJSON_GetArrayItem(ci, 1)->valuedouble;
         }
     }
+    const cJSON *curves[CURVES_SHOWN];   /* the largest groups that have a curve */
+    size_t nc = 0;
+    for (size_t i = 0; i < n && nc < CURVES_SHOWN; i++) {
+        if (aud_rpt_obj(gs[i], "roc") != NULL)
+            curves[nc++] = gs[i];
+    }
     roc_chart(d, PDF_LEFT, top, 240.0f, "ROC curves of the largest groups",
-              aud_rpt_obj(p, "overall"), gs, n < CURVES_SHOWN ? n : CURVES_SHOWN);
+              aud_rpt_obj(p, "overall"), curves, nc);
     d->y = top;
     aud_pdf_chart_hbars(d, "AUC with 95% DeLong interval", bars, n, RPT_F3,
                         aud_rpt_num(aud_rpt_obj(p, "overall"), "auc"), "all rows",
@@ -388,6 +396,13 @@ static void group_section(pdf_doc *d, const cJSON *p, const char *attr)
         aud_pdf_table_row(d, &tab, cells, st);
     }
     d->y -= 3.0f;
+    int marked = 0;
+    for (size_t i = 0; i < n; i++)
+        marked |= bars[i].marked;
+    if (marked)
+        aud_pdf_para(d, d->font, 7.5f, PDF_LEFT, PDF_CW, AUD_PDF_GREY,
+                     "\xe2\x80\xa0 small group (see Fairness): its figures rest on few rows; "
+                     "read them with their interval.");
     if (total > n) {
         snprintf(line, sizeof line, "... and %zu more groups of %s, smaller than these: every "
                  "group is in results.json and the XLSX sheet Model.", total - n, attr);
