@@ -9,6 +9,10 @@ O ?= build-san
 else
 O ?= build
 endif
+# one spelling of the build folder: O=$PWD/build (as tests/cli/test_install.py passes it) and
+# O=build must name the same targets, or the dependency files written by one are not read by
+# the other and a changed header leaves stale objects behind
+override O := $(patsubst $(CURDIR)/%,%,$(abspath $(O)))
 PREFIX     ?= /usr/local
 PKG_CONFIG ?= pkg-config
 PYTHON     ?= /usr/bin/python3

@@ -181,6 +181,9 @@ def main():
           % (len(df), df.shape[1], os.path.getsize(path) / 1e6, REPEAT))
     print("  %-44s %8.3f s   (peak RSS %.0f MB)" % ("audit profile (read + profile)", t_audit,
                                                    rss_audit))
+    size_mb = os.path.getsize(path) / 1e6
+    print("  %-44s %8.0f MB/s (peak RSS %.2fx the file; issue 19: >= 500 MB/s, <= 1.5x)"
+          % ("audit profile throughput", size_mb / t_audit, rss_audit / (size_mb / 1.048576)))
     print("  %-44s %8.3f s" % ("pandas.read_csv", t_read))
     print("  %-44s %8.3f s   (peak RSS of python %.0f MB)"
           % ("pandas.read_csv + describe/isna/value_counts", t_prof, rss_py))
