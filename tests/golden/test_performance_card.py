@@ -203,3 +203,50 @@ def test_validator_rejects_bad_performance(tmp_path, path, value, msg):
     assert r.code == 2, r
     assert msg in r.err
     assert not (tmp_path / "bad.pdf").exists()
+
+
+def test_lightgbm_splits_match_the_model_files_importances(tmp_path):
+    """LightGBM writes its split importance into the model file ("feature_importances:", type
+    split by default, features with no split left out): the card's splits equal it."""
+    src = ROOT / "tests" / "golden" / "data" / "lightgbm" / "binary"
+    spec = {"model": str(src / "model.txt"), "data": str(src / "input.csv"),
+            "explain": False, "outputs": {"dir": str(tmp_path), "json": "results.json"}}
+    (tmp_path / "spec.json").write_text(json.dumps(spec))
+    r = run_audit("run", tmp_path / "spec.json")
+    assert r.code == 0, r
+    m = json.loads((tmp_path / "results.json").read_text())["model_card"]["model"]
+    text = (src / "model.txt").read_text()
+    block = text.split("feature_importances:\n", 1)[1].split("\n\n", 1)[0]
+    want = {k: int(v) for k, v in (line.split("=") for line in block.splitlines() if "=" in line)}
+    assert m["format"] == "lightgbm-text" and m["kind"] == "trees"
+    assert {f["name"]: f["splits"] for f in m["features"] if f["splits"] > 0} == want
+    assert m["trees"] == text.count("\nTree=")
+
+
+def test_margin_model_gets_auc_not_probability_metrics(tmp_path):
+    """binary:logitraw outputs margins: AUC and accuracy (margin >= threshold) are computed and
+    equal scikit-learn's on XGBoost's own margins; log-loss and Brier say why they are absent."""
+    import pandas as pd
+    import xgboost as xgb
+    from sklearn.metrics import accuracy_score, roc_auc_score
+    src = ROOT / "tests" / "golden" / "data" / "models"
+    df = pd.read_csv(src / "data.csv", float_precision="round_trip")
+    bst = xgb.Booster()
+    bst.load_model(src / "xgb_binary_logitraw.json")
+    margin = bst.predict(xgb.DMatrix(df[bst.feature_names], missing=np.nan)).astype(np.float64)
+    noise = np.random.default_rng(3).normal(0, 1.0, len(df))
+    df["y"] = (margin + noise > np.median(margin)).astype(int)
+    df.to_csv(tmp_path / "d.csv", index=False)
+    spec = {"model": str(src / "xgb_binary_logitraw.json"), "data": str(tmp_path / "d.csv"),
+            "label": "y", "threshold": 0.0, "explain": False,
+            "outputs": {"dir": str(tmp_path), "json": "results.json"}}
+    (tmp_path / "spec.json").write_text(json.dumps(spec))
+    r = run_audit("run", tmp_path / "spec.json")
+    assert r.code == 0, r
+    perf = json.loads((tmp_path / "results.json").read_text())["performance"]
+    o = perf["overall"]
+    assert perf["score"] == "real"
+    # audit's margins are XGBoost's to float32 rounding: compare the rank statistic loosely
+    assert o["auc"] == pytest.approx(roc_auc_score(df["y"], margin), abs=1e-6)
+    assert o["accuracy"] == pytest.approx(accuracy_score(df["y"], margin >= 0.0), abs=1e-3)
+    assert o["log_loss"] is None and "model's output is not a probability" in o["log_loss_reason"]
