@@ -375,7 +375,7 @@ static void group_section(pdf_doc *d, const cJSON *p, const char *attr)
     d->y = top;
     aud_pdf_chart_hbars(d, "AUC with 95% DeLong interval", bars, n, RPT_F3,
                         aud_rpt_num(aud_rpt_obj(p, "overall"), "auc"), "all rows",
-                        AUD_PDF_ACCENT, 70.0f, PDF_LEFT + 255.0f, PDF_CW - 255.0f);
+                        AUD_PDF_ACCENT, 95.0f, PDF_LEFT + 255.0f, PDF_CW - 255.0f);
     d->y = fminf(d->y, top - CHART_H - 8.0f);
     pdf_table tab;
     aud_pdf_table_begin(d, &tab, cols, 8, 7.5f);
