@@ -543,6 +543,8 @@ static int compute(run_ctx *c, aud_history *hist, const char *key_fp, size_t *n_
     rc = add_provenance(c, prov);
     if (rc == AUD_OK)
         rc = add_report_block(c);
+    if (rc == AUD_OK)
+        rc = aud_run_model_card(c);
     const section_fn sections[] = {aud_run_profile, aud_run_predictions, aud_run_explanations,
                                    aud_run_fairness, aud_run_drift, aud_run_performance,
                                    aud_run_global};

@@ -42,6 +42,8 @@ int aud_run_explanations(run_ctx *c);
 int aud_run_fairness(run_ctx *c);
 int aud_run_drift(run_ctx *c);
 int aud_run_performance(run_ctx *c);
+/* "model_card": the spec's card and the model's facts (nothing without either). */
+int aud_run_model_card(run_ctx *c);
 int aud_run_global(run_ctx *c);     /* run_global.c */
 
 /* Seconds since an arbitrary origin (monotonic). */

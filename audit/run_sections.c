@@ -579,45 +579,61 @@ int aud_run_drift(run_ctx *c)
 
 /* ---- performance -------------------------------------------------------------------------- */
 
-static int add_group_perf(run_ctx *c, cJSON *arr, const char *attr, const char *group,
-                          const unsigned char *mask)
+static int add_group_perf(run_ctx *c, const aud_perf_opts *po, cJSON *arr, const char *attr,
+                          const char *group, const unsigned char *mask)
 {
     aud_perf pf;
-    int rc = aud_perf_compute(c->label, c->score, mask, c->data->n_rows, c->spec->threshold, &pf,
-                              c->err);
+    int rc = aud_perf_compute(c->label, c->score, mask, c->data->n_rows, po, &pf, c->err);
     if (rc != AUD_OK)
         return rc;
     cJSON *o = cJSON_CreateObject();
     if (o == NULL || !cJSON_AddItemToArray(arr, o)) {
         cJSON_Delete(o);
+        aud_perf_free(&pf);
         return aud_error_nomem(c->err);
     }
     if (cJSON_AddStringToObject(o, "attribute", attr) == NULL ||
         cJSON_AddStringToObject(o, "group", group) == NULL || aud_perf_to_json(&pf, o) != 0)
-        return aud_error_nomem(c->err);
-    return AUD_OK;
+        rc = aud_error_nomem(c->err);
+    aud_perf_free(&pf);
+    return rc;
 }
 
 int aud_run_performance(run_ctx *c)
 {
     if (c->label == NULL)
         return aud_run_skip(c, "performance", "no label column in the spec");
-    if (c->score == NULL || !c->score_is_probability)
+    if (c->score == NULL)
         return aud_run_skip(c, "performance",
-                        "needs predicted probabilities of a binary classifier (a classifier "
-                        "model or a score column in [0, 1])");
+                            "needs a score: a model with one output or a score column (AUC and "
+                            "the ROC curve rank the rows by it)");
+    aud_perf_opts po;
+    aud_perf_opts_default(&po);
+    po.threshold = c->spec->threshold;
+    po.probability = c->score_is_probability;
+    po.not_probability_reason =
+        c->model != NULL ? "the model's output is not a probability (log-loss and the Brier score "
+                           "need one)"
+                         : "the score column has values outside [0, 1], so it is not a "
+                           "probability (log-loss and the Brier score need one)";
     aud_perf pf;
-    int rc = aud_perf_compute(c->label, c->score, NULL, c->data->n_rows, c->spec->threshold, &pf,
-                              c->err);
+    int rc = aud_perf_compute(c->label, c->score, NULL, c->data->n_rows, &po, &pf, c->err);
     if (rc != AUD_OK)
         return rc;
     cJSON *perf = cJSON_AddObjectToObject(c->doc, "performance");
     cJSON *overall = perf ? cJSON_AddObjectToObject(perf, "overall") : NULL;
     cJSON *by = perf ? cJSON_AddArrayToObject(perf, "by_group") : NULL;
-    if (overall == NULL || by == NULL || aud_perf_to_json(&pf, overall) != 0 ||
-        cJSON_AddStringToObject(perf, "label", c->spec->label) == NULL ||
-        aud_json_add_num(perf, "threshold", c->spec->threshold) != 0)
+    int bad = overall == NULL || by == NULL || aud_perf_to_json(&pf, overall) != 0 ||
+              cJSON_AddStringToObject(perf, "label", c->spec->label) == NULL ||
+              aud_json_add_num(perf, "threshold", c->spec->threshold) != 0 ||
+              cJSON_AddStringToObject(perf, "score", po.probability ? "probability" : "real") ==
+                  NULL ||
+              cJSON_AddStringToObject(perf, "auc_interval", "delong") == NULL ||
+              aud_json_add_num(perf, "confidence_level", po.level) != 0;
+    aud_perf_free(&pf);
+    if (bad)
         return aud_error_nomem(c->err);
+    po.roc_max_points = 60;   /* by group: enough for a chart */
     /* by group: the groups and names of the fairness section */
     aud_bound_attrs ba;
     rc = aud_bind_attrs(&ba, c->data, (const char *const *)c->spec->sensitive,
@@ -631,7 +647,7 @@ int aud_run_performance(run_ctx *c)
         for (size_t g = 0; g < at->n_levels && rc == AUD_OK; g++) {
             for (size_t i = 0; i < c->data->n_rows; i++)
                 mask[i] = at->codes[i] == (int32_t)g;
-            rc = add_group_perf(c, by, at->name, at->levels[g], mask);
+            rc = add_group_perf(c, &po, by, at->name, at->levels[g], mask);
         }
     }
     aud_free(mask);

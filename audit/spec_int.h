@@ -91,6 +91,10 @@ typedef struct aud_spec {
         char *title, *organization, *prepared_by, *approved_by, *data_source, *date;
         char *favorable_outcome;   /* words for the favourable outcome ("approved"); NULL */
     } report;
+    struct {               /* "model_card": free text, each NULL when absent */
+        char *owner, *intended_use, *label_meaning, *training_data, *training_period,
+            *limitations, *contact;
+    } card;
     char  *history;        /* SQLite run history (SPEC 8), resolved; NULL = none */
     unsigned long seed;    /* default 42 */
     int    threads;        /* 0 = all cores */

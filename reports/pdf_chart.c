@@ -777,6 +777,19 @@ void aud_pdf_chart_trend(pdf_doc *d, const cJSON *runs, const cJSON *check, cons
     }
 }
 
+/* The axes above for other chart files (pdf_model.c). */
+void aud_pdf_axis_x(pdf_doc *d, float x0, float x1, float y, double lo, double hi, double step,
+                    float grid_top)
+{
+    axis_x(d, x0, x1, y, lo, hi, step, grid_top);
+}
+
+void aud_pdf_axis_y(pdf_doc *d, float x, float y0, float y1, double lo, double hi, double step,
+                    float grid_right)
+{
+    axis_y(d, x, y0, y1, lo, hi, step, 0, grid_right);
+}
+
 /* ---- partial dependence with ICE curves ---- */
 
 void aud_pdf_chart_pdp(pdf_doc *d, const cJSON *pd, float x, float y_top, float w, float h)
