@@ -253,7 +253,8 @@ int aud_spec_read_drift(aud_spec_ctx *c, const cJSON *root, aud_spec *s)
 
 int aud_spec_read_fairness(aud_spec_ctx *c, const cJSON *root, aud_spec *s)
 {
-    static const char *const keys[] = {"reference", "min_group_share", "bootstrap", NULL};
+    static const char *const keys[] = {"reference", "min_group_share", "bootstrap",
+                                       "max_intersection", NULL};
     const cJSON *v, *ref;
     int rc = aud_spec_get_object(c, root, "", "fairness", &v);
     if (rc != AUD_OK || v == NULL)
@@ -264,6 +265,8 @@ int aud_spec_read_fairness(aud_spec_ctx *c, const cJSON *root, aud_spec *s)
                                  NULL);
     if (rc == AUD_OK)
         rc = aud_spec_get_whole(c, v, "fairness", "bootstrap", 0, 100000, &s->bootstrap);
+    if (rc == AUD_OK)
+        rc = aud_spec_get_whole(c, v, "fairness", "max_intersection", 2, 64, &s->max_intersection);
     if (rc == AUD_OK)
         rc = aud_spec_get_object(c, v, "fairness", "reference", &ref);
     if (rc != AUD_OK || ref == NULL)
@@ -327,7 +330,8 @@ int aud_spec_read_outputs(aud_spec_ctx *c, const cJSON *root, aud_spec *s, const
 int aud_spec_read_report(aud_spec_ctx *c, const cJSON *root, aud_spec *s)
 {
     static const char *const keys[] = {"title", "organization", "prepared_by", "approved_by",
-                                       "data_source", "date", "favorable_outcome", NULL};
+                                       "data_source", "date", "favorable_outcome", "max_groups",
+                                       NULL};
     const cJSON *v;
     int rc = aud_spec_get_object(c, root, "", "report", &v);
     if (rc != AUD_OK || v == NULL)
@@ -338,5 +342,7 @@ int aud_spec_read_report(aud_spec_ctx *c, const cJSON *root, aud_spec *s)
                     &s->report.favorable_outcome};
     for (int i = 0; i < 7 && rc == AUD_OK; i++)
         rc = aud_spec_get_text(c, v, "report", keys[i], dst[i]);
+    if (rc == AUD_OK)
+        rc = aud_spec_get_whole(c, v, "report", "max_groups", 1, 100000, &s->report.max_groups);
     return rc;
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #define DOT 2.3f            /* dot diameter */
+#define BAR_LINES 4         /* lines of a bar label */
 #define N_SHADES 8          /* colour bins of the feature-value scale */
 
 static pdf_rgb mix(pdf_rgb a, pdf_rgb b, float t)
@@ -86,15 +87,53 @@ static void axis_y(pdf_doc *d, float x, float y0, float y1, double lo, double hi
     }
 }
 
+/* Label lines and row height of one bar. */
+static size_t bar_label(pdf_doc *d, const pdf_bar *b, float label_w, char (*lines)[256],
+                        float *rh)
+{
+    char lab[300];
+    size_t nl;
+    snprintf(lab, sizeof lab, "%s%s", b->label, b->marked ? " \xe2\x80\xa0" : "");
+    aud_rpt_utf8_fix_tail(lab);
+    nl = aud_pdf_wrap(d, d->font, 7.5f, lab, label_w - 8.0f, lines, BAR_LINES);
+    *rh = fmaxf(14.0f, (float)nl * 8.5f + 5.5f);
+    return nl;
+}
+
+float aud_pdf_chart_hbars_height(pdf_doc *d, const pdf_bar *bars, size_t n, float label_w)
+{
+    char lines[BAR_LINES][256];
+    float h = 24.0f + 26.0f, rh;
+    for (size_t i = 0; i < n; i++) {
+        bar_label(d, &bars[i], label_w, lines, &rh);
+        h += rh;
+    }
+    return h;
+}
+
 void aud_pdf_chart_hbars(pdf_doc *d, const char *title, const pdf_bar *bars, size_t n,
                      rpt_style style, double ref_line, const char *ref_label, pdf_rgb color,
                      float label_w, float x, float w)
 {
-    const float row = 14.0f, bh = 9.0f, val_w = 40.0f;
+    const float row = 14.0f, bh = 9.0f, val_w = 40.0f, lsize = 7.5f, lead = 8.5f;
     double lo = 0.0, hi = 0.0, t0, t1, step;
-    char buf[300], val[RPT_NUMBUF];
+    char val[RPT_NUMBUF];
     float px0 = x + label_w, px1 = x + w - val_w;
-    float top;
+    float top, height = 0.0f;
+    /* labels wrap (after '&', a space, ',' or '/') instead of being cut: a bar's row grows with
+     * its label's lines (issue 14 items 5 and 9) */
+    char (*lines)[256] = aud_malloc((n ? n : 1) * BAR_LINES * sizeof *lines);
+    size_t *nl = aud_malloc((n ? n : 1) * sizeof *nl);
+    float *rh = aud_malloc((n ? n : 1) * sizeof *rh);
+    if (lines == NULL || nl == NULL || rh == NULL) {
+        d->nomem = 1;
+        d->failed = 1;
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++) {
+        nl[i] = bar_label(d, &bars[i], label_w, lines + i * BAR_LINES, &rh[i]);
+        height += rh[i];
+    }
     for (size_t i = 0; i < n; i++) {
         const pdf_bar *b = &bars[i];
         if (isfinite(b->value)) {
@@ -111,21 +150,23 @@ void aud_pdf_chart_hbars(pdf_doc *d, const char *title, const pdf_bar *bars, siz
     aud_rpt_nice_range(lo, hi, 6, &t0, &t1, &step);
     if (lo >= 0.0)
         t0 = 0.0;
-    aud_pdf_need(d, 22.0f + (float)n * row + 26.0f);
+    aud_pdf_need(d, 22.0f + height + 26.0f);
     if (title != NULL) {
         aud_pdf_text(d, d->bold, 9.0f, x, d->y, AUD_PDF_BLACK, title);
         /* room for the reference line's label; "" keeps side-by-side charts aligned */
         d->y -= ref_label != NULL ? 24.0f : 14.0f;
     }
     top = d->y + 4.0f;
+    float row_top = d->y + row / 2.0f;
     for (size_t i = 0; i < n && !d->failed; i++) {
         const pdf_bar *b = &bars[i];
-        float cy = d->y - (float)i * row;
         pdf_rgb c = b->marked ? mix(color, (pdf_rgb){1, 1, 1}, 0.55f) : color;
-        char lab[300];
-        snprintf(lab, sizeof lab, "%s%s", b->label, b->marked ? " \xe2\x80\xa0" : "");
-        aud_pdf_fit(d, d->font, 7.5f, lab, label_w - 8.0f, buf, sizeof buf);
-        aud_pdf_text_right(d, d->font, 7.5f, px0 - 5.0f, cy - 2.5f, AUD_PDF_BLACK, buf);
+        float cy = row_top - rh[i] / 2.0f;
+        row_top -= rh[i];
+        for (size_t k = 0; k < nl[i]; k++)
+            aud_pdf_text_right(d, d->font, lsize, px0 - 5.0f,
+                               cy - 2.5f + ((float)(nl[i] - 1) / 2.0f - (float)k) * lead,
+                               AUD_PDF_BLACK, lines[i * BAR_LINES + k]);
         if (isfinite(b->value)) {
             float xa = scale(0.0, t0, t1, px0, px1), xb = scale(b->value, t0, t1, px0, px1);
             aud_pdf_fill_rect(d, fminf(xa, xb), cy - bh / 2.0f, fmaxf(fabsf(xb - xa), 0.5f), bh, c);
@@ -141,7 +182,7 @@ void aud_pdf_chart_hbars(pdf_doc *d, const char *title, const pdf_bar *bars, siz
         aud_pdf_text_right(d, d->font, 7.0f, x + w, cy - 2.5f,
                        isfinite(b->value) ? AUD_PDF_BLACK : AUD_PDF_GREY, val);
     }
-    float bottom = d->y - (float)n * row + row / 2.0f;
+    float bottom = row_top;
     if (isfinite(ref_line)) {
         float xr = scale(ref_line, t0, t1, px0, px1);
         aud_pdf_dashed(d, xr, bottom, xr, top + 2.0f, 0.9f, AUD_PDF_FAIL);
@@ -150,6 +191,10 @@ void aud_pdf_chart_hbars(pdf_doc *d, const char *title, const pdf_bar *bars, siz
     }
     axis_x(d, px0, px1, bottom - 2.0f, t0, t1, step, 0.0f);
     d->y = bottom - 26.0f;
+done:
+    aud_free(lines);
+    aud_free(nl);
+    aud_free(rh);
 }
 
 /* ---- beeswarm ---- */

@@ -450,6 +450,11 @@ void aud_pdf_subsection(pdf_doc *d, const char *title, float need)
     if (d->y < PDF_TOP - 1.0f)
         d->y -= 6.0f;
     bookmark(d, d->outline, title, 0);
+    if (aud_pdf_width(d, d->bold, 12.0f, title) > PDF_CW) {   /* a long intersection: wrap */
+        aud_pdf_para(d, d->bold, 12.0f, PDF_LEFT, PDF_CW, AUD_PDF_BLACK, title);
+        d->y -= 18.0f - 12.0f * 1.35f;
+        return;
+    }
     aud_pdf_text(d, d->bold, 12.0f, PDF_LEFT, d->y, AUD_PDF_BLACK, title);
     d->y -= 18.0f;
 }
@@ -515,14 +520,14 @@ void aud_pdf_dashed(pdf_doc *d, float x0, float y0, float x1, float y1, float lw
 /* Break s into at most CELL_LINES lines no wider than maxw: after the last space, '&', ',' or '/'
  * that fits, else between characters; only a cell needing more lines is cut with an ellipsis
  * (issue 14 item 9: wrap rather than clip). Returns the number of lines. */
-static size_t cell_wrap(pdf_doc *d, HPDF_Font f, float size, const char *s, float maxw,
-                        char out[CELL_LINES][256])
+size_t aud_pdf_wrap(pdf_doc *d, HPDF_Font f, float size, const char *s, float maxw,
+                    char (*out)[256], size_t max_lines)
 {
     size_t k = 0, len = strlen(s);
-    while (k < CELL_LINES) {
+    while (k < max_lines) {
         char trial[256];
         size_t fit = 0, brk = 0, i = 0;
-        if (k == CELL_LINES - 1 || aud_pdf_width(d, f, size, s) <= maxw) {
+        if (k == max_lines - 1 || aud_pdf_width(d, f, size, s) <= maxw) {
             aud_pdf_fit(d, f, size, s, maxw, out[k], sizeof out[k]);
             return k + 1;
         }
@@ -554,6 +559,12 @@ static size_t cell_wrap(pdf_doc *d, HPDF_Font f, float size, const char *s, floa
             return k;
     }
     return k;
+}
+
+static size_t cell_wrap(pdf_doc *d, HPDF_Font f, float size, const char *s, float maxw,
+                        char out[CELL_LINES][256])
+{
+    return aud_pdf_wrap(d, f, size, s, maxw, out, CELL_LINES);
 }
 
 static void cell_text(pdf_doc *d, HPDF_Font f, float size, const pdf_col *c, float x, float y,

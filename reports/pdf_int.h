@@ -71,6 +71,11 @@ void aud_pdf_text_center(pdf_doc *d, HPDF_Font f, float size, float xc, float y,
 /* Copy s into out, shortened with an ellipsis so that it is at most maxw wide. */
 void aud_pdf_fit(pdf_doc *d, HPDF_Font f, float size, const char *s, float maxw, char *out,
              size_t n);
+/* Break s into at most max_lines lines no wider than maxw (after a space, '&', ',' or '/' that
+ * fits, else between characters); only text needing more lines ends in an ellipsis. Returns
+ * the number of lines. */
+size_t aud_pdf_wrap(pdf_doc *d, HPDF_Font f, float size, const char *s, float maxw,
+                    char (*out)[256], size_t max_lines);
 /* Word-wrapped paragraph at the cursor over width w from x; advances the cursor. */
 void aud_pdf_para(pdf_doc *d, HPDF_Font f, float size, float x, float w, pdf_rgb c, const char *s);
 
@@ -121,6 +126,8 @@ typedef struct pdf_bar {
 void aud_pdf_chart_hbars(pdf_doc *d, const char *title, const pdf_bar *bars, size_t n,
                      rpt_style style, double ref_line, const char *ref_label, pdf_rgb color,
                      float label_w, float x, float w);
+/* Height aud_pdf_chart_hbars takes for these bars (with a title and a reference label). */
+float aud_pdf_chart_hbars_height(pdf_doc *d, const pdf_bar *bars, size_t n, float label_w);
 /* Beeswarm summary of feature attributions. */
 void aud_pdf_chart_beeswarm(pdf_doc *d, const cJSON *features, size_t n_show);
 /* Dependence plot (value vs phi) of one feature, in a box at (x, y_top) of w x h. */
