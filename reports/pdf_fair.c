@@ -34,13 +34,12 @@ typedef struct shown {
 
 static int pick_groups(pdf_doc *d, const cJSON *attr, size_t cap, shown *s)
 {
-    const cJSON *f = aud_rpt_obj(d->doc, "fairness");
     const cJSON **imp = NULL, **nat = NULL;
     size_t n = 0, m = 0;
     const char *ref = aud_rpt_str(attr, "reference", "");
     memset(s, 0, sizeof *s);
-    if (aud_rpt_groups_sorted(f, attr, RPT_ORDER_IMPORTANCE, &imp, &n) != AUD_OK ||
-        aud_rpt_groups_sorted(f, attr, RPT_ORDER_NATURAL, &nat, &m) != AUD_OK) {
+    if (aud_rpt_groups_sorted(d->doc, attr, RPT_ORDER_IMPORTANCE, &imp, &n) != AUD_OK ||
+        aud_rpt_groups_sorted(d->doc, attr, RPT_ORDER_NATURAL, &nat, &m) != AUD_OK) {
         aud_free((void *)imp);
         d->nomem = 1;
         d->failed = 1;

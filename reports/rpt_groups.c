@@ -211,6 +211,7 @@ typedef struct keyed {
     const cJSON *g;
     const char *name;
     const char *part[MAX_PARTS];
+    long rank[MAX_PARTS];   /* position in an attribute whose order was given; -1: natural */
     size_t m;
     int cls;                /* importance: 0 failing, 1 eligible, 2 small */
     double count;
@@ -220,7 +221,9 @@ static int cmp_natural(const keyed *a, const keyed *b)
 {
     if (a->m > 0 && a->m == b->m) {
         for (size_t k = 0; k < a->m; k++) {
-            int c = aud_rpt_natural_cmp(a->part[k], b->part[k]);
+            int c = a->rank[k] >= 0 && b->rank[k] >= 0
+                        ? (a->rank[k] > b->rank[k]) - (a->rank[k] < b->rank[k])
+                        : aud_rpt_natural_cmp(a->part[k], b->part[k]);
             if (c != 0)
                 return c;
         }
@@ -244,9 +247,32 @@ static int cmp_imp(const void *x, const void *y)
     return cmp_natural(a, b);
 }
 
-int aud_rpt_groups_sorted(const cJSON *fairness, const cJSON *attr, int order,
-                          const cJSON ***out, size_t *n)
+/* Did the spec give the order of attribute a's groups ("order", or "bins": bands are listed in
+ * order)? Then that order is kept (provenance.spec_document, as `audit run` records it). */
+static int order_given(const cJSON *doc, const cJSON *a)
 {
+    const cJSON *spec = aud_rpt_obj(aud_rpt_obj(doc, "provenance"), "spec_document");
+    const char *name = aud_rpt_str(a, "name", "");
+    return cJSON_GetObjectItemCaseSensitive(aud_rpt_obj(spec, "order"), name) != NULL ||
+           cJSON_GetObjectItemCaseSensitive(aud_rpt_obj(spec, "bins"), name) != NULL;
+}
+
+static long position(const cJSON *a, const cJSON *g)
+{
+    const cJSON *x;
+    long i = 0;
+    cJSON_ArrayForEach(x, aud_rpt_arr(a, "groups")) {
+        if (x == g)
+            return i;
+        i++;
+    }
+    return -1;
+}
+
+int aud_rpt_groups_sorted(const cJSON *doc, const cJSON *attr, int order, const cJSON ***out,
+                          size_t *n)
+{
+    const cJSON *fairness = aud_rpt_obj(doc, "fairness");
     const cJSON *gs = aud_rpt_arr(attr, "groups"), *g;
     size_t cnt = aud_rpt_count(gs), i = 0;
     keyed *k;
@@ -267,8 +293,15 @@ int aud_rpt_groups_sorted(const cJSON *fairness, const cJSON *attr, int order,
         k[i].g = g;
         k[i].name = aud_rpt_str(g, "group", "");
         k[i].m = components(fairness, attr, k[i].name, attrs, parts);
-        for (size_t q = 0; q < k[i].m; q++)
+        if (k[i].m == 0) {   /* a single attribute: its own one component */
+            attrs[0] = attr;
+            parts[0] = g;
+            k[i].m = 1;
+        }
+        for (size_t q = 0; q < k[i].m; q++) {
             k[i].part[q] = aud_rpt_str(parts[q], "group", "");
+            k[i].rank[q] = order_given(doc, attrs[q]) ? position(attrs[q], parts[q]) : -1;
+        }
         k[i].cls = aud_rpt_group_failing(g) ? 0 : aud_rpt_group_small(g) ? 2 : 1;
         k[i].count = aud_rpt_num(g, "count");
         i++;

@@ -18,13 +18,14 @@ int aud_rpt_group_failing(const cJSON *g);
  * compared as numbers, case-insensitively; ties by bytes. */
 int aud_rpt_natural_cmp(const char *a, const char *b);
 
-/* The groups of attr (an entry of fairness.attributes or fairness.intersections) in natural
- * order (intersections: component by component, each in its attribute's natural order) or in
+/* The groups of attr (an entry of the results document doc's fairness.attributes or
+ * .intersections) in natural order (intersections: component by component; an attribute whose
+ * order the spec gave, by "order" or "bins", keeps that order) or in
  * order of importance (eligible groups below four fifths first, then eligible groups, then small
  * ones, each by size, largest first; ties in natural order). *out (aud_free; NULL when empty).
  * AUD_OK or AUD_E_NOMEM. */
 enum { RPT_ORDER_NATURAL, RPT_ORDER_IMPORTANCE };
-int aud_rpt_groups_sorted(const cJSON *fairness, const cJSON *attr, int order,
+int aud_rpt_groups_sorted(const cJSON *doc, const cJSON *attr, int order,
                           const cJSON ***out, size_t *n);
 
 /* The display name of group `group` of attr: as is, unless attr is an intersection and one of

@@ -170,3 +170,15 @@ def test_max_intersection_cli(audit):
     r = audit("fairness", "--data", MANY / "adult_like.csv", "--score", "score",
               "--threshold", "0.5", "--sensitive", "sex,race", "--max-intersection", "1")
     assert r.code == 2 and "--max-intersection" in r.err, r
+
+
+def test_natural_order_of_text_bands(demo):
+    """The demo's age_band is a text column (groups in order of first appearance in
+    results.json: 40-60, <25, 25-40, 60+); the reports list its bands in numeric order."""
+    doc = json.loads((demo / "results.json").read_text())
+    ab = next(a for a in doc["fairness"]["attributes"] if a["name"] == "age_band")
+    assert [g["group"] for g in ab["groups"]] != ["<25", "25-40", "40-60", "60+"]
+    t = pdf_text(demo / "report.pdf")
+    block = t[t.index("Attribute: age_band"):]
+    order = re.findall(r"^\s*(<25|25-40|40-60|60\+)\s", block, re.M)[:4]
+    assert order == ["<25", "25-40", "40-60", "60+"], order
