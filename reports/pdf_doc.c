@@ -177,10 +177,9 @@ int aud_pdf_doc_init(pdf_doc *d, const cJSON *doc, aud_error *err)
     aud_pdf_chk(d, HPDF_SetInfoAttr(d->pdf, HPDF_INFO_TITLE, d->header));
     aud_pdf_chk(d, HPDF_SetInfoAttr(d->pdf, HPDF_INFO_CREATOR, "audit " AUD_VERSION));
     if (aud_rpt_str(rep, "organization", NULL) != NULL && aud_rpt_str(rep, "organization", "")[0] != '\0') {
-        char org[256];
-        aud_rpt_copy_utf8(org, sizeof org, aud_rpt_str(rep, "organization", ""));
-        pdf_bmp_only(org);
-        aud_pdf_chk(d, HPDF_SetInfoAttr(d->pdf, HPDF_INFO_AUTHOR, org));
+        aud_rpt_copy_utf8(d->author, sizeof d->author, aud_rpt_str(rep, "organization", ""));
+        pdf_bmp_only(d->author);
+        aud_pdf_chk(d, HPDF_SetInfoAttr(d->pdf, HPDF_INFO_AUTHOR, d->author));
     }
     /* deterministic output: the only date is the audit's own, never the wall clock */
     if (parse_created(aud_rpt_str(aud_rpt_obj(doc, "provenance"), "created", ""), &dt))
@@ -728,6 +727,7 @@ int aud_pdf_doc_save(pdf_doc *d, const char *path, aud_error *err)
         header_footer(d, i);
     if (!d->failed)
         aud_pdf_chk(d, HPDF_SetPageMode(d->pdf, HPDF_PAGE_MODE_USE_OUTLINE));
+    aud_pdf_archival(d);
     if (d->failed || !aud_pdf_chk(d, HPDF_SaveToStream(d->pdf)))
         return aud_pdf_status(d, err);
     rc = aud_out_open(&o, path, err);

@@ -44,6 +44,7 @@ typedef struct pdf_doc {
     const cJSON *doc;          /* the results document */
     char header[256];          /* running header (left) */
     char date[16];             /* audit date (right of the header) */
+    char author[256];          /* report.organization as the document's author; "" none */
 } pdf_doc;
 
 /* Record a non-OK status; returns 1 when s is HPDF_OK. */
@@ -55,6 +56,10 @@ int aud_pdf_doc_init(pdf_doc *d, const cJSON *doc, aud_error *err);
 void aud_pdf_doc_free(pdf_doc *d);
 /* Draw headers/footers ("page X of N") and write the file atomically. */
 int aud_pdf_doc_save(pdf_doc *d, const char *path, aud_error *err);
+
+/* PDF/A-1b metadata, sRGB output intent, file identifier and page labels (pdf_archive.c);
+ * called by aud_pdf_doc_save once every page exists. */
+void aud_pdf_archival(pdf_doc *d);
 
 /* Start a page; the cursor goes to the top of the content box. */
 void aud_pdf_new_page(pdf_doc *d);
