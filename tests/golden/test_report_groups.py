@@ -182,3 +182,36 @@ def test_natural_order_of_text_bands(demo):
     block = t[t.index("Attribute: age_band"):]
     order = re.findall(r"^\s*(<25|25-40|40-60|60\+)\s", block, re.M)[:4]
     assert order == ["<25", "25-40", "40-60", "60+"], order
+
+
+def test_drift_tells_one_story(demo, tmp_path):
+    """Issue 14 item 10: each drift decision with its threshold and source, prediction drift in
+    the summary, the primary test named as the decider, duplicated columns noted; a policy
+    check can name the prediction's drift."""
+    doc = json.loads((demo / "results.json").read_text())
+    dr = doc["drift"]
+    t = re.sub(r"\s+", " ", pdf_text(demo / "report.pdf"))
+    ds = "yes" if dr["dataset_drift"] else "no"
+    assert (f"Dataset drift {ds}: share {dr['drift_share']:.3f} "
+            f"{'≥' if dr['dataset_drift'] else '<'} {dr['share_threshold']:.3f} "
+            "(the spec's drift.share)") in t
+    c = next(c for c in doc["checks"] if c["metric"] == "drift_share")
+    assert (f"Policy check {'pass' if c['passed'] else 'FAIL'}: drift_share ≤ {c['max']:.3f} "
+            "(a policy check of the spec)") in t
+    p = dr["prediction_drift"]
+    assert f"Prediction drift {'yes' if p['drifted'] else 'no'}: " in t
+    assert f"{p['statistic']:.3f}" in t
+    assert "Drifted is decided by the column's primary test alone" in t
+    assert "zip_region / zip_region_code (" in t
+    spec = json.loads(DEMO.read_text())
+    for k in ("model", "data", "reference"):
+        spec[k] = str(DEMO.parent / spec[k])
+    spec["explain"] = False
+    spec["checks"] = [{"metric": "statistic", "column": "prediction", "max": 0.1}]
+    spec["outputs"] = {"json": "results.json"}
+    (tmp_path / "s.json").write_text(json.dumps(spec))
+    run_spec(tmp_path / "s.json", tmp_path / "out")
+    got = json.loads((tmp_path / "out" / "results.json").read_text())["checks"]
+    assert got == [{"metric": "statistic", "column": "prediction",
+                    "value": got[0]["value"], "max": 0.1, "passed": got[0]["value"] <= 0.1}]
+    assert abs(got[0]["value"] - p["statistic"]) < 1e-12
