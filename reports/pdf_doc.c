@@ -566,6 +566,28 @@ static size_t cell_wrap(pdf_doc *d, HPDF_Font f, float size, const char *s, floa
     return aud_pdf_wrap(d, f, size, s, maxw, out, CELL_LINES);
 }
 
+size_t aud_pdf_text_lines(pdf_doc *d, HPDF_Font f, float size, float min_size, float x, float y,
+                          float w, size_t max_lines, int right, pdf_rgb c, const char *s)
+{
+    char lines[CELL_LINES][256];
+    size_t n = 0;
+    int had = strstr(s, "\xe2\x80\xa6") != NULL;
+    if (max_lines > CELL_LINES)
+        max_lines = CELL_LINES;
+    for (;; size -= 0.5f) {
+        n = aud_pdf_wrap(d, f, size, s, w, lines, max_lines);
+        if (size - 0.5f < min_size || had || strstr(lines[n - 1], "\xe2\x80\xa6") == NULL)
+            break;
+    }
+    for (size_t k = 0; k < n; k++) {
+        if (right)
+            aud_pdf_text_right(d, f, size, x + w, y - (float)k * size * 1.15f, c, lines[k]);
+        else
+            aud_pdf_text(d, f, size, x, y - (float)k * size * 1.15f, c, lines[k]);
+    }
+    return n;
+}
+
 static void cell_text(pdf_doc *d, HPDF_Font f, float size, const pdf_col *c, float x, float y,
                       pdf_rgb col, const char *buf)
 {

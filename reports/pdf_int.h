@@ -81,6 +81,11 @@ void aud_pdf_fit(pdf_doc *d, HPDF_Font f, float size, const char *s, float maxw,
  * the number of lines. */
 size_t aud_pdf_wrap(pdf_doc *d, HPDF_Font f, float size, const char *s, float maxw,
                     char (*out)[256], size_t max_lines);
+/* s in at most max_lines lines of width w from the baseline y down (lead 1.15 x size), at the
+ * largest size from `size` down to min_size that shows all of it; right-aligned at x + w when
+ * right is set. Only text too long even then ends in an ellipsis. Returns the lines drawn. */
+size_t aud_pdf_text_lines(pdf_doc *d, HPDF_Font f, float size, float min_size, float x, float y,
+                          float w, size_t max_lines, int right, pdf_rgb c, const char *s);
 /* Word-wrapped paragraph at the cursor over width w from x; advances the cursor. */
 void aud_pdf_para(pdf_doc *d, HPDF_Font f, float size, float x, float w, pdf_rgb c, const char *s);
 
