@@ -371,8 +371,7 @@ static void four_fifths(pdf_doc *d, const rpt_ff_row *rows, size_t n)
                                    {"Highest group", 90, PDF_AL_LEFT}, {"Count", 40, PDF_AL_RIGHT},
                                    {"Fisher p", 50, PDF_AL_RIGHT}, {"Note", 40, PDF_AL_LEFT}};
     const cJSON *f = aud_rpt_obj(d->doc, "fairness");
-    size_t cap = max_groups(d), hidden = 0, in_attr = 0;
-    const char *cur = NULL;
+    size_t cap = max_groups(d), hidden = 0;
     pdf_table t;
     aud_pdf_subsection(d, "EEOC four-fifths view", 80.0f);
     aud_pdf_para(d, d->font, 8.0f, PDF_LEFT, PDF_CW, AUD_PDF_GREY,
@@ -384,22 +383,37 @@ static void four_fifths(pdf_doc *d, const rpt_ff_row *rows, size_t n)
         aud_pdf_para(d, d->font, 8.5f, PDF_LEFT, PDF_CW, AUD_PDF_BLACK, "No impact ratio is below 0.8.");
         return;
     }
+    /* per attribute: every eligible row, small ones largest first up to the cap */
+    unsigned char *keep = aud_malloc(n);
+    double *cnt = aud_malloc(n * sizeof *cnt);
+    int *sm = aud_malloc(n * sizeof *sm);
+    if (keep == NULL || cnt == NULL || sm == NULL) {
+        aud_free(keep);
+        aud_free(cnt);
+        aud_free(sm);
+        d->nomem = d->failed = 1;
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const cJSON *g = aud_rpt_fair_group(f, rows[i].attribute, rows[i].group);
+        cnt[i] = rows[i].count;
+        sm[i] = g != NULL && is_small(g);
+    }
+    for (size_t i = 0, j; i < n; i = j) {
+        for (j = i; j < n && strcmp(rows[j].attribute, rows[i].attribute) == 0; j++)
+            ;
+        aud_rpt_cap_small(cnt + i, sm + i, j - i, cap, keep + i);
+    }
     aud_pdf_table_begin(d, &t, cols, 8, 7.5f);
     for (size_t i = 0; i < n; i++) {
         const rpt_ff_row *r = &rows[i];
-        const cJSON *g = aud_rpt_fair_group(f, r->attribute, r->group);
         const cJSON *a = aud_rpt_fair_attr(f, r->attribute);
-        int small = g != NULL && is_small(g);
+        int small = sm[i];
         char c1[RPT_NUMBUF], ir[RPT_NUMBUF], c2[RPT_NUMBUF], p[RPT_NUMBUF], gn[400], hn[400];
-        if (cur == NULL || strcmp(cur, r->attribute) != 0) {
-            cur = r->attribute;
-            in_attr = 0;
-        }
-        if (small && in_attr >= cap) {
+        if (!keep[i]) {
             hidden++;
             continue;
         }
-        in_attr++;
         const char *cells[8] = {r->attribute, aud_rpt_group_label(f, a, r->group, gn, sizeof gn),
                                 aud_rpt_fmt(r->count, RPT_INT, c1),
                                 aud_rpt_fmt(r->impact_ratio, RPT_F3, ir),
@@ -410,11 +424,15 @@ static void four_fifths(pdf_doc *d, const rpt_ff_row *rows, size_t n)
                      small ? PDF_CELL_WARN : 0};
         aud_pdf_table_row(d, &t, cells, st);
     }
+    aud_free(keep);
+    aud_free(cnt);
+    aud_free(sm);
     d->y -= 4.0f;
     if (hidden > 0) {
         char line[300];
         snprintf(line, sizeof line, "Not shown: %zu more small group%s below four fifths (at most "
-                 "%zu rows per attribute here): see the XLSX sheets Fairness and Intersections.",
+                 "%zu rows per attribute here, the largest small groups first): see the XLSX sheets "
+                 "Fairness and Intersections.",
                  hidden, hidden == 1 ? "" : "s", cap);
         aud_pdf_para(d, d->font, 7.5f, PDF_LEFT, PDF_CW, AUD_PDF_GREY, line);
     }

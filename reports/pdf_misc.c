@@ -42,23 +42,43 @@ void aud_pdf_write_performance(pdf_doc *d)
     /* small groups (as the fairness section marks them) carry a dagger and amber figures, and
      * beyond report.max_groups rows of an attribute they are counted, not listed */
     const cJSON *fair = aud_rpt_obj(d->doc, "fairness");
-    size_t cap = aud_rpt_max_groups(d->doc), in_attr = 0, hidden = 0, marked = 0;
-    const char *cur = NULL;
+    size_t cap = aud_rpt_max_groups(d->doc), hidden = 0, marked = 0, ng = 0, gi = 0;
+    const cJSON *bg = aud_rpt_arr(p, "by_group");
+    size_t nby = aud_rpt_count(bg);
+    unsigned char *keep = aud_malloc(nby);
+    double *cnt = aud_malloc(nby * sizeof *cnt);
+    int *sm = aud_malloc(nby * sizeof *sm);
+    const char **an = aud_malloc(nby * sizeof *an);
+    if (keep == NULL || cnt == NULL || sm == NULL || an == NULL) {
+        aud_free(keep);
+        aud_free(cnt);
+        aud_free(sm);
+        aud_free((void *)an);
+        d->nomem = d->failed = 1;
+        return;
+    }
+    cJSON_ArrayForEach(g, bg) {
+        const cJSON *fg;
+        an[ng] = aud_rpt_str(g, "attribute", "");
+        fg = aud_rpt_fair_group(fair, an[ng], aud_rpt_str(g, "group", "?"));
+        cnt[ng] = aud_rpt_num(g, "rows");
+        sm[ng] = fg != NULL && aud_rpt_group_small(fg);
+        ng++;
+    }
+    for (size_t i = 0, j; i < ng; i = j) {   /* per attribute: small groups largest first */
+        for (j = i; j < ng && strcmp(an[j], an[i]) == 0; j++)
+            ;
+        aud_rpt_cap_small(cnt + i, sm + i, j - i, cap, keep + i);
+    }
     aud_pdf_table_begin(d, &tab, cols, 7, 7.5f);
-    cJSON_ArrayForEach(g, aud_rpt_arr(p, "by_group")) {
+    cJSON_ArrayForEach(g, bg) {
         char r[RPT_NUMBUF], v[4][RPT_NUMBUF], name[400], lab[420];
-        const char *attr = aud_rpt_str(g, "attribute", "");
-        const cJSON *fg = aud_rpt_fair_group(fair, attr, aud_rpt_str(g, "group", "?"));
-        int small = fg != NULL && aud_rpt_group_small(fg);
-        if (cur == NULL || strcmp(cur, attr) != 0) {
-            cur = attr;
-            in_attr = 0;
-        }
-        if (small && in_attr >= cap) {
+        const char *attr = an[gi];
+        int small = sm[gi];
+        if (!keep[gi++]) {
             hidden++;
             continue;
         }
-        in_attr++;
         marked += small;
         aud_rpt_group_label(fair, aud_rpt_fair_attr(fair, attr), aud_rpt_str(g, "group", "?"),
                             name, sizeof name);
@@ -76,6 +96,10 @@ void aud_pdf_write_performance(pdf_doc *d)
         }
         aud_pdf_table_row(d, &tab, cells, st);
     }
+    aud_free(keep);
+    aud_free(cnt);
+    aud_free(sm);
+    aud_free((void *)an);
     d->y -= 4.0f;
     if (marked > 0 || hidden > 0) {
         char line[400];
@@ -84,7 +108,8 @@ void aud_pdf_write_performance(pdf_doc *d)
                                     "fairness verdict.");
         if (hidden > 0)
             snprintf(line + k, sizeof line - k, " Not shown: %zu more small groups (at most %zu "
-                     "rows per attribute here): see the XLSX sheet Performance.", hidden, cap);
+                     "rows per attribute here, the largest small groups first): see the XLSX sheet "
+                     "Performance.", hidden, cap);
         aud_pdf_para(d, d->font, 7.5f, PDF_LEFT, PDF_CW, AUD_PDF_GREY, line);
     }
     cJSON_ArrayForEach(g, aud_rpt_arr(p, "by_group")) {

@@ -359,3 +359,28 @@ size_t aud_rpt_max_groups(const cJSON *doc)
     double v = aud_rpt_num(aud_rpt_obj(doc, "report"), "max_groups");
     return isfinite(v) && v >= 1.0 ? (size_t)fmin(v, 1e6) : RPT_DEFAULT_MAX_GROUPS;
 }
+
+void aud_rpt_cap_small(const double *count, const int *small, size_t n, size_t cap,
+                       unsigned char *keep)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        keep[i] = small[i] == 0;
+        kept += keep[i];
+    }
+    while (kept < cap) {   /* the largest small row not yet kept (ties: the first) */
+        size_t best = n;
+        for (size_t i = 0; i < n; i++) {
+            if (keep[i] || !small[i])
+                continue;
+            double c = isfinite(count[i]) ? count[i] : -1.0;
+            double cb = best < n && isfinite(count[best]) ? count[best] : -1.0;
+            if (best == n || c > cb)
+                best = i;
+        }
+        if (best == n)
+            break;
+        keep[best] = 1;
+        kept++;
+    }
+}

@@ -43,4 +43,9 @@ const cJSON *aud_rpt_fair_group(const cJSON *fairness, const char *attr, const c
 #define RPT_DEFAULT_MAX_GROUPS 20
 size_t aud_rpt_max_groups(const cJSON *doc);
 
+/* Which rows of one attribute a capped table lists: every eligible row (small[i] == 0), and
+ * small rows, largest count first, while fewer than cap rows are kept. keep[i] = 1 or 0. */
+void aud_rpt_cap_small(const double *count, const int *small, size_t n, size_t cap,
+                       unsigned char *keep);
+
 #endif
