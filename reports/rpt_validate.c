@@ -577,6 +577,43 @@ static int v_performance(vctx *v, const cJSON *p)
     return rc != AUD_OK ? rc : varray(v, p, "by_group", 0, v_perf_row);
 }
 
+static int v_global_feature(vctx *v, const cJSON *f)
+{
+    int rc;
+    if ((rc = vkey(v, f, "feature", T_STR, 1)) || (rc = vkey(v, f, "mean", T_NUM | T_NULL, 1)) ||
+        (rc = vkey(v, f, "std", T_NUM | T_NULL, 0)) || (rc = vkey(v, f, "ci_low", T_NUM | T_NULL, 0)) ||
+        (rc = vkey(v, f, "ci_high", T_NUM | T_NULL, 0)) || (rc = vkey(v, f, "importances", T_ARR, 0)))
+        return rc;
+    return AUD_OK;
+}
+
+static int v_global_pdp(vctx *v, const cJSON *f)
+{
+    int rc;
+    if ((rc = vkey(v, f, "feature", T_STR, 1)) || (rc = vkey(v, f, "grid", T_ARR, 1)) ||
+        (rc = vkey(v, f, "average", T_ARR, 1)) || (rc = vkey(v, f, "ice_rows", T_ARR, 0)) ||
+        (rc = vkey(v, f, "ice", T_ARR, 0)))
+        return rc;
+    if (aud_rpt_count(aud_rpt_arr(f, "grid")) != aud_rpt_count(aud_rpt_arr(f, "average"))) {
+        size_t n = vpush_key(v, "average");
+        rc = vfail(v, "has %zu values for a grid of %zu", aud_rpt_count(aud_rpt_arr(f, "average")),
+                   aud_rpt_count(aud_rpt_arr(f, "grid")));
+        vpop(v, n);
+    }
+    return rc;
+}
+
+static int v_global(vctx *v, const cJSON *g)
+{
+    int rc;
+    if ((rc = vkey(v, g, "score", T_STR, 1)) || (rc = vkey(v, g, "baseline", T_NUM | T_NULL, 0)) ||
+        (rc = vkey(v, g, "rows", T_NUM, 0)) || (rc = vkey(v, g, "repeats", T_NUM, 0)) ||
+        (rc = varray(v, g, "permutation_importance", 1, v_global_feature)) ||
+        (rc = varray(v, g, "partial_dependence", 0, v_global_pdp)))
+        return rc;
+    return AUD_OK;
+}
+
 static int v_check(vctx *v, const cJSON *c)
 {
     int rc;
@@ -805,6 +842,7 @@ int aud_report_validate(const cJSON *doc, const char *name, aud_error *err)
         (rc = vsection(&v, doc, "fairness", v_fairness)) ||
         (rc = vsection(&v, doc, "drift", v_drift)) ||
         (rc = vsection(&v, doc, "performance", v_performance)) ||
+        (rc = vsection(&v, doc, "global", v_global)) ||
         (rc = varray(&v, doc, "checks", 0, v_check)) ||
         (rc = vsection(&v, doc, "trends", v_trends)) ||
         (rc = vsection(&v, doc, "signature", v_signature)) ||
