@@ -370,7 +370,7 @@ static int parse_args(int argc, char **argv, fair_cli *c, aud_csv_cli *csv)
         {"min-share", required_argument, NULL, 'M'},
         {"min-count", required_argument, NULL, 'C'},
         {"no-intersections", no_argument, NULL, 'I'},
-        {"max-intersection", required_argument, NULL, 1003},
+        {"max-intersection", required_argument, NULL, 1010},
         {"compliance", required_argument, NULL, 'c'},
         {"bootstrap", required_argument, NULL, 'b'},
         {"seed", required_argument, NULL, 'e'},
@@ -456,7 +456,7 @@ static int parse_args(int argc, char **argv, fair_cli *c, aud_csv_cli *csv)
                                      optarg);
             c->opts.nyc_ll144 = 1;
             break;
-        case 1003:
+        case 1010:
             rc = aud_cli_parse_long(cmd, "--max-intersection", optarg, 2, 64, &v);
             c->opts.max_intersection = (size_t)v;
             break;
