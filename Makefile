@@ -99,9 +99,10 @@ include tests/local.mk tests/fuzz/local.mk bench/local.mk
 # zlib1g-dev); DEBIAN_PKGS: the build's, the tests' and their oracles' (add new ones here);
 # DEPS_TEST: DEBIAN_PKGS less DEPS_RUN, what only `make check` and `make valgrind` need.
 DEPS_RUN := gcc libc6-dev make pkg-config libgsl-dev libcjson-dev libxlsxwriter-dev libhpdf-dev \
-            libssl-dev libsqlite3-dev zlib1g-dev libzstd-dev fonts-dejavu-core
+            libssl-dev libsqlite3-dev zlib1g-dev libzstd-dev fonts-dejavu-core icc-profiles-free
 DEBIAN_PKGS := build-essential pkg-config libgsl-dev libcjson-dev libxlsxwriter-dev libhpdf-dev \
                libcmocka-dev libssl-dev libsqlite3-dev zlib1g-dev libzstd-dev fonts-dejavu-core poppler-utils valgrind \
+               icc-profiles-free qpdf ghostscript \
                python3 python3-numpy python3-pandas python3-scipy python3-sklearn python3-xgboost \
                python3-openpyxl python3-statsmodels python3-pytest clang time
 

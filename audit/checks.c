@@ -268,6 +268,13 @@ int aud_checks_evaluate(const aud_check_spec *checks, size_t n, cJSON *results,
                     continue;
                 add_row(&e, NULL, NULL, name, lookup(col, c->metric), NULL);
             }
+            /* the model output's drift (drift.prediction_drift) by its name, "prediction", when
+             * no data column has that name (issue 14 item 10) */
+            const cJSON *pd = cJSON_GetObjectItemCaseSensitive(drift, "prediction_drift");
+            const char *pname = str_of(pd, "name");
+            if (e.matched == 0 && c->column != NULL && pname != NULL &&
+                strcmp(pname, c->column) == 0)
+                add_row(&e, NULL, NULL, pname, lookup(pd, c->metric), NULL);
             break;
         }
         case SCOPE_EXPLAIN:

@@ -65,6 +65,7 @@ static const char usage_text[] =
     "                       and of the impact-ratio verdict (default 0.02)\n"
     "  --min-count N        same for groups with fewer rows (default 0: off)\n"
     "  --no-intersections   only single attributes\n"
+    "  --max-intersection K intersections of at most K attributes (default: all; 2 = pairs)\n"
     "  --compliance nyc-ll144\n"
     "                       add the NYC Local Law 144 view of the first two --sensitive columns,\n"
     "                       which must be sex and race/ethnicity (in this order)\n"
@@ -384,6 +385,7 @@ static int parse_args(int argc, char **argv, fair_cli *c, aud_csv_cli *csv)
         {"min-share", required_argument, NULL, 'M'},
         {"min-count", required_argument, NULL, 'C'},
         {"no-intersections", no_argument, NULL, 'I'},
+        {"max-intersection", required_argument, NULL, 1010},
         {"compliance", required_argument, NULL, 'c'},
         {"bootstrap", required_argument, NULL, 'b'},
         {"seed", required_argument, NULL, 'e'},
@@ -468,6 +470,10 @@ static int parse_args(int argc, char **argv, fair_cli *c, aud_csv_cli *csv)
                 return aud_cli_usage(cmd, "--compliance: unknown view \"%s\" (known: nyc-ll144)",
                                      optarg);
             c->opts.nyc_ll144 = 1;
+            break;
+        case 1010:
+            rc = aud_cli_parse_long(cmd, "--max-intersection", optarg, 2, 64, &v);
+            c->opts.max_intersection = (size_t)v;
             break;
         case 'b':
             rc = aud_cli_parse_long(cmd, "--bootstrap", optarg, 0, 1000000L, &v);

@@ -19,6 +19,10 @@ static const char help[] =
     "  --xlsx FILE   write the Excel workbook (Summary, Explanations, Attributions, Fairness,\n"
     "                Intersections, Drift, Performance, Data when there is a profile,\n"
     "                Provenance)\n"
+    "  --max-groups N\n"
+    "                groups the PDF shows per attribute or intersection (default 20: groups\n"
+    "                below four fifths first, then by size; the rest are counted). Every group\n"
+    "                stays in results.json and the XLSX\n"
     "  --check       only validate results.json (no output)\n"
     "  --quiet       errors only\n"
     "  -h, --help    show this help\n"
@@ -33,11 +37,13 @@ int aud_cmd_report(int argc, char **argv)
     static const struct option opts[] = {{"pdf", required_argument, NULL, 'p'},
                                          {"xlsx", required_argument, NULL, 'x'},
                                          {"check", no_argument, NULL, 'c'},
+                                         {"max-groups", required_argument, NULL, 'g'},
                                          {"quiet", no_argument, NULL, 'q'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     const char *pdf = NULL, *xlsx = NULL;
     int check_only = 0, c;
+    long max_groups = 0;
     aud_error err;
     cJSON *doc = NULL;
     int rc;
@@ -54,6 +60,11 @@ int aud_cmd_report(int argc, char **argv)
             break;
         case 'c':
             check_only = 1;
+            break;
+        case 'g':
+            c = aud_cli_parse_long("report", "--max-groups", optarg, 1, 100000L, &max_groups);
+            if (c != 0)
+                return c;
             break;
         case 'q':
             aud_cli_quiet = 1;
@@ -81,6 +92,8 @@ int aud_cmd_report(int argc, char **argv)
 
     aud_error_clear(&err);
     rc = aud_report_load(argv[optind], &doc, &err);
+    if (rc == AUD_OK && max_groups > 0)
+        rc = aud_report_set_max_groups(doc, max_groups, &err);
     if (rc == AUD_OK && pdf != NULL)
         rc = aud_report_write_pdf(doc, pdf, &err);
     if (rc == AUD_OK && xlsx != NULL)

@@ -244,6 +244,9 @@ static int add_report_block(run_ctx *c)
         if (vals[i] != NULL && cJSON_AddStringToObject(r, keys[i], vals[i]) == NULL)
             return aud_error_nomem(c->err);
     }
+    if (s->report.max_groups > 0 &&
+        cJSON_AddNumberToObject(r, "max_groups", (double)s->report.max_groups) == NULL)
+        return aud_error_nomem(c->err);
     return AUD_OK;
 }
 

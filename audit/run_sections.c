@@ -461,6 +461,7 @@ int aud_run_fairness(run_ctx *c)
     fo.seed = s->seed;
     fo.threads = c->threads;
     fo.intersections = s->intersections;
+    fo.max_intersection = (size_t)s->max_intersection;
     fo.nyc_ll144 = s->compliance != NULL;
     for (size_t a = 0; fo.nyc_ll144 && a < s->n_sensitive; a++) {   /* checked by the spec */
         if (s->ll144_sex != NULL && strcmp(s->sensitive[a], s->ll144_sex) == 0)

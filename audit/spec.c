@@ -19,6 +19,7 @@ static int set_defaults(aud_spec *s)
     s->intersections = -1;
     s->min_group_share = 0.02;
     s->bootstrap = 1000;
+    s->report.max_groups = -1;
     s->explain.enabled = 1;
     s->global.enabled = 1;
     s->global.repeats = 5;

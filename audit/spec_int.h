@@ -56,6 +56,7 @@ typedef struct aud_spec {
     size_t n_reference_groups;
     double min_group_share;    /* default 0.02 */
     long   bootstrap;          /* default 1000, 0 = off */
+    long   max_intersection;   /* "fairness.max_intersection": largest intersection; 0 = all */
     struct {
         char *method;      /* "auto" */
         char *output;      /* "raw" */
@@ -90,6 +91,7 @@ typedef struct aud_spec {
     struct {
         char *title, *organization, *prepared_by, *approved_by, *data_source, *date;
         char *favorable_outcome;   /* words for the favourable outcome ("approved"); NULL */
+        long  max_groups;  /* groups shown per table/chart in the PDF; -1 = the report's default */
     } report;
     struct {               /* "model_card": free text, each NULL when absent */
         char *owner, *intended_use, *label_meaning, *training_data, *training_period,

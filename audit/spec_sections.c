@@ -256,7 +256,8 @@ int aud_spec_read_drift(aud_spec_ctx *c, const cJSON *root, aud_spec *s)
 
 int aud_spec_read_fairness(aud_spec_ctx *c, const cJSON *root, aud_spec *s)
 {
-    static const char *const keys[] = {"reference", "min_group_share", "bootstrap", NULL};
+    static const char *const keys[] = {"reference", "min_group_share", "bootstrap",
+                                       "max_intersection", NULL};
     const cJSON *v, *ref;
     int rc = aud_spec_get_object(c, root, "", "fairness", &v);
     if (rc != AUD_OK || v == NULL)
@@ -267,6 +268,8 @@ int aud_spec_read_fairness(aud_spec_ctx *c, const cJSON *root, aud_spec *s)
                                  NULL);
     if (rc == AUD_OK)
         rc = aud_spec_get_whole(c, v, "fairness", "bootstrap", 0, 100000, &s->bootstrap);
+    if (rc == AUD_OK)
+        rc = aud_spec_get_whole(c, v, "fairness", "max_intersection", 2, 64, &s->max_intersection);
     if (rc == AUD_OK)
         rc = aud_spec_get_object(c, v, "fairness", "reference", &ref);
     if (rc != AUD_OK || ref == NULL)
@@ -327,7 +330,8 @@ int aud_spec_read_outputs(aud_spec_ctx *c, const cJSON *root, aud_spec *s, const
     return rc;
 }
 
-/* An optional object of optional strings: keys[i] (NULL-terminated) into *dst[i]. */
+/* An optional object of optional strings: keys[i] (NULL-terminated) into *dst[i]; the keys from
+ * the first NULL dst on are allowed but read by the caller (numbers). */
 static int read_text_block(aud_spec_ctx *c, const cJSON *root, const char *block,
                            const char *const *keys, char **const *dst)
 {
@@ -336,7 +340,7 @@ static int read_text_block(aud_spec_ctx *c, const cJSON *root, const char *block
     if (rc != AUD_OK || v == NULL)
         return rc;
     rc = aud_spec_check_keys(c, v, block, keys);
-    for (int i = 0; keys[i] != NULL && rc == AUD_OK; i++)
+    for (int i = 0; keys[i] != NULL && dst[i] != NULL && rc == AUD_OK; i++)
         rc = aud_spec_get_text(c, v, block, keys[i], dst[i]);
     return rc;
 }
@@ -344,11 +348,16 @@ static int read_text_block(aud_spec_ctx *c, const cJSON *root, const char *block
 int aud_spec_read_report(aud_spec_ctx *c, const cJSON *root, aud_spec *s)
 {
     static const char *const keys[] = {"title", "organization", "prepared_by", "approved_by",
-                                       "data_source", "date", "favorable_outcome", NULL};
+                                       "data_source", "date", "favorable_outcome", "max_groups",
+                                       NULL};
     char **const dst[] = {&s->report.title, &s->report.organization, &s->report.prepared_by,
                           &s->report.approved_by, &s->report.data_source, &s->report.date,
-                          &s->report.favorable_outcome};
-    return read_text_block(c, root, "report", keys, dst);
+                          &s->report.favorable_outcome, NULL};
+    int rc = read_text_block(c, root, "report", keys, dst);
+    const cJSON *v = root != NULL ? cJSON_GetObjectItemCaseSensitive(root, "report") : NULL;
+    if (rc == AUD_OK && cJSON_IsObject(v))
+        rc = aud_spec_get_whole(c, v, "report", "max_groups", 1, 100000, &s->report.max_groups);
+    return rc;
 }
 
 int aud_spec_read_model_card(aud_spec_ctx *c, const cJSON *root, aud_spec *s)
@@ -357,6 +366,6 @@ int aud_spec_read_model_card(aud_spec_ctx *c, const cJSON *root, aud_spec *s)
                                        "training_period", "limitations", "contact", NULL};
     char **const dst[] = {&s->card.owner, &s->card.intended_use, &s->card.label_meaning,
                           &s->card.training_data, &s->card.training_period, &s->card.limitations,
-                          &s->card.contact};
+                          &s->card.contact, NULL};
     return read_text_block(c, root, "model_card", keys, dst);
 }

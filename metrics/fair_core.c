@@ -723,7 +723,9 @@ int aud_fair_compute(aud_fair_result **out, const aud_fair_input *in, const aud_
         nt++;
     }
     size_t n_inters = 0;
-    for (int size = 2; full != 0 && size <= (int)in->n_attrs; size++) {
+    size_t largest = opts->max_intersection > 0 && opts->max_intersection < in->n_attrs
+                         ? opts->max_intersection : in->n_attrs;
+    for (int size = 2; full != 0 && size <= (int)largest; size++) {
         for (unsigned mask = 1; mask <= full; mask++) {
             if (__builtin_popcount(mask) != size)
                 continue;

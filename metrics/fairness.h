@@ -105,6 +105,8 @@ typedef struct aud_fair_opts {
                               * rows in rank order instead of a histogram; 0 (default) = the
                               * number of labelled rows, at least 64 Ki. Same figures either way
                               * (tests force the rank-order sweep with 1) */
+    size_t   max_intersection; /* largest intersection built, in attributes (2 = pairs only);
+                              * 0 (default): every combination */
 } aud_fair_opts;
 
 AUD_API void aud_fair_opts_default(aud_fair_opts *opts);

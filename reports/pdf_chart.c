@@ -11,6 +11,7 @@
 #include <string.h>
 
 #define DOT 2.3f            /* dot diameter */
+#define BAR_LINES 4         /* lines of a bar label */
 #define N_SHADES 8          /* colour bins of the feature-value scale */
 
 static pdf_rgb mix(pdf_rgb a, pdf_rgb b, float t)
@@ -86,15 +87,53 @@ static void axis_y(pdf_doc *d, float x, float y0, float y1, double lo, double hi
     }
 }
 
+/* Label lines and row height of one bar. */
+static size_t bar_label(pdf_doc *d, const pdf_bar *b, float label_w, char (*lines)[256],
+                        float *rh)
+{
+    char lab[300];
+    size_t nl;
+    snprintf(lab, sizeof lab, "%s%s", b->label, b->marked ? " \xe2\x80\xa0" : "");
+    aud_rpt_utf8_fix_tail(lab);
+    nl = aud_pdf_wrap(d, d->font, 7.5f, lab, label_w - 8.0f, lines, BAR_LINES);
+    *rh = fmaxf(14.0f, (float)nl * 8.5f + 5.5f);
+    return nl;
+}
+
+float aud_pdf_chart_hbars_height(pdf_doc *d, const pdf_bar *bars, size_t n, float label_w)
+{
+    char lines[BAR_LINES][256];
+    float h = 24.0f + 26.0f, rh;
+    for (size_t i = 0; i < n; i++) {
+        bar_label(d, &bars[i], label_w, lines, &rh);
+        h += rh;
+    }
+    return h;
+}
+
 void aud_pdf_chart_hbars(pdf_doc *d, const char *title, const pdf_bar *bars, size_t n,
                      rpt_style style, double ref_line, const char *ref_label, pdf_rgb color,
                      float label_w, float x, float w)
 {
-    const float row = 14.0f, bh = 9.0f, val_w = 40.0f;
+    const float row = 14.0f, bh = 9.0f, val_w = 40.0f, lsize = 7.5f, lead = 8.5f;
     double lo = 0.0, hi = 0.0, t0, t1, step;
-    char buf[300], val[RPT_NUMBUF];
+    char val[RPT_NUMBUF];
     float px0 = x + label_w, px1 = x + w - val_w;
-    float top;
+    float top, height = 0.0f;
+    /* labels wrap (after '&', a space, ',' or '/') instead of being cut: a bar's row grows with
+     * its label's lines (issue 14 items 5 and 9) */
+    char (*lines)[256] = aud_malloc((n ? n : 1) * BAR_LINES * sizeof *lines);
+    size_t *nl = aud_malloc((n ? n : 1) * sizeof *nl);
+    float *rh = aud_malloc((n ? n : 1) * sizeof *rh);
+    if (lines == NULL || nl == NULL || rh == NULL) {
+        d->nomem = 1;
+        d->failed = 1;
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++) {
+        nl[i] = bar_label(d, &bars[i], label_w, lines + i * BAR_LINES, &rh[i]);
+        height += rh[i];
+    }
     for (size_t i = 0; i < n; i++) {
         const pdf_bar *b = &bars[i];
         if (isfinite(b->value)) {
@@ -111,21 +150,23 @@ void aud_pdf_chart_hbars(pdf_doc *d, const char *title, const pdf_bar *bars, siz
     aud_rpt_nice_range(lo, hi, 6, &t0, &t1, &step);
     if (lo >= 0.0)
         t0 = 0.0;
-    aud_pdf_need(d, 22.0f + (float)n * row + 26.0f);
+    aud_pdf_need(d, 22.0f + height + 26.0f);
     if (title != NULL) {
         aud_pdf_text(d, d->bold, 9.0f, x, d->y, AUD_PDF_BLACK, title);
         /* room for the reference line's label; "" keeps side-by-side charts aligned */
         d->y -= ref_label != NULL ? 24.0f : 14.0f;
     }
     top = d->y + 4.0f;
+    float row_top = d->y + row / 2.0f;
     for (size_t i = 0; i < n && !d->failed; i++) {
         const pdf_bar *b = &bars[i];
-        float cy = d->y - (float)i * row;
         pdf_rgb c = b->marked ? mix(color, (pdf_rgb){1, 1, 1}, 0.55f) : color;
-        char lab[300];
-        snprintf(lab, sizeof lab, "%s%s", b->label, b->marked ? " \xe2\x80\xa0" : "");
-        aud_pdf_fit(d, d->font, 7.5f, lab, label_w - 8.0f, buf, sizeof buf);
-        aud_pdf_text_right(d, d->font, 7.5f, px0 - 5.0f, cy - 2.5f, AUD_PDF_BLACK, buf);
+        float cy = row_top - rh[i] / 2.0f;
+        row_top -= rh[i];
+        for (size_t k = 0; k < nl[i]; k++)
+            aud_pdf_text_right(d, d->font, lsize, px0 - 5.0f,
+                               cy - 2.5f + ((float)(nl[i] - 1) / 2.0f - (float)k) * lead,
+                               AUD_PDF_BLACK, lines[i * BAR_LINES + k]);
         if (isfinite(b->value)) {
             float xa = scale(0.0, t0, t1, px0, px1), xb = scale(b->value, t0, t1, px0, px1);
             aud_pdf_fill_rect(d, fminf(xa, xb), cy - bh / 2.0f, fmaxf(fabsf(xb - xa), 0.5f), bh, c);
@@ -141,7 +182,7 @@ void aud_pdf_chart_hbars(pdf_doc *d, const char *title, const pdf_bar *bars, siz
         aud_pdf_text_right(d, d->font, 7.0f, x + w, cy - 2.5f,
                        isfinite(b->value) ? AUD_PDF_BLACK : AUD_PDF_GREY, val);
     }
-    float bottom = d->y - (float)n * row + row / 2.0f;
+    float bottom = row_top;
     if (isfinite(ref_line)) {
         float xr = scale(ref_line, t0, t1, px0, px1);
         aud_pdf_dashed(d, xr, bottom, xr, top + 2.0f, 0.9f, AUD_PDF_FAIL);
@@ -150,6 +191,10 @@ void aud_pdf_chart_hbars(pdf_doc *d, const char *title, const pdf_bar *bars, siz
     }
     axis_x(d, px0, px1, bottom - 2.0f, t0, t1, step, 0.0f);
     d->y = bottom - 26.0f;
+done:
+    aud_free(lines);
+    aud_free(nl);
+    aud_free(rh);
 }
 
 /* ---- beeswarm ---- */
@@ -271,7 +316,6 @@ void aud_pdf_chart_beeswarm(pdf_doc *d, const cJSON *features, size_t n_show)
     dot *dots = NULL;
     double *sorted = NULL;
     int *stack = NULL;
-    char buf[300];
     if (n_show > 64)
         n_show = 64;
     nf = ranked_features(features, feat, n_show);
@@ -309,8 +353,13 @@ void aud_pdf_chart_beeswarm(pdf_doc *d, const cJSON *features, size_t n_show)
         float cy = d->y - (float)j * row;
         size_t n = 0;
         int maxk = 0;
-        aud_pdf_fit(d, d->font, 7.5f, aud_rpt_str(feat[j], "name", "?"), label_w - 8.0f, buf, sizeof buf);
-        aud_pdf_text_right(d, d->font, 7.5f, px0 - 6.0f, cy - 2.5f, AUD_PDF_BLACK, buf);
+        {
+            /* a long feature name: two lines (smaller type if need be) in the row, not cut */
+            const char *nm = aud_rpt_str(feat[j], "name", "?");
+            float one = aud_pdf_width(d, d->font, 7.5f, nm) <= label_w - 8.0f ? 0.0f : 3.6f;
+            aud_pdf_text_lines(d, d->font, 7.5f, 5.5f, px0 - 6.0f - (label_w - 8.0f),
+                               cy - 2.5f + one, label_w - 8.0f, 2, 1, AUD_PDF_BLACK, nm);
+        }
         aud_pdf_line(d, px0, cy, px1, cy, 0.25f, AUD_PDF_RULE);
         memset(stack, 0, nbins * sizeof *stack);
         /* density jitter: dots falling in the same x bin stack alternately above and below */
@@ -378,8 +427,8 @@ void aud_pdf_chart_dependence(pdf_doc *d, const cJSON *feature, float x, float y
         yhi = fmax(yhi, p->child->next->valuedouble);
         n++;
     }
-    aud_pdf_fit(d, d->bold, 8.5f, aud_rpt_str(feature, "name", "?"), w, buf, sizeof buf);
-    aud_pdf_text(d, d->bold, 8.5f, x, y_top, AUD_PDF_BLACK, buf);
+    aud_pdf_text_lines(d, d->bold, 8.5f, 6.0f, x, y_top, w, 1, 0, AUD_PDF_BLACK,
+                       aud_rpt_str(feature, "name", "?"));
     float px0 = x + 34.0f, px1 = x + w - 4.0f, py0 = y_top - h + 26.0f, py1 = y_top - 10.0f;
     if (n == 0) {
         aud_pdf_text(d, d->font, 8.0f, px0, (py0 + py1) / 2.0f, AUD_PDF_GREY, "no numeric values to plot");
@@ -511,9 +560,12 @@ void aud_pdf_chart_waterfall(pdf_doc *d, const cJSON *exp, const cJSON *row)
             a = base;
             snprintf(buf, sizeof buf, "%zu other features", nf - k);
         }
-        char lab[400];
-        aud_pdf_fit(d, d->font, 7.5f, buf, label_w - 10.0f, lab, sizeof lab);
-        aud_pdf_text_right(d, d->font, 7.5f, px0 - 6.0f, cy - 2.5f, AUD_PDF_BLACK, lab);
+        {
+            /* "feature = value": two lines in the row when long, never cut */
+            float one = aud_pdf_width(d, d->font, 7.5f, buf) <= label_w - 10.0f ? 0.0f : 3.4f;
+            aud_pdf_text_lines(d, d->font, 7.5f, 5.5f, px0 - 6.0f - (label_w - 10.0f),
+                               cy - 2.5f + one, label_w - 10.0f, 2, 1, AUD_PDF_BLACK, buf);
+        }
         aud_pdf_line(d, px0, cy, px1, cy, 0.25f, AUD_PDF_RULE);
         float xa = scale(a, t0, t1, px0, px1), xb = scale(a + v, t0, t1, px0, px1);
         pdf_rgb c = v >= 0 ? AUD_PDF_POS : AUD_PDF_NEG;
@@ -626,17 +678,35 @@ static void level_bars(pdf_doc *d, const rpt_dist *ds, float px0, float px1, flo
     size_t nshow = ds->n > MAX_LEVEL_BARS ? MAX_LEVEL_BARS : ds->n;
     char buf[300], lab[200];
     int wrapped = 0;
+    /* more categories than slots: the largest (reference and current shares together), in
+     * their order, never simply the first ones (issue 14 item 5) */
+    size_t idx[MAX_LEVEL_BARS];
+    for (size_t i = 0; i < nshow; i++)
+        idx[i] = i;
+    if (ds->n > nshow) {
+        size_t k = 0;
+        for (size_t i = 0; i < ds->n; i++) {
+            double wi = (sr > 0 ? ds->ref[i] / sr : 0) + (sc > 0 ? ds->cur[i] / sc : 0);
+            size_t bigger = 0;
+            for (size_t j = 0; j < ds->n && bigger < nshow; j++) {
+                double wj = (sr > 0 ? ds->ref[j] / sr : 0) + (sc > 0 ? ds->cur[j] / sc : 0);
+                bigger += wj > wi || (wj == wi && j < i);
+            }
+            if (bigger < nshow && k < nshow)
+                idx[k++] = i;
+        }
+    }
     float slot = (px1 - px0) / (float)(nshow > 0 ? nshow : 1);
     for (size_t i = 0; i < nshow; i++) {
-        aud_rpt_fmt_value(ds->labels[i], lab, sizeof lab);
+        aud_rpt_fmt_value(ds->labels[idx[i]], lab, sizeof lab);
         if (aud_pdf_width(d, d->font, 6.5f, lab) > slot - 2.0f)
             wrapped = 1;
     }
     for (size_t i = 0; i < nshow; i++) {
         if (sr > 0)
-            ymax = fmax(ymax, ds->ref[i] / sr);
+            ymax = fmax(ymax, ds->ref[idx[i]] / sr);
         if (sc > 0)
-            ymax = fmax(ymax, ds->cur[i] / sc);
+            ymax = fmax(ymax, ds->cur[idx[i]] / sc);
     }
     aud_rpt_nice_range(0.0, ymax, 4, &t0, &t1, &step);
     t0 = 0.0;
@@ -645,13 +715,13 @@ static void level_bars(pdf_doc *d, const rpt_dist *ds, float px0, float px1, flo
     for (size_t i = 0; i < nshow; i++) {
         float sx = px0 + slot * (float)i, bw = fminf(slot * 0.36f, 28.0f);
         float cx = sx + slot / 2.0f;
-        float hr = sr > 0 ? scale(ds->ref[i] / sr, t0, t1, py0, py1) - py0 : 0;
-        float hc = sc > 0 ? scale(ds->cur[i] / sc, t0, t1, py0, py1) - py0 : 0;
+        float hr = sr > 0 ? scale(ds->ref[idx[i]] / sr, t0, t1, py0, py1) - py0 : 0;
+        float hc = sc > 0 ? scale(ds->cur[idx[i]] / sc, t0, t1, py0, py1) - py0 : 0;
         if (hr > 0)
             aud_pdf_fill_rect(d, cx - bw - 0.5f, py0, bw, hr, AUD_PDF_REF);
         if (hc > 0)
             aud_pdf_fill_rect(d, cx + 0.5f, py0, bw, hc, AUD_PDF_CUR);
-        aud_rpt_fmt_value(ds->labels[i], lab, sizeof lab);
+        aud_rpt_fmt_value(ds->labels[idx[i]], lab, sizeof lab);
         /* labels too wide for their slot alternate between two rows, each then having two
          * slots of room, rather than being cut (issue 14 item 9) */
         aud_pdf_fit(d, d->font, 6.5f, lab, wrapped ? 2.0f * slot - 4.0f : slot - 2.0f, buf,
@@ -660,7 +730,7 @@ static void level_bars(pdf_doc *d, const rpt_dist *ds, float px0, float px1, flo
                             AUD_PDF_GREY, buf);
     }
     if (ds->n > nshow) {
-        snprintf(buf, sizeof buf, "first %zu of %zu categories", nshow, ds->n);
+        snprintf(buf, sizeof buf, "the %zu largest of %zu categories", nshow, ds->n);
         aud_pdf_text_right(d, d->font, 6.5f, px1, py0 - (wrapped ? 25.0f : 19.0f), AUD_PDF_GREY,
                            buf);
     }
@@ -669,15 +739,14 @@ static void level_bars(pdf_doc *d, const rpt_dist *ds, float px0, float px1, flo
 void aud_pdf_chart_drift(pdf_doc *d, const cJSON *column, float x, float y_top, float w, float h)
 {
     float px0 = x + 30.0f, px1 = x + w - 4.0f, py0 = y_top - h + 24.0f, py1 = y_top - 12.0f;
-    char buf[300];
     rpt_dist ds;
     if (aud_rpt_dist_get(column, &ds) != AUD_OK) {
         d->nomem = 1;
         d->failed = 1;
         return;
     }
-    aud_pdf_fit(d, d->bold, 8.5f, aud_rpt_str(column, "name", "?"), w - 120.0f, buf, sizeof buf);
-    aud_pdf_text(d, d->bold, 8.5f, x, y_top, AUD_PDF_BLACK, buf);
+    aud_pdf_text_lines(d, d->bold, 8.5f, 6.0f, x, y_top, w - 108.0f, 1, 0, AUD_PDF_BLACK,
+                       aud_rpt_str(column, "name", "?"));
     legend(d, x + w - 100.0f, y_top, ds.kind == RPT_DIST_BINS);
     if (ds.kind == RPT_DIST_BINS)
         hist_bins(d, &ds, px0, px1, py0, py1);
@@ -700,10 +769,8 @@ void aud_pdf_chart_trend(pdf_doc *d, const cJSON *runs, const cJSON *check, cons
     double bmin = aud_rpt_num(bound, "min"), bmax = aud_rpt_num(bound, "max");
     size_t nr = aud_rpt_count(runs);
     char buf[300];
-    aud_pdf_fit(d, d->bold, 7.5f, title, w, buf, sizeof buf);
-    aud_pdf_text(d, d->bold, 7.5f, x, y_top, AUD_PDF_BLACK, buf);
-    aud_pdf_fit(d, d->font, 6.5f, subtitle, w, buf, sizeof buf);
-    aud_pdf_text(d, d->font, 6.5f, x, y_top - 8.5f, AUD_PDF_GREY, buf);
+    aud_pdf_text_lines(d, d->bold, 7.5f, 5.5f, x, y_top, w, 1, 0, AUD_PDF_BLACK, title);
+    aud_pdf_text_lines(d, d->font, 6.5f, 5.0f, x, y_top - 8.5f, w, 1, 0, AUD_PDF_GREY, subtitle);
     cJSON_ArrayForEach(v, vals) {
         double y = aud_rpt_num(v, "value");
         if (isfinite(y)) {

@@ -13,10 +13,10 @@ static const char *or_blank(const char *s)
 
 static void signature_block(pdf_doc *d, float x, float w, const char *role, const char *name)
 {
-    char buf[300];
     aud_pdf_text(d, d->bold, 9.0f, x, d->y, AUD_PDF_GREY, role);
-    aud_pdf_fit(d, d->font, 10.0f, name[0] != '\0' ? name : "", w, buf, sizeof buf);
-    aud_pdf_text(d, d->font, 10.0f, x, d->y - 16.0f, AUD_PDF_BLACK, buf);
+    /* a long name wraps onto a second line (smaller type if need be), never cut */
+    if (name[0] != '\0')
+        aud_pdf_text_lines(d, d->font, 10.0f, 7.0f, x, d->y - 16.0f, w, 2, 0, AUD_PDF_BLACK, name);
     aud_pdf_line(d, x, d->y - 46.0f, x + w * 0.62f, d->y - 46.0f, 0.6f, AUD_PDF_BLACK);
     aud_pdf_line(d, x + w * 0.68f, d->y - 46.0f, x + w, d->y - 46.0f, 0.6f, AUD_PDF_BLACK);
     aud_pdf_text(d, d->font, 7.5f, x, d->y - 56.0f, AUD_PDF_GREY, "signature");

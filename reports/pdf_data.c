@@ -28,14 +28,24 @@ static void categorical_summary(const cJSON *c, char *out, size_t n)
     size_t used = (size_t)snprintf(out, n, "%s categories",
                                    aud_rpt_fmt(aud_rpt_num(c, "n_categories"), RPT_INT, t));
     const char *sep = ": ";
+    double total = aud_rpt_num(c, "n_categories"), listed = 0;
+    /* whole categories while they fit the cell's lines (about 190 characters), the rest
+     * counted: never a name cut (issue 14 item 5) */
+    size_t budget = n < 190 ? n : 190;
     cJSON_ArrayForEach(cat, aud_rpt_obj(c, "categories")) {
-        if (used + 1 >= n || !cJSON_IsNumber(cat))
+        if (!cJSON_IsNumber(cat))
             break;
-        used += (size_t)snprintf(out + used, n - used, "%s%s %s", sep, cat->string,
-                                 aud_rpt_fmt(cat->valuedouble, RPT_INT, t));
+        aud_rpt_fmt(cat->valuedouble, RPT_INT, t);
+        if (used + strlen(sep) + strlen(cat->string) + strlen(t) + 24 > budget)
+            break;
+        used += (size_t)snprintf(out + used, n - used, "%s%s %s", sep, cat->string, t);
         sep = ", ";
+        listed++;
     }
-    aud_rpt_utf8_fix_tail(out);   /* a category cut by the buffer */
+    if (isfinite(total) && total > listed && used + 24 < n)
+        snprintf(out + used, n - used, "%sand %.0f more", listed > 0 ? ", " : ": ",
+                 total - listed);
+    aud_rpt_utf8_fix_tail(out);
 }
 
 void aud_pdf_write_data(pdf_doc *d)

@@ -177,10 +177,9 @@ int aud_pdf_doc_init(pdf_doc *d, const cJSON *doc, aud_error *err)
     aud_pdf_chk(d, HPDF_SetInfoAttr(d->pdf, HPDF_INFO_TITLE, d->header));
     aud_pdf_chk(d, HPDF_SetInfoAttr(d->pdf, HPDF_INFO_CREATOR, "audit " AUD_VERSION));
     if (aud_rpt_str(rep, "organization", NULL) != NULL && aud_rpt_str(rep, "organization", "")[0] != '\0') {
-        char org[256];
-        aud_rpt_copy_utf8(org, sizeof org, aud_rpt_str(rep, "organization", ""));
-        pdf_bmp_only(org);
-        aud_pdf_chk(d, HPDF_SetInfoAttr(d->pdf, HPDF_INFO_AUTHOR, org));
+        aud_rpt_copy_utf8(d->author, sizeof d->author, aud_rpt_str(rep, "organization", ""));
+        pdf_bmp_only(d->author);
+        aud_pdf_chk(d, HPDF_SetInfoAttr(d->pdf, HPDF_INFO_AUTHOR, d->author));
     }
     /* deterministic output: the only date is the audit's own, never the wall clock */
     if (parse_created(aud_rpt_str(aud_rpt_obj(doc, "provenance"), "created", ""), &dt))
@@ -450,6 +449,11 @@ void aud_pdf_subsection(pdf_doc *d, const char *title, float need)
     if (d->y < PDF_TOP - 1.0f)
         d->y -= 6.0f;
     bookmark(d, d->outline, title, 0);
+    if (aud_pdf_width(d, d->bold, 12.0f, title) > PDF_CW) {   /* a long intersection: wrap */
+        aud_pdf_para(d, d->bold, 12.0f, PDF_LEFT, PDF_CW, AUD_PDF_BLACK, title);
+        d->y -= 18.0f - 12.0f * 1.35f;
+        return;
+    }
     aud_pdf_text(d, d->bold, 12.0f, PDF_LEFT, d->y, AUD_PDF_BLACK, title);
     d->y -= 18.0f;
 }
@@ -515,14 +519,14 @@ void aud_pdf_dashed(pdf_doc *d, float x0, float y0, float x1, float y1, float lw
 /* Break s into at most CELL_LINES lines no wider than maxw: after the last space, '&', ',' or '/'
  * that fits, else between characters; only a cell needing more lines is cut with an ellipsis
  * (issue 14 item 9: wrap rather than clip). Returns the number of lines. */
-static size_t cell_wrap(pdf_doc *d, HPDF_Font f, float size, const char *s, float maxw,
-                        char out[CELL_LINES][256])
+size_t aud_pdf_wrap(pdf_doc *d, HPDF_Font f, float size, const char *s, float maxw,
+                    char (*out)[256], size_t max_lines)
 {
     size_t k = 0, len = strlen(s);
-    while (k < CELL_LINES) {
+    while (k < max_lines) {
         char trial[256];
         size_t fit = 0, brk = 0, i = 0;
-        if (k == CELL_LINES - 1 || aud_pdf_width(d, f, size, s) <= maxw) {
+        if (k == max_lines - 1 || aud_pdf_width(d, f, size, s) <= maxw) {
             aud_pdf_fit(d, f, size, s, maxw, out[k], sizeof out[k]);
             return k + 1;
         }
@@ -554,6 +558,34 @@ static size_t cell_wrap(pdf_doc *d, HPDF_Font f, float size, const char *s, floa
             return k;
     }
     return k;
+}
+
+static size_t cell_wrap(pdf_doc *d, HPDF_Font f, float size, const char *s, float maxw,
+                        char out[CELL_LINES][256])
+{
+    return aud_pdf_wrap(d, f, size, s, maxw, out, CELL_LINES);
+}
+
+size_t aud_pdf_text_lines(pdf_doc *d, HPDF_Font f, float size, float min_size, float x, float y,
+                          float w, size_t max_lines, int right, pdf_rgb c, const char *s)
+{
+    char lines[CELL_LINES][256];
+    size_t n = 0;
+    int had = strstr(s, "\xe2\x80\xa6") != NULL;
+    if (max_lines > CELL_LINES)
+        max_lines = CELL_LINES;
+    for (;; size -= 0.5f) {
+        n = aud_pdf_wrap(d, f, size, s, w, lines, max_lines);
+        if (size - 0.5f < min_size || had || strstr(lines[n - 1], "\xe2\x80\xa6") == NULL)
+            break;
+    }
+    for (size_t k = 0; k < n; k++) {
+        if (right)
+            aud_pdf_text_right(d, f, size, x + w, y - (float)k * size * 1.15f, c, lines[k]);
+        else
+            aud_pdf_text(d, f, size, x, y - (float)k * size * 1.15f, c, lines[k]);
+    }
+    return n;
 }
 
 static void cell_text(pdf_doc *d, HPDF_Font f, float size, const pdf_col *c, float x, float y,
@@ -717,6 +749,7 @@ int aud_pdf_doc_save(pdf_doc *d, const char *path, aud_error *err)
         header_footer(d, i);
     if (!d->failed)
         aud_pdf_chk(d, HPDF_SetPageMode(d->pdf, HPDF_PAGE_MODE_USE_OUTLINE));
+    aud_pdf_archival(d);
     if (d->failed || !aud_pdf_chk(d, HPDF_SaveToStream(d->pdf)))
         return aud_pdf_status(d, err);
     rc = aud_out_open(&o, path, err);

@@ -62,8 +62,10 @@ static void column_row(pdf_doc *d, pdf_table *t, const cJSON *c)
                             aud_rpt_fmt(aud_rpt_num(c, "threshold"), RPT_F3, th),
                             aud_rpt_fmt(aud_rpt_num(c, "psi"), RPT_F3, psi), pv,
                             aud_rpt_bool(c, "drifted") < 0 ? "n/a" : drifted ? "DRIFT" : "no"};
-    int sty[8] = {drifted ? PDF_CELL_BOLD : 0, PDF_CELL_MUTED, 0, 0, PDF_CELL_MUTED, 0, 0,
-                  drifted ? PDF_CELL_FAIL : PDF_CELL_PASS};
+    /* a p-value of another test than the primary one is grey: it does not decide */
+    int primary = which != NULL && strcmp(which, aud_rpt_str(c, "method", "")) == 0;
+    int sty[8] = {drifted ? PDF_CELL_BOLD : 0, PDF_CELL_MUTED, 0, 0, PDF_CELL_MUTED, 0,
+                  primary ? 0 : PDF_CELL_MUTED, drifted ? PDF_CELL_FAIL : PDF_CELL_PASS};
     aud_pdf_table_row(d, t, cells, sty);
 }
 
@@ -108,6 +110,38 @@ static void distributions(pdf_doc *d, const cJSON *cols)
                  "above lists every column.", i, n_drifted);
         aud_pdf_para(d, d->font, 7.5f, PDF_LEFT, PDF_CW, AUD_PDF_GREY, note);
     }
+}
+
+/* Columns that look like one variable twice: "X" and "X_code" (a category and its numeric
+ * code) both compared. They drift together, so one change counts twice in the drift share. */
+static void same_columns(pdf_doc *d, const cJSON *cols)
+{
+    const cJSON *a, *b;
+    char line[1200];
+    size_t n = 0, pairs = 0;
+    n += (size_t)snprintf(line, sizeof line, "Columns that hold the same variable twice (a "
+                          "category and its code) drift together and count twice in the drift "
+                          "share:");
+    cJSON_ArrayForEach(a, cols) {
+        const char *an = aud_rpt_str(a, "name", "");
+        size_t al = strlen(an);
+        cJSON_ArrayForEach(b, cols) {
+            const char *bn = aud_rpt_str(b, "name", "");
+            if (al == 0 || strncmp(bn, an, al) != 0 || strcmp(bn + al, "_code") != 0)
+                continue;
+            if (n + al + strlen(bn) + 60 >= sizeof line)
+                break;
+            n += (size_t)snprintf(line + n, sizeof line - n, "%s %s / %s (%s, %s)",
+                                  pairs == 0 ? "" : ";", an, bn,
+                                  aud_rpt_bool(a, "drifted") == 1 ? "drifted" : "no drift",
+                                  aud_rpt_bool(b, "drifted") == 1 ? "drifted" : "no drift");
+            pairs++;
+        }
+    }
+    if (pairs == 0)
+        return;
+    snprintf(line + n, sizeof line - n, ".");
+    aud_pdf_para(d, d->font, 7.5f, PDF_LEFT, PDF_CW, AUD_PDF_GREY, line);
 }
 
 static double alt_num(const cJSON *o, const char *k1, const char *k2)
@@ -181,15 +215,49 @@ void aud_pdf_write_drift(pdf_doc *d)
     }
     aud_pdf_kv(d, "Drift share", buf);
     {
+        /* each decision with its own threshold and where that threshold comes from: the
+         * dataset-drift flag (drift.share of the spec) and the policy checks on the share */
         int ds = aud_rpt_bool(dr, "dataset_drift");
-        char th[RPT_NUMBUF];
+        char th[RPT_NUMBUF], sh[RPT_NUMBUF];
+        aud_rpt_fmt(aud_rpt_num(dr, "drift_share"), RPT_F3, sh);
         if (isfinite(aud_rpt_num(dr, "share_threshold")))
-            snprintf(buf, sizeof buf, "%s (share threshold %s)",
-                     ds < 0 ? "n/a" : ds ? "yes" : "no",
+            snprintf(buf, sizeof buf, "%s: share %s %s %s (the spec's drift.share)",
+                     ds < 0 ? "n/a" : ds ? "yes" : "no", sh, ds == 1 ? "\xe2\x89\xa5" : "<",
                      aud_rpt_fmt(aud_rpt_num(dr, "share_threshold"), RPT_F3, th));
         else
             snprintf(buf, sizeof buf, "%s", ds < 0 ? "n/a" : ds ? "yes" : "no");
         aud_pdf_kv(d, "Dataset drift", buf);
+        cJSON_ArrayForEach(c, aud_rpt_arr(d->doc, "checks")) {
+            const char *m = aud_rpt_str(c, "metric", "");
+            char lo[RPT_NUMBUF], hi[RPT_NUMBUF];
+            const char *pc = aud_rpt_str(c, "column", NULL);
+            int on_pred = pc != NULL && strcmp(pc, aud_rpt_str(aud_rpt_obj(dr, "prediction_drift"),
+                                                               "name", "\x01")) == 0;
+            if (strcmp(m, "drift_share") != 0 && strcmp(m, "dataset_drift") != 0 && !on_pred)
+                continue;
+            aud_rpt_fmt(aud_rpt_num(c, "min"), RPT_AUTO, lo);
+            aud_rpt_fmt(aud_rpt_num(c, "max"), RPT_AUTO, hi);
+            snprintf(buf, sizeof buf, "%s: %s%s%s %s%s%s%s%s (a policy check of the spec)",
+                     aud_rpt_bool(c, "passed") == 1 ? "pass" : "FAIL", on_pred ? pc : "",
+                     on_pred ? " " : "", m,
+                     isfinite(aud_rpt_num(c, "min")) ? "\xe2\x89\xa5 " : "",
+                     isfinite(aud_rpt_num(c, "min")) ? lo : "",
+                     isfinite(aud_rpt_num(c, "min")) && isfinite(aud_rpt_num(c, "max")) ? ", " : "",
+                     isfinite(aud_rpt_num(c, "max")) ? "\xe2\x89\xa4 " : "",
+                     isfinite(aud_rpt_num(c, "max")) ? hi : "");
+            aud_pdf_kv(d, "Policy check", buf);
+        }
+    }
+    pred = aud_rpt_obj(dr, "prediction_drift");
+    if (pred != NULL) {
+        char st[RPT_NUMBUF], th[RPT_NUMBUF];
+        int pdd = aud_rpt_bool(pred, "drifted");
+        snprintf(buf, sizeof buf, "%s: %s %s %s threshold %s",
+                 pdd < 0 ? "n/a" : pdd ? "yes" : "no",
+                 aud_rpt_metric_label(aud_rpt_str(pred, "method", "?")),
+                 aud_rpt_fmt(aud_rpt_num(pred, "statistic"), RPT_F3, st),
+                 pdd == 1 ? "\xe2\x89\xa5" : "<", aud_rpt_fmt(aud_rpt_num(pred, "threshold"), RPT_F3, th));
+        aud_pdf_kv(d, "Prediction drift", buf);
     }
     {
         const cJSON *c0 = aud_rpt_arr(dr, "columns") != NULL ? aud_rpt_arr(dr, "columns")->child : NULL;
@@ -212,11 +280,15 @@ void aud_pdf_write_drift(pdf_doc *d)
         column_row(d, &tab, c);
     d->y -= 4.0f;
     aud_pdf_para(d, d->font, 7.5f, PDF_LEFT, PDF_CW, AUD_PDF_GREY,
-             "Statistic and threshold belong to the column's primary test; the p-value is that "
-             "test's, or else the test named in brackets.");
+             "Drifted is decided by the column's primary test alone (column Test): its statistic "
+             "against its threshold. A distance test (Wasserstein, Jensen-Shannon, PSI) has no "
+             "p-value; the grey p-value beside it is another test's (named in brackets), shown for "
+             "reference: with thousands of rows a test of 'any difference' gives tiny p-values for "
+             "shifts too small to cross the primary test's threshold, so a tiny grey p-value next "
+             "to 'no' is not a contradiction.");
+    same_columns(d, aud_rpt_arr(dr, "columns"));
     d->y -= 6.0f;
     distributions(d, aud_rpt_arr(dr, "columns"));
-    pred = aud_rpt_obj(dr, "prediction_drift");
     aud_pdf_subsection(d, "Prediction drift", 180.0f);
     if (pred == NULL) {
         aud_pdf_not_run(d, "the results hold no prediction drift");

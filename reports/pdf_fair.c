@@ -3,6 +3,7 @@
  * with the 0.8 line (small groups marked), summary metrics and significance tests; then the
  * four-fifths and NYC Local Law 144 views when the results carry them. */
 #include "reports/pdf_int.h"
+#include "reports/rpt_groups_int.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -12,7 +13,78 @@
 
 static int is_small(const cJSON *g)
 {
-    return aud_rpt_bool(g, "small") == 1 || aud_rpt_bool(g, "excluded_from_verdict") == 1;
+    return aud_rpt_group_small(g);
+}
+
+/* Groups shown per table and chart: report.max_groups (the spec's, or `audit report
+ * --max-groups`), else DEFAULT_MAX_GROUPS. */
+static size_t max_groups(const pdf_doc *d)
+{
+    return aud_rpt_max_groups(d->doc);
+}
+
+/* The groups of one attribute the PDF shows: the first `cap` in order of importance (eligible
+ * groups below four fifths, then eligible groups, then small ones, each largest first) and the
+ * reference, listed in natural order; the others are counted. */
+typedef struct shown {
+    const cJSON **g;
+    size_t n, total, left, left_small;
+    double left_rows;
+} shown;
+
+static int pick_groups(pdf_doc *d, const cJSON *attr, size_t cap, shown *s)
+{
+    const cJSON **imp = NULL, **nat = NULL;
+    size_t n = 0, m = 0;
+    const char *ref = aud_rpt_str(attr, "reference", "");
+    memset(s, 0, sizeof *s);
+    if (aud_rpt_groups_sorted(d->doc, attr, RPT_ORDER_IMPORTANCE, &imp, &n) != AUD_OK ||
+        aud_rpt_groups_sorted(d->doc, attr, RPT_ORDER_NATURAL, &nat, &m) != AUD_OK) {
+        aud_free((void *)imp);
+        d->nomem = 1;
+        d->failed = 1;
+        return 0;
+    }
+    s->g = nat;
+    s->total = m;
+    if (n > cap) {
+        /* keep those among the first cap by importance (and the reference), in natural order */
+        size_t k = 0;
+        for (size_t i = 0; i < m; i++) {
+            int keep = strcmp(aud_rpt_str(nat[i], "group", ""), ref) == 0;
+            for (size_t j = 0; j < cap && !keep; j++)
+                keep = imp[j] == nat[i];
+            if (keep) {
+                nat[k++] = nat[i];
+                continue;
+            }
+            s->left++;
+            s->left_small += is_small(nat[i]);
+            if (isfinite(aud_rpt_num(nat[i], "count")))
+                s->left_rows += aud_rpt_num(nat[i], "count");
+        }
+        m = k;
+    }
+    s->n = m;
+    aud_free((void *)imp);
+    return 1;
+}
+
+/* "Not shown: 37 more groups, all small (412 rows together): see the XLSX sheet Fairness." */
+static void left_out(pdf_doc *d, const shown *s, const char *sheet)
+{
+    char line[400], rows[RPT_NUMBUF];
+    if (s->left == 0)
+        return;
+    aud_rpt_fmt(s->left_rows, RPT_INT, rows);
+    if (s->left_small == s->left)
+        snprintf(line, sizeof line, "Not shown: %zu more group%s, %s small (%s rows "
+                 "together): see the XLSX sheet %s.", s->left, s->left == 1 ? "" : "s",
+                 s->left == 1 ? "also" : "all", rows, sheet);
+    else
+        snprintf(line, sizeof line, "Not shown: %zu more groups (%zu of them small; %s rows "
+                 "together): see the XLSX sheet %s.", s->left, s->left_small, rows, sheet);
+    aud_pdf_para(d, d->font, 7.5f, PDF_LEFT, PDF_CW, AUD_PDF_GREY, line);
 }
 
 /* "0.740 [0.712, 0.766]" or "n/a" */
@@ -32,7 +104,7 @@ static void rate_ci(const cJSON *g, const char *key, char *buf, size_t n)
         snprintf(buf, n, "%s", aud_rpt_fmt(x, RPT_F3, v));
 }
 
-static void group_tables(pdf_doc *d, const cJSON *attr)
+static void group_tables(pdf_doc *d, const cJSON *attr, const shown *sh, const char *sheet)
 {
     static const pdf_col c1[] = {{"Group", 100, PDF_AL_LEFT},     {"Count", 40, PDF_AL_RIGHT},
                                  {"Share", 42, PDF_AL_RIGHT},     {"Sel. rate", 46, PDF_AL_RIGHT},
@@ -42,36 +114,45 @@ static void group_tables(pdf_doc *d, const cJSON *attr)
                                  {"TPR", 95, PDF_AL_RIGHT},    {"FPR", 95, PDF_AL_RIGHT},
                                  {"PPV", 95, PDF_AL_RIGHT}};
     static const char *const rates2[] = {"base_rate", "tpr", "fpr", "ppv"};
+    const cJSON *f = aud_rpt_obj(d->doc, "fairness");
     const char *ref = aud_rpt_str(attr, "reference", "");
-    const cJSON *g;
     pdf_table t;
     size_t notes = 0;
+    char name[400];
     aud_pdf_table_begin(d, &t, c1, sizeof c1 / sizeof c1[0], 7.5f);
-    cJSON_ArrayForEach(g, aud_rpt_arr(attr, "groups")) {
-        char cnt[RPT_NUMBUF], sh[RPT_NUMBUF], sr[RPT_NUMBUF], ci[RPT_CIBUF], di[RPT_NUMBUF],
+    for (size_t i = 0; i < sh->n; i++) {
+        const cJSON *g = sh->g[i];
+        char cnt[RPT_NUMBUF], shr[RPT_NUMBUF], sr[RPT_NUMBUF], ci[RPT_CIBUF], di[RPT_NUMBUF],
             ir[RPT_NUMBUF];
-        const char *name = aud_rpt_str(g, "group", "?");
-        int isref = strcmp(name, ref) == 0;
+        const char *raw = aud_rpt_str(g, "group", "?");
+        int isref = strcmp(raw, ref) == 0;
         const char *note = isref ? "reference" : is_small(g) ? "small \xe2\x80\xa0" : "";
-        const char *cells[8] = {name, aud_rpt_fmt(aud_rpt_num(g, "count"), RPT_INT, cnt),
-                                aud_rpt_fmt(aud_rpt_num(g, "share"), RPT_PCT1, sh),
+        double dv = aud_rpt_num(g, "disparate_impact");
+        const char *cells[8] = {aud_rpt_group_label(f, attr, raw, name, sizeof name),
+                                aud_rpt_fmt(aud_rpt_num(g, "count"), RPT_INT, cnt),
+                                aud_rpt_fmt(aud_rpt_num(g, "share"), RPT_PCT1, shr),
                                 aud_rpt_fmt(aud_rpt_num(g, "selection_rate"), RPT_F3, sr),
                                 aud_rpt_fmt_ci(cJSON_GetObjectItemCaseSensitive(g, "selection_rate_ci"), ci),
-                                aud_rpt_fmt(aud_rpt_num(g, "disparate_impact"), RPT_F3, di),
+                                aud_rpt_fmt(dv, RPT_F3, di),
                                 aud_rpt_fmt(aud_rpt_num(g, "impact_ratio"), RPT_F3, ir), note};
-        double dv = aud_rpt_num(g, "disparate_impact");
+        /* red only for what the verdict uses: a small group's ratio is amber, marked small */
         int st[8] = {isref ? PDF_CELL_BOLD : PDF_CELL_PLAIN, 0, 0, 0, PDF_CELL_MUTED,
-                     isfinite(dv) && dv < AUD_FOUR_FIFTHS ? PDF_CELL_FAIL : PDF_CELL_PLAIN,
+                     isfinite(dv) && dv < AUD_FOUR_FIFTHS
+                         ? (is_small(g) ? PDF_CELL_WARN : PDF_CELL_FAIL) : PDF_CELL_PLAIN,
                      PDF_CELL_PLAIN, is_small(g) ? PDF_CELL_WARN : PDF_CELL_MUTED};
         aud_pdf_table_row(d, &t, cells, st);
     }
     d->y -= 10.0f;
     aud_pdf_table_begin(d, &t, c2, sizeof c2 / sizeof c2[0], 7.5f);
-    cJSON_ArrayForEach(g, aud_rpt_arr(attr, "groups")) {
-        char b[4][RPT_NUMBUF + RPT_CIBUF];
+    for (size_t i = 0; i < sh->n; i++) {
+        const cJSON *g = sh->g[i];
+        char b[4][RPT_NUMBUF + RPT_CIBUF], lab[420];
         const char *cells[5];
         int st[5] = {PDF_CELL_PLAIN, 0, 0, 0, 0};
-        cells[0] = aud_rpt_str(g, "group", "?");
+        aud_rpt_group_label(f, attr, aud_rpt_str(g, "group", "?"), name, sizeof name);
+        snprintf(lab, sizeof lab, "%s%s", name, is_small(g) ? " \xe2\x80\xa0" : "");
+        aud_rpt_utf8_fix_tail(lab);
+        cells[0] = lab;
         for (int k = 0; k < 4; k++) {
             rate_ci(g, rates2[k], b[k], sizeof b[k]);
             cells[k + 1] = b[k];
@@ -83,36 +164,41 @@ static void group_tables(pdf_doc *d, const cJSON *attr)
         aud_pdf_table_row(d, &t, cells, st);
     }
     d->y -= 4.0f;
+    left_out(d, sh, sheet);
     if (notes > 0) {
-        cJSON_ArrayForEach(g, aud_rpt_arr(attr, "groups")) {
+        for (size_t i = 0; i < sh->n; i++) {
+            const cJSON *g = sh->g[i];
             for (int k = 0; k < 4; k++) {
                 const char *why = aud_rpt_null_reason(g, rates2[k]);
-                char line[400];
+                char line[600];
                 if (why == NULL || isfinite(aud_rpt_num(g, rates2[k])))
                     continue;
-                snprintf(line, sizeof line, "%s: %s n/a (%s).", aud_rpt_str(g, "group", "?"),
+                snprintf(line, sizeof line, "%s: %s n/a (%s).",
+                         aud_rpt_group_label(f, attr, aud_rpt_str(g, "group", "?"), name, sizeof name),
                          aud_rpt_metric_label(rates2[k]), why);
                 aud_pdf_para(d, d->font, 7.5f, PDF_LEFT, PDF_CW, AUD_PDF_GREY, line);
             }
         }
     }
     aud_pdf_para(d, d->font, 7.5f, PDF_LEFT, PDF_CW, AUD_PDF_GREY,
-             "Intervals are 95% Wilson score intervals. Disparate impact is relative to the reference "
-             "group; values below 0.8 are red. \xe2\x80\xa0 small group: reported, but excluded from "
-             "the verdict.");
+             "Intervals are 95% Wilson score intervals: a small group's rates carry wide ones. "
+             "Disparate impact is relative to the reference group; values below 0.8 are red "
+             "(amber for a small group). \xe2\x80\xa0 small group: reported, but excluded from the "
+             "verdict.");
     d->y -= 6.0f;
 }
 
-static void group_charts(pdf_doc *d, const cJSON *attr)
+static void group_charts(pdf_doc *d, const cJSON *attr, const shown *sh, const char *sheet)
 {
     pdf_bar sel[MAX_CHART_GROUPS], di[MAX_CHART_GROUPS];
-    const cJSON *g;
-    size_t n = 0, total = aud_rpt_count(aud_rpt_arr(attr, "groups"));
-    cJSON_ArrayForEach(g, aud_rpt_arr(attr, "groups")) {
+    char names[MAX_CHART_GROUPS][200];
+    const cJSON *f = aud_rpt_obj(d->doc, "fairness");
+    size_t n = 0;
+    for (size_t i = 0; i < sh->n && n < MAX_CHART_GROUPS; i++) {
+        const cJSON *g = sh->g[i];
         const cJSON *ci = cJSON_GetObjectItemCaseSensitive(g, "selection_rate_ci");
-        if (n == MAX_CHART_GROUPS)
-            break;
-        sel[n].label = di[n].label = aud_rpt_str(g, "group", "?");
+        sel[n].label = di[n].label =
+            aud_rpt_group_label(f, attr, aud_rpt_str(g, "group", "?"), names[n], sizeof names[n]);
         sel[n].value = aud_rpt_num(g, "selection_rate");
         sel[n].lo = cJSON_IsArray(ci) ? aud_rpt_item_num(ci->child) : NAN;
         sel[n].hi = cJSON_IsArray(ci) ? aud_rpt_item_num(ci->child->next) : NAN;
@@ -123,7 +209,10 @@ static void group_charts(pdf_doc *d, const cJSON *attr)
     }
     if (n == 0)
         return;
-    float h = 14.0f + (float)n * 14.0f + 30.0f;
+    /* both charts side by side on one page: as many bars as fit, the rest counted */
+    float h = aud_pdf_chart_hbars_height(d, sel, n, 88.0f);
+    while (n > 1 && h > PDF_TOP - PDF_BOTTOM - 60.0f)
+        h = aud_pdf_chart_hbars_height(d, sel, --n, 88.0f);
     aud_pdf_need(d, h + 10.0f);
     float top = d->y, w = (PDF_CW - 16.0f) / 2.0f;
     aud_pdf_chart_hbars(d, "Selection rate with 95% interval", sel, n, RPT_F3, NAN, "", AUD_PDF_ACCENT,
@@ -132,13 +221,18 @@ static void group_charts(pdf_doc *d, const cJSON *attr)
     d->y = top;
     aud_pdf_chart_hbars(d, "Disparate impact vs reference (four-fifths line)", di, n, RPT_F3, AUD_FOUR_FIFTHS,
                     "0.8", AUD_PDF_REF, 88.0f, PDF_LEFT + w + 16.0f, w);
-    d->y = fminf(bottom, d->y);
-    if (total > n) {
-        char note[160];
-        snprintf(note, sizeof note, "The charts show the first %zu of %zu groups; the tables list "
-                 "every group.", n, total);
-        aud_pdf_para(d, d->font, 7.5f, PDF_LEFT, PDF_CW, AUD_PDF_GREY, note);
-        d->y -= 4.0f;
+    d->y = fminf(bottom, d->y) - 2.0f;
+    {
+        /* what the charts leave out, counted on the chart */
+        shown rest = *sh;
+        rest.left += sh->n - n;
+        for (size_t i = n; i < sh->n; i++) {
+            rest.left_small += is_small(sh->g[i]);
+            if (isfinite(aud_rpt_num(sh->g[i], "count")))
+                rest.left_rows += aud_rpt_num(sh->g[i], "count");
+        }
+        left_out(d, &rest, sheet);
+        d->y -= 6.0f;
     }
 }
 
@@ -165,6 +259,8 @@ static void all_groups_note(pdf_doc *d, const cJSON *all)
     if (n < sizeof line)
         snprintf(line + n, sizeof line - n, ".");
     aud_rpt_utf8_fix_tail(line);
+    /* kept on one page: a note split by a page break reads as two */
+    aud_pdf_need(d, (aud_pdf_width(d, d->font, 7.5f, line) / PDF_CW + 2.0f) * 7.5f * 1.35f);
     aud_pdf_para(d, d->font, 7.5f, PDF_LEFT, PDF_CW, AUD_PDF_GREY, line);
 }
 
@@ -224,15 +320,25 @@ static void summary_table(pdf_doc *d, const cJSON *attr)
     d->y -= 4.0f;
     ex = aud_rpt_arr(s, "excluded_groups");
     if (aud_rpt_count(ex) > 0) {
-        char line[1200];
-        size_t n = 0;
+        /* whole names while they fit in about three lines, then the rest counted: never a
+         * name cut (issue 14 item 5) */
+        char line[1200], name[400];
+        size_t n = 0, listed = 0, total = aud_rpt_count(ex);
         const cJSON *g;
-        n += (size_t)snprintf(line, sizeof line, "Excluded from the verdict (small groups):");
+        n += (size_t)snprintf(line, sizeof line, "Excluded from the verdict (%zu small group%s):",
+                              total, total == 1 ? "" : "s");
         cJSON_ArrayForEach(g, ex) {
-            if (cJSON_IsString(g) && n < sizeof line)
-                n += (size_t)snprintf(line + n, sizeof line - n, "%s %s", g == ex->child ? "" : ",",
-                                      g->valuestring);
+            if (!cJSON_IsString(g))
+                continue;
+            aud_rpt_group_label(aud_rpt_obj(d->doc, "fairness"), attr, g->valuestring, name,
+                                sizeof name);
+            if (n + strlen(name) + 40 > 330 || n + strlen(name) + 40 > sizeof line)
+                break;
+            n += (size_t)snprintf(line + n, sizeof line - n, "%s %s", listed == 0 ? "" : ",", name);
+            listed++;
         }
+        if (listed < total)
+            snprintf(line + n, sizeof line - n, " and %zu more.", total - listed);
         aud_pdf_para(d, d->font, 7.5f, PDF_LEFT, PDF_CW, AUD_PDF_GREY, line);
     }
     if (all != NULL)
@@ -240,45 +346,95 @@ static void summary_table(pdf_doc *d, const cJSON *attr)
     d->y -= 6.0f;
 }
 
-static void attribute_block(pdf_doc *d, const cJSON *attr, const char *kind)
+static void attribute_block(pdf_doc *d, const cJSON *attr, const char *kind, const char *sheet)
 {
     char title[400];
+    shown sh;
     const char *ref = aud_rpt_str(attr, "reference", NULL);
     snprintf(title, sizeof title, "%s: %s%s%s%s", kind, aud_rpt_str(attr, "name", "?"),
              ref != NULL ? " (reference: " : "", ref != NULL ? ref : "", ref != NULL ? ")" : "");
     aud_pdf_subsection(d, title, 160.0f);
-    group_tables(d, attr);
-    group_charts(d, attr);
+    if (!pick_groups(d, attr, max_groups(d), &sh))
+        return;
+    group_tables(d, attr, &sh, sheet);
+    group_charts(d, attr, &sh, sheet);
+    aud_free((void *)sh.g);
     summary_table(d, attr);
 }
 
+/* Every eligible group below four fifths; small ones (marked, amber, as in the group tables)
+ * while an attribute has fewer than max_groups rows shown, the rest counted. */
 static void four_fifths(pdf_doc *d, const rpt_ff_row *rows, size_t n)
 {
-    static const pdf_col cols[] = {{"Attribute", 85, PDF_AL_LEFT}, {"Group", 100, PDF_AL_LEFT},
-                                   {"Count", 50, PDF_AL_RIGHT}, {"Impact ratio", 60, PDF_AL_RIGHT},
-                                   {"Highest group", 100, PDF_AL_LEFT}, {"Count", 45, PDF_AL_RIGHT},
-                                   {"Fisher p", 55, PDF_AL_RIGHT}};
+    static const pdf_col cols[] = {{"Attribute", 80, PDF_AL_LEFT}, {"Group", 95, PDF_AL_LEFT},
+                                   {"Count", 45, PDF_AL_RIGHT}, {"Impact ratio", 55, PDF_AL_RIGHT},
+                                   {"Highest group", 90, PDF_AL_LEFT}, {"Count", 40, PDF_AL_RIGHT},
+                                   {"Fisher p", 50, PDF_AL_RIGHT}, {"Note", 40, PDF_AL_LEFT}};
+    const cJSON *f = aud_rpt_obj(d->doc, "fairness");
+    size_t cap = max_groups(d), hidden = 0;
     pdf_table t;
     aud_pdf_subsection(d, "EEOC four-fifths view", 80.0f);
     aud_pdf_para(d, d->font, 8.0f, PDF_LEFT, PDF_CW, AUD_PDF_GREY,
              "Every impact ratio below 0.8, with group sizes and the two-sided Fisher exact p-value "
              "(group vs the highest group), so that a ratio below 0.8 that is not significant is "
-             "visible.");
+             "visible. \xe2\x80\xa0 small group: reported, but excluded from the verdict.");
     d->y -= 4.0f;
     if (n == 0) {
         aud_pdf_para(d, d->font, 8.5f, PDF_LEFT, PDF_CW, AUD_PDF_BLACK, "No impact ratio is below 0.8.");
         return;
     }
-    aud_pdf_table_begin(d, &t, cols, 7, 7.5f);
+    /* per attribute: every eligible row, small ones largest first up to the cap */
+    unsigned char *keep = aud_malloc(n);
+    double *cnt = aud_malloc(n * sizeof *cnt);
+    int *sm = aud_malloc(n * sizeof *sm);
+    if (keep == NULL || cnt == NULL || sm == NULL) {
+        aud_free(keep);
+        aud_free(cnt);
+        aud_free(sm);
+        d->nomem = d->failed = 1;
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const cJSON *g = aud_rpt_fair_group(f, rows[i].attribute, rows[i].group);
+        cnt[i] = rows[i].count;
+        sm[i] = g != NULL && is_small(g);
+    }
+    for (size_t i = 0, j; i < n; i = j) {
+        for (j = i; j < n && strcmp(rows[j].attribute, rows[i].attribute) == 0; j++)
+            ;
+        aud_rpt_cap_small(cnt + i, sm + i, j - i, cap, keep + i);
+    }
+    aud_pdf_table_begin(d, &t, cols, 8, 7.5f);
     for (size_t i = 0; i < n; i++) {
         const rpt_ff_row *r = &rows[i];
-        char c1[RPT_NUMBUF], ir[RPT_NUMBUF], c2[RPT_NUMBUF], p[RPT_NUMBUF];
-        const char *cells[7] = {r->attribute, r->group, aud_rpt_fmt(r->count, RPT_INT, c1),
-                                aud_rpt_fmt(r->impact_ratio, RPT_F3, ir), r->highest,
+        const cJSON *a = aud_rpt_fair_attr(f, r->attribute);
+        int small = sm[i];
+        char c1[RPT_NUMBUF], ir[RPT_NUMBUF], c2[RPT_NUMBUF], p[RPT_NUMBUF], gn[400], hn[400];
+        if (!keep[i]) {
+            hidden++;
+            continue;
+        }
+        const char *cells[8] = {r->attribute, aud_rpt_group_label(f, a, r->group, gn, sizeof gn),
+                                aud_rpt_fmt(r->count, RPT_INT, c1),
+                                aud_rpt_fmt(r->impact_ratio, RPT_F3, ir),
+                                aud_rpt_group_label(f, a, r->highest, hn, sizeof hn),
                                 aud_rpt_fmt(r->highest_count, RPT_INT, c2),
-                                aud_rpt_fmt(r->fisher_p, RPT_P, p)};
-        int st[7] = {0, 0, 0, PDF_CELL_FAIL, 0, 0, 0};
+                                aud_rpt_fmt(r->fisher_p, RPT_P, p), small ? "small \xe2\x80\xa0" : ""};
+        int st[8] = {0, 0, 0, small ? PDF_CELL_WARN : PDF_CELL_FAIL, 0, 0, 0,
+                     small ? PDF_CELL_WARN : 0};
         aud_pdf_table_row(d, &t, cells, st);
+    }
+    aud_free(keep);
+    aud_free(cnt);
+    aud_free(sm);
+    d->y -= 4.0f;
+    if (hidden > 0) {
+        char line[300];
+        snprintf(line, sizeof line, "Not shown: %zu more small group%s below four fifths (at most "
+                 "%zu rows per attribute here, the largest small groups first): see the XLSX sheets "
+                 "Fairness and Intersections.",
+                 hidden, hidden == 1 ? "" : "s", cap);
+        aud_pdf_para(d, d->font, 7.5f, PDF_LEFT, PDF_CW, AUD_PDF_GREY, line);
     }
     d->y -= 8.0f;
 }
@@ -362,9 +518,9 @@ void aud_pdf_write_fairness(pdf_doc *d)
     rate_words(d, f);
     d->y -= 6.0f;
     cJSON_ArrayForEach(a, aud_rpt_arr(f, "attributes"))
-        attribute_block(d, a, "Attribute");
+        attribute_block(d, a, "Attribute", "Fairness");
     cJSON_ArrayForEach(a, aud_rpt_arr(f, "intersections"))
-        attribute_block(d, a, "Intersection");
+        attribute_block(d, a, "Intersection", "Intersections");
     {
         rpt_ff_row *rows = NULL;
         size_t n = 0;

@@ -44,6 +44,7 @@ typedef struct pdf_doc {
     const cJSON *doc;          /* the results document */
     char header[256];          /* running header (left) */
     char date[16];             /* audit date (right of the header) */
+    char author[256];          /* report.organization as the document's author; "" none */
 } pdf_doc;
 
 /* Record a non-OK status; returns 1 when s is HPDF_OK. */
@@ -55,6 +56,10 @@ int aud_pdf_doc_init(pdf_doc *d, const cJSON *doc, aud_error *err);
 void aud_pdf_doc_free(pdf_doc *d);
 /* Draw headers/footers ("page X of N") and write the file atomically. */
 int aud_pdf_doc_save(pdf_doc *d, const char *path, aud_error *err);
+
+/* PDF/A-1b metadata, sRGB output intent, file identifier and page labels (pdf_archive.c);
+ * called by aud_pdf_doc_save once every page exists. */
+void aud_pdf_archival(pdf_doc *d);
 
 /* Start a page; the cursor goes to the top of the content box. */
 void aud_pdf_new_page(pdf_doc *d);
@@ -71,6 +76,16 @@ void aud_pdf_text_center(pdf_doc *d, HPDF_Font f, float size, float xc, float y,
 /* Copy s into out, shortened with an ellipsis so that it is at most maxw wide. */
 void aud_pdf_fit(pdf_doc *d, HPDF_Font f, float size, const char *s, float maxw, char *out,
              size_t n);
+/* Break s into at most max_lines lines no wider than maxw (after a space, '&', ',' or '/' that
+ * fits, else between characters); only text needing more lines ends in an ellipsis. Returns
+ * the number of lines. */
+size_t aud_pdf_wrap(pdf_doc *d, HPDF_Font f, float size, const char *s, float maxw,
+                    char (*out)[256], size_t max_lines);
+/* s in at most max_lines lines of width w from the baseline y down (lead 1.15 x size), at the
+ * largest size from `size` down to min_size that shows all of it; right-aligned at x + w when
+ * right is set. Only text too long even then ends in an ellipsis. Returns the lines drawn. */
+size_t aud_pdf_text_lines(pdf_doc *d, HPDF_Font f, float size, float min_size, float x, float y,
+                          float w, size_t max_lines, int right, pdf_rgb c, const char *s);
 /* Word-wrapped paragraph at the cursor over width w from x; advances the cursor. */
 void aud_pdf_para(pdf_doc *d, HPDF_Font f, float size, float x, float w, pdf_rgb c, const char *s);
 
@@ -121,6 +136,8 @@ typedef struct pdf_bar {
 void aud_pdf_chart_hbars(pdf_doc *d, const char *title, const pdf_bar *bars, size_t n,
                      rpt_style style, double ref_line, const char *ref_label, pdf_rgb color,
                      float label_w, float x, float w);
+/* Height aud_pdf_chart_hbars takes for these bars (with a title and a reference label). */
+float aud_pdf_chart_hbars_height(pdf_doc *d, const pdf_bar *bars, size_t n, float label_w);
 /* Beeswarm summary of feature attributions. */
 void aud_pdf_chart_beeswarm(pdf_doc *d, const cJSON *features, size_t n_show);
 /* Dependence plot (value vs phi) of one feature, in a box at (x, y_top) of w x h. */

@@ -1,6 +1,7 @@
 /* pdf_misc.c - the Performance section (overall and by group) and the methods appendix:
  * conventions of this run and the definition of every metric and test. */
 #include "reports/pdf_int.h"
+#include "reports/rpt_groups_int.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -38,20 +39,79 @@ void aud_pdf_write_performance(pdf_doc *d)
     if (aud_rpt_count(aud_rpt_arr(p, "by_group")) == 0)
         return;
     aud_pdf_subsection(d, "By group", 80.0f);
+    /* small groups (as the fairness section marks them) carry a dagger and amber figures, and
+     * beyond report.max_groups rows of an attribute they are counted, not listed */
+    const cJSON *fair = aud_rpt_obj(d->doc, "fairness");
+    size_t cap = aud_rpt_max_groups(d->doc), hidden = 0, marked = 0, ng = 0, gi = 0;
+    const cJSON *bg = aud_rpt_arr(p, "by_group");
+    size_t nby = aud_rpt_count(bg);
+    unsigned char *keep = aud_malloc(nby);
+    double *cnt = aud_malloc(nby * sizeof *cnt);
+    int *sm = aud_malloc(nby * sizeof *sm);
+    const char **an = aud_malloc(nby * sizeof *an);
+    if (keep == NULL || cnt == NULL || sm == NULL || an == NULL) {
+        aud_free(keep);
+        aud_free(cnt);
+        aud_free(sm);
+        aud_free((void *)an);
+        d->nomem = d->failed = 1;
+        return;
+    }
+    cJSON_ArrayForEach(g, bg) {
+        const cJSON *fg;
+        an[ng] = aud_rpt_str(g, "attribute", "");
+        fg = aud_rpt_fair_group(fair, an[ng], aud_rpt_str(g, "group", "?"));
+        cnt[ng] = aud_rpt_num(g, "rows");
+        sm[ng] = fg != NULL && aud_rpt_group_small(fg);
+        ng++;
+    }
+    for (size_t i = 0, j; i < ng; i = j) {   /* per attribute: small groups largest first */
+        for (j = i; j < ng && strcmp(an[j], an[i]) == 0; j++)
+            ;
+        aud_rpt_cap_small(cnt + i, sm + i, j - i, cap, keep + i);
+    }
     aud_pdf_table_begin(d, &tab, cols, 7, 7.5f);
-    cJSON_ArrayForEach(g, aud_rpt_arr(p, "by_group")) {
-        char r[RPT_NUMBUF], v[4][RPT_NUMBUF];
-        const char *cells[7] = {aud_rpt_str(g, "attribute", ""), aud_rpt_str(g, "group", "?"),
-                                aud_rpt_fmt(aud_rpt_num(g, "rows"), RPT_INT, r), NULL, NULL, NULL, NULL};
+    cJSON_ArrayForEach(g, bg) {
+        char r[RPT_NUMBUF], v[4][RPT_NUMBUF], name[400], lab[420];
+        const char *attr = an[gi];
+        int small = sm[gi];
+        if (!keep[gi++]) {
+            hidden++;
+            continue;
+        }
+        marked += small;
+        aud_rpt_group_label(fair, aud_rpt_fair_attr(fair, attr), aud_rpt_str(g, "group", "?"),
+                            name, sizeof name);
+        snprintf(lab, sizeof lab, "%s%s", name, small ? " \xe2\x80\xa0" : "");
+        aud_rpt_utf8_fix_tail(lab);
+        const char *cells[7] = {attr, lab, aud_rpt_fmt(aud_rpt_num(g, "rows"), RPT_INT, r), NULL,
+                                NULL, NULL, NULL};
         int st[7] = {PDF_CELL_MUTED, 0, 0, 0, 0, 0, 0};
         for (int k = 0; k < 4; k++) {
             cells[3 + k] = aud_rpt_fmt(aud_rpt_num(g, keys[k]), RPT_F3, v[k]);
             if (!isfinite(aud_rpt_num(g, keys[k])))
                 st[3 + k] = PDF_CELL_MUTED;
+            else if (small)
+                st[3 + k] = PDF_CELL_WARN;
         }
         aud_pdf_table_row(d, &tab, cells, st);
     }
+    aud_free(keep);
+    aud_free(cnt);
+    aud_free(sm);
+    aud_free((void *)an);
     d->y -= 4.0f;
+    if (marked > 0 || hidden > 0) {
+        char line[400];
+        size_t k = (size_t)snprintf(line, sizeof line, "\xe2\x80\xa0 small group (amber): too few "
+                                    "rows for these figures to be stable; excluded from the "
+                                    "fairness verdict.");
+        if (hidden > 0)
+            snprintf(line + k, sizeof line - k, " Not shown: %zu more small groups (at most %zu "
+                     "rows per attribute here, the largest small groups first): see the XLSX sheet "
+                     "Performance.", hidden, cap);
+        aud_pdf_para(d, d->font, 7.5f, PDF_LEFT, PDF_CW, AUD_PDF_GREY, line);
+    }
     for (int k = 0; o != NULL && k < 4; k++) {   /* a reason of every row: once */
         const char *all = aud_rpt_null_reason(o, keys[k]);
         char line[400];

@@ -23,6 +23,11 @@ AUD_API int aud_report_parse(const char *text, size_t len, const char *path, cJS
  * "results"). Returns AUD_OK or AUD_E_SCHEMA. */
 AUD_API int aud_report_validate(const cJSON *results, const char *name, aud_error *err);
 
+/* Set the number of groups the PDF shows per attribute or intersection (report.max_groups; the
+ * spec's "report.max_groups", `audit report --max-groups N`): n >= 1. Every group stays in the
+ * results and the XLSX. AUD_OK, or AUD_E_NOMEM. */
+AUD_API int aud_report_set_max_groups(cJSON *results, long n, aud_error *err);
+
 /* Render the A4 PDF report (embedded DejaVu Sans) to path. The document must validate. */
 AUD_API int aud_report_write_pdf(const cJSON *results, const char *path, aud_error *err);
 

@@ -857,7 +857,7 @@ static int v_report(vctx *v, const cJSON *r)
         if (rc != AUD_OK)
             return rc;
     }
-    return AUD_OK;
+    return vkey(v, r, "max_groups", T_NUM, 0);
 }
 
 /* "trends" (docs/history.md): what the Trends section and sheet read */

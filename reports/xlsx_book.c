@@ -71,8 +71,9 @@ static void kv(xw_book *b, lxw_worksheet *ws, lxw_row_t r, const char *k, const 
     aud_xw_str(b, ws, r, 1, v, NULL);
 }
 
-/* Summary: the checks table from A1 (frozen header, autofilter, red/green Passed), the report
- * facts beside it in columns J:K. */
+/* Summary: the checks table from A1 (frozen header, Excel table, red/green Passed), the report
+ * facts below it in columns A:B - never beside the table, where filtering the table would hide
+ * them with its rows. */
 void aud_xw_summary(xw_book *b)
 {
     static const char *const head[] = {"Metric", "Attribute", "Group", "Column", "Value",
@@ -80,7 +81,7 @@ void aud_xw_summary(xw_book *b)
     static const double widths[] = {28, 20, 24, 14, 11, 9, 9, 8};
     const cJSON *rep = aud_rpt_obj(b->doc, "report");
     const cJSON *c, *s;
-    const lxw_col_t K = 9;
+    const lxw_col_t K = 0;
     lxw_worksheet *ws = aud_xw_sheet(b, "Summary");
     lxw_row_t r = 0;
     char date[16];
@@ -104,9 +105,7 @@ void aud_xw_summary(xw_book *b)
     if (r == 1)
         aud_xw_str(b, ws, 1, 0, "no policy checks were configured", b->muted);
 
-    aud_xw_chk(b, worksheet_set_column(ws, K, K, 16, NULL), "column width");
-    aud_xw_chk(b, worksheet_set_column(ws, K + 1, K + 1, 44, NULL), "column width");
-    r = 0;
+    r = r < 2 ? 4 : r + 2;
     aud_xw_str(b, ws, r, K, "Report", b->head);
     aud_xw_str(b, ws, r++, K + 1, aud_rpt_str(rep, "title", "Model audit report"), b->head);
     aud_rpt_audit_date(b->doc, date, sizeof date);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 int aud_xw_chk(xw_book *b, lxw_error e, const char *what)
 {
@@ -38,6 +39,14 @@ void aud_xw_num(xw_book *b, lxw_worksheet *ws, lxw_row_t r, lxw_col_t c, double 
 void aud_xw_str(xw_book *b, lxw_worksheet *ws, lxw_row_t r, lxw_col_t c, const char *s,
             lxw_format *f)
 {
+    if (f != NULL && f == b->head && c < XW_MAX_TABLE_COLS) {   /* remember the header row */
+        if (b->head_ws != ws || b->head_row != r) {
+            memset(b->head_text, 0, sizeof b->head_text);
+            b->head_ws = ws;
+            b->head_row = r;
+        }
+        aud_rpt_copy_utf8(b->head_text[c], sizeof b->head_text[c], s != NULL ? s : "");
+    }
     int nomem = 0;
     char *fixed;
     if (b->status != LXW_NO_ERROR)
@@ -108,11 +117,43 @@ void aud_xw_header(xw_book *b, lxw_worksheet *ws, lxw_row_t r, const char *const
 
 void aud_xw_table(xw_book *b, lxw_worksheet *ws, lxw_row_t first, lxw_row_t last, lxw_col_t ncols)
 {
+    lxw_table_column cols[XW_MAX_TABLE_COLS], *ptrs[XW_MAX_TABLE_COLS + 1];
+    char names[XW_MAX_TABLE_COLS][130];
+    lxw_table_options o;
     if (b->status != LXW_NO_ERROR || ncols == 0)
         return;
-    worksheet_freeze_panes(ws, first + 1, 0);
-    aud_xw_chk(b, worksheet_autofilter(ws, first, 0, last < first ? first : last, ncols - 1),
-           "autofilter");
+    if (first == 0)
+        worksheet_freeze_panes(ws, first + 1, 0);
+    if (last <= first || ncols > XW_MAX_TABLE_COLS) {   /* no data rows: a filter only */
+        aud_xw_chk(b, worksheet_autofilter(ws, first, 0, last < first ? first : last, ncols - 1),
+                   "autofilter");
+        return;
+    }
+    /* column names: the header text, unique (Excel repairs a table with two equal names) */
+    memset(cols, 0, sizeof cols);
+    for (lxw_col_t c = 0; c < ncols; c++) {
+        const char *h = b->head_ws == ws && b->head_row == first ? b->head_text[c] : "";
+        if (h[0] == '\0')
+            snprintf(names[c], sizeof names[c], "Column %u", (unsigned)c + 1);
+        else
+            snprintf(names[c], sizeof names[c], "%s", h);
+        for (lxw_col_t p = 0, k = 2; p < c; p++) {
+            if (strcasecmp(names[p], names[c]) == 0) {
+                snprintf(names[c], sizeof names[c], "%.100s (%u)", h, (unsigned)k++);
+                p = (lxw_col_t)-1;   /* check again from the start */
+            }
+        }
+        cols[c].header = names[c];
+        cols[c].header_format = b->head;
+        ptrs[c] = &cols[c];
+    }
+    ptrs[ncols] = NULL;
+    memset(&o, 0, sizeof o);
+    o.style_type = LXW_TABLE_STYLE_TYPE_LIGHT;
+    o.style_type_number = 1;
+    o.columns = ptrs;
+    b->n_tables++;
+    aud_xw_chk(b, worksheet_add_table(ws, first, 0, last, ncols - 1, &o), "table");
 }
 
 void aud_xw_cf_min(xw_book *b, lxw_worksheet *ws, lxw_row_t first, lxw_row_t last, lxw_col_t c,
@@ -162,12 +203,12 @@ lxw_worksheet *aud_xw_sheet(xw_book *b, const char *name)
         aud_xw_chk(b, LXW_ERROR_MEMORY_MALLOC_FAILED, "worksheet");
         return NULL;
     }
-    /* printable as filed: A4 landscape, header row repeated on every page. No fit-to-width:
-     * LibreOffice 7.4 ("Unspecified Application Error") cannot convert files that use it. */
+    /* printable as filed: A4 landscape, one page wide (as many long as it takes), header row
+     * repeated on every page */
     worksheet_set_landscape(ws);
     worksheet_set_paper(ws, 9);
     worksheet_set_margins(ws, 0.4, 0.4, 0.5, 0.5);
-    worksheet_set_print_scale(ws, 75);
+    worksheet_fit_to_pages(ws, 1, 0);
     aud_xw_chk(b, worksheet_repeat_rows(ws, 0, 0), "repeat rows");
     return ws;
 }

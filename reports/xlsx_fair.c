@@ -73,6 +73,7 @@ static lxw_row_t summaries(xw_book *b, lxw_worksheet *ws, lxw_row_t r, const cJS
         if (aud_rpt_all_groups(aud_rpt_obj(a, "summary")) != NULL)
             n_head = 12;
     }
+    lxw_row_t hr = r;
     aud_xw_header(b, ws, r++, head, NULL, n_head);
     cJSON_ArrayForEach(a, attrs) {
         const cJSON *s = aud_rpt_obj(a, "summary");
@@ -123,6 +124,7 @@ static lxw_row_t summaries(xw_book *b, lxw_worksheet *ws, lxw_row_t r, const cJS
             r++;
         }
     }
+    aud_xw_table(b, ws, hr, r - 1, (lxw_col_t)n_head);
     return r;
 }
 
@@ -141,8 +143,9 @@ static lxw_row_t compliance(xw_book *b, lxw_worksheet *ws, lxw_row_t r, const cJ
         return r;
     }
     if (n > 0) {
-        lxw_row_t first;
+        lxw_row_t first, hr;
         r++;
+        hr = r;
         aud_xw_header(b, ws, r++, h4, NULL, 7);
         first = r;
         for (size_t i = 0; i < n; i++) {
@@ -155,12 +158,15 @@ static lxw_row_t compliance(xw_book *b, lxw_worksheet *ws, lxw_row_t r, const cJ
             aud_xw_num(b, ws, r, 6, rows[i].fisher_p, b->pval);
             r++;
         }
+        aud_xw_table(b, ws, hr, r - 1, 7);
         aud_xw_cf_min(b, ws, first, r - 1, 3, AUD_FOUR_FIFTHS);
     }
     aud_free(rows);
     aud_rpt_ll144_get(fair, &v);
     if (v.tables != NULL) {
+        lxw_row_t hr;
         r++;
+        hr = r;
         aud_xw_header(b, ws, r++, hl, NULL, 8);
         cJSON_ArrayForEach(tb, v.tables) {
             lxw_row_t first = r;
@@ -177,6 +183,7 @@ static lxw_row_t compliance(xw_book *b, lxw_worksheet *ws, lxw_row_t r, const cJ
             }
             aud_xw_cf_min(b, ws, first, r - 1, 5, AUD_FOUR_FIFTHS);
         }
+        aud_xw_table(b, ws, hr, r - 1, 8);
     }
     return r;
 }
@@ -220,25 +227,29 @@ void aud_xw_fairness(xw_book *b, const char *sheet, const char *key)
     aud_xw_table(b, ws, 0, last, ncols);
     aud_xw_cf_min(b, ws, 1, last, di_col, AUD_FOUR_FIFTHS);
     aud_xw_cf_min(b, ws, 1, last, di_col + 1, AUD_FOUR_FIFTHS);
-    r = summaries(b, ws, last + 2, attrs);
-    if (strcmp(key, "attributes") == 0)
-        r = compliance(b, ws, r, f);
-    r += 2;
+    /* the charts right below their table, two side by side, each pair on one printed page
+     * band; then the summary metrics and the compliance views, each an Excel table */
+    r = last + 2;
     {
-        /* charts start on a fresh printed page, two per page, never cut by a page break */
-        lxw_row_t breaks[MAX_ATTRS / 2 + 2];
+        lxw_row_t breaks[MAX_ATTRS / 4 + 3];
         size_t nb = 0;
-        for (size_t i = 0; i < na; i += 2)
-            breaks[nb++] = r + (lxw_row_t)(i / 2) * 32;
+        breaks[nb++] = r;
+        for (size_t i = 4; i < na && nb < MAX_ATTRS / 4 + 2; i += 4)
+            breaks[nb++] = r + (lxw_row_t)(i / 2) * 18;
+        breaks[nb++] = r + (lxw_row_t)((na + 1) / 2) * 18;
         breaks[nb] = 0;
-        if (nb > 0)
+        if (na > 0)
             aud_xw_chk(b, worksheet_set_h_pagebreaks(ws, breaks), "page breaks");
     }
     for (size_t i = 0; i < na; i++) {
         char title[300];
         snprintf(title, sizeof title, "Selection rate by group: %s", names[i]);
         aud_rpt_utf8_fix_tail(title);
-        aud_xw_bar_chart(b, ws, sheet, title, span[i][0], span[i][1], 2, N_FIXED, r, 0, 0, "0.00");
-        r += 16;
+        aud_xw_bar_chart(b, ws, sheet, title, span[i][0], span[i][1], 2, N_FIXED,
+                         r + (lxw_row_t)(i / 2) * 18, i % 2 == 0 ? 0 : 3, 0, "0.00");
     }
+    r += (lxw_row_t)((na + 1) / 2) * 18 + 1;
+    r = summaries(b, ws, r, attrs);
+    if (strcmp(key, "attributes") == 0)
+        compliance(b, ws, r, f);
 }

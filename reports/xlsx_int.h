@@ -13,6 +13,8 @@
 #include "core/aud.h"
 #include "reports/rpt_int.h"
 
+#define XW_MAX_TABLE_COLS 80
+
 typedef struct xw_book {
     lxw_workbook *wb;
     const cJSON *doc;
@@ -21,6 +23,11 @@ typedef struct xw_book {
     /* formats */
     lxw_format *head, *title, *key, *wrap, *text, *rate, *pct, *count, *pval, *shap, *num,
         *boolean, *red, *green, *amber, *muted;
+    /* the header cells of the last header row written (the Excel table's column names) */
+    lxw_worksheet *head_ws;
+    lxw_row_t head_row;
+    char head_text[XW_MAX_TABLE_COLS][120];
+    int n_tables;              /* Excel tables of the workbook (their names are unique) */
 } xw_book;
 
 int aud_xw_chk(xw_book *b, lxw_error e, const char *what);
@@ -36,7 +43,9 @@ void aud_xw_json(xw_book *b, lxw_worksheet *ws, lxw_row_t r, lxw_col_t c, const 
 /* A header row at row r (bold, filled); columns widths in characters (0 = leave). */
 void aud_xw_header(xw_book *b, lxw_worksheet *ws, lxw_row_t r, const char *const *titles,
                const double *widths, size_t n);
-/* Freeze rows above r and put an autofilter over rows first..last, columns 0..ncols-1. */
+/* Make rows first..last, columns 0..ncols-1 an Excel table (worksheet_add_table: its own
+ * filter buttons and banded rows; column names from the header cells written at row first);
+ * a table from row 0 also freezes its header row. */
 void aud_xw_table(xw_book *b, lxw_worksheet *ws, lxw_row_t first, lxw_row_t last, lxw_col_t ncols);
 /* Red fill when a numeric cell is < bound, green when >= bound (rows first..last, column c). */
 void aud_xw_cf_min(xw_book *b, lxw_worksheet *ws, lxw_row_t first, lxw_row_t last, lxw_col_t c,

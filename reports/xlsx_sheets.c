@@ -102,30 +102,31 @@ void aud_xw_explanations(xw_book *b)
         r++;
     }
     aud_xw_table(b, ws, 0, r - 1, 4);
-    aud_xw_chk(b, worksheet_set_column(ws, K, K, 22, NULL), "column width");
-    aud_xw_chk(b, worksheet_set_column(ws, K + 1, K + 1, 18, NULL), "column width");
-    aud_xw_str(b, ws, 0, K, "SHAP method", b->key);
-    aud_xw_str(b, ws, 0, K + 1, aud_rpt_str(exp, "method", ""), NULL);
-    aud_xw_str(b, ws, 1, K, "Output", b->key);
-    aud_xw_str(b, ws, 1, K + 1, aud_rpt_str(exp, "output", ""), NULL);
-    aud_xw_str(b, ws, 2, K, "Explained rows", b->key);
-    aud_xw_num(b, ws, 2, K + 1, aud_rpt_num(exp, "rows"), b->count);
-    aud_xw_str(b, ws, 3, K, "Base value E[f(X)]", b->key);
-    aud_xw_num(b, ws, 3, K + 1, aud_rpt_num(exp, "base_value"), b->shap);
-    aud_xw_str(b, ws, 4, K, "Additivity max error", b->key);
-    aud_xw_num(b, ws, 4, K + 1, aud_rpt_num(exp, "additivity_max_error"), b->pval);
-    /* units, the base value as a probability, the decision rule (issue 14 item 1) */
-    aud_xw_str(b, ws, 5, K, "Units of SHAP values", b->key);
-    aud_xw_str(b, ws, 5, K + 1, aud_rpt_str(exp, "units", "model output units"), NULL);
-    aud_xw_str(b, ws, 6, K, "Base value as probability", b->key);
-    aud_xw_num(b, ws, 6, K + 1, aud_rpt_num(exp, "base_probability"), b->shap);
-    aud_xw_str(b, ws, 7, K, "Decision rule", b->key);
-    aud_xw_str(b, ws, 7, K + 1, aud_rpt_str(exp, "decision_rule", "not stated"), NULL);
+    /* the chart beside the table, the run's facts below it (beside it, filtering the table
+     * would hide them with its rows) */
     if (r > 1) {
         lxw_row_t last = r - 1 < CHART_TOP_FEATURES ? r - 1 : CHART_TOP_FEATURES;
         aud_xw_bar_chart(b, ws, "Explanations", "Mean |SHAP value| (top features)", 1, last, 1, 2,
-                     9, K, 1, "0.00");
+                     1, K, 1, "0.00");
     }
+    r = r < 20 ? 22 : r + 2;
+    aud_xw_str(b, ws, r, 1, "SHAP method", b->key);
+    aud_xw_str(b, ws, r++, 2, aud_rpt_str(exp, "method", ""), NULL);
+    aud_xw_str(b, ws, r, 1, "Output", b->key);
+    aud_xw_str(b, ws, r++, 2, aud_rpt_str(exp, "output", ""), NULL);
+    aud_xw_str(b, ws, r, 1, "Explained rows", b->key);
+    aud_xw_num(b, ws, r++, 2, aud_rpt_num(exp, "rows"), b->count);
+    aud_xw_str(b, ws, r, 1, "Base value E[f(X)]", b->key);
+    aud_xw_num(b, ws, r++, 2, aud_rpt_num(exp, "base_value"), b->shap);
+    aud_xw_str(b, ws, r, 1, "Additivity max error", b->key);
+    aud_xw_num(b, ws, r++, 2, aud_rpt_num(exp, "additivity_max_error"), b->pval);
+    /* units, the base value as a probability, the decision rule (issue 14 item 1) */
+    aud_xw_str(b, ws, r, 1, "Units of SHAP values", b->key);
+    aud_xw_str(b, ws, r++, 2, aud_rpt_str(exp, "units", "model output units"), NULL);
+    aud_xw_str(b, ws, r, 1, "Base value as probability", b->key);
+    aud_xw_num(b, ws, r++, 2, aud_rpt_num(exp, "base_probability"), b->shap);
+    aud_xw_str(b, ws, r, 1, "Decision rule", b->key);
+    aud_xw_str(b, ws, r++, 2, aud_rpt_str(exp, "decision_rule", "not stated"), NULL);
 }
 
 void aud_xw_attributions(xw_book *b)

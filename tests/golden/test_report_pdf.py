@@ -335,3 +335,56 @@ def test_checks_name_metrics_for_people(pages, doc):
             break
     else:
         raise AssertionError("no disparate impact check row")
+
+
+def test_archival_pdf_a(tmp_path):
+    """PDF/A-1b as far as Debian's tools can check it (issue 14 item 12; veraPDF is not in
+    Debian): qpdf --check finds no error; the XMP packet parses as XML (a title with & and <
+    escaped), claims part 1 level B and repeats the Info values; the catalog has an sRGB
+    output intent whose DestOutputProfile is an ICC v2 RGB profile, page labels and the
+    outline; the trailer has an ID; PDF 1.4; no transparency; fonts embedded; ghostscript
+    renders every page without an error; the bytes are reproducible."""
+    import xml.etree.ElementTree as ET
+    from conftest import run_audit
+    doc = json.loads(FULL.read_text())
+    doc["report"]["title"] = "Q3 <draft> audit: credit & risk"
+    src = tmp_path / "r.json"
+    src.write_text(json.dumps(doc))
+    pdf, again = tmp_path / "a.pdf", tmp_path / "b.pdf"
+    assert run_audit("report", src, "--pdf", pdf).code == 0
+    assert run_audit("report", src, "--pdf", again).code == 0
+    assert pdf.read_bytes() == again.read_bytes()
+    chk = subprocess.run(["qpdf", "--check", str(pdf)], capture_output=True, text=True)
+    assert chk.returncode == 0 and "No syntax or stream encoding errors" in chk.stdout, chk
+    info = run("pdfinfo", str(pdf))
+    assert re.search(r"PDF version:\s+1\.4", info) and "Metadata Stream: yes" in info
+    meta = run("pdfinfo", "-meta", str(pdf))
+    root = ET.fromstring(meta[meta.index("<x:xmpmeta"):meta.index("</x:xmpmeta>") + 12])
+    ns = {"dc": "http://purl.org/dc/elements/1.1/", "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+          "xmp": "http://ns.adobe.com/xap/1.0/", "pdf": "http://ns.adobe.com/pdf/1.3/",
+          "pdfaid": "http://www.aiim.org/pdfa/ns/id/"}
+    assert root.find(".//pdfaid:part", ns).text == "1"
+    assert root.find(".//pdfaid:conformance", ns).text == "B"
+    assert root.find(".//dc:title/rdf:Alt/rdf:li", ns).text == doc["report"]["title"]
+    assert re.search(r"Title:\s+Q3 <draft> audit: credit & risk", info)
+    assert root.find(".//dc:creator/rdf:Seq/rdf:li", ns).text == doc["report"]["organization"]
+    assert root.find(".//xmp:CreateDate", ns).text == doc["provenance"]["created"]
+    assert root.find(".//pdf:Producer", ns).text in info
+    cat = run("qpdf", "--show-object=trailer", str(pdf))
+    assert re.search(r"/ID \[ <[0-9a-f]{32}> <[0-9a-f]{32}> \]", cat), cat
+    root_obj = re.search(r"/Root (\d+) 0 R", cat).group(1)
+    catalog = run("qpdf", f"--show-object={root_obj}", str(pdf))
+    assert "/PageLabels" in catalog and "/Outlines" in catalog and "/OutputIntents" in catalog
+    intent = re.search(r"/OutputIntents \[ (\d+) 0 R \]", catalog).group(1)
+    oi = run("qpdf", f"--show-object={intent}", str(pdf))
+    assert "/S /GTS_PDFA1" in oi and "/OutputConditionIdentifier (sRGB" in oi, oi
+    prof = re.search(r"/DestOutputProfile (\d+) 0 R", oi).group(1)
+    icc = subprocess.run(["qpdf", f"--show-object={prof}", "--filtered-stream-data", str(pdf)],
+                         capture_output=True, check=True).stdout
+    assert icc[12:16] == b"mntr" and icc[16:20] == b"RGB " and icc[8] == 2   # ICC v2, RGB
+    qdf = subprocess.run(["qpdf", "--qdf", "--object-streams=disable", str(pdf), "-"],
+                         capture_output=True, check=True).stdout
+    assert b"/SMask" not in qdf and b"/CA " not in qdf and b"/ca " not in qdf
+    gs = subprocess.run(["gs", "-q", "-dNOPAUSE", "-dBATCH", "-sDEVICE=nullpage", str(pdf)],
+                        capture_output=True, text=True)
+    assert gs.returncode == 0 and "rror" not in gs.stdout + gs.stderr, gs

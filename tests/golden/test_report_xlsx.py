@@ -57,9 +57,35 @@ def test_sheets(wb):
 
 @pytest.mark.parametrize("name", [s for s in SHEETS if s not in ("Overview", "Model")])
 def test_frozen_header_and_autofilter(wb, name):
+    """Issue 14 item 11: each table an Excel table (its own filter, column names = the header
+    cells), printed A4 landscape one page wide."""
     ws = wb[name]
     assert ws.freeze_panes in ("A2", "B2"), name
-    assert ws.auto_filter.ref and ws.auto_filter.ref.startswith("A1:"), name
+    tables = list(ws.tables.values())
+    if tables:
+        first = next(t for t in tables if t.ref.startswith("A1:"))
+        head = [c.value for c in ws[1]][:len(first.tableColumns)]
+        assert [c.name for c in first.tableColumns] == head, name
+    else:   # a table wider than 80 columns keeps a plain filter
+        assert ws.auto_filter.ref and ws.auto_filter.ref.startswith("A1:"), name
+    assert ws.page_setup.orientation == "landscape" and ws.page_setup.paperSize in (9, "9")
+    assert ws.sheet_properties.pageSetUpPr.fitToPage
+    assert int(ws.page_setup.fitToWidth or 1) == 1 and int(ws.page_setup.fitToHeight) == 0
+
+
+def test_facts_outside_tables(wb):
+    """No report fact sits in the rows of a table, where filtering would hide it."""
+    import re
+    for ws in wb:
+        spans = []
+        for t in ws.tables.values():
+            a, b = t.ref.split(":")
+            spans.append((int(re.sub(r"\D", "", a)), int(re.sub(r"\D", "", b)),
+                          len(t.tableColumns)))
+        for r0, r1, nc in spans:
+            for row in ws.iter_rows(min_row=r0, max_row=r1, min_col=nc + 1, max_col=nc + 12,
+                                    values_only=True):
+                assert all(v is None for v in row), (ws.title, r0, r1, row)
 
 
 def test_overview_verdict_first(wb, doc):
@@ -81,7 +107,7 @@ def test_summary_checks(wb, doc):
         assert got["Attribute"] == c.get("attribute") and got["Group"] == c.get("group")
     kinds = [r.type for cf in ws.conditional_formatting for r in cf.rules]
     assert kinds.count("cellIs") >= 2
-    facts = {ws.cell(r, 10).value: ws.cell(r, 11).value for r in range(1, 15)}
+    facts = {ws.cell(r, 1).value: ws.cell(r, 2).value for r in range(len(rows) + 2, len(rows) + 20)}
     assert facts["Organization"] == doc["report"]["organization"]
     assert facts["Verdict"] == "FAIL"
     assert same(facts["Drift share"], doc["drift"]["drift_share"])
@@ -96,7 +122,8 @@ def test_explanations(wb, doc):
         assert got["Feature"] == f["name"] and got["Rank"] == f["rank"]
         assert same(got["Mean |SHAP|"], f["mean_abs"]) and same(got["Mean SHAP"], f["mean"])
     assert len(ws._charts) == 1
-    assert ws["G4"].value == doc["explanations"]["base_value"]
+    facts = {r[1]: r[2] for r in ws.iter_rows(min_row=len(rows) + 2, values_only=True)}
+    assert facts["Base value E[f(X)]"] == doc["explanations"]["base_value"]
 
 
 def test_attributions(wb, doc):

@@ -1,0 +1,217 @@
+"""Many and small groups in the reports (issue 14 items 5-9), on the demo and on an Adult-like data
+set with 40 native-country groups, 39 of them small (tests/golden/gen_many_groups.py):
+
+- every text box of both PDFs (pdftotext -bbox) lies inside the page's side margins, no two
+  words overlap, and no word is cut with an ellipsis;
+- charts and tables pick groups by importance, count what they leave out, and follow
+  report.max_groups (spec) / `audit report --max-groups`; every group stays in the XLSX;
+- intersection group names holding the separator are quoted; groups come in natural order;
+- `fairness.max_intersection` / `audit fairness --max-intersection` bound the intersections."""
+import html
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+MANY = Path(__file__).resolve().parent / "data" / "many_groups"
+DEMO = ROOT / "datasets" / "demo_audit.json"
+
+
+def words(pdf):
+    out = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True,
+                         check=True).stdout
+    pages = []
+    for p in out.split("<page ")[1:]:
+        pw = float(re.search(r'width="([\d.]+)"', p).group(1))
+        ws = [(float(a), float(b), float(c), float(d), html.unescape(t)) for a, b, c, d, t in
+              re.findall(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" '
+                         r'yMax="([\d.]+)">([^<]*)</word>', p)]
+        pages.append((pw, ws))
+    return pages
+
+
+def layout_problems(pdf):
+    """Words cut with an ellipsis, outside the side margins, or overlapping another word."""
+    bad = []
+    for i, (pw, ws) in enumerate(words(pdf), 1):
+        for w in ws:
+            if "\u2026" in w[4]:
+                bad.append((i, "cut", w[4]))
+            if w[0] < 20.0 or w[2] > pw - 20.0:
+                bad.append((i, "margin", w[4]))
+        s = sorted(ws, key=lambda w: w[1])
+        for a in range(len(s)):
+            for b in range(a + 1, len(s)):
+                A, B = s[a], s[b]
+                if B[1] >= A[3]:
+                    break
+                if min(A[2], B[2]) - max(A[0], B[0]) > 1.0 and min(A[3], B[3]) - max(A[1], B[1]) > 1.0:
+                    bad.append((i, "overlap", A[4], B[4]))
+    return bad
+
+
+def run_spec(spec, out):
+    from conftest import run_audit
+    r = run_audit("--quiet", "run", spec, "--out", out)
+    assert r.code in (0, 1), r
+    return out
+
+
+@pytest.fixture(scope="module")
+def many(tmp_path_factory):
+    return run_spec(MANY / "spec.json", tmp_path_factory.mktemp("many") / "out")
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    d = tmp_path_factory.mktemp("demo")
+    spec = json.loads(DEMO.read_text())
+    for k in ("model", "data", "reference"):
+        spec[k] = str(DEMO.parent / spec[k])
+    spec["outputs"] = {"json": "results.json", "pdf": "report.pdf", "xlsx": "report.xlsx"}
+    (d / "spec.json").write_text(json.dumps(spec))
+    return run_spec(d / "spec.json", d / "out")
+
+
+def pdf_text(pdf):
+    return subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
+                          text=True, check=True).stdout
+
+
+def test_no_overflow_demo(demo):
+    assert layout_problems(demo / "report.pdf") == []
+
+
+def test_no_overflow_many_groups(many):
+    assert layout_problems(many / "report.pdf") == []
+
+
+def test_no_overflow_every_group_shown(many, tmp_path):
+    """All 40 countries and every intersection group listed: long, quoted names still fit."""
+    from conftest import run_audit
+    r = run_audit("report", many / "results.json", "--max-groups", "1000", "--pdf",
+                  tmp_path / "all.pdf")
+    assert r.code == 0, r
+    assert layout_problems(tmp_path / "all.pdf") == []
+    t = pdf_text(tmp_path / "all.pdf")
+    # the separator inside a component: quoted, never "White&Trinadad&Tobago"
+    assert 'White&"Trinadad&Tobago"' in t
+    assert not re.search(r'(?<!")White&Trinadad&Tobago', t)
+
+
+def test_pages_grow_with_groups_that_matter(many, tmp_path):
+    """The default cap keeps the report short; lifting it shows every group."""
+    from conftest import run_audit
+    pages = lambda p: int(re.search(r"Pages:\s+(\d+)", subprocess.run(
+        ["pdfinfo", str(p)], capture_output=True, text=True, check=True).stdout).group(1))
+    run_audit("report", many / "results.json", "--max-groups", "1000", "--pdf", tmp_path / "a.pdf")
+    assert pages(many / "report.pdf") < 80 < pages(tmp_path / "a.pdf")
+
+
+def test_charts_count_what_they_leave_out(many):
+    doc = json.loads((many / "results.json").read_text())
+    nc = next(a for a in doc["fairness"]["attributes"] if a["name"] == "native_country")
+    small = [g for g in nc["groups"] if g["small"]]
+    assert len(nc["groups"]) == 40 and len(small) == 39
+    t = pdf_text(many / "report.pdf").replace("\n", " ")
+    t = re.sub(r"\s+", " ", t)
+    # 20 shown (the largest first), 20 counted, all small
+    rows = sum(g["count"] for g in sorted(small, key=lambda g: -g["count"])[19:])
+    assert (f"Not shown: 20 more groups, all small ({rows:.0f} rows together): see the XLSX "
+            "sheet Fairness.") in t
+    # every group stays in the XLSX
+    wb = openpyxl.load_workbook(many / "report.xlsx", read_only=True)
+    cells = {str(c) for row in wb["Fairness"].iter_rows(values_only=True) for c in row}
+    assert all(g["group"] in cells for g in nc["groups"])
+
+
+def test_natural_order_and_small_marks(many):
+    t = pdf_text(many / "report.pdf")
+    block = t[t.index("Attribute: age"):]
+    order = [m for m in re.findall(r"^\s*(<25|25-35|35-45|45-55|55-65|>=65)\s", block, re.M)][:6]
+    assert order == ["<25", "25-35", "35-45", "45-55", "55-65", ">=65"], order
+    # small groups carry the dagger in the four-fifths view and the performance table
+    ff = t[t.index("EEOC four-fifths view"):]
+    assert "small \u2020" in ff[:20000]
+    perf = t[t.rindex("By group"):]
+    assert "\u2020" in perf
+
+
+def test_max_intersection(tmp_path):
+    spec = json.loads((MANY / "spec.json").read_text())
+    for k in ("data", "reference"):
+        spec[k] = str(MANY / spec[k])
+    spec["fairness"]["max_intersection"] = 2
+    spec["fairness"]["bootstrap"] = 0
+    (tmp_path / "s.json").write_text(json.dumps(spec))
+    run_spec(tmp_path / "s.json", tmp_path / "out")
+    doc = json.loads((tmp_path / "out" / "results.json").read_text())
+    names = [a["name"] for a in doc["fairness"]["intersections"]]
+    assert len(names) == 6 and all(n.count("&") == 1 for n in names), names
+    spec["fairness"]["max_intersection"] = 1
+    (tmp_path / "bad.json").write_text(json.dumps(spec))
+    from conftest import run_audit
+    r = run_audit("run", tmp_path / "bad.json", "--out", tmp_path / "bad")
+    assert r.code == 2 and "fairness.max_intersection" in r.err, r
+
+
+def test_max_intersection_cli(audit):
+    r = audit("fairness", "--data", MANY / "adult_like.csv", "--score", "score", "--label",
+              "label", "--sensitive", "sex,race,age", "--bootstrap", "0", "--threshold", "0.5",
+              "--max-intersection", "2", "--json", "-")
+    assert r.code == 0, r
+    names = [a["name"] for a in json.loads(r.out)["fairness"]["intersections"]]
+    assert names == ["sex&race", "sex&age", "race&age"], names
+    r = audit("fairness", "--data", MANY / "adult_like.csv", "--score", "score",
+              "--threshold", "0.5", "--sensitive", "sex,race", "--max-intersection", "1")
+    assert r.code == 2 and "--max-intersection" in r.err, r
+
+
+def test_natural_order_of_text_bands(demo):
+    """The demo's age_band is a text column (groups in order of first appearance in
+    results.json: 40-60, <25, 25-40, 60+); the reports list its bands in numeric order."""
+    doc = json.loads((demo / "results.json").read_text())
+    ab = next(a for a in doc["fairness"]["attributes"] if a["name"] == "age_band")
+    assert [g["group"] for g in ab["groups"]] != ["<25", "25-40", "40-60", "60+"]
+    t = pdf_text(demo / "report.pdf")
+    block = t[t.index("Attribute: age_band"):]
+    order = re.findall(r"^\s*(<25|25-40|40-60|60\+)\s", block, re.M)[:4]
+    assert order == ["<25", "25-40", "40-60", "60+"], order
+
+
+def test_drift_tells_one_story(demo, tmp_path):
+    """Issue 14 item 10: each drift decision with its threshold and source, prediction drift in
+    the summary, the primary test named as the decider, duplicated columns noted; a policy
+    check can name the prediction's drift."""
+    doc = json.loads((demo / "results.json").read_text())
+    dr = doc["drift"]
+    t = re.sub(r"\s+", " ", pdf_text(demo / "report.pdf"))
+    ds = "yes" if dr["dataset_drift"] else "no"
+    assert (f"Dataset drift {ds}: share {dr['drift_share']:.3f} "
+            f"{'≥' if dr['dataset_drift'] else '<'} {dr['share_threshold']:.3f} "
+            "(the spec's drift.share)") in t
+    c = next(c for c in doc["checks"] if c["metric"] == "drift_share")
+    assert (f"Policy check {'pass' if c['passed'] else 'FAIL'}: drift_share ≤ {c['max']:.3f} "
+            "(a policy check of the spec)") in t
+    p = dr["prediction_drift"]
+    assert f"Prediction drift {'yes' if p['drifted'] else 'no'}: " in t
+    assert f"{p['statistic']:.3f}" in t
+    assert "Drifted is decided by the column's primary test alone" in t
+    assert "zip_region / zip_region_code (" in t
+    spec = json.loads(DEMO.read_text())
+    for k in ("model", "data", "reference"):
+        spec[k] = str(DEMO.parent / spec[k])
+    spec["explain"] = False
+    spec["checks"] = [{"metric": "statistic", "column": "prediction", "max": 0.1}]
+    spec["outputs"] = {"json": "results.json"}
+    (tmp_path / "s.json").write_text(json.dumps(spec))
+    run_spec(tmp_path / "s.json", tmp_path / "out")
+    got = json.loads((tmp_path / "out" / "results.json").read_text())["checks"]
+    assert got == [{"metric": "statistic", "column": "prediction",
+                    "value": got[0]["value"], "max": 0.1, "passed": got[0]["value"] <= 0.1}]
+    assert abs(got[0]["value"] - p["statistic"]) < 1e-12
