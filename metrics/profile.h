@@ -3,6 +3,7 @@
 #define AUD_PROFILE_H
 
 #include "core/table.h"
+#include "metrics/sketch.h"
 #include <cjson/cJSON.h>
 
 #define AUD_PROFILE_N_QUANTILES 5
