@@ -1,6 +1,8 @@
 /* sketch.c - deterministic mergeable quantile summary (see metrics/sketch.h for the papers). */
 #include "metrics/sketch.h"
 
+#include "core/io.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -426,8 +428,8 @@ cJSON *aud_sketch_to_json(aud_sketch *s)
         return NULL;
     cJSON *o = cJSON_CreateObject();
     cJSON *a = cJSON_CreateArray();
-    if (o == NULL || a == NULL || !cJSON_AddItemToObject(o, "k", cJSON_CreateNumber((double)s->k)) ||
-        !cJSON_AddItemToObject(o, "n", cJSON_CreateNumber(s->n))) {
+    if (o == NULL || a == NULL || aud_json_add_num(o, "k", (double)s->k) ||
+        aud_json_add_num(o, "n", s->n)) {
         cJSON_Delete(o);
         cJSON_Delete(a);
         return NULL;
@@ -436,7 +438,7 @@ cJSON *aud_sketch_to_json(aud_sketch *s)
     for (size_t i = 0; i < s->n_e; i++) {
         const double f[4] = {s->e[i].v, s->e[i].rmin, s->e[i].rmax, s->e[i].wmin};
         for (int j = 0; j < 4; j++) {
-            cJSON *num = cJSON_CreateNumber(f[j]);
+            cJSON *num = aud_json_num(f[j]);   /* printed exactly: values round-trip */
             if (num == NULL || !cJSON_AddItemToArray(a, num)) {
                 cJSON_Delete(num);
                 cJSON_Delete(o);
