@@ -25,6 +25,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench_drift  # noqa: E402  (the same data files)
+import benchlib  # noqa: E402
 
 REPEAT = max(1, int(os.environ.get("BENCH_REPEAT", "2")))
 AUDIT_BIN = os.environ.get("AUDIT_BIN", "build/audit")
@@ -104,6 +105,10 @@ def main():
     print("  largest bound relative to the figure: " +
           ", ".join("%s %.2g" % kv for kv in sorted(worst.items())))
     print("  figures within the stated bounds, PSI/chi-square exact: %s" % ("yes" if not bad else "NO"))
+    benchlib.record("drift %dM vs %dM rows x %d columns from a saved reference profile "
+                    "(profile %.0fx smaller than the CSV)" % (rows // 10**6, rows // 10**6, cols,
+                                                               size_csv / size_prof),
+                    t_prof[0], peer="audit drift from the reference CSV", peer_s=t_csv[0])
     for f in (prof, oc, op):
         os.unlink(f)
     os.rmdir(tmp)

@@ -504,7 +504,11 @@ int aud_drift_column_numeric_ws(aud_drift_column *col, const char *name, const d
                  n1 == 0 ? "reference" : "current");
         goto done;
     }
-    aud_drift_sort_ws(x, n1, ws->k1, ws->k2);
+    size_t sorted = 0;   /* a reference expanded from a summary comes sorted */
+    while (refsum != NULL && sorted + 1 < n1 && x[sorted] <= x[sorted + 1])
+        sorted++;
+    if (n1 > 0 && sorted + 1 < n1)
+        aud_drift_sort_ws(x, n1, ws->k1, ws->k2);
     aud_drift_sort_ws(y, n2, ws->k1, ws->k2);
     if (!isfinite(fmax(x[n1 - 1], y[n2 - 1]) - fmin(x[0], y[0]))) {
         col->status = AUD_E_DOMAIN;

@@ -131,7 +131,7 @@ int aud_drift_refsum_expand(const aud_drift_refsum *r, double *out)
         le = fmin(fmax(le, lt), r->n);
         size_t m = (size_t)(lt - prev_le);
         for (size_t t = 0; t < m && pos < n; t++)   /* spread over the gap (prev_v, v) */
-            out[pos++] = prev_v + (v - prev_v) * (((double)t + 0.5) / (double)m);
+            out[pos++] = fmin(prev_v + (v - prev_v) * (((double)t + 0.5) / (double)m), v);
         for (double t = lt; t < le && pos < n; t += 1.0)
             out[pos++] = v;
         prev_le = le;
@@ -180,12 +180,16 @@ typedef struct term_acc {
 /* One point of the pooled sample with midranks M1 in [a1, b1], M2 in [a2, b2]. */
 static void add_term(term_acc *t, double a1, double b1, double a2, double b2)
 {
+    a1 = fmax(a1, 0.0);   /* a midrank lies in [1/2, n - 1/2] of its sample: clamp the ranges */
+    b1 = fmin(b1, t->n1);
+    a2 = fmax(a2, 0.0);
+    b2 = fmin(b2, t->n2);
     double mn, mx;
     sq_range(a1 / t->n1 - b2 / t->n2, b1 / t->n1 - a2 / t->n2, &mn, &mx);
     t->cvm += mx - mn;
     double gmn, gmx;
     sq_range(t->n2 * a1 - t->n1 * b2, t->n2 * b1 - t->n1 * a2, &gmn, &gmx);
-    double blo = a1 + a2, bhi = b1 + b2, N = t->N;
+    double N = t->N, blo = fmax(a1 + a2, 0.5), bhi = fmin(b1 + b2, N - 0.5);
     double dlo = blo * (N - blo) - N / 4, dhi = bhi * (N - bhi) - N / 4;
     double dmin = fmin(dlo, dhi);
     double dmax = blo <= N / 2 && bhi >= N / 2 ? N * N / 4 - N / 4 : fmax(dlo, dhi);

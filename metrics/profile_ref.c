@@ -394,9 +394,10 @@ static int rd_column(rd *r, const cJSON *o, size_t j, double rows, aud_refcol *c
         return rd_fail(r, AUD_E_SCHEMA, "expected a column object", NULL);
     const cJSON *name = cJSON_GetObjectItemCaseSensitive(o, "name");
     const cJSON *type = cJSON_GetObjectItemCaseSensitive(o, "type");
-    if (!cJSON_IsString(name))
-        return snprintf(r->field, sizeof r->field, "%s.name", at),
-               rd_fail(r, AUD_E_SCHEMA, "expected a string", NULL);
+    if (!cJSON_IsString(name)) {
+        snprintf(r->field, sizeof r->field, "%s.name", at);
+        return rd_fail(r, AUD_E_SCHEMA, "expected a string", NULL);
+    }
     if ((c->name = aud_strdup(name->valuestring)) == NULL)
         return aud_error_nomem(r->err);
     snprintf(at, sizeof at, "columns[%zu] (\"%.40s\")", j, c->name);
@@ -469,9 +470,10 @@ static int rd_column(rd *r, const cJSON *o, size_t j, double rows, aud_refcol *c
     const cJSON *b = cJSON_GetObjectItemCaseSensitive(o, "bins");
     snprintf(sub, sizeof sub, "%s.bins.counts", at);
     c->n_bins = c->max > c->min ? AUD_REFPROF_BINS : 1;
-    if (!cJSON_IsObject(b))
-        return snprintf(r->field, sizeof r->field, "%s.bins", at),
-               rd_fail(r, AUD_E_SCHEMA, "expected an object", NULL);
+    if (!cJSON_IsObject(b)) {
+        snprintf(r->field, sizeof r->field, "%s.bins", at);
+        return rd_fail(r, AUD_E_SCHEMA, "expected an object", NULL);
+    }
     if (rd_counts(r, cJSON_GetObjectItemCaseSensitive(b, "counts"), sub, &c->n_bins, present,
                   &c->counts) != AUD_OK)
         return r->err->code;
@@ -492,24 +494,18 @@ static int rd_column(rd *r, const cJSON *o, size_t j, double rows, aud_refcol *c
         return rd_fail(r, AUD_E_SCHEMA, "an exact column holds every distinct value", NULL);
     col_finish(c);
     /* the bins and the summary must agree wherever both know a count */
+    aud_drift_refsum sk_only = c->sum, bins_only = c->sum;
+    sk_only.n_bins = 0;
+    bins_only.sketch = NULL;
     for (size_t i = 0; i < s->n_e; i++) {
-        double lo, hi;
-        aud_drift_refsum sk_only = c->sum;
-        sk_only.n_bins = 0;
-        aud_drift_refsum_rank(&c->sum, s->e[i].v, 0, &lo, &hi);
-        double slo, shi;
+        double slo, shi, blo, bhi;
         aud_drift_refsum_rank(&sk_only, s->e[i].v, 0, &slo, &shi);
-        double blo = slo, bhi = shi;
-        aud_drift_refsum bins_only = c->sum;
-        bins_only.sketch = NULL;
         aud_drift_refsum_rank(&bins_only, s->e[i].v, 0, &blo, &bhi);
         if (slo > bhi || blo > shi) {
             snprintf(r->field, sizeof r->field, "%s.bins.counts", at);
             return rd_fail(r, AUD_E_SCHEMA, "the bin counts disagree with the quantile summary "
                                             "(was the file edited?)", NULL);
         }
-        (void)lo;
-        (void)hi;
     }
     return AUD_OK;
 }
