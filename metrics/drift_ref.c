@@ -164,11 +164,14 @@ int aud_drift_ref_snap(const aud_drift_refsum *r, double *edges, size_t n_bins)
 
 /* ---- bounds ------------------------------------------------------------------------------ */
 
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+#define MAX(a, b) ((a) > (b) ? (a) : (b))
+
 /* smallest and largest d^2 over d in [a, b] */
-static void sq_range(double a, double b, double *mn, double *mx)
+static inline void sq_range(double a, double b, double *mn, double *mx)
 {
-    *mn = a <= 0 && b >= 0 ? 0.0 : fmin(a * a, b * b);
-    *mx = fmax(a * a, b * b);
+    *mn = a <= 0 && b >= 0 ? 0.0 : MIN(a * a, b * b);
+    *mx = MAX(a * a, b * b);
 }
 
 typedef struct term_acc {
@@ -178,21 +181,21 @@ typedef struct term_acc {
 } term_acc;
 
 /* One point of the pooled sample with midranks M1 in [a1, b1], M2 in [a2, b2]. */
-static void add_term(term_acc *t, double a1, double b1, double a2, double b2)
+static inline void add_term(term_acc *t, double a1, double b1, double a2, double b2)
 {
-    a1 = fmax(a1, 0.0);   /* a midrank lies in [1/2, n - 1/2] of its sample: clamp the ranges */
-    b1 = fmin(b1, t->n1);
-    a2 = fmax(a2, 0.0);
-    b2 = fmin(b2, t->n2);
+    a1 = MAX(a1, 0.0);   /* a midrank lies in [1/2, n - 1/2] of its sample: clamp the ranges */
+    b1 = MIN(b1, t->n1);
+    a2 = MAX(a2, 0.0);
+    b2 = MIN(b2, t->n2);
     double mn, mx;
     sq_range(a1 / t->n1 - b2 / t->n2, b1 / t->n1 - a2 / t->n2, &mn, &mx);
     t->cvm += mx - mn;
     double gmn, gmx;
     sq_range(t->n2 * a1 - t->n1 * b2, t->n2 * b1 - t->n1 * a2, &gmn, &gmx);
-    double N = t->N, blo = fmax(a1 + a2, 0.5), bhi = fmin(b1 + b2, N - 0.5);
+    double N = t->N, blo = MAX(a1 + a2, 0.5), bhi = MIN(b1 + b2, N - 0.5);
     double dlo = blo * (N - blo) - N / 4, dhi = bhi * (N - bhi) - N / 4;
-    double dmin = fmin(dlo, dhi);
-    double dmax = blo <= N / 2 && bhi >= N / 2 ? N * N / 4 - N / 4 : fmax(dlo, dhi);
+    double dmin = MIN(dlo, dhi);
+    double dmax = blo <= N / 2 && bhi >= N / 2 ? N * N / 4 - N / 4 : MAX(dlo, dhi);
     if (!(dmin > 0)) {
         t->ad_ok = 0;
         return;
@@ -297,7 +300,15 @@ void aud_drift_ref_bounds(aud_drift_column *col, const aud_drift_refsum *r, cons
     }
     double N = t.N;
     col->bound_cvm = t.cvm * n1d * (double)n2 / (N * N);
-    double sig = sqrt(aud_drift_ad_variance(n1, n2));
+    /* the null variance is O(n1 + n2) to compute: once per pair of sizes and thread */
+    static _Thread_local size_t s1, s2;
+    static _Thread_local double svar;
+    if (s1 != n1 || s2 != n2) {
+        svar = aud_drift_ad_variance(n1, n2);
+        s1 = n1;
+        s2 = n2;
+    }
+    double sig = sqrt(svar);
     if (t.ad_ok && sig > 0)
         col->bound_anderson = t.ad * (1.0 / n1d + 1.0 / (double)n2) * (N - 1) / (N * N) / sig;
     aud_free(k.v);
