@@ -45,6 +45,7 @@ int aud_run_explanations(run_ctx *c);
 int aud_run_fairness(run_ctx *c);
 int aud_run_drift(run_ctx *c);
 int aud_run_performance(run_ctx *c);
+int aud_run_global(run_ctx *c);     /* run_global.c */
 
 /* Seconds since an arbitrary origin (monotonic). */
 double aud_run_clock(void);

@@ -82,6 +82,7 @@ void aud_fair_result_free(aud_fair_result *res)
     aud_free(res->attrs);
     aud_free(res->inters);
     aud_free(res->ll144);
+    aud_fair_ranks_free(res->ranks);
     aud_free(res);
 }
 
@@ -506,9 +507,7 @@ static int prepare(aud_fair_ctx *ctx, aud_error *err)
                       aud_fmt_double(mx, b3));
         return aud_error_field(err, sname);
     }
-    if (ctx->has_label)
-        return aud_fair_rank_scores(ctx, err);
-    return AUD_OK;
+    return aud_fair_rank_scores(ctx, err);   /* also for the trade-offs without a label */
 }
 
 
@@ -744,6 +743,10 @@ int aud_fair_compute(aud_fair_result **out, const aud_fair_input *in, const aud_
         rc = aud_fair_ll144(&ctx, res, err);
         if (rc != AUD_OK)
             goto done;
+    }
+    if (ctx.has_score && (res->ranks = aud_fair_scores_take(&ctx.sc, ctx.n)) == NULL) {
+        rc = aud_error_nomem(err);
+        goto done;
     }
     *out = res;
     res = NULL;

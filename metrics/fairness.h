@@ -192,6 +192,16 @@ typedef struct aud_fair_ll144_table {
 /* The four-fifths flag of an impact ratio: 1 below AUD_FOUR_FIFTHS, 0 not, -1 undefined. */
 AUD_API int aud_fair_below_four_fifths(aud_fair_val impact_ratio);
 
+/* The scores ranked once (with a score): dense ranks among the distinct scores. Kept in the
+ * result so the threshold trade-offs (aud_tradeoff_json) reuse them instead of sorting again. */
+typedef struct aud_fair_ranks {
+    size_t    n_rows, n_distinct;
+    uint32_t *rank;       /* per row: rank of its score among distinct[] */
+    double   *distinct;   /* the distinct scores, increasing (-0 as 0) */
+    uint32_t *order;      /* the rows in rank order, ties by row; NULL until built */
+    uint32_t *start;      /* n_distinct + 1: order[start[r] .. start[r + 1]) have rank r */
+} aud_fair_ranks;
+
 typedef struct aud_fair_result {
     int                   favorable;
     double                threshold;      /* NaN when predictions were given */
@@ -211,6 +221,7 @@ typedef struct aud_fair_result {
     double                ll144_median;
     size_t                n_ll144;
     aud_fair_ll144_table *ll144;
+    aud_fair_ranks       *ranks;          /* with a score, else NULL */
 } aud_fair_result;
 
 /* Compute everything. On AUD_OK *out belongs to the caller (aud_fair_result_free). Input errors
@@ -220,6 +231,9 @@ AUD_API int aud_fair_compute(aud_fair_result **out, const aud_fair_input *in,
                              const aud_fair_opts *opts, aud_error *err);
 
 AUD_API void aud_fair_result_free(aud_fair_result *res);
+AUD_API void aud_fair_ranks_free(aud_fair_ranks *r);
+/* Build r->order and r->start (a counting sort by rank) when they are not built yet. */
+AUD_API int aud_fair_ranks_order(aud_fair_ranks *r, aud_error *err);
 
 /* Add the SPEC section 5 "fairness" object to doc (exact numbers; null + "<name>_reason"). */
 AUD_API int aud_fair_to_json(const aud_fair_result *res, cJSON *doc, aud_error *err);
