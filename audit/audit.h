@@ -179,4 +179,13 @@ AUD_API int aud_drift(aud_drift_result **out, const aud_table *ref, const aud_ta
                       const aud_drift_choice *choices, size_t n_choices,
                       const aud_drift_opts *opts, aud_error *err);
 
+/* The same with a reference table expanded from a saved profile (aud_refprof_table): refsums
+ * from it (NULL: ref is data); the figures the profile cannot give exactly carry their bounds
+ * (SPEC section 8). */
+AUD_API int aud_drift_ref(aud_drift_result **out, const aud_table *ref,
+                          const aud_drift_refsum *const *refsums, const aud_table *cur,
+                          const char *const *columns, size_t n_columns,
+                          const aud_drift_choice *choices, size_t n_choices,
+                          const aud_drift_opts *opts, aud_error *err);
+
 #endif

@@ -895,12 +895,20 @@ int aud_drift(aud_drift_result **out, const aud_table *ref, const aud_table *cur
               const char *const *columns, size_t n_columns, const aud_drift_choice *choices,
               size_t n_choices, const aud_drift_opts *opts, aud_error *err)
 {
+    return aud_drift_ref(out, ref, NULL, cur, columns, n_columns, choices, n_choices, opts, err);
+}
+
+int aud_drift_ref(aud_drift_result **out, const aud_table *ref,
+                  const aud_drift_refsum *const *refsums, const aud_table *cur,
+                  const char *const *columns, size_t n_columns, const aud_drift_choice *choices,
+                  size_t n_choices, const aud_drift_opts *opts, aud_error *err)
+{
     aud_bound_drift bd;
     *out = NULL;
     int rc = aud_bind_drift_columns(&bd, ref, columns, n_columns, NULL, 0, choices, n_choices,
                                     NULL, err);
     if (rc == AUD_OK)
-        rc = aud_drift_tables(out, ref, cur, bd.cols, bd.ovr, bd.n, opts, err);
+        rc = aud_drift_tables_ref(out, ref, refsums, cur, bd.cols, bd.ovr, bd.n, opts, err);
     aud_bound_drift_free(&bd);
     return rc;
 }

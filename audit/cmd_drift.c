@@ -22,7 +22,9 @@ static const char usage_text[] =
     "data set drifts when the share of drifted columns reaches --drift-share.\n"
     "\n"
     "options:\n"
-    "  --reference FILE     reference CSV (required)\n"
+    "  --reference FILE     reference CSV, or a profile `audit profile --save` wrote\n"
+    "                       (required; with a profile, KS, Wasserstein, Anderson-Darling\n"
+    "                       and Cramer-von Mises carry an error bound in the JSON)\n"
     "  --current FILE       current CSV (required)\n"
     "  --columns A,B,...    columns to compare (default: every column of the reference)\n"
     "  --method M           primary test for every column where it applies: auto, ks, chi_square,\n"
@@ -53,6 +55,8 @@ typedef struct load_job {
     const aud_csv_cli  *csv;
     int                 progress;   /* show progress (one of the two concurrent reads) */
     aud_table          *t;
+    aud_refprof        *prof;       /* the reference was a saved profile (SPEC section 8) */
+    const aud_drift_refsum **sums;
     aud_error           err;
     int                 rc;
 } load_job;
@@ -60,6 +64,12 @@ typedef struct load_job {
 static void *load_main(void *arg)
 {
     load_job *j = arg;
+    if (!j->progress && aud_refprof_sniff(j->path)) {
+        j->rc = aud_refprof_load(&j->prof, j->path, &j->err);
+        if (j->rc == AUD_OK)
+            j->rc = aud_refprof_table(j->prof, &j->t, &j->sums, &j->err);
+        return NULL;
+    }
     j->rc = j->progress ? aud_csv_cli_load(j->csv, &j->t, j->path, &j->err)
                         : aud_table_load_csv(&j->t, j->path, &j->csv->opts, &j->err);
     return NULL;
@@ -256,8 +266,10 @@ static int parse_args(int argc, char **argv, drift_cli *c)
     return urc;
 }
 
-/* Read both files at once, the reference on a second thread (unless --threads 1). */
-static int load_both(const drift_cli *c, aud_table **ref, aud_table **cur, aud_error *err)
+/* Read both files at once, the reference on a second thread (unless --threads 1); a saved
+ * profile as reference gives *prof and *sums. */
+static int load_both(const drift_cli *c, aud_table **ref, aud_table **cur, aud_refprof **prof,
+                     const aud_drift_refsum ***sums, aud_error *err)
 {
     load_job jr = {.path = c->refp, .csv = &c->csv, .progress = 0, .t = NULL, .rc = AUD_OK};
     load_job jc = {.path = c->curp, .csv = &c->csv, .progress = 1, .t = NULL, .rc = AUD_OK};
@@ -274,6 +286,8 @@ static int load_both(const drift_cli *c, aud_table **ref, aud_table **cur, aud_e
         pthread_join(th, NULL);
     *ref = jr.t;
     *cur = jc.t;
+    *prof = jr.prof;
+    *sums = jr.sums;
     if (jr.rc != AUD_OK)
         *err = jr.err;
     else if (jc.rc != AUD_OK)
@@ -283,18 +297,20 @@ static int load_both(const drift_cli *c, aud_table **ref, aud_table **cur, aud_e
 
 /* The "drift" results document: provenance (both files hashed meanwhile) and the result. */
 static int write_json(const drift_cli *c, const aud_drift_result *res, const aud_table *ref,
-                      const aud_table *cur, aud_hash_ahead *hash_ref, aud_hash_ahead *hash_cur,
-                      aud_error *err)
+                      const aud_refprof *prof, const aud_table *cur, aud_hash_ahead *hash_ref,
+                      aud_hash_ahead *hash_cur, aud_error *err)
 {
-    cJSON *doc = NULL, *prov = NULL;
+    cJSON *doc = NULL, *prov = NULL, *entry = NULL;
     int rc = aud_prov_doc_new(&doc, &prov, "drift", c->created, err);
     if (rc == AUD_OK)
         rc = aud_hash_ahead_join(hash_ref, err);
     if (rc == AUD_OK)
         rc = aud_hash_ahead_join(hash_cur, err);
     if (rc == AUD_OK)
-        rc = aud_prov_add_input_hashed(prov, "reference", c->refp, hash_ref->hex, ref, NULL,
+        rc = aud_prov_add_input_hashed(prov, "reference", c->refp, hash_ref->hex, ref, &entry,
                                        err);
+    if (rc == AUD_OK && prof != NULL)
+        rc = aud_refprof_prov(prof, entry, err);
     if (rc == AUD_OK)
         rc = aud_prov_add_input_hashed(prov, "current", c->curp, hash_cur->hex, cur, NULL, err);
     if (rc == AUD_OK)
@@ -320,6 +336,8 @@ int aud_cmd_drift(int argc, char **argv)
     char **cols = NULL;
     size_t n_cols = 0;
     aud_table *ref = NULL, *cur = NULL;
+    aud_refprof *prof = NULL;
+    const aud_drift_refsum **sums = NULL;
     aud_drift_result *res = NULL;
     aud_hash_ahead hash_ref, hash_cur;   /* the provenance hashes, taken while comparing */
     memset(&hash_ref, 0, sizeof hash_ref);
@@ -329,7 +347,7 @@ int aud_cmd_drift(int argc, char **argv)
     const char *inputs[] = {c.refp, c.curp};
     rc = aud_guard_output(c.json, inputs, 2, &err);
     if (rc == AUD_OK)
-        rc = load_both(&c, &ref, &cur, &err);
+        rc = load_both(&c, &ref, &cur, &prof, &sums, &err);
     if (rc == AUD_OK && c.cols_arg != NULL) {
         if (split_list(c.cols_arg, &cols, &n_cols) != AUD_OK) {
             rc = aud_error_nomem(&err);
@@ -354,8 +372,8 @@ int aud_cmd_drift(int argc, char **argv)
     }
     if (aud_cli_progress_enabled())
         fprintf(stderr, "audit: comparing %zu columns ...\n", cols ? n_cols : ref->n_cols);
-    rc = aud_drift(&res, ref, cur, (const char *const *)cols, n_cols, c.choices, c.n_choices,
-                   &c.opts, &err);
+    rc = aud_drift_ref(&res, ref, (const aud_drift_refsum *const *)sums, cur,
+                       (const char *const *)cols, n_cols, c.choices, c.n_choices, &c.opts, &err);
     if (rc == AUD_E_USAGE) {
         exit_code = aud_cli_usage(argv[0], "%s", err.msg);
         goto done;
@@ -374,7 +392,7 @@ int aud_cmd_drift(int argc, char **argv)
         rc = aud_error_set(&err, AUD_E_DOMAIN, NULL, 0, 0, "no column could be tested%s%s",
                            res->n_cols ? ": " : "", res->n_cols ? res->cols[0].msg : "");
     if (rc == AUD_OK && c.json != NULL)
-        rc = write_json(&c, res, ref, cur, &hash_ref, &hash_cur, &err);
+        rc = write_json(&c, res, ref, prof, cur, &hash_ref, &hash_cur, &err);
     if (rc == AUD_OK && !(c.json != NULL && strcmp(c.json, "-") == 0))
         print_table(res, ref, cur);
 done:
@@ -387,6 +405,8 @@ done:
     free_choices(c.choices, c.n_choices);
     aud_table_free(ref);
     aud_table_free(cur);
+    aud_free(sums);
+    aud_refprof_free(prof);
     aud_csv_cli_free(&c.csv);
     if (exit_code != 0)
         return exit_code < 0 ? AUD_EXIT_OK : exit_code;

@@ -10,7 +10,7 @@
 #include <string.h>
 
 static const char usage_text[] =
-    "usage: audit profile --data D.csv [--json out.json] [options]\n"
+    "usage: audit profile --data D.csv [--json out.json] [--save REF.profile] [options]\n"
     "\n"
     "Reads a CSV file and prints, per column, its type (numeric or categorical), missing count and\n"
     "summary statistics: min, max, mean, std (sample, ddof 1), quantiles 5/25/50/75/95% (numpy\n"
@@ -21,6 +21,12 @@ static const char usage_text[] =
     "  --json FILE          also write the JSON document (schema of docs/results-schema.md):\n"
     "                       \"provenance\" (the data file's path, SHA-256, rows, columns) and\n"
     "                       \"profile\"\n"
+    "  --save FILE          also write a reference profile: a compact, versioned summary of\n"
+    "                       every column (category counts; numeric: exact counts over 1024\n"
+    "                       bins, a quantile summary with exact ranks at 1024+ points,\n"
+    "                       moments, missing counts; the data's SHA-256) that `audit drift\n"
+    "                       --reference` and the spec's \"reference\" accept instead of the\n"
+    "                       CSV (docs/drift.md \"Reference profiles\")\n"
     AUD_CLI_CREATED_HELP
     CSV_OPTIONS_HELP
     "  --threads T          threads for reading and statistics (default: all cores; the\n"
@@ -61,6 +67,7 @@ int aud_cmd_profile(int argc, char **argv)
     static const struct option longopts[] = {
         {"data", required_argument, NULL, 'd'},
         {"json", required_argument, NULL, 'j'},
+        {"save", required_argument, NULL, 's'},
         {"threads", required_argument, NULL, 't'},
         {"created", required_argument, NULL, 'c'},
         CSV_OPTIONS_LONGOPTS,
@@ -68,7 +75,7 @@ int aud_cmd_profile(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *data = NULL, *json = NULL, *created = NULL;
+    const char *data = NULL, *json = NULL, *created = NULL, *save = NULL;
     int threads = 0, csv_threads_given = 0;
     aud_csv_cli csv;
     aud_csv_cli_init(&csv);
@@ -79,6 +86,7 @@ int aud_cmd_profile(int argc, char **argv)
         switch (ch) {
         case 'd': data = optarg; break;
         case 'j': json = optarg; break;
+        case 's': save = optarg; break;
         case 't':
             urc = aud_cli_parse_threads(argv[0], optarg, &threads) != 0 ? AUD_EXIT_INPUT : 0;
             break;
@@ -118,9 +126,13 @@ int aud_cmd_profile(int argc, char **argv)
     memset(&hash, 0, sizeof hash);
     const char *inputs[] = {data};
     int rc = aud_guard_output(json, inputs, 1, &err);
+    if (rc == AUD_OK && save != NULL)
+        rc = aud_guard_output(save, inputs, 1, &err);
+    if (rc == AUD_OK && save != NULL && strcmp(save, "-") == 0)
+        rc = aud_error_set(&err, AUD_E_USAGE, NULL, 0, 0, "--save needs a file name");
     if (rc == AUD_OK)
         rc = aud_csv_cli_load(&csv, &t, data, &err);
-    if (rc == AUD_OK && json != NULL)   /* hash the data for the provenance meanwhile */
+    if (rc == AUD_OK && (json != NULL || save != NULL))   /* hash the data meanwhile */
         aud_hash_ahead_start(&hash, data);
     if (rc == AUD_OK)
         rc = aud_profile_compute(&p, t, threads, &err);
@@ -134,6 +146,15 @@ int aud_cmd_profile(int argc, char **argv)
             rc = aud_profile_to_json(p, doc, &err);
         if (rc == AUD_OK)
             rc = aud_json_write(doc, json, &err);
+    }
+    if (rc == AUD_OK && save != NULL) {
+        aud_refprof *rp = NULL;
+        rc = aud_hash_ahead_join(&hash, &err);
+        if (rc == AUD_OK)
+            rc = aud_refprof_build(&rp, t, data, hash.hex[0] ? hash.hex : NULL, &err);
+        if (rc == AUD_OK)
+            rc = aud_refprof_save(rp, save, created, &err);
+        aud_refprof_free(rp);
     }
     aud_hash_ahead_join(&hash, NULL);   /* an early error: the thread must still end */
     for (size_t j = 0; rc == AUD_OK && j < t->n_cols; j++)

@@ -220,8 +220,11 @@ static int add_provenance(run_ctx *c, cJSON *p)
     int rc = aud_prov_add_input(p, "spec", s->path, NULL, NULL, c->err);
     if (rc == AUD_OK)
         rc = aud_prov_add_input(p, "data", s->data, c->data, NULL, c->err);
+    cJSON *entry = NULL;
     if (rc == AUD_OK && c->ref != NULL)
-        rc = aud_prov_add_input(p, "reference", s->reference, c->ref, NULL, c->err);
+        rc = aud_prov_add_input(p, "reference", s->reference, c->ref, &entry, c->err);
+    if (rc == AUD_OK && c->ref_prof != NULL)
+        rc = aud_refprof_prov(c->ref_prof, entry, c->err);
     if (rc == AUD_OK && c->model != NULL && s->model_cmd.argv != NULL)
         rc = add_command_provenance(c, p);
     else if (rc == AUD_OK && c->model != NULL)
@@ -275,8 +278,13 @@ static int load_inputs(run_ctx *c)
     co.comment = s->csv.comment;
     co.keep_spaces = s->csv.keep_spaces;
     int rc = aud_table_load_csv(&c->data, s->data, &co, c->err);
-    if (rc == AUD_OK && s->reference != NULL)
+    if (rc == AUD_OK && s->reference != NULL && aud_refprof_sniff(s->reference)) {
+        rc = aud_refprof_load(&c->ref_prof, s->reference, c->err);
+        if (rc == AUD_OK)
+            rc = aud_refprof_table(c->ref_prof, &c->ref, &c->ref_sums, c->err);
+    } else if (rc == AUD_OK && s->reference != NULL) {
         rc = aud_table_load_csv(&c->ref, s->reference, &co, c->err);
+    }
     if (rc == AUD_OK && s->model != NULL)
         rc = aud_model_load(&c->model, s->model, s->model_format, c->err);
     else if (rc == AUD_OK && s->model_cmd.argv != NULL)
@@ -285,7 +293,7 @@ static int load_inputs(run_ctx *c)
         return rc;
     const char *mpath = s->model != NULL ? s->model : c->model->objective;
     rc = aud_bind_model(&c->bind, c->model, mpath, c->data, c->err);
-    if (rc == AUD_OK && c->ref != NULL)
+    if (rc == AUD_OK && c->ref != NULL && c->ref_prof == NULL)   /* a profile has no rows */
         rc = aud_bind_model(&c->bind_ref, c->model, mpath, c->ref, c->err);
     return rc;
 }
@@ -709,6 +717,8 @@ done:
     aud_model_free(c.model);
     aud_table_free(c.data);
     aud_table_free(c.ref);
+    aud_free(c.ref_sums);
+    aud_refprof_free(c.ref_prof);
     aud_spec_free(c.spec);
     return rc;
 }

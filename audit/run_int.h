@@ -8,6 +8,7 @@
 #include "audit/run.h"
 #include "audit/spec_int.h"
 #include "core/table.h"
+#include "metrics/profile.h"
 #include <cjson/cJSON.h>
 
 typedef struct run_ctx {
@@ -17,6 +18,9 @@ typedef struct run_ctx {
     int         threads;
     aud_table  *data;
     aud_table  *ref;          /* NULL without a reference */
+    aud_refprof *ref_prof;    /* the reference was a saved profile (SPEC section 8), else NULL:
+                                 ref is expanded from it and has no rows for the model */
+    const aud_drift_refsum **ref_sums;
     aud_model  *model;        /* NULL without a model */
     aud_binding bind;         /* model features -> data columns (bind.cols NULL: no model) */
     aud_binding bind_ref;     /* model features -> reference columns (NULL cols: none) */

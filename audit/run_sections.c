@@ -55,7 +55,7 @@ int aud_run_predictions(run_ctx *c)
             c->score_is_probability &= c->score[i] >= 0.0 && c->score[i] <= 1.0;
     } else if (c->model != NULL && c->model->n_outputs == 1) {
         rc = aud_bind_model_output(&c->bind, c->threads, "the predictions", &c->score, c->err);
-        if (rc == AUD_OK && c->ref != NULL)
+        if (rc == AUD_OK && c->bind_ref.cols != NULL)
             rc = aud_bind_model_output(&c->bind_ref, c->threads, "the predictions",
                                        &c->score_ref, c->err);
         c->score_is_probability = c->model->is_classifier;
@@ -357,7 +357,7 @@ int aud_run_explanations(run_ctx *c)
     }
     rc = explained_matrix(c, &X, &rows, &n);
     if (rc == AUD_OK && aud_shap_method_uses_background(so.method)) {
-        rc = aud_bind_sample_rows(c->ref != NULL ? &c->bind_ref : &c->bind,
+        rc = aud_bind_sample_rows(c->bind_ref.cols != NULL ? &c->bind_ref : &c->bind,
                                   (size_t)s->explain.background, s->seed + 2, &B, &nb, c->err);
         so.background = B;
         so.n_background = nb;
@@ -378,7 +378,7 @@ int aud_run_explanations(run_ctx *c)
     char bg[160];
     if (nb > 0)
         snprintf(bg, sizeof bg, "%zu rows sampled from the %s data", nb,
-                 c->ref != NULL ? "reference" : "audited");
+                 c->bind_ref.cols != NULL ? "reference" : "audited");
     else if (s->explain.background_given)   /* never silently ignored (issue 14 item 13) */
         snprintf(bg, sizeof bg, "training cover (path-dependent TreeSHAP); explain.background "
                  "(%ld rows) is not used by this method", s->explain.background);
@@ -567,11 +567,16 @@ int aud_run_drift(run_ctx *c)
     }
     aud_drift_result *r = NULL;
     if (rc == AUD_OK)
-        rc = aud_drift_tables(&r, c->ref, c->data, bd.cols, bd.ovr, bd.n, &o, c->err);
+        rc = aud_drift_tables_ref(&r, c->ref, c->ref_sums, c->data, bd.cols, bd.ovr, bd.n, &o,
+                                  c->err);
     if (rc == AUD_OK)
         rc = aud_drift_to_json(r, c->doc, c->err);
     if (rc == AUD_OK && c->score != NULL && c->score_ref != NULL)
         rc = add_prediction_drift(c, &o);
+    if (rc == AUD_OK && c->ref_prof != NULL && c->model != NULL)
+        rc = aud_run_skip(c, "prediction and attribution drift",
+                          "the reference is a saved profile: it holds no rows to run the model "
+                          "on");
     aud_drift_result_free(r);
     aud_bound_drift_free(&bd);
     aud_free(ch);

@@ -22,6 +22,7 @@
 
 #include "core/aud.h"
 #include "core/table.h"
+#include "metrics/sketch.h"
 
 /* ---- 1. statistics on plain arrays ---------------------------------------------------------- */
 
@@ -90,6 +91,36 @@ AUD_API double aud_drift_psi(const double *r, const double *c, size_t k);
  * -0.0 sorts just before +0.0 (they compare equal, so no statistic sees it). Returns AUD_OK or
  * AUD_E_NOMEM (scratch space of 2n words). */
 AUD_API int aud_drift_sort(double *x, size_t n);
+
+/* ---- a reference given as a summary (a saved profile, SPEC section 8) -------------------------
+ * The reference side of a numeric column as `audit profile --save` keeps it: a quantile summary
+ * with exact ranks at its entries (aud_sketch_from_sorted), exact counts below the edges
+ * of n_bins equal-width bins over [lo, hi] (edge j = lo + (hi - lo) * j / n_bins; bin j = [edge j,
+ * edge j+1), the last closed) and exact moments. Drift against it runs on a sample expanded
+ * from the summary (aud_drift_refsum_expand) that holds every value the summary knows exactly;
+ * see docs/drift.md "Reference profiles" for what is exact and the bounds of the rest. */
+typedef struct aud_drift_refsum {
+    const aud_sketch *sketch;
+    double            lo, hi;          /* the range of the values (min, max) */
+    size_t            n_bins;
+    const double     *below;           /* n_bins entries: below[j] = values < edge j */
+    double            n;               /* non-missing values */
+    double            mean, std;       /* exact; std with ddof 0 */
+    size_t            distinct;        /* distinct values */
+    size_t            max_tie;         /* largest count of one value that is not an entry */
+    int               exact;           /* every distinct value is an entry of the sketch */
+} aud_drift_refsum;
+
+/* Bounds on the number of reference values <= v (le = 1) or < v (le = 0), from the sketch and
+ * the bins together: *lo <= true <= *hi. */
+AUD_API void aud_drift_refsum_rank(const aud_drift_refsum *r, double v, int le, double *lo,
+                                   double *hi);
+
+/* Expand the summary to r->n sorted values (out has r->n entries): every entry of the sketch
+ * with its exact count, the values between two known points spread evenly over the gap, so
+ * that counts below every entry and bin edge are exact. The sample itself when r->exact.
+ * AUD_OK or AUD_E_NOMEM. */
+AUD_API int aud_drift_refsum_expand(const aud_drift_refsum *r, double *out);
 
 /* ---- 2. options, methods and one column ----------------------------------------------------- */
 
@@ -178,6 +209,13 @@ typedef struct aud_drift_column {
     char            *similar;                   /* categories differing only by surrounding
                                                    spaces or case ("\"Male\" ~ \"male\"";
                                                    aud_similar_levels), owned; NULL: none */
+    /* reference from a summary (aud_drift_refsum): 0 = the reference was the data itself */
+    int              from_summary;
+    int              summary_exact;             /* the summary was the whole sample */
+    double           bound_ks, bound_wasserstein, bound_wasserstein_normed, bound_anderson,
+                     bound_cvm;                 /* |figure - figure on the data| <= bound */
+    int              psi_exact;                 /* the PSI bins' reference counts are exact */
+    int              js_snapped;                /* Sturges edges moved onto the summary's bins */
 } aud_drift_column;
 
 /* Column override: method AUTO and threshold NaN mean "use the global setting". */
@@ -219,6 +257,7 @@ typedef struct aud_drift_input {
     size_t             k, missing_ref, missing_cur;
     aud_drift_override ovr;
     const char        *error;                   /* non-NULL: report this per-column error only */
+    const aud_drift_refsum *refsum;             /* numeric reference from a summary, or NULL */
 } aud_drift_input;
 
 typedef struct aud_drift_result {
@@ -247,6 +286,14 @@ AUD_API void aud_drift_result_free(aud_drift_result *r);
 AUD_API int aud_drift_tables(aud_drift_result **out, const aud_table *ref, const aud_table *cur,
                              const char *const *columns, const aud_drift_override *overrides,
                              size_t n_columns, const aud_drift_opts *opts, aud_error *err);
+
+/* The same with a reference table expanded from a summary (aud_refprof_table): refsums[j]
+ * (may be NULL) summarises numeric column j of ref. */
+AUD_API int aud_drift_tables_ref(aud_drift_result **out, const aud_table *ref,
+                                 const aud_drift_refsum *const *refsums, const aud_table *cur,
+                                 const char *const *columns,
+                                 const aud_drift_override *overrides, size_t n_columns,
+                                 const aud_drift_opts *opts, aud_error *err);
 
 /* Add the "drift" object of SPEC section 5 to doc (numbers exact). Returns AUD_OK or
  * AUD_E_NOMEM. */

@@ -234,7 +234,7 @@ static double quantile_linear(const double *x, size_t n, double q)
 
 /* Sturges bin edges over the pooled sample (numpy.histogram_bin_edges(bins="sturges")). */
 static int sturges_bins(aud_drift_bins *b, const double *x, size_t n1, const double *y,
-                        size_t n2)
+                        size_t n2, const aud_drift_refsum *ref, int *snapped)
 {
     double lo = fmin(x[0], y[0]), hi = fmax(x[n1 - 1], y[n2 - 1]);
     double first = lo, last = hi;
@@ -253,6 +253,8 @@ static int sturges_bins(aud_drift_bins *b, const double *x, size_t n1, const dou
     for (size_t i = 0; i <= nb; i++)
         b->edges[i] = step == 0 ? (double)i / (double)nb * delta + first : (double)i * step + first;
     b->edges[nb] = last;
+    if (ref != NULL)   /* a summarised reference: edges on its bins, so its counts are exact */
+        *snapped = aud_drift_ref_snap(ref, b->edges, nb);
     count_bins(x, n1, b->edges, nb, 0, b->ref);
     count_bins(y, n2, b->edges, nb, 0, b->cur);
     return AUD_OK;
@@ -449,7 +451,8 @@ int aud_drift_column_numeric(aud_drift_column *col, const char *name, const doub
 {
     aud_drift_ws ws;
     memset(&ws, 0, sizeof ws);
-    int rc = aud_drift_column_numeric_ws(col, name, ref, n_ref, cur, n_cur, opts, ovr, &ws, err);
+    int rc = aud_drift_column_numeric_ws(col, name, ref, n_ref, cur, n_cur, opts, ovr, NULL, &ws,
+                                         err);
     aud_drift_ws_free(&ws);
     return rc;
 }
@@ -457,7 +460,8 @@ int aud_drift_column_numeric(aud_drift_column *col, const char *name, const doub
 int aud_drift_column_numeric_ws(aud_drift_column *col, const char *name, const double *ref,
                                 size_t n_ref, const double *cur, size_t n_cur,
                                 const aud_drift_opts *opts, const aud_drift_override *ovr,
-                                aud_drift_ws *ws, aud_error *err)
+                                const aud_drift_refsum *refsum, aud_drift_ws *ws,
+                                aud_error *err)
 {
     aud_drift_opts dflt;
     if (opts == NULL) {
@@ -500,7 +504,11 @@ int aud_drift_column_numeric_ws(aud_drift_column *col, const char *name, const d
                  n1 == 0 ? "reference" : "current");
         goto done;
     }
-    aud_drift_sort_ws(x, n1, ws->k1, ws->k2);
+    size_t sorted = 0;   /* a reference expanded from a summary comes sorted */
+    while (refsum != NULL && sorted + 1 < n1 && x[sorted] <= x[sorted + 1])
+        sorted++;
+    if (n1 > 0 && sorted + 1 < n1)
+        aud_drift_sort_ws(x, n1, ws->k1, ws->k2);
     aud_drift_sort_ws(y, n2, ws->k1, ws->k2);
     if (!isfinite(fmax(x[n1 - 1], y[n2 - 1]) - fmin(x[0], y[0]))) {
         col->status = AUD_E_DOMAIN;
@@ -520,11 +528,20 @@ int aud_drift_column_numeric_ws(aud_drift_column *col, const char *name, const d
     for (size_t i = 0; i < n1; i++)
         if (i == 0 || x[i] != x[i - 1])
             nu_ref++;
+    if (refsum != NULL && !refsum->exact) {
+        /* the expanded sample's distinct values are not the reference's: the reference's count
+         * (more than the value-bin limits) and, over both sides, at least the larger one */
+        nu_ref = refsum->distinct;
+        size_t nu_cur = 0;
+        for (size_t i = 0; i < n2; i++)
+            nu_cur += i == 0 || y[i] != y[i - 1];
+        nu = nu_ref > nu_cur ? nu_ref : nu_cur;
+    }
     col->n_unique = nu;
     aud_drift_ks(x, n1, y, n2, &col->ks);
     col->wasserstein = aud_drift_wasserstein(x, n1, y, n2);
-    col->std_ref = aud_drift_std(x, n1);
-    col->mean_ref = aud_drift_mean(x, n1);
+    col->std_ref = refsum != NULL ? refsum->std : aud_drift_std(x, n1);
+    col->mean_ref = refsum != NULL ? refsum->mean : aud_drift_mean(x, n1);
     col->mean_cur = aud_drift_mean(y, n2);
     /* fmax would swallow a NaN std: an undefined std leaves the normed distance undefined */
     col->wasserstein_normed = isfinite(col->std_ref) ? col->wasserstein / fmax(col->std_ref, 0.001)
@@ -534,7 +551,7 @@ int aud_drift_column_numeric_ws(aud_drift_column *col, const char *name, const d
         goto nomem;
     /* Evidently's bins: Jensen-Shannon (no fill) and PSI under --psi-binning evidently */
     if (nu_ref > EVIDENTLY_VALUE_BINS)
-        rc = sturges_bins(&col->js_bins, x, n1, y, n2);
+        rc = sturges_bins(&col->js_bins, x, n1, y, n2, refsum, &col->js_snapped);
     else
         rc = value_bins(&col->js_bins, x, n1, y, n2, nu);
     if (rc != AUD_OK)
@@ -563,6 +580,13 @@ int aud_drift_column_numeric_ws(aud_drift_column *col, const char *name, const d
     } else {
         test_none(&col->chi_square, "more than 20 distinct values");
         test_none(&col->z, "more than 2 distinct values");
+    }
+    if (refsum != NULL) {
+        aud_drift_ref_bounds(col, refsum, x, n1, y, n2);
+        /* quantile edges at ranks the summary holds exactly: multiples of 1/100 */
+        col->psi_exact = refsum->exact || opts->psi_binning == AUD_PSI_EVIDENTLY
+                             ? 1
+                             : 100 % opts->psi_bins == 0;
     }
     decide(col, opts, ovr);
     goto done;

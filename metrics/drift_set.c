@@ -46,7 +46,7 @@ static int one_column(aud_drift_column *col, const aud_drift_input *in,
     }
     if (in->kind == AUD_DRIFT_NUMERIC)
         return aud_drift_column_numeric_ws(col, in->name, in->ref, in->n_ref, in->cur,
-                                           in->n_cur, opts, &in->ovr, ws, err);
+                                           in->n_cur, opts, &in->ovr, in->refsum, ws, err);
     return aud_drift_column_categorical(col, in->name, in->levels, in->ref_counts,
                                         in->cur_counts, in->k, in->missing_ref, in->missing_cur,
                                         opts, &in->ovr, err);
@@ -242,6 +242,14 @@ int aud_drift_tables(aud_drift_result **out, const aud_table *ref, const aud_tab
                      const char *const *columns, const aud_drift_override *overrides,
                      size_t n_columns, const aud_drift_opts *opts, aud_error *err)
 {
+    return aud_drift_tables_ref(out, ref, NULL, cur, columns, overrides, n_columns, opts, err);
+}
+
+int aud_drift_tables_ref(aud_drift_result **out, const aud_table *ref,
+                         const aud_drift_refsum *const *refsums, const aud_table *cur,
+                         const char *const *columns, const aud_drift_override *overrides,
+                         size_t n_columns, const aud_drift_opts *opts, aud_error *err)
+{
     size_t n = columns ? n_columns : ref->n_cols;
     aud_drift_input *in = aud_calloc(n ? n : 1, sizeof *in);
     if (in == NULL)
@@ -293,6 +301,7 @@ int aud_drift_tables(aud_drift_result **out, const aud_table *ref, const aud_tab
             p->n_ref = ref->n_rows;
             p->cur = ccol->num;
             p->n_cur = cur->n_rows;
+            p->refsum = refsums != NULL ? refsums[ri] : NULL;
         } else if (cat_counts(p, rcol, ref->n_rows, ccol, cur->n_rows) != AUD_OK) {
             rc = aud_error_nomem(err);
             goto done;
@@ -366,6 +375,27 @@ static double share(size_t a, size_t n)
     return n ? (double)a / (double)n : NAN;
 }
 
+/* "reference_summary" of a numeric column whose reference came from a saved profile: which
+ * figures are exact and the bound of the others (SPEC section 8, docs/drift.md). */
+static int summary_fill(cJSON *o, const aud_drift_column *c)
+{
+    cJSON *s = cJSON_AddObjectToObject(o, "reference_summary");
+    cJSON *b = s ? cJSON_CreateObject() : NULL;
+    if (b == NULL || !cJSON_AddItemToObject(s, "bounds", b))
+        return cJSON_Delete(b), -1;
+    if (!cJSON_AddBoolToObject(s, "exact", c->summary_exact) ||
+        !cJSON_AddBoolToObject(s, "psi_exact", c->psi_exact) ||
+        !cJSON_AddBoolToObject(s, "js_bins_snapped", c->js_snapped) ||
+        !cJSON_AddBoolToObject(s, "n_unique_is_lower_bound", !c->summary_exact) ||
+        aud_json_add_num(b, "ks_statistic", c->bound_ks) ||
+        aud_json_add_num(b, "wasserstein", c->bound_wasserstein) ||
+        aud_json_add_num(b, "wasserstein_normed", c->bound_wasserstein_normed) ||
+        aud_json_add_num(b, "anderson_darling", c->bound_anderson) ||
+        aud_json_add_num(b, "cramer_von_mises", c->bound_cvm))
+        return -1;
+    return 0;
+}
+
 static int column_fill(cJSON *o, const aud_drift_column *c)
 {
     int numeric = c->kind == AUD_DRIFT_NUMERIC;
@@ -420,7 +450,7 @@ static int column_fill(cJSON *o, const aud_drift_column *c)
     if (numeric) {
         if (add_bins(o, "psi_bins", &c->psi_bins) || add_bins(o, "js_bins", &c->js_bins))
             return -1;
-        return 0;
+        return c->from_summary ? summary_fill(o, c) : 0;
     }
     cJSON *cat = cJSON_AddObjectToObject(o, "categories");
     if (cat == NULL)

@@ -227,6 +227,32 @@ static void polyfit2(const double *x, const double *y, int n, double c[3])
         c[r] = (double)(M[r][3] / M[r][r]);
 }
 
+/* Variance of the k = 2 Anderson-Darling statistic under the null (Scholz & Stephens 1987,
+ * as scipy anderson_ksamp): depends on the sample sizes only. */
+double aud_drift_ad_variance(size_t n1, size_t n2)
+{
+    size_t N = n1 + n2;
+    double Nd = (double)N;
+    double H = 1.0 / (double)n1 + 1.0 / (double)n2;
+    /* hs_cs[t] = sum_{r=0..t} 1/(N-1-r), t = 0..N-3; h = hs_cs[N-3] + 1;
+     * g = sum_t hs_cs[t] / (t + 2) */
+    double cs = 0.0;
+    ksum gs = {0, 0};
+    for (size_t t = 0; t + 3 <= N; t++) {
+        cs += 1.0 / (double)(N - 1 - t);
+        ksum_add(&gs, cs / (double)(t + 2));
+    }
+    double h = cs + 1.0, g = ksum_get(&gs);
+    const double k = 2.0;
+    double a = (4 * g - 6) * (k - 1) + (10 - 6 * g) * H;
+    double b = (2 * g - 4) * k * k + 8 * h * k + (2 * g - 14 * h - 4) * H - 8 * h + 4 * g - 6;
+    double c = (6 * h + 2 * g - 2) * k * k + (4 * h - 4 * g + 6) * k + (2 * h - 6) * H + 4 * h;
+    double d = (2 * h + 6) * k * k - 4 * h * k;
+    double sigmasq = (a * Nd * Nd * Nd + b * Nd * Nd + c * Nd + d) /
+                     ((Nd - 1.0) * (Nd - 2.0) * (Nd - 3.0));
+    return sigmasq;
+}
+
 void aud_drift_anderson(const double *x, size_t n1, const double *y, size_t n2,
                         aud_drift_test *out)
 {
@@ -265,23 +291,7 @@ void aud_drift_anderson(const double *x, size_t n1, const double *y, size_t n2,
         return;
     }
     double A2kN = (ksum_get(&s1) / (double)n1 + ksum_get(&s2) / (double)n2) * ((Nd - 1.0) / Nd);
-    double H = 1.0 / (double)n1 + 1.0 / (double)n2;
-    /* hs_cs[t] = sum_{r=0..t} 1/(N-1-r), t = 0..N-3; h = hs_cs[N-3] + 1;
-     * g = sum_t hs_cs[t] / (t + 2) */
-    double cs = 0.0;
-    ksum gs = {0, 0};
-    for (size_t t = 0; t + 3 <= N; t++) {
-        cs += 1.0 / (double)(N - 1 - t);
-        ksum_add(&gs, cs / (double)(t + 2));
-    }
-    double h = cs + 1.0, g = ksum_get(&gs);
-    const double k = 2.0;
-    double a = (4 * g - 6) * (k - 1) + (10 - 6 * g) * H;
-    double b = (2 * g - 4) * k * k + 8 * h * k + (2 * g - 14 * h - 4) * H - 8 * h + 4 * g - 6;
-    double c = (6 * h + 2 * g - 2) * k * k + (4 * h - 4 * g + 6) * k + (2 * h - 6) * H + 4 * h;
-    double d = (2 * h + 6) * k * k - 4 * h * k;
-    double sigmasq = (a * Nd * Nd * Nd + b * Nd * Nd + c * Nd + d) /
-                     ((Nd - 1.0) * (Nd - 2.0) * (Nd - 3.0));
+    double sigmasq = aud_drift_ad_variance(n1, n2);
     if (!(sigmasq > 0.0)) {
         out->reason = "variance of the statistic is not positive";
         return;

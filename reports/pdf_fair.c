@@ -483,16 +483,16 @@ static void ll144(pdf_doc *d, const rpt_ll144 *v)
  * FPR is "approved among rows with default = 1"). */
 static void rate_words(pdf_doc *d, const cJSON *f)
 {
-    static const char *const shown[][2] = {{"selection_rate", "Selection rate"},
+    static const char *const rate_rows[][2] = {{"selection_rate", "Selection rate"},
                                            {"base_rate", "Base rate"}, {"tpr", "TPR"},
                                            {"fpr", "FPR"}, {"ppv", "PPV"}};
     const cJSON *m = aud_rpt_obj(f, "rate_meanings");
     const char *rule = aud_rpt_str(aud_rpt_obj(d->doc, "explanations"), "decision_rule", NULL);
     if (rule != NULL)
         aud_pdf_kv(d, "Decision rule", rule);
-    for (size_t i = 0; m != NULL && i < sizeof shown / sizeof shown[0]; i++) {
-        if (aud_rpt_str(m, shown[i][0], NULL) != NULL)
-            aud_pdf_kv(d, shown[i][1], aud_rpt_str(m, shown[i][0], ""));
+    for (size_t i = 0; m != NULL && i < sizeof rate_rows / sizeof rate_rows[0]; i++) {
+        if (aud_rpt_str(m, rate_rows[i][0], NULL) != NULL)
+            aud_pdf_kv(d, rate_rows[i][1], aud_rpt_str(m, rate_rows[i][0], ""));
     }
 }
 

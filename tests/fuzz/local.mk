@@ -4,13 +4,14 @@
 #                              crashes: build-fuzz/artifacts/)
 #   make check                 replays the committed corpora and regression inputs through the same
 #                              harnesses linked with tests/fuzz/replay.c (no libFuzzer needed)
-FUZZ_NAMES   := csv xgb lgbm linear trees model spec report
+FUZZ_NAMES   := csv xgb lgbm linear trees model spec report profile
 FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang
 FUZZ_FLAGS   ?=
 FUZZ_SRC_csv    := tests/fuzz/fuzz_csv.c
 FUZZ_SRC_spec   := tests/fuzz/fuzz_spec.c
 FUZZ_SRC_report := tests/fuzz/fuzz_report.c
+FUZZ_SRC_profile := tests/fuzz/fuzz_profile.c
 FUZZ_FMT_xgb    := xgboost-json
 FUZZ_FMT_lgbm   := lightgbm-text
 FUZZ_FMT_linear := linear-json
