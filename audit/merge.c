@@ -70,6 +70,7 @@ static int32_t dict_code(dict *d, const char *s)
 
 typedef struct part {
     const char *path;
+    const char *text;   /* in memory (build/audit-mpi); NULL: read path */
     cJSON      *doc;
     char        sha[65];
 } part;
@@ -97,12 +98,13 @@ static int bad(aud_error *err, const char *path, const char *what)
 static int read_part(part *p, aud_error *err)
 {
     char *text = NULL;
-    size_t len = 0;
-    int rc = aud_file_read(p->path, &text, &len, 0, err);
+    size_t len = p->text != NULL ? strlen(p->text) : 0;
+    int rc = p->text != NULL ? AUD_OK : aud_file_read(p->path, &text, &len, 0, err);
+    const char *t = p->text != NULL ? p->text : text;
     if (rc == AUD_OK)
-        rc = aud_sha256_mem(text, len, p->sha, err);
+        rc = aud_sha256_mem(t, len, p->sha, err);
     if (rc == AUD_OK)
-        rc = aud_json_parse_located(&p->doc, text, len, p->path, err);
+        rc = aud_json_parse_located(&p->doc, t, len, p->path, err);
     aud_free(text);
     if (rc != AUD_OK)
         return rc;
@@ -506,7 +508,7 @@ static int merge_explained(part **by, size_t n, run_ctx *c)
     return AUD_OK;
 }
 
-int aud_merge_load(const char *const *paths, size_t n, run_ctx *c)
+int aud_merge_load(const char *const *paths, const char *const *texts, size_t n, run_ctx *c)
 {
     aud_spec **spec = &c->spec;
     aud_error *err = c->err;
@@ -521,6 +523,7 @@ int aud_merge_load(const char *const *paths, size_t n, run_ctx *c)
     int rc = ps && by && t ? AUD_OK : aud_error_nomem(err);
     for (size_t k = 0; k < n && rc == AUD_OK; k++) {
         ps[k].path = paths[k];
+        ps[k].text = texts != NULL ? texts[k] : NULL;
         rc = read_part(&ps[k], err);
     }
     if (rc == AUD_OK)

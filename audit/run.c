@@ -94,9 +94,10 @@ static int add_provenance(run_ctx *c, cJSON *p)
     const cJSON *pa;   /* merged: the partials stand for the spec and the data */
     cJSON_ArrayForEach(pa, cJSON_GetObjectItemCaseSensitive(c->merge_info, "partials")) {
         if (rc == AUD_OK)
-            rc = aud_prov_add_input(p, "partial", cJSON_GetStringValue(
-                                        cJSON_GetObjectItemCaseSensitive(pa, "path")),
-                                    NULL, NULL, c->err);
+            rc = aud_prov_add_input_hashed(
+                p, "partial", cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(pa, "path")),
+                cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(pa, "sha256")), NULL, NULL,
+                c->err);
     }
     if (rc == AUD_OK && c->ref != NULL)
         rc = aud_prov_add_input(p, "reference", s->reference, c->ref, NULL, c->err);
@@ -518,7 +519,7 @@ int aud_run(const aud_run_opts *opts, aud_run_outcome *out, aud_error *err)
     int rc = AUD_OK;
     if (opts->n_merge_parts > 0) {
         c.merged = 1;
-        rc = aud_merge_load(opts->merge_parts, opts->n_merge_parts, &c);
+        rc = aud_merge_load(opts->merge_parts, opts->merge_texts, opts->n_merge_parts, &c);
     } else {
         rc = aud_spec_load(&c.spec, opts->spec_path, err);
     }
@@ -532,7 +533,7 @@ int aud_run(const aud_run_opts *opts, aud_run_outcome *out, aud_error *err)
     if (out_dir[0] == '\0')
         rc = aud_error_set(err, AUD_E_USAGE, NULL, 0, 0, "the output folder name is empty");
     if (rc == AUD_OK && opts->shard_count > 0) {   /* a partial only (shard_int.h) */
-        rc = make_dirs(out_dir, err);
+        rc = opts->partial_text != NULL ? AUD_OK : make_dirs(out_dir, err);
         if (rc == AUD_OK)
             rc = load_inputs(&c);
         if (rc == AUD_OK)

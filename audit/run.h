@@ -26,6 +26,9 @@ typedef struct aud_run_opts {
     long        min_cell;    /* cells of a partial counted fewer times are suppressed (<= 1: off) */
     const char *const *merge_parts;  /* n_merge_parts > 0: merge these partials instead of */
     size_t      n_merge_parts;       /* reading the spec (spec_path is then ignored) */
+    const char *const *merge_texts;  /* non-NULL: the partials' texts, merge_parts naming them */
+    char      **partial_text;        /* non-NULL with shard_count: the partial's text is handed
+                                        over here (aud_free) instead of written */
 } aud_run_opts;
 
 /* Runs shown in the reports' Trends (the current one included) when a history is kept. */

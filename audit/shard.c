@@ -478,6 +478,11 @@ int aud_shard_write(run_ctx *c, const char *out_dir)
         rc = aud_error_nomem(c->err);
     if (rc == AUD_OK && (text = cJSON_PrintUnformatted(part)) == NULL)
         rc = aud_error_nomem(c->err);
+    if (rc == AUD_OK && o->partial_text != NULL) {   /* in memory (build/audit-mpi) */
+        *o->partial_text = text;
+        text = NULL;
+        goto done;
+    }
     char path[PATH_MAX];
     if (rc == AUD_OK && snprintf(path, sizeof path, "%s/partial-%d-of-%d.audpart", out_dir,
                                  o->shard_index, o->shard_count) >= (int)sizeof path)
@@ -490,6 +495,7 @@ int aud_shard_write(run_ctx *c, const char *out_dir)
     }
     if (rc == AUD_OK)
         snprintf(c->partial_path, sizeof c->partial_path, "%s", path);
+done:
     cJSON_free(text);
     cJSON_Delete(part);
     aud_free(keep);

@@ -25,13 +25,14 @@
 int aud_shard_slice(run_ctx *c);
 
 /* Write DIR/partial-I-of-N.audpart of the shard's rows (c->data, c->score after the
- * predictions). */
+ * predictions), or hand its text to *opts->partial_text. */
 int aud_shard_write(run_ctx *c, const char *out_dir);
 
-/* Read and check the partials: one spec (hash), one shard count, every shard exactly once, the
+/* Read (texts NULL) or parse (texts[k], named parts[k]) and check the partials: one spec (hash), one shard count, every shard exactly once, the
  * same model, reference and columns. On AUD_OK: c->spec parsed from the embedded spec text,
  * c->data the merged table, c->score the model scores of its rows (NULL when the partials have
  * none), c->merge_info the "merge" block of the results and c->mx_* the explained rows. */
-int aud_merge_load(const char *const *parts, size_t n_parts, run_ctx *c);
+int aud_merge_load(const char *const *parts, const char *const *texts, size_t n_parts,
+                   run_ctx *c);
 
 #endif

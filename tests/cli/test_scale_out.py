@@ -3,6 +3,10 @@
 cell count does not give a planted row back."""
 import json
 import math
+import os
+import shutil
+import subprocess
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -217,3 +221,31 @@ def test_site_partials_merge_to_the_pooled_run(audit, tmp_path):
     assert r.code in (0, 1), r
     merged = json.loads((tmp_path / "m" / "results.json").read_text())
     assert compare(single, merged) == []
+
+
+MPI_BIN = os.environ.get("AUDIT_MPI_BIN", "")
+
+
+@pytest.mark.skipif(not (MPI_BIN and os.path.exists(MPI_BIN) and shutil.which("mpirun")),
+                    reason="build/audit-mpi is built by make check when mpicc (libopenmpi-dev) "
+                           "is installed")
+def test_mpi_4_ranks_equal_single_process(tmp_path, demo_single):
+    """mpirun -n 4 (oversubscribed) build/audit-mpi run SPEC == build/audit run SPEC."""
+    single, code = demo_single
+    cmd = ["mpirun", "--oversubscribe", "-n", "4"]
+    if os.geteuid() == 0:
+        cmd.append("--allow-run-as-root")
+    env = dict(os.environ, OMPI_MCA_btl_vader_single_copy_mechanism="none",
+               OMPI_MCA_rmaps_base_oversubscribe="1")
+    spec = Path(__file__).resolve().parents[2] / "datasets" / "demo_audit.json"
+    p = subprocess.run(cmd + [MPI_BIN, "run", str(spec), "--out", str(tmp_path / "mpi"),
+                              "--created", CREATED, "--threads", "1"],
+                       capture_output=True, text=True, timeout=600, env=env)
+    assert p.returncode == code, p.stderr[-3000:]
+    assert "4 ranks" in p.stderr
+    merged = json.loads((tmp_path / "mpi" / "results.json").read_text())
+    assert merged["merge"]["shards"] == 4
+    assert [i["path"] for i in merged["provenance"]["inputs"] if i["role"] == "partial"] == \
+        [f"rank-{r}" for r in range(4)]
+    assert compare(single, merged) == []
+    assert (tmp_path / "mpi" / "report.pdf").exists() and (tmp_path / "mpi" / "report.xlsx").exists()
