@@ -169,3 +169,17 @@ void aud_cli_progress_end(aud_cli_progress *p)
         fputc('\n', stderr);
     p->shown = 0;
 }
+
+int aud_cli_parse_model_cmd(const char *cmd, int which, const char *s, double *out)
+{
+    static const char *const names[] = {"--model-batch", "--model-timeout", "--model-max-rows"};
+    double v;
+    int rc = aud_cli_parse_double(cmd, names[which], s, &v);
+    if (rc != 0)
+        return rc;
+    if (which == 1 ? !(v > 0) : (v < 1 || v > 1e15 || v != floor(v)))
+        return aud_cli_usage(cmd, "%s expects a positive %s", names[which],
+                             which == 1 ? "number" : "integer");
+    *out = v;
+    return 0;
+}

@@ -5,6 +5,7 @@
 #include "audit/cmd_explain_int.h"
 
 #include "audit/cli_int.h"
+#include "models/model_cmd_int.h"
 
 #include <errno.h>
 #include <math.h>
@@ -61,6 +62,11 @@ int aud_xopts_option(aud_xopts *o, int ch, const char *arg)
     case 0x209: return aud_cli_parse_long(o->cmd, "--seed", arg, 0, 2147483647L, &o->seed);
     case 0x20a: o->model_format = arg; return 0;
     case 0x20b: o->out = arg; return 0;
+    case 0x20c: o->model_cmd = arg; return 0;
+    case 0x20d: o->model_features = arg; return 0;
+    case 0x20e: return aud_cli_parse_model_cmd(o->cmd, 0, arg, &o->model_batch);
+    case 0x20f: return aud_cli_parse_model_cmd(o->cmd, 1, arg, &o->model_timeout);
+    case 0x210: return aud_cli_parse_model_cmd(o->cmd, 2, arg, &o->model_max_rows);
     default: return aud_csv_cli_option(&o->csv, o->cmd, ch, arg);
     }
 }
@@ -122,9 +128,27 @@ const char *aud_xsetup_feature(const aud_xsetup *s, size_t j)
 int aud_xsetup_load(aud_xsetup *s, const aud_xopts *o, aud_error *err)
 {
     memset(s, 0, sizeof *s);
-    int rc = aud_model_load(&s->model, o->model, o->model_format, err);
+    int rc = AUD_OK;
+    if (o->model_cmd == NULL)
+        rc = aud_model_load(&s->model, o->model, o->model_format, err);
     if (rc == AUD_OK)
         rc = aud_csv_cli_load(&o->csv, &s->data, o->data, err);
+    if (rc == AUD_OK && o->model_cmd != NULL) {   /* asked for the first row: its outputs */
+        aud_model_cmd mc;
+        aud_model_cmd_init(&mc);
+        size_t n = 0;
+        if (o->model_batch > 0)
+            mc.batch_rows = (size_t)o->model_batch;
+        if (o->model_timeout > 0)
+            mc.timeout_s = o->model_timeout;
+        mc.max_rows = (size_t)o->model_max_rows;
+        rc = aud_model_cmd_split(o->model_cmd, ' ', &mc.argv, &n, err);
+        if (rc == AUD_OK && o->model_features != NULL)
+            rc = aud_model_cmd_split(o->model_features, ',', &mc.features, &mc.n_features, err);
+        if (rc == AUD_OK)
+            rc = aud_model_from_cmd(&s->model, &mc, s->data, err);
+        aud_model_cmd_free(&mc);
+    }
     if (rc != AUD_OK)
         return rc;
     s->row_begin = 0;
@@ -134,7 +158,8 @@ int aud_xsetup_load(aud_xsetup *s, const aud_xopts *o, aud_error *err)
         if (rc != AUD_OK)
             return rc;
     }
-    aud_explain_request rq = {.model = s->model, .model_path = o->model, .data = s->data,
+    aud_explain_request rq = {.model = s->model,
+                              .model_path = o->model ? o->model : o->model_cmd, .data = s->data,
                               .row_begin = s->row_begin, .row_end = s->row_end,
                               .background_rows = (size_t)o->background_rows};
     aud_shap_opts_default(&rq.opts);
@@ -166,8 +191,14 @@ int aud_xopts_finish(aud_xopts *o, const char *cmd, int argc, char **argv, int n
     int urc = 0;
     if (next < argc)
         urc = aud_cli_usage(cmd, "unexpected argument '%s'", argv[next]);
-    else if (o->model == NULL || o->data == NULL)
-        urc = aud_cli_usage(cmd, "--model and --data are required");
+    else if ((o->model == NULL && o->model_cmd == NULL) || o->data == NULL)
+        urc = aud_cli_usage(cmd, "--model and --data are required (or --model-cmd for --model)");
+    else if (o->model != NULL && o->model_cmd != NULL)
+        urc = aud_cli_usage(cmd, "--model and --model-cmd exclude each other");
+    else if (o->model_cmd == NULL && (o->model_features != NULL || o->model_batch > 0 ||
+                                      o->model_timeout > 0 || o->model_max_rows > 0))
+        urc = aud_cli_usage(cmd, "--model-features, --model-batch, --model-timeout and "
+                            "--model-max-rows go with --model-cmd");
     if (urc != 0)
         aud_xopts_free(o);
     return urc;
@@ -204,7 +235,7 @@ void aud_csv_put_field(FILE *f, const char *s)
 /* --- explain ----------------------------------------------------------------------------------- */
 
 static const char usage_text[] =
-    "usage: audit explain --model M --data D.csv [options]\n"
+    "usage: audit explain --model M|--model-cmd 'PROG ARG...' --data D.csv [options]\n"
     "\n"
     "SHAP values of each data row: one CSV row per explained row, one column per model feature\n"
     "(model order), then `bias` (the expected value); multiclass models get FEATURE@CLASS and\n"
@@ -325,6 +356,18 @@ int aud_xexplain(aud_xsetup *s, const aud_xopts *o, const char *what, int explai
     return rc;
 }
 
+int aud_xclose(aud_xsetup *s, const char *cmd, aud_error *err)
+{
+    aud_model_cmd *mc = aud_model_get_cmd(s->model);
+    if (mc == NULL)
+        return AUD_OK;
+    int rc = aud_model_cmd_close(mc, err);
+    if (rc == AUD_OK)
+        aud_cli_info("%s: %zu model command call(s), %zu rows", cmd, mc->n_calls,
+                     mc->n_rows_sent);
+    return rc;
+}
+
 int aud_xexit(const aud_xopts *o, int rc, aud_error *err)
 {
     if (rc == AUD_OK)
@@ -399,6 +442,8 @@ int aud_cmd_explain(int argc, char **argv)
                            "--interactions needs a tree model (method tree)");
     if (rc == AUD_OK)
         rc = aud_xexplain(&s, &o, "explain", !interactions, &r, &err);
+    if (rc == AUD_OK)
+        rc = aud_xclose(&s, argv[0], &err);
     if (rc == AUD_OK) {
         rc = aud_out_open(&out, o.out, &err);
         opened = rc == AUD_OK;

@@ -22,11 +22,23 @@
     {"threads", required_argument, NULL, 0x208}, \
     {"seed", required_argument, NULL, 0x209}, \
     {"model-format", required_argument, NULL, 0x20a}, \
-    {"out", required_argument, NULL, 0x20b}
+    {"out", required_argument, NULL, 0x20b}, \
+    {"model-cmd", required_argument, NULL, 0x20c}, \
+    {"model-features", required_argument, NULL, 0x20d}, \
+    {"model-batch", required_argument, NULL, 0x20e}, \
+    {"model-timeout", required_argument, NULL, 0x20f}, \
+    {"model-max-rows", required_argument, NULL, 0x210}
 
 #define AUD_XOPT_HELP \
-    "  --model FILE         model file (XGBoost JSON, LightGBM text, linear JSON; required)\n" \
+    "  --model FILE         model file (XGBoost JSON, LightGBM text, linear JSON; required\n" \
+    "                       unless --model-cmd)\n" \
     "  --model-format F     force the model format instead of detecting it\n" \
+    "  --model-cmd 'PROG ARG...'  a model behind a command (no shell; docs/model-formats.md),\n" \
+    "                       explained by --method kernel (auto) or exact\n" \
+    "  --model-features LIST  comma-separated numeric columns sent to --model-cmd (default: all)\n" \
+    "  --model-batch N      rows per batch sent to --model-cmd (default 1000)\n" \
+    "  --model-timeout S    seconds allowed for one batch's answer (default 30)\n" \
+    "  --model-max-rows N   total rows --model-cmd may be asked for (default: unlimited)\n" \
     "  --data FILE          CSV with the rows to explain (required)\n" \
     "  --method M           auto|tree|tree-interventional|linear|kernel|exact (default auto:\n" \
     "                       tree for tree models, linear for linear models)\n" \
@@ -44,6 +56,8 @@
 typedef struct aud_xopts {
     const char *cmd;
     const char *model, *model_format, *data, *background, *rows, *out;
+    const char *model_cmd, *model_features;   /* --model-cmd (models/model_cmd_int.h) */
+    double model_batch, model_timeout, model_max_rows;
     long background_rows;
     long samples;
     long seed;
@@ -87,6 +101,10 @@ void aud_xcheck_additivity(const aud_shap_result *r);
  * caller's (aud_shap_result_free). */
 int aud_xexplain(aud_xsetup *s, const aud_xopts *o, const char *what, int explain,
                  aud_shap_result **r, aud_error *err);
+
+/* After a successful explanation by --model-cmd: the program must exit 0 when its input ends;
+ * the number of calls is reported on stderr. AUD_OK for file models. */
+int aud_xclose(aud_xsetup *s, const char *cmd, aud_error *err);
 
 /* Exit code for rc; on an error print it, naming the model file when an explainer found the
  * model unsupported (the explainers do not know file names). */

@@ -11,7 +11,7 @@
 #include <string.h>
 
 static const char usage_text[] =
-    "usage: audit reasons --model M --data D.csv [options]\n"
+    "usage: audit reasons --model M|--model-cmd 'PROG ARG...' --data D.csv [options]\n"
     "\n"
     "Reason codes: for each row, the top K features whose SHAP values push the model's score\n"
     "toward the unfavourable outcome, with the feature's value and its contribution (raw margin\n"
@@ -113,12 +113,14 @@ int aud_cmd_reasons(int argc, char **argv)
     int opened = 0;
     int rc = aud_xsetup_load(&s, &o, &err);
     if (rc == AUD_OK && aud_model_outputs(s.model) != 1)
-        rc = aud_error_set(&err, AUD_E_UNSUPPORTED, o.model, 0, 0,
+        rc = aud_error_set(&err, AUD_E_UNSUPPORTED, o.model ? o.model : "", 0, 0,
                            "reason codes need a single-output model (binary or regression); "
                            "this model has %zu outputs; use audit explain for per-class values",
                            aud_model_outputs(s.model));
     if (rc == AUD_OK)
         rc = aud_xexplain(&s, &o, "reasons", 1, &r, &err);
+    if (rc == AUD_OK)
+        rc = aud_xclose(&s, argv[0], &err);
     if (rc == AUD_OK) {
         rc = aud_out_open(&out, o.out, &err);
         opened = rc == AUD_OK;

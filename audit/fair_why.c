@@ -378,7 +378,13 @@ static int why_run(cJSON *doc, const why_in *in, aud_error *err)
         stride[a] = n_cells;
         n_cells *= in->attrs[a].n_levels + 1;
     }
-    if (rc == AUD_OK && aud_shap_check(in->model, &w.so, err) != AUD_OK) {
+    if (rc == AUD_OK && in->model->kind == AUD_MODEL_COMMAND)   /* not worth its cost */
+        aud_error_set(err, AUD_E_UNSUPPORTED, NULL, 0, 0,
+                      "a model behind a command: drivers would need KernelSHAP values of a "
+                      "stratified sample through the program; explain rows with audit explain "
+                      "--model-cmd");
+    if (rc == AUD_OK && (in->model->kind == AUD_MODEL_COMMAND ||
+                         aud_shap_check(in->model, &w.so, err) != AUD_OK)) {
         /* the model cannot be explained (no covers, too many features...): say why, go on */
         for (size_t a = 0; a < na && rc == AUD_OK; a++) {
             cJSON *o = attr_object(doc, in->attrs[a].name);

@@ -8,6 +8,7 @@
 #include "audit/sign.h"
 #include "core/io.h"
 #include "core/provenance.h"
+#include "models/model_cmd_int.h"
 #include "reports/report.h"
 
 #include <errno.h>
@@ -76,6 +77,109 @@ static int same_file(const char *out_path, const char *in)
     return 0;
 }
 
+static size_t strv_len(char *const *v)
+{
+    size_t n = 0;
+    while (v[n] != NULL)
+        n++;
+    return n;
+}
+
+static int strv_dup(char *const *v, char ***out)
+{
+    size_t n = strv_len(v);
+    *out = aud_calloc(n + 1, sizeof **out);
+    for (size_t i = 0; *out != NULL && i < n; i++)
+        if (((*out)[i] = aud_strdup(v[i])) == NULL)
+            return AUD_E_NOMEM;
+    return *out == NULL ? AUD_E_NOMEM : AUD_OK;
+}
+
+/* A model behind a command in provenance: an input of role "model" with no hash (no file was
+ * read) and the argv, and the "model" object; calls and rows are added after the run
+ * (finish_command). */
+static int add_command_provenance(run_ctx *c, cJSON *p)
+{
+    const aud_model *m = c->model;
+    cJSON *in = cJSON_CreateObject(), *argv = NULL;
+    if (in == NULL || !cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(p, "inputs"), in))
+        goto nomem;
+    argv = cJSON_CreateStringArray((const char *const *)c->spec->model_cmd.argv,
+                                   (int)strv_len(c->spec->model_cmd.argv));
+    if (argv == NULL || !cJSON_AddItemToObject(in, "command", argv) ||
+        cJSON_AddStringToObject(in, "role", "model") == NULL ||
+        cJSON_AddStringToObject(in, "path", m->objective) == NULL ||
+        cJSON_AddNullToObject(in, "sha256") == NULL ||
+        cJSON_AddStringToObject(in, "sha256_reason", "a model behind a command: its answers "
+                                "were read, not a file") == NULL ||
+        cJSON_AddStringToObject(in, "format", m->format) == NULL ||
+        cJSON_AddStringToObject(in, "objective", m->objective) == NULL)
+        goto nomem;
+    cJSON *model = cJSON_Duplicate(in, 1);
+    if (model == NULL || !cJSON_AddItemToObject(p, "model", model)) {
+        cJSON_Delete(model);
+        goto nomem;
+    }
+    cJSON_DeleteItemFromObjectCaseSensitive(model, "role");
+    if (aud_json_add_num(model, "features", (double)m->n_features) != 0 ||
+        aud_json_add_num(model, "trees", 0) != 0 ||
+        aud_json_add_num(model, "outputs", (double)m->n_outputs) != 0)
+        goto nomem;
+    return AUD_OK;
+nomem:
+    return aud_error_nomem(c->err);
+}
+
+/* After every section: the program must exit 0 at the end of its input; the number of batches
+ * and rows it was sent goes into provenance.model ("calls", "rows"). */
+static int finish_command(run_ctx *c)
+{
+    aud_model_cmd *mc = aud_model_get_cmd(c->model);
+    if (mc == NULL)
+        return AUD_OK;
+    int rc = aud_model_cmd_close(mc, c->err);
+    cJSON *model = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(c->doc, "provenance"), "model");
+    if (rc == AUD_OK && (model == NULL || aud_json_add_num(model, "calls", (double)mc->n_calls) ||
+                         aud_json_add_num(model, "rows", (double)mc->n_rows_sent)))
+        rc = aud_error_nomem(c->err);
+    return rc;
+}
+
+#define AUD_RUN_CMD_ROWS 100
+
+/* The model behind the spec's command, asked for the data's first row (its outputs). */
+static int load_model_command(run_ctx *c)
+{
+    const aud_spec *s = c->spec;
+    aud_model_cmd mc;
+    aud_model_cmd_init(&mc);
+    if (s->model_cmd.batch_rows > 0)
+        mc.batch_rows = (size_t)s->model_cmd.batch_rows;
+    if (s->model_cmd.timeout_s > 0)
+        mc.timeout_s = s->model_cmd.timeout_s;
+    mc.max_rows = (size_t)s->model_cmd.max_rows;
+    int rc = strv_dup(s->model_cmd.argv, &mc.argv);
+    if (rc == AUD_OK && s->model_cmd.features != NULL) {
+        rc = strv_dup(s->model_cmd.features, &mc.features);
+        mc.n_features = s->model_cmd.n_features;
+    }
+    if (rc == AUD_OK && (mc.cwd = aud_strdup(s->model_cmd.dir)) == NULL)
+        rc = AUD_E_NOMEM;
+    if (rc != AUD_OK) {
+        aud_model_cmd_free(&mc);
+        return aud_error_nomem(c->err);
+    }
+    rc = aud_model_from_cmd(&c->model, &mc, c->data, c->err);
+    aud_model_cmd_free(&mc);
+    /* KernelSHAP through a program costs (coalitions x background) rows per explained row:
+     * without an explicit "explain": {"rows": N} a command model explains AUD_RUN_CMD_ROWS */
+    const cJSON *ex = cJSON_GetObjectItemCaseSensitive(s->raw, "explain");
+    if (!cJSON_IsObject(ex) || cJSON_GetObjectItemCaseSensitive(ex, "rows") == NULL)
+        c->spec->explain.rows = AUD_RUN_CMD_ROWS;
+    return rc;
+}
+
 /* provenance (docs/results-schema.md): the shared inputs and model entries, plus the spec */
 static int add_provenance(run_ctx *c, cJSON *p)
 {
@@ -101,7 +205,9 @@ static int add_provenance(run_ctx *c, cJSON *p)
     }
     if (rc == AUD_OK && c->ref != NULL)
         rc = aud_prov_add_input(p, "reference", s->reference, c->ref, NULL, c->err);
-    if (rc == AUD_OK && c->model != NULL)
+    if (rc == AUD_OK && c->model != NULL && s->model_cmd.argv != NULL)
+        rc = add_command_provenance(c, p);
+    else if (rc == AUD_OK && c->model != NULL)
         rc = aud_prov_add_model(p, s->model, c->model, c->err);
     return rc;
 }
@@ -155,12 +261,15 @@ static int load_inputs(run_ctx *c)
         rc = aud_table_load_csv(&c->ref, s->reference, &co, c->err);
     if (rc == AUD_OK && s->model != NULL)
         rc = aud_model_load(&c->model, s->model, s->model_format, c->err);
+    else if (rc == AUD_OK && s->model_cmd.argv != NULL)
+        rc = load_model_command(c);
     if (rc != AUD_OK || c->model == NULL)
         return rc;
+    const char *mpath = s->model != NULL ? s->model : c->model->objective;
     if (!c->merged)   /* merged: the partials hold the model's scores, not its features */
-        rc = aud_bind_model(&c->bind, c->model, s->model, c->data, c->err);
+        rc = aud_bind_model(&c->bind, c->model, mpath, c->data, c->err);
     if (rc == AUD_OK && c->ref != NULL)
-        rc = aud_bind_model(&c->bind_ref, c->model, s->model, c->ref, c->err);
+        rc = aud_bind_model(&c->bind_ref, c->model, mpath, c->ref, c->err);
     return rc;
 }
 
@@ -439,9 +548,10 @@ static int compute(run_ctx *c, aud_history *hist, const char *key_fp, size_t *n_
         c->merge_info = NULL;
     }
     const section_fn sections[] = {aud_run_profile, aud_run_predictions, aud_run_explanations,
-                                   aud_run_fairness, aud_run_drift, aud_run_performance};
+                                   aud_run_fairness, aud_run_drift, aud_run_performance,
+                                   aud_run_global};
     const char *section_names[] = {"profile", "predictions", "explanations", "fairness", "drift",
-                                   "performance"};
+                                   "performance", "global"};
     for (size_t k = 0; k < sizeof sections / sizeof sections[0] && rc == AUD_OK; k++) {
         t0 = aud_run_clock();
         report_step(opts, section_names[k], -1.0);
@@ -449,6 +559,8 @@ static int compute(run_ctx *c, aud_history *hist, const char *key_fp, size_t *n_
         if (rc == AUD_OK)
             report_step(opts, section_names[k], aud_run_clock() - t0);
     }
+    if (rc == AUD_OK)
+        rc = finish_command(c);
     if (rc != AUD_OK)
         return rc;
     if (!cJSON_AddItemToObject(c->doc, "skipped", c->skipped))

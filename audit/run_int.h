@@ -56,6 +56,7 @@ int aud_run_explanations(run_ctx *c);
 int aud_run_fairness(run_ctx *c);
 int aud_run_drift(run_ctx *c);
 int aud_run_performance(run_ctx *c);
+int aud_run_global(run_ctx *c);     /* run_global.c */
 
 /* The explanation options of the spec, background rows when the method needs them (*B, *nb)
  * and the attributions (*r) of the explained rows (*X, *rows in the data file, *n); for a shard,

@@ -61,6 +61,12 @@ int aud_run_predictions(run_ctx *c)
             rc = aud_bind_model_output(&c->bind_ref, c->threads, "the predictions",
                                        &c->score_ref, c->err);
         c->score_is_probability = c->model->is_classifier;
+        /* a program's answers are scores like a score column: probabilities when in [0, 1] */
+        if (rc == AUD_OK && c->model->kind == AUD_MODEL_COMMAND) {
+            c->score_is_probability = 1;
+            for (size_t i = 0; i < c->data->n_rows; i++)
+                c->score_is_probability &= c->score[i] >= 0.0 && c->score[i] <= 1.0;
+        }
     }
     return rc;
 }

@@ -20,6 +20,12 @@ static int set_defaults(aud_spec *s)
     s->min_group_share = 0.02;
     s->bootstrap = 1000;
     s->explain.enabled = 1;
+    s->global.enabled = 1;
+    s->global.repeats = 5;
+    s->global.rows = 1000;
+    s->global.top = 4;
+    s->global.grid = 20;
+    s->global.ice_rows = 20;
     s->explain.rows = 2000;
     s->explain.background = 100;
     s->explain.method = aud_strdup("auto");
@@ -180,6 +186,74 @@ static int read_groupings(aud_spec_ctx *c, const cJSON *root, aud_spec *s)
     return rc;
 }
 
+/* "model": {"command": ["PROG", "ARG", ...], "features": [...], "batch_rows": N,
+ * "timeout_s": S, "max_rows": N} (docs/spec-file.md): argv as given, no shell; the program runs in
+ * the spec file's folder, so relative paths in it are the spec's like every other path. */
+static int read_model_command(aud_spec_ctx *c, const cJSON *m, aud_spec *s, const char *base)
+{
+    static const char *const keys[] = {"command", "features", "batch_rows", "timeout_s",
+                                       "max_rows", NULL};
+    int rc = aud_spec_check_keys(c, m, "model", keys);
+    const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(m, "command");
+    if (rc != AUD_OK)
+        return rc;
+    if (!cJSON_IsArray(cmd) || cJSON_GetArraySize(cmd) < 1)
+        return aud_spec_key_error(c, "model", "command",
+                                  "expected a non-empty list of strings: the program and its "
+                                  "arguments");
+    size_t n = (size_t)cJSON_GetArraySize(cmd), i = 0;
+    s->model_cmd.argv = aud_calloc(n + 1, sizeof *s->model_cmd.argv);
+    if (s->model_cmd.argv == NULL)
+        return aud_error_nomem(c->err);
+    const cJSON *it;
+    cJSON_ArrayForEach(it, cmd) {
+        if (!cJSON_IsString(it) || (i == 0 && it->valuestring[0] == '\0'))
+            return aud_spec_key_error(c, "model", "command",
+                                      "expected a list of strings (the first non-empty)");
+        if ((s->model_cmd.argv[i++] = aud_strdup(it->valuestring)) == NULL)
+            return aud_error_nomem(c->err);
+    }
+    rc = aud_spec_get_string_list(c, m, "model", "features", &s->model_cmd.features,
+                                  &s->model_cmd.n_features);
+    if (rc == AUD_OK)
+        rc = aud_spec_get_whole(c, m, "model", "batch_rows", 1, 1e9, &s->model_cmd.batch_rows);
+    if (rc == AUD_OK)
+        rc = aud_spec_get_number(c, m, "model", "timeout_s", 1e-3, 1e6, &s->model_cmd.timeout_s,
+                                 NULL);
+    if (rc == AUD_OK)
+        rc = aud_spec_get_whole(c, m, "model", "max_rows", 1, 1e15, &s->model_cmd.max_rows);
+    if (rc == AUD_OK && (s->model_cmd.dir = aud_strdup(base[0] ? base : ".")) == NULL)
+        rc = aud_error_nomem(c->err);
+    return rc;
+}
+
+/* "global": false, or {"repeats", "rows", "top", "grid", "ice_rows"} (docs/spec-file.md) */
+static int read_global(aud_spec_ctx *c, const cJSON *root, aud_spec *s)
+{
+    static const char *const keys[] = {"repeats", "rows", "top", "grid", "ice_rows", NULL};
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "global");
+    if (v == NULL)
+        return AUD_OK;
+    if (cJSON_IsBool(v)) {
+        s->global.enabled = cJSON_IsTrue(v);
+        return AUD_OK;
+    }
+    if (!cJSON_IsObject(v))
+        return aud_spec_key_error(c, "", "global", "expected an object or false");
+    int rc = aud_spec_check_keys(c, v, "global", keys);
+    if (rc == AUD_OK)
+        rc = aud_spec_get_whole(c, v, "global", "repeats", 1, 1000, &s->global.repeats);
+    if (rc == AUD_OK)
+        rc = aud_spec_get_whole(c, v, "global", "rows", 2, 1e6, &s->global.rows);
+    if (rc == AUD_OK)
+        rc = aud_spec_get_whole(c, v, "global", "top", 0, 1000, &s->global.top);
+    if (rc == AUD_OK)
+        rc = aud_spec_get_whole(c, v, "global", "grid", 2, 1000, &s->global.grid);
+    if (rc == AUD_OK)
+        rc = aud_spec_get_whole(c, v, "global", "ice_rows", 0, 1000, &s->global.ice_rows);
+    return rc;
+}
+
 static int read_root(aud_spec_ctx *c, const cJSON *root, aud_spec *s, const char *base)
 {
     static const char *const keys[] = {
@@ -187,7 +261,7 @@ static int read_root(aud_spec_ctx *c, const cJSON *root, aud_spec *s, const char
         "sensitive", "intersections", "compliance", "fairness", "explain", "drift", "checks",
         "outputs", "report", "seed", "threads", "delimiter", "na", "model_format", "history",
         "header", "names", "skip_rows", "comment", "keep_spaces", "label_positive",
-        "prediction_positive", "bins", "order", NULL};
+        "prediction_positive", "bins", "order", "global", NULL};
     if (!cJSON_IsObject(root))
         return aud_error_set(c->err, AUD_E_SCHEMA, c->file, 0, 0,
                              "expected a JSON object at the top level");
@@ -196,10 +270,16 @@ static int read_root(aud_spec_ctx *c, const cJSON *root, aud_spec *s, const char
     long seed = 42, threads = 0;
     int has_fav = 0;
     char *delim = NULL;
-    if (rc == AUD_OK) rc = aud_spec_get_path(c, root, "", "model", base, &s->model);
+    const cJSON *mobj = cJSON_GetObjectItemCaseSensitive(root, "model");
+    if (rc == AUD_OK && cJSON_IsObject(mobj))
+        rc = read_model_command(c, mobj, s, base);
+    else if (rc == AUD_OK)
+        rc = aud_spec_get_path(c, root, "", "model", base, &s->model);
     if (rc == AUD_OK) rc = aud_spec_get_string(c, root, "", "model_format", &s->model_format);
     if (rc == AUD_OK && s->model_format != NULL && s->model == NULL)
-        rc = aud_spec_key_error(c, "", "model_format", "given without \"model\"");
+        rc = aud_spec_key_error(c, "", "model_format", s->model_cmd.argv != NULL
+                                ? "goes with a model file, not a model command"
+                                : "given without \"model\"");
     if (rc == AUD_OK && s->model_format != NULL && strcmp(s->model_format, "xgboost-json") != 0 &&
         strcmp(s->model_format, "lightgbm-text") != 0 &&
         strcmp(s->model_format, "linear-json") != 0 && strcmp(s->model_format, "trees-json") != 0)
@@ -208,6 +288,7 @@ static int read_root(aud_spec_ctx *c, const cJSON *root, aud_spec *s, const char
     if (rc == AUD_OK) rc = aud_spec_get_strings(c, root, "", "na", 1, &s->na, &s->n_na);
     if (rc == AUD_OK && s->n_na > 32)
         rc = aud_spec_key_error(c, "", "na", "at most 32 missing-value tokens");
+    if (rc == AUD_OK) rc = read_global(c, root, s);
     if (rc == AUD_OK) rc = aud_spec_get_path(c, root, "", "data", base, &s->data);
     if (rc == AUD_OK) rc = aud_spec_get_path(c, root, "", "reference", base, &s->reference);
     if (rc == AUD_OK) rc = aud_spec_get_string(c, root, "", "label", &s->label);
@@ -280,6 +361,13 @@ void aud_spec_free(aud_spec *s)
     for (size_t i = 0; i < s->n_sensitive; i++)
         aud_free(s->sensitive[i]);
     aud_free(s->sensitive);
+    for (size_t i = 0; s->model_cmd.argv != NULL && s->model_cmd.argv[i] != NULL; i++)
+        aud_free(s->model_cmd.argv[i]);
+    aud_free(s->model_cmd.argv);
+    for (size_t i = 0; i < s->model_cmd.n_features; i++)
+        aud_free(s->model_cmd.features[i]);
+    aud_free(s->model_cmd.features);
+    aud_free(s->model_cmd.dir);
     for (size_t i = 0; i < s->n_na; i++)
         aud_free(s->na[i]);
     aud_free(s->na);

@@ -20,6 +20,23 @@ typedef struct aud_spec {
     char  *path;           /* the spec file */
     char  *model;          /* resolved paths; NULL when absent */
     char  *model_format;   /* NULL = detected; else xgboost-json, lightgbm-text, ... */
+    struct {               /* "global": permutation importance, PDP and ICE (or false) */
+        int   enabled;     /* default on */
+        long  repeats;     /* 5 */
+        long  rows;        /* 1000, a seeded sample */
+        long  top;         /* features with PDP/ICE curves: 4 */
+        long  grid;        /* grid resolution: 20 */
+        long  ice_rows;    /* ICE curves kept: 20 */
+    } global;
+    struct {               /* "model": {"command": [...], ...}: a model behind a command */
+        char  **argv;      /* NULL-terminated; NULL when the model is a file or absent */
+        char  **features;  /* NULL-terminated; NULL = every data column */
+        size_t  n_features;
+        long    batch_rows;    /* 0 = the default */
+        double  timeout_s;     /* 0 = the default */
+        long    max_rows;      /* 0 = unlimited */
+        char   *dir;           /* the spec file's folder: the program runs there */
+    } model_cmd;
     char **na;             /* missing-value tokens, NULL-terminated; NULL = the CSV defaults */
     size_t n_na;
     char  *data;

@@ -56,6 +56,10 @@ int aud_shap_check(const aud_model *model, const aud_shap_opts *opts, aud_error 
 {
     aud_shap_method m = aud_shap_method_resolve(opts->method, model);
     const char *name = aud_shap_method_name(m);
+    if (model->kind == AUD_MODEL_COMMAND && m != AUD_SHAP_KERNEL && m != AUD_SHAP_EXACT)
+        return aud_error_set(err, AUD_E_USAGE, NULL, 0, 0,
+                             "a model behind a command is explained by its predictions only: use "
+                             "--method kernel or exact (or auto), not %s", name);
     if ((m == AUD_SHAP_TREE || m == AUD_SHAP_TREE_INTERVENTIONAL) && model->kind != AUD_MODEL_TREES)
         return aud_error_set(err, AUD_E_USAGE, NULL, 0, 0,
                              "method %s needs a tree model; use --method linear, kernel or exact "

@@ -273,6 +273,12 @@ int aud_shap_explain(aud_shap_result **out, const aud_model *model, const double
         rc = aud_error_nomem(err);
         goto done;
     }
+    if (model->kind == AUD_MODEL_COMMAND) {   /* the program answers in batches */
+        rc = aud_shap_explain_cmd(r, model, X, n_rows, opts, method, err);
+        if (rc != AUD_OK)
+            goto done;
+        goto additivity;
+    }
     if (model->kind == AUD_MODEL_TREES) {
         rc = aud_shap_plan_new(&plan, model, err);
         if (rc != AUD_OK)
@@ -332,6 +338,7 @@ int aud_shap_explain(aud_shap_result **out, const aud_model *model, const double
     rc = aud_shap_parallel(&par, n_rows, opts->threads, err);
     if (rc != AUD_OK)
         goto done;
+additivity:;
     double maxerr = 0.0;
     for (size_t i = 0; i < n_rows; i++) {
         for (size_t k = 0; k < K; k++) {

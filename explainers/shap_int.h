@@ -173,4 +173,9 @@ void aud_kernel_design_free(aud_kernel_design *d);
 void aud_kernel_solve(const aud_kernel_design *d, size_t K, const double *vals, const double *v0,
                       const double *v1, double *phi);
 
+/* Kernel or exact Shapley values of a model behind a command (shap_cmd.c): fills r->phi and r->fx
+ * of the n_rows rows of X (method resolved; opts checked by aud_shap_check). */
+int aud_shap_explain_cmd(aud_shap_result *r, const aud_model *m, const double *X, size_t n_rows,
+                         const aud_shap_opts *o, aud_shap_method method, aud_error *err);
+
 #endif

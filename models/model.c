@@ -3,6 +3,7 @@
  * xgb_json.c, lgbm_text.c, linear_json.c and trees_json.c; all of them fill an aud_model and call
  * aud_tree_validate() on every tree and aud_model_finish() at the end. */
 #include "models/model_int.h"
+#include "models/model_cmd_int.h"
 #include "core/io.h"
 
 #include <math.h>
@@ -34,6 +35,10 @@ void aud_model_free(aud_model *m)
     aud_free(m->feature_used);
     aud_prep_free(m->prep, m->n_features);
     aud_packed_free(m->packed);
+    if (m->cmd != NULL) {
+        aud_model_cmd_free(m->cmd);
+        aud_free(m->cmd);
+    }
     aud_free(m);
 }
 
@@ -236,6 +241,11 @@ void aud_model_predict_margin_block(const aud_model *m, const double *X, size_t 
                                     double *margin_out)
 {
     size_t K = m->n_outputs, F = m->n_features;
+    if (m->kind == AUD_MODEL_COMMAND) {   /* no margins without the program: never a figure */
+        for (size_t i = 0; i < n_rows * K; i++)
+            margin_out[i] = NAN;
+        return;
+    }
     if (m->kind == AUD_MODEL_TREES) {
         trees_block(m, X, n_rows, margin_out);
         if (m->no_missing) {

@@ -2,11 +2,13 @@
  * socketpair, poll, waitpid (POSIX.1-2008). */
 #define _POSIX_C_SOURCE 200809L
 #include "models/model_cmd_int.h"
+#include "models/model_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
 #include <poll.h>
+#include <stdint.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -147,7 +149,7 @@ static void child_kill(child *c)
     }
 }
 
-static int child_start(child *c, char *const *argv, aud_error *err)
+static int child_start(child *c, char *const *argv, const char *cwd, aud_error *err)
 {
     int in[2], out[2], ex[2];
     c->pid = -1;
@@ -179,7 +181,8 @@ static int child_start(child *c, char *const *argv, aud_error *err)
             _exit(127);
         close(in[1]);
         close(out[1]);
-        execvp(argv[0], argv);
+        if (cwd == NULL || chdir(cwd) == 0)
+            execvp(argv[0], argv);
         int e = errno;
         ssize_t w = write(ex[1], &e, sizeof e);
         (void)w;
@@ -350,17 +353,19 @@ static int run_batch(aud_model_cmd *mc, child *c, const buf *b, size_t first_row
                 }
                 if (*n_cols == 0) {
                     *n_cols = (size_t)nv;
-                    *pred = aud_calloc(n_total * (size_t)nv, sizeof **pred);
-                    if (*pred == NULL) {
-                        rc = aud_error_nomem(err);
-                        break;
-                    }
                 } else if ((size_t)nv != *n_cols) {
                     rc = aud_error_set(err, AUD_E_PARSE, prog, (long)(got + 1), 0,
                                        "model command answer line %zu of batch %zu (data row %zu) "
                                        "has %ld values, earlier lines %zu", got + 1, batch_no,
                                        row + 1, nv, *n_cols);
                     break;
+                }
+                if (*pred == NULL) {
+                    *pred = aud_calloc(n_total * *n_cols, sizeof **pred);
+                    if (*pred == NULL) {
+                        rc = aud_error_nomem(err);
+                        break;
+                    }
                 }
                 memcpy(*pred + row * *n_cols, vals, (size_t)nv * sizeof *vals);
                 got++;
@@ -426,6 +431,95 @@ static int finish(aud_model_cmd *mc, child *c, aud_error *err)
     return AUD_OK;
 }
 
+void aud_model_cmd_free(aud_model_cmd *mc)
+{
+    if (mc == NULL)
+        return;
+    if (mc->session != NULL) {
+        child_kill(mc->session);
+        aud_free(mc->session);
+    }
+    aud_free(mc->text_cache);
+    aud_free(mc->cwd);
+    aud_model_cmd_strv_free(mc->argv);
+    aud_model_cmd_strv_free(mc->features);
+    mc->session = mc->text_cache = NULL;
+    mc->cwd = NULL;
+    mc->argv = mc->features = NULL;
+}
+
+/* Kill the program after an error (the session ends; a later open starts it again). */
+static void session_end(aud_model_cmd *mc)
+{
+    if (mc->session != NULL) {
+        child_kill(mc->session);
+        aud_free(mc->session);
+        mc->session = NULL;
+    }
+}
+
+int aud_model_cmd_open(aud_model_cmd *mc, aud_error *err)
+{
+    if (mc->session != NULL)
+        return AUD_OK;
+    if (mc->argv == NULL || mc->argv[0] == NULL)
+        return aud_error_set(err, AUD_E_USAGE, "", 0, 0, "empty model command");
+    child *c = aud_malloc(sizeof *c);
+    if (c == NULL)
+        return aud_error_nomem(err);
+    int rc = child_start(c, mc->argv, mc->cwd, err);
+    if (rc != AUD_OK) {
+        aud_free(c);
+        return rc;
+    }
+    mc->session = c;
+    return AUD_OK;
+}
+
+int aud_model_cmd_close(aud_model_cmd *mc, aud_error *err)
+{
+    if (mc->session == NULL)
+        return AUD_OK;
+    int rc = finish(mc, mc->session, err);
+    session_end(mc);
+    return rc;
+}
+
+static int check_budget(const aud_model_cmd *mc, size_t n, aud_error *err)
+{
+    if (mc->max_rows > 0 && mc->n_rows_sent + n > mc->max_rows)
+        return aud_error_set(err, AUD_E_DOMAIN, mc->argv[0], 0, 0,
+                             "model command row budget exceeded: %zu rows needed, budget %zu "
+                             "(%zu already used)", n, mc->max_rows, mc->n_rows_sent);
+    return AUD_OK;
+}
+
+/* The header line: the features' names. */
+static int put_header(buf *b, char *const *names, const size_t *col, size_t nf)
+{
+    int rc = AUD_OK;
+    for (size_t j = 0; rc == AUD_OK && j < nf; j++) {
+        if (j)
+            rc = buf_add(b, ",", 1);
+        if (rc == AUD_OK)
+            rc = buf_field(b, names[col ? col[j] : j]);
+    }
+    return rc == AUD_OK ? buf_add(b, "\n", 1) : rc;
+}
+
+/* Send one built batch and count it; the session ends on an error. */
+static int send_batch(aud_model_cmd *mc, const buf *b, size_t r0, size_t rows, double **pred,
+                      size_t n_total, aud_error *err)
+{
+    mc->n_calls++;
+    int rc = run_batch(mc, mc->session, b, r0, rows, pred, &mc->n_outputs, n_total, err);
+    if (rc == AUD_OK)
+        mc->n_rows_sent += rows;
+    else
+        session_end(mc);
+    return rc;
+}
+
 int aud_model_cmd_predict(aud_model_cmd *mc, const aud_table *t, double **pred, size_t *n_cols,
                           aud_error *err)
 {
@@ -435,44 +529,40 @@ int aud_model_cmd_predict(aud_model_cmd *mc, const aud_table *t, double **pred, 
         return aud_error_set(err, AUD_E_USAGE, "", 0, 0, "empty model command");
     size_t nf = mc->features ? mc->n_features : t->n_cols;
     size_t *col = aud_malloc((nf ? nf : 1) * sizeof *col);
-    if (col == NULL)
+    char **names = aud_malloc((nf ? nf : 1) * sizeof *names);
+    if (col == NULL || names == NULL) {
+        aud_free(col);
+        aud_free(names);
         return aud_error_nomem(err);
+    }
     for (size_t j = 0; j < nf; j++) {
         if (mc->features == NULL) {
             col[j] = j;
+            names[j] = t->cols[j].name;
             continue;
         }
         long c = aud_table_find(t, mc->features[j]);
         if (c < 0) {
             aud_free(col);
+            aud_free(names);
             aud_error_set(err, AUD_E_SCHEMA, t->path, 0, 0,
                           "model feature \"%s\" is not a column of the data", mc->features[j]);
             return aud_error_field(err, mc->features[j]);
         }
         col[j] = (size_t)c;
+        names[j] = t->cols[c].name;
     }
-    if (mc->max_rows > 0 && mc->n_rows_sent + t->n_rows > mc->max_rows) {
-        aud_free(col);
-        return aud_error_set(err, AUD_E_DOMAIN, mc->argv[0], 0, 0,
-                             "model command row budget exceeded: %zu rows needed, budget %zu "
-                             "(%zu already used)", t->n_rows, mc->max_rows, mc->n_rows_sent);
-    }
-    child c;
-    int rc = child_start(&c, mc->argv, err);
+    int rc = check_budget(mc, t->n_rows, err);
+    if (rc == AUD_OK)
+        rc = aud_model_cmd_open(mc, err);
     buf b = {0};
     char cell[64];
     size_t bsz = mc->batch_rows ? mc->batch_rows : 1000;
+    mc->n_outputs = 0;
     for (size_t r0 = 0; rc == AUD_OK && r0 < t->n_rows; r0 += bsz) {
         size_t rows = t->n_rows - r0 < bsz ? t->n_rows - r0 : bsz;
         b.len = 0;
-        for (size_t j = 0; rc == AUD_OK && j < nf; j++) {
-            if (j)
-                rc = buf_add(&b, ",", 1);
-            if (rc == AUD_OK)
-                rc = buf_field(&b, t->cols[col[j]].name);
-        }
-        if (rc == AUD_OK)
-            rc = buf_add(&b, "\n", 1);
+        rc = put_header(&b, names, NULL, nf);
         for (size_t r = r0; rc == AUD_OK && r < r0 + rows; r++) {
             for (size_t j = 0; rc == AUD_OK && j < nf; j++) {
                 if (j)
@@ -494,22 +584,106 @@ int aud_model_cmd_predict(aud_model_cmd *mc, const aud_table *t, double **pred, 
             rc = aud_error_nomem(err);
             break;
         }
-        mc->n_calls++;
-        rc = run_batch(mc, &c, &b, r0, rows, pred, n_cols, t->n_rows, err);
-        if (rc == AUD_OK)
-            mc->n_rows_sent += rows;
+        rc = send_batch(mc, &b, r0, rows, pred, t->n_rows, err);
     }
     if (rc == AUD_OK)
-        rc = finish(mc, &c, err);
+        rc = aud_model_cmd_close(mc, err);
+    session_end(mc);
+    *n_cols = mc->n_outputs;
     if (rc == AUD_OK && t->n_rows == 0)
         *n_cols = 1;
-    child_kill(&c);
     aud_free(b.p);
     aud_free(col);
+    aud_free(names);
     if (rc != AUD_OK) {
         aud_free(*pred);
         *pred = NULL;
         *n_cols = 0;
+    }
+    return rc;
+}
+
+/* ---- numbers as text, cached: the rows of an explanation repeat a few values per feature ---- */
+#define CACHE_SLOTS 512
+typedef struct cache_slot { uint64_t bits; uint8_t len, used; char txt[30]; } cache_slot;
+
+static size_t slot_of(uint64_t k)
+{
+    k ^= k >> 31;
+    k *= 0x9e3779b97f4a7c15ULL;
+    return (size_t)(k >> 55) & (CACHE_SLOTS - 1);
+}
+
+static int put_number(buf *b, cache_slot *cache, double v)
+{
+    if (isnan(v))
+        return AUD_OK;   /* missing: empty field */
+    uint64_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    cache_slot *s = &cache[slot_of(bits)];
+    if (!s->used || s->bits != bits) {
+        int n = snprintf(s->txt, sizeof s->txt, "%.17g", v);
+        s->len = (uint8_t)(n > 0 && n < (int)sizeof s->txt ? n : 0);
+        s->bits = bits;
+        s->used = 1;
+    }
+    return buf_add(b, s->txt, s->len);
+}
+
+int aud_model_cmd_eval(aud_model_cmd *mc, const double *X, size_t n, double **out,
+                       aud_error *err)
+{
+    size_t nf = mc->n_features;
+    if (mc->features == NULL || nf == 0)
+        return aud_error_set(err, AUD_E_USAGE, "", 0, 0, "model command without features");
+    if (*out != NULL && mc->n_outputs == 0)
+        return aud_error_set(err, AUD_E_INTERNAL, "", 0, 0, "model command: outputs unknown");
+    int rc = check_budget(mc, n, err);
+    if (rc == AUD_OK)
+        rc = aud_model_cmd_open(mc, err);
+    if (rc != AUD_OK) {
+        session_end(mc);
+        return rc;
+    }
+    if (mc->text_cache == NULL) {
+        mc->text_cache = aud_calloc(nf * CACHE_SLOTS, sizeof(cache_slot));
+        if (mc->text_cache == NULL)
+            return aud_error_nomem(err);
+    }
+    cache_slot *cache = mc->text_cache;
+    int own = *out == NULL;
+    buf b = {0};
+    size_t bsz = mc->batch_rows ? mc->batch_rows : 1000;
+    for (size_t r0 = 0; rc == AUD_OK && r0 < n; r0 += bsz) {
+        size_t rows = n - r0 < bsz ? n - r0 : bsz;
+        b.len = 0;
+        rc = put_header(&b, mc->features, NULL, nf);
+        for (size_t r = r0; rc == AUD_OK && r < r0 + rows; r++) {
+            const double *x = X + r * nf;
+            for (size_t j = 0; rc == AUD_OK && j < nf; j++) {
+                if (j)
+                    rc = buf_add(&b, ",", 1);
+                if (rc == AUD_OK)
+                    rc = put_number(&b, cache + j * CACHE_SLOTS, x[j]);
+            }
+            if (rc == AUD_OK)
+                rc = buf_add(&b, "\n", 1);
+        }
+        if (rc == AUD_OK)
+            rc = buf_add(&b, "\n", 1);
+        if (rc != AUD_OK) {
+            rc = aud_error_nomem(err);
+            break;
+        }
+        rc = send_batch(mc, &b, r0, rows, out, n, err);
+    }
+    aud_free(b.p);
+    if (rc != AUD_OK) {
+        session_end(mc);
+        if (own) {
+            aud_free(*out);
+            *out = NULL;
+        }
     }
     return rc;
 }
@@ -547,4 +721,139 @@ int aud_model_cmd_add_column(aud_model_cmd *mc, aud_table *t, const char *name, 
     c->type = AUD_COL_NUMERIC;
     c->num = pred;
     return AUD_OK;
+}
+
+/* ---- the command as an aud_model ---- */
+
+aud_model_cmd *aud_model_get_cmd(const aud_model *m)
+{
+    return m != NULL && m->kind == AUD_MODEL_COMMAND ? m->cmd : NULL;
+}
+
+static char *dup_str(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = aud_malloc(n);
+    if (d != NULL)
+        memcpy(d, s, n);
+    return d;
+}
+
+/* "PROGRAM ARG ..." for the model's objective (provenance, messages). */
+static char *join_argv(char *const *argv)
+{
+    size_t n = 1;
+    for (size_t i = 0; argv[i] != NULL; i++)
+        n += strlen(argv[i]) + 1;
+    char *s = aud_malloc(n);
+    if (s == NULL)
+        return NULL;
+    s[0] = '\0';
+    for (size_t i = 0; argv[i] != NULL; i++) {
+        if (i)
+            strcat(s, " ");
+        strcat(s, argv[i]);
+    }
+    return s;
+}
+
+int aud_model_from_cmd(aud_model **out, aud_model_cmd *src, const aud_table *t, aud_error *err)
+{
+    *out = NULL;
+    aud_model *m = aud_calloc(1, sizeof *m);
+    aud_model_cmd *mc = aud_malloc(sizeof *mc);
+    if (m == NULL || mc == NULL) {
+        aud_free(m);
+        aud_free(mc);
+        aud_model_cmd_free(src);
+        return aud_error_nomem(err);
+    }
+    *mc = *src;
+    memset(src, 0, sizeof *src);
+    m->kind = AUD_MODEL_COMMAND;
+    m->cmd = mc;
+    m->link = AUD_LINK_IDENTITY;
+    m->sigmoid_scale = 1.0;
+    m->best_iteration = -1;
+    int rc = AUD_OK;
+    if (mc->argv == NULL || mc->argv[0] == NULL)
+        rc = aud_error_set(err, AUD_E_USAGE, "", 0, 0, "empty model command");
+    if (rc == AUD_OK && mc->features == NULL) {   /* every column of the data */
+        mc->features = aud_calloc(t->n_cols + 1, sizeof *mc->features);
+        rc = mc->features == NULL ? aud_error_nomem(err) : AUD_OK;
+        for (size_t j = 0; rc == AUD_OK && j < t->n_cols; j++) {
+            mc->features[j] = dup_str(t->cols[j].name);
+            rc = mc->features[j] == NULL ? aud_error_nomem(err) : AUD_OK;
+        }
+        mc->n_features = t->n_cols;
+    }
+    size_t nf = mc->n_features;
+    double *x = NULL, *pred = NULL;
+    if (rc == AUD_OK) {
+        m->n_features = nf;
+        m->format = dup_str("model-command");
+        m->objective = join_argv(mc->argv);
+        m->feature_names = aud_calloc(nf + 1, sizeof *m->feature_names);
+        m->feature_used = aud_malloc(nf + 1);
+        x = aud_calloc(nf + 1, sizeof *x);
+        rc = m->format && m->objective && m->feature_names && m->feature_used && x
+                 ? AUD_OK : aud_error_nomem(err);
+    }
+    for (size_t j = 0; rc == AUD_OK && j < nf; j++) {
+        m->feature_names[j] = dup_str(mc->features[j]);
+        m->feature_used[j] = 1;
+        if (m->feature_names[j] == NULL) {
+            rc = aud_error_nomem(err);
+            break;
+        }
+        long c = aud_table_find(t, mc->features[j]);
+        if (c < 0) {
+            aud_error_set(err, AUD_E_SCHEMA, t->path, 0, 0,
+                          "model feature \"%s\" is not a column of the data", mc->features[j]);
+            rc = aud_error_field(err, mc->features[j]);
+        } else if (t->cols[c].type != AUD_COL_NUMERIC) {
+            aud_error_set(err, AUD_E_SCHEMA, t->path, 0, 0,
+                          "model command feature \"%s\" is a text column; the explainers mix "
+                          "the values of rows and take numeric features only (code it first)",
+                          mc->features[j]);
+            rc = aud_error_field(err, mc->features[j]);
+        } else if (t->n_rows > 0) {
+            x[j] = t->cols[c].num[0];
+        }
+    }
+    if (rc == AUD_OK && t->n_rows == 0)
+        rc = aud_error_set(err, AUD_E_SCHEMA, t->path, 0, 0,
+                           "no data rows: the model command is asked for the first row to learn "
+                           "its number of outputs");
+    mc->n_outputs = 0;
+    if (rc == AUD_OK)
+        rc = aud_model_cmd_eval(mc, x, 1, &pred, err);   /* the probe */
+    if (rc == AUD_OK) {
+        m->n_outputs = mc->n_outputs;
+        m->base_margin = aud_calloc(m->n_outputs, sizeof *m->base_margin);
+        rc = m->base_margin == NULL ? aud_error_nomem(err) : AUD_OK;
+    }
+    aud_free(x);
+    aud_free(pred);
+    if (rc != AUD_OK) {
+        aud_model_free(m);
+        return rc;
+    }
+    *out = m;
+    return AUD_OK;
+}
+
+int aud_model_cmd_predict_bound(const aud_model *m, const aud_table *t, const size_t *col_index,
+                                double *out, aud_error *err)
+{
+    size_t n = t->n_rows, F = m->n_features;
+    if (n == 0)
+        return AUD_OK;
+    double *X = aud_malloc(n * F * sizeof *X);
+    if (X == NULL)
+        return aud_error_nomem(err);
+    aud_model_fill_rows(m, t, col_index, 0, n, X);
+    int rc = aud_model_cmd_eval(m->cmd, X, n, &out, err);
+    aud_free(X);
+    return rc;
 }

@@ -17,6 +17,7 @@
 
 #include "core/aud.h"
 #include "core/table.h"
+#include "models/model_api.h"
 
 typedef struct aud_model_cmd {
     char  **argv;          /* program and arguments, NULL-terminated */
@@ -25,8 +26,12 @@ typedef struct aud_model_cmd {
     size_t  batch_rows;    /* rows per batch (default 1000) */
     double  timeout_s;     /* seconds allowed for one batch's answer (default 30) */
     size_t  max_rows;      /* total rows the program may be asked for (0 = unlimited) */
+    char   *cwd;           /* folder the program runs in (owned; NULL: the current one) */
     size_t  n_calls;       /* out: batches sent */
     size_t  n_rows_sent;   /* out: rows sent */
+    size_t  n_outputs;     /* values per answer line (0 until the first answer) */
+    void   *session;       /* the running program between aud_model_cmd_open and _close */
+    void   *text_cache;    /* aud_model_cmd_eval: formatted numbers, per feature */
 } aud_model_cmd;
 
 /* Split `cmdline` at blanks into argv (single and double quotes group words; no other shell
@@ -43,6 +48,33 @@ AUD_API void aud_model_cmd_init(aud_model_cmd *mc);
  * n_rows x *n_cols values (row-major, aud_free). */
 AUD_API int aud_model_cmd_predict(aud_model_cmd *mc, const aud_table *t, double **pred,
                                   size_t *n_cols, aud_error *err);
+
+/* A session: the program started once (aud_model_cmd_open), asked for any number of matrices
+ * (aud_model_cmd_eval, each sent in batches of batch_rows), then told that its input ended and
+ * required to exit 0 (aud_model_cmd_close). aud_model_cmd_free kills a program still running and
+ * frees argv, features and the session. Every error kills the program. */
+AUD_API int  aud_model_cmd_open(aud_model_cmd *mc, aud_error *err);
+/* Predictions of n rows of X (row-major, n_features values per row in feature order, NaN =
+ * missing, sent as an empty field). The first answer fixes mc->n_outputs; out holds n x
+ * n_outputs values: allocated here when *out is NULL (aud_free), else the caller's buffer of that
+ * size (n_outputs known). Numbers are sent with 17 significant digits (exact round trip). */
+AUD_API int  aud_model_cmd_eval(aud_model_cmd *mc, const double *X, size_t n, double **out,
+                                aud_error *err);
+AUD_API int  aud_model_cmd_close(aud_model_cmd *mc, aud_error *err);
+AUD_API void aud_model_cmd_free(aud_model_cmd *mc);
+
+/* A model of kind AUD_MODEL_COMMAND over mc (its contents taken over: *mc is left empty, argv
+ * and features owned by the model). Features: mc->features, else every column of t. The number
+ * of outputs is learned by asking the program for t's first row (one batch of one row; the
+ * program keeps running for the explainers' batches). The features must be numeric columns of t.
+ * The model's output is what the program prints (no link: raw and probability are the same). */
+AUD_API int aud_model_from_cmd(aud_model **out, aud_model_cmd *mc, const aud_table *t,
+                               aud_error *err);
+/* The program behind a model of kind AUD_MODEL_COMMAND (NULL for other kinds). */
+AUD_API aud_model_cmd *aud_model_get_cmd(const aud_model *m);
+/* aud_predict_table for a command model: rows of t through col_index, out n_rows x n_outputs. */
+AUD_API int aud_model_cmd_predict_bound(const aud_model *m, const aud_table *t,
+                                        const size_t *col_index, double *out, aud_error *err);
 
 /* Column name of the scores fairness --model-cmd appends. */
 #define AUD_MODEL_CMD_COLUMN "model-cmd score"

@@ -39,7 +39,9 @@
 
 typedef enum aud_model_kind {
     AUD_MODEL_TREES = 0,
-    AUD_MODEL_LINEAR = 1
+    AUD_MODEL_LINEAR = 1,
+    AUD_MODEL_COMMAND = 2    /* a program asked for predictions (model_cmd_int.h): no margins
+                              * here; aud_predict_table and the kernel/exact explainers ask it */
 } aud_model_kind;
 
 /* Output transform from the raw margin to the prediction. */
@@ -157,6 +159,7 @@ struct aud_model {
     /* linear: margin[k] = base_margin[k] + sum_j coef[k * n_features + j] * x_j */
     double     *coef;
     aud_prep   *prep;            /* n_features entries, or NULL: the columns are the features */
+    struct aud_model_cmd *cmd;   /* AUD_MODEL_COMMAND: the program (owned) */
 };
 
 /* Number of prediction columns: n_outputs, except 1 for AUD_LINK_ARGMAX. */

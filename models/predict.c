@@ -2,6 +2,7 @@
  * inside a chunk, blocks of AUD_PREDICT_BLOCK rows are copied into a dense row-major buffer and all
  * trees are walked for the block (tree-outer, so a tree's nodes stay in cache). */
 #include "models/predict_int.h"
+#include "models/model_cmd_int.h"
 
 #include <math.h>
 #include <string.h>
@@ -116,6 +117,8 @@ int aud_predict_check_missing(const aud_model *m, const aud_table *t, const size
 int aud_predict_table(const aud_model *m, const aud_table *t, const size_t *col_index, int raw,
                       int n_threads, double *out, aud_error *err)
 {
+    if (m->kind == AUD_MODEL_COMMAND)
+        return aud_model_cmd_predict_bound(m, t, col_index, out, err);
     if (m->kind == AUD_MODEL_LINEAR || m->no_missing || m->prep != NULL) {
         int rc = aud_predict_check_missing(m, t, col_index, 0, t->n_rows, err);
         if (rc != AUD_OK)

@@ -765,3 +765,61 @@ void aud_pdf_chart_trend(pdf_doc *d, const cJSON *runs, const cJSON *check, cons
                           aud_rpt_bool(v, "passed") == 1 ? AUD_PDF_ACCENT : AUD_PDF_FAIL);
     }
 }
+
+/* ---- partial dependence with ICE curves ---- */
+
+void aud_pdf_chart_pdp(pdf_doc *d, const cJSON *pd, float x, float y_top, float w, float h)
+{
+    const cJSON *grid = aud_rpt_arr(pd, "grid"), *avg = aud_rpt_arr(pd, "average");
+    const cJSON *ice = aud_rpt_arr(pd, "ice"), *c, *v;
+    size_t G = aud_rpt_count(grid);
+    double xlo = INFINITY, xhi = -INFINITY, ylo = INFINITY, yhi = -INFINITY;
+    double xt0, xt1, xs, yt0, yt1, ys;
+    char buf[300];
+    aud_pdf_fit(d, d->bold, 8.5f, aud_rpt_str(pd, "feature", "?"), w, buf, sizeof buf);
+    aud_pdf_text(d, d->bold, 8.5f, x, y_top, AUD_PDF_BLACK, buf);
+    float px0 = x + 34.0f, px1 = x + w - 4.0f, py0 = y_top - h + 26.0f, py1 = y_top - 10.0f;
+    if (G == 0 || aud_rpt_count(avg) != G) {
+        aud_pdf_text(d, d->font, 8.0f, px0, (py0 + py1) / 2.0f, AUD_PDF_GREY, "no grid to plot");
+        return;
+    }
+    cJSON_ArrayForEach(v, grid) {
+        xlo = fmin(xlo, v->valuedouble);
+        xhi = fmax(xhi, v->valuedouble);
+    }
+    cJSON_ArrayForEach(v, avg) {
+        ylo = fmin(ylo, v->valuedouble);
+        yhi = fmax(yhi, v->valuedouble);
+    }
+    cJSON_ArrayForEach(c, ice) {
+        cJSON_ArrayForEach(v, c) {
+            ylo = fmin(ylo, v->valuedouble);
+            yhi = fmax(yhi, v->valuedouble);
+        }
+    }
+    aud_rpt_nice_range(xlo, xhi, 5, &xt0, &xt1, &xs);
+    aud_rpt_nice_range(ylo, yhi, 5, &yt0, &yt1, &ys);
+    axis_x(d, px0, px1, py0, xt0, xt1, xs, py1);
+    axis_y(d, px0, py0, py1, yt0, yt1, ys, 0, px1);
+    aud_pdf_text_center(d, d->font, 7.0f, (px0 + px1) / 2.0f, py0 - 21.0f, AUD_PDF_GREY,
+                        "feature value");
+    /* ICE curves thin and light, the average (partial dependence) over them */
+    cJSON_ArrayForEach(c, ice) {
+        const cJSON *a = c->child, *g = grid->child;
+        for (; a != NULL && a->next != NULL && g != NULL && g->next != NULL;
+             a = a->next, g = g->next)
+            aud_pdf_line(d, scale(g->valuedouble, xt0, xt1, px0, px1),
+                         scale(a->valuedouble, yt0, yt1, py0, py1),
+                         scale(g->next->valuedouble, xt0, xt1, px0, px1),
+                         scale(a->next->valuedouble, yt0, yt1, py0, py1), 0.3f, AUD_PDF_GREY);
+    }
+    const cJSON *a = avg->child, *g = grid->child;
+    for (; a != NULL && g != NULL; a = a->next, g = g->next) {
+        float gx = scale(g->valuedouble, xt0, xt1, px0, px1);
+        float gy = scale(a->valuedouble, yt0, yt1, py0, py1);
+        if (a->next != NULL && g->next != NULL)
+            aud_pdf_line(d, gx, gy, scale(g->next->valuedouble, xt0, xt1, px0, px1),
+                         scale(a->next->valuedouble, yt0, yt1, py0, py1), 1.6f, AUD_PDF_ACCENT);
+        aud_pdf_fill_rect(d, gx - 1.5f, gy - 1.5f, 3.0f, 3.0f, AUD_PDF_ACCENT);
+    }
+}

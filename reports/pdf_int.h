@@ -131,6 +131,10 @@ void aud_pdf_chart_waterfall(pdf_doc *d, const cJSON *exp, const cJSON *row);
 /* Overlaid reference/current histogram or category bars of one drift column, in a box. */
 void aud_pdf_chart_drift(pdf_doc *d, const cJSON *column, float x, float y_top, float w, float h);
 
+/* Partial dependence (thick) over ICE curves (thin, light) of one results "global"
+ * partial_dependence entry, in a box at (x, y_top) of w x h. */
+void aud_pdf_chart_pdp(pdf_doc *d, const cJSON *pd, float x, float y_top, float w, float h);
+
 /* Line chart of one check of results "trends" over its runs (oldest left), its bound dashed,
  * failed values red, under a title and a subtitle, in a box at (x, y_top) of w x h. */
 void aud_pdf_chart_trend(pdf_doc *d, const cJSON *runs, const cJSON *check, const char *title,
@@ -146,6 +150,7 @@ void aud_pdf_write_explanations(pdf_doc *d);
 void aud_pdf_write_fairness(pdf_doc *d);
 void aud_pdf_write_drift(pdf_doc *d);
 void aud_pdf_write_performance(pdf_doc *d);
+void aud_pdf_write_global(pdf_doc *d);      /* pdf_global.c */
 void aud_pdf_write_provenance(pdf_doc *d);
 void aud_pdf_write_data(pdf_doc *d);
 void aud_pdf_write_methods(pdf_doc *d);

@@ -21,6 +21,7 @@ int aud_report_write_pdf(const cJSON *results, const char *path, aud_error *err)
     aud_pdf_write_fairness(&d);
     aud_pdf_write_drift(&d);
     aud_pdf_write_performance(&d);
+    aud_pdf_write_global(&d);
     aud_pdf_write_trends(&d);
     aud_pdf_write_methods(&d);
     rc = aud_pdf_status(&d, err);

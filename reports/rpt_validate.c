@@ -524,7 +524,10 @@ static int v_column(vctx *v, const cJSON *c)
     int rc;
     if ((rc = vkey(v, c, "name", T_STR, 1)) || (rc = vkey(v, c, "type", T_STR, 0)) ||
         (rc = vkey(v, c, "method", T_STR, 0)) || (rc = vkey(v, c, "statistic", T_NUM | T_NULL, 0)) ||
-        (rc = vkey(v, c, "threshold", T_NUM | T_NULL, 0)) || (rc = vkey(v, c, "drifted", T_BOOL, 0)) ||
+        (rc = vkey(v, c, "threshold", T_NUM | T_NULL, 0)) || (rc = vkey(v, c, "error", T_STR, 0)) ||
+        /* a column that could not be tested (its "error" says why) has no verdict */
+        (rc = vkey(v, c, "drifted",
+                   cJSON_GetObjectItemCaseSensitive(c, "error") ? T_BOOL | T_NULL : T_BOOL, 0)) ||
         (rc = vtest(v, c, "ks")) || (rc = vtest(v, c, "chi_square")) ||
         (rc = vtest(v, c, "anderson_darling")) || (rc = vtest(v, c, "cramer_von_mises")) ||
         (rc = vtest(v, c, "z_test")) || (rc = vkey(v, c, "psi", T_NUM | T_NULL, 0)) ||
@@ -575,6 +578,43 @@ static int v_performance(vctx *v, const cJSON *p)
         vpop(v, n);
     }
     return rc != AUD_OK ? rc : varray(v, p, "by_group", 0, v_perf_row);
+}
+
+static int v_global_feature(vctx *v, const cJSON *f)
+{
+    int rc;
+    if ((rc = vkey(v, f, "feature", T_STR, 1)) || (rc = vkey(v, f, "mean", T_NUM | T_NULL, 1)) ||
+        (rc = vkey(v, f, "std", T_NUM | T_NULL, 0)) || (rc = vkey(v, f, "ci_low", T_NUM | T_NULL, 0)) ||
+        (rc = vkey(v, f, "ci_high", T_NUM | T_NULL, 0)) || (rc = vkey(v, f, "importances", T_ARR, 0)))
+        return rc;
+    return AUD_OK;
+}
+
+static int v_global_pdp(vctx *v, const cJSON *f)
+{
+    int rc;
+    if ((rc = vkey(v, f, "feature", T_STR, 1)) || (rc = vkey(v, f, "grid", T_ARR, 1)) ||
+        (rc = vkey(v, f, "average", T_ARR, 1)) || (rc = vkey(v, f, "ice_rows", T_ARR, 0)) ||
+        (rc = vkey(v, f, "ice", T_ARR, 0)))
+        return rc;
+    if (aud_rpt_count(aud_rpt_arr(f, "grid")) != aud_rpt_count(aud_rpt_arr(f, "average"))) {
+        size_t n = vpush_key(v, "average");
+        rc = vfail(v, "has %zu values for a grid of %zu", aud_rpt_count(aud_rpt_arr(f, "average")),
+                   aud_rpt_count(aud_rpt_arr(f, "grid")));
+        vpop(v, n);
+    }
+    return rc;
+}
+
+static int v_global(vctx *v, const cJSON *g)
+{
+    int rc;
+    if ((rc = vkey(v, g, "score", T_STR, 1)) || (rc = vkey(v, g, "baseline", T_NUM | T_NULL, 0)) ||
+        (rc = vkey(v, g, "rows", T_NUM, 0)) || (rc = vkey(v, g, "repeats", T_NUM, 0)) ||
+        (rc = varray(v, g, "permutation_importance", 1, v_global_feature)) ||
+        (rc = varray(v, g, "partial_dependence", 0, v_global_pdp)))
+        return rc;
+    return AUD_OK;
 }
 
 static int v_check(vctx *v, const cJSON *c)
@@ -805,6 +845,7 @@ int aud_report_validate(const cJSON *doc, const char *name, aud_error *err)
         (rc = vsection(&v, doc, "fairness", v_fairness)) ||
         (rc = vsection(&v, doc, "drift", v_drift)) ||
         (rc = vsection(&v, doc, "performance", v_performance)) ||
+        (rc = vsection(&v, doc, "global", v_global)) ||
         (rc = varray(&v, doc, "checks", 0, v_check)) ||
         (rc = vsection(&v, doc, "trends", v_trends)) ||
         (rc = vsection(&v, doc, "signature", v_signature)) ||

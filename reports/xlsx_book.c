@@ -322,6 +322,7 @@ int aud_report_write_xlsx(const cJSON *results, const char *path, aud_error *err
     aud_xw_fairness(&b, "Intersections", "intersections");
     aud_xw_drift(&b);
     aud_xw_performance(&b);
+    aud_xw_global(&b);
     aud_xw_trends(&b);
     aud_xw_data(&b);
     aud_xw_provenance(&b);

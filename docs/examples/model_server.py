@@ -28,8 +28,20 @@ def load_model(args):
         return pickle.load(f)
 
 
-def answer(model, rows):
-    x = np.array([[float(v) if v != "" else np.nan for v in r] for r in rows], dtype=float)
+def parse(lines):
+    """Rows of numbers; an empty field is missing (NaN). Fast path without quoting."""
+    if any('"' in s for s in lines):
+        rows = list(csv.reader(lines))
+    else:
+        rows = [s.split(",") for s in lines]
+    try:
+        return np.array(rows, dtype=float)
+    except ValueError:
+        return np.array([[float(v) if v != "" else np.nan for v in r] for r in rows], dtype=float)
+
+
+def answer(model, lines):
+    x = parse(lines)
     if hasattr(model, "predict_proba"):
         p = model.predict_proba(x)
         lines = [repr(float(r[1])) if p.shape[1] == 2 else ",".join(repr(float(v)) for v in r)
@@ -47,7 +59,7 @@ def main():
         line = line.rstrip("\r\n")
         if line == "":
             if len(batch) > 1:  # header + rows
-                answer(model, list(csv.reader(batch[1:])))
+                answer(model, batch[1:])
             batch = []
         else:
             batch.append(line)

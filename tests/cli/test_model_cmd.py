@@ -192,3 +192,17 @@ def test_fairness_model_cmd_equals_score_column(audit, tmp_path, fitted):
     r = audit("fairness", "--data", tmp_path / "d.csv", "--model-cmd", "/no/such", "--sensitive",
               "sex", "--threshold", "0.5")
     assert r.code == 2 and "/no/such" in r.err and "cannot be started" in r.err, r
+
+
+def test_fairness_model_cmd_options(audit, tmp_path, fitted):
+    """fairness takes predict's batch, timeout and row-budget options for --model-cmd."""
+    model, df = fitted
+    df.assign(sex=np.where(df.a > 0, "f", "m")).to_csv(tmp_path / "d.csv", index=False)
+    cmd = ("--model-cmd", f"{PY} {SERVER} {tmp_path / 'm.pkl'}", "--model-features", "a,b,c")
+    common = ("--data", tmp_path / "d.csv", "--sensitive", "sex", "--threshold", "0.5")
+    r = audit("fairness", *common, *cmd, "--model-batch", "500", "--model-timeout", "60")
+    assert r.code in (0, 1) and "5 model command call(s), 2500 rows" in r.err, r
+    r = audit("fairness", *common, *cmd, "--model-max-rows", "100")
+    assert r.code == 2 and "row budget exceeded" in r.err, r
+    r = audit("fairness", *common, "--score", "a", "--model-batch", "5")
+    assert r.code == 2 and "go with --model-cmd" in r.err, r

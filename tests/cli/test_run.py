@@ -34,7 +34,8 @@ def test_run_pass_exit_0_and_results(audit, small):
     doc = json.loads((small / "out" / "results.json").read_text())
     assert doc["verdict"] == "pass"
     assert doc["schema_version"] == "2" and doc["tool"]["name"] == "audit"
-    assert {s["section"] for s in doc["skipped"]} == {"explanations"}
+    # no model: no explanations and no global views (permutation importance needs one)
+    assert {s["section"] for s in doc["skipped"]} == {"explanations", "global"}
     assert doc["checks"] and all(c["passed"] for c in doc["checks"])
     assert {"fairness", "drift", "performance"} <= set(doc)
 

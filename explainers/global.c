@@ -1,0 +1,308 @@
+/* global.c - permutation importance (Breiman 2001, "Random Forests", section 10; Fisher, Rudin,
+ * Dominici 2019, "model reliance"), partial dependence (Friedman 2001, "Greedy function
+ * approximation", section 8.2) and ICE curves (Goldstein et al. 2015, "Peeking inside the black
+ * box"). Definitions follow scikit-learn's sklearn.inspection (permutation_importance,
+ * partial_dependence with method "brute"), so its figures are the golden reference. */
+#include "explainers/global_int.h"
+#include "models/model_cmd_int.h"
+#include "models/model_int.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_cdf.h>
+
+/* One thread's contiguous rows of a native model's prediction. */
+typedef struct gp_job {
+    const aud_model *m;
+    const double *X;
+    size_t begin, end;
+    double *out;
+} gp_job;
+
+static void *gp_worker(void *arg)
+{
+    gp_job *j = arg;
+    const double *X = j->X + j->begin * j->m->n_features;
+    aud_model_predict_margin_block(j->m, X, j->end - j->begin, j->out + j->begin);
+    for (size_t i = j->begin; i < j->end; i++)
+        aud_model_transform(j->m, j->out + i, j->out + i);
+    return NULL;
+}
+
+/* Rows per thread at least this many (below it a thread costs more than it saves). */
+#define GP_MIN_ROWS 4096
+
+int aud_global_predict(const aud_model *m, const double *X, size_t n, int threads, double *out,
+                       aud_error *err)
+{
+    if (aud_model_n_pred(m) != 1 || m->n_outputs != 1)
+        return aud_error_set(err, AUD_E_UNSUPPORTED, NULL, 0, 0,
+                             "global views need a model with one output; this one has %zu",
+                             aud_model_n_pred(m));
+    if (n == 0)
+        return AUD_OK;
+    if (m->kind == AUD_MODEL_COMMAND)
+        return aud_model_cmd_eval(m->cmd, X, n, &out, err);
+    /* packed trees or the linear formula, rows in fixed contiguous chunks: each row is computed
+     * alone, so the figures do not depend on the thread count */
+    size_t T = threads < 1 ? 1 : (size_t)threads;
+    if (T > n / GP_MIN_ROWS)
+        T = n / GP_MIN_ROWS ? n / GP_MIN_ROWS : 1;
+    gp_job jobs[64];
+    if (T > 64)
+        T = 64;
+    for (size_t t = 0; t < T; t++)
+        jobs[t] = (gp_job){m, X, n * t / T, n * (t + 1) / T, out};
+    aud_run_jobs(jobs, T, sizeof *jobs, gp_worker);
+    return AUD_OK;
+}
+
+/* ---- scores ---- */
+
+typedef struct sp { double p, y; } sp;
+
+static int sp_cmp(const void *a, const void *b)
+{
+    double x = ((const sp *)a)->p, y = ((const sp *)b)->p;
+    return (x > y) - (x < y);
+}
+
+double aud_perm_score_of(aud_perm_score kind, const double *y, const double *p, size_t n)
+{
+    if (kind == AUD_PERM_R2) {
+        double my = 0.0, ss_res = 0.0, ss_tot = 0.0;
+        for (size_t i = 0; i < n; i++)
+            my += y[i];
+        my /= (double)n;
+        for (size_t i = 0; i < n; i++) {
+            ss_res += (y[i] - p[i]) * (y[i] - p[i]);
+            ss_tot += (y[i] - my) * (y[i] - my);
+        }
+        return ss_tot > 0.0 ? 1.0 - ss_res / ss_tot : NAN;
+    }
+    /* AUC = (sum of the positives' mid-ranks - n1 (n1 + 1) / 2) / (n1 n0) (Mann-Whitney) */
+    sp *a = aud_malloc((n ? n : 1) * sizeof *a);
+    if (a == NULL)
+        return NAN;
+    for (size_t i = 0; i < n; i++)
+        a[i] = (sp){p[i], y[i]};
+    qsort(a, n, sizeof *a, sp_cmp);
+    double n1 = 0.0, rank_sum = 0.0;
+    for (size_t i = 0; i < n;) {
+        size_t k = i;
+        while (k < n && a[k].p == a[i].p)
+            k++;
+        double mid = 0.5 * ((double)i + 1.0 + (double)k);   /* mean of ranks i+1 .. k */
+        for (size_t t = i; t < k; t++)
+            if (a[t].y == 1.0) {
+                n1 += 1.0;
+                rank_sum += mid;
+            }
+        i = k;
+    }
+    aud_free(a);
+    double n0 = (double)n - n1;
+    return n1 > 0.0 && n0 > 0.0 ? (rank_sum - n1 * (n1 + 1.0) / 2.0) / (n1 * n0) : NAN;
+}
+
+/* ---- permutations ---- */
+
+static uint64_t splitmix64(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+void aud_perm_shuffle(aud_perm_rng *r, size_t *idx, size_t n)
+{
+    for (size_t i = n; i-- > 1;) {
+        size_t j = (size_t)(splitmix64(&r->state) % (uint64_t)(i + 1));
+        size_t t = idx[i];
+        idx[i] = idx[j];
+        idx[j] = t;
+    }
+}
+
+void aud_perm_result_free(aud_perm_result *r)
+{
+    aud_free(r->importances);
+    aud_free(r->mean);
+    aud_free(r->sd);
+    aud_free(r->lo);
+    aud_free(r->hi);
+    memset(r, 0, sizeof *r);
+}
+
+int aud_perm_importance(const aud_model *m, const double *X, const double *y, size_t n,
+                        aud_perm_score kind, size_t repeats, uint64_t seed, int threads,
+                        aud_perm_result *out, aud_error *err)
+{
+    size_t M = aud_model_features(m), R = repeats ? repeats : 1;
+    memset(out, 0, sizeof *out);
+    out->n_features = M;
+    out->repeats = R;
+    double *Xp = aud_malloc((n * R * M + 1) * sizeof *Xp);
+    double *p = aud_malloc((n * R + 1) * sizeof *p);
+    size_t *idx = aud_malloc((n + 1) * sizeof *idx);
+    double *col = aud_malloc((n + 1) * sizeof *col), *tmp = aud_malloc((n + 1) * sizeof *tmp);
+    out->importances = aud_malloc((M * R + 1) * sizeof *out->importances);
+    out->mean = aud_calloc(M + 1, sizeof *out->mean);
+    out->sd = aud_calloc(M + 1, sizeof *out->sd);
+    out->lo = aud_calloc(M + 1, sizeof *out->lo);
+    out->hi = aud_calloc(M + 1, sizeof *out->hi);
+    int rc = AUD_OK;
+    if (!Xp || !p || !idx || !col || !tmp || !out->importances || !out->mean || !out->sd ||
+        !out->lo || !out->hi) {
+        rc = aud_error_nomem(err);
+        goto done;
+    }
+    rc = aud_global_predict(m, X, n, threads, p, err);
+    if (rc != AUD_OK)
+        goto done;
+    out->baseline = aud_perm_score_of(kind, y, p, n);
+    double t = R > 1 ? gsl_cdf_tdist_Pinv(0.975, (double)(R - 1)) : NAN;
+    for (size_t j = 0; j < M && rc == AUD_OK; j++) {
+        /* every repeat of feature j in one matrix (one batch run for a command model) */
+        aud_perm_rng rng = {seed};
+        for (size_t i = 0; i < n; i++) {
+            idx[i] = i;
+            col[i] = X[i * M + j];
+        }
+        for (size_t r = 0; r < R; r++) {
+            aud_perm_shuffle(&rng, idx, n);
+            for (size_t i = 0; i < n; i++)
+                tmp[i] = col[idx[i]];
+            memcpy(col, tmp, n * sizeof *col);
+            double *B = Xp + r * n * M;
+            memcpy(B, X, n * M * sizeof *B);
+            for (size_t i = 0; i < n; i++)
+                B[i * M + j] = col[i];
+        }
+        rc = aud_global_predict(m, Xp, n * R, threads, p, err);
+        double s = 0.0, s2 = 0.0;
+        for (size_t r = 0; r < R && rc == AUD_OK; r++) {
+            double v = out->baseline - aud_perm_score_of(kind, y, p + r * n, n);
+            out->importances[j * R + r] = v;
+            s += v;
+        }
+        double mean = s / (double)R;
+        for (size_t r = 0; r < R && rc == AUD_OK; r++)
+            s2 += (out->importances[j * R + r] - mean) * (out->importances[j * R + r] - mean);
+        out->mean[j] = mean;
+        out->sd[j] = sqrt(s2 / (double)R);
+        double half = R > 1 ? t * sqrt(s2 / (double)(R - 1)) / sqrt((double)R) : NAN;
+        out->lo[j] = mean - half;
+        out->hi[j] = mean + half;
+    }
+done:
+    aud_free(Xp);
+    aud_free(p);
+    aud_free(idx);
+    aud_free(col);
+    aud_free(tmp);
+    if (rc != AUD_OK)
+        aud_perm_result_free(out);
+    return rc;
+}
+
+/* ---- partial dependence and ICE ---- */
+
+static int dbl_cmp(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* scipy.stats.mstats.mquantiles (alphap = betap = 0.4, what sklearn's grid uses) of sorted
+ * v[0 .. n): aleph = n p + m, m = 0.4 + 0.2 p; k = floor(aleph) clipped to [1, n-1];
+ * gamma = aleph - k clipped to [0, 1]; (1 - gamma) v[k-1] + gamma v[k]. */
+static double percentile(const double *v, size_t n, double q)
+{
+    double p = q / 100.0;
+    if (n == 1)
+        return v[0];
+    double aleph = (double)n * p + (0.4 + p * 0.2);
+    double kk = floor(aleph < 1.0 ? 1.0 : (aleph > (double)(n - 1) ? (double)(n - 1) : aleph));
+    double gamma = aleph - kk;
+    gamma = gamma < 0.0 ? 0.0 : (gamma > 1.0 ? 1.0 : gamma);
+    size_t k = (size_t)kk;
+    return (1.0 - gamma) * v[k - 1] + gamma * v[k];
+}
+
+int aud_pdp_grid(const double *col, size_t n, size_t stride, size_t resolution, double **grid,
+                 size_t *n_grid, aud_error *err)
+{
+    double *v = aud_malloc((n + 1) * sizeof *v);
+    *grid = NULL;
+    *n_grid = 0;
+    if (v == NULL)
+        return aud_error_nomem(err);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!isnan(col[i * stride]))
+            v[k++] = col[i * stride];
+    qsort(v, k, sizeof *v, dbl_cmp);
+    size_t u = 0;
+    for (size_t i = 0; i < k; i++)
+        if (i == 0 || v[i] != v[i - 1])
+            u++;
+    size_t G = u < resolution ? u : resolution;
+    double *g = aud_malloc((G + 1) * sizeof *g);
+    if (g == NULL) {
+        aud_free(v);
+        return aud_error_nomem(err);
+    }
+    if (u < resolution) {
+        size_t w = 0;
+        for (size_t i = 0; i < k; i++)
+            if (i == 0 || v[i] != v[i - 1])
+                g[w++] = v[i];
+    } else {   /* numpy.linspace(p5, p95, G) */
+        double a = percentile(v, k, 5.0), b = percentile(v, k, 95.0);
+        double step = G > 1 ? (b - a) / (double)(G - 1) : 0.0;
+        for (size_t i = 0; i < G; i++)
+            g[i] = a + (double)i * step;
+        if (G > 1)
+            g[G - 1] = b;
+    }
+    aud_free(v);
+    *grid = g;
+    *n_grid = G;
+    return AUD_OK;
+}
+
+int aud_pdp_ice(const aud_model *m, const double *X, size_t n, size_t j, const double *g,
+                size_t G, int threads, double *ice, double *average, aud_error *err)
+{
+    size_t M = aud_model_features(m);
+    double *B = aud_malloc((n * G * M + 1) * sizeof *B);
+    double *p = aud_malloc((n * G + 1) * sizeof *p);
+    int rc = AUD_OK;
+    if (B == NULL || p == NULL) {
+        rc = aud_error_nomem(err);
+        goto done;
+    }
+    for (size_t k = 0; k < G; k++) {   /* grid point k: every row with x_j = g_k */
+        double *blk = B + k * n * M;
+        memcpy(blk, X, n * M * sizeof *blk);
+        for (size_t i = 0; i < n; i++)
+            blk[i * M + j] = g[k];
+    }
+    rc = aud_global_predict(m, B, n * G, threads, p, err);
+    for (size_t k = 0; k < G && rc == AUD_OK; k++) {
+        double s = 0.0;
+        for (size_t i = 0; i < n; i++) {
+            ice[i * G + k] = p[k * n + i];
+            s += p[k * n + i];
+        }
+        average[k] = s / (double)n;
+    }
+done:
+    aud_free(B);
+    aud_free(p);
+    return rc;
+}
