@@ -88,6 +88,18 @@ $(LIB): $(LIB_OBJS)
 $(BIN): $(CLI_OBJS) $(LIB)
 	$(call Q,LD)$(CC) $(ALL_CFLAGS) -o $@ $(CLI_OBJS) $(LIB) $(ALL_LDFLAGS) $(DEP_LIBS)
 
+# build/audit-mpi (docs/scale-out.md): `make MPI=1`, with Debian's OpenMPI (libopenmpi-dev,
+# openmpi-bin: test packages, not run ones); make check builds it when mpicc is there. build/audit
+# and libaudit.a never link MPI.
+MPICC   ?= mpicc
+MPI_BIN := $(O)/audit-mpi
+HAVE_MPICC := $(shell command -v $(MPICC) 2>/dev/null)
+$(MPI_BIN): $(MPI_SRCS) $(LIB)
+	$(call Q,LD)OMPI_CC=$(CC) $(MPICC) $(ALL_CFLAGS) -o $@ $(MPI_SRCS) $(LIB) $(ALL_LDFLAGS) $(DEP_LIBS)
+ifdef MPI
+all: $(MPI_BIN)
+endif
+
 $(O)/obj/%.o: %.c
 	@mkdir -p $(@D)
 	$(call Q,CC)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
@@ -104,7 +116,8 @@ DEBIAN_PKGS := build-essential pkg-config libgsl-dev libcjson-dev libxlsxwriter-
                libcmocka-dev libssl-dev libsqlite3-dev zlib1g-dev libzstd-dev fonts-dejavu-core poppler-utils valgrind \
                icc-profiles-free qpdf ghostscript \
                python3 python3-numpy python3-pandas python3-scipy python3-sklearn python3-xgboost \
-               python3-openpyxl python3-statsmodels python3-pytest clang time
+               python3-openpyxl python3-statsmodels python3-pytest clang time libopenmpi-dev \
+               openmpi-bin
 
 
 # the man pages rendered by the tests (tests/cli/test_man.py); `make deb`: debhelper, lintian and

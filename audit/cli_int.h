@@ -72,6 +72,7 @@ void aud_cli_progress_end(aud_cli_progress *p);
 
 /* The commands; argv[0] is the command name. Each returns an exit code. */
 int aud_cmd_run(int argc, char **argv);
+int aud_cmd_merge(int argc, char **argv);
 int aud_cmd_profile(int argc, char **argv);
 int aud_cmd_predict(int argc, char **argv);
 int aud_cmd_explain(int argc, char **argv);

@@ -14,6 +14,7 @@ typedef struct command {
 
 static const command commands[] = {
     {"run", aud_cmd_run, "run SPEC.json [--out DIR]           full audit as the spec file says"},
+    {"merge", aud_cmd_merge, "merge PART... [--out DIR]           outputs of run from shard partials"},
     {"profile", aud_cmd_profile, "profile --data D.csv [--json F]      column types, missing counts, statistics"},
     {"predict", aud_cmd_predict, "predict --model M --data D.csv       model predictions (CSV)"},
     {"explain", aud_cmd_explain, "explain --model M --data D.csv       SHAP attributions per row (CSV)"},

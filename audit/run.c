@@ -1,6 +1,7 @@
 /* run.c - `audit run` flow: spec, inputs, provenance, sections, checks, atomic outputs, run log
  * (SPEC sections 4 and 5; docs/results-schema.md). */
 #include "audit/run_int.h"
+#include "audit/shard_int.h"
 #include "audit/checks_int.h"
 #include "audit/findings.h"
 #include "audit/history.h"
@@ -217,10 +218,18 @@ static int add_provenance(run_ctx *c, cJSON *p)
             cJSON_Delete(spec_copy);
         return aud_error_nomem(c->err);
     }
-    int rc = aud_prov_add_input(p, "spec", s->path, NULL, NULL, c->err);
-    if (rc == AUD_OK)
+    int rc = c->merged ? AUD_OK : aud_prov_add_input(p, "spec", s->path, NULL, NULL, c->err);
+    if (rc == AUD_OK && !c->merged)
         rc = aud_prov_add_input(p, "data", s->data, c->data, NULL, c->err);
     cJSON *entry = NULL;
+    const cJSON *pa;   /* merged: the partials stand for the spec and the data */
+    cJSON_ArrayForEach(pa, cJSON_GetObjectItemCaseSensitive(c->merge_info, "partials")) {
+        if (rc == AUD_OK)
+            rc = aud_prov_add_input_hashed(
+                p, "partial", cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(pa, "path")),
+                cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(pa, "sha256")), NULL, NULL,
+                c->err);
+    }
     if (rc == AUD_OK && c->ref != NULL)
         rc = aud_prov_add_input(p, "reference", s->reference, c->ref, &entry, c->err);
     if (rc == AUD_OK && c->ref_prof != NULL)
@@ -277,7 +286,9 @@ static int load_inputs(run_ctx *c)
     co.skip_rows = (size_t)s->csv.skip_rows;
     co.comment = s->csv.comment;
     co.keep_spaces = s->csv.keep_spaces;
-    int rc = aud_table_load_csv(&c->data, s->data, &co, c->err);
+    int rc = c->merged ? AUD_OK : aud_table_load_csv(&c->data, s->data, &co, c->err);
+    if (rc == AUD_OK && c->opts->shard_count > 0)
+        rc = aud_shard_slice(c);
     if (rc == AUD_OK && s->reference != NULL && aud_refprof_sniff(s->reference)) {
         rc = aud_refprof_load(&c->ref_prof, s->reference, c->err);
         if (rc == AUD_OK)
@@ -292,7 +303,8 @@ static int load_inputs(run_ctx *c)
     if (rc != AUD_OK || c->model == NULL)
         return rc;
     const char *mpath = s->model != NULL ? s->model : c->model->objective;
-    rc = aud_bind_model(&c->bind, c->model, mpath, c->data, c->err);
+    if (!c->merged)   /* merged: the partials hold the model's scores, not its features */
+        rc = aud_bind_model(&c->bind, c->model, mpath, c->data, c->err);
     if (rc == AUD_OK && c->ref != NULL && c->ref_prof == NULL)   /* a profile has no rows */
         rc = aud_bind_model(&c->bind_ref, c->model, mpath, c->ref, c->err);
     return rc;
@@ -556,6 +568,24 @@ static int compute(run_ctx *c, aud_history *hist, const char *key_fp, size_t *n_
         rc = add_report_block(c);
     if (rc == AUD_OK)
         rc = aud_run_model_card(c);
+    double n_supp = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(c->merge_info,
+                                                                        "suppressed_cells"));
+    if (rc == AUD_OK && n_supp > 0) {   /* federated partials: say what the sites held back */
+        char why[300];
+        const cJSON *mi = c->merge_info;
+        snprintf(why, sizeof why, "%.0f cells of the partials were under the minimum count %.0f "
+                 "and suppressed: %.0f rows left out, %.0f further values made missing "
+                 "(docs/scale-out.md)", n_supp,
+                 cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(mi, "min_cell_count")),
+                 cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(mi, "suppressed_rows")),
+                 cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(mi, "suppressed_values")));
+        rc = aud_run_skip(c, "suppressed cells", why);
+    }
+    if (rc == AUD_OK && c->merge_info != NULL) {
+        if (!cJSON_AddItemToObject(c->doc, "merge", c->merge_info))
+            return aud_error_nomem(c->err);
+        c->merge_info = NULL;
+    }
     const section_fn sections[] = {aud_run_profile, aud_run_predictions, aud_run_explanations,
                                    aud_run_fairness, aud_run_drift, aud_run_performance,
                                    aud_run_global};
@@ -639,7 +669,13 @@ int aud_run(const aud_run_opts *opts, aud_run_outcome *out, aud_error *err)
     char key_fp[80] = "";
     const char *out_dir = NULL;
     size_t made = 0;   /* folders this run created (make_dirs) */
-    int rc = aud_spec_load(&c.spec, opts->spec_path, err);
+    int rc = AUD_OK;
+    if (opts->n_merge_parts > 0) {
+        c.merged = 1;
+        rc = aud_merge_load(opts->merge_parts, opts->merge_texts, opts->n_merge_parts, &c);
+    } else {
+        rc = aud_spec_load(&c.spec, opts->spec_path, err);
+    }
     for (size_t i = 0; rc == AUD_OK && i < c.spec->n_checks; i++)
         rc = aud_check_validate(&c.spec->checks[i], i, c.spec->path, err);
     if (rc != AUD_OK)
@@ -649,6 +685,18 @@ int aud_run(const aud_run_opts *opts, aud_run_outcome *out, aud_error *err)
     out_dir = opts->out_dir != NULL ? opts->out_dir : s->outputs.dir;
     if (out_dir[0] == '\0')
         rc = aud_error_set(err, AUD_E_USAGE, NULL, 0, 0, "the output folder name is empty");
+    if (rc == AUD_OK && opts->shard_count > 0) {   /* a partial only (shard_int.h) */
+        rc = opts->partial_text != NULL ? AUD_OK : make_dirs(out_dir, &made, err);
+        if (rc == AUD_OK)
+            rc = load_inputs(&c);
+        if (rc == AUD_OK)
+            rc = aud_run_predictions(&c);
+        if (rc == AUD_OK)
+            rc = aud_shard_write(&c, out_dir);
+        if (rc == AUD_OK)
+            snprintf(out->results_path, sizeof out->results_path, "%.1000s", c.partial_path);
+        goto done;
+    }
     if (rc == AUD_OK)
         rc = prepare_outputs(&c, out_dir, outs, log_path, sizeof log_path, &log_fd, &made);
     const char *hist_path = opts->history != NULL ? opts->history : s->history;
@@ -710,6 +758,12 @@ done:
     cJSON_Delete(c.doc);
     aud_free(c.label);
     aud_free(c.score);
+    aud_free(c.level_base);
+    aud_shap_result_free(c.mx_r);
+    aud_free(c.mx_X);
+    aud_free(c.mx_rows);
+    aud_free(c.mx_pred);
+    cJSON_Delete(c.merge_info);
     aud_free(c.score_ref);
     aud_free(c.prediction);
     aud_binding_free(&c.bind);

@@ -18,6 +18,17 @@ typedef struct aud_run_opts {
     const char *created;     /* fixed provenance time (tests); NULL = now */
     const char *history;     /* run history database (overrides the spec's "history") */
     const char *sign_key;    /* Ed25519 private key (PEM): sign the outputs (audit/sign.h) */
+    /* scale-out (SPEC section 9, docs/scale-out.md) */
+    int         shard_count; /* > 0: write only the partial of shard shard_index of shard_count */
+    int         shard_index;
+    int         shard_site;  /* 1: the spec's data file is this shard's rows (federated sites);
+                                0: the shard is its block of the data file's rows */
+    long        min_cell;    /* cells of a partial counted fewer times are suppressed (<= 1: off) */
+    const char *const *merge_parts;  /* n_merge_parts > 0: merge these partials instead of */
+    size_t      n_merge_parts;       /* reading the spec (spec_path is then ignored) */
+    const char *const *merge_texts;  /* non-NULL: the partials' texts, merge_parts naming them */
+    char      **partial_text;        /* non-NULL with shard_count: the partial's text is handed
+                                        over here (aud_free) instead of written */
 } aud_run_opts;
 
 /* Runs shown in the reports' Trends (the current one included) when a history is kept. */

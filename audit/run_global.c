@@ -44,6 +44,9 @@ int aud_run_global(run_ctx *c)
         return aud_run_skip(c, "global", "disabled in the spec (\"global\": false)");
     if (m == NULL)
         return aud_run_skip(c, "global", "no model in the spec");
+    if (c->merged)   /* scale-out: the partials hold no rows of features (docs/scale-out.md) */
+        return aud_run_skip(c, "global", "merged from partials: the global views need the rows' "
+                            "features (docs/scale-out.md)");
     if (aud_model_n_pred(m) != 1)
         return aud_run_skip(c, "global", "the model has more than one output (multiclass)");
     if (c->label == NULL)

@@ -9,6 +9,7 @@
 #include "audit/spec_int.h"
 #include "core/table.h"
 #include "metrics/profile.h"
+#include "explainers/shap.h"
 #include <cjson/cJSON.h>
 
 typedef struct run_ctx {
@@ -34,6 +35,20 @@ typedef struct run_ctx {
     cJSON      *doc;          /* the results document */
     cJSON      *skipped;      /* [{section, reason}] */
     double      t_start;
+    /* scale-out (audit/shard_int.h) */
+    size_t      shard_row0;       /* first row of the shard in the data file */
+    size_t      shard_rows_total; /* rows of the data file */
+    size_t     *level_base;       /* per column: offset of its levels in one flag array */
+    char        partial_path[4200];
+    int         merged;           /* 1: c->data and c->score rebuilt from partials */
+    cJSON      *merge_info;       /* the "merge" block of merged results */
+    aud_shap_result *mx_r;        /* merged: the partials' explained rows, in row order */
+    double     *mx_X;             /*   their feature values (model order) */
+    size_t     *mx_rows;          /*   their row numbers in the data */
+    double     *mx_pred;          /*   their predictions (the model's score) */
+    size_t      mx_n;
+    const char *mx_skip;          /*   why there are none (mx_skip_text), or NULL */
+    char        mx_skip_text[512];
 } run_ctx;
 
 /* Record that a section was not run, and why. Returns AUD_OK or AUD_E_NOMEM. */
@@ -49,6 +64,13 @@ int aud_run_performance(run_ctx *c);
 /* "model_card": the spec's card and the model's facts (nothing without either). */
 int aud_run_model_card(run_ctx *c);
 int aud_run_global(run_ctx *c);     /* run_global.c */
+
+/* The explanation options of the spec, background rows when the method needs them (*B, *nb)
+ * and the attributions (*r) of the explained rows (*X, *rows in the data file, *n); for a shard,
+ * those of its block. *skip: why the section cannot run (nothing computed), else NULL. */
+int aud_run_explain_rows(run_ctx *c, aud_shap_opts *so, double **B, size_t *nb,
+                         aud_shap_result **r, double **X, size_t **rows, size_t *n,
+                         const char **skip);
 
 /* Seconds since an arbitrary origin (monotonic). */
 double aud_run_clock(void);

@@ -54,7 +54,9 @@ int aud_run_predictions(run_ctx *c)
         for (size_t i = 0; rc == AUD_OK && i < c->data->n_rows; i++)
             c->score_is_probability &= c->score[i] >= 0.0 && c->score[i] <= 1.0;
     } else if (c->model != NULL && c->model->n_outputs == 1) {
-        rc = aud_bind_model_output(&c->bind, c->threads, "the predictions", &c->score, c->err);
+        if (!c->merged)   /* merged: the scores came with the partials */
+            rc = aud_bind_model_output(&c->bind, c->threads, "the predictions", &c->score,
+                                       c->err);
         if (rc == AUD_OK && c->bind_ref.cols != NULL)
             rc = aud_bind_model_output(&c->bind_ref, c->threads, "the predictions",
                                        &c->score_ref, c->err);
@@ -182,7 +184,9 @@ static int add_explained_row(run_ctx *c, cJSON *arr, const aud_shap_result *r, c
     }
     double fx = r->fx[i * r->n_outputs];
     double pred = fx;
-    if (r->output == AUD_SHAP_OUTPUT_RAW && c->score != NULL)
+    if (r->output == AUD_SHAP_OUTPUT_RAW && c->merged)   /* the partials carry it */
+        pred = c->mx_pred[i];
+    else if (r->output == AUD_SHAP_OUTPUT_RAW && c->score != NULL)
         pred = c->score[rows[i]];
     long line = aud_table_row_line(c->data, rows[i]);   /* issue 14 item 3 */
     if (line > 0 && aud_json_add_num(o, "line", (double)line) != 0)
@@ -253,11 +257,15 @@ static int cmp_size(const void *a, const void *b)
 }
 
 /* The explained rows: a seeded sample of explain.rows data rows plus explain.show_rows, in
- * increasing row order, as a model matrix. */
+ * increasing row order, as a model matrix. The sample is drawn from the file's rows; a shard
+ * (c->shard_rows_total > 0) keeps those of its block, so that the shards' rows together are the
+ * single run's (*rows: row numbers in the file). */
 static int explained_matrix(run_ctx *c, double **X, size_t **rows, size_t *n_out)
 {
     const aud_spec *s = c->spec;
-    size_t n = c->data->n_rows, k = (size_t)s->explain.rows < n ? (size_t)s->explain.rows : n;
+    size_t n = c->shard_rows_total > 0 ? c->shard_rows_total : c->data->n_rows;
+    size_t r0 = c->shard_row0, n_local = c->data->n_rows;
+    size_t k = (size_t)s->explain.rows < n ? (size_t)s->explain.rows : n;
     size_t nf = c->model->n_features, cap = k + s->explain.n_show_rows;
     size_t *idx = aud_malloc((cap ? cap : 1) * sizeof *idx);
     if (idx == NULL)
@@ -268,7 +276,7 @@ static int explained_matrix(run_ctx *c, double **X, size_t **rows, size_t *n_out
     qsort(idx, m, sizeof *idx, cmp_size);
     size_t u = 0;
     for (size_t j = 0; j < m; j++) {
-        if (u == 0 || idx[j] != idx[u - 1])
+        if ((u == 0 || idx[j] != idx[u - 1]) && idx[j] >= r0 && idx[j] < r0 + n_local)
             idx[u++] = idx[j];
     }
     double *x = aud_malloc((u ? u : 1) * (nf ? nf : 1) * sizeof *x);
@@ -277,7 +285,7 @@ static int explained_matrix(run_ctx *c, double **X, size_t **rows, size_t *n_out
         return aud_error_nomem(c->err);
     }
     for (size_t j = 0; j < u; j++)
-        aud_bind_fill_rows(&c->bind, idx[j], idx[j] + 1, x + j * nf);
+        aud_bind_fill_rows(&c->bind, idx[j] - r0, idx[j] - r0 + 1, x + j * nf);
     *X = x;
     *rows = idx;
     *n_out = u;
@@ -321,55 +329,107 @@ static int add_explained_rows(run_ctx *c, cJSON *ex, const aud_shap_result *r, c
     return AUD_OK;
 }
 
-int aud_run_explanations(run_ctx *c)
+/* The explanation options of the spec, the background rows when the method needs them, and
+ * the explained rows' attributions (*r, *X, *rows, *n; a shard: the rows of its block). A skip
+ * reason in *skip (nothing computed) when the section cannot run. */
+int aud_run_explain_rows(run_ctx *c, aud_shap_opts *so, double **B, size_t *nb,
+                         aud_shap_result **r, double **X, size_t **rows, size_t *n,
+                         const char **skip)
 {
     const aud_spec *s = c->spec;
-    if (!s->explain.enabled)
-        return aud_run_skip(c, "explanations", "disabled in the spec (\"explain\": false)");
-    if (c->model == NULL)
-        return aud_run_skip(c, "explanations", "no model in the spec");
-    if (c->model->feature_names == NULL)
-        return aud_run_skip(c, "explanations", "the model has no feature names");
-    aud_shap_opts so;
-    aud_shap_opts_default(&so);
+    *skip = !s->explain.enabled ? "disabled in the spec (\"explain\": false)"
+            : c->model == NULL  ? "no model in the spec"
+            : c->model->feature_names == NULL ? "the model has no feature names" : NULL;
+    if (*skip != NULL)
+        return AUD_OK;
+    aud_shap_opts_default(so);
     aud_shap_method method = AUD_SHAP_AUTO;
     if (aud_shap_method_parse(s->explain.method, &method) != 0) {
         aud_error_set(c->err, AUD_E_SCHEMA, s->path, 0, 0, "unknown method");
         return aud_error_field(c->err, "explain.method");
     }
-    so.method = aud_shap_method_resolve(method, c->model);
-    so.output = strcmp(s->explain.output, "probability") == 0 ? AUD_SHAP_OUTPUT_PROBABILITY
-                                                              : AUD_SHAP_OUTPUT_RAW;
-    so.seed = s->seed;
-    so.threads = c->threads;
+    so->method = aud_shap_method_resolve(method, c->model);
+    so->output = strcmp(s->explain.output, "probability") == 0 ? AUD_SHAP_OUTPUT_PROBABILITY
+                                                               : AUD_SHAP_OUTPUT_RAW;
+    so->seed = s->seed;
+    so->threads = c->threads;
+    size_t n_file = c->shard_rows_total > 0 ? c->shard_rows_total : c->data->n_rows;
+    for (size_t k = 0; k < s->explain.n_show_rows; k++) {
+        if ((size_t)s->explain.show_rows[k] >= n_file) {
+            aud_error_set(c->err, AUD_E_DOMAIN, s->path, 0, 0,
+                          "row %ld is beyond the %zu data rows of %s (rows are 0-based)",
+                          s->explain.show_rows[k], n_file, c->data->path);
+            return aud_error_field(c->err, "explain.show_rows");
+        }
+    }
+    if (aud_shap_method_uses_background(so->method) && c->bind_ref.cols == NULL &&
+        c->shard_rows_total > 0) {
+        *skip = "the method needs background rows and there is no reference data: a shard "
+                "cannot draw the single run's background (docs/scale-out.md)";
+        return AUD_OK;
+    }
+    int rc = explained_matrix(c, X, rows, n);
+    if (rc == AUD_OK && aud_shap_method_uses_background(so->method)) {
+        rc = aud_bind_sample_rows(c->bind_ref.cols != NULL ? &c->bind_ref : &c->bind,
+                                  (size_t)s->explain.background, s->seed + 2, B, nb, c->err);
+        so->background = *B;
+        so->n_background = *nb;
+    }
+    if (rc == AUD_OK)
+        rc = aud_shap_check(c->model, so, c->err);
+    if (rc == AUD_OK && *n == 0) {   /* a shard may hold none of the sample */
+        if (c->shard_rows_total == 0)
+            *skip = "the data has no rows";
+    } else if (rc == AUD_OK) {
+        rc = aud_shap_explain(r, c->model, *X, *n, so, c->err);
+    }
+    return rc;
+}
+
+int aud_run_explanations(run_ctx *c)
+{
+    const aud_spec *s = c->spec;
+    aud_shap_opts so;
     double *X = NULL, *B = NULL;
     size_t *rows = NULL, n = 0, nb = 0;
     aud_shap_result *r = NULL;
     aud_shap_summary *sm = NULL;
+    const char *skip = NULL;
     int rc = AUD_OK;
-    for (size_t k = 0; k < s->explain.n_show_rows; k++) {
-        if ((size_t)s->explain.show_rows[k] >= c->data->n_rows) {
-            aud_error_set(c->err, AUD_E_DOMAIN, s->path, 0, 0,
-                          "row %ld is beyond the %zu data rows of %s (rows are 0-based)",
-                          s->explain.show_rows[k], c->data->n_rows, c->data->path);
-            return aud_error_field(c->err, "explain.show_rows");
+    if (c->merged) {   /* the partials' explained rows (audit/merge.c) */
+        skip = c->mx_skip;
+        if (skip == NULL && (c->model == NULL || c->mx_r == NULL))
+            skip = "the partials hold no explained rows";
+        if (skip == NULL && c->model->feature_names == NULL)
+            skip = "the model has no feature names";
+        if (skip == NULL) {
+            aud_shap_opts_default(&so);
+            aud_shap_method method = AUD_SHAP_AUTO;
+            aud_shap_method_parse(c->spec->explain.method, &method);
+            so.method = aud_shap_method_resolve(method, c->model);
+            so.output = c->mx_r->output;
+            so.seed = c->spec->seed;
+            so.threads = c->threads;
+            r = c->mx_r;
+            X = c->mx_X;
+            rows = c->mx_rows;
+            n = c->mx_n;
+            c->mx_r = NULL;
+            c->mx_X = NULL;
+            c->mx_rows = NULL;
+            if (aud_shap_method_uses_background(so.method) && c->bind_ref.cols != NULL)
+                rc = aud_bind_sample_rows(&c->bind_ref, (size_t)c->spec->explain.background,
+                                          c->spec->seed + 2, &B, &nb, c->err);
+            if (n == 0)
+                skip = "the data has no rows";
         }
+    } else {
+        rc = aud_run_explain_rows(c, &so, &B, &nb, &r, &X, &rows, &n, &skip);
     }
-    rc = explained_matrix(c, &X, &rows, &n);
-    if (rc == AUD_OK && aud_shap_method_uses_background(so.method)) {
-        rc = aud_bind_sample_rows(c->bind_ref.cols != NULL ? &c->bind_ref : &c->bind,
-                                  (size_t)s->explain.background, s->seed + 2, &B, &nb, c->err);
-        so.background = B;
-        so.n_background = nb;
-    }
-    if (rc == AUD_OK)
-        rc = aud_shap_check(c->model, &so, c->err);
-    if (rc == AUD_OK && n == 0) {
-        rc = aud_run_skip(c, "explanations", "the data has no rows");
+    if (rc == AUD_OK && skip != NULL) {
+        rc = aud_run_skip(c, "explanations", skip);
         goto done;
     }
-    if (rc == AUD_OK)
-        rc = aud_shap_explain(&r, c->model, X, n, &so, c->err);
     if (rc == AUD_OK)
         rc = aud_shap_summarize(&sm, r, c->err);
     if (rc != AUD_OK)
@@ -493,7 +553,7 @@ int aud_run_fairness(run_ctx *c)
         rc = aud_error_nomem(c->err);
     if (rc == AUD_OK) {   /* drivers, proxies, trade-offs (SPEC section 7) */
         aud_shap_method m = AUD_SHAP_AUTO;
-        int explain = s->explain.enabled && s->score == NULL && s->prediction == NULL &&
+        int explain = s->explain.enabled && !c->merged && s->score == NULL && s->prediction == NULL &&
                       aud_shap_method_parse(s->explain.method, &m) == 0;
         aud_fair_why_input wi = {
             .model = explain ? c->model : NULL, .model_path = s->model, .data = c->data,
@@ -501,6 +561,11 @@ int aud_run_fairness(run_ctx *c)
             .label = c->label, .favorable = s->favorable, .threshold = s->threshold, .method = m,
             .seed = s->seed, .threads = c->threads};
         rc = aud_fair_why(c->doc, &wi, c->err);
+        if (rc == AUD_OK && c->merged && c->model != NULL && s->explain.enabled &&
+            s->score == NULL && s->prediction == NULL)
+            rc = aud_run_skip(c, "fairness drivers and proxies",
+                              "merged from partials: drivers and proxies need the rows' "
+                              "features together with the groups (docs/scale-out.md)");
     }
     aud_bound_attrs_free(&ba);
     aud_fair_result_free(res);

@@ -34,8 +34,9 @@ check-embed: depcheck $(EMBED)
 check-unit: depcheck-test $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 
-check-py: depcheck $(BIN)
-	AUDIT_BIN=$(abspath $(BIN)) $(PYTEST) $(PYTEST_ARGS) tests
+check-py: depcheck $(BIN) $(if $(HAVE_MPICC),$(MPI_BIN))
+	AUDIT_BIN=$(abspath $(BIN)) $(if $(HAVE_MPICC),AUDIT_MPI_BIN=$(abspath $(MPI_BIN))) \
+	    $(PYTEST) $(PYTEST_ARGS) tests
 
 valgrind: $(BIN)
 	AUDIT_BIN=$(abspath $(BIN)) AUDIT_VALGRIND=1 $(PYTEST) $(PYTEST_ARGS) -m valgrind tests

@@ -1,0 +1,586 @@
+/* merge.c - `audit merge PART...`: checks the partials of `audit run --shard` and rebuilds the
+ * table their multisets describe (audit/shard_int.h; docs/scale-out.md). */
+#include "audit/shard_int.h"
+#include "core/io.h"
+#include "core/provenance.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- one categorical column's merged dictionary (levels in order of first appearance) ------- */
+
+typedef struct dict {
+    aud_column *col;
+    int32_t    *slot;      /* open addressing over level codes, -1 = empty */
+    size_t      cap;
+} dict;
+
+static uint64_t fnv1a(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;   /* FNV-1a, 64 bits (Fowler, Noll, Vo) */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+static int dict_grow(dict *d)
+{
+    size_t cap = d->cap ? d->cap * 2 : 64;
+    int32_t *slot = aud_malloc(cap * sizeof *slot);
+    if (slot == NULL)
+        return -1;
+    for (size_t i = 0; i < cap; i++)
+        slot[i] = -1;
+    for (size_t k = 0; k < d->col->n_levels; k++) {
+        size_t h = (size_t)fnv1a(d->col->levels[k]) & (cap - 1);
+        while (slot[h] >= 0)
+            h = (h + 1) & (cap - 1);
+        slot[h] = (int32_t)k;
+    }
+    aud_free(d->slot);
+    d->slot = slot;
+    d->cap = cap;
+    return 0;
+}
+
+/* Code of level s, added when new; -1 on no memory. */
+static int32_t dict_code(dict *d, const char *s)
+{
+    if ((d->col->n_levels + 1) * 2 > d->cap && dict_grow(d) != 0)
+        return -1;
+    size_t h = (size_t)fnv1a(s) & (d->cap - 1);
+    while (d->slot[h] >= 0) {
+        if (strcmp(d->col->levels[d->slot[h]], s) == 0)
+            return d->slot[h];
+        h = (h + 1) & (d->cap - 1);
+    }
+    char **lv = aud_realloc(d->col->levels, (d->col->n_levels + 1) * sizeof *lv);
+    if (lv == NULL)
+        return -1;
+    d->col->levels = lv;
+    if ((lv[d->col->n_levels] = aud_strdup(s)) == NULL)
+        return -1;
+    d->slot[h] = (int32_t)d->col->n_levels;
+    return (int32_t)d->col->n_levels++;
+}
+
+/* ---- reading and checking the partials ---------------------------------------------------- */
+
+typedef struct part {
+    const char *path;
+    const char *text;   /* in memory (build/audit-mpi); NULL: read path */
+    cJSON      *doc;
+    char        sha[65];
+} part;
+
+static const char *str_of(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static int num_of(const cJSON *o, const char *key, double *out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!cJSON_IsNumber(v))
+        return -1;
+    *out = v->valuedouble;
+    return 0;
+}
+
+static int bad(aud_error *err, const char *path, const char *what)
+{
+    return aud_error_set(err, AUD_E_SCHEMA, path, 0, 0, "not a valid audit partial: %s", what);
+}
+
+static int read_part(part *p, aud_error *err)
+{
+    char *text = NULL;
+    size_t len = p->text != NULL ? strlen(p->text) : 0;
+    int rc = p->text != NULL ? AUD_OK : aud_file_read(p->path, &text, &len, 0, err);
+    const char *t = p->text != NULL ? p->text : text;
+    if (rc == AUD_OK)
+        rc = aud_sha256_mem(t, len, p->sha, err);
+    if (rc == AUD_OK)
+        rc = aud_json_parse_located(&p->doc, t, len, p->path, err);
+    aud_free(text);
+    if (rc != AUD_OK)
+        return rc;
+    const char *fmt = str_of(p->doc, "format");
+    double v = 0;
+    if (fmt == NULL || strcmp(fmt, AUD_PARTIAL_FORMAT) != 0)
+        return bad(err, p->path, "no \"format\": \"" AUD_PARTIAL_FORMAT "\"");
+    if (num_of(p->doc, "version", &v) != 0 || v != AUD_PARTIAL_VERSION)
+        return aud_error_set(err, AUD_E_UNSUPPORTED, p->path, 0, 0,
+                             "partial format version %g is not supported (this build reads %d)",
+                             v, AUD_PARTIAL_VERSION);
+    if (str_of(p->doc, "spec_sha256") == NULL || str_of(p->doc, "spec_text") == NULL ||
+        str_of(p->doc, "spec_path") == NULL || num_of(p->doc, "rows", &v) != 0 ||
+        !cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(p->doc, "columns")) ||
+        !cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(p->doc, "joint")))
+        return bad(err, p->path, "a required key is missing");
+    return AUD_OK;
+}
+
+static int shard_of(const part *p, long *index, long *count, aud_error *err)
+{
+    const cJSON *sh = cJSON_GetObjectItemCaseSensitive(p->doc, "shard");
+    double i, n;
+    if (num_of(sh, "index", &i) != 0 || num_of(sh, "count", &n) != 0 || n < 1 || i < 0 ||
+        i >= n || i != floor(i) || n != floor(n) || n > 1e6)
+        return bad(err, p->path, "\"shard\" needs an index in [0, count)");
+    *index = (long)i;
+    *count = (long)n;
+    return AUD_OK;
+}
+
+/* The hash of input `role` recorded in a partial ("" when absent). */
+static const char *input_hash(const part *p, const char *role)
+{
+    const cJSON *e;
+    cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(p->doc, "inputs")) {
+        const char *r = str_of(e, "role");
+        if (r != NULL && strcmp(r, role) == 0)
+            return str_of(e, "sha256") ? str_of(e, "sha256") : "";
+    }
+    return "";
+}
+
+/* Every shard once, one spec, one model and reference; ordered by shard index into by[]. */
+static int check_parts(part *ps, size_t n, part **by, aud_error *err)
+{
+    long count = 0;
+    for (size_t k = 0; k < n; k++) {
+        long i = 0, N = 0;
+        int rc = shard_of(&ps[k], &i, &N, err);
+        if (rc != AUD_OK)
+            return rc;
+        if (k == 0)
+            count = N;
+        if (N != count)
+            return aud_error_set(err, AUD_E_SCHEMA, ps[k].path, 0, 0,
+                                 "shard %ld of %ld, but %s is a shard of %ld", i, N, ps[0].path,
+                                 count);
+        if (strcmp(str_of(ps[k].doc, "spec_sha256"), str_of(ps[0].doc, "spec_sha256")) != 0)
+            return aud_error_set(err, AUD_E_SCHEMA, ps[k].path, 0, 0,
+                                 "partial of a different spec than %s (spec_sha256 %.12s... vs "
+                                 "%.12s...)", ps[0].path, str_of(ps[k].doc, "spec_sha256"),
+                                 str_of(ps[0].doc, "spec_sha256"));
+        const char *roles[] = {"model", "reference"};
+        for (int q = 0; q < 2; q++) {
+            if (strcmp(input_hash(&ps[k], roles[q]), input_hash(&ps[0], roles[q])) != 0)
+                return aud_error_set(err, AUD_E_SCHEMA, ps[k].path, 0, 0,
+                                     "its %s file differs from the one of %s (SHA-256)",
+                                     roles[q], ps[0].path);
+        }
+        if ((size_t)count != n && (size_t)i >= n)
+            continue;   /* reported below as a count mismatch */
+        if (i < (long)n && by[i] != NULL)
+            return aud_error_set(err, AUD_E_SCHEMA, ps[k].path, 0, 0,
+                                 "shard %ld of %ld is given twice (also %s)", i, count,
+                                 by[i]->path);
+        if (i < (long)n)
+            by[i] = &ps[k];
+    }
+    for (long i = 0; i < count; i++) {
+        if ((size_t)i >= n || by[i] == NULL)
+            return aud_error_set(err, AUD_E_SCHEMA, NULL, 0, 0,
+                                 "shard %ld of %ld is missing (%zu partials given)", i, count, n);
+    }
+    if ((size_t)count != n)
+        return aud_error_set(err, AUD_E_SCHEMA, NULL, 0, 0,
+                             "%zu partials given for %ld shards", n, count);
+    return AUD_OK;
+}
+
+/* ---- the merged table --------------------------------------------------------------------- */
+
+static int add_levels(dict *d, const cJSON *levels, aud_error *err)
+{
+    const cJSON *l;
+    cJSON_ArrayForEach(l, levels) {
+        if (!cJSON_IsString(l) || dict_code(d, l->valuestring) < 0)
+            return cJSON_IsString(l) ? aud_error_nomem(err) : -1;
+    }
+    return AUD_OK;
+}
+
+/* The table's columns as shard 0 has them; every shard must have the same names and types. */
+static int make_columns(part **by, size_t n, aud_table *t, dict *dicts, aud_error *err)
+{
+    const cJSON *c0 = cJSON_GetObjectItemCaseSensitive(by[0]->doc, "columns");
+    t->n_cols = (size_t)cJSON_GetArraySize(c0);
+    t->cols = aud_calloc(t->n_cols + 1, sizeof *t->cols);
+    if (t->cols == NULL)
+        return aud_error_nomem(err);
+    for (size_t k = 0; k < n; k++) {
+        const cJSON *ck = cJSON_GetObjectItemCaseSensitive(by[k]->doc, "columns");
+        if ((size_t)cJSON_GetArraySize(ck) != t->n_cols)
+            return aud_error_set(err, AUD_E_SCHEMA, by[k]->path, 0, 0,
+                                 "%d columns, but %s has %zu", cJSON_GetArraySize(ck),
+                                 by[0]->path, t->n_cols);
+        size_t j = 0;
+        const cJSON *o;
+        cJSON_ArrayForEach(o, ck) {
+            const char *name = str_of(o, "name"), *type = str_of(o, "type");
+            if (name == NULL || type == NULL)
+                return bad(err, by[k]->path, "a column without name or type");
+            aud_column *col = &t->cols[j];
+            if (k == 0) {
+                col->name = aud_strdup(name);
+                col->type = strcmp(type, "numeric") == 0 ? AUD_COL_NUMERIC : AUD_COL_CATEGORICAL;
+                if (col->name == NULL)
+                    return aud_error_nomem(err);
+                dicts[j].col = col;
+            } else if (strcmp(name, col->name) != 0 ||
+                       (col->type == AUD_COL_NUMERIC) != (strcmp(type, "numeric") == 0)) {
+                return aud_error_set(err, AUD_E_SCHEMA, by[k]->path, 0, 0,
+                                     "column %zu is \"%s\" (%s), but in %s \"%s\" (%s)", j + 1,
+                                     name, type, by[0]->path, col->name,
+                                     col->type == AUD_COL_NUMERIC ? "numeric" : "categorical");
+            }
+            if (col->type == AUD_COL_CATEGORICAL) {
+                int rc = add_levels(&dicts[j], cJSON_GetObjectItemCaseSensitive(o, "levels"), err);
+                if (rc != AUD_OK)
+                    return rc < 0 ? bad(err, by[k]->path, "a level is not a string") : rc;
+            }
+            j++;
+        }
+    }
+    for (size_t j = 0; j < t->n_cols; j++) {
+        aud_column *col = &t->cols[j];
+        size_t sz = t->n_rows ? t->n_rows : 1;
+        if (col->type == AUD_COL_NUMERIC)
+            col->num = aud_malloc(sz * sizeof *col->num);
+        else
+            col->codes = aud_malloc(sz * sizeof *col->codes);
+        if (col->num == NULL && col->codes == NULL)
+            return aud_error_nomem(err);
+    }
+    return AUD_OK;
+}
+
+/* Set cell (row i, column col) from a JSON value of a partial; -1 when it is not one. */
+static int set_cell(aud_column *col, dict *d, size_t i, const cJSON *v, aud_error *err)
+{
+    if (col->type == AUD_COL_NUMERIC) {
+        if (!cJSON_IsNumber(v) && !cJSON_IsNull(v))
+            return -1;
+        col->num[i] = cJSON_IsNull(v) ? NAN : v->valuedouble;
+        col->n_missing += cJSON_IsNull(v);
+        return 0;
+    }
+    if (!cJSON_IsString(v) && !cJSON_IsNull(v))
+        return -1;
+    col->codes[i] = cJSON_IsNull(v) ? -1 : dict_code(d, v->valuestring);
+    col->n_missing += cJSON_IsNull(v);
+    if (col->codes[i] < 0 && !cJSON_IsNull(v))
+        return aud_error_nomem(err), -2;
+    return 0;
+}
+
+/* The rows of one shard from its joint cells (the columns named in "joint") and its columns'
+ * distinct values (every other column). */
+static int fill_shard(const part *p, aud_table *t, dict *dicts, size_t r0, size_t rows,
+                      unsigned char *is_joint, double *score, aud_error *err)
+{
+    const cJSON *jo = cJSON_GetObjectItemCaseSensitive(p->doc, "joint");
+    const cJSON *names = cJSON_GetObjectItemCaseSensitive(jo, "columns");
+    int ms = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(jo, "model_score"));
+    size_t nj = (size_t)cJSON_GetArraySize(names);
+    long *jc = aud_malloc((nj + 1) * sizeof *jc);
+    if (jc == NULL)
+        return aud_error_nomem(err);
+    size_t q = 0;
+    const cJSON *nm;
+    cJSON_ArrayForEach(nm, names) {
+        jc[q] = cJSON_IsString(nm) ? aud_table_find(t, nm->valuestring) : -1;
+        if (jc[q] < 0) {
+            aud_free(jc);
+            return bad(err, p->path, "a joint column is not one of the columns");
+        }
+        is_joint[jc[q++]] = 1;
+    }
+    size_t i = r0;
+    const cJSON *cell;
+    int rc = AUD_OK;
+    cJSON_ArrayForEach(cell, cJSON_GetObjectItemCaseSensitive(jo, "cells")) {
+        size_t width = nj + (size_t)ms + 1;
+        const cJSON *cnt = cJSON_GetArrayItem(cell, (int)width - 1);
+        if (!cJSON_IsArray(cell) || (size_t)cJSON_GetArraySize(cell) != width ||
+            !cJSON_IsNumber(cnt) || cnt->valuedouble < 1 ||
+            cnt->valuedouble > (double)(r0 + rows - i)) {
+            rc = bad(err, p->path, "a joint cell has the wrong width or count");
+            break;
+        }
+        size_t m = (size_t)cnt->valuedouble;
+        const cJSON *v = cell->child;
+        for (size_t j = 0; j < nj && rc == AUD_OK; j++, v = v->next) {
+            for (size_t r = i; r < i + m && rc == AUD_OK; r++) {
+                int e = set_cell(&t->cols[jc[j]], &dicts[jc[j]], r, v, err);
+                rc = e == -1 ? bad(err, p->path, "a joint cell value has the wrong type")
+                             : e == -2 ? AUD_E_NOMEM : AUD_OK;
+            }
+        }
+        if (rc == AUD_OK && ms) {
+            if (!cJSON_IsNumber(v) || score == NULL) {
+                rc = bad(err, p->path, "a model score is not a number");
+                break;
+            }
+            for (size_t r = i; r < i + m; r++)
+                score[r] = v->valuedouble;
+        }
+        i += m;
+        if (rc != AUD_OK)
+            break;
+    }
+    if (rc == AUD_OK && (nj > 0 || ms) && i != r0 + rows)
+        rc = bad(err, p->path, "the joint cells do not add up to \"rows\"");
+    aud_free(jc);
+    if (rc != AUD_OK)
+        return rc;
+    size_t j = 0;
+    const cJSON *o;
+    cJSON_ArrayForEach(o, cJSON_GetObjectItemCaseSensitive(p->doc, "columns")) {
+        aud_column *col = &t->cols[j];
+        if (is_joint[j++])
+            continue;
+        int num = col->type == AUD_COL_NUMERIC;
+        const cJSON *vals = cJSON_GetObjectItemCaseSensitive(o, num ? "values" : "levels");
+        const cJSON *cnts = cJSON_GetObjectItemCaseSensitive(o, "counts");
+        if (cJSON_GetArraySize(vals) != cJSON_GetArraySize(cnts))
+            return bad(err, p->path, "a column's values and counts differ in length");
+        size_t r = r0;
+        const cJSON *c = cnts ? cnts->child : NULL;
+        const cJSON *v;
+        cJSON_ArrayForEach(v, vals) {
+            if (!cJSON_IsNumber(c) || c->valuedouble < 1 || c->valuedouble > (double)(r0 + rows - r))
+                return bad(err, p->path, "a column's counts exceed its rows");
+            for (size_t e = r + (size_t)c->valuedouble; r < e; r++) {
+                int x = set_cell(col, &dicts[j - 1], r, v, err);
+                if (x != 0)
+                    return x == -2 ? AUD_E_NOMEM : bad(err, p->path, "a value has the wrong type");
+            }
+            c = c->next;
+        }
+        for (; r < r0 + rows; r++) {   /* missing and suppressed values */
+            if (num)
+                col->num[r] = NAN;
+            else
+                col->codes[r] = -1;
+            col->n_missing++;
+        }
+    }
+    return AUD_OK;
+}
+
+/* A count as a plain JSON number (readable back with cJSON_GetNumberValue); 0 or -1. */
+static int add_count(cJSON *o, const char *key, double v)
+{
+    return cJSON_AddNumberToObject(o, key, v) != NULL ? 0 : -1;
+}
+
+/* "merge" block of the merged results: the partials, the shard count and what was suppressed. */
+static cJSON *merge_info(part **by, size_t n)
+{
+    cJSON *info = cJSON_CreateObject();
+    cJSON *arr = info ? cJSON_AddArrayToObject(info, "partials") : NULL;
+    double cells = 0, values = 0, rows_out = 0, min_cell = 1;
+    for (size_t k = 0; arr != NULL && k < n; k++) {
+        const cJSON *su = cJSON_GetObjectItemCaseSensitive(by[k]->doc, "suppressed");
+        double v = 0;
+        if (num_of(su, "cells", &v) == 0)
+            cells += v;
+        if (num_of(su, "values", &v) == 0)
+            values += v;
+        if (num_of(su, "rows", &v) == 0)
+            rows_out += v;
+        if (num_of(by[k]->doc, "min_cell_count", &v) == 0 && v > min_cell)
+            min_cell = v;
+        cJSON *o = cJSON_CreateObject();
+        double rows = 0;
+        num_of(by[k]->doc, "rows", &rows);
+        if (o == NULL || !cJSON_AddItemToArray(arr, o) ||
+            cJSON_AddStringToObject(o, "path", by[k]->path) == NULL ||
+            cJSON_AddStringToObject(o, "sha256", by[k]->sha) == NULL ||
+            add_count(o, "shard", (double)k) != 0 || add_count(o, "rows", rows) != 0)
+            arr = NULL;
+    }
+    if (arr == NULL || add_count(info, "shards", (double)n) != 0 ||
+        add_count(info, "min_cell_count", min_cell) != 0 ||
+        add_count(info, "suppressed_cells", cells) != 0 ||
+        add_count(info, "suppressed_rows", rows_out) != 0 ||
+        add_count(info, "suppressed_values", values) != 0) {
+        cJSON_Delete(info);
+        return NULL;
+    }
+    return info;
+}
+
+/* One row array of a partial's "explained" block into out[0..n); -1 when it is not one. */
+static int read_row(const cJSON *a, double *out, size_t n)
+{
+    if (!cJSON_IsArray(a) || (size_t)cJSON_GetArraySize(a) != n)
+        return -1;
+    const cJSON *v;
+    cJSON_ArrayForEach(v, a) {
+        if (!cJSON_IsNumber(v) && !cJSON_IsNull(v))
+            return -1;
+        *out++ = cJSON_IsNull(v) ? NAN : v->valuedouble;
+    }
+    return 0;
+}
+
+/* The explained rows of every shard, in shard order (= row order), as one attribution result. */
+static int merge_explained(part **by, size_t n, run_ctx *c)
+{
+    size_t total = 0, nf = 0, no = 0, offset = 0;
+    int raw = 1;
+    double add_err = 0.0;
+    for (size_t k = 0; k < n; k++) {
+        const cJSON *ex = cJSON_GetObjectItemCaseSensitive(by[k]->doc, "explained");
+        const char *why = str_of(ex, "skipped");
+        double f = 0, o = 0, a = 0;
+        if (ex == NULL)
+            why = "a partial holds no explained rows";
+        if (why != NULL) {
+            snprintf(c->mx_skip_text, sizeof c->mx_skip_text, "%s", why);
+            c->mx_skip = c->mx_skip_text;
+            return AUD_OK;
+        }
+        if (num_of(ex, "features", &f) != 0 || num_of(ex, "outputs", &o) != 0 ||
+            num_of(ex, "additivity_max_error", &a) != 0 || f < 1 || o < 1 || f > 1e6 || o > 1e4 ||
+            (k > 0 && ((size_t)f != nf || (size_t)o != no)))
+            return bad(c->err, by[k]->path, "\"explained\" needs features and outputs");
+        nf = (size_t)f;
+        no = (size_t)o;
+        raw = str_of(ex, "output") != NULL && strcmp(str_of(ex, "output"), "raw") == 0;
+        add_err = a > add_err ? a : add_err;
+        total += (size_t)cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(ex, "rows"));
+    }
+    aud_shap_result *r = aud_calloc(1, sizeof *r);
+    size_t stride = no * (nf + 1), sz = total ? total : 1;
+    c->mx_r = r;
+    if (r == NULL || (r->phi = aud_malloc(sz * stride * sizeof *r->phi)) == NULL ||
+        (r->fx = aud_malloc(sz * no * sizeof *r->fx)) == NULL ||
+        (c->mx_X = aud_malloc(sz * nf * sizeof *c->mx_X)) == NULL ||
+        (c->mx_rows = aud_malloc(sz * sizeof *c->mx_rows)) == NULL ||
+        (c->mx_pred = aud_malloc(sz * sizeof *c->mx_pred)) == NULL)
+        return aud_error_nomem(c->err);
+    r->output = raw ? AUD_SHAP_OUTPUT_RAW : AUD_SHAP_OUTPUT_PROBABILITY;
+    r->n_features = nf;
+    r->n_outputs = no;
+    r->stride = stride;
+    r->additivity_max_error = add_err;
+    size_t i = 0;
+    for (size_t k = 0; k < n; k++) {
+        const cJSON *ex = cJSON_GetObjectItemCaseSensitive(by[k]->doc, "explained");
+        const cJSON *sh = cJSON_GetObjectItemCaseSensitive(by[k]->doc, "shard");
+        const char *split = str_of(sh, "split");
+        size_t base = split != NULL && strcmp(split, "site") == 0 ? offset : 0;
+        const cJSON *row = cJSON_GetObjectItemCaseSensitive(ex, "rows")->child;
+        const cJSON *x = cJSON_GetObjectItemCaseSensitive(ex, "x")->child;
+        const cJSON *phi = cJSON_GetObjectItemCaseSensitive(ex, "phi")->child;
+        const cJSON *fx = cJSON_GetObjectItemCaseSensitive(ex, "fx")->child;
+        const cJSON *pred = cJSON_GetObjectItemCaseSensitive(ex, "prediction")->child;
+        for (; row != NULL; row = row->next, i++) {
+            if (!cJSON_IsNumber(row) || row->valuedouble < 0 || x == NULL || phi == NULL ||
+                fx == NULL || !cJSON_IsNumber(pred) || read_row(x, c->mx_X + i * nf, nf) != 0 ||
+                read_row(phi, r->phi + i * stride, stride) != 0 ||
+                read_row(fx, r->fx + i * no, no) != 0)
+                return bad(c->err, by[k]->path, "an explained row is incomplete");
+            c->mx_rows[i] = base + (size_t)row->valuedouble;
+            c->mx_pred[i] = pred->valuedouble;
+            if (i > 0 && c->mx_rows[i] <= c->mx_rows[i - 1])
+                return bad(c->err, by[k]->path, "explained rows out of order or overlapping");
+            x = x->next;
+            phi = phi->next;
+            fx = fx->next;
+            pred = pred->next;
+        }
+        double rows = 0;
+        num_of(by[k]->doc, "rows", &rows);
+        offset += (size_t)rows;
+    }
+    r->n_rows = c->mx_n = total;
+    return AUD_OK;
+}
+
+int aud_merge_load(const char *const *paths, const char *const *texts, size_t n, run_ctx *c)
+{
+    aud_spec **spec = &c->spec;
+    aud_error *err = c->err;
+    cJSON **info = &c->merge_info;
+    part *ps = aud_calloc(n + 1, sizeof *ps);
+    part **by = aud_calloc(n + 1, sizeof *by);
+    aud_table *t = aud_calloc(1, sizeof *t);
+    dict *dicts = NULL;
+    unsigned char *is_joint = NULL;
+    double *sc = NULL;
+    size_t nd = 0;
+    int rc = ps && by && t ? AUD_OK : aud_error_nomem(err);
+    for (size_t k = 0; k < n && rc == AUD_OK; k++) {
+        ps[k].path = paths[k];
+        ps[k].text = texts != NULL ? texts[k] : NULL;
+        rc = read_part(&ps[k], err);
+    }
+    if (rc == AUD_OK)
+        rc = check_parts(ps, n, by, err);
+    size_t total = 0;
+    for (size_t k = 0; k < n && rc == AUD_OK; k++) {
+        double r = 0;
+        num_of(by[k]->doc, "rows", &r);
+        total += (size_t)r;
+    }
+    if (rc == AUD_OK) {
+        t->n_rows = total;
+        t->path = aud_strdup("");
+        const cJSON *c0 = cJSON_GetObjectItemCaseSensitive(by[0]->doc, "columns");
+        size_t nc = (size_t)cJSON_GetArraySize(c0);
+        dicts = aud_calloc(nc + 1, sizeof *dicts);
+        nd = dicts != NULL ? nc : 0;
+        is_joint = aud_calloc(nc + 1, 1);
+        int ms = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(by[0]->doc, "joint"), "model_score"));
+        sc = ms ? aud_malloc((total ? total : 1) * sizeof *sc) : NULL;
+        rc = t->path && dicts && is_joint && (!ms || sc) ? make_columns(by, n, t, dicts, err)
+                                                         : aud_error_nomem(err);
+    }
+    size_t r0 = 0;
+    for (size_t k = 0; k < n && rc == AUD_OK; k++) {
+        double r = 0;
+        num_of(by[k]->doc, "rows", &r);
+        rc = fill_shard(by[k], t, dicts, r0, (size_t)r, is_joint, sc, err);
+        r0 += (size_t)r;
+    }
+    if (rc == AUD_OK) {
+        const char *text = str_of(by[0]->doc, "spec_text");
+        rc = aud_spec_parse(spec, text, strlen(text), str_of(by[0]->doc, "spec_path"), err);
+    }
+    if (rc == AUD_OK && (*info = merge_info(by, n)) == NULL) {
+        aud_spec_free(*spec);
+        *spec = NULL;
+        rc = aud_error_nomem(err);
+    }
+    if (rc == AUD_OK)
+        rc = merge_explained(by, n, c);
+    if (rc == AUD_OK) {
+        c->data = t;
+        c->score = sc;
+        t = NULL;
+        sc = NULL;
+    }
+    for (size_t j = 0; j < nd; j++)
+        aud_free(dicts[j].slot);
+    for (size_t k = 0; ps != NULL && k < n; k++)
+        cJSON_Delete(ps[k].doc);
+    aud_table_free(t);
+    aud_free(sc);
+    aud_free(dicts);
+    aud_free(is_joint);
+    aud_free(by);
+    aud_free(ps);
+    return rc;
+}

@@ -1,0 +1,157 @@
+/* mpi_main.c - build/audit-mpi (`make MPI=1`, Debian's OpenMPI): `mpirun -n N build/audit-mpi
+ * run SPEC [--out DIR] [--threads T] [--created TIME] [--quiet]`. Rank r computes the partial
+ * of shard r of N in memory (audit/shard_int.h: the same as `audit run SPEC --shard r/N`), the
+ * partials are gathered on rank 0 with MPI collectives (MPI_Gather of their lengths,
+ * MPI_Gatherv of their bytes), and rank 0 merges them and writes the outputs once, exactly as
+ * `audit merge` (docs/scale-out.md). Exit codes as `audit run`, from rank 0. */
+#include "audit/audit.h"
+
+#include <locale.h>
+#include <mpi.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage_text[] =
+    "usage: mpirun -n N audit-mpi run SPEC.json [--out DIR] [--threads T] [--created TIME]\n"
+    "                                 [--quiet]\n"
+    "\n"
+    "The audit of `audit run SPEC.json` over N MPI ranks: each rank computes the partial of\n"
+    "its block of the data rows, rank 0 gathers and merges them and writes the outputs\n"
+    "(docs/scale-out.md).\n";
+
+static int fail(int rank, const aud_error *err)
+{
+    char msg[1200];
+    aud_error_format(err, msg, sizeof msg);
+    fprintf(stderr, "audit-mpi: rank %d: %s\n", rank, msg);
+    return aud_status_exit_code(err->code);
+}
+
+int main(int argc, char **argv)
+{
+    int rank = 0, size = 1;
+    MPI_Init(&argc, &argv);
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    setlocale(LC_ALL, "");
+    setlocale(LC_NUMERIC, "C");
+    aud_global_init();
+    aud_run_opts o = {0};
+    int quiet = 0, code = 0;
+    if (argc < 3 || strcmp(argv[1], "run") != 0) {
+        if (rank == 0)
+            fputs(usage_text, argc >= 2 && strcmp(argv[1], "--help") == 0 ? stdout : stderr);
+        MPI_Finalize();
+        return argc >= 2 && strcmp(argv[1], "--help") == 0 ? 0 : 2;
+    }
+    o.spec_path = argv[2];
+    for (int i = 3; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "--quiet") == 0) {
+            quiet = 1;
+        } else if (v != NULL && strcmp(a, "--out") == 0) {
+            o.out_dir = v;
+            i++;
+        } else if (v != NULL && strcmp(a, "--created") == 0) {
+            o.created = v;
+            i++;
+        } else if (v != NULL && strcmp(a, "--threads") == 0 && atoi(v) > 0) {
+            o.threads = atoi(v);
+            i++;
+        } else {
+            if (rank == 0)
+                fprintf(stderr, "audit-mpi: unknown or incomplete option '%s'\n%s", a,
+                        usage_text);
+            MPI_Finalize();
+            return 2;
+        }
+    }
+    /* every rank: the partial of its shard, in memory */
+    char *text = NULL;
+    aud_error err;
+    aud_error_clear(&err);
+    o.shard_count = size;
+    o.shard_index = rank;
+    o.partial_text = &text;
+    aud_run_outcome res = {0};
+    int rc = aud_run(&o, &res, &err);
+    if (rc != AUD_OK)
+        code = fail(rank, &err);
+    int worst = 0;   /* every rank learns whether one failed: then none goes on */
+    MPI_Allreduce(&code, &worst, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+    if (worst != 0) {
+        aud_free(text);
+        MPI_Finalize();
+        return rank == 0 ? worst : code;
+    }
+    /* gather the partials on rank 0 */
+    long long len = (long long)strlen(text) + 1;
+    long long *lens = rank == 0 ? calloc((size_t)size, sizeof *lens) : NULL;
+    MPI_Gather(&len, 1, MPI_LONG_LONG, lens, 1, MPI_LONG_LONG, 0, MPI_COMM_WORLD);
+    int *counts = NULL, *displs = NULL;
+    char *all = NULL;
+    int too_big = 0;
+    if (rank == 0) {
+        counts = calloc((size_t)size, sizeof *counts);
+        displs = calloc((size_t)size, sizeof *displs);
+        long long total = 0;
+        for (int r = 0; r < size; r++)
+            total += lens[r];
+        too_big = total > 2147483647LL;   /* MPI_Gatherv counts are int */
+        all = too_big ? NULL : malloc((size_t)total);
+        for (int r = 0, d = 0; r < size && all != NULL; r++) {
+            counts[r] = (int)lens[r];
+            displs[r] = d;
+            d += counts[r];
+        }
+        if (all == NULL) {
+            fprintf(stderr, "audit-mpi: the partials (%lld bytes) cannot be gathered%s\n",
+                    total, too_big ? ": over 2 GiB; write partials with `audit run --shard` and "
+                                     "`audit merge` them" : ": no memory");
+            code = 3;
+        }
+    }
+    MPI_Bcast(&code, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    if (code == 0)
+        MPI_Gatherv(text, (int)len, MPI_CHAR, all, counts, displs, MPI_CHAR, 0, MPI_COMM_WORLD);
+    aud_free(text);
+    if (rank == 0 && code == 0) {   /* merge and write the outputs once */
+        const char **texts = calloc((size_t)size, sizeof *texts);
+        char **names = calloc((size_t)size, sizeof *names);
+        for (int r = 0; texts != NULL && names != NULL && r < size; r++) {
+            texts[r] = all + displs[r];
+            names[r] = malloc(32);
+            if (names[r] != NULL)
+                snprintf(names[r], 32, "rank-%d", r);
+        }
+        aud_run_opts m = {0};
+        m.out_dir = o.out_dir;
+        m.threads = o.threads;
+        m.created = o.created;
+        m.merge_parts = (const char *const *)names;
+        m.merge_texts = texts;
+        m.n_merge_parts = (size_t)size;
+        aud_error_clear(&err);
+        memset(&res, 0, sizeof res);
+        rc = texts != NULL && names != NULL ? aud_run(&m, &res, &err) : AUD_E_NOMEM;
+        if (rc != AUD_OK)
+            code = fail(rank, &err);
+        else if (res.n_failed > 0)
+            code = 1;
+        if (rc == AUD_OK && !quiet)
+            fprintf(stderr, "audit-mpi: %d ranks; verdict: %s (%zu of %zu checks failed); "
+                    "results in %s\n", size, res.n_failed ? "FAIL" : "PASS", res.n_failed,
+                    res.n_checks, res.results_path);
+        for (int r = 0; names != NULL && r < size; r++)
+            free(names[r]);
+        free(names);
+        free(texts);
+    }
+    free(all);
+    free(counts);
+    free(displs);
+    free(lens);
+    MPI_Finalize();
+    return rank == 0 ? code : 0;
+}

@@ -1,0 +1,504 @@
+/* shard.c - the partial of one shard: `audit run SPEC --shard I/N` (audit/shard_int.h; the
+ * format is documented in docs/scale-out.md). */
+#include "audit/shard_int.h"
+#include "core/io.h"
+#include "core/provenance.h"
+
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int aud_shard_slice(run_ctx *c)
+{
+    const aud_run_opts *o = c->opts;
+    aud_table *t = c->data;
+    size_t n = t->n_rows, N = (size_t)o->shard_count, I = (size_t)o->shard_index;
+    size_t r0 = o->shard_site ? 0 : n / N * I + (I < n % N ? I : n % N);
+    size_t r1 = o->shard_site ? n : r0 + n / N + (I < n % N ? 1 : 0);
+    c->shard_row0 = r0;
+    c->shard_rows_total = n;
+    for (size_t j = 0; j < t->n_cols; j++) {
+        aud_column *col = &t->cols[j];
+        col->n_missing = 0;
+        if (col->type == AUD_COL_NUMERIC) {
+            memmove(col->num, col->num + r0, (r1 - r0) * sizeof *col->num);
+            for (size_t i = 0; i < r1 - r0; i++)
+                col->n_missing += isnan(col->num[i]);
+        } else {
+            memmove(col->codes, col->codes + r0, (r1 - r0) * sizeof *col->codes);
+            for (size_t i = 0; i < r1 - r0; i++)
+                col->n_missing += col->codes[i] < 0;
+        }
+    }
+    t->n_rows = r1 - r0;
+    return AUD_OK;
+}
+
+/* ---- keys of the joint cells ------------------------------------------------------------- */
+
+typedef struct joint_key {
+    const aud_table *t;
+    const size_t    *cols;      /* joint table columns */
+    size_t           n_cols;
+    const double    *score;     /* model score per row, or NULL */
+} joint_key;
+
+static const joint_key *sort_key;   /* qsort has no context argument; one partial at a time */
+
+static int cmp_double(double a, double b)
+{
+    int na = isnan(a), nb = isnan(b);
+    if (na || nb)
+        return na - nb;
+    if (a != b)
+        return a < b ? -1 : 1;
+    return signbit(b) - signbit(a);   /* -0 before +0: distinct values */
+}
+
+static int cmp_rows(const void *pa, const void *pb)
+{
+    size_t a = *(const size_t *)pa, b = *(const size_t *)pb;
+    const joint_key *k = sort_key;
+    for (size_t j = 0; j < k->n_cols; j++) {
+        const aud_column *col = &k->t->cols[k->cols[j]];
+        int r = col->type == AUD_COL_NUMERIC
+                    ? cmp_double(col->num[a], col->num[b])
+                    : (col->codes[a] > col->codes[b]) - (col->codes[a] < col->codes[b]);
+        if (r != 0)
+            return r;
+    }
+    if (k->score != NULL)
+        return cmp_double(k->score[a], k->score[b]);
+    return 0;
+}
+
+static int cmp_num(const void *pa, const void *pb)
+{
+    return cmp_double(*(const double *)pa, *(const double *)pb);
+}
+
+/* A cell value as JSON: the category, the exact number, or null when missing. */
+static cJSON *cell_json(const aud_column *col, size_t i)
+{
+    if (col->type == AUD_COL_NUMERIC)
+        return aud_json_num(col->num[i]);
+    return col->codes[i] < 0 ? cJSON_CreateNull() : cJSON_CreateString(col->levels[col->codes[i]]);
+}
+
+static int add_item(cJSON *arr, cJSON *item)
+{
+    if (item == NULL || !cJSON_AddItemToArray(arr, item)) {
+        cJSON_Delete(item);
+        return -1;
+    }
+    return 0;
+}
+
+/* The columns the fairness and performance figures read together. */
+static size_t joint_columns(const run_ctx *c, size_t *cols)
+{
+    const aud_spec *s = c->spec;
+    size_t n = 0;
+    const char *extra[] = {s->label, s->prediction, s->score};
+    for (size_t k = 0; k < s->n_sensitive + 3; k++) {
+        const char *name = k < s->n_sensitive ? s->sensitive[k] : extra[k - s->n_sensitive];
+        long j = name != NULL ? aud_table_find(c->data, name) : -1;
+        int seen = 0;
+        for (size_t q = 0; q < n; q++)
+            seen |= cols[q] == (size_t)j;
+        if (j >= 0 && !seen)
+            cols[n++] = (size_t)j;
+    }
+    return n;
+}
+
+typedef struct supp {
+    long     min_cell;
+    uint64_t cells;    /* joint cells and column values suppressed */
+    uint64_t rows;     /* rows of the suppressed joint cells (left out whole) */
+    uint64_t values;   /* column values suppressed (made missing) */
+} supp;
+
+/* "joint": {"columns": [...], "model_score": bool, "cells": [[v..., count], ...]}. The rows of
+ * a cell under the minimum count are suppressed whole: marked in drop[] and left out of every
+ * column of the partial. */
+static int add_joint(run_ctx *c, cJSON *part, const size_t *cols, size_t n_cols, supp *sp,
+                     unsigned char *keep_level, unsigned char *drop_row)
+{
+    const aud_table *t = c->data;
+    size_t n = t->n_rows;
+    const double *ms = c->spec->score == NULL && c->spec->prediction == NULL ? c->score : NULL;
+    cJSON *jo = cJSON_AddObjectToObject(part, "joint");
+    cJSON *names = jo ? cJSON_AddArrayToObject(jo, "columns") : NULL;
+    cJSON *cells = names ? cJSON_AddArrayToObject(jo, "cells") : NULL;
+    if (cells == NULL || cJSON_AddBoolToObject(jo, "model_score", ms != NULL) == NULL)
+        return aud_error_nomem(c->err);
+    for (size_t j = 0; j < n_cols; j++) {
+        if (add_item(names, cJSON_CreateString(t->cols[cols[j]].name)) != 0)
+            return aud_error_nomem(c->err);
+    }
+    size_t *idx = aud_malloc((n ? n : 1) * sizeof *idx);
+    if (idx == NULL)
+        return aud_error_nomem(c->err);
+    for (size_t i = 0; i < n; i++)
+        idx[i] = i;
+    joint_key key = {t, cols, n_cols, ms};
+    sort_key = &key;
+    qsort(idx, n, sizeof *idx, cmp_rows);
+    int rc = AUD_OK;
+    for (size_t i = 0; i < n && rc == AUD_OK;) {
+        size_t e = i + 1;
+        while (e < n && cmp_rows(&idx[i], &idx[e]) == 0)
+            e++;
+        if (sp->min_cell > 1 && (long)(e - i) < sp->min_cell) {
+            sp->cells++;
+            sp->rows += e - i;
+            for (size_t q = i; q < e; q++)
+                drop_row[idx[q]] = 1;
+            i = e;
+            continue;
+        }
+        cJSON *cell = cJSON_CreateArray();
+        if (add_item(cells, cell) != 0) {
+            rc = aud_error_nomem(c->err);
+            break;
+        }
+        for (size_t j = 0; j < n_cols && rc == AUD_OK; j++) {
+            const aud_column *col = &t->cols[cols[j]];
+            if (col->type == AUD_COL_CATEGORICAL && col->codes[idx[i]] >= 0)
+                keep_level[c->level_base[cols[j]] + (size_t)col->codes[idx[i]]] = 1;
+            if (add_item(cell, cell_json(col, idx[i])) != 0)
+                rc = aud_error_nomem(c->err);
+        }
+        if (rc == AUD_OK && ((ms != NULL && add_item(cell, aud_json_num(ms[idx[i]])) != 0) ||
+                             add_item(cell, aud_json_num((double)(e - i))) != 0))
+            rc = aud_error_nomem(c->err);
+        i = e;
+    }
+    aud_free(idx);
+    return rc;
+}
+
+/* The categories of a column listed in order of first appearance in the shard's rows, those
+ * not kept (keep[code] == 0) left out; counts beside them when counts != NULL. */
+static int add_levels(cJSON *o, const aud_column *col, size_t n, const unsigned char *keep,
+                      const uint64_t *counts)
+{
+    cJSON *lv = cJSON_AddArrayToObject(o, "levels");
+    cJSON *cn = counts != NULL ? cJSON_AddArrayToObject(o, "counts") : NULL;
+    unsigned char *seen = aud_calloc(col->n_levels + 1, 1);
+    if (lv == NULL || seen == NULL || (counts != NULL && cn == NULL)) {
+        aud_free(seen);
+        return -1;
+    }
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        int32_t k = col->codes[i];
+        if (k < 0 || seen[k] || !keep[k])
+            continue;
+        seen[k] = 1;
+        rc = add_item(lv, cJSON_CreateString(col->levels[k]));
+        if (rc == 0 && cn != NULL)
+            rc = add_item(cn, aud_json_num((double)counts[k]));
+    }
+    aud_free(seen);
+    return rc;
+}
+
+/* One data column that is not in the joint cells: its distinct values with their counts. */
+static int add_column(run_ctx *c, cJSON *arr, size_t j, int joint, supp *sp,
+                      unsigned char *keep_level)
+{
+    const aud_column *col = &c->data->cols[j];
+    size_t n = c->data->n_rows;
+    cJSON *o = cJSON_CreateObject();
+    if (add_item(arr, o) != 0 || cJSON_AddStringToObject(o, "name", col->name) == NULL ||
+        cJSON_AddStringToObject(o, "type", col->type == AUD_COL_NUMERIC ? "numeric"
+                                                                        : "categorical") == NULL ||
+        cJSON_AddBoolToObject(o, "joint", joint) == NULL)
+        return aud_error_nomem(c->err);
+    unsigned char *keep = keep_level + (col->type == AUD_COL_CATEGORICAL ? c->level_base[j] : 0);
+    if (col->type == AUD_COL_CATEGORICAL) {
+        uint64_t *cnt = joint ? NULL : aud_calloc(col->n_levels + 1, sizeof *cnt);
+        if (!joint && cnt == NULL)
+            return aud_error_nomem(c->err);
+        uint64_t missing = 0;
+        for (size_t i = 0; !joint && i < n; i++) {
+            if (col->codes[i] < 0)
+                missing++;
+            else
+                cnt[col->codes[i]]++;
+        }
+        for (size_t k = 0; !joint && k < col->n_levels; k++) {
+            keep[k] = cnt[k] > 0 && !(sp->min_cell > 1 && (long)cnt[k] < sp->min_cell);
+            if (cnt[k] > 0 && !keep[k]) {
+                sp->cells++;
+                sp->values += cnt[k];
+                missing += cnt[k];
+            }
+        }
+        int bad = add_levels(o, col, n, keep, cnt) != 0 ||
+                  (!joint && aud_json_add_num(o, "missing", (double)missing) != 0);
+        aud_free(cnt);
+        return bad ? aud_error_nomem(c->err) : AUD_OK;
+    }
+    if (joint)
+        return AUD_OK;
+    double *v = aud_malloc((n ? n : 1) * sizeof *v);
+    cJSON *vals = cJSON_AddArrayToObject(o, "values");
+    cJSON *cnts = cJSON_AddArrayToObject(o, "counts");
+    if (v == NULL || vals == NULL || cnts == NULL) {
+        aud_free(v);
+        return aud_error_nomem(c->err);
+    }
+    memcpy(v, col->num, n * sizeof *v);
+    qsort(v, n, sizeof *v, cmp_num);
+    uint64_t missing = 0;
+    int rc = AUD_OK;
+    for (size_t i = 0; i < n && rc == AUD_OK;) {
+        size_t e = i + 1;
+        while (e < n && cmp_double(v[i], v[e]) == 0)
+            e++;
+        if (isnan(v[i]) || (sp->min_cell > 1 && (long)(e - i) < sp->min_cell)) {
+            missing += e - i;
+            if (!isnan(v[i])) {
+                sp->cells++;
+                sp->values += e - i;
+            }
+        } else if (add_item(vals, aud_json_num(v[i])) != 0 ||
+                   add_item(cnts, aud_json_num((double)(e - i))) != 0) {
+            rc = aud_error_nomem(c->err);
+        }
+        i = e;
+    }
+    aud_free(v);
+    if (rc == AUD_OK && aud_json_add_num(o, "missing", (double)missing) != 0)
+        rc = aud_error_nomem(c->err);
+    return rc;
+}
+
+/* The spec's identity: SHA-256 of its document without "data" and "outputs" (the keys that
+ * differ between the sites of a federated audit). */
+static int spec_hash(const cJSON *raw, char hex[65], aud_error *err)
+{
+    cJSON *d = cJSON_Duplicate(raw, 1);
+    if (d == NULL)
+        return aud_error_nomem(err);
+    cJSON_DeleteItemFromObjectCaseSensitive(d, "data");
+    cJSON_DeleteItemFromObjectCaseSensitive(d, "outputs");
+    char *text = cJSON_PrintUnformatted(d);
+    cJSON_Delete(d);
+    if (text == NULL)
+        return aud_error_nomem(err);
+    int rc = aud_sha256_mem(text, strlen(text), hex, err);
+    cJSON_free(text);
+    return rc;
+}
+
+static int add_header(run_ctx *c, cJSON *part)
+{
+    const aud_spec *s = c->spec;
+    const aud_run_opts *o = c->opts;
+    char hex[65];
+    char *text = NULL;
+    size_t len = 0;
+    int rc = spec_hash(s->raw, hex, c->err);
+    if (rc == AUD_OK)
+        rc = aud_file_read(s->path, &text, &len, 0, c->err);
+    if (rc != AUD_OK)
+        return rc;
+    cJSON *sh = cJSON_CreateObject();
+    cJSON *prov = NULL;
+    int ok = cJSON_AddStringToObject(part, "format", AUD_PARTIAL_FORMAT) != NULL &&
+             aud_json_add_num(part, "version", AUD_PARTIAL_VERSION) == 0 &&
+             cJSON_AddStringToObject(part, "spec_sha256", hex) != NULL &&
+             cJSON_AddStringToObject(part, "spec_path", s->path) != NULL &&
+             cJSON_AddStringToObject(part, "spec_text", text) != NULL && sh != NULL &&
+             cJSON_AddItemToObject(part, "shard", sh) &&
+             aud_json_add_num(sh, "index", (double)o->shard_index) == 0 &&
+             aud_json_add_num(sh, "count", (double)o->shard_count) == 0 &&
+             cJSON_AddStringToObject(sh, "split", o->shard_site ? "site" : "rows") != NULL &&
+             aud_json_add_num(sh, "first_row", (double)c->shard_row0) == 0 &&
+             aud_json_add_num(sh, "file_rows", (double)c->shard_rows_total) == 0 &&
+             aud_json_add_num(part, "min_cell_count", (double)(o->min_cell > 1 ? o->min_cell
+                                                                              : 1)) == 0 &&
+             (prov = cJSON_AddArrayToObject(part, "inputs")) != NULL;
+    if (sh != NULL && cJSON_GetObjectItemCaseSensitive(part, "shard") != sh)
+        cJSON_Delete(sh);
+    aud_free(text);
+    if (!ok)
+        return aud_error_nomem(c->err);
+    /* the inputs' hashes: the model and reference must be the same for every shard */
+    rc = aud_prov_add_input(part, "data", s->data, NULL, NULL, c->err);
+    if (rc == AUD_OK && s->reference != NULL)
+        rc = aud_prov_add_input(part, "reference", s->reference, NULL, NULL, c->err);
+    if (rc == AUD_OK && s->model != NULL)
+        rc = aud_prov_add_input(part, "model", s->model, NULL, NULL, c->err);
+    return rc;
+}
+
+/* Leave the rows of suppressed joint cells out of the shard's table (and scores). */
+static void drop_rows(run_ctx *c, const unsigned char *drop)
+{
+    aud_table *t = c->data;
+    size_t n = t->n_rows, m = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (drop[i])
+            continue;
+        for (size_t j = 0; j < t->n_cols; j++) {
+            aud_column *col = &t->cols[j];
+            if (col->type == AUD_COL_NUMERIC)
+                col->num[m] = col->num[i];
+            else
+                col->codes[m] = col->codes[i];
+        }
+        if (c->score != NULL)
+            c->score[m] = c->score[i];
+        m++;
+    }
+    t->n_rows = m;
+}
+
+static int add_row_array(cJSON *arr, const double *v, size_t n)
+{
+    cJSON *a = cJSON_CreateArray();
+    if (add_item(arr, a) != 0)
+        return -1;
+    for (size_t k = 0; k < n; k++) {
+        if (add_item(a, aud_json_num(v[k])) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* "explained": the shard's rows of the single run's explanation sample: row numbers, feature
+ * values, attributions, outputs and predictions; or "skipped" with the reason. Raw rows: left
+ * out of a partial with suppression. */
+static int add_explained(run_ctx *c, cJSON *part)
+{
+    aud_shap_opts so;
+    double *X = NULL, *B = NULL;
+    size_t *rows = NULL, n = 0, nb = 0;
+    aud_shap_result *r = NULL;
+    const char *skip = NULL;
+    int rc = AUD_OK;
+    if (c->opts->min_cell > 1)
+        skip = "a partial with a minimum cell count shares no row (docs/scale-out.md)";
+    else
+        rc = aud_run_explain_rows(c, &so, &B, &nb, &r, &X, &rows, &n, &skip);
+    cJSON *ex = rc == AUD_OK ? cJSON_AddObjectToObject(part, "explained") : NULL;
+    if (rc == AUD_OK && ex == NULL)
+        rc = aud_error_nomem(c->err);
+    if (rc != AUD_OK || skip != NULL) {
+        if (rc == AUD_OK && cJSON_AddStringToObject(ex, "skipped", skip) == NULL)
+            rc = aud_error_nomem(c->err);
+        goto done;
+    }
+    size_t nf = c->model->n_features, no = r != NULL ? r->n_outputs : c->model->n_outputs;
+    cJSON *ra = cJSON_AddArrayToObject(ex, "rows");
+    cJSON *xa = cJSON_AddArrayToObject(ex, "x");
+    cJSON *pa = cJSON_AddArrayToObject(ex, "phi");
+    cJSON *fa = cJSON_AddArrayToObject(ex, "fx");
+    cJSON *qa = cJSON_AddArrayToObject(ex, "prediction");
+    int bad = ra == NULL || xa == NULL || pa == NULL || fa == NULL || qa == NULL ||
+              cJSON_AddStringToObject(ex, "output", so.output == AUD_SHAP_OUTPUT_RAW
+                                                        ? "raw" : "probability") == NULL ||
+              aud_json_add_num(ex, "features", (double)nf) != 0 ||
+              aud_json_add_num(ex, "outputs", (double)no) != 0 ||
+              aud_json_add_num(ex, "additivity_max_error",
+                               r != NULL ? r->additivity_max_error : 0.0) != 0;
+    for (size_t i = 0; i < n && !bad; i++) {
+        double fx = r->fx[i * r->n_outputs];
+        double pred = so.output == AUD_SHAP_OUTPUT_RAW && c->score != NULL
+                          ? c->score[rows[i] - c->shard_row0] : fx;
+        bad = add_item(ra, aud_json_num((double)rows[i])) != 0 ||
+              add_row_array(xa, X + i * nf, nf) != 0 ||
+              add_row_array(pa, r->phi + i * r->stride, r->stride) != 0 ||
+              add_row_array(fa, r->fx + i * r->n_outputs, r->n_outputs) != 0 ||
+              add_item(qa, aud_json_num(pred)) != 0;
+    }
+    if (bad)
+        rc = aud_error_nomem(c->err);
+done:
+    aud_shap_result_free(r);
+    aud_free(X);
+    aud_free(B);
+    aud_free(rows);
+    return rc;
+}
+
+int aud_shard_write(run_ctx *c, const char *out_dir)
+{
+    const aud_table *t = c->data;
+    const aud_run_opts *o = c->opts;
+    supp sp = {o->min_cell, 0, 0, 0};
+    size_t *cols = aud_malloc((c->spec->n_sensitive + 4) * sizeof *cols);
+    size_t total_levels = 0;
+    c->level_base = aud_calloc(t->n_cols + 1, sizeof *c->level_base);
+    if (cols == NULL || c->level_base == NULL) {
+        aud_free(cols);
+        return aud_error_nomem(c->err);
+    }
+    for (size_t j = 0; j < t->n_cols; j++) {
+        c->level_base[j] = total_levels;
+        total_levels += t->cols[j].n_levels;
+    }
+    unsigned char *keep = aud_calloc(total_levels + 1, 1);
+    cJSON *part = cJSON_CreateObject();
+    char *text = NULL;
+    int rc = keep != NULL && part != NULL ? add_header(c, part) : aud_error_nomem(c->err);
+    size_t n_joint = joint_columns(c, cols);
+    unsigned char *drop = aud_calloc(t->n_rows + 1, 1);
+    if (rc == AUD_OK && drop == NULL)
+        rc = aud_error_nomem(c->err);
+    if (rc == AUD_OK)
+        rc = add_joint(c, part, cols, n_joint, &sp, keep, drop);
+    if (rc == AUD_OK && sp.rows > 0)
+        drop_rows(c, drop);
+    aud_free(drop);
+    if (rc == AUD_OK && aud_json_add_num(part, "rows", (double)t->n_rows) != 0)
+        rc = aud_error_nomem(c->err);
+    cJSON *arr = rc == AUD_OK ? cJSON_AddArrayToObject(part, "columns") : NULL;
+    if (rc == AUD_OK && arr == NULL)
+        rc = aud_error_nomem(c->err);
+    for (size_t j = 0; j < t->n_cols && rc == AUD_OK; j++) {
+        int joint = 0;
+        for (size_t q = 0; q < n_joint; q++)
+            joint |= cols[q] == j;
+        rc = add_column(c, arr, j, joint, &sp, keep);
+    }
+    if (rc == AUD_OK)
+        rc = add_explained(c, part);
+    cJSON *su = rc == AUD_OK ? cJSON_AddObjectToObject(part, "suppressed") : NULL;
+    if (rc == AUD_OK && (su == NULL || aud_json_add_num(su, "cells", (double)sp.cells) != 0 ||
+                         aud_json_add_num(su, "rows", (double)sp.rows) != 0 ||
+                         aud_json_add_num(su, "values", (double)sp.values) != 0))
+        rc = aud_error_nomem(c->err);
+    if (rc == AUD_OK && (text = cJSON_PrintUnformatted(part)) == NULL)
+        rc = aud_error_nomem(c->err);
+    if (rc == AUD_OK && o->partial_text != NULL) {   /* in memory (build/audit-mpi) */
+        *o->partial_text = text;
+        text = NULL;
+        goto done;
+    }
+    char path[PATH_MAX];
+    if (rc == AUD_OK && snprintf(path, sizeof path, "%s/partial-%d-of-%d.audpart", out_dir,
+                                 o->shard_index, o->shard_count) >= (int)sizeof path)
+        rc = aud_error_set(c->err, AUD_E_IO, out_dir, 0, 0, "output path too long");
+    if (rc == AUD_OK) {
+        size_t len = strlen(text);
+        text[len] = '\n';
+        rc = aud_file_write_atomic(path, text, len + 1, c->err);
+        text[len] = '\0';
+    }
+    if (rc == AUD_OK)
+        snprintf(c->partial_path, sizeof c->partial_path, "%s", path);
+done:
+    cJSON_free(text);
+    cJSON_Delete(part);
+    aud_free(keep);
+    aud_free(cols);
+    return rc;
+}

@@ -1,0 +1,38 @@
+/* shard_int.h - mergeable partial results of `audit run --shard` and their merge (SPEC section 9,
+ * docs/scale-out.md gives the format and exactly what a partial reveals).
+ *
+ * A partial holds, for the rows of one shard, the multisets every data-derived section of the
+ * results depends on:
+ *   - "joint": the cells of the columns the fairness and performance figures read together (the
+ *     sensitive attributes, the label, the prediction or score column, the model's score), each
+ *     distinct combination once with its count;
+ *   - "columns": for every other data column its distinct values (or categories) with counts.
+ * The profile, fairness (bootstrap intervals included: they are multinomial draws over the group
+ * confusion cells, metrics/fair_boot.c), trade-offs, drift and performance figures depend on the
+ * rows only through these multisets, so `audit merge` rebuilds a table with the same multisets
+ * and runs the same code: the merged figures are those of a single run up to the order of
+ * floating-point summation. Cells with a count under min_cell are suppressed (federated use). */
+#ifndef AUD_SHARD_INT_H
+#define AUD_SHARD_INT_H
+
+#include "audit/run_int.h"
+
+#define AUD_PARTIAL_FORMAT "audit-partial"
+#define AUD_PARTIAL_VERSION 1
+
+/* Keep only the rows of shard opts->shard_index of opts->shard_count of c->data (contiguous
+ * blocks in file order; the whole table with opts->shard_site). */
+int aud_shard_slice(run_ctx *c);
+
+/* Write DIR/partial-I-of-N.audpart of the shard's rows (c->data, c->score after the
+ * predictions), or hand its text to *opts->partial_text. */
+int aud_shard_write(run_ctx *c, const char *out_dir);
+
+/* Read (texts NULL) or parse (texts[k], named parts[k]) and check the partials: one spec (hash), one shard count, every shard exactly once, the
+ * same model, reference and columns. On AUD_OK: c->spec parsed from the embedded spec text,
+ * c->data the merged table, c->score the model scores of its rows (NULL when the partials have
+ * none), c->merge_info the "merge" block of the results and c->mx_* the explained rows. */
+int aud_merge_load(const char *const *parts, const char *const *texts, size_t n_parts,
+                   run_ctx *c);
+
+#endif
