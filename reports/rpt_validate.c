@@ -524,7 +524,10 @@ static int v_column(vctx *v, const cJSON *c)
     int rc;
     if ((rc = vkey(v, c, "name", T_STR, 1)) || (rc = vkey(v, c, "type", T_STR, 0)) ||
         (rc = vkey(v, c, "method", T_STR, 0)) || (rc = vkey(v, c, "statistic", T_NUM | T_NULL, 0)) ||
-        (rc = vkey(v, c, "threshold", T_NUM | T_NULL, 0)) || (rc = vkey(v, c, "drifted", T_BOOL, 0)) ||
+        (rc = vkey(v, c, "threshold", T_NUM | T_NULL, 0)) || (rc = vkey(v, c, "error", T_STR, 0)) ||
+        /* a column that could not be tested (its "error" says why) has no verdict */
+        (rc = vkey(v, c, "drifted",
+                   cJSON_GetObjectItemCaseSensitive(c, "error") ? T_BOOL | T_NULL : T_BOOL, 0)) ||
         (rc = vtest(v, c, "ks")) || (rc = vtest(v, c, "chi_square")) ||
         (rc = vtest(v, c, "anderson_darling")) || (rc = vtest(v, c, "cramer_von_mises")) ||
         (rc = vtest(v, c, "z_test")) || (rc = vkey(v, c, "psi", T_NUM | T_NULL, 0)) ||
