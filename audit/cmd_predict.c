@@ -25,7 +25,7 @@ static const char usage_text[] =
     "  --model-cmd 'PROG ARG...'  a model behind a command (no shell; docs/model-formats.md)\n"
     "  --features LIST      comma-separated columns sent to --model-cmd (default: all; alias\n"
     "                       --model-features)\n"
-    "  --model-batch N      rows per batch sent to --model-cmd (default 10000)\n"
+    "  --model-batch N      rows per batch sent to --model-cmd (default 100000)\n"
     "  --model-timeout S    seconds allowed for one batch's answer (default 30)\n"
     "  --model-max-rows N   total rows --model-cmd may be asked for (default: unlimited)\n"
     "  --model-protocol P   batch (default: a run of the program per batch, to end of file) or\n"

@@ -67,7 +67,7 @@ def main():
         session = " --session" if PROTOCOL == "session" else ""
         r = subprocess.run([BIN, "explain", "--model-cmd",
                             f"/usr/bin/python3 {td / 'wrap.py'} {SERVER}{session} {td / 'm.pkl'}",
-                            "--model-protocol", PROTOCOL,
+                            "--model-protocol", PROTOCOL, "--model-timeout", "600",
                             *(("--model-batch", BATCH) if BATCH else ()),
                             "--data", str(td / "d.csv"), "--rows", str(ROWS), "--method", "kernel",
                             "--background-rows", "100",

@@ -28,8 +28,8 @@
 #include "models/model_api.h"
 
 /* Default rows per batch: large, because the batch protocol starts the program per batch (a
- * Python interpreter with scikit-learn takes ~0.5 s to start; docs/model-formats.md). */
-#define AUD_MODEL_CMD_BATCH 10000
+ * Python interpreter with scikit-learn takes ~1.4 s of CPU to start; docs/model-formats.md). */
+#define AUD_MODEL_CMD_BATCH 100000
 
 typedef struct aud_model_cmd {
     char  **argv;          /* program and arguments, NULL-terminated */
