@@ -67,7 +67,8 @@ int aud_xopts_option(aud_xopts *o, int ch, const char *arg)
     case 0x20e: return aud_cli_parse_model_cmd(o->cmd, 0, arg, &o->model_batch);
     case 0x20f: return aud_cli_parse_model_cmd(o->cmd, 1, arg, &o->model_timeout);
     case 0x210: return aud_cli_parse_model_cmd(o->cmd, 2, arg, &o->model_max_rows);
-    case 0x211: return aud_cli_parse_model_cmd(o->cmd, 3, arg, &o->model_protocol);
+    case 0x211: o->id = arg; return 0;
+    case 0x212: return aud_cli_parse_model_cmd(o->cmd, 3, arg, &o->model_protocol);
     default: return aud_csv_cli_option(&o->csv, o->cmd, ch, arg);
     }
 }
@@ -155,6 +156,12 @@ int aud_xsetup_load(aud_xsetup *s, const aud_xopts *o, aud_error *err)
         return rc;
     s->row_begin = 0;
     s->row_end = s->data->n_rows;
+    s->id_col = -1;
+    if (o->id != NULL) {
+        rc = aud_table_lookup(s->data, o->id, "--id column", &s->id_col, err);
+        if (rc != AUD_OK)
+            return rc;
+    }
     if (o->rows != NULL) {
         rc = parse_rows(o->rows, s->data->n_rows, &s->row_begin, &s->row_end, err);
         if (rc != AUD_OK)
@@ -218,6 +225,19 @@ void aud_xcheck_additivity(const aud_shap_result *r)
                      r->additivity_max_error);
 }
 
+void aud_xput_id(FILE *f, const aud_xsetup *s, size_t row)
+{
+    char cell[64];
+    if (s->id_col < 0)
+        return;
+    const aud_column *c = &s->data->cols[s->id_col];
+    fputc(',', f);
+    if (c->type == AUD_COL_CATEGORICAL)
+        aud_csv_put_field(f, c->codes[row] >= 0 ? c->levels[c->codes[row]] : "");
+    else if (!isnan(c->num[row]))
+        fputs(aud_fmt_double(c->num[row], cell), f);
+}
+
 void aud_csv_put_field(FILE *f, const char *s)
 {
     if (strpbrk(s, ",\"\r\n") == NULL && s[0] != ' ' && s[0] != '\0') {
@@ -240,13 +260,17 @@ void aud_csv_put_field(FILE *f, const char *s)
 static const char usage_text[] =
     "usage: audit explain --model M|--model-cmd 'PROG ARG...' --data D.csv [options]\n"
     "\n"
-    "SHAP values of each data row: one CSV row per explained row, one column per model feature\n"
-    "(model order), then `bias` (the expected value); multiclass models get FEATURE@CLASS and\n"
-    "bias@CLASS. Values are in raw margin space unless --output probability. sum(phi) + bias\n"
-    "equals the explained output; the largest deviation is reported on stderr.\n"
+    "SHAP values of each data row: one CSV row per explained row: `row` (the 0-based data row),\n"
+    "the --id column when given, one column per model feature (model order), then `bias` (the\n"
+    "expected value) and `prediction` (the explained output f(x)); multiclass models get\n"
+    "FEATURE@CLASS, bias@CLASS and prediction@CLASS. Values are in raw margin space (log-odds\n"
+    "for binary models) unless --output probability. sum(phi) + bias equals the prediction;\n"
+    "the largest deviation is reported on stderr.\n"
     "\n"
     "options:\n"
     AUD_XOPT_HELP
+    "  --values             also write each feature's value as the model saw it (value:FEATURE,\n"
+    "                       model order; NA when missing)\n"
     "  --interactions       SHAP interaction values (method tree): one CSV row per explained row,\n"
     "                       class and feature, columns `row`, [`class`,] `feature`, then one per\n"
     "                       feature and `bias` (diagonal = main effect; XGBoost's layout)\n"
@@ -266,24 +290,48 @@ static void put_name(FILE *f, const char *name, size_t K, size_t k)
     aud_csv_put_field(f, buf);
 }
 
-static void write_phi(FILE *f, const aud_xsetup *s, const aud_shap_result *r)
+/* row, [id], the SHAP values (class-major), prediction per class, [value:FEATURE...]. */
+static void write_phi(FILE *f, const aud_xsetup *s, const aud_shap_result *r, int values)
 {
     size_t M = r->n_features, K = r->n_outputs;
-    char num[32];
+    char num[32], name[1024];
+    fputs("row", f);
+    if (s->id_col >= 0) {
+        fputc(',', f);
+        aud_csv_put_field(f, s->data->cols[s->id_col].name);
+    }
     for (size_t k = 0; k < K; k++) {
         for (size_t j = 0; j <= M; j++) {
-            if (k + j > 0)
-                fputc(',', f);
+            fputc(',', f);
             put_name(f, j < M ? aud_xsetup_feature(s, j) : "bias", K, k);
         }
+    }
+    for (size_t k = 0; k < K; k++) {
+        fputc(',', f);
+        put_name(f, "prediction", K, k);
+    }
+    for (size_t j = 0; values && j < M; j++) {
+        snprintf(name, sizeof name, "value:%s", aud_xsetup_feature(s, j));
+        fputc(',', f);
+        aud_csv_put_field(f, name);
     }
     fputc('\n', f);
     for (size_t i = 0; i < r->n_rows; i++) {
         const double *ph = r->phi + i * r->stride;
+        fprintf(f, "%zu", s->row_begin + i);
+        aud_xput_id(f, s, s->row_begin + i);
         for (size_t c = 0; c < r->stride; c++) {
-            if (c > 0)
-                fputc(',', f);
+            fputc(',', f);
             fputs(aud_fmt_double(ph[c], num), f);
+        }
+        for (size_t k = 0; k < K; k++) {
+            fputc(',', f);
+            fputs(aud_fmt_double(r->fx[i * K + k], num), f);
+        }
+        for (size_t j = 0; values && j < M; j++) {
+            double x = s->in.X[i * M + j];
+            fputc(',', f);
+            fputs(isnan(x) ? "NA" : aud_fmt_double(x, num), f);
         }
         fputc('\n', f);
     }
@@ -385,6 +433,7 @@ int aud_cmd_explain(int argc, char **argv)
     static const struct option longopts[] = {
         AUD_XOPT_LONGOPTS,
         {"interactions", no_argument, NULL, 'i'},
+        {"values", no_argument, NULL, 'v'},
         CSV_OPTIONS_LONGOPTS,
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
@@ -392,7 +441,7 @@ int aud_cmd_explain(int argc, char **argv)
     };
     aud_xopts o;
     aud_xopts_init(&o, argv[0]);
-    int interactions = 0;
+    int interactions = 0, values = 0;
     optind = 1;
     opterr = 0;
     int ch;
@@ -400,6 +449,7 @@ int aud_cmd_explain(int argc, char **argv)
         int rc = 0;
         switch (ch) {
         case 'i': interactions = 1; break;
+        case 'v': values = 1; break;
         case 'q': aud_cli_quiet = 1; break;
         case 'h':
             fputs(usage_text, stdout);
@@ -455,7 +505,7 @@ int aud_cmd_explain(int argc, char **argv)
         if (interactions)
             rc = write_interactions(out.f, &s, o.threads, &err);
         else
-            write_phi(out.f, &s, r);
+            write_phi(out.f, &s, r, values);
     }
     if (opened) {
         if (rc == AUD_OK)

@@ -28,8 +28,9 @@
     {"model-batch", required_argument, NULL, 0x20e}, \
     {"model-timeout", required_argument, NULL, 0x20f}, \
     {"model-max-rows", required_argument, NULL, 0x210}, \
+    {"id", required_argument, NULL, 0x211}, \
     {"features", required_argument, NULL, 0x20d}, \
-    {"model-protocol", required_argument, NULL, 0x211}
+    {"model-protocol", required_argument, NULL, 0x212}
 
 #define AUD_XOPT_HELP \
     "  --model FILE         model file (XGBoost JSON, LightGBM text, linear JSON; required\n" \
@@ -56,13 +57,16 @@
     "                       kernel or exact)\n" \
     "  --threads T          worker threads (default: all cores); results do not depend on T\n" \
     "  --seed S             seed of background sampling and kernel coalitions (default 42)\n" \
-    "  --out FILE           output CSV (default: stdout; - is stdout)\n"
+    "  --out FILE           output CSV (default: stdout; - is stdout)\n" \
+    "  --id COL             also write column COL of the data (a customer or case id) beside\n" \
+    "                       each row's number\n"
 
 typedef struct aud_xopts {
     const char *cmd;
     const char *model, *model_format, *data, *background, *rows, *out;
     const char *model_cmd, *model_features;   /* --model-cmd (models/model_cmd_int.h) */
     double model_batch, model_timeout, model_max_rows, model_protocol;  /* 0: unset */
+    const char *id;          /* --id COL: the data column identifying a row, NULL = none */
     long background_rows;
     long samples;
     long seed;
@@ -86,6 +90,7 @@ typedef struct aud_xsetup {
     aud_table *data;
     aud_table *bgt;          /* --background table, NULL when sampled from --data */
     size_t     row_begin, row_end;
+    long       id_col;       /* data column of --id, -1 = none */
     aud_explain_input in;    /* the explained rows bound (in.X), background, options */
 } aud_xsetup;
 
@@ -114,6 +119,10 @@ int aud_xclose(aud_xsetup *s, const char *cmd, aud_error *err);
 /* Exit code for rc; on an error print it, naming the model file when an explainer found the
  * model unsupported (the explainers do not know file names). */
 int aud_xexit(const aud_xopts *o, int rc, aud_error *err);
+
+/* The --id cell of data row `row` as one CSV field (nothing without --id; preceded by a
+ * comma). */
+void aud_xput_id(FILE *f, const aud_xsetup *s, size_t row);
 
 /* Write s as one CSV field (RFC 4180 quoting when needed). */
 void aud_csv_put_field(FILE *f, const char *s);

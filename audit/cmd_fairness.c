@@ -72,7 +72,7 @@ static const char usage_text[] =
     "                       add the NYC Local Law 144 view of the first two --sensitive columns,\n"
     "                       which must be sex and race/ethnicity (in this order)\n"
     "  --bootstrap N        bootstrap resamples for the summary intervals (default 1000, 0 = off)\n"
-    "  --seed N             bootstrap seed (default 1)\n"
+    "  --seed N             bootstrap seed (default 42, as the spec file's \"seed\")\n"
     "  --threads T          bootstrap threads (default: all cores; results do not depend on T)\n"
     "  --json FILE          write the JSON document (- = stdout, then no table): \"provenance\"\n"
     "                       (data and model files with SHA-256, rows, columns, model format\n"
@@ -268,6 +268,21 @@ static int print_findings(const cJSON *doc, const aud_fair_result *res, const ch
     aud_free(text);
     cJSON_Delete(own);
     return rc;
+}
+
+/* tpr and fpr, the table's two error rates, in words (issue 14 item 1) */
+static void print_rate_words(const aud_fair_result *res, const char *label)
+{
+    char buf[400];
+    if (!res->has_label)
+        return;
+    printf("\nrates here: selection = %s;\n",
+           aud_fair_rate_meaning(AUD_FAIR_SELECTION_RATE, label, res->favorable, NULL, buf,
+                                 sizeof buf));
+    printf("  tpr = %s;\n", aud_fair_rate_meaning(AUD_FAIR_TPR, label, res->favorable, NULL,
+                                                   buf, sizeof buf));
+    printf("  fpr = %s\n", aud_fair_rate_meaning(AUD_FAIR_FPR, label, res->favorable, NULL, buf,
+                                                 sizeof buf));
 }
 
 static void print_report(const aud_fair_result *res, const char *path)
@@ -608,6 +623,10 @@ int aud_cmd_fairness(int argc, char **argv)
             aud_cli_warn("attribute \"%s\": groups that differ only by surrounding spaces or "
                          "case are separate groups: %s", res->attrs[a].name,
                          res->attrs[a].similar_groups);
+    if (rc == AUD_OK && doc != NULL && res->has_label &&   /* the rates in words */
+        aud_fair_add_rate_meanings(cJSON_GetObjectItemCaseSensitive(doc, "fairness"), c.label,
+                                   res->favorable, NULL) != 0)
+        rc = aud_error_nomem(&err);
     if (rc == AUD_OK && c.json != NULL) {
         rc = aud_hash_ahead_join(&hash, &err);
         if (rc == AUD_OK)
@@ -619,6 +638,7 @@ int aud_cmd_fairness(int argc, char **argv)
     }
     if (rc == AUD_OK && !(c.json != NULL && strcmp(c.json, "-") == 0)) {
         print_report(res, t->path);
+        print_rate_words(res, c.label);
         rc = print_findings(doc, res, c.label, &err);
     }
     aud_hash_ahead_join(&hash, NULL);   /* an early error: the thread must still end */

@@ -18,9 +18,13 @@ static const char usage_text[] =
     "unless --output probability). With --favorable 1 (default) an unfavourable push lowers the\n"
     "score (negative contribution); with --favorable 0 it raises it. Binary and regression models.\n"
     "\n"
+    "Columns: `row` (0-based data row), the --id column when given, then reason_k, value_k\n"
+    "and contribution_k.\n"
+    "\n"
     "options:\n"
     "  --top K              reasons per row (default 4, at most 100)\n"
-    "  --favorable 1|0      the favourable outcome (default 1)\n"
+    "  --favorable 1|0      the favourable outcome (default 1; for a binary model a warning\n"
+    "                       says which direction was assumed when it is not given)\n"
     AUD_XOPT_HELP
     CSV_OPTIONS_HELP
     "  --quiet              errors only\n"
@@ -34,6 +38,10 @@ static int write_reasons(FILE *f, const aud_xsetup *s, const aud_shap_result *r,
     if (feat == NULL)
         return aud_error_nomem(err);
     fputs("row", f);
+    if (s->id_col >= 0) {
+        fputc(',', f);
+        aud_csv_put_field(f, s->data->cols[s->id_col].name);
+    }
     for (size_t k = 1; k <= top; k++)
         fprintf(f, ",reason_%zu,value_%zu,contribution_%zu", k, k, k);
     fputc('\n', f);
@@ -41,6 +49,7 @@ static int write_reasons(FILE *f, const aud_xsetup *s, const aud_shap_result *r,
         size_t row = s->row_begin + i;
         size_t got = aud_shap_reasons(r, i, 0, favorable, top, feat);
         fprintf(f, "%zu", row);
+        aud_xput_id(f, s, row);
         for (size_t k = 0; k < top; k++) {
             if (k >= got) {
                 fputs(",,,", f);
@@ -76,6 +85,7 @@ int aud_cmd_reasons(int argc, char **argv)
     aud_xopts o;
     aud_xopts_init(&o, argv[0]);
     long top = 4, favorable = 1;
+    int favorable_given = 0;
     optind = 1;
     opterr = 0;
     int ch;
@@ -83,7 +93,10 @@ int aud_cmd_reasons(int argc, char **argv)
         int rc = 0;
         switch (ch) {
         case 't': rc = aud_cli_parse_long(argv[0], "--top", optarg, 1, 100, &top); break;
-        case 'f': rc = aud_cli_parse_long(argv[0], "--favorable", optarg, 0, 1, &favorable); break;
+        case 'f':
+            rc = aud_cli_parse_long(argv[0], "--favorable", optarg, 0, 1, &favorable);
+            favorable_given = 1;
+            break;
         case 'q': aud_cli_quiet = 1; break;
         case 'h':
             fputs(usage_text, stdout);
@@ -117,6 +130,11 @@ int aud_cmd_reasons(int argc, char **argv)
                            "reason codes need a single-output model (binary or regression); "
                            "this model has %zu outputs; use audit explain for per-class values",
                            aud_model_outputs(s.model));
+    if (rc == AUD_OK && !favorable_given && aud_model_is_binary(s.model))
+        /* a user once got risk-lowering factors as "reasons": say which way was assumed */
+        aud_cli_warn("--favorable not given: assuming 1 is the favourable outcome, so the "
+                     "reasons are the features that lower the score (the probability of label "
+                     "1); if 1 is the bad outcome (default, fraud), use --favorable 0");
     if (rc == AUD_OK)
         rc = aud_xexplain(&s, &o, "reasons", 1, &r, &err);
     if (rc == AUD_OK)

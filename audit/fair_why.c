@@ -29,30 +29,51 @@ typedef struct why_in {
     size_t                 n_background;
     uint64_t               seed;
     int                    threads;
+    struct why_attr       *wa;          /* the attributes, then their intersections */
+    size_t                 n_wa;
 } why_in;
 #define AUD_WHY_MAX_CELLS 256   /* more combinations of attribute values: rows one by one */
+#define AUD_WHY_MAX_GROUPINGS 64   /* attributes and intersections explained (sample bits) */
+#define AUD_FAIR_MAX_INTER_ATTRS_WHY 6   /* = metrics' AUD_FAIR_MAX_INTER_ATTRS */
 
-/* The attribute's object in doc's fairness.attributes (written by aud_fair_to_json). */
+/* An attribute or an intersection ("a&b") as the drivers and the proxy screen see it: codes per
+ * row, levels = the result's groups (an intersection's groups are its non-empty cells in level
+ * order, exactly as metrics/fair_inter.c numbers them). */
+typedef struct why_attr {
+    const char                 *name;
+    const int32_t              *codes;
+    size_t                      n_levels;
+    const char *const          *levels;
+    const aud_fair_attr_result *ar;
+    unsigned                    mask;    /* the attributes it combines */
+    int32_t                    *imap;    /* intersections: mixed-radix cell -> group, else NULL */
+    int32_t                    *own_codes;
+    const char                **own_levels;
+} why_attr;
+
+/* The attribute's object in doc's fairness.attributes, or the intersection's in
+ * fairness.intersections (written by aud_fair_to_json). */
 static cJSON *attr_object(cJSON *doc, const char *name)
 {
     cJSON *f = cJSON_GetObjectItemCaseSensitive(doc, "fairness");
-    cJSON *arr = f ? cJSON_GetObjectItemCaseSensitive(f, "attributes") : NULL;
-    cJSON *o = NULL;
-    cJSON_ArrayForEach(o, arr) {
-        cJSON *n = cJSON_GetObjectItemCaseSensitive(o, "name");
-        if (cJSON_IsString(n) && strcmp(n->valuestring, name) == 0)
-            return o;
+    const char *where[] = {"attributes", "intersections"};
+    for (int k = 0; k < 2; k++) {
+        cJSON *arr = f ? cJSON_GetObjectItemCaseSensitive(f, where[k]) : NULL;
+        cJSON *o = NULL;
+        cJSON_ArrayForEach(o, arr) {
+            cJSON *n = cJSON_GetObjectItemCaseSensitive(o, "name");
+            if (cJSON_IsString(n) && strcmp(n->valuestring, name) == 0)
+                return o;
+        }
     }
     return NULL;
 }
 
 /* Per level of attribute a: eligible (not small) and the reference level. The result's groups
  * are the levels with rows, in level order. */
-static int level_info(const why_in *in, size_t a, unsigned char *eligible,
-                      size_t *ref)
+static int level_info(const why_attr *at, unsigned char *eligible, size_t *ref)
 {
-    const aud_fair_attr *at = &in->attrs[a];
-    const aud_fair_attr_result *ar = &in->res->attrs[a];
+    const aud_fair_attr_result *ar = at->ar;
     size_t g = 0;
     *ref = SIZE_MAX;
     for (size_t l = 0; l < at->n_levels; l++) {
@@ -67,6 +88,143 @@ static int level_info(const why_in *in, size_t a, unsigned char *eligible,
     return *ref == SIZE_MAX ? -1 : 0;
 }
 
+/* ---- intersections -------------------------------------------------------------------------- */
+
+/* Group of `wa` for a row whose attributes have the codes lv[] (-1 unknown), or -1. */
+static int32_t group_of(const why_in *in, const why_attr *wa, const int32_t *lv)
+{
+    size_t cell = 0;
+    for (size_t a = 0; a < in->n_attrs; a++) {
+        if (!(wa->mask >> a & 1u))
+            continue;
+        if (lv[a] < 0)
+            return -1;
+        cell = cell * in->attrs[a].n_levels + (size_t)lv[a];
+    }
+    return wa->imap != NULL ? wa->imap[cell] : (int32_t)cell;
+}
+
+/* The intersection of the attributes in `mask` as the result numbers its groups (its non-empty
+ * cells in mixed-radix order, metrics/fair_inter.c); -1 when the result's groups differ (they
+ * cannot: checked by name so a change there shows). */
+static int inter_build(const why_in *in, unsigned mask, const aud_fair_attr_result *ar,
+                       why_attr *wa, aud_error *err)
+{
+    size_t n = in->data->n_rows, cells = 1;
+    memset(wa, 0, sizeof *wa);
+    wa->name = ar->name;
+    wa->ar = ar;
+    wa->mask = mask;
+    for (size_t a = 0; a < in->n_attrs; a++)
+        cells *= mask >> a & 1u ? in->attrs[a].n_levels : 1;
+    wa->imap = aud_malloc((cells ? cells : 1) * sizeof *wa->imap);
+    wa->own_codes = aud_malloc((n ? n : 1) * sizeof *wa->own_codes);
+    wa->own_levels = aud_calloc(ar->n_groups + 1, sizeof *wa->own_levels);
+    if (wa->imap == NULL || wa->own_codes == NULL || wa->own_levels == NULL)
+        return aud_error_nomem(err);
+    for (size_t c = 0; c < cells; c++)
+        wa->imap[c] = -1;
+    int32_t lv[AUD_FAIR_MAX_INTER_ATTRS_WHY];
+    for (size_t i = 0; i < n; i++) {   /* the cell of each row; the used cells marked */
+        for (size_t a = 0; a < in->n_attrs; a++)
+            lv[a] = in->attrs[a].codes[i];
+        int32_t c = group_of(in, &(why_attr){.mask = mask}, lv);
+        wa->own_codes[i] = c;
+        if (c >= 0)
+            wa->imap[c] = 0;
+    }
+    size_t g = 0;
+    for (size_t c = 0; c < cells; c++) {
+        if (wa->imap[c] < 0)
+            continue;
+        size_t rest = c, idx[AUD_FAIR_MAX_INTER_ATTRS_WHY];
+        for (size_t a = in->n_attrs; a-- > 0;) {
+            if (mask >> a & 1u) {
+                idx[a] = rest % in->attrs[a].n_levels;
+                rest /= in->attrs[a].n_levels;
+            }
+        }
+        /* the result's group name is the levels joined by '&' */
+        const char *nm = g < ar->n_groups ? ar->groups[g].name : NULL;
+        for (size_t a = 0, first = 1; nm != NULL && a < in->n_attrs; a++) {
+            if (!(mask >> a & 1u))
+                continue;
+            const char *l = in->attrs[a].levels[idx[a]];
+            size_t len = strlen(l);
+            if ((!first && *nm++ != '&') || strncmp(nm, l, len) != 0)
+                nm = NULL;
+            else
+                nm += len;
+            first = 0;
+        }
+        if (nm == NULL || *nm != '\0')
+            return aud_error_set(err, AUD_E_INTERNAL, NULL, 0, 0,
+                                 "the groups of intersection %s differ from the result",
+                                 ar->name);
+        wa->own_levels[g] = ar->groups[g].name;
+        wa->imap[c] = (int32_t)g++;
+    }
+    if (g != ar->n_groups)
+        return aud_error_set(err, AUD_E_INTERNAL, NULL, 0, 0,
+                             "the groups of intersection %s differ from the result", ar->name);
+    for (size_t i = 0; i < n; i++)
+        if (wa->own_codes[i] >= 0)
+            wa->own_codes[i] = wa->imap[wa->own_codes[i]];
+    wa->codes = wa->own_codes;
+    wa->n_levels = g;
+    wa->levels = wa->own_levels;
+    return AUD_OK;
+}
+
+/* Attribute a as a grouping. */
+static why_attr base_attr(const why_in *in, size_t a)
+{
+    return (why_attr){in->attrs[a].name, in->attrs[a].codes, in->attrs[a].n_levels,
+                      in->attrs[a].levels, &in->res->attrs[a], 1u << a, NULL, NULL, NULL};
+}
+
+static void groupings_free(why_attr *wa, size_t n)
+{
+    for (size_t k = 0; wa != NULL && k < n; k++) {
+        aud_free(wa[k].imap);
+        aud_free(wa[k].own_codes);
+        aud_free(wa[k].own_levels);
+    }
+    aud_free(wa);
+}
+
+/* The attributes, then every intersection of the result (in its order: by size, then by
+ * attribute mask, as metrics/fair_core.c makes them). */
+static int groupings(why_in *in, aud_error *err)
+{
+    const aud_fair_result *res = in->res;
+    size_t n = in->n_attrs + res->n_inters;
+    in->wa = aud_calloc(n ? n : 1, sizeof *in->wa);
+    if (in->wa == NULL)
+        return aud_error_nomem(err);
+    for (size_t a = 0; a < in->n_attrs; a++)
+        in->wa[a] = base_attr(in, a);
+    in->n_wa = in->n_attrs;
+    if (res->n_inters == 0)
+        return AUD_OK;
+    if (in->n_attrs > AUD_FAIR_MAX_INTER_ATTRS_WHY)
+        return aud_error_set(err, AUD_E_INTERNAL, NULL, 0, 0, "too many attributes");
+    unsigned full = (1u << in->n_attrs) - 1u;
+    size_t k = 0;
+    for (int size = 2; size <= (int)in->n_attrs; size++) {
+        for (unsigned mask = 1; mask <= full && k < res->n_inters; mask++) {
+            if (__builtin_popcount(mask) != size)
+                continue;
+            int rc = inter_build(in, mask, &res->inters[k], &in->wa[in->n_wa], err);
+            in->n_wa++;
+            if (rc != AUD_OK)
+                return rc;
+            k++;
+        }
+    }
+    return AUD_OK;
+}
+
 /* ---- explaining the rows -------------------------------------------------------------------- */
 
 typedef struct why_state {
@@ -74,18 +232,19 @@ typedef struct why_state {
     aud_shap_opts so;
     size_t        nf;
     int           probability;    /* binary classifier: also the probability scale */
-    aud_fdrv_acc *margin;         /* n_attrs */
+    aud_fdrv_acc *margin;         /* n_wa */
     size_t       *rows;           /* explained rows (NULL: all rows) */
-    uint32_t     *mask;           /* per explained row: bit a = in attribute a's sample */
+    uint64_t     *mask;           /* per explained row: bit k = in grouping k's sample */
     size_t        n_rows;
 } why_state;
 
-/* Seeded sample of at most AUD_WHY_SAMPLE_PER_GROUP rows of every group of every attribute. */
+/* Seeded sample of at most AUD_WHY_SAMPLE_PER_GROUP rows of every group of every attribute and
+ * intersection. */
 static int stratified_rows(why_state *w, aud_error *err)
 {
     const why_in *in = w->in;
     size_t n = in->data->n_rows;
-    uint32_t *mark = aud_calloc(n ? n : 1, sizeof *mark);
+    uint64_t *mark = aud_calloc(n ? n : 1, sizeof *mark);
     size_t *members = aud_malloc((n ? n : 1) * sizeof *members);
     size_t *pick = aud_malloc(AUD_WHY_SAMPLE_PER_GROUP * sizeof *pick);
     int rc = AUD_OK;
@@ -93,17 +252,17 @@ static int stratified_rows(why_state *w, aud_error *err)
         rc = aud_error_nomem(err);
         goto done;
     }
-    for (size_t a = 0; a < in->n_attrs; a++) {
-        for (size_t l = 0; l < in->attrs[a].n_levels; l++) {
+    for (size_t a = 0; a < in->n_wa; a++) {
+        for (size_t l = 0; l < in->wa[a].n_levels; l++) {
             size_t m = 0;
             for (size_t i = 0; i < n; i++) {
-                if (in->attrs[a].codes[i] == (int32_t)l)
+                if (in->wa[a].codes[i] == (int32_t)l)
                     members[m++] = i;
             }
             size_t k = aud_shap_sample_rows(m, AUD_WHY_SAMPLE_PER_GROUP,
                                             in->seed + 7919 * (a + 1) + l, pick);
             for (size_t q = 0; q < k; q++)
-                mark[members[pick[q]]] |= 1u << a;
+                mark[members[pick[q]]] |= (uint64_t)1 << a;
         }
     }
     size_t u = 0;
@@ -128,7 +287,7 @@ done:
     return rc;
 }
 
-/* Explain one block of rows and add it to every attribute's sums. */
+/* Explain one block of rows and add it to every grouping's sums. */
 static int explain_block(why_state *w, size_t b0, size_t b1, double *X, int32_t *grp, double *prob,
                          aud_error *err)
 {
@@ -143,11 +302,10 @@ static int explain_block(why_state *w, size_t b0, size_t b1, double *X, int32_t 
     int rc = aud_shap_explain(&r, in->model, X, n, &w->so, err);
     if (rc != AUD_OK)
         return rc;
-    for (size_t a = 0; a < in->n_attrs; a++) {
+    for (size_t a = 0; a < in->n_wa; a++) {
         for (size_t i = 0; i < n; i++) {
             size_t row = w->rows ? w->rows[b0 + i] : b0 + i;
-            grp[i] = (w->mask == NULL || (w->mask[b0 + i] >> a & 1u)) ? in->attrs[a].codes[row]
-                                                                      : -1;
+            grp[i] = (w->mask == NULL || (w->mask[b0 + i] >> a & 1u)) ? in->wa[a].codes[row] : -1;
         }
         aud_fdrv_acc_add(&w->margin[a], grp, n, r->phi, r->stride, w->probability ? prob : NULL);
     }
@@ -176,7 +334,7 @@ static int explain_all(why_state *w, aud_error *err)
 
 /* All rows of a tree model through per-cell sums (explainers/shap_cells.c): a cell is one
  * combination of the attributes' values (unknown included), the cells are added into each
- * attribute's groups afterwards. */
+ * attribute's and intersection's groups afterwards. */
 static int explain_cells(why_state *w, size_t n_cells, const size_t *stride, aud_error *err)
 {
     const why_in *in = w->in;
@@ -211,15 +369,18 @@ static int explain_cells(why_state *w, size_t n_cells, const size_t *stride, aud
         goto done;
     const double *sums = aud_shap_cells_sums(sc);
     const uint64_t *cnt = aud_shap_cells_counts(sc);
+    int32_t lv[AUD_WHY_MAX_GROUPINGS];
     for (size_t c = 0; c < n_cells; c++) {
         const double *s0 = sums + c * (nf + 1);
         double out = s0[nf];
         for (size_t j = 0; j < nf; j++)
             out += s0[j];
-        for (size_t a = 0; a < in->n_attrs; a++) {
-            size_t code = c / stride[a] % (in->attrs[a].n_levels + 1);
-            if (code > 0)   /* 0: unknown value of attribute a */
-                aud_fdrv_acc_add_sums(&w->margin[a], code - 1, cnt[c], s0, out,
+        for (size_t a = 0; a < in->n_attrs; a++)   /* 0: unknown value of attribute a */
+            lv[a] = (int32_t)(c / stride[a] % (in->attrs[a].n_levels + 1)) - 1;
+        for (size_t a = 0; a < in->n_wa; a++) {
+            int32_t g = group_of(in, &in->wa[a], lv);
+            if (g >= 0)
+                aud_fdrv_acc_add_sums(&w->margin[a], (size_t)g, cnt[c], s0, out,
                                       w->probability ? (double)psum[c] : NAN);
         }
     }
@@ -242,11 +403,30 @@ typedef struct screen_job {
     aud_error      err;
 } screen_job;
 
+/* 1 when the column named `col` is the attribute itself or one of the intersection's parts. */
+static int is_part(const why_in *in, const why_attr *wa, const char *col)
+{
+    for (size_t a = 0; a < in->n_attrs; a++) {
+        if ((wa->mask >> a & 1u) && strcmp(col, in->attrs[a].name) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 static void *screen_run(void *p)
 {
     screen_job *j = p;
     const why_in *in = j->in;
-    size_t nf = in->model->n_features;
+    size_t nf = in->model->n_features, na = in->n_wa;
+    const int32_t **codes = aud_malloc((na ? na : 1) * sizeof *codes);
+    size_t *levels = aud_malloc((na ? na : 1) * sizeof *levels);
+    aud_assoc *out = aud_malloc((na ? na : 1) * sizeof *out);
+    if (codes == NULL || levels == NULL || out == NULL)
+        j->rc = aud_error_nomem(&j->err);
+    for (size_t a = 0; a < na && j->rc == AUD_OK; a++) {
+        codes[a] = in->wa[a].codes;
+        levels[a] = in->wa[a].n_levels;
+    }
     for (size_t f = j->first; f < nf && j->rc == AUD_OK; f += j->step) {
         const aud_column *col = &in->data->cols[in->bind[f]];
         aud_assoc_feature af;
@@ -255,18 +435,22 @@ static void *screen_run(void *p)
                                                     in->data->n_rows, &j->err);
         else
             j->rc = aud_assoc_feature_prepare(&af, col->num, in->data->n_rows, &j->err);
-        for (size_t a = 0; a < in->n_attrs && j->rc == AUD_OK; a++) {
-            j->rc = aud_assoc_compute(&af, in->attrs[a].codes, in->attrs[a].n_levels,
-                                      &j->assoc[a * nf + f], &j->err);
-            j->is_attr[a * nf + f] = strcmp(col->name, in->attrs[a].name) == 0;
+        if (j->rc == AUD_OK)   /* every attribute and intersection in one pass over the rows */
+            j->rc = aud_assoc_compute_set(&af, codes, levels, na, out, &j->err);
+        for (size_t a = 0; a < na && j->rc == AUD_OK; a++) {
+            j->assoc[a * nf + f] = out[a];
+            j->is_attr[a * nf + f] = (unsigned char)is_part(in, &in->wa[a], col->name);
         }
         aud_assoc_feature_free(&af);
     }
+    aud_free(codes);
+    aud_free(levels);
+    aud_free(out);
     return NULL;
 }
 
-/* The association of every feature with every attribute, features spread over the threads
- * (each result has its own slot: the same for any thread count). */
+/* The association of every feature with every attribute and intersection, features spread over
+ * the threads (each result has its own slot: the same for any thread count). */
 static int screen(const why_in *in, aud_assoc *assoc, unsigned char *is_attr, aud_error *err)
 {
     size_t nf = in->model->n_features;
@@ -291,42 +475,89 @@ static int screen(const why_in *in, aud_assoc *assoc, unsigned char *is_attr, au
 
 /* ---- the whole ------------------------------------------------------------------------------- */
 
-static int add_tradeoffs(cJSON *doc, const why_in *in, unsigned char *elig,
-                         aud_error *err)
+typedef struct trade_job {
+    const why_in  *in;
+    cJSON         *doc;
+    size_t         a;
+    unsigned char *elig;
+    int            rc;
+    aud_error      err;
+} trade_job;
+
+static void *trade_run(void *p)
 {
-    for (size_t a = 0; a < in->n_attrs; a++) {
-        cJSON *o = attr_object(doc, in->attrs[a].name);
-        size_t ref = 0;
-        if (o == NULL || level_info(in, a, elig, &ref) != 0)
-            continue;
-        aud_tradeoff_input t = {in->data->n_rows, in->score,  in->label, in->attrs[a].codes,
-                                in->attrs[a].n_levels, in->attrs[a].levels, elig, ref,
-                                in->favorable, in->threshold};
-        int rc = aud_tradeoff_json(o, &t, err);
-        if (rc != AUD_OK)
-            return rc;
+    trade_job *j = p;
+    const why_in *in = j->in;
+    why_attr wa = base_attr(in, j->a);
+    cJSON *o = attr_object(j->doc, wa.name);
+    size_t ref = 0;
+    if (o == NULL || level_info(&wa, j->elig, &ref) != 0)
+        return NULL;
+    aud_tradeoff_input t = {in->data->n_rows, in->res->ranks, in->label, wa.codes,
+                            wa.n_levels, wa.levels, j->elig, ref,
+                            in->favorable, in->threshold, 0};
+    j->rc = aud_tradeoff_json(o, &t, &j->err);
+    return NULL;
+}
+
+/* The trade-offs of every attribute (not of the intersections), the attributes spread over the
+ * threads (each writes only its own attribute's object; the first error in attribute order is
+ * reported). */
+static int add_tradeoffs(cJSON *doc, const why_in *in, size_t maxl, aud_error *err)
+{
+    if (in->res->ranks == NULL)
+        return aud_error_set(err, AUD_E_INTERNAL, NULL, 0, 0, "the scores are not ranked");
+    int rc = AUD_OK;
+    size_t na = in->n_attrs;
+    for (size_t a = 0; a < na && rc == AUD_OK; a++)
+        if (aud_tradeoff_needs_order(in->res->ranks, in->attrs[a].n_levels, 0))
+            rc = aud_fair_ranks_order(in->res->ranks, err);
+    trade_job *jobs = aud_calloc(na ? na : 1, sizeof *jobs);
+    unsigned char *elig = aud_malloc((na ? na : 1) * maxl);
+    if (rc == AUD_OK && (jobs == NULL || elig == NULL))
+        rc = aud_error_nomem(err);
+    for (size_t a = 0; a < na && rc == AUD_OK; a++)
+        jobs[a] = (trade_job){in, doc, a, elig + a * maxl, AUD_OK, {0}};
+    /* jobs in turn when one thread is asked for */
+    size_t nt = in->threads > 1 ? (size_t)in->threads : 1;
+    for (size_t a0 = 0; a0 < na && rc == AUD_OK; a0 += nt)
+        aud_run_jobs(jobs + a0, na - a0 < nt ? na - a0 : nt, sizeof *jobs, trade_run);
+    for (size_t a = 0; a < na && rc == AUD_OK; a++) {
+        if (jobs[a].rc != AUD_OK) {
+            *err = jobs[a].err;
+            rc = jobs[a].rc;
+        }
     }
-    return AUD_OK;
+    aud_free(jobs);
+    aud_free(elig);
+    return rc;
 }
 
 static int explainable(const why_in *in)
 {
     const aud_model *m = in->model;
-    return m != NULL && m->n_outputs == 1 && m->feature_names != NULL && in->n_attrs <= 32;
+    return m != NULL && m->n_outputs == 1 && m->feature_names != NULL;
 }
 
-static int why_run(cJSON *doc, const why_in *in, aud_error *err)
+static int why_run(cJSON *doc, why_in *in, aud_error *err)
 {
     size_t maxl = 1;
     for (size_t a = 0; a < in->n_attrs; a++)
         maxl = in->attrs[a].n_levels > maxl ? in->attrs[a].n_levels : maxl;
-    unsigned char *elig = aud_malloc(maxl);
-    if (elig == NULL)
-        return aud_error_nomem(err);
     int rc = AUD_OK;
     if (in->score != NULL)
-        rc = add_tradeoffs(doc, in, elig, err);
-    if (rc != AUD_OK || !explainable(in)) {
+        rc = add_tradeoffs(doc, in, maxl, err);
+    if (rc != AUD_OK || !explainable(in))
+        return rc;
+    if (in->n_attrs + in->res->n_inters > AUD_WHY_MAX_GROUPINGS)
+        return AUD_OK;   /* as many as the sample's bits allow (metrics: at most 6 + 57) */
+    rc = groupings(in, err);
+    for (size_t a = 0; a < in->n_wa; a++)
+        maxl = in->wa[a].n_levels > maxl ? in->wa[a].n_levels : maxl;
+    unsigned char *elig = aud_malloc(maxl);
+    if (rc == AUD_OK && elig == NULL)
+        rc = aud_error_nomem(err);
+    if (rc != AUD_OK) {
         aud_free(elig);
         return rc;
     }
@@ -360,7 +591,7 @@ static int why_run(cJSON *doc, const why_in *in, aud_error *err)
         w.so.background = bg;
         w.so.n_background = nb;
     }
-    size_t nf = w.nf, na = in->n_attrs;
+    size_t nf = w.nf, na = in->n_wa;
     aud_assoc *assoc = aud_calloc(na * nf + 1, sizeof *assoc);
     unsigned char *is_attr = aud_calloc(na * nf + 1, 1);
     w.margin = aud_calloc(na ? na : 1, sizeof *w.margin);
@@ -369,12 +600,13 @@ static int why_run(cJSON *doc, const why_in *in, aud_error *err)
         goto done;
     }
     for (size_t a = 0; a < na && rc == AUD_OK; a++)
-        rc = aud_fdrv_acc_init(&w.margin[a], in->attrs[a].n_levels, nf, err);
+        rc = aud_fdrv_acc_init(&w.margin[a], in->wa[a].n_levels, nf, err);
     int all = w.so.method == AUD_SHAP_TREE || w.so.method == AUD_SHAP_LINEAR;
     if (rc == AUD_OK && !all)
         rc = stratified_rows(&w, err);
-    size_t stride[33], n_cells = 1;   /* cells: combinations of the attributes' values */
-    for (size_t a = 0; a < na && n_cells <= AUD_WHY_MAX_CELLS; a++) {
+    size_t stride[AUD_WHY_MAX_GROUPINGS], n_cells = 1;   /* cells: combinations of the
+                                                            attributes' values */
+    for (size_t a = 0; a < in->n_attrs && n_cells <= AUD_WHY_MAX_CELLS; a++) {
         stride[a] = n_cells;
         n_cells *= in->attrs[a].n_levels + 1;
     }
@@ -387,7 +619,7 @@ static int why_run(cJSON *doc, const why_in *in, aud_error *err)
                          aud_shap_check(in->model, &w.so, err) != AUD_OK)) {
         /* the model cannot be explained (no covers, too many features...): say why, go on */
         for (size_t a = 0; a < na && rc == AUD_OK; a++) {
-            cJSON *o = attr_object(doc, in->attrs[a].name);
+            cJSON *o = attr_object(doc, in->wa[a].name);
             if (o != NULL && cJSON_AddStringToObject(o, "drivers_reason", err->msg) == NULL)
                 rc = aud_error_nomem(err);
         }
@@ -411,14 +643,14 @@ static int why_run(cJSON *doc, const why_in *in, aud_error *err)
                  "explained in all)",
                  aud_shap_method_name(w.so.method), AUD_WHY_SAMPLE_PER_GROUP, w.n_rows);
     for (size_t a = 0; a < na && rc == AUD_OK; a++) {
-        cJSON *o = attr_object(doc, in->attrs[a].name);
+        cJSON *o = attr_object(doc, in->wa[a].name);
         size_t ref = 0;
-        if (o == NULL || level_info(in, a, elig, &ref) != 0)
+        if (o == NULL || level_info(&in->wa[a], elig, &ref) != 0)
             continue;
         aud_fdrv_json_input ji = {&w.margin[a],
                                   ref,
                                   elig,
-                                  in->attrs[a].levels,
+                                  in->wa[a].levels,
                                   (const char *const *)in->model->feature_names,
                                   assoc + a * nf,
                                   is_attr + a * nf,
@@ -448,13 +680,18 @@ int aud_fair_why(cJSON *doc, const aud_fair_why_input *pub, aud_error *err)
     int rc = AUD_OK;
     if (pub->model != NULL)
         rc = aud_bind_model(&bm, pub->model, pub->model_path, pub->data, err);
+    /* a model that refuses missing values: the binding layer's message (the callers' predictions
+     * checked the same rows already; this keeps the drivers safe on their own) */
+    if (rc == AUD_OK && pub->model != NULL)
+        rc = aud_bind_check_missing(&bm, 0, pub->data->n_rows, err);
     if (rc == AUD_OK && ba->n_attrs != pub->res->n_attrs)
         rc = aud_error_set(err, AUD_E_INTERNAL, NULL, 0, 0, "attributes differ from the result");
     if (rc == AUD_OK) {
         why_in in = {pub->model, pub->data, bm.cols, ba->attrs, ba->n_attrs, pub->res, pub->score,
                      pub->label, pub->favorable, pub->threshold, pub->method, pub->background,
-                     pub->n_background, pub->seed, pub->threads};
+                     pub->n_background, pub->seed, pub->threads, NULL, 0};
         rc = why_run(doc, &in, err);
+        groupings_free(in.wa, in.n_wa);
     }
     aud_binding_free(&bm);
     return rc;

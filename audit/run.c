@@ -40,17 +40,22 @@ int aud_run_skip(run_ctx *c, const char *section, const char *reason)
     return AUD_OK;
 }
 
-/* mkdir -p */
-static int make_dirs(const char *path, aud_error *err)
+/* mkdir -p; *made is the length of the path prefix naming the first folder this call created
+ * (0: none), so that a failed run can remove what it made (remove_made_dirs). */
+static int make_dirs(const char *path, size_t *made, aud_error *err)
 {
     char buf[PATH_MAX];
+    *made = 0;
     if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
         return aud_error_set(err, AUD_E_IO, path, 0, 0, "path too long");
     for (char *p = buf + 1; ; p++) {
         if (*p == '/' || *p == '\0') {
             char saved = *p;
             *p = '\0';
-            if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+            int ok = mkdir(buf, 0777) == 0;
+            if (ok && *made == 0)
+                *made = (size_t)(p - buf);
+            if (!ok && errno != EEXIST)
                 return aud_error_set(err, AUD_E_IO, buf, 0, 0, "cannot create folder: %s",
                                      strerror(errno));
             *p = saved;
@@ -62,6 +67,27 @@ static int make_dirs(const char *path, aud_error *err)
     if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
         return aud_error_set(err, AUD_E_IO, path, 0, 0, "not a folder");
     return AUD_OK;
+}
+
+/* After a failed run: remove the folders make_dirs created for it (path's prefixes down to the
+ * first one made, deepest first) when they are empty. A folder holding the run log's error line
+ * stays: the log is the record of every run, failed ones included. */
+static void remove_made_dirs(const char *path, size_t made)
+{
+    char buf[PATH_MAX];
+    if (made == 0 || snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
+        return;
+    for (size_t n = strlen(buf); n >= made; ) {
+        while (n > made && buf[n - 1] == '/')
+            buf[--n] = '\0';
+        if (rmdir(buf) != 0)
+            return;
+        char *slash = strrchr(buf, '/');
+        if (slash == NULL || (size_t)(slash - buf) < made)
+            return;
+        *slash = '\0';
+        n = (size_t)(slash - buf);
+    }
 }
 
 /* Is output file dir/name the same file as input `in`? Compares device and inode when both
@@ -464,12 +490,12 @@ static void report_step(const aud_run_opts *o, const char *step, double seconds)
 /* The outputs: names in the output folder (made), none the same file as an input; the run log
  * opened before any work (it is appended to, not replaced). */
 static int prepare_outputs(run_ctx *c, const char *out_dir, pending *outs, char *log_path,
-                           size_t log_size, int *log_fd)
+                           size_t log_size, int *log_fd, size_t *made)
 {
     const aud_spec *s = c->spec;
     const char *names[4] = {s->outputs.json, s->outputs.pdf, s->outputs.xlsx, s->outputs.log};
     const char *inputs[] = {s->path, s->data, s->reference, s->model};
-    int rc = make_dirs(out_dir, c->err);
+    int rc = make_dirs(out_dir, made, c->err);
     for (int i = 0; i < 4 && rc == AUD_OK; i++) {
         if (names[i] == NULL)
             continue;
@@ -518,6 +544,8 @@ static int compute(run_ctx *c, aud_history *hist, const char *key_fp, size_t *n_
     rc = add_provenance(c, prov);
     if (rc == AUD_OK)
         rc = add_report_block(c);
+    if (rc == AUD_OK)
+        rc = aud_run_model_card(c);
     const section_fn sections[] = {aud_run_profile, aud_run_predictions, aud_run_explanations,
                                    aud_run_fairness, aud_run_drift, aud_run_performance,
                                    aud_run_global};
@@ -599,6 +627,8 @@ int aud_run(const aud_run_opts *opts, aud_run_outcome *out, aud_error *err)
     aud_history *hist = NULL;
     char results_hex[65] = "";
     char key_fp[80] = "";
+    const char *out_dir = NULL;
+    size_t made = 0;   /* folders this run created (make_dirs) */
     int rc = aud_spec_load(&c.spec, opts->spec_path, err);
     for (size_t i = 0; rc == AUD_OK && i < c.spec->n_checks; i++)
         rc = aud_check_validate(&c.spec->checks[i], i, c.spec->path, err);
@@ -606,11 +636,11 @@ int aud_run(const aud_run_opts *opts, aud_run_outcome *out, aud_error *err)
         goto done;
     const aud_spec *s = c.spec;
     c.threads = opts->threads > 0 ? opts->threads : s->threads > 0 ? s->threads : aud_ncpu();
-    const char *out_dir = opts->out_dir != NULL ? opts->out_dir : s->outputs.dir;
+    out_dir = opts->out_dir != NULL ? opts->out_dir : s->outputs.dir;
     if (out_dir[0] == '\0')
         rc = aud_error_set(err, AUD_E_USAGE, NULL, 0, 0, "the output folder name is empty");
     if (rc == AUD_OK)
-        rc = prepare_outputs(&c, out_dir, outs, log_path, sizeof log_path, &log_fd);
+        rc = prepare_outputs(&c, out_dir, outs, log_path, sizeof log_path, &log_fd, &made);
     const char *hist_path = opts->history != NULL ? opts->history : s->history;
     if (rc == AUD_OK && hist_path != NULL)   /* like the log: fail before any work */
         rc = aud_history_open(&hist, hist_path, 1, err);
@@ -663,6 +693,8 @@ done:
         log_error_line(&c, log_fd, log_path, rc);
     if (log_fd >= 0)
         close(log_fd);
+    if (rc != AUD_OK && out_dir != NULL)
+        remove_made_dirs(out_dir, made);
     aud_history_close(hist);
     cJSON_Delete(c.skipped);
     cJSON_Delete(c.doc);

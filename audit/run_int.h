@@ -26,6 +26,7 @@ typedef struct run_ctx {
     double     *score_ref;    /* model output on the reference */
     double     *prediction;   /* 0/1 predictions column; NULL when absent */
     int         score_is_probability;
+    long        id_col;       /* explain.id column of data (explained rows' "id"); -1 none */
     cJSON      *doc;          /* the results document */
     cJSON      *skipped;      /* [{section, reason}] */
     double      t_start;
@@ -41,6 +42,8 @@ int aud_run_explanations(run_ctx *c);
 int aud_run_fairness(run_ctx *c);
 int aud_run_drift(run_ctx *c);
 int aud_run_performance(run_ctx *c);
+/* "model_card": the spec's card and the model's facts (nothing without either). */
+int aud_run_model_card(run_ctx *c);
 int aud_run_global(run_ctx *c);     /* run_global.c */
 
 /* Seconds since an arbitrary origin (monotonic). */

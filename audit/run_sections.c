@@ -123,6 +123,54 @@ static int add_feature_json(run_ctx *c, cJSON *arr, const aud_shap_summary *sm,
 
 /* One explained row: its feature values and attributions in model order; `why` (NULL for
  * none) marks the rows the report draws as waterfalls. */
+/* A binary model explained on the margin: base value and f(x) are also given as
+ * probabilities (the model's link applied). */
+static int link_probability(const run_ctx *c, const aud_shap_result *r)
+{
+    return r->output == AUD_SHAP_OUTPUT_RAW && aud_model_is_binary(c->model);
+}
+
+static double sigmoid(const run_ctx *c, double margin)
+{
+    return 1.0 / (1.0 + exp(-c->model->sigmoid_scale * margin));
+}
+
+/* The unit of the SHAP values, base value and f(x) (issue 14 item 1), into buf. */
+static void shap_units(const run_ctx *c, const aud_shap_result *r, char *buf, size_t size)
+{
+    const char *label = c->spec->label != NULL ? c->spec->label : "the label";
+    const aud_model *m = c->model;
+    if (r->output == AUD_SHAP_OUTPUT_PROBABILITY)
+        snprintf(buf, size, m->n_outputs > 1 ? "probability of each class (%s)"
+                                             : "probability of label 1 (%s)", label);
+    else if (aud_model_is_binary(m) && m->sigmoid_scale == 1.0)
+        snprintf(buf, size, "log-odds of label 1 (%s)", label);
+    else if (aud_model_is_binary(m))
+        snprintf(buf, size, "margin of label 1 (%s): log-odds / %g", label, m->sigmoid_scale);
+    else if (m->link == AUD_LINK_SOFTMAX || m->link == AUD_LINK_ARGMAX)
+        snprintf(buf, size, "margin of each class (%s), before the softmax", label);
+    else if (m->link == AUD_LINK_EXP)
+        snprintf(buf, size, "log of the predicted mean (%s)", label);
+    else
+        snprintf(buf, size, "model output (%s)", label);
+}
+
+/* "A row is favourable (approved) when P(default = 1) < 0.5." for a binary model whose output
+ * decides (no prediction column); "" otherwise. */
+static void decision_rule(const run_ctx *c, char *buf, size_t size)
+{
+    const aud_spec *s = c->spec;
+    buf[0] = '\0';
+    if (!aud_model_is_binary(c->model) || s->prediction != NULL || s->score != NULL)
+        return;
+    char num[32], words[160] = "";
+    if (s->report.favorable_outcome != NULL)
+        snprintf(words, sizeof words, " (%s)", s->report.favorable_outcome);
+    snprintf(buf, size, "A row is favourable%s when P(%s = 1) %s %s.", words,
+             s->label != NULL ? s->label : "label", s->favorable ? ">=" : "<",
+             aud_fmt_double(s->threshold, num));
+}
+
 static int add_explained_row(run_ctx *c, cJSON *arr, const aud_shap_result *r, const double *X,
                              const size_t *rows, size_t i, const char *why)
 {
@@ -136,6 +184,19 @@ static int add_explained_row(run_ctx *c, cJSON *arr, const aud_shap_result *r, c
     double pred = fx;
     if (r->output == AUD_SHAP_OUTPUT_RAW && c->score != NULL)
         pred = c->score[rows[i]];
+    long line = aud_table_row_line(c->data, rows[i]);   /* issue 14 item 3 */
+    if (line > 0 && aud_json_add_num(o, "line", (double)line) != 0)
+        return -1;
+    if (c->id_col >= 0) {
+        char cell[128];
+        aud_table_cell_text(c->data, rows[i], (size_t)c->id_col, cell, sizeof cell);
+        if (c->data->cols[c->id_col].type == AUD_COL_NUMERIC)
+            aud_fmt_double(c->data->cols[c->id_col].num[rows[i]], cell);
+        if (cJSON_AddStringToObject(o, "id", cell) == NULL)
+            return -1;
+    }
+    if (link_probability(c, r) && aud_json_add_num(o, "probability", sigmoid(c, fx)) != 0)
+        return -1;
     if (aud_json_add_num(o, "row", (double)rows[i]) != 0 ||
         (why != NULL && cJSON_AddStringToObject(o, "why", why) == NULL) ||
         aud_json_add_num(o, "prediction", pred) != 0 ||
@@ -318,6 +379,9 @@ int aud_run_explanations(run_ctx *c)
     if (nb > 0)
         snprintf(bg, sizeof bg, "%zu rows sampled from the %s data", nb,
                  c->ref != NULL ? "reference" : "audited");
+    else if (s->explain.background_given)   /* never silently ignored (issue 14 item 13) */
+        snprintf(bg, sizeof bg, "training cover (path-dependent TreeSHAP); explain.background "
+                 "(%ld rows) is not used by this method", s->explain.background);
     else
         snprintf(bg, sizeof bg, "training cover (path-dependent TreeSHAP)");
     cJSON *feats = ex ? cJSON_AddArrayToObject(ex, "features") : NULL;
@@ -333,6 +397,26 @@ int aud_run_explanations(run_ctx *c)
         cJSON_AddStringToObject(ex, "background", bg) == NULL) {
         rc = aud_error_nomem(c->err);
         goto done;
+    }
+    {   /* units, probabilities and the decision rule (issue 14 item 1) */
+        char units[200], rule[300];
+        shap_units(c, r, units, sizeof units);
+        decision_rule(c, rule, sizeof rule);
+        if (cJSON_AddStringToObject(ex, "units", units) == NULL ||
+            (link_probability(c, r) &&
+             aud_json_add_num(ex, "base_probability", sigmoid(c, sm->base_value[0])) != 0) ||
+            (rule[0] != '\0' && cJSON_AddStringToObject(ex, "decision_rule", rule) == NULL)) {
+            rc = aud_error_nomem(c->err);
+            goto done;
+        }
+    }
+    c->id_col = -1;
+    if (s->explain.id != NULL) {
+        rc = aud_table_lookup(c->data, s->explain.id, "explain.id column", &c->id_col, c->err);
+        if (rc != AUD_OK) {
+            rc = aud_error_field(c->err, "explain.id");
+            goto done;
+        }
     }
     /* features in rank order */
     for (size_t k = 0; k < c->model->n_features; k++) {
@@ -402,6 +486,10 @@ int aud_run_fairness(run_ctx *c)
     int rc = aud_bind_fairness(&res, &rq, &fo, &ba, c->err);
     if (rc == AUD_OK)
         rc = aud_fair_to_json(res, c->doc, c->err);
+    if (rc == AUD_OK &&   /* every rate in words (issue 14 item 1) */
+        aud_fair_add_rate_meanings(cJSON_GetObjectItemCaseSensitive(c->doc, "fairness"),
+                                   s->label, s->favorable, s->report.favorable_outcome) != 0)
+        rc = aud_error_nomem(c->err);
     if (rc == AUD_OK) {   /* drivers, proxies, trade-offs (SPEC section 7) */
         aud_shap_method m = AUD_SHAP_AUTO;
         int explain = s->explain.enabled && s->score == NULL && s->prediction == NULL &&
@@ -491,45 +579,61 @@ int aud_run_drift(run_ctx *c)
 
 /* ---- performance -------------------------------------------------------------------------- */
 
-static int add_group_perf(run_ctx *c, cJSON *arr, const char *attr, const char *group,
-                          const unsigned char *mask)
+static int add_group_perf(run_ctx *c, const aud_perf_opts *po, cJSON *arr, const char *attr,
+                          const char *group, const unsigned char *mask)
 {
     aud_perf pf;
-    int rc = aud_perf_compute(c->label, c->score, mask, c->data->n_rows, c->spec->threshold, &pf,
-                              c->err);
+    int rc = aud_perf_compute(c->label, c->score, mask, c->data->n_rows, po, &pf, c->err);
     if (rc != AUD_OK)
         return rc;
     cJSON *o = cJSON_CreateObject();
     if (o == NULL || !cJSON_AddItemToArray(arr, o)) {
         cJSON_Delete(o);
+        aud_perf_free(&pf);
         return aud_error_nomem(c->err);
     }
     if (cJSON_AddStringToObject(o, "attribute", attr) == NULL ||
         cJSON_AddStringToObject(o, "group", group) == NULL || aud_perf_to_json(&pf, o) != 0)
-        return aud_error_nomem(c->err);
-    return AUD_OK;
+        rc = aud_error_nomem(c->err);
+    aud_perf_free(&pf);
+    return rc;
 }
 
 int aud_run_performance(run_ctx *c)
 {
     if (c->label == NULL)
         return aud_run_skip(c, "performance", "no label column in the spec");
-    if (c->score == NULL || !c->score_is_probability)
+    if (c->score == NULL)
         return aud_run_skip(c, "performance",
-                        "needs predicted probabilities of a binary classifier (a classifier "
-                        "model or a score column in [0, 1])");
+                            "needs a score: a model with one output or a score column (AUC and "
+                            "the ROC curve rank the rows by it)");
+    aud_perf_opts po;
+    aud_perf_opts_default(&po);
+    po.threshold = c->spec->threshold;
+    po.probability = c->score_is_probability;
+    po.not_probability_reason =
+        c->model != NULL ? "the model's output is not a probability (log-loss and the Brier score "
+                           "need one)"
+                         : "the score column has values outside [0, 1], so it is not a "
+                           "probability (log-loss and the Brier score need one)";
     aud_perf pf;
-    int rc = aud_perf_compute(c->label, c->score, NULL, c->data->n_rows, c->spec->threshold, &pf,
-                              c->err);
+    int rc = aud_perf_compute(c->label, c->score, NULL, c->data->n_rows, &po, &pf, c->err);
     if (rc != AUD_OK)
         return rc;
     cJSON *perf = cJSON_AddObjectToObject(c->doc, "performance");
     cJSON *overall = perf ? cJSON_AddObjectToObject(perf, "overall") : NULL;
     cJSON *by = perf ? cJSON_AddArrayToObject(perf, "by_group") : NULL;
-    if (overall == NULL || by == NULL || aud_perf_to_json(&pf, overall) != 0 ||
-        cJSON_AddStringToObject(perf, "label", c->spec->label) == NULL ||
-        aud_json_add_num(perf, "threshold", c->spec->threshold) != 0)
+    int bad = overall == NULL || by == NULL || aud_perf_to_json(&pf, overall) != 0 ||
+              cJSON_AddStringToObject(perf, "label", c->spec->label) == NULL ||
+              aud_json_add_num(perf, "threshold", c->spec->threshold) != 0 ||
+              cJSON_AddStringToObject(perf, "score", po.probability ? "probability" : "real") ==
+                  NULL ||
+              cJSON_AddStringToObject(perf, "auc_interval", "delong") == NULL ||
+              aud_json_add_num(perf, "confidence_level", po.level) != 0;
+    aud_perf_free(&pf);
+    if (bad)
         return aud_error_nomem(c->err);
+    po.roc_max_points = 60;   /* by group: enough for a chart */
     /* by group: the groups and names of the fairness section */
     aud_bound_attrs ba;
     rc = aud_bind_attrs(&ba, c->data, (const char *const *)c->spec->sensitive,
@@ -543,7 +647,7 @@ int aud_run_performance(run_ctx *c)
         for (size_t g = 0; g < at->n_levels && rc == AUD_OK; g++) {
             for (size_t i = 0; i < c->data->n_rows; i++)
                 mask[i] = at->codes[i] == (int32_t)g;
-            rc = add_group_perf(c, by, at->name, at->levels[g], mask);
+            rc = add_group_perf(c, &po, by, at->name, at->levels[g], mask);
         }
     }
     aud_free(mask);

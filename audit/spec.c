@@ -269,7 +269,7 @@ static int read_root(aud_spec_ctx *c, const cJSON *root, aud_spec *s, const char
         "sensitive", "intersections", "compliance", "fairness", "explain", "drift", "checks",
         "outputs", "report", "seed", "threads", "delimiter", "na", "model_format", "history",
         "header", "names", "skip_rows", "comment", "keep_spaces", "label_positive",
-        "prediction_positive", "bins", "order", "global", NULL};
+        "prediction_positive", "bins", "order", "model_card", "global", NULL};
     if (!cJSON_IsObject(root))
         return aud_error_set(c->err, AUD_E_SCHEMA, c->file, 0, 0,
                              "expected a JSON object at the top level");
@@ -317,6 +317,7 @@ static int read_root(aud_spec_ctx *c, const cJSON *root, aud_spec *s, const char
     if (rc == AUD_OK) rc = aud_spec_read_checks(c, root, s);
     if (rc == AUD_OK) rc = aud_spec_read_outputs(c, root, s, base);
     if (rc == AUD_OK) rc = aud_spec_read_report(c, root, s);
+    if (rc == AUD_OK) rc = aud_spec_read_model_card(c, root, s);
     if (rc == AUD_OK) rc = aud_spec_get_path(c, root, "", "history", base, &s->history);
     if (rc == AUD_OK) rc = aud_spec_get_whole(c, root, "", "seed", 0, 4294967295.0, &seed);
     if (rc == AUD_OK) rc = aud_spec_get_whole(c, root, "", "threads", 0, 1024, &threads);
@@ -359,11 +360,14 @@ void aud_spec_free(aud_spec *s)
     if (s == NULL)
         return;
     char *strs[] = {s->path, s->model, s->model_format, s->data, s->reference, s->label, s->prediction, s->score,
-                    s->compliance, s->ll144_sex, s->ll144_race, s->explain.method, s->explain.output, s->drift.method,
+                    s->compliance, s->ll144_sex, s->ll144_race, s->explain.method, s->explain.output, s->explain.id, s->drift.method,
                     s->drift.psi_binning, s->outputs.dir, s->outputs.json, s->outputs.pdf,
                     s->outputs.xlsx, s->outputs.log, s->report.title, s->report.organization,
                     s->report.prepared_by, s->report.approved_by, s->report.data_source,
-                    s->report.date, s->report.favorable_outcome, s->history};
+                    s->report.date, s->report.favorable_outcome, s->history,
+                    s->card.owner, s->card.intended_use, s->card.label_meaning,
+                    s->card.training_data, s->card.training_period, s->card.limitations,
+                    s->card.contact};
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
         aud_free(strs[i]);
     for (size_t i = 0; i < s->n_sensitive; i++)

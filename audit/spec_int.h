@@ -62,6 +62,9 @@ typedef struct aud_spec {
         char *output;      /* "raw" */
         long  rows;        /* rows to explain, default 2000 */
         long  background;  /* background rows, default 100 */
+        char *id;          /* data column identifying a row (shown with the waterfalls); NULL */
+        int   background_given;   /* "background" is in the spec (a method without one says
+                                   * in the results that it did not use it) */
         long *show_rows;   /* 0-based data rows always explained and shown as waterfalls */
         size_t n_show_rows;
         int   enabled;     /* false with "explain": false */
@@ -89,6 +92,10 @@ typedef struct aud_spec {
         char *title, *organization, *prepared_by, *approved_by, *data_source, *date;
         char *favorable_outcome;   /* words for the favourable outcome ("approved"); NULL */
     } report;
+    struct {               /* "model_card": free text, each NULL when absent */
+        char *owner, *intended_use, *label_meaning, *training_data, *training_period,
+            *limitations, *contact;
+    } card;
     char  *history;        /* SQLite run history (SPEC 8), resolved; NULL = none */
     unsigned long seed;    /* default 42 */
     int    threads;        /* 0 = all cores */

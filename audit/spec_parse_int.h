@@ -60,5 +60,6 @@ int aud_spec_read_drift(aud_spec_ctx *c, const cJSON *root, aud_spec *s);
 int aud_spec_read_fairness(aud_spec_ctx *c, const cJSON *root, aud_spec *s);
 int aud_spec_read_outputs(aud_spec_ctx *c, const cJSON *root, aud_spec *s, const char *base);
 int aud_spec_read_report(aud_spec_ctx *c, const cJSON *root, aud_spec *s);
+int aud_spec_read_model_card(aud_spec_ctx *c, const cJSON *root, aud_spec *s);
 
 #endif

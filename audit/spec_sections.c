@@ -58,7 +58,7 @@ int aud_spec_read_checks(aud_spec_ctx *c, const cJSON *root, aud_spec *s)
 int aud_spec_read_explain(aud_spec_ctx *c, const cJSON *root, aud_spec *s)
 {
     static const char *const keys[] = {"method", "rows", "background", "output", "show_rows",
-                                       NULL};
+                                       "id", NULL};
     const cJSON *v = aud_spec_member(root, "explain");
     if (v == NULL)
         return AUD_OK;
@@ -74,11 +74,14 @@ int aud_spec_read_explain(aud_spec_ctx *c, const cJSON *root, aud_spec *s)
     if (rc == AUD_OK)
         rc = aud_spec_get_string(c, v, "explain", "output", &s->explain.output);
     if (rc == AUD_OK)
+        rc = aud_spec_get_string(c, v, "explain", "id", &s->explain.id);
+    if (rc == AUD_OK)
         rc = aud_spec_get_whole(c, v, "explain", "rows", 1, 1e7, &s->explain.rows);
     if (rc == AUD_OK)
         rc = aud_spec_get_whole(c, v, "explain", "background", 1, 1e6, &s->explain.background);
     if (rc != AUD_OK)
         return rc;
+    s->explain.background_given = aud_spec_member(v, "background") != NULL;
     const cJSON *show = aud_spec_member(v, "show_rows");
     if (show != NULL) {
         const cJSON *it;
@@ -324,19 +327,36 @@ int aud_spec_read_outputs(aud_spec_ctx *c, const cJSON *root, aud_spec *s, const
     return rc;
 }
 
+/* An optional object of optional strings: keys[i] (NULL-terminated) into *dst[i]. */
+static int read_text_block(aud_spec_ctx *c, const cJSON *root, const char *block,
+                           const char *const *keys, char **const *dst)
+{
+    const cJSON *v;
+    int rc = aud_spec_get_object(c, root, "", block, &v);
+    if (rc != AUD_OK || v == NULL)
+        return rc;
+    rc = aud_spec_check_keys(c, v, block, keys);
+    for (int i = 0; keys[i] != NULL && rc == AUD_OK; i++)
+        rc = aud_spec_get_text(c, v, block, keys[i], dst[i]);
+    return rc;
+}
+
 int aud_spec_read_report(aud_spec_ctx *c, const cJSON *root, aud_spec *s)
 {
     static const char *const keys[] = {"title", "organization", "prepared_by", "approved_by",
                                        "data_source", "date", "favorable_outcome", NULL};
-    const cJSON *v;
-    int rc = aud_spec_get_object(c, root, "", "report", &v);
-    if (rc != AUD_OK || v == NULL)
-        return rc;
-    rc = aud_spec_check_keys(c, v, "report", keys);
-    char **dst[] = {&s->report.title, &s->report.organization, &s->report.prepared_by,
-                    &s->report.approved_by, &s->report.data_source, &s->report.date,
-                    &s->report.favorable_outcome};
-    for (int i = 0; i < 7 && rc == AUD_OK; i++)
-        rc = aud_spec_get_text(c, v, "report", keys[i], dst[i]);
-    return rc;
+    char **const dst[] = {&s->report.title, &s->report.organization, &s->report.prepared_by,
+                          &s->report.approved_by, &s->report.data_source, &s->report.date,
+                          &s->report.favorable_outcome};
+    return read_text_block(c, root, "report", keys, dst);
+}
+
+int aud_spec_read_model_card(aud_spec_ctx *c, const cJSON *root, aud_spec *s)
+{
+    static const char *const keys[] = {"owner", "intended_use", "label_meaning", "training_data",
+                                       "training_period", "limitations", "contact", NULL};
+    char **const dst[] = {&s->card.owner, &s->card.intended_use, &s->card.label_meaning,
+                          &s->card.training_data, &s->card.training_period, &s->card.limitations,
+                          &s->card.contact};
+    return read_text_block(c, root, "model_card", keys, dst);
 }

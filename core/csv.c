@@ -212,9 +212,25 @@ static int encode_field(csv_lexer *lx, aud_column *col, csv_dict *d, const csv_f
     return AUD_OK;
 }
 
+int aud_csv_mark(csv_marks *mk, size_t row, long line)
+{
+    if (mk->n > 0 && mk->m[mk->n - 1].line + (long)(row - mk->m[mk->n - 1].row) == line)
+        return 0;
+    if (mk->n == mk->cap) {
+        size_t ncap = mk->cap ? mk->cap * 2 : 8;
+        aud_line_mark *nm = aud_realloc(mk->m, ncap * sizeof *nm);
+        if (nm == NULL)
+            return -1;
+        mk->m = nm;
+        mk->cap = ncap;
+    }
+    mk->m[mk->n++] = (aud_line_mark){row, line};
+    return 0;
+}
+
 int aud_csv_scan_records(csv_lexer *lx, const aud_table *t, col_scan *cs, aud_column *lvcols,
                         const aud_csv_opts *o, const na_set *na, locale_t cloc, char *scratch,
-                        size_t *n_rows)
+                        size_t *n_rows, csv_marks *marks)
 {
     size_t rows = 0;
     int fast = aud_csv_fast_ok(lx);
@@ -307,6 +323,8 @@ int aud_csv_scan_records(csv_lexer *lx, const aud_table *t, col_scan *cs, aud_co
             return aud_error_set(lx->err, AUD_E_PARSE, lx->name, rec_line,
                                  (long)(k < t->n_cols ? k : t->n_cols + 1),
                                  "expected %zu fields, found %zu", t->n_cols, k);
+        if (marks != NULL && aud_csv_mark(marks, rows, rec_line) != 0)
+            return aud_error_nomem(lx->err);
         rows++;
         if (lx->release && (rows & 0xfff) == 0)
             aud_csv_release(lx);
@@ -422,9 +440,15 @@ static int parse_csv(aud_table **out, const char *data, size_t len, const char *
         goto done;
     }
     /* large files: parse chunks on several threads; 1 = fall back to one sequential pass */
-    rc = aud_csv_scan_parallel(&lx, t, cs, opts, &na, cloc);
-    if (rc == 1)
-        rc = aud_csv_scan_records(&lx, t, cs, t->cols, opts, &na, cloc, scratch, &t->n_rows);
+    csv_marks marks = {NULL, 0, 0};
+    rc = aud_csv_scan_parallel(&lx, t, cs, opts, &na, cloc, &marks);
+    if (rc == 1) {
+        marks.n = 0;
+        rc = aud_csv_scan_records(&lx, t, cs, t->cols, opts, &na, cloc, scratch, &t->n_rows,
+                                  &marks);
+    }
+    t->line_marks = marks.m;   /* the table owns them now */
+    t->n_line_marks = marks.n;
     if (rc != AUD_OK)
         goto done;
     for (size_t k = 0; k < t->n_cols; k++) {

@@ -154,14 +154,25 @@ typedef struct col_scan {
 
 void aud_csv_col_scan_free(col_scan *c);
 
+/* The line marks of the rows read so far (aud_line_mark in table.h). */
+typedef struct csv_marks {
+    aud_line_mark *m;
+    size_t n, cap;
+} csv_marks;
+
+/* Record that data row `row` starts on `line` (a mark only when the offset changes); -1 on no
+ * memory. */
+int aud_csv_mark(csv_marks *mk, size_t row, long line);
+
 /* Pass 1: shape checks, row count, type inference, numbers and categories. */
 int aud_csv_scan_records(csv_lexer *lx, const aud_table *t, col_scan *cs, aud_column *lvcols,
                          const aud_csv_opts *o, const na_set *na, locale_t cloc, char *scratch,
-                         size_t *n_rows);
+                         size_t *n_rows, csv_marks *marks);
 
 /* Pass 1 on several threads. Returns AUD_OK (t->n_rows and cs filled as by
  * aud_csv_scan_records), 1 to use the sequential pass, or an error (no memory). */
 int aud_csv_scan_parallel(const csv_lexer *lx, aud_table *t, col_scan *cs,
-                          const aud_csv_opts *o, const na_set *na, locale_t cloc);
+                          const aud_csv_opts *o, const na_set *na, locale_t cloc,
+                          csv_marks *marks);
 
 #endif

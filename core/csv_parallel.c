@@ -28,6 +28,7 @@ typedef struct chunk {
     size_t       n_rows;
     size_t       n_newlines;
     size_t       first;     /* index of the chunk's first row slot in the shared arrays */
+    csv_marks    marks;     /* line marks, rows counted from the chunk's first row */
     int          rc;
     const aud_table   *t;
     const aud_csv_opts *o;
@@ -88,7 +89,7 @@ static void *chunk_scan_main(void *arg)
 {
     chunk *c = arg;
     c->rc = aud_csv_scan_records(&c->lx, c->t, c->cs, c->lv, c->o, c->na, c->cloc, c->scratch,
-                         &c->n_rows);
+                         &c->n_rows, &c->marks);
     return NULL;
 }
 
@@ -117,6 +118,7 @@ static void chunk_free(chunk *c, size_t n_cols)
     aud_free(c->cs);
     aud_free(c->lv);
     aud_free(c->scratch);
+    aud_free(c->marks.m);
 }
 
 /* Move each chunk's rows of arr (elements of `size` bytes) down to close the gaps. */
@@ -205,7 +207,8 @@ static int merge_column(chunk *ch, size_t n_ch, aud_table *t, size_t k, double *
 }
 
 int aud_csv_scan_parallel(const csv_lexer *lx, aud_table *t, col_scan *cs,
-                         const aud_csv_opts *o, const na_set *na, locale_t cloc)
+                         const aud_csv_opts *o, const na_set *na, locale_t cloc,
+                         csv_marks *marks)
 {
     enum { MAX_CHUNKS = 64 };
     size_t len = (size_t)(lx->end - lx->p);
@@ -303,8 +306,14 @@ int aud_csv_scan_parallel(const csv_lexer *lx, aud_table *t, col_scan *cs,
     }
     if (rc == AUD_OK) {
         t->n_rows = 0;
-        for (size_t c = 0; c < n_ch; c++)
+        for (size_t c = 0; c < n_ch; c++) {
+            for (size_t i = 0; i < ch[c].marks.n && rc == AUD_OK; i++) {
+                if (aud_csv_mark(marks, t->n_rows + ch[c].marks.m[i].row,
+                                 ch[c].marks.m[i].line) != 0)
+                    rc = AUD_E_NOMEM;
+            }
             t->n_rows += ch[c].n_rows;
+        }
         for (size_t k = 0; k < t->n_cols && rc == AUD_OK; k++)
             rc = merge_column(ch, n_ch, t, k, &vals[k], &codes[k], &cs[k], lx->err);
         t->n_chunks = n_ch;

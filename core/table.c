@@ -25,7 +25,34 @@ void aud_table_free(aud_table *t)
     }
     aud_free(t->cols);
     aud_free(t->path);
+    aud_free(t->line_marks);
     aud_free(t);
+}
+
+long aud_table_row_line(const aud_table *t, size_t row)
+{
+    if (t == NULL || t->n_line_marks == 0 || row >= t->n_rows)
+        return 0;
+    size_t lo = 0, hi = t->n_line_marks;   /* last mark with .row <= row */
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (t->line_marks[mid].row <= row)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    const aud_line_mark *m = &t->line_marks[lo];
+    return m->row <= row ? m->line + (long)(row - m->row) : 0;
+}
+
+const char *aud_table_row_text(const aud_table *t, size_t row, char *buf, size_t size)
+{
+    long line = aud_table_row_line(t, row);
+    if (line > 0)
+        snprintf(buf, size, "data row %zu (CSV line %ld)", row, line);
+    else
+        snprintf(buf, size, "data row %zu", row);
+    return buf;
 }
 
 long aud_table_find(const aud_table *t, const char *name)

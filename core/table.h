@@ -23,8 +23,18 @@ typedef struct aud_column {
                               * columns are kept apart, and using the name is an error */
 } aud_column;
 
+/* Where data rows start in the file: data row r starts on physical line
+ * line + (r - row) of the last mark with row <= r (1-based lines). One mark per change of that
+ * offset (the first row, and after blank, comment or multi-line rows), so most files have one. */
+typedef struct aud_line_mark {
+    size_t row;
+    long   line;
+} aud_line_mark;
+
 typedef struct aud_table {
     char       *path;        /* file it was read from ("" for tables built in memory) */
+    aud_line_mark *line_marks;   /* CSV tables: see aud_table_row_line; NULL otherwise */
+    size_t      n_line_marks;
     size_t      n_rows;
     size_t      n_cols;
     aud_column *cols;
@@ -84,6 +94,14 @@ AUD_API int aud_table_lookup(const aud_table *t, const char *name, const char *w
  * described in buf as "\"Male\" ~ \"male\", ..." (cut with "..." when long). Returns the number
  * of pairs (0: buf is ""); -1 on no memory. */
 AUD_API long aud_similar_levels(const char *const *levels, size_t n, char *buf, size_t size);
+
+/* The physical line (1-based) of the file on which data row `row` (0-based) starts, counting
+ * banner (--skip-rows), header, comment and blank lines and the newlines inside quoted fields;
+ * 0 when unknown (a table not read from CSV). */
+AUD_API long aud_table_row_line(const aud_table *t, size_t row);
+
+/* "data row R (CSV line L)" (or "data row R" when the line is unknown) into buf; returns buf. */
+AUD_API const char *aud_table_row_text(const aud_table *t, size_t row, char *buf, size_t size);
 
 /* Text of cell (row, col) into buf: the category, or the number formatted with %.17g;
  * "" for missing. Returns buf. */

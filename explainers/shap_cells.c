@@ -10,9 +10,16 @@
  * rounding. Trees with more than 64 internal nodes are explained row by row.
  *
  * Deterministic for any thread count: trees go in a fixed number of chunks (independent of the
- * threads), each chunk sums into its own buffer, and the buffers are added in chunk order. */
+ * threads), each chunk sums into its own buffer, and the buffers are added in chunk order.
+ *
+ * Within a block the rows are read sorted by cell (a stable counting sort, once per call), so
+ * without weights a pattern's rows of one cell are counted in a small table and added to the
+ * accumulators once per cell instead of once per row. The patterns are still numbered, and
+ * their values spilled, in the order of their first row in the block, the representative is that
+ * first row, and the counts are exact integers: the same sums, bit for bit, as row by row. */
 #include "explainers/shap_int.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #define MAX_CHUNKS 16
@@ -41,7 +48,13 @@ struct aud_shap_cells {
     float          **lt_thr;
     uint8_t        **lt_dl;
     int32_t         *n_int;     /* per tree: internal nodes */
-    float           *Xf;        /* this call's rows as floats (NaN kept), column-major */
+    float           *Xf;        /* this call's rows as floats (NaN kept), column-major, in
+                                   perm order */
+    uint32_t        *perm;      /* this call: position -> row, each block sorted by cell (stable) */
+    size_t          *seg;       /* this call: positions where a run of one cell starts (n_seg + 1) */
+    int32_t         *seg_cell;  /* the cell of each run (-1: rows skipped) */
+    size_t          *blk_seg;   /* first run of each block */
+    size_t           n_seg;
 };
 
 void aud_shap_cells_free(aud_shap_cells *c)
@@ -62,6 +75,10 @@ void aud_shap_cells_free(aud_shap_cells *c)
     aud_free(c->lt_dl);
     aud_free(c->n_int);
     aud_free(c->Xf);
+    aud_free(c->perm);
+    aud_free(c->seg);
+    aud_free(c->seg_cell);
+    aud_free(c->blk_seg);
     aud_shap_fast_free(c->fast);
     aud_shap_plan_free(c->plan);
     aud_free(c->sums);
@@ -226,9 +243,13 @@ typedef struct cells_ws {
     uint32_t *keys;      /* per row of the block: its pattern (trees with lt_feat) */
     int32_t  *dslot;     /* patterns of <= DIRECT_BITS bits: slot by pattern */
     uint32_t *dgen;
-    size_t   *rep;       /* per slot: representative row */
+    size_t   *rep;       /* per slot: representative row (the first of the block) */
     double   *acc;       /* per slot: n_w x n_cells weights */
     size_t    acc_slots; /* slots allocated in acc */
+    uint32_t *kcnt;      /* counting path: rows of the run per pattern (zero between runs) */
+    uint32_t *kfirst;    /* counting path: first row of the run per pattern */
+    uint32_t *touched;   /* counting path: patterns seen in the run */
+    uint64_t *order;     /* slots by first row: row << SLOT_BITS | slot */
 } cells_ws;
 
 static void cells_ws_free(void *p)
@@ -247,6 +268,10 @@ static void cells_ws_free(void *p)
     aud_free(w->dgen);
     aud_free(w->rep);
     aud_free(w->acc);
+    aud_free(w->kcnt);
+    aud_free(w->kfirst);
+    aud_free(w->touched);
+    aud_free(w->order);
     aud_free(w);
 }
 
@@ -275,9 +300,14 @@ static void *cells_ws_new(void *ctx)
     w->rep = aud_malloc(c->sub * sizeof *w->rep);
     w->acc_slots = SLOTS0;
     w->acc = aud_malloc(SLOTS0 * c->n_w * c->n_cells * sizeof *w->acc);
+    w->kcnt = aud_calloc((size_t)1 << DIRECT_BITS, sizeof *w->kcnt);
+    w->kfirst = aud_malloc(((size_t)1 << DIRECT_BITS) * sizeof *w->kfirst);
+    w->touched = aud_malloc(((size_t)1 << DIRECT_BITS) * sizeof *w->touched);
+    w->order = aud_malloc(c->sub * sizeof *w->order);
     if (w->tree == NULL || w->stack == NULL || w->phi == NULL || w->key == NULL ||
         w->slot == NULL || w->gen == NULL || w->dslot == NULL || w->dgen == NULL || w->keys == NULL ||
-        w->rep == NULL || w->acc == NULL) {
+        w->rep == NULL || w->acc == NULL || w->kcnt == NULL || w->kfirst == NULL ||
+        w->touched == NULL || w->order == NULL) {
         cells_ws_free(w);
         return NULL;
     }
@@ -390,74 +420,142 @@ static void group_keys(const cells_job *j, const size_t *tg, size_t ng, size_t b
     }
 }
 
-/* Tree t over rows [b0, b1) by decision pattern. */
+/* The slot of pattern `key` (new: numbered n_slots, its accumulators zeroed); *fresh says which.
+ * NULL when out of memory. */
+static double *slot_of(const aud_shap_cells *c, cells_ws *w, uint64_t key, int direct,
+                       size_t *n_slots, int32_t *slot)
+{
+    size_t per = c->n_w * c->n_cells;
+    int fresh;
+    if (direct) {
+        fresh = w->dgen[key] != w->cur;
+        if (fresh) {
+            w->dgen[key] = w->cur;
+            w->dslot[key] = (int32_t)*n_slots;
+        }
+        *slot = w->dslot[key];
+    } else {
+        size_t h = (size_t)((key * 0x9E3779B97F4A7C15ull) >> w->shift);   /* Fibonacci */
+        while (w->gen[h] == w->cur && w->key[h] != key)
+            h = (h + 1) & (w->cap - 1);
+        fresh = w->gen[h] != w->cur;
+        if (fresh) {
+            w->gen[h] = w->cur;
+            w->key[h] = key;
+            w->slot[h] = (int32_t)*n_slots;
+        }
+        *slot = w->slot[h];
+    }
+    if (fresh) {
+        if (*n_slots == w->acc_slots) {   /* more patterns: twice the accumulators */
+            double *na = aud_realloc(w->acc, 2 * w->acc_slots * per * sizeof *na);
+            if (na == NULL)
+                return NULL;
+            w->acc = na;
+            w->acc_slots *= 2;
+        }
+        (*n_slots)++;
+        w->rep[*slot] = SIZE_MAX;
+        memset(w->acc + (size_t)*slot * per, 0, per * sizeof *w->acc);
+    }
+    return w->acc + (size_t)*slot * per;
+}
+
+/* Pattern of tree t for the row at position p (keys given for the branch-free trees). */
+static inline uint64_t row_key(const cells_job *j, size_t t, size_t p, size_t b0, const uint32_t *keys)
+{
+    const aud_shap_cells *c = j->c;
+    if (c->lt_feat[t] != NULL)
+        return keys[p - b0];
+    const aud_tree *tr = &c->m->trees[t];
+    const int32_t *bit = c->bit[t];
+    const double *x = j->X + (size_t)c->perm[p] * c->M;
+    uint64_t key = 0;
+    for (int32_t n = 0; n < tr->n_nodes; n++) {
+        if (bit[n] >= 0 && aud_tree_go_left(tr, n, x[tr->feature[n]]))
+            key |= (uint64_t)1 << bit[n];
+    }
+    return key;
+}
+
+#define SLOT_BITS 24   /* slots < c->sub = 2^18 */
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Tree t over the rows at positions [b0, b1) by decision pattern. */
 static int tree_patterns(const cells_job *j, cells_ws *w, size_t t, size_t b0, size_t b1,
                          const uint32_t *keys, double *part)
 {
     const aud_shap_cells *c = j->c;
-    const aud_tree *tr = &c->m->trees[t];
-    const int32_t *bit = c->bit[t];
     size_t per = c->n_w * c->n_cells, M = c->M, n_slots = 0;
     if (++w->cur == 0) {   /* generation wrapped: clear */
         memset(w->gen, 0, w->cap * sizeof *w->gen);
         memset(w->dgen, 0, ((size_t)1 << DIRECT_BITS) * sizeof *w->dgen);
         w->cur = 1;
     }
-    const int32_t *lf = c->lt_feat[t];   /* keys given (branch-free trees) */
-    int32_t ni = c->n_int[t];
-    int direct = ni <= DIRECT_BITS;
-    for (size_t i = b0; i < b1; i++) {
-        int32_t cl = j->cell[i];
+    int direct = c->n_int[t] <= DIRECT_BITS;
+    int counting = direct && j->w == NULL && c->n_w == 1;
+    size_t blk = b0 / c->sub;
+    for (size_t r = c->blk_seg[blk]; r < c->n_seg && c->seg[r] < b1; r++) {
+        int32_t cl = c->seg_cell[r];
+        size_t s0 = c->seg[r], s1 = c->seg[r + 1];
         if (cl < 0)
             continue;
-        uint64_t key = 0;
-        if (lf != NULL) {
-            key = keys[i - b0];
-        } else {
-            const double *x = j->X + i * M;
-            for (int32_t n = 0; n < tr->n_nodes; n++) {
-                if (bit[n] >= 0 && aud_tree_go_left(tr, n, x[tr->feature[n]]))
-                    key |= (uint64_t)1 << bit[n];
+        if (counting) {   /* the run's patterns counted, then added once each */
+            size_t nt = 0;
+            if (keys != NULL) {   /* branch-free trees: the patterns are there */
+                const uint32_t *kp = keys - b0;
+                for (size_t p = s0; p < s1; p++) {
+                    uint32_t key = kp[p];
+                    if (w->kcnt[key]++ == 0) {
+                        w->touched[nt++] = key;
+                        w->kfirst[key] = c->perm[p];   /* positions in a run: increasing rows */
+                    }
+                }
+            } else {
+                for (size_t p = s0; p < s1; p++) {
+                    uint64_t key = row_key(j, t, p, b0, keys);
+                    if (w->kcnt[key]++ == 0) {
+                        w->touched[nt++] = (uint32_t)key;
+                        w->kfirst[key] = c->perm[p];
+                    }
+                }
             }
-        }
-        int32_t s;
-        int fresh;
-        if (direct) {
-            fresh = w->dgen[key] != w->cur;
-            if (fresh) {
-                w->dgen[key] = w->cur;
-                w->dslot[key] = (int32_t)n_slots;
-            }
-            s = w->dslot[key];
-        } else {
-            size_t h = (size_t)((key * 0x9E3779B97F4A7C15ull) >> w->shift);   /* Fibonacci */
-            while (w->gen[h] == w->cur && w->key[h] != key)
-                h = (h + 1) & (w->cap - 1);
-            fresh = w->gen[h] != w->cur;
-            if (fresh) {
-                w->gen[h] = w->cur;
-                w->key[h] = key;
-                w->slot[h] = (int32_t)n_slots;
-            }
-            s = w->slot[h];
-        }
-        if (fresh) {
-            if (n_slots == w->acc_slots) {   /* more patterns: twice the accumulators */
-                double *na = aud_realloc(w->acc, 2 * w->acc_slots * per * sizeof *na);
-                if (na == NULL)
+            for (size_t q = 0; q < nt; q++) {
+                uint32_t key = w->touched[q];
+                int32_t s;
+                double *a = slot_of(c, w, key, 1, &n_slots, &s);
+                if (a == NULL)
                     return -1;
-                w->acc = na;
-                w->acc_slots *= 2;
+                a[cl] += (double)w->kcnt[key];
+                w->kcnt[key] = 0;
+                if (w->kfirst[key] < w->rep[s])
+                    w->rep[s] = w->kfirst[key];
             }
-            n_slots++;
-            w->rep[s] = i;
-            memset(w->acc + (size_t)s * per, 0, per * sizeof *w->acc);
+            continue;
         }
-        double *a = w->acc + (size_t)s * per + (size_t)cl;
-        for (size_t k = 0; k < c->n_w; k++)
-            a[k * c->n_cells] += weight(j, i, k);
+        for (size_t p = s0; p < s1; p++) {
+            size_t i = c->perm[p];
+            int32_t s;
+            double *a = slot_of(c, w, row_key(j, t, p, b0, keys), direct, &n_slots, &s);
+            if (a == NULL)
+                return -1;
+            if (i < w->rep[s])
+                w->rep[s] = i;
+            for (size_t k = 0; k < c->n_w; k++)
+                a[k * c->n_cells + (size_t)cl] += weight(j, i, k);
+        }
     }
-    for (size_t s = 0; s < n_slots; s++) {
+    /* the slots in the order of their first row, as reading the rows in order numbers them */
+    for (size_t s = 0; s < n_slots; s++)
+        w->order[s] = (uint64_t)w->rep[s] << SLOT_BITS | s;
+    qsort(w->order, n_slots, sizeof *w->order, cmp_u64);
+    for (size_t q = 0; q < n_slots; q++) {
+        size_t s = (size_t)(w->order[q] & (((uint64_t)1 << SLOT_BITS) - 1));
         tree_values(c, w, t, j->X + w->rep[s] * M);
         spill(c, w, c->feats[t], w->acc + s * per, part);
     }
@@ -517,18 +615,72 @@ static int cells_run(void *ctx, void *wsp, size_t begin, size_t end, aud_error *
     return AUD_OK;
 }
 
+/* c->perm: each block of c->sub rows sorted by cell (stable counting sort; skipped rows last),
+ * and the runs of one cell (c->seg, c->seg_cell, c->blk_seg). -1 when out of memory. */
+static int sort_by_cell(aud_shap_cells *c, size_t n, const int32_t *cell)
+{
+    size_t nb = (n + c->sub - 1) / c->sub, nc = c->n_cells + 1;   /* bucket 0: skipped */
+    size_t max_seg = nb * nc + 1;
+    aud_free(c->perm);
+    aud_free(c->seg);
+    aud_free(c->seg_cell);
+    aud_free(c->blk_seg);
+    c->perm = aud_malloc((n ? n : 1) * sizeof *c->perm);
+    c->seg = aud_malloc((max_seg + 1) * sizeof *c->seg);
+    c->seg_cell = aud_malloc(max_seg * sizeof *c->seg_cell);
+    c->blk_seg = aud_malloc((nb + 1) * sizeof *c->blk_seg);
+    size_t *off = aud_malloc((nc + 1) * sizeof *off);
+    if (c->perm == NULL || c->seg == NULL || c->seg_cell == NULL || c->blk_seg == NULL ||
+        off == NULL) {
+        aud_free(off);
+        return -1;
+    }
+    c->n_seg = 0;
+    for (size_t b = 0; b < nb; b++) {
+        size_t b0 = b * c->sub, b1 = n - b0 < c->sub ? n : b0 + c->sub;
+        memset(off, 0, (nc + 1) * sizeof *off);
+        for (size_t i = b0; i < b1; i++)
+            off[(size_t)(cell[i] < 0 ? 0 : cell[i] + 1) + 1]++;
+        /* cells in order, the skipped rows after them */
+        size_t pos = b0;
+        c->blk_seg[b] = c->n_seg;
+        for (size_t k = 1; k <= nc; k++) {
+            size_t q = k < nc ? k : 0, cnt = off[q + 1];
+            if (cnt == 0)
+                continue;
+            c->seg[c->n_seg] = pos;
+            c->seg_cell[c->n_seg++] = q == 0 ? -1 : (int32_t)(q - 1);
+            off[q + 1] = pos;   /* now: next free position of bucket q */
+            pos += cnt;
+        }
+        for (size_t i = b0; i < b1; i++) {
+            size_t q = (size_t)(cell[i] < 0 ? 0 : cell[i] + 1);
+            c->perm[off[q + 1]++] = (uint32_t)i;
+        }
+    }
+    c->seg[c->n_seg] = n;
+    c->blk_seg[nb] = c->n_seg;
+    aud_free(off);
+    return 0;
+}
+
 int aud_shap_cells_add(aud_shap_cells *c, const double *X, size_t n, const int32_t *cell,
                        const double *w, aud_error *err)
 {
     size_t per = c->n_w * c->n_cells, M = c->M;
+    if (n > UINT32_MAX)
+        return aud_error_set(err, AUD_E_UNSUPPORTED, NULL, 0, 0,
+                             "more than %lu rows in one call", (unsigned long)UINT32_MAX);
     memset(c->part, 0, c->n_chunks * per * (M ? M : 1) * sizeof *c->part);
     aud_free(c->Xf);
     c->Xf = aud_malloc((n * M + 1) * sizeof *c->Xf);
-    if (c->Xf == NULL)
+    if (c->Xf == NULL || sort_by_cell(c, n, cell) != 0)
         return aud_error_nomem(err);
-    for (size_t i = 0; i < n; i++)   /* column-major: a node's test streams over the rows */
+    for (size_t p = 0; p < n; p++) {   /* column-major: a node's test streams over the rows */
+        const double *x = X + (size_t)c->perm[p] * M;
         for (size_t f = 0; f < M; f++)
-            c->Xf[f * n + i] = (float)X[i * M + f];
+            c->Xf[f * n + p] = (float)x[f];
+    }
     cells_job j = {c, X, n, cell, w};
     aud_shap_par par = {cells_ws_new, cells_ws_free, cells_run, &j};
     int rc = aud_shap_parallel(&par, c->n_chunks, c->threads, err);

@@ -15,6 +15,7 @@
  * bin = number of edges <= x, numpy.searchsorted side "right"). A missing value is a level of its
  * own for V and NMI. */
 #include "metrics/fair_drivers_int.h"
+#include "metrics/quantile_int.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -26,57 +27,12 @@ static int cmp_double(const void *pa, const void *pb)
     return (a > b) - (a < b);
 }
 
-static void swap_d(double *a, double *b)
-{
-    double t = *a;
-    *a = *b;
-    *b = t;
-}
-
-/* Place the order statistics want[0..nw) (sorted, each in [lo, hi)) of v[lo..hi) at their
- * positions (multi-quickselect, Hoare 1961; median-of-three pivots). */
-static void multiselect(double *v, size_t lo, size_t hi, const size_t *want, size_t nw)
-{
-    while (nw > 0 && hi - lo > 16) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (v[mid] < v[lo])
-            swap_d(&v[mid], &v[lo]);
-        if (v[hi - 1] < v[lo])
-            swap_d(&v[hi - 1], &v[lo]);
-        if (v[hi - 1] < v[mid])
-            swap_d(&v[hi - 1], &v[mid]);
-        double p = v[mid];
-        /* three-way partition: < p | == p | > p */
-        size_t lt = lo, i = lo, gt = hi;
-        while (i < gt) {
-            if (v[i] < p)
-                swap_d(&v[lt++], &v[i++]);
-            else if (v[i] > p)
-                swap_d(&v[i], &v[--gt]);
-            else
-                i++;
-        }
-        size_t a = 0;
-        while (a < nw && want[a] < lt)
-            a++;
-        size_t b = a;
-        while (b < nw && want[b] < gt)
-            b++;
-        /* want[0..a) left of lt, [a..b) equal to p (done), [b..nw) right of gt */
-        if (a > 0)
-            multiselect(v, lo, lt, want, a);
-        want += b;
-        nw -= b;
-        lo = gt;
-    }
-    if (nw > 0)
-        qsort(v + lo, hi - lo, sizeof *v, cmp_double);
-}
-
-/* numpy.quantile(x, k / AUD_ASSOC_BINS), k = 1..BINS-1, method "linear", on the m finite values
- * of v (reordered): virtual index h = (m - 1) q, a = v(floor h), b = v(floor h + 1),
- * g = h - floor h; a + (b - a) g, or b - (b - a)(1 - g) when g >= 0.5 (numpy's _lerp). */
-static size_t decile_edges(double *v, size_t m, double *edges)
+/* numpy.quantile(x, k / AUD_ASSOC_BINS), k = 1..BINS-1, method "linear", on the m non-NaN values
+ * of x[0..n): virtual index h = (m - 1) q, a = v(floor h), b = v(floor h + 1),
+ * g = h - floor h; a + (b - a) g, or b - (b - a)(1 - g) when g >= 0.5 (numpy's _lerp), v the
+ * sorted values; the order statistics by radix selection (metrics/quantile.c). Returns the
+ * number of distinct edges, or -1 when out of memory. */
+static long decile_edges(const double *x, size_t n, size_t m, double *edges)
 {
     size_t want[2 * AUD_ASSOC_BINS], nw = 0;
     for (int k = 1; k < AUD_ASSOC_BINS; k++) {
@@ -87,18 +43,32 @@ static size_t decile_edges(double *v, size_t m, double *edges)
         if (f + 1 < m && want[nw - 1] != f + 1)
             want[nw++] = f + 1;
     }
-    multiselect(v, 0, m, want, nw);
-    size_t ne = 0;
-    for (int k = 1; k < AUD_ASSOC_BINS; k++) {
-        double h = (double)(m - 1) * ((double)k / AUD_ASSOC_BINS);
-        double fl = floor(h), g = h - fl;
-        size_t f = (size_t)fl;
-        double a = v[f], b = f + 1 < m ? v[f + 1] : v[f], d = b - a;
-        double q = g >= 0.5 ? b - d * (1.0 - g) : a + d * g;
-        if (ne == 0 || q != edges[ne - 1])
-            edges[ne++] = q;
+    double val[2 * AUD_ASSOC_BINS];
+    double *v = aud_malloc((m ? m : 1) * sizeof *v);
+    if (v == NULL)
+        return -1;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!isnan(x[i]))
+            v[k++] = x[i];
     }
-    return ne;
+    int rc = aud_order_stats(v, m, want, (int)nw, val);
+    aud_free(v);
+    if (rc != 0)
+        return -1;
+    size_t ne = 0;
+    for (int q = 1; q < AUD_ASSOC_BINS; q++) {
+        double h = (double)(m - 1) * ((double)q / AUD_ASSOC_BINS);
+        double fl = floor(h), g = h - fl;
+        size_t f = (size_t)fl, j = 0;
+        while (want[j] != f)
+            j++;
+        double a = val[j], b = f + 1 < m ? val[j + 1] : val[j], d = b - a;
+        double e = g >= 0.5 ? b - d * (1.0 - g) : a + d * g;
+        if (ne == 0 || e != edges[ne - 1])
+            edges[ne++] = e;
+    }
+    return (long)ne;
 }
 
 int aud_assoc_feature_prepare(aud_assoc_feature *f, const double *x, size_t n, aud_error *err)
@@ -142,18 +112,12 @@ int aud_assoc_feature_prepare(aud_assoc_feature *f, const double *x, size_t n, a
             rank[k] = (int32_t)r;
         }
     } else {
-        double *v = aud_malloc(m * sizeof *v);
-        if (v == NULL) {
+        long r = decile_edges(x, n, m, edges);
+        if (r < 0) {
             aud_assoc_feature_free(f);
             return aud_error_nomem(err);
         }
-        size_t k = 0;
-        for (size_t i = 0; i < n; i++) {
-            if (!isnan(x[i]))
-                v[k++] = x[i];
-        }
-        ne = decile_edges(v, m, edges);
-        aud_free(v);
+        ne = (size_t)r;
     }
     size_t nl = f->discrete ? ns : ne + 1;
     for (size_t i = 0; i < n; i++) {
@@ -163,10 +127,10 @@ int aud_assoc_feature_prepare(aud_assoc_feature *f, const double *x, size_t n, a
             lv = nl;
         } else if (f->discrete) {
             lv = (size_t)rank[f->level[i]];
-        } else {                    /* edges <= x */
+        } else {                    /* edges <= x (increasing edges: a count, no branch) */
             lv = 0;
-            while (lv < ne && edges[lv] <= xi)
-                lv++;
+            for (size_t e = 0; e < ne; e++)
+                lv += edges[e] <= xi;
         }
         f->level[i] = (int32_t)lv;
     }
@@ -290,80 +254,120 @@ double aud_assoc_nmi(const uint64_t *tab, size_t r, size_t c)
     return out;
 }
 
+/* Per attribute: the contingency table and, for a continuous feature, the sums that give eta. */
+typedef struct assoc_acc {
+    uint64_t    *tab;   /* n_levels x feature levels */
+    long double *sum;   /* n_levels: sum of the known feature values */
+    uint64_t    *cnt;   /* n_levels: rows with a known feature value */
+    long double  tot;
+    uint64_t     m;     /* rows with both values */
+    double       sst;
+} assoc_acc;
+
 /* eta = sqrt(SS_between / SS_total) over the rows with a known attribute and feature value. */
-static double correlation_ratio(const aud_assoc_feature *f, const int32_t *codes, size_t k,
-                                const char **why, int *nomem)
+static double correlation_ratio(const assoc_acc *q, size_t k, double mean, const char **why)
 {
-    long double *sum = aud_calloc(k ? k : 1, sizeof *sum);
-    uint64_t *cnt = aud_calloc(k ? k : 1, sizeof *cnt);
-    double v = NAN;
     *why = NULL;
-    if (sum == NULL || cnt == NULL) {
-        *nomem = 1;
-        goto done;
-    }
-    long double tot = 0.0L;
-    uint64_t m = 0;
-    for (size_t i = 0; i < f->n; i++) {
-        if (codes[i] < 0 || isnan(f->x[i]))
-            continue;
-        sum[codes[i]] += f->x[i];
-        cnt[codes[i]]++;
-        tot += f->x[i];
-        m++;
-    }
-    if (m == 0) {
+    if (q->m == 0) {
         *why = "no row has both values";
+        return NAN;
+    }
+    double ssb = 0.0;
+    for (size_t g = 0; g < k; g++) {
+        if (q->cnt[g] == 0)
+            continue;
+        double d = (double)(q->sum[g] / (long double)q->cnt[g]) - mean;
+        ssb += (double)q->cnt[g] * d * d;
+    }
+    if (q->sst == 0.0) {
+        *why = "the feature is constant";
+        return NAN;
+    }
+    return sqrt(ssb / q->sst);
+}
+
+int aud_assoc_compute_set(const aud_assoc_feature *f, const int32_t *const *codes,
+                          const size_t *n_levels, size_t na, aud_assoc *out, aud_error *err)
+{
+    size_t c = f->n_levels ? f->n_levels : 1;
+    assoc_acc *q = aud_calloc(na ? na : 1, sizeof *q);
+    double *mean = aud_calloc(na ? na : 1, sizeof *mean);
+    int rc = AUD_OK, cont = !f->discrete;
+    if (q == NULL || mean == NULL) {
+        rc = aud_error_nomem(err);
         goto done;
     }
-    double mean = (double)(tot / (long double)m), sst = 0.0, ssb = 0.0;
+    for (size_t a = 0; a < na; a++) {
+        size_t r = n_levels[a] ? n_levels[a] : 1;
+        memset(&out[a], 0, sizeof out[a]);
+        q[a].tab = aud_calloc(r * c, sizeof *q[a].tab);
+        q[a].sum = cont ? aud_calloc(r, sizeof *q[a].sum) : NULL;
+        q[a].cnt = cont ? aud_calloc(r, sizeof *q[a].cnt) : NULL;
+        if (q[a].tab == NULL || (cont && (q[a].sum == NULL || q[a].cnt == NULL))) {
+            rc = aud_error_nomem(err);
+            goto done;
+        }
+    }
+    /* one pass over the rows for every attribute (each attribute's sums in row order) */
     for (size_t i = 0; i < f->n; i++) {
-        if (codes[i] < 0 || isnan(f->x[i]))
-            continue;
-        double d = f->x[i] - mean;
-        sst += d * d;
+        size_t lv = (size_t)f->level[i];
+        double x = cont ? f->x[i] : 0.0;
+        int known = cont && !isnan(x);
+        for (size_t a = 0; a < na; a++) {
+            int32_t g = codes[a][i];
+            if (g < 0)
+                continue;
+            q[a].tab[(size_t)g * c + lv]++;
+            out[a].n++;
+            if (known) {
+                q[a].sum[g] += x;
+                q[a].cnt[g]++;
+                q[a].tot += x;
+                q[a].m++;
+            }
+        }
     }
-    for (size_t g = 0; g < k; g++) {
-        if (cnt[g] == 0)
-            continue;
-        double d = (double)(sum[g] / (long double)cnt[g]) - mean;
-        ssb += (double)cnt[g] * d * d;
+    if (cont) {   /* SS_total around each attribute's mean, again in row order */
+        for (size_t a = 0; a < na; a++)
+            mean[a] = q[a].m ? (double)(q[a].tot / (long double)q[a].m) : 0.0;
+        for (size_t i = 0; i < f->n; i++) {
+            double x = f->x[i];
+            if (isnan(x))
+                continue;
+            for (size_t a = 0; a < na; a++) {
+                if (codes[a][i] < 0)
+                    continue;
+                double d = x - mean[a];
+                q[a].sst += d * d;
+            }
+        }
     }
-    if (sst == 0.0)
-        *why = "the feature is constant";
-    else
-        v = sqrt(ssb / sst);
+    for (size_t a = 0; a < na && rc == AUD_OK; a++) {
+        size_t r = n_levels[a] ? n_levels[a] : 1;
+        out[a].nmi = aud_assoc_nmi(q[a].tab, r, c);
+        if (f->discrete) {
+            out[a].measure = "cramers_v";
+            out[a].association = aud_assoc_cramers_v(q[a].tab, r, c, &out[a].why);
+        } else {
+            out[a].measure = "correlation_ratio";
+            out[a].association = correlation_ratio(&q[a], n_levels[a], mean[a], &out[a].why);
+        }
+        if (isnan(out[a].nmi))
+            rc = aud_error_nomem(err);
+    }
 done:
-    aud_free(sum);
-    aud_free(cnt);
-    return v;
+    for (size_t a = 0; q != NULL && a < na; a++) {
+        aud_free(q[a].tab);
+        aud_free(q[a].sum);
+        aud_free(q[a].cnt);
+    }
+    aud_free(q);
+    aud_free(mean);
+    return rc;
 }
 
 int aud_assoc_compute(const aud_assoc_feature *f, const int32_t *codes, size_t n_levels,
                       aud_assoc *out, aud_error *err)
 {
-    memset(out, 0, sizeof *out);
-    size_t c = f->n_levels ? f->n_levels : 1, r = n_levels ? n_levels : 1;
-    uint64_t *tab = aud_calloc(r * c, sizeof *tab);
-    if (tab == NULL)
-        return aud_error_nomem(err);
-    for (size_t i = 0; i < f->n; i++) {
-        if (codes[i] < 0)
-            continue;
-        tab[(size_t)codes[i] * c + (size_t)f->level[i]]++;
-        out->n++;
-    }
-    int nomem = 0;
-    out->nmi = aud_assoc_nmi(tab, r, c);
-    if (f->discrete) {
-        out->measure = "cramers_v";
-        out->association = aud_assoc_cramers_v(tab, r, c, &out->why);
-    } else {
-        out->measure = "correlation_ratio";
-        out->association = correlation_ratio(f, codes, n_levels, &out->why, &nomem);
-    }
-    aud_free(tab);
-    if (nomem || isnan(out->nmi))
-        return aud_error_nomem(err);
-    return AUD_OK;
+    return aud_assoc_compute_set(f, &codes, &n_levels, 1, out, err);
 }

@@ -4,7 +4,13 @@
  * N over the cells (group x {TP, FP, TN, FN, unlabelled selected, unlabelled not selected}) with
  * probabilities count / N: every summary metric depends on the rows only through these counts.
  * So each replicate is one gsl_ran_multinomial call, O(cells) instead of O(N). Replicate r uses
- * its own mt19937 seeded from (seed, r): results do not depend on the number of threads. */
+ * its own mt19937 seeded from (seed, r): results do not depend on the number of threads.
+ *
+ * The signed worst-case summaries (equal_opportunity_difference, average_odds_difference) report
+ * the gap of one group pair (the group with the largest |gap| against the reference). Their
+ * interval follows that same pair in every resample: taking the worst group anew in each
+ * resample flips the sign when two groups sit on opposite sides of the reference by about the
+ * same amount, and gives an interval such as [-0.29, 0.24] around -0.20 (issue 14). */
 #include "metrics/fair_int.h"
 
 #include <gsl/gsl_randist.h>
@@ -13,6 +19,7 @@
 #include <gsl/gsl_statistics_double.h>
 #include <limits.h>
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 #define CELLS 6
@@ -31,6 +38,7 @@ typedef struct boot_job {
     unsigned int         n;         /* rows per resample */
     size_t               k;
     size_t               ref;
+    const size_t        *pair;      /* per summary: the group its gap follows, or SIZE_MAX */
     const unsigned char *eligible;
     int                  has_label;
     uint64_t             seed;
@@ -65,6 +73,10 @@ static void *boot_run(void *arg)
         }
         aud_fair_val s[AUD_FAIR_N_SUMS];
         aud_fair_summary(c, j->eligible, k, j->ref, j->has_label, s);
+        for (int m = 0; m < AUD_FAIR_N_SUMS; m++) {
+            if (j->pair[m] != SIZE_MAX)
+                s[m].v = aud_fair_ref_gap(c, j->pair[m], j->ref, m);
+        }
         for (int m = 0; m < AUD_FAIR_N_SUMS; m++)
             j->out[(size_t)m * j->n_boot + r] = s[m].v;
     }
@@ -118,6 +130,7 @@ int aud_fair_bootstrap(const aud_fair_opts *opts, int has_label, aud_fair_attr_r
         j->n = (unsigned int)n;
         j->k = k;
         j->ref = ar->reference;
+        j->pair = ar->sum_pair;   /* fixed for every resample (fair_core.c) */
         j->eligible = eligible;
         j->has_label = has_label;
         j->seed = opts->seed;

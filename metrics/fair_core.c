@@ -7,6 +7,7 @@
 
 #include <limits.h>
 #include <math.h>
+#include <stdint.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -22,7 +23,7 @@ void aud_fair_opts_default(aud_fair_opts *opts)
     opts->min_share = 0.02;
     opts->min_count = 0;
     opts->n_bootstrap = 1000;
-    opts->seed = 1;
+    opts->seed = 42;   /* as the spec file's "seed": the CLI and a run give the same intervals */
     opts->threads = 1;
     opts->intersections = 1;
     opts->level = 0.95;
@@ -82,6 +83,7 @@ void aud_fair_result_free(aud_fair_result *res)
     aud_free(res->attrs);
     aud_free(res->inters);
     aud_free(res->ll144);
+    aud_fair_ranks_free(res->ranks);
     aud_free(res);
 }
 
@@ -390,6 +392,11 @@ static int analyse(const aud_fair_ctx *ctx, aud_fair_attr_result *ar, const char
     for (int s = 0; s < AUD_FAIR_N_SUMS; s++) {
         ar->sum_lo[s] = ar->sum_hi[s] = NAN;
         ar->sum_ci_why[s] = "bootstrap not requested";
+        /* the group pair a signed worst-case summary reports (its interval follows it) */
+        ar->sum_pair[s] = SIZE_MAX;
+        if (ctx->has_label && (s == AUD_FAIR_EOP_DIFF || s == AUD_FAIR_AOD) &&
+            !isnan(ar->sum[s].v))
+            ar->sum_pair[s] = aud_fair_worst_group(cc, eligible, ar->n_groups, ar->reference, s);
     }
     if (o->n_bootstrap > 0) {
         rc = aud_fair_bootstrap(o, ctx->has_label, ar, eligible, err);
@@ -506,9 +513,7 @@ static int prepare(aud_fair_ctx *ctx, aud_error *err)
                       aud_fmt_double(mx, b3));
         return aud_error_field(err, sname);
     }
-    if (ctx->has_label)
-        return aud_fair_rank_scores(ctx, err);
-    return AUD_OK;
+    return aud_fair_rank_scores(ctx, err);   /* also for the trade-offs without a label */
 }
 
 
@@ -744,6 +749,10 @@ int aud_fair_compute(aud_fair_result **out, const aud_fair_input *in, const aud_
         rc = aud_fair_ll144(&ctx, res, err);
         if (rc != AUD_OK)
             goto done;
+    }
+    if (ctx.has_score && (res->ranks = aud_fair_scores_take(&ctx.sc, ctx.n)) == NULL) {
+        rc = aud_error_nomem(err);
+        goto done;
     }
     *out = res;
     res = NULL;

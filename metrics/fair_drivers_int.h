@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "core/aud.h"
+#include "metrics/fairness.h"
 #include <cjson/cJSON.h>
 
 #define AUD_PROXY_MIN_ASSOCIATION 0.3   /* "likely proxy": association >= this ... */
@@ -89,6 +90,11 @@ typedef struct aud_assoc {
 /* Association of feature f with attribute codes (n_levels levels, -1 = unknown: row dropped). */
 AUD_API int aud_assoc_compute(const aud_assoc_feature *f, const int32_t *codes, size_t n_levels,
                               aud_assoc *out, aud_error *err);
+/* The same for na attributes at once (codes[a], n_levels[a] -> out[a]), in one pass over the
+ * rows (two for a continuous feature); each figure equals aud_assoc_compute's bit for bit. */
+AUD_API int aud_assoc_compute_set(const aud_assoc_feature *f, const int32_t *const *codes,
+                                  const size_t *n_levels, size_t na, aud_assoc *out,
+                                  aud_error *err);
 
 /* Building blocks on an r x c table of counts (row-major), exposed for tests. Empty rows and
  * columns are dropped first. Return NaN (and *why) when undefined. */
@@ -99,7 +105,9 @@ AUD_API double aud_assoc_nmi(const uint64_t *tab, size_t r, size_t c);
 
 typedef struct aud_tradeoff_input {
     size_t         n_rows;
-    const double  *score;       /* finite */
+    const aud_fair_ranks *ranks;   /* the scores ranked (aud_fair_result's); with the order
+                                      built (aud_fair_ranks_order) when
+                                      aud_tradeoff_needs_order says so */
     const double  *label;       /* 0/1 or NaN; may be NULL */
     const int32_t *codes;       /* group per row, -1 = unknown (keeps the common threshold) */
     size_t         n_groups;
@@ -108,7 +116,14 @@ typedef struct aud_tradeoff_input {
     size_t         reference;   /* group whose TPR the equal-TPR target is */
     int            favorable;   /* 1: favourable = score >= t; 0: favourable = score < t */
     double         threshold;   /* the common threshold now */
+    size_t         hist_cells;  /* 0: default (aud_tradeoff_needs_order); tests force either way */
 } aud_tradeoff_input;
+
+/* 1 when aud_tradeoff_json reads the rows in rank order for an attribute of n_groups levels
+ * (more groups x distinct scores than hist_cells, 0: 2^18), 0 when it counts them in a
+ * histogram. Both give the same document. */
+AUD_API int aud_tradeoff_needs_order(const aud_fair_ranks *ranks, size_t n_groups,
+                                     size_t hist_cells);
 
 /* Add "tradeoffs": {"impact_ratio": {...}, "equal_tpr": {...}, "notice": ...} to attr
  * (docs/fairness.md gives the rules that choose each threshold). */

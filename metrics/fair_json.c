@@ -4,6 +4,7 @@
 #include "core/io.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -163,6 +164,12 @@ static int summary_json(const aud_fair_result *res, const aud_fair_attr_result *
         const char *nm = aud_fair_sum_name(m);
         if (add_val(s, nm, sum[m]))
             return -1;
+        if (with_ci && ar->sum_pair[m] != SIZE_MAX) {   /* the pair a signed gap is of */
+            char key[128];
+            snprintf(key, sizeof key, "%s_group", nm);
+            if (add_str(s, key, ar->groups[ar->sum_pair[m]].name))
+                return -1;
+        }
         if (with_ci && res->n_bootstrap > 0) {
             if (add_ci(s, nm, ar->sum_lo[m], ar->sum_hi[m]))
                 return -1;
@@ -327,4 +334,48 @@ int aud_fair_to_json(const aud_fair_result *res, cJSON *doc, aud_error *err)
         return aud_error_nomem(err);
     }
     return AUD_OK;
+}
+
+/* ---- rates in words (issue 14 item 1) ---------------------------------------------------- */
+
+const char *aud_fair_rate_meaning(int id, const char *label, int favorable, const char *outcome,
+                                  char *buf, size_t size)
+{
+    const char *l = label != NULL ? label : "label";
+    char yes[96], no[96], good[128], bad[128];
+    snprintf(yes, sizeof yes, "%s", outcome != NULL ? outcome : "predicted favourable");
+    snprintf(no, sizeof no, "not %s", outcome != NULL ? outcome : "predicted favourable");
+    snprintf(good, sizeof good, "%s = %d (the favourable outcome)", l, favorable);
+    snprintf(bad, sizeof bad, "%s = %d (the unfavourable outcome)", l, 1 - favorable);
+    switch (id) {
+    case AUD_FAIR_SELECTION_RATE: snprintf(buf, size, "share %s", yes); break;
+    case AUD_FAIR_BASE_RATE: snprintf(buf, size, "share with %s", good); break;
+    case AUD_FAIR_TPR: snprintf(buf, size, "%s among rows with %s", yes, good); break;
+    case AUD_FAIR_FPR: snprintf(buf, size, "%s among rows with %s", yes, bad); break;
+    case AUD_FAIR_TNR: snprintf(buf, size, "%s among rows with %s", no, bad); break;
+    case AUD_FAIR_FNR: snprintf(buf, size, "%s among rows with %s", no, good); break;
+    case AUD_FAIR_PPV: snprintf(buf, size, "share with %s among rows %s", good, yes); break;
+    case AUD_FAIR_NPV: snprintf(buf, size, "share with %s among rows %s", bad, no); break;
+    case AUD_FAIR_FDR: snprintf(buf, size, "share with %s among rows %s", bad, yes); break;
+    case AUD_FAIR_FOR: snprintf(buf, size, "share with %s among rows %s", good, no); break;
+    case AUD_FAIR_ACCURACY:
+        snprintf(buf, size, "share whose prediction (%s or %s) matches %s", yes, no, l);
+        break;
+    default: snprintf(buf, size, "?"); break;
+    }
+    return buf;
+}
+
+int aud_fair_add_rate_meanings(cJSON *f, const char *label, int favorable, const char *outcome)
+{
+    cJSON_DeleteItemFromObjectCaseSensitive(f, "rate_meanings");
+    cJSON *m = cJSON_AddObjectToObject(f, "rate_meanings");
+    char buf[400];
+    for (int r = 0; m != NULL && r < AUD_FAIR_N_RATES; r++) {
+        if (cJSON_AddStringToObject(m, aud_fair_rate_name(r),
+                                    aud_fair_rate_meaning(r, label, favorable, outcome, buf,
+                                                          sizeof buf)) == NULL)
+            return -1;
+    }
+    return m == NULL ? -1 : 0;
 }

@@ -2,8 +2,9 @@
  * as sklearn roc_auc_score), Brier score (sklearn brier_score_loss) and expected calibration
  * error over 10 equal-width bins (bins as sklearn calibration_curve(strategy="uniform")).
  *
- * The labelled rows' scores are replaced once by their dense rank among the distinct scores
- * (aud_fair_rank_scores). Every figure is then a sweep over the ranks in increasing order that
+ * Every row's score is replaced once by its dense rank among the distinct scores
+ * (aud_fair_rank_scores; the ranks stay in the result for the threshold trade-offs). Ranks that
+ * only unlabelled rows have fold nothing. Every figure is then a sweep over the ranks in increasing order that
  * folds, per group, the number of positive (P) and negative (N) rows with that score:
  *   AUC numerator += P * (negatives below + N / 2)      (ties count half)
  *   Brier sum     += P * (s - 1)^2 + N * s^2
@@ -80,8 +81,6 @@ static int rank_by_hash(aud_fair_ctx *ctx, size_t m, int *done, aud_error *err)
     size_t d = 0;
     const double *score = ctx->in->score;
     for (size_t i = 0; i < ctx->n; i++) {
-        if (ctx->y[i] < 0)
-            continue;
         uint64_t key = sortable_bits(score[i]);
         size_t h = (size_t)((key * 0x9E3779B97F4A7C15ull) >> shift);
         while (hid[h] >= 0 && hkey[h] != key)
@@ -109,8 +108,7 @@ static int rank_by_hash(aud_fair_ctx *ctx, size_t m, int *done, aud_error *err)
         sc->distinct[r] = from_sortable(pairs[2 * r]);
     }
     for (size_t i = 0; i < ctx->n; i++)
-        if (ctx->y[i] >= 0)
-            sc->rank[i] = remap[sc->rank[i]];
+        sc->rank[i] = remap[sc->rank[i]];
     sc->n_distinct = d;
     *done = 1;
 done:
@@ -135,13 +133,9 @@ static int rank_by_sort(aud_fair_ctx *ctx, size_t m, aud_error *err)
         rc = aud_error_nomem(err);
         goto done;
     }
-    size_t j = 0;
-    for (size_t i = 0; i < ctx->n; i++) {
-        if (ctx->y[i] < 0)
-            continue;
-        key[j] = sortable_bits(ctx->in->score[i]);
-        row[j] = (uint32_t)i;
-        j++;
+    for (size_t i = 0; i < m; i++) {
+        key[i] = sortable_bits(ctx->in->score[i]);
+        row[i] = (uint32_t)i;
     }
     uint64_t *ka = key, *kb = key + mm;
     uint32_t *ra = row, *rb = row + mm;
@@ -202,10 +196,10 @@ done:
 int aud_fair_rank_scores(aud_fair_ctx *ctx, aud_error *err)
 {
     aud_fair_scores *sc = &ctx->sc;
-    size_t m = 0;
+    size_t m = ctx->n, lab = 0;   /* every row is ranked */
     for (size_t i = 0; i < ctx->n; i++)
-        m += ctx->y[i] >= 0;
-    sc->n_labelled = m;
+        lab += ctx->y[i] >= 0;
+    sc->n_labelled = lab;
     sc->rank = aud_malloc((ctx->n ? ctx->n : 1) * sizeof *sc->rank);
     if (sc->rank == NULL)
         return aud_error_nomem(err);
@@ -224,36 +218,42 @@ int aud_fair_rank_scores(aud_fair_ctx *ctx, aud_error *err)
     return AUD_OK;
 }
 
-/* The rows in rank order (a counting sort by rank, stable), built once on first use. */
+/* The rows in rank order (a counting sort by rank, stable): order[start[k] .. start[k + 1])
+ * have rank k. */
+static int build_order(const uint32_t *rank, size_t n, size_t d, uint32_t **order,
+                       uint32_t **start)
+{
+    uint32_t *st = aud_calloc(d + 1, sizeof *st), *o = aud_malloc((n ? n : 1) * sizeof *o);
+    if (st == NULL || o == NULL) {
+        aud_free(st);
+        aud_free(o);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        st[rank[i] + 1]++;
+    for (size_t k = 0; k < d; k++)
+        st[k + 1] += st[k];
+    for (size_t i = 0; i < n; i++)   /* st[k] runs to st[k + 1] */
+        o[st[rank[i]]++] = (uint32_t)i;
+    for (size_t k = d; k > 0; k--)
+        st[k] = st[k - 1];
+    st[0] = 0;
+    *order = o;
+    *start = st;
+    return 0;
+}
+
+/* The rows in rank order, built once on first use. */
 static int scores_order(const aud_fair_ctx *ctx, aud_error *err)
 {
     aud_fair_scores *sc = ctx->sc_mut;
     pthread_mutex_lock(&sc->lock);
     int rc = AUD_OK;
     if (sc->order_state == 0) {
-        size_t d = sc->n_distinct, m = sc->n_labelled;
-        sc->start = aud_calloc(d + 1, sizeof *sc->start);
-        sc->order = aud_malloc((m ? m : 1) * sizeof *sc->order);
-        if (sc->start == NULL || sc->order == NULL) {
-            aud_free(sc->start);
-            aud_free(sc->order);
-            sc->start = NULL;
-            sc->order = NULL;
+        if (build_order(sc->rank, ctx->n, sc->n_distinct, &sc->order, &sc->start) != 0)
             rc = aud_error_nomem(err);
-        } else {
-            for (size_t i = 0; i < ctx->n; i++)
-                if (ctx->y[i] >= 0)
-                    sc->start[sc->rank[i] + 1]++;
-            for (size_t r = 0; r < d; r++)
-                sc->start[r + 1] += sc->start[r];
-            for (size_t i = 0; i < ctx->n; i++)   /* start[r] runs to start[r + 1] */
-                if (ctx->y[i] >= 0)
-                    sc->order[sc->start[sc->rank[i]]++] = (uint32_t)i;
-            for (size_t r = d; r > 0; r--)
-                sc->start[r] = sc->start[r - 1];
-            sc->start[0] = 0;
+        else
             sc->order_state = 1;
-        }
     }
     pthread_mutex_unlock(&sc->lock);
     return rc;
@@ -328,7 +328,7 @@ static int sweep_order(const aud_fair_ctx *ctx, const int32_t *codes, const int3
         for (size_t t = sc->start[r]; t < sc->start[r + 1]; t++) {
             uint32_t i = sc->order[t];
             int32_t c = codes[i];
-            if (c < 0)
+            if (c < 0 || ctx->y[i] < 0)
                 continue;
             uint32_t g = (uint32_t)gmap[c];
             if (cnt[2 * g] == 0 && cnt[2 * g + 1] == 0)
@@ -396,6 +396,46 @@ int aud_fair_score_metrics(const aud_fair_ctx *ctx, const int32_t *codes, const 
         gr->ece.why = NULL;
     }
     aud_free(w);
+    return AUD_OK;
+}
+
+aud_fair_ranks *aud_fair_scores_take(aud_fair_scores *sc, size_t n_rows)
+{
+    aud_fair_ranks *r = aud_calloc(1, sizeof *r);
+    if (r == NULL)
+        return NULL;
+    r->n_rows = n_rows;
+    r->n_distinct = sc->n_distinct;
+    r->rank = sc->rank;
+    r->distinct = sc->distinct;
+    if (sc->order_state == 1) {
+        r->order = sc->order;
+        r->start = sc->start;
+        sc->order = NULL;
+        sc->start = NULL;
+    }
+    sc->rank = NULL;
+    sc->distinct = NULL;
+    return r;
+}
+
+void aud_fair_ranks_free(aud_fair_ranks *r)
+{
+    if (r == NULL)
+        return;
+    aud_free(r->rank);
+    aud_free(r->distinct);
+    aud_free(r->order);
+    aud_free(r->start);
+    aud_free(r);
+}
+
+int aud_fair_ranks_order(aud_fair_ranks *r, aud_error *err)
+{
+    if (r->order != NULL)
+        return AUD_OK;
+    if (build_order(r->rank, r->n_rows, r->n_distinct, &r->order, &r->start) != 0)
+        return aud_error_nomem(err);
     return AUD_OK;
 }
 

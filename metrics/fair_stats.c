@@ -1,11 +1,12 @@
 /* fair_stats.c - statistics behind the fairness metrics: Wilson intervals, Fisher's exact test,
  * chi-square test of independence, and the per-attribute summary metrics (Fairlearn, AIF360). */
-#include "metrics/fairness.h"
+#include "metrics/fair_int.h"
 
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_errno.h>
 #include <limits.h>
 #include <math.h>
+#include <stdint.h>
 
 static const char *const rate_names[AUD_FAIR_N_RATES] = {
     "base_rate", "selection_rate", "tpr", "fpr", "tnr", "fnr",
@@ -318,6 +319,36 @@ static aud_fair_val worst(const double *x, const unsigned char *eligible, size_t
     return m == 0 ? undef("no eligible group besides the reference") : val(best);
 }
 
+double aud_fair_ref_gap(const aud_fair_counts *c, size_t g, size_t ref, int m)
+{
+    double tg = ratio_or_nan(c[g].tp, c[g].tp + c[g].fn);
+    double tr = ratio_or_nan(c[ref].tp, c[ref].tp + c[ref].fn);
+    if (m == AUD_FAIR_EOP_DIFF)
+        return tg - tr;
+    double fg = ratio_or_nan(c[g].fp, c[g].fp + c[g].tn);
+    double fr = ratio_or_nan(c[ref].fp, c[ref].fp + c[ref].tn);
+    return ((fg - fr) + (tg - tr)) / 2.0;
+}
+
+size_t aud_fair_worst_group(const aud_fair_counts *c, const unsigned char *eligible, size_t k,
+                            size_t ref, int m)
+{
+    size_t best = SIZE_MAX;
+    double bv = 0.0;
+    for (size_t g = 0; g < k; g++) {
+        if (!eligible[g] || g == ref)
+            continue;
+        double x = aud_fair_ref_gap(c, g, ref, m);
+        if (isnan(x))
+            return SIZE_MAX;
+        if (best == SIZE_MAX || fabs(x) > fabs(bv)) {   /* ties: the first group, as worst() */
+            best = g;
+            bv = x;
+        }
+    }
+    return best;
+}
+
 /* Up to this many groups the summary uses stack buffers; more use the heap. */
 #define AUD_FAIR_STACK_GROUPS 64
 
@@ -365,10 +396,10 @@ void aud_fair_summary(const aud_fair_counts *c, const unsigned char *eligible, s
 
     /* AIF360 vs the reference group (privileged): per group, then the worst group. */
     for (size_t g = 0; g < k; g++)
-        eop[g] = tpr[g] - tpr[ref];
+        eop[g] = aud_fair_ref_gap(c, g, ref, AUD_FAIR_EOP_DIFF);
     sum[AUD_FAIR_EOP_DIFF] = worst(eop, eligible, k, ref, "tpr undefined for a group");
     for (size_t g = 0; g < k; g++)
-        aod[g] = ((fpr[g] - fpr[ref]) + (tpr[g] - tpr[ref])) / 2.0;
+        aod[g] = aud_fair_ref_gap(c, g, ref, AUD_FAIR_AOD);
     sum[AUD_FAIR_AOD] = worst(aod, eligible, k, ref, "tpr or fpr undefined for a group");
     for (size_t g = 0; g < k; g++)
         aod[g] = (fabs(fpr[g] - fpr[ref]) + fabs(tpr[g] - tpr[ref])) / 2.0;

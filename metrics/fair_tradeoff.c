@@ -19,7 +19,10 @@
  *   equal_tpr     target = the reference group's TPR at the common threshold; every other
  *                 eligible group with positives gets the candidate whose TPR is closest to it
  *                 (ties: the selected count nearest today's, then the fewest selected).
- * Small groups and rows with an unknown attribute value keep the common threshold. */
+ * Small groups and rows with an unknown attribute value keep the common threshold.
+ *
+ * Nothing is sorted here: the fairness metrics ranked every score once (aud_fair_ranks), and the
+ * rows read in rank order and dealt into their groups come out sorted within each group. */
 #include "metrics/fair_drivers_int.h"
 #include "core/io.h"
 
@@ -29,124 +32,117 @@
 
 #define TARGET_IR AUD_FOUR_FIFTHS   /* the impact ratio the trade-off aims at */
 #define MAX_ROUNDS 1000
-
-typedef struct srow {
-    double s;
-    signed char y;   /* 1 favourable label, 0 unfavourable, -1 missing */
-} srow;
+#define HIST_CELLS ((size_t)1 << 18)   /* groups x distinct scores counted in a histogram */
 
 typedef struct tgroup {
     size_t    n, d;         /* rows, distinct scores */
     uint64_t  pos, neg;     /* labelled favourable / unfavourable rows */
-    double   *cut;          /* d + 1: threshold of candidate k */
-    uint64_t *sel, *tp, *fp;   /* d + 1: cumulative counts of candidate k */
+    uint32_t *rk;           /* d + 1: score rank of candidate k (k >= 1) */
+    uint32_t *sel, *tp, *fp;   /* d + 1: cumulative counts of candidate k (rows < 2^32) */
     size_t    k0;           /* candidate the common threshold selects */
+    const double *distinct; /* the scores of the ranks */
+    int       favorable;
+    double    t0;
 } tgroup;
 
-/* Scores as unsigned keys in the same order (IEEE 754: flip the sign bit of positives, every bit
- * of negatives). */
-static uint64_t sort_key(double s)
-{
-    uint64_t u;
-    memcpy(&u, &s, sizeof u);
-    return (u >> 63) ? ~u : u | ((uint64_t)1 << 63);
-}
-
-/* Sort r[0..n) by ascending score: LSD radix sort on the keys, 16 bits a pass, passes where
- * every key has the same digit skipped (tmp: n rows). */
-static int sort_rows(srow *r, size_t n, srow *tmp)
-{
-    uint64_t *cnt = aud_malloc(65536 * sizeof *cnt);
-    if (cnt == NULL)
-        return -1;
-    srow *a = r, *b = tmp;
-    for (int shift = 0; shift < 64; shift += 16) {
-        memset(cnt, 0, 65536 * sizeof *cnt);
-        for (size_t i = 0; i < n; i++)
-            cnt[(sort_key(a[i].s) >> shift) & 0xFFFF]++;
-        if (n == 0 || cnt[(sort_key(a[0].s) >> shift) & 0xFFFF] == n)
-            continue;   /* one digit: nothing moves */
-        uint64_t sum = 0;
-        for (size_t d = 0; d < 65536; d++) {
-            uint64_t c = cnt[d];
-            cnt[d] = sum;
-            sum += c;
-        }
-        for (size_t i = 0; i < n; i++)
-            b[cnt[(sort_key(a[i].s) >> shift) & 0xFFFF]++] = a[i];
-        srow *t = a;
-        a = b;
-        b = t;
-    }
-    if (a != r)
-        memcpy(r, a, n * sizeof *r);
-    aud_free(cnt);
-    return 0;
-}
+/* A row of a group as rank << 2 | label (0 unfavourable, 1 favourable, 2 missing). */
+#define ROW_RANK(p) ((size_t)((p) >> 2))
+#define ROW_LABEL(p) ((int)((p) & 3u))
 
 static void tgroup_free(tgroup *g)
 {
-    aud_free(g->cut);
+    aud_free(g->rk);
     aud_free(g->sel);
     aud_free(g->tp);
     aud_free(g->fp);
 }
 
-/* Candidates of one group's rows r[0..n) (sorted favourable-first in place; tmp: n rows). */
-static int tgroup_build(tgroup *g, srow *r, size_t n, int favorable, double t0, srow *tmp)
+static int tgroup_alloc(tgroup *g, size_t n, size_t d, int favorable, double t0,
+                        const double *distinct)
 {
     memset(g, 0, sizeof *g);
     g->n = n;
-    if (sort_rows(r, n, tmp) != 0)
+    g->d = d;
+    g->favorable = favorable;
+    g->t0 = t0;
+    g->distinct = distinct;
+    g->rk = aud_malloc((d + 1) * sizeof *g->rk);
+    g->sel = aud_malloc((d + 1) * sizeof *g->sel);
+    g->tp = aud_malloc((d + 1) * sizeof *g->tp);
+    g->fp = aud_malloc((d + 1) * sizeof *g->fp);
+    if (g->rk == NULL || g->sel == NULL || g->tp == NULL || g->fp == NULL)
         return -1;
-    for (size_t i = 0; favorable && i < n / 2; i++) {   /* descending */
-        srow t = r[i];
-        r[i] = r[n - 1 - i];
-        r[n - 1 - i] = t;
-    }
+    g->rk[0] = g->sel[0] = g->tp[0] = g->fp[0] = 0;
+    return 0;
+}
+
+/* Candidate k (1-based, favourable-first order): the group's rows with score rank r, cnt[] of
+ * them per label (unfavourable, favourable, missing). */
+static void tgroup_run(tgroup *g, size_t k, size_t r, const uint64_t *cnt)
+{
+    g->rk[k] = (uint32_t)r;
+    g->sel[k] = g->sel[k - 1] + (uint32_t)(cnt[0] + cnt[1] + cnt[2]);
+    g->tp[k] = g->tp[k - 1] + (uint32_t)cnt[1];
+    g->fp[k] = g->fp[k - 1] + (uint32_t)cnt[0];
+    g->pos += cnt[1];
+    g->neg += cnt[0];
+    /* the common threshold's candidate: the distinct scores it selects */
+    double s = g->distinct[r];
+    g->k0 += g->favorable ? s >= g->t0 : s < g->t0;
+}
+
+/* The threshold of candidate k: the largest that selects exactly its rows (favorable 1: its
+ * smallest score, none: just above the largest; favorable 0: the next distinct score, all: just
+ * above the largest). */
+static double tgroup_cut(const tgroup *g, size_t k)
+{
+    const double *v = g->distinct;
+    if (g->d == 0)
+        return g->t0;
+    if (g->favorable)
+        return k == 0 ? nextafter(v[g->rk[1]], INFINITY) : v[g->rk[k]];
+    return k < g->d ? v[g->rk[k + 1]] : nextafter(v[g->rk[g->d]], INFINITY);
+}
+
+/* Candidates of one group from its rows r[0..n) in increasing score rank (the ranks of
+ * aud_fair_ranks, so no sort here): favourable-first is from the end for favorable 1. */
+static int tgroup_from_rows(tgroup *g, const uint64_t *r, size_t n, int favorable, double t0,
+                            const double *distinct)
+{
     size_t d = 0;
     for (size_t i = 0; i < n; i++)
-        d += i == 0 || r[i].s != r[i - 1].s;
-    g->d = d;
-    g->cut = aud_malloc((d + 1) * sizeof *g->cut);
-    g->sel = aud_calloc(d + 1, sizeof *g->sel);
-    g->tp = aud_calloc(d + 1, sizeof *g->tp);
-    g->fp = aud_calloc(d + 1, sizeof *g->fp);
-    if (g->cut == NULL || g->sel == NULL || g->tp == NULL || g->fp == NULL)
+        d += i == 0 || ROW_RANK(r[i]) != ROW_RANK(r[i - 1]);
+    if (tgroup_alloc(g, n, d, favorable, t0, distinct) != 0)
         return -1;
     size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (i == 0 || r[i].s != r[i - 1].s) {
-            k++;
-            g->sel[k] = g->sel[k - 1];
-            g->tp[k] = g->tp[k - 1];
-            g->fp[k] = g->fp[k - 1];
-            /* favorable 1: select s >= value; favorable 0: s < next distinct value */
-            g->cut[k] = favorable ? r[i].s : INFINITY;
-            if (!favorable && k >= 2)
-                g->cut[k - 1] = r[i].s;
-        }
-        g->sel[k]++;
-        g->tp[k] += r[i].y == 1;
-        g->fp[k] += r[i].y == 0;
-        g->pos += r[i].y == 1;
-        g->neg += r[i].y == 0;
+    for (size_t q = 0; q < n;) {
+        size_t rk = ROW_RANK(r[favorable ? n - 1 - q : q]);
+        uint64_t cnt[3] = {0, 0, 0};
+        for (; q < n && ROW_RANK(r[favorable ? n - 1 - q : q]) == rk; q++)
+            cnt[ROW_LABEL(r[favorable ? n - 1 - q : q])]++;
+        tgroup_run(g, ++k, rk, cnt);
     }
-    if (favorable) {
-        g->cut[0] = d > 0 ? nextafter(g->cut[1], INFINITY) : t0;
-    } else {
-        g->cut[0] = d > 0 ? r[0].s : t0;
-        if (d > 0)
-            g->cut[d] = nextafter(r[n - 1].s, INFINITY);
+    return 0;
+}
+
+/* The same from the group's histogram h[rank][label] (3 counts a rank, d_all ranks). */
+static int tgroup_from_hist(tgroup *g, const uint32_t *h, size_t d_all, int favorable, double t0,
+                            const double *distinct)
+{
+    size_t d = 0, n = 0;
+    for (size_t r = 0; r < d_all; r++) {
+        uint32_t c = h[3 * r] + h[3 * r + 1] + h[3 * r + 2];
+        d += c > 0;
+        n += c;
     }
-    /* the common threshold's candidate: the distinct scores it selects */
-    g->k0 = 0;
-    for (size_t i = 0; i < n; i++) {
-        int s = favorable ? r[i].s >= t0 : r[i].s < t0;
-        if (!s)
-            break;
-        if (i == 0 || r[i].s != r[i - 1].s)
-            g->k0++;
+    if (tgroup_alloc(g, n, d, favorable, t0, distinct) != 0)
+        return -1;
+    size_t k = 0;
+    for (size_t q = 0; q < d_all; q++) {
+        size_t r = favorable ? d_all - 1 - q : q;
+        uint64_t cnt[3] = {h[3 * r], h[3 * r + 1], h[3 * r + 2]};
+        if (cnt[0] + cnt[1] + cnt[2] > 0)
+            tgroup_run(g, ++k, r, cnt);
     }
     return 0;
 }
@@ -273,7 +269,7 @@ static int groups_json(cJSON *o, const aud_tradeoff_input *in, const tgroup *g,
             cJSON_Delete(e);
             return -1;
         }
-        double tb = in->threshold, ta = k[i] == k0[i] ? tb : t->cut[k[i]];
+        double tb = in->threshold, ta = k[i] == k0[i] ? tb : tgroup_cut(t, k[i]);
         if (cJSON_AddStringToObject(e, "group", in->levels[i]) == NULL ||
             cJSON_AddBoolToObject(e, "eligible", in->eligible[i]) == NULL ||
             cJSON_AddBoolToObject(e, "changed", k[i] != k0[i]) == NULL ||
@@ -294,6 +290,90 @@ static int groups_json(cJSON *o, const aud_tradeoff_input *in, const tgroup *g,
     return 0;
 }
 
+/* ---- the groups' candidates ---------------------------------------------------------------- */
+
+int aud_tradeoff_needs_order(const aud_fair_ranks *ranks, size_t n_groups, size_t hist_cells)
+{
+    return (n_groups + 1) * ranks->n_distinct > (hist_cells ? hist_cells : HIST_CELLS);
+}
+
+static uint32_t row_code(const aud_tradeoff_input *in, size_t i)
+{
+    size_t c = in->codes[i] < 0 ? in->n_groups : (size_t)in->codes[i];
+    double y = in->label != NULL ? in->label[i] : NAN;
+    return (uint32_t)c << 2 | (isnan(y) ? 2u : (y == (double)in->favorable));
+}
+
+/* Few groups x distinct scores: counts per (group, rank, label) in one pass over the rows. */
+static int groups_by_hist(const aud_tradeoff_input *in, tgroup *g, size_t ng, aud_error *err)
+{
+    const aud_fair_ranks *rk = in->ranks;
+    size_t d = rk->n_distinct;
+    uint32_t *h = aud_calloc(3 * ng * d + 1, sizeof *h);
+    if (h == NULL)
+        return aud_error_nomem(err);
+    for (size_t i = 0; i < in->n_rows; i++) {
+        uint32_t v = row_code(in, i);
+        h[3 * ((v >> 2) * d + rk->rank[i]) + (v & 3u)]++;
+    }
+    int rc = AUD_OK;
+    for (size_t c = 0; c < ng && rc == AUD_OK; c++) {
+        if (tgroup_from_hist(&g[c], h + 3 * c * d, d, in->favorable, in->threshold,
+                             rk->distinct) != 0)
+            rc = aud_error_nomem(err);
+    }
+    aud_free(h);
+    return rc;
+}
+
+/* Else the rows in rank order dealt into their groups (a counting sort on the group): each
+ * group's rows come out sorted by score. The rank order reads the rows at random, so it reads
+ * one small array: group << 2 | label per row (a byte when the groups allow). */
+static int groups_by_order(const aud_tradeoff_input *in, tgroup *g, size_t ng, aud_error *err)
+{
+    const aud_fair_ranks *rk = in->ranks;
+    size_t n = in->n_rows;
+    int small = ng <= 63;
+    uint64_t *rows = aud_malloc((n ? n : 1) * sizeof *rows);
+    size_t *off = aud_calloc(ng + 1, sizeof *off), *fill = aud_malloc(ng * sizeof *fill);
+    uint8_t *gl8 = small ? aud_malloc(n ? n : 1) : NULL;
+    uint32_t *gl32 = small ? NULL : aud_malloc((n ? n : 1) * sizeof *gl32);
+    int rc = AUD_OK;
+    if (rows == NULL || off == NULL || fill == NULL || (gl8 == NULL && gl32 == NULL)) {
+        rc = aud_error_nomem(err);
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint32_t v = row_code(in, i);
+        if (small)
+            gl8[i] = (uint8_t)v;
+        else
+            gl32[i] = v;
+        off[(v >> 2) + 1]++;
+    }
+    for (size_t c = 0; c < ng; c++)
+        off[c + 1] += off[c];
+    memcpy(fill, off, ng * sizeof *fill);
+    for (size_t r = 0; r < rk->n_distinct; r++) {
+        for (size_t t = rk->start[r]; t < rk->start[r + 1]; t++) {
+            uint32_t i = rk->order[t], v = small ? gl8[i] : gl32[i];
+            rows[fill[v >> 2]++] = (uint64_t)r << 2 | (v & 3u);
+        }
+    }
+    for (size_t c = 0; c < ng && rc == AUD_OK; c++) {
+        if (tgroup_from_rows(&g[c], rows + off[c], off[c + 1] - off[c], in->favorable,
+                             in->threshold, rk->distinct) != 0)
+            rc = aud_error_nomem(err);
+    }
+done:
+    aud_free(rows);
+    aud_free(off);
+    aud_free(fill);
+    aud_free(gl8);
+    aud_free(gl32);
+    return rc;
+}
+
 static const char NOTICE[] =
     "Information, not advice: these group-specific thresholds show the size of the trade-off "
     "between the fairness measure and the other figures; they are not a remedy to apply. "
@@ -305,42 +385,25 @@ int aud_tradeoff_json(cJSON *attr, const aud_tradeoff_input *in, aud_error *err)
 {
     size_t ng = in->n_groups + 1;   /* the last one: rows with an unknown value */
     int labels = in->label != NULL;
-    srow *rows = aud_malloc((in->n_rows ? in->n_rows : 1) * sizeof *rows);
-    srow *tmp = aud_malloc((in->n_rows ? in->n_rows : 1) * sizeof *tmp);
-    size_t *off = aud_calloc(ng + 1, sizeof *off);
+    const aud_fair_ranks *rk = in->ranks;
+    if (rk == NULL || rk->n_rows != in->n_rows ||
+        (aud_tradeoff_needs_order(rk, in->n_groups, in->hist_cells) && rk->order == NULL))
+        return aud_error_set(err, AUD_E_INTERNAL, NULL, 0, 0, "the scores are not ranked");
     tgroup *g = aud_calloc(ng, sizeof *g);
     size_t *k0 = aud_calloc(ng, sizeof *k0), *k = aud_calloc(ng, sizeof *k);
     unsigned char *elig = aud_calloc(ng, 1);
     int rc = AUD_OK;
-    if (rows == NULL || tmp == NULL || off == NULL || g == NULL || k0 == NULL || k == NULL ||
-        elig == NULL) {
+    if (g == NULL || k0 == NULL || k == NULL || elig == NULL) {
         rc = aud_error_nomem(err);
         goto done;
     }
     memcpy(elig, in->eligible, in->n_groups);
-    /* rows grouped by a counting sort on the group */
-    for (size_t i = 0; i < in->n_rows; i++) {
-        size_t c = in->codes[i] < 0 ? in->n_groups : (size_t)in->codes[i];
-        off[c + 1]++;
-    }
+    rc = aud_tradeoff_needs_order(rk, in->n_groups, in->hist_cells) ? groups_by_order(in, g, ng, err)
+                                                    : groups_by_hist(in, g, ng, err);
+    if (rc != AUD_OK)
+        goto done;
     for (size_t c = 0; c < ng; c++)
-        off[c + 1] += off[c];
-    size_t *fill = k;   /* scratch: next free slot of each group */
-    memcpy(fill, off, ng * sizeof *fill);
-    for (size_t i = 0; i < in->n_rows; i++) {
-        size_t c = in->codes[i] < 0 ? in->n_groups : (size_t)in->codes[i];
-        double y = labels ? in->label[i] : NAN;
-        srow r = {in->score[i], (signed char)(isnan(y) ? -1 : (y == (double)in->favorable))};
-        rows[fill[c]++] = r;
-    }
-    for (size_t c = 0; c < ng; c++) {
-        if (tgroup_build(&g[c], rows + off[c], off[c + 1] - off[c], in->favorable,
-                         in->threshold, tmp) != 0) {
-            rc = aud_error_nomem(err);
-            goto done;
-        }
         k0[c] = g[c].k0;
-    }
     cJSON *t = cJSON_AddObjectToObject(attr, "tradeoffs");
     cJSON *ir = t ? cJSON_AddObjectToObject(t, "impact_ratio") : NULL;
     if (ir == NULL || cJSON_AddStringToObject(t, "notice", NOTICE) == NULL ||
@@ -391,9 +454,6 @@ nomem:
 done:
     for (size_t c = 0; g != NULL && c < ng; c++)
         tgroup_free(&g[c]);
-    aud_free(rows);
-    aud_free(tmp);
-    aud_free(off);
     aud_free(g);
     aud_free(k0);
     aud_free(k);

@@ -65,6 +65,19 @@ typedef enum aud_fair_sum_id {
     AUD_FAIR_N_SUMS
 } aud_fair_sum_id;
 
+/* What rate `id` means here, in words (issue 14 item 1), into buf: the rates count the
+ * favourable outcome as the positive class, so with favourable 0 and label "default" the false
+ * positive rate is "approved among rows with default = 1 (the unfavourable outcome)". label may
+ * be NULL ("label"); outcome is the favourable outcome's word ("approved"), NULL for
+ * "predicted favourable". Returns buf. */
+AUD_API const char *aud_fair_rate_meaning(int id, const char *label, int favorable,
+                                          const char *outcome, char *buf, size_t size);
+
+/* fairness.rate_meanings: {rate name: meaning} for every rate, and "decision" (how rows are
+ * read: which label value is favourable), into the fairness object f. 0, or -1 on no memory. */
+AUD_API int aud_fair_add_rate_meanings(cJSON *f, const char *label, int favorable,
+                                       const char *outcome);
+
 /* JSON name of a summary metric; NULL when id is out of range. */
 AUD_API const char *aud_fair_sum_name(int id);
 
@@ -81,7 +94,7 @@ typedef struct aud_fair_opts {
     double   min_share;      /* groups with share < min_share are "small" (default 0.02) */
     uint64_t min_count;      /* groups with count < min_count are "small" (default 0: off) */
     size_t   n_bootstrap;    /* bootstrap resamples for the summary CIs (default 1000; 0 = off) */
-    uint64_t seed;           /* bootstrap seed (default 1) */
+    uint64_t seed;           /* bootstrap seed (default 42, as the spec file) */
     int      threads;        /* bootstrap threads (>= 1; default 1) */
     int      intersections;  /* 1 (default): every combination of two or more attributes */
     int      nyc_ll144;      /* 1: add the NYC Local Law 144 view of two attributes: */
@@ -164,6 +177,10 @@ typedef struct aud_fair_attr_result {
     aud_fair_val    sum[AUD_FAIR_N_SUMS];
     double          sum_lo[AUD_FAIR_N_SUMS], sum_hi[AUD_FAIR_N_SUMS];  /* bootstrap */
     const char     *sum_ci_why[AUD_FAIR_N_SUMS];                       /* NULL: CI defined */
+    /* signed worst-case summaries (equal_opportunity_difference, average_odds_difference): the
+     * group whose gap against the reference the figure and its interval follow; SIZE_MAX for
+     * the other summaries and without a bootstrap */
+    size_t          sum_pair[AUD_FAIR_N_SUMS];
     aud_fair_val    chi2_stat, chi2_p;
     long            chi2_dof;
     /* The same figures over every group, small ones included: the Fairlearn / AIF360
@@ -192,6 +209,16 @@ typedef struct aud_fair_ll144_table {
 /* The four-fifths flag of an impact ratio: 1 below AUD_FOUR_FIFTHS, 0 not, -1 undefined. */
 AUD_API int aud_fair_below_four_fifths(aud_fair_val impact_ratio);
 
+/* The scores ranked once (with a score): dense ranks among the distinct scores. Kept in the
+ * result so the threshold trade-offs (aud_tradeoff_json) reuse them instead of sorting again. */
+typedef struct aud_fair_ranks {
+    size_t    n_rows, n_distinct;
+    uint32_t *rank;       /* per row: rank of its score among distinct[] */
+    double   *distinct;   /* the distinct scores, increasing (-0 as 0) */
+    uint32_t *order;      /* the rows in rank order, ties by row; NULL until built */
+    uint32_t *start;      /* n_distinct + 1: order[start[r] .. start[r + 1]) have rank r */
+} aud_fair_ranks;
+
 typedef struct aud_fair_result {
     int                   favorable;
     double                threshold;      /* NaN when predictions were given */
@@ -211,6 +238,7 @@ typedef struct aud_fair_result {
     double                ll144_median;
     size_t                n_ll144;
     aud_fair_ll144_table *ll144;
+    aud_fair_ranks       *ranks;          /* with a score, else NULL */
 } aud_fair_result;
 
 /* Compute everything. On AUD_OK *out belongs to the caller (aud_fair_result_free). Input errors
@@ -220,6 +248,9 @@ AUD_API int aud_fair_compute(aud_fair_result **out, const aud_fair_input *in,
                              const aud_fair_opts *opts, aud_error *err);
 
 AUD_API void aud_fair_result_free(aud_fair_result *res);
+AUD_API void aud_fair_ranks_free(aud_fair_ranks *r);
+/* Build r->order and r->start (a counting sort by rank) when they are not built yet. */
+AUD_API int aud_fair_ranks_order(aud_fair_ranks *r, aud_error *err);
 
 /* Add the SPEC section 5 "fairness" object to doc (exact numbers; null + "<name>_reason"). */
 AUD_API int aud_fair_to_json(const aud_fair_result *res, cJSON *doc, aud_error *err);

@@ -145,6 +145,13 @@ static int select_ranks(double *v, size_t n, const size_t *r, int nr, double *va
     return rc;
 }
 
+int aud_order_stats(double *v, size_t n, const size_t *r, int nr, double *val)
+{
+    if (nr < 0 || nr > MAX_RANKS)
+        return -1;
+    return select_ranks(v, n, r, nr, val);
+}
+
 int aud_quantiles_exact(double *v, size_t n, const double *q, int nq, double *out)
 {
     size_t r[MAX_RANKS], lo[MAX_RANKS / 2];

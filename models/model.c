@@ -430,6 +430,11 @@ int aud_model_is_trees(const aud_model *m)
     return m->kind == AUD_MODEL_TREES;
 }
 
+int aud_model_is_binary(const aud_model *m)
+{
+    return m->link == AUD_LINK_SIGMOID && m->n_outputs == 1;
+}
+
 long aud_model_best_round(const aud_model *m, long *n_rounds)
 {
     if (n_rounds != NULL)

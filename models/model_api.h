@@ -24,9 +24,26 @@ AUD_API size_t      aud_model_features(const aud_model *m);   /* input features 
 AUD_API const char *aud_model_feature(const aud_model *m, size_t j);   /* NULL: unnamed */
 AUD_API size_t      aud_model_outputs(const aud_model *m);    /* raw margins per row */
 AUD_API int         aud_model_is_trees(const aud_model *m);   /* 1 trees, 0 linear */
+/* 1: one output with a sigmoid link (binary classifier: the margin is the log-odds of label 1) */
+AUD_API int         aud_model_is_binary(const aud_model *m);
 /* XGBoost early stopping: the recorded best round when it is before the last (callers warn:
  * every round is used, as Booster.predict), else -1; *n_rounds the rounds (0 unknown). */
 AUD_API long        aud_model_best_round(const aud_model *m, long *n_rounds);
+
+/* Facts for a model card (reports' "model_card.model"). Format and objective as the loader read
+ * them ("" when unknown); trees: 0 for linear models. */
+AUD_API const char *aud_model_format(const aud_model *m);
+AUD_API const char *aud_model_objective(const aud_model *m);
+AUD_API size_t      aud_model_trees(const aud_model *m);
+/* Over every tree, counting only nodes reached from the root: the depth of the deepest leaf (a
+ * tree that is one leaf has depth 0) and the number of leaves. Both 0 for linear models. */
+AUD_API void        aud_model_shape(const aud_model *m, size_t *max_depth, size_t *leaves);
+/* Split importance of each feature (arrays of aud_model_features entries): splits[j] the internal
+ * nodes splitting on feature j (XGBoost importance_type "weight", LightGBM "split"), cover[j] the
+ * sum of those nodes' weights (XGBoost "total_cover": hessian sums; LightGBM row counts;
+ * scikit-learn weighted samples). Linear models: the coefficient of output 0 in splits[j] and NaN
+ * in cover[j]; returns 1 for trees, 0 for a linear model. */
+AUD_API int         aud_model_importance(const aud_model *m, double *splits, double *cover);
 
 /* The model in a results document (core/provenance.h): append the model file to prov's
  * "inputs" as role "model" with its "format" and "objective", and set prov's "model" to the same

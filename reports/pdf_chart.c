@@ -474,6 +474,9 @@ void aud_pdf_chart_waterfall(pdf_doc *d, const cJSON *exp, const cJSON *row)
     float px0 = PDF_LEFT + label_w, px1 = PDF_RIGHT - val_w;
     aud_pdf_need(d, (float)nrows * rh + 70.0f);
     snprintf(buf, sizeof buf, "f(x) = %s", aud_rpt_fmt(pred, RPT_F4, num));
+    if (isfinite(aud_rpt_num(row, "probability")))   /* binary models: the link applied */
+        snprintf(buf + strlen(buf), sizeof buf - strlen(buf), " (probability %s)",
+                 aud_rpt_fmt(aud_rpt_num(row, "probability"), RPT_F4, num));
     float top = d->y;
     aud_pdf_text_right(d, d->bold, 8.0f, PDF_RIGHT, top, AUD_PDF_BLACK, buf);
     d->y -= 14.0f;
@@ -531,7 +534,15 @@ void aud_pdf_chart_waterfall(pdf_doc *d, const cJSON *exp, const cJSON *row)
         aud_pdf_text(d, d->font, 7.0f, lx, cy - 2.5f, AUD_PDF_BLACK, num);
     }
     axis_x(d, px0, px1, bottom - 2.0f, t0, t1, step, 0.0f);
-    snprintf(buf, sizeof buf, "E[f(X)] = %s (base value)", aud_rpt_fmt(aud_rpt_num(row, "base"), RPT_F4, num));
+    snprintf(buf, sizeof buf, "E[f(X)] = %s (base value", aud_rpt_fmt(aud_rpt_num(row, "base"), RPT_F4, num));
+    if (isfinite(aud_rpt_num(exp, "base_probability")))
+        snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "; probability %s",
+                 aud_rpt_fmt(aud_rpt_num(exp, "base_probability"), RPT_F4, num));
+    if (aud_rpt_str(exp, "units", NULL) != NULL)   /* x axis: the unit of every figure */
+        snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "); axis: %s",
+                 aud_rpt_str(exp, "units", ""));
+    else
+        snprintf(buf + strlen(buf), sizeof buf - strlen(buf), ")");
     aud_pdf_text_right(d, d->font, 7.5f, PDF_RIGHT, bottom - 26.0f, AUD_PDF_GREY, buf);
     d->y = bottom - 40.0f;
 }
@@ -764,6 +775,19 @@ void aud_pdf_chart_trend(pdf_doc *d, const cJSON *runs, const cJSON *check, cons
         aud_pdf_fill_rect(d, cx - 1.6f, cy - 1.6f, 3.2f, 3.2f,
                           aud_rpt_bool(v, "passed") == 1 ? AUD_PDF_ACCENT : AUD_PDF_FAIL);
     }
+}
+
+/* The axes above for other chart files (pdf_model.c). */
+void aud_pdf_axis_x(pdf_doc *d, float x0, float x1, float y, double lo, double hi, double step,
+                    float grid_top)
+{
+    axis_x(d, x0, x1, y, lo, hi, step, grid_top);
+}
+
+void aud_pdf_axis_y(pdf_doc *d, float x, float y0, float y1, double lo, double hi, double step,
+                    float grid_right)
+{
+    axis_y(d, x, y0, y1, lo, hi, step, 0, grid_right);
 }
 
 /* ---- partial dependence with ICE curves ---- */

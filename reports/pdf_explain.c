@@ -41,7 +41,10 @@ static void importance_bars(pdf_doc *d, const cJSON *exp)
         bars[n].marked = 1;
         n++;
     }
-    aud_pdf_chart_hbars(d, "Mean |SHAP value| (average impact on model output magnitude)", bars, n,
+    char title[300];
+    snprintf(title, sizeof title, "Mean |SHAP value| (average impact on the output, in %s)",
+             aud_rpt_str(exp, "units", "model output units"));
+    aud_pdf_chart_hbars(d, title, bars, n,
                     RPT_F4, NAN, NULL, AUD_PDF_POS, 150.0f, PDF_LEFT, PDF_CW);
 }
 
@@ -117,16 +120,26 @@ static void waterfalls(pdf_doc *d, const cJSON *exp)
         aud_pdf_not_run(d, "the results hold no explained rows");
         return;
     }
-    aud_pdf_para(d, d->font, 8.5f, PDF_LEFT, PDF_CW, AUD_PDF_GREY,
-             "From the base value E[f(X)] each feature's SHAP value moves the output to the row's "
-             "prediction f(x) (raw model output). The nine largest contributions are shown; the "
-             "others are summed into one bar.");
+    char intro[600];
+    snprintf(intro, sizeof intro, "From the base value E[f(X)] each feature's SHAP value moves the "
+             "output to the row's prediction f(x), in %s. The nine largest contributions are "
+             "shown; the others are summed into one bar. Rows are 0-based data rows; the CSV "
+             "line counts the header and any banner, comment or blank lines.",
+             aud_rpt_str(exp, "units", "raw model output"));
+    aud_pdf_para(d, d->font, 8.5f, PDF_LEFT, PDF_CW, AUD_PDF_GREY, intro);
     d->y -= 6.0f;
     for (size_t i = 0; i < n && !d->failed; i++) {
         const char *sel = aud_rpt_row_why(chosen[i]);
+        const char *id = aud_rpt_str(chosen[i], "id", NULL);
+        char line[RPT_NUMBUF + 16] = "";
         aud_pdf_need(d, 230.0f);
-        snprintf(buf, sizeof buf, "Row %s%s%s%s", aud_rpt_fmt(aud_rpt_num(chosen[i], "row"), RPT_INT, num),
-                 sel != NULL ? " (" : "", sel != NULL ? sel : "", sel != NULL ? ")" : "");
+        if (isfinite(aud_rpt_num(chosen[i], "line")))
+            snprintf(line, sizeof line, " (CSV line %s)",
+                     aud_rpt_fmt(aud_rpt_num(chosen[i], "line"), RPT_INT, num));
+        snprintf(buf, sizeof buf, "Data row %s%s%s%.80s%s%s",
+                 aud_rpt_fmt(aud_rpt_num(chosen[i], "row"), RPT_INT, num), line,
+                 id != NULL ? ", id " : "", id != NULL ? id : "",
+                 sel != NULL ? " - " : "", sel != NULL ? sel : "");
         aud_pdf_text(d, d->bold, 9.0f, PDF_LEFT, d->y, AUD_PDF_BLACK, buf);
         aud_pdf_chart_waterfall(d, exp, chosen[i]);
         d->y -= 4.0f;
@@ -148,7 +161,19 @@ void aud_pdf_write_explanations(pdf_doc *d)
              aud_rpt_str(exp, "output", "raw"));
     aud_pdf_kv(d, "SHAP method", buf);
     aud_pdf_kv(d, "Explained rows", aud_rpt_fmt(aud_rpt_num(exp, "rows"), RPT_INT, t));
-    aud_pdf_kv(d, "Base value E[f(X)]", aud_rpt_fmt(aud_rpt_num(exp, "base_value"), RPT_F4, t));
+    if (aud_rpt_str(exp, "units", NULL) != NULL)
+        aud_pdf_kv(d, "Units of SHAP values", aud_rpt_str(exp, "units", ""));
+    if (isfinite(aud_rpt_num(exp, "base_probability"))) {
+        char p[RPT_NUMBUF];
+        snprintf(buf, sizeof buf, "%s (probability %s)",
+                 aud_rpt_fmt(aud_rpt_num(exp, "base_value"), RPT_F4, t),
+                 aud_rpt_fmt(aud_rpt_num(exp, "base_probability"), RPT_F4, p));
+        aud_pdf_kv(d, "Base value E[f(X)]", buf);
+    } else {
+        aud_pdf_kv(d, "Base value E[f(X)]", aud_rpt_fmt(aud_rpt_num(exp, "base_value"), RPT_F4, t));
+    }
+    if (aud_rpt_str(exp, "decision_rule", NULL) != NULL)
+        aud_pdf_kv(d, "Decision rule", aud_rpt_str(exp, "decision_rule", ""));
     {
         double e = aud_rpt_num(exp, "additivity_max_error");
         if (isfinite(e))

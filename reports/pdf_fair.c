@@ -323,6 +323,23 @@ static void ll144(pdf_doc *d, const rpt_ll144 *v)
     }
 }
 
+/* The decision rule and what the tables' rates mean here (issue 14 item 1: with favourable 0,
+ * FPR is "approved among rows with default = 1"). */
+static void rate_words(pdf_doc *d, const cJSON *f)
+{
+    static const char *const shown[][2] = {{"selection_rate", "Selection rate"},
+                                           {"base_rate", "Base rate"}, {"tpr", "TPR"},
+                                           {"fpr", "FPR"}, {"ppv", "PPV"}};
+    const cJSON *m = aud_rpt_obj(f, "rate_meanings");
+    const char *rule = aud_rpt_str(aud_rpt_obj(d->doc, "explanations"), "decision_rule", NULL);
+    if (rule != NULL)
+        aud_pdf_kv(d, "Decision rule", rule);
+    for (size_t i = 0; m != NULL && i < sizeof shown / sizeof shown[0]; i++) {
+        if (aud_rpt_str(m, shown[i][0], NULL) != NULL)
+            aud_pdf_kv(d, shown[i][1], aud_rpt_str(m, shown[i][0], ""));
+    }
+}
+
 void aud_pdf_write_fairness(pdf_doc *d)
 {
     const cJSON *f = aud_rpt_obj(d->doc, "fairness");
@@ -342,6 +359,7 @@ void aud_pdf_write_fairness(pdf_doc *d)
     aud_pdf_kv(d, "Decision threshold", aud_rpt_fmt(aud_rpt_num(f, "threshold"), RPT_F3, t));
     if (aud_rpt_str(f, "label", NULL) != NULL)
         aud_pdf_kv(d, "Label column", aud_rpt_str(f, "label", ""));
+    rate_words(d, f);
     d->y -= 6.0f;
     cJSON_ArrayForEach(a, aud_rpt_arr(f, "attributes"))
         attribute_block(d, a, "Attribute");

@@ -31,11 +31,15 @@ static const char *measure_name(const char *m)
     return m;
 }
 
-/* The proxy screen's entry for a feature of an attribute, when the fairness section has one. */
+/* The proxy screen's entry for a feature of an attribute or an intersection (a&b), when the
+ * fairness section has one. */
 static const cJSON *proxy_entry(const cJSON *doc, const char *attribute, const char *feature)
 {
     const cJSON *a, *p;
-    cJSON_ArrayForEach(a, aud_rpt_arr(aud_rpt_obj(doc, "fairness"), "attributes")) {
+    const cJSON *fair = aud_rpt_obj(doc, "fairness");
+    const char *list = attribute != NULL && strchr(attribute, '&') != NULL ? "intersections"
+                                                                           : "attributes";
+    cJSON_ArrayForEach(a, aud_rpt_arr(fair, list)) {
         const char *nm = aud_rpt_str(a, "name", NULL);
         if (nm == NULL || attribute == NULL || strcmp(nm, attribute) != 0)
             continue;

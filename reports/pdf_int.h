@@ -140,6 +140,13 @@ void aud_pdf_chart_pdp(pdf_doc *d, const cJSON *pd, float x, float y_top, float 
 void aud_pdf_chart_trend(pdf_doc *d, const cJSON *runs, const cJSON *check, const char *title,
                          const char *subtitle, float x, float y_top, float w, float h);
 
+/* Axes of a chart: ticks every step from lo to hi with labels, grid lines up to grid_top (x) or
+ * grid_right (y) when beyond the axis. */
+void aud_pdf_axis_x(pdf_doc *d, float x0, float x1, float y, double lo, double hi, double step,
+                    float grid_top);
+void aud_pdf_axis_y(pdf_doc *d, float x, float y0, float y1, double lo, double hi, double step,
+                    float grid_right);
+
 /* Sections. */
 void aud_pdf_write_cover(pdf_doc *d);
 /* The findings block at the cursor (pdf_findings.c); the check table on a page of its own,
@@ -150,6 +157,9 @@ void aud_pdf_write_explanations(pdf_doc *d);
 void aud_pdf_write_fairness(pdf_doc *d);
 void aud_pdf_write_drift(pdf_doc *d);
 void aud_pdf_write_performance(pdf_doc *d);
+/* Model card (pdf_model.c): the spec's card, the model's facts, ROC and calibration charts and
+ * confusion matrices overall and by group; nothing without a model card or performance. */
+void aud_pdf_write_model_card(pdf_doc *d);
 void aud_pdf_write_global(pdf_doc *d);      /* pdf_global.c */
 void aud_pdf_write_provenance(pdf_doc *d);
 void aud_pdf_write_data(pdf_doc *d);

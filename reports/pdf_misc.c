@@ -52,11 +52,21 @@ void aud_pdf_write_performance(pdf_doc *d)
         aud_pdf_table_row(d, &tab, cells, st);
     }
     d->y -= 4.0f;
+    for (int k = 0; o != NULL && k < 4; k++) {   /* a reason of every row: once */
+        const char *all = aud_rpt_null_reason(o, keys[k]);
+        char line[400];
+        if (all == NULL || isfinite(aud_rpt_num(o, keys[k])))
+            continue;
+        snprintf(line, sizeof line, "%s n/a (%s).", aud_rpt_metric_label(keys[k]), all);
+        aud_pdf_para(d, d->font, 7.5f, PDF_LEFT, PDF_CW, AUD_PDF_GREY, line);
+    }
     cJSON_ArrayForEach(g, aud_rpt_arr(p, "by_group")) {
         for (int k = 0; k < 4; k++) {
             const char *why = aud_rpt_null_reason(g, keys[k]);
             char line[400];
-            if (why == NULL || isfinite(aud_rpt_num(g, keys[k])))
+            const char *all = aud_rpt_null_reason(o, keys[k]);
+            if (why == NULL || isfinite(aud_rpt_num(g, keys[k])) ||
+                (all != NULL && strcmp(all, why) == 0))   /* said once, below */
                 continue;
             snprintf(line, sizeof line, "%s %s: %s n/a (%s).", aud_rpt_str(g, "attribute", ""),
                      aud_rpt_str(g, "group", "?"), aud_rpt_metric_label(keys[k]), why);

@@ -15,6 +15,7 @@ int aud_report_write_pdf(const cJSON *results, const char *path, aud_error *err)
     }
     aud_pdf_write_cover(&d);
     aud_pdf_write_checks(&d);
+    aud_pdf_write_model_card(&d);
     aud_pdf_write_provenance(&d);
     aud_pdf_write_data(&d);
     aud_pdf_write_explanations(&d);

@@ -332,7 +332,7 @@ static const metric_info metrics[] = {
     {"anderson_darling", "Anderson-Darling", "k-sample Anderson-Darling statistic; p-value as scipy, capped to [0.001, 0.25]."},
     {"cramer_von_mises", "Cramer-von Mises", "Two-sample Cramer-von Mises statistic and p-value (scipy cramervonmises_2samp)."},
     {"z_test", "Z-test", "Two-proportion Z-test for binary columns."},
-    {"auc", "AUC", "Area under the ROC curve of the score against the label."},
+    {"auc", "AUC", "Area under the ROC curve of the score against the label (rank based: any real-valued score); interval: DeLong's, AUC -/+ z se clipped to [0, 1] (docs/performance.md)."},
     {"brier_score", "Brier score", "Mean squared difference between the predicted probability and the label."},
     {"log_loss", "Log-loss", "Mean negative log-likelihood of the label under the predicted probability."},
     {"additivity_max_error", "Additivity max error",

@@ -556,22 +556,133 @@ static int v_drift(vctx *v, const cJSON *d)
     return rc;
 }
 
+/* Parallel number arrays of one object: each present when the object is, all of one length
+ * (the renderers index them together), at least `min` long. */
+static int vparallel(vctx *v, const cJSON *o, const char *const *keys, size_t n_keys, size_t min)
+{
+    size_t len = 0, k0 = 0;
+    int rc = AUD_OK;
+    for (size_t k = 0; k < n_keys && rc == AUD_OK; k++) {
+        size_t c = 0;
+        rc = vnum_array(v, o, keys[k], 1, &c);
+        if (rc == AUD_OK && k > 0 && c != len) {
+            size_t m = vpush_key(v, keys[k]);
+            rc = vfail(v, "has %zu entries but \"%s\" has %zu", c, keys[k0], len);
+            vpop(v, m);
+        }
+        if (rc == AUD_OK && c < min) {
+            size_t m = vpush_key(v, keys[k]);
+            rc = vfail(v, "expected at least %zu entries", min);
+            vpop(v, m);
+        }
+        len = c;
+    }
+    return rc;
+}
+
+static int v_roc(vctx *v, const cJSON *r)
+{
+    static const char *const keys[] = {"fpr", "tpr", "thresholds"};
+    int rc = vparallel(v, r, keys, 3, 2);
+    return rc != AUD_OK ? rc : vkey(v, r, "points_total", T_NUM, 0);
+}
+
+static int v_calibration(vctx *v, const cJSON *c)
+{
+    static const char *const keys[] = {"count", "mean_predicted", "fraction_positive"};
+    size_t ne = 0;
+    int rc = vkey(v, c, "strategy", T_STR, 0);
+    if (rc == AUD_OK)
+        rc = vnum_array(v, c, "edges", 0, &ne);
+    if (rc == AUD_OK)
+        rc = vparallel(v, c, keys, 3, 1);
+    if (rc == AUD_OK && ne != (size_t)cJSON_GetArraySize(aud_rpt_arr(c, "count")) + 1) {
+        size_t m = vpush_key(v, "edges");
+        rc = vfail(v, "expected one more entry than \"count\"");
+        vpop(v, m);
+    }
+    return rc;
+}
+
 static int v_perf_row(vctx *v, const cJSON *r)
 {
+    static const char *const cm[] = {"tn", "fp", "fn", "tp"};
     int rc;
     if ((rc = vkey(v, r, "attribute", T_STR, 0)) || (rc = vkey(v, r, "group", T_STR, 0)) ||
         (rc = vkey(v, r, "rows", T_NUM | T_NULL, 0)) || (rc = vkey(v, r, "auc", T_NUM | T_NULL, 0)) ||
+        (rc = vkey(v, r, "positives", T_NUM | T_NULL, 0)) ||
+        (rc = vkey(v, r, "auc_se", T_NUM | T_NULL, 0)) || (rc = vci(v, r, "auc_ci")) ||
         (rc = vkey(v, r, "accuracy", T_NUM | T_NULL, 0)) ||
         (rc = vkey(v, r, "log_loss", T_NUM | T_NULL, 0)) ||
-        (rc = vkey(v, r, "brier_score", T_NUM | T_NULL, 0)))
+        (rc = vkey(v, r, "brier_score", T_NUM | T_NULL, 0)) ||
+        (rc = vkey(v, r, "confusion", T_OBJ, 0)) || (rc = vkey(v, r, "roc", T_OBJ, 0)) ||
+        (rc = vkey(v, r, "calibration", T_OBJ, 0)))
+        return rc;
+    const cJSON *c = aud_rpt_obj(r, "confusion");
+    size_t n = vpush_key(v, "confusion");
+    for (int k = 0; c != NULL && k < 4 && rc == AUD_OK; k++)
+        rc = vkey(v, c, cm[k], T_NUM, 1);
+    vpop(v, n);
+    if (rc == AUD_OK && aud_rpt_obj(r, "roc") != NULL) {
+        n = vpush_key(v, "roc");
+        rc = v_roc(v, aud_rpt_obj(r, "roc"));
+        vpop(v, n);
+    }
+    if (rc == AUD_OK && aud_rpt_obj(r, "calibration") != NULL) {
+        n = vpush_key(v, "calibration");
+        rc = v_calibration(v, aud_rpt_obj(r, "calibration"));
+        vpop(v, n);
+    }
+    return rc;
+}
+
+static int v_card_feature(vctx *v, const cJSON *f)
+{
+    int rc;
+    if ((rc = vkey(v, f, "name", T_STR, 1)) || (rc = vkey(v, f, "splits", T_NUM | T_NULL, 0)) ||
+        (rc = vkey(v, f, "cover", T_NUM | T_NULL, 0)) ||
+        (rc = vkey(v, f, "coefficient", T_NUM | T_NULL, 0)))
         return rc;
     return AUD_OK;
+}
+
+static int v_card_model(vctx *v, const cJSON *m)
+{
+    static const char *const strs[] = {"format", "objective", "kind", "importance"};
+    static const char *const nums[] = {"outputs", "trees", "max_depth", "leaves"};
+    int rc = AUD_OK;
+    for (int k = 0; k < 4 && rc == AUD_OK; k++)
+        rc = vkey(v, m, strs[k], T_STR, 0);
+    for (int k = 0; k < 4 && rc == AUD_OK; k++)
+        rc = vkey(v, m, nums[k], T_NUM, 0);
+    return rc != AUD_OK ? rc : varray(v, m, "features", 0, v_card_feature);
+}
+
+static int v_model_card(vctx *v, const cJSON *c)
+{
+    static const char *const keys[] = {"owner", "intended_use", "label_meaning", "training_data",
+                                       "training_period", "limitations", "contact"};
+    int rc = AUD_OK;
+    for (int k = 0; k < 7 && rc == AUD_OK; k++)
+        rc = vkey(v, c, keys[k], T_STR, 0);
+    if (rc == AUD_OK)
+        rc = vkey(v, c, "model", T_OBJ, 0);
+    if (rc == AUD_OK && aud_rpt_obj(c, "model") != NULL) {
+        size_t n = vpush_key(v, "model");
+        rc = v_card_model(v, aud_rpt_obj(c, "model"));
+        vpop(v, n);
+    }
+    return rc;
 }
 
 static int v_performance(vctx *v, const cJSON *p)
 {
     int rc = vkey(v, p, "overall", T_OBJ, 0);
     const cJSON *o = aud_rpt_obj(p, "overall");
+    if (rc == AUD_OK && ((rc = vkey(v, p, "score", T_STR, 0)) ||
+                         (rc = vkey(v, p, "auc_interval", T_STR, 0)) ||
+                         (rc = vkey(v, p, "confidence_level", T_NUM, 0))))
+        return rc;
     if (rc == AUD_OK && o != NULL) {
         size_t n = vpush_key(v, "overall");
         rc = v_perf_row(v, o);
@@ -845,6 +956,7 @@ int aud_report_validate(const cJSON *doc, const char *name, aud_error *err)
         (rc = vsection(&v, doc, "fairness", v_fairness)) ||
         (rc = vsection(&v, doc, "drift", v_drift)) ||
         (rc = vsection(&v, doc, "performance", v_performance)) ||
+        (rc = vsection(&v, doc, "model_card", v_model_card)) ||
         (rc = vsection(&v, doc, "global", v_global)) ||
         (rc = varray(&v, doc, "checks", 0, v_check)) ||
         (rc = vsection(&v, doc, "trends", v_trends)) ||

@@ -316,6 +316,7 @@ int aud_report_write_xlsx(const cJSON *results, const char *path, aud_error *err
     aud_xw_chk(&b, workbook_set_properties(b.wb, &props), "properties");
     aud_xw_overview(&b);
     aud_xw_summary(&b);
+    aud_xw_model(&b);
     aud_xw_explanations(&b);
     aud_xw_attributions(&b);
     aud_xw_fairness(&b, "Fairness", "attributes");

@@ -64,6 +64,8 @@ void aud_xw_attributions(xw_book *b);
 void aud_xw_fairness(xw_book *b, const char *sheet, const char *key);
 void aud_xw_drift(xw_book *b);
 void aud_xw_performance(xw_book *b);
+/* Model card, model facts, performance with ROC and calibration charts (xlsx_model.c). */
+void aud_xw_model(xw_book *b);
 void aud_xw_global(xw_book *b);       /* xlsx_global.c */
 void aud_xw_data(xw_book *b);
 void aud_xw_trends(xw_book *b);

@@ -114,10 +114,17 @@ void aud_xw_explanations(xw_book *b)
     aud_xw_num(b, ws, 3, K + 1, aud_rpt_num(exp, "base_value"), b->shap);
     aud_xw_str(b, ws, 4, K, "Additivity max error", b->key);
     aud_xw_num(b, ws, 4, K + 1, aud_rpt_num(exp, "additivity_max_error"), b->pval);
+    /* units, the base value as a probability, the decision rule (issue 14 item 1) */
+    aud_xw_str(b, ws, 5, K, "Units of SHAP values", b->key);
+    aud_xw_str(b, ws, 5, K + 1, aud_rpt_str(exp, "units", "model output units"), NULL);
+    aud_xw_str(b, ws, 6, K, "Base value as probability", b->key);
+    aud_xw_num(b, ws, 6, K + 1, aud_rpt_num(exp, "base_probability"), b->shap);
+    aud_xw_str(b, ws, 7, K, "Decision rule", b->key);
+    aud_xw_str(b, ws, 7, K + 1, aud_rpt_str(exp, "decision_rule", "not stated"), NULL);
     if (r > 1) {
         lxw_row_t last = r - 1 < CHART_TOP_FEATURES ? r - 1 : CHART_TOP_FEATURES;
         aud_xw_bar_chart(b, ws, "Explanations", "Mean |SHAP value| (top features)", 1, last, 1, 2,
-                     6, K, 1, "0.00");
+                     9, K, 1, "0.00");
     }
 }
 

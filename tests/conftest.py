@@ -64,3 +64,18 @@ def small(tmp_path):
     frame(0.0).to_csv(tmp_path / "cur.csv", index=False)
     frame(0.5).to_csv(tmp_path / "ref.csv", index=False)
     return tmp_path
+
+
+
+def shap_columns(text):
+    """`audit explain` CSV text (without --id) -> (header, rows as floats) of the SHAP columns
+    only, features and bias: drops `row`, `prediction*` and `value:*` (issue 14 item 3)."""
+    import csv
+    import numpy as np
+    lines = list(csv.reader(text.splitlines()))
+    head = lines[0]
+    keep = [i for i, h in enumerate(head)
+            if h != "row" and not h.startswith("prediction") and not h.startswith("value:")]
+    rows = [[float(r[i]) if r[i] not in ("", "NA") else float("nan") for i in keep]
+            for r in lines[1:]]
+    return [head[i] for i in keep], np.array(rows, dtype=float).reshape(len(rows), len(keep))

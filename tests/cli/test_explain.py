@@ -3,6 +3,7 @@ help text, atomic output (SPEC sections 1 and 3)."""
 from pathlib import Path
 
 import pytest
+from conftest import shap_columns
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 D = ROOT / "tests" / "golden" / "data" / "shap_xgb"
@@ -148,7 +149,7 @@ def test_empty_data_gives_header_only(audit, tmp_path):
     data.write_text("f0,f1,f2,f3,f4,f5\n")
     r = audit("explain", "--model", MODEL, "--data", data)
     assert r.code == 0, r
-    assert r.out == "f0,f1,f2,f3,f4,f5,bias\n"
+    assert r.out == "row,f0,f1,f2,f3,f4,f5,bias,prediction\n"
     r = audit("explain", "--model", MODEL, "--data", data, "--method", "kernel")
     assert r.code == 2, r
     assert "give --background" in r.err
@@ -168,9 +169,9 @@ def test_model_without_names_binds_by_position_with_warning(audit, tmp_path):
     r = audit("explain", "--model", model, "--data", data)
     assert r.code == 0, r
     assert "by position" in r.err
-    assert r.out.splitlines()[0] == "a,b,c,bias"
+    assert r.out.splitlines()[0] == "row,a,b,c,bias,prediction"
     want = b.predict(xgb.DMatrix(X[:4]), pred_contribs=True)
-    got = np.genfromtxt(r.out.splitlines(), delimiter=",", skip_header=1)
+    got = shap_columns(r.out)[1]
     assert np.abs(got - want).max() <= 1e-5
 
 

@@ -263,3 +263,45 @@ def test_fairness_command_prints_its_findings(audit, tmp_path):
     r = audit("fairness", "--data", tmp_path / "d.csv", "--sensitive", "sex,race",
               "--score", "score", "--threshold", "0.5", "--json", "-", "--bootstrap", "0")
     assert r.code == 0 and "findings" not in json.loads(r.out)
+
+
+def test_intersection_finding_carries_its_drivers(audit, tmp_path):
+    """An intersection failing alone (f&B) gets its drivers like an attribute's finding: the gap
+    in mean model output to its reference f&A split into mean SHAP differences. The model is
+    linear (phi_j = w_j (x_j - mean_j)), so contribution_j = w_j (mean_fB(x_j) - mean_fA(x_j))
+    exactly (pandas, 1e-9), and the contributions add up to the gap (1e-9)."""
+    rng = np.random.default_rng(3)
+    rows = []
+    for sex, race, n in (("m", "A", 1000), ("f", "A", 1001), ("m", "B", 1000), ("f", "B", 200)):
+        for i in range(n):
+            z = int(sex == "f" and race == "B" and i % 2 == 0)   # half of f&B: zip 1
+            rows.append({"sex": sex, "race": race, "zip": z, "util": round(rng.random(), 3),
+                         "label": i % 2})
+    df = pd.DataFrame(rows).sample(frac=1.0, random_state=5).reset_index(drop=True)
+    coef = {"zip": -2.0, "util": 0.5}
+    (tmp_path / "lin.json").write_text(json.dumps({
+        "format": "audit-linear", "version": 1, "link": "logit", "intercept": 1.0,
+        "coefficients": coef}))
+    spec_over = {"model": "lin.json", "explain": {"method": "auto", "rows": 50}}
+    df.to_csv(tmp_path / "cur.csv", index=False)
+    spec = {"data": "cur.csv", "label": "label", "threshold": 0.5, "sensitive": ["sex", "race"],
+            "intersections": True, "checks": DI, "fairness": {"bootstrap": 0},
+            "outputs": {"dir": "out", "json": "results.json"}, "seed": 1, **spec_over}
+    (tmp_path / "spec.json").write_text(json.dumps(spec))
+    r = audit("run", tmp_path / "spec.json")
+    assert r.code == 1, r
+    doc = json.loads((tmp_path / "out" / "results.json").read_text())
+    fs = doc["findings"]
+    assert [(f["attribute"], f["group"]) for f in fs] == [("sex&race", "f&B")], fs
+    d = fs[0]["drivers"]
+    assert (d["group"], d["reference"]) == ("f&B", "f&A")
+    g = df[(df.sex == "f") & (df.race == "B")]
+    ref = df[(df.sex == "f") & (df.race == "A")]
+    assert d["rows"] == {"group": len(g), "reference": len(ref)}
+    for f in d["features"]:
+        e = coef[f["name"]] * (g[f["name"]].mean() - ref[f["name"]].mean())
+        assert abs(f["contribution"] - e) <= 1e-9, (f, e)
+    assert d["features"][0]["name"] == "zip"
+    assert abs(sum(f["contribution"] for f in d["features"]) - d["gap"]) <= 1e-9
+    inter = next(i for i in doc["fairness"]["intersections"] if i["name"] == "sex&race")
+    assert {p["feature"] for p in inter["proxies"]} == {"zip", "util"}

@@ -438,3 +438,49 @@ def test_check_on_an_attribute_whose_name_holds_an_ampersand(audit, small):
     doc = json.loads((small / "out" / "results.json").read_text())
     assert [x["name"] for x in doc["fairness"]["intersections"]] == ["grp&sex&x"]
     assert doc["checks"] and all(c["attribute"] == "grp&sex&x" for c in doc["checks"])
+
+
+@pytest.mark.parametrize("seed", [None, 7])
+def test_fairness_cli_intervals_equal_the_runs(audit, small, seed):
+    """Issue 14.13: `audit fairness` and `audit run` seed the bootstrap the same way (default
+    42 in both; an explicit seed given to both), so the same data gives the same intervals."""
+    over = {"fairness": {"bootstrap": 200}}
+    spec = write_spec(small, **over)
+    if seed is None:
+        d = json.loads(spec.read_text())
+        del d["seed"]
+        spec.write_text(json.dumps(d))
+    else:
+        spec = write_spec(small, seed=seed, **over)
+    assert audit("run", spec, "--quiet").code == 0
+    run_sum = json.loads((small / "out" / "results.json").read_text())[
+        "fairness"]["attributes"][0]["summary"]
+    out = small / "f.json"
+    args = ["fairness", "--data", small / "cur.csv", "--sensitive", "sex", "--score", "score",
+            "--threshold", "0.5", "--label", "label", "--bootstrap", "200", "--json", out]
+    if seed is not None:
+        args += ["--seed", str(seed)]
+    assert audit(*args).code == 0
+    cli_sum = json.loads(out.read_text())["fairness"]["attributes"][0]["summary"]
+    cis = [k for k in run_sum if k.endswith("_ci")]
+    assert "equalized_odds_difference_ci" in cis
+    for k in cis:
+        assert cli_sum[k] == run_sum[k], k
+
+
+def test_failed_run_removes_the_folders_it_made(audit, small):
+    """Issue 14.13: an exit-2 run leaves nothing behind: no output folder (nested ones too) when
+    no run log records the failure, and a folder that existed before is kept."""
+    spec = write_spec(small, data="nope.csv", outputs={"dir": "a/b/out", "json": "results.json"})
+    r = audit("run", spec)
+    assert r.code == 2 and "nope.csv: cannot open" in r.err, r
+    assert not (small / "a").exists()
+    (small / "keep").mkdir()
+    spec = write_spec(small, data="nope.csv", outputs={"dir": "x", "json": "results.json"})
+    r = audit("run", spec, "--out", str(small / "keep" / "new") + "/")
+    assert r.code == 2, r
+    assert (small / "keep").is_dir() and not (small / "keep" / "new").exists()
+    # with a run log the folder stays, holding only the log with the error line
+    spec = write_spec(small, data="nope.csv", outputs={"dir": "c/out", "log": "runs.jsonl"})
+    assert audit("run", spec).code == 2
+    assert os.listdir(small / "c" / "out") == ["runs.jsonl"]

@@ -7,8 +7,8 @@
                  0..12 counts; age), label y, and a score column rounded to 3 decimals (ties)
   model.json     XGBoost 1.7 binary:logistic, 40 trees of depth 3 (nthread 1, exact)
   expected.json  the oracle, computed here independently of audit:
-     drivers     XGBoost pred_contribs + output_margin, pandas groupby means: per attribute and
-                 group, the gap in mean margin to the reference and each feature's difference of
+     drivers     XGBoost pred_contribs + output_margin, pandas groupby means: per attribute (and
+                 for the intersection race&sex, groups "A&female", ...) and group, the gap in mean margin to the reference and each feature's difference of
                  mean contributions; the probability scale: the gap in mean predicted
                  probability split in the proportions of the margin contributions
      proxies     scipy.stats.contingency.association (Cramer's V, missing as a category), the
@@ -96,8 +96,9 @@ def main():
     m = bst.predict(X, output_margin=True).astype(np.float64)
     p = bst.predict(X).astype(np.float64)
     exp = {"drivers": {}, "proxies": {}}
-    for a in ATTRS:
-        g = df[a]
+    groupings = [(a, df[a]) for a in ATTRS]
+    groupings.append(("race&sex", df["race"] + "&" + df["sex"]))   # the intersection, as audit
+    for a, g in groupings:                                          # names its groups
         ref = g.value_counts().idxmax()
         P = pd.DataFrame(phi[:, :-1], columns=FEATURES).groupby(g.values).mean()
         M = pd.Series(m).groupby(g.values).mean()

@@ -1,7 +1,7 @@
 """Drivers, proxy screen and trade-offs (SPEC section 7) against independent references.
 
 - drivers: the identity sum(contributions) == gap to 1e-9 on audit's own output (margin and
-  probability scale); gap and contributions vs XGBoost pred_contribs / output_margin + pandas
+  probability scale), for the attributes and for the intersection race&sex alike; gap and contributions vs XGBoost pred_contribs / output_margin + pandas
   groupby means (data/fair_drivers/expected.json, gen_fair_drivers.py) to 1e-6 absolute
   (XGBoost's contributions are float32);
 - proxies: Cramer's V (scipy association), correlation ratio (numpy), NMI (sklearn) to 1e-9;
@@ -26,7 +26,8 @@ def fairness(tmp_path, *extra, name="out.json"):
     r = run_audit("fairness", "--data", DATA / "data.csv", "--sensitive", "race,sex",
                   "--label", "y", "--bootstrap", "0", "--json", out, *extra)
     assert r.code == 0, r
-    return {a["name"]: a for a in json.loads(out.read_text())["fairness"]["attributes"]}
+    doc = json.loads(out.read_text())["fairness"]
+    return {a["name"]: a for a in doc["attributes"] + doc.get("intersections", [])}
 
 
 @pytest.fixture(scope="module")
@@ -65,6 +66,23 @@ def test_drivers_vs_xgboost_pandas(model_run):
             assert abs(d["probability"]["gap"] - e["probability_gap"]) <= 1e-6
             for f in d["probability"]["features"]:
                 assert abs(f["contribution"] - e["probability"][f["name"]]) <= 1e-6, f
+
+
+def test_intersection_has_drivers_and_proxies(model_run):
+    """The intersection race&sex is decomposed and screened like an attribute (its values are
+    in expected.json, so the two tests above check them against XGBoost, scipy, sklearn); a
+    feature that is one of its attributes would be marked is_attribute."""
+    df = pd.read_csv(DATA / "data.csv")
+    inter = model_run["race&sex"]
+    g = df.race + "&" + df.sex
+    ref = g.value_counts().idxmax()
+    got = {d["group"]: d for d in inter["drivers"]}
+    assert set(got) == set(g.unique()) - {ref}
+    for grp, d in got.items():
+        assert d["reference"] == ref
+        assert d["rows"] == {"group": int((g == grp).sum()), "reference": int((g == ref).sum())}
+    assert {p["feature"] for p in inter["proxies"]} == set(EXP["proxies"]["race&sex"])
+    assert "tradeoffs" not in inter
 
 
 def test_row_counts(model_run):
@@ -299,3 +317,28 @@ def test_pipeline_with_a_categorical_feature(tmp_path):
     assert p["measure"] == "cramers_v" and abs(p["association"] - e) <= 1e-9
     for d in race["drivers"]:
         assert abs(sum(f["contribution"] for f in d["features"]) - d["gap"]) <= 1e-9
+
+
+def test_model_refusing_missing_values_gives_the_binding_message(tmp_path):
+    """A linear model cannot take a missing value: with drivers asked for (fairness --json,
+    audit run with explanations) the run stops with the binding layer's message naming the file,
+    the column and the data row (exit 2), not with a figure computed from a NaN."""
+    df = pd.read_csv(DATA / "data.csv").head(200)
+    df.loc[5, "zip"] = np.nan
+    df.to_csv(tmp_path / "d.csv", index=False, na_rep="")
+    (tmp_path / "lin.json").write_text(json.dumps({
+        "format": "audit-linear", "version": 1, "link": "logit", "intercept": -0.4,
+        "coefficients": {"zip": 0.3, "util": -1.1}}))
+    msg = ('d.csv: "zip": data row 6: missing value in column "zip"; this linear model cannot '
+           'handle missing values')
+    r = run_audit("fairness", "--data", tmp_path / "d.csv", "--sensitive", "race,sex",
+                  "--model", tmp_path / "lin.json", "--threshold", "0.5", "--label", "y",
+                  "--bootstrap", "0", "--json", tmp_path / "o.json")
+    assert r.code == 2 and msg in r.err, r
+    assert not (tmp_path / "o.json").exists()
+    spec = {"model": "lin.json", "data": "d.csv", "label": "y", "sensitive": ["race", "sex"],
+            "threshold": 0.5, "explain": {"method": "auto", "rows": 20},
+            "outputs": {"dir": "out", "json": "results.json"}}
+    (tmp_path / "spec.json").write_text(json.dumps(spec))
+    r = run_audit("run", tmp_path / "spec.json")
+    assert r.code == 2 and msg in r.err, r

@@ -253,9 +253,11 @@ def check_summary(got, want, where):
 
 
 def headline(summary):
-    """The headline figures of a summary (no intervals, exclusions or all_groups)."""
+    """The headline figures of a summary (no intervals, the pairs they follow, exclusions or
+    all_groups)."""
     return {k: v for k, v in summary.items()
-            if k not in ("excluded_groups", "all_groups") and "_ci" not in k}
+            if k not in ("excluded_groups", "all_groups") and "_ci" not in k and
+            not k.endswith("_difference_group")}
 
 
 def check_attr(got, df, col, fav, score=True, ref=None, ordered=True):
@@ -487,3 +489,53 @@ def test_score_metrics_continuous_scores_and_signed_zeros(audit, tmp_path, n):
                "ece": float(np.sum(cnt / len(ss) * np.abs(pt - pp)))}
         for k, v in exp.items():
             assert close(g[k], v), (g["group"], k, g[k], v)
+
+
+def test_signed_gap_interval_follows_its_group_pair(audit, tmp_path):
+    """Issue 14: a planted tie. Groups B and C sit 0.2 above and below the reference A in TPR
+    (and FPR), so the signed worst-case gaps equal_opportunity_difference and
+    average_odds_difference report one of them (+-0.2; which one is decided by the last bit of
+    the rates). Taking the worst group anew in every resample flips the sign (shown below with
+    numpy: that interval straddles 0); ours follows the reported pair (`NAME_group`) and agrees
+    with a numpy row-resampling bootstrap of that pair's gap within 20% of the interval width
+    (two independent 2000-resample bootstraps)."""
+    rows = []
+    for g, tpr, fpr in (("A", 0.5, 0.3), ("B", 0.7, 0.5), ("C", 0.3, 0.1)):
+        for i in range(1000):
+            y = int(i < 500)
+            k = i if y else i - 500
+            pred = int(k < (tpr if y else fpr) * 500)
+            rows.append((g, y, pred))
+    df = pd.DataFrame(rows, columns=["g", "label", "pred"])
+    p = tmp_path / "tie.csv"
+    df.to_csv(p, index=False)
+    f = run_json(audit, tmp_path, "--data", p, "--sensitive", "g", "--prediction", "pred",
+                 "--label", "label", "--reference", "g=A", "--bootstrap", "2000", "--seed", "3")
+    s = f["attributes"][0]["summary"]
+    gi = {"A": 0, "B": 1, "C": 2}
+    codes = df["g"].map(gi).values
+    y, pr = df["label"].values, df["pred"].values
+    rng = np.random.default_rng(7)
+    tprs, fprs = [], []
+    for _ in range(2000):
+        idx = rng.integers(0, len(df), len(df))
+        c, yy, pp = codes[idx], y[idx], pr[idx]
+        tprs.append([pp[(c == k) & (yy == 1)].mean() for k in range(3)])
+        fprs.append([pp[(c == k) & (yy == 0)].mean() for k in range(3)])
+    tprs, fprs = np.array(tprs), np.array(fprs)
+    worst = [max([t[1] - t[0], t[2] - t[0]], key=abs) for t in tprs]
+    wlo, whi = np.percentile(worst, [2.5, 97.5])
+    assert wlo < 0 < whi   # the planted tie: a worst-per-resample interval flips sign
+    for name in ("equal_opportunity_difference", "average_odds_difference"):
+        g = gi[s[name + "_group"]]
+        assert g in (1, 2) and close(abs(s[name]), 0.2), (name, s[name])
+        sign = 1 if g == 1 else -1
+        assert sign * s[name] > 0
+        lo, hi = s[name + "_ci"]
+        assert lo <= s[name] <= hi and (lo > 0 or hi < 0), (name, lo, hi)   # one sign
+        gap = tprs[:, g] - tprs[:, 0]
+        if name == "average_odds_difference":
+            gap = ((fprs[:, g] - fprs[:, 0]) + gap) / 2
+        elo, ehi = np.percentile(gap, [2.5, 97.5])
+        w = ehi - elo
+        assert abs(lo - elo) < 0.2 * w and abs(hi - ehi) < 0.2 * w, (name, lo, hi, elo, ehi)

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import shap_columns
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import (GradientBoostingClassifier, GradientBoostingRegressor,
                               RandomForestClassifier, RandomForestRegressor)
@@ -243,8 +244,7 @@ def explain(audit, mj, rows, bg, tmp_path, *args):
     write_csv(bg, pb)
     r = audit("explain", "--model", mj, "--data", pr, "--background", pb, *args)
     assert r.code == 0, r
-    lines = list(csv.reader(r.out.splitlines()))
-    return lines[0], np.array([[float(v) for v in row] for row in lines[1:]])
+    return shap_columns(r.out)
 
 
 def test_linear_shap_on_raw_columns_closed_form(audit, tmp_path):

@@ -133,7 +133,8 @@ def test_waterfalls_of_selected_rows(text, doc):
     rows = [r for r in doc["explanations"]["explained_rows"] if r.get("selected")]
     assert len(rows) == 3
     for r in rows:
-        assert f"Row {r['row']} ({r['selected']})" in text
+        line = f" (CSV line {r['line']})" if "line" in r else ""
+        assert f"Data row {r['row']}{line} - {r['selected']}" in text
         assert f"f(x) = {f4(r['prediction'])}" in text
         # the largest contribution is labelled with its value
         j = max(range(len(r["phi"])), key=lambda k: abs(r["phi"][k]))

@@ -40,6 +40,21 @@ def run_dir(tmp_path_factory):
     return d / "out"
 
 
+def run_demo(tmp_path, **over):
+    """The demo spec with `over` applied, outputs results.json, r.pdf and r.xlsx in
+    tmp_path/out."""
+    from conftest import run_audit
+    spec = json.loads(DEMO.read_text())
+    for k in ("model", "data", "reference"):
+        spec[k] = str(DEMO.parent / spec[k])
+    spec.update(over)
+    spec["outputs"] = {"dir": str(tmp_path / "out"), "json": "results.json", "pdf": "r.pdf",
+                       "xlsx": "r.xlsx"}
+    (tmp_path / "spec.json").write_text(json.dumps(spec))
+    r = run_audit("--quiet", "run", tmp_path / "spec.json")
+    assert r.code in (0, 1), r
+
+
 def test_outputs_written(run_dir):
     assert sorted(p.name for p in run_dir.iterdir()) == ["report.pdf", "report.xlsx",
                                                          "results.json"]
@@ -61,7 +76,7 @@ def test_pdf_shows_the_run(run_dir):
     waterfalls = [r for r in doc["explanations"]["explained_rows"] if "why" in r]
     assert len(waterfalls) >= 2   # highest and lowest output
     for r in waterfalls:
-        assert f"Row {r['row']} ({r['why']})" in text
+        assert f"Data row {r['row']} (CSV line {r['line']}) - {r['why']}" in text
         assert f"f(x) = {r['output']:.4f}" in text
 
 
@@ -90,17 +105,7 @@ def test_ll144_and_four_fifths_views(tmp_path):
     """The run's compliance object (nyc_ll144 tables) and below_four_fifths flags are shown."""
     if not DEMO.exists():
         pytest.skip("datasets/demo_audit.json not present")
-    from conftest import run_audit
-    spec = json.loads(DEMO.read_text())
-    for k in ("model", "data", "reference"):
-        spec[k] = str(DEMO.parent / spec[k])
-    spec["sensitive"] = ["sex", "race"]
-    spec["compliance"] = "nyc-ll144"
-    spec["outputs"] = {"dir": str(tmp_path / "out"), "json": "results.json", "pdf": "r.pdf",
-                       "xlsx": "r.xlsx"}
-    (tmp_path / "spec.json").write_text(json.dumps(spec))
-    r = run_audit("--quiet", "run", tmp_path / "spec.json")
-    assert r.code in (0, 1), r
+    run_demo(tmp_path, sensitive=["sex", "race"], compliance="nyc-ll144")
     doc = json.loads((tmp_path / "out" / "results.json").read_text())
     v = doc["fairness"]["compliance"]["nyc_ll144"]
     text = subprocess.run(["pdftotext", "-layout", str(tmp_path / "out" / "r.pdf"), "-"],
@@ -207,3 +212,57 @@ def test_no_clipped_text(run_dir):
     assert len(words) > 1000
     out = [(w, x0, x1) for x0, x1, w in words if float(x0) < 20.0 or float(x1) > pw - 20.0]
     assert out == [], out[:10]
+
+
+def test_background_not_used_by_tree_is_said(run_dir):
+    """Issue 14.13: the demo spec's explain.background (200) is not used by path-dependent
+    TreeSHAP (method auto -> tree for the XGBoost model): results.json and the PDF say so."""
+    exp = json.loads((run_dir / "results.json").read_text())["explanations"]
+    assert exp["method"] == "tree"
+    assert "explain.background (200 rows) is not used" in exp["background"]
+    text = subprocess.run(["pdftotext", str(run_dir / "report.pdf"), "-"],
+                          capture_output=True, text=True, check=True).stdout
+    assert "is not used by this method" in " ".join(text.split())
+
+
+def test_units_rows_ids_and_rates_in_words(tmp_path):
+    """Issue 14 items 1 and 3 on the demo (binary:logistic, favourable 0, label default): the
+    SHAP unit, base value and f(x) as probabilities (XGBoost's own predict, 1e-6), the decision
+    rule, every rate in words, and the explained rows' CSV line (pandas: header on line 1, no
+    blank or multi-line rows, so line = row + 2) and explain.id, in results.json, the PDF and
+    the XLSX."""
+    import numpy as np
+    import openpyxl
+    import pandas as pd
+    import xgboost as xgb
+    run_demo(tmp_path, explain={"method": "auto", "rows": 300, "id": "zip_region",
+                                "show_rows": [7]})
+    doc = json.loads((tmp_path / "out" / "results.json").read_text())
+    exp = doc["explanations"]
+    assert exp["units"] == "log-odds of label 1 (default)"
+    assert exp["decision_rule"] == "A row is favourable (approved) when P(default = 1) < 0.5."
+    assert abs(exp["base_probability"] - 1 / (1 + np.exp(-exp["base_value"]))) < 1e-15
+    df = pd.read_csv(DEMO.parent / "credit_current.csv")
+    b = xgb.Booster(model_file=str(DEMO.parent / "credit_xgb.json"))
+    rows = exp["explained_rows"]
+    idx = [x["row"] for x in rows]
+    p = b.predict(xgb.DMatrix(df.iloc[idx][exp["feature_order"]]))
+    assert np.abs(np.array([x["probability"] for x in rows]) - p).max() < 1e-6
+    for x in rows:
+        assert x["line"] == x["row"] + 2
+        assert x["id"] == str(df["zip_region"].iloc[x["row"]])
+    fpr = doc["fairness"]["rate_meanings"]["fpr"]
+    assert fpr == "approved among rows with default = 1 (the unfavourable outcome)"
+    text = " ".join(subprocess.run(["pdftotext", str(tmp_path / "out" / "r.pdf"), "-"],
+                                   capture_output=True, text=True, check=True).stdout.split())
+    row7 = [x for x in rows if x["row"] == 7][0]
+    assert f"Data row 7 (CSV line 9), id {row7['id']} - requested in spec" in text
+    assert "log-odds of label 1 (default)" in text and fpr in text
+    assert "P(default = 1) < 0.5" in text
+    assert f"(probability {row7['probability']:.4f})" in text
+    ws = openpyxl.load_workbook(tmp_path / "out" / "r.xlsx")["Explanations"]
+    cells = {ws.cell(r, c).value: ws.cell(r, c + 1).value for r in range(1, 12)
+             for c in range(1, 12)}
+    assert cells["Units of SHAP values"] == "log-odds of label 1 (default)"
+    assert abs(cells["Base value as probability"] - exp["base_probability"]) < 1e-12
+    assert cells["Decision rule"] == exp["decision_rule"]

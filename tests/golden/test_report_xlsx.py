@@ -12,7 +12,7 @@ import pytest
 DATA = Path(__file__).resolve().parent / "data" / "reports"
 FULL = DATA / "results_full.json"
 MINIMAL = DATA / "results_minimal.json"
-SHEETS = ["Overview", "Summary", "Explanations", "Attributions", "Fairness", "Intersections", "Drift",
+SHEETS = ["Overview", "Summary", "Model", "Explanations", "Attributions", "Fairness", "Intersections", "Drift",
           "Performance", "Data", "Provenance"]   # Data: only for documents with a profile; Overview: with checks
 RATES = ["selection_rate", "base_rate", "tpr", "fpr", "tnr", "fnr", "ppv", "npv", "fdr",
          "false_omission_rate", "accuracy"]
@@ -55,7 +55,7 @@ def test_sheets(wb):
     assert wb.sheetnames == SHEETS
 
 
-@pytest.mark.parametrize("name", [s for s in SHEETS if s != "Overview"])
+@pytest.mark.parametrize("name", [s for s in SHEETS if s not in ("Overview", "Model")])
 def test_frozen_header_and_autofilter(wb, name):
     ws = wb[name]
     assert ws.freeze_panes in ("A2", "B2"), name
@@ -255,7 +255,8 @@ def test_minimal_workbook(tmp_path):
     r = run_audit("report", MINIMAL, "--xlsx", out)
     assert r.code == 0, r
     wb = openpyxl.load_workbook(out)
-    assert wb.sheetnames == [s for s in SHEETS if s != "Data"]   # no profile in this document
+    # no profile (Data) and neither a model card nor performance (Model) in this document
+    assert wb.sheetnames == [s for s in SHEETS if s not in ("Data", "Model")]
     assert wb["Drift"]["A1"].value == "Section not run: no reference data given."
     assert wb["Explanations"]["A1"].value == "Section not run: no model given."
 

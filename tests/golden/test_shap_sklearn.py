@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import shap_columns
 from sklearn.ensemble import (GradientBoostingClassifier, RandomForestClassifier,
                               RandomForestRegressor)
 from sklearn.linear_model import LogisticRegression
@@ -145,7 +146,7 @@ def interventional_oracle(model, x, bg):
 def explain(audit, model_json, fr, *args):
     r = audit("explain", "--model", model_json, "--data", fr["dir"] / "rows.csv", *args)
     assert r.code == 0, r
-    return np.genfromtxt(r.out.splitlines(), delimiter=",", skip_header=1, ndmin=2)
+    return shap_columns(r.out)[1]
 
 
 def models(fr):
@@ -199,7 +200,7 @@ def test_linear_logistic_closed_form(audit, frames):
                   "--method", method, "--background", frames["dir"] / "bg_lin.csv",
                   "--background-rows", "1000")
         assert r.code == 0, r
-        got = np.genfromtxt(r.out.splitlines(), delimiter=",", skip_header=1, ndmin=2)
+        got = shap_columns(r.out)[1]
         assert np.abs(got - want).max() <= TOL, method
     # the linear game through sklearn itself
     got0 = want[0]

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import shap_columns
 
 D = Path(__file__).resolve().parent / "data" / "shap_xgb"
 MODELS = ["binary", "regression", "multiclass", "dart", "poisson"]
@@ -17,12 +18,13 @@ BF_ROWS = 8
 
 
 def load(path_or_text, text=False):
-    src = io.StringIO(path_or_text) if text else path_or_text
-    return np.genfromtxt(src, delimiter=",", skip_header=1, ndmin=2)
+    if text:   # audit explain output: the SHAP columns (no row, prediction)
+        return shap_columns(path_or_text)[1]
+    return np.genfromtxt(path_or_text, delimiter=",", skip_header=1, ndmin=2)
 
 
 def header(text):
-    return text.splitlines()[0].split(",")
+    return shap_columns(text)[0]
 
 
 def explain(audit, model, *args):
@@ -163,3 +165,42 @@ def test_interactions_identical_across_threads(audit):
     outs = [explain(audit, "multiclass", "--interactions", "--rows", "0:25",
                     "--threads", str(t)).out for t in (1, 3)]
     assert outs[0] == outs[1]
+
+
+def test_row_id_prediction_and_values_columns(audit, tmp_path):
+    """Issue 14 item 3: `row` (0-based data row), the --id column, `prediction` (XGBoost's own
+    predict(output_margin=True), 1e-5: float32) and --values (the data as written) beside the
+    SHAP values; `audit reasons` carries the same id and, without --favorable, says which
+    direction it assumed."""
+    import pandas as pd
+    import xgboost as xgb
+    df = pd.read_csv(D / "data.csv")
+    d = df.copy()
+    d.insert(0, "case", [f"c{i:04d}" for i in range(len(d))])
+    data = tmp_path / "d.csv"
+    d.to_csv(data, index=False)
+    r = audit("explain", "--model", D / "binary.json", "--data", data, "--rows", "5:9",
+              "--id", "case", "--values")
+    assert r.code == 0, r
+    out = pd.read_csv(io.StringIO(r.out), keep_default_na=False, na_values=["NA"])
+    names = list(df.columns)
+    assert list(out.columns) == (["row", "case"] + names + ["bias", "prediction"] +
+                                 [f"value:{n}" for n in names])
+    assert list(out["row"]) == [5, 6, 7, 8]
+    assert list(out["case"]) == ["c0005", "c0006", "c0007", "c0008"]
+    b = xgb.Booster(model_file=str(D / "binary.json"))
+    margin = b.predict(xgb.DMatrix(df.iloc[5:9].values, feature_names=names), output_margin=True)
+    assert np.abs(out["prediction"].values - margin).max() <= 1e-5
+    vals = out[[f"value:{n}" for n in names]].values
+    assert np.allclose(vals, df.iloc[5:9].values, equal_nan=True, rtol=0, atol=0)
+    r = audit("reasons", "--model", D / "binary.json", "--data", data, "--rows", "2",
+              "--id", "case")
+    assert r.code == 0, r
+    assert r.out.splitlines()[0].startswith("row,case,reason_1,")
+    assert [x.split(",")[:2] for x in r.out.splitlines()[1:]] == [["0", "c0000"], ["1", "c0001"]]
+    assert "--favorable not given: assuming 1 is the favourable outcome" in r.err
+    r = audit("reasons", "--model", D / "binary.json", "--data", data, "--rows", "2",
+              "--favorable", "0")
+    assert r.code == 0 and "assuming" not in r.err, r
+    r = audit("explain", "--model", D / "binary.json", "--data", data, "--id", "nope")
+    assert r.code == 2 and "nope" in r.err, r

@@ -209,6 +209,69 @@ static void test_parallel_same_as_sequential(void **state)
     aud_table_free(b);
 }
 
+/* Issue 14 item 3: every data row knows the physical line it starts on (banner, header,
+ * comments, blank lines, quoted newlines, CRLF), sequential and on the parallel pass alike.
+ * The expected lines are counted while the file is built. */
+static void test_row_lines(void **state)
+{
+    (void)state;
+    static char buf[200000];
+    static long want[3000];
+    size_t len = 0, rows = 0;
+    long line = 1;
+    len += (size_t)snprintf(buf + len, sizeof buf - len, "banner one\nbanner two\n");
+    line += 2;
+    len += (size_t)snprintf(buf + len, sizeof buf - len, "id,note,x\n");
+    line += 1;
+    for (int i = 0; i < 3000; i++) {
+        if (i % 7 == 3) {
+            len += (size_t)snprintf(buf + len, sizeof buf - len, "# comment %d\n\n", i);
+            line += 2;
+        }
+        want[rows++] = line;
+        if (i % 5 == 1) {   /* a quoted field over three lines */
+            len += (size_t)snprintf(buf + len, sizeof buf - len, "%d,\"a\nb\r\nc\",%d\r\n", i, i);
+            line += 3;
+        } else {
+            len += (size_t)snprintf(buf + len, sizeof buf - len, "%d,plain,%d\n", i, i);
+            line += 1;
+        }
+    }
+    aud_csv_opts seq, par;
+    aud_csv_opts_default(&seq);
+    seq.skip_rows = 2;
+    seq.comment = '#';
+    seq.threads = 1;
+    par = seq;
+    par.threads = 3;
+    par.chunk_bytes = 1;
+    aud_table *a = NULL, *b = NULL;
+    aud_error e;
+    assert_int_equal(aud_table_parse_csv(&a, buf, len, "f.csv", &seq, &e), AUD_OK);
+    assert_int_equal(aud_table_parse_csv(&b, buf, len, "f.csv", &par, &e), AUD_OK);
+    assert_int_equal(a->n_rows, 3000);
+    assert_true(b->n_chunks > 1);
+    for (size_t r = 0; r < rows; r++) {
+        assert_int_equal(aud_table_row_line(a, r), want[r]);
+        assert_int_equal(aud_table_row_line(b, r), want[r]);
+    }
+    assert_int_equal(aud_table_row_line(a, 3000), 0);
+    char text[64];
+    assert_string_equal(aud_table_row_text(a, 0, text, sizeof text), "data row 0 (CSV line 4)");
+    aud_table_free(a);
+    aud_table_free(b);
+    /* no header: data row 0 is the first line after the banner */
+    aud_csv_opts nh;
+    aud_csv_opts_default(&nh);
+    nh.header = 0;
+    nh.skip_rows = 1;
+    static const char small[] = "banner\n1,2\n\n3,4\n";
+    a = parse_with(small, &nh);
+    assert_int_equal(aud_table_row_line(a, 0), 2);
+    assert_int_equal(aud_table_row_line(a, 1), 4);
+    aud_table_free(a);
+}
+
 int main(void)
 {
     aud_global_init();
@@ -218,6 +281,7 @@ int main(void)
         cmocka_unit_test(test_trimming_and_keep_spaces),
         cmocka_unit_test(test_dialect_errors),
         cmocka_unit_test(test_parallel_same_as_sequential),
+        cmocka_unit_test(test_row_lines),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,7 +7,13 @@
  *  - Cramer's V and NMI of hand tables vs scipy.stats.contingency.association and
  *    sklearn normalized_mutual_info_score (values printed by /usr/bin/python3, 1e-12);
  *  - feature preparation: deciles as numpy.quantile, discrete detection, missing level;
- *  - the drivers identity on hand-made attributions. */
+ *  - the drivers identity on hand-made attributions;
+ *  - the threshold trade-offs read from the fairness ranks: the histogram and the rank-order
+ *    paths give the same document (scores with and without ties, missing labels, unknown
+ *    groups, favorable 1 and 0); correctness of the figures is tested by brute force in
+ *    tests/golden/test_fair_drivers.py;
+ *  - the proxy screen of several attributes at once equals one attribute at a time, bit for bit,
+ *    and the decile edges of a large column (radix select) equal those of a sorted copy. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,10 +22,12 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "explainers/shap.h"
 #include "metrics/fair_drivers_int.h"
+#include "metrics/fairness.h"
 #include "models/model_int.h"
 #include "model_test_util.h"
 
@@ -32,18 +40,21 @@ static double urand(void)
     return (double)(rng_state >> 11) / 9007199254740992.0;
 }
 
-/* sums via aud_shap_cells (rows added in two calls) */
+/* sums via aud_shap_cells (rows added in two calls); w NULL: one weight, 1 for every row (the
+ * counting path) */
 static double *cell_sums(const aud_model *m, const double *X, size_t n, const int32_t *cell,
                          const double *w, int threads, uint64_t *counts)
 {
     aud_error err;
     aud_shap_cells *c = NULL;
-    assert_int_equal(aud_shap_cells_new(&c, m, NC, 2, threads, &err), AUD_OK);
+    size_t nw = w != NULL ? 2 : 1;
+    assert_int_equal(aud_shap_cells_new(&c, m, NC, nw, threads, &err), AUD_OK);
     size_t h = n / 3, M = m->n_features;
     assert_int_equal(aud_shap_cells_add(c, X, h, cell, w, &err), AUD_OK);
-    assert_int_equal(aud_shap_cells_add(c, X + h * M, n - h, cell + h, w + 2 * h, &err), AUD_OK);
-    double *out = aud_malloc(2 * NC * (M + 1) * sizeof *out);
-    memcpy(out, aud_shap_cells_sums(c), 2 * NC * (M + 1) * sizeof *out);
+    assert_int_equal(aud_shap_cells_add(c, X + h * M, n - h, cell + h, w ? w + 2 * h : NULL, &err),
+                     AUD_OK);
+    double *out = aud_malloc(nw * NC * (M + 1) * sizeof *out);
+    memcpy(out, aud_shap_cells_sums(c), nw * NC * (M + 1) * sizeof *out);
     memcpy(counts, aud_shap_cells_counts(c), NC * sizeof *counts);
     aud_shap_cells_free(c);
     return out;
@@ -63,6 +74,14 @@ static void check_cells(const aud_model *m, const double *X, size_t n)
     double *s1 = cell_sums(m, X, n, cell, w, 1, cnt1);
     double *s3 = cell_sums(m, X, n, cell, w, 3, cnt3);
     assert_memory_equal(s1, s3, 2 * NC * (M + 1) * sizeof *s1);
+    /* without weights (patterns counted per run of a cell): the weight-1 sums, bit for bit */
+    uint64_t cntu[NC];
+    for (int th = 1; th <= 3; th += 2) {
+        double *su = cell_sums(m, X, n, cell, NULL, th, cntu);
+        assert_memory_equal(su, s1, NC * (M + 1) * sizeof *s1);
+        assert_memory_equal(cntu, cnt1, sizeof cntu);
+        aud_free(su);
+    }
     /* reference: every row explained */
     aud_shap_opts o;
     aud_shap_opts_default(&o);
@@ -245,9 +264,129 @@ static void test_identity(void **state)
     aud_fdrv_acc_free(&a);
 }
 
+/* aud_tradeoff_json of one attribute, printed; hist_cells 1 forces the rank-order path. */
+static char *tradeoff_doc(const aud_fair_result *res, const aud_fair_attr *at, const double *label,
+                          const unsigned char *elig, int favorable, double t0, size_t hist)
+{
+    aud_error err;
+    cJSON *o = cJSON_CreateObject();
+    aud_tradeoff_input t = {res->n_rows, res->ranks, label, at->codes, at->n_levels,
+                            at->levels, elig, 0, favorable, t0, hist};
+    assert_int_equal(aud_tradeoff_json(o, &t, &err), AUD_OK);
+    char *s = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    return s;
+}
+
+static void test_tradeoff_paths_agree(void **state)
+{
+    (void)state;
+    enum { N = 3000 };
+    static double score[N], label[N];
+    static int32_t codes[N];
+    static const char *const lv[] = {"a", "b", "c"};
+    for (int ties = 0; ties <= 1; ties++) {
+        rng_state = 99 + (uint64_t)ties;
+        for (size_t i = 0; i < N; i++) {
+            double u = urand();
+            codes[i] = u < 0.05 ? -1 : u < 0.6 ? 0 : u < 0.9 ? 1 : 2;
+            score[i] = ties ? floor(urand() * 40.0) / 40.0 : urand();
+            score[i] -= codes[i] == 1 ? 0.1 * urand() : 0.0;
+            label[i] = urand() < 0.1 ? NAN : (double)(urand() < score[i]);
+        }
+        for (int fav = 0; fav <= 1; fav++) {
+            aud_fair_attr at = {"g", codes, 3, lv, NULL};
+            aud_fair_input in = {.n_rows = N, .label = label, .score = score, .attrs = &at,
+                                 .n_attrs = 1};
+            aud_fair_opts o;
+            aud_fair_opts_default(&o);
+            o.n_bootstrap = 0;
+            o.favorable = fav;
+            o.threshold = 0.5;
+            aud_fair_result *res = NULL;
+            aud_error err;
+            assert_int_equal(aud_fair_compute(&res, &in, &o, &err), AUD_OK);
+            assert_non_null(res->ranks);
+            assert_int_equal(aud_tradeoff_needs_order(res->ranks, 3, 0), 0);
+            assert_int_equal(aud_tradeoff_needs_order(res->ranks, 3, 1), 1);
+            assert_int_equal(aud_fair_ranks_order(res->ranks, &err), AUD_OK);
+            unsigned char elig[3] = {1, 1, 1};
+            char *h = tradeoff_doc(res, &at, label, elig, fav, 0.5, 0);
+            char *r = tradeoff_doc(res, &at, label, elig, fav, 0.5, 1);
+            assert_string_equal(h, r);
+            assert_non_null(strstr(h, "\"impact_ratio\""));
+            free(h);
+            free(r);
+            aud_fair_result_free(res);
+        }
+    }
+}
+
+static int cmp_dbl(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static void test_assoc_set_equals_single(void **state)
+{
+    (void)state;
+    enum { N = 20000 };   /* over the radix select's small-column limit */
+    static double x[N], sorted[N];
+    static int32_t c1[N], c2[N];
+    aud_error err;
+    rng_state = 7;
+    for (size_t i = 0; i < N; i++) {
+        x[i] = urand() < 0.03 ? NAN : (urand() < 0.5 ? -1.0 : 1.0) * exp(6.0 * urand());
+        c1[i] = urand() < 0.02 ? -1 : (int32_t)(urand() * 3.0);
+        c2[i] = (int32_t)(urand() * 5.0);
+    }
+    aud_assoc_feature f;
+    assert_int_equal(aud_assoc_feature_prepare(&f, x, N, &err), AUD_OK);
+    assert_false(f.discrete);
+    /* bins: numpy.quantile (linear) deciles of a sorted copy, bin = edges <= x */
+    size_t m = 0;
+    for (size_t i = 0; i < N; i++)
+        if (!isnan(x[i]))
+            sorted[m++] = x[i];
+    qsort(sorted, m, sizeof *sorted, cmp_dbl);
+    double edges[9];
+    size_t ne = 0;
+    for (int k = 1; k < 10; k++) {
+        double h = (double)(m - 1) * (k / 10.0), fl = floor(h), g = h - fl;
+        double a = sorted[(size_t)fl], b = sorted[(size_t)fl + 1], d = b - a;
+        double q = g >= 0.5 ? b - d * (1.0 - g) : a + d * g;
+        if (ne == 0 || q != edges[ne - 1])
+            edges[ne++] = q;
+    }
+    for (size_t i = 0; i < N; i++) {
+        size_t want = ne + 1;   /* missing: the level after the bins */
+        if (!isnan(x[i])) {
+            want = 0;
+            while (want < ne && edges[want] <= x[i])
+                want++;
+        }
+        assert_int_equal((size_t)f.level[i], want);
+    }
+    const int32_t *codes[2] = {c1, c2};
+    size_t levels[2] = {3, 5};
+    aud_assoc set[2], one;
+    assert_int_equal(aud_assoc_compute_set(&f, codes, levels, 2, set, &err), AUD_OK);
+    for (int a = 0; a < 2; a++) {
+        assert_int_equal(aud_assoc_compute(&f, codes[a], levels[a], &one, &err), AUD_OK);
+        assert_memory_equal(&one.association, &set[a].association, sizeof one.association);
+        assert_memory_equal(&one.nmi, &set[a].nmi, sizeof one.nmi);
+        assert_int_equal(one.n, set[a].n);
+    }
+    aud_assoc_feature_free(&f);
+}
+
 int main(void)
 {
+    aud_global_init();
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_tradeoff_paths_agree),
+        cmocka_unit_test(test_assoc_set_equals_single),
         cmocka_unit_test(test_cells_xgboost),
         cmocka_unit_test(test_cells_lightgbm),
         cmocka_unit_test(test_cells_rejects),
