@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -173,6 +174,12 @@ void aud_cli_progress_end(aud_cli_progress *p)
 int aud_cli_parse_model_cmd(const char *cmd, int which, const char *s, double *out)
 {
     static const char *const names[] = {"--model-batch", "--model-timeout", "--model-max-rows"};
+    if (which == 3) {   /* --model-protocol */
+        if (strcmp(s, "batch") != 0 && strcmp(s, "session") != 0)
+            return aud_cli_usage(cmd, "--model-protocol must be batch or session, not \"%s\"", s);
+        *out = strcmp(s, "batch") == 0 ? 1 : 2;
+        return 0;
+    }
     double v;
     int rc = aud_cli_parse_double(cmd, names[which], s, &v);
     if (rc != 0)

@@ -38,7 +38,8 @@ int aud_cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(p
 /* Option value parsers: return 0 and set *out, or print a usage error and return 2. */
 int aud_cli_parse_double(const char *cmd, const char *opt, const char *s, double *out);
 /* --model-batch (which 0), --model-timeout (1), --model-max-rows (2) of a --model-cmd: a
- * positive integer, a positive number, a positive integer. 0, or the usage error's exit code. */
+ * positive integer, a positive number, a positive integer; --model-protocol (3): batch (*out 1)
+ * or session (2). 0, or the usage error's exit code. */
 int aud_cli_parse_model_cmd(const char *cmd, int which, const char *s, double *out);
 int aud_cli_parse_long(const char *cmd, const char *opt, const char *s, long lo, long hi,
                        long *out);

@@ -68,6 +68,7 @@ int aud_xopts_option(aud_xopts *o, int ch, const char *arg)
     case 0x20f: return aud_cli_parse_model_cmd(o->cmd, 1, arg, &o->model_timeout);
     case 0x210: return aud_cli_parse_model_cmd(o->cmd, 2, arg, &o->model_max_rows);
     case 0x211: o->id = arg; return 0;
+    case 0x212: return aud_cli_parse_model_cmd(o->cmd, 3, arg, &o->model_protocol);
     default: return aud_csv_cli_option(&o->csv, o->cmd, ch, arg);
     }
 }
@@ -143,6 +144,7 @@ int aud_xsetup_load(aud_xsetup *s, const aud_xopts *o, aud_error *err)
         if (o->model_timeout > 0)
             mc.timeout_s = o->model_timeout;
         mc.max_rows = (size_t)o->model_max_rows;
+        mc.session_protocol = o->model_protocol == 2;
         rc = aud_model_cmd_split(o->model_cmd, ' ', &mc.argv, &n, err);
         if (rc == AUD_OK && o->model_features != NULL)
             rc = aud_model_cmd_split(o->model_features, ',', &mc.features, &mc.n_features, err);
@@ -203,9 +205,10 @@ int aud_xopts_finish(aud_xopts *o, const char *cmd, int argc, char **argv, int n
     else if (o->model != NULL && o->model_cmd != NULL)
         urc = aud_cli_usage(cmd, "--model and --model-cmd exclude each other");
     else if (o->model_cmd == NULL && (o->model_features != NULL || o->model_batch > 0 ||
-                                      o->model_timeout > 0 || o->model_max_rows > 0))
-        urc = aud_cli_usage(cmd, "--model-features, --model-batch, --model-timeout and "
-                            "--model-max-rows go with --model-cmd");
+                                      o->model_timeout > 0 || o->model_max_rows > 0 ||
+                                      o->model_protocol > 0))
+        urc = aud_cli_usage(cmd, "--features, --model-batch, --model-timeout, --model-max-rows "
+                            "and --model-protocol go with --model-cmd");
     if (urc != 0)
         aud_xopts_free(o);
     return urc;

@@ -28,7 +28,9 @@
     {"model-batch", required_argument, NULL, 0x20e}, \
     {"model-timeout", required_argument, NULL, 0x20f}, \
     {"model-max-rows", required_argument, NULL, 0x210}, \
-    {"id", required_argument, NULL, 0x211}
+    {"id", required_argument, NULL, 0x211}, \
+    {"features", required_argument, NULL, 0x20d}, \
+    {"model-protocol", required_argument, NULL, 0x212}
 
 #define AUD_XOPT_HELP \
     "  --model FILE         model file (XGBoost JSON, LightGBM text, linear JSON; required\n" \
@@ -36,10 +38,13 @@
     "  --model-format F     force the model format instead of detecting it\n" \
     "  --model-cmd 'PROG ARG...'  a model behind a command (no shell; docs/model-formats.md),\n" \
     "                       explained by --method kernel (auto) or exact\n" \
-    "  --model-features LIST  comma-separated numeric columns sent to --model-cmd (default: all)\n" \
-    "  --model-batch N      rows per batch sent to --model-cmd (default 1000)\n" \
+    "  --features LIST      comma-separated numeric columns sent to --model-cmd (default: all;\n" \
+    "                       alias --model-features)\n" \
+    "  --model-batch N      rows per batch sent to --model-cmd (default 100000)\n" \
     "  --model-timeout S    seconds allowed for one batch's answer (default 30)\n" \
     "  --model-max-rows N   total rows --model-cmd may be asked for (default: unlimited)\n" \
+    "  --model-protocol P   batch (default: the program runs once per batch, reading to end of\n" \
+    "                       file) or session (runs once; batches end with an empty line)\n" \
     "  --data FILE          CSV with the rows to explain (required)\n" \
     "  --method M           auto|tree|tree-interventional|linear|kernel|exact (default auto:\n" \
     "                       tree for tree models, linear for linear models)\n" \
@@ -60,7 +65,7 @@ typedef struct aud_xopts {
     const char *cmd;
     const char *model, *model_format, *data, *background, *rows, *out;
     const char *model_cmd, *model_features;   /* --model-cmd (models/model_cmd_int.h) */
-    double model_batch, model_timeout, model_max_rows;
+    double model_batch, model_timeout, model_max_rows, model_protocol;  /* 0: unset */
     const char *id;          /* --id COL: the data column identifying a row, NULL = none */
     long background_rows;
     long samples;

@@ -42,10 +42,13 @@ static const char usage_text[] =
     "  --model-format F     force the model format\n"
     "  --model-cmd 'PROG ARG...'  scores from a program (no shell; docs/model-formats.md),\n"
     "                       thresholded like --score; column \"model-cmd score\"\n"
-    "  --model-features LIST  comma-separated columns sent to --model-cmd (default: all)\n"
-    "  --model-batch N      rows per batch sent to --model-cmd (default 1000)\n"
+    "  --features LIST      comma-separated columns sent to --model-cmd (default: all; alias\n"
+    "                       --model-features)\n"
+    "  --model-batch N      rows per batch sent to --model-cmd (default 100000)\n"
     "  --model-timeout S    seconds allowed for one batch's answer (default 30)\n"
     "  --model-max-rows N   total rows --model-cmd may be asked for (default: unlimited)\n"
+    "  --model-protocol P   batch (default: a run of the program per batch, to end of file) or\n"
+    "                       session (one run; batches end with an empty line)\n"
     "  --threshold T        decision threshold for --score / --model (inside the score range)\n"
     "  --label COL          column of 0/1 labels (missing allowed); without it only label-free\n"
     "                       metrics are computed\n"
@@ -93,7 +96,7 @@ typedef struct fair_cli {
     const char *data, *sensitive, *prediction, *score, *model, *model_format, *label, *json;
     const char *compliance;
     const char *model_cmd, *model_features;   /* --model-cmd (models/model_cmd_int.h) */
-    double model_opt[3];                      /* --model-batch, -timeout, -max-rows; 0 unset */
+    double model_opt[4];   /* --model-batch, -timeout, -max-rows, -protocol; 0 unset */
     const char *created;       /* --created: provenance.created of the JSON document */
     double      threshold;
     int         has_threshold;
@@ -374,6 +377,8 @@ static int parse_args(int argc, char **argv, fair_cli *c, aud_csv_cli *csv)
         {"model-batch", required_argument, NULL, 1003},
         {"model-timeout", required_argument, NULL, 1004},
         {"model-max-rows", required_argument, NULL, 1005},
+        {"model-protocol", required_argument, NULL, 1006},
+        {"features", required_argument, NULL, 1002},
         {"threshold", required_argument, NULL, 't'},
         {"label", required_argument, NULL, 'l'},
         {"favorable", required_argument, NULL, 'f'},
@@ -417,6 +422,7 @@ static int parse_args(int argc, char **argv, fair_cli *c, aud_csv_cli *csv)
         case 1003:
         case 1004:
         case 1005:
+        case 1006:
             rc = aud_cli_parse_model_cmd(cmd, ch - 1003, optarg, &c->model_opt[ch - 1003]);
             break;
         case 'l': c->label = optarg; break;
@@ -515,9 +521,10 @@ static int parse_args(int argc, char **argv, fair_cli *c, aud_csv_cli *csv)
     if (c->model_format != NULL && c->model == NULL)
         return aud_cli_usage(cmd, "--model-format needs --model");
     if (c->model_cmd == NULL && (c->model_features != NULL || c->model_opt[0] > 0 ||
-                                 c->model_opt[1] > 0 || c->model_opt[2] > 0))
-        return aud_cli_usage(cmd, "--model-features, --model-batch, --model-timeout and "
-                             "--model-max-rows go with --model-cmd");
+                                 c->model_opt[1] > 0 || c->model_opt[2] > 0 ||
+                                 c->model_opt[3] > 0))
+        return aud_cli_usage(cmd, "--features, --model-batch, --model-timeout, --model-max-rows "
+                             "and --model-protocol go with --model-cmd");
     if (c->lp != NULL && c->label == NULL)
         return aud_cli_usage(cmd, "--label-positive needs --label");
     if (c->pp != NULL && c->prediction == NULL)
@@ -548,6 +555,7 @@ static int fair_model_cmd(const fair_cli *c, aud_table *t, aud_error *err)
     if (c->model_opt[1] > 0)
         mc.timeout_s = c->model_opt[1];
     mc.max_rows = (size_t)c->model_opt[2];
+    mc.session_protocol = c->model_opt[3] == 2;
     int rc = aud_model_cmd_split(c->model_cmd, ' ', &mc.argv, &n, err);
     if (rc == AUD_OK && c->model_features != NULL)
         rc = aud_model_cmd_split(c->model_features, ',', &mc.features, &mc.n_features, err);

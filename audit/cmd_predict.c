@@ -23,10 +23,13 @@ static const char usage_text[] =
     "  --model-format F     force the format: xgboost-json, lightgbm-text, linear-json, trees-json\n"
     "                       (default: detected from the content)\n"
     "  --model-cmd 'PROG ARG...'  a model behind a command (no shell; docs/model-formats.md)\n"
-    "  --model-features LIST  comma-separated columns sent to --model-cmd (default: all)\n"
-    "  --model-batch N      rows per batch sent to --model-cmd (default 1000)\n"
+    "  --features LIST      comma-separated columns sent to --model-cmd (default: all; alias\n"
+    "                       --model-features)\n"
+    "  --model-batch N      rows per batch sent to --model-cmd (default 100000)\n"
     "  --model-timeout S    seconds allowed for one batch's answer (default 30)\n"
     "  --model-max-rows N   total rows --model-cmd may be asked for (default: unlimited)\n"
+    "  --model-protocol P   batch (default: a run of the program per batch, to end of file) or\n"
+    "                       session (one run; batches end with an empty line)\n"
     "  --data FILE          input CSV (required; - reads stdin)\n"
     "  --raw                write raw margins (before the sigmoid/softmax/exp link)\n"
     "  --out FILE           output CSV (default: stdout; written atomically)\n"
@@ -67,8 +70,8 @@ static int write_predictions(const char *path, const double *v, size_t n_rows, s
 
 /* --model-cmd: the model is a program (models/model_cmd_int.h). Takes over csv. */
 static int predict_cmd(const char *cmd, const char *mcmd, const char *mfeat, size_t batch,
-                       double timeout, size_t max_rows, const char *data, const char *out,
-                       aud_csv_cli *csv)
+                       double timeout, size_t max_rows, int session, const char *data,
+                       const char *out, aud_csv_cli *csv)
 {
     aud_error err;
     aud_error_clear(&err);
@@ -77,6 +80,7 @@ static int predict_cmd(const char *cmd, const char *mcmd, const char *mfeat, siz
     mc.batch_rows = batch;
     mc.timeout_s = timeout;
     mc.max_rows = max_rows;
+    mc.session_protocol = session;
     aud_table *t = NULL;
     double *pred = NULL;
     size_t n = 0, n_cols = 0;
@@ -114,6 +118,8 @@ int aud_cmd_predict(int argc, char **argv)
         {"model-batch", required_argument, NULL, 1003},
         {"model-timeout", required_argument, NULL, 1004},
         {"model-max-rows", required_argument, NULL, 1005},
+        {"model-protocol", required_argument, NULL, 1006},
+        {"features", required_argument, NULL, 1002},
         {"raw", no_argument, NULL, 'r'},
         {"out", required_argument, NULL, 'o'},
         {"threads", required_argument, NULL, 't'},
@@ -124,7 +130,7 @@ int aud_cmd_predict(int argc, char **argv)
     };
     const char *model_path = NULL, *format = NULL, *data = NULL, *out = "-";
     const char *mcmd = NULL, *mfeat = NULL;
-    double mbatch = 1000, mtimeout = 30, mmax = 0;
+    double mbatch = AUD_MODEL_CMD_BATCH, mtimeout = 30, mmax = 0, mproto = 0;
     int raw = 0, threads = aud_ncpu();
     aud_csv_cli csv;
     aud_csv_cli_init(&csv);
@@ -154,6 +160,7 @@ int aud_cmd_predict(int argc, char **argv)
             if (rc == 0 && (mmax < 1 || mmax != (double)(size_t)mmax))
                 rc = aud_cli_usage(argv[0], "--model-max-rows expects a positive integer");
             break;
+        case 1006: rc = aud_cli_parse_model_cmd(argv[0], 3, optarg, &mproto); break;
         case 'o': out = optarg; break;
         case 't':
             rc = aud_cli_parse_threads(argv[0], optarg, &threads);
@@ -186,8 +193,8 @@ int aud_cmd_predict(int argc, char **argv)
     else if (model_path != NULL && mcmd != NULL)
         rc = aud_cli_usage(argv[0], "--model and --model-cmd exclude each other");
     else if (mcmd != NULL)
-        return predict_cmd(argv[0], mcmd, mfeat, (size_t)mbatch, mtimeout, (size_t)mmax, data,
-                           out, &csv);
+        return predict_cmd(argv[0], mcmd, mfeat, (size_t)mbatch, mtimeout, (size_t)mmax,
+                           mproto == 2, data, out, &csv);
     else if (data == NULL)
         rc = aud_cli_usage(argv[0], "--data is required");
     else if (format != NULL && strcmp(format, "xgboost-json") != 0 &&

@@ -185,6 +185,7 @@ static int load_model_command(run_ctx *c)
     if (s->model_cmd.timeout_s > 0)
         mc.timeout_s = s->model_cmd.timeout_s;
     mc.max_rows = (size_t)s->model_cmd.max_rows;
+    mc.session_protocol = s->model_cmd.session_protocol;
     int rc = strv_dup(s->model_cmd.argv, &mc.argv);
     if (rc == AUD_OK && s->model_cmd.features != NULL) {
         rc = strv_dup(s->model_cmd.features, &mc.features);

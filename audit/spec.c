@@ -188,12 +188,12 @@ static int read_groupings(aud_spec_ctx *c, const cJSON *root, aud_spec *s)
 }
 
 /* "model": {"command": ["PROG", "ARG", ...], "features": [...], "batch_rows": N,
- * "timeout_s": S, "max_rows": N} (docs/spec-file.md): argv as given, no shell; the program runs in
+ * "timeout_s": S, "max_rows": N, "protocol": "batch"|"session"} (docs/spec-file.md): argv as given, no shell; the program runs in
  * the spec file's folder, so relative paths in it are the spec's like every other path. */
 static int read_model_command(aud_spec_ctx *c, const cJSON *m, aud_spec *s, const char *base)
 {
     static const char *const keys[] = {"command", "features", "batch_rows", "timeout_s",
-                                       "max_rows", NULL};
+                                       "max_rows", "protocol", NULL};
     int rc = aud_spec_check_keys(c, m, "model", keys);
     const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(m, "command");
     if (rc != AUD_OK)
@@ -223,6 +223,14 @@ static int read_model_command(aud_spec_ctx *c, const cJSON *m, aud_spec *s, cons
                                  NULL);
     if (rc == AUD_OK)
         rc = aud_spec_get_whole(c, m, "model", "max_rows", 1, 1e15, &s->model_cmd.max_rows);
+    char *proto = NULL;
+    if (rc == AUD_OK)
+        rc = aud_spec_get_string(c, m, "model", "protocol", &proto);
+    if (rc == AUD_OK && proto != NULL && strcmp(proto, "batch") != 0 &&
+        strcmp(proto, "session") != 0)
+        rc = aud_spec_key_error(c, "model", "protocol", "expected \"batch\" or \"session\"");
+    s->model_cmd.session_protocol = rc == AUD_OK && proto != NULL && strcmp(proto, "session") == 0;
+    aud_free(proto);
     if (rc == AUD_OK && (s->model_cmd.dir = aud_strdup(base[0] ? base : ".")) == NULL)
         rc = aud_error_nomem(c->err);
     return rc;

@@ -35,6 +35,7 @@ typedef struct aud_spec {
         long    batch_rows;    /* 0 = the default */
         double  timeout_s;     /* 0 = the default */
         long    max_rows;      /* 0 = unlimited */
+        int     session_protocol;   /* "protocol": "session" (default "batch") */
         char   *dir;           /* the spec file's folder: the program runs there */
     } model_cmd;
     char **na;             /* missing-value tokens, NULL-terminated; NULL = the CSV defaults */

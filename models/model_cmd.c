@@ -21,7 +21,7 @@
 void aud_model_cmd_init(aud_model_cmd *mc)
 {
     memset(mc, 0, sizeof *mc);
-    mc->batch_rows = 1000;
+    mc->batch_rows = AUD_MODEL_CMD_BATCH;
     mc->timeout_s = 30.0;
 }
 
@@ -264,24 +264,99 @@ static long parse_line(char *line, double *vals, size_t max)
     }
 }
 
+/* Wait up to `deadline` for the child to exit (batch protocol, after the end of its output);
+ * an error unless it exits 0. */
+static int child_wait_exit(aud_model_cmd *mc, child *c, size_t batch_no, size_t first_row,
+                           size_t rows, double deadline, aud_error *err)
+{
+    const char *prog = mc->argv[0];
+    int st = 0;
+    pid_t w;
+    for (;;) {
+        while ((w = waitpid(c->pid, &st, WNOHANG)) < 0 && errno == EINTR)
+            ;
+        if (w != 0)
+            break;
+        if (now_s() >= deadline)
+            return aud_error_set(err, AUD_E_DOMAIN, prog, 0, 0,
+                                 "model command stalled: did not exit within %g s of batch %zu "
+                                 "(rows %zu-%zu) after answering it", mc->timeout_s, batch_no,
+                                 first_row + 1, first_row + rows);
+        struct timespec ts = {0, 1000000};   /* 1 ms */
+        nanosleep(&ts, NULL);
+    }
+    c->pid = -1;
+    if (w < 0)
+        return aud_error_set(err, AUD_E_IO, prog, 0, 0, "waitpid: %s", strerror(errno));
+    if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+        return AUD_OK;
+    return aud_error_set(err, AUD_E_DOMAIN, prog, 0, 0,
+                         "model command %s %d after answering batch %zu (rows %zu-%zu)",
+                         WIFEXITED(st) ? "exited with status" : "was killed by signal",
+                         WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st), batch_no,
+                         first_row + 1, first_row + rows);
+}
+
+/* One answer line (line->p, without its newline) of the batch: parsed into *pred (allocated
+ * at the first line: n_total x *n_cols), *got counted. */
+static int take_line(aud_model_cmd *mc, buf *line, size_t first_row, size_t rows, size_t *got,
+                     double **pred, size_t *n_cols, size_t n_total, aud_error *err)
+{
+    const char *prog = mc->argv[0];
+    size_t batch_no = mc->n_calls, row = first_row + *got;
+    double vals[64];
+    if (*got == rows)
+        return aud_error_set(err, AUD_E_DOMAIN, prog, (long)(*got + 1), 0,
+                             "model command printed more than the %zu lines of batch %zu (rows "
+                             "%zu-%zu)", rows, batch_no, first_row + 1, first_row + rows);
+    long nv = parse_line(line->p ? line->p : (char *)"", vals, 64);
+    if (nv < 0 || nv > 64)
+        return aud_error_set(err, AUD_E_PARSE, prog, (long)(*got + 1), 0,
+                             "model command answer line %zu of batch %zu (data row %zu) is not a "
+                             "list of finite numbers: \"%.80s\"", *got + 1, batch_no, row + 1,
+                             line->p ? line->p : "");
+    if (*n_cols == 0)
+        *n_cols = (size_t)nv;
+    else if ((size_t)nv != *n_cols)
+        return aud_error_set(err, AUD_E_PARSE, prog, (long)(*got + 1), 0,
+                             "model command answer line %zu of batch %zu (data row %zu) has %ld "
+                             "values, earlier lines %zu", *got + 1, batch_no, row + 1, nv,
+                             *n_cols);
+    if (*pred == NULL && (*pred = aud_calloc(n_total * *n_cols, sizeof **pred)) == NULL)
+        return aud_error_nomem(err);
+    memcpy(*pred + row * *n_cols, vals, (size_t)nv * sizeof *vals);
+    (*got)++;
+    line->len = 0;
+    if (line->p)
+        line->p[0] = '\0';
+    return AUD_OK;
+}
+
 /* Send one batch (b) and read `rows` answer lines into *pred (grown; *n_cols fixed by the first
- * line of the first batch). */
+ * line of the first batch). Session protocol: done when `rows` lines are read. Batch protocol
+ * (the SPEC's): stdin is closed once b is sent, the answer is read to end of file (a last line
+ * without its newline counts) and the program must exit 0, all within the timeout. */
 static int run_batch(aud_model_cmd *mc, child *c, const buf *b, size_t first_row, size_t rows,
                      double **pred, size_t *n_cols, size_t n_total, aud_error *err)
 {
     const char *prog = mc->argv[0];
     size_t batch_no = mc->n_calls;
     size_t sent = 0, got = 0;
+    int per_batch = !mc->session_protocol, eof = 0;
     buf line = {0};
     double deadline = now_s() + mc->timeout_s;
     int rc = AUD_OK;
-    double vals[64];
-    while (rc == AUD_OK && got < rows) {
+    while (rc == AUD_OK && (per_batch ? !eof || c->in >= 0 : got < rows)) {
         struct pollfd p[2];
         nfds_t np = 0;
-        p[np].fd = c->out;
-        p[np++].events = POLLIN;
-        if (sent < b->len) {
+        int io = -1, oo = -1;
+        if (!eof) {
+            oo = (int)np;
+            p[np].fd = c->out;
+            p[np++].events = POLLIN;
+        }
+        if (c->in >= 0 && sent < b->len) {
+            io = (int)np;
             p[np].fd = c->in;
             p[np++].events = POLLOUT;
         }
@@ -300,7 +375,7 @@ static int run_batch(aud_model_cmd *mc, child *c, const buf *b, size_t first_row
             rc = aud_error_set(err, AUD_E_IO, prog, 0, 0, "poll: %s", strerror(errno));
             break;
         }
-        if (np == 2 && (p[1].revents & (POLLOUT | POLLERR | POLLHUP))) {
+        if (io >= 0 && (p[io].revents & (POLLOUT | POLLERR | POLLHUP))) {
             ssize_t w = send(c->in, b->p + sent, b->len - sent, MSG_NOSIGNAL);
             if (w > 0)
                 sent += (size_t)w;
@@ -313,20 +388,31 @@ static int run_batch(aud_model_cmd *mc, child *c, const buf *b, size_t first_row
                                    first_row + rows);
                 break;
             }
+            if (per_batch && sent == b->len) {   /* end of file on the program's stdin */
+                close(c->in);
+                c->in = -1;
+            }
         }
-        if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+        if (oo >= 0 && (p[oo].revents & (POLLIN | POLLHUP | POLLERR))) {
             char chunk[65536];
             ssize_t r = read(c->out, chunk, sizeof chunk);
             if (r < 0 && (errno == EAGAIN || errno == EINTR))
                 continue;
-            if (r <= 0) {
+            if (r == 0 && per_batch && line.len > 0)   /* a last line without its newline */
+                rc = take_line(mc, &line, first_row, rows, &got, pred, n_cols, n_total, err);
+            if (rc == AUD_OK && r <= 0 && (!per_batch || got < rows || r < 0)) {
                 char how[64];
                 child_status(c, how, sizeof how);
                 rc = aud_error_set(err, AUD_E_DOMAIN, prog, 0, 0,
                                    "model command %s after %zu of %zu answer lines of batch %zu "
                                    "(rows %zu-%zu)", how, got, rows, batch_no, first_row + 1,
                                    first_row + rows);
+            }
+            if (rc != AUD_OK)
                 break;
+            if (r == 0) {
+                eof = 1;
+                continue;
             }
             for (ssize_t k = 0; k < r && rc == AUD_OK; k++) {
                 if (chunk[k] != '\n') {
@@ -335,52 +421,19 @@ static int run_batch(aud_model_cmd *mc, child *c, const buf *b, size_t first_row
                         rc = aud_error_nomem(err);
                     continue;
                 }
-                size_t row = first_row + got;
-                if (got == rows) {
-                    rc = aud_error_set(err, AUD_E_DOMAIN, prog, (long)(got + 1), 0,
-                                       "model command printed more than the %zu lines of batch "
-                                       "%zu (rows %zu-%zu)", rows, batch_no, first_row + 1,
-                                       first_row + rows);
-                    break;
-                }
-                long nv = parse_line(line.p ? line.p : (char *)"", vals, 64);
-                if (nv < 0 || nv > 64) {
-                    rc = aud_error_set(err, AUD_E_PARSE, prog, (long)(got + 1), 0,
-                                       "model command answer line %zu of batch %zu (data row "
-                                       "%zu) is not a list of finite numbers: \"%.80s\"", got + 1,
-                                       batch_no, row + 1, line.p ? line.p : "");
-                    break;
-                }
-                if (*n_cols == 0) {
-                    *n_cols = (size_t)nv;
-                } else if ((size_t)nv != *n_cols) {
-                    rc = aud_error_set(err, AUD_E_PARSE, prog, (long)(got + 1), 0,
-                                       "model command answer line %zu of batch %zu (data row %zu) "
-                                       "has %ld values, earlier lines %zu", got + 1, batch_no,
-                                       row + 1, nv, *n_cols);
-                    break;
-                }
-                if (*pred == NULL) {
-                    *pred = aud_calloc(n_total * *n_cols, sizeof **pred);
-                    if (*pred == NULL) {
-                        rc = aud_error_nomem(err);
-                        break;
-                    }
-                }
-                memcpy(*pred + row * *n_cols, vals, (size_t)nv * sizeof *vals);
-                got++;
-                line.len = 0;
-                if (line.p)
-                    line.p[0] = '\0';
+                rc = take_line(mc, &line, first_row, rows, &got, pred, n_cols, n_total, err);
             }
         }
     }
-    /* a batch answered in full leaves nothing pending: extra lines show up at the next read */
+    /* session: a batch answered in full leaves nothing pending (extra lines show up at the next
+     * read) */
     if (rc == AUD_OK && line.len > 0)
         rc = aud_error_set(err, AUD_E_DOMAIN, prog, (long)(rows + 1), 0,
                            "model command printed more than the %zu lines of batch %zu", rows,
                            batch_no);
     aud_free(line.p);
+    if (rc == AUD_OK && per_batch)
+        rc = child_wait_exit(mc, c, batch_no, first_row, rows, deadline, err);
     return rc;
 }
 
@@ -464,6 +517,8 @@ int aud_model_cmd_open(aud_model_cmd *mc, aud_error *err)
         return AUD_OK;
     if (mc->argv == NULL || mc->argv[0] == NULL)
         return aud_error_set(err, AUD_E_USAGE, "", 0, 0, "empty model command");
+    if (!mc->session_protocol)
+        return AUD_OK;   /* batch protocol: each batch starts the program (send_batch) */
     child *c = aud_malloc(sizeof *c);
     if (c == NULL)
         return aud_error_nomem(err);
@@ -512,6 +567,17 @@ static int send_batch(aud_model_cmd *mc, const buf *b, size_t r0, size_t rows, d
                       size_t n_total, aud_error *err)
 {
     mc->n_calls++;
+    if (!mc->session_protocol) {   /* the SPEC's protocol: one run of the program per batch */
+        child c;
+        int rc = child_start(&c, mc->argv, mc->cwd, err);
+        if (rc != AUD_OK)
+            return rc;
+        rc = run_batch(mc, &c, b, r0, rows, pred, &mc->n_outputs, n_total, err);
+        child_kill(&c);   /* after an error: killed and reaped; else only the pipes closed */
+        if (rc == AUD_OK)
+            mc->n_rows_sent += rows;
+        return rc;
+    }
     int rc = run_batch(mc, mc->session, b, r0, rows, pred, &mc->n_outputs, n_total, err);
     if (rc == AUD_OK)
         mc->n_rows_sent += rows;
@@ -578,7 +644,7 @@ int aud_model_cmd_predict(aud_model_cmd *mc, const aud_table *t, double **pred, 
             if (rc == AUD_OK)
                 rc = buf_add(&b, "\n", 1);
         }
-        if (rc == AUD_OK)
+        if (rc == AUD_OK && mc->session_protocol)
             rc = buf_add(&b, "\n", 1);   /* empty line: end of batch */
         if (rc != AUD_OK) {
             rc = aud_error_nomem(err);
@@ -669,8 +735,8 @@ int aud_model_cmd_eval(aud_model_cmd *mc, const double *X, size_t n, double **ou
             if (rc == AUD_OK)
                 rc = buf_add(&b, "\n", 1);
         }
-        if (rc == AUD_OK)
-            rc = buf_add(&b, "\n", 1);
+        if (rc == AUD_OK && mc->session_protocol)
+            rc = buf_add(&b, "\n", 1);   /* empty line: end of batch */
         if (rc != AUD_OK) {
             rc = aud_error_nomem(err);
             break;

@@ -1,13 +1,21 @@
-/* model_cmd.h - a model behind a command (issue 16, docs/model-formats.md "model command").
+/* model_cmd.h - a model behind a command (issue 16, SPEC section 2, docs/model-formats.md
+ * "model command").
  *
- * The program is started once, without a shell (fork + execvp of argv as given), and kept running.
- * Each batch is written to its stdin as CSV: a header line with the model's feature names, one line
- * per row (numbers with %.17g, categories as text, missing values empty), then one empty line that
- * ends the batch. The program answers on stdout with exactly one line per row: one number (the
- * prediction) or comma-separated numbers (class probabilities; the same count on every line).
- * After the last batch its stdin is closed and it must exit. A program that cannot be started,
- * exits, stalls past the per-batch timeout, prints the wrong number of lines or something other
- * than finite numbers is an error naming the program, the batch and the line; the program is then
+ * Batch protocol (the default, the SPEC's): each batch starts the program, without a shell (fork +
+ * execvp of argv as given, in cwd). The batch is written to its stdin as CSV: a header line with
+ * the model's feature names, one line per row (numbers with %.17g, categories as text, missing
+ * values empty); then its stdin is closed. The program answers on stdout with exactly one line
+ * per row: one number (the prediction) or comma-separated numbers (class probabilities; the same
+ * count on every line), and exits 0. audit writes and reads at once (poll: no deadlock on full
+ * pipes) and reads to end of file.
+ *
+ * Session protocol (opt-in, session_protocol = 1): the program is started once and kept running;
+ * each batch (header and rows as above) ends with one empty line instead of end of file, and the
+ * answer is the batch's lines. After the last batch its stdin is closed and it must exit 0.
+ *
+ * A program that cannot be started, exits non-zero, stalls past the per-batch timeout (the whole
+ * batch: start, answer and exit), prints the wrong number of lines or something other than
+ * finite numbers is an error naming the program, the batch and the line; the program is then
  * killed and reaped. Its stdin is a socket written with MSG_NOSIGNAL, so a program that exits
  * early never raises SIGPIPE in the caller. */
 #ifndef AUD_MODEL_CMD_H
@@ -19,13 +27,18 @@
 #include "core/table.h"
 #include "models/model_api.h"
 
+/* Default rows per batch: large, because the batch protocol starts the program per batch (a
+ * Python interpreter with scikit-learn takes ~1.4 s of CPU to start; docs/model-formats.md). */
+#define AUD_MODEL_CMD_BATCH 100000
+
 typedef struct aud_model_cmd {
     char  **argv;          /* program and arguments, NULL-terminated */
     char  **features;      /* columns sent to the program, in order (NULL: every column) */
     size_t  n_features;
-    size_t  batch_rows;    /* rows per batch (default 1000) */
+    size_t  batch_rows;    /* rows per batch (default AUD_MODEL_CMD_BATCH) */
     double  timeout_s;     /* seconds allowed for one batch's answer (default 30) */
     size_t  max_rows;      /* total rows the program may be asked for (0 = unlimited) */
+    int     session_protocol;   /* 0: a run of the program per batch (SPEC); 1: one session */
     char   *cwd;           /* folder the program runs in (owned; NULL: the current one) */
     size_t  n_calls;       /* out: batches sent */
     size_t  n_rows_sent;   /* out: rows sent */
@@ -51,7 +64,8 @@ AUD_API int aud_model_cmd_predict(aud_model_cmd *mc, const aud_table *t, double 
 
 /* A session: the program started once (aud_model_cmd_open), asked for any number of matrices
  * (aud_model_cmd_eval, each sent in batches of batch_rows), then told that its input ended and
- * required to exit 0 (aud_model_cmd_close). aud_model_cmd_free kills a program still running and
+ * required to exit 0 (aud_model_cmd_close). With the batch protocol open and close only check
+ * the command (each batch is a run of its own) and eval is the same call. aud_model_cmd_free kills a program still running and
  * frees argv, features and the session. Every error kills the program. */
 AUD_API int  aud_model_cmd_open(aud_model_cmd *mc, aud_error *err);
 /* Predictions of n rows of X (row-major, n_features values per row in feature order, NaN =
@@ -65,7 +79,7 @@ AUD_API void aud_model_cmd_free(aud_model_cmd *mc);
 
 /* A model of kind AUD_MODEL_COMMAND over mc (its contents taken over: *mc is left empty, argv
  * and features owned by the model). Features: mc->features, else every column of t. The number
- * of outputs is learned by asking the program for t's first row (one batch of one row; the
+ * of outputs is learned by asking the program for t's first row (one batch of one row; a session
  * program keeps running for the explainers' batches). The features must be numeric columns of t.
  * The model's output is what the program prints (no link: raw and probability are the same). */
 AUD_API int aud_model_from_cmd(aud_model **out, aud_model_cmd *mc, const aud_table *t,

@@ -118,7 +118,7 @@ _audit()
                     _audit_words "$(_audit_columns "$(_audit_optval "$data")" "$delim" | sed 's/$/=/')"
                     compopt -o nospace 2>/dev/null
                 fi ;;
-            --sensitive | --columns)
+            --sensitive | --columns | --features | --model-features)
                 [[ $cmd == drift && -z $(_audit_optval --reference) ]] && data=--current
                 _audit_words "$(_audit_columns "$(_audit_optval "$data")" "$delim")" list ;;
             --label | --prediction | --score)
@@ -132,6 +132,7 @@ _audit()
                 fi ;;
             --model-format) _audit_fixed xgboost-json lightgbm-text linear-json trees-json ;;
             --output) _audit_fixed raw probability ;;
+            --model-protocol) _audit_fixed batch session ;;
             --favorable) _audit_fixed 1 0 ;;
             --psi-binning) _audit_fixed quantile evidently ;;
             --compliance) _audit_fixed nyc-ll144 ;;

@@ -3,12 +3,16 @@
 
     audit predict --model-cmd '/usr/bin/python3 docs/examples/model_server.py model.pkl' --data D.csv
 
-Protocol: batches on stdin, each a CSV header line, one line per row, then an empty line; for
-every row one answer line on stdout: P(class 1) for a binary classifier, else the comma-separated
-class probabilities (or the value of a regressor), printed with repr precision, then flush.
+Protocol (audit's default, `--model-protocol batch`, SPEC section 2): audit starts the program for
+each batch; it reads a CSV header line and the batch's rows on stdin until end of file, writes one
+answer line per row on stdout: P(class 1) for a binary classifier, else the comma-separated class
+probabilities (or the value of a regressor), printed with repr precision, and exits 0.
 
-The argument is a pickle of a fitted estimator (written by the caller) or, with --train CSV TARGET,
-a LogisticRegression fitted on the fly on the other columns of CSV.
+With --session first (for `--model-protocol session`) it runs once: batches on stdin, each a
+header line, one line per row, then an empty line; each batch answered as above, then flush.
+
+The model argument is a pickle of a fitted estimator (written by the caller) or, with --train CSV
+TARGET, a LogisticRegression fitted on the fly on the other columns of CSV.
 """
 import csv
 import pickle
@@ -53,7 +57,14 @@ def answer(model, lines):
 
 
 def main():
-    model = load_model(sys.argv[1:])
+    args = sys.argv[1:]
+    session = args[:1] == ["--session"]
+    model = load_model(args[1:] if session else args)
+    if not session:  # one batch: header and rows to end of file
+        lines = sys.stdin.read().splitlines()
+        if len(lines) > 1:
+            answer(model, lines[1:])
+        return
     batch = []
     for line in sys.stdin:
         line = line.rstrip("\r\n")

@@ -1,6 +1,9 @@
 """`--model-cmd`: a model behind a program (models/model_cmd_int.h, docs/model-formats.md). Checked
 against scikit-learn's predict_proba run in this process (tolerance 1e-12), and every failure of
-the program (cannot start, exits, stalls, wrong line count, non-number) is a located exit 2."""
+the program (cannot start, exits, stalls, wrong line count, non-number) is a located exit 2.
+The default protocol is the SPEC's (section 2): the program is started per batch and reads its
+stdin to end of file; `--model-protocol session` keeps one program running (empty-line batch
+separator)."""
 import pickle
 import sys
 import time
@@ -37,7 +40,7 @@ def test_predict_matches_sklearn(audit, tmp_path, fitted):
     model, df = fitted
     out = tmp_path / "p.csv"
     r = audit("predict", "--model-cmd", f"{PY} {SERVER} {tmp_path / 'm.pkl'}",
-              "--model-features", "a,b,c", "--model-batch", "700", "--data",
+              "--features", "a,b,c", "--model-batch", "700", "--data",
               tmp_path / "d.csv", "--out", out)
     assert r.code == 0, r
     assert "4 model command call(s), 2500 rows" in r.err, r
@@ -95,15 +98,18 @@ def bad(audit, tmp_path, program, *needles, extra=()):
     return r, time.monotonic() - t0
 
 
-ECHO = """import sys
-rows = 0
-for line in sys.stdin:
-    line = line.strip()
-    if line == "":
-        {on_batch}
-        rows = 0
-    elif not line.startswith("a,"):
-        rows += 1
+# A SPEC program (reads its batch to end of file) that counts its runs in a file next to it and
+# answers batch 1 right; from batch 2 on it does {on_batch} (rows: the batch's data rows).
+ECHO = """import os, sys, time
+lines = sys.stdin.read().splitlines()
+rows = len(lines) - 1
+cnt = os.path.join(os.path.dirname(os.path.abspath(__file__)), "runs")
+n = int(open(cnt).read()) + 1 if os.path.exists(cnt) else 1
+open(cnt, "w").write(str(n))
+if n == 1:
+    print("0.5\\n" * rows, end="")
+else:
+    {on_batch}
 """
 
 
@@ -118,24 +124,80 @@ def test_program_stalls(audit, tmp_path):
     assert took < 20
 
 
-def test_wrong_line_count(audit, tmp_path):
-    prog = ECHO.replace("{on_batch}", "print('0.5\\n' * (rows - 1), end='', flush=True)")
-    bad(audit, tmp_path, prog, "stalled", "3 of 4 lines", extra=("--model-timeout", "1"))
-    prog = ECHO.replace("{on_batch}", "print('0.5\\n' * (rows + 1), end='', flush=True)")
-    bad(audit, tmp_path, prog, "more than the 4 lines of batch 1")
+@pytest.mark.parametrize("how,needles", [
+    ("sys.exit(3)", ("exited with status 3 after 0 of 4 answer lines of batch 2 (rows 5-8)",)),
+    ("print('0.5\\n' * rows, end=''); sys.exit(4)",
+     ("exited with status 4 after answering batch 2 (rows 5-8)",)),
+    ("print('0.5\\n' * (rows - 1), end='')",
+     ("exited with status 0 after 3 of 4 answer lines of batch 2 (rows 5-8)",)),
+    ("print('0.5\\n' * (rows + 1), end='')", ("more than the 4 lines of batch 2",)),
+    ("print('0.5\\n0.5\\nyes\\n0.5')", ("answer line 3 of batch 2 (data row 7)", '"yes"')),
+    ("print('0.5\\n0.5\\nnan\\n0.5')", ("answer line 3 of batch 2",)),
+    ("print('0.5\\n0.5', flush=True); time.sleep(60)",
+     ("stalled", "batch 2 (rows 5-8) within 1 s (2 of 4 lines read)")),
+    ("sys.stdout.write('0.5\\n' * rows); sys.stdout.flush(); os.close(1); time.sleep(60)",
+     ("stalled", "did not exit within 1 s of batch 2")),
+])
+def test_batch_two_fails(audit, tmp_path, how, needles):
+    """Every failure of the program's second run is a located exit 2, no output file; a stalled
+    program is killed at the timeout."""
+    r, took = bad(audit, tmp_path, ECHO.replace("{on_batch}", how), *needles,
+                  extra=("--model-timeout", "1"))
+    assert took < 20
 
 
-def test_short_answer_then_exit(audit, tmp_path):
-    prog = ECHO.replace("{on_batch}", "print('0.5\\n' * (rows - 1), end='', flush=True); "
-                        "sys.exit(0)")
-    bad(audit, tmp_path, prog, "exited with status 0 after 3 of 4 answer lines of batch 1")
+def test_last_line_without_newline(audit, tmp_path):
+    """The SPEC reads to end of file: a last answer line without its newline counts."""
+    prog = tmp_path / "prog.py"
+    prog.write_text("import sys\nn = len(sys.stdin.read().splitlines()) - 1\n"
+                    "sys.stdout.write('\\n'.join(['0.25'] * n))\n")
+    pd.DataFrame({"a": np.arange(10.0)}).to_csv(tmp_path / "d.csv", index=False)
+    r = audit("predict", "--model-cmd", f"{PY} {prog}", "--data", tmp_path / "d.csv",
+              "--model-batch", "4", "--out", tmp_path / "p.csv")
+    assert r.code == 0 and "3 model command call(s), 10 rows" in r.err, r
+    assert (read_pred(tmp_path / "p.csv")["prediction"] == 0.25).all()
 
 
-def test_non_number(audit, tmp_path):
-    prog = ECHO.replace("{on_batch}", "print('0.5\\n0.5\\nyes\\n0.5', flush=True)")
-    bad(audit, tmp_path, prog, "answer line 3 of batch 1 (data row 3)", '"yes"')
-    prog = ECHO.replace("{on_batch}", "print('0.5\\n0.5\\nnan\\n0.5', flush=True)")
-    bad(audit, tmp_path, prog, "answer line 3 of batch 1")
+# The session protocol: one run, batches end with an empty line.
+SESSION = """import sys
+rows = 0
+for line in sys.stdin:
+    line = line.strip()
+    if line == "":
+        {on_batch}
+        rows = 0
+    elif not line.startswith("a,"):
+        rows += 1
+"""
+
+
+def test_session_protocol(audit, tmp_path, fitted):
+    """--model-protocol session: the server started once (--session) gives the same predictions;
+    a session program's errors stay located; a SPEC program (waits for end of file) under the
+    session protocol stalls with a located error, and a session program under the default batch
+    protocol fails (it answers nothing)."""
+    model, df = fitted
+    out = tmp_path / "ok.csv"
+    r = audit("predict", "--model-cmd", f"{PY} {SERVER} --session {tmp_path / 'm.pkl'}",
+              "--model-protocol", "session", "--features", "a,b,c", "--model-batch", "700",
+              "--data", tmp_path / "d.csv", "--out", out)
+    assert r.code == 0 and "4 model command call(s), 2500 rows" in r.err, r
+    got = read_pred(out)["prediction"].to_numpy()
+    assert np.max(np.abs(got - model.predict_proba(df[["a", "b", "c"]].to_numpy())[:, 1])) <= 1e-12
+    sess = ("--model-protocol", "session", "--model-timeout", "1")
+    prog = SESSION.replace("{on_batch}", "print('0.5\\n' * (rows - 1), end='', flush=True)")
+    bad(audit, tmp_path, prog, "stalled", "3 of 4 lines", extra=sess)
+    prog = SESSION.replace("{on_batch}", "print('0.5\\n' * (rows + 1), end='', flush=True)")
+    bad(audit, tmp_path, prog, "more than the 4 lines of batch 1", extra=sess)
+    prog = SESSION.replace("{on_batch}", "print('0.5\\n' * (rows - 1), end='', flush=True); "
+                           "sys.exit(0)")
+    bad(audit, tmp_path, prog, "exited with status 0 after 3 of 4 answer lines of batch 1",
+        extra=sess)
+    bad(audit, tmp_path, ECHO.replace("{on_batch}", "pass"), "stalled", "batch 1", extra=sess)
+    prog = SESSION.replace("{on_batch}", "print('0.5\\n' * rows, end='', flush=True)")
+    bad(audit, tmp_path, prog, "0 of 4 answer lines of batch 1")
+    r = audit("predict", "--model-cmd", "x", "--model-protocol", "persistent", "--data", "d.csv")
+    assert r.code == 2 and "batch or session" in r.err, r
 
 
 def test_missing_program(audit, tmp_path):
@@ -180,7 +242,7 @@ def test_fairness_model_cmd_equals_score_column(audit, tmp_path, fitted):
                f"{PY} {SERVER} {tmp_path / 'm.pkl'}", "--model-features", "a,b,c", *common,
                "--json", tmp_path / "a.json")
     assert r1.code in (0, 1), r1
-    assert "3 model command call(s), 2500 rows" in r1.err, r1
+    assert "1 model command call(s), 2500 rows" in r1.err, r1   # default batch: 10000 rows
     r2 = audit("fairness", "--data", tmp_path / "s.csv", "--score", "s", *common,
                "--json", tmp_path / "b.json")
     assert r2.code == r1.code, r2

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from test_model_cmd import ECHO
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 SERVER = ROOT / "docs" / "examples" / "model_server.py"
@@ -134,33 +135,19 @@ def test_method_and_usage_errors(audit, tmp_path, models):
     assert r.code == 2 and "go with --model-cmd" in r.err, r
 
 
-# A program that answers the probe (the first batch, one row) and then fails in `how`.
-FAILING = """import sys
-batch, rows = 0, 0
-for line in sys.stdin:
-    line = line.strip()
-    if line == "":
-        batch += 1
-        if batch == 1:
-            print("0.5", flush=True)
-        else:
-            {how}
-        rows = 0
-    elif not line.startswith("a,"):
-        rows += 1
-"""
-
-
+# ECHO: a SPEC program (reads its batch to end of file) that answers its first run (here the
+# probe, one row) and then, run again for the explainer's batch 2, fails in {on_batch}.
 @pytest.mark.parametrize("how,needle", [
     ("sys.exit(4)", "exited with status 4"),
-    ("print('0.5\\n' * (rows - 1), end='', flush=True)", "stalled"),
-    ("print('0.5\\n' * (rows + 1), end='', flush=True)", "more than the"),
-    ("print('x\\n' * rows, end='', flush=True)", "not a list of finite numbers"),
+    ("print('0.5\\n' * (rows - 1), end='')", "answer lines of batch 2"),
+    ("print('0.5\\n' * (rows + 1), end='')", "more than the"),
+    ("print('x\\n' * rows, end='')", "not a list of finite numbers"),
+    ("time.sleep(60)", "stalled"),
 ])
 @pytest.mark.parametrize("cmd", ["explain", "reasons"])
 def test_program_failures_are_located(audit, tmp_path, how, needle, cmd):
     prog = tmp_path / "prog.py"
-    prog.write_text(FAILING.replace("{how}", how))
+    prog.write_text(ECHO.replace("{on_batch}", how))
     pd.DataFrame({"a": np.arange(20.0), "b": np.arange(20.0) ** 2}).to_csv(tmp_path / "d.csv",
                                                                           index=False)
     out = tmp_path / "o.csv"
@@ -170,6 +157,77 @@ def test_program_failures_are_located(audit, tmp_path, how, needle, cmd):
     assert r.err.startswith("audit: ") and str(prog) in r.err or PY in r.err, r
     assert needle in r.err and "batch 2" in r.err, r
     assert not out.exists()
+
+
+# A SPEC-conforming program written from the SPEC's words alone: read the CSV header and rows to
+# end of file, print one number per row, exit 0. f(a, b) = 0.25 a - 0.5 b + 1 (additive: its
+# Shapley values are 0.25 (a - E a) and -0.5 (b - E b) against the background, exactly).
+SPEC_PROG = """import csv, sys
+rows = list(csv.reader(sys.stdin))
+head, body = rows[0], rows[1:]
+ia, ib = head.index("a"), head.index("b")
+for r in body:
+    print(repr(0.25 * float(r[ia]) - 0.5 * float(r[ib]) + 1.0))
+"""
+
+
+def test_spec_program_in_every_command(audit, tmp_path):
+    """A program that reads its stdin to end of file works in predict, fairness, explain
+    (kernel) and run; figures checked against the closed form of its function."""
+    import json
+    prog = tmp_path / "spec_prog.py"
+    prog.write_text(SPEC_PROG)
+    rng = np.random.default_rng(7)
+    df = pd.DataFrame({"a": rng.normal(size=60), "b": rng.normal(size=60),
+                       "sex": rng.choice(["f", "m"], 60)})
+    df["label"] = (df.a > 0).astype(int)
+    df.to_csv(tmp_path / "d.csv", index=False, float_format="%.17g")
+    f = 0.25 * df.a - 0.5 * df.b + 1.0
+    mc = ("--model-cmd", f"{PY} {prog}", "--features", "a,b")
+    r = audit("predict", *mc, "--data", tmp_path / "d.csv", "--out", tmp_path / "p.csv",
+              "--model-batch", "25")
+    assert r.code == 0 and "3 model command call(s), 60 rows" in r.err, r
+    got = pd.read_csv(tmp_path / "p.csv", float_precision="round_trip")["prediction"]
+    assert np.max(np.abs(got.to_numpy() - f.to_numpy())) <= 1e-15
+    # fairness: the same as --score over the closed-form column
+    df.assign(s=f).to_csv(tmp_path / "s.csv", index=False, float_format="%.17g")
+    common = ("--sensitive", "sex", "--label", "label", "--threshold", "1.0", "--created",
+              "2026-01-01T00:00:00Z")
+    r1 = audit("fairness", "--data", tmp_path / "d.csv", *mc, *common, "--json",
+               tmp_path / "fa.json")
+    r2 = audit("fairness", "--data", tmp_path / "s.csv", "--score", "s", *common, "--json",
+               tmp_path / "fb.json")
+    assert r1.code in (0, 1) and r2.code == r1.code, (r1, r2)
+    fa = json.loads((tmp_path / "fa.json").read_text())
+    fb = json.loads((tmp_path / "fb.json").read_text())
+    for doc in (fa, fb):
+        doc.pop("provenance", None)
+    assert json.dumps(fa).replace("model-cmd score", "s") == json.dumps(fb)
+    # explain: kernel SHAP of an additive function is exact
+    r = audit("explain", *mc, "--data", tmp_path / "d.csv", "--rows", "5", "--method", "kernel",
+              "--background-rows", "20", "--out", tmp_path / "phi.csv")
+    assert r.code == 0, r
+    phi = pd.read_csv(tmp_path / "phi.csv", float_precision="round_trip")
+    assert np.max(np.abs(phi.a + phi.b + phi.bias - f.iloc[:5].to_numpy())) <= 1e-12
+    # additive: phi_a = 0.25 (a - E_bg a), so phi_a / 0.25 - a is the same for every row
+    ea = (phi.a / 0.25 - df.a.iloc[:5]).to_numpy()
+    eb = (phi.b / -0.5 - df.b.iloc[:5]).to_numpy()
+    assert np.ptp(ea) <= 1e-12 and np.ptp(eb) <= 1e-12, (ea, eb)
+    # run: a spec with the program as its model
+    spec = {"model": {"command": [PY, "spec_prog.py"], "features": ["a", "b"]},
+            "data": "d.csv", "label": "label", "sensitive": ["sex"],
+            "explain": {"rows": 3, "method": "kernel", "background": 10},
+            "fairness": {"bootstrap": 0}, "global": False, "outputs": {"dir": "out"}}
+    (tmp_path / "spec.json").write_text(json.dumps(spec))
+    r = audit("run", tmp_path / "spec.json", "--created", "2026-01-01T00:00:00Z")
+    assert r.code in (0, 1), r
+    res = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert res["provenance"]["model"]["command"] == [PY, "spec_prog.py"], res["provenance"]
+    # the session protocol from a spec, and a bad protocol name located
+    spec["model"]["protocol"] = "sessions"
+    (tmp_path / "spec.json").write_text(json.dumps(spec))
+    r = audit("run", tmp_path / "spec.json")
+    assert r.code == 2 and "model.protocol" in r.err, r
 
 
 def close(a, b, tol, path=""):
