@@ -292,33 +292,22 @@ static void bound_text(const cJSON *c, char *buf, size_t n)
         snprintf(buf, n, "-");
 }
 
-void aud_pdf_write_checks(pdf_doc *d)
+/* The rows of the checks that are (tech) or are not technical, failures first. */
+static void check_table(pdf_doc *d, const cJSON *checks, int tech)
 {
     static const pdf_col cols[] = {{"Metric", 108, PDF_AL_LEFT}, {"Scope", 74, PDF_AL_LEFT},
                                    {"Group / driven by", 120, PDF_AL_LEFT},
                                    {"Reference", 60, PDF_AL_LEFT}, {"Value", 46, PDF_AL_RIGHT},
                                    {"Bound", 44, PDF_AL_RIGHT}, {"Result", 43, PDF_AL_CENTER}};
-    const cJSON *checks = aud_rpt_arr(d->doc, "checks");
     const cJSON *c;
     pdf_table t;
-    aud_pdf_section_need(d, "Policy checks", 240.0f);
-    if (aud_rpt_count(checks) == 0) {
-        aud_pdf_not_run(d, "no policy checks were configured in the audit spec");
-        return;
-    }
-    aud_pdf_para(d, d->font, 8.5f, PDF_LEFT, PDF_CW, AUD_PDF_GREY,
-                 "Each check compares one metric with the bound set in the audit spec; the run "
-                 "fails when any check fails. Failures come first. Ratios and differences are "
-                 "against the reference group named in each row; for a summary over an "
-                 "attribute's groups the row names the rate and the two groups that set it.");
-    d->y -= 4.0f;
     aud_pdf_table_begin(d, &t, cols, sizeof cols / sizeof cols[0], 8.0f);
     for (int pass = 0; pass < 2; pass++) {
         cJSON_ArrayForEach(c, checks) {
             char val[RPT_NUMBUF], bound[2 * RPT_NUMBUF + 8], grp[300], a[RPT_NUMBUF],
                 b[RPT_NUMBUF];
             int ok = aud_rpt_bool(c, "passed") == 1;
-            if (ok != pass)
+            if (ok != pass || aud_rpt_check_is_technical(c) != tech)
                 continue;
             const char *where = aud_rpt_str(c, "attribute", NULL);
             const cJSON *by = aud_rpt_obj(c, "driven_by");
@@ -349,6 +338,38 @@ void aud_pdf_write_checks(pdf_doc *d)
                          PDF_CELL_PLAIN, PDF_CELL_MUTED, ok ? PDF_CELL_PASS : PDF_CELL_FAIL};
             aud_pdf_table_row(d, &t, cells, st);
         }
+    }
+}
+
+void aud_pdf_write_checks(pdf_doc *d)
+{
+    const cJSON *checks = aud_rpt_arr(d->doc, "checks");
+    const cJSON *c;
+    size_t n_tech = 0;
+    aud_pdf_section_need(d, "Policy checks", 240.0f);
+    if (aud_rpt_count(checks) == 0) {
+        aud_pdf_not_run(d, "no policy checks were configured in the audit spec");
+        return;
+    }
+    aud_pdf_para(d, d->font, 8.5f, PDF_LEFT, PDF_CW, AUD_PDF_GREY,
+                 "Each check compares one metric with the bound set in the audit spec; the run "
+                 "fails when any check fails. Failures come first. Ratios and differences are "
+                 "against the reference group named in each row; for a summary over an "
+                 "attribute's groups the row names the rate and the two groups that set it.");
+    d->y -= 4.0f;
+    check_table(d, checks, 0);
+    cJSON_ArrayForEach(c, checks)
+        n_tech += (size_t)aud_rpt_check_is_technical(c);
+    if (n_tech > 0) {   /* checks on the computation, not on the model: their own table */
+        d->y -= 6.0f;
+        aud_pdf_subsection(d, "Technical checks", 80.0f);
+        aud_pdf_para(d, d->font, 8.5f, PDF_LEFT, PDF_CW, AUD_PDF_GREY,
+                     "These check the computation rather than the model: the additivity error "
+                     "is the largest gap between a row's base value plus its SHAP values and "
+                     "the model's output. A failure means the explanations cannot be trusted, "
+                     "not that the model is unfair.");
+        d->y -= 4.0f;
+        check_table(d, checks, 1);
     }
     d->y -= 10.0f;
 }

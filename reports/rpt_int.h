@@ -92,6 +92,9 @@ const char *aud_rpt_fmt_value(const cJSON *v, char *buf, size_t n);
 /* Human label of a metric key ("disparate_impact" -> "Disparate impact"); the key itself
  * when unknown. */
 const char *aud_rpt_metric_label(const char *key);
+/* A check on the computation rather than the model (the SHAP additivity error): the reports
+ * list these in their own table, after the policy checks on the model (issue 14 item 2). */
+int aud_rpt_check_is_technical(const cJSON *check);
 /* One-sentence definition of a metric or test key, or NULL. */
 const char *aud_rpt_metric_definition(const char *key);
 

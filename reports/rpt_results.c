@@ -528,3 +528,9 @@ void aud_rpt_nice_range(double lo, double hi, int max_ticks, double *t0, double 
     *t0 = floor(lo / *step) * *step;
     *t1 = ceil(hi / *step) * *step;
 }
+
+int aud_rpt_check_is_technical(const cJSON *check)
+{
+    const char *m = aud_rpt_str(check, "metric", "");
+    return strcmp(m, "additivity_max_error") == 0;
+}

@@ -71,18 +71,21 @@ static void findings_table(xw_book *b, lxw_worksheet *ws, lxw_row_t *row)
     *row = r;
 }
 
-static void checks_table(xw_book *b, lxw_worksheet *ws, lxw_row_t r)
+/* One table of the checks that are (tech) or are not technical, failures first; the row after
+ * it. */
+static lxw_row_t checks_rows(xw_book *b, lxw_worksheet *ws, lxw_row_t r, int tech)
 {
     static const char *const head[] = {"Metric", "Metric id", "Attribute / column", "Group",
                                        "Reference", "Driven by", "Low group", "Low",
                                        "High group", "High", "Value", "Min", "Max", "Passed"};
-    aud_xw_str(b, ws, r++, 0, "Policy checks, failures first", b->key);
+    aud_xw_str(b, ws, r++, 0, tech ? "Technical checks (the computation, not the model: SHAP "
+                                     "additivity)" : "Policy checks, failures first", b->key);
     aud_xw_header(b, ws, r++, head, NULL, sizeof head / sizeof head[0]);
     for (int pass = 0; pass < 2; pass++) {
         const cJSON *c;
         cJSON_ArrayForEach(c, aud_rpt_arr(b->doc, "checks")) {
             int ok = aud_rpt_bool(c, "passed") == 1;
-            if (ok != pass)
+            if (ok != pass || aud_rpt_check_is_technical(c) != tech)
                 continue;
             const cJSON *by = aud_rpt_obj(c, "driven_by");
             /* the name for people first, the machine id beside it in grey (issue 14 item 2) */
@@ -106,6 +109,18 @@ static void checks_table(xw_book *b, lxw_worksheet *ws, lxw_row_t r)
             r++;
         }
     }
+    return r;
+}
+
+static void checks_table(xw_book *b, lxw_worksheet *ws, lxw_row_t r)
+{
+    size_t n_tech = 0;
+    const cJSON *c;
+    cJSON_ArrayForEach(c, aud_rpt_arr(b->doc, "checks"))
+        n_tech += (size_t)aud_rpt_check_is_technical(c);
+    r = checks_rows(b, ws, r, 0);
+    if (n_tech > 0)   /* checks on the computation, not on the model: their own table */
+        checks_rows(b, ws, r + 1, 1);
 }
 
 void aud_xw_overview(xw_book *b)
