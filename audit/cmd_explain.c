@@ -61,6 +61,7 @@ int aud_xopts_option(aud_xopts *o, int ch, const char *arg)
     case 0x209: return aud_cli_parse_long(o->cmd, "--seed", arg, 0, 2147483647L, &o->seed);
     case 0x20a: o->model_format = arg; return 0;
     case 0x20b: o->out = arg; return 0;
+    case 0x20c: o->categories = arg; return 0;
     default: return aud_csv_cli_option(&o->csv, o->cmd, ch, arg);
     }
 }
@@ -123,6 +124,8 @@ int aud_xsetup_load(aud_xsetup *s, const aud_xopts *o, aud_error *err)
 {
     memset(s, 0, sizeof *s);
     int rc = aud_model_load(&s->model, o->model, o->model_format, err);
+    if (rc == AUD_OK && o->categories != NULL)
+        rc = aud_model_set_categories(s->model, o->categories, err);
     if (rc == AUD_OK)
         rc = aud_csv_cli_load(&o->csv, &s->data, o->data, err);
     if (rc != AUD_OK)

@@ -22,11 +22,14 @@
     {"threads", required_argument, NULL, 0x208}, \
     {"seed", required_argument, NULL, 0x209}, \
     {"model-format", required_argument, NULL, 0x20a}, \
-    {"out", required_argument, NULL, 0x20b}
+    {"out", required_argument, NULL, 0x20b}, \
+    {"categories", required_argument, NULL, 0x20c}
 
 #define AUD_XOPT_HELP \
     "  --model FILE         model file (XGBoost JSON, LightGBM text, linear JSON; required)\n" \
     "  --model-format F     force the model format instead of detecting it\n" \
+    "  --categories FILE    category lists of the model's categorical features, in code order\n" \
+    "                       (JSON {column: [...]}; docs/model-formats.md)\n" \
     "  --data FILE          CSV with the rows to explain (required)\n" \
     "  --method M           auto|tree|tree-interventional|linear|kernel|exact (default auto:\n" \
     "                       tree for tree models, linear for linear models)\n" \
@@ -43,7 +46,7 @@
 
 typedef struct aud_xopts {
     const char *cmd;
-    const char *model, *model_format, *data, *background, *rows, *out;
+    const char *model, *model_format, *data, *background, *rows, *out, *categories;
     long background_rows;
     long samples;
     long seed;

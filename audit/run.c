@@ -144,6 +144,8 @@ static int load_inputs(run_ctx *c)
         rc = aud_table_load_csv(&c->ref, s->reference, &co, c->err);
     if (rc == AUD_OK && s->model != NULL)
         rc = aud_model_load(&c->model, s->model, s->model_format, c->err);
+    if (rc == AUD_OK && c->model != NULL && s->model_categories != NULL)
+        rc = aud_model_set_categories(c->model, s->model_categories, c->err);
     if (rc != AUD_OK || c->model == NULL)
         return rc;
     rc = aud_bind_model(&c->bind, c->model, s->model, c->data, c->err);

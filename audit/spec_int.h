@@ -20,6 +20,7 @@ typedef struct aud_spec {
     char  *path;           /* the spec file */
     char  *model;          /* resolved paths; NULL when absent */
     char  *model_format;   /* NULL = detected; else xgboost-json, lightgbm-text, ... */
+    char  *model_categories;   /* category lists of categorical features (resolved path) */
     char **na;             /* missing-value tokens, NULL-terminated; NULL = the CSV defaults */
     size_t n_na;
     char  *data;

@@ -28,6 +28,14 @@ AUD_API int         aud_model_is_trees(const aud_model *m);   /* 1 trees, 0 line
  * every round is used, as Booster.predict), else -1; *n_rounds the rounds (0 unknown). */
 AUD_API long        aud_model_best_round(const aud_model *m, long *n_rounds);
 
+/* Category-to-code mapping of a model's categorical features (XGBoost enable_categorical,
+ * LightGBM categorical_feature): a JSON file {"column": [categories in code order], ...}, each
+ * list as pandas holds it (list(df[column].cat.categories)), so that text cells are coded as the
+ * library was trained. A column must be a categorical feature of the model; a LightGBM file
+ * that carries pandas_categorical already has its mapping. docs/model-formats.md. On failure
+ * the model may hold part of the mapping: free it. */
+AUD_API int aud_model_set_categories(aud_model *m, const char *path, aud_error *err);
+
 /* The model in a results document (core/provenance.h): append the model file to prov's
  * "inputs" as role "model" with its "format" and "objective", and set prov's "model" to the same
  * facts plus "features", "trees" and "outputs". */

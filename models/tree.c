@@ -115,12 +115,12 @@ int aud_tree_validate(const aud_tree *t, size_t n_features, const char *name, co
                                "features", where, (long)i, (long)t->feature[i], n_features);
             goto done;
         }
-        if (t->kind[i] > AUD_SPLIT_CAT || t->missing[i] > AUD_MISSING_NAN) {
+        if (t->kind[i] > AUD_SPLIT_CAT_XGB || t->missing[i] > AUD_MISSING_NAN) {
             rc = aud_error_set(err, AUD_E_DOMAIN, name, 0, 0, "%s: node %ld has a bad split type",
                                where, (long)i);
             goto done;
         }
-        if (t->kind[i] == AUD_SPLIT_CAT) {
+        if (t->kind[i] == AUD_SPLIT_CAT || t->kind[i] == AUD_SPLIT_CAT_XGB) {
             if (t->cat_begin[i] < 0 || t->cat_words[i] < 0 ||
                 (int64_t)t->cat_begin[i] + t->cat_words[i] > t->n_cat_bits) {
                 rc = aud_error_set(err, AUD_E_DOMAIN, name, 0, 0,
