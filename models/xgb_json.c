@@ -267,19 +267,6 @@ static int parse_tree(xg_ctx *c, const cJSON *jt, size_t idx, size_t n_features,
         snprintf(field, sizeof field, "trees[%zu].right_children[%ld]", idx, i);
         if ((rc = int_value(c, e[1], field, -1, n_nodes - 1, &r)))
             return rc;
-        snprintf(field, sizeof field, "trees[%zu].split_conditions[%ld]", idx, i);
-        if ((rc = num_value(c, e[3], field, &cond)))
-            return rc;
-        if (e[5] != NULL) {
-            snprintf(field, sizeof field, "trees[%zu].sum_hessian[%ld]", idx, i);
-            if ((rc = num_value(c, e[5], field, &hess)))
-                return rc;
-        }
-        if (e[6] != NULL) {
-            snprintf(field, sizeof field, "trees[%zu].base_weights[%ld]", idx, i);
-            if ((rc = num_value(c, e[6], field, &bw)))
-                return rc;
-        }
         if (e[7] != NULL) {
             snprintf(field, sizeof field, "trees[%zu].split_type[%ld]", idx, i);
             if ((rc = int_value(c, e[7], field, 0, 255, &st)))
@@ -290,6 +277,20 @@ static int parse_tree(xg_ctx *c, const cJSON *jt, size_t idx, size_t n_features,
                               st);
                 return aud_error_field(c->err, field);
             }
+        }
+        snprintf(field, sizeof field, "trees[%zu].split_conditions[%ld]", idx, i);
+        /* a categorical node's condition is unused (XGBoost writes NaN) */
+        if (!(st == 1 && l != -1) && (rc = num_value(c, e[3], field, &cond)))
+            return rc;
+        if (e[5] != NULL) {
+            snprintf(field, sizeof field, "trees[%zu].sum_hessian[%ld]", idx, i);
+            if ((rc = num_value(c, e[5], field, &hess)))
+                return rc;
+        }
+        if (e[6] != NULL) {
+            snprintf(field, sizeof field, "trees[%zu].base_weights[%ld]", idx, i);
+            if ((rc = num_value(c, e[6], field, &bw)))
+                return rc;
         }
         t->cover[i] = hess;
         if (l == -1 || r == -1) {
