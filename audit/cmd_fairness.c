@@ -594,6 +594,8 @@ int aud_cmd_fairness(int argc, char **argv)
             rc = aud_prov_add_input_hashed(prov, "data", c.data, hash.hex, t, NULL, &err);
         if (rc == AUD_OK && model != NULL)
             rc = aud_prov_add_model(prov, c.model, model, &err);
+        if (rc == AUD_OK && model != NULL && c.categories != NULL)
+            rc = aud_prov_add_input(prov, "categories", c.categories, NULL, NULL, &err);
         if (rc == AUD_OK)
             rc = aud_json_write(doc, c.json, &err);
     }

@@ -94,6 +94,8 @@ static int add_provenance(run_ctx *c, cJSON *p)
         rc = aud_prov_add_input(p, "reference", s->reference, c->ref, NULL, c->err);
     if (rc == AUD_OK && c->model != NULL)
         rc = aud_prov_add_model(p, s->model, c->model, c->err);
+    if (rc == AUD_OK && c->model != NULL && s->model_categories != NULL)
+        rc = aud_prov_add_input(p, "categories", s->model_categories, NULL, NULL, c->err);
     return rc;
 }
 

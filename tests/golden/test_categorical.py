@@ -99,6 +99,7 @@ def test_xgboost_reasons_fairness_run(audit, tmp_path):
     r1 = audit("fairness", *common, "--model", X / "binary.json", "--categories", CATS)
     r2 = audit("fairness", *common, "--score", "p_xgb")
     assert r1.code == 0 and r2.code == 0, (r1, r2)
+    assert json.loads(r1.out)["provenance"]["inputs"][-1]["role"] == "categories"
     g1 = json.loads(r1.out)["fairness"]["attributes"][0]["groups"]
     g2 = json.loads(r2.out)["fairness"]["attributes"][0]["groups"]
     assert [(g["group"], g["selected"], g["tp"]) for g in g1] == \
@@ -118,6 +119,8 @@ def test_xgboost_reasons_fairness_run(audit, tmp_path):
     r = audit("run", spec, "--quiet")
     assert r.code == 0, r
     res = json.loads((tmp_path / "out" / "results.json").read_text())
+    roles = [(i["role"], i["path"]) for i in res["provenance"]["inputs"]]
+    assert roles[-1] == ("categories", str(CATS))
     feats = {f["name"]: f["mean_abs"] for f in res["explanations"]["features"]}
     contribs = load(X / "binary.contribs.csv")[:N, :5]
     for j, name in enumerate(["x0", "color", "city", "x1", "size"]):
