@@ -145,6 +145,22 @@ def test_lightgbm_pandas_categorical_strings(audit):
     assert np.all(np.abs(got - want) <= 1e-9 * np.maximum(1.0, np.abs(want)))
 
 
+def test_lightgbm_categories_file(audit, tmp_path):
+    """A CLI-saved LightGBM model (no pandas_categorical) with the same lists given by
+    --categories: the python-package's rule (a value not in the list is NaN) holds too."""
+    line = (L / "model_pandas.txt").read_text().rstrip("\n").rsplit("\n", 1)[1]
+    lists = json.loads(line.split(":", 1)[1])
+    cats = tmp_path / "cats.json"
+    cats.write_text(json.dumps(dict(zip(["cat_a", "cat_b", "cat_c"], lists))))
+    r = audit("predict", "--model", L / "model.txt", "--categories", cats, "--data",
+              L / "input_strings.csv", "--raw")
+    assert r.code == 0, r
+    assert np.array_equal(load(r.out, True), load(L / "raw_score.csv"))
+    r = audit("predict", "--model", L / "model_pandas.txt", "--categories", cats, "--data",
+              L / "input_strings.csv")
+    assert r.code == 2 and "pandas_categorical" in r.err
+
+
 @pytest.mark.parametrize("task", ["binary", "regression", "multiclass"])
 def test_lightgbm_categorical_fixtures(audit, task):
     d = G / "lightgbm_cat" / task
