@@ -108,7 +108,11 @@ def test_xgboost_reasons_fairness_run(audit, tmp_path):
     r = audit("reasons", "--model", X / "binary.json", "--categories", CATS, "--data", data,
               "--rows", "5")
     assert r.code == 0, r
-    assert "city" in r.out or "color" in r.out
+    body = [line.split(",") for line in r.out.splitlines()[1:]]
+    values = {row[k]: row[k + 1] for row in body for k in range(1, len(row) - 2, 3) if row[k]}
+    assert values.get("color", "green") in cats["color"] + ["NA"]   # the text, not the code
+    assert values.get("city", "c00") in cats["city"] + ["NA"]
+    assert "color" in values or "city" in values
 
     spec = tmp_path / "spec.json"
     spec.write_text(json.dumps({
