@@ -30,6 +30,9 @@ import time
 import numpy as np
 import pandas as pd
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import record  # noqa: E402
+
 ROWS = int(os.environ.get("BENCH_ROWS", "1000000"))
 REPEAT = max(1, int(os.environ.get("BENCH_REPEAT", "3")))
 AUDIT_BIN = os.environ.get("AUDIT_BIN", "build/audit")
@@ -181,11 +184,19 @@ def main():
           % (len(df), df.shape[1], os.path.getsize(path) / 1e6, REPEAT))
     print("  %-44s %8.3f s   (peak RSS %.0f MB)" % ("audit profile (read + profile)", t_audit,
                                                    rss_audit))
+    size_mb = os.path.getsize(path) / 1e6
+    print("  %-44s %8.0f MB/s (peak RSS %.2fx the file; issue 19: >= 500 MB/s, <= 1.5x)"
+          % ("audit profile throughput", size_mb / t_audit, rss_audit / (size_mb / 1.048576)))
     print("  %-44s %8.3f s" % ("pandas.read_csv", t_read))
     print("  %-44s %8.3f s   (peak RSS of python %.0f MB)"
           % ("pandas.read_csv + describe/isna/value_counts", t_prof, rss_py))
     print("  ratio pandas.read_csv / audit profile            %6.2fx" % (t_read / t_audit))
     print("  ratio pandas profile  / audit profile            %6.2fx" % (t_prof / t_audit))
+    record("read + profile a %d x %d CSV (%.0f MB), all cores, JSON with SHA-256 provenance "
+           "(%.0f MB/s, peak RSS %.2fx the file)" % (len(df), df.shape[1], size_mb,
+                                                   size_mb / t_audit,
+                                                   rss_audit / (size_mb / 1.048576)),
+           t_audit, "pandas.read_csv + profile", t_prof)
     if bad:
         print("bench_csv: audit profile disagrees with pandas:\n  " + "\n  ".join(bad[:20]),
               file=sys.stderr)

@@ -35,6 +35,9 @@ from sklearn.calibration import calibration_curve
 from sklearn.metrics import brier_score_loss, roc_auc_score
 from statsmodels.stats.proportion import proportion_confint
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import record  # noqa: E402
+
 ROWS = int(os.environ.get("BENCH_ROWS", "1000000"))
 REPEAT = max(1, int(os.environ.get("BENCH_REPEAT", "3")))
 AUDIT_BIN = os.environ.get("AUDIT_BIN", "build/audit")
@@ -210,6 +213,8 @@ def main():
           % (t_metrics, c_metrics))
     print("  ratio pandas / audit: wall %.1fx end to end (%.1fx vs metrics alone); cpu %.1fx "
           "end to end" % (t_pandas / t_audit, t_metrics / t_audit, c_pandas / c_audit))
+    record("fairness, %d rows, sex x race, all metrics (CSV read included)" % ROWS, t_audit,
+           "pandas read + groupby", t_pandas)
     return 1 if bad else 0
 
 

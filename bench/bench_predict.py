@@ -25,6 +25,9 @@ import numpy as np
 import pandas as pd
 import xgboost as xgb
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import record  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = os.environ.get("AUDIT_BIN", str(ROOT / "build" / "audit"))
 N_ROWS, N_FEAT, N_TREES, DEPTH, REPEAT = 100_000, 20, 500, 6, 3
@@ -110,6 +113,8 @@ def main():
                   f"{c_xe / c_a:>9.2f}x {c_xp / c_ap:>10.2f}x", flush=True)
             if diff > 1e-6:
                 sys.exit("predictions differ from xgboost by more than 1e-6")
+            record(f"predict, {N_TREES} trees depth {DEPTH}, {N_ROWS} rows, {nt} thread(s), "
+                   "end to end", t_a, "pandas + XGBoost", t_xe)
         print("ratio = xgboost time / audit time (> 1: audit faster); e2e = whole CLI vs "
               "pandas+xgboost script, pred = audit minus start-up vs DMatrix+predict")
 

@@ -26,6 +26,9 @@ from pathlib import Path
 import numpy as np
 import xgboost as xgb
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import record  # noqa: E402
+
 AUDIT = os.environ.get("AUDIT_BIN", str(Path(__file__).resolve().parent.parent / "build" / "audit"))
 REPEAT = 3
 XGB_REPEAT = 1
@@ -124,6 +127,8 @@ def sweep(tmp):
         err = np.abs(got - np.asarray(ref, dtype=np.float64)).max()
         if not err <= 1e-5:
             sys.exit(f"depth {depth}: audit and xgboost disagree: max |diff| {err}")
+        record(f"TreeSHAP explain only, 100 trees depth {depth}, {n} rows, 1 thread (CPU; peak "
+               f"{mem:.0f} MiB)", ae, "XGBoost pred_contribs", xc)
         print(f"{depth:>5} {leaves:>11.0f} {n:>5}  {xc:>9.3f} s ({xw:>6.2f} s)  "
               f"{ac:>6.3f} s ({aw:>5.2f})  {xc / ac:>5.2f}x  {ae:>10.3f} s  {xc / ae:>5.2f}x  "
               f"{mem:>8.1f}  {err:>10.2g}", flush=True)
@@ -162,6 +167,8 @@ def main():
             ta = best(lambda: run(["explain", "--model", tmp / "big.json", "--data",
                                    tmp / "data.csv", "--threads", t, "--out", out]))
             print(f"{t:>7}  {tx:>20.3f} s  {ta:>12.3f} s  {tx / ta:>16.2f}x", flush=True)
+            record(f"TreeSHAP, 500 trees depth 6, 10k rows, {t} thread(s), end to end", ta,
+                   "XGBoost pred_contribs", tx)
             got = np.loadtxt(out, delimiter=",", skiprows=1)
             if ref is None:
                 ref = np.asarray(big.predict(d, pred_contribs=True), dtype=np.float64)
@@ -179,6 +186,8 @@ def main():
         ta = best(lambda: run(["explain", "--model", tmp / "big.json", "--data",
                                tmp / "rows200.csv", "--interactions", "--threads", 1,
                                "--out", out]))
+        record("TreeSHAP interactions, 500 trees depth 6, 200 rows, 1 thread", ta,
+               "XGBoost pred_interactions", tx)
         print(f"xgboost pred_interactions {tx:.3f} s, audit explain --interactions {ta:.3f} s, "
               f"ratio {tx / ta:.2f}x", flush=True)
         got = np.loadtxt(out, delimiter=",", skiprows=1, usecols=range(2, F + 3))
@@ -207,6 +216,8 @@ def main():
                                tmp / "bg.csv", "--threads", 1, "--output", "probability",
                                "--out", out]))
         print(f"  with --output probability: {tp:.3f} s total, {1000 * tp / 100:.2f} ms per row")
+        record("KernelSHAP, 20 features, 100 rows, 100 background rows, 1 thread", tk,
+               note="%.1f ms per row" % (10 * tk))
 
         sweep(tmp)
 

@@ -1,4 +1,16 @@
 # bench/: speed is measured here, side by side with the peer tool, never in tests.
+# make bench: every bench/bench_*.py; each row is also recorded (bench/benchlib.py) in
+# $(O)/bench.jsonl and printed as the README's table ($(O)/bench.md).
+# make bench-readme: puts that table into README.md (between its bench-table markers); run it
+# after a make bench on a quiet machine.
 BENCH_SCRIPTS := $(sort $(wildcard bench/bench_*.py))
 bench: $(BIN)
-	@set -e; for b in $(BENCH_SCRIPTS); do echo "== $$b"; AUDIT_BIN=$(abspath $(BIN)) $(PYTHON) $$b; done
+	@rm -f $(O)/bench.jsonl
+	@set -e; for b in $(BENCH_SCRIPTS); do echo "== $$b"; \
+	    BENCH_RECORD=$(abspath $(O))/bench.jsonl AUDIT_BIN=$(abspath $(BIN)) $(PYTHON) $$b; done
+	@$(PYTHON) tools/bench_table.py $(O)/bench.jsonl > $(O)/bench.md
+	@echo "== the table for README.md ($(O)/bench.md; make bench-readme puts it there)"; cat $(O)/bench.md
+
+bench-readme:
+	@test -s $(O)/bench.jsonl || { echo "audit: run make bench first" >&2; exit 1; }
+	$(PYTHON) tools/bench_table.py $(O)/bench.jsonl --readme README.md

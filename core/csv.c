@@ -217,6 +217,7 @@ int aud_csv_scan_records(csv_lexer *lx, const aud_table *t, col_scan *cs, aud_co
                         size_t *n_rows)
 {
     size_t rows = 0;
+    int fast = aud_csv_fast_ok(lx);
     while (lx->p < lx->end) {
         aud_csv_skip_blank(lx);
         if (lx->p >= lx->end)
@@ -224,6 +225,21 @@ int aud_csv_scan_records(csv_lexer *lx, const aud_table *t, col_scan *cs, aud_co
         long rec_line = lx->line;
         size_t k = 0;
         for (;;) {
+            if (fast && k < t->n_cols && !cs[k].categorical && !cs[k].deferred) {
+                double v;
+                int r = aud_csv_fast_number(lx, na, &v);
+                if (r != -2) {
+                    col_scan *c = &cs[k];
+                    if (col_reserve(c, rows) != 0)
+                        return aud_error_nomem(lx->err);
+                    c->vals[rows] = v;
+                    c->n_values++;
+                    k++;
+                    if (r == FIELD_LAST)
+                        break;
+                    continue;
+                }
+            }
             csv_field f;
             long fline = lx->line;   /* where this field starts (quoted fields may span lines) */
             int r = aud_csv_lex_field(lx, &f, (long)k + 1);
@@ -292,6 +308,8 @@ int aud_csv_scan_records(csv_lexer *lx, const aud_table *t, col_scan *cs, aud_co
                                  (long)(k < t->n_cols ? k : t->n_cols + 1),
                                  "expected %zu fields, found %zu", t->n_cols, k);
         rows++;
+        if (lx->release && (rows & 0xfff) == 0)
+            aud_csv_release(lx);
         if (lx->progress != NULL && (rows & 0xffff) == 0)
             lx->progress(lx->progress_ctx,
                          (double)(lx->p - lx->base) / (double)(lx->end - lx->base));
@@ -331,8 +349,8 @@ static int fill_deferred(csv_lexer *lx, aud_table *t, col_scan *cs, const na_set
     return AUD_OK;
 }
 
-int aud_table_parse_csv(aud_table **out, const char *data, size_t len, const char *name,
-                        const aud_csv_opts *opts, aud_error *err)
+static int parse_csv(aud_table **out, const char *data, size_t len, const char *name,
+                     const aud_csv_opts *opts, int mapped, aud_error *err)
 {
     aud_csv_opts defaults;
     if (opts == NULL) {
@@ -369,7 +387,8 @@ int aud_table_parse_csv(aud_table **out, const char *data, size_t len, const cha
     csv_lexer lx = {.p = data, .end = data + len, .name = name, .delim = opts->delimiter,
                     .max_field = opts->max_field_bytes, .line = 1, .err = err, .base = data,
                     .progress = opts->progress, .progress_ctx = opts->progress_ctx,
-                    .trim = !opts->keep_spaces, .comment = opts->comment};
+                    .trim = !opts->keep_spaces, .comment = opts->comment,
+                    .release = mapped};
     aud_csv_skip_lines(&lx, opts->skip_rows);
     aud_csv_skip_blank(&lx);
     if (lx.p >= lx.end) {
@@ -454,4 +473,16 @@ done:
     aud_free(scratch);
     freelocale(cloc);
     return rc;
+}
+
+int aud_table_parse_csv(aud_table **out, const char *data, size_t len, const char *name,
+                        const aud_csv_opts *opts, aud_error *err)
+{
+    return parse_csv(out, data, len, name, opts, 0, err);
+}
+
+int aud_csv_parse_mapped(aud_table **out, const char *data, size_t len, const char *name,
+                         const aud_csv_opts *opts, aud_error *err)
+{
+    return parse_csv(out, data, len, name, opts, 1, err);
 }

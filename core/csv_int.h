@@ -28,6 +28,8 @@ typedef struct csv_lexer {
     void *progress_ctx;
     int trim;           /* trim spaces and tabs around unquoted fields (and around quotes) */
     char comment;       /* a line starting with it is skipped like a blank line ('\0': none) */
+    int release;        /* the input is a read-only file mapping: pages read are given back */
+    const char *released;   /* start of the pages not given back yet (NULL: lx->p at first) */
 } csv_lexer;
 
 typedef struct csv_field {
@@ -45,6 +47,16 @@ int aud_csv_lex_field(csv_lexer *lx, csv_field *f, long col);
 
 /* Copy a field's text into buf (size >= f->len + 1), undoing "" escapes. Returns the length. */
 size_t aud_csv_field_text(const csv_field *f, char *buf);
+
+/* With lx->release: give back the whole pages of the file mapping before lx->p once 8 MiB or
+ * more were read since the last time (madvise MADV_DONTNEED: the page cache keeps them and a
+ * later pass over them, or a neighbour chunk's thread, reads them again from it), so a large
+ * file does not stay in the process's memory beside the table parsed from it. */
+void aud_csv_release(csv_lexer *lx);
+
+/* aud_table_parse_csv for data that is a read-only mapping of a file (csv_load.c). */
+int aud_csv_parse_mapped(aud_table **out, const char *data, size_t len, const char *name,
+                         const aud_csv_opts *opts, aud_error *err);
 
 /* Skip empty lines (and comment lines) at lx->p; 1 when any was skipped. */
 int aud_csv_skip_blank(csv_lexer *lx);
@@ -94,6 +106,16 @@ enum { NUM_OK = 1, NUM_NOT = 0, NUM_RANGE = -1, NUM_NOMEM = -2 };
 /* Parse decimal text [+-]ddd[.ddd][(e|E)[+-]ddd], or [+-]inf / [+-]infinity, with optional
  * surrounding blanks. Decimal text too large for a double is NUM_RANGE (an error). */
 int aud_csv_parse_number(const char *s, size_t n, locale_t cloc, double *out);
+
+/* The common numeric field read straight from the input: [-]digits[.digits] with at most 19
+ * digits, an exactly representable significand and <= 22 decimals, then the delimiter, a line
+ * end or the end of input - the same value aud_csv_parse_number gives, without the lexer's
+ * pass over the field. Returns FIELD_MORE or FIELD_LAST (lx advanced past the field, as
+ * aud_csv_lex_field does), or -2 when the field is anything else, with nothing consumed: a
+ * missing-value token's first byte, a quote, blanks, an exponent, more digits. Only for a
+ * delimiter that is not a digit, '.', '-' or a line end (aud_csv_fast_ok). */
+int aud_csv_fast_number(csv_lexer *lx, const na_set *na, double *out);
+int aud_csv_fast_ok(const csv_lexer *lx);
 
 /* ---- categorical dictionary (csv_dict.c) -------------------------------------------------- */
 

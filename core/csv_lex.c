@@ -2,7 +2,10 @@
  * embedded newlines, LF or CRLF line ends, blank lines. */
 #include "core/csv_int.h"
 
+#include <stdint.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 /* A space or tab that is not the delimiter. */
 static inline int is_space(char c, char delim)
@@ -145,4 +148,19 @@ void aud_csv_skip_lines(csv_lexer *lx, size_t n)
         lx->p = nl != NULL ? nl + 1 : lx->end;
         lx->line++;
     }
+}
+
+void aud_csv_release(csv_lexer *lx)
+{
+    enum { STEP = 8u << 20 };
+    if (lx->released == NULL || lx->released > lx->p)
+        lx->released = lx->p;   /* first call, or a pass that started over */
+    if ((size_t)(lx->p - lx->released) < STEP)
+        return;
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t a = ((uintptr_t)lx->released + page - 1) & ~(page - 1);
+    uintptr_t e = (uintptr_t)lx->p & ~(page - 1);
+    if (e > a)
+        (void)madvise((void *)a, e - a, MADV_DONTNEED);   /* advice: a failure changes nothing */
+    lx->released = lx->p;
 }

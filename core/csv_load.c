@@ -1,7 +1,7 @@
 /* csv_load.c - loading a CSV file: regular files are memory-mapped; pipes, devices and stdin are
  * read whole. gzip (RFC 1952, zlib) and Zstandard (RFC 8878, libzstd) data, recognised by its
  * magic bytes whatever the file is called, is decompressed into memory first. */
-#include "core/table.h"
+#include "core/csv_int.h"
 #include "core/io.h"
 
 #include <errno.h>
@@ -118,12 +118,16 @@ static int unzstd(const unsigned char *in, size_t len, const char *path, char **
 }
 
 /* Parse data, decompressing it first when it starts with the gzip or zstd magic bytes. */
+/* mapped: data is a read-only mapping of the file (never a buffer of ours: giving back its
+ * pages would zero them) */
 static int parse_bytes(aud_table **out, const char *data, size_t len, const char *path,
-                       const aud_csv_opts *opts, aud_error *err)
+                       const aud_csv_opts *opts, int mapped, aud_error *err)
 {
     const unsigned char *u = (const unsigned char *)data;
     int gz = len >= 2 && u[0] == 0x1f && u[1] == 0x8b;
     int zst = len >= 4 && u[0] == 0x28 && u[1] == 0xb5 && u[2] == 0x2f && u[3] == 0xfd;
+    if (!gz && !zst && mapped)   /* its pages may be given back as they are read */
+        return aud_csv_parse_mapped(out, data, len, path, opts, err);
     if (!gz && !zst)
         return aud_table_parse_csv(out, data, len, path, opts, err);
     char *text = NULL;
@@ -149,7 +153,7 @@ int aud_table_load_csv(aud_table **out, const char *path, const aud_csv_opts *op
         if (map == MAP_FAILED)
             return aud_error_set(err, AUD_E_IO, path, 0, 0, "cannot map: %s", strerror(errno));
         madvise(map, len, MADV_SEQUENTIAL);
-        int rc = parse_bytes(out, map, len, path, opts, err);
+        int rc = parse_bytes(out, map, len, path, opts, 1, err);
         munmap(map, len);
         return rc;
     }
@@ -177,7 +181,7 @@ int aud_table_load_csv(aud_table **out, const char *path, const aud_csv_opts *op
     }
     if (rc != AUD_OK)
         return rc;
-    rc = parse_bytes(out, buf, len, path, opts, err);
+    rc = parse_bytes(out, buf, len, path, opts, 0, err);
     aud_free(buf);
     return rc;
 }

@@ -13,7 +13,11 @@
  * to the sequential pass, which also reports errors exactly as it always does. */
 #include "core/csv_int.h"
 
+#include <stdint.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 typedef struct chunk {
     csv_lexer    lx;
@@ -31,18 +35,52 @@ typedef struct chunk {
     locale_t      cloc;
 } chunk;
 
+/* Newlines in [p, end): 64 bytes per step with SSE2 compares and a population count of the
+ * byte masks where the target has SSE2 (every x86-64), a byte loop elsewhere and for the tail
+ * (GCC's -O2 does not vectorise the plain loop, which counted at about 1.4 GB/s). */
 static size_t count_newlines(const char *p, const char *end)
 {
     size_t n = 0;
-    for (; p < end; p++)   /* a plain loop: the compiler vectorises it */
+#if defined(__SSE2__)
+    const __m128i nl = _mm_set1_epi8('\n');
+    for (; end - p >= 64; p += 64) {
+        unsigned m0 = (unsigned)_mm_movemask_epi8(
+            _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)p), nl));
+        unsigned m1 = (unsigned)_mm_movemask_epi8(
+            _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + 16)), nl));
+        unsigned m2 = (unsigned)_mm_movemask_epi8(
+            _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + 32)), nl));
+        unsigned m3 = (unsigned)_mm_movemask_epi8(
+            _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + 48)), nl));
+        uint64_t m = (uint64_t)m0 | (uint64_t)m1 << 16 | (uint64_t)m2 << 32 | (uint64_t)m3 << 48;
+        n += (size_t)__builtin_popcountll(m);
+    }
+#endif
+    for (; p < end; p++)
         n += *p == '\n';
     return n;
 }
 
 static void *chunk_count_main(void *arg)
 {
+    enum { STEP = 4u << 20 };
     chunk *c = arg;
-    c->n_newlines = count_newlines(c->lx.p, c->lx.end);
+    if (!c->lx.release) {
+        c->n_newlines = count_newlines(c->lx.p, c->lx.end);
+        return NULL;
+    }
+    /* a file mapping: give the pages back as they are counted (the scan reads them again from
+     * the page cache), so the whole file is never held beside the table being filled */
+    csv_lexer walk = c->lx;
+    walk.released = walk.p;
+    size_t n = 0;
+    while (walk.p < walk.end) {
+        const char *e = walk.end - walk.p > STEP ? walk.p + STEP : walk.end;
+        n += count_newlines(walk.p, e);
+        walk.p = e;
+        aud_csv_release(&walk);
+    }
+    c->n_newlines = n;
     return NULL;
 }
 
@@ -227,8 +265,8 @@ int aud_csv_scan_parallel(const csv_lexer *lx, aud_table *t, col_scan *cs,
     for (size_t k = 0; rc == AUD_OK && k < t->n_cols; k++) {
         /* pages are only touched where a chunk writes: the unused array of a column costs
          * address space only */
-        vals[k] = aud_malloc(slots * sizeof **vals);
-        codes[k] = aud_malloc(slots * sizeof **codes);
+        vals[k] = aud_malloc_large(slots * sizeof **vals);
+        codes[k] = aud_malloc_large(slots * sizeof **codes);
         if (vals[k] == NULL || codes[k] == NULL)
             rc = AUD_E_NOMEM;
     }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <cjson/cJSON.h>
 #include <gsl/gsl_errno.h>
 
@@ -141,6 +142,23 @@ void *aud_realloc(void *p, size_t size)
     if (should_fail())
         return NULL;
     return realloc(p, size != 0 ? size : 1);
+}
+
+void *aud_malloc_large(size_t size)
+{
+    enum { HUGE = 2u << 20 };
+    if (size < 2 * HUGE)
+        return aud_malloc(size);
+    if (should_fail())
+        return NULL;
+    size_t n = (size + HUGE - 1) & ~(size_t)(HUGE - 1);   /* whole huge pages, tail included */
+    void *p = NULL;
+    if (n < size || posix_memalign(&p, HUGE, n) != 0)
+        return NULL;
+#ifdef MADV_HUGEPAGE
+    (void)madvise(p, n, MADV_HUGEPAGE);   /* advice only: without THP the pages are 4 KiB */
+#endif
+    return p;
 }
 
 char *aud_strdup(const char *s)

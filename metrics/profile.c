@@ -3,12 +3,12 @@
 #define _GNU_SOURCE   /* qsort_r */
 #include "metrics/profile.h"
 #include "core/io.h"
+#include "metrics/quantile_int.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <gsl/gsl_statistics_double.h>
 
 const double aud_profile_levels[AUD_PROFILE_N_QUANTILES] = {0.05, 0.25, 0.50, 0.75, 0.95};
 
@@ -26,38 +26,6 @@ static double sum_compensated(const double *x, size_t n, double shift)
         s = t;
     }
     return s + c;
-}
-
-/* Quantiles at ascending levels q[0..nq) of the n values in v (reordered in place), numpy
- * "linear" interpolation: h = (n - 1) q, x[floor h] + (h - floor h) (x[floor h + 1] - x[floor h]).
- * Each selection leaves v partitioned around its order statistic, so the next, larger one is
- * selected from the part to its right only. */
-static void quantiles_select(double *v, size_t n, const double *q, int nq, double *out)
-{
-    size_t base = 0;  /* v[base..n) holds the order statistics >= the last one selected */
-    for (int k = 0; k < nq; k++) {
-        double h = (double)(n - 1) * q[k];
-        size_t lo = (size_t)floor(h);
-        double frac = h - (double)lo;
-        double a = gsl_stats_select(v + base, 1, n - base, lo - base);
-        base = lo;
-        if (frac == 0.0 || lo + 1 >= n) {
-            out[k] = a;
-            continue;
-        }
-        double b = v[lo + 1];   /* the next order statistic is the minimum right of lo */
-        size_t at = lo + 1;
-        for (size_t i = lo + 2; i < n; i++) {
-            if (v[i] < b) {
-                b = v[i];
-                at = i;
-            }
-        }
-        /* move it next to lo so that v[lo + 1..n) stays partitioned for the next level */
-        v[at] = v[lo + 1];
-        v[lo + 1] = b;
-        out[k] = a + frac * (b - a);
-    }
 }
 
 static int profile_numeric(aud_col_profile *cp, const aud_column *c, size_t n_rows, double *buf)
@@ -93,7 +61,8 @@ static int profile_numeric(aud_col_profile *cp, const aud_column *c, size_t n_ro
         }
         cp->std = sqrt((ss + c2) / (double)(n - 1));
     }
-    quantiles_select(buf, n, aud_profile_levels, AUD_PROFILE_N_QUANTILES, cp->quantiles);
+    if (aud_quantiles_exact(buf, n, aud_profile_levels, AUD_PROFILE_N_QUANTILES, cp->quantiles) != 0)
+        return AUD_E_NOMEM;
     return AUD_OK;
 }
 
@@ -150,7 +119,7 @@ static void *prof_main(void *arg)
 {
     prof_job *j = arg;
     const aud_table *t = j->p->table;
-    double *buf = aud_malloc((t->n_rows ? t->n_rows : 1) * sizeof *buf);
+    double *buf = aud_malloc_large((t->n_rows ? t->n_rows : 1) * sizeof *buf);
     j->rc = buf == NULL ? AUD_E_NOMEM : AUD_OK;
     for (size_t k = j->begin; k < j->end && j->rc == AUD_OK; k++) {
         const aud_column *c = &t->cols[k];
