@@ -25,6 +25,17 @@ void aud_tree_free(aud_tree *t)
     memset(t, 0, sizeof *t);
 }
 
+int aud_xgb_cat_left(const aud_tree *t, int32_t node, double x)
+{
+    if (isnan(x))
+        return t->default_left[node];
+    float f = (float)x;
+    if (!(f >= 0.0f) || f >= (float)t->cat_words[node] * 32.0f)
+        return 1;
+    int32_t i = (int32_t)f;
+    return !((t->cat_bits[t->cat_begin[node] + i / 32] >> (i % 32)) & 1u);
+}
+
 int aud_tree_alloc(aud_tree *t, int32_t n_nodes, aud_error *err)
 {
     memset(t, 0, sizeof *t);
