@@ -69,6 +69,7 @@ int aud_xopts_option(aud_xopts *o, int ch, const char *arg)
     case 0x210: return aud_cli_parse_model_cmd(o->cmd, 2, arg, &o->model_max_rows);
     case 0x211: o->id = arg; return 0;
     case 0x212: return aud_cli_parse_model_cmd(o->cmd, 3, arg, &o->model_protocol);
+    case 0x213: o->categories = arg; return 0;
     default: return aud_csv_cli_option(&o->csv, o->cmd, ch, arg);
     }
 }
@@ -133,6 +134,8 @@ int aud_xsetup_load(aud_xsetup *s, const aud_xopts *o, aud_error *err)
     int rc = AUD_OK;
     if (o->model_cmd == NULL)
         rc = aud_model_load(&s->model, o->model, o->model_format, err);
+    if (rc == AUD_OK && o->model_cmd == NULL && o->categories != NULL)
+        rc = aud_model_set_categories(s->model, o->categories, err);
     if (rc == AUD_OK)
         rc = aud_csv_cli_load(&o->csv, &s->data, o->data, err);
     if (rc == AUD_OK && o->model_cmd != NULL) {   /* asked for the first row: its outputs */

@@ -30,7 +30,8 @@
     {"model-max-rows", required_argument, NULL, 0x210}, \
     {"id", required_argument, NULL, 0x211}, \
     {"features", required_argument, NULL, 0x20d}, \
-    {"model-protocol", required_argument, NULL, 0x212}
+    {"model-protocol", required_argument, NULL, 0x212}, \
+    {"categories", required_argument, NULL, 0x213}
 
 #define AUD_XOPT_HELP \
     "  --model FILE         model file (XGBoost JSON, LightGBM text, linear JSON; required\n" \
@@ -45,6 +46,8 @@
     "  --model-max-rows N   total rows --model-cmd may be asked for (default: unlimited)\n" \
     "  --model-protocol P   batch (default: the program runs once per batch, reading to end of\n" \
     "                       file) or session (runs once; batches end with an empty line)\n" \
+    "  --categories FILE    category lists of the model's categorical features, in code order\n" \
+    "                       (JSON {column: [...]}; docs/model-formats.md)\n" \
     "  --data FILE          CSV with the rows to explain (required)\n" \
     "  --method M           auto|tree|tree-interventional|linear|kernel|exact (default auto:\n" \
     "                       tree for tree models, linear for linear models)\n" \
@@ -63,7 +66,7 @@
 
 typedef struct aud_xopts {
     const char *cmd;
-    const char *model, *model_format, *data, *background, *rows, *out;
+    const char *model, *model_format, *data, *background, *rows, *out, *categories;
     const char *model_cmd, *model_features;   /* --model-cmd (models/model_cmd_int.h) */
     double model_batch, model_timeout, model_max_rows, model_protocol;  /* 0: unset */
     const char *id;          /* --id COL: the data column identifying a row, NULL = none */

@@ -40,6 +40,8 @@ static const char usage_text[] =
     "  --model M            model file (XGBoost JSON, LightGBM text, linear/trees JSON); its\n"
     "                       probability is the score\n"
     "  --model-format F     force the model format\n"
+    "  --categories FILE    category lists of the model's categorical features, in code order\n"
+    "                       (JSON {column: [...]}; docs/model-formats.md)\n"
     "  --model-cmd 'PROG ARG...'  scores from a program (no shell; docs/model-formats.md),\n"
     "                       thresholded like --score; column \"model-cmd score\"\n"
     "  --features LIST      comma-separated columns sent to --model-cmd (default: all; alias\n"
@@ -94,6 +96,7 @@ static const char usage_text[] =
 
 typedef struct fair_cli {
     const char *data, *sensitive, *prediction, *score, *model, *model_format, *label, *json;
+    const char *categories;
     const char *compliance;
     const char *model_cmd, *model_features;   /* --model-cmd (models/model_cmd_int.h) */
     double model_opt[4];   /* --model-batch, -timeout, -max-rows, -protocol; 0 unset */
@@ -372,6 +375,7 @@ static int parse_args(int argc, char **argv, fair_cli *c, aud_csv_cli *csv)
         {"score", required_argument, NULL, 'S'},
         {"model", required_argument, NULL, 'm'},
         {"model-format", required_argument, NULL, 'F'},
+        {"categories", required_argument, NULL, 1011},
         {"model-cmd", required_argument, NULL, 1001},
         {"model-features", required_argument, NULL, 1002},
         {"model-batch", required_argument, NULL, 1003},
@@ -417,6 +421,7 @@ static int parse_args(int argc, char **argv, fair_cli *c, aud_csv_cli *csv)
         case 'S': c->score = optarg; break;
         case 'm': c->model = optarg; break;
         case 'F': c->model_format = optarg; break;
+        case 1011: c->categories = optarg; break;
         case 1001: c->model_cmd = optarg; break;
         case 1002: c->model_features = optarg; break;
         case 1003:
@@ -518,6 +523,8 @@ static int parse_args(int argc, char **argv, fair_cli *c, aud_csv_cli *csv)
         return aud_cli_usage(cmd, "--threshold applies to --score and --model, not --prediction");
     if (c->prediction == NULL && !c->has_threshold)
         return aud_cli_usage(cmd, "--%s needs --threshold", c->score ? "score" : "model");
+    if (c->categories != NULL && c->model == NULL)
+        return aud_cli_usage(cmd, "--categories needs --model");
     if (c->model_format != NULL && c->model == NULL)
         return aud_cli_usage(cmd, "--model-format needs --model");
     if (c->model_cmd == NULL && (c->model_features != NULL || c->model_opt[0] > 0 ||
@@ -599,6 +606,8 @@ int aud_cmd_fairness(int argc, char **argv)
         aud_hash_ahead_start(&hash, c.data);
     if (rc == AUD_OK && c.model != NULL)
         rc = aud_model_load(&model, c.model, c.model_format, &err);
+    if (rc == AUD_OK && c.categories != NULL)
+        rc = aud_model_set_categories(model, c.categories, &err);
     if (rc == AUD_OK && c.model_cmd != NULL)   /* the program's scores become a column */
         rc = fair_model_cmd(&c, t, &err);
     int by_position = 0;
@@ -639,6 +648,8 @@ int aud_cmd_fairness(int argc, char **argv)
             rc = aud_prov_add_input_hashed(prov, "data", c.data, hash.hex, t, NULL, &err);
         if (rc == AUD_OK && model != NULL)
             rc = aud_prov_add_model(prov, c.model, model, &err);
+        if (rc == AUD_OK && model != NULL && c.categories != NULL)
+            rc = aud_prov_add_input(prov, "categories", c.categories, NULL, NULL, &err);
         if (rc == AUD_OK)
             rc = aud_json_write(doc, c.json, &err);
     }

@@ -22,6 +22,8 @@ static const char usage_text[] =
     "  --model FILE         XGBoost JSON, LightGBM text, audit linear or tree-ensemble JSON\n"
     "  --model-format F     force the format: xgboost-json, lightgbm-text, linear-json, trees-json\n"
     "                       (default: detected from the content)\n"
+    "  --categories FILE    category lists of the model's categorical features, in code order\n"
+    "                       (JSON {column: [...]}; docs/model-formats.md)\n"
     "  --model-cmd 'PROG ARG...'  a model behind a command (no shell; docs/model-formats.md)\n"
     "  --features LIST      comma-separated columns sent to --model-cmd (default: all; alias\n"
     "                       --model-features)\n"
@@ -120,6 +122,7 @@ int aud_cmd_predict(int argc, char **argv)
         {"model-max-rows", required_argument, NULL, 1005},
         {"model-protocol", required_argument, NULL, 1006},
         {"features", required_argument, NULL, 1002},
+        {"categories", required_argument, NULL, 1007},
         {"raw", no_argument, NULL, 'r'},
         {"out", required_argument, NULL, 'o'},
         {"threads", required_argument, NULL, 't'},
@@ -129,7 +132,7 @@ int aud_cmd_predict(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     const char *model_path = NULL, *format = NULL, *data = NULL, *out = "-";
-    const char *mcmd = NULL, *mfeat = NULL;
+    const char *mcmd = NULL, *mfeat = NULL, *cats = NULL;
     double mbatch = AUD_MODEL_CMD_BATCH, mtimeout = 30, mmax = 0, mproto = 0;
     int raw = 0, threads = aud_ncpu();
     aud_csv_cli csv;
@@ -145,6 +148,7 @@ int aud_cmd_predict(int argc, char **argv)
         case 'r': raw = 1; break;
         case 1001: mcmd = optarg; break;
         case 1002: mfeat = optarg; break;
+        case 1007: cats = optarg; break;
         case 1003:
             rc = aud_cli_parse_double(argv[0], "--model-batch", optarg, &mbatch);
             if (rc == 0 && (mbatch < 1 || mbatch != (double)(size_t)mbatch))
@@ -192,6 +196,8 @@ int aud_cmd_predict(int argc, char **argv)
         rc = aud_cli_usage(argv[0], "--model is required (or --model-cmd)");
     else if (model_path != NULL && mcmd != NULL)
         rc = aud_cli_usage(argv[0], "--model and --model-cmd exclude each other");
+    else if (cats != NULL && model_path == NULL)
+        rc = aud_cli_usage(argv[0], "--categories needs --model");
     else if (mcmd != NULL)
         return predict_cmd(argv[0], mcmd, mfeat, (size_t)mbatch, mtimeout, (size_t)mmax,
                            mproto == 2, data, out, &csv);
@@ -218,6 +224,8 @@ int aud_cmd_predict(int argc, char **argv)
     rc = aud_guard_output(out, inputs, 2, &err);
     if (rc == AUD_OK)
         rc = aud_model_load(&m, model_path, format, &err);
+    if (rc == AUD_OK && cats != NULL)
+        rc = aud_model_set_categories(m, cats, &err);
     if (rc == AUD_OK)
         rc = aud_csv_cli_load(&csv, &t, data, &err);
     long rounds = 0, best = rc == AUD_OK ? aud_model_best_round(m, &rounds) : -1;

@@ -30,6 +30,17 @@ static const char usage_text[] =
     "  --quiet              errors only\n"
     "  --help               this text\n";
 
+/* The data column of model feature j when it holds text (categories), else NULL. */
+static const aud_column *text_column(const aud_xsetup *s, size_t j)
+{
+    const char *name = aud_model_feature(s->model, j);
+    const aud_table *t = s->data;
+    for (size_t c = 0; c < t->n_cols; c++)
+        if (name != NULL ? strcmp(t->cols[c].name, name) == 0 : c == j)
+            return t->cols[c].type == AUD_COL_CATEGORICAL ? &t->cols[c] : NULL;
+    return NULL;
+}
+
 static int write_reasons(FILE *f, const aud_xsetup *s, const aud_shap_result *r, size_t top,
                          int favorable, aud_error *err)
 {
@@ -59,9 +70,14 @@ static int write_reasons(FILE *f, const aud_xsetup *s, const aud_shap_result *r,
             fputc(',', f);
             aud_csv_put_field(f, aud_xsetup_feature(s, j));
             fputc(',', f);
-            /* the value as the model saw it: shortest exact decimal, NA when missing */
+            /* a text column's category as the data has it (the model sees its code); else
+             * the value as the model saw it: shortest exact decimal; NA when missing */
+            const aud_column *tc = text_column(s, j);
             double x = s->in.X[i * r->n_features + j];
-            aud_csv_put_field(f, isnan(x) ? "NA" : aud_fmt_double(x, cell));
+            if (tc != NULL)
+                aud_csv_put_field(f, tc->codes[row] >= 0 ? tc->levels[tc->codes[row]] : "NA");
+            else
+                aud_csv_put_field(f, isnan(x) ? "NA" : aud_fmt_double(x, cell));
             fputc(',', f);
             fputs(aud_fmt_double(r->phi[i * r->stride + j], num), f);
         }

@@ -239,6 +239,8 @@ static int add_provenance(run_ctx *c, cJSON *p)
         rc = add_command_provenance(c, p);
     else if (rc == AUD_OK && c->model != NULL)
         rc = aud_prov_add_model(p, s->model, c->model, c->err);
+    if (rc == AUD_OK && c->model != NULL && s->model_categories != NULL)
+        rc = aud_prov_add_input(p, "categories", s->model_categories, NULL, NULL, c->err);
     return rc;
 }
 
@@ -301,6 +303,8 @@ static int load_inputs(run_ctx *c)
         rc = aud_model_load(&c->model, s->model, s->model_format, c->err);
     else if (rc == AUD_OK && s->model_cmd.argv != NULL)
         rc = load_model_command(c);
+    if (rc == AUD_OK && c->model != NULL && s->model_categories != NULL)
+        rc = aud_model_set_categories(c->model, s->model_categories, c->err);
     if (rc != AUD_OK || c->model == NULL)
         return rc;
     const char *mpath = s->model != NULL ? s->model : c->model->objective;

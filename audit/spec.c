@@ -270,7 +270,8 @@ static int read_root(aud_spec_ctx *c, const cJSON *root, aud_spec *s, const char
         "sensitive", "intersections", "compliance", "fairness", "explain", "drift", "checks",
         "outputs", "report", "seed", "threads", "delimiter", "na", "model_format", "history",
         "header", "names", "skip_rows", "comment", "keep_spaces", "label_positive",
-        "prediction_positive", "bins", "order", "model_card", "global", NULL};
+        "prediction_positive", "bins", "order", "model_card", "global", "model_categories",
+        NULL};
     if (!cJSON_IsObject(root))
         return aud_error_set(c->err, AUD_E_SCHEMA, c->file, 0, 0,
                              "expected a JSON object at the top level");
@@ -285,6 +286,10 @@ static int read_root(aud_spec_ctx *c, const cJSON *root, aud_spec *s, const char
     else if (rc == AUD_OK)
         rc = aud_spec_get_path(c, root, "", "model", base, &s->model);
     if (rc == AUD_OK) rc = aud_spec_get_string(c, root, "", "model_format", &s->model_format);
+    if (rc == AUD_OK)
+        rc = aud_spec_get_path(c, root, "", "model_categories", base, &s->model_categories);
+    if (rc == AUD_OK && s->model_categories != NULL && s->model == NULL)
+        rc = aud_spec_key_error(c, "", "model_categories", "given without \"model\"");
     if (rc == AUD_OK && s->model_format != NULL && s->model == NULL)
         rc = aud_spec_key_error(c, "", "model_format", s->model_cmd.argv != NULL
                                 ? "goes with a model file, not a model command"
@@ -360,7 +365,7 @@ void aud_spec_free(aud_spec *s)
 {
     if (s == NULL)
         return;
-    char *strs[] = {s->path, s->model, s->model_format, s->data, s->reference, s->label, s->prediction, s->score,
+    char *strs[] = {s->path, s->model, s->model_format, s->model_categories, s->data, s->reference, s->label, s->prediction, s->score,
                     s->compliance, s->ll144_sex, s->ll144_race, s->explain.method, s->explain.output, s->explain.id, s->drift.method,
                     s->drift.psi_binning, s->outputs.dir, s->outputs.json, s->outputs.pdf,
                     s->outputs.xlsx, s->outputs.log, s->report.title, s->report.organization,

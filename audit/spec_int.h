@@ -38,6 +38,7 @@ typedef struct aud_spec {
         int     session_protocol;   /* "protocol": "session" (default "batch") */
         char   *dir;           /* the spec file's folder: the program runs there */
     } model_cmd;
+    char  *model_categories;   /* category lists of categorical features (resolved path) */
     char **na;             /* missing-value tokens, NULL-terminated; NULL = the CSV defaults */
     size_t n_na;
     char  *data;

@@ -10,7 +10,8 @@
 
 /* Does row value x at internal node n of tree t go to the left child? The model's own rule
  * (model.h), so explanations and predictions can never disagree about a path. */
-static inline int aud_shap_go_left(const aud_tree *t, int32_t n, double x)
+static inline __attribute__((always_inline)) int aud_shap_go_left(const aud_tree *t, int32_t n,
+                                                                   double x)
 {
     return aud_tree_go_left(t, n, x);
 }

@@ -14,6 +14,7 @@
 #include "models/model_int.h"
 #include "core/io.h"
 
+#include <cjson/cJSON.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -151,7 +152,7 @@ static const char *const tree_keys[T_NKEYS] = {
 /* Header keys read before the first tree (each at most once). */
 static const char *const header_keys[] = {
     "num_class", "num_tree_per_iteration", "max_feature_idx", "objective", "tree_sizes",
-    "feature_names"
+    "feature_names", "feature_infos"
 };
 
 typedef struct lg_tree_lines {
@@ -376,6 +377,100 @@ static int set_objective(aud_model *m, lg_reader *r, const lg_line *l, aud_error
     return AUD_OK;
 }
 
+/* The model's categorical features in feature order, for pandas_categorical (one list per
+ * categorical feature, in DataFrame column order = feature order): the features whose
+ * feature_infos entry is a category list ("-1:0:1:2", LightGBM's categorical bin mapper) rather
+ * than a numerical range ("[a:b]") or "none"; when that count differs from n_lists, the
+ * "[categorical_feature: 1,4,6]" parameter line, if it lists that many feature indices. Fills
+ * feats (n_features entries); returns how many, or -1 when neither gives n_lists. */
+static long categorical_features(const aud_model *m, const lg_line *infos, const lg_line *param,
+                                 size_t n_lists, size_t *feats)
+{
+    size_t n = 0;
+    if (infos != NULL && count_tokens(infos->val, infos->end) == m->n_features) {
+        const char *p = infos->val, *e = infos->end;
+        for (size_t j = 0; j < m->n_features; j++) {
+            while (p < e && (*p == ' ' || *p == '\t'))
+                p++;
+            const char *q = p;
+            while (q < e && *q != ' ' && *q != '\t')
+                q++;
+            if (!(q - p == 4 && memcmp(p, "none", 4) == 0) && *p != '[')
+                feats[n++] = j;
+            p = q;
+        }
+        if (n == n_lists)
+            return (long)n;
+    }
+    if (param == NULL)
+        return -1;
+    n = 0;
+    const char *p = param->key + 21, *e = param->end;   /* after "[categorical_feature:" */
+    while (p < e && *p != ']') {
+        char *end = NULL;
+        while (p < e && (*p == ' ' || *p == ','))
+            p++;
+        if (p >= e || *p == ']')
+            break;
+        long v = strtol(p, &end, 10);
+        if (end == p || v < 0 || (size_t)v >= m->n_features || n >= m->n_features)
+            return -1;
+        feats[n++] = (size_t)v;
+        p = end;
+    }
+    return n == n_lists ? (long)n : -1;
+}
+
+/* pandas_categorical:[[...], ...] (the python-package's Booster.save_model appends it): the
+ * categories of each categorical feature in code order; LightGBM's python-package recodes a
+ * category column with set_categories(list), so a value not in the list is NaN. */
+static int set_pandas_categorical(aud_model *m, const lg_reader *r, const lg_line *l,
+                                  const lg_line *infos, const lg_line *param, aud_error *err)
+{
+    static const size_t off = sizeof "pandas_categorical:" - 1;
+    const char *pv = l->key + off;
+    cJSON *root = cJSON_ParseWithLength(pv, (size_t)(l->end - pv));
+    int rc = AUD_OK;
+    size_t *feats = NULL;
+    if (root == NULL)
+        return aud_error_set(err, AUD_E_PARSE, r->name, l->no, (long)off + 1,
+                             "pandas_categorical is not valid JSON");
+    if (cJSON_IsNull(root) || (cJSON_IsArray(root) && root->child == NULL))
+        goto done;
+    size_t n = 0;
+    for (const cJSON *e = root->child; e != NULL; e = e->next)
+        n++;
+    if (!cJSON_IsArray(root)) {
+        rc = aud_error_set(err, AUD_E_SCHEMA, r->name, l->no, (long)off + 1,
+                           "pandas_categorical must be null or a list of category lists");
+        goto done;
+    }
+    feats = aud_malloc((m->n_features + 1) * sizeof *feats);
+    if (feats == NULL) {
+        rc = aud_error_nomem(err);
+        goto done;
+    }
+    if (categorical_features(m, infos, param, n, feats) < 0) {
+        rc = aud_error_set(err, AUD_E_SCHEMA, r->name, l->no, (long)off + 1,
+                           "pandas_categorical has %zu lists, but neither feature_infos nor "
+                           "the categorical_feature parameter names that many categorical "
+                           "features", n);
+        goto done;
+    }
+    size_t k = 0;
+    for (const cJSON *e = root->child; e != NULL && rc == AUD_OK; e = e->next, k++) {
+        char field[64];
+        snprintf(field, sizeof field, "pandas_categorical[%zu]", k);
+        rc = aud_prep_native(m, feats[k], e, 1, r->name, field, err);
+        if (rc != AUD_OK && err->line == 0)
+            err->line = l->no;
+    }
+done:
+    aud_free(feats);
+    cJSON_Delete(root);
+    return rc;
+}
+
 static int set_feature_names(aud_model *m, lg_reader *r, const lg_line *l, aud_error *err)
 {
     size_t n = count_tokens(l->val, l->end);
@@ -409,7 +504,8 @@ int aud_lgbm_text_parse(aud_model *m, const char *data, size_t len, const char *
     lg_reader r = { data, data + len, 0, name };
     if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0)
         r.p += 3;   /* UTF-8 byte order mark */
-    lg_line l, names_line = { 0 };
+    lg_line l, names_line = { 0 }, infos_line = { 0 }, pandas_line = { 0 }, param_line = { 0 };
+    int have_infos = 0, have_pandas = 0, have_param = 0;
     int have_names = 0, have_max_idx = 0, in_tree = 0, saw_end = 0, rc = AUD_OK;
     unsigned header_seen = 0;
     size_t n_sizes = 0;
@@ -519,6 +615,9 @@ int aud_lgbm_text_parse(aud_model *m, const char *data, size_t len, const char *
         } else if (key_is(&l, "feature_names")) {
             names_line = l;
             have_names = 1;
+        } else if (key_is(&l, "feature_infos")) {
+            infos_line = l;
+            have_infos = 1;
         } else if (!l.has_eq && l.end - l.key == 14 && memcmp(l.key, "average_output", 14) == 0) {
             m->average_output = 1;
         }
@@ -527,26 +626,17 @@ int aud_lgbm_text_parse(aud_model *m, const char *data, size_t len, const char *
         rc = aud_error_set(err, AUD_E_SCHEMA, name, 0, 0, "missing max_feature_idx header line");
         goto done;
     }
-    /* After "end of trees": a python-saved model ends with pandas_categorical:<json>. A non-empty
-     * list means categorical columns were recoded from pandas categories (value -> index in the
-     * list); without that mapping the predictions would be silently wrong, so refuse. */
+    /* After "end of trees": the parameters block and, in a python-saved model, a last line
+     * pandas_categorical:<json> (the python-package reads the last such line). */
     while (saw_end && next_line(&r, &l)) {
-        static const char pc[] = "pandas_categorical:";
-        size_t n = sizeof pc - 1;
-        if ((size_t)(l.end - l.key) >= n && memcmp(l.key, pc, n) == 0) {
-            const char *pv = l.key + n;
-            while (pv < l.end && *pv == ' ')
-                pv++;
-            size_t vl = (size_t)(l.end - pv);
-            int empty = (vl == 4 && memcmp(pv, "null", 4) == 0) ||
-                        (vl == 2 && memcmp(pv, "[]", 2) == 0) || vl == 0;
-            if (!empty) {
-                rc = aud_error_set(err, AUD_E_UNSUPPORTED, name, l.no, (long)n + 1,
-                                   "the model was trained on pandas categorical columns "
-                                   "(pandas_categorical); their category-to-code mapping is not "
-                                   "supported yet: train on integer codes instead");
-                goto done;
-            }
+        static const char pc[] = "pandas_categorical:", cf[] = "[categorical_feature:";
+        size_t len_l = (size_t)(l.end - l.key);
+        if (len_l >= sizeof pc - 1 && memcmp(l.key, pc, sizeof pc - 1) == 0) {
+            pandas_line = l;
+            have_pandas = 1;
+        } else if (len_l >= sizeof cf - 1 && memcmp(l.key, cf, sizeof cf - 1) == 0) {
+            param_line = l;
+            have_param = 1;
         }
     }
     if (!saw_end) {
@@ -561,6 +651,10 @@ int aud_lgbm_text_parse(aud_model *m, const char *data, size_t len, const char *
         goto done;
     }
     if (have_names && (rc = set_feature_names(m, &r, &names_line, err)))
+        goto done;
+    if (have_pandas && (rc = set_pandas_categorical(m, &r, &pandas_line,
+                                                    have_infos ? &infos_line : NULL,
+                                                    have_param ? &param_line : NULL, err)))
         goto done;
     if (per_iter != num_class) {
         rc = aud_error_set(err, AUD_E_SCHEMA, name, 0, 0,

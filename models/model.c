@@ -33,6 +33,7 @@ void aud_model_free(aud_model *m)
     aud_free(m->n_trees_output);
     aud_free(m->coef);
     aud_free(m->feature_used);
+    aud_free(m->cat_feature);
     aud_prep_free(m->prep, m->n_features);
     aud_packed_free(m->packed);
     if (m->cmd != NULL) {
@@ -90,9 +91,17 @@ int aud_model_finish(aud_model *m, const char *name, aud_error *err)
     if (m->kind == AUD_MODEL_TREES) {
         for (size_t i = 0; i < m->n_trees; i++) {
             const aud_tree *t = &m->trees[i];
-            for (int32_t n = 0; n < t->n_nodes; n++)
-                if (t->left[n] >= 0)
-                    m->feature_used[t->feature[n]] = 1;
+            for (int32_t n = 0; n < t->n_nodes; n++) {
+                if (t->left[n] < 0)
+                    continue;
+                m->feature_used[t->feature[n]] = 1;
+                if (t->kind[n] != AUD_SPLIT_CAT && t->kind[n] != AUD_SPLIT_CAT_XGB)
+                    continue;
+                if (m->cat_feature == NULL &&
+                    (m->cat_feature = aud_calloc(m->n_features + 1, 1)) == NULL)
+                    return aud_error_nomem(err);
+                m->cat_feature[t->feature[n]] = 1;
+            }
         }
     } else {
         for (size_t k = 0; k < m->n_outputs; k++)
@@ -382,6 +391,13 @@ int aud_model_bind(const aud_model *m, const aud_table *t, size_t *col_index_out
         if (m->prep != NULL && m->prep[j].kind == AUD_PREP_CATEGORICAL &&
             (m->prep[j].cat_text != NULL || c->type == AUD_COL_NUMERIC))
             continue;
+        if (c->type != AUD_COL_NUMERIC && m->cat_feature != NULL && m->cat_feature[j]) {
+            aud_error_set(err, AUD_E_SCHEMA, file, 1, (long)col_index_out[j] + 1,
+                          "column \"%s\" holds text, but model feature %zu is categorical and "
+                          "reads category codes: give the categories in code order with "
+                          "--categories FILE (docs/model-formats.md)", c->name, j);
+            return aud_error_field(err, c->name);
+        }
         if (c->type != AUD_COL_NUMERIC) {
             aud_error_set(err, AUD_E_SCHEMA, file, 1, (long)col_index_out[j] + 1,
                           "column \"%s\" (model feature %zu) is not numeric", c->name, j);

@@ -44,6 +44,13 @@ AUD_API void        aud_model_shape(const aud_model *m, size_t *max_depth, size_
  * scikit-learn weighted samples). Linear models: the coefficient of output 0 in splits[j] and NaN
  * in cover[j]; returns 1 for trees, 0 for a linear model. */
 AUD_API int         aud_model_importance(const aud_model *m, double *splits, double *cover);
+/* Category-to-code mapping of a model's categorical features (XGBoost enable_categorical,
+ * LightGBM categorical_feature): a JSON file {"column": [categories in code order], ...}, each
+ * list as pandas holds it (list(df[column].cat.categories)), so that text cells are coded as the
+ * library was trained. A column must be a categorical feature of the model; a LightGBM file
+ * that carries pandas_categorical already has its mapping. docs/model-formats.md. On failure
+ * the model may hold part of the mapping: free it. */
+AUD_API int aud_model_set_categories(aud_model *m, const char *path, aud_error *err);
 
 /* The model in a results document (core/provenance.h): append the model file to prov's
  * "inputs" as role "model" with its "format" and "objective", and set prov's "model" to the same

@@ -19,7 +19,8 @@
  *    to the default child; NaN: NaN to the default child, tiny values as 0.0). Categorical nodes
  *    test the node's bitset as aud_lgbm_cat_left(). Pipelines' trees mix scikit-learn float32
  *    splits with category-set splits: float(x) <= d becomes x <= t with t the largest double
- *    that rounds to a float <= d (le_f32_as_double), when |d| is outside kZeroThreshold. */
+ *    that rounds to a float <= d (le_f32_as_double), when |d| is outside kZeroThreshold.
+ * Models with XGBoost category-set splits (AUD_SPLIT_CAT_XGB) are not packed: the walker. */
 #include "models/model_int.h"
 
 #include <float.h>
@@ -159,9 +160,12 @@ int aud_packed_build(aud_model *m, aud_error *err)
     int wide = 0;
     for (size_t k = 0; k < m->n_trees; k++) {
         const aud_tree *t = &m->trees[k];
-        for (int32_t i = 0; i < t->n_nodes; i++)
+        for (int32_t i = 0; i < t->n_nodes; i++) {
             if (t->left[i] >= 0 && (t->kind[i] == AUD_SPLIT_LE_F64 || t->kind[i] == AUD_SPLIT_CAT))
                 wide = 1;
+            if (t->left[i] >= 0 && t->kind[i] == AUD_SPLIT_CAT_XGB)
+                return AUD_OK;   /* XGBoost category sets: the reference walker */
+        }
         total += (size_t)t->n_nodes;
         total_bits += (size_t)t->n_cat_bits;
         if ((size_t)t->n_nodes > max_nodes)

@@ -76,6 +76,15 @@ int aud_predict_check_missing(const aud_model *m, const aud_table *t, const size
             for (size_t r = row_begin; r < row_end && r < t->n_rows; r++) {
                 int bad;
                 double v = aud_prep_value(m, f, c, r, &bad);
+                if (bad == 1 && p->native) {
+                    char buf[64];
+                    aud_error_set(err, AUD_E_DOMAIN, t->path, 0, 0,
+                                  "data row %zu: category \"%s\" of column \"%s\" is not in "
+                                  "the model's category mapping (XGBoost has no code for it)",
+                                  r + 1, aud_table_cell_text(t, r, col_index[f], buf, sizeof buf),
+                                  c->name);
+                    return aud_error_field(err, c->name);
+                }
                 if (bad == 1) {
                     char buf[64];
                     aud_error_set(err, AUD_E_DOMAIN, t->path, 0, 0,

@@ -39,11 +39,11 @@ void aud_prep_free(aud_prep *p, size_t n)
     aud_free(p);
 }
 
-static int perr(aud_error *err, int code, const char *name, const char *feature, const char *what,
-                const char *msg)
+static int perr(aud_error *err, int code, const char *name, const char *pre, const char *feature,
+                const char *what, const char *msg)
 {
     char field[300];
-    snprintf(field, sizeof field, "preprocess.%s%s%s", feature, what[0] ? "." : "", what);
+    snprintf(field, sizeof field, "%s%s%s%s", pre, feature, what[0] ? "." : "", what);
     aud_error_set(err, code, name, 0, 0, "%s", msg);
     return aud_error_field(err, field);
 }
@@ -62,7 +62,7 @@ static int parse_ops(aud_prep *p, const cJSON *ops, const char *name, const char
     static const char *const names[] = {"fill", "sub", "div", "mul", "add"};
     size_t n = count(ops);
     if (!cJSON_IsArray(ops) || n == 0 || n > 64)
-        return perr(err, AUD_E_SCHEMA, name, f, "ops", "expected a list of 1 to 64 [op, number]");
+        return perr(err, AUD_E_SCHEMA, name, "preprocess.", f, "ops", "expected a list of 1 to 64 [op, number]");
     p->op = aud_malloc(n);
     p->arg = aud_malloc(n * sizeof *p->arg);
     if (p->op == NULL || p->arg == NULL)
@@ -76,7 +76,7 @@ static int parse_ops(aud_prep *p, const cJSON *ops, const char *name, const char
                 k = i;
         if (!cJSON_IsArray(e) || count(e) != 2 || k < 0 || !cJSON_IsNumber(v) ||
             !isfinite(v->valuedouble) || (k == AUD_OP_DIV && v->valuedouble == 0.0))
-            return perr(err, AUD_E_SCHEMA, name, f, "ops",
+            return perr(err, AUD_E_SCHEMA, name, "preprocess.", f, "ops",
                         "expected [op, number] with op fill, sub, div (not by 0), mul or add");
         p->op[p->n_ops] = (uint8_t)k;
         p->arg[p->n_ops++] = v->valuedouble;
@@ -110,17 +110,17 @@ static int opt_number(const cJSON *v, int *has, double *out)
     return 1;
 }
 
-static int parse_categories(aud_prep *p, const cJSON *o, const char *name, const char *f,
-                            aud_error *err)
+/* Categories `cats` with their values `vals` (NULL: the values are the codes 0, 1, ...); errors
+ * name the field pre + f + ".categories" / ".values". */
+static int fill_categories(aud_prep *p, const cJSON *cats, const cJSON *vals, const char *name,
+                           const char *pre, const char *f, aud_error *err)
 {
-    const cJSON *cats = cJSON_GetObjectItemCaseSensitive(o, "categories");
-    const cJSON *vals = cJSON_GetObjectItemCaseSensitive(o, "values");
     size_t n = count(cats);
     if (!cJSON_IsArray(cats) || n == 0 || n > 1000000)
-        return perr(err, AUD_E_SCHEMA, name, f, "categories",
+        return perr(err, AUD_E_SCHEMA, name, pre, f, "categories",
                     "expected a list of 1 to 1000000 strings or numbers");
-    if (!cJSON_IsArray(vals) || count(vals) != n)
-        return perr(err, AUD_E_SCHEMA, name, f, "values",
+    if (vals != NULL && (!cJSON_IsArray(vals) || count(vals) != n))
+        return perr(err, AUD_E_SCHEMA, name, pre, f, "values",
                     "expected one number per category");
     int text = cJSON_IsString(cats->child);
     p->kind = AUD_PREP_CATEGORICAL;
@@ -134,13 +134,14 @@ static int parse_categories(aud_prep *p, const cJSON *o, const char *name, const
     if (p->values == NULL || p->order == NULL || (text ? p->cat_text == NULL : p->cat_num == NULL))
         return aud_error_nomem(err);
     size_t k = 0;
-    for (const cJSON *c = cats->child, *v = vals->child; c != NULL; c = c->next, v = v->next, k++) {
+    for (const cJSON *c = cats->child, *v = vals != NULL ? vals->child : NULL; c != NULL;
+         c = c->next, v = v != NULL ? v->next : NULL, k++) {
         if (text ? !cJSON_IsString(c) : !(cJSON_IsNumber(c) && isfinite(c->valuedouble)))
-            return perr(err, AUD_E_SCHEMA, name, f, "categories",
+            return perr(err, AUD_E_SCHEMA, name, pre, f, "categories",
                         "expected all strings or all finite numbers");
-        if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble))
-            return perr(err, AUD_E_SCHEMA, name, f, "values", "expected finite numbers");
-        p->values[k] = v->valuedouble;
+        if (vals != NULL && (!cJSON_IsNumber(v) || !isfinite(v->valuedouble)))
+            return perr(err, AUD_E_SCHEMA, name, pre, f, "values", "expected finite numbers");
+        p->values[k] = vals != NULL ? v->valuedouble : (double)k;
         p->order[k] = k;
         if (text && (p->cat_text[k] = aud_strdup(c->valuestring)) == NULL)
             return aud_error_nomem(err);
@@ -150,11 +151,24 @@ static int parse_categories(aud_prep *p, const cJSON *o, const char *name, const
     qsort_r(p->order, n, sizeof *p->order, text ? cmp_text : cmp_num, p);
     for (k = 1; k < n; k++)
         if ((text ? cmp_text : cmp_num)(&p->order[k - 1], &p->order[k], p) == 0)
-            return perr(err, AUD_E_SCHEMA, name, f, "categories", "a category is listed twice");
+            return perr(err, AUD_E_SCHEMA, name, pre, f, "categories", "a category is listed twice");
+    return AUD_OK;
+}
+
+static int parse_categories(aud_prep *p, const cJSON *o, const char *name, const char *f,
+                            aud_error *err)
+{
+    const char *pre = "preprocess.";
+    int rc = fill_categories(p, cJSON_GetObjectItemCaseSensitive(o, "categories"),
+                             cJSON_GetObjectItemCaseSensitive(o, "values"), name, pre, f, err);
+    if (rc != AUD_OK)
+        return rc;
+    if (cJSON_GetObjectItemCaseSensitive(o, "values") == NULL)
+        return perr(err, AUD_E_SCHEMA, name, pre, f, "values", "expected one number per category");
     if (!opt_number(cJSON_GetObjectItemCaseSensitive(o, "unknown"), &p->has_unknown, &p->unknown))
-        return perr(err, AUD_E_SCHEMA, name, f, "unknown", "expected a finite number or null");
+        return perr(err, AUD_E_SCHEMA, name, pre, f, "unknown", "expected a finite number or null");
     if (!opt_number(cJSON_GetObjectItemCaseSensitive(o, "missing"), &p->has_missing, &p->missing))
-        return perr(err, AUD_E_SCHEMA, name, f, "missing", "expected a finite number or null");
+        return perr(err, AUD_E_SCHEMA, name, pre, f, "missing", "expected a finite number or null");
     return AUD_OK;
 }
 
@@ -163,7 +177,7 @@ int aud_prep_parse(aud_model *m, const cJSON *pre, const char *name, aud_error *
     if (pre == NULL)
         return AUD_OK;
     if (!cJSON_IsObject(pre) || m->feature_names == NULL)
-        return perr(err, AUD_E_SCHEMA, name, "", "",
+        return perr(err, AUD_E_SCHEMA, name, "preprocess.", "", "",
                     "expected an object {feature: stage} (and a model with feature names)");
     m->prep = aud_calloc(m->n_features + 1, sizeof *m->prep);
     if (m->prep == NULL)
@@ -175,13 +189,13 @@ int aud_prep_parse(aud_model *m, const cJSON *pre, const char *name, aud_error *
         while (j < m->n_features && strcmp(m->feature_names[j], e->string) != 0)
             j++;
         if (j == m->n_features)
-            return perr(err, AUD_E_SCHEMA, name, e->string, "", "not a feature of the model");
+            return perr(err, AUD_E_SCHEMA, name, "preprocess.", e->string, "", "not a feature of the model");
         aud_prep *p = &m->prep[j];
         if (p->kind != AUD_PREP_NONE)
-            return perr(err, AUD_E_SCHEMA, name, e->string, "", "given twice");
+            return perr(err, AUD_E_SCHEMA, name, "preprocess.", e->string, "", "given twice");
         const cJSON *ops = cJSON_GetObjectItemCaseSensitive(e, "ops");
         if (!cJSON_IsObject(e))
-            return perr(err, AUD_E_SCHEMA, name, e->string, "", "expected an object");
+            return perr(err, AUD_E_SCHEMA, name, "preprocess.", e->string, "", "expected an object");
         int rc = aud_json_only_keys(e, ops != NULL ? num_keys : cat_keys, name, err);
         if (rc == AUD_OK)
             rc = ops != NULL ? parse_ops(p, ops, name, e->string, err)
@@ -245,6 +259,8 @@ double aud_prep_value(const aud_model *m, size_t j, const aud_column *c, size_t 
         return x;
     }
     long k;
+    if (p->native && p->cat_text != NULL && c->type == AUD_COL_NUMERIC)
+        return c->num[row];   /* already a code, as the library reads a non-category column */
     if (c->type == AUD_COL_CATEGORICAL) {
         int32_t code = c->codes[row];
         if (code < 0)
@@ -273,4 +289,80 @@ missing:
         return p->missing;
     *bad = 2;
     return NAN;
+}
+
+int aud_prep_native(aud_model *m, size_t j, const cJSON *list, int unknown_nan, const char *name,
+                    const char *field, aud_error *err)
+{
+    if (m->prep == NULL && (m->prep = aud_calloc(m->n_features + 1, sizeof *m->prep)) == NULL)
+        return aud_error_nomem(err);
+    aud_prep *p = &m->prep[j];
+    if (p->kind != AUD_PREP_NONE) {
+        aud_error_set(err, AUD_E_SCHEMA, name, 0, 0, "categories of feature %zu given twice", j);
+        return aud_error_field(err, field);
+    }
+    int rc = fill_categories(p, list, NULL, name, "", field, err);
+    if (rc != AUD_OK)
+        return rc;
+    p->native = 1;
+    p->has_missing = 1;
+    p->missing = NAN;
+    p->has_unknown = unknown_nan;
+    p->unknown = NAN;
+    return AUD_OK;
+}
+
+int aud_model_set_categories(aud_model *m, const char *path, aud_error *err)
+{
+    char *data = NULL;
+    size_t len = 0;
+    cJSON *root = NULL;
+    int rc = aud_file_read(path, &data, &len, (size_t)1 << 30, err);
+    if (rc == AUD_OK)
+        rc = aud_json_parse_located(&root, data, len, path, err);
+    aud_free(data);
+    if (rc != AUD_OK)
+        return rc;
+    if (!cJSON_IsObject(root)) {
+        rc = aud_error_set(err, AUD_E_SCHEMA, path, 0, 0,
+                           "expected an object {\"column\": [categories in code order], ...}");
+        goto done;
+    }
+    for (size_t j = 0; m->prep != NULL && j < m->n_features; j++) {
+        if (m->prep[j].kind == AUD_PREP_NONE)
+            continue;
+        rc = aud_error_set(err, AUD_E_USAGE, path, 0, 0,
+                           m->prep[j].native ? "the model file carries its own category mapping "
+                                               "(pandas_categorical); --categories is not needed"
+                                             : "the model has a preprocessing stage, whose "
+                                               "encoders code its categories");
+        goto done;
+    }
+    if (m->kind != AUD_MODEL_TREES || m->cat_feature == NULL) {
+        rc = aud_error_set(err, AUD_E_USAGE, path, 0, 0,
+                           "the model has no categorical features (no category-set splits)");
+        goto done;
+    }
+    int unknown_nan = m->format != NULL && strcmp(m->format, "lightgbm-text") == 0;
+    for (const cJSON *e = root->child; e != NULL && rc == AUD_OK; e = e->next) {
+        size_t j = 0;
+        while (m->feature_names != NULL && j < m->n_features &&
+               strcmp(m->feature_names[j], e->string) != 0)
+            j++;
+        if (m->feature_names == NULL || j == m->n_features) {
+            aud_error_set(err, AUD_E_SCHEMA, path, 0, 0, "\"%s\" is not a feature of the model%s",
+                          e->string, m->feature_names == NULL ? " (it has no feature names)" : "");
+            rc = aud_error_field(err, e->string);
+        } else if (!m->cat_feature[j]) {
+            aud_error_set(err, AUD_E_SCHEMA, path, 0, 0,
+                          "feature \"%s\" is not categorical in the model (no category-set "
+                          "split uses it)", e->string);
+            rc = aud_error_field(err, e->string);
+        } else {
+            rc = aud_prep_native(m, j, e, unknown_nan, path, e->string, err);
+        }
+    }
+done:
+    cJSON_Delete(root);
+    return rc;
 }

@@ -25,6 +25,17 @@ void aud_tree_free(aud_tree *t)
     memset(t, 0, sizeof *t);
 }
 
+int aud_xgb_cat_left(const aud_tree *t, int32_t node, double x)
+{
+    if (isnan(x))
+        return t->default_left[node];
+    float f = (float)x;
+    if (!(f >= 0.0f) || f >= (float)t->cat_words[node] * 32.0f)
+        return 1;
+    int32_t i = (int32_t)f;
+    return !((t->cat_bits[t->cat_begin[node] + i / 32] >> (i % 32)) & 1u);
+}
+
 int aud_tree_alloc(aud_tree *t, int32_t n_nodes, aud_error *err)
 {
     memset(t, 0, sizeof *t);
@@ -115,12 +126,12 @@ int aud_tree_validate(const aud_tree *t, size_t n_features, const char *name, co
                                "features", where, (long)i, (long)t->feature[i], n_features);
             goto done;
         }
-        if (t->kind[i] > AUD_SPLIT_CAT || t->missing[i] > AUD_MISSING_NAN) {
+        if (t->kind[i] > AUD_SPLIT_CAT_XGB || t->missing[i] > AUD_MISSING_NAN) {
             rc = aud_error_set(err, AUD_E_DOMAIN, name, 0, 0, "%s: node %ld has a bad split type",
                                where, (long)i);
             goto done;
         }
-        if (t->kind[i] == AUD_SPLIT_CAT) {
+        if (t->kind[i] == AUD_SPLIT_CAT || t->kind[i] == AUD_SPLIT_CAT_XGB) {
             if (t->cat_begin[i] < 0 || t->cat_words[i] < 0 ||
                 (int64_t)t->cat_begin[i] + t->cat_words[i] > t->n_cat_bits) {
                 rc = aud_error_set(err, AUD_E_DOMAIN, name, 0, 0,

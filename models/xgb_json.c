@@ -17,7 +17,9 @@
  *
  * Splits go left when (float)x < split_condition; NaN takes default_left. num_parallel_tree trees
  * are summed like the others (tree_info gives each tree's class). DART leaf values are multiplied by
- * weight_drop. Categorical splits and multi-target trees are reported as unsupported. */
+ * weight_drop. Categorical splits (split_type 1, enable_categorical) are category sets
+ * (parse_categories, aud_xgb_cat_left in models/model_int.h). Multi-target trees are reported as
+ * unsupported. */
 #include "models/model_int.h"
 #include "core/io.h"
 
@@ -101,6 +103,119 @@ static int get_array(xg_ctx *c, const cJSON *obj, const char *key, const char *f
     return AUD_OK;
 }
 
+/* Category sets of a tree's categorical nodes (XGBoost src/tree/tree_model.cc, since 1.6):
+ * categories_nodes[k] is a node with split_type 1 whose set is
+ * categories[categories_segments[k] .. + categories_sizes[k]] (category codes, i.e. indices
+ * in the training data's pandas categories). Each set becomes a bitset in t->cat_bits, sized by
+ * its largest code as XGBoost sizes it (codes beyond it go left, like every code not listed). */
+#define XG_MAX_CAT (1L << 24)       /* XGBoost's largest category code + 1 (float-exact) */
+#define XG_MAX_CAT_WORDS (1L << 24) /* bitset words of one tree (64 MiB) */
+static int parse_categories(xg_ctx *c, const cJSON *jt, size_t idx, aud_tree *t)
+{
+    static const char *const keys[] = { "categories_nodes", "categories_segments",
+                                        "categories_sizes", "categories" };
+    const cJSON *a[4];
+    long n[4] = { 0, 0, 0, 0 };
+    char field[160];
+    int rc = AUD_OK, any = 0;
+    for (int k = 0; k < 4; k++) {
+        a[k] = get(jt, keys[k]);
+        any |= a[k] != NULL;
+    }
+    int n_cat_nodes = 0;
+    for (int32_t i = 0; i < t->n_nodes; i++)
+        n_cat_nodes += t->left[i] >= 0 && t->kind[i] == AUD_SPLIT_CAT_XGB;
+    if (!any && n_cat_nodes == 0)
+        return AUD_OK;
+    for (int k = 0; k < 4; k++) {
+        snprintf(field, sizeof field, "trees[%zu].%s", idx, keys[k]);
+        if ((rc = get_array(c, jt, keys[k], field, -1, &a[k])))
+            return rc;
+        const cJSON *e;
+        cJSON_ArrayForEach(e, a[k])
+            n[k]++;
+    }
+    if (n[1] != n[0] || n[2] != n[0]) {
+        snprintf(field, sizeof field, "trees[%zu].categories_segments", idx);
+        aud_error_set(c->err, AUD_E_SCHEMA, c->name, 0, 0,
+                      "categories_nodes, categories_segments and categories_sizes have %ld, %ld "
+                      "and %ld elements (must be equal)", n[0], n[1], n[2]);
+        return aud_error_field(c->err, field);
+    }
+    /* codes, then per node: [node, segment, size] */
+    long *codes = aud_malloc(((size_t)n[3] + 3 * (size_t)n[0] + 1) * sizeof *codes);
+    if (codes == NULL)
+        return aud_error_nomem(c->err);
+    long *nodes = codes + n[3];
+    const cJSON *e = a[3]->child;
+    for (long q = 0; q < n[3]; q++, e = e->next) {
+        snprintf(field, sizeof field, "trees[%zu].categories[%ld]", idx, q);
+        if ((rc = int_value(c, e, field, 0, XG_MAX_CAT - 1, &codes[q])))
+            goto done;
+    }
+    long total = 0, prev = -1;
+    const cJSON *en = a[0]->child, *es = a[1]->child, *ez = a[2]->child;
+    for (long k = 0; k < n[0]; k++, en = en->next, es = es->next, ez = ez->next) {
+        long *nd = nodes + 3 * k;
+        snprintf(field, sizeof field, "trees[%zu].categories_nodes[%ld]", idx, k);
+        if ((rc = int_value(c, en, field, 0, (long)t->n_nodes - 1, &nd[0])))
+            goto done;
+        if (nd[0] <= prev || t->left[nd[0]] < 0 || t->kind[nd[0]] != AUD_SPLIT_CAT_XGB) {
+            if (nd[0] <= prev)
+                aud_error_set(c->err, AUD_E_SCHEMA, c->name, 0, 0,
+                              "node ids must increase (node %ld after %ld)", nd[0], prev);
+            else
+                aud_error_set(c->err, AUD_E_SCHEMA, c->name, 0, 0,
+                              "node %ld is not a categorical split (split_type 1)", nd[0]);
+            rc = aud_error_field(c->err, field);
+            goto done;
+        }
+        prev = nd[0];
+        snprintf(field, sizeof field, "trees[%zu].categories_segments[%ld]", idx, k);
+        if ((rc = int_value(c, es, field, 0, n[3], &nd[1])))
+            goto done;
+        snprintf(field, sizeof field, "trees[%zu].categories_sizes[%ld]", idx, k);
+        if ((rc = int_value(c, ez, field, 0, n[3] - nd[1], &nd[2])))
+            goto done;
+        long max = -1;
+        for (long q = nd[1]; q < nd[1] + nd[2]; q++)
+            max = codes[q] > max ? codes[q] : max;
+        t->cat_begin[nd[0]] = (int32_t)total;
+        t->cat_words[nd[0]] = (int32_t)((max + 32) / 32);
+        total += t->cat_words[nd[0]];
+        if (total > XG_MAX_CAT_WORDS) {
+            aud_error_set(c->err, AUD_E_DOMAIN, c->name, 0, 0,
+                          "category sets of the tree are too large (over %ld words)",
+                          XG_MAX_CAT_WORDS);
+            rc = aud_error_field(c->err, field);
+            goto done;
+        }
+        n_cat_nodes--;
+    }
+    if (n_cat_nodes != 0) {
+        snprintf(field, sizeof field, "trees[%zu].categories_nodes", idx);
+        aud_error_set(c->err, AUD_E_SCHEMA, c->name, 0, 0,
+                      "%d categorical split(s) (split_type 1) have no category set", n_cat_nodes);
+        rc = aud_error_field(c->err, field);
+        goto done;
+    }
+    t->cat_bits = aud_calloc((size_t)total + 1, sizeof *t->cat_bits);
+    if (t->cat_bits == NULL) {
+        rc = aud_error_nomem(c->err);
+        goto done;
+    }
+    t->n_cat_bits = (int32_t)total;
+    for (long k = 0; k < n[0]; k++) {
+        const long *nd = nodes + 3 * k;
+        uint32_t *w = t->cat_bits + t->cat_begin[nd[0]];
+        for (long q = nd[1]; q < nd[1] + nd[2]; q++)
+            w[codes[q] / 32] |= 1u << (codes[q] % 32);
+    }
+done:
+    aud_free(codes);
+    return rc;
+}
+
 static int parse_tree(xg_ctx *c, const cJSON *jt, size_t idx, size_t n_features, double weight,
                       aud_tree *t)
 {
@@ -125,13 +240,6 @@ static int parse_tree(xg_ctx *c, const cJSON *jt, size_t idx, size_t n_features,
                           "multi-target trees (vector leaves) are not supported");
             return aud_error_field(c->err, field);
         }
-    }
-    const cJSON *cn = get(jt, "categories_nodes");
-    if (cJSON_IsArray(cn) && cn->child != NULL) {
-        snprintf(field, sizeof field, "trees[%zu].categories_nodes", idx);
-        aud_error_set(c->err, AUD_E_UNSUPPORTED, c->name, 0, 0,
-                      "XGBoost categorical splits (enable_categorical) are not supported yet");
-        return aud_error_field(c->err, field);
     }
     static const char *const keys[] = { "left_children", "right_children", "split_indices",
                                         "split_conditions", "default_left", "sum_hessian",
@@ -159,8 +267,20 @@ static int parse_tree(xg_ctx *c, const cJSON *jt, size_t idx, size_t n_features,
         snprintf(field, sizeof field, "trees[%zu].right_children[%ld]", idx, i);
         if ((rc = int_value(c, e[1], field, -1, n_nodes - 1, &r)))
             return rc;
+        if (e[7] != NULL) {
+            snprintf(field, sizeof field, "trees[%zu].split_type[%ld]", idx, i);
+            if ((rc = int_value(c, e[7], field, 0, 255, &st)))
+                return rc;
+            if (st > 1 && l != -1) {
+                aud_error_set(c->err, AUD_E_UNSUPPORTED, c->name, 0, 0,
+                              "split type %ld is not supported (0 numerical, 1 categorical)",
+                              st);
+                return aud_error_field(c->err, field);
+            }
+        }
         snprintf(field, sizeof field, "trees[%zu].split_conditions[%ld]", idx, i);
-        if ((rc = num_value(c, e[3], field, &cond)))
+        /* a categorical node's condition is unused (XGBoost writes NaN) */
+        if (!(st == 1 && l != -1) && (rc = num_value(c, e[3], field, &cond)))
             return rc;
         if (e[5] != NULL) {
             snprintf(field, sizeof field, "trees[%zu].sum_hessian[%ld]", idx, i);
@@ -171,17 +291,6 @@ static int parse_tree(xg_ctx *c, const cJSON *jt, size_t idx, size_t n_features,
             snprintf(field, sizeof field, "trees[%zu].base_weights[%ld]", idx, i);
             if ((rc = num_value(c, e[6], field, &bw)))
                 return rc;
-        }
-        if (e[7] != NULL) {
-            snprintf(field, sizeof field, "trees[%zu].split_type[%ld]", idx, i);
-            if ((rc = int_value(c, e[7], field, 0, 255, &st)))
-                return rc;
-            if (st != 0 && l != -1) {
-                aud_error_set(c->err, AUD_E_UNSUPPORTED, c->name, 0, 0,
-                              "XGBoost categorical splits (enable_categorical) are not "
-                              "supported yet");
-                return aud_error_field(c->err, field);
-            }
         }
         t->cover[i] = hess;
         if (l == -1 || r == -1) {
@@ -209,8 +318,8 @@ static int parse_tree(xg_ctx *c, const cJSON *jt, size_t idx, size_t n_features,
             t->left[i] = (int32_t)l;
             t->right[i] = (int32_t)r;
             t->feature[i] = (int32_t)f;
-            t->threshold[i] = (double)(float)cond;
-            t->kind[i] = AUD_SPLIT_LT_F32;
+            t->threshold[i] = st == 1 ? 0.0 : (double)(float)cond;
+            t->kind[i] = st == 1 ? AUD_SPLIT_CAT_XGB : AUD_SPLIT_LT_F32;
             t->missing[i] = AUD_MISSING_NAN;
             t->default_left[i] = (uint8_t)dl;
             t->value[i] = (double)((float)weight * (float)bw);
@@ -219,6 +328,8 @@ static int parse_tree(xg_ctx *c, const cJSON *jt, size_t idx, size_t n_features,
             if (e[k] != NULL)
                 e[k] = e[k]->next;
     }
+    if ((rc = parse_categories(c, jt, idx, t)))
+        return rc;
     snprintf(field, sizeof field, "learner.gradient_booster trees[%zu]", idx);
     return aud_tree_validate(t, n_features, c->name, field, c->err);
 }
@@ -428,6 +539,37 @@ static int parse_learner(xg_ctx *c, aud_model *m, const cJSON *root)
     return AUD_OK;
 }
 
+/* learner.feature_types (optional): "c" marks a categorical feature (its values are category
+ * codes); "float", "q", "int", "i" are numerical. */
+static int parse_feature_types(xg_ctx *c, aud_model *m, const cJSON *root)
+{
+    const cJSON *ft = get(get(root, "learner"), "feature_types");
+    if (ft == NULL || (cJSON_IsArray(ft) && ft->child == NULL))
+        return AUD_OK;
+    size_t n = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, ft)
+        n++;
+    if (!cJSON_IsArray(ft) || n != m->n_features) {
+        aud_error_set(c->err, AUD_E_SCHEMA, c->name, 0, 0,
+                      "expected an array of %zu feature types", m->n_features);
+        return aud_error_field(c->err, "learner.feature_types");
+    }
+    size_t j = 0;
+    cJSON_ArrayForEach(e, ft) {
+        if (!cJSON_IsString(e) || e->valuestring == NULL)
+            return schema_err(c, "learner.feature_types", "expected strings%s", "");
+        if (strcmp(e->valuestring, "c") == 0) {
+            if (m->cat_feature == NULL &&
+                (m->cat_feature = aud_calloc(m->n_features + 1, 1)) == NULL)
+                return aud_error_nomem(c->err);
+            m->cat_feature[j] = 1;
+        }
+        j++;
+    }
+    return AUD_OK;
+}
+
 static int parse_booster(xg_ctx *c, aud_model *m, const cJSON *root)
 {
     int rc;
@@ -537,6 +679,89 @@ static int parse_booster(xg_ctx *c, aud_model *m, const cJSON *root)
     return AUD_OK;
 }
 
+/* XGBoost writes the non-JSON tokens NaN, Infinity and -Infinity (split_conditions of categorical
+ * nodes are NaN). Returns a copy with each such token outside strings quoted ("NaN", read by
+ * num_value as a number), or NULL with *n_tok = 0 when there is none. */
+static char *quote_bare_tokens(const char *data, size_t len, size_t *out_len, int *nomem)
+{
+    static const char *const toks[] = { "-Infinity", "Infinity", "NaN" };
+    size_t n_tok = 0;
+    char *out = NULL;
+    *nomem = 0;
+    /* most files have neither token: memchr (vectorised) finds no 'N' of "NaN" or 'I' of
+     * "Infinity" outside keys much faster than the scan below */
+    int maybe = 0;
+    for (const char *p = data, *e = data + len; !maybe && p < e; p++) {
+        p = memchr(p, 'N', (size_t)(e - p));
+        if (p == NULL)
+            break;
+        maybe = (size_t)(e - p) >= 3 && p[1] == 'a' && p[2] == 'N';
+    }
+    for (const char *p = data, *e = data + len; !maybe && p < e; p++) {
+        p = memchr(p, 'I', (size_t)(e - p));
+        if (p == NULL)
+            break;
+        maybe = (size_t)(e - p) >= 8 && memcmp(p, "Infinity", 8) == 0;
+    }
+    if (!maybe)
+        return NULL;
+    for (int pass = 0; pass < 2; pass++) {
+        size_t o = 0;
+        int in_str = 0;
+        for (size_t i = 0; i < len; i++) {
+            char ch = data[i];
+            size_t tl = 0;
+            if (in_str) {
+                if (ch == '\\' && i + 1 < len) {
+                    if (out != NULL) {
+                        out[o] = ch;
+                        out[o + 1] = data[i + 1];
+                    }
+                    o += 2;
+                    i++;
+                    continue;
+                }
+                in_str = ch != '"';
+            } else if (ch == '"') {
+                in_str = 1;
+            } else if (ch == 'N' || ch == 'I' || ch == '-') {
+                for (int k = 0; k < 3 && tl == 0; k++) {
+                    size_t l = strlen(toks[k]);
+                    if (l <= len - i && memcmp(data + i, toks[k], l) == 0)
+                        tl = l;
+                }
+            }
+            if (tl > 0) {
+                if (out != NULL) {
+                    out[o] = '"';
+                    memcpy(out + o + 1, data + i, tl);
+                    out[o + 1 + tl] = '"';
+                }
+                o += tl + 2;
+                i += tl - 1;
+                n_tok++;
+                continue;
+            }
+            if (out != NULL)
+                out[o] = ch;
+            o++;
+        }
+        if (pass == 0) {
+            if (n_tok == 0)
+                return NULL;
+            out = aud_malloc(o + 1);
+            if (out == NULL) {
+                *nomem = 1;
+                return NULL;
+            }
+        } else {
+            out[o] = '\0';
+            *out_len = o;
+        }
+    }
+    return out;
+}
+
 int aud_xgb_json_parse(aud_model *m, const char *data, size_t len, const char *name,
                        aud_error *err)
 {
@@ -545,10 +770,19 @@ int aud_xgb_json_parse(aud_model *m, const char *data, size_t len, const char *n
     m->n_outputs = 1;
     m->sum_f32 = 1;
     cJSON *root = NULL;
-    int rc0 = aud_json_parse_located(&root, data, len, name, err);
+    size_t qlen = 0;
+    int nomem = 0;
+    char *quoted = quote_bare_tokens(data, len, &qlen, &nomem);
+    if (nomem)
+        return aud_error_nomem(err);
+    int rc0 = quoted != NULL ? aud_json_parse_located(&root, quoted, qlen, name, err)
+                             : aud_json_parse_located(&root, data, len, name, err);
+    aud_free(quoted);
     if (rc0 != AUD_OK)
         return rc0;
     int rc = parse_learner(&c, m, root);
+    if (rc == AUD_OK)
+        rc = parse_feature_types(&c, m, root);
     if (rc == AUD_OK)
         rc = parse_booster(&c, m, root);
     cJSON_Delete(root);

@@ -107,7 +107,7 @@ _audit()
         case $cmd in drift) data=--reference ;; esac
         case $prev in
             --data | --model | --current | --background | --json | --pdf | --xlsx | --key | \
-            --history | --db | --file)
+            --history | --db | --file | --categories)
                 _audit_files ;;
             --out)
                 if [[ $cmd == run ]]; then _audit_files dir; else _audit_files; fi ;;

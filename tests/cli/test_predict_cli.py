@@ -130,7 +130,9 @@ def test_unknown_objective(audit, tmp_path):
     assert "unsupported" in r.err
 
 
-def test_categorical_split_unsupported(audit, tmp_path):
+def test_split_types(audit, tmp_path):
+    """split_type 1 with its category set loads (tests/golden/test_categorical.py checks such
+    models against XGBoost); without the set, and any other split type, is a located error."""
     doc = load()
     t = doc["learner"]["gradient_booster"]["model"]["trees"][0]
     t["split_type"][0] = 1
@@ -138,7 +140,16 @@ def test_categorical_split_unsupported(audit, tmp_path):
     t["categories"] = [1]
     t["categories_segments"] = [0]
     t["categories_sizes"] = [1]
-    run_bad(audit, tmp_path, write_json(tmp_path, doc), "categorical", "not supported")
+    r = audit("predict", "--model", write_json(tmp_path, doc), "--data", DATA)
+    assert r.code == 0, r
+    t["categories_nodes"] = []
+    t["categories_segments"] = []
+    t["categories_sizes"] = []
+    run_bad(audit, tmp_path, write_json(tmp_path, doc), "trees[0].categories_nodes",
+            "no category set")
+    t["split_type"][0] = 2
+    run_bad(audit, tmp_path, write_json(tmp_path, doc), "trees[0].split_type[0]",
+            "not supported")
 
 
 def test_tree_info_out_of_range(audit, tmp_path):

@@ -270,6 +270,36 @@ def spec_and_report_seeds(audit_bin, tmp):
         put("report", "results_minimal.json", f.read())
 
 
+def categorical_seeds():
+    """Native categorical splits: an XGBoost enable_categorical model (python3-xgboost, category
+    sets incl. a 2-word one, NaN split_conditions) and the LightGBM categorical fixture's first
+    trees with its pandas_categorical line (tests/golden/data/lightgbm_cat)."""
+    import pandas as pd
+    import xgboost as xgb
+    rng = np.random.default_rng(5)
+    n = 300
+    X = pd.DataFrame({"a": rng.normal(size=n),
+                      "c": pd.Categorical(rng.integers(0, 40, size=n).astype(str)),
+                      "d": pd.Categorical(rng.choice(["x", "y", "z"], size=n))})
+    y = X["a"] + (X["c"].cat.codes % 5) - (X["d"] == "y") + rng.normal(size=n) * 0.2
+    b = xgb.train({"tree_method": "hist", "max_depth": 3, "max_cat_to_onehot": 4, "seed": 1},
+                  xgb.DMatrix(X, y, enable_categorical=True), 2)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "m.json")
+        b.save_model(path)
+        with open(path, "rb") as f:
+            data = f.read()
+    put("xgb", "categorical.json", data)
+    put("model", "xgb_categorical.json", data)
+    base = os.path.join(ROOT, "tests", "golden", "data", "lightgbm_cat", "binary")
+    with open(os.path.join(base, "model_pandas.txt")) as f:
+        pandas_line = f.read().split("end of parameters\n", 1)[1]
+    small = lgbm_trim(os.path.join(base, "model.txt"), 3).replace(
+        "\npandas_categorical:null\n", pandas_line)
+    put("lgbm", "pandas_categorical.txt", small)
+    put("model", "lgbm_pandas_categorical.txt", small)
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__)
@@ -277,6 +307,7 @@ def main():
         csv_seeds()
         xgb_seeds(tmp)
         lgbm_seeds()
+        categorical_seeds()
         sklearn_seeds(tmp)
         spec_and_report_seeds(os.path.abspath(sys.argv[1]), tmp)
 

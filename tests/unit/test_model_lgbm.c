@@ -254,11 +254,22 @@ static void test_hostile_files(void **state)
                      AUD_E_DOMAIN);
     /* missing arrays */
     assert_int_equal(parse_variant("decision_type=2 1\n", "", &err), AUD_E_SCHEMA);
-    /* pandas categorical mapping: refused rather than silently ignored */
+    /* pandas categorical mapping: read when the categorical features are known (feature_infos
+     * or the categorical_feature parameter), a located error when they are not */
     assert_int_equal(parse_variant("end of trees\n", "end of trees\n\nfeature_importances:\n"
                                    "pandas_categorical:[[\"a\", \"b\"]]\n", &err),
-                     AUD_E_UNSUPPORTED);
-    assert_non_null(strstr(err.msg, "pandas"));
+                     AUD_E_SCHEMA);
+    assert_non_null(strstr(err.msg, "pandas_categorical"));
+    assert_int_equal(err.line, 31);   /* the pandas_categorical line */
+    assert_int_equal(parse_variant("end of trees\n", "end of trees\n\nparameters:\n"
+                                   "[categorical_feature: 1]\nend of parameters\n\n"
+                                   "pandas_categorical:[[\"a\", \"b\"]]\n", &err), AUD_OK);
+    assert_int_equal(parse_variant("feature_names=a b\n", "feature_names=a b\n"
+                                   "feature_infos=[0:1] -1:0:1\n", &err), AUD_OK);
+    assert_int_equal(parse_variant("end of trees\n", "end of trees\n\nparameters:\n"
+                                   "[categorical_feature: 5]\nend of parameters\n\n"
+                                   "pandas_categorical:[[\"a\", \"b\"]]\n", &err),
+                     AUD_E_SCHEMA);
     assert_int_equal(parse_variant("end of trees\n", "end of trees\npandas_categorical:null\n",
                                    &err), AUD_OK);
     /* a header key twice (fuzzing: the first objective string leaked) */

@@ -224,12 +224,14 @@ static void test_cycles_and_children(void **s)
         { "\"left_children\": [1, -1, -1]", "\"left_children\": [7, -1, -1]" },   /* range */
         { "\"left_children\": [1, -1, -1]", "\"left_children\": [1, 0, -1]" },    /* one child */
         { "\"right_children\": [2, -1, -1]", "\"right_children\": [1, -1, -1]" }, /* shared */
-        { "\"split_type\": [0, 0, 0]", "\"split_type\": [1, 0, 0]" },             /* categorical */
+        { "\"split_type\": [0, 0, 0]", "\"split_type\": [1, 0, 0]" },   /* category set missing */
+        { "\"split_type\": [0, 0, 0]", "\"split_type\": [2, 0, 0]" },   /* unknown split type */
         { "\"size_leaf_vector\": \"1\"", "\"size_leaf_vector\": \"3\"" },         /* multi-target */
         { "\"name\": \"gbtree\"", "\"name\": \"gblinear\"" },
     };
     static const int expect[] = { AUD_E_DOMAIN, AUD_E_DOMAIN, AUD_E_DOMAIN, AUD_E_DOMAIN,
-                                  AUD_E_UNSUPPORTED, AUD_E_UNSUPPORTED, AUD_E_UNSUPPORTED };
+                                  AUD_E_SCHEMA, AUD_E_UNSUPPORTED, AUD_E_UNSUPPORTED,
+                                  AUD_E_UNSUPPORTED };
     char tree[1024], doc[8192], bad[8192];
     snprintf(tree, sizeof tree, tiny_tree, "0", "0", "3");
     snprintf(doc, sizeof doc, tiny_fmt, "0.5", 0, "binary:logistic", 1, "0", tree);
