@@ -15,17 +15,21 @@ static int model_facts(run_ctx *c, cJSON *card)
     double *sp = aud_calloc(nf ? nf : 1, sizeof *sp), *cv = aud_calloc(nf ? nf : 1, sizeof *cv);
     int rc = fs == NULL || sp == NULL || cv == NULL ? AUD_E_NOMEM : AUD_OK;
     aud_model_shape(m, &depth, &leaves);
-    int trees = rc == AUD_OK ? aud_model_importance(m, sp, cv) : 0;
+    int kind = rc == AUD_OK ? aud_model_importance(m, sp, cv) : 0;
+    int trees = kind == 1;
     if (rc == AUD_OK &&
         (cJSON_AddStringToObject(mo, "format", aud_model_format(m)) == NULL ||
          cJSON_AddStringToObject(mo, "objective", aud_model_objective(m)) == NULL ||
-         cJSON_AddStringToObject(mo, "kind", trees ? "trees" : "linear") == NULL ||
+         cJSON_AddStringToObject(mo, "kind", trees ? "trees" : kind == 0 ? "linear" : "command") ==
+             NULL ||
          aud_json_add_num(mo, "outputs", (double)aud_model_outputs(m)) != 0 ||
          (trees && (aud_json_add_num(mo, "trees", (double)aud_model_trees(m)) != 0 ||
                     aud_json_add_num(mo, "max_depth", (double)depth) != 0 ||
                     aud_json_add_num(mo, "leaves", (double)leaves) != 0)) ||
          cJSON_AddStringToObject(mo, "importance",
-                                 trees ? "splits and total cover" : "coefficient") == NULL))
+                                 trees ? "splits and total cover"
+                                       : kind == 0 ? "coefficient" : "none (a model command)") ==
+             NULL))
         rc = AUD_E_NOMEM;
     for (size_t j = 0; j < nf && rc == AUD_OK; j++) {
         cJSON *f = cJSON_CreateObject();
@@ -38,7 +42,7 @@ static int model_facts(run_ctx *c, cJSON *card)
         } else if (cJSON_AddStringToObject(f, "name", name != NULL ? name : fallback) == NULL ||
                    (trees ? aud_json_add_num(f, "splits", sp[j]) != 0 ||
                                 aud_json_add_num(f, "cover", cv[j]) != 0
-                          : aud_json_add_num(f, "coefficient", sp[j]) != 0)) {
+                    : kind == 0 ? aud_json_add_num(f, "coefficient", sp[j]) != 0 : 0)) {
             rc = AUD_E_NOMEM;
         }
     }

@@ -157,13 +157,14 @@ static void shap_units(const run_ctx *c, const aud_shap_result *r, char *buf, si
         snprintf(buf, size, "model output (%s)", label);
 }
 
-/* "A row is favourable (approved) when P(default = 1) < 0.5." for a binary model whose output
- * decides (no prediction column); "" otherwise. */
+/* "A row is favourable (approved) when P(default = 1) < 0.5." when a model's probability
+ * decides (no prediction or score column; a model behind a command too); "" otherwise. */
 static void decision_rule(const run_ctx *c, char *buf, size_t size)
 {
     const aud_spec *s = c->spec;
     buf[0] = '\0';
-    if (!aud_model_is_binary(c->model) || s->prediction != NULL || s->score != NULL)
+    if (c->model->n_outputs != 1 || !c->score_is_probability || s->prediction != NULL ||
+        s->score != NULL)
         return;
     char num[32], words[160] = "";
     if (s->report.favorable_outcome != NULL)

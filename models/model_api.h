@@ -42,7 +42,8 @@ AUD_API void        aud_model_shape(const aud_model *m, size_t *max_depth, size_
  * nodes splitting on feature j (XGBoost importance_type "weight", LightGBM "split"), cover[j] the
  * sum of those nodes' weights (XGBoost "total_cover": hessian sums; LightGBM row counts;
  * scikit-learn weighted samples). Linear models: the coefficient of output 0 in splits[j] and NaN
- * in cover[j]; returns 1 for trees, 0 for a linear model. */
+ * in cover[j]; returns 1 for trees, 0 for a linear model, -1 for a model command (NaN in both:
+ * its file says nothing about the model inside). */
 AUD_API int         aud_model_importance(const aud_model *m, double *splits, double *cover);
 /* Category-to-code mapping of a model's categorical features (XGBoost enable_categorical,
  * LightGBM categorical_feature): a JSON file {"column": [categories in code order], ...}, each

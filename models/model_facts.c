@@ -36,7 +36,7 @@ static void walk(const aud_tree *t, int32_t i, size_t d, size_t *max_depth, size
 void aud_model_shape(const aud_model *m, size_t *max_depth, size_t *leaves)
 {
     *max_depth = *leaves = 0;
-    if (m->kind != AUD_MODEL_TREES)
+    if (m->kind != AUD_MODEL_TREES || m->trees == NULL)
         return;
     for (size_t k = 0; k < m->n_trees; k++) {
         if (m->trees[k].n_nodes > 0)
@@ -56,13 +56,14 @@ static void count_splits(const aud_tree *t, int32_t i, double *splits, double *c
 
 int aud_model_importance(const aud_model *m, double *splits, double *cover)
 {
+    int linear = m->kind == AUD_MODEL_LINEAR && m->coef != NULL;
     for (size_t j = 0; j < m->n_features; j++) {
-        splits[j] = m->kind == AUD_MODEL_TREES ? 0.0 : m->coef[j];
+        splits[j] = m->kind == AUD_MODEL_TREES ? 0.0 : linear ? m->coef[j] : NAN;
         cover[j] = m->kind == AUD_MODEL_TREES ? 0.0 : NAN;
     }
     if (m->kind != AUD_MODEL_TREES)
-        return 0;
-    for (size_t k = 0; k < m->n_trees; k++) {
+        return linear ? 0 : -1;   /* a model command: nothing to read */
+    for (size_t k = 0; m->trees != NULL && k < m->n_trees; k++) {
         if (m->trees[k].n_nodes > 0)
             count_splits(&m->trees[k], 0, splits, cover);
     }

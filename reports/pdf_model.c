@@ -284,6 +284,13 @@ static void model_facts(pdf_doc *d, const cJSON *m)
     snprintf(line, sizeof line, "%s, in the model's order", aud_rpt_fmt((double)aud_rpt_count(aud_rpt_arr(m, "features")), RPT_INT, t));
     aud_pdf_kv(d, "Features", line);
     d->y -= 4.0f;
+    if (strcmp(aud_rpt_str(m, "kind", "trees"), "command") == 0) {
+        aud_pdf_para(d, d->font, 7.5f, PDF_LEFT, PDF_CW, AUD_PDF_GREY,
+                     "The model is a command that returns predictions: its file says nothing "
+                     "about the model inside (no trees, splits or coefficients to read).");
+        d->y -= 6.0f;
+        return;
+    }
     double total = 0.0;
     cJSON_ArrayForEach(f, aud_rpt_arr(m, "features"))
         total += isfinite(aud_rpt_num(f, "cover")) ? aud_rpt_num(f, "cover") : 0.0;
