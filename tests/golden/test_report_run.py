@@ -261,8 +261,8 @@ def test_units_rows_ids_and_rates_in_words(tmp_path):
     assert "P(default = 1) < 0.5" in text
     assert f"(probability {row7['probability']:.4f})" in text
     ws = openpyxl.load_workbook(tmp_path / "out" / "r.xlsx")["Explanations"]
-    cells = {ws.cell(r, c).value: ws.cell(r, c + 1).value for r in range(1, 12)
-             for c in range(1, 12)}
+    cells = {ws.cell(r, c).value: ws.cell(r, c + 1).value for r in range(1, ws.max_row + 1)
+             for c in range(1, 12)}   # the facts sit below the table (issue 14 item 11)
     assert cells["Units of SHAP values"] == "log-odds of label 1 (default)"
     assert abs(cells["Base value as probability"] - exp["base_probability"]) < 1e-12
     assert cells["Decision rule"] == exp["decision_rule"]
