@@ -586,6 +586,18 @@ static int send_batch(aud_model_cmd *mc, const buf *b, size_t r0, size_t rows, d
     return rc;
 }
 
+/* A batch's rows are in b (rc: how writing them went): close it (session protocol: an empty
+ * line) and send it. */
+static int end_batch(aud_model_cmd *mc, buf *b, int rc, size_t r0, size_t rows, double **out,
+                     size_t n_total, aud_error *err)
+{
+    if (rc == AUD_OK && mc->session_protocol)
+        rc = buf_add(b, "\n", 1);   /* empty line: end of batch */
+    if (rc != AUD_OK)
+        return aud_error_nomem(err);
+    return send_batch(mc, b, r0, rows, out, n_total, err);
+}
+
 int aud_model_cmd_predict(aud_model_cmd *mc, const aud_table *t, double **pred, size_t *n_cols,
                           aud_error *err)
 {
@@ -644,13 +656,7 @@ int aud_model_cmd_predict(aud_model_cmd *mc, const aud_table *t, double **pred, 
             if (rc == AUD_OK)
                 rc = buf_add(&b, "\n", 1);
         }
-        if (rc == AUD_OK && mc->session_protocol)
-            rc = buf_add(&b, "\n", 1);   /* empty line: end of batch */
-        if (rc != AUD_OK) {
-            rc = aud_error_nomem(err);
-            break;
-        }
-        rc = send_batch(mc, &b, r0, rows, pred, t->n_rows, err);
+        rc = end_batch(mc, &b, rc, r0, rows, pred, t->n_rows, err);
     }
     if (rc == AUD_OK)
         rc = aud_model_cmd_close(mc, err);
@@ -735,13 +741,7 @@ int aud_model_cmd_eval(aud_model_cmd *mc, const double *X, size_t n, double **ou
             if (rc == AUD_OK)
                 rc = buf_add(&b, "\n", 1);
         }
-        if (rc == AUD_OK && mc->session_protocol)
-            rc = buf_add(&b, "\n", 1);   /* empty line: end of batch */
-        if (rc != AUD_OK) {
-            rc = aud_error_nomem(err);
-            break;
-        }
-        rc = send_batch(mc, &b, r0, rows, out, n, err);
+        rc = end_batch(mc, &b, rc, r0, rows, out, n, err);
     }
     aud_free(b.p);
     if (rc != AUD_OK) {
