@@ -28,6 +28,8 @@ void aud_csv_opts_default(aud_csv_opts *opts)
     opts->skip_rows = 0;
     opts->comment = '\0';
     opts->keep_spaces = 0;
+    opts->progress = NULL;
+    opts->progress_ctx = NULL;
 }
 
 static int by_name_then_index(const void *a, const void *b, void *ctx)
