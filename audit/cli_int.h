@@ -18,6 +18,9 @@ extern int aud_cli_quiet;
 
 /* "audit: ..." on stderr (suppressed by --quiet). */
 void aud_cli_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The verdict line of `audit run` and `audit merge` (cmd_run.c); returns the exit code. */
+struct aud_run_outcome;
+int aud_cli_verdict(const struct aud_run_outcome *res);
 /* Terminal tables never cut a name (issue 15): the display width of UTF-8 text s (code points;
  * wide characters count one), and s printed left-aligned in a cell of `width` such columns. */
 size_t aud_cli_text_width(const char *s);

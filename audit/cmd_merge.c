@@ -65,11 +65,5 @@ int aud_cmd_merge(int argc, char **argv)
     aud_run_outcome res = {0};
     if (aud_run(&o, &res, &err) != AUD_OK)
         return aud_cli_fail(&err);
-    if (res.n_failed > 0) {
-        aud_cli_info("verdict: FAIL (%zu of %zu checks failed); results in %s", res.n_failed,
-                     res.n_checks, res.results_path);
-        return AUD_EXIT_CHECK;
-    }
-    aud_cli_info("verdict: PASS (%zu checks); results in %s", res.n_checks, res.results_path);
-    return AUD_EXIT_OK;
+    return aud_cli_verdict(&res);
 }

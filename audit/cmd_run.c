@@ -61,6 +61,18 @@ static void on_progress(void *ctx, const char *step, double seconds)
         fputs("\r\033[K", stderr);
 }
 
+/* Prints the verdict line of a run or a merge; returns its exit code (0 PASS, 1 FAIL). */
+int aud_cli_verdict(const aud_run_outcome *res)
+{
+    if (res->n_failed > 0) {
+        aud_cli_info("verdict: FAIL (%zu of %zu checks failed); results in %s", res->n_failed,
+                     res->n_checks, res->results_path);
+        return AUD_EXIT_CHECK;
+    }
+    aud_cli_info("verdict: PASS (%zu checks); results in %s", res->n_checks, res->results_path);
+    return AUD_EXIT_OK;
+}
+
 int aud_cmd_run(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -142,11 +154,5 @@ int aud_cmd_run(int argc, char **argv)
                      res.results_path);
         return AUD_EXIT_OK;
     }
-    if (res.n_failed > 0) {
-        aud_cli_info("verdict: FAIL (%zu of %zu checks failed); results in %s", res.n_failed,
-                     res.n_checks, res.results_path);
-        return AUD_EXIT_CHECK;
-    }
-    aud_cli_info("verdict: PASS (%zu checks); results in %s", res.n_checks, res.results_path);
-    return AUD_EXIT_OK;
+    return aud_cli_verdict(&res);
 }
