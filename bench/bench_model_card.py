@@ -10,7 +10,6 @@ Target: both reports under 3 s, PDF under 5 MB.
 
 With OTHER_AUDIT_BIN (e.g. a build of main) both binaries render the same document, alternating,
 and their CPU times (user + sys of the child) are printed side by side."""
-import importlib.util
 import json
 import os
 import resource
@@ -23,19 +22,11 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import record  # noqa: E402
+from benchlib import load_report_generator, record  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = os.environ.get("AUDIT_BIN", str(ROOT / "build" / "audit"))
 REPEAT = 3
-
-
-def load_generator():
-    spec = importlib.util.spec_from_file_location(
-        "gen_report_fixtures", ROOT / "tests" / "golden" / "gen_report_fixtures.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def performance_section(d):
@@ -79,7 +70,7 @@ def cpu_run(binary, args):
 
 def main():
     other = sys.argv[1] if len(sys.argv) > 1 else None
-    gen = load_generator()
+    gen = load_report_generator()
     doc = gen.full(n_features=50, n_points=2000, n_rows=2000, n_drift=30, seed=11)
     with tempfile.TemporaryDirectory() as d:
         d = Path(d)

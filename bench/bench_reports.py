@@ -3,7 +3,6 @@
 each), 2,000 explained rows and 30 drift columns; render the PDF and the XLSX.
 Targets (issue 8): both reports in under 3 s together, PDF under 5 MB.
 Run by `make bench` (AUDIT_BIN = the binary under test)."""
-import importlib.util
 import json
 import os
 import subprocess
@@ -13,19 +12,11 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import record  # noqa: E402
+from benchlib import load_report_generator, record  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = os.environ.get("AUDIT_BIN", str(ROOT / "build" / "audit"))
 REPEAT = 3
-
-
-def load_generator():
-    spec = importlib.util.spec_from_file_location(
-        "gen_report_fixtures", ROOT / "tests" / "golden" / "gen_report_fixtures.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def timed(args):
@@ -39,7 +30,7 @@ def timed(args):
 
 
 def main():
-    gen = load_generator()
+    gen = load_report_generator()
     doc = gen.full(n_features=50, n_points=2000, n_rows=2000, n_drift=30, seed=11)
     with tempfile.TemporaryDirectory() as d:
         d = Path(d)

@@ -21,3 +21,15 @@ def record(task, audit_s, peer=None, peer_s=None, note=None, unit="s"):
            "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     with open(path, "a", encoding="utf-8") as f:
         f.write(json.dumps(row) + "\n")
+
+
+def load_report_generator():
+    """tests/golden/gen_report_fixtures.py as a module (the synthetic results documents the
+    report benchmarks render)."""
+    import importlib.util
+    from pathlib import Path
+    path = Path(__file__).resolve().parent.parent / "tests" / "golden" / "gen_report_fixtures.py"
+    spec = importlib.util.spec_from_file_location("gen_report_fixtures", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
