@@ -171,6 +171,25 @@ def test_global_in_both_reports(audit, tmp_path, setup):
     got = rows[start + 1:start + 1 + len(flat)]
     assert [r_[0] for r_ in got] == [f for f, _, _ in flat]
     assert [r_[1:3] for r_ in got] == [pytest.approx((x, y), rel=1e-15) for _, x, y in flat]
+    check_ice_sheet(ws, rows, g, 0)
+
+
+def check_ice_sheet(ws, rows, g, c0):
+    """The ICE table (feature, [class,] data row, grid value, output) holds every curve of
+    results.json in order, and each partial dependence entry has its native line chart: one
+    series per ICE curve plus the partial dependence."""
+    start = next(i for i, r_ in enumerate(rows) if r_[0] == "Feature" and
+                 r_[c0 + 1] == "Data row (0-based)")
+    want = [(p["feature"], row, x, y) for p in g["partial_dependence"]
+            for row, curve in zip(p["ice_rows"], p["ice"]) for x, y in zip(p["grid"], curve)]
+    got = rows[start + 1:start + 1 + len(want)]
+    assert [(r_[0], r_[c0 + 1]) for r_ in got] == [(f, row) for f, row, _, _ in want]
+    assert [r_[c0 + 2:c0 + 4] for r_ in got] == [pytest.approx((x, y), rel=1e-15)
+                                                 for _, _, x, y in want]
+    charts = ws._charts
+    assert len(charts) == min(8, len(g["partial_dependence"]))
+    for ch, p in zip(charts, g["partial_dependence"]):
+        assert len(ch.series) == len(p["ice"]) + 1
 
 
 @pytest.mark.valgrind
@@ -313,3 +332,34 @@ def test_global_multiclass_label_errors(audit, tmp_path, setup3):
     (tmp_path / "s.json").write_text(json.dumps(spec))
     r = audit("run", tmp_path / "s.json")
     assert r.code == 2 and "data row 8" in r.err and "class index 0 to 2" in r.err, r
+
+
+def test_global_multiclass_reports(audit, tmp_path, setup3):
+    """Multiclass: the PDF draws a chart per feature and class, the XLSX tables have a Class
+    column after Feature and the ICE table every curve of every class."""
+    openpyxl = pytest.importorskip("openpyxl")
+    spec = {"model": "gb3.json", "data": "d.csv", "label": "label", "explain": False,
+            "global": {"repeats": 2, "top": 2, "grid": 4, "ice_rows": 3},
+            "outputs": {"dir": "o", "pdf": "r.pdf", "xlsx": "r.xlsx"}}
+    (tmp_path / "s.json").write_text(json.dumps(spec))
+    r = audit("run", tmp_path / "s.json", "--created", "2026-01-01T00:00:00Z")
+    assert r.code in (0, 1), r
+    g = json.loads((tmp_path / "o" / "results.json").read_text())["global"]
+    assert len(g["partial_dependence"]) == 6
+    text = subprocess.run(["pdftotext", str(tmp_path / "o" / "r.pdf"), "-"],
+                          capture_output=True, text=True, check=True).stdout
+    assert "one-vs-rest" in text
+    for p in g["partial_dependence"]:
+        assert f"{p['feature']}: P(class {p['class']})" in text
+    ws = openpyxl.load_workbook(tmp_path / "o" / "r.xlsx")["Global"]
+    rows = list(ws.iter_rows(values_only=True))
+    start = next(i for i, r_ in enumerate(rows) if r_[:3] == ("Feature", "Class", "Grid value"))
+    flat = [(p["feature"], p["class"], x, y) for p in g["partial_dependence"]
+            for x, y in zip(p["grid"], p["average"])]
+    got = rows[start + 1:start + 1 + len(flat)]
+    assert [r_[:2] for r_ in got] == [(f, k) for f, k, _, _ in flat]
+    assert [r_[2:4] for r_ in got] == [pytest.approx((x, y), rel=1e-15) for _, _, x, y in flat]
+    check_ice_sheet(ws, rows, g, 1)
+    ice = next(i for i, r_ in enumerate(rows) if r_[:3] == ("Feature", "Class", "Data row (0-based)"))
+    classes = [r_[1] for r_ in rows[ice + 1:ice + 1 + 6 * 3 * 4]]
+    assert classes == [p["class"] for p in g["partial_dependence"] for _ in range(12)]
