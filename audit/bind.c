@@ -308,6 +308,40 @@ int aud_bind_column_coded(const aud_table *t, const char *name, aud_bind_role ro
     return AUD_OK;
 }
 
+int aud_bind_class_label(const aud_table *t, const char *name, size_t n_classes, double **out,
+                         aud_error *err)
+{
+    *out = NULL;
+    int j = find_column(t, name, err);
+    if (j < 0)
+        return err->code;
+    const aud_column *c = &t->cols[j];
+    if (c->type != AUD_COL_NUMERIC) {
+        aud_error_set(err, AUD_E_DOMAIN, t->path, 0, 0,
+                      "the label column of a %zu-class model must hold class indices 0 to %zu, "
+                      "but it holds text such as \"%s\"", n_classes, n_classes - 1,
+                      c->n_levels > 0 ? c->levels[0] : "");
+        return aud_error_field(err, name);
+    }
+    for (size_t i = 0; i < t->n_rows; i++) {
+        double v = c->num[i];
+        if (isnan(v) || (v >= 0.0 && v < (double)n_classes && v == floor(v)))
+            continue;
+        char b[32];
+        aud_error_set(err, AUD_E_DOMAIN, t->path, 0, 0,
+                      "data row %zu: the label of this %zu-class model must be a class index 0 "
+                      "to %zu, got %s", i + 1, n_classes, n_classes - 1, aud_fmt_double(v, b));
+        return aud_error_field(err, name);
+    }
+    double *copy = aud_malloc((t->n_rows ? t->n_rows : 1) * sizeof *copy);
+    if (copy == NULL)
+        return aud_error_nomem(err);
+    if (t->n_rows > 0)
+        memcpy(copy, c->num, t->n_rows * sizeof *copy);
+    *out = copy;
+    return AUD_OK;
+}
+
 /* ---- sensitive attributes, references and intersections ------------------------------------ */
 
 static int spells(const char *const *attrs, size_t n, const char *name, size_t next,

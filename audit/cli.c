@@ -171,6 +171,12 @@ void aud_cli_progress_end(aud_cli_progress *p)
     p->shown = 0;
 }
 
+int aud_cli_model_cmd_opts_alone(const char *cmd)
+{
+    return aud_cli_usage(cmd, "--features, --model-batch, --model-timeout, --model-max-rows and "
+                         "--model-protocol go with --model-cmd");
+}
+
 int aud_cli_parse_model_cmd(const char *cmd, int which, const char *s, double *out)
 {
     static const char *const names[] = {"--model-batch", "--model-timeout", "--model-max-rows"};

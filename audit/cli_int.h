@@ -44,6 +44,9 @@ int aud_cli_parse_double(const char *cmd, const char *opt, const char *s, double
  * positive integer, a positive number, a positive integer; --model-protocol (3): batch (*out 1)
  * or session (2). 0, or the usage error's exit code. */
 int aud_cli_parse_model_cmd(const char *cmd, int which, const char *s, double *out);
+/* The usage error (2) of a model-command option (--features, --model-batch, --model-timeout,
+ * --model-max-rows, --model-protocol) given without --model-cmd. */
+int aud_cli_model_cmd_opts_alone(const char *cmd);
 int aud_cli_parse_long(const char *cmd, const char *opt, const char *s, long lo, long hi,
                        long *out);
 /* --threads: 1..1024; 0 or "auto" means all cores. */

@@ -210,8 +210,7 @@ int aud_xopts_finish(aud_xopts *o, const char *cmd, int argc, char **argv, int n
     else if (o->model_cmd == NULL && (o->model_features != NULL || o->model_batch > 0 ||
                                       o->model_timeout > 0 || o->model_max_rows > 0 ||
                                       o->model_protocol > 0))
-        urc = aud_cli_usage(cmd, "--features, --model-batch, --model-timeout, --model-max-rows "
-                            "and --model-protocol go with --model-cmd");
+        urc = aud_cli_model_cmd_opts_alone(cmd);
     if (urc != 0)
         aud_xopts_free(o);
     return urc;

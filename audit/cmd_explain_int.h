@@ -42,7 +42,8 @@
     "  --features LIST      comma-separated numeric columns sent to --model-cmd (default: all;\n" \
     "                       alias --model-features)\n" \
     "  --model-batch N      rows per batch sent to --model-cmd (default 100000)\n" \
-    "  --model-timeout S    seconds allowed for one batch's answer (default 30)\n" \
+    "  --model-timeout S    seconds allowed for one batch's answer, the program's start\n" \
+    "                       included (default 30)\n" \
     "  --model-max-rows N   total rows --model-cmd may be asked for (default: unlimited)\n" \
     "  --model-protocol P   batch (default: the program runs once per batch, reading to end of\n" \
     "                       file) or session (runs once; batches end with an empty line)\n" \

@@ -47,7 +47,8 @@ static const char usage_text[] =
     "  --features LIST      comma-separated columns sent to --model-cmd (default: all; alias\n"
     "                       --model-features)\n"
     "  --model-batch N      rows per batch sent to --model-cmd (default 100000)\n"
-    "  --model-timeout S    seconds allowed for one batch's answer (default 30)\n"
+    "  --model-timeout S    seconds allowed for one batch's answer, the program's start\n"
+    "                       included (default 30)\n"
     "  --model-max-rows N   total rows --model-cmd may be asked for (default: unlimited)\n"
     "  --model-protocol P   batch (default: a run of the program per batch, to end of file) or\n"
     "                       session (one run; batches end with an empty line)\n"
@@ -530,8 +531,7 @@ static int parse_args(int argc, char **argv, fair_cli *c, aud_csv_cli *csv)
     if (c->model_cmd == NULL && (c->model_features != NULL || c->model_opt[0] > 0 ||
                                  c->model_opt[1] > 0 || c->model_opt[2] > 0 ||
                                  c->model_opt[3] > 0))
-        return aud_cli_usage(cmd, "--features, --model-batch, --model-timeout, --model-max-rows "
-                             "and --model-protocol go with --model-cmd");
+        return aud_cli_model_cmd_opts_alone(cmd);
     if (c->lp != NULL && c->label == NULL)
         return aud_cli_usage(cmd, "--label-positive needs --label");
     if (c->pp != NULL && c->prediction == NULL)

@@ -28,7 +28,8 @@ static const char usage_text[] =
     "  --features LIST      comma-separated columns sent to --model-cmd (default: all; alias\n"
     "                       --model-features)\n"
     "  --model-batch N      rows per batch sent to --model-cmd (default 100000)\n"
-    "  --model-timeout S    seconds allowed for one batch's answer (default 30)\n"
+    "  --model-timeout S    seconds allowed for one batch's answer, the program's start\n"
+    "                       included (default 30)\n"
     "  --model-max-rows N   total rows --model-cmd may be asked for (default: unlimited)\n"
     "  --model-protocol P   batch (default: a run of the program per batch, to end of file) or\n"
     "                       session (one run; batches end with an empty line)\n"
@@ -134,13 +135,14 @@ int aud_cmd_predict(int argc, char **argv)
     const char *model_path = NULL, *format = NULL, *data = NULL, *out = "-";
     const char *mcmd = NULL, *mfeat = NULL, *cats = NULL;
     double mbatch = AUD_MODEL_CMD_BATCH, mtimeout = 30, mmax = 0, mproto = 0;
-    int raw = 0, threads = aud_ncpu();
+    int raw = 0, threads = aud_ncpu(), mc_opt = 0;   /* mc_opt: a model-command option given */
     aud_csv_cli csv;
     aud_csv_cli_init(&csv);
     optind = 1;
     opterr = 0;
     int ch, rc = 0;
     while ((ch = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+        mc_opt |= ch >= 1002 && ch <= 1006;
         switch (ch) {
         case 'm': model_path = optarg; break;
         case 'f': format = optarg; break;
@@ -198,6 +200,8 @@ int aud_cmd_predict(int argc, char **argv)
         rc = aud_cli_usage(argv[0], "--model and --model-cmd exclude each other");
     else if (cats != NULL && model_path == NULL)
         rc = aud_cli_usage(argv[0], "--categories needs --model");
+    else if (mc_opt && mcmd == NULL)
+        rc = aud_cli_model_cmd_opts_alone(argv[0]);
     else if (mcmd != NULL)
         return predict_cmd(argv[0], mcmd, mfeat, (size_t)mbatch, mtimeout, (size_t)mmax,
                            mproto == 2, data, out, &csv);

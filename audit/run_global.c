@@ -23,6 +23,40 @@ static int add_nums(cJSON *o, const char *key, const double *v, size_t n)
     return a == NULL ? -1 : 0;
 }
 
+/* One partial_dependence entry: the feature (and class, when cl >= 0), grid, average and the
+ * first n_ice ICE curves (rows idx[i]). */
+static int add_pdp(run_ctx *c, cJSON *pd, const char *feature, long cl, const double *grid,
+                   size_t G, const double *avg, const double *ice, const size_t *idx,
+                   size_t n_ice)
+{
+    cJSON *f = cJSON_CreateObject();
+    cJSON *curves = NULL, *rows = NULL;
+    if (f == NULL || !cJSON_AddItemToArray(pd, f)) {
+        cJSON_Delete(f);
+        return aud_error_nomem(c->err);
+    }
+    if (cJSON_AddStringToObject(f, "feature", feature) == NULL ||
+        (cl >= 0 && aud_json_add_num(f, "class", (double)cl)) ||
+        add_nums(f, "grid", grid, G) || add_nums(f, "average", avg, G) ||
+        (rows = cJSON_AddArrayToObject(f, "ice_rows")) == NULL ||
+        (curves = cJSON_AddArrayToObject(f, "ice")) == NULL)
+        return aud_error_nomem(c->err);
+    for (size_t i = 0; i < n_ice; i++) {   /* the first sampled rows */
+        cJSON *r = aud_json_num((double)idx[i]);
+        if (r == NULL || !cJSON_AddItemToArray(rows, r)) {
+            cJSON_Delete(r);
+            return aud_error_nomem(c->err);
+        }
+        cJSON *one = cJSON_CreateObject();
+        int bad = one == NULL || add_nums(one, "v", ice + i * G, G) ||
+                  !cJSON_AddItemToArray(curves, cJSON_DetachItemFromObject(one, "v"));
+        cJSON_Delete(one);
+        if (bad)
+            return aud_error_nomem(c->err);
+    }
+    return AUD_OK;
+}
+
 /* features by mean importance, largest first (ties: model order) */
 static const double *g_mean;
 static int by_importance(const void *a, const void *b)
@@ -47,8 +81,17 @@ int aud_run_global(run_ctx *c)
     if (c->merged)   /* scale-out: the partials hold no rows of features (docs/scale-out.md) */
         return aud_run_skip(c, "global", "merged from partials: the global views need the rows' "
                             "features (docs/scale-out.md)");
-    if (aud_model_n_pred(m) != 1)
-        return aud_run_skip(c, "global", "the model has more than one output (multiclass)");
+    size_t K = aud_model_n_pred(m);
+    int multi = aud_run_multiclass(c);
+    if (m->n_outputs > 1 && K == 1)
+        return aud_run_skip(c, "global", "the model predicts class indices (multi:softmax), not "
+                            "the class probabilities the global views need");
+    if (K > 1 && !multi)
+        return aud_run_skip(c, "global", "the model has more than one output and is not a "
+                            "classifier (multi-output regression)");
+    if (multi && s->n_label_positive > 0)
+        return aud_run_skip(c, "global", "the label is coded 0/1 by label_positive, but the "
+                            "model has one probability per class: the score needs class indices");
     if (c->label == NULL)
         return aud_run_skip(c, "global", "no label: permutation importance needs the outcome");
     size_t N = c->data->n_rows, M = m->n_features;
@@ -72,7 +115,6 @@ int aud_run_global(run_ctx *c)
         goto done;
     }
     k = aud_shap_sample_rows(nl, k, s->seed + 3, idx);
-    int binary = 1;
     for (size_t i = 0; i < k; i++) {
         size_t r = all[idx[i]];
         idx[i] = r;
@@ -83,7 +125,8 @@ int aud_run_global(run_ctx *c)
         rc = aud_run_skip(c, "global", "fewer than 2 labelled rows");
         goto done;
     }
-    aud_perm_score kind = binary && c->score_is_probability ? AUD_PERM_AUC : AUD_PERM_R2;
+    aud_perm_score kind = multi ? AUD_PERM_AUC_OVR
+                                : c->score_is_probability ? AUD_PERM_AUC : AUD_PERM_R2;
     rc = aud_perm_importance(m, X, y, k, kind, (size_t)s->global.repeats, s->seed, c->threads,
                              &pr, c->err);
     if (rc != AUD_OK)
@@ -91,7 +134,9 @@ int aud_run_global(run_ctx *c)
     cJSON *gl = cJSON_AddObjectToObject(c->doc, "global");
     cJSON *feats = gl ? cJSON_AddArrayToObject(gl, "permutation_importance") : NULL;
     if (feats == NULL ||
-        cJSON_AddStringToObject(gl, "score", kind == AUD_PERM_AUC ? "auc" : "r2") == NULL ||
+        cJSON_AddStringToObject(gl, "score", kind == AUD_PERM_AUC_OVR ? "auc_ovr"
+                                             : kind == AUD_PERM_AUC ? "auc" : "r2") == NULL ||
+        (multi && aud_json_add_num(gl, "classes", (double)K)) ||
         aud_json_add_num(gl, "baseline", pr.baseline) || aud_json_add_num(gl, "rows", (double)k) ||
         aud_json_add_num(gl, "repeats", (double)pr.repeats) ||
         aud_json_add_num(gl, "seed", (double)s->seed)) {
@@ -128,35 +173,18 @@ int aud_run_global(run_ctx *c)
             continue;
         aud_free(ice);
         aud_free(avg);
-        ice = aud_malloc(k * G * sizeof *ice);
-        avg = aud_malloc(G * sizeof *avg);
+        ice = aud_malloc(k * G * K * sizeof *ice);
+        avg = aud_malloc(G * K * sizeof *avg);
         if (ice == NULL || avg == NULL) {
             rc = aud_error_nomem(c->err);
             break;
         }
         rc = aud_pdp_ice(m, X, k, j, grid, G, c->threads, ice, avg, c->err);
-        if (rc != AUD_OK)
-            break;
-        cJSON *f = cJSON_CreateObject();
-        cJSON *curves = NULL, *rows = NULL;
-        if (f == NULL || !cJSON_AddItemToArray(pd, f) ||
-            cJSON_AddStringToObject(f, "feature", cJSON_GetStringValue(cJSON_GetObjectItem(
-                cJSON_GetArrayItem(feats, (int)q), "feature"))) == NULL ||
-            add_nums(f, "grid", grid, G) || add_nums(f, "average", avg, G) ||
-            (rows = cJSON_AddArrayToObject(f, "ice_rows")) == NULL ||
-            (curves = cJSON_AddArrayToObject(f, "ice")) == NULL) {
-            rc = aud_error_nomem(c->err);
-            break;
-        }
-        for (size_t i = 0; i < n_ice && rc == AUD_OK; i++) {   /* the first sampled rows */
-            cJSON *one = cJSON_CreateObject();
-            cJSON *r = aud_json_num((double)idx[i]);
-            if (r == NULL || !cJSON_AddItemToArray(rows, r) || one == NULL ||
-                add_nums(one, "v", ice + i * G, G) ||
-                !cJSON_AddItemToArray(curves, cJSON_DetachItemFromObject(one, "v")))
-                rc = aud_error_nomem(c->err);
-            cJSON_Delete(one);
-        }
+        for (size_t cl = 0; cl < K && rc == AUD_OK; cl++)   /* one entry per class */
+            rc = add_pdp(c, pd, cJSON_GetStringValue(cJSON_GetObjectItem(
+                             cJSON_GetArrayItem(feats, (int)q), "feature")),
+                         multi ? (long)cl : -1, grid, G, avg + cl * G, ice + cl * k * G, idx,
+                         n_ice);
     }
 done:
     aud_perm_result_free(&pr);

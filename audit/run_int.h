@@ -25,7 +25,8 @@ typedef struct run_ctx {
     aud_model  *model;        /* NULL without a model */
     aud_binding bind;         /* model features -> data columns (bind.cols NULL: no model) */
     aud_binding bind_ref;     /* model features -> reference columns (NULL cols: none) */
-    double     *label;        /* n_rows, 0/1 or NaN; NULL without a label */
+    double     *label;        /* n_rows, 0/1 or NaN (class indices 0..K-1 or NaN for a K-class
+                                 model, aud_run_multiclass); NULL without a label */
     double     *score;        /* model output or the score column (probability of class 1 for
                                  binary classifiers); NULL when absent */
     double     *score_ref;    /* model output on the reference */
@@ -50,6 +51,20 @@ typedef struct run_ctx {
     const char *mx_skip;          /*   why there are none (mx_skip_text), or NULL */
     char        mx_skip_text[512];
 } run_ctx;
+
+/* The model has K > 1 classes (a multiclass classifier, multi:softmax included, or a model
+ * command answering K numbers per row): the label holds class indices 0..K-1. */
+static inline int aud_run_class_label(const run_ctx *c)
+{
+    return c->model != NULL && c->model->n_outputs > 1 &&
+           (c->model->is_classifier || c->model->kind == AUD_MODEL_COMMAND);
+}
+
+/* ... and gives one probability per class (not multi:softmax's class index). */
+static inline int aud_run_multiclass(const run_ctx *c)
+{
+    return aud_run_class_label(c) && aud_model_n_pred(c->model) > 1;
+}
 
 /* Record that a section was not run, and why. Returns AUD_OK or AUD_E_NOMEM. */
 int aud_run_skip(run_ctx *c, const char *section, const char *reason);

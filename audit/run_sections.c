@@ -34,7 +34,10 @@ int aud_run_predictions(run_ctx *c)
 {
     const aud_spec *s = c->spec;
     int rc = AUD_OK;
-    if (s->label != NULL)
+    if (s->label != NULL && aud_run_class_label(c) && s->n_label_positive == 0)
+        rc = aud_bind_class_label(c->data, s->label, c->model->n_outputs, &c->label,
+                                  c->err);   /* class indices (the global views' score) */
+    else if (s->label != NULL)
         rc = aud_bind_column_coded(c->data, s->label, AUD_BIND_LABEL,
                                    &(aud_outcome_coding){.positive =
                                                           (const char *const *)s->label_positive,

@@ -25,9 +25,10 @@ static void *gp_worker(void *arg)
 {
     gp_job *j = arg;
     const double *X = j->X + j->begin * j->m->n_features;
-    aud_model_predict_margin_block(j->m, X, j->end - j->begin, j->out + j->begin);
+    size_t K = j->m->n_outputs;
+    aud_model_predict_margin_block(j->m, X, j->end - j->begin, j->out + j->begin * K);
     for (size_t i = j->begin; i < j->end; i++)
-        aud_model_transform(j->m, j->out + i, j->out + i);
+        aud_model_transform(j->m, j->out + i * K, j->out + i * K);
     return NULL;
 }
 
@@ -37,10 +38,11 @@ static void *gp_worker(void *arg)
 int aud_global_predict(const aud_model *m, const double *X, size_t n, int threads, double *out,
                        aud_error *err)
 {
-    if (aud_model_n_pred(m) != 1 || m->n_outputs != 1)
+    size_t K = aud_model_n_pred(m);
+    if (K != m->n_outputs)   /* multi:softmax: class indices, no probabilities */
         return aud_error_set(err, AUD_E_UNSUPPORTED, NULL, 0, 0,
-                             "global views need a model with one output; this one has %zu",
-                             aud_model_n_pred(m));
+                             "global views need the model's probabilities; this one predicts "
+                             "class indices (multi:softmax)");
     if (n == 0)
         return AUD_OK;
     if (m->kind == AUD_MODEL_COMMAND)
@@ -69,25 +71,15 @@ static int sp_cmp(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-double aud_perm_score_of(aud_perm_score kind, const double *y, const double *p, size_t n)
+/* AUC of the scores p[i * stride] for the event "y[i] == positive": (sum of the positives'
+ * mid-ranks - n1 (n1 + 1) / 2) / (n1 n0) (Mann-Whitney; ties count one half); NaN without both */
+static double auc_of(const double *y, double positive, const double *p, size_t stride, size_t n)
 {
-    if (kind == AUD_PERM_R2) {
-        double my = 0.0, ss_res = 0.0, ss_tot = 0.0;
-        for (size_t i = 0; i < n; i++)
-            my += y[i];
-        my /= (double)n;
-        for (size_t i = 0; i < n; i++) {
-            ss_res += (y[i] - p[i]) * (y[i] - p[i]);
-            ss_tot += (y[i] - my) * (y[i] - my);
-        }
-        return ss_tot > 0.0 ? 1.0 - ss_res / ss_tot : NAN;
-    }
-    /* AUC = (sum of the positives' mid-ranks - n1 (n1 + 1) / 2) / (n1 n0) (Mann-Whitney) */
     sp *a = aud_malloc((n ? n : 1) * sizeof *a);
     if (a == NULL)
         return NAN;
     for (size_t i = 0; i < n; i++)
-        a[i] = (sp){p[i], y[i]};
+        a[i] = (sp){p[i * stride], y[i]};
     qsort(a, n, sizeof *a, sp_cmp);
     double n1 = 0.0, rank_sum = 0.0;
     for (size_t i = 0; i < n;) {
@@ -96,7 +88,7 @@ double aud_perm_score_of(aud_perm_score kind, const double *y, const double *p, 
             k++;
         double mid = 0.5 * ((double)i + 1.0 + (double)k);   /* mean of ranks i+1 .. k */
         for (size_t t = i; t < k; t++)
-            if (a[t].y == 1.0) {
+            if (a[t].y == positive) {
                 n1 += 1.0;
                 rank_sum += mid;
             }
@@ -105,6 +97,40 @@ double aud_perm_score_of(aud_perm_score kind, const double *y, const double *p, 
     aud_free(a);
     double n0 = (double)n - n1;
     return n1 > 0.0 && n0 > 0.0 ? (rank_sum - n1 * (n1 + 1.0) / 2.0) / (n1 * n0) : NAN;
+}
+
+static double r2_of(const double *y, const double *p, size_t n)
+{
+    double my = 0.0, ss_res = 0.0, ss_tot = 0.0;
+    for (size_t i = 0; i < n; i++)
+        my += y[i];
+    my /= (double)n;
+    for (size_t i = 0; i < n; i++) {
+        ss_res += (y[i] - p[i]) * (y[i] - p[i]);
+        ss_tot += (y[i] - my) * (y[i] - my);
+    }
+    return ss_tot > 0.0 ? 1.0 - ss_res / ss_tot : NAN;
+}
+
+double aud_perm_score_of(aud_perm_score kind, const double *y, const double *p, size_t n,
+                         size_t n_classes)
+{
+    if (kind == AUD_PERM_R2)
+        return r2_of(y, p, n);
+    if (kind == AUD_PERM_AUC)
+        return auc_of(y, 1.0, p, 1, n);
+    /* AUD_PERM_AUC_OVR: the unweighted mean of the one-vs-rest AUCs of the classes that have
+     * rows and non-rows in y (scikit-learn's roc_auc_ovr, which refuses a class without rows) */
+    double s = 0.0;
+    size_t used = 0;
+    for (size_t c = 0; c < n_classes; c++) {
+        double a = auc_of(y, (double)c, p + c, n_classes, n);
+        if (!isnan(a)) {
+            s += a;
+            used++;
+        }
+    }
+    return used > 0 ? s / (double)used : NAN;
 }
 
 /* ---- permutations ---- */
@@ -141,12 +167,12 @@ int aud_perm_importance(const aud_model *m, const double *X, const double *y, si
                         aud_perm_score kind, size_t repeats, uint64_t seed, int threads,
                         aud_perm_result *out, aud_error *err)
 {
-    size_t M = aud_model_features(m), R = repeats ? repeats : 1;
+    size_t M = aud_model_features(m), R = repeats ? repeats : 1, K = aud_model_n_pred(m);
     memset(out, 0, sizeof *out);
     out->n_features = M;
     out->repeats = R;
     double *Xp = aud_malloc((n * R * M + 1) * sizeof *Xp);
-    double *p = aud_malloc((n * R + 1) * sizeof *p);
+    double *p = aud_malloc((n * R * K + 1) * sizeof *p);
     size_t *idx = aud_malloc((n + 1) * sizeof *idx);
     double *col = aud_malloc((n + 1) * sizeof *col), *tmp = aud_malloc((n + 1) * sizeof *tmp);
     out->importances = aud_malloc((M * R + 1) * sizeof *out->importances);
@@ -163,7 +189,7 @@ int aud_perm_importance(const aud_model *m, const double *X, const double *y, si
     rc = aud_global_predict(m, X, n, threads, p, err);
     if (rc != AUD_OK)
         goto done;
-    out->baseline = aud_perm_score_of(kind, y, p, n);
+    out->baseline = aud_perm_score_of(kind, y, p, n, K);
     double t = R > 1 ? gsl_cdf_tdist_Pinv(0.975, (double)(R - 1)) : NAN;
     for (size_t j = 0; j < M && rc == AUD_OK; j++) {
         /* every repeat of feature j in one matrix (one batch run for a command model) */
@@ -185,7 +211,7 @@ int aud_perm_importance(const aud_model *m, const double *X, const double *y, si
         rc = aud_global_predict(m, Xp, n * R, threads, p, err);
         double s = 0.0, s2 = 0.0;
         for (size_t r = 0; r < R && rc == AUD_OK; r++) {
-            double v = out->baseline - aud_perm_score_of(kind, y, p + r * n, n);
+            double v = out->baseline - aud_perm_score_of(kind, y, p + r * n * K, n, K);
             out->importances[j * R + r] = v;
             s += v;
         }
@@ -278,9 +304,9 @@ int aud_pdp_grid(const double *col, size_t n, size_t stride, size_t resolution, 
 int aud_pdp_ice(const aud_model *m, const double *X, size_t n, size_t j, const double *g,
                 size_t G, int threads, double *ice, double *average, aud_error *err)
 {
-    size_t M = aud_model_features(m);
+    size_t M = aud_model_features(m), K = aud_model_n_pred(m);
     double *B = aud_malloc((n * G * M + 1) * sizeof *B);
-    double *p = aud_malloc((n * G + 1) * sizeof *p);
+    double *p = aud_malloc((n * G * K + 1) * sizeof *p);
     int rc = AUD_OK;
     if (B == NULL || p == NULL) {
         rc = aud_error_nomem(err);
@@ -293,14 +319,16 @@ int aud_pdp_ice(const aud_model *m, const double *X, size_t n, size_t j, const d
             blk[i * M + j] = g[k];
     }
     rc = aud_global_predict(m, B, n * G, threads, p, err);
-    for (size_t k = 0; k < G && rc == AUD_OK; k++) {
-        double s = 0.0;
-        for (size_t i = 0; i < n; i++) {
-            ice[i * G + k] = p[k * n + i];
-            s += p[k * n + i];
+    for (size_t c = 0; c < K && rc == AUD_OK; c++)
+        for (size_t k = 0; k < G; k++) {
+            double s = 0.0;
+            for (size_t i = 0; i < n; i++) {
+                double v = p[(k * n + i) * K + c];
+                ice[(c * n + i) * G + k] = v;
+                s += v;
+            }
+            average[c * G + k] = s / (double)n;
         }
-        average[k] = s / (double)n;
-    }
 done:
     aud_free(B);
     aud_free(p);

@@ -333,7 +333,8 @@ int aud_model_set_categories(aud_model *m, const char *path, aud_error *err)
             continue;
         rc = aud_error_set(err, AUD_E_USAGE, path, 0, 0,
                            m->prep[j].native ? "the model file carries its own category mapping "
-                                               "(pandas_categorical); --categories is not needed"
+                                               "(LightGBM pandas_categorical, XGBoost >= 3.1 "
+                                               "cats); --categories is not needed"
                                              : "the model has a preprocessing stage, whose "
                                                "encoders code its categories");
         goto done;

@@ -18,13 +18,15 @@
  * Splits go left when (float)x < split_condition; NaN takes default_left. num_parallel_tree trees
  * are summed like the others (tree_info gives each tree's class). DART leaf values are multiplied by
  * weight_drop. Categorical splits (split_type 1, enable_categorical) are category sets
- * (parse_categories, aud_xgb_cat_left in models/model_int.h). Multi-target trees are reported as
+ * (parse_categories, aud_xgb_cat_left in models/model_int.h); XGBoost >= 3.1 also saves the
+ * training categories' names (model.cats, parse_cats). Multi-target trees are reported as
  * unsupported. */
 #include "models/model_int.h"
 #include "core/io.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -679,6 +681,130 @@ static int parse_booster(xg_ctx *c, aud_model *m, const cJSON *root)
     return AUD_OK;
 }
 
+/* The categories of one feature's "enc" entry as a JSON array (strings or numbers), or NULL for
+ * a numerical feature (an empty entry); *bad is set on a malformed entry. */
+static cJSON *enc_categories(xg_ctx *c, const cJSON *e, const char *field, int *bad)
+{
+    const cJSON *off = get(e, "offsets"), *val = get(e, "values"), *v;
+    size_t nv = 0, no = 0;
+    *bad = 0;
+    if (!cJSON_IsObject(e) || !cJSON_IsArray(val) || (off != NULL && !cJSON_IsArray(off))) {
+        *bad = schema_err(c, field, "expected {\"offsets\", \"values\"} or {\"type\", "
+                          "\"values\"}%s", "");
+        return NULL;
+    }
+    cJSON_ArrayForEach(v, val)
+        nv++;
+    cJSON_ArrayForEach(v, off)
+        no++;
+    if (nv == 0 && no <= 1)
+        return NULL;   /* a numerical feature */
+    cJSON *list = cJSON_CreateArray();
+    char *bytes = off != NULL ? aud_malloc(nv + 1) : NULL;
+    if (list == NULL || (off != NULL && bytes == NULL)) {
+        cJSON_Delete(list);
+        aud_free(bytes);
+        *bad = aud_error_nomem(c->err);
+        return NULL;
+    }
+    size_t k = 0;
+    cJSON_ArrayForEach(v, val) {   /* numbers, or the UTF-8 bytes of the names as int8 */
+        double x = v->valuedouble;
+        if (!cJSON_IsNumber(v) || (bytes != NULL && (x != floor(x) || x < -128 || x > 255 ||
+                                                     x == 0.0))) {
+            *bad = schema_err(c, field, "%s", bytes != NULL ? "values: expected the bytes of "
+                              "the category names (-128 to 255, no 0)" : "values: expected "
+                              "numbers");
+            goto fail;
+        }
+        if (bytes != NULL)
+            bytes[k++] = (char)(unsigned char)(int)(x < 0 ? x + 256 : x);
+        else if (!cJSON_AddItemToArray(list, cJSON_CreateNumber(x)))
+            goto nomem;
+    }
+    if (bytes != NULL) {   /* Arrow string array: name i is bytes[offsets[i] .. offsets[i+1]) */
+        long prev = -1;
+        cJSON_ArrayForEach(v, off) {
+            double x = v->valuedouble;
+            if (!cJSON_IsNumber(v) || x != floor(x) || x < (prev < 0 ? 0.0 : (double)prev) ||
+                x > (double)nv || (prev < 0 && x != 0)) {
+                *bad = schema_err(c, field, "%s", "offsets: expected increasing offsets from 0 "
+                                  "into values");
+                goto fail;
+            }
+            if (prev >= 0) {
+                char save = bytes[(size_t)x];
+                bytes[(size_t)x] = '\0';
+                cJSON *name = cJSON_CreateString(bytes + prev);
+                bytes[(size_t)x] = save;
+                if (name == NULL || !cJSON_AddItemToArray(list, name)) {
+                    cJSON_Delete(name);
+                    goto nomem;
+                }
+            }
+            prev = (long)x;
+        }
+        if (prev != (long)nv) {
+            *bad = schema_err(c, field, "%s", "offsets: the last offset is not the end of "
+                              "values");
+            goto fail;
+        }
+    }
+    aud_free(bytes);
+    return list;
+nomem:
+    *bad = aud_error_nomem(c->err);
+fail:
+    aud_free(bytes);
+    cJSON_Delete(list);
+    return NULL;
+}
+
+/* The training categories XGBoost >= 3.1 saves with the model (model.cats; CatContainer::Save in
+ * XGBoost's src/data/cat_container.cc, the encoding of src/encoder/ordinal.h): "enc" has one
+ * entry per feature - empty for a numerical one, a string feature's categories as an Arrow
+ * string array {"offsets": [n+1], "values": [UTF-8 bytes as int8]}, a numeric one's {"type",
+ * "values"} - and a category's position in its list is the code the trees split on
+ * ("feature_segments" and "sorted_idx" only index them). They become the features' native
+ * stage, as a --categories file would; a category not in the list is an error, as XGBoost's
+ * re-coding refuses it. */
+static int parse_cats(xg_ctx *c, aud_model *m, const cJSON *model)
+{
+    const cJSON *enc = get(get(model, "cats"), "enc"), *e;
+    size_t n = 0, j = 0;
+    cJSON_ArrayForEach(e, enc)
+        n++;
+    if (enc == NULL || n == 0)
+        return AUD_OK;   /* before 3.1, or trained without categories */
+    if (!cJSON_IsArray(enc) || n != m->n_features) {
+        aud_error_set(c->err, AUD_E_SCHEMA, c->name, 0, 0,
+                      "expected an array of %zu entries, one per feature", m->n_features);
+        return aud_error_field(c->err, "learner.gradient_booster.model.cats.enc");
+    }
+    cJSON_ArrayForEach(e, enc) {
+        char field[96];
+        int bad = 0;
+        snprintf(field, sizeof field, "learner.gradient_booster.model.cats.enc[%zu]", j);
+        cJSON *list = enc_categories(c, e, field, &bad);
+        if (bad)
+            return bad;
+        if (list != NULL) {
+            if (m->cat_feature == NULL &&
+                (m->cat_feature = aud_calloc(m->n_features + 1, 1)) == NULL) {
+                cJSON_Delete(list);
+                return aud_error_nomem(c->err);
+            }
+            m->cat_feature[j] = 1;
+            int rc = aud_prep_native(m, j, list, 0, c->name, field, c->err);
+            cJSON_Delete(list);
+            if (rc != AUD_OK)
+                return rc;
+        }
+        j++;
+    }
+    return AUD_OK;
+}
+
 /* XGBoost writes the non-JSON tokens NaN, Infinity and -Infinity (split_conditions of categorical
  * nodes are NaN). Returns a copy with each such token outside strings quoted ("NaN", read by
  * num_value as a number), or NULL with *n_tok = 0 when there is none. */
@@ -785,6 +911,11 @@ int aud_xgb_json_parse(aud_model *m, const char *data, size_t len, const char *n
         rc = parse_feature_types(&c, m, root);
     if (rc == AUD_OK)
         rc = parse_booster(&c, m, root);
+    if (rc == AUD_OK) {   /* gbtree's model, or dart's gbtree's */
+        const cJSON *gb = get(get(root, "learner"), "gradient_booster");
+        rc = parse_cats(&c, m, get(gb, "model") != NULL ? get(gb, "model")
+                                                        : get(get(gb, "gbtree"), "model"));
+    }
     cJSON_Delete(root);
     return rc;
 }

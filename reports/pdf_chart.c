@@ -867,7 +867,13 @@ void aud_pdf_chart_pdp(pdf_doc *d, const cJSON *pd, float x, float y_top, float 
     double xlo = INFINITY, xhi = -INFINITY, ylo = INFINITY, yhi = -INFINITY;
     double xt0, xt1, xs, yt0, yt1, ys;
     char buf[300];
-    aud_pdf_fit(d, d->bold, 8.5f, aud_rpt_str(pd, "feature", "?"), w, buf, sizeof buf);
+    char name[300];
+    if (cJSON_GetObjectItemCaseSensitive(pd, "class") != NULL)   /* multiclass: per class */
+        snprintf(name, sizeof name, "%s: P(class %.0f)", aud_rpt_str(pd, "feature", "?"),
+                 aud_rpt_num(pd, "class"));
+    else
+        snprintf(name, sizeof name, "%s", aud_rpt_str(pd, "feature", "?"));
+    aud_pdf_fit(d, d->bold, 8.5f, name, w, buf, sizeof buf);
     aud_pdf_text(d, d->bold, 8.5f, x, y_top, AUD_PDF_BLACK, buf);
     float px0 = x + 34.0f, px1 = x + w - 4.0f, py0 = y_top - h + 26.0f, py1 = y_top - 10.0f;
     if (G == 0 || aud_rpt_count(avg) != G) {

@@ -9,6 +9,7 @@
 
 #define GL_BARS 20
 #define GL_PDP 4
+#define GL_PDP_MC 12   /* multiclass: (feature, class) charts */
 
 /* A subsection's heading with its grey explanation under it. */
 static void intro(pdf_doc *d, const char *title, float need, const char *text)
@@ -33,7 +34,9 @@ void aud_pdf_write_global(pdf_doc *d)
     static const char *const fields[] = {"baseline", "rows", "repeats"};
     static const rpt_style styles[] = {RPT_F4, RPT_INT, RPT_INT};
     aud_pdf_section(d, "Global views");
-    aud_pdf_kv(d, "Score", auc ? "ROC AUC" : "R\xc2\xb2 (coefficient of determination)");
+    int ovr = strcmp(aud_rpt_str(gl, "score", ""), "auc_ovr") == 0;
+    aud_pdf_kv(d, "Score", ovr ? "ROC AUC one-vs-rest, the mean over the classes"
+                           : auc ? "ROC AUC" : "R\xc2\xb2 (coefficient of determination)");
     for (int k = 0; k < 3; k++)
         aud_pdf_kv(d, keys[k], aud_rpt_fmt(aud_rpt_num(gl, fields[k]), styles[k], t));
     d->y -= 8.0f;
@@ -74,19 +77,29 @@ void aud_pdf_write_global(pdf_doc *d)
     if (aud_rpt_count(pds) == 0)
         return;
     const float w = (PDF_CW - 20.0f) / 2.0f, h = 185.0f;
+    int multi = cJSON_GetObjectItemCaseSensitive(gl, "classes") != NULL;
     snprintf(buf, sizeof buf, "The model's average output (thick line; the partial dependence) "
              "when every row's feature is set to each grid value, over one thin curve per row "
-             "(individual conditional expectation, %zu rows shown).",
-             aud_rpt_count(aud_rpt_arr(pds->child, "ice")));
+             "(individual conditional expectation, %zu rows shown)%s.",
+             aud_rpt_count(aud_rpt_arr(pds->child, "ice")),
+             multi ? "; for a multiclass model one chart per feature and class, the "
+                     "probability of that class" : "");
     intro(d, "Partial dependence and ICE curves of the top features", 2 * h + 40.0f, buf);
+    /* two charts a row; a multiclass model's first GL_PDP_MC (feature, class) charts, a row
+     * moved to the next page when it does not fit */
+    size_t i = 0, cap = multi ? GL_PDP_MC : GL_PDP;
     float top = d->y;
-    size_t i = 0;
     cJSON_ArrayForEach(f, pds) {
-        if (i == GL_PDP)
+        if (i == cap)
             break;
-        aud_pdf_chart_pdp(d, f, PDF_LEFT + (float)(i % 2) * (w + 20.0f),
-                          top - (float)(i / 2) * (h + 10.0f), w, h);
+        if (i % 2 == 0) {
+            if (i > 0)
+                d->y = top - (h + 10.0f);
+            aud_pdf_need(d, h + 10.0f);
+            top = d->y;
+        }
+        aud_pdf_chart_pdp(d, f, PDF_LEFT + (float)(i % 2) * (w + 20.0f), top, w, h);
         i++;
     }
-    d->y = top - (float)((i + 1) / 2) * (h + 10.0f) - 6.0f;
+    d->y = top - (h + 10.0f) - 6.0f;
 }

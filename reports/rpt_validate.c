@@ -704,7 +704,8 @@ static int v_global_feature(vctx *v, const cJSON *f)
 static int v_global_pdp(vctx *v, const cJSON *f)
 {
     int rc;
-    if ((rc = vkey(v, f, "feature", T_STR, 1)) || (rc = vkey(v, f, "grid", T_ARR, 1)) ||
+    if ((rc = vkey(v, f, "feature", T_STR, 1)) || (rc = vkey(v, f, "class", T_NUM, 0)) ||
+        (rc = vkey(v, f, "grid", T_ARR, 1)) ||
         (rc = vkey(v, f, "average", T_ARR, 1)) || (rc = vkey(v, f, "ice_rows", T_ARR, 0)) ||
         (rc = vkey(v, f, "ice", T_ARR, 0)))
         return rc;
@@ -722,6 +723,7 @@ static int v_global(vctx *v, const cJSON *g)
     int rc;
     if ((rc = vkey(v, g, "score", T_STR, 1)) || (rc = vkey(v, g, "baseline", T_NUM | T_NULL, 0)) ||
         (rc = vkey(v, g, "rows", T_NUM, 0)) || (rc = vkey(v, g, "repeats", T_NUM, 0)) ||
+        (rc = vkey(v, g, "classes", T_NUM, 0)) ||
         (rc = varray(v, g, "permutation_importance", 1, v_global_feature)) ||
         (rc = varray(v, g, "partial_dependence", 0, v_global_pdp)))
         return rc;

@@ -268,3 +268,17 @@ def test_fairness_model_cmd_options(audit, tmp_path, fitted):
     assert r.code == 2 and "row budget exceeded" in r.err, r
     r = audit("fairness", *common, "--score", "a", "--model-batch", "5")
     assert r.code == 2 and "go with --model-cmd" in r.err, r
+
+
+@pytest.mark.parametrize("cmd", ["predict", "explain", "reasons", "fairness"])
+@pytest.mark.parametrize("opt", [("--features", "a"), ("--model-features", "a"),
+                                 ("--model-batch", "10"), ("--model-timeout", "5"),
+                                 ("--model-max-rows", "9"), ("--model-protocol", "session")])
+def test_model_cmd_options_need_model_cmd(audit, tmp_path, cmd, opt):
+    """Every command that takes the model-command options refuses them without --model-cmd
+    (exit 2) instead of ignoring them; nothing is read first (the files need not exist)."""
+    if opt[0] == "--model-features" and cmd != "predict" and cmd != "fairness":
+        pytest.skip("--model-features is predict's and fairness's spelling")
+    extra = ("--sensitive", "s", "--threshold", "0.5") if cmd == "fairness" else ()
+    r = audit(cmd, "--model", tmp_path / "m.json", "--data", tmp_path / "d.csv", *extra, *opt)
+    assert r.code == 2 and "go with --model-cmd" in r.err, r

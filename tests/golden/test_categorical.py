@@ -229,3 +229,74 @@ def test_errors_are_located(audit, tmp_path):
     r = audit("fairness", "--data", p, "--sensitive", "color", "--score", "x0",
               "--threshold", "0", "--categories", CATS)
     assert r.code == 2 and "--categories needs --model" in r.err
+
+
+def cats_block(categories, features):
+    """XGBoost >= 3.1's model.cats (CatContainer::Save): one "enc" entry per feature, empty for a
+    numerical one, names as an Arrow string array whose bytes are int8, numbers with a type."""
+    enc, seg = [], [0]
+    for f in features:
+        cats = categories.get(f)
+        if cats is None:
+            enc.append({"offsets": [], "values": []})
+        elif isinstance(cats[0], str):
+            raw = [s.encode("utf-8") for s in cats]
+            offs = np.cumsum([0] + [len(b) for b in raw]).tolist()
+            enc.append({"offsets": offs, "values": [v - 256 if v > 127 else v
+                                                    for v in b"".join(raw)]})
+        else:
+            enc.append({"type": 14, "values": cats})   # an integer array kind
+        seg.append(seg[-1] + (len(cats) if cats else 0))
+    order = [int(i) for f in features if categories.get(f)
+             for i in np.argsort(categories[f], kind="stable")]   # unused by audit
+    return {"enc": enc, "feature_segments": seg, "sorted_idx": order, "is_ref": False,
+            "sorted": False}
+
+
+@pytest.mark.parametrize("model", ["binary", "regression", "multiclass"])
+def test_xgboost_31_saved_categories(audit, tmp_path, model):
+    """A model JSON as XGBoost >= 3.1 writes it, with the training categories in model.cats (a
+    non-ASCII name among them): predictions and SHAP values equal the same model given the
+    categories by --categories, and the golden margins; --categories on top is a usage error,
+    a category the model never saw a located error."""
+    cats = json.loads(CATS.read_text())
+    cats["color"][0] = "bleu caf\u00e9"
+    data = (X / "data.csv").read_text().replace(",blue,", ",bleu caf\u00e9,")
+    (tmp_path / "d.csv").write_text(data, encoding="utf-8")
+    (tmp_path / "c.json").write_text(json.dumps(cats), encoding="utf-8")
+    doc = json.loads((X / f"{model}.json").read_text())
+    doc["version"] = [3, 1, 0]
+    doc["learner"]["gradient_booster"]["model"]["cats"] = cats_block(
+        cats, doc["learner"]["feature_names"])
+    (tmp_path / "m31.json").write_text(json.dumps(doc))
+    r31 = audit("predict", "--model", tmp_path / "m31.json", "--data", tmp_path / "d.csv",
+                "--raw")
+    ref = audit("predict", "--model", X / f"{model}.json", "--categories", tmp_path / "c.json",
+                "--data", tmp_path / "d.csv", "--raw")
+    assert r31.code == 0 and ref.code == 0, (r31, ref)
+    assert "bleu" in data and r31.out == ref.out
+    assert np.array_equal(load(r31.out, True), load(X / f"{model}.margin.csv"))
+    e31 = audit("explain", "--model", tmp_path / "m31.json", "--data", tmp_path / "d.csv")
+    eref = audit("explain", "--model", X / f"{model}.json", "--categories", tmp_path / "c.json",
+                 "--data", tmp_path / "d.csv")
+    assert e31.code == 0 and e31.out == eref.out, e31
+    r = audit("predict", "--model", tmp_path / "m31.json", "--categories", tmp_path / "c.json",
+              "--data", tmp_path / "d.csv")
+    assert r.code == 2 and "not needed" in r.err, r
+    (tmp_path / "u.csv").write_text(data.replace("bleu caf\u00e9", "purple", 1),
+                                    encoding="utf-8")
+    r = audit("predict", "--model", tmp_path / "m31.json", "--data", tmp_path / "u.csv")
+    assert r.code == 2 and "purple" in r.err and "color" in r.err, r
+
+
+def test_xgboost_31_bad_cats(audit, tmp_path):
+    """Malformed model.cats entries are located schema errors."""
+    doc = json.loads((X / "binary.json").read_text())
+    feats = doc["learner"]["feature_names"]
+    for bad, what in [({"enc": [{"offsets": [], "values": []}]}, "one per feature"),
+                      ({"enc": [{"offsets": [0, 9], "values": [97]}] * len(feats)}, "offsets"),
+                      ({"enc": [{"type": 14, "values": ["a"]}] * len(feats)}, "numbers")]:
+        doc["learner"]["gradient_booster"]["model"]["cats"] = bad
+        (tmp_path / "m.json").write_text(json.dumps(doc))
+        r = audit("predict", "--model", tmp_path / "m.json", "--data", X / "codes.csv")
+        assert r.code == 2 and "cats.enc" in r.err and what in r.err, (bad, r)
