@@ -665,6 +665,29 @@ int aud_bind_attrs(aud_bound_attrs *b, const aud_table *t, const char *const *na
     return AUD_OK;
 }
 
+int aud_bind_group_rows(const int32_t *codes, size_t n, size_t n_levels, size_t **start,
+                        size_t **order, aud_error *err)
+{
+    size_t *st = aud_calloc(n_levels + 2, sizeof *st);
+    size_t *ord = aud_malloc((n ? n : 1) * sizeof *ord);
+    if (st == NULL || ord == NULL) {
+        aud_free(st);
+        aud_free(ord);
+        return aud_error_nomem(err);
+    }
+    for (size_t i = 0; i < n; i++)   /* counts, shifted by two: st[g + 2] = rows of group g */
+        if (codes[i] >= 0 && (size_t)codes[i] < n_levels)
+            st[(size_t)codes[i] + 2]++;
+    for (size_t g = 2; g < n_levels + 2; g++)
+        st[g] += st[g - 1];
+    for (size_t i = 0; i < n; i++)   /* st[g + 1]: next free slot of group g */
+        if (codes[i] >= 0 && (size_t)codes[i] < n_levels)
+            ord[st[(size_t)codes[i] + 1]++] = i;
+    *start = st;   /* now st[g] = first row of group g, st[n_levels] = rows placed */
+    *order = ord;
+    return AUD_OK;
+}
+
 void aud_bound_attrs_free(aud_bound_attrs *b)
 {
     for (size_t a = 0; a < b->n_attrs && b->own_codes != NULL; a++) {

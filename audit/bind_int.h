@@ -131,6 +131,13 @@ int  aud_bind_attrs(aud_bound_attrs *b, const aud_table *t, const char *const *n
                     size_t n_groups, aud_error *err);
 void aud_bound_attrs_free(aud_bound_attrs *b);
 
+/* The rows of every group of a coding in one counting pass (issue 19: per-group work costs the
+ * group's rows, not groups x rows): group g's rows are (*order)[(*start)[g] .. (*start)[g + 1]),
+ * ascending; rows coded -1 (unknown) are left out. *start (n_levels + 1) and *order are the
+ * caller's (aud_free) on AUD_OK. */
+int  aud_bind_group_rows(const int32_t *codes, size_t n, size_t n_levels, size_t **start,
+                         size_t **order, aud_error *err);
+
 /* What the fairness metrics of one table are asked for. */
 typedef struct aud_bind_fair_request {
     const aud_table    *data;

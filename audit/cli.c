@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -195,4 +196,124 @@ int aud_cli_parse_model_cmd(const char *cmd, int which, const char *s, double *o
                              which == 1 ? "number" : "integer");
     *out = v;
     return 0;
+}
+
+/* ---- --verbose: stages ---------------------------------------------------------------------- */
+
+int aud_cli_verbose;
+static aud_work stage_t0, stage_first;
+static char stage_name[64];
+
+void aud_cli_verbose_on(void)
+{
+    if (aud_cli_verbose)
+        return;
+    aud_cli_verbose = 1;
+    aud_work_enable();
+    aud_work_now(&stage_first);
+    stage_t0 = stage_first;
+}
+
+static void stage_line(const char *name, const aud_work *a, const aud_work *b)
+{
+    fprintf(stderr, "audit: %-16s %8.3f s  cpu %8.3f s  serial %8.3f s\n", name,
+            b->wall - a->wall, b->cpu - a->cpu, b->serial - a->serial);
+}
+
+void aud_cli_stage(const char *name)
+{
+    if (!aud_cli_verbose)
+        return;
+    aud_work now;
+    aud_work_now(&now);
+    if (stage_name[0] != '\0')
+        stage_line(stage_name, &stage_t0, &now);
+    snprintf(stage_name, sizeof stage_name, "%s", name != NULL ? name : "");
+    stage_t0 = now;
+}
+
+void aud_cli_stage_done(void)
+{
+    if (!aud_cli_verbose)
+        return;
+    int any = stage_name[0] != '\0';
+    aud_cli_stage(NULL);
+    aud_cli_verbose = 0;   /* once */
+    if (!any)   /* no stage ran (a usage error) */
+        return;
+    aud_work end;
+    aud_work_now(&end);
+    stage_line("total", &stage_first, &end);
+    /* Amdahl: the serial CPU time stays, the rest (jobs, and other threads' work alongside)
+     * divides among 16 threads */
+    double cpu = end.cpu - stage_first.cpu, ser = end.serial - stage_first.serial;
+    double par = cpu > ser ? cpu - ser : 0.0;
+    fprintf(stderr, "audit: serial share     %.1f%% of the CPU time (parallel jobs %.3f s, "
+            "other threads %.3f s): Amdahl speed-up at 16 threads <= %.1fx\n",
+            cpu > 0 ? 100.0 * ser / cpu : 0.0, end.parallel - stage_first.parallel,
+            par - (end.parallel - stage_first.parallel),
+            ser + par / 16.0 > 0 ? cpu / (ser + par / 16.0) : 1.0);
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) == 0)   /* ru_maxrss: KiB on Linux */
+        fprintf(stderr, "audit: peak memory      %.1f MiB\n", (double)ru.ru_maxrss / 1024.0);
+}
+
+/* ---- CSV rows formatted in parallel --------------------------------------------------------- */
+
+#define ROW_BLOCK 2048   /* rows a job formats at a time */
+
+typedef struct row_job {
+    aud_cli_row_fn fn;
+    void          *ctx;
+    size_t         b0, b1;
+    char          *buf;   /* open_memstream's: freed with free() */
+    size_t         len;
+    int            rc;
+} row_job;
+
+static void *row_job_main(void *p)
+{
+    row_job *j = p;
+    FILE *m = open_memstream(&j->buf, &j->len);
+    if (m == NULL) {
+        j->rc = AUD_E_NOMEM;
+        return NULL;
+    }
+    for (size_t i = j->b0; i < j->b1; i++)
+        j->fn(m, i, j->ctx);
+    if (ferror(m))
+        j->rc = AUD_E_NOMEM;
+    if (fclose(m) != 0)
+        j->rc = AUD_E_NOMEM;
+    return NULL;
+}
+
+int aud_cli_write_rows(FILE *f, size_t n, int threads, aud_cli_row_fn fn, void *ctx)
+{
+    size_t nt = threads > 1 ? (size_t)threads : 1;
+    if (nt == 1 || n <= ROW_BLOCK) {   /* one block: no copy */
+        for (size_t i = 0; i < n; i++)
+            fn(f, i, ctx);
+        return AUD_OK;
+    }
+    row_job *jobs = aud_calloc(nt, sizeof *jobs);
+    if (jobs == NULL)
+        return AUD_E_NOMEM;
+    int rc = AUD_OK;
+    for (size_t r0 = 0; r0 < n && rc == AUD_OK; r0 += nt * ROW_BLOCK) {
+        size_t nj = 0;
+        for (size_t b0 = r0; nj < nt && b0 < n; b0 += ROW_BLOCK, nj++)
+            jobs[nj] = (row_job){fn, ctx, b0, n - b0 < ROW_BLOCK ? n : b0 + ROW_BLOCK, NULL, 0,
+                                 AUD_OK};
+        aud_run_jobs(jobs, nj, sizeof *jobs, row_job_main);
+        for (size_t k = 0; k < nj; k++)
+            rc = jobs[k].rc != AUD_OK ? jobs[k].rc : rc;
+        for (size_t k = 0; k < nj; k++) {
+            if (rc == AUD_OK)
+                fwrite(jobs[k].buf, 1, jobs[k].len, f);
+            free(jobs[k].buf);   /* open_memstream allocates with malloc */
+        }
+    }
+    aud_free(jobs);
+    return rc;
 }

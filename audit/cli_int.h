@@ -5,6 +5,8 @@
 
 #include "audit/audit.h"
 
+#include <stdio.h>
+
 /* Exit codes of SPEC section 1. */
 enum {
     AUD_EXIT_OK = 0,        /* done, every policy check passed */
@@ -76,6 +78,25 @@ typedef struct aud_cli_progress {
 void aud_cli_progress_start(aud_cli_progress *p, const char *what);
 void aud_cli_progress_report(void *ctx, double done);
 void aud_cli_progress_end(aud_cli_progress *p);
+
+/* --verbose (issue 19): per-stage timings on stderr, "audit: STAGE  wall  cpu  serial" (the
+ * serial part of the CPU time: outside the parallel jobs, aud_work_now), and at the end the
+ * totals, the serial share of the CPU time, the speed-up Amdahl's law allows at 16 threads
+ * and the peak resident memory (getrusage ru_maxrss). aud_cli_verbose_on turns it on;
+ * aud_cli_stage(NAME) ends the current stage (printing it) and starts NAME (NULL: none);
+ * aud_cli_stage_done ends the last and prints the totals. Without --verbose they do nothing. */
+extern int aud_cli_verbose;
+void aud_cli_verbose_on(void);
+void aud_cli_stage(const char *name);
+void aud_cli_stage_done(void);
+
+/* CSV output formatting in parallel (issue 19 item 2): rows [0, n) written to f by fn(f, row,
+ * ctx), formatted on up to `threads` threads in blocks of rows, each block into memory
+ * (open_memstream), and the blocks written in row order, so the bytes are exactly those of one
+ * thread; memory is bounded by threads blocks. fn must only read shared data. AUD_OK or
+ * AUD_E_NOMEM (nothing of the failing round is written). */
+typedef void (*aud_cli_row_fn)(FILE *f, size_t row, void *ctx);
+int aud_cli_write_rows(FILE *f, size_t n, int threads, aud_cli_row_fn fn, void *ctx);
 
 /* The commands; argv[0] is the command name. Each returns an exit code. */
 int aud_cmd_run(int argc, char **argv);

@@ -346,6 +346,7 @@ int aud_cmd_drift(int argc, char **argv)
         goto done;
     const char *inputs[] = {c.refp, c.curp};
     rc = aud_guard_output(c.json, inputs, 2, &err);
+    aud_cli_stage("read CSV");
     if (rc == AUD_OK)
         rc = load_both(&c, &ref, &cur, &prof, &sums, &err);
     if (rc == AUD_OK && c.cols_arg != NULL) {
@@ -372,6 +373,7 @@ int aud_cmd_drift(int argc, char **argv)
     }
     if (aud_cli_progress_enabled())
         fprintf(stderr, "audit: comparing %zu columns ...\n", cols ? n_cols : ref->n_cols);
+    aud_cli_stage("drift");
     rc = aud_drift_ref(&res, ref, (const aud_drift_refsum *const *)sums, cur,
                        (const char *const *)cols, n_cols, c.choices, c.n_choices, &c.opts, &err);
     if (rc == AUD_E_USAGE) {
@@ -391,6 +393,7 @@ int aud_cmd_drift(int argc, char **argv)
     if (res->n_tested == 0)
         rc = aud_error_set(&err, AUD_E_DOMAIN, NULL, 0, 0, "no column could be tested%s%s",
                            res->n_cols ? ": " : "", res->n_cols ? res->cols[0].msg : "");
+    aud_cli_stage("write");
     if (rc == AUD_OK && c.json != NULL)
         rc = write_json(&c, res, ref, prof, cur, &hash_ref, &hash_cur, &err);
     if (rc == AUD_OK && !(c.json != NULL && strcmp(c.json, "-") == 0))

@@ -132,10 +132,12 @@ int aud_xsetup_load(aud_xsetup *s, const aud_xopts *o, aud_error *err)
 {
     memset(s, 0, sizeof *s);
     int rc = AUD_OK;
+    aud_cli_stage("load model");
     if (o->model_cmd == NULL)
         rc = aud_model_load(&s->model, o->model, o->model_format, err);
     if (rc == AUD_OK && o->model_cmd == NULL && o->categories != NULL)
         rc = aud_model_set_categories(s->model, o->categories, err);
+    aud_cli_stage("read CSV");
     if (rc == AUD_OK)
         rc = aud_csv_cli_load(&o->csv, &s->data, o->data, err);
     if (rc == AUD_OK && o->model_cmd != NULL) {   /* asked for the first row: its outputs */
@@ -188,6 +190,7 @@ int aud_xsetup_load(aud_xsetup *s, const aud_xopts *o, aud_error *err)
             return rc;
         rq.background = s->bgt;
     }
+    aud_cli_stage("prepare");
     rc = aud_explain_prepare(&s->in, &rq, err);
     if (s->in.by_position)
         aud_cli_warn_by_position(s->model, o->model, o->data);
@@ -292,11 +295,45 @@ static void put_name(FILE *f, const char *name, size_t K, size_t k)
     aud_csv_put_field(f, buf);
 }
 
-/* row, [id], the SHAP values (class-major), prediction per class, [value:FEATURE...]. */
-static void write_phi(FILE *f, const aud_xsetup *s, const aud_shap_result *r, int values)
+typedef struct phi_rows {
+    const aud_xsetup       *s;
+    const aud_shap_result  *r;
+    int                     values;
+} phi_rows;
+
+static void phi_row(FILE *f, size_t i, void *ctx)
+{
+    const phi_rows *p = ctx;
+    const aud_xsetup *s = p->s;
+    const aud_shap_result *r = p->r;
+    size_t M = r->n_features, K = r->n_outputs;
+    char num[32];
+    const double *ph = r->phi + i * r->stride;
+    fprintf(f, "%zu", s->row_begin + i);
+    aud_xput_id(f, s, s->row_begin + i);
+    for (size_t c = 0; c < r->stride; c++) {
+        fputc(',', f);
+        fputs(aud_fmt_double(ph[c], num), f);
+    }
+    for (size_t k = 0; k < K; k++) {
+        fputc(',', f);
+        fputs(aud_fmt_double(r->fx[i * K + k], num), f);
+    }
+    for (size_t j = 0; p->values && j < M; j++) {
+        double x = s->in.X[i * M + j];
+        fputc(',', f);
+        fputs(isnan(x) ? "NA" : aud_fmt_double(x, num), f);
+    }
+    fputc('\n', f);
+}
+
+/* row, [id], the SHAP values (class-major), prediction per class, [value:FEATURE...]; the rows
+ * formatted on `threads` threads (aud_cli_write_rows: the same bytes). */
+static int write_phi(FILE *f, const aud_xsetup *s, const aud_shap_result *r, int values,
+                     int threads, aud_error *err)
 {
     size_t M = r->n_features, K = r->n_outputs;
-    char num[32], name[1024];
+    char name[1024];
     fputs("row", f);
     if (s->id_col >= 0) {
         fputc(',', f);
@@ -318,25 +355,9 @@ static void write_phi(FILE *f, const aud_xsetup *s, const aud_shap_result *r, in
         aud_csv_put_field(f, name);
     }
     fputc('\n', f);
-    for (size_t i = 0; i < r->n_rows; i++) {
-        const double *ph = r->phi + i * r->stride;
-        fprintf(f, "%zu", s->row_begin + i);
-        aud_xput_id(f, s, s->row_begin + i);
-        for (size_t c = 0; c < r->stride; c++) {
-            fputc(',', f);
-            fputs(aud_fmt_double(ph[c], num), f);
-        }
-        for (size_t k = 0; k < K; k++) {
-            fputc(',', f);
-            fputs(aud_fmt_double(r->fx[i * K + k], num), f);
-        }
-        for (size_t j = 0; values && j < M; j++) {
-            double x = s->in.X[i * M + j];
-            fputc(',', f);
-            fputs(isnan(x) ? "NA" : aud_fmt_double(x, num), f);
-        }
-        fputc('\n', f);
-    }
+    phi_rows pr = {s, r, values};
+    return aud_cli_write_rows(f, r->n_rows, threads, phi_row, &pr) == AUD_OK ? AUD_OK
+                                                                            : aud_error_nomem(err);
 }
 
 /* Rows per block of interaction values (block x K x (M+1)^2 doubles in memory). */
@@ -399,6 +420,7 @@ int aud_xexplain(aud_xsetup *s, const aud_xopts *o, const char *what, int explai
     if (rc != AUD_OK || !explain)
         return rc;
     aud_cli_progress prog;
+    aud_cli_stage(what);
     aud_cli_progress_start(&prog, what);
     s->in.opts.progress = aud_cli_progress_report;
     s->in.opts.progress_ctx = &prog;
@@ -500,6 +522,7 @@ int aud_cmd_explain(int argc, char **argv)
     if (rc == AUD_OK)
         rc = aud_xclose(&s, argv[0], &err);
     if (rc == AUD_OK) {
+        aud_cli_stage("write");
         rc = aud_out_open(&out, o.out, &err);
         opened = rc == AUD_OK;
     }
@@ -507,7 +530,7 @@ int aud_cmd_explain(int argc, char **argv)
         if (interactions)
             rc = write_interactions(out.f, &s, o.threads, &err);
         else
-            write_phi(out.f, &s, r, values);
+            rc = write_phi(out.f, &s, r, values, o.threads, &err);
     }
     if (opened) {
         if (rc == AUD_OK)

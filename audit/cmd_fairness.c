@@ -600,12 +600,15 @@ int aud_cmd_fairness(int argc, char **argv)
 
     const char *inputs[] = {c.data, c.model};
     int rc = aud_guard_output(c.json, inputs, 2, &err);
+    aud_cli_stage("read CSV");
     if (rc == AUD_OK)
         rc = aud_csv_cli_load(&csv, &t, c.data, &err);
     if (rc == AUD_OK && c.json != NULL)   /* hash the data for the provenance meanwhile */
         aud_hash_ahead_start(&hash, c.data);
-    if (rc == AUD_OK && c.model != NULL)
+    if (rc == AUD_OK && c.model != NULL) {
+        aud_cli_stage("load model");
         rc = aud_model_load(&model, c.model, c.model_format, &err);
+    }
     if (rc == AUD_OK && c.categories != NULL)
         rc = aud_model_set_categories(model, c.categories, &err);
     if (rc == AUD_OK && c.model_cmd != NULL)   /* the program's scores become a column */
@@ -616,6 +619,7 @@ int aud_cmd_fairness(int argc, char **argv)
         if (rc == AUD_OK && aud_json_add_num(prov, "seed", (double)c.opts.seed) != 0)
             rc = aud_error_nomem(&err);
     }
+    aud_cli_stage(doc != NULL && model != NULL ? "fairness+drivers" : "fairness");
     if (rc == AUD_OK) {   /* with --json also the drivers, proxies and trade-offs into doc */
         aud_fairness_request rq = {
             .data = t, .sensitive = c.names, .n_sensitive = c.n_names,
@@ -642,6 +646,7 @@ int aud_cmd_fairness(int argc, char **argv)
         aud_fair_add_rate_meanings(cJSON_GetObjectItemCaseSensitive(doc, "fairness"), c.label,
                                    res->favorable, NULL) != 0)
         rc = aud_error_nomem(&err);
+    aud_cli_stage("write");
     if (rc == AUD_OK && c.json != NULL) {
         rc = aud_hash_ahead_join(&hash, &err);
         if (rc == AUD_OK)

@@ -41,14 +41,31 @@ static const char usage_text[] =
     "  --quiet              errors only\n"
     "  --help               this text\n";
 
+typedef struct pred_rows {
+    const double *v;
+    size_t        n_cols;
+} pred_rows;
+
+static void pred_row(FILE *f, size_t r, void *ctx)
+{
+    const pred_rows *p = ctx;
+    char buf[32];
+    for (size_t k = 0; k < p->n_cols; k++) {
+        if (k)
+            fputc(',', f);
+        fputs(aud_fmt_double(p->v[r * p->n_cols + k], buf), f);
+    }
+    fputc('\n', f);
+}
+
+/* The predictions CSV; rows formatted on `threads` threads (aud_cli_write_rows). */
 static int write_predictions(const char *path, const double *v, size_t n_rows, size_t n_cols,
-                             aud_error *err)
+                             int threads, aud_error *err)
 {
     aud_out o;
     int rc = aud_out_open(&o, path, err);
     if (rc != AUD_OK)
         return rc;
-    char buf[32];
     if (n_cols == 1) {
         fputs("prediction\n", o.f);
     } else {
@@ -56,13 +73,10 @@ static int write_predictions(const char *path, const double *v, size_t n_rows, s
             fprintf(o.f, "%sprediction@%zu", k ? "," : "", k);
         fputc('\n', o.f);
     }
-    for (size_t r = 0; r < n_rows; r++) {
-        for (size_t k = 0; k < n_cols; k++) {
-            if (k)
-                fputc(',', o.f);
-            fputs(aud_fmt_double(v[r * n_cols + k], buf), o.f);
-        }
-        fputc('\n', o.f);
+    pred_rows pr = {v, n_cols};
+    if (aud_cli_write_rows(o.f, n_rows, threads, pred_row, &pr) != AUD_OK) {
+        aud_out_abort(&o);
+        return aud_error_nomem(err);
     }
     if (ferror(o.f)) {
         aud_out_abort(&o);
@@ -74,7 +88,7 @@ static int write_predictions(const char *path, const double *v, size_t n_rows, s
 /* --model-cmd: the model is a program (models/model_cmd_int.h). Takes over csv. */
 static int predict_cmd(const char *cmd, const char *mcmd, const char *mfeat, size_t batch,
                        double timeout, size_t max_rows, int session, const char *data,
-                       const char *out, aud_csv_cli *csv)
+                       const char *out, int threads, aud_csv_cli *csv)
 {
     aud_error err;
     aud_error_clear(&err);
@@ -98,7 +112,7 @@ static int predict_cmd(const char *cmd, const char *mcmd, const char *mfeat, siz
     if (rc == AUD_OK)
         rc = aud_model_cmd_predict(&mc, t, &pred, &n_cols, &err);
     if (rc == AUD_OK)
-        rc = write_predictions(out, pred, t->n_rows, n_cols, &err);
+        rc = write_predictions(out, pred, t->n_rows, n_cols, threads, &err);
     if (rc == AUD_OK)
         aud_cli_info("%s: %zu model command call(s), %zu rows", cmd, mc.n_calls,
                      mc.n_rows_sent);
@@ -204,7 +218,7 @@ int aud_cmd_predict(int argc, char **argv)
         rc = aud_cli_model_cmd_opts_alone(argv[0]);
     else if (mcmd != NULL)
         return predict_cmd(argv[0], mcmd, mfeat, (size_t)mbatch, mtimeout, (size_t)mmax,
-                           mproto == 2, data, out, &csv);
+                           mproto == 2, data, out, threads, &csv);
     else if (data == NULL)
         rc = aud_cli_usage(argv[0], "--data is required");
     else if (format != NULL && strcmp(format, "xgboost-json") != 0 &&
@@ -226,10 +240,12 @@ int aud_cmd_predict(int argc, char **argv)
     double *pred = NULL;
     const char *inputs[] = {model_path, data};
     rc = aud_guard_output(out, inputs, 2, &err);
+    aud_cli_stage("load model");
     if (rc == AUD_OK)
         rc = aud_model_load(&m, model_path, format, &err);
     if (rc == AUD_OK && cats != NULL)
         rc = aud_model_set_categories(m, cats, &err);
+    aud_cli_stage("read CSV");
     if (rc == AUD_OK)
         rc = aud_csv_cli_load(&csv, &t, data, &err);
     long rounds = 0, best = rc == AUD_OK ? aud_model_best_round(m, &rounds) : -1;
@@ -239,12 +255,14 @@ int aud_cmd_predict(int argc, char **argv)
                      "would stop after round %ld", model_path, best, rounds, best);
     size_t n_cols = 0;
     int by_position = 0;
+    aud_cli_stage("predict");
     if (rc == AUD_OK)
         rc = aud_predict(m, model_path, t, raw, threads, &pred, &n_cols, &by_position, &err);
     if (by_position)
         aud_cli_warn_by_position(m, model_path, data);
+    aud_cli_stage("write");
     if (rc == AUD_OK)
-        rc = write_predictions(out, pred, t->n_rows, n_cols, &err);
+        rc = write_predictions(out, pred, t->n_rows, n_cols, threads, &err);
     aud_free(pred);
     aud_table_free(t);
     aud_model_free(m);

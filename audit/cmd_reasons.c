@@ -156,6 +156,7 @@ int aud_cmd_reasons(int argc, char **argv)
     if (rc == AUD_OK)
         rc = aud_xclose(&s, argv[0], &err);
     if (rc == AUD_OK) {
+        aud_cli_stage("write");
         rc = aud_out_open(&out, o.out, &err);
         opened = rc == AUD_OK;
     }

@@ -35,7 +35,9 @@ static const char usage_text[] =
     "                 federated audit) instead of a block of them\n"
     "  --min-cell K   with --shard: cells counted fewer than K times are suppressed from the\n"
     "                 partial and reported as suppressed (default 1: none)\n"
-    "  --verbose      per-step timings on stderr (on a terminal the current step is shown)\n"
+    "  --verbose      per-step wall, CPU and serial time, serial share, Amdahl speed-up at 16\n"
+    "                 threads and peak memory on stderr (on a terminal the current step is\n"
+    "                 shown)\n"
     "  --quiet        errors only\n"
     "  --help         this text\n"
     "\n"
@@ -47,17 +49,22 @@ typedef struct progress {
     int terminal;   /* stderr is a terminal: show the step being worked on */
 } progress;
 
+/* A step starts (seconds < 0) or ends (its seconds): --verbose prints each step as the next
+ * starts (aud_cli_stage: wall, CPU and serial time; so the steps cover the whole run), the
+ * totals and peak memory at "total". */
 static void on_progress(void *ctx, const char *step, double seconds)
 {
     const progress *p = ctx;
     if (seconds < 0.0) {
-        if (p->terminal && !p->verbose)
+        if (p->verbose)
+            aud_cli_stage(step);
+        else if (p->terminal)
             fprintf(stderr, "\raudit: %-14s\033[K", step);
         return;
     }
-    if (p->verbose)
-        fprintf(stderr, "audit: %-14s %.3f s\n", step, seconds);
-    else if (p->terminal && strcmp(step, "total") == 0)
+    if (p->verbose && strcmp(step, "total") == 0)   /* a step lasts until the next starts */
+        aud_cli_stage_done();
+    else if (!p->verbose && p->terminal && strcmp(step, "total") == 0)
         fputs("\r\033[K", stderr);
 }
 
@@ -101,7 +108,10 @@ int aud_cmd_run(int argc, char **argv)
             if (aud_cli_parse_threads(argv[0], optarg, &o.threads) != 0)
                 return AUD_EXIT_INPUT;
             break;
-        case 'v': prog.verbose = 1; break;
+        case 'v':
+            prog.verbose = 1;
+            aud_cli_verbose_on();
+            break;
         case 'c':
             if (aud_cli_parse_created(argv[0], optarg, &o.created) != 0)
                 return AUD_EXIT_INPUT;

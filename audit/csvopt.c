@@ -111,6 +111,9 @@ int aud_csv_cli_option(aud_csv_cli *c, const char *cmd, int ch, const char *arg)
     case 0x108:
         c->opts.keep_spaces = 1;
         return 0;
+    case 0x109:
+        aud_cli_verbose_on();
+        return 0;
     default:
         return -1;
     }

@@ -1,6 +1,7 @@
 /* csvopt.h - the CSV reading options every command that reads data accepts:
  * --delimiter C, --na TOKENS, --max-field-bytes N, --csv-threads T, and the dialect of files as
- * people have them: --no-header, --names, --skip-rows, --comment, --keep-spaces. */
+ * people have them: --no-header, --names, --skip-rows, --comment, --keep-spaces; and --verbose
+ * (per-stage timings, audit/cli_int.h), which every command reading data takes too. */
 #ifndef AUD_CSVOPT_H
 #define AUD_CSVOPT_H
 
@@ -15,7 +16,9 @@
     "  --names LIST         comma-separated column names; the file has no header row\n" \
     "  --skip-rows N        skip N lines at the start (banners), before the header\n" \
     "  --comment C          skip lines that start with character C\n" \
-    "  --keep-spaces        keep spaces around unquoted fields (default: trimmed)\n"
+    "  --keep-spaces        keep spaces around unquoted fields (default: trimmed)\n" \
+    "  --verbose            per-stage wall, CPU and serial time, serial share, Amdahl speed-up\n" \
+    "                       at 16 threads and peak memory on stderr\n"
 
 /* getopt_long entries; values 0x100.. are reserved for these options. */
 #define CSV_OPTIONS_LONGOPTS \
@@ -27,7 +30,8 @@
     {"names", required_argument, NULL, 0x105}, \
     {"skip-rows", required_argument, NULL, 0x106}, \
     {"comment", required_argument, NULL, 0x107}, \
-    {"keep-spaces", no_argument, NULL, 0x108}
+    {"keep-spaces", no_argument, NULL, 0x108}, \
+    {"verbose", no_argument, NULL, 0x109}
 
 typedef struct aud_csv_cli {
     aud_csv_opts opts;
@@ -44,7 +48,8 @@ int aud_csv_cli_load(const aud_csv_cli *c, aud_table **out, const char *path, au
 /* Split a comma-separated list into *buf (a copy, split in place) and *list (NULL-terminated);
  * 0, or -1 on no memory. */
 int aud_csv_cli_split(const char *arg, char **buf, const char ***list);
-/* Handle option ch (0x100..0x108): 0 done, 2 usage error printed, -1 not a CSV option. */
+/* Handle option ch (0x100..0x109; 0x109 is --verbose: aud_cli_verbose_on): 0 done, 2 usage
+ * error printed, -1 not a CSV option. */
 int aud_csv_cli_option(aud_csv_cli *c, const char *cmd, int ch, const char *arg);
 void aud_csv_cli_free(aud_csv_cli *c);
 

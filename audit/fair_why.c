@@ -245,26 +245,27 @@ static int stratified_rows(why_state *w, aud_error *err)
     const why_in *in = w->in;
     size_t n = in->data->n_rows;
     uint64_t *mark = aud_calloc(n ? n : 1, sizeof *mark);
-    size_t *members = aud_malloc((n ? n : 1) * sizeof *members);
     size_t *pick = aud_malloc(AUD_WHY_SAMPLE_PER_GROUP * sizeof *pick);
     int rc = AUD_OK;
-    if (mark == NULL || members == NULL || pick == NULL) {
+    if (mark == NULL || pick == NULL) {
         rc = aud_error_nomem(err);
         goto done;
     }
-    for (size_t a = 0; a < in->n_wa; a++) {
-        for (size_t l = 0; l < in->wa[a].n_levels; l++) {
-            size_t m = 0;
-            for (size_t i = 0; i < n; i++) {
-                if (in->wa[a].codes[i] == (int32_t)l)
-                    members[m++] = i;
-            }
-            size_t k = aud_shap_sample_rows(m, AUD_WHY_SAMPLE_PER_GROUP,
+    for (size_t a = 0; a < in->n_wa && rc == AUD_OK; a++) {
+        size_t *start = NULL, *members = NULL;   /* every group's rows in one pass */
+        rc = aud_bind_group_rows(in->wa[a].codes, n, in->wa[a].n_levels, &start, &members, err);
+        for (size_t l = 0; l < in->wa[a].n_levels && rc == AUD_OK; l++) {
+            const size_t *mem = members + start[l];
+            size_t k = aud_shap_sample_rows(start[l + 1] - start[l], AUD_WHY_SAMPLE_PER_GROUP,
                                             in->seed + 7919 * (a + 1) + l, pick);
             for (size_t q = 0; q < k; q++)
-                mark[members[pick[q]]] |= (uint64_t)1 << a;
+                mark[mem[pick[q]]] |= (uint64_t)1 << a;
         }
+        aud_free(start);
+        aud_free(members);
     }
+    if (rc != AUD_OK)
+        goto done;
     size_t u = 0;
     for (size_t i = 0; i < n; i++)
         u += mark[i] != 0;
@@ -282,7 +283,6 @@ static int stratified_rows(why_state *w, aud_error *err)
     }
 done:
     aud_free(mark);
-    aud_free(members);
     aud_free(pick);
     return rc;
 }

@@ -72,8 +72,11 @@ int main(int argc, char **argv)
         return AUD_EXIT_INPUT;
     }
     for (size_t c = 0; c < N_COMMANDS; c++) {
-        if (strcmp(argv[i], commands[c].name) == 0)
-            return commands[c].run(argc - i, argv + i);
+        if (strcmp(argv[i], commands[c].name) == 0) {
+            int rc = commands[c].run(argc - i, argv + i);
+            aud_cli_stage_done();   /* --verbose: the last stage and the totals */
+            return rc;
+        }
     }
     fprintf(stderr, "audit: unknown command '%s'\naudit: try 'audit --help'\n", argv[i]);
     return AUD_EXIT_INPUT;

@@ -289,9 +289,12 @@ static int load_inputs(run_ctx *c)
     co.skip_rows = (size_t)s->csv.skip_rows;
     co.comment = s->csv.comment;
     co.keep_spaces = s->csv.keep_spaces;
+    aud_run_step(c, "load data");
     int rc = c->merged ? AUD_OK : aud_table_load_csv(&c->data, s->data, &co, c->err);
     if (rc == AUD_OK && c->opts->shard_count > 0)
         rc = aud_shard_slice(c);
+    if (rc == AUD_OK && s->reference != NULL)
+        aud_run_step(c, "load reference");
     if (rc == AUD_OK && s->reference != NULL && aud_refprof_sniff(s->reference)) {
         rc = aud_refprof_load(&c->ref_prof, s->reference, c->err);
         if (rc == AUD_OK)
@@ -299,6 +302,8 @@ static int load_inputs(run_ctx *c)
     } else if (rc == AUD_OK && s->reference != NULL) {
         rc = aud_table_load_csv(&c->ref, s->reference, &co, c->err);
     }
+    if (rc == AUD_OK && (s->model != NULL || s->model_cmd.argv != NULL))
+        aud_run_step(c, "load model");
     if (rc == AUD_OK && s->model != NULL)
         rc = aud_model_load(&c->model, s->model, s->model_format, c->err);
     else if (rc == AUD_OK && s->model_cmd.argv != NULL)
@@ -514,6 +519,11 @@ static void report_step(const aud_run_opts *o, const char *step, double seconds)
         o->progress(o->progress_ctx, step, seconds);
 }
 
+void aud_run_step(const run_ctx *c, const char *step)
+{
+    report_step(c->opts, step, -1.0);
+}
+
 /* The outputs: names in the output folder (made), none the same file as an input; the run log
  * opened before any work (it is appended to, not replaced). */
 static int prepare_outputs(run_ctx *c, const char *out_dir, pending *outs, char *log_path,
@@ -556,11 +566,11 @@ static int compute(run_ctx *c, aud_history *hist, const char *key_fp, size_t *n_
 {
     const aud_run_opts *opts = c->opts;
     double t0 = aud_run_clock();
-    report_step(opts, "inputs", -1.0);
     int rc = load_inputs(c);
     if (rc != AUD_OK)
         return rc;
     report_step(opts, "inputs", aud_run_clock() - t0);
+    aud_run_step(c, "provenance");
     cJSON *prov = NULL;
     rc = aud_prov_doc_new(&c->doc, &prov, "run", opts->created, c->err);
     if (rc != AUD_OK)
@@ -610,6 +620,7 @@ static int compute(run_ctx *c, aud_history *hist, const char *key_fp, size_t *n_
     if (!cJSON_AddItemToObject(c->doc, "skipped", c->skipped))
         return aud_error_nomem(c->err);
     c->skipped = NULL;
+    aud_run_step(c, "checks");
     rc = aud_checks_evaluate(c->spec->checks, c->spec->n_checks, c->doc, n_failed, c->err);
     if (rc == AUD_OK && hist != NULL)   /* the last runs' values, for the reports' Trends */
         rc = aud_history_add_trends(hist, c->doc, AUD_RUN_TREND_RUNS, c->err);
@@ -629,7 +640,7 @@ static int compute(run_ctx *c, aud_history *hist, const char *key_fp, size_t *n_
 static int render_outputs(run_ctx *c, pending *outs, char *results_hex)
 {
     double t0 = aud_run_clock();
-    report_step(c->opts, "outputs", -1.0);
+    aud_run_step(c, "results.json");
     char *text = cJSON_Print(c->doc);
     cJSON *parsed = NULL;
     if (text == NULL)
@@ -646,10 +657,14 @@ static int render_outputs(run_ctx *c, pending *outs, char *results_hex)
     if (rc == AUD_OK && (outs[1].used || outs[2].used))
         rc = aud_json_parse_located(&parsed, text, strlen(text), "results.json", c->err);
     cJSON_free(text);
-    if (rc == AUD_OK && outs[1].used)
+    if (rc == AUD_OK && outs[1].used) {
+        aud_run_step(c, "report.pdf");
         rc = aud_report_write_pdf(parsed, outs[1].tmp, c->err);
-    if (rc == AUD_OK && outs[2].used)
+    }
+    if (rc == AUD_OK && outs[2].used) {
+        aud_run_step(c, "report.xlsx");
         rc = aud_report_write_xlsx(parsed, outs[2].tmp, c->err);
+    }
     cJSON_Delete(parsed);
     if (rc == AUD_OK)
         report_step(c->opts, "outputs", aud_run_clock() - t0);
@@ -675,6 +690,7 @@ int aud_run(const aud_run_opts *opts, aud_run_outcome *out, aud_error *err)
     const char *out_dir = NULL;
     size_t made = 0;   /* folders this run created (make_dirs) */
     int rc = AUD_OK;
+    aud_run_step(&c, "spec");
     if (opts->n_merge_parts > 0) {
         c.merged = 1;
         rc = aud_merge_load(opts->merge_parts, opts->merge_texts, opts->n_merge_parts, &c);
@@ -714,6 +730,8 @@ int aud_run(const aud_run_opts *opts, aud_run_outcome *out, aud_error *err)
     /* render everything into temporary files, then rename them all */
     if (rc == AUD_OK)
         rc = render_outputs(&c, outs, hist != NULL ? results_hex : NULL);
+    if (rc == AUD_OK)
+        aud_run_step(&c, "writes");
     if (rc == AUD_OK && log_path[0] != '\0')
         rc = log_line(&c, outs, 3, n_failed, &line);
     if (rc == AUD_OK)
@@ -731,6 +749,7 @@ int aud_run(const aud_run_opts *opts, aud_run_outcome *out, aud_error *err)
     }
     if (rc == AUD_OK && hist != NULL) {   /* one transaction; on failure the outputs roll back */
         double t0 = aud_run_clock();
+        aud_run_step(&c, "history");
         rc = aud_history_record(hist, c.doc, results_hex[0] ? results_hex : NULL, NULL, NULL,
                                 err);
         if (rc == AUD_OK)

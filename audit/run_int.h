@@ -87,6 +87,10 @@ int aud_run_explain_rows(run_ctx *c, aud_shap_opts *so, double **B, size_t *nb,
                          aud_shap_result **r, double **X, size_t **rows, size_t *n,
                          const char **skip);
 
+/* A step of the run starts (the progress callback of aud_run_opts, for --verbose and the
+ * terminal's current step); it ends when the next one starts. */
+void aud_run_step(const run_ctx *c, const char *step);
+
 /* Seconds since an arbitrary origin (monotonic). */
 double aud_run_clock(void);
 

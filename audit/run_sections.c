@@ -556,6 +556,7 @@ int aud_run_fairness(run_ctx *c)
                                    s->label, s->favorable, s->report.favorable_outcome) != 0)
         rc = aud_error_nomem(c->err);
     if (rc == AUD_OK) {   /* drivers, proxies, trade-offs (SPEC section 7) */
+        aud_run_step(c, "drivers");
         aud_shap_method m = AUD_SHAP_AUTO;
         int explain = s->explain.enabled && !c->merged && s->score == NULL && s->prediction == NULL &&
                       aud_shap_method_parse(s->explain.method, &m) == 0;
@@ -655,10 +656,10 @@ int aud_run_drift(run_ctx *c)
 /* ---- performance -------------------------------------------------------------------------- */
 
 static int add_group_perf(run_ctx *c, const aud_perf_opts *po, cJSON *arr, const char *attr,
-                          const char *group, const unsigned char *mask)
+                          const char *group, const size_t *rows, size_t n)
 {
     aud_perf pf;
-    int rc = aud_perf_compute(c->label, c->score, mask, c->data->n_rows, po, &pf, c->err);
+    int rc = aud_perf_compute(c->label, c->score, rows, n, po, &pf, c->err);
     if (rc != AUD_OK)
         return rc;
     cJSON *o = cJSON_CreateObject();
@@ -714,18 +715,17 @@ int aud_run_performance(run_ctx *c)
     rc = aud_bind_attrs(&ba, c->data, (const char *const *)c->spec->sensitive,
                         c->spec->n_sensitive, NULL, 0, c->spec->groupings, c->spec->n_groupings,
                         c->err);
-    unsigned char *mask = aud_malloc(c->data->n_rows ? c->data->n_rows : 1);
-    if (rc == AUD_OK && mask == NULL)
-        rc = aud_error_nomem(c->err);
     for (size_t a = 0; a < ba.n_attrs && rc == AUD_OK; a++) {
         const aud_fair_attr *at = &ba.attrs[a];
-        for (size_t g = 0; g < at->n_levels && rc == AUD_OK; g++) {
-            for (size_t i = 0; i < c->data->n_rows; i++)
-                mask[i] = at->codes[i] == (int32_t)g;
-            rc = add_group_perf(c, &po, by, at->name, at->levels[g], mask);
-        }
+        size_t *start = NULL, *order = NULL;   /* each group's rows: one pass, not one a group */
+        rc = aud_bind_group_rows(at->codes, c->data->n_rows, at->n_levels, &start, &order,
+                                 c->err);
+        for (size_t g = 0; g < at->n_levels && rc == AUD_OK; g++)
+            rc = add_group_perf(c, &po, by, at->name, at->levels[g], order + start[g],
+                                start[g + 1] - start[g]);
+        aud_free(start);
+        aud_free(order);
     }
-    aud_free(mask);
     aud_bound_attrs_free(&ba);
     return rc;
 }

@@ -96,4 +96,20 @@ AUD_API int aud_ncpu(void);
  * jobs write only their own results get the same results whatever threads are available. */
 AUD_API void aud_run_jobs(void *jobs, size_t n, size_t size, void *(*fn)(void *));
 
+/* Work accounting for --verbose (Amdahl's law from one run): after aud_work_enable, every
+ * aud_run_jobs call counts the CPU time of its jobs as parallel work; the enabling thread's CPU
+ * time outside jobs is the serial work (parsing, merges, formatting, the reading pass). Two
+ * aud_work_now snapshots (taken on the enabling thread) bound a stage: its wall and process CPU
+ * seconds, and of these the serial and the parallel seconds; CPU time of other threads (a
+ * background hash, a second file read alongside) is cpu - serial - parallel. Figures never
+ * depend on it; off, it costs nothing. */
+typedef struct aud_work {
+    double wall;       /* monotonic clock */
+    double cpu;        /* the process's CPU time, every thread */
+    double serial;     /* the enabling thread's CPU time outside jobs */
+    double parallel;   /* CPU time inside jobs */
+} aud_work;
+AUD_API void aud_work_enable(void);
+AUD_API void aud_work_now(aud_work *w);
+
 #endif

@@ -1,16 +1,90 @@
-/* parallel.c - run independent jobs on threads (see aud_run_jobs in aud.h). */
+/* parallel.c - run independent jobs on threads (see aud_run_jobs in aud.h), and the work
+ * accounting of --verbose (aud_work_enable, aud_work_now). */
 #include "core/aud.h"
 
 #include <pthread.h>
+#include <time.h>
+
+/* ---- work accounting ---------------------------------------------------------------------- */
+
+static int work_on;                 /* aud_work_enable was called */
+static pthread_t work_main;         /* the thread that called it */
+static pthread_mutex_t work_mu = PTHREAD_MUTEX_INITIALIZER;
+static double work_parallel;        /* CPU seconds of jobs (aud_run_jobs), every thread */
+static double work_main_jobs;       /* CPU seconds of work_main inside its aud_run_jobs calls */
+static _Thread_local int in_job;    /* this thread is running a job */
+
+static double clock_s(clockid_t id)
+{
+    struct timespec ts;
+    if (clock_gettime(id, &ts) != 0)
+        return 0.0;
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void work_add(double *acc, double s)
+{
+    pthread_mutex_lock(&work_mu);
+    *acc += s;
+    pthread_mutex_unlock(&work_mu);
+}
+
+void aud_work_enable(void)
+{
+    work_main = pthread_self();
+    work_on = 1;
+}
+
+void aud_work_now(aud_work *w)
+{
+    pthread_mutex_lock(&work_mu);   /* the parts first: the process's CPU time is read last */
+    w->parallel = work_parallel;
+    w->serial = clock_s(CLOCK_THREAD_CPUTIME_ID) - work_main_jobs;
+    pthread_mutex_unlock(&work_mu);
+    w->cpu = clock_s(CLOCK_PROCESS_CPUTIME_ID);
+    w->wall = clock_s(CLOCK_MONOTONIC);
+}
+
+/* ---- jobs --------------------------------------------------------------------------------- */
+
+typedef struct job_wrap {
+    void *(*fn)(void *);
+    void *arg;
+} job_wrap;
+
+/* A job on a thread of its own, its CPU time counted (work accounting on). */
+static void *counted_job(void *p)
+{
+    const job_wrap *j = p;
+    double t0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
+    in_job = 1;
+    j->fn(j->arg);
+    work_add(&work_parallel, clock_s(CLOCK_THREAD_CPUTIME_ID) - t0);
+    return NULL;
+}
 
 void aud_run_jobs(void *jobs, size_t n, size_t size, void *(*fn)(void *))
 {
     char *base = jobs;
     pthread_t *th = n > 1 ? aud_malloc((n - 1) * sizeof *th) : NULL;
     unsigned char *started = n > 1 ? aud_calloc(n, 1) : NULL;
+    /* accounting: the jobs on other threads are counted by counted_job; the calling thread's
+     * share is counted here when it is the main thread outside any job (inside a job it is that
+     * job's time already; another thread's is not the serial part either way) */
+    job_wrap *wrap = work_on && n > 1 ? aud_malloc(n * sizeof *wrap) : NULL;
+    int count_self = work_on && !in_job && pthread_equal(pthread_self(), work_main);
+    double t0 = count_self ? clock_s(CLOCK_THREAD_CPUTIME_ID) : 0.0;
+    if (count_self)
+        in_job = 1;
     if (th != NULL && started != NULL) {
-        for (size_t i = 1; i < n; i++)
-            started[i] = pthread_create(&th[i - 1], NULL, fn, base + i * size) == 0;
+        for (size_t i = 1; i < n; i++) {
+            if (wrap != NULL) {
+                wrap[i] = (job_wrap){fn, base + i * size};
+                started[i] = pthread_create(&th[i - 1], NULL, counted_job, &wrap[i]) == 0;
+            } else {
+                started[i] = pthread_create(&th[i - 1], NULL, fn, base + i * size) == 0;
+            }
+        }
     }
     if (n > 0)
         fn(base);
@@ -20,6 +94,15 @@ void aud_run_jobs(void *jobs, size_t n, size_t size, void *(*fn)(void *))
         else
             fn(base + i * size);
     }
+    if (count_self) {
+        in_job = 0;
+        double s = clock_s(CLOCK_THREAD_CPUTIME_ID) - t0;
+        pthread_mutex_lock(&work_mu);
+        work_parallel += s;
+        work_main_jobs += s;
+        pthread_mutex_unlock(&work_mu);
+    }
+    aud_free(wrap);
     aud_free(th);
     aud_free(started);
 }

@@ -149,7 +149,7 @@ static int roc_curve(const pair *v, size_t m, size_t pos, size_t max_points, aud
     return AUD_OK;
 }
 
-int aud_perf_compute(const double *y, const double *p, const unsigned char *mask, size_t n,
+int aud_perf_compute(const double *y, const double *p, const size_t *rows, size_t n,
                      const aud_perf_opts *o, aud_perf *out, aud_error *err)
 {
     *out = (aud_perf){.auc = NAN, .auc_se = NAN, .auc_lo = NAN, .auc_hi = NAN, .level = o->level,
@@ -161,8 +161,9 @@ int aud_perf_compute(const double *y, const double *p, const unsigned char *mask
     size_t m = 0, pos = 0;
     double ll = 0.0, br = 0.0;
     const double eps = DBL_EPSILON;
-    for (size_t i = 0; i < n; i++) {
-        if ((mask != NULL && !mask[i]) || isnan(y[i]) || isnan(p[i]))
+    for (size_t r = 0; r < n; r++) {
+        size_t i = rows != NULL ? rows[r] : r;
+        if (isnan(y[i]) || isnan(p[i]))
             continue;
         if (y[i] != 0.0 && y[i] != 1.0) {
             aud_free(v);

@@ -45,10 +45,11 @@ typedef struct aud_perf {
 
 void aud_perf_opts_default(aud_perf_opts *o);
 
-/* y: labels 0/1 (NaN = missing, row skipped); p: the score (NaN: row skipped). mask: NULL or
- * per-row 0/1 selecting a subset (a group). Returns AUD_E_DOMAIN when a label is not 0/1, or
- * when o->probability and a score is outside [0, 1]. *out owns arrays: aud_perf_free. */
-int aud_perf_compute(const double *y, const double *p, const unsigned char *mask, size_t n,
+/* y: labels 0/1 (NaN = missing, row skipped); p: the score (NaN: row skipped). rows: NULL for
+ * rows 0..n-1, or the n row numbers of a subset (a group), ascending, so that a group costs its
+ * own rows and not the table's. Returns AUD_E_DOMAIN when a label is not 0/1, or when
+ * o->probability and a score is outside [0, 1]. *out owns arrays: aud_perf_free. */
+int aud_perf_compute(const double *y, const double *p, const size_t *rows, size_t n,
                      const aud_perf_opts *o, aud_perf *out, aud_error *err);
 void aud_perf_free(aud_perf *pf);
 

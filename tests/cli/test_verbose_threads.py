@@ -1,0 +1,93 @@
+"""--verbose stage timings (issue 19 items 2 and 4) and the CSV outputs of predict and explain,
+whose rows are formatted on several threads: the same bytes at --threads 1, 2 and 3."""
+import json
+import re
+
+import pytest
+
+DATA = "datasets/credit_current.csv"   # 6000 rows: three blocks of 2048 rows or more
+MODEL = "datasets/credit_xgb.json"
+STAGE = re.compile(r"^audit: (.+?) +([0-9.]+) s  cpu +([0-9.]+) s  serial +([0-9.]+) s$")
+
+
+def stages(err):
+    """{stage: (wall, cpu, serial)} of a --verbose stderr, and its summary lines."""
+    out = {}
+    for line in err.splitlines():
+        m = STAGE.match(line)
+        if m:
+            out[m.group(1)] = tuple(float(v) for v in m.groups()[1:])
+    return out
+
+
+def check_summary(err, st):
+    assert "total" in st, err
+    wall, cpu, serial = st["total"]
+    assert 0 <= serial <= cpu + 1e-3, err
+    m = re.search(r"^audit: serial share +([0-9.]+)% of the CPU time .*Amdahl speed-up at 16 "
+                  r"threads <= ([0-9.]+)x$", err, re.M)
+    assert m, err
+    assert 1.0 <= float(m.group(2)) <= 16.0
+    m = re.search(r"^audit: peak memory +([0-9.]+) MiB$", err, re.M)
+    assert m and float(m.group(1)) > 1, err
+
+
+@pytest.mark.parametrize("cmd", ["predict", "explain"])
+def test_csv_output_same_bytes_at_1_2_3_threads(audit, cmd):
+    # explain: 4500 rows, three blocks (two rounds at 2 threads)
+    extra = ["--values", "--id", "zip_region", "--rows", "4500"] if cmd == "explain" else []
+    outs = []
+    for t in (1, 2, 3):
+        r = audit(cmd, "--model", MODEL, "--data", DATA, "--threads", t, *extra)
+        assert r.code == 0, r
+        outs.append(r.out)
+    assert outs[0].count("\n") == (4501 if cmd == "explain" else 6001)
+    assert outs[0] == outs[1] == outs[2]
+
+
+def test_commands_verbose_stages(audit, tmp_path):
+    want = {"predict": ["load model", "read CSV", "predict", "write"],
+            "explain": ["load model", "read CSV", "prepare", "explain", "write"],
+            "profile": ["read CSV", "profile", "write"]}
+    for cmd, names in want.items():
+        args = ["--data", DATA, "--verbose", "--threads", "2"]
+        if cmd != "profile":
+            args += ["--model", MODEL, "--out", tmp_path / "o.csv"]
+        r = audit(cmd, *args)
+        assert r.code == 0, r
+        st = stages(r.err)
+        assert list(st) == names + ["total"], r.err
+        check_summary(r.err, st)
+    r = audit("drift", "--reference", "datasets/credit_reference.csv", "--current", DATA,
+              "--verbose")
+    assert r.code == 0, r
+    assert list(stages(r.err)) == ["read CSV", "drift", "write", "total"], r.err
+    r = audit("fairness", "--data", DATA, "--sensitive", "sex", "--label", "default",
+              "--model", MODEL, "--threshold", "0.5", "--json", tmp_path / "f.json",
+              "--verbose")
+    assert r.code == 0, r
+    assert list(stages(r.err)) == ["read CSV", "load model", "fairness+drivers", "write",
+                                   "total"], r.err
+
+
+def test_run_verbose_sections(audit, root, tmp_path):
+    spec = json.loads((root / "datasets" / "demo_audit.json").read_text())
+    for k in ("model", "data", "reference"):
+        spec[k] = str(root / "datasets" / spec[k])
+    spec["explain"] = {"rows": 200}
+    spec["fairness"] = {"bootstrap": 50}
+    spec["global"] = {"rows": 100, "repeats": 1}
+    spec["outputs"] = {"dir": str(tmp_path), "json": "results.json", "pdf": "report.pdf",
+                       "xlsx": "report.xlsx"}
+    (tmp_path / "spec.json").write_text(json.dumps(spec))
+    r = audit("run", tmp_path / "spec.json", "--verbose")
+    assert r.code in (0, 1), r
+    st = stages(r.err)
+    assert list(st) == ["spec", "load data", "load reference", "load model", "provenance", "profile",
+                        "predictions", "explanations", "fairness", "drivers", "drift",
+                        "performance", "global", "checks", "results.json", "report.pdf",
+                        "report.xlsx", "writes", "total"], r.err
+    check_summary(r.err, st)
+    # the stages cover the run: their wall times add up to the total's
+    assert sum(v[0] for k, v in st.items() if k != "total") == pytest.approx(st["total"][0],
+                                                                              abs=0.02)
