@@ -245,10 +245,10 @@ int aud_csv_scan_records(csv_lexer *lx, const aud_table *t, col_scan *cs, aud_co
         for (;;) {
             if (fast && k < t->n_cols && !cs[k].categorical && !cs[k].deferred) {
                 double v;
-                int r = aud_csv_fast_number(lx, na, &v);
+                int r = csv_fast_number(lx, na, &v);
                 if (r != -2) {
                     col_scan *c = &cs[k];
-                    if (col_reserve(c, rows) != 0)
+                    if (rows >= c->cap && col_reserve(c, rows) != 0)
                         return aud_error_nomem(lx->err);
                     c->vals[rows] = v;
                     c->n_values++;
