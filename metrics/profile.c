@@ -30,10 +30,16 @@ static double sum_compensated(const double *x, size_t n, double shift)
 
 static int profile_numeric(aud_col_profile *cp, const aud_column *c, size_t n_rows, double *buf)
 {
+    /* the non-missing values, their smallest and largest in the same pass (a NaN compares
+     * false: it changes neither) */
     size_t n = 0;
+    double mn = INFINITY, mx = -INFINITY;
     for (size_t i = 0; i < n_rows; i++) {
-        if (!isnan(c->num[i]))
-            buf[n++] = c->num[i];
+        double x = c->num[i];
+        buf[n] = x;
+        n += !isnan(x);
+        mn = x < mn ? x : mn;
+        mx = x > mx ? x : mx;
     }
     cp->n_present = n;
     cp->min = cp->max = cp->mean = cp->std = NAN;
@@ -41,11 +47,6 @@ static int profile_numeric(aud_col_profile *cp, const aud_column *c, size_t n_ro
         cp->quantiles[q] = NAN;
     if (n == 0)
         return AUD_OK;
-    double mn = buf[0], mx = buf[0];
-    for (size_t i = 1; i < n; i++) {
-        mn = buf[i] < mn ? buf[i] : mn;
-        mx = buf[i] > mx ? buf[i] : mx;
-    }
     cp->min = mn;
     cp->max = mx;
     double mean = sum_compensated(buf, n, 0.0) / (double)n;
@@ -61,7 +62,8 @@ static int profile_numeric(aud_col_profile *cp, const aud_column *c, size_t n_ro
         }
         cp->std = sqrt((ss + c2) / (double)(n - 1));
     }
-    if (aud_quantiles_exact(buf, n, aud_profile_levels, AUD_PROFILE_N_QUANTILES, cp->quantiles) != 0)
+    if (aud_quantiles_exact_mm(buf, n, mn, mx, aud_profile_levels, AUD_PROFILE_N_QUANTILES,
+                               cp->quantiles) != 0)
         return AUD_E_NOMEM;
     return AUD_OK;
 }
