@@ -228,16 +228,27 @@ static inline int csv_fast_number(csv_lexer *lx, const na_set *na, double *out)
 
 /* ---- categorical dictionary (csv_dict.c) -------------------------------------------------- */
 
+typedef struct csv_slot {
+    uint64_t pre;       /* the level's first 8 bytes, zero-padded (aud_csv_prefix_word) */
+    uint32_t len;
+    int32_t  code;      /* code + 1, 0 = empty */
+} csv_slot;
+
 typedef struct csv_dict {
-    int32_t *slots;     /* code + 1, 0 = empty */
+    csv_slot *slots;
     size_t cap;         /* power of two (0: no table yet) */
-    size_t *lens;       /* length of each level */
-    int32_t last;       /* code of the previous lookup + 1 (0 = none): columns repeat values */
 } csv_dict;
 
 /* Code of text s in column c, adding a level when new (then *added = 1). -1 on no memory, -2
  * when the level count would overflow int32. */
 int32_t aud_csv_dict_code(csv_dict *d, aud_column *c, const char *s, size_t n, int *added);
+
+/* The same with w = aud_csv_prefix_word(s, n) already known. */
+int32_t aud_csv_dict_code_w(csv_dict *d, aud_column *c, const char *s, size_t n, uint64_t w,
+                            int *added);
+
+/* The first min(n, 8) bytes of s as a word, zero-padded (memory order). */
+uint64_t aud_csv_prefix_word(const char *s, size_t n);
 
 void aud_csv_dict_free(csv_dict *d);
 

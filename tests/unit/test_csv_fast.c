@@ -213,11 +213,48 @@ static void test_fast_declines_numeric_na_and_odd_delimiters(void **state)
     assert_false(aud_csv_fast_ok(&lx));
 }
 
+/* Dictionaries: levels that share their first 8 bytes, short ones, the empty one, 20000 of
+ * them (the table grows), codes in first-appearance order, every later lookup finds its code. */
+static void test_dict_codes(void **state)
+{
+    (void)state;
+    csv_dict d = {NULL, 0};
+    aud_column c;
+    memset(&c, 0, sizeof c);
+    enum { N = 20000 };
+    char text[64];
+    for (int round = 0; round < 3; round++) {
+        for (int i = 0; i < N; i++) {
+            int len = i % 3 == 0 ? snprintf(text, sizeof text, "same_pre%d", i)
+                    : i % 3 == 1 ? snprintf(text, sizeof text, "%d", i)
+                                 : snprintf(text, sizeof text, "%.*s", i % 8, "abcdefgh");
+            int added = -1;
+            int32_t code = aud_csv_dict_code(&d, &c, text, (size_t)len, &added);
+            assert_true(code >= 0);
+            int32_t again = aud_csv_dict_code_w(&d, &c, text, (size_t)len,
+                                                aud_csv_prefix_word(text, (size_t)len), &added);
+            assert_int_equal(again, code);
+            assert_int_equal(added, 0);
+            assert_string_equal(c.levels[code], text);
+        }
+    }
+    /* 6667 "same_pre" levels, 6667 numbers, the 8 prefixes of "abcdefgh" ("" included) */
+    assert_int_equal(c.n_levels, 6667 + 6667 + 8);
+    assert_string_equal(c.levels[0], "same_pre0");
+    assert_string_equal(c.levels[1], "1");
+    assert_string_equal(c.levels[2], "ab");
+    for (size_t l = 0; l < c.n_levels; l++)
+        aud_free(c.levels[l]);
+    aud_free(c.levels);
+    aud_csv_dict_free(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fast_equals_general),
         cmocka_unit_test(test_parse_number_equals_strtod),
+        cmocka_unit_test(test_dict_codes),
         cmocka_unit_test(test_fast_declines_numeric_na_and_odd_delimiters),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
