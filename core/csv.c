@@ -196,8 +196,15 @@ static int encode_field(csv_lexer *lx, aud_column *col, csv_dict *d, const csv_f
         n = aud_csv_field_text(f, scratch);
         s = scratch;
     }
+    uint64_t w;
+#if CSV_SWAR
+    if (!f->has_escape && lx->end - s >= 8)   /* the word straight from the input */
+        w = load_u64(s) & (n >= 8 ? ~UINT64_C(0) : (UINT64_C(1) << (8 * n)) - 1);
+    else
+#endif
+        w = aud_csv_prefix_word(s, n);
     int added;
-    int32_t c = aud_csv_dict_code(d, col, s, n, &added);
+    int32_t c = aud_csv_dict_code_w(d, col, s, n, w, &added);
     if (c == -1)
         return aud_error_nomem(lx->err);
     if (c == -2)
@@ -245,10 +252,10 @@ int aud_csv_scan_records(csv_lexer *lx, const aud_table *t, col_scan *cs, aud_co
         for (;;) {
             if (fast && k < t->n_cols && !cs[k].categorical && !cs[k].deferred) {
                 double v;
-                int r = aud_csv_fast_number(lx, na, &v);
+                int r = csv_fast_number(lx, na, &v);
                 if (r != -2) {
                     col_scan *c = &cs[k];
-                    if (col_reserve(c, rows) != 0)
+                    if (rows >= c->cap && col_reserve(c, rows) != 0)
                         return aud_error_nomem(lx->err);
                     c->vals[rows] = v;
                     c->n_values++;

@@ -74,8 +74,26 @@ int aud_csv_lex_field(csv_lexer *lx, csv_field *f, long col)
     }
     const char *s = p;
     char d = lx->delim;
+#if CSV_SWAR
+    /* 8 bytes at a time: a byte equal to c is a zero byte of x ^ c..c, and (y - 1..1) & ~y &
+     * 80..80 marks the zero bytes of y exactly up to the first one (a borrow only runs upward) */
+    const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
+    const uint64_t dd = ones * (unsigned char)d, nl = ones * (unsigned char)'\n';
+    while (end - p >= 8) {
+        uint64_t x = load_u64(p), a = x ^ dd, b = x ^ nl;
+        uint64_t hit = ((a - ones) & ~a & highs) | ((b - ones) & ~b & highs);
+        if (hit != 0) {
+            p += __builtin_ctzll(hit) >> 3;
+            goto found;
+        }
+        p += 8;
+    }
+#endif
     while (p < end && *p != d && *p != '\n')
         p++;
+#if CSV_SWAR
+found:
+#endif
     const char *fe = p;
     if (fe > s && fe[-1] == '\r' && (p == end || *p == '\n'))
         fe--;

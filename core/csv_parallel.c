@@ -1,5 +1,8 @@
 /* csv_parallel.c - the CSV reader's first pass on several threads.
- * The body is cut into chunks at newlines that a quote count says are outside quoted fields.
+ * The body is cut into chunks at newlines that a quote count says are outside quoted fields:
+ * first at the newline after each equal share; the counting pass below counts each chunk's
+ * quotes too, and when the quotes before a cut are odd in number (quoted fields with newlines)
+ * the cuts are made again by walking the quotes (cut_at_quotes) and counted again.
  * The newlines of each chunk are counted first (in parallel): a chunk holds at most that many
  * records (one more in the last chunk, which may end without one), which gives each chunk its
  * first line number and its slice of one shared value array and one shared code array per
@@ -27,6 +30,7 @@ typedef struct chunk {
     char        *scratch;
     size_t       n_rows;
     size_t       n_newlines;
+    size_t       n_quotes;
     size_t       first;     /* index of the chunk's first row slot in the shared arrays */
     csv_marks    marks;     /* line marks, rows counted from the chunk's first row */
     int          rc;
@@ -36,52 +40,63 @@ typedef struct chunk {
     locale_t      cloc;
 } chunk;
 
-/* Newlines in [p, end): 64 bytes per step with SSE2 compares and a population count of the
- * byte masks where the target has SSE2 (every x86-64), a byte loop elsewhere and for the tail
- * (GCC's -O2 does not vectorise the plain loop, which counted at about 1.4 GB/s). */
-static size_t count_newlines(const char *p, const char *end)
+/* Newlines and quotes in [p, end) added to *nl and *qt: 64 bytes per step where the target has
+ * SSE2 (every x86-64) - each compare's all-ones bytes subtracted from byte counters, which
+ * psadbw sums into 64-bit lanes before they can overflow (63 steps of at most 4 per lane) - a
+ * byte loop elsewhere and for the tail. No population count instruction is needed (the
+ * baseline x86-64 target has none: __builtin_popcountll was a library call). */
+static void count_newlines(const char *p, const char *end, size_t *nl, size_t *qt)
 {
-    size_t n = 0;
+    size_t n = 0, q = 0;
 #if defined(__SSE2__)
-    const __m128i nl = _mm_set1_epi8('\n');
-    for (; end - p >= 64; p += 64) {
-        unsigned m0 = (unsigned)_mm_movemask_epi8(
-            _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)p), nl));
-        unsigned m1 = (unsigned)_mm_movemask_epi8(
-            _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + 16)), nl));
-        unsigned m2 = (unsigned)_mm_movemask_epi8(
-            _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + 32)), nl));
-        unsigned m3 = (unsigned)_mm_movemask_epi8(
-            _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + 48)), nl));
-        uint64_t m = (uint64_t)m0 | (uint64_t)m1 << 16 | (uint64_t)m2 << 32 | (uint64_t)m3 << 48;
-        n += (size_t)__builtin_popcountll(m);
+    const __m128i cn = _mm_set1_epi8('\n'), cq = _mm_set1_epi8('"'), zero = _mm_setzero_si128();
+    __m128i sn = zero, sq = zero;
+    while (end - p >= 64) {
+        __m128i an = zero, aq = zero;
+        for (int i = 0; i < 63 && end - p >= 64; i++, p += 64) {
+            for (int j = 0; j < 64; j += 16) {
+                __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + j));
+                an = _mm_sub_epi8(an, _mm_cmpeq_epi8(x, cn));
+                aq = _mm_sub_epi8(aq, _mm_cmpeq_epi8(x, cq));
+            }
+        }
+        sn = _mm_add_epi64(sn, _mm_sad_epu8(an, zero));
+        sq = _mm_add_epi64(sq, _mm_sad_epu8(aq, zero));
     }
+    uint64_t l[2];
+    _mm_storeu_si128((__m128i *)(void *)l, sn);
+    n = (size_t)(l[0] + l[1]);
+    _mm_storeu_si128((__m128i *)(void *)l, sq);
+    q = (size_t)(l[0] + l[1]);
 #endif
-    for (; p < end; p++)
+    for (; p < end; p++) {
         n += *p == '\n';
-    return n;
+        q += *p == '"';
+    }
+    *nl += n;
+    *qt += q;
 }
 
 static void *chunk_count_main(void *arg)
 {
     enum { STEP = 4u << 20 };
     chunk *c = arg;
+    c->n_newlines = 0;
+    c->n_quotes = 0;
     if (!c->lx.release) {
-        c->n_newlines = count_newlines(c->lx.p, c->lx.end);
+        count_newlines(c->lx.p, c->lx.end, &c->n_newlines, &c->n_quotes);
         return NULL;
     }
     /* a file mapping: give the pages back as they are counted (the scan reads them again from
      * the page cache), so the whole file is never held beside the table being filled */
     csv_lexer walk = c->lx;
     walk.released = walk.p;
-    size_t n = 0;
     while (walk.p < walk.end) {
         const char *e = walk.end - walk.p > STEP ? walk.p + STEP : walk.end;
-        n += count_newlines(walk.p, e);
+        count_newlines(walk.p, e, &c->n_newlines, &c->n_quotes);
         walk.p = e;
         aud_csv_release(&walk);
     }
-    c->n_newlines = n;
     return NULL;
 }
 
@@ -206,6 +221,53 @@ static int merge_column(chunk *ch, size_t n_ch, aud_table *t, size_t k, double *
     return AUD_OK;
 }
 
+/* Cut the body into up to n_ch chunks at cut[0..n] (returns n; cut[n] is the end): at the first
+ * newline after each equal share, or with `quotes` at the first one after it that an even count
+ * of quotes from the start puts outside quoted fields. */
+static size_t cut_chunks(const csv_lexer *lx, size_t n_ch, int quotes, const char **cut)
+{
+    size_t len = (size_t)(lx->end - lx->p);
+    size_t got = 1;
+    cut[0] = lx->p;
+    long nq = 0;
+    for (size_t c = 1; c < n_ch; c++) {
+        const char *target = lx->p + len / n_ch * c, *p = target;
+        if (target <= cut[got - 1])
+            continue;
+        if (quotes) {
+            nq += count_char(cut[got - 1], target, '"');
+            while (p < lx->end && !(*p == '\n' && nq % 2 == 0)) {
+                nq += *p == '"';
+                p++;
+            }
+        } else {
+            p = memchr(target, '\n', (size_t)(lx->end - target));
+            if (p == NULL)
+                p = lx->end;
+        }
+        if (p >= lx->end - 1)
+            break;
+        cut[got] = p + 1;
+        got++;
+    }
+    cut[got] = lx->end;
+    return got;
+}
+
+/* Set up the chunks' lexers on the cuts and count their newlines and quotes in parallel. */
+static void count_chunks(const csv_lexer *lx, chunk *ch, const char **cut, size_t n_ch)
+{
+    for (size_t c = 0; c < n_ch; c++) {
+        ch[c].lx = *lx;
+        ch[c].lx.p = cut[c];
+        ch[c].lx.end = cut[c + 1];
+        ch[c].lx.base = cut[c];
+        if (c > 0)   /* chunks are of equal size: the first one's share stands for all */
+            ch[c].lx.progress = NULL;
+    }
+    aud_run_jobs(ch, n_ch, sizeof *ch, chunk_count_main);
+}
+
 int aud_csv_scan_parallel(const csv_lexer *lx, aud_table *t, col_scan *cs,
                          const aud_csv_opts *o, const na_set *na, locale_t cloc,
                          csv_marks *marks)
@@ -223,38 +285,20 @@ int aud_csv_scan_parallel(const csv_lexer *lx, aud_table *t, col_scan *cs,
         return 1;
     chunk ch[MAX_CHUNKS];
     memset(ch, 0, sizeof ch);
-    /* cut points */
     const char *cut[MAX_CHUNKS + 1];
-    size_t got = 1;
-    cut[0] = lx->p;
-    long quotes = 0;
-    for (size_t c = 1; c < n_ch; c++) {
-        const char *target = lx->p + len / n_ch * c, *p = target;
-        if (target <= cut[got - 1])
-            continue;
-        quotes += count_char(cut[got - 1], target, '"');
-        while (p < lx->end && !(*p == '\n' && quotes % 2 == 0)) {
-            quotes += *p == '"';
-            p++;
-        }
-        if (p >= lx->end - 1)
-            break;
-        cut[got] = p + 1;
-        got++;
-    }
-    cut[got] = lx->end;
-    n_ch = got;
+    n_ch = cut_chunks(lx, n_ch, 0, cut);
     if (n_ch < 2)
         return 1;
-    for (size_t c = 0; c < n_ch; c++) {
-        ch[c].lx = *lx;
-        ch[c].lx.p = cut[c];
-        ch[c].lx.end = cut[c + 1];
-        ch[c].lx.base = cut[c];
-        if (c > 0)   /* chunks are of equal size: the first one's share stands for all */
-            ch[c].lx.progress = NULL;
+    count_chunks(lx, ch, cut, n_ch);
+    size_t quotes = 0;
+    for (size_t c = 0; c + 1 < n_ch && quotes % 2 == 0; c++)
+        quotes += ch[c].n_quotes;
+    if (quotes % 2 != 0) {   /* a cut inside a quoted field: cut again, walking the quotes */
+        n_ch = cut_chunks(lx, n_ch, 1, cut);
+        if (n_ch < 2)
+            return 1;
+        count_chunks(lx, ch, cut, n_ch);
     }
-    aud_run_jobs(ch, n_ch, sizeof *ch, chunk_count_main);
     size_t slots = 1;   /* the last chunk may end without a newline */
     for (size_t c = 0; c < n_ch; c++) {
         ch[c].first = slots - 1;

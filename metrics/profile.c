@@ -6,34 +6,38 @@
 #include "metrics/quantile_int.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 const double aud_profile_levels[AUD_PROFILE_N_QUANTILES] = {0.05, 0.25, 0.50, 0.75, 0.95};
 
-/* Neumaier's improved Kahan summation. */
-static double sum_compensated(const double *x, size_t n, double shift)
+/* One step of Neumaier's improved Kahan summation. */
+static inline void neumaier_add(double *s, double *c, double v)
 {
-    double s = 0.0, c = 0.0;
-    for (size_t i = 0; i < n; i++) {
-        double v = x[i] - shift;
-        double t = s + v;
-        if (fabs(s) >= fabs(v))
-            c += (s - t) + v;
-        else
-            c += (v - t) + s;
-        s = t;
-    }
-    return s + c;
+    double t = *s + v;
+    if (fabs(*s) >= fabs(v))
+        *c += (*s - t) + v;
+    else
+        *c += (v - t) + *s;
+    *s = t;
 }
 
 static int profile_numeric(aud_col_profile *cp, const aud_column *c, size_t n_rows, double *buf)
 {
+    /* the non-missing values, their smallest and largest (a NaN compares false: it changes
+     * neither) and their compensated sum, in one pass */
     size_t n = 0;
+    double mn = INFINITY, mx = -INFINITY, sum = 0.0, comp = 0.0;
     for (size_t i = 0; i < n_rows; i++) {
-        if (!isnan(c->num[i]))
-            buf[n++] = c->num[i];
+        double x = c->num[i];
+        if (isnan(x))
+            continue;
+        buf[n++] = x;
+        mn = x < mn ? x : mn;
+        mx = x > mx ? x : mx;
+        neumaier_add(&sum, &comp, x);
     }
     cp->n_present = n;
     cp->min = cp->max = cp->mean = cp->std = NAN;
@@ -41,14 +45,9 @@ static int profile_numeric(aud_col_profile *cp, const aud_column *c, size_t n_ro
         cp->quantiles[q] = NAN;
     if (n == 0)
         return AUD_OK;
-    double mn = buf[0], mx = buf[0];
-    for (size_t i = 1; i < n; i++) {
-        mn = buf[i] < mn ? buf[i] : mn;
-        mx = buf[i] > mx ? buf[i] : mx;
-    }
     cp->min = mn;
     cp->max = mx;
-    double mean = sum_compensated(buf, n, 0.0) / (double)n;
+    double mean = (sum + comp) / (double)n;
     cp->mean = mean;
     if (n >= 2) {
         double ss = 0.0, c2 = 0.0;
@@ -61,7 +60,8 @@ static int profile_numeric(aud_col_profile *cp, const aud_column *c, size_t n_ro
         }
         cp->std = sqrt((ss + c2) / (double)(n - 1));
     }
-    if (aud_quantiles_exact(buf, n, aud_profile_levels, AUD_PROFILE_N_QUANTILES, cp->quantiles) != 0)
+    if (aud_quantiles_exact_mm(buf, n, mn, mx, aud_profile_levels, AUD_PROFILE_N_QUANTILES,
+                               cp->quantiles) != 0)
         return AUD_E_NOMEM;
     return AUD_OK;
 }
@@ -107,11 +107,13 @@ void aud_profile_free(aud_profile *p)
     aud_free(p);
 }
 
-/* Columns are profiled in parallel: fixed contiguous ranges, one per thread, each with its own
- * buffer; every column's figures are computed the same way whatever the thread count. */
+/* Columns are profiled in parallel: each thread takes the next column not taken yet (numeric
+ * columns cost far more than categorical ones, so fixed ranges left one thread idle), with its
+ * own buffer; every column's figures are computed the same way whatever the thread that takes
+ * it and the thread count. */
 typedef struct prof_job {
     aud_profile *p;
-    size_t begin, end;
+    atomic_size_t *next;
     int rc;
 } prof_job;
 
@@ -121,7 +123,10 @@ static void *prof_main(void *arg)
     const aud_table *t = j->p->table;
     double *buf = aud_malloc_large((t->n_rows ? t->n_rows : 1) * sizeof *buf);
     j->rc = buf == NULL ? AUD_E_NOMEM : AUD_OK;
-    for (size_t k = j->begin; k < j->end && j->rc == AUD_OK; k++) {
+    while (j->rc == AUD_OK) {
+        size_t k = atomic_fetch_add(j->next, 1);
+        if (k >= t->n_cols)
+            break;
         const aud_column *c = &t->cols[k];
         j->rc = c->type == AUD_COL_NUMERIC ? profile_numeric(&j->p->cols[k], c, t->n_rows, buf)
                                            : profile_categorical(&j->p->cols[k], c, t->n_rows);
@@ -149,10 +154,11 @@ int aud_profile_compute(aud_profile **out, const aud_table *t, int threads, aud_
     if (nt > t->n_cols)
         nt = t->n_cols ? t->n_cols : 1;
     prof_job jobs[MAX_THREADS];
+    atomic_size_t next;
+    atomic_init(&next, 0);
     for (size_t i = 0; i < nt; i++) {
         jobs[i].p = p;
-        jobs[i].begin = t->n_cols * i / nt;
-        jobs[i].end = t->n_cols * (i + 1) / nt;
+        jobs[i].next = &next;
         jobs[i].rc = AUD_OK;
     }
     aud_run_jobs(jobs, nt, sizeof *jobs, prof_main);

@@ -3,13 +3,15 @@
  * Doubles map to unsigned 64-bit keys in the same order (flip every bit of a negative value, only
  * the sign bit of a positive one: the key trick of radix sorting floating point numbers, Knuth,
  * TAOCP vol. 3, 5.2.5; -0.0 and +0.0 are one key). One pass histograms a 16-bit digit of the key
- * taken just below the bits that every key shares (from the smallest and largest key), so the
- * 65536 buckets span the values' actual range; the cumulative counts name the bucket and the rank
- * inside it of every order statistic wanted. A second pass notes the smallest and largest key of
- * those buckets only: a bucket of equal keys (an integer-valued column, ties) answers at once. A
- * third gathers the values of the other wanted buckets - a small part of the data for continuous
- * values - and the same step runs on each of them (its keys share 16 more bits), down to a few
- * thousand values, which are sorted (gsl_sort). Three linear passes replace one selection per
+ * taken just below the bits that every key shares (from the smallest and largest key, which the
+ * caller may already know), so the 65536 buckets span the values' actual range; the cumulative
+ * counts name the bucket and the rank inside it of every order statistic wanted. When those
+ * buckets hold few values (continuous data) one more pass gathers them, each bucket into its own
+ * segment, and the smallest and largest key of each segment are read from the gathered copy;
+ * when they hold many (ties, integer-valued columns) a pass notes the smallest and largest key
+ * of those buckets first, so that a bucket of equal keys answers at once and is not copied. The
+ * same step runs on each gathered segment (its keys share 16 more bits), down to a few thousand
+ * values, which are sorted (gsl_sort). Two or three linear passes replace one selection per
  * order statistic (gsl_stats_select, about 5x slower on 10^6 values for five quantiles). */
 #include "metrics/quantile_int.h"
 
@@ -39,8 +41,10 @@ static inline double value_of(uint64_t k)
     return x;
 }
 
-/* The values at the ascending, distinct ranks r[0..nr) of v[0..n) into val[]. v is reordered. */
-static int select_ranks(double *v, size_t n, const size_t *r, int nr, double *val)
+/* The values at the ascending, distinct ranks r[0..nr) of v[0..n) into val[]. v is reordered.
+ * kmin, kmax: the smallest and largest key when known (kmin > kmax: not known). */
+static int select_ranks(double *v, size_t n, const size_t *r, int nr, double *val, uint64_t kmin,
+                        uint64_t kmax)
 {
     if (n <= SMALL) {
         gsl_sort(v, 1, n);
@@ -48,11 +52,14 @@ static int select_ranks(double *v, size_t n, const size_t *r, int nr, double *va
             val[k] = v[r[k]] == 0.0 ? 0.0 : v[r[k]];
         return 0;
     }
-    uint64_t kmin = UINT64_MAX, kmax = 0;
-    for (size_t i = 0; i < n; i++) {
-        uint64_t k = key_of(v[i]);
-        kmin = k < kmin ? k : kmin;
-        kmax = k > kmax ? k : kmax;
+    if (kmin > kmax) {
+        kmin = UINT64_MAX;
+        kmax = 0;
+        for (size_t i = 0; i < n; i++) {
+            uint64_t k = key_of(v[i]);
+            kmin = k < kmin ? k : kmin;
+            kmax = k > kmax ? k : kmax;
+        }
     }
     if (kmin == kmax) {
         for (int k = 0; k < nr; k++)
@@ -89,16 +96,24 @@ static int select_ranks(double *v, size_t n, const size_t *r, int nr, double *va
         below += hist[b];
     }
     uint64_t smin[MAX_RANKS], smax[MAX_RANKS];
+    size_t wanted = 0;
     for (int s = 0; s < n_slots; s++) {
         smin[s] = UINT64_MAX;
         smax[s] = 0;
+        wanted += hist[slot_bucket[s]];
     }
-    for (size_t i = 0; i < n; i++) {
-        uint64_t k = key_of(v[i]);
-        int s = slot_of[(k >> shift) & (BUCKETS - 1)];
-        if (s != 0) {
-            smin[s - 1] = k < smin[s - 1] ? k : smin[s - 1];
-            smax[s - 1] = k > smax[s - 1] ? k : smax[s - 1];
+    /* few values in the wanted buckets: gather them all at once and take each segment's key
+     * range from the copy; many: one pass for the key ranges first, so that a bucket of equal
+     * keys needs no copy */
+    int gather_first = wanted <= n / 16;
+    if (!gather_first) {
+        for (size_t i = 0; i < n; i++) {
+            uint64_t k = key_of(v[i]);
+            int s = slot_of[(k >> shift) & (BUCKETS - 1)];
+            if (s != 0) {
+                smin[s - 1] = k < smin[s - 1] ? k : smin[s - 1];
+                smax[s - 1] = k > smax[s - 1] ? k : smax[s - 1];
+            }
         }
     }
     /* gather the values of the buckets whose keys differ, each into its own segment */
@@ -106,7 +121,7 @@ static int select_ranks(double *v, size_t n, const size_t *r, int nr, double *va
     for (int s = 0; s < n_slots; s++) {
         start[s] = total;
         fill[s] = total;
-        if (smin[s] != smax[s])
+        if (gather_first || smin[s] != smax[s])
             total += hist[slot_bucket[s]];
         else
             slot_of[slot_bucket[s]] = 0;   /* answered: nothing to gather */
@@ -118,6 +133,15 @@ static int select_ranks(double *v, size_t n, const size_t *r, int nr, double *va
             int s = slot_of[(key_of(v[i]) >> shift) & (BUCKETS - 1)];
             if (s != 0)
                 g[fill[s - 1]++] = v[i];
+        }
+    }
+    if (rc == 0 && gather_first) {
+        for (int s = 0; s < n_slots; s++) {
+            for (size_t i = start[s]; i < fill[s]; i++) {
+                uint64_t k = key_of(g[i]);
+                smin[s] = k < smin[s] ? k : smin[s];
+                smax[s] = k > smax[s] ? k : smax[s];
+            }
         }
     }
     aud_free(hist);
@@ -134,7 +158,7 @@ static int select_ranks(double *v, size_t n, const size_t *r, int nr, double *va
             for (int k = 0; k < snr; k++)
                 sv[k] = value_of(smin[s]);
         } else {
-            rc = select_ranks(g + start[s], fill[s] - start[s], sr, snr, sv);
+            rc = select_ranks(g + start[s], fill[s] - start[s], sr, snr, sv, smin[s], smax[s]);
         }
         for (int k = 0, j = 0; rc == 0 && k < nr; k++) {
             if (slot_rank[k] == s)
@@ -149,10 +173,16 @@ int aud_order_stats(double *v, size_t n, const size_t *r, int nr, double *val)
 {
     if (nr < 0 || nr > MAX_RANKS)
         return -1;
-    return select_ranks(v, n, r, nr, val);
+    return select_ranks(v, n, r, nr, val, 1, 0);
 }
 
 int aud_quantiles_exact(double *v, size_t n, const double *q, int nq, double *out)
+{
+    return aud_quantiles_exact_mm(v, n, 1.0, 0.0, q, nq, out);
+}
+
+int aud_quantiles_exact_mm(double *v, size_t n, double mn, double mx, const double *q, int nq,
+                           double *out)
 {
     size_t r[MAX_RANKS], lo[MAX_RANKS / 2];
     double frac[MAX_RANKS / 2], val[MAX_RANKS];
@@ -175,7 +205,12 @@ int aud_quantiles_exact(double *v, size_t n, const double *q, int nq, double *ou
             nr++;
         }
     }
-    if (select_ranks(v, n, r, nr, val) != 0)
+    uint64_t kmin = 1, kmax = 0;   /* not known */
+    if (mn <= mx) {
+        kmin = key_of(mn);
+        kmax = key_of(mx);
+    }
+    if (select_ranks(v, n, r, nr, val, kmin, kmax) != 0)
         return -1;
     for (int k = 0; k < nq; k++) {
         int a = 0;

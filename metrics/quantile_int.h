@@ -10,6 +10,11 @@
  * the values. v may be reordered. Returns 0, or -1 when out of memory (out untouched). */
 int aud_quantiles_exact(double *v, size_t n, const double *q, int nq, double *out);
 
+/* aud_quantiles_exact when the smallest and largest value mn <= mx are known (mn > mx: not
+ * known): one pass less. */
+int aud_quantiles_exact_mm(double *v, size_t n, double mn, double mx, const double *q, int nq,
+                           double *out);
+
 /* The order statistics at the ascending, distinct ranks r[0..nr) (each < n, nr <= 32) of the n
  * values in v (no NaN) into val[] (-0.0 as 0.0). v may be reordered. Returns 0, or -1 when out
  * of memory. (The proxy screen's decile edges use numpy's _lerp on them, metrics/assoc.c.) */

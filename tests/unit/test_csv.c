@@ -456,6 +456,43 @@ static void test_csv_parallel_equals_sequential(void **state)
         assert_same_parse(cases[i], strlen(cases[i]));
 }
 
+/* buf parsed on `threads` threads in chunks as small as they come (must succeed). */
+static aud_table *parse_chunked(const char *buf, size_t len, int threads)
+{
+    aud_csv_opts par;
+    aud_csv_opts_default(&par);
+    par.threads = threads;
+    par.chunk_bytes = 1;
+    aud_table *t = NULL;
+    aud_error err;
+    assert_int_equal(aud_table_parse_csv(&t, buf, len, "f.csv", &par, &err), AUD_OK);
+    return t;
+}
+
+/* A quoted field with newlines across the middle of the file: the cut at the first newline
+ * after the half falls inside it (an odd count of quotes before it), so the chunks are cut again
+ * by walking the quotes - and the pass still runs on two chunks, equal to the sequential one. */
+static void test_csv_parallel_recuts_inside_quotes(void **state)
+{
+    (void)state;
+    static char buf[4096];
+    size_t len = (size_t)snprintf(buf, sizeof buf, "a,b\n");
+    for (int i = 0; i < 20; i++)
+        len += (size_t)snprintf(buf + len, sizeof buf - len, "%d,x%d\n", i, i % 3);
+    len += (size_t)snprintf(buf + len, sizeof buf - len, "20,\"");
+    for (int i = 0; i < 60; i++)
+        len += (size_t)snprintf(buf + len, sizeof buf - len, "line %d\n", i);
+    len += (size_t)snprintf(buf + len, sizeof buf - len, "\"\n");
+    for (int i = 21; i < 30; i++)
+        len += (size_t)snprintf(buf + len, sizeof buf - len, "%d,x%d\n", i, i % 3);
+    aud_table *t = parse_chunked(buf, len, 2);
+    assert_int_equal(t->n_chunks, 2);   /* parallel, not the sequential fallback */
+    assert_int_equal(t->n_rows, 30);
+    assert_int_equal(t->cols[1].n_levels, 4);
+    aud_table_free(t);
+    assert_same_parse(buf, len);
+}
+
 /* Cases the parallel pass must take itself (no fallback): gaps left by a blank line and a
  * quoted newline, levels met in another order in a later chunk (codes remapped), a column that
  * is all missing in the first chunks and text later, a numeric column with missing values. */
@@ -479,13 +516,7 @@ static void test_csv_parallel_merges_in_place(void **state)
         else
             len += (size_t)snprintf(buf + len, sizeof buf - len, "%d,%s,%s\n", i, b, c);
     }
-    aud_csv_opts par;
-    aud_csv_opts_default(&par);
-    par.threads = 3;
-    par.chunk_bytes = 1;
-    aud_table *t = NULL;
-    aud_error err;
-    assert_int_equal(aud_table_parse_csv(&t, buf, len, "f.csv", &par, &err), AUD_OK);
+    aud_table *t = parse_chunked(buf, len, 3);
     assert_int_equal(t->n_chunks, 3);
     assert_int_equal(t->n_rows, 60);
     assert_int_equal(t->cols[0].type, AUD_COL_NUMERIC);
@@ -637,6 +668,7 @@ int main(void)
         cmocka_unit_test(test_csv_many_levels),
         cmocka_unit_test(test_csv_allocation_failures_are_clean),
         cmocka_unit_test(test_csv_parallel_equals_sequential),
+        cmocka_unit_test(test_csv_parallel_recuts_inside_quotes),
         cmocka_unit_test(test_csv_parallel_merges_in_place),
         cmocka_unit_test(test_csv_concurrent_readers),
         cmocka_unit_test(test_csv_mutation_fuzz),

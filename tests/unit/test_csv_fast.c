@@ -4,6 +4,7 @@
  * followed by each terminator, the fast path either declines and consumes nothing, or gives the
  * bit-identical value aud_csv_parse_number gives and leaves the lexer exactly where
  * aud_csv_lex_field leaves it (position, line, more/last). */
+#define _GNU_SOURCE   /* strtod_l */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +12,9 @@
 #include <cmocka.h>
 
 #include <locale.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/csv_int.h"
@@ -101,8 +105,92 @@ static void test_fast_equals_general(void **state)
         assert_int_equal(aud_csv_parse_number(f.s, f.len, cloc, &gv), NUM_OK);
         if (memcmp(&fv, &gv, sizeof fv) != 0)
             fail_msg("field \"%.*s\": fast %.17g, general %.17g", (int)n, buf, fv, gv);
+        char text[128];   /* and both are strtod's double */
+        memcpy(text, f.s, f.len);
+        text[f.len] = '\0';
+        double sv = strtod_l(text, NULL, cloc);
+        if (memcmp(&fv, &sv, sizeof fv) != 0)
+            fail_msg("field \"%s\": fast %.17g, strtod %.17g", text, fv, sv);
     }
     assert_true(fast_taken > 100000);   /* the path was exercised */
+    freelocale(cloc);
+}
+
+/* aud_csv_parse_number (Clinger, Eisel-Lemire, strtod fallback) gives strtod_l's double for
+ * decimal text of every kind: shortest and 15-20 significant digit forms of random doubles of
+ * every exponent (normal and subnormal), exact midpoints between two doubles (ties to even),
+ * exponent forms, exponents at the ends of the power table and beyond. */
+static void check_like_strtod(const char *s, locale_t cloc)
+{
+    double want = strtod_l(s, NULL, cloc), got = 0.0;
+    int r = aud_csv_parse_number(s, strlen(s), cloc, &got);
+    if (isinf(want)) {
+        assert_int_equal(r, NUM_RANGE);
+        return;
+    }
+    if (r != NUM_OK || memcmp(&got, &want, sizeof got) != 0)
+        fail_msg("\"%s\": parse %d %.17g (%a), strtod %.17g (%a)", s, r, got, got, want, want);
+}
+
+static void test_parse_number_equals_strtod(void **state)
+{
+    (void)state;
+    locale_t cloc = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+    assert_non_null(cloc);
+    char s[160];
+    for (int iter = 0; iter < 150000; iter++) {
+        uint64_t bits = next();
+        if (pick(8) == 0)
+            bits &= UINT64_C(0x800FFFFFFFFFFFFF);   /* subnormal */
+        double d;
+        memcpy(&d, &bits, sizeof d);
+        if (!isfinite(d))
+            continue;
+        static const char *const fmt[] = {"%.15g", "%.16g", "%.17g", "%.18g", "%.20g", "%.6e",
+                                          "%.17e"};
+        snprintf(s, sizeof s, fmt[pick(sizeof fmt / sizeof *fmt)], d);
+        check_like_strtod(s, cloc);
+    }
+    for (int iter = 0; iter < 100000; iter++) {   /* midpoints: ties to even */
+        int top = 50 + (int)pick(14);                /* the value has top + 1 bits */
+        uint64_t u = (next() >> (63 - top)) | (UINT64_C(1) << top);
+        if (top >= 53) {                             /* integer midpoint, q = 0 or more */
+            uint64_t ulp = UINT64_C(1) << (top - 52);
+            uint64_t mid = (u & ~(ulp - 1)) + ulp / 2;
+            snprintf(s, sizeof s, pick(2) ? "%llu" : "%llu.000", (unsigned long long)mid);
+        } else {                                     /* n + k / 2^j: q = -1 .. -3 */
+            int j = 53 - top;                        /* ulp 2^-(j-1), midpoint offset 2^-j */
+            static const char *const frac[4][8] = {
+                {"5"}, {"25", "75"}, {"125", "375", "625", "875"}};
+            int fr = (int)pick((size_t)1 << (j - 1));
+            snprintf(s, sizeof s, "%llu.%s", (unsigned long long)(u >> 1), frac[j - 1][fr]);
+        }
+        check_like_strtod(s, cloc);
+    }
+    for (int iter = 0; iter < 200000; iter++) {   /* w e q over the whole power table */
+        uint64_t w = next() >> pick(64);
+        long q = (long)pick(700) - 360;
+        snprintf(s, sizeof s, pick(2) ? "%llue%ld" : "-%llue%ld", (unsigned long long)w, q);
+        check_like_strtod(s, cloc);
+        double v;
+        if (w != 0 && aud_csv_eisel_lemire(w, q, &v) == 0) {   /* decided: strtod's double */
+            snprintf(s, sizeof s, "%llue%ld", (unsigned long long)w, q);
+            double want = strtod_l(s, NULL, cloc);
+            if (memcmp(&v, &want, sizeof v) != 0)
+                fail_msg("Eisel-Lemire %s: %a, strtod %a", s, v, want);
+        }
+    }
+    static const char *const edge[] = {
+        "9007199254740993", "9007199254740995", "18446744073709551615", "9999999999999999999",
+        "2.2250738585072011e-308", "2.2250738585072014e-308", "4.9406564584124654e-324",
+        "2.4703282292062327e-324", "2.4703282292062328e-324", "1.7976931348623157e308",
+        "1.7976931348623158e308", "1.7976931348623159e308", "1e308", "1e309", "1e-342",
+        "1e-343", "1e-400", "123456789012345678e-360", "0.1", "0.30000000000000004",
+        "1e23", "8.41e21", "5e-324", "1.00000000000000011102230246251565404236316680908203125",
+        "7.038531e-26", "9223372036854775807", "9223372036854775808", "4503599627370496.5",
+        "4503599627370497.5", "2251799813685248.25", "1125899906842624.125"};
+    for (size_t i = 0; i < sizeof edge / sizeof *edge; i++)
+        check_like_strtod(edge[i], cloc);
     freelocale(cloc);
 }
 
@@ -125,10 +213,48 @@ static void test_fast_declines_numeric_na_and_odd_delimiters(void **state)
     assert_false(aud_csv_fast_ok(&lx));
 }
 
+/* Dictionaries: levels that share their first 8 bytes, short ones, the empty one, 20000 of
+ * them (the table grows), codes in first-appearance order, every later lookup finds its code. */
+static void test_dict_codes(void **state)
+{
+    (void)state;
+    csv_dict d = {NULL, 0};
+    aud_column c;
+    memset(&c, 0, sizeof c);
+    enum { N = 20000 };
+    char text[64];
+    for (int round = 0; round < 3; round++) {
+        for (int i = 0; i < N; i++) {
+            int len = i % 3 == 0 ? snprintf(text, sizeof text, "same_pre%d", i)
+                    : i % 3 == 1 ? snprintf(text, sizeof text, "%d", i)
+                                 : snprintf(text, sizeof text, "%.*s", i % 8, "abcdefgh");
+            int added = -1;
+            int32_t code = aud_csv_dict_code(&d, &c, text, (size_t)len, &added);
+            assert_true(code >= 0);
+            int32_t again = aud_csv_dict_code_w(&d, &c, text, (size_t)len,
+                                                aud_csv_prefix_word(text, (size_t)len), &added);
+            assert_int_equal(again, code);
+            assert_int_equal(added, 0);
+            assert_string_equal(c.levels[code], text);
+        }
+    }
+    /* 6667 "same_pre" levels, 6667 numbers, the 8 prefixes of "abcdefgh" ("" included) */
+    assert_int_equal(c.n_levels, 6667 + 6667 + 8);
+    assert_string_equal(c.levels[0], "same_pre0");
+    assert_string_equal(c.levels[1], "1");
+    assert_string_equal(c.levels[2], "ab");
+    for (size_t l = 0; l < c.n_levels; l++)
+        aud_free(c.levels[l]);
+    aud_free(c.levels);
+    aud_csv_dict_free(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fast_equals_general),
+        cmocka_unit_test(test_parse_number_equals_strtod),
+        cmocka_unit_test(test_dict_codes),
         cmocka_unit_test(test_fast_declines_numeric_na_and_odd_delimiters),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
