@@ -509,7 +509,7 @@ int aud_drift_column_numeric_ws(aud_drift_column *col, const char *name, const d
     /* a summarised reference: statistics over its cells when its cuts are exact (drift_refw.c),
      * else over the sample expanded from it */
     aud_drift_refw rwv, *rw = NULL;
-    int rc = refsum != NULL ? aud_drift_refw_build(&rwv, refsum) : 1;
+    int rc = refsum != NULL ? aud_drift_refw_build(&rwv, refsum) : -1;
     if (rc == AUD_E_NOMEM)
         return aud_error_nomem(err);
     if (rc == AUD_OK) {
@@ -562,7 +562,7 @@ int aud_drift_column_numeric_ws(aud_drift_column *col, const char *name, const d
         goto done;
     }
     size_t nu = 0, nu_ref = 0;
-    if (rw != NULL)
+    if (rw != NULL && refsum->exact)   /* else counted below */
         nu = aud_drift_refw_values(rw, y, n2, NULL, NULL, NULL);
     for (size_t i = 0, j = 0; rw == NULL && (i < n1 || j < n2); nu++) {
         double v = (j >= n2 || (i < n1 && x[i] <= y[j])) ? x[i] : y[j];

@@ -65,7 +65,7 @@ typedef struct aud_drift_refw {
     size_t               n_atoms;
 } aud_drift_refw;
 
-/* AUD_OK, 1 when some cut has no exact count (use the expanded sample), AUD_E_NOMEM. */
+/* AUD_OK, -1 when some cut has no exact count (use the expanded sample), AUD_E_NOMEM. */
 int aud_drift_refw_build(aud_drift_refw *w, const aud_drift_refsum *r);
 void aud_drift_refw_free(aud_drift_refw *w);
 /* The cells' count of values < v (le = 0) or <= v: exact at cuts, inside a gap its share

@@ -59,7 +59,7 @@ int aud_drift_refw_build(aud_drift_refw *w, const aud_drift_refsum *r)
     memset(w, 0, sizeof *w);
     w->n = r->n;
     if (!(r->n > 0))
-        return 1;
+        return -1;
     double *kv;
     size_t nk, cap = 0;
     if (aud_drift_ref_knots(r, &kv, &nk) != AUD_OK)
@@ -71,7 +71,7 @@ int aud_drift_refw_build(aud_drift_refw *w, const aud_drift_refsum *r)
         aud_drift_refsum_rank(r, v, 0, &a, &b);
         aud_drift_refsum_rank(r, v, 1, &a2, &b2);
         if (a != b || a < C) {
-            rc = 1;
+            rc = -1;
             break;
         }
         if (a > C)
@@ -89,7 +89,7 @@ int aud_drift_refw_build(aud_drift_refw *w, const aud_drift_refsum *r)
     }
     aud_free(kv);
     if (rc == AUD_OK && C != r->n)
-        rc = 1;
+        rc = -1;
     if (rc != AUD_OK)
         aud_drift_refw_free(w);
     return rc;
@@ -496,6 +496,8 @@ int aud_drift_refw_stats(aud_drift_column *col, const aud_drift_refw *w,
         gap(&p, c, y, n2, &j, mt, &cvm_b);
     }
     cur_until(&p, y, n2, &j, INFINITY, 0);
+    col->ks.reason = col->ks.mode = NULL;
+    col->ks.dof = col->anderson.dof = col->cvm.dof = 0;
     aud_drift_ks_finish(p.maxS, p.minD, n1, n2, &col->ks);
     col->wasserstein = wasserstein(w, y, n2);
     col->anderson.statistic = col->anderson.p_value = NAN;

@@ -232,10 +232,12 @@ static void polyfit2(const double *x, const double *y, int n, double c[3])
 double aud_drift_ad_variance(size_t n1, size_t n2)
 {
     /* O(n1 + n2): once per pair of sizes and thread (columns mostly share their sizes) */
-    static _Thread_local size_t c1, c2;
-    static _Thread_local double cv;
-    if (c1 == n1 && c2 == n2 && c1 + c2 > 0)
-        return cv;
+    static _Thread_local size_t c1[8], c2[8];
+    static _Thread_local double cv[8];
+    static _Thread_local unsigned next;
+    for (int i = 0; i < 8; i++)
+        if (c1[i] == n1 && c2[i] == n2 && n1 + n2 > 0)
+            return cv[i];
     size_t N = n1 + n2;
     double Nd = (double)N;
     double H = 1.0 / (double)n1 + 1.0 / (double)n2;
@@ -255,9 +257,10 @@ double aud_drift_ad_variance(size_t n1, size_t n2)
     double d = (2 * h + 6) * k * k - 4 * h * k;
     double sigmasq = (a * Nd * Nd * Nd + b * Nd * Nd + c * Nd + d) /
                      ((Nd - 1.0) * (Nd - 2.0) * (Nd - 3.0));
-    c1 = n1;
-    c2 = n2;
-    cv = sigmasq;
+    c1[next % 8] = n1;
+    c2[next % 8] = n2;
+    cv[next % 8] = sigmasq;
+    next++;
     return sigmasq;
 }
 
