@@ -16,8 +16,9 @@
  *                current) in the gap with the current value first (ties counting 1/2);
  *   AD           per point in a gap, the range of its share l D^2 / den / l of its tie
  *                group's term (Scholz & Stephens 1987, eq. 7, midranks) with its own midrank
- *                known within a sixteenth of the gap (plus ties), the other sample's anywhere
- *                in the gap, and its tie group anything up to the largest tie it may meet. */
+ *                known within a sixteenth of its sample's values in the gap (plus ties), the
+ *                other sample's anywhere in the gap, and its tie group anything up to the
+ *                largest tie it may meet. */
 #include "metrics/drift.h"
 #include "metrics/drift_int.h"
 
@@ -27,6 +28,11 @@
 #define CHUNKS 16   /* AD bound: a gap's reference points in this many runs of own ranks */
 
 typedef __int128 i128;
+
+static inline double lesser(double a, double b)
+{
+    return a < b ? a : b;
+}
 
 /* ---- the cells ------------------------------------------------------------------------------ */
 
@@ -242,7 +248,7 @@ static void group(pass *p, double a, double b)
     double d1 = N * M1 - B * p->n1, d2 = N * M2 - B * p->n2;
     cadd(&p->s1, l / N * (d1 * d1) / den);
     cadd(&p->s2, l / N * (d2 * d2) / den);
-    i128 A = (i128)a, Bc = (i128)b, P = (i128)p->P, Q = (i128)p->Q;
+    i128 A = (int64_t)a, Bc = (int64_t)b, P = (int64_t)p->P, Q = (int64_t)p->Q;
     p->x4 += A * (2 * Q + Bc) * (2 * Q + Bc) + (A * A * A - A) / 3;
     p->y4 += Bc * (2 * P + A) * (2 * P + A) + (Bc * Bc * Bc - Bc) / 3;
     if (p->sx != NULL) {   /* per value, twice the midrank minus twice the own rank */
@@ -275,7 +281,7 @@ static void run(pass *p, double r)
     double den = B * (N - B) - N / 4.0;
     cadd(&p->s1, sd2 / N / den);
     cadd(&p->s2, sd2 / N / den);
-    i128 R = (i128)r, Q = (i128)p->Q;
+    i128 R = (int64_t)r, Q = (int64_t)p->Q;
     p->x4 += R * 4 * Q * Q;
     p->P += r;
     ks_note(p, p->P / p->n1 - p->Q / n2);
@@ -373,18 +379,15 @@ static void gap(pass *p, const aud_drift_refw_cell *c, const double *y, size_t n
         while (k < kk) {   /* the reference values before it, split at the chunks */
             while (ci < CHUNKS && chunk[ci + 1] <= k)
                 ci++;
-            double r = fmin(kk, chunk[ci + 1]) - k;
+            double r = lesser(kk, chunk[ci + 1]) - k;
             double q = p->Q - Q0;
             S += r * q;
             sq += r * q * q;
             run(p, r);
             k += r;
         }
-        /* the current group: its own midrank exact, the reference's anywhere in the gap */
-        double m2 = p->Q + b / 2.0;
-        ad_point(p, P0, P0 + w, m2, m2, b + mt, b);
         sp += b * (p->P - P0) * (p->P - P0);
-        bmax = fmax(bmax, b);
+        bmax = b > bmax ? b : bmax;
         ks_note(p, p->P / p->n1 - p->Q / p->n2);
         group(p, 0, b);
         *j = e;
@@ -392,7 +395,7 @@ static void gap(pass *p, const aud_drift_refw_cell *c, const double *y, size_t n
     while (k < w) {
         while (ci < CHUNKS && chunk[ci + 1] <= k)
             ci++;
-        double r = fmin(w, chunk[ci + 1]) - k;
+        double r = lesser(w, chunk[ci + 1]) - k;
         double q = p->Q - Q0;
         S += r * q;
         sq += r * q * q;
@@ -404,6 +407,14 @@ static void gap(pass *p, const aud_drift_refw_cell *c, const double *y, size_t n
         if (chunk[q + 1] > chunk[q])
             ad_point(p, P0 + chunk[q] + 0.5 - s, P0 + chunk[q + 1] - 0.5 + s, Q0, Q0 + d,
                      mt + bmax, chunk[q + 1] - chunk[q]);
+    /* the current points likewise: the t-th's midrank within Q0 + t + 1/2 +- (bmax - 1)/2, the
+     * reference's anywhere in the gap, a tie group of at most bmax + mt values */
+    double sb = bmax > 1 ? (bmax - 1) / 2 : 0;
+    for (int q = 0; q < CHUNKS; q++) {
+        double t0 = floor(d * q / CHUNKS), t1 = floor(d * (q + 1) / CHUNKS);
+        if (t1 > t0)
+            ad_point(p, P0, P0 + w, Q0 + t0 + 0.5 - sb, Q0 + t1 - 0.5 + sb, mt + bmax, t1 - t0);
+    }
     *cvm_bound += cvm_gap(p, w, d, P0, Q0, S, sq, sp, mt);
 }
 
