@@ -13,7 +13,11 @@ Wall time (best of BENCH_REPEAT, default 2) and CPU time (user + sys) of each. T
 documents are compared: count-based figures (PSI, JS on the CSV's bins where not snapped,
 chi-square) equal, KS / Wasserstein / Anderson-Darling / Cramer-von Mises within the bound the
 profile-based document states per column, so a fast wrong answer fails the benchmark (exit 1).
-Environment: AUDIT_BIN, BENCH_ROWS, BENCH_COLS, BENCH_REPEAT, TMPDIR. Run by `make bench`.
+With AUDIT_BIN_BASE (another build, e.g. the previous commit's), both drift commands are timed
+with it too, interleaved with AUDIT_BIN's in the same run, so the two builds compare under the
+same load.
+Environment: AUDIT_BIN, AUDIT_BIN_BASE, BENCH_ROWS, BENCH_COLS, BENCH_REPEAT, TMPDIR. Run by
+`make bench`.
 """
 import json
 import os
@@ -29,6 +33,7 @@ import benchlib  # noqa: E402
 
 REPEAT = max(1, int(os.environ.get("BENCH_REPEAT", "2")))
 AUDIT_BIN = os.environ.get("AUDIT_BIN", "build/audit")
+AUDIT_BIN_BASE = os.environ.get("AUDIT_BIN_BASE")
 
 BOUNDED = [("ks", "statistic", "ks_statistic"), ("wasserstein", None, "wasserstein"),
            ("wasserstein_normed", None, "wasserstein_normed"),
@@ -36,12 +41,12 @@ BOUNDED = [("ks", "statistic", "ks_statistic"), ("wasserstein", None, "wasserste
            ("cramer_von_mises", "statistic", "cramer_von_mises")]
 
 
-def timed(args):
+def timed(args, binary=None):
     best = cpu = None
     for _ in range(REPEAT):
         ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
-        r = subprocess.run([AUDIT_BIN, "--quiet"] + args, stdout=subprocess.DEVNULL,
+        r = subprocess.run([binary or AUDIT_BIN, "--quiet"] + args, stdout=subprocess.DEVNULL,
                            stderr=subprocess.PIPE, text=True)
         dt = time.perf_counter() - t0
         ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -67,8 +72,13 @@ def main():
     prof = os.path.join(tmp, "ref.profile")
     oc, op = os.path.join(tmp, "csv.json"), os.path.join(tmp, "prof.json")
     t_save = timed(["profile", "--data", rp, "--save", prof])
-    t_csv = timed(["drift", "--reference", rp, "--current", cp, "--json", oc])
-    t_prof = timed(["drift", "--reference", prof, "--current", cp, "--json", op])
+    a_csv = ["drift", "--reference", rp, "--current", cp, "--json", oc]
+    a_prof = ["drift", "--reference", prof, "--current", cp, "--json", op]
+    if AUDIT_BIN_BASE:
+        b_csv = timed(a_csv, AUDIT_BIN_BASE)
+        b_prof = timed(a_prof, AUDIT_BIN_BASE)
+    t_csv = timed(a_csv)
+    t_prof = timed(a_prof)
     with open(oc) as f:
         c = json.load(f)["drift"]["columns"]
     with open(op) as f:
@@ -102,6 +112,12 @@ def main():
     print("  %-34s %8.2f %10.2f" % ("audit drift, reference profile", *t_prof))
     print("  drift from the profile is %.1fx faster (wall), %.1fx (CPU)"
           % (t_csv[0] / t_prof[0], t_csv[1] / t_prof[1]))
+    if AUDIT_BIN_BASE:
+        print("  base build %s:" % AUDIT_BIN_BASE)
+        print("  %-34s %8.2f %10.2f" % ("audit drift, reference CSV", *b_csv))
+        print("  %-34s %8.2f %10.2f" % ("audit drift, reference profile", *b_prof))
+        print("  this build against the base: CSV %.2fx, profile %.2fx (CPU)"
+              % (b_csv[1] / t_csv[1], b_prof[1] / t_prof[1]))
     print("  largest bound relative to the figure: " +
           ", ".join("%s %.2g" % kv for kv in sorted(worst.items())))
     print("  figures within the stated bounds, PSI/chi-square exact: %s" % ("yes" if not bad else "NO"))

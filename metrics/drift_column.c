@@ -216,27 +216,47 @@ static void count_bins(const double *x, size_t n, const double *e, size_t k, int
     }
 }
 
+/* Counts of a summarised reference in the same bins (drift_refw.c). */
+static void count_bins_refw(const aud_drift_refw *rw, const double *e, size_t k, int open_ends,
+                            double *cnt)
+{
+    double prev = open_ends ? 0.0 : aud_drift_refw_below(rw, e[0], 0);
+    for (size_t i = 0; i < k; i++) {
+        double end = i + 1 < k ? aud_drift_refw_below(rw, e[i + 1], 0)
+                     : open_ends ? rw->n : aud_drift_refw_below(rw, e[k], 1);
+        cnt[i] = end - prev;
+        prev = end;
+    }
+}
+
+/* x[i] of the sorted reference: the array's, or the summary's */
+static double ref_at(const double *x, const aud_drift_refw *rw, size_t i)
+{
+    return rw != NULL ? aud_drift_refw_value(rw, (double)i) : x[i];
+}
+
 /* numpy.quantile(x, q) with method 'linear' on sorted x. */
-static double quantile_linear(const double *x, size_t n, double q)
+static double quantile_linear(const double *x, const aud_drift_refw *rw, size_t n, double q)
 {
     double vi = (double)(n - 1) * q;
     if (vi >= (double)(n - 1))
-        return x[n - 1];
+        return ref_at(x, rw, n - 1);
     if (vi <= 0)
-        return x[0];
+        return ref_at(x, rw, 0);
     double prev = floor(vi);
     double g = vi - prev;
     size_t i = (size_t)prev;
-    double a = x[i], b = x[i + 1];
+    double a = ref_at(x, rw, i), b = ref_at(x, rw, i + 1);
     double d = b - a;
     return g >= 0.5 ? b - d * (1.0 - g) : a + d * g;
 }
 
 /* Sturges bin edges over the pooled sample (numpy.histogram_bin_edges(bins="sturges")). */
 static int sturges_bins(aud_drift_bins *b, const double *x, size_t n1, const double *y,
-                        size_t n2, const aud_drift_refsum *ref, int *snapped)
+                        size_t n2, const aud_drift_refsum *ref, const aud_drift_refw *rw,
+                        int *snapped)
 {
-    double lo = fmin(x[0], y[0]), hi = fmax(x[n1 - 1], y[n2 - 1]);
+    double lo = fmin(ref_at(x, rw, 0), y[0]), hi = fmax(ref_at(x, rw, n1 - 1), y[n2 - 1]);
     double first = lo, last = hi;
     if (first == last) {
         first -= 0.5;
@@ -255,17 +275,24 @@ static int sturges_bins(aud_drift_bins *b, const double *x, size_t n1, const dou
     b->edges[nb] = last;
     if (ref != NULL)   /* a summarised reference: edges on its bins, so its counts are exact */
         *snapped = aud_drift_ref_snap(ref, b->edges, nb);
-    count_bins(x, n1, b->edges, nb, 0, b->ref);
+    if (rw != NULL)
+        count_bins_refw(rw, b->edges, nb, 0, b->ref);
+    else
+        count_bins(x, n1, b->edges, nb, 0, b->ref);
     count_bins(y, n2, b->edges, nb, 0, b->cur);
     return AUD_OK;
 }
 
 /* One bin per distinct value of the pooled sample. */
 static int value_bins(aud_drift_bins *b, const double *x, size_t n1, const double *y, size_t n2,
-                      size_t n_unique)
+                      size_t n_unique, const aud_drift_refw *rw)
 {
     if (bins_alloc(b, "values", n_unique, 0, 1) != AUD_OK)
         return AUD_E_NOMEM;
+    if (rw != NULL) {
+        aud_drift_refw_values(rw, y, n2, b->values, b->ref, b->cur);
+        return AUD_OK;
+    }
     size_t i = 0, j = 0, u = 0;
     while (i < n1 || j < n2) {
         double v = (j >= n2 || (i < n1 && x[i] <= y[j])) ? x[i] : y[j];
@@ -283,14 +310,14 @@ static int value_bins(aud_drift_bins *b, const double *x, size_t n1, const doubl
 }
 
 static int quantile_bins(aud_drift_bins *b, const double *x, size_t n1, const double *y,
-                         size_t n2, int nbins)
+                         size_t n2, int nbins, const aud_drift_refw *rw)
 {
     double *q = aud_malloc(((size_t)nbins + 1) * sizeof *q);
     if (q == NULL)
         return AUD_E_NOMEM;
     size_t m = 0;
     for (int i = 0; i <= nbins; i++) {
-        double v = quantile_linear(x, n1, (double)i / (double)nbins);
+        double v = quantile_linear(x, rw, n1, (double)i / (double)nbins);
         if (m == 0 || v != q[m - 1])
             q[m++] = v;
     }
@@ -304,7 +331,10 @@ static int quantile_bins(aud_drift_bins *b, const double *x, size_t n1, const do
             b->edges[0] = q[0];
             b->edges[1] = q[0];
         }
-        count_bins(x, n1, b->edges, nb, 1, b->ref);
+        if (rw != NULL)
+            count_bins_refw(rw, b->edges, nb, 1, b->ref);
+        else
+            count_bins(x, n1, b->edges, nb, 1, b->ref);
         count_bins(y, n2, b->edges, nb, 1, b->cur);
     }
     aud_free(q);
@@ -476,16 +506,26 @@ int aud_drift_column_numeric_ws(aud_drift_column *col, const char *name, const d
         return err->code;
     col->rows_ref = n_ref;
     col->rows_cur = n_cur;
+    /* a summarised reference: statistics over its cells when its cuts are exact (drift_refw.c),
+     * else over the sample expanded from it */
+    aud_drift_refw rwv, *rw = NULL;
+    int rc = refsum != NULL ? aud_drift_refw_build(&rwv, refsum) : -1;
+    if (rc == AUD_E_NOMEM)
+        return aud_error_nomem(err);
+    if (rc == AUD_OK) {
+        rw = &rwv;
+        n_ref = 0;   /* no rows to read: the table holds none */
+    }
+    rc = AUD_OK;
     size_t nk = n_ref > n_cur ? n_ref : n_cur;
-    int rc = AUD_OK;
     if (grow((void **)&ws->x, &ws->cap_x, n_ref, sizeof *ws->x) != 0 ||
         grow((void **)&ws->y, &ws->cap_y, n_cur, sizeof *ws->y) != 0)
-        return aud_error_nomem(err);
+        goto nomem;
     if (nk > ws->cap_k || ws->k1 == NULL || ws->k2 == NULL) {
         size_t c1 = ws->cap_k, c2 = ws->cap_k;
         if (grow((void **)&ws->k1, &c1, nk, sizeof *ws->k1) != 0 ||
             grow((void **)&ws->k2, &c2, nk, sizeof *ws->k2) != 0)
-            return aud_error_nomem(err);
+            goto nomem;
         ws->cap_k = nk;
     }
     double *x = ws->x, *y = ws->y;
@@ -498,6 +538,10 @@ int aud_drift_column_numeric_ws(aud_drift_column *col, const char *name, const d
             y[n2++] = cur[i] + 0.0;
     col->missing_ref = n_ref - n1;
     col->missing_cur = n_cur - n2;
+    if (rw != NULL) {
+        n1 = (size_t)refsum->n;
+        col->missing_ref = col->rows_ref - n1;
+    }
     if (n1 == 0 || n2 == 0) {
         col->status = AUD_E_DOMAIN;
         snprintf(col->msg, sizeof col->msg, "no non-missing values in the %s data",
@@ -505,12 +549,12 @@ int aud_drift_column_numeric_ws(aud_drift_column *col, const char *name, const d
         goto done;
     }
     size_t sorted = 0;   /* a reference expanded from a summary comes sorted */
-    while (refsum != NULL && sorted + 1 < n1 && x[sorted] <= x[sorted + 1])
+    while (refsum != NULL && rw == NULL && sorted + 1 < n1 && x[sorted] <= x[sorted + 1])
         sorted++;
-    if (n1 > 0 && sorted + 1 < n1)
+    if (rw == NULL && n1 > 0 && sorted + 1 < n1)
         aud_drift_sort_ws(x, n1, ws->k1, ws->k2);
     aud_drift_sort_ws(y, n2, ws->k1, ws->k2);
-    if (!isfinite(fmax(x[n1 - 1], y[n2 - 1]) - fmin(x[0], y[0]))) {
+    if (!isfinite(fmax(ref_at(x, rw, n1 - 1), y[n2 - 1]) - fmin(ref_at(x, rw, 0), y[0]))) {
         col->status = AUD_E_DOMAIN;
         snprintf(col->msg, sizeof col->msg,
                  "the values span more than the range of a double (max - min overflows); "
@@ -518,16 +562,20 @@ int aud_drift_column_numeric_ws(aud_drift_column *col, const char *name, const d
         goto done;
     }
     size_t nu = 0, nu_ref = 0;
-    for (size_t i = 0, j = 0; i < n1 || j < n2; nu++) {
+    if (rw != NULL && refsum->exact)   /* else counted below */
+        nu = aud_drift_refw_values(rw, y, n2, NULL, NULL, NULL);
+    for (size_t i = 0, j = 0; rw == NULL && (i < n1 || j < n2); nu++) {
         double v = (j >= n2 || (i < n1 && x[i] <= y[j])) ? x[i] : y[j];
         while (i < n1 && x[i] <= v)
             i++;
         while (j < n2 && y[j] <= v)
             j++;
     }
-    for (size_t i = 0; i < n1; i++)
+    for (size_t i = 0; rw == NULL && i < n1; i++)
         if (i == 0 || x[i] != x[i - 1])
             nu_ref++;
+    if (rw != NULL)
+        nu_ref = refsum->distinct;
     if (refsum != NULL && !refsum->exact) {
         /* the expanded sample's distinct values are not the reference's: the reference's count
          * (more than the value-bin limits) and, over both sides, at least the larger one */
@@ -538,22 +586,27 @@ int aud_drift_column_numeric_ws(aud_drift_column *col, const char *name, const d
         nu = nu_ref > nu_cur ? nu_ref : nu_cur;
     }
     col->n_unique = nu;
-    aud_drift_ks(x, n1, y, n2, &col->ks);
-    col->wasserstein = aud_drift_wasserstein(x, n1, y, n2);
+    if (rw != NULL && aud_drift_refw_stats(col, rw, refsum, y, n2) != AUD_OK)
+        goto nomem;
+    if (rw == NULL)
+        aud_drift_ks(x, n1, y, n2, &col->ks);
+    if (rw == NULL)
+        col->wasserstein = aud_drift_wasserstein(x, n1, y, n2);
     col->std_ref = refsum != NULL ? refsum->std : aud_drift_std(x, n1);
     col->mean_ref = refsum != NULL ? refsum->mean : aud_drift_mean(x, n1);
     col->mean_cur = aud_drift_mean(y, n2);
     /* fmax would swallow a NaN std: an undefined std leaves the normed distance undefined */
     col->wasserstein_normed = isfinite(col->std_ref) ? col->wasserstein / fmax(col->std_ref, 0.001)
                                                      : NAN;
-    aud_drift_anderson(x, n1, y, n2, &col->anderson);
-    if (aud_drift_cvm(x, n1, y, n2, &col->cvm) != AUD_OK)
+    if (rw == NULL)
+        aud_drift_anderson(x, n1, y, n2, &col->anderson);
+    if (rw == NULL && aud_drift_cvm(x, n1, y, n2, &col->cvm) != AUD_OK)
         goto nomem;
     /* Evidently's bins: Jensen-Shannon (no fill) and PSI under --psi-binning evidently */
     if (nu_ref > EVIDENTLY_VALUE_BINS)
-        rc = sturges_bins(&col->js_bins, x, n1, y, n2, refsum, &col->js_snapped);
+        rc = sturges_bins(&col->js_bins, x, n1, y, n2, refsum, rw, &col->js_snapped);
     else
-        rc = value_bins(&col->js_bins, x, n1, y, n2, nu);
+        rc = value_bins(&col->js_bins, x, n1, y, n2, nu, rw);
     if (rc != AUD_OK)
         goto nomem;
     col->jensen_shannon =
@@ -561,13 +614,13 @@ int aud_drift_column_numeric_ws(aud_drift_column *col, const char *name, const d
     if (opts->psi_binning == AUD_PSI_EVIDENTLY)
         rc = bins_copy(&col->psi_bins, &col->js_bins);
     else
-        rc = quantile_bins(&col->psi_bins, x, n1, y, n2, opts->psi_bins);
+        rc = quantile_bins(&col->psi_bins, x, n1, y, n2, opts->psi_bins, rw);
     if (rc != AUD_OK || psi_of_bins(&col->psi_bins, (double)n1, (double)n2, &col->psi) != AUD_OK)
         goto nomem;
     /* few distinct values: the value table supports chi-square and the Z-test */
     if (nu <= EVIDENTLY_VALUE_BINS) {
         aud_drift_bins vb = {0};
-        if (value_bins(&vb, x, n1, y, n2, nu) != AUD_OK) {
+        if (value_bins(&vb, x, n1, y, n2, nu, rw) != AUD_OK) {
             bins_clear(&vb);
             goto nomem;
         }
@@ -582,7 +635,8 @@ int aud_drift_column_numeric_ws(aud_drift_column *col, const char *name, const d
         test_none(&col->z, "more than 2 distinct values");
     }
     if (refsum != NULL) {
-        aud_drift_ref_bounds(col, refsum, x, n1, y, n2);
+        if (rw == NULL)
+            aud_drift_ref_bounds(col, refsum, x, n1, y, n2);
         /* quantile edges at ranks the summary holds exactly: multiples of 1/100 */
         col->psi_exact = refsum->exact || opts->psi_binning == AUD_PSI_EVIDENTLY
                              ? 1
@@ -593,6 +647,8 @@ int aud_drift_column_numeric_ws(aud_drift_column *col, const char *name, const d
 nomem:
     rc = aud_error_nomem(err);
 done:
+    if (rw != NULL)
+        aud_drift_refw_free(rw);
     return rc;
 }
 

@@ -13,6 +13,7 @@
  * (Birnbaum & Tingey 1951) in the upper tail. Written from the papers and from reading scipy's
  * algorithm choices; no code copied. */
 #include "metrics/drift.h"
+#include "metrics/drift_int.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -481,6 +482,11 @@ void aud_drift_ks(const double *x, size_t n1, const double *y, size_t n2, aud_dr
         if (diff < minD)
             minD = diff;
     }
+    aud_drift_ks_finish(maxS, minD, n1, n2, out);
+}
+
+void aud_drift_ks_finish(double maxS, double minD, size_t n1, size_t n2, aud_drift_test *out)
+{
     double minS = -minD;
     if (minS < 0.0)
         minS = 0.0;

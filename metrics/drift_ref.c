@@ -79,6 +79,18 @@ typedef struct knots {
     size_t  n;
 } knots;
 
+static int knots_build(const aud_drift_refsum *r, knots *k);
+
+
+int aud_drift_ref_knots(const aud_drift_refsum *r, double **v, size_t *n)
+{
+    knots k;
+    int rc = knots_build(r, &k);
+    *v = k.v;
+    *n = k.n;
+    return rc;
+}
+
 static int knots_build(const aud_drift_refsum *r, knots *k)
 {
     size_t ns = r->sketch ? r->sketch->n_e : 0, nb = r->hi > r->lo ? r->n_bins + 1 : 0;

@@ -231,6 +231,13 @@ static void polyfit2(const double *x, const double *y, int n, double c[3])
  * as scipy anderson_ksamp): depends on the sample sizes only. */
 double aud_drift_ad_variance(size_t n1, size_t n2)
 {
+    /* O(n1 + n2): once per pair of sizes and thread (columns mostly share their sizes) */
+    static _Thread_local size_t c1[8], c2[8];
+    static _Thread_local double cv[8];
+    static _Thread_local unsigned next;
+    for (int i = 0; i < 8; i++)
+        if (c1[i] == n1 && c2[i] == n2 && n1 + n2 > 0)
+            return cv[i];
     size_t N = n1 + n2;
     double Nd = (double)N;
     double H = 1.0 / (double)n1 + 1.0 / (double)n2;
@@ -250,6 +257,10 @@ double aud_drift_ad_variance(size_t n1, size_t n2)
     double d = (2 * h + 6) * k * k - 4 * h * k;
     double sigmasq = (a * Nd * Nd * Nd + b * Nd * Nd + c * Nd + d) /
                      ((Nd - 1.0) * (Nd - 2.0) * (Nd - 3.0));
+    c1[next % 8] = n1;
+    c2[next % 8] = n2;
+    cv[next % 8] = sigmasq;
+    next++;
     return sigmasq;
 }
 
@@ -286,11 +297,18 @@ void aud_drift_anderson(const double *x, size_t n1, const double *y, size_t n2,
         ksum_add(&s1, lj / Nd * (d1 * d1) / den);
         ksum_add(&s2, lj / Nd * (d2 * d2) / den);
     }
+    aud_drift_anderson_finish(ksum_get(&s1), ksum_get(&s2), n1, n2, nuniq, out);
+}
+
+void aud_drift_anderson_finish(double s1, double s2, size_t n1, size_t n2, size_t nuniq,
+                               aud_drift_test *out)
+{
+    double Nd = (double)(n1 + n2);
     if (nuniq < 2) {
         out->reason = "needs more than one distinct value";
         return;
     }
-    double A2kN = (ksum_get(&s1) / (double)n1 + ksum_get(&s2) / (double)n2) * ((Nd - 1.0) / Nd);
+    double A2kN = (s1 / (double)n1 + s2 / (double)n2) * ((Nd - 1.0) / Nd);
     double sigmasq = aud_drift_ad_variance(n1, n2);
     if (!(sigmasq > 0.0)) {
         out->reason = "variance of the statistic is not positive";
@@ -523,6 +541,11 @@ static double pairwise(const double *a, size_t n)
     return pairwise(a, n2) + pairwise(a + n2, n - n2);
 }
 
+double aud_drift_np_pairwise(const double *a, size_t n)
+{
+    return pairwise(a, n);
+}
+
 /* numpy.sum of a contiguous float64 array: pairwise within buffers of 8192 values, the buffer
  * sums added in order to the identity 0 (verified against numpy 1.24). */
 static double np_sum(const double *a, size_t n)
@@ -576,6 +599,12 @@ int aud_drift_cvm(const double *x, size_t n1, const double *y, size_t n2, aud_dr
     aud_free(ty);
     uint64_t k = (uint64_t)n1 * (uint64_t)n2, N = (uint64_t)(n1 + n2);
     double t = u / (double)((unsigned __int128)k * N) - (double)(4 * k - 1) / (double)(6 * N);
+    return aud_drift_cvm_finish(u, t, n1, n2, out);
+}
+
+int aud_drift_cvm_finish(double u, double t, size_t n1, size_t n2, aud_drift_test *out)
+{
+    uint64_t k = (uint64_t)n1 * (uint64_t)n2, N = (uint64_t)(n1 + n2);
     out->statistic = t;
     if ((n1 > n2 ? n1 : n2) <= 20) {
         out->mode = "exact";

@@ -9,6 +9,7 @@
  * of 1/100 are exact), every rank exact. A column with at most AUD_REFPROF_EXACT distinct values
  * keeps them all: the profile is then the sample itself. Categorical columns: exact counts. */
 #include "metrics/profile.h"
+#include "metrics/drift_int.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -683,6 +684,17 @@ int aud_refprof_table(const aud_refprof *p, aud_table **out, const aud_drift_ref
             rc = aud_error_nomem(err);
         } else if (c->numeric) {
             size_t n = c->rows - c->missing;
+            aud_drift_refw rw;
+            int cells = aud_drift_refw_build(&rw, &c->sum);
+            if (cells == AUD_OK)
+                aud_drift_refw_free(&rw);
+            s[j] = &c->sum;
+            if (cells == AUD_E_NOMEM) {
+                rc = aud_error_nomem(err);
+                break;
+            }
+            if (cells == AUD_OK)   /* drift works on the cells: no rows (col->num NULL) */
+                continue;
             if ((col->num = aud_malloc((c->rows ? c->rows : 1) * sizeof *col->num)) == NULL ||
                 aud_drift_refsum_expand(&c->sum, col->num) != AUD_OK) {
                 rc = aud_error_nomem(err);

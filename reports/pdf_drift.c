@@ -183,6 +183,82 @@ static void attribution_drift(pdf_doc *d, const cJSON *ad)
     d->y -= 8.0f;
 }
 
+/* The reference input when it was a saved profile (provenance.inputs[] role "reference" with
+ * "profile"), else NULL. */
+static const cJSON *reference_profile(const cJSON *doc)
+{
+    const cJSON *in;
+    cJSON_ArrayForEach(in, aud_rpt_arr(aud_rpt_obj(doc, "provenance"), "inputs")) {
+        if (strcmp(aud_rpt_str(in, "role", ""), "reference") == 0)
+            return aud_rpt_obj(in, "profile") != NULL ? in : NULL;
+    }
+    return NULL;
+}
+
+static void profile_kv(pdf_doc *d, const cJSON *in)
+{
+    const cJSON *pf = aud_rpt_obj(in, "profile"), *src = aud_rpt_obj(pf, "source");
+    char buf[400], rows[RPT_NUMBUF];
+    snprintf(buf, sizeof buf, "saved profile %s (created %s), a summary of %s (%s rows)",
+             aud_rpt_str(in, "path", "?"), aud_rpt_str(pf, "created", "?"),
+             aud_rpt_str(src, "path", "?"), aud_rpt_fmt(aud_rpt_num(src, "rows"), RPT_INT, rows));
+    aud_pdf_kv(d, "Reference", buf);
+    aud_pdf_kv(d, "    source SHA-256", aud_rpt_str(src, "sha256", "not recorded"));
+}
+
+/* Columns whose reference came from a profile: which figures are exact, the bound of the rest
+ * (reference_summary of each column; docs/drift.md "Reference profiles"). */
+static void summary_bounds(pdf_doc *d, const cJSON *cols)
+{
+    static const pdf_col tc[] = {{"Column", 98, PDF_AL_LEFT},     {"From profile", 62, PDF_AL_LEFT},
+                                 {"KS \xc2\xb1", 52, PDF_AL_RIGHT}, {"Wass. \xc2\xb1", 56, PDF_AL_RIGHT},
+                                 {"AD \xc2\xb1", 52, PDF_AL_RIGHT}, {"CvM \xc2\xb1", 52, PDF_AL_RIGHT},
+                                 {"PSI", 44, PDF_AL_CENTER},      {"JS bins", 79, PDF_AL_LEFT}};
+    const cJSON *c;
+    size_t n = 0;
+    cJSON_ArrayForEach(c, cols) {
+        n += aud_rpt_obj(c, "reference_summary") != NULL;
+    }
+    if (n == 0)
+        return;
+    aud_pdf_subsection(d, "Figures from the reference profile", 80.0f);
+    aud_pdf_para(d, d->font, 7.5f, PDF_LEFT, PDF_CW, AUD_PDF_GREY,
+                 "The reference is a saved profile, not the data: counts (PSI, chi-square, Z, "
+                 "categories) are exact; KS, Wasserstein, Anderson-Darling and Cramer-von Mises "
+                 "lie within the stated distance (\xc2\xb1) of the figure on the reference data "
+                 "itself. An exact column held every value: all its figures are exact.");
+    d->y -= 4.0f;
+    pdf_table t;
+    aud_pdf_table_begin(d, &t, tc, sizeof tc / sizeof tc[0], 7.5f);
+    cJSON_ArrayForEach(c, cols) {
+        const cJSON *s = aud_rpt_obj(c, "reference_summary"), *b = aud_rpt_obj(s, "bounds");
+        if (s == NULL)
+            continue;
+        int exact = aud_rpt_bool(s, "exact") == 1;
+        char v[4][RPT_NUMBUF];
+        static const char *const keys[4] = {"ks_statistic", "wasserstein", "anderson_darling",
+                                            "cramer_von_mises"};
+        for (int k = 0; k < 4; k++) {   /* a bound: 3 significant digits; null: not known */
+            double x = aud_rpt_num(b, keys[k]);
+            if (exact)
+                snprintf(v[k], sizeof v[k], "0");
+            else if (isfinite(x))
+                snprintf(v[k], sizeof v[k], "%.3g", x);
+            else
+                snprintf(v[k], sizeof v[k], "unknown");
+        }
+        const char *cells[8] = {aud_rpt_str(c, "name", "?"), exact ? "exact" : "summary", v[0],
+                                v[1], v[2], v[3],
+                                aud_rpt_bool(s, "psi_exact") == 1 ? "exact" : "approx.",
+                                aud_rpt_bool(s, "js_bins_snapped") == 1 ? "on profile bins"
+                                                                        : "as computed"};
+        int sty[8] = {0, exact ? PDF_CELL_PASS : PDF_CELL_MUTED, 0, 0, 0, 0,
+                      aud_rpt_bool(s, "psi_exact") == 1 ? 0 : PDF_CELL_WARN, PDF_CELL_MUTED};
+        aud_pdf_table_row(d, &t, cells, sty);
+    }
+    d->y -= 6.0f;
+}
+
 void aud_pdf_write_drift(pdf_doc *d)
 {
     static const pdf_col cols[] = {{"Column", 98, PDF_AL_LEFT},    {"Type", 50, PDF_AL_LEFT},
@@ -273,6 +349,8 @@ void aud_pdf_write_drift(pdf_doc *d)
             aud_pdf_kv(d, "Rows", buf);
         }
     }
+    if (reference_profile(d->doc) != NULL)
+        profile_kv(d, reference_profile(d->doc));
     d->y -= 6.0f;
     aud_pdf_subsection(d, "Every column", 80.0f);
     aud_pdf_table_begin(d, &tab, cols, sizeof cols / sizeof cols[0], 7.5f);
@@ -286,6 +364,7 @@ void aud_pdf_write_drift(pdf_doc *d)
              "reference: with thousands of rows a test of 'any difference' gives tiny p-values for "
              "shifts too small to cross the primary test's threshold, so a tiny grey p-value next "
              "to 'no' is not a contradiction.");
+    summary_bounds(d, aud_rpt_arr(dr, "columns"));
     same_columns(d, aud_rpt_arr(dr, "columns"));
     d->y -= 6.0f;
     distributions(d, aud_rpt_arr(dr, "columns"));

@@ -224,6 +224,63 @@ static void drift_row(xw_book *b, lxw_worksheet *ws, lxw_row_t r, const cJSON *c
     }
 }
 
+/* A reference that was a saved profile: what it summarised, and per column which figures are
+ * exact and the bound of the others (reference_summary; docs/drift.md "Reference profiles").
+ * Returns the next free row. */
+static lxw_row_t drift_profile(xw_book *b, lxw_worksheet *ws, lxw_row_t r, const cJSON *cols)
+{
+    static const char *const head[] = {"Column", "From profile", "KS \xc2\xb1",
+                                       "Wass. \xc2\xb1", "AD \xc2\xb1", "CvM \xc2\xb1",
+                                       "PSI exact", "JS on its bins"};
+    static const char *const keys[] = {"ks_statistic", "wasserstein", "anderson_darling",
+                                       "cramer_von_mises"};
+    const cJSON *in, *prof = NULL, *c;
+    cJSON_ArrayForEach(in, aud_rpt_arr(aud_rpt_obj(b->doc, "provenance"), "inputs")) {
+        if (strcmp(aud_rpt_str(in, "role", ""), "reference") == 0 &&
+            aud_rpt_obj(in, "profile") != NULL)
+            prof = in;
+    }
+    size_t n = 0;
+    cJSON_ArrayForEach(c, cols) {
+        n += aud_rpt_obj(c, "reference_summary") != NULL;
+    }
+    if (prof == NULL && n == 0)
+        return r;
+    const cJSON *pf = aud_rpt_obj(prof, "profile"), *src = aud_rpt_obj(pf, "source");
+    aud_xw_str(b, ws, r++, 0, "Reference: a saved profile (counts exact; KS, Wasserstein, AD "
+                              "and CvM within the bound of the figure on the data)", b->key);
+    if (prof != NULL) {
+        aud_xw_str(b, ws, r, 0, "Profile", NULL);
+        aud_xw_str(b, ws, r++, 1, aud_rpt_str(prof, "path", ""), NULL);
+        aud_xw_str(b, ws, r, 0, "Created", NULL);
+        aud_xw_str(b, ws, r++, 1, aud_rpt_str(pf, "created", ""), NULL);
+        aud_xw_str(b, ws, r, 0, "Source", NULL);
+        aud_xw_str(b, ws, r++, 1, aud_rpt_str(src, "path", ""), NULL);
+        aud_xw_str(b, ws, r, 0, "Source SHA-256", NULL);
+        aud_xw_str(b, ws, r++, 1, aud_rpt_str(src, "sha256", "not recorded"), NULL);
+        aud_xw_str(b, ws, r, 0, "Source rows", NULL);
+        aud_xw_num(b, ws, r++, 1, aud_rpt_num(src, "rows"), b->count);
+    }
+    if (n == 0)
+        return r + 1;
+    for (size_t k = 0; k < sizeof head / sizeof head[0]; k++)
+        aud_xw_str(b, ws, r, (lxw_col_t)k, head[k], b->head);
+    r++;
+    cJSON_ArrayForEach(c, cols) {
+        const cJSON *sm = aud_rpt_obj(c, "reference_summary"), *bd = aud_rpt_obj(sm, "bounds");
+        if (sm == NULL)
+            continue;
+        aud_xw_str(b, ws, r, 0, aud_rpt_str(c, "name", "?"), NULL);
+        aud_xw_str(b, ws, r, 1, aud_rpt_bool(sm, "exact") == 1 ? "exact" : "summary", NULL);
+        for (int k = 0; k < 4; k++)
+            aud_xw_num(b, ws, r, (lxw_col_t)(2 + k), aud_rpt_num(bd, keys[k]), b->rate);
+        aud_xw_bool(b, ws, r, 6, aud_rpt_bool(sm, "psi_exact"));
+        aud_xw_bool(b, ws, r, 7, aud_rpt_bool(sm, "js_bins_snapped"));
+        r++;
+    }
+    return r + 1;
+}
+
 void aud_xw_drift(xw_book *b)
 {
     static const char *const head[] = {
@@ -258,6 +315,7 @@ void aud_xw_drift(xw_book *b)
         aud_xw_cf_bool(b, ws, r, r, 5, 1);
         r += 2;
     }
+    r = drift_profile(b, ws, r, aud_rpt_arr(dr, "columns"));
     if (last >= 1) {
         lxw_row_t breaks[2] = {r, 0};
         aud_xw_chk(b, worksheet_set_h_pagebreaks(ws, breaks), "page breaks");
