@@ -769,6 +769,7 @@ done:
     aud_free(c.mx_rows);
     aud_free(c.mx_pred);
     cJSON_Delete(c.merge_info);
+    aud_merge_sums_free(&c);
     aud_free(c.score_ref);
     aud_free(c.prediction);
     aud_binding_free(&c.bind);

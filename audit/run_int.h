@@ -48,6 +48,11 @@ typedef struct run_ctx {
     double     *mx_pred;          /*   their predictions (the model's score) */
     size_t      mx_n;
     const char *mx_skip;          /*   why there are none (mx_skip_text), or NULL */
+    aud_drift_refsum *mg_sum;     /* merged: per data column, its merged quantile summary
+                                     (sketch non-NULL) when a partial summarised it, or zeros;
+                                     the column holds the sample expanded from it */
+    aud_sketch *mg_sketch;        /*   their sketches (mg_sum[j].sketch points here) */
+    size_t      mg_n;             /*   entries of mg_sum and mg_sketch (columns) */
     char        mx_skip_text[512];
 } run_ctx;
 

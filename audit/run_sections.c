@@ -2,6 +2,7 @@
  * attribution drift), fairness, drift (with prediction drift) and performance. Each section is
  * skipped, with the reason recorded in "skipped", when its inputs are absent. */
 #include "audit/run_int.h"
+#include "audit/shard_int.h"
 #include "audit/fair_why_int.h"
 #include "metrics/drift.h"
 #include "metrics/fairness.h"
@@ -26,6 +27,8 @@ int aud_run_profile(run_ctx *c)
     int rc = aud_profile_compute(&p, c->data, c->threads, c->err);
     if (rc == AUD_OK)
         rc = aud_profile_to_json(p, c->doc, c->err);
+    if (rc == AUD_OK && c->mg_sum != NULL)   /* merged from summaries: audit/merge_bounds.c */
+        rc = aud_merge_profile_bounds(c);
     aud_profile_free(p);
     return rc;
 }
@@ -637,6 +640,8 @@ int aud_run_drift(run_ctx *c)
                                   c->err);
     if (rc == AUD_OK)
         rc = aud_drift_to_json(r, c->doc, c->err);
+    if (rc == AUD_OK && c->mg_sum != NULL)
+        rc = aud_merge_drift_bounds(c, r);
     if (rc == AUD_OK && c->score != NULL && c->score_ref != NULL)
         rc = add_prediction_drift(c, &o);
     if (rc == AUD_OK && c->ref_prof != NULL && c->model != NULL)

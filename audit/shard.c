@@ -3,6 +3,8 @@
 #include "audit/shard_int.h"
 #include "core/io.h"
 #include "core/provenance.h"
+#include "metrics/drift.h"
+#include "metrics/sketch.h"
 
 #include <limits.h>
 #include <math.h>
@@ -207,6 +209,79 @@ static int add_levels(cJSON *o, const aud_column *col, size_t n, const unsigned 
     return rc;
 }
 
+/* The edges of the drift's PSI quantile bins over the reference column `name` (numpy 'linear'
+ * quantiles, the formula of metrics/drift_column.c quantile_linear, both of its branches): kept
+ * as exact points of the summary so that the merged PSI counts are exact. */
+static size_t psi_edges(const run_ctx *c, const char *name, double *out)
+{
+    long j = c->ref != NULL ? aud_table_find(c->ref, name) : -1;
+    if (j < 0 || c->ref->cols[j].type != AUD_COL_NUMERIC)
+        return 0;
+    const aud_column *col = &c->ref->cols[j];
+    double *x = aud_malloc((c->ref->n_rows + 1) * sizeof *x);
+    size_t n = 0, m = 0;
+    if (x == NULL)
+        return 0;
+    for (size_t i = 0; i < c->ref->n_rows; i++)
+        if (isfinite(col->num[i]))
+            x[n++] = col->num[i] + 0.0;
+    qsort(x, n, sizeof *x, cmp_num);
+    aud_drift_opts o;
+    aud_drift_opts_default(&o);
+    for (int q = 0; n > 0 && q <= o.psi_bins && q <= AUD_PARTIAL_PSI_MAX; q++) {
+        double vi = (double)(n - 1) * ((double)q / (double)o.psi_bins);
+        size_t i = vi <= 0 ? 0 : vi >= (double)(n - 1) ? n - 1 : (size_t)floor(vi);
+        double g = vi - floor(vi), a = x[i], b = i + 1 < n ? x[i + 1] : x[i];
+        out[m++] = a;
+        out[m++] = b;
+        out[m++] = a + (b - a) * g;
+        out[m++] = b - (b - a) * (1.0 - g);
+    }
+    aud_free(x);
+    return m;
+}
+
+/* A numeric column with many distinct values as a mergeable summary (docs/scale-out.md):
+ * count, missing, min, max, mean and the sum of squared deviations (merged after Chan, Golub &
+ * LeVeque 1979), the distinct count, the largest count of one value, and the quantile summary
+ * of metrics/sketch.h built from the sorted values (exact ranks at its entries) with the
+ * reference's PSI edges among them. v: the nv sorted non-missing values. */
+static int add_summary(run_ctx *c, cJSON *o, size_t j, const double *v, size_t nv,
+                       size_t missing, size_t distinct)
+{
+    double mean = 0.0, m2 = 0.0;
+    size_t tie = 0;
+    for (size_t i = 0; i < nv; i++)
+        mean += v[i];
+    mean /= (double)nv;
+    for (size_t i = 0, run = 0; i < nv; i++) {
+        m2 += (v[i] - mean) * (v[i] - mean);
+        run = i > 0 && v[i] == v[i - 1] ? run + 1 : 1;
+        tie = run > tie ? run : tie;
+    }
+    double extra[4 * (AUD_PARTIAL_PSI_MAX + 1)];
+    size_t n_extra = psi_edges(c, c->data->cols[j].name, extra);
+    aud_sketch sk;
+    int rc = aud_sketch_from_sorted(&sk, v, nv, AUD_PARTIAL_SKETCH_K, extra, n_extra, c->err);
+    if (rc != AUD_OK)
+        return rc;
+    cJSON *sm = cJSON_AddObjectToObject(o, "summary");
+    cJSON *sj = aud_sketch_to_json(&sk);
+    aud_sketch_free(&sk);
+    if (sm == NULL || sj == NULL || !cJSON_AddItemToObject(sm, "sketch", sj)) {
+        cJSON_Delete(sj);
+        return aud_error_nomem(c->err);
+    }
+    if (aud_json_add_num(sm, "n", (double)nv) != 0 ||
+        aud_json_add_num(sm, "min", v[0]) != 0 || aud_json_add_num(sm, "max", v[nv - 1]) != 0 ||
+        aud_json_add_num(sm, "mean", mean) != 0 || aud_json_add_num(sm, "m2", m2) != 0 ||
+        aud_json_add_num(sm, "distinct", (double)distinct) != 0 ||
+        aud_json_add_num(sm, "max_tie", (double)tie) != 0 ||
+        aud_json_add_num(o, "missing", (double)missing) != 0)
+        return aud_error_nomem(c->err);
+    return AUD_OK;
+}
+
 /* One data column that is not in the joint cells: its distinct values with their counts. */
 static int add_column(run_ctx *c, cJSON *arr, size_t j, int joint, supp *sp,
                       unsigned char *keep_level)
@@ -247,14 +322,28 @@ static int add_column(run_ctx *c, cJSON *arr, size_t j, int joint, supp *sp,
     if (joint)
         return AUD_OK;
     double *v = aud_malloc((n ? n : 1) * sizeof *v);
-    cJSON *vals = cJSON_AddArrayToObject(o, "values");
+    if (v != NULL && sp->min_cell <= 1) {   /* many distinct values: a quantile summary */
+        memcpy(v, col->num, n * sizeof *v);
+        qsort(v, n, sizeof *v, cmp_num);
+        size_t nv = 0, distinct = 0;
+        for (; nv < n && !isnan(v[nv]); nv++)
+            distinct += nv == 0 || cmp_double(v[nv - 1], v[nv]) != 0;
+        if (distinct > AUD_PARTIAL_EXACT_VALUES && isfinite(v[0]) && isfinite(v[nv - 1])) {
+            int rc = add_summary(c, o, j, v, nv, n - nv, distinct);
+            aud_free(v);
+            return rc;
+        }
+    }
+    cJSON *vals = v != NULL ? cJSON_AddArrayToObject(o, "values") : NULL;
     cJSON *cnts = cJSON_AddArrayToObject(o, "counts");
     if (v == NULL || vals == NULL || cnts == NULL) {
         aud_free(v);
         return aud_error_nomem(c->err);
     }
-    memcpy(v, col->num, n * sizeof *v);
-    qsort(v, n, sizeof *v, cmp_num);
+    if (sp->min_cell > 1) {   /* (sorted above otherwise) */
+        memcpy(v, col->num, n * sizeof *v);
+        qsort(v, n, sizeof *v, cmp_num);
+    }
     uint64_t missing = 0;
     int rc = AUD_OK;
     for (size_t i = 0; i < n && rc == AUD_OK;) {
