@@ -624,8 +624,11 @@ static int merge_explained(part **by, size_t n, run_ctx *c)
         (r->fx = aud_malloc(sz * no * sizeof *r->fx)) == NULL ||
         (c->mx_X = aud_malloc(sz * nf * sizeof *c->mx_X)) == NULL ||
         (c->mx_rows = aud_malloc(sz * sizeof *c->mx_rows)) == NULL ||
-        (c->mx_pred = aud_malloc(sz * sizeof *c->mx_pred)) == NULL)
+        (c->mx_pred = aud_malloc(sz * sizeof *c->mx_pred)) == NULL ||
+        (c->mx_line = aud_calloc(sz, sizeof *c->mx_line)) == NULL ||
+        (c->mx_id = aud_calloc(sz, sizeof *c->mx_id)) == NULL)
         return aud_error_nomem(c->err);
+    c->mx_n = total;   /* (mx_id is freed over mx_n entries) */
     r->output = raw ? AUD_SHAP_OUTPUT_RAW : AUD_SHAP_OUTPUT_PROBABILITY;
     r->n_features = nf;
     r->n_outputs = no;
@@ -642,6 +645,10 @@ static int merge_explained(part **by, size_t n, run_ctx *c)
         const cJSON *phi = cJSON_GetObjectItemCaseSensitive(ex, "phi")->child;
         const cJSON *fx = cJSON_GetObjectItemCaseSensitive(ex, "fx")->child;
         const cJSON *pred = cJSON_GetObjectItemCaseSensitive(ex, "prediction")->child;
+        const cJSON *line = cJSON_GetObjectItemCaseSensitive(ex, "line");   /* optional */
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(ex, "id");
+        line = line != NULL ? line->child : NULL;
+        id = id != NULL ? id->child : NULL;
         for (; row != NULL; row = row->next, i++) {
             if (!cJSON_IsNumber(row) || row->valuedouble < 0 || x == NULL || phi == NULL ||
                 fx == NULL || !cJSON_IsNumber(pred) || read_row(x, c->mx_X + i * nf, nf) != 0 ||
@@ -650,6 +657,12 @@ static int merge_explained(part **by, size_t n, run_ctx *c)
                 return bad(c->err, by[k]->path, "an explained row is incomplete");
             c->mx_rows[i] = base + (size_t)row->valuedouble;
             c->mx_pred[i] = pred->valuedouble;
+            if (cJSON_IsNumber(line) && line->valuedouble >= 1 && line->valuedouble < 1e15)
+                c->mx_line[i] = (long)line->valuedouble;
+            if (cJSON_IsString(id) && (c->mx_id[i] = aud_strdup(id->valuestring)) == NULL)
+                return aud_error_nomem(c->err);
+            line = line != NULL ? line->next : NULL;
+            id = id != NULL ? id->next : NULL;
             if (i > 0 && c->mx_rows[i] <= c->mx_rows[i - 1])
                 return bad(c->err, by[k]->path, "explained rows out of order or overlapping");
             x = x->next;

@@ -768,6 +768,10 @@ done:
     aud_free(c.mx_X);
     aud_free(c.mx_rows);
     aud_free(c.mx_pred);
+    aud_free(c.mx_line);
+    for (size_t i = 0; c.mx_id != NULL && i < c.mx_n; i++)
+        aud_free(c.mx_id[i]);
+    aud_free(c.mx_id);
     cJSON_Delete(c.merge_info);
     aud_merge_sums_free(&c);
     aud_free(c.score_ref);

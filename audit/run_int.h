@@ -46,6 +46,8 @@ typedef struct run_ctx {
     double     *mx_X;             /*   their feature values (model order) */
     size_t     *mx_rows;          /*   their row numbers in the data */
     double     *mx_pred;          /*   their predictions (the model's score) */
+    long       *mx_line;          /*   their CSV lines (0: not known) */
+    char      **mx_id;            /*   their explain.id texts, or NULL */
     size_t      mx_n;
     const char *mx_skip;          /*   why there are none (mx_skip_text), or NULL */
     aud_drift_refsum *mg_sum;     /* merged: per data column, its merged quantile summary

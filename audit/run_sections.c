@@ -192,10 +192,15 @@ static int add_explained_row(run_ctx *c, cJSON *arr, const aud_shap_result *r, c
         pred = c->mx_pred[i];
     else if (r->output == AUD_SHAP_OUTPUT_RAW && c->score != NULL)
         pred = c->score[rows[i]];
-    long line = aud_table_row_line(c->data, rows[i]);   /* issue 14 item 3 */
+    long line = c->merged ? (c->mx_line != NULL ? c->mx_line[i] : 0)   /* issue 14 item 3 */
+                          : aud_table_row_line(c->data, rows[i]);
     if (line > 0 && aud_json_add_num(o, "line", (double)line) != 0)
         return -1;
-    if (c->id_col >= 0) {
+    if (c->merged && c->id_col >= 0) {   /* the partials carry the text */
+        if (c->mx_id != NULL && c->mx_id[i] != NULL &&
+            cJSON_AddStringToObject(o, "id", c->mx_id[i]) == NULL)
+            return -1;
+    } else if (c->id_col >= 0) {
         char cell[128];
         aud_table_cell_text(c->data, rows[i], (size_t)c->id_col, cell, sizeof cell);
         if (c->data->cols[c->id_col].type == AUD_COL_NUMERIC)

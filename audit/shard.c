@@ -35,6 +35,23 @@ int aud_shard_slice(run_ctx *c)
         }
     }
     t->n_rows = r1 - r0;
+    /* the CSV line marks in the shard's row numbers (aud_table_row_line): the last mark at or
+     * before the shard's first row moves onto it */
+    size_t m = 0;
+    for (size_t k = 0; k < t->n_line_marks; k++) {
+        aud_line_mark mk = t->line_marks[k];
+        if (mk.row >= r1)
+            break;
+        if (mk.row < r0) {
+            mk.line += (long)(r0 - mk.row);
+            mk.row = r0;
+            if (m > 0)
+                m--;   /* replaced by this later mark */
+        }
+        mk.row -= r0;
+        t->line_marks[m++] = mk;
+    }
+    t->n_line_marks = m;
     return AUD_OK;
 }
 
@@ -491,7 +508,11 @@ static int add_explained(run_ctx *c, cJSON *part)
     cJSON *pa = cJSON_AddArrayToObject(ex, "phi");
     cJSON *fa = cJSON_AddArrayToObject(ex, "fx");
     cJSON *qa = cJSON_AddArrayToObject(ex, "prediction");
-    int bad = ra == NULL || xa == NULL || pa == NULL || fa == NULL || qa == NULL ||
+    cJSON *la = cJSON_AddArrayToObject(ex, "line");
+    long idc = c->spec->explain.id != NULL ? aud_table_find(c->data, c->spec->explain.id) : -1;
+    cJSON *ia = idc >= 0 ? cJSON_AddArrayToObject(ex, "id") : NULL;
+    int bad = ra == NULL || xa == NULL || pa == NULL || fa == NULL || qa == NULL || la == NULL ||
+              (idc >= 0 && ia == NULL) ||
               cJSON_AddStringToObject(ex, "output", so.output == AUD_SHAP_OUTPUT_RAW
                                                         ? "raw" : "probability") == NULL ||
               aud_json_add_num(ex, "features", (double)nf) != 0 ||
@@ -507,6 +528,18 @@ static int add_explained(run_ctx *c, cJSON *part)
               add_row_array(pa, r->phi + i * r->stride, r->stride) != 0 ||
               add_row_array(fa, r->fx + i * r->n_outputs, r->n_outputs) != 0 ||
               add_item(qa, aud_json_num(pred)) != 0;
+        /* the row's CSV line and explain.id text, as the single run states them */
+        size_t row = rows[i] - c->shard_row0;
+        long line = aud_table_row_line(c->data, row);
+        if (!bad)
+            bad = add_item(la, line > 0 ? aud_json_num((double)line) : cJSON_CreateNull()) != 0;
+        if (!bad && ia != NULL) {
+            char cell[128];
+            aud_table_cell_text(c->data, row, (size_t)idc, cell, sizeof cell);
+            if (c->data->cols[idc].type == AUD_COL_NUMERIC)
+                aud_fmt_double(c->data->cols[idc].num[row], cell);
+            bad = add_item(ia, cJSON_CreateString(cell)) != 0;
+        }
     }
     if (bad)
         rc = aud_error_nomem(c->err);

@@ -29,8 +29,6 @@ def compare(single, merged, path=""):
             if k in ("provenance", "merge", "drivers", "proxies", "skipped", "global") and \
                     path.count(".") < 4:
                 continue
-            if k == "line" and path.startswith(".explanations.explained_rows"):
-                continue   # CSV line numbers are not carried by partials yet (docs/scale-out.md)
             if k not in merged:
                 out.append(f"{path}.{k} missing")
                 continue
@@ -99,10 +97,8 @@ def test_demo_merged_equals_single_run(audit, root, tmp_path, demo_single, n):
     # the exact figures named by the issue, spelled out
     for a, b in zip(single["fairness"]["attributes"], merged["fairness"]["attributes"]):
         assert a["groups"] == b["groups"]
-    def no_lines(e):   # CSV line numbers are not carried by partials yet
-        return {**e, "explained_rows": [{k: v for k, v in r.items() if k != "line"}
-                                        for r in e.get("explained_rows", [])]}
-    assert no_lines(single["explanations"]) == no_lines(merged["explanations"])
+    assert single["explanations"] == merged["explanations"]   # rows, lines, attributions
+    assert all(r["line"] == r["row"] + 2 for r in merged["explanations"]["explained_rows"])
     assert without(single, summarised)["drift"] == without(merged, summarised)["drift"]
 
 
@@ -367,3 +363,25 @@ def test_summarised_columns_within_their_bounds(audit, tmp_path, n):
     assert compare(without(single, summarised), without(merged, summarised)) == []
     check_summarised(single, merged, summarised, pd.read_csv(tmp_path / "cur.csv"))
     assert (tmp_path / "merged" / "report.pdf").stat().st_size > 10000
+
+
+def test_explained_rows_keep_csv_line_and_id(audit, root, tmp_path):
+    """Merged explained rows state the CSV line and explain.id of the single run, also when
+    blank lines shift the lines of later shards (partials carry both)."""
+    df = pd.read_csv(root / "datasets" / "credit_current.csv").iloc[:900]
+    df.insert(0, "app_id", [f"A{i:05d}" for i in range(len(df))])
+    lines = df.to_csv(index=False).splitlines()
+    for at in (700, 451, 101):   # blank lines inside shards 0, 1 and 2 of 3
+        lines.insert(at, "")
+    (tmp_path / "cur.csv").write_text("\n".join(lines) + "\n")
+    spec = json.loads((root / "datasets" / "demo_audit.json").read_text())
+    spec.update({"data": "cur.csv", "model": str(root / "datasets" / spec["model"]),
+                 "reference": str(root / "datasets" / spec["reference"]),
+                 "explain": {"method": "auto", "rows": 120, "background": 50, "id": "app_id"},
+                 "outputs": {"dir": "out", "json": "results.json"}})
+    (tmp_path / "spec.json").write_text(json.dumps(spec))
+    single, merged, _ = single_and_merged(audit, tmp_path / "spec.json", tmp_path, 3)
+    a, b = single["explanations"]["explained_rows"], merged["explanations"]["explained_rows"]
+    assert len(a) == 120 and a == b
+    assert {r["line"] - r["row"] for r in a} == {2, 3, 4, 5}
+    assert all(r["id"] == f"A{r['row']:05d}" for r in b)
