@@ -564,6 +564,18 @@ static cJSON *merge_info(part **by, size_t n)
             cJSON_AddStringToObject(o, "sha256", by[k]->sha) == NULL ||
             add_count(o, "shard", (double)k) != 0 || add_count(o, "rows", rows) != 0)
             arr = NULL;
+        const cJSON *in;   /* a shard that read only a byte range of the data file */
+        cJSON_ArrayForEach(in, cJSON_GetObjectItemCaseSensitive(by[k]->doc, "inputs")) {
+            const cJSON *bytes = cJSON_GetObjectItemCaseSensitive(in, "bytes");
+            const char *role = str_of(in, "role");
+            cJSON *copy = NULL;
+            if (arr != NULL && role != NULL && strcmp(role, "data") == 0 && bytes != NULL &&
+                ((copy = cJSON_Duplicate(bytes, 1)) == NULL ||
+                 !cJSON_AddItemToObject(o, "data_bytes", copy))) {
+                cJSON_Delete(copy);
+                arr = NULL;
+            }
+        }
     }
     if (arr == NULL || add_count(info, "shards", (double)n) != 0 ||
         add_count(info, "min_cell_count", min_cell) != 0 ||

@@ -39,6 +39,8 @@ typedef struct run_ctx {
     size_t      shard_row0;       /* first row of the shard in the data file */
     size_t      shard_rows_total; /* rows of the data file */
     size_t     *level_base;       /* per column: offset of its levels in one flag array */
+    aud_csv_range range;          /* range.begin < range.end: the shard read only these bytes
+                                     of the data file (aud_shard_load_range) */
     char        partial_path[4200];
     int         merged;           /* 1: c->data and c->score rebuilt from partials */
     cJSON      *merge_info;       /* the "merge" block of merged results */

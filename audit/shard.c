@@ -55,6 +55,53 @@ int aud_shard_slice(run_ctx *c)
     return AUD_OK;
 }
 
+int aud_shard_load_range(run_ctx *c, const aud_csv_opts *co, int *ranged)
+{
+    const aud_run_opts *o = c->opts;
+    aud_csv_range info;
+    aud_error local;
+    aud_error_clear(&local);
+    aud_table *t = NULL;
+    *ranged = 0;
+    /* a failure here is not reported: every shard then reads the whole file, and that read
+     * reports a CSV error exactly as a single run does */
+    int rc = aud_table_load_csv_range(&t, c->spec->data, co, (size_t)o->shard_index,
+                                      (size_t)o->shard_count, &info, &local);
+    int ok = rc == AUD_OK && !info.whole && t != NULL;
+    size_t nc = ok ? t->n_cols : 0;
+    long long *cat = aud_calloc(nc + 1, sizeof *cat), *cb = aud_calloc(nc + 1, sizeof *cb),
+              *ct = aud_calloc(nc + 1, sizeof *ct);
+    ok = ok && cat != NULL && cb != NULL && ct != NULL;
+    long long mine[3] = {!ok, ok ? (long long)t->n_rows : 0, ok ? (long long)info.newlines : 0};
+    long long before[3], total[3];
+    int fine = o->shard_exchange(o->shard_exchange_ctx, mine, before, total, 3) == 0;
+    /* every range loaded (the same header: the same columns): do the types agree? */
+    if (fine && total[0] == 0) {
+        for (size_t j = 0; j < nc; j++)
+            cat[j] = t->cols[j].type == AUD_COL_CATEGORICAL;
+        fine = o->shard_exchange(o->shard_exchange_ctx, cat, cb, ct, nc) == 0;
+        for (size_t j = 0; fine && j < nc; j++)
+            fine = ct[j] == 0 || ct[j] == o->shard_count;
+    }
+    fine = fine && total[0] == 0;
+    aud_free(cat);
+    aud_free(cb);
+    aud_free(ct);
+    if (!fine) {   /* every shard comes to the same decision */
+        aud_table_free(t);
+        return AUD_OK;
+    }
+    /* line numbers: add the newlines of the ranges before this one */
+    for (size_t k = 0; k < t->n_line_marks; k++)
+        t->line_marks[k].line += (long)before[2];
+    c->data = t;
+    c->range = info;
+    c->shard_row0 = (size_t)before[1];
+    c->shard_rows_total = (size_t)total[1];
+    *ranged = 1;
+    return AUD_OK;
+}
+
 /* ---- keys of the joint cells ------------------------------------------------------------- */
 
 typedef struct joint_key {
@@ -437,7 +484,18 @@ static int add_header(run_ctx *c, cJSON *part)
     if (!ok)
         return aud_error_nomem(c->err);
     /* the inputs' hashes: the model and reference must be the same for every shard */
-    rc = aud_prov_add_input(part, "data", s->data, NULL, NULL, c->err);
+    cJSON *din = NULL;
+    if (c->range.end > c->range.begin)   /* the shard read only its bytes: their hash */
+        rc = aud_prov_add_input_hashed(part, "data", s->data, c->range.sha256, NULL, &din,
+                                       c->err);
+    else
+        rc = aud_prov_add_input(part, "data", s->data, NULL, NULL, c->err);
+    if (rc == AUD_OK && din != NULL) {
+        cJSON *by = cJSON_AddArrayToObject(din, "bytes");
+        if (by == NULL || add_item(by, aud_json_num((double)c->range.begin)) != 0 ||
+            add_item(by, aud_json_num((double)c->range.end)) != 0)
+            rc = aud_error_nomem(c->err);
+    }
     if (rc == AUD_OK && s->reference != NULL)
         rc = aud_prov_add_input(part, "reference", s->reference, NULL, NULL, c->err);
     if (rc == AUD_OK && s->model != NULL)

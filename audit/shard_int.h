@@ -30,6 +30,12 @@
  * blocks in file order; the whole table with opts->shard_site). */
 int aud_shard_slice(run_ctx *c);
 
+/* With opts->shard_exchange: load only this shard's byte range of the data file into c->data
+ * (*ranged = 1), its first row and the file's rows from the other shards; *ranged = 0 when
+ * every shard must read the whole file (a range failed to load, or the column types the ranges
+ * inferred differ). */
+int aud_shard_load_range(run_ctx *c, const aud_csv_opts *co, int *ranged);
+
 /* Write DIR/partial-I-of-N.audpart of the shard's rows (c->data, c->score after the
  * predictions), or hand its text to *opts->partial_text. */
 int aud_shard_write(run_ctx *c, const char *out_dir);
