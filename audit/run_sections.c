@@ -574,7 +574,9 @@ int aud_run_fairness(run_ctx *c)
             s->score == NULL && s->prediction == NULL)
             rc = aud_run_skip(c, "fairness drivers and proxies",
                               "merged from partials: drivers and proxies need the rows' "
-                              "features together with the groups (docs/scale-out.md)");
+                              "features together with the groups, which partials do not "
+                              "link, and the proxy screen the whole columns' deciles "
+                              "(docs/scale-out.md)");
     }
     aud_bound_attrs_free(&ba);
     aud_fair_result_free(res);
