@@ -3,6 +3,7 @@
 #include "audit/shard_int.h"
 #include "core/io.h"
 #include "core/provenance.h"
+#include "metrics/sketch.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -281,10 +282,158 @@ static int set_cell(aud_column *col, dict *d, size_t i, const cJSON *v, aud_erro
     return 0;
 }
 
+/* ---- numeric columns kept as quantile summaries (audit/shard_int.h) ------------------------ */
+
+typedef struct colsum {
+    int        used;        /* a partial summarised this column */
+    aud_sketch sk;          /* the merged summary (never pruned: capacity unbounded) */
+    double     n, mean, m2, lo, hi, max_tie, distinct;
+} colsum;
+
+/* Fold n values with mean and sum of squared deviations m2 into acc (Chan, Golub & LeVeque,
+ * "Updating formulae and a pairwise algorithm for computing sample variances", 1979). */
+static void moments_add(colsum *acc, double n, double mean, double m2)
+{
+    double N = acc->n + n;
+    if (!(n > 0))
+        return;
+    double d = mean - acc->mean;
+    acc->m2 += m2 + d * d * acc->n * n / N;
+    acc->mean += d * n / N;
+    acc->n = N;
+}
+
+static int sum_num(const cJSON *o, const char *key, double *out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!cJSON_IsNumber(v))
+        return -1;
+    *out = v->valuedouble;
+    return 0;
+}
+
+/* One shard's summary of column j (its non-missing values; NaN in the shard's rows for now). */
+static int add_summary(const part *p, const cJSON *sm, size_t j, colsum *acc, size_t rows,
+                       aud_error *err)
+{
+    double n, lo, hi, mean, m2, distinct, tie, missing;
+    const cJSON *col = sm;
+    sm = cJSON_GetObjectItemCaseSensitive(col, "summary");
+    if (sum_num(sm, "n", &n) != 0 || sum_num(sm, "min", &lo) != 0 ||
+        sum_num(sm, "max", &hi) != 0 || sum_num(sm, "mean", &mean) != 0 ||
+        sum_num(sm, "m2", &m2) != 0 || sum_num(sm, "distinct", &distinct) != 0 ||
+        sum_num(sm, "max_tie", &tie) != 0 || sum_num(col, "missing", &missing) != 0 ||
+        n < 1 || n + missing != (double)rows || !(lo <= hi) || m2 < 0)
+        return bad(err, p->path, "a column summary is incomplete or does not add up to \"rows\"");
+    char where[64];
+    snprintf(where, sizeof where, "columns[%zu].summary.sketch", j);
+    aud_sketch s;
+    int rc = aud_sketch_from_json(&s, cJSON_GetObjectItemCaseSensitive(sm, "sketch"), p->path,
+                                  where, err);
+    if (rc != AUD_OK)
+        return rc;
+    if (s.n != n) {
+        aud_sketch_free(&s);
+        return bad(err, p->path, "a column summary's sketch does not hold its \"n\" values");
+    }
+    if (!acc->used) {
+        acc->sk = s;
+        acc->sk.k = (size_t)1 << 40;
+        acc->used = 1;
+        acc->lo = lo;
+        acc->hi = hi;
+    } else {
+        rc = aud_sketch_merge(&acc->sk, &s, err);
+        aud_sketch_free(&s);
+        if (rc != AUD_OK)
+            return rc;
+        acc->lo = fmin(acc->lo, lo);
+        acc->hi = fmax(acc->hi, hi);
+    }
+    moments_add(acc, n, mean, m2);
+    acc->distinct = fmax(acc->distinct, distinct);
+    acc->max_tie += tie;
+    return AUD_OK;
+}
+
+static int cmp_dbl(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Column j summarised by some partial: fold in the exact values of the other partials (the
+ * non-missing cells written so far), then write the sample expanded from the merged summary
+ * (aud_drift_refsum_expand) into the column, missing cells after it (the other columns'
+ * values are not linked to rows, so their order is free). */
+static int finish_summary(aud_column *col, size_t n_rows, colsum *acc, aud_drift_refsum *out,
+                          aud_sketch *sk_out, aud_error *err)
+{
+    double *v = aud_malloc((n_rows + 1) * sizeof *v);
+    size_t m = 0;
+    if (v == NULL)
+        return aud_error_nomem(err);
+    for (size_t i = 0; i < n_rows; i++)
+        if (!isnan(col->num[i]))
+            v[m++] = col->num[i];
+    if (m > 0) {
+        qsort(v, m, sizeof *v, cmp_dbl);
+        double mean = 0.0, m2 = 0.0, tie = 0.0, distinct = 0.0, run = 0.0;
+        for (size_t i = 0; i < m; i++)
+            mean += v[i];
+        mean /= (double)m;
+        for (size_t i = 0; i < m; i++) {
+            m2 += (v[i] - mean) * (v[i] - mean);
+            run = i > 0 && v[i] == v[i - 1] ? run + 1 : 1;
+            tie = fmax(tie, run);
+            distinct += run == 1;
+        }
+        aud_sketch s;
+        int rc = aud_sketch_from_sorted(&s, v, m, m + 2, NULL, 0, err);
+        if (rc == AUD_OK) {
+            rc = aud_sketch_merge(&acc->sk, &s, err);
+            aud_sketch_free(&s);
+        }
+        if (rc != AUD_OK) {
+            aud_free(v);
+            return rc;
+        }
+        moments_add(acc, (double)m, mean, m2);
+        acc->lo = fmin(acc->lo, v[0]);
+        acc->hi = fmax(acc->hi, v[m - 1]);
+        acc->distinct = fmax(acc->distinct, distinct);
+        acc->max_tie += tie;
+    }
+    aud_free(v);
+    *sk_out = acc->sk;
+    acc->used = 0;   /* the sketch now belongs to *sk_out */
+    *out = (aud_drift_refsum){.sketch = sk_out, .lo = acc->lo, .hi = acc->hi, .n = acc->n,
+                              .mean = acc->mean, .std = sqrt(acc->m2 / acc->n),
+                              .distinct = (size_t)acc->distinct,
+                              .max_tie = (size_t)acc->max_tie, .exact = 0};
+    if (aud_drift_refsum_expand(out, col->num) != AUD_OK)
+        return aud_error_nomem(err);
+    for (size_t i = (size_t)acc->n; i < n_rows; i++)
+        col->num[i] = NAN;
+    col->n_missing = n_rows - (size_t)acc->n;
+    return AUD_OK;
+}
+
+void aud_merge_sums_free(run_ctx *c)
+{
+    for (size_t j = 0; c->mg_sketch != NULL && j < c->mg_n; j++)
+        aud_sketch_free(&c->mg_sketch[j]);
+    aud_free(c->mg_sketch);
+    aud_free(c->mg_sum);
+    c->mg_sketch = NULL;
+    c->mg_sum = NULL;
+    c->mg_n = 0;
+}
+
 /* The rows of one shard from its joint cells (the columns named in "joint") and its columns'
  * distinct values (every other column). */
 static int fill_shard(const part *p, aud_table *t, dict *dicts, size_t r0, size_t rows,
-                      unsigned char *is_joint, double *score, aud_error *err)
+                      unsigned char *is_joint, double *score, colsum *acc, aud_error *err)
 {
     const cJSON *jo = cJSON_GetObjectItemCaseSensitive(p->doc, "joint");
     const cJSON *names = cJSON_GetObjectItemCaseSensitive(jo, "columns");
@@ -348,6 +497,14 @@ static int fill_shard(const part *p, aud_table *t, dict *dicts, size_t r0, size_
         if (is_joint[j++])
             continue;
         int num = col->type == AUD_COL_NUMERIC;
+        if (num && cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(o, "summary"))) {
+            int rc2 = add_summary(p, o, j - 1, &acc[j - 1], rows, err);
+            if (rc2 != AUD_OK)
+                return rc2;
+            for (size_t r = r0; r < r0 + rows; r++)
+                col->num[r] = NAN;
+            continue;
+        }
         const cJSON *vals = cJSON_GetObjectItemCaseSensitive(o, num ? "values" : "levels");
         const cJSON *cnts = cJSON_GetObjectItemCaseSensitive(o, "counts");
         if (cJSON_GetArraySize(vals) != cJSON_GetArraySize(cnts))
@@ -407,6 +564,18 @@ static cJSON *merge_info(part **by, size_t n)
             cJSON_AddStringToObject(o, "sha256", by[k]->sha) == NULL ||
             add_count(o, "shard", (double)k) != 0 || add_count(o, "rows", rows) != 0)
             arr = NULL;
+        const cJSON *in;   /* a shard that read only a byte range of the data file */
+        cJSON_ArrayForEach(in, cJSON_GetObjectItemCaseSensitive(by[k]->doc, "inputs")) {
+            const cJSON *bytes = cJSON_GetObjectItemCaseSensitive(in, "bytes");
+            const char *role = str_of(in, "role");
+            cJSON *copy = NULL;
+            if (arr != NULL && role != NULL && strcmp(role, "data") == 0 && bytes != NULL &&
+                ((copy = cJSON_Duplicate(bytes, 1)) == NULL ||
+                 !cJSON_AddItemToObject(o, "data_bytes", copy))) {
+                cJSON_Delete(copy);
+                arr = NULL;
+            }
+        }
     }
     if (arr == NULL || add_count(info, "shards", (double)n) != 0 ||
         add_count(info, "min_cell_count", min_cell) != 0 ||
@@ -467,8 +636,11 @@ static int merge_explained(part **by, size_t n, run_ctx *c)
         (r->fx = aud_malloc(sz * no * sizeof *r->fx)) == NULL ||
         (c->mx_X = aud_malloc(sz * nf * sizeof *c->mx_X)) == NULL ||
         (c->mx_rows = aud_malloc(sz * sizeof *c->mx_rows)) == NULL ||
-        (c->mx_pred = aud_malloc(sz * sizeof *c->mx_pred)) == NULL)
+        (c->mx_pred = aud_malloc(sz * sizeof *c->mx_pred)) == NULL ||
+        (c->mx_line = aud_calloc(sz, sizeof *c->mx_line)) == NULL ||
+        (c->mx_id = aud_calloc(sz, sizeof *c->mx_id)) == NULL)
         return aud_error_nomem(c->err);
+    c->mx_n = total;   /* (mx_id is freed over mx_n entries) */
     r->output = raw ? AUD_SHAP_OUTPUT_RAW : AUD_SHAP_OUTPUT_PROBABILITY;
     r->n_features = nf;
     r->n_outputs = no;
@@ -485,6 +657,10 @@ static int merge_explained(part **by, size_t n, run_ctx *c)
         const cJSON *phi = cJSON_GetObjectItemCaseSensitive(ex, "phi")->child;
         const cJSON *fx = cJSON_GetObjectItemCaseSensitive(ex, "fx")->child;
         const cJSON *pred = cJSON_GetObjectItemCaseSensitive(ex, "prediction")->child;
+        const cJSON *line = cJSON_GetObjectItemCaseSensitive(ex, "line");   /* optional */
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(ex, "id");
+        line = line != NULL ? line->child : NULL;
+        id = id != NULL ? id->child : NULL;
         for (; row != NULL; row = row->next, i++) {
             if (!cJSON_IsNumber(row) || row->valuedouble < 0 || x == NULL || phi == NULL ||
                 fx == NULL || !cJSON_IsNumber(pred) || read_row(x, c->mx_X + i * nf, nf) != 0 ||
@@ -493,6 +669,12 @@ static int merge_explained(part **by, size_t n, run_ctx *c)
                 return bad(c->err, by[k]->path, "an explained row is incomplete");
             c->mx_rows[i] = base + (size_t)row->valuedouble;
             c->mx_pred[i] = pred->valuedouble;
+            if (cJSON_IsNumber(line) && line->valuedouble >= 1 && line->valuedouble < 1e15)
+                c->mx_line[i] = (long)line->valuedouble;
+            if (cJSON_IsString(id) && (c->mx_id[i] = aud_strdup(id->valuestring)) == NULL)
+                return aud_error_nomem(c->err);
+            line = line != NULL ? line->next : NULL;
+            id = id != NULL ? id->next : NULL;
             if (i > 0 && c->mx_rows[i] <= c->mx_rows[i - 1])
                 return bad(c->err, by[k]->path, "explained rows out of order or overlapping");
             x = x->next;
@@ -549,12 +731,33 @@ int aud_merge_load(const char *const *paths, const char *const *texts, size_t n,
                                                          : aud_error_nomem(err);
     }
     size_t r0 = 0;
+    colsum *acc = rc == AUD_OK ? aud_calloc(nd + 1, sizeof *acc) : NULL;
+    if (rc == AUD_OK && acc == NULL)
+        rc = aud_error_nomem(err);
     for (size_t k = 0; k < n && rc == AUD_OK; k++) {
         double r = 0;
         num_of(by[k]->doc, "rows", &r);
-        rc = fill_shard(by[k], t, dicts, r0, (size_t)r, is_joint, sc, err);
+        rc = fill_shard(by[k], t, dicts, r0, (size_t)r, is_joint, sc, acc, err);
         r0 += (size_t)r;
     }
+    int any = 0;
+    for (size_t j = 0; rc == AUD_OK && j < nd; j++)
+        any |= acc[j].used;
+    if (rc == AUD_OK && any) {
+        c->mg_sum = aud_calloc(nd + 1, sizeof *c->mg_sum);
+        c->mg_sketch = aud_calloc(nd + 1, sizeof *c->mg_sketch);
+        c->mg_n = nd;
+        if (c->mg_sum == NULL || c->mg_sketch == NULL)
+            rc = aud_error_nomem(err);
+        for (size_t j = 0; rc == AUD_OK && j < nd; j++)
+            if (acc[j].used)
+                rc = finish_summary(&t->cols[j], t->n_rows, &acc[j], &c->mg_sum[j],
+                                    &c->mg_sketch[j], err);
+    }
+    for (size_t j = 0; acc != NULL && j < nd; j++)
+        if (acc[j].used)
+            aud_sketch_free(&acc[j].sk);
+    aud_free(acc);
     if (rc == AUD_OK) {
         const char *text = str_of(by[0]->doc, "spec_text");
         rc = aud_spec_parse(spec, text, strlen(text), str_of(by[0]->doc, "spec_path"), err);

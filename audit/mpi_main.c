@@ -1,6 +1,8 @@
 /* mpi_main.c - build/audit-mpi (`make MPI=1`, Debian's OpenMPI): `mpirun -n N build/audit-mpi
- * run SPEC [--out DIR] [--threads T] [--created TIME] [--quiet]`. Rank r computes the partial
- * of shard r of N in memory (audit/shard_int.h: the same as `audit run SPEC --shard r/N`), the
+ * run SPEC [--out DIR] [--threads T] [--created TIME] [--quiet]`. Rank r reads the r-th of N
+ * byte ranges of the data file (aud_table_load_csv_range; row offsets and line numbers from
+ * MPI_Exscan, the file's rows from MPI_Allreduce) and computes its partial in memory
+ * (audit/shard_int.h: as `audit run SPEC --shard r/N`, which reads the whole file), the
  * partials are gathered on rank 0 with MPI collectives (MPI_Gather of their lengths,
  * MPI_Gatherv of their bytes), and rank 0 merges them and writes the outputs once, exactly as
  * `audit merge` (docs/scale-out.md). Exit codes as `audit run`, from rank 0. */
@@ -26,6 +28,21 @@ static int fail(int rank, const aud_error *err)
     aud_error_format(err, msg, sizeof msg);
     fprintf(stderr, "audit-mpi: rank %d: %s\n", rank, msg);
     return aud_status_exit_code(err->code);
+}
+
+/* aud_run_opts.shard_exchange: prefix sums over the lower ranks and totals over all. */
+static int exchange(void *ctx, const long long *mine, long long *before, long long *total,
+                    size_t n)
+{
+    int rank = *(const int *)ctx;
+    if (n == 0)
+        return 0;
+    if (MPI_Exscan(mine, before, (int)n, MPI_LONG_LONG, MPI_SUM, MPI_COMM_WORLD) != MPI_SUCCESS ||
+        MPI_Allreduce(mine, total, (int)n, MPI_LONG_LONG, MPI_SUM, MPI_COMM_WORLD) != MPI_SUCCESS)
+        return -1;
+    if (rank == 0)   /* MPI_Exscan leaves rank 0's result undefined */
+        memset(before, 0, n * sizeof *before);
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -74,6 +91,8 @@ int main(int argc, char **argv)
     o.shard_count = size;
     o.shard_index = rank;
     o.partial_text = &text;
+    o.shard_exchange = exchange;   /* each rank reads its byte range of the data file */
+    o.shard_exchange_ctx = &rank;
     aud_run_outcome res = {0};
     int rc = aud_run(&o, &res, &err);
     if (rc != AUD_OK)

@@ -290,8 +290,13 @@ static int load_inputs(run_ctx *c)
     co.comment = s->csv.comment;
     co.keep_spaces = s->csv.keep_spaces;
     aud_run_step(c, "load data");
-    int rc = c->merged ? AUD_OK : aud_table_load_csv(&c->data, s->data, &co, c->err);
-    if (rc == AUD_OK && c->opts->shard_count > 0)
+    int ranged = 0, rc = AUD_OK;
+    if (!c->merged && c->opts->shard_count > 0 && c->opts->shard_exchange != NULL &&
+        !c->opts->shard_site)   /* this shard's byte range only (audit/shard.c) */
+        rc = aud_shard_load_range(c, &co, &ranged);
+    if (rc == AUD_OK && !c->merged && !ranged)
+        rc = aud_table_load_csv(&c->data, s->data, &co, c->err);
+    if (rc == AUD_OK && c->opts->shard_count > 0 && !ranged)
         rc = aud_shard_slice(c);
     if (rc == AUD_OK && s->reference != NULL)
         aud_run_step(c, "load reference");
@@ -716,6 +721,13 @@ int aud_run(const aud_run_opts *opts, aud_run_outcome *out, aud_error *err)
             rc = aud_shard_write(&c, out_dir);
         if (rc == AUD_OK)
             snprintf(out->results_path, sizeof out->results_path, "%.1000s", c.partial_path);
+        if (rc != AUD_OK && c.shard_row0 > 0 && c.data != NULL &&
+            strstr(err->msg, "data row ") != NULL) {   /* the messages count a shard's rows */
+            size_t len = strlen(err->msg);
+            snprintf(err->msg + len, sizeof err->msg - len,
+                     " (data rows counted from this shard's first, data row %zu of the file)",
+                     c.shard_row0 + 1);
+        }
         goto done;
     }
     if (rc == AUD_OK)
@@ -787,7 +799,12 @@ done:
     aud_free(c.mx_X);
     aud_free(c.mx_rows);
     aud_free(c.mx_pred);
+    aud_free(c.mx_line);
+    for (size_t i = 0; c.mx_id != NULL && i < c.mx_n; i++)
+        aud_free(c.mx_id[i]);
+    aud_free(c.mx_id);
     cJSON_Delete(c.merge_info);
+    aud_merge_sums_free(&c);
     aud_free(c.score_ref);
     aud_free(c.prediction);
     aud_binding_free(&c.bind);

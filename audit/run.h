@@ -29,6 +29,15 @@ typedef struct aud_run_opts {
     const char *const *merge_texts;  /* non-NULL: the partials' texts, merge_parts naming them */
     char      **partial_text;        /* non-NULL with shard_count: the partial's text is handed
                                         over here (aud_free) instead of written */
+    /* non-NULL with shard_count (build/audit-mpi): this shard reads only its byte range of the
+     * data file (aud_table_load_csv_range) and the shards agree through this call, made by
+     * every shard at the same points: for mine[0..n) of this shard, before[i] = the sum of
+     * mine[i] over the shards of lower index, total[i] = over all (MPI_Exscan and
+     * MPI_Allreduce). 0, or -1 when the exchange failed. When a range did not load, or the
+     * shards' column types differ, every shard reads the whole file instead. */
+    int       (*shard_exchange)(void *ctx, const long long *mine, long long *before,
+                                long long *total, size_t n);
+    void       *shard_exchange_ctx;
 } aud_run_opts;
 
 /* Runs shown in the reports' Trends (the current one included) when a history is kept. */

@@ -40,6 +40,8 @@ typedef struct run_ctx {
     size_t      shard_row0;       /* first row of the shard in the data file */
     size_t      shard_rows_total; /* rows of the data file */
     size_t     *level_base;       /* per column: offset of its levels in one flag array */
+    aud_csv_range range;          /* range.begin < range.end: the shard read only these bytes
+                                     of the data file (aud_shard_load_range) */
     char        partial_path[4200];
     int         merged;           /* 1: c->data and c->score rebuilt from partials */
     cJSON      *merge_info;       /* the "merge" block of merged results */
@@ -47,8 +49,15 @@ typedef struct run_ctx {
     double     *mx_X;             /*   their feature values (model order) */
     size_t     *mx_rows;          /*   their row numbers in the data */
     double     *mx_pred;          /*   their predictions (the model's score) */
+    long       *mx_line;          /*   their CSV lines (0: not known) */
+    char      **mx_id;            /*   their explain.id texts, or NULL */
     size_t      mx_n;
     const char *mx_skip;          /*   why there are none (mx_skip_text), or NULL */
+    aud_drift_refsum *mg_sum;     /* merged: per data column, its merged quantile summary
+                                     (sketch non-NULL) when a partial summarised it, or zeros;
+                                     the column holds the sample expanded from it */
+    aud_sketch *mg_sketch;        /*   their sketches (mg_sum[j].sketch points here) */
+    size_t      mg_n;             /*   entries of mg_sum and mg_sketch (columns) */
     char        mx_skip_text[512];
 } run_ctx;
 

@@ -2,6 +2,7 @@
  * attribution drift), fairness, drift (with prediction drift) and performance. Each section is
  * skipped, with the reason recorded in "skipped", when its inputs are absent. */
 #include "audit/run_int.h"
+#include "audit/shard_int.h"
 #include "audit/fair_why_int.h"
 #include "metrics/drift.h"
 #include "metrics/fairness.h"
@@ -26,6 +27,8 @@ int aud_run_profile(run_ctx *c)
     int rc = aud_profile_compute(&p, c->data, c->threads, c->err);
     if (rc == AUD_OK)
         rc = aud_profile_to_json(p, c->doc, c->err);
+    if (rc == AUD_OK && c->mg_sum != NULL)   /* merged from summaries: audit/merge_bounds.c */
+        rc = aud_merge_profile_bounds(c);
     aud_profile_free(p);
     return rc;
 }
@@ -192,10 +195,15 @@ static int add_explained_row(run_ctx *c, cJSON *arr, const aud_shap_result *r, c
         pred = c->mx_pred[i];
     else if (r->output == AUD_SHAP_OUTPUT_RAW && c->score != NULL)
         pred = c->score[rows[i]];
-    long line = aud_table_row_line(c->data, rows[i]);   /* issue 14 item 3 */
+    long line = c->merged ? (c->mx_line != NULL ? c->mx_line[i] : 0)   /* issue 14 item 3 */
+                          : aud_table_row_line(c->data, rows[i]);
     if (line > 0 && aud_json_add_num(o, "line", (double)line) != 0)
         return -1;
-    if (c->id_col >= 0) {
+    if (c->merged && c->id_col >= 0) {   /* the partials carry the text */
+        if (c->mx_id != NULL && c->mx_id[i] != NULL &&
+            cJSON_AddStringToObject(o, "id", c->mx_id[i]) == NULL)
+            return -1;
+    } else if (c->id_col >= 0) {
         char cell[128];
         aud_table_cell_text(c->data, rows[i], (size_t)c->id_col, cell, sizeof cell);
         if (c->data->cols[c->id_col].type == AUD_COL_NUMERIC)
@@ -570,7 +578,9 @@ int aud_run_fairness(run_ctx *c)
             s->score == NULL && s->prediction == NULL)
             rc = aud_run_skip(c, "fairness drivers and proxies",
                               "merged from partials: drivers and proxies need the rows' "
-                              "features together with the groups (docs/scale-out.md)");
+                              "features together with the groups, which partials do not "
+                              "link, and the proxy screen the whole columns' deciles "
+                              "(docs/scale-out.md)");
     }
     aud_bound_attrs_free(&ba);
     aud_fair_result_free(res);
@@ -641,6 +651,8 @@ int aud_run_drift(run_ctx *c)
                                   c->err);
     if (rc == AUD_OK)
         rc = aud_drift_to_json(r, c->doc, c->err);
+    if (rc == AUD_OK && c->mg_sum != NULL)
+        rc = aud_merge_drift_bounds(c, r);
     if (rc == AUD_OK && c->score != NULL && c->score_ref != NULL)
         rc = add_prediction_drift(c, &o);
     if (rc == AUD_OK && c->ref_prof != NULL && c->model != NULL)

@@ -3,6 +3,8 @@
 #include "audit/shard_int.h"
 #include "core/io.h"
 #include "core/provenance.h"
+#include "metrics/drift.h"
+#include "metrics/sketch.h"
 
 #include <limits.h>
 #include <math.h>
@@ -33,6 +35,70 @@ int aud_shard_slice(run_ctx *c)
         }
     }
     t->n_rows = r1 - r0;
+    /* the CSV line marks in the shard's row numbers (aud_table_row_line): the last mark at or
+     * before the shard's first row moves onto it */
+    size_t m = 0;
+    for (size_t k = 0; k < t->n_line_marks; k++) {
+        aud_line_mark mk = t->line_marks[k];
+        if (mk.row >= r1)
+            break;
+        if (mk.row < r0) {
+            mk.line += (long)(r0 - mk.row);
+            mk.row = r0;
+            if (m > 0)
+                m--;   /* replaced by this later mark */
+        }
+        mk.row -= r0;
+        t->line_marks[m++] = mk;
+    }
+    t->n_line_marks = m;
+    return AUD_OK;
+}
+
+int aud_shard_load_range(run_ctx *c, const aud_csv_opts *co, int *ranged)
+{
+    const aud_run_opts *o = c->opts;
+    aud_csv_range info;
+    aud_error local;
+    aud_error_clear(&local);
+    aud_table *t = NULL;
+    *ranged = 0;
+    /* a failure here is not reported: every shard then reads the whole file, and that read
+     * reports a CSV error exactly as a single run does */
+    int rc = aud_table_load_csv_range(&t, c->spec->data, co, (size_t)o->shard_index,
+                                      (size_t)o->shard_count, &info, &local);
+    int ok = rc == AUD_OK && !info.whole && t != NULL;
+    size_t nc = ok ? t->n_cols : 0;
+    long long *cat = aud_calloc(nc + 1, sizeof *cat), *cb = aud_calloc(nc + 1, sizeof *cb),
+              *ct = aud_calloc(nc + 1, sizeof *ct);
+    ok = ok && cat != NULL && cb != NULL && ct != NULL;
+    long long mine[3] = {!ok, ok ? (long long)t->n_rows : 0, ok ? (long long)info.newlines : 0};
+    long long before[3], total[3];
+    int fine = o->shard_exchange(o->shard_exchange_ctx, mine, before, total, 3) == 0;
+    /* every range loaded (the same header: the same columns): do the types agree? */
+    if (fine && total[0] == 0) {
+        for (size_t j = 0; j < nc; j++)
+            cat[j] = t->cols[j].type == AUD_COL_CATEGORICAL;
+        fine = o->shard_exchange(o->shard_exchange_ctx, cat, cb, ct, nc) == 0;
+        for (size_t j = 0; fine && j < nc; j++)
+            fine = ct[j] == 0 || ct[j] == o->shard_count;
+    }
+    fine = fine && total[0] == 0;
+    aud_free(cat);
+    aud_free(cb);
+    aud_free(ct);
+    if (!fine) {   /* every shard comes to the same decision */
+        aud_table_free(t);
+        return AUD_OK;
+    }
+    /* line numbers: add the newlines of the ranges before this one */
+    for (size_t k = 0; k < t->n_line_marks; k++)
+        t->line_marks[k].line += (long)before[2];
+    c->data = t;
+    c->range = info;
+    c->shard_row0 = (size_t)before[1];
+    c->shard_rows_total = (size_t)total[1];
+    *ranged = 1;
     return AUD_OK;
 }
 
@@ -207,6 +273,79 @@ static int add_levels(cJSON *o, const aud_column *col, size_t n, const unsigned 
     return rc;
 }
 
+/* The edges of the drift's PSI quantile bins over the reference column `name` (numpy 'linear'
+ * quantiles, the formula of metrics/drift_column.c quantile_linear, both of its branches): kept
+ * as exact points of the summary so that the merged PSI counts are exact. */
+static size_t psi_edges(const run_ctx *c, const char *name, double *out)
+{
+    long j = c->ref != NULL ? aud_table_find(c->ref, name) : -1;
+    if (j < 0 || c->ref->cols[j].type != AUD_COL_NUMERIC)
+        return 0;
+    const aud_column *col = &c->ref->cols[j];
+    double *x = aud_malloc((c->ref->n_rows + 1) * sizeof *x);
+    size_t n = 0, m = 0;
+    if (x == NULL)
+        return 0;
+    for (size_t i = 0; i < c->ref->n_rows; i++)
+        if (isfinite(col->num[i]))
+            x[n++] = col->num[i] + 0.0;
+    qsort(x, n, sizeof *x, cmp_num);
+    aud_drift_opts o;
+    aud_drift_opts_default(&o);
+    for (int q = 0; n > 0 && q <= o.psi_bins && q <= AUD_PARTIAL_PSI_MAX; q++) {
+        double vi = (double)(n - 1) * ((double)q / (double)o.psi_bins);
+        size_t i = vi <= 0 ? 0 : vi >= (double)(n - 1) ? n - 1 : (size_t)floor(vi);
+        double g = vi - floor(vi), a = x[i], b = i + 1 < n ? x[i + 1] : x[i];
+        out[m++] = a;
+        out[m++] = b;
+        out[m++] = a + (b - a) * g;
+        out[m++] = b - (b - a) * (1.0 - g);
+    }
+    aud_free(x);
+    return m;
+}
+
+/* A numeric column with many distinct values as a mergeable summary (docs/scale-out.md):
+ * count, missing, min, max, mean and the sum of squared deviations (merged after Chan, Golub &
+ * LeVeque 1979), the distinct count, the largest count of one value, and the quantile summary
+ * of metrics/sketch.h built from the sorted values (exact ranks at its entries) with the
+ * reference's PSI edges among them. v: the nv sorted non-missing values. */
+static int add_summary(run_ctx *c, cJSON *o, size_t j, const double *v, size_t nv,
+                       size_t missing, size_t distinct)
+{
+    double mean = 0.0, m2 = 0.0;
+    size_t tie = 0;
+    for (size_t i = 0; i < nv; i++)
+        mean += v[i];
+    mean /= (double)nv;
+    for (size_t i = 0, run = 0; i < nv; i++) {
+        m2 += (v[i] - mean) * (v[i] - mean);
+        run = i > 0 && v[i] == v[i - 1] ? run + 1 : 1;
+        tie = run > tie ? run : tie;
+    }
+    double extra[4 * (AUD_PARTIAL_PSI_MAX + 1)];
+    size_t n_extra = psi_edges(c, c->data->cols[j].name, extra);
+    aud_sketch sk;
+    int rc = aud_sketch_from_sorted(&sk, v, nv, AUD_PARTIAL_SKETCH_K, extra, n_extra, c->err);
+    if (rc != AUD_OK)
+        return rc;
+    cJSON *sm = cJSON_AddObjectToObject(o, "summary");
+    cJSON *sj = aud_sketch_to_json(&sk);
+    aud_sketch_free(&sk);
+    if (sm == NULL || sj == NULL || !cJSON_AddItemToObject(sm, "sketch", sj)) {
+        cJSON_Delete(sj);
+        return aud_error_nomem(c->err);
+    }
+    if (aud_json_add_num(sm, "n", (double)nv) != 0 ||
+        aud_json_add_num(sm, "min", v[0]) != 0 || aud_json_add_num(sm, "max", v[nv - 1]) != 0 ||
+        aud_json_add_num(sm, "mean", mean) != 0 || aud_json_add_num(sm, "m2", m2) != 0 ||
+        aud_json_add_num(sm, "distinct", (double)distinct) != 0 ||
+        aud_json_add_num(sm, "max_tie", (double)tie) != 0 ||
+        aud_json_add_num(o, "missing", (double)missing) != 0)
+        return aud_error_nomem(c->err);
+    return AUD_OK;
+}
+
 /* One data column that is not in the joint cells: its distinct values with their counts. */
 static int add_column(run_ctx *c, cJSON *arr, size_t j, int joint, supp *sp,
                       unsigned char *keep_level)
@@ -247,14 +386,28 @@ static int add_column(run_ctx *c, cJSON *arr, size_t j, int joint, supp *sp,
     if (joint)
         return AUD_OK;
     double *v = aud_malloc((n ? n : 1) * sizeof *v);
-    cJSON *vals = cJSON_AddArrayToObject(o, "values");
+    if (v != NULL && sp->min_cell <= 1) {   /* many distinct values: a quantile summary */
+        memcpy(v, col->num, n * sizeof *v);
+        qsort(v, n, sizeof *v, cmp_num);
+        size_t nv = 0, distinct = 0;
+        for (; nv < n && !isnan(v[nv]); nv++)
+            distinct += nv == 0 || cmp_double(v[nv - 1], v[nv]) != 0;
+        if (distinct > AUD_PARTIAL_EXACT_VALUES && isfinite(v[0]) && isfinite(v[nv - 1])) {
+            int rc = add_summary(c, o, j, v, nv, n - nv, distinct);
+            aud_free(v);
+            return rc;
+        }
+    }
+    cJSON *vals = v != NULL ? cJSON_AddArrayToObject(o, "values") : NULL;
     cJSON *cnts = cJSON_AddArrayToObject(o, "counts");
     if (v == NULL || vals == NULL || cnts == NULL) {
         aud_free(v);
         return aud_error_nomem(c->err);
     }
-    memcpy(v, col->num, n * sizeof *v);
-    qsort(v, n, sizeof *v, cmp_num);
+    if (sp->min_cell > 1) {   /* (sorted above otherwise) */
+        memcpy(v, col->num, n * sizeof *v);
+        qsort(v, n, sizeof *v, cmp_num);
+    }
     uint64_t missing = 0;
     int rc = AUD_OK;
     for (size_t i = 0; i < n && rc == AUD_OK;) {
@@ -331,7 +484,18 @@ static int add_header(run_ctx *c, cJSON *part)
     if (!ok)
         return aud_error_nomem(c->err);
     /* the inputs' hashes: the model and reference must be the same for every shard */
-    rc = aud_prov_add_input(part, "data", s->data, NULL, NULL, c->err);
+    cJSON *din = NULL;
+    if (c->range.end > c->range.begin)   /* the shard read only its bytes: their hash */
+        rc = aud_prov_add_input_hashed(part, "data", s->data, c->range.sha256, NULL, &din,
+                                       c->err);
+    else
+        rc = aud_prov_add_input(part, "data", s->data, NULL, NULL, c->err);
+    if (rc == AUD_OK && din != NULL) {
+        cJSON *by = cJSON_AddArrayToObject(din, "bytes");
+        if (by == NULL || add_item(by, aud_json_num((double)c->range.begin)) != 0 ||
+            add_item(by, aud_json_num((double)c->range.end)) != 0)
+            rc = aud_error_nomem(c->err);
+    }
     if (rc == AUD_OK && s->reference != NULL)
         rc = aud_prov_add_input(part, "reference", s->reference, NULL, NULL, c->err);
     if (rc == AUD_OK && s->model != NULL)
@@ -402,7 +566,11 @@ static int add_explained(run_ctx *c, cJSON *part)
     cJSON *pa = cJSON_AddArrayToObject(ex, "phi");
     cJSON *fa = cJSON_AddArrayToObject(ex, "fx");
     cJSON *qa = cJSON_AddArrayToObject(ex, "prediction");
-    int bad = ra == NULL || xa == NULL || pa == NULL || fa == NULL || qa == NULL ||
+    cJSON *la = cJSON_AddArrayToObject(ex, "line");
+    long idc = c->spec->explain.id != NULL ? aud_table_find(c->data, c->spec->explain.id) : -1;
+    cJSON *ia = idc >= 0 ? cJSON_AddArrayToObject(ex, "id") : NULL;
+    int bad = ra == NULL || xa == NULL || pa == NULL || fa == NULL || qa == NULL || la == NULL ||
+              (idc >= 0 && ia == NULL) ||
               cJSON_AddStringToObject(ex, "output", so.output == AUD_SHAP_OUTPUT_RAW
                                                         ? "raw" : "probability") == NULL ||
               aud_json_add_num(ex, "features", (double)nf) != 0 ||
@@ -418,6 +586,18 @@ static int add_explained(run_ctx *c, cJSON *part)
               add_row_array(pa, r->phi + i * r->stride, r->stride) != 0 ||
               add_row_array(fa, r->fx + i * r->n_outputs, r->n_outputs) != 0 ||
               add_item(qa, aud_json_num(pred)) != 0;
+        /* the row's CSV line and explain.id text, as the single run states them */
+        size_t row = rows[i] - c->shard_row0;
+        long line = aud_table_row_line(c->data, row);
+        if (!bad)
+            bad = add_item(la, line > 0 ? aud_json_num((double)line) : cJSON_CreateNull()) != 0;
+        if (!bad && ia != NULL) {
+            char cell[128];
+            aud_table_cell_text(c->data, row, (size_t)idc, cell, sizeof cell);
+            if (c->data->cols[idc].type == AUD_COL_NUMERIC)
+                aud_fmt_double(c->data->cols[idc].num[row], cell);
+            bad = add_item(ia, cJSON_CreateString(cell)) != 0;
+        }
     }
     if (bad)
         rc = aud_error_nomem(c->err);

@@ -19,10 +19,22 @@
 
 #define AUD_PARTIAL_FORMAT "audit-partial"
 #define AUD_PARTIAL_VERSION 1
+/* A numeric column with more distinct values than this in a shard is kept as a quantile summary
+ * of AUD_PARTIAL_SKETCH_K entries (docs/scale-out.md "What is exact"); the PSI edges of at most
+ * AUD_PARTIAL_PSI_MAX bins are exact points of it. */
+#define AUD_PARTIAL_EXACT_VALUES 2048
+#define AUD_PARTIAL_SKETCH_K 1024
+#define AUD_PARTIAL_PSI_MAX 100
 
 /* Keep only the rows of shard opts->shard_index of opts->shard_count of c->data (contiguous
  * blocks in file order; the whole table with opts->shard_site). */
 int aud_shard_slice(run_ctx *c);
+
+/* With opts->shard_exchange: load only this shard's byte range of the data file into c->data
+ * (*ranged = 1), its first row and the file's rows from the other shards; *ranged = 0 when
+ * every shard must read the whole file (a range failed to load, or the column types the ranges
+ * inferred differ). */
+int aud_shard_load_range(run_ctx *c, const aud_csv_opts *co, int *ranged);
 
 /* Write DIR/partial-I-of-N.audpart of the shard's rows (c->data, c->score after the
  * predictions), or hand its text to *opts->partial_text. */
@@ -34,5 +46,15 @@ int aud_shard_write(run_ctx *c, const char *out_dir);
  * none), c->merge_info the "merge" block of the results and c->mx_* the explained rows. */
 int aud_merge_load(const char *const *parts, const char *const *texts, size_t n_parts,
                    run_ctx *c);
+
+/* Free c->mg_sum (the merged summaries and their sketches). */
+void aud_merge_sums_free(run_ctx *c);
+
+/* Merged runs: the figures of columns rebuilt from quantile summaries (c->mg_sum) made exact
+ * where the summary allows (mean, std) and their bounds stated (docs/scale-out.md): the
+ * profile's columns (after aud_profile_to_json) and drift's columns (after aud_drift_to_json,
+ * r the drift result). No-ops unless c->mg_sum has a summary. */
+int aud_merge_profile_bounds(run_ctx *c);
+int aud_merge_drift_bounds(run_ctx *c, const aud_drift_result *r);
 
 #endif

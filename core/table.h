@@ -77,6 +77,26 @@ AUD_API int aud_table_load_csv(aud_table **out, const char *path, const aud_csv_
 AUD_API int aud_table_parse_csv(aud_table **out, const char *data, size_t len, const char *name,
                                 const aud_csv_opts *opts, aud_error *err);
 
+/* One byte range of a CSV file (aud_table_load_csv_range). */
+typedef struct aud_csv_range {
+    int    whole;       /* 1: the file cannot be read by range (compressed, not a regular file,
+                           unreadable header): nothing was loaded, read it whole */
+    size_t begin, end;  /* the bytes of the file this part's rows come from */
+    size_t newlines;    /* newlines in [begin, end) */
+    char   sha256[65];  /* SHA-256 of the bytes [begin, end) (hex) */
+} aud_csv_range;
+
+/* The rows of part `index` of `count` of a CSV file (core/csv_range.c): the header from the
+ * start of the file and the index-th of `count` byte ranges of about equal size of the body,
+ * each cut just after a newline. A cut is only shown to be a record boundary by every range
+ * loading without error (a cut in a quoted field breaks a range): combine the parts only when
+ * all loaded, else read the whole file. Line numbers (aud_table_row_line) count as if the range
+ * followed the header: add the newlines of the earlier ranges. info->whole: nothing loaded
+ * (AUD_OK). */
+AUD_API int aud_table_load_csv_range(aud_table **out, const char *path,
+                                     const aud_csv_opts *opts, size_t index, size_t count,
+                                     aud_csv_range *info, aud_error *err);
+
 AUD_API void aud_table_free(aud_table *t);
 
 /* Index of the column called `name`; -1 when there is none, -2 when several columns have it. */

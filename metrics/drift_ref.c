@@ -93,7 +93,8 @@ int aud_drift_ref_knots(const aud_drift_refsum *r, double **v, size_t *n)
 
 static int knots_build(const aud_drift_refsum *r, knots *k)
 {
-    size_t ns = r->sketch ? r->sketch->n_e : 0, nb = r->hi > r->lo ? r->n_bins + 1 : 0;
+    size_t ns = r->sketch ? r->sketch->n_e : 0;
+    size_t nb = r->hi > r->lo && r->n_bins > 0 ? r->n_bins + 1 : 0;   /* no bins: sketch only */
     k->v = aud_malloc((ns + nb + 2) * sizeof *k->v);
     k->n = 0;
     if (k->v == NULL)

@@ -29,8 +29,6 @@ def compare(single, merged, path=""):
             if k in ("provenance", "merge", "drivers", "proxies", "skipped", "global") and \
                     path.count(".") < 4:
                 continue
-            if k == "line" and path.startswith(".explanations.explained_rows"):
-                continue   # CSV line numbers are not carried by partials yet (docs/scale-out.md)
             if k not in merged:
                 out.append(f"{path}.{k} missing")
                 continue
@@ -81,7 +79,11 @@ def test_demo_merged_equals_single_run(audit, root, tmp_path, demo_single, n):
     single, code = demo_single
     merged, parts, r = shard_and_merge(audit, root / "datasets" / "demo_audit.json", tmp_path, n)
     assert r.code == code
-    assert compare(single, merged) == []
+    summarised = summarised_in(parts)   # continuous columns of large shards (n = 1, 2)
+    assert (summarised != set()) == (n <= 2)
+    assert compare(without(single, summarised), without(merged, summarised)) == []
+    check_summarised(single, merged, summarised,
+                     pd.read_csv(root / "datasets" / "credit_current.csv"))
     # the parts that are not merged are said so, and nothing else is skipped
     assert single["skipped"] == []
     assert sorted(s["section"] for s in merged["skipped"]) == \
@@ -95,11 +97,9 @@ def test_demo_merged_equals_single_run(audit, root, tmp_path, demo_single, n):
     # the exact figures named by the issue, spelled out
     for a, b in zip(single["fairness"]["attributes"], merged["fairness"]["attributes"]):
         assert a["groups"] == b["groups"]
-    def no_lines(e):   # CSV line numbers are not carried by partials yet
-        return {**e, "explained_rows": [{k: v for k, v in r.items() if k != "line"}
-                                        for r in e.get("explained_rows", [])]}
-    assert no_lines(single["explanations"]) == no_lines(merged["explanations"])
-    assert single["drift"] == merged["drift"]
+    assert single["explanations"] == merged["explanations"]   # rows, lines, attributions
+    assert all(r["line"] == r["row"] + 2 for r in merged["explanations"]["explained_rows"])
+    assert without(single, summarised)["drift"] == without(merged, summarised)["drift"]
 
 
 def grouped_data(tmp_path):
@@ -123,13 +123,18 @@ def grouped_data(tmp_path):
     return tmp_path / "spec.json"
 
 
-@pytest.mark.parametrize("n", [3, 4])
-def test_shards_with_a_group_absent(audit, tmp_path, n):
-    spec = grouped_data(tmp_path)
+def single_and_merged(audit, spec, tmp_path, n):
+    """The single run's results, the merged results of n shards and the partials."""
     r = audit("run", spec, "--out", tmp_path / "single", "--created", CREATED)
     assert r.code in (0, 1), r
     single = json.loads((tmp_path / "single" / "results.json").read_text())
     merged, parts, _ = shard_and_merge(audit, spec, tmp_path, n)
+    return single, merged, parts
+
+
+@pytest.mark.parametrize("n", [3, 4])
+def test_shards_with_a_group_absent(audit, tmp_path, n):
+    single, merged, parts = single_and_merged(audit, grouped_data(tmp_path), tmp_path, n)
     first = json.loads(parts[0].read_text())
     assert "male" not in first["columns"][1]["levels"]   # the group is absent from shard 0
     assert compare(single, merged) == []
@@ -256,3 +261,187 @@ def test_mpi_4_ranks_equal_single_process(tmp_path, demo_single):
         [f"rank-{r}" for r in range(4)]
     assert compare(single, merged) == []
     assert (tmp_path / "mpi" / "report.pdf").exists() and (tmp_path / "mpi" / "report.xlsx").exists()
+    # each rank read only its byte range of the CSV: the ranges tile the body, cut after newlines
+    data = (spec.parent / "credit_current.csv").read_bytes()
+    ranges = [p["data_bytes"] for p in merged["merge"]["partials"]]
+    assert ranges[0][0] == data.index(b"\n") + 1 and ranges[-1][1] == len(data)
+    assert all(a[1] == b[0] and data[b[0] - 1:b[0]] == b"\n" for a, b in zip(ranges, ranges[1:]))
+    assert [p["rows"] for p in merged["merge"]["partials"]] != [1500] * 4   # not the row split
+
+
+def mpi_run(spec, out, ranks=4):
+    cmd = ["mpirun", "--oversubscribe", "-n", str(ranks)]
+    if os.geteuid() == 0:
+        cmd.append("--allow-run-as-root")
+    env = dict(os.environ, OMPI_MCA_btl_vader_single_copy_mechanism="none",
+               OMPI_MCA_rmaps_base_oversubscribe="1")
+    return subprocess.run(cmd + [MPI_BIN, "run", str(spec), "--out", str(out), "--created",
+                                 CREATED, "--threads", "1"],
+                          capture_output=True, text=True, timeout=600, env=env)
+
+
+@pytest.mark.skipif(not (MPI_BIN and os.path.exists(MPI_BIN) and shutil.which("mpirun")),
+                    reason="build/audit-mpi is built by make check when mpicc (libopenmpi-dev) "
+                           "is installed")
+@pytest.mark.parametrize("case", ["quoted", "types", "lines"])
+def test_mpi_byte_ranges_fall_back_or_agree(audit, root, tmp_path, case):
+    """Byte ranges cut inside quoted fields, or ranges whose column types differ, make every
+    rank read the whole file (the same results); blank lines keep the single run's lines."""
+    rng = np.random.default_rng(3)
+    n = 400
+    df = pd.DataFrame({"g": rng.choice(["a", "b"], n), "label": rng.integers(0, 2, n),
+                       "pred": rng.integers(0, 2, n), "x": rng.normal(0, 1, n).round(2)})
+    if case == "quoted":   # every row has a quoted field with newlines: cuts land inside them
+        df["note"] = ["line one\nline two\n" + "z" * int(k) for k in rng.integers(50, 90, n)]
+    if case == "types":    # x is numeric in the first three quarters, text in the last
+        df["x"] = df["x"].astype(str)
+        df.loc[n - 5, "x"] = "n/a-ish"
+    df.to_csv(tmp_path / "cur.csv", index=False)
+    df.to_csv(tmp_path / "ref.csv", index=False)
+    spec = {"data": "cur.csv", "reference": "ref.csv", "label": "label", "prediction": "pred",
+            "favorable": 1, "sensitive": ["g"], "seed": 1, "outputs": {"json": "results.json"}}
+    (tmp_path / "spec.json").write_text(json.dumps(spec))
+    if case == "lines":   # the demo model; explained rows state their CSV lines and ids
+        demo_with_blank_lines(root, tmp_path)
+    r = audit("run", tmp_path / "spec.json", "--out", tmp_path / "single", "--created", CREATED)
+    assert r.code in (0, 1), r
+    single = json.loads((tmp_path / "single" / "results.json").read_text())
+    p = mpi_run(tmp_path / "spec.json", tmp_path / "mpi")
+    assert p.returncode == r.code, p.stderr[-3000:]
+    merged = json.loads((tmp_path / "mpi" / "results.json").read_text())
+    assert compare(single, merged) == []
+    ranged = ["data_bytes" in q for q in merged["merge"]["partials"]]
+    assert ranged == [case == "lines"] * 4
+    if case == "lines":
+        lines = {e["line"] - e["row"] for e in merged["explanations"]["explained_rows"]}
+        assert lines == {2, 3, 4, 5}
+
+
+def continuous_data(tmp_path, n=12000):
+    """Columns with more distinct values per shard than a partial keeps (2048): summarised."""
+    def gen(m, seed, shift):
+        r = np.random.default_rng(seed)
+        d = pd.DataFrame({"group": r.choice(list("ABCDEFGH"), m), "label": r.integers(0, 2, m)})
+        d["pred"] = (r.random(m) < 0.4 + 0.2 * d.label).astype(int)
+        for k in range(3):
+            d[f"x{k}"] = r.normal(shift * k, 1 + k, m)
+        d["cnt"] = r.integers(0, 10, m)
+        d.loc[r.random(m) < 0.02, "x1"] = np.nan
+        return d
+    gen(n, 1, 0.05).to_csv(tmp_path / "cur.csv", index=False)
+    gen(9000, 2, 0).to_csv(tmp_path / "ref.csv", index=False)
+    spec = {"data": "cur.csv", "reference": "ref.csv", "label": "label", "prediction": "pred",
+            "favorable": 1, "sensitive": ["group"], "seed": 1,
+            "outputs": {"dir": "out", "json": "results.json", "pdf": "report.pdf",
+                        "xlsx": "report.xlsx"}}
+    (tmp_path / "spec.json").write_text(json.dumps(spec))
+    return tmp_path / "spec.json"
+
+
+# figures of a summarised column that are exact up to the order of summation
+MOMENTS = {"mean", "std", "mean_current"}
+BOUNDED = {"ks": "ks_statistic", "wasserstein": "wasserstein",
+           "wasserstein_normed": "wasserstein_normed", "jensen_shannon": "jensen_shannon",
+           "anderson_darling": "anderson_darling", "cramer_von_mises": "cramer_von_mises",
+           "statistic": "statistic"}
+
+
+def summarised_in(parts):
+    """Columns that some partial keeps as a quantile summary."""
+    return {c["name"] for p in parts for c in json.loads(Path(p).read_text())["columns"]
+            if "summary" in c}
+
+
+def without(doc, names):
+    """The document with the profile and drift columns named in names left out."""
+    doc = json.loads(json.dumps(doc))
+    for sec in ("profile", "drift"):
+        if sec in doc:
+            doc[sec]["columns"] = [c for c in doc[sec]["columns"] if c["name"] not in names]
+    return doc
+
+
+def check_summarised(single, merged, summarised, raw):
+    """The profile and drift figures of summarised columns: counts, PSI and its bins exact, the
+    moments to 1e-12, KS, Wasserstein, AD, CvM, JS and the profile's quantiles within the bound
+    the merged results state (the quantiles checked against the raw data)."""
+    for a, b in zip(single["profile"]["columns"], merged["profile"]["columns"]):
+        if a["name"] not in summarised:
+            continue
+        err = b["summary"]["quantile_rank_error"]
+        assert 0 < err < 0.002 and b["summary"]["exact"] is False
+        for k in ("count", "missing", "min", "max"):
+            assert a[k] == b[k], k
+        for k in ("mean", "std"):
+            assert math.isclose(a[k], b[k], rel_tol=REL_TOL), k
+        x = np.sort(raw[a["name"]].dropna().to_numpy())
+        for q, v in b["quantiles"].items():
+            share = float(q.rstrip("%")) / 100
+            below, upto = np.searchsorted(x, v, "left"), np.searchsorted(x, v, "right")
+            assert below / len(x) <= share + err + 1 / len(x), (a["name"], q)
+            assert upto / len(x) >= share - err - 1 / len(x), (a["name"], q)
+    for a, b in zip(single["drift"]["columns"], merged["drift"]["columns"]):
+        if a["name"] not in summarised:
+            continue
+        b = dict(b)
+        cs = b.pop("current_summary")
+        bounds = cs["bounds"]
+        assert cs["psi_exact"] and bounds["psi"] == 0 and a["psi"] == b["psi"]
+        assert a["psi_bins"] == b["psi_bins"]
+        assert b["n_unique"] <= a["n_unique"]   # a lower bound
+        for k, v in a.items():
+            if k in ("n_unique", "js_bins"):
+                continue
+            w = b[k]
+            if k in MOMENTS:
+                assert math.isclose(v, w, rel_tol=REL_TOL), k
+            elif k in BOUNDED:
+                sv = v["statistic"] if isinstance(v, dict) else v
+                mv = w["statistic"] if isinstance(w, dict) else w
+                assert abs(sv - mv) <= bounds[BOUNDED[k]] * (1 + 1e-9) + 1e-15, (a["name"], k)
+            elif k not in ("drifted",) and not isinstance(v, dict):
+                assert v == w, (a["name"], k)
+        # useful bounds: about 1/1024 of the rows for the ECDF
+        assert bounds["ks_statistic"] <= 0.002 and bounds["wasserstein_normed"] < 0.05
+        assert bounds["jensen_shannon"] < 0.05
+
+
+@pytest.mark.parametrize("n", [2, 3])
+def test_summarised_columns_within_their_bounds(audit, tmp_path, n):
+    """Continuous columns travel as quantile summaries (docs/scale-out.md)."""
+    single, merged, parts = single_and_merged(audit, continuous_data(tmp_path), tmp_path, n)
+    summarised = summarised_in(parts)
+    assert summarised == {"x0", "x1", "x2"}
+    part = json.loads(parts[0].read_text())
+    assert "values" not in next(c for c in part["columns"] if c["name"] == "x0")
+    assert compare(without(single, summarised), without(merged, summarised)) == []
+    check_summarised(single, merged, summarised, pd.read_csv(tmp_path / "cur.csv"))
+    assert (tmp_path / "merged" / "report.pdf").stat().st_size > 10000
+
+
+def demo_with_blank_lines(root, tmp_path):
+    """900 demo rows with an id column and blank lines inside each third; explain 120 rows."""
+    df = pd.read_csv(root / "datasets" / "credit_current.csv").iloc[:900]
+    df.insert(0, "app_id", [f"A{i:05d}" for i in range(len(df))])
+    lines = df.to_csv(index=False).splitlines()
+    for at in (700, 451, 101):   # blank lines inside shards 0, 1 and 2 of 3
+        lines.insert(at, "")
+    (tmp_path / "cur.csv").write_text("\n".join(lines) + "\n")
+    spec = json.loads((root / "datasets" / "demo_audit.json").read_text())
+    spec.update({"data": "cur.csv", "model": str(root / "datasets" / spec["model"]),
+                 "reference": str(root / "datasets" / spec["reference"]),
+                 "explain": {"method": "auto", "rows": 120, "background": 50, "id": "app_id"},
+                 "outputs": {"dir": "out", "json": "results.json"}})
+    (tmp_path / "spec.json").write_text(json.dumps(spec))
+    return tmp_path / "spec.json"
+
+
+def test_explained_rows_keep_csv_line_and_id(audit, root, tmp_path):
+    """Merged explained rows state the CSV line and explain.id of the single run, also when
+    blank lines shift the lines of later shards (partials carry both)."""
+    spec = demo_with_blank_lines(root, tmp_path)
+    single, merged, _ = single_and_merged(audit, spec, tmp_path, 3)
+    a, b = single["explanations"]["explained_rows"], merged["explanations"]["explained_rows"]
+    assert len(a) == 120 and a == b
+    assert {r["line"] - r["row"] for r in a} == {2, 3, 4, 5}
+    assert all(r["id"] == f"A{r['row']:05d}" for r in b)
