@@ -116,7 +116,7 @@ DEBIAN_PKGS := build-essential pkg-config libgsl-dev libcjson-dev libxlsxwriter-
                libcmocka-dev libssl-dev libsqlite3-dev zlib1g-dev libzstd-dev fonts-dejavu-core poppler-utils valgrind \
                icc-profiles-free qpdf ghostscript \
                python3 python3-numpy python3-pandas python3-scipy python3-sklearn python3-xgboost \
-               python3-openpyxl python3-statsmodels python3-pytest clang time libopenmpi-dev \
+               python3-openpyxl python3-statsmodels python3-pytest python3-pytest-xdist clang time libopenmpi-dev \
                openmpi-bin
 
 
@@ -142,7 +142,7 @@ DEMO_OUT ?= demo-out
 # `make demo` (AUTODEPS with argument "run") the compiler, the C libraries and the report font
 # (deps-run); `make check` (argument "tests") also cmocka, man-db and the Python modules the
 # tests use as oracles (deps-run and deps-test); `make deb` (argument "deb") debhelper, lintian.
-PY_MODULES := pytest numpy pandas scipy sklearn xgboost openpyxl statsmodels
+PY_MODULES := pytest xdist numpy pandas scipy sklearn xgboost openpyxl statsmodels
 define AUTODEPS
 	@missing="$(strip $(foreach p,$(MISSING),$(DEB_$(p))) $(MISSING_FONT))"; target=deps-run; \
 	pkgs="$(DEPS_RUN)"; \

@@ -3,7 +3,9 @@
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/%)
 PYTEST     ?= $(PYTHON) -m pytest
-PYTEST_ARGS ?= -q
+# the pytest suites run on every core (pytest-xdist; TEST_JOBS=0 runs them in this process)
+TEST_JOBS ?= auto
+PYTEST_ARGS ?= -q -n $(TEST_JOBS)
 
 $(O)/tests/%: tests/unit/%.c $(LIB)
 	@mkdir -p $(@D)

@@ -13,6 +13,7 @@ import itertools
 import math
 import pickle
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -50,10 +51,12 @@ def brute_shapley(f, x, bg):
     return phi, v[0]
 
 
-@pytest.fixture
-def models(tmp_path):
+@pytest.fixture(scope="module")
+def built_models(tmp_path_factory):
+    """Fitted once per module (exporting takes seconds); each test gets copies of the files."""
     sk = pytest.importorskip("sklearn.linear_model")
     ens = pytest.importorskip("sklearn.ensemble")
+    d = tmp_path_factory.mktemp("models")
     rng = np.random.default_rng(21)
     n = 600
     df = pd.DataFrame({k: rng.normal(size=n) for k in FEATS})
@@ -62,13 +65,21 @@ def models(tmp_path):
     lr = sk.LogisticRegression().fit(X, y)
     gb = ens.GradientBoostingClassifier(n_estimators=20, max_depth=3, random_state=0).fit(X, y)
     for name, m in (("lr", lr), ("gb", gb)):
-        (tmp_path / f"{name}.pkl").write_bytes(pickle.dumps(m))
-        subprocess.run([PY, str(EXPORT), str(tmp_path / f"{name}.pkl"),
-                        str(tmp_path / f"{name}.json"), "--features", ",".join(FEATS)],
+        (d / f"{name}.pkl").write_bytes(pickle.dumps(m))
+        subprocess.run([PY, str(EXPORT), str(d / f"{name}.pkl"),
+                        str(d / f"{name}.json"), "--features", ",".join(FEATS)],
                        check=True, capture_output=True)
-    df.to_csv(tmp_path / "d.csv", index=False, float_format="%.17g")
-    df.iloc[100:130].to_csv(tmp_path / "bg.csv", index=False, float_format="%.17g")
-    return {"lr": lr, "gb": gb}, df
+    df.to_csv(d / "d.csv", index=False, float_format="%.17g")
+    df.iloc[100:130].to_csv(d / "bg.csv", index=False, float_format="%.17g")
+    return {"lr": lr, "gb": gb}, df, d
+
+
+@pytest.fixture
+def models(tmp_path, built_models):
+    fitted, df, d = built_models
+    for f in d.iterdir():
+        shutil.copy(f, tmp_path / f.name)
+    return fitted, df
 
 
 def explain(audit, tmp_path, source, *extra, name="out.csv", cmd="explain"):
@@ -85,16 +96,16 @@ def test_exact_equals_brute_force_and_native(audit, tmp_path, models):
     fitted, df = models
     bg = df.iloc[100:130].to_numpy()
     for name, tol in (("lr", 1e-12), ("gb", 1e-9)):
-        got, r = explain(audit, tmp_path, name, "--method", "exact", "--model-batch", "500")
+        got, r = explain(audit, tmp_path, name, "--method", "exact", "--model-batch", "2000")
         f = lambda rows: fitted[name].predict_proba(rows)[:, 1]
         for i in range(6):
             phi, base = brute_shapley(f, df.to_numpy()[i], bg)
             assert np.max(np.abs(got.loc[i, FEATS].to_numpy() - phi)) <= tol, (name, i)
             assert abs(got.loc[i, "bias"] - base) <= tol
-        # calls: the probe row, then 6 rows x (31 coalitions x 30 + 1) rows in batches of 500
+        # calls: the probe row, then 6 rows x (31 coalitions x 30 + 1) rows in batches of 2000
         m = re.search(r"(\d+) model command call\(s\), (\d+) rows", r.err)
         assert m and int(m.group(2)) == 1 + 6 * (31 * 30 + 1), r
-        assert int(m.group(1)) == 1 + math.ceil(6 * (31 * 30 + 1) / 500), r
+        assert int(m.group(1)) == 1 + math.ceil(6 * (31 * 30 + 1) / 2000), r
         native, _ = explain(audit, tmp_path, name + ".json", "--method", "exact", "--output",
                             "probability", name="native.csv")
         assert np.max(np.abs(got.to_numpy() - native.to_numpy())) <= tol, name

@@ -91,26 +91,30 @@ def test_no_overflow_many_groups(many):
     assert layout_problems(many / "report.pdf") == []
 
 
-def test_no_overflow_every_group_shown(many, tmp_path):
-    """All 40 countries and every intersection group listed: long, quoted names still fit."""
+@pytest.fixture(scope="module")
+def all_groups(many, tmp_path_factory):
+    """The many-groups report with every group listed (221 pages; made and read once)."""
     from conftest import run_audit
-    r = run_audit("report", many / "results.json", "--max-groups", "1000", "--pdf",
-                  tmp_path / "all.pdf")
+    pdf = tmp_path_factory.mktemp("all") / "all.pdf"
+    r = run_audit("report", many / "results.json", "--max-groups", "1000", "--pdf", pdf)
     assert r.code == 0, r
-    assert layout_problems(tmp_path / "all.pdf") == []
-    t = pdf_text(tmp_path / "all.pdf")
+    return pdf
+
+
+def test_no_overflow_every_group_shown(all_groups):
+    """All 40 countries and every intersection group listed: long, quoted names still fit."""
+    assert layout_problems(all_groups) == []
+    t = pdf_text(all_groups)
     # the separator inside a component: quoted, never "White&Trinadad&Tobago"
     assert 'White&"Trinadad&Tobago"' in t
     assert not re.search(r'(?<!")White&Trinadad&Tobago', t)
 
 
-def test_pages_grow_with_groups_that_matter(many, tmp_path):
+def test_pages_grow_with_groups_that_matter(many, all_groups):
     """The default cap keeps the report short; lifting it shows every group."""
-    from conftest import run_audit
     pages = lambda p: int(re.search(r"Pages:\s+(\d+)", subprocess.run(
         ["pdfinfo", str(p)], capture_output=True, text=True, check=True).stdout).group(1))
-    run_audit("report", many / "results.json", "--max-groups", "1000", "--pdf", tmp_path / "a.pdf")
-    assert pages(many / "report.pdf") < 80 < pages(tmp_path / "a.pdf")
+    assert pages(many / "report.pdf") < 80 < pages(all_groups)
 
 
 def test_charts_count_what_they_leave_out(many):
