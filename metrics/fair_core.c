@@ -635,13 +635,14 @@ static void *fair_worker_main(void *arg)
             break;
         fair_task *k = &w->tasks[w->n - 1 - t];
         aud_error_clear(&k->err);
-        if (k->attr != NULL)
+        if (k->attr != NULL) {
             k->rc = analyse(k->ctx, k->out, k->attr->name, k->attr->codes, k->attr->n_levels,
                             k->attr->levels, k->attr->reference, &k->err);
-        if (k->attr != NULL && k->rc == AUD_OK)
-            k->out->group_order = k->attr->group_order;
-        else
+            if (k->rc == AUD_OK)
+                k->out->group_order = k->attr->group_order;
+        } else {
             k->rc = intersect(k->ctx, k->mask, k->out, &k->err);
+        }
     }
     return NULL;
 }
