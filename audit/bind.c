@@ -264,8 +264,9 @@ int aud_bind_column_coded(const aud_table *t, const char *name, aud_bind_role ro
         int rc = apply_coding(t, name, what[role], c, coding, v, err);
         for (size_t i = 0; rc == AUD_OK && role == AUD_BIND_PREDICTION && i < t->n_rows; i++)
             if (isnan(v[i])) {
-                aud_error_set(err, AUD_E_DOMAIN, t->path, 0, 0,
-                              "data row %zu: the prediction is missing", i + 1);
+                char rb[64];
+                aud_error_set(err, AUD_E_DOMAIN, t->path, 0, 0, "%s: the prediction is missing",
+                              aud_table_row_text(t, i, rb, sizeof rb));
                 rc = aud_error_field(err, name);
             }
         if (rc != AUD_OK) {
@@ -283,20 +284,19 @@ int aud_bind_column_coded(const aud_table *t, const char *name, aud_bind_role ro
                       c->n_levels > 0 ? c->levels[0] : "");
         return aud_error_field(err, name);
     }
-    /* blank lines and quoted newlines make the file line unknown here: name the 1-based data
-     * row, as the fairness metrics do */
+    /* rows are named "data row R (CSV line L)", R 0-based (docs/spec-file.md "Row numbers") */
     for (size_t i = 0; role != AUD_BIND_SCORE && i < t->n_rows; i++) {
         double v = c->num[i];
         if (v == 0.0 || v == 1.0 || (role == AUD_BIND_LABEL && isnan(v)))
             continue;
-        char b[32];
+        char b[32], rb[64];
+        aud_table_row_text(t, i, rb, sizeof rb);
         if (isnan(v))
-            aud_error_set(err, AUD_E_DOMAIN, t->path, 0, 0, "data row %zu: the %s is missing",
-                          i + 1, what[role]);
+            aud_error_set(err, AUD_E_DOMAIN, t->path, 0, 0, "%s: the %s is missing", rb,
+                          what[role]);
         else
-            aud_error_set(err, AUD_E_DOMAIN, t->path, 0, 0,
-                          "data row %zu: the %s must be 0 or 1, got %s", i + 1, what[role],
-                          aud_fmt_double(v, b));
+            aud_error_set(err, AUD_E_DOMAIN, t->path, 0, 0, "%s: the %s must be 0 or 1, got %s",
+                          rb, what[role], aud_fmt_double(v, b));
         return aud_error_field(err, name);
     }
     double *copy = aud_malloc((t->n_rows ? t->n_rows : 1) * sizeof *copy);
@@ -511,27 +511,43 @@ done:
     return rc;
 }
 
-/* The groups of attribute `name` (codes, levels) reordered: g->order first, the others after in
- * their order. Own codes and levels; a listed group that does not exist is an error naming the
- * groups there are. */
-static int reorder_groups(const aud_grouping *g, const char *name, const aud_table *t,
-                          const int32_t *codes, const char *const *levels, size_t n_levels,
-                          int32_t **out_codes, char ***out_levels, aud_error *err)
+/* Levels by name in natural order (aud_natural_cmp), for qsort. */
+typedef struct named_level {
+    const char *name;
+    size_t      level;
+} named_level;
+
+static int cmp_named_level(const void *x, const void *y)
 {
+    return aud_natural_cmp(((const named_level *)x)->name, ((const named_level *)y)->name);
+}
+
+/* The groups of attribute `name` (codes, levels) reordered: order[0..n_order) first (the
+ * spec's or --order's), the others after, in natural order when `natural` is set, else in
+ * their order. When that changes nothing, *out_codes and *out_levels stay NULL; otherwise they
+ * are owned by the caller. A listed group that does not exist is an error naming the groups
+ * there are. */
+static int reorder_groups(const char *const *order, size_t n_order, int natural,
+                          const char *name, const aud_table *t, const int32_t *codes,
+                          const char *const *levels, size_t n_levels, int32_t **out_codes,
+                          char ***out_levels, aud_error *err)
+{
+    *out_codes = NULL;
+    *out_levels = NULL;
     int32_t *map = aud_malloc((n_levels ? n_levels : 1) * sizeof *map);
-    *out_levels = aud_calloc(n_levels ? n_levels : 1, sizeof **out_levels);
-    *out_codes = aud_malloc((t->n_rows ? t->n_rows : 1) * sizeof **out_codes);
-    if (map == NULL || *out_levels == NULL || *out_codes == NULL) {
+    named_level *rest = aud_malloc((n_levels ? n_levels : 1) * sizeof *rest);
+    if (map == NULL || rest == NULL) {
         aud_free(map);
+        aud_free(rest);
         return aud_error_nomem(err);
     }
     for (size_t l = 0; l < n_levels; l++)
         map[l] = -1;
     size_t next = 0;
     int rc = AUD_OK;
-    for (size_t k = 0; k < g->n_order && rc == AUD_OK; k++) {
+    for (size_t k = 0; k < n_order && rc == AUD_OK; k++) {
         size_t l = 0;
-        while (l < n_levels && strcmp(levels[l], g->order[k]) != 0)
+        while (l < n_levels && strcmp(levels[l], order[k]) != 0)
             l++;
         if (l == n_levels) {
             char list[300], hint[160] = "";
@@ -539,26 +555,48 @@ static int reorder_groups(const aud_grouping *g, const char *name, const aud_tab
             list[0] = '\0';
             for (size_t q = 0; q < n_levels; q++) {
                 aud_error_list_add(list, sizeof list, &len, levels[q]);
-                if (hint[0] == '\0' && strcasecmp(levels[q], g->order[k]) == 0)
+                if (hint[0] == '\0' && strcasecmp(levels[q], order[k]) == 0)
                     snprintf(hint, sizeof hint, "; did you mean \"%s\"?", levels[q]);
             }
             aud_error_set(err, AUD_E_SCHEMA, t->path, 0, 0,
                           "order: \"%s\" is not a group of \"%s\" (its groups: %s%s)",
-                          g->order[k], name, list, hint);
+                          order[k], name, list, hint);
             rc = aud_error_field(err, name);
         } else if (map[l] < 0) {
             map[l] = (int32_t)next++;
         }
     }
+    size_t n_rest = 0;
     for (size_t l = 0; l < n_levels && rc == AUD_OK; l++)
         if (map[l] < 0)
-            map[l] = (int32_t)next++;
-    for (size_t l = 0; l < n_levels && rc == AUD_OK; l++)
-        if (((*out_levels)[map[l]] = aud_strdup(levels[l])) == NULL)
+            rest[n_rest++] = (named_level){levels[l], l};
+    if (natural && n_rest > 1)   /* qsort is not stable, but names are distinct */
+        qsort(rest, n_rest, sizeof *rest, cmp_named_level);
+    int same = rc == AUD_OK;
+    for (size_t k = 0; k < n_rest; k++)
+        map[rest[k].level] = (int32_t)next++;
+    for (size_t l = 0; l < n_levels && same; l++)
+        same = map[l] == (int32_t)l;
+    if (rc == AUD_OK && !same) {
+        *out_levels = aud_calloc(n_levels ? n_levels : 1, sizeof **out_levels);
+        *out_codes = aud_malloc((t->n_rows ? t->n_rows : 1) * sizeof **out_codes);
+        if (*out_levels == NULL || *out_codes == NULL)
             rc = aud_error_nomem(err);
-    for (size_t i = 0; i < t->n_rows && rc == AUD_OK; i++)
-        (*out_codes)[i] = codes[i] < 0 ? -1 : map[codes[i]];
+        for (size_t l = 0; l < n_levels && rc == AUD_OK; l++)
+            if (((*out_levels)[map[l]] = aud_strdup(levels[l])) == NULL)
+                rc = aud_error_nomem(err);
+        for (size_t i = 0; i < t->n_rows && rc == AUD_OK; i++)
+            (*out_codes)[i] = codes[i] < 0 ? -1 : map[codes[i]];
+        if (rc != AUD_OK) {
+            if (*out_levels != NULL)
+                aud_fair_levels_free(*out_levels, n_levels);
+            aud_free(*out_codes);
+            *out_codes = NULL;
+            *out_levels = NULL;
+        }
+    }
     aud_free(map);
+    aud_free(rest);
     return rc;
 }
 
@@ -622,23 +660,30 @@ int aud_bind_attrs(aud_bound_attrs *b, const aud_table *t, const char *const *na
             at->n_levels = b->own_n[a];
             at->levels = (const char *const *)b->own_levels[a];
         }
-        if (g != NULL && g->n_order > 0) {   /* the groups made above, in the order given */
+        /* One group order for results.json, the CLI and both reports (issue 14 item 8): the
+         * groups given by "order" / --order first, the others in natural order (text; bands and
+         * numeric values are made in order already) */
+        int given = g != NULL && g->n_order > 0, text = !banded && col->type == AUD_COL_CATEGORICAL;
+        at->group_order = given ? "given" : banded ? "bins" : text ? "natural" : "values";
+        if (given || text) {
             int32_t *codes = NULL;
             char **levels = NULL;
-            int rc = reorder_groups(g, names[a], t, at->codes, at->levels, at->n_levels, &codes,
-                                    &levels, err);
-            size_t nl = at->n_levels;
-            if (b->own_codes[a] != NULL) {
-                aud_free(b->own_codes[a]);
-                aud_fair_levels_free(b->own_levels[a], b->own_n[a]);
-            }
-            b->own_codes[a] = codes;
-            b->own_levels[a] = levels;
-            b->own_n[a] = nl;
+            int rc = reorder_groups(given ? g->order : NULL, given ? g->n_order : 0, text, names[a],
+                                    t, at->codes, at->levels, at->n_levels, &codes, &levels, err);
             if (rc != AUD_OK)
                 return rc;
-            at->codes = codes;
-            at->levels = (const char *const *)levels;
+            if (codes != NULL) {
+                size_t nl = at->n_levels;
+                if (b->own_codes[a] != NULL) {
+                    aud_free(b->own_codes[a]);
+                    aud_fair_levels_free(b->own_levels[a], b->own_n[a]);
+                }
+                b->own_codes[a] = codes;
+                b->own_levels[a] = levels;
+                b->own_n[a] = nl;
+                at->codes = codes;
+                at->levels = (const char *const *)levels;
+            }
         }
     }
     for (size_t r = 0; r < n_refs; r++) {
@@ -735,6 +780,7 @@ int aud_bind_fairness(aud_fair_result **out, const aud_bind_fair_request *rq,
         in.prediction_name = rq->prediction_name;
         in.score_name = rq->score_name;
         in.source = rq->data->path;
+        in.table = rq->data;
         in.inter_ref_names = b.inter_ref_names;
         in.inter_ref_levels = b.inter_ref_levels;
         in.n_inter_refs = b.n_inter_refs;

@@ -73,6 +73,43 @@ int aud_check_is_summary(const char *metric)
     return m != NULL && m->where == SCOPE_SUMMARY;
 }
 
+/* A signed gap (group minus reference, or the signed worst such gap): every `*_difference`
+ * except the spreads and magnitudes, which are never negative (docs/fairness.md). */
+static int signed_gap(const char *metric)
+{
+    static const char *const unsigned_diffs[] = {
+        "demographic_parity_difference", "equalized_odds_difference",
+        "average_abs_odds_difference", "predictive_parity_difference"};
+    size_t n = strlen(metric);
+    if (n <= 11 || strcmp(metric + n - 11, "_difference") != 0)
+        return 0;
+    for (size_t i = 0; i < sizeof unsigned_diffs / sizeof *unsigned_diffs; i++)
+        if (strcmp(metric, unsigned_diffs[i]) == 0)
+            return 0;
+    return 1;
+}
+
+/* The bounds a check row applies: as given, except that one bound alone on a signed gap is
+ * mirrored (max 0.1 tests -0.1 <= value <= 0.1; min -0.1 the same), so that a gap the wrong
+ * way round cannot pass by its sign (issue 14). */
+static void bounds(const aud_check_spec *c, int *has_min, double *min, int *has_max,
+                   double *max)
+{
+    *has_min = c->has_min;
+    *min = c->min;
+    *has_max = c->has_max;
+    *max = c->max;
+    if (!signed_gap(c->metric) || c->has_min == c->has_max)
+        return;
+    if (c->has_max) {
+        *has_min = 1;
+        *min = -c->max;
+    } else {
+        *has_max = 1;
+        *max = -c->min;
+    }
+}
+
 int aud_check_validate(const aud_check_spec *c, size_t index, const char *spec_path,
                        aud_error *err)
 {
@@ -93,6 +130,16 @@ int aud_check_validate(const aud_check_spec *c, size_t index, const char *spec_p
         (m->where == SCOPE_COLUMN || m->where == SCOPE_DRIFT || m->where == SCOPE_EXPLAIN)) {
         aud_error_set(err, AUD_E_SCHEMA, spec_path, 0, 0,
                       "\"attribute\" and \"group\" apply only to fairness and performance metrics");
+        return aud_error_field(err, field);
+    }
+    if (signed_gap(c->metric) && c->has_min != c->has_max &&
+        (c->has_max ? c->max < 0.0 : c->min > 0.0)) {
+        aud_error_set(err, AUD_E_SCHEMA, spec_path, 0, 0,
+                      "\"%s\" is a signed gap: a %s alone applies to both sides (%s %g means "
+                      "%g..%g), so it must be %s 0; give both min and max for another range",
+                      c->metric, c->has_max ? "max" : "min", c->has_max ? "max" : "min",
+                      c->has_max ? c->max : c->min, c->has_max ? c->max : c->min,
+                      c->has_max ? -c->max : -c->min, c->has_max ? ">=" : "<=");
         return aud_error_field(err, field);
     }
     if (c->group != NULL && m->where == SCOPE_SUMMARY) {
@@ -172,11 +219,14 @@ static void add_row(eval *e, const char *attribute, const char *group, const cha
     else if (cJSON_IsRaw(value))   /* exact numbers are raw nodes */
         v = aud_strtod_c(value->valuestring, NULL);
     ok &= aud_json_add_num(row, "value", v) == 0;
-    if (c->has_min)
-        ok &= aud_json_add_num(row, "min", c->min) == 0;
-    if (c->has_max)
-        ok &= aud_json_add_num(row, "max", c->max) == 0;
-    int passed = isfinite(v) && (!c->has_min || v >= c->min) && (!c->has_max || v <= c->max);
+    int has_min, has_max;
+    double min, max;
+    bounds(c, &has_min, &min, &has_max, &max);
+    if (has_min)
+        ok &= aud_json_add_num(row, "min", min) == 0;
+    if (has_max)
+        ok &= aud_json_add_num(row, "max", max) == 0;
+    int passed = isfinite(v) && (!has_min || v >= min) && (!has_max || v <= max);
     ok &= cJSON_AddBoolToObject(row, "passed", passed) != NULL;
     if (!isfinite(v))
         ok &= cJSON_AddStringToObject(row, "reason",

@@ -277,8 +277,9 @@ static const char usage_text[] =
     "  --values             also write each feature's value as the model saw it (value:FEATURE,\n"
     "                       model order; NA when missing)\n"
     "  --interactions       SHAP interaction values (method tree): one CSV row per explained row,\n"
-    "                       class and feature, columns `row`, [`class`,] `feature`, then one per\n"
-    "                       feature and `bias` (diagonal = main effect; XGBoost's layout)\n"
+    "                       class and feature, columns `row`, the --id column when given,\n"
+    "                       [`class`,] `feature`, then one per feature and `bias` (diagonal =\n"
+    "                       main effect; XGBoost's layout)\n"
     CSV_OPTIONS_HELP
     "  --quiet              errors only\n"
     "  --help               this text\n";
@@ -379,6 +380,10 @@ static int write_interactions(FILE *f, const aud_xsetup *s, int threads, aud_err
     if (buf == NULL)
         return aud_error_nomem(err);
     fputs("row,", f);
+    if (s->id_col >= 0) {   /* the --id column, as in the plain output (issue 14 item 3) */
+        aud_csv_put_field(f, s->data->cols[s->id_col].name);
+        fputc(',', f);
+    }
     if (K > 1)
         fputs("class,", f);
     fputs("feature", f);
@@ -395,7 +400,9 @@ static int write_interactions(FILE *f, const aud_xsetup *s, int threads, aud_err
             for (size_t k = 0; k < K; k++) {
                 for (size_t a = 0; a <= M; a++) {
                     const double *row = buf + ((i * K + k) * M1 + a) * M1;
-                    fprintf(f, "%zu,", s->row_begin + b + i);
+                    fprintf(f, "%zu", s->row_begin + b + i);
+                    aud_xput_id(f, s, s->row_begin + b + i);
+                    fputc(',', f);
                     if (K > 1)
                         fprintf(f, "%zu,", k);
                     aud_csv_put_field(f, a < M ? aud_xsetup_feature(s, a) : "bias");

@@ -115,6 +115,11 @@ AUD_API int aud_table_lookup(const aud_table *t, const char *name, const char *w
  * of pairs (0: buf is ""); -1 on no memory. */
 AUD_API long aud_similar_levels(const char *const *levels, size_t n, char *buf, size_t size);
 
+/* Natural order of two group names (core/natural.c): names led by a number compare by it
+ * ("<25" before "25-35" before "35-45" before ">=65" and "65+"; "9" before "10"), others by their
+ * text with digit runs compared as numbers, case-insensitively; ties by bytes. <0, 0 or >0. */
+AUD_API int aud_natural_cmp(const char *a, const char *b);
+
 /* The physical line (1-based) of the file on which data row `row` (0-based) starts, counting
  * banner (--skip-rows), header, comment and blank lines and the newlines inside quoted fields;
  * 0 when unknown (a table not read from CSV). */

@@ -272,9 +272,10 @@ static int analyse(const aud_fair_ctx *ctx, aud_fair_attr_result *ar, const char
             continue;
         }
         if ((size_t)c >= n_levels) {
+            char rb[64];
             rc = aud_error_set(err, AUD_E_INTERNAL, ctx->in->source, 0, 0,
-                               "attribute %s: code %ld out of range in data row %zu", name,
-                               (long)c, i + 1);
+                               "attribute %s: code %ld out of range in %s", name, (long)c,
+                               aud_table_row_text(ctx->in->table, i, rb, sizeof rb));
             goto done;
         }
         cell[6 * (size_t)c + (size_t)(2 * (ctx->y[i] + 1) + ctx->p[i])]++;
@@ -451,9 +452,9 @@ static int prepare(aud_fair_ctx *ctx, aud_error *err)
         if (in->label != NULL && !isnan(in->label[i])) {
             double v = in->label[i];
             if (v != 0.0 && v != 1.0) {
-                char b[32];
-                aud_error_set(err, AUD_E_DOMAIN, src, 0, 0,
-                              "data row %zu: the label must be 0 or 1, got %s", i + 1,
+                char b[32], rb[64];
+                aud_error_set(err, AUD_E_DOMAIN, src, 0, 0, "%s: the label must be 0 or 1, got %s",
+                              aud_table_row_text(in->table, i, rb, sizeof rb),
                               aud_fmt_double(v, b));
                 return aud_error_field(err, in->label_name ? in->label_name : "label");
             }
@@ -469,14 +470,15 @@ static int prepare(aud_fair_ctx *ctx, aud_error *err)
         for (size_t i = 0; i < ctx->n; i++) {
             double v = in->prediction[i];
             if (v != 0.0 && v != 1.0) {
-                char b[32];
+                char b[32], rb[64];
+                aud_table_row_text(in->table, i, rb, sizeof rb);
                 if (isnan(v))
-                    aud_error_set(err, AUD_E_DOMAIN, src, 0, 0,
-                                  "data row %zu: the prediction is missing", i + 1);
+                    aud_error_set(err, AUD_E_DOMAIN, src, 0, 0, "%s: the prediction is missing",
+                                  rb);
                 else
                     aud_error_set(err, AUD_E_DOMAIN, src, 0, 0,
-                                  "data row %zu: the prediction must be 0 or 1, got %s",
-                                  i + 1, aud_fmt_double(v, b));
+                                  "%s: the prediction must be 0 or 1, got %s", rb,
+                                  aud_fmt_double(v, b));
                 return aud_error_field(err, in->prediction_name ? in->prediction_name
                                                                 : "prediction");
             }
@@ -490,7 +492,9 @@ static int prepare(aud_fair_ctx *ctx, aud_error *err)
     for (size_t i = 0; i < ctx->n; i++) {
         double s = in->score[i];
         if (!isfinite(s)) {
-            aud_error_set(err, AUD_E_DOMAIN, src, 0, 0, "data row %zu: the score is %s", i + 1,
+            char rb[64];
+            aud_error_set(err, AUD_E_DOMAIN, src, 0, 0, "%s: the score is %s",
+                          aud_table_row_text(in->table, i, rb, sizeof rb),
                           isnan(s) ? "missing" : "infinite");
             return aud_error_field(err, sname);
         }
@@ -590,6 +594,8 @@ static int intersect(const aud_fair_ctx *ctx, unsigned mask, aud_fair_attr_resul
         ref = carried_reference(ctx, mask, &ic, carried, sizeof carried);
     rc = analyse(ctx, ar, ic.name, ic.codes, ic.n_levels, (const char *const *)ic.levels, ref,
                  err);
+    if (rc == AUD_OK)
+        ar->group_order = "components";   /* component by component: cells in code order */
     if (rc == AUD_OK && carried[0] != '\0') {
         ar->reference_given = 0;
         ar->reference_carried = aud_strdup(carried);
@@ -629,11 +635,14 @@ static void *fair_worker_main(void *arg)
             break;
         fair_task *k = &w->tasks[w->n - 1 - t];
         aud_error_clear(&k->err);
-        if (k->attr != NULL)
+        if (k->attr != NULL) {
             k->rc = analyse(k->ctx, k->out, k->attr->name, k->attr->codes, k->attr->n_levels,
                             k->attr->levels, k->attr->reference, &k->err);
-        else
+            if (k->rc == AUD_OK)
+                k->out->group_order = k->attr->group_order;
+        } else {
             k->rc = intersect(k->ctx, k->mask, k->out, &k->err);
+        }
     }
     return NULL;
 }

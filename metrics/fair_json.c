@@ -204,6 +204,7 @@ static int attr_json(const aud_fair_result *res, const aud_fair_attr_result *ar,
                  ar->reference_carried);
     if (add_str(o, "name", ar->name) || add_str(o, "reference", ar->groups[ar->reference].name) ||
         add_str(o, "reference_source", source) ||
+        (ar->group_order != NULL && add_str(o, "group_order", ar->group_order)) ||
         (ar->similar_groups != NULL && add_str(o, "similar_groups", ar->similar_groups)) ||
         add_count(o, "rows", ar->n_known) || add_count(o, "unknown", ar->n_unknown) ||
         add_count(o, "small_groups", ar->n_small))

@@ -118,6 +118,9 @@ typedef struct aud_fair_attr {
     size_t               n_levels;
     const char *const   *levels;
     const char          *reference;  /* level name of the reference group; NULL = largest group */
+    const char          *group_order;/* how levels are ordered, written as the attribute's
+                                      * "group_order" ("natural", "given", "bins", "values";
+                                      * static text; NULL: not written) */
 } aud_fair_attr;
 
 /* Input arrays (n_rows each). Exactly one of prediction / score is non-NULL. label may be NULL
@@ -134,6 +137,9 @@ typedef struct aud_fair_input {
     const char          *prediction_name;
     const char          *score_name;
     const char          *source;
+    /* The table the rows were read from (may be NULL): errors then name a row as
+     * "data row R (CSV line L)" (aud_table_row_text); without it "data row R" (0-based). */
+    const struct aud_table *table;
     /* Extra reference levels for intersections, "a&b" -> "x&y" (may be NULL / 0). */
     const char *const   *inter_ref_names;
     const char *const   *inter_ref_levels;
@@ -172,6 +178,8 @@ typedef struct aud_fair_attr_result {
     char           *reference_carried;/* intersections: "race=Caucasian" when the reference is
                                        * the largest group of the attributes' given references
                                        * (owned; NULL otherwise) */
+    const char     *group_order;      /* the input attribute's; intersections "components"
+                                       * (static text; NULL: not written) */
     size_t          highest;          /* eligible group with the highest selection rate */
     uint64_t        n_unknown;        /* rows with a missing value of the attribute */
     uint64_t        n_known;

@@ -168,7 +168,7 @@ int aud_perf_compute(const double *y, const double *p, const size_t *rows, size_
         if (y[i] != 0.0 && y[i] != 1.0) {
             aud_free(v);
             return aud_error_set(err, AUD_E_DOMAIN, NULL, 0, 0,
-                                 "label of row %zu is %g, expected 0 or 1", i, y[i]);
+                                 "data row %zu: the label is %g, expected 0 or 1", i, y[i]);
         }
         int one = y[i] == 1.0, pred = p[i] >= o->threshold;
         v[m].p = p[i];
@@ -184,7 +184,8 @@ int aud_perf_compute(const double *y, const double *p, const size_t *rows, size_
         if (p[i] < 0.0 || p[i] > 1.0) {
             aud_free(v);
             return aud_error_set(err, AUD_E_DOMAIN, NULL, 0, 0,
-                                 "probability of row %zu is %g, outside [0, 1]", i, p[i]);
+                                 "data row %zu: the probability is %g, outside [0, 1]", i,
+                                 p[i]);
         }
         double q = p[i] < eps ? eps : p[i] > 1.0 - eps ? 1.0 - eps : p[i];
         ll -= one ? log(q) : log1p(-q);

@@ -25,6 +25,15 @@ void aud_model_cmd_init(aud_model_cmd *mc)
     mc->timeout_s = 30.0;
 }
 
+/* "data rows A-B" (0-based, inclusive) of a batch, or "evaluation rows A-B" (an explainer's). */
+static const char *rows_text(const aud_model_cmd *mc, size_t first_row, size_t rows, char *buf,
+                             size_t size)
+{
+    snprintf(buf, size, "%s rows %zu-%zu", mc->table != NULL ? "data" : "evaluation", first_row,
+             first_row + (rows ? rows - 1 : 0));
+    return buf;
+}
+
 void aud_model_cmd_strv_free(char **v)
 {
     if (v == NULL)
@@ -270,6 +279,7 @@ static int child_wait_exit(aud_model_cmd *mc, child *c, size_t batch_no, size_t 
                            size_t rows, double deadline, aud_error *err)
 {
     const char *prog = mc->argv[0];
+    char rt[80];
     int st = 0;
     pid_t w;
     for (;;) {
@@ -280,8 +290,8 @@ static int child_wait_exit(aud_model_cmd *mc, child *c, size_t batch_no, size_t 
         if (now_s() >= deadline)
             return aud_error_set(err, AUD_E_DOMAIN, prog, 0, 0,
                                  "model command stalled: did not exit within %g s of batch %zu "
-                                 "(rows %zu-%zu) after answering it", mc->timeout_s, batch_no,
-                                 first_row + 1, first_row + rows);
+                                 "(%s) after answering it", mc->timeout_s, batch_no,
+                                 rows_text(mc, first_row, rows, rt, sizeof rt));
         struct timespec ts = {0, 1000000};   /* 1 ms */
         nanosleep(&ts, NULL);
     }
@@ -291,10 +301,10 @@ static int child_wait_exit(aud_model_cmd *mc, child *c, size_t batch_no, size_t 
     if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
         return AUD_OK;
     return aud_error_set(err, AUD_E_DOMAIN, prog, 0, 0,
-                         "model command %s %d after answering batch %zu (rows %zu-%zu)",
+                         "model command %s %d after answering batch %zu (%s)",
                          WIFEXITED(st) ? "exited with status" : "was killed by signal",
                          WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st), batch_no,
-                         first_row + 1, first_row + rows);
+                         rows_text(mc, first_row, rows, rt, sizeof rt));
 }
 
 /* One answer line (line->p, without its newline) of the batch: parsed into *pred (allocated
@@ -305,23 +315,27 @@ static int take_line(aud_model_cmd *mc, buf *line, size_t first_row, size_t rows
     const char *prog = mc->argv[0];
     size_t batch_no = mc->n_calls, row = first_row + *got;
     double vals[64];
+    char rt[80];
     if (*got == rows)
         return aud_error_set(err, AUD_E_DOMAIN, prog, (long)(*got + 1), 0,
-                             "model command printed more than the %zu lines of batch %zu (rows "
-                             "%zu-%zu)", rows, batch_no, first_row + 1, first_row + rows);
+                             "model command printed more than the %zu lines of batch %zu (%s)",
+                             rows, batch_no, rows_text(mc, first_row, rows, rt, sizeof rt));
+    if (mc->table != NULL)
+        aud_table_row_text(mc->table, row, rt, sizeof rt);
+    else
+        snprintf(rt, sizeof rt, "evaluation row %zu", row);
     long nv = parse_line(line->p ? line->p : (char *)"", vals, 64);
     if (nv < 0 || nv > 64)
         return aud_error_set(err, AUD_E_PARSE, prog, (long)(*got + 1), 0,
-                             "model command answer line %zu of batch %zu (data row %zu) is not a "
-                             "list of finite numbers: \"%.80s\"", *got + 1, batch_no, row + 1,
+                             "model command answer line %zu of batch %zu (%s) is not a list of "
+                             "finite numbers: \"%.80s\"", *got + 1, batch_no, rt,
                              line->p ? line->p : "");
     if (*n_cols == 0)
         *n_cols = (size_t)nv;
     else if ((size_t)nv != *n_cols)
         return aud_error_set(err, AUD_E_PARSE, prog, (long)(*got + 1), 0,
-                             "model command answer line %zu of batch %zu (data row %zu) has %ld "
-                             "values, earlier lines %zu", *got + 1, batch_no, row + 1, nv,
-                             *n_cols);
+                             "model command answer line %zu of batch %zu (%s) has %ld values, "
+                             "earlier lines %zu", *got + 1, batch_no, rt, nv, *n_cols);
     if (*pred == NULL && (*pred = aud_calloc(n_total * *n_cols, sizeof **pred)) == NULL)
         return aud_error_nomem(err);
     memcpy(*pred + row * *n_cols, vals, (size_t)nv * sizeof *vals);
@@ -342,6 +356,7 @@ static int run_batch(aud_model_cmd *mc, child *c, const buf *b, size_t first_row
     const char *prog = mc->argv[0];
     size_t batch_no = mc->n_calls;
     size_t sent = 0, got = 0;
+    char rt[80];
     int per_batch = !mc->session_protocol, eof = 0;
     buf line = {0};
     double deadline = now_s() + mc->timeout_s;
@@ -363,9 +378,10 @@ static int run_batch(aud_model_cmd *mc, child *c, const buf *b, size_t first_row
         double left = deadline - now_s();
         if (left <= 0) {
             rc = aud_error_set(err, AUD_E_DOMAIN, prog, 0, 0,
-                               "model command stalled: no complete answer to batch %zu (rows "
-                               "%zu-%zu) within %g s (%zu of %zu lines read)", batch_no,
-                               first_row + 1, first_row + rows, mc->timeout_s, got, rows);
+                               "model command stalled: no complete answer to batch %zu (%s) "
+                               "within %g s (%zu of %zu lines read)", batch_no,
+                               rows_text(mc, first_row, rows, rt, sizeof rt), mc->timeout_s, got,
+                               rows);
             break;
         }
         int pr = poll(p, np, (int)(left * 1000.0) + 1);
@@ -384,8 +400,8 @@ static int run_batch(aud_model_cmd *mc, child *c, const buf *b, size_t first_row
                 child_status(c, how, sizeof how);
                 rc = aud_error_set(err, AUD_E_DOMAIN, prog, 0, 0,
                                    "model command stopped reading its input (%s) during batch "
-                                   "%zu (rows %zu-%zu)", how, batch_no, first_row + 1,
-                                   first_row + rows);
+                                   "%zu (%s)", how, batch_no,
+                                   rows_text(mc, first_row, rows, rt, sizeof rt));
                 break;
             }
             if (per_batch && sent == b->len) {   /* end of file on the program's stdin */
@@ -405,8 +421,8 @@ static int run_batch(aud_model_cmd *mc, child *c, const buf *b, size_t first_row
                 child_status(c, how, sizeof how);
                 rc = aud_error_set(err, AUD_E_DOMAIN, prog, 0, 0,
                                    "model command %s after %zu of %zu answer lines of batch %zu "
-                                   "(rows %zu-%zu)", how, got, rows, batch_no, first_row + 1,
-                                   first_row + rows);
+                                   "(%s)", how, got, rows, batch_no,
+                                   rows_text(mc, first_row, rows, rt, sizeof rt));
             }
             if (rc != AUD_OK)
                 break;
@@ -633,6 +649,7 @@ int aud_model_cmd_predict(aud_model_cmd *mc, const aud_table *t, double **pred, 
     int rc = check_budget(mc, t->n_rows, err);
     if (rc == AUD_OK)
         rc = aud_model_cmd_open(mc, err);
+    mc->table = t;
     buf b = {0};
     char cell[64];
     size_t bsz = mc->batch_rows ? mc->batch_rows : 1000;
@@ -660,6 +677,7 @@ int aud_model_cmd_predict(aud_model_cmd *mc, const aud_table *t, double **pred, 
     }
     if (rc == AUD_OK)
         rc = aud_model_cmd_close(mc, err);
+    mc->table = NULL;
     session_end(mc);
     *n_cols = mc->n_outputs;
     if (rc == AUD_OK && t->n_rows == 0)

@@ -45,6 +45,9 @@ typedef struct aud_model_cmd {
     size_t  n_outputs;     /* values per answer line (0 until the first answer) */
     void   *session;       /* the running program between aud_model_cmd_open and _close */
     void   *text_cache;    /* aud_model_cmd_eval: formatted numbers, per feature */
+    const aud_table *table;   /* during aud_model_cmd_predict: the table sent, so that errors
+                               * name "data rows A-B" and "data row R (CSV line L)" (0-based);
+                               * NULL: the rows are an explainer's ("evaluation rows A-B") */
 } aud_model_cmd;
 
 /* Split `cmdline` at blanks into argv (single and double quotes group words; no other shell

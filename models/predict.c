@@ -74,32 +74,35 @@ int aud_predict_check_missing(const aud_model *m, const aud_table *t, const size
             if (p->kind == AUD_PREP_NUMERIC && !check_nan)
                 continue;
             for (size_t r = row_begin; r < row_end && r < t->n_rows; r++) {
+                char rb[64];
                 int bad;
                 double v = aud_prep_value(m, f, c, r, &bad);
                 if (bad == 1 && p->native) {
                     char buf[64];
                     aud_error_set(err, AUD_E_DOMAIN, t->path, 0, 0,
-                                  "data row %zu: category \"%s\" of column \"%s\" is not in "
+                                  "%s: category \"%s\" of column \"%s\" is not in "
                                   "the model's category mapping (XGBoost has no code for it)",
-                                  r + 1, aud_table_cell_text(t, r, col_index[f], buf, sizeof buf),
+                                  aud_table_row_text(t, r, rb, sizeof rb),
+                                  aud_table_cell_text(t, r, col_index[f], buf, sizeof buf),
                                   c->name);
                     return aud_error_field(err, c->name);
                 }
                 if (bad == 1) {
                     char buf[64];
                     aud_error_set(err, AUD_E_DOMAIN, t->path, 0, 0,
-                                  "data row %zu: category \"%s\" of column \"%s\" was not seen "
+                                  "%s: category \"%s\" of column \"%s\" was not seen "
                                   "when the model was fitted (the pipeline's encoder has "
-                                  "handle_unknown=\"error\")", r + 1,
+                                  "handle_unknown=\"error\")",
+                                  aud_table_row_text(t, r, rb, sizeof rb),
                                   aud_table_cell_text(t, r, col_index[f], buf, sizeof buf),
                                   c->name);
                     return aud_error_field(err, c->name);
                 }
                 if (isnan(v) && check_nan && (m->kind == AUD_MODEL_LINEAR || m->no_missing)) {
                     aud_error_set(err, AUD_E_DOMAIN, t->path, 0, 0,
-                                  "data row %zu: missing value in column \"%s\"; this %s "
+                                  "%s: missing value in column \"%s\"; this %s "
                                   "pipeline cannot handle missing values (impute them first)",
-                                  r + 1, c->name,
+                                  aud_table_row_text(t, r, rb, sizeof rb), c->name,
                                   m->kind == AUD_MODEL_LINEAR ? "linear" : "tree");
                     return aud_error_field(err, c->name);
                 }
@@ -112,9 +115,11 @@ int aud_predict_check_missing(const aud_model *m, const aud_table *t, const size
             continue;
         for (size_t r = row_begin; r < row_end && r < t->n_rows; r++) {
             if (isnan(c->num[r])) {
+                char rb[64];
                 aud_error_set(err, AUD_E_DOMAIN, t->path, 0, 0,
-                              "data row %zu: missing value in column \"%s\"; this %s model "
-                              "cannot handle missing values (impute them first)", r + 1, c->name,
+                              "%s: missing value in column \"%s\"; this %s model "
+                              "cannot handle missing values (impute them first)",
+                              aud_table_row_text(t, r, rb, sizeof rb), c->name,
                               m->kind == AUD_MODEL_LINEAR ? "linear" : "tree");
                 return aud_error_field(err, c->name);
             }

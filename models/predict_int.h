@@ -9,8 +9,9 @@
 AUD_API size_t aud_predict_n_cols(const aud_model *m, int raw);
 
 /* For models whose library refuses missing values (linear, scikit-learn < 1.3 trees): an
- * AUD_E_DOMAIN error naming the file, the 1-based data row and the column of the first missing
- * value of a used feature in rows [row_begin, row_end); AUD_OK otherwise (and for other models). */
+ * AUD_E_DOMAIN error naming the file, the row ("data row R (CSV line L)", R 0-based) and the
+ * column of the first missing value of a used feature in rows [row_begin, row_end); AUD_OK
+ * otherwise (and for other models). */
 AUD_API int aud_predict_check_missing(const aud_model *m, const aud_table *t,
                                       const size_t *col_index, size_t row_begin, size_t row_end,
                                       aud_error *err);

@@ -4,8 +4,8 @@
 #include "reports/rpt_groups_int.h"
 #include "reports/rpt_int.h"
 #include "reports/report.h"
+#include "core/table.h"
 
-#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,88 +27,9 @@ int aud_rpt_group_failing(const cJSON *g)
     return below >= 0 ? below == 1 : isfinite(di) && di < AUD_FOUR_FIFTHS;
 }
 
-/* The number a name leads with ("25-35", "<25", ">= 65", "[25, 35)", "65+") and its bias: open
- * lower bands (<, <=) just before the number, open upper ones (>=, >, a trailing '+') after. */
-static int lead_number(const char *s, double *v, int *bias)
-{
-    char *end;
-    *bias = 0;
-    while (*s == ' ' || *s == '[' || *s == '(')
-        s++;
-    if (strncmp(s, "\xe2\x89\xa4", 3) == 0) {          /* U+2264 */
-        *bias = -1;
-        s += 3;
-    } else if (strncmp(s, "\xe2\x89\xa5", 3) == 0) {   /* U+2265 */
-        *bias = 1;
-        s += 3;
-    } else if (s[0] == '<') {
-        *bias = s[1] == '=' ? -1 : -2;
-        s += s[1] == '=' ? 2 : 1;
-    } else if (s[0] == '>') {
-        *bias = s[1] == '=' ? 1 : 2;
-        s += s[1] == '=' ? 2 : 1;
-    }
-    while (*s == ' ')
-        s++;
-    if (!(isdigit((unsigned char)s[0]) ||
-          ((s[0] == '-' || s[0] == '+' || s[0] == '.') && isdigit((unsigned char)s[1]))))
-        return 0;
-    *v = strtod(s, &end);
-    if (end == s || !isfinite(*v))
-        return 0;
-    if (*bias == 0 && *end == '+' && end[1] == '\0')
-        *bias = 1;
-    return 1;
-}
-
-/* Text with digit runs compared as numbers, case-insensitively. */
-static int text_cmp(const char *a, const char *b)
-{
-    while (*a != '\0' && *b != '\0') {
-        if (isdigit((unsigned char)*a) && isdigit((unsigned char)*b)) {
-            while (*a == '0' && isdigit((unsigned char)a[1]))
-                a++;
-            while (*b == '0' && isdigit((unsigned char)b[1]))
-                b++;
-            size_t la = 0, lb = 0;
-            while (isdigit((unsigned char)a[la]))
-                la++;
-            while (isdigit((unsigned char)b[lb]))
-                lb++;
-            if (la != lb)
-                return la < lb ? -1 : 1;
-            int c = strncmp(a, b, la);
-            if (c != 0)
-                return c;
-            a += la;
-            b += lb;
-            continue;
-        }
-        int ca = tolower((unsigned char)*a), cb = tolower((unsigned char)*b);
-        if (ca != cb)
-            return ca < cb ? -1 : 1;
-        a++;
-        b++;
-    }
-    return (*a != '\0') - (*b != '\0');
-}
-
 int aud_rpt_natural_cmp(const char *a, const char *b)
 {
-    double va, vb;
-    int ba, bb;
-    int na = lead_number(a, &va, &ba), nb = lead_number(b, &vb, &bb);
-    int c;
-    if (na && nb) {
-        if (va != vb)
-            return va < vb ? -1 : 1;
-        if (ba != bb)
-            return ba < bb ? -1 : 1;
-    } else if (na != nb) {
-        return na ? -1 : 1;
-    }
-    c = text_cmp(a, b);
-    return c != 0 ? c : strcmp(a, b);
+    return aud_natural_cmp(a, b);
 }
 
 /* ---- the components of an intersection ---- */
@@ -247,13 +168,16 @@ static int cmp_imp(const void *x, const void *y)
     return cmp_natural(a, b);
 }
 
-/* Did the spec give the order of attribute a's groups ("order", or "bins": bands are listed in
- * order)? Then that order is kept (provenance.spec_document, as `audit run` records it). */
+/* Is the document's order of attribute a's groups the one to show? Yes when the attribute
+ * records its "group_order" (the library orders groups once: given, bins, values or natural),
+ * and, for documents written before that, when the spec gave it ("order", or "bins": bands are
+ * listed in order; provenance.spec_document, as `audit run` records it). */
 static int order_given(const cJSON *doc, const cJSON *a)
 {
     const cJSON *spec = aud_rpt_obj(aud_rpt_obj(doc, "provenance"), "spec_document");
     const char *name = aud_rpt_str(a, "name", "");
-    return cJSON_GetObjectItemCaseSensitive(aud_rpt_obj(spec, "order"), name) != NULL ||
+    return aud_rpt_str(a, "group_order", NULL) != NULL ||
+           cJSON_GetObjectItemCaseSensitive(aud_rpt_obj(spec, "order"), name) != NULL ||
            cJSON_GetObjectItemCaseSensitive(aud_rpt_obj(spec, "bins"), name) != NULL;
 }
 

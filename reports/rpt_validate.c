@@ -345,11 +345,29 @@ static int v_summary_figures(vctx *v, const cJSON *s)
     return rc;
 }
 
+/* "group_order" (optional): how the groups are listed (docs/results-schema.md). */
+static int v_group_order(vctx *v, const cJSON *a)
+{
+    static const char *const known[] = {"natural", "given", "bins", "values", "components"};
+    const char *o = aud_rpt_str(a, "group_order", NULL);
+    int rc = vkey(v, a, "group_order", T_STR, 0);
+    if (rc != AUD_OK || o == NULL)
+        return rc;
+    for (size_t k = 0; k < sizeof known / sizeof *known; k++)
+        if (strcmp(o, known[k]) == 0)
+            return AUD_OK;
+    size_t n = vpush_key(v, "group_order");
+    rc = vfail(v, "expected natural, given, bins, values or components, found \"%.40s\"", o);
+    vpop(v, n);
+    return rc;
+}
+
 static int v_attribute(vctx *v, const cJSON *a)
 {
     int rc;
     const cJSON *s = aud_rpt_obj(a, "summary");
     if ((rc = vkey(v, a, "name", T_STR, 1)) || (rc = vkey(v, a, "reference", T_STR | T_NULL, 0)) ||
+        (rc = v_group_order(v, a)) ||
         (rc = varray(v, a, "groups", 1, v_group)) || (rc = vkey(v, a, "summary", T_OBJ, 0)))
         return rc;
     if (s == NULL)

@@ -18,9 +18,13 @@ static lxw_col_t header(xw_book *b, lxw_worksheet *ws)
     static const char *const tail[] = {"Disparate impact", "Impact ratio", "Fisher p-value"};
     lxw_col_t c = N_FIXED;
     aud_xw_header(b, ws, 0, fixed, widths, N_FIXED);
+    const cJSON *words = aud_rpt_obj(aud_rpt_obj(b->doc, "fairness"), "rate_meanings");
     for (size_t i = 0; aud_rpt_group_rates[i] != NULL; i++) {
         char t[128];
         const char *lab = aud_rpt_metric_label(aud_rpt_group_rates[i]);
+        const char *w = aud_rpt_str(words, aud_rpt_group_rates[i], NULL);
+        if (w != NULL)   /* the rate in words as a note on its header (issue 14 item 1) */
+            aud_xw_chk(b, worksheet_write_comment(ws, 0, c, w), "rate note");
         aud_xw_str(b, ws, 0, c++, lab, b->head);
         snprintf(t, sizeof t, "%s CI low", lab);
         aud_xw_str(b, ws, 0, c++, t, b->head);
@@ -188,6 +192,34 @@ static lxw_row_t compliance(xw_book *b, lxw_worksheet *ws, lxw_row_t r, const cJ
     return r;
 }
 
+/* The decision rule and every rate in words for this label and favourable outcome, as the PDF
+ * states them beside its tables ("FPR: approved among rows with default = 1 (the unfavourable
+ * outcome)"); nothing when the document has neither. */
+static lxw_row_t rate_words(xw_book *b, lxw_worksheet *ws, lxw_row_t r, const cJSON *f)
+{
+    static const char *const head[] = {"Rate", "Meaning here"};
+    const cJSON *m = aud_rpt_obj(f, "rate_meanings");
+    const char *rule = aud_rpt_str(aud_rpt_obj(b->doc, "explanations"), "decision_rule", NULL);
+    if (m == NULL && rule == NULL)
+        return r;
+    r++;
+    lxw_row_t hr = r;
+    aud_xw_header(b, ws, r++, head, NULL, 2);
+    if (rule != NULL) {
+        aud_xw_str(b, ws, r, 0, "Decision rule", NULL);
+        aud_xw_str(b, ws, r++, 1, rule, NULL);
+    }
+    for (size_t i = 0; m != NULL && aud_rpt_group_rates[i] != NULL; i++) {
+        const char *w = aud_rpt_str(m, aud_rpt_group_rates[i], NULL);
+        if (w == NULL)
+            continue;
+        aud_xw_str(b, ws, r, 0, aud_rpt_metric_label(aud_rpt_group_rates[i]), NULL);
+        aud_xw_str(b, ws, r++, 1, w, NULL);
+    }
+    aud_xw_table(b, ws, hr, r - 1, 2);
+    return r;
+}
+
 void aud_xw_fairness(xw_book *b, const char *sheet, const char *key)
 {
     const cJSON *f = aud_rpt_obj(b->doc, "fairness");
@@ -251,5 +283,6 @@ void aud_xw_fairness(xw_book *b, const char *sheet, const char *key)
     r += (lxw_row_t)((na + 1) / 2) * 18 + 1;
     r = summaries(b, ws, r, attrs);
     if (strcmp(key, "attributes") == 0)
-        compliance(b, ws, r, f);
+        r = compliance(b, ws, r, f);
+    rate_words(b, ws, r, f);
 }

@@ -79,11 +79,11 @@ def test_many_missing_features_end_in_dots(audit, tmp_path):
 
 
 def test_missing_value_for_a_model_that_cannot_take_one(audit, tmp_path):
-    """Once `audit fairness --model` said '"model score": data row 4: the score is missing'
+    """Once `audit fairness --model` said '"model score": data row 3 (CSV line 5): the score is missing'
     while predict and run named the column: now every command names row and column."""
     d, m = write(tmp_path, ROWS + ",1,M,0\n")
     res = model_commands(audit, tmp_path, d, m)
-    assert_same_message(res, '"x": data row 4: missing value in column "x"; this linear model '
+    assert_same_message(res, '"x": data row 3 (CSV line 5): missing value in column "x"; this linear model '
                              'cannot handle missing values')
 
 
@@ -93,7 +93,7 @@ def test_label_not_0_or_1(audit, tmp_path, value):
     res = fair_and_run(audit, tmp_path, d, ["--sensitive", "sex", "--prediction", "p",
                                             "--label", "y"],
                        sensitive=["sex"], label="y", score="s", threshold=0.5)
-    assert_same_message(res, f'{d}: "y": data row 3: the label must be 0 or 1, got {value}')
+    assert_same_message(res, f'{d}: "y": data row 2 (CSV line 4): the label must be 0 or 1, got {value}')
 
 
 def test_missing_label_column(audit, tmp_path):
@@ -134,4 +134,4 @@ def test_prediction_not_0_or_1(audit, tmp_path):
     d, _ = write(tmp_path, "sex,p\nF,1\nM,0.5\n")
     res = fair_and_run(audit, tmp_path, d, ["--sensitive", "sex", "--prediction", "p"],
                        sensitive=["sex"], prediction="p")
-    assert_same_message(res, f'{d}: "p": data row 2: the prediction must be 0 or 1, got 0.5')
+    assert_same_message(res, f'{d}: "p": data row 1 (CSV line 3): the prediction must be 0 or 1, got 0.5')

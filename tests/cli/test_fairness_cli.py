@@ -61,7 +61,7 @@ def test_usage_errors(audit, args, msg):
     (["--sensitive", "sex", "--prediction", "p", "--label", "bad"],
      '"bad": the label column must be numeric'),
     (["--sensitive", "sex", "--prediction", "s"],
-     '"s": data row 1: the prediction must be 0 or 1, got 0.9'),
+     '"s": data row 0 (CSV line 2): the prediction must be 0 or 1, got 0.9'),
     (["--sensitive", "sex", "--score", "s", "--threshold", "0.95"],
      '"s": threshold 0.95 is outside the score range [0.1, 0.9]'),
     (["--sensitive", "sex", "--prediction", "p", "--reference", "sex=Q"],
@@ -89,7 +89,7 @@ def test_non_binary_label_is_located(audit, tmp_path):
     p.write_text("sex,y,p\nF,1,1\nM,0,0\nM,2,1\n")
     r = audit("fairness", "--data", p, "--sensitive", "sex", "--prediction", "p", "--label", "y")
     assert r.code == 2
-    assert f'{p}: "y": data row 3: the label must be 0 or 1, got 2' in r.err, r
+    assert f'{p}: "y": data row 2 (CSV line 4): the label must be 0 or 1, got 2' in r.err, r
 
 
 def test_missing_data_file(audit, tmp_path):

@@ -125,16 +125,16 @@ def test_program_stalls(audit, tmp_path):
 
 
 @pytest.mark.parametrize("how,needles", [
-    ("sys.exit(3)", ("exited with status 3 after 0 of 4 answer lines of batch 2 (rows 5-8)",)),
+    ("sys.exit(3)", ("exited with status 3 after 0 of 4 answer lines of batch 2 (data rows 4-7)",)),
     ("print('0.5\\n' * rows, end=''); sys.exit(4)",
-     ("exited with status 4 after answering batch 2 (rows 5-8)",)),
+     ("exited with status 4 after answering batch 2 (data rows 4-7)",)),
     ("print('0.5\\n' * (rows - 1), end='')",
-     ("exited with status 0 after 3 of 4 answer lines of batch 2 (rows 5-8)",)),
+     ("exited with status 0 after 3 of 4 answer lines of batch 2 (data rows 4-7)",)),
     ("print('0.5\\n' * (rows + 1), end='')", ("more than the 4 lines of batch 2",)),
-    ("print('0.5\\n0.5\\nyes\\n0.5')", ("answer line 3 of batch 2 (data row 7)", '"yes"')),
+    ("print('0.5\\n0.5\\nyes\\n0.5')", ("answer line 3 of batch 2 (data row 6 (CSV line 8))", '"yes"')),
     ("print('0.5\\n0.5\\nnan\\n0.5')", ("answer line 3 of batch 2",)),
     ("print('0.5\\n0.5', flush=True); time.sleep(60)",
-     ("stalled", "batch 2 (rows 5-8) within 1 s (2 of 4 lines read)")),
+     ("stalled", "batch 2 (data rows 4-7) within 1 s (2 of 4 lines read)")),
     ("sys.stdout.write('0.5\\n' * rows); sys.stdout.flush(); os.close(1); time.sleep(60)",
      ("stalled", "did not exit within 1 s of batch 2")),
 ])

@@ -234,7 +234,7 @@ def test_linear_missing_value_refused(audit, tmp_path):
     m = write_json(tmp_path, LINEAR)
     d = tmp_path / "d.csv"
     d.write_text("f0,f1,f3\n1,2,3\n1,,3\n")
-    run_bad(audit, tmp_path, m, "data row 2", '"f1"', data=d)
+    run_bad(audit, tmp_path, m, "data row 1 (CSV line 3)", '"f1"', data=d)
 
 
 @pytest.mark.parametrize("change,needle", [

@@ -90,6 +90,8 @@ def test_empty_file(audit, tmp_path):
     (lambda d: d["explanations"]["explained_rows"][0]["phi"].pop(),
      "explanations.explained_rows[0].phi"),
     (lambda d: d["checks"][0].__setitem__("passed", "yes"), "checks[0].passed"),
+    (lambda d: d["fairness"]["attributes"][0].__setitem__("group_order", "appearance"),
+     "fairness.attributes[0].group_order"),
     (lambda d: d.__setitem__("verdict", "maybe"), "verdict"),
     (lambda d: d.__setitem__("drift", []), "drift"),
     (lambda d: d.__setitem__("profile", "x"), "profile"),

@@ -484,3 +484,46 @@ def test_failed_run_removes_the_folders_it_made(audit, small):
     spec = write_spec(small, data="nope.csv", outputs={"dir": "c/out", "log": "runs.jsonl"})
     assert audit("run", spec).code == 2
     assert os.listdir(small / "c" / "out") == ["runs.jsonl"]
+
+
+def tie_data(path):
+    """Issue 14: a planted tie around the reference R (TPR 0.5): group G1 at TPR 0.29 (gap
+    -0.21, the worst) and G2 at 0.70 (+0.20); negatives half selected everywhere."""
+    rows = []
+    for grp, tp in (("R", 50), ("G1", 29), ("G2", 70)):
+        rows += [(grp, 1, 0.9 if i < tp else 0.1) for i in range(100)]
+        rows += [(grp, 0, 0.9 if i < 50 else 0.1) for i in range(100)]
+    pd.DataFrame(rows, columns=["grp", "label", "score"]).to_csv(path, index=False)
+
+
+def test_checks_on_signed_gaps_test_both_sides(audit, tmp_path):
+    """A lone bound on a signed gap applies to both sides: -0.21 fails "max": 0.1 (it passed
+    before, by its sign); the row records the mirrored bound; a lone negative max is an
+    error."""
+    tie_data(tmp_path / "d.csv")
+    spec = {"data": "d.csv", "label": "label", "score": "score", "threshold": 0.5,
+            "sensitive": ["grp"], "fairness": {"bootstrap": 0, "reference": {"grp": "R"}}, "outputs": {"dir": "out", "json": "results.json"},
+            "checks": [{"metric": "equal_opportunity_difference", "max": 0.1},
+                       {"metric": "tpr_difference", "min": -0.1},
+                       {"metric": "average_odds_difference", "max": 0.25},
+                       {"metric": "tpr_difference", "min": -0.3, "max": 0.1}]}
+    (tmp_path / "s.json").write_text(json.dumps(spec))
+    r = audit("run", tmp_path / "s.json", "--quiet")
+    assert r.code == 1, r
+    rows = json.loads((tmp_path / "out" / "results.json").read_text())["checks"]
+    eo = rows[0]
+    assert eo["value"] == pytest.approx(-0.21) and (eo["min"], eo["max"]) == (-0.1, 0.1)
+    assert eo["passed"] is False
+    tpr = {c["group"]: c for c in rows if c["metric"] == "tpr_difference" and c["min"] == -0.1}
+    assert tpr["G1"]["passed"] is False and tpr["G2"]["passed"] is False   # -0.21 and +0.20
+    assert tpr["G2"]["max"] == 0.1
+    aod = next(c for c in rows if c["metric"] == "average_odds_difference")
+    assert aod["passed"] is True and aod["min"] == -0.25
+    # both bounds given: applied as given (G1 -0.21 inside -0.3..0.1, G2 +0.20 above 0.1)
+    both = {c["group"]: c for c in rows if c["metric"] == "tpr_difference" and c["min"] == -0.3}
+    assert both["G1"]["passed"] is True and both["G2"]["passed"] is False
+    spec["checks"] = [{"metric": "tpr_difference", "max": -0.1}]
+    (tmp_path / "bad.json").write_text(json.dumps(spec))
+    r = audit("run", tmp_path / "bad.json", "--out", tmp_path / "bad")
+    assert r.code == 2 and '"tpr_difference" is a signed gap' in r.err and \
+        "checks[0]" in r.err, r

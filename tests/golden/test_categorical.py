@@ -206,7 +206,7 @@ def test_errors_are_located(audit, tmp_path):
     p.write_text("\n".join(lines) + "\n")
     r = audit("predict", "--model", X / "binary.json", "--categories", CATS, "--data", p)
     assert r.code == 2
-    assert "row 3" in r.err and "purple" in r.err and "color" in r.err
+    assert "data row 2 (CSV line 4)" in r.err and "purple" in r.err and "color" in r.err
     r = audit("explain", "--model", X / "binary.json", "--categories", CATS, "--data", p)
     assert r.code == 2 and "purple" in r.err
     # a malformed categories file names the file and the key

@@ -329,7 +329,7 @@ def test_model_refusing_missing_values_gives_the_binding_message(tmp_path):
     (tmp_path / "lin.json").write_text(json.dumps({
         "format": "audit-linear", "version": 1, "link": "logit", "intercept": -0.4,
         "coefficients": {"zip": 0.3, "util": -1.1}}))
-    msg = ('d.csv: "zip": data row 6: missing value in column "zip"; this linear model cannot '
+    msg = ('d.csv: "zip": data row 5 (CSV line 7): missing value in column "zip"; this linear model cannot '
            'handle missing values')
     r = run_audit("fairness", "--data", tmp_path / "d.csv", "--sensitive", "race,sex",
                   "--model", tmp_path / "lin.json", "--threshold", "0.5", "--label", "y",

@@ -266,7 +266,7 @@ def check_attr(got, df, col, fav, score=True, ref=None, ordered=True):
     assert got["unknown"] == unknown
     names = [g["group"] for g in got["groups"]]
     if ordered:
-        assert names == list(exp)    # categorical levels: first appearance
+        assert names == sorted(exp, key=str.lower)   # natural order (issue 14): text
     else:
         assert sorted(names) == sorted(exp)
     for g in got["groups"]:
@@ -355,9 +355,9 @@ def test_intersections_match_pandas(audit, data, tmp_path):
     known = (d["sex"].notna()) & (d["sex"] != "")
     d["sex&race"] = np.where(known, d["sex"].fillna("") + "&" + d["race"], "")
     x = f["intersections"][0]
-    # group order: sex levels (first appearance) x race levels (first appearance)
-    sex_lv = list(dict.fromkeys(d.loc[known, "sex"]))
-    race_lv = list(dict.fromkeys(d["race"]))
+    # group order: sex levels x race levels, each in natural order (issue 14)
+    sex_lv = sorted(set(d.loc[known, "sex"]), key=str.lower)
+    race_lv = sorted(set(d["race"].dropna()), key=str.lower)
     order = [f"{s}&{r}" for s in sex_lv for r in race_lv if ((d["sex&race"] == f"{s}&{r}").any())]
     assert [g["group"] for g in x["groups"]] == order
     # race=B carries into sex&race: its reference is the largest sex&B group (issue 15)

@@ -221,7 +221,7 @@ def test_unknown_category_with_handle_unknown_error(audit, tmp_path):
     write_csv(rows, p)
     res = audit("predict", "--model", mj, "--data", p)
     assert res.code == 2
-    assert 'data row 5: category "Q" of column "region" was not seen' in res.err
+    assert 'data row 4 (CSV line 6): category "Q" of column "region" was not seen' in res.err
     with pytest.raises(ValueError):
         pipe.predict_proba(rows)     # scikit-learn refuses the row too
 

@@ -144,7 +144,7 @@ def test_missing_values_refused_for_sklearn_trees(audit, tmp_path):
             f.write(",".join("" if math.isnan(v) else repr(float(v)) for v in r) + "\n")
     r = audit("predict", "--model", mj, "--data", p)
     assert r.code == 2, r
-    assert "data row 4" in r.err and "score" in r.err
+    assert "data row 3 (CSV line 5)" in r.err and "score" in r.err
 
 
 def test_linear_needs_feature_names(tmp_path):

@@ -177,15 +177,51 @@ def test_max_intersection_cli(audit):
 
 
 def test_natural_order_of_text_bands(demo):
-    """The demo's age_band is a text column (groups in order of first appearance in
-    results.json: 40-60, <25, 25-40, 60+); the reports list its bands in numeric order."""
+    """One group order everywhere (issue 14 item 8): the demo's age_band is a text column whose
+    groups first appear as 40-60, <25, 25-40, 60+; results.json, the XLSX and the PDF all list
+    its bands in numeric order, and the attribute records it (group_order)."""
+    want = ["<25", "25-40", "40-60", "60+"]
     doc = json.loads((demo / "results.json").read_text())
     ab = next(a for a in doc["fairness"]["attributes"] if a["name"] == "age_band")
-    assert [g["group"] for g in ab["groups"]] != ["<25", "25-40", "40-60", "60+"]
+    assert [g["group"] for g in ab["groups"]] == want and ab["group_order"] == "natural"
+    inter = next(a for a in doc["fairness"]["intersections"] if a["name"] == "race&age_band")
+    assert inter["group_order"] == "components"
+    assert [g["group"] for g in inter["groups"]][:4] == ["A&" + b for b in want]
     t = pdf_text(demo / "report.pdf")
     block = t[t.index("Attribute: age_band"):]
     order = re.findall(r"^\s*(<25|25-40|40-60|60\+)\s", block, re.M)[:4]
-    assert order == ["<25", "25-40", "40-60", "60+"], order
+    assert order == want, order
+    wb = openpyxl.load_workbook(demo / "report.xlsx", read_only=True)
+    rows = [r for r in wb["Fairness"].iter_rows(values_only=True) if r[0] == "age_band"]
+    assert [r[2] for r in rows][:4] == want
+
+
+def test_given_order_is_recorded_and_kept(tmp_path):
+    """`audit fairness --order` puts those groups first and the others in natural order; the
+    results document records it (group_order "given"), so `audit report` keeps that order in
+    the PDF and the XLSX, and the terminal table lists the same order."""
+    from conftest import run_audit
+    data = DEMO.parent / "credit_current.csv"
+    args = ["fairness", "--data", data, "--sensitive", "race,age_band", "--model",
+            DEMO.parent / "credit_xgb.json", "--threshold", "0.5", "--label", "default",
+            "--favorable", "0", "--bootstrap", "0", "--order", "race=C,A"]
+    r = run_audit(*args, "--json", tmp_path / "f.json")
+    assert r.code == 0, r
+    doc = json.loads((tmp_path / "f.json").read_text())
+    race = doc["fairness"]["attributes"][0]
+    assert race["group_order"] == "given"
+    assert [g["group"] for g in race["groups"]] == ["C", "A", "B", "D"]
+    table = re.findall(r"^  ([A-D]) +\d", r.out, re.M)
+    assert table[:4] == ["C", "A", "B", "D"], r.out
+    r = run_audit("report", tmp_path / "f.json", "--pdf", tmp_path / "f.pdf", "--xlsx",
+                  tmp_path / "f.xlsx")
+    assert r.code == 0, r
+    block = pdf_text(tmp_path / "f.pdf")
+    block = block[block.index("Attribute: race"):]
+    assert re.findall(r"^\s*([A-D])\s+\d", block, re.M)[:4] == ["C", "A", "B", "D"]
+    wb = openpyxl.load_workbook(tmp_path / "f.xlsx", read_only=True)
+    rows = [r for r in wb["Fairness"].iter_rows(values_only=True) if r[0] == "race" and r[1] == "A"]
+    assert [r[2] for r in rows] == ["C", "A", "B", "D"]   # the group table, not the summaries
 
 
 def test_drift_tells_one_story(demo, tmp_path):

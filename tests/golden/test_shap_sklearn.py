@@ -226,5 +226,5 @@ def test_linear_missing_value_is_an_error(audit, frames, tmp_path):
     p.write_text("age,score\n30,0.5\n40,\n")
     r = audit("explain", "--model", mj, "--data", p, "--background", p)
     assert r.code == 2, r
-    # named as predict names it: the file and the 1-based data row
-    assert f"{p}: " in r.err and "data row 2" in r.err and "score" in r.err and "impute" in r.err
+    # named as predict names it: the file and the 0-based data row and its CSV line
+    assert f"{p}: " in r.err and "data row 1 (CSV line 3)" in r.err and "score" in r.err and "impute" in r.err

@@ -202,5 +202,16 @@ def test_row_id_prediction_and_values_columns(audit, tmp_path):
     r = audit("reasons", "--model", D / "binary.json", "--data", data, "--rows", "2",
               "--favorable", "0")
     assert r.code == 0 and "assuming" not in r.err, r
+    # --interactions carries the id too, after `row` (and before `class` for multiclass)
+    r = audit("explain", "--model", D / "binary.json", "--data", data, "--rows", "5:7",
+              "--id", "case", "--interactions")
+    assert r.code == 0, r
+    inter = pd.read_csv(io.StringIO(r.out))
+    assert list(inter.columns) == ["row", "case", "feature"] + names + ["bias"]
+    assert list(inter["row"]) == [5] * (len(names) + 1) + [6] * (len(names) + 1)
+    assert list(inter["case"]) == ["c0005"] * (len(names) + 1) + ["c0006"] * (len(names) + 1)
+    plain = audit("explain", "--model", D / "binary.json", "--data", D / "data.csv", "--rows",
+                  "5:7", "--interactions")
+    assert pd.read_csv(io.StringIO(plain.out)).equals(inter.drop(columns="case"))
     r = audit("explain", "--model", D / "binary.json", "--data", data, "--id", "nope")
     assert r.code == 2 and "nope" in r.err, r

@@ -47,9 +47,9 @@ static void test_columns(void **state)
     /* a missing prediction is an error, a missing label is not */
     assert_int_equal(aud_bind_column(&t, "y", AUD_BIND_PREDICTION, &v, &err), AUD_E_DOMAIN);
     assert_null(v);
-    assert_string_equal(err.msg, "data row 3: the prediction is missing");
+    assert_string_equal(err.msg, "data row 2: the prediction is missing");
     assert_int_equal(aud_bind_column(&t, "s", AUD_BIND_LABEL, &v, &err), AUD_E_DOMAIN);
-    assert_string_equal(err.msg, "data row 1: the label must be 0 or 1, got 0.1");
+    assert_string_equal(err.msg, "data row 0: the label must be 0 or 1, got 0.1");
     assert_string_equal(err.field, "s");
     assert_string_equal(err.file, "mem.csv");
     assert_int_equal(aud_bind_column(&t, "s", AUD_BIND_SCORE, &v, &err), AUD_OK);

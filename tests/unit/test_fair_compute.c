@@ -13,6 +13,7 @@
 #include "core/aud.h"
 #include "metrics/fair_int.h"
 #include "core/io.h"
+#include "core/table.h"
 
 /* 12 rows. sex: F F F F F M M M M M M ?, label with one missing, prediction. */
 static const double label[12] = {1, 1, 0, 0, NAN, 1, 1, 1, 0, 0, 0, 1};
@@ -165,13 +166,20 @@ static void test_bad_label_and_prediction_are_located(void **state)
     r.in.label = bad;
     assert_int_equal(aud_fair_compute(&r.res, &r.in, &r.o, &r.err), AUD_E_DOMAIN);
     assert_string_equal(r.err.field, "y");
-    assert_string_equal(r.err.msg, "data row 7: the label must be 0 or 1, got 2");
+    /* rows are 0-based; with the table they came from, its CSV line too (issue 14 item 3) */
+    assert_string_equal(r.err.msg, "data row 6: the label must be 0 or 1, got 2");
+    aud_line_mark mark = {.row = 0, .line = 4};   /* a banner line, a comment, then the header */
+    aud_table t = {.path = (char *)"d.csv", .line_marks = &mark, .n_line_marks = 1, .n_rows = 12};
+    r.in.table = &t;
+    assert_int_equal(aud_fair_compute(&r.res, &r.in, &r.o, &r.err), AUD_E_DOMAIN);
+    assert_string_equal(r.err.msg, "data row 6 (CSV line 10): the label must be 0 or 1, got 2");
+    r.in.table = NULL;
     r.in.label = label;
     memcpy(bad, pred, sizeof bad);
     bad[0] = NAN;
     r.in.prediction = bad;
     assert_int_equal(aud_fair_compute(&r.res, &r.in, &r.o, &r.err), AUD_E_DOMAIN);
-    assert_string_equal(r.err.msg, "data row 1: the prediction is missing");
+    assert_string_equal(r.err.msg, "data row 0: the prediction is missing");
     assert_null(r.res);
 }
 

@@ -295,7 +295,7 @@ static void test_tradeoff_paths_agree(void **state)
             label[i] = urand() < 0.1 ? NAN : (double)(urand() < score[i]);
         }
         for (int fav = 0; fav <= 1; fav++) {
-            aud_fair_attr at = {"g", codes, 3, lv, NULL};
+            aud_fair_attr at = {"g", codes, 3, lv, NULL, NULL};
             aud_fair_input in = {.n_rows = N, .label = label, .score = score, .attrs = &at,
                                  .n_attrs = 1};
             aud_fair_opts o;
