@@ -81,9 +81,10 @@ def test_parent_failure_with_failing_children_is_one_finding(audit, tmp_path):
         "Group B (race) is approved at %.1f%% of group A's rate (50.0%% against 90.0%%; "
         "95%% CI %.1f-%.1f%%); the four-fifths rule asks for at least 80%%."
         % (100 * 0.5 / 0.9, 100 * lo, 100 * hi))
-    # every fairness check row names its reference group
+    # every fairness check row names its reference group; m and f tie at 600 rows, and a tie
+    # goes to the first in natural group order (docs/fairness.md), not to the first row's group
     assert all(c["reference"] == ("A" if c["attribute"] == "race" else
-                                  "m" if c["attribute"] == "sex" else c["reference"])
+                                  "f" if c["attribute"] == "sex" else c["reference"])
                for c in doc["checks"])
 
 

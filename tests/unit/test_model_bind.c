@@ -64,7 +64,7 @@ static void test_bind_by_name_and_fill(void **state)
     cols[1].n_missing = 1;
     assert_int_equal(aud_predict_table(m, &t, ci, 0, 2, out1, &err), AUD_E_DOMAIN);
     assert_string_equal(err.field, "c");
-    assert_non_null(strstr(err.msg, "row 4"));
+    assert_non_null(strstr(err.msg, "data row 3"));   /* 0-based, as reports and --rows */
     col_c[3] = 40;
     cols[1].n_missing = 0;
     aud_model_free(m);
