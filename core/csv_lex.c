@@ -92,7 +92,7 @@ int aud_csv_lex_field(csv_lexer *lx, csv_field *f, long col)
     while (p < end && *p != d && *p != '\n')
         p++;
 #if CSV_SWAR
-found:
+found:;   /* a label before a declaration is C23: an empty statement keeps C11 */
 #endif
     const char *fe = p;
     if (fe > s && fe[-1] == '\r' && (p == end || *p == '\n'))
