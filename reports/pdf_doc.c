@@ -146,6 +146,7 @@ static int font_load(pdf_doc *d, const char *file, HPDF_Font *out, aud_error *er
     *out = HPDF_GetFont(d->pdf, name, "UTF-8");
     if (*out == NULL || !font_fix_tounicode(d, *out))
         return aud_pdf_status(d, err);
+    aud_pdf_font_cidset(*out);
     return AUD_OK;
 }
 

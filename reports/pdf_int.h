@@ -60,6 +60,9 @@ int aud_pdf_doc_save(pdf_doc *d, const char *path, aud_error *err);
 /* PDF/A-1b metadata, sRGB output intent, file identifier and page labels (pdf_archive.c);
  * called by aud_pdf_doc_save once every page exists. */
 void aud_pdf_archival(pdf_doc *d);
+/* Give an embedded TrueType (Type0/CIDFontType2) font of libharu the CIDSet of its subset,
+ * written with the font (pdf_archive.c); call once after HPDF_GetFont. */
+void aud_pdf_font_cidset(HPDF_Font font);
 
 /* Start a page; the cursor goes to the top of the content box. */
 void aud_pdf_new_page(pdf_doc *d);
