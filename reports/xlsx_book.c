@@ -326,6 +326,7 @@ int aud_report_write_xlsx(const cJSON *results, const char *path, aud_error *err
     aud_xw_trends(&b);
     aud_xw_data(&b);
     aud_xw_provenance(&b);
+    aud_xw_overview_finish(&b);
     close_rc = workbook_close(b.wb); /* frees the workbook in every case */
     if (b.status == LXW_NO_ERROR && close_rc != LXW_NO_ERROR) {
         b.status = close_rc;
