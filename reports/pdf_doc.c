@@ -312,6 +312,33 @@ void aud_pdf_text(pdf_doc *d, HPDF_Font f, float size, float x, float y, pdf_rgb
     aud_free(fixed);
 }
 
+void aud_pdf_text_up(pdf_doc *d, float size, float x, float yc, float max_h, const char *s)
+{
+    int nomem = 0;
+    char *fixed;
+    if (d->failed || s[0] == '\0' || !finite4(x, yc, size, max_h))
+        return;
+    float w = aud_pdf_width(d, d->font, size, s);
+    if (w > max_h && w > 0.0f) {   /* smaller type, down to 5.5 points, rather than a cut */
+        size = fmaxf(5.5f, size * max_h / w);
+        w = aud_pdf_width(d, d->font, size, s);
+    }
+    fixed = pdf_drawable(s, &nomem);
+    if (nomem) {
+        d->nomem = 1;
+        d->failed = 1;
+        return;
+    }
+    (void)(aud_pdf_chk(d, HPDF_Page_BeginText(d->page)) &&
+           aud_pdf_chk(d, HPDF_Page_SetFontAndSize(d->page, d->font, size)) &&
+           aud_pdf_chk(d, HPDF_Page_SetRGBFill(d->page, AUD_PDF_GREY.r, AUD_PDF_GREY.g,
+                                               AUD_PDF_GREY.b)) &&
+           aud_pdf_chk(d, HPDF_Page_SetTextMatrix(d->page, 0, 1, -1, 0, x, yc - w / 2.0f)) &&
+           aud_pdf_chk(d, HPDF_Page_ShowText(d->page, fixed != NULL ? fixed : s)) &&
+           aud_pdf_chk(d, HPDF_Page_EndText(d->page)));
+    aud_free(fixed);
+}
+
 void aud_pdf_text_right(pdf_doc *d, HPDF_Font f, float size, float xr, float y, pdf_rgb c,
                     const char *s)
 {

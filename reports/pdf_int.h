@@ -72,6 +72,9 @@ void aud_pdf_need(pdf_doc *d, float h);
 /* Text. y is the baseline. Strings are UTF-8. */
 float aud_pdf_width(pdf_doc *d, HPDF_Font f, float size, const char *s);
 void aud_pdf_text(pdf_doc *d, HPDF_Font f, float size, float x, float y, pdf_rgb c, const char *s);
+/* Grey text reading upwards, centred on (x, yc), x its baseline: a y-axis title; set smaller
+ * (down to 5.5 points) when it is longer than max_h. */
+void aud_pdf_text_up(pdf_doc *d, float size, float x, float yc, float max_h, const char *s);
 void aud_pdf_text_right(pdf_doc *d, HPDF_Font f, float size, float xr, float y, pdf_rgb c,
                     const char *s);
 void aud_pdf_text_center(pdf_doc *d, HPDF_Font f, float size, float xc, float y, pdf_rgb c,

@@ -48,21 +48,6 @@ static void polyline(pdf_doc *d, const float *xs, const float *ys, size_t n, flo
                aud_pdf_chk(d, HPDF_Page_SetLineJoin(d->page, HPDF_MITER_JOIN)));
 }
 
-/* Text turned 90 degrees (reading upwards), centred on (x, yc): a y-axis title. */
-static void text_up(pdf_doc *d, float size, float x, float yc, const char *s)
-{
-    if (d->failed)
-        return;
-    float w = aud_pdf_width(d, d->font, size, s);
-    (void)(aud_pdf_chk(d, HPDF_Page_BeginText(d->page)) &&
-           aud_pdf_chk(d, HPDF_Page_SetFontAndSize(d->page, d->font, size)) &&
-           aud_pdf_chk(d, HPDF_Page_SetRGBFill(d->page, AUD_PDF_GREY.r, AUD_PDF_GREY.g,
-                                               AUD_PDF_GREY.b)) &&
-           aud_pdf_chk(d, HPDF_Page_SetTextMatrix(d->page, 0, 1, -1, 0, x, yc - w / 2.0f)) &&
-           aud_pdf_chk(d, HPDF_Page_ShowText(d->page, s)) &&
-           aud_pdf_chk(d, HPDF_Page_EndText(d->page)));
-}
-
 typedef struct plot {
     float x0, x1, y0, y1;   /* the unit square on the page */
 } plot;
@@ -88,7 +73,7 @@ static plot frame(pdf_doc *d, float x, float y_top, float w, float h, const char
     aud_pdf_axis_y(d, p.x0, p.y0, p.y1, 0.0, 1.0, 0.2, p.x1);
     aud_pdf_axis_x(d, p.x0, p.x1, p.y0, 0.0, 1.0, 0.2, p.y1);
     aud_pdf_text_center(d, d->font, 7.0f, (p.x0 + p.x1) / 2.0f, p.y0 - 22.0f, AUD_PDF_GREY, xlab);
-    text_up(d, 7.0f, x + 7.0f, (p.y0 + p.y1) / 2.0f, ylab);
+    aud_pdf_text_up(d, 7.0f, x + 7.0f, (p.y0 + p.y1) / 2.0f, p.y1 - p.y0, ylab);
     aud_pdf_dashed(d, p.x0, p.y0, p.x1, p.y1, 0.7f, AUD_PDF_RULE);
     return p;
 }

@@ -93,6 +93,26 @@ size_t aud_rpt_row_width(const cJSON *exp)
     return aud_rpt_count(order != NULL ? order : aud_rpt_arr(exp, "features"));
 }
 
+void aud_rpt_pd_axis(const cJSON *doc, const cJSON *pd, char *buf, size_t n)
+{
+    const cJSON *perf = aud_rpt_obj(doc, "performance");
+    int auc = strcmp(aud_rpt_str(aud_rpt_obj(doc, "global"), "score", ""), "auc") == 0;
+    if (cJSON_GetObjectItemCaseSensitive(pd, "class") != NULL)   /* multiclass: one class */
+        snprintf(buf, n, "predicted P(class %.0f)", aud_rpt_num(pd, "class"));
+    else if (auc && strcmp(aud_rpt_str(perf, "score", ""), "probability") == 0)
+        snprintf(buf, n, "predicted P(%s = 1)", aud_rpt_str(perf, "label", "label"));
+    else if (auc)   /* outputs in [0, 1], the label 0/1: a score, maybe not a probability */
+        snprintf(buf, n, "model output (score of label 1)");
+    else
+        snprintf(buf, n, "model output (predicted value)");
+}
+
+void aud_rpt_shap_axis(const cJSON *doc, char *buf, size_t n)
+{
+    snprintf(buf, n, "SHAP value (%s)",
+             aud_rpt_str(aud_rpt_obj(doc, "explanations"), "units", "model output units"));
+}
+
 double aud_rpt_row_output(const cJSON *row)
 {
     double v = aud_rpt_num(row, "output");

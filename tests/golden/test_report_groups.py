@@ -279,3 +279,33 @@ def test_drift_tells_one_story(demo, tmp_path):
     assert got == [{"metric": "statistic", "column": "prediction",
                     "value": got[0]["value"], "max": 0.1, "passed": got[0]["value"] <= 0.1}]
     assert abs(got[0]["value"] - p["statistic"]) < 1e-12
+
+
+def test_dependence_and_pdp_charts_have_y_titles(demo):
+    """Issue 14 item 9: the SHAP dependence plots name their y axis with the SHAP unit
+    (explanations.units) and the partial dependence / ICE charts with what the model output is
+    there (the probability of label 1, from performance.label); the titles read upwards beside
+    the axis (pdftotext -bbox: taller than wide), inside the page, overlapping nothing (the
+    layout test above); the XLSX charts carry the same y-axis title."""
+    import zipfile
+    doc = json.loads((demo / "results.json").read_text())
+    shap_axis = f"SHAP value ({doc['explanations']['units']})"
+    pd_axis = f"predicted P({doc['performance']['label']} = 1)"
+    assert shap_axis == "SHAP value (log-odds of label 1 (default))"
+    t = pdf_text(demo / "report.pdf")
+    n_dep = min(4, len(doc["explanations"]["features"]))
+    n_pd = min(4, len(doc["global"]["partial_dependence"]))
+    assert t.count(shap_axis) == n_dep, t.count(shap_axis)
+    assert t.count(pd_axis) == n_pd
+    for _, ws in words(demo / "report.pdf"):
+        for w in ws:
+            if w[4] in ("value", "P(default") and w[3] - w[1] > 3 * (w[2] - w[0]):
+                break
+        else:
+            continue
+        break
+    else:
+        raise AssertionError("no y-axis title reads upwards")
+    with zipfile.ZipFile(demo / "report.xlsx") as z:
+        charts = [z.read(n).decode() for n in z.namelist() if n.startswith("xl/charts/chart")]
+    assert sum(pd_axis in c for c in charts) >= n_pd
