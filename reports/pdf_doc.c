@@ -292,7 +292,9 @@ static int finite4(float a, float b, float c, float e)
     return isfinite(a) && isfinite(b) && isfinite(c) && isfinite(e);
 }
 
-void aud_pdf_text(pdf_doc *d, HPDF_Font f, float size, float x, float y, pdf_rgb c, const char *s)
+/* Draw s at (x, y), horizontal, or reading upwards with its baseline at x (up). */
+static void draw_text(pdf_doc *d, HPDF_Font f, float size, float x, float y, pdf_rgb c,
+                      const char *s, int up)
 {
     int nomem = 0;
     char *fixed;
@@ -304,18 +306,24 @@ void aud_pdf_text(pdf_doc *d, HPDF_Font f, float size, float x, float y, pdf_rgb
         d->failed = 1;
         return;
     }
+    const char *t = fixed != NULL ? fixed : s;
     (void)(aud_pdf_chk(d, HPDF_Page_BeginText(d->page)) &&
            aud_pdf_chk(d, HPDF_Page_SetFontAndSize(d->page, f, size)) &&
            aud_pdf_chk(d, HPDF_Page_SetRGBFill(d->page, c.r, c.g, c.b)) &&
-           aud_pdf_chk(d, HPDF_Page_TextOut(d->page, x, y, fixed != NULL ? fixed : s)) &&
+           (up ? aud_pdf_chk(d, HPDF_Page_SetTextMatrix(d->page, 0, 1, -1, 0, x, y)) &&
+                     aud_pdf_chk(d, HPDF_Page_ShowText(d->page, t))
+               : aud_pdf_chk(d, HPDF_Page_TextOut(d->page, x, y, t))) &&
            aud_pdf_chk(d, HPDF_Page_EndText(d->page)));
     aud_free(fixed);
 }
 
+void aud_pdf_text(pdf_doc *d, HPDF_Font f, float size, float x, float y, pdf_rgb c, const char *s)
+{
+    draw_text(d, f, size, x, y, c, s, 0);
+}
+
 void aud_pdf_text_up(pdf_doc *d, float size, float x, float yc, float max_h, const char *s)
 {
-    int nomem = 0;
-    char *fixed;
     if (d->failed || s[0] == '\0' || !finite4(x, yc, size, max_h))
         return;
     float w = aud_pdf_width(d, d->font, size, s);
@@ -323,20 +331,7 @@ void aud_pdf_text_up(pdf_doc *d, float size, float x, float yc, float max_h, con
         size = fmaxf(5.5f, size * max_h / w);
         w = aud_pdf_width(d, d->font, size, s);
     }
-    fixed = pdf_drawable(s, &nomem);
-    if (nomem) {
-        d->nomem = 1;
-        d->failed = 1;
-        return;
-    }
-    (void)(aud_pdf_chk(d, HPDF_Page_BeginText(d->page)) &&
-           aud_pdf_chk(d, HPDF_Page_SetFontAndSize(d->page, d->font, size)) &&
-           aud_pdf_chk(d, HPDF_Page_SetRGBFill(d->page, AUD_PDF_GREY.r, AUD_PDF_GREY.g,
-                                               AUD_PDF_GREY.b)) &&
-           aud_pdf_chk(d, HPDF_Page_SetTextMatrix(d->page, 0, 1, -1, 0, x, yc - w / 2.0f)) &&
-           aud_pdf_chk(d, HPDF_Page_ShowText(d->page, fixed != NULL ? fixed : s)) &&
-           aud_pdf_chk(d, HPDF_Page_EndText(d->page)));
-    aud_free(fixed);
+    draw_text(d, d->font, size, x, yc - w / 2.0f, AUD_PDF_GREY, s, 1);
 }
 
 void aud_pdf_text_right(pdf_doc *d, HPDF_Font f, float size, float xr, float y, pdf_rgb c,
