@@ -483,3 +483,32 @@ def test_cid_fonts_have_a_cidset_of_their_subset(full_pdf):
         assert len(used) <= n_set < 2000, n_set     # a subset, not the whole font
         checked += 1
     assert checked == 2                 # regular and bold
+
+
+def test_tiny_fisher_p_value_stays_on_one_line(tmp_path):
+    """The four-fifths view's Fisher p column holds a 3-digit exponent: on a 200-group report
+    "1.122e-105" wrapped its last digit into a second line, so the cell read 1.122e-10."""
+    from conftest import run_audit
+    doc = json.loads(FULL.read_text())
+    hits = 0
+
+    def walk(x):
+        nonlocal hits
+        if isinstance(x, dict):
+            for k, v in x.items():
+                if k == "fisher_p_value" and isinstance(v, (int, float)) and v < 0.05:
+                    x[k] = 1.122e-105
+                    hits += 1
+                else:
+                    walk(v)
+        elif isinstance(x, list):
+            for v in x:
+                walk(v)
+    walk(doc["fairness"])
+    assert hits > 0
+    src, pdf = tmp_path / "r.json", tmp_path / "r.pdf"
+    src.write_text(json.dumps(doc))
+    assert run_audit("report", src, "--pdf", pdf).code == 0
+    t = run("pdftotext", "-layout", str(pdf), "-")
+    view = t[t.index("EEOC four-fifths view"):]
+    assert "1.122e-105" in view, view[:3000]
