@@ -56,6 +56,11 @@ const char *aud_rpt_row_why(const cJSON *row);
 void aud_rpt_pd_axis(const cJSON *doc, const cJSON *pd, char *buf, size_t n);
 void aud_rpt_shap_axis(const cJSON *doc, char *buf, size_t n);
 
+/* The command that wrote the document, for the provenance tables: "audit run", or for a merged
+ * document (a "merge" block) "audit merge of 3 partials (audit run --shard)"; "" when not
+ * recorded. */
+void aud_rpt_command(const cJSON *doc, char *buf, size_t n);
+
 /* Compliance views (rpt_compliance.c), from either shape results.json may carry. */
 typedef struct rpt_ll144 {
     const cJSON *tables;       /* one table per attribute and the intersection; NULL: none */

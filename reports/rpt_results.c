@@ -113,6 +113,22 @@ void aud_rpt_shap_axis(const cJSON *doc, char *buf, size_t n)
              aud_rpt_str(aud_rpt_obj(doc, "explanations"), "units", "model output units"));
 }
 
+void aud_rpt_command(const cJSON *doc, char *buf, size_t n)
+{
+    const char *cmd = aud_rpt_str(aud_rpt_obj(doc, "provenance"), "command", NULL);
+    const cJSON *m = aud_rpt_obj(doc, "merge");
+    double shards = aud_rpt_num(m, "shards");
+    if (m != NULL && isfinite(shards))
+        snprintf(buf, n, "audit merge of %.0f partials (audit %s --shard)", shards,
+                 cmd != NULL ? cmd : "run");
+    else if (m != NULL)
+        snprintf(buf, n, "audit merge");
+    else if (cmd != NULL)
+        snprintf(buf, n, "audit %s", cmd);
+    else
+        buf[0] = '\0';
+}
+
 double aud_rpt_row_output(const cJSON *row)
 {
     double v = aud_rpt_num(row, "output");

@@ -176,10 +176,11 @@ void aud_xw_provenance(xw_book *b)
     kv(b, ws, r++, "Tool", aud_rpt_str(aud_rpt_obj(b->doc, "tool"), "name", ""));
     kv(b, ws, r++, "Tool version", aud_rpt_str(aud_rpt_obj(b->doc, "tool"), "version", ""));
     kv(b, ws, r++, "Results schema", aud_rpt_str(b->doc, "schema_version", ""));
-    if (aud_rpt_str(prov, "command", NULL) != NULL) {
-        char cmd[80];
-        snprintf(cmd, sizeof cmd, "audit %s", aud_rpt_str(prov, "command", ""));
-        kv(b, ws, r++, "Command", cmd);
+    {
+        char cmd[200];
+        aud_rpt_command(b->doc, cmd, sizeof cmd);
+        if (cmd[0] != '\0')
+            kv(b, ws, r++, "Command", cmd);
     }
     kv(b, ws, r++, "Created (UTC)", aud_rpt_str(prov, "created", ""));
     kv(b, ws, r++, "Audit spec", aud_rpt_str(prov, "spec", ""));
