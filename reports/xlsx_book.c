@@ -106,8 +106,11 @@ void aud_xw_summary(xw_book *b)
         aud_xw_str(b, ws, 1, 0, "no policy checks were configured", b->muted);
 
     r = r < 2 ? 4 : r + 2;
-    aud_xw_str(b, ws, r, K, "Report", b->head);
-    aud_xw_str(b, ws, r++, K + 1, aud_rpt_str(rep, "title", "Model audit report"), b->head);
+    /* the title unwrapped, running on into the empty cells to its right: wrapped in the
+     * 20-wide column B, LibreOffice kept the row one line high and drew the title's second
+     * line over the Organization row */
+    aud_xw_str(b, ws, r, K, "Report", b->key);
+    aud_xw_str(b, ws, r++, K + 1, aud_rpt_str(rep, "title", "Model audit report"), b->key);
     aud_rpt_audit_date(b->doc, date, sizeof date);
     aud_xw_str(b, ws, r, K, "Organization", b->key);
     aud_xw_str(b, ws, r++, K + 1, aud_rpt_str(rep, "organization", ""), NULL);

@@ -111,6 +111,10 @@ def test_summary_checks(wb, doc):
     assert facts["Organization"] == doc["report"]["organization"]
     assert facts["Verdict"] == "FAIL"
     assert same(facts["Drift share"], doc["drift"]["drift_share"])
+    # the title runs on to the right, unwrapped: a wrapped one in column B overlapped the next
+    # row in LibreOffice (the row keeps its one-line height)
+    r = next(r for r in range(len(rows) + 2, len(rows) + 20) if ws.cell(r, 1).value == "Report")
+    assert ws.cell(r, 2).value == doc["report"]["title"] and not ws.cell(r, 2).alignment.wrap_text
 
 
 def test_explanations(wb, doc):
