@@ -13,14 +13,18 @@
  *   "DestOutputProfile " (a trailing space, so readers find no profile); the intent is built
  *   here with libharu's object API.
  * - The trailer ID (6.1.3) from the SHA-256 of the title, the audit date and the page count.
- * - The fonts are embedded by libharu (TrueType, HPDF_LoadTTFontFromFile(..., HPDF_TRUE)); no
- *   transparency is used; the header is PDF 1.4.
+ * - The fonts are embedded by libharu (TrueType, HPDF_LoadTTFontFromFile(..., HPDF_TRUE)) as
+ *   CIDFontType2 subsets; each descriptor gets the CIDSet that 6.3.5 requires of a CIDFont subset
+ *   (libharu 2.3.0 writes none; aud_pdf_font_cidset). No transparency is used; the header is
+ *   PDF 1.4.
  * When the ICC profile is missing, the document is written without the PDF/A claim (never a
  * claim it does not meet). */
 #include "reports/pdf_int.h"
 #include "core/provenance.h"
 
 #include <hpdf_doc.h>
+#include <hpdf_font.h>
+#include <hpdf_fontdef.h>
 #include <hpdf_objects.h>
 #include <stdio.h>
 #include <string.h>
@@ -103,6 +107,59 @@ static int xmp_packet(pdf_doc *d, char *buf, size_t n, const char *producer, int
                       "</rdf:Description>\n", 0);
     ok &= xml_put(buf, n, &len, "</rdf:RDF>\n</x:xmpmeta>\n<?xpacket end=\"w\"?>", 0);
     return ok ? (int)len : -1;
+}
+
+/* The CIDSet of a CIDFontType2 subset (ISO 19005-1 6.3.5; PDF Reference 1.4 Table 5.20: a bit
+ * per CID, high-order bit first, CID 0 first): the CIDs whose glyph is in the subset libharu
+ * embeds. libharu 2.3.0 keeps every glyph index in the subset, copying the outline only of the
+ * glyphs it flagged as used (the glyphs measured or drawn, and the components of composite ones,
+ * flagged when first measured); its CIDs are BMP code points, mapped to glyphs by the
+ * CIDToGIDMap stream it wrote. So CID c is present when the map sends it to a glyph other than
+ * .notdef that is flagged, and CID 0 (.notdef, always kept) is present. A code point the font has
+ * no glyph for maps to .notdef and is not listed. The descriptor only exists once libharu writes
+ * the Type0 font (its before-write hook creates it, with the font file), so this runs as that
+ * font's after-write hook: the flags are final by then and the descriptor and the new stream
+ * are later in the cross-reference table, so both are still to be written. */
+static HPDF_STATUS font_cidset_after_write(HPDF_Dict font)
+{
+    HPDF_FontAttr fa = font->attr;
+    HPDF_FontDef def = fa != NULL ? fa->fontdef : NULL;
+    HPDF_TTFontDefAttr ta = def != NULL ? def->attr : NULL;
+    HPDF_BYTE set[8192];
+    HPDF_UINT cid = 0, last = 0, nbuf, i;
+    if (ta == NULL || !ta->embedding || def->descriptor == NULL || fa->map_stream == NULL ||
+        fa->map_stream->stream == NULL)
+        return HPDF_OK;
+    memset(set, 0, sizeof set);
+    set[0] = 0x80;   /* CID 0: .notdef */
+    nbuf = HPDF_MemStream_GetBufCount(fa->map_stream->stream);
+    for (i = 0; i < nbuf; i++) {
+        HPDF_UINT len = 0;
+        const HPDF_BYTE *b = HPDF_MemStream_GetBufPtr(fa->map_stream->stream, i, &len);
+        if (b == NULL)
+            return HPDF_Error_GetCode(font->error);
+        for (HPDF_UINT k = 0; k + 1 < len && cid < 65536; k += 2, cid++) {   /* big-endian GIDs */
+            HPDF_UINT gid = (HPDF_UINT)b[k] << 8 | b[k + 1];
+            if (gid != 0 && gid < ta->num_glyphs && ta->glyph_tbl.flgs[gid]) {
+                set[cid >> 3] |= (HPDF_BYTE)(0x80u >> (cid & 7));
+                last = cid;
+            }
+        }
+    }
+    HPDF_Dict cs = HPDF_DictStream_New(font->mmgr, fa->xref);
+    if (cs == NULL)
+        return HPDF_Error_GetCode(font->error);
+    cs->filter = font->filter;
+    HPDF_STATUS st = HPDF_Stream_Write(cs->stream, set, last / 8 + 1);
+    if (st == HPDF_OK)
+        st = HPDF_Dict_Add(def->descriptor, "CIDSet", cs);
+    return st;
+}
+
+void aud_pdf_font_cidset(HPDF_Font font)
+{
+    if (font != NULL && font->after_write_fn == NULL)
+        font->after_write_fn = font_cidset_after_write;
 }
 
 static void output_intent(pdf_doc *d, HPDF_Dict icc)

@@ -439,6 +439,8 @@ void aud_pdf_chart_dependence(pdf_doc *d, const cJSON *feature, float x, float y
     axis_x(d, px0, px1, py0, xt0, xt1, xs, py1);
     axis_y(d, px0, py0, py1, yt0, yt1, ys, 0, px1);
     aud_pdf_text_center(d, d->font, 7.0f, (px0 + px1) / 2.0f, py0 - 21.0f, AUD_PDF_GREY, "feature value");
+    aud_rpt_shap_axis(d->doc, buf, sizeof buf);
+    aud_pdf_text_up(d, 7.0f, x + 6.0f, (py0 + py1) / 2.0f, py1 - py0, buf);
     dots = aud_malloc(n * sizeof *dots);
     if (dots == NULL) {
         d->nomem = 1;
@@ -900,6 +902,8 @@ void aud_pdf_chart_pdp(pdf_doc *d, const cJSON *pd, float x, float y_top, float 
     axis_y(d, px0, py0, py1, yt0, yt1, ys, 0, px1);
     aud_pdf_text_center(d, d->font, 7.0f, (px0 + px1) / 2.0f, py0 - 21.0f, AUD_PDF_GREY,
                         "feature value");
+    aud_rpt_pd_axis(d->doc, pd, buf, sizeof buf);
+    aud_pdf_text_up(d, 7.0f, x + 6.0f, (py0 + py1) / 2.0f, py1 - py0, buf);
     /* ICE curves thin and light, the average (partial dependence) over them */
     cJSON_ArrayForEach(c, ice) {
         const cJSON *a = c->child, *g = grid->child;

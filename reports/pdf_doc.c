@@ -146,6 +146,7 @@ static int font_load(pdf_doc *d, const char *file, HPDF_Font *out, aud_error *er
     *out = HPDF_GetFont(d->pdf, name, "UTF-8");
     if (*out == NULL || !font_fix_tounicode(d, *out))
         return aud_pdf_status(d, err);
+    aud_pdf_font_cidset(*out);
     return AUD_OK;
 }
 
@@ -291,7 +292,9 @@ static int finite4(float a, float b, float c, float e)
     return isfinite(a) && isfinite(b) && isfinite(c) && isfinite(e);
 }
 
-void aud_pdf_text(pdf_doc *d, HPDF_Font f, float size, float x, float y, pdf_rgb c, const char *s)
+/* Draw s at (x, y), horizontal, or reading upwards with its baseline at x (up). */
+static void draw_text(pdf_doc *d, HPDF_Font f, float size, float x, float y, pdf_rgb c,
+                      const char *s, int up)
 {
     int nomem = 0;
     char *fixed;
@@ -303,12 +306,32 @@ void aud_pdf_text(pdf_doc *d, HPDF_Font f, float size, float x, float y, pdf_rgb
         d->failed = 1;
         return;
     }
+    const char *t = fixed != NULL ? fixed : s;
     (void)(aud_pdf_chk(d, HPDF_Page_BeginText(d->page)) &&
            aud_pdf_chk(d, HPDF_Page_SetFontAndSize(d->page, f, size)) &&
            aud_pdf_chk(d, HPDF_Page_SetRGBFill(d->page, c.r, c.g, c.b)) &&
-           aud_pdf_chk(d, HPDF_Page_TextOut(d->page, x, y, fixed != NULL ? fixed : s)) &&
+           (up ? aud_pdf_chk(d, HPDF_Page_SetTextMatrix(d->page, 0, 1, -1, 0, x, y)) &&
+                     aud_pdf_chk(d, HPDF_Page_ShowText(d->page, t))
+               : aud_pdf_chk(d, HPDF_Page_TextOut(d->page, x, y, t))) &&
            aud_pdf_chk(d, HPDF_Page_EndText(d->page)));
     aud_free(fixed);
+}
+
+void aud_pdf_text(pdf_doc *d, HPDF_Font f, float size, float x, float y, pdf_rgb c, const char *s)
+{
+    draw_text(d, f, size, x, y, c, s, 0);
+}
+
+void aud_pdf_text_up(pdf_doc *d, float size, float x, float yc, float max_h, const char *s)
+{
+    if (d->failed || s[0] == '\0' || !finite4(x, yc, size, max_h))
+        return;
+    float w = aud_pdf_width(d, d->font, size, s);
+    if (w > max_h && w > 0.0f) {   /* smaller type, down to 5.5 points, rather than a cut */
+        size = fmaxf(5.5f, size * max_h / w);
+        w = aud_pdf_width(d, d->font, size, s);
+    }
+    draw_text(d, d->font, size, x, yc - w / 2.0f, AUD_PDF_GREY, s, 1);
 }
 
 void aud_pdf_text_right(pdf_doc *d, HPDF_Font f, float size, float xr, float y, pdf_rgb c,

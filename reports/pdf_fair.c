@@ -366,10 +366,12 @@ static void attribute_block(pdf_doc *d, const cJSON *attr, const char *kind, con
  * while an attribute has fewer than max_groups rows shown, the rest counted. */
 static void four_fifths(pdf_doc *d, const rpt_ff_row *rows, size_t n)
 {
-    static const pdf_col cols[] = {{"Attribute", 80, PDF_AL_LEFT}, {"Group", 95, PDF_AL_LEFT},
+    /* Fisher p as wide as "1.122e-105" (a 3-digit exponent wrapped its last digit into a
+     * second line, reading as e-10) */
+    static const pdf_col cols[] = {{"Attribute", 66, PDF_AL_LEFT}, {"Group", 95, PDF_AL_LEFT},
                                    {"Count", 45, PDF_AL_RIGHT}, {"Impact ratio", 55, PDF_AL_RIGHT},
                                    {"Highest group", 90, PDF_AL_LEFT}, {"Count", 40, PDF_AL_RIGHT},
-                                   {"Fisher p", 50, PDF_AL_RIGHT}, {"Note", 40, PDF_AL_LEFT}};
+                                   {"Fisher p", 64, PDF_AL_RIGHT}, {"Note", 40, PDF_AL_LEFT}};
     const cJSON *f = aud_rpt_obj(d->doc, "fairness");
     size_t cap = max_groups(d), hidden = 0;
     pdf_table t;

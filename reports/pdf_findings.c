@@ -131,8 +131,15 @@ static void driver_lines(pdf_doc *d, const cJSON *f, float x, float w)
                  aud_rpt_fmt(aud_rpt_num(h, "value"), RPT_PCT1, hi), aud_rpt_str(h, "group", "?"));
         aud_pdf_para(d, d->font, 8.5f, x, w, AUD_PDF_BLACK, buf);
     } else if (strcmp(aud_rpt_str(f, "kind", ""), "fairness") == 0) {
-        aud_pdf_para(d, d->font, 8.0f, x, w, AUD_PDF_GREY,
-                     "What drives it: the results document holds no decomposition of this gap (it needs a model with explanations).");
+        /* why there is none: a merged document says its own reason (the model may well have
+         * explanations) */
+        const char *why = aud_rpt_skip_reason(d->doc, "fairness drivers and proxies");
+        if (why != NULL)
+            snprintf(buf, sizeof buf, "What drives it: not decomposed here (%s).", why);
+        else
+            snprintf(buf, sizeof buf, "What drives it: the results document holds no "
+                     "decomposition of this gap (it needs a model with explanations).");
+        aud_pdf_para(d, d->font, 8.0f, x, w, AUD_PDF_GREY, buf);
     }
 }
 

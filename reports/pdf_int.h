@@ -60,6 +60,9 @@ int aud_pdf_doc_save(pdf_doc *d, const char *path, aud_error *err);
 /* PDF/A-1b metadata, sRGB output intent, file identifier and page labels (pdf_archive.c);
  * called by aud_pdf_doc_save once every page exists. */
 void aud_pdf_archival(pdf_doc *d);
+/* Give an embedded TrueType (Type0/CIDFontType2) font of libharu the CIDSet of its subset,
+ * written with the font (pdf_archive.c); call once after HPDF_GetFont. */
+void aud_pdf_font_cidset(HPDF_Font font);
 
 /* Start a page; the cursor goes to the top of the content box. */
 void aud_pdf_new_page(pdf_doc *d);
@@ -69,6 +72,9 @@ void aud_pdf_need(pdf_doc *d, float h);
 /* Text. y is the baseline. Strings are UTF-8. */
 float aud_pdf_width(pdf_doc *d, HPDF_Font f, float size, const char *s);
 void aud_pdf_text(pdf_doc *d, HPDF_Font f, float size, float x, float y, pdf_rgb c, const char *s);
+/* Grey text reading upwards, centred on (x, yc), x its baseline: a y-axis title; set smaller
+ * (down to 5.5 points) when it is longer than max_h. */
+void aud_pdf_text_up(pdf_doc *d, float size, float x, float yc, float max_h, const char *s);
 void aud_pdf_text_right(pdf_doc *d, HPDF_Font f, float size, float xr, float y, pdf_rgb c,
                     const char *s);
 void aud_pdf_text_center(pdf_doc *d, HPDF_Font f, float size, float xc, float y, pdf_rgb c,

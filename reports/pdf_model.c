@@ -5,6 +5,7 @@
  * and by group (AUC with its DeLong interval). Everything is read from results.json
  * ("model_card", "performance"); nothing is recomputed. */
 #include "reports/pdf_int.h"
+#include "reports/rpt_groups_int.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -47,21 +48,6 @@ static void polyline(pdf_doc *d, const float *xs, const float *ys, size_t n, flo
                aud_pdf_chk(d, HPDF_Page_SetLineJoin(d->page, HPDF_MITER_JOIN)));
 }
 
-/* Text turned 90 degrees (reading upwards), centred on (x, yc): a y-axis title. */
-static void text_up(pdf_doc *d, float size, float x, float yc, const char *s)
-{
-    if (d->failed)
-        return;
-    float w = aud_pdf_width(d, d->font, size, s);
-    (void)(aud_pdf_chk(d, HPDF_Page_BeginText(d->page)) &&
-           aud_pdf_chk(d, HPDF_Page_SetFontAndSize(d->page, d->font, size)) &&
-           aud_pdf_chk(d, HPDF_Page_SetRGBFill(d->page, AUD_PDF_GREY.r, AUD_PDF_GREY.g,
-                                               AUD_PDF_GREY.b)) &&
-           aud_pdf_chk(d, HPDF_Page_SetTextMatrix(d->page, 0, 1, -1, 0, x, yc - w / 2.0f)) &&
-           aud_pdf_chk(d, HPDF_Page_ShowText(d->page, s)) &&
-           aud_pdf_chk(d, HPDF_Page_EndText(d->page)));
-}
-
 typedef struct plot {
     float x0, x1, y0, y1;   /* the unit square on the page */
 } plot;
@@ -87,7 +73,7 @@ static plot frame(pdf_doc *d, float x, float y_top, float w, float h, const char
     aud_pdf_axis_y(d, p.x0, p.y0, p.y1, 0.0, 1.0, 0.2, p.x1);
     aud_pdf_axis_x(d, p.x0, p.x1, p.y0, 0.0, 1.0, 0.2, p.y1);
     aud_pdf_text_center(d, d->font, 7.0f, (p.x0 + p.x1) / 2.0f, p.y0 - 22.0f, AUD_PDF_GREY, xlab);
-    text_up(d, 7.0f, x + 7.0f, (p.y0 + p.y1) / 2.0f, ylab);
+    aud_pdf_text_up(d, 7.0f, x + 7.0f, (p.y0 + p.y1) / 2.0f, p.y1 - p.y0, ylab);
     aud_pdf_dashed(d, p.x0, p.y0, p.x1, p.y1, 0.7f, AUD_PDF_RULE);
     return p;
 }
@@ -346,6 +332,55 @@ static size_t attribute_groups(const cJSON *p, const char *attr, const cJSON **o
     return n;
 }
 
+/* Where group g stands in the document's group order of attribute attr: its place among the
+ * fairness groups in natural order (the library's order, "group_order" in results.json, as the
+ * other tables show them); without that attribute, its place in by_group. */
+static size_t group_rank(const cJSON *const *ord, size_t n_ord, const cJSON *p, const cJSON *g)
+{
+    const char *name = aud_rpt_str(g, "group", "");
+    const cJSON *x;
+    size_t i = 0;
+    for (i = 0; i < n_ord; i++)
+        if (strcmp(aud_rpt_str(ord[i], "group", ""), name) == 0)
+            return i;
+    i = n_ord;
+    cJSON_ArrayForEach(x, aud_rpt_arr(p, "by_group")) {
+        if (x == g)
+            return i;
+        i++;
+    }
+    return i;
+}
+
+/* Put the groups picked (the largest) in the document's group order; curve[i] follows its
+ * group. 0 when out of memory. */
+static int in_group_order(pdf_doc *d, const cJSON *p, const char *attr, const cJSON **gs,
+                          int *curve, size_t n)
+{
+    const cJSON **ord = NULL;
+    size_t n_ord = 0, rank[GROUPS_SHOWN];
+    const cJSON *fa = aud_rpt_fair_attr(aud_rpt_obj(d->doc, "fairness"), attr);
+    if (fa != NULL && aud_rpt_groups_sorted(d->doc, fa, RPT_ORDER_NATURAL, &ord, &n_ord) != AUD_OK)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        rank[i] = group_rank(ord, n_ord, p, gs[i]);
+    aud_free((void *)ord);
+    for (size_t i = 1; i < n; i++) {   /* insertion sort: a dozen groups at most */
+        const cJSON *g = gs[i];
+        size_t r = rank[i], k = i;
+        int c = curve[i];
+        for (; k > 0 && rank[k - 1] > r; k--) {
+            gs[k] = gs[k - 1];
+            rank[k] = rank[k - 1];
+            curve[k] = curve[k - 1];
+        }
+        gs[k] = g;
+        rank[k] = r;
+        curve[k] = c;
+    }
+    return 1;
+}
+
 static void group_section(pdf_doc *d, const cJSON *p, const char *attr)
 {
     static const pdf_col cols[] = {{"Group", 110, PDF_AL_LEFT}, {"Rows", 45, PDF_AL_RIGHT},
@@ -357,8 +392,18 @@ static void group_section(pdf_doc *d, const cJSON *p, const char *attr)
     size_t total, n = attribute_groups(p, attr, gs, GROUPS_SHOWN, &total);
     pdf_bar bars[GROUPS_SHOWN];
     char title[300], line[300];
+    int curve[GROUPS_SHOWN] = {0};
     if (n == 0)
         return;
+    /* the ROC chart draws the largest groups that have a curve; chart and table list the
+     * groups shown in the document's group order, as every other table does */
+    for (size_t i = 0, k = 0; i < n && k < CURVES_SHOWN; i++)
+        if (aud_rpt_obj(gs[i], "roc") != NULL)
+            curve[i] = 1, k++;
+    if (!in_group_order(d, p, attr, gs, curve, n)) {
+        d->failed = d->nomem = 1;
+        return;
+    }
     snprintf(title, sizeof title, "By group: %s", attr);
     aud_pdf_subsection(d, title, CHART_H + 40.0f);
     float top = d->y;
@@ -373,8 +418,8 @@ static void group_section(pdf_doc *d, const cJSON *p, const char *attr)
     }
     const cJSON *curves[CURVES_SHOWN];   /* the largest groups that have a curve */
     size_t nc = 0;
-    for (size_t i = 0; i < n && nc < CURVES_SHOWN; i++) {
-        if (aud_rpt_obj(gs[i], "roc") != NULL)
+    for (size_t i = 0; i < n; i++) {
+        if (curve[i])
             curves[nc++] = gs[i];
     }
     roc_chart(d, PDF_LEFT, top, 240.0f, "ROC curves of the largest groups",

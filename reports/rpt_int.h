@@ -50,6 +50,17 @@ size_t aud_rpt_row_width(const cJSON *exp);
 double aud_rpt_row_output(const cJSON *row);
 const char *aud_rpt_row_why(const cJSON *row);
 
+/* The y-axis titles of the charts: of a partial dependence / ICE entry pd of "global" (what the
+ * model output is there: "predicted P(default = 1)", a class's probability, or the model's
+ * output), and of a SHAP dependence plot ("SHAP value (" explanations.units ")"). */
+void aud_rpt_pd_axis(const cJSON *doc, const cJSON *pd, char *buf, size_t n);
+void aud_rpt_shap_axis(const cJSON *doc, char *buf, size_t n);
+
+/* The command that wrote the document, for the provenance tables: "audit run", or for a merged
+ * document (a "merge" block) "audit merge of 3 partials (audit run --shard)"; "" when not
+ * recorded. */
+void aud_rpt_command(const cJSON *doc, char *buf, size_t n);
+
 /* Compliance views (rpt_compliance.c), from either shape results.json may carry. */
 typedef struct rpt_ll144 {
     const cJSON *tables;       /* one table per attribute and the intersection; NULL: none */

@@ -93,6 +93,42 @@ size_t aud_rpt_row_width(const cJSON *exp)
     return aud_rpt_count(order != NULL ? order : aud_rpt_arr(exp, "features"));
 }
 
+void aud_rpt_pd_axis(const cJSON *doc, const cJSON *pd, char *buf, size_t n)
+{
+    const cJSON *perf = aud_rpt_obj(doc, "performance");
+    int auc = strcmp(aud_rpt_str(aud_rpt_obj(doc, "global"), "score", ""), "auc") == 0;
+    if (cJSON_GetObjectItemCaseSensitive(pd, "class") != NULL)   /* multiclass: one class */
+        snprintf(buf, n, "predicted P(class %.0f)", aud_rpt_num(pd, "class"));
+    else if (auc && strcmp(aud_rpt_str(perf, "score", ""), "probability") == 0)
+        snprintf(buf, n, "predicted P(%s = 1)", aud_rpt_str(perf, "label", "label"));
+    else if (auc)   /* outputs in [0, 1], the label 0/1: a score, maybe not a probability */
+        snprintf(buf, n, "model output (score of label 1)");
+    else
+        snprintf(buf, n, "model output (predicted value)");
+}
+
+void aud_rpt_shap_axis(const cJSON *doc, char *buf, size_t n)
+{
+    snprintf(buf, n, "SHAP value (%s)",
+             aud_rpt_str(aud_rpt_obj(doc, "explanations"), "units", "model output units"));
+}
+
+void aud_rpt_command(const cJSON *doc, char *buf, size_t n)
+{
+    const char *cmd = aud_rpt_str(aud_rpt_obj(doc, "provenance"), "command", NULL);
+    const cJSON *m = aud_rpt_obj(doc, "merge");
+    double shards = aud_rpt_num(m, "shards");
+    if (m != NULL && isfinite(shards))
+        snprintf(buf, n, "audit merge of %.0f partials (audit %s --shard)", shards,
+                 cmd != NULL ? cmd : "run");
+    else if (m != NULL)
+        snprintf(buf, n, "audit merge");
+    else if (cmd != NULL)
+        snprintf(buf, n, "audit %s", cmd);
+    else
+        buf[0] = '\0';
+}
+
 double aud_rpt_row_output(const cJSON *row)
 {
     double v = aud_rpt_num(row, "output");

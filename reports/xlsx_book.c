@@ -106,8 +106,11 @@ void aud_xw_summary(xw_book *b)
         aud_xw_str(b, ws, 1, 0, "no policy checks were configured", b->muted);
 
     r = r < 2 ? 4 : r + 2;
-    aud_xw_str(b, ws, r, K, "Report", b->head);
-    aud_xw_str(b, ws, r++, K + 1, aud_rpt_str(rep, "title", "Model audit report"), b->head);
+    /* the title unwrapped, running on into the empty cells to its right: wrapped in the
+     * 20-wide column B, LibreOffice kept the row one line high and drew the title's second
+     * line over the Organization row */
+    aud_xw_str(b, ws, r, K, "Report", b->key);
+    aud_xw_str(b, ws, r++, K + 1, aud_rpt_str(rep, "title", "Model audit report"), b->key);
     aud_rpt_audit_date(b->doc, date, sizeof date);
     aud_xw_str(b, ws, r, K, "Organization", b->key);
     aud_xw_str(b, ws, r++, K + 1, aud_rpt_str(rep, "organization", ""), NULL);
@@ -176,10 +179,11 @@ void aud_xw_provenance(xw_book *b)
     kv(b, ws, r++, "Tool", aud_rpt_str(aud_rpt_obj(b->doc, "tool"), "name", ""));
     kv(b, ws, r++, "Tool version", aud_rpt_str(aud_rpt_obj(b->doc, "tool"), "version", ""));
     kv(b, ws, r++, "Results schema", aud_rpt_str(b->doc, "schema_version", ""));
-    if (aud_rpt_str(prov, "command", NULL) != NULL) {
-        char cmd[80];
-        snprintf(cmd, sizeof cmd, "audit %s", aud_rpt_str(prov, "command", ""));
-        kv(b, ws, r++, "Command", cmd);
+    {
+        char cmd[200];
+        aud_rpt_command(b->doc, cmd, sizeof cmd);
+        if (cmd[0] != '\0')
+            kv(b, ws, r++, "Command", cmd);
     }
     kv(b, ws, r++, "Created (UTC)", aud_rpt_str(prov, "created", ""));
     kv(b, ws, r++, "Audit spec", aud_rpt_str(prov, "spec", ""));
@@ -326,6 +330,7 @@ int aud_report_write_xlsx(const cJSON *results, const char *path, aud_error *err
     aud_xw_trends(&b);
     aud_xw_data(&b);
     aud_xw_provenance(&b);
+    aud_xw_overview_finish(&b);
     close_rc = workbook_close(b.wb); /* frees the workbook in every case */
     if (b.status == LXW_NO_ERROR && close_rc != LXW_NO_ERROR) {
         b.status = close_rc;

@@ -203,6 +203,8 @@ lxw_worksheet *aud_xw_sheet(xw_book *b, const char *name)
         aud_xw_chk(b, LXW_ERROR_MEMORY_MALLOC_FAILED, "worksheet");
         return NULL;
     }
+    if (b->n_sheets < (int)(sizeof b->sheets / sizeof b->sheets[0]))
+        b->sheets[b->n_sheets++] = name;
     /* printable as filed: A4 landscape, one page wide (as many long as it takes), header row
      * repeated on every page */
     worksheet_set_landscape(ws);

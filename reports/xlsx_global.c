@@ -61,7 +61,9 @@ static void pdp_chart(xw_book *b, lxw_worksheet *ws, const cJSON *f, int multi, 
         snprintf(title, sizeof title, "%s", aud_rpt_str(f, "feature", "?"));
     chart_title_set_name(ch, title);
     chart_axis_set_name(ch->x_axis, "feature value");
-    chart_axis_set_name(ch->y_axis, multi ? "probability" : "model output");
+    char ylab[300];
+    aud_rpt_pd_axis(b->doc, f, ylab, sizeof ylab);
+    chart_axis_set_name(ch->y_axis, ylab);
     chart_legend_set_position(ch, LXW_CHART_LEGEND_NONE);
     aud_xw_chk(b, worksheet_insert_chart(ws, at_r, at_c, ch), "insert chart");
 }

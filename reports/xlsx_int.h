@@ -28,9 +28,19 @@ typedef struct xw_book {
     lxw_row_t head_row;
     char head_text[XW_MAX_TABLE_COLS][120];
     int n_tables;              /* Excel tables of the workbook (their names are unique) */
+    const char *sheets[24];    /* the sheets so far, in order (names are literals) */
+    int n_sheets;
+    lxw_worksheet *overview;   /* the Overview sheet and its first row after the findings */
+    lxw_row_t overview_row;
 } xw_book;
 
 int aud_xw_chk(xw_book *b, lxw_error e, const char *what);
+
+/* The Overview sheet (xlsx_overview.c): aud_xw_overview writes the verdict and the findings as
+ * the first sheet; aud_xw_overview_finish, once every other sheet exists, adds below them what
+ * each sheet holds and then the policy checks. */
+void aud_xw_overview(xw_book *b);
+void aud_xw_overview_finish(xw_book *b);
 
 /* Cell writers: numbers (blank when not finite), strings (blank for NULL), booleans. */
 void aud_xw_num(xw_book *b, lxw_worksheet *ws, lxw_row_t r, lxw_col_t c, double v, lxw_format *f);
@@ -64,8 +74,7 @@ void aud_xw_bar_chart(xw_book *b, lxw_worksheet *ws, const char *sheet, const ch
                   lxw_row_t r0, lxw_row_t r1, lxw_col_t nc, lxw_col_t vc, lxw_row_t at_r,
                   lxw_col_t at_c, int horizontal, const char *num_format);
 
-/* Sheets. The Overview (xlsx_overview.c) is the first: verdict, findings, checks. */
-void aud_xw_overview(xw_book *b);
+/* Sheets. The Overview (above) is the first: verdict, findings, the sheet guide, checks. */
 void aud_xw_summary(xw_book *b);
 void aud_xw_provenance(xw_book *b);
 void aud_xw_explanations(xw_book *b);

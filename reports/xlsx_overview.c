@@ -1,6 +1,7 @@
 /* xlsx_overview.c - the workbook's first sheet, "Overview": the verdict, the findings (SPEC
- * section 7: severity, sentence, what drives it, proxy flag, evidence) and the policy checks
- * with failures first, each naming its reference group and what drives summary rows. */
+ * section 7: severity, sentence, what drives it, proxy flag, evidence), what each sheet of the
+ * workbook holds (issue 14 item 11) and the policy checks with failures first, each naming its
+ * reference group and what drives summary rows. */
 #include "reports/xlsx_int.h"
 
 #include <math.h>
@@ -112,6 +113,59 @@ static lxw_row_t checks_rows(xw_book *b, lxw_worksheet *ws, lxw_row_t r, int tec
     return r;
 }
 
+/* What a sheet holds, in a sentence; NULL for a name this table does not know. */
+static const char *sheet_contents(const char *name)
+{
+    static const char *const what[][2] = {
+        {"Overview", "This sheet: the verdict, the findings, this list and the policy checks."},
+        {"Summary", "Every policy check as a filterable table: metric, attribute, group, value, "
+                    "bounds, passed."},
+        {"Model", "The model card (what the spec says about the model and what its file "
+                  "says), performance overall and by group, ROC and calibration curves."},
+        {"Explanations", "Global feature importance: mean |SHAP| and mean SHAP per feature, "
+                         "with its chart."},
+        {"Attributions", "One row per explained data row: prediction, model output, base "
+                         "value and the SHAP value of each feature."},
+        {"Fairness", "Per protected attribute: every group's size, rates with intervals, "
+                     "gaps to the reference group; the summary metrics; what each rate means "
+                     "here."},
+        {"Intersections", "The same as Fairness for combinations of protected attributes."},
+        {"Drift", "Per column: the drift test, statistic, threshold and decision, the other "
+                  "statistics, and prediction drift."},
+        {"Performance", "Performance metrics overall and per group (AUC, accuracy, log-loss, "
+                        "Brier)."},
+        {"Global", "Permutation importance with intervals, partial dependence and ICE values "
+                   "per feature, with charts."},
+        {"Trends", "The checks' values over the earlier runs of this audit."},
+        {"Data", "A profile of each column of the audited data: type, counts, missing "
+                 "values, quantiles."},
+        {"Provenance", "The files audited (paths, SHA-256, rows, columns), the tool, the "
+                       "options and the seeds."},
+    };
+    for (size_t i = 0; i < sizeof what / sizeof what[0]; i++)
+        if (strcmp(what[i][0], name) == 0)
+            return what[i][1];
+    return NULL;
+}
+
+/* "What each sheet holds": one row per sheet of the workbook, in tab order; the row after it. */
+static lxw_row_t sheet_guide(xw_book *b, lxw_worksheet *ws, lxw_row_t r)
+{
+    static const char *const head[] = {"Sheet", "What it holds"};
+    lxw_row_t first;
+    aud_xw_str(b, ws, r++, 0, "What each sheet holds", b->key);
+    first = r;
+    aud_xw_header(b, ws, r++, head, NULL, 2);
+    for (int i = 0; i < b->n_sheets; i++) {
+        const char *what = sheet_contents(b->sheets[i]);
+        aud_xw_str(b, ws, r, 0, b->sheets[i], NULL);
+        aud_xw_str(b, ws, r, 1, what != NULL ? what : "", NULL);
+        r++;
+    }
+    aud_xw_table(b, ws, first, r - 1, 2);
+    return r;
+}
+
 static void checks_table(xw_book *b, lxw_worksheet *ws, lxw_row_t r)
 {
     size_t n_tech = 0;
@@ -151,5 +205,13 @@ void aud_xw_overview(xw_book *b)
     } else {
         findings_table(b, ws, &r);
     }
-    checks_table(b, ws, r + 2);
+    b->overview = ws;
+    b->overview_row = r + 2;
+}
+
+void aud_xw_overview_finish(xw_book *b)
+{
+    if (b->overview == NULL || b->status != LXW_NO_ERROR)
+        return;
+    checks_table(b, b->overview, sheet_guide(b, b->overview, b->overview_row) + 2);
 }

@@ -231,3 +231,31 @@ def test_stress_long_names_many_groups(audit, tmp_path):
     wb = openpyxl.load_workbook(tmp_path / "s.xlsx")
     title = next(r[1] for r in wb["Summary"].iter_rows(values_only=True) if r[0] == "Report")
     assert title == "Ü" * 16383   # Excel's cell limit, cut between characters
+
+
+def test_merged_report_says_why_and_how(audit, root, tmp_path):
+    """The report of an `audit merge` document: a fairness finding without decomposition gives
+    the document's own reason (drivers are not merged from partials), not "it needs a model with
+    explanations" (the demo model has them); the provenance names the merge, in both reports."""
+    import subprocess
+    import openpyxl
+    parts = []
+    for i in range(2):
+        r = audit("run", root / "datasets" / "demo_audit.json", "--shard", f"{i}/2", "--out",
+                  tmp_path / "parts", "--quiet")
+        assert r.code == 0, r
+        parts.append(tmp_path / "parts" / f"partial-{i}-of-2.audpart")
+    r = audit("merge", *parts, "--out", tmp_path / "m")
+    assert r.code in (0, 1), r
+    doc = json.loads((tmp_path / "m" / "results.json").read_text())
+    reason = next(s["reason"] for s in doc["skipped"]
+                  if s["section"] == "fairness drivers and proxies")
+    text = subprocess.run(["pdftotext", str(tmp_path / "m" / "report.pdf"), "-"],
+                          capture_output=True, text=True, check=True).stdout
+    flat = " ".join(text.split())
+    assert "it needs a model with explanations" not in flat
+    assert "What drives it: not decomposed here (" + reason[:40] in flat
+    assert "audit merge of 2 partials (audit run --shard)" in flat
+    ws = openpyxl.load_workbook(tmp_path / "m" / "report.xlsx")["Provenance"]
+    cells = [c for row in ws.iter_rows(values_only=True) for c in row]
+    assert "audit merge of 2 partials (audit run --shard)" in cells

@@ -146,6 +146,26 @@ def test_natural_order_and_small_marks(many):
     assert "\u2020" in perf
 
 
+def test_performance_by_group_in_group_order(many):
+    """The model card's "By group" table shows the largest groups (12 of native_country's 40)
+    and lists them in the document's group order (natural), not largest first."""
+    doc = json.loads((many / "results.json").read_text())
+    nc = next(a for a in doc["fairness"]["attributes"] if a["name"] == "native_country")
+    order = [g["group"] for g in nc["groups"]]
+    assert nc["group_order"] == "natural"
+    rows = {g["group"]: g["rows"] for g in doc["performance"]["by_group"]
+            if g["attribute"] == "native_country"}
+    t = pdf_text(many / "report.pdf")
+    block = t[t.index("By group: native_country"):]
+    block = block[block.index("Group "):block.index("more groups of native_country")]
+    shown = re.findall(r"^\s*(\S+)(?: \u2020)?\s+(\d+)\s+\d+\s+\d+\s+\d+\s+\d+\s", block, re.M)
+    names = [n for n, _ in shown]
+    assert len(names) == 12 and all(int(r) == rows[n] for n, r in shown), shown
+    assert names == sorted(names, key=order.index), names
+    cut = min(rows[n] for n in names)     # the largest groups are the ones shown
+    assert all(r <= cut for g, r in rows.items() if g not in names)
+
+
 def test_max_intersection(tmp_path):
     spec = json.loads((MANY / "spec.json").read_text())
     for k in ("data", "reference"):
@@ -194,6 +214,10 @@ def test_natural_order_of_text_bands(demo):
     wb = openpyxl.load_workbook(demo / "report.xlsx", read_only=True)
     rows = [r for r in wb["Fairness"].iter_rows(values_only=True) if r[0] == "age_band"]
     assert [r[2] for r in rows][:4] == want
+    # the model card's performance by group too (its sizes would give 40-60, 25-40, <25, 60+)
+    perf = t[t.index("By group: age_band"):]
+    perf = perf[perf.index("Group "):]
+    assert re.findall(r"^\s*(<25|25-40|40-60|60\+)\s+\d", perf, re.M)[:4] == want
 
 
 def test_given_order_is_recorded_and_kept(tmp_path):
@@ -255,3 +279,33 @@ def test_drift_tells_one_story(demo, tmp_path):
     assert got == [{"metric": "statistic", "column": "prediction",
                     "value": got[0]["value"], "max": 0.1, "passed": got[0]["value"] <= 0.1}]
     assert abs(got[0]["value"] - p["statistic"]) < 1e-12
+
+
+def test_dependence_and_pdp_charts_have_y_titles(demo):
+    """Issue 14 item 9: the SHAP dependence plots name their y axis with the SHAP unit
+    (explanations.units) and the partial dependence / ICE charts with what the model output is
+    there (the probability of label 1, from performance.label); the titles read upwards beside
+    the axis (pdftotext -bbox: taller than wide), inside the page, overlapping nothing (the
+    layout test above); the XLSX charts carry the same y-axis title."""
+    import zipfile
+    doc = json.loads((demo / "results.json").read_text())
+    shap_axis = f"SHAP value ({doc['explanations']['units']})"
+    pd_axis = f"predicted P({doc['performance']['label']} = 1)"
+    assert shap_axis == "SHAP value (log-odds of label 1 (default))"
+    t = pdf_text(demo / "report.pdf")
+    n_dep = min(4, len(doc["explanations"]["features"]))
+    n_pd = min(4, len(doc["global"]["partial_dependence"]))
+    assert t.count(shap_axis) == n_dep, t.count(shap_axis)
+    assert t.count(pd_axis) == n_pd
+    for _, ws in words(demo / "report.pdf"):
+        for w in ws:
+            if w[4] in ("value", "P(default") and w[3] - w[1] > 3 * (w[2] - w[0]):
+                break
+        else:
+            continue
+        break
+    else:
+        raise AssertionError("no y-axis title reads upwards")
+    with zipfile.ZipFile(demo / "report.xlsx") as z:
+        charts = [z.read(n).decode() for n in z.namelist() if n.startswith("xl/charts/chart")]
+    assert sum(pd_axis in c for c in charts) >= n_pd

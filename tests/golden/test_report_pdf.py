@@ -388,3 +388,127 @@ def test_archival_pdf_a(tmp_path):
     gs = subprocess.run(["gs", "-q", "-dNOPAUSE", "-dBATCH", "-sDEVICE=nullpage", str(pdf)],
                         capture_output=True, text=True)
     assert gs.returncode == 0 and "rror" not in gs.stdout + gs.stderr, gs
+
+
+def _qpdf_objects(pdf):
+    """Every object of the PDF, streams decoded, as qpdf's JSON (version 2) gives them."""
+    import base64
+    out = subprocess.run(["qpdf", "--json=2", "--json-stream-data=inline",
+                          "--decode-level=generalized", str(pdf)],
+                         capture_output=True, check=True).stdout
+    objs = {}
+    for key, v in json.loads(out)["qpdf"][1].items():
+        if not key.startswith("obj:"):
+            continue
+        ref = key[4:]
+        if "stream" in v:
+            objs[ref] = (v["stream"]["dict"], base64.b64decode(v["stream"].get("data", "")))
+        else:
+            objs[ref] = (v["value"], None)
+    return objs
+
+
+def _glyph_lengths(ttf):
+    """Bytes of each glyph's outline in a TrueType program (its loca table)."""
+    import struct
+    ntab = struct.unpack(">H", ttf[4:6])[0]
+    tab = {}
+    for i in range(ntab):
+        tag, _, off, ln = struct.unpack(">4sIII", ttf[12 + 16 * i:28 + 16 * i])
+        tab[tag] = (off, ln)
+    long_loca = struct.unpack(">h", ttf[tab[b"head"][0] + 50:tab[b"head"][0] + 52])[0] == 1
+    n = struct.unpack(">H", ttf[tab[b"maxp"][0] + 4:tab[b"maxp"][0] + 6])[0]
+    off = tab[b"loca"][0]
+    if long_loca:
+        loca = struct.unpack(f">{n + 1}I", ttf[off:off + 4 * (n + 1)])
+    else:
+        loca = [2 * v for v in struct.unpack(f">{n + 1}H", ttf[off:off + 2 * (n + 1)])]
+    return [loca[g + 1] - loca[g] for g in range(n)]
+
+
+def test_cid_fonts_have_a_cidset_of_their_subset(full_pdf):
+    """ISO 19005-1 6.3.5: each CIDFont subset's descriptor has a CIDSet identifying the CIDs
+    present in the embedded program. Read independently of the writer (qpdf's JSON, the
+    TrueType loca tables of the embedded subset and of Debian's DejaVu file, the CIDs the
+    content streams show): every CID a page shows is in the set; every CID in the set maps
+    (CIDToGIDMap) to a glyph the subset kept whole, CID 0 aside; every CID whose glyph has an
+    outline in the subset is in the set (glyphs without an outline, like the space, cannot be
+    told apart in the file and may be either way)."""
+    objs = _qpdf_objects(full_pdf)
+    deref = lambda x: objs[x] if isinstance(x, str) and x.endswith(" R") else (x, None)  # noqa: E731
+    shown = {}        # Type0 font ref -> set of CIDs a content stream shows with it
+    for ref, (d, data) in objs.items():
+        if not (isinstance(d, dict) and d.get("/Type") == "/Page"):
+            continue
+        fonts = deref(deref(d["/Resources"])[0]["/Font"])[0]
+        contents = d["/Contents"] if isinstance(d["/Contents"], list) else [d["/Contents"]]
+        for c in contents:
+            text = deref(c)[1].decode("latin-1")
+            cur = None
+            for m in re.finditer(r"/(\w+)\s+[\d.]+\s+Tf|<([0-9A-Fa-f]*)>\s*Tj", text):
+                if m.group(1):
+                    cur = fonts["/" + m.group(1)]
+                else:
+                    h = m.group(2)
+                    shown.setdefault(cur, set()).update(
+                        int(h[i:i + 4], 16) for i in range(0, len(h), 4))
+    checked = 0
+    for ref, (d, _) in objs.items():
+        if not (isinstance(d, dict) and d.get("/Subtype") == "/Type0"):
+            continue
+        cidfont = deref(deref(d["/DescendantFonts"])[0][0])[0]
+        assert cidfont["/Subtype"] == "/CIDFontType2"
+        desc = deref(cidfont["/FontDescriptor"])[0]
+        assert "/CIDSet" in desc, desc.keys()
+        cidset = deref(desc["/CIDSet"])[1]
+        bit = lambda c: c // 8 < len(cidset) and cidset[c // 8] & (0x80 >> (c % 8)) != 0  # noqa: E731
+        cmap = deref(cidfont["/CIDToGIDMap"])[1]
+        gid = [cmap[2 * c] << 8 | cmap[2 * c + 1] for c in range(len(cmap) // 2)]
+        sub = _glyph_lengths(deref(desc["/FontFile2"])[1])
+        orig_name = "DejaVuSans-Bold.ttf" if "Bold" in d["/BaseFont"] else "DejaVuSans.ttf"
+        orig = _glyph_lengths(Path("/usr/share/fonts/truetype/dejavu", orig_name).read_bytes())
+        assert len(sub) == len(orig)
+        used = shown.get(ref, set())
+        assert used, ref
+        assert bit(0)
+        for c in used:
+            assert gid[c] != 0 and bit(c), (d["/BaseFont"], hex(c))
+        for c in range(1, len(cidset) * 8):
+            if bit(c):
+                assert c < len(gid) and gid[c] != 0 and sub[gid[c]] == orig[gid[c]], hex(c)
+        for c, g in enumerate(gid):
+            if c and g and sub[g] > 0:
+                assert bit(c), (d["/BaseFont"], hex(c))
+        n_set = sum(bit(c) for c in range(len(cidset) * 8))
+        assert len(used) <= n_set < 2000, n_set     # a subset, not the whole font
+        checked += 1
+    assert checked == 2                 # regular and bold
+
+
+def test_tiny_fisher_p_value_stays_on_one_line(tmp_path):
+    """The four-fifths view's Fisher p column holds a 3-digit exponent: on a 200-group report
+    "1.122e-105" wrapped its last digit into a second line, so the cell read 1.122e-10."""
+    from conftest import run_audit
+    doc = json.loads(FULL.read_text())
+    hits = 0
+
+    def walk(x):
+        nonlocal hits
+        if isinstance(x, dict):
+            for k, v in x.items():
+                if k == "fisher_p_value" and isinstance(v, (int, float)) and v < 0.05:
+                    x[k] = 1.122e-105
+                    hits += 1
+                else:
+                    walk(v)
+        elif isinstance(x, list):
+            for v in x:
+                walk(v)
+    walk(doc["fairness"])
+    assert hits > 0
+    src, pdf = tmp_path / "r.json", tmp_path / "r.pdf"
+    src.write_text(json.dumps(doc))
+    assert run_audit("report", src, "--pdf", pdf).code == 0
+    t = run("pdftotext", "-layout", str(pdf), "-")
+    view = t[t.index("EEOC four-fifths view"):]
+    assert "1.122e-105" in view, view[:3000]

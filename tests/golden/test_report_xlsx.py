@@ -111,6 +111,10 @@ def test_summary_checks(wb, doc):
     assert facts["Organization"] == doc["report"]["organization"]
     assert facts["Verdict"] == "FAIL"
     assert same(facts["Drift share"], doc["drift"]["drift_share"])
+    # the title runs on to the right, unwrapped: a wrapped one in column B overlapped the next
+    # row in LibreOffice (the row keeps its one-line height)
+    r = next(r for r in range(len(rows) + 2, len(rows) + 20) if ws.cell(r, 1).value == "Report")
+    assert ws.cell(r, 2).value == doc["report"]["title"] and not ws.cell(r, 2).alignment.wrap_text
 
 
 def test_explanations(wb, doc):
@@ -345,3 +349,44 @@ def test_overview_checks_name_metrics_for_people(wb, doc):
             c["metric"] not in names
         assert got[head.index("Passed")] is c["passed"]
     assert ws.cell(top + 2, 2).font.color.rgb.endswith("666666")
+
+
+def _sheet_guide(ws):
+    top = next(r for r in range(1, ws.max_row + 1)
+               if ws.cell(r, 1).value == "What each sheet holds")
+    assert [ws.cell(top + 1, 1).value, ws.cell(top + 1, 2).value] == ["Sheet", "What it holds"]
+    rows = []
+    r = top + 2
+    while ws.cell(r, 1).value is not None:
+        rows.append((ws.cell(r, 1).value, ws.cell(r, 2).value))
+        r += 1
+    return top, rows
+
+
+def test_overview_says_what_each_sheet_holds(wb, tmp_path):
+    """Issue 14 item 11: after the verdict and the findings, the Overview lists every sheet of
+    the workbook in tab order with what it holds (an Excel table of its own), and the policy
+    checks follow it; with findings (an audit run's document) it comes after their table."""
+    from conftest import run_audit
+    ws = wb["Overview"]
+    top, rows = _sheet_guide(ws)
+    assert [s for s, _ in rows] == wb.sheetnames
+    assert all(isinstance(w, str) and len(w) > 20 for _, w in rows), rows
+    assert any(t.ref == f"A{top + 1}:B{top + 1 + len(rows)}" for t in ws.tables.values())
+    checks = next(r for r in range(1, ws.max_row + 1)
+                  if ws.cell(r, 1).value == "Policy checks, failures first")
+    assert checks > top + len(rows)
+    # a document with findings: the guide comes after the findings table
+    doc = json.loads(FULL.read_text())
+    doc["schema_version"] = "2"
+    doc["findings"] = []
+    src = tmp_path / "r.json"
+    src.write_text(json.dumps(doc))
+    out = tmp_path / "f.xlsx"
+    assert run_audit("report", src, "--xlsx", out).code == 0
+    ws2 = openpyxl.load_workbook(out)["Overview"]
+    top2, rows2 = _sheet_guide(ws2)
+    no_findings = next(r for r in range(1, ws2.max_row + 1)
+                       if str(ws2.cell(r, 1).value).startswith("No findings"))
+    assert no_findings < top2
+    assert [s for s, _ in rows2] == openpyxl.load_workbook(out).sheetnames
