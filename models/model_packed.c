@@ -304,23 +304,39 @@ static inline int32_t pk_step(const pk_node *nd, int32_t i, const float *x)
     return nd[i].left + 1 - gl;
 }
 
-/* pk_step for has_cat models: a PK_CAT node tests its category set (aud_xgb_cat_left). */
+/* A row value's category code for pk_step_cat, from v = float(x): (int)v when 0 <= v < 2^24 (a
+ * code the loaders accept), PK_CODE_NAN for NaN, PK_CODE_OUT for any other value (negative,
+ * huge, infinite: in no set). Computed once per row and feature, not at every node. */
+#define PK_CODE_NAN (-1)
+#define PK_CODE_OUT (-2)
+
+static inline int32_t pk_code(float v)
+{
+    if (v != v)
+        return PK_CODE_NAN;
+    return v >= 0.0f && v < 16777216.0f ? (int32_t)v : PK_CODE_OUT;
+}
+
+/* pk_step for has_cat models: a PK_CAT node tests its category set as aud_xgb_cat_left, with
+ * the row's codes xc (pk_code of each value of x): NaN takes the default child; right iff the
+ * code is below 32 * words and its bit is set (v < 32 * words iff (int)v < 32 * words, an
+ * integer); the negative codes are beyond every set as unsigned numbers. */
 static inline int32_t pk_step_cat(const pk_node *nd, const uint32_t *bits, int32_t i,
-                                  const float *x)
+                                  const float *x, const int32_t *xc)
 {
     const pk_node *p = &nd[i];
-    float v = x[p->feat];
-    int32_t dl = p->dl, nan = v != v, gl;
+    int32_t dl = p->dl, gl;
     if (dl & PK_CAT) {
         uint32_t off;
         memcpy(&off, &p->t, sizeof off);
-        float lim = (float)(dl >> PK_WORDS_SHIFT) * 32.0f;   /* exact: words <= 2^19 */
-        int32_t in = (v >= 0.0f) & (v < lim);                /* false for NaN */
-        int32_t c = (int32_t)(in ? v : 0.0f);                /* 0 <= c < 32 * words */
-        int32_t bit = (int32_t)(bits[off + ((uint32_t)c >> 5)] >> (c & 31)) & in;
-        gl = (nan & dl) | ((nan ^ 1) & (bit ^ 1));
+        int32_t c = xc[p->feat];
+        uint32_t w = (uint32_t)c >> 5;
+        int32_t in = w < ((uint32_t)dl >> PK_WORDS_SHIFT);
+        int32_t bit = (int32_t)(bits[off + (in ? w : 0)] >> (c & 31)) & in;
+        gl = (bit ^ 1) & (dl | (c != PK_CODE_NAN));
     } else {
-        gl = (v <= p->t) | (nan & dl);
+        float v = x[p->feat];
+        gl = (v <= p->t) | ((v != v) & dl);
     }
     return p->left + 1 - gl;
 }
@@ -333,16 +349,17 @@ static inline void pk_add(double *o, double v, int f32)
         *o += v;
 }
 
-/* One step of the float layout: pk_step_cat when the model has category sets (bits != NULL,
- * constant in each caller of pk_rows), else pk_step. */
-#define PK_STEP(i, xr) (cat ? pk_step_cat(nd, bits, (i), (xr)) : pk_step(nd, (i), (xr)))
+/* One step of the float layout for row xr of x: pk_step_cat when the model has category sets
+ * (`cat`, constant in each caller of pk_rows; the row's codes are at the same offset in xc),
+ * else pk_step. */
+#define PK_STEP(i, xr) \
+    (cat ? pk_step_cat(nd, bits, (i), (xr), xc + ((xr) - x)) : pk_step(nd, (i), (xr)))
 
 /* Leaf values of one tree for rows x[0..n) (stride F) added to out[r * K] (float32 or double
- * addition). Always inlined into pk_tree_rows and pk_tree_rows_cat with `cat` a constant, so each
- * gets its own loop with one step function. */
+ * addition). Always inlined into pk_float_rows with `cat` a constant (see there). */
 static inline __attribute__((always_inline)) void
 pk_rows(const pk_node *nd, const uint32_t *bits, int cat, const double *vals, int32_t depth,
-        const float *x, size_t F, size_t n, double *out, size_t K, int f32)
+        const float *x, const int32_t *xc, size_t F, size_t n, double *out, size_t K, int f32)
 {
     size_t r = 0;
     if (depth <= PK_FIXED_DEPTH) {
@@ -372,19 +389,6 @@ pk_rows(const pk_node *nd, const uint32_t *bits, int cat, const double *vals, in
             i = PK_STEP(i, xr);
         pk_add(out + r * K, vals[i], f32);
     }
-}
-
-static void pk_tree_rows(const pk_node *nd, const double *vals, int32_t depth, const float *x,
-                         size_t F, size_t n, double *out, size_t K, int f32)
-{
-    pk_rows(nd, NULL, 0, vals, depth, x, F, n, out, K, f32);
-}
-
-static void pk_tree_rows_cat(const pk_node *nd, const uint32_t *bits, const double *vals,
-                             int32_t depth, const float *x, size_t F, size_t n, double *out,
-                             size_t K, int f32)
-{
-    pk_rows(nd, bits, 1, vals, depth, x, F, n, out, K, f32);
 }
 
 /* ---- double layout (LightGBM) ---------------------------------------------------------------- */
@@ -453,6 +457,55 @@ static void pk_finish_rows(const aud_model *m, size_t b, size_t e, double *margi
     }
 }
 
+/* The float layout over rows X[0..n): each sub-block of rows is converted to float, then walked
+ * tree by tree. Always inlined into pk_float_rows_num and pk_float_rows_cat with `cat` a
+ * constant; both are kept out of line (noinline), so the numerical models' loop is compiled on
+ * its own, as before category sets had a packed layout, and pays no test of has_cat per tree. */
+static inline __attribute__((always_inline)) void
+pk_float_rows(const aud_model *m, const double *X, size_t n, double *margin, int cat,
+              int32_t *xc)
+{
+    const pk_model *pk = m->packed;
+    size_t K = m->n_outputs, F = m->n_features;
+    float xf[PK_FLOATS];
+    size_t step = F > 0 ? PK_FLOATS / F : n;
+    for (size_t b = 0; b < n; b += step) {
+        size_t e = b + step < n ? b + step : n;
+        for (size_t r = b; r < e; r++)
+            for (size_t j = 0; j < F; j++)
+                xf[(r - b) * F + j] = (float)X[r * F + j];
+        if (cat)
+            for (size_t q = 0; q < (e - b) * F; q++)
+                xc[q] = pk_code(xf[q]);
+        if (m->sum_f32) {
+            for (size_t r = b; r < e; r++)
+                for (size_t k = 0; k < K; k++)
+                    margin[r * K + k] = (double)(float)m->base_margin[k];
+        } else {
+            for (size_t r = b * K; r < e * K; r++)
+                margin[r] = 0.0;
+        }
+        for (size_t i = 0; i < m->n_trees; i++)
+            pk_rows(pk->nodes + pk->root[i], pk->bits, cat, pk->vals + pk->root[i], pk->depth[i],
+                    xf, xc, F, e - b, margin + b * K + m->trees[i].output, K, m->sum_f32);
+        if (!m->sum_f32)
+            pk_finish_rows(m, b, e, margin);
+    }
+}
+
+static __attribute__((noinline)) void pk_float_rows_num(const aud_model *m, const double *X,
+                                                        size_t n, double *margin)
+{
+    pk_float_rows(m, X, n, margin, 0, NULL);
+}
+
+static __attribute__((noinline)) void pk_float_rows_cat(const aud_model *m, const double *X,
+                                                        size_t n, double *margin)
+{
+    int32_t xc[PK_FLOATS];   /* the rows' category codes (pk_code) */
+    pk_float_rows(m, X, n, margin, 1, xc);
+}
+
 int aud_packed_block(const aud_model *m, const double *X, size_t n, double *margin)
 {
     const pk_model *pk = m->packed;
@@ -472,33 +525,9 @@ int aud_packed_block(const aud_model *m, const double *X, size_t n, double *marg
     }
     if (F > PK_FLOATS)
         return 0;
-    float xf[PK_FLOATS];
-    size_t step = F > 0 ? PK_FLOATS / F : n;
-    for (size_t b = 0; b < n; b += step) {
-        size_t e = b + step < n ? b + step : n;
-        for (size_t r = b; r < e; r++)
-            for (size_t j = 0; j < F; j++)
-                xf[(r - b) * F + j] = (float)X[r * F + j];
-        if (m->sum_f32) {
-            for (size_t r = b; r < e; r++)
-                for (size_t k = 0; k < K; k++)
-                    margin[r * K + k] = (double)(float)m->base_margin[k];
-        } else {
-            for (size_t r = b * K; r < e * K; r++)
-                margin[r] = 0.0;
-        }
-        for (size_t i = 0; i < m->n_trees; i++) {
-            const pk_node *nd = pk->nodes + pk->root[i];
-            const double *vals = pk->vals + pk->root[i];
-            double *out = margin + b * K + m->trees[i].output;
-            if (pk->has_cat)
-                pk_tree_rows_cat(nd, pk->bits, vals, pk->depth[i], xf, F, e - b, out, K,
-                                 m->sum_f32);
-            else
-                pk_tree_rows(nd, vals, pk->depth[i], xf, F, e - b, out, K, m->sum_f32);
-        }
-        if (!m->sum_f32)
-            pk_finish_rows(m, b, e, margin);
-    }
+    if (pk->has_cat)
+        pk_float_rows_cat(m, X, n, margin);
+    else
+        pk_float_rows_num(m, X, n, margin);
     return 1;
 }
