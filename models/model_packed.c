@@ -24,9 +24,11 @@
  * PK_CAT set in dl, the first word of its bitset (in pk_model.bits) in the bits of the threshold
  * slot and its word count in dl >> PK_WORDS_SHIFT. A model with any of them has has_cat set and
  * is walked by pk_step_cat, which tests dl for PK_CAT; numerical-only models keep pk_step, whose
- * node test does not look at the flag. The category test is aud_xgb_cat_left's, without a
- * branch: v = float(x); NaN takes the default child; else right iff 0 <= v < 32 * words and bit
- * (int)v of the set is on, anything else (negative, beyond the bitset, huge, infinite) left.
+ * node test does not look at the flag (pk_float_rows_num / _cat). The category test is
+ * aud_xgb_cat_left's, without a branch on the value: each row value v = float(x) becomes a code
+ * once per block (pk_code: (int)v for 0 <= v < 2^24, else a NaN or an out-of-every-set code);
+ * NaN takes the default child; else right iff the code is below 32 * words and its bit is on,
+ * anything else (negative, beyond the bitset, huge, infinite) left.
  * XGBoost category sets in a model that needs the double layout (trees-json mixing them with
  * LightGBM splits, not produced by any loader today) use the walker. */
 #include "models/model_int.h"
