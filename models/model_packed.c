@@ -20,7 +20,17 @@
  *    test the node's bitset as aud_lgbm_cat_left(). Pipelines' trees mix scikit-learn float32
  *    splits with category-set splits: float(x) <= d becomes x <= t with t the largest double
  *    that rounds to a float <= d (le_f32_as_double), when |d| is outside kZeroThreshold.
- * Models with XGBoost category-set splits (AUD_SPLIT_CAT_XGB) are not packed: the walker. */
+ * XGBoost category-set splits (AUD_SPLIT_CAT_XGB) use the float layout: such a node has
+ * PK_CAT set in dl, the first word of its bitset (in pk_model.bits) in the bits of the threshold
+ * slot and its word count in dl >> PK_WORDS_SHIFT. A model with any of them has has_cat set and
+ * is walked by pk_step_cat, which tests dl for PK_CAT; numerical-only models keep pk_step, whose
+ * node test does not look at the flag (pk_float_rows_num / _cat). The category test is
+ * aud_xgb_cat_left's, without a branch on the value: each row value v = float(x) becomes a code
+ * once per block (pk_code: (int)v for 0 <= v < 2^24, else a NaN or an out-of-every-set code);
+ * NaN takes the default child; else right iff the code is below 32 * words and its bit is on,
+ * anything else (negative, beyond the bitset, huge, infinite) left.
+ * XGBoost category sets in a model that needs the double layout (trees-json mixing them with
+ * LightGBM splits, not produced by any loader today) use the walker. */
 #include "models/model_int.h"
 
 #include <float.h>
@@ -33,11 +43,20 @@
 #define PK_FLOATS 4096
 
 typedef struct pk_node {
-    float   t;        /* float(x) <= t goes left (leaf: NaN, never) */
+    float   t;        /* float(x) <= t goes left (leaf: NaN, never); PK_CAT: the bits of the
+                       * uint32_t index of the set's first word in pk_model.bits */
     int32_t feat;     /* feature (leaf: 0) */
     int32_t left;     /* index of the left child, right = left + 1 (leaf: self - 1) */
-    int32_t dl;       /* 1: NaN goes left */
+    int32_t dl;       /* bit 0 (PK_NAN_LEFT): NaN goes left; PK_CAT: XGBoost category set, with
+                       * its word count in the bits from PK_WORDS_SHIFT up */
 } pk_node;
+
+#define PK_NAN_LEFT    1
+#define PK_CAT         2
+#define PK_WORDS_SHIFT 2
+/* Set sizes the float layout holds: the word count in dl, and 32 * words exact in float. XGBoost's
+ * loader keeps codes below 2^24 (xgb_json.c), so its sets have at most 2^19 words. */
+#define PK_MAX_CAT_WORDS (1 << 19)
 
 typedef struct pk64_node {
     double   t;          /* numerical: x <= t goes left (leaf: NaN) */
@@ -54,9 +73,10 @@ typedef struct pk64_node {
 
 typedef struct pk_model {
     int        wide;     /* 0: float layout (nodes), 1: double layout (nodes64) */
+    int        has_cat;  /* float layout with XGBoost category sets (pk_step_cat) */
     pk_node   *nodes;    /* all trees, concatenated */
     pk64_node *nodes64;
-    uint32_t  *bits;     /* categorical bitsets of all trees */
+    uint32_t  *bits;     /* categorical bitsets of all trees (double layout, or has_cat) */
     size_t    *root;     /* n_trees offsets into nodes / nodes64 */
     int32_t   *depth;    /* n_trees: longest root-to-leaf path */
     double    *vals;     /* leaf values, indexed like the nodes */
@@ -78,6 +98,8 @@ void aud_packed_free(void *p)
 
 static float pk_threshold(const aud_tree *t, int32_t i)
 {
+    if (t->kind[i] == AUD_SPLIT_CAT_XGB)
+        return NAN;   /* not used: pk_make stores the set's place instead */
     if (t->kind[i] == AUD_SPLIT_LT_F32) {
         float s = (float)t->threshold[i];
         if (isinf(s) && s < 0)
@@ -110,6 +132,19 @@ static double le_f32_as_double(double thr)
     memcpy(&bits, &f, sizeof bits);
     /* a tie rounds to the float with the even significand */
     return (bits & 1u) == 0 ? mid : nextafter(mid, -INFINITY);
+}
+
+/* A float-layout node for internal node i of t, left child at packed index `left`; bits_base is
+ * the tree's first word in pk_model.bits. */
+static pk_node pk_make(const aud_tree *t, int32_t i, int32_t left, size_t bits_base)
+{
+    pk_node p = { pk_threshold(t, i), t->feature[i], left, t->default_left[i] ? PK_NAN_LEFT : 0 };
+    if (t->kind[i] == AUD_SPLIT_CAT_XGB) {
+        uint32_t off = (uint32_t)(bits_base + (size_t)t->cat_begin[i]);
+        memcpy(&p.t, &off, sizeof off);
+        p.dl |= PK_CAT | (t->cat_words[i] << PK_WORDS_SHIFT);
+    }
+    return p;
 }
 
 static pk64_node pk64_make(const aud_tree *t, int32_t i, int32_t left, size_t bits_base)
@@ -157,20 +192,25 @@ static pk64_node pk64_make(const aud_tree *t, int32_t i, int32_t left, size_t bi
 int aud_packed_build(aud_model *m, aud_error *err)
 {
     size_t total = 0, max_nodes = 0, total_bits = 0;
-    int wide = 0;
+    int wide = 0, has_cat = 0;
     for (size_t k = 0; k < m->n_trees; k++) {
         const aud_tree *t = &m->trees[k];
         for (int32_t i = 0; i < t->n_nodes; i++) {
             if (t->left[i] >= 0 && (t->kind[i] == AUD_SPLIT_LE_F64 || t->kind[i] == AUD_SPLIT_CAT))
                 wide = 1;
-            if (t->left[i] >= 0 && t->kind[i] == AUD_SPLIT_CAT_XGB)
-                return AUD_OK;   /* XGBoost category sets: the reference walker */
+            if (t->left[i] >= 0 && t->kind[i] == AUD_SPLIT_CAT_XGB) {
+                if (t->cat_words[i] > PK_MAX_CAT_WORDS)
+                    return AUD_OK;   /* beyond what pk_node holds: the reference walker */
+                has_cat = 1;
+            }
         }
         total += (size_t)t->n_nodes;
         total_bits += (size_t)t->n_cat_bits;
         if ((size_t)t->n_nodes > max_nodes)
             max_nodes = (size_t)t->n_nodes;
     }
+    if (has_cat && (wide || total_bits > (size_t)UINT32_MAX))
+        return AUD_OK;   /* XGBoost category sets beside LightGBM splits: the walker */
     if (wide) {
         /* one layout per model: a model mixing float32 and LightGBM splits uses the walker */
         for (size_t k = 0; k < m->n_trees; k++) {
@@ -189,9 +229,12 @@ int aud_packed_build(aud_model *m, aud_error *err)
     int32_t *queue = NULL;
     if (pk != NULL) {
         pk->wide = wide;
+        pk->has_cat = has_cat;
+        if (wide || has_cat)
+            pk->bits = aud_calloc(total_bits + 1, sizeof *pk->bits);   /* + 1: an empty set's
+                                                                         * load stays inside */
         if (wide) {
             pk->nodes64 = aud_malloc((total + 1) * sizeof *pk->nodes64);
-            pk->bits = aud_malloc((total_bits + 1) * sizeof *pk->bits);
         } else {
             pk->nodes = aud_malloc((total + 1) * sizeof *pk->nodes);
         }
@@ -200,7 +243,8 @@ int aud_packed_build(aud_model *m, aud_error *err)
         pk->vals = aud_malloc((total + 1) * sizeof *pk->vals);
         queue = aud_malloc(2 * (max_nodes + 1) * sizeof *queue);
     }
-    if (pk == NULL || (wide ? pk->nodes64 == NULL || pk->bits == NULL : pk->nodes == NULL) ||
+    if (pk == NULL || (wide ? pk->nodes64 == NULL : pk->nodes == NULL) ||
+        ((wide || has_cat) && pk->bits == NULL) ||
         pk->root == NULL || pk->depth == NULL || pk->vals == NULL || queue == NULL) {
         aud_packed_free(pk);
         aud_free(queue);
@@ -235,14 +279,13 @@ int aud_packed_build(aud_model *m, aud_error *err)
             if (wide)
                 pk->nodes64[base + (size_t)p] = pk64_make(t, i, tail, bits_base);
             else
-                pk->nodes[base + (size_t)p] =
-                    (pk_node){ pk_threshold(t, i), t->feature[i], tail, t->default_left[i] };
+                pk->nodes[base + (size_t)p] = pk_make(t, i, tail, bits_base);
             queue[tail] = t->left[i];
             qdepth[tail++] = qdepth[p] + 1;
             queue[tail] = t->right[i];
             qdepth[tail++] = qdepth[p] + 1;
         }
-        if (wide && t->n_cat_bits > 0)
+        if (pk->bits != NULL && t->n_cat_bits > 0)
             memcpy(pk->bits + bits_base, t->cat_bits, (size_t)t->n_cat_bits * sizeof *pk->bits);
         bits_base += (size_t)t->n_cat_bits;
         pk->root[k] = base;
@@ -263,6 +306,43 @@ static inline int32_t pk_step(const pk_node *nd, int32_t i, const float *x)
     return nd[i].left + 1 - gl;
 }
 
+/* A row value's category code for pk_step_cat, from v = float(x): (int)v when 0 <= v < 2^24 (a
+ * code the loaders accept), PK_CODE_NAN for NaN, PK_CODE_OUT for any other value (negative,
+ * huge, infinite: in no set). Computed once per row and feature, not at every node. */
+#define PK_CODE_NAN (-1)
+#define PK_CODE_OUT (-2)
+
+static inline int32_t pk_code(float v)
+{
+    if (v != v)
+        return PK_CODE_NAN;
+    return v >= 0.0f && v < 16777216.0f ? (int32_t)v : PK_CODE_OUT;
+}
+
+/* pk_step for has_cat models: a PK_CAT node tests its category set as aud_xgb_cat_left, with
+ * the row's codes xc (pk_code of each value of x): NaN takes the default child; right iff the
+ * code is below 32 * words and its bit is set (v < 32 * words iff (int)v < 32 * words, an
+ * integer); the negative codes are beyond every set as unsigned numbers. */
+static inline int32_t pk_step_cat(const pk_node *nd, const uint32_t *bits, int32_t i,
+                                  const float *x, const int32_t *xc)
+{
+    const pk_node *p = &nd[i];
+    int32_t dl = p->dl, gl;
+    if (dl & PK_CAT) {
+        uint32_t off;
+        memcpy(&off, &p->t, sizeof off);
+        int32_t c = xc[p->feat];
+        uint32_t w = (uint32_t)c >> 5;
+        int32_t in = w < ((uint32_t)dl >> PK_WORDS_SHIFT);
+        int32_t bit = (int32_t)(bits[off + (in ? w : 0)] >> (c & 31)) & in;
+        gl = (bit ^ 1) & (dl | (c != PK_CODE_NAN));
+    } else {
+        float v = x[p->feat];
+        gl = (v <= p->t) | ((v != v) & dl);
+    }
+    return p->left + 1 - gl;
+}
+
 static inline void pk_add(double *o, double v, int f32)
 {
     if (f32)
@@ -271,10 +351,17 @@ static inline void pk_add(double *o, double v, int f32)
         *o += v;
 }
 
+/* One step of the float layout for row xr of x: pk_step_cat when the model has category sets
+ * (`cat`, constant in each caller of pk_rows; the row's codes are at the same offset in xc),
+ * else pk_step. */
+#define PK_STEP(i, xr) \
+    (cat ? pk_step_cat(nd, bits, (i), (xr), xc + ((xr) - x)) : pk_step(nd, (i), (xr)))
+
 /* Leaf values of one tree for rows x[0..n) (stride F) added to out[r * K] (float32 or double
- * addition). */
-static void pk_tree_rows(const pk_node *nd, const double *vals, int32_t depth, const float *x,
-                         size_t F, size_t n, double *out, size_t K, int f32)
+ * addition). Always inlined into pk_float_rows with `cat` a constant (see there). */
+static inline __attribute__((always_inline)) void
+pk_rows(const pk_node *nd, const uint32_t *bits, int cat, const double *vals, int32_t depth,
+        const float *x, const int32_t *xc, size_t F, size_t n, double *out, size_t K, int f32)
 {
     size_t r = 0;
     if (depth <= PK_FIXED_DEPTH) {
@@ -283,14 +370,14 @@ static void pk_tree_rows(const pk_node *nd, const double *vals, int32_t depth, c
             /* eight independent walks, unrolled so the indices stay in registers */
             int32_t i0 = 0, i1 = 0, i2 = 0, i3 = 0, i4 = 0, i5 = 0, i6 = 0, i7 = 0;
             for (int32_t d = 0; d < depth; d++) {
-                i0 = pk_step(nd, i0, x0);
-                i1 = pk_step(nd, i1, x0 + F);
-                i2 = pk_step(nd, i2, x0 + 2 * F);
-                i3 = pk_step(nd, i3, x0 + 3 * F);
-                i4 = pk_step(nd, i4, x0 + 4 * F);
-                i5 = pk_step(nd, i5, x0 + 5 * F);
-                i6 = pk_step(nd, i6, x0 + 6 * F);
-                i7 = pk_step(nd, i7, x0 + 7 * F);
+                i0 = PK_STEP(i0, x0);
+                i1 = PK_STEP(i1, x0 + F);
+                i2 = PK_STEP(i2, x0 + 2 * F);
+                i3 = PK_STEP(i3, x0 + 3 * F);
+                i4 = PK_STEP(i4, x0 + 4 * F);
+                i5 = PK_STEP(i5, x0 + 5 * F);
+                i6 = PK_STEP(i6, x0 + 6 * F);
+                i7 = PK_STEP(i7, x0 + 7 * F);
             }
             int32_t idx[PK_GROUP] = { i0, i1, i2, i3, i4, i5, i6, i7 };
             for (int q = 0; q < PK_GROUP; q++)
@@ -301,7 +388,7 @@ static void pk_tree_rows(const pk_node *nd, const double *vals, int32_t depth, c
         const float *xr = x + r * F;
         int32_t i = 0;
         for (int32_t d = 0; d < depth && nd[i].left != i - 1; d++)
-            i = pk_step(nd, i, xr);
+            i = PK_STEP(i, xr);
         pk_add(out + r * K, vals[i], f32);
     }
 }
@@ -372,6 +459,55 @@ static void pk_finish_rows(const aud_model *m, size_t b, size_t e, double *margi
     }
 }
 
+/* The float layout over rows X[0..n): each sub-block of rows is converted to float, then walked
+ * tree by tree. Always inlined into pk_float_rows_num and pk_float_rows_cat with `cat` a
+ * constant; both are kept out of line (noinline), so the numerical models' loop is compiled on
+ * its own, as before category sets had a packed layout, and pays no test of has_cat per tree. */
+static inline __attribute__((always_inline)) void
+pk_float_rows(const aud_model *m, const double *X, size_t n, double *margin, int cat,
+              int32_t *xc)
+{
+    const pk_model *pk = m->packed;
+    size_t K = m->n_outputs, F = m->n_features;
+    float xf[PK_FLOATS];
+    size_t step = F > 0 ? PK_FLOATS / F : n;
+    for (size_t b = 0; b < n; b += step) {
+        size_t e = b + step < n ? b + step : n;
+        for (size_t r = b; r < e; r++)
+            for (size_t j = 0; j < F; j++)
+                xf[(r - b) * F + j] = (float)X[r * F + j];
+        if (cat)
+            for (size_t q = 0; q < (e - b) * F; q++)
+                xc[q] = pk_code(xf[q]);
+        if (m->sum_f32) {
+            for (size_t r = b; r < e; r++)
+                for (size_t k = 0; k < K; k++)
+                    margin[r * K + k] = (double)(float)m->base_margin[k];
+        } else {
+            for (size_t r = b * K; r < e * K; r++)
+                margin[r] = 0.0;
+        }
+        for (size_t i = 0; i < m->n_trees; i++)
+            pk_rows(pk->nodes + pk->root[i], pk->bits, cat, pk->vals + pk->root[i], pk->depth[i],
+                    xf, xc, F, e - b, margin + b * K + m->trees[i].output, K, m->sum_f32);
+        if (!m->sum_f32)
+            pk_finish_rows(m, b, e, margin);
+    }
+}
+
+static __attribute__((noinline)) void pk_float_rows_num(const aud_model *m, const double *X,
+                                                        size_t n, double *margin)
+{
+    pk_float_rows(m, X, n, margin, 0, NULL);
+}
+
+static __attribute__((noinline)) void pk_float_rows_cat(const aud_model *m, const double *X,
+                                                        size_t n, double *margin)
+{
+    int32_t xc[PK_FLOATS];   /* the rows' category codes (pk_code) */
+    pk_float_rows(m, X, n, margin, 1, xc);
+}
+
 int aud_packed_block(const aud_model *m, const double *X, size_t n, double *margin)
 {
     const pk_model *pk = m->packed;
@@ -391,26 +527,9 @@ int aud_packed_block(const aud_model *m, const double *X, size_t n, double *marg
     }
     if (F > PK_FLOATS)
         return 0;
-    float xf[PK_FLOATS];
-    size_t step = F > 0 ? PK_FLOATS / F : n;
-    for (size_t b = 0; b < n; b += step) {
-        size_t e = b + step < n ? b + step : n;
-        for (size_t r = b; r < e; r++)
-            for (size_t j = 0; j < F; j++)
-                xf[(r - b) * F + j] = (float)X[r * F + j];
-        if (m->sum_f32) {
-            for (size_t r = b; r < e; r++)
-                for (size_t k = 0; k < K; k++)
-                    margin[r * K + k] = (double)(float)m->base_margin[k];
-        } else {
-            for (size_t r = b * K; r < e * K; r++)
-                margin[r] = 0.0;
-        }
-        for (size_t i = 0; i < m->n_trees; i++)
-            pk_tree_rows(pk->nodes + pk->root[i], pk->vals + pk->root[i], pk->depth[i], xf, F,
-                         e - b, margin + b * K + m->trees[i].output, K, m->sum_f32);
-        if (!m->sum_f32)
-            pk_finish_rows(m, b, e, margin);
-    }
+    if (pk->has_cat)
+        pk_float_rows_cat(m, X, n, margin);
+    else
+        pk_float_rows_num(m, X, n, margin);
     return 1;
 }

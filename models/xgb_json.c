@@ -151,6 +151,13 @@ static int parse_categories(xg_ctx *c, const cJSON *jt, size_t idx, aud_tree *t)
     long *nodes = codes + n[3];
     const cJSON *e = a[3]->child;
     for (long q = 0; q < n[3]; q++, e = e->next) {
+        /* a plain in-range integer (int_value's test) without formatting the field name: the
+         * codes are most of a categorical model's numbers; anything else through int_value */
+        double d = cJSON_IsNumber(e) ? e->valuedouble : -1.0;
+        if (d >= 0.0 && d <= (double)(XG_MAX_CAT - 1) && d == (double)(long)d) {
+            codes[q] = (long)d;
+            continue;
+        }
         snprintf(field, sizeof field, "trees[%zu].categories[%ld]", idx, q);
         if ((rc = int_value(c, e, field, 0, XG_MAX_CAT - 1, &codes[q])))
             goto done;

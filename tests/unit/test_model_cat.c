@@ -98,9 +98,12 @@ static void check_model(const char *model, const char *input, const char *margin
     assert_int_equal(C.rows, n);
     assert_int_equal(C.cols, S);
 
-    /* margins: block predictor (packed layout where there is one) and the walker, exactly */
+    /* margins: block predictor (packed layout, every fixture has one) and the walker, exactly */
     double *mg = aud_malloc(n * K * sizeof *mg), *one = aud_malloc(K * sizeof *one);
+    assert_non_null(m->packed);
     aud_model_predict_margin_block(m, X.v, n, mg);
+    void *pk = m->packed;
+    m->packed = NULL;
     for (size_t i = 0; i < n; i++) {
         aud_model_predict_margin(m, X.v + i * X.cols, one);
         for (size_t k = 0; k < K; k++) {
@@ -111,6 +114,7 @@ static void check_model(const char *model, const char *input, const char *margin
             }
         }
     }
+    m->packed = pk;
 
     /* TreeSHAP: the default plan (leaf tables where they fit), then each algorithm forced */
     aud_error err;
@@ -169,7 +173,7 @@ static void test_xgboost_goldens(void **state)
         snprintf(contrib, sizeof contrib, "%s/%s.contribs.csv", XGB, tasks[i]);
         check_model(model, XGB "/codes.csv", margin, contrib, 0, 1e-5);
         aud_model *m = load(model);
-        assert_null(m->packed);   /* category sets: the walker */
+        assert_non_null(m->packed);   /* category sets in the float packed layout */
         assert_non_null(m->cat_feature);
         assert_true(m->cat_feature[1] && m->cat_feature[2] && m->cat_feature[4]);
         assert_false(m->cat_feature[0] || m->cat_feature[3]);
@@ -221,6 +225,92 @@ static void test_xgboost_rule_by_hand(void **state)
         }
         aud_model_free(m);
     }
+}
+
+/* The packed layout (blocks of 8 rows and the single-row tail) against the reference walker, bit
+ * for bit, on a model mixing float32 and category-set splits: sets of 2 and 32 words, an empty
+ * set (no category goes right), both default directions; probes around every set's codes and
+ * bounds (fractions, -0.0, negatives, 32 * words and the floats next to it, 2^24, 2^31, huge,
+ * infinities, NaN). */
+static void test_xgboost_packed_equals_walker(void **state)
+{
+    (void)state;
+    static const char *const doc =
+        "{\"learner\": {\"feature_names\": [\"a\", \"b\", \"c\"],"
+        " \"feature_types\": [\"c\", \"float\", \"c\"],"
+        " \"learner_model_param\": {\"base_score\": \"0.25\", \"num_class\": \"0\","
+        " \"num_feature\": \"3\"}, \"objective\": {\"name\": \"reg:squarederror\"},"
+        " \"gradient_booster\": {\"name\": \"gbtree\", \"model\": {\"tree_info\": [0, 0, 0],"
+        " \"trees\": ["
+        "{\"tree_param\": {\"num_nodes\": \"7\"},"
+        " \"left_children\": [1, 3, 5, -1, -1, -1, -1], \"right_children\": [2, 4, 6, -1, -1, -1, -1],"
+        " \"split_indices\": [0, 1, 2, 0, 0, 0, 0],"
+        " \"split_conditions\": [NaN, 0.5, NaN, 1, 2, 4, 8],"
+        " \"default_left\": [0, 1, 1, 0, 0, 0, 0], \"split_type\": [1, 0, 1, 0, 0, 0, 0],"
+        " \"sum_hessian\": [8, 4, 4, 2, 2, 2, 2], \"base_weights\": [0, 0, 0, 1, 2, 4, 8],"
+        " \"categories\": [1, 33], \"categories_nodes\": [0, 2],"
+        " \"categories_segments\": [0, 2], \"categories_sizes\": [2, 0]},"
+        "{\"tree_param\": {\"num_nodes\": \"5\"},"
+        " \"left_children\": [1, -1, 3, -1, -1], \"right_children\": [2, -1, 4, -1, -1],"
+        " \"split_indices\": [2, 0, 0, 0, 0], \"split_conditions\": [NaN, 16, NaN, 32, 64],"
+        " \"default_left\": [1, 0, 0, 0, 0], \"split_type\": [1, 0, 1, 0, 0],"
+        " \"sum_hessian\": [6, 2, 4, 2, 2], \"base_weights\": [0, 16, 0, 32, 64],"
+        " \"categories\": [0, 5, 1000, 31, 32], \"categories_nodes\": [0, 2],"
+        " \"categories_segments\": [0, 3], \"categories_sizes\": [3, 2]},"
+        "{\"tree_param\": {\"num_nodes\": \"3\"},"
+        " \"left_children\": [1, -1, -1], \"right_children\": [2, -1, -1],"
+        " \"split_indices\": [1, 0, 0], \"split_conditions\": [-0.25, 128, 256],"
+        " \"default_left\": [0, 0, 0], \"split_type\": [0, 0, 0],"
+        " \"sum_hessian\": [2, 1, 1], \"base_weights\": [0, 128, 256]}]}}}}";
+    aud_error err;
+    aud_model *m = NULL;
+    if (aud_model_parse(&m, doc, strlen(doc), "mixed.json", NULL, &err) != AUD_OK)
+        fail_msg("%s: %s", err.field, err.msg);
+    assert_non_null(m->packed);
+    double probe[160];
+    size_t np = 0;
+    static const double codes[] = { 0, 1, 5, 31, 32, 33, 63, 64, 999, 1000, 1001, 1023, 1024 };
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+        probe[np++] = codes[i];
+        probe[np++] = codes[i] + 0.5;
+        probe[np++] = nextafter(codes[i], -INFINITY);
+        probe[np++] = (double)nextafterf((float)codes[i], -INFINITY);
+        probe[np++] = -codes[i];
+    }
+    static const double odd[] = { -0.0, -0.5, -1.0, 0.25, 0.5, 0.49999999, -0.25,
+                                  16777216.0, 16777217.0, 2147483648.0, 4294967296.0, 1e12,
+                                  3.4028234663852886e38, 1e300, INFINITY, -INFINITY, NAN, -1e300 };
+    for (size_t i = 0; i < sizeof odd / sizeof odd[0]; i++)
+        probe[np++] = odd[i];
+    assert_true(np <= sizeof probe / sizeof probe[0]);
+    size_t n = 3 * np + 5;   /* blocks of 8 and a tail */
+    double *X = aud_malloc(3 * n * sizeof *X), *a = aud_malloc(n * sizeof *a);
+    for (size_t r = 0; r < n; r++) {
+        X[3 * r] = probe[r % np];
+        X[3 * r + 1] = probe[(r * 7 + 3) % np];
+        X[3 * r + 2] = probe[(r / 3 + r * 11) % np];
+    }
+    aud_model_predict_margin_block(m, X, n, a);
+    void *pk = m->packed;
+    m->packed = NULL;
+    for (size_t r = 0; r < n; r++) {
+        double b;
+        aud_model_predict_margin(m, X + 3 * r, &b);
+        if (memcmp(&a[r], &b, sizeof b) != 0)
+            fail_msg("row %zu (%g, %g, %g): packed %.17g walker %.17g", r, X[3 * r],
+                     X[3 * r + 1], X[3 * r + 2], a[r], b);
+    }
+    m->packed = pk;
+    /* spot check of the rule: a = 33 in {1, 33}: right, then c = 1000 not in the empty set: left
+     * (4); c = 1000 in {0, 5, 1000} (32 words): right, then a = 33 not in {31, 32}: left (32);
+     * b NaN, default right (256) */
+    double x[3] = { 33, NAN, 1000 }, mg;
+    aud_model_predict_margin(m, x, &mg);
+    if (mg != 0.25 + 4 + 32 + 256)
+        fail_msg("margin %.17g", mg);
+    aud_free(X);
+    aud_free(a);
+    aud_model_free(m);
 }
 
 static void expect_field(const char *extra, const char *field, const char *msg_part)
@@ -367,6 +457,7 @@ int main(void)
         cmocka_unit_test(test_lightgbm_fixtures),
         cmocka_unit_test(test_xgboost_goldens),
         cmocka_unit_test(test_xgboost_rule_by_hand),
+        cmocka_unit_test(test_xgboost_packed_equals_walker),
         cmocka_unit_test(test_xgboost_malformed_categories),
         cmocka_unit_test(test_categories_file),
         cmocka_unit_test(test_pandas_categorical_errors),
