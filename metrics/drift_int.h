@@ -2,6 +2,7 @@
 #ifndef AUD_DRIFT_INT_H
 #define AUD_DRIFT_INT_H
 
+#include <math.h>
 #include "metrics/drift.h"
 
 /* Scratch space of one worker, reused from column to column so that large columns do not
@@ -86,5 +87,22 @@ int aud_drift_refw_stats(aud_drift_column *col, const aud_drift_refw *w,
 
 /* Variance of the two-sample Anderson-Darling statistic under the null (sizes only). */
 double aud_drift_ad_variance(size_t n1, size_t n2);
+
+
+/* Neumaier compensated summation (deterministic, close to the exact sum); shared by the
+ * drift statistics (drift_stats.c) and the profile-reference statistics (drift_refw.c). */
+typedef struct aud_ksum {
+    double s, c;
+} aud_ksum;
+
+static inline void aud_ksum_add(aud_ksum *k, double v)
+{
+    double t = k->s + v;
+    if (fabs(k->s) >= fabs(v))
+        k->c += (k->s - t) + v;
+    else
+        k->c += (v - t) + k->s;
+    k->s = t;
+}
 
 #endif

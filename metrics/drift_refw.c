@@ -181,19 +181,6 @@ size_t aud_drift_refw_values(const aud_drift_refw *w, const double *y, size_t n2
 
 /* ---- the statistics --------------------------------------------------------------------------- */
 
-typedef struct csum {   /* Neumaier compensated sum */
-    double s, c;
-} csum;
-
-static void cadd(csum *k, double v)
-{
-    double t = k->s + v;
-    if (fabs(k->s) >= fabs(v))
-        k->c += (k->s - t) + v;
-    else
-        k->c += (v - t) + k->s;
-    k->s = t;
-}
 
 /* numpy.sum of a stream of values (blocks of 8192 summed pairwise, then in order) */
 typedef struct npstream {
@@ -225,7 +212,7 @@ typedef struct pass {
     double   P, Q;            /* reference and current values below the position (model) */
     double   maxS, minD;      /* KS: extremes of F1 - F2 */
     i128     x4, y4;          /* 4 x the two sums of U (CvM) */
-    csum     s1, s2;          /* AD */
+    aud_ksum     s1, s2;          /* AD */
     npstream *sx, *sy;        /* exact summaries: U summed as numpy sums it (bit-identical) */
     double   ad_bound;
     int      ad_ok;
@@ -246,8 +233,8 @@ static void group(pass *p, double a, double b)
     double B = p->P + p->Q + l / 2.0, den = B * (N - B) - N * l / 4.0;
     double M1 = p->P + a / 2.0, M2 = p->Q + b / 2.0;
     double d1 = N * M1 - B * p->n1, d2 = N * M2 - B * p->n2;
-    cadd(&p->s1, l / N * (d1 * d1) / den);
-    cadd(&p->s2, l / N * (d2 * d2) / den);
+    aud_ksum_add(&p->s1, l / N * (d1 * d1) / den);
+    aud_ksum_add(&p->s2, l / N * (d2 * d2) / den);
     i128 A = (int64_t)a, Bc = (int64_t)b, P = (int64_t)p->P, Q = (int64_t)p->Q;
     p->x4 += A * (2 * Q + Bc) * (2 * Q + Bc) + (A * A * A - A) / 3;
     p->y4 += Bc * (2 * P + A) * (2 * P + A) + (Bc * Bc * Bc - Bc) / 3;
@@ -279,8 +266,8 @@ static void run(pass *p, double r)
     double D = n2 * M1 - p->n1 * p->Q;
     double sd2 = r * D * D + n2 * n2 * (r * r * r - r) / 12.0;   /* sum of D^2, D linear */
     double den = B * (N - B) - N / 4.0;
-    cadd(&p->s1, sd2 / N / den);
-    cadd(&p->s2, sd2 / N / den);
+    aud_ksum_add(&p->s1, sd2 / N / den);
+    aud_ksum_add(&p->s2, sd2 / N / den);
     i128 R = (int64_t)r, Q = (int64_t)p->Q;
     p->x4 += R * 4 * Q * Q;
     p->P += r;
@@ -431,14 +418,14 @@ static double span(double len, double a, double b)
 static double wasserstein(const aud_drift_refw *w, const double *y, size_t n2)
 {
     double n1 = w->n, m = (double)n2, x = fmin(w->c[0].lo, y[0]), f1 = 0, q = 0;
-    csum acc = {0, 0};
+    aud_ksum acc = {0, 0};
     size_t j = 0;
     for (size_t i = 0; i <= w->n_c; i++) {
         const aud_drift_refw_cell *c = i < w->n_c ? &w->c[i] : NULL;
         double end = c ? c->lo : INFINITY;
         while (j < n2 && (y[j] < end || (c && c->atom && y[j] == end))) {
             double v = y[j];
-            cadd(&acc, span(v - x, f1 / n1 - q / m, f1 / n1 - q / m));
+            aud_ksum_add(&acc, span(v - x, f1 / n1 - q / m, f1 / n1 - q / m));
             while (j < n2 && y[j] == v) {
                 j++;
                 q += 1;
@@ -447,7 +434,7 @@ static double wasserstein(const aud_drift_refw *w, const double *y, size_t n2)
         }
         if (c == NULL)
             break;
-        cadd(&acc, span(c->lo - x, f1 / n1 - q / m, f1 / n1 - q / m));
+        aud_ksum_add(&acc, span(c->lo - x, f1 / n1 - q / m, f1 / n1 - q / m));
         x = c->lo;
         if (c->atom) {
             f1 += c->w;
@@ -456,7 +443,7 @@ static double wasserstein(const aud_drift_refw *w, const double *y, size_t n2)
         double slope = c->w / (c->hi - c->lo), f0 = f1;
         while (j < n2 && y[j] < c->hi) {
             double v = y[j], fv = f0 + slope * (v - c->lo);
-            cadd(&acc, span(v - x, f1 / n1 - q / m, fv / n1 - q / m));
+            aud_ksum_add(&acc, span(v - x, f1 / n1 - q / m, fv / n1 - q / m));
             while (j < n2 && y[j] == v) {
                 j++;
                 q += 1;
@@ -465,7 +452,7 @@ static double wasserstein(const aud_drift_refw *w, const double *y, size_t n2)
             f1 = fv;
         }
         double fe = f0 + c->w;
-        cadd(&acc, span(c->hi - x, f1 / n1 - q / m, fe / n1 - q / m));
+        aud_ksum_add(&acc, span(c->hi - x, f1 / n1 - q / m, fe / n1 - q / m));
         x = c->hi;
         f1 = fe;
     }
