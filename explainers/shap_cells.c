@@ -29,7 +29,14 @@
 #define KEY_TILE 2048                    /* rows whose patterns are built node by node */
 #define KEY_TREES 8                      /* trees whose patterns are built together */
 #define SLOTS0 4096                      /* pattern accumulators first allocated (they grow) */
-#define UNIT_BITS 8                      /* key bits of a unit (<= AUD_SHAP_FAST_MAX_PATH) */
+#ifndef UNIT_BITS
+#define UNIT_BITS 8                      /* key bits of a unit */
+#endif
+/* deepest leaf of a tree by units: a leaf is a unit of its depth's bits; its table has a row
+ * per pattern of its path's unique features (aud_shap_leaf_table) */
+#define UNIT_DEPTH (UNIT_BITS < AUD_SHAP_FAST_MAX_PATH ? UNIT_BITS : AUD_SHAP_FAST_MAX_PATH)
+
+int aud_shap_cells_unit_depth = UNIT_DEPTH;
 #define UNIT_MAX_SLOTS ((size_t)1 << 16) /* per tree: count slots, */
 #define UNIT_MAX_TABLE ((size_t)1 << 20) /* and table values (8 MiB) */
 #define UTILE 256                        /* rows whose decisions are taken together */
@@ -256,7 +263,9 @@ static int tree_units(aud_shap_cells *c, size_t t)
     if (U->inode == NULL || U->lt == NULL || U->u == NULL)
         goto done;
     rc = 0;
-    if (rank_walk(tr, 0, 0, rank, n_in, U) > UNIT_BITS)
+    int32_t max_depth = aud_shap_cells_unit_depth < UNIT_DEPTH ? aud_shap_cells_unit_depth
+                                                               : UNIT_DEPTH;
+    if (rank_walk(tr, 0, 0, rank, n_in, U) > max_depth)
         goto done;
     unit_walk(U, tr, 0, 0, anc, 0, rank, n_in);
     if (U->slots > UNIT_MAX_SLOTS || U->tsize > UNIT_MAX_TABLE)
@@ -348,6 +357,14 @@ done:
     }
     *out = c;
     return AUD_OK;
+}
+
+size_t aud_shap_cells_unit_trees(const aud_shap_cells *c)
+{
+    size_t k = 0;
+    for (size_t t = 0; t < c->m->n_trees; t++)
+        k += c->units[t] != NULL;
+    return k;
 }
 
 double aud_shap_cells_bias(const aud_shap_cells *c)
@@ -468,7 +485,7 @@ static void *cells_ws_new(void *ctx)
     w->ucnt = aud_calloc(4 * c->u_slots + 1, sizeof *w->ucnt);
     w->uacc = aud_calloc(c->n_w * c->u_slots + 1, sizeof *w->uacc);
     w->utab = aud_malloc((c->u_tsize + 1) * sizeof *w->utab);
-    w->tleaf = aud_malloc(((size_t)UNIT_BITS << UNIT_BITS) * sizeof *w->tleaf);
+    w->tleaf = aud_malloc(((size_t)UNIT_DEPTH << UNIT_DEPTH) * sizeof *w->tleaf);
     if (w->dec == NULL || w->ukey == NULL || w->ucnt == NULL || w->uacc == NULL ||
         w->utab == NULL || w->tleaf == NULL) {
         cells_ws_free(w);
