@@ -63,7 +63,8 @@ def test_drivers_deep_trees_vs_xgboost(setup):
         out = tmp / ("out%s.json" % th)
         r = run_audit("fairness", "--data", tmp / "data.csv", "--sensitive", "race,sex",
                       "--label", "y", "--bootstrap", "0", "--model", tmp / "model.json",
-                      "--threshold", "0.5", "--threads", th, "--json", out)
+                      "--threshold", "0.5", "--threads", th, "--created", "2026-01-01T00:00:00Z",
+                      "--json", out)
         assert r.code == 0, r
         docs.append(out.read_bytes())
     assert docs[0] == docs[1]
