@@ -106,6 +106,7 @@ struct aud_shap_cells {
     int32_t         *n_int;     /* per tree: internal nodes */
     cells_units    **units;     /* per tree: leaf-pattern units, NULL for the pattern path */
     size_t           u_int, u_slots, u_tsize;   /* largest n_int, slots, tsize of the units */
+    int              pattern;   /* some tree goes by decision patterns */
     aud_shap_weights wts;
     float           *Xf;        /* this call's rows as floats (NaN kept), column-major, in
                                    perm order */
@@ -358,6 +359,7 @@ int aud_shap_cells_new(aud_shap_cells **out, const aud_model *m, size_t n_cells,
             rc = aud_error_nomem(err);
         all_units &= c->units[t] != NULL;
     }
+    c->pattern = !all_units;
     aud_shap_path_weights(&c->wts);
     /* the pattern path's per-row values: tables only when some tree needs them */
     if (rc == AUD_OK)
@@ -481,9 +483,11 @@ static void *cells_ws_new(void *ctx)
     cells_ws *w = aud_calloc(1, sizeof *w);
     if (w == NULL)
         return NULL;
+    /* the pattern path's buffers (~20 MiB) only when some tree goes that way */
+    size_t sub = c->pattern ? c->sub : 1, nd = c->pattern ? (size_t)1 << DIRECT_BITS : 1;
     w->cap = 1;
     w->shift = 64;
-    while (w->cap < 2 * c->sub) {
+    while (w->cap < 2 * sub) {
         w->cap <<= 1;
         w->shift--;
     }
@@ -493,16 +497,16 @@ static void *cells_ws_new(void *ctx)
     w->key = aud_malloc(w->cap * sizeof *w->key);
     w->slot = aud_malloc(w->cap * sizeof *w->slot);
     w->gen = aud_calloc(w->cap, sizeof *w->gen);
-    w->keys = aud_malloc(KEY_TREES * c->sub * sizeof *w->keys);
-    w->dslot = aud_malloc(((size_t)1 << DIRECT_BITS) * sizeof *w->dslot);
-    w->dgen = aud_calloc((size_t)1 << DIRECT_BITS, sizeof *w->dgen);
-    w->rep = aud_malloc(c->sub * sizeof *w->rep);
-    w->acc_slots = SLOTS0;
-    w->acc = aud_malloc(SLOTS0 * c->n_w * c->n_cells * sizeof *w->acc);
-    w->kcnt = aud_calloc((size_t)1 << DIRECT_BITS, sizeof *w->kcnt);
-    w->kfirst = aud_malloc(((size_t)1 << DIRECT_BITS) * sizeof *w->kfirst);
-    w->touched = aud_malloc(((size_t)1 << DIRECT_BITS) * sizeof *w->touched);
-    w->order = aud_malloc(c->sub * sizeof *w->order);
+    w->keys = aud_malloc(KEY_TREES * sub * sizeof *w->keys);
+    w->dslot = aud_malloc(nd * sizeof *w->dslot);
+    w->dgen = aud_calloc(nd, sizeof *w->dgen);
+    w->rep = aud_malloc(sub * sizeof *w->rep);
+    w->acc_slots = c->pattern ? SLOTS0 : 1;
+    w->acc = aud_malloc(w->acc_slots * c->n_w * c->n_cells * sizeof *w->acc);
+    w->kcnt = aud_calloc(nd, sizeof *w->kcnt);
+    w->kfirst = aud_malloc(nd * sizeof *w->kfirst);
+    w->touched = aud_malloc(nd * sizeof *w->touched);
+    w->order = aud_malloc(sub * sizeof *w->order);
     w->dec = aud_malloc((c->u_int + 1) * UTILE * sizeof *w->dec);
     w->ukey = aud_malloc(UTILE * sizeof *w->ukey);
     w->ucnt = aud_calloc(4 * c->u_slots + 1, sizeof *w->ucnt);
