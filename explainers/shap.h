@@ -122,9 +122,11 @@ AUD_API size_t aud_shap_reasons(const aud_shap_result *r, size_t row, size_t out
 
 /* Per-cell sums of path-dependent TreeSHAP values (method tree, raw margin) of a single-output
  * tree model over many rows, without keeping any row's values (group means of SHAP values for
- * the fairness drivers, SPEC section 7). Each tree's values are computed once per distinct
- * decision pattern of a block of rows (shap_cells.c), so the sums are exact (equal to adding the
- * rows' aud_shap_explain values, to rounding) at a fraction of the cost.
+ * the fairness drivers, SPEC section 7). Trees with leaves at depth <= 8 count, per cell, the
+ * rows' agreement patterns with each group of leaves and multiply precomputed per-pattern
+ * contributions (~22 ns per row and depth-6 tree on one core); deeper trees compute their values
+ * once per distinct decision pattern of a block of rows (shap_cells.c). The sums are exact (equal
+ * to adding the rows' aud_shap_explain values, to rounding) at a fraction of the cost.
  *   aud_shap_cells_new   n_cells cells, n_w weights per row; checks the model (tree, one output,
  *                        covers)
  *   aud_shap_cells_add   rows X (n x n_features): row i goes to cell[i] (-1: skipped) with

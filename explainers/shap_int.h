@@ -98,6 +98,23 @@ size_t aud_shap_fast_ws_size(const aud_shap_plan *plan);
 void aud_shap_fast_tree(const aud_shap_fast *f, size_t t, const double *x, double *phi,
                         void *stack);
 
+/* One leaf's table on its own (shap_cells.c): w from aud_shap_path_weights; the leaf has value v
+ * (times the tree's scale) and d <= AUD_SHAP_FAST_MAX_PATH unique path features with zero
+ * fractions z[0..d) (in their order of first appearance from the root); T[A * d + k] (2^d x d)
+ * gets the contribution to the k-th feature of a row that agrees with the features in bit set A. */
+typedef struct aud_shap_weights {
+    double w[AUD_SHAP_FAST_MAX_PATH + 1][AUD_SHAP_FAST_MAX_PATH + 1];   /* m! (d-m-1)! / d! */
+} aud_shap_weights;
+void aud_shap_path_weights(aud_shap_weights *w);
+void aud_shap_leaf_table(const aud_shap_weights *w, int d, const double *z, double v, double *T);
+
+/* Trees of c whose sums go by units (counts of leaf patterns, shap_cells.c); the others go by
+ * decision patterns (for the tests). */
+size_t aud_shap_cells_unit_trees(const aud_shap_cells *c);
+/* Trees deeper than this go by decision patterns (8, the most; tests lower it to reach the
+ * pattern path with shallow trees). */
+extern int aud_shap_cells_unit_depth;
+
 /* Tree t's main effects (into phi, full row stride) and off-diagonal interaction values (into
  * inter, n_outputs x (M+1) x (M+1)) for row x. The diagonal is left to the caller. */
 void aud_shap_fast_inter_tree(const aud_shap_fast *f, size_t t, const double *x, double *phi,

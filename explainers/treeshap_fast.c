@@ -105,15 +105,23 @@ typedef struct build {
     double   w[DMAX + 1][DMAX + 1];   /* w[d][m] = m! (d-m-1)! / d! */
 } build;
 
-/* The 2^d x d table of one leaf. */
-static void leaf_table(const build *b, const bpath *p, double v, double *T)
+static void path_weights(double w[DMAX + 1][DMAX + 1])
 {
-    int d = p->d;
+    for (int d = 1; d <= DMAX; d++)
+        for (int k = 0; k < d; k++)
+            w[d][k] = exp(lgamma((double)k + 1.0) + lgamma((double)(d - k)) -
+                          lgamma((double)d + 1.0));
+}
+
+/* The 2^d x d table of one leaf (w: path_weights). */
+static void leaf_table_w(const double w[DMAX + 1][DMAX + 1], int d, const double *z, double v,
+                         double *T)
+{
     double e[DMAX + 1];
     for (uint32_t A = 0; A < (1u << d); A++) {
         for (int k = 0; k < d; k++) {
             int ok = (int)((A >> k) & 1u);
-            double coef = (double)ok - p->z[k];
+            double coef = (double)ok - z[k];
             double *out = &T[(size_t)A * (size_t)d + (size_t)k];
             if (coef == 0.0) {
                 *out = 0.0;
@@ -129,18 +137,33 @@ static void leaf_table(const build *b, const bpath *p, double v, double *T)
                 if ((A >> j) & 1u) {
                     e[a + 1] = 0.0;
                     for (int m = a + 1; m >= 1; m--)
-                        e[m] += p->z[j] * e[m - 1];
+                        e[m] += z[j] * e[m - 1];
                     a++;
                 } else {
-                    zprod *= p->z[j];
+                    zprod *= z[j];
                 }
             }
             double s = 0.0;
             for (int m = 0; m <= a; m++)
-                s += b->w[d][m] * e[a - m];
+                s += w[d][m] * e[a - m];
             *out = v * coef * zprod * s;
         }
     }
+}
+
+static void leaf_table(const build *b, const bpath *p, double v, double *T)
+{
+    leaf_table_w(b->w, p->d, p->z, v, T);
+}
+
+void aud_shap_path_weights(aud_shap_weights *w)
+{
+    path_weights(w->w);
+}
+
+void aud_shap_leaf_table(const aud_shap_weights *w, int d, const double *z, double v, double *T)
+{
+    leaf_table_w(w->w, d, z, v, T);
 }
 
 static void build_walk(build *b, int32_t n, bpath *p)
@@ -241,10 +264,7 @@ int aud_shap_fast_new(aud_shap_fast **out, const aud_shap_plan *plan, size_t max
         goto done;
     }
     b->f = f;
-    for (int d = 1; d <= DMAX; d++)
-        for (int k = 0; k < d; k++)
-            b->w[d][k] = exp(lgamma((double)k + 1.0) + lgamma((double)(d - k)) -
-                             lgamma((double)d + 1.0));
+    path_weights(b->w);
     for (size_t t = 0; t < nt; t++) {
         if (!f->fast[t])
             continue;

@@ -1,8 +1,9 @@
 /* test_fair_drivers.c - the building blocks of SPEC section 7 (drivers, proxy screen):
  *  - aud_shap_cells (explainers/shap_cells.c): per-cell weighted sums of TreeSHAP values equal the
  *    sums of aud_shap_explain's per-row values (1e-9 relative to the sum of |terms|), for an
- *    XGBoost model (branch-free float path, direct pattern table) and a LightGBM model with
- *    categorical splits and NaN (generic node path, hashed patterns); identical bits for 1 and 3
+ *    XGBoost model (every tree by units; and again by decision patterns: branch-free float path,
+ *    direct pattern table) and a LightGBM model with categorical splits and NaN (16 trees by
+ *    units, the deeper ones by generic node path, hashed patterns); identical bits for 1 and 3
  *    threads; counts; rows added in two calls;
  *  - Cramer's V and NMI of hand tables vs scipy.stats.contingency.association and
  *    sklearn normalized_mutual_info_score (values printed by /usr/bin/python3, 1e-12);
@@ -26,6 +27,7 @@
 #include <string.h>
 
 #include "explainers/shap.h"
+#include "explainers/shap_int.h"
 #include "metrics/fair_drivers_int.h"
 #include "metrics/fairness.h"
 #include "models/model_int.h"
@@ -42,6 +44,8 @@ static double urand(void)
 
 /* sums via aud_shap_cells (rows added in two calls); w NULL: one weight, 1 for every row (the
  * counting path) */
+static size_t unit_trees;   /* of the last cell_sums */
+
 static double *cell_sums(const aud_model *m, const double *X, size_t n, const int32_t *cell,
                          const double *w, int threads, uint64_t *counts)
 {
@@ -49,6 +53,7 @@ static double *cell_sums(const aud_model *m, const double *X, size_t n, const in
     aud_shap_cells *c = NULL;
     size_t nw = w != NULL ? 2 : 1;
     assert_int_equal(aud_shap_cells_new(&c, m, NC, nw, threads, &err), AUD_OK);
+    unit_trees = aud_shap_cells_unit_trees(c);
     size_t h = n / 3, M = m->n_features;
     assert_int_equal(aud_shap_cells_add(c, X, h, cell, w, &err), AUD_OK);
     assert_int_equal(aud_shap_cells_add(c, X + h * M, n - h, cell + h, w ? w + 2 * h : NULL, &err),
@@ -60,7 +65,8 @@ static double *cell_sums(const aud_model *m, const double *X, size_t n, const in
     return out;
 }
 
-static void check_cells(const aud_model *m, const double *X, size_t n)
+/* units: how many trees go by units (counts of leaf patterns), the rest by decision patterns */
+static void check_cells(const aud_model *m, const double *X, size_t n, size_t units)
 {
     size_t M = m->n_features;
     int32_t *cell = aud_malloc(n * sizeof *cell);
@@ -73,6 +79,8 @@ static void check_cells(const aud_model *m, const double *X, size_t n)
     uint64_t cnt1[NC], cnt3[NC];
     double *s1 = cell_sums(m, X, n, cell, w, 1, cnt1);
     double *s3 = cell_sums(m, X, n, cell, w, 3, cnt3);
+    printf("  %zu of %zu trees by units\n", unit_trees, m->n_trees);
+    assert_int_equal(unit_trees, units);
     assert_memory_equal(s1, s3, 2 * NC * (M + 1) * sizeof *s1);
     /* without weights (patterns counted per run of a cell): the weight-1 sums, bit for bit */
     uint64_t cntu[NC];
@@ -137,7 +145,11 @@ static void test_cells_xgboost(void **state)
         X[i * M + 3] = floor(urand() * 13);
         X[i * M + 4] = 18 + floor(urand() * 63);
     }
-    check_cells(m, X, n);
+    check_cells(m, X, n, m->n_trees);   /* depth 3: every tree one unit */
+    int depth = aud_shap_cells_unit_depth;   /* the same by decision patterns (branch-free */
+    aud_shap_cells_unit_depth = 0;           /* float decisions, direct pattern table) */
+    check_cells(m, X, n, 0);
+    aud_shap_cells_unit_depth = depth;
     aud_free(X);
     aud_model_free(m);
 }
@@ -152,7 +164,7 @@ static void test_cells_lightgbm(void **state)
     test_matrix x;
     assert_int_equal(test_read_csv("tests/golden/data/lightgbm/binary/input.csv", &x), 0);
     assert_int_equal(x.cols, m->n_features);
-    check_cells(m, x.v, x.rows);
+    check_cells(m, x.v, x.rows, 16);   /* 31 leaves: the 34 trees deeper than 8 by patterns */
     aud_free(x.v);
     aud_model_free(m);
 }
