@@ -572,6 +572,41 @@ static void test_csv_parallel_last_chunk_bound(void **state)
     }
 }
 
+/* Each allocation of the parallel pass failing in turn (the column arrays among them: the last
+ * chunk is then counted and its arrays asked for again at their exact size): the parse either
+ * runs out of memory cleanly or gives the sequential result. */
+static void test_csv_parallel_alloc_failures(void **state)
+{
+    (void)state;
+    static char buf[4096];
+    size_t len = (size_t)snprintf(buf, sizeof buf, "a,b,c\n");
+    for (int i = 0; i < 90; i++)
+        len += (size_t)snprintf(buf + len, sizeof buf - len, "%d,x%d,%d.5\n", i, i % 4, i * 3);
+    aud_csv_opts par;
+    aud_csv_opts_default(&par);
+    par.threads = 3;
+    par.chunk_bytes = 1;
+    int ok = 0;
+    for (long n = 1; n < 400 && ok < 20; n++) {
+        aud_table *t = NULL;
+        aud_error err;
+        aud_alloc_fail_after(n);
+        int rc = aud_table_parse_csv(&t, buf, len, "f.csv", &par, &err);
+        aud_alloc_fail_after(0);
+        if (rc != AUD_OK) {
+            assert_int_equal(rc, AUD_E_NOMEM);
+            assert_null(t);
+            continue;
+        }
+        ok++;
+        assert_int_equal(t->n_rows, 90);
+        assert_int_equal(t->cols[1].n_levels, 4);
+        assert_true(t->cols[2].num[89] == 267.5);
+        aud_table_free(t);
+    }
+    assert_true(ok > 0);
+}
+
 /* Files are read on several threads at once (audit drift reads both files together): the reader
  * must keep no shared state. Wide headers exercise the duplicate-name sort. */
 static void *parse_wide_many(void *arg)
@@ -709,6 +744,7 @@ int main(void)
         cmocka_unit_test(test_csv_parallel_recuts_inside_quotes),
         cmocka_unit_test(test_csv_parallel_merges_in_place),
         cmocka_unit_test(test_csv_parallel_last_chunk_bound),
+        cmocka_unit_test(test_csv_parallel_alloc_failures),
         cmocka_unit_test(test_csv_concurrent_readers),
         cmocka_unit_test(test_csv_mutation_fuzz),
         cmocka_unit_test(test_csv_load_missing_file),
