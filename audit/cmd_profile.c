@@ -130,11 +130,13 @@ int aud_cmd_profile(int argc, char **argv)
         rc = aud_guard_output(save, inputs, 1, &err);
     if (rc == AUD_OK && save != NULL && strcmp(save, "-") == 0)
         rc = aud_error_set(&err, AUD_E_USAGE, NULL, 0, 0, "--save needs a file name");
+    /* hash the data while it is read and profiled (a reading error is reported first: an early
+     * error's join below discards the hash's own) */
+    if (rc == AUD_OK && (json != NULL || save != NULL))
+        aud_hash_ahead_start(&hash, data);
     aud_cli_stage("read CSV");
     if (rc == AUD_OK)
         rc = aud_csv_cli_load(&csv, &t, data, &err);
-    if (rc == AUD_OK && (json != NULL || save != NULL))   /* hash the data meanwhile */
-        aud_hash_ahead_start(&hash, data);
     aud_cli_stage("profile");
     if (rc == AUD_OK)
         rc = aud_profile_compute(&p, t, threads, &err);

@@ -12,7 +12,8 @@ columns (empty fields and a few "NA").  Then, with the file in the page cache, i
             missing counts, value counts of categorical columns)
 
 and prints the best wall-clock time of BENCH_REPEAT runs (default 3) of each, and the ratios
-(> 1 means audit is faster).  audit's JSON is sanity-checked against pandas (rows, columns,
+(> 1 means audit is faster), and audit's median CPU time (user + sys of all its threads) per MB:
+on a shared machine that figure depends far less on the other load than the wall time.  audit's JSON is sanity-checked against pandas (rows, columns,
 missing counts, means) so that a fast wrong answer is not reported as a win.
 
 Environment: AUDIT_BIN (default build/audit), BENCH_ROWS (default 1000000), BENCH_REPEAT
@@ -102,20 +103,28 @@ def best(fn):
 
 
 def run_audit(path, out_json):
-    def once():
-        return subprocess.run([AUDIT_BIN, "profile", "--data", path, "--json", out_json],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        t, proc = best(once)
-    except OSError as e:
-        print("bench_csv: cannot run %s: %s" % (AUDIT_BIN, e), file=sys.stderr)
-        sys.exit(1)
-    if proc.returncode != 0:
-        print("bench_csv: `%s profile --data %s` failed with exit %d:\n%s"
-              % (AUDIT_BIN, path, proc.returncode, proc.stderr.decode("utf-8", "replace")),
-              file=sys.stderr)
-        sys.exit(1)
-    return t
+    """Best wall time of REPEAT runs, and the median CPU time (user + sys, every thread) of the
+    runs: on a shared machine the CPU time depends far less on the other load than the wall."""
+    walls, cpus = [], []
+    for _ in range(REPEAT):
+        t0 = time.perf_counter()
+        try:
+            proc = subprocess.Popen([AUDIT_BIN, "profile", "--data", path, "--json", out_json],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        except OSError as e:
+            print("bench_csv: cannot run %s: %s" % (AUDIT_BIN, e), file=sys.stderr)
+            sys.exit(1)
+        err = proc.stderr.read()
+        proc.stderr.close()
+        _, status, ru = os.wait4(proc.pid, 0)
+        walls.append(time.perf_counter() - t0)
+        cpus.append(ru.ru_utime + ru.ru_stime)
+        code = os.waitstatus_to_exitcode(status)
+        if code != 0:
+            print("bench_csv: `%s profile --data %s` failed with exit %d:\n%s"
+                  % (AUDIT_BIN, path, code, err.decode("utf-8", "replace")), file=sys.stderr)
+            sys.exit(1)
+    return min(walls), sorted(cpus)[len(cpus) // 2]
 
 
 def read_pandas(path):
@@ -169,7 +178,7 @@ def main():
     fd, out_json = tempfile.mkstemp(suffix=".json", prefix="audit-bench-")
     os.close(fd)
     try:
-        t_audit = run_audit(path, out_json)
+        t_audit, cpu_audit = run_audit(path, out_json)
         rss_audit = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
         with open(out_json, encoding="utf-8") as f:
             doc = json.load(f)
@@ -187,6 +196,9 @@ def main():
     size_mb = os.path.getsize(path) / 1e6
     print("  %-44s %8.0f MB/s (peak RSS %.2fx the file; issue 19: >= 500 MB/s, <= 1.5x)"
           % ("audit profile throughput", size_mb / t_audit, rss_audit / (size_mb / 1.048576)))
+    print("  %-44s %8.3f s   (%.2f ms per MB; median of %d runs, user + sys, all threads;"
+          " load average %s)" % ("audit profile CPU time", cpu_audit, cpu_audit * 1000 / size_mb,
+                                 REPEAT, " ".join(open("/proc/loadavg").read().split()[:3])))
     print("  %-44s %8.3f s" % ("pandas.read_csv", t_read))
     print("  %-44s %8.3f s   (peak RSS of python %.0f MB)"
           % ("pandas.read_csv + describe/isna/value_counts", t_prof, rss_py))

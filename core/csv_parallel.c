@@ -3,10 +3,10 @@
  * first at the newline after each equal share; the counting pass below counts each chunk's
  * quotes too, and when the quotes before a cut are odd in number (quoted fields with newlines)
  * the cuts are made again by walking the quotes (cut_at_quotes) and counted again.
- * The newlines of each chunk are counted first (in parallel): a chunk holds at most that many
- * records (one more in the last chunk, which may end without one), which gives each chunk its
- * first line number and its slice of one shared value array and one shared code array per
- * column. Each chunk is then scanned on its own thread with its own dictionaries, writing its
+ * The newlines of each chunk but the last are counted first (all threads sharing those bytes):
+ * a chunk holds at most that many records, which gives each chunk its first line number and
+ * its slice of one shared value array and one shared code array per column; the last chunk's
+ * slice is sized by a bound from its length (not read a second time). Each chunk is then scanned on its own thread with its own dictionaries, writing its
  * slices in place; the merge only maps codes to the merged dictionaries (chunk order keeps
  * first-appearance order) and closes the gaps left by blank lines or quoted newlines.
  * The quote count is only a heuristic (a stray quote inside an unquoted field misleads it), so
@@ -77,25 +77,40 @@ static void count_newlines(const char *p, const char *end, size_t *nl, size_t *q
     *qt += q;
 }
 
-static void *chunk_count_main(void *arg)
+enum { MAX_CHUNKS = 64 };
+
+/* One thread's share of the counting pass: the bytes [p, end), which may span several chunks
+ * (cut[0..n_ch] as cut_chunks gives them); its newlines and quotes are added up per chunk. */
+typedef struct count_job {
+    const char        *p, *end;
+    const char *const *cut;
+    size_t             n_ch;
+    int                release;   /* a file mapping: give the pages back as they are counted */
+    size_t             nl[MAX_CHUNKS], qt[MAX_CHUNKS];
+} count_job;
+
+static void *count_job_main(void *arg)
 {
     enum { STEP = 4u << 20 };
-    chunk *c = arg;
-    c->n_newlines = 0;
-    c->n_quotes = 0;
-    if (!c->lx.release) {
-        count_newlines(c->lx.p, c->lx.end, &c->n_newlines, &c->n_quotes);
-        return NULL;
-    }
+    count_job *j = arg;
     /* a file mapping: give the pages back as they are counted (the scan reads them again from
      * the page cache), so the whole file is never held beside the table being filled */
-    csv_lexer walk = c->lx;
-    walk.released = walk.p;
-    while (walk.p < walk.end) {
-        const char *e = walk.end - walk.p > STEP ? walk.p + STEP : walk.end;
-        count_newlines(walk.p, e, &c->n_newlines, &c->n_quotes);
+    csv_lexer walk;
+    memset(&walk, 0, sizeof walk);
+    walk.p = j->p;
+    walk.released = j->p;
+    walk.release = 1;
+    size_t c = 0;
+    while (walk.p < j->end) {
+        while (c + 1 < j->n_ch && walk.p >= j->cut[c + 1])
+            c++;
+        const char *e = c + 1 < j->n_ch && j->cut[c + 1] < j->end ? j->cut[c + 1] : j->end;
+        if (j->release && e - walk.p > STEP)
+            e = walk.p + STEP;
+        count_newlines(walk.p, e, &j->nl[c], &j->qt[c]);
         walk.p = e;
-        aud_csv_release(&walk);
+        if (j->release)
+            aud_csv_release(&walk);
     }
     return NULL;
 }
@@ -254,8 +269,11 @@ static size_t cut_chunks(const csv_lexer *lx, size_t n_ch, int quotes, const cha
     return got;
 }
 
-/* Set up the chunks' lexers on the cuts and count their newlines and quotes in parallel. */
-static void count_chunks(const csv_lexer *lx, chunk *ch, const char **cut, size_t n_ch)
+/* Set up the chunks' lexers on the cuts and count the newlines and quotes of chunks
+ * [from, upto) on n_ch threads, each taking an equal share of their bytes (the counts of the
+ * other chunks are left as they are). */
+static void count_chunks(const csv_lexer *lx, chunk *ch, const char **cut, size_t n_ch,
+                         size_t from, size_t upto)
 {
     for (size_t c = 0; c < n_ch; c++) {
         ch[c].lx = *lx;
@@ -265,14 +283,40 @@ static void count_chunks(const csv_lexer *lx, chunk *ch, const char **cut, size_
         if (c > 0)   /* chunks are of equal size: the first one's share stands for all */
             ch[c].lx.progress = NULL;
     }
-    aud_run_jobs(ch, n_ch, sizeof *ch, chunk_count_main);
+    for (size_t c = from; c < upto; c++) {
+        ch[c].n_newlines = 0;
+        ch[c].n_quotes = 0;
+    }
+    count_job *jobs = aud_calloc(n_ch, sizeof *jobs);
+    size_t n_jobs = jobs != NULL ? n_ch : 1;
+    count_job one;
+    if (jobs == NULL) {   /* no memory for the jobs: count on this thread */
+        memset(&one, 0, sizeof one);
+        jobs = &one;
+    }
+    size_t len = (size_t)(cut[upto] - cut[from]);
+    for (size_t i = 0; i < n_jobs; i++) {
+        jobs[i].p = cut[from] + len / n_jobs * i;
+        jobs[i].end = i + 1 < n_jobs ? cut[from] + len / n_jobs * (i + 1) : cut[upto];
+        jobs[i].cut = cut;
+        jobs[i].n_ch = n_ch;
+        jobs[i].release = lx->release;
+    }
+    aud_run_jobs(jobs, n_jobs, sizeof *jobs, count_job_main);
+    for (size_t i = 0; i < n_jobs; i++) {
+        for (size_t c = from; c < upto; c++) {
+            ch[c].n_newlines += jobs[i].nl[c];
+            ch[c].n_quotes += jobs[i].qt[c];
+        }
+    }
+    if (jobs != &one)
+        aud_free(jobs);
 }
 
 int aud_csv_scan_parallel(const csv_lexer *lx, aud_table *t, col_scan *cs,
                          const aud_csv_opts *o, const na_set *na, locale_t cloc,
                          csv_marks *marks)
 {
-    enum { MAX_CHUNKS = 64 };
     size_t len = (size_t)(lx->end - lx->p);
     int threads = o->threads > 0 ? o->threads : aud_ncpu();
     size_t min = o->chunk_bytes > 0 ? o->chunk_bytes : 1;
@@ -289,7 +333,9 @@ int aud_csv_scan_parallel(const csv_lexer *lx, aud_table *t, col_scan *cs,
     n_ch = cut_chunks(lx, n_ch, 0, cut);
     if (n_ch < 2)
         return 1;
-    count_chunks(lx, ch, cut, n_ch);
+    /* the last chunk is not counted: its slice is sized by a bound instead (below), and no cut
+     * follows it whose quotes would matter */
+    count_chunks(lx, ch, cut, n_ch, 0, n_ch - 1);
     size_t quotes = 0;
     for (size_t c = 0; c + 1 < n_ch && quotes % 2 == 0; c++)
         quotes += ch[c].n_quotes;
@@ -297,25 +343,49 @@ int aud_csv_scan_parallel(const csv_lexer *lx, aud_table *t, col_scan *cs,
         n_ch = cut_chunks(lx, n_ch, 1, cut);
         if (n_ch < 2)
             return 1;
-        count_chunks(lx, ch, cut, n_ch);
+        count_chunks(lx, ch, cut, n_ch, 0, n_ch - 1);
     }
-    size_t slots = 1;   /* the last chunk may end without a newline */
-    for (size_t c = 0; c < n_ch; c++) {
-        ch[c].first = slots - 1;
-        slots += ch[c].n_newlines;
-    }
+    /* A record of n_cols fields takes at least n_cols bytes with its newline (n_cols - 1
+     * delimiters), and only the last one can end without a newline: the last chunk holds at
+     * most bytes / n_cols + 1 records. Its arrays are address space until written. */
+    size_t last_bytes = (size_t)(cut[n_ch] - cut[n_ch - 1]);
+    size_t last_cap = last_bytes / (t->n_cols > 0 ? t->n_cols : 1) + 1;
     int rc = AUD_OK;
     double **vals = aud_calloc(t->n_cols, sizeof *vals);
     int32_t **codes = aud_calloc(t->n_cols, sizeof *codes);
     if (vals == NULL || codes == NULL)
         rc = AUD_E_NOMEM;
-    for (size_t k = 0; rc == AUD_OK && k < t->n_cols; k++) {
-        /* pages are only touched where a chunk writes: the unused array of a column costs
-         * address space only */
-        vals[k] = aud_malloc_large(slots * sizeof **vals);
-        codes[k] = aud_malloc_large(slots * sizeof **codes);
-        if (vals[k] == NULL || codes[k] == NULL)
+    for (int exact = 0; rc == AUD_OK; exact++) {
+        size_t slots = 0;
+        for (size_t c = 0; c + 1 < n_ch; c++) {
+            ch[c].first = slots;
+            slots += ch[c].n_newlines;
+        }
+        ch[n_ch - 1].first = slots;
+        slots += last_cap;
+        int failed = 0;
+        for (size_t k = 0; k < t->n_cols && !failed; k++) {
+            /* pages are only touched where a chunk writes: the unused array of a column costs
+             * address space only */
+            vals[k] = aud_malloc_large(slots * sizeof **vals);
+            codes[k] = aud_malloc_large(slots * sizeof **codes);
+            failed = vals[k] == NULL || codes[k] == NULL;
+        }
+        if (!failed)
+            break;
+        for (size_t k = 0; k < t->n_cols; k++) {
+            aud_free(vals[k]);
+            aud_free(codes[k]);
+            vals[k] = NULL;
+            codes[k] = NULL;
+        }
+        if (exact) {
             rc = AUD_E_NOMEM;
+            break;
+        }
+        /* the bound asked too much address space: count the last chunk for its exact size */
+        count_chunks(lx, ch, cut, n_ch, n_ch - 1, n_ch);
+        last_cap = ch[n_ch - 1].n_newlines + 1;
     }
     for (size_t c = 0; c < n_ch && rc == AUD_OK; c++) {
         chunk *k = &ch[c];
@@ -332,7 +402,7 @@ int aud_csv_scan_parallel(const csv_lexer *lx, aud_table *t, col_scan *cs,
             rc = AUD_E_NOMEM;
             break;
         }
-        size_t cap = k->n_newlines + (c + 1 == n_ch);
+        size_t cap = c + 1 == n_ch ? last_cap : k->n_newlines;
         for (size_t j = 0; j < t->n_cols; j++) {
             k->lv[j].name = t->cols[j].name;   /* borrowed, for messages */
             k->cs[j].borrowed = 1;

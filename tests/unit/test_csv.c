@@ -534,6 +534,79 @@ static void test_csv_parallel_merges_in_place(void **state)
     assert_same_parse(buf, len);
 }
 
+/* The last chunk is not counted: its slice is sized by the bound of one record per n_cols
+ * bytes. Rows of bare delimiters meet that bound exactly (with and without a final newline, one
+ * and several columns); more chunks than two make the counting threads' shares span cuts. Each
+ * run must stay parallel (no fallback) and equal the sequential pass. */
+static void test_csv_parallel_last_chunk_bound(void **state)
+{
+    (void)state;
+    static char buf[8192];
+    for (int cols = 1; cols <= 4; cols++) {
+        for (int end_nl = 0; end_nl <= 1; end_nl++) {
+            for (int threads = 2; threads <= 7; threads++) {
+                size_t len = 0;
+                for (int c = 0; c < cols; c++)
+                    len += (size_t)snprintf(buf + len, sizeof buf - len, "%sc%d",
+                                            c ? "," : "", c);
+                buf[len++] = '\n';
+                for (int r = 0; r < 300; r++) {
+                    if ((r == 3 || r == 5) && cols > 1) {   /* values in the first chunk only */
+                        len += (size_t)snprintf(buf + len, sizeof buf - len, "%d", r);
+                    } else if (cols == 1) {
+                        buf[len++] = (char)('a' + r % 3);   /* one column: one byte and '\n' */
+                    }
+                    for (int c = 1; c < cols; c++)
+                        buf[len++] = ',';
+                    buf[len++] = '\n';
+                }
+                if (!end_nl)
+                    len--;
+                aud_table *t = parse_chunked(buf, len, threads);
+                assert_int_equal(t->n_chunks, (size_t)threads);
+                assert_int_equal(t->n_rows, 300);
+                aud_table_free(t);
+                assert_same_parse(buf, len);
+            }
+        }
+    }
+}
+
+/* Each allocation of the parallel pass failing in turn (the column arrays among them: the last
+ * chunk is then counted and its arrays asked for again at their exact size): the parse either
+ * runs out of memory cleanly or gives the sequential result. */
+static void test_csv_parallel_alloc_failures(void **state)
+{
+    (void)state;
+    static char buf[4096];
+    size_t len = (size_t)snprintf(buf, sizeof buf, "a,b,c\n");
+    for (int i = 0; i < 90; i++)
+        len += (size_t)snprintf(buf + len, sizeof buf - len, "%d,x%d,%d.5\n", i, i % 4, i * 3);
+    aud_csv_opts par;
+    aud_csv_opts_default(&par);
+    par.threads = 3;
+    par.chunk_bytes = 1;
+    int ok = 0;
+    for (long n = 1; n < 400 && ok < 20; n++) {
+        aud_table *t = NULL;
+        aud_error err;
+        aud_alloc_fail_after(n);
+        int rc = aud_table_parse_csv(&t, buf, len, "f.csv", &par, &err);
+        aud_alloc_fail_after(0);
+        if (rc != AUD_OK) {
+            assert_int_equal(rc, AUD_E_NOMEM);
+            assert_null(t);
+            continue;
+        }
+        ok++;
+        assert_int_equal(t->n_rows, 90);
+        assert_int_equal(t->cols[1].n_levels, 4);
+        assert_true(t->cols[2].num[89] == 267.5);
+        aud_table_free(t);
+    }
+    assert_true(ok > 0);
+}
+
 /* Files are read on several threads at once (audit drift reads both files together): the reader
  * must keep no shared state. Wide headers exercise the duplicate-name sort. */
 static void *parse_wide_many(void *arg)
@@ -670,6 +743,8 @@ int main(void)
         cmocka_unit_test(test_csv_parallel_equals_sequential),
         cmocka_unit_test(test_csv_parallel_recuts_inside_quotes),
         cmocka_unit_test(test_csv_parallel_merges_in_place),
+        cmocka_unit_test(test_csv_parallel_last_chunk_bound),
+        cmocka_unit_test(test_csv_parallel_alloc_failures),
         cmocka_unit_test(test_csv_concurrent_readers),
         cmocka_unit_test(test_csv_mutation_fuzz),
         cmocka_unit_test(test_csv_load_missing_file),
