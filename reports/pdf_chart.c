@@ -544,11 +544,11 @@ static void chart_strips(pdf_doc *d, const cJSON *feature, float px0, float px1,
     draw_dots(d, dots, m, 2.0f);
     buf[0] = '\0';
     if (nc > shown)
-        snprintf(buf, sizeof buf, "%zu most frequent of %zu categories; %zu points in the "
-                 "other %zu not shown", shown, nc, hidden_pts, nc - shown);
+        snprintf(buf, sizeof buf, "the %zu largest of %zu categories; %zu points in %zu "
+                 "others", shown, nc, hidden_pts, nc - shown);
     if (skipped > 0)
-        snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%s%zu missing values not shown",
-                 buf[0] ? "; " : "", skipped);
+        snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%s%zu missing%s",
+                 buf[0] ? "; " : "", skipped, buf[0] ? "" : " values not shown");
     if (buf[0] != '\0')   /* right of the feature's name, over the chart */
         aud_pdf_text_lines(d, d->font, 6.5f, 5.0f, note_x, py1 + 10.0f, px1 - note_x, 1, 1,
                            AUD_PDF_GREY, buf);
