@@ -90,6 +90,84 @@ static int push_num(cJSON *arr, double v)
     return 0;
 }
 
+/* "explain.nominal": the spec's entry of model feature j, or -1. */
+static long spec_nominal(const run_ctx *c, size_t j)
+{
+    const char *name = c->model->feature_names != NULL ? c->model->feature_names[j] : NULL;
+    for (size_t k = 0; name != NULL && k < c->spec->explain.n_nominal; k++)
+        if (strcmp(c->spec->explain.nominal[k], name) == 0)
+            return (long)k;
+    return -1;
+}
+
+/* Every "explain.nominal" feature is a model feature (else a located error). */
+static int check_nominal(run_ctx *c)
+{
+    const aud_model *m = c->model;
+    for (size_t k = 0; k < c->spec->explain.n_nominal; k++) {
+        const char *f = c->spec->explain.nominal[k];
+        int found = 0;
+        for (size_t j = 0; m->feature_names != NULL && j < m->n_features; j++)
+            found |= strcmp(m->feature_names[j], f) == 0;
+        if (found)
+            continue;
+        char list[400] = "";
+        size_t len = 0;
+        for (size_t j = 0; m->feature_names != NULL && j < m->n_features; j++)
+            if (aud_error_list_add(list, sizeof list, &len, m->feature_names[j]))
+                break;
+        aud_error_set(c->err, AUD_E_SCHEMA, c->spec->path, 0, 0,
+                      "\"%s\" is not a feature of the model; its features: %s", f,
+                      list[0] ? list : "(unnamed)");
+        return aud_error_field(c->err, "explain.nominal");
+    }
+    return AUD_OK;
+}
+
+/* A nominal feature (its values are codes of categories: the spec's "explain.nominal", or a
+ * categorical feature of the model) gets "nominal": true, "nominal_source" and, when labels are
+ * known, "categories": [{"code", "label"}] (the spec's labels, else the model's mapping when
+ * its codes are distinct). 0, or -1 on no memory. */
+static int add_nominal(const run_ctx *c, cJSON *o, size_t j)
+{
+    const aud_model *m = c->model;
+    long k = spec_nominal(c, j);
+    const aud_prep *pp = m->prep != NULL && m->prep[j].kind == AUD_PREP_CATEGORICAL ? &m->prep[j]
+                                                                                  : NULL;
+    int model_says = (m->cat_feature != NULL && m->cat_feature[j]) || pp != NULL;
+    if (k < 0 && !model_says)
+        return 0;
+    if (cJSON_AddTrueToObject(o, "nominal") == NULL ||
+        cJSON_AddStringToObject(o, "nominal_source", k >= 0 ? "spec" : "model") == NULL)
+        return -1;
+    const cJSON *labels = k >= 0 ? c->spec->explain.nominal_labels != NULL
+                                       ? c->spec->explain.nominal_labels[k] : NULL
+                                 : NULL;
+    size_t n = labels != NULL ? (size_t)cJSON_GetArraySize(labels) : pp != NULL ? pp->n_cats : 0;
+    for (size_t a = 0; labels == NULL && pp != NULL && a < n; a++)   /* codes must be distinct */
+        for (size_t b = 0; b < a; b++)
+            if (pp->values[a] == pp->values[b])
+                n = 0;
+    if (n == 0)
+        return 0;
+    cJSON *cats = cJSON_AddArrayToObject(o, "categories");
+    const cJSON *it = labels != NULL ? labels->child : NULL;
+    for (size_t a = 0; cats != NULL && a < n; a++) {
+        char num[32];
+        const char *label = it != NULL ? it->valuestring : pp->cat_text != NULL ? pp->cat_text[a]
+                                                                             : num;
+        if (it == NULL && pp->cat_text == NULL)
+            snprintf(num, sizeof num, "%.15g", pp->cat_num[a]);
+        cJSON *e = cJSON_CreateObject();
+        if (e == NULL || !cJSON_AddItemToArray(cats, e) ||
+            aud_json_add_num(e, "code", it != NULL ? (double)a : pp->values[a]) != 0 ||
+            cJSON_AddStringToObject(e, "label", label) == NULL)
+            return -1;
+        it = it != NULL ? it->next : NULL;
+    }
+    return cats != NULL ? 0 : -1;
+}
+
 static int add_feature_json(run_ctx *c, cJSON *arr, const aud_shap_summary *sm,
                             const aud_shap_result *r, const double *X, size_t j)
 {
@@ -106,7 +184,7 @@ static int add_feature_json(run_ctx *c, cJSON *arr, const aud_shap_summary *sm,
     if (cJSON_AddStringToObject(o, "name", m->feature_names ? m->feature_names[j] : "") == NULL ||
         aud_json_add_num(o, "mean_abs", sm->importance[j]) != 0 ||
         aud_json_add_num(o, "mean", mean) != 0 ||
-        aud_json_add_num(o, "rank", (double)sm->rank[j]) != 0)
+        aud_json_add_num(o, "rank", (double)sm->rank[j]) != 0 || add_nominal(c, o, j) != 0)
         return -1;
     if (r->n_outputs != 1)
         return 0;   /* value/phi pairs only for single-output models */
@@ -490,6 +568,8 @@ int aud_run_explanations(run_ctx *c)
             goto done;
         }
     }
+    if ((rc = check_nominal(c)) != AUD_OK)
+        goto done;
     /* features in rank order */
     for (size_t k = 0; k < c->model->n_features; k++) {
         if (add_feature_json(c, feats, sm, r, X, sm->order[k]) != 0) {

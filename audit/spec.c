@@ -408,6 +408,10 @@ void aud_spec_free(aud_spec *s)
     }
     aud_free(s->groupings);
     aud_free(s->explain.show_rows);
+    for (size_t i = 0; i < s->explain.n_nominal; i++)
+        aud_free(s->explain.nominal[i]);
+    aud_free(s->explain.nominal);
+    aud_free(s->explain.nominal_labels);
     for (size_t i = 0; i < 2 * s->n_reference_groups; i++)
         aud_free(s->reference_groups[i]);
     aud_free(s->reference_groups);

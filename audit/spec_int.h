@@ -70,6 +70,11 @@ typedef struct aud_spec {
         long *show_rows;   /* 0-based data rows always explained and shown as waterfalls */
         size_t n_show_rows;
         int   enabled;     /* false with "explain": false */
+        char **nominal;    /* "nominal": model features that are codes of categories (drawn
+                            * as categories; checked against the model's features at run) */
+        const cJSON **nominal_labels;  /* per nominal feature: its labels in code order (an
+                                        * array inside raw), or NULL */
+        size_t n_nominal;
     } explain;
     struct {
         char  *method;     /* NULL = per-column automatic choice */

@@ -55,10 +55,50 @@ int aud_spec_read_checks(aud_spec_ctx *c, const cJSON *root, aud_spec *s)
     return AUD_OK;
 }
 
+/* "explain.nominal": the model features that hold codes of categories, as a list of names, or
+ * an object {"feature": ["label of code 0", "label of code 1", ...], ...} that also names the
+ * categories (docs/spec-file.md). Feature names are checked against the model at run. */
+static int read_nominal(aud_spec_ctx *c, const cJSON *ex, aud_spec *s)
+{
+    const cJSON *v = aud_spec_member(ex, "nominal"), *it;
+    if (v == NULL || !cJSON_IsObject(v))
+        return aud_spec_get_string_list(c, ex, "explain", "nominal", &s->explain.nominal,
+                                        &s->explain.n_nominal);
+    size_t n = (size_t)cJSON_GetArraySize(v);
+    s->explain.nominal = aud_calloc(n + 1, sizeof *s->explain.nominal);
+    s->explain.nominal_labels = aud_calloc(n + 1, sizeof *s->explain.nominal_labels);
+    if (s->explain.nominal == NULL || s->explain.nominal_labels == NULL)
+        return aud_error_nomem(c->err);
+    cJSON_ArrayForEach(it, v) {
+        const char *pre = "explain.nominal", *f = it->string;
+        for (size_t k = 0; k < s->explain.n_nominal; k++)
+            if (strcmp(s->explain.nominal[k], f) == 0)
+                return aud_spec_key_error(c, pre, f, "is given twice");
+        if (!cJSON_IsArray(it) || cJSON_GetArraySize(it) == 0)
+            return aud_spec_key_error(c, pre, f, "expected a list of category labels in "
+                                      "code order (the label of code 0 first)");
+        const cJSON *a, *b;
+        cJSON_ArrayForEach(a, it) {
+            if (!cJSON_IsString(a) || a->valuestring[0] == '\0')
+                return aud_spec_key_error(c, pre, f, "expected a list of non-empty strings");
+            for (b = it->child; b != a; b = b->next)
+                if (strcmp(a->valuestring, b->valuestring) == 0)
+                    return aud_spec_key_error(c, pre, f, "\"%s\" is listed twice",
+                                              a->valuestring);
+        }
+        size_t k = s->explain.n_nominal;
+        s->explain.nominal_labels[k] = it;
+        if ((s->explain.nominal[k] = aud_strdup(it->string)) == NULL)
+            return aud_error_nomem(c->err);
+        s->explain.n_nominal++;
+    }
+    return AUD_OK;
+}
+
 int aud_spec_read_explain(aud_spec_ctx *c, const cJSON *root, aud_spec *s)
 {
     static const char *const keys[] = {"method", "rows", "background", "output", "show_rows",
-                                       "id", NULL};
+                                       "id", "nominal", NULL};
     const cJSON *v = aud_spec_member(root, "explain");
     if (v == NULL)
         return AUD_OK;
@@ -79,6 +119,8 @@ int aud_spec_read_explain(aud_spec_ctx *c, const cJSON *root, aud_spec *s)
         rc = aud_spec_get_whole(c, v, "explain", "rows", 1, 1e7, &s->explain.rows);
     if (rc == AUD_OK)
         rc = aud_spec_get_whole(c, v, "explain", "background", 1, 1e6, &s->explain.background);
+    if (rc == AUD_OK)
+        rc = read_nominal(c, v, s);
     if (rc != AUD_OK)
         return rc;
     s->explain.background_given = aud_spec_member(v, "background") != NULL;

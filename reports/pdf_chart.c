@@ -406,6 +406,158 @@ done:
     aud_free(stack);
 }
 
+/* ---- a nominal feature's dependence plot: one strip per category ---- */
+
+#define STRIP_MAX 8          /* categories shown: the most frequent, then "+ N more" */
+
+typedef struct strip_cat {
+    double code;
+    size_t count, seen;      /* points; points placed so far (the jitter's index) */
+    float  x;                /* the strip's centre; NaN: not shown */
+} strip_cat;
+
+static int cmp_code(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static int cmp_strip_count(const void *a, const void *b)   /* most points first, then code */
+{
+    const strip_cat *x = a, *y = b;
+    if (x->count != y->count)
+        return x->count < y->count ? 1 : -1;
+    return (x->code > y->code) - (x->code < y->code);
+}
+
+static int cmp_strip_code(const void *a, const void *b)
+{
+    const strip_cat *x = a, *y = b;
+    return (x->code > y->code) - (x->code < y->code);
+}
+
+/* The label of category `code`: its "categories" label, else the code itself. */
+static const char *strip_label(const cJSON *feature, double code, char *buf, size_t n)
+{
+    const cJSON *c;
+    cJSON_ArrayForEach(c, aud_rpt_arr(feature, "categories")) {
+        if (aud_rpt_num(c, "code") == code)
+            return aud_rpt_str(c, "label", "?");
+    }
+    snprintf(buf, n, "%.15g", code);
+    return buf;
+}
+
+/* The category labels under the strips (centres xs, strip width sw): one size for all, the
+ * largest from 7 points down to 5 at which every label fits its strip; when none does, the
+ * labels alternate between two rows (twice the width each), and a label wider still is cut
+ * with an ellipsis. */
+static void strip_axis_labels(pdf_doc *d, const char *const *labels, const float *xs, size_t n,
+                              float y, float sw)
+{
+    float size = 7.0f;
+    int rows = 1;
+    for (;;) {
+        int fit = 1;
+        for (size_t k = 0; k < n && fit; k++)
+            fit = aud_pdf_width(d, d->font, size, labels[k]) <= (float)rows * sw - 3.0f;
+        if (fit || (rows == 2 && size <= 5.0f))
+            break;
+        if (size > 5.0f + (rows == 1 ? 0.5f : 0.0f))
+            size -= 0.5f;
+        else {
+            rows = 2;
+            size = 7.0f;
+        }
+    }
+    for (size_t k = 0; k < n; k++) {
+        char cut[256];
+        aud_pdf_fit(d, d->font, size, labels[k], (float)rows * sw - 3.0f, cut, sizeof cut);
+        aud_pdf_text_center(d, d->font, size, xs[k], y - (float)(k % (size_t)rows) * 7.5f,
+                            AUD_PDF_GREY, cut);
+    }
+}
+
+/* Dependence plot of a nominal feature ("nominal": true: its values are codes of categories):
+ * the categories equally spaced on the x axis in code order, each point spread sideways in its
+ * strip by a deterministic jitter (the golden-ratio sequence over the category's points). More
+ * than STRIP_MAX categories: the most frequent are shown and the rest counted. */
+static void chart_strips(pdf_doc *d, const cJSON *feature, float px0, float px1, float py0,
+                         float py1, double yt0, double yt1, size_t n, size_t skipped,
+                         float note_x)
+{
+    const cJSON *pts = aud_rpt_arr(feature, "points"), *p;
+    double *codes = aud_malloc(n * sizeof *codes);
+    strip_cat *cats = aud_calloc(n, sizeof *cats);
+    dot *dots = aud_malloc(n * sizeof *dots);
+    char buf[300];
+    size_t nc = 0, m = 0, hidden_pts = 0;
+    if (codes == NULL || cats == NULL || dots == NULL) {
+        d->nomem = 1;
+        d->failed = 1;
+        goto done;
+    }
+    cJSON_ArrayForEach(p, pts) {
+        if (cJSON_IsNumber(p->child))
+            codes[m++] = p->child->valuedouble;
+    }
+    qsort(codes, m, sizeof *codes, cmp_code);
+    for (size_t i = 0; i < m; i++) {
+        if (nc == 0 || cats[nc - 1].code != codes[i])
+            cats[nc++].code = codes[i];
+        cats[nc - 1].count++;
+    }
+    size_t shown = nc < STRIP_MAX ? nc : STRIP_MAX;
+    qsort(cats, nc, sizeof *cats, cmp_strip_count);
+    for (size_t k = shown; k < nc; k++) {
+        hidden_pts += cats[k].count;
+        cats[k].x = NAN;
+    }
+    qsort(cats, shown, sizeof *cats, cmp_strip_code);
+    float sw = (px1 - px0) / (float)shown, xs[STRIP_MAX];
+    const char *labels[STRIP_MAX];
+    char nums[STRIP_MAX][RPT_NUMBUF];
+    for (size_t k = 0; k < shown; k++) {
+        cats[k].x = xs[k] = px0 + sw * ((float)k + 0.5f);
+        if (k > 0)
+            aud_pdf_line(d, px0 + sw * (float)k, py0, px0 + sw * (float)k, py1, 0.25f,
+                         AUD_PDF_RULE);
+        aud_pdf_line(d, cats[k].x, py0, cats[k].x, py0 - 3.0f, 0.6f, AUD_PDF_GREY);
+        labels[k] = strip_label(feature, cats[k].code, nums[k], sizeof nums[k]);
+    }
+    strip_axis_labels(d, labels, xs, shown, py0 - 10.0f, sw);
+    qsort(cats, nc, sizeof *cats, cmp_strip_code);   /* all, for the look-up below */
+    m = 0;
+    cJSON_ArrayForEach(p, pts) {
+        if (!cJSON_IsNumber(p->child))
+            continue;
+        strip_cat key = {.code = p->child->valuedouble}, *c;
+        c = bsearch(&key, cats, nc, sizeof *cats, cmp_strip_code);
+        if (c == NULL || !isfinite(c->x))
+            continue;
+        double u = fmod((double)c->seen++ * 0.6180339887498949, 1.0) - 0.5;
+        dots[m].x = c->x + (float)u * sw * 0.7f;
+        dots[m].y = scale(p->child->next->valuedouble, yt0, yt1, py0, py1);
+        dots[m].shade = 1;
+        m++;
+    }
+    draw_dots(d, dots, m, 2.0f);
+    buf[0] = '\0';
+    if (nc > shown)
+        snprintf(buf, sizeof buf, "the %zu largest of %zu categories; %zu points in %zu "
+                 "others", shown, nc, hidden_pts, nc - shown);
+    if (skipped > 0)
+        snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%s%zu missing%s",
+                 buf[0] ? "; " : "", skipped, buf[0] ? "" : " values not shown");
+    if (buf[0] != '\0')   /* right of the feature's name, over the chart */
+        aud_pdf_text_lines(d, d->font, 6.5f, 5.0f, note_x, py1 + 10.0f, px1 - note_x, 1, 1,
+                           AUD_PDF_GREY, buf);
+done:
+    aud_free(codes);
+    aud_free(cats);
+    aud_free(dots);
+}
+
 void aud_pdf_chart_dependence(pdf_doc *d, const cJSON *feature, float x, float y_top, float w,
                           float h)
 {
@@ -434,13 +586,25 @@ void aud_pdf_chart_dependence(pdf_doc *d, const cJSON *feature, float x, float y
         aud_pdf_text(d, d->font, 8.0f, px0, (py0 + py1) / 2.0f, AUD_PDF_GREY, "no numeric values to plot");
         return;
     }
+    int nominal = aud_rpt_bool(feature, "nominal") == 1;
+    if (nominal)   /* room for two rows of category labels above the axis title */
+        py0 += 7.0f;
     aud_rpt_nice_range(xlo, xhi, 5, &xt0, &xt1, &xs);
     aud_rpt_nice_range(ylo, yhi, 5, &yt0, &yt1, &ys);
-    axis_x(d, px0, px1, py0, xt0, xt1, xs, py1);
+    axis_x(d, px0, px1, py0, xt0, xt1, nominal ? 0.0 : xs, nominal ? 0.0f : py1);
     axis_y(d, px0, py0, py1, yt0, yt1, ys, 0, px1);
-    aud_pdf_text_center(d, d->font, 7.0f, (px0 + px1) / 2.0f, py0 - 21.0f, AUD_PDF_GREY, "feature value");
+    aud_pdf_text_center(d, d->font, 7.0f, (px0 + px1) / 2.0f, py0 - (nominal ? 28.0f : 21.0f),
+                        AUD_PDF_GREY, !nominal ? "feature value"
+                        : aud_rpt_count(aud_rpt_arr(feature, "categories")) > 0
+                            ? "category (in code order)" : "category code");
     aud_rpt_shap_axis(d->doc, buf, sizeof buf);
     aud_pdf_text_up(d, 7.0f, x + 6.0f, (py0 + py1) / 2.0f, py1 - py0, buf);
+    if (nominal) {
+        chart_strips(d, feature, px0, px1, py0, py1, yt0, yt1, n, skipped,
+                     x + aud_pdf_width(d, d->bold, 8.5f, aud_rpt_str(feature, "name", "?")) +
+                         10.0f);
+        return;
+    }
     dots = aud_malloc(n * sizeof *dots);
     if (dots == NULL) {
         d->nomem = 1;

@@ -73,8 +73,19 @@ static void dependence_grid(pdf_doc *d, const cJSON *exp)
     size_t i = 0;
     const float w = (PDF_CW - 20.0f) / 2.0f, h = 185.0f;
     aud_pdf_subsection(d, "Dependence plots of the top features", 2 * h + 10.0f);
+    int nominal = 0;
+    cJSON_ArrayForEach(f, aud_rpt_arr(exp, "features")) {
+        if (i++ < TOP_DEPENDENCE)
+            nominal |= aud_rpt_bool(f, "nominal") == 1;
+    }
+    i = 0;
     aud_pdf_para(d, d->font, 8.5f, PDF_LEFT, PDF_CW, AUD_PDF_GREY,
-             "Each point is one explained row: the feature's value (x) against its SHAP value (y).");
+                 nominal ? "Each point is one explained row: the feature's value (x) against its "
+                           "SHAP value (y). A nominal feature (its values are codes of "
+                           "categories) has one strip per category, the points spread sideways "
+                           "within it."
+                         : "Each point is one explained row: the feature's value (x) against "
+                           "its SHAP value (y).");
     d->y -= 8.0f;
     float top = d->y;
     cJSON_ArrayForEach(f, aud_rpt_arr(exp, "features")) {

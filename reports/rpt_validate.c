@@ -233,6 +233,13 @@ static int v_skipped(vctx *v, const cJSON *o)
     return rc != AUD_OK ? rc : vkey(v, o, "reason", T_STR, 1);
 }
 
+/* A nominal feature's category: its code (the value in "points") and label. */
+static int v_nominal_category(vctx *v, const cJSON *c)
+{
+    int rc = vkey(v, c, "code", T_NUM, 1);
+    return rc != AUD_OK ? rc : vkey(v, c, "label", T_STR, 1);
+}
+
 static int v_feature(vctx *v, const cJSON *f)
 {
     int rc;
@@ -241,7 +248,9 @@ static int v_feature(vctx *v, const cJSON *f)
     size_t i = 0;
     if ((rc = vkey(v, f, "name", T_STR, 1)) || (rc = vkey(v, f, "mean_abs", T_NUM | T_NULL, 1)) ||
         (rc = vkey(v, f, "mean", T_NUM | T_NULL, 0)) || (rc = vkey(v, f, "rank", T_NUM, 0)) ||
-        (rc = vkey(v, f, "points", T_ARR, 0)))
+        (rc = vkey(v, f, "points", T_ARR, 0)) || (rc = vkey(v, f, "nominal", T_BOOL, 0)) ||
+        (rc = vkey(v, f, "nominal_source", T_STR, 0)) ||
+        (rc = varray(v, f, "categories", 0, v_nominal_category)))
         return rc;
     size_t n = vpush_key(v, "points");
     cJSON_ArrayForEach(it, pts) {

@@ -245,6 +245,12 @@ void aud_xw_fairness(xw_book *b, const char *sheet, const char *key)
     }
     ncols = header(b, ws);
     di_col = ncols - 3;
+    /* 43 columns fitted to one page wide print in type too small to read: three pages wide
+     * (about 80% in LibreOffice), each page band printed across before the next rows, with
+     * Attribute, Reference and Group repeated on every page so that each row is named */
+    worksheet_fit_to_pages(ws, 3, 0);
+    worksheet_print_across(ws);
+    aud_xw_chk(b, worksheet_repeat_columns(ws, 0, 2), "repeat columns");
     cJSON_ArrayForEach(a, attrs) {
         lxw_row_t first = r;
         cJSON_ArrayForEach(g, aud_rpt_arr(a, "groups"))
