@@ -322,8 +322,12 @@ static void phi_row(FILE *f, size_t i, void *ctx)
     }
     for (size_t j = 0; p->values && j < M; j++) {
         double x = s->in.X[i * M + j];
+        const char *text = isnan(x) ? NULL : aud_model_cmd_category(s->model, j, x);
         fputc(',', f);
-        fputs(isnan(x) ? "NA" : aud_fmt_double(x, num), f);
+        if (text != NULL)   /* a command model's text feature: the category, not its code */
+            aud_csv_put_field(f, text);
+        else
+            fputs(isnan(x) ? "NA" : aud_fmt_double(x, num), f);
     }
     fputc('\n', f);
 }

@@ -609,8 +609,10 @@ static int end_batch(aud_model_cmd *mc, buf *b, int rc, size_t r0, size_t rows, 
 {
     if (rc == AUD_OK && mc->session_protocol)
         rc = buf_add(b, "\n", 1);   /* empty line: end of batch */
-    if (rc != AUD_OK)
+    if (rc == AUD_E_NOMEM)
         return aud_error_nomem(err);
+    if (rc != AUD_OK)
+        return rc;   /* err set by the writer */
     return send_batch(mc, b, r0, rows, out, n_total, err);
 }
 
@@ -720,6 +722,15 @@ static int put_number(buf *b, cache_slot *cache, double v)
     return buf_add(b, s->txt, s->len);
 }
 
+/* A text feature's value: the code of its category (text_feature), written as the category. */
+static int put_category(buf *b, const aud_prep *p, double code, aud_error *err)
+{
+    if (!(code >= 0 && code < (double)p->n_cats) || code != floor(code))
+        return aud_error_set(err, AUD_E_INTERNAL, "", 0, 0,
+                             "model command: %g is not a category code of a text feature", code);
+    return buf_field(b, p->cat_text[(size_t)code]) == AUD_OK ? AUD_OK : aud_error_nomem(err);
+}
+
 int aud_model_cmd_eval(aud_model_cmd *mc, const double *X, size_t n, double **out,
                        aud_error *err)
 {
@@ -741,6 +752,7 @@ int aud_model_cmd_eval(aud_model_cmd *mc, const double *X, size_t n, double **ou
             return aud_error_nomem(err);
     }
     cache_slot *cache = mc->text_cache;
+    const aud_prep *prep = mc->prep;
     int own = *out == NULL;
     buf b = {0};
     size_t bsz = mc->batch_rows ? mc->batch_rows : 1000;
@@ -753,7 +765,9 @@ int aud_model_cmd_eval(aud_model_cmd *mc, const double *X, size_t n, double **ou
             for (size_t j = 0; rc == AUD_OK && j < nf; j++) {
                 if (j)
                     rc = buf_add(&b, ",", 1);
-                if (rc == AUD_OK)
+                if (rc == AUD_OK && prep != NULL && prep[j].cat_text != NULL && !isnan(x[j]))
+                    rc = put_category(&b, &prep[j], x[j], err);
+                else if (rc == AUD_OK)
                     rc = put_number(&b, cache + j * CACHE_SLOTS, x[j]);
             }
             if (rc == AUD_OK)
@@ -841,6 +855,47 @@ static char *join_argv(char *const *argv)
     return s;
 }
 
+typedef struct level_ref { const char *s; size_t i; } level_ref;
+
+static int cmp_level(const void *a, const void *b)
+{
+    return strcmp(((const level_ref *)a)->s, ((const level_ref *)b)->s);
+}
+
+/* Model feature j reads text column c: a categorical stage whose value is the category's index
+ * in a copy of the column's dictionary (the explainers carry that code; aud_model_cmd_eval writes
+ * the category's text back). Missing cells are NaN (an empty field); a category that the
+ * dictionary lacks (a background file's) is refused where rows are checked (predict.c). */
+static int text_feature(aud_model *m, size_t j, const aud_column *c, aud_error *err)
+{
+    if (m->prep == NULL && (m->prep = aud_calloc(m->n_features + 1, sizeof *m->prep)) == NULL)
+        return aud_error_nomem(err);
+    aud_prep *p = &m->prep[j];
+    size_t n = c->n_levels;
+    p->kind = AUD_PREP_CATEGORICAL;
+    p->cat_text = aud_calloc(n + 1, sizeof *p->cat_text);
+    p->order = aud_malloc((n + 1) * sizeof *p->order);
+    p->values = aud_malloc((n + 1) * sizeof *p->values);
+    level_ref *ref = aud_malloc((n + 1) * sizeof *ref);
+    int rc = p->cat_text && p->order && p->values && ref ? AUD_OK : aud_error_nomem(err);
+    for (size_t k = 0; rc == AUD_OK && k < n; k++) {
+        p->cat_text[k] = dup_str(c->levels[k]);
+        p->n_cats = k + 1;
+        p->values[k] = (double)k;
+        ref[k] = (level_ref){c->levels[k], k};
+        rc = p->cat_text[k] == NULL ? aud_error_nomem(err) : AUD_OK;
+    }
+    if (rc == AUD_OK) {
+        qsort(ref, n, sizeof *ref, cmp_level);
+        for (size_t k = 0; k < n; k++)
+            p->order[k] = ref[k].i;
+    }
+    aud_free(ref);
+    p->has_missing = 1;
+    p->missing = NAN;
+    return rc;
+}
+
 int aud_model_from_cmd(aud_model **out, aud_model_cmd *src, const aud_table *t, aud_error *err)
 {
     *out = NULL;
@@ -896,11 +951,9 @@ int aud_model_from_cmd(aud_model **out, aud_model_cmd *src, const aud_table *t, 
                           "model feature \"%s\" is not a column of the data", mc->features[j]);
             rc = aud_error_field(err, mc->features[j]);
         } else if (t->cols[c].type != AUD_COL_NUMERIC) {
-            aud_error_set(err, AUD_E_SCHEMA, t->path, 0, 0,
-                          "model command feature \"%s\" is a text column; the explainers mix "
-                          "the values of rows and take numeric features only (code it first)",
-                          mc->features[j]);
-            rc = aud_error_field(err, mc->features[j]);
+            rc = text_feature(m, j, &t->cols[c], err);
+            if (rc == AUD_OK && t->n_rows > 0)
+                x[j] = t->cols[c].codes[0] < 0 ? NAN : (double)t->cols[c].codes[0];
         } else if (t->n_rows > 0) {
             x[j] = t->cols[c].num[0];
         }
@@ -910,6 +963,7 @@ int aud_model_from_cmd(aud_model **out, aud_model_cmd *src, const aud_table *t, 
                            "no data rows: the model command is asked for the first row to learn "
                            "its number of outputs");
     mc->n_outputs = 0;
+    mc->prep = m->prep;
     if (rc == AUD_OK)
         rc = aud_model_cmd_eval(mc, x, 1, &pred, err);   /* the probe */
     if (rc == AUD_OK) {
@@ -925,6 +979,16 @@ int aud_model_from_cmd(aud_model **out, aud_model_cmd *src, const aud_table *t, 
     }
     *out = m;
     return AUD_OK;
+}
+
+const char *aud_model_cmd_category(const aud_model *m, size_t j, double code)
+{
+    if (m->kind != AUD_MODEL_COMMAND || m->prep == NULL || j >= m->n_features)
+        return NULL;
+    const aud_prep *p = &m->prep[j];
+    if (p->cat_text == NULL || !(code >= 0 && code < (double)p->n_cats))
+        return NULL;
+    return p->cat_text[(size_t)code];
 }
 
 int aud_model_cmd_predict_bound(const aud_model *m, const aud_table *t, const size_t *col_index,
