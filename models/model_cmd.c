@@ -862,38 +862,88 @@ static int cmp_level(const void *a, const void *b)
     return strcmp(((const level_ref *)a)->s, ((const level_ref *)b)->s);
 }
 
+/* Index of category s in p (binary search through p->order), or -1. */
+static long find_level(const aud_prep *p, const char *s)
+{
+    size_t lo = 0, hi = p->n_cats;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = strcmp(p->cat_text[p->order[mid]], s);
+        if (c == 0)
+            return (long)p->order[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return -1;
+}
+
+/* Append the levels of column c that p lacks (codes n_cats, n_cats + 1, ...; the codes already
+ * given keep their meaning) and sort p->order by text. */
+static int add_levels(aud_prep *p, const aud_column *c, aud_error *err)
+{
+    size_t n = p->n_cats, cap = n + c->n_levels + 1;
+    char **text = aud_realloc(p->cat_text, cap * sizeof *text);
+    if (text != NULL)
+        p->cat_text = text;
+    double *values = text ? aud_realloc(p->values, cap * sizeof *values) : NULL;
+    if (values != NULL)
+        p->values = values;
+    size_t *order = values ? aud_realloc(p->order, cap * sizeof *order) : NULL;
+    if (order != NULL)
+        p->order = order;
+    level_ref *ref = order ? aud_malloc(cap * sizeof *ref) : NULL;
+    if (ref == NULL)
+        return aud_error_nomem(err);
+    int rc = AUD_OK;
+    for (size_t k = 0; rc == AUD_OK && k < c->n_levels; k++) {
+        if (n > 0 && find_level(p, c->levels[k]) >= 0)
+            continue;
+        p->cat_text[n] = dup_str(c->levels[k]);
+        rc = p->cat_text[n] == NULL ? aud_error_nomem(err) : AUD_OK;
+        if (rc == AUD_OK) {
+            p->values[n] = (double)n;
+            n++;
+        }
+    }
+    p->n_cats = n;
+    for (size_t k = 0; k < n; k++)
+        ref[k] = (level_ref){p->cat_text[k], k};
+    qsort(ref, n, sizeof *ref, cmp_level);
+    for (size_t k = 0; k < n; k++)
+        p->order[k] = ref[k].i;
+    aud_free(ref);
+    return rc;
+}
+
 /* Model feature j reads text column c: a categorical stage whose value is the category's index
  * in a copy of the column's dictionary (the explainers carry that code; aud_model_cmd_eval writes
- * the category's text back). Missing cells are NaN (an empty field); a category that the
- * dictionary lacks (a background file's) is refused where rows are checked (predict.c). */
+ * the category's text back). Missing cells are NaN (an empty field). */
 static int text_feature(aud_model *m, size_t j, const aud_column *c, aud_error *err)
 {
     if (m->prep == NULL && (m->prep = aud_calloc(m->n_features + 1, sizeof *m->prep)) == NULL)
         return aud_error_nomem(err);
     aud_prep *p = &m->prep[j];
-    size_t n = c->n_levels;
     p->kind = AUD_PREP_CATEGORICAL;
-    p->cat_text = aud_calloc(n + 1, sizeof *p->cat_text);
-    p->order = aud_malloc((n + 1) * sizeof *p->order);
-    p->values = aud_malloc((n + 1) * sizeof *p->values);
-    level_ref *ref = aud_malloc((n + 1) * sizeof *ref);
-    int rc = p->cat_text && p->order && p->values && ref ? AUD_OK : aud_error_nomem(err);
-    for (size_t k = 0; rc == AUD_OK && k < n; k++) {
-        p->cat_text[k] = dup_str(c->levels[k]);
-        p->n_cats = k + 1;
-        p->values[k] = (double)k;
-        ref[k] = (level_ref){c->levels[k], k};
-        rc = p->cat_text[k] == NULL ? aud_error_nomem(err) : AUD_OK;
-    }
-    if (rc == AUD_OK) {
-        qsort(ref, n, sizeof *ref, cmp_level);
-        for (size_t k = 0; k < n; k++)
-            p->order[k] = ref[k].i;
-    }
-    aud_free(ref);
     p->has_missing = 1;
     p->missing = NAN;
-    return rc;
+    return add_levels(p, c, err);
+}
+
+int aud_model_cmd_add_levels(aud_model *m, const aud_table *t, aud_error *err)
+{
+    if (m->kind != AUD_MODEL_COMMAND || m->prep == NULL)
+        return AUD_OK;
+    for (size_t j = 0; j < m->n_features; j++) {
+        long c = aud_table_find(t, m->feature_names[j]);
+        if (m->prep[j].cat_text == NULL || c < 0 || t->cols[c].type != AUD_COL_CATEGORICAL)
+            continue;
+        int rc = add_levels(&m->prep[j], &t->cols[c], err);
+        if (rc != AUD_OK)
+            return rc;
+    }
+    return AUD_OK;
 }
 
 int aud_model_from_cmd(aud_model **out, aud_model_cmd *src, const aud_table *t, aud_error *err)

@@ -88,12 +88,15 @@ AUD_API void aud_model_cmd_free(aud_model_cmd *mc);
  * of outputs is learned by asking the program for t's first row (one batch of one row; a session
  * program keeps running for the explainers' batches). A text column of t is carried as the index
  * of its category in t's dictionary (a categorical stage, m->prep), and written to the program as
- * the category's text (missing: an empty field); a category not in t's dictionary is refused.
+ * the category's text (missing: an empty field); aud_model_cmd_add_levels adds another table's.
  * The model's output is what the program prints (no link: raw and probability are the same). */
 AUD_API int aud_model_from_cmd(aud_model **out, aud_model_cmd *mc, const aud_table *t,
                                aud_error *err);
 /* The program behind a model of kind AUD_MODEL_COMMAND (NULL for other kinds). */
 AUD_API aud_model_cmd *aud_model_get_cmd(const aud_model *m);
+/* Add the categories of t's text columns that a command model's text features lack (a
+ * background file's), so that its rows bind; no-op for other models. */
+AUD_API int aud_model_cmd_add_levels(aud_model *m, const aud_table *t, aud_error *err);
 /* The text of category `code` when model feature j of a command model is a text column (its
  * values in the explainers' rows are category codes); NULL otherwise. */
 AUD_API const char *aud_model_cmd_category(const aud_model *m, size_t j, double code);
