@@ -277,7 +277,7 @@ static const char usage_text[] =
     "options:\n"
     AUD_XOPT_HELP
     "  --values             also write each feature's value as the model saw it (value:FEATURE,\n"
-    "                       model order; NA when missing)\n"
+    "                       model order; NA when missing; a --model-cmd text feature: its text)\n"
     "  --interactions       SHAP interaction values (method tree): one CSV row per explained row,\n"
     "                       class and feature, columns `row`, the --id column when given,\n"
     "                       [`class`,] `feature`, then one per feature and `bias` (diagonal =\n"
