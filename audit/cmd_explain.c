@@ -186,8 +186,6 @@ int aud_xsetup_load(aud_xsetup *s, const aud_xopts *o, aud_error *err)
     if (o->background != NULL &&
         aud_shap_method_uses_background(aud_shap_method_resolve(o->method, s->model))) {
         rc = aud_csv_cli_load(&o->csv, &s->bgt, o->background, err);
-        if (rc == AUD_OK)   /* a command model's text features: the file's categories too */
-            rc = aud_model_cmd_add_levels(s->model, s->bgt, err);
         if (rc != AUD_OK)
             return rc;
         rq.background = s->bgt;

@@ -931,10 +931,11 @@ static int text_feature(aud_model *m, size_t j, const aud_column *c, aud_error *
     return add_levels(p, c, err);
 }
 
-int aud_model_cmd_add_levels(aud_model *m, const aud_table *t, aud_error *err)
+int aud_model_cmd_add_levels(const aud_model *cm, const aud_table *t, aud_error *err)
 {
-    if (m->kind != AUD_MODEL_COMMAND || m->prep == NULL)
+    if (cm->kind != AUD_MODEL_COMMAND || cm->prep == NULL)
         return AUD_OK;
+    aud_model *m = (aud_model *)cm;   /* the dictionaries grow; codes given keep their meaning */
     for (size_t j = 0; j < m->n_features; j++) {
         long c = aud_table_find(t, m->feature_names[j]);
         if (m->prep[j].cat_text == NULL || c < 0 || t->cols[c].type != AUD_COL_CATEGORICAL)

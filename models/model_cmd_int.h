@@ -95,8 +95,10 @@ AUD_API int aud_model_from_cmd(aud_model **out, aud_model_cmd *mc, const aud_tab
 /* The program behind a model of kind AUD_MODEL_COMMAND (NULL for other kinds). */
 AUD_API aud_model_cmd *aud_model_get_cmd(const aud_model *m);
 /* Add the categories of t's text columns that a command model's text features lack (a
- * background file's), so that its rows bind; no-op for other models. */
-AUD_API int aud_model_cmd_add_levels(aud_model *m, const aud_table *t, aud_error *err);
+ * background or reference file's), so that its rows bind (aud_bind_model calls it); no-op for
+ * other models. The model's category lists only grow (codes given keep their meaning), so the
+ * model is const to its callers; not to be called while the model is evaluated. */
+AUD_API int aud_model_cmd_add_levels(const aud_model *m, const aud_table *t, aud_error *err);
 /* The text of category `code` when model feature j of a command model is a text column (its
  * values in the explainers' rows are category codes); NULL otherwise. */
 AUD_API const char *aud_model_cmd_category(const aud_model *m, size_t j, double code);

@@ -173,8 +173,16 @@ def test_text_feature_in_run_and_global(audit, files):
     for i, (a, c, b) in enumerate(rows):
         w.writerow([a, c, b, "fm"[i % 2], i % 3 == 0])
     (d / "big.csv").write_text(buf.getvalue().replace("True", "1").replace("False", "0"))
-    spec = {"model": {"command": [PY, "prog.py"], "features": FEATS}, "data": "big.csv",
-            "label": "label", "sensitive": ["sex"],
+    # the reference holds a category the data lacks: it reaches the program as text (the
+    # program logs what it reads), never as a missing value
+    (d / "ref.csv").write_text("a,c,b,sex,label\n" + "".join(
+        f"0.{i}7,green,0.25,{'fm'[i % 2]},{i % 2}\n" for i in range(10)))
+    (d / "logprog.py").write_text(PROG.replace(
+        "rows = list(csv.reader(sys.stdin))",
+        "data = sys.stdin.read()\nopen('seen.txt', 'a').write(data)\n"
+        "rows = list(csv.reader(data.splitlines()))"))
+    spec = {"model": {"command": [PY, "logprog.py"], "features": FEATS}, "data": "big.csv",
+            "reference": "ref.csv", "label": "label", "sensitive": ["sex"],
             "explain": {"rows": 3, "method": "exact", "background": 10},
             "fairness": {"bootstrap": 0}, "global": True, "outputs": {"dir": "out"}}
     (d / "spec.json").write_text(json.dumps(spec))
@@ -186,6 +194,8 @@ def test_text_feature_in_run_and_global(audit, files):
     for e in ex["explained_rows"]:
         assert abs(sum(e["phi"]) + e["base"] - e["output"]) <= 1e-12
     assert {p["feature"] for p in res["global"]["permutation_importance"]} == set(FEATS)
+    seen = (d / "seen.txt").read_text()
+    assert ",green,0.25\n" in seen   # before: sent as ",,0.25" (a missing value)
 
 
 def test_text_feature_unknown_to_program_is_located(audit, files):
