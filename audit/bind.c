@@ -3,6 +3,7 @@
 #include "audit/bind_int.h"
 #include "core/io.h"
 #include "explainers/shap.h"
+#include "models/model_cmd_int.h"
 #include "models/predict_int.h"
 
 #include <math.h>
@@ -23,7 +24,9 @@ int aud_bind_model(aud_binding *b, const aud_model *m, const char *model_path,
     b->cols = aud_calloc(m->n_features + 1, sizeof *b->cols);
     if (b->cols == NULL)
         return aud_error_nomem(err);
-    return aud_model_bind(m, t, b->cols, &b->by_position, err);
+    /* a command model's text features: t's categories too (a background or reference file's) */
+    int rc = aud_model_cmd_add_levels(m, t, err);
+    return rc != AUD_OK ? rc : aud_model_bind(m, t, b->cols, &b->by_position, err);
 }
 
 void aud_binding_free(aud_binding *b)

@@ -275,7 +275,7 @@ static const char usage_text[] =
     "options:\n"
     AUD_XOPT_HELP
     "  --values             also write each feature's value as the model saw it (value:FEATURE,\n"
-    "                       model order; NA when missing)\n"
+    "                       model order; NA when missing; a --model-cmd text feature: its text)\n"
     "  --interactions       SHAP interaction values (method tree): one CSV row per explained row,\n"
     "                       class and feature, columns `row`, the --id column when given,\n"
     "                       [`class`,] `feature`, then one per feature and `bias` (diagonal =\n"
@@ -322,8 +322,12 @@ static void phi_row(FILE *f, size_t i, void *ctx)
     }
     for (size_t j = 0; p->values && j < M; j++) {
         double x = s->in.X[i * M + j];
+        const char *text = isnan(x) ? NULL : aud_model_cmd_category(s->model, j, x);
         fputc(',', f);
-        fputs(isnan(x) ? "NA" : aud_fmt_double(x, num), f);
+        if (text != NULL)   /* a command model's text feature: the category, not its code */
+            aud_csv_put_field(f, text);
+        else
+            fputs(isnan(x) ? "NA" : aud_fmt_double(x, num), f);
     }
     fputc('\n', f);
 }

@@ -39,8 +39,8 @@
     "  --model-format F     force the model format instead of detecting it\n" \
     "  --model-cmd 'PROG ARG...'  a model behind a command (no shell; docs/model-formats.md),\n" \
     "                       explained by --method kernel (auto) or exact\n" \
-    "  --features LIST      comma-separated numeric columns sent to --model-cmd (default: all;\n" \
-    "                       alias --model-features)\n" \
+    "  --features LIST      comma-separated columns sent to --model-cmd (default: all; text\n" \
+    "                       columns are sent as text; alias --model-features)\n" \
     "  --model-batch N      rows per batch sent to --model-cmd (default 100000)\n" \
     "  --model-timeout S    seconds allowed for one batch's answer, the program's start\n" \
     "                       included (default 30)\n" \

@@ -609,8 +609,10 @@ static int end_batch(aud_model_cmd *mc, buf *b, int rc, size_t r0, size_t rows, 
 {
     if (rc == AUD_OK && mc->session_protocol)
         rc = buf_add(b, "\n", 1);   /* empty line: end of batch */
-    if (rc != AUD_OK)
+    if (rc == AUD_E_NOMEM)
         return aud_error_nomem(err);
+    if (rc != AUD_OK)
+        return rc;   /* err set by the writer */
     return send_batch(mc, b, r0, rows, out, n_total, err);
 }
 
@@ -720,6 +722,15 @@ static int put_number(buf *b, cache_slot *cache, double v)
     return buf_add(b, s->txt, s->len);
 }
 
+/* A text feature's value: the code of its category (text_feature), written as the category. */
+static int put_category(buf *b, const aud_prep *p, double code, aud_error *err)
+{
+    if (!(code >= 0 && code < (double)p->n_cats) || code != floor(code))
+        return aud_error_set(err, AUD_E_INTERNAL, "", 0, 0,
+                             "model command: %g is not a category code of a text feature", code);
+    return buf_field(b, p->cat_text[(size_t)code]) == AUD_OK ? AUD_OK : aud_error_nomem(err);
+}
+
 int aud_model_cmd_eval(aud_model_cmd *mc, const double *X, size_t n, double **out,
                        aud_error *err)
 {
@@ -741,6 +752,7 @@ int aud_model_cmd_eval(aud_model_cmd *mc, const double *X, size_t n, double **ou
             return aud_error_nomem(err);
     }
     cache_slot *cache = mc->text_cache;
+    const aud_prep *prep = mc->prep;
     int own = *out == NULL;
     buf b = {0};
     size_t bsz = mc->batch_rows ? mc->batch_rows : 1000;
@@ -753,7 +765,9 @@ int aud_model_cmd_eval(aud_model_cmd *mc, const double *X, size_t n, double **ou
             for (size_t j = 0; rc == AUD_OK && j < nf; j++) {
                 if (j)
                     rc = buf_add(&b, ",", 1);
-                if (rc == AUD_OK)
+                if (rc == AUD_OK && prep != NULL && prep[j].cat_text != NULL && !isnan(x[j]))
+                    rc = put_category(&b, &prep[j], x[j], err);
+                else if (rc == AUD_OK)
                     rc = put_number(&b, cache + j * CACHE_SLOTS, x[j]);
             }
             if (rc == AUD_OK)
@@ -841,6 +855,98 @@ static char *join_argv(char *const *argv)
     return s;
 }
 
+typedef struct level_ref { const char *s; size_t i; } level_ref;
+
+static int cmp_level(const void *a, const void *b)
+{
+    return strcmp(((const level_ref *)a)->s, ((const level_ref *)b)->s);
+}
+
+/* Index of category s in p (binary search through p->order), or -1. */
+static long find_level(const aud_prep *p, const char *s)
+{
+    size_t lo = 0, hi = p->n_cats;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = strcmp(p->cat_text[p->order[mid]], s);
+        if (c == 0)
+            return (long)p->order[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return -1;
+}
+
+/* Append the levels of column c that p lacks (codes n_cats, n_cats + 1, ...; the codes already
+ * given keep their meaning) and sort p->order by text. */
+static int add_levels(aud_prep *p, const aud_column *c, aud_error *err)
+{
+    size_t n = p->n_cats, cap = n + c->n_levels + 1;
+    char **text = aud_realloc(p->cat_text, cap * sizeof *text);
+    if (text != NULL)
+        p->cat_text = text;
+    double *values = text ? aud_realloc(p->values, cap * sizeof *values) : NULL;
+    if (values != NULL)
+        p->values = values;
+    size_t *order = values ? aud_realloc(p->order, cap * sizeof *order) : NULL;
+    if (order != NULL)
+        p->order = order;
+    level_ref *ref = order ? aud_malloc(cap * sizeof *ref) : NULL;
+    if (ref == NULL)
+        return aud_error_nomem(err);
+    int rc = AUD_OK;
+    for (size_t k = 0; rc == AUD_OK && k < c->n_levels; k++) {
+        if (n > 0 && find_level(p, c->levels[k]) >= 0)
+            continue;
+        p->cat_text[n] = dup_str(c->levels[k]);
+        rc = p->cat_text[n] == NULL ? aud_error_nomem(err) : AUD_OK;
+        if (rc == AUD_OK) {
+            p->values[n] = (double)n;
+            n++;
+        }
+    }
+    p->n_cats = n;
+    for (size_t k = 0; k < n; k++)
+        ref[k] = (level_ref){p->cat_text[k], k};
+    qsort(ref, n, sizeof *ref, cmp_level);
+    for (size_t k = 0; k < n; k++)
+        p->order[k] = ref[k].i;
+    aud_free(ref);
+    return rc;
+}
+
+/* Model feature j reads text column c: a categorical stage whose value is the category's index
+ * in a copy of the column's dictionary (the explainers carry that code; aud_model_cmd_eval writes
+ * the category's text back). Missing cells are NaN (an empty field). */
+static int text_feature(aud_model *m, size_t j, const aud_column *c, aud_error *err)
+{
+    if (m->prep == NULL && (m->prep = aud_calloc(m->n_features + 1, sizeof *m->prep)) == NULL)
+        return aud_error_nomem(err);
+    aud_prep *p = &m->prep[j];
+    p->kind = AUD_PREP_CATEGORICAL;
+    p->has_missing = 1;
+    p->missing = NAN;
+    return add_levels(p, c, err);
+}
+
+int aud_model_cmd_add_levels(const aud_model *cm, const aud_table *t, aud_error *err)
+{
+    if (cm->kind != AUD_MODEL_COMMAND || cm->prep == NULL)
+        return AUD_OK;
+    aud_model *m = (aud_model *)cm;   /* the dictionaries grow; codes given keep their meaning */
+    for (size_t j = 0; j < m->n_features; j++) {
+        long c = aud_table_find(t, m->feature_names[j]);
+        if (m->prep[j].cat_text == NULL || c < 0 || t->cols[c].type != AUD_COL_CATEGORICAL)
+            continue;
+        int rc = add_levels(&m->prep[j], &t->cols[c], err);
+        if (rc != AUD_OK)
+            return rc;
+    }
+    return AUD_OK;
+}
+
 int aud_model_from_cmd(aud_model **out, aud_model_cmd *src, const aud_table *t, aud_error *err)
 {
     *out = NULL;
@@ -896,11 +1002,9 @@ int aud_model_from_cmd(aud_model **out, aud_model_cmd *src, const aud_table *t, 
                           "model feature \"%s\" is not a column of the data", mc->features[j]);
             rc = aud_error_field(err, mc->features[j]);
         } else if (t->cols[c].type != AUD_COL_NUMERIC) {
-            aud_error_set(err, AUD_E_SCHEMA, t->path, 0, 0,
-                          "model command feature \"%s\" is a text column; the explainers mix "
-                          "the values of rows and take numeric features only (code it first)",
-                          mc->features[j]);
-            rc = aud_error_field(err, mc->features[j]);
+            rc = text_feature(m, j, &t->cols[c], err);
+            if (rc == AUD_OK && t->n_rows > 0)
+                x[j] = t->cols[c].codes[0] < 0 ? NAN : (double)t->cols[c].codes[0];
         } else if (t->n_rows > 0) {
             x[j] = t->cols[c].num[0];
         }
@@ -910,6 +1014,7 @@ int aud_model_from_cmd(aud_model **out, aud_model_cmd *src, const aud_table *t, 
                            "no data rows: the model command is asked for the first row to learn "
                            "its number of outputs");
     mc->n_outputs = 0;
+    mc->prep = m->prep;
     if (rc == AUD_OK)
         rc = aud_model_cmd_eval(mc, x, 1, &pred, err);   /* the probe */
     if (rc == AUD_OK) {
@@ -925,6 +1030,16 @@ int aud_model_from_cmd(aud_model **out, aud_model_cmd *src, const aud_table *t, 
     }
     *out = m;
     return AUD_OK;
+}
+
+const char *aud_model_cmd_category(const aud_model *m, size_t j, double code)
+{
+    if (m->kind != AUD_MODEL_COMMAND || m->prep == NULL || j >= m->n_features)
+        return NULL;
+    const aud_prep *p = &m->prep[j];
+    if (p->cat_text == NULL || !(code >= 0 && code < (double)p->n_cats))
+        return NULL;
+    return p->cat_text[(size_t)code];
 }
 
 int aud_model_cmd_predict_bound(const aud_model *m, const aud_table *t, const size_t *col_index,

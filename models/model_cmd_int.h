@@ -45,6 +45,9 @@ typedef struct aud_model_cmd {
     size_t  n_outputs;     /* values per answer line (0 until the first answer) */
     void   *session;       /* the running program between aud_model_cmd_open and _close */
     void   *text_cache;    /* aud_model_cmd_eval: formatted numbers, per feature */
+    const struct aud_prep *prep;   /* borrowed from the model (aud_model_from_cmd), or NULL:
+                                    * features with cat_text are text columns whose values in
+                                    * eval's X are category codes, written as the category text */
     const aud_table *table;   /* during aud_model_cmd_predict: the table sent, so that errors
                                * name "data rows A-B" and "data row R (CSV line L)" (0-based);
                                * NULL: the rows are an explainer's ("evaluation rows A-B") */
@@ -83,12 +86,22 @@ AUD_API void aud_model_cmd_free(aud_model_cmd *mc);
 /* A model of kind AUD_MODEL_COMMAND over mc (its contents taken over: *mc is left empty, argv
  * and features owned by the model). Features: mc->features, else every column of t. The number
  * of outputs is learned by asking the program for t's first row (one batch of one row; a session
- * program keeps running for the explainers' batches). The features must be numeric columns of t.
+ * program keeps running for the explainers' batches). A text column of t is carried as the index
+ * of its category in t's dictionary (a categorical stage, m->prep), and written to the program as
+ * the category's text (missing: an empty field); aud_model_cmd_add_levels adds another table's.
  * The model's output is what the program prints (no link: raw and probability are the same). */
 AUD_API int aud_model_from_cmd(aud_model **out, aud_model_cmd *mc, const aud_table *t,
                                aud_error *err);
 /* The program behind a model of kind AUD_MODEL_COMMAND (NULL for other kinds). */
 AUD_API aud_model_cmd *aud_model_get_cmd(const aud_model *m);
+/* Add the categories of t's text columns that a command model's text features lack (a
+ * background or reference file's), so that its rows bind (aud_bind_model calls it); no-op for
+ * other models. The model's category lists only grow (codes given keep their meaning), so the
+ * model is const to its callers; not to be called while the model is evaluated. */
+AUD_API int aud_model_cmd_add_levels(const aud_model *m, const aud_table *t, aud_error *err);
+/* The text of category `code` when model feature j of a command model is a text column (its
+ * values in the explainers' rows are category codes); NULL otherwise. */
+AUD_API const char *aud_model_cmd_category(const aud_model *m, size_t j, double code);
 /* aud_predict_table for a command model: rows of t through col_index, out n_rows x n_outputs. */
 AUD_API int aud_model_cmd_predict_bound(const aud_model *m, const aud_table *t,
                                         const size_t *col_index, double *out, aud_error *err);
