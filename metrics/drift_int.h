@@ -105,4 +105,9 @@ static inline void aud_ksum_add(aud_ksum *k, double v)
     k->s = t;
 }
 
+static inline double aud_ksum_get(const aud_ksum *k)
+{
+    return k->s + k->c;
+}
+
 #endif

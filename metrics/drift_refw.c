@@ -456,7 +456,7 @@ static double wasserstein(const aud_drift_refw *w, const double *y, size_t n2)
         x = c->hi;
         f1 = fe;
     }
-    return acc.s + acc.c;
+    return aud_ksum_get(&acc);
 }
 
 int aud_drift_refw_stats(aud_drift_column *col, const aud_drift_refw *w,
@@ -503,7 +503,7 @@ int aud_drift_refw_stats(aud_drift_column *col, const aud_drift_refw *w,
     if (p.N < 4)
         col->anderson.reason = "needs at least 4 observations in total";
     else
-        aud_drift_anderson_finish(p.s1.s + p.s1.c, p.s2.s + p.s2.c, n1, n2, p.nu,
+        aud_drift_anderson_finish(aud_ksum_get(&p.s1), aud_ksum_get(&p.s2), n1, n2, p.nu,
                                   &col->anderson);
     col->cvm.statistic = col->cvm.p_value = NAN;
     col->cvm.reason = col->cvm.mode = NULL;

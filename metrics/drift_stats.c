@@ -21,26 +21,6 @@
 #include <math.h>
 #include <string.h>
 
-/* Neumaier compensated summation: deterministic and close to the exact sum. */
-typedef struct ksum {
-    double s, c;
-} ksum;
-
-static void ksum_add(ksum *k, double v)
-{
-    double t = k->s + v;
-    if (fabs(k->s) >= fabs(v))
-        k->c += (k->s - t) + v;
-    else
-        k->c += (v - t) + k->s;
-    k->s = t;
-}
-
-static double ksum_get(const ksum *k)
-{
-    return k->s + k->c;
-}
-
 static void test_init(aud_drift_test *t)
 {
     t->statistic = NAN;
@@ -129,7 +109,7 @@ double aud_drift_wasserstein(const double *x, size_t n1, const double *y, size_t
 {
     if (n1 == 0 || n2 == 0)
         return NAN;
-    ksum acc = {0, 0};
+    aud_ksum acc = {0, 0};
     size_t i = 0, j = 0;
     while (i < n1 || j < n2) {
         double v = (j >= n2 || (i < n1 && x[i] <= y[j])) ? x[i] : y[j];
@@ -141,34 +121,34 @@ double aud_drift_wasserstein(const double *x, size_t n1, const double *y, size_t
             break;
         double next = (j >= n2 || (i < n1 && x[i] <= y[j])) ? x[i] : y[j];
         double diff = fabs((double)i / (double)n1 - (double)j / (double)n2);
-        ksum_add(&acc, diff * (next - v));
+        aud_ksum_add(&acc, diff * (next - v));
     }
-    return ksum_get(&acc);
+    return aud_ksum_get(&acc);
 }
 
 /* Two-pass population std of x * scale (scale a power of two, so the products are exact). */
 static double std_scaled(const double *x, size_t n, double scale)
 {
-    ksum s = {0, 0};
+    aud_ksum s = {0, 0};
     for (size_t i = 0; i < n; i++)
-        ksum_add(&s, x[i] * scale);
-    double mean = ksum_get(&s) / (double)n;
-    ksum q = {0, 0};
+        aud_ksum_add(&s, x[i] * scale);
+    double mean = aud_ksum_get(&s) / (double)n;
+    aud_ksum q = {0, 0};
     for (size_t i = 0; i < n; i++) {
         double d = x[i] * scale - mean;
-        ksum_add(&q, d * d);
+        aud_ksum_add(&q, d * d);
     }
-    return sqrt(ksum_get(&q) / (double)n);
+    return sqrt(aud_ksum_get(&q) / (double)n);
 }
 
 double aud_drift_mean(const double *x, size_t n)
 {
     if (n == 0)
         return NAN;
-    ksum s = {0, 0};
+    aud_ksum s = {0, 0};
     for (size_t i = 0; i < n; i++)
-        ksum_add(&s, x[i]);
-    return ksum_get(&s) / (double)n;
+        aud_ksum_add(&s, x[i]);
+    return aud_ksum_get(&s) / (double)n;
 }
 
 double aud_drift_std(const double *x, size_t n)
@@ -244,12 +224,12 @@ double aud_drift_ad_variance(size_t n1, size_t n2)
     /* hs_cs[t] = sum_{r=0..t} 1/(N-1-r), t = 0..N-3; h = hs_cs[N-3] + 1;
      * g = sum_t hs_cs[t] / (t + 2) */
     double cs = 0.0;
-    ksum gs = {0, 0};
+    aud_ksum gs = {0, 0};
     for (size_t t = 0; t + 3 <= N; t++) {
         cs += 1.0 / (double)(N - 1 - t);
-        ksum_add(&gs, cs / (double)(t + 2));
+        aud_ksum_add(&gs, cs / (double)(t + 2));
     }
-    double h = cs + 1.0, g = ksum_get(&gs);
+    double h = cs + 1.0, g = aud_ksum_get(&gs);
     const double k = 2.0;
     double a = (4 * g - 6) * (k - 1) + (10 - 6 * g) * H;
     double b = (2 * g - 4) * k * k + 8 * h * k + (2 * g - 14 * h - 4) * H - 8 * h + 4 * g - 6;
@@ -278,7 +258,7 @@ void aud_drift_anderson(const double *x, size_t n1, const double *y, size_t n2,
         return;
     }
     double Nd = (double)N;
-    ksum s1 = {0, 0}, s2 = {0, 0};
+    aud_ksum s1 = {0, 0}, s2 = {0, 0};
     size_t i = 0, j = 0, nuniq = 0;
     while (i < n1 || j < n2) {
         double v = (j >= n2 || (i < n1 && x[i] <= y[j])) ? x[i] : y[j];
@@ -294,10 +274,10 @@ void aud_drift_anderson(const double *x, size_t n1, const double *y, size_t n2,
         double M1 = (double)i - (double)(i - i0) / 2.0;
         double M2 = (double)j - (double)(j - j0) / 2.0;
         double d1 = Nd * M1 - Bj * (double)n1, d2 = Nd * M2 - Bj * (double)n2;
-        ksum_add(&s1, lj / Nd * (d1 * d1) / den);
-        ksum_add(&s2, lj / Nd * (d2 * d2) / den);
+        aud_ksum_add(&s1, lj / Nd * (d1 * d1) / den);
+        aud_ksum_add(&s2, lj / Nd * (d2 * d2) / den);
     }
-    aud_drift_anderson_finish(ksum_get(&s1), ksum_get(&s2), n1, n2, nuniq, out);
+    aud_drift_anderson_finish(aud_ksum_get(&s1), aud_ksum_get(&s2), n1, n2, nuniq, out);
 }
 
 void aud_drift_anderson_finish(double s1, double s2, size_t n1, size_t n2, size_t nuniq,
@@ -647,7 +627,7 @@ void aud_drift_chi_square(const double *ref, const double *cur, size_t k, aud_dr
         out->p_value = 1.0;
         return;
     }
-    ksum s = {0, 0};
+    aud_ksum s = {0, 0};
     for (int row = 0; row < 2; row++) {
         const double *o = row == 0 ? ref : cur;
         double rt = row == 0 ? r0 : r1;
@@ -659,10 +639,10 @@ void aud_drift_chi_square(const double *ref, const double *cur, size_t k, aud_dr
                 return;
             }
             double d = o[i] - e;
-            ksum_add(&s, d * d / e);
+            aud_ksum_add(&s, d * d / e);
         }
     }
-    out->statistic = ksum_get(&s);
+    out->statistic = aud_ksum_get(&s);
     out->p_value = gsl_cdf_chisq_Q(out->statistic, (double)out->dof);
 }
 
@@ -688,24 +668,24 @@ void aud_drift_z_test(double a, double n1, double b, double n2, aud_drift_test *
 
 double aud_drift_jensen_shannon(const double *p, const double *q, size_t k)
 {
-    ksum sp = {0, 0}, sq = {0, 0};
+    aud_ksum sp = {0, 0}, sq = {0, 0};
     for (size_t i = 0; i < k; i++) {
-        ksum_add(&sp, p[i]);
-        ksum_add(&sq, q[i]);
+        aud_ksum_add(&sp, p[i]);
+        aud_ksum_add(&sq, q[i]);
     }
-    double tp = ksum_get(&sp), tq = ksum_get(&sq);
+    double tp = aud_ksum_get(&sp), tq = aud_ksum_get(&sq);
     if (!(tp > 0 && tq > 0))
         return NAN;
-    ksum l = {0, 0}, r = {0, 0};
+    aud_ksum l = {0, 0}, r = {0, 0};
     for (size_t i = 0; i < k; i++) {
         double pi = p[i] / tp, qi = q[i] / tq;
         double m = (pi + qi) / 2.0;
         if (pi > 0)
-            ksum_add(&l, pi * log(pi / m));
+            aud_ksum_add(&l, pi * log(pi / m));
         if (qi > 0)
-            ksum_add(&r, qi * log(qi / m));
+            aud_ksum_add(&r, qi * log(qi / m));
     }
-    double js = (ksum_get(&l) + ksum_get(&r)) / 2.0;
+    double js = (aud_ksum_get(&l) + aud_ksum_get(&r)) / 2.0;
     return sqrt(js > 0 ? js : 0.0);
 }
 
@@ -725,8 +705,8 @@ void aud_drift_fill_zeros(double *p, size_t k)
 
 double aud_drift_psi(const double *r, const double *c, size_t k)
 {
-    ksum s = {0, 0};
+    aud_ksum s = {0, 0};
     for (size_t i = 0; i < k; i++)
-        ksum_add(&s, (r[i] - c[i]) * log(r[i] / c[i]));
-    return ksum_get(&s);
+        aud_ksum_add(&s, (r[i] - c[i]) * log(r[i] / c[i]));
+    return aud_ksum_get(&s);
 }

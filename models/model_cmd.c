@@ -862,23 +862,6 @@ static int cmp_level(const void *a, const void *b)
     return strcmp(((const level_ref *)a)->s, ((const level_ref *)b)->s);
 }
 
-/* Index of category s in p (binary search through p->order), or -1. */
-static long find_level(const aud_prep *p, const char *s)
-{
-    size_t lo = 0, hi = p->n_cats;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        int c = strcmp(p->cat_text[p->order[mid]], s);
-        if (c == 0)
-            return (long)p->order[mid];
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return -1;
-}
-
 /* Append the levels of column c that p lacks (codes n_cats, n_cats + 1, ...; the codes already
  * given keep their meaning) and sort p->order by text. */
 static int add_levels(aud_prep *p, const aud_column *c, aud_error *err)
@@ -898,7 +881,7 @@ static int add_levels(aud_prep *p, const aud_column *c, aud_error *err)
         return aud_error_nomem(err);
     int rc = AUD_OK;
     for (size_t k = 0; rc == AUD_OK && k < c->n_levels; k++) {
-        if (n > 0 && find_level(p, c->levels[k]) >= 0)
+        if (n > 0 && aud_prep_find_text(p, c->levels[k]) >= 0)
             continue;
         p->cat_text[n] = dup_str(c->levels[k]);
         rc = p->cat_text[n] == NULL ? aud_error_nomem(err) : AUD_OK;

@@ -284,6 +284,8 @@ double aud_prep_value(const aud_model *m, size_t j, const aud_column *c, size_t 
 struct cJSON;
 int aud_prep_parse(aud_model *m, const struct cJSON *pre, const char *name, aud_error *err);
 void aud_prep_free(aud_prep *p, size_t n);
+/* Index of the text category equal to s in p (binary search through p->order), or -1. */
+long aud_prep_find_text(const aud_prep *p, const char *s);
 
 /* Native category mapping of model feature j (a categorical feature of an XGBoost or LightGBM
  * model): `list` is a JSON array of the categories in code order, as pandas holds them

@@ -206,8 +206,7 @@ int aud_prep_parse(aud_model *m, const cJSON *pre, const char *name, aud_error *
     return AUD_OK;
 }
 
-/* Index of the category equal to the cell, or -1. */
-static long find_text(const aud_prep *p, const char *s)
+long aud_prep_find_text(const aud_prep *p, const char *s)
 {
     size_t lo = 0, hi = p->n_cats;
     while (lo < hi) {
@@ -265,7 +264,7 @@ double aud_prep_value(const aud_model *m, size_t j, const aud_column *c, size_t 
         int32_t code = c->codes[row];
         if (code < 0)
             goto missing;
-        k = p->cat_text != NULL ? find_text(p, c->levels[code]) : -1;
+        k = p->cat_text != NULL ? aud_prep_find_text(p, c->levels[code]) : -1;
     } else {
         double x = c->num[row];
         if (isnan(x))
@@ -273,7 +272,7 @@ double aud_prep_value(const aud_model *m, size_t j, const aud_column *c, size_t 
         if (p->cat_text != NULL) {
             char buf[64];
             snprintf(buf, sizeof buf, "%.17g", x);
-            k = find_text(p, buf);
+            k = aud_prep_find_text(p, buf);
         } else {
             k = find_num(p, x);
         }

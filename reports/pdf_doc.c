@@ -368,6 +368,24 @@ void aud_pdf_fit(pdf_doc *d, HPDF_Font f, float size, const char *s, float maxw,
     snprintf(out, n, "%s", ell);
 }
 
+/* Draws one line of a paragraph with its no-break spaces (U+00A0, the glue that kept words
+ * together) as plain spaces, so that extracted text reads as written. */
+static void para_line(pdf_doc *d, HPDF_Font f, float size, float x, pdf_rgb c, const char *line)
+{
+    char out[1024];
+    size_t o = 0;
+    for (const char *p = line; *p != '\0' && o + 1 < sizeof out; p++) {
+        if ((unsigned char)p[0] == 0xC2 && (unsigned char)p[1] == 0xA0) {
+            out[o++] = ' ';
+            p++;
+        } else {
+            out[o++] = *p;
+        }
+    }
+    out[o] = '\0';
+    aud_pdf_text(d, f, size, x, d->y, c, out);
+}
+
 void aud_pdf_para(pdf_doc *d, HPDF_Font f, float size, float x, float w, pdf_rgb c, const char *s)
 {
     char line[1024];
@@ -392,7 +410,7 @@ void aud_pdf_para(pdf_doc *d, HPDF_Font f, float size, float x, float w, pdf_rgb
         trial[tl] = '\0';
         if (ll > 0 && aud_pdf_width(d, f, size, trial) > w) {
             aud_pdf_need(d, lead);
-            aud_pdf_text(d, f, size, x, d->y, c, line);
+            para_line(d, f, size, x, c, line);
             d->y -= lead;
             memcpy(line, p, wl);
             ll = wl;
@@ -405,7 +423,7 @@ void aud_pdf_para(pdf_doc *d, HPDF_Font f, float size, float x, float w, pdf_rgb
     }
     if (ll > 0) {
         aud_pdf_need(d, lead);
-        aud_pdf_text(d, f, size, x, d->y, c, line);
+        para_line(d, f, size, x, c, line);
         d->y -= lead;
     }
 }

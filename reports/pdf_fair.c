@@ -11,6 +11,28 @@
 
 #define MAX_CHART_GROUPS 40
 
+/* Spaces inside a group name become no-break spaces (U+00A0), so that a wrapped list of names
+ * breaks only between names (aud_pdf_para draws them as spaces); a name that no longer fits is
+ * left as it was. */
+static void glue_spaces(char *name, size_t n)
+{
+    char out[400];
+    size_t o = 0;
+    for (const char *p = name; *p != '\0'; p++) {
+        if (o + 3 > sizeof out)
+            return;
+        if (*p == ' ') {
+            out[o++] = (char)0xC2;
+            out[o++] = (char)0xA0;
+        } else {
+            out[o++] = *p;
+        }
+    }
+    out[o] = '\0';
+    if (o < n)
+        memcpy(name, out, o + 1);
+}
+
 static int is_small(const cJSON *g)
 {
     return aud_rpt_group_small(g);
@@ -332,6 +354,7 @@ static void summary_table(pdf_doc *d, const cJSON *attr)
                 continue;
             aud_rpt_group_label(aud_rpt_obj(d->doc, "fairness"), attr, g->valuestring, name,
                                 sizeof name);
+            glue_spaces(name, sizeof name);
             if (n + strlen(name) + 40 > 330 || n + strlen(name) + 40 > sizeof line)
                 break;
             n += (size_t)snprintf(line + n, sizeof line - n, "%s %s", listed == 0 ? "" : ",", name);
@@ -339,6 +362,7 @@ static void summary_table(pdf_doc *d, const cJSON *attr)
         }
         if (listed < total)
             snprintf(line + n, sizeof line - n, " and %zu more.", total - listed);
+        aud_pdf_need(d, 3.0f * 7.5f * 1.35f); /* the list's (at most) three lines on one page */
         aud_pdf_para(d, d->font, 7.5f, PDF_LEFT, PDF_CW, AUD_PDF_GREY, line);
     }
     if (all != NULL)

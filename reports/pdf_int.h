@@ -92,7 +92,8 @@ size_t aud_pdf_wrap(pdf_doc *d, HPDF_Font f, float size, const char *s, float ma
  * right is set. Only text too long even then ends in an ellipsis. Returns the lines drawn. */
 size_t aud_pdf_text_lines(pdf_doc *d, HPDF_Font f, float size, float min_size, float x, float y,
                           float w, size_t max_lines, int right, pdf_rgb c, const char *s);
-/* Word-wrapped paragraph at the cursor over width w from x; advances the cursor. */
+/* Word-wrapped paragraph at the cursor over width w from x; advances the cursor. Breaks only at
+ * ASCII spaces: a no-break space (U+00A0) glues words and is drawn as a space. */
 void aud_pdf_para(pdf_doc *d, HPDF_Font f, float size, float x, float w, pdf_rgb c, const char *s);
 
 /* Section (new page, bookmark) and subsection headings at the cursor. */

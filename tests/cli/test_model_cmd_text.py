@@ -194,6 +194,16 @@ def test_text_feature_in_run_and_global(audit, files):
     for e in ex["explained_rows"]:
         assert abs(sum(e["phi"]) + e["base"] - e["output"]) <= 1e-12
     assert {p["feature"] for p in res["global"]["permutation_importance"]} == set(FEATS)
+    # the text feature's codes are named: nominal, with each code's text, and an explained
+    # row's code is the category of its data row (a missing one is null)
+    fc = next(f for f in ex["features"] if f["name"] == "c")
+    assert fc["nominal"] is True and fc["nominal_source"] == "model"
+    label = {k["code"]: k["label"] for k in fc["categories"]}
+    assert set(label.values()) >= {"red", 'x,"y"', "blue", "green"}
+    for e in ex["explained_rows"]:
+        text = rows[e["row"]][1]
+        code = e["value"][FEATS.index("c")]
+        assert (code is None and text == "") or label[code] == text, (e, text)
     seen = (d / "seen.txt").read_text()
     assert ",green,0.25\n" in seen   # before: sent as ",,0.25" (a missing value)
 

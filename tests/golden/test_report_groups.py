@@ -309,3 +309,43 @@ def test_dependence_and_pdp_charts_have_y_titles(demo):
     with zipfile.ZipFile(demo / "report.xlsx") as z:
         charts = [z.read(n).decode() for n in z.namelist() if n.startswith("xl/charts/chart")]
     assert sum(pd_axis in c for c in charts) >= n_pd
+
+
+def test_excluded_list_breaks_between_names(tmp_path):
+    """The "Excluded from the verdict" list of small groups wraps between whole names, never at a
+    space inside one (issue 14 item 5), and stays on one page."""
+    import random
+    rnd = random.Random(3)
+    names = ["United States"] + [f"{a} {b} and {b[:3]} Islands"
+                                 for a in ("North", "South", "East", "West", "Upper")
+                                 for b in ("Mariana", "Sandwich", "Virgin", "Cook", "Faroe")]
+    lines = ["country,label,score"]
+    for i in range(3000):
+        g = names[0] if i < 2000 else names[1 + (i - 2000) % 25]
+        y = int(rnd.random() < 0.5)
+        s = min(1.0, max(0.0, 0.5 * y + rnd.random() * 0.6 - (0.15 if i >= 2000 else 0.0)))
+        lines.append(f"{g},{y},{s:.4f}")
+    (tmp_path / "d.csv").write_text("\n".join(lines) + "\n")
+    (tmp_path / "spec.json").write_text(json.dumps({
+        "data": "d.csv", "label": "label", "score": "score", "favorable": 1, "threshold": 0.5,
+        "sensitive": ["country"], "fairness": {"bootstrap": 20},
+        "checks": [{"metric": "disparate_impact", "min": 0.8}], "seed": 1,
+        "outputs": {"dir": "out", "json": "results.json", "pdf": "report.pdf"}}))
+    out = run_spec(tmp_path / "spec.json", tmp_path / "out")
+    doc = json.loads((out / "results.json").read_text())
+    excluded = doc["fairness"]["attributes"][0]["summary"]["excluded_groups"]
+    assert len(excluded) == 25
+    t = pdf_text(out / "report.pdf")
+    start = t.index("Excluded from the verdict (25 small groups):")
+    block = t[start:t.index("All groups:", start)]
+    rows = [r.strip() for r in block.split("\n") if r.strip()]
+    assert len(rows) >= 2  # the list wraps, so the test sees a line break
+    listed = 0
+    for r in rows:
+        r = r.split(": ", 1)[1] if r.startswith("Excluded from") else r
+        r = re.sub(r",?\s*and \d+ more\.$", "", r)
+        for name in filter(None, (x.strip() for x in r.split(","))):
+            assert name in excluded, f"line {r!r} breaks inside a name ({name!r})"
+            listed += 1
+    m = re.search(r"and (\d+) more\.", block)
+    assert listed + (int(m.group(1)) if m else 0) == 25
