@@ -13,6 +13,7 @@
 #include "explainers/shap.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -747,23 +748,107 @@ int aud_run_drift(run_ctx *c)
 
 /* ---- performance -------------------------------------------------------------------------- */
 
-static int add_group_perf(run_ctx *c, const aud_perf_opts *po, cJSON *arr, const char *attr,
-                          const char *group, const size_t *rows, size_t n)
+/* One group's performance, computed by a worker (perf_run) and written in group order. */
+typedef struct perf_job {
+    const size_t *rows;
+    size_t        n;
+    const char   *attr, *group;
+    aud_perf      pf;
+    int           rc;
+    aud_error     err;
+} perf_job;
+
+typedef struct perf_worker {
+    const run_ctx      *c;
+    const aud_perf_opts *po;
+    perf_job           *jobs;
+    const size_t       *order;   /* job indices, largest group first */
+    size_t              n_jobs;
+    atomic_size_t      *next;
+} perf_worker;
+
+static void *perf_run(void *arg)
 {
-    aud_perf pf;
-    int rc = aud_perf_compute(c->label, c->score, rows, n, po, &pf, c->err);
-    if (rc != AUD_OK)
-        return rc;
-    cJSON *o = cJSON_CreateObject();
-    if (o == NULL || !cJSON_AddItemToArray(arr, o)) {
-        cJSON_Delete(o);
-        aud_perf_free(&pf);
-        return aud_error_nomem(c->err);
+    perf_worker *w = arg;
+    for (;;) {
+        size_t k = atomic_fetch_add(w->next, 1);
+        if (k >= w->n_jobs)
+            break;
+        perf_job *j = &w->jobs[w->order[k]];
+        j->rc = aud_perf_compute(w->c->label, w->c->score, j->rows, j->n, w->po, &j->pf, &j->err);
     }
-    if (cJSON_AddStringToObject(o, "attribute", attr) == NULL ||
-        cJSON_AddStringToObject(o, "group", group) == NULL || aud_perf_to_json(&pf, o) != 0)
-        rc = aud_error_nomem(c->err);
-    aud_perf_free(&pf);
+    return NULL;
+}
+
+typedef struct job_size { size_t n, g; } job_size;
+
+static int by_size_desc(const void *a, const void *b)
+{
+    const job_size *x = a, *y = b;
+    if (x->n != y->n)
+        return x->n < y->n ? 1 : -1;
+    return (x->g > y->g) - (x->g < y->g);
+}
+
+/* Every group of one attribute (its rows by aud_bind_group_rows), computed on the threads
+ * (largest first, taken one at a time) and appended to `arr` in group order: the document does
+ * not depend on the thread count. */
+static int attr_group_perf(run_ctx *c, const aud_perf_opts *po, cJSON *arr,
+                           const aud_fair_attr *at)
+{
+    size_t *start = NULL, *order = NULL, *by_size = NULL;   /* each group's rows: one pass */
+    job_size *sz = NULL;
+    size_t ng = at->n_levels;
+    perf_job *jobs = NULL;
+    int rc = aud_bind_group_rows(at->codes, c->data->n_rows, ng, &start, &order, c->err);
+    if (rc == AUD_OK && ng > 0) {
+        jobs = aud_calloc(ng, sizeof *jobs);
+        by_size = aud_malloc(ng * sizeof *by_size);
+        sz = aud_malloc(ng * sizeof *sz);
+        if (jobs == NULL || by_size == NULL || sz == NULL)
+            rc = aud_error_nomem(c->err);
+    }
+    if (rc == AUD_OK && ng > 0) {
+        for (size_t g = 0; g < ng; g++) {
+            jobs[g] = (perf_job){.rows = order + start[g], .n = start[g + 1] - start[g],
+                                 .attr = at->name, .group = at->levels[g], .rc = AUD_OK};
+            sz[g] = (job_size){jobs[g].n, g};
+        }
+        qsort(sz, ng, sizeof *sz, by_size_desc);
+        for (size_t g = 0; g < ng; g++)
+            by_size[g] = sz[g].g;
+        size_t nt = c->threads > 1 ? (size_t)c->threads : 1;
+        nt = nt > ng ? ng : nt;
+        atomic_size_t next = 0;
+        perf_worker w[64];
+        nt = nt > 64 ? 64 : nt;
+        for (size_t t = 0; t < nt; t++)
+            w[t] = (perf_worker){c, po, jobs, by_size, ng, &next};
+        aud_run_jobs(w, nt, sizeof *w, perf_run);
+        for (size_t g = 0; g < ng && rc == AUD_OK; g++) {
+            if (jobs[g].rc != AUD_OK) {
+                *c->err = jobs[g].err;
+                rc = jobs[g].rc;
+                break;
+            }
+            cJSON *o = cJSON_CreateObject();
+            if (o == NULL || !cJSON_AddItemToArray(arr, o)) {
+                cJSON_Delete(o);
+                rc = aud_error_nomem(c->err);
+            } else if (cJSON_AddStringToObject(o, "attribute", jobs[g].attr) == NULL ||
+                       cJSON_AddStringToObject(o, "group", jobs[g].group) == NULL ||
+                       aud_perf_to_json(&jobs[g].pf, o) != 0) {
+                rc = aud_error_nomem(c->err);
+            }
+        }
+        for (size_t g = 0; g < ng; g++)
+            aud_perf_free(&jobs[g].pf);
+    }
+    aud_free(jobs);
+    aud_free(by_size);
+    aud_free(sz);
+    aud_free(start);
+    aud_free(order);
     return rc;
 }
 
@@ -807,17 +892,8 @@ int aud_run_performance(run_ctx *c)
     rc = aud_bind_attrs(&ba, c->data, (const char *const *)c->spec->sensitive,
                         c->spec->n_sensitive, NULL, 0, c->spec->groupings, c->spec->n_groupings,
                         c->err);
-    for (size_t a = 0; a < ba.n_attrs && rc == AUD_OK; a++) {
-        const aud_fair_attr *at = &ba.attrs[a];
-        size_t *start = NULL, *order = NULL;   /* each group's rows: one pass, not one a group */
-        rc = aud_bind_group_rows(at->codes, c->data->n_rows, at->n_levels, &start, &order,
-                                 c->err);
-        for (size_t g = 0; g < at->n_levels && rc == AUD_OK; g++)
-            rc = add_group_perf(c, &po, by, at->name, at->levels[g], order + start[g],
-                                start[g + 1] - start[g]);
-        aud_free(start);
-        aud_free(order);
-    }
+    for (size_t a = 0; a < ba.n_attrs && rc == AUD_OK; a++)
+        rc = attr_group_perf(c, &po, by, &ba.attrs[a]);
     aud_bound_attrs_free(&ba);
     return rc;
 }

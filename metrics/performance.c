@@ -5,6 +5,7 @@
  * matrix at the threshold, log-loss, Brier score and the reliability diagram. */
 #include "metrics/performance_int.h"
 #include "core/io.h"
+#include "metrics/drift.h"
 
 #include <float.h>
 #include <gsl/gsl_cdf.h>
@@ -16,10 +17,35 @@ typedef struct pair {
     double y;
 } pair;
 
-static int by_p(const void *a, const void *b)
+/* v[0..m) sorted by score: the positives' and the negatives' scores radix-sorted apart
+ * (aud_drift_sort, O(m)) and merged; the order within a block of tied scores does not matter
+ * to the AUC, its variance or the ROC curve (each works per block). */
+static int sort_pairs(pair *v, size_t m, size_t pos)
 {
-    double x = ((const pair *)a)->p, z = ((const pair *)b)->p;
-    return (x > z) - (x < z);
+    double *a = aud_malloc((m ? m : 1) * sizeof *a), *b = a + pos;
+    if (a == NULL)
+        return AUD_E_NOMEM;
+    size_t na = 0, nb = 0;
+    for (size_t i = 0; i < m; i++) {
+        if (v[i].y == 1.0)
+            a[na++] = v[i].p;
+        else
+            b[nb++] = v[i].p;
+    }
+    int rc = aud_drift_sort(a, na);
+    if (rc == AUD_OK)
+        rc = aud_drift_sort(b, nb);
+    if (rc == AUD_OK) {
+        size_t i = 0, j = 0, k = 0;
+        while (i < na || j < nb) {
+            if (j == nb || (i < na && a[i] < b[j]))
+                v[k++] = (pair){a[i++], 1.0};
+            else
+                v[k++] = (pair){b[j++], 0.0};
+        }
+    }
+    aud_free(a);
+    return rc;
 }
 
 void aud_perf_opts_default(aud_perf_opts *o)
@@ -202,7 +228,10 @@ int aud_perf_compute(const double *y, const double *p, const size_t *rows, size_
     out->brier = m && o->probability ? br / (double)m : NAN;
     int rc = AUD_OK;
     if (pos > 0 && pos < m) {
-        qsort(v, m, sizeof *v, by_p);
+        if (sort_pairs(v, m, pos) != AUD_OK) {
+            aud_free(v);
+            return aud_error_nomem(err);
+        }
         auc_delong(v, m, pos, out);
         if (roc_curve(v, m, pos, o->roc_max_points < 2 ? 2 : o->roc_max_points, out) != AUD_OK) {
             aud_perf_free(out);

@@ -719,7 +719,8 @@ void aud_pdf_chart_waterfall(pdf_doc *d, const cJSON *exp, const cJSON *row)
         if (r < k) {
             v = cJSON_GetArrayItem(phi, (int)idx[r])->valuedouble;
             a = start[r];
-            aud_rpt_fmt_value(cJSON_GetArrayItem(val, (int)idx[r]), vbuf, sizeof vbuf);
+            aud_rpt_fmt_feature_value(exp, idx[r], cJSON_GetArrayItem(val, (int)idx[r]), vbuf,
+                                      sizeof vbuf);
             snprintf(buf, sizeof buf, "%s = %s", aud_rpt_row_feature_name(exp, idx[r]), vbuf);
         } else {
             v = others;

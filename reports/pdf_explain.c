@@ -126,7 +126,7 @@ static void waterfalls(pdf_doc *d, const cJSON *exp)
         if (lo != NULL && lo != hi)
             chosen[n++] = lo;
     }
-    aud_pdf_subsection(d, "Waterfalls of selected rows", 220.0f);
+    aud_pdf_subsection(d, "Waterfalls of selected rows", 290.0f);   /* intro + one */
     if (n == 0) {
         aud_pdf_not_run(d, "the results hold no explained rows");
         return;

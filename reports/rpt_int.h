@@ -42,6 +42,10 @@ void aud_rpt_dist_free(rpt_dist *d);
 /* Name of the feature behind entry j of an explained row's "phi" / "value" arrays: those follow
  * explanations.feature_order (model order) when present, else the order of "features". */
 const char *aud_rpt_row_feature_name(const cJSON *exp, size_t j);
+/* Value v of feature j of an explained row as text: a nominal feature's category label (its
+ * "categories" entry for the code), else as aud_rpt_fmt_value. */
+const char *aud_rpt_fmt_feature_value(const cJSON *exp, size_t j, const cJSON *v, char *buf,
+                                      size_t n);
 /* Number of entries in each explained row's arrays. */
 size_t aud_rpt_row_width(const cJSON *exp);
 

@@ -87,6 +87,27 @@ const char *aud_rpt_row_feature_name(const cJSON *exp, size_t j)
     return "?";
 }
 
+const char *aud_rpt_fmt_feature_value(const cJSON *exp, size_t j, const cJSON *v, char *buf,
+                                      size_t n)
+{
+    const char *name = aud_rpt_row_feature_name(exp, j);
+    const cJSON *f, *c;
+    if (cJSON_IsNumber(v)) {
+        cJSON_ArrayForEach(f, aud_rpt_arr(exp, "features")) {
+            if (strcmp(aud_rpt_str(f, "name", ""), name) != 0 || aud_rpt_bool(f, "nominal") != 1)
+                continue;
+            cJSON_ArrayForEach(c, aud_rpt_arr(f, "categories")) {
+                if (aud_rpt_num(c, "code") == v->valuedouble &&
+                    aud_rpt_str(c, "label", NULL) != NULL) {
+                    snprintf(buf, n, "%s", aud_rpt_str(c, "label", ""));
+                    return buf;
+                }
+            }
+        }
+    }
+    return aud_rpt_fmt_value(v, buf, n);
+}
+
 size_t aud_rpt_row_width(const cJSON *exp)
 {
     const cJSON *order = aud_rpt_arr(exp, "feature_order");

@@ -5,7 +5,7 @@ import subprocess
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-AUDIT = ROOT / "build" / "audit"
+AUDIT = Path(__import__("os").environ.get("AUDIT_BIN", ROOT / "build" / "audit"))
 
 
 def _spec(tmp_path, nominal):
@@ -60,3 +60,14 @@ def test_nominal_flag_and_strip_labels(tmp_path):
     found = [(w, x) for w, x in words if w in labels]
     assert [w for w, _ in sorted(found, key=lambda t: t[1])] == labels
     assert any(w == "category" for w, _ in words)
+    # the waterfalls name a nominal feature's category, never its code
+    text = subprocess.run(["pdftotext", "-layout", pdf, "-"], capture_output=True,
+                          text=True).stdout
+    rows = {r["row"]: r for r in doc["explanations"]["explained_rows"] if r.get("why")}
+    j = doc["explanations"]["feature_order"].index("zip_region_code")
+    shown = [ln for ln in text.splitlines() if "zip_region_code = " in ln]
+    assert shown, "no waterfall shows zip_region_code"
+    for ln in shown:
+        value = ln.split("zip_region_code = ")[1].split()[0]
+        assert value in labels, ln
+    assert any(labels[int(r["value"][j])] in " ".join(shown) for r in rows.values())
