@@ -386,10 +386,13 @@ static void para_line(pdf_doc *d, HPDF_Font f, float size, float x, pdf_rgb c, c
     aud_pdf_text(d, f, size, x, d->y, c, out);
 }
 
-void aud_pdf_para(pdf_doc *d, HPDF_Font f, float size, float x, float w, pdf_rgb c, const char *s)
+/* Lays out s in lines no wider than w (breaks at ASCII spaces); draws them when `draw`, else only
+ * counts them. Returns the number of lines. */
+static size_t para_lines(pdf_doc *d, HPDF_Font f, float size, float x, float w, pdf_rgb c,
+                         const char *s, int draw)
 {
     char line[1024];
-    size_t ll = 0;
+    size_t ll = 0, lines = 0;
     const char *p = s;
     float lead = size * 1.35f;
     line[0] = '\0';
@@ -409,9 +412,12 @@ void aud_pdf_para(pdf_doc *d, HPDF_Font f, float size, float x, float w, pdf_rgb
         tl += wl;
         trial[tl] = '\0';
         if (ll > 0 && aud_pdf_width(d, f, size, trial) > w) {
-            aud_pdf_need(d, lead);
-            para_line(d, f, size, x, c, line);
-            d->y -= lead;
+            if (draw) {
+                aud_pdf_need(d, lead);
+                para_line(d, f, size, x, c, line);
+                d->y -= lead;
+            }
+            lines++;
             memcpy(line, p, wl);
             ll = wl;
             line[ll] = '\0';
@@ -422,10 +428,24 @@ void aud_pdf_para(pdf_doc *d, HPDF_Font f, float size, float x, float w, pdf_rgb
         p = *q == ' ' ? q + 1 : q;
     }
     if (ll > 0) {
-        aud_pdf_need(d, lead);
-        para_line(d, f, size, x, c, line);
-        d->y -= lead;
+        if (draw) {
+            aud_pdf_need(d, lead);
+            para_line(d, f, size, x, c, line);
+            d->y -= lead;
+        }
+        lines++;
     }
+    return lines;
+}
+
+void aud_pdf_para(pdf_doc *d, HPDF_Font f, float size, float x, float w, pdf_rgb c, const char *s)
+{
+    /* a paragraph of up to PARA_KEEP lines is never split over two pages */
+    enum { PARA_KEEP = 5 };
+    size_t n = para_lines(d, f, size, x, w, c, s, 0);
+    if (n > 1 && n <= PARA_KEEP)
+        aud_pdf_need(d, (float)n * size * 1.35f);
+    para_lines(d, f, size, x, w, c, s, 1);
 }
 
 static void bookmark(pdf_doc *d, HPDF_Outline parent, const char *title, int top)
