@@ -73,6 +73,15 @@ AUD_API int aud_error_list_add(char *buf, size_t size, size_t *len, const char *
  * Call once before any thread starts. */
 AUD_API void aud_global_init(void);
 
+/* A scope in which this thread's cJSON allocations come from one arena (large chunks, no
+ * per-node malloc/free), all given back by aud_json_arena_end; cJSON_Delete inside it costs
+ * nothing. For parsing a large document that is read and dropped (a model file): nothing
+ * allocated by cJSON inside the scope may outlive it. Scopes nest. begin returns NULL when out of
+ * memory (cJSON then uses the funnel as usual; end(NULL) does nothing). Needs aud_global_init. */
+typedef struct aud_json_arena aud_json_arena;
+AUD_API aud_json_arena *aud_json_arena_begin(void);
+AUD_API void aud_json_arena_end(aud_json_arena *a);
+
 /* Allocation funnel (cJSON's too, after aud_global_init). aud_alloc_fail_after(n) makes the n-th
  * later allocation fail (0 = never), counted atomically across threads: used by fault-injection
  * tests. */

@@ -95,12 +95,99 @@ int aud_error_nomem(aud_error *err)
     return aud_error_set(err, AUD_E_NOMEM, NULL, 0, 0, "out of memory");
 }
 
+/* ---- cJSON allocations: the funnel, or a thread's arena -------------------------------------- */
+
+/* A chunk of an arena: the header, then the bytes handed out (16-byte aligned). */
+typedef struct arena_chunk {
+    struct arena_chunk *next;
+    size_t size, used;
+    _Alignas(16) unsigned char bytes[];
+} arena_chunk;
+
+struct aud_json_arena {
+    arena_chunk *head;       /* newest first */
+    aud_json_arena *outer;   /* the scope this one is nested in */
+};
+
+static _Thread_local aud_json_arena *json_arena;   /* this thread's open scope, or NULL */
+
+static int should_fail(void);
+
+static void *arena_alloc(aud_json_arena *a, size_t n)
+{
+    if (should_fail())
+        return NULL;
+    n = (n + 15) & ~(size_t)15;
+    arena_chunk *c = a->head;
+    if (c == NULL || c->size - c->used < n) {
+        size_t size = c != NULL ? c->size * 2 : (size_t)1 << 20;   /* 1, 2, 4, ... MiB */
+        if (size > (size_t)64 << 20)
+            size = (size_t)64 << 20;
+        if (size < n)
+            size = n;
+        c = aud_malloc_large(sizeof *c + size);
+        if (c == NULL)
+            return NULL;
+        c->next = a->head;
+        c->size = size;
+        c->used = 0;
+        a->head = c;
+    }
+    void *p = c->bytes + c->used;
+    c->used += n;
+    return p;
+}
+
+static int arena_owns(const aud_json_arena *a, const void *p)
+{
+    for (const arena_chunk *c = a->head; c != NULL; c = c->next)
+        if ((const unsigned char *)p >= c->bytes && (const unsigned char *)p < c->bytes + c->size)
+            return 1;
+    return 0;
+}
+
+static void *json_alloc(size_t n)
+{
+    return json_arena != NULL ? arena_alloc(json_arena, n) : aud_malloc(n);
+}
+
+static void json_free(void *p)
+{
+    for (const aud_json_arena *a = json_arena; a != NULL; a = a->outer)
+        if (arena_owns(a, p))
+            return;   /* given back with its arena */
+    aud_free(p);
+}
+
+aud_json_arena *aud_json_arena_begin(void)
+{
+    aud_json_arena *a = aud_calloc(1, sizeof *a);
+    if (a == NULL)
+        return NULL;
+    a->outer = json_arena;
+    json_arena = a;
+    return a;
+}
+
+void aud_json_arena_end(aud_json_arena *a)
+{
+    if (a == NULL)
+        return;
+    json_arena = a->outer;
+    for (arena_chunk *c = a->head, *next; c != NULL; c = next) {
+        next = c->next;
+        aud_free(c);
+    }
+    aud_free(a);
+}
+
 void aud_global_init(void)
 {
     gsl_set_error_handler_off();
-    /* cJSON's allocations go through the funnel too (fault injection counts them). With hooks
-     * other than malloc/free cJSON never calls realloc, so the pair is all it needs. */
-    static cJSON_Hooks hooks = {aud_malloc, aud_free};
+    /* cJSON's allocations go through the funnel too (fault injection counts them), or come from
+     * the thread's arena inside an aud_json_arena_begin scope. With hooks other than
+     * malloc/free cJSON never calls realloc, so the pair is all it needs. */
+    static cJSON_Hooks hooks = {json_alloc, json_free};
     cJSON_InitHooks(&hooks);
 }
 

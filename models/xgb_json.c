@@ -81,6 +81,34 @@ static int int_value(xg_ctx *c, const cJSON *v, const char *field, long lo, long
     return AUD_OK;
 }
 
+/* int_value / num_value of element i of trees[idx].key, with the field's name formatted only when
+ * the value is not a plain number in range (a model has tens of thousands of nodes). */
+static int int_at(xg_ctx *c, const cJSON *v, size_t idx, const char *key, long i, long lo,
+                  long hi, long *out)
+{
+    if (cJSON_IsNumber(v)) {
+        double d = v->valuedouble;
+        if (d >= (double)lo && d <= (double)hi && d == (double)(long)d) {
+            *out = (long)d;
+            return AUD_OK;
+        }
+    }
+    char field[160];
+    snprintf(field, sizeof field, "trees[%zu].%s[%ld]", idx, key, i);
+    return int_value(c, v, field, lo, hi, out);
+}
+
+static int num_at(xg_ctx *c, const cJSON *v, size_t idx, const char *key, long i, double *out)
+{
+    if (cJSON_IsNumber(v)) {
+        *out = v->valuedouble;
+        return AUD_OK;
+    }
+    char field[160];
+    snprintf(field, sizeof field, "trees[%zu].%s[%ld]", idx, key, i);
+    return num_value(c, v, field, out);
+}
+
 /* Array `key` of obj with exactly n elements (n < 0: any length, returned in *n_out). */
 static int get_array(xg_ctx *c, const cJSON *obj, const char *key, const char *field, long n,
                      const cJSON **out)
@@ -270,37 +298,28 @@ static int parse_tree(xg_ctx *c, const cJSON *jt, size_t idx, size_t n_features,
     for (long i = 0; i < n_nodes; i++) {
         long l = 0, r = 0, f = 0, st = 0;
         double cond = 0, hess = 0, bw = 0;
-        snprintf(field, sizeof field, "trees[%zu].left_children[%ld]", idx, i);
-        if ((rc = int_value(c, e[0], field, -1, n_nodes - 1, &l)))
+        if ((rc = int_at(c, e[0], idx, "left_children", i, -1, n_nodes - 1, &l)))
             return rc;
-        snprintf(field, sizeof field, "trees[%zu].right_children[%ld]", idx, i);
-        if ((rc = int_value(c, e[1], field, -1, n_nodes - 1, &r)))
+        if ((rc = int_at(c, e[1], idx, "right_children", i, -1, n_nodes - 1, &r)))
             return rc;
         if (e[7] != NULL) {
-            snprintf(field, sizeof field, "trees[%zu].split_type[%ld]", idx, i);
-            if ((rc = int_value(c, e[7], field, 0, 255, &st)))
+            if ((rc = int_at(c, e[7], idx, "split_type", i, 0, 255, &st)))
                 return rc;
             if (st > 1 && l != -1) {
+                snprintf(field, sizeof field, "trees[%zu].split_type[%ld]", idx, i);
                 aud_error_set(c->err, AUD_E_UNSUPPORTED, c->name, 0, 0,
                               "split type %ld is not supported (0 numerical, 1 categorical)",
                               st);
                 return aud_error_field(c->err, field);
             }
         }
-        snprintf(field, sizeof field, "trees[%zu].split_conditions[%ld]", idx, i);
         /* a categorical node's condition is unused (XGBoost writes NaN) */
-        if (!(st == 1 && l != -1) && (rc = num_value(c, e[3], field, &cond)))
+        if (!(st == 1 && l != -1) && (rc = num_at(c, e[3], idx, "split_conditions", i, &cond)))
             return rc;
-        if (e[5] != NULL) {
-            snprintf(field, sizeof field, "trees[%zu].sum_hessian[%ld]", idx, i);
-            if ((rc = num_value(c, e[5], field, &hess)))
-                return rc;
-        }
-        if (e[6] != NULL) {
-            snprintf(field, sizeof field, "trees[%zu].base_weights[%ld]", idx, i);
-            if ((rc = num_value(c, e[6], field, &bw)))
-                return rc;
-        }
+        if (e[5] != NULL && (rc = num_at(c, e[5], idx, "sum_hessian", i, &hess)))
+            return rc;
+        if (e[6] != NULL && (rc = num_at(c, e[6], idx, "base_weights", i, &bw)))
+            return rc;
         t->cover[i] = hess;
         if (l == -1 || r == -1) {
             if (l != r) {
@@ -311,16 +330,14 @@ static int parse_tree(xg_ctx *c, const cJSON *jt, size_t idx, size_t n_features,
             }
             t->value[i] = (double)((float)weight * (float)cond);
         } else {
-            snprintf(field, sizeof field, "trees[%zu].split_indices[%ld]", idx, i);
-            if ((rc = int_value(c, e[2], field, 0, (long)n_features - 1, &f)))
+            if ((rc = int_at(c, e[2], idx, "split_indices", i, 0, (long)n_features - 1, &f)))
                 return rc;
-            snprintf(field, sizeof field, "trees[%zu].default_left[%ld]", idx, i);
             int dl;
             if (cJSON_IsBool(e[4])) {
                 dl = cJSON_IsTrue(e[4]);
             } else {
                 long d = 0;
-                if ((rc = int_value(c, e[4], field, 0, 1, &d)))
+                if ((rc = int_at(c, e[4], idx, "default_left", i, 0, 1, &d)))
                     return rc;
                 dl = (int)d;
             }
@@ -908,11 +925,16 @@ int aud_xgb_json_parse(aud_model *m, const char *data, size_t len, const char *n
     char *quoted = quote_bare_tokens(data, len, &qlen, &nomem);
     if (nomem)
         return aud_error_nomem(err);
+    /* the document's nodes (hundreds of thousands for a large booster) from one arena: read
+     * into the model and dropped below */
+    aud_json_arena *arena = aud_json_arena_begin();
     int rc0 = quoted != NULL ? aud_json_parse_located(&root, quoted, qlen, name, err)
                              : aud_json_parse_located(&root, data, len, name, err);
     aud_free(quoted);
-    if (rc0 != AUD_OK)
+    if (rc0 != AUD_OK) {
+        aud_json_arena_end(arena);
         return rc0;
+    }
     int rc = parse_learner(&c, m, root);
     if (rc == AUD_OK)
         rc = parse_feature_types(&c, m, root);
@@ -924,5 +946,6 @@ int aud_xgb_json_parse(aud_model *m, const char *data, size_t len, const char *n
                                                         : get(get(gb, "gbtree"), "model"));
     }
     cJSON_Delete(root);
+    aud_json_arena_end(arena);
     return rc;
 }
