@@ -417,7 +417,10 @@ int aud_csv_scan_parallel(const csv_lexer *lx, aud_table *t, col_scan *cs,
         }
     }
     if (rc == AUD_OK) {
-        aud_run_jobs(ch, n_ch, sizeof *ch, chunk_scan_main);
+        if (n_ch > 1)
+            aud_run_jobs(ch, n_ch, sizeof *ch, chunk_scan_main);
+        else   /* on this thread, and counted as serial work by --verbose */
+            chunk_scan_main(&ch[0]);
         for (size_t c = 0; c < n_ch && rc == AUD_OK; c++) {
             if (ch[c].rc != AUD_OK || ch[c].lx.p != cut[c + 1])
                 rc = 1;   /* an error, or a cut that was not a record boundary */
