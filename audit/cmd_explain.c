@@ -132,14 +132,23 @@ int aud_xsetup_load(aud_xsetup *s, const aud_xopts *o, aud_error *err)
 {
     memset(s, 0, sizeof *s);
     int rc = AUD_OK;
-    aud_cli_stage("load model");
-    if (o->model_cmd == NULL)
-        rc = aud_model_load(&s->model, o->model, o->model_format, err);
-    if (rc == AUD_OK && o->model_cmd == NULL && o->categories != NULL)
-        rc = aud_model_set_categories(s->model, o->categories, err);
-    aud_cli_stage("read CSV");
-    if (rc == AUD_OK)
+    /* a model file is parsed on its own thread while the CSV is read (aud_cli_model_start); a
+     * model error is reported before a data error */
+    aud_cli_stage(o->model_cmd == NULL ? "load model + read CSV" : "read CSV");
+    if (o->model_cmd == NULL) {
+        aud_cli_model_job mj;
+        aud_error derr;
+        aud_error_clear(&derr);
+        aud_cli_model_start(&mj, o->model, o->model_format, o->categories, o->threads);
+        int drc = aud_csv_cli_load(&o->csv, &s->data, o->data, &derr);
+        rc = aud_cli_model_join(&mj, &s->model, err);
+        if (rc == AUD_OK && drc != AUD_OK) {
+            rc = drc;
+            *err = derr;
+        }
+    } else {
         rc = aud_csv_cli_load(&o->csv, &s->data, o->data, err);
+    }
     if (rc == AUD_OK && o->model_cmd != NULL) {   /* asked for the first row: its outputs */
         aud_model_cmd mc;
         aud_model_cmd_init(&mc);

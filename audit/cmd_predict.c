@@ -240,14 +240,21 @@ int aud_cmd_predict(int argc, char **argv)
     double *pred = NULL;
     const char *inputs[] = {model_path, data};
     rc = aud_guard_output(out, inputs, 2, &err);
-    aud_cli_stage("load model");
-    if (rc == AUD_OK)
-        rc = aud_model_load(&m, model_path, format, &err);
-    if (rc == AUD_OK && cats != NULL)
-        rc = aud_model_set_categories(m, cats, &err);
-    aud_cli_stage("read CSV");
-    if (rc == AUD_OK)
-        rc = aud_csv_cli_load(&csv, &t, data, &err);
+    /* the model is parsed on its own thread while the CSV is read (a model read from stdin
+     * too: --data is then a file); a model error is reported before a data error */
+    aud_cli_stage("load model + read CSV");
+    if (rc == AUD_OK) {
+        aud_cli_model_job mj;
+        aud_error derr;
+        aud_error_clear(&derr);
+        aud_cli_model_start(&mj, model_path, format, cats, threads);
+        int drc = aud_csv_cli_load(&csv, &t, data, &derr);
+        rc = aud_cli_model_join(&mj, &m, &err);
+        if (rc == AUD_OK && drc != AUD_OK) {
+            rc = drc;
+            err = derr;
+        }
+    }
     long rounds = 0, best = rc == AUD_OK ? aud_model_best_round(m, &rounds) : -1;
     if (best >= 0)
         aud_cli_warn("%s: early stopping recorded best_iteration=%ld, but the model has %ld "
