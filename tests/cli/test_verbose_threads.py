@@ -67,7 +67,7 @@ def test_commands_verbose_stages(audit, tmp_path):
               "--model", MODEL, "--threshold", "0.5", "--json", tmp_path / "f.json",
               "--verbose")
     assert r.code == 0, r
-    assert list(stages(r.err)) == ["read CSV", "load model", "fairness+drivers", "write",
+    assert list(stages(r.err)) == ["load model + read CSV", "fairness+drivers", "write",
                                    "total"], r.err
 
 
