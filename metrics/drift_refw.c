@@ -120,11 +120,17 @@ static size_t find_cell(const aud_drift_refw *w, double v)
     return a;
 }
 
-/* share of a gap's w values below y (round(w (y - lo) / (hi - lo)), within [0, w]) */
-static double gap_share(const aud_drift_refw_cell *c, double y)
+/* share of a gap's w values below y (round(w (y - lo) / (hi - lo)), within [0, w]); the
+ * rounding is nearbyint's (to nearest, ties to even) inline: below 2^52, adding and taking away
+ * 2^52 rounds to an integer; from there on every double is one */
+static inline double gap_share(const aud_drift_refw_cell *c, double y)
 {
-    double f = nearbyint(c->w * ((y - c->lo) / (c->hi - c->lo)));
-    return f < 0 ? 0 : f > c->w ? c->w : f;
+    const double two52 = 4503599627370496.0;
+    double x = c->w * ((y - c->lo) / (c->hi - c->lo));
+    if (!(x > 0))
+        return 0;
+    double f = x < two52 ? (x + two52) - two52 : x;
+    return f > c->w ? c->w : f;
 }
 
 double aud_drift_refw_below(const aud_drift_refw *w, double v, int le)
@@ -194,12 +200,24 @@ typedef struct npstream {
     double res;
 } npstream;
 
-static void np_push(npstream *s, double v)
+/* the squares (c2 - 2 (q + 1))^2 / 4 for q = q0, q0 + 1, ... (cnt of them), in blocks */
+static void np_fill(npstream *s, double c2, double q0, double cnt)
 {
-    s->buf[s->n++] = v;
-    if (s->n == 8192) {
-        s->res += aud_drift_np_pairwise(s->buf, s->n);
-        s->n = 0;
+    for (double q = q0, end = q0 + cnt; q < end;) {
+        size_t m = 8192 - s->n;
+        if ((double)m > end - q)
+            m = (size_t)(end - q);
+        double *b = s->buf + s->n;
+        for (size_t i = 0; i < m; i++) {
+            double dd = c2 - 2 * ((q + (double)i) + 1);
+            b[i] = dd * dd / 4.0;
+        }
+        s->n += m;
+        q += (double)m;
+        if (s->n == 8192) {
+            s->res += aud_drift_np_pairwise(s->buf, s->n);
+            s->n = 0;
+        }
     }
 }
 
@@ -244,7 +262,7 @@ static inline void ks_note(pass *p, double P, double Q)
 }
 
 /* A tie group of a reference and b current values (as aud_drift_anderson and aud_drift_cvm). */
-static void group(pass *p, double a, double b)
+static inline __attribute__((always_inline)) void group(pass *p, double a, double b)
 {
     double N = p->N, l = a + b;
     double B = p->P + p->Q + l / 2.0, den = B * (N - B) - N * l / 4.0;
@@ -257,14 +275,8 @@ static void group(pass *p, double a, double b)
     p->y4 += Bc * (2 * P + A) * (2 * P + A) + (Bc * Bc * Bc - Bc) / 3;
     if (p->sx != NULL) {   /* per value, twice the midrank minus twice the own rank */
         double c2 = 2 * (p->P + p->Q) + l + 1;
-        for (double q = p->P; q < p->P + a; q += 1.0) {
-            double dd = c2 - 2 * (q + 1);
-            np_push(p->sx, dd * dd / 4.0);
-        }
-        for (double q = p->Q; q < p->Q + b; q += 1.0) {
-            double dd = c2 - 2 * (q + 1);
-            np_push(p->sy, dd * dd / 4.0);
-        }
+        np_fill(p->sx, c2, p->P, a);
+        np_fill(p->sy, c2, p->Q, b);
     }
     p->P += a;
     p->Q += b;
@@ -273,7 +285,7 @@ static void group(pass *p, double a, double b)
 }
 
 /* r untied reference values between two current values: each its own group */
-static void run(pass *p, double r)
+static inline __attribute__((always_inline)) void run(pass *p, double r)
 {
     if (r <= 0)
         return;
