@@ -99,6 +99,7 @@ AUD_API int aud_drift_sort(double *x, size_t n);
  * edge j+1), the last closed) and exact moments. Drift against it runs on a sample expanded
  * from the summary (aud_drift_refsum_expand) that holds every value the summary knows exactly;
  * see docs/drift.md "Reference profiles" for what is exact and the bounds of the rest. */
+struct aud_drift_refw;
 typedef struct aud_drift_refsum {
     const aud_sketch *sketch;
     double            lo, hi;          /* the range of the values (min, max) */
@@ -109,6 +110,8 @@ typedef struct aud_drift_refsum {
     size_t            distinct;        /* distinct values */
     size_t            max_tie;         /* largest count of one value that is not an entry */
     int               exact;           /* every distinct value is an entry of the sketch */
+    const struct aud_drift_refw *cells;   /* its cells (drift_int.h) built once by the owner
+                                             (a loaded profile), or NULL: built on each use */
 } aud_drift_refsum;
 
 /* Bounds on the number of reference values <= v (le = 1) or < v (le = 0), from the sketch and

@@ -64,9 +64,11 @@ typedef struct aud_drift_refw {
     size_t               n_c;
     double               n;
     size_t               n_atoms;
+    int                  borrowed;   /* c is r->cells' (aud_drift_refw_free leaves it) */
 } aud_drift_refw;
 
-/* AUD_OK, -1 when some cut has no exact count (use the expanded sample), AUD_E_NOMEM. */
+/* AUD_OK, -1 when some cut has no exact count (use the expanded sample), AUD_E_NOMEM. With
+ * r->cells set, *w borrows those (no work). */
 int aud_drift_refw_build(aud_drift_refw *w, const aud_drift_refsum *r);
 void aud_drift_refw_free(aud_drift_refw *w);
 /* The cells' count of values < v (le = 0) or <= v: exact at cuts, inside a gap its share

@@ -29,47 +29,52 @@
 
 typedef __int128 i128;
 
+/* fmin and fmax for the numbers here (never NaN), inline: the bounds call them per chunk */
 static inline double lesser(double a, double b)
 {
     return a < b ? a : b;
 }
 
+static inline double greater(double a, double b)
+{
+    return a > b ? a : b;
+}
+
 /* ---- the cells ------------------------------------------------------------------------------ */
 
-static int push(aud_drift_refw *w, size_t *cap, aud_drift_refw_cell c)
+/* cells are pushed into room for all of them: at most two per known point (a gap, an atom) */
+static void push(aud_drift_refw *w, aud_drift_refw_cell c)
 {
-    if (w->n_c == *cap) {
-        size_t nc = *cap ? 2 * *cap : 64;
-        aud_drift_refw_cell *p = aud_malloc(nc * sizeof *p);
-        if (p == NULL)
-            return AUD_E_NOMEM;
-        if (w->n_c)
-            memcpy(p, w->c, w->n_c * sizeof *p);
-        aud_free(w->c);
-        w->c = p;
-        *cap = nc;
-    }
     w->c[w->n_c++] = c;
     w->n_atoms += c.atom;
-    return AUD_OK;
 }
 
 void aud_drift_refw_free(aud_drift_refw *w)
 {
-    aud_free(w->c);
+    if (!w->borrowed)
+        aud_free(w->c);
     memset(w, 0, sizeof *w);
 }
 
 int aud_drift_refw_build(aud_drift_refw *w, const aud_drift_refsum *r)
 {
+    if (r->cells != NULL) {
+        *w = *r->cells;
+        w->borrowed = 1;
+        return AUD_OK;
+    }
     memset(w, 0, sizeof *w);
     w->n = r->n;
     if (!(r->n > 0))
         return -1;
     double *kv;
-    size_t nk, cap = 0;
+    size_t nk;
     if (aud_drift_ref_knots(r, &kv, &nk) != AUD_OK)
         return AUD_E_NOMEM;
+    if ((w->c = aud_malloc((2 * nk + 1) * sizeof *w->c)) == NULL) {
+        aud_free(kv);
+        return AUD_E_NOMEM;
+    }
     double C = 0.0, start = r->lo;
     int closed = 1, rc = AUD_OK;
     for (size_t i = 0; i < nk && rc == AUD_OK; i++) {
@@ -81,11 +86,11 @@ int aud_drift_refw_build(aud_drift_refw *w, const aud_drift_refsum *r)
             break;
         }
         if (a > C)
-            rc = push(w, &cap, (aud_drift_refw_cell){start, v, a - C, C, 0, closed});
+            push(w, (aud_drift_refw_cell){start, v, a - C, C, 0, closed});
         C = a;
         if (rc == AUD_OK && a2 == b2) {
             if (a2 > C)
-                rc = push(w, &cap, (aud_drift_refw_cell){v, v, a2 - C, C, 1, 1});
+                push(w, (aud_drift_refw_cell){v, v, a2 - C, C, 1, 1});
             C = a2 > C ? a2 : C;
             closed = 0;
         } else {
@@ -115,11 +120,17 @@ static size_t find_cell(const aud_drift_refw *w, double v)
     return a;
 }
 
-/* share of a gap's w values below y (round(w (y - lo) / (hi - lo)), within [0, w]) */
-static double gap_share(const aud_drift_refw_cell *c, double y)
+/* share of a gap's w values below y (round(w (y - lo) / (hi - lo)), within [0, w]); the
+ * rounding is nearbyint's (to nearest, ties to even) inline: below 2^52, adding and taking away
+ * 2^52 rounds to an integer; from there on every double is one */
+static inline double gap_share(const aud_drift_refw_cell *c, double y)
 {
-    double f = nearbyint(c->w * ((y - c->lo) / (c->hi - c->lo)));
-    return f < 0 ? 0 : f > c->w ? c->w : f;
+    const double two52 = 4503599627370496.0;
+    double x = c->w * ((y - c->lo) / (c->hi - c->lo));
+    if (!(x > 0))
+        return 0;
+    double f = x < two52 ? (x + two52) - two52 : x;
+    return f > c->w ? c->w : f;
 }
 
 double aud_drift_refw_below(const aud_drift_refw *w, double v, int le)
@@ -189,12 +200,24 @@ typedef struct npstream {
     double res;
 } npstream;
 
-static void np_push(npstream *s, double v)
+/* the squares (c2 - 2 (q + 1))^2 / 4 for q = q0, q0 + 1, ... (cnt of them), in blocks */
+static void np_fill(npstream *s, double c2, double q0, double cnt)
 {
-    s->buf[s->n++] = v;
-    if (s->n == 8192) {
-        s->res += aud_drift_np_pairwise(s->buf, s->n);
-        s->n = 0;
+    for (double q = q0, end = q0 + cnt; q < end;) {
+        size_t m = 8192 - s->n;
+        if ((double)m > end - q)
+            m = (size_t)(end - q);
+        double *b = s->buf + s->n;
+        for (size_t i = 0; i < m; i++) {
+            double dd = c2 - 2 * ((q + (double)i) + 1);
+            b[i] = dd * dd / 4.0;
+        }
+        s->n += m;
+        q += (double)m;
+        if (s->n == 8192) {
+            s->res += aud_drift_np_pairwise(s->buf, s->n);
+            s->n = 0;
+        }
     }
 }
 
@@ -211,6 +234,7 @@ typedef struct pass {
     size_t   nu;
     double   P, Q;            /* reference and current values below the position (model) */
     double   maxS, minD;      /* KS: extremes of F1 - F2 */
+    double   inv1, inv2;      /* 1 / n1, 1 / n2 (ks_note) */
     i128     x4, y4;          /* 4 x the two sums of U (CvM) */
     aud_ksum     s1, s2;          /* AD */
     npstream *sx, *sy;        /* exact summaries: U summed as numpy sums it (bit-identical) */
@@ -218,8 +242,19 @@ typedef struct pass {
     int      ad_ok;
 } pass;
 
-static void ks_note(pass *p, double d)
+/* KS: F1 - F2 = P / n1 - Q / n2 at the position. The quotients cost two divisions; the products
+ * with the reciprocals differ from them by a few units in the last place (both are at most 1),
+ * so a value whose product form is more than KS_SLACK inside the extremes so far cannot be a new
+ * extreme and is not divided out: the extremes are the very quotients, found with fewer
+ * divisions. */
+#define KS_SLACK 1e-9
+
+static inline void ks_note(pass *p, double P, double Q)
 {
+    double approx = P * p->inv1 - Q * p->inv2;
+    if (approx < p->maxS - KS_SLACK && approx > p->minD + KS_SLACK)
+        return;
+    double d = P / p->n1 - Q / p->n2;
     if (d > p->maxS)
         p->maxS = d;
     if (d < p->minD)
@@ -227,7 +262,7 @@ static void ks_note(pass *p, double d)
 }
 
 /* A tie group of a reference and b current values (as aud_drift_anderson and aud_drift_cvm). */
-static void group(pass *p, double a, double b)
+static inline __attribute__((always_inline)) void group(pass *p, double a, double b)
 {
     double N = p->N, l = a + b;
     double B = p->P + p->Q + l / 2.0, den = B * (N - B) - N * l / 4.0;
@@ -240,28 +275,22 @@ static void group(pass *p, double a, double b)
     p->y4 += Bc * (2 * P + A) * (2 * P + A) + (Bc * Bc * Bc - Bc) / 3;
     if (p->sx != NULL) {   /* per value, twice the midrank minus twice the own rank */
         double c2 = 2 * (p->P + p->Q) + l + 1;
-        for (double q = p->P; q < p->P + a; q += 1.0) {
-            double dd = c2 - 2 * (q + 1);
-            np_push(p->sx, dd * dd / 4.0);
-        }
-        for (double q = p->Q; q < p->Q + b; q += 1.0) {
-            double dd = c2 - 2 * (q + 1);
-            np_push(p->sy, dd * dd / 4.0);
-        }
+        np_fill(p->sx, c2, p->P, a);
+        np_fill(p->sy, c2, p->Q, b);
     }
     p->P += a;
     p->Q += b;
-    ks_note(p, p->P / p->n1 - p->Q / p->n2);
+    ks_note(p, p->P, p->Q);
     p->nu++;
 }
 
 /* r untied reference values between two current values: each its own group */
-static void run(pass *p, double r)
+static inline __attribute__((always_inline)) void run(pass *p, double r)
 {
     if (r <= 0)
         return;
     double N = p->N, n2 = p->n2;
-    ks_note(p, (p->P + 1) / p->n1 - p->Q / n2);
+    ks_note(p, p->P + 1, p->Q);
     double M1 = p->P + r / 2.0, B = M1 + p->Q;   /* the middle one's midrank */
     double D = n2 * M1 - p->n1 * p->Q;
     double sd2 = r * D * D + n2 * n2 * (r * r * r - r) / 12.0;   /* sum of D^2, D linear */
@@ -271,20 +300,20 @@ static void run(pass *p, double r)
     i128 R = (int64_t)r, Q = (int64_t)p->Q;
     p->x4 += R * 4 * Q * Q;
     p->P += r;
-    ks_note(p, p->P / p->n1 - p->Q / n2);
+    ks_note(p, p->P, p->Q);
     p->nu += (size_t)r;
 }
 
 static inline void sq_range(double a, double b, double *mn, double *mx)
 {
-    *mn = a <= 0 && b >= 0 ? 0.0 : fmin(a * a, b * b);
-    *mx = fmax(a * a, b * b);
+    *mn = a <= 0 && b >= 0 ? 0.0 : lesser(a * a, b * b);
+    *mx = greater(a * a, b * b);
 }
 
 static double den_min_at(double B, double N, double lmax)
 {
-    double l = fmin(lmax, fmin(2 * B, 2 * (N - B)));
-    return B * (N - B) - N * fmax(l, 1.0) / 4;
+    double l = lesser(lmax, lesser(2 * B, 2 * (N - B)));
+    return B * (N - B) - N * greater(l, 1.0) / 4;
 }
 
 /* AD: the largest minus the smallest share D^2 / den of one point whose midranks lie in
@@ -293,23 +322,23 @@ static void ad_point(pass *p, double a1, double b1, double a2, double b2, double
                      double count)
 {
     double N = p->N;
-    a1 = fmax(a1, 0.0);
-    b1 = fmin(b1, p->n1);
-    a2 = fmax(a2, 0.0);
-    b2 = fmin(b2, p->n2);
+    a1 = greater(a1, 0.0);
+    b1 = lesser(b1, p->n1);
+    a2 = greater(a2, 0.0);
+    b2 = lesser(b2, p->n2);
     double gmn, gmx;
     sq_range(p->n2 * a1 - p->n1 * b2, p->n2 * b1 - p->n1 * a2, &gmn, &gmx);
-    double blo = fmax(a1 + a2, 0.5), bhi = fmin(b1 + b2, N - 0.5);
+    double blo = greater(a1 + a2, 0.5), bhi = lesser(b1 + b2, N - 0.5);
     double flo = blo * (N - blo), fhi = bhi * (N - bhi);
-    double fmax_ = blo <= N / 2 && bhi >= N / 2 ? N * N / 4 : fmax(flo, fhi);
+    double fmax_ = blo <= N / 2 && bhi >= N / 2 ? N * N / 4 : greater(flo, fhi);
     /* den = B (N - B) - N l / 4 with l / 2 <= B <= N - l / 2 (B counts half the group): for a
      * given B smallest at the largest l, min(lmax, 2B, 2(N - B)); that is concave in B piece by
      * piece, so smallest at an end of B's range or where the pieces meet */
-    double dmin = fmin(den_min_at(blo, N, lmax), den_min_at(bhi, N, lmax));
+    double dmin = lesser(den_min_at(blo, N, lmax), den_min_at(bhi, N, lmax));
     if (lmax / 2 > blo && lmax / 2 < bhi)
-        dmin = fmin(dmin, den_min_at(lmax / 2, N, lmax));
+        dmin = lesser(dmin, den_min_at(lmax / 2, N, lmax));
     if (N - lmax / 2 > blo && N - lmax / 2 < bhi)
-        dmin = fmin(dmin, den_min_at(N - lmax / 2, N, lmax));
+        dmin = lesser(dmin, den_min_at(N - lmax / 2, N, lmax));
     double dmax = fmax_ - N / 4;
     if (!(dmin > 0)) {
         p->ad_ok = 0;
@@ -328,12 +357,12 @@ static double cvm_gap(const pass *p, double c, double d, double P0, double Q0, d
     if (d == 0)
         return tie;
     double g0 = n2 * c * cd, g1 = 2 * cd * L + n1 * d * cd;
-    double vmax = fmax(g0, g1) + tie;
+    double vmax = greater(g0, g1) + tie;
     double s = (n2 * c - L) / (n1 / c + n2 / d);
     s = s < 0 ? 0 : s > cd ? cd : s;
     double vmin = 2 * s * L + n1 * s * s / c + n2 * (cd - s) * (cd - s) / d;
     double vm = 2 * S * L + n1 * sq + n2 * sp;
-    return fmax(vmax - vm, vm - vmin);
+    return greater(vmax - vm, vm - vmin);
 }
 
 /* current groups of y[*j..) below v (lt) or up to v (le), outside the gaps: exact context */
@@ -343,7 +372,7 @@ static void cur_until(pass *p, const double *y, size_t n2, size_t *j, double v, 
         size_t e = *j;
         while (e < n2 && y[e] == y[*j])
             e++;
-        ks_note(p, p->P / p->n1 - p->Q / p->n2);
+        ks_note(p, p->P, p->Q);
         group(p, 0, (double)(e - *j));
         *j = e;
     }
@@ -375,7 +404,7 @@ static void gap(pass *p, const aud_drift_refw_cell *c, const double *y, size_t n
         }
         sp += b * (p->P - P0) * (p->P - P0);
         bmax = b > bmax ? b : bmax;
-        ks_note(p, p->P / p->n1 - p->Q / p->n2);
+        ks_note(p, p->P, p->Q);
         group(p, 0, b);
         *j = e;
     }
@@ -474,7 +503,7 @@ int aud_drift_refw_stats(aud_drift_column *col, const aud_drift_refw *w,
         sx->res = sy->res = 0.0;
     }
     pass p = {.n1 = w->n, .n2 = (double)n2, .N = w->n + (double)n2, .maxS = -INFINITY,
-              .minD = INFINITY, .sx = sx, .sy = sy, .ad_ok = 1};
+              .minD = INFINITY, .inv1 = 1.0 / w->n, .inv2 = 1.0 / (double)n2, .sx = sx, .sy = sy, .ad_ok = 1};
     double mt = (double)r->max_tie, cvm_b = 0.0, ks_b = 0.0, w_b = 0.0;
     size_t j = 0;
     for (size_t i = 0; i < w->n_c; i++) {

@@ -59,6 +59,7 @@ typedef struct aud_refcol {
     double    *counts, *below;        /* per bin; values below each bin's lower edge */
     aud_sketch sketch;
     aud_drift_refsum sum;             /* points into this column */
+    struct aud_drift_refw *cells;     /* sum's cells, built once when loaded (or NULL) */
     /* categorical */
     size_t     n_levels;
     char     **levels;

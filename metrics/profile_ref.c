@@ -28,6 +28,9 @@ static void col_free(aud_refcol *c)
     aud_free(c->counts);
     aud_free(c->below);
     aud_sketch_free(&c->sketch);
+    if (c->cells != NULL)
+        aud_drift_refw_free(c->cells);
+    aud_free(c->cells);
     for (size_t i = 0; i < c->n_levels; i++)
         aud_free(c->levels[i]);
     aud_free(c->levels);
@@ -381,6 +384,23 @@ static int rd_counts(rd *r, const cJSON *a, const char *at, const size_t *n, dou
     return AUD_OK;
 }
 
+/* The column's cells for drift (drift_refw.c), built once here for every column of the profile
+ * that has them; a summary without exact cuts has none (drift expands it). */
+static int col_cells(aud_refcol *c, aud_error *err)
+{
+    if ((c->cells = aud_calloc(1, sizeof *c->cells)) == NULL)
+        return aud_error_nomem(err);
+    int rc = aud_drift_refw_build(c->cells, &c->sum);
+    if (rc == AUD_E_NOMEM)
+        return aud_error_nomem(err);
+    if (rc != AUD_OK) {
+        aud_free(c->cells);
+        c->cells = NULL;
+    }
+    c->sum.cells = c->cells;
+    return AUD_OK;
+}
+
 static int rd_column(rd *r, const cJSON *o, size_t j, double rows, aud_refcol *c)
 {
     char at[96];
@@ -508,7 +528,7 @@ static int rd_column(rd *r, const cJSON *o, size_t j, double rows, aud_refcol *c
                                             "(was the file edited?)", NULL);
         }
     }
-    return AUD_OK;
+    return col_cells(c, r->err);
 }
 
 int aud_refprof_parse(aud_refprof **out, const char *text, size_t len, const char *name,
@@ -545,8 +565,11 @@ int aud_refprof_parse(aud_refprof **out, const char *text, size_t len, const cha
     memcpy(copy, body, blen);
     copy[blen] = '\0';
     cJSON *doc = NULL;
+    /* the document's nodes from one arena: read into the profile and dropped below */
+    aud_json_arena *arena = aud_json_arena_begin();
     int rc = aud_json_parse_located(&doc, copy, blen, name, err);
     if (rc != AUD_OK) {
+        aud_json_arena_end(arena);
         aud_free(copy);
         if (err->line > 0)
             err->line++;   /* the header line */
@@ -556,6 +579,7 @@ int aud_refprof_parse(aud_refprof **out, const char *text, size_t len, const cha
     if (pr == NULL) {
         aud_free(copy);
         cJSON_Delete(doc);
+        aud_json_arena_end(arena);
         return aud_error_nomem(err);
     }
     static const char *const keys[] = {"format", "version", "tool", "created", "source",
@@ -618,6 +642,7 @@ int aud_refprof_parse(aud_refprof **out, const char *text, size_t len, const cha
                            "changed after `audit profile --save` wrote it (save it again)");
     aud_free(copy);
     cJSON_Delete(doc);
+    aud_json_arena_end(arena);
     if (rc == AUD_OK && (pr->path = aud_strdup(name)) == NULL)
         rc = aud_error_nomem(err);
     if (rc != AUD_OK) {
@@ -685,7 +710,7 @@ int aud_refprof_table(const aud_refprof *p, aud_table **out, const aud_drift_ref
         } else if (c->numeric) {
             size_t n = c->rows - c->missing;
             aud_drift_refw rw;
-            int cells = aud_drift_refw_build(&rw, &c->sum);
+            int cells = aud_drift_refw_build(&rw, &c->sum);   /* c->cells' when loaded */
             if (cells == AUD_OK)
                 aud_drift_refw_free(&rw);
             s[j] = &c->sum;
