@@ -282,6 +282,23 @@ static int set_cell(aud_column *col, dict *d, size_t i, const cJSON *v, aud_erro
     return 0;
 }
 
+/* Set rows i..i+m-1 of col from one JSON value (set_cell once, then copies); as set_cell. */
+static int set_cells(aud_column *col, dict *d, size_t i, size_t m, const cJSON *v,
+                     aud_error *err)
+{
+    int e = set_cell(col, d, i, v, err);
+    if (e != 0 || m < 2)
+        return e;
+    if (col->type == AUD_COL_NUMERIC)
+        for (size_t r = i + 1; r < i + m; r++)
+            col->num[r] = col->num[i];
+    else
+        for (size_t r = i + 1; r < i + m; r++)
+            col->codes[r] = col->codes[i];
+    col->n_missing += cJSON_IsNull(v) ? m - 1 : 0;
+    return 0;
+}
+
 /* ---- numeric columns kept as quantile summaries (audit/shard_int.h) ------------------------ */
 
 typedef struct colsum {
@@ -356,12 +373,6 @@ static int add_summary(const part *p, const cJSON *sm, size_t j, colsum *acc, si
     return AUD_OK;
 }
 
-static int cmp_dbl(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* Column j summarised by some partial: fold in the exact values of the other partials (the
  * non-missing cells written so far), then write the sample expanded from the merged summary
  * (aud_drift_refsum_expand) into the column, missing cells after it (the other columns'
@@ -377,7 +388,10 @@ static int finish_summary(aud_column *col, size_t n_rows, colsum *acc, aud_drift
         if (!isnan(col->num[i]))
             v[m++] = col->num[i];
     if (m > 0) {
-        qsort(v, m, sizeof *v, cmp_dbl);
+        if (aud_drift_sort(v, m) != AUD_OK) {
+            aud_free(v);
+            return aud_error_nomem(err);
+        }
         double mean = 0.0, m2 = 0.0, tie = 0.0, distinct = 0.0, run = 0.0;
         for (size_t i = 0; i < m; i++)
             mean += v[i];
@@ -467,11 +481,9 @@ static int fill_shard(const part *p, aud_table *t, dict *dicts, size_t r0, size_
         size_t m = (size_t)cnt->valuedouble;
         const cJSON *v = cell->child;
         for (size_t j = 0; j < nj && rc == AUD_OK; j++, v = v->next) {
-            for (size_t r = i; r < i + m && rc == AUD_OK; r++) {
-                int e = set_cell(&t->cols[jc[j]], &dicts[jc[j]], r, v, err);
-                rc = e == -1 ? bad(err, p->path, "a joint cell value has the wrong type")
-                             : e == -2 ? AUD_E_NOMEM : AUD_OK;
-            }
+            int e = set_cells(&t->cols[jc[j]], &dicts[jc[j]], i, m, v, err);
+            rc = e == -1 ? bad(err, p->path, "a joint cell value has the wrong type")
+                         : e == -2 ? AUD_E_NOMEM : AUD_OK;
         }
         if (rc == AUD_OK && ms) {
             if (!cJSON_IsNumber(v) || score == NULL) {
@@ -513,13 +525,14 @@ static int fill_shard(const part *p, aud_table *t, dict *dicts, size_t r0, size_
         const cJSON *c = cnts ? cnts->child : NULL;
         const cJSON *v;
         cJSON_ArrayForEach(v, vals) {
-            if (!cJSON_IsNumber(c) || c->valuedouble < 1 || c->valuedouble > (double)(r0 + rows - r))
+            if (!cJSON_IsNumber(c) || c->valuedouble < 1 ||
+                c->valuedouble > (double)(r0 + rows - r))
                 return bad(err, p->path, "a column's counts exceed its rows");
-            for (size_t e = r + (size_t)c->valuedouble; r < e; r++) {
-                int x = set_cell(col, &dicts[j - 1], r, v, err);
-                if (x != 0)
-                    return x == -2 ? AUD_E_NOMEM : bad(err, p->path, "a value has the wrong type");
-            }
+            size_t m = (size_t)c->valuedouble;
+            int x = set_cells(col, &dicts[j - 1], r, m, v, err);
+            if (x != 0)
+                return x == -2 ? AUD_E_NOMEM : bad(err, p->path, "a value has the wrong type");
+            r += m;
             c = c->next;
         }
         for (; r < r0 + rows; r++) {   /* missing and suppressed values */
