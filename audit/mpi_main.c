@@ -103,6 +103,15 @@ int main(int argc, char **argv)
     MPI_Init(&argc, &argv);
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);
+    /* the ranks on rank 0's machine: they wait while it merges, so the merge may use their
+     * threads too */
+    int local = 1;
+    MPI_Comm node;
+    if (MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node) ==
+        MPI_SUCCESS) {
+        MPI_Comm_size(node, &local);
+        MPI_Comm_free(&node);
+    }
     setlocale(LC_ALL, "");
     setlocale(LC_NUMERIC, "C");
     aud_global_init();
@@ -213,7 +222,7 @@ int main(int argc, char **argv)
         }
         aud_run_opts m = {0};
         m.out_dir = o.out_dir;
-        m.threads = o.threads;
+        m.threads = o.threads * local;   /* 0 (the spec's or every core) stays 0 */
         m.created = o.created;
         m.merge_parts = (const char *const *)names;
         m.merge_texts = texts;
