@@ -6,6 +6,8 @@
 #include "metrics/sketch.h"
 
 #include <math.h>
+#include <stdint.h>
+#include <sys/mman.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -208,6 +210,23 @@ static int add_levels(dict *d, const cJSON *levels, aud_error *err)
     return AUD_OK;
 }
 
+/* Ask for transparent huge pages on the 2 MiB-aligned part of a large new buffer: the merged
+ * table is written once right away, and a 4 KiB page fault per 4 KiB of 10,000,000 rows x 30
+ * columns costs seconds of system time (measured: a quarter of a 4M-row merge's time). Only a
+ * hint: without it (or with THP off) nothing changes. */
+static void huge_pages(void *p, size_t size)
+{
+#ifdef MADV_HUGEPAGE
+    uintptr_t a = ((uintptr_t)p + ((uintptr_t)1 << 21) - 1) & ~(((uintptr_t)1 << 21) - 1);
+    uintptr_t e = ((uintptr_t)p + size) & ~(((uintptr_t)1 << 21) - 1);
+    if (size >= ((size_t)8 << 20) && e > a)
+        (void)madvise((void *)a, e - a, MADV_HUGEPAGE);
+#else
+    (void)p;
+    (void)size;
+#endif
+}
+
 /* The table's columns as shard 0 has them; every shard must have the same names and types. */
 static int make_columns(part **by, size_t n, aud_table *t, dict *dicts, aud_error *err)
 {
@@ -259,6 +278,8 @@ static int make_columns(part **by, size_t n, aud_table *t, dict *dicts, aud_erro
             col->codes = aud_malloc(sz * sizeof *col->codes);
         if (col->num == NULL && col->codes == NULL)
             return aud_error_nomem(err);
+        huge_pages(col->num != NULL ? (void *)col->num : (void *)col->codes,
+                   sz * (col->num != NULL ? sizeof *col->num : sizeof *col->codes));
     }
     return AUD_OK;
 }
@@ -442,6 +463,61 @@ void aud_merge_sums_free(run_ctx *c)
     c->mg_sketch = NULL;
     c->mg_sum = NULL;
     c->mg_n = 0;
+}
+
+/* A run of equal values (the same bits: -0 and +0 apart) of a column being sorted. */
+typedef struct run {
+    double v;
+    size_t n;
+} run;
+
+static int cmp_run(const void *pa, const void *pb)
+{
+    double a = ((const run *)pa)->v, b = ((const run *)pb)->v;
+    if (a != b)
+        return a < b ? -1 : 1;
+    return signbit(b) - signbit(a);   /* -0 before +0 */
+}
+
+/* A numeric column that is not joint, filled from the partials' distinct values: each shard's
+ * block holds its values in order, then its missing cells. Rewrite the column with all its
+ * values in order and the missing cells after them (the order of such a column's values is
+ * free: they are linked to no other column), so that drift and the profile find it sorted.
+ * O(rows + runs log runs): the runs of equal values are at most the distinct values times the
+ * shards. */
+static int sort_column(aud_column *col, size_t n, aud_error *err)
+{
+    size_t nr = 0, cap = 0;
+    run *r = NULL;
+    for (size_t i = 0; i < n; i++) {
+        double x = col->num[i];
+        if (isnan(x))
+            continue;
+        if (nr > 0 && r[nr - 1].v == x && signbit(r[nr - 1].v) == signbit(x)) {
+            r[nr - 1].n++;
+            continue;
+        }
+        if (nr == cap) {
+            cap = cap ? 2 * cap : 1024;
+            run *g = aud_realloc(r, cap * sizeof *r);
+            if (g == NULL) {
+                aud_free(r);
+                return aud_error_nomem(err);
+            }
+            r = g;
+        }
+        r[nr].v = x;
+        r[nr++].n = 1;
+    }
+    qsort(r, nr, sizeof *r, cmp_run);
+    size_t i = 0;
+    for (size_t k = 0; k < nr; k++)
+        for (size_t e = i + r[k].n; i < e; i++)
+            col->num[i] = r[k].v;
+    for (; i < n; i++)
+        col->num[i] = NAN;
+    aud_free(r);
+    return AUD_OK;
 }
 
 /* The rows of one shard from its joint cells (the columns named in "joint") and its columns'
@@ -754,8 +830,11 @@ int aud_merge_load(const char *const *paths, const char *const *texts, size_t n,
         r0 += (size_t)r;
     }
     int any = 0;
-    for (size_t j = 0; rc == AUD_OK && j < nd; j++)
+    for (size_t j = 0; rc == AUD_OK && j < nd; j++) {
         any |= acc[j].used;
+        if (!acc[j].used && !is_joint[j] && t->cols[j].type == AUD_COL_NUMERIC)
+            rc = sort_column(&t->cols[j], t->n_rows, err);
+    }
     if (rc == AUD_OK && any) {
         c->mg_sum = aud_calloc(nd + 1, sizeof *c->mg_sum);
         c->mg_sketch = aud_calloc(nd + 1, sizeof *c->mg_sketch);
