@@ -6,10 +6,12 @@
  * partials are gathered on rank 0 with MPI collectives (MPI_Gather of their lengths,
  * MPI_Gatherv of their bytes), and rank 0 merges them and writes the outputs once, exactly as
  * `audit merge` (docs/scale-out.md). Exit codes as `audit run`, from rank 0. */
+#define _GNU_SOURCE   /* sched_getaffinity, sched_setaffinity: the merge's cores */
 #include "audit/audit.h"
 
 #include <locale.h>
 #include <mpi.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,9 +109,20 @@ int main(int argc, char **argv)
      * threads too */
     int local = 1;
     MPI_Comm node;
+    cpu_set_t cores, node_cores;   /* mpirun binds each rank to its cores: the merge gets all */
+    CPU_ZERO(&cores);
+    CPU_ZERO(&node_cores);
+    int have_cores = sched_getaffinity(0, sizeof cores, &cores) == 0;
     if (MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node) ==
         MPI_SUCCESS) {
         MPI_Comm_size(node, &local);
+        int ok = have_cores, all_ok = 0;
+        MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, node);
+        int words = (int)(sizeof cores / sizeof(unsigned long));
+        if (all_ok && MPI_Allreduce(&cores, &node_cores, words, MPI_UNSIGNED_LONG, MPI_BOR,
+                                    node) != MPI_SUCCESS)
+            all_ok = 0;
+        have_cores = all_ok;
         MPI_Comm_free(&node);
     }
     setlocale(LC_ALL, "");
@@ -223,6 +236,8 @@ int main(int argc, char **argv)
         aud_run_opts m = {0};
         m.out_dir = o.out_dir;
         m.threads = o.threads * local;   /* 0 (the spec's or every core) stays 0 */
+        if (have_cores)   /* the merge's threads inherit this thread's cores */
+            sched_setaffinity(0, sizeof node_cores, &node_cores);
         m.created = o.created;
         m.merge_parts = (const char *const *)names;
         m.merge_texts = texts;
