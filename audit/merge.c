@@ -691,6 +691,62 @@ static int read_row(const cJSON *a, double *out, size_t n)
     return 0;
 }
 
+/* n doubles from a string of 16 hex digits each (shard.c add_hex); -1 when it is not one. */
+static int read_hex(const cJSON *s, double *out, size_t n)
+{
+    if (!cJSON_IsString(s) || strlen(s->valuestring) != 16 * n)
+        return -1;
+    const char *h = s->valuestring;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t u = 0;
+        for (int k = 0; k < 16; k++) {
+            char ch = *h++;
+            int d = ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
+            if (d < 0)
+                return -1;
+            u = u << 4 | (uint64_t)d;
+        }
+        memcpy(&out[i], &u, sizeof u);
+    }
+    return 0;
+}
+
+/* The packed explained rows of one partial (shard.c add_packed) into rows i.. of the merged
+ * ones (base: added to the row numbers of a site); *id walks the ids. -1: malformed. */
+static int unpack_explained(const cJSON *ex, run_ctx *c, size_t i, size_t nf, size_t no,
+                            size_t base, const cJSON **id)
+{
+    const cJSON *rw = cJSON_GetObjectItemCaseSensitive(ex, "rows");
+    size_t m = cJSON_IsString(rw) ? strlen(rw->valuestring) / 16 : 0, stride = no * (nf + 1);
+    double *tmp = aud_malloc(2 * (m ? m : 1) * sizeof *tmp);   /* rows, then line */
+    if (tmp == NULL)
+        return aud_error_nomem(c->err);
+    int bad = read_hex(rw, tmp, m) != 0 ||
+              read_hex(cJSON_GetObjectItemCaseSensitive(ex, "x"), c->mx_X + i * nf, m * nf) ||
+              read_hex(cJSON_GetObjectItemCaseSensitive(ex, "phi"), c->mx_r->phi + i * stride,
+                       m * stride) ||
+              read_hex(cJSON_GetObjectItemCaseSensitive(ex, "fx"), c->mx_r->fx + i * no,
+                       m * no) ||
+              read_hex(cJSON_GetObjectItemCaseSensitive(ex, "prediction"), c->mx_pred + i, m) ||
+              read_hex(cJSON_GetObjectItemCaseSensitive(ex, "line"), tmp + m, m);
+    for (size_t q = 0; q < m && !bad; q++) {
+        double row = tmp[q], line = tmp[m + q];
+        bad = !(row >= 0 && row < 1e15);
+        if (bad)
+            break;
+        c->mx_rows[i + q] = base + (size_t)row;
+        c->mx_line[i + q] = line >= 1 && line < 1e15 ? (long)line : 0;
+        if (cJSON_IsString(*id) && (c->mx_id[i + q] = aud_strdup((*id)->valuestring)) == NULL) {
+            aud_free(tmp);
+            return aud_error_nomem(c->err);
+        }
+        *id = *id != NULL ? (*id)->next : NULL;
+        bad = i + q > 0 && c->mx_rows[i + q] <= c->mx_rows[i + q - 1];
+    }
+    aud_free(tmp);
+    return bad ? -1 : AUD_OK;
+}
+
 /* The explained rows of every shard, in shard order (= row order), as one attribution result. */
 static int merge_explained(part **by, size_t n, run_ctx *c)
 {
@@ -716,7 +772,10 @@ static int merge_explained(part **by, size_t n, run_ctx *c)
         no = (size_t)o;
         raw = str_of(ex, "output") != NULL && strcmp(str_of(ex, "output"), "raw") == 0;
         add_err = a > add_err ? a : add_err;
-        total += (size_t)cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(ex, "rows"));
+        const cJSON *rw = cJSON_GetObjectItemCaseSensitive(ex, "rows");
+        total += cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ex, "packed"))
+                     ? (cJSON_IsString(rw) ? strlen(rw->valuestring) / 16 : 0)
+                     : (size_t)cJSON_GetArraySize(rw);
     }
     aud_shap_result *r = aud_calloc(1, sizeof *r);
     size_t stride = no * (nf + 1), sz = total ? total : 1;
@@ -748,8 +807,16 @@ static int merge_explained(part **by, size_t n, run_ctx *c)
         const cJSON *pred = cJSON_GetObjectItemCaseSensitive(ex, "prediction")->child;
         const cJSON *line = cJSON_GetObjectItemCaseSensitive(ex, "line");   /* optional */
         const cJSON *id = cJSON_GetObjectItemCaseSensitive(ex, "id");
-        line = line != NULL ? line->child : NULL;
         id = id != NULL ? id->child : NULL;
+        if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ex, "packed"))) {
+            int rc = unpack_explained(ex, c, i, nf, no, base, &id);
+            if (rc != AUD_OK)
+                return rc == -1 ? bad(c->err, by[k]->path, "an explained row is incomplete")
+                                : rc;
+            i += strlen(cJSON_GetObjectItemCaseSensitive(ex, "rows")->valuestring) / 16;
+            row = NULL;
+        }
+        line = line != NULL ? line->child : NULL;
         for (; row != NULL; row = row->next, i++) {
             if (!cJSON_IsNumber(row) || row->valuedouble < 0 || x == NULL || phi == NULL ||
                 fx == NULL || !cJSON_IsNumber(pred) || read_row(x, c->mx_X + i * nf, nf) != 0 ||

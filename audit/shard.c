@@ -687,6 +687,67 @@ static int add_row_array(cJSON *arr, const double *v, size_t n)
     return 0;
 }
 
+/* key: n doubles as one string of 16 hex digits each (their IEEE bits, exact). */
+static int add_hex(cJSON *o, const char *key, const double *v, size_t n)
+{
+    static const char digit[] = "0123456789abcdef";
+    char *h = aud_malloc(16 * n + 1);
+    if (h == NULL)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t u;
+        memcpy(&u, &v[i], sizeof u);
+        for (int k = 15; k >= 0; k--, u >>= 4)
+            h[16 * i + (size_t)k] = digit[u & 15];
+    }
+    h[16 * n] = '\0';
+    int rc = cJSON_AddStringToObject(o, key, h) != NULL ? 0 : -1;
+    aud_free(h);
+    return rc;
+}
+
+/* The explained rows of a partial kept in memory (audit-mpi, docs/scale-out.md "packed"):
+ * "packed": true and rows, x, phi, fx, prediction and line (NaN: unknown) each one hex string
+ * of the doubles row after row: no number is printed and parsed back (every explained row of
+ * 100,000 cost seconds of formatting on the ranks and parsing on rank 0). The id texts stay a
+ * JSON array. 0, or -1 without memory. */
+static int add_packed(run_ctx *c, cJSON *ex, const aud_shap_opts *so, const aud_shap_result *r,
+                      const double *X, const size_t *rows, size_t n, size_t nf, cJSON *ia,
+                      long idc)
+{
+    size_t m = n ? n : 1;
+    double *rw = aud_malloc(m * sizeof *rw), *pred = aud_malloc(m * sizeof *pred),
+           *line = aud_malloc(m * sizeof *line);
+    int bad = rw == NULL || pred == NULL || line == NULL ||
+              cJSON_AddBoolToObject(ex, "packed", 1) == NULL;
+    for (size_t i = 0; i < n && !bad; i++) {
+        size_t row = rows[i] - c->shard_row0;
+        long ln = aud_table_row_line(c->data, row);
+        rw[i] = (double)rows[i];
+        pred[i] = so->output == AUD_SHAP_OUTPUT_RAW && c->score != NULL
+                      ? c->score[row] : r->fx[i * r->n_outputs];
+        line[i] = ln > 0 ? (double)ln : NAN;
+        if (ia != NULL) {
+            char cell[128];
+            aud_table_cell_text(c->data, row, (size_t)idc, cell, sizeof cell);
+            if (c->data->cols[idc].type == AUD_COL_NUMERIC)
+                aud_fmt_double(c->data->cols[idc].num[row], cell);
+            bad = add_item(ia, cJSON_CreateString(cell)) != 0;
+        }
+    }
+    const char *keys[] = {"rows", "x", "phi", "fx", "prediction", "line"};
+    const double *vals[] = {rw, X, r->phi, r->fx, pred, line};
+    size_t lens[] = {n, n * nf, n * r->stride, n * r->n_outputs, n, n};
+    for (int q = 0; q < 6 && !bad; q++) {   /* the empty arrays give way to the strings */
+        cJSON_DeleteItemFromObjectCaseSensitive(ex, keys[q]);
+        bad = add_hex(ex, keys[q], vals[q], lens[q]) != 0;
+    }
+    aud_free(rw);
+    aud_free(pred);
+    aud_free(line);
+    return bad ? -1 : 0;
+}
+
 /* "explained": the shard's rows of the single run's explanation sample: row numbers, feature
  * values, attributions, outputs and predictions; or "skipped" with the reason. Raw rows: left
  * out of a partial with suppression. */
@@ -727,6 +788,10 @@ static int add_explained(run_ctx *c, cJSON *part)
               aud_json_add_num(ex, "outputs", (double)no) != 0 ||
               aud_json_add_num(ex, "additivity_max_error",
                                r != NULL ? r->additivity_max_error : 0.0) != 0;
+    if (!bad && c->opts->partial_text != NULL) {   /* in memory (audit-mpi): packed */
+        bad = add_packed(c, ex, &so, r, X, rows, n, nf, ia, idc) != 0;
+        n = 0;
+    }
     for (size_t i = 0; i < n && !bad; i++) {
         double fx = r->fx[i * r->n_outputs];
         double pred = so.output == AUD_SHAP_OUTPUT_RAW && c->score != NULL
