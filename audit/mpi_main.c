@@ -6,21 +6,58 @@
  * partials are gathered on rank 0 with MPI collectives (MPI_Gather of their lengths,
  * MPI_Gatherv of their bytes), and rank 0 merges them and writes the outputs once, exactly as
  * `audit merge` (docs/scale-out.md). Exit codes as `audit run`, from rank 0. */
+#define _GNU_SOURCE   /* sched_getaffinity, sched_setaffinity: the merge's cores */
 #include "audit/audit.h"
 
 #include <locale.h>
 #include <mpi.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static const char usage_text[] =
     "usage: mpirun -n N audit-mpi run SPEC.json [--out DIR] [--threads T] [--created TIME]\n"
-    "                                 [--quiet]\n"
+    "                                 [--quiet] [--verbose]\n"
     "\n"
     "The audit of `audit run SPEC.json` over N MPI ranks: each rank computes the partial of\n"
     "its block of the data rows, rank 0 gathers and merges them and writes the outputs\n"
-    "(docs/scale-out.md).\n";
+    "(docs/scale-out.md). --verbose: each rank's steps (wall and CPU seconds) on stderr.\n";
+
+/* --verbose: each rank prints every step of its work as the next starts, "audit-mpi: rank R:
+ * STEP wall cpu" (wall clock and the process's CPU time, aud_work_now), the MPI steps included
+ * ("wait for ranks", "gather", "merge: ..." on rank 0). */
+typedef struct stages {
+    int         on, rank;
+    const char *prefix;   /* "merge: " during rank 0's merge */
+    char        name[64];
+    aud_work t0;
+} stages;
+
+static void stage(stages *s, const char *name)
+{
+    if (!s->on)
+        return;
+    aud_work now;
+    aud_work_now(&now);
+    if (s->name[0] != '\0')
+        fprintf(stderr, "audit-mpi: rank %d: %-24s %8.3f s  cpu %8.3f s\n", s->rank, s->name,
+                now.wall - s->t0.wall, now.cpu - s->t0.cpu);
+    snprintf(s->name, sizeof s->name, "%s", name != NULL ? name : "");
+    s->t0 = now;
+}
+
+/* aud_run_opts.progress: a step starts (seconds < 0); "total" ends the run */
+static void on_progress(void *ctx, const char *step, double seconds)
+{
+    stages *s = ctx;
+    if (seconds >= 0.0 || strcmp(step, "total") == 0)
+        return;
+    char name[64];
+    snprintf(name, sizeof name, "%s%s", s->prefix, step);
+    stage(s, name);
+}
 
 static int fail(int rank, const aud_error *err)
 {
@@ -30,6 +67,22 @@ static int fail(int rank, const aud_error *err)
     return aud_status_exit_code(err->code);
 }
 
+/* Wait until every rank reaches this point without spinning: Open MPI's blocking collectives
+ * poll, so a rank that waits for a slower one (or for rank 0's merge) would burn a core the
+ * other ranks need when there are more ranks than free cores (`--oversubscribe`). A
+ * non-blocking barrier tested every millisecond, sleeping in between, costs nothing while
+ * waiting; the blocking collective that follows then finds every rank there. */
+static void idle_barrier(void)
+{
+    MPI_Request rq;
+    int done = 0;
+    struct timespec ms = {0, 1000000};
+    if (MPI_Ibarrier(MPI_COMM_WORLD, &rq) != MPI_SUCCESS)
+        return;
+    while (MPI_Test(&rq, &done, MPI_STATUS_IGNORE) == MPI_SUCCESS && !done)
+        nanosleep(&ms, NULL);
+}
+
 /* aud_run_opts.shard_exchange: prefix sums over the lower ranks and totals over all. */
 static int exchange(void *ctx, const long long *mine, long long *before, long long *total,
                     size_t n)
@@ -37,6 +90,7 @@ static int exchange(void *ctx, const long long *mine, long long *before, long lo
     int rank = *(const int *)ctx;
     if (n == 0)
         return 0;
+    idle_barrier();
     if (MPI_Exscan(mine, before, (int)n, MPI_LONG_LONG, MPI_SUM, MPI_COMM_WORLD) != MPI_SUCCESS ||
         MPI_Allreduce(mine, total, (int)n, MPI_LONG_LONG, MPI_SUM, MPI_COMM_WORLD) != MPI_SUCCESS)
         return -1;
@@ -51,11 +105,35 @@ int main(int argc, char **argv)
     MPI_Init(&argc, &argv);
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);
+    /* the ranks on rank 0's machine: they wait while it merges, so the merge may use their
+     * threads too */
+    int local = 1;
+    MPI_Comm node;
+    cpu_set_t cores, node_cores;   /* mpirun binds each rank to its cores: the merge gets all */
+    CPU_ZERO(&cores);
+    CPU_ZERO(&node_cores);
+    int have_cores = sched_getaffinity(0, sizeof cores, &cores) == 0;
+    if (MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node) ==
+        MPI_SUCCESS) {
+        MPI_Comm_size(node, &local);
+        int ok = have_cores, all_ok = 0;
+        MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, node);
+        int words = (int)(sizeof cores / sizeof(unsigned long));
+        if (all_ok && MPI_Allreduce(&cores, &node_cores, words, MPI_UNSIGNED_LONG, MPI_BOR,
+                                    node) != MPI_SUCCESS)
+            all_ok = 0;
+        have_cores = all_ok;
+        MPI_Comm_free(&node);
+    }
     setlocale(LC_ALL, "");
     setlocale(LC_NUMERIC, "C");
     aud_global_init();
     aud_run_opts o = {0};
     int quiet = 0, code = 0;
+    stages st;
+    memset(&st, 0, sizeof st);
+    st.rank = rank;
+    st.prefix = "";
     if (argc < 3 || strcmp(argv[1], "run") != 0) {
         if (rank == 0)
             fputs(usage_text, argc >= 2 && strcmp(argv[1], "--help") == 0 ? stdout : stderr);
@@ -67,6 +145,8 @@ int main(int argc, char **argv)
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--quiet") == 0) {
             quiet = 1;
+        } else if (strcmp(a, "--verbose") == 0) {
+            st.on = 1;
         } else if (v != NULL && strcmp(a, "--out") == 0) {
             o.out_dir = v;
             i++;
@@ -93,18 +173,27 @@ int main(int argc, char **argv)
     o.partial_text = &text;
     o.shard_exchange = exchange;   /* each rank reads its byte range of the data file */
     o.shard_exchange_ctx = &rank;
+    if (st.on) {
+        aud_work_enable();
+        o.progress = on_progress;
+        o.progress_ctx = &st;
+    }
     aud_run_outcome res = {0};
     int rc = aud_run(&o, &res, &err);
     if (rc != AUD_OK)
         code = fail(rank, &err);
+    stage(&st, "wait for ranks");
     int worst = 0;   /* every rank learns whether one failed: then none goes on */
+    idle_barrier();
     MPI_Allreduce(&code, &worst, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
     if (worst != 0) {
         aud_free(text);
+        idle_barrier();
         MPI_Finalize();
         return rank == 0 ? worst : code;
     }
     /* gather the partials on rank 0 */
+    stage(&st, "gather");
     long long len = (long long)strlen(text) + 1;
     long long *lens = rank == 0 ? calloc((size_t)size, sizeof *lens) : NULL;
     MPI_Gather(&len, 1, MPI_LONG_LONG, lens, 1, MPI_LONG_LONG, 0, MPI_COMM_WORLD);
@@ -146,11 +235,16 @@ int main(int argc, char **argv)
         }
         aud_run_opts m = {0};
         m.out_dir = o.out_dir;
-        m.threads = o.threads;
+        m.threads = o.threads * local;   /* 0 (the spec's or every core) stays 0 */
+        if (have_cores)   /* the merge's threads inherit this thread's cores */
+            sched_setaffinity(0, sizeof node_cores, &node_cores);
         m.created = o.created;
         m.merge_parts = (const char *const *)names;
         m.merge_texts = texts;
         m.n_merge_parts = (size_t)size;
+        m.progress = o.progress;
+        m.progress_ctx = o.progress_ctx;
+        st.prefix = "merge: ";
         aud_error_clear(&err);
         memset(&res, 0, sizeof res);
         rc = texts != NULL && names != NULL ? aud_run(&m, &res, &err) : AUD_E_NOMEM;
@@ -167,6 +261,9 @@ int main(int argc, char **argv)
         free(names);
         free(texts);
     }
+    stage(&st, rank == 0 ? "finalize" : "wait for rank 0's merge");
+    idle_barrier();   /* the other ranks wait for rank 0's merge asleep */
+    stage(&st, NULL);
     free(all);
     free(counts);
     free(displs);

@@ -716,6 +716,8 @@ int aud_run(const aud_run_opts *opts, aud_run_outcome *out, aud_error *err)
         if (rc == AUD_OK)
             rc = load_inputs(&c);
         if (rc == AUD_OK)
+            aud_run_step(&c, "predictions");
+        if (rc == AUD_OK)
             rc = aud_run_predictions(&c);
         if (rc == AUD_OK)
             rc = aud_shard_write(&c, out_dir);

@@ -111,7 +111,6 @@ typedef struct joint_key {
     const double    *score;     /* model score per row, or NULL */
 } joint_key;
 
-static const joint_key *sort_key;   /* qsort has no context argument; one partial at a time */
 
 static int cmp_double(double a, double b)
 {
@@ -123,10 +122,9 @@ static int cmp_double(double a, double b)
     return signbit(b) - signbit(a);   /* -0 before +0: distinct values */
 }
 
-static int cmp_rows(const void *pa, const void *pb)
+/* Rows a and b compared on the joint columns in turn, then the score. */
+static int cmp_rows(const joint_key *k, size_t a, size_t b)
 {
-    size_t a = *(const size_t *)pa, b = *(const size_t *)pb;
-    const joint_key *k = sort_key;
     for (size_t j = 0; j < k->n_cols; j++) {
         const aud_column *col = &k->t->cols[k->cols[j]];
         int r = col->type == AUD_COL_NUMERIC
@@ -140,9 +138,161 @@ static int cmp_rows(const void *pa, const void *pb)
     return 0;
 }
 
-static int cmp_num(const void *pa, const void *pb)
+static uint64_t order_key(double x);
+
+static int cmp_u64(const void *pa, const void *pb)
 {
-    return cmp_double(*(const double *)pa, *(const double *)pb);
+    uint64_t a = *(const uint64_t *)pa, b = *(const uint64_t *)pb;
+    return (a > b) - (a < b);
+}
+
+#define COUNT_BITS 17   /* the counting table: 2^17 slots, at most half of them used */
+
+/* Few distinct values (the usual case: codes, amounts, repeated rows): count them in a small
+ * open-addressing table keyed by order_key (cache-resident, one pass over x), sort the
+ * distinct keys and write each value as many times as it occurs. The same v as sorting x.
+ * Returns the non-NaN count, or SIZE_MAX when x has too many distinct values (or no memory):
+ * the caller sorts instead. */
+static size_t count_values(double *v, const double *x, size_t n)
+{
+    size_t cap = (size_t)1 << COUNT_BITS, used = 0, limit = cap / 2;
+    uint64_t *key = aud_malloc(cap * sizeof *key);
+    uint64_t *cnt = aud_calloc(cap, sizeof *cnt);
+    if (key == NULL || cnt == NULL) {
+        aud_free(key);
+        aud_free(cnt);
+        return SIZE_MAX;
+    }
+    size_t nan = 0;
+    for (size_t i = 0; i < n && used <= limit; i++) {
+        if (isnan(x[i])) {
+            nan++;
+            continue;
+        }
+        uint64_t k = order_key(x[i]);
+        size_t h = (size_t)((k * UINT64_C(0x9E3779B97F4A7C15)) >> (64 - COUNT_BITS));
+        while (cnt[h] != 0 && key[h] != k)
+            h = (h + 1) & (cap - 1);
+        if (cnt[h]++ == 0) {
+            key[h] = k;
+            used++;
+        }
+    }
+    size_t nv = SIZE_MAX;
+    uint64_t (*pair)[2] = used <= limit ? aud_malloc((used + 1) * sizeof *pair) : NULL;
+    if (pair != NULL) {   /* the distinct values with their counts, in value order */
+        size_t m = 0;
+        for (size_t h = 0; h < cap; h++) {
+            if (cnt[h] != 0) {
+                pair[m][0] = key[h];
+                pair[m++][1] = cnt[h];
+            }
+        }
+        qsort(pair, m, sizeof *pair, cmp_u64);   /* by the first word: the key */
+        nv = 0;
+        for (size_t q = 0; q < m; q++) {
+            uint64_t k = pair[q][0];
+            uint64_t u = k >> 63 ? k ^ (UINT64_C(1) << 63) : ~k;   /* order_key inverted */
+            double d;
+            memcpy(&d, &u, sizeof d);
+            for (size_t e = nv + (size_t)pair[q][1]; nv < e; nv++)
+                v[nv] = d;
+        }
+        for (size_t i = nv; i < n; i++)
+            v[i] = NAN;
+    }
+    aud_free(pair);
+    aud_free(key);
+    aud_free(cnt);
+    return nv;
+}
+
+/* v = the n values x sorted as cmp_double orders them (-0 before +0, NaN last): counted when
+ * they are few distinct values, else a radix sort (aud_drift_sort, O(n)); the number of values
+ * that are not NaN, SIZE_MAX without memory. */
+static size_t sort_values(double *v, const double *x, size_t n)
+{
+    size_t nv = count_values(v, x, n);
+    if (nv != SIZE_MAX)
+        return nv;
+    nv = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!isnan(x[i]))
+            v[nv++] = x[i];
+    if (aud_drift_sort(v, nv) != AUD_OK)
+        return SIZE_MAX;
+    for (size_t i = nv; i < n; i++)
+        v[i] = NAN;
+    return nv;
+}
+
+/* The order of cmp_double as unsigned integers: IEEE bits with negatives flipped (-0 just
+ * before +0), every NaN last and equal. */
+static uint64_t order_key(double x)
+{
+    uint64_t u;
+    if (isnan(x))
+        return UINT64_MAX;
+    memcpy(&u, &x, sizeof u);
+    return u >> 63 ? ~u : u | (UINT64_C(1) << 63);
+}
+
+/* Stable LSD radix sort of the row numbers idx[0..n) by key[0..n) (key[i] belongs to idx[i]),
+ * a byte at a time, skipping the bytes that every key shares; i2 and k2 are scratch. */
+static void radix_rows(size_t *idx, uint64_t *key, size_t *i2, uint64_t *k2, size_t n)
+{
+    size_t count[8][256];
+    memset(count, 0, sizeof count);
+    for (size_t i = 0; i < n; i++)
+        for (int b = 0; b < 8; b++)
+            count[b][(key[i] >> (8 * b)) & 255]++;
+    for (int b = 0; b < 8; b++) {
+        size_t pos[256], sum = 0;
+        if (n == 0 || count[b][(key[0] >> (8 * b)) & 255] == n)
+            continue;   /* one bucket: the order stays */
+        for (int d = 0; d < 256; d++) {
+            pos[d] = sum;
+            sum += count[b][d];
+        }
+        for (size_t i = 0; i < n; i++) {
+            size_t p = pos[(key[i] >> (8 * b)) & 255]++;
+            i2[p] = idx[i];
+            k2[p] = key[i];
+        }
+        memcpy(idx, i2, n * sizeof *idx);
+        memcpy(key, k2, n * sizeof *key);
+    }
+}
+
+/* idx = the rows 0..n-1 in the order of cmp_rows (the joint columns in turn, then the score):
+ * stable radix passes from the last key to the first. */
+static int sort_rows(size_t *idx, size_t n, const joint_key *k)
+{
+    size_t m = n ? n : 1;
+    uint64_t *key = aud_malloc(m * sizeof *key), *k2 = aud_malloc(m * sizeof *k2);
+    size_t *i2 = aud_malloc(m * sizeof *i2);
+    if (key == NULL || k2 == NULL || i2 == NULL) {
+        aud_free(key);
+        aud_free(k2);
+        aud_free(i2);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        idx[i] = i;
+    for (size_t q = k->n_cols + (k->score != NULL); q-- > 0;) {
+        const aud_column *col = q < k->n_cols ? &k->t->cols[k->cols[q]] : NULL;
+        for (size_t i = 0; i < n; i++) {
+            size_t r = idx[i];
+            key[i] = col == NULL ? order_key(k->score[r])
+                     : col->type == AUD_COL_NUMERIC ? order_key(col->num[r])
+                                                    : (uint64_t)((int64_t)col->codes[r] + 1);
+        }
+        radix_rows(idx, key, i2, k2, n);
+    }
+    aud_free(key);
+    aud_free(k2);
+    aud_free(i2);
+    return 0;
 }
 
 /* A cell value as JSON: the category, the exact number, or null when missing. */
@@ -208,15 +358,15 @@ static int add_joint(run_ctx *c, cJSON *part, const size_t *cols, size_t n_cols,
     size_t *idx = aud_malloc((n ? n : 1) * sizeof *idx);
     if (idx == NULL)
         return aud_error_nomem(c->err);
-    for (size_t i = 0; i < n; i++)
-        idx[i] = i;
     joint_key key = {t, cols, n_cols, ms};
-    sort_key = &key;
-    qsort(idx, n, sizeof *idx, cmp_rows);
+    if (sort_rows(idx, n, &key) != 0) {
+        aud_free(idx);
+        return aud_error_nomem(c->err);
+    }
     int rc = AUD_OK;
     for (size_t i = 0; i < n && rc == AUD_OK;) {
         size_t e = i + 1;
-        while (e < n && cmp_rows(&idx[i], &idx[e]) == 0)
+        while (e < n && cmp_rows(&key, idx[i], idx[e]) == 0)
             e++;
         if (sp->min_cell > 1 && (long)(e - i) < sp->min_cell) {
             sp->cells++;
@@ -289,7 +439,8 @@ static size_t psi_edges(const run_ctx *c, const char *name, double *out)
     for (size_t i = 0; i < c->ref->n_rows; i++)
         if (isfinite(col->num[i]))
             x[n++] = col->num[i] + 0.0;
-    qsort(x, n, sizeof *x, cmp_num);
+    if (aud_drift_sort(x, n) != AUD_OK)
+        n = 0;   /* no memory: no edges (the summary stays true, only less exact) */
     aud_drift_opts o;
     aud_drift_opts_default(&o);
     for (int q = 0; n > 0 && q <= o.psi_bins && q <= AUD_PARTIAL_PSI_MAX; q++) {
@@ -386,12 +537,15 @@ static int add_column(run_ctx *c, cJSON *arr, size_t j, int joint, supp *sp,
     if (joint)
         return AUD_OK;
     double *v = aud_malloc((n ? n : 1) * sizeof *v);
-    if (v != NULL && sp->min_cell <= 1) {   /* many distinct values: a quantile summary */
-        memcpy(v, col->num, n * sizeof *v);
-        qsort(v, n, sizeof *v, cmp_num);
-        size_t nv = 0, distinct = 0;
-        for (; nv < n && !isnan(v[nv]); nv++)
-            distinct += nv == 0 || cmp_double(v[nv - 1], v[nv]) != 0;
+    size_t nv = v != NULL ? sort_values(v, col->num, n) : 0;
+    if (v != NULL && nv == SIZE_MAX) {
+        aud_free(v);
+        return aud_error_nomem(c->err);
+    }
+    if (sp->min_cell <= 1) {   /* many distinct values: a quantile summary */
+        size_t distinct = 0;
+        for (size_t i = 0; i < nv; i++)
+            distinct += i == 0 || cmp_double(v[i - 1], v[i]) != 0;
         if (distinct > AUD_PARTIAL_EXACT_VALUES && isfinite(v[0]) && isfinite(v[nv - 1])) {
             int rc = add_summary(c, o, j, v, nv, n - nv, distinct);
             aud_free(v);
@@ -403,10 +557,6 @@ static int add_column(run_ctx *c, cJSON *arr, size_t j, int joint, supp *sp,
     if (v == NULL || vals == NULL || cnts == NULL) {
         aud_free(v);
         return aud_error_nomem(c->err);
-    }
-    if (sp->min_cell > 1) {   /* (sorted above otherwise) */
-        memcpy(v, col->num, n * sizeof *v);
-        qsort(v, n, sizeof *v, cmp_num);
     }
     uint64_t missing = 0;
     int rc = AUD_OK;
@@ -537,6 +687,67 @@ static int add_row_array(cJSON *arr, const double *v, size_t n)
     return 0;
 }
 
+/* key: n doubles as one string of 16 hex digits each (their IEEE bits, exact). */
+static int add_hex(cJSON *o, const char *key, const double *v, size_t n)
+{
+    static const char digit[] = "0123456789abcdef";
+    char *h = aud_malloc(16 * n + 1);
+    if (h == NULL)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t u;
+        memcpy(&u, &v[i], sizeof u);
+        for (int k = 15; k >= 0; k--, u >>= 4)
+            h[16 * i + (size_t)k] = digit[u & 15];
+    }
+    h[16 * n] = '\0';
+    int rc = cJSON_AddStringToObject(o, key, h) != NULL ? 0 : -1;
+    aud_free(h);
+    return rc;
+}
+
+/* The explained rows of a partial kept in memory (audit-mpi, docs/scale-out.md "packed"):
+ * "packed": true and rows, x, phi, fx, prediction and line (NaN: unknown) each one hex string
+ * of the doubles row after row: no number is printed and parsed back (every explained row of
+ * 100,000 cost seconds of formatting on the ranks and parsing on rank 0). The id texts stay a
+ * JSON array. 0, or -1 without memory. */
+static int add_packed(run_ctx *c, cJSON *ex, const aud_shap_opts *so, const aud_shap_result *r,
+                      const double *X, const size_t *rows, size_t n, size_t nf, cJSON *ia,
+                      long idc)
+{
+    size_t m = n ? n : 1;
+    double *rw = aud_malloc(m * sizeof *rw), *pred = aud_malloc(m * sizeof *pred),
+           *line = aud_malloc(m * sizeof *line);
+    int bad = rw == NULL || pred == NULL || line == NULL ||
+              cJSON_AddBoolToObject(ex, "packed", 1) == NULL;
+    for (size_t i = 0; i < n && !bad; i++) {
+        size_t row = rows[i] - c->shard_row0;
+        long ln = aud_table_row_line(c->data, row);
+        rw[i] = (double)rows[i];
+        pred[i] = so->output == AUD_SHAP_OUTPUT_RAW && c->score != NULL
+                      ? c->score[row] : r->fx[i * r->n_outputs];
+        line[i] = ln > 0 ? (double)ln : NAN;
+        if (ia != NULL) {
+            char cell[128];
+            aud_table_cell_text(c->data, row, (size_t)idc, cell, sizeof cell);
+            if (c->data->cols[idc].type == AUD_COL_NUMERIC)
+                aud_fmt_double(c->data->cols[idc].num[row], cell);
+            bad = add_item(ia, cJSON_CreateString(cell)) != 0;
+        }
+    }
+    const char *keys[] = {"rows", "x", "phi", "fx", "prediction", "line"};
+    const double *vals[] = {rw, X, r->phi, r->fx, pred, line};
+    size_t lens[] = {n, n * nf, n * r->stride, n * r->n_outputs, n, n};
+    for (int q = 0; q < 6 && !bad; q++) {   /* the empty arrays give way to the strings */
+        cJSON_DeleteItemFromObjectCaseSensitive(ex, keys[q]);
+        bad = add_hex(ex, keys[q], vals[q], lens[q]) != 0;
+    }
+    aud_free(rw);
+    aud_free(pred);
+    aud_free(line);
+    return bad ? -1 : 0;
+}
+
 /* "explained": the shard's rows of the single run's explanation sample: row numbers, feature
  * values, attributions, outputs and predictions; or "skipped" with the reason. Raw rows: left
  * out of a partial with suppression. */
@@ -577,6 +788,10 @@ static int add_explained(run_ctx *c, cJSON *part)
               aud_json_add_num(ex, "outputs", (double)no) != 0 ||
               aud_json_add_num(ex, "additivity_max_error",
                                r != NULL ? r->additivity_max_error : 0.0) != 0;
+    if (!bad && c->opts->partial_text != NULL) {   /* in memory (audit-mpi): packed */
+        bad = add_packed(c, ex, &so, r, X, rows, n, nf, ia, idc) != 0;
+        n = 0;
+    }
     for (size_t i = 0; i < n && !bad; i++) {
         double fx = r->fx[i * r->n_outputs];
         double pred = so.output == AUD_SHAP_OUTPUT_RAW && c->score != NULL
@@ -633,6 +848,7 @@ int aud_shard_write(run_ctx *c, const char *out_dir)
     unsigned char *drop = aud_calloc(t->n_rows + 1, 1);
     if (rc == AUD_OK && drop == NULL)
         rc = aud_error_nomem(c->err);
+    aud_run_step(c, "partial: joint cells");
     if (rc == AUD_OK)
         rc = add_joint(c, part, cols, n_joint, &sp, keep, drop);
     if (rc == AUD_OK && sp.rows > 0)
@@ -643,12 +859,14 @@ int aud_shard_write(run_ctx *c, const char *out_dir)
     cJSON *arr = rc == AUD_OK ? cJSON_AddArrayToObject(part, "columns") : NULL;
     if (rc == AUD_OK && arr == NULL)
         rc = aud_error_nomem(c->err);
+    aud_run_step(c, "partial: columns");
     for (size_t j = 0; j < t->n_cols && rc == AUD_OK; j++) {
         int joint = 0;
         for (size_t q = 0; q < n_joint; q++)
             joint |= cols[q] == j;
         rc = add_column(c, arr, j, joint, &sp, keep);
     }
+    aud_run_step(c, "partial: explained rows");
     if (rc == AUD_OK)
         rc = add_explained(c, part);
     cJSON *su = rc == AUD_OK ? cJSON_AddObjectToObject(part, "suppressed") : NULL;
@@ -656,6 +874,7 @@ int aud_shard_write(run_ctx *c, const char *out_dir)
                          aud_json_add_num(su, "rows", (double)sp.rows) != 0 ||
                          aud_json_add_num(su, "values", (double)sp.values) != 0))
         rc = aud_error_nomem(c->err);
+    aud_run_step(c, "partial: print");
     if (rc == AUD_OK && (text = cJSON_PrintUnformatted(part)) == NULL)
         rc = aud_error_nomem(c->err);
     if (rc == AUD_OK && o->partial_text != NULL) {   /* in memory (build/audit-mpi) */

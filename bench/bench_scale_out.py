@@ -14,12 +14,16 @@
    BENCH_ALL_ROWS rows (default 200,000) with EVERY row explained (explained rows travel in the
    partials with their features and attributions, about 1 KB each: every row of 10,000,000
    would be 11 GB of partials, over MPI_Gatherv's 2 GiB).
+   Both runs use --verbose: the CPU seconds of every step are printed side by side (the single
+   process, each rank's shard, rank 0's merge), and the merge cost (the gather, the merge and
+   rank 0's sections and writing: wall and CPU).
 
 Files are generated once into $TMPDIR (default /tmp) and reused. Environment: AUDIT_BIN,
 AUDIT_MPI_BIN (default build/audit-mpi beside AUDIT_BIN), BENCH_PART_ROWS, BENCH_MPI_ROWS.
 Run by `make bench`; not a test. Exit status 1 when a run fails or a partial is over 5 MB."""
 import json
 import os
+import re
 import resource
 import shutil
 import subprocess
@@ -96,6 +100,44 @@ def partial_size():
     return ok
 
 
+STEP_1 = re.compile(r"^audit: (.+?)\s+([\d.]+) s\s+cpu\s+([\d.]+) s")
+STEP_MPI = re.compile(r"^audit-mpi: rank (\d+): (.+?)\s+([\d.]+) s\s+cpu\s+([\d.]+) s")
+
+
+def steps(text, mpi):
+    """The --verbose step lines: {(rank, step): (wall, cpu)} (rank 0 for one process)."""
+    out = {}
+    for ln in text.splitlines():
+        m = (STEP_MPI if mpi else STEP_1).match(ln.strip())
+        if m and mpi:
+            out[(int(m.group(1)), m.group(2))] = (float(m.group(3)), float(m.group(4)))
+        elif m and m.group(1) not in ("total", "serial share", "peak memory"):
+            out[(0, m.group(1))] = (float(m.group(2)), float(m.group(3)))
+    return out
+
+
+def split_table(one, mpi, ranks):
+    """Per step CPU seconds: the single process, each rank (its shard), rank 0's merge; and the
+    merge cost (gather, merge, writing on rank 0: wall and CPU)."""
+    names = []
+    for _, k in list(one) + list(mpi):
+        k = k[len("merge: "):] if k.startswith("merge: ") else k
+        if k not in names:
+            names.append(k)
+    head = "  %-24s %9s" % ("step (CPU s)", "1 process") + \
+        "".join(" %8s" % ("rank %d" % r) for r in range(ranks)) + " %8s" % "merge"
+    print(head)
+    for k in names:
+        row = [one.get((0, k), (0, None))[1]] + \
+            [mpi.get((r, k), (0, None))[1] for r in range(ranks)] + \
+            [mpi.get((0, "merge: " + k), (0, None))[1]]
+        print("  %-24s %9s" % (k, "-" if row[0] is None else "%.2f" % row[0]) +
+              "".join(" %8s" % ("-" if v is None else "%.2f" % v) for v in row[1:]))
+    merge = [v for (r, k), v in mpi.items() if r == 0 and (k.startswith("merge: ") or
+                                                          k == "gather")]
+    return sum(v[0] for v in merge), sum(v[1] for v in merge)
+
+
 def mpi_bench(rows, explain):
     if rows <= 0 or not (os.path.exists(AUDIT_MPI) and shutil.which("mpirun")):
         print("MPI benchmark skipped (build/audit-mpi: make MPI=1; mpirun; BENCH_MPI_ROWS)")
@@ -122,14 +164,14 @@ def mpi_bench(rows, explain):
               "explain": dict(s["explain"], rows=explain)})
     with open(spec, "w") as f:
         json.dump(s, f)
-    w1, c1, m1, _ = timed([AUDIT, "run", spec, "--out", os.path.join(d, "single"), "--quiet",
-                           "--threads", "1"])
+    w1, c1, m1, p1 = timed([AUDIT, "run", spec, "--out", os.path.join(d, "single"), "--verbose",
+                            "--threads", "1"])
     cmd = ["mpirun", "--oversubscribe", "-n", "2"]
     if os.geteuid() == 0:
         cmd.append("--allow-run-as-root")
     env = dict(os.environ, OMPI_MCA_btl_vader_single_copy_mechanism="none")
     w2, c2, m2, p = timed(cmd + [AUDIT_MPI, "run", spec, "--out", os.path.join(d, "mpi"),
-                                 "--threads", "1"], env)
+                                 "--threads", "1", "--verbose"], env)
     with open(os.path.join(d, "single", "results.json")) as f:
         a = json.load(f)
     with open(os.path.join(d, "mpi", "results.json")) as f:
@@ -141,10 +183,13 @@ def mpi_bench(rows, explain):
     print("%d rows, %s: 1 process %.1f s wall %.1f s CPU %.0f MiB; 2 MPI ranks %.1f s wall "
           "%.1f s CPU %.0f MiB (largest process); speed-up %.2fx; groups' fairness figures equal: %s"
           % (rows, what, w1, c1, m1, w2, c2, m2, w1 / w2, same))
-    for ln in p.stderr.splitlines()[-8:]:
-        print("  " + ln)
+    mw, mc = split_table(steps(p1.stderr, False), steps(p.stderr, True), 2)
+    size = os.path.getsize(os.path.join(d, "mpi", "results.json"))
+    print("  merge cost on rank 0 (gather, merge, sections, writing): %.1f s wall %.1f s CPU; "
+          "results.json %.1f MB; load average %.2f" % (mw, mc, size / 1e6, os.getloadavg()[0]))
     record("audit run of %d rows, %s: 2 MPI ranks vs 1 process (wall)" % (rows, what), w2,
            peer="1 process", peer_s=w1)
+    record("audit run of %d rows, %s: merge cost on rank 0 (wall)" % (rows, what), mw)
     return same
 
 

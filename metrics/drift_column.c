@@ -553,7 +553,11 @@ int aud_drift_column_numeric_ws(aud_drift_column *col, const char *name, const d
         sorted++;
     if (rw == NULL && n1 > 0 && sorted + 1 < n1)
         aud_drift_sort_ws(x, n1, ws->k1, ws->k2);
-    aud_drift_sort_ws(y, n2, ws->k1, ws->k2);
+    size_t up = 0;   /* a current column merged from partials' summaries comes sorted */
+    while (up + 1 < n2 && y[up] <= y[up + 1])
+        up++;
+    if (up + 1 < n2)
+        aud_drift_sort_ws(y, n2, ws->k1, ws->k2);
     if (!isfinite(fmax(ref_at(x, rw, n1 - 1), y[n2 - 1]) - fmin(ref_at(x, rw, 0), y[0]))) {
         col->status = AUD_E_DOMAIN;
         snprintf(col->msg, sizeof col->msg,
