@@ -8,12 +8,18 @@
  * its slice of one shared value array and one shared code array per column; the last chunk's
  * slice is sized by a bound from its length (not read a second time). Each chunk is then scanned on its own thread with its own dictionaries, writing its
  * slices in place; the merge only maps codes to the merged dictionaries (chunk order keeps
- * first-appearance order) and closes the gaps left by blank lines or quoted newlines.
+ * first-appearance order) and closes the gaps left by blank lines or quoted newlines; a column
+ * with numbers before its first text is left to the second pass (deferred), as in the
+ * sequential pass.
  * The quote count is only a heuristic (a stray quote inside an unquoted field misleads it), so
  * correctness rests on a check: every chunk must parse without error up to its exact end, which
  * by induction from the first chunk proves that every cut is a true record boundary. Any chunk
- * error, any column whose type cannot be merged from the chunks alone, or a row limit falls back
- * to the sequential pass, which also reports errors exactly as it always does. */
+ * error or a row limit falls back to the sequential pass, which also reports errors exactly as
+ * it always does.
+ * A chunk that is a regular file's mapping (csv_source) is read with pread through a buffer of
+ * whole records (csv_window) rather than through the mapping: where a page fault is costly (a
+ * virtual machine) that costs far less CPU than touching the mapped pages, and the lexer reads
+ * bytes that pread just put in the cache. A single chunk (one thread) takes this path too. */
 #define _GNU_SOURCE   /* memrchr */
 #include "core/csv_int.h"
 
@@ -38,7 +44,8 @@ typedef struct csv_window {
     void   *progress_ctx;
 } csv_window;
 
-enum { WINDOW_BYTES = 1u << 20 };   /* fits a core's L2 cache: the lexer reads what pread wrote */
+/* 1 MiB fits a core's L2 cache: the lexer reads what pread wrote there */
+enum { WINDOW_BYTES = 1u << 20, WINDOW_MAX = 64u << 20 };
 
 /* Read the file's bytes [off, off + n) into buf, whole; -1 (errno) on an error or a file that
  * got shorter. */
@@ -60,9 +67,29 @@ static int read_at(int fd, char *buf, size_t n, size_t off)
     return 0;
 }
 
-/* csv_lexer.refill of a chunk read by windows: the bytes after the last newline read move to
- * the front, the buffer is filled again, and the lexer gets its whole lines (the buffer grows
- * for a line longer than it). An error (the chunk then falls back to the sequential pass,
+/* The end of the last whole record in [b, b + n), which starts at a record boundary: just after
+ * the last newline that an even count of quotes from b puts outside quoted fields (a newline in
+ * a quoted field does not end a record); NULL when there is none. Like the cuts, a guess that a
+ * stray quote can mislead: the chunk's parse then fails and the sequential pass decides. */
+static const char *last_record_end(const char *b, size_t n)
+{
+    if (memchr(b, '"', n) == NULL) {
+        const char *nl = memrchr(b, '\n', n);
+        return nl != NULL ? nl + 1 : NULL;
+    }
+    const char *last = NULL;
+    int odd = 0;
+    for (size_t i = 0; i < n; i++) {
+        odd ^= b[i] == '"';
+        if (b[i] == '\n' && !odd)
+            last = b + i + 1;
+    }
+    return last;
+}
+
+/* csv_lexer.refill of a chunk read by windows: the bytes after the last whole record move to
+ * the front, the buffer is filled again, and the lexer gets its whole records (the buffer grows
+ * for a record longer than it). An error (the chunk then falls back to the sequential pass,
  * which reads the mapping) is set in lx->err. */
 static int window_refill(csv_lexer *lx)
 {
@@ -85,12 +112,16 @@ static int window_refill(csv_lexer *lx)
             lx->end = w->buf + w->have;
             return w->have > 0;
         }
-        const char *nl = memrchr(w->buf, '\n', w->have);
-        if (nl != NULL) {
-            lx->end = nl + 1;
+        const char *e = last_record_end(w->buf, w->have);
+        if (e != NULL) {
+            lx->end = e;
             return 1;
         }
-        char *nb = aud_realloc(w->buf, w->cap * 2);   /* a line longer than the buffer */
+        /* a record longer than the buffer: a larger one, up to a limit past which the
+         * sequential pass (the mapping) reads it, as it reads an unterminated quote */
+        if (w->cap >= WINDOW_MAX)
+            return aud_error_set(lx->err, AUD_E_DOMAIN, lx->name, 0, 0, "record too long"), -1;
+        char *nb = aud_realloc(w->buf, w->cap * 2);
         if (nb == NULL)
             return aud_error_nomem(lx->err), -1;
         w->buf = nb;
@@ -296,8 +327,8 @@ static void close_gaps(char *arr, size_t size, const chunk *ch, size_t n_ch)
 }
 
 /* Merge column k of the chunks into t and cs[k] (the sequential pass's result form), taking
- * over the shared arrays *vals and *codes (set to NULL when taken or freed). Returns AUD_OK, 1
- * when the chunks alone cannot give the column (fall back), or an error. */
+ * over the shared arrays *vals and *codes (set to NULL when taken or freed). Returns AUD_OK
+ * (cs[k].deferred set when the second pass must encode the column) or an error. */
 static int merge_column(chunk *ch, size_t n_ch, aud_table *t, size_t k, double **vals,
                         int32_t **codes, col_scan *out, aud_error *err)
 {
@@ -308,8 +339,17 @@ static int merge_column(chunk *ch, size_t n_ch, aud_table *t, size_t k, double *
     }
     for (size_t c = 0; c < n_ch; c++) {
         const col_scan *s = &ch[c].cs[k];
-        if (s->deferred || (cat && !s->categorical && s->n_values > 0))
-            return 1;
+        if (s->deferred || (cat && !s->categorical && s->n_values > 0)) {
+            /* numbers, then text: categorical, its codes filled by the second pass over the
+             * whole file (fill_deferred), as the sequential pass would defer it */
+            out->categorical = 1;
+            out->deferred = 1;
+            aud_free(*vals);
+            aud_free(*codes);
+            *vals = NULL;
+            *codes = NULL;
+            return AUD_OK;
+        }
     }
     out->categorical = cat;
     for (size_t c = 0; c < n_ch; c++)
