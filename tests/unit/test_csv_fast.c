@@ -309,13 +309,13 @@ static void test_indexed_records_equal_strtod(void **state)
         csv[len++] = '\n';
     }
     for (int threads = 1; threads <= 3; threads += 2) {
-        aud_csv_opts o;
-        aud_csv_opts_default(&o);
-        o.threads = threads;
-        o.chunk_bytes = 1;
-        aud_table *t = NULL;
         aud_error err;
         aud_error_clear(&err);
+        aud_csv_opts o;
+        aud_csv_opts_default(&o);
+        o.chunk_bytes = 1;   /* chunks as small as they come */
+        o.threads = threads;
+        aud_table *t = NULL;
         assert_int_equal(aud_table_parse_csv(&t, csv, len, "f.csv", &o, &err), AUD_OK);
         assert_int_equal(t->n_rows, ROWS);
         for (size_t k = 0; k < COLS; k++) {
