@@ -406,7 +406,8 @@ indexed:;
         size_t n = (size_t)(e - s);
         col_scan *c = &cs[k];
         double v;
-        if (!c->categorical && !c->deferred && known_number(s, n, &v)) {
+        if (!c->categorical && !c->deferred && !na->first[(unsigned char)*s] &&
+            known_number(s, n, &v)) {
             if (rows >= c->cap && col_reserve(c, rows) != 0)
                 return aud_error_nomem(lx->err);
             c->vals[rows] = v;
