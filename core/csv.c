@@ -11,6 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 static const char *const default_na[] = {"", "NA", "NaN", "nan", "null", "?", NULL};
 
@@ -237,26 +240,251 @@ int aud_csv_mark(csv_marks *mk, size_t row, long line)
     return 0;
 }
 
+/* Pass 1's work on field f (already lexed, starting on line fline) of column k in row `rows`:
+ * a missing value, a number, or a category; a column whose first non-number comes after
+ * numbers is deferred (then nothing more is kept of it in this pass). */
+static int take_field(csv_lexer *lx, col_scan *c, aud_column *lv, const na_set *na,
+                      locale_t cloc, char *scratch, const csv_field *f, long fline, size_t k,
+                      size_t rows)
+{
+    if (c->deferred)
+        return AUD_OK;
+    int missing = is_na(na, f->s, f->len);
+    double v = NAN;
+    if (!c->categorical && !missing) {
+        int pr = f->has_escape ? NUM_NOT : aud_csv_parse_number(f->s, f->len, cloc, &v);
+        if (pr == NUM_NOMEM)
+            return aud_error_nomem(lx->err);
+        if (pr == NUM_RANGE) {   /* reported after the pass if still numeric */
+            if (c->range_line == 0) {
+                c->range_line = fline;
+                snprintf(c->range_text, sizeof c->range_text, "%.*s",
+                         (int)(f->len < 40 ? f->len : 40), f->s);
+            }
+            v = NAN;
+            pr = NUM_OK;
+        }
+        if (pr == NUM_NOT) {   /* becomes categorical */
+            if (!c->borrowed) {
+                aud_free(c->vals);
+                c->vals = NULL;
+                c->cap = 0;
+            }
+            c->categorical = 1;
+            if (c->n_values > 0) {
+                c->deferred = 1;
+                return AUD_OK;
+            }
+            if (col_reserve(c, rows) != 0)
+                return aud_error_nomem(lx->err);
+            for (size_t i = 0; i < rows; i++)
+                c->codes[i] = -1;   /* every earlier value was missing */
+        } else {
+            c->n_values++;
+        }
+    }
+    if (col_reserve(c, rows) != 0)
+        return aud_error_nomem(lx->err);
+    if (missing)
+        c->n_missing++;
+    if (!c->categorical) {
+        c->vals[rows] = v;
+        return AUD_OK;
+    }
+    int32_t code = -1;
+    if (!missing) {
+        int rc = encode_field(lx, lv, &c->d, f, scratch, fline, (long)k + 1, &code);
+        if (rc != AUD_OK)
+            return rc;
+    }
+    c->codes[rows] = code;
+    return AUD_OK;
+}
+
+#if CSV_SWAR && defined(__SSE2__)
+#define CSV_INDEX 1
+/* Bit i of *sep: byte b[i] is the delimiter or a newline; of *quote: it is a quote (64 bytes,
+ * 16 at a time: byte compares and their sign bits, as simdjson's structural index - G. Langdale
+ * and D. Lemire, "Parsing Gigabytes of JSON per Second", VLDB Journal 28(6), 2019). */
+static inline void block_masks(const char *b, __m128i vd, __m128i vn, __m128i vq, uint64_t *sep,
+                               uint64_t *quote)
+{
+    uint64_t s = 0, q = 0;
+    for (int j = 0; j < 4; j++) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(b + 16 * j));
+        __m128i hit = _mm_or_si128(_mm_cmpeq_epi8(x, vd), _mm_cmpeq_epi8(x, vn));
+        s |= (uint64_t)(uint16_t)_mm_movemask_epi8(hit) << (16 * j);
+        q |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(x, vq)) << (16 * j);
+    }
+    *sep = s;
+    *quote = q;
+}
+
+/* A number field [s, s + n) of the form [-]d{1,8} or [-]d{0,8}.d{0,7} (a digit at least), its
+ * end known: the value as csv_fast_number gives it (Clinger's exact quotient), 1; 0 for anything
+ * else. Reads 8 bytes at s + 1 + (the integer digits) + 1 at most: the caller keeps 17 bytes of
+ * input after the field. */
+static inline int known_number(const char *s, size_t n, double *out)
+{
+    int neg = n > 0 && *s == '-';
+    s += neg;
+    n -= (size_t)neg;
+    if (n == 0 || n > 16)
+        return 0;
+    uint64_t x = load_u64(s);
+    int ni = swar_digits(x), nf = 0;
+    uint64_t m;
+    if ((size_t)ni >= n) {
+        m = swar_value(x, (int)n);   /* n <= 8 here: ni is at most 8 */
+    } else {
+        if (s[ni] != '.')
+            return 0;
+        nf = (int)n - ni - 1;
+        if (nf > 7)
+            return 0;
+        uint64_t y = load_u64(s + ni + 1);
+        if (swar_digits(y) < nf || ni + nf == 0)
+            return 0;
+        m = ni > 0 ? swar_value(x, ni) : 0;
+        if (nf > 0)
+            m = m * pow10_u64(nf) + swar_value(y, nf);
+    }
+    double v = (double)m / aud_csv_pow10_exact[nf];
+    *out = neg ? -v : v;
+    return 1;
+}
+
+static inline int is_blank(char c, char delim)
+{
+    return (c == ' ' || c == '\t') && c != delim;
+}
+
+/* One record at lx->p read through an index of its separators: when it holds no quote, ends in
+ * a newline with 17 or more bytes after it and has t->n_cols fields, their bounds are known
+ * before any is parsed, so the fields do not wait on each other (the lexer's scan of one field
+ * is what the next one's start depends on) and no field is scanned twice. Numbers go through
+ * known_number, plain fields (no blanks around them when they are trimmed, no CR) straight to
+ * take_field, and any other field through the lexer, from its start (it ends at the same
+ * separator: there are no quotes). Returns -1 with nothing consumed when the record is not such
+ * a one (the general loop reads it), else AUD_OK or an error, lx past the record. */
+static int index_record(csv_lexer *lx, const aud_table *t, col_scan *cs, aud_column *lvcols,
+                        const na_set *na, locale_t cloc, char *scratch, size_t rows,
+                        const char **sep)
+{
+    const char *p = lx->p, *end = lx->end, *b = p;
+    const __m128i vd = _mm_set1_epi8(lx->delim), vn = _mm_set1_epi8('\n');
+    const __m128i vq = _mm_set1_epi8('"');
+    size_t n_cols = t->n_cols, k = 0;
+    for (;;) {
+        if (end - b < 64)
+            return -1;
+        uint64_t ms, mq;
+        block_masks(b, vd, vn, vq, &ms, &mq);
+        uint64_t before_quote = mq != 0 ? (mq & (0 - mq)) - 1 : ~UINT64_C(0);
+        uint64_t m = ms & before_quote;
+        while (m != 0) {
+            const char *q = b + __builtin_ctzll(m);
+            m &= m - 1;
+            if (k == n_cols)
+                return -1;   /* more fields than columns: the general loop says so */
+            sep[k++] = q;
+            if (*q == '\n') {
+                if (k != n_cols || end - q < 18)
+                    return -1;
+                goto indexed;
+            }
+        }
+        if (mq != 0)
+            return -1;
+        b += 64;
+    }
+indexed:;
+    long line = lx->line;
+    const char *s = p;
+    for (k = 0; k < n_cols; k++) {
+        const char *e = sep[k];
+        size_t n = (size_t)(e - s);
+        col_scan *c = &cs[k];
+        double v;
+        if (!c->categorical && !c->deferred && !na->first[(unsigned char)*s] &&
+            known_number(s, n, &v)) {
+            if (rows >= c->cap && col_reserve(c, rows) != 0)
+                return aud_error_nomem(lx->err);
+            c->vals[rows] = v;
+            c->n_values = 1;
+        } else if (n > 0 && n <= lx->max_field && e[-1] != '\r' &&
+                   !(lx->trim && (is_blank(s[0], lx->delim) || is_blank(e[-1], lx->delim)))) {
+            csv_field f = {s, n, 0, 0};
+            int rc = take_field(lx, c, &lvcols[k], na, cloc, scratch, &f, line, k, rows);
+            if (rc != AUD_OK)
+                return rc;
+        } else {
+            csv_field f;
+            lx->p = s;
+            if (aud_csv_lex_field(lx, &f, (long)k + 1) == FIELD_ERROR)
+                return lx->err->code;
+            int rc = take_field(lx, c, &lvcols[k], na, cloc, scratch, &f, line, k, rows);
+            if (rc != AUD_OK)
+                return rc;
+        }
+        s = e + 1;
+    }
+    lx->p = s;
+    lx->line = line + 1;
+    return AUD_OK;
+}
+#else
+#define CSV_INDEX 0
+#endif
+
 int aud_csv_scan_records(csv_lexer *lx, const aud_table *t, col_scan *cs, aud_column *lvcols,
                         const aud_csv_opts *o, const na_set *na, locale_t cloc, char *scratch,
                         size_t *n_rows, csv_marks *marks)
 {
     size_t rows = 0;
     int fast = aud_csv_fast_ok(lx);
-    while (lx->p < lx->end) {
+    int rc = AUD_OK;
+#if CSV_INDEX
+    const char **sep = fast ? aud_malloc((t->n_cols ? t->n_cols : 1) * sizeof *sep) : NULL;
+    if (fast && sep == NULL)
+        return aud_error_nomem(lx->err);
+#endif
+    for (;;) {
         aud_csv_skip_blank(lx);
-        if (lx->p >= lx->end)
-            break;
+        if (lx->p >= lx->end) {
+            int more = lx->refill != NULL ? lx->refill(lx) : 0;
+            if (more < 0) {
+                rc = lx->err->code;
+                goto out;
+            }
+            if (more == 0)
+                break;
+            continue;
+        }
         long rec_line = lx->line;
         size_t k = 0;
+#if CSV_INDEX
+        if (fast) {
+            rc = index_record(lx, t, cs, lvcols, na, cloc, scratch, rows, sep);
+            if (rc > 0)
+                goto out;
+            if (rc == AUD_OK) {
+                k = t->n_cols;
+                goto record_done;
+            }
+            rc = AUD_OK;
+        }
+#endif
         for (;;) {
             if (fast && k < t->n_cols && !cs[k].categorical && !cs[k].deferred) {
                 double v;
                 int r = csv_fast_number(lx, na, &v);
                 if (r != -2) {
                     col_scan *c = &cs[k];
-                    if (rows >= c->cap && col_reserve(c, rows) != 0)
-                        return aud_error_nomem(lx->err);
+                    if (rows >= c->cap && col_reserve(c, rows) != 0) {
+                        rc = aud_error_nomem(lx->err);
+                        goto out;
+                    }
                     c->vals[rows] = v;
                     c->n_values++;
                     k++;
@@ -268,84 +496,54 @@ int aud_csv_scan_records(csv_lexer *lx, const aud_table *t, col_scan *cs, aud_co
             csv_field f;
             long fline = lx->line;   /* where this field starts (quoted fields may span lines) */
             int r = aud_csv_lex_field(lx, &f, (long)k + 1);
-            if (r == FIELD_ERROR)
-                return lx->err->code;
-            if (k < t->n_cols && !cs[k].deferred) {
-                col_scan *c = &cs[k];
-                int missing = is_na(na, f.s, f.len);
-                double v = NAN;
-                if (!c->categorical && !missing) {
-                    int pr = f.has_escape ? NUM_NOT : aud_csv_parse_number(f.s, f.len, cloc, &v);
-                    if (pr == NUM_NOMEM)
-                        return aud_error_nomem(lx->err);
-                    if (pr == NUM_RANGE) {   /* reported after the pass if still numeric */
-                        if (c->range_line == 0) {
-                            c->range_line = fline;
-                            snprintf(c->range_text, sizeof c->range_text, "%.*s",
-                                     (int)(f.len < 40 ? f.len : 40), f.s);
-                        }
-                        v = NAN;
-                        pr = NUM_OK;
-                    }
-                    if (pr == NUM_NOT) {   /* becomes categorical */
-                        if (!c->borrowed) {
-                            aud_free(c->vals);
-                            c->vals = NULL;
-                            c->cap = 0;
-                        }
-                        c->categorical = 1;
-                        if (c->n_values > 0) {
-                            c->deferred = 1;
-                            goto next;
-                        }
-                        if (col_reserve(c, rows) != 0)
-                            return aud_error_nomem(lx->err);
-                        for (size_t i = 0; i < rows; i++)
-                            c->codes[i] = -1;   /* every earlier value was missing */
-                    } else {
-                        c->n_values++;
-                    }
-                }
-                if (col_reserve(c, rows) != 0)
-                    return aud_error_nomem(lx->err);
-                if (missing)
-                    c->n_missing++;
-                if (!c->categorical) {
-                    c->vals[rows] = v;
-                } else {
-                    int32_t code = -1;
-                    if (!missing) {
-                        int rc = encode_field(lx, &lvcols[k], &c->d, &f, scratch, fline,
-                                              (long)k + 1, &code);
-                        if (rc != AUD_OK)
-                            return rc;
-                    }
-                    c->codes[rows] = code;
-                }
+            if (r == FIELD_ERROR) {
+                rc = lx->err->code;
+                goto out;
             }
-        next:
+            if (k < t->n_cols) {
+                rc = take_field(lx, &cs[k], &lvcols[k], na, cloc, scratch, &f, fline, k, rows);
+                if (rc != AUD_OK)
+                    goto out;
+            }
             k++;
             if (r == FIELD_LAST)
                 break;
         }
-        if (k != t->n_cols)
-            return aud_error_set(lx->err, AUD_E_PARSE, lx->name, rec_line,
-                                 (long)(k < t->n_cols ? k : t->n_cols + 1),
-                                 "expected %zu fields, found %zu", t->n_cols, k);
-        if (marks != NULL && aud_csv_mark(marks, rows, rec_line) != 0)
-            return aud_error_nomem(lx->err);
+#if CSV_INDEX
+    record_done:
+#endif
+        if (k != t->n_cols) {
+            rc = aud_error_set(lx->err, AUD_E_PARSE, lx->name, rec_line,
+                               (long)(k < t->n_cols ? k : t->n_cols + 1),
+                               "expected %zu fields, found %zu", t->n_cols, k);
+            goto out;
+        }
+        /* a new line mark only when rows stop following lines one to one */
+        if (marks != NULL &&
+            !(marks->n > 0 && marks->m[marks->n - 1].line +
+                                  (long)(rows - marks->m[marks->n - 1].row) == rec_line) &&
+            aud_csv_mark(marks, rows, rec_line) != 0) {
+            rc = aud_error_nomem(lx->err);
+            goto out;
+        }
         rows++;
         if (lx->release && (rows & 0xfff) == 0)
             aud_csv_release(lx);
         if (lx->progress != NULL && (rows & 0xffff) == 0)
             lx->progress(lx->progress_ctx,
                          (double)(lx->p - lx->base) / (double)(lx->end - lx->base));
-        if (o->max_rows != 0 && rows > o->max_rows)
-            return aud_error_set(lx->err, AUD_E_DOMAIN, lx->name, rec_line, 0,
-                                 "more than the limit of %zu rows", o->max_rows);
+        if (o->max_rows != 0 && rows > o->max_rows) {
+            rc = aud_error_set(lx->err, AUD_E_DOMAIN, lx->name, rec_line, 0,
+                               "more than the limit of %zu rows", o->max_rows);
+            goto out;
+        }
     }
     *n_rows = rows;
-    return AUD_OK;
+out:
+#if CSV_INDEX
+    aud_free(sep);
+#endif
+    return rc;
 }
 
 /* Pass 2, only for deferred columns (numbers first, text later): encode them from the start. */
@@ -377,7 +575,8 @@ static int fill_deferred(csv_lexer *lx, aud_table *t, col_scan *cs, const na_set
 }
 
 static int parse_csv(aud_table **out, const char *data, size_t len, const char *name,
-                     const aud_csv_opts *opts, int mapped, aud_error *err)
+                     const aud_csv_opts *opts, int mapped, const csv_source *src,
+                     aud_error *err)
 {
     aud_csv_opts defaults;
     if (opts == NULL) {
@@ -415,7 +614,7 @@ static int parse_csv(aud_table **out, const char *data, size_t len, const char *
                     .max_field = opts->max_field_bytes, .line = 1, .err = err, .base = data,
                     .progress = opts->progress, .progress_ctx = opts->progress_ctx,
                     .trim = !opts->keep_spaces, .comment = opts->comment,
-                    .release = mapped};
+                    .release = mapped, .src = src};
     aud_csv_skip_lines(&lx, opts->skip_rows);
     aud_csv_skip_blank(&lx);
     if (lx.p >= lx.end) {
@@ -511,11 +710,11 @@ done:
 int aud_table_parse_csv(aud_table **out, const char *data, size_t len, const char *name,
                         const aud_csv_opts *opts, aud_error *err)
 {
-    return parse_csv(out, data, len, name, opts, 0, err);
+    return parse_csv(out, data, len, name, opts, 0, NULL, err);
 }
 
 int aud_csv_parse_mapped(aud_table **out, const char *data, size_t len, const char *name,
-                         const aud_csv_opts *opts, aud_error *err)
+                         const aud_csv_opts *opts, const csv_source *src, aud_error *err)
 {
-    return parse_csv(out, data, len, name, opts, 1, err);
+    return parse_csv(out, data, len, name, opts, 1, src, err);
 }

@@ -18,7 +18,17 @@
 
 /* ---- tokenizer (csv_lex.c) ---------------------------------------------------------------- */
 
-typedef struct csv_lexer {
+/* A regular file behind a read-only mapping: its bytes can also be read with pread, which on
+ * some systems (virtual machines where every page fault is a trap) costs a fraction of touching
+ * the mapping's pages: the parallel reader reads its chunks through small buffers from it. */
+typedef struct csv_source {
+    int fd;
+    const char *file0;  /* the mapping's address of the file's first byte */
+} csv_source;
+
+typedef struct csv_lexer csv_lexer;
+
+struct csv_lexer {
     const char *p, *end;
     const char *name;
     char delim;
@@ -32,7 +42,13 @@ typedef struct csv_lexer {
     char comment;       /* a line starting with it is skipped like a blank line ('\0': none) */
     int release;        /* the input is a read-only file mapping: pages read are given back */
     const char *released;   /* start of the pages not given back yet (NULL: lx->p at first) */
-} csv_lexer;
+    const csv_source *src;  /* the file, when the data is its mapping (NULL: memory only) */
+    /* Pass 1 calls refill (when set) at a record boundary when p reaches end: it makes
+     * [p, end) the next whole lines of the input and returns 1, 0 at the end of the input, or
+     * -1 with err set. */
+    int (*refill)(csv_lexer *lx);
+    void *refill_ctx;
+};
 
 typedef struct csv_field {
     const char *s;
@@ -56,9 +72,10 @@ size_t aud_csv_field_text(const csv_field *f, char *buf);
  * file does not stay in the process's memory beside the table parsed from it. */
 void aud_csv_release(csv_lexer *lx);
 
-/* aud_table_parse_csv for data that is a read-only mapping of a file (csv_load.c). */
+/* aud_table_parse_csv for data that is a read-only mapping of a file (csv_load.c); src: the
+ * file's descriptor (src->file0 == data before any byte-order mark) or NULL. */
 int aud_csv_parse_mapped(aud_table **out, const char *data, size_t len, const char *name,
-                         const aud_csv_opts *opts, aud_error *err);
+                         const aud_csv_opts *opts, const csv_source *src, aud_error *err);
 
 /* Skip empty lines (and comment lines) at lx->p; 1 when any was skipped. */
 int aud_csv_skip_blank(csv_lexer *lx);

@@ -118,16 +118,16 @@ static int unzstd(const unsigned char *in, size_t len, const char *path, char **
 }
 
 /* Parse data, decompressing it first when it starts with the gzip or zstd magic bytes. */
-/* mapped: data is a read-only mapping of the file (never a buffer of ours: giving back its
+/* src: data is a read-only mapping of that file (never a buffer of ours: giving back its
  * pages would zero them) */
 static int parse_bytes(aud_table **out, const char *data, size_t len, const char *path,
-                       const aud_csv_opts *opts, int mapped, aud_error *err)
+                       const aud_csv_opts *opts, const csv_source *src, aud_error *err)
 {
     const unsigned char *u = (const unsigned char *)data;
     int gz = len >= 2 && u[0] == 0x1f && u[1] == 0x8b;
     int zst = len >= 4 && u[0] == 0x28 && u[1] == 0xb5 && u[2] == 0x2f && u[3] == 0xfd;
-    if (!gz && !zst && mapped)   /* its pages may be given back as they are read */
-        return aud_csv_parse_mapped(out, data, len, path, opts, err);
+    if (!gz && !zst && src != NULL)   /* its pages may be given back as they are read */
+        return aud_csv_parse_mapped(out, data, len, path, opts, src, err);
     if (!gz && !zst)
         return aud_table_parse_csv(out, data, len, path, opts, err);
     char *text = NULL;
@@ -149,12 +149,18 @@ int aud_table_load_csv(aud_table **out, const char *path, const aud_csv_opts *op
     if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
         size_t len = (size_t)st.st_size;
         void *map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
-        close(fd);
-        if (map == MAP_FAILED)
-            return aud_error_set(err, AUD_E_IO, path, 0, 0, "cannot map: %s", strerror(errno));
+        if (map == MAP_FAILED) {
+            int e = errno;
+            close(fd);
+            return aud_error_set(err, AUD_E_IO, path, 0, 0, "cannot map: %s", strerror(e));
+        }
         madvise(map, len, MADV_SEQUENTIAL);
-        int rc = parse_bytes(out, map, len, path, opts, 1, err);
+        /* the descriptor stays open while the data is parsed: the parallel reader reads its
+         * chunks with pread (csv_parallel.c) */
+        csv_source src = {fd, map};
+        int rc = parse_bytes(out, map, len, path, opts, &src, err);
         munmap(map, len);
+        close(fd);
         return rc;
     }
     char *buf = NULL;
@@ -181,7 +187,7 @@ int aud_table_load_csv(aud_table **out, const char *path, const aud_csv_opts *op
     }
     if (rc != AUD_OK)
         return rc;
-    rc = parse_bytes(out, buf, len, path, opts, 0, err);
+    rc = parse_bytes(out, buf, len, path, opts, NULL, err);
     aud_free(buf);
     return rc;
 }

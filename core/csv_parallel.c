@@ -8,25 +8,131 @@
  * its slice of one shared value array and one shared code array per column; the last chunk's
  * slice is sized by a bound from its length (not read a second time). Each chunk is then scanned on its own thread with its own dictionaries, writing its
  * slices in place; the merge only maps codes to the merged dictionaries (chunk order keeps
- * first-appearance order) and closes the gaps left by blank lines or quoted newlines.
+ * first-appearance order) and closes the gaps left by blank lines or quoted newlines; a column
+ * with numbers before its first text is left to the second pass (deferred), as in the
+ * sequential pass.
  * The quote count is only a heuristic (a stray quote inside an unquoted field misleads it), so
  * correctness rests on a check: every chunk must parse without error up to its exact end, which
  * by induction from the first chunk proves that every cut is a true record boundary. Any chunk
- * error, any column whose type cannot be merged from the chunks alone, or a row limit falls back
- * to the sequential pass, which also reports errors exactly as it always does. One thread, or a
- * body smaller than two chunk_bytes, is one chunk: the same pass without the counting, into
- * arrays allocated once (the sequential pass grows its arrays: copies and page faults cost it
- * about 40% more CPU on the 223 MB benchmark file). */
+ * error or a row limit falls back to the sequential pass, which also reports errors exactly as
+ * it always does.
+ * A chunk that is a regular file's mapping (csv_source) is read with pread through a buffer of
+ * whole records (csv_window) rather than through the mapping: where a page fault is costly (a
+ * virtual machine) that costs far less CPU than touching the mapped pages, and the lexer reads
+ * bytes that pread just put in the cache. A single chunk (one thread, or a body under two
+ * chunk_bytes) takes this path too. */
+#define _GNU_SOURCE   /* memrchr */
 #include "core/csv_int.h"
 
+#include <errno.h>
 #include <stdint.h>
 #include <string.h>
+#include <unistd.h>
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
 
+/* A chunk read through a buffer from the file (csv_source): [off, off + have) of the file is
+ * in buf; the lexer sees the whole lines of it. */
+typedef struct csv_window {
+    const csv_source *src;
+    char   *buf;
+    size_t  cap;            /* bytes of buf */
+    size_t  off;            /* file offset of buf[0] */
+    size_t  have;           /* bytes of buf read */
+    size_t  start, stop;    /* the chunk's file offsets */
+    void  (*progress)(void *ctx, double done);
+    void   *progress_ctx;
+} csv_window;
+
+/* 1 MiB fits a core's L2 cache: the lexer reads what pread wrote there */
+enum { WINDOW_BYTES = 1u << 20, WINDOW_MAX = 64u << 20 };
+
+/* Read the file's bytes [off, off + n) into buf, whole; -1 (errno) on an error or a file that
+ * got shorter. */
+static int read_at(int fd, char *buf, size_t n, size_t off)
+{
+    while (n > 0) {
+        ssize_t got = pread(fd, buf, n, (off_t)off);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0) {
+            if (got == 0)
+                errno = EIO;
+            return -1;
+        }
+        buf += got;
+        n -= (size_t)got;
+        off += (size_t)got;
+    }
+    return 0;
+}
+
+/* The end of the last whole record in [b, b + n), which starts at a record boundary: just after
+ * the last newline that an even count of quotes from b puts outside quoted fields (a newline in
+ * a quoted field does not end a record); NULL when there is none. Like the cuts, a guess that a
+ * stray quote can mislead: the chunk's parse then fails and the sequential pass decides. */
+static const char *last_record_end(const char *b, size_t n)
+{
+    if (memchr(b, '"', n) == NULL) {
+        const char *nl = memrchr(b, '\n', n);
+        return nl != NULL ? nl + 1 : NULL;
+    }
+    const char *last = NULL;
+    int odd = 0;
+    for (size_t i = 0; i < n; i++) {
+        odd ^= b[i] == '"';
+        if (b[i] == '\n' && !odd)
+            last = b + i + 1;
+    }
+    return last;
+}
+
+/* csv_lexer.refill of a chunk read by windows: the bytes after the last whole record move to
+ * the front, the buffer is filled again, and the lexer gets its whole records (the buffer grows
+ * for a record longer than it). An error (the chunk then falls back to the sequential pass,
+ * which reads the mapping) is set in lx->err. */
+static int window_refill(csv_lexer *lx)
+{
+    csv_window *w = lx->refill_ctx;
+    size_t used = (size_t)(lx->p - w->buf);
+    memmove(w->buf, w->buf + used, w->have - used);
+    w->off += used;
+    w->have -= used;
+    if (w->progress != NULL)
+        w->progress(w->progress_ctx, (double)(w->off - w->start) / (double)(w->stop - w->start));
+    for (;;) {
+        size_t left = w->stop - (w->off + w->have);
+        size_t want = w->cap - w->have < left ? w->cap - w->have : left;
+        if (read_at(w->src->fd, w->buf + w->have, want, w->off + w->have) != 0)
+            return aud_error_set(lx->err, AUD_E_IO, lx->name, 0, 0, "cannot read: %s",
+                                 strerror(errno)), -1;
+        w->have += want;
+        lx->p = w->buf;
+        if (w->off + w->have == w->stop) {
+            lx->end = w->buf + w->have;
+            return w->have > 0;
+        }
+        const char *e = last_record_end(w->buf, w->have);
+        if (e != NULL) {
+            lx->end = e;
+            return 1;
+        }
+        /* a record longer than the buffer: a larger one, up to a limit past which the
+         * sequential pass (the mapping) reads it, as it reads an unterminated quote */
+        if (w->cap >= WINDOW_MAX)
+            return aud_error_set(lx->err, AUD_E_DOMAIN, lx->name, 0, 0, "record too long"), -1;
+        char *nb = aud_realloc(w->buf, w->cap * 2);
+        if (nb == NULL)
+            return aud_error_nomem(lx->err), -1;
+        w->buf = nb;
+        w->cap *= 2;
+    }
+}
+
 typedef struct chunk {
     csv_lexer    lx;
+    csv_window   win;       /* src: the chunk is read through it */
     aud_error    err;
     col_scan    *cs;
     aud_column  *lv;        /* levels met in this chunk (names borrowed from the table) */
@@ -89,13 +195,47 @@ typedef struct count_job {
     const char *const *cut;
     size_t             n_ch;
     int                release;   /* a file mapping: give the pages back as they are counted */
+    const csv_source  *src;       /* the file: read it in blocks instead of the mapping */
     size_t             nl[MAX_CHUNKS], qt[MAX_CHUNKS];
 } count_job;
+
+/* count_job_main through pread: 0, or -1 (nothing counted) when a block cannot be read or
+ * allocated. */
+static int count_by_reading(count_job *j)
+{
+    char *buf = aud_malloc(WINDOW_BYTES);
+    if (buf == NULL)
+        return -1;
+    size_t nl[MAX_CHUNKS] = {0}, qt[MAX_CHUNKS] = {0};
+    const char *p = j->p;
+    size_t c = 0;
+    while (p < j->end) {
+        while (c + 1 < j->n_ch && p >= j->cut[c + 1])
+            c++;
+        const char *e = c + 1 < j->n_ch && j->cut[c + 1] < j->end ? j->cut[c + 1] : j->end;
+        if ((size_t)(e - p) > WINDOW_BYTES)
+            e = p + WINDOW_BYTES;
+        if (read_at(j->src->fd, buf, (size_t)(e - p), (size_t)(p - j->src->file0)) != 0) {
+            aud_free(buf);
+            return -1;
+        }
+        count_newlines(buf, buf + (e - p), &nl[c], &qt[c]);
+        p = e;
+    }
+    aud_free(buf);
+    for (c = 0; c < j->n_ch; c++) {
+        j->nl[c] += nl[c];
+        j->qt[c] += qt[c];
+    }
+    return 0;
+}
 
 static void *count_job_main(void *arg)
 {
     enum { STEP = 4u << 20 };
     count_job *j = arg;
+    if (j->src != NULL && count_by_reading(j) == 0)
+        return NULL;
     /* a file mapping: give the pages back as they are counted (the scan reads them again from
      * the page cache), so the whole file is never held beside the table being filled */
     csv_lexer walk;
@@ -121,8 +261,29 @@ static void *count_job_main(void *arg)
 static void *chunk_scan_main(void *arg)
 {
     chunk *c = arg;
+    csv_window *w = &c->win;
+    if (c->lx.src != NULL) {   /* read the chunk through a buffer instead of the mapping */
+        const csv_source *src = c->lx.src;
+        w->src = src;
+        w->cap = WINDOW_BYTES;
+        w->buf = aud_malloc(w->cap);
+        w->start = w->off = (size_t)(c->lx.p - src->file0);
+        w->stop = (size_t)(c->lx.end - src->file0);
+        w->progress = c->lx.progress;
+        w->progress_ctx = c->lx.progress_ctx;
+        if (w->buf != NULL) {
+            c->lx.p = c->lx.end = w->buf;
+            c->lx.base = w->buf;
+            c->lx.progress = NULL;
+            c->lx.release = 0;
+            c->lx.refill = window_refill;
+            c->lx.refill_ctx = w;
+        }
+    }
     c->rc = aud_csv_scan_records(&c->lx, c->t, c->cs, c->lv, c->o, c->na, c->cloc, c->scratch,
                          &c->n_rows, &c->marks);
+    if (c->lx.refill != NULL)   /* where the chunk's reading stopped, in the mapping */
+        c->lx.p = w->src->file0 + w->off + (size_t)(c->lx.p - w->buf);
     return NULL;
 }
 
@@ -152,6 +313,7 @@ static void chunk_free(chunk *c, size_t n_cols)
     aud_free(c->lv);
     aud_free(c->scratch);
     aud_free(c->marks.m);
+    aud_free(c->win.buf);
 }
 
 /* Move each chunk's rows of arr (elements of `size` bytes) down to close the gaps. */
@@ -166,8 +328,8 @@ static void close_gaps(char *arr, size_t size, const chunk *ch, size_t n_ch)
 }
 
 /* Merge column k of the chunks into t and cs[k] (the sequential pass's result form), taking
- * over the shared arrays *vals and *codes (set to NULL when taken or freed). Returns AUD_OK, 1
- * when the chunks alone cannot give the column (fall back), or an error. */
+ * over the shared arrays *vals and *codes (set to NULL when taken or freed). Returns AUD_OK
+ * (cs[k].deferred set when the second pass must encode the column) or an error. */
 static int merge_column(chunk *ch, size_t n_ch, aud_table *t, size_t k, double **vals,
                         int32_t **codes, col_scan *out, aud_error *err)
 {
@@ -178,8 +340,17 @@ static int merge_column(chunk *ch, size_t n_ch, aud_table *t, size_t k, double *
     }
     for (size_t c = 0; c < n_ch; c++) {
         const col_scan *s = &ch[c].cs[k];
-        if (s->deferred || (cat && !s->categorical && s->n_values > 0))
-            return 1;
+        if (s->deferred || (cat && !s->categorical && s->n_values > 0)) {
+            /* numbers, then text: categorical, its codes filled by the second pass over the
+             * whole file (fill_deferred), as the sequential pass would defer it */
+            out->categorical = 1;
+            out->deferred = 1;
+            aud_free(*vals);
+            aud_free(*codes);
+            *vals = NULL;
+            *codes = NULL;
+            return AUD_OK;
+        }
     }
     out->categorical = cat;
     for (size_t c = 0; c < n_ch; c++)
@@ -304,6 +475,7 @@ static void count_chunks(const csv_lexer *lx, chunk *ch, const char **cut, size_
         jobs[i].cut = cut;
         jobs[i].n_ch = n_ch;
         jobs[i].release = lx->release;
+        jobs[i].src = lx->src;
     }
     aud_run_jobs(jobs, n_jobs, sizeof *jobs, count_job_main);
     for (size_t i = 0; i < n_jobs; i++) {
@@ -328,16 +500,17 @@ int aud_csv_scan_parallel(const csv_lexer *lx, aud_table *t, col_scan *cs,
         n_ch = (size_t)threads;
     if (n_ch > MAX_CHUNKS)
         n_ch = MAX_CHUNKS;
-    if (n_ch < 1)   /* one thread or a small file: one chunk, which is never counted (its */
-        n_ch = 1;   /* arrays are sized by the bound below), so no pass reads it twice */
+    /* one chunk (one thread, or a body under two chunk_bytes) too: its arrays are sized by
+     * the bound below, not grown by doubling and copying, and a file is read through a buffer
+     * (csv_window) */
+    if (n_ch < 1)
+        n_ch = 1;
     if (o->max_rows != 0)
         return 1;
     chunk ch[MAX_CHUNKS];
     memset(ch, 0, sizeof ch);
     const char *cut[MAX_CHUNKS + 1];
     n_ch = cut_chunks(lx, n_ch, 0, cut);
-    if (n_ch < 1)
-        return 1;
     /* the last chunk is not counted: its slice is sized by a bound instead (below), and no cut
      * follows it whose quotes would matter */
     count_chunks(lx, ch, cut, n_ch, 0, n_ch - 1);
@@ -346,8 +519,6 @@ int aud_csv_scan_parallel(const csv_lexer *lx, aud_table *t, col_scan *cs,
         quotes += ch[c].n_quotes;
     if (quotes % 2 != 0) {   /* a cut inside a quoted field: cut again, walking the quotes */
         n_ch = cut_chunks(lx, n_ch, 1, cut);
-        if (n_ch < 1)
-            return 1;
         count_chunks(lx, ch, cut, n_ch, 0, n_ch - 1);
     }
     /* A record of n_cols fields takes at least n_cols bytes with its newline (n_cols - 1

@@ -249,10 +249,95 @@ static void test_dict_codes(void **state)
     aud_csv_dict_free(&d);
 }
 
+/* Whole records of random numeric fields (as above: every shape, missing-value tokens, blanks,
+ * quoted numbers, CRLF lines) read by the table reader - which indexes each record's separators
+ * and parses its fields from their known bounds (csv.c, index_record) where it can - give, field
+ * by field, strtod's double of the field's text (NaN when missing), sequentially and in chunks. */
+static void test_indexed_records_equal_strtod(void **state)
+{
+    (void)state;
+    enum { ROWS = 3000, COLS = 4 };
+    locale_t cloc = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+    assert_non_null(cloc);
+    static const char *const na_tokens[] = {"", "NA", "NaN", "nan", "null", "?", NULL};
+    na_set na;
+    assert_int_equal(aud_csv_na_init(&na, na_tokens), 0);
+    size_t cap = (size_t)ROWS * COLS * 48 + 64, len = 0;
+    char *csv = malloc(cap);
+    double *want = malloc((size_t)ROWS * COLS * sizeof *want);
+    assert_non_null(csv);
+    assert_non_null(want);
+    len += (size_t)snprintf(csv, cap, "a,b,c,d\n");
+    for (size_t i = 0; i < ROWS; i++) {
+        for (size_t k = 0; k < COLS; k++) {
+            char f[128], text[128];
+            size_t n, tn;
+            double v;
+            for (;;) {   /* a field that keeps the column numeric */
+                n = random_field(f);
+                const char *s = f;
+                tn = n;
+                if (tn >= 2 && s[0] == '"') {   /* the lexer's text of a quoted field */
+                    s++;
+                    tn -= 2;
+                }
+                while (tn > 0 && (*s == ' ' || *s == '\t')) {
+                    s++;
+                    tn--;
+                }
+                while (tn > 0 && (s[tn - 1] == ' ' || s[tn - 1] == '\t'))
+                    tn--;
+                memcpy(text, s, tn);
+                text[tn] = '\0';
+                if (is_na(&na, text, tn)) {
+                    v = NAN;
+                    break;
+                }
+                if (aud_csv_parse_number(text, tn, cloc, &v) == NUM_OK) {
+                    v = strtod_l(text, NULL, cloc);
+                    break;
+                }
+            }
+            want[i * COLS + k] = v;
+            memcpy(csv + len, f, n);
+            len += n;
+            if (k + 1 < COLS)
+                csv[len++] = ',';
+        }
+        if (pick(10) == 0)
+            csv[len++] = '\r';
+        csv[len++] = '\n';
+    }
+    for (int threads = 1; threads <= 3; threads += 2) {
+        aud_error err;
+        aud_error_clear(&err);
+        aud_csv_opts o;
+        aud_csv_opts_default(&o);
+        o.chunk_bytes = 1;   /* chunks as small as they come */
+        o.threads = threads;
+        aud_table *t = NULL;
+        assert_int_equal(aud_table_parse_csv(&t, csv, len, "f.csv", &o, &err), AUD_OK);
+        assert_int_equal(t->n_rows, ROWS);
+        for (size_t k = 0; k < COLS; k++) {
+            assert_int_equal(t->cols[k].type, AUD_COL_NUMERIC);
+            for (size_t i = 0; i < ROWS; i++) {
+                double g = t->cols[k].num[i], w = want[i * COLS + k];
+                if (!(isnan(g) && isnan(w)) && memcmp(&g, &w, sizeof g) != 0)
+                    fail_msg("row %zu column %zu: read %.17g, strtod %.17g", i + 1, k + 1, g, w);
+            }
+        }
+        aud_table_free(t);
+    }
+    free(csv);
+    free(want);
+    freelocale(cloc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fast_equals_general),
+        cmocka_unit_test(test_indexed_records_equal_strtod),
         cmocka_unit_test(test_parse_number_equals_strtod),
         cmocka_unit_test(test_dict_codes),
         cmocka_unit_test(test_fast_declines_numeric_na_and_odd_delimiters),
