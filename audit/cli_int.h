@@ -96,24 +96,6 @@ void aud_cli_stage_done(void);
  * (open_memstream), and the blocks written in row order, so the bytes are exactly those of one
  * thread; memory is bounded by threads blocks. fn must only read shared data. AUD_OK or
  * AUD_E_NOMEM (nothing of the failing round is written). */
-/* A model file loaded on a thread of its own while the caller reads the data (issue 19 item 2:
- * parsing a large model is serial work; overlapped with the CSV reader it leaves the critical
- * path). aud_cli_model_start loads path (format, optional categories file) on a new thread,
- * or at once when threads == 1 or no thread can start; aud_cli_model_join waits and hands over
- * the model or the loader's error. Join exactly once. */
-struct aud_model;
-typedef struct aud_cli_model_job {
-    const char *path, *format, *categories;
-    struct aud_model *model;
-    aud_error err;
-    int rc;
-    int threaded;
-    pthread_t th;
-} aud_cli_model_job;
-void aud_cli_model_start(aud_cli_model_job *j, const char *path, const char *format,
-                         const char *categories, int threads);
-int aud_cli_model_join(aud_cli_model_job *j, struct aud_model **out, aud_error *err);
-
 typedef void (*aud_cli_row_fn)(FILE *f, size_t row, void *ctx);
 int aud_cli_write_rows(FILE *f, size_t n, int threads, aud_cli_row_fn fn, void *ctx);
 

@@ -132,23 +132,12 @@ int aud_xsetup_load(aud_xsetup *s, const aud_xopts *o, aud_error *err)
 {
     memset(s, 0, sizeof *s);
     int rc = AUD_OK;
-    /* a model file is parsed on its own thread while the CSV is read (aud_cli_model_start); a
-     * model error is reported before a data error */
+    /* a model file is parsed on its own thread while the CSV is read; a model error is
+     * reported before a data error */
     aud_cli_stage(o->model_cmd == NULL ? "load model + read CSV" : "read CSV");
-    if (o->model_cmd == NULL) {
-        aud_cli_model_job mj;
-        aud_error derr;
-        aud_error_clear(&derr);
-        aud_cli_model_start(&mj, o->model, o->model_format, o->categories, o->threads);
-        int drc = aud_csv_cli_load(&o->csv, &s->data, o->data, &derr);
-        rc = aud_cli_model_join(&mj, &s->model, err);
-        if (rc == AUD_OK && drc != AUD_OK) {
-            rc = drc;
-            *err = derr;
-        }
-    } else {
-        rc = aud_csv_cli_load(&o->csv, &s->data, o->data, err);
-    }
+    rc = aud_csv_cli_load_with_model(&o->csv, &s->data, o->data,
+                                     o->model_cmd == NULL ? o->model : NULL, o->model_format,
+                                     o->categories, o->threads, 0, &s->model, err);
     if (rc == AUD_OK && o->model_cmd != NULL) {   /* asked for the first row: its outputs */
         aud_model_cmd mc;
         aud_model_cmd_init(&mc);

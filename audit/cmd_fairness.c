@@ -601,23 +601,12 @@ int aud_cmd_fairness(int argc, char **argv)
 
     const char *inputs[] = {c.data, c.model};
     int rc = aud_guard_output(c.json, inputs, 2, &err);
-    /* a model file is parsed on its own thread while the CSV is read (aud_cli_model_start); a
-     * data error is reported before a model error */
+    /* a model file is parsed on its own thread while the CSV is read; a data error is
+     * reported before a model error */
     aud_cli_stage(c.model != NULL ? "load model + read CSV" : "read CSV");
-    if (rc == AUD_OK && c.model != NULL) {
-        aud_cli_model_job mj;
-        aud_error merr;
-        aud_error_clear(&merr);
-        aud_cli_model_start(&mj, c.model, c.model_format, c.categories, c.opts.threads);
-        rc = aud_csv_cli_load(&csv, &t, c.data, &err);
-        int mrc = aud_cli_model_join(&mj, &model, &merr);
-        if (rc == AUD_OK && mrc != AUD_OK) {
-            rc = mrc;
-            err = merr;
-        }
-    } else if (rc == AUD_OK) {
-        rc = aud_csv_cli_load(&csv, &t, c.data, &err);
-    }
+    if (rc == AUD_OK)
+        rc = aud_csv_cli_load_with_model(&csv, &t, c.data, c.model, c.model_format,
+                                         c.categories, c.opts.threads, 1, &model, &err);
     if (rc == AUD_OK && c.json != NULL)   /* hash the data for the provenance meanwhile */
         aud_hash_ahead_start(&hash, c.data);
     if (rc == AUD_OK && c.model_cmd != NULL)   /* the program's scores become a column */

@@ -243,18 +243,9 @@ int aud_cmd_predict(int argc, char **argv)
     /* the model is parsed on its own thread while the CSV is read (a model read from stdin
      * too: --data is then a file); a model error is reported before a data error */
     aud_cli_stage("load model + read CSV");
-    if (rc == AUD_OK) {
-        aud_cli_model_job mj;
-        aud_error derr;
-        aud_error_clear(&derr);
-        aud_cli_model_start(&mj, model_path, format, cats, threads);
-        int drc = aud_csv_cli_load(&csv, &t, data, &derr);
-        rc = aud_cli_model_join(&mj, &m, &err);
-        if (rc == AUD_OK && drc != AUD_OK) {
-            rc = drc;
-            err = derr;
-        }
-    }
+    if (rc == AUD_OK)
+        rc = aud_csv_cli_load_with_model(&csv, &t, data, model_path, format, cats, threads, 0,
+                                         &m, &err);
     long rounds = 0, best = rc == AUD_OK ? aud_model_best_round(m, &rounds) : -1;
     if (best >= 0)
         aud_cli_warn("%s: early stopping recorded best_iteration=%ld, but the model has %ld "

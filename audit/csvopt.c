@@ -2,6 +2,7 @@
 #include "audit/csvopt_int.h"
 #include "audit/cli_int.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -117,4 +118,49 @@ int aud_csv_cli_option(aud_csv_cli *c, const char *cmd, int ch, const char *arg)
     default:
         return -1;
     }
+}
+
+/* ---- a model file loaded beside the data ----------------------------------------------------- */
+
+typedef struct model_job {
+    const char *path, *format, *categories;
+    aud_model *model;
+    aud_error err;
+    int rc;
+} model_job;
+
+static void *model_job_main(void *arg)
+{
+    model_job *j = arg;
+    j->rc = aud_model_load(&j->model, j->path, j->format, &j->err);
+    if (j->rc == AUD_OK && j->categories != NULL)
+        j->rc = aud_model_set_categories(j->model, j->categories, &j->err);
+    return NULL;
+}
+
+int aud_csv_cli_load_with_model(const aud_csv_cli *c, aud_table **out, const char *path,
+                                const char *model, const char *format, const char *categories,
+                                int threads, int data_first, aud_model **m, aud_error *err)
+{
+    if (model == NULL)
+        return aud_csv_cli_load(c, out, path, err);
+    model_job j = {model, format, categories, NULL, {0}, AUD_OK};
+    aud_error_clear(&j.err);
+    pthread_t th;
+    int threaded = threads != 1 && pthread_create(&th, NULL, model_job_main, &j) == 0;
+    if (!threaded)
+        model_job_main(&j);
+    aud_error derr;
+    aud_error_clear(&derr);
+    int drc = aud_csv_cli_load(c, out, path, &derr);
+    if (threaded)
+        pthread_join(th, NULL);
+    *m = j.model;
+    if (drc != AUD_OK && (data_first || j.rc == AUD_OK)) {
+        *err = derr;
+        return drc;
+    }
+    if (j.rc != AUD_OK)
+        *err = j.err;
+    return j.rc;
 }

@@ -45,6 +45,17 @@ void aud_csv_cli_init(aud_csv_cli *c);
 /* aud_table_load_csv with c's options, showing "audit: reading PATH: NN%" on a terminal when
  * the reading takes long (aud_cli_progress). */
 int aud_csv_cli_load(const aud_csv_cli *c, aud_table **out, const char *path, aud_error *err);
+/* aud_csv_cli_load of `path` and, when `model` is not NULL, aud_model_load of it (format, then
+ * the optional categories file) on a thread of its own meanwhile (issue 19 item 2: parsing a
+ * large model is serial work; beside the CSV reader it leaves the critical path); at once, in
+ * turn, when threads == 1 or no thread can start. When both fail, the data's error is
+ * reported if data_first, else the model's. On error *out and *m may hold what did load (the
+ * caller frees both as usual). */
+struct aud_model;
+int aud_csv_cli_load_with_model(const aud_csv_cli *c, aud_table **out, const char *path,
+                                const char *model, const char *format, const char *categories,
+                                int threads, int data_first, struct aud_model **m,
+                                aud_error *err);
 /* Split a comma-separated list into *buf (a copy, split in place) and *list (NULL-terminated);
  * 0, or -1 on no memory. */
 int aud_csv_cli_split(const char *arg, char **buf, const char ***list);

@@ -362,7 +362,6 @@ static void summary_table(pdf_doc *d, const cJSON *attr)
         }
         if (listed < total)
             snprintf(line + n, sizeof line - n, " and %zu more.", total - listed);
-        aud_pdf_need(d, 3.0f * 7.5f * 1.35f); /* the list's (at most) three lines on one page */
         aud_pdf_para(d, d->font, 7.5f, PDF_LEFT, PDF_CW, AUD_PDF_GREY, line);
     }
     if (all != NULL)
