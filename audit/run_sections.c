@@ -13,7 +13,6 @@
 #include "explainers/shap.h"
 
 #include <math.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -748,7 +747,7 @@ int aud_run_drift(run_ctx *c)
 
 /* ---- performance -------------------------------------------------------------------------- */
 
-/* One group's performance, computed by a worker (perf_run) and written in group order. */
+/* One group's performance, computed as one task of aud_run_tasks (perf_task_run) and written in group order. */
 typedef struct perf_job {
     const size_t *rows;
     size_t        n;
@@ -758,26 +757,18 @@ typedef struct perf_job {
     aud_error     err;
 } perf_job;
 
-typedef struct perf_worker {
-    const run_ctx      *c;
+typedef struct perf_tasks {
+    const run_ctx       *c;
     const aud_perf_opts *po;
-    perf_job           *jobs;
-    const size_t       *order;   /* job indices, largest group first */
-    size_t              n_jobs;
-    atomic_size_t      *next;
-} perf_worker;
+    perf_job            *jobs;
+    const size_t        *order;   /* job indices, largest group first */
+} perf_tasks;
 
-static void *perf_run(void *arg)
+static void perf_task_run(void *ctx, size_t k)
 {
-    perf_worker *w = arg;
-    for (;;) {
-        size_t k = atomic_fetch_add(w->next, 1);
-        if (k >= w->n_jobs)
-            break;
-        perf_job *j = &w->jobs[w->order[k]];
-        j->rc = aud_perf_compute(w->c->label, w->c->score, j->rows, j->n, w->po, &j->pf, &j->err);
-    }
-    return NULL;
+    const perf_tasks *p = ctx;
+    perf_job *j = &p->jobs[p->order[k]];
+    j->rc = aud_perf_compute(p->c->label, p->c->score, j->rows, j->n, p->po, &j->pf, &j->err);
 }
 
 typedef struct job_size { size_t n, g; } job_size;
@@ -817,14 +808,8 @@ static int attr_group_perf(run_ctx *c, const aud_perf_opts *po, cJSON *arr,
         qsort(sz, ng, sizeof *sz, by_size_desc);
         for (size_t g = 0; g < ng; g++)
             by_size[g] = sz[g].g;
-        size_t nt = c->threads > 1 ? (size_t)c->threads : 1;
-        nt = nt > ng ? ng : nt;
-        atomic_size_t next = 0;
-        perf_worker w[64];
-        nt = nt > 64 ? 64 : nt;
-        for (size_t t = 0; t < nt; t++)
-            w[t] = (perf_worker){c, po, jobs, by_size, ng, &next};
-        aud_run_jobs(w, nt, sizeof *w, perf_run);
+        perf_tasks pt = {c, po, jobs, by_size};
+        aud_run_tasks(ng, c->threads, perf_task_run, &pt);
         for (size_t g = 0; g < ng && rc == AUD_OK; g++) {
             if (jobs[g].rc != AUD_OK) {
                 *c->err = jobs[g].err;

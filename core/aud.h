@@ -105,6 +105,12 @@ AUD_API int aud_ncpu(void);
  * jobs write only their own results get the same results whatever threads are available. */
 AUD_API void aud_run_jobs(void *jobs, size_t n, size_t size, void *(*fn)(void *));
 
+/* Run fn(ctx, i) for every task i in [0, n) exactly once, on up to `threads` threads (at most
+ * 64) started by aud_run_jobs, each taking the next untaken index from a shared counter (order
+ * the tasks heaviest first for balance). fn must write only task i's own results, which then do
+ * not depend on the thread count. */
+AUD_API void aud_run_tasks(size_t n, int threads, void (*fn)(void *ctx, size_t i), void *ctx);
+
 /* Work accounting for --verbose (Amdahl's law from one run): after aud_work_enable, every
  * aud_run_jobs call counts the CPU time of its jobs as parallel work; the enabling thread's CPU
  * time outside jobs is the serial work (parsing, merges, formatting, the reading pass). Two

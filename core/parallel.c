@@ -3,6 +3,7 @@
 #include "core/aud.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <time.h>
 
 /* ---- work accounting ---------------------------------------------------------------------- */
@@ -105,4 +106,37 @@ void aud_run_jobs(void *jobs, size_t n, size_t size, void *(*fn)(void *))
     aud_free(wrap);
     aud_free(th);
     aud_free(started);
+}
+
+/* ---- a pool of tasks over aud_run_jobs ----------------------------------------------------- */
+
+typedef struct task_worker {
+    size_t         n;
+    atomic_size_t *next;
+    void         (*fn)(void *ctx, size_t i);
+    void          *ctx;
+} task_worker;
+
+static void *task_worker_main(void *arg)
+{
+    task_worker *w = arg;
+    for (size_t i; (i = atomic_fetch_add(w->next, 1)) < w->n;)
+        w->fn(w->ctx, i);
+    return NULL;
+}
+
+void aud_run_tasks(size_t n, int threads, void (*fn)(void *ctx, size_t i), void *ctx)
+{
+    enum { MAX_WORKERS = 64 };
+    size_t nw = threads < 1 ? 1 : (size_t)threads;
+    if (nw > MAX_WORKERS)
+        nw = MAX_WORKERS;
+    if (nw > n)
+        nw = n ? n : 1;
+    atomic_size_t next;
+    atomic_init(&next, 0);
+    task_worker w[MAX_WORKERS];
+    for (size_t i = 0; i < nw; i++)
+        w[i] = (task_worker){n, &next, fn, ctx};
+    aud_run_jobs(w, nw, sizeof *w, task_worker_main);
 }

@@ -9,7 +9,6 @@
 #include <math.h>
 #include <stdint.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -617,53 +616,32 @@ typedef struct fair_task {
     aud_error             err;
 } fair_task;
 
-typedef struct fair_worker {
-    fair_task      *tasks;
-    size_t          n;
-    atomic_size_t  *next;   /* shared: the next task to take */
-} fair_worker;
+typedef struct fair_tasks {
+    fair_task *tasks;
+    size_t     n;
+} fair_tasks;
 
-/* Workers take the tasks from the end of the list (attributes, then intersections by size):
- * the heaviest first. Each task writes only its own slot, so which worker runs it does not
- * matter. */
-static void *fair_worker_main(void *arg)
+/* Tasks are taken from the end of the list (attributes, then intersections by size): the
+ * heaviest first. Each task writes only its own slot, so which thread runs it does not matter. */
+static void fair_task_run(void *ctx, size_t t)
 {
-    fair_worker *w = arg;
-    for (;;) {
-        size_t t = atomic_fetch_add(w->next, 1);
-        if (t >= w->n)
-            break;
-        fair_task *k = &w->tasks[w->n - 1 - t];
-        aud_error_clear(&k->err);
-        if (k->attr != NULL) {
-            k->rc = analyse(k->ctx, k->out, k->attr->name, k->attr->codes, k->attr->n_levels,
-                            k->attr->levels, k->attr->reference, &k->err);
-            if (k->rc == AUD_OK)
-                k->out->group_order = k->attr->group_order;
-        } else {
-            k->rc = intersect(k->ctx, k->mask, k->out, &k->err);
-        }
+    const fair_tasks *all = ctx;
+    fair_task *k = &all->tasks[all->n - 1 - t];
+    aud_error_clear(&k->err);
+    if (k->attr != NULL) {
+        k->rc = analyse(k->ctx, k->out, k->attr->name, k->attr->codes, k->attr->n_levels,
+                        k->attr->levels, k->attr->reference, &k->err);
+        if (k->rc == AUD_OK)
+            k->out->group_order = k->attr->group_order;
+    } else {
+        k->rc = intersect(k->ctx, k->mask, k->out, &k->err);
     }
-    return NULL;
 }
 
 static void run_tasks(fair_task *tasks, size_t n, int threads)
 {
-    enum { MAX_WORKERS = 16 };
-    size_t nw = threads < 1 ? 1 : (size_t)threads;
-    if (nw > MAX_WORKERS)
-        nw = MAX_WORKERS;
-    if (nw > n)
-        nw = n ? n : 1;
-    atomic_size_t next;
-    atomic_init(&next, 0);
-    fair_worker w[MAX_WORKERS];
-    for (size_t i = 0; i < nw; i++) {
-        w[i].tasks = tasks;
-        w[i].n = n;
-        w[i].next = &next;
-    }
-    aud_run_jobs(w, nw, sizeof *w, fair_worker_main);
+    fair_tasks all = {tasks, n};
+    aud_run_tasks(n, threads, fair_task_run, &all);
 }
 
 int aud_fair_compute(aud_fair_result **out, const aud_fair_input *in, const aud_fair_opts *opts,
