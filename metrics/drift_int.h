@@ -87,6 +87,9 @@ size_t aud_drift_refw_values(const aud_drift_refw *w, const double *y, size_t n2
 int aud_drift_refw_stats(aud_drift_column *col, const aud_drift_refw *w,
                          const aud_drift_refsum *r, const double *y, size_t n2);
 
+/* The two sums of the AD null variance for N values in all (scipy anderson_ksamp's h and g),
+ * in closed form: 0, or -1 for N < 2. */
+int aud_drift_ad_hg(size_t N, double *h, double *g);
 /* Variance of the two-sample Anderson-Darling statistic under the null (sizes only). */
 double aud_drift_ad_variance(size_t n1, size_t n2);
 

@@ -218,18 +218,28 @@ static void polyfit2(const double *x, const double *y, int n, double c[3])
  * H2(n) = sum_{i<=n} 1/i^2 = pi^2/6 - psi'(n + 1). (g: the pairs (N-i, j) are those with
  * a + j >= N + 1, a, j <= N - 1, so g = H(N-1)^2 - sum_{s=2}^{N} 2 H(s-1)/s, and
  * sum_{s<=M} H(s)/s = (H(M)^2 + H2(M)) / 2.) GSL's psi and psi' agree with the term-by-term
- * sums (long double) to 1.3e-16 relative for N = 4 .. 2,000,000 (tests/unit/test_drift.c). */
-double aud_drift_ad_variance(size_t n1, size_t n2)
+ * sums (long double) to 1.3e-16 relative for N = 4 .. 2,000,000 (test_ad_variance_sums in
+ * tests/unit/test_drift.c). */
+int aud_drift_ad_hg(size_t N, double *h, double *g)
 {
-    size_t N = n1 + n2;
     double Nd = (double)N;
-    double H = 1.0 / (double)n1 + 1.0 / (double)n2;
     gsl_sf_result psi, psi1;
     int e = N <= INT_MAX ? gsl_sf_psi_int_e((int)N, &psi) | gsl_sf_psi_1_int_e((int)N, &psi1)
                          : gsl_sf_psi_e(Nd, &psi) | gsl_sf_psi_1_e(Nd, &psi1);
-    if (e != GSL_SUCCESS)
+    if (N < 2 || e != GSL_SUCCESS)
+        return -1;
+    *h = psi.val + M_EULER;
+    *g = (M_PI * M_PI / 6.0 - psi1.val) - 2.0 * *h / Nd;
+    return 0;
+}
+
+double aud_drift_ad_variance(size_t n1, size_t n2)
+{
+    size_t N = n1 + n2;
+    double Nd = (double)N, h, g;
+    double H = 1.0 / (double)n1 + 1.0 / (double)n2;
+    if (aud_drift_ad_hg(N, &h, &g) != 0)
         return NAN;
-    double h = psi.val + M_EULER, g = (M_PI * M_PI / 6.0 - psi1.val) - 2.0 * h / Nd;
     const double k = 2.0;
     double a = (4 * g - 6) * (k - 1) + (10 - 6 * g) * H;
     double b = (2 * g - 4) * k * k + 8 * h * k + (2 * g - 14 * h - 4) * H - 8 * h + 4 * g - 6;

@@ -13,6 +13,7 @@
 
 #include "core/aud.h"
 #include "metrics/drift.h"
+#include "metrics/drift_int.h"
 #include "core/io.h"
 
 #define CASES "tests/golden/data/drift/stats_cases.json"
@@ -551,6 +552,29 @@ static void test_prediction_drift_column_json(void **state)
     aud_free(c);
 }
 
+/* The closed forms of the AD variance's sums against scipy's definition, term by term in long
+ * double (hs_cs = cumsum of 1/(N-1), 1/(N-2), ..., 1/2; h = hs_cs[-1] + 1; g = sum of
+ * hs_cs[t] / (t + 2)), across GSL's table (N <= 100) and its asymptotic range. */
+static void test_ad_variance_sums(void **state)
+{
+    (void)state;
+    static const size_t Ns[] = {4, 5, 7, 10, 50, 99, 100, 101, 150, 1000, 12345, 1100000};
+    for (size_t q = 0; q < sizeof Ns / sizeof Ns[0]; q++) {
+        size_t N = Ns[q];
+        long double cs = 0, gs = 0;
+        for (size_t t = 0; t + 3 <= N; t++) {
+            cs += 1.0L / (long double)(N - 1 - t);
+            gs += cs / (long double)(t + 2);
+        }
+        double h, g;
+        assert_int_equal(aud_drift_ad_hg(N, &h, &g), 0);
+        assert_true(fabs(h - (double)(cs + 1)) <= 4e-16 * (double)(cs + 1));
+        assert_true(fabs(g - (double)gs) <= 4e-16 * (double)gs);
+    }
+    double h, g;
+    assert_int_equal(aud_drift_ad_hg(1, &h, &g), -1);
+}
+
 int main(void)
 {
     aud_global_init();
@@ -569,6 +593,7 @@ int main(void)
         cmocka_unit_test(test_allocation_failures_are_clean),
         cmocka_unit_test(test_attribution_drift),
         cmocka_unit_test(test_prediction_drift_column_json),
+        cmocka_unit_test(test_ad_variance_sums),
     };
     return cmocka_run_group_tests_name("drift", tests, NULL, NULL);
 }
