@@ -437,11 +437,31 @@ indexed:;
 #define CSV_INDEX 0
 #endif
 
+/* Rows [from, from + PREFAULT_ROWS) of each column's array in use (values, or codes once
+ * categorical) mapped at once (aud_prefault) before the scan writes them: chunks fill slices
+ * of arrays sized up front, and page by page each first write would fault. Returns the row
+ * where the next step starts. */
+enum { PREFAULT_ROWS = 16384 };
+static size_t prefault_rows(col_scan *cs, size_t n_cols, size_t from)
+{
+    for (size_t k = 0; k < n_cols; k++) {
+        col_scan *c = &cs[k];
+        if (!c->borrowed || from >= c->cap)
+            continue;
+        size_t n = c->cap - from < PREFAULT_ROWS ? c->cap - from : PREFAULT_ROWS;
+        if (!c->categorical && !c->deferred)
+            aud_prefault(c->vals + from, n * sizeof *c->vals);
+        else if (c->categorical && !c->deferred)
+            aud_prefault(c->codes + from, n * sizeof *c->codes);
+    }
+    return from + PREFAULT_ROWS;
+}
+
 int aud_csv_scan_records(csv_lexer *lx, const aud_table *t, col_scan *cs, aud_column *lvcols,
                         const aud_csv_opts *o, const na_set *na, locale_t cloc, char *scratch,
                         size_t *n_rows, csv_marks *marks)
 {
-    size_t rows = 0;
+    size_t rows = 0, mapped = 0;
     int fast = aud_csv_fast_ok(lx);
     int rc = AUD_OK;
 #if CSV_INDEX
@@ -450,6 +470,8 @@ int aud_csv_scan_records(csv_lexer *lx, const aud_table *t, col_scan *cs, aud_co
         return aud_error_nomem(lx->err);
 #endif
     for (;;) {
+        if (rows == mapped)
+            mapped = prefault_rows(cs, t->n_cols, rows);
         aud_csv_skip_blank(lx);
         if (lx->p >= lx->end) {
             int more = lx->refill != NULL ? lx->refill(lx) : 0;

@@ -206,6 +206,7 @@ static int count_by_reading(count_job *j)
     char *buf = aud_malloc(WINDOW_BYTES);
     if (buf == NULL)
         return -1;
+    aud_prefault(buf, WINDOW_BYTES);
     size_t nl[MAX_CHUNKS] = {0}, qt[MAX_CHUNKS] = {0};
     const char *p = j->p;
     size_t c = 0;
@@ -267,6 +268,8 @@ static void *chunk_scan_main(void *arg)
         w->src = src;
         w->cap = WINDOW_BYTES;
         w->buf = aud_malloc(w->cap);
+        if (w->buf != NULL)
+            aud_prefault(w->buf, w->cap);
         w->start = w->off = (size_t)(c->lx.p - src->file0);
         w->stop = (size_t)(c->lx.end - src->file0);
         w->progress = c->lx.progress;

@@ -128,6 +128,7 @@ static void *arena_alloc(aud_json_arena *a, size_t n)
         c = aud_malloc_large(sizeof *c + size);
         if (c == NULL)
             return NULL;
+        aud_prefault(c, sizeof *c + size);   /* filled from the start, up to its end */
         c->next = a->head;
         c->size = size;
         c->used = 0;
@@ -246,6 +247,19 @@ void *aud_malloc_large(size_t size)
     (void)madvise(p, n, MADV_HUGEPAGE);   /* advice only: without THP the pages are 4 KiB */
 #endif
     return p;
+}
+
+void aud_prefault(void *p, size_t n)
+{
+#ifdef MADV_POPULATE_WRITE
+    const uintptr_t page = 4096;
+    uintptr_t a = ((uintptr_t)p + page - 1) & ~(page - 1), b = ((uintptr_t)p + n) & ~(page - 1);
+    if (b > a)
+        (void)madvise((void *)a, (size_t)(b - a), MADV_POPULATE_WRITE);   /* advice: errors ignored */
+#else
+    (void)p;
+    (void)n;
+#endif
 }
 
 char *aud_strdup(const char *s)
