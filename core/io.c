@@ -1,6 +1,7 @@
 /* io.c - whole-file reads, atomic writes (temporary file + rename), exact JSON numbers. */
 #define _GNU_SOURCE
 #include "core/io.h"
+#include "core/csv_int.h"
 
 #include <errno.h>
 #include <locale.h>
@@ -234,6 +235,86 @@ cJSON *aud_json_num(double v)
     if (!isfinite(v))
         return cJSON_CreateNull();
     return cJSON_CreateRaw(aud_fmt_double(v, buf));
+}
+
+cJSON *aud_json_packed(const double *v, size_t n)
+{
+    size_t cap = n * 25 + 1, len = 0;
+    char *s = aud_malloc(cap), buf[32];
+    if (s == NULL)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        const char *t = aud_fmt_double(v[i], buf);   /* finite: at most 24 characters */
+        size_t k = strlen(t);
+        if (i > 0)
+            s[len++] = ' ';
+        memcpy(s + len, t, k);
+        len += k;
+    }
+    s[len] = '\0';
+    cJSON *o = cJSON_CreateString(s);
+    aud_free(s);
+    return o;
+}
+
+int aud_json_unpack(const cJSON *item, double **out, size_t *n, long *bad)
+{
+    *out = NULL;
+    *n = 0;
+    *bad = -1;
+    if (cJSON_IsArray(item)) {
+        size_t len = (size_t)cJSON_GetArraySize(item), i = 0;
+        double *v = aud_malloc((len + 1) * sizeof *v);
+        if (v == NULL)
+            return -1;
+        for (const cJSON *it = item->child; it != NULL; it = it->next, i++) {
+            if (!cJSON_IsNumber(it) || !isfinite(it->valuedouble)) {
+                aud_free(v);
+                *bad = (long)i;
+                return 1;
+            }
+            v[i] = it->valuedouble;
+        }
+        *out = v;
+        *n = len;
+        return 0;
+    }
+    if (!cJSON_IsString(item))
+        return 1;
+    const char *s = item->valuestring;
+    size_t len = 0;
+    for (const char *p = s; *p != '\0'; p++)
+        len += *p == ' ';
+    len += *s != '\0';
+    double *v = aud_malloc((len + 1) * sizeof *v);
+    if (v == NULL)
+        return -1;
+    locale_t c = get_c_locale();
+    size_t i = 0;
+    for (const char *p = s; len > 0;) {
+        const char *e = strchr(p, ' ');
+        size_t k = e != NULL ? (size_t)(e - p) : strlen(p);
+        /* one number between single spaces (the parser would skip blanks around it) */
+        int r = k > 0 && k <= 400 && p[0] != '\t' && p[k - 1] != '\t'
+                    ? aud_csv_parse_number(p, k, c, &v[i])
+                    : NUM_NOT;
+        if (r == NUM_NOMEM) {
+            aud_free(v);
+            return -1;
+        }
+        if (r != NUM_OK || !isfinite(v[i])) {
+            aud_free(v);
+            *bad = (long)i;
+            return 1;
+        }
+        i++;
+        if (e == NULL)
+            break;
+        p = e + 1;
+    }
+    *out = v;
+    *n = len;
+    return 0;
 }
 
 int aud_json_add_num(cJSON *obj, const char *name, double v)

@@ -118,6 +118,10 @@ typedef struct aud_drift_refsum {
  * the bins together: *lo <= true <= *hi. */
 AUD_API void aud_drift_refsum_rank(const aud_drift_refsum *r, double v, int le, double *lo,
                                    double *hi);
+/* aud_drift_refsum_rank for v asked in increasing order (*at: 0 at the start; see
+ * aud_sketch_rank_walk). */
+AUD_API void aud_drift_refsum_rank_walk(const aud_drift_refsum *r, double v, int le, size_t *at,
+                                        double *lo, double *hi);
 
 /* Expand the summary to r->n sorted values (out has r->n entries): every entry of the sketch
  * with its exact count, the values between two known points spread evenly over the gap, so

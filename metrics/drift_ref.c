@@ -47,6 +47,12 @@ static double cum_below(const aud_drift_refsum *r, size_t j)
 
 void aud_drift_refsum_rank(const aud_drift_refsum *r, double v, int le, double *lo, double *hi)
 {
+    aud_drift_refsum_rank_walk(r, v, le, NULL, lo, hi);
+}
+
+void aud_drift_refsum_rank_walk(const aud_drift_refsum *r, double v, int le, size_t *at,
+                                double *lo, double *hi)
+{
     double a = 0.0, b = r->n;
     if (r->n <= 0 || v < r->lo || (v == r->lo && !le)) {
         *lo = *hi = 0.0;
@@ -56,7 +62,9 @@ void aud_drift_refsum_rank(const aud_drift_refsum *r, double v, int le, double *
         *lo = *hi = r->n;
         return;
     }
-    if (r->sketch != NULL)
+    if (r->sketch != NULL && at != NULL)
+        aud_sketch_rank_walk(r->sketch, v, le, at, &a, &b);
+    else if (r->sketch != NULL)
         aud_sketch_rank(r->sketch, v, le, &a, &b);
     if (r->n_bins > 0 && r->hi > r->lo) {
         size_t j = bin_of(r, v);

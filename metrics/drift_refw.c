@@ -79,10 +79,11 @@ int aud_drift_refw_build(aud_drift_refw *w, const aud_drift_refsum *r)
     }
     double C = 0.0, start = r->lo;
     int closed = 1, rc = AUD_OK;
+    size_t at = 0;   /* the knots increase: one walk over the summary */
     for (size_t i = 0; i < nk && rc == AUD_OK; i++) {
         double v = kv[i], a, b, a2, b2;
-        aud_drift_refsum_rank(r, v, 0, &a, &b);
-        aud_drift_refsum_rank(r, v, 1, &a2, &b2);
+        aud_drift_refsum_rank_walk(r, v, 0, &at, &a, &b);
+        aud_drift_refsum_rank_walk(r, v, 1, &at, &a2, &b2);
         if (a != b || a < C) {
             rc = -1;
             break;

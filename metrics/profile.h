@@ -41,7 +41,7 @@ int aud_profile_to_json(const aud_profile *p, cJSON *doc, aud_error *err);
  * A compact, versioned summary of every column of a reference table that `audit drift
  * --reference` and the spec's "reference" accept instead of the CSV (metrics/profile_ref.c;
  * the file format and what is exact: docs/drift.md "Reference profiles"). */
-#define AUD_REFPROF_VERSION 1
+#define AUD_REFPROF_VERSION 2
 #define AUD_REFPROF_K 1024         /* quantile summary entries at evenly spaced ranks */
 #define AUD_REFPROF_BINS 1024      /* equal-width bins over [min, max] with exact counts */
 #define AUD_REFPROF_EXACT 2048     /* up to this many distinct values: all of them kept */

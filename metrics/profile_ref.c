@@ -201,16 +201,12 @@ int aud_refprof_build(aud_refprof **out, const aud_table *t, const char *path,
 
 /* ---- writing -------------------------------------------------------------------------------- */
 
+/* numbers as a packed string (version 2; aud_json_packed) */
 static int add_nums(cJSON *o, const char *key, const double *v, size_t n)
 {
-    cJSON *a = cJSON_AddArrayToObject(o, key);
-    if (a == NULL)
-        return -1;
-    for (size_t i = 0; i < n; i++) {
-        cJSON *x = aud_json_num(v[i]);
-        if (x == NULL || !cJSON_AddItemToArray(a, x))
-            return cJSON_Delete(x), -1;
-    }
+    cJSON *a = aud_json_packed(v, n);
+    if (a == NULL || !cJSON_AddItemToObject(o, key, a))
+        return cJSON_Delete(a), -1;
     return 0;
 }
 
@@ -247,6 +243,21 @@ static int col_json(cJSON *arr, aud_refcol *c)
     cJSON *s = aud_sketch_to_json(&c->sketch);
     if (s == NULL || !cJSON_AddItemToObject(o, "sketch", s))
         return cJSON_Delete(s), -1;
+    /* the entries packed too: value, rmin, rmax, wmin of each in a row */
+    const aud_sketch *k = &c->sketch;
+    double *e = aud_malloc((4 * k->n_e + 1) * sizeof *e);
+    if (e == NULL)
+        return -1;
+    for (size_t i = 0; i < k->n_e; i++) {
+        e[4 * i] = k->e[i].v;
+        e[4 * i + 1] = k->e[i].rmin;
+        e[4 * i + 2] = k->e[i].rmax;
+        e[4 * i + 3] = k->e[i].wmin;
+    }
+    cJSON *packed = aud_json_packed(e, 4 * k->n_e);
+    aud_free(e);
+    if (packed == NULL || !cJSON_ReplaceItemInObjectCaseSensitive(s, "entries", packed))
+        return cJSON_Delete(packed), -1;
     return 0;
 }
 
@@ -353,27 +364,31 @@ static int rd_counts(rd *r, const cJSON *a, const char *at, const size_t *n, dou
                      double **out)
 {
     snprintf(r->field, sizeof r->field, "%s", at);
-    if (!cJSON_IsArray(a))
+    size_t len;
+    long bad;
+    int u = aud_json_unpack(a, out, &len, &bad);   /* an array (version 1) or packed (2) */
+    if (u < 0)
+        return aud_error_nomem(r->err);
+    if (u > 0 && bad < 0)
         return rd_fail(r, AUD_E_SCHEMA, "expected an array of counts", NULL);
-    size_t len = (size_t)cJSON_GetArraySize(a);
-    if (len != *n) {
+    if (u == 0 && len != *n) {
         char m[96];
         snprintf(m, sizeof m, "expected %zu counts, found %zu", *n, len);
         return rd_fail(r, AUD_E_SCHEMA, m, NULL);
     }
-    *out = aud_calloc(len + 1, sizeof **out);
-    if (*out == NULL)
-        return aud_error_nomem(r->err);
     double sum = 0.0;
-    size_t i = 0;
-    for (const cJSON *it = a->child; it != NULL; it = it->next, i++) {
-        if (!cJSON_IsNumber(it) || !(it->valuedouble >= 0) || it->valuedouble > 9e15 ||
-            it->valuedouble != floor(it->valuedouble)) {
-            snprintf(r->field, sizeof r->field, "%s[%zu]", at, i);
-            return rd_fail(r, AUD_E_SCHEMA, "expected a non-negative integer count", NULL);
+    for (size_t i = 0; u == 0 && i < len; i++) {
+        double v = (*out)[i];
+        if (!(v >= 0) || v > 9e15 || v != floor(v)) {
+            bad = (long)i;
+            u = 1;
+            break;
         }
-        (*out)[i] = it->valuedouble;
-        sum += it->valuedouble;
+        sum += v;
+    }
+    if (u != 0) {
+        snprintf(r->field, sizeof r->field, "%s[%ld]", at, bad);
+        return rd_fail(r, AUD_E_SCHEMA, "expected a non-negative integer count", NULL);
     }
     if (sum != total) {
         char m[160];
@@ -518,9 +533,10 @@ static int rd_column(rd *r, const cJSON *o, size_t j, double rows, aud_refcol *c
     aud_drift_refsum sk_only = c->sum, bins_only = c->sum;
     sk_only.n_bins = 0;
     bins_only.sketch = NULL;
+    size_t pos = 0;   /* the entries increase: one walk */
     for (size_t i = 0; i < s->n_e; i++) {
         double slo, shi, blo, bhi;
-        aud_drift_refsum_rank(&sk_only, s->e[i].v, 0, &slo, &shi);
+        aud_drift_refsum_rank_walk(&sk_only, s->e[i].v, 0, &pos, &slo, &shi);
         aud_drift_refsum_rank(&bins_only, s->e[i].v, 0, &blo, &bhi);
         if (slo > bhi || blo > shi) {
             snprintf(r->field, sizeof r->field, "%s.bins.counts", at);
@@ -548,9 +564,9 @@ int aud_refprof_parse(aud_refprof **out, const char *text, size_t len, const cha
     if (end == p || *end != ' ')
         return aud_error_set(err, AUD_E_PARSE, name, 1, (long)(p - text) + 1,
                              "expected the format version after \"" MAGIC "\"");
-    if (ver != AUD_REFPROF_VERSION)
+    if (ver < 1 || ver > AUD_REFPROF_VERSION)   /* 1: number arrays, 2: packed strings */
         return aud_error_set(err, AUD_E_UNSUPPORTED, name, 1, (long)(p - text) + 1,
-                             "profile format version %ld; this audit %s reads version %d "
+                             "profile format version %ld; this audit %s reads versions 1 to %d "
                              "(save the profile again with this version)", ver, AUD_VERSION,
                              AUD_REFPROF_VERSION);
     const char *h = end + 1;

@@ -349,12 +349,12 @@ int aud_sketch_from_sorted(aud_sketch *s, const double *x, size_t n, size_t k,
 
 /* ---- queries -------------------------------------------------------------------------------- */
 
-double aud_sketch_rank(const aud_sketch *s, double v, int le, double *lo, double *hi)
+/* aud_sketch_rank with i = the number of entries below v */
+static double rank_at(const aud_sketch *s, size_t i, double v, int le, double *lo, double *hi)
 {
     const entry *e = s->e;
     size_t m = s->n_e;
     double l = 0.0, h = s->e_w;
-    size_t i = entries_below(e, m, v, 0);
     if (i > 0)
         l = e[i - 1].rmin + e[i - 1].wmin;
     if (i < m && e[i].v == v) {
@@ -375,6 +375,23 @@ double aud_sketch_rank(const aud_sketch *s, double v, int le, double *lo, double
     if (hi)
         *hi = h;
     return (l + h) / 2;
+}
+
+double aud_sketch_rank(const aud_sketch *s, double v, int le, double *lo, double *hi)
+{
+    return rank_at(s, entries_below(s->e, s->n_e, v, 0), v, le, lo, hi);
+}
+
+double aud_sketch_rank_walk(const aud_sketch *s, double v, int le, size_t *at, double *lo,
+                            double *hi)
+{
+    size_t i = *at < s->n_e ? *at : s->n_e;
+    while (i > 0 && !(s->e[i - 1].v < v))   /* v went back: step back (never in a walk) */
+        i--;
+    while (i < s->n_e && s->e[i].v < v)
+        i++;
+    *at = i;
+    return rank_at(s, i, v, le, lo, hi);
 }
 
 double aud_sketch_quantile(const aud_sketch *s, double q, double *rank_err)
@@ -475,31 +492,36 @@ int aud_sketch_from_json(aud_sketch *s, const cJSON *o, const char *file, const 
         return bad(err, file, where, "k", -1, "expected an integer capacity >= 2");
     if (!cJSON_IsNumber(n) || !(n->valuedouble >= 0 && n->valuedouble < 1e300))
         return bad(err, file, where, "n", -1, "expected a non-negative total weight");
-    if (!cJSON_IsArray(a))
+    double *f;
+    size_t nf;
+    long at;
+    int u = aud_json_unpack(a, &f, &nf, &at);   /* an array, or packed (reference profiles) */
+    if (u < 0)
+        return aud_error_nomem(err);
+    if (u > 0 && at < 0)
         return bad(err, file, where, "entries", -1, "expected an array");
-    int len = cJSON_GetArraySize(a);
-    if (len % 4 != 0)
+    if (u > 0)
+        return bad(err, file, where, "entries", at, "expected a finite number");
+    long len = (long)nf;
+    if (len % 4 != 0) {
+        aud_free(f);
         return bad(err, file, where, "entries", -1,
                    "expected groups of 4 numbers (value, rmin, rmax, wmin)");
-    if ((len == 0) != (n->valuedouble == 0))
+    }
+    if ((len == 0) != (n->valuedouble == 0)) {
+        aud_free(f);
         return bad(err, file, where, "entries", -1,
                    "a sketch has entries exactly when its weight n is positive");
+    }
     aud_sketch_init(s, (size_t)k->valuedouble);
     double tot = n->valuedouble;
     s->e = aud_malloc(((size_t)len / 4 + 1) * sizeof *s->e);
-    if (s->e == NULL)
+    if (s->e == NULL) {
+        aud_free(f);
         return aud_error_nomem(err);
-    const cJSON *it = a->child;
+    }
     for (long i = 0; i < len / 4; i++) {
-        double f[4];
-        for (int j = 0; j < 4; j++, it = it->next) {
-            if (!cJSON_IsNumber(it) || !isfinite(it->valuedouble)) {
-                aud_sketch_free(s);
-                return bad(err, file, where, "entries", 4 * i + j, "expected a finite number");
-            }
-            f[j] = it->valuedouble;
-        }
-        entry e = {f[0], f[1], f[2], f[3]};
+        entry e = {f[4 * i], f[4 * i + 1], f[4 * i + 2], f[4 * i + 3]};
         const char *why = NULL;
         if (i > 0 && !(e.v > s->e[i - 1].v))
             why = "values must increase strictly";
@@ -509,10 +531,12 @@ int aud_sketch_from_json(aud_sketch *s, const cJSON *o, const char *file, const 
             why = "rmin and rmax must not decrease";
         if (why != NULL) {
             aud_sketch_free(s);
+            aud_free(f);
             return bad(err, file, where, "entries", 4 * i, why);
         }
         s->e[i] = e;
     }
+    aud_free(f);
     s->n_e = (size_t)len / 4;
     s->n = s->e_w = tot;
     return AUD_OK;

@@ -68,6 +68,11 @@ AUD_API int aud_sketch_merge(aud_sketch *dst, aud_sketch *src, aud_error *err);
 /* Bounds on the weight of values <= v (le = 1) or < v (le = 0): *lo <= true <= *hi. Returns the
  * midpoint. The sketch must be compacted (aud_sketch_compact). */
 AUD_API double aud_sketch_rank(const aud_sketch *s, double v, int le, double *lo, double *hi);
+/* aud_sketch_rank for values asked in increasing order: *at (0 at the start) carries the
+ * position from call to call, so a walk over the entries costs O(entries + calls) in all
+ * instead of a binary search per call. */
+AUD_API double aud_sketch_rank_walk(const aud_sketch *s, double v, int le, size_t *at,
+                                    double *lo, double *hi);
 
 /* A value whose rank brackets q * n (q in [0, 1]); *rank_err (may be NULL) receives the largest
  * distance, in weight, between q * n and the true ranks the value may have. NaN when empty. */

@@ -72,13 +72,23 @@ def fig(col, key, sub):
     return col[key][sub] if sub else col[key]
 
 
+def nums(x):
+    """The numbers of a packed array (format version 2: one string, single spaces) or of a JSON
+    array (version 1)."""
+    return [float(t) for t in x.split(" ")] if isinstance(x, str) else list(x)
+
+
+def pack(v):
+    return " ".join(repr(float(t)) if float(t) != int(t) else str(int(t)) for t in v)
+
+
 def test_profile_file_is_versioned_and_has_provenance(both):
     d, ref, _, p, _ = both
     text = (d / "ref.profile").read_text()
     head, body = text.split("\n", 1)
-    assert head.startswith("AUDIT-PROFILE 1 sha256=")
+    assert head.startswith("AUDIT-PROFILE 2 sha256=")
     doc = json.loads(body)
-    assert doc["format"] == "audit-profile" and doc["version"] == 1
+    assert doc["format"] == "audit-profile" and doc["version"] == 2
     assert doc["tool"]["name"] == "audit" and doc["created"].endswith("Z")
     import hashlib
     assert doc["source"]["sha256"] == hashlib.sha256((d / "ref.csv").read_bytes()).hexdigest()
@@ -87,12 +97,12 @@ def test_profile_file_is_versioned_and_has_provenance(both):
     # exact counts: categories, missing, fine bins (numpy.histogram over [min, max], 1024 bins)
     city = cols["city"]
     vc = ref["city"].value_counts()
-    assert dict(zip(city["levels"], city["counts"])) == {k: int(v) for k, v in vc.items()}
+    assert dict(zip(city["levels"], nums(city["counts"]))) == {k: int(v) for k, v in vc.items()}
     x = ref["lognorm"].to_numpy()
     assert cols["lognorm"]["missing"] == int(np.isnan(x).sum())
     x = x[np.isfinite(x)]
     edges = x.min() + (x.max() - x.min()) * np.arange(1025) / 1024
-    assert cols["lognorm"]["bins"]["counts"] == np.histogram(x, edges)[0].tolist()
+    assert nums(cols["lognorm"]["bins"]["counts"]) == np.histogram(x, edges)[0].tolist()
     assert cols["lognorm"]["mean"] == pytest.approx(x.mean(), rel=1e-12)
     assert cols["lognorm"]["std"] == pytest.approx(x.std(), rel=1e-12)
     assert cols["pois"]["exact"] is True and cols["expo"]["exact"] is False
@@ -247,9 +257,9 @@ def drift_err(audit, prof, cur):
 def test_wrong_version(audit, small_profile):
     prof, cur = small_profile
     t = prof.read_text()
-    prof.write_text(t.replace("AUDIT-PROFILE 1 ", "AUDIT-PROFILE 2 ", 1))
+    prof.write_text(t.replace("AUDIT-PROFILE 2 ", "AUDIT-PROFILE 3 ", 1))
     e = drift_err(audit, prof, cur)
-    assert "r.profile:1:" in e and "version 2" in e and "reads version 1" in e
+    assert "r.profile:1:" in e and "version 3" in e and "reads versions 1 to 2" in e
 
 
 def test_truncated(audit, small_profile):
@@ -264,7 +274,9 @@ def test_hand_edited_bin_count_is_located(audit, small_profile):
     prof, cur = small_profile
     head, body = prof.read_text().split("\n", 1)
     doc = json.loads(body)
-    doc["columns"][0]["bins"]["counts"][10] += 1
+    c = nums(doc["columns"][0]["bins"]["counts"])
+    c[10] += 1
+    doc["columns"][0]["bins"]["counts"] = pack(c)
     prof.write_text(head + "\n" + json.dumps(doc, indent=1) + "\n")
     e = drift_err(audit, prof, cur)
     assert 'columns[0] ("x").bins.counts' in e and "add up to 3001" in e
@@ -274,8 +286,9 @@ def test_hand_edited_category_counts_fail_the_checksum(audit, small_profile):
     prof, cur = small_profile
     head, body = prof.read_text().split("\n", 1)
     doc = json.loads(body)
-    c = doc["columns"][2]["counts"]
+    c = nums(doc["columns"][2]["counts"])
     c[0], c[1] = c[1], c[0]   # still adds up: only the checksum can tell
+    doc["columns"][2]["counts"] = pack(c)
     prof.write_text(head + "\n" + json.dumps(doc, indent=1) + "\n")
     e = drift_err(audit, prof, cur)
     assert "r.profile:1:" in e and "does not match the checksum" in e
@@ -285,10 +298,50 @@ def test_edited_sketch_is_located(audit, small_profile):
     prof, cur = small_profile
     head, body = prof.read_text().split("\n", 1)
     doc = json.loads(body)
-    doc["columns"][0]["sketch"]["entries"][8] = -100.0   # a value out of order
+    e = nums(doc["columns"][0]["sketch"]["entries"])
+    e[8] = -100.0   # a value out of order
+    doc["columns"][0]["sketch"]["entries"] = pack(e)
     prof.write_text(head + "\n" + json.dumps(doc) + "\n")
     e = drift_err(audit, prof, cur)
     assert 'columns[0] ("x").sketch.entries[8]' in e and "increase" in e
+
+
+def test_bad_packed_number_is_located(audit, small_profile):
+    prof, cur = small_profile
+    head, body = prof.read_text().split("\n", 1)
+    doc = json.loads(body)
+    c = doc["columns"][0]["bins"]["counts"].split(" ")
+    for bad in ("1x", "", "nan", "1e999"):
+        c2 = list(c)
+        c2[7] = bad
+        doc["columns"][0]["bins"]["counts"] = " ".join(c2)
+        prof.write_text(head + "\n" + json.dumps(doc) + "\n")
+        e = drift_err(audit, prof, cur)
+        assert 'columns[0] ("x").bins.counts[7]' in e, (bad, e)
+
+
+def test_version_1_profiles_still_read(audit, small_profile, tmp_path):
+    """A profile of format version 1 (every array a JSON array of numbers) gives the same drift
+    figures as the version 2 file of the same data."""
+    import hashlib
+    prof, cur = small_profile
+    head, body = prof.read_text().split("\n", 1)
+    doc = json.loads(body)
+    doc["version"] = 1
+    for c in doc["columns"]:
+        if "counts" in c:
+            c["counts"] = [int(v) for v in nums(c["counts"])]
+        if "bins" in c:
+            c["bins"]["counts"] = [int(v) for v in nums(c["bins"]["counts"])]
+            c["sketch"]["entries"] = nums(c["sketch"]["entries"])
+    text = json.dumps(doc, indent=1) + "\n"
+    v1 = tmp_path / "v1.profile"
+    v1.write_text("AUDIT-PROFILE 1 sha256=%s\n" % hashlib.sha256(text.encode()).hexdigest() + text)
+    out = {}
+    for name, p in (("v1", v1), ("v2", prof)):
+        run_json(audit, "drift", "--reference", p, "--current", cur, "--json", tmp_path / name)
+        out[name] = json.loads((tmp_path / name).read_text())["drift"]
+    assert out["v1"]["columns"] == out["v2"]["columns"]
 
 
 def test_not_a_profile_header(audit, small_profile):

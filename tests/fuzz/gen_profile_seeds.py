@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """Write the seeds of the profile reader's harness (tests/fuzz/corpus/profile/): profiles that
 `audit profile --save` writes for small deterministic data (numeric with few and many values,
-ties, missing values, an all-missing column, categories), and a few broken ones. Deterministic
+ties, missing values, an all-missing column, categories), and a few broken ones. The
+version-1 seeds (number arrays; *_v1.profile) were written by the previous version of audit
+and are kept: the reader accepts both versions. Deterministic
 apart from the "created" time, which is fixed with --created.
 
 usage: /usr/bin/python3 tests/fuzz/gen_profile_seeds.py AUDIT_BIN   (from the repository root)
@@ -37,8 +39,8 @@ def main():
                            stdout=subprocess.DEVNULL)
     with open(os.path.join(OUT, "tiny.profile"), "rb") as f:
         tiny = f.read()
-    with open(os.path.join(OUT, "version2.profile"), "wb") as f:
-        f.write(tiny.replace(b"AUDIT-PROFILE 1 ", b"AUDIT-PROFILE 2 ", 1))
+    with open(os.path.join(OUT, "version9.profile"), "wb") as f:
+        f.write(tiny.replace(b"AUDIT-PROFILE 2 ", b"AUDIT-PROFILE 9 ", 1))
     with open(os.path.join(OUT, "truncated.profile"), "wb") as f:
         f.write(tiny[: len(tiny) // 2])
 

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,6 +87,76 @@ static void test_fmt_double_round_trips(void **state)
     assert_string_equal(aud_fmt_double(0.1 + 0.2, buf), "0.30000000000000004");
     assert_string_equal(aud_fmt_double(1.0 / 0.0, buf), "null");
     assert_string_equal(aud_fmt_double(5e-324, buf), "4.94065645841247e-324");
+}
+
+/* Packed number arrays (reference profiles): every double comes back bit for bit, each token
+ * read as glibc's strtod reads it; bad tokens are located. */
+static void test_packed_numbers_round_trip(void **state)
+{
+    (void)state;
+    enum { N = 20000 };
+    double *v = malloc(N * sizeof *v);
+    assert_non_null(v);
+    static const double fixed[] = {0.1 + 0.2, 5e-324, 2.2250738585072014e-308, -0.0, 1e23,
+                                   1.7976931348623157e308, -123456789012345678.0, 3.0, 0.5};
+    uint64_t x = 88172645463325252ULL;
+    for (size_t i = 0; i < N; i++) {
+        if (i < sizeof fixed / sizeof fixed[0]) {
+            v[i] = fixed[i];
+            continue;
+        }
+        x ^= x << 13;   /* xorshift64: any bit pattern that is a finite double */
+        x ^= x >> 7;
+        x ^= x << 17;
+        double d;
+        memcpy(&d, &x, sizeof d);
+        v[i] = isfinite(d) ? d : (double)(x >> 11) / 1024.0;
+    }
+    cJSON *p = aud_json_packed(v, N);
+    assert_non_null(p);
+    double *back;
+    size_t n;
+    long bad;
+    assert_int_equal(aud_json_unpack(p, &back, &n, &bad), 0);
+    assert_int_equal(n, N);
+    char *s = p->valuestring, *e;
+    for (size_t i = 0; i < N; i++, s = e + 1) {
+        double ref = strtod(s, &e);
+        assert_memory_equal(&back[i], &v[i], sizeof v[i]);
+        assert_memory_equal(&back[i], &ref, sizeof ref);
+    }
+    aud_free(back);
+    cJSON_Delete(p);
+    free(v);
+    static const struct { const char *text; int rc; long bad; size_t n; } cases[] = {
+        {"", 0, -1, 0}, {"7", 0, -1, 1}, {"1 x 3", 1, 1, 0}, {"1 2 ", 1, 2, 0},
+        {"1  2", 1, 1, 0}, {" 1", 1, 0, 0}, {"1 nan", 1, 1, 0}, {"1e999 1", 1, 0, 0},
+        {"1 -inf", 1, 1, 0}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        cJSON *c = cJSON_CreateString(cases[i].text);
+        int rc = aud_json_unpack(c, &back, &n, &bad);
+        assert_int_equal(rc, cases[i].rc);
+        if (rc == 0) {
+            assert_int_equal(n, cases[i].n);
+            aud_free(back);
+        } else {
+            assert_int_equal(bad, cases[i].bad);
+            assert_null(back);
+        }
+        cJSON_Delete(c);
+    }
+    cJSON *a = cJSON_Parse("[1, 2.5, -3]"), *b = cJSON_Parse("[1, \"x\"]"), *o = cJSON_Parse("{}");
+    assert_int_equal(aud_json_unpack(a, &back, &n, &bad), 0);
+    assert_int_equal(n, 3);
+    assert_true(back[1] == 2.5 && back[2] == -3.0);
+    aud_free(back);
+    assert_int_equal(aud_json_unpack(b, &back, &n, &bad), 1);
+    assert_int_equal(bad, 1);
+    assert_int_equal(aud_json_unpack(o, &back, &n, &bad), 1);
+    assert_int_equal(bad, -1);
+    cJSON_Delete(a);
+    cJSON_Delete(b);
+    cJSON_Delete(o);
 }
 
 static void test_atomic_write_leaves_nothing_on_abort(void **state)
@@ -200,6 +271,7 @@ int main(void)
         cmocka_unit_test(test_exit_codes),
         cmocka_unit_test(test_error_list_add),
         cmocka_unit_test(test_fmt_double_round_trips),
+        cmocka_unit_test(test_packed_numbers_round_trip),
         cmocka_unit_test(test_atomic_write_leaves_nothing_on_abort),
         cmocka_unit_test(test_write_to_a_device_keeps_the_device),
         cmocka_unit_test(test_write_into_missing_dir_fails_cleanly),

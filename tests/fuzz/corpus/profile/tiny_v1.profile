@@ -1,4 +1,4 @@
-AUDIT-PROFILE 2 sha256=f0f635ae5e5eaa3c015a572da9af347b3bf55d48372209503343a2200cbd68e6
+AUDIT-PROFILE 1 sha256=f0f635ae5e5eaa3c015a572da9af347b3bf55d48372209503343a2200cbd68e6
 {
 	"format":	"audit-profile",
 	"version":	1,
