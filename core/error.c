@@ -201,6 +201,11 @@ void aud_alloc_fail_after(long n)
     atomic_store(&fail_countdown, n);
 }
 
+/* aud_malloc maps blocks from this size on at once (aud_prefault): a block this large is an
+ * array about to be filled (rows, keys, counts), and filling it page by page costs a fault per
+ * 4 KiB. aud_malloc_large, for arrays that may stay partly unwritten, does not. */
+enum { PREFAULT_MIN = 256u << 10 };
+
 static int should_fail(void)
 {
     long c = atomic_load_explicit(&fail_countdown, memory_order_relaxed);
@@ -215,7 +220,10 @@ void *aud_malloc(size_t size)
 {
     if (should_fail())
         return NULL;
-    return malloc(size != 0 ? size : 1);
+    void *p = malloc(size != 0 ? size : 1);
+    if (p != NULL && size >= PREFAULT_MIN)
+        aud_prefault(p, size);
+    return p;
 }
 
 void *aud_calloc(size_t n, size_t size)
@@ -235,10 +243,10 @@ void *aud_realloc(void *p, size_t size)
 void *aud_malloc_large(size_t size)
 {
     enum { HUGE = 2u << 20 };
-    if (size < 2 * HUGE)
-        return aud_malloc(size);
     if (should_fail())
         return NULL;
+    if (size < 2 * HUGE)
+        return malloc(size != 0 ? size : 1);
     size_t n = (size + HUGE - 1) & ~(size_t)(HUGE - 1);   /* whole huge pages, tail included */
     void *p = NULL;
     if (n < size || posix_memalign(&p, HUGE, n) != 0)
