@@ -417,8 +417,9 @@ static void gap(pass *p, const aud_drift_refw_cell *c, const double *y, size_t n
 {
     double P0 = p->P, Q0 = p->Q, w = c->w, k = 0, S = 0, sq = 0, sp = 0, bmax = 0;
     double chunk[CHUNKS + 1];
+    int64_t wi = (int64_t)w;   /* w, d: counts, integers below 2^53 */
     for (int q = 0; q <= CHUNKS; q++)
-        chunk[q] = floor(w * q / CHUNKS);
+        chunk[q] = (double)(wi * q / CHUNKS);   /* floor(w q / CHUNKS) */
     int ci = 0;
     while (*j < n2 && y[*j] < c->hi) {
         size_t e = *j;
@@ -460,8 +461,9 @@ static void gap(pass *p, const aud_drift_refw_cell *c, const double *y, size_t n
     /* the current points likewise: the t-th's midrank within Q0 + t + 1/2 +- (bmax - 1)/2, the
      * reference's anywhere in the gap, a tie group of at most bmax + mt values */
     double sb = bmax > 1 ? (bmax - 1) / 2 : 0;
+    int64_t di = (int64_t)d;
     for (int q = 0; q < CHUNKS; q++) {
-        double t0 = floor(d * q / CHUNKS), t1 = floor(d * (q + 1) / CHUNKS);
+        double t0 = (double)(di * q / CHUNKS), t1 = (double)(di * (q + 1) / CHUNKS);
         if (t1 > t0)
             ad_point(p, P0, P0 + w, Q0 + t0 + 0.5 - sb, Q0 + t1 - 0.5 + sb, mt + bmax, t1 - t0);
     }
