@@ -59,6 +59,8 @@ typedef struct run_ctx {
     aud_sketch *mg_sketch;        /*   their sketches (mg_sum[j].sketch points here) */
     size_t      mg_n;             /*   entries of mg_sum and mg_sketch (columns) */
     char        mx_skip_text[512];
+    cJSON      *rows_raw;         /* explanations.explained_rows (run_rows.c): one raw node of */
+    size_t      rows_len;         /*   this many bytes, left to one side when printing */
 } run_ctx;
 
 /* The model has K > 1 classes (a multiclass classifier, multi:softmax included, or a model

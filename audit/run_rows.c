@@ -116,6 +116,8 @@ typedef struct rows_job {
     size_t n, hi, lo;
     int probability;   /* aud_run_link_probability */
     tbuf *chunks;      /* one per task */
+    size_t *at;        /* where task t's text goes in the joined text */
+    char *text;        /* the joined text */
 } rows_job;
 
 /* Why row i is drawn as a waterfall, or NULL. */
@@ -190,49 +192,62 @@ static void rows_task(void *ctx, size_t t)
         put_row(&j->chunks[t], j, i);
 }
 
+/* Task t's text into the joined text at its offset (the copies and their page faults on
+ * threads too), its buffer freed. */
+static void join_task(void *ctx, size_t t)
+{
+    rows_job *j = ctx;
+    memcpy(j->text + j->at[t], j->chunks[t].p, j->chunks[t].len);
+    aud_free(j->chunks[t].p);
+    j->chunks[t].p = NULL;
+}
+
 int aud_run_explained_rows_json(run_ctx *c, cJSON *ex, const aud_shap_result *r,
                                 const double *X, const size_t *rows, size_t n)
 {
-    rows_job j = {c, r, X, rows, n, 0, 0, aud_run_link_probability(c, r), NULL};
+    rows_job j = {c, r, X, rows, n, 0, 0, aud_run_link_probability(c, r), NULL, NULL, NULL};
     for (size_t i = 1; i < n; i++) {
         j.hi = r->fx[i] > r->fx[j.hi] ? i : j.hi;
         j.lo = r->fx[i] < r->fx[j.lo] ? i : j.lo;
     }
     size_t n_tasks = (n + ROWS_PER_TASK - 1) / ROWS_PER_TASK;
     j.chunks = aud_calloc(n_tasks ? n_tasks : 1, sizeof *j.chunks);
-    if (j.chunks == NULL)
+    j.at = aud_malloc((n_tasks ? n_tasks : 1) * sizeof *j.at);
+    if (j.chunks == NULL || j.at == NULL) {
+        aud_free(j.chunks);
+        aud_free(j.at);
         return aud_error_nomem(c->err);
+    }
     aud_run_tasks(n_tasks, c->threads, rows_task, &j);
-    size_t len = 2;   /* "[" and "]" */
+    size_t len = 1;   /* "[", the rows, "]" */
     int nomem = 0;
     for (size_t t = 0; t < n_tasks; t++) {
+        j.at[t] = len;
         len += j.chunks[t].len;
         nomem |= j.chunks[t].nomem;
     }
-    char *text = nomem ? NULL : aud_malloc(len + 1);
-    cJSON *raw = text != NULL ? cJSON_CreateRaw("") : NULL;
+    len++;
+    j.text = nomem ? NULL : aud_malloc_large(len + 1);
+    cJSON *raw = j.text != NULL ? cJSON_CreateRaw("") : NULL;
     if (raw != NULL) {   /* the joined text becomes the node's own (freed by cJSON_Delete) */
-        size_t at = 0;
-        text[at++] = '[';
-        for (size_t t = 0; t < n_tasks; t++) {
-            memcpy(text + at, j.chunks[t].p, j.chunks[t].len);
-            at += j.chunks[t].len;
-            aud_free(j.chunks[t].p);
-            j.chunks[t].p = NULL;
-        }
-        text[at++] = ']';
-        text[at] = '\0';
+        aud_run_tasks(n_tasks, c->threads, join_task, &j);
+        j.text[0] = '[';
+        j.text[len - 1] = ']';
+        j.text[len] = '\0';
         cJSON_free(raw->valuestring);
-        raw->valuestring = text;
-        text = NULL;
+        raw->valuestring = j.text;
+        j.text = NULL;
     }
     for (size_t t = 0; t < n_tasks; t++)
         aud_free(j.chunks[t].p);
     aud_free(j.chunks);
-    aud_free(text);
+    aud_free(j.at);
+    aud_free(j.text);
     if (raw == NULL || !cJSON_AddItemToObject(ex, "explained_rows", raw)) {
         cJSON_Delete(raw);
         return aud_error_nomem(c->err);
     }
+    c->rows_raw = raw;
+    c->rows_len = len;
     return AUD_OK;
 }

@@ -170,18 +170,26 @@ int aud_out_commit(aud_out *o, aud_error *err)
     return rc;
 }
 
-int aud_file_write_atomic(const char *path, const void *data, size_t len, aud_error *err)
+int aud_file_write_parts(const char *path, const void *const *parts, const size_t *lens,
+                         size_t n, aud_error *err)
 {
     aud_out o;
     int rc = aud_out_open(&o, path, err);
     if (rc != AUD_OK)
         return rc;
-    if (len > 0 && fwrite(data, 1, len, o.f) != len) {
-        rc = aud_error_set(err, AUD_E_IO, path, 0, 0, "write error: %s", strerror(errno));
-        aud_out_abort(&o);
-        return rc;
+    for (size_t i = 0; i < n; i++) {
+        if (lens[i] > 0 && fwrite(parts[i], 1, lens[i], o.f) != lens[i]) {
+            rc = aud_error_set(err, AUD_E_IO, path, 0, 0, "write error: %s", strerror(errno));
+            aud_out_abort(&o);
+            return rc;
+        }
     }
     return aud_out_commit(&o, err);
+}
+
+int aud_file_write_atomic(const char *path, const void *data, size_t len, aud_error *err)
+{
+    return aud_file_write_parts(path, &data, &len, 1, err);
 }
 
 /* The "C" locale, created once: number text never depends on the user's locale, even when the
@@ -287,9 +295,16 @@ static void fmt_exact(char *buf, int neg, uint64_t m, int s, int x)
             q /= 10;
             xr++;
         }
-        char d[17];
-        for (int i = prec - 1; i >= 0; i--, q /= 10)
-            d[i] = (char)('0' + q % 10);
+        static const char pairs[] = "00010203040506070809101112131415161718192021222324"
+                                    "25262728293031323334353637383940414243444546474849"
+                                    "50515253545556575859606162636465666768697071727374"
+                                    "75767778798081828384858687888990919293949596979899";
+        char d[18];
+        int i = prec;
+        for (; i >= 2; i -= 2, q /= 100)
+            memcpy(d + i - 2, pairs + 2 * (q % 100), 2);
+        if (i == 1)
+            d[0] = (char)('0' + q);
         g_layout(buf, neg, d, prec, xr, prec);
         return;
     }
@@ -311,16 +326,16 @@ const char *aud_fmt_double(double v, char *buf)
     }
     double a = fabs(v);
     if (a >= 1e-6 && a < 1e14) {
-        int e2, x = (int)floor(log10(a));
+        int e2;
         uint64_t m = (uint64_t)ldexp(frexp(a, &e2), 53);
-        int s = 53 - e2;
+        int s = 53 - e2, x = (int)floor((e2 - 1) * 0.30102999566398120);   /* or x + 1 */
         for (int tries = 0; tries < 2 && x >= -6 && x <= 13; tries++) {
             uint64_t q = (uint64_t)(((u128)m * pow10_128(16 - x)) >> s);   /* 17 digits? */
             if (q >= 10000000000000000ull && q < 100000000000000000ull) {
                 fmt_exact(buf, v < 0.0, m, s, x);
                 return buf;
             }
-            x += q < 10000000000000000ull ? -1 : 1;   /* log10 was one off */
+            x += q < 10000000000000000ull ? -1 : 1;   /* the estimate was one off */
         }
     }
     locale_t c = get_c_locale();
