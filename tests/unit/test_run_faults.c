@@ -38,6 +38,20 @@ static void write_file(const char *dir, const char *name, const char *text)
     fclose(f);
 }
 
+/* cur.csv (csv), m.json (a logistic model of x) and spec.json: the model's audit of cur.csv
+ * by sex, whose "explain" value and the rest of the spec are `rest`. */
+static void write_linear_run(const char *dir, const char *csv, const char *rest)
+{
+    char spec[600];
+    write_file(dir, "cur.csv", csv);
+    write_file(dir, "m.json", "{\"format\": \"audit-linear\", \"version\": 1, \"link\": "
+                              "\"logit\", \"intercept\": -0.2, \"coefficients\": {\"x\": 1.5}}");
+    snprintf(spec, sizeof spec, "{\"model\": \"m.json\", \"data\": \"cur.csv\", \"label\": "
+             "\"label\", \"sensitive\": [\"sex\"], \"fairness\": {\"bootstrap\": 0}, "
+             "\"explain\": %s", rest);
+    write_file(dir, "spec.json", spec);
+}
+
 /* Options for the spec in dir; cJSON's allocations go through failing_malloc (none failing yet). */
 static void run_setup(aud_run_opts *o, char *spec, size_t n, const char *dir)
 {
@@ -102,15 +116,9 @@ static void test_completed_run_log_under_cjson_allocation_failure(void **state)
     (void)state;
     char dir[] = "/tmp/audit-run-faults-XXXXXX";
     assert_non_null(mkdtemp(dir));
-    write_file(dir, "cur.csv", "x,sex,label\n0.1,f,0\n0.4,m,1\n0.3,f,1\n0.9,m,0\n0.5,f,1\n"
-                               "0.2,m,0\n");
-    write_file(dir, "m.json", "{\"format\": \"audit-linear\", \"version\": 1, \"link\": "
-                              "\"logit\", \"intercept\": -0.2, \"coefficients\": {\"x\": 1.5}}");
-    write_file(dir, "spec.json",
-               "{\"model\": \"m.json\", \"data\": \"cur.csv\", \"label\": \"label\", "
-               "\"sensitive\": [\"sex\"], \"fairness\": {\"bootstrap\": 0}, "
-               "\"explain\": false, \"outputs\": {\"dir\": \"out\", \"pdf\": null, "
-               "\"xlsx\": null, \"log\": \"runs.jsonl\"}}");
+    write_linear_run(dir, "x,sex,label\n0.1,f,0\n0.4,m,1\n0.3,f,1\n0.9,m,0\n0.5,f,1\n0.2,m,0\n",
+                     "false, \"outputs\": {\"dir\": \"out\", \"pdf\": null, \"xlsx\": null, "
+                     "\"log\": \"runs.jsonl\"}}");
     char spec[600];
     aud_run_opts o;
     run_setup(&o, spec, sizeof spec, dir);
@@ -136,15 +144,10 @@ static void test_explained_rows_under_allocation_failure(void **state)
     (void)state;
     char dir[] = "/tmp/audit-run-faults-XXXXXX";
     assert_non_null(mkdtemp(dir));
-    write_file(dir, "cur.csv", "x,sex,label,case\n0.1,f,0,\"a \"\"q\"\"\"\n0.4,m,1,b\n0.3,f,1,c\n"
-                               "0.9,m,0,d\n0.5,f,1,e\n0.2,m,0,f\n");
-    write_file(dir, "m.json", "{\"format\": \"audit-linear\", \"version\": 1, \"link\": "
-                              "\"logit\", \"intercept\": -0.2, \"coefficients\": {\"x\": 1.5}}");
-    write_file(dir, "spec.json",
-               "{\"model\": \"m.json\", \"data\": \"cur.csv\", \"label\": \"label\", "
-               "\"sensitive\": [\"sex\"], \"fairness\": {\"bootstrap\": 0}, "
-               "\"explain\": {\"rows\": 6, \"id\": \"case\", \"show_rows\": [2]}, "
-               "\"outputs\": {\"dir\": \"out\", \"pdf\": null, \"xlsx\": null}}");
+    write_linear_run(dir, "x,sex,label,case\n0.1,f,0,\"a \"\"q\"\"\"\n0.4,m,1,b\n0.3,f,1,c\n"
+                          "0.9,m,0,d\n0.5,f,1,e\n0.2,m,0,f\n",
+                     "{\"rows\": 6, \"id\": \"case\", \"show_rows\": [2]}, "
+                     "\"outputs\": {\"dir\": \"out\", \"pdf\": null, \"xlsx\": null}}");
     char spec[600];
     aud_run_opts o;
     run_setup(&o, spec, sizeof spec, dir);
