@@ -99,6 +99,8 @@ int aud_out_open(aud_out *o, const char *path, aud_error *err)
     o->path = aud_strdup(path);
     o->tmp = aud_malloc(n + 16);
     if (o->path == NULL || o->tmp == NULL) {
+        aud_free(o->tmp);   /* no name in it yet: nothing to unlink */
+        o->tmp = NULL;
         aud_out_abort(o);
         return aud_error_nomem(err);
     }
