@@ -59,6 +59,8 @@ typedef struct run_ctx {
     aud_sketch *mg_sketch;        /*   their sketches (mg_sum[j].sketch points here) */
     size_t      mg_n;             /*   entries of mg_sum and mg_sketch (columns) */
     char        mx_skip_text[512];
+    cJSON      *rows_raw;         /* explanations.explained_rows (run_rows.c): one raw node of */
+    size_t      rows_len;         /*   this many bytes, left to one side when printing */
 } run_ctx;
 
 /* The model has K > 1 classes (a multiclass classifier, multi:softmax included, or a model
@@ -95,6 +97,19 @@ int aud_run_global(run_ctx *c);     /* run_global.c */
 int aud_run_explain_rows(run_ctx *c, aud_shap_opts *so, double **B, size_t *nb,
                          aud_shap_result **r, double **X, size_t **rows, size_t *n,
                          const char **skip);
+
+/* A binary model explained on the margin: its base value and f(x) are also given as
+ * probabilities, aud_run_sigmoid(c, margin) (the model's link applied). */
+int aud_run_link_probability(const run_ctx *c, const aud_shap_result *r);
+double aud_run_sigmoid(const run_ctx *c, double margin);
+
+/* explanations.explained_rows of a single-output model (run_rows.c): every explained row (X, its
+ * n rows in model order, attributions r, row numbers rows in the data) in data order with its
+ * values, attributions, prediction and "why" (the waterfalls: the highest and the lowest output
+ * and the rows the spec asks for), formatted on c->threads threads into one raw node of ex - the
+ * text cJSON_Print would give for the rows as objects. AUD_OK or AUD_E_NOMEM. */
+int aud_run_explained_rows_json(run_ctx *c, cJSON *ex, const aud_shap_result *r,
+                                const double *X, const size_t *rows, size_t n);
 
 /* A step of the run starts (the progress callback of aud_run_opts, for --verbose and the
  * terminal's current step); it ends when the next one starts. */

@@ -207,16 +207,12 @@ static int add_feature_json(run_ctx *c, cJSON *arr, const aud_shap_summary *sm,
     return 0;
 }
 
-/* One explained row: its feature values and attributions in model order; `why` (NULL for
- * none) marks the rows the report draws as waterfalls. */
-/* A binary model explained on the margin: base value and f(x) are also given as
- * probabilities (the model's link applied). */
-static int link_probability(const run_ctx *c, const aud_shap_result *r)
+int aud_run_link_probability(const run_ctx *c, const aud_shap_result *r)
 {
     return r->output == AUD_SHAP_OUTPUT_RAW && aud_model_is_binary(c->model);
 }
 
-static double sigmoid(const run_ctx *c, double margin)
+double aud_run_sigmoid(const run_ctx *c, double margin)
 {
     return 1.0 / (1.0 + exp(-c->model->sigmoid_scale * margin));
 }
@@ -256,56 +252,6 @@ static void decision_rule(const run_ctx *c, char *buf, size_t size)
     snprintf(buf, size, "A row is favourable%s when P(%s = 1) %s %s.", words,
              s->label != NULL ? s->label : "label", s->favorable ? ">=" : "<",
              aud_fmt_double(s->threshold, num));
-}
-
-static int add_explained_row(run_ctx *c, cJSON *arr, const aud_shap_result *r, const double *X,
-                             const size_t *rows, size_t i, const char *why)
-{
-    size_t nf = c->model->n_features;
-    cJSON *o = cJSON_CreateObject();
-    if (o == NULL || !cJSON_AddItemToArray(arr, o)) {
-        cJSON_Delete(o);
-        return -1;
-    }
-    double fx = r->fx[i * r->n_outputs];
-    double pred = fx;
-    if (r->output == AUD_SHAP_OUTPUT_RAW && c->merged)   /* the partials carry it */
-        pred = c->mx_pred[i];
-    else if (r->output == AUD_SHAP_OUTPUT_RAW && c->score != NULL)
-        pred = c->score[rows[i]];
-    long line = c->merged ? (c->mx_line != NULL ? c->mx_line[i] : 0)   /* issue 14 item 3 */
-                          : aud_table_row_line(c->data, rows[i]);
-    if (line > 0 && aud_json_add_num(o, "line", (double)line) != 0)
-        return -1;
-    if (c->merged && c->id_col >= 0) {   /* the partials carry the text */
-        if (c->mx_id != NULL && c->mx_id[i] != NULL &&
-            cJSON_AddStringToObject(o, "id", c->mx_id[i]) == NULL)
-            return -1;
-    } else if (c->id_col >= 0) {
-        char cell[128];
-        aud_table_cell_text(c->data, rows[i], (size_t)c->id_col, cell, sizeof cell);
-        if (c->data->cols[c->id_col].type == AUD_COL_NUMERIC)
-            aud_fmt_double(c->data->cols[c->id_col].num[rows[i]], cell);
-        if (cJSON_AddStringToObject(o, "id", cell) == NULL)
-            return -1;
-    }
-    if (link_probability(c, r) && aud_json_add_num(o, "probability", sigmoid(c, fx)) != 0)
-        return -1;
-    if (aud_json_add_num(o, "row", (double)rows[i]) != 0 ||
-        (why != NULL && cJSON_AddStringToObject(o, "why", why) == NULL) ||
-        aud_json_add_num(o, "prediction", pred) != 0 ||
-        aud_json_add_num(o, "output", fx) != 0 ||
-        aud_json_add_num(o, "base", r->phi[i * r->stride + nf]) != 0)
-        return -1;
-    cJSON *v = cJSON_AddArrayToObject(o, "value");
-    cJSON *p = cJSON_AddArrayToObject(o, "phi");
-    if (v == NULL || p == NULL)
-        return -1;
-    for (size_t j = 0; j < nf; j++) {
-        if (push_num(v, X[i * nf + j]) != 0 || push_num(p, r->phi[i * r->stride + j]) != 0)
-            return -1;
-    }
-    return 0;
 }
 
 /* Attribution drift: mean |phi| per feature on a reference sample versus the current sample
@@ -388,12 +334,6 @@ static int explained_matrix(run_ctx *c, double **X, size_t **rows, size_t *n_out
 static int add_explained_rows(run_ctx *c, cJSON *ex, const aud_shap_result *r, const double *X,
                               const size_t *rows, size_t n)
 {
-    const aud_spec *s = c->spec;
-    size_t hi = 0, lo = 0;
-    for (size_t i = 1; i < n; i++) {
-        hi = r->fx[i] > r->fx[hi] ? i : hi;
-        lo = r->fx[i] < r->fx[lo] ? i : lo;
-    }
     /* explained_rows' value/phi arrays are in model order: name that order for readers
      * (features[] is in rank order; docs/results-schema.md) */
     cJSON *order = cJSON_AddArrayToObject(ex, "feature_order");
@@ -402,21 +342,9 @@ static int add_explained_rows(run_ctx *c, cJSON *ex, const aud_shap_result *r, c
         if (cJSON_AddItemToArray(order, cJSON_CreateString(nm)) == 0)
             order = NULL;
     }
-    cJSON *er = order != NULL ? cJSON_AddArrayToObject(ex, "explained_rows") : NULL;
-    if (er == NULL)
+    if (order == NULL)
         return aud_error_nomem(c->err);
-    for (size_t i = 0; i < n; i++) {
-        const char *why = NULL;
-        for (size_t k = 0; k < s->explain.n_show_rows; k++) {
-            if ((size_t)s->explain.show_rows[k] == rows[i])
-                why = "requested in spec";
-        }
-        if (why == NULL)
-            why = i == hi ? "highest output" : i == lo ? "lowest output" : NULL;
-        if (add_explained_row(c, er, r, X, rows, i, why) != 0)
-            return aud_error_nomem(c->err);
-    }
-    return AUD_OK;
+    return aud_run_explained_rows_json(c, ex, r, X, rows, n);   /* run_rows.c */
 }
 
 /* The explanation options of the spec, the background rows when the method needs them, and
@@ -553,8 +481,9 @@ int aud_run_explanations(run_ctx *c)
         shap_units(c, r, units, sizeof units);
         decision_rule(c, rule, sizeof rule);
         if (cJSON_AddStringToObject(ex, "units", units) == NULL ||
-            (link_probability(c, r) &&
-             aud_json_add_num(ex, "base_probability", sigmoid(c, sm->base_value[0])) != 0) ||
+            (aud_run_link_probability(c, r) &&
+             aud_json_add_num(ex, "base_probability",
+                              aud_run_sigmoid(c, sm->base_value[0])) != 0) ||
             (rule[0] != '\0' && cJSON_AddStringToObject(ex, "decision_rule", rule) == NULL)) {
             rc = aud_error_nomem(c->err);
             goto done;

@@ -100,6 +100,8 @@ int aud_out_open(aud_out *o, const char *path, aud_error *err)
     o->path = aud_strdup(path);
     o->tmp = aud_malloc(n + 16);
     if (o->path == NULL || o->tmp == NULL) {
+        aud_free(o->tmp);   /* no name in it yet: nothing to unlink */
+        o->tmp = NULL;
         aud_out_abort(o);
         return aud_error_nomem(err);
     }
@@ -171,18 +173,26 @@ int aud_out_commit(aud_out *o, aud_error *err)
     return rc;
 }
 
-int aud_file_write_atomic(const char *path, const void *data, size_t len, aud_error *err)
+int aud_file_write_parts(const char *path, const void *const *parts, const size_t *lens,
+                         size_t n, aud_error *err)
 {
     aud_out o;
     int rc = aud_out_open(&o, path, err);
     if (rc != AUD_OK)
         return rc;
-    if (len > 0 && fwrite(data, 1, len, o.f) != len) {
-        rc = aud_error_set(err, AUD_E_IO, path, 0, 0, "write error: %s", strerror(errno));
-        aud_out_abort(&o);
-        return rc;
+    for (size_t i = 0; i < n; i++) {
+        if (lens[i] > 0 && fwrite(parts[i], 1, lens[i], o.f) != lens[i]) {
+            rc = aud_error_set(err, AUD_E_IO, path, 0, 0, "write error: %s", strerror(errno));
+            aud_out_abort(&o);
+            return rc;
+        }
     }
     return aud_out_commit(&o, err);
+}
+
+int aud_file_write_atomic(const char *path, const void *data, size_t len, aud_error *err)
+{
+    return aud_file_write_parts(path, &data, &len, 1, err);
 }
 
 /* The "C" locale, created once: number text never depends on the user's locale, even when the
@@ -207,6 +217,106 @@ double aud_strtod_c(const char *s, char **end)
     return c != (locale_t)0 ? strtod_l(s, end, c) : strtod(s, end);
 }
 
+/* Digits d[0..n) of |v| (n <= 17) with decimal exponent x (|v| ~ d0.d1d2... * 10^x) written
+ * as printf's "%.{prec}g" writes them: fixed notation when -4 <= x < prec, else d.ddde+XX;
+ * trailing zeros of the fraction dropped. */
+static void g_layout(char *out, int neg, const char *d, int n, int x, int prec)
+{
+    char *o = out;
+    while (n > 1 && d[n - 1] == '0')
+        n--;
+    if (neg)
+        *o++ = '-';
+    if (x < -4 || x >= prec) {
+        *o++ = d[0];
+        if (n > 1) {
+            *o++ = '.';
+            memcpy(o, d + 1, (size_t)n - 1);
+            o += n - 1;
+        }
+        int ax = x < 0 ? -x : x;
+        *o++ = 'e';
+        *o++ = x < 0 ? '-' : '+';
+        if (ax >= 100)
+            *o++ = (char)('0' + ax / 100);
+        *o++ = (char)('0' + ax / 10 % 10);
+        *o++ = (char)('0' + ax % 10);
+    } else if (x >= 0) {
+        for (int i = 0; i <= x; i++)
+            *o++ = i < n ? d[i] : '0';
+        if (n > x + 1) {
+            *o++ = '.';
+            memcpy(o, d + x + 1, (size_t)(n - x - 1));
+            o += n - x - 1;
+        }
+    } else {
+        *o++ = '0';
+        *o++ = '.';
+        for (int i = 0; i < -x - 1; i++)
+            *o++ = '0';
+        memcpy(o, d, (size_t)n);
+        o += n;
+    }
+    *o = '\0';
+}
+
+typedef unsigned __int128 u128;
+
+/* 10^k, 0 <= k <= 22 (< 2^74). */
+static u128 pow10_128(int k)
+{
+    static const uint64_t p10[20] = {
+        1ull, 10ull, 100ull, 1000ull, 10000ull, 100000ull, 1000000ull, 10000000ull, 100000000ull,
+        1000000000ull, 10000000000ull, 100000000000ull, 1000000000000ull, 10000000000000ull,
+        100000000000000ull, 1000000000000000ull, 10000000000000000ull, 100000000000000000ull,
+        1000000000000000000ull, 10000000000000000000ull};
+    return k < 20 ? (u128)p10[k] : (u128)p10[19] * p10[k - 19];
+}
+
+/* The shortest "%.{15,16,17}g" of a = m * 2^-s (m in [2^52, 2^53), 6 <= s <= 73) with decimal
+ * exponent x (10^x <= a < 10^(x+1), -6 <= x <= 13) in exact integer arithmetic: for each
+ * precision P, q = a * 10^k (k = P - 1 - x) rounded to nearest, ties to even (as glibc's printf
+ * rounds), and err = |q * 2^s - m * 10^k|; q * 10^-k reads back as a (strtod rounds to nearest,
+ * ties to even) iff it lies within half a unit in the last place of a:
+ * 2 * err < 10^k, or 4 * err < 10^k below a power of two (m = 2^52: the gap below is half as
+ * wide), equality going to even m. */
+static void fmt_exact(char *buf, int neg, uint64_t m, int s, int x)
+{
+    for (int prec = 15; prec <= 17; prec++) {
+        int k = prec - 1 - x;
+        u128 n = (u128)m * pow10_128(k), one = (u128)1 << s;
+        uint64_t q = (uint64_t)(n >> s);
+        u128 rem = n & (one - 1), half = one >> 1;
+        int up = rem > half || (rem == half && (q & 1));
+        u128 err = up ? one - rem : rem;
+        u128 lim = (u128)(m == (1ull << 52) && !up && rem != 0 ? 4 : 2) * err;
+        if (prec < 17 && (lim > pow10_128(k) || (lim == pow10_128(k) && (m & 1))))
+            continue;   /* does not read back */
+        q += (uint64_t)up;
+        int xr = x;
+        if (q == (uint64_t)pow10_128(prec)) {   /* 9...9 rounded up to 10...0 */
+            q /= 10;
+            xr++;
+        }
+        static const char pairs[] = "00010203040506070809101112131415161718192021222324"
+                                    "25262728293031323334353637383940414243444546474849"
+                                    "50515253545556575859606162636465666768697071727374"
+                                    "75767778798081828384858687888990919293949596979899";
+        char d[18];
+        int i = prec;
+        for (; i >= 2; i -= 2, q /= 100)
+            memcpy(d + i - 2, pairs + 2 * (q % 100), 2);
+        if (i == 1)
+            d[0] = (char)('0' + q);
+        g_layout(buf, neg, d, prec, xr, prec);
+        return;
+    }
+}
+
+/* The shortest of "%.15g", "%.16g" and "%.17g" that reads back as v: for 1e-6 <= |v| < 1e14
+ * (attributions, feature values, rates) in integer arithmetic (fmt_exact), byte for byte what
+ * the snprintf and strtod loop used for other values gives (tests/unit/test_error.c compares
+ * them on millions of values), at a tenth of its cost. */
 const char *aud_fmt_double(double v, char *buf)
 {
     if (!isfinite(v)) {
@@ -216,6 +326,20 @@ const char *aud_fmt_double(double v, char *buf)
     if (v == 0.0) {
         strcpy(buf, signbit(v) ? "-0.0" : "0");
         return buf;
+    }
+    double a = fabs(v);
+    if (a >= 1e-6 && a < 1e14) {
+        int e2;
+        uint64_t m = (uint64_t)ldexp(frexp(a, &e2), 53);
+        int s = 53 - e2, x = (int)floor((e2 - 1) * 0.30102999566398120);   /* or x + 1 */
+        for (int tries = 0; tries < 2 && x >= -6 && x <= 13; tries++) {
+            uint64_t q = (uint64_t)(((u128)m * pow10_128(16 - x)) >> s);   /* 17 digits? */
+            if (q >= 10000000000000000ull && q < 100000000000000000ull) {
+                fmt_exact(buf, v < 0.0, m, s, x);
+                return buf;
+            }
+            x += q < 10000000000000000ull ? -1 : 1;   /* the estimate was one off */
+        }
     }
     locale_t c = get_c_locale();
     locale_t old = c != (locale_t)0 ? uselocale(c) : (locale_t)0;

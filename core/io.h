@@ -30,6 +30,9 @@ void aud_out_abort(aud_out *o);
 
 /* Write data to path atomically. */
 int aud_file_write_atomic(const char *path, const void *data, size_t len, aud_error *err);
+/* The same for the n pieces parts[i] (lens[i] bytes each), written one after the other. */
+int aud_file_write_parts(const char *path, const void *const *parts, const size_t *lens,
+                         size_t n, aud_error *err);
 
 /* strtod in the "C" locale, whatever the process locale. */
 double aud_strtod_c(const char *s, char **end);

@@ -59,14 +59,26 @@ done:
     return rc;
 }
 
-int aud_sha256_mem(const void *data, size_t len, char hex[65], aud_error *err)
+int aud_sha256_parts(const void *const *parts, const size_t *lens, size_t n, char hex[65],
+                     aud_error *err)
 {
     unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned n = 0;
-    if (EVP_Digest(data, len, md, &n, EVP_sha256(), NULL) != 1 || n != 32)
+    unsigned len = 0;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    int ok = ctx != NULL && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = EVP_DigestUpdate(ctx, parts[i], lens[i]) == 1;
+    ok = ok && EVP_DigestFinal_ex(ctx, md, &len) == 1 && len == 32;
+    EVP_MD_CTX_free(ctx);
+    if (!ok)
         return aud_error_set(err, AUD_E_INTERNAL, NULL, 0, 0, "SHA-256 failed");
-    to_hex(md, n, hex);
+    to_hex(md, len, hex);
     return AUD_OK;
+}
+
+int aud_sha256_mem(const void *data, size_t len, char hex[65], aud_error *err)
+{
+    return aud_sha256_parts(&data, &len, 1, hex, err);
 }
 
 void aud_utc_now(char *buf, size_t size)

@@ -14,6 +14,9 @@ int aud_sha256_file(const char *path, char hex[65], aud_error *err);
 
 /* SHA-256 of a memory buffer. */
 int aud_sha256_mem(const void *data, size_t len, char hex[65], aud_error *err);
+/* SHA-256 of the n pieces parts[i] (lens[i] bytes each) one after the other. */
+int aud_sha256_parts(const void *const *parts, const size_t *lens, size_t n, char hex[65],
+                     aud_error *err);
 
 /* Current UTC time as ISO-8601 "2026-11-28T10:21:30Z" (buf >= 21 bytes). */
 void aud_utc_now(char *buf, size_t size);

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <float.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -159,6 +160,87 @@ static void test_packed_numbers_round_trip(void **state)
     cJSON_Delete(o);
 }
 
+/* The loop aud_fmt_double replaced: the shortest of %.15g, %.16g, %.17g that reads back. */
+static const char *fmt_double_loop(double v, char *buf)
+{
+    if (!isfinite(v))
+        return strcpy(buf, "null");
+    if (v == 0.0)
+        return strcpy(buf, signbit(v) ? "-0.0" : "0");
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(buf, 32, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v)
+            break;
+    }
+    return buf;
+}
+
+static uint64_t xorshift(uint64_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+
+/* aud_fmt_double: byte for byte the snprintf/strtod loop
+ * on random bit patterns (every exponent), values of a few decimal digits (where 15 digits
+ * read back), integers near 2^53 and up to 10^17 (the switch between fixed and exponent
+ * notation), neighbours of powers of ten, subnormals, values spread over 1e-7..1e15 (the
+ * integer path's range and its edges) and short dyadic values (exact ties of a rounding). */
+static void test_fmt_double_matches_printf_loop(void **state)
+{
+    (void)state;
+    char a[32], b[32];
+    uint64_t s = 88172645463325252ull;
+    size_t bad = 0;
+    for (long i = 0; i < 3000000; i++) {
+        double v;
+        uint64_t u = xorshift(&s);
+        switch (i % 8) {
+        case 0:
+            memcpy(&v, &u, sizeof v);
+            break;
+        case 1:
+            v = (double)(long)(u % 2000001 - 1000000) / pow(10.0, (double)(u >> 40 & 15));
+            break;
+        case 2:
+            v = (double)((u % 4000000) + 9007199254740992ull - 2000000);
+            break;
+        case 3:
+            v = (double)(u % 100000000000000000ull) * (u >> 63 ? -1.0 : 1.0);
+            break;
+        case 4:
+            v = nextafter(pow(10.0, (double)((int)(u % 600) - 300)), (u & 1) ? 0.0 : INFINITY);
+            break;
+        case 5:
+            v = ldexp((double)(u >> 12), -1074 + (int)(u % 64));
+            break;
+        case 6:   /* log-uniform over 1e-7..1e15 */
+            v = pow(10.0, (double)(u >> 11) / 9007199254740992.0 * 22.0 - 7.0) * (u & 1 ? -1 : 1);
+            break;
+        default:   /* short dyadic values: ties of the 15-, 16- and 17-digit roundings */
+            v = ldexp((double)((u >> 34) | 1), -(int)(u % 48));
+            break;
+        }
+        if (strcmp(aud_fmt_double(v, a), fmt_double_loop(v, b)) != 0 && bad++ < 5)
+            print_error("%.17g: %s, loop %s\n", v, a, b);
+    }
+    for (int k = -1074; k <= 1023; k++) {   /* powers of two (a narrower gap below) and neighbours */
+        for (int d = -2; d <= 2; d++) {
+            double v = ldexp(1.0 + d * DBL_EPSILON, k);
+            if (strcmp(aud_fmt_double(v, a), fmt_double_loop(v, b)) != 0 && bad++ < 5)
+                print_error("%.17g: %s, loop %s\n", v, a, b);
+        }
+    }
+    for (int k = -20; k <= 20; k++) {   /* exact ties: 16-digit integers ending in 5 */
+        double v = 1234567890123455.0 + (double)k;
+        if (strcmp(aud_fmt_double(v, a), fmt_double_loop(v, b)) != 0 && bad++ < 5)
+            print_error("%.17g: %s, loop %s\n", v, a, b);
+    }
+    assert_int_equal(bad, 0);
+}
+
 static void test_atomic_write_leaves_nothing_on_abort(void **state)
 {
     (void)state;
@@ -272,6 +354,7 @@ int main(void)
         cmocka_unit_test(test_error_list_add),
         cmocka_unit_test(test_fmt_double_round_trips),
         cmocka_unit_test(test_packed_numbers_round_trip),
+        cmocka_unit_test(test_fmt_double_matches_printf_loop),
         cmocka_unit_test(test_atomic_write_leaves_nothing_on_abort),
         cmocka_unit_test(test_write_to_a_device_keeps_the_device),
         cmocka_unit_test(test_write_into_missing_dir_fails_cleanly),
