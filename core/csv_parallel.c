@@ -206,7 +206,6 @@ static int count_by_reading(count_job *j)
     char *buf = aud_malloc(WINDOW_BYTES);
     if (buf == NULL)
         return -1;
-    aud_prefault(buf, WINDOW_BYTES);
     size_t nl[MAX_CHUNKS] = {0}, qt[MAX_CHUNKS] = {0};
     const char *p = j->p;
     size_t c = 0;
@@ -267,9 +266,7 @@ static void *chunk_scan_main(void *arg)
         const csv_source *src = c->lx.src;
         w->src = src;
         w->cap = WINDOW_BYTES;
-        w->buf = aud_malloc(w->cap);
-        if (w->buf != NULL)
-            aud_prefault(w->buf, w->cap);
+        w->buf = aud_malloc(w->cap);   /* populated at once: aud_malloc from 256 KiB */
         w->start = w->off = (size_t)(c->lx.p - src->file0);
         w->stop = (size_t)(c->lx.end - src->file0);
         w->progress = c->lx.progress;

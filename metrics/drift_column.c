@@ -468,7 +468,6 @@ static int grow(void **p, size_t *cap, size_t n, size_t size)
     void *q = aud_malloc((n ? n : 1) * size);
     if (q == NULL)
         return -1;
-    aud_prefault(q, n * size);   /* written in full: values, then radix keys */
     aud_free(*p);
     *p = q;
     *cap = n;

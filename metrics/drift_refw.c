@@ -74,9 +74,7 @@ int aud_drift_refw_build(aud_drift_refw *w, const aud_drift_refsum *r)
     size_t nk;
     if (aud_drift_ref_knots(r, &kv, &nk) != AUD_OK)
         return AUD_E_NOMEM;
-    if ((w->c = aud_malloc((2 * nk + 1) * sizeof *w->c)) != NULL)
-        aud_prefault(w->c, (2 * nk + 1) * sizeof *w->c);
-    if (w->c == NULL) {
+    if ((w->c = aud_malloc((2 * nk + 1) * sizeof *w->c)) == NULL) {
         aud_free(kv);
         return AUD_E_NOMEM;
     }
