@@ -59,6 +59,9 @@ typedef struct run_ctx {
     aud_sketch *mg_sketch;        /*   their sketches (mg_sum[j].sketch points here) */
     size_t      mg_n;             /*   entries of mg_sum and mg_sketch (columns) */
     char        mx_skip_text[512];
+    struct aud_why_merged *mg_why;   /* merged: the drivers' and proxies' sums per cell
+                                        (audit/merge_why.c), or NULL and mg_why_skip says why */
+    char        mg_why_skip[512];
 } run_ctx;
 
 /* The model has K > 1 classes (a multiclass classifier, multi:softmax included, or a model

@@ -18,15 +18,19 @@ CREATED = "2026-01-01T00:00:00Z"
 # so they agree to rounding (stated in docs/scale-out.md). Every other figure is bit for bit.
 SUMMED = {"brier_score", "log_loss", "mean_predicted"}   # sums over rows in another order
 REL_TOL = 1e-12
+# fairness drivers and proxies: sums per cell of attribute values added in another order
+# (docs/scale-out.md); a figure near zero (a contribution that cancels) to 1e-15 absolute
+WHY = (".drivers", ".proxies")
+WHY_ABS = 1e-15
 
 
 def compare(single, merged, path=""):
     """Differences between two results documents: provenance and the merge block aside; drivers
-    and proxies (not merged, docs/scale-out.md) must be absent from the merged document."""
+    and proxies to REL_TOL (docs/scale-out.md)."""
     out = []
     if isinstance(single, dict):
         for k in single:
-            if k in ("provenance", "merge", "drivers", "proxies", "skipped", "global") and \
+            if k in ("provenance", "merge", "skipped", "global") and \
                     path.count(".") < 4:
                 continue
             if k not in merged:
@@ -43,8 +47,9 @@ def compare(single, merged, path=""):
             out += compare(a, b, f"{path}[{i}]")
     elif isinstance(single, float) and isinstance(merged, (int, float)):
         key = path.rsplit(".", 1)[-1].split("[", 1)[0]
-        if key in SUMMED:
-            if not math.isclose(single, merged, rel_tol=REL_TOL, abs_tol=0):
+        if key in SUMMED or any(w in path for w in WHY):
+            if not math.isclose(single, merged, rel_tol=REL_TOL,
+                                abs_tol=WHY_ABS if key not in SUMMED else 0):
                 out.append(f"{path}: {single!r} != {merged!r} beyond {REL_TOL}")
         elif single != merged:
             out.append(f"{path}: {single!r} != {merged!r}")
@@ -87,7 +92,15 @@ def test_demo_merged_equals_single_run(audit, root, tmp_path, demo_single, n):
     # the parts that are not merged are said so, and nothing else is skipped
     assert single["skipped"] == []
     assert sorted(s["section"] for s in merged["skipped"]) == \
-        sorted(["fairness drivers and proxies"] + (["global"] if "global" in single else []))
+        sorted(["global"] if "global" in single else [])
+    # drivers and proxies of every attribute and intersection (compared above, to REL_TOL)
+    for key in ("attributes", "intersections"):
+        for a, b in zip(single["fairness"][key], merged["fairness"][key]):
+            assert a["drivers"] and len(b["drivers"]) == len(a["drivers"]), a["name"]
+            assert [p["feature"] for p in a["proxies"]] == [p["feature"] for p in b["proxies"]]
+            assert [p["likely_proxy"] for p in a["proxies"]] == \
+                [p["likely_proxy"] for p in b["proxies"]]
+            assert not any("nmi_bounds" in p for p in b["proxies"])   # exact here
     assert merged["merge"]["shards"] == n and merged["merge"]["suppressed_cells"] == 0
     assert sum(p["rows"] for p in merged["merge"]["partials"]) == 6000
     roles = [i["role"] for i in merged["provenance"]["inputs"]]
@@ -139,6 +152,33 @@ def test_shards_with_a_group_absent(audit, tmp_path, n):
     assert "male" not in first["columns"][1]["levels"]   # the group is absent from shard 0
     assert compare(single, merged) == []
     assert single["performance"]["overall"]["auc"] == merged["performance"]["overall"]["auc"]
+
+
+def demo_sorted_by(root, tmp_path, column):
+    """The demo's rows sorted by one attribute: the first shards lack its last groups."""
+    df = pd.read_csv(root / "datasets" / "credit_current.csv")
+    df.sort_values(column, kind="stable").to_csv(tmp_path / "cur.csv", index=False)
+    spec = json.loads((root / "datasets" / "demo_audit.json").read_text())
+    spec.update({"data": "cur.csv", "model": str(root / "datasets" / spec["model"]),
+                 "reference": str(root / "datasets" / spec["reference"]),
+                 "explain": dict(spec["explain"], rows=50),
+                 "outputs": {"dir": "out", "json": "results.json"}})
+    (tmp_path / "spec.json").write_text(json.dumps(spec))
+    return tmp_path / "spec.json"
+
+
+@pytest.mark.parametrize("n", [3])
+def test_drivers_and_proxies_with_a_group_absent(audit, root, tmp_path, n):
+    """Drivers and proxies merged from shards that lack a group of sex (sorted data)."""
+    single, merged, parts = single_and_merged(audit, demo_sorted_by(root, tmp_path, "sex"),
+                                              tmp_path, n)
+    why = [json.loads(p.read_text())["why"] for p in parts]
+    sexes = [{c[0] for c in w["cells"]} for w in why]
+    assert len(sexes[0]) == 1 and len(sexes[-1]) == 1 and sexes[0] != sexes[-1]
+    summarised = summarised_in(parts)
+    assert compare(without(single, summarised), without(merged, summarised)) == []
+    assert merged["fairness"]["attributes"][0]["drivers"]
+    assert all(s["section"] != "fairness drivers and proxies" for s in merged["skipped"])
 
 
 def test_merge_errors_are_located(audit, tmp_path):
@@ -197,6 +237,7 @@ def test_partial_with_min_cell_hides_a_planted_row(audit, tmp_path):
     for value in ("Zyzzyva", "987.654321", "0.123457"):
         assert value not in text
     assert doc["suppressed"]["cells"] > 0 and "skipped" in doc["explained"]
+    assert "skipped" in doc["why"]   # no per-cell feature values with a minimum count
     assert doc["joint"]["cells"] and all(cell[-1] >= 5 for cell in doc["joint"]["cells"])
     assert doc["rows"] + doc["suppressed"]["rows"] == 301
     for col in doc["columns"]:

@@ -1,0 +1,553 @@
+/* merge_why.c - the partials' "why" blocks (audit/shard_why.c) merged into the per-cell sums of
+ * the fairness drivers and the proxy screen (audit/fair_why_int.h aud_why_merged; the exactness
+ * of each figure is stated in docs/scale-out.md):
+ *   - the cells of every partial are matched by the attributes' values; their row counts and
+ *     sums are added;
+ *   - per model feature and cell, the missing counts are added, the moments combined (Chan,
+ *     Golub & LeVeque 1979), the value lists joined and the quantile summaries merged (never
+ *     pruned); then the feature is discrete when the whole column has at most
+ *     AUD_ASSOC_MAX_LEVELS distinct values (known exactly from the lists; a summarised cell has
+ *     more), and a continuous feature's decile edges (numpy linear quantiles) come from the
+ *     joined lists, or from the merged table's column when that one is exact: each cell's bin
+ *     counts are then exact from its lists and bounded from its summaries. */
+#include "audit/fair_why_int.h"
+#include "audit/shard_int.h"
+#include "metrics/fair_drivers_int.h"
+#include "metrics/sketch.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* One feature in one merged cell while the partials are read. */
+typedef struct fcell {
+    double     missing, n, mean, m2;
+    long double sum;
+    double    *val, *cnt;   /* values (a categorical feature: level codes) and their counts */
+    size_t     nv, cap;
+    aud_sketch sk;          /* summarised parts, merged (has_sk) */
+    int        has_sk;
+} fcell;
+
+typedef struct pair {
+    double v, n;
+} pair;
+
+static int cmp_pair(const void *pa, const void *pb)
+{
+    double a = ((const pair *)pa)->v, b = ((const pair *)pb)->v;
+    return (a > b) - (a < b);
+}
+
+static int bad(aud_error *err, const char *path, const char *what)
+{
+    return aud_error_set(err, AUD_E_SCHEMA, path, 0, 0, "not a valid audit partial: %s", what);
+}
+
+static double num(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+void aud_why_merged_free(aud_why_merged *m)
+{
+    if (m == NULL)
+        return;
+    for (size_t f = 0; m->feat != NULL && f < m->n_features; f++) {
+        aud_why_feat *w = &m->feat[f];
+        aud_free(w->tab);
+        aud_free(w->lo);
+        aud_free(w->hi);
+        aud_free(w->cnt);
+        aud_free(w->mean);
+        aud_free(w->m2);
+        aud_free(w->sum);
+    }
+    aud_free(m->feat);
+    aud_free(m->key);
+    aud_free(m->count);
+    aud_free(m->out);
+    aud_free(m->phi);
+    aud_free(m->prob);
+    aud_free(m);
+}
+
+/* The merged key of one attribute value of a partial's cell: a categorical column's level code
+ * in the merged table, the number, NaN when missing; -1 when it is neither. */
+static int key_of(const aud_column *col, const cJSON *v, double *out)
+{
+    if (cJSON_IsNull(v)) {
+        *out = NAN;
+        return 0;
+    }
+    if (col->type == AUD_COL_NUMERIC) {
+        if (!cJSON_IsNumber(v))
+            return -1;
+        *out = v->valuedouble;
+        return 0;
+    }
+    if (!cJSON_IsString(v))
+        return -1;
+    for (size_t k = 0; k < col->n_levels; k++) {
+        if (strcmp(col->levels[k], v->valuestring) == 0) {
+            *out = (double)k;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static int same_key(const double *a, const double *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!(a[i] == b[i] || (isnan(a[i]) && isnan(b[i]))))
+            return 0;
+    return 1;
+}
+
+/* The cells of partial `why` into m (added when new); map[q] = merged cell of its cell q. */
+static int add_cells(aud_why_merged *m, const aud_table *t, const long *scol, const cJSON *why,
+                     size_t **map, size_t *cap, const char *path, aud_error *err)
+{
+    const cJSON *cells = cJSON_GetObjectItemCaseSensitive(why, "cells");
+    const cJSON *out = cJSON_GetObjectItemCaseSensitive(why, "out");
+    const cJSON *phi = cJSON_GetObjectItemCaseSensitive(why, "phi");
+    const cJSON *prob = cJSON_GetObjectItemCaseSensitive(why, "prob");
+    size_t nc = (size_t)cJSON_GetArraySize(cells), na = m->n_attrs, nf = m->n_features;
+    if (!cJSON_IsArray(cells) || (size_t)cJSON_GetArraySize(out) != nc ||
+        (size_t)cJSON_GetArraySize(phi) != nc ||
+        (prob != NULL && (size_t)cJSON_GetArraySize(prob) != nc) ||
+        (m->prob != NULL) != (prob != NULL) )
+        return bad(err, path, "\"why\" cells, sums and probabilities differ in length");
+    *map = aud_malloc((nc + 1) * sizeof **map);
+    double key[64];
+    if (*map == NULL)
+        return aud_error_nomem(err);
+    const cJSON *cell = cells->child, *o = out->child, *p = phi->child;
+    const cJSON *pr = prob != NULL ? prob->child : NULL;
+    for (size_t q = 0; q < nc; q++, cell = cell->next, o = o->next, p = p->next) {
+        const cJSON *v = cJSON_IsArray(cell) ? cell->child : NULL;
+        for (size_t a = 0; a < na; a++, v = v ? v->next : NULL)
+            if (v == NULL || key_of(&t->cols[scol[a]], v, &key[a]) != 0)
+                return bad(err, path, "a \"why\" cell is not a value of the attributes");
+        if (!cJSON_IsNumber(v) || v->valuedouble < 0 || !cJSON_IsNumber(o) ||
+            (size_t)cJSON_GetArraySize(p) != nf || (pr != NULL && !cJSON_IsNumber(pr)))
+            return bad(err, path, "a \"why\" cell has no count or sums");
+        size_t k = 0;
+        while (k < m->n_cells && !same_key(m->key + k * na, key, na))
+            k++;
+        if (k == m->n_cells) {   /* a new cell */
+            if (k == *cap) {
+                size_t nc2 = *cap ? 2 * *cap : 64;
+                double *k2 = aud_realloc(m->key, nc2 * (na ? na : 1) * sizeof *k2);
+                if (k2 != NULL)
+                    m->key = k2;
+                uint64_t *c2 = aud_realloc(m->count, nc2 * sizeof *c2);
+                if (c2 != NULL)
+                    m->count = c2;
+                double *o2 = aud_realloc(m->out, nc2 * sizeof *o2);
+                if (o2 != NULL)
+                    m->out = o2;
+                double *p2 = aud_realloc(m->phi, nc2 * (nf ? nf : 1) * sizeof *p2);
+                if (p2 != NULL)
+                    m->phi = p2;
+                double *r2 = m->prob != NULL ? aud_realloc(m->prob, nc2 * sizeof *r2) : NULL;
+                if (r2 != NULL)
+                    m->prob = r2;
+                if (k2 == NULL || c2 == NULL || o2 == NULL || p2 == NULL ||
+                    (m->prob != NULL && r2 == NULL))
+                    return aud_error_nomem(err);
+                *cap = nc2;
+            }
+            memcpy(m->key + k * na, key, na * sizeof *key);
+            m->count[k] = 0;
+            m->out[k] = 0.0;
+            for (size_t j = 0; j < nf; j++)
+                m->phi[k * nf + j] = 0.0;
+            if (m->prob != NULL)
+                m->prob[k] = 0.0;
+            m->n_cells++;
+        }
+        (*map)[q] = k;
+        m->count[k] += (uint64_t)v->valuedouble;
+        m->out[k] += o->valuedouble;
+        size_t j = 0;
+        const cJSON *x;
+        cJSON_ArrayForEach(x, p) {
+            if (!cJSON_IsNumber(x))
+                return bad(err, path, "a \"why\" sum is not a number");
+            m->phi[k * nf + j++] += x->valuedouble;
+        }
+        if (pr != NULL) {
+            m->prob[k] += pr->valuedouble;
+            pr = pr->next;
+        }
+    }
+    return AUD_OK;
+}
+
+/* Fold one partial's cell of one feature into fc. */
+static int add_fcell(fcell *fc, const aud_column *col, const cJSON *o, const char *path,
+                     aud_error *err)
+{
+    double missing = num(o, "missing");
+    if (!(missing >= 0))
+        return bad(err, path, "a \"why\" feature cell has no missing count");
+    fc->missing += missing;
+    const cJSON *vals = cJSON_GetObjectItemCaseSensitive(o, "values");
+    const cJSON *cnts = cJSON_GetObjectItemCaseSensitive(o, "counts");
+    const cJSON *sk = cJSON_GetObjectItemCaseSensitive(o, "sketch");
+    if (col->type == AUD_COL_NUMERIC) {   /* the moments (Chan, Golub & LeVeque 1979) */
+        double n = num(o, "n"), mean = num(o, "mean"), m2 = num(o, "m2");
+        const cJSON *sum = cJSON_GetObjectItemCaseSensitive(o, "sum");
+        if (!(n >= 0) || isnan(mean) || !(m2 >= 0) || cJSON_GetArraySize(sum) != 2 ||
+            !cJSON_IsNumber(sum->child) || !cJSON_IsNumber(sum->child->next))
+            return bad(err, path, "a \"why\" feature cell has no moments");
+        fc->sum += (long double)sum->child->valuedouble + sum->child->next->valuedouble;
+        if (n > 0) {
+            double N = fc->n + n, d = mean - fc->mean;
+            fc->m2 += m2 + d * d * fc->n * n / N;
+            fc->mean += d * n / N;
+            fc->n = N;
+        }
+    }
+    if (sk != NULL) {
+        aud_sketch s;
+        int rc = col->type == AUD_COL_NUMERIC
+                     ? aud_sketch_from_json(&s, sk, path, "why.screen[].cells[].sketch", err)
+                     : bad(err, path, "a categorical feature cell is summarised");
+        if (rc != AUD_OK)
+            return rc;
+        if (!fc->has_sk) {
+            fc->sk = s;
+            fc->sk.k = (size_t)1 << 40;   /* never pruned: the rank bounds stay true */
+            fc->has_sk = 1;
+        } else {
+            rc = aud_sketch_merge(&fc->sk, &s, err);
+            aud_sketch_free(&s);
+        }
+        return rc;
+    }
+    size_t m = (size_t)cJSON_GetArraySize(vals);
+    if (!cJSON_IsArray(vals) || (size_t)cJSON_GetArraySize(cnts) != m)
+        return bad(err, path, "a \"why\" feature cell's values and counts differ in length");
+    if (fc->nv + m > fc->cap) {
+        size_t cap = (fc->nv + m) * 2;
+        double *v2 = aud_realloc(fc->val, cap * sizeof *v2);
+        if (v2 != NULL)
+            fc->val = v2;
+        double *c2 = aud_realloc(fc->cnt, cap * sizeof *c2);
+        if (c2 != NULL)
+            fc->cnt = c2;
+        if (v2 == NULL || c2 == NULL)
+            return aud_error_nomem(err);
+        fc->cap = cap;
+    }
+    const cJSON *v = vals->child, *c = cnts->child;
+    for (; v != NULL; v = v->next, c = c->next) {
+        double x;
+        if (!cJSON_IsNumber(c) || c->valuedouble < 1 ||
+            (col->type == AUD_COL_NUMERIC ? !cJSON_IsNumber(v) : key_of(col, v, &x) != 0))
+            return bad(err, path, "a \"why\" feature value is not one of its column");
+        fc->val[fc->nv] = col->type == AUD_COL_NUMERIC ? v->valuedouble : x;
+        fc->cnt[fc->nv++] = c->valuedouble;
+    }
+    return AUD_OK;
+}
+
+/* numpy.quantile(x, k / 10), k = 1..9, method "linear", of the values v with counts (sorted,
+ * distinct, m values in all): the formula of metrics/assoc.c decile_edges on the same order
+ * statistics. Returns the number of distinct edges. */
+static size_t deciles(const pair *p, size_t np, double m, double *edges)
+{
+    size_t ne = 0, i = 0;
+    double below = 0.0;   /* values before p[i] */
+    for (int q = 1; q < AUD_ASSOC_BINS && m > 0; q++) {
+        double h = (m - 1.0) * ((double)q / AUD_ASSOC_BINS);
+        double fl = floor(h), g = h - fl;
+        while (i + 1 < np && below + p[i].n <= fl) {   /* p[i] holds order statistic fl */
+            below += p[i].n;
+            i++;
+        }
+        double a = p[i].v, b = a;
+        if (fl + 1 < m)   /* order statistic fl + 1: p[i] again or the next value */
+            b = below + p[i].n > fl + 1 ? a : p[i + 1].v;
+        double d = b - a, e = g >= 0.5 ? b - d * (1.0 - g) : a + d * g;
+        if (ne == 0 || e != edges[ne - 1])
+            edges[ne++] = e;
+    }
+    return ne;
+}
+
+/* The sorted distinct values with their counts of n pairs (sorted and combined in place). */
+static size_t combine(pair *p, size_t n)
+{
+    qsort(p, n, sizeof *p, cmp_pair);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (m > 0 && p[m - 1].v == p[i].v)
+            p[m - 1].n += p[i].n;
+        else
+            p[m++] = p[i];
+    }
+    return m;
+}
+
+/* A continuous feature's edges from the merged table's column (exact there). */
+static size_t column_deciles(const aud_column *col, size_t n, double *edges, int *nomem)
+{
+    pair *p = aud_malloc((n ? n : 1) * sizeof *p);
+    size_t m = 0;
+    *nomem = p == NULL;
+    if (p == NULL)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!isnan(col->num[i]))
+            p[m++] = (pair){col->num[i], 1.0};
+    size_t np = combine(p, m);
+    size_t ne = deciles(p, np, (double)m, edges);
+    aud_free(p);
+    return ne;
+}
+
+static size_t bin_of(const double *edges, size_t ne, double x)
+{
+    size_t lv = 0;
+    for (size_t e = 0; e < ne; e++)
+        lv += edges[e] <= x;
+    return lv;
+}
+
+/* The feature's levels and per-cell counts from its cells fc[0..nc). */
+static int finish_feature(run_ctx *c, const aud_table *t, long j, fcell *fc, size_t nc,
+                          aud_why_feat *w)
+{
+    const aud_column *col = &t->cols[j];
+    double missing = 0.0, total = 0.0;
+    int any_sk = 0;
+    size_t np = 0;
+    for (size_t k = 0; k < nc; k++) {
+        missing += fc[k].missing;
+        any_sk |= fc[k].has_sk;
+        np += fc[k].nv;
+    }
+    w->cnt = aud_calloc(nc + 1, sizeof *w->cnt);
+    w->mean = aud_calloc(nc + 1, sizeof *w->mean);
+    w->m2 = aud_calloc(nc + 1, sizeof *w->m2);
+    w->sum = aud_calloc(nc + 1, sizeof *w->sum);
+    pair *p = aud_malloc((np + 1) * sizeof *p);
+    if (w->cnt == NULL || w->mean == NULL || w->m2 == NULL || w->sum == NULL || p == NULL) {
+        aud_free(p);
+        return aud_error_nomem(c->err);
+    }
+    for (size_t k = 0; k < nc; k++) {
+        w->cnt[k] = fc[k].n;
+        w->mean[k] = fc[k].mean;
+        w->m2[k] = fc[k].m2;
+        w->sum[k] = fc[k].sum;
+    }
+    np = 0;
+    for (size_t k = 0; k < nc; k++)
+        for (size_t i = 0; i < fc[k].nv; i++)
+            p[np++] = (pair){fc[k].val[i], fc[k].cnt[i]};
+    size_t nd = combine(p, np);
+    for (size_t i = 0; i < nd; i++)
+        total += p[i].n;
+    double edges[AUD_ASSOC_BINS];
+    size_t ne = 0, nl;
+    if (col->type == AUD_COL_CATEGORICAL) {   /* its categories, as aud_assoc_feature_prepare_codes */
+        w->discrete = 1;
+        nl = col->n_levels;
+    } else if (!any_sk && nd <= AUD_ASSOC_MAX_LEVELS) {   /* the values, sorted */
+        w->discrete = 1;
+        nl = nd;
+    } else {
+        int nomem = 0;
+        if (!any_sk)
+            ne = deciles(p, nd, total, edges);
+        else if (c->mg_sum == NULL || (size_t)j >= c->mg_n || c->mg_sum[j].sketch == NULL)
+            ne = column_deciles(col, t->n_rows, edges, &nomem);
+        else
+            w->nmi_why = "the whole column's deciles are not known exactly: a partial "
+                         "summarised the column (docs/scale-out.md)";
+        if (nomem) {
+            aud_free(p);
+            return aud_error_nomem(c->err);
+        }
+        nl = ne + 1;
+    }
+    if (w->nmi_why != NULL) {
+        aud_free(p);
+        return AUD_OK;
+    }
+    nl += missing > 0;
+    w->n_levels = nl;
+    w->tab = aud_calloc(nc * nl + 1, sizeof *w->tab);
+    if (any_sk && !w->discrete) {
+        w->lo = aud_calloc(nc * nl + 1, sizeof *w->lo);
+        w->hi = aud_calloc(nc * nl + 1, sizeof *w->hi);
+    }
+    if (w->tab == NULL || (any_sk && !w->discrete && (w->lo == NULL || w->hi == NULL))) {
+        aud_free(p);
+        return aud_error_nomem(c->err);
+    }
+    for (size_t k = 0; k < nc; k++) {
+        uint64_t *row = w->tab + k * nl;
+        for (size_t i = 0; i < fc[k].nv; i++) {
+            double x = fc[k].val[i];
+            size_t lv;
+            if (col->type == AUD_COL_CATEGORICAL) {
+                lv = (size_t)x;
+            } else if (w->discrete) {
+                pair key = {x, 0}, *hit = bsearch(&key, p, nd, sizeof *p, cmp_pair);
+                lv = (size_t)(hit - p);
+            } else {
+                lv = bin_of(edges, ne, x);
+            }
+            row[lv] += (uint64_t)fc[k].cnt[i];
+        }
+        if (missing > 0)
+            row[nl - 1] += (uint64_t)fc[k].missing;
+        if (w->lo == NULL)
+            continue;
+        uint64_t *lo = w->lo + k * nl, *hi = w->hi + k * nl;
+        memcpy(lo, row, nl * sizeof *lo);
+        memcpy(hi, row, nl * sizeof *hi);
+        if (!fc[k].has_sk)
+            continue;
+        /* the summarised values below each edge: within [l, u]; the point: the midpoint */
+        if (aud_sketch_compact(&fc[k].sk, c->err) != AUD_OK) {
+            aud_free(p);
+            return c->err->code;
+        }
+        double l0 = 0, u0 = 0, p0 = 0, n_sk = fc[k].sk.n;
+        for (size_t b = 0; b <= ne; b++) {
+            double l1 = n_sk, u1 = n_sk, p1 = n_sk;
+            if (b < ne) {
+                aud_sketch_rank(&fc[k].sk, edges[b], 0, &l1, &u1);
+                p1 = floor((l1 + u1) / 2.0);
+            }
+            row[b] += (uint64_t)(p1 - p0);
+            lo[b] += (uint64_t)fmax(0.0, l1 - u0);
+            hi[b] += (uint64_t)(u1 - l0);
+            l0 = l1;
+            u0 = u1;
+            p0 = p1;
+        }
+    }
+    aud_free(p);
+    return AUD_OK;
+}
+
+/* The screen's feature f of every partial into w (cells through map[k]). */
+static int merge_feature(run_ctx *c, const aud_table *t, const cJSON *const *docs,
+                         const char *const *paths, size_t n, size_t **map, size_t f,
+                         aud_why_feat *w, size_t nc)
+{
+    fcell *fc = aud_calloc(nc + 1, sizeof *fc);
+    if (fc == NULL)
+        return aud_error_nomem(c->err);
+    int rc = AUD_OK;
+    long j = -1;
+    for (size_t k = 0; k < n && rc == AUD_OK; k++) {
+        const cJSON *why = cJSON_GetObjectItemCaseSensitive(docs[k], "why");
+        const cJSON *fo = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(why, "screen"),
+                                             (int)f);
+        const cJSON *name = cJSON_GetObjectItemCaseSensitive(fo, "column");
+        const cJSON *cells = cJSON_GetObjectItemCaseSensitive(fo, "cells");
+        long jk = cJSON_IsString(name) ? aud_table_find(t, name->valuestring) : -1;
+        if (jk < 0 || (k > 0 && jk != j) ||
+            cJSON_GetArraySize(cells) != cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(
+                                              why, "cells"))) {
+            rc = bad(c->err, paths[k], "a \"why\" screen feature is not a column or has other "
+                                       "cells");
+            break;
+        }
+        j = jk;
+        size_t q = 0;
+        const cJSON *o;
+        cJSON_ArrayForEach(o, cells) {
+            if (rc == AUD_OK)
+                rc = add_fcell(&fc[map[k][q]], &t->cols[j], o, paths[k], c->err);
+            q++;
+        }
+    }
+    if (rc == AUD_OK)
+        rc = finish_feature(c, t, j, fc, nc, w);
+    for (size_t k = 0; k < nc; k++) {
+        aud_free(fc[k].val);
+        aud_free(fc[k].cnt);
+        if (fc[k].has_sk)
+            aud_sketch_free(&fc[k].sk);
+    }
+    aud_free(fc);
+    return rc;
+}
+
+int aud_merge_why(run_ctx *c, const aud_table *t, const cJSON *const *docs,
+                  const char *const *paths, size_t n)
+{
+    const cJSON *w0 = cJSON_GetObjectItemCaseSensitive(docs[0], "why");
+    for (size_t k = 0; k < n; k++) {   /* a partial that cannot: its reason */
+        const cJSON *why = cJSON_GetObjectItemCaseSensitive(docs[k], "why");
+        const cJSON *skip = cJSON_GetObjectItemCaseSensitive(why, "skipped");
+        if (why == NULL || cJSON_IsString(skip)) {
+            snprintf(c->mg_why_skip, sizeof c->mg_why_skip, "merged from partials: %s",
+                     why == NULL ? "a partial carries no \"why\" sums (made by an older version)"
+                                 : skip->valuestring);
+            return AUD_OK;
+        }
+        const cJSON *cols = cJSON_GetObjectItemCaseSensitive(why, "columns");
+        char *a = cJSON_PrintUnformatted(cols);
+        char *b = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(w0, "columns"));
+        int same = a != NULL && b != NULL && strcmp(a, b) == 0 &&
+                   num(why, "features") == num(w0, "features") &&
+                   cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(why, "screen")) ==
+                       (int)num(w0, "features") &&
+                   cJSON_IsArray(cols) && cJSON_GetArraySize(cols) <= 64 &&
+                   (cJSON_GetObjectItemCaseSensitive(why, "prob") != NULL) ==
+                       (cJSON_GetObjectItemCaseSensitive(w0, "prob") != NULL);
+        cJSON_free(a);
+        cJSON_free(b);
+        if (!same)
+            return bad(c->err, paths[k], "its \"why\" block has other attributes or features "
+                                         "than the first partial's");
+    }
+    aud_why_merged *m = aud_calloc(1, sizeof *m);
+    size_t **map = aud_calloc(n + 1, sizeof *map);
+    long scol[64];
+    int rc = m != NULL && map != NULL ? AUD_OK : aud_error_nomem(c->err);
+    if (rc == AUD_OK) {
+        m->n_attrs = (size_t)cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(w0, "columns"));
+        m->n_features = (size_t)num(w0, "features");
+        if (cJSON_GetObjectItemCaseSensitive(w0, "prob") != NULL &&
+            (m->prob = aud_malloc(sizeof *m->prob)) == NULL)
+            rc = aud_error_nomem(c->err);
+    }
+    size_t a = 0, cap = 0;
+    const cJSON *nm;
+    cJSON_ArrayForEach(nm, cJSON_GetObjectItemCaseSensitive(w0, "columns")) {
+        scol[a] = cJSON_IsString(nm) ? aud_table_find(t, nm->valuestring) : -1;
+        if (rc == AUD_OK && scol[a] < 0)
+            rc = bad(c->err, paths[0], "a \"why\" attribute is not a column");
+        a++;
+    }
+    for (size_t k = 0; k < n && rc == AUD_OK; k++)
+        rc = add_cells(m, t, scol, cJSON_GetObjectItemCaseSensitive(docs[k], "why"), &map[k],
+                       &cap, paths[k], c->err);
+    if (rc == AUD_OK && (m->feat = aud_calloc(m->n_features + 1, sizeof *m->feat)) == NULL)
+        rc = aud_error_nomem(c->err);
+    for (size_t f = 0; f < m->n_features && rc == AUD_OK; f++)
+        rc = merge_feature(c, t, docs, paths, n, map, f, &m->feat[f], m->n_cells);
+    for (size_t k = 0; map != NULL && k < n; k++)
+        aud_free(map[k]);
+    aud_free(map);
+    if (rc != AUD_OK) {
+        aud_why_merged_free(m);
+        return rc;
+    }
+    c->mg_why = m;
+    return AUD_OK;
+}
