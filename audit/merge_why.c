@@ -13,6 +13,7 @@
 #include "audit/fair_why_int.h"
 #include "audit/shard_int.h"
 #include "metrics/fair_drivers_int.h"
+#include "metrics/drift.h"
 #include "metrics/sketch.h"
 
 #include <math.h>
@@ -259,8 +260,8 @@ static int add_fcell(fcell *fc, const aud_column *col, const cJSON *o, const cha
 
 /* numpy.quantile(x, k / 10), k = 1..9, method "linear", of the values v with counts (sorted,
  * distinct, m values in all): the formula of metrics/assoc.c decile_edges on the same order
- * statistics. Returns the number of distinct edges. */
-static size_t deciles(const pair *p, size_t np, double m, double *edges)
+ * statistics; equal edges merged when dedup. Returns the number of edges. */
+static size_t deciles(const pair *p, size_t np, double m, double *edges, int dedup)
 {
     size_t ne = 0, i = 0;
     double below = 0.0;   /* values before p[i] */
@@ -275,7 +276,7 @@ static size_t deciles(const pair *p, size_t np, double m, double *edges)
         if (fl + 1 < m)   /* order statistic fl + 1: p[i] again or the next value */
             b = below + p[i].n > fl + 1 ? a : p[i + 1].v;
         double d = b - a, e = g >= 0.5 ? b - d * (1.0 - g) : a + d * g;
-        if (ne == 0 || e != edges[ne - 1])
+        if (!dedup || ne == 0 || e != edges[ne - 1])
             edges[ne++] = e;
     }
     return ne;
@@ -295,8 +296,10 @@ static size_t combine(pair *p, size_t n)
     return m;
 }
 
-/* A continuous feature's edges from the merged table's column (exact there). */
-static size_t column_deciles(const aud_column *col, size_t n, double *edges, int *nomem)
+/* The deciles of the merged table's column (exact there unless the column was summarised: then
+ * those of the sample expanded from its summary). */
+static size_t column_deciles(const aud_column *col, size_t n, double *edges, int dedup,
+                             int *nomem)
 {
     pair *p = aud_malloc((n ? n : 1) * sizeof *p);
     size_t m = 0;
@@ -307,17 +310,76 @@ static size_t column_deciles(const aud_column *col, size_t n, double *edges, int
         if (!isnan(col->num[i]))
             p[m++] = (pair){col->num[i], 1.0};
     size_t np = combine(p, m);
-    size_t ne = deciles(p, np, (double)m, edges);
+    size_t ne = deciles(p, np, (double)m, edges, dedup);
     aud_free(p);
     return ne;
 }
 
-static size_t bin_of(const double *edges, size_t ne, double x)
+/* Order statistic r (0-based) of the values a merged quantile summary holds: within [*a, *b]
+ * (entries: count(< v) <= rmax - wmin, count(<= v) >= rmin + wmin; lo, hi the column's min
+ * and max). */
+static void stat_bracket(const aud_sketch *s, double lo, double hi, double r, double *a,
+                         double *b)
 {
-    size_t lv = 0;
-    for (size_t e = 0; e < ne; e++)
-        lv += edges[e] <= x;
-    return lv;
+    *a = lo;
+    *b = hi;
+    for (size_t i = 0; i < s->n_e; i++) {
+        const aud_sketch_entry *e = &s->e[i];
+        if (e->rmax - e->wmin <= r && e->v > *a)       /* at most r values below v */
+            *a = e->v;
+        if (e->rmin + e->wmin >= r + 1 && e->v < *b)   /* at least r + 1 values up to v */
+            *b = e->v;
+    }
+}
+
+/* A summarised column's decile edges: each within [elo, ehi] (the linear interpolation is
+ * increasing in both order statistics), the point the expanded sample's edge. */
+static int edge_intervals(run_ctx *c, const aud_column *col, size_t n, long j, double *elo,
+                          double *ehi, double *ept)
+{
+    const aud_drift_refsum *sm = &c->mg_sum[j];
+    double m = sm->n;
+    int nomem = 0;
+    size_t ne = column_deciles(col, n, ept, 0, &nomem);
+    if (nomem || aud_sketch_compact((aud_sketch *)sm->sketch, c->err) != AUD_OK)
+        return nomem ? aud_error_nomem(c->err) : c->err->code;
+    for (int q = 1; q < AUD_ASSOC_BINS; q++) {
+        double h = (m - 1.0) * ((double)q / AUD_ASSOC_BINS);
+        double fl = floor(h), g = h - fl, a[2], b[2], e[2];
+        stat_bracket(sm->sketch, sm->lo, sm->hi, fl, &a[0], &a[1]);
+        if (fl + 1 < m)
+            stat_bracket(sm->sketch, sm->lo, sm->hi, fl + 1, &b[0], &b[1]);
+        else
+            b[0] = a[0], b[1] = a[1];
+        for (int k = 0; k < 2; k++) {
+            double d = b[k] - a[k];
+            e[k] = g >= 0.5 ? b[k] - d * (1.0 - g) : a[k] + d * g;
+        }
+        elo[q - 1] = e[0] == e[1] ? e[0] : nextafter(e[0], -INFINITY);   /* rounding aside */
+        ehi[q - 1] = e[0] == e[1] ? e[1] : nextafter(e[1], INFINITY);
+        if ((size_t)q <= ne)
+            ept[q - 1] = fmin(fmax(ept[q - 1], elo[q - 1]), ehi[q - 1]);
+        else
+            ept[q - 1] = elo[q - 1];
+    }
+    return AUD_OK;
+}
+
+/* Values of a cell below v: exactly from its lists, within [*lo, *hi] from its summary; the
+ * midpoint (rounded down) returned. */
+static double count_below(fcell *fc, double v, double *lo, double *hi)
+{
+    double n = 0.0;
+    for (size_t i = 0; i < fc->nv; i++)
+        n += fc->val[i] < v ? fc->cnt[i] : 0.0;
+    *lo = *hi = n;
+    if (!fc->has_sk)
+        return n;
+    double l, h;
+    aud_sketch_rank(&fc->sk, v, 0, &l, &h);
+    *lo += l;
+    *hi += h;
+    return n + floor((l + h) / 2.0);
 }
 
 /* The feature's levels and per-cell counts from its cells fc[0..nc). */
@@ -326,7 +388,7 @@ static int finish_feature(run_ctx *c, const aud_table *t, long j, fcell *fc, siz
 {
     const aud_column *col = &t->cols[j];
     double missing = 0.0, total = 0.0;
-    int any_sk = 0;
+    int any_sk = 0, bounded = 0;
     size_t np = 0;
     for (size_t k = 0; k < nc; k++) {
         missing += fc[k].missing;
@@ -338,104 +400,107 @@ static int finish_feature(run_ctx *c, const aud_table *t, long j, fcell *fc, siz
     w->m2 = aud_calloc(nc + 1, sizeof *w->m2);
     w->sum = aud_calloc(nc + 1, sizeof *w->sum);
     pair *p = aud_malloc((np + 1) * sizeof *p);
-    if (w->cnt == NULL || w->mean == NULL || w->m2 == NULL || w->sum == NULL || p == NULL) {
-        aud_free(p);
-        return aud_error_nomem(c->err);
-    }
-    for (size_t k = 0; k < nc; k++) {
+    int rc = w->cnt && w->mean && w->m2 && w->sum && p ? AUD_OK : aud_error_nomem(c->err);
+    for (size_t k = 0; k < nc && rc == AUD_OK; k++) {
         w->cnt[k] = fc[k].n;
         w->mean[k] = fc[k].mean;
         w->m2[k] = fc[k].m2;
         w->sum[k] = fc[k].sum;
+        if (fc[k].has_sk && aud_sketch_compact(&fc[k].sk, c->err) != AUD_OK)
+            rc = c->err->code;
     }
     np = 0;
-    for (size_t k = 0; k < nc; k++)
+    for (size_t k = 0; k < nc && rc == AUD_OK; k++)
         for (size_t i = 0; i < fc[k].nv; i++)
             p[np++] = (pair){fc[k].val[i], fc[k].cnt[i]};
-    size_t nd = combine(p, np);
+    size_t nd = rc == AUD_OK ? combine(p, np) : 0;
     for (size_t i = 0; i < nd; i++)
         total += p[i].n;
-    double edges[AUD_ASSOC_BINS];
-    size_t ne = 0, nl;
-    if (col->type == AUD_COL_CATEGORICAL) {   /* its categories, as aud_assoc_feature_prepare_codes */
+    double elo[AUD_ASSOC_BINS], ehi[AUD_ASSOC_BINS], ept[AUD_ASSOC_BINS];
+    size_t ne = 0, nl = 0;
+    if (rc != AUD_OK) {
+    } else if (col->type == AUD_COL_CATEGORICAL) {   /* as aud_assoc_feature_prepare_codes */
         w->discrete = 1;
         nl = col->n_levels;
     } else if (!any_sk && nd <= AUD_ASSOC_MAX_LEVELS) {   /* the values, sorted */
         w->discrete = 1;
         nl = nd;
-    } else {
-        int nomem = 0;
+    } else {   /* decile bins: the edges exact, or within intervals (a summarised column) */
+        int nomem = 0, summarised = c->mg_sum != NULL && (size_t)j < c->mg_n &&
+                                    c->mg_sum[j].sketch != NULL;
         if (!any_sk)
-            ne = deciles(p, nd, total, edges);
-        else if (c->mg_sum == NULL || (size_t)j >= c->mg_n || c->mg_sum[j].sketch == NULL)
-            ne = column_deciles(col, t->n_rows, edges, &nomem);
-        else
-            w->nmi_why = "the whole column's deciles are not known exactly: a partial "
-                         "summarised the column (docs/scale-out.md)";
-        if (nomem) {
-            aud_free(p);
-            return aud_error_nomem(c->err);
+            ne = deciles(p, nd, total, ept, 1);
+        else if (!summarised)
+            ne = column_deciles(col, t->n_rows, ept, 1, &nomem);
+        else if ((rc = edge_intervals(c, col, t->n_rows, j, elo, ehi, ept)) == AUD_OK)
+            ne = AUD_ASSOC_BINS - 1, bounded = 1;   /* equal edges: an empty bin, same NMI */
+        if (nomem)
+            rc = aud_error_nomem(c->err);
+        if (!bounded) {
+            memcpy(elo, ept, ne * sizeof *ept);
+            memcpy(ehi, ept, ne * sizeof *ept);
         }
+        bounded |= any_sk;
         nl = ne + 1;
     }
-    if (w->nmi_why != NULL) {
+    if (rc != AUD_OK) {
         aud_free(p);
-        return AUD_OK;
+        return rc;
     }
     nl += missing > 0;
     w->n_levels = nl;
     w->tab = aud_calloc(nc * nl + 1, sizeof *w->tab);
-    if (any_sk && !w->discrete) {
+    if (bounded) {
         w->lo = aud_calloc(nc * nl + 1, sizeof *w->lo);
         w->hi = aud_calloc(nc * nl + 1, sizeof *w->hi);
     }
-    if (w->tab == NULL || (any_sk && !w->discrete && (w->lo == NULL || w->hi == NULL))) {
+    if (w->tab == NULL || (bounded && (w->lo == NULL || w->hi == NULL))) {
         aud_free(p);
         return aud_error_nomem(c->err);
     }
+    int exact = 1;
     for (size_t k = 0; k < nc; k++) {
         uint64_t *row = w->tab + k * nl;
-        for (size_t i = 0; i < fc[k].nv; i++) {
-            double x = fc[k].val[i];
-            size_t lv;
-            if (col->type == AUD_COL_CATEGORICAL) {
-                lv = (size_t)x;
-            } else if (w->discrete) {
-                pair key = {x, 0}, *hit = bsearch(&key, p, nd, sizeof *p, cmp_pair);
-                lv = (size_t)(hit - p);
-            } else {
-                lv = bin_of(edges, ne, x);
-            }
-            row[lv] += (uint64_t)fc[k].cnt[i];
-        }
         if (missing > 0)
             row[nl - 1] += (uint64_t)fc[k].missing;
-        if (w->lo == NULL)
-            continue;
-        uint64_t *lo = w->lo + k * nl, *hi = w->hi + k * nl;
-        memcpy(lo, row, nl * sizeof *lo);
-        memcpy(hi, row, nl * sizeof *hi);
-        if (!fc[k].has_sk)
-            continue;
-        /* the summarised values below each edge: within [l, u]; the point: the midpoint */
-        if (aud_sketch_compact(&fc[k].sk, c->err) != AUD_OK) {
-            aud_free(p);
-            return c->err->code;
-        }
-        double l0 = 0, u0 = 0, p0 = 0, n_sk = fc[k].sk.n;
-        for (size_t b = 0; b <= ne; b++) {
-            double l1 = n_sk, u1 = n_sk, p1 = n_sk;
-            if (b < ne) {
-                aud_sketch_rank(&fc[k].sk, edges[b], 0, &l1, &u1);
-                p1 = floor((l1 + u1) / 2.0);
+        if (w->discrete) {
+            for (size_t i = 0; i < fc[k].nv; i++) {
+                double x = fc[k].val[i];
+                size_t lv = (size_t)x;
+                if (col->type == AUD_COL_NUMERIC) {
+                    pair key = {x, 0}, *hit = bsearch(&key, p, nd, sizeof *p, cmp_pair);
+                    lv = (size_t)(hit - p);
+                }
+                row[lv] += (uint64_t)fc[k].cnt[i];
             }
-            row[b] += (uint64_t)(p1 - p0);
-            lo[b] += (uint64_t)fmax(0.0, l1 - u0);
-            hi[b] += (uint64_t)(u1 - l0);
-            l0 = l1;
-            u0 = u1;
-            p0 = p1;
+            continue;
         }
+        /* bin b = values with e[b-1] <= x < e[b]: counts below each edge, differenced */
+        double known = fc[k].n, pl = 0, pu = 0, pp = 0;
+        for (size_t b = 0; b <= ne; b++) {
+            double l1 = known, u1 = known, p1 = known, l, h;
+            if (b < ne) {
+                count_below(&fc[k], elo[b], &l1, &h);
+                count_below(&fc[k], ehi[b], &l, &u1);
+                p1 = fmin(fmax(count_below(&fc[k], ept[b], &l, &h), l1), u1);
+                p1 = fmax(p1, pp);
+            }
+            row[b] += (uint64_t)(p1 - pp);
+            if (bounded) {
+                w->lo[k * nl + b] += (uint64_t)fmax(0.0, l1 - pu);
+                w->hi[k * nl + b] += (uint64_t)(u1 - pl);
+                exact &= l1 == u1;
+            }
+            pl = l1, pu = u1, pp = p1;
+        }
+        if (bounded && missing > 0) {
+            w->lo[k * nl + nl - 1] = w->hi[k * nl + nl - 1] = row[nl - 1];
+        }
+    }
+    if (bounded && exact) {   /* the edges and the counts below them are exact points */
+        aud_free(w->lo);
+        aud_free(w->hi);
+        w->lo = w->hi = NULL;
     }
     aud_free(p);
     return AUD_OK;
