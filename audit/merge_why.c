@@ -29,6 +29,9 @@ typedef struct fcell {
     size_t     nv, cap;
     aud_sketch sk;          /* summarised parts, merged (has_sk) */
     int        has_sk;
+    double    *bins;        /* summarised parts with their counts per bin of the whole
+                               column's decile edges (audit-mpi), added (has_bins) */
+    int        has_bins;
 } fcell;
 
 typedef struct pair {
@@ -190,8 +193,8 @@ static int add_cells(aud_why_merged *m, const aud_table *t, const long *scol, co
 }
 
 /* Fold one partial's cell of one feature into fc. */
-static int add_fcell(fcell *fc, const aud_column *col, const cJSON *o, const char *path,
-                     aud_error *err)
+static int add_fcell(fcell *fc, const aud_column *col, const cJSON *o, size_t nb,
+                     const char *path, aud_error *err)
 {
     double missing = num(o, "missing");
     if (!(missing >= 0))
@@ -213,6 +216,20 @@ static int add_fcell(fcell *fc, const aud_column *col, const cJSON *o, const cha
             fc->mean += d * n / N;
             fc->n = N;
         }
+    }
+    const cJSON *bins = cJSON_GetObjectItemCaseSensitive(o, "bins");
+    if (sk != NULL && nb > 0 && (size_t)cJSON_GetArraySize(bins) == nb) {   /* exact counts */
+        if (fc->bins == NULL && (fc->bins = aud_calloc(nb, sizeof *fc->bins)) == NULL)
+            return aud_error_nomem(err);
+        size_t b = 0;
+        const cJSON *x;
+        cJSON_ArrayForEach(x, bins) {
+            if (!cJSON_IsNumber(x) || x->valuedouble < 0)
+                return bad(err, path, "a \"why\" bin count is not a count");
+            fc->bins[b++] += x->valuedouble;
+        }
+        fc->has_bins = 1;
+        return AUD_OK;
     }
     if (sk != NULL) {
         aud_sketch s;
@@ -367,11 +384,13 @@ static int edge_intervals(run_ctx *c, const aud_column *col, size_t n, long j, d
 
 /* Values of a cell below v: exactly from its lists, within [*lo, *hi] from its summary; the
  * midpoint (rounded down) returned. */
-static double count_below(fcell *fc, double v, double *lo, double *hi)
+static double count_below(fcell *fc, double v, size_t b, double *lo, double *hi)
 {
     double n = 0.0;
     for (size_t i = 0; i < fc->nv; i++)
         n += fc->val[i] < v ? fc->cnt[i] : 0.0;
+    for (size_t i = 0; fc->has_bins && i <= b; i++)   /* v is edge b of the partials */
+        n += fc->bins[i];
     *lo = *hi = n;
     if (!fc->has_sk)
         return n;
@@ -384,15 +403,16 @@ static double count_below(fcell *fc, double v, double *lo, double *hi)
 
 /* The feature's levels and per-cell counts from its cells fc[0..nc). */
 static int finish_feature(run_ctx *c, const aud_table *t, long j, fcell *fc, size_t nc,
-                          aud_why_feat *w)
+                          const double *pe, size_t npe, aud_why_feat *w)
 {
     const aud_column *col = &t->cols[j];
     double missing = 0.0, total = 0.0;
-    int any_sk = 0, bounded = 0;
+    int any_sk = 0, bounded = 0, summ = 0;
     size_t np = 0;
     for (size_t k = 0; k < nc; k++) {
         missing += fc[k].missing;
         any_sk |= fc[k].has_sk;
+        summ |= fc[k].has_sk || fc[k].has_bins;
         np += fc[k].nv;
     }
     w->cnt = aud_calloc(nc + 1, sizeof *w->cnt);
@@ -422,13 +442,15 @@ static int finish_feature(run_ctx *c, const aud_table *t, long j, fcell *fc, siz
     } else if (col->type == AUD_COL_CATEGORICAL) {   /* as aud_assoc_feature_prepare_codes */
         w->discrete = 1;
         nl = col->n_levels;
-    } else if (!any_sk && nd <= AUD_ASSOC_MAX_LEVELS) {   /* the values, sorted */
+    } else if (!summ && nd <= AUD_ASSOC_MAX_LEVELS) {   /* the values, sorted */
         w->discrete = 1;
         nl = nd;
     } else {   /* decile bins: the edges exact, or within intervals (a summarised column) */
         int nomem = 0, summarised = c->mg_sum != NULL && (size_t)j < c->mg_n &&
                                     c->mg_sum[j].sketch != NULL;
-        if (!any_sk)
+        if (pe != NULL)   /* the ranks' exact edges (audit-mpi) */
+            memcpy(ept, pe, (ne = npe) * sizeof *pe);
+        else if (!summ)
             ne = deciles(p, nd, total, ept, 1);
         else if (!summarised)
             ne = column_deciles(col, t->n_rows, ept, 1, &nomem);
@@ -480,9 +502,9 @@ static int finish_feature(run_ctx *c, const aud_table *t, long j, fcell *fc, siz
         for (size_t b = 0; b <= ne; b++) {
             double l1 = known, u1 = known, p1 = known, l, h;
             if (b < ne) {
-                count_below(&fc[k], elo[b], &l1, &h);
-                count_below(&fc[k], ehi[b], &l, &u1);
-                p1 = fmin(fmax(count_below(&fc[k], ept[b], &l, &h), l1), u1);
+                count_below(&fc[k], elo[b], b, &l1, &h);
+                count_below(&fc[k], ehi[b], b, &l, &u1);
+                p1 = fmin(fmax(count_below(&fc[k], ept[b], b, &l, &h), l1), u1);
                 p1 = fmax(p1, pp);
             }
             row[b] += (uint64_t)(p1 - pp);
@@ -516,6 +538,23 @@ static int merge_feature(run_ctx *c, const aud_table *t, const cJSON *const *doc
         return aud_error_nomem(c->err);
     int rc = AUD_OK;
     long j = -1;
+    double pe[AUD_ASSOC_BINS];   /* the whole column's edges when every partial has them */
+    size_t npe = 0;
+    int edges = 1;
+    for (size_t k = 0; k < n && edges; k++) {
+        const cJSON *fo = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(docs[k], "why"), "screen"), (int)f);
+        const cJSON *ea = cJSON_GetObjectItemCaseSensitive(fo, "edges"), *e;
+        size_t q = 0;
+        edges = cJSON_IsArray(ea) && cJSON_GetArraySize(ea) < AUD_ASSOC_BINS &&
+                (k == 0 || (size_t)cJSON_GetArraySize(ea) == npe);
+        const cJSON *list = edges ? ea : NULL;
+        cJSON_ArrayForEach(e, list) {
+            edges &= cJSON_IsNumber(e) && (k == 0 || pe[q] == e->valuedouble);
+            pe[q++] = cJSON_IsNumber(e) ? e->valuedouble : 0.0;
+        }
+        npe = q;
+    }
     for (size_t k = 0; k < n && rc == AUD_OK; k++) {
         const cJSON *why = cJSON_GetObjectItemCaseSensitive(docs[k], "why");
         const cJSON *fo = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(why, "screen"),
@@ -535,15 +574,17 @@ static int merge_feature(run_ctx *c, const aud_table *t, const cJSON *const *doc
         const cJSON *o;
         cJSON_ArrayForEach(o, cells) {
             if (rc == AUD_OK)
-                rc = add_fcell(&fc[map[k][q]], &t->cols[j], o, paths[k], c->err);
+                rc = add_fcell(&fc[map[k][q]], &t->cols[j], o, edges ? npe + 1 : 0, paths[k],
+                               c->err);
             q++;
         }
     }
     if (rc == AUD_OK)
-        rc = finish_feature(c, t, j, fc, nc, w);
+        rc = finish_feature(c, t, j, fc, nc, edges ? pe : NULL, npe, w);
     for (size_t k = 0; k < nc; k++) {
         aud_free(fc[k].val);
         aud_free(fc[k].cnt);
+        aud_free(fc[k].bins);
         if (fc[k].has_sk)
             aud_sketch_free(&fc[k].sk);
     }

@@ -62,6 +62,8 @@ typedef struct run_ctx {
     struct aud_why_merged *mg_why;   /* merged: the drivers' and proxies' sums per cell
                                         (audit/merge_why.c), or NULL and mg_why_skip says why */
     char        mg_why_skip[512];
+    int         exchanged;        /* audit-mpi: the ranks exchanged sums (shard_exchange) */
+    int         why_synced;       /*   and this rank took part in the "why" pass's exchanges */
 } run_ctx;
 
 /* The model has K > 1 classes (a multiclass classifier, multi:softmax included, or a model

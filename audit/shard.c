@@ -75,6 +75,7 @@ int aud_shard_load_range(run_ctx *c, const aud_csv_opts *co, int *ranged)
     long long mine[3] = {!ok, ok ? (long long)t->n_rows : 0, ok ? (long long)info.newlines : 0};
     long long before[3], total[3];
     int fine = o->shard_exchange(o->shard_exchange_ctx, mine, before, total, 3) == 0;
+    c->exchanged = 1;   /* every rank exchanges from here on (aud_shard_why_abort) */
     /* every range loaded (the same header: the same columns): do the types agree? */
     if (fine && total[0] == 0) {
         for (size_t j = 0; j < nc; j++)

@@ -51,6 +51,9 @@ cJSON *aud_shard_cell_json(const aud_column *col, size_t i);
 /* The partial's "why" block (audit/shard_why.c): what the fairness drivers and the proxy screen
  * need, per cell of the sensitive attributes' values, or "skipped" with the reason. */
 int aud_shard_why(run_ctx *c, cJSON *part);
+/* A rank of audit-mpi that failed before aud_shard_why: take part in its first exchange (saying
+ * so), so that the other ranks do not wait for it. */
+void aud_shard_why_abort(run_ctx *c);
 
 /* Read (texts NULL) or parse (texts[k], named parts[k]) and check the partials: one spec (hash), one shard count, every shard exactly once, the
  * same model, reference and columns. On AUD_OK: c->spec parsed from the embedded spec text,

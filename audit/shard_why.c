@@ -155,8 +155,224 @@ static int sums_json(run_ctx *c, cJSON *why, const aud_fdrv_acc *acc, const size
     return bad ? aud_error_nomem(c->err) : AUD_OK;
 }
 
+/* ---- build/audit-mpi: the whole columns' decile edges, exactly (a second pass) ----------------
+ * The ranks of an MPI run exchange sums (aud_run_opts.shard_exchange), so they can find the
+ * whole column's order statistics together: a bisection over the values' order (the IEEE bits,
+ * negatives flipped) where each step sums every rank's count of values <= the midpoint, 64
+ * steps for every feature and order statistic at once. Every rank then knows the edges that the
+ * single run bins at (numpy linear quantiles of the deciles), and a summarised cell carries its
+ * exact counts per bin: the merged NMI is exact (docs/scale-out.md). Every rank makes the same
+ * exchanges whatever happens on it (a failure is a flag in them), else the others would wait. */
+
+#define WHY_TARGETS (2 * (AUD_ASSOC_BINS - 1))   /* order statistics per feature */
+
+static uint64_t order_key(double x)
+{
+    uint64_t u;
+    memcpy(&u, &x, sizeof u);
+    return u >> 63 ? ~u : u | (UINT64_C(1) << 63);
+}
+
+static double key_value(uint64_t k)
+{
+    uint64_t u = k >> 63 ? k ^ (UINT64_C(1) << 63) : ~k;
+    double d;
+    memcpy(&d, &u, sizeof d);
+    return d;
+}
+
+/* Values of the sorted v[0..n) whose key is <= k. */
+static size_t count_le(const double *v, size_t n, uint64_t k)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (order_key(v[mid]) <= k)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Buffers of the exchanges (allocated before the first, so that no rank leaves them). */
+typedef struct pass {
+    size_t     nf, nt;
+    long long *mine, *before, *total, *r;
+    uint64_t  *lo, *hi;
+    double    *val;
+} pass;
+
+static void pass_free(pass *p)
+{
+    aud_free(p->mine), aud_free(p->before), aud_free(p->total), aud_free(p->r);
+    aud_free(p->lo), aud_free(p->hi), aud_free(p->val);
+}
+
+static int xchg(run_ctx *c, pass *p, size_t n)
+{
+    return c->opts->shard_exchange(c->opts->shard_exchange_ctx, p->mine, p->before, p->total, n);
+}
+
+/* The order statistics p->r[t] of the features f0..f1 (sorted[f - f0]: the rank's values,
+ * nv[f - f0] of them) into p->val: 64 exchanges. -1 when an exchange failed. */
+static int bisect(run_ctx *c, pass *p, size_t f0, size_t f1, double **sorted, const size_t *nv)
+{
+    size_t t0 = f0 * WHY_TARGETS, nt = (f1 - f0) * WHY_TARGETS;
+    for (size_t t = t0; t < t0 + nt; t++) {
+        p->lo[t] = 0;
+        p->hi[t] = UINT64_MAX;
+    }
+    for (int step = 0; step < 64; step++) {   /* the same count on every rank */
+        for (size_t t = 0; t < nt; t++) {
+            uint64_t mid = p->lo[t0 + t] + (p->hi[t0 + t] - p->lo[t0 + t]) / 2;
+            size_t f = t / WHY_TARGETS;
+            p->mine[t] = sorted[f] != NULL ? (long long)count_le(sorted[f], nv[f], mid) : 0;
+        }
+        if (xchg(c, p, nt) != 0)
+            return -1;
+        for (size_t t = 0; t < nt; t++) {
+            uint64_t mid = p->lo[t0 + t] + (p->hi[t0 + t] - p->lo[t0 + t]) / 2;
+            if (p->total[t] >= p->r[t0 + t] + 1)
+                p->hi[t0 + t] = mid;
+            else
+                p->lo[t0 + t] = mid + 1;
+        }
+    }
+    for (size_t t = t0; t < t0 + nt; t++)
+        p->val[t] = key_value(p->lo[t]);
+    return 0;
+}
+
+/* With shard_exchange: the whole columns' decile edges of every numeric feature into edges
+ * (nf x (AUD_ASSOC_BINS - 1), ne[f] of them, equal ones merged as the single run does).
+ * Returns 1 when every rank has them, 0 when not (no exchange, a rank not ready or failed).
+ * ready: this rank can take part (else it only says so). */
+static int exact_edges(run_ctx *c, int ready, double *edges, size_t *ne)
+{
+    const aud_run_opts *o = c->opts;
+    if (o->shard_exchange == NULL || o->shard_site)
+        return 0;
+    size_t nf = ready ? c->model->n_features : 0, nt = nf * WHY_TARGETS;
+    pass p = {nf, nt, aud_calloc(nt + 4, sizeof *p.mine), aud_calloc(nt + 4, sizeof *p.before),
+              aud_calloc(nt + 4, sizeof *p.total), aud_calloc(nt + 1, sizeof *p.r),
+              aud_calloc(nt + 1, sizeof *p.lo), aud_calloc(nt + 1, sizeof *p.hi),
+              aud_calloc(nt + 1, sizeof *p.val)};
+    int ok = p.mine && p.before && p.total && p.r && p.lo && p.hi && p.val;
+    int have = 0, failed = 0;
+    c->why_synced = 1;
+    if (ok) {   /* A: is every rank ready? */
+        p.mine[0] = !ready;
+        p.mine[1] = ready;
+        p.mine[2] = 1;
+    }
+    long long one[3] = {1, 0, 1}, b3[3], t3[3];
+    if (!ok && o->shard_exchange(o->shard_exchange_ctx, one, b3, t3, 3) == 0) {
+        pass_free(&p);
+        return 0;
+    }
+    if (!ok || xchg(c, &p, 3) != 0 || p.total[0] > 0 || p.total[1] != p.total[2]) {
+        pass_free(&p);
+        return 0;
+    }
+    size_t ranks = (size_t)p.total[2], n = c->data->n_rows;
+    const aud_table *t = c->data;
+    for (size_t f = 0; f < nf; f++) {   /* B: every feature's known values */
+        const aud_column *col = &t->cols[c->bind.cols[f]];
+        long long m = 0;
+        for (size_t i = 0; col->type == AUD_COL_NUMERIC && i < n; i++)
+            m += !isnan(col->num[i]);
+        p.mine[f] = m;
+    }
+    if (nf > 0 && xchg(c, &p, nf) != 0) {
+        pass_free(&p);
+        return 0;
+    }
+    double *mf = aud_malloc((nf + 1) * sizeof *mf);
+    failed |= mf == NULL;
+    for (size_t f = 0; f < nf; f++) {
+        double m = (double)p.total[f];
+        if (mf != NULL)
+            mf[f] = m;
+        for (int q = 1; q < AUD_ASSOC_BINS; q++) {
+            double fl = floor((m - 1.0) * ((double)q / AUD_ASSOC_BINS));
+            fl = fl < 0 ? 0 : fl;
+            p.r[f * WHY_TARGETS + 2 * (q - 1)] = (long long)fl;
+            p.r[f * WHY_TARGETS + 2 * (q - 1) + 1] = (long long)(fl + 1 < m ? fl + 1 : fl);
+        }
+    }
+    /* C: the bisections, features in batches of about 2^25 values per rank */
+    size_t per_rank = c->shard_rows_total / (ranks ? ranks : 1) + 1;
+    size_t batch = ((size_t)1 << 25) / per_rank;
+    batch = batch < 1 ? 1 : batch;
+    double **sorted = aud_calloc(batch + 1, sizeof *sorted);
+    size_t *nv = aud_calloc(batch + 1, sizeof *nv);
+    failed |= sorted == NULL || nv == NULL;
+    int broken = 0;
+    for (size_t f0 = 0; f0 < nf && !broken; f0 += batch) {
+        size_t f1 = f0 + batch < nf ? f0 + batch : nf;
+        for (size_t f = f0; f < f1 && sorted != NULL && nv != NULL; f++) {
+            const aud_column *col = &t->cols[c->bind.cols[f]];
+            double *v = col->type == AUD_COL_NUMERIC ? aud_malloc((n + 1) * sizeof *v) : NULL;
+            size_t m = 0;
+            failed |= col->type == AUD_COL_NUMERIC && v == NULL;
+            for (size_t i = 0; v != NULL && i < n; i++)
+                if (!isnan(col->num[i]))
+                    v[m++] = col->num[i];
+            if (v != NULL && aud_drift_sort(v, m) != AUD_OK) {
+                failed = 1;
+                m = 0;
+            }
+            sorted[f - f0] = v;
+            nv[f - f0] = m;
+        }
+        if (sorted != NULL && nv != NULL) {
+            broken = bisect(c, &p, f0, f1, sorted, nv) != 0;
+        } else {   /* no memory: take part with zeros */
+            failed = 1;
+            for (int step = 0; step < 64 && !broken; step++) {
+                memset(p.mine, 0, (f1 - f0) * WHY_TARGETS * sizeof *p.mine);
+                broken = xchg(c, &p, (f1 - f0) * WHY_TARGETS) != 0;
+            }
+        }
+        for (size_t f = f0; f < f1 && sorted != NULL; f++) {
+            aud_free(sorted[f - f0]);
+            sorted[f - f0] = NULL;
+        }
+    }
+    aud_free(sorted);
+    aud_free(nv);
+    p.mine[0] = failed;   /* D: did a rank fail? */
+    if (!broken && xchg(c, &p, 1) == 0 && p.total[0] == 0) {
+        have = 1;
+        for (size_t f = 0; f < nf; f++) {   /* numpy linear quantiles, as metrics/assoc.c */
+            double m = mf[f];
+            ne[f] = 0;
+            for (int q = 1; q < AUD_ASSOC_BINS && m > 0; q++) {
+                double h = (m - 1.0) * ((double)q / AUD_ASSOC_BINS), g = h - floor(h);
+                double a = p.val[f * WHY_TARGETS + 2 * (q - 1)];
+                double b = p.val[f * WHY_TARGETS + 2 * (q - 1) + 1], d = b - a;
+                double e = g >= 0.5 ? b - d * (1.0 - g) : a + d * g;
+                double *ef = edges + f * (AUD_ASSOC_BINS - 1);
+                if (ne[f] == 0 || e != ef[ne[f] - 1])
+                    ef[ne[f]++] = e;
+            }
+        }
+    }
+    aud_free(mf);
+    pass_free(&p);
+    return have;
+}
+
+void aud_shard_why_abort(run_ctx *c)
+{
+    if (c->exchanged && !c->why_synced)
+        (void)exact_edges(c, 0, NULL, NULL);
+}
+
 /* One cell of a numeric feature: v[0..m) its known values (sorted here), `missing` the rest. */
-static int numeric_cell(run_ctx *c, cJSON *o, double *v, size_t m, size_t missing)
+static int numeric_cell(run_ctx *c, cJSON *o, double *v, size_t m, size_t missing,
+                        const double *edges, size_t ne)
 {
     if (aud_drift_sort(v, m) != AUD_OK)
         return aud_error_nomem(c->err);
@@ -187,6 +403,16 @@ static int numeric_cell(run_ctx *c, cJSON *o, double *v, size_t m, size_t missin
         if (sj == NULL || !cJSON_AddItemToObject(o, "sketch", sj)) {
             cJSON_Delete(sj);
             return aud_error_nomem(c->err);
+        }
+        cJSON *bins = edges != NULL ? cJSON_AddArrayToObject(o, "bins") : NULL;
+        if (edges != NULL && bins == NULL)
+            return aud_error_nomem(c->err);
+        for (size_t b = 0, i = 0; edges != NULL && b <= ne; b++) {   /* e[b-1] <= x < e[b] */
+            size_t i0 = i;
+            while (i < m && (b == ne || v[i] < edges[b]))
+                i++;
+            if (add(bins, aud_json_num((double)(i - i0))) != 0)
+                return aud_error_nomem(c->err);
         }
         return AUD_OK;
     }
@@ -226,7 +452,8 @@ static int categorical_cell(run_ctx *c, cJSON *o, const aud_column *col, const s
 }
 
 /* "screen": per model feature its column and, per cell, what the proxy screen needs. */
-static int screen_json(run_ctx *c, cJSON *why, const int32_t *cell, size_t nc)
+static int screen_json(run_ctx *c, cJSON *why, const int32_t *cell, size_t nc,
+                       const double *edges, const size_t *ne)
 {
     const aud_table *t = c->data;
     size_t n = t->n_rows, nf = c->model->n_features, maxl = 1;
@@ -248,11 +475,17 @@ static int screen_json(run_ctx *c, cJSON *why, const int32_t *cell, size_t nc)
     for (size_t f = 0; f < nf && rc == AUD_OK; f++) {
         const aud_column *col = &t->cols[c->bind.cols[f]];
         cJSON *fo = cJSON_CreateObject(), *ca = NULL;
+        const double *ef = edges != NULL && col->type == AUD_COL_NUMERIC
+                               ? edges + f * (AUD_ASSOC_BINS - 1) : NULL;
+        cJSON *ea = ef != NULL ? cJSON_AddArrayToObject(fo, "edges") : NULL;
         if (add(arr, fo) != 0 || cJSON_AddStringToObject(fo, "column", col->name) == NULL ||
-            (ca = cJSON_AddArrayToObject(fo, "cells")) == NULL) {
+            (ca = cJSON_AddArrayToObject(fo, "cells")) == NULL || (ef != NULL && ea == NULL)) {
             rc = aud_error_nomem(c->err);
             break;
         }
+        for (size_t e = 0; ef != NULL && e < ne[f] && rc == AUD_OK; e++)
+            if (add(ea, aud_json_num(ef[e])) != 0)
+                rc = aud_error_nomem(c->err);
         for (size_t k = 0; k < nc && rc == AUD_OK; k++) {
             const size_t *r = rows + start[k];
             size_t m = start[k + 1] - start[k], nv = 0;
@@ -268,7 +501,7 @@ static int screen_json(run_ctx *c, cJSON *why, const int32_t *cell, size_t nc)
             for (size_t i = 0; i < m; i++)
                 if (!isnan(col->num[r[i]]))
                     v[nv++] = col->num[r[i]];
-            rc = numeric_cell(c, o, v, nv, m - nv);
+            rc = numeric_cell(c, o, v, nv, m - nv, ef, ef != NULL ? ne[f] : 0);
         }
     }
     aud_free(start);
@@ -282,8 +515,10 @@ int aud_shard_why(run_ctx *c, cJSON *part)
 {
     const aud_spec *s = c->spec;
     cJSON *why = cJSON_AddObjectToObject(part, "why");
-    if (why == NULL)
+    if (why == NULL) {
+        (void)exact_edges(c, 0, NULL, NULL);   /* the other ranks' exchanges go on */
         return aud_error_nomem(c->err);
+    }
     aud_shap_opts so;
     char msg[512];
     const char *skip = why_not(c, &so, msg, sizeof msg);
@@ -293,6 +528,9 @@ int aud_shard_why(run_ctx *c, cJSON *part)
     int32_t *cell = aud_malloc((n ? n : 1) * sizeof *cell);
     aud_fdrv_acc acc;
     memset(&acc, 0, sizeof acc);
+    double *edges = NULL;
+    size_t *ne = NULL;
+    int have = 0;
     int rc = scol && rep && cell ? AUD_OK : aud_error_nomem(c->err);
     for (size_t a = 0; rc == AUD_OK && skip == NULL && a < na; a++) {
         long j = aud_table_find(c->data, s->sensitive[a]);
@@ -308,8 +546,14 @@ int aud_shard_why(run_ctx *c, cJSON *part)
                  "values in a shard", WHY_MAX_CELLS);
         skip = msg;
     }
-    if (rc == AUD_OK && skip != NULL) {
-        if (cJSON_AddStringToObject(why, "skipped", skip) == NULL)
+    /* audit-mpi: the whole columns' decile edges, found by the ranks together */
+    nf = skip == NULL && rc == AUD_OK ? c->model->n_features : 0;
+    edges = aud_malloc((nf * (AUD_ASSOC_BINS - 1) + 1) * sizeof *edges);
+    ne = aud_calloc(nf + 1, sizeof *ne);
+    have = exact_edges(c, skip == NULL && rc == AUD_OK && edges != NULL && ne != NULL,
+                           edges, ne);
+    if (rc != AUD_OK || skip != NULL) {
+        if (rc == AUD_OK && cJSON_AddStringToObject(why, "skipped", skip) == NULL)
             rc = aud_error_nomem(c->err);
         goto done;
     }
@@ -332,8 +576,10 @@ int aud_shard_why(run_ctx *c, cJSON *part)
     if (rc == AUD_OK)
         rc = sums_json(c, why, &acc, scol, na, rep);
     if (rc == AUD_OK)
-        rc = screen_json(c, why, cell, nc);
+        rc = screen_json(c, why, cell, nc, have ? edges : NULL, ne);
 done:
+    aud_free(edges);
+    aud_free(ne);
     aud_fdrv_acc_free(&acc);
     aud_free(scol);
     aud_free(rep);

@@ -541,3 +541,21 @@ def test_proxies_of_summarised_features_within_their_bounds(audit, tmp_path, n):
         lo, hi = p["nmi_bounds"]
         assert lo <= q["nmi"] <= hi and lo <= p["nmi"] <= hi, (p, q)
         assert hi - lo < 0.25
+
+
+@pytest.mark.skipif(not (MPI_BIN and os.path.exists(MPI_BIN) and shutil.which("mpirun")),
+                    reason="build/audit-mpi is built by make check when mpicc (libopenmpi-dev) "
+                           "is installed")
+def test_mpi_proxies_of_summarised_features_exact(audit, tmp_path):
+    """Over MPI the ranks find the whole columns' decile edges together (a second pass): the
+    NMI of a summarised continuous feature is the single run's, with no bounds."""
+    spec = model_data(tmp_path)
+    r = audit("run", spec, "--out", tmp_path / "single", "--quiet")
+    assert r.code in (0, 1), r
+    p = mpi_run(spec, tmp_path / "mpi", ranks=2)   # 6,000 rows a rank: summarised cells
+    assert p.returncode in (0, 1), p.stderr[-3000:]
+    single = json.loads((tmp_path / "single" / "results.json").read_text())
+    merged = json.loads((tmp_path / "mpi" / "results.json").read_text())
+    a, b = single["fairness"]["attributes"][0], merged["fairness"]["attributes"][0]
+    assert compare(a, b, ".fairness") == []   # drivers and proxies to REL_TOL, no nmi_bounds
+    assert [p["nmi"] for p in a["proxies"]] == [p["nmi"] for p in b["proxies"]]
