@@ -6,7 +6,9 @@
  *   - "joint": the cells of the columns the fairness and performance figures read together (the
  *     sensitive attributes, the label, the prediction or score column, the model's score), each
  *     distinct combination once with its count;
- *   - "columns": for every other data column its distinct values (or categories) with counts.
+ *   - "columns": for every other data column its distinct values (or categories) with counts;
+ *   - "why": the fairness drivers' and proxy screen's sums per cell of the sensitive attributes'
+ *     values (audit/shard_why.c).
  * The profile, fairness (bootstrap intervals included: they are multinomial draws over the group
  * confusion cells, metrics/fair_boot.c), trade-offs, drift and performance figures depend on the
  * rows only through these multisets, so `audit merge` rebuilds a table with the same multisets
