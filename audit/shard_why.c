@@ -561,9 +561,10 @@ int aud_shard_why(run_ctx *c, cJSON *part)
     int prob = c->model->is_classifier;   /* the score is the probability of class 1 */
     if (rc == AUD_OK)
         rc = aud_fdrv_acc_init(&acc, nc, nf, c->err);
-    if (rc == AUD_OK && so.method == AUD_SHAP_TREE)
+    acc.has_prob = prob;   /* "prob" also from an empty shard: every partial alike */
+    if (rc == AUD_OK && nc > 0 && so.method == AUD_SHAP_TREE)   /* nc 0: an empty shard */
         rc = sums_tree(c, &so, cell, nc, &acc, prob);
-    else if (rc == AUD_OK)
+    else if (rc == AUD_OK && nc > 0)
         rc = sums_rows(c, &so, cell, &acc, prob);
     cJSON *cols = rc == AUD_OK ? cJSON_AddArrayToObject(why, "columns") : NULL;
     if (rc == AUD_OK && (cols == NULL || aud_json_add_num(why, "features", (double)nf) != 0 ||

@@ -559,3 +559,24 @@ def test_mpi_proxies_of_summarised_features_exact(audit, tmp_path):
     a, b = single["fairness"]["attributes"][0], merged["fairness"]["attributes"][0]
     assert compare(a, b, ".fairness") == []   # drivers and proxies to REL_TOL, no nmi_bounds
     assert [p["nmi"] for p in a["proxies"]] == [p["nmi"] for p in b["proxies"]]
+
+
+@pytest.mark.parametrize("rows", [900, 5])
+def test_drivers_with_missing_values_and_empty_shards(audit, root, tmp_path, rows):
+    """Missing feature and attribute values (a level of their own, dropped for eta; rows with a
+    missing attribute in no group) and shards with no row (5 rows in 7 shards)."""
+    df = pd.read_csv(root / "datasets" / "credit_current.csv").iloc[:900].copy()
+    rng = np.random.default_rng(1)
+    for col, share in (("income", 0.05), ("race", 0.03), ("num_delinquencies", 0.05)):
+        df.loc[rng.random(len(df)) < share, col] = np.nan
+    df.iloc[:rows].to_csv(tmp_path / "cur.csv", index=False)
+    spec = json.loads((root / "datasets" / "demo_audit.json").read_text())
+    spec.update({"data": "cur.csv", "model": str(root / "datasets" / spec["model"]),
+                 "reference": str(root / "datasets" / spec["reference"]),
+                 "explain": dict(spec["explain"], rows=30),
+                 "outputs": {"dir": "out", "json": "results.json"}})
+    (tmp_path / "spec.json").write_text(json.dumps(spec))
+    single, merged, parts = single_and_merged(audit, tmp_path / "spec.json", tmp_path, 7)
+    assert compare(single["fairness"], merged["fairness"], ".fairness") == []
+    assert single["fairness"]["attributes"][0]["drivers"]
+    assert all(s["section"] != "fairness drivers and proxies" for s in merged["skipped"])
