@@ -893,6 +893,8 @@ static int why_run(cJSON *doc, why_in *in, aud_error *err)
         stride[a] = n_cells;
         n_cells *= in->attrs[a].n_levels + 1;
     }
+    if (rc == AUD_OK && in->merged_run && in->merged == NULL)   /* skipped, with the reason */
+        goto done;
     if (rc == AUD_OK && in->model->kind == AUD_MODEL_COMMAND)   /* not worth its cost */
         aud_error_set(err, AUD_E_UNSUPPORTED, NULL, 0, 0,
                       "a model behind a command: drivers would need KernelSHAP values of a "
@@ -911,8 +913,6 @@ static int why_run(cJSON *doc, why_in *in, aud_error *err)
         goto done;
     }
     if (rc == AUD_OK && in->merged_run) {   /* the partials' sums (audit/merge_why.c) */
-        if (in->merged == NULL)
-            goto done;
         bounds = aud_malloc((na * nf + 1) * 2 * sizeof *bounds);
         rc = bounds != NULL ? merged_codes(in, &lv, err) : aud_error_nomem(err);
         if (rc == AUD_OK)

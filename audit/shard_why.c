@@ -4,8 +4,8 @@
  * included):
  *   - drivers (docs/fairness.md "Drivers"): the rows, the sums of their attributions, of their
  *     explained outputs (attributions plus base value) and of their predicted probabilities -
- *     the sums audit/fair_why.c adds into each group (tree models through aud_shap_cells, linear
- *     models row by row, as the single run does);
+ *     the sums audit/fair_why.c adds into each group (tree models, through aud_shap_cells as the
+ *     single run);
  *   - proxy screen ("Proxy screen"): per model feature and cell the missing count, the count,
  *     mean and sum of squared deviations of the known values (the correlation ratio; the sum also as two doubles that hold its long double exactly),
  *     and the
@@ -14,7 +14,8 @@
  *     Cramer's V, the NMI's contingency counts and whether a feature is discrete follow exactly
  *     from the lists, the decile bins' counts of a summarised cell within the summary's bounds.
  * Sampled methods (kernel, exact, interventional) draw at most 500 rows per group of the whole
- * file, which a shard cannot do alone: "skipped" with the reason. */
+ * file, and linear SHAP a background sample of its rows, which a shard cannot do alone:
+ * "skipped" with the reason. */
 #include "audit/fair_why_int.h"
 #include "audit/shard_int.h"
 #include "core/io.h"
@@ -56,8 +57,12 @@ static const char *why_not(run_ctx *c, aud_shap_opts *so, char *msg, size_t size
     so->method = aud_shap_method_resolve(m, c->model);
     so->threads = c->threads > 0 ? c->threads : 1;
     so->seed = c->spec->seed;
-    if ((so->method != AUD_SHAP_TREE && so->method != AUD_SHAP_LINEAR) ||
-        aud_shap_method_uses_background(so->method)) {
+    if (aud_shap_method_uses_background(so->method)) {   /* linear, kernel, ... */
+        snprintf(msg, size, "%s SHAP values need a background sample of the whole file's rows, "
+                 "which a shard cannot draw alone", aud_shap_method_name(so->method));
+        return msg;
+    }
+    if (so->method != AUD_SHAP_TREE) {
         snprintf(msg, size, "%s SHAP values explain a seeded sample of at most %d rows of each "
                  "group of the whole file, which a shard cannot draw alone",
                  aud_shap_method_name(so->method), AUD_WHY_SAMPLE_PER_GROUP);
@@ -108,26 +113,6 @@ static int sums_tree(run_ctx *c, const aud_shap_opts *so, const int32_t *cell, s
     aud_shap_cells_free(sc);
     aud_free(X);
     aud_free(psum);
-    return rc;
-}
-
-/* Linear models: the rows explained block by block, added per cell. */
-static int sums_rows(run_ctx *c, const aud_shap_opts *so, const int32_t *cell,
-                     aud_fdrv_acc *acc, int prob)
-{
-    size_t n = c->data->n_rows, nf = c->model->n_features, blk = 4096;
-    double *X = aud_malloc(blk * (nf ? nf : 1) * sizeof *X);
-    int rc = X != NULL ? AUD_OK : aud_error_nomem(c->err);
-    for (size_t b0 = 0; b0 < n && rc == AUD_OK; b0 += blk) {
-        size_t m = n - b0 < blk ? n - b0 : blk;
-        aud_model_fill_rows(c->model, c->data, c->bind.cols, b0, b0 + m, X);
-        aud_shap_result *r = NULL;
-        rc = aud_shap_explain(&r, c->model, X, m, so, c->err);
-        if (rc == AUD_OK)
-            aud_fdrv_acc_add(acc, cell + b0, m, r->phi, r->stride, prob ? c->score + b0 : NULL);
-        aud_shap_result_free(r);
-    }
-    aud_free(X);
     return rc;
 }
 
@@ -562,10 +547,8 @@ int aud_shard_why(run_ctx *c, cJSON *part)
     if (rc == AUD_OK)
         rc = aud_fdrv_acc_init(&acc, nc, nf, c->err);
     acc.has_prob = prob;   /* "prob" also from an empty shard: every partial alike */
-    if (rc == AUD_OK && nc > 0 && so.method == AUD_SHAP_TREE)   /* nc 0: an empty shard */
+    if (rc == AUD_OK && nc > 0)   /* nc 0: an empty shard */
         rc = sums_tree(c, &so, cell, nc, &acc, prob);
-    else if (rc == AUD_OK && nc > 0)
-        rc = sums_rows(c, &so, cell, &acc, prob);
     cJSON *cols = rc == AUD_OK ? cJSON_AddArrayToObject(why, "columns") : NULL;
     if (rc == AUD_OK && (cols == NULL || aud_json_add_num(why, "features", (double)nf) != 0 ||
                          cJSON_AddStringToObject(why, "method",

@@ -580,3 +580,26 @@ def test_drivers_with_missing_values_and_empty_shards(audit, root, tmp_path, row
     assert compare(single["fairness"], merged["fairness"], ".fairness") == []
     assert single["fairness"]["attributes"][0]["drivers"]
     assert all(s["section"] != "fairness drivers and proxies" for s in merged["skipped"])
+
+
+@pytest.mark.skipif(not (MPI_BIN and os.path.exists(MPI_BIN) and shutil.which("mpirun")),
+                    reason="build/audit-mpi is built by make check when mpicc (libopenmpi-dev) "
+                           "is installed")
+def test_mpi_rank_failing_before_the_why_pass_stops_every_rank(tmp_path):
+    """A rank whose rows fail (a missing value a linear model refuses, in the last range) takes
+    part in the first exchange of the drivers' pass saying so: no rank waits for it, the run
+    stops with that rank's located message."""
+    rng = np.random.default_rng(2)
+    x = rng.normal(0, 1, 4000).round(4).astype(object)
+    x[3500] = ""
+    pd.DataFrame({"x": x, "sex": rng.choice(["F", "M"], 4000),
+                  "y": rng.integers(0, 2, 4000)}).to_csv(tmp_path / "d.csv", index=False)
+    (tmp_path / "m.json").write_text(json.dumps({
+        "format": "audit-linear", "version": 1, "link": "logit", "intercept": -0.5,
+        "coefficients": {"x": 1.5}}))
+    (tmp_path / "spec.json").write_text(json.dumps({
+        "data": "d.csv", "model": "m.json", "label": "y", "sensitive": ["sex"], "seed": 1,
+        "explain": {"rows": 10}, "outputs": {"dir": "out", "json": "results.json"}}))
+    p = mpi_run(tmp_path / "spec.json", tmp_path / "mpi")   # would time out if a rank waited
+    assert p.returncode == 2, p.stderr[-3000:]
+    assert "rank 3" in p.stderr and "CSV line 3502" in p.stderr
