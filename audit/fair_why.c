@@ -534,9 +534,10 @@ static int merged_codes(const why_in *in, int32_t **lv, aud_error *err)
             double x = m->key[k * na + a];
             double *hit = isnan(x) ? NULL : bsearch(&x, vals, u, sizeof *vals, cmp_dbl);
             int32_t cd = isnan(x) ? (nan_code == -2 ? -1 : nan_code) : code[hit - vals];
-            if (cd == -2)
-                rc = aud_error_set(err, AUD_E_INTERNAL, NULL, 0, 0,
-                                   "a partial's cell of %s has no row", in->attrs[a].name);
+            if (cd == -2)   /* only a partial made up by hand */
+                rc = aud_error_set(err, AUD_E_SCHEMA, NULL, 0, 0,
+                                   "a partial's \"why\" cell of %s matches no row of the "
+                                   "partials", in->attrs[a].name);
             (*lv)[k * na + a] = cd;
         }
     }

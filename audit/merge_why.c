@@ -661,9 +661,17 @@ int aud_merge_why(run_ctx *c, const aud_table *t, const cJSON *const *docs,
             rc = bad(c->err, paths[0], "a \"why\" attribute is not a column");
         a++;
     }
-    for (size_t k = 0; k < n && rc == AUD_OK; k++)
+    for (size_t k = 0; k < n && rc == AUD_OK; k++) {
+        uint64_t before = 0, after = 0;
+        for (size_t q = 0; q < m->n_cells; q++)
+            before += m->count[q];
         rc = add_cells(m, t, scol, cJSON_GetObjectItemCaseSensitive(docs[k], "why"), &map[k],
                        &cap, paths[k], c->err);
+        for (size_t q = 0; rc == AUD_OK && q < m->n_cells; q++)
+            after += m->count[q];
+        if (rc == AUD_OK && (double)(after - before) != num(docs[k], "rows"))
+            rc = bad(c->err, paths[k], "the \"why\" cells do not add up to \"rows\"");
+    }
     if (rc == AUD_OK && (m->feat = aud_calloc(m->n_features + 1, sizeof *m->feat)) == NULL)
         rc = aud_error_nomem(c->err);
     for (size_t f = 0; f < m->n_features && rc == AUD_OK; f++)

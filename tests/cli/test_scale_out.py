@@ -180,6 +180,16 @@ def test_drivers_and_proxies_with_a_group_absent(audit, root, tmp_path, n):
     assert compare(without(single, summarised), without(merged, summarised)) == []
     assert merged["fairness"]["attributes"][0]["drivers"]
     assert all(s["section"] != "fairness drivers and proxies" for s in merged["skipped"])
+    # a "why" block that does not add up, or names a category no partial has: located errors
+    for change in ("count", "level"):
+        doc = json.loads(parts[0].read_text())
+        if change == "count":
+            doc["why"]["cells"][0][-1] += 1
+        else:
+            doc["why"]["cells"][0][1] = "Martian"
+        (tmp_path / "bad.audpart").write_text(json.dumps(doc))
+        r = audit("merge", tmp_path / "bad.audpart", *parts[1:], "--out", tmp_path / "m")
+        assert r.code == 2 and "bad.audpart" in r.err and '"why"' in r.err, r
 
 
 def test_merge_errors_are_located(audit, tmp_path):
