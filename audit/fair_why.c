@@ -571,40 +571,68 @@ static void plogp_range(double a, double b, double *lo, double *hi)
     *hi = a <= exp(-1.0) && exp(-1.0) <= b ? exp(-1.0) : fmax(fa, fb);
 }
 
+/* The largest sum of -p ln p, p = x_b / n, over x in the box [lo_b, hi_b] (stride apart) with
+ * sum x_b = tot: concave, so at the x where the derivatives are equal except at the box's
+ * walls, x_b = clamp(n t, lo_b, hi_b) with t found by bisection (the sum increases with t). */
+static double plogp_max(const uint64_t *lo, const uint64_t *hi, size_t c, size_t stride,
+                        double tot, double n)
+{
+    double a = 0.0, b = 1.0, sum = 0.0;
+    for (int it = 0; it < 200; it++) {
+        double t = (a + b) / 2.0, s = 0.0;
+        for (size_t j = 0; j < c; j++)
+            s += fmin(fmax(n * t, (double)lo[j * stride]), (double)hi[j * stride]);
+        if (s < tot)
+            a = t;
+        else
+            b = t;
+    }
+    for (size_t j = 0; j < c; j++) {
+        double x = fmin(fmax(n * b, (double)lo[j * stride]), (double)hi[j * stride]) / n;
+        sum -= x > 0 ? x * log(x) : 0.0;
+    }
+    return sum;
+}
+
 /* Bounds on the NMI of the table tab (r x c) whose counts lie in [lo, hi] (the row totals are
- * exact): I = H(A) + H(X) - H(A, X), H(A) exact, H(X) and H(A, X) bounded term by term
- * (-p ln p is concave), NMI = I / ((H(A) + H(X)) / 2) then between b[0] and b[1]. */
+ * exact): I = H(A) + H(X) - H(A, X), H(A) exact; the largest H(X) and H(A, X) within the boxes
+ * and their totals (plogp_max, a little above the true largest: the bisection's side), the
+ * smallest term by term (-p ln p is concave); NMI = I / ((H(A) + H(X)) / 2) then between b[0]
+ * and b[1]. */
 static void nmi_bounds(const uint64_t *tab, const uint64_t *lo, const uint64_t *hi, size_t r,
                        size_t c, double *b)
 {
     double n = 0.0, ha = 0.0, hx[2] = {0, 0}, hax[2] = {0, 0}, l, h;
+    uint64_t *cl = aud_calloc(2 * c + 1, sizeof *cl), *ch = cl != NULL ? cl + c : NULL;
     for (size_t i = 0; i < r * c; i++)
         n += (double)tab[i];
     b[0] = 0.0;
     b[1] = 1.0;
-    if (n == 0)
+    if (n == 0 || cl == NULL) {
+        aud_free(cl);
         return;
+    }
     for (size_t i = 0; i < r; i++) {
         double rt = 0.0;
         for (size_t j = 0; j < c; j++) {
             rt += (double)tab[i * c + j];
+            cl[j] += lo[i * c + j];
+            ch[j] += hi[i * c + j];
             plogp_range((double)lo[i * c + j] / n, (double)hi[i * c + j] / n, &l, &h);
             hax[0] += l;
-            hax[1] += h;
         }
+        hax[1] += plogp_max(lo + i * c, hi + i * c, c, 1, rt, n);
         ha -= rt > 0 ? rt / n * log(rt / n) : 0.0;
     }
     for (size_t j = 0; j < c; j++) {
-        double cl = 0.0, ch = 0.0;
-        for (size_t i = 0; i < r; i++) {
-            cl += (double)lo[i * c + j];
-            ch += (double)hi[i * c + j];
-        }
-        plogp_range(cl / n, fmin(ch, n) / n, &l, &h);
+        plogp_range((double)cl[j] / n, fmin((double)ch[j], n) / n, &l, &h);
         hx[0] += l;
-        hx[1] += h;
     }
-    double ilo = fmax(0.0, ha + hx[0] - hax[1]), ihi = fmax(0.0, ha + hx[1] - hax[0]);
+    hx[1] = plogp_max(cl, ch, c, 1, n, n);
+    aud_free(cl);
+    double slack = 1e-12 * (ha + hx[1] + hax[1]);   /* the sums' rounding */
+    double ilo = fmax(0.0, ha + hx[0] - hax[1] - slack);
+    double ihi = fmax(0.0, ha + hx[1] - hax[0] + slack);
     double dlo = (ha + hx[0]) / 2.0, dhi = (ha + hx[1]) / 2.0;
     b[0] = dhi > 0 ? fmin(1.0, ilo / dhi) : 0.0;
     b[1] = dlo > 0 ? fmin(1.0, ihi / dlo) : 1.0;

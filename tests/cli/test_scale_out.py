@@ -550,7 +550,7 @@ def test_proxies_of_summarised_features_within_their_bounds(audit, tmp_path, n):
             continue
         lo, hi = p["nmi_bounds"]
         assert lo <= q["nmi"] <= hi and lo <= p["nmi"] <= hi, (p, q)
-        assert hi - lo < 0.25
+        assert hi - lo < 0.12   # measured: 0.10 (2 shards), 0.06 (3 shards)
 
 
 @pytest.mark.skipif(not (MPI_BIN and os.path.exists(MPI_BIN) and shutil.which("mpirun")),
