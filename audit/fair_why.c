@@ -695,17 +695,12 @@ static int merged_assoc(const why_in *in, const aud_why_feat *ft, const int32_t 
         }
     }
     int rc = AUD_OK;
-    if (ft->nmi_why != NULL) {
-        out->nmi = NAN;
-        out->nmi_why = ft->nmi_why;
-    } else {
-        out->nmi = aud_assoc_nmi(tab, r, L);
-        if (isnan(out->nmi))
-            rc = aud_error_nomem(err);
-        if (lo != NULL) {
-            nmi_bounds(tab, lo, hi, r, L, bnd);
-            out->nmi = fmin(fmax(out->nmi, bnd[0]), bnd[1]);
-        }
+    out->nmi = aud_assoc_nmi(tab, r, L);
+    if (isnan(out->nmi))
+        rc = aud_error_nomem(err);
+    if (lo != NULL) {   /* bounded counts: the NMI within its bounds */
+        nmi_bounds(tab, lo, hi, r, L, bnd);
+        out->nmi = fmin(fmax(out->nmi, bnd[0]), bnd[1]);
     }
     if (ft->discrete) {
         out->measure = "cramers_v";

@@ -23,12 +23,11 @@
  * and the moments of its known values. */
 typedef struct aud_why_feat {
     int         discrete;    /* Cramer's V; else the correlation ratio and decile bins */
-    size_t      n_levels;    /* feature levels (0 with nmi_why: the bins are not known) */
+    size_t      n_levels;    /* feature levels */
     uint64_t   *tab;         /* n_cells x n_levels counts (a point within lo..hi when bounded) */
     uint64_t   *lo, *hi;     /* the counts' bounds when a cell was summarised, else NULL */
     double     *cnt, *mean, *m2;   /* n_cells: known values, their mean, sum of sq. deviations */
     long double *sum;        /* n_cells: the sum of the known values */
-    const char *nmi_why;     /* static: why the NMI cannot be given, or NULL */
 } aud_why_feat;
 
 typedef struct aud_why_merged {

@@ -460,7 +460,10 @@ static int finish_feature(run_ctx *c, const aud_table *t, long j, fcell *fc, siz
     double elo[AUD_ASSOC_BINS], ehi[AUD_ASSOC_BINS], ept[AUD_ASSOC_BINS];
     size_t ne = 0, nl = 0;
     if (rc != AUD_OK) {
-    } else if (col->type == AUD_COL_CATEGORICAL) {   /* as aud_assoc_feature_prepare_codes */
+        aud_free(p);
+        return rc;
+    }
+    if (col->type == AUD_COL_CATEGORICAL) {   /* as aud_assoc_feature_prepare_codes */
         w->discrete = 1;
         nl = col->n_levels;
     } else if (!summ && nd <= AUD_ASSOC_MAX_LEVELS) {   /* the values, sorted */
