@@ -8,6 +8,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define WHY_BLOCK 4096
@@ -31,6 +32,8 @@ typedef struct why_in {
     int                    threads;
     struct why_attr       *wa;          /* the attributes, then their intersections */
     size_t                 n_wa;
+    int                    merged_run;
+    const aud_why_merged  *merged;      /* merged runs: the cells' sums (NULL: none) */
 } why_in;
 #define AUD_WHY_MAX_CELLS 256   /* more combinations of attribute values: rows one by one */
 #define AUD_WHY_MAX_GROUPINGS 64   /* attributes and intersections explained (sample bits) */
@@ -473,6 +476,307 @@ static int screen(const why_in *in, aud_assoc *assoc, unsigned char *is_attr, au
     return rc;
 }
 
+/* ---- merged runs: the partials' sums per cell (audit/merge_why.c) ------------------------- */
+
+static int cmp_dbl(const void *pa, const void *pb)
+{
+    double a = *(const double *)pa, b = *(const double *)pb;
+    return (a > b) - (a < b);
+}
+
+/* The merged cells' codes of every attribute (*lv: n_cells x n_attrs, -1 unknown): a cell's
+ * value of attribute a is found in a row of the table, whose code it takes. */
+static int merged_codes(const why_in *in, int32_t **lv, aud_error *err)
+{
+    const aud_why_merged *m = in->merged;
+    size_t nc = m->n_cells, na = in->n_attrs, n = in->data->n_rows;
+    *lv = aud_malloc((nc * na + 1) * sizeof **lv);
+    double *vals = aud_malloc((nc + 1) * sizeof *vals);
+    int32_t *code = aud_malloc((nc + 1) * sizeof *code);
+    int rc = *lv != NULL && vals != NULL && code != NULL ? AUD_OK : aud_error_nomem(err);
+    if (rc == AUD_OK && m->n_attrs != na)
+        rc = aud_error_set(err, AUD_E_INTERNAL, NULL, 0, 0, "the partials' attributes differ");
+    for (size_t a = 0; a < na && rc == AUD_OK; a++) {
+        long j = aud_table_find(in->data, in->attrs[a].name);
+        if (j < 0) {
+            rc = aud_error_set(err, AUD_E_INTERNAL, NULL, 0, 0, "no column %s", in->attrs[a].name);
+            break;
+        }
+        const aud_column *col = &in->data->cols[j];
+        size_t nv = 0, left;
+        int32_t nan_code = -2;
+        for (size_t k = 0; k < nc; k++)
+            if (!isnan(m->key[k * na + a]))
+                vals[nv++] = m->key[k * na + a];
+        qsort(vals, nv, sizeof *vals, cmp_dbl);
+        size_t u = 0;
+        for (size_t k = 0; k < nv; k++)
+            if (u == 0 || vals[u - 1] != vals[k])
+                vals[u++] = vals[k];
+        for (size_t k = 0; k < u; k++)
+            code[k] = -2;
+        left = u + 1;
+        for (size_t i = 0; i < n && left > 0; i++) {   /* one row of each value */
+            double x = col->type == AUD_COL_NUMERIC ? col->num[i]
+                       : col->codes[i] < 0 ? NAN : (double)col->codes[i];
+            if (isnan(x)) {
+                left -= nan_code == -2;
+                nan_code = in->attrs[a].codes[i];
+                continue;
+            }
+            double *hit = bsearch(&x, vals, u, sizeof *vals, cmp_dbl);
+            if (hit != NULL && code[hit - vals] == -2) {
+                code[hit - vals] = in->attrs[a].codes[i];
+                left--;
+            }
+        }
+        for (size_t k = 0; k < nc && rc == AUD_OK; k++) {
+            double x = m->key[k * na + a];
+            double *hit = isnan(x) ? NULL : bsearch(&x, vals, u, sizeof *vals, cmp_dbl);
+            int32_t cd = isnan(x) ? (nan_code == -2 ? -1 : nan_code) : code[hit - vals];
+            if (cd == -2)   /* only a partial made up by hand */
+                rc = aud_error_set(err, AUD_E_SCHEMA, NULL, 0, 0,
+                                   "a partial's \"why\" cell of %s matches no row of the "
+                                   "partials", in->attrs[a].name);
+            (*lv)[k * na + a] = cd;
+        }
+    }
+    aud_free(vals);
+    aud_free(code);
+    return rc;
+}
+
+/* The drivers' sums of every grouping from the merged cells (as explain_cells). */
+static int merged_sums(why_state *w, const int32_t *lv)
+{
+    const why_in *in = w->in;
+    const aud_why_merged *m = in->merged;
+    size_t nf = w->nf;
+    for (size_t k = 0; k < m->n_cells; k++)
+        for (size_t a = 0; a < in->n_wa; a++) {
+            int32_t g = group_of(in, &in->wa[a], lv + k * in->n_attrs);
+            if (g >= 0)
+                aud_fdrv_acc_add_sums(&w->margin[a], (size_t)g, m->count[k], m->phi + k * nf,
+                                      m->out[k],
+                                      w->probability && m->prob != NULL ? m->prob[k] : NAN);
+        }
+    return AUD_OK;
+}
+
+/* f(p) = -p ln p over p in [a, b] (concave, largest at 1/e): *lo, *hi its range. */
+static void plogp_range(double a, double b, double *lo, double *hi)
+{
+    double fa = a > 0 ? -a * log(a) : 0.0, fb = b > 0 ? -b * log(b) : 0.0;
+    *lo = fmin(fa, fb);
+    *hi = a <= exp(-1.0) && exp(-1.0) <= b ? exp(-1.0) : fmax(fa, fb);
+}
+
+/* The largest sum of -p ln p, p = x_b / n, over x in the box [lo_b, hi_b] (stride apart) with
+ * sum x_b = tot: concave, so at the x where the derivatives are equal except at the box's
+ * walls, x_b = clamp(n t, lo_b, hi_b) with t found by bisection (the sum increases with t). */
+static double plogp_max(const uint64_t *lo, const uint64_t *hi, size_t c, size_t stride,
+                        double tot, double n)
+{
+    double a = 0.0, b = 1.0, sum = 0.0;
+    for (int it = 0; it < 200; it++) {
+        double t = (a + b) / 2.0, s = 0.0;
+        for (size_t j = 0; j < c; j++)
+            s += fmin(fmax(n * t, (double)lo[j * stride]), (double)hi[j * stride]);
+        if (s < tot)
+            a = t;
+        else
+            b = t;
+    }
+    for (size_t j = 0; j < c; j++) {
+        double x = fmin(fmax(n * b, (double)lo[j * stride]), (double)hi[j * stride]) / n;
+        sum -= x > 0 ? x * log(x) : 0.0;
+    }
+    return sum;
+}
+
+/* Bounds on the NMI of the table tab (r x c) whose counts lie in [lo, hi] (the row totals are
+ * exact): I = H(A) + H(X) - H(A, X), H(A) exact; the largest H(X) and H(A, X) within the boxes
+ * and their totals (plogp_max, a little above the true largest: the bisection's side), the
+ * smallest term by term (-p ln p is concave); NMI = I / ((H(A) + H(X)) / 2) then between b[0]
+ * and b[1]. */
+static void nmi_bounds(const uint64_t *tab, const uint64_t *lo, const uint64_t *hi, size_t r,
+                       size_t c, double *b)
+{
+    double n = 0.0, ha = 0.0, hx[2] = {0, 0}, hax[2] = {0, 0}, l, h;
+    uint64_t *cl = aud_calloc(2 * c + 1, sizeof *cl), *ch = cl != NULL ? cl + c : NULL;
+    for (size_t i = 0; i < r * c; i++)
+        n += (double)tab[i];
+    b[0] = 0.0;
+    b[1] = 1.0;
+    if (n == 0 || cl == NULL) {
+        aud_free(cl);
+        return;
+    }
+    for (size_t i = 0; i < r; i++) {
+        double rt = 0.0;
+        for (size_t j = 0; j < c; j++) {
+            rt += (double)tab[i * c + j];
+            cl[j] += lo[i * c + j];
+            ch[j] += hi[i * c + j];
+            plogp_range((double)lo[i * c + j] / n, (double)hi[i * c + j] / n, &l, &h);
+            hax[0] += l;
+        }
+        hax[1] += plogp_max(lo + i * c, hi + i * c, c, 1, rt, n);
+        ha -= rt > 0 ? rt / n * log(rt / n) : 0.0;
+    }
+    for (size_t j = 0; j < c; j++) {
+        plogp_range((double)cl[j] / n, fmin((double)ch[j], n) / n, &l, &h);
+        hx[0] += l;
+    }
+    hx[1] = plogp_max(cl, ch, c, 1, n, n);
+    aud_free(cl);
+    double slack = 1e-12 * (ha + hx[1] + hax[1]);   /* the sums' rounding */
+    double ilo = fmax(0.0, ha + hx[0] - hax[1] - slack);
+    double ihi = fmax(0.0, ha + hx[1] - hax[0] + slack);
+    double dlo = (ha + hx[0]) / 2.0, dhi = (ha + hx[1]) / 2.0;
+    b[0] = dhi > 0 ? fmin(1.0, ilo / dhi) : 0.0;
+    b[1] = dlo > 0 ? fmin(1.0, ihi / dlo) : 1.0;
+}
+
+/* Cells to group of every grouping: gk[a * n_cells + k]. */
+static int32_t *merged_groups(const why_in *in, const int32_t *lv, aud_error *err)
+{
+    size_t nc = in->merged->n_cells;
+    int32_t *gk = aud_malloc((in->n_wa * nc + 1) * sizeof *gk);
+    if (gk == NULL) {
+        aud_error_nomem(err);
+        return NULL;
+    }
+    for (size_t a = 0; a < in->n_wa; a++)
+        for (size_t k = 0; k < nc; k++)
+            gk[a * nc + k] = group_of(in, &in->wa[a], lv + k * in->n_attrs);
+    return gk;
+}
+
+/* One feature's association with grouping a from the merged cells (aud_assoc_compute_set's
+ * figures: the same tables; eta from the groups' moments). bnd: the NMI's bounds when the
+ * counts are bounded (else left). */
+static int merged_assoc(const why_in *in, const aud_why_feat *ft, const int32_t *gk,
+                        size_t r, aud_assoc *out, double *bnd, aud_error *err)
+{
+    size_t nc = in->merged->n_cells, L = ft->n_levels ? ft->n_levels : 1;
+    uint64_t *tab = aud_calloc(r * L + 1, sizeof *tab);
+    uint64_t *lo = ft->lo ? aud_calloc(r * L + 1, sizeof *lo) : NULL;
+    uint64_t *hi = ft->lo ? aud_calloc(r * L + 1, sizeof *hi) : NULL;
+    double *cnt = aud_calloc(r + 1, sizeof *cnt), *mean = aud_calloc(r + 1, sizeof *mean),
+           *m2 = aud_calloc(r + 1, sizeof *m2);
+    long double *sum = aud_calloc(r + 1, sizeof *sum);
+    memset(out, 0, sizeof *out);
+    if (tab == NULL || cnt == NULL || mean == NULL || m2 == NULL || sum == NULL ||
+        (ft->lo != NULL && (lo == NULL || hi == NULL))) {
+        aud_free(tab), aud_free(lo), aud_free(hi), aud_free(cnt), aud_free(mean), aud_free(m2);
+        aud_free(sum);
+        return aud_error_nomem(err);
+    }
+    for (size_t k = 0; k < nc; k++) {
+        int32_t g = gk[k];
+        if (g < 0)
+            continue;
+        out->n += in->merged->count[k];
+        for (size_t l = 0; l < ft->n_levels; l++) {
+            tab[(size_t)g * L + l] += ft->tab[k * L + l];
+            if (lo != NULL) {
+                lo[(size_t)g * L + l] += ft->lo[k * L + l];
+                hi[(size_t)g * L + l] += ft->hi[k * L + l];
+            }
+        }
+        sum[g] += ft->sum[k];
+        double n = ft->cnt[k];   /* Chan, Golub & LeVeque (1979) */
+        if (n > 0) {
+            double N = cnt[g] + n, d = ft->mean[k] - mean[g];
+            m2[g] += ft->m2[k] + d * d * cnt[g] * n / N;
+            mean[g] += d * n / N;
+            cnt[g] = N;
+        }
+    }
+    int rc = AUD_OK;
+    out->nmi = aud_assoc_nmi(tab, r, L);
+    if (isnan(out->nmi))
+        rc = aud_error_nomem(err);
+    if (lo != NULL) {   /* bounded counts: the NMI within its bounds */
+        nmi_bounds(tab, lo, hi, r, L, bnd);
+        out->nmi = fmin(fmax(out->nmi, bnd[0]), bnd[1]);
+    }
+    if (ft->discrete) {
+        out->measure = "cramers_v";
+        out->association = aud_assoc_cramers_v(tab, r, L, &out->why);
+    } else {   /* eta = sqrt(SS_between / SS_total) as metrics/assoc.c correlation_ratio: the
+                  means from long double sums as there; SS_total = SS_within + SS_between */
+        double M = 0.0, ssb = 0.0, ssw = 0.0;
+        long double tot = 0.0L;
+        for (size_t g = 0; g < r; g++) {
+            M += cnt[g];
+            tot += sum[g];
+        }
+        double mu = M > 0 ? (double)(tot / (long double)M) : 0.0;
+        for (size_t g = 0; g < r; g++) {
+            if (cnt[g] > 0) {
+                double d = (double)(sum[g] / (long double)cnt[g]) - mu;
+                ssb += cnt[g] * d * d;
+                ssw += m2[g] + cnt[g] * (mean[g] - (double)(sum[g] / (long double)cnt[g])) *
+                                   (mean[g] - (double)(sum[g] / (long double)cnt[g]));
+            }
+        }
+        out->measure = "correlation_ratio";
+        out->association = NAN;
+        if (M == 0)
+            out->why = "no row has both values";
+        else if (ssb + ssw == 0.0)
+            out->why = "the feature is constant";
+        else
+            out->association = sqrt(ssb / (ssb + ssw));
+    }
+    aud_free(tab), aud_free(lo), aud_free(hi), aud_free(cnt), aud_free(mean), aud_free(m2);
+    aud_free(sum);
+    return rc;
+}
+
+/* The proxy screen of every feature and grouping from the merged cells; bounds[(a * nf + f) *
+ * 2 + 0..1] the NMI's bounds (NaN: exact). */
+static int merged_screen(const why_in *in, const int32_t *lv, aud_assoc *assoc,
+                         unsigned char *is_attr, double *bounds, aud_error *err)
+{
+    size_t nf = in->model->n_features, nc = in->merged->n_cells;
+    int32_t *gk = merged_groups(in, lv, err);
+    int rc = gk != NULL ? AUD_OK : AUD_E_NOMEM;
+    for (size_t a = 0; a < in->n_wa && rc == AUD_OK; a++) {
+        for (size_t f = 0; f < nf && rc == AUD_OK; f++) {
+            const char *col = in->data->cols[in->bind[f]].name;
+            double *b = bounds + (a * nf + f) * 2;
+            b[0] = b[1] = NAN;
+            rc = merged_assoc(in, &in->merged->feat[f], gk + a * nc, in->wa[a].n_levels,
+                              &assoc[a * nf + f], b, err);
+            is_attr[a * nf + f] = (unsigned char)is_part(in, &in->wa[a], col);
+        }
+    }
+    aud_free(gk);
+    return rc;
+}
+
+/* "nmi_bounds" on the proxies of attr whose NMI is bounded (merged runs). */
+static int add_nmi_bounds(cJSON *attr, const why_in *in, const double *bounds)
+{
+    cJSON *p;
+    cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(attr, "proxies")) {
+        const cJSON *name = cJSON_GetObjectItemCaseSensitive(p, "feature");
+        for (size_t f = 0; cJSON_IsString(name) && f < in->model->n_features; f++) {
+            if (strcmp(in->model->feature_names[f], name->valuestring) != 0 ||
+                isnan(bounds[2 * f]))
+                continue;
+            cJSON *b = cJSON_AddArrayToObject(p, "nmi_bounds");
+            if (b == NULL || !cJSON_AddItemToArray(b, aud_json_num(bounds[2 * f])) ||
+                !cJSON_AddItemToArray(b, aud_json_num(bounds[2 * f + 1])))
+                return -1;
+        }
+    }
+    return 0;
+}
+
 /* ---- the whole ------------------------------------------------------------------------------- */
 
 typedef struct trade_job {
@@ -573,7 +877,8 @@ static int why_run(cJSON *doc, why_in *in, aud_error *err)
     w.so.background = in->background;
     w.so.n_background = in->n_background;
     double *bg = NULL;   /* a background sample of the data when the method needs one */
-    if (in->background == NULL && aud_shap_method_uses_background(w.so.method)) {
+    if (in->background == NULL && aud_shap_method_uses_background(w.so.method) &&
+        !in->merged_run) {
         size_t nb = in->data->n_rows < AUD_SHAP_DEFAULT_BACKGROUND ? in->data->n_rows
                                                                    : AUD_SHAP_DEFAULT_BACKGROUND;
         size_t *idx = aud_malloc((nb ? nb : 1) * sizeof *idx);
@@ -592,6 +897,8 @@ static int why_run(cJSON *doc, why_in *in, aud_error *err)
         w.so.n_background = nb;
     }
     size_t nf = w.nf, na = in->n_wa;
+    double *bounds = NULL;   /* merged runs: the NMI's bounds */
+    int32_t *lv = NULL;
     aud_assoc *assoc = aud_calloc(na * nf + 1, sizeof *assoc);
     unsigned char *is_attr = aud_calloc(na * nf + 1, 1);
     w.margin = aud_calloc(na ? na : 1, sizeof *w.margin);
@@ -602,7 +909,7 @@ static int why_run(cJSON *doc, why_in *in, aud_error *err)
     for (size_t a = 0; a < na && rc == AUD_OK; a++)
         rc = aud_fdrv_acc_init(&w.margin[a], in->wa[a].n_levels, nf, err);
     int all = w.so.method == AUD_SHAP_TREE || w.so.method == AUD_SHAP_LINEAR;
-    if (rc == AUD_OK && !all)
+    if (rc == AUD_OK && !all && !in->merged_run)
         rc = stratified_rows(&w, err);
     size_t stride[AUD_WHY_MAX_GROUPINGS], n_cells = 1;   /* cells: combinations of the
                                                             attributes' values */
@@ -610,6 +917,8 @@ static int why_run(cJSON *doc, why_in *in, aud_error *err)
         stride[a] = n_cells;
         n_cells *= in->attrs[a].n_levels + 1;
     }
+    if (rc == AUD_OK && in->merged_run && in->merged == NULL)   /* skipped, with the reason */
+        goto done;
     if (rc == AUD_OK && in->model->kind == AUD_MODEL_COMMAND)   /* not worth its cost */
         aud_error_set(err, AUD_E_UNSUPPORTED, NULL, 0, 0,
                       "a model behind a command: drivers would need KernelSHAP values of a "
@@ -627,11 +936,19 @@ static int why_run(cJSON *doc, why_in *in, aud_error *err)
             aud_error_clear(err);
         goto done;
     }
-    if (rc == AUD_OK && w.so.method == AUD_SHAP_TREE && n_cells <= AUD_WHY_MAX_CELLS)
+    if (rc == AUD_OK && in->merged_run) {   /* the partials' sums (audit/merge_why.c) */
+        bounds = aud_malloc((na * nf + 1) * 2 * sizeof *bounds);
+        rc = bounds != NULL ? merged_codes(in, &lv, err) : aud_error_nomem(err);
+        if (rc == AUD_OK)
+            rc = merged_sums(&w, lv);
+        if (rc == AUD_OK)
+            rc = merged_screen(in, lv, assoc, is_attr, bounds, err);
+    } else if (rc == AUD_OK && w.so.method == AUD_SHAP_TREE && n_cells <= AUD_WHY_MAX_CELLS) {
         rc = explain_cells(&w, n_cells, stride, err);
-    else if (rc == AUD_OK)
+    } else if (rc == AUD_OK) {
         rc = explain_all(&w, err);
-    if (rc == AUD_OK)
+    }
+    if (rc == AUD_OK && !in->merged_run)
         rc = screen(in, assoc, is_attr, err);
     char method[200];
     if (all)
@@ -656,8 +973,12 @@ static int why_run(cJSON *doc, why_in *in, aud_error *err)
                                   is_attr + a * nf,
                                   method};
         rc = aud_fdrv_json(o, &ji, err);
+        if (rc == AUD_OK && bounds != NULL && add_nmi_bounds(o, in, bounds + a * nf * 2) != 0)
+            rc = aud_error_nomem(err);
     }
 done:
+    aud_free(bounds);
+    aud_free(lv);
     for (size_t a = 0; a < na; a++) {
         if (w.margin != NULL)
             aud_fdrv_acc_free(&w.margin[a]);
@@ -689,7 +1010,8 @@ int aud_fair_why(cJSON *doc, const aud_fair_why_input *pub, aud_error *err)
     if (rc == AUD_OK) {
         why_in in = {pub->model, pub->data, bm.cols, ba->attrs, ba->n_attrs, pub->res, pub->score,
                      pub->label, pub->favorable, pub->threshold, pub->method, pub->background,
-                     pub->n_background, pub->seed, pub->threads, NULL, 0};
+                     pub->n_background, pub->seed, pub->threads, NULL, 0, pub->merged_run,
+                     pub->merged};
         rc = why_run(doc, &in, err);
         groupings_free(in.wa, in.n_wa);
     }

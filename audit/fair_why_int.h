@@ -14,6 +14,35 @@
 
 #define AUD_WHY_SAMPLE_PER_GROUP 500   /* rows per group explained by the slow methods */
 
+/* ---- merged runs (audit merge): the rows' sums, per cell, instead of the rows ---------------
+ * A cell is one combination of the sensitive attributes' values in the merged table (audit/
+ * merge_why.c builds it from the partials' "why" blocks, docs/scale-out.md). */
+
+/* One model feature for the proxy screen: per cell its counts per level of the feature (the
+ * values of a discrete feature in order, or the decile bins of a continuous one; then missing)
+ * and the moments of its known values. */
+typedef struct aud_why_feat {
+    int         discrete;    /* Cramer's V; else the correlation ratio and decile bins */
+    size_t      n_levels;    /* feature levels */
+    uint64_t   *tab;         /* n_cells x n_levels counts (a point within lo..hi when bounded) */
+    uint64_t   *lo, *hi;     /* the counts' bounds when a cell was summarised, else NULL */
+    double     *cnt, *mean, *m2;   /* n_cells: known values, their mean, sum of sq. deviations */
+    long double *sum;        /* n_cells: the sum of the known values */
+} aud_why_feat;
+
+typedef struct aud_why_merged {
+    size_t           n_cells, n_attrs, n_features;
+    double          *key;    /* n_cells x n_attrs: the attribute's value (a categorical column's
+                                level code in the merged table, or the number); NaN: missing */
+    uint64_t        *count;  /* n_cells: rows */
+    double          *out;    /* n_cells: sum of the rows' attributions plus base values */
+    double          *phi;    /* n_cells x n_features: sums of the attributions */
+    double          *prob;   /* n_cells: sum of the predicted probabilities (NULL: none) */
+    aud_why_feat    *feat;   /* n_features */
+} aud_why_merged;
+
+void aud_why_merged_free(aud_why_merged *m);
+
 typedef struct aud_fair_why_input {
     const aud_model       *model;       /* NULL: trade-offs only */
     const char            *model_path;  /* names the model in messages (may be NULL) */
@@ -30,6 +59,8 @@ typedef struct aud_fair_why_input {
     size_t                 n_background;
     uint64_t               seed;
     int                    threads;
+    int                    merged_run;  /* 1: a merged run: no rows of features, the sums are */
+    const aud_why_merged  *merged;      /*   these (NULL: none; drivers and proxies left out) */
 } aud_fair_why_input;
 
 /* Add "drivers", "proxies" (with a model) and "tradeoffs" (with a score) to every attribute of

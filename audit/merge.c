@@ -1,5 +1,6 @@
 /* merge.c - `audit merge PART...`: checks the partials of `audit run --shard` and rebuilds the
  * table their multisets describe (audit/shard_int.h; docs/scale-out.md). */
+#include "audit/fair_why_int.h"
 #include "audit/shard_int.h"
 #include "core/io.h"
 #include "core/provenance.h"
@@ -460,6 +461,8 @@ void aud_merge_sums_free(run_ctx *c)
         aud_sketch_free(&c->mg_sketch[j]);
     aud_free(c->mg_sketch);
     aud_free(c->mg_sum);
+    aud_why_merged_free(c->mg_why);
+    c->mg_why = NULL;
     c->mg_sketch = NULL;
     c->mg_sum = NULL;
     c->mg_n = 0;
@@ -846,6 +849,22 @@ static int merge_explained(part **by, size_t n, run_ctx *c)
     return AUD_OK;
 }
 
+static int merge_why(run_ctx *c, const aud_table *t, part **by, size_t n)
+{
+    const cJSON **docs = aud_malloc((n + 1) * sizeof *docs);
+    const char **paths = aud_malloc((n + 1) * sizeof *paths);
+    int rc = docs != NULL && paths != NULL ? AUD_OK : aud_error_nomem(c->err);
+    for (size_t k = 0; k < n && rc == AUD_OK; k++) {
+        docs[k] = by[k]->doc;
+        paths[k] = by[k]->path;
+    }
+    if (rc == AUD_OK)
+        rc = aud_merge_why(c, t, docs, paths, n);
+    aud_free(docs);
+    aud_free(paths);
+    return rc;
+}
+
 int aud_merge_load(const char *const *paths, const char *const *texts, size_t n, run_ctx *c)
 {
     aud_spec **spec = &c->spec;
@@ -928,6 +947,8 @@ int aud_merge_load(const char *const *paths, const char *const *texts, size_t n,
     }
     if (rc == AUD_OK)
         rc = merge_explained(by, n, c);
+    if (rc == AUD_OK)   /* the drivers' and proxies' sums (audit/merge_why.c) */
+        rc = merge_why(c, t, by, n);
     if (rc == AUD_OK) {
         c->data = t;
         c->score = sc;

@@ -764,6 +764,8 @@ int aud_run(const aud_run_opts *opts, aud_run_outcome *out, aud_error *err)
             rc = aud_run_predictions(&c);
         if (rc == AUD_OK)
             rc = aud_shard_write(&c, out_dir);
+        if (rc != AUD_OK)   /* audit-mpi: the other ranks' exchanges go on without this one */
+            aud_shard_why_abort(&c);
         if (rc == AUD_OK)
             snprintf(out->results_path, sizeof out->results_path, "%.1000s", c.partial_path);
         if (rc != AUD_OK && c.shard_row0 > 0 && c.data != NULL &&

@@ -61,6 +61,11 @@ typedef struct run_ctx {
     char        mx_skip_text[512];
     cJSON      *rows_raw;         /* explanations.explained_rows (run_rows.c): one raw node of */
     size_t      rows_len;         /*   this many bytes, left to one side when printing */
+    struct aud_why_merged *mg_why;   /* merged: the drivers' and proxies' sums per cell
+                                        (audit/merge_why.c), or NULL and mg_why_skip says why */
+    char        mg_why_skip[512];
+    int         exchanged;        /* audit-mpi: the ranks exchanged sums (shard_exchange) */
+    int         why_synced;       /*   and this rank took part in the "why" pass's exchanges */
 } run_ctx;
 
 /* The model has K > 1 classes (a multiclass classifier, multi:softmax included, or a model

@@ -575,21 +575,17 @@ int aud_run_fairness(run_ctx *c)
     if (rc == AUD_OK) {   /* drivers, proxies, trade-offs (SPEC section 7) */
         aud_run_step(c, "drivers");
         aud_shap_method m = AUD_SHAP_AUTO;
-        int explain = s->explain.enabled && !c->merged && s->score == NULL && s->prediction == NULL &&
+        int explain = s->explain.enabled && s->score == NULL && s->prediction == NULL &&
                       aud_shap_method_parse(s->explain.method, &m) == 0;
-        aud_fair_why_input wi = {
+        aud_fair_why_input wi = {   /* merged: the partials' sums per cell (merge_why.c) */
             .model = explain ? c->model : NULL, .model_path = s->model, .data = c->data,
             .attrs = &ba, .res = res, .score = c->prediction == NULL ? c->score : NULL,
             .label = c->label, .favorable = s->favorable, .threshold = s->threshold, .method = m,
-            .seed = s->seed, .threads = c->threads};
+            .seed = s->seed, .threads = c->threads, .merged_run = c->merged,
+            .merged = c->mg_why};
         rc = aud_fair_why(c->doc, &wi, c->err);
-        if (rc == AUD_OK && c->merged && c->model != NULL && s->explain.enabled &&
-            s->score == NULL && s->prediction == NULL)
-            rc = aud_run_skip(c, "fairness drivers and proxies",
-                              "merged from partials: drivers and proxies need the rows' "
-                              "features together with the groups, which partials do not "
-                              "link, and the proxy screen the whole columns' deciles "
-                              "(docs/scale-out.md)");
+        if (rc == AUD_OK && c->merged && c->mg_why == NULL && explain && c->model != NULL)
+            rc = aud_run_skip(c, "fairness drivers and proxies", c->mg_why_skip);
     }
     aud_bound_attrs_free(&ba);
     aud_fair_result_free(res);

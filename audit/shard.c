@@ -75,6 +75,7 @@ int aud_shard_load_range(run_ctx *c, const aud_csv_opts *co, int *ranged)
     long long mine[3] = {!ok, ok ? (long long)t->n_rows : 0, ok ? (long long)info.newlines : 0};
     long long before[3], total[3];
     int fine = o->shard_exchange(o->shard_exchange_ctx, mine, before, total, 3) == 0;
+    c->exchanged = 1;   /* every rank exchanges from here on (aud_shard_why_abort) */
     /* every range loaded (the same header: the same columns): do the types agree? */
     if (fine && total[0] == 0) {
         for (size_t j = 0; j < nc; j++)
@@ -301,6 +302,37 @@ static cJSON *cell_json(const aud_column *col, size_t i)
     if (col->type == AUD_COL_NUMERIC)
         return aud_json_num(col->num[i]);
     return col->codes[i] < 0 ? cJSON_CreateNull() : cJSON_CreateString(col->levels[col->codes[i]]);
+}
+
+cJSON *aud_shard_cell_json(const aud_column *col, size_t i)
+{
+    return cell_json(col, i);
+}
+
+int aud_shard_cells(const aud_table *t, const size_t *cols, size_t n_cols, int32_t *cell,
+                    size_t *rep, size_t max_cells, size_t *n_cells)
+{
+    size_t n = t->n_rows, nc = 0;
+    size_t *idx = aud_malloc((n ? n : 1) * sizeof *idx);
+    joint_key key = {t, cols, n_cols, NULL};
+    if (idx == NULL || sort_rows(idx, n, &key) != 0) {
+        aud_free(idx);
+        return AUD_E_NOMEM;
+    }
+    for (size_t i = 0; i < n && nc <= max_cells;) {
+        size_t e = i + 1;
+        while (e < n && cmp_rows(&key, idx[i], idx[e]) == 0)
+            e++;
+        if (nc < max_cells)
+            rep[nc] = idx[i];
+        for (size_t q = i; q < e; q++)
+            cell[idx[q]] = (int32_t)nc;
+        nc++;
+        i = e;
+    }
+    aud_free(idx);
+    *n_cells = nc <= max_cells ? nc : SIZE_MAX;
+    return AUD_OK;
 }
 
 static int add_item(cJSON *arr, cJSON *item)
@@ -869,6 +901,9 @@ int aud_shard_write(run_ctx *c, const char *out_dir)
     aud_run_step(c, "partial: explained rows");
     if (rc == AUD_OK)
         rc = add_explained(c, part);
+    aud_run_step(c, "partial: drivers and proxies");
+    if (rc == AUD_OK)
+        rc = aud_shard_why(c, part);
     cJSON *su = rc == AUD_OK ? cJSON_AddObjectToObject(part, "suppressed") : NULL;
     if (rc == AUD_OK && (su == NULL || aud_json_add_num(su, "cells", (double)sp.cells) != 0 ||
                          aud_json_add_num(su, "rows", (double)sp.rows) != 0 ||

@@ -6,7 +6,9 @@
  *   - "joint": the cells of the columns the fairness and performance figures read together (the
  *     sensitive attributes, the label, the prediction or score column, the model's score), each
  *     distinct combination once with its count;
- *   - "columns": for every other data column its distinct values (or categories) with counts.
+ *   - "columns": for every other data column its distinct values (or categories) with counts;
+ *   - "why": the fairness drivers' and proxy screen's sums per cell of the sensitive attributes'
+ *     values (audit/shard_why.c).
  * The profile, fairness (bootstrap intervals included: they are multinomial draws over the group
  * confusion cells, metrics/fair_boot.c), trade-offs, drift and performance figures depend on the
  * rows only through these multisets, so `audit merge` rebuilds a table with the same multisets
@@ -40,6 +42,21 @@ int aud_shard_load_range(run_ctx *c, const aud_csv_opts *co, int *ranged);
  * predictions), or hand its text to *opts->partial_text. */
 int aud_shard_write(run_ctx *c, const char *out_dir);
 
+/* Cells of the rows of t by their values in columns cols[0..n_cols): cell[i] in [0, *n_cells),
+ * rep[k] one row of cell k; *n_cells = SIZE_MAX when there are more than max_cells (rep holds
+ * max_cells entries). AUD_OK or AUD_E_NOMEM (no message). */
+int aud_shard_cells(const aud_table *t, const size_t *cols, size_t n_cols, int32_t *cell,
+                    size_t *rep, size_t max_cells, size_t *n_cells);
+/* The value of column col in row i as a partial writes it: the category, the number, null. */
+cJSON *aud_shard_cell_json(const aud_column *col, size_t i);
+
+/* The partial's "why" block (audit/shard_why.c): what the fairness drivers and the proxy screen
+ * need, per cell of the sensitive attributes' values, or "skipped" with the reason. */
+int aud_shard_why(run_ctx *c, cJSON *part);
+/* A rank of audit-mpi that failed before aud_shard_why: take part in its first exchange (saying
+ * so), so that the other ranks do not wait for it. */
+void aud_shard_why_abort(run_ctx *c);
+
 /* Read (texts NULL) or parse (texts[k], named parts[k]) and check the partials: one spec (hash), one shard count, every shard exactly once, the
  * same model, reference and columns. On AUD_OK: c->spec parsed from the embedded spec text,
  * c->data the merged table, c->score the model scores of its rows (NULL when the partials have
@@ -47,7 +64,12 @@ int aud_shard_write(run_ctx *c, const char *out_dir);
 int aud_merge_load(const char *const *parts, const char *const *texts, size_t n_parts,
                    run_ctx *c);
 
-/* Free c->mg_sum (the merged summaries and their sketches). */
+/* The partials' "why" blocks (docs[k] of shard k, paths[k] its file) merged into c->mg_why, or
+ * the reason they cannot be into c->mg_why_skip; t is the merged table. */
+int aud_merge_why(run_ctx *c, const aud_table *t, const cJSON *const *docs,
+                  const char *const *paths, size_t n);
+
+/* Free c->mg_sum (the merged summaries and their sketches) and c->mg_why. */
 void aud_merge_sums_free(run_ctx *c);
 
 /* Merged runs: the figures of columns rebuilt from quantile summaries (c->mg_sum) made exact

@@ -234,9 +234,10 @@ def test_stress_long_names_many_groups(audit, tmp_path):
 
 
 def test_merged_report_says_why_and_how(audit, root, tmp_path):
-    """The report of an `audit merge` document: a fairness finding without decomposition gives
-    the document's own reason (drivers are not merged from partials), not "it needs a model with
-    explanations" (the demo model has them); the provenance names the merge, in both reports."""
+    """The report of an `audit merge` document: a fairness finding is decomposed as in the single
+    run (the partials carry the drivers' sums); when a partial does not carry them (here one
+    made before they were, its "why" block removed) the finding gives the document's own reason,
+    not "it needs a model with explanations"; the provenance names the merge, in both reports."""
     import subprocess
     import openpyxl
     parts = []
@@ -245,17 +246,27 @@ def test_merged_report_says_why_and_how(audit, root, tmp_path):
                   tmp_path / "parts", "--quiet")
         assert r.code == 0, r
         parts.append(tmp_path / "parts" / f"partial-{i}-of-2.audpart")
-    r = audit("merge", *parts, "--out", tmp_path / "m")
-    assert r.code in (0, 1), r
-    doc = json.loads((tmp_path / "m" / "results.json").read_text())
+
+    def merged(parts, out):
+        r = audit("merge", *parts, "--out", out)
+        assert r.code in (0, 1), r
+        text = subprocess.run(["pdftotext", str(out / "report.pdf"), "-"],
+                              capture_output=True, text=True, check=True).stdout
+        return json.loads((out / "results.json").read_text()), " ".join(text.split())
+
+    doc, flat = merged(parts, tmp_path / "m")
+    assert all(s["section"] != "fairness drivers and proxies" for s in doc["skipped"])
+    assert "What drives it: zip_region_code 94.1%" in flat and "not decomposed here" not in flat
+    old = json.loads(parts[0].read_text())
+    del old["why"]
+    (tmp_path / "old.audpart").write_text(json.dumps(old))
+    doc, flat = merged([tmp_path / "old.audpart", parts[1]], tmp_path / "k")
     reason = next(s["reason"] for s in doc["skipped"]
                   if s["section"] == "fairness drivers and proxies")
-    text = subprocess.run(["pdftotext", str(tmp_path / "m" / "report.pdf"), "-"],
-                          capture_output=True, text=True, check=True).stdout
-    flat = " ".join(text.split())
+    assert "made by an older version" in reason
     assert "it needs a model with explanations" not in flat
     assert "What drives it: not decomposed here (" + reason[:40] in flat
     assert "audit merge of 2 partials (audit run --shard)" in flat
-    ws = openpyxl.load_workbook(tmp_path / "m" / "report.xlsx")["Provenance"]
+    ws = openpyxl.load_workbook(tmp_path / "k" / "report.xlsx")["Provenance"]
     cells = [c for row in ws.iter_rows(values_only=True) for c in row]
     assert "audit merge of 2 partials (audit run --shard)" in cells
