@@ -294,9 +294,10 @@ static inline __attribute__((always_inline)) void group(pass *p, double a, doubl
     double B = p->P + p->Q + l / 2.0, den = B * (N - B) - N * l / 4.0;
     double M1 = p->P + a / 2.0, M2 = p->Q + b / 2.0;
     double d1 = N * M1 - B * p->n1, d2 = N * M2 - B * p->n2;
-    double f = l / (N * den);   /* one division for both samples' terms */
-    aud_ksum_add(&p->s1, f * (d1 * d1));
-    aud_ksum_add(&p->s2, f * (d2 * d2));
+    /* rounded as aud_drift_anderson rounds each term: an exact summary's figure is the CSV's
+     * bit for bit */
+    aud_ksum_add(&p->s1, l / N * (d1 * d1) / den);
+    aud_ksum_add(&p->s2, l / N * (d2 * d2) / den);
     int64_t A = (int64_t)a, Bc = (int64_t)b;
     i128 P = (int64_t)p->P, Q = (int64_t)p->Q;
     if (A != 0)
