@@ -159,10 +159,15 @@ def demo_sorted_by(root, tmp_path, column):
     """The demo's rows sorted by one attribute: the first shards lack its last groups."""
     df = pd.read_csv(root / "datasets" / "credit_current.csv")
     df.sort_values(column, kind="stable").to_csv(tmp_path / "cur.csv", index=False)
+    return demo_spec_on(root, tmp_path, 50)
+
+
+def demo_spec_on(root, tmp_path, explain_rows):
+    """The demo spec over tmp_path/cur.csv (results.json only), explaining explain_rows rows."""
     spec = json.loads((root / "datasets" / "demo_audit.json").read_text())
     spec.update({"data": "cur.csv", "model": str(root / "datasets" / spec["model"]),
                  "reference": str(root / "datasets" / spec["reference"]),
-                 "explain": dict(spec["explain"], rows=50),
+                 "explain": dict(spec["explain"], rows=explain_rows),
                  "outputs": {"dir": "out", "json": "results.json"}})
     (tmp_path / "spec.json").write_text(json.dumps(spec))
     return tmp_path / "spec.json"
@@ -580,13 +585,7 @@ def test_drivers_with_missing_values_and_empty_shards(audit, root, tmp_path, row
     for col, share in (("income", 0.05), ("race", 0.03), ("num_delinquencies", 0.05)):
         df.loc[rng.random(len(df)) < share, col] = np.nan
     df.iloc[:rows].to_csv(tmp_path / "cur.csv", index=False)
-    spec = json.loads((root / "datasets" / "demo_audit.json").read_text())
-    spec.update({"data": "cur.csv", "model": str(root / "datasets" / spec["model"]),
-                 "reference": str(root / "datasets" / spec["reference"]),
-                 "explain": dict(spec["explain"], rows=30),
-                 "outputs": {"dir": "out", "json": "results.json"}})
-    (tmp_path / "spec.json").write_text(json.dumps(spec))
-    single, merged, parts = single_and_merged(audit, tmp_path / "spec.json", tmp_path, 7)
+    single, merged, parts = single_and_merged(audit, demo_spec_on(root, tmp_path, 30), tmp_path, 7)
     assert compare(single["fairness"], merged["fairness"], ".fairness") == []
     assert single["fairness"]["attributes"][0]["drivers"]
     assert all(s["section"] != "fairness drivers and proxies" for s in merged["skipped"])
