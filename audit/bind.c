@@ -248,11 +248,16 @@ int aud_bind_column(const aud_table *t, const char *name, aud_bind_role role, do
     return aud_bind_column_coded(t, name, role, NULL, out, err);
 }
 
-int aud_bind_column_coded(const aud_table *t, const char *name, aud_bind_role role,
-                          aud_outcome_coding *coding, double **out, aud_error *err)
+/* The checked values of a label, prediction or score column: with a coding, a new array of 0/1
+ * (*own = *view, the caller's); without, the table's own numbers (*view borrowed from t, *own
+ * NULL) - no copy of a column the table already holds as numbers. */
+static int bind_view(const aud_table *t, const char *name, aud_bind_role role,
+                     aud_outcome_coding *coding, const double **view, double **own,
+                     aud_error *err)
 {
     static const char *const what[] = {"label", "prediction", "score"};
-    *out = NULL;
+    *view = NULL;
+    *own = NULL;
     int j = find_column(t, name, err);
     if (j < 0)
         return err->code;
@@ -276,7 +281,7 @@ int aud_bind_column_coded(const aud_table *t, const char *name, aud_bind_role ro
             aud_free(v);
             return rc;
         }
-        *out = v;
+        *view = *own = v;
         return AUD_OK;
     }
     const aud_column *c = &t->cols[j];
@@ -302,11 +307,23 @@ int aud_bind_column_coded(const aud_table *t, const char *name, aud_bind_role ro
                           rb, what[role], aud_fmt_double(v, b));
         return aud_error_field(err, name);
     }
+    *view = c->num;
+    return AUD_OK;
+}
+
+int aud_bind_column_coded(const aud_table *t, const char *name, aud_bind_role role,
+                          aud_outcome_coding *coding, double **out, aud_error *err)
+{
+    const double *view;
+    *out = NULL;
+    int rc = bind_view(t, name, role, coding, &view, out, err);
+    if (rc != AUD_OK || *out != NULL)
+        return rc;
     double *copy = aud_malloc((t->n_rows ? t->n_rows : 1) * sizeof *copy);
     if (copy == NULL)
         return aud_error_nomem(err);
     if (t->n_rows > 0)
-        memcpy(copy, c->num, t->n_rows * sizeof *copy);
+        memcpy(copy, view, t->n_rows * sizeof *copy);
     *out = copy;
     return AUD_OK;
 }
@@ -930,18 +947,21 @@ void aud_explain_input_free(aud_explain_input *in)
 int aud_fairness(aud_fair_result **out, const aud_fairness_request *rq,
                  const aud_fair_opts *opts, int *by_position, aud_error *err)
 {
-    return aud_fairness_scored(out, rq, opts, by_position, NULL, NULL, NULL, err);
+    return aud_fairness_scored(out, rq, opts, by_position, NULL, NULL, err);
 }
 
 int aud_fairness_scored(aud_fair_result **out, const aud_fairness_request *rq,
-                        const aud_fair_opts *opts, int *by_position, double **score_out,
-                        double **label_out, aud_bound_attrs *attrs_out, aud_error *err)
+                        const aud_fair_opts *opts, int *by_position, aud_fair_arrays *arrays,
+                        aud_bound_attrs *attrs_out, aud_error *err)
 {
     const aud_table *t = rq->data;
-    double *label = NULL, *prediction = NULL, *score = NULL;
+    const double *label = NULL, *prediction = NULL, *score = NULL;
+    double *own_label = NULL, *own_prediction = NULL, *own_score = NULL;
     aud_binding b;
     memset(&b, 0, sizeof b);
     *out = NULL;
+    if (arrays != NULL)
+        memset(arrays, 0, sizeof *arrays);
     if (attrs_out != NULL)
         memset(attrs_out, 0, sizeof *attrs_out);
     if (by_position != NULL)
@@ -957,19 +977,22 @@ int aud_fairness_scored(aud_fair_result **out, const aud_fairness_request *rq,
         return aud_error_set(err, AUD_E_USAGE, NULL, 0, 0,
                              "positive values are given for a %s column that is not",
                              rq->label == NULL ? "label" : "prediction");
+    /* label, prediction and score columns are read in place (bind_view): the table outlives
+     * every use of them here and in the caller */
     if (rq->label != NULL)
-        rc = aud_bind_column_coded(t, rq->label, AUD_BIND_LABEL, rq->label_coding, &label, err);
+        rc = bind_view(t, rq->label, AUD_BIND_LABEL, rq->label_coding, &label, &own_label, err);
     if (rc == AUD_OK && rq->prediction != NULL)
-        rc = aud_bind_column_coded(t, rq->prediction, AUD_BIND_PREDICTION, rq->prediction_coding,
-                                   &prediction, err);
+        rc = bind_view(t, rq->prediction, AUD_BIND_PREDICTION, rq->prediction_coding,
+                       &prediction, &own_prediction, err);
     if (rc == AUD_OK && rq->score != NULL)
-        rc = aud_bind_column(t, rq->score, AUD_BIND_SCORE, &score, err);
+        rc = bind_view(t, rq->score, AUD_BIND_SCORE, NULL, &score, &own_score, err);
     if (rc == AUD_OK && rq->model != NULL) {
         rc = aud_bind_model(&b, rq->model, rq->model_path, t, err);
         if (by_position != NULL)
             *by_position = b.by_position;
         if (rc == AUD_OK)
-            rc = aud_bind_model_output(&b, opts->threads, "fairness", &score, err);
+            rc = aud_bind_model_output(&b, opts->threads, "fairness", &own_score, err);
+        score = own_score;
     }
     if (rc == AUD_OK) {
         aud_bind_fair_request fr = {
@@ -983,18 +1006,27 @@ int aud_fairness_scored(aud_fair_result **out, const aud_fairness_request *rq,
         rc = aud_bind_fairness(out, &fr, opts, attrs_out, err);
     }
     aud_binding_free(&b);
-    if (rc == AUD_OK && score_out != NULL && prediction == NULL) {   /* the caller's now */
-        *score_out = score;
-        score = NULL;
+    if (rc == AUD_OK && arrays != NULL && prediction == NULL) {   /* the caller's now */
+        arrays->score = score;
+        arrays->own_score = own_score;
+        own_score = NULL;
     }
-    if (rc == AUD_OK && label_out != NULL) {
-        *label_out = label;
-        label = NULL;
+    if (rc == AUD_OK && arrays != NULL) {
+        arrays->label = label;
+        arrays->own_label = own_label;
+        own_label = NULL;
     }
-    aud_free(label);
-    aud_free(prediction);
-    aud_free(score);
+    aud_free(own_label);
+    aud_free(own_prediction);
+    aud_free(own_score);
     return rc;
+}
+
+void aud_fair_arrays_free(aud_fair_arrays *a)
+{
+    aud_free(a->own_score);
+    aud_free(a->own_label);
+    memset(a, 0, sizeof *a);
 }
 
 int aud_drift(aud_drift_result **out, const aud_table *ref, const aud_table *cur,

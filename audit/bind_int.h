@@ -163,14 +163,23 @@ typedef struct aud_bind_fair_request {
 int  aud_bind_fairness(aud_fair_result **out, const aud_bind_fair_request *rq,
                        const aud_fair_opts *opts, aud_bound_attrs *attrs_out, aud_error *err);
 
-/* aud_fairness that also hands over the score the predictions were thresholded from (a score
- * column or the model's output; NULL with predictions) and the label (NULL without), for the
- * drivers and trade-offs (audit/fair_why_int.h). *score_out and *label_out (each may be NULL) are
- * the caller's (aud_free); so are the bound attributes in *attrs_out (may be NULL; see
- * aud_bind_fairness). */
+/* The score the predictions were thresholded from (a score column or the model's output; NULL
+ * with predictions) and the label (NULL without), as aud_fairness_scored hands them over: each
+ * either the table's own column (read in place: valid while the table is) or an array of the
+ * caller's (own_*, freed by aud_fair_arrays_free). */
+typedef struct aud_fair_arrays {
+    const double *score, *label;
+    double       *own_score, *own_label;
+} aud_fair_arrays;
+
+void aud_fair_arrays_free(aud_fair_arrays *a);
+
+/* aud_fairness that also hands over the score and label in *arrays (may be NULL), for the
+ * drivers and trade-offs (audit/fair_why_int.h); the bound attributes in *attrs_out (may be
+ * NULL; see aud_bind_fairness) are the caller's too. */
 int  aud_fairness_scored(aud_fair_result **out, const aud_fairness_request *rq,
-                         const aud_fair_opts *opts, int *by_position, double **score_out,
-                         double **label_out, aud_bound_attrs *attrs_out, aud_error *err);
+                         const aud_fair_opts *opts, int *by_position, aud_fair_arrays *arrays,
+                         aud_bound_attrs *attrs_out, aud_error *err);
 
 /* ---- drift columns ------------------------------------------------------------------------- */
 

@@ -1022,24 +1022,24 @@ int aud_fair_why(cJSON *doc, const aud_fair_why_input *pub, aud_error *err)
 int aud_fairness_doc(aud_fair_result **out, cJSON *doc, const aud_fairness_request *rq,
                      const aud_fair_opts *opts, int *by_position, aud_error *err)
 {
-    double *score = NULL, *label = NULL;
+    aud_fair_arrays arr;
+    memset(&arr, 0, sizeof arr);
     aud_bound_attrs ba;
-    int rc = aud_fairness_scored(out, rq, opts, by_position, doc != NULL ? &score : NULL,
-                                 doc != NULL ? &label : NULL, doc != NULL ? &ba : NULL, err);
+    int rc = aud_fairness_scored(out, rq, opts, by_position, doc != NULL ? &arr : NULL,
+                                 doc != NULL ? &ba : NULL, err);
     if (rc == AUD_OK && doc != NULL)
         rc = aud_fair_to_json(*out, doc, err);
     if (rc == AUD_OK && doc != NULL) {   /* drivers, proxies, trade-offs (SPEC section 7) */
         aud_fair_why_input wi = {
             .model = rq->model, .model_path = rq->model_path, .data = rq->data, .attrs = &ba,
-            .res = *out, .score = score, .label = label, .favorable = opts->favorable,
+            .res = *out, .score = arr.score, .label = arr.label, .favorable = opts->favorable,
             .threshold = opts->threshold, .method = AUD_SHAP_AUTO, .seed = opts->seed,
             .threads = opts->threads};
         rc = aud_fair_why(doc, &wi, err);
     }
     if (doc != NULL)
         aud_bound_attrs_free(&ba);
-    aud_free(score);
-    aud_free(label);
+    aud_fair_arrays_free(&arr);
     if (rc != AUD_OK) {
         aud_fair_result_free(*out);
         *out = NULL;
