@@ -127,12 +127,13 @@ typedef struct model_job {
     aud_model *model;
     aud_error err;
     int rc;
+    int threads;
 } model_job;
 
 static void *model_job_main(void *arg)
 {
     model_job *j = arg;
-    j->rc = aud_model_load(&j->model, j->path, j->format, &j->err);
+    j->rc = aud_model_load_threads(&j->model, j->path, j->format, j->threads, &j->err);
     if (j->rc == AUD_OK && j->categories != NULL)
         j->rc = aud_model_set_categories(j->model, j->categories, &j->err);
     return NULL;
@@ -144,7 +145,7 @@ int aud_csv_cli_load_with_model(const aud_csv_cli *c, aud_table **out, const cha
 {
     if (model == NULL)
         return aud_csv_cli_load(c, out, path, err);
-    model_job j = {model, format, categories, NULL, {0}, AUD_OK};
+    model_job j = {model, format, categories, NULL, {0}, AUD_OK, threads};
     aud_error_clear(&j.err);
     pthread_t th;
     int threaded = threads != 1 && pthread_create(&th, NULL, model_job_main, &j) == 0;

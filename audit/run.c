@@ -310,7 +310,7 @@ static int load_inputs(run_ctx *c)
     if (rc == AUD_OK && (s->model != NULL || s->model_cmd.argv != NULL))
         aud_run_step(c, "load model");
     if (rc == AUD_OK && s->model != NULL)
-        rc = aud_model_load(&c->model, s->model, s->model_format, c->err);
+        rc = aud_model_load_threads(&c->model, s->model, s->model_format, c->threads, c->err);
     else if (rc == AUD_OK && s->model_cmd.argv != NULL)
         rc = load_model_command(c);
     if (rc == AUD_OK && c->model != NULL && s->model_categories != NULL)

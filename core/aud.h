@@ -81,6 +81,9 @@ AUD_API void aud_global_init(void);
 typedef struct aud_json_arena aud_json_arena;
 AUD_API aud_json_arena *aud_json_arena_begin(void);
 AUD_API void aud_json_arena_end(aud_json_arena *a);
+/* Give back everything allocated in the arena so far but keep its largest chunk for what comes
+ * next (a loop parsing one document after another); nothing from before may be used after. */
+AUD_API void aud_json_arena_reset(aud_json_arena *a);
 
 /* Allocation funnel (cJSON's too, after aud_global_init). aud_alloc_fail_after(n) makes the n-th
  * later allocation fail (0 = never), counted atomically across threads: used by fault-injection

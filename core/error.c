@@ -170,6 +170,19 @@ aud_json_arena *aud_json_arena_begin(void)
     return a;
 }
 
+void aud_json_arena_reset(aud_json_arena *a)
+{
+    if (a == NULL || a->head == NULL)
+        return;
+    arena_chunk *keep = a->head;   /* the newest is the largest */
+    for (arena_chunk *c = keep->next, *next; c != NULL; c = next) {
+        next = c->next;
+        aud_free(c);
+    }
+    keep->next = NULL;
+    keep->used = 0;
+}
+
 void aud_json_arena_end(aud_json_arena *a)
 {
     if (a == NULL)

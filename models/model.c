@@ -13,10 +13,9 @@
 /* Model files larger than this are refused (a hostile or wrong file, not a model). */
 #define AUD_MODEL_MAX_FILE_BYTES ((size_t)2 << 30)
 
-void aud_model_free(aud_model *m)
+/* Everything m owns, freed (m itself not). */
+static void free_parts(aud_model *m)
 {
-    if (m == NULL)
-        return;
     aud_free(m->format);
     aud_free(m->objective);
     if (m->feature_names != NULL) {
@@ -40,7 +39,20 @@ void aud_model_free(aud_model *m)
         aud_model_cmd_free(m->cmd);
         aud_free(m->cmd);
     }
+}
+
+void aud_model_free(aud_model *m)
+{
+    if (m == NULL)
+        return;
+    free_parts(m);
     aud_free(m);
+}
+
+void aud_model_clear_parsed(aud_model *m, const aud_model *keep)
+{
+    free_parts(m);
+    *m = *keep;
 }
 
 int aud_model_finish(aud_model *m, const char *name, aud_error *err)
@@ -151,6 +163,12 @@ static const char *detect_format(const char *data, size_t len)
 int aud_model_parse(aud_model **out, const char *data, size_t len, const char *name,
                     const char *format, aud_error *err)
 {
+    return aud_model_parse_threads(out, data, len, name, format, 1, err);
+}
+
+int aud_model_parse_threads(aud_model **out, const char *data, size_t len, const char *name,
+                            const char *format, int threads, aud_error *err)
+{
     *out = NULL;
     if (format == NULL) {
         format = detect_format(data, len);
@@ -166,7 +184,7 @@ int aud_model_parse(aud_model **out, const char *data, size_t len, const char *n
     m->best_iteration = -1;
     int rc;
     if (strcmp(format, "xgboost-json") == 0)
-        rc = aud_xgb_json_parse(m, data, len, name, err);
+        rc = aud_xgb_json_parse(m, data, len, name, threads, err);
     else if (strcmp(format, "lightgbm-text") == 0)
         rc = aud_lgbm_text_parse(m, data, len, name, err);
     else if (strcmp(format, "linear-json") == 0)
@@ -194,13 +212,19 @@ int aud_model_parse(aud_model **out, const char *data, size_t len, const char *n
 
 int aud_model_load(aud_model **out, const char *path, const char *format, aud_error *err)
 {
+    return aud_model_load_threads(out, path, format, 1, err);
+}
+
+int aud_model_load_threads(aud_model **out, const char *path, const char *format, int threads,
+                           aud_error *err)
+{
     char *data = NULL;
     size_t len = 0;
     *out = NULL;
     int rc = aud_file_read(path, &data, &len, AUD_MODEL_MAX_FILE_BYTES, err);
     if (rc != AUD_OK)
         return rc;
-    rc = aud_model_parse(out, data, len, path, format, err);
+    rc = aud_model_parse_threads(out, data, len, path, format, threads, err);
     aud_free(data);
     return rc;
 }

@@ -17,6 +17,14 @@ AUD_API int aud_model_load(aud_model **out, const char *path, const char *format
 AUD_API int aud_model_parse(aud_model **out, const char *data, size_t len, const char *name,
                             const char *format, aud_error *err);
 
+/* The same on up to `threads` threads (<= 1: this one only): a large XGBoost JSON model's trees
+ * are parsed in parallel (models/xgb_json.c); the model is the same for any thread count. */
+AUD_API int aud_model_load_threads(aud_model **out, const char *path, const char *format,
+                                   int threads, aud_error *err);
+AUD_API int aud_model_parse_threads(aud_model **out, const char *data, size_t len,
+                                    const char *name, const char *format, int threads,
+                                    aud_error *err);
+
 AUD_API void aud_model_free(aud_model *m);
 
 /* Facts about a loaded model. */

@@ -308,7 +308,11 @@ void aud_tree_free(aud_tree *t);
 
 /* Internal loaders (the data is NUL-terminated). */
 int aud_xgb_json_parse(aud_model *m, const char *data, size_t len, const char *name,
-                       aud_error *err);
+                       int threads, aud_error *err);
+/* XGBoost JSON models read by the tree-by-tree path (models/xgb_json.c): for tests. */
+extern _Atomic long aud_xgb_piecewise_parses;
+/* Free what a loader put into m and make it *keep again (a loader's fresh start). */
+void aud_model_clear_parsed(aud_model *m, const aud_model *keep);
 int aud_lgbm_text_parse(aud_model *m, const char *data, size_t len, const char *name,
                         aud_error *err);
 int aud_linear_json_parse(aud_model *m, const char *data, size_t len, const char *name,

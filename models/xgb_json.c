@@ -26,6 +26,10 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+#include <stdatomic.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -596,7 +600,14 @@ static int parse_feature_types(xg_ctx *c, aud_model *m, const cJSON *root)
     return AUD_OK;
 }
 
-static int parse_booster(xg_ctx *c, aud_model *m, const cJSON *root)
+/* Trees converted before parse_booster (the parallel path below): parse_booster then checks
+ * the rest and leaves m->trees alone. */
+typedef struct pre_trees {
+    aud_tree *trees;
+    size_t    n;
+} pre_trees;
+
+static int parse_booster(xg_ctx *c, aud_model *m, const cJSON *root, pre_trees *pre)
 {
     int rc;
     const cJSON *gb = get(get(root, "learner"), "gradient_booster");
@@ -627,6 +638,11 @@ static int parse_booster(xg_ctx *c, aud_model *m, const cJSON *root)
     const cJSON *e;
     cJSON_ArrayForEach(e, trees)
         n++;
+    if (pre != NULL) {   /* the skeleton's trees array was emptied: the trees are pre's */
+        if (n != 0 || wd != NULL)
+            return AUD_E_INTERNAL;   /* not the array the scan found: the caller parses again */
+        n = pre->n;
+    }
     cJSON_ArrayForEach(e, info)
         ni++;
     if (ni != n) {
@@ -658,9 +674,15 @@ static int parse_booster(xg_ctx *c, aud_model *m, const cJSON *root)
             return aud_error_field(c->err, f);
         }
     }
-    m->trees = aud_calloc(n, sizeof *m->trees);
-    if (m->trees == NULL)
-        return aud_error_nomem(c->err);
+    if (pre != NULL) {
+        m->trees = pre->trees;   /* the model's now */
+        m->n_trees = n;
+        pre->trees = NULL;
+    } else {
+        m->trees = aud_calloc(n, sizeof *m->trees);
+        if (m->trees == NULL)
+            return aud_error_nomem(c->err);
+    }
     const cJSON *jt = trees->child, *ji = info->child, *jw = wd != NULL ? wd->child : NULL;
     for (size_t i = 0; i < n; i++) {
         char field[96];
@@ -679,11 +701,13 @@ static int parse_booster(xg_ctx *c, aud_model *m, const cJSON *root)
             }
             jw = jw->next;
         }
-        m->n_trees = i + 1;   /* so that a failure frees this tree's arrays */
-        if ((rc = parse_tree(c, jt, i, m->n_features, w, &m->trees[i])))
-            return rc;
+        if (pre == NULL) {
+            m->n_trees = i + 1;   /* so that a failure frees this tree's arrays */
+            if ((rc = parse_tree(c, jt, i, m->n_features, w, &m->trees[i])))
+                return rc;
+            jt = jt->next;
+        }
         m->trees[i].output = (int32_t)cls;
-        jt = jt->next;
         ji = ji->next;
     }
     /* Rounds and early stopping: num_parallel_tree * n_outputs trees per round. */
@@ -912,8 +936,300 @@ static char *quote_bare_tokens(const char *data, size_t len, size_t *out_len, in
     return out;
 }
 
+
+/* ---- the trees on several threads ----------------------------------------------------------
+ * A large gbtree model is mostly its trees array (a 500-tree model: nearly all of its 2.2 MB),
+ * and one thread parsing it was the serial part that bounds predict's and explain's speed-up
+ * (docs/speed.md). So: a structural scan (strings and nesting only, no validation) finds
+ * learner.gradient_booster.model.trees and its elements; a copy of the document without that
+ * array's contents ("trees": []) is parsed and checked as before, and the trees are parsed and
+ * converted (parse_tree) on threads, each taking the next tree, each with an arena of its own
+ * that is reset after every tree (so it stays one tree's size, where the whole document's nodes
+ * were tens of MiB of fresh pages: this path is taken on one thread too). Anything unexpected -
+ * a key with an escape on the path, a tree that does not parse on its own, an error of any
+ * kind - drops the result and the whole document is parsed the serial way, which reports errors
+ * exactly as always. A tree parsed on its own gives the same nodes as inside the document, so
+ * the model does not depend on the path or the thread count. */
+
+enum { PAR_MIN_BYTES = 256 * 1024, PAR_MIN_TREES = 16 };
+
+_Atomic long aud_xgb_piecewise_parses;
+
+static const char *skip_ws(const char *p, const char *e)
+{
+    while (p < e && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+        p++;
+    return p;
+}
+
+/* The first byte in [p, e) that is a quote or a backslash (in a string), or e. SSE2 (every
+ * x86-64) looks at 16 bytes a step; a byte loop elsewhere and for the tail. */
+static const char *next_in_string(const char *p, const char *e)
+{
+#if defined(__SSE2__)
+    const __m128i q = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\');
+    for (; e - p >= 16; p += 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+        int m = _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(x, q), _mm_cmpeq_epi8(x, bs)));
+        if (m != 0)
+            return p + __builtin_ctz((unsigned)m);
+    }
+#endif
+    while (p < e && *p != '"' && *p != '\\')
+        p++;
+    return p;
+}
+
+/* The first byte in [p, e) that is a quote or a bracket ({ } [ ]), or e: (b | 0x20) is '{'
+ * for '{' and '[' only, '}' for '}' and ']' only. */
+static const char *next_structural(const char *p, const char *e)
+{
+#if defined(__SSE2__)
+    const __m128i q = _mm_set1_epi8('"'), sp = _mm_set1_epi8(0x20), o = _mm_set1_epi8('{'),
+                  c = _mm_set1_epi8('}');
+    for (; e - p >= 16; p += 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p), y = _mm_or_si128(x, sp);
+        __m128i hit = _mm_or_si128(_mm_cmpeq_epi8(x, q),
+                                   _mm_or_si128(_mm_cmpeq_epi8(y, o), _mm_cmpeq_epi8(y, c)));
+        int m = _mm_movemask_epi8(hit);
+        if (m != 0)
+            return p + __builtin_ctz((unsigned)m);
+    }
+#endif
+    while (p < e && *p != '"' && (*p | 0x20) != '{' && (*p | 0x20) != '}')
+        p++;
+    return p;
+}
+
+/* p at '"': just past the closing quote, or NULL; *esc set when the string holds a '\\'. */
+static const char *skip_string(const char *p, const char *e, int *esc)
+{
+    for (p = next_in_string(p + 1, e); p < e; p = next_in_string(p + 1, e)) {
+        if (*p == '"')
+            return p + 1;
+        *esc = 1;   /* a backslash: the next byte is escaped */
+        if (++p >= e)
+            return NULL;
+    }
+    return NULL;
+}
+
+/* p at a value's first byte: just past the value, or NULL (unbalanced or cut short). Scalars
+ * run to the next delimiter; nothing is validated (the JSON parser does that). */
+static const char *skip_value(const char *p, const char *e)
+{
+    int esc = 0;
+    if (p >= e)
+        return NULL;
+    if (*p == '"')
+        return skip_string(p, e, &esc);
+    if (*p != '{' && *p != '[') {
+        while (p < e && *p != ',' && *p != '}' && *p != ']' && *p != ' ' && *p != '\n' &&
+               *p != '\r' && *p != '\t')
+            p++;
+        return p;
+    }
+    size_t depth = 0;
+    for (p = next_structural(p, e); p < e; p = next_structural(p, e)) {
+        if (*p == '"') {
+            p = skip_string(p, e, &esc);
+            if (p == NULL)
+                return NULL;
+            continue;
+        }
+        if ((*p | 0x20) == '{') {
+            depth++;
+        } else if (--depth == 0) {
+            return p + 1;
+        }
+        p++;
+    }
+    return NULL;
+}
+
+/* p at '{': the value of the object's first member named key (compared byte for byte, as
+ * cJSON_GetObjectItemCaseSensitive compares the decoded names: no key of this object may hold
+ * an escape), or NULL. */
+static const char *member(const char *p, const char *e, const char *key)
+{
+    size_t kl = strlen(key);
+    const char *found = NULL;
+    p = skip_ws(p + 1, e);
+    while (p < e && *p == '"') {
+        int esc = 0;
+        const char *k = p + 1, *ke = skip_string(p, e, &esc);
+        if (ke == NULL || esc)
+            return NULL;
+        p = skip_ws(ke, e);
+        if (p >= e || *p != ':')
+            return NULL;
+        p = skip_ws(p + 1, e);
+        if (found == NULL && (size_t)(ke - 1 - k) == kl && memcmp(k, key, kl) == 0)
+            found = p;
+        p = skip_value(p, e);
+        if (p == NULL)
+            return NULL;
+        p = skip_ws(p, e);
+        if (p < e && *p == ',') {
+            p = skip_ws(p + 1, e);
+            continue;
+        }
+        return p < e && *p == '}' ? found : NULL;
+    }
+    return NULL;
+}
+
+typedef struct tree_span {
+    const char *p;
+    size_t      n;
+} tree_span;
+
+/* The trees array of a gbtree model: its '[' and ']' in *a, *b and its elements (at most cap)
+ * in sp; the number of elements, or 0 when the scan finds no such array. */
+static size_t find_trees(const char *d, size_t len, const char **a, const char **b,
+                         tree_span **sp)
+{
+    const char *e = d + len, *p = skip_ws(d, e);
+    static const char *const path[] = { "learner", "gradient_booster", "model", "trees" };
+    *sp = NULL;
+    for (int k = 0; k < 4; k++) {
+        if (p == NULL || p >= e || *p != '{')
+            return 0;
+        p = member(p, e, path[k]);
+    }
+    if (p == NULL || p >= e || *p != '[')
+        return 0;
+    *a = p;
+    size_t n = 0, cap = 0;
+    tree_span *s = NULL;
+    p = skip_ws(p + 1, e);
+    while (p < e && *p != ']') {
+        const char *v = p;
+        p = skip_value(p, e);
+        if (p == NULL)
+            break;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 64;
+            tree_span *ns = aud_realloc(s, cap * sizeof *ns);
+            if (ns == NULL)
+                break;
+            s = ns;
+        }
+        s[n++] = (tree_span){ v, (size_t)(p - v) };
+        p = skip_ws(p, e);
+        if (p < e && *p == ',')
+            p = skip_ws(p + 1, e);
+        else if (p >= e || *p != ']')
+            break;
+    }
+    if (p == NULL || p >= e || *p != ']' || n == 0) {
+        aud_free(s);
+        return 0;
+    }
+    *b = p;
+    *sp = s;
+    return n;
+}
+
+typedef struct tree_job {
+    const tree_span *sp;
+    size_t           n, n_features;
+    aud_tree        *trees;
+    _Atomic size_t  *next;
+    const char      *name;
+    int              failed;
+} tree_job;
+
+static void *tree_job_main(void *arg)
+{
+    tree_job *j = arg;
+    aud_error err;
+    aud_error_clear(&err);
+    xg_ctx c = { j->name, &err };
+    aud_json_arena *arena = aud_json_arena_begin();
+    if (arena == NULL) {
+        j->failed = 1;
+        return NULL;
+    }
+    for (size_t i; !j->failed && (i = atomic_fetch_add(j->next, 1)) < j->n;) {
+        const char *end = NULL;
+        cJSON *jt = cJSON_ParseWithLengthOpts(j->sp[i].p, j->sp[i].n, &end, 0);
+        if (jt == NULL || end != j->sp[i].p + j->sp[i].n ||
+            parse_tree(&c, jt, i, j->n_features, 1.0, &j->trees[i]) != AUD_OK)
+            j->failed = 1;
+        cJSON_Delete(jt);   /* nothing in the arena (without aud_global_init: freed) */
+        aud_json_arena_reset(arena);   /* the tree's nodes: read, no longer needed */
+    }
+    aud_json_arena_end(arena);
+    return NULL;
+}
+
+/* The parallel path: AUD_OK with the model read, or anything else (nothing reported in err,
+ * m as it was given) when the caller must parse the serial way. */
+static int parse_parallel(aud_model *m, const char *d, size_t len, const char *name, int threads,
+                          aud_error *err)
+{
+    if (threads < 1)
+        threads = 1;
+    const char *a = NULL, *b = NULL;
+    tree_span *sp = NULL;
+    size_t n = find_trees(d, len, &a, &b, &sp);
+    if (n < PAR_MIN_TREES) {
+        aud_free(sp);
+        return AUD_E_INTERNAL;
+    }
+    char *skel = aud_malloc(len + 1);
+    pre_trees pre = { aud_calloc(n, sizeof *pre.trees), n };
+    tree_job *jobs = aud_calloc((size_t)threads, sizeof *jobs);
+    int rc = AUD_E_INTERNAL;
+    if (skel == NULL || pre.trees == NULL || jobs == NULL)
+        goto done;
+    size_t head = (size_t)(a - d) + 1, tail = len - (size_t)(b - d);   /* "...[" and "]..." */
+    memcpy(skel, d, head);
+    memcpy(skel + head, b, tail);
+    skel[head + tail] = '\0';
+    _Atomic size_t next = 0;
+    for (int t = 0; t < threads; t++)
+        jobs[t] = (tree_job){ sp, n, 0, pre.trees, &next, name, 0 };
+    /* the features are known once the learner is read: the skeleton first */
+    aud_error e2;
+    aud_error_clear(&e2);
+    xg_ctx c = { name, &e2 };
+    cJSON *root = NULL;
+    aud_json_arena *arena = aud_json_arena_begin();
+    if (arena == NULL)
+        goto done;
+    if (aud_json_parse_located(&root, skel, head + tail, name, &e2) == AUD_OK &&
+        parse_learner(&c, m, root) == AUD_OK && parse_feature_types(&c, m, root) == AUD_OK) {
+        for (int t = 0; t < threads; t++)
+            jobs[t].n_features = m->n_features;
+        aud_run_jobs(jobs, (size_t)threads, sizeof *jobs, tree_job_main);
+        int failed = 0;
+        for (int t = 0; t < threads; t++)
+            failed |= jobs[t].failed;
+        if (!failed && parse_booster(&c, m, root, &pre) == AUD_OK) {
+            const cJSON *gb = get(get(root, "learner"), "gradient_booster");
+            rc = parse_cats(&c, m, get(gb, "model"));
+            if (rc != AUD_OK)
+                *err = e2;   /* cats are not in the trees array: the serial parse says the same */
+        }
+    }
+    cJSON_Delete(root);
+    aud_json_arena_end(arena);
+done:
+    if (pre.trees != NULL) {
+        for (size_t i = 0; i < n; i++)
+            aud_tree_free(&pre.trees[i]);
+        aud_free(pre.trees);
+    }
+    aud_free(jobs);
+    aud_free(skel);
+    aud_free(sp);
+    return rc;
+}
+
 int aud_xgb_json_parse(aud_model *m, const char *data, size_t len, const char *name,
-                       aud_error *err)
+                       int threads, aud_error *err)
 {
     xg_ctx c = { name, err };
     m->kind = AUD_MODEL_TREES;
@@ -925,6 +1241,21 @@ int aud_xgb_json_parse(aud_model *m, const char *data, size_t len, const char *n
     char *quoted = quote_bare_tokens(data, len, &qlen, &nomem);
     if (nomem)
         return aud_error_nomem(err);
+    if (len >= PAR_MIN_BYTES) {   /* also on one thread: the arena stays one tree's size */
+        aud_model keep = *m;
+        int prc = parse_parallel(m, quoted != NULL ? quoted : data, quoted != NULL ? qlen : len,
+                                 name, threads, err);
+        if (prc == AUD_OK) {
+            aud_free(quoted);
+            atomic_fetch_add(&aud_xgb_piecewise_parses, 1);
+            return AUD_OK;
+        }
+        if (prc != AUD_E_INTERNAL) {   /* parse_cats' error: the same as the serial parse's */
+            aud_free(quoted);
+            return prc;
+        }
+        aud_model_clear_parsed(m, &keep);   /* and again, the serial way */
+    }
     /* the document's nodes (hundreds of thousands for a large booster) from one arena: read
      * into the model and dropped below */
     aud_json_arena *arena = aud_json_arena_begin();
@@ -939,7 +1270,7 @@ int aud_xgb_json_parse(aud_model *m, const char *data, size_t len, const char *n
     if (rc == AUD_OK)
         rc = parse_feature_types(&c, m, root);
     if (rc == AUD_OK)
-        rc = parse_booster(&c, m, root);
+        rc = parse_booster(&c, m, root, NULL);
     if (rc == AUD_OK) {   /* gbtree's model, or dart's gbtree's */
         const cJSON *gb = get(get(root, "learner"), "gradient_booster");
         rc = parse_cats(&c, m, get(gb, "model") != NULL ? get(gb, "model")

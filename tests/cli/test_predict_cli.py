@@ -317,3 +317,74 @@ def test_byte_order_mark_and_crlf(audit, tmp_path):
         a = audit("predict", "--model", p, "--data", data)
         b = audit("predict", "--model", src, "--data", data)
         assert a.code == 0 and a.out == b.out, a
+
+
+@pytest.fixture(scope="module")
+def large_model(tmp_path_factory):
+    """A 150-tree depth-5 XGBoost model (about 0.7 MB of JSON: over the size from which the
+    trees are parsed one by one, on --threads threads: models/xgb_json.c) and rows with missing
+    values, with XGBoost's own margins and SHAP values."""
+    import numpy as np
+    import xgboost as xgb
+    d = tmp_path_factory.mktemp("large_model")
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(3000, 8))
+    X[rng.random(X.shape) < 0.1] = np.nan
+    y = (np.nan_to_num(X[:, 0]) - np.nan_to_num(X[:, 1] * X[:, 2]) + rng.normal(size=3000) > 0)
+    names = [f"x{j}" for j in range(8)]
+    b = xgb.train({"objective": "binary:logistic", "max_depth": 5, "eta": 0.1, "nthread": 1},
+                  xgb.DMatrix(X, label=y.astype(float), feature_names=names), 150)
+    model = d / "large.json"
+    b.save_model(str(model))
+    rows = X[:400]
+    data = d / "rows.csv"
+    data.write_text(",".join(names) + "\n" + "\n".join(
+        ",".join("" if np.isnan(v) else repr(float(v)) for v in r) for r in rows) + "\n")
+    dm = xgb.DMatrix(rows, feature_names=names)
+    return model, data, b.predict(dm), b.predict(dm, pred_contribs=True)
+
+
+def test_large_model_read_tree_by_tree_on_threads(audit, tmp_path, large_model):
+    """The same predictions and attributions at 1, 2 and 3 threads, equal to XGBoost's."""
+    import numpy as np
+    import pandas as pd
+    model, data, pred, contribs = large_model
+    assert model.stat().st_size > 256 * 1024
+    outs = []
+    for t in ("1", "2", "3"):
+        out = tmp_path / f"p{t}.csv"
+        r = audit("predict", "--model", model, "--data", data, "--out", out, "--threads", t)
+        assert r.code == 0, r
+        outs.append(out.read_bytes())
+    assert outs[0] == outs[1] == outs[2]
+    got = pd.read_csv(tmp_path / "p1.csv")
+    assert np.max(np.abs(got.iloc[:, -1].to_numpy() - pred)) <= 1e-6
+    shap = []
+    for t in ("1", "3"):
+        out = tmp_path / f"s{t}.csv"
+        r = audit("explain", "--model", model, "--data", data, "--rows", "400", "--out", out,
+                  "--threads", t)
+        assert r.code == 0, r
+        shap.append(out.read_bytes())
+    assert shap[0] == shap[1]
+    s = pd.read_csv(tmp_path / "s1.csv")
+    cols = [f"x{j}" for j in range(8)]
+    assert all(c in s.columns for c in cols), list(s.columns)
+    assert np.max(np.abs(s[cols].to_numpy() - contribs[:, :8])) <= 1e-5
+
+
+@pytest.mark.valgrind
+def test_large_model_broken_tree_is_located(audit, tmp_path, large_model):
+    """A broken tree in the middle of a large model: the error of the whole-document parse
+    (the field of that tree), whatever the threads."""
+    model = large_model[0]
+    doc = json.loads(model.read_text())
+    doc["learner"]["gradient_booster"]["model"]["trees"][77]["left_children"][0] = 0
+    bad = write_json(tmp_path, doc, "bad.json")
+    for t in ("1", "2"):
+        out = tmp_path / "out.csv"
+        r = audit("predict", "--model", bad, "--data", large_model[1], "--out", out,
+                  "--threads", t)
+        assert r.code == 2, r
+        assert "trees[77]" in r.err and "bad.json" in r.err, r
+        assert not out.exists()

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdatomic.h>
 #include <stdio.h>
 
 #include "models/model_int.h"
@@ -349,6 +350,211 @@ static void test_packed_equals_generic_le_f32(void **s)
     aud_model_free(m);
 }
 
+
+/* ---- the tree-by-tree parse of large models (models/xgb_json.c) ---------------------------- */
+
+/* 300 KiB of trailing white space takes a document over the size of the tree-by-tree path
+ * without moving any byte of it: models and errors (line and column too) must not change. */
+static char *padded(const char *doc, size_t len, size_t *out_len)
+{
+    size_t pad = 300 * 1024;
+    char *p = aud_malloc(len + pad + 1);
+    assert_non_null(p);
+    memcpy(p, doc, len);
+    for (size_t i = 0; i < pad; i++)
+        p[len + i] = i % 64 == 63 ? '\n' : ' ';
+    p[len + pad] = '\0';
+    *out_len = len + pad;
+    return p;
+}
+
+#define SAME_ARRAY(a, b, n) \
+    assert_true(((a) == NULL && (b) == NULL) || memcmp((a), (b), (n) * sizeof *(a)) == 0)
+
+static void assert_same_model(const aud_model *a, const aud_model *b)
+{
+    assert_int_equal(a->n_trees, b->n_trees);
+    assert_int_equal(a->n_features, b->n_features);
+    assert_int_equal(a->n_outputs, b->n_outputs);
+    assert_int_equal(a->n_iterations, b->n_iterations);
+    assert_int_equal(a->best_iteration, b->best_iteration);
+    SAME_ARRAY(a->base_margin, b->base_margin, a->n_outputs);
+    for (size_t i = 0; i < a->n_trees; i++) {
+        const aud_tree *x = &a->trees[i], *y = &b->trees[i];
+        size_t n = (size_t)x->n_nodes;
+        assert_int_equal(x->n_nodes, y->n_nodes);
+        assert_int_equal(x->output, y->output);
+        assert_int_equal(x->n_cat_bits, y->n_cat_bits);
+        SAME_ARRAY(x->left, y->left, n);
+        SAME_ARRAY(x->right, y->right, n);
+        SAME_ARRAY(x->feature, y->feature, n);
+        SAME_ARRAY(x->threshold, y->threshold, n);
+        SAME_ARRAY(x->kind, y->kind, n);
+        SAME_ARRAY(x->missing, y->missing, n);
+        SAME_ARRAY(x->default_left, y->default_left, n);
+        SAME_ARRAY(x->value, y->value, n);
+        SAME_ARRAY(x->cover, y->cover, n);
+        SAME_ARRAY(x->cat_begin, y->cat_begin, n);
+        SAME_ARRAY(x->cat_words, y->cat_words, n);
+        SAME_ARRAY(x->cat_bits, y->cat_bits, (size_t)x->n_cat_bits);
+    }
+}
+
+static void test_piecewise_parse_equals_whole(void **s)
+{
+    (void)s;
+    static const char *const files[] = {
+        DIR "xgb_binary_logistic.json", DIR "xgb_multi_softprob.json", DIR "xgb_rf_multi.json",
+        DIR "xgb_count_poisson.json", DIR "xgb_pruned.json", DIR "xgb_early_stopped.json",
+        DIR "xgb_dart.json", "tests/golden/data/xgb_cat/multiclass.json",
+        "tests/golden/data/xgb_cat/binary.json", "tests/golden/data/shap_xgb/binary.json" };
+    size_t piecewise = 0;
+    for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
+        char *data = NULL, *big;
+        size_t len = 0, big_len = 0;
+        aud_error err;
+        assert_int_equal(aud_file_read(files[f], &data, &len, 0, &err), AUD_OK);
+        big = padded(data, len, &big_len);
+        aud_model *whole = NULL;
+        long before = atomic_load(&aud_xgb_piecewise_parses);
+        assert_int_equal(aud_model_parse(&whole, data, len, files[f], NULL, &err), AUD_OK);
+        assert_int_equal(atomic_load(&aud_xgb_piecewise_parses), before);   /* small: whole */
+        for (int threads = 1; threads <= 3; threads++) {
+            aud_model *m = NULL;
+            before = atomic_load(&aud_xgb_piecewise_parses);
+            if (aud_model_parse_threads(&m, big, big_len, files[f], NULL, threads, &err) != AUD_OK)
+                fail_msg("%s: %s", files[f], err.msg);
+            long used = atomic_load(&aud_xgb_piecewise_parses) - before;
+            /* gbtree models of 16 trees and more take the path; DART's trees sit elsewhere */
+            assert_int_equal(used, strstr(files[f], "dart") == NULL && whole->n_trees >= 16);
+            piecewise += (size_t)used;
+            assert_same_model(whole, m);
+            aud_model_free(m);
+        }
+        aud_model_free(whole);
+        aud_free(big);
+        aud_free(data);
+    }
+    print_message("tree-by-tree parses: %zu\n", piecewise);
+    assert_true(piecewise >= 15);
+}
+
+/* A model of n copies of the tiny tree, with `bad` replacing `good` in tree k (k < 0: none). */
+static char *tiny_many(int n, int k, const char *good, const char *bad)
+{
+    char tree[1024];
+    snprintf(tree, sizeof tree, tiny_tree, "0", "0", "3");
+    size_t cap = (size_t)n * 1200 + 4096;
+    char *trees = aud_malloc(cap), *info = aud_malloc((size_t)n * 4 + 8), *doc = aud_malloc(cap + 2048);
+    assert_true(trees != NULL && info != NULL && doc != NULL);
+    trees[0] = info[0] = '\0';
+    for (int i = 0; i < n; i++) {
+        size_t tl = strlen(trees), il = strlen(info);
+        const char *at = i == k ? strstr(tree, good) : NULL;
+        if (i == k)
+            assert_non_null(at);
+        if (at != NULL)
+            snprintf(trees + tl, cap - tl, "%s%.*s%s%s", i ? ", " : "", (int)(at - tree), tree,
+                     bad, at + strlen(good));
+        else
+            snprintf(trees + tl, cap - tl, "%s%s", i ? ", " : "", tree);
+        snprintf(info + il, (size_t)n * 4 + 8 - il, "%s0", i ? "," : "");
+    }
+    snprintf(doc, cap + 2048, tiny_fmt, "0.5", 0, "binary:logistic", n, info, trees);
+    aud_free(trees);
+    aud_free(info);
+    return doc;
+}
+
+/* Every error of a large model is the error the whole-document parse gives: code, message,
+ * field, line and column - whichever tree holds it and however many threads read the trees. */
+static void test_piecewise_parse_errors(void **s)
+{
+    (void)s;
+    static const char *const variants[][2] = {
+        { "\"left_children\": [1, -1, -1]", "\"left_children\": [0, -1, -1]" },   /* cycle */
+        { "\"left_children\": [1, -1, -1]", "\"left_children\": [1, 0, -1]" },    /* one child */
+        { "\"split_indices\": [0, 0, 0]", "\"split_indices\": [5, 0, 0]" },        /* feature */
+        { "\"split_type\": [0, 0, 0]", "\"split_type\": [2, 0, 0]" },              /* unknown */
+        { "\"num_nodes\": \"3\"", "\"num_nodes\": \"4\"" },                        /* arrays */
+        { "\"split_conditions\": [0.5, -1.5, 2.25]", "\"split_conditions\": [0.5, -1.5, 2.25" },
+        { "\"split_conditions\": [0.5,", "\"split_conditions\": [0.5 x," },       /* bad JSON */
+        { "\"id\": 0,", "\"id\": 0, \"id\": \"\\u0041\"," },                       /* escape */
+        { "{\"base_weights\"", "[{\"base_weights\"" },                             /* nesting */
+        { "\"sum_hessian\": [4, 2, 2]", "\"sum_hessian\": [4, 2, \"x\"]" },
+    };
+    for (size_t v = 0; v < sizeof variants / sizeof variants[0]; v++) {
+        for (int k = 0; k < 40; k += 13) {   /* the first tree, middle ones, the last */
+            char *doc = tiny_many(40, k, variants[v][0], variants[v][1]);
+            size_t big_len = 0, len = strlen(doc);
+            char *big = padded(doc, len, &big_len);
+            aud_model *m = NULL;
+            aud_error e1, e2;
+            int rc1 = aud_model_parse(&m, doc, len, "m.json", NULL, &e1);
+            aud_model_free(m);
+            for (int threads = 1; threads <= 3; threads++) {
+                m = NULL;
+                int rc2 = aud_model_parse_threads(&m, big, big_len, "m.json", NULL, threads, &e2);
+                if (rc1 != rc2 || (rc1 == AUD_OK) != (v == 7))   /* 7: valid JSON */
+                    fail_msg("variant %zu tree %d: rc %d vs %d (%s)", v, k, rc1, rc2, e2.msg);
+                if (rc1 == AUD_OK) {
+                    aud_model *w = NULL;
+                    assert_int_equal(aud_model_parse(&w, doc, len, "m.json", NULL, &e1), AUD_OK);
+                    assert_same_model(w, m);
+                    aud_model_free(w);
+                    aud_model_free(m);
+                    continue;
+                }
+                assert_null(m);
+                assert_string_equal(e1.msg, e2.msg);
+                assert_string_equal(e1.field, e2.field);
+                assert_int_equal(e1.line, e2.line);
+                assert_int_equal(e1.column, e2.column);
+            }
+            aud_free(big);
+            aud_free(doc);
+        }
+    }
+    /* an escaped key on the way to the trees: the whole-document parse decodes it, the scan
+     * does not, so the document is read the whole way (and the same) */
+    char *esc = tiny_many(40, -1, NULL, NULL);
+    char *at = strstr(esc, "\"tree_info\"");
+    assert_non_null(at);
+    size_t el = strlen(esc);
+    char *esc2 = aud_malloc(el + 16);
+    assert_non_null(esc2);
+    snprintf(esc2, el + 16, "%.*s\"tree\\u005finfo\"%s", (int)(at - esc), esc, at + 11);
+    size_t eb_len = 0;
+    char *eb = padded(esc2, strlen(esc2), &eb_len);
+    aud_model *x = NULL, *y = NULL;
+    aud_error ee;
+    assert_int_equal(aud_model_parse(&x, esc, el, "m.json", NULL, &ee), AUD_OK);
+    long was = atomic_load(&aud_xgb_piecewise_parses);
+    assert_int_equal(aud_model_parse_threads(&y, eb, eb_len, "m.json", NULL, 2, &ee), AUD_OK);
+    assert_int_equal(atomic_load(&aud_xgb_piecewise_parses), was);
+    assert_same_model(x, y);
+    aud_model_free(x);
+    aud_model_free(y);
+    aud_free(eb);
+    aud_free(esc2);
+    aud_free(esc);
+    /* and a valid one reads the same both ways */
+    char *doc = tiny_many(40, -1, NULL, NULL);
+    size_t big_len = 0;
+    char *big = padded(doc, strlen(doc), &big_len);
+    aud_model *a = NULL, *b = NULL;
+    aud_error err;
+    long before = atomic_load(&aud_xgb_piecewise_parses);
+    assert_int_equal(aud_model_parse(&a, doc, strlen(doc), "m.json", NULL, &err), AUD_OK);
+    assert_int_equal(aud_model_parse_threads(&b, big, big_len, "m.json", NULL, 2, &err), AUD_OK);
+    assert_int_equal(atomic_load(&aud_xgb_piecewise_parses), before + 1);
+    assert_same_model(a, b);
+    aud_model_free(a);
+    aud_model_free(b);
+    aud_free(big);
+    aud_free(doc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -370,6 +576,8 @@ int main(void)
         cmocka_unit_test(test_cycles_and_children),
         cmocka_unit_test(test_packed_equals_generic_xgb),
         cmocka_unit_test(test_packed_equals_generic_le_f32),
+        cmocka_unit_test(test_piecewise_parse_equals_whole),
+        cmocka_unit_test(test_piecewise_parse_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
