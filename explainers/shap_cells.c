@@ -363,7 +363,8 @@ int aud_shap_cells_new(aud_shap_cells **out, const aud_model *m, size_t n_cells,
     aud_shap_path_weights(&c->wts);
     /* the pattern path's per-row values: tables only when some tree needs them */
     if (rc == AUD_OK)
-        rc = aud_shap_fast_new(&c->fast, c->plan, all_units ? 0 : AUD_SHAP_FAST_MAX_BYTES, err);
+        rc = aud_shap_fast_new_mt(&c->fast, c->plan, all_units ? 0 : AUD_SHAP_FAST_MAX_BYTES,
+                                  c->threads, err);
     if (rc == AUD_OK) {
         double *row = aud_calloc(c->M + 1, sizeof *row);
         if (row == NULL) {

@@ -296,7 +296,8 @@ int aud_shap_explain(aud_shap_result **out, const aud_model *model, const double
                 goto done;
         }
         if (method == AUD_SHAP_TREE && n_rows > 0) {
-            rc = aud_shap_fast_new(&fast, plan, AUD_SHAP_FAST_MAX_BYTES, err);
+            rc = aud_shap_fast_new_mt(&fast, plan, AUD_SHAP_FAST_MAX_BYTES, opts->threads,
+                                      err);
             if (rc != AUD_OK)
                 goto done;
         }

@@ -89,6 +89,9 @@ void   aud_shap_tree_bias(const aud_shap_plan *plan, double *phi);
 typedef struct aud_shap_fast aud_shap_fast;
 int  aud_shap_fast_new(aud_shap_fast **out, const aud_shap_plan *plan, size_t max_bytes,
                        aud_error *err);
+/* The same, the tables built on up to `threads` threads (identical for any thread count). */
+int  aud_shap_fast_new_mt(aud_shap_fast **out, const aud_shap_plan *plan, size_t max_bytes,
+                          int threads, aud_error *err);
 void aud_shap_fast_free(aud_shap_fast *f);
 /* 1 when tree t has tables (else use aud_shap_tree_one). */
 int  aud_shap_fast_has(const aud_shap_fast *f, size_t t);

@@ -16,6 +16,7 @@
  * past the memory budget, use the recursive algorithm (treeshap.c). */
 #include "explainers/shap_int.h"
 
+#include <stdatomic.h>
 #include <string.h>
 
 #define DMAX AUD_SHAP_FAST_MAX_PATH
@@ -33,6 +34,7 @@ struct aud_shap_fast {
     double    w[DMAX + 1][DMAX + 1];   /* w[d][m] = m! (d-m-1)! / d! */
     double   *table;
     size_t    n_leaves;
+    _Atomic size_t n_built;   /* trees whose tables are built */
 };
 
 void aud_shap_fast_free(aud_shap_fast *f)
@@ -205,45 +207,98 @@ static void build_walk(build *b, int32_t n, bpath *p)
         p->d--;
 }
 
+/* The tables of trees [t0, t1) of the model: each tree writes only its own nodes, leaves and
+ * cells (offsets from pass 1), so trees build in any order on any thread. */
+typedef struct build_job {
+    aud_shap_fast *f;
+    const aud_shap_plan *plan;
+    const size_t *leaf_at, *cell_at;   /* per tree: first leaf, first table cell */
+    _Atomic size_t *next;              /* next tree to take */
+    size_t nt;
+    const double (*w)[DMAX + 1];
+} build_job;
+
+static void *build_job_main(void *arg)
+{
+    build_job *j = arg;
+    build *b = aud_malloc(sizeof *b);   /* holds the weights: about 2 KB */
+    if (b == NULL)
+        return NULL;   /* the caller sees the trees left unbuilt */
+    memcpy(b->w, j->w, sizeof b->w);
+    b->f = j->f;
+    for (size_t t; (t = atomic_fetch_add(j->next, 1)) < j->nt;) {
+        if (!j->f->fast[t])
+            continue;
+        bpath p;
+        memset(&p, 0, sizeof p);
+        b->t = &j->plan->model->trees[t];
+        b->aux = j->f->aux + j->f->aux_off[t];
+        b->scale = j->plan->scale[t];
+        b->next_leaf = j->leaf_at[t];
+        b->next_cell = j->cell_at[t];
+        build_walk(b, 0, &p);
+        atomic_fetch_add(&j->f->n_built, 1);
+    }
+    aud_free(b);
+    return NULL;
+}
+
 int aud_shap_fast_new(aud_shap_fast **out, const aud_shap_plan *plan, size_t max_bytes,
                       aud_error *err)
+{
+    return aud_shap_fast_new_mt(out, plan, max_bytes, 1, err);
+}
+
+int aud_shap_fast_new_mt(aud_shap_fast **out, const aud_shap_plan *plan, size_t max_bytes,
+                         int threads, aud_error *err)
 {
     const aud_model *m = plan->model;
     size_t nt = m->n_trees;
     aud_shap_fast *f = aud_calloc(1, sizeof *f);
     size_t *cells = NULL, *leaves = NULL;
+    build_job *jobs = NULL;
     int rc = AUD_OK;
     if (f == NULL)
         return aud_error_nomem(err);
+    if (threads < 1)
+        threads = 1;
+    if ((size_t)threads > nt)
+        threads = nt > 0 ? (int)nt : 1;
     f->plan = plan;
     f->fast = aud_calloc(nt + 1, 1);
     f->aux_off = aud_calloc(nt + 1, sizeof *f->aux_off);
     cells = aud_calloc(nt + 1, sizeof *cells);
     leaves = aud_calloc(nt + 1, sizeof *leaves);
-    if (!f->fast || !f->aux_off || !cells || !leaves) {
+    jobs = aud_calloc((size_t)threads, sizeof *jobs);
+    if (!f->fast || !f->aux_off || !cells || !leaves || !jobs) {
         rc = aud_error_nomem(err);
         goto done;
     }
-    /* pass 1: which trees fit (in model order, within the budget) */
-    size_t total_cells = 0, total_leaves = 0, total_nodes = 0;
+    /* pass 1: which trees fit (in model order, within the budget); cells[t] and leaves[t] then
+     * become each tree's first cell and first leaf */
+    size_t total_cells = 0, total_leaves = 0, total_nodes = 0, n_fast = 0;
     double total_work = 0.0;
     for (size_t t = 0; t < nt; t++) {
         const aud_tree *tr = &m->trees[t];
+        size_t lv = 0, cl = 0;
+        cells[t] = total_cells;
+        leaves[t] = total_leaves;
         if (tr->left[0] < 0 || plan->players[t] > AUD_SHAP_FAST_TABLE_PLAYERS)
             continue;
         bpath p;
         memset(&p, 0, sizeof p);
         double work = 0.0;
-        size_walk(tr, 0, &p, &leaves[t], &cells[t], &work);
-        size_t bytes = (total_cells + cells[t]) * sizeof(double);
+        size_walk(tr, 0, &p, &lv, &cl, &work);
+        size_t bytes = (total_cells + cl) * sizeof(double);
         if (p.too_deep || bytes > max_bytes || total_work + work > AUD_SHAP_FAST_MAX_WORK)
             continue;
         total_work += work;
         f->fast[t] = 1;
         f->aux_off[t] = total_nodes;
-        total_cells += cells[t];
-        total_leaves += leaves[t];
+        total_cells += cl;
+        total_leaves += lv;
         total_nodes += (size_t)tr->n_nodes;
+        n_fast++;
     }
     f->n_leaves = total_leaves;
     f->aux = aud_calloc(total_nodes + 1, sizeof *f->aux);
@@ -258,28 +313,22 @@ int aud_shap_fast_new(aud_shap_fast **out, const aud_shap_plan *plan, size_t max
         rc = aud_error_nomem(err);
         goto done;
     }
-    build *b = aud_calloc(1, sizeof *b);
-    if (b == NULL) {
+    path_weights(f->w);
+    /* pass 2: the tables, tree by tree on up to `threads` threads (the leaf tables are the
+     * work: 2^d x d entries of O(d^2) each, the serial part of explain before this) */
+    _Atomic size_t next = 0;
+    for (int k = 0; k < threads; k++)
+        jobs[k] = (build_job){ f, plan, leaves, cells, &next, nt,
+                               (const double (*)[DMAX + 1])f->w };
+    aud_run_jobs(jobs, (size_t)threads, sizeof *jobs, build_job_main);
+    if (atomic_load(&f->n_built) != n_fast) {
         rc = aud_error_nomem(err);
         goto done;
     }
-    b->f = f;
-    path_weights(b->w);
-    for (size_t t = 0; t < nt; t++) {
-        if (!f->fast[t])
-            continue;
-        bpath p;
-        memset(&p, 0, sizeof p);
-        b->t = &m->trees[t];
-        b->aux = f->aux + f->aux_off[t];
-        b->scale = plan->scale[t];
-        build_walk(b, 0, &p);
-    }
-    memcpy(f->w, b->w, sizeof f->w);
-    aud_free(b);
     *out = f;
     f = NULL;
 done:
+    aud_free(jobs);
     aud_free(cells);
     aud_free(leaves);
     aud_shap_fast_free(f);
