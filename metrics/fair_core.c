@@ -415,6 +415,80 @@ done:
 }
 
 /* Validate the row-level inputs and derive favourable label / prediction per row. */
+/* One chunk of prepare's pass over the rows: y and p filled for [b, e), and what the checks
+ * found there (first bad row, SIZE_MAX for none). */
+enum { PREP_MAX_CHUNKS = 64, PREP_MIN_ROWS = 1 << 16 };
+typedef struct prep_chunk {
+    const aud_fair_ctx *ctx;
+    size_t b, e, n_lab, bad_label, bad_pred, bad_score;
+    double mn, mx;
+    int    prob;
+} prep_chunk;
+
+static void *prep_main(void *arg)
+{
+    prep_chunk *c = arg;
+    const aud_fair_ctx *ctx = c->ctx;
+    const aud_fair_input *in = ctx->in;
+    const aud_fair_opts *o = ctx->opts;
+    double fav = (double)o->favorable, mn = INFINITY, mx = -INFINITY;
+    size_t n_lab = 0;
+    int prob = 1;
+    for (size_t i = c->b; i < c->e; i++) {
+        ctx->y[i] = -1;
+        if (in->label != NULL && !isnan(in->label[i])) {
+            double v = in->label[i];
+            if (v != 0.0 && v != 1.0) {
+                if (c->bad_label == SIZE_MAX)
+                    c->bad_label = i;
+                continue;
+            }
+            ctx->y[i] = v == fav;
+            n_lab++;
+        }
+    }
+    for (size_t i = c->b; in->prediction != NULL && i < c->e; i++) {
+        double v = in->prediction[i];
+        if (v != 0.0 && v != 1.0) {
+            if (c->bad_pred == SIZE_MAX)
+                c->bad_pred = i;
+            continue;
+        }
+        ctx->p[i] = v == fav;
+    }
+    for (size_t i = c->b; in->prediction == NULL && in->score != NULL && i < c->e; i++) {
+        double s = in->score[i];
+        if (!isfinite(s)) {
+            if (c->bad_score == SIZE_MAX)
+                c->bad_score = i;
+            continue;
+        }
+        mn = s < mn ? s : mn;
+        mx = s > mx ? s : mx;
+        prob &= s >= 0.0 && s <= 1.0;
+        /* the prediction; the threshold itself is checked after the pass */
+        ctx->p[i] = (s >= o->threshold) == (o->favorable == 1);
+    }
+    c->n_lab = n_lab;
+    c->mn = mn;
+    c->mx = mx;
+    c->prob = prob;
+    return NULL;
+}
+
+/* prepare's chunks: one per thread (--threads), none under PREP_MIN_ROWS rows. */
+static size_t prep_chunks(const aud_fair_ctx *ctx, prep_chunk *pc)
+{
+    int th = ctx->opts->threads > 0 ? ctx->opts->threads : 1;
+    size_t n_ch = (size_t)th < PREP_MAX_CHUNKS ? (size_t)th : PREP_MAX_CHUNKS;
+    if (ctx->n < PREP_MIN_ROWS * n_ch)
+        n_ch = ctx->n / PREP_MIN_ROWS > 0 ? ctx->n / PREP_MIN_ROWS : 1;
+    for (size_t c = 0; c < n_ch; c++)
+        pc[c] = (prep_chunk){ ctx, ctx->n * c / n_ch, ctx->n * (c + 1) / n_ch, 0, SIZE_MAX,
+                              SIZE_MAX, SIZE_MAX, INFINITY, -INFINITY, 1 };
+    return n_ch;
+}
+
 static int prepare(aud_fair_ctx *ctx, aud_error *err)
 {
     const aud_fair_input *in = ctx->in;
@@ -444,65 +518,59 @@ static int prepare(aud_fair_ctx *ctx, aud_error *err)
     ctx->p = aud_malloc(ctx->n);
     if (ctx->y == NULL || ctx->p == NULL)
         return aud_error_nomem(err);
-    double fav = (double)o->favorable;
-    size_t n_lab = 0;
-    for (size_t i = 0; i < ctx->n; i++) {
-        ctx->y[i] = -1;
-        if (in->label != NULL && !isnan(in->label[i])) {
-            double v = in->label[i];
-            if (v != 0.0 && v != 1.0) {
-                char b[32], rb[64];
-                aud_error_set(err, AUD_E_DOMAIN, src, 0, 0, "%s: the label must be 0 or 1, got %s",
-                              aud_table_row_text(in->table, i, rb, sizeof rb),
-                              aud_fmt_double(v, b));
-                return aud_error_field(err, in->label_name ? in->label_name : "label");
-            }
-            ctx->y[i] = v == fav;
-            n_lab++;
-        }
+    /* the rows' passes on up to --threads threads, in chunks whose findings merge in row order
+     * (the first bad row of the whole column, as one pass finds it) */
+    prep_chunk pc[PREP_MAX_CHUNKS];
+    size_t n_ch = prep_chunks(ctx, pc);
+    aud_run_jobs(pc, n_ch, sizeof pc[0], prep_main);
+    size_t n_lab = 0, bad_label = SIZE_MAX, bad_pred = SIZE_MAX, bad_score = SIZE_MAX;
+    double mn = INFINITY, mx = -INFINITY;
+    int prob = 1;
+    for (size_t c = 0; c < n_ch; c++) {
+        n_lab += pc[c].n_lab;
+        bad_label = pc[c].bad_label < bad_label ? pc[c].bad_label : bad_label;
+        bad_pred = pc[c].bad_pred < bad_pred ? pc[c].bad_pred : bad_pred;
+        bad_score = pc[c].bad_score < bad_score ? pc[c].bad_score : bad_score;
+        mn = pc[c].mn < mn ? pc[c].mn : mn;
+        mx = pc[c].mx > mx ? pc[c].mx : mx;
+        prob &= pc[c].prob;
+    }
+    if (bad_label != SIZE_MAX) {
+        char b[32], rb[64];
+        aud_error_set(err, AUD_E_DOMAIN, src, 0, 0, "%s: the label must be 0 or 1, got %s",
+                      aud_table_row_text(in->table, bad_label, rb, sizeof rb),
+                      aud_fmt_double(in->label[bad_label], b));
+        return aud_error_field(err, in->label_name ? in->label_name : "label");
     }
     if (ctx->has_label && n_lab == 0) {
         aud_error_set(err, AUD_E_DOMAIN, src, 0, 0, "every label is missing");
         return aud_error_field(err, in->label_name ? in->label_name : "label");
     }
     if (in->prediction != NULL) {
-        for (size_t i = 0; i < ctx->n; i++) {
-            double v = in->prediction[i];
-            if (v != 0.0 && v != 1.0) {
-                char b[32], rb[64];
-                aud_table_row_text(in->table, i, rb, sizeof rb);
-                if (isnan(v))
-                    aud_error_set(err, AUD_E_DOMAIN, src, 0, 0, "%s: the prediction is missing",
-                                  rb);
-                else
-                    aud_error_set(err, AUD_E_DOMAIN, src, 0, 0,
-                                  "%s: the prediction must be 0 or 1, got %s", rb,
-                                  aud_fmt_double(v, b));
-                return aud_error_field(err, in->prediction_name ? in->prediction_name
-                                                                : "prediction");
-            }
-            ctx->p[i] = v == fav;
+        if (bad_pred != SIZE_MAX) {
+            double v = in->prediction[bad_pred];
+            char b[32], rb[64];
+            aud_table_row_text(in->table, bad_pred, rb, sizeof rb);
+            if (isnan(v))
+                aud_error_set(err, AUD_E_DOMAIN, src, 0, 0, "%s: the prediction is missing", rb);
+            else
+                aud_error_set(err, AUD_E_DOMAIN, src, 0, 0,
+                              "%s: the prediction must be 0 or 1, got %s", rb,
+                              aud_fmt_double(v, b));
+            return aud_error_field(err, in->prediction_name ? in->prediction_name
+                                                            : "prediction");
         }
         return AUD_OK;
     }
     const char *sname = in->score_name ? in->score_name : "score";
-    double mn = INFINITY, mx = -INFINITY;
-    ctx->score_is_prob = 1;
-    for (size_t i = 0; i < ctx->n; i++) {
-        double s = in->score[i];
-        if (!isfinite(s)) {
-            char rb[64];
-            aud_error_set(err, AUD_E_DOMAIN, src, 0, 0, "%s: the score is %s",
-                          aud_table_row_text(in->table, i, rb, sizeof rb),
-                          isnan(s) ? "missing" : "infinite");
-            return aud_error_field(err, sname);
-        }
-        mn = s < mn ? s : mn;
-        mx = s > mx ? s : mx;
-        if (s < 0.0 || s > 1.0)
-            ctx->score_is_prob = 0;
-        /* the prediction; the threshold itself is checked after the loop */
-        ctx->p[i] = (s >= o->threshold) == (o->favorable == 1);
+    ctx->score_is_prob = prob;
+    if (bad_score != SIZE_MAX) {
+        char rb[64];
+        double s = in->score[bad_score];
+        aud_error_set(err, AUD_E_DOMAIN, src, 0, 0, "%s: the score is %s",
+                      aud_table_row_text(in->table, bad_score, rb, sizeof rb),
+                      isnan(s) ? "missing" : "infinite");
+        return aud_error_field(err, sname);
     }
     if (!isfinite(o->threshold)) {
         aud_error_set(err, AUD_E_USAGE, NULL, 0, 0, "a score needs a finite threshold");

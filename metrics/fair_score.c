@@ -51,71 +51,136 @@ static uint8_t ece_bin(double s)
     return (uint8_t)b;
 }
 
-static int cmp_u64_pair(const void *a, const void *b)
+/* Ranks by hashing, in chunks of rows on up to --threads threads: each chunk numbers its
+ * distinct scores in a table of its own (rank[i] = that number), the chunks' distinct scores are
+ * merged and sorted into the dense ranks, and each chunk's numbers are mapped to them. The ranks
+ * do not depend on the chunks. *done = 0 when there are more than AUD_FAIR_HASH_MAX_DISTINCT
+ * distinct scores (then use the radix sort). */
+enum { RANK_MAX_CHUNKS = 64, RANK_MIN_ROWS = 1 << 16 };
+typedef struct rank_chunk {
+    const double *score;
+    uint32_t     *rank;
+    size_t        b, e, want;
+    uint64_t     *keys;     /* the chunk's distinct keys, numbered in order of first sight */
+    uint32_t     *remap;    /* number -> dense rank (phase 2) */
+    size_t        d;
+    int           over;     /* more than want distinct, or no memory */
+} rank_chunk;
+
+static void *rank_number_main(void *arg)
+{
+    rank_chunk *c = arg;
+    size_t cap = 64;
+    while (cap < 2 * c->want)
+        cap *= 2;
+    uint64_t *hkey = aud_malloc(cap * sizeof *hkey);
+    int32_t *hid = aud_malloc(cap * sizeof *hid);
+    c->keys = aud_malloc((c->want ? c->want : 1) * sizeof *c->keys);
+    c->over = hkey == NULL || hid == NULL || c->keys == NULL;
+    if (!c->over) {
+        memset(hid, 0xff, cap * sizeof *hid);
+        int shift = 64 - __builtin_ctzll(cap);
+        size_t d = 0;
+        for (size_t i = c->b; i < c->e; i++) {
+            uint64_t key = sortable_bits(c->score[i]);
+            size_t h = (size_t)((key * 0x9E3779B97F4A7C15ull) >> shift);
+            while (hid[h] >= 0 && hkey[h] != key)
+                h = (h + 1) & (cap - 1);
+            if (hid[h] < 0) {
+                if (d == c->want) {   /* too many distinct scores for the table */
+                    c->over = 1;
+                    break;
+                }
+                hkey[h] = key;
+                hid[h] = (int32_t)d;
+                c->keys[d++] = key;
+            }
+            c->rank[i] = (uint32_t)hid[h];
+        }
+        c->d = d;
+    }
+    aud_free(hkey);
+    aud_free(hid);
+    return NULL;
+}
+
+static void *rank_remap_main(void *arg)
+{
+    rank_chunk *c = arg;
+    for (size_t i = c->b; i < c->e; i++)
+        c->rank[i] = c->remap[c->rank[i]];
+    return NULL;
+}
+
+static int cmp_u64(const void *a, const void *b)
 {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
     return x < y ? -1 : x > y;
 }
 
-/* Ranks by hashing. *done = 0 when there are more than AUD_FAIR_HASH_MAX_DISTINCT distinct
- * scores (then use the radix sort). */
 static int rank_by_hash(aud_fair_ctx *ctx, size_t m, int *done, aud_error *err)
 {
     aud_fair_scores *sc = &ctx->sc;
     size_t want = m < AUD_FAIR_HASH_MAX_DISTINCT ? m : AUD_FAIR_HASH_MAX_DISTINCT;
-    size_t cap = 64;
-    while (cap < 2 * want)
-        cap *= 2;
-    uint64_t *hkey = aud_malloc(cap * sizeof *hkey);
-    int32_t *hid = aud_malloc(cap * sizeof *hid);
-    uint64_t *pairs = aud_malloc(2 * (want ? want : 1) * sizeof *pairs); /* key, first-seen id */
-    uint32_t *remap = NULL;
-    int rc = AUD_OK;
+    int th = ctx->opts->threads > 0 ? ctx->opts->threads : 1;
+    size_t n_ch = (size_t)th < RANK_MAX_CHUNKS ? (size_t)th : RANK_MAX_CHUNKS;
+    if (ctx->n < RANK_MIN_ROWS * n_ch)
+        n_ch = ctx->n / RANK_MIN_ROWS > 0 ? ctx->n / RANK_MIN_ROWS : 1;
+    rank_chunk ch[RANK_MAX_CHUNKS];
+    for (size_t c = 0; c < n_ch; c++)
+        ch[c] = (rank_chunk){ ctx->in->score, sc->rank, ctx->n * c / n_ch,
+                              ctx->n * (c + 1) / n_ch, want, NULL, NULL, 0, 0 };
     *done = 0;
-    if (hkey == NULL || hid == NULL || pairs == NULL) {
-        rc = aud_error_nomem(err);
-        goto done;
+    aud_run_jobs(ch, n_ch, sizeof ch[0], rank_number_main);
+    int rc = AUD_OK, over = 0;
+    size_t total = 0;
+    for (size_t c = 0; c < n_ch; c++) {
+        if (ch[c].keys == NULL)
+            rc = aud_error_nomem(err);
+        over |= ch[c].over;
+        total += ch[c].d;
     }
-    memset(hid, 0xff, cap * sizeof *hid);
-    int shift = 64 - __builtin_ctzll(cap);
+    uint64_t *all = NULL;
+    if (rc == AUD_OK && !over)
+        all = aud_malloc((total ? total : 1) * sizeof *all);
+    if (rc == AUD_OK && !over && all == NULL)
+        rc = aud_error_nomem(err);
     size_t d = 0;
-    const double *score = ctx->in->score;
-    for (size_t i = 0; i < ctx->n; i++) {
-        uint64_t key = sortable_bits(score[i]);
-        size_t h = (size_t)((key * 0x9E3779B97F4A7C15ull) >> shift);
-        while (hid[h] >= 0 && hkey[h] != key)
-            h = (h + 1) & (cap - 1);
-        if (hid[h] < 0) {
-            if (d == want)   /* too many distinct scores for the table */
-                goto done;
-            hkey[h] = key;
-            hid[h] = (int32_t)d;
-            pairs[2 * d] = key;
-            pairs[2 * d + 1] = d;
-            d++;
+    if (all != NULL) {
+        for (size_t c = 0, at = 0; c < n_ch; c++) {
+            memcpy(all + at, ch[c].keys, ch[c].d * sizeof *all);
+            at += ch[c].d;
         }
-        sc->rank[i] = (uint32_t)hid[h];
+        qsort(all, total, sizeof *all, cmp_u64);
+        for (size_t k = 0; k < total; k++)   /* unique */
+            if (k == 0 || all[k] != all[d - 1])
+                all[d++] = all[k];
     }
-    qsort(pairs, d, 2 * sizeof *pairs, cmp_u64_pair);
-    remap = aud_malloc((d ? d : 1) * sizeof *remap);
-    sc->distinct = aud_malloc((d ? d : 1) * sizeof *sc->distinct);
-    if (remap == NULL || sc->distinct == NULL) {
-        rc = aud_error_nomem(err);
-        goto done;
+    if (all != NULL && d <= want) {
+        sc->distinct = aud_malloc((d ? d : 1) * sizeof *sc->distinct);
+        for (size_t c = 0; c < n_ch; c++)
+            if ((ch[c].remap = aud_malloc((ch[c].d ? ch[c].d : 1) * sizeof *ch[c].remap)) == NULL)
+                rc = aud_error_nomem(err);
+        if (sc->distinct == NULL)
+            rc = aud_error_nomem(err);
+        for (size_t r = 0; rc == AUD_OK && r < d; r++)
+            sc->distinct[r] = from_sortable(all[r]);
+        for (size_t c = 0; rc == AUD_OK && c < n_ch; c++)
+            for (size_t k = 0; k < ch[c].d; k++) {   /* the key's place among the distinct */
+                const uint64_t *at = bsearch(&ch[c].keys[k], all, d, sizeof *all, cmp_u64);
+                ch[c].remap[k] = (uint32_t)(at - all);
+            }
+        if (rc == AUD_OK) {
+            aud_run_jobs(ch, n_ch, sizeof ch[0], rank_remap_main);
+            sc->n_distinct = d;
+            *done = 1;
+        }
     }
-    for (size_t r = 0; r < d; r++) {
-        remap[pairs[2 * r + 1]] = (uint32_t)r;
-        sc->distinct[r] = from_sortable(pairs[2 * r]);
+    aud_free(all);
+    for (size_t c = 0; c < n_ch; c++) {
+        aud_free(ch[c].keys);
+        aud_free(ch[c].remap);
     }
-    for (size_t i = 0; i < ctx->n; i++)
-        sc->rank[i] = remap[sc->rank[i]];
-    sc->n_distinct = d;
-    *done = 1;
-done:
-    aud_free(hkey);
-    aud_free(hid);
-    aud_free(pairs);
-    aud_free(remap);
     return rc;
 }
 

@@ -406,6 +406,105 @@ static void test_score_sweeps_agree(void **state)
     }
 }
 
+/* prepare's row pass and the score ranks run in chunks on --threads threads (fair_core.c,
+ * fair_score.c): 300,000 rows give 3 chunks at 3 threads. Everything equals the one-chunk run -
+ * ranks, distinct scores, every group figure - for scores ranked by hashing, for more distinct
+ * scores in all than the hash table takes though fewer in each chunk, and for more in one chunk;
+ * the first bad row of the whole column is the one reported, the label's before the score's. */
+static aud_fair_result *compute_n(const double *score, const double *y, const int32_t *c1,
+                                  size_t n, int threads, aud_error *err, int *rc)
+{
+    static const char *const lv1[3] = {"a", "b", "c"};
+    aud_fair_attr at[1] = {{.name = "g1", .codes = c1, .n_levels = 3, .levels = lv1}};
+    aud_fair_input in = {.n_rows = n, .label = y, .score = score, .attrs = at, .n_attrs = 1,
+                         .label_name = "y", .score_name = "s"};
+    aud_fair_opts o;
+    aud_fair_result *res = NULL;
+    opts_nb(&o);
+    o.threshold = 0.5;
+    o.threads = threads;
+    *rc = aud_fair_compute(&res, &in, &o, err);
+    return res;
+}
+
+static void assert_same_result(const aud_fair_result *a, const aud_fair_result *b, size_t n)
+{
+    assert_non_null(a->ranks);
+    assert_non_null(b->ranks);
+    assert_int_equal(a->ranks->n_distinct, b->ranks->n_distinct);
+    assert_memory_equal(a->ranks->rank, b->ranks->rank, n * sizeof *a->ranks->rank);
+    assert_memory_equal(a->ranks->distinct, b->ranks->distinct,
+                        a->ranks->n_distinct * sizeof *a->ranks->distinct);
+    const aud_fair_attr_result *x = &a->attrs[0], *z = &b->attrs[0];
+    assert_int_equal(x->n_groups, z->n_groups);
+    for (size_t g = 0; g < x->n_groups; g++) {
+        const aud_fair_group *p = &x->groups[g], *q = &z->groups[g];
+        assert_memory_equal(&p->c, &q->c, sizeof p->c);
+        assert_memory_equal(p->rate, q->rate, sizeof p->rate);
+        assert_memory_equal(&p->auc.v, &q->auc.v, sizeof(double));
+        assert_memory_equal(&p->brier.v, &q->brier.v, sizeof(double));
+        assert_memory_equal(&p->ece.v, &q->ece.v, sizeof(double));
+    }
+}
+
+static void test_chunked_row_passes_equal_one_pass(void **state)
+{
+    (void)state;
+    enum { N = 300000 };
+    double *s[3], *y = aud_malloc(N * sizeof *y);
+    int32_t *c1 = aud_malloc(N * sizeof *c1);
+    for (int k = 0; k < 3; k++)
+        s[k] = aud_malloc(N * sizeof *s[k]);
+    assert_true(y != NULL && c1 != NULL && s[0] != NULL && s[1] != NULL && s[2] != NULL);
+    for (size_t i = 0; i < N; i++) {
+        uint64_t h = aud_fair_replicate_seed(5, i);
+        double u = (double)(h >> 11) * 0x1.0p-53;
+        s[0][i] = floor(u * 1000.0) / 1000.0;          /* 1,000 distinct: hashed */
+        s[1][i] = (double)(i / 3) / 100000.0;          /* 100,000 in all, 33,334 per chunk */
+        s[2][i] = u;                                   /* all distinct */
+        c1[i] = (int32_t)((h >> 3) % 4) - 1;
+        y[i] = ((h >> 20) % 100) < 100 * u ? 1.0 : 0.0;
+        if ((h >> 30) % 41 == 0)
+            y[i] = NAN;
+    }
+    aud_error err;
+    int rc;
+    for (int k = 0; k < 3; k++) {
+        aud_fair_result *one = compute_n(s[k], y, c1, N, 1, &err, &rc);
+        assert_int_equal(rc, AUD_OK);
+        for (int t = 2; t <= 3; t++) {
+            aud_fair_result *many = compute_n(s[k], y, c1, N, t, &err, &rc);
+            assert_int_equal(rc, AUD_OK);
+            assert_same_result(one, many, N);
+            aud_fair_result_free(many);
+        }
+        aud_fair_result_free(one);
+    }
+    /* bad rows in later chunks: the first of the column, the label's before the score's */
+    y[280000] = 2.0;   /* chunk 3 of 3, 2 of 2 */
+    y[120000] = 3.0;   /* chunk 2 of 3, 1 of 2 */
+    s[0][290000] = INFINITY;
+    s[0][50000] = NAN;   /* before the bad labels: the label is still the one reported */
+    for (int t = 1; t <= 3; t++) {
+        aud_fair_result *r = compute_n(s[0], y, c1, N, t, &err, &rc);
+        assert_int_equal(rc, AUD_E_DOMAIN);
+        assert_null(r);
+        assert_string_equal(err.msg, "data row 120000: the label must be 0 or 1, got 3");
+    }
+    y[280000] = y[120000] = 1.0;
+    for (int t = 1; t <= 3; t++) {
+        aud_fair_result *r = compute_n(s[0], y, c1, N, t, &err, &rc);
+        assert_int_equal(rc, AUD_E_DOMAIN);
+        assert_null(r);
+        assert_string_equal(err.msg, "data row 50000: the score is missing");
+        assert_string_equal(err.field, "s");
+    }
+    for (int k = 0; k < 3; k++)
+        aud_free(s[k]);
+    aud_free(y);
+    aud_free(c1);
+}
+
 /* Fail the n-th allocation for n = 1, 2, ...: each run ends in AUD_OK or a clean AUD_E_NOMEM
  * (leaks are caught by the sanitizer build). */
 static void assert_allocation_failures_clean(const aud_fair_input *in, const aud_fair_opts *o)
@@ -485,6 +584,7 @@ int main(void)
         cmocka_unit_test(test_json_null_with_reason),
         cmocka_unit_test(test_codes_from_numeric),
         cmocka_unit_test(test_score_sweeps_agree),
+        cmocka_unit_test(test_chunked_row_passes_equal_one_pass),
         cmocka_unit_test(test_allocation_failures_are_clean),
         cmocka_unit_test(test_allocation_failures_with_scores_are_clean),
     };
