@@ -547,10 +547,41 @@ static int cmp_named_level(const void *x, const void *y)
  * their order. When that changes nothing, *out_codes and *out_levels stay NULL; otherwise they
  * are owned by the caller. A listed group that does not exist is an error naming the groups
  * there are. */
+/* codes[b .. e) through map into out (a missing value stays -1), a chunk of the rows. */
+typedef struct recode_job {
+    const int32_t *codes, *map;
+    int32_t       *out;
+    size_t         b, e;
+} recode_job;
+
+static void *recode_main(void *arg)
+{
+    recode_job *j = arg;
+    for (size_t i = j->b; i < j->e; i++)
+        j->out[i] = j->codes[i] < 0 ? -1 : j->map[j->codes[i]];
+    return NULL;
+}
+
+/* out[i] = map[codes[i]] for n rows, in chunks on up to `threads` threads (64 at most, none
+ * under 65,536 rows). */
+static void recode_rows(const int32_t *codes, const int32_t *map, int32_t *out, size_t n,
+                        int threads)
+{
+    enum { MAX_CHUNKS = 64, MIN_ROWS = 1 << 16 };
+    recode_job j[MAX_CHUNKS];
+    size_t k = threads > 1 ? (size_t)threads : 1;
+    k = k < MAX_CHUNKS ? k : MAX_CHUNKS;
+    if (n < MIN_ROWS * k)
+        k = n / MIN_ROWS > 0 ? n / MIN_ROWS : 1;
+    for (size_t c = 0; c < k; c++)
+        j[c] = (recode_job){ codes, map, out, n * c / k, n * (c + 1) / k };
+    aud_run_jobs(j, k, sizeof j[0], recode_main);
+}
+
 static int reorder_groups(const char *const *order, size_t n_order, int natural,
                           const char *name, const aud_table *t, const int32_t *codes,
-                          const char *const *levels, size_t n_levels, int32_t **out_codes,
-                          char ***out_levels, aud_error *err)
+                          const char *const *levels, size_t n_levels, int threads,
+                          int32_t **out_codes, char ***out_levels, aud_error *err)
 {
     *out_codes = NULL;
     *out_levels = NULL;
@@ -605,8 +636,8 @@ static int reorder_groups(const char *const *order, size_t n_order, int natural,
         for (size_t l = 0; l < n_levels && rc == AUD_OK; l++)
             if (((*out_levels)[map[l]] = aud_strdup(levels[l])) == NULL)
                 rc = aud_error_nomem(err);
-        for (size_t i = 0; i < t->n_rows && rc == AUD_OK; i++)
-            (*out_codes)[i] = codes[i] < 0 ? -1 : map[codes[i]];
+        if (rc == AUD_OK)
+            recode_rows(codes, map, *out_codes, t->n_rows, threads);
         if (rc != AUD_OK) {
             if (*out_levels != NULL)
                 aud_fair_levels_free(*out_levels, n_levels);
@@ -622,7 +653,7 @@ static int reorder_groups(const char *const *order, size_t n_order, int natural,
 
 int aud_bind_attrs(aud_bound_attrs *b, const aud_table *t, const char *const *names, size_t n,
                    const aud_reference *refs, size_t n_refs, const aud_grouping *groups,
-                   size_t n_groups, aud_error *err)
+                   size_t n_groups, int threads, aud_error *err)
 {
     memset(b, 0, sizeof *b);
     b->attrs = aud_calloc(n + 1, sizeof *b->attrs);
@@ -689,7 +720,8 @@ int aud_bind_attrs(aud_bound_attrs *b, const aud_table *t, const char *const *na
             int32_t *codes = NULL;
             char **levels = NULL;
             int rc = reorder_groups(given ? g->order : NULL, given ? g->n_order : 0, text, names[a],
-                                    t, at->codes, at->levels, at->n_levels, &codes, &levels, err);
+                                    t, at->codes, at->levels, at->n_levels, threads, &codes,
+                                    &levels, err);
             if (rc != AUD_OK)
                 return rc;
             if (codes != NULL) {
@@ -776,7 +808,7 @@ int aud_bind_fairness(aud_fair_result **out, const aud_bind_fair_request *rq,
     aud_fair_result *res = NULL;
     *out = NULL;
     int rc = aud_bind_attrs(&b, rq->data, rq->sensitive, rq->n_sensitive, rq->refs, rq->n_refs,
-                            rq->groups, rq->n_groups, err);
+                            rq->groups, rq->n_groups, opts->threads, err);
     /* an intersection reference must name an intersection that is computed */
     for (size_t r = 0; rc == AUD_OK && r < b.n_inter_refs; r++) {
         if (!opts->intersections ||

@@ -124,11 +124,11 @@ typedef struct aud_bound_attrs {
 /* One fairness attribute per name (a column of t: categorical columns by level, numeric ones
  * grouped by value as aud_fair_codes_from_numeric does), with its reference group from refs.
  * Errors: a name that is no column ("no column "x" in the data"), a name given twice, a
- * reference naming neither an attribute nor an intersection ("a&b"). b is zeroed first;
- * aud_bound_attrs_free it in any case. */
+ * reference naming neither an attribute nor an intersection ("a&b"). Rows are recoded on up to
+ * `threads` threads. b is zeroed first; aud_bound_attrs_free it in any case. */
 int  aud_bind_attrs(aud_bound_attrs *b, const aud_table *t, const char *const *names, size_t n,
                     const aud_reference *refs, size_t n_refs, const aud_grouping *groups,
-                    size_t n_groups, aud_error *err);
+                    size_t n_groups, int threads, aud_error *err);
 void aud_bound_attrs_free(aud_bound_attrs *b);
 
 /* The rows of every group of a coding in one counting pass (issue 19: per-group work costs the

@@ -801,7 +801,7 @@ int aud_run_performance(run_ctx *c)
     aud_bound_attrs ba;
     rc = aud_bind_attrs(&ba, c->data, (const char *const *)c->spec->sensitive,
                         c->spec->n_sensitive, NULL, 0, c->spec->groupings, c->spec->n_groupings,
-                        c->err);
+                        c->threads, c->err);
     for (size_t a = 0; a < ba.n_attrs && rc == AUD_OK; a++)
         rc = attr_group_perf(c, &po, by, &ba.attrs[a]);
     aud_bound_attrs_free(&ba);

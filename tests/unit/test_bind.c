@@ -70,7 +70,7 @@ static void test_attrs_and_references(void **state)
     aud_bound_attrs b;
     const char *names[] = {"g", "n"};
     aud_reference refs[] = {{"n", "2"}, {"g&n", "F&2"}};
-    assert_int_equal(aud_bind_attrs(&b, &t, names, 2, refs, 2, NULL, 0, &err), AUD_OK);
+    assert_int_equal(aud_bind_attrs(&b, &t, names, 2, refs, 2, NULL, 0, 1, &err), AUD_OK);
     assert_int_equal(b.n_attrs, 2);
     assert_ptr_equal(b.attrs[0].codes, col_g);            /* categorical: the table's codes */
     assert_int_equal(b.attrs[1].n_levels, 2);             /* numeric: grouped by value */
@@ -82,14 +82,14 @@ static void test_attrs_and_references(void **state)
     assert_string_equal(b.inter_ref_names[0], "g&n");
     aud_bound_attrs_free(&b);
     const char *twice[] = {"g", "g"};
-    assert_int_equal(aud_bind_attrs(&b, &t, twice, 2, NULL, 0, NULL, 0, &err), AUD_E_USAGE);
+    assert_int_equal(aud_bind_attrs(&b, &t, twice, 2, NULL, 0, NULL, 0, 1, &err), AUD_E_USAGE);
     aud_bound_attrs_free(&b);
     aud_reference bad = {"race", "A"};
-    assert_int_equal(aud_bind_attrs(&b, &t, names, 2, &bad, 1, NULL, 0, &err), AUD_E_USAGE);
+    assert_int_equal(aud_bind_attrs(&b, &t, names, 2, &bad, 1, NULL, 0, 1, &err), AUD_E_USAGE);
     assert_non_null(strstr(err.msg, "\"race\" is not one of the sensitive columns"));
     aud_bound_attrs_free(&b);
     const char *missing[] = {"g", "race"};
-    assert_int_equal(aud_bind_attrs(&b, &t, missing, 2, NULL, 0, NULL, 0, &err), AUD_E_SCHEMA);
+    assert_int_equal(aud_bind_attrs(&b, &t, missing, 2, NULL, 0, NULL, 0, 1, &err), AUD_E_SCHEMA);
     assert_string_equal(err.field, "race");
     aud_bound_attrs_free(&b);
 }
@@ -155,7 +155,7 @@ static void test_allocation_failures(void **state)
         aud_bound_drift bd;
         double *v = NULL;
         aud_alloc_fail_after(k);
-        int r1 = aud_bind_attrs(&b, &t, names, 2, refs, 1, NULL, 0, &err);
+        int r1 = aud_bind_attrs(&b, &t, names, 2, refs, 1, NULL, 0, 1, &err);
         aud_bound_attrs_free(&b);
         aud_alloc_fail_after(k);
         int r2 = aud_bind_drift_columns(&bd, &t, NULL, 0, NULL, 0, NULL, 0, NULL, &err);
