@@ -116,10 +116,12 @@ static int read_part(part *p, aud_error *err)
     double v = 0;
     if (fmt == NULL || strcmp(fmt, AUD_PARTIAL_FORMAT) != 0)
         return bad(err, p->path, "no \"format\": \"" AUD_PARTIAL_FORMAT "\"");
-    if (num_of(p->doc, "version", &v) != 0 || v != AUD_PARTIAL_VERSION)
+    if (num_of(p->doc, "version", &v) != 0 || v < AUD_PARTIAL_VERSION_MIN ||
+        v > AUD_PARTIAL_VERSION || v != floor(v))
         return aud_error_set(err, AUD_E_UNSUPPORTED, p->path, 0, 0,
-                             "partial format version %g is not supported (this build reads %d)",
-                             v, AUD_PARTIAL_VERSION);
+                             "partial format version %g is not supported (this build reads "
+                             "versions %d to %d)", v, AUD_PARTIAL_VERSION_MIN,
+                             AUD_PARTIAL_VERSION);
     if (str_of(p->doc, "spec_sha256") == NULL || str_of(p->doc, "spec_text") == NULL ||
         str_of(p->doc, "spec_path") == NULL || num_of(p->doc, "rows", &v) != 0 ||
         !cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(p->doc, "columns")) ||
@@ -865,6 +867,71 @@ static int merge_why(run_ctx *c, const aud_table *t, part **by, size_t n)
     return rc;
 }
 
+/* ---- binned model scores (audit/shard_int.h, docs/scale-out.md) ---------------------------- */
+
+typedef struct score_bins {
+    int    any;                           /* a partial binned its scores */
+    int    bits;
+    size_t n_cuts;
+    double cuts[AUD_PARTIAL_SCORE_CUTS];
+    const char *path;                     /* the first partial that binned */
+} score_bins;
+
+/* Read one partial's joint.score_bins (absent in version 1: its scores are exact); the
+ * partials that binned must agree on the bins. */
+static int read_bins(const part *p, score_bins *sb, aud_error *err)
+{
+    const cJSON *o = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(p->doc, "joint"), "score_bins");
+    if (o == NULL || !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "binned")))
+        return AUD_OK;
+    const cJSON *ca = cJSON_GetObjectItemCaseSensitive(o, "cuts"), *v;
+    double bits = 0;
+    if (num_of(o, "mantissa_bits", &bits) != 0 || bits < 1 || bits > 52 || bits != floor(bits) ||
+        !cJSON_IsArray(ca) || cJSON_GetArraySize(ca) > AUD_PARTIAL_SCORE_CUTS)
+        return bad(err, p->path, "\"joint.score_bins\" needs mantissa_bits and at most 64 cuts");
+    double cuts[AUD_PARTIAL_SCORE_CUTS];
+    size_t n = 0;
+    cJSON_ArrayForEach(v, ca) {
+        if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) ||
+            (n > 0 && !(v->valuedouble > cuts[n - 1])))
+            return bad(err, p->path, "\"joint.score_bins.cuts\" must be increasing numbers");
+        cuts[n++] = v->valuedouble;
+    }
+    if (!sb->any) {
+        sb->any = 1;
+        sb->bits = (int)bits;
+        sb->n_cuts = n;
+        memcpy(sb->cuts, cuts, n * sizeof *cuts);
+        sb->path = p->path;
+        return AUD_OK;
+    }
+    if ((int)bits != sb->bits || n != sb->n_cuts || memcmp(cuts, sb->cuts, n * sizeof *cuts) != 0)
+        return aud_error_set(err, AUD_E_SCHEMA, p->path, 0, 0,
+                             "its score bins (joint.score_bins) differ from those of %s",
+                             sb->path);
+    return AUD_OK;
+}
+
+/* "score_bins" of the merge block: {"mantissa_bits", "cuts"}; the figures that read the scores
+ * then state their bounds (audit/merge_bounds.c). */
+static int add_bins_info(cJSON *info, const score_bins *sb)
+{
+    cJSON *o = cJSON_AddObjectToObject(info, "score_bins");
+    cJSON *ca = o != NULL ? cJSON_AddArrayToObject(o, "cuts") : NULL;
+    if (ca == NULL || add_count(o, "mantissa_bits", sb->bits) != 0 ||
+        add_count(o, "relative_width", ldexp(1.0, -sb->bits)) != 0)
+        return -1;
+    for (size_t q = 0; q < sb->n_cuts; q++) {
+        cJSON *x = aud_json_num(sb->cuts[q]);
+        if (x == NULL || !cJSON_AddItemToArray(ca, x)) {
+            cJSON_Delete(x);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int aud_merge_load(const char *const *paths, const char *const *texts, size_t n, run_ctx *c)
 {
     aud_spec **spec = &c->spec;
@@ -915,6 +982,13 @@ int aud_merge_load(const char *const *paths, const char *const *texts, size_t n,
         rc = fill_shard(by[k], t, dicts, r0, (size_t)r, is_joint, sc, acc, err);
         r0 += (size_t)r;
     }
+    score_bins sb = {0};
+    for (size_t k = 0; k < n && rc == AUD_OK && sc != NULL; k++)
+        rc = read_bins(by[k], &sb, err);
+    /* one partial binned: every score is binned (the exact ones of the others too), so that a
+     * bin's rows tie whichever shard they came from (aud_score_bin of a lower end is itself) */
+    for (size_t i = 0; rc == AUD_OK && sb.any && i < total; i++)
+        sc[i] = aud_score_bin(sc[i], sb.cuts, sb.n_cuts, sb.bits, NULL);
     int any = 0;
     for (size_t j = 0; rc == AUD_OK && j < nd; j++) {
         any |= acc[j].used;
@@ -940,7 +1014,8 @@ int aud_merge_load(const char *const *paths, const char *const *texts, size_t n,
         const char *text = str_of(by[0]->doc, "spec_text");
         rc = aud_spec_parse(spec, text, strlen(text), str_of(by[0]->doc, "spec_path"), err);
     }
-    if (rc == AUD_OK && (*info = merge_info(by, n)) == NULL) {
+    if (rc == AUD_OK && ((*info = merge_info(by, n)) == NULL ||
+                         (sb.any && add_bins_info(*info, &sb) != 0))) {
         aud_spec_free(*spec);
         *spec = NULL;
         rc = aud_error_nomem(err);
