@@ -238,6 +238,8 @@ static uint64_t order_key(double x)
     return u >> 63 ? ~u : u | (UINT64_C(1) << 63);
 }
 
+static size_t first_cut_above(const double *cuts, size_t n, double x);
+
 /* order_key inverted (k below UINT64_MAX). */
 static double from_order_key(uint64_t k)
 {
@@ -256,19 +258,62 @@ double aud_score_bin(double s, const double *cuts, size_t n_cuts, int bits, doub
     int shift = 52 - bits;
     uint64_t k = order_key(s + 0.0) >> shift;   /* -0 as +0: one bin */
     double lo = from_order_key(k << shift), up = from_order_key((k + 1) << shift);
-    size_t a = 0, b = n_cuts;   /* the first cut > s */
-    while (a < b) {
-        size_t m = a + (b - a) / 2;
-        if (cuts[m] <= s)
-            a = m + 1;
-        else
-            b = m;
-    }
+    size_t a = first_cut_above(cuts, n_cuts, s);
     if (a > 0 && cuts[a - 1] > lo)
         lo = cuts[a - 1];
     if (hi != NULL)
         *hi = a < n_cuts && cuts[a] < up ? cuts[a] : up;
     return lo;
+}
+
+/* The first of the n sorted cuts above x. */
+static size_t first_cut_above(const double *cuts, size_t n, double x)
+{
+    size_t a = 0, b = n;
+    while (a < b) {
+        size_t m = a + (b - a) / 2;
+        if (cuts[m] <= x)
+            a = m + 1;
+        else
+            b = m;
+    }
+    return a;
+}
+
+uint64_t aud_score_bin_number(double r, const double *cuts, size_t n_cuts, int bits)
+{
+    if (r == -INFINITY)
+        return 0;   /* keys of that prefix are NaN patterns: free */
+    int shift = 52 - bits;
+    uint64_t k = order_key(r + 0.0) >> shift;
+    double edge = from_order_key(k << shift);
+    size_t j = 0;
+    if (isfinite(r))
+        for (size_t q = first_cut_above(cuts, n_cuts, edge); q < n_cuts && cuts[q] <= r; q++)
+            j++;
+    return k * AUD_PARTIAL_SCORE_CUTS + j;
+}
+
+int aud_score_bin_value(uint64_t num, const double *cuts, size_t n_cuts, int bits, double *r)
+{
+    if (num == 0) {
+        *r = -INFINITY;
+        return 0;
+    }
+    int shift = 52 - bits;
+    uint64_t k = num / AUD_PARTIAL_SCORE_CUTS, j = num % AUD_PARTIAL_SCORE_CUTS;
+    if (k >> (64 - shift) != 0)
+        return -1;
+    double edge = from_order_key(k << shift);
+    if (j == 0) {
+        *r = edge;
+        return 0;
+    }
+    size_t q = first_cut_above(cuts, n_cuts, edge) + (size_t)j - 1;
+    if (!isfinite(edge) || q >= n_cuts || (order_key(cuts[q] + 0.0) >> shift) != k)
+        return -1;
+    *r = cuts[q];
+    return 0;
 }
 
 /* Stable LSD radix sort of the row numbers idx[0..n) by key[0..n) (key[i] belongs to idx[i]),
@@ -460,10 +505,10 @@ static size_t exact_scores_limit(void)
 /* "score_bins" of the joint block: {"mantissa_bits", "cuts", "binned"}; with more distinct
  * scored cells than the limit, and fewer once binned, k->score becomes *binned: every score
  * replaced by its bin's lower end (aud_score_bin). */
-static int score_bins(run_ctx *c, cJSON *jo, joint_key *k, size_t *idx, double **binned)
+static int score_bins(run_ctx *c, cJSON *jo, joint_key *k, const double *cuts, size_t nc,
+                      size_t *idx, double **binned)
 {
-    double cuts[AUD_PARTIAL_SCORE_CUTS + 16];
-    size_t nc = score_cuts(c, cuts), n = k->t->n_rows;
+    size_t n = k->t->n_rows;
     size_t exact = count_cells(k, idx, n), limit = exact_scores_limit();
     if (exact == SIZE_MAX)
         return aud_error_nomem(c->err);
@@ -498,6 +543,102 @@ static int score_bins(run_ctx *c, cJSON *jo, joint_key *k, size_t *idx, double *
     return AUD_OK;
 }
 
+/* A growing text of space-separated integers. */
+typedef struct numtext {
+    char  *s;
+    size_t len, cap;
+} numtext;
+
+static int numtext_add(numtext *t, uint64_t v)
+{
+    if (t->len + 24 > t->cap) {
+        size_t cap = t->cap ? 2 * t->cap : 256;
+        char *g = aud_realloc(t->s, cap);
+        if (g == NULL)
+            return -1;
+        t->s = g;
+        t->cap = cap;
+    }
+    t->len += (size_t)snprintf(t->s + t->len, t->cap - t->len, t->len ? " %llu" : "%llu",
+                               (unsigned long long)v);
+    return 0;
+}
+
+/* One binned cell: [v..., count, "bins", "counts"] (the strings: the bin numbers of its rows'
+ * scores, the first whole and the others as steps from the one before, and their counts). */
+static int close_binned_cell(run_ctx *c, cJSON *cells, const joint_key *k, size_t row,
+                             size_t count, numtext *bins, numtext *cnts,
+                             unsigned char *keep_level)
+{
+    cJSON *cell = cJSON_CreateArray();
+    int bad = add_item(cells, cell) != 0;
+    for (size_t j = 0; j < k->n_cols && !bad; j++) {
+        const aud_column *col = &k->t->cols[k->cols[j]];
+        if (col->type == AUD_COL_CATEGORICAL && col->codes[row] >= 0)
+            keep_level[c->level_base[k->cols[j]] + (size_t)col->codes[row]] = 1;
+        bad = add_item(cell, cell_json(col, row)) != 0;
+    }
+    bad = bad || add_item(cell, aud_json_num((double)count)) != 0 ||
+          add_item(cell, cJSON_CreateString(bins->s)) != 0 ||
+          add_item(cell, cJSON_CreateString(cnts->s)) != 0;
+    bins->len = cnts->len = 0;
+    return bad ? aud_error_nomem(c->err) : AUD_OK;
+}
+
+/* The joint cells with binned scores (idx: the rows sorted by k, whose scores are the bins'
+ * lower ends): each cell of the other joint columns once, its scores as bin numbers
+ * (aud_score_bin_number) with counts. A (cell, bin) under the minimum count is suppressed
+ * whole, as an exact cell is. */
+static int add_binned_cells(run_ctx *c, cJSON *jo, cJSON *cells, const joint_key *k,
+                            const double *cuts, size_t nc, size_t *idx, supp *sp,
+                            unsigned char *keep_level, unsigned char *drop_row)
+{
+    size_t n = k->t->n_rows;
+    if (cJSON_AddStringToObject(jo, "score_encoding", "bins") == NULL)
+        return aud_error_nomem(c->err);
+    joint_key kc = *k;
+    kc.score = NULL;   /* the cell without the score */
+    numtext bins = {0}, cnts = {0};
+    size_t cell_row = SIZE_MAX, cell_count = 0;
+    uint64_t prev = 0;
+    int rc = AUD_OK;
+    for (size_t i = 0; i < n && rc == AUD_OK;) {
+        size_t e = i + 1;
+        while (e < n && cmp_rows(k, idx[i], idx[e]) == 0)
+            e++;
+        if (sp->min_cell > 1 && (long)(e - i) < sp->min_cell) {
+            sp->cells++;
+            sp->rows += e - i;
+            for (size_t q = i; q < e; q++)
+                drop_row[idx[q]] = 1;
+            i = e;
+            continue;
+        }
+        if (cell_row != SIZE_MAX && cmp_rows(&kc, cell_row, idx[i]) != 0) {
+            rc = close_binned_cell(c, cells, k, cell_row, cell_count, &bins, &cnts,
+                                   keep_level);
+            cell_row = SIZE_MAX;
+        }
+        uint64_t num = aud_score_bin_number(k->score[idx[i]], cuts, nc, AUD_PARTIAL_SCORE_BITS);
+        if (cell_row == SIZE_MAX) {
+            cell_row = idx[i];
+            cell_count = 0;
+            prev = 0;
+        }
+        if (rc == AUD_OK && (numtext_add(&bins, num - prev) != 0 ||
+                             numtext_add(&cnts, (uint64_t)(e - i)) != 0))
+            rc = aud_error_nomem(c->err);
+        prev = num;
+        cell_count += e - i;
+        i = e;
+    }
+    if (rc == AUD_OK && cell_row != SIZE_MAX)
+        rc = close_binned_cell(c, cells, k, cell_row, cell_count, &bins, &cnts, keep_level);
+    aud_free(bins.s);
+    aud_free(cnts.s);
+    return rc;
+}
+
 /* "joint": {"columns": [...], "model_score": bool, "cells": [[v..., count], ...]}. The rows of
  * a cell under the minimum count are suppressed whole: marked in drop[] and left out of every
  * column of the partial. */
@@ -521,7 +662,9 @@ static int add_joint(run_ctx *c, cJSON *part, const size_t *cols, size_t n_cols,
     if (idx == NULL)
         return aud_error_nomem(c->err);
     joint_key key = {t, cols, n_cols, ms};
-    int rc = ms != NULL ? score_bins(c, jo, &key, idx, &binned) : AUD_OK;
+    double cuts[AUD_PARTIAL_SCORE_CUTS + 16];
+    size_t nc = ms != NULL ? score_cuts(c, cuts) : 0;
+    int rc = ms != NULL ? score_bins(c, jo, &key, cuts, nc, idx, &binned) : AUD_OK;
     if (rc == AUD_OK && sort_rows(idx, n, &key) != 0)
         rc = aud_error_nomem(c->err);
     if (rc != AUD_OK) {
@@ -530,6 +673,12 @@ static int add_joint(run_ctx *c, cJSON *part, const size_t *cols, size_t n_cols,
         return rc;
     }
     ms = key.score;
+    if (binned != NULL) {
+        rc = add_binned_cells(c, jo, cells, &key, cuts, nc, idx, sp, keep_level, drop_row);
+        aud_free(idx);
+        aud_free(binned);
+        return rc;
+    }
     for (size_t i = 0; i < n && rc == AUD_OK;) {
         size_t e = i + 1;
         while (e < n && cmp_rows(&key, idx[i], idx[e]) == 0)

@@ -45,6 +45,11 @@
  * lower end of the next bin (every value of the bin is < *hi). NaN and infinities are their own
  * bin (*hi = s). */
 double aud_score_bin(double s, const double *cuts, size_t n_cuts, int bits, double *hi);
+/* A bin's lower end r as an integer that every shard gives it (the bits' prefix of r times
+ * AUD_PARTIAL_SCORE_CUTS plus the number of cuts above the prefix's edge up to r; -inf is 0),
+ * and back (-1 when num is no bin's number). */
+uint64_t aud_score_bin_number(double r, const double *cuts, size_t n_cuts, int bits);
+int aud_score_bin_value(uint64_t num, const double *cuts, size_t n_cuts, int bits, double *r);
 
 /* Keep only the rows of shard opts->shard_index of opts->shard_count of c->data (contiguous
  * blocks in file order; the whole table with opts->shard_site). */
