@@ -201,6 +201,16 @@ def test_partial_versions(audit, root, tmp_path, single):
     parts[1].write_text(json.dumps(p1))
     r = audit("merge", *parts, "--out", tmp_path / "bad")
     assert r.code != 0 and "score bins (joint.score_bins) differ" in r.err, r
+    # a cell whose bins do not add up to its count, or are not integers, is located
+    for edit in (lambda c: c.__setitem__(-1, c[-1] + " 1"),
+                 lambda c: c.__setitem__(-2, c[-2].replace(" ", " x", 1))):
+        p1 = json.loads(parts[1].read_text())
+        p1["joint"]["score_bins"]["mantissa_bits"] = 10
+        edit(p1["joint"]["cells"][0])
+        parts[1].write_text(json.dumps(p1))
+        r = audit("merge", *parts, "--out", tmp_path / "bad")
+        assert r.code == 2 and str(parts[1]) in r.err and \
+            "a joint cell's score bins are malformed or do not add up to its count" in r.err, r
 
 
 def test_auc_bound_is_the_tie_bound():
