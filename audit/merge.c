@@ -116,10 +116,12 @@ static int read_part(part *p, aud_error *err)
     double v = 0;
     if (fmt == NULL || strcmp(fmt, AUD_PARTIAL_FORMAT) != 0)
         return bad(err, p->path, "no \"format\": \"" AUD_PARTIAL_FORMAT "\"");
-    if (num_of(p->doc, "version", &v) != 0 || v != AUD_PARTIAL_VERSION)
+    if (num_of(p->doc, "version", &v) != 0 || v < AUD_PARTIAL_VERSION_MIN ||
+        v > AUD_PARTIAL_VERSION || v != floor(v))
         return aud_error_set(err, AUD_E_UNSUPPORTED, p->path, 0, 0,
-                             "partial format version %g is not supported (this build reads %d)",
-                             v, AUD_PARTIAL_VERSION);
+                             "partial format version %g is not supported (this build reads "
+                             "versions %d to %d)", v, AUD_PARTIAL_VERSION_MIN,
+                             AUD_PARTIAL_VERSION);
     if (str_of(p->doc, "spec_sha256") == NULL || str_of(p->doc, "spec_text") == NULL ||
         str_of(p->doc, "spec_path") == NULL || num_of(p->doc, "rows", &v) != 0 ||
         !cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(p->doc, "columns")) ||
@@ -523,6 +525,83 @@ static int sort_column(aud_column *col, size_t n, aud_error *err)
     return AUD_OK;
 }
 
+/* ---- binned model scores (audit/shard_int.h, docs/scale-out.md) ---------------------------- */
+
+typedef struct score_bins {
+    int    any;                           /* a partial binned its scores */
+    int    bits;
+    size_t n_cuts;
+    double cuts[AUD_PARTIAL_SCORE_CUTS];
+    const char *path;                     /* the first partial that binned */
+} score_bins;
+
+/* Read one partial's joint.score_bins (absent in version 1: its scores are exact); the
+ * partials that binned must agree on the bins. */
+static int read_bins(const part *p, score_bins *sb, aud_error *err)
+{
+    const cJSON *o = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(p->doc, "joint"), "score_bins");
+    if (o == NULL || !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "binned")))
+        return AUD_OK;
+    const cJSON *ca = cJSON_GetObjectItemCaseSensitive(o, "cuts"), *v;
+    double bits = 0;
+    if (num_of(o, "mantissa_bits", &bits) != 0 || bits < 1 || bits > 52 || bits != floor(bits) ||
+        !cJSON_IsArray(ca) || cJSON_GetArraySize(ca) > AUD_PARTIAL_SCORE_CUTS)
+        return bad(err, p->path, "\"joint.score_bins\" needs mantissa_bits and at most 64 cuts");
+    double cuts[AUD_PARTIAL_SCORE_CUTS];
+    size_t n = 0;
+    cJSON_ArrayForEach(v, ca) {
+        if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) ||
+            (n > 0 && !(v->valuedouble > cuts[n - 1])))
+            return bad(err, p->path, "\"joint.score_bins.cuts\" must be increasing numbers");
+        cuts[n++] = v->valuedouble;
+    }
+    if (!sb->any) {
+        sb->any = 1;
+        sb->bits = (int)bits;
+        sb->n_cuts = n;
+        memcpy(sb->cuts, cuts, n * sizeof *cuts);
+        sb->path = p->path;
+        return AUD_OK;
+    }
+    if ((int)bits != sb->bits || n != sb->n_cuts || memcmp(cuts, sb->cuts, n * sizeof *cuts) != 0)
+        return aud_error_set(err, AUD_E_SCHEMA, p->path, 0, 0,
+                             "its score bins (joint.score_bins) differ from those of %s",
+                             sb->path);
+    return AUD_OK;
+}
+
+/* The scores of one binned cell: "bins" (the first bin number, then steps) and "counts" (texts
+ * of space-separated integers) into out[0..m), the bins' lower ends; -1 when malformed or when
+ * the counts do not add up to m. */
+static int unpack_bins(const cJSON *bins, const cJSON *counts, const score_bins *sb, double *out,
+                       size_t m)
+{
+    if (!cJSON_IsString(bins) || !cJSON_IsString(counts))
+        return -1;
+    const char *b = bins->valuestring, *c = counts->valuestring;
+    uint64_t num = 0;
+    size_t at = 0;
+    while (*b != '\0' || *c != '\0') {
+        char *eb = NULL, *ec = NULL;
+        if (!(*b >= '0' && *b <= '9') || !(*c >= '0' && *c <= '9'))
+            return -1;
+        unsigned long long step = strtoull(b, &eb, 10), cnt = strtoull(c, &ec, 10);
+        double r;
+        if ((*eb != ' ' && *eb != '\0') || (*ec != ' ' && *ec != '\0') || cnt < 1 ||
+            cnt > m - at || step > UINT64_MAX - num ||
+            (at > 0 && step == 0) ||
+            aud_score_bin_value(num + step, sb->cuts, sb->n_cuts, sb->bits, &r) != 0)
+            return -1;
+        num += step;
+        for (size_t q = 0; q < cnt; q++)
+            out[at++] = r;
+        b = *eb == ' ' ? eb + 1 : eb;
+        c = *ec == ' ' ? ec + 1 : ec;
+    }
+    return at == m ? 0 : -1;
+}
+
 /* The rows of one shard from its joint cells (the columns named in "joint") and its columns'
  * distinct values (every other column). */
 static int fill_shard(const part *p, aud_table *t, dict *dicts, size_t r0, size_t rows,
@@ -548,8 +627,40 @@ static int fill_shard(const part *p, aud_table *t, dict *dicts, size_t r0, size_
     size_t i = r0;
     const cJSON *cell;
     int rc = AUD_OK;
+    const char *enc = str_of(jo, "score_encoding");
+    score_bins sb = {0};
+    if (ms && enc != NULL && (strcmp(enc, "bins") != 0 || (rc = read_bins(p, &sb, err)) != AUD_OK ||
+                              !sb.any)) {
+        aud_free(jc);
+        return rc != AUD_OK ? rc : bad(err, p->path, "\"joint.score_encoding\" is \"bins\" "
+                                                     "only with \"score_bins\" binned");
+    }
     cJSON_ArrayForEach(cell, cJSON_GetObjectItemCaseSensitive(jo, "cells")) {
-        size_t width = nj + (size_t)ms + 1;
+        size_t width = nj + (size_t)ms + 1 + (sb.any ? 1 : 0);
+        if (sb.any) {   /* [v..., count, "bins", "counts"] */
+            const cJSON *cn = cJSON_GetArrayItem(cell, (int)nj);
+            if (!cJSON_IsArray(cell) || (size_t)cJSON_GetArraySize(cell) != width ||
+                !cJSON_IsNumber(cn) || cn->valuedouble < 1 ||
+                cn->valuedouble > (double)(r0 + rows - i)) {
+                rc = bad(err, p->path, "a joint cell has the wrong width or count");
+                break;
+            }
+            size_t m = (size_t)cn->valuedouble;
+            const cJSON *v = cell->child;
+            for (size_t j = 0; j < nj && rc == AUD_OK; j++, v = v->next) {
+                int e = set_cells(&t->cols[jc[j]], &dicts[jc[j]], i, m, v, err);
+                rc = e == -1 ? bad(err, p->path, "a joint cell value has the wrong type")
+                             : e == -2 ? AUD_E_NOMEM : AUD_OK;
+            }
+            if (rc == AUD_OK && (score == NULL ||
+                                 unpack_bins(cn->next, cn->next->next, &sb, score + i, m) != 0))
+                rc = bad(err, p->path, "a joint cell's score bins are malformed or do not add "
+                                       "up to its count");
+            i += m;
+            if (rc != AUD_OK)
+                break;
+            continue;
+        }
         const cJSON *cnt = cJSON_GetArrayItem(cell, (int)width - 1);
         if (!cJSON_IsArray(cell) || (size_t)cJSON_GetArraySize(cell) != width ||
             !cJSON_IsNumber(cnt) || cnt->valuedouble < 1 ||
@@ -865,6 +976,25 @@ static int merge_why(run_ctx *c, const aud_table *t, part **by, size_t n)
     return rc;
 }
 
+/* "score_bins" of the merge block: {"mantissa_bits", "cuts"}; the figures that read the scores
+ * then state their bounds (audit/merge_bounds.c). */
+static int add_bins_info(cJSON *info, const score_bins *sb)
+{
+    cJSON *o = cJSON_AddObjectToObject(info, "score_bins");
+    cJSON *ca = o != NULL ? cJSON_AddArrayToObject(o, "cuts") : NULL;
+    if (ca == NULL || add_count(o, "mantissa_bits", sb->bits) != 0 ||
+        add_count(o, "relative_width", ldexp(1.0, -sb->bits)) != 0)
+        return -1;
+    for (size_t q = 0; q < sb->n_cuts; q++) {
+        cJSON *x = aud_json_num(sb->cuts[q]);
+        if (x == NULL || !cJSON_AddItemToArray(ca, x)) {
+            cJSON_Delete(x);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int aud_merge_load(const char *const *paths, const char *const *texts, size_t n, run_ctx *c)
 {
     aud_spec **spec = &c->spec;
@@ -909,12 +1039,19 @@ int aud_merge_load(const char *const *paths, const char *const *texts, size_t n,
     colsum *acc = rc == AUD_OK ? aud_calloc(nd + 1, sizeof *acc) : NULL;
     if (rc == AUD_OK && acc == NULL)
         rc = aud_error_nomem(err);
+    score_bins sb = {0};   /* the partials' score bins agree (checked before their cells) */
+    for (size_t k = 0; k < n && rc == AUD_OK && sc != NULL; k++)
+        rc = read_bins(by[k], &sb, err);
     for (size_t k = 0; k < n && rc == AUD_OK; k++) {
         double r = 0;
         num_of(by[k]->doc, "rows", &r);
         rc = fill_shard(by[k], t, dicts, r0, (size_t)r, is_joint, sc, acc, err);
         r0 += (size_t)r;
     }
+    /* one partial binned: every score is binned (the exact ones of the others too), so that a
+     * bin's rows tie whichever shard they came from (aud_score_bin of a lower end is itself) */
+    for (size_t i = 0; rc == AUD_OK && sb.any && i < total; i++)
+        sc[i] = aud_score_bin(sc[i], sb.cuts, sb.n_cuts, sb.bits, NULL);
     int any = 0;
     for (size_t j = 0; rc == AUD_OK && j < nd; j++) {
         any |= acc[j].used;
@@ -940,7 +1077,8 @@ int aud_merge_load(const char *const *paths, const char *const *texts, size_t n,
         const char *text = str_of(by[0]->doc, "spec_text");
         rc = aud_spec_parse(spec, text, strlen(text), str_of(by[0]->doc, "spec_path"), err);
     }
-    if (rc == AUD_OK && (*info = merge_info(by, n)) == NULL) {
+    if (rc == AUD_OK && ((*info = merge_info(by, n)) == NULL ||
+                         (sb.any && add_bins_info(*info, &sb) != 0))) {
         aud_spec_free(*spec);
         *spec = NULL;
         rc = aud_error_nomem(err);

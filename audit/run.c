@@ -618,6 +618,8 @@ static int compute(run_ctx *c, aud_history *hist, const char *key_fp, size_t *n_
         if (rc == AUD_OK)
             report_step(opts, section_names[k], aud_run_clock() - t0);
     }
+    if (rc == AUD_OK && c->merged)   /* binned model scores: their figures' bounds */
+        rc = aud_merge_score_bounds(c);
     if (rc == AUD_OK)
         rc = finish_command(c);
     if (rc != AUD_OK)

@@ -238,6 +238,84 @@ static uint64_t order_key(double x)
     return u >> 63 ? ~u : u | (UINT64_C(1) << 63);
 }
 
+static size_t first_cut_above(const double *cuts, size_t n, double x);
+
+/* order_key inverted (k below UINT64_MAX). */
+static double from_order_key(uint64_t k)
+{
+    uint64_t u = k >> 63 ? k ^ (UINT64_C(1) << 63) : ~k;
+    double d;
+    memcpy(&d, &u, sizeof d);
+    return d;
+}
+
+double aud_score_bin(double s, const double *cuts, size_t n_cuts, int bits, double *hi)
+{
+    if (hi != NULL)
+        *hi = s;
+    if (!isfinite(s))
+        return s;
+    int shift = 52 - bits;
+    uint64_t k = order_key(s + 0.0) >> shift;   /* -0 as +0: one bin */
+    double lo = from_order_key(k << shift), up = from_order_key((k + 1) << shift);
+    size_t a = first_cut_above(cuts, n_cuts, s);
+    if (a > 0 && cuts[a - 1] > lo)
+        lo = cuts[a - 1];
+    if (hi != NULL)
+        *hi = a < n_cuts && cuts[a] < up ? cuts[a] : up;
+    return lo;
+}
+
+/* The first of the n sorted cuts above x. */
+static size_t first_cut_above(const double *cuts, size_t n, double x)
+{
+    size_t a = 0, b = n;
+    while (a < b) {
+        size_t m = a + (b - a) / 2;
+        if (cuts[m] <= x)
+            a = m + 1;
+        else
+            b = m;
+    }
+    return a;
+}
+
+uint64_t aud_score_bin_number(double r, const double *cuts, size_t n_cuts, int bits)
+{
+    if (r == -INFINITY)
+        return 0;   /* keys of that prefix are NaN patterns: free */
+    int shift = 52 - bits;
+    uint64_t k = order_key(r + 0.0) >> shift;
+    double edge = from_order_key(k << shift);
+    size_t j = 0;
+    if (isfinite(r))
+        for (size_t q = first_cut_above(cuts, n_cuts, edge); q < n_cuts && cuts[q] <= r; q++)
+            j++;
+    return k * AUD_PARTIAL_SCORE_CUTS + j;
+}
+
+int aud_score_bin_value(uint64_t num, const double *cuts, size_t n_cuts, int bits, double *r)
+{
+    if (num == 0) {
+        *r = -INFINITY;
+        return 0;
+    }
+    int shift = 52 - bits;
+    uint64_t k = num / AUD_PARTIAL_SCORE_CUTS, j = num % AUD_PARTIAL_SCORE_CUTS;
+    if (k >> (64 - shift) != 0)
+        return -1;
+    double edge = from_order_key(k << shift);
+    if (j == 0) {
+        *r = edge;
+        return 0;
+    }
+    size_t q = first_cut_above(cuts, n_cuts, edge) + (size_t)j - 1;
+    if (!isfinite(edge) || q >= n_cuts || (order_key(cuts[q] + 0.0) >> shift) != k)
+        return -1;
+    *r = cuts[q];
+    return 0;
+}
+
 /* Stable LSD radix sort of the row numbers idx[0..n) by key[0..n) (key[i] belongs to idx[i]),
  * a byte at a time, skipping the bytes that every key shares; i2 and k2 are scratch. */
 static void radix_rows(size_t *idx, uint64_t *key, size_t *i2, uint64_t *k2, size_t n)
@@ -369,6 +447,198 @@ typedef struct supp {
     uint64_t values;   /* column values suppressed (made missing) */
 } supp;
 
+static size_t psi_edges_of(const double *col, size_t n_rows, double *out);
+
+/* The score bins' cuts (audit/shard_int.h), ascending and distinct: the decision threshold
+ * (predicted 1 iff score >= threshold), the calibration edges (bin k holds the scores with
+ * k / 10 < s: a cut just above each edge) and the PSI quantile edges of the reference's scores
+ * (prediction drift; bin j = [edge j, edge j+1)). Every shard derives the same cuts. */
+static size_t score_cuts(const run_ctx *c, double *cuts)
+{
+    size_t m = 0;
+    if (isfinite(c->spec->threshold))
+        cuts[m++] = c->spec->threshold;
+    for (int k = 1; k < 10; k++)   /* as metrics/performance.c cal_bin, fair_score.c ece_bin */
+        cuts[m++] = nextafter((double)k * (1.0 / 10), INFINITY);
+    if (c->score_ref != NULL && c->ref != NULL &&
+        strcmp(c->spec->drift.psi_binning, "quantile") == 0) {
+        double e[4 * (AUD_PARTIAL_PSI_MAX + 1)];
+        size_t ne = psi_edges_of(c->score_ref, c->ref->n_rows, e);
+        for (size_t q = 0; q < ne && m < AUD_PARTIAL_SCORE_CUTS; q++)
+            cuts[m++] = e[q] + 0.0;
+    }
+    for (size_t i = 1; i < m; i++) {   /* insertion sort: a few dozen */
+        double v = cuts[i];
+        size_t j = i;
+        for (; j > 0 && cuts[j - 1] > v; j--)
+            cuts[j] = cuts[j - 1];
+        cuts[j] = v;
+    }
+    size_t u = 0;
+    for (size_t i = 0; i < m; i++)
+        if (u == 0 || cuts[i] != cuts[u - 1])
+            cuts[u++] = cuts[i];
+    return u;
+}
+
+/* Distinct joint cells of the rows in the order of k (idx sorted by the call). */
+static size_t count_cells(const joint_key *k, size_t *idx, size_t n)
+{
+    size_t d = 0;
+    if (sort_rows(idx, n, k) != 0)
+        return SIZE_MAX;
+    for (size_t i = 0; i < n; i++)
+        d += i == 0 || cmp_rows(k, idx[i - 1], idx[i]) != 0;
+    return d;
+}
+
+/* The limit of exact scored cells (audit/shard_int.h). */
+static size_t exact_scores_limit(void)
+{
+    const char *e = getenv("AUDIT_PARTIAL_EXACT_SCORES");
+    char *end = NULL;
+    unsigned long long v = e != NULL ? strtoull(e, &end, 10) : 0;
+    return e != NULL && *e != '\0' && end != NULL && *end == '\0' ? (size_t)v
+                                                                   : AUD_PARTIAL_EXACT_SCORES;
+}
+
+/* "score_bins" of the joint block: {"mantissa_bits", "cuts", "binned"}; with more distinct
+ * scored cells than the limit, and fewer once binned, k->score becomes *binned: every score
+ * replaced by its bin's lower end (aud_score_bin). */
+static int score_bins(run_ctx *c, cJSON *jo, joint_key *k, const double *cuts, size_t nc,
+                      size_t *idx, double **binned)
+{
+    size_t n = k->t->n_rows;
+    size_t exact = count_cells(k, idx, n), limit = exact_scores_limit();
+    if (exact == SIZE_MAX)
+        return aud_error_nomem(c->err);
+    if (exact > limit) {
+        double *b = aud_malloc((n ? n : 1) * sizeof *b);
+        if (b == NULL)
+            return aud_error_nomem(c->err);
+        for (size_t i = 0; i < n; i++)
+            b[i] = aud_score_bin(k->score[i], cuts, nc, AUD_PARTIAL_SCORE_BITS, NULL);
+        joint_key kb = *k;
+        kb.score = b;
+        size_t nb = count_cells(&kb, idx, n);
+        if (nb == SIZE_MAX) {
+            aud_free(b);
+            return aud_error_nomem(c->err);
+        }
+        if (nb < exact) {
+            *binned = b;
+            k->score = b;
+        } else {
+            aud_free(b);
+        }
+    }
+    cJSON *sb = cJSON_AddObjectToObject(jo, "score_bins");
+    cJSON *ca = sb != NULL ? cJSON_AddArrayToObject(sb, "cuts") : NULL;
+    if (ca == NULL || aud_json_add_num(sb, "mantissa_bits", AUD_PARTIAL_SCORE_BITS) != 0 ||
+        cJSON_AddBoolToObject(sb, "binned", *binned != NULL) == NULL)
+        return aud_error_nomem(c->err);
+    for (size_t q = 0; q < nc; q++)
+        if (add_item(ca, aud_json_num(cuts[q])) != 0)
+            return aud_error_nomem(c->err);
+    return AUD_OK;
+}
+
+/* A growing text of space-separated integers. */
+typedef struct numtext {
+    char  *s;
+    size_t len, cap;
+} numtext;
+
+static int numtext_add(numtext *t, uint64_t v)
+{
+    if (t->len + 24 > t->cap) {
+        size_t cap = t->cap ? 2 * t->cap : 256;
+        char *g = aud_realloc(t->s, cap);
+        if (g == NULL)
+            return -1;
+        t->s = g;
+        t->cap = cap;
+    }
+    t->len += (size_t)snprintf(t->s + t->len, t->cap - t->len, t->len ? " %llu" : "%llu",
+                               (unsigned long long)v);
+    return 0;
+}
+
+/* One binned cell: [v..., count, "bins", "counts"] (the strings: the bin numbers of its rows'
+ * scores, the first whole and the others as steps from the one before, and their counts). */
+static int close_binned_cell(run_ctx *c, cJSON *cells, const joint_key *k, size_t row,
+                             size_t count, numtext *bins, numtext *cnts,
+                             unsigned char *keep_level)
+{
+    cJSON *cell = cJSON_CreateArray();
+    int bad = add_item(cells, cell) != 0;
+    for (size_t j = 0; j < k->n_cols && !bad; j++) {
+        const aud_column *col = &k->t->cols[k->cols[j]];
+        if (col->type == AUD_COL_CATEGORICAL && col->codes[row] >= 0)
+            keep_level[c->level_base[k->cols[j]] + (size_t)col->codes[row]] = 1;
+        bad = add_item(cell, cell_json(col, row)) != 0;
+    }
+    bad = bad || add_item(cell, aud_json_num((double)count)) != 0 ||
+          add_item(cell, cJSON_CreateString(bins->s)) != 0 ||
+          add_item(cell, cJSON_CreateString(cnts->s)) != 0;
+    bins->len = cnts->len = 0;
+    return bad ? aud_error_nomem(c->err) : AUD_OK;
+}
+
+/* The joint cells with binned scores (idx: the rows sorted by k, whose scores are the bins'
+ * lower ends): each cell of the other joint columns once, its scores as bin numbers
+ * (aud_score_bin_number) with counts. A (cell, bin) under the minimum count is suppressed
+ * whole, as an exact cell is. */
+static int add_binned_cells(run_ctx *c, cJSON *jo, cJSON *cells, const joint_key *k,
+                            const double *cuts, size_t nc, size_t *idx, supp *sp,
+                            unsigned char *keep_level, unsigned char *drop_row)
+{
+    size_t n = k->t->n_rows;
+    if (cJSON_AddStringToObject(jo, "score_encoding", "bins") == NULL)
+        return aud_error_nomem(c->err);
+    joint_key kc = *k;
+    kc.score = NULL;   /* the cell without the score */
+    numtext bins = {0}, cnts = {0};
+    size_t cell_row = SIZE_MAX, cell_count = 0;
+    uint64_t prev = 0;
+    int rc = AUD_OK;
+    for (size_t i = 0; i < n && rc == AUD_OK;) {
+        size_t e = i + 1;
+        while (e < n && cmp_rows(k, idx[i], idx[e]) == 0)
+            e++;
+        if (sp->min_cell > 1 && (long)(e - i) < sp->min_cell) {
+            sp->cells++;
+            sp->rows += e - i;
+            for (size_t q = i; q < e; q++)
+                drop_row[idx[q]] = 1;
+            i = e;
+            continue;
+        }
+        if (cell_row != SIZE_MAX && cmp_rows(&kc, cell_row, idx[i]) != 0) {
+            rc = close_binned_cell(c, cells, k, cell_row, cell_count, &bins, &cnts,
+                                   keep_level);
+            cell_row = SIZE_MAX;
+        }
+        uint64_t num = aud_score_bin_number(k->score[idx[i]], cuts, nc, AUD_PARTIAL_SCORE_BITS);
+        if (cell_row == SIZE_MAX) {
+            cell_row = idx[i];
+            cell_count = 0;
+            prev = 0;
+        }
+        if (rc == AUD_OK && (numtext_add(&bins, num - prev) != 0 ||
+                             numtext_add(&cnts, (uint64_t)(e - i)) != 0))
+            rc = aud_error_nomem(c->err);
+        prev = num;
+        cell_count += e - i;
+        i = e;
+    }
+    if (rc == AUD_OK && cell_row != SIZE_MAX)
+        rc = close_binned_cell(c, cells, k, cell_row, cell_count, &bins, &cnts, keep_level);
+    aud_free(bins.s);
+    aud_free(cnts.s);
+    return rc;
+}
+
 /* "joint": {"columns": [...], "model_score": bool, "cells": [[v..., count], ...]}. The rows of
  * a cell under the minimum count are suppressed whole: marked in drop[] and left out of every
  * column of the partial. */
@@ -388,14 +658,27 @@ static int add_joint(run_ctx *c, cJSON *part, const size_t *cols, size_t n_cols,
             return aud_error_nomem(c->err);
     }
     size_t *idx = aud_malloc((n ? n : 1) * sizeof *idx);
+    double *binned = NULL;
     if (idx == NULL)
         return aud_error_nomem(c->err);
     joint_key key = {t, cols, n_cols, ms};
-    if (sort_rows(idx, n, &key) != 0) {
+    double cuts[AUD_PARTIAL_SCORE_CUTS + 16];
+    size_t nc = ms != NULL ? score_cuts(c, cuts) : 0;
+    int rc = ms != NULL ? score_bins(c, jo, &key, cuts, nc, idx, &binned) : AUD_OK;
+    if (rc == AUD_OK && sort_rows(idx, n, &key) != 0)
+        rc = aud_error_nomem(c->err);
+    if (rc != AUD_OK) {
         aud_free(idx);
-        return aud_error_nomem(c->err);
+        aud_free(binned);
+        return rc;
     }
-    int rc = AUD_OK;
+    ms = key.score;
+    if (binned != NULL) {
+        rc = add_binned_cells(c, jo, cells, &key, cuts, nc, idx, sp, keep_level, drop_row);
+        aud_free(idx);
+        aud_free(binned);
+        return rc;
+    }
     for (size_t i = 0; i < n && rc == AUD_OK;) {
         size_t e = i + 1;
         while (e < n && cmp_rows(&key, idx[i], idx[e]) == 0)
@@ -426,6 +709,7 @@ static int add_joint(run_ctx *c, cJSON *part, const size_t *cols, size_t n_cols,
         i = e;
     }
     aud_free(idx);
+    aud_free(binned);
     return rc;
 }
 
@@ -455,22 +739,18 @@ static int add_levels(cJSON *o, const aud_column *col, size_t n, const unsigned 
     return rc;
 }
 
-/* The edges of the drift's PSI quantile bins over the reference column `name` (numpy 'linear'
- * quantiles, the formula of metrics/drift_column.c quantile_linear, both of its branches): kept
- * as exact points of the summary so that the merged PSI counts are exact. */
-static size_t psi_edges(const run_ctx *c, const char *name, double *out)
+/* The edges of the drift's PSI quantile bins over the n values col (numpy 'linear' quantiles,
+ * the formula of metrics/drift_column.c quantile_linear, both of its branches): kept as exact
+ * points of a summary (or cuts of the score bins) so that the merged PSI counts are exact. */
+static size_t psi_edges_of(const double *col, size_t n_rows, double *out)
 {
-    long j = c->ref != NULL ? aud_table_find(c->ref, name) : -1;
-    if (j < 0 || c->ref->cols[j].type != AUD_COL_NUMERIC)
-        return 0;
-    const aud_column *col = &c->ref->cols[j];
-    double *x = aud_malloc((c->ref->n_rows + 1) * sizeof *x);
+    double *x = aud_malloc((n_rows + 1) * sizeof *x);
     size_t n = 0, m = 0;
     if (x == NULL)
         return 0;
-    for (size_t i = 0; i < c->ref->n_rows; i++)
-        if (isfinite(col->num[i]))
-            x[n++] = col->num[i] + 0.0;
+    for (size_t i = 0; i < n_rows; i++)
+        if (isfinite(col[i]))
+            x[n++] = col[i] + 0.0;
     if (aud_drift_sort(x, n) != AUD_OK)
         n = 0;   /* no memory: no edges (the summary stays true, only less exact) */
     aud_drift_opts o;
@@ -486,6 +766,15 @@ static size_t psi_edges(const run_ctx *c, const char *name, double *out)
     }
     aud_free(x);
     return m;
+}
+
+/* psi_edges_of the reference column `name` (none when it is not a numeric column). */
+static size_t psi_edges(const run_ctx *c, const char *name, double *out)
+{
+    long j = c->ref != NULL ? aud_table_find(c->ref, name) : -1;
+    if (j < 0 || c->ref->cols[j].type != AUD_COL_NUMERIC)
+        return 0;
+    return psi_edges_of(c->ref->cols[j].num, c->ref->n_rows, out);
 }
 
 /* A numeric column with many distinct values as a mergeable summary (docs/scale-out.md):

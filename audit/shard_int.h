@@ -20,13 +20,36 @@
 #include "audit/run_int.h"
 
 #define AUD_PARTIAL_FORMAT "audit-partial"
-#define AUD_PARTIAL_VERSION 1
+#define AUD_PARTIAL_VERSION 2          /* 2: score bins (joint.score_bins); 1 is still read */
+#define AUD_PARTIAL_VERSION_MIN 1
 /* A numeric column with more distinct values than this in a shard is kept as a quantile summary
  * of AUD_PARTIAL_SKETCH_K entries (docs/scale-out.md "What is exact"); the PSI edges of at most
  * AUD_PARTIAL_PSI_MAX bins are exact points of it. */
 #define AUD_PARTIAL_EXACT_VALUES 2048
 #define AUD_PARTIAL_SKETCH_K 1024
 #define AUD_PARTIAL_PSI_MAX 100
+
+/* A model score is kept exactly unless a shard has more than AUD_PARTIAL_EXACT_SCORES distinct
+ * joint cells with it (about 40 bytes each) (the environment variable AUDIT_PARTIAL_EXACT_SCORES sets another limit,
+ * for tests) and binning merges some: then each score is replaced by the lower end of its bin
+ * (docs/scale-out.md "Continuous model scores"): the doubles that share the score's sign,
+ * exponent and first AUD_PARTIAL_SCORE_BITS mantissa bits (a relative width of 2^-10), split at
+ * the cuts every shard derives from the spec (the decision threshold, the calibration edges, the
+ * PSI edges of the reference's scores), so that every figure read at a cut stays exact. */
+#define AUD_PARTIAL_EXACT_SCORES 16384
+#define AUD_PARTIAL_SCORE_BITS 10
+#define AUD_PARTIAL_SCORE_CUTS 64
+
+/* The bin of s (cuts ascending, n_cuts of them; bits mantissa bits): its lower end, the smallest
+ * double in it: max(the bits' edge at or below s, the largest cut <= s). *hi (may be NULL): the
+ * lower end of the next bin (every value of the bin is < *hi). NaN and infinities are their own
+ * bin (*hi = s). */
+double aud_score_bin(double s, const double *cuts, size_t n_cuts, int bits, double *hi);
+/* A bin's lower end r as an integer that every shard gives it (the bits' prefix of r times
+ * AUD_PARTIAL_SCORE_CUTS plus the number of cuts above the prefix's edge up to r; -inf is 0),
+ * and back (-1 when num is no bin's number). */
+uint64_t aud_score_bin_number(double r, const double *cuts, size_t n_cuts, int bits);
+int aud_score_bin_value(uint64_t num, const double *cuts, size_t n_cuts, int bits, double *r);
 
 /* Keep only the rows of shard opts->shard_index of opts->shard_count of c->data (contiguous
  * blocks in file order; the whole table with opts->shard_site). */
@@ -78,5 +101,11 @@ void aud_merge_sums_free(run_ctx *c);
  * r the drift result). No-ops unless c->mg_sum has a summary. */
 int aud_merge_profile_bounds(run_ctx *c);
 int aud_merge_drift_bounds(run_ctx *c, const aud_drift_result *r);
+
+/* Merged runs whose model scores were binned (the merge block's "score_bins"): the bounds of the
+ * figures that read the scores (AUC, its standard error and interval, Brier score, log loss,
+ * ECE, calibration, prediction drift), written beside them (docs/scale-out.md). A no-op
+ * otherwise. */
+int aud_merge_score_bounds(run_ctx *c);
 
 #endif
