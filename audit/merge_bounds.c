@@ -499,7 +499,7 @@ int aud_merge_score_bounds(run_ctx *c)
     memset(&ba, 0, sizeof ba);
     rc = aud_bind_attrs(&ba, c->data, (const char *const *)c->spec->sensitive,
                         c->spec->n_sensitive, NULL, 0, c->spec->groupings,
-                        c->spec->n_groupings, c->err);
+                        c->spec->n_groupings, c->threads, c->err);
     const cJSON *inters = cJSON_GetObjectItemCaseSensitive(fair, "intersections"), *it;
     size_t ng = 1 + ba.n_attrs + (size_t)cJSON_GetArraySize(inters);
     sgrouping *G = rc == AUD_OK ? aud_calloc(ng, sizeof *G) : NULL;
