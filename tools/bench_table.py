@@ -4,6 +4,11 @@
   bench_table.py RECORDS.jsonl                 print the Markdown table
   bench_table.py RECORDS.jsonl --readme FILE   replace the table between the markers
                                                <!-- bench-table --> and <!-- /bench-table -->
+  bench_table.py RECORDS.jsonl --readme FILE --keep
+                                               after a run of some of the scripts: the rows
+                                               of the records replace the README's rows of the
+                                               same task (or are added), the others are kept,
+                                               and the caption says which rows are new
 
 The table's caption states the highest load average seen during the run: figures from a loaded
 machine are not comparable with a quiet one's."""
@@ -37,10 +42,38 @@ def table(rows):
     return "\n".join(out) + "\n"
 
 
+ROW = re.compile(r"^\| (.*) \| (.*) \| (.*) \| (.*) \|$")
+
+
+def kept_table(old, rows):
+    """The README's table (text between the markers) with the records' rows put in place."""
+    new = {r["task"]: r for r in rows}
+    lines, done = [], set()
+    for line in old.splitlines():
+        m = ROW.match(line)
+        if not m or m.group(1) in ("task", "---"):
+            continue
+        task = m.group(1)
+        if task in new:
+            lines.append(table([new[task]]).splitlines()[-1])
+            done.add(task)
+        else:
+            lines.append(line)
+    lines += [table([r]).splitlines()[-1] for r in rows if r["task"] not in done]
+    load = max((r.get("load") or 0.0) for r in rows) if rows else 0.0
+    when = rows[-1]["when"][:10] if rows else ""
+    head = ("Measured by `make bench` (this machine has 2 cores); %d rows rerun on %s (highest "
+            "1-minute load average during that run: %.1f), the others from earlier full runs:"
+            % (len(rows), when, load))
+    return "\n".join([head, "", "| task | audit | peer | ratio |", "|---|---|---|---|"] +
+                     lines) + "\n"
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("records")
     ap.add_argument("--readme")
+    ap.add_argument("--keep", action="store_true")
     a = ap.parse_args()
     with open(a.records, encoding="utf-8") as f:
         rows = [json.loads(line) for line in f if line.strip()]
@@ -54,6 +87,9 @@ def main():
     if not pat.search(readme):
         print("bench_table: %s has no <!-- bench-table --> markers" % a.readme, file=sys.stderr)
         return 1
+    if a.keep:
+        m = pat.search(readme)
+        text = kept_table(readme[m.end(1):m.start(2)], rows)
     readme = pat.sub(lambda m: m.group(1) + text + m.group(2), readme)
     with open(a.readme, "w", encoding="utf-8") as f:
         f.write(readme)
