@@ -657,7 +657,7 @@ static int print_results(run_ctx *c, char **text, const void *part[4], size_t le
     const char *at = rows != NULL ? memchr(*text, marker[0], n) : NULL;
     part[0] = *text;
     len[0] = at != NULL ? (size_t)(at - *text) : n;
-    part[1] = at != NULL && !c->rows_external ? rows : NULL;   /* external: on the ranks */
+    part[1] = at == NULL ? "" : c->rows_external ? NULL : rows;   /* NULL: on the ranks */
     len[1] = at != NULL ? c->rows_len : 0;
     part[2] = at != NULL ? at + 1 : "";
     len[2] = at != NULL ? n - len[0] - 1 : 0;

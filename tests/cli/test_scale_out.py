@@ -671,3 +671,33 @@ def attribution_cells(path):
             if any(v.startswith(b"SHAP ") for _, v in cells[:60]):
                 return cells
     return []
+
+
+@pytest.mark.skipif(not (MPI_BIN and os.path.exists(MPI_BIN) and shutil.which("mpirun")),
+                    reason="build/audit-mpi is built by make check when mpicc (libopenmpi-dev) "
+                           "is installed")
+def test_mpi_multiclass_explanations_equal_single_process(audit, tmp_path):
+    """A 3-class model (no explained_rows in the results, the ranks' scan still sums every
+    row's attributions per class): the explanations over 3 ranks are the single run's."""
+    xgb = pytest.importorskip("xgboost")
+    rng = np.random.default_rng(5)
+    feats = list("abcd")
+    df = pd.DataFrame({k: rng.normal(size=900) for k in feats})
+    z = np.stack([df.a, df.b, 0.7 * df.d], axis=1) + rng.normal(size=(900, 3))
+    df["label"] = z.argmax(axis=1)
+    est = xgb.XGBClassifier(n_estimators=10, max_depth=3, objective="multi:softprob",
+                            random_state=0).fit(df[feats].to_numpy(), df.label)
+    est.get_booster().feature_names = feats
+    est.get_booster().save_model(str(tmp_path / "x.json"))
+    df.to_csv(tmp_path / "d.csv", index=False, float_format="%.17g")
+    (tmp_path / "s.json").write_text(json.dumps({
+        "model": "x.json", "data": "d.csv", "label": "label", "explain": {"rows": 10 ** 6},
+        "seed": 3, "outputs": {"dir": "o", "json": "results.json"}}))
+    r = audit("run", tmp_path / "s.json", "--out", tmp_path / "single", "--created", CREATED)
+    assert r.code in (0, 1), r
+    p = mpi_run(tmp_path / "s.json", tmp_path / "mpi", ranks=3)
+    assert p.returncode == r.code, p.stderr[-3000:]
+    single = json.loads((tmp_path / "single" / "results.json").read_text())
+    merged = json.loads((tmp_path / "mpi" / "results.json").read_text())
+    assert single["explanations"]["outputs"] == 3 and single["explanations"]["rows"] == 900
+    assert single["explanations"] == merged["explanations"]
