@@ -9,6 +9,8 @@
 #define _GNU_SOURCE   /* sched_getaffinity, sched_setaffinity: the merge's cores */
 #include "audit/audit.h"
 
+#include <fcntl.h>
+#include <limits.h>
 #include <locale.h>
 #include <mpi.h>
 #include <sched.h>
@@ -16,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static const char usage_text[] =
     "usage: mpirun -n N audit-mpi run SPEC.json [--out DIR] [--threads T] [--created TIME]\n"
@@ -83,11 +86,32 @@ static void idle_barrier(void)
         nanosleep(&ms, NULL);
 }
 
+/* The ranks, and this rank's explained rows (docs/scale-out.md "MPI"). */
+typedef struct ranks {
+    int rank, size;
+    aud_run_rows rows;
+    int served;   /* rank 0: rows_write was called */
+} ranks;
+
+/* Wait for a request without spinning (see idle_barrier). */
+static int idle_wait(MPI_Request *rq)
+{
+    int done = 0;
+    struct timespec ms = {0, 1000000};
+    while (!done) {
+        if (MPI_Test(rq, &done, MPI_STATUS_IGNORE) != MPI_SUCCESS)
+            return -1;
+        if (!done)
+            nanosleep(&ms, NULL);
+    }
+    return 0;
+}
+
 /* aud_run_opts.shard_exchange: prefix sums over the lower ranks and totals over all. */
 static int exchange(void *ctx, const long long *mine, long long *before, long long *total,
                     size_t n)
 {
-    int rank = *(const int *)ctx;
+    int rank = ((const ranks *)ctx)->rank;
     if (n == 0)
         return 0;
     idle_barrier();
@@ -97,6 +121,138 @@ static int exchange(void *ctx, const long long *mine, long long *before, long lo
     if (rank == 0)   /* MPI_Exscan leaves rank 0's result undefined */
         memset(before, 0, n * sizeof *before);
     return 0;
+}
+
+/* aud_run_opts.rows_scan: the state passes from rank to rank in rank order (each adds its
+ * explained rows, in row order: the sums are those of one pass over all rows, bit for bit),
+ * then every rank gets the last one's. */
+static int rows_scan(void *ctx, double *state, size_t n, void (*step)(void *, double *),
+                     void *step_ctx)
+{
+    const ranks *k = ctx;
+    MPI_Request rq;
+    int ok = n <= (size_t)INT_MAX;
+    long long bad = !ok, worst = 0;
+    if (k->rank > 0 && (MPI_Irecv(state, ok ? (int)n : 0, MPI_DOUBLE, k->rank - 1, 77,
+                                  MPI_COMM_WORLD, &rq) != MPI_SUCCESS || idle_wait(&rq) != 0))
+        bad = 1;
+    if (ok)
+        step(step_ctx, state);
+    if (k->rank + 1 < k->size &&
+        (MPI_Isend(state, ok ? (int)n : 0, MPI_DOUBLE, k->rank + 1, 77, MPI_COMM_WORLD,
+                   &rq) != MPI_SUCCESS || idle_wait(&rq) != 0))
+        bad = 1;
+    idle_barrier();
+    if (MPI_Bcast(state, ok ? (int)n : 0, MPI_DOUBLE, k->size - 1, MPI_COMM_WORLD) !=
+            MPI_SUCCESS ||
+        MPI_Allreduce(&bad, &worst, 1, MPI_LONG_LONG, MPI_MAX, MPI_COMM_WORLD) != MPI_SUCCESS)
+        return -1;
+    return worst == 0 ? 0 : -1;
+}
+
+/* Rank 0 to the others while it merges: write your explained rows into `path` at offset `at`
+ * (cmd 1), or there is nothing more to write (cmd 0). */
+typedef struct rows_request {
+    long long cmd, at;
+    char path[4200];
+} rows_request;
+
+#define ROWS_CHUNK (64 << 20)   /* bytes of one message of the fallback (under INT_MAX) */
+
+/* Every rank: its rows' text into path at req->at + its offset, with pwrite when it can open
+ * the file (a file system shared with rank 0), else sent to rank 0 in chunks, which writes
+ * them. 0 on every rank when all were written, else -1. */
+static int write_rows(ranks *k, const rows_request *req)
+{
+    const aud_run_rows *w = &k->rows;
+    int fd = open(req->path, O_WRONLY);
+    int opened = fd >= 0;
+    long long bad = 0, worst = 0;
+    int *opens = k->rank == 0 ? calloc((size_t)k->size, sizeof *opens) : NULL;
+    MPI_Gather(&opened, 1, MPI_INT, opens, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    long long at = req->at + w->at;
+    for (size_t done = 0; opened && done < w->len;) {
+        ssize_t got = pwrite(fd, w->text + done, w->len - done, (off_t)(at + (long long)done));
+        if (got <= 0) {
+            bad = 1;
+            break;
+        }
+        done += (size_t)got;
+    }
+    if (k->rank == 0 && opens == NULL)
+        bad = 1;
+    for (int r = 1; k->rank == 0 && opens != NULL && r < k->size; r++) {   /* the fallback */
+        if (opens[r])
+            continue;
+        long long head[2];   /* its offset and length */
+        char *buf = malloc(ROWS_CHUNK);
+        MPI_Recv(head, 2, MPI_LONG_LONG, r, 78, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        for (long long done = 0; done < head[1];) {
+            int m = head[1] - done < ROWS_CHUNK ? (int)(head[1] - done) : ROWS_CHUNK;
+            MPI_Recv(buf != NULL ? buf : (char *)&m, buf != NULL ? m : 0, MPI_CHAR, r, 79,
+                     MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+            if (buf == NULL || !opened ||
+                pwrite(fd, buf, (size_t)m, (off_t)(req->at + head[0] + done)) != m)
+                bad = 1;
+            done += m;
+        }
+        free(buf);
+    }
+    if (k->rank != 0 && !opened) {
+        long long head[2] = {w->at, (long long)w->len};
+        MPI_Send(head, 2, MPI_LONG_LONG, 0, 78, MPI_COMM_WORLD);
+        for (size_t done = 0; done < w->len;) {
+            int m = w->len - done < ROWS_CHUNK ? (int)(w->len - done) : ROWS_CHUNK;
+            MPI_Send(w->text + done, m, MPI_CHAR, 0, 79, MPI_COMM_WORLD);
+            done += (size_t)m;
+        }
+    }
+    if (opened && close(fd) != 0)
+        bad = 1;
+    free(opens);
+    idle_barrier();
+    if (MPI_Allreduce(&bad, &worst, 1, MPI_LONG_LONG, MPI_MAX, MPI_COMM_WORLD) != MPI_SUCCESS)
+        return -1;
+    return worst == 0 ? 0 : -1;
+}
+
+/* aud_run_opts.rows_write, on rank 0 during its merge: the other ranks wait in serve_rows. */
+static int rows_write(void *ctx, const char *path, long long at)
+{
+    ranks *k = ctx;
+    rows_request req;
+    memset(&req, 0, sizeof req);
+    req.cmd = 1;
+    req.at = at;
+    if (k->served || snprintf(req.path, sizeof req.path, "%s", path) >= (int)sizeof req.path)
+        return -1;
+    k->served = 1;
+    idle_barrier();
+    MPI_Bcast(&req, (int)sizeof req, MPI_BYTE, 0, MPI_COMM_WORLD);
+    return write_rows(k, &req);
+}
+
+/* The other ranks during rank 0's merge: write their rows when asked, until told it is over
+ * (rank 0 sends cmd 0 after its merge, whether it asked or not). */
+static void serve_rows(ranks *k)
+{
+    rows_request req;
+    do {
+        idle_barrier();
+        memset(&req, 0, sizeof req);
+        if (MPI_Bcast(&req, (int)sizeof req, MPI_BYTE, 0, MPI_COMM_WORLD) != MPI_SUCCESS)
+            return;
+        if (req.cmd == 1)
+            (void)write_rows(k, &req);
+    } while (req.cmd != 0);
+}
+
+static void end_rows(void)
+{
+    rows_request req;
+    memset(&req, 0, sizeof req);
+    idle_barrier();
+    MPI_Bcast(&req, (int)sizeof req, MPI_BYTE, 0, MPI_COMM_WORLD);
 }
 
 int main(int argc, char **argv)
@@ -172,7 +328,13 @@ int main(int argc, char **argv)
     o.shard_index = rank;
     o.partial_text = &text;
     o.shard_exchange = exchange;   /* each rank reads its byte range of the data file */
-    o.shard_exchange_ctx = &rank;
+    ranks rk;
+    memset(&rk, 0, sizeof rk);
+    rk.rank = rank;
+    rk.size = size;
+    o.shard_exchange_ctx = &rk;
+    o.rows_scan = rows_scan;   /* the explained rows stay on the ranks (audit/run_rows.c) */
+    o.rows = &rk.rows;
     if (st.on) {
         aud_work_enable();
         o.progress = on_progress;
@@ -188,6 +350,8 @@ int main(int argc, char **argv)
     MPI_Allreduce(&code, &worst, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
     if (worst != 0) {
         aud_free(text);
+        aud_free(rk.rows.text);
+        aud_free(rk.rows.state);
         idle_barrier();
         MPI_Finalize();
         return rank == 0 ? worst : code;
@@ -221,6 +385,7 @@ int main(int argc, char **argv)
         }
     }
     MPI_Bcast(&code, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    int gathered = code == 0;   /* then rank 0 merges, the others serve_rows */
     if (code == 0)
         MPI_Gatherv(text, (int)len, MPI_CHAR, all, counts, displs, MPI_CHAR, 0, MPI_COMM_WORLD);
     aud_free(text);
@@ -241,6 +406,9 @@ int main(int argc, char **argv)
         m.created = o.created;
         m.merge_parts = (const char *const *)names;
         m.merge_texts = texts;
+        m.rows = &rk.rows;   /* results.json's explained rows: written by every rank */
+        m.rows_write = rows_write;
+        m.shard_exchange_ctx = &rk;
         m.n_merge_parts = (size_t)size;
         m.progress = o.progress;
         m.progress_ctx = o.progress_ctx;
@@ -262,6 +430,14 @@ int main(int argc, char **argv)
         free(texts);
     }
     stage(&st, rank == 0 ? "finalize" : "wait for rank 0's merge");
+    if (gathered) {
+        if (rank == 0)
+            end_rows();   /* the others write their rows when asked, until this */
+        else
+            serve_rows(&rk);
+    }
+    aud_free(rk.rows.text);
+    aud_free(rk.rows.state);
     idle_barrier();   /* the other ranks wait for rank 0's merge asleep */
     stage(&st, NULL);
     free(all);

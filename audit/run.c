@@ -659,13 +659,44 @@ static int print_results(run_ctx *c, char **text, const void *part[4], size_t le
     const char *at = rows != NULL ? memchr(*text, marker[0], n) : NULL;
     part[0] = *text;
     len[0] = at != NULL ? (size_t)(at - *text) : n;
-    part[1] = at != NULL ? rows : "";
+    part[1] = at == NULL ? "" : c->rows_external ? NULL : rows;   /* NULL: on the ranks */
     len[1] = at != NULL ? c->rows_len : 0;
     part[2] = at != NULL ? at + 1 : "";
     len[2] = at != NULL ? n - len[0] - 1 : 0;
     part[3] = "\n";
     len[3] = 1;
     return AUD_OK;
+}
+
+/* audit-mpi (c->rows_external): results.json's text (print_results' parts, part[1] NULL)
+ * into path, atomically (aud_out_open): rank 0 writes the document around the explained rows,
+ * leaving their bytes to the ranks (opts->rows_write, each at its offset: audit/run_rows.c),
+ * and "[" "]" around them; then flushed, synced and renamed into place. */
+static int write_external(run_ctx *c, const char *path, const void *part[4],
+                          const size_t len[4])
+{
+    const aud_run_opts *o = c->opts;
+    aud_out out;
+    int rc = aud_out_open(&out, path, c->err);
+    if (rc != AUD_OK)
+        return rc;
+    off_t end = (off_t)(len[0] + len[1] - 1);   /* the "]" */
+    int bad = fwrite(part[0], 1, len[0], out.f) != len[0] || fputc('[', out.f) == EOF ||
+              fseeko(out.f, end, SEEK_SET) != 0 || fputc(']', out.f) == EOF ||
+              fwrite(part[2], 1, len[2], out.f) != len[2] ||
+              fwrite(part[3], 1, len[3], out.f) != len[3] || fflush(out.f) != 0;
+    if (bad) {
+        rc = aud_error_set(c->err, AUD_E_IO, path, 0, 0, "write error: %s", strerror(errno));
+    } else if (o->rows_write(o->shard_exchange_ctx, out.tmp != NULL ? out.tmp : out.path,
+                             (long long)len[0] + 1) != 0) {
+        rc = aud_error_set(c->err, AUD_E_IO, path, 0, 0, "the ranks could not write their "
+                           "explained rows into it");
+    }
+    if (rc != AUD_OK) {
+        aud_out_abort(&out);
+        return rc;
+    }
+    return aud_out_commit(&out, c->err);
 }
 
 /* results.json, report.pdf and report.xlsx into their temporary files. The reports are
@@ -682,16 +713,33 @@ static int render_outputs(run_ctx *c, pending *outs, char *results_hex)
     cJSON *parsed = NULL;
     aud_json_arena *arena = NULL;   /* the parsed document's nodes, dropped at once */
     int rc = print_results(c, &text, part, len);
-    if (rc == AUD_OK && outs[0].used)
+    if (rc == AUD_OK && c->rows_external && part[1] == NULL) {   /* audit-mpi: see above */
+        size_t n = 0;   /* (results.json is always written: the spec keeps its name) */
+        rc = outs[0].used ? write_external(c, outs[0].tmp, part, len)
+                          : aud_error_set(c->err, AUD_E_INTERNAL, NULL, 0, 0,
+                                          "audit-mpi writes the explained rows into results.json");
+        if (rc == AUD_OK && (results_hex != NULL || outs[1].used || outs[2].used))
+            rc = aud_file_read(outs[0].tmp, &whole, &n, 0, c->err);   /* from the page cache */
+        part[0] = whole;   /* one piece from here on */
+        len[0] = whole != NULL ? n : 0;
+        part[1] = part[2] = part[3] = "";
+        len[1] = len[2] = len[3] = 0;
+    } else if (rc == AUD_OK && outs[0].used) {
         rc = aud_file_write_parts(outs[0].tmp, part, len, 4, c->err);
+    }
     if (rc == AUD_OK && outs[0].used && results_hex != NULL)
         rc = aud_sha256_parts(part, len, 4, results_hex, c->err);
     if (rc == AUD_OK && (outs[1].used || outs[2].used)) {   /* the text in one piece */
         size_t n = len[0] + len[1] + len[2];
-        whole = len[1] > 0 ? aud_malloc_large(n + 1) : text;
+        int read_back = whole != NULL;
+        if (read_back) {   /* audit-mpi: read back; the final newline is not parsed */
+            n -= n > 0 && whole[n - 1] == '\n';
+            whole[n] = '\0';
+        }
+        whole = read_back ? whole : len[1] > 0 ? aud_malloc_large(n + 1) : text;
         if (whole == NULL) {
             rc = aud_error_nomem(c->err);
-        } else if (whole != text) {
+        } else if (whole != text && !read_back) {
             memcpy(whole, part[0], len[0]);
             memcpy(whole + len[0], part[1], len[1]);
             memcpy(whole + len[0] + len[1], part[2], len[2] + 1);   /* and the NUL */
@@ -766,8 +814,10 @@ int aud_run(const aud_run_opts *opts, aud_run_outcome *out, aud_error *err)
             rc = aud_run_predictions(&c);
         if (rc == AUD_OK)
             rc = aud_shard_write(&c, out_dir);
-        if (rc != AUD_OK)   /* audit-mpi: the other ranks' exchanges go on without this one */
+        if (rc != AUD_OK) {   /* audit-mpi: the other ranks' exchanges go on without this one */
             aud_shard_why_abort(&c);
+            aud_run_rows_abort(&c);
+        }
         if (rc == AUD_OK)
             snprintf(out->results_path, sizeof out->results_path, "%.1000s", c.partial_path);
         if (rc != AUD_OK && c.shard_row0 > 0 && c.data != NULL &&
@@ -846,6 +896,9 @@ done:
     aud_free(c.level_base);
     aud_shap_result_free(c.mx_r);
     aud_free(c.mx_X);
+    aud_shap_result_free(c.sx_r);
+    aud_free(c.sx_X);
+    aud_free(c.sx_rows);
     aud_free(c.mx_rows);
     aud_free(c.mx_pred);
     aud_free(c.mx_line);

@@ -38,7 +38,33 @@ typedef struct aud_run_opts {
     int       (*shard_exchange)(void *ctx, const long long *mine, long long *before,
                                 long long *total, size_t n);
     void       *shard_exchange_ctx;
+    /* build/audit-mpi: the explained rows stay on the ranks (audit/run_rows.c, docs/scale-out.md
+     * "MPI"). With shard_exchange and rows (shard): every shard, after its partial's other
+     * blocks, calls rows_scan(shard_exchange_ctx, state, n, step, step_ctx) once: shard 0 calls
+     * step(step_ctx, state) on state as given, each further shard on the state the shard before
+     * it left (an ordered, non-associative scan in shard order), and every shard gets the last
+     * one's state back in state; 0, or -1 when the exchange failed. The shard formats its own
+     * explained rows (the text results.json has for them) into *rows, and its partial carries
+     * none of them. With rows->active in a merge (rank 0), results.json leaves the rows' bytes
+     * to rows_write(shard_exchange_ctx, path, at): every shard writes its text into the file
+     * `path` at offset at + its rows->at; 0, or -1 (then no shard's text is known written). */
+    int       (*rows_scan)(void *ctx, double *state, size_t n, void (*step)(void *, double *),
+                           void *step_ctx);
+    int       (*rows_write)(void *ctx, const char *path, long long at);
+    struct aud_run_rows *rows;
 } aud_run_opts;
+
+/* A shard's explained rows kept by build/audit-mpi (aud_run_opts.rows). */
+typedef struct aud_run_rows {
+    int        active;      /* the shards hold the explained rows (not skipped everywhere) */
+    char      *text;        /* this shard's rows as results.json has them (aud_free), len bytes */
+    size_t     len;
+    long long  at;          /* where the text goes in the rows' text (all shards': total) */
+    long long  total;
+    double    *state;       /* the scan's final state (aud_free): sums, base, waterfalls, points */
+    size_t     n_state;
+    size_t     n_rows;      /* explained rows of every shard */
+} aud_run_rows;
 
 /* Runs shown in the reports' Trends (the current one included) when a history is kept. */
 #define AUD_RUN_TREND_RUNS 12

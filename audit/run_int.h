@@ -66,6 +66,14 @@ typedef struct run_ctx {
     char        mg_why_skip[512];
     int         exchanged;        /* audit-mpi: the ranks exchanged sums (shard_exchange) */
     int         why_synced;       /*   and this rank took part in the "why" pass's exchanges */
+    int         rows_synced;      /*   and in the explained rows' (run_rows.c) */
+    aud_shap_result *sx_r;        /* audit-mpi shard: its explained rows, kept for */
+    double     *sx_X;             /*   aud_run_rows_shard (X, rows in the file, n) */
+    size_t     *sx_rows;
+    size_t      sx_n;
+    int         sx_skip;          /*   1: the explanations are skipped */
+    int         rows_external;    /* merged: the ranks write explained_rows' bytes (rows_raw
+                                     holds none, rows_len is their length) */
 } run_ctx;
 
 /* The model has K > 1 classes (a multiclass classifier, multi:softmax included, or a model
@@ -115,6 +123,27 @@ double aud_run_sigmoid(const run_ctx *c, double margin);
  * text cJSON_Print would give for the rows as objects. AUD_OK or AUD_E_NOMEM. */
 int aud_run_explained_rows_json(run_ctx *c, cJSON *ex, const aud_shap_result *r,
                                 const double *X, const size_t *rows, size_t n);
+
+/* audit-mpi, a shard (opts->rows): the scan of the explained rows kept in c->sx_* in shard
+ * order (the summary's sums, the waterfalls, the points of the plots), then this shard's rows
+ * formatted into opts->rows. Every shard makes the same exchanges whatever happens on it.
+ * AUD_OK or an error of this shard. */
+int aud_run_rows_shard(run_ctx *c);
+/* A shard that failed before aud_run_rows_shard: take part in its first exchange, saying so. */
+void aud_run_rows_abort(run_ctx *c);
+
+/* The scan's state (aud_run_rows.state) of K outputs, M features, P points: offsets. */
+typedef struct aud_rows_layout {
+    size_t sum_abs, sum, base, hi, lo, px, pphi, n;
+} aud_rows_layout;
+aud_rows_layout aud_run_rows_layout(size_t K, size_t M, size_t P);
+/* The points of the plots: at most this many explained rows, evenly spread (row i of n for
+ * point k of p: aud_run_point_row). */
+#define AUD_EXPLAIN_POINTS_PER_FEATURE 2000
+static inline size_t aud_run_point_row(size_t k, size_t n, size_t p)
+{
+    return (size_t)((double)k * (double)n / (double)p);
+}
 
 /* A step of the run starts (the progress callback of aud_run_opts, for --verbose and the
  * terminal's current step); it ends when the next one starts. */

@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define EXPLAIN_POINTS_PER_FEATURE 2000   /* value/phi pairs per feature kept for plots */
 
 /* ---- profile of the audited data (types, missing counts, statistics) ----------------------- */
 
@@ -168,8 +167,10 @@ static int add_nominal(const run_ctx *c, cJSON *o, size_t j)
     return cats != NULL ? 0 : -1;
 }
 
-static int add_feature_json(run_ctx *c, cJSON *arr, const aud_shap_summary *sm,
-                            const aud_shap_result *r, const double *X, size_t j)
+/* Feature j's entry; px, pphi: the plots' points (npts rows of the explained rows evenly
+ * spread, aud_run_point_row: their values and attributions, n_features each). */
+static int add_feature_json(run_ctx *c, cJSON *arr, const aud_shap_summary *sm, size_t n_outputs,
+                            const double *px, const double *pphi, size_t npts, size_t j)
 {
     const aud_model *m = c->model;
     size_t nf = m->n_features;
@@ -186,22 +187,18 @@ static int add_feature_json(run_ctx *c, cJSON *arr, const aud_shap_summary *sm,
         aud_json_add_num(o, "mean", mean) != 0 ||
         aud_json_add_num(o, "rank", (double)sm->rank[j]) != 0 || add_nominal(c, o, j) != 0)
         return -1;
-    if (r->n_outputs != 1)
+    if (n_outputs != 1)
         return 0;   /* value/phi pairs only for single-output models */
     cJSON *pts = cJSON_AddArrayToObject(o, "points");
     if (pts == NULL)
         return -1;
-    /* at most EXPLAIN_POINTS_PER_FEATURE rows, evenly spread over the explained rows */
-    size_t npts = r->n_rows < EXPLAIN_POINTS_PER_FEATURE ? r->n_rows
-                                                         : EXPLAIN_POINTS_PER_FEATURE;
     for (size_t k = 0; k < npts; k++) {
-        size_t i = (size_t)((double)k * (double)r->n_rows / (double)npts);
         cJSON *p = cJSON_CreateArray();
         if (p == NULL || !cJSON_AddItemToArray(pts, p)) {
             cJSON_Delete(p);
             return -1;
         }
-        if (push_num(p, X[i * nf + j]) != 0 || push_num(p, r->phi[i * r->stride + j]) != 0)
+        if (push_num(p, px[k * nf + j]) != 0 || push_num(p, pphi[k * nf + j]) != 0)
             return -1;
     }
     return 0;
@@ -414,6 +411,10 @@ int aud_run_explanations(run_ctx *c)
     aud_shap_summary *sm = NULL;
     const char *skip = NULL;
     int rc = AUD_OK;
+    const aud_run_rows *ext = c->merged && c->opts->rows != NULL && c->opts->rows->active
+                                  ? c->opts->rows : NULL;   /* audit-mpi: rows on the ranks */
+    double *pts = NULL;
+    size_t npts = 0;
     if (c->merged) {   /* the partials' explained rows (audit/merge.c) */
         skip = c->mx_skip;
         if (skip == NULL && (c->model == NULL || c->mx_r == NULL))
@@ -431,7 +432,8 @@ int aud_run_explanations(run_ctx *c)
             r = c->mx_r;
             X = c->mx_X;
             rows = c->mx_rows;
-            n = c->mx_n;
+            n = ext != NULL ? ext->n_rows : c->mx_n;
+            c->rows_external = ext != NULL;
             c->mx_r = NULL;
             c->mx_X = NULL;
             c->mx_rows = NULL;
@@ -448,10 +450,35 @@ int aud_run_explanations(run_ctx *c)
         rc = aud_run_skip(c, "explanations", skip);
         goto done;
     }
-    if (rc == AUD_OK)
-        rc = aud_shap_summarize(&sm, r, c->err);
     if (rc != AUD_OK)
         goto done;
+    size_t nf = c->model->n_features, K = r->n_outputs;
+    if (K == 1)
+        npts = n < AUD_EXPLAIN_POINTS_PER_FEATURE ? n : AUD_EXPLAIN_POINTS_PER_FEATURE;
+    aud_rows_layout l = aud_run_rows_layout(K, nf, npts);
+    if (rc == AUD_OK && ext != NULL && ext->n_state != l.n)
+        rc = aud_error_set(c->err, AUD_E_INTERNAL, NULL, 0, 0, "the ranks' explained rows' "
+                           "state has %zu numbers, not %zu", ext->n_state, l.n);
+    if (rc == AUD_OK && ext != NULL) {   /* the summary the ranks' scan added up */
+        rc = aud_shap_summary_from_sums(&sm, n, nf, K, ext->state + l.sum_abs,
+                                        ext->state + l.sum, ext->state + l.base,
+                                        r->additivity_max_error, c->err);
+    } else if (rc == AUD_OK) {
+        rc = aud_shap_summarize(&sm, r, c->err);
+        if (rc == AUD_OK && (pts = aud_malloc((2 * npts * nf + 1) * sizeof *pts)) == NULL)
+            rc = aud_error_nomem(c->err);
+        for (size_t k = 0; rc == AUD_OK && k < npts; k++) {
+            size_t i = aud_run_point_row(k, n, npts);
+            for (size_t j = 0; j < nf; j++) {
+                pts[k * nf + j] = X[i * nf + j];
+                pts[(npts + k) * nf + j] = r->phi[i * r->stride + j];
+            }
+        }
+    }
+    if (rc != AUD_OK)
+        goto done;
+    const double *px = ext != NULL ? ext->state + l.px : pts;
+    const double *pphi = ext != NULL ? ext->state + l.pphi : pts + npts * nf;
     cJSON *ex = cJSON_AddObjectToObject(c->doc, "explanations");
     char bg[160];
     if (nb > 0)
@@ -501,7 +528,7 @@ int aud_run_explanations(run_ctx *c)
         goto done;
     /* features in rank order */
     for (size_t k = 0; k < c->model->n_features; k++) {
-        if (add_feature_json(c, feats, sm, r, X, sm->order[k]) != 0) {
+        if (add_feature_json(c, feats, sm, K, px, pphi, npts, sm->order[k]) != 0) {
             rc = aud_error_nomem(c->err);
             goto done;
         }
@@ -514,6 +541,7 @@ int aud_run_explanations(run_ctx *c)
     if (c->ref != NULL && c->bind_ref.cols != NULL)
         rc = add_attribution_drift(c, ex, sm, &so);
 done:
+    aud_free(pts);
     aud_shap_summary_free(sm);
     aud_shap_result_free(r);
     aud_free(X);

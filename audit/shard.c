@@ -1057,8 +1057,10 @@ static int add_packed(run_ctx *c, cJSON *ex, const aud_shap_opts *so, const aud_
         }
     }
     const char *keys[] = {"rows", "x", "phi", "fx", "prediction", "line"};
-    const double *vals[] = {rw, X, r->phi, r->fx, pred, line};
-    size_t lens[] = {n, n * nf, n * r->stride, n * r->n_outputs, n, n};
+    const double *vals[] = {rw, X, r != NULL ? r->phi : NULL, r != NULL ? r->fx : NULL, pred,
+                            line};   /* r: NULL when the shard holds no explained row */
+    size_t lens[] = {n, n * nf, r != NULL ? n * r->stride : 0, r != NULL ? n * r->n_outputs : 0,
+                     n, n};
     for (int q = 0; q < 6 && !bad; q++) {   /* the empty arrays give way to the strings */
         cJSON_DeleteItemFromObjectCaseSensitive(ex, keys[q]);
         bad = add_hex(ex, keys[q], vals[q], lens[q]) != 0;
@@ -1087,6 +1089,7 @@ static int add_explained(run_ctx *c, cJSON *part)
     cJSON *ex = rc == AUD_OK ? cJSON_AddObjectToObject(part, "explained") : NULL;
     if (rc == AUD_OK && ex == NULL)
         rc = aud_error_nomem(c->err);
+    c->sx_skip = skip != NULL;
     if (rc != AUD_OK || skip != NULL) {
         if (rc == AUD_OK && cJSON_AddStringToObject(ex, "skipped", skip) == NULL)
             rc = aud_error_nomem(c->err);
@@ -1109,6 +1112,16 @@ static int add_explained(run_ctx *c, cJSON *part)
               aud_json_add_num(ex, "outputs", (double)no) != 0 ||
               aud_json_add_num(ex, "additivity_max_error",
                                r != NULL ? r->additivity_max_error : 0.0) != 0;
+    if (!bad && c->opts->rows != NULL) {   /* audit-mpi: the rows stay on the rank */
+        c->sx_r = r;                       /* (aud_run_rows_shard, audit/run_rows.c) */
+        c->sx_X = X;
+        c->sx_rows = rows;
+        c->sx_n = n;
+        r = NULL;
+        X = NULL;
+        rows = NULL;
+        n = 0;
+    }
     if (!bad && c->opts->partial_text != NULL) {   /* in memory (audit-mpi): packed */
         bad = add_packed(c, ex, &so, r, X, rows, n, nf, ia, idc) != 0;
         n = 0;
@@ -1193,6 +1206,10 @@ int aud_shard_write(run_ctx *c, const char *out_dir)
     aud_run_step(c, "partial: drivers and proxies");
     if (rc == AUD_OK)
         rc = aud_shard_why(c, part);
+    if (rc == AUD_OK && o->rows != NULL) {   /* audit-mpi: the rows' scan and text */
+        aud_run_step(c, "partial: explained rows' text");
+        rc = aud_run_rows_shard(c);
+    }
     cJSON *su = rc == AUD_OK ? cJSON_AddObjectToObject(part, "suppressed") : NULL;
     if (rc == AUD_OK && (su == NULL || aud_json_add_num(su, "cells", (double)sp.cells) != 0 ||
                          aud_json_add_num(su, "rows", (double)sp.rows) != 0 ||

@@ -23,12 +23,13 @@
    rank 0's sections and writing: wall and CPU).
 
 Files are generated once into $TMPDIR (default /tmp) and reused. Environment: AUDIT_BIN,
-AUDIT_MPI_BIN (default build/audit-mpi beside AUDIT_BIN), BENCH_PART_ROWS, BENCH_MPI_ROWS.
+AUDIT_MPI_BIN (default build/audit-mpi beside AUDIT_BIN), BENCH_PART_ROWS, BENCH_MPI_ROWS,
+BENCH_ALL_ROWS; AUDIT_BASE_BIN: another build's audit (its audit-mpi beside it), run in the same
+invocation before this one's on each workload, for before/after figures side by side.
 Run by `make bench`; not a test. Exit status 1 when a run fails or a partial is over 5 MB."""
 import json
 import os
 import re
-import resource
 import shutil
 import subprocess
 import sys
@@ -44,6 +45,7 @@ from benchlib import record  # noqa: E402
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 AUDIT = os.environ.get("AUDIT_BIN", os.path.join(ROOT, "build", "audit"))
 AUDIT_MPI = os.environ.get("AUDIT_MPI_BIN", os.path.join(os.path.dirname(AUDIT), "audit-mpi"))
+AUDIT_BASE = os.environ.get("AUDIT_BASE_BIN", "")
 PART_ROWS = int(os.environ.get("BENCH_PART_ROWS", "1000000"))
 MPI_ROWS = int(os.environ.get("BENCH_MPI_ROWS", "10000000"))
 ALL_ROWS = int(os.environ.get("BENCH_ALL_ROWS", "200000"))
@@ -62,18 +64,32 @@ def continuous(path, rows, seed, shift):
     os.replace(path + ".tmp", path)
 
 
+TIME = "/usr/bin/time" if os.access("/usr/bin/time", os.X_OK) else None
+
+
 def timed(cmd, env=None):
-    """Run cmd; wall seconds, CPU seconds of the children, peak RSS (MiB) of one child."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    t = time.time()
-    p = subprocess.run(cmd, capture_output=True, text=True, env=env)
-    wall = time.time() - t
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    """Run cmd; wall seconds, CPU seconds, peak RSS (MiB) of its largest process. The peak is
+    taken by /usr/bin/time when there is one: a child forked from this Python process carries
+    Python's own peak (the results documents it loaded) through exec in its ru_maxrss."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        t = time.time()
+        proc = subprocess.Popen(([TIME, "-f", "bench-peak-rss %M"] if TIME else []) + cmd,
+                                stdout=out, stderr=err, text=True, env=env)
+        _, status, ru = os.wait4(proc.pid, 0)
+        wall = time.time() - t
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        p = subprocess.CompletedProcess(cmd, proc.returncode, out.read(), err.read())
+    peak = ru.ru_maxrss
+    m = re.search(r"^bench-peak-rss (\d+)$", p.stderr, re.M)
+    if m:
+        peak = int(m.group(1))
+        p.stderr = p.stderr[:m.start()] + p.stderr[m.end():]
     if p.returncode not in (0, 1):
         sys.exit("bench_scale_out: %s failed (%d): %s" % (" ".join(cmd), p.returncode,
                                                           p.stderr[-2000:]))
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return wall, cpu, after.ru_maxrss / 1024, p
+    return wall, ru.ru_utime + ru.ru_stime, peak / 1024, p
 
 
 def partial_size():
@@ -231,32 +247,47 @@ def mpi_bench(rows, explain):
               "explain": dict(s["explain"], rows=explain)})
     with open(spec, "w") as f:
         json.dump(s, f)
-    w1, c1, m1, p1 = timed([AUDIT, "run", spec, "--out", os.path.join(d, "single"), "--verbose",
+    same = True
+    builds = [("base", AUDIT_BASE, os.path.join(os.path.dirname(AUDIT_BASE), "audit-mpi"))] \
+        if AUDIT_BASE else []
+    for name, audit, audit_mpi in builds + [("this build" if AUDIT_BASE else "", AUDIT,
+                                             AUDIT_MPI)]:
+        same &= mpi_pair(rows, explain, spec, d, name, audit, audit_mpi)
+    return same
+
+
+def mpi_pair(rows, explain, spec, d, name, audit, audit_mpi):
+    """1 process against 2 ranks of one build (name: printed before its lines)."""
+    w1, c1, m1, p1 = timed([audit, "run", spec, "--out", os.path.join(d, "single"), "--verbose",
                             "--threads", "1"])
     cmd = ["mpirun", "--oversubscribe", "-n", "2"]
     if os.geteuid() == 0:
         cmd.append("--allow-run-as-root")
     env = dict(os.environ, OMPI_MCA_btl_vader_single_copy_mechanism="none")
-    w2, c2, m2, p = timed(cmd + [AUDIT_MPI, "run", spec, "--out", os.path.join(d, "mpi"),
+    w2, c2, m2, p = timed(cmd + [audit_mpi, "run", spec, "--out", os.path.join(d, "mpi"),
                                  "--threads", "1", "--verbose"], env)
     with open(os.path.join(d, "single", "results.json")) as f:
         a = json.load(f)
     with open(os.path.join(d, "mpi", "results.json")) as f:
         b = json.load(f)
-    # the groups' figures (drivers and proxies are not merged: docs/scale-out.md)
+    # the groups' figures (drivers and proxies are not merged: docs/scale-out.md) and the
+    # explained rows
     same = [x["groups"] for x in a["fairness"]["attributes"]] == \
-        [x["groups"] for x in b["fairness"]["attributes"]]
+        [x["groups"] for x in b["fairness"]["attributes"]] and \
+        a["explanations"].get("explained_rows") == b["explanations"].get("explained_rows")
     what = "every row explained" if explain >= rows else "%d rows explained" % explain
-    print("%d rows, %s: 1 process %.1f s wall %.1f s CPU %.0f MiB; 2 MPI ranks %.1f s wall "
-          "%.1f s CPU %.0f MiB (largest process); speed-up %.2fx; groups' fairness figures equal: %s"
-          % (rows, what, w1, c1, m1, w2, c2, m2, w1 / w2, same))
+    print("%s%d rows, %s: 1 process %.1f s wall %.1f s CPU %.0f MiB; 2 MPI ranks %.1f s wall "
+          "%.1f s CPU %.0f MiB (largest process); speed-up %.2fx; groups' fairness figures and "
+          "explained rows equal: %s"
+          % (name + ": " if name else "", rows, what, w1, c1, m1, w2, c2, m2, w1 / w2, same))
     mw, mc = split_table(steps(p1.stderr, False), steps(p.stderr, True), 2)
     size = os.path.getsize(os.path.join(d, "mpi", "results.json"))
     print("  merge cost on rank 0 (gather, merge, sections, writing): %.1f s wall %.1f s CPU; "
           "results.json %.1f MB; load average %.2f" % (mw, mc, size / 1e6, os.getloadavg()[0]))
-    record("audit run of %d rows, %s: 2 MPI ranks vs 1 process (wall)" % (rows, what), w2,
-           peer="1 process", peer_s=w1)
-    record("audit run of %d rows, %s: merge cost on rank 0 (wall)" % (rows, what), mw)
+    name = " (%s)" % name if name else ""
+    record("audit run of %d rows, %s: 2 MPI ranks vs 1 process (wall)%s" % (rows, what, name),
+           w2, peer="1 process", peer_s=w1)
+    record("audit run of %d rows, %s: merge cost on rank 0 (wall)%s" % (rows, what, name), mw)
     return same
 
 

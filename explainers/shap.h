@@ -109,6 +109,16 @@ typedef struct aud_shap_summary {
 /* Summarize r. On AUD_OK *out belongs to the caller (aud_shap_summary_free). */
 AUD_API int aud_shap_summarize(aud_shap_summary **out, const aud_shap_result *r, aud_error *err);
 AUD_API void aud_shap_summary_free(aud_shap_summary *s);
+/* The two halves of aud_shap_summarize, for rows held in several places (build/audit-mpi: each
+ * rank adds its rows in turn, audit/run_rows.c): add r's rows to the running sums sum_abs[k*M+j]
+ * (|phi|) and sum[k*M+j] (phi), in row order; then the summary of n rows from the sums, the
+ * base values base[0..K) (those of the first row) and the additivity error. Together they give
+ * aud_shap_summarize's result bit for bit when the rows are added in the same order. */
+AUD_API void aud_shap_summary_add(const aud_shap_result *r, double *sum_abs, double *sum);
+AUD_API int aud_shap_summary_from_sums(aud_shap_summary **out, size_t n, size_t M, size_t K,
+                                       const double *sum_abs, const double *sum,
+                                       const double *base, double additivity_max_error,
+                                       aud_error *err);
 
 /* Pick at most k of n row indices, seeded, in increasing order (beeswarm / dependence samples).
  * idx must hold min(k, n) values; returns how many were written. */

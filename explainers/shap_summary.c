@@ -18,16 +18,33 @@ void aud_shap_summary_free(aud_shap_summary *s)
     aud_free(s);
 }
 
-int aud_shap_summarize(aud_shap_summary **out, const aud_shap_result *r, aud_error *err)
+void aud_shap_summary_add(const aud_shap_result *r, double *sum_abs, double *sum)
 {
-    size_t M = r->n_features, K = r->n_outputs, n = r->n_rows;
+    size_t M = r->n_features, K = r->n_outputs;
+    /* sums in row order: the same for any thread count */
+    for (size_t i = 0; i < r->n_rows; i++) {
+        const double *row = r->phi + i * r->stride;
+        for (size_t k = 0; k < K; k++) {
+            for (size_t j = 0; j < M; j++) {
+                double v = row[k * (M + 1) + j];
+                sum_abs[k * M + j] += fabs(v);
+                sum[k * M + j] += v;
+            }
+        }
+    }
+}
+
+int aud_shap_summary_from_sums(aud_shap_summary **out, size_t n, size_t M, size_t K,
+                               const double *sum_abs, const double *sum, const double *base,
+                               double additivity_max_error, aud_error *err)
+{
     aud_shap_summary *s = aud_calloc(1, sizeof *s);
     if (s == NULL)
         return aud_error_nomem(err);
     s->n_rows = n;
     s->n_features = M;
     s->n_outputs = K;
-    s->additivity_max_error = r->additivity_max_error;
+    s->additivity_max_error = additivity_max_error;
     s->mean_abs = aud_calloc(K * M + 1, sizeof *s->mean_abs);
     s->mean = aud_calloc(K * M + 1, sizeof *s->mean);
     s->importance = aud_calloc(M + 1, sizeof *s->importance);
@@ -38,17 +55,8 @@ int aud_shap_summarize(aud_shap_summary **out, const aud_shap_result *r, aud_err
         aud_shap_summary_free(s);
         return aud_error_nomem(err);
     }
-    /* sums in row order: the same for any thread count */
-    for (size_t i = 0; i < n; i++) {
-        const double *row = r->phi + i * r->stride;
-        for (size_t k = 0; k < K; k++) {
-            for (size_t j = 0; j < M; j++) {
-                double v = row[k * (M + 1) + j];
-                s->mean_abs[k * M + j] += fabs(v);
-                s->mean[k * M + j] += v;
-            }
-        }
-    }
+    memcpy(s->mean_abs, sum_abs, K * M * sizeof *sum_abs);
+    memcpy(s->mean, sum, K * M * sizeof *sum);
     for (size_t k = 0; k < K; k++) {
         for (size_t j = 0; j < M; j++) {
             if (n > 0) {
@@ -57,7 +65,7 @@ int aud_shap_summarize(aud_shap_summary **out, const aud_shap_result *r, aud_err
             }
             s->importance[j] += s->mean_abs[k * M + j];
         }
-        s->base_value[k] = n > 0 ? r->phi[k * (M + 1) + M] : NAN;
+        s->base_value[k] = n > 0 ? base[k] : NAN;
     }
     /* stable ranking by decreasing importance (insertion sort: M is small) */
     for (size_t j = 0; j < M; j++) {
@@ -72,6 +80,21 @@ int aud_shap_summarize(aud_shap_summary **out, const aud_shap_result *r, aud_err
         s->rank[s->order[p]] = p + 1;
     *out = s;
     return AUD_OK;
+}
+
+int aud_shap_summarize(aud_shap_summary **out, const aud_shap_result *r, aud_error *err)
+{
+    size_t M = r->n_features, K = r->n_outputs;
+    double *sums = aud_calloc(2 * K * M + K + 1, sizeof *sums);
+    if (sums == NULL)
+        return aud_error_nomem(err);
+    aud_shap_summary_add(r, sums, sums + K * M);
+    for (size_t k = 0; k < K && r->n_rows > 0; k++)
+        sums[2 * K * M + k] = r->phi[k * (M + 1) + M];
+    int rc = aud_shap_summary_from_sums(out, r->n_rows, M, K, sums, sums + K * M,
+                                        sums + 2 * K * M, r->additivity_max_error, err);
+    aud_free(sums);
+    return rc;
 }
 
 size_t aud_shap_sample_rows(size_t n, size_t k, uint64_t seed, size_t *idx)
