@@ -438,6 +438,8 @@ int aud_run_explanations(run_ctx *c)
             if (aud_shap_method_uses_background(so.method) && c->bind_ref.cols != NULL)
                 rc = aud_bind_sample_rows(&c->bind_ref, (size_t)c->spec->explain.background,
                                           c->spec->seed + 2, &B, &nb, c->err);
+            so.background = B;   /* attribution drift explains reference rows against it */
+            so.n_background = nb;
             if (n == 0)
                 skip = "the data has no rows";
         }

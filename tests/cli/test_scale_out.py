@@ -612,3 +612,20 @@ def test_mpi_rank_failing_before_the_why_pass_stops_every_rank(tmp_path):
     p = mpi_run(tmp_path / "spec.json", tmp_path / "mpi")   # would time out if a rank waited
     assert p.returncode == 2, p.stderr[-3000:]
     assert "rank 3" in p.stderr and "CSV line 3502" in p.stderr
+
+
+def test_kernel_method_merges(audit, root, tmp_path):
+    """explain.method kernel: the merged explanations and attribution drift equal the single
+    run's. The merge drew the reference background but did not hand it to the explainer, so the
+    attribution drift's reference rows failed ("needs a non-empty background sample")."""
+    df = pd.read_csv(root / "datasets" / "credit_current.csv").iloc[:240]
+    df.to_csv(tmp_path / "cur.csv", index=False)
+    spec = demo_spec_on(root, tmp_path, 30)
+    doc = json.loads(spec.read_text())
+    doc["explain"].update(method="kernel", background=20)
+    spec.write_text(json.dumps(doc))
+    single, merged, _ = single_and_merged(audit, spec, tmp_path, 2)
+    assert "attribution_drift" in merged["explanations"]
+    assert single["explanations"] == merged["explanations"]
+    assert compare(single, merged, "") == [] or all(
+        ".drivers" in d or ".proxies" in d for d in compare(single, merged, ""))
