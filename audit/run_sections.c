@@ -588,6 +588,8 @@ int aud_run_fairness(run_ctx *c)
         rc = aud_fair_why(c->doc, &wi, c->err);
         if (rc == AUD_OK && c->merged && c->mg_why == NULL && explain && c->model != NULL)
             rc = aud_run_skip(c, "fairness drivers and proxies", c->mg_why_skip);
+        else if (rc == AUD_OK && c->merged && c->mg_why != NULL && c->mg_why->feat == NULL)
+            rc = aud_run_skip(c, "fairness proxies", c->mg_why->screen_skip);   /* drivers only */
     }
     aud_bound_attrs_free(&ba);
     aud_fair_result_free(res);
