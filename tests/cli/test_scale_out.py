@@ -753,3 +753,21 @@ def test_min_cell_drivers_over_the_kept_rows(audit, root, tmp_path):
         for a, b in zip(single["fairness"][key], merged["fairness"][key]):
             assert b["drivers"] and shares_close(a["drivers"], b["drivers"], ".drivers") == []
             assert "proxies" not in b and "links no feature value" in b["proxies_reason"]
+
+
+@pytest.mark.skipif(not (MPI_BIN and os.path.exists(MPI_BIN) and shutil.which("mpirun")),
+                    reason="build/audit-mpi is built by make check when mpicc (libopenmpi-dev) "
+                           "is installed")
+def test_mpi_linear_model_drivers(audit, root, tmp_path):
+    """Over 4 MPI ranks (each its byte range) the linear drivers and proxies are the single
+    run's (to 1e-12): the ranks' background rows and input sums as the partials' files."""
+    df = pd.read_csv(root / "datasets" / "credit_current.csv")
+    spec = linear_demo_spec(root, tmp_path, df)
+    r = audit("run", spec, "--out", tmp_path / "single", "--created", CREATED)
+    assert r.code in (0, 1), r
+    p = mpi_run(spec, tmp_path / "mpi")
+    assert p.returncode in (0, 1), p.stderr[-3000:]
+    single = json.loads((tmp_path / "single" / "results.json").read_text())
+    merged = json.loads((tmp_path / "mpi" / "results.json").read_text())
+    assert compare(single["fairness"], merged["fairness"], ".fairness") == []
+    assert merged["fairness"]["attributes"][0]["drivers"]
