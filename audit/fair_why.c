@@ -555,6 +555,9 @@ static int merged_sums(why_state *w, const int32_t *lv, aud_error *err)
     size_t nf = w->nf, nc = m->n_cells;
     const double *phi = m->phi, *out = m->out;
     double *lphi = NULL, *lout = NULL;
+    if (m->xsum != NULL && in->model->kind != AUD_MODEL_LINEAR)   /* a partial made up */
+        return aud_error_set(err, AUD_E_SCHEMA, NULL, 0, 0, "the partials' \"why\" blocks hold "
+                             "a linear model's sums, the spec's model is not linear");
     if (m->xsum != NULL) {
         lphi = aud_malloc((nc * nf + 1) * sizeof *lphi);
         lout = aud_malloc((nc + 1) * sizeof *lout);

@@ -64,6 +64,12 @@ static const char *why_not(run_ctx *c, aud_shap_opts *so, char *msg, size_t size
                    "which a partial with a minimum cell count does not share";
         return NULL;
     }
+    aud_error e;
+    aud_error_clear(&e);
+    if (so->method == AUD_SHAP_LINEAR && aud_shap_check(c->model, so, &e) != AUD_OK) {
+        snprintf(msg, size, "%s", e.msg);   /* method linear for a model that is not */
+        return msg;
+    }
     if (so->method != AUD_SHAP_TREE) {   /* kernel, exact, tree-interventional */
         snprintf(msg, size, "%s SHAP values explain a seeded sample of at most %d rows of each "
                  "group of the whole file (the rows picked depend on every group's row count "
@@ -72,8 +78,6 @@ static const char *why_not(run_ctx *c, aud_shap_opts *so, char *msg, size_t size
                  aud_shap_method_name(so->method), AUD_WHY_SAMPLE_PER_GROUP);
         return msg;
     }
-    aud_error e;
-    aud_error_clear(&e);
     if (aud_shap_check(c->model, so, &e) != AUD_OK) {
         snprintf(msg, size, "%s", e.msg);
         return msg;
@@ -84,7 +88,7 @@ static const char *why_not(run_ctx *c, aud_shap_opts *so, char *msg, size_t size
 /* Linear models: per cell the rows and the sums of their model inputs (long double, as two
  * doubles); phi follows in the merge from the background (aud_shap_linear_cells). A feature
  * the model does not use (weight 0) may be missing: not summed. */
-static int sums_linear(run_ctx *c, const int32_t *cell, size_t nc, aud_fdrv_acc *acc, int prob)
+static int sums_linear(run_ctx *c, const int32_t *cell, aud_fdrv_acc *acc, int prob)
 {
     const aud_table *t = c->data;
     size_t n = t->n_rows, nf = c->model->n_features;
@@ -93,7 +97,6 @@ static int sums_linear(run_ctx *c, const int32_t *cell, size_t nc, aud_fdrv_acc 
     if (X == NULL)
         return aud_error_nomem(c->err);
     const double *w = c->model->coef;
-    (void)nc;
     for (size_t b0 = 0; b0 < n; b0 += blk) {
         size_t m = n - b0 < blk ? n - b0 : blk;
         aud_model_fill_rows(c->model, t, c->bind.cols, b0, b0 + m, X);
@@ -619,7 +622,7 @@ int aud_shard_why(run_ctx *c, cJSON *part)
     acc.has_prob = prob;   /* "prob" also from an empty shard: every partial alike */
     int linear = so.method == AUD_SHAP_LINEAR;
     if (rc == AUD_OK && nc > 0)   /* nc 0: an empty shard */
-        rc = linear ? sums_linear(c, cell, nc, &acc, prob) : sums_tree(c, &so, cell, nc, &acc, prob);
+        rc = linear ? sums_linear(c, cell, &acc, prob) : sums_tree(c, &so, cell, nc, &acc, prob);
     for (size_t k = 0; rc == AUD_OK && k < nc; k++)   /* cells unite joint cells: never */
         if (acc.count[k] > 0 && acc.count[k] < (uint64_t)c->opts->min_cell)
             rc = aud_error_set(c->err, AUD_E_INTERNAL, NULL, 0, 0,
