@@ -2,7 +2,7 @@
  * the fairness drivers and the proxy screen (audit/fair_why_int.h aud_why_merged; the exactness
  * of each figure is stated in docs/scale-out.md):
  *   - the cells of every partial are matched by the attributes' values; their row counts and
- *     sums are added;
+ *     sums are added (a linear model's input sums, and its background rows put in file order);
  *   - per model feature and cell, the missing counts are added, the moments combined (Chan,
  *     Golub & LeVeque 1979), the value lists joined and the quantile summaries merged (never
  *     pruned); then the feature is discrete when the whole column has at most
@@ -644,13 +644,41 @@ static int cmp_bg(const void *pa, const void *pb)
     return (a > b) - (a < b);
 }
 
+/* Linear models without the background rows (sites, --min-cell above 1): one background row,
+ * the mean of every row's inputs. The background's mean cancels in every driver figure (each is
+ * a difference of group means of w_j (x_j - mean_j), or a mean output intercept + sum w_j x_j),
+ * so the figures are the single run's up to rounding (docs/scale-out.md). */
+static int centering_row(run_ctx *c, aud_why_merged *m)
+{
+    size_t nf = m->n_features;
+    long double n = 0.0L;
+    m->bg = aud_malloc((nf + 1) * sizeof *m->bg);
+    if (m->bg == NULL)
+        return aud_error_nomem(c->err);
+    for (size_t k = 0; k < m->n_cells; k++)
+        n += (long double)m->count[k];
+    for (size_t j = 0; j < nf; j++) {
+        long double s = 0.0L;
+        for (size_t k = 0; k < m->n_cells; k++)
+            s += m->xsum[k * nf + j];
+        m->bg[j] = n > 0 ? (double)(s / n) : 0.0;
+    }
+    m->n_bg = 1;
+    return AUD_OK;
+}
+
 /* Linear models: the single run's background sample from the partials' "background" rows, in
- * file order (each shard holds those of its block; together the whole sample, checked). */
+ * file order (each shard holds those of its block; together the whole sample, checked); a
+ * centering row when a partial has none (a site's, or one made with --min-cell above 1). */
 static int merge_background(run_ctx *c, aud_why_merged *m, const cJSON *const *docs,
                             const char *const *paths, size_t n)
 {
     size_t nb = 0, nf = m->n_features;
     double sample = -1;
+    for (size_t k = 0; k < n; k++)
+        if (cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(docs[k], "why"),
+                                             "background") == NULL)
+            return centering_row(c, m);
     for (size_t k = 0; k < n; k++) {
         const cJSON *bg = cJSON_GetObjectItemCaseSensitive(
             cJSON_GetObjectItemCaseSensitive(docs[k], "why"), "background");

@@ -13,9 +13,11 @@
  *     (metrics/sketch.h) when the cell has more than AUD_PARTIAL_EXACT_VALUES distinct values:
  *     Cramer's V, the NMI's contingency counts and whether a feature is discrete follow exactly
  *     from the lists, the decile bins' counts of a summarised cell within the summary's bounds.
- * Sampled methods (kernel, exact, interventional) draw at most 500 rows per group of the whole
- * file, and linear SHAP a background sample of its rows, which a shard cannot do alone:
- * "skipped" with the reason. */
+ * Linear models: per cell the sums of the rows' model inputs ("xsum") and the block's rows of
+ * the single run's background sample ("background"; not from a site or with --min-cell above 1);
+ * phi follows in the merge. With --min-cell above 1 no "screen" (it lists feature values per
+ * cell). Sampled methods (kernel, exact, interventional) draw at most 500 rows per group of the
+ * whole file, which a shard cannot do alone: "skipped" with the reason. */
 #include "audit/fair_why_int.h"
 #include "audit/shard_int.h"
 #include "core/io.h"
@@ -54,16 +56,8 @@ static const char *why_not(run_ctx *c, aud_shap_opts *so, char *msg, size_t size
     so->method = aud_shap_method_resolve(m, c->model);
     so->threads = c->threads > 0 ? c->threads : 1;
     so->seed = c->spec->seed;
-    if (so->method == AUD_SHAP_LINEAR && c->model->kind == AUD_MODEL_LINEAR) {
-        /* exact from the cells' input sums and the background rows of the block */
-        if (c->opts->shard_site)
-            return "linear SHAP values are taken against a background sample of the pooled "
-                   "data's rows, which a site cannot draw from its own rows";
-        if (c->opts->min_cell > 1)
-            return "linear SHAP values are taken against a background sample of data rows, "
-                   "which a partial with a minimum cell count does not share";
-        return NULL;
-    }
+    if (so->method == AUD_SHAP_LINEAR && c->model->kind == AUD_MODEL_LINEAR)
+        return NULL;   /* from the cells' input sums (and the block's background rows) */
     aud_error e;
     aud_error_clear(&e);
     if (so->method == AUD_SHAP_LINEAR && aud_shap_check(c->model, so, &e) != AUD_OK) {
@@ -637,8 +631,8 @@ int aud_shard_why(run_ctx *c, cJSON *part)
             rc = aud_error_nomem(c->err);
     if (rc == AUD_OK)
         rc = sums_json(c, why, &acc, scol, na, rep, linear);
-    if (rc == AUD_OK && linear)
-        rc = background_json(c, why);
+    if (rc == AUD_OK && linear && !c->opts->shard_site && c->opts->min_cell <= 1)
+        rc = background_json(c, why);   /* raw rows: not from a site or with suppression */
     if (rc == AUD_OK && c->opts->min_cell > 1) {
         /* the screen lists feature values per cell of the attributes: none with suppression,
            only the drivers' sums over cells of at least min_cell rows (docs/scale-out.md) */

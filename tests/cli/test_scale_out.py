@@ -677,11 +677,24 @@ def test_linear_model_drivers_merge(audit, root, tmp_path, n, sort):
             assert b["drivers"] and len(b["drivers"]) == len(a["drivers"]), a["name"]
             assert "linear SHAP values of all 6000 rows" in b["drivers"][0]["method"]
             assert [p["feature"] for p in a["proxies"]] == [p["feature"] for p in b["proxies"]]
-    # a site cannot draw the pooled run's background: said, not silently left out
-    r = audit("run", tmp_path / "spec.json", "--shard", "0/2", "--site", "--out", tmp_path / "s")
-    assert r.code == 0, r
-    site = json.loads((tmp_path / "s" / "partial-0-of-2.audpart").read_text())
-    assert "background sample of the pooled data" in site["why"]["skipped"]
+    if n != 2:
+        return
+    # two sites: no background rows (a site cannot draw the pooled run's sample); the merge
+    # centers at the inputs' mean instead, which cancels in every driver figure
+    base = json.loads((tmp_path / "spec.json").read_text())
+    parts = []
+    for i, chunk in enumerate([df.iloc[:2500], df.iloc[2500:]]):
+        chunk.to_csv(tmp_path / f"site{i}.csv", index=False)
+        (tmp_path / f"site{i}.json").write_text(json.dumps(dict(base, data=f"site{i}.csv")))
+        r = audit("run", tmp_path / f"site{i}.json", "--shard", f"{i}/2", "--site", "--out",
+                  tmp_path / "s")
+        assert r.code == 0, r
+        parts.append(tmp_path / "s" / f"partial-{i}-of-2.audpart")
+        assert "background" not in json.loads(parts[-1].read_text())["why"]
+    r = audit("merge", *parts, "--out", tmp_path / "sm", "--created", CREATED)
+    assert r.code in (0, 1), r
+    sites = json.loads((tmp_path / "sm" / "results.json").read_text())
+    assert compare(single["fairness"], sites["fairness"], ".fairness") == []
 
 
 def shares_close(a, b, path=""):
@@ -702,24 +715,31 @@ def shares_close(a, b, path=""):
     return out + compare(a, b, path)
 
 
-def test_min_cell_drivers_over_the_kept_rows(audit, root, tmp_path):
+@pytest.mark.parametrize("kind", ["tree", "linear"])
+def test_min_cell_drivers_over_the_kept_rows(audit, root, tmp_path, kind):
     """--min-cell K: the "why" block keeps the drivers' sums over cells of the attributes' values
     (each a union of joint cells of at least K rows, so of at least K rows) and no proxy screen
-    (it would link feature values to the attributes). The merged drivers equal a single run on
-    the rows the partials kept; the proxies say why they are absent."""
-    import xgboost as xgb
+    (it would link feature values to the attributes); a linear model's no background rows. The
+    merged drivers equal a single run on the rows the partials kept; the proxies say why they
+    are absent."""
     df = pd.read_csv(root / "datasets" / "credit_current.csv")
-    feats = ["credit_score", "utilization", "debt_to_income"]
-    m = xgb.XGBClassifier(n_estimators=2, max_depth=1, learning_rate=0.5, n_jobs=1)
-    m.fit(df[feats], df["default"])   # 2 stumps: few distinct scores, joint cells of many rows
-    m.get_booster().save_model(str(tmp_path / "stump.json"))
+    if kind == "tree":
+        import xgboost as xgb
+        feats = ["credit_score", "utilization", "debt_to_income"]
+        m = xgb.XGBClassifier(n_estimators=2, max_depth=1, learning_rate=0.5, n_jobs=1)
+        m.fit(df[feats], df["default"])   # 2 stumps: few distinct scores, large joint cells
+        m.get_booster().save_model(str(tmp_path / "model.json"))
+    else:   # discrete inputs: few distinct scores
+        (tmp_path / "model.json").write_text(json.dumps({
+            "format": "audit-linear", "version": 1, "link": "logit", "intercept": -1.0,
+            "coefficients": {"has_cosigner": -0.8, "num_delinquencies": 0.45}}))
     df.to_csv(tmp_path / "cur.csv", index=False)
     spec = demo_spec_on(root, tmp_path, 30)
     doc = json.loads(spec.read_text())
-    doc["model"] = "stump.json"
+    doc["model"] = "model.json"
     doc["explain"].pop("nominal")
     spec.write_text(json.dumps(doc))
-    r = audit("predict", "--model", tmp_path / "stump.json", "--data", tmp_path / "cur.csv",
+    r = audit("predict", "--model", tmp_path / "model.json", "--data", tmp_path / "cur.csv",
               "--out", tmp_path / "pred.csv")
     assert r.code == 0, r
     score = pd.read_csv(tmp_path / "pred.csv", dtype=str)["prediction"]
@@ -741,6 +761,7 @@ def test_min_cell_drivers_over_the_kept_rows(audit, root, tmp_path):
         why = json.loads(p.read_text())["why"]
         assert "screen" not in why and "suppressed" in json.loads(p.read_text())
         assert all(c[-1] >= k for c in why["cells"]) and why["screen_skipped"]
+        assert "background" not in why and ("xsum" in why) == (kind == "linear")
     r = audit("merge", *parts, "--out", tmp_path / "m", "--created", CREATED)
     assert r.code in (0, 1), r
     merged = json.loads((tmp_path / "m" / "results.json").read_text())
