@@ -14,8 +14,8 @@
  *     Cramer's V, the NMI's contingency counts and whether a feature is discrete follow exactly
  *     from the lists, the decile bins' counts of a summarised cell within the summary's bounds.
  * Linear models: per cell the sums of the rows' model inputs ("xsum") and the block's rows of
- * the single run's background sample ("background"; not from a site or with --min-cell above 1);
- * phi follows in the merge. With --min-cell above 1 no "screen" (it lists feature values per
+ * the single run's background sample ("background"; not from a site); phi follows in the merge;
+ * not with --min-cell above 1 (the sums would give suppressed values back). With --min-cell above 1 no "screen" (it lists feature values per
  * cell). Sampled methods (kernel, exact, interventional) draw at most 500 rows per group of the
  * whole file, which a shard cannot do alone: "skipped" with the reason. */
 #include "audit/fair_why_int.h"
@@ -56,7 +56,12 @@ static const char *why_not(run_ctx *c, aud_shap_opts *so, char *msg, size_t size
     so->method = aud_shap_method_resolve(m, c->model);
     so->threads = c->threads > 0 ? c->threads : 1;
     so->seed = c->spec->seed;
-    if (so->method == AUD_SHAP_LINEAR && c->model->kind == AUD_MODEL_LINEAR)
+    int linear = so->method == AUD_SHAP_LINEAR && c->model->kind == AUD_MODEL_LINEAR;
+    if (linear && c->opts->min_cell > 1)
+        return "a linear model's input sums, less the values the partial lists, would give the "
+               "sum of the values suppressed as rarer than --min-cell (one such value: the value "
+               "itself), so they are not shared";
+    if (linear)
         return NULL;   /* from the cells' input sums (and the block's background rows) */
     aud_error e;
     aud_error_clear(&e);
@@ -631,8 +636,8 @@ int aud_shard_why(run_ctx *c, cJSON *part)
             rc = aud_error_nomem(c->err);
     if (rc == AUD_OK)
         rc = sums_json(c, why, &acc, scol, na, rep, linear);
-    if (rc == AUD_OK && linear && !c->opts->shard_site && c->opts->min_cell <= 1)
-        rc = background_json(c, why);   /* raw rows: not from a site or with suppression */
+    if (rc == AUD_OK && linear && !c->opts->shard_site)
+        rc = background_json(c, why);   /* a site's would not be the pooled run's */
     if (rc == AUD_OK && c->opts->min_cell > 1) {
         /* the screen lists feature values per cell of the attributes: none with suppression,
            only the drivers' sums over cells of at least min_cell rows (docs/scale-out.md) */

@@ -719,9 +719,9 @@ def shares_close(a, b, path=""):
 def test_min_cell_drivers_over_the_kept_rows(audit, root, tmp_path, kind):
     """--min-cell K: the "why" block keeps the drivers' sums over cells of the attributes' values
     (each a union of joint cells of at least K rows, so of at least K rows) and no proxy screen
-    (it would link feature values to the attributes); a linear model's no background rows. The
-    merged drivers equal a single run on the rows the partials kept; the proxies say why they
-    are absent."""
+    (it would link feature values to the attributes). The merged drivers equal a single run on
+    the rows the partials kept; the proxies say why they are absent. A linear model's input sums
+    are not shared (less the listed values they would give the suppressed ones): said."""
     df = pd.read_csv(root / "datasets" / "credit_current.csv")
     if kind == "tree":
         import xgboost as xgb
@@ -760,12 +760,20 @@ def test_min_cell_drivers_over_the_kept_rows(audit, root, tmp_path, kind):
     for p in parts:
         why = json.loads(p.read_text())["why"]
         assert "screen" not in why and "suppressed" in json.loads(p.read_text())
+        if kind == "linear":
+            assert "suppressed as rarer than --min-cell" in why["skipped"]
+            continue
         assert all(c[-1] >= k for c in why["cells"]) and why["screen_skipped"]
-        assert "background" not in why and ("xsum" in why) == (kind == "linear")
     r = audit("merge", *parts, "--out", tmp_path / "m", "--created", CREATED)
     assert r.code in (0, 1), r
     merged = json.loads((tmp_path / "m" / "results.json").read_text())
     assert merged["merge"]["suppressed_rows"] == (~keep).sum()
+    if kind == "linear":
+        why = [s["reason"] for s in merged["skipped"]
+               if s["section"] == "fairness drivers and proxies"]
+        assert len(why) == 1 and "suppressed as rarer than --min-cell" in why[0]
+        assert not any("drivers" in a for a in merged["fairness"]["attributes"])
+        return
     df[keep].to_csv(tmp_path / "cur.csv", index=False)   # the single run on the kept rows
     r = audit("run", spec, "--out", tmp_path / "single", "--created", CREATED)
     assert r.code in (0, 1), r
