@@ -636,6 +636,7 @@ static int merge_feature(run_ctx *c, const aud_table *t, const cJSON *const *doc
 typedef struct bg_row {
     double        row;
     const cJSON  *x;
+    size_t        part;   /* the partial it came from (for messages) */
 } bg_row;
 
 static int cmp_bg(const void *pa, const void *pb)
@@ -644,7 +645,7 @@ static int cmp_bg(const void *pa, const void *pb)
     return (a > b) - (a < b);
 }
 
-/* Linear models without the background rows (sites, --min-cell above 1): one background row,
+/* Linear models without the background rows (sites' partials): one background row,
  * the mean of every row's inputs. The background's mean cancels in every driver figure (each is
  * a difference of group means of w_j (x_j - mean_j), or a mean output intercept + sum w_j x_j),
  * so the figures are the single run's up to rounding (docs/scale-out.md). */
@@ -669,7 +670,7 @@ static int centering_row(run_ctx *c, aud_why_merged *m)
 
 /* Linear models: the single run's background sample from the partials' "background" rows, in
  * file order (each shard holds those of its block; together the whole sample, checked); a
- * centering row when a partial has none (a site's, or one made with --min-cell above 1). */
+ * centering row when a partial has none (a site's). */
 static int merge_background(run_ctx *c, aud_why_merged *m, const cJSON *const *docs,
                             const char *const *paths, size_t n)
 {
@@ -684,7 +685,8 @@ static int merge_background(run_ctx *c, aud_why_merged *m, const cJSON *const *d
             cJSON_GetObjectItemCaseSensitive(docs[k], "why"), "background");
         const cJSON *rows = cJSON_GetObjectItemCaseSensitive(bg, "rows");
         const cJSON *x = cJSON_GetObjectItemCaseSensitive(bg, "x");
-        if (!cJSON_IsArray(rows) || cJSON_GetArraySize(rows) != cJSON_GetArraySize(x) ||
+        if (!cJSON_IsArray(rows) || !cJSON_IsArray(x) ||
+            cJSON_GetArraySize(rows) != cJSON_GetArraySize(x) ||
             !(num(bg, "sample") >= 0) || (k > 0 && num(bg, "sample") != sample))
             return bad(c->err, paths[k], "a linear model's \"why\" block has no background "
                                          "rows");
@@ -705,7 +707,7 @@ static int merge_background(run_ctx *c, aud_why_merged *m, const cJSON *const *d
             cJSON_GetObjectItemCaseSensitive(docs[k], "why"), "background");
         const cJSON *row, *x = cJSON_GetObjectItemCaseSensitive(bg, "x")->child;
         cJSON_ArrayForEach(row, cJSON_GetObjectItemCaseSensitive(bg, "rows")) {
-            r[q++] = (bg_row){cJSON_IsNumber(row) ? row->valuedouble : NAN, x};
+            r[q++] = (bg_row){cJSON_IsNumber(row) ? row->valuedouble : NAN, x, k};
             x = x->next;
         }
     }
@@ -714,14 +716,15 @@ static int merge_background(run_ctx *c, aud_why_merged *m, const cJSON *const *d
     for (size_t i = 0; i < nb && rc == AUD_OK; i++) {
         if (!(r[i].row >= 0) || (i > 0 && r[i].row == r[i - 1].row) ||
             (size_t)cJSON_GetArraySize(r[i].x) != nf) {
-            rc = bad(c->err, paths[0], "the partials' background rows repeat or are incomplete");
+            rc = bad(c->err, paths[r[i].part], "its background rows repeat another partial's "
+                                               "or are incomplete");
             break;
         }
         size_t j = 0;
         const cJSON *v;
         cJSON_ArrayForEach(v, r[i].x) {   /* null: a feature the model does not use */
             if (!cJSON_IsNumber(v) && !cJSON_IsNull(v)) {
-                rc = bad(c->err, paths[0], "a background value is not a number");
+                rc = bad(c->err, paths[r[i].part], "a background value is not a number");
                 break;
             }
             m->bg[i * nf + j++] = cJSON_IsNumber(v) ? v->valuedouble : NAN;

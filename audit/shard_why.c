@@ -15,9 +15,10 @@
  *     from the lists, the decile bins' counts of a summarised cell within the summary's bounds.
  * Linear models: per cell the sums of the rows' model inputs ("xsum") and the block's rows of
  * the single run's background sample ("background"; not from a site); phi follows in the merge;
- * not with --min-cell above 1 (the sums would give suppressed values back). With --min-cell above 1 no "screen" (it lists feature values per
- * cell). Sampled methods (kernel, exact, interventional) draw at most 500 rows per group of the
- * whole file, which a shard cannot do alone: "skipped" with the reason. */
+ * not with --min-cell above 1 (the sums would give suppressed values back). With --min-cell
+ * above 1 no "screen" (it lists feature values per cell). Sampled methods (kernel, exact,
+ * interventional) draw at most 500 rows per group of the whole file, which a shard cannot do
+ * alone: "skipped" with the reason. */
 #include "audit/fair_why_int.h"
 #include "audit/shard_int.h"
 #include "core/io.h"

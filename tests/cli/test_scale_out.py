@@ -677,6 +677,19 @@ def test_linear_model_drivers_merge(audit, root, tmp_path, n, sort):
             assert b["drivers"] and len(b["drivers"]) == len(a["drivers"]), a["name"]
             assert "linear SHAP values of all 6000 rows" in b["drivers"][0]["method"]
             assert [p["feature"] for p in a["proxies"]] == [p["feature"] for p in b["proxies"]]
+    if n == 3 and sort is None:   # a background row dropped or not a number: located errors
+        for change in ("drop", "text"):
+            doc = json.loads(parts[1].read_text())
+            bg = doc["why"]["background"]
+            if change == "drop":
+                bg["rows"], bg["x"] = bg["rows"][1:], bg["x"][1:]
+            else:
+                bg["x"][0][0] = "a"
+            (tmp_path / "bad.audpart").write_text(json.dumps(doc))
+            r = audit("merge", parts[0], tmp_path / "bad.audpart", parts[2], "--out",
+                      tmp_path / "bad")
+            assert r.code == 2 and "background" in r.err, r
+            assert change == "drop" or "bad.audpart" in r.err, r
     if n != 2:
         return
     # two sites: no background rows (a site cannot draw the pooled run's sample); the merge
