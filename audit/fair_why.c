@@ -546,20 +546,40 @@ static int merged_codes(const why_in *in, int32_t **lv, aud_error *err)
     return rc;
 }
 
-/* The drivers' sums of every grouping from the merged cells (as explain_cells). */
-static int merged_sums(why_state *w, const int32_t *lv)
+/* The drivers' sums of every grouping from the merged cells (as explain_cells); a linear
+ * model's from the cells' input sums and the single run's background (exact to rounding). */
+static int merged_sums(why_state *w, const int32_t *lv, aud_error *err)
 {
     const why_in *in = w->in;
     const aud_why_merged *m = in->merged;
-    size_t nf = w->nf;
-    for (size_t k = 0; k < m->n_cells; k++)
+    size_t nf = w->nf, nc = m->n_cells;
+    const double *phi = m->phi, *out = m->out;
+    double *lphi = NULL, *lout = NULL;
+    if (m->xsum != NULL && in->model->kind != AUD_MODEL_LINEAR)   /* a partial made up */
+        return aud_error_set(err, AUD_E_SCHEMA, NULL, 0, 0, "the partials' \"why\" blocks hold "
+                             "a linear model's sums, the spec's model is not linear");
+    if (m->xsum != NULL) {
+        lphi = aud_malloc((nc * nf + 1) * sizeof *lphi);
+        lout = aud_malloc((nc + 1) * sizeof *lout);
+        if (lphi == NULL || lout == NULL) {
+            aud_free(lphi);
+            aud_free(lout);
+            return aud_error_nomem(err);
+        }
+        aud_shap_linear_cells(in->model, m->bg, m->n_bg, m->xsum, m->count, nc, lphi, lout);
+        phi = lphi;
+        out = lout;
+    }
+    for (size_t k = 0; k < nc; k++)
         for (size_t a = 0; a < in->n_wa; a++) {
             int32_t g = group_of(in, &in->wa[a], lv + k * in->n_attrs);
             if (g >= 0)
-                aud_fdrv_acc_add_sums(&w->margin[a], (size_t)g, m->count[k], m->phi + k * nf,
-                                      m->out[k],
+                aud_fdrv_acc_add_sums(&w->margin[a], (size_t)g, m->count[k], phi + k * nf,
+                                      out[k],
                                       w->probability && m->prob != NULL ? m->prob[k] : NAN);
         }
+    aud_free(lphi);
+    aud_free(lout);
     return AUD_OK;
 }
 
@@ -876,6 +896,10 @@ static int why_run(cJSON *doc, why_in *in, aud_error *err)
     w.so.seed = in->seed;
     w.so.background = in->background;
     w.so.n_background = in->n_background;
+    if (in->merged != NULL && in->merged->bg != NULL) {   /* the single run's (linear) */
+        w.so.background = in->merged->bg;
+        w.so.n_background = in->merged->n_bg;
+    }
     double *bg = NULL;   /* a background sample of the data when the method needs one */
     if (in->background == NULL && aud_shap_method_uses_background(w.so.method) &&
         !in->merged_run) {
@@ -940,8 +964,8 @@ static int why_run(cJSON *doc, why_in *in, aud_error *err)
         bounds = aud_malloc((na * nf + 1) * 2 * sizeof *bounds);
         rc = bounds != NULL ? merged_codes(in, &lv, err) : aud_error_nomem(err);
         if (rc == AUD_OK)
-            rc = merged_sums(&w, lv);
-        if (rc == AUD_OK)
+            rc = merged_sums(&w, lv, err);
+        if (rc == AUD_OK && in->merged->feat != NULL)
             rc = merged_screen(in, lv, assoc, is_attr, bounds, err);
     } else if (rc == AUD_OK && w.so.method == AUD_SHAP_TREE && n_cells <= AUD_WHY_MAX_CELLS) {
         rc = explain_cells(&w, n_cells, stride, err);
@@ -964,16 +988,21 @@ static int why_run(cJSON *doc, why_in *in, aud_error *err)
         size_t ref = 0;
         if (o == NULL || level_info(&in->wa[a], elig, &ref) != 0)
             continue;
+        int no_screen = in->merged != NULL && in->merged->feat == NULL;
         aud_fdrv_json_input ji = {&w.margin[a],
                                   ref,
                                   elig,
                                   in->wa[a].levels,
                                   (const char *const *)in->model->feature_names,
-                                  assoc + a * nf,
+                                  no_screen ? NULL : assoc + a * nf,
                                   is_attr + a * nf,
                                   method};
         rc = aud_fdrv_json(o, &ji, err);
-        if (rc == AUD_OK && bounds != NULL && add_nmi_bounds(o, in, bounds + a * nf * 2) != 0)
+        if (rc == AUD_OK && no_screen &&   /* said, not left out silently */
+            cJSON_AddStringToObject(o, "proxies_reason", in->merged->screen_skip) == NULL)
+            rc = aud_error_nomem(err);
+        if (rc == AUD_OK && bounds != NULL && !no_screen &&
+            add_nmi_bounds(o, in, bounds + a * nf * 2) != 0)
             rc = aud_error_nomem(err);
     }
 done:

@@ -38,7 +38,14 @@ typedef struct aud_why_merged {
     double          *out;    /* n_cells: sum of the rows' attributions plus base values */
     double          *phi;    /* n_cells x n_features: sums of the attributions */
     double          *prob;   /* n_cells: sum of the predicted probabilities (NULL: none) */
-    aud_why_feat    *feat;   /* n_features */
+    aud_why_feat    *feat;   /* n_features, or NULL: no proxy screen (screen_skip says why) */
+    char             screen_skip[300];
+    /* linear models: the sums of the rows' model inputs instead of phi and out (n_cells x
+       n_features; phi and out follow with the model, aud_shap_linear_cells) and the single
+       run's background rows (n_bg x n_features, in file order) */
+    long double     *xsum;
+    double          *bg;
+    size_t           n_bg;
 } aud_why_merged;
 
 void aud_why_merged_free(aud_why_merged *m);

@@ -514,7 +514,8 @@ static int sort_column(aud_column *col, size_t n, aud_error *err)
         r[nr].v = x;
         r[nr++].n = 1;
     }
-    qsort(r, nr, sizeof *r, cmp_run);
+    if (nr > 1)   /* r is NULL when every value is missing (suppressed) */
+        qsort(r, nr, sizeof *r, cmp_run);
     size_t i = 0;
     for (size_t k = 0; k < nr; k++)
         for (size_t e = i + r[k].n; i < e; i++)

@@ -2,7 +2,7 @@
  * the fairness drivers and the proxy screen (audit/fair_why_int.h aud_why_merged; the exactness
  * of each figure is stated in docs/scale-out.md):
  *   - the cells of every partial are matched by the attributes' values; their row counts and
- *     sums are added;
+ *     sums are added (a linear model's input sums, and its background rows put in file order);
  *   - per model feature and cell, the missing counts are added, the moments combined (Chan,
  *     Golub & LeVeque 1979), the value lists joined and the quantile summaries merged (never
  *     pruned); then the feature is discrete when the whole column has at most
@@ -85,6 +85,8 @@ void aud_why_merged_free(aud_why_merged *m)
     aud_free(m->out);
     aud_free(m->phi);
     aud_free(m->prob);
+    aud_free(m->xsum);
+    aud_free(m->bg);
     aud_free(m);
 }
 
@@ -127,9 +129,12 @@ static int add_cells(aud_why_merged *m, const aud_table *t, const long *scol, co
 {
     const cJSON *cells = cJSON_GetObjectItemCaseSensitive(why, "cells");
     const cJSON *out = cJSON_GetObjectItemCaseSensitive(why, "out");
-    const cJSON *phi = cJSON_GetObjectItemCaseSensitive(why, "phi");
+    const cJSON *phi = cJSON_GetObjectItemCaseSensitive(why, m->xsum ? "xsum" : "phi");
     const cJSON *prob = cJSON_GetObjectItemCaseSensitive(why, "prob");
     size_t nc = (size_t)cJSON_GetArraySize(cells), na = m->n_attrs, nf = m->n_features;
+    size_t per = m->xsum ? 2 * nf : nf;   /* linear: each input sum as two doubles */
+    if (m->xsum != NULL)
+        out = phi;   /* no "out": the merge takes it from the sums (aud_shap_linear_cells) */
     if (!cJSON_IsArray(cells) || (size_t)cJSON_GetArraySize(out) != nc ||
         (size_t)cJSON_GetArraySize(phi) != nc ||
         (prob != NULL && (size_t)cJSON_GetArraySize(prob) != nc) ||
@@ -146,8 +151,8 @@ static int add_cells(aud_why_merged *m, const aud_table *t, const long *scol, co
         for (size_t a = 0; a < na; a++, v = v ? v->next : NULL)
             if (v == NULL || key_of(&t->cols[scol[a]], v, &key[a]) != 0)
                 return bad(err, path, "a \"why\" cell is not a value of the attributes");
-        if (!cJSON_IsNumber(v) || v->valuedouble < 0 || !cJSON_IsNumber(o) ||
-            (size_t)cJSON_GetArraySize(p) != nf || (pr != NULL && !cJSON_IsNumber(pr)))
+        if (!cJSON_IsNumber(v) || v->valuedouble < 0 || (m->xsum == NULL && !cJSON_IsNumber(o)) ||
+            (size_t)cJSON_GetArraySize(p) != per || (pr != NULL && !cJSON_IsNumber(pr)))
             return bad(err, path, "a \"why\" cell has no count or sums");
         size_t k = 0;
         while (k < m->n_cells && !same_key(m->key + k * na, key, na))
@@ -159,6 +164,7 @@ static int add_cells(aud_why_merged *m, const aud_table *t, const long *scol, co
                     grow(&m->count, nc2, sizeof *m->count) != 0 ||
                     grow(&m->out, nc2, sizeof *m->out) != 0 ||
                     grow(&m->phi, nc2 * nf, sizeof *m->phi) != 0 ||
+                    (m->xsum != NULL && grow(&m->xsum, nc2 * nf, sizeof *m->xsum) != 0) ||
                     (m->prob != NULL && grow(&m->prob, nc2, sizeof *m->prob) != 0))
                     return aud_error_nomem(err);
                 *cap = nc2;
@@ -166,22 +172,33 @@ static int add_cells(aud_why_merged *m, const aud_table *t, const long *scol, co
             memcpy(m->key + k * na, key, na * sizeof *key);
             m->count[k] = 0;
             m->out[k] = 0.0;
-            for (size_t j = 0; j < nf; j++)
+            for (size_t j = 0; j < nf; j++) {
                 m->phi[k * nf + j] = 0.0;
+                if (m->xsum != NULL)
+                    m->xsum[k * nf + j] = 0.0L;
+            }
             if (m->prob != NULL)
                 m->prob[k] = 0.0;
             m->n_cells++;
         }
         (*map)[q] = k;
         m->count[k] += (uint64_t)v->valuedouble;
-        m->out[k] += o->valuedouble;
         size_t j = 0;
         const cJSON *x;
         cJSON_ArrayForEach(x, p) {
+            if (m->xsum != NULL && cJSON_IsNull(x)) {   /* a feature the model does not use */
+                j++;
+                continue;
+            }
             if (!cJSON_IsNumber(x))
                 return bad(err, path, "a \"why\" sum is not a number");
-            m->phi[k * nf + j++] += x->valuedouble;
+            if (m->xsum != NULL)   /* the two doubles of one long double sum, exactly */
+                m->xsum[k * nf + j++ / 2] += (long double)x->valuedouble;
+            else
+                m->phi[k * nf + j++] += x->valuedouble;
         }
+        if (m->xsum == NULL)
+            m->out[k] += o->valuedouble;
         if (pr != NULL) {
             m->prob[k] += pr->valuedouble;
             pr = pr->next;
@@ -616,6 +633,108 @@ static int merge_feature(run_ctx *c, const aud_table *t, const cJSON *const *doc
     return rc;
 }
 
+typedef struct bg_row {
+    double        row;
+    const cJSON  *x;
+    size_t        part;   /* the partial it came from (for messages) */
+} bg_row;
+
+static int cmp_bg(const void *pa, const void *pb)
+{
+    double a = ((const bg_row *)pa)->row, b = ((const bg_row *)pb)->row;
+    return (a > b) - (a < b);
+}
+
+/* Linear models without the background rows (sites' partials): one background row,
+ * the mean of every row's inputs. The background's mean cancels in every driver figure (each is
+ * a difference of group means of w_j (x_j - mean_j), or a mean output intercept + sum w_j x_j),
+ * so the figures are the single run's up to rounding (docs/scale-out.md). */
+static int centering_row(run_ctx *c, aud_why_merged *m)
+{
+    size_t nf = m->n_features;
+    long double n = 0.0L;
+    m->bg = aud_malloc((nf + 1) * sizeof *m->bg);
+    if (m->bg == NULL)
+        return aud_error_nomem(c->err);
+    for (size_t k = 0; k < m->n_cells; k++)
+        n += (long double)m->count[k];
+    for (size_t j = 0; j < nf; j++) {
+        long double s = 0.0L;
+        for (size_t k = 0; k < m->n_cells; k++)
+            s += m->xsum[k * nf + j];
+        m->bg[j] = n > 0 ? (double)(s / n) : 0.0;
+    }
+    m->n_bg = 1;
+    return AUD_OK;
+}
+
+/* Linear models: the single run's background sample from the partials' "background" rows, in
+ * file order (each shard holds those of its block; together the whole sample, checked); a
+ * centering row when a partial has none (a site's). */
+static int merge_background(run_ctx *c, aud_why_merged *m, const cJSON *const *docs,
+                            const char *const *paths, size_t n)
+{
+    size_t nb = 0, nf = m->n_features;
+    double sample = -1;
+    for (size_t k = 0; k < n; k++)
+        if (cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(docs[k], "why"),
+                                             "background") == NULL)
+            return centering_row(c, m);
+    for (size_t k = 0; k < n; k++) {
+        const cJSON *bg = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(docs[k], "why"), "background");
+        const cJSON *rows = cJSON_GetObjectItemCaseSensitive(bg, "rows");
+        const cJSON *x = cJSON_GetObjectItemCaseSensitive(bg, "x");
+        if (!cJSON_IsArray(rows) || !cJSON_IsArray(x) ||
+            cJSON_GetArraySize(rows) != cJSON_GetArraySize(x) ||
+            !(num(bg, "sample") >= 0) || (k > 0 && num(bg, "sample") != sample))
+            return bad(c->err, paths[k], "a linear model's \"why\" block has no background "
+                                         "rows");
+        sample = num(bg, "sample");
+        nb += (size_t)cJSON_GetArraySize(rows);
+    }
+    if ((double)nb != sample)
+        return bad(c->err, paths[0], "the partials' background rows are not the whole sample");
+    bg_row *r = aud_malloc((nb + 1) * sizeof *r);
+    m->bg = aud_malloc((nb * nf + 1) * sizeof *m->bg);
+    if (r == NULL || m->bg == NULL) {
+        aud_free(r);
+        return aud_error_nomem(c->err);
+    }
+    size_t q = 0;
+    for (size_t k = 0; k < n; k++) {
+        const cJSON *bg = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(docs[k], "why"), "background");
+        const cJSON *row, *x = cJSON_GetObjectItemCaseSensitive(bg, "x")->child;
+        cJSON_ArrayForEach(row, cJSON_GetObjectItemCaseSensitive(bg, "rows")) {
+            r[q++] = (bg_row){cJSON_IsNumber(row) ? row->valuedouble : NAN, x, k};
+            x = x->next;
+        }
+    }
+    qsort(r, nb, sizeof *r, cmp_bg);
+    int rc = AUD_OK;
+    for (size_t i = 0; i < nb && rc == AUD_OK; i++) {
+        if (!(r[i].row >= 0) || (i > 0 && r[i].row == r[i - 1].row) ||
+            (size_t)cJSON_GetArraySize(r[i].x) != nf) {
+            rc = bad(c->err, paths[r[i].part], "its background rows repeat another partial's "
+                                               "or are incomplete");
+            break;
+        }
+        size_t j = 0;
+        const cJSON *v;
+        cJSON_ArrayForEach(v, r[i].x) {   /* null: a feature the model does not use */
+            if (!cJSON_IsNumber(v) && !cJSON_IsNull(v)) {
+                rc = bad(c->err, paths[r[i].part], "a background value is not a number");
+                break;
+            }
+            m->bg[i * nf + j++] = cJSON_IsNumber(v) ? v->valuedouble : NAN;
+        }
+    }
+    m->n_bg = nb;
+    aud_free(r);
+    return rc;
+}
+
 int aud_merge_why(run_ctx *c, const aud_table *t, const cJSON *const *docs,
                   const char *const *paths, size_t n)
 {
@@ -634,11 +753,16 @@ int aud_merge_why(run_ctx *c, const aud_table *t, const cJSON *const *docs,
         char *b = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(w0, "columns"));
         int same = a != NULL && b != NULL && strcmp(a, b) == 0 &&
                    num(why, "features") == num(w0, "features") &&
-                   cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(why, "screen")) ==
-                       (int)num(w0, "features") &&
+                   (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(why, "screen")) ==
+                        (int)num(w0, "features") ||
+                    cJSON_IsString(cJSON_GetObjectItemCaseSensitive(why, "screen_skipped"))) &&
                    cJSON_IsArray(cols) && cJSON_GetArraySize(cols) <= 64 &&
                    (cJSON_GetObjectItemCaseSensitive(why, "prob") != NULL) ==
-                       (cJSON_GetObjectItemCaseSensitive(w0, "prob") != NULL);
+                       (cJSON_GetObjectItemCaseSensitive(w0, "prob") != NULL) &&
+                   cJSON_IsString(cJSON_GetObjectItemCaseSensitive(why, "method")) &&
+                   cJSON_IsString(cJSON_GetObjectItemCaseSensitive(w0, "method")) &&
+                   strcmp(cJSON_GetObjectItemCaseSensitive(why, "method")->valuestring,
+                          cJSON_GetObjectItemCaseSensitive(w0, "method")->valuestring) == 0;
         cJSON_free(a);
         cJSON_free(b);
         if (!same)
@@ -654,6 +778,10 @@ int aud_merge_why(run_ctx *c, const aud_table *t, const cJSON *const *docs,
         m->n_features = (size_t)num(w0, "features");
         if (cJSON_GetObjectItemCaseSensitive(w0, "prob") != NULL &&
             (m->prob = aud_malloc(sizeof *m->prob)) == NULL)
+            rc = aud_error_nomem(c->err);
+        const cJSON *meth = cJSON_GetObjectItemCaseSensitive(w0, "method");
+        if (rc == AUD_OK && strcmp(meth->valuestring, "linear") == 0 &&
+            (m->xsum = aud_malloc(sizeof *m->xsum)) == NULL)   /* grown with the cells */
             rc = aud_error_nomem(c->err);
     }
     size_t a = 0, cap = 0;
@@ -675,9 +803,18 @@ int aud_merge_why(run_ctx *c, const aud_table *t, const cJSON *const *docs,
         if (rc == AUD_OK && (double)(after - before) != num(docs[k], "rows"))
             rc = bad(c->err, paths[k], "the \"why\" cells do not add up to \"rows\"");
     }
-    if (rc == AUD_OK && (m->feat = aud_calloc(m->n_features + 1, sizeof *m->feat)) == NULL)
+    if (rc == AUD_OK && m->xsum != NULL)
+        rc = merge_background(c, m, docs, paths, n);
+    for (size_t k = 0; k < n && rc == AUD_OK && m->screen_skip[0] == '\0'; k++) {
+        const cJSON *sk = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(docs[k], "why"), "screen_skipped");
+        if (cJSON_IsString(sk))   /* suppression: drivers only, the proxies said absent */
+            snprintf(m->screen_skip, sizeof m->screen_skip, "not merged: %s", sk->valuestring);
+    }
+    if (rc == AUD_OK && m->screen_skip[0] == '\0' &&
+        (m->feat = aud_calloc(m->n_features + 1, sizeof *m->feat)) == NULL)
         rc = aud_error_nomem(c->err);
-    for (size_t f = 0; f < m->n_features && rc == AUD_OK; f++)
+    for (size_t f = 0; m->feat != NULL && f < m->n_features && rc == AUD_OK; f++)
         rc = merge_feature(c, t, docs, paths, n, map, f, &m->feat[f], m->n_cells);
     for (size_t k = 0; map != NULL && k < n; k++)
         aud_free(map[k]);

@@ -440,6 +440,8 @@ int aud_run_explanations(run_ctx *c)
             if (aud_shap_method_uses_background(so.method) && c->bind_ref.cols != NULL)
                 rc = aud_bind_sample_rows(&c->bind_ref, (size_t)c->spec->explain.background,
                                           c->spec->seed + 2, &B, &nb, c->err);
+            so.background = B;   /* attribution drift explains reference rows against it */
+            so.n_background = nb;
             if (n == 0)
                 skip = "the data has no rows";
         }
@@ -614,6 +616,8 @@ int aud_run_fairness(run_ctx *c)
         rc = aud_fair_why(c->doc, &wi, c->err);
         if (rc == AUD_OK && c->merged && c->mg_why == NULL && explain && c->model != NULL)
             rc = aud_run_skip(c, "fairness drivers and proxies", c->mg_why_skip);
+        else if (rc == AUD_OK && c->merged && c->mg_why != NULL && c->mg_why->feat == NULL)
+            rc = aud_run_skip(c, "fairness proxies", c->mg_why->screen_skip);   /* drivers only */
     }
     aud_bound_attrs_free(&ba);
     aud_fair_result_free(res);

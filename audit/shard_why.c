@@ -13,9 +13,12 @@
  *     (metrics/sketch.h) when the cell has more than AUD_PARTIAL_EXACT_VALUES distinct values:
  *     Cramer's V, the NMI's contingency counts and whether a feature is discrete follow exactly
  *     from the lists, the decile bins' counts of a summarised cell within the summary's bounds.
- * Sampled methods (kernel, exact, interventional) draw at most 500 rows per group of the whole
- * file, and linear SHAP a background sample of its rows, which a shard cannot do alone:
- * "skipped" with the reason. */
+ * Linear models: per cell the sums of the rows' model inputs ("xsum") and the block's rows of
+ * the single run's background sample ("background"; not from a site); phi follows in the merge;
+ * not with --min-cell above 1 (the sums would give suppressed values back). With --min-cell
+ * above 1 no "screen" (it lists feature values per cell). Sampled methods (kernel, exact,
+ * interventional) draw at most 500 rows per group of the whole file, which a shard cannot do
+ * alone: "skipped" with the reason. */
 #include "audit/fair_why_int.h"
 #include "audit/shard_int.h"
 #include "core/io.h"
@@ -44,9 +47,6 @@ static const char *why_not(run_ctx *c, aud_shap_opts *so, char *msg, size_t size
 {
     const aud_spec *s = c->spec;
     aud_shap_method m = AUD_SHAP_AUTO;
-    if (c->opts->min_cell > 1)
-        return "a partial with a minimum cell count carries no per-group feature statistics "
-               "(docs/scale-out.md)";
     if (c->model == NULL || s->n_sensitive == 0 || !s->explain.enabled || s->score != NULL ||
         s->prediction != NULL || c->score == NULL || c->model->n_outputs != 1 ||
         c->model->feature_names == NULL || aud_shap_method_parse(s->explain.method, &m) != 0)
@@ -57,24 +57,92 @@ static const char *why_not(run_ctx *c, aud_shap_opts *so, char *msg, size_t size
     so->method = aud_shap_method_resolve(m, c->model);
     so->threads = c->threads > 0 ? c->threads : 1;
     so->seed = c->spec->seed;
-    if (aud_shap_method_uses_background(so->method)) {   /* linear, kernel, ... */
-        snprintf(msg, size, "%s SHAP values need a background sample of the whole file's rows, "
-                 "which a shard cannot draw alone", aud_shap_method_name(so->method));
+    int linear = so->method == AUD_SHAP_LINEAR && c->model->kind == AUD_MODEL_LINEAR;
+    if (linear && c->opts->min_cell > 1)
+        return "a linear model's input sums, less the values the partial lists, would give the "
+               "sum of the values suppressed as rarer than --min-cell (one such value: the value "
+               "itself), so they are not shared";
+    if (linear)
+        return NULL;   /* from the cells' input sums (and the block's background rows) */
+    aud_error e;
+    aud_error_clear(&e);
+    if (so->method == AUD_SHAP_LINEAR && aud_shap_check(c->model, so, &e) != AUD_OK) {
+        snprintf(msg, size, "%s", e.msg);   /* method linear for a model that is not */
         return msg;
     }
-    if (so->method != AUD_SHAP_TREE) {
+    if (so->method != AUD_SHAP_TREE) {   /* kernel, exact, tree-interventional */
         snprintf(msg, size, "%s SHAP values explain a seeded sample of at most %d rows of each "
-                 "group of the whole file, which a shard cannot draw alone",
+                 "group of the whole file (the rows picked depend on every group's row count "
+                 "and order in the whole file, and their values on a background sample of it), "
+                 "which a shard cannot draw alone",
                  aud_shap_method_name(so->method), AUD_WHY_SAMPLE_PER_GROUP);
         return msg;
     }
-    aud_error e;
-    aud_error_clear(&e);
     if (aud_shap_check(c->model, so, &e) != AUD_OK) {
         snprintf(msg, size, "%s", e.msg);
         return msg;
     }
     return NULL;
+}
+
+/* Linear models: per cell the rows and the sums of their model inputs (long double, as two
+ * doubles); phi follows in the merge from the background (aud_shap_linear_cells). A feature
+ * the model does not use (weight 0) may be missing: not summed. */
+static int sums_linear(run_ctx *c, const int32_t *cell, aud_fdrv_acc *acc, int prob)
+{
+    const aud_table *t = c->data;
+    size_t n = t->n_rows, nf = c->model->n_features;
+    size_t blk = n < 4096 ? (n ? n : 1) : 4096;
+    double *X = aud_malloc(blk * (nf ? nf : 1) * sizeof *X);
+    if (X == NULL)
+        return aud_error_nomem(c->err);
+    const double *w = c->model->coef;
+    for (size_t b0 = 0; b0 < n; b0 += blk) {
+        size_t m = n - b0 < blk ? n - b0 : blk;
+        aud_model_fill_rows(c->model, t, c->bind.cols, b0, b0 + m, X);
+        for (size_t i = 0; i < m; i++) {
+            size_t k = (size_t)cell[b0 + i];
+            long double *s = acc->phi + k * nf;
+            acc->count[k]++;
+            for (size_t j = 0; j < nf; j++)
+                if (w[j] != 0.0)
+                    s[j] += X[i * nf + j];
+            if (prob)
+                acc->prob[k] += c->score[b0 + i];
+        }
+    }
+    aud_free(X);
+    return AUD_OK;
+}
+
+/* "background": the rows of the single run's linear SHAP background sample (audit/fair_why.c:
+ * AUD_SHAP_DEFAULT_BACKGROUND rows of the file drawn with seed + 2) that lie in this block:
+ * "rows" their row numbers in the file, "x" their model inputs. */
+static int background_json(run_ctx *c, cJSON *why)
+{
+    size_t N = c->shard_rows_total, r0 = c->shard_row0, n = c->data->n_rows;
+    size_t nf = c->model->n_features;
+    size_t k = N < AUD_SHAP_DEFAULT_BACKGROUND ? N : AUD_SHAP_DEFAULT_BACKGROUND;
+    size_t *idx = aud_malloc((k ? k : 1) * sizeof *idx);
+    double *x = aud_malloc((nf ? nf : 1) * sizeof *x);
+    cJSON *bg = cJSON_AddObjectToObject(why, "background");
+    cJSON *ra = bg != NULL ? cJSON_AddArrayToObject(bg, "rows") : NULL;
+    cJSON *xa = bg != NULL ? cJSON_AddArrayToObject(bg, "x") : NULL;
+    int bad = idx == NULL || x == NULL || ra == NULL || xa == NULL ||
+              aud_json_add_num(bg, "sample", (double)k) != 0;
+    k = bad ? 0 : aud_shap_sample_rows(N, k, c->spec->seed + 2, idx);
+    for (size_t q = 0; q < k && !bad; q++) {
+        if (idx[q] < r0 || idx[q] >= r0 + n)
+            continue;
+        cJSON *row = cJSON_CreateArray();
+        bad = add(ra, aud_json_num((double)idx[q])) != 0 || add(xa, row) != 0;
+        aud_model_fill_rows(c->model, c->data, c->bind.cols, idx[q] - r0, idx[q] - r0 + 1, x);
+        for (size_t j = 0; j < nf && !bad; j++)
+            bad = add(row, aud_json_num(x[j])) != 0;
+    }
+    aud_free(idx);
+    aud_free(x);
+    return bad ? aud_error_nomem(c->err) : AUD_OK;
 }
 
 /* Tree models: every row's TreeSHAP values summed per cell (explainers/shap_cells.c). */
@@ -118,11 +186,11 @@ static int sums_tree(run_ctx *c, const aud_shap_opts *so, const int32_t *cell, s
 
 /* "cells", "out", "phi", "prob" of the block from the per-cell sums. */
 static int sums_json(run_ctx *c, cJSON *why, const aud_fdrv_acc *acc, const size_t *scol,
-                     size_t na, const size_t *rep)
+                     size_t na, const size_t *rep, int linear)
 {
     cJSON *cells = cJSON_AddArrayToObject(why, "cells");
-    cJSON *out = cJSON_AddArrayToObject(why, "out");
-    cJSON *phi = cJSON_AddArrayToObject(why, "phi");
+    cJSON *out = linear ? cJSON_CreateArray() : cJSON_AddArrayToObject(why, "out");
+    cJSON *phi = cJSON_AddArrayToObject(why, linear ? "xsum" : "phi");
     cJSON *prob = acc->has_prob ? cJSON_AddArrayToObject(why, "prob") : NULL;
     int bad = cells == NULL || out == NULL || phi == NULL || (acc->has_prob && prob == NULL);
     size_t nf = acc->n_features;
@@ -134,9 +202,14 @@ static int sums_json(run_ctx *c, cJSON *why, const aud_fdrv_acc *acc, const size
         bad = bad || add(cell, aud_json_num((double)acc->count[k])) != 0 ||
               add(out, aud_json_num((double)acc->out[k])) != 0 ||
               (prob != NULL && add(prob, aud_json_num((double)acc->prob[k])) != 0);
-        for (size_t j = 0; j < nf && !bad; j++)
-            bad = add(p, aud_json_num((double)acc->phi[k * nf + j])) != 0;
+        for (size_t j = 0; j < nf && !bad; j++) {   /* linear: each sum as two doubles */
+            double hi = (double)acc->phi[k * nf + j];
+            bad = add(p, aud_json_num(hi)) != 0 ||
+                  (linear && add(p, aud_json_num((double)(acc->phi[k * nf + j] - hi))) != 0);
+        }
     }
+    if (linear)
+        cJSON_Delete(out);
     return bad ? aud_error_nomem(c->err) : AUD_OK;
 }
 
@@ -547,8 +620,13 @@ int aud_shard_why(run_ctx *c, cJSON *part)
     if (rc == AUD_OK)
         rc = aud_fdrv_acc_init(&acc, nc, nf, c->err);
     acc.has_prob = prob;   /* "prob" also from an empty shard: every partial alike */
+    int linear = so.method == AUD_SHAP_LINEAR;
     if (rc == AUD_OK && nc > 0)   /* nc 0: an empty shard */
-        rc = sums_tree(c, &so, cell, nc, &acc, prob);
+        rc = linear ? sums_linear(c, cell, &acc, prob) : sums_tree(c, &so, cell, nc, &acc, prob);
+    for (size_t k = 0; rc == AUD_OK && k < nc; k++)   /* cells unite joint cells: never */
+        if (acc.count[k] > 0 && acc.count[k] < (uint64_t)c->opts->min_cell)
+            rc = aud_error_set(c->err, AUD_E_INTERNAL, NULL, 0, 0,
+                               "a \"why\" cell has fewer rows than --min-cell");
     cJSON *cols = rc == AUD_OK ? cJSON_AddArrayToObject(why, "columns") : NULL;
     if (rc == AUD_OK && (cols == NULL || aud_json_add_num(why, "features", (double)nf) != 0 ||
                          cJSON_AddStringToObject(why, "method",
@@ -558,9 +636,20 @@ int aud_shard_why(run_ctx *c, cJSON *part)
         if (add(cols, cJSON_CreateString(s->sensitive[a])) != 0)
             rc = aud_error_nomem(c->err);
     if (rc == AUD_OK)
-        rc = sums_json(c, why, &acc, scol, na, rep);
-    if (rc == AUD_OK)
+        rc = sums_json(c, why, &acc, scol, na, rep, linear);
+    if (rc == AUD_OK && linear && !c->opts->shard_site)
+        rc = background_json(c, why);   /* a site's would not be the pooled run's */
+    if (rc == AUD_OK && c->opts->min_cell > 1) {
+        /* the screen lists feature values per cell of the attributes: none with suppression,
+           only the drivers' sums over cells of at least min_cell rows (docs/scale-out.md) */
+        if (cJSON_AddStringToObject(why, "screen_skipped",
+                                    "a partial with a minimum cell count links no feature value "
+                                    "to the sensitive attributes' values (docs/scale-out.md)") ==
+            NULL)
+            rc = aud_error_nomem(c->err);
+    } else if (rc == AUD_OK) {
         rc = screen_json(c, why, cell, nc, have ? edges : NULL, ne);
+    }
 done:
     aud_free(edges);
     aud_free(ne);

@@ -155,6 +155,17 @@ AUD_API const uint64_t *aud_shap_cells_counts(const aud_shap_cells *c);
 AUD_API double aud_shap_cells_bias(const aud_shap_cells *c);
 AUD_API void aud_shap_cells_free(aud_shap_cells *c);
 
+/* Linear SHAP summed per cell from the cells' feature sums (merged runs, audit/merge_why.c):
+ * phi_j = w_j (x_j - mean_j) with mean the background's (n_bg rows, as aud_shap_explain takes it),
+ * so a cell's sum is w_j (sum x_j - count mean_j). xsum: n_cells x n_features sums of the rows'
+ * model inputs (a feature with w_j = 0 is not read); out: phi (n_cells x n_features) and out
+ * (n_cells: the attributions plus base values). Linear models with one output only. The sums
+ * equal adding the rows' aud_shap_explain values up to rounding: the subtraction is taken in
+ * long double on sums held to 64 bits. */
+AUD_API void aud_shap_linear_cells(const aud_model *m, const double *bg, size_t n_bg,
+                                   const long double *xsum, const uint64_t *count,
+                                   size_t n_cells, double *phi, double *out);
+
 /* --- building blocks (also used by the tests) ----------------------------------------------- */
 
 /* Raw margin of one row for every output (n_outputs values), by walking the trees or the

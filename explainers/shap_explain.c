@@ -323,11 +323,7 @@ int aud_shap_explain(aud_shap_result **out, const aud_model *model, const double
             rc = aud_error_nomem(err);
             goto done;
         }
-        for (size_t b = 0; b < opts->n_background; b++)
-            for (size_t j = 0; j < M; j++)
-                mean[j] += opts->background[b * M + j];
-        for (size_t j = 0; j < M; j++)
-            mean[j] /= (double)opts->n_background;
+        aud_shap_linear_mean(opts->background, opts->n_background, M, mean);
     }
     if (method == AUD_SHAP_KERNEL) {
         rc = aud_kernel_design_new(&design, M, opts->n_samples, opts->seed, err);

@@ -154,6 +154,8 @@ int    aud_shap_exact_game_buf(const aud_shap_game *g, double *buf, double *phi)
 
 /* Linear SHAP of one row: phi_kj = w_kj (x_j - mean_j), bias_k = base_k + sum_j w_kj mean_j. */
 void aud_shap_linear_row(const aud_model *m, const double *mean, const double *x, double *phi);
+/* The background's mean per feature (mean: n_features values), summed in row order. */
+void aud_shap_linear_mean(const double *bg, size_t n_bg, size_t n_features, double *mean);
 
 /* The same value function for a tree ensemble, all background rows at once
  * (shap_bgtree.c). aud_shap_bgtree_new sets *out = NULL when the bit sets would need more than

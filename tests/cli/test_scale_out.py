@@ -701,3 +701,204 @@ def test_mpi_multiclass_explanations_equal_single_process(audit, tmp_path):
     merged = json.loads((tmp_path / "mpi" / "results.json").read_text())
     assert single["explanations"]["outputs"] == 3 and single["explanations"]["rows"] == 900
     assert single["explanations"] == merged["explanations"]
+
+
+def test_kernel_method_merges(audit, root, tmp_path):
+    """explain.method kernel: the merged explanations and attribution drift equal the single
+    run's. The merge drew the reference background but did not hand it to the explainer, so the
+    attribution drift's reference rows failed ("needs a non-empty background sample")."""
+    df = pd.read_csv(root / "datasets" / "credit_current.csv").iloc[:240]
+    df.to_csv(tmp_path / "cur.csv", index=False)
+    spec = demo_spec_on(root, tmp_path, 30)
+    doc = json.loads(spec.read_text())
+    doc["explain"].update(method="kernel", background=20)
+    spec.write_text(json.dumps(doc))
+    single, merged, _ = single_and_merged(audit, spec, tmp_path, 2)
+    assert "attribution_drift" in merged["explanations"]
+    assert single["explanations"] == merged["explanations"]
+    # the drivers of a sampled method are not merged: said in "skipped", with the reason
+    diff = compare(single, merged, "")
+    assert diff and all(d.endswith((".drivers missing", ".proxies missing")) for d in diff)
+    why = [s["reason"] for s in merged["skipped"] if s["section"] == "fairness drivers and proxies"]
+    assert len(why) == 1 and "kernel SHAP values explain a seeded sample" in why[0], why
+
+
+def linear_demo_spec(root, tmp_path, df, n_explain=40):
+    """The demo rows df with a logistic model over eight of their columns (missing values filled
+    by the model's own preprocessing, one unused feature of weight 0)."""
+    coef = {"income": -1e-5, "debt_to_income": 2.5, "utilization": 1.3, "credit_score": -0.004,
+            "age": -0.01, "num_delinquencies": 0.4, "zip_region_code": 0.05, "loan_amount": 0.0}
+    fill = {c: {"ops": [["fill", 1.5]]} for c in coef if df[c].isna().any()}
+    (tmp_path / "lin.json").write_text(json.dumps({
+        "format": "audit-linear", "version": 1, "link": "logit", "intercept": -1.2,
+        "coefficients": coef, "preprocess": fill}))
+    df.to_csv(tmp_path / "cur.csv", index=False)
+    spec = demo_spec_on(root, tmp_path, n_explain)
+    doc = json.loads(spec.read_text())
+    doc.update(model="lin.json", outputs={"dir": "out", "json": "results.json",
+                                          "pdf": "report.pdf"})
+    doc["explain"]["nominal"] = {c: v for c, v in doc["explain"]["nominal"].items() if c in coef}
+    spec.write_text(json.dumps(doc))
+    return spec
+
+
+@pytest.mark.parametrize("n,sort", [(2, None), (3, None), (7, None), (3, "race")])
+def test_linear_model_drivers_merge(audit, root, tmp_path, n, sort):
+    """Linear SHAP drivers and proxies merged: the partials carry per cell the sums of the rows'
+    model inputs and the single run's background rows of their block; the merge takes
+    phi = w_j (sum x_j - n mean_j) against the same background (to 1e-12; sorted by race, the
+    first shards lack a group)."""
+    df = pd.read_csv(root / "datasets" / "credit_current.csv")
+    if sort:
+        df = df.sort_values(sort, kind="stable")
+    single, merged, parts = single_and_merged(audit, linear_demo_spec(root, tmp_path, df),
+                                              tmp_path, n)
+    why = [json.loads(p.read_text())["why"] for p in parts]
+    assert all(w["method"] == "linear" and "xsum" in w and "phi" not in w for w in why)
+    assert sum(len(w["background"]["rows"]) for w in why) == 100
+    if sort:
+        assert len({c[1] for c in why[0]["cells"]}) < len({c[1] for w in why for c in w["cells"]})
+    summarised = summarised_in(parts)
+    assert compare(without(single, summarised), without(merged, summarised)) == []
+    assert all(s["section"] != "fairness drivers and proxies" for s in merged["skipped"])
+    for key in ("attributes", "intersections"):
+        for a, b in zip(single["fairness"][key], merged["fairness"][key]):
+            assert b["drivers"] and len(b["drivers"]) == len(a["drivers"]), a["name"]
+            assert "linear SHAP values of all 6000 rows" in b["drivers"][0]["method"]
+            assert [p["feature"] for p in a["proxies"]] == [p["feature"] for p in b["proxies"]]
+    if n == 3 and sort is None:   # a background row dropped or not a number: located errors
+        for change in ("drop", "text"):
+            doc = json.loads(parts[1].read_text())
+            bg = doc["why"]["background"]
+            if change == "drop":
+                bg["rows"], bg["x"] = bg["rows"][1:], bg["x"][1:]
+            else:
+                bg["x"][0][0] = "a"
+            (tmp_path / "bad.audpart").write_text(json.dumps(doc))
+            r = audit("merge", parts[0], tmp_path / "bad.audpart", parts[2], "--out",
+                      tmp_path / "bad")
+            assert r.code == 2 and "background" in r.err, r
+            assert change == "drop" or "bad.audpart" in r.err, r
+    if n != 2:
+        return
+    # two sites: no background rows (a site cannot draw the pooled run's sample); the merge
+    # centers at the inputs' mean instead, which cancels in every driver figure
+    base = json.loads((tmp_path / "spec.json").read_text())
+    parts = []
+    for i, chunk in enumerate([df.iloc[:2500], df.iloc[2500:]]):
+        chunk.to_csv(tmp_path / f"site{i}.csv", index=False)
+        (tmp_path / f"site{i}.json").write_text(json.dumps(dict(base, data=f"site{i}.csv")))
+        r = audit("run", tmp_path / f"site{i}.json", "--shard", f"{i}/2", "--site", "--out",
+                  tmp_path / "s")
+        assert r.code == 0, r
+        parts.append(tmp_path / "s" / f"partial-{i}-of-2.audpart")
+        assert "background" not in json.loads(parts[-1].read_text())["why"]
+    r = audit("merge", *parts, "--out", tmp_path / "sm", "--created", CREATED)
+    assert r.code in (0, 1), r
+    sites = json.loads((tmp_path / "sm" / "results.json").read_text())
+    assert compare(single["fairness"], sites["fairness"], ".fairness") == []
+
+
+def shares_close(a, b, path=""):
+    """Drivers compared as compare() does, a share (contribution / gap) within 1e-12 of the gap's
+    conditioning: the gap is a difference of mean outputs, so its rounding is relative to them
+    (max(|mean_output|, |reference_mean_output|) / |gap| times 1e-12)."""
+    out = []
+    for i, (d, e) in enumerate(zip(a, b)):
+        scale = max(1.0, max(abs(d["mean_output"]), abs(d["reference_mean_output"])) /
+                    max(abs(d["gap"]), 1e-300))
+        for part in (d, d.get("probability", {})):
+            other = e if part is d else e.get("probability", {})
+            for f, g in zip(part.get("features", []), other.get("features", [])):
+                if "share" in f and not math.isclose(f["share"], g["share"], rel_tol=0,
+                                                     abs_tol=1e-12 * scale):
+                    out.append(f"{path}[{i}] {f['name']} share {f['share']} != {g['share']}")
+                f.pop("share", None), g.pop("share", None)
+    return out + compare(a, b, path)
+
+
+@pytest.mark.parametrize("kind", ["tree", "linear"])
+def test_min_cell_drivers_over_the_kept_rows(audit, root, tmp_path, kind):
+    """--min-cell K: the "why" block keeps the drivers' sums over cells of the attributes' values
+    (each a union of joint cells of at least K rows, so of at least K rows) and no proxy screen
+    (it would link feature values to the attributes). The merged drivers equal a single run on
+    the rows the partials kept; the proxies say why they are absent. A linear model's input sums
+    are not shared (less the listed values they would give the suppressed ones): said."""
+    df = pd.read_csv(root / "datasets" / "credit_current.csv")
+    if kind == "tree":
+        import xgboost as xgb
+        feats = ["credit_score", "utilization", "debt_to_income"]
+        m = xgb.XGBClassifier(n_estimators=2, max_depth=1, learning_rate=0.5, n_jobs=1)
+        m.fit(df[feats], df["default"])   # 2 stumps: few distinct scores, large joint cells
+        m.get_booster().save_model(str(tmp_path / "model.json"))
+    else:   # discrete inputs: few distinct scores
+        (tmp_path / "model.json").write_text(json.dumps({
+            "format": "audit-linear", "version": 1, "link": "logit", "intercept": -1.0,
+            "coefficients": {"has_cosigner": -0.8, "num_delinquencies": 0.45}}))
+    df.to_csv(tmp_path / "cur.csv", index=False)
+    spec = demo_spec_on(root, tmp_path, 30)
+    doc = json.loads(spec.read_text())
+    doc["model"] = "model.json"
+    doc["explain"].pop("nominal")
+    spec.write_text(json.dumps(doc))
+    r = audit("predict", "--model", tmp_path / "model.json", "--data", tmp_path / "cur.csv",
+              "--out", tmp_path / "pred.csv")
+    assert r.code == 0, r
+    score = pd.read_csv(tmp_path / "pred.csv", dtype=str)["prediction"]
+    k, n, rows = 5, 3, len(df)   # the joint cells of each shard: attributes, label, score
+    key = df[["sex", "race", "age_band", "default"]].astype(str).agg("|".join, axis=1) + score
+    keep = np.zeros(rows, bool)
+    for i in range(n):
+        r0 = rows // n * i + min(i, rows % n)
+        r1 = r0 + rows // n + (1 if i < rows % n else 0)
+        block = key.iloc[r0:r1]
+        keep[r0:r1] = (block.map(block.value_counts()) >= k).to_numpy()
+    assert 0 < (~keep).sum() < 1000
+    parts = []
+    for i in range(n):
+        r = audit("run", spec, "--shard", f"{i}/{n}", "--min-cell", k, "--out", tmp_path / "p")
+        assert r.code == 0, r
+        parts.append(tmp_path / "p" / f"partial-{i}-of-{n}.audpart")
+    for p in parts:
+        why = json.loads(p.read_text())["why"]
+        assert "screen" not in why and "suppressed" in json.loads(p.read_text())
+        if kind == "linear":
+            assert "suppressed as rarer than --min-cell" in why["skipped"]
+            continue
+        assert all(c[-1] >= k for c in why["cells"]) and why["screen_skipped"]
+    r = audit("merge", *parts, "--out", tmp_path / "m", "--created", CREATED)
+    assert r.code in (0, 1), r
+    merged = json.loads((tmp_path / "m" / "results.json").read_text())
+    assert merged["merge"]["suppressed_rows"] == (~keep).sum()
+    if kind == "linear":
+        why = [s["reason"] for s in merged["skipped"]
+               if s["section"] == "fairness drivers and proxies"]
+        assert len(why) == 1 and "suppressed as rarer than --min-cell" in why[0]
+        assert not any("drivers" in a for a in merged["fairness"]["attributes"])
+        return
+    df[keep].to_csv(tmp_path / "cur.csv", index=False)   # the single run on the kept rows
+    r = audit("run", spec, "--out", tmp_path / "single", "--created", CREATED)
+    assert r.code in (0, 1), r
+    single = json.loads((tmp_path / "single" / "results.json").read_text())
+    for key in ("attributes", "intersections"):
+        for a, b in zip(single["fairness"][key], merged["fairness"][key]):
+            assert b["drivers"] and shares_close(a["drivers"], b["drivers"], ".drivers") == []
+            assert "proxies" not in b and "links no feature value" in b["proxies_reason"]
+
+
+@pytest.mark.skipif(not (MPI_BIN and os.path.exists(MPI_BIN) and shutil.which("mpirun")),
+                    reason="build/audit-mpi is built by make check when mpicc (libopenmpi-dev) "
+                           "is installed")
+def test_mpi_linear_model_drivers(audit, root, tmp_path):
+    """Over 4 MPI ranks (each its byte range) the linear drivers and proxies are the single
+    run's (to 1e-12): the ranks' background rows and input sums as the partials' files."""
+    df = pd.read_csv(root / "datasets" / "credit_current.csv")
+    spec = linear_demo_spec(root, tmp_path, df)
+    r = audit("run", spec, "--out", tmp_path / "single", "--created", CREATED)
+    assert r.code in (0, 1), r
+    p = mpi_run(spec, tmp_path / "mpi")
+    assert p.returncode in (0, 1), p.stderr[-3000:]
+    single = json.loads((tmp_path / "single" / "results.json").read_text())
+    merged = json.loads((tmp_path / "mpi" / "results.json").read_text())
+    assert compare(single["fairness"], merged["fairness"], ".fairness") == []
+    assert merged["fairness"]["attributes"][0]["drivers"]

@@ -448,6 +448,58 @@ static void test_linear_closed_form_and_bruteforce(void **state)
     model_release(&m);
 }
 
+/* Merged runs: linear SHAP summed per cell from the cells' input sums (aud_shap_linear_cells)
+ * equals the sum of the rows' aud_shap_explain values (to rounding: 1e-12 of the sum of |phi|),
+ * the base value included in the outputs; a weight-0 feature gives 0 whatever its sum. */
+static void test_linear_cells_equal_summed_rows(void **state)
+{
+    (void)state;
+    rng_state = 11;
+    aud_error err;
+    aud_model m;
+    random_linear(&m, 5, 1);
+    m.coef[3] = 0.0;
+    enum { N = 40, M = 5, C = 3 };
+    double X[N * M], bg[7 * M], phi[C * M], out[C];
+    random_rows(X, N, M, 0.0);
+    random_rows(bg, 7, M, 0.0);
+    long double xsum[C * M] = {0};
+    uint64_t count[C] = {0};
+    double ref[C * (M + 1)] = {0}, mag[C * (M + 1)] = {0};
+    aud_shap_opts o;
+    aud_shap_opts_default(&o);
+    o.background = bg;
+    o.n_background = 7;
+    aud_shap_result *r = NULL;
+    assert_int_equal(aud_shap_explain(&r, &m, X, N, &o, &err), AUD_OK);
+    for (size_t i = 0; i < N; i++) {
+        size_t k = i % C;
+        count[k]++;
+        for (size_t j = 0; j <= M; j++) {
+            double v = r->phi[i * (M + 1) + j];
+            if (j < M)
+                xsum[k * M + j] += X[i * M + j];
+            ref[k * (M + 1) + (j < M ? j : M)] += j < M ? v : 0.0;
+            ref[k * (M + 1) + M] += v;   /* the output: attributions plus base value */
+            mag[k * (M + 1) + (j < M ? j : M)] += fabs(v);
+        }
+    }
+    xsum[1 * M + 3] = NAN;   /* unused: never read */
+    aud_shap_linear_cells(&m, bg, 7, xsum, count, C, phi, out);
+    for (size_t k = 0; k < C; k++) {
+        for (size_t j = 0; j < M; j++)
+            assert_true(fabs(phi[k * M + j] - ref[k * (M + 1) + j]) <=
+                        1e-12 * (1.0 + mag[k * (M + 1) + j]));
+        assert_true(phi[k * M + 3] == 0.0);
+        double all = 0.0;
+        for (size_t j = 0; j <= M; j++)
+            all += mag[k * (M + 1) + j];
+        assert_true(fabs(out[k] - ref[k * (M + 1) + M]) <= 1e-12 * (1.0 + all));
+    }
+    aud_shap_result_free(r);
+    model_release(&m);
+}
+
 /* The all-background-at-once game equals the row-by-row masked game (>64 rows: several words). */
 static void test_bgtree_game_equals_masked_game(void **state)
 {
@@ -882,6 +934,7 @@ int main(void)
         cmocka_unit_test(test_tree_interactions_match_bruteforce),
         cmocka_unit_test(test_interventional_matches_bruteforce),
         cmocka_unit_test(test_linear_closed_form_and_bruteforce),
+        cmocka_unit_test(test_linear_cells_equal_summed_rows),
         cmocka_unit_test(test_bgtree_game_equals_masked_game),
         cmocka_unit_test(test_kernel_full_enumeration_equals_exact),
         cmocka_unit_test(test_kernel_sampled_exact_on_additive_game),
