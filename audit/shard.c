@@ -585,6 +585,20 @@ static int close_binned_cell(run_ctx *c, cJSON *cells, const joint_key *k, size_
     return bad ? aud_error_nomem(c->err) : AUD_OK;
 }
 
+/* A joint cell of idx[i .. e) under the minimum count (--min-cell): counted as suppressed and
+ * its rows marked to drop; 1, or 0 for a cell that is kept. */
+static int suppress_cell(supp *sp, const size_t *idx, size_t i, size_t e,
+                         unsigned char *drop_row)
+{
+    if (!(sp->min_cell > 1 && (long)(e - i) < sp->min_cell))
+        return 0;
+    sp->cells++;
+    sp->rows += e - i;
+    for (size_t q = i; q < e; q++)
+        drop_row[idx[q]] = 1;
+    return 1;
+}
+
 /* The joint cells with binned scores (idx: the rows sorted by k, whose scores are the bins'
  * lower ends): each cell of the other joint columns once, its scores as bin numbers
  * (aud_score_bin_number) with counts. A (cell, bin) under the minimum count is suppressed
@@ -606,11 +620,7 @@ static int add_binned_cells(run_ctx *c, cJSON *jo, cJSON *cells, const joint_key
         size_t e = i + 1;
         while (e < n && cmp_rows(k, idx[i], idx[e]) == 0)
             e++;
-        if (sp->min_cell > 1 && (long)(e - i) < sp->min_cell) {
-            sp->cells++;
-            sp->rows += e - i;
-            for (size_t q = i; q < e; q++)
-                drop_row[idx[q]] = 1;
+        if (suppress_cell(sp, idx, i, e, drop_row)) {
             i = e;
             continue;
         }
@@ -683,11 +693,7 @@ static int add_joint(run_ctx *c, cJSON *part, const size_t *cols, size_t n_cols,
         size_t e = i + 1;
         while (e < n && cmp_rows(&key, idx[i], idx[e]) == 0)
             e++;
-        if (sp->min_cell > 1 && (long)(e - i) < sp->min_cell) {
-            sp->cells++;
-            sp->rows += e - i;
-            for (size_t q = i; q < e; q++)
-                drop_row[idx[q]] = 1;
+        if (suppress_cell(sp, idx, i, e, drop_row)) {
             i = e;
             continue;
         }
