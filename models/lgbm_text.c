@@ -17,6 +17,7 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -498,8 +499,98 @@ static int set_feature_names(aud_model *m, lg_reader *r, const lg_line *l, aud_e
     return AUD_OK;
 }
 
+/* ---- the trees on several threads ----------------------------------------------------------
+ * A large model is mostly its tree blocks, each parsed from its own lines (build_tree) once
+ * the header is read. With `pend` the line pass below only collects each block's lines and the
+ * blocks are built afterwards on threads, each taking the next tree; anything that goes wrong in
+ * that pass - any error at all - makes the caller parse again the serial way (pend NULL),
+ * which reports errors exactly as always. The trees are the same either way. */
+typedef struct lg_pending {
+    lg_tree_lines tl;
+    int32_t       output;
+} lg_pending;
+
+typedef struct lg_pend {
+    lg_pending *b;
+    size_t      n, cap;
+    int         threads;
+} lg_pend;
+
+typedef struct lg_job {
+    const lg_pend *pend;
+    aud_model     *m;
+    const char    *name;
+    _Atomic size_t *next;
+    int            failed;
+} lg_job;
+
+static void *lg_job_main(void *arg)
+{
+    lg_job *j = arg;
+    lg_reader r = { NULL, NULL, 0, j->name };
+    aud_error err;
+    aud_error_clear(&err);
+    for (size_t i; !j->failed && (i = atomic_fetch_add(j->next, 1)) < j->pend->n;) {
+        const lg_pending *b = &j->pend->b[i];
+        aud_tree *t = &j->m->trees[i];
+        char where[64];
+        snprintf(where, sizeof where, "Tree=%zu (line %ld)", i, b->tl.head.no);
+        if (build_tree(&r, &b->tl, t, j->m->n_features, b->output, &err) != AUD_OK ||
+            aud_tree_validate(t, j->m->n_features, j->name, where, &err) != AUD_OK)
+            j->failed = 1;
+    }
+    return NULL;
+}
+
+/* The collected blocks built into m->trees (sized and zeroed by the line pass): AUD_OK, or
+ * AUD_E_INTERNAL when any tree fails (the caller parses again). */
+static int build_pending(aud_model *m, const lg_pend *pend, const char *name)
+{
+    int threads = pend->threads > 0 ? pend->threads : 1;
+    if ((size_t)threads > pend->n)
+        threads = pend->n > 0 ? (int)pend->n : 1;
+    lg_job *jobs = aud_calloc((size_t)threads, sizeof *jobs);
+    if (jobs == NULL)
+        return AUD_E_INTERNAL;
+    _Atomic size_t next = 0;
+    for (int k = 0; k < threads; k++)
+        jobs[k] = (lg_job){ pend, m, name, &next, 0 };
+    aud_run_jobs(jobs, (size_t)threads, sizeof *jobs, lg_job_main);
+    int failed = 0;
+    for (int k = 0; k < threads; k++)
+        failed |= jobs[k].failed;
+    aud_free(jobs);
+    return failed ? AUD_E_INTERNAL : AUD_OK;
+}
+
+enum { LG_PAR_MIN_BYTES = 256 * 1024 };
+
+_Atomic long aud_lgbm_deferred_parses;
+
+static int lgbm_parse(aud_model *m, const char *data, size_t len, const char *name,
+                      lg_pend *pend, aud_error *err);
+
 int aud_lgbm_text_parse(aud_model *m, const char *data, size_t len, const char *name,
-                        aud_error *err)
+                        int threads, aud_error *err)
+{
+    if (threads > 1 && len >= LG_PAR_MIN_BYTES) {
+        lg_pend pend = { NULL, 0, 0, threads };
+        aud_model keep = *m;
+        aud_error scratch;
+        aud_error_clear(&scratch);
+        int rc = lgbm_parse(m, data, len, name, &pend, &scratch);
+        aud_free(pend.b);
+        if (rc == AUD_OK) {
+            atomic_fetch_add(&aud_lgbm_deferred_parses, 1);
+            return AUD_OK;
+        }
+        aud_model_clear_parsed(m, &keep);   /* and again, the serial way */
+    }
+    return lgbm_parse(m, data, len, name, NULL, err);
+}
+
+static int lgbm_parse(aud_model *m, const char *data, size_t len, const char *name,
+                      lg_pend *pend, aud_error *err)
 {
     lg_reader r = { data, data + len, 0, name };
     if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0)
@@ -542,6 +633,26 @@ int aud_lgbm_text_parse(aud_model *m, const char *data, size_t len, const char *
             aud_tree *t = &m->trees[m->n_trees];
             memset(t, 0, sizeof *t);
             int32_t output = (int32_t)(m->n_trees % (size_t)per_iter);
+            if (pend != NULL) {   /* built after the line pass, on threads */
+                if (pend->n == pend->cap) {
+                    size_t nc = pend->cap ? pend->cap * 2 : 64;
+                    lg_pending *nb = aud_realloc(pend->b, nc * sizeof *nb);
+                    if (nb == NULL) {
+                        rc = aud_error_nomem(err);
+                        goto done;
+                    }
+                    pend->b = nb;
+                    pend->cap = nc;
+                }
+                pend->b[pend->n++] = (lg_pending){ *tl, output };
+                m->n_trees++;
+                in_tree = 0;
+                if (ends_trees)
+                    saw_end = 1;
+                if (!more || ends_trees)
+                    break;
+                goto next_line_kind;
+            }
             rc = build_tree(&r, tl, t, m->n_features, output, err);
             if (rc == AUD_OK)
                 m->n_trees++;
@@ -560,6 +671,7 @@ int aud_lgbm_text_parse(aud_model *m, const char *data, size_t len, const char *
             saw_end = 1;
         if (!more || ends_trees)
             break;
+    next_line_kind:
         if (starts_tree) {
             if (!have_max_idx) {
                 rc = aud_error_set(err, AUD_E_SCHEMA, name, l.no, 1,
@@ -626,6 +738,8 @@ int aud_lgbm_text_parse(aud_model *m, const char *data, size_t len, const char *
         rc = aud_error_set(err, AUD_E_SCHEMA, name, 0, 0, "missing max_feature_idx header line");
         goto done;
     }
+    if (pend != NULL && (rc = build_pending(m, pend, name)) != AUD_OK)
+        goto done;
     /* After "end of trees": the parameters block and, in a python-saved model, a last line
      * pandas_categorical:<json> (the python-package reads the last such line). */
     while (saw_end && next_line(&r, &l)) {

@@ -186,7 +186,7 @@ int aud_model_parse_threads(aud_model **out, const char *data, size_t len, const
     if (strcmp(format, "xgboost-json") == 0)
         rc = aud_xgb_json_parse(m, data, len, name, threads, err);
     else if (strcmp(format, "lightgbm-text") == 0)
-        rc = aud_lgbm_text_parse(m, data, len, name, err);
+        rc = aud_lgbm_text_parse(m, data, len, name, threads, err);
     else if (strcmp(format, "linear-json") == 0)
         rc = aud_linear_json_parse(m, data, len, name, err);
     else if (strcmp(format, "trees-json") == 0)

@@ -314,7 +314,9 @@ extern _Atomic long aud_xgb_piecewise_parses;
 /* Free what a loader put into m and make it *keep again (a loader's fresh start). */
 void aud_model_clear_parsed(aud_model *m, const aud_model *keep);
 int aud_lgbm_text_parse(aud_model *m, const char *data, size_t len, const char *name,
-                        aud_error *err);
+                        int threads, aud_error *err);
+/* LightGBM models read with their trees built after the line pass, on threads (for tests). */
+extern _Atomic long aud_lgbm_deferred_parses;
 int aud_linear_json_parse(aud_model *m, const char *data, size_t len, const char *name,
                           aud_error *err);
 int aud_trees_json_parse(aud_model *m, const char *data, size_t len, const char *name,

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdatomic.h>
 #include <stdio.h>
 
 #include "models/model_int.h"
@@ -354,6 +355,103 @@ static void test_allocation_failures(void **state)
     }
 }
 
+/* ---- trees built after the line pass, on threads (models/lgbm_text.c) ---------------------- */
+
+static const char *const lgbm_files[] = {
+    "tests/golden/data/lightgbm/binary/model.txt", "tests/golden/data/lightgbm/multiclass/model.txt",
+    "tests/golden/data/lightgbm/regression/model.txt",
+    "tests/golden/data/lightgbm_cat/binary/model.txt",
+    "tests/golden/data/lightgbm_cat/binary/model_pandas.txt" };
+
+/* Each fixture padded past 256 KiB (trailing blank lines) reads the same at 1-3 threads as the
+ * whole-file line pass reads it unpadded, field by field, and takes the threaded path from 2
+ * threads. */
+static void test_deferred_trees_equal_inline(void **state)
+{
+    (void)state;
+    size_t deferred = 0;
+    for (size_t f = 0; f < sizeof lgbm_files / sizeof lgbm_files[0]; f++) {
+        char *data = NULL;
+        size_t len = 0, big_len = 0;
+        aud_error err;
+        assert_int_equal(aud_file_read(lgbm_files[f], &data, &len, 0, &err), AUD_OK);
+        assert_true(len < 256 * 1024);
+        char *big = test_padded(data, len, &big_len);
+        aud_model *a = NULL;
+        long before = atomic_load(&aud_lgbm_deferred_parses);
+        assert_int_equal(aud_model_parse(&a, data, len, lgbm_files[f], NULL, &err), AUD_OK);
+        assert_int_equal(atomic_load(&aud_lgbm_deferred_parses), before);
+        for (int t = 1; t <= 3; t++) {
+            aud_model *b = NULL;
+            before = atomic_load(&aud_lgbm_deferred_parses);
+            if (aud_model_parse_threads(&b, big, big_len, lgbm_files[f], NULL, t, &err) != AUD_OK)
+                fail_msg("%s: %s", lgbm_files[f], err.msg);
+            deferred += (size_t)(atomic_load(&aud_lgbm_deferred_parses) - before);
+            test_assert_same_model(a, b);
+            assert_int_equal(a->link, b->link);
+            assert_string_equal(a->objective, b->objective);
+            aud_model_free(b);
+        }
+        aud_model_free(a);
+        aud_free(big);
+        aud_free(data);
+    }
+    assert_int_equal(deferred, 2 * (sizeof lgbm_files / sizeof lgbm_files[0]));   /* 2, 3 */
+}
+
+/* A fault in tree k of a large model: the error of the whole-file pass (code, message, line,
+ * column), whichever tree and however many threads. */
+static void test_deferred_trees_errors(void **state)
+{
+    (void)state;
+    static const char *const variants[][2] = {
+        { "num_leaves=", "num_leaves=9" },          /* arrays disagree with the count */
+        { "threshold=", "threshold=x " },           /* not a number */
+        { "left_child=", "left_child=0 " },         /* a cycle or a bad child */
+        { "split_feature=", "split_feature=99 " },  /* feature out of range */
+        { "leaf_value=", "leaf_valu=" },            /* a missing line */
+        { "shrinkage=", "shrinkage=1\nshrinkage=" },   /* a duplicate line */
+    };
+    char *data = NULL;
+    size_t len = 0;
+    aud_error err;
+    assert_int_equal(aud_file_read(lgbm_files[0], &data, &len, 0, &err), AUD_OK);
+    for (size_t v = 0; v < sizeof variants / sizeof variants[0]; v++) {
+        for (int k = 0; k < 50; k += 24) {   /* trees 0, 24, 48 of 50 */
+            char head[32];
+            snprintf(head, sizeof head, "\nTree=%d\n", k);
+            const char *tk = strstr(data, head);
+            assert_non_null(tk);
+            const char *at = strstr(tk, variants[v][0]);
+            assert_non_null(at);
+            size_t n = len + 64;
+            char *bad = aud_malloc(n);
+            assert_non_null(bad);
+            snprintf(bad, n, "%.*s%s%s", (int)(at - data), data, variants[v][1],
+                     at + strlen(variants[v][0]));
+            size_t bl = strlen(bad), big_len = 0;
+            char *big = test_padded(bad, bl, &big_len);
+            aud_model *m = NULL;
+            aud_error e1, e2;
+            int rc1 = aud_model_parse(&m, bad, bl, "m.txt", NULL, &e1);
+            assert_null(m);
+            if (rc1 == AUD_OK)
+                fail_msg("variant %zu tree %d parses", v, k);
+            for (int t = 1; t <= 3; t++) {
+                int rc2 = aud_model_parse_threads(&m, big, big_len, "m.txt", NULL, t, &e2);
+                assert_int_equal(rc1, rc2);
+                assert_null(m);
+                assert_string_equal(e1.msg, e2.msg);
+                assert_int_equal(e1.line, e2.line);
+                assert_int_equal(e1.column, e2.column);
+            }
+            aud_free(big);
+            aud_free(bad);
+        }
+    }
+    aud_free(data);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -366,6 +464,8 @@ int main(void)
         cmocka_unit_test(test_hostile_files),
         cmocka_unit_test(test_single_leaf_and_average_output),
         cmocka_unit_test(test_allocation_failures),
+        cmocka_unit_test(test_deferred_trees_equal_inline),
+        cmocka_unit_test(test_deferred_trees_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

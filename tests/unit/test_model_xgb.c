@@ -353,53 +353,6 @@ static void test_packed_equals_generic_le_f32(void **s)
 
 /* ---- the tree-by-tree parse of large models (models/xgb_json.c) ---------------------------- */
 
-/* 300 KiB of trailing white space takes a document over the size of the tree-by-tree path
- * without moving any byte of it: models and errors (line and column too) must not change. */
-static char *padded(const char *doc, size_t len, size_t *out_len)
-{
-    size_t pad = 300 * 1024;
-    char *p = aud_malloc(len + pad + 1);
-    assert_non_null(p);
-    memcpy(p, doc, len);
-    for (size_t i = 0; i < pad; i++)
-        p[len + i] = i % 64 == 63 ? '\n' : ' ';
-    p[len + pad] = '\0';
-    *out_len = len + pad;
-    return p;
-}
-
-#define SAME_ARRAY(a, b, n) \
-    assert_true(((a) == NULL && (b) == NULL) || memcmp((a), (b), (n) * sizeof *(a)) == 0)
-
-static void assert_same_model(const aud_model *a, const aud_model *b)
-{
-    assert_int_equal(a->n_trees, b->n_trees);
-    assert_int_equal(a->n_features, b->n_features);
-    assert_int_equal(a->n_outputs, b->n_outputs);
-    assert_int_equal(a->n_iterations, b->n_iterations);
-    assert_int_equal(a->best_iteration, b->best_iteration);
-    SAME_ARRAY(a->base_margin, b->base_margin, a->n_outputs);
-    for (size_t i = 0; i < a->n_trees; i++) {
-        const aud_tree *x = &a->trees[i], *y = &b->trees[i];
-        size_t n = (size_t)x->n_nodes;
-        assert_int_equal(x->n_nodes, y->n_nodes);
-        assert_int_equal(x->output, y->output);
-        assert_int_equal(x->n_cat_bits, y->n_cat_bits);
-        SAME_ARRAY(x->left, y->left, n);
-        SAME_ARRAY(x->right, y->right, n);
-        SAME_ARRAY(x->feature, y->feature, n);
-        SAME_ARRAY(x->threshold, y->threshold, n);
-        SAME_ARRAY(x->kind, y->kind, n);
-        SAME_ARRAY(x->missing, y->missing, n);
-        SAME_ARRAY(x->default_left, y->default_left, n);
-        SAME_ARRAY(x->value, y->value, n);
-        SAME_ARRAY(x->cover, y->cover, n);
-        SAME_ARRAY(x->cat_begin, y->cat_begin, n);
-        SAME_ARRAY(x->cat_words, y->cat_words, n);
-        SAME_ARRAY(x->cat_bits, y->cat_bits, (size_t)x->n_cat_bits);
-    }
-}
-
 static void test_piecewise_parse_equals_whole(void **s)
 {
     (void)s;
@@ -414,7 +367,7 @@ static void test_piecewise_parse_equals_whole(void **s)
         size_t len = 0, big_len = 0;
         aud_error err;
         assert_int_equal(aud_file_read(files[f], &data, &len, 0, &err), AUD_OK);
-        big = padded(data, len, &big_len);
+        big = test_padded(data, len, &big_len);
         aud_model *whole = NULL;
         long before = atomic_load(&aud_xgb_piecewise_parses);
         assert_int_equal(aud_model_parse(&whole, data, len, files[f], NULL, &err), AUD_OK);
@@ -428,7 +381,7 @@ static void test_piecewise_parse_equals_whole(void **s)
             /* gbtree models of 16 trees and more take the path; DART's trees sit elsewhere */
             assert_int_equal(used, strstr(files[f], "dart") == NULL && whole->n_trees >= 16);
             piecewise += (size_t)used;
-            assert_same_model(whole, m);
+            test_assert_same_model(whole, m);
             aud_model_free(m);
         }
         aud_model_free(whole);
@@ -487,7 +440,7 @@ static void test_piecewise_parse_errors(void **s)
         for (int k = 0; k < 40; k += 13) {   /* the first tree, middle ones, the last */
             char *doc = tiny_many(40, k, variants[v][0], variants[v][1]);
             size_t big_len = 0, len = strlen(doc);
-            char *big = padded(doc, len, &big_len);
+            char *big = test_padded(doc, len, &big_len);
             aud_model *m = NULL;
             aud_error e1, e2;
             int rc1 = aud_model_parse(&m, doc, len, "m.json", NULL, &e1);
@@ -500,7 +453,7 @@ static void test_piecewise_parse_errors(void **s)
                 if (rc1 == AUD_OK) {
                     aud_model *w = NULL;
                     assert_int_equal(aud_model_parse(&w, doc, len, "m.json", NULL, &e1), AUD_OK);
-                    assert_same_model(w, m);
+                    test_assert_same_model(w, m);
                     aud_model_free(w);
                     aud_model_free(m);
                     continue;
@@ -525,14 +478,14 @@ static void test_piecewise_parse_errors(void **s)
     assert_non_null(esc2);
     snprintf(esc2, el + 16, "%.*s\"tree\\u005finfo\"%s", (int)(at - esc), esc, at + 11);
     size_t eb_len = 0;
-    char *eb = padded(esc2, strlen(esc2), &eb_len);
+    char *eb = test_padded(esc2, strlen(esc2), &eb_len);
     aud_model *x = NULL, *y = NULL;
     aud_error ee;
     assert_int_equal(aud_model_parse(&x, esc, el, "m.json", NULL, &ee), AUD_OK);
     long was = atomic_load(&aud_xgb_piecewise_parses);
     assert_int_equal(aud_model_parse_threads(&y, eb, eb_len, "m.json", NULL, 2, &ee), AUD_OK);
     assert_int_equal(atomic_load(&aud_xgb_piecewise_parses), was);
-    assert_same_model(x, y);
+    test_assert_same_model(x, y);
     aud_model_free(x);
     aud_model_free(y);
     aud_free(eb);
@@ -541,14 +494,14 @@ static void test_piecewise_parse_errors(void **s)
     /* and a valid one reads the same both ways */
     char *doc = tiny_many(40, -1, NULL, NULL);
     size_t big_len = 0;
-    char *big = padded(doc, strlen(doc), &big_len);
+    char *big = test_padded(doc, strlen(doc), &big_len);
     aud_model *a = NULL, *b = NULL;
     aud_error err;
     long before = atomic_load(&aud_xgb_piecewise_parses);
     assert_int_equal(aud_model_parse(&a, doc, strlen(doc), "m.json", NULL, &err), AUD_OK);
     assert_int_equal(aud_model_parse_threads(&b, big, big_len, "m.json", NULL, 2, &err), AUD_OK);
     assert_int_equal(atomic_load(&aud_xgb_piecewise_parses), before + 1);
-    assert_same_model(a, b);
+    test_assert_same_model(a, b);
     aud_model_free(a);
     aud_model_free(b);
     aud_free(big);
