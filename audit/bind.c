@@ -562,17 +562,12 @@ static void *recode_main(void *arg)
     return NULL;
 }
 
-/* out[i] = map[codes[i]] for n rows, in chunks on up to `threads` threads (64 at most, none
- * under 65,536 rows). */
+/* out[i] = map[codes[i]] for n rows, in chunks (aud_row_chunks) on up to `threads` threads. */
 static void recode_rows(const int32_t *codes, const int32_t *map, int32_t *out, size_t n,
                         int threads)
 {
-    enum { MAX_CHUNKS = 64, MIN_ROWS = 1 << 16 };
-    recode_job j[MAX_CHUNKS];
-    size_t k = threads > 1 ? (size_t)threads : 1;
-    k = k < MAX_CHUNKS ? k : MAX_CHUNKS;
-    if (n < MIN_ROWS * k)
-        k = n / MIN_ROWS > 0 ? n / MIN_ROWS : 1;
+    recode_job j[AUD_MAX_CHUNKS];
+    size_t k = aud_row_chunks(n, threads);
     for (size_t c = 0; c < k; c++)
         j[c] = (recode_job){ codes, map, out, n * c / k, n * (c + 1) / k };
     aud_run_jobs(j, k, sizeof j[0], recode_main);

@@ -113,6 +113,12 @@ AUD_API int aud_ncpu(void);
  * jobs write only their own results get the same results whatever threads are available. */
 AUD_API void aud_run_jobs(void *jobs, size_t n, size_t size, void *(*fn)(void *));
 
+/* Row chunks for a pass over n rows on up to `threads` threads: one per thread, at most
+ * AUD_MAX_CHUNKS, none under AUD_CHUNK_MIN_ROWS rows (at least 1). Chunk c of k is the rows
+ * [n c / k, n (c + 1) / k). */
+enum { AUD_MAX_CHUNKS = 64, AUD_CHUNK_MIN_ROWS = 1 << 16 };
+AUD_API size_t aud_row_chunks(size_t n, int threads);
+
 /* Run fn(ctx, i) for every task i in [0, n) exactly once, on up to `threads` threads (at most
  * 64) started by aud_run_jobs, each taking the next untaken index from a shared counter (order
  * the tasks heaviest first for balance). fn must write only task i's own results, which then do

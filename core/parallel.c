@@ -108,6 +108,16 @@ void aud_run_jobs(void *jobs, size_t n, size_t size, void *(*fn)(void *))
     aud_free(started);
 }
 
+size_t aud_row_chunks(size_t n, int threads)
+{
+    size_t k = threads > 1 ? (size_t)threads : 1;
+    if (k > AUD_MAX_CHUNKS)
+        k = AUD_MAX_CHUNKS;
+    if (n < (size_t)AUD_CHUNK_MIN_ROWS * k)
+        k = n / AUD_CHUNK_MIN_ROWS > 0 ? n / AUD_CHUNK_MIN_ROWS : 1;
+    return k;
+}
+
 /* ---- a pool of tasks over aud_run_jobs ----------------------------------------------------- */
 
 typedef struct task_worker {

@@ -16,7 +16,6 @@
  * past the memory budget, use the recursive algorithm (treeshap.c). */
 #include "explainers/shap_int.h"
 
-#include <stdatomic.h>
 #include <string.h>
 
 #define DMAX AUD_SHAP_FAST_MAX_PATH
@@ -34,7 +33,6 @@ struct aud_shap_fast {
     double    w[DMAX + 1][DMAX + 1];   /* w[d][m] = m! (d-m-1)! / d! */
     double   *table;
     size_t    n_leaves;
-    _Atomic size_t n_built;   /* trees whose tables are built */
 };
 
 void aud_shap_fast_free(aud_shap_fast *f)
@@ -104,7 +102,7 @@ typedef struct build {
     double   scale;
     size_t   next_leaf;
     size_t   next_cell;
-    double   w[DMAX + 1][DMAX + 1];   /* w[d][m] = m! (d-m-1)! / d! */
+    const double (*w)[DMAX + 1];     /* f->w: w[d][m] = m! (d-m-1)! / d! */
 } build;
 
 static void path_weights(double w[DMAX + 1][DMAX + 1])
@@ -207,40 +205,25 @@ static void build_walk(build *b, int32_t n, bpath *p)
         p->d--;
 }
 
-/* The tables of trees [t0, t1) of the model: each tree writes only its own nodes, leaves and
- * cells (offsets from pass 1), so trees build in any order on any thread. */
-typedef struct build_job {
-    aud_shap_fast *f;
+/* Pass 2's trees: each writes only its own nodes, leaves and cells (offsets from pass 1), so
+ * the trees build in any order on any thread (aud_run_tasks). */
+typedef struct build_ctx {
+    aud_shap_fast       *f;
     const aud_shap_plan *plan;
-    const size_t *leaf_at, *cell_at;   /* per tree: first leaf, first table cell */
-    _Atomic size_t *next;              /* next tree to take */
-    size_t nt;
-    const double (*w)[DMAX + 1];
-} build_job;
+    const size_t        *leaf_at, *cell_at;   /* per tree: first leaf, first table cell */
+} build_ctx;
 
-static void *build_job_main(void *arg)
+static void build_tree_task(void *ctx, size_t t)
 {
-    build_job *j = arg;
-    build *b = aud_malloc(sizeof *b);   /* holds the weights: about 2 KB */
-    if (b == NULL)
-        return NULL;   /* the caller sees the trees left unbuilt */
-    memcpy(b->w, j->w, sizeof b->w);
-    b->f = j->f;
-    for (size_t t; (t = atomic_fetch_add(j->next, 1)) < j->nt;) {
-        if (!j->f->fast[t])
-            continue;
-        bpath p;
-        memset(&p, 0, sizeof p);
-        b->t = &j->plan->model->trees[t];
-        b->aux = j->f->aux + j->f->aux_off[t];
-        b->scale = j->plan->scale[t];
-        b->next_leaf = j->leaf_at[t];
-        b->next_cell = j->cell_at[t];
-        build_walk(b, 0, &p);
-        atomic_fetch_add(&j->f->n_built, 1);
-    }
-    aud_free(b);
-    return NULL;
+    const build_ctx *x = ctx;
+    if (!x->f->fast[t])
+        return;
+    build b = { x->f, &x->plan->model->trees[t], x->f->aux + x->f->aux_off[t],
+                x->plan->scale[t], x->leaf_at[t], x->cell_at[t],
+                (const double (*)[DMAX + 1])x->f->w };
+    bpath p;
+    memset(&p, 0, sizeof p);
+    build_walk(&b, 0, &p);
 }
 
 int aud_shap_fast_new(aud_shap_fast **out, const aud_shap_plan *plan, size_t max_bytes,
@@ -256,27 +239,21 @@ int aud_shap_fast_new_mt(aud_shap_fast **out, const aud_shap_plan *plan, size_t 
     size_t nt = m->n_trees;
     aud_shap_fast *f = aud_calloc(1, sizeof *f);
     size_t *cells = NULL, *leaves = NULL;
-    build_job *jobs = NULL;
     int rc = AUD_OK;
     if (f == NULL)
         return aud_error_nomem(err);
-    if (threads < 1)
-        threads = 1;
-    if ((size_t)threads > nt)
-        threads = nt > 0 ? (int)nt : 1;
     f->plan = plan;
     f->fast = aud_calloc(nt + 1, 1);
     f->aux_off = aud_calloc(nt + 1, sizeof *f->aux_off);
     cells = aud_calloc(nt + 1, sizeof *cells);
     leaves = aud_calloc(nt + 1, sizeof *leaves);
-    jobs = aud_calloc((size_t)threads, sizeof *jobs);
-    if (!f->fast || !f->aux_off || !cells || !leaves || !jobs) {
+    if (!f->fast || !f->aux_off || !cells || !leaves) {
         rc = aud_error_nomem(err);
         goto done;
     }
     /* pass 1: which trees fit (in model order, within the budget); cells[t] and leaves[t] then
      * become each tree's first cell and first leaf */
-    size_t total_cells = 0, total_leaves = 0, total_nodes = 0, n_fast = 0;
+    size_t total_cells = 0, total_leaves = 0, total_nodes = 0;
     double total_work = 0.0;
     for (size_t t = 0; t < nt; t++) {
         const aud_tree *tr = &m->trees[t];
@@ -298,7 +275,6 @@ int aud_shap_fast_new_mt(aud_shap_fast **out, const aud_shap_plan *plan, size_t 
         total_cells += cl;
         total_leaves += lv;
         total_nodes += (size_t)tr->n_nodes;
-        n_fast++;
     }
     f->n_leaves = total_leaves;
     f->aux = aud_calloc(total_nodes + 1, sizeof *f->aux);
@@ -316,19 +292,11 @@ int aud_shap_fast_new_mt(aud_shap_fast **out, const aud_shap_plan *plan, size_t 
     path_weights(f->w);
     /* pass 2: the tables, tree by tree on up to `threads` threads (the leaf tables are the
      * work: 2^d x d entries of O(d^2) each, the serial part of explain before this) */
-    _Atomic size_t next = 0;
-    for (int k = 0; k < threads; k++)
-        jobs[k] = (build_job){ f, plan, leaves, cells, &next, nt,
-                               (const double (*)[DMAX + 1])f->w };
-    aud_run_jobs(jobs, (size_t)threads, sizeof *jobs, build_job_main);
-    if (atomic_load(&f->n_built) != n_fast) {
-        rc = aud_error_nomem(err);
-        goto done;
-    }
+    build_ctx bc = { f, plan, leaves, cells };
+    aud_run_tasks(nt, threads, build_tree_task, &bc);
     *out = f;
     f = NULL;
 done:
-    aud_free(jobs);
     aud_free(cells);
     aud_free(leaves);
     aud_shap_fast_free(f);

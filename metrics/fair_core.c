@@ -417,7 +417,6 @@ done:
 /* Validate the row-level inputs and derive favourable label / prediction per row. */
 /* One chunk of prepare's pass over the rows: y and p filled for [b, e), and what the checks
  * found there (first bad row, SIZE_MAX for none). */
-enum { PREP_MAX_CHUNKS = 64, PREP_MIN_ROWS = 1 << 16 };
 typedef struct prep_chunk {
     const aud_fair_ctx *ctx;
     size_t b, e, n_lab, bad_label, bad_pred, bad_score;
@@ -476,13 +475,10 @@ static void *prep_main(void *arg)
     return NULL;
 }
 
-/* prepare's chunks: one per thread (--threads), none under PREP_MIN_ROWS rows. */
+/* prepare's chunks (aud_row_chunks) */
 static size_t prep_chunks(const aud_fair_ctx *ctx, prep_chunk *pc)
 {
-    int th = ctx->opts->threads > 0 ? ctx->opts->threads : 1;
-    size_t n_ch = (size_t)th < PREP_MAX_CHUNKS ? (size_t)th : PREP_MAX_CHUNKS;
-    if (ctx->n < PREP_MIN_ROWS * n_ch)
-        n_ch = ctx->n / PREP_MIN_ROWS > 0 ? ctx->n / PREP_MIN_ROWS : 1;
+    size_t n_ch = aud_row_chunks(ctx->n, ctx->opts->threads);
     for (size_t c = 0; c < n_ch; c++)
         pc[c] = (prep_chunk){ ctx, ctx->n * c / n_ch, ctx->n * (c + 1) / n_ch, 0, SIZE_MAX,
                               SIZE_MAX, SIZE_MAX, INFINITY, -INFINITY, 1 };
@@ -520,7 +516,7 @@ static int prepare(aud_fair_ctx *ctx, aud_error *err)
         return aud_error_nomem(err);
     /* the rows' passes on up to --threads threads, in chunks whose findings merge in row order
      * (the first bad row of the whole column, as one pass finds it) */
-    prep_chunk pc[PREP_MAX_CHUNKS];
+    prep_chunk pc[AUD_MAX_CHUNKS];
     size_t n_ch = prep_chunks(ctx, pc);
     aud_run_jobs(pc, n_ch, sizeof pc[0], prep_main);
     size_t n_lab = 0, bad_label = SIZE_MAX, bad_pred = SIZE_MAX, bad_score = SIZE_MAX;

@@ -56,7 +56,6 @@ static uint8_t ece_bin(double s)
  * merged and sorted into the dense ranks, and each chunk's numbers are mapped to them. The ranks
  * do not depend on the chunks. *done = 0 when there are more than AUD_FAIR_HASH_MAX_DISTINCT
  * distinct scores (then use the radix sort). */
-enum { RANK_MAX_CHUNKS = 64, RANK_MIN_ROWS = 1 << 16 };
 typedef struct rank_chunk {
     const double *score;
     uint32_t     *rank;
@@ -122,11 +121,8 @@ static int rank_by_hash(aud_fair_ctx *ctx, size_t m, int *done, aud_error *err)
 {
     aud_fair_scores *sc = &ctx->sc;
     size_t want = m < AUD_FAIR_HASH_MAX_DISTINCT ? m : AUD_FAIR_HASH_MAX_DISTINCT;
-    int th = ctx->opts->threads > 0 ? ctx->opts->threads : 1;
-    size_t n_ch = (size_t)th < RANK_MAX_CHUNKS ? (size_t)th : RANK_MAX_CHUNKS;
-    if (ctx->n < RANK_MIN_ROWS * n_ch)
-        n_ch = ctx->n / RANK_MIN_ROWS > 0 ? ctx->n / RANK_MIN_ROWS : 1;
-    rank_chunk ch[RANK_MAX_CHUNKS];
+    size_t n_ch = aud_row_chunks(ctx->n, ctx->opts->threads);
+    rank_chunk ch[AUD_MAX_CHUNKS];
     for (size_t c = 0; c < n_ch; c++)
         ch[c] = (rank_chunk){ ctx->in->score, sc->rank, ctx->n * c / n_ch,
                               ctx->n * (c + 1) / n_ch, want, NULL, NULL, 0, 0 };

@@ -516,51 +516,38 @@ typedef struct lg_pend {
     int         threads;
 } lg_pend;
 
-typedef struct lg_job {
+typedef struct lg_build {
     const lg_pend *pend;
     aud_model     *m;
     const char    *name;
-    _Atomic size_t *next;
-    int            failed;
-} lg_job;
+    atomic_int     failed;
+} lg_build;
 
-static void *lg_job_main(void *arg)
+/* aud_run_tasks: tree i built from its collected lines and checked */
+static void lg_build_task(void *ctx, size_t i)
 {
-    lg_job *j = arg;
-    lg_reader r = { NULL, NULL, 0, j->name };
+    lg_build *x = ctx;
+    if (atomic_load(&x->failed))
+        return;
+    const lg_pending *b = &x->pend->b[i];
+    lg_reader r = { NULL, NULL, 0, x->name };
+    aud_tree *t = &x->m->trees[i];
     aud_error err;
+    char where[64];
     aud_error_clear(&err);
-    for (size_t i; !j->failed && (i = atomic_fetch_add(j->next, 1)) < j->pend->n;) {
-        const lg_pending *b = &j->pend->b[i];
-        aud_tree *t = &j->m->trees[i];
-        char where[64];
-        snprintf(where, sizeof where, "Tree=%zu (line %ld)", i, b->tl.head.no);
-        if (build_tree(&r, &b->tl, t, j->m->n_features, b->output, &err) != AUD_OK ||
-            aud_tree_validate(t, j->m->n_features, j->name, where, &err) != AUD_OK)
-            j->failed = 1;
-    }
-    return NULL;
+    snprintf(where, sizeof where, "Tree=%zu (line %ld)", i, b->tl.head.no);
+    if (build_tree(&r, &b->tl, t, x->m->n_features, b->output, &err) != AUD_OK ||
+        aud_tree_validate(t, x->m->n_features, x->name, where, &err) != AUD_OK)
+        atomic_store(&x->failed, 1);
 }
 
 /* The collected blocks built into m->trees (sized and zeroed by the line pass): AUD_OK, or
  * AUD_E_INTERNAL when any tree fails (the caller parses again). */
 static int build_pending(aud_model *m, const lg_pend *pend, const char *name)
 {
-    int threads = pend->threads > 0 ? pend->threads : 1;
-    if ((size_t)threads > pend->n)
-        threads = pend->n > 0 ? (int)pend->n : 1;
-    lg_job *jobs = aud_calloc((size_t)threads, sizeof *jobs);
-    if (jobs == NULL)
-        return AUD_E_INTERNAL;
-    _Atomic size_t next = 0;
-    for (int k = 0; k < threads; k++)
-        jobs[k] = (lg_job){ pend, m, name, &next, 0 };
-    aud_run_jobs(jobs, (size_t)threads, sizeof *jobs, lg_job_main);
-    int failed = 0;
-    for (int k = 0; k < threads; k++)
-        failed |= jobs[k].failed;
-    aud_free(jobs);
-    return failed ? AUD_E_INTERNAL : AUD_OK;
+    lg_build x = { pend, m, name, 0 };
+    aud_run_tasks(pend->n, pend->threads, lg_build_task, &x);
+    return atomic_load(&x.failed) ? AUD_E_INTERNAL : AUD_OK;
 }
 
 enum { LG_PAR_MIN_BYTES = 256 * 1024 };
