@@ -252,7 +252,7 @@ int aud_bind_column(const aud_table *t, const char *name, aud_bind_role role, do
  * (*own = *view, the caller's); without, the table's own numbers (*view borrowed from t, *own
  * NULL) - no copy of a column the table already holds as numbers. */
 static int bind_view(const aud_table *t, const char *name, aud_bind_role role,
-                     aud_outcome_coding *coding, const double **view, double **own,
+                     aud_outcome_coding *coding, int check, const double **view, double **own,
                      aud_error *err)
 {
     static const char *const what[] = {"label", "prediction", "score"};
@@ -293,7 +293,7 @@ static int bind_view(const aud_table *t, const char *name, aud_bind_role role,
         return aud_error_field(err, name);
     }
     /* rows are named "data row R (CSV line L)", R 0-based (docs/spec-file.md "Row numbers") */
-    for (size_t i = 0; role != AUD_BIND_SCORE && i < t->n_rows; i++) {
+    for (size_t i = 0; check && role != AUD_BIND_SCORE && i < t->n_rows; i++) {
         double v = c->num[i];
         if (v == 0.0 || v == 1.0 || (role == AUD_BIND_LABEL && isnan(v)))
             continue;
@@ -316,7 +316,7 @@ int aud_bind_column_coded(const aud_table *t, const char *name, aud_bind_role ro
 {
     const double *view;
     *out = NULL;
-    int rc = bind_view(t, name, role, coding, &view, out, err);
+    int rc = bind_view(t, name, role, coding, 1, &view, out, err);
     if (rc != AUD_OK || *out != NULL)
         return rc;
     double *copy = aud_malloc((t->n_rows ? t->n_rows : 1) * sizeof *copy);
@@ -1005,14 +1005,17 @@ int aud_fairness_scored(aud_fair_result **out, const aud_fairness_request *rq,
                              "positive values are given for a %s column that is not",
                              rq->label == NULL ? "label" : "prediction");
     /* label, prediction and score columns are read in place (bind_view): the table outlives
-     * every use of them here and in the caller */
+     * every use of them here and in the caller. Their values are not checked here:
+     * aud_fair_compute checks every label, prediction and score, on the threads, with the
+     * same messages */
     if (rq->label != NULL)
-        rc = bind_view(t, rq->label, AUD_BIND_LABEL, rq->label_coding, &label, &own_label, err);
+        rc = bind_view(t, rq->label, AUD_BIND_LABEL, rq->label_coding, 0, &label, &own_label,
+                       err);
     if (rc == AUD_OK && rq->prediction != NULL)
-        rc = bind_view(t, rq->prediction, AUD_BIND_PREDICTION, rq->prediction_coding,
+        rc = bind_view(t, rq->prediction, AUD_BIND_PREDICTION, rq->prediction_coding, 0,
                        &prediction, &own_prediction, err);
     if (rc == AUD_OK && rq->score != NULL)
-        rc = bind_view(t, rq->score, AUD_BIND_SCORE, NULL, &score, &own_score, err);
+        rc = bind_view(t, rq->score, AUD_BIND_SCORE, NULL, 0, &score, &own_score, err);
     if (rc == AUD_OK && rq->model != NULL) {
         rc = aud_bind_model(&b, rq->model, rq->model_path, t, err);
         if (by_position != NULL)
