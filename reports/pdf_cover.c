@@ -153,6 +153,9 @@ void aud_pdf_write_provenance(pdf_doc *d)
     aud_rpt_command(d->doc, buf, sizeof buf);
     if (buf[0] != '\0')
         aud_pdf_kv(d, "Command", buf);
+    aud_rpt_score_bins(d->doc, buf, sizeof buf);
+    if (buf[0] != '\0')
+        aud_pdf_kv(d, "Score bins", buf);
     aud_pdf_kv(d, "Created (UTC)", aud_rpt_str(prov, "created", "not recorded"));
     aud_pdf_kv(d, "Audit spec", aud_rpt_str(prov, "spec", "none"));
     aud_pdf_kv(d, "Seed", aud_rpt_fmt(aud_rpt_num(prov, "seed"), RPT_INT, t));

@@ -64,6 +64,9 @@ void aud_rpt_shap_axis(const cJSON *doc, char *buf, size_t n);
  * document (a "merge" block) "audit merge of 3 partials (audit run --shard)"; "" when not
  * recorded. */
 void aud_rpt_command(const cJSON *doc, char *buf, size_t n);
+/* A merged run whose partials binned the model scores (results.json merge.score_bins): what
+ * that means for the score-based figures, with the overall AUC and Brier bounds; "" else. */
+void aud_rpt_score_bins(const cJSON *doc, char *buf, size_t n);
 
 /* Compliance views (rpt_compliance.c), from either shape results.json may carry. */
 typedef struct rpt_ll144 {

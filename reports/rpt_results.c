@@ -150,6 +150,22 @@ void aud_rpt_command(const cJSON *doc, char *buf, size_t n)
         buf[0] = '\0';
 }
 
+void aud_rpt_score_bins(const cJSON *doc, char *buf, size_t n)
+{
+    const cJSON *sb = aud_rpt_obj(aud_rpt_obj(doc, "merge"), "score_bins");
+    const cJSON *b = aud_rpt_obj(aud_rpt_obj(aud_rpt_obj(aud_rpt_obj(doc, "performance"),
+                                                         "overall"), "score_bins"), "bounds");
+    char w[RPT_NUMBUF], auc[RPT_NUMBUF], brier[RPT_NUMBUF];
+    buf[0] = '\0';
+    if (sb == NULL)
+        return;
+    snprintf(buf, n, "the partials binned the model scores (bins %s wide, relative): AUC within "
+             "%s, Brier score within %s of the single run's; every score-based figure's bound "
+             "is in results.json", aud_rpt_fmt(aud_rpt_num(sb, "relative_width"), RPT_G, w),
+             aud_rpt_fmt(aud_rpt_num(b, "auc"), RPT_G, auc),
+             aud_rpt_fmt(aud_rpt_num(b, "brier_score"), RPT_G, brier));
+}
+
 double aud_rpt_row_output(const cJSON *row)
 {
     double v = aud_rpt_num(row, "output");

@@ -184,6 +184,10 @@ void aud_xw_provenance(xw_book *b)
         aud_rpt_command(b->doc, cmd, sizeof cmd);
         if (cmd[0] != '\0')
             kv(b, ws, r++, "Command", cmd);
+        char bins[400];
+        aud_rpt_score_bins(b->doc, bins, sizeof bins);
+        if (bins[0] != '\0')
+            kv(b, ws, r++, "Score bins", bins);
     }
     kv(b, ws, r++, "Created (UTC)", aud_rpt_str(prov, "created", ""));
     kv(b, ws, r++, "Audit spec", aud_rpt_str(prov, "spec", ""));

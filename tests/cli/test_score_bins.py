@@ -234,3 +234,24 @@ def test_auc_bound_is_the_tie_bound():
         assert abs(roc_auc_score(y, s) - roc_auc_score(y, r)) <= bound + 1e-12
         worst = r + width * 0.9 * (y == 1) + width * 0.05   # positives on top in each bin
         assert math.isclose(roc_auc_score(y, worst) - roc_auc_score(y, r), bound)
+
+
+def test_reports_say_the_scores_were_binned(audit, root, tmp_path):
+    """The merged PDF's and XLSX's provenance say the partials binned the scores, with the
+    overall AUC and Brier bounds of results.json; a merge of exact partials says nothing."""
+    import subprocess
+    import openpyxl
+    doc, _ = shard_merge(audit, root, tmp_path / "binned", 2)
+    b = doc["performance"]["overall"]["score_bins"]["bounds"]
+    exact, _ = shard_merge(audit, root, tmp_path / "exact", 2, env_of=lambda i: {})
+    assert "score_bins" not in exact["merge"]
+    for where, want in (("binned", True), ("exact", False)):
+        out = tmp_path / where / "merged"
+        text = " ".join(subprocess.run(["pdftotext", str(out / "report.pdf"), "-"],
+                                       capture_output=True, text=True, check=True).stdout.split())
+        rows = [r for ws in openpyxl.load_workbook(out / "report.xlsx").worksheets
+                for r in ws.iter_rows(values_only=True) if r and r[0] == "Score bins"]
+        assert ("Score bins" in text) == want and (len(rows) == 1) == want
+        if want:
+            for figure in ("auc", "brier_score"):
+                assert "%.6g" % b[figure] in text and "%.6g" % b[figure] in rows[0][1]
