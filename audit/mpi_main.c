@@ -352,6 +352,7 @@ int main(int argc, char **argv)
         aud_free(text);
         aud_free(rk.rows.text);
         aud_free(rk.rows.state);
+        aud_free(rk.rows.why);
         idle_barrier();
         MPI_Finalize();
         return rank == 0 ? worst : code;
@@ -438,6 +439,7 @@ int main(int argc, char **argv)
     }
     aud_free(rk.rows.text);
     aud_free(rk.rows.state);
+    aud_free(rk.rows.why);
     idle_barrier();   /* the other ranks wait for rank 0's merge asleep */
     stage(&st, NULL);
     free(all);

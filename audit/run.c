@@ -432,7 +432,10 @@ static int log_line(run_ctx *c, const pending *outs, size_t n_outs, size_t n_fai
         char hex[65];
         if (!outs[i].used)
             continue;
-        rc = aud_sha256_file(outs[i].tmp, hex, c->err);
+        if (i == 4 && c->rows_hex[0] != '\0')   /* the rows file: hashed as it was written */
+            memcpy(hex, c->rows_hex, sizeof hex);
+        else
+            rc = aud_sha256_file(outs[i].tmp, hex, c->err);
         if (rc != AUD_OK)
             goto done;
         cJSON *o = cJSON_CreateObject();
@@ -547,6 +550,19 @@ static int prepare_outputs(run_ctx *c, const char *out_dir, pending *outs, char 
                 rc = aud_error_set(c->err, AUD_E_USAGE, outs[i].final, 0, 0,
                                    "output would overwrite an input file");
         }
+    }
+    /* the explained-rows file: named now, made only when the explanations go there
+     * (run_rows.c sets c->rows_file_used) */
+    if (rc == AUD_OK && (outs[0].used || outs[2].used)) {
+        rc = pending_name(&outs[4], out_dir, s->outputs.explained_rows, c->err);
+        for (int k = 0; k < 4 && rc == AUD_OK; k++) {
+            if (same_file(outs[4].final, inputs[k]))
+                rc = aud_error_set(c->err, AUD_E_USAGE, outs[4].final, 0, 0,
+                                   "output would overwrite an input file");
+        }
+        outs[4].used = 0;
+        c->rows_tmp = outs[4].tmp;
+        c->rows_name = s->outputs.explained_rows;
     }
     if (rc != AUD_OK || !outs[3].used)
         return rc;
@@ -776,7 +792,7 @@ int aud_run(const aud_run_opts *opts, aud_run_outcome *out, aud_error *err)
     c.opts = opts;
     c.err = err;
     c.t_start = aud_run_clock();
-    pending outs[4];
+    pending outs[5];   /* results.json, PDF, XLSX, the run log, the explained-rows file */
     memset(outs, 0, sizeof outs);
     char log_path[PATH_MAX] = "";
     int log_fd = -1;
@@ -838,20 +854,22 @@ int aud_run(const aud_run_opts *opts, aud_run_outcome *out, aud_error *err)
         rc = aud_key_fingerprint(opts->sign_key, 1, key_fp, err);
     if (rc == AUD_OK)
         rc = compute(&c, hist, key_fp, &n_failed);
+    outs[4].used = c.rows_file_used;   /* renamed with the others, or removed */
     /* render everything into temporary files, then rename them all */
     if (rc == AUD_OK)
         rc = render_outputs(&c, outs, hist != NULL ? results_hex : NULL);
     if (rc == AUD_OK)
         aud_run_step(&c, "writes");
     if (rc == AUD_OK && log_path[0] != '\0')
-        rc = log_line(&c, outs, 3, n_failed, &line);
+        rc = log_line(&c, outs, 5, n_failed, &line);
     if (rc == AUD_OK)
-        rc = commit_outputs(outs, 3, err);
+        rc = commit_outputs(outs, 5, err);
     if (rc == AUD_OK && key_fp[0] != '\0') {   /* the manifest of the outputs just written */
-        const char *names[3] = {s->outputs.json, s->outputs.pdf, s->outputs.xlsx};
-        const char *signed_names[3];
+        const char *names[5] = {s->outputs.json, s->outputs.pdf, s->outputs.xlsx, NULL,
+                                s->outputs.explained_rows};
+        const char *signed_names[5];
         size_t n_signed = 0;
-        for (int i = 0; i < 3; i++) {
+        for (int i = 0; i < 5; i++) {
             if (outs[i].used)
                 signed_names[n_signed++] = names[i];
         }
@@ -881,7 +899,7 @@ int aud_run(const aud_run_opts *opts, aud_run_outcome *out, aud_error *err)
     }
 done:
     cJSON_free(line);
-    settle_outputs(outs, 3, rc != AUD_OK);
+    settle_outputs(outs, 5, rc != AUD_OK);
     if (rc != AUD_OK && log_path[0] != '\0')
         log_error_line(&c, log_fd, log_path, rc);
     if (log_fd >= 0)

@@ -64,6 +64,10 @@ typedef struct aud_run_rows {
     double    *state;       /* the scan's final state (aud_free): sums, base, waterfalls, points */
     size_t     n_state;
     size_t     n_rows;      /* explained rows of every shard */
+    long long *why;         /* explain.rows_file (aud_free): per waterfall slot (the highest and
+                               the lowest output, then each explain.show_rows), the line's
+                               offset + 1 in the rows file and its length; 0 0: none */
+    size_t     n_why;       /*   slots (2 + the spec's show_rows) */
 } aud_run_rows;
 
 /* Runs shown in the reports' Trends (the current one included) when a history is kept. */

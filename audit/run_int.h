@@ -74,6 +74,11 @@ typedef struct run_ctx {
     int         sx_skip;          /*   1: the explanations are skipped */
     int         rows_external;    /* merged: the ranks write explained_rows' bytes (rows_raw
                                      holds none, rows_len is their length) */
+    const char *rows_tmp;         /* the explained-rows file (explain.rows_file, outputs.
+                                     explained_rows): its temporary path (run.c renames it), */
+    const char *rows_name;        /*   its name in the output folder; NULL: no such output */
+    int         rows_file_used;   /*   1: it was created (renamed into place or removed) */
+    char        rows_hex[65];     /*   its SHA-256 once written */
 } run_ctx;
 
 /* The model has K > 1 classes (a multiclass classifier, multi:softmax included, or a model
@@ -123,6 +128,14 @@ double aud_run_sigmoid(const run_ctx *c, double margin);
  * text cJSON_Print would give for the rows as objects. AUD_OK or AUD_E_NOMEM. */
 int aud_run_explained_rows_json(run_ctx *c, cJSON *ex, const aud_shap_result *r,
                                 const double *X, const size_t *rows, size_t n);
+
+/* Explained rows above this many go to the explained-rows file unless explain.rows_file says
+ * otherwise (docs/results-schema.md "explained_rows_file"): about 75 MB of results.json. */
+#define AUD_RUN_ROWS_INLINE_MAX 100000
+/* Do n_all explained rows of a single-output model go to the explained-rows file? The same
+ * answer on every shard: it reads only the spec (explain.rows_file; a results.json or XLSX
+ * output) and n_all. */
+int aud_run_rows_to_file(const aud_spec *s, size_t n_all);
 
 /* audit-mpi, a shard (opts->rows): the scan of the explained rows kept in c->sx_* in shard
  * order (the summary's sums, the waterfalls, the points of the plots), then this shard's rows

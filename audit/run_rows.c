@@ -1,17 +1,28 @@
-/* run_rows.c - results.json's explanations.explained_rows: every explained row as JSON text,
- * formatted on threads in chunks of rows (aud_run_tasks) and joined in row order into one raw
- * node of the document. The text is byte for byte what cJSON_Print gives for the same row
- * objects at their depth (explanations is a member of the document's root), so results.json is
- * the same at any thread count and as when the rows were cJSON nodes - which, at 200,000 rows,
- * took 12 s on one thread and over 1 GB (12 million nodes; issues 18 and 19). */
+/* run_rows.c - the explained rows: every explained row as JSON text, formatted on threads in
+ * chunks of rows (aud_run_tasks) and joined in row order, either into one raw node of
+ * results.json (explanations.explained_rows) or, window by window, into the explained-rows file
+ * (explain.rows_file: one compact object per line, JSON Lines), results.json then holding only
+ * the waterfalls' rows and the file's name, size and SHA-256 (docs/results-schema.md).
+ * Inside results.json the text is byte for byte what cJSON_Print gives for the same row objects
+ * at their depth (explanations is a member of the document's root), so results.json is the same
+ * at any thread count and as when the rows were cJSON nodes - which, at 200,000 rows, took 12 s
+ * on one thread and over 1 GB (12 million nodes; issues 18 and 19). At 10,000,000 rows the text
+ * is about 7.5 GB: hence the file, written without ever holding it whole. */
 #include "audit/run_int.h"
 #include "core/io.h"
+#include "core/provenance.h"
 #include "explainers/shap.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define ROWS_PER_TASK 256   /* rows formatted by one task (about 200 KB of text at 20 features) */
+#define FILE_WINDOW   16    /* tasks per thread formatted before the file is written */
 
 /* A growing text buffer; nomem once an allocation failed (further text is dropped). */
 typedef struct tbuf {
@@ -79,33 +90,56 @@ static void put_string(tbuf *b, const char *s)
     put(b, "\"", 1);
 }
 
-/* A key of a row object: the row objects are at depth 3 of the formatted document (root,
- * explanations, explained_rows), their members indented by four tabs. */
-static void put_key(tbuf *b, const char *key)
+/* A key of a row object. Inside results.json the row objects are at depth 3 of the formatted
+ * document (root, explanations, explained_rows), their members indented by four tabs; compact
+ * (a line of the rows file): no whitespace. */
+static void put_key(tbuf *b, int compact, const char *key)
 {
+    if (compact) {
+        put(b, "\"", 1);
+        puts_(b, key);
+        put(b, "\":", 2);
+        return;
+    }
     put(b, "\t\t\t\t\"", 5);
     puts_(b, key);
     put(b, "\":\t", 3);
 }
 
-/* One number member (not the last). */
-static void put_member(tbuf *b, const char *key, double v)
+/* After a member that is not the last. */
+static void put_next(tbuf *b, int compact)
 {
-    put_key(b, key);
-    put_num(b, v);
-    put(b, ",\n", 2);
+    put(b, ",\n", compact ? 1 : 2);
 }
 
-/* values[0], values[stride], ... (n of them) as a one-line array. */
-static void put_array(tbuf *b, const double *values, size_t n)
+/* One number member (not the last). */
+static void put_member(tbuf *b, int compact, const char *key, double v)
+{
+    put_key(b, compact, key);
+    put_num(b, v);
+    put_next(b, compact);
+}
+
+/* values[0..n) as a one-line array. */
+static void put_array(tbuf *b, int compact, const double *values, size_t n)
 {
     put(b, "[", 1);
     for (size_t j = 0; j < n; j++) {
         if (j > 0)
-            put(b, ", ", 2);
+            put(b, ", ", compact ? 1 : 2);
         put_num(b, values[j]);
     }
     put(b, "]", 1);
+}
+
+/* The end of a row object: compact, "}" and the line's end; else the closing brace at its
+ * depth and ", " unless it is the last row of the array. */
+static void put_end(tbuf *b, int compact, int last)
+{
+    if (compact)
+        put(b, "}\n", 2);
+    else
+        put(b, "\n\t\t\t}, ", last ? 5 : 7);
 }
 
 typedef struct rows_job {
@@ -117,27 +151,41 @@ typedef struct rows_job {
     size_t g0, n_all;     /* the first row's place among all n_all explained rows */
     size_t row0;          /* the data's first row in the file (a shard's block) */
     int probability;   /* aud_run_link_probability */
-    tbuf *chunks;      /* one per task */
+    int compact;       /* lines of the rows file */
+    size_t task0;      /* the first task of the window being formatted (chunks[t - task0]) */
+    tbuf *chunks;      /* one per task of the window */
     size_t *at;        /* where task t's text goes in the joined text */
     char *text;        /* the joined text */
+    long long *why;    /* or NULL; per waterfall slot (row_slot): task, offset in its chunk,
+                          length (-1: not in this job); after format_rows: offset in text */
 } rows_job;
 
-/* Why row i is drawn as a waterfall, or NULL. */
-static const char *row_why(const rows_job *j, size_t i)
+/* Row i's waterfall slot: 2 + k for explain.show_rows[k] (the first that names it), else 0
+ * for the highest and 1 for the lowest output of all explained rows; -1: no waterfall. */
+static long row_slot(const rows_job *j, size_t i)
 {
     const aud_spec *s = j->c->spec;
     for (size_t k = 0; k < s->explain.n_show_rows; k++) {
         if ((size_t)s->explain.show_rows[k] == j->rows[i])
-            return "requested in spec";
+            return 2 + (long)k;
     }
-    return j->g0 + i == j->hi ? "highest output" : j->g0 + i == j->lo ? "lowest output" : NULL;
+    return j->g0 + i == j->hi ? 0 : j->g0 + i == j->lo ? 1 : -1;
 }
 
-/* Row i's object, followed by ", " unless it is the last row of all. */
-static void put_row(tbuf *b, const rows_job *j, size_t i)
+/* Why row i is drawn as a waterfall, or NULL. */
+static const char *row_why(const rows_job *j, size_t i)
+{
+    long slot = row_slot(j, i);
+    return slot < 0 ? NULL : slot >= 2 ? "requested in spec" : slot == 0 ? "highest output"
+                                                                        : "lowest output";
+}
+
+/* Row i's object; last: the last row of the array (inside results.json). */
+static void put_row(tbuf *b, const rows_job *j, size_t i, int last)
 {
     const run_ctx *c = j->c;
     const aud_shap_result *r = j->r;
+    int k = j->compact;
     size_t nf = c->model->n_features, row = j->rows[i], dr = row - j->row0;
     double fx = r->fx[i * r->n_outputs], pred = fx;
     if (r->output == AUD_SHAP_OUTPUT_RAW && c->merged)   /* the partials carry it */
@@ -146,52 +194,61 @@ static void put_row(tbuf *b, const rows_job *j, size_t i)
         pred = c->score[dr];
     long line = c->merged ? (c->mx_line != NULL ? c->mx_line[i] : 0)   /* issue 14 item 3 */
                           : aud_table_row_line(c->data, dr);
-    put(b, "{\n", 2);
+    put(b, "{\n", k ? 1 : 2);
     if (line > 0)
-        put_member(b, "line", (double)line);
+        put_member(b, k, "line", (double)line);
     if (c->merged && c->id_col >= 0) {   /* the partials carry the text */
         if (c->mx_id != NULL && c->mx_id[i] != NULL) {
-            put_key(b, "id");
+            put_key(b, k, "id");
             put_string(b, c->mx_id[i]);
-            put(b, ",\n", 2);
+            put_next(b, k);
         }
     } else if (c->id_col >= 0) {
         char cell[128];
         aud_table_cell_text(c->data, dr, (size_t)c->id_col, cell, sizeof cell);
         if (c->data->cols[c->id_col].type == AUD_COL_NUMERIC)
             aud_fmt_double(c->data->cols[c->id_col].num[dr], cell);
-        put_key(b, "id");
+        put_key(b, k, "id");
         put_string(b, cell);
-        put(b, ",\n", 2);
+        put_next(b, k);
     }
     if (j->probability)
-        put_member(b, "probability", aud_run_sigmoid(c, fx));
-    put_member(b, "row", (double)row);
+        put_member(b, k, "probability", aud_run_sigmoid(c, fx));
+    put_member(b, k, "row", (double)row);
     const char *why = row_why(j, i);
     if (why != NULL) {
-        put_key(b, "why");
+        put_key(b, k, "why");
         put_string(b, why);
-        put(b, ",\n", 2);
+        put_next(b, k);
     }
-    put_member(b, "prediction", pred);
-    put_member(b, "output", fx);
-    put_member(b, "base", r->phi[i * r->stride + nf]);
-    put_key(b, "value");
-    put_array(b, j->X + i * nf, nf);
-    put(b, ",\n", 2);
-    put_key(b, "phi");
-    put_array(b, r->phi + i * r->stride, nf);
-    put(b, "\n\t\t\t}", 5);
-    if (j->g0 + i + 1 < j->n_all)
-        put(b, ", ", 2);
+    put_member(b, k, "prediction", pred);
+    put_member(b, k, "output", fx);
+    put_member(b, k, "base", r->phi[i * r->stride + nf]);
+    put_key(b, k, "value");
+    put_array(b, k, j->X + i * nf, nf);
+    put_next(b, k);
+    put_key(b, k, "phi");
+    put_array(b, k, r->phi + i * r->stride, nf);
+    put_end(b, k, last);
 }
 
+/* The rows of task t (of all the job's tasks) into chunks[t - task0]. */
 static void rows_task(void *ctx, size_t t)
 {
     rows_job *j = ctx;
+    t += j->task0;
+    tbuf *b = &j->chunks[t - j->task0];
     size_t end = (t + 1) * ROWS_PER_TASK < j->n ? (t + 1) * ROWS_PER_TASK : j->n;
-    for (size_t i = t * ROWS_PER_TASK; i < end && !j->chunks[t].nomem; i++)
-        put_row(&j->chunks[t], j, i);
+    for (size_t i = t * ROWS_PER_TASK; i < end && !b->nomem; i++) {
+        size_t from = b->len;
+        put_row(b, j, i, j->g0 + i + 1 >= j->n_all);
+        long slot = j->why != NULL ? row_slot(j, i) : -1;
+        if (slot >= 0) {   /* one row per slot: no other task writes it */
+            j->why[3 * slot] = (long long)t;
+            j->why[3 * slot + 1] = (long long)from;
+            j->why[3 * slot + 2] = (long long)(b->len - from);
+        }
+    }
 }
 
 /* Task t's text into the joined text at its offset (the copies and their page faults on
@@ -217,6 +274,7 @@ static int format_rows(rows_job *j, int brackets, char **text, size_t *len_out)
         aud_free(j->at);
         return aud_error_nomem(c->err);
     }
+    j->task0 = 0;
     aud_run_tasks(n_tasks, c->threads, rows_task, j);
     size_t len = brackets ? 1 : 0;   /* "[", the rows, "]" */
     int nomem = 0;
@@ -226,6 +284,11 @@ static int format_rows(rows_job *j, int brackets, char **text, size_t *len_out)
         nomem |= j->chunks[t].nomem;
     }
     len += brackets ? 1 : 0;
+    size_t n_slots = 2 + c->spec->explain.n_show_rows;
+    for (size_t s = 0; j->why != NULL && s < n_slots; s++) {
+        if (j->why[3 * s] >= 0)
+            j->why[3 * s + 1] += (long long)j->at[j->why[3 * s]];
+    }
     j->text = nomem ? NULL : aud_malloc_large(len + 1);
     if (j->text != NULL) {
         aud_run_tasks(n_tasks, c->threads, join_task, j);
@@ -244,6 +307,242 @@ static int format_rows(rows_job *j, int brackets, char **text, size_t *len_out)
     return j->text != NULL ? AUD_OK : aud_error_nomem(c->err);
 }
 
+static int write_all(int fd, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t got = write(fd, p, n);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            return -1;
+        p += got;
+        n -= (size_t)got;
+    }
+    return 0;
+}
+
+/* The job's rows as lines of the rows file (fd, from its start), formatted on the threads a
+ * window of tasks at a time and written in order, each window's buffers reused: the memory is
+ * that of one window, whatever the rows. *bytes: the file's size; hex: its SHA-256. */
+static int write_rows_file(rows_job *j, int fd, size_t *bytes, char hex[65])
+{
+    run_ctx *c = j->c;
+    size_t n_tasks = (j->n + ROWS_PER_TASK - 1) / ROWS_PER_TASK;
+    size_t window = (size_t)(c->threads > 0 ? c->threads : 1) * FILE_WINDOW;
+    aud_sha256_stream *sha = aud_sha256_begin();
+    j->chunks = aud_calloc(window, sizeof *j->chunks);
+    if (sha == NULL || j->chunks == NULL) {
+        aud_free(j->chunks);
+        aud_sha256_end(sha, NULL, c->err);
+        return aud_error_nomem(c->err);
+    }
+    int rc = AUD_OK;
+    *bytes = 0;
+    for (size_t w0 = 0; w0 < n_tasks && rc == AUD_OK; w0 += window) {
+        size_t nw = n_tasks - w0 < window ? n_tasks - w0 : window;
+        j->task0 = w0;
+        aud_run_tasks(nw, c->threads, rows_task, j);
+        for (size_t t = 0; t < nw && rc == AUD_OK; t++) {
+            tbuf *b = &j->chunks[t];
+            if (b->nomem)
+                rc = aud_error_nomem(c->err);
+            else if (write_all(fd, b->p, b->len) != 0)
+                rc = aud_error_set(c->err, AUD_E_IO, c->rows_name, 0, 0, "write error: %s",
+                                   strerror(errno));
+            else if (aud_sha256_add(sha, b->p, b->len) != 0)
+                rc = aud_error_set(c->err, AUD_E_INTERNAL, c->rows_name, 0, 0,
+                                   "SHA-256 failed");
+            *bytes += b->len;
+            b->len = 0;
+        }
+    }
+    for (size_t t = 0; t < window; t++)
+        aud_free(j->chunks[t].p);
+    aud_free(j->chunks);
+    j->chunks = NULL;
+    int rc2 = aud_sha256_end(sha, rc == AUD_OK ? hex : NULL, c->err);
+    return rc != AUD_OK ? rc : rc2;
+}
+
+/* The rows with a waterfall (row_why), in row order, as results.json's array text. */
+static int format_why(rows_job *j, char **text, size_t *len)
+{
+    tbuf b = {0};
+    size_t last = j->n;
+    for (size_t i = 0; i < j->n; i++) {
+        if (row_why(j, i) != NULL)
+            last = i;
+    }
+    put(&b, "[", 1);
+    for (size_t i = 0; i < j->n; i++) {
+        if (row_why(j, i) != NULL)
+            put_row(&b, j, i, i == last);
+    }
+    put(&b, "]", 1);
+    if (b.nomem) {
+        aud_free(b.p);
+        return aud_error_nomem(j->c->err);
+    }
+    b.p[b.len] = '\0';
+    *text = b.p;
+    *len = b.len;
+    return AUD_OK;
+}
+
+/* A row object parsed from a line of the rows file, formatted as put_row formats it inside
+ * results.json: the same members in the same order, and the numbers, which read back exactly,
+ * printed again the same way. */
+static void put_row_json(tbuf *b, const cJSON *row, int last)
+{
+    put(b, "{\n", 2);
+    for (const cJSON *m = row->child; m != NULL; m = m->next) {
+        put_key(b, 0, m->string != NULL ? m->string : "");
+        if (cJSON_IsString(m)) {
+            put_string(b, m->valuestring);
+        } else if (cJSON_IsArray(m)) {
+            put(b, "[", 1);
+            for (const cJSON *v = m->child; v != NULL; v = v->next) {
+                put_num(b, cJSON_IsNumber(v) ? v->valuedouble : NAN);
+                if (v->next != NULL)
+                    put(b, ", ", 2);
+            }
+            put(b, "]", 1);
+        } else {
+            put_num(b, cJSON_IsNumber(m) ? m->valuedouble : NAN);
+        }
+        if (m->next != NULL)
+            put_next(b, 0);
+    }
+    put_end(b, 0, last);
+}
+
+static int cmp_ll(const void *a, const void *b)
+{
+    long long x = *(const long long *)a, y = *(const long long *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* audit-mpi, rank 0: the waterfalls' rows read back from the rows file the ranks wrote (path),
+ * where the slots say (aud_run_rows.why), as results.json's array text. */
+static int why_from_file(run_ctx *c, const aud_run_rows *w, const char *path, char **text,
+                         size_t *len)
+{
+    long long *pos = aud_calloc(2 * (w->n_why + 1), sizeof *pos);
+    tbuf b = {0};
+    size_t n = 0;
+    int rc = AUD_OK;
+    int fd = pos != NULL ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+    if (pos == NULL)
+        return aud_error_nomem(c->err);
+    if (fd < 0) {
+        aud_free(pos);
+        return aud_error_set(c->err, AUD_E_IO, path, 0, 0, "cannot open: %s", strerror(errno));
+    }
+    for (size_t s = 0; w->why != NULL && s < w->n_why; s++) {
+        int seen = 0;
+        for (size_t k = 0; k < n; k++)
+            seen |= pos[2 * k] == w->why[2 * s] - 1;
+        if (w->why[2 * s] > 0 && !seen) {
+            pos[2 * n] = w->why[2 * s] - 1;
+            pos[2 * n + 1] = w->why[2 * s + 1];
+            n++;
+        }
+    }
+    qsort(pos, n, 2 * sizeof *pos, cmp_ll);
+    put(&b, "[", 1);
+    for (size_t k = 0; k < n && rc == AUD_OK; k++) {
+        size_t m = (size_t)pos[2 * k + 1];
+        char *line = aud_malloc(m + 1);
+        cJSON *row = NULL;
+        if (line == NULL)
+            rc = aud_error_nomem(c->err);
+        else if (pread(fd, line, m, (off_t)pos[2 * k]) != (ssize_t)m)
+            rc = aud_error_set(c->err, AUD_E_IO, path, 0, 0, "read error");
+        else if ((row = cJSON_ParseWithLength(line, m)) == NULL || !cJSON_IsObject(row))
+            rc = aud_error_set(c->err, AUD_E_INTERNAL, path, 0, 0,
+                               "a waterfall's row is not where the ranks said");
+        if (rc == AUD_OK)
+            put_row_json(&b, row, k + 1 == n);
+        cJSON_Delete(row);
+        aud_free(line);
+    }
+    put(&b, "]", 1);
+    close(fd);
+    aud_free(pos);
+    if (rc == AUD_OK && b.nomem)
+        rc = aud_error_nomem(c->err);
+    if (rc != AUD_OK) {
+        aud_free(b.p);
+        return rc;
+    }
+    b.p[b.len] = '\0';
+    *text = b.p;
+    *len = b.len;
+    return AUD_OK;
+}
+
+int aud_run_rows_to_file(const aud_spec *s, size_t n_all)
+{
+    if (s->outputs.json == NULL && s->outputs.xlsx == NULL)
+        return 0;
+    return s->explain.rows_file == 1 ||
+           (s->explain.rows_file < 0 && n_all > AUD_RUN_ROWS_INLINE_MAX);
+}
+
+/* explanations.explained_rows_file: where the rows are, how many, their size and SHA-256. */
+static int add_file_block(run_ctx *c, cJSON *ex, size_t n_all, size_t bytes, const char *hex)
+{
+    cJSON *f = cJSON_AddObjectToObject(ex, "explained_rows_file");
+    if (f == NULL || cJSON_AddStringToObject(f, "path", c->rows_name) == NULL ||
+        cJSON_AddStringToObject(f, "format", "jsonl") == NULL ||
+        aud_json_add_num(f, "rows", (double)n_all) != 0 ||
+        aud_json_add_num(f, "bytes", (double)bytes) != 0 ||
+        cJSON_AddStringToObject(f, "sha256", hex) == NULL)
+        return aud_error_nomem(c->err);
+    return AUD_OK;
+}
+
+/* The rows into the explained-rows file (created at c->rows_tmp; run.c renames or removes it):
+ * by this process, or by the ranks (audit-mpi), and results.json's array of the waterfalls'
+ * rows into *text. */
+static int rows_to_file(run_ctx *c, cJSON *ex, rows_job *j, char **text, size_t *len)
+{
+    const aud_run_opts *o = c->opts;
+    size_t bytes = 0;
+    char hex[65] = "";
+    int fd = open(c->rows_tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return aud_error_set(c->err, AUD_E_IO, c->rows_tmp, 0, 0, "cannot create: %s",
+                             strerror(errno));
+    c->rows_file_used = 1;
+    int rc = AUD_OK;
+    if (c->rows_external) {   /* audit-mpi: the ranks write it (mpi_main.c) */
+        if (close(fd) != 0)
+            rc = aud_error_set(c->err, AUD_E_IO, c->rows_tmp, 0, 0, "write error: %s",
+                               strerror(errno));
+        if (rc == AUD_OK && o->rows_write(o->shard_exchange_ctx, c->rows_tmp, 0) != 0)
+            rc = aud_error_set(c->err, AUD_E_IO, c->rows_name, 0, 0, "the ranks could not "
+                               "write their explained rows into it");
+        bytes = (size_t)o->rows->total;
+        if (rc == AUD_OK)
+            rc = aud_sha256_file(c->rows_tmp, hex, c->err);
+        if (rc == AUD_OK)
+            rc = why_from_file(c, o->rows, c->rows_tmp, text, len);
+        c->rows_external = 0;   /* results.json holds what it shows */
+    } else {
+        j->compact = 1;
+        rc = write_rows_file(j, fd, &bytes, hex);
+        if (close(fd) != 0 && rc == AUD_OK)
+            rc = aud_error_set(c->err, AUD_E_IO, c->rows_tmp, 0, 0, "write error: %s",
+                               strerror(errno));
+        j->compact = 0;
+        if (rc == AUD_OK)
+            rc = format_why(j, text, len);
+    }
+    snprintf(c->rows_hex, sizeof c->rows_hex, "%s", hex);
+    return rc == AUD_OK ? add_file_block(c, ex, j->n_all, bytes, hex) : rc;
+}
+
 int aud_run_explained_rows_json(run_ctx *c, cJSON *ex, const aud_shap_result *r,
                                 const double *X, const size_t *rows, size_t n)
 {
@@ -253,18 +552,22 @@ int aud_run_explained_rows_json(run_ctx *c, cJSON *ex, const aud_shap_result *r,
         return aud_error_nomem(c->err);
     }
     c->rows_raw = raw;
-    if (c->rows_external) {   /* audit-mpi: the ranks write the rows (aud_run_rows_shard) */
+    size_t n_all = c->rows_external ? c->opts->rows->n_rows : n;
+    int to_file = c->rows_tmp != NULL && aud_run_rows_to_file(c->spec, n_all);
+    if (c->rows_external && !to_file) {   /* audit-mpi: the ranks write the rows into
+                                             results.json (aud_run_rows_shard) */
         c->rows_len = (size_t)c->opts->rows->total + 2;
         return AUD_OK;
     }
-    rows_job j = {.c = c, .r = r, .X = X, .rows = rows, .n = n, .n_all = n,
-                  .probability = aud_run_link_probability(c, r)};
-    for (size_t i = 1; i < n; i++) {
+    rows_job j = {.c = c, .r = r, .X = X, .rows = rows, .n = n, .n_all = n_all,
+                  .probability = r != NULL && aud_run_link_probability(c, r)};
+    for (size_t i = 1; !c->rows_external && i < n; i++) {
         j.hi = r->fx[i] > r->fx[j.hi] ? i : j.hi;
         j.lo = r->fx[i] < r->fx[j.lo] ? i : j.lo;
     }
     char *text = NULL;
-    int rc = format_rows(&j, 1, &text, &c->rows_len);
+    int rc = to_file ? rows_to_file(c, ex, &j, &text, &c->rows_len)
+                     : format_rows(&j, 1, &text, &c->rows_len);
     if (rc == AUD_OK) {   /* the joined text becomes the node's own (freed by cJSON_Delete) */
         cJSON_free(raw->valuestring);
         raw->valuestring = text;
@@ -372,21 +675,46 @@ int aud_run_rows_shard(run_ctx *c)
                            nomem ? 0 : s.l.n, scan_step, &s) != 0;
     out->n_state = s.l.n;
     out->n_rows = s.n_all;
-    /* C: this shard's rows as text */
-    int rc = AUD_OK;
+    /* C: this shard's rows as text: of results.json, or lines of the rows file, whose
+     * waterfalls' rows rank 0 reads back (their slots: aud_run_rows.why) */
+    int rc = AUD_OK, to_file = K == 1 && aud_run_rows_to_file(c->spec, s.n_all);
+    size_t n_slots = 2 + c->spec->explain.n_show_rows;
+    /* per slot: task, offset and length here (why), then offset + 1 in the file and length
+     * from this shard (mine), the shards before it and all (the latter kept in out->why) */
+    long long *why = to_file ? aud_malloc(7 * n_slots * sizeof *why) : NULL;
+    long long *e_mine = why != NULL ? why + 3 * n_slots : NULL;
+    long long *e_before = why != NULL ? why + 5 * n_slots : NULL;
+    aud_free(out->why);
+    out->why = to_file ? aud_calloc(2 * n_slots, sizeof *out->why) : NULL;
+    out->n_why = n_slots;
+    nomem |= to_file && (why == NULL || out->why == NULL);
+    for (size_t k = 0; why != NULL && k < 3 * n_slots; k++)
+        why[k] = -1;
     if (!nomem && !bad && K == 1 && c->sx_n > 0) {
         c->id_col = c->spec->explain.id != NULL ? aud_table_find(c->data, c->spec->explain.id)
                                                 : -1;
         rows_job j = {.c = c, .r = c->sx_r, .X = c->sx_X, .rows = c->sx_rows, .n = c->sx_n,
                       .hi = (size_t)out->state[s.l.hi + 1], .lo = (size_t)out->state[s.l.lo + 1],
                       .g0 = s.g0, .n_all = s.n_all, .row0 = c->shard_row0,
-                      .probability = aud_run_link_probability(c, c->sx_r)};
+                      .probability = aud_run_link_probability(c, c->sx_r),
+                      .compact = to_file, .why = why};
         rc = format_rows(&j, 0, &out->text, &out->len);
     }
     /* D: where each shard's text goes */
     long long m2[2] = {(long long)out->len, nomem || bad || rc != AUD_OK}, b2[2], t2[2];
     if (o->shard_exchange(o->shard_exchange_ctx, m2, b2, t2, 2) != 0)
         bad = 1;
+    if (to_file && why != NULL && out->why != NULL) {   /* E: where the waterfalls' lines are
+                                                           (each slot: one shard at most) */
+        for (size_t k = 0; k < n_slots; k++) {
+            e_mine[2 * k] = why[3 * k] >= 0 ? b2[0] + why[3 * k + 1] + 1 : 0;
+            e_mine[2 * k + 1] = why[3 * k] >= 0 ? why[3 * k + 2] : 0;
+        }
+        if (o->shard_exchange(o->shard_exchange_ctx, e_mine, e_before, out->why,
+                              2 * n_slots) != 0)
+            bad = 1;
+    }
+    aud_free(why);
     if (rc == AUD_OK && (nomem || bad))
         rc = nomem ? aud_error_nomem(c->err)
                    : aud_error_set(c->err, AUD_E_IO, NULL, 0, 0, "the ranks' exchange failed");

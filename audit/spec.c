@@ -37,11 +37,13 @@ static int set_defaults(aud_spec *s)
     s->outputs.json = aud_strdup("results.json");
     s->outputs.pdf = aud_strdup("report.pdf");     /* defaults when "outputs" is absent */
     s->outputs.xlsx = aud_strdup("report.xlsx");
+    s->outputs.explained_rows = aud_strdup("explained_rows.jsonl");
+    s->explain.rows_file = -1;
     s->seed = 42;
     s->delimiter = ',';
     s->csv.header = 1;
     return s->explain.method && s->explain.output && s->drift.psi_binning && s->outputs.json &&
-           s->outputs.pdf && s->outputs.xlsx;
+           s->outputs.pdf && s->outputs.xlsx && s->outputs.explained_rows;
 }
 
 /* Is name a sensitive attribute, or (unless single_only) an intersection of two or more of them
@@ -368,7 +370,7 @@ void aud_spec_free(aud_spec *s)
     char *strs[] = {s->path, s->model, s->model_format, s->model_categories, s->data, s->reference, s->label, s->prediction, s->score,
                     s->compliance, s->ll144_sex, s->ll144_race, s->explain.method, s->explain.output, s->explain.id, s->drift.method,
                     s->drift.psi_binning, s->outputs.dir, s->outputs.json, s->outputs.pdf,
-                    s->outputs.xlsx, s->outputs.log, s->report.title, s->report.organization,
+                    s->outputs.xlsx, s->outputs.log, s->outputs.explained_rows, s->report.title, s->report.organization,
                     s->report.prepared_by, s->report.approved_by, s->report.data_source,
                     s->report.date, s->report.favorable_outcome, s->history,
                     s->card.owner, s->card.intended_use, s->card.label_meaning,

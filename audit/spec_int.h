@@ -75,6 +75,9 @@ typedef struct aud_spec {
         const cJSON **nominal_labels;  /* per nominal feature: its labels in code order (an
                                         * array inside raw), or NULL */
         size_t n_nominal;
+        int   rows_file;   /* "rows_file": 1 the explained rows go to outputs.explained_rows
+                            * (a JSON Lines file beside results.json), 0 inside results.json,
+                            * -1 ("auto", default) the file above AUD_RUN_ROWS_INLINE_MAX rows */
     } explain;
     struct {
         char  *method;     /* NULL = per-column automatic choice */
@@ -94,6 +97,7 @@ typedef struct aud_spec {
     struct {
         char *dir;         /* resolved; default: the spec file's folder */
         char *json, *pdf, *xlsx, *log;   /* file names inside dir; NULL = not written */
+        char *explained_rows;  /* "explained_rows.jsonl": written when explain.rows_file says */
     } outputs;
     struct {
         char *title, *organization, *prepared_by, *approved_by, *data_source, *date;

@@ -98,7 +98,7 @@ static int read_nominal(aud_spec_ctx *c, const cJSON *ex, aud_spec *s)
 int aud_spec_read_explain(aud_spec_ctx *c, const cJSON *root, aud_spec *s)
 {
     static const char *const keys[] = {"method", "rows", "background", "output", "show_rows",
-                                       "id", "nominal", NULL};
+                                       "id", "nominal", "rows_file", NULL};
     const cJSON *v = aud_spec_member(root, "explain");
     if (v == NULL)
         return AUD_OK;
@@ -124,6 +124,11 @@ int aud_spec_read_explain(aud_spec_ctx *c, const cJSON *root, aud_spec *s)
     if (rc != AUD_OK)
         return rc;
     s->explain.background_given = aud_spec_member(v, "background") != NULL;
+    const cJSON *rf = aud_spec_member(v, "rows_file");   /* true, false or "auto" */
+    if (cJSON_IsBool(rf))
+        s->explain.rows_file = cJSON_IsTrue(rf);
+    else if (rf != NULL && !(cJSON_IsString(rf) && strcmp(rf->valuestring, "auto") == 0))
+        return aud_spec_key_error(c, "explain", "rows_file", "expected true, false or \"auto\"");
     const cJSON *show = aud_spec_member(v, "show_rows");
     if (show != NULL) {
         const cJSON *it;
@@ -336,29 +341,34 @@ int aud_spec_read_fairness(aud_spec_ctx *c, const cJSON *root, aud_spec *s)
 
 int aud_spec_read_outputs(aud_spec_ctx *c, const cJSON *root, aud_spec *s, const char *base)
 {
-    static const char *const keys[] = {"dir", "json", "pdf", "xlsx", "log", NULL};
+    static const char *const keys[] = {"dir", "json", "pdf", "xlsx", "log", "explained_rows",
+                                       NULL};
     const cJSON *v;
     int rc = aud_spec_get_object(c, root, "", "outputs", &v);
     if (rc == AUD_OK && v != NULL) {
         rc = aud_spec_check_keys(c, v, "outputs", keys);
         if (rc == AUD_OK)
             rc = aud_spec_get_path(c, v, "outputs", "dir", base, &s->outputs.dir);
-        const char *names[] = {"json", "pdf", "xlsx", "log"};
-        char **dst[] = {&s->outputs.json, &s->outputs.pdf, &s->outputs.xlsx, &s->outputs.log};
-        for (int i = 0; i < 4 && rc == AUD_OK; i++) {
-            if (i > 0) {   /* only results.json is written unless the others are named */
+        const char *names[] = {"json", "pdf", "xlsx", "log", "explained_rows"};
+        char **dst[] = {&s->outputs.json, &s->outputs.pdf, &s->outputs.xlsx, &s->outputs.log,
+                        &s->outputs.explained_rows};
+        for (int i = 0; i < 5 && rc == AUD_OK; i++) {
+            if (i > 0 && i < 4) {   /* only results.json is written unless the others are named */
                 aud_free(*dst[i]);
                 *dst[i] = NULL;
             }
             rc = aud_spec_get_string(c, v, "outputs", names[i], dst[i]);
-            if (rc == AUD_OK && *dst[i] != NULL && strchr(*dst[i], '/') != NULL)
+            if (rc == AUD_OK && *dst[i] != NULL &&
+                (strchr(*dst[i], '/') != NULL || strcmp(*dst[i], ".") == 0 ||
+                 strcmp(*dst[i], "..") == 0 || (*dst[i])[0] == '\0'))
                 rc = aud_spec_key_error(c, "outputs", names[i],
                                         "expected a file name inside \"dir\", not a path");
         }
     }
-    const char *names[] = {"json", "pdf", "xlsx", "log"};
-    char *vals[] = {s->outputs.json, s->outputs.pdf, s->outputs.xlsx, s->outputs.log};
-    for (int i = 0; i < 4 && rc == AUD_OK; i++) {
+    const char *names[] = {"json", "pdf", "xlsx", "log", "explained_rows"};
+    char *vals[] = {s->outputs.json, s->outputs.pdf, s->outputs.xlsx, s->outputs.log,
+                    s->outputs.explained_rows};
+    for (int i = 0; i < 5 && rc == AUD_OK; i++) {
         for (int j = 0; j < i && rc == AUD_OK; j++) {
             if (vals[i] != NULL && vals[j] != NULL && strcmp(vals[i], vals[j]) == 0)
                 rc = aud_spec_key_error(c, "outputs", names[i],

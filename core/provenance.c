@@ -81,6 +81,51 @@ int aud_sha256_mem(const void *data, size_t len, char hex[65], aud_error *err)
     return aud_sha256_parts(&data, &len, 1, hex, err);
 }
 
+struct aud_sha256_stream {
+    EVP_MD_CTX *ctx;
+    int failed;
+};
+
+aud_sha256_stream *aud_sha256_begin(void)
+{
+    aud_sha256_stream *s = aud_calloc(1, sizeof *s);
+    if (s == NULL)
+        return NULL;
+    s->ctx = EVP_MD_CTX_new();
+    if (s->ctx == NULL || EVP_DigestInit_ex(s->ctx, EVP_sha256(), NULL) != 1) {
+        EVP_MD_CTX_free(s->ctx);
+        aud_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+int aud_sha256_add(aud_sha256_stream *s, const void *data, size_t len)
+{
+    if (!s->failed && len > 0 && EVP_DigestUpdate(s->ctx, data, len) != 1)
+        s->failed = 1;
+    return s->failed ? -1 : 0;
+}
+
+int aud_sha256_end(aud_sha256_stream *s, char hex[65], aud_error *err)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned len = 0;
+    int rc = AUD_OK;
+    if (s == NULL)
+        return hex != NULL ? aud_error_set(err, AUD_E_INTERNAL, NULL, 0, 0, "SHA-256 failed")
+                           : AUD_OK;
+    if (hex != NULL) {
+        if (s->failed || EVP_DigestFinal_ex(s->ctx, md, &len) != 1 || len != 32)
+            rc = aud_error_set(err, AUD_E_INTERNAL, NULL, 0, 0, "SHA-256 failed");
+        else
+            to_hex(md, len, hex);
+    }
+    EVP_MD_CTX_free(s->ctx);
+    aud_free(s);
+    return rc;
+}
+
 void aud_utc_now(char *buf, size_t size)
 {
     time_t t = time(NULL);

@@ -18,6 +18,14 @@ int aud_sha256_mem(const void *data, size_t len, char hex[65], aud_error *err);
 int aud_sha256_parts(const void *const *parts, const size_t *lens, size_t n, char hex[65],
                      aud_error *err);
 
+/* SHA-256 of a stream written piece by piece: begin (NULL: no memory or no SHA-256), add each
+ * piece in order (0, or -1 when the digest failed), end writes the hex digest and frees the
+ * state (AUD_OK or AUD_E_INTERNAL; with hex NULL it only frees). */
+typedef struct aud_sha256_stream aud_sha256_stream;
+aud_sha256_stream *aud_sha256_begin(void);
+int aud_sha256_add(aud_sha256_stream *s, const void *data, size_t len);
+int aud_sha256_end(aud_sha256_stream *s, char hex[65], aud_error *err);
+
 /* Current UTC time as ISO-8601 "2026-11-28T10:21:30Z" (buf >= 21 bytes). */
 void aud_utc_now(char *buf, size_t size);
 

@@ -3,6 +3,7 @@ text on threads, in chunks of rows joined in row order (audit/run_rows.c), and r
 written around that text. The same bytes at any thread count, valid JSON whose strings read back
 as the data's (escapes written as cJSON writes them), the rows in data order."""
 import json
+import os
 
 import numpy as np
 import pandas as pd
@@ -71,3 +72,92 @@ def test_rows_text_is_what_cjson_prints(audit, tmp_path, many_rows):
     assert '\t\t\t\t"id":\t"quote \\" in 1",\n' in body
     assert '\t\t\t\t"id":\t"ctl\\u0001\\u001fend 4",\n' in body
     assert '\t\t\t\t"id":\t"tab\\there 3",\n' in body
+
+
+def rows_spec(root, tmp_path, data, name="spec.json", **explain):
+    spec = json.loads((root / "datasets" / "demo_audit.json").read_text())
+    for k in ("model", "reference"):
+        spec[k] = str(root / "datasets" / spec[k])
+    spec["data"] = str(data)
+    spec["explain"] = dict(spec["explain"], **explain)
+    spec["outputs"] = {"json": "results.json", "log": "runs.log"}
+    p = tmp_path / name
+    p.write_text(json.dumps(spec))
+    return p
+
+
+def test_rows_file_same_bytes_at_1_and_3_threads(audit, tmp_path, many_rows):
+    """explain.rows_file: the file is written window by window on the threads; the same bytes
+    at 1 and 3 threads, and so is results.json; the run log records the file's SHA-256."""
+    import hashlib
+    spec, df = many_rows
+    s = json.loads(spec.read_text())
+    s["explain"]["rows_file"] = True
+    s["outputs"]["log"] = "runs.log"
+    spec.write_text(json.dumps(s))
+    got = []
+    for t in (1, 3):
+        out = tmp_path / f"out{t}"
+        r = audit("run", spec, "--out", out, "--threads", t, "--created", CREATED)
+        assert r.code in (0, 1), r
+        got.append(((out / "results.json").read_bytes(),
+                    (out / "explained_rows.jsonl").read_bytes()))
+        log = json.loads((out / "runs.log").read_text().splitlines()[-1])
+        assert {"path": str(out / "explained_rows.jsonl"),
+                "sha256": hashlib.sha256(got[-1][1]).hexdigest()} in log["outputs"]
+    assert got[0] == got[1]
+    rows = [json.loads(ln) for ln in got[0][1].decode().splitlines()]
+    assert [r["id"] for r in rows] == list(df["case"])   # every escape reads back
+    assert [r["row"] for r in rows] == list(range(6000))
+
+
+def test_rows_file_auto_above_100000_rows(audit, root, tmp_path):
+    """Without explain.rows_file ("auto"), more than 100,000 explained rows go to the file and
+    up to 100,000 stay in results.json; rows_file false keeps them inline."""
+    df = pd.read_csv(root / "datasets" / "credit_current.csv", keep_default_na=False)
+    pd.concat([df] * 17).to_csv(tmp_path / "big.csv", index=False)   # 102,000 rows
+    cases = [("auto_over", {"rows": 100001}, True), ("auto_at", {"rows": 100000}, False),
+             ("forced_inline", {"rows": 100001, "rows_file": False}, False),
+             ("auto_text", {"rows": 100001, "rows_file": "auto"}, True)]
+    for name, explain, to_file in cases:
+        spec = rows_spec(root, tmp_path, tmp_path / "big.csv", name + ".json", **explain)
+        r = audit("run", spec, "--out", tmp_path / name, "--threads", 2)
+        assert r.code in (0, 1), (name, r)
+        ex = json.loads((tmp_path / name / "results.json").read_text())["explanations"]
+        assert ("explained_rows_file" in ex) == to_file, name
+        assert (tmp_path / name / "explained_rows.jsonl").exists() == to_file, name
+        n = ex["explained_rows_file"]["rows"] if to_file else len(ex["explained_rows"])
+        assert n == explain["rows"], name
+        if to_file:
+            assert len(ex["explained_rows"]) == 2   # the highest and the lowest output
+
+
+def test_rows_file_spec_errors(audit, root, tmp_path):
+    for explain, outputs, field in [({"rows_file": "yes"}, {}, "explain.rows_file"),
+                                    ({"rows_file": 1}, {}, "explain.rows_file"),
+                                    ({}, {"explained_rows": "a/b.jsonl"},
+                                     "outputs.explained_rows"),
+                                    ({}, {"explained_rows": "results.json"},
+                                     "outputs.explained_rows")]:
+        spec = rows_spec(root, tmp_path, root / "datasets" / "credit_current.csv", **explain)
+        s = json.loads(spec.read_text())
+        s["outputs"].update(outputs)
+        spec.write_text(json.dumps(s))
+        r = audit("run", spec, "--out", tmp_path / "o")
+        assert r.code == 2 and field in r.err, (explain, outputs, r)
+        assert not (tmp_path / "o").exists()
+
+
+def test_rows_file_left_nowhere_on_failure(audit, root, tmp_path):
+    """A run that fails after writing the rows file (its name is taken by a folder) leaves no
+    file behind, temporary or final, and no results.json."""
+    spec = rows_spec(root, tmp_path, root / "datasets" / "credit_current.csv", rows=3000,
+                     rows_file=True)
+    out = tmp_path / "o"
+    (out / "explained_rows.jsonl").mkdir(parents=True)
+    r = audit("run", spec, "--out", out)
+    assert r.code == 3 or r.code == 2, r
+    assert "explained_rows.jsonl" in r.err and "not a regular file" in r.err
+    assert sorted(os.listdir(out)) == ["explained_rows.jsonl", "runs.log"]   # the log says why
+    assert (out / "explained_rows.jsonl").is_dir()
+    assert json.loads((out / "runs.log").read_text())["verdict"] == "error"

@@ -2,6 +2,7 @@
 `audit merge` equal the single-machine run; merge errors are located; a partial with a minimum
 cell count does not give a planted row back."""
 import json
+import re
 import math
 import os
 import shutil
@@ -902,3 +903,79 @@ def test_mpi_linear_model_drivers(audit, root, tmp_path):
     merged = json.loads((tmp_path / "mpi" / "results.json").read_text())
     assert compare(single["fairness"], merged["fairness"], ".fairness") == []
     assert merged["fairness"]["attributes"][0]["drivers"]
+
+
+def rows_file_spec(root, tmp_path, rows_file=True):
+    """The demo audit with every row explained (an id column, two rows asked for) and the rows
+    in the explained-rows file (explain.rows_file); results.json, PDF and XLSX."""
+    spec = json.loads((root / "datasets" / "demo_audit.json").read_text())
+    spec.update({"model": str(root / "datasets" / spec["model"]),
+                 "data": str(root / "datasets" / spec["data"]),
+                 "reference": str(root / "datasets" / spec["reference"]),
+                 "explain": dict(spec["explain"], rows=10 ** 6, id="zip_region",
+                                 show_rows=[17, 4321], rows_file=rows_file),
+                 "outputs": {"dir": "out", "json": "results.json", "pdf": "report.pdf",
+                             "xlsx": "report.xlsx"}})
+    p = tmp_path / f"spec_{rows_file}.json"
+    p.write_text(json.dumps(spec))
+    return p
+
+
+def check_rows_file(out, inline_rows):
+    """out's explained-rows file holds the inline run's rows, one per line, and results.json
+    the waterfalls' rows and the file's size and SHA-256."""
+    import hashlib
+    data = (out / "explained_rows.jsonl").read_bytes()
+    ex = json.loads((out / "results.json").read_text())["explanations"]
+    f = ex["explained_rows_file"]
+    assert f == {"path": "explained_rows.jsonl", "format": "jsonl", "rows": 6000,
+                 "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+    lines = data.decode().split("\n")
+    assert lines[-1] == "" and not any(re.search(r'[\d\]}],? |\t|": ', ln) for ln in lines[:-1])
+    assert [json.loads(ln) for ln in lines[:-1]] == inline_rows
+    assert ex["explained_rows"] == [r for r in inline_rows if "why" in r]
+    assert len(ex["explained_rows"]) == 4
+    return data
+
+
+@pytest.mark.skipif(not (MPI_BIN and os.path.exists(MPI_BIN) and shutil.which("mpirun")),
+                    reason="build/audit-mpi is built by make check when mpicc (libopenmpi-dev) "
+                           "is installed")
+def test_mpi_rows_file_written_by_the_ranks(audit, root, tmp_path):
+    """Every row explained, the rows in the explained-rows file (explain.rows_file): the file
+    of 4 oversubscribed ranks (each writes its lines, rank 0 reads the waterfalls' lines back)
+    is byte for byte the single process's; its lines are the rows results.json holds when the
+    rows stay inline; results.json keeps the waterfalls' rows, byte for byte the single's."""
+    inline = rows_file_spec(root, tmp_path, False)
+    r = audit("run", inline, "--out", tmp_path / "inline", "--created", CREATED)
+    assert r.code in (0, 1), r
+    rows = json.loads((tmp_path / "inline" / "results.json").read_text())[
+        "explanations"]["explained_rows"]
+    spec = rows_file_spec(root, tmp_path)
+    r = audit("run", spec, "--out", tmp_path / "single", "--created", CREATED)
+    assert r.code in (0, 1), r
+    p = mpi_run(spec, tmp_path / "mpi")
+    assert p.returncode == r.code, p.stderr[-3000:]
+    assert sorted(os.listdir(tmp_path / "mpi")) == sorted(os.listdir(tmp_path / "single")) == \
+        ["explained_rows.jsonl", "report.pdf", "report.xlsx", "results.json"]
+    data = check_rows_file(tmp_path / "single", rows)
+    assert check_rows_file(tmp_path / "mpi", rows) == data
+    assert explained_rows_text(tmp_path / "mpi" / "results.json") == \
+        explained_rows_text(tmp_path / "single" / "results.json")
+    single = json.loads((tmp_path / "single" / "results.json").read_text())
+    merged = json.loads((tmp_path / "mpi" / "results.json").read_text())
+    assert compare(single, merged) == []
+
+
+def test_rows_file_of_merged_partials(audit, root, tmp_path):
+    """Partials merged by `audit merge` write the same explained-rows file as the single run."""
+    spec = rows_file_spec(root, tmp_path)
+    r = audit("run", spec, "--out", tmp_path / "single", "--created", CREATED)
+    assert r.code in (0, 1), r
+    merged, _, _ = shard_and_merge(audit, spec, tmp_path, 3)
+    assert (tmp_path / "merged" / "explained_rows.jsonl").read_bytes() == \
+        (tmp_path / "single" / "explained_rows.jsonl").read_bytes()
+    single = json.loads((tmp_path / "single" / "results.json").read_text())
+    assert merged["explanations"]["explained_rows"] == single["explanations"]["explained_rows"]
+    assert merged["explanations"]["explained_rows_file"] == \
+        single["explanations"]["explained_rows_file"]
