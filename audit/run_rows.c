@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -321,46 +322,87 @@ static int write_all(int fd, const char *p, size_t n)
     return 0;
 }
 
+/* The rows file's writer: one window's chunks written in order and added to the SHA-256 (on a
+ * thread of its own while the next window is formatted), each buffer emptied for reuse. */
+typedef struct file_writer {
+    int fd;
+    aud_sha256_stream *sha;
+    tbuf *chunks;
+    size_t n, bytes;
+    int nomem, io_errno, sha_failed;
+} file_writer;
+
+static void *writer_main(void *arg)
+{
+    file_writer *w = arg;
+    for (size_t t = 0; t < w->n; t++) {
+        tbuf *b = &w->chunks[t];
+        w->nomem |= b->nomem;
+        if (!w->nomem && !w->io_errno && !w->sha_failed) {
+            if (write_all(w->fd, b->p, b->len) != 0)
+                w->io_errno = errno ? errno : EIO;
+            else if (aud_sha256_add(w->sha, b->p, b->len) != 0)
+                w->sha_failed = 1;
+            w->bytes += b->len;
+        }
+        b->len = 0;
+    }
+    return NULL;
+}
+
 /* The job's rows as lines of the rows file (fd, from its start), formatted on the threads a
- * window of tasks at a time and written in order, each window's buffers reused: the memory is
- * that of one window, whatever the rows. *bytes: the file's size; hex: its SHA-256. */
+ * window of tasks at a time while the window before is written: the memory is that of two
+ * windows, whatever the rows. *bytes: the file's size; hex: its SHA-256. */
 static int write_rows_file(rows_job *j, int fd, size_t *bytes, char hex[65])
 {
     run_ctx *c = j->c;
     size_t n_tasks = (j->n + ROWS_PER_TASK - 1) / ROWS_PER_TASK;
     size_t window = (size_t)(c->threads > 0 ? c->threads : 1) * FILE_WINDOW;
-    aud_sha256_stream *sha = aud_sha256_begin();
-    j->chunks = aud_calloc(window, sizeof *j->chunks);
-    if (sha == NULL || j->chunks == NULL) {
-        aud_free(j->chunks);
-        aud_sha256_end(sha, NULL, c->err);
+    file_writer w = {.fd = fd, .sha = aud_sha256_begin()};
+    tbuf *win[2] = {aud_calloc(window, sizeof(tbuf)), aud_calloc(window, sizeof(tbuf))};
+    if (w.sha == NULL || win[0] == NULL || win[1] == NULL) {
+        aud_free(win[0]);
+        aud_free(win[1]);
+        aud_sha256_end(w.sha, NULL, c->err);
         return aud_error_nomem(c->err);
     }
-    int rc = AUD_OK;
-    *bytes = 0;
-    for (size_t w0 = 0; w0 < n_tasks && rc == AUD_OK; w0 += window) {
-        size_t nw = n_tasks - w0 < window ? n_tasks - w0 : window;
+    pthread_t th;
+    int running = 0;
+    for (size_t w0 = 0, k = 0; w0 < n_tasks; w0 += window, k ^= 1) {
+        j->chunks = win[k];
         j->task0 = w0;
-        aud_run_tasks(nw, c->threads, rows_task, j);
-        for (size_t t = 0; t < nw && rc == AUD_OK; t++) {
-            tbuf *b = &j->chunks[t];
-            if (b->nomem)
-                rc = aud_error_nomem(c->err);
-            else if (write_all(fd, b->p, b->len) != 0)
-                rc = aud_error_set(c->err, AUD_E_IO, c->rows_name, 0, 0, "write error: %s",
-                                   strerror(errno));
-            else if (aud_sha256_add(sha, b->p, b->len) != 0)
-                rc = aud_error_set(c->err, AUD_E_INTERNAL, c->rows_name, 0, 0,
-                                   "SHA-256 failed");
-            *bytes += b->len;
-            b->len = 0;
-        }
+        aud_run_tasks(n_tasks - w0 < window ? n_tasks - w0 : window, c->threads, rows_task, j);
+        if (running)
+            pthread_join(th, NULL);
+        running = 0;
+        if (w.nomem || w.io_errno || w.sha_failed)
+            break;
+        w.chunks = win[k];
+        w.n = n_tasks - w0 < window ? n_tasks - w0 : window;
+        if (pthread_create(&th, NULL, writer_main, &w) == 0)
+            running = 1;
+        else
+            writer_main(&w);
     }
-    for (size_t t = 0; t < window; t++)
-        aud_free(j->chunks[t].p);
-    aud_free(j->chunks);
+    if (running)
+        pthread_join(th, NULL);
+    for (size_t t = 0; t < window; t++) {
+        aud_free(win[0][t].p);
+        aud_free(win[1][t].p);
+    }
+    aud_free(win[0]);
+    aud_free(win[1]);
     j->chunks = NULL;
-    int rc2 = aud_sha256_end(sha, rc == AUD_OK ? hex : NULL, c->err);
+    *bytes = w.bytes;
+    int rc = AUD_OK;
+    if (w.nomem)
+        rc = aud_error_nomem(c->err);
+    else if (w.io_errno)
+        rc = aud_error_set(c->err, AUD_E_IO, c->rows_name, 0, 0, "write error: %s",
+                           strerror(w.io_errno));
+    else if (w.sha_failed)
+        rc = aud_error_set(c->err, AUD_E_INTERNAL, c->rows_name, 0, 0, "SHA-256 failed");
+    int rc2 = aud_sha256_end(w.sha, rc == AUD_OK ? hex : NULL, c->err);
     return rc != AUD_OK ? rc : rc2;
 }
 
