@@ -15,9 +15,10 @@
    `mpirun -n 2 build/audit-mpi run` (1 thread per rank): wall time, CPU time (user + sys of
    the children) and peak memory (the largest resident set of one process). Two workloads:
    BENCH_MPI_ROWS rows (default 10,000,000) with the spec's 2,000 explained rows, and
-   BENCH_ALL_ROWS rows (default 200,000) with EVERY row explained (explained rows travel in the
-   partials with their features and attributions, about 1 KB each: every row of 10,000,000
-   would be 11 GB of partials, over MPI_Gatherv's 2 GiB).
+   BENCH_ALL_ROWS rows (default 10,000,000, the issue's workload) with EVERY row explained: the
+   rows go to the explained-rows file (explain.rows_file "auto": above 100,000 rows), written
+   by each rank into rank 0's file (about 650 bytes a row: 6.5 GB at 10,000,000 rows, twice on
+   disk while the two runs' files are compared byte for byte, then removed).
    Both runs use --verbose: the CPU seconds of every step are printed side by side (the single
    process, each rank's shard, rank 0's merge), and the merge cost (the gather, the merge and
    rank 0's sections and writing: wall and CPU).
@@ -27,6 +28,7 @@ AUDIT_MPI_BIN (default build/audit-mpi beside AUDIT_BIN), BENCH_PART_ROWS, BENCH
 BENCH_ALL_ROWS; AUDIT_BASE_BIN: another build's audit (its audit-mpi beside it), run in the same
 invocation before this one's on each workload, for before/after figures side by side.
 Run by `make bench`; not a test. Exit status 1 when a run fails or a partial is over 5 MB."""
+import filecmp
 import json
 import os
 import re
@@ -48,7 +50,7 @@ AUDIT_MPI = os.environ.get("AUDIT_MPI_BIN", os.path.join(os.path.dirname(AUDIT),
 AUDIT_BASE = os.environ.get("AUDIT_BASE_BIN", "")
 PART_ROWS = int(os.environ.get("BENCH_PART_ROWS", "1000000"))
 MPI_ROWS = int(os.environ.get("BENCH_MPI_ROWS", "10000000"))
-ALL_ROWS = int(os.environ.get("BENCH_ALL_ROWS", "200000"))
+ALL_ROWS = int(os.environ.get("BENCH_ALL_ROWS", "10000000"))
 TMP = os.environ.get("TMPDIR", tempfile.gettempdir())
 
 
@@ -274,7 +276,16 @@ def mpi_pair(rows, explain, spec, d, name, audit, audit_mpi):
     # explained rows
     same = [x["groups"] for x in a["fairness"]["attributes"]] == \
         [x["groups"] for x in b["fairness"]["attributes"]] and \
-        a["explanations"].get("explained_rows") == b["explanations"].get("explained_rows")
+        a["explanations"].get("explained_rows") == b["explanations"].get("explained_rows") and \
+        a["explanations"].get("explained_rows_file") == \
+        b["explanations"].get("explained_rows_file")
+    rows_file = [os.path.join(d, k, "explained_rows.jsonl") for k in ("single", "mpi")]
+    if "explained_rows_file" in a["explanations"]:   # byte for byte, then removed (6.5 GB)
+        same &= filecmp.cmp(rows_file[0], rows_file[1], shallow=False)
+    rows_mb = os.path.getsize(rows_file[1]) / 1e6 if os.path.exists(rows_file[1]) else 0.0
+    for f in rows_file:
+        if os.path.exists(f):
+            os.remove(f)
     what = "every row explained" if explain >= rows else "%d rows explained" % explain
     print("%s%d rows, %s: 1 process %.1f s wall %.1f s CPU %.0f MiB; 2 MPI ranks %.1f s wall "
           "%.1f s CPU %.0f MiB (largest process); speed-up %.2fx; groups' fairness figures and "
@@ -283,7 +294,8 @@ def mpi_pair(rows, explain, spec, d, name, audit, audit_mpi):
     mw, mc = split_table(steps(p1.stderr, False), steps(p.stderr, True), 2)
     size = os.path.getsize(os.path.join(d, "mpi", "results.json"))
     print("  merge cost on rank 0 (gather, merge, sections, writing): %.1f s wall %.1f s CPU; "
-          "results.json %.1f MB; load average %.2f" % (mw, mc, size / 1e6, os.getloadavg()[0]))
+          "results.json %.1f MB, explained-rows file %.1f MB; load average %.2f"
+          % (mw, mc, size / 1e6, rows_mb, os.getloadavg()[0]))
     name = " (%s)" % name if name else ""
     record("audit run of %d rows, %s: 2 MPI ranks vs 1 process (wall)%s" % (rows, what, name),
            w2, peer="1 process", peer_s=w1)
