@@ -22,11 +22,14 @@
 
 static const char usage_text[] =
     "usage: mpirun -n N audit-mpi run SPEC.json [--out DIR] [--threads T] [--created TIME]\n"
-    "                                 [--quiet] [--verbose]\n"
+    "                                 [--quiet] [--verbose] [--rows-via-rank0]\n"
     "\n"
     "The audit of `audit run SPEC.json` over N MPI ranks: each rank computes the partial of\n"
     "its block of the data rows, rank 0 gathers and merges them and writes the outputs\n"
-    "(docs/scale-out.md). --verbose: each rank's steps (wall and CPU seconds) on stderr.\n";
+    "(docs/scale-out.md). --verbose: each rank's steps (wall and CPU seconds) on stderr.\n"
+    "--rows-via-rank0: the ranks send their explained rows to rank 0, which writes them,\n"
+    "instead of writing them into rank 0's output file themselves (an output folder that\n"
+    "the nodes share but that is unsafe for writes from several nodes to one file, e.g. NFS).\n";
 
 /* --verbose: each rank prints every step of its work as the next starts, "audit-mpi: rank R:
  * STEP wall cpu" (wall clock and the process's CPU time, aud_work_now), the MPI steps included
@@ -91,6 +94,7 @@ typedef struct ranks {
     int rank, size;
     aud_run_rows rows;
     int served;   /* rank 0: rows_write was called */
+    int via_rank0;   /* --rows-via-rank0: the other ranks never open rank 0's output file */
 } ranks;
 
 /* Wait for a request without spinning (see idle_barrier). */
@@ -165,7 +169,7 @@ typedef struct rows_request {
 static int write_rows(ranks *k, const rows_request *req)
 {
     const aud_run_rows *w = &k->rows;
-    int fd = open(req->path, O_WRONLY);
+    int fd = k->via_rank0 && k->rank != 0 ? -1 : open(req->path, O_WRONLY);
     int opened = fd >= 0;
     long long bad = 0, worst = 0;
     int *opens = k->rank == 0 ? calloc((size_t)k->size, sizeof *opens) : NULL;
@@ -285,7 +289,7 @@ int main(int argc, char **argv)
     setlocale(LC_NUMERIC, "C");
     aud_global_init();
     aud_run_opts o = {0};
-    int quiet = 0, code = 0;
+    int quiet = 0, code = 0, via_rank0 = 0;
     stages st;
     memset(&st, 0, sizeof st);
     st.rank = rank;
@@ -303,6 +307,8 @@ int main(int argc, char **argv)
             quiet = 1;
         } else if (strcmp(a, "--verbose") == 0) {
             st.on = 1;
+        } else if (strcmp(a, "--rows-via-rank0") == 0) {
+            via_rank0 = 1;
         } else if (v != NULL && strcmp(a, "--out") == 0) {
             o.out_dir = v;
             i++;
@@ -332,6 +338,7 @@ int main(int argc, char **argv)
     memset(&rk, 0, sizeof rk);
     rk.rank = rank;
     rk.size = size;
+    rk.via_rank0 = via_rank0;
     o.shard_exchange_ctx = &rk;
     o.rows_scan = rows_scan;   /* the explained rows stay on the ranks (audit/run_rows.c) */
     o.rows = &rk.rows;

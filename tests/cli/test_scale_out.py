@@ -333,14 +333,14 @@ def test_mpi_4_ranks_equal_single_process(tmp_path, demo_single):
     assert [p["rows"] for p in merged["merge"]["partials"]] != [1500] * 4   # not the row split
 
 
-def mpi_run(spec, out, ranks=4):
+def mpi_run(spec, out, ranks=4, *extra):
     cmd = ["mpirun", "--oversubscribe", "-n", str(ranks)]
     if os.geteuid() == 0:
         cmd.append("--allow-run-as-root")
     env = dict(os.environ, OMPI_MCA_btl_vader_single_copy_mechanism="none",
                OMPI_MCA_rmaps_base_oversubscribe="1", **MPI_SAN)
     return subprocess.run(cmd + [MPI_BIN, "run", str(spec), "--out", str(out), "--created",
-                                 CREATED, "--threads", "1"],
+                                 CREATED, "--threads", "1", *extra],
                           capture_output=True, text=True, timeout=600, env=env)
 
 
@@ -979,3 +979,26 @@ def test_rows_file_of_merged_partials(audit, root, tmp_path):
     assert merged["explanations"]["explained_rows"] == single["explanations"]["explained_rows"]
     assert merged["explanations"]["explained_rows_file"] == \
         single["explanations"]["explained_rows_file"]
+
+
+@pytest.mark.skipif(not (MPI_BIN and os.path.exists(MPI_BIN) and shutil.which("mpirun")),
+                    reason="build/audit-mpi is built by make check when mpicc (libopenmpi-dev) "
+                           "is installed")
+@pytest.mark.parametrize("rows_file", [True, False])
+def test_mpi_rows_via_rank0(audit, root, tmp_path, rows_file):
+    """--rows-via-rank0 (the fallback of a rank that cannot open rank 0's file, forced): the
+    other ranks send their rows to rank 0 in messages and rank 0 writes them; the explained
+    rows, in the rows file or inside results.json, are the single process's byte for byte."""
+    spec = rows_file_spec(root, tmp_path, rows_file)
+    r = audit("run", spec, "--out", tmp_path / "single", "--created", CREATED)
+    assert r.code in (0, 1), r
+    p = mpi_run(spec, tmp_path / "mpi", 3, "--rows-via-rank0")
+    assert p.returncode == r.code, p.stderr[-3000:]
+    assert sorted(os.listdir(tmp_path / "mpi")) == sorted(os.listdir(tmp_path / "single"))
+    assert explained_rows_text(tmp_path / "mpi" / "results.json") == \
+        explained_rows_text(tmp_path / "single" / "results.json")
+    if rows_file:
+        assert (tmp_path / "mpi" / "explained_rows.jsonl").read_bytes() == \
+            (tmp_path / "single" / "explained_rows.jsonl").read_bytes()
+    else:
+        assert explained_rows_text(tmp_path / "mpi" / "results.json").count(b'"row":') == 6000
