@@ -31,23 +31,30 @@ static const char *measure_name(const char *m)
     return m;
 }
 
-/* The proxy screen's entry for a feature of an attribute or an intersection (a&b), when the
- * fairness section has one. */
-static const cJSON *proxy_entry(const cJSON *doc, const char *attribute, const char *feature)
+/* The fairness section's object of an attribute or an intersection (a&b), or NULL. */
+static const cJSON *attribute_entry(const cJSON *doc, const char *attribute)
 {
-    const cJSON *a, *p;
+    const cJSON *a;
     const cJSON *fair = aud_rpt_obj(doc, "fairness");
     const char *list = attribute != NULL && strchr(attribute, '&') != NULL ? "intersections"
                                                                            : "attributes";
     cJSON_ArrayForEach(a, aud_rpt_arr(fair, list)) {
         const char *nm = aud_rpt_str(a, "name", NULL);
-        if (nm == NULL || attribute == NULL || strcmp(nm, attribute) != 0)
-            continue;
-        cJSON_ArrayForEach(p, aud_rpt_arr(a, "proxies")) {
-            const char *f = aud_rpt_str(p, "feature", NULL);
-            if (f != NULL && feature != NULL && strcmp(f, feature) == 0)
-                return p;
-        }
+        if (nm != NULL && attribute != NULL && strcmp(nm, attribute) == 0)
+            return a;
+    }
+    return NULL;
+}
+
+/* The proxy screen's entry for a feature of an attribute or an intersection, when the
+ * fairness section has one. */
+static const cJSON *proxy_entry(const cJSON *doc, const char *attribute, const char *feature)
+{
+    const cJSON *p;
+    cJSON_ArrayForEach(p, aud_rpt_arr(attribute_entry(doc, attribute), "proxies")) {
+        const char *f = aud_rpt_str(p, "feature", NULL);
+        if (f != NULL && feature != NULL && strcmp(f, feature) == 0)
+            return p;
     }
     return NULL;
 }
@@ -121,6 +128,13 @@ static void driver_lines(pdf_doc *d, const cJSON *f, float x, float w)
                          name, aud_rpt_str(f, "attribute", "?"),
                          aud_rpt_fmt(aud_rpt_num(feat, "share"), RPT_PCT1, sh));
             aud_pdf_para(d, d->bold, 8.5f, x, w, AUD_PDF_FAIL, buf);
+        }
+        const char *no_screen = aud_rpt_str(attribute_entry(d->doc, aud_rpt_str(f, "attribute",
+                                                                                NULL)),
+                                            "proxies_reason", NULL);
+        if (no_screen != NULL) {   /* a merged run that could not screen: say why */
+            snprintf(buf, sizeof buf, "Proxy screen: not run here (%s).", no_screen);
+            aud_pdf_para(d, d->font, 8.0f, x, w, AUD_PDF_GREY, buf);
         }
     } else if (by != NULL) {
         char hi[RPT_NUMBUF], lo[RPT_NUMBUF];

@@ -885,6 +885,14 @@ def test_min_cell_drivers_over_the_kept_rows(audit, root, tmp_path, kind):
         for a, b in zip(single["fairness"][key], merged["fairness"][key]):
             assert b["drivers"] and shares_close(a["drivers"], b["drivers"], ".drivers") == []
             assert "proxies" not in b and "links no feature value" in b["proxies_reason"]
+    # the PDF's findings say why there is no proxy screen beside their drivers
+    r = audit("report", tmp_path / "m" / "results.json", "--pdf", tmp_path / "m.pdf")
+    assert r.code == 0, r
+    text = subprocess.run(["pdftotext", "-layout", tmp_path / "m.pdf", "-"], capture_output=True,
+                          text=True).stdout
+    text = re.sub(r"\s+", " ", text)
+    assert text.count("What drives it:") > 0
+    assert "Proxy screen: not run here (" in text and "links no feature value" in text
 
 
 @pytest.mark.skipif(not (MPI_BIN and os.path.exists(MPI_BIN) and shutil.which("mpirun")),
