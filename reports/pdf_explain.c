@@ -139,13 +139,17 @@ static void waterfalls(pdf_doc *d, const cJSON *exp)
         }
         return;
     }
-    char intro[1200];
+    char intro[600];
     snprintf(intro, sizeof intro, "From the base value E[f(X)] each feature's SHAP value moves the "
              "output to the row's prediction f(x), in %s. The nine largest contributions are "
              "shown; the others are summed into one bar. Rows are 0-based data rows; the CSV "
-             "line counts the header and any banner, comment or blank lines.%s%s",
-             aud_rpt_str(exp, "units", "raw model output"), file[0] != '\0' ? " " : "", file);
+             "line counts the header and any banner, comment or blank lines.",
+             aud_rpt_str(exp, "units", "raw model output"));
     aud_pdf_para(d, d->font, 8.5f, PDF_LEFT, PDF_CW, AUD_PDF_GREY, intro);
+    if (file[0] != '\0') {   /* its own paragraph: the hash does not break across lines */
+        d->y -= 3.0f;
+        aud_pdf_para(d, d->font, 8.5f, PDF_LEFT, PDF_CW, AUD_PDF_GREY, file);
+    }
     d->y -= 6.0f;
     for (size_t i = 0; i < n && !d->failed; i++) {
         const char *sel = aud_rpt_row_why(chosen[i]);

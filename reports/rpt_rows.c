@@ -108,7 +108,10 @@ int aud_rpt_rows_next(rpt_rows *r, cJSON **out, aud_error *err)
                              "empty line: expected one explained row (a JSON object)");
     rc = aud_json_parse_located(&row, r->line, len, r->path, err);
     if (rc != AUD_OK) {
+        char *t = strstr(err->msg, "(truncated file?)");
         err->line = r->lineno;   /* the text parsed was this one line */
+        if (t != NULL)
+            memcpy(t, "(truncated line?)", 17);
         return rc;
     }
     rc = aud_rpt_validate_row(row, r->n_features, r->path, r->lineno, err);
