@@ -23,14 +23,34 @@ static const char help[] =
     "                groups the PDF shows per attribute or intersection (default 20: groups\n"
     "                below four fifths first, then by size; the rest are counted). Every group\n"
     "                stays in results.json and the XLSX\n"
-    "  --check       only validate results.json (no output)\n"
+    "  --check       only validate results.json (no output); when the explained rows are in\n"
+    "                a file beside it (explanations.explained_rows_file), check that the\n"
+    "                file is there with the recorded size\n"
     "  --quiet       errors only\n"
     "  -h, --help    show this help\n"
     "\n"
+    "The XLSX sheet Attributions shows at most 100,000 explained rows, read from the\n"
+    "explained-rows file beside results.json when the run wrote one; a note under the table\n"
+    "says where all of them are.\n"
     "Each output is written atomically (temporary file beside it, then rename).\n"
     "exit codes: 0 reports written; 2 usage error or malformed / old-schema results.json;\n"
     "            3 internal error. The audit's verdict does not change the exit code\n"
     "            (`audit run` exits 1 on a failed check).\n";
+
+/* The explained-rows file `name` (a plain file name, checked by the validation) in the folder
+ * of results.json: "out/run1/results.json" -> "out/run1/explained_rows.jsonl". aud_free. */
+static char *rows_file_path(const char *results, const char *name)
+{
+    const char *slash = strrchr(results, '/');
+    size_t dir = slash != NULL ? (size_t)(slash - results) + 1 : 0;
+    size_t n = dir + strlen(name) + 1;
+    char *p = aud_malloc(n);
+    if (p != NULL) {
+        memcpy(p, results, dir);
+        memcpy(p + dir, name, strlen(name) + 1);
+    }
+    return p;
+}
 
 int aud_cmd_report(int argc, char **argv)
 {
@@ -46,6 +66,7 @@ int aud_cmd_report(int argc, char **argv)
     long max_groups = 0;
     aud_error err;
     cJSON *doc = NULL;
+    char *rows_path = NULL;
     int rc;
 
     optind = 1;
@@ -92,13 +113,21 @@ int aud_cmd_report(int argc, char **argv)
 
     aud_error_clear(&err);
     rc = aud_report_load(argv[optind], &doc, &err);
+    if (rc == AUD_OK && aud_report_rows_file(doc) != NULL) {
+        rows_path = rows_file_path(argv[optind], aud_report_rows_file(doc));
+        if (rows_path == NULL)
+            rc = aud_error_nomem(&err);
+        else if (check_only)
+            rc = aud_report_check_rows_file(doc, rows_path, &err);
+    }
     if (rc == AUD_OK && max_groups > 0)
         rc = aud_report_set_max_groups(doc, max_groups, &err);
     if (rc == AUD_OK && pdf != NULL)
         rc = aud_report_write_pdf(doc, pdf, &err);
     if (rc == AUD_OK && xlsx != NULL)
-        rc = aud_report_write_xlsx(doc, xlsx, &err);
+        rc = aud_report_write_xlsx_rows(doc, xlsx, rows_path, &err);
     cJSON_Delete(doc);
+    aud_free(rows_path);
     if (rc != AUD_OK)
         return aud_cli_fail(&err);
     if (pdf != NULL)

@@ -126,9 +126,17 @@ static void waterfalls(pdf_doc *d, const cJSON *exp)
         if (lo != NULL && lo != hi)
             chosen[n++] = lo;
     }
+    /* the rows went to a file beside results.json: say where, with its hash */
+    char file[500];
+    aud_rpt_rows_file_sentence(exp, file, sizeof file);
     aud_pdf_subsection(d, "Waterfalls of selected rows", 290.0f);   /* intro + one */
     if (n == 0) {
-        aud_pdf_not_run(d, "the results hold no explained rows");
+        if (file[0] != '\0') {   /* none selected for a waterfall, all of them in the file */
+            aud_pdf_para(d, d->font, 8.5f, PDF_LEFT, PDF_CW, AUD_PDF_GREY, file);
+            d->y -= 6.0f;
+        } else {
+            aud_pdf_not_run(d, "the results hold no explained rows");
+        }
         return;
     }
     char intro[600];
@@ -138,6 +146,10 @@ static void waterfalls(pdf_doc *d, const cJSON *exp)
              "line counts the header and any banner, comment or blank lines.",
              aud_rpt_str(exp, "units", "raw model output"));
     aud_pdf_para(d, d->font, 8.5f, PDF_LEFT, PDF_CW, AUD_PDF_GREY, intro);
+    if (file[0] != '\0') {   /* its own paragraph: the hash does not break across lines */
+        d->y -= 3.0f;
+        aud_pdf_para(d, d->font, 8.5f, PDF_LEFT, PDF_CW, AUD_PDF_GREY, file);
+    }
     d->y -= 6.0f;
     for (size_t i = 0; i < n && !d->failed; i++) {
         const char *sel = aud_rpt_row_why(chosen[i]);

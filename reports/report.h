@@ -31,7 +31,34 @@ AUD_API int aud_report_set_max_groups(cJSON *results, long n, aud_error *err);
 /* Render the A4 PDF report (embedded DejaVu Sans) to path. The document must validate. */
 AUD_API int aud_report_write_pdf(const cJSON *results, const char *path, aud_error *err);
 
-/* Render the XLSX workbook to path. The document must validate. */
+/* Render the XLSX workbook to path. The document must validate. Same as
+ * aud_report_write_xlsx_rows(results, path, NULL, err). */
 AUD_API int aud_report_write_xlsx(const cJSON *results, const char *path, aud_error *err);
+
+/* The Attributions sheet shows at most this many explained rows (Excel holds 1,048,576 rows a
+ * sheet); a note under the table says how many there are and where all of them are. */
+#define AUD_XLSX_ATTR_MAX_ROWS 100000
+
+/* Render the XLSX workbook to path. When explanations.explained_rows_file is present (the rows
+ * were written to a JSON-lines file beside results.json, docs/results-schema.md), rows_path is
+ * where that file is for this rendering: the Attributions sheet streams its first
+ * AUD_XLSX_ATTR_MAX_ROWS lines (one at a time, never the whole file). rows_path NULL: the sheet
+ * shows the rows results.json holds (the waterfall rows) and says that all are in the file.
+ * Errors naming the rows file: AUD_E_IO (missing, unreadable, or not the recorded number of
+ * bytes), AUD_E_PARSE / AUD_E_SCHEMA with its line number (a line that is not JSON, a row
+ * without phi / value of one entry per feature, fewer lines than rows). On error nothing is
+ * left at path. */
+AUD_API int aud_report_write_xlsx_rows(const cJSON *results, const char *path,
+                                       const char *rows_path, aud_error *err);
+
+/* The explained-rows file of a results document: explanations.explained_rows_file.path (a
+ * plain file name), or NULL when the rows are inline. The string belongs to results. */
+AUD_API const char *aud_report_rows_file(const cJSON *results);
+
+/* Check that the explained-rows file at rows_path exists and has the size results.json records
+ * (explained_rows_file.bytes). AUD_OK (also when results has no explained_rows_file) or
+ * AUD_E_IO naming rows_path. The lines are not read. */
+AUD_API int aud_report_check_rows_file(const cJSON *results, const char *rows_path,
+                                       aud_error *err);
 
 #endif

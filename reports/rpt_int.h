@@ -4,6 +4,7 @@
 #define AUD_RPT_INT_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <cjson/cJSON.h>
 
 #include "core/aud.h"
@@ -48,6 +49,40 @@ const char *aud_rpt_fmt_feature_value(const cJSON *exp, size_t j, const cJSON *v
                                       size_t n);
 /* Number of entries in each explained row's arrays. */
 size_t aud_rpt_row_width(const cJSON *exp);
+
+/* Check one explained row (as explanations.explained_rows[i]: "row", "phi" and "value" of
+ * n_features entries each, ...) read from line `line` of file `name`. AUD_OK or AUD_E_SCHEMA
+ * with err->file = name, err->line = line and the field ("phi"). */
+int aud_rpt_validate_row(const cJSON *row, size_t n_features, const char *name, long line,
+                         aud_error *err);
+
+/* Reading an explained-rows file (explanations.explained_rows_file, a JSON-lines file): one
+ * line at a time, each parsed and checked, so memory holds one row whatever the file's size. */
+typedef struct rpt_rows {
+    FILE *f;
+    const char *path;          /* as given to aud_rpt_rows_open (borrowed) */
+    char *line;                /* getline's buffer */
+    size_t cap;
+    long lineno;               /* lines read so far */
+    double rows;               /* explained_rows_file.rows */
+    size_t n_features;
+} rpt_rows;
+/* Open the file at path after checking its size against explained_rows_file.bytes of exp
+ * (the explanations object). AUD_OK, or AUD_E_IO naming path; on error nothing is open. */
+int aud_rpt_rows_open(rpt_rows *r, const cJSON *exp, const char *path, aud_error *err);
+/* The next row: on AUD_OK *out is the parsed, checked row object (cJSON_Delete), or NULL after
+ * the file's `rows` lines. Errors name the file and line: AUD_E_PARSE (not JSON),
+ * AUD_E_SCHEMA (aud_rpt_validate_row; fewer or more lines than `rows`), AUD_E_IO, AUD_E_NOMEM. */
+int aud_rpt_rows_next(rpt_rows *r, cJSON **out, aud_error *err);
+void aud_rpt_rows_close(rpt_rows *r);     /* a zeroed or closed reader: no-op */
+
+/* The PDF's sentence on the explained-rows file: "Attributions of all 2,500,000 explained rows
+ * are in explained_rows.jsonl beside results.json (SHA-256 <hex>)."; "" when the rows are
+ * inline (no explanations.explained_rows_file). */
+void aud_rpt_rows_file_sentence(const cJSON *exp, char *buf, size_t n);
+
+/* A whole number with thousands separators ("2,500,000"); buf >= RPT_NUMBUF. */
+const char *aud_rpt_fmt_count(double v, char *buf);
 
 /* An explained row's model output in the space of its SHAP values ("output", else
  * "prediction"), and why it was selected for a waterfall ("selected" or "why"; NULL). */

@@ -287,6 +287,68 @@ static int v_row(vctx *v, const cJSON *r)
     return rc;
 }
 
+/* A whole number in [0, 2^53] (exact in a double). */
+static int is_count(const cJSON *x)
+{
+    return is_num(x) && x->valuedouble >= 0 && x->valuedouble <= 9007199254740992.0 &&
+           floor(x->valuedouble) == x->valuedouble;
+}
+
+/* explanations.explained_rows_file (optional): where the explained rows went when the run
+ * wrote them to a JSON-lines file beside results.json. */
+static int v_rows_file(vctx *v, const cJSON *e)
+{
+    static const char *const counts[] = {"rows", "bytes"};
+    const cJSON *b = cJSON_GetObjectItemCaseSensitive(e, "explained_rows_file");
+    const char *s;
+    int rc = vkey(v, e, "explained_rows_file", T_OBJ, 0);
+    size_t n, m;
+    if (rc != AUD_OK || b == NULL)
+        return rc;
+    n = vpush_key(v, "explained_rows_file");
+    if ((rc = vkey(v, b, "path", T_STR, 1)) || (rc = vkey(v, b, "format", T_STR, 1)) ||
+        (rc = vkey(v, b, "rows", T_NUM, 1)) || (rc = vkey(v, b, "bytes", T_NUM, 1)) ||
+        (rc = vkey(v, b, "sha256", T_STR, 1)))
+        goto done;
+    s = aud_rpt_str(b, "path", "");
+    m = vpush_key(v, "path");
+    if (s[0] == '\0' || strchr(s, '/') != NULL || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+        rc = vfail(v, "expected a plain file name in the folder of results.json (no '/', "
+                   "not \".\" or \"..\"), got \"%.80s\"", s);
+    vpop(v, m);
+    if (rc != AUD_OK)
+        goto done;
+    s = aud_rpt_str(b, "format", "");
+    if (strcmp(s, "jsonl") != 0) {
+        m = vpush_key(v, "format");
+        rc = vfail(v, "expected \"jsonl\", got \"%.40s\"", s);
+        vpop(v, m);
+        goto done;
+    }
+    for (size_t k = 0; k < 2; k++) {
+        if (!is_count(cJSON_GetObjectItemCaseSensitive(b, counts[k]))) {
+            m = vpush_key(v, counts[k]);
+            rc = vfail(v, "expected a non-negative whole number");
+            vpop(v, m);
+            goto done;
+        }
+    }
+    s = aud_rpt_str(b, "sha256", "");
+    {
+        size_t len = strlen(s), k = 0;
+        while (k < len && ((s[k] >= '0' && s[k] <= '9') || (s[k] >= 'a' && s[k] <= 'f')))
+            k++;
+        if (len != 64 || k != len) {
+            m = vpush_key(v, "sha256");
+            rc = vfail(v, "expected 64 lowercase hexadecimal digits, got \"%.80s\"", s);
+            vpop(v, m);
+        }
+    }
+done:
+    vpop(v, n);
+    return rc;
+}
+
 static int v_explanations(vctx *v, const cJSON *e)
 {
     int rc;
@@ -314,7 +376,27 @@ static int v_explanations(vctx *v, const cJSON *e)
             return rc;
     }
     v->n_features = aud_rpt_row_width(e);
-    return varray(v, e, "explained_rows", 0, v_row);
+    if ((rc = varray(v, e, "explained_rows", 0, v_row)) != AUD_OK)
+        return rc;
+    return v_rows_file(v, e);
+}
+
+int aud_rpt_validate_row(const cJSON *row, size_t n_features, const char *name, long line,
+                         aud_error *err)
+{
+    vctx v;
+    int rc;
+    memset(&v, 0, sizeof v);
+    v.err = err;
+    v.name = name;
+    v.n_features = n_features;
+    if (!cJSON_IsObject(row))
+        rc = vfail(&v, "expected an explained row (a JSON object)");
+    else
+        rc = v_row(&v, row);
+    if (rc != AUD_OK)
+        err->line = line;
+    return rc;
 }
 
 static int v_group(vctx *v, const cJSON *g)

@@ -276,6 +276,12 @@ static int sync_and_rename(const char *tmp, const char *path, aud_error *err)
 
 int aud_report_write_xlsx(const cJSON *results, const char *path, aud_error *err)
 {
+    return aud_report_write_xlsx_rows(results, path, NULL, err);
+}
+
+int aud_report_write_xlsx_rows(const cJSON *results, const char *path, const char *rows_path,
+                               aud_error *err)
+{
     xw_book b;
     lxw_workbook_options opt;
     lxw_doc_properties props;
@@ -292,6 +298,8 @@ int aud_report_write_xlsx(const cJSON *results, const char *path, aud_error *err
     memset(&b, 0, sizeof b);
     memset(&opt, 0, sizeof opt);
     b.doc = results;
+    b.rows_path = rows_path;
+    b.err = err;
     b.wb = workbook_new_opt(tmp, &opt);
     if (b.wb == NULL) {
         unlink(tmp);
@@ -340,7 +348,10 @@ int aud_report_write_xlsx(const cJSON *results, const char *path, aud_error *err
         b.status = close_rc;
         b.what = "workbook";
     }
-    if (b.status != LXW_NO_ERROR) {
+    if (b.rc != AUD_OK) {        /* the rows file: err already says what and where */
+        rc = b.rc;
+        unlink(tmp);
+    } else if (b.status != LXW_NO_ERROR) {
         rc = aud_error_set(err, b.status == LXW_ERROR_MEMORY_MALLOC_FAILED ? AUD_E_NOMEM
                                 : b.status == LXW_ERROR_CREATING_XLSX_FILE ||
                                           b.status == LXW_ERROR_CREATING_TMPFILE

@@ -32,6 +32,12 @@ typedef struct xw_book {
     int n_sheets;
     lxw_worksheet *overview;   /* the Overview sheet and its first row after the findings */
     lxw_row_t overview_row;
+    /* the explained-rows file (explanations.explained_rows_file) on disk, NULL: not read */
+    const char *rows_path;
+    /* a failure that is not libxlsxwriter's (reading the rows file): its status, with *err
+     * filled; b->status is then set too, so nothing more is written */
+    int rc;
+    aud_error *err;
 } xw_book;
 
 int aud_xw_chk(xw_book *b, lxw_error e, const char *what);

@@ -1,6 +1,7 @@
 /* xlsx_sheets.c - the Explanations, Attributions, Drift and Performance sheets, with native
  * charts for importance and drift statistics. Values are written as numbers (never rounded
  * text); number formats only change how they display. */
+#include "reports/report.h"
 #include "reports/xlsx_int.h"
 
 #include <math.h>
@@ -129,22 +130,66 @@ void aud_xw_explanations(xw_book *b)
     aud_xw_str(b, ws, r++, 2, aud_rpt_str(exp, "decision_rule", "not stated"), NULL);
 }
 
+/* One explained row (an explained_rows entry or a line of the rows file) on row r. */
+static void attr_row(xw_book *b, lxw_worksheet *ws, lxw_row_t r, const cJSON *row, size_t nf)
+{
+    const cJSON *p, *v;
+    lxw_col_t c;
+    aud_xw_num(b, ws, r, 0, aud_rpt_num(row, "row"), b->num);
+    aud_xw_str(b, ws, r, 1, aud_rpt_row_why(row), NULL);
+    aud_xw_num(b, ws, r, 2, aud_rpt_num(row, "prediction"), b->shap);
+    aud_xw_num(b, ws, r, 3, aud_rpt_num(row, "output"), b->shap);
+    aud_xw_num(b, ws, r, 4, aud_rpt_num(row, "base"), b->shap);
+    c = ATTR_FIXED;
+    cJSON_ArrayForEach(p, aud_rpt_arr(row, "phi"))
+        aud_xw_num(b, ws, r, c++, p->valuedouble, b->shap);
+    c = (lxw_col_t)(ATTR_FIXED + nf);
+    cJSON_ArrayForEach(v, aud_rpt_arr(row, "value"))
+        aud_xw_json(b, ws, r, c++, v, b->num);
+}
+
+/* The first AUD_XLSX_ATTR_MAX_ROWS lines of the rows file from sheet row 1, one line in memory
+ * at a time; returns the rows written. A bad file stops the workbook (b->rc). */
+static size_t attr_file_rows(xw_book *b, lxw_worksheet *ws, const cJSON *exp, size_t nf)
+{
+    rpt_rows rd;
+    cJSON *row = NULL;
+    size_t n = 0;
+    int rc = aud_rpt_rows_open(&rd, exp, b->rows_path, b->err);
+    while (rc == AUD_OK && n < AUD_XLSX_ATTR_MAX_ROWS && b->status == LXW_NO_ERROR) {
+        rc = aud_rpt_rows_next(&rd, &row, b->err);
+        if (rc != AUD_OK || row == NULL)
+            break;
+        attr_row(b, ws, (lxw_row_t)(n + 1), row, nf);
+        cJSON_Delete(row);
+        n++;
+    }
+    aud_rpt_rows_close(&rd);
+    if (rc != AUD_OK) {
+        b->rc = rc;
+        aud_xw_chk(b, LXW_ERROR_PARAMETER_VALIDATION, "explained rows file");
+    }
+    return n;
+}
+
 void aud_xw_attributions(xw_book *b)
 {
     const cJSON *exp = aud_rpt_obj(b->doc, "explanations");
+    const cJSON *file = aud_rpt_obj(exp, "explained_rows_file");
+    const cJSON *rows = aud_rpt_arr(exp, "explained_rows");
     const cJSON *row;
     lxw_worksheet *ws = aud_xw_sheet(b, "Attributions");
-    size_t nf = aud_rpt_row_width(exp);
-    lxw_row_t r = 1;
+    size_t nf = aud_rpt_row_width(exp), n = 0;
+    double total;
     lxw_col_t c;
-    char name[300];
+    char name[600], shown[RPT_NUMBUF], all[RPT_NUMBUF];
     if (ws == NULL)
         return;
     if (exp == NULL) {
         aud_xw_not_run(b, ws, 0, "explanations");
         return;
     }
-    if (aud_rpt_arr(exp, "explained_rows") == NULL) {
+    if (rows == NULL && file == NULL) {
         aud_xw_str(b, ws, 0, 0, "The results hold no per-row attributions.", b->muted);
         return;
     }
@@ -165,28 +210,42 @@ void aud_xw_attributions(xw_book *b)
     aud_xw_chk(b, worksheet_set_column(ws, 1, 1, 16, NULL), "column width");
     aud_xw_chk(b, worksheet_set_column(ws, 2, (lxw_col_t)(ATTR_FIXED - 1 + 2 * nf), 13, NULL),
            "column width");
-    cJSON_ArrayForEach(row, aud_rpt_arr(exp, "explained_rows")) {
-        const cJSON *p, *v;
-        if (b->status != LXW_NO_ERROR)
-            return;
-        aud_xw_num(b, ws, r, 0, aud_rpt_num(row, "row"), b->num);
-        aud_xw_str(b, ws, r, 1, aud_rpt_row_why(row), NULL);
-        aud_xw_num(b, ws, r, 2, aud_rpt_num(row, "prediction"), b->shap);
-        aud_xw_num(b, ws, r, 3, aud_rpt_num(row, "output"), b->shap);
-        aud_xw_num(b, ws, r, 4, aud_rpt_num(row, "base"), b->shap);
-        c = ATTR_FIXED;
-        cJSON_ArrayForEach(p, aud_rpt_arr(row, "phi"))
-            aud_xw_num(b, ws, r, c++, p->valuedouble, b->shap);
-        c = (lxw_col_t)(ATTR_FIXED + nf);
-        cJSON_ArrayForEach(v, aud_rpt_arr(row, "value"))
-            aud_xw_json(b, ws, r, c++, v, b->num);
-        r++;
+    if (file != NULL && b->rows_path != NULL) {
+        n = attr_file_rows(b, ws, exp, nf);
+        total = aud_rpt_num(file, "rows");
+    } else {
+        cJSON_ArrayForEach(row, rows) {
+            if (b->status != LXW_NO_ERROR || n == AUD_XLSX_ATTR_MAX_ROWS)
+                break;
+            attr_row(b, ws, (lxw_row_t)(n + 1), row, nf);
+            n++;
+        }
+        total = (double)aud_rpt_count(rows);
     }
-    if (b->status == LXW_NO_ERROR) {
-        worksheet_freeze_panes(ws, 1, 1);
-        aud_xw_chk(b, worksheet_autofilter(ws, 0, 0, r - 1, (lxw_col_t)(ATTR_FIXED - 1 + 2 * nf)),
-               "autofilter");
+    if (b->status != LXW_NO_ERROR)
+        return;
+    worksheet_freeze_panes(ws, 1, 1);
+    aud_xw_chk(b, worksheet_autofilter(ws, 0, 0, (lxw_row_t)n, (lxw_col_t)(ATTR_FIXED - 1 + 2 * nf)),
+           "autofilter");
+    /* the note under the table (outside the filter range) when the table is not every row */
+    aud_rpt_fmt_count((double)n, shown);
+    if (file != NULL && b->rows_path == NULL) {
+        aud_rpt_fmt_count(aud_rpt_num(file, "rows"), all);
+        snprintf(name, sizeof name, "These are the %s waterfall rows results.json holds; all %s "
+                 "explained rows are in %.80s beside results.json (SHA-256 %.64s), not read for "
+                 "this workbook.", shown, all, aud_rpt_str(file, "path", "?"),
+                 aud_rpt_str(file, "sha256", "?"));
+    } else if ((double)n < total && file != NULL) {
+        snprintf(name, sizeof name, "Showing the first %s of %s explained rows; all are in %.80s "
+                 "(SHA-256 %.64s).", shown, aud_rpt_fmt_count(total, all),
+                 aud_rpt_str(file, "path", "?"), aud_rpt_str(file, "sha256", "?"));
+    } else if ((double)n < total) {
+        snprintf(name, sizeof name, "Showing the first %s of %s explained rows; all are in "
+                 "results.json.", shown, aud_rpt_fmt_count(total, all));
+    } else {
+        return;
     }
+    aud_xw_str(b, ws, (lxw_row_t)(n + 2), 0, name, b->muted);
 }
 
 static void test_cells(xw_book *b, lxw_worksheet *ws, lxw_row_t r, lxw_col_t c, const cJSON *t)
