@@ -29,7 +29,7 @@ static const char help[] =
     "  --quiet       errors only\n"
     "  -h, --help    show this help\n"
     "\n"
-    "The XLSX sheet Attributions shows at most 100,000 explained rows, read from the\n"
+    "The XLSX sheet Attributions shows at most 100,000 explained rows (5,000,000 cells), read from the\n"
     "explained-rows file beside results.json when the run wrote one; a note under the table\n"
     "says where all of them are.\n"
     "Each output is written atomically (temporary file beside it, then rename).\n"

@@ -774,7 +774,8 @@ static int render_outputs(run_ctx *c, pending *outs, char *results_hex)
     }
     if (rc == AUD_OK && outs[2].used) {
         aud_run_step(c, "report.xlsx");
-        rc = aud_report_write_xlsx(parsed, outs[2].tmp, c->err);
+        rc = aud_report_write_xlsx_rows(parsed, outs[2].tmp,   /* the rows file, if any */
+                                        c->rows_file_used ? c->rows_tmp : NULL, c->err);
     }
     if (arena != NULL)   /* no node of the scope outlives it: the reports only read them */
         aud_json_arena_end(arena);

@@ -36,13 +36,16 @@ AUD_API int aud_report_write_pdf(const cJSON *results, const char *path, aud_err
 AUD_API int aud_report_write_xlsx(const cJSON *results, const char *path, aud_error *err);
 
 /* The Attributions sheet shows at most this many explained rows (Excel holds 1,048,576 rows a
- * sheet); a note under the table says how many there are and where all of them are. */
+ * sheet), and at most AUD_XLSX_ATTR_MAX_CELLS cells (libxlsxwriter keeps every cell in memory,
+ * about 115 bytes each: 100,000 rows of 20 features took 515 MB), so fewer rows for wide
+ * models; a note under the table says how many there are and where all of them are. */
 #define AUD_XLSX_ATTR_MAX_ROWS 100000
+#define AUD_XLSX_ATTR_MAX_CELLS 5000000
 
 /* Render the XLSX workbook to path. When explanations.explained_rows_file is present (the rows
  * were written to a JSON-lines file beside results.json, docs/results-schema.md), rows_path is
  * where that file is for this rendering: the Attributions sheet streams its first
- * AUD_XLSX_ATTR_MAX_ROWS lines (one at a time, never the whole file). rows_path NULL: the sheet
+ * lines up to the sheet's cap (AUD_XLSX_ATTR_MAX_ROWS, AUD_XLSX_ATTR_MAX_CELLS) (one at a time, never the whole file). rows_path NULL: the sheet
  * shows the rows results.json holds (the waterfall rows) and says that all are in the file.
  * Errors naming the rows file: AUD_E_IO (missing, unreadable, or not the recorded number of
  * bytes), AUD_E_PARSE / AUD_E_SCHEMA with its line number (a line that is not JSON, a row

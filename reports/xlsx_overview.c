@@ -124,7 +124,8 @@ static const char *sheet_contents(const char *name)
                   "says), performance overall and by group, ROC and calibration curves."},
         {"Explanations", "Global feature importance: mean |SHAP| and mean SHAP per feature, "
                          "with its chart."},
-        {"Attributions", "One row per explained data row (the first 100,000): prediction, "
+        {"Attributions", "One row per explained data row (the first 100,000, fewer for wide "
+                         "models): prediction, "
                          "model output, base value and the SHAP value of each feature."},
         {"Fairness", "Per protected attribute: every group's size, rates with intervals, "
                      "gaps to the reference group; the summary metrics; what each rate means "

@@ -148,15 +148,22 @@ static void attr_row(xw_book *b, lxw_worksheet *ws, lxw_row_t r, const cJSON *ro
         aud_xw_json(b, ws, r, c++, v, b->num);
 }
 
-/* The first AUD_XLSX_ATTR_MAX_ROWS lines of the rows file from sheet row 1, one line in memory
- * at a time; returns the rows written. A bad file stops the workbook (b->rc). */
+/* Rows the Attributions sheet shows at most, with nf features (report.h). */
+static size_t attr_cap(size_t nf)
+{
+    size_t by_cells = AUD_XLSX_ATTR_MAX_CELLS / (ATTR_FIXED + 2 * nf);
+    return by_cells < AUD_XLSX_ATTR_MAX_ROWS ? by_cells : AUD_XLSX_ATTR_MAX_ROWS;
+}
+
+/* The first attr_cap lines of the rows file from sheet row 1, one line in memory at a time;
+ * returns the rows written. A bad file stops the workbook (b->rc). */
 static size_t attr_file_rows(xw_book *b, lxw_worksheet *ws, const cJSON *exp, size_t nf)
 {
     rpt_rows rd;
     cJSON *row = NULL;
-    size_t n = 0;
+    size_t n = 0, cap = attr_cap(nf);
     int rc = aud_rpt_rows_open(&rd, exp, b->rows_path, b->err);
-    while (rc == AUD_OK && n < AUD_XLSX_ATTR_MAX_ROWS && b->status == LXW_NO_ERROR) {
+    while (rc == AUD_OK && n < cap && b->status == LXW_NO_ERROR) {
         rc = aud_rpt_rows_next(&rd, &row, b->err);
         if (rc != AUD_OK || row == NULL)
             break;
@@ -215,7 +222,7 @@ void aud_xw_attributions(xw_book *b)
         total = aud_rpt_num(file, "rows");
     } else {
         cJSON_ArrayForEach(row, rows) {
-            if (b->status != LXW_NO_ERROR || n == AUD_XLSX_ATTR_MAX_ROWS)
+            if (b->status != LXW_NO_ERROR || n == attr_cap(nf))
                 break;
             attr_row(b, ws, (lxw_row_t)(n + 1), row, nf);
             n++;

@@ -973,6 +973,10 @@ def test_mpi_rows_file_written_by_the_ranks(audit, root, tmp_path):
     single = json.loads((tmp_path / "single" / "results.json").read_text())
     merged = json.loads((tmp_path / "mpi" / "results.json").read_text())
     assert compare(single, merged) == []
+    # the XLSX's Attributions sheet is read from the run's rows file: the inline run's cells
+    a = attribution_cells(tmp_path / "inline" / "report.xlsx")
+    assert len(a) > 6000 * 40 and a == attribution_cells(tmp_path / "single" / "report.xlsx")
+    assert a == attribution_cells(tmp_path / "mpi" / "report.xlsx")
 
 
 def test_rows_file_of_merged_partials(audit, root, tmp_path):
