@@ -239,34 +239,121 @@ typedef struct why_state {
     size_t       *rows;           /* explained rows (NULL: all rows) */
     uint64_t     *mask;           /* per explained row: bit k = in grouping k's sample */
     size_t        n_rows;
+    /* merged runs of sampled methods: rows[] index the partials' candidates, whose inputs,
+       probabilities and group codes (n_wa x n_cand) these are */
+    const double *cx, *cprob;
+    int32_t      *ccodes;
+    size_t        n_cand;
 } why_state;
 
-/* Seeded sample of at most AUD_WHY_SAMPLE_PER_GROUP rows of every group of every attribute and
- * intersection. */
-static int stratified_rows(why_state *w, aud_error *err)
+/* ---- the bottom-k sample (audit/fair_why_int.h) --------------------------------------------- */
+
+static uint64_t mix64(uint64_t z)   /* splitmix64's output function (Vigna 2015) */
 {
-    const why_in *in = w->in;
-    size_t n = in->data->n_rows;
-    uint64_t *mark = aud_calloc(n ? n : 1, sizeof *mark);
-    size_t *pick = aud_malloc(AUD_WHY_SAMPLE_PER_GROUP * sizeof *pick);
-    int rc = AUD_OK;
-    if (mark == NULL || pick == NULL) {
-        rc = aud_error_nomem(err);
-        goto done;
-    }
-    for (size_t a = 0; a < in->n_wa && rc == AUD_OK; a++) {
-        size_t *start = NULL, *members = NULL;   /* every group's rows in one pass */
-        rc = aud_bind_group_rows(in->wa[a].codes, n, in->wa[a].n_levels, &start, &members, err);
-        for (size_t l = 0; l < in->wa[a].n_levels && rc == AUD_OK; l++) {
-            const size_t *mem = members + start[l];
-            size_t k = aud_shap_sample_rows(start[l + 1] - start[l], AUD_WHY_SAMPLE_PER_GROUP,
-                                            in->seed + 7919 * (a + 1) + l, pick);
-            for (size_t q = 0; q < k; q++)
-                mark[mem[pick[q]]] |= (uint64_t)1 << a;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+uint64_t aud_why_key(uint64_t seed, int background, size_t row)
+{
+    uint64_t state = mix64(seed ^ (background ? 0x6261636b67726f75ULL : 0x73616d706c652121ULL));
+    return mix64(state + ((uint64_t)row + 1) * 0x9e3779b97f4a7c15ULL);
+}
+
+static int pick_less(const aud_why_pick *a, const aud_why_pick *b)
+{
+    return a->key < b->key || (a->key == b->key && a->row < b->row);
+}
+
+int aud_why_bottomk_init(aud_why_bottomk *b, size_t k, aud_error *err)
+{
+    b->n = 0;
+    b->k = k;
+    b->e = aud_malloc((k ? k : 1) * sizeof *b->e);
+    return b->e != NULL ? AUD_OK : aud_error_nomem(err);
+}
+
+void aud_why_bottomk_offer(aud_why_bottomk *b, uint64_t key, size_t row, size_t at)
+{
+    aud_why_pick p = {key, row, at};
+    size_t i;
+    if (b->n < b->k) {   /* sift up */
+        i = b->n++;
+        while (i > 0 && pick_less(&b->e[(i - 1) / 2], &p)) {
+            b->e[i] = b->e[(i - 1) / 2];
+            i = (i - 1) / 2;
         }
-        aud_free(start);
-        aud_free(members);
+        b->e[i] = p;
+        return;
     }
+    if (b->k == 0 || !pick_less(&p, &b->e[0]))
+        return;
+    i = 0;   /* replace the largest, sift down */
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= b->n)
+            break;
+        if (c + 1 < b->n && pick_less(&b->e[c], &b->e[c + 1]))
+            c++;
+        if (!pick_less(&p, &b->e[c]))
+            break;
+        b->e[i] = b->e[c];
+        i = c;
+    }
+    b->e[i] = p;
+}
+
+void aud_why_bottomk_free(aud_why_bottomk *b)
+{
+    if (b != NULL) {
+        aud_free(b->e);
+        b->e = NULL;
+    }
+}
+
+/* mark[i] |= bit a when item i (file row row[i], or i when row is NULL) is in grouping a's
+ * sample: per level the AUD_WHY_SAMPLE_PER_GROUP items of smallest (key, row). codes: n_wa x n
+ * group codes (-1: none), NULL: the table's. */
+static int sample_marks(const why_in *in, size_t n, const size_t *row, const int32_t *codes,
+                        uint64_t *mark, aud_error *err)
+{
+    size_t maxl = 1;
+    for (size_t a = 0; a < in->n_wa; a++)
+        maxl = in->wa[a].n_levels > maxl ? in->wa[a].n_levels : maxl;
+    uint64_t *key = aud_malloc((n ? n : 1) * sizeof *key);
+    aud_why_bottomk *h = aud_calloc(maxl, sizeof *h);
+    int rc = key != NULL && h != NULL ? AUD_OK : aud_error_nomem(err);
+    for (size_t l = 0; l < maxl && rc == AUD_OK; l++)
+        rc = aud_why_bottomk_init(&h[l], AUD_WHY_SAMPLE_PER_GROUP, err);
+    for (size_t i = 0; i < n && rc == AUD_OK; i++)
+        key[i] = aud_why_key(in->seed, 0, row != NULL ? row[i] : i);
+    for (size_t a = 0; a < in->n_wa && rc == AUD_OK; a++) {
+        const int32_t *cd = codes != NULL ? codes + a * n : in->wa[a].codes;
+        for (size_t l = 0; l < in->wa[a].n_levels; l++)
+            h[l].n = 0;
+        for (size_t i = 0; i < n; i++)
+            if (cd[i] >= 0)
+                aud_why_bottomk_offer(&h[cd[i]], key[i], row != NULL ? row[i] : i, i);
+        for (size_t l = 0; l < in->wa[a].n_levels; l++)
+            for (size_t q = 0; q < h[l].n; q++)
+                mark[h[l].e[q].at] |= (uint64_t)1 << a;
+    }
+    for (size_t l = 0; h != NULL && l < maxl; l++)
+        aud_why_bottomk_free(&h[l]);
+    aud_free(h);
+    aud_free(key);
+    return rc;
+}
+
+/* The sample of at most AUD_WHY_SAMPLE_PER_GROUP rows of every group of every attribute and
+ * intersection (bottom-k, above) over n items: the rows of the table, or (codes given) a merged
+ * run's candidates; w->rows the items picked, in order. */
+static int stratified_rows(why_state *w, size_t n, const size_t *row, const int32_t *codes,
+                           aud_error *err)
+{
+    uint64_t *mark = aud_calloc(n ? n : 1, sizeof *mark);
+    int rc = mark != NULL ? sample_marks(w->in, n, row, codes, mark, err) : aud_error_nomem(err);
     if (rc != AUD_OK)
         goto done;
     size_t u = 0;
@@ -286,8 +373,35 @@ static int stratified_rows(why_state *w, aud_error *err)
     }
 done:
     aud_free(mark);
-    aud_free(pick);
     return rc;
+}
+
+static int cmp_size(const void *pa, const void *pb)
+{
+    size_t a = *(const size_t *)pa, b = *(const size_t *)pb;
+    return (a > b) - (a < b);
+}
+
+/* The background of the sampled methods: the nb items of smallest (background key, row), in
+ * file order, their positions into idx (n items; row[i] the file row, NULL: i). Returns how
+ * many. */
+static size_t background_rows(const why_in *in, size_t n, const size_t *row,
+                              const unsigned char *kind, size_t nb, size_t *idx, int *nomem)
+{
+    aud_why_bottomk h;
+    aud_error e;
+    *nomem = aud_why_bottomk_init(&h, nb, &e) != AUD_OK;
+    for (size_t i = 0; !*nomem && i < n; i++) {
+        size_t r = row != NULL ? row[i] : i;
+        if (kind == NULL || (kind[i] & 2))
+            aud_why_bottomk_offer(&h, aud_why_key(in->seed, 1, r), r, i);
+    }
+    size_t got = *nomem ? 0 : h.n;
+    for (size_t q = 0; q < got; q++)
+        idx[q] = h.e[q].at;   /* item order is file order */
+    qsort(idx, got, sizeof *idx, cmp_size);
+    aud_why_bottomk_free(&h);
+    return got;
 }
 
 /* Explain one block of rows and add it to every grouping's sums. */
@@ -298,6 +412,11 @@ static int explain_block(why_state *w, size_t b0, size_t b1, double *X, int32_t 
     size_t n = b1 - b0, nf = w->nf;
     for (size_t i = 0; i < n; i++) {
         size_t row = w->rows ? w->rows[b0 + i] : b0 + i;
+        if (w->cx != NULL) {   /* a merged run: the partials' candidate rows */
+            memcpy(X + i * nf, w->cx + row * nf, nf * sizeof *X);
+            prob[i] = w->probability && w->cprob != NULL ? w->cprob[row] : NAN;
+            continue;
+        }
         aud_model_fill_rows(in->model, in->data, in->bind, row, row + 1, X + i * nf);
         prob[i] = w->probability ? in->score[row] : NAN;
     }
@@ -306,9 +425,10 @@ static int explain_block(why_state *w, size_t b0, size_t b1, double *X, int32_t 
     if (rc != AUD_OK)
         return rc;
     for (size_t a = 0; a < in->n_wa; a++) {
+        const int32_t *cd = w->ccodes != NULL ? w->ccodes + a * w->n_cand : in->wa[a].codes;
         for (size_t i = 0; i < n; i++) {
             size_t row = w->rows ? w->rows[b0 + i] : b0 + i;
-            grp[i] = (w->mask == NULL || (w->mask[b0 + i] >> a & 1u)) ? in->wa[a].codes[row] : -1;
+            grp[i] = (w->mask == NULL || (w->mask[b0 + i] >> a & 1u)) ? cd[row] : -1;
         }
         aud_fdrv_acc_add(&w->margin[a], grp, n, r->phi, r->stride, w->probability ? prob : NULL);
     }
@@ -581,6 +701,33 @@ static int merged_sums(why_state *w, const int32_t *lv, aud_error *err)
     aud_free(lphi);
     aud_free(lout);
     return AUD_OK;
+}
+
+/* Sampled methods: the single run's sample drawn from the partials' candidates (bottom-k, so
+ * their union holds it), explained through the same code in the same order (file order, same
+ * blocks): the single run's sums bit for bit. */
+static int merged_sample(why_state *w, const int32_t *lv, aud_error *err)
+{
+    const why_in *in = w->in;
+    const aud_why_merged *m = in->merged;
+    size_t n = m->n_cand, na = in->n_wa;
+    if (m->n_features != w->nf)
+        return aud_error_set(err, AUD_E_SCHEMA, NULL, 0, 0, "not a valid audit partial: its "
+                             "\"why\" block has %zu features, the model %zu", m->n_features,
+                             w->nf);
+    w->ccodes = aud_malloc((na * n + 1) * sizeof *w->ccodes);
+    if (w->ccodes == NULL)
+        return aud_error_nomem(err);
+    for (size_t a = 0; a < na; a++)   /* background-only candidates are in no group's sample */
+        for (size_t i = 0; i < n; i++)
+            w->ccodes[a * n + i] = m->c_kind[i] & 1
+                                       ? group_of(in, &in->wa[a], lv + m->c_cell[i] * in->n_attrs)
+                                       : -1;
+    w->cx = m->c_x;
+    w->cprob = m->c_prob;
+    w->n_cand = n;
+    int rc = stratified_rows(w, n, m->c_row, w->ccodes, err);
+    return rc == AUD_OK ? explain_all(w, err) : rc;
 }
 
 /* f(p) = -p ln p over p in [a, b] (concave, largest at 1/e): *lo, *hi its range. */
@@ -900,22 +1047,40 @@ static int why_run(cJSON *doc, why_in *in, aud_error *err)
         w.so.background = in->merged->bg;
         w.so.n_background = in->merged->n_bg;
     }
+    int all = w.so.method == AUD_SHAP_TREE || w.so.method == AUD_SHAP_LINEAR;
+    const aud_why_merged *mg = in->merged != NULL && in->merged->sampled ? in->merged : NULL;
     double *bg = NULL;   /* a background sample of the data when the method needs one */
     if (in->background == NULL && aud_shap_method_uses_background(w.so.method) &&
-        !in->merged_run) {
+        (!in->merged_run || mg != NULL)) {
         size_t nb = in->data->n_rows < AUD_SHAP_DEFAULT_BACKGROUND ? in->data->n_rows
                                                                    : AUD_SHAP_DEFAULT_BACKGROUND;
         size_t *idx = aud_malloc((nb ? nb : 1) * sizeof *idx);
         bg = aud_malloc((nb ? nb : 1) * (w.nf ? w.nf : 1) * sizeof *bg);
-        if (idx == NULL || bg == NULL) {
+        int nomem = idx == NULL || bg == NULL;
+        size_t got = 0;
+        if (!nomem && mg != NULL)   /* the partials' background candidates */
+            got = background_rows(in, mg->n_cand, mg->c_row, mg->c_kind, nb, idx, &nomem);
+        else if (!nomem && !all)    /* bottom-k, as a merged run draws it */
+            got = background_rows(in, in->data->n_rows, NULL, NULL, nb, idx, &nomem);
+        else if (!nomem)
+            got = aud_shap_sample_rows(in->data->n_rows, nb, in->seed + 2, idx);
+        if (nomem || got != nb) {
             aud_free(idx);
             aud_free(bg);
             aud_free(elig);
-            return aud_error_nomem(err);
+            return nomem ? aud_error_nomem(err)
+                         : aud_error_set(err, AUD_E_SCHEMA, NULL, 0, 0,
+                                         "not a valid audit partial: the partials' background "
+                                         "candidates hold %zu of the %zu background rows",
+                                         got, nb);
         }
-        nb = aud_shap_sample_rows(in->data->n_rows, nb, in->seed + 2, idx);
-        for (size_t i = 0; i < nb; i++)
-            aud_model_fill_rows(in->model, in->data, in->bind, idx[i], idx[i] + 1, bg + i * w.nf);
+        for (size_t i = 0; i < nb; i++) {
+            if (mg != NULL)
+                memcpy(bg + i * w.nf, mg->c_x + idx[i] * w.nf, w.nf * sizeof *bg);
+            else
+                aud_model_fill_rows(in->model, in->data, in->bind, idx[i], idx[i] + 1,
+                                    bg + i * w.nf);
+        }
         aud_free(idx);
         w.so.background = bg;
         w.so.n_background = nb;
@@ -932,9 +1097,8 @@ static int why_run(cJSON *doc, why_in *in, aud_error *err)
     }
     for (size_t a = 0; a < na && rc == AUD_OK; a++)
         rc = aud_fdrv_acc_init(&w.margin[a], in->wa[a].n_levels, nf, err);
-    int all = w.so.method == AUD_SHAP_TREE || w.so.method == AUD_SHAP_LINEAR;
     if (rc == AUD_OK && !all && !in->merged_run)
-        rc = stratified_rows(&w, err);
+        rc = stratified_rows(&w, in->data->n_rows, NULL, NULL, err);
     size_t stride[AUD_WHY_MAX_GROUPINGS], n_cells = 1;   /* cells: combinations of the
                                                             attributes' values */
     for (size_t a = 0; a < in->n_attrs && n_cells <= AUD_WHY_MAX_CELLS; a++) {
@@ -963,7 +1127,13 @@ static int why_run(cJSON *doc, why_in *in, aud_error *err)
     if (rc == AUD_OK && in->merged_run) {   /* the partials' sums (audit/merge_why.c) */
         bounds = aud_malloc((na * nf + 1) * 2 * sizeof *bounds);
         rc = bounds != NULL ? merged_codes(in, &lv, err) : aud_error_nomem(err);
-        if (rc == AUD_OK)
+        if (rc == AUD_OK && mg != NULL && all)   /* a partial made up */
+            rc = aud_error_set(err, AUD_E_SCHEMA, NULL, 0, 0, "not a valid audit partial: its "
+                               "\"why\" block holds sample candidates for a method that "
+                               "explains every row");
+        else if (rc == AUD_OK && mg != NULL)
+            rc = merged_sample(&w, lv, err);
+        else if (rc == AUD_OK)
             rc = merged_sums(&w, lv, err);
         if (rc == AUD_OK && in->merged->feat != NULL)
             rc = merged_screen(in, lv, assoc, is_attr, bounds, err);
@@ -1015,6 +1185,7 @@ done:
     aud_free(w.margin);
     aud_free(w.rows);
     aud_free(w.mask);
+    aud_free(w.ccodes);
     aud_free(assoc);
     aud_free(is_attr);
     aud_free(elig);

@@ -14,6 +14,33 @@
 
 #define AUD_WHY_SAMPLE_PER_GROUP 500   /* rows per group explained by the slow methods */
 
+/* ---- the sample of the sampled methods (kernel, exact, tree-interventional) -----------------
+ * A bottom-k sample, so that shards can draw it together (docs/fairness.md, docs/scale-out.md):
+ * each row has a key from its 0-based number in the file (one key for every grouping; another
+ * for the background), and a group's sample is its AUD_WHY_SAMPLE_PER_GROUP rows of smallest
+ * (key, row); the background is the AUD_SHAP_DEFAULT_BACKGROUND rows of smallest (key, row) of
+ * the whole file, in file order. The union of every shard's own bottom-k holds the file's. */
+
+/* Key of the row numbered `row` in the file: splitmix64's (row + 1)-th output from a state made
+ * from the seed (Vigna 2015); background 1: the background's key. */
+uint64_t aud_why_key(uint64_t seed, int background, size_t row);
+
+typedef struct aud_why_pick {
+    uint64_t key;
+    size_t   row;    /* number in the file (ties of key) */
+    size_t   at;     /* the caller's index of the item */
+} aud_why_pick;
+
+/* The k items of smallest (key, row) offered so far (a max-heap of at most k entries). */
+typedef struct aud_why_bottomk {
+    aud_why_pick *e;
+    size_t        n, k;
+} aud_why_bottomk;
+
+int aud_why_bottomk_init(aud_why_bottomk *b, size_t k, aud_error *err);
+void aud_why_bottomk_offer(aud_why_bottomk *b, uint64_t key, size_t row, size_t at);
+void aud_why_bottomk_free(aud_why_bottomk *b);   /* NULL entries: no-op */
+
 /* ---- merged runs (audit merge): the rows' sums, per cell, instead of the rows ---------------
  * A cell is one combination of the sensitive attributes' values in the merged table (audit/
  * merge_why.c builds it from the partials' "why" blocks, docs/scale-out.md). */
@@ -46,6 +73,15 @@ typedef struct aud_why_merged {
     long double     *xsum;
     double          *bg;
     size_t           n_bg;
+    /* sampled methods: the partials' candidate rows in file order (no sums); kind bit 1: a
+       candidate of its cell's sample, bit 2: of the background (n_bg_rows of the file) */
+    int              sampled;
+    size_t           n_cand, n_bg_rows;
+    size_t          *c_row;   /* numbers in the file */
+    size_t          *c_cell;  /* merged cell */
+    unsigned char   *c_kind;
+    double          *c_x;     /* n_cand x n_features model inputs */
+    double          *c_prob;  /* n_cand predicted probabilities (NULL: none) */
 } aud_why_merged;
 
 void aud_why_merged_free(aud_why_merged *m);

@@ -807,7 +807,7 @@ static int read_row(const cJSON *a, double *out, size_t n)
 }
 
 /* n doubles from a string of 16 hex digits each (shard.c add_hex); -1 when it is not one. */
-static int read_hex(const cJSON *s, double *out, size_t n)
+int aud_merge_read_hex(const cJSON *s, double *out, size_t n)
 {
     if (!cJSON_IsString(s) || strlen(s->valuestring) != 16 * n)
         return -1;
@@ -836,14 +836,14 @@ static int unpack_explained(const cJSON *ex, run_ctx *c, size_t i, size_t nf, si
     double *tmp = aud_malloc(2 * (m ? m : 1) * sizeof *tmp);   /* rows, then line */
     if (tmp == NULL)
         return aud_error_nomem(c->err);
-    int bad = read_hex(rw, tmp, m) != 0 ||
-              read_hex(cJSON_GetObjectItemCaseSensitive(ex, "x"), c->mx_X + i * nf, m * nf) ||
-              read_hex(cJSON_GetObjectItemCaseSensitive(ex, "phi"), c->mx_r->phi + i * stride,
+    int bad = aud_merge_read_hex(rw, tmp, m) != 0 ||
+              aud_merge_read_hex(cJSON_GetObjectItemCaseSensitive(ex, "x"), c->mx_X + i * nf, m * nf) ||
+              aud_merge_read_hex(cJSON_GetObjectItemCaseSensitive(ex, "phi"), c->mx_r->phi + i * stride,
                        m * stride) ||
-              read_hex(cJSON_GetObjectItemCaseSensitive(ex, "fx"), c->mx_r->fx + i * no,
+              aud_merge_read_hex(cJSON_GetObjectItemCaseSensitive(ex, "fx"), c->mx_r->fx + i * no,
                        m * no) ||
-              read_hex(cJSON_GetObjectItemCaseSensitive(ex, "prediction"), c->mx_pred + i, m) ||
-              read_hex(cJSON_GetObjectItemCaseSensitive(ex, "line"), tmp + m, m);
+              aud_merge_read_hex(cJSON_GetObjectItemCaseSensitive(ex, "prediction"), c->mx_pred + i, m) ||
+              aud_merge_read_hex(cJSON_GetObjectItemCaseSensitive(ex, "line"), tmp + m, m);
     for (size_t q = 0; q < m && !bad; q++) {
         double row = tmp[q], line = tmp[m + q];
         bad = !(row >= 0 && row < 1e15);

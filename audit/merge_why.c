@@ -87,6 +87,11 @@ void aud_why_merged_free(aud_why_merged *m)
     aud_free(m->prob);
     aud_free(m->xsum);
     aud_free(m->bg);
+    aud_free(m->c_row);
+    aud_free(m->c_cell);
+    aud_free(m->c_kind);
+    aud_free(m->c_x);
+    aud_free(m->c_prob);
     aud_free(m);
 }
 
@@ -135,6 +140,8 @@ static int add_cells(aud_why_merged *m, const aud_table *t, const long *scol, co
     size_t per = m->xsum ? 2 * nf : nf;   /* linear: each input sum as two doubles */
     if (m->xsum != NULL)
         out = phi;   /* no "out": the merge takes it from the sums (aud_shap_linear_cells) */
+    if (m->sampled)   /* counts only: the rows' values come with the candidates */
+        out = phi = cells;
     if (!cJSON_IsArray(cells) || (size_t)cJSON_GetArraySize(out) != nc ||
         (size_t)cJSON_GetArraySize(phi) != nc ||
         (prob != NULL && (size_t)cJSON_GetArraySize(prob) != nc) ||
@@ -151,8 +158,10 @@ static int add_cells(aud_why_merged *m, const aud_table *t, const long *scol, co
         for (size_t a = 0; a < na; a++, v = v ? v->next : NULL)
             if (v == NULL || key_of(&t->cols[scol[a]], v, &key[a]) != 0)
                 return bad(err, path, "a \"why\" cell is not a value of the attributes");
-        if (!cJSON_IsNumber(v) || v->valuedouble < 0 || (m->xsum == NULL && !cJSON_IsNumber(o)) ||
-            (size_t)cJSON_GetArraySize(p) != per || (pr != NULL && !cJSON_IsNumber(pr)))
+        if (!cJSON_IsNumber(v) || v->valuedouble < 0 ||
+            (!m->sampled && ((m->xsum == NULL && !cJSON_IsNumber(o)) ||
+                             (size_t)cJSON_GetArraySize(p) != per)) ||
+            (pr != NULL && !cJSON_IsNumber(pr)))
             return bad(err, path, "a \"why\" cell has no count or sums");
         size_t k = 0;
         while (k < m->n_cells && !same_key(m->key + k * na, key, na))
@@ -185,6 +194,8 @@ static int add_cells(aud_why_merged *m, const aud_table *t, const long *scol, co
         m->count[k] += (uint64_t)v->valuedouble;
         size_t j = 0;
         const cJSON *x;
+        if (m->sampled)
+            continue;
         cJSON_ArrayForEach(x, p) {
             if (m->xsum != NULL && cJSON_IsNull(x)) {   /* a feature the model does not use */
                 j++;
@@ -735,6 +746,117 @@ static int merge_background(run_ctx *c, aud_why_merged *m, const cJSON *const *d
     return rc;
 }
 
+typedef struct cand {
+    size_t        row, part, i;   /* number in the file; partial and its candidate */
+    size_t        cell;           /* merged cell */
+    unsigned char kind;
+} cand;
+
+static int cmp_cand(const void *pa, const void *pb)
+{
+    size_t a = ((const cand *)pa)->row, b = ((const cand *)pb)->row;
+    return (a > b) - (a < b);
+}
+
+/* Sampled methods: the partials' candidate rows (shard_why.c sample_json) into m, in file order,
+ * each partial's cells mapped to the merged ones (map). */
+static int merge_sample(run_ctx *c, aud_why_merged *m, const cJSON *const *docs,
+                        const char *const *paths, size_t n, size_t *const *map)
+{
+    size_t nf = m->n_features, total = 0;
+    double nbg = -1;
+    const cJSON *w0 = cJSON_GetObjectItemCaseSensitive(docs[0], "why");
+    int prob = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(w0, "sample"),
+                                                "prob") != NULL;
+    for (size_t k = 0; k < n; k++) {
+        const cJSON *why = cJSON_GetObjectItemCaseSensitive(docs[k], "why");
+        const cJSON *sm = cJSON_GetObjectItemCaseSensitive(why, "sample");
+        size_t u = (size_t)cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(sm, "rows"));
+        if (!cJSON_IsObject(sm) || num(sm, "per_group") != AUD_WHY_SAMPLE_PER_GROUP ||
+            !(num(sm, "background") >= 0) || (k > 0 && num(sm, "background") != nbg) ||
+            (cJSON_GetObjectItemCaseSensitive(sm, "prob") != NULL) != prob ||
+            (size_t)cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(sm, "cells")) != u ||
+            (size_t)cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(sm, "kind")) != u)
+            return bad(c->err, paths[k], "a sampled method's \"why\" block has no sample "
+                                         "candidates");
+        nbg = num(sm, "background");
+        total += u;
+    }
+    m->n_bg_rows = (size_t)nbg;
+    cand *cd = aud_malloc((total + 1) * sizeof *cd);
+    m->c_row = aud_malloc((total + 1) * sizeof *m->c_row);
+    m->c_cell = aud_malloc((total + 1) * sizeof *m->c_cell);
+    m->c_kind = aud_malloc(total + 1);
+    m->c_x = aud_malloc((total * nf + 1) * sizeof *m->c_x);
+    if (prob)
+        m->c_prob = aud_malloc((total + 1) * sizeof *m->c_prob);
+    double **xs = aud_calloc(n + 1, sizeof *xs), **ps = aud_calloc(n + 1, sizeof *ps);
+    int rc = cd && m->c_row && m->c_cell && m->c_kind && m->c_x && xs && ps &&
+                     (!prob || m->c_prob != NULL)
+                 ? AUD_OK : aud_error_nomem(c->err);
+    size_t q = 0;
+    for (size_t k = 0; k < n && rc == AUD_OK; k++) {
+        const cJSON *sm = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(docs[k], "why"), "sample");
+        const cJSON *r = cJSON_GetObjectItemCaseSensitive(sm, "rows")->child;
+        const cJSON *ce = cJSON_GetObjectItemCaseSensitive(sm, "cells")->child;
+        const cJSON *kd = cJSON_GetObjectItemCaseSensitive(sm, "kind")->child;
+        size_t u = (size_t)cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(sm, "rows"));
+        size_t nc = (size_t)cJSON_GetArraySize(
+            cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(docs[k], "why"),
+                                             "cells"));
+        xs[k] = aud_malloc((u * nf + 1) * sizeof **xs);
+        ps[k] = aud_malloc((u + 1) * sizeof **ps);
+        if (xs[k] == NULL || ps[k] == NULL) {
+            rc = aud_error_nomem(c->err);
+            break;
+        }
+        if (aud_merge_read_hex(cJSON_GetObjectItemCaseSensitive(sm, "x"), xs[k], u * nf) != 0 ||
+            (prob &&
+             aud_merge_read_hex(cJSON_GetObjectItemCaseSensitive(sm, "prob"), ps[k], u) != 0)) {
+            rc = bad(c->err, paths[k], "a sample candidate's model inputs or probability are "
+                                       "not hex doubles of the model's features");
+            break;
+        }
+        for (size_t i = 0; i < u; i++, r = r->next, ce = ce->next, kd = kd->next) {
+            if (!cJSON_IsNumber(r) || !(r->valuedouble >= 0) || r->valuedouble > 9e15 ||
+                r->valuedouble != floor(r->valuedouble) || !cJSON_IsNumber(ce) ||
+                !(ce->valuedouble >= 0) || ce->valuedouble >= (double)nc ||
+                ce->valuedouble != floor(ce->valuedouble) || !cJSON_IsNumber(kd) ||
+                !(kd->valuedouble == 1 || kd->valuedouble == 2 || kd->valuedouble == 3)) {
+                rc = bad(c->err, paths[k], "a sample candidate has no row, cell or kind");
+                break;
+            }
+            cd[q++] = (cand){(size_t)r->valuedouble, k, i, map[k][(size_t)ce->valuedouble],
+                             (unsigned char)kd->valuedouble};
+        }
+    }
+    if (rc == AUD_OK)   /* file order */
+        qsort(cd, total, sizeof *cd, cmp_cand);
+    for (size_t i = 0; i < total && rc == AUD_OK; i++) {
+        const cand *e = &cd[i];
+        if (i > 0 && e->row == cd[i - 1].row) {
+            rc = bad(c->err, paths[e->part], "its sample candidates repeat another partial's");
+            break;
+        }
+        m->c_row[i] = e->row;
+        m->c_cell[i] = e->cell;
+        m->c_kind[i] = e->kind;
+        memcpy(m->c_x + i * nf, xs[e->part] + e->i * nf, nf * sizeof *m->c_x);
+        if (m->c_prob != NULL)
+            m->c_prob[i] = ps[e->part][e->i];
+    }
+    for (size_t k = 0; k < n; k++) {
+        aud_free(xs != NULL ? xs[k] : NULL);
+        aud_free(ps != NULL ? ps[k] : NULL);
+    }
+    aud_free(xs);
+    aud_free(ps);
+    aud_free(cd);
+    m->n_cand = total;
+    return rc;
+}
+
 int aud_merge_why(run_ctx *c, const aud_table *t, const cJSON *const *docs,
                   const char *const *paths, size_t n)
 {
@@ -783,6 +905,8 @@ int aud_merge_why(run_ctx *c, const aud_table *t, const cJSON *const *docs,
         if (rc == AUD_OK && strcmp(meth->valuestring, "linear") == 0 &&
             (m->xsum = aud_malloc(sizeof *m->xsum)) == NULL)   /* grown with the cells */
             rc = aud_error_nomem(c->err);
+        m->sampled = strcmp(meth->valuestring, "linear") != 0 &&
+                     strcmp(meth->valuestring, "tree") != 0;   /* kernel, exact, interventional */
     }
     size_t a = 0, cap = 0;
     const cJSON *nm;
@@ -805,6 +929,8 @@ int aud_merge_why(run_ctx *c, const aud_table *t, const cJSON *const *docs,
     }
     if (rc == AUD_OK && m->xsum != NULL)
         rc = merge_background(c, m, docs, paths, n);
+    if (rc == AUD_OK && m->sampled)
+        rc = merge_sample(c, m, docs, paths, n, map);
     for (size_t k = 0; k < n && rc == AUD_OK && m->screen_skip[0] == '\0'; k++) {
         const cJSON *sk = cJSON_GetObjectItemCaseSensitive(
             cJSON_GetObjectItemCaseSensitive(docs[k], "why"), "screen_skipped");

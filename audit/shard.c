@@ -1015,7 +1015,7 @@ static int add_row_array(cJSON *arr, const double *v, size_t n)
 }
 
 /* key: n doubles as one string of 16 hex digits each (their IEEE bits, exact). */
-static int add_hex(cJSON *o, const char *key, const double *v, size_t n)
+int aud_shard_add_hex(cJSON *o, const char *key, const double *v, size_t n)
 {
     static const char digit[] = "0123456789abcdef";
     char *h = aud_malloc(16 * n + 1);
@@ -1069,7 +1069,7 @@ static int add_packed(run_ctx *c, cJSON *ex, const aud_shap_opts *so, const aud_
                      n, n};
     for (int q = 0; q < 6 && !bad; q++) {   /* the empty arrays give way to the strings */
         cJSON_DeleteItemFromObjectCaseSensitive(ex, keys[q]);
-        bad = add_hex(ex, keys[q], vals[q], lens[q]) != 0;
+        bad = aud_shard_add_hex(ex, keys[q], vals[q], lens[q]) != 0;
     }
     aud_free(rw);
     aud_free(pred);

@@ -72,6 +72,10 @@ int aud_shard_cells(const aud_table *t, const size_t *cols, size_t n_cols, int32
                     size_t *rep, size_t max_cells, size_t *n_cells);
 /* The value of column col in row i as a partial writes it: the category, the number, null. */
 cJSON *aud_shard_cell_json(const aud_column *col, size_t i);
+/* o[key]: n doubles as one string of 16 hex digits each (their IEEE bits, exact); -1 without
+ * memory. aud_merge_read_hex reads it back into out (n doubles); -1 when it is not one. */
+int aud_shard_add_hex(cJSON *o, const char *key, const double *v, size_t n);
+int aud_merge_read_hex(const cJSON *s, double *out, size_t n);
 
 /* The partial's "why" block (audit/shard_why.c): what the fairness drivers and the proxy screen
  * need, per cell of the sensitive attributes' values, or "skipped" with the reason. */

@@ -17,8 +17,11 @@
  * the single run's background sample ("background"; not from a site); phi follows in the merge;
  * not with --min-cell above 1 (the sums would give suppressed values back). With --min-cell
  * above 1 no "screen" (it lists feature values per cell). Sampled methods (kernel, exact,
- * interventional) draw at most 500 rows per group of the whole file, which a shard cannot do
- * alone: "skipped" with the reason. */
+ * interventional) explain a bottom-k sample of at most 500 rows per group of the whole file
+ * (audit/fair_why_int.h): per cell the block's own bottom-k rows and the block's bottom-k
+ * background rows ("sample": their numbers, cells, model inputs and probabilities); every group
+ * is a union of cells, so the merge finds the file's sample among them. Not from a site nor
+ * with --min-cell above 1 (raw rows): "skipped" with the reason. */
 #include "audit/fair_why_int.h"
 #include "audit/shard_int.h"
 #include "core/io.h"
@@ -70,15 +73,21 @@ static const char *why_not(run_ctx *c, aud_shap_opts *so, char *msg, size_t size
         snprintf(msg, size, "%s", e.msg);   /* method linear for a model that is not */
         return msg;
     }
-    if (so->method != AUD_SHAP_TREE) {   /* kernel, exact, tree-interventional */
+    if (so->method != AUD_SHAP_TREE && (c->opts->shard_site || c->opts->min_cell > 1)) {
         snprintf(msg, size, "%s SHAP values explain a seeded sample of at most %d rows of each "
-                 "group of the whole file (the rows picked depend on every group's row count "
-                 "and order in the whole file, and their values on a background sample of it), "
-                 "which a shard cannot draw alone",
-                 aud_shap_method_name(so->method), AUD_WHY_SAMPLE_PER_GROUP);
+                 "group of the whole file, drawn in the merge from the partials' candidate rows "
+                 "(their model inputs), which %s does not share",
+                 aud_shap_method_name(so->method), AUD_WHY_SAMPLE_PER_GROUP,
+                 c->opts->shard_site ? "a site's partial" : "a partial with --min-cell above 1");
         return msg;
     }
-    if (aud_shap_check(c->model, so, &e) != AUD_OK) {
+    double one = 0.0;   /* the merge draws the background: checked as if drawn */
+    so->background = &one;
+    so->n_background = 1;
+    int ok = aud_shap_check(c->model, so, &e) == AUD_OK;
+    so->background = NULL;
+    so->n_background = 0;
+    if (!ok) {
         snprintf(msg, size, "%s", e.msg);
         return msg;
     }
@@ -184,13 +193,86 @@ static int sums_tree(run_ctx *c, const aud_shap_opts *so, const int32_t *cell, s
     return rc;
 }
 
+/* Sampled methods: per cell the block's AUD_WHY_SAMPLE_PER_GROUP rows of smallest (key, row)
+ * and the block's AUD_SHAP_DEFAULT_BACKGROUND rows of smallest background key (audit/
+ * fair_why_int.h), each row once: "sample" with "per_group", "background" (the file's background
+ * size), "rows" (numbers in the file), "cells" (the cell of each), "kind" (1: a sample
+ * candidate, 2: a background candidate, 3: both), "x" (model inputs) and "prob" (probabilities,
+ * classifiers) as hex strings (exact). Counts per cell into count[]. */
+static int sample_json(run_ctx *c, cJSON *why, const int32_t *cell, size_t nc, uint64_t *count,
+                       int prob)
+{
+    const aud_table *t = c->data;
+    size_t n = t->n_rows, r0 = c->shard_row0, N = c->shard_rows_total;
+    size_t nf = c->model->n_features, u = 0;
+    size_t nb = N < AUD_SHAP_DEFAULT_BACKGROUND ? N : AUD_SHAP_DEFAULT_BACKGROUND;
+    uint64_t seed = c->spec->seed;
+    unsigned char *kind = aud_calloc(n ? n : 1, 1);
+    aud_why_bottomk *h = aud_calloc(nc + 1, sizeof *h), bh = {NULL, 0, 0};
+    double *x = NULL, *p = NULL;
+    cJSON *so = cJSON_AddObjectToObject(why, "sample");
+    cJSON *ra = so != NULL ? cJSON_AddArrayToObject(so, "rows") : NULL;
+    cJSON *ca = so != NULL ? cJSON_AddArrayToObject(so, "cells") : NULL;
+    cJSON *ka = so != NULL ? cJSON_AddArrayToObject(so, "kind") : NULL;
+    int rc = kind && h && ra && ca && ka &&
+                     aud_json_add_num(so, "per_group", AUD_WHY_SAMPLE_PER_GROUP) == 0 &&
+                     aud_json_add_num(so, "background", (double)nb) == 0
+                 ? AUD_OK : aud_error_nomem(c->err);
+    for (size_t k = 0; k < nc; k++)
+        count[k] = 0;
+    for (size_t i = 0; i < n && rc == AUD_OK; i++)
+        count[cell[i]]++;
+    for (size_t k = 0; k < nc && rc == AUD_OK; k++)
+        rc = aud_why_bottomk_init(&h[k], count[k] < AUD_WHY_SAMPLE_PER_GROUP
+                                             ? count[k] : AUD_WHY_SAMPLE_PER_GROUP, c->err);
+    if (rc == AUD_OK)
+        rc = aud_why_bottomk_init(&bh, nb, c->err);
+    for (size_t i = 0; i < n && rc == AUD_OK; i++) {
+        aud_why_bottomk_offer(&h[cell[i]], aud_why_key(seed, 0, r0 + i), r0 + i, i);
+        aud_why_bottomk_offer(&bh, aud_why_key(seed, 1, r0 + i), r0 + i, i);
+    }
+    for (size_t k = 0; k < nc && rc == AUD_OK; k++)
+        for (size_t q = 0; q < h[k].n; q++)
+            kind[h[k].e[q].at] |= 1;
+    for (size_t q = 0; q < bh.n && rc == AUD_OK; q++)
+        kind[bh.e[q].at] |= 2;
+    for (size_t i = 0; i < n && rc == AUD_OK; i++)
+        u += kind[i] != 0;
+    x = aud_malloc((u * nf + 1) * sizeof *x);
+    p = aud_malloc((u + 1) * sizeof *p);
+    if (rc == AUD_OK && (x == NULL || p == NULL))
+        rc = aud_error_nomem(c->err);
+    for (size_t i = 0, q = 0; i < n && rc == AUD_OK; i++) {   /* file order */
+        if (kind[i] == 0)
+            continue;
+        aud_model_fill_rows(c->model, t, c->bind.cols, i, i + 1, x + q * nf);
+        p[q++] = prob ? c->score[i] : NAN;
+        if (add(ra, aud_json_num((double)(r0 + i))) != 0 ||
+            add(ca, aud_json_num((double)cell[i])) != 0 ||
+            add(ka, aud_json_num((double)kind[i])) != 0)
+            rc = aud_error_nomem(c->err);
+    }
+    if (rc == AUD_OK && (aud_shard_add_hex(so, "x", x, u * nf) != 0 ||
+                         (prob && aud_shard_add_hex(so, "prob", p, u) != 0)))
+        rc = aud_error_nomem(c->err);
+    for (size_t k = 0; h != NULL && k < nc; k++)
+        aud_why_bottomk_free(&h[k]);
+    aud_why_bottomk_free(&bh);
+    aud_free(h);
+    aud_free(kind);
+    aud_free(x);
+    aud_free(p);
+    return rc;
+}
+
 /* "cells", "out", "phi", "prob" of the block from the per-cell sums. */
 static int sums_json(run_ctx *c, cJSON *why, const aud_fdrv_acc *acc, const size_t *scol,
-                     size_t na, const size_t *rep, int linear)
+                     size_t na, const size_t *rep, int linear, int sampled)
 {
     cJSON *cells = cJSON_AddArrayToObject(why, "cells");
-    cJSON *out = linear ? cJSON_CreateArray() : cJSON_AddArrayToObject(why, "out");
-    cJSON *phi = cJSON_AddArrayToObject(why, linear ? "xsum" : "phi");
+    cJSON *out = linear || sampled ? cJSON_CreateArray() : cJSON_AddArrayToObject(why, "out");
+    cJSON *phi = sampled ? cJSON_CreateArray()
+                         : cJSON_AddArrayToObject(why, linear ? "xsum" : "phi");
     cJSON *prob = acc->has_prob ? cJSON_AddArrayToObject(why, "prob") : NULL;
     int bad = cells == NULL || out == NULL || phi == NULL || (acc->has_prob && prob == NULL);
     size_t nf = acc->n_features;
@@ -208,8 +290,10 @@ static int sums_json(run_ctx *c, cJSON *why, const aud_fdrv_acc *acc, const size
                   (linear && add(p, aud_json_num((double)(acc->phi[k * nf + j] - hi))) != 0);
         }
     }
-    if (linear)
+    if (linear || sampled)
         cJSON_Delete(out);
+    if (sampled)   /* the cells' counts only: the sums are the merge's */
+        cJSON_Delete(phi);
     return bad ? aud_error_nomem(c->err) : AUD_OK;
 }
 
@@ -620,8 +704,12 @@ int aud_shard_why(run_ctx *c, cJSON *part)
     if (rc == AUD_OK)
         rc = aud_fdrv_acc_init(&acc, nc, nf, c->err);
     acc.has_prob = prob;   /* "prob" also from an empty shard: every partial alike */
-    int linear = so.method == AUD_SHAP_LINEAR;
-    if (rc == AUD_OK && nc > 0)   /* nc 0: an empty shard */
+    int linear = so.method == AUD_SHAP_LINEAR, sampled = so.method != AUD_SHAP_TREE && !linear;
+    if (sampled)   /* candidate rows instead of sums: no probability sums either */
+        acc.has_prob = 0;
+    if (rc == AUD_OK && sampled)
+        rc = sample_json(c, why, cell, nc, acc.count, prob);
+    else if (rc == AUD_OK && nc > 0)   /* nc 0: an empty shard */
         rc = linear ? sums_linear(c, cell, &acc, prob) : sums_tree(c, &so, cell, nc, &acc, prob);
     for (size_t k = 0; rc == AUD_OK && k < nc; k++)   /* cells unite joint cells: never */
         if (acc.count[k] > 0 && acc.count[k] < (uint64_t)c->opts->min_cell)
@@ -636,7 +724,7 @@ int aud_shard_why(run_ctx *c, cJSON *part)
         if (add(cols, cJSON_CreateString(s->sensitive[a])) != 0)
             rc = aud_error_nomem(c->err);
     if (rc == AUD_OK)
-        rc = sums_json(c, why, &acc, scol, na, rep, linear);
+        rc = sums_json(c, why, &acc, scol, na, rep, linear, sampled);
     if (rc == AUD_OK && linear && !c->opts->shard_site)
         rc = background_json(c, why);   /* a site's would not be the pooled run's */
     if (rc == AUD_OK && c->opts->min_cell > 1) {
