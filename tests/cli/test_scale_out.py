@@ -707,7 +707,8 @@ def test_mpi_multiclass_explanations_equal_single_process(audit, tmp_path):
 def test_kernel_method_merges(audit, root, tmp_path):
     """explain.method kernel: the merged explanations and attribution drift equal the single
     run's. The merge drew the reference background but did not hand it to the explainer, so the
-    attribution drift's reference rows failed ("needs a non-empty background sample")."""
+    attribution drift's reference rows failed ("needs a non-empty background sample"). The
+    fairness drivers and proxies are merged too (the partials' sample candidates)."""
     df = pd.read_csv(root / "datasets" / "credit_current.csv").iloc[:240]
     df.to_csv(tmp_path / "cur.csv", index=False)
     spec = demo_spec_on(root, tmp_path, 30)
@@ -717,11 +718,134 @@ def test_kernel_method_merges(audit, root, tmp_path):
     single, merged, _ = single_and_merged(audit, spec, tmp_path, 2)
     assert "attribution_drift" in merged["explanations"]
     assert single["explanations"] == merged["explanations"]
-    # the drivers of a sampled method are not merged: said in "skipped", with the reason
-    diff = compare(single, merged, "")
-    assert diff and all(d.endswith((".drivers missing", ".proxies missing")) for d in diff)
+    assert compare(single, merged, "") == []
+    assert all(s["section"] != "fairness drivers and proxies" for s in merged["skipped"])
+    for key in ("attributes", "intersections"):
+        for a, b in zip(single["fairness"][key], merged["fairness"][key]):
+            assert b["drivers"] and a["drivers"] == b["drivers"], a["name"]   # bit for bit
+            assert "kernel SHAP values of a seeded sample" in b["drivers"][0]["method"]
+
+
+SAMPLED_FEATURES = ["credit_score", "utilization", "debt_to_income", "income"]
+
+
+@pytest.fixture(scope="module")
+def small_xgb(tmp_path_factory):
+    """A 6-tree XGBoost model over 4 of the demo's columns: cheap to explain by every method."""
+    import xgboost as xgb
+    from conftest import ROOT as root
+    df = pd.read_csv(root / "datasets" / "credit_current.csv")
+    m = xgb.XGBClassifier(n_estimators=6, max_depth=2, learning_rate=0.5, n_jobs=1)
+    m.fit(df[SAMPLED_FEATURES], df["default"])
+    path = tmp_path_factory.mktemp("small_xgb") / "model.json"
+    m.get_booster().save_model(str(path))
+    return path
+
+
+def sampled_spec(root, tmp_path, model, method, rows=6000, sort=None):
+    """The demo's first rows (sorted by one column: the first shards lack its last groups) with
+    the small model explained by a sampled method; attributes sex and race and their
+    intersection: groups of more than 500 rows, so the sample picks."""
+    df = pd.read_csv(root / "datasets" / "credit_current.csv").iloc[:rows]
+    if sort:
+        df = df.sort_values(sort, kind="stable")
+    df.to_csv(tmp_path / "cur.csv", index=False)
+    spec = demo_spec_on(root, tmp_path, 20)
+    doc = json.loads(spec.read_text())
+    doc.update(model=str(model), sensitive=["sex", "race"])
+    doc["explain"] = {"method": method, "rows": 20, "background": 20}
+    spec.write_text(json.dumps(doc))
+    return spec
+
+
+def check_sampled_merge(single, merged, method, summarised=None):
+    """Drivers bit for bit, proxies and every other figure as compare() checks them (the
+    fairness section only when summarised is None: audit-mpi)."""
+    if summarised is None:
+        assert compare(single["fairness"], merged["fairness"], ".fairness") == []
+    else:
+        assert compare(without(single, summarised), without(merged, summarised)) == []
+    assert all(s["section"] != "fairness drivers and proxies" for s in merged["skipped"])
+    full = 0
+    for key in ("attributes", "intersections"):
+        for a, b in zip(single["fairness"][key], merged["fairness"][key]):
+            assert b["drivers"] and a["drivers"] == b["drivers"], a["name"]   # bit for bit
+            assert a["proxies"] and len(a["proxies"]) == len(b["proxies"])
+            assert f"{method} SHAP values of a seeded sample" in b["drivers"][0]["method"]
+            full += sum(d["rows"]["group"] == 500 for d in b["drivers"])
+    assert full > 0   # some group's sample is a choice among its rows
+
+
+@pytest.mark.parametrize("method,n,sort", [
+    ("kernel", 2, None), ("kernel", 3, None), ("kernel", 7, None), ("kernel", 3, "race"),
+    ("exact", 2, None), ("exact", 3, None), ("exact", 7, None), ("exact", 3, "sex"),
+    ("tree-interventional", 2, None), ("tree-interventional", 3, None),
+    ("tree-interventional", 7, None), ("tree-interventional", 3, "race")])
+def test_sampled_method_drivers_merge(audit, root, tmp_path, small_xgb, method, n, sort):
+    """Kernel, exact and tree-interventional drivers explain a bottom-k sample (500 rows of each
+    group of smallest key of the row's number in the file, docs/fairness.md): each partial
+    carries per cell its own bottom-500 candidates and its bottom-100 background candidates,
+    the merge draws the file's sample and background from them and explains them through the
+    single run's code in its order: the drivers bit for bit; with sorted rows the first shards
+    lack a group."""
+    spec = sampled_spec(root, tmp_path, small_xgb, method, sort=sort)
+    single, merged, parts = single_and_merged(audit, spec, tmp_path, n)
+    why = [json.loads(p.read_text())["why"] for p in parts]
+    assert all(w["method"] == method and "phi" not in w and "skipped" not in w for w in why)
+    assert all(w["sample"]["per_group"] == 500 and w["sample"]["background"] == 100 and
+               len(w["sample"]["x"]) == 16 * 4 * len(w["sample"]["rows"]) for w in why)
+    if sort:
+        vals = [{c[0 if sort == "sex" else 1] for c in w["cells"]} for w in why]
+        assert len(vals[0]) < len(set().union(*vals))
+    check_sampled_merge(single, merged, method, summarised_in(parts))
+
+
+@pytest.mark.skipif(not (MPI_BIN and os.path.exists(MPI_BIN) and shutil.which("mpirun")),
+                    reason="build/audit-mpi is built by make check when mpicc (libopenmpi-dev) "
+                           "is installed")
+@pytest.mark.parametrize("method", ["kernel", "exact", "tree-interventional"])
+def test_mpi_sampled_method_drivers(audit, root, tmp_path, small_xgb, method):
+    """Over 4 MPI ranks (each its byte range, in-memory partials) the drivers of a sampled
+    method are the single run's, bit for bit."""
+    spec = sampled_spec(root, tmp_path, small_xgb, method)
+    r = audit("run", spec, "--out", tmp_path / "single", "--created", CREATED)
+    assert r.code in (0, 1), r
+    p = mpi_run(spec, tmp_path / "mpi")
+    assert p.returncode in (0, 1), p.stderr[-3000:]
+    single = json.loads((tmp_path / "single" / "results.json").read_text())
+    merged = json.loads((tmp_path / "mpi" / "results.json").read_text())
+    assert merged["merge"]["shards"] == 4
+    check_sampled_merge(single, merged, method)
+
+
+def test_sampled_method_site_and_min_cell_partials_skip(audit, root, tmp_path, small_xgb):
+    """Sites (--site) and --min-cell above 1 share no raw row: a sampled method's candidates are
+    model inputs, so their "why" block is skipped with the reason, said in the merged "skipped";
+    no candidate's value is in the partial."""
+    spec = sampled_spec(root, tmp_path, small_xgb, "kernel", rows=600)
+    df = pd.read_csv(tmp_path / "cur.csv")
+    base = json.loads(spec.read_text())
+    parts = []
+    for i, chunk in enumerate([df.iloc[:250], df.iloc[250:]]):
+        chunk.to_csv(tmp_path / f"site{i}.csv", index=False)
+        (tmp_path / f"site{i}.json").write_text(json.dumps(dict(base, data=f"site{i}.csv")))
+        r = audit("run", tmp_path / f"site{i}.json", "--shard", f"{i}/2", "--site", "--out",
+                  tmp_path / "p")
+        assert r.code == 0, r
+        parts.append(tmp_path / "p" / f"partial-{i}-of-2.audpart")
+    for p in parts:
+        why = json.loads(p.read_text())["why"]
+        assert "sample" not in why and "a site's partial" in why["skipped"], why
+    r = audit("merge", *parts, "--out", tmp_path / "m", "--created", CREATED)
+    assert r.code in (0, 1), r
+    merged = json.loads((tmp_path / "m" / "results.json").read_text())
     why = [s["reason"] for s in merged["skipped"] if s["section"] == "fairness drivers and proxies"]
-    assert len(why) == 1 and "kernel SHAP values explain a seeded sample" in why[0], why
+    assert len(why) == 1 and "a site's partial" in why[0], why
+    assert not any("drivers" in a for a in merged["fairness"]["attributes"])
+    r = audit("run", spec, "--shard", "0/2", "--min-cell", "5", "--out", tmp_path / "mc")
+    assert r.code == 0, r
+    why = json.loads((tmp_path / "mc" / "partial-0-of-2.audpart").read_text())["why"]
+    assert "sample" not in why and "--min-cell above 1" in why["skipped"], why
 
 
 def linear_demo_spec(root, tmp_path, df, n_explain=40):
