@@ -9,6 +9,7 @@
 #define _GNU_SOURCE   /* sched_getaffinity, sched_setaffinity: the merge's cores */
 #include "audit/audit.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <locale.h>
@@ -163,6 +164,58 @@ typedef struct rows_request {
 
 #define ROWS_CHUNK (64 << 20)   /* bytes of one message of the fallback (under INT_MAX) */
 
+/* n bytes of this rank's rows' text from offset off into buf (from memory, or from the file
+ * the text was spilled to: aud_run_rows.spilled). 0, or -1 on a read error. */
+static int rows_read(const aud_run_rows *w, char *buf, size_t n, size_t off)
+{
+    if (!w->spilled) {
+        memcpy(buf, w->text + off, n);
+        return 0;
+    }
+    for (size_t done = 0; done < n;) {
+        ssize_t got = pread(w->spill_fd, buf + done, n - done, (off_t)(off + done));
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            return -1;
+        done += (size_t)got;
+    }
+    return 0;
+}
+
+static int pwrite_all(int fd, const char *p, size_t n, long long at)
+{
+    for (size_t done = 0; done < n;) {
+        ssize_t got = pwrite(fd, p + done, n - done, (off_t)(at + (long long)done));
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            return -1;
+        done += (size_t)got;
+    }
+    return 0;
+}
+
+/* This rank's rows' text into fd at `at`: from memory, or from the file the text was spilled
+ * to, through a buffer (the spill file is in the rank's $TMPDIR and rank 0's file often on
+ * another file system, where copy_file_range fails: one path, always the same). 0, or -1. */
+static int rows_put(const aud_run_rows *w, int fd, long long at)
+{
+    if (!w->spilled)
+        return pwrite_all(fd, w->text, w->len, at);
+    size_t cap = w->len < ROWS_CHUNK ? w->len : ROWS_CHUNK;
+    char *buf = malloc(cap ? cap : 1);
+    int rc = buf != NULL ? 0 : -1;
+    for (size_t done = 0; rc == 0 && done < w->len;) {
+        size_t m = w->len - done < cap ? w->len - done : cap;
+        rc = rows_read(w, buf, m, done) == 0 && pwrite_all(fd, buf, m, at + (long long)done) == 0
+                 ? 0 : -1;
+        done += m;
+    }
+    free(buf);
+    return rc;
+}
+
 /* Every rank: its rows' text into path at req->at + its offset, with pwrite when it can open
  * the file (a file system shared with rank 0), else sent to rank 0 in chunks, which writes
  * them. 0 on every rank when all were written, else -1. */
@@ -174,15 +227,8 @@ static int write_rows(ranks *k, const rows_request *req)
     long long bad = 0, worst = 0;
     int *opens = k->rank == 0 ? calloc((size_t)k->size, sizeof *opens) : NULL;
     MPI_Gather(&opened, 1, MPI_INT, opens, 1, MPI_INT, 0, MPI_COMM_WORLD);
-    long long at = req->at + w->at;
-    for (size_t done = 0; opened && done < w->len;) {
-        ssize_t got = pwrite(fd, w->text + done, w->len - done, (off_t)(at + (long long)done));
-        if (got <= 0) {
-            bad = 1;
-            break;
-        }
-        done += (size_t)got;
-    }
+    if (opened && rows_put(w, fd, req->at + w->at) != 0)
+        bad = 1;
     if (k->rank == 0 && opens == NULL)
         bad = 1;
     for (int r = 1; k->rank == 0 && opens != NULL && r < k->size; r++) {   /* the fallback */
@@ -196,20 +242,36 @@ static int write_rows(ranks *k, const rows_request *req)
             MPI_Recv(buf != NULL ? buf : (char *)&m, buf != NULL ? m : 0, MPI_CHAR, r, 79,
                      MPI_COMM_WORLD, MPI_STATUS_IGNORE);
             if (buf == NULL || !opened ||
-                pwrite(fd, buf, (size_t)m, (off_t)(req->at + head[0] + done)) != m)
+                pwrite_all(fd, buf, (size_t)m, req->at + head[0] + done) != 0)
                 bad = 1;
             done += m;
         }
         free(buf);
     }
-    if (k->rank != 0 && !opened) {
+    if (k->rank != 0 && !opened) {   /* the sizes rank 0 expects are sent whatever happens */
         long long head[2] = {w->at, (long long)w->len};
+        char *buf = w->spilled ? malloc(ROWS_CHUNK) : NULL;
         MPI_Send(head, 2, MPI_LONG_LONG, 0, 78, MPI_COMM_WORLD);
         for (size_t done = 0; done < w->len;) {
             int m = w->len - done < ROWS_CHUNK ? (int)(w->len - done) : ROWS_CHUNK;
-            MPI_Send(w->text + done, m, MPI_CHAR, 0, 79, MPI_COMM_WORLD);
+            const char *p = w->text + done;
+            if (w->spilled) {   /* read back a chunk; on failure rank 0 still gets m bytes */
+                if (buf == NULL || rows_read(w, buf, (size_t)m, done) != 0) {
+                    bad = 1;
+                    if (buf != NULL)
+                        memset(buf, 0, (size_t)m);
+                }
+                p = buf;
+            }
+            if (p == NULL) {   /* no buffer: a zero-length message, and this rank fails */
+                MPI_Send(&m, 0, MPI_CHAR, 0, 79, MPI_COMM_WORLD);
+                bad = 1;
+            } else {
+                MPI_Send(p, m, MPI_CHAR, 0, 79, MPI_COMM_WORLD);
+            }
             done += (size_t)m;
         }
+        free(buf);
     }
     if (opened && close(fd) != 0)
         bad = 1;
@@ -357,9 +419,7 @@ int main(int argc, char **argv)
     MPI_Allreduce(&code, &worst, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
     if (worst != 0) {
         aud_free(text);
-        aud_free(rk.rows.text);
-        aud_free(rk.rows.state);
-        aud_free(rk.rows.why);
+        aud_run_rows_release(&rk.rows);
         idle_barrier();
         MPI_Finalize();
         return rank == 0 ? worst : code;
@@ -444,9 +504,7 @@ int main(int argc, char **argv)
         else
             serve_rows(&rk);
     }
-    aud_free(rk.rows.text);
-    aud_free(rk.rows.state);
-    aud_free(rk.rows.why);
+    aud_run_rows_release(&rk.rows);
     idle_barrier();   /* the other ranks wait for rank 0's merge asleep */
     stage(&st, NULL);
     free(all);

@@ -59,6 +59,9 @@ typedef struct aud_run_rows {
     int        active;      /* the shards hold the explained rows (not skipped everywhere) */
     char      *text;        /* this shard's rows as results.json has them (aud_free), len bytes */
     size_t     len;
+    int        spilled;     /* lines of the rows file: the text is not in memory but in spill_fd,
+                               an unlinked temporary file (in $TMPDIR, else /tmp), len bytes */
+    int        spill_fd;
     long long  at;          /* where the text goes in the rows' text (all shards': total) */
     long long  total;
     double    *state;       /* the scan's final state (aud_free): sums, base, waterfalls, points */
@@ -69,6 +72,9 @@ typedef struct aud_run_rows {
                                offset + 1 in the rows file and its length; 0 0: none */
     size_t     n_why;       /*   slots (2 + the spec's show_rows) */
 } aud_run_rows;
+
+/* Frees what aud_run_rows holds (text, state, why, the spill file) and zeroes it. */
+void aud_run_rows_release(aud_run_rows *rows);
 
 /* Runs shown in the reports' Trends (the current one included) when a history is kept. */
 #define AUD_RUN_TREND_RUNS 12

@@ -341,7 +341,7 @@ static void *writer_main(void *arg)
         if (!w->nomem && !w->io_errno && !w->sha_failed) {
             if (write_all(w->fd, b->p, b->len) != 0)
                 w->io_errno = errno ? errno : EIO;
-            else if (aud_sha256_add(w->sha, b->p, b->len) != 0)
+            else if (w->sha != NULL && aud_sha256_add(w->sha, b->p, b->len) != 0)
                 w->sha_failed = 1;
             w->bytes += b->len;
         }
@@ -352,15 +352,17 @@ static void *writer_main(void *arg)
 
 /* The job's rows as lines of the rows file (fd, from its start), formatted on the threads a
  * window of tasks at a time while the window before is written: the memory is that of two
- * windows, whatever the rows. *bytes: the file's size; hex: its SHA-256. */
+ * windows, whatever the rows. *bytes: the file's size; hex: its SHA-256, or NULL: none.
+ * j->why, when set, ends as format_rows leaves it: offsets from the file's start. */
 static int write_rows_file(rows_job *j, int fd, size_t *bytes, char hex[65])
 {
     run_ctx *c = j->c;
     size_t n_tasks = (j->n + ROWS_PER_TASK - 1) / ROWS_PER_TASK;
     size_t window = (size_t)(c->threads > 0 ? c->threads : 1) * FILE_WINDOW;
-    file_writer w = {.fd = fd, .sha = aud_sha256_begin()};
+    size_t n_slots = 2 + c->spec->explain.n_show_rows, off = 0;
+    file_writer w = {.fd = fd, .sha = hex != NULL ? aud_sha256_begin() : NULL};
     tbuf *win[2] = {aud_calloc(window, sizeof(tbuf)), aud_calloc(window, sizeof(tbuf))};
-    if (w.sha == NULL || win[0] == NULL || win[1] == NULL) {
+    if ((hex != NULL && w.sha == NULL) || win[0] == NULL || win[1] == NULL) {
         aud_free(win[0]);
         aud_free(win[1]);
         aud_sha256_end(w.sha, NULL, c->err);
@@ -371,14 +373,22 @@ static int write_rows_file(rows_job *j, int fd, size_t *bytes, char hex[65])
     for (size_t w0 = 0, k = 0; w0 < n_tasks; w0 += window, k ^= 1) {
         j->chunks = win[k];
         j->task0 = w0;
-        aud_run_tasks(n_tasks - w0 < window ? n_tasks - w0 : window, c->threads, rows_task, j);
+        size_t nw = n_tasks - w0 < window ? n_tasks - w0 : window;
+        aud_run_tasks(nw, c->threads, rows_task, j);
+        for (size_t t = 0; t < nw; t++) {   /* the window's slots: where their tasks go */
+            for (size_t q = 0; j->why != NULL && q < n_slots; q++) {
+                if (j->why[3 * q] == (long long)(w0 + t))
+                    j->why[3 * q + 1] += (long long)off;
+            }
+            off += win[k][t].len;
+        }
         if (running)
             pthread_join(th, NULL);
         running = 0;
         if (w.nomem || w.io_errno || w.sha_failed)
             break;
         w.chunks = win[k];
-        w.n = n_tasks - w0 < window ? n_tasks - w0 : window;
+        w.n = nw;
         if (pthread_create(&th, NULL, writer_main, &w) == 0)
             running = 1;
         else
@@ -402,7 +412,7 @@ static int write_rows_file(rows_job *j, int fd, size_t *bytes, char hex[65])
                            strerror(w.io_errno));
     else if (w.sha_failed)
         rc = aud_error_set(c->err, AUD_E_INTERNAL, c->rows_name, 0, 0, "SHA-256 failed");
-    int rc2 = aud_sha256_end(w.sha, rc == AUD_OK ? hex : NULL, c->err);
+    int rc2 = w.sha != NULL ? aud_sha256_end(w.sha, rc == AUD_OK ? hex : NULL, c->err) : AUD_OK;
     return rc != AUD_OK ? rc : rc2;
 }
 
@@ -690,6 +700,46 @@ void aud_run_rows_abort(run_ctx *c)
     (void)o->shard_exchange(o->shard_exchange_ctx, mine, before, total, 3);
 }
 
+void aud_run_rows_release(aud_run_rows *rows)
+{
+    aud_free(rows->text);
+    aud_free(rows->state);
+    aud_free(rows->why);
+    if (rows->spilled)
+        close(rows->spill_fd);
+    memset(rows, 0, sizeof *rows);
+}
+
+/* This shard's lines of the rows file into an unlinked temporary file, window by window as
+ * the single run writes the file (write_rows_file): a rank holds two windows of text, not the
+ * rows' gigabytes (10,000,000 rows on 2 ranks: 3.3 GB each), until rank 0 says where they go
+ * (mpi_main.c copies them from the file). */
+static int spill_rows(rows_job *j, aud_run_rows *out)
+{
+    run_ctx *c = j->c;
+    const char *dir = getenv("TMPDIR");
+    char path[4096];
+    if (dir == NULL || *dir == '\0')
+        dir = "/tmp";
+    if (snprintf(path, sizeof path, "%s/audit-rows-XXXXXX", dir) >= (int)sizeof path)
+        return aud_error_set(c->err, AUD_E_IO, dir, 0, 0, "temporary folder name too long");
+    int fd = mkstemp(path);
+    if (fd < 0)
+        return aud_error_set(c->err, AUD_E_IO, path, 0, 0, "cannot create the rank's "
+                             "temporary file of explained rows: %s", strerror(errno));
+    (void)unlink(path);   /* gone with the process, however it ends */
+    out->spilled = 1;
+    out->spill_fd = fd;
+    int rc = write_rows_file(j, fd, &out->len, NULL);
+    if (rc == AUD_E_IO) {   /* the error names the rows file: say which file failed */
+        char why[sizeof c->err->msg];
+        snprintf(why, sizeof why, "%s", c->err->msg);
+        rc = aud_error_set(c->err, AUD_E_IO, dir, 0, 0, "cannot write the rank's temporary "
+                           "file of explained rows here: %s", why);
+    }
+    return rc;
+}
+
 int aud_run_rows_shard(run_ctx *c)
 {
     const aud_run_opts *o = c->opts;
@@ -740,7 +790,7 @@ int aud_run_rows_shard(run_ctx *c)
                       .g0 = s.g0, .n_all = s.n_all, .row0 = c->shard_row0,
                       .probability = aud_run_link_probability(c, c->sx_r),
                       .compact = to_file, .why = why};
-        rc = format_rows(&j, 0, &out->text, &out->len);
+        rc = to_file ? spill_rows(&j, out) : format_rows(&j, 0, &out->text, &out->len);
     }
     /* D: where each shard's text goes */
     long long m2[2] = {(long long)out->len, nomem || bad || rc != AUD_OK}, b2[2], t2[2];

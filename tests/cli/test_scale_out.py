@@ -333,12 +333,14 @@ def test_mpi_4_ranks_equal_single_process(tmp_path, demo_single):
     assert [p["rows"] for p in merged["merge"]["partials"]] != [1500] * 4   # not the row split
 
 
-def mpi_run(spec, out, ranks=4, *extra):
+def mpi_run(spec, out, ranks=4, *extra, env_extra=None):
     cmd = ["mpirun", "--oversubscribe", "-n", str(ranks)]
     if os.geteuid() == 0:
         cmd.append("--allow-run-as-root")
     env = dict(os.environ, OMPI_MCA_btl_vader_single_copy_mechanism="none",
                OMPI_MCA_rmaps_base_oversubscribe="1", **MPI_SAN)
+    for k, v in (env_extra or {}).items():   # the ranks' only (mpirun uses TMPDIR itself)
+        cmd += ["-x", f"{k}={v}"]
     return subprocess.run(cmd + [MPI_BIN, "run", str(spec), "--out", str(out), "--created",
                                  CREATED, "--threads", "1", *extra],
                           capture_output=True, text=True, timeout=600, env=env)
@@ -1101,6 +1103,47 @@ def test_mpi_rows_file_written_by_the_ranks(audit, root, tmp_path):
     a = attribution_cells(tmp_path / "inline" / "report.xlsx")
     assert len(a) > 6000 * 40 and a == attribution_cells(tmp_path / "single" / "report.xlsx")
     assert a == attribution_cells(tmp_path / "mpi" / "report.xlsx")
+
+
+@pytest.mark.skipif(not (MPI_BIN and os.path.exists(MPI_BIN) and shutil.which("mpirun")),
+                    reason="build/audit-mpi is built by make check when mpicc (libopenmpi-dev) "
+                           "is installed")
+@pytest.mark.parametrize("ranks", [1, 2])
+def test_mpi_rows_spilled_window_by_window(audit, root, tmp_path, ranks):
+    """A rank formats its lines of the rows file window by window into a temporary file
+    (aud_run_rows.spilled) and copies them into rank 0's file: at one thread a window is 16
+    tasks of 256 rows, so 1 rank of 6,000 rows writes two windows and the asked-for row 4321
+    lies in the second (its waterfall's offset is the window's, moved); 2 ranks: each one
+    window. The file and the waterfalls equal the single process's byte for byte, and the
+    ranks' temporary files are gone (they were unlinked when made)."""
+    spec = rows_file_spec(root, tmp_path)
+    r = audit("run", spec, "--out", tmp_path / "single", "--created", CREATED)
+    assert r.code in (0, 1), r
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    p = mpi_run(spec, tmp_path / "mpi", ranks, env_extra={"TMPDIR": str(tmp)})
+    assert p.returncode == r.code, p.stderr[-3000:]
+    assert (tmp_path / "mpi" / "explained_rows.jsonl").read_bytes() == \
+        (tmp_path / "single" / "explained_rows.jsonl").read_bytes()
+    assert explained_rows_text(tmp_path / "mpi" / "results.json") == \
+        explained_rows_text(tmp_path / "single" / "results.json")
+    assert os.listdir(tmp) == []
+
+
+@pytest.mark.skipif(not (MPI_BIN and os.path.exists(MPI_BIN) and shutil.which("mpirun")),
+                    reason="build/audit-mpi is built by make check when mpicc (libopenmpi-dev) "
+                           "is installed")
+def test_mpi_rows_spill_folder_unusable(root, tmp_path):
+    """A rank that cannot make its temporary file of rows ($TMPDIR names a file, not a folder)
+    stops the run with an error naming the folder; no output is left."""
+    spec = rows_file_spec(root, tmp_path)
+    missing = tmp_path / "a-file"
+    missing.write_text("")
+    p = mpi_run(spec, tmp_path / "mpi", 2, env_extra={"TMPDIR": str(missing)})
+    assert p.returncode not in (0, 1), p.stderr[-3000:]
+    assert str(missing) in p.stderr and "temporary file of explained rows" in p.stderr, \
+        p.stderr[-3000:]
+    assert not (tmp_path / "mpi").exists() or os.listdir(tmp_path / "mpi") == []
 
 
 def test_rows_file_of_merged_partials(audit, root, tmp_path):
