@@ -164,16 +164,12 @@ typedef struct rows_request {
 
 #define ROWS_CHUNK (64 << 20)   /* bytes of one message of the fallback (under INT_MAX) */
 
-/* n bytes of this rank's rows' text from offset off into buf (from memory, or from the file
- * the text was spilled to: aud_run_rows.spilled). 0, or -1 on a read error. */
-static int rows_read(const aud_run_rows *w, char *buf, size_t n, size_t off)
+/* All n bytes at offset `at` of fd: written from p (out), or read into p. 0, or -1. */
+static int pio_all(int fd, char *p, size_t n, long long at, int out)
 {
-    if (!w->spilled) {
-        memcpy(buf, w->text + off, n);
-        return 0;
-    }
     for (size_t done = 0; done < n;) {
-        ssize_t got = pread(w->spill_fd, buf + done, n - done, (off_t)(off + done));
+        off_t o = (off_t)(at + (long long)done);
+        ssize_t got = out ? pwrite(fd, p + done, n - done, o) : pread(fd, p + done, n - done, o);
         if (got < 0 && errno == EINTR)
             continue;
         if (got <= 0)
@@ -185,15 +181,18 @@ static int rows_read(const aud_run_rows *w, char *buf, size_t n, size_t off)
 
 static int pwrite_all(int fd, const char *p, size_t n, long long at)
 {
-    for (size_t done = 0; done < n;) {
-        ssize_t got = pwrite(fd, p + done, n - done, (off_t)(at + (long long)done));
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0)
-            return -1;
-        done += (size_t)got;
+    return pio_all(fd, (char *)p, n, at, 1);
+}
+
+/* n bytes of this rank's rows' text from offset off into buf (from memory, or from the file
+ * the text was spilled to: aud_run_rows.spilled). 0, or -1 on a read error. */
+static int rows_read(const aud_run_rows *w, char *buf, size_t n, size_t off)
+{
+    if (!w->spilled) {
+        memcpy(buf, w->text + off, n);
+        return 0;
     }
-    return 0;
+    return pio_all(w->spill_fd, buf, n, (long long)off, 0);
 }
 
 /* This rank's rows' text into fd at `at`: from memory, or from the file the text was spilled
