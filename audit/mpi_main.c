@@ -30,7 +30,10 @@ static const char usage_text[] =
     "(docs/scale-out.md). --verbose: each rank's steps (wall and CPU seconds) on stderr.\n"
     "--rows-via-rank0: the ranks send their explained rows to rank 0, which writes them,\n"
     "instead of writing them into rank 0's output file themselves (an output folder that\n"
-    "the nodes share but that is unsafe for writes from several nodes to one file, e.g. NFS).\n";
+    "the nodes share but that is unsafe for writes from several nodes to one file, e.g. NFS).\n"
+    "With explain.rows_file, each rank keeps its lines of the explained-rows file in an\n"
+    "unlinked temporary file in $TMPDIR (else /tmp) until rank 0 asks for them: that folder\n"
+    "needs room for the rank's share of the file.\n";
 
 /* --verbose: each rank prints every step of its work as the next starts, "audit-mpi: rank R:
  * STEP wall cpu" (wall clock and the process's CPU time, aud_work_now), the MPI steps included

@@ -38,6 +38,7 @@ check-unit: depcheck-test $(UNIT_BINS)
 
 check-py: depcheck $(BIN) $(if $(HAVE_MPICC),$(MPI_BIN))
 	AUDIT_BIN=$(abspath $(BIN)) $(if $(HAVE_MPICC),AUDIT_MPI_BIN=$(abspath $(MPI_BIN))) \
+	    $(if $(SANITIZE),AUDIT_SANITIZED=1) \
 	    $(PYTEST) $(PYTEST_ARGS) tests
 
 valgrind: $(BIN)

@@ -111,6 +111,7 @@ def test_rows_file_same_bytes_at_1_and_3_threads(audit, tmp_path, many_rows):
     assert [r["row"] for r in rows] == list(range(6000))
 
 
+@pytest.mark.heavy
 def test_rows_file_auto_above_100000_rows(audit, root, tmp_path):
     """Without explain.rows_file ("auto"), more than 100,000 explained rows go to the file and
     up to 100,000 stay in results.json; rows_file false keeps them inline."""

@@ -350,6 +350,7 @@ def test_concurrent_runs_all_land(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.heavy
 def test_kill_9_leaves_the_database_with_or_without_each_run(tmp_path):
     """Kill imports of 40 runs (one transaction each) and full audit runs at random moments."""
     rng = np.random.default_rng(11)

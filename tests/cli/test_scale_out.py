@@ -706,6 +706,7 @@ def test_mpi_multiclass_explanations_equal_single_process(audit, tmp_path):
     assert single["explanations"] == merged["explanations"]
 
 
+@pytest.mark.heavy
 def test_kernel_method_merges(audit, root, tmp_path):
     """explain.method kernel: the merged explanations and attribution drift equal the single
     run's. The merge drew the reference background but did not hand it to the explainer, so the
@@ -805,7 +806,9 @@ def test_sampled_method_drivers_merge(audit, root, tmp_path, small_xgb, method, 
 @pytest.mark.skipif(not (MPI_BIN and os.path.exists(MPI_BIN) and shutil.which("mpirun")),
                     reason="build/audit-mpi is built by make check when mpicc (libopenmpi-dev) "
                            "is installed")
-@pytest.mark.parametrize("method", ["kernel", "exact", "tree-interventional"])
+@pytest.mark.parametrize("method", ["kernel", pytest.param("exact", marks=pytest.mark.heavy),
+                                    pytest.param("tree-interventional",
+                                                 marks=pytest.mark.heavy)])
 def test_mpi_sampled_method_drivers(audit, root, tmp_path, small_xgb, method):
     """Over 4 MPI ranks (each its byte range, in-memory partials) the drivers of a sampled
     method are the single run's, bit for bit."""
