@@ -728,6 +728,7 @@ static int spill_rows(rows_job *j, aud_run_rows *out)
         return aud_error_set(c->err, AUD_E_IO, path, 0, 0, "cannot create the rank's "
                              "temporary file of explained rows: %s", strerror(errno));
     (void)unlink(path);   /* gone with the process, however it ends */
+    (void)fcntl(fd, F_SETFD, FD_CLOEXEC);   /* not inherited by a model command */
     out->spilled = 1;
     out->spill_fd = fd;
     int rc = write_rows_file(j, fd, &out->len, NULL);
