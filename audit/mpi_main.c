@@ -250,27 +250,16 @@ static int write_rows(ranks *k, const rows_request *req)
         }
         free(buf);
     }
-    if (k->rank != 0 && !opened) {   /* the sizes rank 0 expects are sent whatever happens */
+    if (k->rank != 0 && !opened) {   /* every message rank 0 expects is sent: a chunk that
+                                        cannot be read goes empty, and the run fails */
         long long head[2] = {w->at, (long long)w->len};
-        char *buf = w->spilled ? malloc(ROWS_CHUNK) : NULL;
+        char *buf = malloc(ROWS_CHUNK);
         MPI_Send(head, 2, MPI_LONG_LONG, 0, 78, MPI_COMM_WORLD);
         for (size_t done = 0; done < w->len;) {
             int m = w->len - done < ROWS_CHUNK ? (int)(w->len - done) : ROWS_CHUNK;
-            const char *p = w->text + done;
-            if (w->spilled) {   /* read back a chunk; on failure rank 0 still gets m bytes */
-                if (buf == NULL || rows_read(w, buf, (size_t)m, done) != 0) {
-                    bad = 1;
-                    if (buf != NULL)
-                        memset(buf, 0, (size_t)m);
-                }
-                p = buf;
-            }
-            if (p == NULL) {   /* no buffer: a zero-length message, and this rank fails */
-                MPI_Send(&m, 0, MPI_CHAR, 0, 79, MPI_COMM_WORLD);
-                bad = 1;
-            } else {
-                MPI_Send(p, m, MPI_CHAR, 0, 79, MPI_COMM_WORLD);
-            }
+            int ok = buf != NULL && rows_read(w, buf, (size_t)m, done) == 0;
+            bad |= !ok;
+            MPI_Send(ok ? buf : (char *)head, ok ? m : 0, MPI_CHAR, 0, 79, MPI_COMM_WORLD);
             done += (size_t)m;
         }
         free(buf);
