@@ -271,21 +271,28 @@ def test_partial_with_min_cell_hides_a_planted_row(audit, tmp_path):
     assert "Zyzzyva" not in names and "female" in names
 
 
+def site_partials(audit, spec, tmp_path, chunks, out):
+    """Federated sites: chunk i of the data rows becomes site i's own file and spec (the spec
+    hash leaves "data" out), run with --shard i/len(chunks) --site into out; the partials."""
+    base = json.loads(Path(spec).read_text())
+    parts = []
+    for i, chunk in enumerate(chunks):
+        chunk.to_csv(tmp_path / f"site{i}.csv", index=False)
+        (tmp_path / f"site{i}.json").write_text(json.dumps(dict(base, data=f"site{i}.csv")))
+        r = audit("run", tmp_path / f"site{i}.json", "--shard", f"{i}/{len(chunks)}", "--site",
+                  "--out", out)
+        assert r.code == 0, r
+        parts.append(Path(out) / f"partial-{i}-of-{len(chunks)}.audpart")
+    return parts
+
+
 def test_site_partials_merge_to_the_pooled_run(audit, tmp_path):
     """Federated sites: each spec names the site's own file; the spec hash leaves "data" out."""
     spec = grouped_data(tmp_path)
     df = pd.read_csv(tmp_path / "cur.csv")
-    base = json.loads(spec.read_text())
-    parts = []
-    for i, chunk in enumerate([df.iloc[:250], df.iloc[250:]]):
-        chunk.to_csv(tmp_path / f"site{i}.csv", index=False)
-        s = dict(base, data=f"site{i}.csv")
-        (tmp_path / f"site{i}.json").write_text(json.dumps(s))
-        r = audit("run", tmp_path / f"site{i}.json", "--shard", f"{i}/2", "--site", "--out",
-                  tmp_path / "p")
-        assert r.code == 0, r
-        parts.append(tmp_path / "p" / f"partial-{i}-of-2.audpart")
+    parts = site_partials(audit, spec, tmp_path, [df.iloc[:250], df.iloc[250:]], tmp_path / "p")
     r = audit("run", spec, "--out", tmp_path / "single", "--created", CREATED)
+    assert r.code in (0, 1), r
     single = json.loads((tmp_path / "single" / "results.json").read_text())
     r = audit("merge", *parts, "--out", tmp_path / "m", "--created", CREATED)
     assert r.code in (0, 1), r
@@ -829,15 +836,7 @@ def test_sampled_method_site_and_min_cell_partials_skip(audit, root, tmp_path, s
     no candidate's value is in the partial."""
     spec = sampled_spec(root, tmp_path, small_xgb, "kernel", rows=600)
     df = pd.read_csv(tmp_path / "cur.csv")
-    base = json.loads(spec.read_text())
-    parts = []
-    for i, chunk in enumerate([df.iloc[:250], df.iloc[250:]]):
-        chunk.to_csv(tmp_path / f"site{i}.csv", index=False)
-        (tmp_path / f"site{i}.json").write_text(json.dumps(dict(base, data=f"site{i}.csv")))
-        r = audit("run", tmp_path / f"site{i}.json", "--shard", f"{i}/2", "--site", "--out",
-                  tmp_path / "p")
-        assert r.code == 0, r
-        parts.append(tmp_path / "p" / f"partial-{i}-of-2.audpart")
+    parts = site_partials(audit, spec, tmp_path, [df.iloc[:250], df.iloc[250:]], tmp_path / "p")
     for p in parts:
         why = json.loads(p.read_text())["why"]
         assert "sample" not in why and "a site's partial" in why["skipped"], why
@@ -913,16 +912,9 @@ def test_linear_model_drivers_merge(audit, root, tmp_path, n, sort):
         return
     # two sites: no background rows (a site cannot draw the pooled run's sample); the merge
     # centers at the inputs' mean instead, which cancels in every driver figure
-    base = json.loads((tmp_path / "spec.json").read_text())
-    parts = []
-    for i, chunk in enumerate([df.iloc[:2500], df.iloc[2500:]]):
-        chunk.to_csv(tmp_path / f"site{i}.csv", index=False)
-        (tmp_path / f"site{i}.json").write_text(json.dumps(dict(base, data=f"site{i}.csv")))
-        r = audit("run", tmp_path / f"site{i}.json", "--shard", f"{i}/2", "--site", "--out",
-                  tmp_path / "s")
-        assert r.code == 0, r
-        parts.append(tmp_path / "s" / f"partial-{i}-of-2.audpart")
-        assert "background" not in json.loads(parts[-1].read_text())["why"]
+    parts = site_partials(audit, tmp_path / "spec.json", tmp_path,
+                          [df.iloc[:2500], df.iloc[2500:]], tmp_path / "s")
+    assert all("background" not in json.loads(p.read_text())["why"] for p in parts)
     r = audit("merge", *parts, "--out", tmp_path / "sm", "--created", CREATED)
     assert r.code in (0, 1), r
     sites = json.loads((tmp_path / "sm" / "results.json").read_text())
@@ -1118,13 +1110,12 @@ def test_mpi_rows_spilled_window_by_window(audit, root, tmp_path):
     lies in the second (its waterfall's offset is the window's, moved; ranks of one window:
     test_mpi_rows_file_written_by_the_ranks). The file and the waterfalls equal the single
     process's byte for byte, and the rank's temporary file is gone (unlinked when made)."""
-    ranks = 1
     spec = rows_file_spec(root, tmp_path)
     r = audit("run", spec, "--out", tmp_path / "single", "--created", CREATED)
     assert r.code in (0, 1), r
     tmp = tmp_path / "tmp"
     tmp.mkdir()
-    p = mpi_run(spec, tmp_path / "mpi", ranks, env_extra={"TMPDIR": str(tmp)})
+    p = mpi_run(spec, tmp_path / "mpi", 1, env_extra={"TMPDIR": str(tmp)})
     assert p.returncode == r.code, p.stderr[-3000:]
     assert (tmp_path / "mpi" / "explained_rows.jsonl").read_bytes() == \
         (tmp_path / "single" / "explained_rows.jsonl").read_bytes()
