@@ -111,37 +111,34 @@ def spin_seconds(n=10000000):
     return time.perf_counter() - t0
 
 
+def spin_on(cores):
+    """spin_seconds on each of the given cores at once (one forked process pinned to each)."""
+    import multiprocessing as mp
+    ctx = mp.get_context("fork")
+    q = ctx.Queue()
+
+    def run(c):
+        os.sched_setaffinity(0, [c])
+        q.put((c, spin_seconds()))
+    procs = [ctx.Process(target=run, args=(c,)) for c in cores]
+    for p in procs:
+        p.start()
+    got = dict(q.get() for _ in procs)
+    for p in procs:
+        p.join()
+    return [got[c] for c in cores]
+
+
 def core_speeds():
     """Each allowed core's time for the spin loop alone (best of 3), and all of them at once
-    (one process per core): the ceiling of a perfectly parallel job on these cores is the sum
-    of their speeds together over the fastest core's speed alone."""
+    (best of 3): the ceiling of a perfectly parallel job on these cores is the sum of their
+    speeds together over the fastest core's speed alone."""
     if len(ALLOWED) < 2 or not PIN:
         return None
-    import multiprocessing as mp
-    alone = []
-    for c in ALLOWED:
-        with mp.get_context("fork").Pool(1, initializer=os.sched_setaffinity,
-                                         initargs=(0, [c])) as p:
-            alone.append(min(p.apply(spin_seconds) for _ in range(3)))
-    together = []
-    for _ in range(3):
-        procs = []
-        ctx = mp.get_context("fork")
-        q = ctx.Queue()
-        for c in ALLOWED:
-            def run(c=c):
-                os.sched_setaffinity(0, [c])
-                q.put((c, spin_seconds()))
-            procs.append(ctx.Process(target=run))
-        for p in procs:
-            p.start()
-        got = dict(q.get() for _ in procs)
-        for p in procs:
-            p.join()
-        together.append([got[c] for c in ALLOWED])
-    best = min(together, key=lambda v: max(v))
-    ceiling = sum(1.0 / x for x in best) / (1.0 / min(alone))
-    return alone, best, ceiling
+    alone = [min(spin_on([c])[0] for _ in range(3)) for c in ALLOWED]
+    together = min((spin_on(ALLOWED) for _ in range(3)), key=max)
+    ceiling = sum(1.0 / x for x in together) / (1.0 / min(alone))
+    return alone, together, ceiling
 
 
 def timed(cmd, cores=None):
