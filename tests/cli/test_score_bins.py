@@ -190,7 +190,7 @@ def test_partial_versions(audit, root, tmp_path, single):
     p0["version"] = 3
     parts[0].write_text(json.dumps(p0))
     r = audit("merge", *parts, "--out", tmp_path / "v3")
-    assert r.code != 0 and "partial format version 3 is not supported (this build reads " \
+    assert r.code == 2 and "partial format version 3 is not supported (this build reads " \
         "versions 1 to 2)" in r.err and str(parts[0]) in r.err, r
     # bins that disagree between partials are refused, naming both files
     p1 = json.loads(parts[1].read_text())
@@ -200,7 +200,7 @@ def test_partial_versions(audit, root, tmp_path, single):
     parts[0].write_text(json.dumps(p0))
     parts[1].write_text(json.dumps(p1))
     r = audit("merge", *parts, "--out", tmp_path / "bad")
-    assert r.code != 0 and "score bins (joint.score_bins) differ" in r.err, r
+    assert r.code == 2 and "score bins (joint.score_bins) differ" in r.err, r
     # a cell whose bins do not add up to its count, or are not integers, is located
     for edit in (lambda c: c.__setitem__(-1, c[-1] + " 1"),
                  lambda c: c.__setitem__(-2, c[-2].replace(" ", " x", 1))):
