@@ -77,7 +77,7 @@ int aud_bind_predict(const aud_binding *b, int raw, int threads, double **out, s
     *n_cols = k;
     if (t->n_rows > ((size_t)-1) / sizeof **out / (k + 1))
         return aud_error_nomem(err);
-    double *v = aud_malloc((t->n_rows * k + 1) * sizeof *v);
+    double *v = aud_malloc_rows((t->n_rows * k + 1) * sizeof *v);
     if (v == NULL)
         return aud_error_nomem(err);
     int rc = aud_predict_table(b->model, t, b->cols, raw, threads > 0 ? threads : 1, v, err);
@@ -266,7 +266,7 @@ static int bind_view(const aud_table *t, const char *name, aud_bind_role role,
             return aud_error_set(err, AUD_E_USAGE, NULL, 0, 0,
                                  "positive values apply to a label or prediction, not a score");
         const aud_column *c = &t->cols[j];
-        double *v = aud_malloc((t->n_rows ? t->n_rows : 1) * sizeof *v);
+        double *v = aud_malloc_rows((t->n_rows ? t->n_rows : 1) * sizeof *v);
         if (v == NULL)
             return aud_error_nomem(err);
         int rc = apply_coding(t, name, what[role], c, coding, v, err);
@@ -319,7 +319,7 @@ int aud_bind_column_coded(const aud_table *t, const char *name, aud_bind_role ro
     int rc = bind_view(t, name, role, coding, 1, &view, out, err);
     if (rc != AUD_OK || *out != NULL)
         return rc;
-    double *copy = aud_malloc((t->n_rows ? t->n_rows : 1) * sizeof *copy);
+    double *copy = aud_malloc_rows((t->n_rows ? t->n_rows : 1) * sizeof *copy);
     if (copy == NULL)
         return aud_error_nomem(err);
     if (t->n_rows > 0)
@@ -353,7 +353,7 @@ int aud_bind_class_label(const aud_table *t, const char *name, size_t n_classes,
                       "to %zu, got %s", i + 1, n_classes, n_classes - 1, aud_fmt_double(v, b));
         return aud_error_field(err, name);
     }
-    double *copy = aud_malloc((t->n_rows ? t->n_rows : 1) * sizeof *copy);
+    double *copy = aud_malloc_rows((t->n_rows ? t->n_rows : 1) * sizeof *copy);
     if (copy == NULL)
         return aud_error_nomem(err);
     if (t->n_rows > 0)
@@ -625,7 +625,7 @@ static int reorder_groups(const char *const *order, size_t n_order, int natural,
         same = map[l] == (int32_t)l;
     if (rc == AUD_OK && !same) {
         *out_levels = aud_calloc(n_levels ? n_levels : 1, sizeof **out_levels);
-        *out_codes = aud_malloc((t->n_rows ? t->n_rows : 1) * sizeof **out_codes);
+        *out_codes = aud_malloc_rows((t->n_rows ? t->n_rows : 1) * sizeof **out_codes);
         if (*out_levels == NULL || *out_codes == NULL)
             rc = aud_error_nomem(err);
         for (size_t l = 0; l < n_levels && rc == AUD_OK; l++)

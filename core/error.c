@@ -253,21 +253,39 @@ void *aud_realloc(void *p, size_t size)
     return realloc(p, size != 0 ? size : 1);
 }
 
-void *aud_malloc_large(size_t size)
+enum { HUGE_PAGE = 2u << 20 };
+
+/* size bytes aligned to a huge page and marked for transparent huge pages (madvise), from `from`
+ * bytes on (else plain malloc); the tail is rounded up to a whole huge page when that adds at
+ * most size / slack, else it stays in 4 KiB pages. */
+static void *huge_alloc(size_t size, size_t from, size_t slack)
 {
-    enum { HUGE = 2u << 20 };
     if (should_fail())
         return NULL;
-    if (size < 2 * HUGE)
+    if (size < from)
         return malloc(size != 0 ? size : 1);
-    size_t n = (size + HUGE - 1) & ~(size_t)(HUGE - 1);   /* whole huge pages, tail included */
+    size_t n = (size + HUGE_PAGE - 1) & ~(size_t)(HUGE_PAGE - 1);
+    if (n < size)
+        return NULL;
+    if (n - size > size / slack)
+        n = (size + 4095) & ~(size_t)4095;
     void *p = NULL;
-    if (n < size || posix_memalign(&p, HUGE, n) != 0)
+    if (posix_memalign(&p, HUGE_PAGE, n) != 0)
         return NULL;
 #ifdef MADV_HUGEPAGE
     (void)madvise(p, n, MADV_HUGEPAGE);   /* advice only: without THP the pages are 4 KiB */
 #endif
     return p;
+}
+
+void *aud_malloc_large(size_t size)
+{
+    return huge_alloc(size, 2 * HUGE_PAGE, 1);   /* from 4 MiB, the tail always rounded up */
+}
+
+void *aud_malloc_rows(size_t size)
+{
+    return huge_alloc(size, HUGE_PAGE, 4);
 }
 
 void aud_prefault(void *p, size_t n)

@@ -46,7 +46,7 @@ int aud_fair_inter_build(const aud_fair_ctx *ctx, unsigned mask, aud_fair_inter 
     }
     ic->name = aud_malloc(name_len);
     map = aud_malloc(cells * sizeof *map);
-    ic->codes = aud_malloc(ctx->n * sizeof *ic->codes);
+    ic->codes = aud_malloc_rows(ctx->n * sizeof *ic->codes);
     if (ic->name == NULL || map == NULL || ic->codes == NULL) {
         rc = aud_error_nomem(err);
         goto done;

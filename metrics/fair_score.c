@@ -261,7 +261,7 @@ int aud_fair_rank_scores(aud_fair_ctx *ctx, aud_error *err)
     for (size_t i = 0; i < ctx->n; i++)
         lab += ctx->y[i] >= 0;
     sc->n_labelled = lab;
-    sc->rank = aud_malloc((ctx->n ? ctx->n : 1) * sizeof *sc->rank);
+    sc->rank = aud_malloc_rows((ctx->n ? ctx->n : 1) * sizeof *sc->rank);
     if (sc->rank == NULL)
         return aud_error_nomem(err);
     int done;

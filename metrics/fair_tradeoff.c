@@ -334,10 +334,10 @@ static int groups_by_order(const aud_tradeoff_input *in, tgroup *g, size_t ng, a
     const aud_fair_ranks *rk = in->ranks;
     size_t n = in->n_rows;
     int small = ng <= 63;
-    uint64_t *rows = aud_malloc((n ? n : 1) * sizeof *rows);
+    uint64_t *rows = aud_malloc_rows((n ? n : 1) * sizeof *rows);
     size_t *off = aud_calloc(ng + 1, sizeof *off), *fill = aud_malloc(ng * sizeof *fill);
     uint8_t *gl8 = small ? aud_malloc(n ? n : 1) : NULL;
-    uint32_t *gl32 = small ? NULL : aud_malloc((n ? n : 1) * sizeof *gl32);
+    uint32_t *gl32 = small ? NULL : aud_malloc_rows((n ? n : 1) * sizeof *gl32);
     int rc = AUD_OK;
     if (rows == NULL || off == NULL || fill == NULL || (gl8 == NULL && gl32 == NULL)) {
         rc = aud_error_nomem(err);
