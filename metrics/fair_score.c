@@ -52,32 +52,96 @@ static uint8_t ece_bin(double s)
 }
 
 /* Ranks by hashing, in chunks of rows on up to --threads threads: each chunk numbers its
- * distinct scores in a table of its own (rank[i] = that number), the chunks' distinct scores are
- * merged and sorted into the dense ranks, and each chunk's numbers are mapped to them. The ranks
- * do not depend on the chunks. *done = 0 when there are more than AUD_FAIR_HASH_MAX_DISTINCT
- * distinct scores (then use the radix sort). */
+ * distinct scores in a table of its own (rank[i] = that number; the table starts small and
+ * doubles, so a few thousand distinct scores stay in the core's cache) and sorts them; the
+ * chunks' sorted scores are merged into the dense ranks, which gives each chunk's numbers their
+ * ranks in the same pass, and each chunk maps its rows. The ranks do not depend on the chunks.
+ * *done = 0 when there are more than AUD_FAIR_HASH_MAX_DISTINCT distinct scores (then use the
+ * radix sort). */
 typedef struct rank_chunk {
     const double *score;
     uint32_t     *rank;
     size_t        b, e, want;
     uint64_t     *keys;     /* the chunk's distinct keys, numbered in order of first sight */
+    uint32_t     *sorted;   /* their numbers in increasing key order */
     uint32_t     *remap;    /* number -> dense rank (phase 2) */
     size_t        d;
     int           over;     /* more than want distinct, or no memory */
 } rank_chunk;
 
+/* The table (open addressing, cap a power of two, hid[h] < 0: empty) for keys[0 .. d) with
+ * their numbers, at capacity cap; 0, or -1 without memory. */
+static int rank_table(uint64_t **hkey, int32_t **hid, size_t cap, const uint64_t *keys, size_t d)
+{
+    uint64_t *k = aud_malloc(cap * sizeof *k);
+    int32_t *id = aud_malloc(cap * sizeof *id);
+    if (k == NULL || id == NULL) {
+        aud_free(k);
+        aud_free(id);
+        return -1;
+    }
+    memset(id, 0xff, cap * sizeof *id);
+    int shift = 64 - __builtin_ctzll(cap);
+    for (size_t n = 0; n < d; n++) {
+        size_t h = (size_t)((keys[n] * 0x9E3779B97F4A7C15ull) >> shift);
+        while (id[h] >= 0)
+            h = (h + 1) & (cap - 1);
+        k[h] = keys[n];
+        id[h] = (int32_t)n;
+    }
+    aud_free(*hkey);
+    aud_free(*hid);
+    *hkey = k;
+    *hid = id;
+    return 0;
+}
+
+/* numbers[0 .. d) in increasing order of keys[number]: LSD radix sort, 8 bits a pass, a pass
+ * skipped when every key has the same digit there. */
+static int sort_numbers(const uint64_t *keys, size_t d, uint32_t *numbers)
+{
+    uint32_t *tmp = aud_malloc((d ? d : 1) * sizeof *tmp);
+    if (tmp == NULL)
+        return -1;
+    for (size_t n = 0; n < d; n++)
+        numbers[n] = (uint32_t)n;
+    uint32_t *a = numbers, *b = tmp;
+    for (int shift = 0; shift < 64 && d > 0; shift += 8) {
+        size_t cnt[256] = {0};
+        for (size_t n = 0; n < d; n++)
+            cnt[(keys[a[n]] >> shift) & 0xff]++;
+        if (cnt[(keys[a[0]] >> shift) & 0xff] == d)
+            continue;
+        size_t sum = 0;
+        for (int dg = 0; dg < 256; dg++) {
+            size_t c = cnt[dg];
+            cnt[dg] = sum;
+            sum += c;
+        }
+        for (size_t n = 0; n < d; n++)
+            b[cnt[(keys[a[n]] >> shift) & 0xff]++] = a[n];
+        uint32_t *t = a;
+        a = b;
+        b = t;
+    }
+    if (a != numbers)
+        memcpy(numbers, a, d * sizeof *numbers);
+    aud_free(tmp);
+    return 0;
+}
+
 static void *rank_number_main(void *arg)
 {
     rank_chunk *c = arg;
-    size_t cap = 64;
-    while (cap < 2 * c->want)
-        cap *= 2;
-    uint64_t *hkey = aud_malloc(cap * sizeof *hkey);
-    int32_t *hid = aud_malloc(cap * sizeof *hid);
+    size_t max_cap = 64;
+    while (max_cap < 2 * c->want)
+        max_cap *= 2;
+    size_t cap = max_cap < 4096 ? max_cap : 4096;
+    uint64_t *hkey = NULL;
+    int32_t *hid = NULL;
     c->keys = aud_malloc((c->want ? c->want : 1) * sizeof *c->keys);
-    c->over = hkey == NULL || hid == NULL || c->keys == NULL;
+    c->over = c->keys == NULL || rank_table(&hkey, &hid, cap, c->keys, 0) != 0;
     if (!c->over) {
-        memset(hid, 0xff, cap * sizeof *hid);
         int shift = 64 - __builtin_ctzll(cap);
         size_t d = 0;
         for (size_t i = c->b; i < c->e; i++) {
@@ -90,9 +154,21 @@ static void *rank_number_main(void *arg)
                     c->over = 1;
                     break;
                 }
-                hkey[h] = key;
-                hid[h] = (int32_t)d;
                 c->keys[d++] = key;
+                if (2 * d > cap && cap < max_cap) {   /* half full: double, and look again */
+                    if (rank_table(&hkey, &hid, 2 * cap, c->keys, d) != 0) {
+                        c->over = 1;
+                        break;
+                    }
+                    cap *= 2;
+                    shift--;
+                    h = (size_t)((key * 0x9E3779B97F4A7C15ull) >> shift);
+                    while (hkey[h] != key)
+                        h = (h + 1) & (cap - 1);
+                } else {
+                    hkey[h] = key;
+                    hid[h] = (int32_t)(d - 1);
+                }
             }
             c->rank[i] = (uint32_t)hid[h];
         }
@@ -100,6 +176,10 @@ static void *rank_number_main(void *arg)
     }
     aud_free(hkey);
     aud_free(hid);
+    if (!c->over) {
+        c->sorted = aud_malloc((c->d ? c->d : 1) * sizeof *c->sorted);
+        c->over = c->sorted == NULL || sort_numbers(c->keys, c->d, c->sorted) != 0;
+    }
     return NULL;
 }
 
@@ -111,12 +191,6 @@ static void *rank_remap_main(void *arg)
     return NULL;
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
 static int rank_by_hash(aud_fair_ctx *ctx, size_t m, int *done, aud_error *err)
 {
     aud_fair_scores *sc = &ctx->sc;
@@ -125,47 +199,57 @@ static int rank_by_hash(aud_fair_ctx *ctx, size_t m, int *done, aud_error *err)
     rank_chunk ch[AUD_MAX_CHUNKS];
     for (size_t c = 0; c < n_ch; c++)
         ch[c] = (rank_chunk){ ctx->in->score, sc->rank, ctx->n * c / n_ch,
-                              ctx->n * (c + 1) / n_ch, want, NULL, NULL, 0, 0 };
+                              ctx->n * (c + 1) / n_ch, want, NULL, NULL, NULL, 0, 0 };
     *done = 0;
     aud_run_jobs(ch, n_ch, sizeof ch[0], rank_number_main);
     int rc = AUD_OK, over = 0;
     size_t total = 0;
     for (size_t c = 0; c < n_ch; c++) {
-        if (ch[c].keys == NULL)
+        if (ch[c].keys == NULL || (!ch[c].over && ch[c].sorted == NULL))
             rc = aud_error_nomem(err);
         over |= ch[c].over;
         total += ch[c].d;
     }
     uint64_t *all = NULL;
-    if (rc == AUD_OK && !over)
+    if (rc == AUD_OK && !over) {
         all = aud_malloc((total ? total : 1) * sizeof *all);
-    if (rc == AUD_OK && !over && all == NULL)
-        rc = aud_error_nomem(err);
-    size_t d = 0;
-    if (all != NULL) {
-        for (size_t c = 0, at = 0; c < n_ch; c++) {
-            memcpy(all + at, ch[c].keys, ch[c].d * sizeof *all);
-            at += ch[c].d;
-        }
-        qsort(all, total, sizeof *all, cmp_u64);
-        for (size_t k = 0; k < total; k++)   /* unique */
-            if (k == 0 || all[k] != all[d - 1])
-                all[d++] = all[k];
-    }
-    if (all != NULL && d <= want) {
-        sc->distinct = aud_malloc((d ? d : 1) * sizeof *sc->distinct);
         for (size_t c = 0; c < n_ch; c++)
             if ((ch[c].remap = aud_malloc((ch[c].d ? ch[c].d : 1) * sizeof *ch[c].remap)) == NULL)
                 rc = aud_error_nomem(err);
+        if (all == NULL)
+            rc = aud_error_nomem(err);
+    }
+    size_t d = 0;
+    if (rc == AUD_OK && all != NULL) {
+        /* merge the chunks' sorted keys: the distinct keys in order, and each chunk's numbers'
+         * places among them */
+        size_t at[AUD_MAX_CHUNKS] = {0};
+        for (;;) {
+            int best = -1;
+            uint64_t low = 0;
+            for (size_t c = 0; c < n_ch; c++) {
+                if (at[c] == ch[c].d)
+                    continue;
+                uint64_t k = ch[c].keys[ch[c].sorted[at[c]]];
+                if (best < 0 || k < low) {
+                    best = (int)c;
+                    low = k;
+                }
+            }
+            if (best < 0)
+                break;
+            all[d++] = low;
+            for (size_t c = 0; c < n_ch; c++)
+                if (at[c] < ch[c].d && ch[c].keys[ch[c].sorted[at[c]]] == low)
+                    ch[c].remap[ch[c].sorted[at[c]++]] = (uint32_t)(d - 1);
+        }
+    }
+    if (rc == AUD_OK && all != NULL && d <= want) {
+        sc->distinct = aud_malloc((d ? d : 1) * sizeof *sc->distinct);
         if (sc->distinct == NULL)
             rc = aud_error_nomem(err);
         for (size_t r = 0; rc == AUD_OK && r < d; r++)
             sc->distinct[r] = from_sortable(all[r]);
-        for (size_t c = 0; rc == AUD_OK && c < n_ch; c++)
-            for (size_t k = 0; k < ch[c].d; k++) {   /* the key's place among the distinct */
-                const uint64_t *at = bsearch(&ch[c].keys[k], all, d, sizeof *all, cmp_u64);
-                ch[c].remap[k] = (uint32_t)(at - all);
-            }
         if (rc == AUD_OK) {
             aud_run_jobs(ch, n_ch, sizeof ch[0], rank_remap_main);
             sc->n_distinct = d;
@@ -175,6 +259,7 @@ static int rank_by_hash(aud_fair_ctx *ctx, size_t m, int *done, aud_error *err)
     aud_free(all);
     for (size_t c = 0; c < n_ch; c++) {
         aud_free(ch[c].keys);
+        aud_free(ch[c].sorted);
         aud_free(ch[c].remap);
     }
     return rc;
