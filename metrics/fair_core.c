@@ -531,6 +531,7 @@ static int prepare(aud_fair_ctx *ctx, aud_error *err)
         mx = pc[c].mx > mx ? pc[c].mx : mx;
         prob &= pc[c].prob;
     }
+    ctx->n_labelled = n_lab;
     if (bad_label != SIZE_MAX) {
         char b[32], rb[64];
         aud_error_set(err, AUD_E_DOMAIN, src, 0, 0, "%s: the label must be 0 or 1, got %s",

@@ -31,6 +31,7 @@ typedef struct aud_fair_ctx {
     int                   has_label;
     int                   has_score;
     int                   score_is_prob;  /* every score in [0, 1] */
+    size_t                n_labelled;     /* rows with y >= 0 (prepare's count) */
     aud_fair_scores       sc;       /* has_score only */
     aud_fair_scores      *sc_mut;   /* &sc, for the order built on first use */
 } aud_fair_ctx;

@@ -342,10 +342,8 @@ done:
 int aud_fair_rank_scores(aud_fair_ctx *ctx, aud_error *err)
 {
     aud_fair_scores *sc = &ctx->sc;
-    size_t m = ctx->n, lab = 0;   /* every row is ranked */
-    for (size_t i = 0; i < ctx->n; i++)
-        lab += ctx->y[i] >= 0;
-    sc->n_labelled = lab;
+    size_t m = ctx->n;   /* every row is ranked */
+    sc->n_labelled = ctx->n_labelled;
     sc->rank = aud_malloc_rows((ctx->n ? ctx->n : 1) * sizeof *sc->rank);
     if (sc->rank == NULL)
         return aud_error_nomem(err);
