@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/aud.h"
@@ -408,8 +409,10 @@ static void test_score_sweeps_agree(void **state)
 
 /* prepare's row pass and the score ranks run in chunks on --threads threads (fair_core.c,
  * fair_score.c): 300,000 rows give 3 chunks at 3 threads. Everything equals the one-chunk run -
- * ranks, distinct scores, every group figure - for scores ranked by hashing, for more distinct
- * scores in all than the hash table takes though fewer in each chunk, and for more in one chunk;
+ * ranks, distinct scores, every group figure - for scores ranked by hashing (1,000 distinct; 20,000,
+ * past the chunks' first table of 4,096 slots; 65,536, the most the tables take), for more
+ * distinct scores in all than the hash table takes though fewer in each chunk, and for more in
+ * one chunk; and the ranks are the scores' places among the distinct scores sorted (qsort here);
  * the first bad row of the whole column is the one reported, the label's before the score's. */
 static aud_fair_result *compute_n(const double *score, const double *y, const int32_t *c1,
                                   size_t n, int threads, aud_error *err, int *rc)
@@ -447,21 +450,52 @@ static void assert_same_result(const aud_fair_result *a, const aud_fair_result *
     }
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The dense ranks of score[0 .. n) (no NaN, no -0.0) by sorting a copy: what r must hold. */
+static void assert_dense_ranks(const aud_fair_ranks *r, const double *score, size_t n)
+{
+    double *u = aud_malloc(n * sizeof *u);
+    assert_non_null(u);
+    memcpy(u, score, n * sizeof *u);
+    qsort(u, n, sizeof *u, cmp_double);
+    size_t d = 0;
+    for (size_t i = 0; i < n; i++)
+        if (i == 0 || u[i] != u[d - 1])
+            u[d++] = u[i];
+    assert_int_equal(r->n_distinct, d);
+    assert_memory_equal(r->distinct, u, d * sizeof *u);
+    for (size_t i = 0; i < n; i++) {
+        const double *at = bsearch(&score[i], u, d, sizeof *u, cmp_double);
+        assert_non_null(at);
+        assert_int_equal(r->rank[i], (size_t)(at - u));
+    }
+    aud_free(u);
+}
+
 static void test_chunked_row_passes_equal_one_pass(void **state)
 {
     (void)state;
-    enum { N = 300000 };
-    double *s[3], *y = aud_malloc(N * sizeof *y);
+    enum { N = 300000, K = 5 };
+    double *s[K], *y = aud_malloc(N * sizeof *y);
     int32_t *c1 = aud_malloc(N * sizeof *c1);
-    for (int k = 0; k < 3; k++)
+    for (int k = 0; k < K; k++) {
         s[k] = aud_malloc(N * sizeof *s[k]);
-    assert_true(y != NULL && c1 != NULL && s[0] != NULL && s[1] != NULL && s[2] != NULL);
+        assert_non_null(s[k]);
+    }
+    assert_true(y != NULL && c1 != NULL);
     for (size_t i = 0; i < N; i++) {
         uint64_t h = aud_fair_replicate_seed(5, i);
         double u = (double)(h >> 11) * 0x1.0p-53;
         s[0][i] = floor(u * 1000.0) / 1000.0;          /* 1,000 distinct: hashed */
         s[1][i] = (double)(i / 3) / 100000.0;          /* 100,000 in all, 33,334 per chunk */
         s[2][i] = u;                                   /* all distinct */
+        s[3][i] = floor(u * 20000.0) / 20000.0;        /* 20,000 distinct: tables double */
+        s[4][i] = (double)((i * 7919u) % 65536u);      /* 65,536 distinct in each chunk */
         c1[i] = (int32_t)((h >> 3) % 4) - 1;
         y[i] = ((h >> 20) % 100) < 100 * u ? 1.0 : 0.0;
         if ((h >> 30) % 41 == 0)
@@ -469,9 +503,10 @@ static void test_chunked_row_passes_equal_one_pass(void **state)
     }
     aud_error err;
     int rc;
-    for (int k = 0; k < 3; k++) {
+    for (int k = 0; k < K; k++) {
         aud_fair_result *one = compute_n(s[k], y, c1, N, 1, &err, &rc);
         assert_int_equal(rc, AUD_OK);
+        assert_dense_ranks(one->ranks, s[k], N);
         for (int t = 2; t <= 3; t++) {
             aud_fair_result *many = compute_n(s[k], y, c1, N, t, &err, &rc);
             assert_int_equal(rc, AUD_OK);
@@ -499,7 +534,7 @@ static void test_chunked_row_passes_equal_one_pass(void **state)
         assert_string_equal(err.msg, "data row 50000: the score is missing");
         assert_string_equal(err.field, "s");
     }
-    for (int k = 0; k < 3; k++)
+    for (int k = 0; k < K; k++)
         aud_free(s[k]);
     aud_free(y);
     aud_free(c1);
