@@ -238,6 +238,10 @@ static int rank_by_hash(aud_fair_ctx *ctx, size_t m, int *done, aud_error *err)
             }
             if (best < 0)
                 break;
+            if (d == want) {   /* more distinct scores in all than the table takes: sort */
+                d = want + 1;
+                break;
+            }
             all[d++] = low;
             for (size_t c = 0; c < n_ch; c++)
                 if (at[c] < ch[c].d && ch[c].keys[ch[c].sorted[at[c]]] == low)
