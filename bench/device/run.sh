@@ -46,11 +46,14 @@ for name in profile drift fairness predict explain; do
     one=
     for t in $THREADS; do
         best=
+        worst_rc=0
+        rm -f "$W/$name-$t".*   # no output of an earlier run can pass for this one's
         for r in $(seq "$REPEAT"); do
             s=$(date +%s.%N)
             # shellcheck disable=SC2046
             "${A[@]}" $(workload $name "$t") --verbose > /dev/null 2> "$W/err"
             rc=$?
+            [ "$rc" -gt 1 ] && worst_rc=$rc   # 1 is a FAIL verdict, not a failed run
             e=$(awk -v a="$s" -v b="$(date +%s.%N)" 'BEGIN{printf "%.3f", b-a}')
             { echo "== $name threads $t run $r: exit $rc, $e s"; cat "$W/err"; } >> "$OUT/verbose.txt"
             best=$(awk -v a="$best" -v b="$e" 'BEGIN{print (a == "" || b < a) ? b : a}')
@@ -61,6 +64,7 @@ for name in profile drift fairness predict explain; do
         same=no
         [ -n "$out" ] && [ -n "$first" ] && cmp -s "$out" "$first" && same=yes   # --created fixed
         amdahl=$(grep 'serial share' "$W/err" | sed 's/.*serial share *//')
+        [ "$worst_rc" != 0 ] && amdahl="FAILED (exit $worst_rc; verbose.txt) $amdahl"
         printf '%-9s %7s %9s %7.2fx %5s  %s\n' "$name" "$t" "$best" \
             "$(awk -v a="$one" -v b="$best" 'BEGIN{print a / b}')" "$same" "$amdahl" >> "$OUT/threads.txt"
     done
