@@ -242,7 +242,23 @@ int aud_history_open(aud_history **out, const char *path, int create, aud_error 
     sqlite3_stmt *st = NULL;
     rc = prepare(h, &st, "PRAGMA journal_mode = WAL", err);
     if (rc == AUD_OK) {
-        const char *mode = sqlite3_step(st) == SQLITE_ROW ? col_text(st, 0) : NULL;
+        /* Processes that open a new database at once (a scheduler starting several runs) race
+         * to switch it to WAL: SQLite answers SQLITE_BUSY there without calling the busy
+         * handler when waiting could deadlock (seen: 1 of 6 concurrent runs failed with
+         * "database is locked"). So the switch is tried again, 1, 2, 4 ... 64 ms apart, up to
+         * the busy timeout; once the file is in WAL mode the pragma no longer locks. */
+        int step = sqlite3_step(st);
+        struct timespec pause = {0, 1000000};
+        for (long waited = 0; (step == SQLITE_BUSY || step == SQLITE_LOCKED) &&
+                              waited < BUSY_TIMEOUT_MS;
+             waited += pause.tv_nsec / 1000000) {
+            sqlite3_reset(st);
+            nanosleep(&pause, NULL);
+            if (pause.tv_nsec < 64000000)
+                pause.tv_nsec *= 2;
+            step = sqlite3_step(st);
+        }
+        const char *mode = step == SQLITE_ROW ? col_text(st, 0) : NULL;
         if (mode == NULL)
             rc = db_fail(h, err, "cannot switch to WAL");
         else if (strcmp(mode, "wal") != 0)

@@ -334,6 +334,29 @@ def consistent(db_path):
     return db.execute("SELECT count(*) FROM runs").fetchone()[0]
 
 
+def test_switch_to_wal_waits_for_another_writer(tmp_path):
+    """A new database whose first writer holds its RESERVED lock (another run creating it):
+    SQLite answers the switch to WAL with SQLITE_BUSY at once, without the busy handler (it
+    would deadlock), so the run tries again until the other writer is done, and lands. It
+    failed with "cannot switch to WAL: database is locked" before (1 of 6 concurrent runs of
+    test_concurrent_runs_all_land once did)."""
+    scored(tmp_path / "ref.csv", 0.0, 1)
+    scored(tmp_path / "cur.csv", 0.1, 2)
+    spec = write_spec(tmp_path)
+    db = tmp_path / "h.db"
+    other = sqlite3.connect(db, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    p = subprocess.Popen([BIN, "-q", "run", str(spec), "--history", str(db), "--out",
+                          str(tmp_path / "o")], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(0.5)
+    assert p.poll() is None, p.communicate()[1]   # waiting, not failed
+    other.execute("COMMIT")
+    other.close()
+    _, err = p.communicate(timeout=120)
+    assert p.returncode in (0, 1), err
+    assert consistent(db) == 1
+
+
 @pytest.mark.slow
 def test_concurrent_runs_all_land(tmp_path):
     scored(tmp_path / "ref.csv", 0.0, 1)
