@@ -248,14 +248,13 @@ int aud_history_open(aud_history **out, const char *path, int create, aud_error 
          * "database is locked"). So the switch is tried again, 1, 2, 4 ... 64 ms apart, up to
          * the busy timeout; once the file is in WAL mode the pragma no longer locks. */
         int step = sqlite3_step(st);
-        struct timespec pause = {0, 1000000};
-        for (long waited = 0; (step == SQLITE_BUSY || step == SQLITE_LOCKED) &&
-                              waited < BUSY_TIMEOUT_MS;
-             waited += pause.tv_nsec / 1000000) {
-            sqlite3_reset(st);
+        long ms = 1, waited = 0;
+        while ((step == SQLITE_BUSY || step == SQLITE_LOCKED) && waited < BUSY_TIMEOUT_MS) {
+            struct timespec pause = {0, ms * 1000000};
+            sqlite3_reset(st);   /* gives up the read lock the other writer waits for */
             nanosleep(&pause, NULL);
-            if (pause.tv_nsec < 64000000)
-                pause.tv_nsec *= 2;
+            waited += ms;
+            ms = ms < 64 ? 2 * ms : 64;
             step = sqlite3_step(st);
         }
         const char *mode = step == SQLITE_ROW ? col_text(st, 0) : NULL;

@@ -149,28 +149,27 @@ static void *rank_number_main(void *arg)
             size_t h = (size_t)((key * 0x9E3779B97F4A7C15ull) >> shift);
             while (hid[h] >= 0 && hkey[h] != key)
                 h = (h + 1) & (cap - 1);
-            if (hid[h] < 0) {
-                if (d == c->want) {   /* too many distinct scores for the table */
+            if (hid[h] >= 0) {
+                c->rank[i] = (uint32_t)hid[h];
+                continue;
+            }
+            if (d == c->want) {   /* too many distinct scores for the table */
+                c->over = 1;
+                break;
+            }
+            c->rank[i] = (uint32_t)d;   /* a new score: the next number */
+            c->keys[d++] = key;
+            if (2 * d > cap && cap < max_cap) {   /* half full: double (the new key included) */
+                if (rank_table(&hkey, &hid, 2 * cap, c->keys, d) != 0) {
                     c->over = 1;
                     break;
                 }
-                c->keys[d++] = key;
-                if (2 * d > cap && cap < max_cap) {   /* half full: double, and look again */
-                    if (rank_table(&hkey, &hid, 2 * cap, c->keys, d) != 0) {
-                        c->over = 1;
-                        break;
-                    }
-                    cap *= 2;
-                    shift--;
-                    h = (size_t)((key * 0x9E3779B97F4A7C15ull) >> shift);
-                    while (hkey[h] != key)
-                        h = (h + 1) & (cap - 1);
-                } else {
-                    hkey[h] = key;
-                    hid[h] = (int32_t)(d - 1);
-                }
+                cap *= 2;
+                shift--;
+            } else {
+                hkey[h] = key;
+                hid[h] = (int32_t)(d - 1);
             }
-            c->rank[i] = (uint32_t)hid[h];
         }
         c->d = d;
     }

@@ -57,7 +57,7 @@ static void numbers(FILE *f, int cols, long rows, int shifted)
             if (shifted && c % 4 == 0)
                 v += 0.6 * (1.0 + c % 5);
             if (c % 4 == 1 && unif() < 0.01)
-                fputs(c ? "," : "", f);
+                fputc(',', f);   /* c % 4 == 1: never the first column */
             else
                 fprintf(f, "%s%.6f", c ? "," : "", v);
         }
