@@ -45,21 +45,29 @@ def table(rows):
 ROW = re.compile(r"^\| (.*) \| (.*) \| (.*) \| (.*) \|$")
 
 
+def row_key(task):
+    """A row's identity across runs: its task with the numbers inside parentheses blanked, since
+    some tasks state a measured figure there ("(486 MB/s, peak RSS 1.27x the file)")."""
+    return re.sub(r"\(([^()]*)\)", lambda m: "(" + re.sub(r"[\d.,]+", "#", m.group(1)) + ")",
+                  task)
+
+
 def kept_table(old, rows):
     """The README's table (text between the markers) with the records' rows put in place."""
-    new = {r["task"]: r for r in rows}
+    new = {row_key(r["task"]): r for r in rows}
     lines, done = [], set()
     for line in old.splitlines():
         m = ROW.match(line)
         if not m or m.group(1) in ("task", "---"):
             continue
-        task = m.group(1)
-        if task in new:
-            lines.append(table([new[task]]).splitlines()[-1])
-            done.add(task)
+        key = row_key(m.group(1))
+        if key in new:
+            if key not in done:   # a row left twice by an earlier run: kept once
+                lines.append(table([new[key]]).splitlines()[-1])
+            done.add(key)
         else:
             lines.append(line)
-    lines += [table([r]).splitlines()[-1] for r in rows if r["task"] not in done]
+    lines += [table([r]).splitlines()[-1] for r in rows if row_key(r["task"]) not in done]
     load = max((r.get("load") or 0.0) for r in rows) if rows else 0.0
     when = rows[-1]["when"][:10] if rows else ""
     head = ("Measured by `make bench` (this machine has 2 cores); %d rows rerun on %s (highest "

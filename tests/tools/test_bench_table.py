@@ -45,3 +45,22 @@ def test_readme_between_markers_only(tmp_path):
     r = subprocess.run([sys.executable, SCRIPT, str(rec), "--readme", str(readme)],
                        capture_output=True, text=True)
     assert r.returncode == 1 and "markers" in r.stderr
+
+
+def test_keep_replaces_a_row_whose_task_states_a_figure(tmp_path):
+    """--keep puts a record in place of the README row of the same task, also when the task
+    states a measured figure in parentheses (bench_csv's MB/s), which changes from run to run:
+    the row is replaced, not doubled; other rows stay."""
+    rec = tmp_path / "b.jsonl"
+    row = dict(ROWS[0], task="read a CSV (486 MB/s, peak RSS 1.27x the file)")
+    write_records(rec, [row])
+    readme = tmp_path / "README.md"
+    readme.write_text("<!-- bench-table -->\n| task | audit | peer | ratio |\n|---|---|---|---|\n"
+                      "| read a CSV (500 MB/s, peak RSS 1.27x the file) | 0.45 s | pandas 7.5 s | 16.7x |\n"
+                      "| other | 1.0 s |  | x |\n<!-- /bench-table -->\n")
+    r = subprocess.run([sys.executable, SCRIPT, str(rec), "--readme", str(readme), "--keep"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    text = readme.read_text()
+    assert "486 MB/s" in text and "500 MB/s" not in text and text.count("read a CSV") == 1
+    assert "| other | 1.0 s |  | x |" in text
