@@ -287,6 +287,8 @@ static void *chunk_scan_main(void *arg)
                          &c->n_rows, &c->marks);
     if (c->lx.refill != NULL)   /* where the chunk's reading stopped, in the mapping */
         c->lx.p = w->src->file0 + w->off + (size_t)(c->lx.p - w->buf);
+    aud_free(w->buf);   /* not needed by the merge */
+    w->buf = NULL;
     return NULL;
 }
 
@@ -572,7 +574,7 @@ int aud_csv_scan_parallel(const csv_lexer *lx, aud_table *t, col_scan *cs,
         k->lx.err = &k->err;
         k->cs = aud_calloc(t->n_cols, sizeof *k->cs);
         k->lv = aud_calloc(t->n_cols, sizeof *k->lv);
-        k->scratch = aud_malloc(o->max_field_bytes + 1);
+        k->scratch = aud_malloc_large(o->max_field_bytes + 1);   /* touched only if used */
         k->t = t;
         k->o = o;
         k->na = na;

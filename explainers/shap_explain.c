@@ -116,8 +116,6 @@ static void tree_rows(const ex_ctx *c, ex_ws *w, size_t begin, size_t end)
         }
         for (size_t i = b0; i < b1; i++)
             aud_shap_model_margin(m, c->X + i * m->n_features, r->fx + i * m->n_outputs);
-        if (c->o->progress != NULL && begin == 0)
-            c->o->progress(c->o->progress_ctx, (double)(b1 - begin) / (double)(end - begin));
     }
 }
 
@@ -183,8 +181,6 @@ static int ex_run(void *ctx, void *wsp, size_t begin, size_t end, aud_error *err
         aud_shap_model_margin(m, x, fx);
         if (c->o->output == AUD_SHAP_OUTPUT_PROBABILITY)
             aud_shap_apply_link(m, fx);
-        if (c->o->progress != NULL && begin == 0 && ((i - begin) % 16 == 15 || i + 1 == end))
-            c->o->progress(c->o->progress_ctx, (double)(i + 1 - begin) / (double)(end - begin));
     }
     return AUD_OK;
 }
@@ -331,7 +327,8 @@ int aud_shap_explain(aud_shap_result **out, const aud_model *model, const double
             goto done;
     }
     ex_ctx c = {model, opts, method, plan, fast, design, bgt, mean, X, r};
-    aud_shap_par par = {ex_ws_new, ex_ws_free, ex_run, &c};
+    aud_shap_par par = {ex_ws_new, ex_ws_free, ex_run, &c, method == AUD_SHAP_TREE ? TREE_BLOCK : 1,
+                        opts->progress, opts->progress_ctx};
     rc = aud_shap_parallel(&par, n_rows, opts->threads, err);
     if (rc != AUD_OK)
         goto done;

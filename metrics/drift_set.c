@@ -1,10 +1,12 @@
-/* drift_set.c - drift over a set of columns: column-parallel computation, inputs from two CSV
+/* drift_set.c - drift over a set of columns: column-parallel computation (each thread takes the
+ * next untaken column, so a slow column or a slower core holds back no other), inputs from two CSV
  * tables (columns by name, categories by level text), and the "drift" JSON object of SPEC
  * section 5. */
 #include "metrics/drift.h"
 #include "metrics/drift_int.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +26,8 @@ void aud_drift_result_free(aud_drift_result *r)
 typedef struct worker {
     const aud_drift_input *in;
     aud_drift_column      *cols;
-    size_t                 n, first, stride;
+    size_t                 n;
+    atomic_size_t         *next;   /* the next untaken column */
     const aud_drift_opts  *opts;
     int                    rc;
     size_t                 failed_at;
@@ -55,7 +58,7 @@ static int one_column(aud_drift_column *col, const aud_drift_input *in,
 static void *worker_main(void *arg)
 {
     worker *w = arg;
-    for (size_t i = w->first; i < w->n; i += w->stride) {
+    for (size_t i; (i = atomic_fetch_add(w->next, 1)) < w->n;) {
         int rc = one_column(&w->cols[i], &w->in[i], w->opts, &w->ws, &w->err);
         if (rc != AUD_OK) {
             w->rc = rc;
@@ -100,13 +103,17 @@ int aud_drift_compute(aud_drift_result **out, const aud_drift_input *in, size_t 
         rc = aud_error_nomem(err);
         goto done;
     }
+    atomic_size_t next;
+    atomic_init(&next, 0);
     for (size_t t = 0; t < nt; t++) {
-        w[t] = (worker){.in = in, .cols = r->cols, .n = n, .first = t, .stride = nt,
+        w[t] = (worker){.in = in, .cols = r->cols, .n = n, .next = &next,
                         .opts = opts, .rc = AUD_OK, .failed_at = (size_t)-1};
         aud_error_clear(&w[t].err);
     }
     aud_run_jobs(w, nt, sizeof *w, worker_main);
-    /* the error of the lowest failing column, so the report does not depend on timing */
+    /* the error of the lowest failing column, so the report does not depend on timing (a
+     * worker stops at its first failure, but every column below a failing one was taken, and
+     * so computed, before it) */
     size_t best = (size_t)-1;
     for (size_t t = 0; t < nt; t++)
         if (w[t].rc != AUD_OK && w[t].failed_at < best) {
