@@ -647,7 +647,9 @@ static int parse_csv(aud_table **out, const char *data, size_t len, const char *
         goto done;
     }
     t = aud_calloc(1, sizeof *t);
-    scratch = aud_malloc(opts->max_field_bytes + 1);
+    /* a field's text (unquoted, so no longer than its bytes) fits the scratch: at most the
+     * input's length, so a small file does not take (and touch) max_field_bytes */
+    scratch = aud_malloc_large((len < opts->max_field_bytes ? len : opts->max_field_bytes) + 1);
     if (t == NULL || scratch == NULL) {
         rc = aud_error_nomem(err);
         goto done;

@@ -206,7 +206,8 @@ typedef struct count_job {
  * allocated. */
 static int count_by_reading(count_job *j)
 {
-    char *buf = aud_malloc(WINDOW_BYTES);
+    size_t cap = (size_t)(j->end - j->p) < WINDOW_BYTES ? (size_t)(j->end - j->p) : WINDOW_BYTES;
+    char *buf = aud_malloc(cap + 1);
     if (buf == NULL)
         return -1;
     size_t nl[MAX_CHUNKS] = {0}, qt[MAX_CHUNKS] = {0};
@@ -216,8 +217,8 @@ static int count_by_reading(count_job *j)
         while (c + 1 < j->n_ch && p >= j->cut[c + 1])
             c++;
         const char *e = c + 1 < j->n_ch && j->cut[c + 1] < j->end ? j->cut[c + 1] : j->end;
-        if ((size_t)(e - p) > WINDOW_BYTES)
-            e = p + WINDOW_BYTES;
+        if ((size_t)(e - p) > cap)
+            e = p + cap;
         if (read_at(j->src->fd, buf, (size_t)(e - p), (size_t)(p - j->src->file0)) != 0) {
             aud_free(buf);
             return -1;
@@ -268,7 +269,8 @@ static void *chunk_scan_main(void *arg)
     if (c->lx.src != NULL) {   /* read the chunk through a buffer instead of the mapping */
         const csv_source *src = c->lx.src;
         w->src = src;
-        w->cap = WINDOW_BYTES;
+        size_t span = (size_t)(c->lx.end - c->lx.p);   /* a small chunk: a small buffer */
+        w->cap = span < WINDOW_BYTES ? span + 1 : WINDOW_BYTES;
         w->buf = aud_malloc(w->cap);   /* populated at once: aud_malloc from 256 KiB */
         w->start = w->off = (size_t)(c->lx.p - src->file0);
         w->stop = (size_t)(c->lx.end - src->file0);
@@ -574,7 +576,8 @@ int aud_csv_scan_parallel(const csv_lexer *lx, aud_table *t, col_scan *cs,
         k->lx.err = &k->err;
         k->cs = aud_calloc(t->n_cols, sizeof *k->cs);
         k->lv = aud_calloc(t->n_cols, sizeof *k->lv);
-        k->scratch = aud_malloc_large(o->max_field_bytes + 1);   /* touched only if used */
+        size_t span = (size_t)(cut[c + 1] - cut[c]);   /* a field is no longer than its chunk */
+        k->scratch = aud_malloc_large((span < o->max_field_bytes ? span : o->max_field_bytes) + 1);
         k->t = t;
         k->o = o;
         k->na = na;
