@@ -278,7 +278,7 @@ static int load_both(const drift_cli *c, aud_table **ref, aud_table **cur, aud_r
     if (aud_cli_progress_enabled())
         fprintf(stderr, "audit: reading %s and %s ...\n", c->refp, c->curp);
     pthread_t th;
-    int threaded = c->opts.threads != 1 && pthread_create(&th, NULL, load_main, &jr) == 0;
+    int threaded = c->opts.threads != 1 && aud_thread_start(&th, load_main, &jr) == 0;
     if (!threaded)
         load_main(&jr);
     load_main(&jc);

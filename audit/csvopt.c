@@ -148,7 +148,7 @@ int aud_csv_cli_load_with_model(const aud_csv_cli *c, aud_table **out, const cha
     model_job j = {model, format, categories, NULL, {0}, AUD_OK, threads};
     aud_error_clear(&j.err);
     pthread_t th;
-    int threaded = threads != 1 && pthread_create(&th, NULL, model_job_main, &j) == 0;
+    int threaded = threads != 1 && aud_thread_start(&th, model_job_main, &j) == 0;
     if (!threaded)
         model_job_main(&j);
     aud_error derr;

@@ -389,7 +389,7 @@ static int write_rows_file(rows_job *j, int fd, size_t *bytes, char hex[65])
             break;
         w.chunks = win[k];
         w.n = nw;
-        if (pthread_create(&th, NULL, writer_main, &w) == 0)
+        if (aud_thread_start(&th, writer_main, &w) == 0)
             running = 1;
         else
             writer_main(&w);

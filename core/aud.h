@@ -6,6 +6,7 @@
 #ifndef AUD_H
 #define AUD_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -138,15 +139,25 @@ AUD_API void aud_run_tasks(size_t n, int threads, void (*fn)(void *ctx, size_t i
  * time outside jobs is the serial work (parsing, merges, formatting, the reading pass). Two
  * aud_work_now snapshots (taken on the enabling thread) bound a stage: its wall and process CPU
  * seconds, and of these the serial and the parallel seconds; CPU time of other threads (a
- * background hash, a second file read alongside) is cpu - serial - parallel. Figures never
- * depend on it; off, it costs nothing. */
+ * background hash, a second file read alongside) is cpu - serial - parallel, and side_max the
+ * longest of those threads' own time outside jobs (threads started by aud_thread_start: they run
+ * side by side, so the longest, not their sum, is the path they add). Figures never depend on
+ * it; off, it costs nothing. */
 typedef struct aud_work {
     double wall;       /* monotonic clock */
     double cpu;        /* the process's CPU time, every thread */
     double serial;     /* the enabling thread's CPU time outside jobs */
     double parallel;   /* CPU time inside jobs */
+    double side_max;   /* so far: the most CPU time one aud_thread_start thread spent outside
+                        * jobs (a maximum, not a sum: not to be subtracted between snapshots) */
 } aud_work;
 AUD_API void aud_work_enable(void);
 AUD_API void aud_work_now(aud_work *w);
+
+/* pthread_create of fn(arg) (default attributes) for work beside the calling thread - a file
+ * hashed, a model parsed, a second file read - whose CPU time outside jobs is counted into
+ * aud_work's side_max. 0 on success; -1 when no thread could start (nothing runs: the caller
+ * runs fn itself). Join it with pthread_join. */
+AUD_API int aud_thread_start(pthread_t *th, void *(*fn)(void *), void *arg);
 
 #endif

@@ -13,7 +13,10 @@ static pthread_t work_main;         /* the thread that called it */
 static pthread_mutex_t work_mu = PTHREAD_MUTEX_INITIALIZER;
 static double work_parallel;        /* CPU seconds of jobs (aud_run_jobs), every thread */
 static double work_main_jobs;       /* CPU seconds of work_main inside its aud_run_jobs calls */
+static double work_side_max;        /* the most CPU seconds of one aud_thread_start thread
+                                     * outside jobs */
 static _Thread_local int in_job;    /* this thread is running a job */
+static _Thread_local double jobs_here;   /* CPU seconds this thread ran of its aud_run_jobs */
 
 static double clock_s(clockid_t id)
 {
@@ -41,6 +44,7 @@ void aud_work_now(aud_work *w)
     pthread_mutex_lock(&work_mu);   /* the parts first: the process's CPU time is read last */
     w->parallel = work_parallel;
     w->serial = clock_s(CLOCK_THREAD_CPUTIME_ID) - work_main_jobs;
+    w->side_max = work_side_max;
     pthread_mutex_unlock(&work_mu);
     w->cpu = clock_s(CLOCK_PROCESS_CPUTIME_ID);
     w->wall = clock_s(CLOCK_MONOTONIC);
@@ -70,10 +74,11 @@ void aud_run_jobs(void *jobs, size_t n, size_t size, void *(*fn)(void *))
     pthread_t *th = n > 1 ? aud_malloc((n - 1) * sizeof *th) : NULL;
     unsigned char *started = n > 1 ? aud_calloc(n, 1) : NULL;
     /* accounting: the jobs on other threads are counted by counted_job; the calling thread's
-     * share is counted here when it is the main thread outside any job (inside a job it is that
-     * job's time already; another thread's is not the serial part either way) */
+     * share is counted here when it is outside any job (inside a job it is that job's time
+     * already), and taken off the serial part when it is the main thread */
     job_wrap *wrap = work_on && n > 1 ? aud_malloc(n * sizeof *wrap) : NULL;
-    int count_self = work_on && !in_job && pthread_equal(pthread_self(), work_main);
+    int count_self = work_on && !in_job;   /* the main thread, or one of aud_thread_start */
+    int is_main = count_self && pthread_equal(pthread_self(), work_main);
     double t0 = count_self ? clock_s(CLOCK_THREAD_CPUTIME_ID) : 0.0;
     if (count_self)
         in_job = 1;
@@ -98,14 +103,53 @@ void aud_run_jobs(void *jobs, size_t n, size_t size, void *(*fn)(void *))
     if (count_self) {
         in_job = 0;
         double s = clock_s(CLOCK_THREAD_CPUTIME_ID) - t0;
+        jobs_here += s;
         pthread_mutex_lock(&work_mu);
         work_parallel += s;
-        work_main_jobs += s;
+        if (is_main)
+            work_main_jobs += s;
         pthread_mutex_unlock(&work_mu);
     }
     aud_free(wrap);
     aud_free(th);
     aud_free(started);
+}
+
+/* ---- threads beside the main one ---------------------------------------------------------- */
+
+typedef struct side_wrap {
+    void *(*fn)(void *);
+    void *arg;
+} side_wrap;
+
+static void *side_main(void *p)
+{
+    side_wrap w = *(side_wrap *)p;
+    aud_free(p);
+    double t0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
+    void *r = w.fn(w.arg);
+    if (work_on) {
+        double s = clock_s(CLOCK_THREAD_CPUTIME_ID) - t0 - jobs_here;
+        pthread_mutex_lock(&work_mu);
+        if (s > work_side_max)
+            work_side_max = s;
+        pthread_mutex_unlock(&work_mu);
+    }
+    return r;
+}
+
+int aud_thread_start(pthread_t *th, void *(*fn)(void *), void *arg)
+{
+    side_wrap *w = aud_malloc(sizeof *w);
+    if (w == NULL)
+        return -1;
+    w->fn = fn;
+    w->arg = arg;
+    if (pthread_create(th, NULL, side_main, w) != 0) {
+        aud_free(w);
+        return -1;
+    }
+    return 0;
 }
 
 size_t aud_row_chunks(size_t n, int threads)

@@ -208,7 +208,7 @@ void aud_hash_ahead_start(aud_hash_ahead *h, const char *path)
         return;   /* nothing to hash: join returns AUD_OK, the entry says why */
     h->path = path;
     aud_error_clear(&h->err);
-    h->state = pthread_create(&h->th, NULL, hash_ahead_main, h) == 0 ? 1 : 0;
+    h->state = aud_thread_start(&h->th, hash_ahead_main, h) == 0 ? 1 : 0;
 }
 
 int aud_hash_ahead_join(aud_hash_ahead *h, aud_error *err)
