@@ -806,6 +806,81 @@ static void test_csv_file_windows_equal_memory(void **state)
     free(buf);
 }
 
+/* Small files read through buffers sized to their chunks (no larger than the chunk): random
+ * files of 0 to about 3,000 bytes - quoted fields with newlines and doubled quotes, long
+ * fields, blank lines, a missing final newline - loaded from disk on 1 to 3 threads in chunks as
+ * small as they come, must equal the same bytes parsed in memory (status, error, table). */
+static void test_csv_small_files_through_small_buffers(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/audit-test-small-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    static char buf[4096];
+    uint64_t r = 0x243F6A8885A308D3ULL;
+    for (int iter = 0; iter < 300; iter++) {
+        size_t len = (size_t)snprintf(buf, sizeof buf, "a,b,c\n");
+        r ^= r << 13;
+        r ^= r >> 7;
+        r ^= r << 17;
+        int rows = (int)(r % 60);
+        for (int i = 0; i < rows && len < sizeof buf - 200; i++) {
+            r ^= r << 13;
+            r ^= r >> 7;
+            r ^= r << 17;
+            switch (r % 5) {
+            case 0:
+                len += (size_t)snprintf(buf + len, sizeof buf - len, "%d,\"x\ny\"\"z\",%u\n", i,
+                                        (unsigned)(r >> 40) % 1000);
+                break;
+            case 1: {
+                size_t w = (size_t)(r >> 20) % 150;
+                len += (size_t)snprintf(buf + len, sizeof buf - len, "%d,", i);
+                memset(buf + len, 'q', w);
+                len += w;
+                len += (size_t)snprintf(buf + len, sizeof buf - len, ",1.5\n");
+                break;
+            }
+            case 2:
+                len += (size_t)snprintf(buf + len, sizeof buf - len, "\n%d,t%d,NA\n", i, i % 3);
+                break;
+            default:
+                len += (size_t)snprintf(buf + len, sizeof buf - len, "%d,t%d,%d.25\n", i, i % 4,
+                                        i * 7);
+            }
+        }
+        if (r & 1 && len > 6)
+            len--;   /* no final newline */
+        assert_int_equal(ftruncate(fd, 0), 0);
+        assert_int_equal(pwrite(fd, buf, len, 0), (ssize_t)len);
+        aud_csv_opts seq;
+        aud_csv_opts_default(&seq);
+        seq.threads = 1;
+        aud_table *want = NULL;
+        aud_error ew;
+        aud_error_clear(&ew);
+        int rw = aud_table_parse_csv(&want, buf, len, path, &seq, &ew);
+        for (int threads = 1; threads <= 3; threads++) {
+            aud_csv_opts o = seq;
+            o.threads = threads;
+            o.chunk_bytes = 1;
+            aud_table *got = NULL;
+            aud_error eg;
+            aud_error_clear(&eg);
+            int rg = aud_table_load_csv(&got, path, &o, &eg);
+            assert_int_equal(rg, rw);
+            if (rw != AUD_OK)
+                assert_same_error(&eg, &ew);
+            else
+                assert_same_table(got, want);
+            aud_table_free(got);
+        }
+        aud_table_free(want);
+    }
+    close(fd);
+    unlink(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -841,6 +916,7 @@ int main(void)
         cmocka_unit_test(test_csv_mutation_fuzz),
         cmocka_unit_test(test_csv_load_missing_file),
         cmocka_unit_test(test_csv_file_windows_equal_memory),
+        cmocka_unit_test(test_csv_small_files_through_small_buffers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
