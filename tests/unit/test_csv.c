@@ -662,6 +662,18 @@ static void test_csv_concurrent_readers(void **state)
     }
 }
 
+/* path loaded with seq's options on `threads` threads, in chunks as small as they come. */
+static int load_chunked(const char *path, const aud_csv_opts *seq, int threads, aud_table **got,
+                        aud_error *eg)
+{
+    aud_csv_opts o = *seq;
+    o.threads = threads;
+    o.chunk_bytes = 1;
+    *got = NULL;
+    aud_error_clear(eg);
+    return aud_table_load_csv(got, path, &o, eg);
+}
+
 /* Seeded mutation fuzz: every mutant of a valid file parses or fails with a located error; the
  * sanitizer build (CI) turns any memory error into a failure. */
 static void test_csv_mutation_fuzz(void **state)
@@ -778,13 +790,9 @@ static void test_csv_file_windows_equal_memory(void **state)
         int rw = aud_table_parse_csv(&want, buf, len, path, &seq, &ew);
         assert_int_equal(rw, pass == 0 ? AUD_OK : AUD_E_PARSE);
         for (int threads = 1; threads <= 3; threads++) {
-            aud_csv_opts o = seq;
-            o.threads = threads;
-            o.chunk_bytes = 1;
             aud_table *got = NULL;
             aud_error eg;
-            aud_error_clear(&eg);
-            int rg = aud_table_load_csv(&got, path, &o, &eg);
+            int rg = load_chunked(path, &seq, threads, &got, &eg);
             assert_int_equal(rg, rw);
             if (rw != AUD_OK) {
                 assert_same_error(&eg, &ew);
@@ -861,13 +869,9 @@ static void test_csv_small_files_through_small_buffers(void **state)
         aud_error_clear(&ew);
         int rw = aud_table_parse_csv(&want, buf, len, path, &seq, &ew);
         for (int threads = 1; threads <= 3; threads++) {
-            aud_csv_opts o = seq;
-            o.threads = threads;
-            o.chunk_bytes = 1;
             aud_table *got = NULL;
             aud_error eg;
-            aud_error_clear(&eg);
-            int rg = aud_table_load_csv(&got, path, &o, &eg);
+            int rg = load_chunked(path, &seq, threads, &got, &eg);
             assert_int_equal(rg, rw);
             if (rw != AUD_OK)
                 assert_same_error(&eg, &ew);
