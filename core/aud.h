@@ -134,6 +134,27 @@ AUD_API size_t aud_row_chunks(size_t n, int threads);
  * not depend on the thread count. */
 AUD_API void aud_run_tasks(size_t n, int threads, void (*fn)(void *ctx, size_t i), void *ctx);
 
+/* Run `run` over the items [0, n) on up to `threads` threads (at most 64) with one workspace
+ * each. The items are cut into units of whole grains (grain 0 = 1; about 32 units per thread,
+ * the last unit shorter), and each thread takes the next untaken unit from a shared counter, so
+ * a thread on a slower core (a busy host) takes fewer instead of holding back the others. run
+ * must write only the results of its items [begin, end), the same whatever else a unit holds:
+ * results then do not depend on the threads. ws_new(ctx) (NULL: no workspace; a NULL result:
+ * out of memory) is called once per thread, ws_free at its end. After a failing unit no thread
+ * takes another, and the error returned is that of the failing unit nearest item 0 (every unit
+ * before it has run: units are taken in order). progress (NULL: none) is called on the calling
+ * thread with the share of items done, and with 1 at the end. */
+typedef struct aud_units {
+    void *(*ws_new)(void *ctx);
+    void  (*ws_free)(void *ws);
+    int   (*run)(void *ctx, void *ws, size_t begin, size_t end, aud_error *err);
+    void  *ctx;
+    size_t grain;
+    void  (*progress)(void *ctx, double done);
+    void  *progress_ctx;
+} aud_units;
+AUD_API int aud_run_units(const aud_units *u, size_t n, int threads, aud_error *err);
+
 /* Work accounting for --verbose (Amdahl's law from one run): after aud_work_enable, every
  * aud_run_jobs call counts the CPU time of its jobs as parallel work; the enabling thread's CPU
  * time outside jobs is the serial work (parsing, merges, formatting, the reading pass). Two

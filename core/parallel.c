@@ -1,5 +1,6 @@
-/* parallel.c - run independent jobs on threads (see aud_run_jobs in aud.h), and the work
- * accounting of --verbose (aud_work_enable, aud_work_now). */
+/* parallel.c - run independent jobs on threads (see aud_run_jobs in aud.h), units of work taken
+ * from a shared counter (aud_run_units, aud_run_tasks), and the work accounting of --verbose
+ * (aud_work_enable, aud_work_now). */
 #include "core/aud.h"
 
 #include <pthread.h>
@@ -150,6 +151,89 @@ int aud_thread_start(pthread_t *th, void *(*fn)(void *), void *arg)
         return -1;
     }
     return 0;
+}
+
+/* ---- units of work from a shared counter, one workspace per thread ------------------------- */
+
+typedef struct par_shared {
+    const aud_units    *p;
+    size_t              n, unit;
+    atomic_size_t       next;   /* first item of the next untaken unit */
+    atomic_size_t       done;   /* items finished (progress) */
+    atomic_int          stop;   /* a unit failed: take no more */
+} par_shared;
+
+typedef struct par_job {
+    par_shared *s;
+    int         first;    /* the calling thread's job: reports progress */
+    size_t      failed;   /* first item of this job's failing unit (its only one) */
+    int         rc;
+    aud_error   err;
+} par_job;
+
+static void *par_main(void *arg)
+{
+    par_job *j = arg;
+    par_shared *s = j->s;
+    const aud_units *p = s->p;
+    aud_error_clear(&j->err);
+    void *ws = p->ws_new != NULL ? p->ws_new(p->ctx) : NULL;
+    if (p->ws_new != NULL && ws == NULL) {   /* as failing at item 0: it took no unit yet */
+        j->failed = 0;
+        j->rc = aud_error_nomem(&j->err);
+        atomic_store(&s->stop, 1);
+        return NULL;
+    }
+    for (size_t b; !atomic_load(&s->stop) && (b = atomic_fetch_add(&s->next, s->unit)) < s->n;) {
+        size_t e = s->n - b < s->unit ? s->n : b + s->unit;
+        int rc = p->run(p->ctx, ws, b, e, &j->err);
+        if (rc != AUD_OK) {
+            j->failed = b;
+            j->rc = rc;
+            atomic_store(&s->stop, 1);
+            break;
+        }
+        size_t d = atomic_fetch_add(&s->done, e - b) + (e - b);
+        if (j->first && p->progress != NULL)
+            p->progress(p->progress_ctx, (double)d / (double)s->n);
+    }
+    if (p->ws_free != NULL)
+        p->ws_free(ws);
+    return NULL;
+}
+
+int aud_run_units(const aud_units *p, size_t n, int threads, aud_error *err)
+{
+    enum { UNITS_PER_THREAD = 32, MAX_WORKERS = 64 };
+    size_t grain = p->grain > 0 ? p->grain : 1;
+    size_t T = threads < 1 ? 1 : threads > MAX_WORKERS ? MAX_WORKERS : (size_t)threads;
+    size_t n_grains = (n + grain - 1) / grain;
+    if (T > n_grains)
+        T = n_grains > 0 ? n_grains : 1;
+    size_t per = (n_grains + T * UNITS_PER_THREAD - 1) / (T * UNITS_PER_THREAD);
+    par_shared s = {.p = p, .n = n, .unit = (per > 0 ? per : 1) * grain};
+    atomic_init(&s.next, 0);
+    atomic_init(&s.done, 0);
+    atomic_init(&s.stop, 0);
+    par_job *jobs = aud_calloc(T, sizeof *jobs);
+    if (jobs == NULL)
+        return aud_error_nomem(err);
+    for (size_t t = 0; t < T; t++)
+        jobs[t] = (par_job){.s = &s, .first = t == 0, .rc = AUD_OK};
+    aud_run_jobs(jobs, T, sizeof *jobs, par_main);
+    int rc = AUD_OK;
+    size_t at = SIZE_MAX;
+    for (size_t t = 0; t < T; t++) {
+        if (jobs[t].rc != AUD_OK && jobs[t].failed < at) {
+            at = jobs[t].failed;
+            *err = jobs[t].err;
+            rc = jobs[t].rc;
+        }
+    }
+    aud_free(jobs);
+    if (rc == AUD_OK && p->progress != NULL && n > 0)
+        p->progress(p->progress_ctx, 1.0);   /* the calling thread may have taken no unit */
+    return rc;
 }
 
 size_t aud_row_chunks(size_t n, int threads)

@@ -1184,8 +1184,8 @@ int aud_shap_cells_add(aud_shap_cells *c, const double *X, size_t n, const int32
             c->Xf[f * n + p] = (float)x[f];
     }
     cells_job j = {c, X, n, cell, w};
-    aud_shap_par par = {cells_ws_new, cells_ws_free, cells_run, &j, 1, NULL, NULL};
-    int rc = aud_shap_parallel(&par, c->n_chunks, c->threads, err);
+    aud_units par = {cells_ws_new, cells_ws_free, cells_run, &j, 1, NULL, NULL};
+    int rc = aud_run_units(&par, c->n_chunks, c->threads, err);
     if (rc != AUD_OK)
         return rc;
     for (size_t ch = 0; ch < c->n_chunks; ch++) {

@@ -327,9 +327,9 @@ int aud_shap_explain(aud_shap_result **out, const aud_model *model, const double
             goto done;
     }
     ex_ctx c = {model, opts, method, plan, fast, design, bgt, mean, X, r};
-    aud_shap_par par = {ex_ws_new, ex_ws_free, ex_run, &c, method == AUD_SHAP_TREE ? TREE_BLOCK : 1,
-                        opts->progress, opts->progress_ctx};
-    rc = aud_shap_parallel(&par, n_rows, opts->threads, err);
+    aud_units par = {ex_ws_new, ex_ws_free, ex_run, &c, method == AUD_SHAP_TREE ? TREE_BLOCK : 1,
+                     opts->progress, opts->progress_ctx};
+    rc = aud_run_units(&par, n_rows, opts->threads, err);
     if (rc != AUD_OK)
         goto done;
 additivity:;

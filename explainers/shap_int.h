@@ -44,25 +44,7 @@ typedef struct aud_shap_plan {
 int  aud_shap_plan_new(aud_shap_plan **out, const aud_model *m, aud_error *err);
 void aud_shap_plan_free(aud_shap_plan *p);
 
-/* Run fn over rows [0, n) on `threads` threads. The rows are cut into units of whole `grain`s
- * (0 = 1; about 32 units per thread), and each thread takes the next untaken unit from a shared
- * counter, so a slower core (a busy host, a loaded sibling) takes fewer units instead of holding
- * back the others. run must write only the results of its rows [begin, end) and give them
- * whatever rows a unit holds: results do not depend on the threads. Each thread calls
- * ws_new(ctx) once (NULL = no memory) and ws_free at the end. The error of the failing unit
- * nearest row 0 is returned (every unit before it has run: units are taken in order). progress
- * (NULL = none) is called on the calling thread with the share of rows done, and with 1 at the
- * end. */
-typedef struct aud_shap_par {
-    void *(*ws_new)(void *ctx);
-    void  (*ws_free)(void *ws);
-    int   (*run)(void *ctx, void *ws, size_t begin, size_t end, aud_error *err);
-    void  *ctx;
-    size_t grain;
-    void  (*progress)(void *ctx, double done);
-    void  *progress_ctx;
-} aud_shap_par;
-int aud_shap_parallel(const aud_shap_par *p, size_t n_rows, int threads, aud_error *err);
+/* Row-parallel runs: aud_run_units (core/aud.h), one workspace per thread. */
 
 /* Path-dependent TreeSHAP of one row (raw margin): adds to phi (n_outputs x (M+1)), bias included.
  * ws holds aud_shap_tree_ws_size(plan) zeroed bytes. cond/cond_feature: interaction

@@ -356,8 +356,8 @@ int aud_shap_tree_interactions(const aud_model *model, const double *X, size_t n
     }
     feat_off[nt] = q;
     inter_ctx c = {plan, fast, feat_off, feats, X, out};
-    aud_shap_par par = {inter_ws_new, inter_ws_free, inter_run, &c, 1, NULL, NULL};
-    rc = aud_shap_parallel(&par, n_rows, threads, err);
+    aud_units par = {inter_ws_new, inter_ws_free, inter_run, &c, 1, NULL, NULL};
+    rc = aud_run_units(&par, n_rows, threads, err);
 done:
     aud_free(feat_off);
     aud_free(feats);

@@ -1,12 +1,11 @@
-/* drift_set.c - drift over a set of columns: column-parallel computation (each thread takes the
- * next untaken column, so a slow column or a slower core holds back no other), inputs from two CSV
- * tables (columns by name, categories by level text), and the "drift" JSON object of SPEC
- * section 5. */
+/* drift_set.c - drift over a set of columns: column-parallel computation (aud_run_units: each
+ * thread takes the next untaken columns, so a slow column or a slower core holds back no
+ * other), inputs from two CSV tables (columns by name, categories by level text), and the
+ * "drift" JSON object of SPEC section 5. */
 #include "metrics/drift.h"
 #include "metrics/drift_int.h"
 
 #include <math.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,17 +22,11 @@ void aud_drift_result_free(aud_drift_result *r)
     aud_free(r);
 }
 
-typedef struct worker {
+typedef struct drift_ctx {
     const aud_drift_input *in;
     aud_drift_column      *cols;
-    size_t                 n;
-    atomic_size_t         *next;   /* the next untaken column */
     const aud_drift_opts  *opts;
-    int                    rc;
-    size_t                 failed_at;
-    aud_error              err;
-    aud_drift_ws           ws;
-} worker;
+} drift_ctx;
 
 static int one_column(aud_drift_column *col, const aud_drift_input *in,
                       const aud_drift_opts *opts, aud_drift_ws *ws, aud_error *err)
@@ -55,19 +48,27 @@ static int one_column(aud_drift_column *col, const aud_drift_input *in,
                                         opts, &in->ovr, err);
 }
 
-static void *worker_main(void *arg)
+static void *ws_new(void *ctx)
 {
-    worker *w = arg;
-    for (size_t i; (i = atomic_fetch_add(w->next, 1)) < w->n;) {
-        int rc = one_column(&w->cols[i], &w->in[i], w->opts, &w->ws, &w->err);
-        if (rc != AUD_OK) {
-            w->rc = rc;
-            w->failed_at = i;
-            break;
-        }
-    }
-    aud_drift_ws_free(&w->ws);
-    return NULL;
+    (void)ctx;
+    return aud_calloc(1, sizeof(aud_drift_ws));
+}
+
+static void ws_free(void *ws)
+{
+    if (ws != NULL)
+        aud_drift_ws_free(ws);
+    aud_free(ws);
+}
+
+/* aud_units.run: the columns [b, e), stopping at the first that fails */
+static int columns_run(void *ctx, void *ws, size_t b, size_t e, aud_error *err)
+{
+    const drift_ctx *c = ctx;
+    int rc = AUD_OK;
+    for (size_t i = b; i < e && rc == AUD_OK; i++)
+        rc = one_column(&c->cols[i], &c->in[i], c->opts, ws, err);
+    return rc;
 }
 
 int aud_drift_compute(aud_drift_result **out, const aud_drift_input *in, size_t n,
@@ -94,33 +95,10 @@ int aud_drift_compute(aud_drift_result **out, const aud_drift_input *in, size_t 
     r->n_cols = n;
     for (size_t i = 0; i < n; i++)
         aud_drift_column_init(&r->cols[i]);
-    size_t nt = opts->threads > 0 ? (size_t)opts->threads : (size_t)aud_ncpu();
-    if (nt > n)
-        nt = n ? n : 1;
-    worker *w = aud_calloc(nt, sizeof *w);
-    int rc = AUD_OK;
-    if (w == NULL) {
-        rc = aud_error_nomem(err);
-        goto done;
-    }
-    atomic_size_t next;
-    atomic_init(&next, 0);
-    for (size_t t = 0; t < nt; t++) {
-        w[t] = (worker){.in = in, .cols = r->cols, .n = n, .next = &next,
-                        .opts = opts, .rc = AUD_OK, .failed_at = (size_t)-1};
-        aud_error_clear(&w[t].err);
-    }
-    aud_run_jobs(w, nt, sizeof *w, worker_main);
-    /* the error of the lowest failing column, so the report does not depend on timing (a
-     * worker stops at its first failure, but every column below a failing one was taken, and
-     * so computed, before it) */
-    size_t best = (size_t)-1;
-    for (size_t t = 0; t < nt; t++)
-        if (w[t].rc != AUD_OK && w[t].failed_at < best) {
-            best = w[t].failed_at;
-            *err = w[t].err;
-            rc = w[t].rc;
-        }
+    /* the error of the lowest failing column, so the report does not depend on timing */
+    drift_ctx c = {in, r->cols, opts};
+    aud_units units = {ws_new, ws_free, columns_run, &c, 1, NULL, NULL};
+    int rc = aud_run_units(&units, n, opts->threads > 0 ? opts->threads : aud_ncpu(), err);
     if (rc != AUD_OK)
         goto done;
     r->share_threshold = opts->drift_share;
@@ -139,7 +117,6 @@ int aud_drift_compute(aud_drift_result **out, const aud_drift_input *in, size_t 
     *out = r;
     r = NULL;
 done:
-    aud_free(w);
     aud_drift_result_free(r);
     return rc;
 }

@@ -1,39 +1,45 @@
 /* predict.c - batch prediction over a table: rows in units of whole blocks, each thread taking
- * the next untaken unit from a shared counter (a slower core takes fewer); a block of
- * AUD_PREDICT_BLOCK rows is copied into a dense row-major buffer and all trees are walked for
+ * the next untaken unit from a shared counter (aud_run_units: a slower core takes fewer); a
+ * block of AUD_PREDICT_BLOCK rows is copied into a dense row-major buffer and all trees are walked for
  * the block (tree-outer, so a tree's nodes stay in cache). Each row's figures depend only on the
  * row, so the output does not depend on the threads. */
 #include "models/predict_int.h"
 #include "models/model_cmd_int.h"
 
 #include <math.h>
-#include <stdatomic.h>
 #include <string.h>
 
 #define AUD_PREDICT_BLOCK 128
-#define AUD_PREDICT_UNITS_PER_THREAD 32
 
 size_t aud_predict_n_cols(const aud_model *m, int raw)
 {
     return raw ? m->n_outputs : aud_model_n_pred(m);
 }
 
-typedef struct pred_job {
+typedef struct pred_ctx {
     const aud_model *m;
     const aud_table *t;
     const size_t *col_index;
     int raw;
-    size_t n, unit;          /* rows; rows per unit (whole blocks) */
-    atomic_size_t *next;     /* first row of the next untaken unit */
     double *out;
-    int rc;
-} pred_job;
+} pred_ctx;
 
-/* The rows [b0, b1) in blocks of AUD_PREDICT_BLOCK (X, mg: one block's buffers). */
-static void pred_rows(const pred_job *j, size_t b0, size_t b1, double *X, double *mg)
+/* A thread's workspace: one block's rows (AUD_PREDICT_BLOCK x n_features) and then its
+ * margins (AUD_PREDICT_BLOCK x n_outputs), in one allocation (freed by aud_free). */
+static void *pred_ws_new(void *ctx)
 {
+    const aud_model *m = ((const pred_ctx *)ctx)->m;
+    return aud_malloc((AUD_PREDICT_BLOCK * (m->n_features + m->n_outputs) + 1) * sizeof(double));
+}
+
+/* aud_units.run: the rows [b0, b1) in blocks of AUD_PREDICT_BLOCK. */
+static int pred_rows(void *ctx, void *wsp, size_t b0, size_t b1, aud_error *err)
+{
+    (void)err;
+    const pred_ctx *j = ctx;
     const aud_model *m = j->m;
     size_t K = m->n_outputs, C = aud_predict_n_cols(m, j->raw);
+    double *X = wsp, *mg = X + AUD_PREDICT_BLOCK * m->n_features;
     for (size_t b = b0; b < b1; b += AUD_PREDICT_BLOCK) {
         size_t e = b1 - b < AUD_PREDICT_BLOCK ? b1 : b + AUD_PREDICT_BLOCK;
         size_t n = e - b;
@@ -47,26 +53,7 @@ static void pred_rows(const pred_job *j, size_t b0, size_t b1, double *X, double
                 aud_model_transform(m, mg + r * K, o);
         }
     }
-}
-
-static void *pred_worker(void *arg)
-{
-    pred_job *j = arg;
-    const aud_model *m = j->m;
-    size_t F = m->n_features, K = m->n_outputs;
-    double *X = aud_malloc((AUD_PREDICT_BLOCK * F + 1) * sizeof *X);
-    double *mg = aud_malloc((AUD_PREDICT_BLOCK * K + 1) * sizeof *mg);
-    if (X == NULL || mg == NULL) {
-        j->rc = AUD_E_NOMEM;
-        goto done;
-    }
-    for (size_t u; (u = atomic_fetch_add(j->next, j->unit)) < j->n;)
-        pred_rows(j, u, j->n - u < j->unit ? j->n : u + j->unit, X, mg);
-    j->rc = AUD_OK;
-done:
-    aud_free(X);
-    aud_free(mg);
-    return NULL;
+    return AUD_OK;
 }
 
 /* Models whose library has no rule for missing values refuse them (no silent guess); so do the
@@ -155,33 +142,7 @@ int aud_predict_table(const aud_model *m, const aud_table *t, const size_t *col_
     size_t n = t->n_rows;
     if (n == 0)
         return AUD_OK;
-    size_t blocks = (n + AUD_PREDICT_BLOCK - 1) / AUD_PREDICT_BLOCK;
-    if (n_threads < 1)
-        n_threads = 1;
-    if ((size_t)n_threads > blocks)
-        n_threads = (int)blocks;
-    size_t T = (size_t)n_threads, per = T * AUD_PREDICT_UNITS_PER_THREAD;
-    size_t unit = (blocks + per - 1) / per * AUD_PREDICT_BLOCK;
-    atomic_size_t next;
-    atomic_init(&next, 0);
-    pred_job *jobs = aud_calloc((size_t)n_threads, sizeof *jobs);
-    int rc = AUD_OK;
-    if (jobs == NULL) {
-        rc = aud_error_nomem(err);
-        goto done;
-    }
-    for (int i = 0; i < n_threads; i++) {
-        jobs[i] = (pred_job){m, t, col_index, raw, n, unit, &next, out, AUD_E_INTERNAL};
-    }
-    aud_run_jobs(jobs, (size_t)n_threads, sizeof *jobs, pred_worker);
-    for (int i = 0; i < n_threads; i++)
-        if (jobs[i].rc != AUD_OK) {
-            rc = jobs[i].rc == AUD_E_NOMEM ? aud_error_nomem(err)
-                                           : aud_error_set(err, AUD_E_INTERNAL, NULL, 0, 0,
-                                                           "prediction worker failed");
-            break;
-        }
-done:
-    aud_free(jobs);
-    return rc;
+    pred_ctx c = {m, t, col_index, raw, out};
+    aud_units units = {pred_ws_new, aud_free, pred_rows, &c, AUD_PREDICT_BLOCK, NULL, NULL};
+    return aud_run_units(&units, n, n_threads, err);
 }

@@ -1,12 +1,16 @@
-/* test_parallel.c - the work accounting of --verbose (core/parallel.c): what threads beside the
- * main one add (aud_thread_start), and the jobs they run themselves. Measured in thread CPU
- * time, which a loaded machine does not change. */
+/* test_parallel.c - core/parallel.c: the work accounting of --verbose (what threads beside the
+ * main one add, aud_thread_start, and the jobs they run themselves; measured in thread CPU time,
+ * which a loaded machine does not change), and units of work from a shared counter
+ * (aud_run_units). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "core/aud.h"
@@ -95,11 +99,114 @@ static void test_thread_start_runs_fn(void **state)
     aud_alloc_fail_after(0);
 }
 
+/* ---- units from a shared counter (aud_run_units) ------------------------------------------------ */
+
+typedef struct par_probe {
+    size_t n, grain;
+    unsigned char *hits;       /* times each row was run */
+    size_t *unit_end;          /* per unit: its end, at the index of its first row */
+    size_t fail_from;          /* rows from here fail (SIZE_MAX: none) */
+    double last_progress;
+    int progress_down;         /* progress went backwards */
+    int progress_calls;
+} par_probe;
+
+static void *probe_ws_new(void *ctx)
+{
+    (void)ctx;
+    return malloc(16);
+}
+
+static void probe_ws_free(void *ws)
+{
+    free(ws);
+}
+
+static int probe_run(void *ctx, void *ws, size_t begin, size_t end, aud_error *err)
+{
+    par_probe *p = ctx;
+    assert_non_null(ws);
+    p->unit_end[begin] = end;   /* each unit's own slot: no two threads write one */
+    for (size_t i = begin; i < end; i++) {
+        if (i >= p->fail_from)
+            return aud_error_set(err, AUD_E_DOMAIN, NULL, 0, 0, "row %zu failed", i);
+        p->hits[i]++;
+    }
+    return AUD_OK;
+}
+
+static void probe_progress(void *ctx, double done)
+{
+    par_probe *p = ctx;
+    if (done < p->last_progress)
+        p->progress_down = 1;
+    p->last_progress = done;
+    p->progress_calls++;
+}
+
+/* Every row runs exactly once, in units of whole grains, whatever the threads and row count;
+ * progress (on the calling thread) only grows and reaches 1; with failing rows the error of
+ * the failing unit nearest row 0 is returned, every row before it having run. */
+static void test_units_tile_and_fail_in_order(void **state)
+{
+    (void)state;
+    static const size_t ns[] = {0, 1, 7, 64, 65, 1000, 10007};
+    static const size_t grains[] = {0, 1, 64};
+    for (size_t a = 0; a < sizeof ns / sizeof *ns; a++) {
+        for (size_t g = 0; g < sizeof grains / sizeof *grains; g++) {
+            for (int threads = 1; threads <= 9; threads += 2) {
+                size_t n = ns[a];
+                par_probe p = {.n = n, .grain = grains[g] ? grains[g] : 1,
+                               .hits = calloc(n + 1, 1),
+                               .unit_end = calloc(n + 1, sizeof(size_t)),
+                               .fail_from = SIZE_MAX};
+                aud_units par = {probe_ws_new, probe_ws_free, probe_run, &p, grains[g],
+                                 probe_progress, &p};
+                aud_error err;
+                aud_error_clear(&err);
+                assert_int_equal(aud_run_units(&par, n, threads, &err), AUD_OK);
+                for (size_t i = 0; i < n; i++)
+                    assert_int_equal(p.hits[i], 1);
+                /* the units tile [0, n): all of one size, whole grains (the last may be
+                 * shorter), about 32 per thread - at most n / (32 threads) rounded up to
+                 * whole grains */
+                size_t T = (size_t)threads, gr = p.grain;
+                size_t cap = ((n + gr - 1) / gr + T * 32 - 1) / (T * 32) * gr;
+                size_t size = n > 0 ? p.unit_end[0] : 0;
+                assert_true(size <= (cap > gr ? cap : gr));
+                if (n > size)
+                    assert_int_equal(size % gr, 0);
+                for (size_t b = 0; b < n; b = p.unit_end[b]) {
+                    assert_true(p.unit_end[b] > b);
+                    assert_int_equal(p.unit_end[b], b + size < n ? b + size : n);
+                }
+                assert_false(p.progress_down);
+                if (n > 0) {   /* reported at the end, whatever units the calling thread took */
+                    assert_true(p.progress_calls > 0);
+                    assert_true(p.last_progress == 1.0);
+                }
+                if (n >= 1000) {   /* failures from row 700 on: the first failing unit's error */
+                    memset(p.hits, 0, n);
+                    p.fail_from = 700;
+                    aud_error_clear(&err);
+                    assert_int_equal(aud_run_units(&par, n, threads, &err), AUD_E_DOMAIN);
+                    assert_string_equal(err.msg, "row 700 failed");
+                    for (size_t i = 0; i < 700; i++)
+                        assert_int_equal(p.hits[i], 1);
+                }
+                free(p.hits);
+                free(p.unit_end);
+            }
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_side_threads_longest_not_sum),
         cmocka_unit_test(test_thread_start_runs_fn),
+        cmocka_unit_test(test_units_tile_and_fail_in_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
