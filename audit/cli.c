@@ -247,16 +247,21 @@ void aud_cli_stage_done(void)
     /* Amdahl: the serial CPU time stays and the rest divides among 16 threads; the threads
      * beside the main one (a model parsed beside the CSV reader, the inputs' SHA-256, a second
      * file read) run side by side with the jobs and with each other, but each is one thread's
-     * work, so the time is at least the longest of them */
+     * work, so the time is at least the longest of them; and runs of units (aud_run_units,
+     * aud_run_tasks) take at least what their measured units take on 16 workers (a stage of
+     * 10 columns cannot be shorter than its longest column) */
     double cpu = end.cpu - stage_first.cpu, ser = end.serial - stage_first.serial;
     double par = cpu > ser ? cpu - ser : 0.0;
     double jobs = end.parallel - stage_first.parallel;
     double other = par > jobs ? par - jobs : 0.0;
     double longest = fmin(end.side_max, other);
-    double t16 = ser + fmax(longest, par / 16.0);
+    double ucpu = fmin(end.units_cpu - stage_first.units_cpu, par);
+    double ut16 = fmax(end.units_t16 - stage_first.units_t16, ucpu / 16.0);
+    double t16 = ser + fmax(longest, ut16 + (par - ucpu) / 16.0);
     fprintf(stderr, "audit: serial share     %.1f%% of the CPU time (parallel jobs %.3f s, "
-            "other threads %.3f s, the longest %.3f s): Amdahl speed-up at 16 threads <= "
-            "%.1fx\n", cpu > 0 ? 100.0 * ser / cpu : 0.0, jobs, other, longest,
+            "of them units %.3f s taking %.3f s on 16 threads; other threads %.3f s, the "
+            "longest %.3f s): Amdahl speed-up at 16 threads <= %.1fx\n",
+            cpu > 0 ? 100.0 * ser / cpu : 0.0, jobs, ucpu, ut16, other, longest,
             t16 > 0 ? cpu / t16 : 1.0);
     struct rusage ru;
     if (getrusage(RUSAGE_SELF, &ru) == 0)   /* ru_maxrss: KiB on Linux */

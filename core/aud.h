@@ -171,9 +171,22 @@ typedef struct aud_work {
     double parallel;   /* CPU time inside jobs */
     double side_max;   /* so far: the most CPU time one aud_thread_start thread spent outside
                         * jobs (a maximum, not a sum: not to be subtracted between snapshots) */
+    double units_cpu;  /* CPU time of the units of aud_run_units and aud_run_tasks runs (each
+                        * unit timed; runs started inside a job are not) */
+    double units_t16;  /* the least time those runs take on 16 threads: their units in order to
+                        * the first free of 16 workers (aud_units_makespan), with the units
+                        * aud_run_units would cut for 16 threads - a few large units (drift's
+                        * columns) bound a stage however many threads there are */
 } aud_work;
 AUD_API void aud_work_enable(void);
 AUD_API void aud_work_now(aud_work *w);
+
+/* The time `workers` threads take over items [0, n) cut into units of unit_w items, given the
+ * measured CPU seconds cpu[i] of the n_units units [i unit, (i + 1) unit) (each spread evenly
+ * over its items): each unit of unit_w, in order, goes to the worker that is free first. The
+ * longest worker's total; 0 when n, unit or unit_w is 0. */
+AUD_API double aud_units_makespan(const double *cpu, size_t n_units, size_t unit, size_t n,
+                                  size_t unit_w, int workers);
 
 /* pthread_create of fn(arg) (default attributes) for work beside the calling thread - a file
  * hashed, a model parsed, a second file read - whose CPU time outside jobs is counted into

@@ -16,6 +16,9 @@ static double work_parallel;        /* CPU seconds of jobs (aud_run_jobs), every
 static double work_main_jobs;       /* CPU seconds of work_main inside its aud_run_jobs calls */
 static double work_side_max;        /* the most CPU seconds of one aud_thread_start thread
                                      * outside jobs */
+static double work_units_cpu;       /* CPU seconds of the units of aud_run_units / aud_run_tasks
+                                     * runs started outside jobs */
+static double work_units_t16;       /* the least time those runs would take on 16 threads */
 static _Thread_local int in_job;    /* this thread is running a job */
 static _Thread_local double jobs_here;   /* CPU seconds this thread ran of its aud_run_jobs */
 
@@ -46,9 +49,60 @@ void aud_work_now(aud_work *w)
     w->parallel = work_parallel;
     w->serial = clock_s(CLOCK_THREAD_CPUTIME_ID) - work_main_jobs;
     w->side_max = work_side_max;
+    w->units_cpu = work_units_cpu;
+    w->units_t16 = work_units_t16;
     pthread_mutex_unlock(&work_mu);
     w->cpu = clock_s(CLOCK_PROCESS_CPUTIME_ID);
     w->wall = clock_s(CLOCK_MONOTONIC);
+}
+
+double aud_units_makespan(const double *cpu, size_t n_units, size_t unit, size_t n,
+                          size_t unit_w, int workers)
+{
+    enum { MAX_W = 64 };
+    double load[MAX_W] = {0};
+    size_t W = workers < 1 ? 1 : workers > MAX_W ? MAX_W : (size_t)workers;
+    if (unit == 0 || unit_w == 0 || n == 0)
+        return 0.0;
+    /* the 16-thread units [b, b + unit_w) in order, each given the measured time of the items
+     * it covers (a measured unit's time spread evenly over its items), and to the worker that
+     * is free first - what the shared counter does */
+    size_t u = 0;
+    for (size_t b = 0; b < n; b += unit_w) {
+        size_t e = n - b < unit_w ? n : b + unit_w;
+        double t = 0.0;
+        while (u < n_units && (u + 1) * unit <= b)
+            u++;
+        for (size_t v = u; v < n_units && v * unit < e; v++) {
+            size_t vb = v * unit, ve = n - vb < unit ? n : vb + unit;
+            size_t ob = vb > b ? vb : b, oe = ve < e ? ve : e;
+            t += cpu[v] * (double)(oe - ob) / (double)(ve - vb);
+        }
+        size_t k = 0;
+        for (size_t w = 1; w < W; w++)
+            if (load[w] < load[k])
+                k = w;
+        load[k] += t;
+    }
+    double m = 0.0;
+    for (size_t w = 0; w < W; w++)
+        m = load[w] > m ? load[w] : m;
+    return m;
+}
+
+/* A run's measured units into the bound: their CPU, and their time on 16 threads with the units
+ * the run would cut for 16 (unit_16 items each). */
+static void units_account(const double *cpu, size_t n_units, size_t unit, size_t n,
+                          size_t unit_16)
+{
+    double sum = 0.0;
+    for (size_t i = 0; i < n_units; i++)
+        sum += cpu[i];
+    double m = aud_units_makespan(cpu, n_units, unit, n, unit_16, 16);
+    pthread_mutex_lock(&work_mu);
+    work_units_cpu += sum;
+    work_units_t16 += m;
+    pthread_mutex_unlock(&work_mu);
 }
 
 /* ---- jobs --------------------------------------------------------------------------------- */
@@ -161,6 +215,7 @@ typedef struct par_shared {
     atomic_size_t       next;   /* first item of the next untaken unit */
     atomic_size_t       done;   /* items finished (progress) */
     atomic_int          stop;   /* a unit failed: take no more */
+    double             *unit_cpu;   /* work accounting on: each unit's CPU seconds */
 } par_shared;
 
 typedef struct par_job {
@@ -170,6 +225,16 @@ typedef struct par_job {
     int         rc;
     aud_error   err;
 } par_job;
+
+/* Grains per unit on T threads (T clipped to the grains): about UNITS_PER_THREAD units each. */
+enum { UNITS_PER_THREAD = 32, UNITS_MAX_WORKERS = 64 };
+static size_t grains_per_unit(size_t n_grains, size_t T)
+{
+    if (T > n_grains)
+        T = n_grains > 0 ? n_grains : 1;
+    size_t per = (n_grains + T * UNITS_PER_THREAD - 1) / (T * UNITS_PER_THREAD);
+    return per > 0 ? per : 1;
+}
 
 static void *par_main(void *arg)
 {
@@ -186,7 +251,10 @@ static void *par_main(void *arg)
     }
     for (size_t b; !atomic_load(&s->stop) && (b = atomic_fetch_add(&s->next, s->unit)) < s->n;) {
         size_t e = s->n - b < s->unit ? s->n : b + s->unit;
+        double t0 = s->unit_cpu != NULL ? clock_s(CLOCK_THREAD_CPUTIME_ID) : 0.0;
         int rc = p->run(p->ctx, ws, b, e, &j->err);
+        if (s->unit_cpu != NULL)
+            s->unit_cpu[b / s->unit] = clock_s(CLOCK_THREAD_CPUTIME_ID) - t0;
         if (rc != AUD_OK) {
             j->failed = b;
             j->rc = rc;
@@ -203,23 +271,32 @@ static void *par_main(void *arg)
 
 int aud_run_units(const aud_units *p, size_t n, int threads, aud_error *err)
 {
-    enum { UNITS_PER_THREAD = 32, MAX_WORKERS = 64 };
     size_t grain = p->grain > 0 ? p->grain : 1;
-    size_t T = threads < 1 ? 1 : threads > MAX_WORKERS ? MAX_WORKERS : (size_t)threads;
+    size_t T = threads < 1            ? 1
+               : threads > UNITS_MAX_WORKERS ? UNITS_MAX_WORKERS
+                                             : (size_t)threads;
     size_t n_grains = (n + grain - 1) / grain;
     if (T > n_grains)
         T = n_grains > 0 ? n_grains : 1;
-    size_t per = (n_grains + T * UNITS_PER_THREAD - 1) / (T * UNITS_PER_THREAD);
-    par_shared s = {.p = p, .n = n, .unit = (per > 0 ? per : 1) * grain};
+    par_shared s = {.p = p, .n = n, .unit = grains_per_unit(n_grains, T) * grain};
+    size_t n_units = (n + s.unit - 1) / s.unit;
+    if (work_on && !in_job && n_units > 0)   /* timed for the bound (none: it assumes even) */
+        s.unit_cpu = aud_calloc(n_units, sizeof *s.unit_cpu);
     atomic_init(&s.next, 0);
     atomic_init(&s.done, 0);
     atomic_init(&s.stop, 0);
     par_job *jobs = aud_calloc(T, sizeof *jobs);
-    if (jobs == NULL)
+    if (jobs == NULL) {
+        aud_free(s.unit_cpu);
         return aud_error_nomem(err);
+    }
     for (size_t t = 0; t < T; t++)
         jobs[t] = (par_job){.s = &s, .first = t == 0, .rc = AUD_OK};
     aud_run_jobs(jobs, T, sizeof *jobs, par_main);
+    if (s.unit_cpu != NULL) {
+        units_account(s.unit_cpu, n_units, s.unit, n, grains_per_unit(n_grains, 16) * grain);
+        aud_free(s.unit_cpu);
+    }
     int rc = AUD_OK;
     size_t at = SIZE_MAX;
     for (size_t t = 0; t < T; t++) {
@@ -252,13 +329,18 @@ typedef struct task_worker {
     atomic_size_t *next;
     void         (*fn)(void *ctx, size_t i);
     void          *ctx;
+    double        *cpu;   /* work accounting on: each task's CPU seconds */
 } task_worker;
 
 static void *task_worker_main(void *arg)
 {
     task_worker *w = arg;
-    for (size_t i; (i = atomic_fetch_add(w->next, 1)) < w->n;)
+    for (size_t i; (i = atomic_fetch_add(w->next, 1)) < w->n;) {
+        double t0 = w->cpu != NULL ? clock_s(CLOCK_THREAD_CPUTIME_ID) : 0.0;
         w->fn(w->ctx, i);
+        if (w->cpu != NULL)
+            w->cpu[i] = clock_s(CLOCK_THREAD_CPUTIME_ID) - t0;
+    }
     return NULL;
 }
 
@@ -272,8 +354,13 @@ void aud_run_tasks(size_t n, int threads, void (*fn)(void *ctx, size_t i), void 
         nw = n ? n : 1;
     atomic_size_t next;
     atomic_init(&next, 0);
+    /* tasks are the same whatever the threads: on 16 they are these */
+    double *cpu = work_on && !in_job && n > 0 ? aud_calloc(n, sizeof *cpu) : NULL;
     task_worker w[MAX_WORKERS];
     for (size_t i = 0; i < nw; i++)
-        w[i] = (task_worker){n, &next, fn, ctx};
+        w[i] = (task_worker){n, &next, fn, ctx, cpu};
     aud_run_jobs(w, nw, sizeof *w, task_worker_main);
+    if (cpu != NULL)
+        units_account(cpu, n, 1, n, 1);
+    aud_free(cpu);
 }

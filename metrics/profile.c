@@ -6,7 +6,6 @@
 #include "metrics/quantile_int.h"
 
 #include <math.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,39 +106,38 @@ void aud_profile_free(aud_profile *p)
     aud_free(p);
 }
 
-/* Columns are profiled in parallel: each thread takes the next column not taken yet (numeric
- * columns cost far more than categorical ones, so fixed ranges left one thread idle), with its
- * own buffer; every column's figures are computed the same way whatever the thread that takes
- * it and the thread count. */
-typedef struct prof_job {
-    aud_profile *p;
-    atomic_size_t *next;
-    int rc;
-} prof_job;
-
-static void *prof_main(void *arg)
+/* Columns are profiled in parallel (aud_run_units, one column a unit: numeric columns cost far
+ * more than categorical ones, so each thread takes the next column not taken yet), each thread
+ * with its own buffer of n_rows values; every column's figures are computed the same way
+ * whatever the thread that takes it and the thread count. */
+static void *prof_ws_new(void *ctx)
 {
-    prof_job *j = arg;
-    const aud_table *t = j->p->table;
-    double *buf = aud_malloc_large((t->n_rows ? t->n_rows : 1) * sizeof *buf);
-    j->rc = buf == NULL ? AUD_E_NOMEM : AUD_OK;
-    while (j->rc == AUD_OK) {
-        size_t k = atomic_fetch_add(j->next, 1);
-        if (k >= t->n_cols)
-            break;
+    const aud_profile *p = ctx;
+    return aud_malloc_large((p->table->n_rows ? p->table->n_rows : 1) * sizeof(double));
+}
+
+static void prof_ws_free(void *ws)
+{
+    aud_free(ws);
+}
+
+static int prof_run(void *ctx, void *ws, size_t b, size_t e, aud_error *err)
+{
+    aud_profile *p = ctx;
+    const aud_table *t = p->table;
+    for (size_t k = b; k < e; k++) {
         const aud_column *c = &t->cols[k];
-        j->rc = c->type == AUD_COL_NUMERIC ? profile_numeric(&j->p->cols[k], c, t->n_rows, buf)
-                                           : profile_categorical(&j->p->cols[k], c, t->n_rows);
+        int rc = c->type == AUD_COL_NUMERIC ? profile_numeric(&p->cols[k], c, t->n_rows, ws)
+                                            : profile_categorical(&p->cols[k], c, t->n_rows);
+        if (rc != AUD_OK)
+            return aud_error_nomem(err);
     }
-    aud_free(buf);
-    return NULL;
+    return AUD_OK;
 }
 
 int aud_profile_compute(aud_profile **out, const aud_table *t, int threads, aud_error *err)
 {
-    enum { MAX_THREADS = 64 };
     aud_profile *p = aud_calloc(1, sizeof *p);
-    int rc = AUD_OK;
     if (p == NULL)
         return aud_error_nomem(err);
     p->table = t;
@@ -148,25 +146,11 @@ int aud_profile_compute(aud_profile **out, const aud_table *t, int threads, aud_
         aud_profile_free(p);
         return aud_error_nomem(err);
     }
-    size_t nt = threads > 0 ? (size_t)threads : (size_t)aud_ncpu();
-    if (nt > MAX_THREADS)
-        nt = MAX_THREADS;
-    if (nt > t->n_cols)
-        nt = t->n_cols ? t->n_cols : 1;
-    prof_job jobs[MAX_THREADS];
-    atomic_size_t next;
-    atomic_init(&next, 0);
-    for (size_t i = 0; i < nt; i++) {
-        jobs[i].p = p;
-        jobs[i].next = &next;
-        jobs[i].rc = AUD_OK;
-    }
-    aud_run_jobs(jobs, nt, sizeof *jobs, prof_main);
-    for (size_t i = 0; i < nt; i++)
-        rc = rc != AUD_OK ? rc : jobs[i].rc;
+    aud_units units = {prof_ws_new, prof_ws_free, prof_run, p, 1, NULL, NULL};
+    int rc = aud_run_units(&units, t->n_cols, threads > 0 ? threads : aud_ncpu(), err);
     if (rc != AUD_OK) {
         aud_profile_free(p);
-        return aud_error_nomem(err);
+        return rc;
     }
     *out = p;
     return AUD_OK;

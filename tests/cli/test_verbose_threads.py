@@ -31,6 +31,13 @@ def check_summary(err, st):
     # the threads beside the main one: their CPU and the longest of them (what bounds the rest;
     # how it is counted: tests/unit/test_parallel.c)
     assert re.search(r"other threads [0-9.]+ s, the longest [0-9.]+ s\)", err), err
+    # runs of units: their CPU and their time on 16 workers, at least a 16th of it (how it is
+    # computed: tests/unit/test_parallel.c)
+    m = re.search(r"parallel jobs ([0-9.]+) s, of them units ([0-9.]+) s taking ([0-9.]+) s on "
+                  r"16 threads;", err)
+    assert m, err
+    jobs, units, t16 = (float(v) for v in m.groups())
+    assert units <= jobs + 1e-3 and units / 16 - 1e-3 <= t16 <= units + 1e-3, err
     m = re.search(r"^audit: peak memory +([0-9.]+) MiB$", err, re.M)
     assert m and float(m.group(1)) > 1, err
 

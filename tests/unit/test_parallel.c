@@ -201,12 +201,94 @@ static void test_units_tile_and_fail_in_order(void **state)
     }
 }
 
+/* ---- the 16-thread bound of units (aud_units_makespan, aud_work's units_cpu / units_t16) ---- */
+
+/* Deterministic: units in order to the first free worker. */
+static void test_makespan_greedy_in_order(void **state)
+{
+    (void)state;
+    /* 10 columns (unit 1 item each) on 16 workers: the longest column */
+    double col[10] = {0.05, 0.06, 0.09, 0.05, 0.04, 0.05, 0.06, 0.05, 0.05, 0.07};
+    assert_float_equal(aud_units_makespan(col, 10, 1, 10, 1, 16), 0.09, 1e-15);
+    /* 3 workers, in order: w0 0.05 +0.05, w1 0.06 +0.04, w2 0.09 ... */
+    double three[5] = {0.05, 0.06, 0.09, 0.05, 0.04};
+    assert_float_equal(aud_units_makespan(three, 5, 1, 5, 1, 3), 0.10, 1e-15);
+    /* one worker: the sum */
+    assert_float_equal(aud_units_makespan(col, 10, 1, 10, 1, 1), 0.57, 1e-12);
+    /* 2 measured units of 100 items (1.0 s each) cut into 16-item units: 13 units, spread
+     * evenly (the one over both halves gets 4/100 of the first, 12/100 of the second), so on
+     * 16 workers the longest is 0.16 s */
+    double two[2] = {1.0, 1.0};
+    assert_float_equal(aud_units_makespan(two, 2, 100, 200, 16, 16), 0.16, 1e-12);
+    /* the same on 4 workers: 13 units of 0.16 s (the last 0.08): 4, 3, 3, 3 of them */
+    assert_float_equal(aud_units_makespan(two, 2, 100, 200, 16, 4), 0.56, 1e-12);
+    /* a last unit shorter than the others: 250 items in units of 100 (1, 1, 0.5 s) as 250
+     * units of one item: each 0.01 s, on 1 worker the whole 2.5 s */
+    double last[3] = {1.0, 1.0, 0.5};
+    assert_float_equal(aud_units_makespan(last, 3, 100, 250, 1, 1), 2.5, 1e-9);
+    assert_float_equal(aud_units_makespan(last, 3, 100, 250, 250, 1), 2.5, 1e-12);
+    /* larger units than measured (more threads measured than 16): the sum of what they cover */
+    assert_float_equal(aud_units_makespan(last, 3, 100, 250, 200, 16), 2.0, 1e-12);
+    assert_float_equal(aud_units_makespan(col, 0, 1, 0, 1, 16), 0.0, 0.0);
+}
+
+typedef struct burn_units {
+    const double *cpu;   /* seconds per item */
+} burn_units;
+
+static void *bu_ws_new(void *ctx)
+{
+    (void)ctx;
+    return malloc(1);
+}
+
+static int bu_run(void *ctx, void *ws, size_t b, size_t e, aud_error *err)
+{
+    (void)ws;
+    (void)err;
+    const burn_units *u = ctx;
+    for (size_t i = b; i < e; i++)
+        burn(u->cpu[i]);
+    return AUD_OK;
+}
+
+static void bu_task(void *ctx, size_t i)
+{
+    burn(((const burn_units *)ctx)->cpu[i]);
+}
+
+/* Runs of units are timed: 6 units (grain 1) of which one burns 0.06 s and five 0.01 s: on 16
+ * threads at least 0.06 s (not 0.11 / 16); the same as tasks. */
+static void test_units_are_timed(void **state)
+{
+    (void)state;
+    aud_work_enable();
+    double cpu[6] = {0.01, 0.01, 0.06, 0.01, 0.01, 0.01};
+    burn_units bu = {cpu};
+    aud_units u = {bu_ws_new, free, bu_run, &bu, 1, NULL, NULL};
+    aud_error err;
+    for (int kind = 0; kind < 2; kind++) {
+        aud_work w0, w1;
+        aud_work_now(&w0);
+        if (kind == 0)
+            assert_int_equal(aud_run_units(&u, 6, 2, &err), AUD_OK);
+        else
+            aud_run_tasks(6, 2, bu_task, &bu);
+        aud_work_now(&w1);
+        double ucpu = w1.units_cpu - w0.units_cpu, t16 = w1.units_t16 - w0.units_t16;
+        assert_true(ucpu >= 0.11 && ucpu < 0.16);
+        assert_true(t16 >= 0.06 && t16 < 0.085);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_side_threads_longest_not_sum),
         cmocka_unit_test(test_thread_start_runs_fn),
         cmocka_unit_test(test_units_tile_and_fail_in_order),
+        cmocka_unit_test(test_makespan_greedy_in_order),
+        cmocka_unit_test(test_units_are_timed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
