@@ -239,6 +239,77 @@ static void summarise(const aud_fair_attr_result *ar, const aud_fair_counts *cc,
     }
 }
 
+/* analyse's count of the rows by (level, label -1/0/1, prediction 0/1), one chunk of the rows
+ * [b, e): into cell (chunk 0: the caller's array; the others their own, added to it in chunk
+ * order after - integer sums, the same whatever the chunks), its rows with no group, and its
+ * first row whose code is out of range (ctx->n: none). */
+typedef struct count_chunk {
+    const aud_fair_ctx *ctx;
+    const int32_t      *codes;
+    size_t              n_levels, b, e;
+    uint64_t           *cell;
+    uint64_t            n_unknown;
+    size_t              bad;
+} count_chunk;
+
+static void *count_main(void *arg)
+{
+    count_chunk *c = arg;
+    const aud_fair_ctx *ctx = c->ctx;
+    c->bad = ctx->n;
+    if (c->cell == NULL)
+        return NULL;
+    for (size_t i = c->b; i < c->e; i++) {
+        int32_t k = c->codes[i];
+        if (k < 0) {
+            c->n_unknown++;
+            continue;
+        }
+        if ((size_t)k >= c->n_levels) {
+            c->bad = i;
+            return NULL;
+        }
+        c->cell[6 * (size_t)k + (size_t)(2 * (ctx->y[i] + 1) + ctx->p[i])]++;
+    }
+    return NULL;
+}
+
+/* The counts of every level into cell[6 n_levels] (zeroed by the caller) and the rows with no
+ * group into *n_unknown, in chunks of rows on the command's threads when the levels are few
+ * beside the rows (each chunk past the first has counts of its own). Returns the first row
+ * whose code is out of range, ctx->n when there is none, SIZE_MAX when out of memory. */
+static size_t count_cells(const aud_fair_ctx *ctx, const int32_t *codes, size_t n_levels,
+                          uint64_t *cell, uint64_t *n_unknown)
+{
+    size_t k = aud_row_chunks(ctx->n, ctx->opts->threads);
+    if (6 * n_levels > ctx->n / k / 16)   /* cells no more than a 16th of a chunk's rows */
+        k = 1;
+    count_chunk ch[AUD_MAX_CHUNKS];
+    for (size_t c = 0; c < k; c++) {
+        ch[c] = (count_chunk){ctx, codes, n_levels, ctx->n * c / k, ctx->n * (c + 1) / k,
+                              c == 0 ? cell : aud_calloc(6 * n_levels, sizeof *cell), 0,
+                              0};
+    }
+    aud_run_jobs(ch, k, sizeof ch[0], count_main);
+    size_t bad = ctx->n;
+    *n_unknown = 0;
+    for (size_t c = 0; c < k; c++) {
+        if (ch[c].cell == NULL) {
+            bad = SIZE_MAX;
+            continue;
+        }
+        if (bad != SIZE_MAX && ch[c].bad < bad)
+            bad = ch[c].bad;
+        *n_unknown += ch[c].n_unknown;
+        if (c > 0) {
+            for (size_t q = 0; q < 6 * n_levels; q++)
+                cell[q] += ch[c].cell[q];
+            aud_free(ch[c].cell);
+        }
+    }
+    return bad;
+}
+
 static int analyse(const aud_fair_ctx *ctx, aud_fair_attr_result *ar, const char *name,
                    const int32_t *codes, size_t n_levels, const char *const *levels,
                    const char *reference, aud_error *err)
@@ -264,20 +335,17 @@ static int analyse(const aud_fair_ctx *ctx, aud_fair_attr_result *ar, const char
         rc = aud_error_nomem(err);
         goto done;
     }
-    for (size_t i = 0; i < ctx->n; i++) {
-        int32_t c = codes[i];
-        if (c < 0) {
-            ar->n_unknown++;
-            continue;
-        }
-        if ((size_t)c >= n_levels) {
-            char rb[64];
-            rc = aud_error_set(err, AUD_E_INTERNAL, ctx->in->source, 0, 0,
-                               "attribute %s: code %ld out of range in %s", name, (long)c,
-                               aud_table_row_text(ctx->in->table, i, rb, sizeof rb));
-            goto done;
-        }
-        cell[6 * (size_t)c + (size_t)(2 * (ctx->y[i] + 1) + ctx->p[i])]++;
+    size_t bad = count_cells(ctx, codes, n_levels, cell, &ar->n_unknown);
+    if (bad == SIZE_MAX) {
+        rc = aud_error_nomem(err);
+        goto done;
+    }
+    if (bad < ctx->n) {
+        char rb[64];
+        rc = aud_error_set(err, AUD_E_INTERNAL, ctx->in->source, 0, 0,
+                           "attribute %s: code %ld out of range in %s", name, (long)codes[bad],
+                           aud_table_row_text(ctx->in->table, bad, rb, sizeof rb));
+        goto done;
     }
     for (size_t l = 0; l < n_levels; l++) {   /* y = -1 (no label) / 0 / 1, then p = 0 / 1 */
         const uint64_t *q = cell + 6 * l;
