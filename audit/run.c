@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -715,6 +716,50 @@ static int write_external(run_ctx *c, const char *path, const void *part[4],
     return aud_out_commit(&out, c->err);
 }
 
+/* report.xlsx on a thread of its own (the reports only read the parsed results). */
+typedef struct xlsx_job {
+    const cJSON *results;
+    const char  *path, *rows;
+    int          rc;
+    aud_error    err;
+} xlsx_job;
+
+static void *xlsx_main(void *arg)
+{
+    xlsx_job *j = arg;
+    aud_error_clear(&j->err);
+    j->rc = aud_report_write_xlsx_rows(j->results, j->path, j->rows, &j->err);
+    return NULL;
+}
+
+/* report.pdf and report.xlsx into their temporary files: both wanted, the XLSX is written on a
+ * thread beside the PDF (each takes about as long; neither depends on the other). The error
+ * reported is the PDF's when both fail, as when they were written one after the other. */
+static int write_reports(run_ctx *c, const cJSON *parsed, const pending *outs)
+{
+    xlsx_job x = {parsed, outs[2].tmp, c->rows_file_used ? c->rows_tmp : NULL, AUD_OK, {0}};
+    if (!outs[1].used) {
+        aud_run_step(c, "report.xlsx");
+        xlsx_main(&x);
+    } else {
+        pthread_t th;
+        int side = outs[2].used && aud_thread_start(&th, xlsx_main, &x) == 0;
+        aud_run_step(c, side ? "reports" : "report.pdf");
+        int rc = aud_report_write_pdf(parsed, outs[1].tmp, c->err);
+        if (side) {
+            pthread_join(th, NULL);
+        } else if (rc == AUD_OK && outs[2].used) {   /* no thread could start */
+            aud_run_step(c, "report.xlsx");
+            xlsx_main(&x);
+        }
+        if (rc != AUD_OK)
+            return rc;
+    }
+    if (x.rc != AUD_OK)
+        *c->err = x.err;
+    return x.rc;
+}
+
 /* results.json, report.pdf and report.xlsx into their temporary files. The reports are
  * rendered from results.json as written (exact numbers are raw nodes in c->doc), so they show
  * exactly the figures of the file. results_hex (NULL: not wanted) receives the SHA-256 of
@@ -768,15 +813,8 @@ static int render_outputs(run_ctx *c, pending *outs, char *results_hex)
     if (whole != text)
         aud_free(whole);
     cJSON_free(text);
-    if (rc == AUD_OK && outs[1].used) {
-        aud_run_step(c, "report.pdf");
-        rc = aud_report_write_pdf(parsed, outs[1].tmp, c->err);
-    }
-    if (rc == AUD_OK && outs[2].used) {
-        aud_run_step(c, "report.xlsx");
-        rc = aud_report_write_xlsx_rows(parsed, outs[2].tmp,   /* the rows file, if any */
-                                        c->rows_file_used ? c->rows_tmp : NULL, c->err);
-    }
+    if (rc == AUD_OK && (outs[1].used || outs[2].used))
+        rc = write_reports(c, parsed, outs);
     if (arena != NULL)   /* no node of the scope outlives it: the reports only read them */
         aud_json_arena_end(arena);
     else
