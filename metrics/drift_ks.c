@@ -409,9 +409,12 @@ static double prob_outer_inside(long m, long n, long g, long h)
         maxj = n + 1;
     long curlen = maxj - minj;
     long lenA = 2 * maxj + 2 < n + 1 ? 2 * maxj + 2 : n + 1;
-    double *A = aud_malloc((size_t)lenA * sizeof *A);
+    /* A, then per column the two weights of each step: i / (i + j) times the previous column's
+     * value (t) and j / (i + j) (b), computed before the pass (no division in its chain) */
+    double *A = aud_malloc(3 * (size_t)lenA * sizeof *A);
     if (A == NULL)
         return NAN;
+    double *t = A + lenA, *b = t + lenA;
     for (long i = 0; i < lenA; i++)
         A[i] = 1.0;
     for (long i = minj; i < maxj; i++)
@@ -431,9 +434,14 @@ static double prob_outer_inside(long m, long n, long g, long h)
             return 1.0;
         }
         double val = minj == 0 ? 0.0 : 1.0;
-        for (long jj = 0; jj < maxj - minj; jj++) {
-            long j = jj + minj;
-            val = (A[jj + minj - lastminj] * (double)i + val * (double)j) / (double)(i + j);
+        long len = maxj - minj, off = minj - lastminj;   /* off >= 0: reads ahead of writes */
+        for (long jj = 0; jj < len; jj++) {
+            double w = 1.0 / (double)(i + jj + minj);
+            t[jj] = A[jj + off] * ((double)i * w);
+            b[jj] = (double)(jj + minj) * w;
+        }
+        for (long jj = 0; jj < len; jj++) {   /* the recurrence: one multiply-add per step */
+            val = t[jj] + val * b[jj];
             A[jj] = val;
         }
         curlen = maxj - minj;
