@@ -167,6 +167,61 @@ static void test_explained_rows_under_allocation_failure(void **state)
     run_teardown(dir);
 }
 
+/* report.pdf and report.xlsx written side by side (audit/run.c write_reports): the k-th
+ * allocation of the funnel from the start of the reports step fails (either thread may take
+ * it), for k from 1 until ten runs in a row succeed; every run ends in a status, and a failed
+ * one leaves no report and no temporary file in the output folder (leaks, races and double
+ * frees: the sanitizer build and valgrind). */
+static long arm_at;   /* the k to arm when the reports step starts */
+
+static void arm_on_reports(void *ctx, const char *step, double seconds)
+{
+    (void)ctx;
+    if (seconds < 0 && strcmp(step, "reports") == 0)
+        aud_alloc_fail_after(arm_at);
+}
+
+static void test_reports_side_by_side_under_allocation_failure(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/audit-run-faults-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    write_linear_run(dir, "x,sex,label\n0.1,f,0\n0.4,m,1\n0.3,f,1\n0.9,m,0\n0.5,f,1\n0.2,m,0\n",
+                     "false, \"outputs\": {\"dir\": \"out\", \"pdf\": \"r.pdf\", "
+                     "\"xlsx\": \"r.xlsx\"}}");
+    char spec[600];
+    aud_run_opts o;
+    run_setup(&o, spec, sizeof spec, dir);
+    aud_global_init();   /* cJSON through the funnel too */
+    o.threads = 2;
+    o.progress = arm_on_reports;
+    aud_run_outcome out;
+    aud_error err;
+    arm_at = 0;
+    assert_int_equal(aud_run(&o, &out, &err), AUD_OK);
+    long ok_in_a_row = 0, failed = 0, k;
+    for (k = 1; ok_in_a_row < 10 && k < 1000000; k += 1 + k / 16) {
+        char outdir[600];
+        snprintf(outdir, sizeof outdir, "rm -rf '%s/out'", dir);
+        assert_int_equal(system(outdir), 0);
+        arm_at = k;
+        aud_error_clear(&err);
+        int rc = aud_run(&o, &out, &err);
+        aud_alloc_fail_after(0);
+        ok_in_a_row = rc == AUD_OK ? ok_in_a_row + 1 : 0;
+        if (rc == AUD_OK)
+            continue;
+        failed++;
+        assert_int_equal(rc, AUD_E_NOMEM);
+        assert_int_equal(err.code, AUD_E_NOMEM);   /* whichever thread failed, its error */
+        char path[700];   /* nothing left behind: no report, no temporary file */
+        snprintf(path, sizeof path, "ls -A '%s/out' 2>/dev/null | grep -q .", dir);
+        assert_int_not_equal(system(path), 0);
+    }
+    assert_true(failed > 20);   /* the reports' allocations were reached */
+    run_teardown(dir);
+}
+
 int main(void)
 {
     aud_global_init();
@@ -174,6 +229,7 @@ int main(void)
         cmocka_unit_test(test_run_error_paths_under_cjson_allocation_failure),
         cmocka_unit_test(test_completed_run_log_under_cjson_allocation_failure),
         cmocka_unit_test(test_explained_rows_under_allocation_failure),
+        cmocka_unit_test(test_reports_side_by_side_under_allocation_failure),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
