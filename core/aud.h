@@ -181,6 +181,13 @@ typedef struct aud_work {
 AUD_API void aud_work_enable(void);
 AUD_API void aud_work_now(aud_work *w);
 
+/* For the bound of --verbose: the calling thread's latest aud_run_jobs run (work accounting on,
+ * started outside a job) cuts its work by size, not by thread count, and at 16 threads would
+ * still make at most `parts` jobs (a CSV file of 17 MB in chunks of at least 2 MiB: 8): its
+ * CPU counts as units taking CPU / min(parts, 16) at 16 threads. Call it once, right after the
+ * run; otherwise nothing. */
+AUD_API void aud_work_jobs_parts(size_t parts);
+
 /* The time `workers` threads take over items [0, n) cut into units of unit_w items, given the
  * measured CPU seconds cpu[i] of the n_units units [i unit, (i + 1) unit) (each spread evenly
  * over its items): each unit of unit_w, in order, goes to the worker that is free first. The

@@ -25,7 +25,7 @@ void aud_csv_opts_default(aud_csv_opts *opts)
     opts->max_columns = 100000;
     opts->max_rows = 0;
     opts->threads = 0;
-    opts->chunk_bytes = (size_t)2 << 20;   /* files from 4 MiB read on 2 threads or more */
+    opts->chunk_bytes = (size_t)1 << 20;   /* files from 2 MiB read on 2 threads or more */
     opts->header = 1;
     opts->names = NULL;
     opts->skip_rows = 0;

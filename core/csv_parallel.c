@@ -452,9 +452,10 @@ static size_t cut_chunks(const csv_lexer *lx, size_t n_ch, int quotes, const cha
 
 /* Set up the chunks' lexers on the cuts and count the newlines and quotes of chunks
  * [from, upto) on n_ch threads, each taking an equal share of their bytes (the counts of the
- * other chunks are left as they are). */
+ * other chunks are left as they are); at 16 threads the count would take parts16 jobs (the
+ * bound of --verbose). */
 static void count_chunks(const csv_lexer *lx, chunk *ch, const char **cut, size_t n_ch,
-                         size_t from, size_t upto)
+                         size_t from, size_t upto, size_t parts16)
 {
     for (size_t c = 0; c < n_ch; c++) {
         ch[c].lx = *lx;
@@ -485,6 +486,7 @@ static void count_chunks(const csv_lexer *lx, chunk *ch, const char **cut, size_
         jobs[i].src = lx->src;
     }
     aud_run_jobs(jobs, n_jobs, sizeof *jobs, count_job_main);
+    aud_work_jobs_parts(parts16);
     for (size_t i = 0; i < n_jobs; i++) {
         for (size_t c = from; c < upto; c++) {
             ch[c].n_newlines += jobs[i].nl[c];
@@ -495,6 +497,16 @@ static void count_chunks(const csv_lexer *lx, chunk *ch, const char **cut, size_
         aud_free(jobs);
 }
 
+/* Chunks of a body of len bytes on `threads` threads: one per thread, none under min bytes,
+ * at most MAX_CHUNKS, at least 1. */
+static size_t chunks_at(size_t len, size_t min, size_t threads)
+{
+    size_t n = len / min;
+    n = n > threads ? threads : n;
+    n = n > MAX_CHUNKS ? MAX_CHUNKS : n;
+    return n < 1 ? 1 : n;
+}
+
 int aud_csv_scan_parallel(const csv_lexer *lx, aud_table *t, col_scan *cs,
                          const aud_csv_opts *o, const na_set *na, locale_t cloc,
                          csv_marks *marks)
@@ -502,16 +514,10 @@ int aud_csv_scan_parallel(const csv_lexer *lx, aud_table *t, col_scan *cs,
     size_t len = (size_t)(lx->end - lx->p);
     int threads = o->threads > 0 ? o->threads : aud_ncpu();
     size_t min = o->chunk_bytes > 0 ? o->chunk_bytes : 1;
-    size_t n_ch = len / min;
-    if (n_ch > (size_t)threads)
-        n_ch = (size_t)threads;
-    if (n_ch > MAX_CHUNKS)
-        n_ch = MAX_CHUNKS;
     /* one chunk (one thread, or a body under two chunk_bytes) too: its arrays are sized by
      * the bound below, not grown by doubling and copying, and a file is read through a buffer
      * (csv_window) */
-    if (n_ch < 1)
-        n_ch = 1;
+    size_t n_ch = chunks_at(len, min, (size_t)threads), parts16 = chunks_at(len, min, 16);
     if (o->max_rows != 0)
         return 1;
     chunk ch[MAX_CHUNKS];
@@ -520,13 +526,13 @@ int aud_csv_scan_parallel(const csv_lexer *lx, aud_table *t, col_scan *cs,
     n_ch = cut_chunks(lx, n_ch, 0, cut);
     /* the last chunk is not counted: its slice is sized by a bound instead (below), and no cut
      * follows it whose quotes would matter */
-    count_chunks(lx, ch, cut, n_ch, 0, n_ch - 1);
+    count_chunks(lx, ch, cut, n_ch, 0, n_ch - 1, parts16);
     size_t quotes = 0;
     for (size_t c = 0; c + 1 < n_ch && quotes % 2 == 0; c++)
         quotes += ch[c].n_quotes;
     if (quotes % 2 != 0) {   /* a cut inside a quoted field: cut again, walking the quotes */
         n_ch = cut_chunks(lx, n_ch, 1, cut);
-        count_chunks(lx, ch, cut, n_ch, 0, n_ch - 1);
+        count_chunks(lx, ch, cut, n_ch, 0, n_ch - 1, parts16);
     }
     /* A record of n_cols fields takes at least n_cols bytes with its newline (n_cols - 1
      * delimiters), and only the last one can end without a newline: the last chunk holds at
@@ -567,7 +573,7 @@ int aud_csv_scan_parallel(const csv_lexer *lx, aud_table *t, col_scan *cs,
             break;
         }
         /* the bound asked too much address space: count the last chunk for its exact size */
-        count_chunks(lx, ch, cut, n_ch, n_ch - 1, n_ch);
+        count_chunks(lx, ch, cut, n_ch, n_ch - 1, n_ch, parts16);
         last_cap = ch[n_ch - 1].n_newlines + 1;
     }
     for (size_t c = 0; c < n_ch && rc == AUD_OK; c++) {
@@ -596,9 +602,10 @@ int aud_csv_scan_parallel(const csv_lexer *lx, aud_table *t, col_scan *cs,
         }
     }
     if (rc == AUD_OK) {
-        if (n_ch > 1)
+        if (n_ch > 1) {
             aud_run_jobs(ch, n_ch, sizeof *ch, chunk_scan_main);
-        else   /* on this thread, and counted as serial work by --verbose */
+            aud_work_jobs_parts(parts16);   /* for --verbose's bound */
+        } else   /* on this thread, and counted as serial work by --verbose */
             chunk_scan_main(&ch[0]);
         for (size_t c = 0; c < n_ch && rc == AUD_OK; c++) {
             if (ch[c].rc != AUD_OK || ch[c].lx.p != cut[c + 1])

@@ -21,6 +21,8 @@ static double work_units_cpu;       /* CPU seconds of the units of aud_run_units
 static double work_units_t16;       /* the least time those runs would take on 16 threads */
 static _Thread_local int in_job;    /* this thread is running a job */
 static _Thread_local double jobs_here;   /* CPU seconds this thread ran of its aud_run_jobs */
+static _Thread_local double last_run;    /* CPU seconds of this thread's latest counted
+                                          * aud_run_jobs run, every job (aud_work_jobs_parts) */
 
 static double clock_s(clockid_t id)
 {
@@ -28,13 +30,6 @@ static double clock_s(clockid_t id)
     if (clock_gettime(id, &ts) != 0)
         return 0.0;
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static void work_add(double *acc, double s)
-{
-    pthread_mutex_lock(&work_mu);
-    *acc += s;
-    pthread_mutex_unlock(&work_mu);
 }
 
 void aud_work_enable(void)
@@ -105,11 +100,24 @@ static void units_account(const double *cpu, size_t n_units, size_t unit, size_t
     pthread_mutex_unlock(&work_mu);
 }
 
+void aud_work_jobs_parts(size_t parts)
+{
+    if (!work_on || last_run <= 0.0)
+        return;
+    double k = parts < 1 ? 1.0 : parts > 16 ? 16.0 : (double)parts;
+    pthread_mutex_lock(&work_mu);
+    work_units_cpu += last_run;
+    work_units_t16 += last_run / k;
+    pthread_mutex_unlock(&work_mu);
+    last_run = 0.0;
+}
+
 /* ---- jobs --------------------------------------------------------------------------------- */
 
 typedef struct job_wrap {
     void *(*fn)(void *);
     void *arg;
+    double *run;   /* the run's CPU seconds, every job */
 } job_wrap;
 
 /* A job on a thread of its own, its CPU time counted (work accounting on). */
@@ -119,7 +127,11 @@ static void *counted_job(void *p)
     double t0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
     in_job = 1;
     j->fn(j->arg);
-    work_add(&work_parallel, clock_s(CLOCK_THREAD_CPUTIME_ID) - t0);
+    double s = clock_s(CLOCK_THREAD_CPUTIME_ID) - t0;
+    pthread_mutex_lock(&work_mu);
+    work_parallel += s;
+    *j->run += s;
+    pthread_mutex_unlock(&work_mu);
     return NULL;
 }
 
@@ -134,13 +146,13 @@ void aud_run_jobs(void *jobs, size_t n, size_t size, void *(*fn)(void *))
     job_wrap *wrap = work_on && n > 1 ? aud_malloc(n * sizeof *wrap) : NULL;
     int count_self = work_on && !in_job;   /* the main thread, or one of aud_thread_start */
     int is_main = count_self && pthread_equal(pthread_self(), work_main);
-    double t0 = count_self ? clock_s(CLOCK_THREAD_CPUTIME_ID) : 0.0;
+    double t0 = count_self ? clock_s(CLOCK_THREAD_CPUTIME_ID) : 0.0, run = 0.0;
     if (count_self)
         in_job = 1;
     if (th != NULL && started != NULL) {
         for (size_t i = 1; i < n; i++) {
             if (wrap != NULL) {
-                wrap[i] = (job_wrap){fn, base + i * size};
+                wrap[i] = (job_wrap){fn, base + i * size, &run};
                 started[i] = pthread_create(&th[i - 1], NULL, counted_job, &wrap[i]) == 0;
             } else {
                 started[i] = pthread_create(&th[i - 1], NULL, fn, base + i * size) == 0;
@@ -163,6 +175,7 @@ void aud_run_jobs(void *jobs, size_t n, size_t size, void *(*fn)(void *))
         work_parallel += s;
         if (is_main)
             work_main_jobs += s;
+        last_run = run + s;   /* the other jobs have ended: joined above */
         pthread_mutex_unlock(&work_mu);
     }
     aud_free(wrap);

@@ -50,7 +50,7 @@ typedef struct aud_csv_opts {
     size_t      max_columns;        /* default 100,000 */
     size_t      max_rows;           /* 0 = unlimited */
     int         threads;            /* parallel parse of large files; 0 = all cores, 1 = off */
-    size_t      chunk_bytes;        /* minimum bytes per parallel chunk (default 2 MiB) */
+    size_t      chunk_bytes;        /* minimum bytes per parallel chunk (default 1 MiB) */
     /* dialect of files as people have them (SPEC section 2) */
     int         header;             /* 1 (default): the first row names the columns; 0: the
                                      * columns are named col1..colN */

@@ -281,6 +281,30 @@ static void test_units_are_timed(void **state)
     }
 }
 
+/* A run of jobs cut by size, not by threads (the CSV reader's chunks): aud_work_jobs_parts(k)
+ * counts its CPU as units taking CPU / min(k, 16) at 16 threads, once. */
+static void test_jobs_parts(void **state)
+{
+    (void)state;
+    aud_work_enable();
+    const size_t parts[3] = {1, 4, 100};
+    const double div[3] = {1.0, 4.0, 16.0};
+    for (int c = 0; c < 3; c++) {
+        double jobs[2] = {0.03, 0.03};
+        aud_work w0, w1, w2;
+        aud_work_now(&w0);
+        aud_run_jobs(jobs, 2, sizeof jobs[0], burn_job);
+        aud_work_jobs_parts(parts[c]);
+        aud_work_now(&w1);
+        aud_work_jobs_parts(parts[c]);   /* a second call: nothing more */
+        aud_work_now(&w2);
+        double ucpu = w1.units_cpu - w0.units_cpu, t16 = w1.units_t16 - w0.units_t16;
+        assert_true(ucpu >= 0.06 && ucpu < 0.09);
+        assert_float_equal(t16, ucpu / div[c], 1e-12);
+        assert_true(w2.units_cpu == w1.units_cpu && w2.units_t16 == w1.units_t16);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -289,6 +313,7 @@ int main(void)
         cmocka_unit_test(test_units_tile_and_fail_in_order),
         cmocka_unit_test(test_makespan_greedy_in_order),
         cmocka_unit_test(test_units_are_timed),
+        cmocka_unit_test(test_jobs_parts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
