@@ -45,7 +45,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_CHUNKS 16
+#define MAX_CHUNKS 64                    /* chunks of trees (units of work): 4 per thread at 16 */
+#define MIN_CHUNKS 16
+#define PART_BUDGET ((size_t)16 << 20)   /* bytes of the chunks' partial sums beyond MIN_CHUNKS */
 #define DIRECT_BITS 16                   /* patterns this short index a table directly */
 #define SUB_ROWS ((size_t)1 << 18)       /* rows per pattern block: each tree's values are
                                             computed once per pattern of a block */
@@ -330,8 +332,21 @@ int aud_shap_cells_new(aud_shap_cells **out, const aud_model *m, size_t n_cells,
     c->n_cells = n_cells;
     c->n_w = n_w;
     c->threads = threads > 0 ? threads : 1;
-    c->n_chunks = m->n_trees < MAX_CHUNKS ? (m->n_trees ? m->n_trees : 1) : MAX_CHUNKS;
     size_t per = n_w * n_cells;
+    /* chunks of trees, summed in chunk order (the same at any thread count): up to MAX_CHUNKS
+     * so that 16 threads get several each (one each left the longest chunk, 1.4x the mean,
+     * setting the time), but none under KEY_TREES trees (their patterns are built together)
+     * beyond the MIN_CHUNKS there always were, and fewer when their partial sums would pass
+     * PART_BUDGET (many cells) */
+    size_t each = per * (c->M ? c->M : 1) * sizeof(double);
+    size_t nc = m->n_trees / KEY_TREES;   /* beyond MIN_CHUNKS, a whole group of trees each */
+    if (nc > MAX_CHUNKS)
+        nc = MAX_CHUNKS;
+    if (nc > MIN_CHUNKS && each > 0 && nc > PART_BUDGET / each)
+        nc = PART_BUDGET / each;
+    if (nc < MIN_CHUNKS)
+        nc = m->n_trees < MIN_CHUNKS ? (m->n_trees ? m->n_trees : 1) : MIN_CHUNKS;
+    c->n_chunks = nc;
     c->sub = SUB_ROWS;
     c->sums = aud_calloc(per * (c->M + 1), sizeof *c->sums);
     c->counts = aud_calloc(n_cells, sizeof *c->counts);
