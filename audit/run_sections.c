@@ -704,28 +704,30 @@ int aud_run_drift(run_ctx *c)
 
 /* ---- performance -------------------------------------------------------------------------- */
 
-/* One group's performance, computed as one task of aud_run_tasks (perf_task_run) and written in group order. */
+/* The performance of all rows ("overall") or of one group, computed as one task of
+ * aud_run_tasks (perf_task_run); the document is written afterwards in its order. */
 typedef struct perf_job {
-    const size_t *rows;
-    size_t        n;
-    const char   *attr, *group;
-    aud_perf      pf;
-    int           rc;
-    aud_error     err;
+    const size_t        *rows;   /* NULL: every row */
+    size_t               n;
+    const char          *attr, *group;
+    const aud_perf_opts *po;
+    aud_perf             pf;
+    int                  rc;
+    aud_error            err;
 } perf_job;
 
 typedef struct perf_tasks {
-    const run_ctx       *c;
-    const aud_perf_opts *po;
-    perf_job            *jobs;
-    const size_t        *order;   /* job indices, largest group first */
+    const run_ctx *c;
+    perf_job      *jobs;
+    const size_t  *order;   /* job indices, largest first */
 } perf_tasks;
 
 static void perf_task_run(void *ctx, size_t k)
 {
     const perf_tasks *p = ctx;
     perf_job *j = &p->jobs[p->order[k]];
-    j->rc = aud_perf_compute(p->c->label, p->c->score, j->rows, j->n, p->po, &j->pf, &j->err);
+    aud_error_clear(&j->err);
+    j->rc = aud_perf_compute(p->c->label, p->c->score, j->rows, j->n, j->po, &j->pf, &j->err);
 }
 
 typedef struct job_size { size_t n, g; } job_size;
@@ -738,62 +740,23 @@ static int by_size_desc(const void *a, const void *b)
     return (x->g > y->g) - (x->g < y->g);
 }
 
-/* Every group of one attribute (its rows by aud_bind_group_rows), computed on the threads
- * (largest first, taken one at a time) and appended to `arr` in group order: the document does
- * not depend on the thread count. */
-static int attr_group_perf(run_ctx *c, const aud_perf_opts *po, cJSON *arr,
-                           const aud_fair_attr *at)
+/* One attribute's groups (their rows by aud_bind_group_rows: one pass) as jobs from jobs[0]. */
+static int attr_group_jobs(run_ctx *c, const aud_perf_opts *po, const aud_fair_attr *at,
+                           perf_job *jobs, size_t **start, size_t **order)
 {
-    size_t *start = NULL, *order = NULL, *by_size = NULL;   /* each group's rows: one pass */
-    job_size *sz = NULL;
-    size_t ng = at->n_levels;
-    perf_job *jobs = NULL;
-    int rc = aud_bind_group_rows(at->codes, c->data->n_rows, ng, &start, &order, c->err);
-    if (rc == AUD_OK && ng > 0) {
-        jobs = aud_calloc(ng, sizeof *jobs);
-        by_size = aud_malloc(ng * sizeof *by_size);
-        sz = aud_malloc(ng * sizeof *sz);
-        if (jobs == NULL || by_size == NULL || sz == NULL)
-            rc = aud_error_nomem(c->err);
-    }
-    if (rc == AUD_OK && ng > 0) {
-        for (size_t g = 0; g < ng; g++) {
-            jobs[g] = (perf_job){.rows = order + start[g], .n = start[g + 1] - start[g],
-                                 .attr = at->name, .group = at->levels[g], .rc = AUD_OK};
-            sz[g] = (job_size){jobs[g].n, g};
-        }
-        qsort(sz, ng, sizeof *sz, by_size_desc);
-        for (size_t g = 0; g < ng; g++)
-            by_size[g] = sz[g].g;
-        perf_tasks pt = {c, po, jobs, by_size};
-        aud_run_tasks(ng, c->threads, perf_task_run, &pt);
-        for (size_t g = 0; g < ng && rc == AUD_OK; g++) {
-            if (jobs[g].rc != AUD_OK) {
-                *c->err = jobs[g].err;
-                rc = jobs[g].rc;
-                break;
-            }
-            cJSON *o = cJSON_CreateObject();
-            if (o == NULL || !cJSON_AddItemToArray(arr, o)) {
-                cJSON_Delete(o);
-                rc = aud_error_nomem(c->err);
-            } else if (cJSON_AddStringToObject(o, "attribute", jobs[g].attr) == NULL ||
-                       cJSON_AddStringToObject(o, "group", jobs[g].group) == NULL ||
-                       aud_perf_to_json(&jobs[g].pf, o) != 0) {
-                rc = aud_error_nomem(c->err);
-            }
-        }
-        for (size_t g = 0; g < ng; g++)
-            aud_perf_free(&jobs[g].pf);
-    }
-    aud_free(jobs);
-    aud_free(by_size);
-    aud_free(sz);
-    aud_free(start);
-    aud_free(order);
+    int rc = aud_bind_group_rows(at->codes, c->data->n_rows, at->n_levels, start, order, c->err);
+    for (size_t g = 0; g < at->n_levels && rc == AUD_OK; g++)
+        jobs[g] = (perf_job){.rows = *order + (*start)[g], .n = (*start)[g + 1] - (*start)[g],
+                             .attr = at->name, .group = at->levels[g], .po = po, .rc = AUD_OK};
     return rc;
 }
 
+/* Overall and by group: every attribute's groups and the overall figures are the tasks of one
+ * run (largest first: the overall one, all rows, then the groups), so a thread computes groups
+ * while another computes the overall figures; the document is written afterwards, overall first
+ * and then the groups of each attribute in group order - it does not depend on the threads. An
+ * error is the overall computation's first, then the attributes' binding, then the first group's
+ * in document order, as when they were computed one after the other. */
 int aud_run_performance(run_ctx *c)
 {
     if (c->label == NULL)
@@ -802,7 +765,7 @@ int aud_run_performance(run_ctx *c)
         return aud_run_skip(c, "performance",
                             "needs a score: a model with one output or a score column (AUC and "
                             "the ROC curve rank the rows by it)");
-    aud_perf_opts po;
+    aud_perf_opts po, pg;
     aud_perf_opts_default(&po);
     po.threshold = c->spec->threshold;
     po.probability = c->score_is_probability;
@@ -811,31 +774,98 @@ int aud_run_performance(run_ctx *c)
                            "need one)"
                          : "the score column has values outside [0, 1], so it is not a "
                            "probability (log-loss and the Brier score need one)";
-    aud_perf pf;
-    int rc = aud_perf_compute(c->label, c->score, NULL, c->data->n_rows, &po, &pf, c->err);
-    if (rc != AUD_OK)
-        return rc;
-    cJSON *perf = cJSON_AddObjectToObject(c->doc, "performance");
-    cJSON *overall = perf ? cJSON_AddObjectToObject(perf, "overall") : NULL;
-    cJSON *by = perf ? cJSON_AddArrayToObject(perf, "by_group") : NULL;
-    int bad = overall == NULL || by == NULL || aud_perf_to_json(&pf, overall) != 0 ||
-              cJSON_AddStringToObject(perf, "label", c->spec->label) == NULL ||
-              aud_json_add_num(perf, "threshold", c->spec->threshold) != 0 ||
-              cJSON_AddStringToObject(perf, "score", po.probability ? "probability" : "real") ==
-                  NULL ||
-              cJSON_AddStringToObject(perf, "auc_interval", "delong") == NULL ||
-              aud_json_add_num(perf, "confidence_level", po.level) != 0;
-    aud_perf_free(&pf);
-    if (bad)
-        return aud_error_nomem(c->err);
-    po.roc_max_points = 60;   /* by group: enough for a chart */
+    pg = po;
+    pg.roc_max_points = 60;   /* by group: enough for a chart */
     /* by group: the groups and names of the fairness section */
     aud_bound_attrs ba;
-    rc = aud_bind_attrs(&ba, c->data, (const char *const *)c->spec->sensitive,
-                        c->spec->n_sensitive, NULL, 0, c->spec->groupings, c->spec->n_groupings,
-                        c->threads, c->err);
-    for (size_t a = 0; a < ba.n_attrs && rc == AUD_OK; a++)
-        rc = attr_group_perf(c, &po, by, &ba.attrs[a]);
-    aud_bound_attrs_free(&ba);
+    aud_error bind_err;
+    aud_error_clear(&bind_err);
+    int bind_rc = aud_bind_attrs(&ba, c->data, (const char *const *)c->spec->sensitive,
+                                 c->spec->n_sensitive, NULL, 0, c->spec->groupings,
+                                 c->spec->n_groupings, c->threads, &bind_err);
+    size_t n_jobs = 1, n_attrs = bind_rc == AUD_OK ? ba.n_attrs : 0;
+    for (size_t a = 0; a < n_attrs; a++)
+        n_jobs += ba.attrs[a].n_levels;
+    perf_job *jobs = aud_calloc(n_jobs, sizeof *jobs);
+    size_t **starts = aud_calloc(n_attrs + 1, sizeof *starts);
+    size_t **orders = aud_calloc(n_attrs + 1, sizeof *orders);
+    size_t *by_size = aud_malloc(n_jobs * sizeof *by_size);
+    job_size *sz = aud_malloc(n_jobs * sizeof *sz);
+    int rc = jobs && starts && orders && by_size && sz ? AUD_OK : aud_error_nomem(c->err);
+    size_t n_ready = 1;   /* jobs set up: the overall one, then whole attributes */
+    int groups_rc = AUD_OK;   /* the first attribute's failure to set up its groups */
+    aud_error groups_err;
+    if (rc == AUD_OK) {
+        jobs[0] = (perf_job){.rows = NULL, .n = c->data->n_rows, .po = &po, .rc = AUD_OK};
+        for (size_t a = 0; a < n_attrs && groups_rc == AUD_OK; a++) {
+            groups_rc = attr_group_jobs(c, &pg, &ba.attrs[a], jobs + n_ready, &starts[a],
+                                        &orders[a]);
+            if (groups_rc != AUD_OK)
+                groups_err = *c->err;
+            else
+                n_ready += ba.attrs[a].n_levels;
+        }
+        for (size_t g = 0; g < n_ready; g++)
+            sz[g] = (job_size){jobs[g].n, g};
+        qsort(sz, n_ready, sizeof *sz, by_size_desc);
+        for (size_t g = 0; g < n_ready; g++)
+            by_size[g] = sz[g].g;
+        perf_tasks pt = {c, jobs, by_size};
+        aud_run_tasks(n_ready, c->threads, perf_task_run, &pt);
+    }
+    cJSON *perf = NULL, *by = NULL;
+    if (rc == AUD_OK && jobs[0].rc != AUD_OK) {   /* the overall figures' error first */
+        *c->err = jobs[0].err;
+        rc = jobs[0].rc;
+    }
+    if (rc == AUD_OK) {
+        perf = cJSON_AddObjectToObject(c->doc, "performance");
+        cJSON *overall = perf ? cJSON_AddObjectToObject(perf, "overall") : NULL;
+        by = perf ? cJSON_AddArrayToObject(perf, "by_group") : NULL;
+        if (overall == NULL || by == NULL || aud_perf_to_json(&jobs[0].pf, overall) != 0 ||
+            cJSON_AddStringToObject(perf, "label", c->spec->label) == NULL ||
+            aud_json_add_num(perf, "threshold", c->spec->threshold) != 0 ||
+            cJSON_AddStringToObject(perf, "score", po.probability ? "probability" : "real") ==
+                NULL ||
+            cJSON_AddStringToObject(perf, "auc_interval", "delong") == NULL ||
+            aud_json_add_num(perf, "confidence_level", po.level) != 0)
+            rc = aud_error_nomem(c->err);
+    }
+    if (rc == AUD_OK && bind_rc != AUD_OK) {
+        *c->err = bind_err;
+        rc = bind_rc;
+    }
+    for (size_t g = 1; g < n_ready && rc == AUD_OK; g++) {   /* attribute by attribute */
+        if (jobs[g].rc != AUD_OK) {
+            *c->err = jobs[g].err;
+            rc = jobs[g].rc;
+            break;
+        }
+        cJSON *o = cJSON_CreateObject();
+        if (o == NULL || !cJSON_AddItemToArray(by, o)) {
+            cJSON_Delete(o);
+            rc = aud_error_nomem(c->err);
+        } else if (cJSON_AddStringToObject(o, "attribute", jobs[g].attr) == NULL ||
+                   cJSON_AddStringToObject(o, "group", jobs[g].group) == NULL ||
+                   aud_perf_to_json(&jobs[g].pf, o) != 0) {
+            rc = aud_error_nomem(c->err);
+        }
+    }
+    if (rc == AUD_OK && groups_rc != AUD_OK) {
+        *c->err = groups_err;
+        rc = groups_rc;
+    }
+    for (size_t g = 0; jobs != NULL && g < n_ready; g++)
+        aud_perf_free(&jobs[g].pf);
+    for (size_t a = 0; a < n_attrs && starts != NULL && orders != NULL; a++) {
+        aud_free(starts[a]);
+        aud_free(orders[a]);
+    }
+    aud_free(jobs);
+    aud_free(starts);
+    aud_free(orders);
+    aud_free(by_size);
+    aud_free(sz);
+    aud_bound_attrs_free(&ba);   /* as before: also after a failed binding */
     return rc;
 }
