@@ -208,6 +208,17 @@ static int load_model_command(run_ctx *c)
     return rc;
 }
 
+/* An input's provenance entry with its hash taken ahead (h->path set: aud_hash_ahead_start
+ * hashed it), else hashed here. */
+static int add_input_ahead(cJSON *p, const char *role, const char *path, aud_hash_ahead *h,
+                           const aud_table *t, cJSON **entry, aud_error *err)
+{
+    if (h->path == NULL)
+        return aud_prov_add_input(p, role, path, t, entry, err);
+    int rc = aud_hash_ahead_join(h, err);
+    return rc != AUD_OK ? rc : aud_prov_add_input_hashed(p, role, path, h->hex, t, entry, err);
+}
+
 /* provenance (docs/results-schema.md): the shared inputs and model entries, plus the spec */
 static int add_provenance(run_ctx *c, cJSON *p)
 {
@@ -222,7 +233,7 @@ static int add_provenance(run_ctx *c, cJSON *p)
     }
     int rc = c->merged ? AUD_OK : aud_prov_add_input(p, "spec", s->path, NULL, NULL, c->err);
     if (rc == AUD_OK && !c->merged)
-        rc = aud_prov_add_input(p, "data", s->data, c->data, NULL, c->err);
+        rc = add_input_ahead(p, "data", s->data, &c->hash_data, c->data, NULL, c->err);
     cJSON *entry = NULL;
     const cJSON *pa;   /* merged: the partials stand for the spec and the data */
     cJSON_ArrayForEach(pa, cJSON_GetObjectItemCaseSensitive(c->merge_info, "partials")) {
@@ -233,13 +244,18 @@ static int add_provenance(run_ctx *c, cJSON *p)
                 c->err);
     }
     if (rc == AUD_OK && c->ref != NULL)
-        rc = aud_prov_add_input(p, "reference", s->reference, c->ref, &entry, c->err);
+        rc = add_input_ahead(p, "reference", s->reference, &c->hash_ref, c->ref, &entry, c->err);
     if (rc == AUD_OK && c->ref_prof != NULL)
         rc = aud_refprof_prov(c->ref_prof, entry, c->err);
     if (rc == AUD_OK && c->model != NULL && s->model_cmd.argv != NULL)
         rc = add_command_provenance(c, p);
-    else if (rc == AUD_OK && c->model != NULL)
+    else if (rc == AUD_OK && c->model != NULL && c->hash_model.path != NULL) {
+        rc = aud_hash_ahead_join(&c->hash_model, c->err);
+        if (rc == AUD_OK)
+            rc = aud_prov_add_model_hashed(p, s->model, c->hash_model.hex, c->model, c->err);
+    } else if (rc == AUD_OK && c->model != NULL) {
         rc = aud_prov_add_model(p, s->model, c->model, c->err);
+    }
     if (rc == AUD_OK && c->model != NULL && s->model_categories != NULL)
         rc = aud_prov_add_input(p, "categories", s->model_categories, NULL, NULL, c->err);
     return rc;
@@ -297,6 +313,11 @@ static int load_inputs(run_ctx *c)
         rc = aud_shard_load_range(c, &co, &ranged);
     if (rc == AUD_OK && !c->merged && !ranged)
         rc = aud_table_load_csv(&c->data, s->data, &co, c->err);
+    /* the inputs' provenance hashes, from the page cache, beside the rest of the loading (a
+     * shard hashes its byte range instead: audit/shard.c) */
+    int hash_ahead = !c->merged && !ranged && c->opts->shard_count == 0;
+    if (rc == AUD_OK && hash_ahead)
+        aud_hash_ahead_start(&c->hash_data, s->data);
     if (rc == AUD_OK && c->opts->shard_count > 0 && !ranged)
         rc = aud_shard_slice(c);
     if (rc == AUD_OK && s->reference != NULL)
@@ -308,10 +329,14 @@ static int load_inputs(run_ctx *c)
     } else if (rc == AUD_OK && s->reference != NULL) {
         rc = aud_table_load_csv(&c->ref, s->reference, &co, c->err);
     }
+    if (rc == AUD_OK && hash_ahead && s->reference != NULL)
+        aud_hash_ahead_start(&c->hash_ref, s->reference);
     if (rc == AUD_OK && (s->model != NULL || s->model_cmd.argv != NULL))
         aud_run_step(c, "load model");
     if (rc == AUD_OK && s->model != NULL)
         rc = aud_model_load_threads(&c->model, s->model, s->model_format, c->threads, c->err);
+    if (rc == AUD_OK && hash_ahead && s->model != NULL)
+        aud_hash_ahead_start(&c->hash_model, s->model);
     else if (rc == AUD_OK && s->model_cmd.argv != NULL)
         rc = load_model_command(c);
     if (rc == AUD_OK && c->model != NULL && s->model_categories != NULL)
@@ -968,6 +993,9 @@ done:
     aud_free(c.prediction);
     aud_binding_free(&c.bind);
     aud_binding_free(&c.bind_ref);
+    aud_hash_ahead_join(&c.hash_data, NULL);   /* an early error: the threads must still end */
+    aud_hash_ahead_join(&c.hash_ref, NULL);
+    aud_hash_ahead_join(&c.hash_model, NULL);
     aud_model_free(c.model);
     aud_table_free(c.data);
     aud_table_free(c.ref);

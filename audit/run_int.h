@@ -8,6 +8,7 @@
 #include "audit/run.h"
 #include "audit/spec_int.h"
 #include "core/table.h"
+#include "core/provenance.h"
 #include "metrics/profile.h"
 #include "explainers/shap.h"
 #include <cjson/cJSON.h>
@@ -33,6 +34,9 @@ typedef struct run_ctx {
     double     *prediction;   /* 0/1 predictions column; NULL when absent */
     int         score_is_probability;
     long        id_col;       /* explain.id column of data (explained rows' "id"); -1 none */
+    aud_hash_ahead hash_data, hash_ref, hash_model;   /* the inputs' SHA-256, taken on
+                                 threads of their own from their load on (joined by the
+                                 provenance, and in any case before the run ends) */
     cJSON      *doc;          /* the results document */
     cJSON      *skipped;      /* [{section, reason}] */
     double      t_start;

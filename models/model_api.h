@@ -67,5 +67,9 @@ AUD_API int aud_model_set_categories(aud_model *m, const char *path, aud_error *
 struct cJSON;
 AUD_API int aud_prov_add_model(struct cJSON *prov, const char *path, const aud_model *m,
                                aud_error *err);
+/* The same with the file's SHA-256 already known (hex, NULL: hash the file here), e.g. hashed
+ * on a thread of its own while the model was used (aud_hash_ahead). */
+AUD_API int aud_prov_add_model_hashed(struct cJSON *prov, const char *path, const char *hex,
+                                      const aud_model *m, aud_error *err);
 
 #endif

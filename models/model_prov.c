@@ -6,8 +6,14 @@
 
 int aud_prov_add_model(cJSON *prov, const char *path, const aud_model *m, aud_error *err)
 {
+    return aud_prov_add_model_hashed(prov, path, NULL, m, err);
+}
+
+int aud_prov_add_model_hashed(cJSON *prov, const char *path, const char *hex, const aud_model *m,
+                              aud_error *err)
+{
     cJSON *in = NULL;
-    int rc = aud_prov_add_input(prov, "model", path, NULL, &in, err);
+    int rc = aud_prov_add_input_hashed(prov, "model", path, hex, NULL, &in, err);
     if (rc != AUD_OK)
         return rc;
     if (cJSON_AddStringToObject(in, "format", m->format != NULL ? m->format : "") == NULL ||
