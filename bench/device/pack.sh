@@ -4,7 +4,7 @@
 # the machine's own libraries do not matter), gen_data (compiled here, run the same way), and
 # bench_threads.py's 500-tree model and 100,000 rows (made here with Debian's python3-xgboost
 # when absent from $TMPDIR). About 45 MB; the device takes 64 MiB of working tree in all. Then:
-#   device run:  build/devpack/run.sh "$OUT"     carry: ["build/devpack"]     timeout_s: 420
+#   device run:  build/devpack/run.sh "$OUT"     carry: ["build/devpack"]     timeout_s: 480
 set -eu
 cd "$(dirname "$0")/../.."
 make -j2 >/dev/null

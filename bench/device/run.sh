@@ -4,8 +4,10 @@
 # libraries, the data generator, and the 500-tree model with its 100,000 rows. Nothing else is
 # needed there (no Python, no Debian packages).
 #   build/devpack/run.sh OUTDIR [THREADS...]     (default threads: 1 2 4 8 16)
-# Generates the large CSVs into $TMPDIR/adev (gen_data.c), then runs each workload of
-# bench_threads.py at each thread count REPEAT times (default 3; the best kept), with --verbose.
+# Generates the large CSVs into $TMPDIR/adev (gen_data.c; and the 10-column profile and drift
+# inputs of issue 19's measurements, cut from them), then runs each workload of
+# bench_threads.py, and those two, at each thread count REPEAT times (default 3; the best kept),
+# with --verbose.
 # Writes OUTDIR/threads.txt (times, speed-ups over 1 thread, whether every output equals the
 # 1-thread output byte for byte, and each run's serial share and Amdahl bound as --verbose
 # prints them) and OUTDIR/verbose.txt (every run's --verbose stages). Two files: a device run
@@ -24,6 +26,9 @@ if [ ! -s "$W/fair.csv" ]; then
     "$D/lib/ld-linux-x86-64.so.2" --library-path "$D/lib" "$D/gen_data" "$W" || { echo "gen_data failed" >&2; exit 1; }
     echo "generated the CSVs in $(awk -v a="$s" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}') s" > "$OUT/threads.txt"
 fi
+for f in prof ref cur; do   # issue 19's 10-column profile and drift: the first 10 columns
+    [ -s "$W/${f}10.csv" ] || cut -d, -f1-10 "$W/$f.csv" > "$W/${f}10.csv" || { echo "cut failed" >&2; exit 1; }
+done
 {
     echo "cores: $(nproc); $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"
     echo "load: $(cut -d' ' -f1-3 /proc/loadavg); repeats: $REPEAT (best kept)"
@@ -35,6 +40,8 @@ workload() {   # NAME T: the command line of NAME at T threads, output into $W/N
     local t=$2
     case $1 in
     profile)  echo profile --data "$W/prof.csv" --json "$W/profile-$t.json" --created $C --threads "$t" ;;
+    profile10) echo profile --data "$W/prof10.csv" --json "$W/profile10-$t.json" --created $C --threads "$t" ;;
+    drift10)  echo drift --reference "$W/ref10.csv" --current "$W/cur10.csv" --json "$W/drift10-$t.json" --created $C --threads "$t" --csv-threads "$t" ;;
     drift)    echo drift --reference "$W/ref.csv" --current "$W/cur.csv" --json "$W/drift-$t.json" --created $C --threads "$t" --csv-threads "$t" ;;
     fairness) echo fairness --data "$W/fair.csv" --sensitive sex,race --score score --threshold 0.5 --label label --bootstrap 200 --json "$W/fairness-$t.json" --created $C --threads "$t" --csv-threads "$t" ;;
     predict)  echo predict --model "$D/model.json" --data "$D/rows.csv" --out "$W/predict-$t.csv" --threads "$t" --csv-threads "$t" ;;
@@ -42,7 +49,7 @@ workload() {   # NAME T: the command line of NAME at T threads, output into $W/N
     esac
 }
 printf '%-9s %7s %9s %8s %5s  %s\n' workload threads "best s" speed-up same "serial share, Amdahl bound (--verbose)" >> "$OUT/threads.txt"
-for name in profile drift fairness predict explain; do
+for name in profile profile10 drift drift10 fairness predict explain; do
     one=
     for t in $THREADS; do
         best=
