@@ -147,6 +147,7 @@ void aud_run_jobs(void *jobs, size_t n, size_t size, void *(*fn)(void *))
     int count_self = work_on && !in_job;   /* the main thread, or one of aud_thread_start */
     int is_main = count_self && pthread_equal(pthread_self(), work_main);
     double t0 = count_self ? clock_s(CLOCK_THREAD_CPUTIME_ID) : 0.0, run = 0.0;
+    last_run = 0.0;   /* a run inside a job is not counted: aud_work_jobs_parts ignores it */
     if (count_self)
         in_job = 1;
     if (th != NULL && started != NULL) {

@@ -281,6 +281,17 @@ static void test_units_are_timed(void **state)
     }
 }
 
+/* A job that runs jobs of its own and then declares their parts: inside a job nothing is
+ * counted (its CPU is the outer job's), and no earlier run of this thread stands in for it. */
+static void *nested_parts_job(void *arg)
+{
+    (void)arg;
+    double jobs[2] = {0.01, 0.01};
+    aud_run_jobs(jobs, 2, sizeof jobs[0], burn_job);
+    aud_work_jobs_parts(4);
+    return NULL;
+}
+
 /* A run of jobs cut by size, not by threads (the CSV reader's chunks): aud_work_jobs_parts(k)
  * counts its CPU as units taking CPU / min(k, 16) at 16 threads, once. */
 static void test_jobs_parts(void **state)
@@ -303,6 +314,14 @@ static void test_jobs_parts(void **state)
         assert_float_equal(t16, ucpu / div[c], 1e-12);
         assert_true(w2.units_cpu == w1.units_cpu && w2.units_t16 == w1.units_t16);
     }
+    double warm[2] = {0.02, 0.02};   /* a counted run on this thread, its parts not declared */
+    aud_run_jobs(warm, 2, sizeof warm[0], burn_job);
+    aud_work w0, w1;
+    aud_work_now(&w0);
+    int dummy[1] = {0};
+    aud_run_jobs(dummy, 1, sizeof dummy[0], nested_parts_job);   /* a job, on this thread */
+    aud_work_now(&w1);
+    assert_true(w1.units_cpu == w0.units_cpu && w1.units_t16 == w0.units_t16);
 }
 
 int main(void)
