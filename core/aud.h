@@ -140,9 +140,9 @@ AUD_API void aud_run_tasks(size_t n, int threads, void (*fn)(void *ctx, size_t i
  * a thread on a slower core (a busy host) takes fewer instead of holding back the others. run
  * must write only the results of its items [begin, end), the same whatever else a unit holds:
  * results then do not depend on the threads. ws_new(ctx) (a NULL result: out of memory) is
- * called once per thread, ws_free at its end. After a failing unit no thread
- * takes another, and the error returned is that of the failing unit nearest item 0 (every unit
- * before it has run: units are taken in order). progress (NULL: none) is called on the calling
+ * called once per thread, ws_free at its end; without ws_new (NULL), run gets a NULL
+ * workspace. After a failing unit no thread takes another, and the error returned is that of
+ * the failing unit nearest item 0 (every unit before it has run: units are taken in order). progress (NULL: none) is called on the calling
  * thread with the share of items done, and with 1 at the end. */
 typedef struct aud_units {
     void *(*ws_new)(void *ctx);

@@ -256,8 +256,8 @@ static void *par_main(void *arg)
     par_shared *s = j->s;
     const aud_units *p = s->p;
     aud_error_clear(&j->err);
-    void *ws = p->ws_new(p->ctx);
-    if (ws == NULL) {   /* as failing at item 0: it took no unit yet */
+    void *ws = p->ws_new != NULL ? p->ws_new(p->ctx) : NULL;
+    if (p->ws_new != NULL && ws == NULL) {   /* as failing at item 0: it took no unit yet */
         j->failed = 0;
         j->rc = aud_error_nomem(&j->err);
         atomic_store(&s->stop, 1);
@@ -279,7 +279,8 @@ static void *par_main(void *arg)
         if (j->first && p->progress != NULL)
             p->progress(p->progress_ctx, (double)d / (double)s->n);
     }
-    p->ws_free(ws);
+    if (p->ws_free != NULL)
+        p->ws_free(ws);
     return NULL;
 }
 

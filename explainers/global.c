@@ -7,29 +7,20 @@
 #include "models/model_cmd_int.h"
 #include "models/model_int.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <gsl/gsl_cdf.h>
 
-/* A native model's prediction of rows [b, e) (aud_units.run): each row is computed alone, so
- * the figures do not depend on which thread takes which unit. No workspace. */
+/* A native model's prediction of rows [b, e) (aud_units.run, no workspace): each row is
+ * computed alone, so the figures do not depend on which thread takes which unit. */
 typedef struct gp_ctx {
     const aud_model *m;
     const double    *X;
     double          *out;
 } gp_ctx;
-
-static void *gp_ws_new(void *ctx)
-{
-    return ctx;   /* none needed: not NULL (that would mean out of memory) */
-}
-
-static void gp_ws_free(void *ws)
-{
-    (void)ws;
-}
 
 static int gp_rows(void *ctx, void *ws, size_t b, size_t e, aud_error *err)
 {
@@ -70,8 +61,8 @@ int aud_global_predict(const aud_model *m, const double *X, size_t n, int thread
     if (T > n / min_rows)
         T = n / min_rows ? n / min_rows : 1;
     gp_ctx c = {m, X, out};
-    aud_units units = {gp_ws_new, gp_ws_free, gp_rows, &c, GP_GRAIN, NULL, NULL};
-    return aud_run_units(&units, n, T > 64 ? 64 : (int)T, err);
+    aud_units units = {NULL, NULL, gp_rows, &c, GP_GRAIN, NULL, NULL};
+    return aud_run_units(&units, n, T > INT_MAX ? INT_MAX : (int)T, err);
 }
 
 /* ---- scores ---- */
