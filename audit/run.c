@@ -208,15 +208,17 @@ static int load_model_command(run_ctx *c)
     return rc;
 }
 
-/* An input's provenance entry with its hash taken ahead (h->path set: aud_hash_ahead_start
- * hashed it), else hashed here. */
-static int add_input_ahead(cJSON *p, const char *role, const char *path, aud_hash_ahead *h,
-                           const aud_table *t, cJSON **entry, aud_error *err)
+/* The SHA-256 of an input taken ahead (aud_hash_ahead_start hashed it: h->path set), joined,
+ * into *hex; NULL when none was taken (the entry then hashes the file, or says why not). */
+static int ahead_hex(aud_hash_ahead *h, const char **hex, aud_error *err)
 {
+    *hex = NULL;
     if (h->path == NULL)
-        return aud_prov_add_input(p, role, path, t, entry, err);
+        return AUD_OK;
     int rc = aud_hash_ahead_join(h, err);
-    return rc != AUD_OK ? rc : aud_prov_add_input_hashed(p, role, path, h->hex, t, entry, err);
+    if (rc == AUD_OK)
+        *hex = h->hex;
+    return rc;
 }
 
 /* provenance (docs/results-schema.md): the shared inputs and model entries, plus the spec */
@@ -232,8 +234,11 @@ static int add_provenance(run_ctx *c, cJSON *p)
         return aud_error_nomem(c->err);
     }
     int rc = c->merged ? AUD_OK : aud_prov_add_input(p, "spec", s->path, NULL, NULL, c->err);
+    const char *hex = NULL;
     if (rc == AUD_OK && !c->merged)
-        rc = add_input_ahead(p, "data", s->data, &c->hash_data, c->data, NULL, c->err);
+        rc = ahead_hex(&c->hash_data, &hex, c->err);
+    if (rc == AUD_OK && !c->merged)
+        rc = aud_prov_add_input_hashed(p, "data", s->data, hex, c->data, NULL, c->err);
     cJSON *entry = NULL;
     const cJSON *pa;   /* merged: the partials stand for the spec and the data */
     cJSON_ArrayForEach(pa, cJSON_GetObjectItemCaseSensitive(c->merge_info, "partials")) {
@@ -244,17 +249,17 @@ static int add_provenance(run_ctx *c, cJSON *p)
                 c->err);
     }
     if (rc == AUD_OK && c->ref != NULL)
-        rc = add_input_ahead(p, "reference", s->reference, &c->hash_ref, c->ref, &entry, c->err);
+        rc = ahead_hex(&c->hash_ref, &hex, c->err);
+    if (rc == AUD_OK && c->ref != NULL)
+        rc = aud_prov_add_input_hashed(p, "reference", s->reference, hex, c->ref, &entry, c->err);
     if (rc == AUD_OK && c->ref_prof != NULL)
         rc = aud_refprof_prov(c->ref_prof, entry, c->err);
     if (rc == AUD_OK && c->model != NULL && s->model_cmd.argv != NULL)
         rc = add_command_provenance(c, p);
-    else if (rc == AUD_OK && c->model != NULL && c->hash_model.path != NULL) {
-        rc = aud_hash_ahead_join(&c->hash_model, c->err);
+    else if (rc == AUD_OK && c->model != NULL) {
+        rc = ahead_hex(&c->hash_model, &hex, c->err);
         if (rc == AUD_OK)
-            rc = aud_prov_add_model_hashed(p, s->model, c->hash_model.hex, c->model, c->err);
-    } else if (rc == AUD_OK && c->model != NULL) {
-        rc = aud_prov_add_model(p, s->model, c->model, c->err);
+            rc = aud_prov_add_model_hashed(p, s->model, hex, c->model, c->err);
     }
     if (rc == AUD_OK && c->model != NULL && s->model_categories != NULL)
         rc = aud_prov_add_input(p, "categories", s->model_categories, NULL, NULL, c->err);
@@ -335,10 +340,10 @@ static int load_inputs(run_ctx *c)
         aud_run_step(c, "load model");
     if (rc == AUD_OK && s->model != NULL)
         rc = aud_model_load_threads(&c->model, s->model, s->model_format, c->threads, c->err);
-    if (rc == AUD_OK && hash_ahead && s->model != NULL)
-        aud_hash_ahead_start(&c->hash_model, s->model);
     else if (rc == AUD_OK && s->model_cmd.argv != NULL)
         rc = load_model_command(c);
+    if (rc == AUD_OK && hash_ahead && s->model != NULL)
+        aud_hash_ahead_start(&c->hash_model, s->model);
     if (rc == AUD_OK && c->model != NULL && s->model_categories != NULL)
         rc = aud_model_set_categories(c->model, s->model_categories, c->err);
     if (rc != AUD_OK || c->model == NULL)
