@@ -716,21 +716,21 @@ typedef struct perf_job {
     aud_error            err;
 } perf_job;
 
+typedef struct job_size { size_t n, g; } job_size;
+
 typedef struct perf_tasks {
-    const run_ctx *c;
-    perf_job      *jobs;
-    const size_t  *order;   /* job indices, largest first */
+    const run_ctx  *c;
+    perf_job       *jobs;
+    const job_size *order;   /* the jobs, largest first */
 } perf_tasks;
 
 static void perf_task_run(void *ctx, size_t k)
 {
     const perf_tasks *p = ctx;
-    perf_job *j = &p->jobs[p->order[k]];
+    perf_job *j = &p->jobs[p->order[k].g];
     aud_error_clear(&j->err);
     j->rc = aud_perf_compute(p->c->label, p->c->score, j->rows, j->n, j->po, &j->pf, &j->err);
 }
-
-typedef struct job_size { size_t n, g; } job_size;
 
 static int by_size_desc(const void *a, const void *b)
 {
@@ -751,12 +751,39 @@ static int attr_group_jobs(run_ctx *c, const aud_perf_opts *po, const aud_fair_a
     return rc;
 }
 
-/* Overall and by group: every attribute's groups and the overall figures are the tasks of one
- * run (largest first: the overall one, all rows, then the groups), so a thread computes groups
- * while another computes the overall figures; the document is written afterwards, overall first
- * and then the groups of each attribute in group order - it does not depend on the threads. An
- * error is the overall computation's first, then the attributes' binding, then the first group's
- * in document order, as when they were computed one after the other. */
+/* The "performance" block: the overall figures and every attribute's groups. */
+static int perf_json(run_ctx *c, const aud_perf_opts *po, const perf_job *jobs, size_t n_jobs)
+{
+    cJSON *perf = cJSON_AddObjectToObject(c->doc, "performance");
+    cJSON *overall = perf ? cJSON_AddObjectToObject(perf, "overall") : NULL;
+    cJSON *by = perf ? cJSON_AddArrayToObject(perf, "by_group") : NULL;
+    if (overall == NULL || by == NULL || aud_perf_to_json(&jobs[0].pf, overall) != 0 ||
+        cJSON_AddStringToObject(perf, "label", c->spec->label) == NULL ||
+        aud_json_add_num(perf, "threshold", c->spec->threshold) != 0 ||
+        cJSON_AddStringToObject(perf, "score", po->probability ? "probability" : "real") ==
+            NULL ||
+        cJSON_AddStringToObject(perf, "auc_interval", "delong") == NULL ||
+        aud_json_add_num(perf, "confidence_level", po->level) != 0)
+        return aud_error_nomem(c->err);
+    for (size_t g = 1; g < n_jobs; g++) {   /* attribute by attribute, in group order */
+        cJSON *o = cJSON_CreateObject();
+        if (o == NULL || !cJSON_AddItemToArray(by, o)) {
+            cJSON_Delete(o);
+            return aud_error_nomem(c->err);
+        }
+        if (cJSON_AddStringToObject(o, "attribute", jobs[g].attr) == NULL ||
+            cJSON_AddStringToObject(o, "group", jobs[g].group) == NULL ||
+            aud_perf_to_json(&jobs[g].pf, o) != 0)
+            return aud_error_nomem(c->err);
+    }
+    return AUD_OK;
+}
+
+/* Overall and by group: the overall figures (all rows) and every attribute's groups are the
+ * tasks of one run, largest first (the overall one), so threads compute groups beside it; the
+ * document is written afterwards, overall first and then the groups of each attribute in group
+ * order - it does not depend on the threads. The error reported is the binding's, else the
+ * first job's in document order. */
 int aud_run_performance(run_ctx *c)
 {
     if (c->label == NULL)
@@ -778,84 +805,38 @@ int aud_run_performance(run_ctx *c)
     pg.roc_max_points = 60;   /* by group: enough for a chart */
     /* by group: the groups and names of the fairness section */
     aud_bound_attrs ba;
-    aud_error bind_err;
-    aud_error_clear(&bind_err);
-    int bind_rc = aud_bind_attrs(&ba, c->data, (const char *const *)c->spec->sensitive,
-                                 c->spec->n_sensitive, NULL, 0, c->spec->groupings,
-                                 c->spec->n_groupings, c->threads, &bind_err);
-    size_t n_jobs = 1, n_attrs = bind_rc == AUD_OK ? ba.n_attrs : 0;
+    int rc = aud_bind_attrs(&ba, c->data, (const char *const *)c->spec->sensitive,
+                            c->spec->n_sensitive, NULL, 0, c->spec->groupings,
+                            c->spec->n_groupings, c->threads, c->err);
+    size_t n_jobs = 1, n_attrs = rc == AUD_OK ? ba.n_attrs : 0;
     for (size_t a = 0; a < n_attrs; a++)
         n_jobs += ba.attrs[a].n_levels;
     perf_job *jobs = aud_calloc(n_jobs, sizeof *jobs);
     size_t **starts = aud_calloc(n_attrs + 1, sizeof *starts);
     size_t **orders = aud_calloc(n_attrs + 1, sizeof *orders);
-    size_t *by_size = aud_malloc(n_jobs * sizeof *by_size);
     job_size *sz = aud_malloc(n_jobs * sizeof *sz);
-    int rc = jobs && starts && orders && by_size && sz ? AUD_OK : aud_error_nomem(c->err);
-    size_t n_ready = 1;   /* jobs set up: the overall one, then whole attributes */
-    int groups_rc = AUD_OK;   /* the first attribute's failure to set up its groups */
-    aud_error groups_err;
-    if (rc == AUD_OK) {
+    if (rc == AUD_OK && (jobs == NULL || starts == NULL || orders == NULL || sz == NULL))
+        rc = aud_error_nomem(c->err);
+    if (rc == AUD_OK)
         jobs[0] = (perf_job){.rows = NULL, .n = c->data->n_rows, .po = &po, .rc = AUD_OK};
-        for (size_t a = 0; a < n_attrs && groups_rc == AUD_OK; a++) {
-            groups_rc = attr_group_jobs(c, &pg, &ba.attrs[a], jobs + n_ready, &starts[a],
-                                        &orders[a]);
-            if (groups_rc != AUD_OK)
-                groups_err = *c->err;
-            else
-                n_ready += ba.attrs[a].n_levels;
-        }
-        for (size_t g = 0; g < n_ready; g++)
-            sz[g] = (job_size){jobs[g].n, g};
-        qsort(sz, n_ready, sizeof *sz, by_size_desc);
-        for (size_t g = 0; g < n_ready; g++)
-            by_size[g] = sz[g].g;
-        perf_tasks pt = {c, jobs, by_size};
-        aud_run_tasks(n_ready, c->threads, perf_task_run, &pt);
-    }
-    cJSON *perf = NULL, *by = NULL;
-    if (rc == AUD_OK && jobs[0].rc != AUD_OK) {   /* the overall figures' error first */
-        *c->err = jobs[0].err;
-        rc = jobs[0].rc;
-    }
+    for (size_t a = 0, g = 1; a < n_attrs && rc == AUD_OK; g += ba.attrs[a++].n_levels)
+        rc = attr_group_jobs(c, &pg, &ba.attrs[a], jobs + g, &starts[a], &orders[a]);
     if (rc == AUD_OK) {
-        perf = cJSON_AddObjectToObject(c->doc, "performance");
-        cJSON *overall = perf ? cJSON_AddObjectToObject(perf, "overall") : NULL;
-        by = perf ? cJSON_AddArrayToObject(perf, "by_group") : NULL;
-        if (overall == NULL || by == NULL || aud_perf_to_json(&jobs[0].pf, overall) != 0 ||
-            cJSON_AddStringToObject(perf, "label", c->spec->label) == NULL ||
-            aud_json_add_num(perf, "threshold", c->spec->threshold) != 0 ||
-            cJSON_AddStringToObject(perf, "score", po.probability ? "probability" : "real") ==
-                NULL ||
-            cJSON_AddStringToObject(perf, "auc_interval", "delong") == NULL ||
-            aud_json_add_num(perf, "confidence_level", po.level) != 0)
-            rc = aud_error_nomem(c->err);
+        for (size_t g = 0; g < n_jobs; g++)
+            sz[g] = (job_size){jobs[g].n, g};
+        qsort(sz, n_jobs, sizeof *sz, by_size_desc);
+        perf_tasks pt = {c, jobs, sz};
+        aud_run_tasks(n_jobs, c->threads, perf_task_run, &pt);
     }
-    if (rc == AUD_OK && bind_rc != AUD_OK) {
-        *c->err = bind_err;
-        rc = bind_rc;
-    }
-    for (size_t g = 1; g < n_ready && rc == AUD_OK; g++) {   /* attribute by attribute */
+    for (size_t g = 0; g < n_jobs && rc == AUD_OK; g++) {
         if (jobs[g].rc != AUD_OK) {
             *c->err = jobs[g].err;
             rc = jobs[g].rc;
-            break;
-        }
-        cJSON *o = cJSON_CreateObject();
-        if (o == NULL || !cJSON_AddItemToArray(by, o)) {
-            cJSON_Delete(o);
-            rc = aud_error_nomem(c->err);
-        } else if (cJSON_AddStringToObject(o, "attribute", jobs[g].attr) == NULL ||
-                   cJSON_AddStringToObject(o, "group", jobs[g].group) == NULL ||
-                   aud_perf_to_json(&jobs[g].pf, o) != 0) {
-            rc = aud_error_nomem(c->err);
         }
     }
-    if (rc == AUD_OK && groups_rc != AUD_OK) {
-        *c->err = groups_err;
-        rc = groups_rc;
-    }
-    for (size_t g = 0; jobs != NULL && g < n_ready; g++)
+    if (rc == AUD_OK)
+        rc = perf_json(c, &po, jobs, n_jobs);
+    for (size_t g = 0; jobs != NULL && g < n_jobs; g++)
         aud_perf_free(&jobs[g].pf);
     for (size_t a = 0; a < n_attrs && starts != NULL && orders != NULL; a++) {
         aud_free(starts[a]);
@@ -864,7 +845,6 @@ int aud_run_performance(run_ctx *c)
     aud_free(jobs);
     aud_free(starts);
     aud_free(orders);
-    aud_free(by_size);
     aud_free(sz);
     aud_bound_attrs_free(&ba);   /* as before: also after a failed binding */
     return rc;
