@@ -266,6 +266,12 @@ void aud_cli_stage_done(void)
     struct rusage ru;
     if (getrusage(RUSAGE_SELF, &ru) == 0)   /* ru_maxrss: KiB on Linux */
         fprintf(stderr, "audit: peak memory      %.1f MiB\n", (double)ru.ru_maxrss / 1024.0);
+    const char *env = getenv("AUDIT_HUGE_PAGES");
+    int forced = env != NULL && (strcmp(env, "0") == 0 || strcmp(env, "1") == 0);
+    fprintf(stderr, "audit: large arrays     %s (%s)\n",
+            aud_huge_pages() ? "in transparent huge pages" : "in 4 KiB pages",
+            forced ? "AUDIT_HUGE_PAGES" : aud_huge_pages() ? "the default"
+                   : "this virtual machine's balloon reports free memory to its host");
 }
 
 /* ---- CSV rows formatted in parallel --------------------------------------------------------- */

@@ -222,7 +222,7 @@ static void huge_pages(void *p, size_t size)
 #ifdef MADV_HUGEPAGE
     uintptr_t a = ((uintptr_t)p + ((uintptr_t)1 << 21) - 1) & ~(((uintptr_t)1 << 21) - 1);
     uintptr_t e = ((uintptr_t)p + size) & ~(((uintptr_t)1 << 21) - 1);
-    if (size >= ((size_t)8 << 20) && e > a)
+    if (size >= ((size_t)8 << 20) && e > a && aud_huge_pages())
         (void)madvise((void *)a, e - a, MADV_HUGEPAGE);
 #else
     (void)p;

@@ -93,18 +93,31 @@ AUD_API void *aud_malloc(size_t size) __attribute__((malloc));
 AUD_API void *aud_calloc(size_t n, size_t size) __attribute__((malloc));
 AUD_API void *aud_realloc(void *p, size_t size);
 AUD_API char *aud_strdup(const char *s);
-/* A large array (a table column, a per-thread buffer; freed with aud_free): from 4 MiB on it is
- * aligned to 2 MiB and marked for transparent huge pages (madvise), so filling it takes one page
- * fault per 2 MiB instead of one per 4 KiB; smaller sizes are plain aud_malloc. */
+/* A large array that may stay partly unwritten (a table column sized by a bound, a per-thread
+ * buffer; freed with aud_free): from 4 MiB on, when aud_huge_pages(), it is aligned to 2 MiB and
+ * marked for transparent huge pages (madvise), so filling it takes one page fault per 2 MiB
+ * instead of one per 4 KiB; otherwise plain malloc, not populated. */
 AUD_API void *aud_malloc_large(size_t size) __attribute__((malloc));
 /* A per-row array written in full once, kept for the run (codes, ranks, label and score copies of
- * every row; freed with aud_free): from 2 MiB on aligned and marked for huge pages as
- * aud_malloc_large, the tail rounded up to a whole huge page when that adds at most a quarter
+ * every row; freed with aud_free): from 2 MiB on, when aud_huge_pages(), aligned and marked for
+ * huge pages as aud_malloc_large (else malloc, populated from 2 MiB on), the tail rounded up to a whole huge page when that adds at most a quarter
  * (a 1M-row array of 4-byte codes: 3.8 MiB in 2 huge pages). Filling 4 MB this way took
  * 0.45 ms against 10-13 ms in faulted-in 4 KiB pages and 3-6 ms in populated ones in this
  * project's VM (measured). Not for a buffer allocated and freed over and over: each fresh huge
  * page is cleared whole (drift slowed by a third with every aud_malloc from 2 MiB so). */
 AUD_API void *aud_malloc_rows(size_t size) __attribute__((malloc));
+/* Whether aud_malloc_large and aud_malloc_rows ask for transparent huge pages. Yes, unless the
+ * environment says AUDIT_HUGE_PAGES=0 (1 forces yes) or, without that, the machine is a virtual
+ * machine whose virtio balloon reports free memory to its host (free page reporting): there a
+ * fresh 2 MiB page costs the host a fault of its own on first touch, and a run 2 s or more after
+ * the last one paid 2.8 ms per MiB of huge pages against 0.4-0.6 ms in 4 KiB pages (measured:
+ * docs/speed.md "Huge pages and free page reporting"). Decided once, at the first call. */
+AUD_API int aud_huge_pages(void);
+/* 1 when a device bound to the virtio balloon driver whose sysfs folder is driver_dir
+ * ("/sys/bus/virtio/drivers/virtio_balloon") negotiated free page reporting (feature bit 5). */
+AUD_API int aud_page_reporting(const char *driver_dir);
+/* Forget aud_huge_pages' decision: the next call decides again (tests). */
+AUD_API void aud_huge_pages_reset(void);
 /* Map the whole pages inside [p, p + n) writable now, in one call (Linux MADV_POPULATE_WRITE),
  * for memory about to be written in full: the first write to each 4 KiB page otherwise takes a
  * page fault of its own, which costs ~12 us in a virtual machine of this project's CI against

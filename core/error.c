@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <dirent.h>
 #include <sys/mman.h>
 #include <cjson/cJSON.h>
 #include <gsl/gsl_errno.h>
@@ -255,15 +256,69 @@ void *aud_realloc(void *p, size_t size)
 
 enum { HUGE_PAGE = 2u << 20 };
 
+int aud_page_reporting(const char *driver_dir)
+{
+    DIR *d = opendir(driver_dir);
+    if (d == NULL)
+        return 0;
+    int on = 0;
+    struct dirent *e;
+    while (!on && (e = readdir(d)) != NULL) {
+        if (strncmp(e->d_name, "virtio", 6) != 0)
+            continue;   /* bind, unbind, uevent, module */
+        char path[4096], bits[256];
+        snprintf(path, sizeof path, "%s/%s/features", driver_dir, e->d_name);
+        FILE *f = fopen(path, "r");
+        if (f == NULL)
+            continue;
+        /* one character per feature bit, bit 0 first; VIRTIO_BALLOON_F_REPORTING is bit 5
+         * (virtio specification 1.2, section 5.5.3) */
+        if (fgets(bits, sizeof bits, f) != NULL && strlen(bits) > 5 && bits[5] == '1')
+            on = 1;
+        fclose(f);
+    }
+    closedir(d);
+    return on;
+}
+
+/* -1 until the first aud_huge_pages call decides */
+static atomic_int huge_choice = -1;
+
+int aud_huge_pages(void)
+{
+    int c = atomic_load_explicit(&huge_choice, memory_order_relaxed);
+    if (c >= 0)
+        return c;
+    const char *env = getenv("AUDIT_HUGE_PAGES");
+    if (env != NULL && (strcmp(env, "0") == 0 || strcmp(env, "1") == 0))
+        c = env[0] == '1';
+    else
+        c = !aud_page_reporting("/sys/bus/virtio/drivers/virtio_balloon");
+    atomic_store_explicit(&huge_choice, c, memory_order_relaxed);   /* a race decides alike */
+    return c;
+}
+
+void aud_huge_pages_reset(void)
+{
+    atomic_store(&huge_choice, -1);
+}
+
 /* size bytes aligned to a huge page and marked for transparent huge pages (madvise), from `from`
  * bytes on (else plain malloc); the tail is rounded up to a whole huge page when that adds at
- * most size / slack, else it stays in 4 KiB pages. */
-static void *huge_alloc(size_t size, size_t from, size_t slack)
+ * most size / slack, else it stays in 4 KiB pages. Where aud_huge_pages() says no: plain malloc,
+ * populated at once when `populate` (an array about to be written in full). */
+static void *huge_alloc(size_t size, size_t from, size_t slack, int populate)
 {
     if (should_fail())
         return NULL;
     if (size < from)
         return malloc(size != 0 ? size : 1);
+    if (!aud_huge_pages()) {   /* 4 KiB pages; arrays written in full mapped at once */
+        void *p = malloc(size);
+        if (p != NULL && populate)
+            aud_prefault(p, size);
+        return p;
+    }
     size_t n = (size + HUGE_PAGE - 1) & ~(size_t)(HUGE_PAGE - 1);
     if (n < size)
         return NULL;
@@ -280,12 +335,12 @@ static void *huge_alloc(size_t size, size_t from, size_t slack)
 
 void *aud_malloc_large(size_t size)
 {
-    return huge_alloc(size, 2 * HUGE_PAGE, 1);   /* from 4 MiB, the tail always rounded up */
+    return huge_alloc(size, 2 * HUGE_PAGE, 1, 0);   /* from 4 MiB, the tail always rounded up */
 }
 
 void *aud_malloc_rows(size_t size)
 {
-    return huge_alloc(size, HUGE_PAGE, 4);
+    return huge_alloc(size, HUGE_PAGE, 4, 1);
 }
 
 void aud_prefault(void *p, size_t n)

@@ -106,3 +106,34 @@ def test_run_verbose_sections(audit, root, tmp_path):
     # the stages cover the run: their wall times add up to the total's
     assert sum(v[0] for k, v in st.items() if k != "total") == pytest.approx(st["total"][0],
                                                                               abs=0.02)
+
+
+
+def test_page_size_choice_is_reported_and_changes_no_figure(audit, tmp_path):
+    """Large arrays go in huge pages or not (core/aud.h aud_huge_pages; the machine decides
+    unless AUDIT_HUGE_PAGES says 0 or 1): --verbose says which, and the figures are the same.
+    600,000 rows make fairness's arrays of every row (codes, ranks) 2.3 MiB and more, the size
+    from which the choice applies; --created fixes the one field that would differ."""
+    import numpy as np
+    rng = np.random.default_rng(7)
+    n = 600_000
+    sex = rng.choice(["female", "male"], n)
+    race = rng.choice(["A", "B", "C"], n, p=[0.6, 0.3, 0.1])
+    score = np.round(rng.random(n), 4)
+    label = (rng.random(n) < score).astype(int)
+    data = tmp_path / "fair.csv"
+    with open(data, "w") as f:
+        f.write("sex,race,label,score\n")
+        f.writelines("%s,%s,%d,%.4f\n" % r for r in zip(sex, race, label, score))
+    docs = []
+    for setting, words in (("0", "in 4 KiB pages (AUDIT_HUGE_PAGES)"),
+                           ("1", "in transparent huge pages (AUDIT_HUGE_PAGES)")):
+        out = tmp_path / ("out%s.json" % setting)
+        r = audit("fairness", "--data", data, "--sensitive", "sex,race", "--score", "score",
+                  "--threshold", "0.5", "--label", "label", "--bootstrap", "20", "--json", out,
+                  "--created", "2026-01-01T00:00:00Z", "--threads", "2", "--verbose",
+                  env={"AUDIT_HUGE_PAGES": setting})
+        assert r.code == 0, r
+        assert "audit: large arrays     " + words in r.err, r.err
+        docs.append(out.read_bytes())
+    assert docs[0] == docs[1]

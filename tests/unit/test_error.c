@@ -353,6 +353,133 @@ static void test_fault_countdown_is_atomic(void **state)
     aud_alloc_fail_after(0);
 }
 
+/* A fake of the virtio balloon driver's sysfs folder: entry virtio<k> with the given feature
+ * bits (one character per bit, bit 0 first), plus the driver's other files. */
+static void fake_balloon(const char *dir, const char *const *features, int n)
+{
+    char path[1024];
+    assert_int_equal(mkdir(dir, 0700), 0);
+    snprintf(path, sizeof path, "%s/bind", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("1111111111\n", f);   /* not a device: must be ignored */
+    fclose(f);
+    for (int k = 0; k < n; k++) {
+        snprintf(path, sizeof path, "%s/virtio%d", dir, k);
+        assert_int_equal(mkdir(path, 0700), 0);
+        snprintf(path, sizeof path, "%s/virtio%d/features", dir, k);
+        f = fopen(path, "w");
+        assert_non_null(f);
+        fprintf(f, "%s\n", features[k]);
+        fclose(f);
+    }
+}
+
+static void rm_balloon(const char *dir, int n)
+{
+    char path[1024];
+    for (int k = 0; k < n; k++) {
+        snprintf(path, sizeof path, "%s/virtio%d/features", dir, k);
+        unlink(path);
+        snprintf(path, sizeof path, "%s/virtio%d", dir, k);
+        rmdir(path);
+    }
+    snprintf(path, sizeof path, "%s/bind", dir);
+    unlink(path);
+    rmdir(dir);
+}
+
+static void test_page_reporting_reads_feature_bit_5(void **state)
+{
+    (void)state;
+    char base[] = "/tmp/aud-balloon-XXXXXX", dir[64];
+    assert_non_null(mkdtemp(base));
+    /* this VM's balloon: bits 1, 2, 5 and 7 (stats, deflate on OOM, reporting, ...) */
+    const char *on[] = {"0110000000000000", "0110010100000000000000000000000010000000"};
+    snprintf(dir, sizeof dir, "%s/a", base);
+    fake_balloon(dir, on, 2);
+    assert_int_equal(aud_page_reporting(dir), 1);
+    rm_balloon(dir, 2);
+    const char *off[] = {"01100001", "0110001100000000"};   /* bit 5 clear in both */
+    snprintf(dir, sizeof dir, "%s/b", base);
+    fake_balloon(dir, off, 2);
+    assert_int_equal(aud_page_reporting(dir), 0);
+    rm_balloon(dir, 2);
+    const char *shrt[] = {"01100"};   /* too short to hold bit 5 */
+    snprintf(dir, sizeof dir, "%s/c", base);
+    fake_balloon(dir, shrt, 1);
+    assert_int_equal(aud_page_reporting(dir), 0);
+    rm_balloon(dir, 1);
+    snprintf(dir, sizeof dir, "%s/none", base);   /* no balloon driver at all */
+    assert_int_equal(aud_page_reporting(dir), 0);
+    rmdir(base);
+}
+
+/* Whether the mapping holding p has the "hg" flag (madvise MADV_HUGEPAGE) in /proc/self/smaps. */
+static int marked_huge(const void *p)
+{
+    FILE *f = fopen("/proc/self/smaps", "r");
+    assert_non_null(f);
+    char line[1024];
+    int in = 0, hg = -1;
+    while (hg < 0 && fgets(line, sizeof line, f) != NULL) {
+        unsigned long a, b;
+        if (sscanf(line, "%lx-%lx ", &a, &b) == 2 && strchr(line, '-') < strchr(line, ' '))
+            in = (uintptr_t)p >= a && (uintptr_t)p < b;
+        else if (in && strncmp(line, "VmFlags:", 8) == 0)
+            hg = strstr(line, " hg") != NULL;
+    }
+    fclose(f);
+    assert_true(hg >= 0);   /* the mapping was found */
+    return hg;
+}
+
+/* Both kinds of large array, 8 MiB each: in huge-page-aligned memory marked "hg" when
+ * want_huge, in memory without the mark otherwise; writable in full either way. */
+static void check_arrays(int want_huge)
+{
+    const size_t n = (size_t)8 << 20;
+    unsigned char *arr[2] = {aud_malloc_rows(n), aud_malloc_large(n)};
+    for (int k = 0; k < 2; k++) {
+        assert_non_null(arr[k]);
+        if (want_huge)
+            assert_int_equal((uintptr_t)arr[k] % ((uintptr_t)2 << 20), 0);
+        assert_int_equal(marked_huge(arr[k]), want_huge);
+        memset(arr[k], 7, n);
+        aud_free(arr[k]);
+    }
+}
+
+static void test_huge_pages_follow_the_choice(void **state)
+{
+    (void)state;
+    const char *had = getenv("AUDIT_HUGE_PAGES");
+    char *saved = had != NULL ? strdup(had) : NULL;
+
+    setenv("AUDIT_HUGE_PAGES", "1", 1);
+    aud_huge_pages_reset();
+    assert_int_equal(aud_huge_pages(), 1);
+    check_arrays(1);
+
+    setenv("AUDIT_HUGE_PAGES", "0", 1);
+    assert_int_equal(aud_huge_pages(), 1);   /* decided once, until reset */
+    aud_huge_pages_reset();
+    assert_int_equal(aud_huge_pages(), 0);
+    check_arrays(0);
+
+    setenv("AUDIT_HUGE_PAGES", "yes", 1);   /* neither 0 nor 1: the machine decides */
+    aud_huge_pages_reset();
+    assert_int_equal(aud_huge_pages(),
+                     !aud_page_reporting("/sys/bus/virtio/drivers/virtio_balloon"));
+
+    if (saved != NULL)
+        setenv("AUDIT_HUGE_PAGES", saved, 1);
+    else
+        unsetenv("AUDIT_HUGE_PAGES");
+    free(saved);
+    aud_huge_pages_reset();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -368,6 +495,8 @@ int main(void)
         cmocka_unit_test(test_write_into_missing_dir_fails_cleanly),
         cmocka_unit_test(test_cjson_allocations_use_the_funnel),
         cmocka_unit_test(test_fault_countdown_is_atomic),
+        cmocka_unit_test(test_page_reporting_reads_feature_bit_5),
+        cmocka_unit_test(test_huge_pages_follow_the_choice),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
