@@ -339,13 +339,17 @@ int aud_cmd_drift(int argc, char **argv)
     aud_refprof *prof = NULL;
     const aud_drift_refsum **sums = NULL;
     aud_drift_result *res = NULL;
-    aud_hash_ahead hash_ref, hash_cur;   /* the provenance hashes, taken while comparing */
+    aud_hash_ahead hash_ref, hash_cur;   /* the provenance hashes, taken while reading */
     memset(&hash_ref, 0, sizeof hash_ref);
     memset(&hash_cur, 0, sizeof hash_cur);
     if (exit_code != 0)
         goto done;
     const char *inputs[] = {c.refp, c.curp};
     rc = aud_guard_output(c.json, inputs, 2, &err);
+    if (rc == AUD_OK && c.json != NULL) {   /* from the start: they fill the reader's idle */
+        aud_hash_ahead_start(&hash_ref, c.refp);
+        aud_hash_ahead_start(&hash_cur, c.curp);
+    }
     aud_cli_stage("read CSV");
     if (rc == AUD_OK)
         rc = load_both(&c, &ref, &cur, &prof, &sums, &err);
@@ -367,10 +371,6 @@ int aud_cmd_drift(int argc, char **argv)
             aud_cli_warn("column %zu of the reference data: \"%s\" names %zu columns; not "
                          "compared (name the columns with --names to compare it)", i + 1,
                          ref->cols[i].name, ref->cols[i].n_same + 1);
-    if (c.json != NULL) {
-        aud_hash_ahead_start(&hash_ref, c.refp);
-        aud_hash_ahead_start(&hash_cur, c.curp);
-    }
     if (aud_cli_progress_enabled())
         fprintf(stderr, "audit: comparing %zu columns ...\n", cols ? n_cols : ref->n_cols);
     aud_cli_stage("drift");

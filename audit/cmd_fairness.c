@@ -603,12 +603,14 @@ int aud_cmd_fairness(int argc, char **argv)
     int rc = aud_guard_output(c.json, inputs, 2, &err);
     /* a model file is parsed on its own thread while the CSV is read; a data error is
      * reported before a model error */
+    /* the data's provenance hash on a thread of its own from the start, beside the reading (a
+     * reading error is reported first: the join at the end discards the hash's own) */
+    if (rc == AUD_OK && c.json != NULL)
+        aud_hash_ahead_start(&hash, c.data);
     aud_cli_stage(c.model != NULL ? "load model + read CSV" : "read CSV");
     if (rc == AUD_OK)
         rc = aud_csv_cli_load_with_model(&csv, &t, c.data, c.model, c.model_format,
                                          c.categories, c.opts.threads, 1, &model, &err);
-    if (rc == AUD_OK && c.json != NULL)   /* hash the data for the provenance meanwhile */
-        aud_hash_ahead_start(&hash, c.data);
     if (rc == AUD_OK && c.model_cmd != NULL)   /* the program's scores become a column */
         rc = fair_model_cmd(&c, t, &err);
     int by_position = 0;
