@@ -557,6 +557,7 @@ typedef struct recode_job {
 static void *recode_main(void *arg)
 {
     recode_job *j = arg;
+    aud_prefault(j->out + j->b, (j->e - j->b) * sizeof *j->out);   /* aud_malloc_slices */
     for (size_t i = j->b; i < j->e; i++)
         j->out[i] = j->codes[i] < 0 ? -1 : j->map[j->codes[i]];
     return NULL;
@@ -625,7 +626,7 @@ static int reorder_groups(const char *const *order, size_t n_order, int natural,
         same = map[l] == (int32_t)l;
     if (rc == AUD_OK && !same) {
         *out_levels = aud_calloc(n_levels ? n_levels : 1, sizeof **out_levels);
-        *out_codes = aud_malloc_rows((t->n_rows ? t->n_rows : 1) * sizeof **out_codes);
+        *out_codes = aud_malloc_slices((t->n_rows ? t->n_rows : 1) * sizeof **out_codes);
         if (*out_levels == NULL || *out_codes == NULL)
             rc = aud_error_nomem(err);
         for (size_t l = 0; l < n_levels && rc == AUD_OK; l++)

@@ -106,6 +106,10 @@ AUD_API void *aud_malloc_large(size_t size) __attribute__((malloc));
  * project's VM (measured). Not for a buffer allocated and freed over and over: each fresh huge
  * page is cleared whole (drift slowed by a third with every aud_malloc from 2 MiB so). */
 AUD_API void *aud_malloc_rows(size_t size) __attribute__((malloc));
+/* As aud_malloc_rows, for an array that row-chunk jobs fill, each its own slice: never populated
+ * here, so each job maps its slice with aud_prefault before writing it, on its own thread (in
+ * 4 KiB pages populating is ~0.4 ms per MiB: done here it would be serial). */
+AUD_API void *aud_malloc_slices(size_t size) __attribute__((malloc));
 /* Whether aud_malloc_large and aud_malloc_rows ask for transparent huge pages. Yes, unless the
  * environment says AUDIT_HUGE_PAGES=0 (1 forces yes) or, without that, the machine is a virtual
  * machine whose virtio balloon reports free memory to its host (free page reporting): there a

@@ -343,6 +343,11 @@ void *aud_malloc_rows(size_t size)
     return huge_alloc(size, HUGE_PAGE, 4, 1);
 }
 
+void *aud_malloc_slices(size_t size)
+{
+    return huge_alloc(size, HUGE_PAGE, 4, 0);
+}
+
 void aud_prefault(void *p, size_t n)
 {
 #ifdef MADV_POPULATE_WRITE

@@ -501,6 +501,8 @@ static void *prep_main(void *arg)
     double fav = (double)o->favorable, mn = INFINITY, mx = -INFINITY;
     size_t n_lab = 0;
     int prob = 1;
+    aud_prefault(ctx->y + c->b, c->e - c->b);   /* aud_malloc_slices */
+    aud_prefault(ctx->p + c->b, c->e - c->b);
     for (size_t i = c->b; i < c->e; i++) {
         ctx->y[i] = -1;
         if (in->label != NULL && !isnan(in->label[i])) {
@@ -578,8 +580,8 @@ static int prepare(aud_fair_ctx *ctx, aud_error *err)
     ctx->n = in->n_rows;
     ctx->has_label = in->label != NULL;
     ctx->has_score = in->score != NULL;
-    ctx->y = aud_malloc(ctx->n);
-    ctx->p = aud_malloc(ctx->n);
+    ctx->y = aud_malloc_slices(ctx->n);
+    ctx->p = aud_malloc_slices(ctx->n);
     if (ctx->y == NULL || ctx->p == NULL)
         return aud_error_nomem(err);
     /* the rows' passes on up to --threads threads, in chunks whose findings merge in row order

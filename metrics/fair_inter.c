@@ -45,6 +45,7 @@ static void *inter_main(void *arg)
                 c->codes[i] = c->map[c->codes[i]];
         return NULL;
     }
+    aud_prefault(c->codes + c->b, (c->e - c->b) * sizeof *c->codes);   /* aud_malloc_slices */
     for (size_t i = c->b; i < c->e; i++) {
         size_t cell = 0;
         int unknown = 0;
@@ -91,7 +92,7 @@ int aud_fair_inter_build(const aud_fair_ctx *ctx, unsigned mask, aud_fair_inter 
     }
     ic->name = aud_malloc(name_len);
     map = aud_malloc(cells * sizeof *map);
-    ic->codes = aud_malloc_rows(ctx->n * sizeof *ic->codes);
+    ic->codes = aud_malloc_slices(ctx->n * sizeof *ic->codes);
     if (ic->name == NULL || map == NULL || ic->codes == NULL) {
         rc = aud_error_nomem(err);
         goto done;

@@ -139,6 +139,7 @@ static void *rank_number_main(void *arg)
     size_t cap = max_cap < 4096 ? max_cap : 4096;
     uint64_t *hkey = NULL;
     int32_t *hid = NULL;
+    aud_prefault(c->rank + c->b, (c->e - c->b) * sizeof *c->rank);   /* aud_malloc_slices */
     c->keys = aud_malloc((c->want ? c->want : 1) * sizeof *c->keys);
     c->over = c->keys == NULL || rank_table(&hkey, &hid, cap, c->keys, 0) != 0;
     if (!c->over) {
@@ -347,7 +348,7 @@ int aud_fair_rank_scores(aud_fair_ctx *ctx, aud_error *err)
     aud_fair_scores *sc = &ctx->sc;
     size_t m = ctx->n;   /* every row is ranked */
     sc->n_labelled = ctx->n_labelled;
-    sc->rank = aud_malloc_rows((ctx->n ? ctx->n : 1) * sizeof *sc->rank);
+    sc->rank = aud_malloc_slices((ctx->n ? ctx->n : 1) * sizeof *sc->rank);
     if (sc->rank == NULL)
         return aud_error_nomem(err);
     int done;

@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include <float.h>
+#include <malloc.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -415,36 +416,52 @@ static void test_page_reporting_reads_feature_bit_5(void **state)
     rmdir(base);
 }
 
-/* Whether the mapping holding p has the "hg" flag (madvise MADV_HUGEPAGE) in /proc/self/smaps. */
-static int marked_huge(const void *p)
+/* The mapping holding p in /proc/self/smaps: whether it has the "hg" flag (madvise
+ * MADV_HUGEPAGE), and its resident KiB. */
+static void smaps_of(const void *p, int *hg, long *rss_kb)
 {
     FILE *f = fopen("/proc/self/smaps", "r");
     assert_non_null(f);
     char line[1024];
-    int in = 0, hg = -1;
-    while (hg < 0 && fgets(line, sizeof line, f) != NULL) {
+    int in = 0;
+    *hg = -1;
+    *rss_kb = -1;
+    while (*hg < 0 && fgets(line, sizeof line, f) != NULL) {
         unsigned long a, b;
+        long kb;
         if (sscanf(line, "%lx-%lx ", &a, &b) == 2 && strchr(line, '-') < strchr(line, ' '))
             in = (uintptr_t)p >= a && (uintptr_t)p < b;
+        else if (in && sscanf(line, "Rss: %ld kB", &kb) == 1)
+            *rss_kb = kb;
         else if (in && strncmp(line, "VmFlags:", 8) == 0)
-            hg = strstr(line, " hg") != NULL;
+            *hg = strstr(line, " hg") != NULL;
     }
     fclose(f);
-    assert_true(hg >= 0);   /* the mapping was found */
-    return hg;
+    assert_true(*hg >= 0 && *rss_kb >= 0);   /* the mapping was found */
 }
 
-/* Both kinds of large array, 8 MiB each: in huge-page-aligned memory marked "hg" when
- * want_huge, in memory without the mark otherwise; writable in full either way. */
+/* The three kinds of large array, 8 MiB each: in huge-page-aligned memory marked "hg" when
+ * want_huge; otherwise unmarked, aud_malloc_rows's mapped at once and aud_malloc_slices's and
+ * aud_malloc_large's not (their writers map them); writable in full either way. */
 static void check_arrays(int want_huge)
 {
     const size_t n = (size_t)8 << 20;
-    unsigned char *arr[2] = {aud_malloc_rows(n), aud_malloc_large(n)};
-    for (int k = 0; k < 2; k++) {
+    /* each array in a mapping of its own, fresh: a fixed threshold stops glibc from serving
+     * later 8 MiB blocks from the heap, in memory earlier blocks made resident */
+    mallopt(M_MMAP_THRESHOLD, 1 << 20);
+    unsigned char *arr[3] = {aud_malloc_rows(n), aud_malloc_large(n), aud_malloc_slices(n)};
+    for (int k = 0; k < 3; k++) {
         assert_non_null(arr[k]);
+        int hg;
+        long rss;
+        smaps_of(arr[k], &hg, &rss);
+        assert_int_equal(hg, want_huge);
         if (want_huge)
             assert_int_equal((uintptr_t)arr[k] % ((uintptr_t)2 << 20), 0);
-        assert_int_equal(marked_huge(arr[k]), want_huge);
+        else if (k == 0)
+            assert_true(rss >= (long)(n >> 10));
+        else
+            assert_true(rss < 64);   /* at most malloc's header page */
         memset(arr[k], 7, n);
         aud_free(arr[k]);
     }
