@@ -222,6 +222,9 @@ def main():
                                                    size_mb / t_audit,
                                                    rss_audit / (size_mb / 1.048576)),
            t_audit, "pandas.read_csv + profile", t_prof)
+    record("the same, one run after %g s idle (a scheduled job's first run: in this virtual "
+           "machine the memory is new to the host)" % IDLE, t_idle,
+           note="CPU %.2f s; huge pages would cost more here (docs/speed.md)" % cpu_idle)
     if bad:
         print("bench_csv: audit profile disagrees with pandas:\n  " + "\n  ".join(bad[:20]),
               file=sys.stderr)
