@@ -27,8 +27,7 @@ enum { DIGIT_BITS = 16, BUCKETS = 1 << DIGIT_BITS, SMALL = 4096, MAX_RANKS = 32 
 static inline uint64_t key_of(double x)
 {
     uint64_t b;
-    if (x == 0.0)
-        x = 0.0;   /* -0.0 sorts with +0.0 */
+    x += 0.0;   /* -0.0 + 0.0 is +0.0 when rounding to nearest: -0.0 sorts with +0.0, no branch */
     memcpy(&b, &x, sizeof b);
     return (b >> 63) ? ~b : b | UINT64_C(0x8000000000000000);
 }
