@@ -425,22 +425,64 @@ static void fold(double *q, double p, double n, double s, int bin)
     b[2] += p;
 }
 
-/* Counts per (group, rank) in a histogram, then one sweep per group. */
+/* One chunk of the rows [b, e) counted into h[group][rank][positive] (chunk 0: the caller's
+ * histogram; the others their own, added to it in chunk order after: integer sums, the same
+ * whatever the chunks). */
+typedef struct hist_chunk {
+    const aud_fair_ctx *ctx;
+    const int32_t      *codes, *gmap;
+    size_t              d, b, e;
+    uint32_t           *h;
+} hist_chunk;
+
+static void *hist_main(void *arg)
+{
+    const hist_chunk *c = arg;
+    const aud_fair_ctx *ctx = c->ctx;
+    const uint32_t *rank = ctx->sc.rank;
+    int flip = ctx->opts->favorable == 0;   /* y is the favourable label; positive is label 1 */
+    if (c->h == NULL)
+        return NULL;
+    for (size_t i = c->b; i < c->e; i++) {
+        int32_t g = c->codes[i];
+        if (ctx->y[i] < 0 || g < 0)
+            continue;
+        size_t cell = (size_t)c->gmap[g] * c->d + rank[i];
+        c->h[2 * cell + (size_t)(ctx->y[i] ^ flip)]++;
+    }
+    return NULL;
+}
+
+/* Counts per (group, rank) in a histogram, then one sweep per group. The count runs in chunks
+ * of rows on the command's threads when the histogram is small beside a chunk (it is one pass
+ * over every row: run whole, an attribute's task would hold one thread while the others wait
+ * at the end of the tasks). */
 static int sweep_histogram(const aud_fair_ctx *ctx, const int32_t *codes, const int32_t *gmap,
                            size_t k, double *w, aud_error *err)
 {
     const aud_fair_scores *sc = &ctx->sc;
-    size_t d = sc->n_distinct;
-    uint32_t *h = aud_calloc(2 * k * d, sizeof *h);   /* [group][rank][positive] */
-    if (h == NULL)
+    size_t d = sc->n_distinct, cells = 2 * k * d;
+    size_t n_ch = aud_row_chunks(ctx->n, ctx->opts->threads);
+    if (cells > ctx->n / n_ch / 4)   /* cells no more than a quarter of a chunk's rows */
+        n_ch = 1;
+    hist_chunk ch[AUD_MAX_CHUNKS];
+    int nomem = 0;
+    for (size_t c = 0; c < n_ch; c++) {
+        ch[c] = (hist_chunk){ctx, codes, gmap, d, ctx->n * c / n_ch, ctx->n * (c + 1) / n_ch,
+                             aud_calloc(cells, sizeof(uint32_t))};
+        nomem |= ch[c].h == NULL;
+    }
+    if (!nomem)
+        aud_run_jobs(ch, n_ch, sizeof ch[0], hist_main);
+    uint32_t *h = ch[0].h;   /* [group][rank][positive] */
+    for (size_t c = 1; c < n_ch; c++) {
+        for (size_t q = 0; !nomem && q < cells; q++)
+            h[q] += ch[c].h[q];
+        aud_free(ch[c].h);
+    }
+    if (nomem) {
+        aud_free(h);
         return aud_error_nomem(err);
-    int flip = ctx->opts->favorable == 0;   /* y is the favourable label; positive is label 1 */
-    for (size_t i = 0; i < ctx->n; i++) {
-        int32_t c = codes[i];
-        if (ctx->y[i] < 0 || c < 0)
-            continue;
-        size_t cell = (size_t)gmap[c] * d + sc->rank[i];
-        h[2 * cell + (size_t)(ctx->y[i] ^ flip)]++;
     }
     for (size_t g = 0; g < k; g++) {
         const uint32_t *hg = h + 2 * g * d;
