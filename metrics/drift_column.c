@@ -458,14 +458,18 @@ void aud_drift_ws_free(aud_drift_ws *ws)
     aud_free(ws->y);
     aud_free(ws->k1);
     aud_free(ws->k2);
+    aud_free(ws->k3);
+    aud_free(ws->k4);
     memset(ws, 0, sizeof *ws);
 }
 
-static int grow(void **p, size_t *cap, size_t n, size_t size)
+/* *p holds at least n elements of `size` bytes (its contents are not kept). slices: the
+ * array is mapped by the job that fills it (aud_malloc_slices), else here (aud_malloc). */
+static int grow_as(void **p, size_t *cap, size_t n, size_t size, int slices)
 {
     if (n <= *cap && *p != NULL)
         return 0;
-    void *q = aud_malloc((n ? n : 1) * size);
+    void *q = slices ? aud_malloc_slices((n ? n : 1) * size) : aud_malloc((n ? n : 1) * size);
     if (q == NULL)
         return -1;
     aud_free(*p);
@@ -485,6 +489,88 @@ int aud_drift_column_numeric(aud_drift_column *col, const char *name, const doub
                                          err);
     aud_drift_ws_free(&ws);
     return rc;
+}
+
+/* A column's values from which its sorts and statistics may take threads of their own (below it
+ * starting the threads costs more than they save). */
+enum { SPLIT_MIN_VALUES = 1 << 17 };
+
+/* One side of a column: its finite values copied from in[0..n_in) into v (n of them; -0.0 as
+ * +0.0) and sorted with the keys a, b, unless the values are in order already (checked when
+ * check_sorted) or sorting is not wanted. prefault: the arrays are mapped here first (split). */
+typedef struct side_job {
+    const double *in;
+    size_t        n_in;
+    double       *v;
+    uint64_t     *a, *b;
+    int           check_sorted, may_sort, prefault;
+    size_t        n;
+} side_job;
+
+static void *side_main(void *arg)
+{
+    side_job *j = arg;
+    if (j->prefault && j->n_in > 0) {
+        aud_prefault(j->v, j->n_in * sizeof *j->v);
+        if (j->may_sort) {
+            aud_prefault(j->a, j->n_in * sizeof *j->a);
+            aud_prefault(j->b, j->n_in * sizeof *j->b);
+        }
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < j->n_in; i++)
+        if (isfinite(j->in[i]))
+            j->v[n++] = j->in[i] + 0.0;   /* -0.0 -> +0.0 */
+    j->n = n;
+    if (!j->may_sort || n < 2)
+        return NULL;
+    size_t run = 0;
+    while (j->check_sorted && run + 1 < n && j->v[run] <= j->v[run + 1])
+        run++;
+    if (run + 1 < n)
+        aud_drift_sort_ws(j->v, n, j->a, j->b);
+    return NULL;
+}
+
+/* The statistics over the two sorted samples, one pass each (heaviest first: the threads take
+ * them in order). */
+enum { STAT_CVM, STAT_ANDERSON, STAT_KS, STAT_WASSERSTEIN, STAT_MOMENTS, N_STATS };
+
+typedef struct stat_job {
+    int                     which;
+    const double           *x;
+    size_t                  n1;
+    const double           *y;
+    size_t                  n2;
+    const aud_drift_refsum *refsum;
+    aud_drift_column       *col;
+    int                     rc;
+} stat_job;
+
+static void *stat_main(void *arg)
+{
+    stat_job *j = arg;
+    aud_drift_column *col = j->col;
+    switch (j->which) {
+    case STAT_CVM:
+        j->rc = aud_drift_cvm(j->x, j->n1, j->y, j->n2, &col->cvm);
+        break;
+    case STAT_ANDERSON:
+        aud_drift_anderson(j->x, j->n1, j->y, j->n2, &col->anderson);
+        break;
+    case STAT_KS:
+        aud_drift_ks(j->x, j->n1, j->y, j->n2, &col->ks);
+        break;
+    case STAT_WASSERSTEIN:
+        col->wasserstein = aud_drift_wasserstein(j->x, j->n1, j->y, j->n2);
+        break;
+    default:   /* STAT_MOMENTS */
+        col->std_ref = j->refsum != NULL ? j->refsum->std : aud_drift_std(j->x, j->n1);
+        col->mean_ref = j->refsum != NULL ? j->refsum->mean : aud_drift_mean(j->x, j->n1);
+        col->mean_cur = aud_drift_mean(j->y, j->n2);
+        break;
+    }
+    return NULL;
 }
 
 int aud_drift_column_numeric_ws(aud_drift_column *col, const char *name, const double *ref,
@@ -517,25 +603,40 @@ int aud_drift_column_numeric_ws(aud_drift_column *col, const char *name, const d
         n_ref = 0;   /* no rows to read: the table holds none */
     }
     rc = AUD_OK;
-    size_t nk = n_ref > n_cur ? n_ref : n_cur;
-    if (grow((void **)&ws->x, &ws->cap_x, n_ref, sizeof *ws->x) != 0 ||
-        grow((void **)&ws->y, &ws->cap_y, n_cur, sizeof *ws->y) != 0)
+    /* split: each side's job maps its own arrays (aud_malloc would map them here, serially) */
+    int split = ws->split && n_ref + n_cur >= SPLIT_MIN_VALUES;
+    size_t nk = split ? n_ref : n_ref > n_cur ? n_ref : n_cur;
+    if (grow_as((void **)&ws->x, &ws->cap_x, n_ref, sizeof *ws->x, split) != 0 ||
+        grow_as((void **)&ws->y, &ws->cap_y, n_cur, sizeof *ws->y, split) != 0)
         goto nomem;
     if (nk > ws->cap_k || ws->k1 == NULL || ws->k2 == NULL) {
         size_t c1 = ws->cap_k, c2 = ws->cap_k;
-        if (grow((void **)&ws->k1, &c1, nk, sizeof *ws->k1) != 0 ||
-            grow((void **)&ws->k2, &c2, nk, sizeof *ws->k2) != 0)
+        if (grow_as((void **)&ws->k1, &c1, nk, sizeof *ws->k1, split) != 0 ||
+            grow_as((void **)&ws->k2, &c2, nk, sizeof *ws->k2, split) != 0)
             goto nomem;
         ws->cap_k = nk;
     }
+    if (split && (n_cur > ws->cap_k2 || ws->k3 == NULL || ws->k4 == NULL)) {
+        size_t c3 = ws->cap_k2, c4 = ws->cap_k2;
+        if (grow_as((void **)&ws->k3, &c3, n_cur, sizeof *ws->k3, 1) != 0 ||
+            grow_as((void **)&ws->k4, &c4, n_cur, sizeof *ws->k4, 1) != 0)
+            goto nomem;
+        ws->cap_k2 = n_cur;
+    }
+    /* each side's finite values (-0.0 as +0.0), sorted: a reference expanded from a summary
+     * comes sorted, as does a current column merged from partials' summaries, and a summarised
+     * reference with exact cuts has no rows here (rw) */
+    side_job sides[2] = {
+        {ref, n_ref, ws->x, ws->k1, ws->k2, refsum != NULL, rw == NULL, split, 0},
+        {cur, n_cur, ws->y, split ? ws->k3 : ws->k1, split ? ws->k4 : ws->k2, 1, 1, split, 0}};
+    if (split)
+        aud_run_jobs(sides, 2, sizeof sides[0], side_main);
+    else {
+        side_main(&sides[0]);
+        side_main(&sides[1]);
+    }
     double *x = ws->x, *y = ws->y;
-    size_t n1 = 0, n2 = 0;
-    for (size_t i = 0; i < n_ref; i++)
-        if (isfinite(ref[i]))
-            x[n1++] = ref[i] + 0.0;   /* -0.0 -> +0.0 */
-    for (size_t i = 0; i < n_cur; i++)
-        if (isfinite(cur[i]))
-            y[n2++] = cur[i] + 0.0;
+    size_t n1 = sides[0].n, n2 = sides[1].n;
     col->missing_ref = n_ref - n1;
     col->missing_cur = n_cur - n2;
     if (rw != NULL) {
@@ -548,16 +649,6 @@ int aud_drift_column_numeric_ws(aud_drift_column *col, const char *name, const d
                  n1 == 0 ? "reference" : "current");
         goto done;
     }
-    size_t sorted = 0;   /* a reference expanded from a summary comes sorted */
-    while (refsum != NULL && rw == NULL && sorted + 1 < n1 && x[sorted] <= x[sorted + 1])
-        sorted++;
-    if (rw == NULL && n1 > 0 && sorted + 1 < n1)
-        aud_drift_sort_ws(x, n1, ws->k1, ws->k2);
-    size_t up = 0;   /* a current column merged from partials' summaries comes sorted */
-    while (up + 1 < n2 && y[up] <= y[up + 1])
-        up++;
-    if (up + 1 < n2)
-        aud_drift_sort_ws(y, n2, ws->k1, ws->k2);
     if (!isfinite(fmax(ref_at(x, rw, n1 - 1), y[n2 - 1]) - fmin(ref_at(x, rw, 0), y[0]))) {
         col->status = AUD_E_DOMAIN;
         snprintf(col->msg, sizeof col->msg,
@@ -592,20 +683,27 @@ int aud_drift_column_numeric_ws(aud_drift_column *col, const char *name, const d
     col->n_unique = nu;
     if (rw != NULL && aud_drift_refw_stats(col, rw, refsum, y, n2) != AUD_OK)
         goto nomem;
-    if (rw == NULL)
-        aud_drift_ks(x, n1, y, n2, &col->ks);
-    if (rw == NULL)
-        col->wasserstein = aud_drift_wasserstein(x, n1, y, n2);
-    col->std_ref = refsum != NULL ? refsum->std : aud_drift_std(x, n1);
-    col->mean_ref = refsum != NULL ? refsum->mean : aud_drift_mean(x, n1);
-    col->mean_cur = aud_drift_mean(y, n2);
+    /* the statistics of the two sorted samples: independent passes, each writing its own
+     * figures, so on threads of their own when split (the same figures either way) */
+    stat_job sj[N_STATS];
+    size_t n_jobs = 0;
+    for (int w = 0; w < N_STATS; w++) {
+        if (rw == NULL || w == STAT_MOMENTS)
+            sj[n_jobs++] = (stat_job){w, x, n1, y, n2, refsum, col, AUD_OK};
+    }
+    if (split)
+        aud_run_jobs(sj, n_jobs, sizeof sj[0], stat_main);
+    else {
+        for (size_t j = 0; j < n_jobs; j++)
+            stat_main(&sj[j]);
+    }
+    for (size_t j = 0; j < n_jobs; j++) {
+        if (sj[j].rc != AUD_OK)
+            goto nomem;
+    }
     /* fmax would swallow a NaN std: an undefined std leaves the normed distance undefined */
     col->wasserstein_normed = isfinite(col->std_ref) ? col->wasserstein / fmax(col->std_ref, 0.001)
                                                      : NAN;
-    if (rw == NULL)
-        aud_drift_anderson(x, n1, y, n2, &col->anderson);
-    if (rw == NULL && aud_drift_cvm(x, n1, y, n2, &col->cvm) != AUD_OK)
-        goto nomem;
     /* Evidently's bins: Jensen-Shannon (no fill) and PSI under --psi-binning evidently */
     if (nu_ref > EVIDENTLY_VALUE_BINS)
         rc = sturges_bins(&col->js_bins, x, n1, y, n2, refsum, rw, &col->js_snapped);

@@ -10,7 +10,10 @@
 typedef struct aud_drift_ws {
     double   *x, *y;       /* non-missing values of each side */
     uint64_t *k1, *k2;     /* radix-sort keys */
-    size_t    cap_x, cap_y, cap_k;
+    uint64_t *k3, *k4;     /* the current side's keys when both sides sort at once */
+    size_t    cap_x, cap_y, cap_k, cap_k2;
+    int       split;       /* 1: a large column's sorts and statistics may run on threads of
+                            * their own (the columns are fewer than the threads) */
 } aud_drift_ws;
 
 void aud_drift_ws_free(aud_drift_ws *ws);

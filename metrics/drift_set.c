@@ -1,6 +1,7 @@
 /* drift_set.c - drift over a set of columns: column-parallel computation (aud_run_units: each
  * thread takes the next untaken columns, so a slow column or a slower core holds back no
- * other), inputs from two CSV tables (columns by name, categories by level text), and the
+ * other; with fewer columns than threads, each column's sorts and statistics run on threads of
+ * their own too), inputs from two CSV tables (columns by name, categories by level text), and the
  * "drift" JSON object of SPEC section 5. */
 #include "metrics/drift.h"
 #include "metrics/drift_int.h"
@@ -26,6 +27,7 @@ typedef struct drift_ctx {
     const aud_drift_input *in;
     aud_drift_column      *cols;
     const aud_drift_opts  *opts;
+    int                    split;   /* fewer columns than threads: see aud_drift_ws.split */
 } drift_ctx;
 
 static int one_column(aud_drift_column *col, const aud_drift_input *in,
@@ -50,8 +52,11 @@ static int one_column(aud_drift_column *col, const aud_drift_input *in,
 
 static void *ws_new(void *ctx)
 {
-    (void)ctx;
-    return aud_calloc(1, sizeof(aud_drift_ws));
+    const drift_ctx *c = ctx;
+    aud_drift_ws *ws = aud_calloc(1, sizeof *ws);
+    if (ws != NULL)
+        ws->split = c->split;
+    return ws;
 }
 
 static void ws_free(void *ws)
@@ -96,9 +101,12 @@ int aud_drift_compute(aud_drift_result **out, const aud_drift_input *in, size_t 
     for (size_t i = 0; i < n; i++)
         aud_drift_column_init(&r->cols[i]);
     /* the error of the lowest failing column, so the report does not depend on timing */
-    drift_ctx c = {in, r->cols, opts};
+    int threads = opts->threads > 0 ? opts->threads : aud_ncpu();
+    /* with fewer columns than threads, a column alone would leave threads idle: its two sorts
+     * and its statistics then take threads of their own (drift_column.c) */
+    drift_ctx c = {in, r->cols, opts, n < (size_t)threads};
     aud_units units = {ws_new, ws_free, columns_run, &c, 1, NULL, NULL};
-    int rc = aud_run_units(&units, n, opts->threads > 0 ? opts->threads : aud_ncpu(), err);
+    int rc = aud_run_units(&units, n, threads, err);
     if (rc != AUD_OK)
         goto done;
     r->share_threshold = opts->drift_share;
