@@ -270,42 +270,128 @@ static int rank_by_hash(aud_fair_ctx *ctx, size_t m, int *done, aud_error *err)
 }
 
 /* Ranks by an LSD radix sort of (key, row), 16 bits per pass: O(n), stable. Also gives the
- * rows in rank order. */
+ * rows in rank order. The passes run in chunks of rows on up to --threads threads, as a
+ * parallel LSD radix sort does: each chunk counts its digits, the positions are handed out digit
+ * by digit and, within a digit, chunk by chunk in order, and each chunk then moves its rows in
+ * order - so the sort stays stable and its result is the one sort of the keys, whatever the
+ * chunks. The ranks and the rows in rank order are numbered the same way: each chunk of the
+ * sorted keys counts where a new score starts, and the counts before it give its first rank. */
+enum { RADIX = 65536 };
+
+typedef struct sort_chunk {
+    const aud_fair_ctx *ctx;
+    aud_fair_scores    *sc;
+    size_t              b, e, mm;      /* rows [b, e) of m; mm: the arrays' length */
+    int                 phase, shift;
+    uint64_t           *ka, *kb;       /* keys: this pass's input and output */
+    uint32_t           *ra, *rb;       /* rows, alike */
+    uint32_t           *cnt;           /* RADIX counts, then this chunk's next positions */
+    size_t              n_new, first;  /* scores that start in [b, e); the rank before b */
+} sort_chunk;
+
+enum { SORT_KEYS, SORT_COUNT, SORT_MOVE, SORT_NEW, SORT_RANK };
+
+static void *sort_main(void *arg)
+{
+    sort_chunk *c = arg;
+    aud_fair_scores *sc = c->sc;
+    switch (c->phase) {
+    case SORT_KEYS:   /* this chunk's slice of every array, mapped here, and the keys */
+        aud_prefault(c->ka + c->b, (c->e - c->b) * sizeof *c->ka);
+        aud_prefault(c->kb + c->b, (c->e - c->b) * sizeof *c->kb);
+        aud_prefault(c->ra + c->b, (c->e - c->b) * sizeof *c->ra);
+        aud_prefault(c->rb + c->b, (c->e - c->b) * sizeof *c->rb);
+        aud_prefault(sc->rank + c->b, (c->e - c->b) * sizeof *sc->rank);
+        for (size_t i = c->b; i < c->e; i++) {
+            c->ka[i] = sortable_bits(c->ctx->in->score[i]);
+            c->ra[i] = (uint32_t)i;
+        }
+        break;
+    case SORT_COUNT:
+        memset(c->cnt, 0, RADIX * sizeof *c->cnt);
+        for (size_t i = c->b; i < c->e; i++)
+            c->cnt[(c->ka[i] >> c->shift) & (RADIX - 1)]++;
+        break;
+    case SORT_MOVE:
+        for (size_t i = c->b; i < c->e; i++) {
+            uint32_t pos = c->cnt[(c->ka[i] >> c->shift) & (RADIX - 1)]++;
+            c->kb[pos] = c->ka[i];
+            c->rb[pos] = c->ra[i];
+        }
+        break;
+    case SORT_NEW:
+        c->n_new = 0;
+        for (size_t t = c->b; t < c->e; t++)
+            c->n_new += t == 0 || c->ka[t] != c->ka[t - 1];
+        break;
+    default: {   /* SORT_RANK */
+        size_t r = c->first;   /* ranks before this chunk */
+        aud_prefault(sc->order + c->b, (c->e - c->b) * sizeof *sc->order);
+        for (size_t t = c->b; t < c->e; t++) {
+            if (t == 0 || c->ka[t] != c->ka[t - 1]) {
+                sc->distinct[r] = from_sortable(c->ka[t]);
+                sc->start[r] = (uint32_t)t;
+                r++;
+            }
+            sc->rank[c->ra[t]] = (uint32_t)(r - 1);
+            sc->order[t] = c->ra[t];
+        }
+        break;
+    }
+    }
+    return NULL;
+}
+
+static void sort_phase(sort_chunk *ch, size_t n_ch, int phase)
+{
+    for (size_t c = 0; c < n_ch; c++)
+        ch[c].phase = phase;
+    aud_run_jobs(ch, n_ch, sizeof ch[0], sort_main);
+}
+
 static int rank_by_sort(aud_fair_ctx *ctx, size_t m, aud_error *err)
 {
     aud_fair_scores *sc = &ctx->sc;
     size_t mm = m ? m : 1;
-    uint64_t *key = aud_malloc(2 * mm * sizeof *key);
-    uint32_t *row = aud_malloc(2 * mm * sizeof *row);
-    size_t *cnt = aud_malloc(65536 * sizeof *cnt);
+    size_t n_ch = aud_row_chunks(m, ctx->opts->threads);
+    uint64_t *key = aud_malloc_slices(2 * mm * sizeof *key);
+    uint32_t *row = aud_malloc_slices(2 * mm * sizeof *row);
+    uint32_t *cnt = aud_malloc(n_ch * RADIX * sizeof *cnt);
     int rc = AUD_OK;
     if (key == NULL || row == NULL || cnt == NULL) {
         rc = aud_error_nomem(err);
         goto done;
     }
-    for (size_t i = 0; i < m; i++) {
-        key[i] = sortable_bits(ctx->in->score[i]);
-        row[i] = (uint32_t)i;
-    }
+    sort_chunk ch[AUD_MAX_CHUNKS];
+    for (size_t c = 0; c < n_ch; c++)
+        ch[c] = (sort_chunk){ctx, sc, m * c / n_ch, m * (c + 1) / n_ch, mm, 0, 0, key,
+                             key + mm, row, row + mm, cnt + c * RADIX, 0, 0};
+    sort_phase(ch, n_ch, SORT_KEYS);
     uint64_t *ka = key, *kb = key + mm;
     uint32_t *ra = row, *rb = row + mm;
     for (int shift = 0; shift < 64 && m > 0; shift += 16) {
-        memset(cnt, 0, 65536 * sizeof *cnt);
-        for (size_t i = 0; i < m; i++)
-            cnt[(ka[i] >> shift) & 0xffff]++;
-        if (cnt[(ka[0] >> shift) & 0xffff] == m)
-            continue; /* every key has this digit: the pass would not move anything */
-        size_t sum = 0;
-        for (size_t dg = 0; dg < 65536; dg++) {
-            size_t c = cnt[dg];
-            cnt[dg] = sum;
-            sum += c;
+        for (size_t c = 0; c < n_ch; c++) {
+            ch[c].shift = shift;
+            ch[c].ka = ka;
+            ch[c].kb = kb;
+            ch[c].ra = ra;
+            ch[c].rb = rb;
         }
-        for (size_t i = 0; i < m; i++) {
-            size_t pos = cnt[(ka[i] >> shift) & 0xffff]++;
-            kb[pos] = ka[i];
-            rb[pos] = ra[i];
+        sort_phase(ch, n_ch, SORT_COUNT);
+        size_t d0 = (ka[0] >> shift) & (RADIX - 1), same = 0;
+        for (size_t c = 0; c < n_ch; c++)
+            same += ch[c].cnt[d0];
+        if (same == m)
+            continue;   /* every key has this digit: the pass would not move anything */
+        size_t pos = 0;   /* digit by digit, chunk by chunk: where each chunk's rows go */
+        for (size_t dg = 0; dg < RADIX; dg++) {
+            for (size_t c = 0; c < n_ch; c++) {
+                uint32_t k = ch[c].cnt[dg];
+                ch[c].cnt[dg] = (uint32_t)pos;
+                pos += k;
+            }
         }
+        sort_phase(ch, n_ch, SORT_MOVE);
         uint64_t *kt = ka;
         ka = kb;
         kb = kt;
@@ -313,26 +399,24 @@ static int rank_by_sort(aud_fair_ctx *ctx, size_t m, aud_error *err)
         ra = rb;
         rb = rt;
     }
+    for (size_t c = 0; c < n_ch; c++) {
+        ch[c].ka = ka;
+        ch[c].ra = ra;
+    }
+    sort_phase(ch, n_ch, SORT_NEW);
     size_t d = 0;
-    for (size_t t = 0; t < m; t++)
-        d += t == 0 || ka[t] != ka[t - 1];
+    for (size_t c = 0; c < n_ch; c++) {
+        ch[c].first = d;
+        d += ch[c].n_new;
+    }
     sc->distinct = aud_malloc((d ? d : 1) * sizeof *sc->distinct);
     sc->start = aud_malloc((d + 1) * sizeof *sc->start);
-    sc->order = aud_malloc(mm * sizeof *sc->order);
+    sc->order = aud_malloc_slices(mm * sizeof *sc->order);
     if (sc->distinct == NULL || sc->start == NULL || sc->order == NULL) {
         rc = aud_error_nomem(err);
         goto done;
     }
-    size_t r = 0;
-    for (size_t t = 0; t < m; t++) {
-        if (t == 0 || ka[t] != ka[t - 1]) {
-            sc->distinct[r] = from_sortable(ka[t]);
-            sc->start[r] = (uint32_t)t;
-            r++;
-        }
-        sc->rank[ra[t]] = (uint32_t)(r - 1);
-        sc->order[t] = ra[t];
-    }
+    sort_phase(ch, n_ch, SORT_RANK);
     sc->start[d] = (uint32_t)m;
     sc->n_distinct = d;
     sc->order_state = 1;
@@ -341,6 +425,22 @@ done:
     aud_free(row);
     aud_free(cnt);
     return rc;
+}
+
+/* The ECE bins of the distinct scores [b, e) (0 when the scores are not probabilities). */
+typedef struct bin_chunk {
+    aud_fair_scores *sc;
+    size_t           b, e;
+    int              prob;
+} bin_chunk;
+
+static void *bin_main(void *arg)
+{
+    const bin_chunk *c = arg;
+    aud_prefault(c->sc->bin + c->b, c->e - c->b);
+    for (size_t r = c->b; r < c->e; r++)
+        c->sc->bin[r] = c->prob ? ece_bin(c->sc->distinct[r]) : 0;
+    return NULL;
 }
 
 int aud_fair_rank_scores(aud_fair_ctx *ctx, aud_error *err)
@@ -358,11 +458,14 @@ int aud_fair_rank_scores(aud_fair_ctx *ctx, aud_error *err)
     if (rc != AUD_OK)
         return rc;
     size_t d = sc->n_distinct;
-    sc->bin = aud_malloc(d ? d : 1);
+    sc->bin = aud_malloc_slices(d ? d : 1);
     if (sc->bin == NULL)
         return aud_error_nomem(err);
-    for (size_t r = 0; r < d; r++)
-        sc->bin[r] = ctx->score_is_prob ? ece_bin(sc->distinct[r]) : 0;
+    size_t n_ch = aud_row_chunks(d, ctx->opts->threads);
+    bin_chunk ch[AUD_MAX_CHUNKS];
+    for (size_t c = 0; c < n_ch; c++)
+        ch[c] = (bin_chunk){sc, d * c / n_ch, d * (c + 1) / n_ch, ctx->score_is_prob};
+    aud_run_jobs(ch, n_ch, sizeof ch[0], bin_main);
     return AUD_OK;
 }
 
@@ -497,6 +600,33 @@ static int sweep_histogram(const aud_fair_ctx *ctx, const int32_t *codes, const 
     return AUD_OK;
 }
 
+/* The rows in rank order [b, e) with their group and label as one word (group << 1 | positive;
+ * UINT32_MAX: no group or no label), so that the sweep below reads one array in order instead
+ * of three at random rows; chunks of it on the command's threads. */
+typedef struct gather_chunk {
+    const aud_fair_ctx *ctx;
+    const int32_t      *codes, *gmap;
+    size_t              b, e;
+    uint32_t           *cw;
+} gather_chunk;
+
+static void *gather_main(void *arg)
+{
+    const gather_chunk *c = arg;
+    const aud_fair_ctx *ctx = c->ctx;
+    const uint32_t *order = ctx->sc.order;
+    int flip = ctx->opts->favorable == 0;   /* y is the favourable label; positive is label 1 */
+    aud_prefault(c->cw + c->b, (c->e - c->b) * sizeof *c->cw);
+    for (size_t t = c->b; t < c->e; t++) {
+        uint32_t i = order[t];
+        int32_t g = c->codes[i];
+        c->cw[t] = g < 0 || ctx->y[i] < 0
+                       ? UINT32_MAX
+                       : (uint32_t)c->gmap[g] << 1 | (uint32_t)(ctx->y[i] ^ flip);
+    }
+    return NULL;
+}
+
 /* Counts per rank block from the rows in rank order (groups x ranks too many for a histogram). */
 static int sweep_order(const aud_fair_ctx *ctx, const int32_t *codes, const int32_t *gmap,
                        size_t k, double *w, aud_error *err)
@@ -505,25 +635,31 @@ static int sweep_order(const aud_fair_ctx *ctx, const int32_t *codes, const int3
     if (rc != AUD_OK)
         return rc;
     const aud_fair_scores *sc = &ctx->sc;
+    size_t n = ctx->n;
     uint32_t *cnt = aud_calloc(2 * k, sizeof *cnt);
     uint32_t *touched = aud_malloc(k * sizeof *touched);
-    if (cnt == NULL || touched == NULL) {
+    uint32_t *cw = aud_malloc_slices((n ? n : 1) * sizeof *cw);
+    if (cnt == NULL || touched == NULL || cw == NULL) {
         aud_free(cnt);
         aud_free(touched);
+        aud_free(cw);
         return aud_error_nomem(err);
     }
-    int flip = ctx->opts->favorable == 0;
+    size_t n_ch = aud_row_chunks(n, ctx->opts->threads);
+    gather_chunk ch[AUD_MAX_CHUNKS];
+    for (size_t c = 0; c < n_ch; c++)
+        ch[c] = (gather_chunk){ctx, codes, gmap, n * c / n_ch, n * (c + 1) / n_ch, cw};
+    aud_run_jobs(ch, n_ch, sizeof ch[0], gather_main);
     for (size_t r = 0; r < sc->n_distinct; r++) {
         size_t nt = 0;
         for (size_t t = sc->start[r]; t < sc->start[r + 1]; t++) {
-            uint32_t i = sc->order[t];
-            int32_t c = codes[i];
-            if (c < 0 || ctx->y[i] < 0)
+            uint32_t v = cw[t];
+            if (v == UINT32_MAX)
                 continue;
-            uint32_t g = (uint32_t)gmap[c];
+            uint32_t g = v >> 1;
             if (cnt[2 * g] == 0 && cnt[2 * g + 1] == 0)
                 touched[nt++] = g;
-            cnt[2 * g + (size_t)(ctx->y[i] ^ flip)]++;
+            cnt[2 * g + (v & 1)]++;
         }
         /* groups in increasing order is not needed: each group's sums are its own */
         for (size_t u = 0; u < nt; u++) {
@@ -534,6 +670,7 @@ static int sweep_order(const aud_fair_ctx *ctx, const int32_t *codes, const int3
     }
     aud_free(cnt);
     aud_free(touched);
+    aud_free(cw);
     return AUD_OK;
 }
 
