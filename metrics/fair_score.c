@@ -528,30 +528,33 @@ static void fold(double *q, double p, double n, double s, int bin)
     b[2] += p;
 }
 
-/* One chunk of the rows [b, e) counted into h[group][rank][positive] (chunk 0: the caller's
- * histogram; the others their own, added to it in chunk order after: integer sums, the same
- * whatever the chunks). */
-typedef struct hist_chunk {
+/* A chunk [b, e) of a pass over the rows (hist_main) or over the rows in rank order
+ * (gather_main) that reads each row's group (codes, then gmap) and label, into out. */
+typedef struct code_chunk {
     const aud_fair_ctx *ctx;
     const int32_t      *codes, *gmap;
     size_t              d, b, e;
-    uint32_t           *h;
-} hist_chunk;
+    uint32_t           *out;
+} code_chunk;
+
+/* The rows [b, e) counted into out = h[group][rank][positive] (chunk 0: the caller's
+ * histogram; the others their own, added to it in chunk order after: integer sums, the same
+ * whatever the chunks). */
 
 static void *hist_main(void *arg)
 {
-    const hist_chunk *c = arg;
+    const code_chunk *c = arg;
     const aud_fair_ctx *ctx = c->ctx;
     const uint32_t *rank = ctx->sc.rank;
     int flip = ctx->opts->favorable == 0;   /* y is the favourable label; positive is label 1 */
-    if (c->h == NULL)
+    if (c->out == NULL)
         return NULL;
     for (size_t i = c->b; i < c->e; i++) {
         int32_t g = c->codes[i];
         if (ctx->y[i] < 0 || g < 0)
             continue;
         size_t cell = (size_t)c->gmap[g] * c->d + rank[i];
-        c->h[2 * cell + (size_t)(ctx->y[i] ^ flip)]++;
+        c->out[2 * cell + (size_t)(ctx->y[i] ^ flip)]++;
     }
     return NULL;
 }
@@ -568,20 +571,20 @@ static int sweep_histogram(const aud_fair_ctx *ctx, const int32_t *codes, const 
     size_t n_ch = aud_row_chunks(ctx->n, ctx->opts->threads);
     if (cells > ctx->n / n_ch / 4)   /* cells no more than a quarter of a chunk's rows */
         n_ch = 1;
-    hist_chunk ch[AUD_MAX_CHUNKS];
+    code_chunk ch[AUD_MAX_CHUNKS];
     int nomem = 0;
     for (size_t c = 0; c < n_ch; c++) {
-        ch[c] = (hist_chunk){ctx, codes, gmap, d, ctx->n * c / n_ch, ctx->n * (c + 1) / n_ch,
+        ch[c] = (code_chunk){ctx, codes, gmap, d, ctx->n * c / n_ch, ctx->n * (c + 1) / n_ch,
                              aud_calloc(cells, sizeof(uint32_t))};
-        nomem |= ch[c].h == NULL;
+        nomem |= ch[c].out == NULL;
     }
     if (!nomem)
         aud_run_jobs(ch, n_ch, sizeof ch[0], hist_main);
-    uint32_t *h = ch[0].h;   /* [group][rank][positive] */
+    uint32_t *h = ch[0].out;   /* [group][rank][positive] */
     for (size_t c = 1; c < n_ch; c++) {
         for (size_t q = 0; !nomem && q < cells; q++)
-            h[q] += ch[c].h[q];
-        aud_free(ch[c].h);
+            h[q] += ch[c].out[q];
+        aud_free(ch[c].out);
     }
     if (nomem) {
         aud_free(h);
@@ -600,27 +603,21 @@ static int sweep_histogram(const aud_fair_ctx *ctx, const int32_t *codes, const 
     return AUD_OK;
 }
 
-/* The rows in rank order [b, e) with their group and label as one word (group << 1 | positive;
- * UINT32_MAX: no group or no label), so that the sweep below reads one array in order instead
- * of three at random rows; chunks of it on the command's threads. */
-typedef struct gather_chunk {
-    const aud_fair_ctx *ctx;
-    const int32_t      *codes, *gmap;
-    size_t              b, e;
-    uint32_t           *cw;
-} gather_chunk;
+/* The rows in rank order [b, e) with their group and label as one word in out (group << 1 |
+ * positive; UINT32_MAX: no group or no label), so that the sweep below reads one array in order
+ * instead of three at random rows; chunks of it on the command's threads. */
 
 static void *gather_main(void *arg)
 {
-    const gather_chunk *c = arg;
+    const code_chunk *c = arg;
     const aud_fair_ctx *ctx = c->ctx;
     const uint32_t *order = ctx->sc.order;
     int flip = ctx->opts->favorable == 0;   /* y is the favourable label; positive is label 1 */
-    aud_prefault(c->cw + c->b, (c->e - c->b) * sizeof *c->cw);
+    aud_prefault(c->out + c->b, (c->e - c->b) * sizeof *c->out);
     for (size_t t = c->b; t < c->e; t++) {
         uint32_t i = order[t];
         int32_t g = c->codes[i];
-        c->cw[t] = g < 0 || ctx->y[i] < 0
+        c->out[t] = g < 0 || ctx->y[i] < 0
                        ? UINT32_MAX
                        : (uint32_t)c->gmap[g] << 1 | (uint32_t)(ctx->y[i] ^ flip);
     }
@@ -646,9 +643,9 @@ static int sweep_order(const aud_fair_ctx *ctx, const int32_t *codes, const int3
         return aud_error_nomem(err);
     }
     size_t n_ch = aud_row_chunks(n, ctx->opts->threads);
-    gather_chunk ch[AUD_MAX_CHUNKS];
+    code_chunk ch[AUD_MAX_CHUNKS];
     for (size_t c = 0; c < n_ch; c++)
-        ch[c] = (gather_chunk){ctx, codes, gmap, n * c / n_ch, n * (c + 1) / n_ch, cw};
+        ch[c] = (code_chunk){ctx, codes, gmap, 0, n * c / n_ch, n * (c + 1) / n_ch, cw};
     aud_run_jobs(ch, n_ch, sizeof ch[0], gather_main);
     for (size_t r = 0; r < sc->n_distinct; r++) {
         size_t nt = 0;
