@@ -966,7 +966,7 @@ static void *trade_run(void *p)
         return NULL;
     aud_tradeoff_input t = {in->data->n_rows, in->res->ranks, in->label, wa.codes,
                             wa.n_levels, wa.levels, j->elig, ref,
-                            in->favorable, in->threshold, 0};
+                            in->favorable, in->threshold, 0, in->threads};
     j->rc = aud_tradeoff_json(o, &t, &j->err);
     return NULL;
 }

@@ -117,6 +117,8 @@ typedef struct aud_tradeoff_input {
     int            favorable;   /* 1: favourable = score >= t; 0: favourable = score < t */
     double         threshold;   /* the common threshold now */
     size_t         hist_cells;  /* 0: default (aud_tradeoff_needs_order); tests force either way */
+    int            threads;     /* the row passes' threads (<= 1: the calling thread); the
+                                   document does not depend on it */
 } aud_tradeoff_input;
 
 /* 1 when aud_tradeoff_json reads the rows in rank order for an attribute of n_groups levels

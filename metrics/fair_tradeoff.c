@@ -304,17 +304,111 @@ static uint32_t row_code(const aud_tradeoff_input *in, size_t i)
     return (uint32_t)c << 2 | (isnan(y) ? 2u : (y == (double)in->favorable));
 }
 
+/* The row passes below in chunks of rows (or of rank-order positions) on in->threads threads.
+ * Each chunk counts into arrays of its own, and the counts are added, or the positions handed
+ * out, chunk by chunk in order: integer sums and a stable deal, so the groups come out the same
+ * whatever the chunks. */
+enum { PASS_HIST, PASS_CODES, PASS_GATHER, PASS_DEAL };
+
+typedef struct trow_chunk {
+    const aud_tradeoff_input *in;
+    size_t    b, e, ng;
+    int       pass;
+    uint32_t *h;       /* PASS_HIST: this chunk's counts [group][rank][label] */
+    uint8_t  *gl8;     /* PASS_CODES: group << 2 | label per row, a byte (<= 63 groups) */
+    uint32_t *gl32;    /* or a word */
+    uint32_t *vt;      /* PASS_GATHER: the same in rank order */
+    size_t   *cnt;     /* PASS_GATHER: this chunk's rows per group; PASS_DEAL: where they go */
+    uint64_t *rows;    /* PASS_DEAL: each group's rows as rank << 2 | label */
+} trow_chunk;
+
+static void *trow_main(void *arg)
+{
+    trow_chunk *c = arg;
+    const aud_tradeoff_input *in = c->in;
+    const aud_fair_ranks *rk = in->ranks;
+    size_t d = rk->n_distinct;
+    switch (c->pass) {
+    case PASS_HIST:
+        if (c->h == NULL)
+            break;
+        for (size_t i = c->b; i < c->e; i++) {
+            uint32_t v = row_code(in, i);
+            c->h[3 * ((v >> 2) * d + rk->rank[i]) + (v & 3u)]++;
+        }
+        break;
+    case PASS_CODES:
+        for (size_t i = c->b; i < c->e; i++) {
+            uint32_t v = row_code(in, i);
+            if (c->gl8 != NULL)
+                c->gl8[i] = (uint8_t)v;
+            else
+                c->gl32[i] = v;
+        }
+        break;
+    case PASS_GATHER:
+        aud_prefault(c->vt + c->b, (c->e - c->b) * sizeof *c->vt);
+        for (size_t t = c->b; t < c->e; t++) {
+            uint32_t i = rk->order[t], v = c->gl8 != NULL ? c->gl8[i] : c->gl32[i];
+            c->vt[t] = v;
+            c->cnt[v >> 2]++;
+        }
+        break;
+    default: {   /* PASS_DEAL: the rank of position b, then walk */
+        size_t lo = 0, hi = d;   /* the last r with start[r] <= b */
+        while (hi - lo > 1) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (rk->start[mid] <= c->b)
+                lo = mid;
+            else
+                hi = mid;
+        }
+        size_t r = lo;
+        for (size_t t = c->b; t < c->e; t++) {
+            while (rk->start[r + 1] <= t)
+                r++;
+            uint32_t v = c->vt[t];
+            c->rows[c->cnt[v >> 2]++] = (uint64_t)r << 2 | (v & 3u);
+        }
+        break;
+    }
+    }
+    return NULL;
+}
+
+static void trow_pass(trow_chunk *ch, size_t n_ch, int pass)
+{
+    for (size_t c = 0; c < n_ch; c++)
+        ch[c].pass = pass;
+    aud_run_jobs(ch, n_ch, sizeof ch[0], trow_main);
+}
+
 /* Few groups x distinct scores: counts per (group, rank, label) in one pass over the rows. */
 static int groups_by_hist(const aud_tradeoff_input *in, tgroup *g, size_t ng, aud_error *err)
 {
     const aud_fair_ranks *rk = in->ranks;
-    size_t d = rk->n_distinct;
-    uint32_t *h = aud_calloc(3 * ng * d + 1, sizeof *h);
-    if (h == NULL)
+    size_t d = rk->n_distinct, cells = 3 * ng * d + 1, n = in->n_rows;
+    size_t n_ch = aud_row_chunks(n, in->threads);
+    if (cells > n / n_ch / 4)   /* cells no more than a quarter of a chunk's rows */
+        n_ch = 1;
+    trow_chunk ch[AUD_MAX_CHUNKS];
+    int nomem = 0;
+    for (size_t c = 0; c < n_ch; c++) {
+        ch[c] = (trow_chunk){in, n * c / n_ch, n * (c + 1) / n_ch, ng, 0,
+                             aud_calloc(cells, sizeof(uint32_t)), NULL, NULL, NULL, NULL, NULL};
+        nomem |= ch[c].h == NULL;
+    }
+    if (!nomem)
+        trow_pass(ch, n_ch, PASS_HIST);
+    uint32_t *h = ch[0].h;
+    for (size_t c = 1; c < n_ch; c++) {
+        for (size_t q = 0; !nomem && q < cells; q++)
+            h[q] += ch[c].h[q];
+        aud_free(ch[c].h);
+    }
+    if (nomem) {
+        aud_free(h);
         return aud_error_nomem(err);
-    for (size_t i = 0; i < in->n_rows; i++) {
-        uint32_t v = row_code(in, i);
-        h[3 * ((v >> 2) * d + rk->rank[i]) + (v & 3u)]++;
     }
     int rc = AUD_OK;
     for (size_t c = 0; c < ng && rc == AUD_OK; c++) {
@@ -326,51 +420,79 @@ static int groups_by_hist(const aud_tradeoff_input *in, tgroup *g, size_t ng, au
     return rc;
 }
 
+/* The candidates of each group from its dealt rows, the groups on the threads (each writes
+ * only its own tgroup). */
+typedef struct from_rows_ctx {
+    const aud_tradeoff_input *in;
+    tgroup                   *g;
+    const uint64_t           *rows;
+    const size_t             *off;
+    unsigned char            *failed;
+} from_rows_ctx;
+
+static void from_rows_task(void *ctx, size_t c)
+{
+    const from_rows_ctx *x = ctx;
+    x->failed[c] = tgroup_from_rows(&x->g[c], x->rows + x->off[c], x->off[c + 1] - x->off[c],
+                                    x->in->favorable, x->in->threshold,
+                                    x->in->ranks->distinct) != 0;
+}
+
 /* Else the rows in rank order dealt into their groups (a counting sort on the group): each
  * group's rows come out sorted by score. The rank order reads the rows at random, so it reads
- * one small array: group << 2 | label per row (a byte when the groups allow). */
+ * one small array: group << 2 | label per row (a byte when the groups allow), gathered in rank
+ * order first. */
 static int groups_by_order(const aud_tradeoff_input *in, tgroup *g, size_t ng, aud_error *err)
 {
-    const aud_fair_ranks *rk = in->ranks;
     size_t n = in->n_rows;
     int small = ng <= 63;
+    size_t n_ch = aud_row_chunks(n, in->threads);
     uint64_t *rows = aud_malloc_rows((n ? n : 1) * sizeof *rows);
-    size_t *off = aud_calloc(ng + 1, sizeof *off), *fill = aud_malloc(ng * sizeof *fill);
+    size_t *off = aud_calloc(ng + 1, sizeof *off);
+    size_t *cnt = aud_calloc(n_ch * ng, sizeof *cnt);
+    unsigned char *failed = aud_calloc(ng, 1);
     uint8_t *gl8 = small ? aud_malloc(n ? n : 1) : NULL;
     uint32_t *gl32 = small ? NULL : aud_malloc_rows((n ? n : 1) * sizeof *gl32);
+    uint32_t *vt = aud_malloc_slices((n ? n : 1) * sizeof *vt);
     int rc = AUD_OK;
-    if (rows == NULL || off == NULL || fill == NULL || (gl8 == NULL && gl32 == NULL)) {
+    if (rows == NULL || off == NULL || cnt == NULL || failed == NULL ||
+        (gl8 == NULL && gl32 == NULL) || vt == NULL) {
         rc = aud_error_nomem(err);
         goto done;
     }
-    for (size_t i = 0; i < n; i++) {
-        uint32_t v = row_code(in, i);
-        if (small)
-            gl8[i] = (uint8_t)v;
-        else
-            gl32[i] = v;
-        off[(v >> 2) + 1]++;
-    }
-    for (size_t c = 0; c < ng; c++)
-        off[c + 1] += off[c];
-    memcpy(fill, off, ng * sizeof *fill);
-    for (size_t r = 0; r < rk->n_distinct; r++) {
-        for (size_t t = rk->start[r]; t < rk->start[r + 1]; t++) {
-            uint32_t i = rk->order[t], v = small ? gl8[i] : gl32[i];
-            rows[fill[v >> 2]++] = (uint64_t)r << 2 | (v & 3u);
+    trow_chunk ch[AUD_MAX_CHUNKS];
+    for (size_t c = 0; c < n_ch; c++)
+        ch[c] = (trow_chunk){in, n * c / n_ch, n * (c + 1) / n_ch, ng, 0, NULL, gl8, gl32, vt,
+                             cnt + c * ng, rows};
+    trow_pass(ch, n_ch, PASS_CODES);
+    trow_pass(ch, n_ch, PASS_GATHER);
+    for (size_t c = 0; c < n_ch; c++)   /* each group's size */
+        for (size_t q = 0; q < ng; q++)
+            off[q + 1] += ch[c].cnt[q];
+    for (size_t q = 0; q < ng; q++)
+        off[q + 1] += off[q];
+    for (size_t q = 0; q < ng; q++) {   /* group by group, chunk by chunk: where rows go */
+        size_t pos = off[q];
+        for (size_t c = 0; c < n_ch; c++) {
+            size_t k = ch[c].cnt[q];
+            ch[c].cnt[q] = pos;
+            pos += k;
         }
     }
-    for (size_t c = 0; c < ng && rc == AUD_OK; c++) {
-        if (tgroup_from_rows(&g[c], rows + off[c], off[c + 1] - off[c], in->favorable,
-                             in->threshold, rk->distinct) != 0)
+    trow_pass(ch, n_ch, PASS_DEAL);
+    from_rows_ctx fx = {in, g, rows, off, failed};
+    aud_run_tasks(ng, in->threads > 0 ? in->threads : 1, from_rows_task, &fx);
+    for (size_t c = 0; c < ng && rc == AUD_OK; c++)
+        if (failed[c])
             rc = aud_error_nomem(err);
-    }
 done:
     aud_free(rows);
     aud_free(off);
-    aud_free(fill);
+    aud_free(cnt);
+    aud_free(failed);
     aud_free(gl8);
     aud_free(gl32);
+    aud_free(vt);
     return rc;
 }
 

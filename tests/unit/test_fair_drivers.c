@@ -277,17 +277,24 @@ static void test_identity(void **state)
 }
 
 /* aud_tradeoff_json of one attribute, printed; hist_cells 1 forces the rank-order path. */
-static char *tradeoff_doc(const aud_fair_result *res, const aud_fair_attr *at, const double *label,
-                          const unsigned char *elig, int favorable, double t0, size_t hist)
+static char *tradeoff_doc_on(const aud_fair_result *res, const aud_fair_attr *at,
+                             const double *label, const unsigned char *elig, int favorable,
+                             double t0, size_t hist, int threads)
 {
     aud_error err;
     cJSON *o = cJSON_CreateObject();
     aud_tradeoff_input t = {res->n_rows, res->ranks, label, at->codes, at->n_levels,
-                            at->levels, elig, 0, favorable, t0, hist};
+                            at->levels, elig, 0, favorable, t0, hist, threads};
     assert_int_equal(aud_tradeoff_json(o, &t, &err), AUD_OK);
     char *s = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     return s;
+}
+
+static char *tradeoff_doc(const aud_fair_result *res, const aud_fair_attr *at, const double *label,
+                          const unsigned char *elig, int favorable, double t0, size_t hist)
+{
+    return tradeoff_doc_on(res, at, label, elig, favorable, t0, hist, 1);
 }
 
 static void test_tradeoff_paths_agree(void **state)
@@ -329,6 +336,54 @@ static void test_tradeoff_paths_agree(void **state)
             assert_non_null(strstr(h, "\"impact_ratio\""));
             free(h);
             free(r);
+            aud_fair_result_free(res);
+        }
+    }
+}
+
+/* 200,000 rows (3 chunks at 3 threads, 2 at 2): the trade-offs' row passes in chunks - the
+ * histogram counts (rounded scores) and the rank-order deal into groups (unrounded scores, and
+ * the rank-order path forced) - give the document of one chunk, for both favourable labels. */
+static void test_tradeoff_chunks_agree(void **state)
+{
+    (void)state;
+    enum { N = 200000 };
+    static double score[N], label[N];
+    static int32_t codes[N];
+    static const char *const lv[] = {"a", "b", "c"};
+    for (int ties = 0; ties <= 1; ties++) {
+        rng_state = 7 + (uint64_t)ties;
+        for (size_t i = 0; i < N; i++) {
+            double u = urand();
+            codes[i] = u < 0.05 ? -1 : u < 0.6 ? 0 : u < 0.9 ? 1 : 2;
+            score[i] = ties ? floor(urand() * 200.0) / 200.0 : urand();
+            score[i] -= codes[i] == 1 ? (ties ? floor(urand() * 10.0) / 100.0 : 0.1 * urand()) : 0.0;
+            label[i] = urand() < 0.1 ? NAN : (double)(urand() < score[i]);
+        }
+        for (int fav = 0; fav <= 1; fav++) {
+            aud_fair_attr at = {"g", codes, 3, lv, NULL, NULL};
+            aud_fair_input in = {.n_rows = N, .label = label, .score = score, .attrs = &at,
+                                 .n_attrs = 1};
+            aud_fair_opts o;
+            aud_fair_opts_default(&o);
+            o.n_bootstrap = 0;
+            o.favorable = fav;
+            o.threshold = 0.5;
+            aud_fair_result *res = NULL;
+            aud_error err;
+            assert_int_equal(aud_fair_compute(&res, &in, &o, &err), AUD_OK);
+            assert_int_equal(aud_tradeoff_needs_order(res->ranks, 3, 0), !ties);
+            assert_int_equal(aud_fair_ranks_order(res->ranks, &err), AUD_OK);
+            unsigned char elig[3] = {1, 1, 1};
+            for (size_t hist = 0; hist <= 1; hist++) {
+                char *one = tradeoff_doc_on(res, &at, label, elig, fav, 0.5, hist, 1);
+                for (int t = 2; t <= 3; t++) {
+                    char *many = tradeoff_doc_on(res, &at, label, elig, fav, 0.5, hist, t);
+                    assert_string_equal(one, many);
+                    free(many);
+                }
+                free(one);
+            }
             aud_fair_result_free(res);
         }
     }
@@ -398,6 +453,7 @@ int main(void)
     aud_global_init();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tradeoff_paths_agree),
+        cmocka_unit_test(test_tradeoff_chunks_agree),
         cmocka_unit_test(test_assoc_set_equals_single),
         cmocka_unit_test(test_cells_xgboost),
         cmocka_unit_test(test_cells_lightgbm),
