@@ -297,6 +297,41 @@ static char *tradeoff_doc(const aud_fair_result *res, const aud_fair_attr *at, c
     return tradeoff_doc_on(res, at, label, elig, favorable, t0, hist, 1);
 }
 
+/* n rows of three groups (5% unknown) for the trade-off tests: scores on a grid of 1/grid
+ * (ties) or continuous, group b's lowered by up to 0.1 (on a grid of 0.01 when shift_grid),
+ * labels drawn from the scores, 10% missing. */
+static void tradeoff_rows(size_t n, uint64_t seed, double grid, int shift_grid, double *score,
+                          double *label, int32_t *codes)
+{
+    rng_state = seed;
+    for (size_t i = 0; i < n; i++) {
+        double u = urand();
+        codes[i] = u < 0.05 ? -1 : u < 0.6 ? 0 : u < 0.9 ? 1 : 2;
+        score[i] = grid > 0 ? floor(urand() * grid) / grid : urand();
+        score[i] -= codes[i] != 1 ? 0.0 : shift_grid ? floor(urand() * 10.0) / 100.0
+                                                     : 0.1 * urand();
+        label[i] = urand() < 0.1 ? NAN : (double)(urand() < score[i]);
+    }
+}
+
+/* The fairness result of attribute at over the rows, its scores' rank order built. */
+static aud_fair_result *tradeoff_result(const aud_fair_attr *at, const double *score,
+                                        const double *label, size_t n, int fav)
+{
+    aud_fair_input in = {.n_rows = n, .label = label, .score = score, .attrs = at, .n_attrs = 1};
+    aud_fair_opts o;
+    aud_fair_opts_default(&o);
+    o.n_bootstrap = 0;
+    o.favorable = fav;
+    o.threshold = 0.5;
+    aud_fair_result *res = NULL;
+    aud_error err;
+    assert_int_equal(aud_fair_compute(&res, &in, &o, &err), AUD_OK);
+    assert_non_null(res->ranks);
+    assert_int_equal(aud_fair_ranks_order(res->ranks, &err), AUD_OK);
+    return res;
+}
+
 static void test_tradeoff_paths_agree(void **state)
 {
     (void)state;
@@ -305,30 +340,12 @@ static void test_tradeoff_paths_agree(void **state)
     static int32_t codes[N];
     static const char *const lv[] = {"a", "b", "c"};
     for (int ties = 0; ties <= 1; ties++) {
-        rng_state = 99 + (uint64_t)ties;
-        for (size_t i = 0; i < N; i++) {
-            double u = urand();
-            codes[i] = u < 0.05 ? -1 : u < 0.6 ? 0 : u < 0.9 ? 1 : 2;
-            score[i] = ties ? floor(urand() * 40.0) / 40.0 : urand();
-            score[i] -= codes[i] == 1 ? 0.1 * urand() : 0.0;
-            label[i] = urand() < 0.1 ? NAN : (double)(urand() < score[i]);
-        }
+        tradeoff_rows(N, 99 + (uint64_t)ties, ties ? 40.0 : 0.0, 0, score, label, codes);
         for (int fav = 0; fav <= 1; fav++) {
             aud_fair_attr at = {"g", codes, 3, lv, NULL, NULL};
-            aud_fair_input in = {.n_rows = N, .label = label, .score = score, .attrs = &at,
-                                 .n_attrs = 1};
-            aud_fair_opts o;
-            aud_fair_opts_default(&o);
-            o.n_bootstrap = 0;
-            o.favorable = fav;
-            o.threshold = 0.5;
-            aud_fair_result *res = NULL;
-            aud_error err;
-            assert_int_equal(aud_fair_compute(&res, &in, &o, &err), AUD_OK);
-            assert_non_null(res->ranks);
+            aud_fair_result *res = tradeoff_result(&at, score, label, N, fav);
             assert_int_equal(aud_tradeoff_needs_order(res->ranks, 3, 0), 0);
             assert_int_equal(aud_tradeoff_needs_order(res->ranks, 3, 1), 1);
-            assert_int_equal(aud_fair_ranks_order(res->ranks, &err), AUD_OK);
             unsigned char elig[3] = {1, 1, 1};
             char *h = tradeoff_doc(res, &at, label, elig, fav, 0.5, 0);
             char *r = tradeoff_doc(res, &at, label, elig, fav, 0.5, 1);
@@ -342,8 +359,9 @@ static void test_tradeoff_paths_agree(void **state)
 }
 
 /* 200,000 rows (3 chunks at 3 threads, 2 at 2): the trade-offs' row passes in chunks - the
- * histogram counts (rounded scores) and the rank-order deal into groups (unrounded scores, and
- * the rank-order path forced) - give the document of one chunk, for both favourable labels. */
+ * histogram counts (scores on a grid of 0.005: few cells beside a chunk's rows) and the
+ * rank-order deal into groups (continuous scores, and the rank-order path forced) - give the
+ * document of one chunk, for both favourable labels. */
 static void test_tradeoff_chunks_agree(void **state)
 {
     (void)state;
@@ -352,28 +370,11 @@ static void test_tradeoff_chunks_agree(void **state)
     static int32_t codes[N];
     static const char *const lv[] = {"a", "b", "c"};
     for (int ties = 0; ties <= 1; ties++) {
-        rng_state = 7 + (uint64_t)ties;
-        for (size_t i = 0; i < N; i++) {
-            double u = urand();
-            codes[i] = u < 0.05 ? -1 : u < 0.6 ? 0 : u < 0.9 ? 1 : 2;
-            score[i] = ties ? floor(urand() * 200.0) / 200.0 : urand();
-            score[i] -= codes[i] == 1 ? (ties ? floor(urand() * 10.0) / 100.0 : 0.1 * urand()) : 0.0;
-            label[i] = urand() < 0.1 ? NAN : (double)(urand() < score[i]);
-        }
+        tradeoff_rows(N, 7 + (uint64_t)ties, ties ? 200.0 : 0.0, ties, score, label, codes);
         for (int fav = 0; fav <= 1; fav++) {
             aud_fair_attr at = {"g", codes, 3, lv, NULL, NULL};
-            aud_fair_input in = {.n_rows = N, .label = label, .score = score, .attrs = &at,
-                                 .n_attrs = 1};
-            aud_fair_opts o;
-            aud_fair_opts_default(&o);
-            o.n_bootstrap = 0;
-            o.favorable = fav;
-            o.threshold = 0.5;
-            aud_fair_result *res = NULL;
-            aud_error err;
-            assert_int_equal(aud_fair_compute(&res, &in, &o, &err), AUD_OK);
+            aud_fair_result *res = tradeoff_result(&at, score, label, N, fav);
             assert_int_equal(aud_tradeoff_needs_order(res->ranks, 3, 0), !ties);
-            assert_int_equal(aud_fair_ranks_order(res->ranks, &err), AUD_OK);
             unsigned char elig[3] = {1, 1, 1};
             for (size_t hist = 0; hist <= 1; hist++) {
                 char *one = tradeoff_doc_on(res, &at, label, elig, fav, 0.5, hist, 1);
