@@ -9,6 +9,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #define WHY_BLOCK 4096
@@ -107,6 +108,33 @@ static int32_t group_of(const why_in *in, const why_attr *wa, const int32_t *lv)
     return wa->imap != NULL ? wa->imap[cell] : (int32_t)cell;
 }
 
+/* Rows [b, e): each one's cell of the intersection `mask` into codes (-1: a component
+ * unknown), its cell marked used (relaxed atomics: any chunk may mark any cell; only "marked"
+ * is read, after the chunks end). */
+typedef struct cell_chunk {
+    const why_in *in;
+    unsigned      mask;
+    size_t        b, e;
+    int32_t      *codes;
+    atomic_uchar *used;
+} cell_chunk;
+
+static void *cell_main(void *arg)
+{
+    const cell_chunk *k = arg;
+    const why_in *in = k->in;
+    int32_t lv[AUD_FAIR_MAX_INTER_ATTRS_WHY];
+    for (size_t i = k->b; i < k->e; i++) {
+        for (size_t a = 0; a < in->n_attrs; a++)
+            lv[a] = in->attrs[a].codes[i];
+        int32_t c = group_of(in, &(why_attr){.mask = k->mask}, lv);
+        k->codes[i] = c;
+        if (c >= 0 && !atomic_load_explicit(&k->used[c], memory_order_relaxed))
+            atomic_store_explicit(&k->used[c], 1, memory_order_relaxed);
+    }
+    return NULL;
+}
+
 /* The intersection of the attributes in `mask` as the result numbers its groups (its non-empty
  * cells in mixed-radix order, metrics/fair_inter.c); -1 when the result's groups differ (they
  * cannot: checked by name so a change there shows). */
@@ -125,17 +153,18 @@ static int inter_build(const why_in *in, unsigned mask, const aud_fair_attr_resu
     wa->own_levels = aud_calloc(ar->n_groups + 1, sizeof *wa->own_levels);
     if (wa->imap == NULL || wa->own_codes == NULL || wa->own_levels == NULL)
         return aud_error_nomem(err);
+    atomic_uchar *used = aud_calloc(cells ? cells : 1, sizeof *used);
+    if (used == NULL)
+        return aud_error_nomem(err);
+    /* the cell of each row, and the used cells marked, in chunks of rows on the threads */
+    size_t n_ch = aud_row_chunks(n, in->threads);
+    cell_chunk ch[AUD_MAX_CHUNKS];
+    for (size_t k = 0; k < n_ch; k++)
+        ch[k] = (cell_chunk){in, mask, n * k / n_ch, n * (k + 1) / n_ch, wa->own_codes, used};
+    aud_run_jobs(ch, n_ch, sizeof ch[0], cell_main);
     for (size_t c = 0; c < cells; c++)
-        wa->imap[c] = -1;
-    int32_t lv[AUD_FAIR_MAX_INTER_ATTRS_WHY];
-    for (size_t i = 0; i < n; i++) {   /* the cell of each row; the used cells marked */
-        for (size_t a = 0; a < in->n_attrs; a++)
-            lv[a] = in->attrs[a].codes[i];
-        int32_t c = group_of(in, &(why_attr){.mask = mask}, lv);
-        wa->own_codes[i] = c;
-        if (c >= 0)
-            wa->imap[c] = 0;
-    }
+        wa->imap[c] = atomic_load_explicit(&used[c], memory_order_relaxed) ? 0 : -1;
+    aud_free(used);
     size_t g = 0;
     for (size_t c = 0; c < cells; c++) {
         if (wa->imap[c] < 0)

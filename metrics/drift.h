@@ -231,10 +231,12 @@ typedef struct aud_drift_override {
     double           threshold;
 } aud_drift_override;
 
-/* Numeric column: ref/cur may hold NaN or +-inf (missing, dropped). opts NULL = defaults;
- * ovr NULL = no per-column override. col must be zeroed
- * (aud_drift_column_init); on return it holds the results or col->status/msg for a per-column
- * problem (e.g. no values on one side). Returns AUD_OK, or AUD_E_NOMEM (err filled). */
+/* Numeric column: ref/cur may hold NaN or +-inf (missing, dropped). opts NULL = defaults
+ * (one thread; opts->threads other than 1 lets a large column's two sides and statistics run
+ * on threads of their own, with the same figures); ovr NULL = no per-column override. col must
+ * be zeroed (aud_drift_column_init); on return it holds the results or col->status/msg for a
+ * per-column problem (e.g. no values on one side). Returns AUD_OK, or AUD_E_NOMEM (err
+ * filled). */
 AUD_API int aud_drift_column_numeric(aud_drift_column *col, const char *name, const double *ref,
                                      size_t n_ref, const double *cur, size_t n_cur,
                                      const aud_drift_opts *opts, const aud_drift_override *ovr,

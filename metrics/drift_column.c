@@ -485,6 +485,8 @@ int aud_drift_column_numeric(aud_drift_column *col, const char *name, const doub
 {
     aud_drift_ws ws;
     memset(&ws, 0, sizeof ws);
+    /* one column: its sides and statistics may take the threads that opts gives (split) */
+    ws.split = opts != NULL && (opts->threads > 1 || (opts->threads <= 0 && aud_ncpu() > 1));
     int rc = aud_drift_column_numeric_ws(col, name, ref, n_ref, cur, n_cur, opts, ovr, NULL, &ws,
                                          err);
     aud_drift_ws_free(&ws);
