@@ -15,32 +15,44 @@ IDS = ['plain', 'quote " in', 'back\\slash', 'tab\there', 'ctl\x01\x1fend', 'Z\u
        'cr\rlf']
 
 
-@pytest.fixture
-def many_rows(root, tmp_path):
-    """The demo audit with every one of its 6000 rows explained, two of them asked for by
-    explain.show_rows, and an explain.id column of texts that need escapes."""
-    df = pd.read_csv(root / "datasets" / "credit_current.csv", keep_default_na=False)
-    df["case"] = [f"{IDS[i % len(IDS)]} {i}" for i in range(len(df))]
+def demo_spec(root, tmp_path, df, **explain):
+    """The demo audit's spec on df as its current data, explain's keys overridden, results.json
+    its only output."""
     df.to_csv(tmp_path / "cur.csv", index=False)
     spec = json.loads((root / "datasets" / "demo_audit.json").read_text())
     for k in ("model", "reference"):
         spec[k] = str(root / "datasets" / spec[k])
     spec["data"] = str(tmp_path / "cur.csv")
-    spec["explain"] = dict(spec["explain"], rows=6000, show_rows=[17, 4321], id="case")
+    spec["explain"] = dict(spec["explain"], **explain)
     spec["outputs"] = {"json": "results.json"}
     p = tmp_path / "spec.json"
     p.write_text(json.dumps(spec))
-    return p, df
+    return p
 
 
-def test_results_same_bytes_at_1_and_3_threads(audit, tmp_path, many_rows):
-    spec, df = many_rows
+def results_at_1_and_3_threads(audit, tmp_path, spec):
+    """results.json of `audit run spec` at 1 and at 3 threads (bytes)."""
     texts = []
     for t in (1, 3):
         out = tmp_path / f"out{t}"
         r = audit("run", spec, "--out", out, "--threads", t, "--created", CREATED)
         assert r.code in (0, 1), r
         texts.append((out / "results.json").read_bytes())
+    return texts
+
+
+@pytest.fixture
+def many_rows(root, tmp_path):
+    """The demo audit with every one of its 6000 rows explained, two of them asked for by
+    explain.show_rows, and an explain.id column of texts that need escapes."""
+    df = pd.read_csv(root / "datasets" / "credit_current.csv", keep_default_na=False)
+    df["case"] = [f"{IDS[i % len(IDS)]} {i}" for i in range(len(df))]
+    return demo_spec(root, tmp_path, df, rows=6000, show_rows=[17, 4321], id="case"), df
+
+
+def test_results_same_bytes_at_1_and_3_threads(audit, tmp_path, many_rows):
+    spec, df = many_rows
+    texts = results_at_1_and_3_threads(audit, tmp_path, spec)
     assert texts[0] == texts[1]
     ex = json.loads(texts[0])["explanations"]
     rows = ex["explained_rows"]
@@ -170,21 +182,8 @@ def test_demo_audit_of_144000_rows_same_bytes_at_1_and_3_threads(audit, root, tm
     trade-offs, drift's columns and the prediction drift split across threads): results.json is
     the same bytes at 1 and 3 threads."""
     df = pd.read_csv(root / "datasets" / "credit_current.csv", keep_default_na=False)
-    pd.concat([df] * 24, ignore_index=True).to_csv(tmp_path / "cur.csv", index=False)
-    spec = json.loads((root / "datasets" / "demo_audit.json").read_text())
-    for k in ("model", "reference"):
-        spec[k] = str(root / "datasets" / spec[k])
-    spec["data"] = str(tmp_path / "cur.csv")
-    spec["explain"] = dict(spec["explain"], rows=100)
-    spec["outputs"] = {"json": "results.json"}
-    p = tmp_path / "spec.json"
-    p.write_text(json.dumps(spec))
-    texts = []
-    for t in (1, 3):
-        out = tmp_path / f"out{t}"
-        r = audit("run", p, "--out", out, "--threads", t, "--created", CREATED)
-        assert r.code in (0, 1), r
-        texts.append((out / "results.json").read_bytes())
+    spec = demo_spec(root, tmp_path, pd.concat([df] * 24, ignore_index=True), rows=100)
+    texts = results_at_1_and_3_threads(audit, tmp_path, spec)
     assert texts[0] == texts[1]
     doc = json.loads(texts[0])
     data = next(x for x in doc["provenance"]["inputs"] if x["role"] == "data")
