@@ -281,7 +281,7 @@ enum { RADIX = 65536 };
 typedef struct sort_chunk {
     const aud_fair_ctx *ctx;
     aud_fair_scores    *sc;
-    size_t              b, e, mm;      /* rows [b, e) of m; mm: the arrays' length */
+    size_t              b, e;          /* rows [b, e) of m */
     int                 phase, shift;
     uint64_t           *ka, *kb;       /* keys: this pass's input and output */
     uint32_t           *ra, *rb;       /* rows, alike */
@@ -364,7 +364,7 @@ static int rank_by_sort(aud_fair_ctx *ctx, size_t m, aud_error *err)
     }
     sort_chunk ch[AUD_MAX_CHUNKS];
     for (size_t c = 0; c < n_ch; c++)
-        ch[c] = (sort_chunk){ctx, sc, m * c / n_ch, m * (c + 1) / n_ch, mm, 0, 0, key,
+        ch[c] = (sort_chunk){ctx, sc, m * c / n_ch, m * (c + 1) / n_ch, 0, 0, key,
                              key + mm, row, row + mm, cnt + c * RADIX, 0, 0};
     sort_phase(ch, n_ch, SORT_KEYS);
     uint64_t *ka = key, *kb = key + mm;
