@@ -171,7 +171,7 @@ static int sums_tree(run_ctx *c, const aud_shap_opts *so, const int32_t *cell, s
         rc = aud_shap_cells_new(&sc, c->model, nc, 1, so->threads, c->err);
     for (size_t b0 = 0; b0 < n && rc == AUD_OK; b0 += blk) {
         size_t m = n - b0 < blk ? n - b0 : blk;
-        aud_model_fill_rows(c->model, t, c->bind.cols, b0, b0 + m, X);
+        aud_model_fill_rows_on(c->model, t, c->bind.cols, b0, b0 + m, X, so->threads);
         for (size_t i = 0; prob && i < m; i++)
             psum[cell[b0 + i]] += c->score[b0 + i];
         rc = aud_shap_cells_add(sc, X, m, cell + b0, NULL, c->err);

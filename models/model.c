@@ -450,6 +450,34 @@ void aud_model_fill_rows(const aud_model *m, const aud_table *t, const size_t *c
     }
 }
 
+typedef struct fill_job {
+    const aud_model *m;
+    const aud_table *t;
+    const size_t    *col_index;
+    size_t           b, e;   /* rows of the table */
+    double          *out;    /* row b's place */
+} fill_job;
+
+static void *fill_main(void *arg)
+{
+    const fill_job *j = arg;
+    aud_model_fill_rows(j->m, j->t, j->col_index, j->b, j->e, j->out);
+    return NULL;
+}
+
+void aud_model_fill_rows_on(const aud_model *m, const aud_table *t, const size_t *col_index,
+                            size_t row_begin, size_t row_end, double *out, int threads)
+{
+    size_t n = row_end - row_begin, k = aud_row_chunks(n, threads);
+    fill_job jobs[AUD_MAX_CHUNKS];
+    for (size_t c = 0; c < k; c++) {
+        size_t b = n * c / k, e = n * (c + 1) / k;
+        jobs[c] = (fill_job){m, t, col_index, row_begin + b, row_begin + e,
+                             out + b * m->n_features};
+    }
+    aud_run_jobs(jobs, k, sizeof jobs[0], fill_main);
+}
+
 size_t aud_model_features(const aud_model *m)
 {
     return m->n_features;

@@ -275,6 +275,11 @@ AUD_API void aud_model_fill_rows(const aud_model *m, const aud_table *t,
                                  const size_t *col_index, size_t row_begin, size_t row_end,
                                  double *out);
 
+/* The same in chunks of rows on up to `threads` threads (the same values). */
+AUD_API void aud_model_fill_rows_on(const aud_model *m, const aud_table *t,
+                                    const size_t *col_index, size_t row_begin, size_t row_end,
+                                    double *out, int threads);
+
 /* Value of model feature j for one row of its bound column c, through the model's stage.
  * *bad is set (and NaN returned) for a category not seen in fitting or a missing category that
  * the pipeline cannot encode; a missing number without an imputer stays NaN. */

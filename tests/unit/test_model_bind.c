@@ -34,19 +34,27 @@ static void make_table(aud_table *t, aud_column *cols)
     *t = (aud_table){ .path = path, .n_rows = 5, .n_cols = 4, .cols = cols };
 }
 
+/* linear_doc parsed and bound to t: its feature b, c columns into ci. */
+static aud_model *linear_bound(const aud_table *t, size_t ci[2], int *by_pos)
+{
+    aud_model *m = NULL;
+    aud_error err;
+    assert_int_equal(aud_model_parse(&m, linear_doc, strlen(linear_doc), "l.json", NULL, &err),
+                     AUD_OK);
+    assert_int_equal(aud_model_bind(m, t, ci, by_pos, &err), AUD_OK);
+    return m;
+}
+
 static void test_bind_by_name_and_fill(void **state)
 {
     (void)state;
     aud_table t;
     aud_column cols[4];
     make_table(&t, cols);
-    aud_model *m = NULL;
-    aud_error err;
-    assert_int_equal(aud_model_parse(&m, linear_doc, strlen(linear_doc), "l.json", NULL, &err),
-                     AUD_OK);
     size_t ci[2];
     int by_pos = -1;
-    assert_int_equal(aud_model_bind(m, &t, ci, &by_pos, &err), AUD_OK);
+    aud_error err;
+    aud_model *m = linear_bound(&t, ci, &by_pos);
     assert_int_equal(by_pos, 0);
     assert_int_equal(ci[0], 2);   /* b */
     assert_int_equal(ci[1], 1);   /* c */
@@ -68,6 +76,42 @@ static void test_bind_by_name_and_fill(void **state)
     col_c[3] = 40;
     cols[1].n_missing = 0;
     aud_model_free(m);
+}
+
+/* aud_model_fill_rows_on: 300,001 rows from row 7 on 1, 2 and 3 threads (1, 2 and 3 chunks)
+ * give the bytes of aud_model_fill_rows. */
+static void test_fill_rows_on_threads(void **state)
+{
+    (void)state;
+    enum { N = 300008, B = 7 };
+    double *b = aud_malloc(N * sizeof *b), *c = aud_malloc(N * sizeof *c);
+    double *one = aud_malloc(2 * (N - B) * sizeof *one);
+    double *many = aud_malloc(2 * (N - B) * sizeof *many);
+    assert_true(b != NULL && c != NULL && one != NULL && many != NULL);
+    for (size_t i = 0; i < N; i++) {
+        b[i] = (double)i * 0.5;
+        c[i] = -(double)i;
+    }
+    aud_column cols[2];
+    memset(cols, 0, sizeof cols);
+    cols[0] = (aud_column){ name_c, AUD_COL_NUMERIC, c, NULL, NULL, 0, 0, 0 };
+    cols[1] = (aud_column){ name_b, AUD_COL_NUMERIC, b, NULL, NULL, 0, 0, 0 };
+    aud_table t = { .path = path, .n_rows = N, .n_cols = 2, .cols = cols };
+    size_t ci[2];
+    int by_pos = -1;
+    aud_model *m = linear_bound(&t, ci, &by_pos);
+    aud_model_fill_rows(m, &t, ci, B, N - 1, one);
+    for (int threads = 1; threads <= 3; threads++) {
+        memset(many, 0, 2 * (N - B) * sizeof *many);
+        aud_model_fill_rows_on(m, &t, ci, B, N - 1, many, threads);
+        assert_memory_equal(one, many, 2 * (N - 1 - B) * sizeof *one);
+    }
+    assert_true(one[0] == 3.5 && one[1] == -7.0);   /* b, c of row 7 */
+    aud_model_free(m);
+    aud_free(b);
+    aud_free(c);
+    aud_free(one);
+    aud_free(many);
 }
 
 static void test_bind_errors(void **state)
@@ -165,6 +209,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bind_by_name_and_fill),
+        cmocka_unit_test(test_fill_rows_on_threads),
         cmocka_unit_test(test_bind_errors),
         cmocka_unit_test(test_bind_by_position),
         cmocka_unit_test(test_no_missing_gives_nan),
