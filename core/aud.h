@@ -145,6 +145,15 @@ AUD_API void aud_run_jobs(void *jobs, size_t n, size_t size, void *(*fn)(void *)
 enum { AUD_MAX_CHUNKS = 64, AUD_CHUNK_MIN_ROWS = 1 << 16 };
 AUD_API size_t aud_row_chunks(size_t n, int threads);
 
+/* Counts of a pass over n rows into `cells` counters: count(ctx, b, e, cnt) adds rows [b, e)
+ * into cnt (zeroed). Runs in chunks of rows (aud_row_chunks) on up to `threads` threads, each
+ * chunk with counters of its own, added in chunk order after (integer sums: the same whatever
+ * the chunks), when the counters are at most a quarter of a chunk's rows; else in one pass on
+ * this thread. Returns the counts (the caller's, aud_free), NULL when out of memory. */
+AUD_API uint32_t *aud_count_rows(size_t n, int threads, size_t cells,
+                                 void (*count)(void *ctx, size_t b, size_t e, uint32_t *cnt),
+                                 void *ctx);
+
 /* Run fn(ctx, i) for every task i in [0, n) exactly once, on up to `threads` threads (at most
  * 64) started by aud_run_jobs, each taking the next untaken index from a shared counter (order
  * the tasks heaviest first for balance). fn must write only task i's own results, which then do

@@ -337,6 +337,49 @@ size_t aud_row_chunks(size_t n, int threads)
     return k;
 }
 
+typedef struct count_job {
+    void    (*count)(void *ctx, size_t b, size_t e, uint32_t *cnt);
+    void     *ctx;
+    size_t    b, e;
+    uint32_t *cnt;
+} count_job;
+
+static void *count_job_main(void *arg)
+{
+    const count_job *j = arg;
+    if (j->cnt != NULL)
+        j->count(j->ctx, j->b, j->e, j->cnt);
+    return NULL;
+}
+
+uint32_t *aud_count_rows(size_t n, int threads, size_t cells,
+                         void (*count)(void *ctx, size_t b, size_t e, uint32_t *cnt), void *ctx)
+{
+    size_t k = aud_row_chunks(n, threads);
+    if (cells > n / k / 4)   /* counters no more than a quarter of a chunk's rows */
+        k = 1;
+    count_job jobs[AUD_MAX_CHUNKS];
+    int nomem = 0;
+    for (size_t c = 0; c < k; c++) {
+        jobs[c] = (count_job){count, ctx, n * c / k, n * (c + 1) / k,
+                              aud_calloc(cells ? cells : 1, sizeof(uint32_t))};
+        nomem |= jobs[c].cnt == NULL;
+    }
+    if (!nomem)
+        aud_run_jobs(jobs, k, sizeof jobs[0], count_job_main);
+    uint32_t *cnt = jobs[0].cnt;
+    for (size_t c = 1; c < k; c++) {
+        for (size_t q = 0; !nomem && q < cells; q++)
+            cnt[q] += jobs[c].cnt[q];
+        aud_free(jobs[c].cnt);
+    }
+    if (nomem) {
+        aud_free(cnt);
+        return NULL;
+    }
+    return cnt;
+}
+
 /* ---- a pool of tasks over aud_run_jobs ----------------------------------------------------- */
 
 typedef struct task_worker {

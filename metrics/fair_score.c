@@ -282,71 +282,79 @@ typedef struct sort_chunk {
     const aud_fair_ctx *ctx;
     aud_fair_scores    *sc;
     size_t              b, e;          /* rows [b, e) of m */
-    int                 phase, shift;
+    int                 shift;
     uint64_t           *ka, *kb;       /* keys: this pass's input and output */
     uint32_t           *ra, *rb;       /* rows, alike */
     uint32_t           *cnt;           /* RADIX counts, then this chunk's next positions */
     size_t              n_new, first;  /* scores that start in [b, e); the rank before b */
 } sort_chunk;
 
-enum { SORT_KEYS, SORT_COUNT, SORT_MOVE, SORT_NEW, SORT_RANK };
-
-static void *sort_main(void *arg)
+/* This chunk's slice of every array, mapped here, and its keys. */
+static void *sort_keys_main(void *arg)
 {
     sort_chunk *c = arg;
-    aud_fair_scores *sc = c->sc;
-    switch (c->phase) {
-    case SORT_KEYS:   /* this chunk's slice of every array, mapped here, and the keys */
-        aud_prefault(c->ka + c->b, (c->e - c->b) * sizeof *c->ka);
-        aud_prefault(c->kb + c->b, (c->e - c->b) * sizeof *c->kb);
-        aud_prefault(c->ra + c->b, (c->e - c->b) * sizeof *c->ra);
-        aud_prefault(c->rb + c->b, (c->e - c->b) * sizeof *c->rb);
-        aud_prefault(sc->rank + c->b, (c->e - c->b) * sizeof *sc->rank);
-        for (size_t i = c->b; i < c->e; i++) {
-            c->ka[i] = sortable_bits(c->ctx->in->score[i]);
-            c->ra[i] = (uint32_t)i;
-        }
-        break;
-    case SORT_COUNT:
-        memset(c->cnt, 0, RADIX * sizeof *c->cnt);
-        for (size_t i = c->b; i < c->e; i++)
-            c->cnt[(c->ka[i] >> c->shift) & (RADIX - 1)]++;
-        break;
-    case SORT_MOVE:
-        for (size_t i = c->b; i < c->e; i++) {
-            uint32_t pos = c->cnt[(c->ka[i] >> c->shift) & (RADIX - 1)]++;
-            c->kb[pos] = c->ka[i];
-            c->rb[pos] = c->ra[i];
-        }
-        break;
-    case SORT_NEW:
-        c->n_new = 0;
-        for (size_t t = c->b; t < c->e; t++)
-            c->n_new += t == 0 || c->ka[t] != c->ka[t - 1];
-        break;
-    default: {   /* SORT_RANK */
-        size_t r = c->first;   /* ranks before this chunk */
-        aud_prefault(sc->order + c->b, (c->e - c->b) * sizeof *sc->order);
-        for (size_t t = c->b; t < c->e; t++) {
-            if (t == 0 || c->ka[t] != c->ka[t - 1]) {
-                sc->distinct[r] = from_sortable(c->ka[t]);
-                sc->start[r] = (uint32_t)t;
-                r++;
-            }
-            sc->rank[c->ra[t]] = (uint32_t)(r - 1);
-            sc->order[t] = c->ra[t];
-        }
-        break;
-    }
+    size_t n = c->e - c->b;
+    aud_prefault(c->ka + c->b, n * sizeof *c->ka);
+    aud_prefault(c->kb + c->b, n * sizeof *c->kb);
+    aud_prefault(c->ra + c->b, n * sizeof *c->ra);
+    aud_prefault(c->rb + c->b, n * sizeof *c->rb);
+    aud_prefault(c->sc->rank + c->b, n * sizeof *c->sc->rank);
+    for (size_t i = c->b; i < c->e; i++) {
+        c->ka[i] = sortable_bits(c->ctx->in->score[i]);
+        c->ra[i] = (uint32_t)i;
     }
     return NULL;
 }
 
-static void sort_phase(sort_chunk *ch, size_t n_ch, int phase)
+/* This chunk's count of the pass's digit. */
+static void *sort_count_main(void *arg)
 {
-    for (size_t c = 0; c < n_ch; c++)
-        ch[c].phase = phase;
-    aud_run_jobs(ch, n_ch, sizeof ch[0], sort_main);
+    sort_chunk *c = arg;
+    memset(c->cnt, 0, RADIX * sizeof *c->cnt);
+    for (size_t i = c->b; i < c->e; i++)
+        c->cnt[(c->ka[i] >> c->shift) & (RADIX - 1)]++;
+    return NULL;
+}
+
+/* This chunk's rows moved to their positions, in order. */
+static void *sort_move_main(void *arg)
+{
+    sort_chunk *c = arg;
+    for (size_t i = c->b; i < c->e; i++) {
+        uint32_t pos = c->cnt[(c->ka[i] >> c->shift) & (RADIX - 1)]++;
+        c->kb[pos] = c->ka[i];
+        c->rb[pos] = c->ra[i];
+    }
+    return NULL;
+}
+
+/* The distinct scores that start in this chunk of the sorted keys. */
+static void *sort_new_main(void *arg)
+{
+    sort_chunk *c = arg;
+    c->n_new = 0;
+    for (size_t t = c->b; t < c->e; t++)
+        c->n_new += t == 0 || c->ka[t] != c->ka[t - 1];
+    return NULL;
+}
+
+/* This chunk's distinct scores, ranks and rows in rank order, from the rank before it. */
+static void *sort_rank_main(void *arg)
+{
+    sort_chunk *c = arg;
+    aud_fair_scores *sc = c->sc;
+    size_t r = c->first;
+    aud_prefault(sc->order + c->b, (c->e - c->b) * sizeof *sc->order);
+    for (size_t t = c->b; t < c->e; t++) {
+        if (t == 0 || c->ka[t] != c->ka[t - 1]) {
+            sc->distinct[r] = from_sortable(c->ka[t]);
+            sc->start[r] = (uint32_t)t;
+            r++;
+        }
+        sc->rank[c->ra[t]] = (uint32_t)(r - 1);
+        sc->order[t] = c->ra[t];
+    }
+    return NULL;
 }
 
 static int rank_by_sort(aud_fair_ctx *ctx, size_t m, aud_error *err)
@@ -364,9 +372,9 @@ static int rank_by_sort(aud_fair_ctx *ctx, size_t m, aud_error *err)
     }
     sort_chunk ch[AUD_MAX_CHUNKS];
     for (size_t c = 0; c < n_ch; c++)
-        ch[c] = (sort_chunk){ctx, sc, m * c / n_ch, m * (c + 1) / n_ch, 0, 0, key,
-                             key + mm, row, row + mm, cnt + c * RADIX, 0, 0};
-    sort_phase(ch, n_ch, SORT_KEYS);
+        ch[c] = (sort_chunk){ctx, sc, m * c / n_ch, m * (c + 1) / n_ch, 0, key, key + mm, row,
+                             row + mm, cnt + c * RADIX, 0, 0};
+    aud_run_jobs(ch, n_ch, sizeof ch[0], sort_keys_main);
     uint64_t *ka = key, *kb = key + mm;
     uint32_t *ra = row, *rb = row + mm;
     for (int shift = 0; shift < 64 && m > 0; shift += 16) {
@@ -377,7 +385,7 @@ static int rank_by_sort(aud_fair_ctx *ctx, size_t m, aud_error *err)
             ch[c].ra = ra;
             ch[c].rb = rb;
         }
-        sort_phase(ch, n_ch, SORT_COUNT);
+        aud_run_jobs(ch, n_ch, sizeof ch[0], sort_count_main);
         size_t d0 = (ka[0] >> shift) & (RADIX - 1), same = 0;
         for (size_t c = 0; c < n_ch; c++)
             same += ch[c].cnt[d0];
@@ -391,7 +399,7 @@ static int rank_by_sort(aud_fair_ctx *ctx, size_t m, aud_error *err)
                 pos += k;
             }
         }
-        sort_phase(ch, n_ch, SORT_MOVE);
+        aud_run_jobs(ch, n_ch, sizeof ch[0], sort_move_main);
         uint64_t *kt = ka;
         ka = kb;
         kb = kt;
@@ -403,7 +411,7 @@ static int rank_by_sort(aud_fair_ctx *ctx, size_t m, aud_error *err)
         ch[c].ka = ka;
         ch[c].ra = ra;
     }
-    sort_phase(ch, n_ch, SORT_NEW);
+    aud_run_jobs(ch, n_ch, sizeof ch[0], sort_new_main);
     size_t d = 0;
     for (size_t c = 0; c < n_ch; c++) {
         ch[c].first = d;
@@ -416,7 +424,7 @@ static int rank_by_sort(aud_fair_ctx *ctx, size_t m, aud_error *err)
         rc = aud_error_nomem(err);
         goto done;
     }
-    sort_phase(ch, n_ch, SORT_RANK);
+    aud_run_jobs(ch, n_ch, sizeof ch[0], sort_rank_main);
     sc->start[d] = (uint32_t)m;
     sc->n_distinct = d;
     sc->order_state = 1;
@@ -528,35 +536,26 @@ static void fold(double *q, double p, double n, double s, int bin)
     b[2] += p;
 }
 
-/* A chunk [b, e) of a pass over the rows (hist_main) or over the rows in rank order
- * (gather_main) that reads each row's group (codes, then gmap) and label, into out. */
-typedef struct code_chunk {
+/* Rows [b, e) counted into h[group][rank][positive] (aud_count_rows). */
+typedef struct hist_ctx {
     const aud_fair_ctx *ctx;
     const int32_t      *codes, *gmap;
-    size_t              d, b, e;
-    uint32_t           *out;
-} code_chunk;
+} hist_ctx;
 
-/* The rows [b, e) counted into out = h[group][rank][positive] (chunk 0: the caller's
- * histogram; the others their own, added to it in chunk order after: integer sums, the same
- * whatever the chunks). */
-
-static void *hist_main(void *arg)
+static void hist_count(void *arg, size_t b, size_t e, uint32_t *h)
 {
-    const code_chunk *c = arg;
-    const aud_fair_ctx *ctx = c->ctx;
+    const hist_ctx *x = arg;
+    const aud_fair_ctx *ctx = x->ctx;
     const uint32_t *rank = ctx->sc.rank;
+    size_t d = ctx->sc.n_distinct;
     int flip = ctx->opts->favorable == 0;   /* y is the favourable label; positive is label 1 */
-    if (c->out == NULL)
-        return NULL;
-    for (size_t i = c->b; i < c->e; i++) {
-        int32_t g = c->codes[i];
+    for (size_t i = b; i < e; i++) {
+        int32_t g = x->codes[i];
         if (ctx->y[i] < 0 || g < 0)
             continue;
-        size_t cell = (size_t)c->gmap[g] * c->d + rank[i];
-        c->out[2 * cell + (size_t)(ctx->y[i] ^ flip)]++;
+        size_t cell = (size_t)x->gmap[g] * d + rank[i];
+        h[2 * cell + (size_t)(ctx->y[i] ^ flip)]++;
     }
-    return NULL;
 }
 
 /* Counts per (group, rank) in a histogram, then one sweep per group. The count runs in chunks
@@ -567,29 +566,11 @@ static int sweep_histogram(const aud_fair_ctx *ctx, const int32_t *codes, const 
                            size_t k, double *w, aud_error *err)
 {
     const aud_fair_scores *sc = &ctx->sc;
-    size_t d = sc->n_distinct, cells = 2 * k * d;
-    size_t n_ch = aud_row_chunks(ctx->n, ctx->opts->threads);
-    if (cells > ctx->n / n_ch / 4)   /* cells no more than a quarter of a chunk's rows */
-        n_ch = 1;
-    code_chunk ch[AUD_MAX_CHUNKS];
-    int nomem = 0;
-    for (size_t c = 0; c < n_ch; c++) {
-        ch[c] = (code_chunk){ctx, codes, gmap, d, ctx->n * c / n_ch, ctx->n * (c + 1) / n_ch,
-                             aud_calloc(cells, sizeof(uint32_t))};
-        nomem |= ch[c].out == NULL;
-    }
-    if (!nomem)
-        aud_run_jobs(ch, n_ch, sizeof ch[0], hist_main);
-    uint32_t *h = ch[0].out;   /* [group][rank][positive] */
-    for (size_t c = 1; c < n_ch; c++) {
-        for (size_t q = 0; !nomem && q < cells; q++)
-            h[q] += ch[c].out[q];
-        aud_free(ch[c].out);
-    }
-    if (nomem) {
-        aud_free(h);
+    size_t d = sc->n_distinct;
+    hist_ctx hx = {ctx, codes, gmap};
+    uint32_t *h = aud_count_rows(ctx->n, ctx->opts->threads, 2 * k * d, hist_count, &hx);
+    if (h == NULL)   /* [group][rank][positive] */
         return aud_error_nomem(err);
-    }
     for (size_t g = 0; g < k; g++) {
         const uint32_t *hg = h + 2 * g * d;
         double *q = w + g * STRIDE;
@@ -606,10 +587,16 @@ static int sweep_histogram(const aud_fair_ctx *ctx, const int32_t *codes, const 
 /* The rows in rank order [b, e) with their group and label as one word in out (group << 1 |
  * positive; UINT32_MAX: no group or no label), so that the sweep below reads one array in order
  * instead of three at random rows; chunks of it on the command's threads. */
+typedef struct gather_chunk {
+    const aud_fair_ctx *ctx;
+    const int32_t      *codes, *gmap;
+    size_t              b, e;
+    uint32_t           *out;
+} gather_chunk;
 
 static void *gather_main(void *arg)
 {
-    const code_chunk *c = arg;
+    const gather_chunk *c = arg;
     const aud_fair_ctx *ctx = c->ctx;
     const uint32_t *order = ctx->sc.order;
     int flip = ctx->opts->favorable == 0;   /* y is the favourable label; positive is label 1 */
@@ -643,9 +630,9 @@ static int sweep_order(const aud_fair_ctx *ctx, const int32_t *codes, const int3
         return aud_error_nomem(err);
     }
     size_t n_ch = aud_row_chunks(n, ctx->opts->threads);
-    code_chunk ch[AUD_MAX_CHUNKS];
+    gather_chunk ch[AUD_MAX_CHUNKS];
     for (size_t c = 0; c < n_ch; c++)
-        ch[c] = (code_chunk){ctx, codes, gmap, 0, n * c / n_ch, n * (c + 1) / n_ch, cw};
+        ch[c] = (gather_chunk){ctx, codes, gmap, n * c / n_ch, n * (c + 1) / n_ch, cw};
     aud_run_jobs(ch, n_ch, sizeof ch[0], gather_main);
     for (size_t r = 0; r < sc->n_distinct; r++) {
         size_t nt = 0;

@@ -304,112 +304,28 @@ static uint32_t row_code(const aud_tradeoff_input *in, size_t i)
     return (uint32_t)c << 2 | (isnan(y) ? 2u : (y == (double)in->favorable));
 }
 
-/* The row passes below in chunks of rows (or of rank-order positions) on in->threads threads.
- * Each chunk counts into arrays of its own, and the counts are added, or the positions handed
- * out, chunk by chunk in order: integer sums and a stable deal, so the groups come out the same
- * whatever the chunks. */
-enum { PASS_HIST, PASS_CODES, PASS_GATHER, PASS_DEAL };
-
-typedef struct trow_chunk {
-    const aud_tradeoff_input *in;
-    size_t    b, e, ng;
-    int       pass;
-    uint32_t *h;       /* PASS_HIST: this chunk's counts [group][rank][label] */
-    uint8_t  *gl8;     /* PASS_CODES: group << 2 | label per row, a byte (<= 63 groups) */
-    uint32_t *gl32;    /* or a word */
-    uint32_t *vt;      /* PASS_GATHER: the same in rank order */
-    size_t   *cnt;     /* PASS_GATHER: this chunk's rows per group; PASS_DEAL: where they go */
-    uint64_t *rows;    /* PASS_DEAL: each group's rows as rank << 2 | label */
-} trow_chunk;
-
-static void *trow_main(void *arg)
+/* Rows [b, e) counted into h[group][rank][label] (aud_count_rows). */
+static void hist_count(void *arg, size_t b, size_t e, uint32_t *h)
 {
-    trow_chunk *c = arg;
-    const aud_tradeoff_input *in = c->in;
+    const aud_tradeoff_input *in = arg;
     const aud_fair_ranks *rk = in->ranks;
     size_t d = rk->n_distinct;
-    switch (c->pass) {
-    case PASS_HIST:
-        if (c->h == NULL)
-            break;
-        for (size_t i = c->b; i < c->e; i++) {
-            uint32_t v = row_code(in, i);
-            c->h[3 * ((v >> 2) * d + rk->rank[i]) + (v & 3u)]++;
-        }
-        break;
-    case PASS_CODES:
-        for (size_t i = c->b; i < c->e; i++) {
-            uint32_t v = row_code(in, i);
-            if (c->gl8 != NULL)
-                c->gl8[i] = (uint8_t)v;
-            else
-                c->gl32[i] = v;
-        }
-        break;
-    case PASS_GATHER:
-        aud_prefault(c->vt + c->b, (c->e - c->b) * sizeof *c->vt);
-        for (size_t t = c->b; t < c->e; t++) {
-            uint32_t i = rk->order[t], v = c->gl8 != NULL ? c->gl8[i] : c->gl32[i];
-            c->vt[t] = v;
-            c->cnt[v >> 2]++;
-        }
-        break;
-    default: {   /* PASS_DEAL: the rank of position b, then walk */
-        size_t lo = 0, hi = d;   /* the last r with start[r] <= b */
-        while (hi - lo > 1) {
-            size_t mid = lo + (hi - lo) / 2;
-            if (rk->start[mid] <= c->b)
-                lo = mid;
-            else
-                hi = mid;
-        }
-        size_t r = lo;
-        for (size_t t = c->b; t < c->e; t++) {
-            while (rk->start[r + 1] <= t)
-                r++;
-            uint32_t v = c->vt[t];
-            c->rows[c->cnt[v >> 2]++] = (uint64_t)r << 2 | (v & 3u);
-        }
-        break;
+    for (size_t i = b; i < e; i++) {
+        uint32_t v = row_code(in, i);
+        h[3 * ((v >> 2) * d + rk->rank[i]) + (v & 3u)]++;
     }
-    }
-    return NULL;
 }
 
-static void trow_pass(trow_chunk *ch, size_t n_ch, int pass)
-{
-    for (size_t c = 0; c < n_ch; c++)
-        ch[c].pass = pass;
-    aud_run_jobs(ch, n_ch, sizeof ch[0], trow_main);
-}
-
-/* Few groups x distinct scores: counts per (group, rank, label) in one pass over the rows. */
+/* Few groups x distinct scores: counts per (group, rank, label) in one pass over the rows, in
+ * chunks on the threads when the counts are few beside a chunk's rows. */
 static int groups_by_hist(const aud_tradeoff_input *in, tgroup *g, size_t ng, aud_error *err)
 {
     const aud_fair_ranks *rk = in->ranks;
-    size_t d = rk->n_distinct, cells = 3 * ng * d + 1, n = in->n_rows;
-    size_t n_ch = aud_row_chunks(n, in->threads);
-    if (cells > n / n_ch / 4)   /* cells no more than a quarter of a chunk's rows */
-        n_ch = 1;
-    trow_chunk ch[AUD_MAX_CHUNKS];
-    int nomem = 0;
-    for (size_t c = 0; c < n_ch; c++) {
-        ch[c] = (trow_chunk){in, n * c / n_ch, n * (c + 1) / n_ch, ng, 0,
-                             aud_calloc(cells, sizeof(uint32_t)), NULL, NULL, NULL, NULL, NULL};
-        nomem |= ch[c].h == NULL;
-    }
-    if (!nomem)
-        trow_pass(ch, n_ch, PASS_HIST);
-    uint32_t *h = ch[0].h;
-    for (size_t c = 1; c < n_ch; c++) {
-        for (size_t q = 0; !nomem && q < cells; q++)
-            h[q] += ch[c].h[q];
-        aud_free(ch[c].h);
-    }
-    if (nomem) {
-        aud_free(h);
+    size_t d = rk->n_distinct;
+    uint32_t *h = aud_count_rows(in->n_rows, in->threads, 3 * ng * d + 1, hist_count,
+                                 (void *)in);
+    if (h == NULL)
         return aud_error_nomem(err);
-    }
     int rc = AUD_OK;
     for (size_t c = 0; c < ng && rc == AUD_OK; c++) {
         if (tgroup_from_hist(&g[c], h + 3 * c * d, d, in->favorable, in->threshold,
@@ -418,6 +334,71 @@ static int groups_by_hist(const aud_tradeoff_input *in, tgroup *g, size_t ng, au
     }
     aud_free(h);
     return rc;
+}
+
+/* The rank-order path's row passes in chunks of rows (or of rank-order positions) on
+ * in->threads threads. Each chunk counts its rows per group, and the positions are handed out
+ * group by group, chunk by chunk in order: a stable deal, so the groups come out the same
+ * whatever the chunks. */
+typedef struct trow_chunk {
+    const aud_tradeoff_input *in;
+    size_t    b, e;
+    uint8_t  *gl8;     /* group << 2 | label per row, a byte (<= 63 groups) */
+    uint32_t *gl32;    /* or a word */
+    uint32_t *vt;      /* the same in rank order */
+    size_t   *cnt;     /* this chunk's rows per group, then where they go */
+    uint64_t *rows;    /* each group's rows as rank << 2 | label */
+} trow_chunk;
+
+/* The group and label of rows [b, e). */
+static void *codes_main(void *arg)
+{
+    const trow_chunk *c = arg;
+    for (size_t i = c->b; i < c->e; i++) {
+        uint32_t v = row_code(c->in, i);
+        if (c->gl8 != NULL)
+            c->gl8[i] = (uint8_t)v;
+        else
+            c->gl32[i] = v;
+    }
+    return NULL;
+}
+
+/* Rank-order positions [b, e): their rows' codes gathered, counted per group. */
+static void *gather_main(void *arg)
+{
+    const trow_chunk *c = arg;
+    const uint32_t *order = c->in->ranks->order;
+    aud_prefault(c->vt + c->b, (c->e - c->b) * sizeof *c->vt);
+    for (size_t t = c->b; t < c->e; t++) {
+        uint32_t i = order[t], v = c->gl8 != NULL ? c->gl8[i] : c->gl32[i];
+        c->vt[t] = v;
+        c->cnt[v >> 2]++;
+    }
+    return NULL;
+}
+
+/* Rank-order positions [b, e) dealt into their groups: the rank of position b, then walk. */
+static void *deal_main(void *arg)
+{
+    const trow_chunk *c = arg;
+    const aud_fair_ranks *rk = c->in->ranks;
+    size_t lo = 0, hi = rk->n_distinct;   /* the last r with start[r] <= b */
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (rk->start[mid] <= c->b)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    size_t r = lo;
+    for (size_t t = c->b; t < c->e; t++) {
+        while (rk->start[r + 1] <= t)
+            r++;
+        uint32_t v = c->vt[t];
+        c->rows[c->cnt[v >> 2]++] = (uint64_t)r << 2 | (v & 3u);
+    }
+    return NULL;
 }
 
 /* The candidates of each group from its dealt rows, the groups on the threads (each writes
@@ -462,10 +443,10 @@ static int groups_by_order(const aud_tradeoff_input *in, tgroup *g, size_t ng, a
     }
     trow_chunk ch[AUD_MAX_CHUNKS];
     for (size_t c = 0; c < n_ch; c++)
-        ch[c] = (trow_chunk){in, n * c / n_ch, n * (c + 1) / n_ch, ng, 0, NULL, gl8, gl32, vt,
-                             cnt + c * ng, rows};
-    trow_pass(ch, n_ch, PASS_CODES);
-    trow_pass(ch, n_ch, PASS_GATHER);
+        ch[c] = (trow_chunk){in, n * c / n_ch, n * (c + 1) / n_ch, gl8, gl32, vt, cnt + c * ng,
+                             rows};
+    aud_run_jobs(ch, n_ch, sizeof ch[0], codes_main);
+    aud_run_jobs(ch, n_ch, sizeof ch[0], gather_main);
     for (size_t c = 0; c < n_ch; c++)   /* each group's size */
         for (size_t q = 0; q < ng; q++)
             off[q + 1] += ch[c].cnt[q];
@@ -479,7 +460,7 @@ static int groups_by_order(const aud_tradeoff_input *in, tgroup *g, size_t ng, a
             pos += k;
         }
     }
-    trow_pass(ch, n_ch, PASS_DEAL);
+    aud_run_jobs(ch, n_ch, sizeof ch[0], deal_main);
     from_rows_ctx fx = {in, g, rows, off, failed};
     aud_run_tasks(ng, in->threads > 0 ? in->threads : 1, from_rows_task, &fx);
     for (size_t c = 0; c < ng && rc == AUD_OK; c++)

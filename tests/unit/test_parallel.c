@@ -288,6 +288,41 @@ static void *nested_parts_job(void *arg)
 
 /* A run of jobs cut by size, not by threads (the CSV reader's chunks): aud_work_jobs_parts(k)
  * counts its CPU as units taking CPU / min(k, 16) at 16 threads, once. */
+/* aud_count_rows: a row's cell is (i * 7919) % cells; the counts at 1, 2 and 3 threads equal a
+ * count made here, for few cells (counted in chunks) and for many (one pass), and every row is
+ * counted once (a chunk that skipped or repeated a row would change a count). */
+static void count_mod(void *ctx, size_t b, size_t e, uint32_t *cnt)
+{
+    size_t cells = *(const size_t *)ctx;
+    for (size_t i = b; i < e; i++)
+        cnt[i * 7919 % cells]++;
+}
+
+static void test_count_rows(void **state)
+{
+    (void)state;
+    enum { N = 300007 };
+    static uint32_t want[200000];
+    const size_t cell_counts[] = {1, 97, 200000};   /* 200,000: more than a chunk's rows / 4 */
+    for (size_t q = 0; q < sizeof cell_counts / sizeof *cell_counts; q++) {
+        size_t cells = cell_counts[q];
+        memset(want, 0, sizeof want);
+        for (size_t i = 0; i < N; i++)
+            want[i * 7919 % cells]++;
+        for (int t = 1; t <= 3; t++) {
+            uint32_t *got = aud_count_rows(N, t, cells, count_mod, &cells);
+            assert_non_null(got);
+            assert_memory_equal(got, want, cells * sizeof *got);
+            aud_free(got);
+        }
+    }
+    size_t one = 1;   /* no rows: one zeroed counter */
+    uint32_t *none = aud_count_rows(0, 3, 1, count_mod, &one);
+    assert_non_null(none);
+    assert_int_equal(none[0], 0);
+    aud_free(none);
+}
+
 static void test_jobs_parts(void **state)
 {
     (void)state;
@@ -327,6 +362,7 @@ int main(void)
         cmocka_unit_test(test_makespan_greedy_in_order),
         cmocka_unit_test(test_units_are_timed),
         cmocka_unit_test(test_jobs_parts),
+        cmocka_unit_test(test_count_rows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
