@@ -487,31 +487,6 @@ static int explain_all(why_state *w, aud_error *err)
 /* All rows of a tree model through per-cell sums (explainers/shap_cells.c): a cell is one
  * combination of the attributes' values (unknown included), the cells are added into each
  * attribute's and intersection's groups afterwards. */
-/* Rows [b0 + r0, b0 + r1) of the data: their model inputs into rows [r0, r1) of X and their
- * cell (mixed radix over the attributes, 0: unknown) into cell[r0 .. r1). */
-typedef struct fill_chunk {
-    const why_in *in;
-    const size_t *stride;
-    size_t        b0, r0, r1, nf;
-    double       *X;
-    int32_t      *cell;
-} fill_chunk;
-
-static void *fill_main(void *arg)
-{
-    const fill_chunk *c = arg;
-    const why_in *in = c->in;
-    aud_model_fill_rows(in->model, in->data, in->bind, c->b0 + c->r0, c->b0 + c->r1,
-                        c->X + c->r0 * c->nf);
-    for (size_t i = c->r0; i < c->r1; i++) {
-        size_t id = 0;
-        for (size_t a = 0; a < in->n_attrs; a++)
-            id += (size_t)(in->attrs[a].codes[c->b0 + i] + 1) * c->stride[a];
-        c->cell[i] = (int32_t)id;
-    }
-    return NULL;
-}
-
 static int explain_cells(why_state *w, size_t n_cells, const size_t *stride, aud_error *err)
 {
     const why_in *in = w->in;
@@ -531,15 +506,16 @@ static int explain_cells(why_state *w, size_t n_cells, const size_t *stride, aud
     rc = aud_shap_cells_new(&sc, in->model, n_cells, 1, w->so.threads, err);
     for (size_t b0 = 0; b0 < n && rc == AUD_OK; b0 += blk) {
         size_t m = n - b0 < blk ? n - b0 : blk;
-        /* the block's rows and cells in chunks on the threads; the probabilities' sums in row
-         * order on this one (long double sums: their order is kept) */
-        size_t n_ch = aud_row_chunks(m, w->so.threads);
-        fill_chunk ch[AUD_MAX_CHUNKS];
-        for (size_t k = 0; k < n_ch; k++)
-            ch[k] = (fill_chunk){in, stride, b0, m * k / n_ch, m * (k + 1) / n_ch, nf, X, cell};
-        aud_run_jobs(ch, n_ch, sizeof ch[0], fill_main);
-        for (size_t i = 0; w->probability && i < m; i++)
-            psum[cell[i]] += in->score[b0 + i];
+        /* the block's model inputs in chunks on the threads */
+        aud_model_fill_rows_on(in->model, in->data, in->bind, b0, b0 + m, X, w->so.threads);
+        for (size_t i = 0; i < m; i++) {
+            size_t id = 0;
+            for (size_t a = 0; a < in->n_attrs; a++)
+                id += (size_t)(in->attrs[a].codes[b0 + i] + 1) * stride[a];
+            cell[i] = (int32_t)id;
+            if (w->probability)
+                psum[id] += in->score[b0 + i];
+        }
         rc = aud_shap_cells_add(sc, X, m, cell, NULL, err);
     }
     if (rc != AUD_OK)
