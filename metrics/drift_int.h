@@ -4,6 +4,7 @@
 
 #include <math.h>
 #include "metrics/drift.h"
+#include "metrics/ksum_int.h"
 
 /* Scratch space of one worker, reused from column to column so that large columns do not
  * allocate (and page-fault) fresh memory each time. */
@@ -97,25 +98,5 @@ int aud_drift_ad_hg(size_t N, double *h, double *g);
 double aud_drift_ad_variance(size_t n1, size_t n2);
 
 
-/* Neumaier compensated summation (deterministic, close to the exact sum); shared by the
- * drift statistics (drift_stats.c) and the profile-reference statistics (drift_refw.c). */
-typedef struct aud_ksum {
-    double s, c;
-} aud_ksum;
-
-static inline void aud_ksum_add(aud_ksum *k, double v)
-{
-    double t = k->s + v;
-    if (fabs(k->s) >= fabs(v))
-        k->c += (k->s - t) + v;
-    else
-        k->c += (v - t) + k->s;
-    k->s = t;
-}
-
-static inline double aud_ksum_get(const aud_ksum *k)
-{
-    return k->s + k->c;
-}
 
 #endif

@@ -1,9 +1,10 @@
 /* profile.c - column summaries: missing counts, min/max/mean/std (ddof 1), type-7 quantiles,
- * category counts. Means and variances use compensated summation (ksum4 below) so large columns
- * match numpy/pandas. */
+ * category counts. Means and variances use compensated summation (in four lanes, below) so large
+ * columns match numpy/pandas. */
 #define _GNU_SOURCE   /* qsort_r */
 #include "metrics/profile.h"
 #include "core/io.h"
+#include "metrics/ksum_int.h"
 #include "metrics/quantile_int.h"
 
 #include <math.h>
@@ -15,17 +16,14 @@ const double aud_profile_levels[AUD_PROFILE_N_QUANTILES] = {0.05, 0.25, 0.50, 0.
 
 /* Compensated summation in four lanes (element i goes to lane i % 4), each lane a running sum
  * and the sum of its rounding errors, every error exact by Knuth's branch-free TwoSum (TAOCP
- * vol. 2, 4.2.2; the error Neumaier's improved Kahan summation takes with a branch). The lanes
- * are two vectors of two doubles (GCC vector extensions: SSE2 on x86-64), so four independent
- * chains keep the adders busy where one chain waits on its previous addition, and no branch
- * depends on the data. The lanes are added with their errors in a fixed order at the end: the
- * result depends on the values and their order only, never on threads. */
+ * vol. 2, 4.2.2; the error Neumaier's improved Kahan summation, aud_ksum, takes with a branch).
+ * The lanes are two vectors of two doubles (GCC vector extensions: SSE2 on x86-64), so four
+ * independent chains keep the adders busy where one chain waits on its previous addition, and
+ * no branch depends on the data. The lanes, their errors and the tail are added by aud_ksum in a
+ * fixed order at the end: the result depends on the values and their order only, never on
+ * threads. */
 typedef double v2d __attribute__((vector_size(16)));
 typedef long long v2i __attribute__((vector_size(16)));
-
-typedef struct lanes {
-    v2d s[2], c[2];
-} lanes;
 
 static inline v2d load2(const double *p)
 {
@@ -42,22 +40,17 @@ static inline void two_sum_add2(v2d *s, v2d *c, v2d v)
     *s = t;
 }
 
-static inline void two_sum_add(double *s, double *c, double v)
+/* The four lanes' sums (s0, s1) and errors (c0, c1), lane by lane, then tail[0 .. n). */
+static double lanes_total(v2d s0, v2d s1, v2d c0, v2d c1, const double *tail, size_t n)
 {
-    double t = *s + v;
-    double bp = t - *s;
-    *c += (*s - (t - bp)) + (v - bp);
-    *s = t;
-}
-
-/* The lanes' sums and errors in lane order, after a tail's sum s and error c. */
-static double lanes_total(const lanes *k, double s, double c)
-{
+    aud_ksum k = {0.0, 0.0};
     for (int l = 0; l < 4; l++) {
-        two_sum_add(&s, &c, k->s[l / 2][l % 2]);
-        two_sum_add(&s, &c, k->c[l / 2][l % 2]);
+        aud_ksum_add(&k, (l < 2 ? s0 : s1)[l % 2]);
+        aud_ksum_add(&k, (l < 2 ? c0 : c1)[l % 2]);
     }
-    return s + c;
+    for (size_t i = 0; i < n; i++)
+        aud_ksum_add(&k, tail[i]);
+    return aud_ksum_get(&k);
 }
 
 /* a where m is set, else b, lane by lane (m: a comparison's mask) */
@@ -101,7 +94,7 @@ static int profile_numeric(aud_col_profile *cp, const aud_column *c, size_t n_ro
         two_sum_add2(&s0, &c0, x0);
         two_sum_add2(&s1, &c1, x1);
     }
-    double mn = buf[0], mx = buf[0], st = 0.0, ct = 0.0;
+    double mn = buf[0], mx = buf[0];
     for (int l = 0; l < 2; l++) {
         mn = lo0[l] < mn ? lo0[l] : mn;
         mn = lo1[l] < mn ? lo1[l] : mn;
@@ -111,12 +104,10 @@ static int profile_numeric(aud_col_profile *cp, const aud_column *c, size_t n_ro
     for (size_t i = n4; i < n; i++) {
         mn = buf[i] < mn ? buf[i] : mn;
         mx = buf[i] > mx ? buf[i] : mx;
-        two_sum_add(&st, &ct, buf[i]);
     }
     cp->min = mn == 0.0 ? 0.0 : mn;   /* -0.0 and +0.0 are one value: which came first is not */
     cp->max = mx == 0.0 ? 0.0 : mx;   /* a property of the column */
-    lanes k = {{s0, s1}, {c0, c1}};
-    double mean = lanes_total(&k, st, ct) / (double)n;
+    double mean = lanes_total(s0, s1, c0, c1, buf + n4, n - n4) / (double)n;
     cp->mean = mean;
     if (n >= 2) {
         v2d m2 = {mean, mean};
@@ -126,13 +117,10 @@ static int profile_numeric(aud_col_profile *cp, const aud_column *c, size_t n_ro
             two_sum_add2(&s0, &c0, d0 * d0);
             two_sum_add2(&s1, &c1, d1 * d1);
         }
-        st = ct = 0.0;
-        for (size_t i = n4; i < n; i++) {
-            double d = buf[i] - mean;
-            two_sum_add(&st, &ct, d * d);
-        }
-        lanes q = {{s0, s1}, {c0, c1}};
-        cp->std = sqrt(lanes_total(&q, st, ct) / (double)(n - 1));
+        double sq[3];   /* the tail's squared deviations (n - n4 < 4) */
+        for (size_t i = n4; i < n; i++)
+            sq[i - n4] = (buf[i] - mean) * (buf[i] - mean);
+        cp->std = sqrt(lanes_total(s0, s1, c0, c1, sq, n - n4) / (double)(n - 1));
     }
     if (aud_quantiles_exact_mm(buf, n, mn, mx, aud_profile_levels, AUD_PROFILE_N_QUANTILES,
                                cp->quantiles) != 0)

@@ -75,24 +75,22 @@ static void test_numeric_against_gsl(void **state)
 }
 
 /* 1e16 + 1 is 1e16 in double precision: summed in order, every 1 after a 1e16 is lost. The
- * values are 1e16, 1, -1e16, 1 repeated, then 3: the sum is exactly 2 * reps + 3, and the
- * compensated lanes must keep every 1 (a plain sum gives 3 or 4). */
+ * values are 1e16, 1, 1, -1e16, 1 repeated (a period of 5, so every one of the four lanes meets
+ * the large values and the ones mixed), then 3: the sum is exactly 3 * reps + 3, and the
+ * compensated lanes must keep every 1. */
 static void test_mean_keeps_small_values(void **state)
 {
     (void)state;
-    enum { REPS = 1000, N = 4 * REPS + 1 };
+    enum { REPS = 1000, N = 5 * REPS + 1 };
     static double v[N];
-    for (size_t r = 0; r < REPS; r++) {
-        v[4 * r] = 1e16;
-        v[4 * r + 1] = 1.0;
-        v[4 * r + 2] = -1e16;
-        v[4 * r + 3] = 1.0;
-    }
+    static const double period[5] = {1e16, 1.0, 1.0, -1e16, 1.0};
+    for (size_t i = 0; i + 1 < N; i++)
+        v[i] = period[i % 5];
     v[N - 1] = 3.0;
     aud_column c;
     aud_table t = one_column(&c, v, N);
     aud_profile *p = profile_of(&t, 1);
-    assert_true(p->cols[0].mean == (2.0 * REPS + 3.0) / (double)N);
+    assert_true(p->cols[0].mean == (3.0 * REPS + 3.0) / (double)N);
     aud_profile_free(p);
 }
 
