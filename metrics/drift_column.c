@@ -509,9 +509,9 @@ typedef struct side_job {
     size_t        n;
 } side_job;
 
-static void *side_main(void *arg)
+static void side_task(void *ctx, size_t k)
 {
-    side_job *j = arg;
+    side_job *j = (side_job *)ctx + k;
     if (j->prefault && j->n_in > 0) {
         aud_prefault(j->v, j->n_in * sizeof *j->v);
         if (j->may_sort) {
@@ -525,17 +525,16 @@ static void *side_main(void *arg)
             j->v[n++] = j->in[i] + 0.0;   /* -0.0 -> +0.0 */
     j->n = n;
     if (!j->may_sort || n < 2)
-        return NULL;
+        return;
     size_t run = 0;
     while (j->check_sorted && run + 1 < n && j->v[run] <= j->v[run + 1])
         run++;
     if (run + 1 < n)
         aud_drift_sort_ws(j->v, n, j->a, j->b);
-    return NULL;
 }
 
-/* The statistics over the two sorted samples, one pass each (heaviest first: the threads take
- * them in order). */
+/* The statistics over the two sorted samples, one pass each (tasks; heaviest first: the threads
+ * take them in order). */
 enum { STAT_CVM, STAT_ANDERSON, STAT_KS, STAT_WASSERSTEIN, STAT_MOMENTS, N_STATS };
 
 typedef struct stat_job {
@@ -549,9 +548,9 @@ typedef struct stat_job {
     int                     rc;
 } stat_job;
 
-static void *stat_main(void *arg)
+static void stat_task(void *ctx, size_t i)
 {
-    stat_job *j = arg;
+    stat_job *j = (stat_job *)ctx + i;
     aud_drift_column *col = j->col;
     switch (j->which) {
     case STAT_CVM:
@@ -572,7 +571,6 @@ static void *stat_main(void *arg)
         col->mean_cur = aud_drift_mean(j->y, j->n2);
         break;
     }
-    return NULL;
 }
 
 int aud_drift_column_numeric_ws(aud_drift_column *col, const char *name, const double *ref,
@@ -631,12 +629,7 @@ int aud_drift_column_numeric_ws(aud_drift_column *col, const char *name, const d
     side_job sides[2] = {
         {ref, n_ref, ws->x, ws->k1, ws->k2, refsum != NULL, rw == NULL, split, 0},
         {cur, n_cur, ws->y, split ? ws->k3 : ws->k1, split ? ws->k4 : ws->k2, 1, 1, split, 0}};
-    if (split)
-        aud_run_jobs(sides, 2, sizeof sides[0], side_main);
-    else {
-        side_main(&sides[0]);
-        side_main(&sides[1]);
-    }
+    aud_run_tasks(2, split ? 2 : 1, side_task, sides);
     double *x = ws->x, *y = ws->y;
     size_t n1 = sides[0].n, n2 = sides[1].n;
     col->missing_ref = n_ref - n1;
@@ -693,12 +686,7 @@ int aud_drift_column_numeric_ws(aud_drift_column *col, const char *name, const d
         if (rw == NULL || w == STAT_MOMENTS)
             sj[n_jobs++] = (stat_job){w, x, n1, y, n2, refsum, col, AUD_OK};
     }
-    if (split)
-        aud_run_jobs(sj, n_jobs, sizeof sj[0], stat_main);
-    else {
-        for (size_t j = 0; j < n_jobs; j++)
-            stat_main(&sj[j]);
-    }
+    aud_run_tasks(n_jobs, split ? (int)n_jobs : 1, stat_task, sj);
     for (size_t j = 0; j < n_jobs; j++) {
         if (sj[j].rc != AUD_OK)
             goto nomem;
