@@ -134,9 +134,12 @@ AUD_API void  aud_alloc_fail_after(long n);
 AUD_API int aud_ncpu(void);
 
 /* Run fn on each of the n jobs (an array of elements of `size` bytes): job 0 on the calling
- * thread, the others on threads of their own. A job whose thread cannot start (or when the
- * thread handles cannot be allocated) runs on the calling thread afterwards, so callers whose
- * jobs write only their own results get the same results whatever threads are available. */
+ * thread, the others each on a thread of its own, all at once, and return when all have ended.
+ * The threads are workers kept between runs (started when a run needs more than are idle;
+ * they wait for the next run instead of ending), so a run costs no thread start once the
+ * process has its workers; a job may run jobs of its own. A job for which no worker can be
+ * started runs on the calling thread afterwards, so callers whose jobs write only their own
+ * results get the same results whatever threads are available. */
 AUD_API void aud_run_jobs(void *jobs, size_t n, size_t size, void *(*fn)(void *));
 
 /* Row chunks for a pass over n rows on up to `threads` threads: one per thread, at most

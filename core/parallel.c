@@ -4,6 +4,7 @@
 #include "core/aud.h"
 
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdatomic.h>
 #include <time.h>
 
@@ -135,11 +136,92 @@ static void *counted_job(void *p)
     return NULL;
 }
 
+/* ---- the workers that run aud_run_jobs' jobs ----------------------------------------------
+ * A thread is started the first time a run needs one more than are idle, and after its job it
+ * waits for the next one instead of ending: starting and joining a thread costs 70-80 us in
+ * this project's virtual machine (pthread_create + pthread_join of an empty function, measured),
+ * which a command paid once per extra thread at every parallel step - fairness at 16 threads
+ * starts 219. Each job still gets a thread of its own (a run takes an idle worker or starts
+ * one for every job but the first), as jobs on threads of their own always had, and a job that
+ * runs jobs of its own (a column's two sides) takes more workers the same way. The workers live
+ * until the process ends; they hold no memory of a run between runs. */
+
+typedef struct pool_batch {
+    pthread_mutex_t mu;
+    pthread_cond_t  cv;
+    size_t          pending;   /* jobs handed to workers and not finished */
+} pool_batch;
+
+typedef struct pool_worker {
+    sem_t               go;      /* posted when a job is handed over */
+    void             *(*fn)(void *);
+    void               *arg;
+    pool_batch         *batch;
+    struct pool_worker *next;    /* the next idle worker */
+} pool_worker;
+
+static pthread_mutex_t pool_mu = PTHREAD_MUTEX_INITIALIZER;
+static pool_worker    *pool_idle;   /* idle workers, the latest to finish first */
+
+static void *pool_main(void *p)
+{
+    pool_worker *w = p;
+    in_job = 1;   /* a worker runs nothing but jobs */
+    for (;;) {
+        while (sem_wait(&w->go) != 0)
+            ;   /* EINTR */
+        w->fn(w->arg);
+        pool_batch *b = w->batch;
+        /* idle again before the run hears of it: the caller's next run finds this worker */
+        pthread_mutex_lock(&pool_mu);
+        w->next = pool_idle;
+        pool_idle = w;
+        pthread_mutex_unlock(&pool_mu);
+        pthread_mutex_lock(&b->mu);
+        if (--b->pending == 0)
+            pthread_cond_signal(&b->cv);
+        pthread_mutex_unlock(&b->mu);   /* b is the caller's: not touched after this */
+    }
+    return NULL;
+}
+
+/* An idle worker, or a new one; NULL when none can be started. */
+static pool_worker *pool_take(void)
+{
+    pthread_mutex_lock(&pool_mu);
+    pool_worker *w = pool_idle;
+    if (w != NULL)
+        pool_idle = w->next;
+    pthread_mutex_unlock(&pool_mu);
+    if (w != NULL)
+        return w;
+    w = aud_malloc(sizeof *w);
+    if (w == NULL)
+        return NULL;
+    if (sem_init(&w->go, 0, 0) != 0) {
+        aud_free(w);
+        return NULL;
+    }
+    pthread_attr_t at;
+    pthread_t th;
+    int ok = pthread_attr_init(&at) == 0;
+    if (ok) {
+        ok = pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED) == 0 &&
+             pthread_create(&th, &at, pool_main, w) == 0;
+        pthread_attr_destroy(&at);
+    }
+    if (!ok) {
+        sem_destroy(&w->go);
+        aud_free(w);
+        return NULL;
+    }
+    return w;
+}
+
 void aud_run_jobs(void *jobs, size_t n, size_t size, void *(*fn)(void *))
 {
     char *base = jobs;
-    pthread_t *th = n > 1 ? aud_malloc((n - 1) * sizeof *th) : NULL;
-    unsigned char *started = n > 1 ? aud_calloc(n, 1) : NULL;
+    pool_worker **wk = n > 1 ? aud_calloc(n, sizeof *wk) : NULL;
     /* accounting: the jobs on other threads are counted by counted_job; the calling thread's
      * share is counted here when it is outside any job (inside a job it is that job's time
      * already), and taken off the serial part when it is the main thread */
@@ -150,23 +232,44 @@ void aud_run_jobs(void *jobs, size_t n, size_t size, void *(*fn)(void *))
     last_run = 0.0;   /* a run inside a job is not counted: aud_work_jobs_parts ignores it */
     if (count_self)
         in_job = 1;
-    if (th != NULL && started != NULL) {
-        for (size_t i = 1; i < n; i++) {
-            if (wrap != NULL) {
-                wrap[i] = (job_wrap){fn, base + i * size, &run};
-                started[i] = pthread_create(&th[i - 1], NULL, counted_job, &wrap[i]) == 0;
-            } else {
-                started[i] = pthread_create(&th[i - 1], NULL, fn, base + i * size) == 0;
+    pool_batch b = {.pending = 0};
+    int handed = 0;
+    if (wk != NULL && pthread_mutex_init(&b.mu, NULL) == 0) {
+        if (pthread_cond_init(&b.cv, NULL) == 0) {
+            for (size_t i = 1; i < n; i++)
+                b.pending += (wk[i] = pool_take()) != NULL;
+            handed = 1;
+            for (size_t i = 1; i < n; i++) {
+                pool_worker *w = wk[i];
+                if (w == NULL)
+                    continue;
+                if (wrap != NULL) {
+                    wrap[i] = (job_wrap){fn, base + i * size, &run};
+                    w->fn = counted_job;
+                    w->arg = &wrap[i];
+                } else {
+                    w->fn = fn;
+                    w->arg = base + i * size;
+                }
+                w->batch = &b;
+                sem_post(&w->go);
             }
+        } else {
+            pthread_mutex_destroy(&b.mu);
         }
     }
     if (n > 0)
         fn(base);
-    for (size_t i = 1; i < n; i++) {
-        if (started != NULL && started[i])
-            pthread_join(th[i - 1], NULL);
-        else
+    for (size_t i = 1; i < n; i++)   /* the jobs no worker took */
+        if (!handed || wk[i] == NULL)
             fn(base + i * size);
+    if (handed) {
+        pthread_mutex_lock(&b.mu);
+        while (b.pending > 0)
+            pthread_cond_wait(&b.cv, &b.mu);
+        pthread_mutex_unlock(&b.mu);
+        pthread_cond_destroy(&b.cv);
+        pthread_mutex_destroy(&b.mu);
     }
     if (count_self) {
         in_job = 0;
@@ -176,12 +279,11 @@ void aud_run_jobs(void *jobs, size_t n, size_t size, void *(*fn)(void *))
         work_parallel += s;
         if (is_main)
             work_main_jobs += s;
-        last_run = run + s;   /* the other jobs have ended: joined above */
+        last_run = run + s;   /* the other jobs have ended: waited for above */
         pthread_mutex_unlock(&work_mu);
     }
     aud_free(wrap);
-    aud_free(th);
-    aud_free(started);
+    aud_free(wk);
 }
 
 /* ---- threads beside the main one ---------------------------------------------------------- */

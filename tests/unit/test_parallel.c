@@ -1,13 +1,16 @@
-/* test_parallel.c - core/parallel.c: the work accounting of --verbose (what threads beside the
- * main one add, aud_thread_start, and the jobs they run themselves; measured in thread CPU time,
- * which a loaded machine does not change), and units of work from a shared counter
- * (aud_run_units). */
+/* test_parallel.c - core/parallel.c: jobs on threads of their own from workers kept between runs
+ * (aud_run_jobs), the work accounting of --verbose (what threads beside the main one add,
+ * aud_thread_start, and the jobs they run themselves; measured in thread CPU time, which a loaded
+ * machine does not change), and units of work from a shared counter (aud_run_units). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,6 +100,154 @@ static void test_thread_start_runs_fn(void **state)
     aud_alloc_fail_after(1);   /* its wrapper cannot be allocated: nothing starts */
     assert_int_equal(aud_thread_start(&th, echo, &x), -1);
     aud_alloc_fail_after(0);
+}
+
+/* ---- jobs on workers kept between runs (aud_run_jobs) ---------------------------------------- */
+
+enum { PARENTS = 6, KIDS = 3 };
+
+typedef struct meet {
+    atomic_int parents, kids;   /* jobs arrived */
+    atomic_int timed_out;
+} meet;
+
+typedef struct kid_job {
+    meet     *m;
+    pthread_t self;
+} kid_job;
+
+typedef struct parent_job {
+    meet     *m;
+    pthread_t self;
+    kid_job   kids[KIDS];
+} parent_job;
+
+static double mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Arrive, then wait until `want` jobs have: only jobs running at the same time, each on a
+ * thread of its own, can all get past (10 s at most, then the test fails). */
+static void rendezvous(atomic_int *arrived, int want, atomic_int *timed_out)
+{
+    atomic_fetch_add(arrived, 1);
+    double end = mono() + 10.0;
+    while (atomic_load(arrived) < want) {
+        if (mono() > end) {
+            atomic_store(timed_out, 1);
+            return;
+        }
+        sched_yield();
+    }
+}
+
+static void *kid_main(void *arg)
+{
+    kid_job *k = arg;
+    k->self = pthread_self();
+    rendezvous(&k->m->kids, PARENTS * KIDS, &k->m->timed_out);
+    return NULL;
+}
+
+static void *parent_main(void *arg)
+{
+    parent_job *p = arg;
+    p->self = pthread_self();
+    rendezvous(&p->m->parents, PARENTS, &p->m->timed_out);
+    for (int i = 0; i < KIDS; i++)
+        p->kids[i] = (kid_job){.m = p->m};
+    aud_run_jobs(p->kids, KIDS, sizeof p->kids[0], kid_main);
+    return NULL;
+}
+
+static long threads_now(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long n = -1;
+    while (f != NULL && fgets(line, sizeof line, f) != NULL)
+        if (sscanf(line, "Threads: %ld", &n) == 1)
+            break;
+    if (f != NULL)
+        fclose(f);
+    return n;
+}
+
+/* Six jobs that each run three jobs of their own: all 6 and then all 18 must be running at the
+ * same time to get past their meeting points, so each job has a thread of its own, nested runs
+ * included (a run that waited for a busy worker would never end). Within a run the threads are
+ * distinct, and job 0 is the caller's. The second and third rounds start no thread: the
+ * workers of the first wait for them. */
+static void test_jobs_each_on_a_thread_of_their_own(void **state)
+{
+    (void)state;
+    long after_first = 0;
+    for (int round = 0; round < 3; round++) {
+        meet m;
+        atomic_init(&m.parents, 0);
+        atomic_init(&m.kids, 0);
+        atomic_init(&m.timed_out, 0);
+        parent_job jobs[PARENTS];
+        for (int i = 0; i < PARENTS; i++)
+            jobs[i] = (parent_job){.m = &m};
+        aud_run_jobs(jobs, PARENTS, sizeof jobs[0], parent_main);
+        assert_int_equal(atomic_load(&m.timed_out), 0);
+        assert_int_equal(atomic_load(&m.kids), PARENTS * KIDS);
+        assert_true(pthread_equal(jobs[0].self, pthread_self()));
+        for (int i = 0; i < PARENTS; i++) {
+            for (int j = i + 1; j < PARENTS; j++)
+                assert_false(pthread_equal(jobs[i].self, jobs[j].self));
+            assert_true(pthread_equal(jobs[i].kids[0].self, jobs[i].self));
+            for (int a = 0; a < KIDS; a++)
+                for (int b = a + 1; b < KIDS; b++)
+                    assert_false(pthread_equal(jobs[i].kids[a].self, jobs[i].kids[b].self));
+        }
+        long now = threads_now();
+        assert_true(now >= PARENTS * KIDS);   /* the caller and 17 workers at least */
+        if (round == 0)
+            after_first = now;
+        else
+            assert_int_equal(now, after_first);
+    }
+}
+
+typedef struct count_job {
+    atomic_int *runs;
+    int         ran;
+} count_job;
+
+static void *count_main(void *arg)
+{
+    count_job *j = arg;
+    j->ran++;
+    atomic_fetch_add(j->runs, 1);
+    return NULL;
+}
+
+/* Every job runs exactly once whichever allocation of the run fails (its workers' list, a new
+ * worker): the jobs left run on the calling thread. Each run has more jobs than there are idle
+ * workers, so it starts workers, the k-th allocation failing. */
+static void test_jobs_run_once_when_memory_fails(void **state)
+{
+    (void)state;
+    enum { MAX_N = 100 };
+    for (long fail = 1; fail <= 6; fail++) {
+        int n = 40 + 10 * (int)fail;
+        atomic_int runs;
+        atomic_init(&runs, 0);
+        count_job jobs[MAX_N];
+        for (int i = 0; i < n; i++)
+            jobs[i] = (count_job){&runs, 0};
+        aud_alloc_fail_after(fail);
+        aud_run_jobs(jobs, (size_t)n, sizeof jobs[0], count_main);
+        aud_alloc_fail_after(0);
+        assert_int_equal(atomic_load(&runs), n);
+        for (int i = 0; i < n; i++)
+            assert_int_equal(jobs[i].ran, 1);
+    }
 }
 
 /* ---- units from a shared counter (aud_run_units) ------------------------------------------------ */
@@ -356,6 +507,8 @@ static void test_jobs_parts(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_jobs_each_on_a_thread_of_their_own),
+        cmocka_unit_test(test_jobs_run_once_when_memory_fails),
         cmocka_unit_test(test_side_threads_longest_not_sum),
         cmocka_unit_test(test_thread_start_runs_fn),
         cmocka_unit_test(test_units_tile_and_fail_in_order),
