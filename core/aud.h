@@ -151,8 +151,9 @@ AUD_API size_t aud_row_chunks(size_t n, int threads);
 /* Counts of a pass over n rows into `cells` counters: count(ctx, b, e, cnt) adds rows [b, e)
  * into cnt (zeroed). Runs in chunks of rows (aud_row_chunks) on up to `threads` threads, each
  * chunk with counters of its own, added in chunk order after (integer sums: the same whatever
- * the chunks), when the counters are at most a quarter of a chunk's rows; else in one pass on
- * this thread. Returns the counts (the caller's, aud_free), NULL when out of memory. */
+ * the chunks); fewer chunks when the counters would be more than a chunk's rows (n / cells
+ * chunks at most: one pass on this thread when cells > n / 2). Returns the counts (the
+ * caller's, aud_free), NULL when out of memory. */
 AUD_API uint32_t *aud_count_rows(size_t n, int threads, size_t cells,
                                  void (*count)(void *ctx, size_t b, size_t e, uint32_t *cnt),
                                  void *ctx);

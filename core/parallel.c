@@ -457,9 +457,11 @@ static void *count_job_main(void *arg)
 uint32_t *aud_count_rows(size_t n, int threads, size_t cells,
                          void (*count)(void *ctx, size_t b, size_t e, uint32_t *cnt), void *ctx)
 {
-    size_t k = aud_row_chunks(n, threads);
-    if (cells > n / k / 4)   /* counters no more than a quarter of a chunk's rows */
-        k = 1;
+    /* each chunk's counters are zeroed and added to the first's: no more chunks than keep
+     * them at most a chunk's rows (that work then stays under the rows' own) */
+    size_t k = aud_row_chunks(n, threads), kmax = cells > 0 ? n / cells : k;
+    if (k > kmax)
+        k = kmax > 0 ? kmax : 1;
     count_job jobs[AUD_MAX_CHUNKS];
     int nomem = 0;
     for (size_t c = 0; c < k; c++) {

@@ -437,14 +437,16 @@ static void *nested_parts_job(void *arg)
     return NULL;
 }
 
-/* A run of jobs cut by size, not by threads (the CSV reader's chunks): aud_work_jobs_parts(k)
- * counts its CPU as units taking CPU / min(k, 16) at 16 threads, once. */
 /* aud_count_rows: a row's cell is (i * 7919) % cells; the counts at 1, 2 and 3 threads equal a
- * count made here, for few cells (counted in chunks) and for many (one pass), and every row is
- * counted once (a chunk that skipped or repeated a row would change a count). */
+ * count made here, for few cells (counted in chunks), for more (fewer chunks than threads) and
+ * for many (one pass), and every row is counted once (a chunk that skipped or repeated a row
+ * would change a count). */
+static atomic_int count_calls;
+
 static void count_mod(void *ctx, size_t b, size_t e, uint32_t *cnt)
 {
     size_t cells = *(const size_t *)ctx;
+    atomic_fetch_add(&count_calls, 1);
     for (size_t i = b; i < e; i++)
         cnt[i * 7919 % cells]++;
 }
@@ -454,17 +456,22 @@ static void test_count_rows(void **state)
     (void)state;
     enum { N = 300007 };
     static uint32_t want[200000];
-    const size_t cell_counts[] = {1, 97, 200000};   /* 200,000: more than a chunk's rows / 4 */
+    /* 90,000: fewer chunks than threads (3 at most: n / cells); 200,000: one pass */
+    const size_t cell_counts[] = {1, 97, 90000, 200000};
     for (size_t q = 0; q < sizeof cell_counts / sizeof *cell_counts; q++) {
         size_t cells = cell_counts[q];
         memset(want, 0, sizeof want);
         for (size_t i = 0; i < N; i++)
             want[i * 7919 % cells]++;
         for (int t = 1; t <= 3; t++) {
+            atomic_store(&count_calls, 0);
             uint32_t *got = aud_count_rows(N, t, cells, count_mod, &cells);
             assert_non_null(got);
             assert_memory_equal(got, want, cells * sizeof *got);
             aud_free(got);
+            /* the chunks: one per thread, no more than N / cells */
+            size_t k = aud_row_chunks(N, t), kmax = N / cells;
+            assert_int_equal(atomic_load(&count_calls), k < kmax ? k : kmax > 0 ? kmax : 1);
         }
     }
     size_t one = 1;   /* no rows: one zeroed counter */
@@ -474,6 +481,8 @@ static void test_count_rows(void **state)
     aud_free(none);
 }
 
+/* A run of jobs cut by size, not by threads (the CSV reader's chunks): aud_work_jobs_parts(k)
+ * counts its CPU as units taking CPU / min(k, 16) at 16 threads, once. */
 static void test_jobs_parts(void **state)
 {
     (void)state;
