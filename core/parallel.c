@@ -5,6 +5,7 @@
 
 #include <pthread.h>
 #include <semaphore.h>
+#include <stdlib.h>
 #include <stdatomic.h>
 #include <time.h>
 
@@ -144,7 +145,7 @@ static void *counted_job(void *p)
  * starts 219. Each job still gets a thread of its own (a run takes an idle worker or starts
  * one for every job but the first), as jobs on threads of their own always had, and a job that
  * runs jobs of its own (a column's two sides) takes more workers the same way. The workers live
- * until the process ends; they hold no memory of a run between runs. */
+ * until the process exits (pool_close joins them); they hold no memory of a run between runs. */
 
 typedef struct pool_batch {
     pthread_mutex_t mu;
@@ -153,15 +154,18 @@ typedef struct pool_batch {
 } pool_batch;
 
 typedef struct pool_worker {
-    sem_t               go;      /* posted when a job is handed over */
+    sem_t               go;       /* posted with a job in fn, or without one to end the thread */
     void             *(*fn)(void *);
     void               *arg;
     pool_batch         *batch;
-    struct pool_worker *next;    /* the next idle worker */
+    struct pool_worker *next;     /* the next idle worker */
+    pthread_t           th;
 } pool_worker;
 
 static pthread_mutex_t pool_mu = PTHREAD_MUTEX_INITIALIZER;
 static pool_worker    *pool_idle;   /* idle workers, the latest to finish first */
+static int             pool_closed; /* the process is ending: no new worker */
+static pthread_once_t  pool_once = PTHREAD_ONCE_INIT;
 
 static void *pool_main(void *p)
 {
@@ -170,7 +174,11 @@ static void *pool_main(void *p)
     for (;;) {
         while (sem_wait(&w->go) != 0)
             ;   /* EINTR */
-        w->fn(w->arg);
+        void *(*fn)(void *) = w->fn;
+        if (fn == NULL)
+            return NULL;   /* pool_close */
+        w->fn = NULL;
+        fn(w->arg);
         pool_batch *b = w->batch;
         /* idle again before the run hears of it: the caller's next run finds this worker */
         pthread_mutex_lock(&pool_mu);
@@ -182,35 +190,53 @@ static void *pool_main(void *p)
             pthread_cond_signal(&b->cv);
         pthread_mutex_unlock(&b->mu);   /* b is the caller's: not touched after this */
     }
-    return NULL;
+}
+
+/* At exit: the idle workers end and are joined, so that a process that ran its jobs ends with
+ * no thread but its own and nothing of theirs allocated (valgrind's leak check). Taken off the
+ * idle list first, none can be handed a job meanwhile; a worker still running one (exit called
+ * while another thread's run goes on) is left as it is. */
+static void pool_close(void)
+{
+    pthread_mutex_lock(&pool_mu);
+    pool_worker *idle = pool_idle;
+    pool_idle = NULL;
+    pool_closed = 1;
+    pthread_mutex_unlock(&pool_mu);
+    for (pool_worker *w = idle, *next; w != NULL; w = next) {
+        next = w->next;
+        sem_post(&w->go);   /* with no job: the thread returns */
+        pthread_join(w->th, NULL);
+        sem_destroy(&w->go);
+        aud_free(w);
+    }
+}
+
+static void pool_at_exit(void)
+{
+    (void)atexit(pool_close);   /* without it the workers are simply left at exit */
 }
 
 /* An idle worker, or a new one; NULL when none can be started. */
 static pool_worker *pool_take(void)
 {
+    pthread_once(&pool_once, pool_at_exit);
     pthread_mutex_lock(&pool_mu);
     pool_worker *w = pool_idle;
     if (w != NULL)
         pool_idle = w->next;
+    int closed = pool_closed;
     pthread_mutex_unlock(&pool_mu);
-    if (w != NULL)
+    if (w != NULL || closed)
         return w;
-    w = aud_malloc(sizeof *w);
+    w = aud_calloc(1, sizeof *w);
     if (w == NULL)
         return NULL;
     if (sem_init(&w->go, 0, 0) != 0) {
         aud_free(w);
         return NULL;
     }
-    pthread_attr_t at;
-    pthread_t th;
-    int ok = pthread_attr_init(&at) == 0;
-    if (ok) {
-        ok = pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED) == 0 &&
-             pthread_create(&th, &at, pool_main, w) == 0;
-        pthread_attr_destroy(&at);
-    }
-    if (!ok) {
+    if (pthread_create(&w->th, NULL, pool_main, w) != 0) {
         sem_destroy(&w->go);
         aud_free(w);
         return NULL;
