@@ -672,8 +672,11 @@ int aud_csv_scan_parallel(const csv_lexer *lx, aud_table *t, col_scan *cs,
         return 1;
     const char *cut[MAX_CHUNKS + 1];
     size_t n_ch = cut_chunks(lx, T, min, 0, cut);
-    /* the chunks on cache lines of their own: 64-byte aligned (calloc gives 16) */
-    void *ch_mem = aud_calloc(1, MAX_CHUNKS * sizeof(chunk) + 63);
+    /* the chunks on cache lines of their own: 64-byte aligned (calloc gives 16). Cut again
+     * by the quotes (below), the same plan gives no more chunks: each cut is at or after the
+     * first one's, so no more planned places find a newline after them */
+    size_t n_alloc = n_ch;
+    void *ch_mem = aud_calloc(1, n_alloc * sizeof(chunk) + 63);
     if (ch_mem == NULL)
         return aud_error_nomem(lx->err);
     chunk *ch = (chunk *)(((uintptr_t)ch_mem + 63) & ~(uintptr_t)63);
@@ -685,6 +688,10 @@ int aud_csv_scan_parallel(const csv_lexer *lx, aud_table *t, col_scan *cs,
         quotes += ch[c].n_quotes;
     if (quotes % 2 != 0) {   /* a cut inside a quoted field: cut again, walking the quotes */
         n_ch = cut_chunks(lx, T, min, 1, cut);
+        if (n_ch > n_alloc) {   /* cannot happen (above); the sequential pass if it did */
+            aud_free(ch_mem);
+            return 1;
+        }
         count_chunks(lx, ch, cut, n_ch, T, 0, n_ch - 1, parts16);
     }
     /* A record of n_cols fields takes at least n_cols bytes with its newline (n_cols - 1
