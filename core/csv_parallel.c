@@ -5,10 +5,10 @@
  * fields with newlines) the cuts are made again by walking the quotes and counted again.
  * On T threads one chunk is a thread's share of the body and the others shrink from half of
  * what is left per thread to an eighth of a share (cut_chunks, chunk_want: about 7 chunks on 2
- * threads, 75 on 16); the threads take them, largest first, from a shared counter, so a thread that shares its core (with the input's hash, another
- * process, or a slower core of a virtual machine) takes fewer instead of holding back the
- * others: with one chunk per thread, the two halves of the 223 MB benchmark file ended 45-150
- * ms apart on two threads.
+ * threads, 75 on 16); the threads take them, largest first, from a shared counter, so a thread
+ * that shares its core (with the input's hash, another process, or a slower core of a virtual
+ * machine) takes fewer instead of holding back the others: with one chunk per thread, the two
+ * halves of the 223 MB benchmark file ended 45-150 ms apart on two threads.
  * The newlines of each chunk but the last are counted first (all threads sharing those bytes):
  * a chunk holds at most that many records, which gives each chunk its first line number and
  * its slice of one shared value array and one shared code array per column; the last chunk's
@@ -25,8 +25,8 @@
  * A chunk that is a regular file's mapping (csv_source) is read with pread through a buffer of
  * whole records (csv_window) rather than through the mapping: where a page fault is costly (a
  * virtual machine) that costs far less CPU than touching the mapped pages, and the lexer reads
- * bytes that pread just put in the cache. A single chunk (one thread, or a body under two
- * chunk_bytes) takes this path too. */
+ * bytes that pread just put in the cache. A single chunk (one thread, or a body under one and
+ * a half chunk_bytes) takes this path too. */
 #define _GNU_SOURCE   /* memrchr */
 #include "core/csv_int.h"
 
@@ -469,7 +469,8 @@ static size_t cut_chunks(const csv_lexer *lx, size_t T, size_t min, int quotes, 
     size_t len = (size_t)(lx->end - lx->p);
     size_t plan[MAX_CHUNKS], n = 0;
     for (size_t at = 0; T > 1 && n + 1 < MAX_CHUNKS;) {
-        size_t rem = len - at, want = n == 0 ? len / T : chunk_want(rem, len, T, min);
+        size_t rem = len - at;
+        size_t want = n > 0 ? chunk_want(rem, len, T, min) : len / T > min ? len / T : min;
         if (rem <= want || rem - want < want / 2)
             break;
         plan[n++] = want;
@@ -665,7 +666,7 @@ int aud_csv_scan_parallel(const csv_lexer *lx, aud_table *t, col_scan *cs,
     size_t len = (size_t)(lx->end - lx->p);
     int threads = o->threads > 0 ? o->threads : aud_ncpu();
     size_t min = o->chunk_bytes > 0 ? o->chunk_bytes : 1;
-    /* one chunk (one thread, or a body under two chunk_bytes) too: its arrays are sized by
+    /* one chunk (one thread, or a body under 1.5 chunk_bytes) too: its arrays are sized by
      * the bound below, not grown by doubling and copying, and a file is read through a buffer
      * (csv_window) */
     size_t T = threads > 1 ? (size_t)threads : 1;
