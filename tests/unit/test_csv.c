@@ -471,16 +471,26 @@ static void test_csv_parallel_equals_sequential(void **state)
         assert_same_parse(cases[i], strlen(cases[i]));
 }
 
+/* buf parsed with the default options but threads and chunk_bytes (0: the default). */
+static int parse_at(const char *buf, size_t len, const char *name, int threads,
+                    size_t chunk_bytes, aud_table **out, aud_error *e)
+{
+    aud_csv_opts o;
+    aud_csv_opts_default(&o);
+    o.threads = threads;
+    if (chunk_bytes > 0)
+        o.chunk_bytes = chunk_bytes;
+    *out = NULL;
+    aud_error_clear(e);
+    return aud_table_parse_csv(out, buf, len, name, &o, e);
+}
+
 /* buf parsed on `threads` threads in chunks as small as they come (must succeed). */
 static aud_table *parse_chunked(const char *buf, size_t len, int threads)
 {
-    aud_csv_opts par;
-    aud_csv_opts_default(&par);
-    par.threads = threads;
-    par.chunk_bytes = 1;
     aud_table *t = NULL;
     aud_error err;
-    assert_int_equal(aud_table_parse_csv(&t, buf, len, "f.csv", &par, &err), AUD_OK);
+    assert_int_equal(parse_at(buf, len, "f.csv", threads, 1, &t, &err), AUD_OK);
     return t;
 }
 
@@ -713,12 +723,9 @@ static void test_csv_many_chunks_progress_grows(void **state)
     assert_true(fd >= 0);
     assert_int_equal(pwrite(fd, buf, len, 0), (ssize_t)len);
     close(fd);
-    aud_csv_opts seq;
-    aud_csv_opts_default(&seq);
-    seq.threads = 1;
     aud_table *want = NULL;
     aud_error e;
-    assert_int_equal(aud_table_parse_csv(&want, buf, len, path, &seq, &e), AUD_OK);
+    assert_int_equal(parse_at(buf, len, path, 1, 0, &want, &e), AUD_OK);
     const int threads[] = {2, 3, 5};
     for (size_t k = 0; k < sizeof threads / sizeof *threads; k++) {
         aud_csv_opts o;
@@ -758,23 +765,14 @@ static void test_csv_chunked_errors_are_one_threads(void **state)
     const int want_rc[2] = {AUD_E_PARSE, AUD_E_DOMAIN};
     const long want_line[2] = {5, 2};
     for (int i = 0; i < 2; i++) {
-        aud_csv_opts one;
-        aud_csv_opts_default(&one);
-        one.threads = 1;
         aud_table *a = NULL;
         aud_error ea;
-        aud_error_clear(&ea);
-        assert_int_equal(aud_table_parse_csv(&a, texts[i], lens[i], "f.csv", &one, &ea),
-                         want_rc[i]);
+        assert_int_equal(parse_at(texts[i], lens[i], "f.csv", 1, 0, &a, &ea), want_rc[i]);
         assert_int_equal(ea.line, want_line[i]);
         for (int threads = 2; threads <= 4; threads++) {
-            aud_csv_opts par = one;
-            par.threads = threads;
-            par.chunk_bytes = 8;
             aud_table *b = NULL;
             aud_error eb;
-            aud_error_clear(&eb);
-            assert_int_equal(aud_table_parse_csv(&b, texts[i], lens[i], "f.csv", &par, &eb),
+            assert_int_equal(parse_at(texts[i], lens[i], "f.csv", threads, 8, &b, &eb),
                              want_rc[i]);
             assert_null(b);
             assert_same_error(&eb, &ea);
