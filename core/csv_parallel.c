@@ -641,18 +641,16 @@ static void merge_task(void *ctx, size_t k)
 static int merge_columns(chunk *ch, size_t n_ch, aud_table *t, double **vals, int32_t **codes,
                          col_scan *cs, int threads, aud_error *err)
 {
-    merge_ctx m = {ch, n_ch, t, vals, codes, cs, aud_calloc(t->n_cols ? t->n_cols : 1, sizeof(int)),
-                   aud_malloc((t->n_cols ? t->n_cols : 1) * sizeof(aud_error))};
-    int rc = AUD_OK;
-    if (m.rc == NULL || m.err == NULL) {
-        rc = AUD_E_NOMEM;
-    } else {
+    size_t nc = t->n_cols ? t->n_cols : 1;
+    merge_ctx m = {ch, n_ch, t, vals, codes, cs, aud_calloc(nc, sizeof *m.rc),
+                   aud_malloc(nc * sizeof *m.err)};
+    int rc = m.rc == NULL || m.err == NULL ? AUD_E_NOMEM : AUD_OK;
+    if (rc == AUD_OK)
         aud_run_tasks(t->n_cols, threads, merge_task, &m);
-        for (size_t k = 0; k < t->n_cols && rc == AUD_OK; k++) {
-            rc = m.rc[k];
-            if (rc != AUD_OK)
-                *err = m.err[k];
-        }
+    for (size_t k = 0; rc == AUD_OK && k < t->n_cols; k++) {
+        rc = m.rc[k];
+        if (rc != AUD_OK)
+            *err = m.err[k];
     }
     aud_free(m.rc);
     aud_free(m.err);

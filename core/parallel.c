@@ -246,6 +246,18 @@ static pool_worker *pool_take(void)
     return w;
 }
 
+/* b's mutex and condition; 0, or -1 with neither left initialised. */
+static int batch_init(pool_batch *b)
+{
+    if (pthread_mutex_init(&b->mu, NULL) != 0)
+        return -1;
+    if (pthread_cond_init(&b->cv, NULL) != 0) {
+        pthread_mutex_destroy(&b->mu);
+        return -1;
+    }
+    return 0;
+}
+
 void aud_run_jobs(void *jobs, size_t n, size_t size, void *(*fn)(void *))
 {
     char *base = jobs;
@@ -261,30 +273,18 @@ void aud_run_jobs(void *jobs, size_t n, size_t size, void *(*fn)(void *))
     if (count_self)
         in_job = 1;
     pool_batch b = {.pending = 0};
-    int handed = 0;
-    if (wk != NULL && pthread_mutex_init(&b.mu, NULL) == 0) {
-        if (pthread_cond_init(&b.cv, NULL) == 0) {
-            for (size_t i = 1; i < n; i++)
-                b.pending += (wk[i] = pool_take()) != NULL;
-            handed = 1;
-            for (size_t i = 1; i < n; i++) {
-                pool_worker *w = wk[i];
-                if (w == NULL)
-                    continue;
-                if (wrap != NULL) {
-                    wrap[i] = (job_wrap){fn, base + i * size, &run};
-                    w->fn = counted_job;
-                    w->arg = &wrap[i];
-                } else {
-                    w->fn = fn;
-                    w->arg = base + i * size;
-                }
-                w->batch = &b;
-                sem_post(&w->go);
-            }
-        } else {
-            pthread_mutex_destroy(&b.mu);
-        }
+    int handed = wk != NULL && batch_init(&b) == 0;
+    for (size_t i = 1; handed && i < n; i++)   /* all taken first: pending is final */
+        b.pending += (wk[i] = pool_take()) != NULL;
+    for (size_t i = 1; handed && i < n; i++) {
+        if (wk[i] == NULL)
+            continue;
+        if (wrap != NULL)
+            wrap[i] = (job_wrap){fn, base + i * size, &run};
+        wk[i]->fn = wrap != NULL ? counted_job : fn;
+        wk[i]->arg = wrap != NULL ? (void *)&wrap[i] : (void *)(base + i * size);
+        wk[i]->batch = &b;
+        sem_post(&wk[i]->go);
     }
     if (n > 0)
         fn(base);
