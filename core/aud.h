@@ -202,11 +202,15 @@ typedef struct aud_work {
     double side_max;   /* so far: the most CPU time one aud_thread_start thread spent outside
                         * jobs (a maximum, not a sum: not to be subtracted between snapshots) */
     double units_cpu;  /* CPU time of the units of aud_run_units and aud_run_tasks runs (each
-                        * unit timed; runs started inside a job are not) */
+                        * unit timed, with the jobs it runs in turn on any thread; a run inside
+                        * a job is counted as part of the unit it serves, if any) */
     double units_t16;  /* the least time those runs take on 16 threads: their units in order to
                         * the first free of 16 workers (aud_units_makespan), with the units
                         * aud_run_units would cut for 16 threads - a few large units (drift's
-                        * columns) bound a stage however many threads there are */
+                        * columns) bound a stage however many threads there are. A unit's own
+                        * time there: its thread's CPU outside its nested runs, nested runs of
+                        * units or tasks at their own such time, other nested jobs (row chunks,
+                        * cut by the thread count) at their CPU / 16 */
 } aud_work;
 AUD_API void aud_work_enable(void);
 AUD_API void aud_work_now(aud_work *w);
@@ -217,6 +221,12 @@ AUD_API void aud_work_now(aud_work *w);
  * CPU counts as units taking CPU / min(parts, 16) at 16 threads. Call it once, right after the
  * run; otherwise nothing. */
 AUD_API void aud_work_jobs_parts(size_t parts);
+
+/* For the bound of --verbose: the next aud_run_units or aud_run_tasks run this thread starts
+ * would run on `workers` threads at 16 threads, by a rule of the caller's (drift splits a
+ * column into its sides and statistics only when the columns are fewer than the threads).
+ * Otherwise a run counts on min(16, its units). Work accounting off: nothing. */
+AUD_API void aud_work_workers16(int workers);
 
 /* The time `workers` threads take over items [0, n) cut into units of unit_w items, given the
  * measured CPU seconds cpu[i] of the n_units units [i unit, (i + 1) unit) (each spread evenly

@@ -25,6 +25,54 @@ static _Thread_local int in_job;    /* this thread is running a job */
 static _Thread_local double jobs_here;   /* CPU seconds this thread ran of its aud_run_jobs */
 static _Thread_local double last_run;    /* CPU seconds of this thread's latest counted
                                           * aud_run_jobs run, every job (aud_work_jobs_parts) */
+static _Thread_local int next_workers16; /* aud_work_workers16 for the next run, or 0 */
+
+/* What a timed unit or task (of aud_run_units, aud_run_tasks) hands to runs of its own: jobs
+ * of aud_run_jobs inside it (fairness's row passes inside an attribute's task, cut by the
+ * thread count), and runs of units or tasks (a drift column's two sides), which are timed in
+ * turn and bring their own 16-thread time. Without this a unit counted as one thread's work on
+ * 16 threads too, however much of it ran in chunks on other threads. */
+typedef struct nest_acct {
+    double other;       /* CPU of its nested jobs on other threads, any depth (under work_mu) */
+    double inside;      /* CPU of the unit's own thread inside its nested runs */
+    double known_cpu;   /* of all that, the CPU of nested runs of units or tasks */
+    double known_t16;   /* and their time on 16 threads (one after the other) */
+} nest_acct;
+static _Thread_local nest_acct *nest_here;   /* the timed unit this thread works for */
+static _Thread_local int nest_own;           /* this thread is that unit's own thread */
+
+/* Starts timing a unit on this thread: *saved keeps the outer state for nest_end. */
+static void nest_begin(nest_acct *a, nest_acct **saved, int *saved_own)
+{
+    *saved = nest_here;
+    *saved_own = nest_own;
+    *a = (nest_acct){0.0, 0.0, 0.0, 0.0};
+    nest_here = a;
+    nest_own = 1;
+}
+
+/* Ends it: the work its nested jobs did on other threads is, for the unit this one is part of
+ * (if any), work on other threads too. */
+static void nest_end(nest_acct *a, nest_acct *saved, int saved_own)
+{
+    nest_here = saved;
+    nest_own = saved_own;
+    if (saved != NULL && a->other > 0.0) {
+        pthread_mutex_lock(&work_mu);
+        saved->other += a->other;
+        pthread_mutex_unlock(&work_mu);
+    }
+}
+
+/* A unit's time on 16 threads: its own thread's CPU outside its nested runs, the nested runs of
+ * units and tasks at their own 16-thread time, and the other nested jobs' CPU (every thread)
+ * spread over 16 (row chunks: as many as threads). */
+static double nested_time(double cpu, const nest_acct *a)
+{
+    double own = cpu > a->inside ? cpu - a->inside : 0.0;
+    double jobs = a->inside + a->other - a->known_cpu;
+    return own + a->known_t16 + (jobs > 0.0 ? jobs : 0.0) / 16.0;
+}
 
 static double clock_s(clockid_t id)
 {
@@ -87,19 +135,42 @@ double aud_units_makespan(const double *cpu, size_t n_units, size_t unit, size_t
     return m;
 }
 
-/* A run's measured units into the bound: their CPU, and their time on 16 threads with the units
- * the run would cut for 16 (unit_16 items each). */
-static void units_account(const double *cpu, size_t n_units, size_t unit, size_t n,
-                          size_t unit_16)
+/* A run's measured units into the bound: their CPU with that of their nested jobs (nest[i]),
+ * and their time on 16 threads with the units the run would cut for 16 (unit_16 items each),
+ * each unit taking its nested_time - but no less than all that CPU over 16. Into the command's
+ * figures, or, for a run inside a timed unit (`in`), into that unit's. cpu[] is overwritten. */
+static void units_account(nest_acct *in, double *cpu, const nest_acct *nest, size_t n_units,
+                          size_t unit, size_t n, size_t unit_16, int workers)
 {
     double sum = 0.0;
-    for (size_t i = 0; i < n_units; i++)
-        sum += cpu[i];
-    double m = aud_units_makespan(cpu, n_units, unit, n, unit_16, 16);
+    for (size_t i = 0; i < n_units; i++) {
+        sum += cpu[i] + nest[i].other;
+        cpu[i] = nested_time(cpu[i], &nest[i]);
+    }
+    double m = aud_units_makespan(cpu, n_units, unit, n, unit_16, workers);
+    m = m > sum / 16.0 ? m : sum / 16.0;
     pthread_mutex_lock(&work_mu);
-    work_units_cpu += sum;
-    work_units_t16 += m;
+    if (in != NULL) {
+        in->known_cpu += sum;
+        in->known_t16 += m;
+    } else {
+        work_units_cpu += sum;
+        work_units_t16 += m;
+    }
     pthread_mutex_unlock(&work_mu);
+}
+
+void aud_work_workers16(int workers)
+{
+    next_workers16 = work_on && workers > 0 ? (workers < 16 ? workers : 16) : 0;
+}
+
+/* The workers of a run at 16 threads: those aud_work_workers16 gave for it, or 16. */
+static int take_workers16(void)
+{
+    int w = next_workers16 > 0 ? next_workers16 : 16;
+    next_workers16 = 0;
+    return w;
 }
 
 void aud_work_jobs_parts(size_t parts)
@@ -119,20 +190,31 @@ void aud_work_jobs_parts(size_t parts)
 typedef struct job_wrap {
     void *(*fn)(void *);
     void *arg;
-    double *run;   /* the run's CPU seconds, every job */
+    double *run;          /* the run's CPU seconds, every job */
+    nest_acct *nest;      /* the timed unit the run is part of, or NULL */
 } job_wrap;
 
-/* A job on a thread of its own, its CPU time counted (work accounting on). */
+/* A job on a thread of its own, its CPU time counted (work accounting on): into the run's, and
+ * as nested work of the timed unit that started the run (the jobs it starts in turn serve that
+ * unit too). */
 static void *counted_job(void *p)
 {
     const job_wrap *j = p;
+    nest_acct *saved = nest_here;
+    int saved_own = nest_own;
+    nest_here = j->nest;
+    nest_own = 0;
     double t0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
     in_job = 1;
     j->fn(j->arg);
     double s = clock_s(CLOCK_THREAD_CPUTIME_ID) - t0;
+    nest_here = saved;
+    nest_own = saved_own;
     pthread_mutex_lock(&work_mu);
     work_parallel += s;
     *j->run += s;
+    if (j->nest != NULL)
+        j->nest->other += s;
     pthread_mutex_unlock(&work_mu);
     return NULL;
 }
@@ -268,7 +350,13 @@ void aud_run_jobs(void *jobs, size_t n, size_t size, void *(*fn)(void *))
     job_wrap *wrap = work_on && n > 1 ? aud_malloc(n * sizeof *wrap) : NULL;
     int count_self = work_on && !in_job;   /* the main thread, or one of aud_thread_start */
     int is_main = count_self && pthread_equal(pthread_self(), work_main);
-    double t0 = count_self ? clock_s(CLOCK_THREAD_CPUTIME_ID) : 0.0, run = 0.0;
+    /* a timed unit's own thread: its CPU in this run is nested work (inner runs on this thread
+     * are inside this one: not counted again) */
+    nest_acct *nest_in = work_on && nest_own ? nest_here : NULL;
+    if (nest_in != NULL)
+        nest_own = 0;
+    double t0 = count_self || nest_in != NULL ? clock_s(CLOCK_THREAD_CPUTIME_ID) : 0.0;
+    double run = 0.0;
     last_run = 0.0;   /* a run inside a job is not counted: aud_work_jobs_parts ignores it */
     if (count_self)
         in_job = 1;
@@ -280,7 +368,7 @@ void aud_run_jobs(void *jobs, size_t n, size_t size, void *(*fn)(void *))
         if (wk[i] == NULL)
             continue;
         if (wrap != NULL)
-            wrap[i] = (job_wrap){fn, base + i * size, &run};
+            wrap[i] = (job_wrap){fn, base + i * size, &run, nest_here};
         wk[i]->fn = wrap != NULL ? counted_job : fn;
         wk[i]->arg = wrap != NULL ? (void *)&wrap[i] : (void *)(base + i * size);
         wk[i]->batch = &b;
@@ -298,6 +386,10 @@ void aud_run_jobs(void *jobs, size_t n, size_t size, void *(*fn)(void *))
         pthread_mutex_unlock(&b.mu);
         pthread_cond_destroy(&b.cv);
         pthread_mutex_destroy(&b.mu);
+    }
+    if (nest_in != NULL) {
+        nest_in->inside += clock_s(CLOCK_THREAD_CPUTIME_ID) - t0;
+        nest_own = 1;
     }
     if (count_self) {
         in_job = 0;
@@ -360,6 +452,7 @@ typedef struct par_shared {
     atomic_size_t       done;   /* items finished (progress) */
     atomic_int          stop;   /* a unit failed: take no more */
     double             *unit_cpu;   /* work accounting on: each unit's CPU seconds */
+    nest_acct          *unit_nest;  /* and its nested jobs' */
 } par_shared;
 
 typedef struct par_job {
@@ -395,10 +488,18 @@ static void *par_main(void *arg)
     }
     for (size_t b; !atomic_load(&s->stop) && (b = atomic_fetch_add(&s->next, s->unit)) < s->n;) {
         size_t e = s->n - b < s->unit ? s->n : b + s->unit;
-        double t0 = s->unit_cpu != NULL ? clock_s(CLOCK_THREAD_CPUTIME_ID) : 0.0;
+        double t0 = 0.0;
+        nest_acct *saved = NULL;
+        int saved_own = 0;
+        if (s->unit_cpu != NULL) {
+            nest_begin(&s->unit_nest[b / s->unit], &saved, &saved_own);
+            t0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
+        }
         int rc = p->run(p->ctx, ws, b, e, &j->err);
-        if (s->unit_cpu != NULL)
+        if (s->unit_cpu != NULL) {
             s->unit_cpu[b / s->unit] = clock_s(CLOCK_THREAD_CPUTIME_ID) - t0;
+            nest_end(&s->unit_nest[b / s->unit], saved, saved_own);
+        }
         if (rc != AUD_OK) {
             j->failed = b;
             j->rc = rc;
@@ -425,22 +526,34 @@ int aud_run_units(const aud_units *p, size_t n, int threads, aud_error *err)
         T = n_grains > 0 ? n_grains : 1;
     par_shared s = {.p = p, .n = n, .unit = grains_per_unit(n_grains, T) * grain};
     size_t n_units = (n + s.unit - 1) / s.unit;
-    if (work_on && !in_job && n_units > 0)   /* timed for the bound (none: it assumes even) */
+    /* timed for the bound (none: it assumes even), outside jobs or inside a timed unit */
+    nest_acct *in = nest_here;
+    int workers16 = take_workers16();
+    if (work_on && (!in_job || in != NULL) && n_units > 0) {
         s.unit_cpu = aud_calloc(n_units, sizeof *s.unit_cpu);
+        s.unit_nest = aud_calloc(n_units, sizeof *s.unit_nest);
+        if (s.unit_nest == NULL) {
+            aud_free(s.unit_cpu);
+            s.unit_cpu = NULL;
+        }
+    }
     atomic_init(&s.next, 0);
     atomic_init(&s.done, 0);
     atomic_init(&s.stop, 0);
     par_job *jobs = aud_calloc(T, sizeof *jobs);
     if (jobs == NULL) {
         aud_free(s.unit_cpu);
+        aud_free(s.unit_nest);
         return aud_error_nomem(err);
     }
     for (size_t t = 0; t < T; t++)
         jobs[t] = (par_job){.s = &s, .first = t == 0, .rc = AUD_OK};
     aud_run_jobs(jobs, T, sizeof *jobs, par_main);
     if (s.unit_cpu != NULL) {
-        units_account(s.unit_cpu, n_units, s.unit, n, grains_per_unit(n_grains, 16) * grain);
+        units_account(in, s.unit_cpu, s.unit_nest, n_units, s.unit, n,
+                      grains_per_unit(n_grains, 16) * grain, workers16);
         aud_free(s.unit_cpu);
+        aud_free(s.unit_nest);
     }
     int rc = AUD_OK;
     size_t at = SIZE_MAX;
@@ -520,16 +633,25 @@ typedef struct task_worker {
     void         (*fn)(void *ctx, size_t i);
     void          *ctx;
     double        *cpu;   /* work accounting on: each task's CPU seconds */
+    nest_acct     *nest;  /* and its nested jobs' */
 } task_worker;
 
 static void *task_worker_main(void *arg)
 {
     task_worker *w = arg;
     for (size_t i; (i = atomic_fetch_add(w->next, 1)) < w->n;) {
-        double t0 = w->cpu != NULL ? clock_s(CLOCK_THREAD_CPUTIME_ID) : 0.0;
+        double t0 = 0.0;
+        nest_acct *saved = NULL;
+        int saved_own = 0;
+        if (w->cpu != NULL) {
+            nest_begin(&w->nest[i], &saved, &saved_own);
+            t0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
+        }
         w->fn(w->ctx, i);
-        if (w->cpu != NULL)
+        if (w->cpu != NULL) {
             w->cpu[i] = clock_s(CLOCK_THREAD_CPUTIME_ID) - t0;
+            nest_end(&w->nest[i], saved, saved_own);
+        }
     }
     return NULL;
 }
@@ -545,12 +667,20 @@ void aud_run_tasks(size_t n, int threads, void (*fn)(void *ctx, size_t i), void 
     atomic_size_t next;
     atomic_init(&next, 0);
     /* tasks are the same whatever the threads: on 16 they are these */
-    double *cpu = work_on && !in_job && n > 0 ? aud_calloc(n, sizeof *cpu) : NULL;
+    nest_acct *in = nest_here;   /* timed outside jobs, or inside a timed unit */
+    int workers16 = take_workers16();
+    double *cpu = work_on && (!in_job || in != NULL) && n > 0 ? aud_calloc(n, sizeof *cpu) : NULL;
+    nest_acct *nest = cpu != NULL ? aud_calloc(n, sizeof *nest) : NULL;
+    if (nest == NULL) {
+        aud_free(cpu);
+        cpu = NULL;
+    }
     task_worker w[MAX_WORKERS];
     for (size_t i = 0; i < nw; i++)
-        w[i] = (task_worker){n, &next, fn, ctx, cpu};
+        w[i] = (task_worker){n, &next, fn, ctx, cpu, nest};
     aud_run_jobs(w, nw, sizeof *w, task_worker_main);
     if (cpu != NULL)
-        units_account(cpu, n, 1, n, 1);
+        units_account(in, cpu, nest, n, 1, n, 1, workers16);
     aud_free(cpu);
+    aud_free(nest);
 }

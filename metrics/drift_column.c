@@ -487,6 +487,7 @@ int aud_drift_column_numeric(aud_drift_column *col, const char *name, const doub
     memset(&ws, 0, sizeof ws);
     /* one column: its sides and statistics may take the threads that opts gives (split) */
     ws.split = opts != NULL && (opts->threads > 1 || (opts->threads <= 0 && aud_ncpu() > 1));
+    ws.split16 = 1;
     int rc = aud_drift_column_numeric_ws(col, name, ref, n_ref, cur, n_cur, opts, ovr, NULL, &ws,
                                          err);
     aud_drift_ws_free(&ws);
@@ -629,6 +630,8 @@ int aud_drift_column_numeric_ws(aud_drift_column *col, const char *name, const d
     side_job sides[2] = {
         {ref, n_ref, ws->x, ws->k1, ws->k2, refsum != NULL, rw == NULL, split, 0},
         {cur, n_cur, ws->y, split ? ws->k3 : ws->k1, split ? ws->k4 : ws->k2, 1, 1, split, 0}};
+    int split16 = ws->split16 && n_ref + n_cur >= SPLIT_MIN_VALUES;
+    aud_work_workers16(split16 ? 2 : 1);
     aud_run_tasks(2, split ? 2 : 1, side_task, sides);
     double *x = ws->x, *y = ws->y;
     size_t n1 = sides[0].n, n2 = sides[1].n;
@@ -686,6 +689,7 @@ int aud_drift_column_numeric_ws(aud_drift_column *col, const char *name, const d
         if (rw == NULL || w == STAT_MOMENTS)
             sj[n_jobs++] = (stat_job){w, x, n1, y, n2, refsum, col, AUD_OK};
     }
+    aud_work_workers16(split16 ? (int)n_jobs : 1);
     aud_run_tasks(n_jobs, split ? (int)n_jobs : 1, stat_task, sj);
     for (size_t j = 0; j < n_jobs; j++) {
         if (sj[j].rc != AUD_OK)

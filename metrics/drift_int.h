@@ -15,6 +15,7 @@ typedef struct aud_drift_ws {
     size_t    cap_x, cap_y, cap_k, cap_k2;
     int       split;       /* 1: a large column's sorts and statistics may run on threads of
                             * their own (the columns are fewer than the threads) */
+    int       split16;     /* the same at 16 threads (for the bound of --verbose) */
 } aud_drift_ws;
 
 void aud_drift_ws_free(aud_drift_ws *ws);

@@ -28,6 +28,7 @@ typedef struct drift_ctx {
     aud_drift_column      *cols;
     const aud_drift_opts  *opts;
     int                    split;   /* fewer columns than threads: see aud_drift_ws.split */
+    int                    split16; /* fewer columns than 16 (for the bound of --verbose) */
 } drift_ctx;
 
 static int one_column(aud_drift_column *col, const aud_drift_input *in,
@@ -54,8 +55,10 @@ static void *ws_new(void *ctx)
 {
     const drift_ctx *c = ctx;
     aud_drift_ws *ws = aud_calloc(1, sizeof *ws);
-    if (ws != NULL)
+    if (ws != NULL) {
         ws->split = c->split;
+        ws->split16 = c->split16;
+    }
     return ws;
 }
 
@@ -104,7 +107,7 @@ int aud_drift_compute(aud_drift_result **out, const aud_drift_input *in, size_t 
     int threads = opts->threads > 0 ? opts->threads : aud_ncpu();
     /* with fewer columns than threads, a column alone would leave threads idle: its two sorts
      * and its statistics then take threads of their own (drift_column.c) */
-    drift_ctx c = {in, r->cols, opts, n < (size_t)threads};
+    drift_ctx c = {in, r->cols, opts, n < (size_t)threads, n < 16};
     aud_units units = {ws_new, ws_free, columns_run, &c, 1, NULL, NULL};
     int rc = aud_run_units(&units, n, threads, err);
     if (rc != AUD_OK)

@@ -426,6 +426,102 @@ static void test_units_are_timed(void **state)
     }
 }
 
+/* Work a timed task hands on (nested runs): kind 0, row chunks (aud_run_jobs of 4 jobs of
+ * 0.02 s) after 0.01 s of its own; kind 1, two tasks of 0.03 s (aud_run_tasks) after 0.01 s;
+ * kind 2, two tasks that each run 4 row chunks of 0.01 s (two levels down, nothing of its own). */
+typedef struct nest_case {
+    int    kind;
+    double own;
+} nest_case;
+
+static void nest_inner_task(void *ctx, size_t i)
+{
+    (void)i;
+    int chunks = *(const int *)ctx;
+    if (chunks == 0) {
+        burn(0.03);
+        return;
+    }
+    double jobs[4] = {0.01, 0.01, 0.01, 0.01};
+    aud_run_jobs(jobs, 4, sizeof jobs[0], burn_job);
+}
+
+static void nest_task(void *ctx, size_t i)
+{
+    (void)i;
+    const nest_case *c = ctx;
+    burn(c->own);
+    if (c->kind == 0) {
+        double jobs[4] = {0.02, 0.02, 0.02, 0.02};
+        aud_run_jobs(jobs, 4, sizeof jobs[0], burn_job);
+    } else {
+        int chunks = c->kind == 2;
+        aud_run_tasks(2, 2, nest_inner_task, &chunks);
+    }
+}
+
+/* A task's nested runs count at their 16-thread time: row chunks spread over the 16 threads
+ * (kind 0: 0.01 + 0.08 / 16, not the 0.05-0.09 s one thread sees at 2 threads), tasks by their
+ * own bound (kind 1: 0.01 + 0.03, the two side by side); two levels down the chunks of both
+ * tasks still count (kind 2: 0.08 s of CPU, 0.005 s at 16). Every nested job's CPU is the
+ * task's, whichever thread ran it. The same for a unit of aud_run_units. */
+static int nest_unit(void *ctx, void *ws, size_t b, size_t e, aud_error *err)
+{
+    (void)ws;
+    (void)err;
+    for (size_t i = b; i < e; i++)
+        nest_task(ctx, i);
+    return AUD_OK;
+}
+
+static void test_nested_runs_are_timed(void **state)
+{
+    (void)state;
+    aud_work_enable();
+    const double want_cpu[3] = {0.09, 0.07, 0.08}, want_t16[3] = {0.015, 0.04, 0.005};
+    for (int threads = 1; threads <= 2; threads++) {
+        for (int kind = 0; kind < 3; kind++) {
+            for (int as_unit = 0; as_unit < 2; as_unit++) {
+                nest_case c = {kind, kind == 2 ? 0.0 : 0.01};
+                aud_units u = {NULL, NULL, nest_unit, &c, 1, NULL, NULL};
+                aud_error err;
+                aud_work w0, w1;
+                aud_work_now(&w0);
+                if (as_unit)
+                    assert_int_equal(aud_run_units(&u, 1, threads, &err), AUD_OK);
+                else
+                    aud_run_tasks(1, threads, nest_task, &c);
+                aud_work_now(&w1);
+                double ucpu = w1.units_cpu - w0.units_cpu, t16 = w1.units_t16 - w0.units_t16;
+                assert_true(ucpu >= want_cpu[kind] && ucpu < want_cpu[kind] + 0.03);
+                assert_true(t16 >= want_t16[kind] && t16 < want_t16[kind] + 0.01);
+            }
+        }
+    }
+}
+
+/* aud_work_workers16: four tasks of 0.02 s that the caller would run on 1, 2 or (no hint) 16
+ * threads at 16 take 0.08, 0.04 or 0.02 s there; the hint is for the next run only. */
+static void test_workers16_hint(void **state)
+{
+    (void)state;
+    aud_work_enable();
+    double cpu[4] = {0.02, 0.02, 0.02, 0.02};
+    burn_units bu = {cpu};
+    const int hint[4] = {1, 2, 0, -1};   /* -1: the hint of the run before, not this one's */
+    const double want[4] = {0.08, 0.04, 0.02, 0.02};
+    for (int k = 0; k < 4; k++) {
+        if (hint[k] > 0)
+            aud_work_workers16(hint[k]);
+        aud_work w0, w1;
+        aud_work_now(&w0);
+        aud_run_tasks(4, 2, bu_task, &bu);
+        aud_work_now(&w1);
+        double t16 = w1.units_t16 - w0.units_t16;
+        assert_true(t16 >= want[k] && t16 < want[k] + 0.01);
+    }
+}
+
 /* A job that runs jobs of its own and then declares their parts: inside a job nothing is
  * counted (its CPU is the outer job's), and no earlier run of this thread stands in for it. */
 static void *nested_parts_job(void *arg)
@@ -523,6 +619,8 @@ int main(void)
         cmocka_unit_test(test_units_tile_and_fail_in_order),
         cmocka_unit_test(test_makespan_greedy_in_order),
         cmocka_unit_test(test_units_are_timed),
+        cmocka_unit_test(test_nested_runs_are_timed),
+        cmocka_unit_test(test_workers16_hint),
         cmocka_unit_test(test_jobs_parts),
         cmocka_unit_test(test_count_rows),
     };
