@@ -4,7 +4,8 @@
  *    XGBoost model (every tree by units; and again by decision patterns: branch-free float path,
  *    direct pattern table) and a LightGBM model with categorical splits and NaN (16 trees by
  *    units, the deeper ones by generic node path, hashed patterns); identical bits for 1 and 3
- *    threads; counts; rows added in two calls;
+ *    threads, also for blocks laid out in row chunks on the threads; counts; rows added in
+ *    two calls;
  *  - Cramer's V and NMI of hand tables vs scipy.stats.contingency.association and
  *    sklearn normalized_mutual_info_score (values printed by /usr/bin/python3, 1e-12);
  *  - feature preparation: deciles as numpy.quantile, discrete detection, missing level;
@@ -151,6 +152,45 @@ static void test_cells_xgboost(void **state)
     check_cells(m, X, n, 0);
     aud_shap_cells_unit_depth = depth;
     aud_free(X);
+    aud_model_free(m);
+}
+
+/* Blocks large enough that the rows are put into the trees' float layout in chunks on the
+ * threads (aud_row_chunks: 2 chunks of the second call's 133,336 rows at 3 threads), the layout
+ * grown between the calls: the sums equal one thread's bit for bit, by units and by patterns. */
+static void test_cells_rows_in_chunks(void **state)
+{
+    (void)state;
+    aud_model *m = NULL;
+    aud_error err;
+    assert_int_equal(aud_model_load(&m, "tests/golden/data/fair_drivers/model.json", NULL, &err),
+                     AUD_OK);
+    size_t n = 200003, M = m->n_features;
+    double *X = aud_malloc(n * M * sizeof *X);
+    int32_t *cell = aud_malloc(n * sizeof *cell);
+    for (size_t i = 0; i < n; i++) {
+        X[i * M + 0] = floor(urand() * 8);
+        X[i * M + 1] = urand() < 0.05 ? NAN : round(urand() * 90000 + 10000);
+        X[i * M + 2] = round(urand() * 1000) / 1000;
+        X[i * M + 3] = floor(urand() * 13);
+        X[i * M + 4] = 18 + floor(urand() * 63);
+        cell[i] = i % 7 == 3 ? -1 : (int32_t)(i % NC);
+    }
+    assert_true(aud_row_chunks(n - n / 3, 3) >= 2);
+    int depth = aud_shap_cells_unit_depth;
+    for (int by_units = 1; by_units >= 0; by_units--) {
+        aud_shap_cells_unit_depth = by_units ? depth : 0;
+        uint64_t cnt1[NC], cnt3[NC];
+        double *s1 = cell_sums(m, X, n, cell, NULL, 1, cnt1);
+        double *s3 = cell_sums(m, X, n, cell, NULL, 3, cnt3);
+        assert_memory_equal(s1, s3, NC * (M + 1) * sizeof *s1);
+        assert_memory_equal(cnt1, cnt3, sizeof cnt1);
+        aud_free(s1);
+        aud_free(s3);
+    }
+    aud_shap_cells_unit_depth = depth;
+    aud_free(X);
+    aud_free(cell);
     aud_model_free(m);
 }
 
@@ -457,6 +497,7 @@ int main(void)
         cmocka_unit_test(test_tradeoff_chunks_agree),
         cmocka_unit_test(test_assoc_set_equals_single),
         cmocka_unit_test(test_cells_xgboost),
+        cmocka_unit_test(test_cells_rows_in_chunks),
         cmocka_unit_test(test_cells_lightgbm),
         cmocka_unit_test(test_cells_rejects),
         cmocka_unit_test(test_cramers_v_nmi),
