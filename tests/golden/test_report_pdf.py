@@ -512,3 +512,53 @@ def test_tiny_fisher_p_value_stays_on_one_line(tmp_path):
     t = run("pdftotext", "-layout", str(pdf), "-")
     view = t[t.index("EEOC four-fifths view"):]
     assert "1.122e-105" in view, view[:3000]
+
+
+def _bright_blue_pixels(ppm, right=0.85):
+    """Pixels of the low end of the dots' colour scale (0, 140, 250) left of `right` x the
+    width (the colour legend is right of it) in a binary PPM (P6, 8 bits)."""
+    import numpy as np
+    head, pos = [], 0
+    while len(head) < 4:   # P6, width, height, maxval, with "#" comments (gs writes one)
+        while ppm[pos:pos + 1].isspace():
+            pos += 1
+        if ppm[pos:pos + 1] == b"#":
+            pos = ppm.index(b"\n", pos)
+            continue
+        end = pos
+        while not ppm[end:end + 1].isspace():
+            end += 1
+        head.append(ppm[pos:end])
+        pos = end
+    w, h = int(head[1]), int(head[2])
+    img = np.frombuffer(ppm, np.uint8, w * h * 3, pos + 1).reshape(h, w, 3).astype(int)
+    img = img[:, :int(w * right)]
+    return int(((img[:, :, 2] > 200) & (img[:, :, 0] < 100)).sum())
+
+
+def test_beeswarm_dots_are_painted(full_pdf, pages, tmp_path):
+    """Dots are zero-length strokes with round caps ("x y m x y l"; ISO 32000-1 8.5.3.2 paints a
+    disc): Poppler and Ghostscript both paint them (the beeswarm's blue dots, seen as pixels).
+    The shorter "x y m h" is also allowed by the standard, but pdf.js paints nothing for it
+    (mozilla/pdf.js#11882), so no dot is written that way."""
+    import zlib
+    page = next(k for k, p in enumerate(pages) if "Summary (beeswarm)" in p) + 1
+    renders = {
+        "pdftoppm": ["pdftoppm", "-r", "50", "-f", str(page), "-l", str(page), str(full_pdf)],
+        "gs": ["gs", "-q", "-dNOPAUSE", "-dBATCH", "-sDEVICE=ppmraw", "-r50",
+               f"-dFirstPage={page}", f"-dLastPage={page}", "-sOutputFile=-", str(full_pdf)],
+    }
+    for tool, cmd in renders.items():
+        p = subprocess.run(cmd, capture_output=True)
+        assert p.returncode == 0, (tool, p.stderr[:300])
+        assert _bright_blue_pixels(p.stdout) > 200, tool
+    raw = full_pdf.read_bytes()
+    dots = closed = 0
+    for m in re.finditer(rb"stream\r?\n(.*?)endstream", raw, re.S):
+        try:
+            s = zlib.decompress(m.group(1)).decode("latin-1")
+        except zlib.error:
+            continue
+        dots += len(re.findall(r"\n(-?[\d.]+ -?[\d.]+) m\n\1 l\n", s))
+        closed += len(re.findall(r"\n-?[\d.]+ -?[\d.]+ m\nh\n", s))
+    assert dots > 100 and closed == 0, (dots, closed)
