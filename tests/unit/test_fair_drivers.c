@@ -130,22 +130,33 @@ static void check_cells(const aud_model *m, const double *X, size_t n, size_t un
     aud_free(w);
 }
 
-static void test_cells_xgboost(void **state)
+/* The drivers fixture's model (tests/golden/data/fair_drivers/model.json: zip, income, util,
+ * nacc, age; depth 3) and n random rows for it (5% of incomes missing) into *X. */
+static aud_model *drivers_model_rows(size_t n, double **X)
 {
-    (void)state;
     aud_model *m = NULL;
     aud_error err;
     assert_int_equal(aud_model_load(&m, "tests/golden/data/fair_drivers/model.json", NULL, &err),
                      AUD_OK);
-    size_t n = 5000, M = m->n_features;   /* zip, income, util, nacc, age */
-    double *X = aud_malloc(n * M * sizeof *X);
+    size_t M = m->n_features;
+    *X = aud_malloc(n * M * sizeof **X);
     for (size_t i = 0; i < n; i++) {
-        X[i * M + 0] = floor(urand() * 8);
-        X[i * M + 1] = urand() < 0.05 ? NAN : round(urand() * 90000 + 10000);
-        X[i * M + 2] = round(urand() * 1000) / 1000;
-        X[i * M + 3] = floor(urand() * 13);
-        X[i * M + 4] = 18 + floor(urand() * 63);
+        double *x = *X + i * M;
+        x[0] = floor(urand() * 8);
+        x[1] = urand() < 0.05 ? NAN : round(urand() * 90000 + 10000);
+        x[2] = round(urand() * 1000) / 1000;
+        x[3] = floor(urand() * 13);
+        x[4] = 18 + floor(urand() * 63);
     }
+    return m;
+}
+
+static void test_cells_xgboost(void **state)
+{
+    (void)state;
+    double *X = NULL;
+    size_t n = 5000;
+    aud_model *m = drivers_model_rows(n, &X);
     check_cells(m, X, n, m->n_trees);   /* depth 3: every tree one unit */
     int depth = aud_shap_cells_unit_depth;   /* the same by decision patterns (branch-free */
     aud_shap_cells_unit_depth = 0;           /* float decisions, direct pattern table) */
@@ -161,21 +172,13 @@ static void test_cells_xgboost(void **state)
 static void test_cells_rows_in_chunks(void **state)
 {
     (void)state;
-    aud_model *m = NULL;
-    aud_error err;
-    assert_int_equal(aud_model_load(&m, "tests/golden/data/fair_drivers/model.json", NULL, &err),
-                     AUD_OK);
-    size_t n = 200003, M = m->n_features;
-    double *X = aud_malloc(n * M * sizeof *X);
+    double *X = NULL;
+    size_t n = 200003;
+    aud_model *m = drivers_model_rows(n, &X);
+    size_t M = m->n_features;
     int32_t *cell = aud_malloc(n * sizeof *cell);
-    for (size_t i = 0; i < n; i++) {
-        X[i * M + 0] = floor(urand() * 8);
-        X[i * M + 1] = urand() < 0.05 ? NAN : round(urand() * 90000 + 10000);
-        X[i * M + 2] = round(urand() * 1000) / 1000;
-        X[i * M + 3] = floor(urand() * 13);
-        X[i * M + 4] = 18 + floor(urand() * 63);
+    for (size_t i = 0; i < n; i++)
         cell[i] = i % 7 == 3 ? -1 : (int32_t)(i % NC);
-    }
     assert_true(aud_row_chunks(n - n / 3, 3) >= 2);
     int depth = aud_shap_cells_unit_depth;
     for (int by_units = 1; by_units >= 0; by_units--) {
