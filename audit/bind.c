@@ -439,12 +439,6 @@ int aud_parse_bins(const char *text, double **edges, size_t *n_edges, int *quant
     return AUD_OK;
 }
 
-static int cmp_dbl(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* numpy.quantile(v, q) with method "linear" on sorted v[0..m) (numpy's _lerp, bit for bit). */
 static double quantile_linear(const double *v, size_t m, double q)
 {
@@ -454,9 +448,45 @@ static double quantile_linear(const double *v, size_t m, double q)
     return t >= 0.5 ? v[j] - d * (1.0 - t) : a + d * t;
 }
 
-/* Bands of numeric column x (grouping g): own codes and labels. */
-static int make_bands(const aud_grouping *g, const double *x, size_t n, int32_t **codes,
-                      char ***levels, size_t *n_levels, aud_error *err)
+/* The band of each of x[b .. e) (-1 when missing) into codes: the number of edges <= x, counted
+ * without a branch when the edges are few (a search's branches go either way on every row),
+ * by binary search otherwise. A chunk of the rows, on a thread of its own. */
+typedef struct band_job {
+    const double *x, *edges;
+    size_t        ne, b, e;
+    int32_t      *codes;
+} band_job;
+
+static void *band_main(void *arg)
+{
+    const band_job *j = arg;
+    aud_prefault(j->codes + j->b, (j->e - j->b) * sizeof *j->codes);   /* aud_malloc_slices */
+    for (size_t i = j->b; i < j->e; i++) {
+        double v = j->x[i];
+        size_t lo = 0;
+        if (j->ne <= 16) {
+            for (size_t k = 0; k < j->ne; k++)
+                lo += j->edges[k] <= v;
+        } else {
+            size_t hi = j->ne;
+            while (lo < hi) {
+                size_t mid = (lo + hi) / 2;
+                if (j->edges[mid] <= v)
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+        }
+        j->codes[i] = isnan(v) ? -1 : (int32_t)lo;
+    }
+    return NULL;
+}
+
+/* Bands of numeric column x (grouping g): own codes and labels, the rows in chunks on up to
+ * `threads` threads. Quantile edges from the values radix-sorted (aud_drift_sort: O(n); qsort
+ * took 0.1 s of serial time for 10^6 rows). */
+static int make_bands(const aud_grouping *g, const double *x, size_t n, int threads,
+                      int32_t **codes, char ***levels, size_t *n_levels, aud_error *err)
 {
     double *edges = NULL, *sorted = NULL;
     size_t ne = 0;
@@ -472,7 +502,10 @@ static int make_bands(const aud_grouping *g, const double *x, size_t n, int32_t 
         for (size_t i = 0; i < n; i++)
             if (!isnan(x[i]))
                 sorted[m++] = x[i];
-        qsort(sorted, m, sizeof *sorted, cmp_dbl);
+        if (aud_drift_sort(sorted, m) != AUD_OK) {
+            rc = aud_error_nomem(err);
+            goto done;
+        }
         for (int k = 1; m > 0 && k < g->quantiles; k++) {
             double e = quantile_linear(sorted, m, (double)k / (double)g->quantiles);
             if (ne == 0 || e > edges[ne - 1])
@@ -489,7 +522,7 @@ static int make_bands(const aud_grouping *g, const double *x, size_t n, int32_t 
     }
     *n_levels = ne + 1;
     *levels = aud_calloc(ne + 1, sizeof **levels);
-    *codes = aud_malloc((n ? n : 1) * sizeof **codes);
+    *codes = aud_malloc_slices((n ? n : 1) * sizeof **codes);
     if (*levels == NULL || *codes == NULL) {
         rc = aud_error_nomem(err);
         goto done;
@@ -510,21 +543,11 @@ static int make_bands(const aud_grouping *g, const double *x, size_t n, int32_t 
             goto done;
         }
     }
-    for (size_t i = 0; i < n; i++) {
-        if (isnan(x[i])) {
-            (*codes)[i] = -1;
-            continue;
-        }
-        size_t lo = 0, hi = ne;   /* the band: number of edges <= x */
-        while (lo < hi) {
-            size_t mid = (lo + hi) / 2;
-            if (edges[mid] <= x[i])
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
-        (*codes)[i] = (int32_t)lo;
-    }
+    band_job bj[AUD_MAX_CHUNKS];
+    size_t k = aud_row_chunks(n, threads);
+    for (size_t c = 0; c < k; c++)
+        bj[c] = (band_job){x, edges, ne, n * c / k, n * (c + 1) / k, *codes};
+    aud_run_jobs(bj, k, sizeof bj[0], band_main);
 done:
     aud_free(edges);
     aud_free(sorted);
@@ -687,8 +710,8 @@ int aud_bind_attrs(aud_bound_attrs *b, const aud_table *t, const char *const *na
         }
         b->n_attrs = a + 1;   /* from here on, aud_bound_attrs_free frees its storage */
         if (banded) {
-            int rc = make_bands(g, col->num, t->n_rows, &b->own_codes[a], &b->own_levels[a],
-                                &b->own_n[a], err);
+            int rc = make_bands(g, col->num, t->n_rows, threads, &b->own_codes[a],
+                                &b->own_levels[a], &b->own_n[a], err);
             if (rc != AUD_OK)
                 return rc;
             at->codes = b->own_codes[a];
@@ -758,25 +781,69 @@ int aud_bind_attrs(aud_bound_attrs *b, const aud_table *t, const char *const *na
     return AUD_OK;
 }
 
-int aud_bind_group_rows(const int32_t *codes, size_t n, size_t n_levels, size_t **start,
-                        size_t **order, aud_error *err)
+/* A chunk of aud_bind_group_rows' rows [b, e): first its counts per group into slot[], then,
+ * with slot[g] turned into the chunk's first place in group g, its rows placed. */
+typedef struct group_rows_job {
+    const int32_t *codes;
+    size_t         n_levels, b, e;
+    size_t        *slot;
+    size_t        *ord;
+    int            place;
+} group_rows_job;
+
+static void *group_rows_main(void *arg)
 {
+    group_rows_job *j = arg;
+    for (size_t i = j->b; i < j->e; i++) {
+        int32_t g = j->codes[i];
+        if (g < 0 || (size_t)g >= j->n_levels)
+            continue;
+        if (j->place)
+            j->ord[j->slot[g]++] = i;
+        else
+            j->slot[g]++;
+    }
+    return NULL;
+}
+
+int aud_bind_group_rows(const int32_t *codes, size_t n, size_t n_levels, int threads,
+                        size_t **start, size_t **order, aud_error *err)
+{
+    /* chunks: as many as threads, but no more than the rows over 16 x the groups (each chunk
+     * has a counter per group) */
+    size_t k = aud_row_chunks(n, threads), kmax = n / (16 * (n_levels ? n_levels : 1));
+    k = k < kmax ? k : kmax > 0 ? kmax : 1;
     size_t *st = aud_calloc(n_levels + 2, sizeof *st);
     size_t *ord = aud_malloc((n ? n : 1) * sizeof *ord);
-    if (st == NULL || ord == NULL) {
+    size_t *slot = aud_calloc(k * (n_levels ? n_levels : 1), sizeof *slot);
+    if (st == NULL || ord == NULL || slot == NULL) {
         aud_free(st);
         aud_free(ord);
+        aud_free(slot);
         return aud_error_nomem(err);
     }
-    for (size_t i = 0; i < n; i++)   /* counts, shifted by two: st[g + 2] = rows of group g */
-        if (codes[i] >= 0 && (size_t)codes[i] < n_levels)
-            st[(size_t)codes[i] + 2]++;
-    for (size_t g = 2; g < n_levels + 2; g++)
-        st[g] += st[g - 1];
-    for (size_t i = 0; i < n; i++)   /* st[g + 1]: next free slot of group g */
-        if (codes[i] >= 0 && (size_t)codes[i] < n_levels)
-            ord[st[(size_t)codes[i] + 1]++] = i;
-    *start = st;   /* now st[g] = first row of group g, st[n_levels] = rows placed */
+    group_rows_job jobs[AUD_MAX_CHUNKS];
+    for (size_t c = 0; c < k; c++)
+        jobs[c] = (group_rows_job){codes, n_levels, n * c / k, n * (c + 1) / k,
+                                   slot + c * n_levels, ord, 0};
+    aud_run_jobs(jobs, k, sizeof jobs[0], group_rows_main);
+    /* st[g] = first place of group g (groups in order), st[n_levels] = st[n_levels + 1] = rows
+     * placed; each chunk's first place in a group follows the chunks before it */
+    size_t pos = 0;
+    for (size_t g = 0; g < n_levels; g++) {
+        st[g] = pos;
+        for (size_t c = 0; c < k; c++) {
+            size_t cnt = slot[c * n_levels + g];
+            slot[c * n_levels + g] = pos;
+            pos += cnt;
+        }
+    }
+    st[n_levels] = st[n_levels + 1] = pos;
+    for (size_t c = 0; c < k; c++)
+        jobs[c].place = 1;
+    aud_run_jobs(jobs, k, sizeof jobs[0], group_rows_main);
+    aud_free(slot);
+    *start = st;
     *order = ord;
     return AUD_OK;
 }

@@ -133,10 +133,11 @@ void aud_bound_attrs_free(aud_bound_attrs *b);
 
 /* The rows of every group of a coding in one counting pass (issue 19: per-group work costs the
  * group's rows, not groups x rows): group g's rows are (*order)[(*start)[g] .. (*start)[g + 1]),
- * ascending; rows coded -1 (unknown) are left out. *start (n_levels + 1) and *order are the
- * caller's (aud_free) on AUD_OK. */
-int  aud_bind_group_rows(const int32_t *codes, size_t n, size_t n_levels, size_t **start,
-                         size_t **order, aud_error *err);
+ * ascending; rows coded -1 (unknown) are left out. Counted and placed in row chunks on up to
+ * `threads` threads (the same arrays at any thread count). *start (n_levels + 1) and *order are
+ * the caller's (aud_free) on AUD_OK. */
+int  aud_bind_group_rows(const int32_t *codes, size_t n, size_t n_levels, int threads,
+                         size_t **start, size_t **order, aud_error *err);
 
 /* What the fairness metrics of one table are asked for. */
 typedef struct aud_bind_fair_request {

@@ -744,7 +744,8 @@ static int by_size_desc(const void *a, const void *b)
 static int attr_group_jobs(run_ctx *c, const aud_perf_opts *po, const aud_fair_attr *at,
                            perf_job *jobs, size_t **start, size_t **order)
 {
-    int rc = aud_bind_group_rows(at->codes, c->data->n_rows, at->n_levels, start, order, c->err);
+    int rc = aud_bind_group_rows(at->codes, c->data->n_rows, at->n_levels, c->threads, start,
+                                 order, c->err);
     for (size_t g = 0; g < at->n_levels && rc == AUD_OK; g++)
         jobs[g] = (perf_job){.rows = *order + (*start)[g], .n = (*start)[g + 1] - (*start)[g],
                              .attr = at->name, .group = at->levels[g], .po = po, .rc = AUD_OK};

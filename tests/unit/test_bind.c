@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "audit/bind_int.h"
@@ -140,6 +141,127 @@ static void test_drift_columns(void **state)
     aud_bound_drift_free(&bd);
 }
 
+/* aud_bind_group_rows in row chunks: 300,007 rows coded pseudo-randomly in -1 .. L (L: out of
+ * range, left out like -1), for 3 and 1,000 groups (chunks as threads) and 50,000 (one chunk:
+ * too many counters), at 1-3 threads: the arrays a one-pass counting sort gives, every group's
+ * rows ascending. */
+static void test_group_rows_in_chunks(void **state)
+{
+    (void)state;
+    enum { N = 300007 };
+    int32_t *codes = aud_malloc(N * sizeof *codes);
+    size_t *want_ord = aud_malloc(N * sizeof *want_ord);
+    const size_t levels[] = {3, 1000, 50000};
+    assert_true(aud_row_chunks(N, 3) == 3);
+    for (size_t q = 0; q < 3; q++) {
+        size_t L = levels[q];
+        size_t *want_st = aud_calloc(L + 2, sizeof *want_st);
+        uint64_t r = 88172645463325252ull;
+        for (size_t i = 0; i < N; i++) {
+            r ^= r << 13, r ^= r >> 7, r ^= r << 17;   /* xorshift64 */
+            codes[i] = (int32_t)(r % (L + 2)) - 1;
+        }
+        /* the reference: one serial counting sort (counts, starts, rows in order) */
+        for (size_t i = 0; i < N; i++)
+            if (codes[i] >= 0 && (size_t)codes[i] < L)
+                want_st[codes[i] + 1]++;
+        for (size_t g = 1; g <= L; g++)
+            want_st[g] += want_st[g - 1];
+        size_t m = want_st[L];
+        size_t *next = aud_malloc((L + 1) * sizeof *next);
+        memcpy(next, want_st, (L + 1) * sizeof *next);
+        for (size_t i = 0; i < N; i++)
+            if (codes[i] >= 0 && (size_t)codes[i] < L)
+                want_ord[next[codes[i]]++] = i;
+        aud_free(next);
+        for (int t = 1; t <= 3; t++) {
+            size_t *st = NULL, *ord = NULL;
+            aud_error err;
+            assert_int_equal(aud_bind_group_rows(codes, N, L, t, &st, &ord, &err), AUD_OK);
+            size_t placed = 0;
+            for (size_t i = 0; i < N; i++)
+                placed += codes[i] >= 0 && (size_t)codes[i] < L;
+            assert_int_equal(st[L], placed);
+            assert_memory_equal(ord, want_ord, m * sizeof *ord);
+            assert_memory_equal(st, want_st, (L + 1) * sizeof *st);
+            for (size_t g = 0; g < L; g++)   /* every group: its rows ascending, its own */
+                for (size_t k = st[g]; k < st[g + 1]; k++) {
+                    assert_int_equal(codes[ord[k]], (int32_t)g);
+                    assert_true(k == st[g] || ord[k] > ord[k - 1]);
+                }
+            aud_free(st);
+            aud_free(ord);
+        }
+        aud_free(want_st);
+    }
+    aud_free(codes);
+    aud_free(want_ord);
+}
+
+/* Bands of a numeric column in row chunks (300,007 rows, 1% missing): edges 25, 40, 60 (counted
+ * without a branch) and quantile:50 (49 edges: binary search; edges from the radix-sorted
+ * values) give at 1 and 3 threads the codes of the definition (the number of edges <= x, -1 when
+ * missing), with the edges numpy.quantile's "linear" gives (computed here on a qsorted copy). */
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static void test_bands_in_chunks(void **state)
+{
+    (void)state;
+    enum { N = 300007 };
+    double *x = aud_malloc(N * sizeof *x), *sorted = aud_malloc(N * sizeof *sorted);
+    uint64_t r = 2463534242ull;
+    size_t m = 0;
+    for (size_t i = 0; i < N; i++) {
+        r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+        x[i] = (r >> 40) % 100 == 0 ? NAN : 18.0 + (double)(r % 6300) / 100.0;   /* edges too */
+        if (!isnan(x[i]))
+            sorted[m++] = x[i];
+    }
+    qsort(sorted, m, sizeof *sorted, cmp_double);
+    aud_column col = {(char *)"age", AUD_COL_NUMERIC, x, NULL, NULL, 0, N / 100, 0};
+    aud_table t = {.path = path, .n_rows = N, .n_cols = 1, .cols = &col};
+    const double edges[] = {25, 40, 60};
+    const char *names[] = {"age"};
+    for (int kind = 0; kind < 2; kind++) {
+        aud_grouping g = {.attribute = "age", .edges = kind == 0 ? edges : NULL,
+                          .n_edges = kind == 0 ? 3 : 0, .quantiles = kind == 0 ? 0 : 50};
+        double want_e[49];
+        size_t ne = 0;
+        if (kind == 0) {
+            memcpy(want_e, edges, sizeof edges);
+            ne = 3;
+        }
+        for (int k = 1; kind == 1 && k < 50; k++) {   /* numpy's _lerp */
+            double pos = (double)k / 50.0 * (double)(m - 1), lo = floor(pos), f = pos - lo;
+            size_t i = (size_t)lo, j = i + 1 < m ? i + 1 : i;
+            double a = sorted[i], d = sorted[j] - a;
+            double e = f >= 0.5 ? sorted[j] - d * (1.0 - f) : a + d * f;
+            if (ne == 0 || e > want_e[ne - 1])
+                want_e[ne++] = e;
+        }
+        assert_true(ne == (kind == 0 ? 3 : 49));
+        for (int th = 1; th <= 3; th += 2) {
+            aud_bound_attrs b;
+            aud_error err;
+            assert_int_equal(aud_bind_attrs(&b, &t, names, 1, NULL, 0, &g, 1, th, &err), AUD_OK);
+            assert_int_equal(b.attrs[0].n_levels, ne + 1);
+            for (size_t i = 0; i < N; i++) {
+                int32_t want = 0;
+                for (size_t k = 0; k < ne; k++)
+                    want += want_e[k] <= x[i];
+                assert_int_equal(b.attrs[0].codes[i], isnan(x[i]) ? -1 : want);
+            }
+            aud_bound_attrs_free(&b);
+        }
+    }
+    aud_free(x);
+    aud_free(sorted);
+}
+
 /* Every allocation of the layer can fail: an error, never a crash or a leak (ASan build). */
 static void test_allocation_failures(void **state)
 {
@@ -178,6 +300,8 @@ int main(void)
         cmocka_unit_test(test_attrs_and_references),
         cmocka_unit_test(test_intersection_names),
         cmocka_unit_test(test_drift_columns),
+        cmocka_unit_test(test_group_rows_in_chunks),
+        cmocka_unit_test(test_bands_in_chunks),
         cmocka_unit_test(test_allocation_failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
