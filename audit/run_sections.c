@@ -796,6 +796,7 @@ int aud_run_performance(run_ctx *c)
     aud_perf_opts po, pg;
     aud_perf_opts_default(&po);
     po.threshold = c->spec->threshold;
+    po.threads = c->threads;   /* each task's pass in blocks, its two sorts side by side */
     po.probability = c->score_is_probability;
     po.not_probability_reason =
         c->model != NULL ? "the model's output is not a probability (log-loss and the Brier score "

@@ -10,31 +10,129 @@
 #include <float.h>
 #include <gsl/gsl_cdf.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 typedef struct pair {
     double p;
     double y;
 } pair;
 
-/* v[0..m) sorted by score: the positives' and the negatives' scores radix-sorted apart
- * (aud_drift_sort, O(m)) and merged; the order within a block of tied scores does not matter
- * to the AUC, its variance or the ROC curve (each works per block). */
-static int sort_pairs(pair *v, size_t m, size_t pos)
+/* The rows' pass goes in blocks of PERF_BLOCK rows (of rows[], or 0..n): each block's counts and
+ * sums, added up in block order, so the figures are the same at any thread count (and, for up to
+ * PERF_BLOCK rows, the same as one pass). Block b leaves its pairs at v + b * PERF_BLOCK. */
+enum { PERF_BLOCK = 1 << 16 };
+
+typedef struct perf_block {
+    size_t m, pos, tp, fn, fp, tn;
+    double ll, br;
+    size_t cal_count[AUD_PERF_CAL_BINS];
+    double cal_sum_p[AUD_PERF_CAL_BINS], cal_sum_y[AUD_PERF_CAL_BINS];
+    size_t bad;        /* the block's first row (index of the pass) in error, or SIZE_MAX */
+    int    bad_label;  /* 1: its label is not 0 or 1; 0: its probability is outside [0, 1] */
+} perf_block;
+
+typedef struct perf_pass {
+    const double        *y, *p;
+    const size_t        *rows;
+    size_t               n;
+    const aud_perf_opts *o;
+    pair                *v;
+    perf_block          *blk;
+} perf_pass;
+
+/* Calibration bin of p in [0, 1]: the number of inner edges k/B (k = 1..B-1) strictly below p,
+ * as numpy.searchsorted(linspace(0, 1, B + 1)[1:-1], p) in calibration_curve. */
+static size_t cal_bin(double p)
+{
+    size_t b = 0;
+    for (size_t k = 1; k < AUD_PERF_CAL_BINS; k++)
+        b += (double)k * (1.0 / AUD_PERF_CAL_BINS) < p;
+    return b;
+}
+
+static void perf_block_run(void *ctx, size_t b)
+{
+    const perf_pass *ps = ctx;
+    const double *y = ps->y, *p = ps->p;
+    const aud_perf_opts *o = ps->o;
+    perf_block *k = &ps->blk[b];
+    memset(k, 0, sizeof *k);
+    k->bad = SIZE_MAX;
+    size_t r0 = b * PERF_BLOCK, r1 = ps->n - r0 < PERF_BLOCK ? ps->n : r0 + PERF_BLOCK;
+    pair *v = ps->v + r0;
+    const double eps = DBL_EPSILON;
+    for (size_t r = r0; r < r1; r++) {
+        size_t i = ps->rows != NULL ? ps->rows[r] : r;
+        if (isnan(y[i]) || isnan(p[i]))
+            continue;
+        if (y[i] != 0.0 && y[i] != 1.0) {
+            k->bad = r;
+            k->bad_label = 1;
+            return;
+        }
+        int one = y[i] == 1.0, pred = p[i] >= o->threshold;
+        v[k->m].p = p[i];
+        v[k->m].y = y[i];
+        k->m++;
+        k->pos += (size_t)one;
+        k->tp += (size_t)(one && pred);
+        k->fn += (size_t)(one && !pred);
+        k->fp += (size_t)(!one && pred);
+        k->tn += (size_t)(!one && !pred);
+        if (!o->probability)
+            continue;
+        if (p[i] < 0.0 || p[i] > 1.0) {
+            k->bad = r;
+            return;
+        }
+        double q = p[i] < eps ? eps : p[i] > 1.0 - eps ? 1.0 - eps : p[i];
+        k->ll -= one ? log(q) : log1p(-q);
+        k->br += (p[i] - y[i]) * (p[i] - y[i]);
+        size_t c = cal_bin(p[i]);
+        k->cal_count[c]++;
+        k->cal_sum_p[c] += p[i];
+        k->cal_sum_y[c] += y[i];
+    }
+}
+
+/* One side's scores sorted (a task: the positives and the negatives side by side). */
+typedef struct sort_side {
+    double *x;
+    size_t  n;
+    int     rc;
+} sort_side;
+
+static void sort_side_run(void *ctx, size_t i)
+{
+    sort_side *s = (sort_side *)ctx + i;
+    s->rc = aud_drift_sort(s->x, s->n);
+}
+
+/* v[0..m) sorted by score, from the blocks' pairs: the positives' and the negatives' scores
+ * radix-sorted apart (aud_drift_sort, O(m); side by side on two threads when given) and merged;
+ * the order within a block of tied scores does not matter to the AUC, its variance or the ROC
+ * curve (each works per block). */
+static int sort_pairs(pair *v, const perf_block *blk, size_t n_blk, size_t m, size_t pos,
+                      int threads)
 {
     double *a = aud_malloc((m ? m : 1) * sizeof *a), *b = a + pos;
     if (a == NULL)
         return AUD_E_NOMEM;
     size_t na = 0, nb = 0;
-    for (size_t i = 0; i < m; i++) {
-        if (v[i].y == 1.0)
-            a[na++] = v[i].p;
-        else
-            b[nb++] = v[i].p;
+    for (size_t k = 0; k < n_blk; k++) {
+        const pair *w = v + k * PERF_BLOCK;
+        for (size_t i = 0; i < blk[k].m; i++) {
+            if (w[i].y == 1.0)
+                a[na++] = w[i].p;
+            else
+                b[nb++] = w[i].p;
+        }
     }
-    int rc = aud_drift_sort(a, na);
-    if (rc == AUD_OK)
-        rc = aud_drift_sort(b, nb);
+    sort_side side[2] = {{a, na, AUD_OK}, {b, nb, AUD_OK}};
+    aud_run_tasks(2, threads > 1 ? 2 : 1, sort_side_run, side);
+    int rc = side[0].rc != AUD_OK ? side[0].rc : side[1].rc;
     if (rc == AUD_OK) {
         size_t i = 0, j = 0, k = 0;
         while (i < na || j < nb) {
@@ -50,7 +148,8 @@ static int sort_pairs(pair *v, size_t m, size_t pos)
 
 void aud_perf_opts_default(aud_perf_opts *o)
 {
-    *o = (aud_perf_opts){.threshold = 0.5, .probability = 1, .level = 0.95, .roc_max_points = 400};
+    *o = (aud_perf_opts){.threshold = 0.5, .probability = 1, .level = 0.95, .roc_max_points = 400,
+                         .threads = 1};
 }
 
 void aud_perf_free(aud_perf *pf)
@@ -60,16 +159,6 @@ void aud_perf_free(aud_perf *pf)
     aud_free(pf->thr);
     pf->fpr = pf->tpr = pf->thr = NULL;
     pf->n_roc = 0;
-}
-
-/* Calibration bin of p in [0, 1]: the number of inner edges k/B (k = 1..B-1) strictly below p,
- * as numpy.searchsorted(linspace(0, 1, B + 1)[1:-1], p) in calibration_curve. */
-static size_t cal_bin(double p)
-{
-    size_t b = 0;
-    for (size_t k = 1; k < AUD_PERF_CAL_BINS; k++)
-        b += (double)k * (1.0 / AUD_PERF_CAL_BINS) < p;
-    return b;
 }
 
 /* AUC by average ranks, and the DeLong variance from the structural components: for a positive
@@ -181,55 +270,59 @@ int aud_perf_compute(const double *y, const double *p, const size_t *rows, size_
     *out = (aud_perf){.auc = NAN, .auc_se = NAN, .auc_lo = NAN, .auc_hi = NAN, .level = o->level,
                       .probability = o->probability,
                       .not_probability_reason = o->not_probability_reason};
+    size_t n_blk = (n + PERF_BLOCK - 1) / PERF_BLOCK;
     pair *v = aud_malloc((n ? n : 1) * sizeof *v);
-    if (v == NULL)
+    perf_block *blk = aud_malloc((n_blk ? n_blk : 1) * sizeof *blk);
+    if (v == NULL || blk == NULL) {
+        aud_free(v);
+        aud_free(blk);
         return aud_error_nomem(err);
+    }
+    perf_pass ps = {y, p, rows, n, o, v, blk};
+    aud_run_tasks(n_blk, o->threads > 1 ? o->threads : 1, perf_block_run, &ps);
+    int rc = AUD_OK;
     size_t m = 0, pos = 0;
     double ll = 0.0, br = 0.0;
-    const double eps = DBL_EPSILON;
-    for (size_t r = 0; r < n; r++) {
-        size_t i = rows != NULL ? rows[r] : r;
-        if (isnan(y[i]) || isnan(p[i]))
-            continue;
-        if (y[i] != 0.0 && y[i] != 1.0) {
-            aud_free(v);
-            return aud_error_set(err, AUD_E_DOMAIN, NULL, 0, 0,
-                                 "data row %zu: the label is %g, expected 0 or 1", i, y[i]);
+    for (size_t k = 0; k < n_blk && rc == AUD_OK; k++) {   /* in block order */
+        const perf_block *b = &blk[k];
+        if (b->bad != SIZE_MAX) {   /* the first row in error, as one pass meets it */
+            size_t i = rows != NULL ? rows[b->bad] : b->bad;
+            rc = b->bad_label
+                     ? aud_error_set(err, AUD_E_DOMAIN, NULL, 0, 0,
+                                     "data row %zu: the label is %g, expected 0 or 1", i, y[i])
+                     : aud_error_set(err, AUD_E_DOMAIN, NULL, 0, 0,
+                                     "data row %zu: the probability is %g, outside [0, 1]", i,
+                                     p[i]);
+            break;
         }
-        int one = y[i] == 1.0, pred = p[i] >= o->threshold;
-        v[m].p = p[i];
-        v[m].y = y[i];
-        m++;
-        pos += (size_t)one;
-        out->tp += (size_t)(one && pred);
-        out->fn += (size_t)(one && !pred);
-        out->fp += (size_t)(!one && pred);
-        out->tn += (size_t)(!one && !pred);
-        if (!o->probability)
-            continue;
-        if (p[i] < 0.0 || p[i] > 1.0) {
-            aud_free(v);
-            return aud_error_set(err, AUD_E_DOMAIN, NULL, 0, 0,
-                                 "data row %zu: the probability is %g, outside [0, 1]", i,
-                                 p[i]);
+        m += b->m;
+        pos += b->pos;
+        out->tp += b->tp;
+        out->fn += b->fn;
+        out->fp += b->fp;
+        out->tn += b->tn;
+        ll += b->ll;
+        br += b->br;
+        for (size_t c = 0; c < AUD_PERF_CAL_BINS; c++) {
+            out->cal_count[c] += b->cal_count[c];
+            out->cal_sum_p[c] += b->cal_sum_p[c];
+            out->cal_sum_y[c] += b->cal_sum_y[c];
         }
-        double q = p[i] < eps ? eps : p[i] > 1.0 - eps ? 1.0 - eps : p[i];
-        ll -= one ? log(q) : log1p(-q);
-        br += (p[i] - y[i]) * (p[i] - y[i]);
-        size_t b = cal_bin(p[i]);
-        out->cal_count[b]++;
-        out->cal_sum_p[b] += p[i];
-        out->cal_sum_y[b] += y[i];
+    }
+    if (rc != AUD_OK) {
+        aud_free(v);
+        aud_free(blk);
+        return rc;
     }
     out->n = m;
     out->n_pos = pos;
     out->accuracy = m ? (double)(out->tp + out->tn) / (double)m : NAN;
     out->log_loss = m && o->probability ? ll / (double)m : NAN;
     out->brier = m && o->probability ? br / (double)m : NAN;
-    int rc = AUD_OK;
     if (pos > 0 && pos < m) {
-        if (sort_pairs(v, m, pos) != AUD_OK) {
+        if (sort_pairs(v, blk, n_blk, m, pos, o->threads) != AUD_OK) {
             aud_free(v);
+            aud_free(blk);
             return aud_error_nomem(err);
         }
         auc_delong(v, m, pos, out);
@@ -239,6 +332,7 @@ int aud_perf_compute(const double *y, const double *p, const size_t *rows, size_
         }
     }
     aud_free(v);
+    aud_free(blk);
     return rc;
 }
 

@@ -18,6 +18,8 @@ typedef struct aud_perf_opts {
     const char *not_probability_reason;   /* said when log-loss/Brier are skipped */
     double level;              /* confidence level of the AUC interval (0.95) */
     size_t roc_max_points;     /* ROC points kept (a subset of the curve when longer); >= 2 */
+    int    threads;            /* the rows' pass in blocks and the two sorts on up to this many
+                                  threads (1); the figures do not depend on it */
 } aud_perf_opts;
 
 typedef struct aud_perf {

@@ -1,7 +1,9 @@
 /* test_performance.c - metrics/performance.c at its edges: hand-computed AUC, DeLong variance,
  * ROC points and calibration bins of tiny inputs; rows skipped for missing values; one class;
  * every score tied; a real-valued score (no log-loss, Brier or bins); the probability domain
- * error; ROC thinning keeps curve points with both ends. The full comparison with scikit-learn
+ * error; ROC thinning keeps curve points with both ends; more rows than one block of the pass
+ * (the same at any thread count, a group by row numbers as its rows copied out, the first error
+ * in row order). The full comparison with scikit-learn
  * is tests/golden/test_performance_card.py. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,8 +11,10 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "metrics/performance_int.h"
 
@@ -126,12 +130,142 @@ static void test_thinning(void **state)
     free(p);
 }
 
+/* The AUC by the Mann-Whitney rank sum with average ranks for ties, from a qsort here. */
+typedef struct yp {
+    double p, y;
+} yp;
+
+static int cmp_yp(const void *a, const void *b)
+{
+    double x = ((const yp *)a)->p, z = ((const yp *)b)->p;
+    return (x > z) - (x < z);
+}
+
+static double auc_by_ranks(const double *y, const double *p, size_t n)
+{
+    yp *v = malloc(n * sizeof *v);
+    assert_non_null(v);
+    size_t m = 0, n1 = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!isnan(y[i]) && !isnan(p[i])) {
+            v[m++] = (yp){p[i], y[i]};
+            n1 += y[i] == 1.0;
+        }
+    qsort(v, m, sizeof *v, cmp_yp);
+    double rsum = 0.0;
+    for (size_t i = 0; i < m;) {
+        size_t j = i, ones = 0;
+        while (j < m && v[j].p == v[i].p)
+            ones += v[j++].y == 1.0;
+        rsum += (double)ones * ((double)(i + 1) + (double)j) / 2.0;   /* ranks i+1..j */
+        i = j;
+    }
+    free(v);
+    return (rsum - (double)n1 * ((double)n1 + 1.0) / 2.0) / ((double)n1 * (double)(m - n1));
+}
+
+/* Two results equal bit for bit: every figure, the ROC arrays, the bins. */
+static void assert_same_perf(const aud_perf *a, const aud_perf *b)
+{
+    assert_true(a->n == b->n && a->n_pos == b->n_pos && a->tp == b->tp && a->fp == b->fp &&
+                a->tn == b->tn && a->fn == b->fn && a->n_roc == b->n_roc &&
+                a->roc_total == b->roc_total);
+    assert_memory_equal(&a->auc, &b->auc, sizeof a->auc);
+    assert_memory_equal(&a->auc_se, &b->auc_se, sizeof a->auc_se);
+    assert_memory_equal(&a->log_loss, &b->log_loss, sizeof a->log_loss);
+    assert_memory_equal(&a->brier, &b->brier, sizeof a->brier);
+    assert_memory_equal(a->fpr, b->fpr, a->n_roc * sizeof *a->fpr);
+    assert_memory_equal(a->tpr, b->tpr, a->n_roc * sizeof *a->tpr);
+    assert_memory_equal(a->cal_count, b->cal_count, sizeof a->cal_count);
+    assert_memory_equal(a->cal_sum_p, b->cal_sum_p, sizeof a->cal_sum_p);
+    assert_memory_equal(a->cal_sum_y, b->cal_sum_y, sizeof a->cal_sum_y);
+}
+
+/* More rows than one block (300,007: five blocks of 65,536): the same result at 1 and 3
+ * threads, bit for bit; a group given by row numbers equals its rows copied out; counts equal
+ * a count made here, log-loss and Brier one pass's sums to 1e-12, the AUC a rank sum made here
+ * to 1e-12; the first row in error is
+ * the one reported, a probability outside [0, 1] in the second block before a bad label in the
+ * fourth, at any thread count. */
+static void test_blocks(void **state)
+{
+    (void)state;
+    enum { N = 300007 };
+    double *y = malloc(N * sizeof *y), *p = malloc(N * sizeof *p);
+    double *ys = malloc(N * sizeof *ys), *ps = malloc(N * sizeof *ps);
+    size_t *rows = malloc(N * sizeof *rows);
+    assert_true(y != NULL && p != NULL && ys != NULL && ps != NULL && rows != NULL);
+    uint64_t r = 88172645463325252ull;
+    size_t pos = 0, m = 0, n_sub = 0;
+    double ll = 0.0, br = 0.0;
+    for (size_t i = 0; i < N; i++) {
+        r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+        p[i] = (double)(r % 10007) / 10006.0;
+        y[i] = (r >> 20) % 53 == 0 ? NAN : (double)((r >> 32) % 1000 < p[i] * 1000);
+        if (!isnan(y[i])) {
+            double q = p[i] < DBL_EPSILON ? DBL_EPSILON : p[i] > 1 - DBL_EPSILON ? 1 - DBL_EPSILON
+                                                                                  : p[i];
+            ll -= y[i] == 1.0 ? log(q) : log1p(-q);
+            br += (p[i] - y[i]) * (p[i] - y[i]);
+            pos += y[i] == 1.0;
+            m++;
+        }
+        if (i % 3 != 1) {   /* a group: two rows of three */
+            rows[n_sub] = i;
+            ys[n_sub] = y[i];
+            ps[n_sub++] = p[i];
+        }
+    }
+    aud_perf a[2], g[2], c;
+    aud_error err;
+    for (int t = 0; t < 2; t++) {
+        aud_perf_opts o = opts(0.5, 1, 400);
+        o.threads = t == 0 ? 1 : 3;
+        assert_int_equal(aud_perf_compute(y, p, NULL, N, &o, &a[t], &err), AUD_OK);
+        assert_int_equal(aud_perf_compute(y, p, rows, n_sub, &o, &g[t], &err), AUD_OK);
+    }
+    aud_perf_opts o1 = opts(0.5, 1, 400);
+    assert_int_equal(aud_perf_compute(ys, ps, NULL, n_sub, &o1, &c, &err), AUD_OK);
+    assert_same_perf(&a[0], &a[1]);
+    assert_same_perf(&g[0], &g[1]);
+    assert_same_perf(&g[0], &c);
+    assert_true(a[0].n == m && a[0].n_pos == pos);
+    assert_true(fabs(a[0].log_loss - ll / (double)m) <= 1e-12 * (ll / (double)m));
+    assert_true(fabs(a[0].brier - br / (double)m) <= 1e-12 * (br / (double)m));
+    assert_true(fabs(a[0].auc - auc_by_ranks(y, p, N)) <= 1e-12);
+    for (int t = 0; t < 2; t++) {
+        aud_perf_free(&a[t]);
+        aud_perf_free(&g[t]);
+    }
+    aud_perf_free(&c);
+    y[3 * 65536 + 7] = 2.0;   /* a bad label in the fourth block */
+    for (int t = 0; t < 2; t++) {
+        aud_perf_opts o = opts(0.5, 1, 400);
+        o.threads = t == 0 ? 1 : 3;
+        aud_perf bad;
+        assert_int_equal(aud_perf_compute(y, p, NULL, N, &o, &bad, &err), AUD_E_DOMAIN);
+        assert_non_null(strstr(err.msg, "data row 196615: the label is 2"));
+        p[65536 + 3] = 1.5;   /* and before it, a probability outside [0, 1] */
+        if (isnan(y[65536 + 3]))
+            y[65536 + 3] = 0.0;
+        assert_int_equal(aud_perf_compute(y, p, NULL, N, &o, &bad, &err), AUD_E_DOMAIN);
+        assert_non_null(strstr(err.msg, "data row 65539: the probability is 1.5"));
+        p[65536 + 3] = 0.5;
+    }
+    free(y);
+    free(p);
+    free(ys);
+    free(ps);
+    free(rows);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hand_computed),
         cmocka_unit_test(test_one_class_and_ties),
         cmocka_unit_test(test_thinning),
+        cmocka_unit_test(test_blocks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
