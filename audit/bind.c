@@ -248,6 +248,66 @@ int aud_bind_column(const aud_table *t, const char *name, aud_bind_role role, do
     return aud_bind_column_coded(t, name, role, NULL, out, err);
 }
 
+/* Rows [b, e) of a column: copied into out (when not NULL, mapped here: aud_malloc_slices), and
+ * the first that is not 0 or 1 (nor missing, when allowed) into bad (SIZE_MAX: none) when
+ * checked. A chunk of the rows, on a thread of its own. */
+typedef struct outcome_job {
+    const double *num;
+    double       *out;
+    size_t        b, e, bad;
+    int           check, allow_missing;
+} outcome_job;
+
+static void *outcome_main(void *arg)
+{
+    outcome_job *j = arg;
+    j->bad = SIZE_MAX;
+    if (j->out != NULL && j->e > j->b) {
+        aud_prefault(j->out + j->b, (j->e - j->b) * sizeof *j->out);
+        memcpy(j->out + j->b, j->num + j->b, (j->e - j->b) * sizeof *j->out);
+    }
+    for (size_t i = j->b; j->check && i < j->e; i++) {
+        double v = j->num[i];
+        if (!(v == 0.0 || v == 1.0 || (j->allow_missing && isnan(v)))) {
+            j->bad = i;
+            break;
+        }
+    }
+    return NULL;
+}
+
+/* num[0..n) copied into out (NULL: not copied) and, when check, its first row that is not 0 or 1
+ * (nor missing, when allow_missing), in chunks on up to `threads` threads; SIZE_MAX: none. */
+static size_t outcome_rows(const double *num, size_t n, double *out, int check,
+                           int allow_missing, int threads)
+{
+    outcome_job jobs[AUD_MAX_CHUNKS];
+    size_t k = aud_row_chunks(n, threads), bad = SIZE_MAX;
+    for (size_t c = 0; c < k; c++)
+        jobs[c] = (outcome_job){num, out, n * c / k, n * (c + 1) / k, SIZE_MAX, check,
+                                allow_missing};
+    aud_run_jobs(jobs, k, sizeof jobs[0], outcome_main);
+    for (size_t c = 0; c < k && bad == SIZE_MAX; c++)   /* the first chunk's first, in order */
+        bad = jobs[c].bad;
+    return bad;
+}
+
+static const char *const role_name[] = {"label", "prediction", "score"};   /* by aud_bind_role */
+
+/* The error of row i of a label or prediction column: missing, or not 0 or 1. */
+static int outcome_error(const aud_table *t, const char *name, const char *what, size_t i,
+                         double v, aud_error *err)
+{
+    char b[32], rb[64];
+    aud_table_row_text(t, i, rb, sizeof rb);
+    if (isnan(v))
+        aud_error_set(err, AUD_E_DOMAIN, t->path, 0, 0, "%s: the %s is missing", rb, what);
+    else
+        aud_error_set(err, AUD_E_DOMAIN, t->path, 0, 0, "%s: the %s must be 0 or 1, got %s", rb,
+                      what, aud_fmt_double(v, b));
+    return aud_error_field(err, name);
+}
+
 /* The checked values of a label, prediction or score column: with a coding, a new array of 0/1
  * (*own = *view, the caller's); without, the table's own numbers (*view borrowed from t, *own
  * NULL) - no copy of a column the table already holds as numbers. */
@@ -255,7 +315,6 @@ static int bind_view(const aud_table *t, const char *name, aud_bind_role role,
                      aud_outcome_coding *coding, int check, const double **view, double **own,
                      aud_error *err)
 {
-    static const char *const what[] = {"label", "prediction", "score"};
     *view = NULL;
     *own = NULL;
     int j = find_column(t, name, err);
@@ -269,7 +328,7 @@ static int bind_view(const aud_table *t, const char *name, aud_bind_role role,
         double *v = aud_malloc_rows((t->n_rows ? t->n_rows : 1) * sizeof *v);
         if (v == NULL)
             return aud_error_nomem(err);
-        int rc = apply_coding(t, name, what[role], c, coding, v, err);
+        int rc = apply_coding(t, name, role_name[role], c, coding, v, err);
         for (size_t i = 0; rc == AUD_OK && role == AUD_BIND_PREDICTION && i < t->n_rows; i++)
             if (isnan(v[i])) {
                 char rb[64];
@@ -288,44 +347,45 @@ static int bind_view(const aud_table *t, const char *name, aud_bind_role role,
     if (c->type != AUD_COL_NUMERIC) {
         aud_error_set(err, AUD_E_DOMAIN, t->path, 0, 0,
                       "the %s column must be numeric (%s), but it holds text such as \"%s\"",
-                      what[role], role == AUD_BIND_SCORE ? "finite numbers" : "0 or 1",
+                      role_name[role], role == AUD_BIND_SCORE ? "finite numbers" : "0 or 1",
                       c->n_levels > 0 ? c->levels[0] : "");
         return aud_error_field(err, name);
     }
     /* rows are named "data row R (CSV line L)", R 0-based (docs/spec-file.md "Row numbers") */
-    for (size_t i = 0; check && role != AUD_BIND_SCORE && i < t->n_rows; i++) {
-        double v = c->num[i];
-        if (v == 0.0 || v == 1.0 || (role == AUD_BIND_LABEL && isnan(v)))
-            continue;
-        char b[32], rb[64];
-        aud_table_row_text(t, i, rb, sizeof rb);
-        if (isnan(v))
-            aud_error_set(err, AUD_E_DOMAIN, t->path, 0, 0, "%s: the %s is missing", rb,
-                          what[role]);
-        else
-            aud_error_set(err, AUD_E_DOMAIN, t->path, 0, 0, "%s: the %s must be 0 or 1, got %s",
-                          rb, what[role], aud_fmt_double(v, b));
-        return aud_error_field(err, name);
+    if (check && role != AUD_BIND_SCORE) {
+        size_t bad = outcome_rows(c->num, t->n_rows, NULL, 1, role == AUD_BIND_LABEL, 1);
+        if (bad != SIZE_MAX)
+            return outcome_error(t, name, role_name[role], bad, c->num[bad], err);
     }
     *view = c->num;
+    return AUD_OK;
+}
+
+int aud_bind_column_on(const aud_table *t, const char *name, aud_bind_role role,
+                       aud_outcome_coding *coding, int threads, double **out, aud_error *err)
+{
+    const double *view;
+    *out = NULL;
+    int rc = bind_view(t, name, role, coding, 0, &view, out, err);   /* checked below */
+    if (rc != AUD_OK || *out != NULL)
+        return rc;
+    double *copy = aud_malloc_slices((t->n_rows ? t->n_rows : 1) * sizeof *copy);
+    if (copy == NULL)
+        return aud_error_nomem(err);
+    size_t bad = outcome_rows(view, t->n_rows, copy, role != AUD_BIND_SCORE,
+                              role == AUD_BIND_LABEL, threads);
+    if (bad != SIZE_MAX) {
+        aud_free(copy);
+        return outcome_error(t, name, role_name[role], bad, view[bad], err);
+    }
+    *out = copy;
     return AUD_OK;
 }
 
 int aud_bind_column_coded(const aud_table *t, const char *name, aud_bind_role role,
                           aud_outcome_coding *coding, double **out, aud_error *err)
 {
-    const double *view;
-    *out = NULL;
-    int rc = bind_view(t, name, role, coding, 1, &view, out, err);
-    if (rc != AUD_OK || *out != NULL)
-        return rc;
-    double *copy = aud_malloc_rows((t->n_rows ? t->n_rows : 1) * sizeof *copy);
-    if (copy == NULL)
-        return aud_error_nomem(err);
-    if (t->n_rows > 0)
-        memcpy(copy, view, t->n_rows * sizeof *copy);
-    *out = copy;
-    return AUD_OK;
+    return aud_bind_column_on(t, name, role, coding, 1, out, err);
 }
 
 int aud_bind_class_label(const aud_table *t, const char *name, size_t n_classes, double **out,

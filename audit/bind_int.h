@@ -97,6 +97,11 @@ int  aud_bind_column(const aud_table *t, const char *name, aud_bind_role role, d
 int  aud_bind_column_coded(const aud_table *t, const char *name, aud_bind_role role,
                            aud_outcome_coding *coding, double **out, aud_error *err);
 
+/* aud_bind_column_coded with the rows checked and copied in chunks on up to `threads` threads
+ * (the same copy, and the same first bad row named, at any thread count). */
+int  aud_bind_column_on(const aud_table *t, const char *name, aud_bind_role role,
+                        aud_outcome_coding *coding, int threads, double **out, aud_error *err);
+
 /* The label of a K-class model: column `name` of t holding class indices 0 .. K-1 or missing
  * ("data row 3: the label of this 3-class model must be a class index 0 to 2, got 3"; text is
  * refused like a 0/1 label's). *out (t->n_rows values) is the caller's (aud_free). */

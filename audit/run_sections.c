@@ -40,21 +40,22 @@ int aud_run_predictions(run_ctx *c)
         rc = aud_bind_class_label(c->data, s->label, c->model->n_outputs, &c->label,
                                   c->err);   /* class indices (the global views' score) */
     else if (s->label != NULL)
-        rc = aud_bind_column_coded(c->data, s->label, AUD_BIND_LABEL,
-                                   &(aud_outcome_coding){.positive =
+        rc = aud_bind_column_on(c->data, s->label, AUD_BIND_LABEL,
+                                &(aud_outcome_coding){.positive =
                                                           (const char *const *)s->label_positive,
                                                       .n_positive = s->n_label_positive},
-                                   &c->label, c->err);
+                                c->threads, &c->label, c->err);
     if (rc != AUD_OK)
         return rc;
     if (s->prediction != NULL) {
-        rc = aud_bind_column_coded(c->data, s->prediction, AUD_BIND_PREDICTION,
-                                   &(aud_outcome_coding){.positive = (const char *const *)
+        rc = aud_bind_column_on(c->data, s->prediction, AUD_BIND_PREDICTION,
+                                &(aud_outcome_coding){.positive = (const char *const *)
                                                           s->prediction_positive,
                                                       .n_positive = s->n_prediction_positive},
-                                   &c->prediction, c->err);
+                                c->threads, &c->prediction, c->err);
     } else if (s->score != NULL) {
-        rc = aud_bind_column(c->data, s->score, AUD_BIND_SCORE, &c->score, c->err);
+        rc = aud_bind_column_on(c->data, s->score, AUD_BIND_SCORE, NULL, c->threads, &c->score,
+                                c->err);
         c->score_is_probability = rc == AUD_OK;
         for (size_t i = 0; rc == AUD_OK && i < c->data->n_rows; i++)
             c->score_is_probability &= c->score[i] >= 0.0 && c->score[i] <= 1.0;

@@ -262,6 +262,50 @@ static void test_bands_in_chunks(void **state)
     aud_free(sorted);
 }
 
+/* A label, prediction and score column of 300,007 rows checked and copied in row chunks
+ * (aud_bind_column_on: 3 chunks at 3 threads): the copy equals the column bit for bit at 1 and
+ * 3 threads; with bad values in the second and third chunks, the first is named at either
+ * thread count; a missing prediction too. */
+static void test_outcome_rows_in_chunks(void **state)
+{
+    (void)state;
+    enum { N = 300007 };
+    double *y = aud_malloc(N * sizeof *y), *sc = aud_malloc(N * sizeof *sc);
+    for (size_t i = 0; i < N; i++) {
+        y[i] = i % 97 == 5 ? NAN : (double)((i * 7919) % 3 == 0);
+        sc[i] = (double)i + 0.25;   /* no row equal to a fresh page's zero */
+    }
+    aud_column col[2] = {{(char *)"y", AUD_COL_NUMERIC, y, NULL, NULL, 0, 0, 0},
+                         {(char *)"s", AUD_COL_NUMERIC, sc, NULL, NULL, 0, 0, 0}};
+    aud_table t = {.path = path, .n_rows = N, .n_cols = 2, .cols = col};
+    assert_true(aud_row_chunks(N, 3) == 3);
+    aud_error err;
+    for (int th = 1; th <= 3; th += 2) {
+        double *v = NULL;
+        assert_int_equal(aud_bind_column_on(&t, "y", AUD_BIND_LABEL, NULL, th, &v, &err), AUD_OK);
+        assert_memory_equal(v, y, N * sizeof *v);
+        aud_free(v);
+        assert_int_equal(aud_bind_column_on(&t, "s", AUD_BIND_SCORE, NULL, th, &v, &err), AUD_OK);
+        assert_memory_equal(v, sc, N * sizeof *v);
+        aud_free(v);
+        assert_int_equal(aud_bind_column_on(&t, "y", AUD_BIND_PREDICTION, NULL, th, &v, &err),
+                         AUD_E_DOMAIN);
+        assert_null(v);
+        assert_string_equal(err.msg, "data row 5: the prediction is missing");
+    }
+    y[250000] = 3.0;   /* the third chunk */
+    y[150001] = 2.0;   /* the second: named first */
+    for (int th = 1; th <= 3; th += 2) {
+        double *v = NULL;
+        assert_int_equal(aud_bind_column_on(&t, "y", AUD_BIND_LABEL, NULL, th, &v, &err),
+                         AUD_E_DOMAIN);
+        assert_null(v);
+        assert_string_equal(err.msg, "data row 150001: the label must be 0 or 1, got 2");
+    }
+    aud_free(y);
+    aud_free(sc);
+}
+
 /* Every allocation of the layer can fail: an error, never a crash or a leak (ASan build). */
 static void test_allocation_failures(void **state)
 {
@@ -302,6 +346,7 @@ int main(void)
         cmocka_unit_test(test_drift_columns),
         cmocka_unit_test(test_group_rows_in_chunks),
         cmocka_unit_test(test_bands_in_chunks),
+        cmocka_unit_test(test_outcome_rows_in_chunks),
         cmocka_unit_test(test_allocation_failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
