@@ -110,13 +110,27 @@ AUD_API void *aud_malloc_rows(size_t size) __attribute__((malloc));
  * here, so each job maps its slice with aud_prefault before writing it, on its own thread (in
  * 4 KiB pages populating is ~0.4 ms per MiB: done here it would be serial). */
 AUD_API void *aud_malloc_slices(size_t size) __attribute__((malloc));
-/* Whether aud_malloc_large and aud_malloc_rows ask for transparent huge pages. Yes, unless the
- * environment says AUDIT_HUGE_PAGES=0 (1 forces yes) or, without that, the machine is a virtual
- * machine whose virtio balloon reports free memory to its host (free page reporting): there a
+/* Whether aud_malloc_large and aud_malloc_rows ask for transparent huge pages. AUDIT_HUGE_PAGES=0
+ * or 1 in the environment says no or yes. Otherwise yes, unless the machine is a virtual machine
+ * whose virtio balloon reports free memory to its host (free page reporting) and a first write
+ * to a fresh 4 KiB page costs it under AUD_FAULT_US_4K microseconds (aud_page_fault_us): there a
  * fresh 2 MiB page costs the host a fault of its own on first touch, and a run 2 s or more after
- * the last one paid 2.8 ms per MiB of huge pages against 0.4-0.6 ms in 4 KiB pages (measured:
- * docs/speed.md "Huge pages and free page reporting"). Decided once, at the first call. */
+ * the last one paid 2.8 ms per MiB of huge pages against 0.4-0.6 ms in 4 KiB pages (1.6-2.4 us a
+ * page). Where 4 KiB pages cost more than that themselves (8-10 us a page in a PVM guest, whose
+ * shadow page tables fault per page), huge pages cost no more after idle and far less run back
+ * to back (docs/speed.md "Huge pages and free page reporting"). Decided once, at the first
+ * call. */
 AUD_API int aud_huge_pages(void);
+/* The decision's rule: huge pages unless `reporting` and 0 <= fault_us < AUD_FAULT_US_4K. */
+#define AUD_FAULT_US_4K 4.0
+AUD_API int aud_huge_pages_rule(int reporting, double fault_us);
+/* The median time in microseconds of the first write to each of 64 fresh 4 KiB pages of an
+ * anonymous mapping (a page fault, the page's clearing, and whatever the host adds), or -1 when
+ * the mapping fails. About 64 page faults. */
+AUD_API double aud_page_fault_us(void);
+/* The probe's figure behind aud_huge_pages' decision (deciding now if not yet): -1 when no probe
+ * ran (AUDIT_HUGE_PAGES set, or no free page reporting). */
+AUD_API double aud_huge_pages_fault_us(void);
 /* 1 when a device bound to the virtio balloon driver whose sysfs folder is driver_dir
  * ("/sys/bus/virtio/drivers/virtio_balloon") negotiated free page reporting (feature bit 5). */
 AUD_API int aud_page_reporting(const char *driver_dir);

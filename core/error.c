@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <dirent.h>
 #include <sys/mman.h>
@@ -281,8 +282,41 @@ int aud_page_reporting(const char *driver_dir)
     return on;
 }
 
-/* -1 until the first aud_huge_pages call decides */
+double aud_page_fault_us(void)
+{
+    enum { PAGES = 64 };
+    const size_t page = 4096;
+    char *p = mmap(NULL, PAGES * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+                   0);
+    if (p == MAP_FAILED)
+        return -1.0;
+    double us[PAGES];
+    for (size_t i = 0; i < PAGES; i++) {
+        struct timespec a, b;
+        clock_gettime(CLOCK_MONOTONIC, &a);
+        *(volatile char *)(p + i * page) = 1;
+        clock_gettime(CLOCK_MONOTONIC, &b);
+        us[i] = (double)(b.tv_sec - a.tv_sec) * 1e6 + (double)(b.tv_nsec - a.tv_nsec) * 1e-3;
+    }
+    munmap(p, PAGES * page);
+    for (size_t i = 1; i < PAGES; i++) {   /* insertion sort: 64 values */
+        double x = us[i];
+        size_t j = i;
+        for (; j > 0 && us[j - 1] > x; j--)
+            us[j] = us[j - 1];
+        us[j] = x;
+    }
+    return us[PAGES / 2];
+}
+
+int aud_huge_pages_rule(int reporting, double fault_us)
+{
+    return !reporting || !(fault_us >= 0.0 && fault_us < AUD_FAULT_US_4K);
+}
+
+/* -1 until the first aud_huge_pages call decides; the probe's figure behind the decision */
 static atomic_int huge_choice = -1;
+static _Atomic double huge_fault_us = -1.0;
 
 int aud_huge_pages(void)
 {
@@ -290,12 +324,24 @@ int aud_huge_pages(void)
     if (c >= 0)
         return c;
     const char *env = getenv("AUDIT_HUGE_PAGES");
-    if (env != NULL && (strcmp(env, "0") == 0 || strcmp(env, "1") == 0))
+    double us = -1.0;
+    if (env != NULL && (strcmp(env, "0") == 0 || strcmp(env, "1") == 0)) {
         c = env[0] == '1';
-    else
-        c = !aud_page_reporting("/sys/bus/virtio/drivers/virtio_balloon");
+    } else {
+        int reporting = aud_page_reporting("/sys/bus/virtio/drivers/virtio_balloon");
+        if (reporting)
+            us = aud_page_fault_us();
+        c = aud_huge_pages_rule(reporting, us);
+    }
+    atomic_store_explicit(&huge_fault_us, us, memory_order_relaxed);
     atomic_store_explicit(&huge_choice, c, memory_order_relaxed);   /* a race decides alike */
     return c;
+}
+
+double aud_huge_pages_fault_us(void)
+{
+    aud_huge_pages();
+    return atomic_load_explicit(&huge_fault_us, memory_order_relaxed);
 }
 
 void aud_huge_pages_reset(void)

@@ -500,8 +500,13 @@ static void test_huge_pages_follow_the_choice(void **state)
 
     setenv("AUDIT_HUGE_PAGES", "yes", 1);   /* neither 0 nor 1: the machine decides */
     aud_huge_pages_reset();
-    assert_int_equal(aud_huge_pages(),
-                     !aud_page_reporting("/sys/bus/virtio/drivers/virtio_balloon"));
+    int reporting = aud_page_reporting("/sys/bus/virtio/drivers/virtio_balloon");
+    double us = aud_huge_pages_fault_us();
+    assert_int_equal(aud_huge_pages(), aud_huge_pages_rule(reporting, us));
+    if (reporting)   /* the probe ran, and its figure is the one the decision used */
+        assert_true(us > 0.0 && us < 1e5);
+    else
+        assert_true(us == -1.0);
 
     if (saved != NULL)
         setenv("AUDIT_HUGE_PAGES", saved, 1);
@@ -511,10 +516,39 @@ static void test_huge_pages_follow_the_choice(void **state)
     aud_huge_pages_reset();
 }
 
+/* The rule: 4 KiB pages only where the balloon reports free pages and they fault cheaply. */
+static void test_huge_pages_rule(void **state)
+{
+    (void)state;
+    assert_int_equal(aud_huge_pages_rule(0, -1.0), 1);
+    assert_int_equal(aud_huge_pages_rule(0, 1.0), 1);
+    assert_int_equal(aud_huge_pages_rule(0, 9.0), 1);
+    assert_int_equal(aud_huge_pages_rule(1, 0.5), 0);
+    assert_int_equal(aud_huge_pages_rule(1, 2.4), 0);
+    assert_int_equal(aud_huge_pages_rule(1, AUD_FAULT_US_4K - 0.01), 0);
+    assert_int_equal(aud_huge_pages_rule(1, AUD_FAULT_US_4K), 1);
+    assert_int_equal(aud_huge_pages_rule(1, 9.0), 1);
+    assert_int_equal(aud_huge_pages_rule(1, -1.0), 1);   /* the probe failed: the default */
+    assert_int_equal(aud_huge_pages_rule(1, NAN), 1);
+}
+
+/* The probe times real page faults: positive, and far below a millisecond a page. */
+static void test_page_fault_probe(void **state)
+{
+    (void)state;
+    for (int k = 0; k < 3; k++) {
+        double us = aud_page_fault_us();
+        assert_true(us > 0.0);
+        assert_true(us < 1000.0);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_strerror_covers_every_code),
+        cmocka_unit_test(test_huge_pages_rule),
+        cmocka_unit_test(test_page_fault_probe),
         cmocka_unit_test(test_error_format_gnu_style),
         cmocka_unit_test(test_exit_codes),
         cmocka_unit_test(test_error_list_add),
