@@ -902,8 +902,10 @@ static int merged_assoc(const why_in *in, const aud_why_feat *ft, const int32_t 
     if (ft->discrete) {
         out->measure = "cramers_v";
         out->association = aud_assoc_cramers_v(tab, r, L, &out->why);
-    } else {   /* eta = sqrt(SS_between / SS_total) as metrics/assoc.c correlation_ratio: the
-                  means from long double sums as there; SS_total = SS_within + SS_between */
+    } else {   /* eta = sqrt(SS_between / SS_total) as metrics/assoc.c correlation_ratio, the
+                  means from the cells' long double sums (of the partials' sums, JSON doubles;
+                  assoc.c takes each group's difference from the mean before rounding);
+                  SS_total = SS_within + SS_between */
         double M = 0.0, ssb = 0.0, ssw = 0.0;
         long double tot = 0.0L;
         for (size_t g = 0; g < r; g++) {

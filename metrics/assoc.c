@@ -13,8 +13,11 @@
  * levels and V is its measure. Otherwise it is continuous: eta is its measure and, for NMI, its
  * values are binned at the deciles (numpy.quantile, linear interpolation; duplicate edges merged;
  * bin = number of edges <= x, numpy.searchsorted side "right"). A missing value is a level of its
- * own for V and NMI. */
+ * own for V and NMI. eta's sums are compensated (TwoSum in four lanes), and each group's mean
+ * is compared with the overall mean before anything is rounded to a mean (correlation_ratio):
+ * a feature far from zero whose groups differ little keeps its digits. */
 #include "metrics/fair_drivers_int.h"
+#include "metrics/ksum_int.h"
 #include "metrics/quantile_int.h"
 
 #include <math.h>
@@ -254,30 +257,64 @@ double aud_assoc_nmi(const uint64_t *tab, size_t r, size_t c)
     return out;
 }
 
+/* Sums in LANES lanes (row i in lane i % LANES), each a running sum and its rounding errors
+ * (Knuth's TwoSum, TAOCP vol. 2, 4.2.2): consecutive rows of a group add to different lanes, so
+ * the additions do not wait on each other through memory, and the lanes and their errors are
+ * added at the end in a fixed order (aud_ksum). The result depends on the values and their
+ * order only, never on threads. */
+enum { LANES = 4 };
+
+static inline void two_sum_add(double *s, double *c, double v)
+{
+    double t = *s + v, bp = t - *s;
+    *c += (*s - (t - bp)) + (v - bp);
+    *s = t;
+}
+
+/* The lanes [0, LANES) of sum s and errors c added in a fixed order (aud_ksum), as a
+ * double-double: *hi the sum rounded, *lo what rounding left out. */
+static void lanes_total(const double *s, const double *c, double *hi, double *lo)
+{
+    aud_ksum k = {0.0, 0.0};
+    for (int l = 0; l < LANES; l++) {
+        aud_ksum_add(&k, s[l]);
+        aud_ksum_add(&k, c[l]);
+    }
+    *hi = k.s + k.c;
+    *lo = k.c - (*hi - k.s);
+}
+
 /* Per attribute: the contingency table and, for a continuous feature, the sums that give eta. */
 typedef struct assoc_acc {
-    uint64_t    *tab;   /* n_levels x feature levels */
-    long double *sum;   /* n_levels: sum of the known feature values */
-    uint64_t    *cnt;   /* n_levels: rows with a known feature value */
-    long double  tot;
-    uint64_t     m;     /* rows with both values */
-    double       sst;
+    uint64_t *tab;   /* n_levels x feature levels */
+    double   *sum;   /* n_levels x LANES: compensated sums of the known feature values... */
+    double   *err;   /* ... and their errors */
+    uint64_t *cnt;   /* n_levels: rows with a known feature value */
+    uint64_t  m;     /* rows with both values */
+    double    mean;  /* of those rows' feature values */
+    double    sst;
 } assoc_acc;
 
 /* eta = sqrt(SS_between / SS_total) over the rows with a known attribute and feature value. */
-static double correlation_ratio(const assoc_acc *q, size_t k, double mean, const char **why)
+static double correlation_ratio(const assoc_acc *q, size_t k, const char **why)
 {
     *why = NULL;
     if (q->m == 0) {
         *why = "no row has both values";
         return NAN;
     }
+    /* a group's mean less the overall mean, as (S - n mean) / n with the group's sum S as a
+     * double-double and n mean exact (fma): the difference comes out to about its own last
+     * bit, where a rounded group mean would carry an error of the order of the mean's */
     double ssb = 0.0;
     for (size_t g = 0; g < k; g++) {
         if (q->cnt[g] == 0)
             continue;
-        double d = (double)(q->sum[g] / (long double)q->cnt[g]) - mean;
-        ssb += (double)q->cnt[g] * d * d;
+        double hi, lo, n = (double)q->cnt[g];
+        lanes_total(q->sum + g * LANES, q->err + g * LANES, &hi, &lo);
+        double p = n * q->mean, e = fma(n, q->mean, -p);
+        double d = ((hi - p) + (lo - e)) / n;
+        ssb += n * d * d;
     }
     if (q->sst == 0.0) {
         *why = "the feature is constant";
@@ -286,61 +323,83 @@ static double correlation_ratio(const assoc_acc *q, size_t k, double mean, const
     return sqrt(ssb / q->sst);
 }
 
+/* Attribute a's pass over the rows: its table, and for a continuous feature its groups'
+ * compensated sums, then its mean and SS_total around it (a second pass, four lanes). One
+ * attribute at a time, so its counters and sums are the only ones the pass writes. */
+static void assoc_pass(const aud_assoc_feature *f, const int32_t *codes, size_t c, assoc_acc *q,
+                       uint64_t *n_out)
+{
+    int cont = !f->discrete;
+    uint64_t n_known = 0, m = 0;
+    for (size_t i = 0; i < f->n; i++) {
+        int32_t g = codes[i];
+        if (g < 0)
+            continue;
+        q->tab[(size_t)g * c + (size_t)f->level[i]]++;
+        n_known++;
+        if (cont && !isnan(f->x[i])) {
+            size_t l = (size_t)g * LANES + (i & (LANES - 1));
+            two_sum_add(&q->sum[l], &q->err[l], f->x[i]);
+            q->cnt[g]++;
+            m++;
+        }
+    }
+    *n_out = n_known;
+    q->m = m;
+}
+
 int aud_assoc_compute_set(const aud_assoc_feature *f, const int32_t *const *codes,
                           const size_t *n_levels, size_t na, aud_assoc *out, aud_error *err)
 {
     size_t c = f->n_levels ? f->n_levels : 1;
     assoc_acc *q = aud_calloc(na ? na : 1, sizeof *q);
-    double *mean = aud_calloc(na ? na : 1, sizeof *mean);
     int rc = AUD_OK, cont = !f->discrete;
-    if (q == NULL || mean == NULL) {
-        rc = aud_error_nomem(err);
-        goto done;
-    }
+    if (q == NULL)
+        return aud_error_nomem(err);
     for (size_t a = 0; a < na; a++) {
         size_t r = n_levels[a] ? n_levels[a] : 1;
         memset(&out[a], 0, sizeof out[a]);
         q[a].tab = aud_calloc(r * c, sizeof *q[a].tab);
-        q[a].sum = cont ? aud_calloc(r, sizeof *q[a].sum) : NULL;
+        q[a].sum = cont ? aud_calloc(2 * r * LANES, sizeof *q[a].sum) : NULL;
+        q[a].err = cont && q[a].sum != NULL ? q[a].sum + r * LANES : NULL;
         q[a].cnt = cont ? aud_calloc(r, sizeof *q[a].cnt) : NULL;
         if (q[a].tab == NULL || (cont && (q[a].sum == NULL || q[a].cnt == NULL))) {
             rc = aud_error_nomem(err);
             goto done;
         }
     }
-    /* one pass over the rows for every attribute (each attribute's sums in row order) */
-    for (size_t i = 0; i < f->n; i++) {
-        size_t lv = (size_t)f->level[i];
-        double x = cont ? f->x[i] : 0.0;
-        int known = cont && !isnan(x);
-        for (size_t a = 0; a < na; a++) {
-            int32_t g = codes[a][i];
-            if (g < 0)
-                continue;
-            q[a].tab[(size_t)g * c + lv]++;
-            out[a].n++;
-            if (known) {
-                q[a].sum[g] += x;
-                q[a].cnt[g]++;
-                q[a].tot += x;
-                q[a].m++;
+    for (size_t a = 0; a < na; a++) {
+        assoc_pass(f, codes[a], c, &q[a], &out[a].n);
+        if (!cont || q[a].m == 0)
+            continue;
+        /* the mean from the groups' sums (their total, in group order), then SS_total around
+         * it over the same rows, in four lanes added in order */
+        size_t r = n_levels[a] ? n_levels[a] : 1;
+        aud_ksum tot = {0.0, 0.0};
+        for (size_t l = 0; l < r * LANES; l++) {
+            aud_ksum_add(&tot, q[a].sum[l]);
+            aud_ksum_add(&tot, q[a].err[l]);
+        }
+        double mean = aud_ksum_get(&tot) / (double)q[a].m;
+        double ss[LANES] = {0.0}, se[LANES] = {0.0};
+        const int32_t *ca = codes[a];
+        const double *x = f->x;
+        size_t i = 0;
+        for (; i + LANES <= f->n; i += LANES) {
+            for (int l = 0; l < LANES; l++) {
+                double d = x[i + l] - mean;
+                two_sum_add(&ss[l], &se[l], ca[i + l] >= 0 && !isnan(d) ? d * d : 0.0);
             }
         }
-    }
-    if (cont) {   /* SS_total around each attribute's mean, again in row order */
-        for (size_t a = 0; a < na; a++)
-            mean[a] = q[a].m ? (double)(q[a].tot / (long double)q[a].m) : 0.0;
-        for (size_t i = 0; i < f->n; i++) {
-            double x = f->x[i];
-            if (isnan(x))
-                continue;
-            for (size_t a = 0; a < na; a++) {
-                if (codes[a][i] < 0)
-                    continue;
-                double d = x - mean[a];
-                q[a].sst += d * d;
-            }
+        for (; i < f->n; i++) {
+            double d = x[i] - mean;
+            two_sum_add(&ss[i & (LANES - 1)], &se[i & (LANES - 1)],
+                        ca[i] >= 0 && !isnan(d) ? d * d : 0.0);
         }
+        double hi, lo;
+        lanes_total(ss, se, &hi, &lo);
+        q[a].mean = mean;
+        q[a].sst = hi;
     }
     for (size_t a = 0; a < na && rc == AUD_OK; a++) {
         size_t r = n_levels[a] ? n_levels[a] : 1;
@@ -350,7 +409,7 @@ int aud_assoc_compute_set(const aud_assoc_feature *f, const int32_t *const *code
             out[a].association = aud_assoc_cramers_v(q[a].tab, r, c, &out[a].why);
         } else {
             out[a].measure = "correlation_ratio";
-            out[a].association = correlation_ratio(&q[a], n_levels[a], mean[a], &out[a].why);
+            out[a].association = correlation_ratio(&q[a], n_levels[a], &out[a].why);
         }
         if (isnan(out[a].nmi))
             rc = aud_error_nomem(err);
@@ -362,7 +421,6 @@ done:
         aud_free(q[a].cnt);
     }
     aud_free(q);
-    aud_free(mean);
     return rc;
 }
 

@@ -90,8 +90,9 @@ typedef struct aud_assoc {
 /* Association of feature f with attribute codes (n_levels levels, -1 = unknown: row dropped). */
 AUD_API int aud_assoc_compute(const aud_assoc_feature *f, const int32_t *codes, size_t n_levels,
                               aud_assoc *out, aud_error *err);
-/* The same for na attributes at once (codes[a], n_levels[a] -> out[a]), in one pass over the
- * rows (two for a continuous feature); each figure equals aud_assoc_compute's bit for bit. */
+/* The same for na attributes at once (codes[a], n_levels[a] -> out[a]): one pass over the rows
+ * per attribute (two for a continuous feature); each figure equals aud_assoc_compute's bit for
+ * bit. */
 AUD_API int aud_assoc_compute_set(const aud_assoc_feature *f, const int32_t *const *codes,
                                   const size_t *n_levels, size_t na, aud_assoc *out,
                                   aud_error *err);

@@ -492,6 +492,61 @@ static void test_assoc_set_equals_single(void **state)
     aud_assoc_feature_free(&f);
 }
 
+/* eta on 300,001 rows far from zero (10^8 + k / 8, every value exact in double) with a small
+ * difference between the groups' means, against eta computed exactly in integers:
+ * eta^2 = (n1 S0 - n0 S1)^2 / (n0 n1 (n Q - S^2)), S the sums and Q the sum of squares of k.
+ * The group means round to a multiple of 1.5e-8 while they differ by about 0.03: the earlier
+ * code, long double sums and each group's mean rounded to double before the difference, was off
+ * by 9.4e-9 relative here; the sums as double-doubles and n * mean by fma give 1.5e-16. A NaN
+ * and a row without a group are left out. */
+static void test_assoc_eta_exact(void **state)
+{
+    (void)state;
+    enum { N = 300001 };
+    double *x = malloc(N * sizeof *x);
+    int32_t *codes = malloc(N * sizeof *codes);
+    assert_non_null(x);
+    assert_non_null(codes);
+    __int128 n[2] = {0, 0}, S[2] = {0, 0}, Q = 0;
+    uint64_t h = 0x9E3779B97F4A7C15u;
+    for (size_t i = 0; i < N; i++) {
+        h ^= h << 13;
+        h ^= h >> 7;
+        h ^= h << 17;
+        int g = (h >> 32) % 3 == 0;
+        long k = (long)((h >> 8) % 8000) + (g && (h >> 40) % 4 == 0 ? 2 : 0);
+        codes[i] = g;
+        x[i] = 1e8 + (double)k / 8.0;
+        if (i == 17) {
+            x[i] = NAN;
+            continue;
+        }
+        if (i == 18) {
+            codes[i] = -1;
+            continue;
+        }
+        n[g]++;
+        S[g] += k;
+        Q += (__int128)k * k;
+    }
+    __int128 nt = n[0] + n[1], St = S[0] + S[1];
+    __int128 num = n[1] * S[0] - n[0] * S[1];
+    long double ref = sqrtl((long double)num * (long double)num /
+                            ((long double)(n[0] * n[1]) * (long double)(nt * Q - St * St)));
+    aud_error err;
+    aud_assoc_feature f;
+    assert_int_equal(aud_assoc_feature_prepare(&f, x, N, &err), AUD_OK);
+    assert_int_equal(f.discrete, 0);
+    aud_assoc a;
+    assert_int_equal(aud_assoc_compute(&f, codes, 2, &a, &err), AUD_OK);
+    assert_true(a.n == N - 1);
+    assert_true(ref > 1e-4 && ref < 1e-2);
+    assert_true(fabsl((long double)a.association - ref) <= 1e-13L * ref);
+    aud_assoc_feature_free(&f);
+    free(x);
+    free(codes);
+}
+
 int main(void)
 {
     aud_global_init();
@@ -499,6 +554,7 @@ int main(void)
         cmocka_unit_test(test_tradeoff_paths_agree),
         cmocka_unit_test(test_tradeoff_chunks_agree),
         cmocka_unit_test(test_assoc_set_equals_single),
+        cmocka_unit_test(test_assoc_eta_exact),
         cmocka_unit_test(test_cells_xgboost),
         cmocka_unit_test(test_cells_rows_in_chunks),
         cmocka_unit_test(test_cells_lightgbm),
