@@ -106,6 +106,21 @@ def best(fn):
     return min(times), result
 
 
+def page_choice():
+    """What `audit --verbose` says of its large arrays here ("in transparent huge pages", "in
+    4 KiB pages"), read from its last lines on a one-row file."""
+    with tempfile.TemporaryDirectory() as d:
+        csv = os.path.join(d, "one.csv")
+        with open(csv, "w") as f:
+            f.write("x\n1\n")
+        r = subprocess.run([AUDIT_BIN, "profile", "--verbose", "--data", csv],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    for line in r.stderr.splitlines():
+        if line.startswith("audit: large arrays"):
+            return line.split("arrays", 1)[1].split("(", 1)[0].strip()
+    return "(not reported)"
+
+
 def run_audit(path, out_json, repeat=REPEAT):
     """Best wall time of `repeat` runs, and the median CPU time (user + sys, every thread) of the
     runs: on a shared machine the CPU time depends far less on the other load than the wall."""
@@ -224,7 +239,7 @@ def main():
            t_audit, "pandas.read_csv + profile", t_prof)
     record("the same, one run after %g s idle (a scheduled job's first run: in this virtual "
            "machine the memory is new to the host)" % IDLE, t_idle,
-           note="CPU %.2f s; huge pages would cost more here (docs/speed.md)" % cpu_idle)
+           note="CPU %.2f s; large arrays %s (docs/speed.md)" % (cpu_idle, page_choice()))
     if bad:
         print("bench_csv: audit profile disagrees with pandas:\n  " + "\n  ".join(bad[:20]),
               file=sys.stderr)
