@@ -975,6 +975,61 @@ __attribute__((target("avx2"))) static void unit_keys8(const cells_unit *u, cons
 }
 #endif
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+
+/* AVX-512 (16 rows a step): a node's decisions are one 16-bit mask per 16 rows (the compare's
+ * mask register), MASKS_PER_TILE of them per node in w->dec, and a unit's keys take one masked
+ * OR per bit. The bits are the same as dec_lt's: v < th, or v is NaN and the default is left.
+ * Rows of the last group past n get bits too (zeros loaded there), and keys past n are never
+ * counted. */
+enum { MASKS_PER_TILE = UTILE / 16 };
+
+__attribute__((target("avx512f"))) static void dec_lt16(uint16_t *dm, const float *col,
+                                                        size_t n, float th, uint8_t dl)
+{
+    __m512 vth = _mm512_set1_ps(th);
+    for (size_t i = 0, g = 0; i < n; i += 16, g++) {
+        __mmask16 in = n - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - i)) - 1u);
+        __m512 v = _mm512_maskz_loadu_ps(in, col + i);
+        __mmask16 left = _mm512_cmp_ps_mask(v, vth, _CMP_LT_OQ);
+        if (dl)
+            left |= _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+        dm[g] = (uint16_t)left;
+    }
+}
+
+__attribute__((target("avx512f"))) static void unit_keys16(const cells_unit *u,
+                                                           const uint16_t *dm, size_t n,
+                                                           int32_t *key)
+{
+    for (size_t i = 0, g = 0; i < n; i += 16, g++) {
+        __m512i k = _mm512_setzero_si512();
+        for (int32_t b = 0; b < u->bits; b++)
+            k = _mm512_mask_or_epi32(k, (__mmask16)dm[(size_t)u->node[b] * MASKS_PER_TILE + g],
+                                     k, _mm512_set1_epi32((int32_t)1 << b));
+        _mm512_storeu_si512((void *)(key + i), k);
+    }
+}
+#endif
+
+int aud_shap_cells_isa_cap = 0;
+
+/* The widest vector path this CPU runs (3: AVX-512, 2: AVX2, 1: the portable one), at most
+ * aud_shap_cells_isa_cap when that is set (tests compare the paths). */
+static int cells_isa(void)
+{
+    int isa = 1;
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (__builtin_cpu_supports("avx512f"))   /* flags libgcc sets at start-up */
+        isa = 3;
+    else if (__builtin_cpu_supports("avx2"))
+        isa = 2;
+#endif
+    return aud_shap_cells_isa_cap > 0 && aud_shap_cells_isa_cap < isa ? aud_shap_cells_isa_cap
+                                                                        : isa;
+}
+
 static void unit_keys(const cells_unit *u, const int32_t *dec, size_t n, int32_t *key, int avx2)
 {
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -987,22 +1042,29 @@ static void unit_keys(const cells_unit *u, const int32_t *dec, size_t n, int32_t
     unit_keys4(u, dec, n, key);
 }
 
-/* Decisions of the rows at positions [p0, p0 + n) at every internal node of tree t. */
+/* Decisions of the rows at positions [p0, p0 + n) at every internal node of tree t: per node
+ * UTILE int32 (-1 left, 0 right), or with isa 3 MASKS_PER_TILE 16-bit masks. */
 static void unit_dec(const cells_job *j, const cells_units *U, size_t t, size_t p0, size_t n,
-                     int32_t *dec, int avx2)
+                     int32_t *dec, int isa)
 {
     const aud_shap_cells *c = j->c;
     const aud_tree *tr = &c->m->trees[t];
-    (void)avx2;
     for (int32_t r = 0; r < U->n_int; r++) {
         int32_t nd = U->inode[r], f = tr->feature[nd];
         int32_t *out = dec + (size_t)r * UTILE;
+#if defined(__x86_64__) && defined(__GNUC__)
+        uint16_t *dm = (uint16_t *)(void *)dec + (size_t)r * MASKS_PER_TILE;
+#endif
         if (U->lt[r]) {
             const float *col = c->Xf + (size_t)f * j->n + p0;
             float th = (float)tr->threshold[nd];
             uint8_t dl = tr->default_left[nd] != 0;
 #if defined(__x86_64__) && defined(__GNUC__)
-            if (avx2) {
+            if (isa == 3) {
+                dec_lt16(dm, col, n, th, dl);
+                continue;
+            }
+            if (isa == 2) {
                 dec_lt8(out, col, n, th, dl);
                 continue;
             }
@@ -1010,6 +1072,19 @@ static void unit_dec(const cells_job *j, const cells_units *U, size_t t, size_t 
             dec_lt4(out, col, n, th, dl);
             continue;
         }
+#if defined(__x86_64__) && defined(__GNUC__)
+        if (isa == 3) {
+            for (size_t i0 = 0, g = 0; i0 < n; i0 += 16, g++) {
+                uint32_t m = 0;
+                for (size_t i = i0; i < n && i < i0 + 16; i++)
+                    m |= (uint32_t)aud_tree_go_left(
+                             tr, nd, j->X[(size_t)c->perm[p0 + i] * c->M + (size_t)f])
+                         << (i - i0);
+                dm[g] = (uint16_t)m;
+            }
+            continue;
+        }
+#endif
         for (size_t i = 0; i < n; i++)
             out[i] = -aud_tree_go_left(tr, nd, j->X[(size_t)c->perm[p0 + i] * c->M + (size_t)f]);
     }
@@ -1052,10 +1127,7 @@ static void tree_by_units(const cells_job *j, cells_ws *w, size_t t, double *par
 {
     const aud_shap_cells *c = j->c;
     const cells_units *U = c->units[t];
-    int weighted = !(j->w == NULL && c->n_w == 1), avx2 = 0;
-#if defined(__x86_64__) && defined(__GNUC__)
-    avx2 = __builtin_cpu_supports("avx2");   /* a flag libgcc sets at start-up */
-#endif
+    int weighted = !(j->w == NULL && c->n_w == 1), isa = cells_isa();
     unit_tables(c, w, t);
     for (size_t r = 0; r < c->n_seg; r++) {
         int32_t cl = c->seg_cell[r];
@@ -1063,10 +1135,15 @@ static void tree_by_units(const cells_job *j, cells_ws *w, size_t t, double *par
             continue;
         for (size_t p0 = c->seg[r]; p0 < c->seg[r + 1]; p0 += UTILE) {
             size_t n = c->seg[r + 1] - p0 < UTILE ? c->seg[r + 1] - p0 : UTILE;
-            unit_dec(j, U, t, p0, n, w->dec, avx2);
+            unit_dec(j, U, t, p0, n, w->dec, isa);
             for (int32_t q = 0; q < U->n_units; q++) {
                 const cells_unit *u = &U->u[q];
-                unit_keys(u, w->dec, n, w->ukey, avx2);
+#if defined(__x86_64__) && defined(__GNUC__)
+                if (isa == 3)
+                    unit_keys16(u, (const uint16_t *)(const void *)w->dec, n, w->ukey);
+                else
+#endif
+                    unit_keys(u, w->dec, n, w->ukey, isa == 2);
                 if (!weighted) {   /* 4 copies: a run of equal keys is not one chain */
                     uint32_t *c0 = w->ucnt + u->off, *c1 = c0 + U->slots, *c2 = c1 + U->slots,
                              *c3 = c2 + U->slots;

@@ -193,4 +193,8 @@ void aud_kernel_solve(const aud_kernel_design *d, size_t K, const double *vals, 
 int aud_shap_explain_cmd(aud_shap_result *r, const aud_model *m, const double *X, size_t n_rows,
                          const aud_shap_opts *o, aud_shap_method method, aud_error *err);
 
+/* Caps the vector path of the drivers' cells (explainers/shap_cells.c): 0 takes the widest this
+ * CPU runs, 1 the portable one, 2 AVX2, 3 AVX-512. For tests, which compare the paths. */
+AUD_API extern int aud_shap_cells_isa_cap;
+
 #endif

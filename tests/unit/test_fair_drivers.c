@@ -66,6 +66,36 @@ static double *cell_sums(const aud_model *m, const double *X, size_t n, const in
     return out;
 }
 
+/* The units' vector paths (aud_shap_cells_isa_cap: 1 portable, 2 AVX2, 3 AVX-512 masks) give
+ * the same sums bit for bit, with and without weights: the drivers' model (NaN incomes, every
+ * tree by units) and the LightGBM model (categorical splits, whose decisions are taken row by
+ * row), over runs of a cell whose lengths are not multiples of 16. The paths the CPU lacks are
+ * skipped (the cap only lowers the choice). Part of check_cells. */
+static void check_isa_paths(const aud_model *m, const double *X, size_t n, const int32_t *cell,
+                            const double *w)
+{
+    size_t M = m->n_features;
+    int cap = aud_shap_cells_isa_cap;
+    double *ref[2] = {NULL, NULL};
+    uint64_t cnt[NC];
+    for (int isa = 1; isa <= 3; isa++) {
+        aud_shap_cells_isa_cap = isa;
+        for (int weighted = 0; weighted < 2; weighted++) {
+            size_t len = (weighted ? 2 : 1) * NC * (M + 1);
+            double *s = cell_sums(m, X, n, cell, weighted ? w : NULL, 2, cnt);
+            if (ref[weighted] == NULL)
+                ref[weighted] = s;
+            else {
+                assert_memory_equal(s, ref[weighted], len * sizeof *s);
+                aud_free(s);
+            }
+        }
+    }
+    aud_shap_cells_isa_cap = cap;
+    aud_free(ref[0]);
+    aud_free(ref[1]);
+}
+
 /* units: how many trees go by units (counts of leaf patterns), the rest by decision patterns */
 static void check_cells(const aud_model *m, const double *X, size_t n, size_t units)
 {
@@ -83,6 +113,7 @@ static void check_cells(const aud_model *m, const double *X, size_t n, size_t un
     printf("  %zu of %zu trees by units\n", unit_trees, m->n_trees);
     assert_int_equal(unit_trees, units);
     assert_memory_equal(s1, s3, 2 * NC * (M + 1) * sizeof *s1);
+    check_isa_paths(m, X, n, cell, w);
     /* without weights (patterns counted per run of a cell): the weight-1 sums, bit for bit */
     uint64_t cntu[NC];
     for (int th = 1; th <= 3; th += 2) {
