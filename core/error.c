@@ -1,6 +1,7 @@
 /* error.c - status strings, located error records, allocation funnel, global setup. */
 #include "core/aud.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -314,39 +315,52 @@ int aud_huge_pages_rule(int reporting, double fault_us)
     return !reporting || !(fault_us >= 0.0 && fault_us < AUD_FAULT_US_4K);
 }
 
-/* -1 until the first aud_huge_pages call decides; the probe's figure behind the decision */
+/* -1 until the first aud_huge_pages call decides, under huge_lock (the probe is a timing: two
+ * threads racing to decide could measure either side of the threshold, so one decides); the
+ * probe's figure behind the decision */
 static atomic_int huge_choice = -1;
-static _Atomic double huge_fault_us = -1.0;
+static double huge_fault_us = -1.0;
+static pthread_mutex_t huge_lock = PTHREAD_MUTEX_INITIALIZER;
 
 int aud_huge_pages(void)
 {
-    int c = atomic_load_explicit(&huge_choice, memory_order_relaxed);
+    int c = atomic_load_explicit(&huge_choice, memory_order_acquire);
     if (c >= 0)
         return c;
-    const char *env = getenv("AUDIT_HUGE_PAGES");
-    double us = -1.0;
-    if (env != NULL && (strcmp(env, "0") == 0 || strcmp(env, "1") == 0)) {
-        c = env[0] == '1';
-    } else {
-        int reporting = aud_page_reporting("/sys/bus/virtio/drivers/virtio_balloon");
-        if (reporting)
-            us = aud_page_fault_us();
-        c = aud_huge_pages_rule(reporting, us);
+    pthread_mutex_lock(&huge_lock);
+    c = atomic_load_explicit(&huge_choice, memory_order_relaxed);
+    if (c < 0) {
+        const char *env = getenv("AUDIT_HUGE_PAGES");
+        double us = -1.0;
+        if (env != NULL && (strcmp(env, "0") == 0 || strcmp(env, "1") == 0)) {
+            c = env[0] == '1';
+        } else {
+            int reporting = aud_page_reporting("/sys/bus/virtio/drivers/virtio_balloon");
+            if (reporting)
+                us = aud_page_fault_us();
+            c = aud_huge_pages_rule(reporting, us);
+        }
+        huge_fault_us = us;
+        atomic_store_explicit(&huge_choice, c, memory_order_release);
     }
-    atomic_store_explicit(&huge_fault_us, us, memory_order_relaxed);
-    atomic_store_explicit(&huge_choice, c, memory_order_relaxed);   /* a race decides alike */
+    pthread_mutex_unlock(&huge_lock);
     return c;
 }
 
 double aud_huge_pages_fault_us(void)
 {
     aud_huge_pages();
-    return atomic_load_explicit(&huge_fault_us, memory_order_relaxed);
+    pthread_mutex_lock(&huge_lock);
+    double us = huge_fault_us;
+    pthread_mutex_unlock(&huge_lock);
+    return us;
 }
 
 void aud_huge_pages_reset(void)
 {
+    pthread_mutex_lock(&huge_lock);
     atomic_store(&huge_choice, -1);
+    pthread_mutex_unlock(&huge_lock);
 }
 
 /* size bytes aligned to a huge page and marked for transparent huge pages (madvise), from `from`
