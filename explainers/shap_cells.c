@@ -620,15 +620,34 @@ __attribute__((target("avx2"))) static void node_bits8(uint32_t *keys, const flo
 }
 #endif
 
+int aud_shap_cells_isa_cap = 0;
+
+/* The widest vector path this CPU runs (3: AVX-512, 2: AVX2, 1: the portable one), at most
+ * aud_shap_cells_isa_cap when that is set (tests compare the paths): the units' decisions and
+ * keys, and the branch-free trees' patterns (node_bits, 8 wide from AVX2 on). */
+static int cells_isa(void)
+{
+    int isa = 1;
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (__builtin_cpu_supports("avx512f"))   /* flags libgcc sets at start-up */
+        isa = 3;
+    else if (__builtin_cpu_supports("avx2"))
+        isa = 2;
+#endif
+    return aud_shap_cells_isa_cap > 0 && aud_shap_cells_isa_cap < isa ? aud_shap_cells_isa_cap
+                                                                        : isa;
+}
+
 static void node_bits(uint32_t *keys, const float *col, size_t n, float th, uint8_t dl,
-                      int32_t k)
+                      int32_t k, int isa)
 {
 #if defined(__x86_64__) && defined(__GNUC__)
-    if (__builtin_cpu_supports("avx2")) {   /* a flag libgcc sets at start-up */
+    if (isa >= 2) {
         node_bits8(keys, col, n, th, dl, k);
         return;
     }
 #endif
+    (void)isa;
     node_bits4(keys, col, n, th, dl, k);
 }
 
@@ -639,6 +658,7 @@ static void group_keys(const cells_job *j, const size_t *tg, size_t ng, size_t b
 {
     const aud_shap_cells *c = j->c;
     size_t n = b1 - b0;
+    int isa = cells_isa();
     memset(keys, 0, ng * n * sizeof *keys);
     for (size_t q0 = b0; q0 < b1; q0 += KEY_TILE) {
         size_t q1 = b1 - q0 < KEY_TILE ? b1 : q0 + KEY_TILE;
@@ -646,7 +666,7 @@ static void group_keys(const cells_job *j, const size_t *tg, size_t ng, size_t b
             size_t t = tg[g];
             for (int32_t k = 0; k < c->n_int[t]; k++)
                 node_bits(keys + g * n + (q0 - b0), c->Xf + (size_t)c->lt_feat[t][k] * j->n + q0,
-                          q1 - q0, c->lt_thr[t][k], c->lt_dl[t][k], k);
+                          q1 - q0, c->lt_thr[t][k], c->lt_dl[t][k], k, isa);
         }
     }
 }
@@ -1012,23 +1032,6 @@ __attribute__((target("avx512f"))) static void unit_keys16(const cells_unit *u,
     }
 }
 #endif
-
-int aud_shap_cells_isa_cap = 0;
-
-/* The widest vector path this CPU runs (3: AVX-512, 2: AVX2, 1: the portable one), at most
- * aud_shap_cells_isa_cap when that is set (tests compare the paths). */
-static int cells_isa(void)
-{
-    int isa = 1;
-#if defined(__x86_64__) && defined(__GNUC__)
-    if (__builtin_cpu_supports("avx512f"))   /* flags libgcc sets at start-up */
-        isa = 3;
-    else if (__builtin_cpu_supports("avx2"))
-        isa = 2;
-#endif
-    return aud_shap_cells_isa_cap > 0 && aud_shap_cells_isa_cap < isa ? aud_shap_cells_isa_cap
-                                                                        : isa;
-}
 
 static void unit_keys(const cells_unit *u, const int32_t *dec, size_t n, int32_t *key, int avx2)
 {
