@@ -33,8 +33,12 @@ check-embed: depcheck $(EMBED)
 	    $(CC) $(ALL_CFLAGS) -x c -fsyntax-only - 2>/dev/null && \
 	    { echo "check-embed: aud_model's fields are visible through audit/audit.h" >&2; exit 1; } || true
 
+# the unit binaries run side by side, one per core (UNIT_JOBS); each one's output is shown
+# whole, after it ends, so a failure reads as it would alone
+UNIT_JOBS ?= $(shell nproc 2>/dev/null || echo 1)
 check-unit: depcheck-test $(UNIT_BINS)
-	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
+	@printf '%s\n' $(UNIT_BINS) | xargs -P $(UNIT_JOBS) -I{} sh -c \
+	    'out=$$({} 2>&1); rc=$$?; printf "== %s\n%s\n" "{}" "$$out"; exit $$rc'
 
 check-py: depcheck $(BIN) $(if $(HAVE_MPICC),$(MPI_BIN))
 	AUDIT_BIN=$(abspath $(BIN)) $(if $(HAVE_MPICC),AUDIT_MPI_BIN=$(abspath $(MPI_BIN))) \
