@@ -332,6 +332,11 @@ int aud_trees_json_parse(aud_model *m, const char *data, size_t len, const char 
 int  aud_packed_build(aud_model *m, aud_error *err);
 void aud_packed_free(void *packed);
 int  aud_packed_block(const aud_model *m, const double *X, size_t n, double *margin);
+/* The widest path aud_packed_block takes, for tests comparing them: 0 (default) the best this
+ * CPU runs; 1 or 2 the walk only; 3 the leaf masks of AVX-512 where the model has them. */
+AUD_API extern int aud_packed_isa_cap;
+/* Trees of m that go by leaf masks on this CPU (0: none, or no packed layout). */
+size_t aud_packed_leaf_mask_trees(const aud_model *m);
 
 /* Finish a loaded model: count trees per output, check outputs, base margin, names. */
 int aud_model_finish(aud_model *m, const char *name, aud_error *err);

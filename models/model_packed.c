@@ -30,7 +30,21 @@
  * NaN takes the default child; else right iff the code is below 32 * words and its bit is on,
  * anything else (negative, beyond the bitset, huge, infinite) left.
  * XGBoost category sets in a model that needs the double layout (trees-json mixing them with
- * LightGBM splits, not produced by any loader today) use the walker. */
+ * LightGBM splits, not produced by any loader today) use the walker.
+ *
+ * Leaf masks (QuickScorer: Lucchese, Nardini, Orlando, Perego, Tonellotto, Venturini, "QuickScorer:
+ * a Fast Algorithm to Rank Documents with Additive Ensembles of Regression Trees", SIGIR 2015;
+ * its vectorised form, "Exploiting CPU SIMD Extensions to Speed-up Document Scoring with Tree
+ * Ensembles", SIGIR 2016). On CPUs with AVX-512 the float layout's trees of at most 64 leaves
+ * (XGBoost's default depth 6) are not walked: every internal node is tested for 16 rows at once
+ * (one compare of a column of the block, the rows' values transposed once per block), and a
+ * row that goes right at a node loses the leaves of the node's left subtree from its 64-bit set
+ * of possible leaves (one masked AND). Leaves are numbered left to right, so the row's leaf is
+ * the lowest bit left. The test is pk_step's: a node whose NaN goes left sends a row right iff
+ * float(x) > t (ordered), one whose NaN goes right iff !(float(x) <= t); the same leaf values are
+ * added in the same tree order by pk_add, so the margins are the walk's, bit for bit. Trees with
+ * more leaves, or a split that no value takes (threshold -inf), are walked; so are the rows of a
+ * block past its last 16. */
 #include "models/model_int.h"
 
 #include <float.h>
@@ -80,7 +94,18 @@ typedef struct pk_model {
     size_t    *root;     /* n_trees offsets into nodes / nodes64 */
     int32_t   *depth;    /* n_trees: longest root-to-leaf path */
     double    *vals;     /* leaf values, indexed like the nodes */
+    /* leaf masks (float layout, no category sets; NULL when no tree qualifies): per tree the
+     * first of its internal nodes in qs_feat/qs_thr/qs_mask (qs_off), how many (qs_n, -1: the
+     * tree is walked), how many of them come first with NaN to the left (qs_ngt), and its first
+     * leaf value, left to right, in qs_vals (qs_voff) */
+    int32_t   *qs_off, *qs_n, *qs_ngt, *qs_voff;
+    int32_t   *qs_feat;
+    float     *qs_thr;
+    uint64_t  *qs_mask;  /* the leaves a row keeps when it goes right: all but the left subtree's */
+    double    *qs_vals;
 } pk_model;
+
+int aud_packed_isa_cap = 0;
 
 void aud_packed_free(void *p)
 {
@@ -93,6 +118,14 @@ void aud_packed_free(void *p)
     aud_free(pk->root);
     aud_free(pk->depth);
     aud_free(pk->vals);
+    aud_free(pk->qs_off);
+    aud_free(pk->qs_n);
+    aud_free(pk->qs_ngt);
+    aud_free(pk->qs_voff);
+    aud_free(pk->qs_feat);
+    aud_free(pk->qs_thr);
+    aud_free(pk->qs_mask);
+    aud_free(pk->qs_vals);
     aud_free(pk);
 }
 
@@ -187,6 +220,126 @@ static pk64_node pk64_make(const aud_tree *t, int32_t i, int32_t left, size_t bi
         break;
     }
     return p;
+}
+
+/* ---- leaf masks ------------------------------------------------------------------------------ */
+
+enum { QS_MAX_LEAVES = 64 };
+
+/* Leaves under node i of t (reachable), counting at most QS_MAX_LEAVES + 1. */
+static int32_t qs_leaves(const aud_tree *t, int32_t i, int32_t depth)
+{
+    if (t->left[i] < 0)
+        return 1;
+    if (depth > QS_MAX_LEAVES)
+        return QS_MAX_LEAVES + 1;
+    int32_t a = qs_leaves(t, t->left[i], depth + 1);
+    if (a > QS_MAX_LEAVES)
+        return a;
+    return a + qs_leaves(t, t->right[i], depth + 1);
+}
+
+/* Node i's subtree: its leaves numbered from *leaf (left to right, values into vals), its
+ * internal nodes into the two lists (NaN to the left first: gt; else le). */
+typedef struct qs_fill {
+    int32_t  *feat_gt, *feat_le;
+    float    *thr_gt, *thr_le;
+    uint64_t *mask_gt, *mask_le;
+    int32_t   n_gt, n_le, leaf;
+    double   *vals;
+} qs_fill;
+
+static void qs_walk(const aud_tree *t, int32_t i, qs_fill *q)
+{
+    if (t->left[i] < 0) {
+        q->vals[q->leaf++] = t->value[i];
+        return;
+    }
+    int32_t lo = q->leaf;
+    qs_walk(t, t->left[i], q);
+    int32_t hi = q->leaf;   /* the left subtree's leaves: [lo, hi), 1 <= hi - lo <= 63 */
+    uint64_t mask = ~((((uint64_t)1 << (hi - lo)) - 1) << lo);
+    float thr = pk_threshold(t, i);
+    if (t->default_left[i]) {
+        q->feat_gt[q->n_gt] = t->feature[i];
+        q->thr_gt[q->n_gt] = thr;
+        q->mask_gt[q->n_gt++] = mask;
+    } else {
+        q->feat_le[q->n_le] = t->feature[i];
+        q->thr_le[q->n_le] = thr;
+        q->mask_le[q->n_le++] = mask;
+    }
+    qs_walk(t, t->right[i], q);
+}
+
+/* The leaf masks of the model's trees that qualify (pk->qs_*); AUD_OK with none when no tree
+ * does or the CPU has no AVX-512 (they would not be used). */
+static int qs_build(const aud_model *m, pk_model *pk, aud_error *err)
+{
+    size_t nt = m->n_trees, nodes = 0, leaves = 0;
+    int any = 0;
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("avx512cd"))
+        return AUD_OK;
+#else
+    return AUD_OK;
+#endif
+    int32_t *nl = aud_malloc((nt + 1) * sizeof *nl);
+    if (nl == NULL)
+        return aud_error_nomem(err);
+    for (size_t k = 0; k < nt; k++) {
+        const aud_tree *t = &m->trees[k];
+        nl[k] = t->left[0] < 0 ? QS_MAX_LEAVES + 1 : qs_leaves(t, 0, 0);
+        for (int32_t i = 0; nl[k] <= QS_MAX_LEAVES && i < t->n_nodes; i++)
+            if (t->left[i] >= 0 && isnan(pk_threshold(t, i)))
+                nl[k] = QS_MAX_LEAVES + 1;   /* a split no value takes: walked */
+        if (nl[k] <= QS_MAX_LEAVES) {
+            any = 1;
+            nodes += (size_t)nl[k] - 1;
+            leaves += (size_t)nl[k];
+        }
+    }
+    if (!any || nodes > INT32_MAX || leaves > INT32_MAX) {
+        aud_free(nl);
+        return AUD_OK;
+    }
+    pk->qs_off = aud_malloc(nt * sizeof *pk->qs_off);
+    pk->qs_n = aud_malloc(nt * sizeof *pk->qs_n);
+    pk->qs_ngt = aud_malloc(nt * sizeof *pk->qs_ngt);
+    pk->qs_voff = aud_malloc(nt * sizeof *pk->qs_voff);
+    pk->qs_feat = aud_malloc((nodes + 1) * sizeof *pk->qs_feat);
+    pk->qs_thr = aud_malloc((nodes + 1) * sizeof *pk->qs_thr);
+    pk->qs_mask = aud_malloc((nodes + 1) * sizeof *pk->qs_mask);
+    pk->qs_vals = aud_malloc(leaves * sizeof *pk->qs_vals);
+    if (pk->qs_off == NULL || pk->qs_n == NULL || pk->qs_ngt == NULL || pk->qs_voff == NULL ||
+        pk->qs_feat == NULL || pk->qs_thr == NULL || pk->qs_mask == NULL || pk->qs_vals == NULL) {
+        aud_free(nl);
+        return aud_error_nomem(err);
+    }
+    int32_t feat_le[QS_MAX_LEAVES];
+    float thr_le[QS_MAX_LEAVES];
+    uint64_t mask_le[QS_MAX_LEAVES];
+    size_t off = 0, voff = 0;
+    for (size_t k = 0; k < nt; k++) {
+        pk->qs_off[k] = (int32_t)off;
+        pk->qs_voff[k] = (int32_t)voff;
+        if (nl[k] > QS_MAX_LEAVES) {
+            pk->qs_n[k] = pk->qs_ngt[k] = -1;
+            continue;
+        }
+        qs_fill q = { pk->qs_feat + off, feat_le, pk->qs_thr + off, thr_le, pk->qs_mask + off,
+                      mask_le, 0, 0, 0, pk->qs_vals + voff };
+        qs_walk(&m->trees[k], 0, &q);
+        memcpy(pk->qs_feat + off + q.n_gt, feat_le, (size_t)q.n_le * sizeof *feat_le);
+        memcpy(pk->qs_thr + off + q.n_gt, thr_le, (size_t)q.n_le * sizeof *thr_le);
+        memcpy(pk->qs_mask + off + q.n_gt, mask_le, (size_t)q.n_le * sizeof *mask_le);
+        pk->qs_n[k] = q.n_gt + q.n_le;
+        pk->qs_ngt[k] = q.n_gt;
+        off += (size_t)pk->qs_n[k];
+        voff += (size_t)q.leaf;
+    }
+    aud_free(nl);
+    return AUD_OK;
 }
 
 int aud_packed_build(aud_model *m, aud_error *err)
@@ -293,6 +446,13 @@ int aud_packed_build(aud_model *m, aud_error *err)
         base += (size_t)tail;
     }
     aud_free(queue);
+    if (!wide && !has_cat) {
+        int rc = qs_build(m, pk, err);
+        if (rc != AUD_OK) {
+            aud_packed_free(pk);
+            return rc;
+        }
+    }
     m->packed = pk;
     return AUD_OK;
 }
@@ -393,6 +553,70 @@ pk_rows(const pk_node *nd, const uint32_t *bits, int cat, const double *vals, in
     }
 }
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+
+/* Tree k of the leaf masks for the rows [0, n16) of the block (n16 a multiple of 16; xt: the
+ * block's values column by column, S floats a column): each row's leaf value added to out[r * K]
+ * by pk_add. */
+__attribute__((target("avx512f,avx512cd"))) static void
+qs_rows(const pk_model *pk, size_t k, const float *xt, size_t S, size_t n16, double *out,
+        size_t K, int f32)
+{
+    const int32_t *feat = pk->qs_feat + pk->qs_off[k];
+    const float *thr = pk->qs_thr + pk->qs_off[k];
+    const uint64_t *mask = pk->qs_mask + pk->qs_off[k];
+    const double *vals = pk->qs_vals + pk->qs_voff[k];
+    int32_t nn = pk->qs_n[k], ngt = pk->qs_ngt[k];
+    const __m512i ones = _mm512_set1_epi64(-1), zero = _mm512_setzero_si512(),
+                  top = _mm512_set1_epi64(63);
+    double v[16];
+    for (size_t r = 0; r < n16; r += 16) {
+        __m512i a0 = ones, a1 = ones;
+        int32_t j = 0;
+        for (; j < ngt; j++) {   /* NaN to the left: right iff float(x) > t */
+            __m512 x = _mm512_loadu_ps(xt + (size_t)feat[j] * S + r);
+            __mmask16 rt = _mm512_cmp_ps_mask(x, _mm512_set1_ps(thr[j]), _CMP_GT_OQ);
+            __m512i mk = _mm512_set1_epi64((long long)mask[j]);
+            a0 = _mm512_mask_and_epi64(a0, (__mmask8)rt, a0, mk);
+            a1 = _mm512_mask_and_epi64(a1, (__mmask8)(rt >> 8), a1, mk);
+        }
+        for (; j < nn; j++) {    /* NaN to the right: right iff !(float(x) <= t) */
+            __m512 x = _mm512_loadu_ps(xt + (size_t)feat[j] * S + r);
+            __mmask16 rt = _mm512_cmp_ps_mask(x, _mm512_set1_ps(thr[j]), _CMP_NLE_UQ);
+            __m512i mk = _mm512_set1_epi64((long long)mask[j]);
+            a0 = _mm512_mask_and_epi64(a0, (__mmask8)rt, a0, mk);
+            a1 = _mm512_mask_and_epi64(a1, (__mmask8)(rt >> 8), a1, mk);
+        }
+        /* the lowest bit left: 63 - lzcnt(a & -a) */
+        __m512i l0 = _mm512_sub_epi64(top, _mm512_lzcnt_epi64(
+                                               _mm512_and_si512(a0, _mm512_sub_epi64(zero, a0))));
+        __m512i l1 = _mm512_sub_epi64(top, _mm512_lzcnt_epi64(
+                                               _mm512_and_si512(a1, _mm512_sub_epi64(zero, a1))));
+        _mm512_storeu_pd(v, _mm512_i64gather_pd(l0, vals, 8));
+        _mm512_storeu_pd(v + 8, _mm512_i64gather_pd(l1, vals, 8));
+        for (int q = 0; q < 16; q++)
+            pk_add(out + (r + (size_t)q) * K, v[q], f32);
+    }
+}
+#endif
+
+/* 1 when the block's trees go by leaf masks here (the model has them; the CPU has AVX-512, and
+ * aud_packed_isa_cap, when set, is 3 or more). */
+static int qs_on(const pk_model *pk)
+{
+    return pk->qs_n != NULL && (aud_packed_isa_cap <= 0 || aud_packed_isa_cap >= 3);
+}
+
+size_t aud_packed_leaf_mask_trees(const aud_model *m)
+{
+    const pk_model *pk = m->packed;
+    size_t n = 0;
+    for (size_t k = 0; pk != NULL && pk->qs_n != NULL && k < m->n_trees; k++)
+        n += pk->qs_n[k] >= 0;
+    return n;
+}
+
 /* ---- double layout (LightGBM) ---------------------------------------------------------------- */
 
 static inline int32_t pk64_step(const pk64_node *nd, const uint32_t *bits, int32_t i,
@@ -471,11 +695,22 @@ pk_float_rows(const aud_model *m, const double *X, size_t n, double *margin, int
     size_t K = m->n_outputs, F = m->n_features;
     float xf[PK_FLOATS];
     size_t step = F > 0 ? PK_FLOATS / F : n;
+    int qs = !cat && F > 0 && step >= 16 && qs_on(pk);
+    float *xt = NULL;
+    if (qs) {   /* whole groups of 16 rows in a block, and the block column by column */
+        step &= ~(size_t)15;
+        xt = aud_malloc(PK_FLOATS * sizeof *xt);
+        qs = xt != NULL;
+    }
     for (size_t b = 0; b < n; b += step) {
         size_t e = b + step < n ? b + step : n;
         for (size_t r = b; r < e; r++)
             for (size_t j = 0; j < F; j++)
                 xf[(r - b) * F + j] = (float)X[r * F + j];
+        size_t n16 = qs ? (e - b) & ~(size_t)15 : 0;
+        for (size_t j = 0; j < F && n16 > 0; j++)
+            for (size_t r = 0; r < n16; r++)
+                xt[j * step + r] = xf[r * F + j];
         if (cat)
             for (size_t q = 0; q < (e - b) * F; q++)
                 xc[q] = pk_code(xf[q]);
@@ -487,12 +722,24 @@ pk_float_rows(const aud_model *m, const double *X, size_t n, double *margin, int
             for (size_t r = b * K; r < e * K; r++)
                 margin[r] = 0.0;
         }
-        for (size_t i = 0; i < m->n_trees; i++)
-            pk_rows(pk->nodes + pk->root[i], pk->bits, cat, pk->vals + pk->root[i], pk->depth[i],
-                    xf, xc, F, e - b, margin + b * K + m->trees[i].output, K, m->sum_f32);
+        for (size_t i = 0; i < m->n_trees; i++) {
+            double *out = margin + b * K + m->trees[i].output;
+            size_t r0 = 0;
+#if defined(__x86_64__) && defined(__GNUC__)
+            if (n16 > 0 && pk->qs_n[i] >= 0) {
+                qs_rows(pk, i, xt, step, n16, out, K, m->sum_f32);
+                r0 = n16;
+            }
+#endif
+            if (r0 < e - b)
+                pk_rows(pk->nodes + pk->root[i], pk->bits, cat, pk->vals + pk->root[i],
+                        pk->depth[i], xf + r0 * F, xc, F, e - b - r0, out + r0 * K, K,
+                        m->sum_f32);
+        }
         if (!m->sum_f32)
             pk_finish_rows(m, b, e, margin);
     }
+    aud_free(xt);
 }
 
 static __attribute__((noinline)) void pk_float_rows_num(const aud_model *m, const double *X,

@@ -270,11 +270,20 @@ static size_t packed_vs_generic(aud_model *m, const double *X, size_t n)
     return bad;
 }
 
+static int cpu_has_masks(void);
+static double *split_rows(const aud_model *m, size_t n);
+static size_t mask_paths_differ(aud_model *m, const double *X, size_t n);
+
+/* Every golden XGBoost model, row by row and in blocks: the packed walk and the reference walker;
+ * and the leaf masks (model_packed.c, AVX-512) against both bit for bit, on blocks of 16-row
+ * groups and the rows past them (n = 16 * 40 + 7) with values on and next to every split: one
+ * output and several (softprob, random forest), float32 and double sums. */
 static void test_packed_equals_generic_xgb(void **s)
 {
     (void)s;
     static const char *const names[] = { "xgb_binary_logistic", "xgb_multi_softprob", "xgb_dart",
-                                         "xgb_rf_multi", "xgb_count_poisson" };
+                                         "xgb_rf_multi", "xgb_count_poisson", "xgb_pruned",
+                                         "xgb_early_stopped" };
     static const char *const inputs[] = { DIR "data.csv", DIR "edge.csv" };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         char path[256];
@@ -288,6 +297,12 @@ static void test_packed_equals_generic_xgb(void **s)
             assert_int_equal(packed_vs_generic(m, x.v, x.rows), 0);
             test_matrix_free(&x);
         }
+        if (cpu_has_masks())   /* depth <= 6: every tree */
+            assert_int_equal(aud_packed_leaf_mask_trees(m), m->n_trees);
+        size_t n = 16 * 40 + 7;
+        double *X = split_rows(m, n);
+        assert_int_equal(mask_paths_differ(m, X, n), 0);
+        free(X);
         aud_model_free(m);
     }
 }
@@ -350,6 +365,150 @@ static void test_packed_equals_generic_le_f32(void **s)
     aud_model_free(m);
 }
 
+
+/* ---- leaf masks (model_packed.c, AVX-512) -------------------------------------------------- */
+
+/* n rows for m: data.csv's rows in turn, then values on and next to the model's splits (the
+ * double, its float, the floats either side, NaN, +-inf, -0.0) put at the split's feature in rows
+ * chosen by a fixed generator, so every node sees both sides and missing values. */
+static double *split_rows(const aud_model *m, size_t n)
+{
+    test_matrix x;
+    assert_int_equal(test_read_csv(DIR "data.csv", &x), 0);
+    size_t F = m->n_features;
+    assert_int_equal(x.cols, F);
+    double *X = malloc(n * F * sizeof *X);
+    assert_non_null(X);
+    for (size_t r = 0; r < n; r++)
+        memcpy(X + r * F, x.v + (r % x.rows) * F, F * sizeof *X);
+    uint64_t g = 0x9E3779B97F4A7C15u;
+    for (size_t t = 0; t < m->n_trees; t++) {
+        const aud_tree *tr = &m->trees[t];
+        for (int32_t i = 0; i < tr->n_nodes; i++) {
+            if (tr->left[i] < 0)
+                continue;
+            double v = tr->threshold[i];
+            float f = (float)v;
+            double cand[] = { v, (double)f, (double)nextafterf(f, INFINITY),
+                              (double)nextafterf(f, -INFINITY), nextafter(v, INFINITY), NAN,
+                              INFINITY, -INFINITY, -0.0 };
+            for (size_t c = 0; c < sizeof cand / sizeof cand[0]; c++) {
+                g = g * 6364136223846793005u + 1442695040888963407u;
+                X[(size_t)(g >> 33) % n * F + (size_t)tr->feature[i]] = cand[c];
+            }
+        }
+    }
+    test_matrix_free(&x);
+    return X;
+}
+
+/* Rows of X whose margins differ between the leaf masks (the default path) and the walk
+ * (aud_packed_isa_cap = 1), or the reference walker (no packed layout), bit for bit. */
+static size_t mask_paths_differ(aud_model *m, const double *X, size_t n)
+{
+    size_t K = m->n_outputs, bad = 0;
+    double *a = malloc(n * K * sizeof *a), *b = malloc(n * K * sizeof *b),
+           *c = malloc(n * K * sizeof *c);
+    assert_true(a != NULL && b != NULL && c != NULL);
+    int cap = aud_packed_isa_cap;
+    aud_packed_isa_cap = 0;
+    aud_model_predict_margin_block(m, X, n, a);
+    aud_packed_isa_cap = 1;
+    aud_model_predict_margin_block(m, X, n, b);
+    aud_packed_isa_cap = cap;
+    void *pk = m->packed;
+    m->packed = NULL;
+    aud_model_predict_margin_block(m, X, n, c);
+    m->packed = pk;
+    for (size_t r = 0; r < n; r++)
+        bad += memcmp(a + r * K, b + r * K, K * sizeof *a) != 0 ||
+               memcmp(a + r * K, c + r * K, K * sizeof *a) != 0;
+    free(a), free(b), free(c);
+    return bad;
+}
+
+static int cpu_has_masks(void)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512cd");
+#else
+    return 0;
+#endif
+}
+
+/* A comb: L leaves, internal node i (0 .. L-2) with a leaf on its left and node i + 1 (the last:
+ * a leaf) on its right, on features i % 3, thresholds spread over [-1.5, 1.5], NaN left at odd
+ * nodes; leaf j's value j / 8 + base. */
+static void comb_tree(char *out, size_t cap, int L, double base, const char *split)
+{
+    size_t nn = (size_t)(2 * L - 1), o = 0;
+    const char *key[] = { "left", "right", "feature", "threshold", "default_left", "value" };
+    o += (size_t)snprintf(out + o, cap - o, "{\"output\": 0%s%s%s", split ? ", \"split\": \"" : "",
+                          split ? split : "", split ? "\"" : "");
+    for (int k = 0; k < 6; k++) {
+        o += (size_t)snprintf(out + o, cap - o, ", \"%s\": [", key[k]);
+        for (size_t i = 0; i < nn; i++) {
+            int in = i < (size_t)(L - 1);
+            double v = 0.0;
+            switch (k) {
+            case 0: v = in ? (double)(L - 1) + (double)i : -1; break;
+            case 1: v = in ? (i + 1 < (size_t)(L - 1) ? (double)(i + 1) : (double)(nn - 1)) : -1;
+                    break;
+            case 2: v = in ? (double)(i % 3) : -2; break;
+            case 3: v = in ? -1.5 + 3.0 * (double)((i * 7) % (size_t)L) / (double)L : 0; break;
+            case 4: v = in ? (double)(i % 2) : 0; break;
+            default: v = in ? 0 : (double)(i - (size_t)(L - 1)) / 8.0 + base; break;
+            }
+            o += (size_t)snprintf(out + o, cap - o, "%s%.17g", i ? ", " : "", v);
+        }
+        o += (size_t)snprintf(out + o, cap - o, "]");
+    }
+    snprintf(out + o, cap - o, "}");
+}
+
+/* Trees of 64 leaves (masks), 65 (walked) and a split at -inf (walked: no value goes left but
+ * NaN) in one model: each tree takes its path and the margins are the walk's. */
+static void test_leaf_masks_mixed_trees(void **s)
+{
+    (void)s;
+    size_t cap = 1 << 16;
+    char *t64 = malloc(cap), *t65 = malloc(cap), *doc = malloc(4 * cap);
+    assert_true(t64 != NULL && t65 != NULL && doc != NULL);
+    comb_tree(t64, cap, 64, 0.5, "lt_f32");
+    comb_tree(t65, cap, 65, -0.25, "lt_f32");
+    snprintf(doc, 4 * cap,
+             "{\"format\": \"audit-trees\", \"version\": 1, \"features\": [\"a\", \"b\", \"c\"],"
+             " \"n_outputs\": 1, \"link\": \"identity\", \"missing\": \"default\", \"trees\": [%s,"
+             " %s, {\"output\": 0, \"split\": \"lt_f32\", \"left\": [1, -1, -1],"
+             " \"right\": [2, -1, -1], \"feature\": [1, -2, -2], \"threshold\": [-1e39, 0, 0],"
+             " \"default_left\": [1, 0, 0], \"value\": [0, 100, 200]}, %s]}",
+             t64, t65, t64);
+    aud_model *m = NULL;
+    aud_error err;
+    if (aud_model_parse(&m, doc, strlen(doc), "t.json", NULL, &err) != AUD_OK)
+        fail_msg("%s: %s", err.field, err.msg);
+    assert_int_equal(m->n_trees, 4);
+    if (cpu_has_masks())
+        assert_int_equal(aud_packed_leaf_mask_trees(m), 2);
+    size_t n = 16 * 25 + 9, F = 3;
+    double *X = malloc(n * F * sizeof *X);
+    assert_non_null(X);
+    uint64_t g = 12345;
+    const double special[] = { NAN, INFINITY, -INFINITY, -0.0, 1.5, -1.5 };
+    for (size_t q = 0; q < n * F; q++) {
+        g = g * 6364136223846793005u + 1442695040888963407u;
+        unsigned u = (unsigned)(g >> 40);
+        X[q] = u % 9 == 0 ? special[u / 9 % 6] : -1.6 + 3.2 * (double)(u % 4096) / 4096.0;
+    }
+    assert_int_equal(mask_paths_differ(m, X, n), 0);
+    /* a row that goes right at every node of the comb ends in its last leaf */
+    double x[3] = { 9.0, 9.0, 9.0 }, out;
+    aud_model_predict_margin(m, x, &out);
+    assert_true(out == 2 * (63.0 / 8.0 + 0.5) + (64.0 / 8.0 - 0.25) + 200);
+    free(X);
+    free(t64), free(t65), free(doc);
+    aud_model_free(m);
+}
 
 /* ---- the tree-by-tree parse of large models (models/xgb_json.c) ---------------------------- */
 
@@ -529,6 +688,7 @@ int main(void)
         cmocka_unit_test(test_cycles_and_children),
         cmocka_unit_test(test_packed_equals_generic_xgb),
         cmocka_unit_test(test_packed_equals_generic_le_f32),
+        cmocka_unit_test(test_leaf_masks_mixed_trees),
         cmocka_unit_test(test_piecewise_parse_equals_whole),
         cmocka_unit_test(test_piecewise_parse_errors),
     };
