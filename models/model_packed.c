@@ -98,9 +98,14 @@ typedef struct pk_model {
      * first of its internal nodes in qs_feat/qs_thr/qs_mask (qs_off), how many (qs_n, -1: the
      * tree is walked), how many of them come first with NaN to the left (qs_ngt), and its first
      * leaf value, left to right, in qs_vals (qs_voff) */
-    int32_t   *qs_off, *qs_n, *qs_ngt, *qs_voff;
+    int32_t   *qs_off, *qs_n, *qs_ngt, *qs_nle, *qs_ncat, *qs_voff;
     int32_t   *qs_feat;
-    float     *qs_thr;
+    float     *qs_thr;   /* float layout: pk_threshold */
+    double    *qs_thr64; /* double layout: pk64_node.t, then (the rest) its rule's flags */
+    uint8_t   *qs_flags; /* double layout, the nodes after the first qs_ngt + qs_nle: bit 0 NaN
+                          * to the left, bit 1 |x| <= kZeroThreshold to the left */
+    int32_t   *qs_cat;   /* double layout, the last qs_ncat nodes (categorical): first word of
+                          * the set in pk_model.bits and word count, two per node */
     uint64_t  *qs_mask;  /* the leaves a row keeps when it goes right: all but the left subtree's */
     double    *qs_vals;
 } pk_model;
@@ -121,7 +126,12 @@ void aud_packed_free(void *p)
     aud_free(pk->qs_off);
     aud_free(pk->qs_n);
     aud_free(pk->qs_ngt);
+    aud_free(pk->qs_nle);
+    aud_free(pk->qs_ncat);
+    aud_free(pk->qs_cat);
     aud_free(pk->qs_voff);
+    aud_free(pk->qs_thr64);
+    aud_free(pk->qs_flags);
     aud_free(pk->qs_feat);
     aud_free(pk->qs_thr);
     aud_free(pk->qs_mask);
@@ -239,16 +249,28 @@ static int32_t qs_leaves(const aud_tree *t, int32_t i, int32_t depth)
     return a + qs_leaves(t, t->right[i], depth + 1);
 }
 
-/* Node i's subtree: its leaves numbered from *leaf (left to right, values into vals), its
- * internal nodes into the two lists (NaN to the left first: gt; else le). */
+/* An internal node of a tree by leaf masks: its test's class (0: right iff x > t, NaN to the
+ * left; 1: right iff !(x <= t), NaN to the right; 2: the double layout's whole numerical rule;
+ * 3: a LightGBM category set), feature, threshold, flags, set and mask. */
+typedef struct qs_node {
+    int      cls;
+    int32_t  feat;
+    double   thr;
+    uint8_t  flags;
+    int32_t  cat_begin, cat_words;
+    uint64_t mask;
+} qs_node;
+
 typedef struct qs_fill {
-    int32_t  *feat_gt, *feat_le;
-    float    *thr_gt, *thr_le;
-    uint64_t *mask_gt, *mask_le;
-    int32_t   n_gt, n_le, leaf;
-    double   *vals;
+    qs_node *nodes;
+    int32_t  n, leaf;
+    double  *vals;
+    int      wide;
+    size_t   bits_base;   /* the tree's first word in pk_model.bits */
 } qs_fill;
 
+/* Node i's subtree: its leaves numbered from q->leaf (left to right, values into q->vals), its
+ * internal nodes into q->nodes. */
 static void qs_walk(const aud_tree *t, int32_t i, qs_fill *q)
 {
     if (t->left[i] < 0) {
@@ -258,18 +280,45 @@ static void qs_walk(const aud_tree *t, int32_t i, qs_fill *q)
     int32_t lo = q->leaf;
     qs_walk(t, t->left[i], q);
     int32_t hi = q->leaf;   /* the left subtree's leaves: [lo, hi), 1 <= hi - lo <= 63 */
-    uint64_t mask = ~((((uint64_t)1 << (hi - lo)) - 1) << lo);
-    float thr = pk_threshold(t, i);
-    if (t->default_left[i]) {
-        q->feat_gt[q->n_gt] = t->feature[i];
-        q->thr_gt[q->n_gt] = thr;
-        q->mask_gt[q->n_gt++] = mask;
+    qs_node *d = &q->nodes[q->n++];
+    d->mask = ~((((uint64_t)1 << (hi - lo)) - 1) << lo);
+    d->feat = t->feature[i];
+    if (!q->wide) {
+        d->thr = pk_threshold(t, i);
+        d->cls = t->default_left[i] ? 0 : 1;
+        d->flags = 0;
     } else {
-        q->feat_le[q->n_le] = t->feature[i];
-        q->thr_le[q->n_le] = thr;
-        q->mask_le[q->n_le++] = mask;
+        /* pk64_step: NaN ? nan_left : |x| <= kZ ? zero_left : x <= t. Where |t| > kZ and
+         * zero_left is 0 <= t, a tiny x goes where x <= t sends it, so the rule is x <= t with
+         * NaN to nan_left (classes 0 and 1) */
+        pk64_node p = pk64_make(t, i, 0, q->bits_base);
+        d->thr = p.t;
+        d->flags = (uint8_t)(p.nan_left | p.zero_left << 1);
+        d->cat_begin = p.cat_begin;
+        d->cat_words = p.cat_words;
+        d->cls = p.cat ? 3
+                 : fabs(p.t) > AUD_LGBM_KZERO && p.zero_left == (0.0 <= p.t) ? (p.nan_left ? 0 : 1)
+                                                                             : 2;
     }
     qs_walk(t, t->right[i], q);
+}
+
+/* Whether tree t can go by leaf masks: at most QS_MAX_LEAVES leaves; in the float layout every
+ * split one that some value takes (not a threshold at -inf, pk_threshold's NaN) and no XGBoost
+ * category set. */
+static int qs_tree_ok(const aud_tree *t, int wide)
+{
+    if (t->left[0] < 0 || qs_leaves(t, 0, 0) > QS_MAX_LEAVES)
+        return 0;
+    for (int32_t i = 0; i < t->n_nodes; i++) {
+        if (t->left[i] < 0)
+            continue;
+        if (t->kind[i] == AUD_SPLIT_CAT_XGB || (!wide && t->kind[i] == AUD_SPLIT_CAT))
+            return 0;
+        if (!wide && isnan(pk_threshold(t, i)))
+            return 0;
+    }
+    return 1;
 }
 
 /* The leaf masks of the model's trees that qualify (pk->qs_*); AUD_OK with none when no tree
@@ -277,7 +326,7 @@ static void qs_walk(const aud_tree *t, int32_t i, qs_fill *q)
 static int qs_build(const aud_model *m, pk_model *pk, aud_error *err)
 {
     size_t nt = m->n_trees, nodes = 0, leaves = 0;
-    int any = 0;
+    int any = 0, wide = pk->wide;
 #if defined(__x86_64__) && defined(__GNUC__)
     if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("avx512cd"))
         return AUD_OK;
@@ -289,11 +338,8 @@ static int qs_build(const aud_model *m, pk_model *pk, aud_error *err)
         return aud_error_nomem(err);
     for (size_t k = 0; k < nt; k++) {
         const aud_tree *t = &m->trees[k];
-        nl[k] = t->left[0] < 0 ? QS_MAX_LEAVES + 1 : qs_leaves(t, 0, 0);
-        for (int32_t i = 0; nl[k] <= QS_MAX_LEAVES && i < t->n_nodes; i++)
-            if (t->left[i] >= 0 && isnan(pk_threshold(t, i)))
-                nl[k] = QS_MAX_LEAVES + 1;   /* a split no value takes: walked */
-        if (nl[k] <= QS_MAX_LEAVES) {
+        nl[k] = qs_tree_ok(t, wide) ? qs_leaves(t, 0, 0) : -1;
+        if (nl[k] > 0) {
             any = 1;
             nodes += (size_t)nl[k] - 1;
             leaves += (size_t)nl[k];
@@ -306,36 +352,61 @@ static int qs_build(const aud_model *m, pk_model *pk, aud_error *err)
     pk->qs_off = aud_malloc(nt * sizeof *pk->qs_off);
     pk->qs_n = aud_malloc(nt * sizeof *pk->qs_n);
     pk->qs_ngt = aud_malloc(nt * sizeof *pk->qs_ngt);
+    pk->qs_nle = aud_malloc(nt * sizeof *pk->qs_nle);
+    pk->qs_ncat = aud_malloc(nt * sizeof *pk->qs_ncat);
     pk->qs_voff = aud_malloc(nt * sizeof *pk->qs_voff);
     pk->qs_feat = aud_malloc((nodes + 1) * sizeof *pk->qs_feat);
-    pk->qs_thr = aud_malloc((nodes + 1) * sizeof *pk->qs_thr);
+    if (wide) {
+        pk->qs_thr64 = aud_malloc((nodes + 1) * sizeof *pk->qs_thr64);
+        pk->qs_flags = aud_malloc(nodes + 1);
+        pk->qs_cat = aud_malloc(2 * (nodes + 1) * sizeof *pk->qs_cat);
+    } else {
+        pk->qs_thr = aud_malloc((nodes + 1) * sizeof *pk->qs_thr);
+    }
     pk->qs_mask = aud_malloc((nodes + 1) * sizeof *pk->qs_mask);
     pk->qs_vals = aud_malloc(leaves * sizeof *pk->qs_vals);
-    if (pk->qs_off == NULL || pk->qs_n == NULL || pk->qs_ngt == NULL || pk->qs_voff == NULL ||
-        pk->qs_feat == NULL || pk->qs_thr == NULL || pk->qs_mask == NULL || pk->qs_vals == NULL) {
+    if (pk->qs_off == NULL || pk->qs_n == NULL || pk->qs_ngt == NULL || pk->qs_nle == NULL ||
+        pk->qs_ncat == NULL || pk->qs_voff == NULL || pk->qs_feat == NULL ||
+        (wide ? pk->qs_thr64 == NULL || pk->qs_flags == NULL || pk->qs_cat == NULL
+              : pk->qs_thr == NULL) ||
+        pk->qs_mask == NULL || pk->qs_vals == NULL) {
         aud_free(nl);
         return aud_error_nomem(err);
     }
-    int32_t feat_le[QS_MAX_LEAVES];
-    float thr_le[QS_MAX_LEAVES];
-    uint64_t mask_le[QS_MAX_LEAVES];
-    size_t off = 0, voff = 0;
+    qs_node nd[QS_MAX_LEAVES];
+    size_t off = 0, voff = 0, bits_base = 0;
     for (size_t k = 0; k < nt; k++) {
+        size_t tb = bits_base;
+        bits_base += (size_t)m->trees[k].n_cat_bits;   /* as aud_packed_build */
         pk->qs_off[k] = (int32_t)off;
         pk->qs_voff[k] = (int32_t)voff;
-        if (nl[k] > QS_MAX_LEAVES) {
-            pk->qs_n[k] = pk->qs_ngt[k] = -1;
+        pk->qs_n[k] = pk->qs_ngt[k] = pk->qs_nle[k] = pk->qs_ncat[k] = -1;
+        if (nl[k] < 0)
             continue;
-        }
-        qs_fill q = { pk->qs_feat + off, feat_le, pk->qs_thr + off, thr_le, pk->qs_mask + off,
-                      mask_le, 0, 0, 0, pk->qs_vals + voff };
+        qs_fill q = { nd, 0, 0, pk->qs_vals + voff, wide, tb };
         qs_walk(&m->trees[k], 0, &q);
-        memcpy(pk->qs_feat + off + q.n_gt, feat_le, (size_t)q.n_le * sizeof *feat_le);
-        memcpy(pk->qs_thr + off + q.n_gt, thr_le, (size_t)q.n_le * sizeof *thr_le);
-        memcpy(pk->qs_mask + off + q.n_gt, mask_le, (size_t)q.n_le * sizeof *mask_le);
-        pk->qs_n[k] = q.n_gt + q.n_le;
-        pk->qs_ngt[k] = q.n_gt;
-        off += (size_t)pk->qs_n[k];
+        int32_t cnt[4] = { 0, 0, 0, 0 };
+        for (int cls = 0; cls < 4; cls++) {   /* class by class, in the tree's order */
+            for (int32_t j = 0; j < q.n; j++) {
+                if (nd[j].cls != cls)
+                    continue;
+                pk->qs_feat[off] = nd[j].feat;
+                if (wide) {
+                    pk->qs_thr64[off] = nd[j].thr;
+                    pk->qs_flags[off] = nd[j].flags;
+                    pk->qs_cat[2 * off] = nd[j].cat_begin;
+                    pk->qs_cat[2 * off + 1] = nd[j].cat_words;
+                } else {
+                    pk->qs_thr[off] = (float)nd[j].thr;
+                }
+                pk->qs_mask[off++] = nd[j].mask;
+                cnt[cls]++;
+            }
+        }
+        pk->qs_n[k] = q.n;
+        pk->qs_ngt[k] = cnt[0];
+        pk->qs_nle[k] = cnt[1];
+        pk->qs_ncat[k] = cnt[3];
         voff += (size_t)q.leaf;
     }
     aud_free(nl);
@@ -446,7 +517,7 @@ int aud_packed_build(aud_model *m, aud_error *err)
         base += (size_t)tail;
     }
     aud_free(queue);
-    if (!wide && !has_cat) {
+    if (!has_cat) {
         int rc = qs_build(m, pk, err);
         if (rc != AUD_OK) {
             aud_packed_free(pk);
@@ -556,6 +627,20 @@ pk_rows(const pk_node *nd, const uint32_t *bits, int cat, const double *vals, in
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 
+/* The leaf values of 16 rows from their masks of possible leaves (a0: rows 0-7, a1: 8-15): each
+ * row's leaf is the lowest bit left, 63 - lzcnt(a & -a). */
+__attribute__((target("avx512f,avx512cd"))) static inline void
+qs_leaf_values(__m512i a0, __m512i a1, const double *vals, double v[16])
+{
+    const __m512i zero = _mm512_setzero_si512(), top = _mm512_set1_epi64(63);
+    __m512i l0 = _mm512_sub_epi64(top, _mm512_lzcnt_epi64(
+                                           _mm512_and_si512(a0, _mm512_sub_epi64(zero, a0))));
+    __m512i l1 = _mm512_sub_epi64(top, _mm512_lzcnt_epi64(
+                                           _mm512_and_si512(a1, _mm512_sub_epi64(zero, a1))));
+    _mm512_storeu_pd(v, _mm512_i64gather_pd(l0, vals, 8));
+    _mm512_storeu_pd(v + 8, _mm512_i64gather_pd(l1, vals, 8));
+}
+
 /* Tree k of the leaf masks for the rows [0, n16) of the block (n16 a multiple of 16; xt: the
  * block's values column by column, S floats a column): each row's leaf value added to out[r * K]
  * by pk_add. */
@@ -568,8 +653,7 @@ qs_rows(const pk_model *pk, size_t k, const float *xt, size_t S, size_t n16, dou
     const uint64_t *mask = pk->qs_mask + pk->qs_off[k];
     const double *vals = pk->qs_vals + pk->qs_voff[k];
     int32_t nn = pk->qs_n[k], ngt = pk->qs_ngt[k];
-    const __m512i ones = _mm512_set1_epi64(-1), zero = _mm512_setzero_si512(),
-                  top = _mm512_set1_epi64(63);
+    const __m512i ones = _mm512_set1_epi64(-1);
     double v[16];
     for (size_t r = 0; r < n16; r += 16) {
         __m512i a0 = ones, a1 = ones;
@@ -588,15 +672,80 @@ qs_rows(const pk_model *pk, size_t k, const float *xt, size_t S, size_t n16, dou
             a0 = _mm512_mask_and_epi64(a0, (__mmask8)rt, a0, mk);
             a1 = _mm512_mask_and_epi64(a1, (__mmask8)(rt >> 8), a1, mk);
         }
-        /* the lowest bit left: 63 - lzcnt(a & -a) */
-        __m512i l0 = _mm512_sub_epi64(top, _mm512_lzcnt_epi64(
-                                               _mm512_and_si512(a0, _mm512_sub_epi64(zero, a0))));
-        __m512i l1 = _mm512_sub_epi64(top, _mm512_lzcnt_epi64(
-                                               _mm512_and_si512(a1, _mm512_sub_epi64(zero, a1))));
-        _mm512_storeu_pd(v, _mm512_i64gather_pd(l0, vals, 8));
-        _mm512_storeu_pd(v + 8, _mm512_i64gather_pd(l1, vals, 8));
+        qs_leaf_values(a0, a1, vals, v);
         for (int q = 0; q < 16; q++)
             pk_add(out + (r + (size_t)q) * K, v[q], f32);
+    }
+}
+
+/* The double layout's tree k by leaf masks for rows [0, n16) of the block (xt: column by column,
+ * S doubles a column), 8 rows to a vector: classes 0 and 1 as qs_rows; class 2 by pk64_step's
+ * whole rule, NaN ? nan_left : |x| <= kZ ? zero_left : x <= t; category sets (class 3) as
+ * pk64_step, the set's words gathered. Values added by out += v. */
+__attribute__((target("avx512f,avx512cd"))) static void
+qs64_rows(const pk_model *pk, size_t k, const double *xt, size_t S, size_t n16, double *out,
+          size_t K)
+{
+    const int32_t *feat = pk->qs_feat + pk->qs_off[k];
+    const double *thr = pk->qs_thr64 + pk->qs_off[k];
+    const uint8_t *flags = pk->qs_flags + pk->qs_off[k];
+    const uint64_t *mask = pk->qs_mask + pk->qs_off[k];
+    const double *vals = pk->qs_vals + pk->qs_voff[k];
+    const int32_t *cat = pk->qs_cat + 2 * (size_t)pk->qs_off[k];
+    int32_t nn = pk->qs_n[k], ngt = pk->qs_ngt[k], nle = ngt + pk->qs_nle[k],
+            ngen = nn - pk->qs_ncat[k];
+    const __m512i ones = _mm512_set1_epi64(-1), zero = _mm512_setzero_si512();
+    const __m512d kz = _mm512_set1_pd(AUD_LGBM_KZERO);
+    const __m512i c31 = _mm512_set1_epi32(31), one32 = _mm512_set1_epi32(1);
+    double v[16];
+    for (size_t r = 0; r < n16; r += 16) {
+        __m512i a0 = ones, a1 = ones;
+        int32_t j = 0;
+        for (; j < nn; j++) {
+            const double *c = xt + (size_t)feat[j] * S + r;
+            __m512d x0 = _mm512_loadu_pd(c), x1 = _mm512_loadu_pd(c + 8), t = _mm512_set1_pd(thr[j]);
+            __mmask8 r0, r1;
+            if (j < ngt) {          /* NaN to the left: right iff x > t */
+                r0 = _mm512_cmp_pd_mask(x0, t, _CMP_GT_OQ);
+                r1 = _mm512_cmp_pd_mask(x1, t, _CMP_GT_OQ);
+            } else if (j < nle) {   /* NaN to the right: right iff !(x <= t) */
+                r0 = _mm512_cmp_pd_mask(x0, t, _CMP_NLE_UQ);
+                r1 = _mm512_cmp_pd_mask(x1, t, _CMP_NLE_UQ);
+            } else if (j >= ngen) {
+                /* a category set: left iff (int)x, truncated, is in it: x not NaN and inside
+                 * (-2^31, 2^31), the code >= 0 and below 32 * words, and its bit set. The
+                 * conversion gives INT32_MIN for NaN and for x outside the int32 range (the
+                 * "integer indefinite" value), which the code >= 0 test turns away */
+                __m512i cv = _mm512_inserti64x4(_mm512_castsi256_si512(_mm512_cvttpd_epi32(x0)),
+                                                _mm512_cvttpd_epi32(x1), 1);
+                __m512i w = _mm512_srli_epi32(cv, 5);
+                __mmask16 in = _mm512_cmpge_epi32_mask(cv, zero) &
+                               _mm512_cmplt_epi32_mask(w, _mm512_set1_epi32(cat[2 * j + 1]));
+                __m512i word = _mm512_mask_i32gather_epi32(
+                    zero, in, _mm512_add_epi32(w, _mm512_set1_epi32(cat[2 * j])),
+                    (const void *)pk->bits, 4);
+                __mmask16 gl = _mm512_mask_test_epi32_mask(
+                    in, _mm512_srlv_epi32(word, _mm512_and_si512(cv, c31)), one32);
+                r0 = (__mmask8)~gl;
+                r1 = (__mmask8)~(gl >> 8);
+            } else {
+                __mmask8 nl = (__mmask8)-(flags[j] & 1), zl = (__mmask8)-((flags[j] >> 1) & 1);
+                __mmask8 n0 = _mm512_cmp_pd_mask(x0, x0, _CMP_UNORD_Q),
+                         n1 = _mm512_cmp_pd_mask(x1, x1, _CMP_UNORD_Q),
+                         s0 = _mm512_cmp_pd_mask(_mm512_abs_pd(x0), kz, _CMP_LE_OQ),
+                         s1 = _mm512_cmp_pd_mask(_mm512_abs_pd(x1), kz, _CMP_LE_OQ),
+                         l0 = _mm512_cmp_pd_mask(x0, t, _CMP_LE_OQ),
+                         l1 = _mm512_cmp_pd_mask(x1, t, _CMP_LE_OQ);
+                r0 = (__mmask8)~((n0 & nl) | (s0 & zl) | (l0 & (__mmask8)~s0));
+                r1 = (__mmask8)~((n1 & nl) | (s1 & zl) | (l1 & (__mmask8)~s1));
+            }
+            __m512i mk = _mm512_set1_epi64((long long)mask[j]);
+            a0 = _mm512_mask_and_epi64(a0, r0, a0, mk);
+            a1 = _mm512_mask_and_epi64(a1, r1, a1, mk);
+        }
+        qs_leaf_values(a0, a1, vals, v);
+        for (int q = 0; q < 16; q++)
+            out[(r + (size_t)q) * K] += v[q];
     }
 }
 #endif
@@ -766,9 +915,31 @@ int aud_packed_block(const aud_model *m, const double *X, size_t n, double *marg
             return 0;
         for (size_t r = 0; r < n * K; r++)
             margin[r] = 0.0;
-        for (size_t i = 0; i < m->n_trees; i++)
-            pk64_tree_rows(pk->nodes64 + pk->root[i], pk->bits, pk->vals + pk->root[i],
-                           pk->depth[i], X, F, n, margin + m->trees[i].output, K);
+        /* by leaf masks: blocks of whole 16-row groups, each transposed (column by column) */
+        size_t step = F > 0 && F <= PK_FLOATS / 16 ? (PK_FLOATS / F) & ~(size_t)15 : 0;
+        double *xt = step > 0 && n >= 16 && qs_on(pk) ? aud_malloc(PK_FLOATS * sizeof *xt) : NULL;
+        if (xt == NULL)
+            step = n > 0 ? n : 1;
+        for (size_t b = 0; b < n; b += step) {
+            size_t e = n - b < step ? n : b + step, n16 = xt != NULL ? (e - b) & ~(size_t)15 : 0;
+            for (size_t j = 0; j < F && n16 > 0; j++)
+                for (size_t r = 0; r < n16; r++)
+                    xt[j * step + r] = X[(b + r) * F + j];
+            for (size_t i = 0; i < m->n_trees; i++) {
+                double *out = margin + b * K + m->trees[i].output;
+                size_t r0 = 0;
+#if defined(__x86_64__) && defined(__GNUC__)
+                if (n16 > 0 && pk->qs_n[i] >= 0) {
+                    qs64_rows(pk, i, xt, step, n16, out, K);
+                    r0 = n16;
+                }
+#endif
+                if (r0 < e - b)
+                    pk64_tree_rows(pk->nodes64 + pk->root[i], pk->bits, pk->vals + pk->root[i],
+                                   pk->depth[i], X + (b + r0) * F, F, e - b - r0, out + r0 * K, K);
+            }
+        }
+        aud_free(xt);
         pk_finish_rows(m, 0, n, margin);
         return 1;
     }

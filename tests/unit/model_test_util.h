@@ -9,6 +9,7 @@
 
 #include "core/aud.h"
 #include "core/io.h"
+#include "models/model_int.h"
 
 typedef struct test_matrix {
     size_t rows, cols;
@@ -112,5 +113,64 @@ static inline void test_assert_same_model(const aud_model *a, const aud_model *b
     }
 }
 
+
+/* n rows of F values: x's rows in turn (malloc'd; NULL when out of memory). */
+static inline double *test_cycle_rows(const test_matrix *x, size_t n)
+{
+    size_t F = x->cols;
+    double *X = malloc((n ? n : 1) * (F ? F : 1) * sizeof *X);
+    for (size_t r = 0; X != NULL && r < n; r++)
+        memcpy(X + r * F, x->v + (r % x->rows) * F, F * sizeof *X);
+    return X;
+}
+
+/* Each of cand[0 .. nc) at feature f of a row of X (n rows of F) drawn by the generator *g. */
+static inline void test_scatter(double *X, size_t n, size_t F, int32_t f, const double *cand,
+                                size_t nc, uint64_t *g)
+{
+    for (size_t c = 0; c < nc; c++) {
+        *g = *g * 6364136223846793005u + 1442695040888963407u;
+        X[(size_t)(*g >> 33) % n * F + (size_t)f] = cand[c];
+    }
+}
+
+/* ---- the packed layouts' paths (models/model_packed.c) ---- */
+
+/* Rows of X whose margins differ between the leaf masks (the default path) and the walk
+ * (aud_packed_isa_cap = 1), or the reference walker (no packed layout), bit for bit. */
+static inline size_t test_mask_paths_differ(aud_model *m, const double *X, size_t n)
+{
+    size_t K = m->n_outputs, bad = 0;
+    double *a = malloc(n * K * sizeof *a), *b = malloc(n * K * sizeof *b),
+           *c = malloc(n * K * sizeof *c);
+    if (a == NULL || b == NULL || c == NULL) {
+        free(a), free(b), free(c);
+        return n + 1;
+    }
+    int cap = aud_packed_isa_cap;
+    aud_packed_isa_cap = 0;
+    aud_model_predict_margin_block(m, X, n, a);
+    aud_packed_isa_cap = 1;
+    aud_model_predict_margin_block(m, X, n, b);
+    aud_packed_isa_cap = cap;
+    void *pk = m->packed;
+    m->packed = NULL;
+    aud_model_predict_margin_block(m, X, n, c);
+    m->packed = pk;
+    for (size_t r = 0; r < n; r++)
+        bad += memcmp(a + r * K, b + r * K, K * sizeof *a) != 0 ||
+               memcmp(a + r * K, c + r * K, K * sizeof *a) != 0;
+    free(a), free(b), free(c);
+    return bad;
+}
+
+static inline int test_cpu_has_masks(void)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512cd");
+#else
+    return 0;
+#endif
+}
 
 #endif

@@ -338,6 +338,132 @@ static void test_single_leaf_and_average_output(void **state)
     assert_int_equal(aud_model_parse(&m, buf, strlen(buf), "one.txt", NULL, &err), AUD_E_SCHEMA);
 }
 
+/* ---- leaf masks (model_packed.c, AVX-512) ------------------------------------------------- */
+
+/* The fixtures' models: rows of input.csv in turn, with values on and beside the numerical
+ * splits (the threshold, the doubles either side, 0, -0, +-kZeroThreshold and twice it, NaN,
+ * +-inf) and hard values at the category sets' features, put in rows chosen by a fixed
+ * generator; the leaf masks give the walk's raw scores bit for bit. */
+static void test_leaf_masks_equal_walk_fixtures(void **state)
+{
+    (void)state;
+    static const char *const dirs[] = {
+        "lightgbm/binary", "lightgbm/regression", "lightgbm/multiclass", "lightgbm_cat/binary",
+        "lightgbm_cat/regression", "lightgbm_cat/multiclass" };
+    size_t masked = 0;
+    for (size_t d = 0; d < sizeof dirs / sizeof dirs[0]; d++) {
+        char path[256];
+        aud_model *m = NULL;
+        aud_error err;
+        snprintf(path, sizeof path, "tests/golden/data/%s/model.txt", dirs[d]);
+        if (aud_model_load(&m, path, NULL, &err) != AUD_OK)
+            fail_msg("%s: %s", path, err.msg);
+        test_matrix x;
+        snprintf(path, sizeof path, "tests/golden/data/%s/input.csv", dirs[d]);
+        assert_int_equal(test_read_csv(path, &x), 0);
+        size_t F = m->n_features, n = 16 * 30 + 5;
+        assert_int_equal(x.cols, F);
+        double *X = test_cycle_rows(&x, n);
+        assert_non_null(X);
+        uint64_t g = 0x2545F4914F6CDD1Du;
+        double kz = AUD_LGBM_KZERO;
+        for (size_t t = 0; t < m->n_trees; t++) {
+            const aud_tree *tr = &m->trees[t];
+            for (int32_t i = 0; i < tr->n_nodes; i++) {
+                double v = tr->threshold[i];
+                double num[] = { v, nextafter(v, INFINITY), nextafter(v, -INFINITY), 0.0, -0.0,
+                                 kz, -kz, 2 * kz, -2 * kz, NAN, INFINITY, -INFINITY };
+                /* category sets: codes in and out of the set and past its words, truncation
+                 * toward zero, the ends of int32 */
+                double cat[] = { -1.0, -0.5, 0.5, 1.0, 2.9, 31.0, 32.0, 33.0, 64.0, 1e10,
+                                 2147483647.0, 2147483648.0, -2147483648.0, NAN, -INFINITY, 3.0 };
+                if (tr->left[i] < 0)
+                    continue;
+                if (tr->kind[i] == AUD_SPLIT_CAT)
+                    test_scatter(X, n, F, tr->feature[i], cat, sizeof cat / sizeof cat[0], &g);
+                else
+                    test_scatter(X, n, F, tr->feature[i], num, sizeof num / sizeof num[0], &g);
+            }
+        }
+        masked += aud_packed_leaf_mask_trees(m);
+        assert_int_equal(test_mask_paths_differ(m, X, n), 0);
+        free(X);
+        test_matrix_free(&x);
+        aud_model_free(m);
+    }
+    print_message("trees by leaf masks: %zu\n", masked);
+    if (test_cpu_has_masks())
+        assert_true(masked > 0);
+}
+
+/* A model of combs (internal node i: leaf i on the left, node i + 1 on the right) whose splits
+ * take every missing type and default, at thresholds 0, +-1e-36, +-kZeroThreshold and ordinary
+ * ones (the whole rule of pk64_step, not only x <= t), and of 64 and 65 leaves; against the walk
+ * on rows of those values, NaN and +-inf. */
+static void test_leaf_masks_missing_types(void **state)
+{
+    (void)state;
+    static const int leaves[] = { 7, 64, 65, 13, 2 };
+    const size_t nt = sizeof leaves / sizeof leaves[0], cap = 1 << 17;
+    char *doc = malloc(cap);
+    assert_non_null(doc);
+    size_t o = (size_t)snprintf(doc, cap,
+                                "tree\nversion=v4\nnum_class=1\nnum_tree_per_iteration=1\n"
+                                "max_feature_idx=2\nobjective=regression\nfeature_names=a b c\n"
+                                "tree_sizes=1 1 1 1 1\n\n");
+    static const char *const thr[] = { "0", "1e-36", "-1e-36", "1.0000000180025095e-35",
+                                       "-1.0000000180025095e-35", "1.5", "-2.5", "0.25" };
+    static const int dtype[] = { 0, 2, 4, 6, 8, 10 };
+    for (size_t t = 0; t < nt; t++) {
+        int L = leaves[t];
+        o += (size_t)snprintf(doc + o, cap - o, "Tree=%zu\nnum_leaves=%d\nnum_cat=0\nsplit_feature=",
+                              t, L);
+        for (int i = 0; i < L - 1; i++)
+            o += (size_t)snprintf(doc + o, cap - o, "%s%d", i ? " " : "", (i + (int)t) % 3);
+        o += (size_t)snprintf(doc + o, cap - o, "\nthreshold=");
+        for (int i = 0; i < L - 1; i++)
+            o += (size_t)snprintf(doc + o, cap - o, "%s%s", i ? " " : "", thr[(i * 3 + (int)t) % 8]);
+        o += (size_t)snprintf(doc + o, cap - o, "\ndecision_type=");
+        for (int i = 0; i < L - 1; i++)
+            o += (size_t)snprintf(doc + o, cap - o, "%s%d", i ? " " : "", dtype[(i + 2 * (int)t) % 6]);
+        o += (size_t)snprintf(doc + o, cap - o, "\nleft_child=");
+        for (int i = 0; i < L - 1; i++)
+            o += (size_t)snprintf(doc + o, cap - o, "%s%d", i ? " " : "", ~i);
+        o += (size_t)snprintf(doc + o, cap - o, "\nright_child=");
+        for (int i = 0; i < L - 1; i++)
+            o += (size_t)snprintf(doc + o, cap - o, "%s%d", i ? " " : "", i + 1 < L - 1 ? i + 1 : ~(L - 1));
+        o += (size_t)snprintf(doc + o, cap - o, "\nleaf_value=");
+        for (int i = 0; i < L; i++)
+            o += (size_t)snprintf(doc + o, cap - o, "%s%.17g", i ? " " : "", i / 8.0 + (double)t);
+        o += (size_t)snprintf(doc + o, cap - o, "\nis_linear=0\nshrinkage=1\n\n\n");
+    }
+    snprintf(doc + o, cap - o, "end of trees\n");
+    aud_model *m = NULL;
+    aud_error err;
+    if (aud_model_parse(&m, doc, strlen(doc), "combs.txt", NULL, &err) != AUD_OK)
+        fail_msg("%s (%s)", err.msg, err.field);
+    assert_int_equal(m->n_trees, nt);
+    if (test_cpu_has_masks())
+        assert_int_equal(aud_packed_leaf_mask_trees(m), nt - 1);   /* not the 65 leaves */
+    double kz = AUD_LGBM_KZERO;
+    const double special[] = { NAN, INFINITY, -INFINITY, 0.0, -0.0, 1e-36, -1e-36, kz, -kz,
+                               2 * kz, -2 * kz, 1.5, -2.5, 0.25, nextafter(0.25, 1.0),
+                               nextafter(1.5, 0.0), nextafter(kz, 1.0), nextafter(-kz, -1.0) };
+    const size_t ns = sizeof special / sizeof special[0], n = 16 * 33 + 11, F = 3;
+    double *X = malloc(n * F * sizeof *X);
+    assert_non_null(X);
+    uint64_t g = 99;
+    for (size_t q = 0; q < n * F; q++) {
+        g = g * 6364136223846793005u + 1442695040888963407u;
+        unsigned u = (unsigned)(g >> 40);
+        X[q] = u % 3 ? special[u / 3 % ns] : -3.0 + 6.0 * (double)(u % 8192) / 8192.0;
+    }
+    assert_int_equal(test_mask_paths_differ(m, X, n), 0);
+    free(X);
+    free(doc);
+    aud_model_free(m);
+}
+
 static void test_allocation_failures(void **state)
 {
     (void)state;
@@ -463,6 +589,8 @@ int main(void)
         cmocka_unit_test(test_small_model_semantics),
         cmocka_unit_test(test_hostile_files),
         cmocka_unit_test(test_single_leaf_and_average_output),
+        cmocka_unit_test(test_leaf_masks_equal_walk_fixtures),
+        cmocka_unit_test(test_leaf_masks_missing_types),
         cmocka_unit_test(test_allocation_failures),
         cmocka_unit_test(test_deferred_trees_equal_inline),
         cmocka_unit_test(test_deferred_trees_errors),

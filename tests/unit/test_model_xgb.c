@@ -270,9 +270,7 @@ static size_t packed_vs_generic(aud_model *m, const double *X, size_t n)
     return bad;
 }
 
-static int cpu_has_masks(void);
 static double *split_rows(const aud_model *m, size_t n);
-static size_t mask_paths_differ(aud_model *m, const double *X, size_t n);
 
 /* Every golden XGBoost model, row by row and in blocks: the packed walk and the reference walker;
  * and the leaf masks (model_packed.c, AVX-512) against both bit for bit, on blocks of 16-row
@@ -297,11 +295,11 @@ static void test_packed_equals_generic_xgb(void **s)
             assert_int_equal(packed_vs_generic(m, x.v, x.rows), 0);
             test_matrix_free(&x);
         }
-        if (cpu_has_masks())   /* depth <= 6: every tree */
+        if (test_cpu_has_masks())   /* depth <= 6: every tree */
             assert_int_equal(aud_packed_leaf_mask_trees(m), m->n_trees);
         size_t n = 16 * 40 + 7;
         double *X = split_rows(m, n);
-        assert_int_equal(mask_paths_differ(m, X, n), 0);
+        assert_int_equal(test_mask_paths_differ(m, X, n), 0);
         free(X);
         aud_model_free(m);
     }
@@ -377,10 +375,8 @@ static double *split_rows(const aud_model *m, size_t n)
     assert_int_equal(test_read_csv(DIR "data.csv", &x), 0);
     size_t F = m->n_features;
     assert_int_equal(x.cols, F);
-    double *X = malloc(n * F * sizeof *X);
+    double *X = test_cycle_rows(&x, n);
     assert_non_null(X);
-    for (size_t r = 0; r < n; r++)
-        memcpy(X + r * F, x.v + (r % x.rows) * F, F * sizeof *X);
     uint64_t g = 0x9E3779B97F4A7C15u;
     for (size_t t = 0; t < m->n_trees; t++) {
         const aud_tree *tr = &m->trees[t];
@@ -392,48 +388,11 @@ static double *split_rows(const aud_model *m, size_t n)
             double cand[] = { v, (double)f, (double)nextafterf(f, INFINITY),
                               (double)nextafterf(f, -INFINITY), nextafter(v, INFINITY), NAN,
                               INFINITY, -INFINITY, -0.0 };
-            for (size_t c = 0; c < sizeof cand / sizeof cand[0]; c++) {
-                g = g * 6364136223846793005u + 1442695040888963407u;
-                X[(size_t)(g >> 33) % n * F + (size_t)tr->feature[i]] = cand[c];
-            }
+            test_scatter(X, n, F, tr->feature[i], cand, sizeof cand / sizeof cand[0], &g);
         }
     }
     test_matrix_free(&x);
     return X;
-}
-
-/* Rows of X whose margins differ between the leaf masks (the default path) and the walk
- * (aud_packed_isa_cap = 1), or the reference walker (no packed layout), bit for bit. */
-static size_t mask_paths_differ(aud_model *m, const double *X, size_t n)
-{
-    size_t K = m->n_outputs, bad = 0;
-    double *a = malloc(n * K * sizeof *a), *b = malloc(n * K * sizeof *b),
-           *c = malloc(n * K * sizeof *c);
-    assert_true(a != NULL && b != NULL && c != NULL);
-    int cap = aud_packed_isa_cap;
-    aud_packed_isa_cap = 0;
-    aud_model_predict_margin_block(m, X, n, a);
-    aud_packed_isa_cap = 1;
-    aud_model_predict_margin_block(m, X, n, b);
-    aud_packed_isa_cap = cap;
-    void *pk = m->packed;
-    m->packed = NULL;
-    aud_model_predict_margin_block(m, X, n, c);
-    m->packed = pk;
-    for (size_t r = 0; r < n; r++)
-        bad += memcmp(a + r * K, b + r * K, K * sizeof *a) != 0 ||
-               memcmp(a + r * K, c + r * K, K * sizeof *a) != 0;
-    free(a), free(b), free(c);
-    return bad;
-}
-
-static int cpu_has_masks(void)
-{
-#if defined(__x86_64__) && defined(__GNUC__)
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512cd");
-#else
-    return 0;
-#endif
 }
 
 /* A comb: L leaves, internal node i (0 .. L-2) with a leaf on its left and node i + 1 (the last:
@@ -488,7 +447,7 @@ static void test_leaf_masks_mixed_trees(void **s)
     if (aud_model_parse(&m, doc, strlen(doc), "t.json", NULL, &err) != AUD_OK)
         fail_msg("%s: %s", err.field, err.msg);
     assert_int_equal(m->n_trees, 4);
-    if (cpu_has_masks())
+    if (test_cpu_has_masks())
         assert_int_equal(aud_packed_leaf_mask_trees(m), 2);
     size_t n = 16 * 25 + 9, F = 3;
     double *X = malloc(n * F * sizeof *X);
@@ -500,7 +459,7 @@ static void test_leaf_masks_mixed_trees(void **s)
         unsigned u = (unsigned)(g >> 40);
         X[q] = u % 9 == 0 ? special[u / 9 % 6] : -1.6 + 3.2 * (double)(u % 4096) / 4096.0;
     }
-    assert_int_equal(mask_paths_differ(m, X, n), 0);
+    assert_int_equal(test_mask_paths_differ(m, X, n), 0);
     /* a row that goes right at every node of the comb ends in its last leaf */
     double x[3] = { 9.0, 9.0, 9.0 }, out;
     aud_model_predict_margin(m, x, &out);
