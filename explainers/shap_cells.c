@@ -65,6 +65,8 @@ int aud_shap_cells_unit_depth = UNIT_DEPTH;
 #define UNIT_MAX_SLOTS ((size_t)1 << 16) /* per tree: count slots, */
 #define UNIT_MAX_TABLE ((size_t)1 << 20) /* and table values (8 MiB) */
 #define UTILE 256                        /* rows whose decisions are taken together */
+#define GROUP_BUDGET ((size_t)2 << 20)   /* bytes of the counts and tables of a group of trees
+                                            taken tile by tile (trees_by_units) */
 
 /* A unit: a node u of a tree with depth(u) + (internal nodes under u) <= UNIT_BITS. The leaves
  * under u depend on a row only through its decisions at u's ancestors and at the internal nodes
@@ -461,6 +463,11 @@ typedef struct cells_ws {
                             between runs) */
     double   *uacc;      /* n_w x slots: weights of the run per key (zero between runs) */
     double   *utab;      /* the tree's tables */
+    /* a group of trees by units at once (trees_by_units): n_group copies of ucnt, uacc and utab,
+     * the pointers above set to the group's tree in turn */
+    size_t    n_group;
+    uint32_t *ucnt0;
+    double   *uacc0, *utab0;
     double   *tleaf;     /* one leaf's table: 2^UNIT_BITS x UNIT_BITS */
 } cells_ws;
 
@@ -486,9 +493,9 @@ static void cells_ws_free(void *p)
     aud_free(w->order);
     aud_free(w->dec);
     aud_free(w->ukey);
-    aud_free(w->ucnt);
-    aud_free(w->uacc);
-    aud_free(w->utab);
+    aud_free(w->ucnt0);
+    aud_free(w->uacc0);
+    aud_free(w->utab0);
     aud_free(w->tleaf);
     aud_free(w);
 }
@@ -526,9 +533,16 @@ static void *cells_ws_new(void *ctx)
     w->order = aud_malloc(sub * sizeof *w->order);
     w->dec = aud_malloc((c->u_int + 1) * UTILE * sizeof *w->dec);
     w->ukey = aud_malloc(UTILE * sizeof *w->ukey);
-    w->ucnt = aud_calloc(4 * c->u_slots + 1, sizeof *w->ucnt);
-    w->uacc = aud_calloc(c->n_w * c->u_slots + 1, sizeof *w->uacc);
-    w->utab = aud_malloc((c->u_tsize + 1) * sizeof *w->utab);
+    /* trees of a chunk by units in groups (trees_by_units), as many as GROUP_BUDGET holds */
+    size_t each = (4 * c->u_slots + 1) * sizeof *w->ucnt + (c->n_w * c->u_slots + 1) *
+                  sizeof *w->uacc + (c->u_tsize + 1) * sizeof *w->utab;
+    w->n_group = GROUP_BUDGET / each;
+    w->n_group = w->n_group < 1 ? 1 : w->n_group > KEY_TREES ? KEY_TREES : w->n_group;
+    if (aud_shap_cells_group_cap > 0 && w->n_group > (size_t)aud_shap_cells_group_cap)
+        w->n_group = (size_t)aud_shap_cells_group_cap;
+    w->ucnt = w->ucnt0 = aud_calloc(w->n_group * (4 * c->u_slots + 1), sizeof *w->ucnt);
+    w->uacc = w->uacc0 = aud_calloc(w->n_group * (c->n_w * c->u_slots + 1), sizeof *w->uacc);
+    w->utab = w->utab0 = aud_malloc(w->n_group * (c->u_tsize + 1) * sizeof *w->utab);
     w->tleaf = aud_malloc(((size_t)UNIT_DEPTH << UNIT_DEPTH) * sizeof *w->tleaf);
     if (w->dec == NULL || w->ukey == NULL || w->ucnt == NULL || w->uacc == NULL ||
         w->utab == NULL || w->tleaf == NULL) {
@@ -621,6 +635,7 @@ __attribute__((target("avx2"))) static void node_bits8(uint32_t *keys, const flo
 #endif
 
 int aud_shap_cells_isa_cap = 0;
+int aud_shap_cells_group_cap = 0;
 
 /* The widest vector path this CPU runs (3: AVX-512, 2: AVX2, 1: the portable one), at most
  * aud_shap_cells_isa_cap when that is set (tests compare the paths): the units' decisions and
@@ -1124,52 +1139,74 @@ static void unit_spill(const aud_shap_cells *c, cells_ws *w, const cells_units *
     }
 }
 
-/* Tree t over all rows of the call by units: per run of a cell, per tile of rows, the decisions,
- * then per unit the keys and their counts; the run's counts times the tables at its end. */
-static void tree_by_units(const cells_job *j, cells_ws *w, size_t t, double *part)
+/* Point w's counts, weights and tables at those of tree g of a group. */
+static void group_tree(const aud_shap_cells *c, cells_ws *w, size_t g)
+{
+    w->ucnt = w->ucnt0 + g * (4 * c->u_slots + 1);
+    w->uacc = w->uacc0 + g * (c->n_w * c->u_slots + 1);
+    w->utab = w->utab0 + g * (c->u_tsize + 1);
+}
+
+/* Trees ts[0 .. ng) over all rows of the call by units: per run of a cell, per tile of rows, each
+ * tree's decisions, then per unit the keys and their counts; the run's counts times the tables at
+ * its end, tree by tree. The trees of a group share each tile of rows while it is in the cache
+ * (each tree over all rows in turn read the call's rows, megabytes, once per tree). The sums
+ * are added as one tree at a time would add them when each cell has one run (cells_run groups
+ * only then): cell by cell, the trees in order. */
+static void trees_by_units(const cells_job *j, cells_ws *w, const size_t *ts, size_t ng,
+                           double *part)
 {
     const aud_shap_cells *c = j->c;
-    const cells_units *U = c->units[t];
     int weighted = !(j->w == NULL && c->n_w == 1), isa = cells_isa();
-    unit_tables(c, w, t);
+    for (size_t g = 0; g < ng; g++) {
+        group_tree(c, w, g);
+        unit_tables(c, w, ts[g]);
+    }
     for (size_t r = 0; r < c->n_seg; r++) {
         int32_t cl = c->seg_cell[r];
         if (cl < 0)
             continue;
         for (size_t p0 = c->seg[r]; p0 < c->seg[r + 1]; p0 += UTILE) {
             size_t n = c->seg[r + 1] - p0 < UTILE ? c->seg[r + 1] - p0 : UTILE;
-            unit_dec(j, U, t, p0, n, w->dec, isa);
-            for (int32_t q = 0; q < U->n_units; q++) {
-                const cells_unit *u = &U->u[q];
+            for (size_t g = 0; g < ng; g++) {
+                const cells_units *U = c->units[ts[g]];
+                group_tree(c, w, g);
+                unit_dec(j, U, ts[g], p0, n, w->dec, isa);
+                for (int32_t q = 0; q < U->n_units; q++) {
+                    const cells_unit *u = &U->u[q];
 #if defined(__x86_64__) && defined(__GNUC__)
-                if (isa == 3)
-                    unit_keys16(u, (const uint16_t *)(const void *)w->dec, n, w->ukey);
-                else
+                    if (isa == 3)
+                        unit_keys16(u, (const uint16_t *)(const void *)w->dec, n, w->ukey);
+                    else
 #endif
-                    unit_keys(u, w->dec, n, w->ukey, isa == 2);
-                if (!weighted) {   /* 4 copies: a run of equal keys is not one chain */
-                    uint32_t *c0 = w->ucnt + u->off, *c1 = c0 + U->slots, *c2 = c1 + U->slots,
-                             *c3 = c2 + U->slots;
-                    const int32_t *key = w->ukey;
-                    size_t i = 0;
-                    for (; i + 4 <= n; i += 4) {
-                        c0[key[i]]++;
-                        c1[key[i + 1]]++;
-                        c2[key[i + 2]]++;
-                        c3[key[i + 3]]++;
+                        unit_keys(u, w->dec, n, w->ukey, isa == 2);
+                    if (!weighted) {   /* 4 copies: a run of equal keys is not one chain */
+                        uint32_t *c0 = w->ucnt + u->off, *c1 = c0 + U->slots,
+                                 *c2 = c1 + U->slots, *c3 = c2 + U->slots;
+                        const int32_t *key = w->ukey;
+                        size_t i = 0;
+                        for (; i + 4 <= n; i += 4) {
+                            c0[key[i]]++;
+                            c1[key[i + 1]]++;
+                            c2[key[i + 2]]++;
+                            c3[key[i + 3]]++;
+                        }
+                        for (; i < n; i++)
+                            c0[key[i]]++;
+                        continue;
                     }
-                    for (; i < n; i++)
-                        c0[key[i]]++;
-                    continue;
-                }
-                for (size_t i = 0; i < n; i++) {
-                    size_t row = c->perm[p0 + i];
-                    for (size_t k = 0; k < c->n_w; k++)
-                        w->uacc[k * U->slots + u->off + w->ukey[i]] += weight(j, row, k);
+                    for (size_t i = 0; i < n; i++) {
+                        size_t row = c->perm[p0 + i];
+                        for (size_t k = 0; k < c->n_w; k++)
+                            w->uacc[k * U->slots + u->off + w->ukey[i]] += weight(j, row, k);
+                    }
                 }
             }
         }
-        unit_spill(c, w, U, weighted, cl, part);
+        for (size_t g = 0; g < ng; g++) {
+            group_tree(c, w, g);
+            unit_spill(c, w, c->units[ts[g]], weighted, cl, part);
+        }
     }
 }
 
@@ -1182,9 +1219,16 @@ static int cells_run(void *ctx, void *wsp, size_t begin, size_t end, aud_error *
     for (size_t ch = begin; ch < end; ch++) {
         double *part = c->part + ch * per * M;
         size_t t0 = nt * ch / c->n_chunks, t1 = nt * (ch + 1) / c->n_chunks;
+        /* the trees by units in groups of w->n_group, or one by one where a cell has several
+         * runs (more rows than one block): the order of the sums stays one tree's at a time */
+        size_t ts[KEY_TREES], nu = 0, gmax = c->n_seg > 0 && j->n <= c->sub ? w->n_group : 1;
         for (size_t t = t0; t < t1; t++) {
             if (c->units[t] != NULL)
-                tree_by_units(j, w, t, part);
+                ts[nu++] = t;
+            if (nu > 0 && (nu == gmax || t + 1 == t1)) {
+                trees_by_units(j, w, ts, nu, part);
+                nu = 0;
+            }
         }
         for (size_t b0 = 0; b0 < j->n; b0 += c->sub) {
             size_t b1 = j->n - b0 < c->sub ? j->n : b0 + c->sub;

@@ -196,5 +196,8 @@ int aud_shap_explain_cmd(aud_shap_result *r, const aud_model *m, const double *X
 /* Caps the vector path of the drivers' cells (explainers/shap_cells.c): 0 takes the widest this
  * CPU runs, 1 the portable one, 2 AVX2, 3 AVX-512. For tests, which compare the paths. */
 AUD_API extern int aud_shap_cells_isa_cap;
+/* Trees by units taken together on a tile of rows (explainers/shap_cells.c trees_by_units): at
+ * most this many when set (tests compare 1 with the default; the sums are the same bits). */
+AUD_API extern int aud_shap_cells_group_cap;
 
 #endif

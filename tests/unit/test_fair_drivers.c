@@ -66,20 +66,22 @@ static double *cell_sums(const aud_model *m, const double *X, size_t n, const in
     return out;
 }
 
-/* The units' vector paths (aud_shap_cells_isa_cap: 1 portable, 2 AVX2, 3 AVX-512 masks) give
- * the same sums bit for bit, with and without weights: the drivers' model (NaN incomes, every
- * tree by units) and the LightGBM model (categorical splits, whose decisions are taken row by
- * row), over runs of a cell whose lengths are not multiples of 16. The paths the CPU lacks are
- * skipped (the cap only lowers the choice). Part of check_cells. */
+/* The units' vector paths (aud_shap_cells_isa_cap: 1 portable, 2 AVX2, 3 AVX-512 masks), with
+ * the trees taken in groups on each tile of rows or one by one (aud_shap_cells_group_cap 1),
+ * give the same sums bit for bit, with and without weights: the drivers' model (NaN incomes,
+ * every tree by units) and the LightGBM model (categorical splits, whose decisions are taken row
+ * by row), over runs of a cell whose lengths are not multiples of 16. The paths the CPU lacks
+ * are skipped (the cap only lowers the choice). Part of check_cells. */
 static void check_isa_paths(const aud_model *m, const double *X, size_t n, const int32_t *cell,
                             const double *w)
 {
     size_t M = m->n_features;
-    int cap = aud_shap_cells_isa_cap;
+    int cap = aud_shap_cells_isa_cap, gcap = aud_shap_cells_group_cap;
     double *ref[2] = {NULL, NULL};
     uint64_t cnt[NC];
-    for (int isa = 1; isa <= 3; isa++) {
-        aud_shap_cells_isa_cap = isa;
+    for (int isa = 1; isa <= 4; isa++) {
+        aud_shap_cells_isa_cap = isa < 4 ? isa : 3;
+        aud_shap_cells_group_cap = isa < 4 ? 0 : 1;
         for (int weighted = 0; weighted < 2; weighted++) {
             size_t len = (weighted ? 2 : 1) * NC * (M + 1);
             double *s = cell_sums(m, X, n, cell, weighted ? w : NULL, 2, cnt);
@@ -92,6 +94,7 @@ static void check_isa_paths(const aud_model *m, const double *X, size_t n, const
         }
     }
     aud_shap_cells_isa_cap = cap;
+    aud_shap_cells_group_cap = gcap;
     aud_free(ref[0]);
     aud_free(ref[1]);
 }
