@@ -1024,13 +1024,20 @@ __attribute__((target("avx512f"))) static void dec_lt16(uint16_t *dm, const floa
                                                         size_t n, float th, uint8_t dl)
 {
     __m512 vth = _mm512_set1_ps(th);
-    for (size_t i = 0, g = 0; i < n; i += 16, g++) {
-        __mmask16 in = n - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - i)) - 1u);
+    size_t i = 0, g = 0;
+    /* one compare a group: NaN to the left is !(v >= th) (unordered: true), else v < th */
+    if (dl) {
+        for (; i + 16 <= n; i += 16, g++)
+            dm[g] = (uint16_t)_mm512_cmp_ps_mask(_mm512_loadu_ps(col + i), vth, _CMP_NGE_UQ);
+    } else {
+        for (; i + 16 <= n; i += 16, g++)
+            dm[g] = (uint16_t)_mm512_cmp_ps_mask(_mm512_loadu_ps(col + i), vth, _CMP_LT_OQ);
+    }
+    if (i < n) {
+        __mmask16 in = (__mmask16)((1u << (n - i)) - 1u);
         __m512 v = _mm512_maskz_loadu_ps(in, col + i);
-        __mmask16 left = _mm512_cmp_ps_mask(v, vth, _CMP_LT_OQ);
-        if (dl)
-            left |= _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
-        dm[g] = (uint16_t)left;
+        dm[g] = (uint16_t)(dl ? _mm512_cmp_ps_mask(v, vth, _CMP_NGE_UQ)
+                              : _mm512_cmp_ps_mask(v, vth, _CMP_LT_OQ));
     }
 }
 
