@@ -102,10 +102,10 @@ typedef struct pk_model {
     int32_t   *qs_feat;
     float     *qs_thr;   /* float layout: pk_threshold */
     double    *qs_thr64; /* double layout: pk64_node.t, then (the rest) its rule's flags */
-    uint8_t   *qs_flags; /* double layout, the nodes after the first qs_ngt + qs_nle: bit 0 NaN
-                          * to the left, bit 1 |x| <= kZeroThreshold to the left */
-    int32_t   *qs_cat;   /* double layout, the last qs_ncat nodes (categorical): first word of
-                          * the set in pk_model.bits and word count, two per node */
+    uint8_t   *qs_flags; /* the nodes after the first qs_ngt + qs_nle: bit 0 NaN to the left,
+                          * bit 1 (double layout) |x| <= kZeroThreshold to the left */
+    int32_t   *qs_cat;   /* the last qs_ncat nodes (category sets, LightGBM's or XGBoost's):
+                          * first word of the set in pk_model.bits and word count, two per node */
     uint64_t  *qs_mask;  /* the leaves a row keeps when it goes right: all but the left subtree's */
     double    *qs_vals;
 } pk_model;
@@ -285,8 +285,10 @@ static void qs_walk(const aud_tree *t, int32_t i, qs_fill *q)
     d->feat = t->feature[i];
     if (!q->wide) {
         d->thr = pk_threshold(t, i);
-        d->cls = t->default_left[i] ? 0 : 1;
-        d->flags = 0;
+        d->cls = t->kind[i] == AUD_SPLIT_CAT_XGB ? 3 : t->default_left[i] ? 0 : 1;
+        d->flags = (uint8_t)(t->default_left[i] != 0);
+        d->cat_begin = (int32_t)(q->bits_base + (size_t)t->cat_begin[i]);
+        d->cat_words = t->cat_words[i];
     } else {
         /* pk64_step: NaN ? nan_left : |x| <= kZ ? zero_left : x <= t. Where |t| > kZ and
          * zero_left is 0 <= t, a tiny x goes where x <= t sends it, so the rule is x <= t with
@@ -304,8 +306,7 @@ static void qs_walk(const aud_tree *t, int32_t i, qs_fill *q)
 }
 
 /* Whether tree t can go by leaf masks: at most QS_MAX_LEAVES leaves; in the float layout every
- * split one that some value takes (not a threshold at -inf, pk_threshold's NaN) and no XGBoost
- * category set. */
+ * numerical split one that some value takes (not a threshold at -inf, pk_threshold's NaN). */
 static int qs_tree_ok(const aud_tree *t, int wide)
 {
     if (t->left[0] < 0 || qs_leaves(t, 0, 0) > QS_MAX_LEAVES)
@@ -313,9 +314,9 @@ static int qs_tree_ok(const aud_tree *t, int wide)
     for (int32_t i = 0; i < t->n_nodes; i++) {
         if (t->left[i] < 0)
             continue;
-        if (t->kind[i] == AUD_SPLIT_CAT_XGB || (!wide && t->kind[i] == AUD_SPLIT_CAT))
+        if ((wide && t->kind[i] == AUD_SPLIT_CAT_XGB) || (!wide && t->kind[i] == AUD_SPLIT_CAT))
             return 0;
-        if (!wide && isnan(pk_threshold(t, i)))
+        if (!wide && t->kind[i] != AUD_SPLIT_CAT_XGB && isnan(pk_threshold(t, i)))
             return 0;
     }
     return 1;
@@ -356,19 +357,18 @@ static int qs_build(const aud_model *m, pk_model *pk, aud_error *err)
     pk->qs_ncat = aud_malloc(nt * sizeof *pk->qs_ncat);
     pk->qs_voff = aud_malloc(nt * sizeof *pk->qs_voff);
     pk->qs_feat = aud_malloc((nodes + 1) * sizeof *pk->qs_feat);
-    if (wide) {
+    if (wide)
         pk->qs_thr64 = aud_malloc((nodes + 1) * sizeof *pk->qs_thr64);
-        pk->qs_flags = aud_malloc(nodes + 1);
-        pk->qs_cat = aud_malloc(2 * (nodes + 1) * sizeof *pk->qs_cat);
-    } else {
+    else
         pk->qs_thr = aud_malloc((nodes + 1) * sizeof *pk->qs_thr);
-    }
+    pk->qs_flags = aud_malloc(nodes + 1);
+    pk->qs_cat = aud_malloc(2 * (nodes + 1) * sizeof *pk->qs_cat);
     pk->qs_mask = aud_malloc((nodes + 1) * sizeof *pk->qs_mask);
     pk->qs_vals = aud_malloc(leaves * sizeof *pk->qs_vals);
     if (pk->qs_off == NULL || pk->qs_n == NULL || pk->qs_ngt == NULL || pk->qs_nle == NULL ||
         pk->qs_ncat == NULL || pk->qs_voff == NULL || pk->qs_feat == NULL ||
-        (wide ? pk->qs_thr64 == NULL || pk->qs_flags == NULL || pk->qs_cat == NULL
-              : pk->qs_thr == NULL) ||
+        (wide ? pk->qs_thr64 == NULL : pk->qs_thr == NULL) || pk->qs_flags == NULL ||
+        pk->qs_cat == NULL ||
         pk->qs_mask == NULL || pk->qs_vals == NULL) {
         aud_free(nl);
         return aud_error_nomem(err);
@@ -391,14 +391,13 @@ static int qs_build(const aud_model *m, pk_model *pk, aud_error *err)
                 if (nd[j].cls != cls)
                     continue;
                 pk->qs_feat[off] = nd[j].feat;
-                if (wide) {
+                if (wide)
                     pk->qs_thr64[off] = nd[j].thr;
-                    pk->qs_flags[off] = nd[j].flags;
-                    pk->qs_cat[2 * off] = nd[j].cat_begin;
-                    pk->qs_cat[2 * off + 1] = nd[j].cat_words;
-                } else {
-                    pk->qs_thr[off] = (float)nd[j].thr;
-                }
+                else
+                    pk->qs_thr[off] = (float)nd[j].thr;   /* NaN for a set: not used */
+                pk->qs_flags[off] = nd[j].flags;
+                pk->qs_cat[2 * off] = nd[j].cat_begin;
+                pk->qs_cat[2 * off + 1] = nd[j].cat_words;
                 pk->qs_mask[off++] = nd[j].mask;
                 cnt[cls]++;
             }
@@ -517,7 +516,7 @@ int aud_packed_build(aud_model *m, aud_error *err)
         base += (size_t)tail;
     }
     aud_free(queue);
-    if (!has_cat) {
+    {
         int rc = qs_build(m, pk, err);
         if (rc != AUD_OK) {
             aud_packed_free(pk);
@@ -652,8 +651,12 @@ qs_rows(const pk_model *pk, size_t k, const float *xt, size_t S, size_t n16, dou
     const float *thr = pk->qs_thr + pk->qs_off[k];
     const uint64_t *mask = pk->qs_mask + pk->qs_off[k];
     const double *vals = pk->qs_vals + pk->qs_voff[k];
-    int32_t nn = pk->qs_n[k], ngt = pk->qs_ngt[k];
-    const __m512i ones = _mm512_set1_epi64(-1);
+    const uint8_t *flags = pk->qs_flags + pk->qs_off[k];
+    const int32_t *cat = pk->qs_cat + 2 * (size_t)pk->qs_off[k];
+    int32_t nn = pk->qs_n[k], ngt = pk->qs_ngt[k], nnum = nn - pk->qs_ncat[k];
+    const __m512i ones = _mm512_set1_epi64(-1), zero = _mm512_setzero_si512(),
+                  c31 = _mm512_set1_epi32(31), one32 = _mm512_set1_epi32(1);
+    const __m512 f0 = _mm512_setzero_ps(), f24 = _mm512_set1_ps(16777216.0f);
     double v[16];
     for (size_t r = 0; r < n16; r += 16) {
         __m512i a0 = ones, a1 = ones;
@@ -665,9 +668,29 @@ qs_rows(const pk_model *pk, size_t k, const float *xt, size_t S, size_t n16, dou
             a0 = _mm512_mask_and_epi64(a0, (__mmask8)rt, a0, mk);
             a1 = _mm512_mask_and_epi64(a1, (__mmask8)(rt >> 8), a1, mk);
         }
-        for (; j < nn; j++) {    /* NaN to the right: right iff !(float(x) <= t) */
+        for (; j < nnum; j++) {  /* NaN to the right: right iff !(float(x) <= t) */
             __m512 x = _mm512_loadu_ps(xt + (size_t)feat[j] * S + r);
             __mmask16 rt = _mm512_cmp_ps_mask(x, _mm512_set1_ps(thr[j]), _CMP_NLE_UQ);
+            __m512i mk = _mm512_set1_epi64((long long)mask[j]);
+            a0 = _mm512_mask_and_epi64(a0, (__mmask8)rt, a0, mk);
+            a1 = _mm512_mask_and_epi64(a1, (__mmask8)(rt >> 8), a1, mk);
+        }
+        for (; j < nn; j++) {
+            /* an XGBoost category set (pk_step_cat): right iff the code, (int)v for
+             * 0 <= v < 2^24, is below 32 * words with its bit set, or v is NaN and its default
+             * is right; any other value goes left */
+            __m512 x = _mm512_loadu_ps(xt + (size_t)feat[j] * S + r);
+            __mmask16 ok = _mm512_cmp_ps_mask(x, f0, _CMP_GE_OQ) &
+                           _mm512_cmp_ps_mask(x, f24, _CMP_LT_OQ);
+            __m512i cv = _mm512_cvttps_epi32(x), w = _mm512_srli_epi32(cv, 5);
+            __mmask16 in = _mm512_mask_cmplt_epi32_mask(ok, w, _mm512_set1_epi32(cat[2 * j + 1]));
+            __m512i word = _mm512_mask_i32gather_epi32(
+                zero, in, _mm512_add_epi32(w, _mm512_set1_epi32(cat[2 * j])),
+                (const void *)pk->bits, 4);
+            __mmask16 rt = _mm512_mask_test_epi32_mask(
+                in, _mm512_srlv_epi32(word, _mm512_and_si512(cv, c31)), one32);
+            if (!(flags[j] & 1))
+                rt |= _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q);
             __m512i mk = _mm512_set1_epi64((long long)mask[j]);
             a0 = _mm512_mask_and_epi64(a0, (__mmask8)rt, a0, mk);
             a1 = _mm512_mask_and_epi64(a1, (__mmask8)(rt >> 8), a1, mk);
@@ -844,7 +867,7 @@ pk_float_rows(const aud_model *m, const double *X, size_t n, double *margin, int
     size_t K = m->n_outputs, F = m->n_features;
     float xf[PK_FLOATS];
     size_t step = F > 0 ? PK_FLOATS / F : n;
-    int qs = !cat && F > 0 && step >= 16 && qs_on(pk);
+    int qs = F > 0 && step >= 16 && qs_on(pk);
     float *xt = NULL;
     if (qs) {   /* whole groups of 16 rows in a block, and the block column by column */
         step &= ~(size_t)15;
@@ -882,8 +905,8 @@ pk_float_rows(const aud_model *m, const double *X, size_t n, double *margin, int
 #endif
             if (r0 < e - b)
                 pk_rows(pk->nodes + pk->root[i], pk->bits, cat, pk->vals + pk->root[i],
-                        pk->depth[i], xf + r0 * F, xc, F, e - b - r0, out + r0 * K, K,
-                        m->sum_f32);
+                        pk->depth[i], xf + r0 * F, cat ? xc + r0 * F : NULL, F, e - b - r0,
+                        out + r0 * K, K, m->sum_f32);
         }
         if (!m->sum_f32)
             pk_finish_rows(m, b, e, margin);

@@ -227,8 +227,8 @@ static void test_xgboost_rule_by_hand(void **state)
     }
 }
 
-/* The packed layout (blocks of 8 rows and the single-row tail) against the reference walker, bit
- * for bit, on a model mixing float32 and category-set splits: sets of 2 and 32 words, an empty
+/* The packed layout (blocks of 8 rows and the single-row tail; the leaf masks of 16 rows) against
+ * the reference walker, bit for bit, on a model mixing float32 and category-set splits: sets of 2 and 32 words, an empty
  * set (no category goes right), both default directions; probes around every set's codes and
  * bounds (fractions, -0.0, negatives, 32 * words and the floats next to it, 2^24, 2^31, huge,
  * infinities, NaN). */
@@ -301,6 +301,11 @@ static void test_xgboost_packed_equals_walker(void **state)
                      X[3 * r + 1], X[3 * r + 2], a[r], b);
     }
     m->packed = pk;
+    /* the leaf masks (AVX-512; sets tested 16 rows at once) against the packed walk and the
+     * walker, bit for bit */
+    if (test_cpu_has_masks())
+        assert_int_equal(aud_packed_leaf_mask_trees(m), 3);
+    assert_int_equal(test_mask_paths_differ(m, X, n), 0);
     /* spot check of the rule: a = 33 in {1, 33}: right, then c = 1000 not in the empty set: left
      * (4); c = 1000 in {0, 5, 1000} (32 words): right, then a = 33 not in {31, 32}: left (32);
      * b NaN, default right (256) */
