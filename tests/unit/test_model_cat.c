@@ -240,7 +240,7 @@ static void test_xgboost_packed_equals_walker(void **state)
         " \"feature_types\": [\"c\", \"float\", \"c\"],"
         " \"learner_model_param\": {\"base_score\": \"0.25\", \"num_class\": \"0\","
         " \"num_feature\": \"3\"}, \"objective\": {\"name\": \"reg:squarederror\"},"
-        " \"gradient_booster\": {\"name\": \"gbtree\", \"model\": {\"tree_info\": [0, 0, 0],"
+        " \"gradient_booster\": {\"name\": \"gbtree\", \"model\": {\"tree_info\": [0, 0, 0, 0, 0],"
         " \"trees\": ["
         "{\"tree_param\": {\"num_nodes\": \"7\"},"
         " \"left_children\": [1, 3, 5, -1, -1, -1, -1], \"right_children\": [2, 4, 6, -1, -1, -1, -1],"
@@ -261,7 +261,26 @@ static void test_xgboost_packed_equals_walker(void **state)
         " \"left_children\": [1, -1, -1], \"right_children\": [2, -1, -1],"
         " \"split_indices\": [1, 0, 0], \"split_conditions\": [-0.25, 128, 256],"
         " \"default_left\": [0, 0, 0], \"split_type\": [0, 0, 0],"
-        " \"sum_hessian\": [2, 1, 1], \"base_weights\": [0, 128, 256]}]}}}}";
+        " \"sum_hessian\": [2, 1, 1], \"base_weights\": [0, 128, 256]},"
+        /* a set beside two numerical splits (a tree of leaf masks: sets up to half), of 2 words
+         * (loaded and permuted) and of 32 (gathered) */
+        "{\"tree_param\": {\"num_nodes\": \"7\"},"
+        " \"left_children\": [1, 3, 5, -1, -1, -1, -1], \"right_children\": [2, 4, 6, -1, -1, -1, -1],"
+        " \"split_indices\": [1, 0, 1, 0, 0, 0, 0],"
+        " \"split_conditions\": [0.5, NaN, -0.25, 512, 1024, 2048, 4096],"
+        " \"default_left\": [1, 0, 0, 0, 0, 0, 0], \"split_type\": [0, 1, 0, 0, 0, 0, 0],"
+        " \"sum_hessian\": [8, 4, 4, 2, 2, 2, 2], \"base_weights\": [0, 0, 0, 512, 1024, 2048, 4096],"
+        " \"categories\": [1, 33], \"categories_nodes\": [1],"
+        " \"categories_segments\": [0], \"categories_sizes\": [2]},"
+        "{\"tree_param\": {\"num_nodes\": \"7\"},"
+        " \"left_children\": [1, 3, 5, -1, -1, -1, -1], \"right_children\": [2, 4, 6, -1, -1, -1, -1],"
+        " \"split_indices\": [2, 1, 1, 0, 0, 0, 0],"
+        " \"split_conditions\": [NaN, 0.25, -0.25, 8192, 16384, 32768, 65536],"
+        " \"default_left\": [1, 0, 0, 0, 0, 0, 0], \"split_type\": [1, 0, 0, 0, 0, 0, 0],"
+        " \"sum_hessian\": [8, 4, 4, 2, 2, 2, 2],"
+        " \"base_weights\": [0, 0, 0, 8192, 16384, 32768, 65536],"
+        " \"categories\": [0, 5, 1000], \"categories_nodes\": [0],"
+        " \"categories_segments\": [0], \"categories_sizes\": [3]}]}}}}";
     aud_error err;
     aud_model *m = NULL;
     if (aud_model_parse(&m, doc, strlen(doc), "mixed.json", NULL, &err) != AUD_OK)
@@ -303,15 +322,16 @@ static void test_xgboost_packed_equals_walker(void **state)
     m->packed = pk;
     /* the leaf masks (AVX-512; sets tested 16 rows at once) against the packed walk and the
      * walker, bit for bit */
-    if (test_cpu_has_masks())
+    if (test_cpu_has_masks())   /* not the first two: more than half their splits are sets */
         assert_int_equal(aud_packed_leaf_mask_trees(m), 3);
     assert_int_equal(test_mask_paths_differ(m, X, n), 0);
     /* spot check of the rule: a = 33 in {1, 33}: right, then c = 1000 not in the empty set: left
      * (4); c = 1000 in {0, 5, 1000} (32 words): right, then a = 33 not in {31, 32}: left (32);
-     * b NaN, default right (256) */
+     * b NaN, default right (256); b NaN to the left, a = 33 in {1, 33}: right (1024); c in
+     * {0, 5, 1000}: right, b NaN to the right (65536) */
     double x[3] = { 33, NAN, 1000 }, mg;
     aud_model_predict_margin(m, x, &mg);
-    if (mg != 0.25 + 4 + 32 + 256)
+    if (mg != 0.25 + 4 + 32 + 256 + 1024 + 65536)
         fail_msg("margin %.17g", mg);
     aud_free(X);
     aud_free(a);
