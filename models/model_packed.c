@@ -42,9 +42,14 @@
  * of possible leaves (one masked AND). Leaves are numbered left to right, so the row's leaf is
  * the lowest bit left. The test is pk_step's: a node whose NaN goes left sends a row right iff
  * float(x) > t (ordered), one whose NaN goes right iff !(float(x) <= t); the same leaf values are
- * added in the same tree order by pk_add, so the margins are the walk's, bit for bit. Trees with
- * more leaves, or a split that no value takes (threshold -inf), are walked; so are the rows of a
- * block past its last 16. */
+ * added in the same tree order by pk_add, so the margins are the walk's, bit for bit. The double
+ * layout (LightGBM) goes the same way, 8 doubles to a vector: a numerical split whose rule
+ * reduces to x <= t (|t| above kZeroThreshold, and tiny values going where 0 goes) as above,
+ * any other by pk64_step's whole rule; category sets (both layouts) test 16 codes at once, the
+ * set's words loaded and permuted (up to 16 words) or gathered. Walked instead: trees of more
+ * than 64 leaves, with a split that no value takes (a float threshold at -inf), or (float
+ * layout) with more sets than numerical splits, which the walk takes as fast; and the rows of a
+ * block past its last 16. aud_packed_isa_cap turns the masks off (tests compare the paths). */
 #include "models/model_int.h"
 
 #include <float.h>
@@ -94,16 +99,17 @@ typedef struct pk_model {
     size_t    *root;     /* n_trees offsets into nodes / nodes64 */
     int32_t   *depth;    /* n_trees: longest root-to-leaf path */
     double    *vals;     /* leaf values, indexed like the nodes */
-    /* leaf masks (float layout, no category sets; NULL when no tree qualifies): per tree the
-     * first of its internal nodes in qs_feat/qs_thr/qs_mask (qs_off), how many (qs_n, -1: the
-     * tree is walked), how many of them come first with NaN to the left (qs_ngt), and its first
-     * leaf value, left to right, in qs_vals (qs_voff) */
+    /* leaf masks (NULL when no tree qualifies or the CPU lacks AVX-512): per tree the first of
+     * its internal nodes in the qs_ arrays (qs_off), how many (qs_n, -1: the tree is walked),
+     * how many of them come first with NaN to the left (qs_ngt), then with NaN to the right
+     * (qs_nle), how many category sets come last (qs_ncat; between them the double layout's
+     * splits by the whole rule), and its first leaf value, left to right, in qs_vals (qs_voff) */
     int32_t   *qs_off, *qs_n, *qs_ngt, *qs_nle, *qs_ncat, *qs_voff;
     int32_t   *qs_feat;
     float     *qs_thr;   /* float layout: pk_threshold */
-    double    *qs_thr64; /* double layout: pk64_node.t, then (the rest) its rule's flags */
-    uint8_t   *qs_flags; /* the nodes after the first qs_ngt + qs_nle: bit 0 NaN to the left,
-                          * bit 1 (double layout) |x| <= kZeroThreshold to the left */
+    double    *qs_thr64; /* double layout: pk64_node.t */
+    uint8_t   *qs_flags; /* bit 0 NaN to the left, bit 1 (double layout) |x| <= kZeroThreshold
+                          * to the left: read for the whole rule and the sets */
     int32_t   *qs_cat;   /* the last qs_ncat nodes (category sets, LightGBM's or XGBoost's):
                           * first word of the set in pk_model.bits and word count, two per node */
     uint64_t  *qs_mask;  /* the leaves a row keeps when it goes right: all but the left subtree's */
@@ -251,7 +257,7 @@ static int32_t qs_leaves(const aud_tree *t, int32_t i, int32_t depth)
 
 /* An internal node of a tree by leaf masks: its test's class (0: right iff x > t, NaN to the
  * left; 1: right iff !(x <= t), NaN to the right; 2: the double layout's whole numerical rule;
- * 3: a LightGBM category set), feature, threshold, flags, set and mask. */
+ * 3: a category set, LightGBM's or XGBoost's), feature, threshold, flags, set and mask. */
 typedef struct qs_node {
     int      cls;
     int32_t  feat;
@@ -633,17 +639,36 @@ pk_rows(const pk_node *nd, const uint32_t *bits, int cat, const double *vals, in
 #include <immintrin.h>
 
 /* The leaf values of 16 rows from their masks of possible leaves (a0: rows 0-7, a1: 8-15): each
- * row's leaf is the lowest bit left, 63 - lzcnt(a & -a). */
+ * row's leaf is the lowest bit left, 63 - lzcnt(a & -a); added to out[q * K] as pk_add adds
+ * (float32: (double)((float)o + (float)v), both conversions exact or rounded as the scalar
+ * casts; else o + v), 8 rows to a vector where the rows are adjacent (K = 1). */
 __attribute__((target("avx512f,avx512cd"))) static inline void
-qs_leaf_values(__m512i a0, __m512i a1, const double *vals, double v[16])
+qs_add_leaves(__m512i a0, __m512i a1, const double *vals, double *out, size_t K, int f32)
 {
     const __m512i zero = _mm512_setzero_si512(), top = _mm512_set1_epi64(63);
     __m512i l0 = _mm512_sub_epi64(top, _mm512_lzcnt_epi64(
                                            _mm512_and_si512(a0, _mm512_sub_epi64(zero, a0))));
     __m512i l1 = _mm512_sub_epi64(top, _mm512_lzcnt_epi64(
                                            _mm512_and_si512(a1, _mm512_sub_epi64(zero, a1))));
-    _mm512_storeu_pd(v, _mm512_i64gather_pd(l0, vals, 8));
-    _mm512_storeu_pd(v + 8, _mm512_i64gather_pd(l1, vals, 8));
+    __m512d v0 = _mm512_i64gather_pd(l0, vals, 8), v1 = _mm512_i64gather_pd(l1, vals, 8);
+    if (K == 1) {
+        __m512d o0 = _mm512_loadu_pd(out), o1 = _mm512_loadu_pd(out + 8);
+        if (f32) {
+            o0 = _mm512_cvtps_pd(_mm256_add_ps(_mm512_cvtpd_ps(o0), _mm512_cvtpd_ps(v0)));
+            o1 = _mm512_cvtps_pd(_mm256_add_ps(_mm512_cvtpd_ps(o1), _mm512_cvtpd_ps(v1)));
+        } else {
+            o0 = _mm512_add_pd(o0, v0);
+            o1 = _mm512_add_pd(o1, v1);
+        }
+        _mm512_storeu_pd(out, o0);
+        _mm512_storeu_pd(out + 8, o1);
+        return;
+    }
+    double v[16];
+    _mm512_storeu_pd(v, v0);
+    _mm512_storeu_pd(v + 8, v1);
+    for (size_t q = 0; q < 16; q++)
+        pk_add(out + q * K, v[q], f32);
 }
 
 /* Each lane's word of a category set (pk_model.bits from `begin`, `words` words) at index w, in
@@ -678,7 +703,6 @@ qs_rows(const pk_model *pk, size_t k, const float *xt, size_t S, size_t n16, dou
     const __m512i ones = _mm512_set1_epi64(-1), c31 = _mm512_set1_epi32(31),
                   one32 = _mm512_set1_epi32(1);
     const __m512 f0 = _mm512_setzero_ps(), f24 = _mm512_set1_ps(16777216.0f);
-    double v[16];
     for (size_t r = 0; r < n16; r += 16) {
         __m512i a0 = ones, a1 = ones;
         int32_t j = 0;
@@ -714,9 +738,7 @@ qs_rows(const pk_model *pk, size_t k, const float *xt, size_t S, size_t n16, dou
             a0 = _mm512_mask_and_epi64(a0, (__mmask8)rt, a0, mk);
             a1 = _mm512_mask_and_epi64(a1, (__mmask8)(rt >> 8), a1, mk);
         }
-        qs_leaf_values(a0, a1, vals, v);
-        for (int q = 0; q < 16; q++)
-            pk_add(out + (r + (size_t)q) * K, v[q], f32);
+        qs_add_leaves(a0, a1, vals, out + r * K, K, f32);
     }
 }
 
@@ -739,7 +761,6 @@ qs64_rows(const pk_model *pk, size_t k, const double *xt, size_t S, size_t n16, 
     const __m512i ones = _mm512_set1_epi64(-1), zero = _mm512_setzero_si512();
     const __m512d kz = _mm512_set1_pd(AUD_LGBM_KZERO);
     const __m512i c31 = _mm512_set1_epi32(31), one32 = _mm512_set1_epi32(1);
-    double v[16];
     for (size_t r = 0; r < n16; r += 16) {
         __m512i a0 = ones, a1 = ones;
         int32_t j = 0;
@@ -783,9 +804,7 @@ qs64_rows(const pk_model *pk, size_t k, const double *xt, size_t S, size_t n16, 
             a0 = _mm512_mask_and_epi64(a0, r0, a0, mk);
             a1 = _mm512_mask_and_epi64(a1, r1, a1, mk);
         }
-        qs_leaf_values(a0, a1, vals, v);
-        for (int q = 0; q < 16; q++)
-            out[(r + (size_t)q) * K] += v[q];
+        qs_add_leaves(a0, a1, vals, out + r * K, K, 0);
     }
 }
 #endif
