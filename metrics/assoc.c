@@ -74,6 +74,34 @@ static long decile_edges(const double *x, size_t n, size_t m, double *edges)
     return (long)ne;
 }
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+
+/* The continuous feature's levels of rows [0, n) as the loop below takes them (the count of
+ * edges <= x; NaN: nl), 16 rows a step on AVX-512; returns the rows done. */
+__attribute__((target("avx512f"))) static size_t bin_rows16(const double *x, size_t n,
+                                                          const double *edges, size_t ne,
+                                                          int32_t nl, int32_t *level)
+{
+    const __m512i one = _mm512_set1_epi32(1), vnl = _mm512_set1_epi32(nl);
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m512d v0 = _mm512_loadu_pd(x + i), v1 = _mm512_loadu_pd(x + i + 8);
+        __m512i lv = _mm512_setzero_si512();
+        for (size_t e = 0; e < ne; e++) {
+            __m512d ed = _mm512_set1_pd(edges[e]);
+            __mmask16 le = (__mmask16)(_mm512_cmp_pd_mask(ed, v0, _CMP_LE_OQ) |
+                                       (unsigned)_mm512_cmp_pd_mask(ed, v1, _CMP_LE_OQ) << 8);
+            lv = _mm512_mask_add_epi32(lv, le, lv, one);
+        }
+        __mmask16 nan = (__mmask16)(_mm512_cmp_pd_mask(v0, v0, _CMP_UNORD_Q) |
+                                    (unsigned)_mm512_cmp_pd_mask(v1, v1, _CMP_UNORD_Q) << 8);
+        _mm512_storeu_si512((void *)(level + i), _mm512_mask_mov_epi32(lv, nan, vnl));
+    }
+    return i;
+}
+#endif
+
 int aud_assoc_feature_prepare(aud_assoc_feature *f, const double *x, size_t n, aud_error *err)
 {
     memset(f, 0, sizeof *f);
@@ -122,8 +150,12 @@ int aud_assoc_feature_prepare(aud_assoc_feature *f, const double *x, size_t n, a
         }
         ne = (size_t)r;
     }
-    size_t nl = f->discrete ? ns : ne + 1;
-    for (size_t i = 0; i < n; i++) {
+    size_t nl = f->discrete ? ns : ne + 1, i0 = 0;
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (!f->discrete && __builtin_cpu_supports("avx512f"))
+        i0 = bin_rows16(x, n, edges, ne, (int32_t)nl, f->level);
+#endif
+    for (size_t i = i0; i < n; i++) {
         double xi = x[i];
         size_t lv;
         if (isnan(xi)) {
