@@ -35,19 +35,19 @@
  * Leaf masks (QuickScorer: Lucchese, Nardini, Orlando, Perego, Tonellotto, Venturini, "QuickScorer:
  * a Fast Algorithm to Rank Documents with Additive Ensembles of Regression Trees", SIGIR 2015;
  * its vectorised form, "Exploiting CPU SIMD Extensions to Speed-up Document Scoring with Tree
- * Ensembles", SIGIR 2016). On CPUs with AVX-512 the float layout's trees of at most 64 leaves
- * (XGBoost's default depth 6) are not walked: every internal node is tested for 16 rows at once
+ * Ensembles", SIGIR 2016). On CPUs with AVX-512 the float layout's trees of at most 128 leaves
+ * (XGBoost's depths 6 and 7) are not walked: every internal node is tested for 16 rows at once
  * (one compare of a column of the block, the rows' values transposed once per block), and a
- * row that goes right at a node loses the leaves of the node's left subtree from its 64-bit set
- * of possible leaves (one masked AND). Leaves are numbered left to right, so the row's leaf is
- * the lowest bit left. The test is pk_step's: a node whose NaN goes left sends a row right iff
+ * row that goes right at a node loses the leaves of the node's left subtree from its set of
+ * possible leaves (one masked AND a 64-bit word; one word up to 64 leaves, two up to 128).
+ * Leaves are numbered left to right, so the row's leaf is the lowest bit left. The test is pk_step's: a node whose NaN goes left sends a row right iff
  * float(x) > t (ordered), one whose NaN goes right iff !(float(x) <= t); the same leaf values are
  * added in the same tree order by pk_add, so the margins are the walk's, bit for bit. The double
  * layout (LightGBM) goes the same way, 8 doubles to a vector: a numerical split whose rule
  * reduces to x <= t (|t| above kZeroThreshold, and tiny values going where 0 goes) as above,
  * any other by pk64_step's whole rule; category sets (both layouts) test 16 codes at once, the
  * set's words loaded and permuted (up to 16 words) or gathered. Walked instead: trees of more
- * than 64 leaves, with a split that no value takes (a float threshold at -inf), or (float
+ * than 128 leaves, with a split that no value takes (a float threshold at -inf), or (float
  * layout) with more sets than numerical splits, which the walk takes as fast; and the rows of a
  * block past its last 16. aud_packed_isa_cap turns the masks off (tests compare the paths). */
 #include "models/model_int.h"
@@ -112,7 +112,9 @@ typedef struct pk_model {
                           * to the left: read for the whole rule and the sets */
     int32_t   *qs_cat;   /* the last qs_ncat nodes (category sets, LightGBM's or XGBoost's):
                           * first word of the set in pk_model.bits and word count, two per node */
-    uint64_t  *qs_mask;  /* the leaves a row keeps when it goes right: all but the left subtree's */
+    uint64_t  *qs_mask;  /* the leaves a row keeps when it goes right: all but the left subtree's,
+                          * QS_WORDS words a node (leaves 64 w .. 64 w + 63 in word w) */
+    uint8_t   *qs_words; /* per tree: the words its masks need (1: up to 64 leaves, 2) */
     double    *qs_vals;
 } pk_model;
 
@@ -141,6 +143,7 @@ void aud_packed_free(void *p)
     aud_free(pk->qs_feat);
     aud_free(pk->qs_thr);
     aud_free(pk->qs_mask);
+    aud_free(pk->qs_words);
     aud_free(pk->qs_vals);
     aud_free(pk);
 }
@@ -240,7 +243,7 @@ static pk64_node pk64_make(const aud_tree *t, int32_t i, int32_t left, size_t bi
 
 /* ---- leaf masks ------------------------------------------------------------------------------ */
 
-enum { QS_MAX_LEAVES = 64 };
+enum { QS_WORDS = 2, QS_MAX_LEAVES = 64 * QS_WORDS };
 
 /* Leaves under node i of t (reachable), counting at most QS_MAX_LEAVES + 1. */
 static int32_t qs_leaves(const aud_tree *t, int32_t i, int32_t depth)
@@ -264,7 +267,7 @@ typedef struct qs_node {
     double   thr;
     uint8_t  flags;
     int32_t  cat_begin, cat_words;
-    uint64_t mask;
+    uint64_t mask[QS_WORDS];
 } qs_node;
 
 typedef struct qs_fill {
@@ -285,9 +288,13 @@ static void qs_walk(const aud_tree *t, int32_t i, qs_fill *q)
     }
     int32_t lo = q->leaf;
     qs_walk(t, t->left[i], q);
-    int32_t hi = q->leaf;   /* the left subtree's leaves: [lo, hi), 1 <= hi - lo <= 63 */
+    int32_t hi = q->leaf;   /* the left subtree's leaves: [lo, hi), 1 <= hi - lo < 128 */
     qs_node *d = &q->nodes[q->n++];
-    d->mask = ~((((uint64_t)1 << (hi - lo)) - 1) << lo);
+    for (int w = 0; w < QS_WORDS; w++) {   /* word w holds leaves [64 w, 64 w + 64) */
+        int32_t a = lo > 64 * w ? lo - 64 * w : 0, b = hi < 64 * (w + 1) ? hi - 64 * w : 64;
+        uint64_t run = b <= a ? 0 : b - a == 64 ? ~(uint64_t)0 : (((uint64_t)1 << (b - a)) - 1) << a;
+        d->mask[w] = ~run;
+    }
     d->feat = t->feature[i];
     if (!q->wide) {
         d->thr = pk_threshold(t, i);
@@ -375,13 +382,14 @@ static int qs_build(const aud_model *m, pk_model *pk, aud_error *err)
         pk->qs_thr = aud_malloc((nodes + 1) * sizeof *pk->qs_thr);
     pk->qs_flags = aud_malloc(nodes + 1);
     pk->qs_cat = aud_malloc(2 * (nodes + 1) * sizeof *pk->qs_cat);
-    pk->qs_mask = aud_malloc((nodes + 1) * sizeof *pk->qs_mask);
+    pk->qs_mask = aud_malloc(QS_WORDS * (nodes + 1) * sizeof *pk->qs_mask);
+    pk->qs_words = aud_malloc(nt * sizeof *pk->qs_words);
     pk->qs_vals = aud_malloc(leaves * sizeof *pk->qs_vals);
     if (pk->qs_off == NULL || pk->qs_n == NULL || pk->qs_ngt == NULL || pk->qs_nle == NULL ||
         pk->qs_ncat == NULL || pk->qs_voff == NULL || pk->qs_feat == NULL ||
         (wide ? pk->qs_thr64 == NULL : pk->qs_thr == NULL) || pk->qs_flags == NULL ||
         pk->qs_cat == NULL ||
-        pk->qs_mask == NULL || pk->qs_vals == NULL) {
+        pk->qs_mask == NULL || pk->qs_words == NULL || pk->qs_vals == NULL) {
         aud_free(nl);
         return aud_error_nomem(err);
     }
@@ -393,6 +401,7 @@ static int qs_build(const aud_model *m, pk_model *pk, aud_error *err)
         pk->qs_off[k] = (int32_t)off;
         pk->qs_voff[k] = (int32_t)voff;
         pk->qs_n[k] = pk->qs_ngt[k] = pk->qs_nle[k] = pk->qs_ncat[k] = -1;
+        pk->qs_words[k] = 1;
         if (nl[k] < 0)
             continue;
         qs_fill q = { nd, 0, 0, pk->qs_vals + voff, wide, tb };
@@ -410,11 +419,14 @@ static int qs_build(const aud_model *m, pk_model *pk, aud_error *err)
                 pk->qs_flags[off] = nd[j].flags;
                 pk->qs_cat[2 * off] = nd[j].cat_begin;
                 pk->qs_cat[2 * off + 1] = nd[j].cat_words;
-                pk->qs_mask[off++] = nd[j].mask;
+                for (int w = 0; w < QS_WORDS; w++)
+                    pk->qs_mask[QS_WORDS * off + (size_t)w] = nd[j].mask[w];
+                off++;
                 cnt[cls]++;
             }
         }
         pk->qs_n[k] = q.n;
+        pk->qs_words[k] = (uint8_t)(q.leaf > 64 ? 2 : 1);
         pk->qs_ngt[k] = cnt[0];
         pk->qs_nle[k] = cnt[1];
         pk->qs_ncat[k] = cnt[3];
@@ -638,18 +650,27 @@ pk_rows(const pk_node *nd, const uint32_t *bits, int cat, const double *vals, in
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 
-/* The leaf values of 16 rows from their masks of possible leaves (a0: rows 0-7, a1: 8-15): each
- * row's leaf is the lowest bit left, 63 - lzcnt(a & -a); added to out[q * K] as pk_add adds
- * (float32: (double)((float)o + (float)v), both conversions exact or rounded as the scalar
+/* Each of 8 rows' leaf from its mask of possible leaves (words a, then b when W is 2): the lowest
+ * bit left, 63 - lzcnt(a & -a), or 127 - lzcnt(b & -b) when a is empty. */
+__attribute__((target("avx512f,avx512cd"))) static inline __m512i
+qs_lowest(__m512i a, __m512i b, int W)
+{
+    const __m512i zero = _mm512_setzero_si512();
+    __m512i t = _mm512_sub_epi64(_mm512_set1_epi64(63),
+                                 _mm512_lzcnt_epi64(_mm512_and_si512(a, _mm512_sub_epi64(zero, a))));
+    if (W == 1)
+        return t;
+    __m512i u = _mm512_sub_epi64(_mm512_set1_epi64(127),
+                                 _mm512_lzcnt_epi64(_mm512_and_si512(b, _mm512_sub_epi64(zero, b))));
+    return _mm512_mask_mov_epi64(u, _mm512_test_epi64_mask(a, a), t);
+}
+
+/* The leaf values of 16 rows (leaf indexes l0: rows 0-7, l1: 8-15) added to out[q * K] as pk_add
+ * adds (float32: (double)((float)o + (float)v), both conversions exact or rounded as the scalar
  * casts; else o + v), 8 rows to a vector where the rows are adjacent (K = 1). */
 __attribute__((target("avx512f,avx512cd"))) static inline void
-qs_add_leaves(__m512i a0, __m512i a1, const double *vals, double *out, size_t K, int f32)
+qs_add_leaves(__m512i l0, __m512i l1, const double *vals, double *out, size_t K, int f32)
 {
-    const __m512i zero = _mm512_setzero_si512(), top = _mm512_set1_epi64(63);
-    __m512i l0 = _mm512_sub_epi64(top, _mm512_lzcnt_epi64(
-                                           _mm512_and_si512(a0, _mm512_sub_epi64(zero, a0))));
-    __m512i l1 = _mm512_sub_epi64(top, _mm512_lzcnt_epi64(
-                                           _mm512_and_si512(a1, _mm512_sub_epi64(zero, a1))));
     __m512d v0 = _mm512_i64gather_pd(l0, vals, 8), v1 = _mm512_i64gather_pd(l1, vals, 8);
     if (K == 1) {
         __m512d o0 = _mm512_loadu_pd(out), o1 = _mm512_loadu_pd(out + 8);
@@ -671,6 +692,20 @@ qs_add_leaves(__m512i a0, __m512i a1, const double *vals, double *out, size_t K,
         pk_add(out + q * K, v[q], f32);
 }
 
+/* Rows that go right at node j (r0: rows 0-7, r1: 8-15) lose the leaves outside mask[j]: the
+ * masks of W words, a (words 0) and b (words 1). */
+#define QS_AND(r0, r1)                                                                           \
+    do {                                                                                         \
+        __m512i mk_ = _mm512_set1_epi64((long long)mask[QS_WORDS * (size_t)j]);                  \
+        a0 = _mm512_mask_and_epi64(a0, (r0), a0, mk_);                                           \
+        a1 = _mm512_mask_and_epi64(a1, (r1), a1, mk_);                                           \
+        if (W == 2) {                                                                            \
+            __m512i mh_ = _mm512_set1_epi64((long long)mask[QS_WORDS * (size_t)j + 1]);          \
+            b0 = _mm512_mask_and_epi64(b0, (r0), b0, mh_);                                       \
+            b1 = _mm512_mask_and_epi64(b1, (r1), b1, mh_);                                       \
+        }                                                                                        \
+    } while (0)
+
 /* Each lane's word of a category set (pk_model.bits from `begin`, `words` words) at index w, in
  * the lanes of `in` (the others 0): a set of up to 16 words is loaded once and permuted (one
  * instruction), a longer one gathered. */
@@ -687,15 +722,15 @@ qs_set_words(const uint32_t *bits, int32_t begin, int32_t words, __m512i w, __mm
 }
 
 /* Tree k of the leaf masks for the rows [0, n16) of the block (n16 a multiple of 16; xt: the
- * block's values column by column, S floats a column): each row's leaf value added to out[r * K]
- * by pk_add. */
-__attribute__((target("avx512f,avx512cd"))) static void
-qs_rows(const pk_model *pk, size_t k, const float *xt, size_t S, size_t n16, double *out,
-        size_t K, int f32)
+ * block's values column by column, S floats a column), its masks of W words: each row's leaf
+ * value added to out[r * K] as pk_add adds. */
+__attribute__((target("avx512f,avx512cd"), always_inline)) static inline void
+qs_rows_w(const pk_model *pk, size_t k, const float *xt, size_t S, size_t n16, double *out,
+          size_t K, int f32, const int W)
 {
     const int32_t *feat = pk->qs_feat + pk->qs_off[k];
     const float *thr = pk->qs_thr + pk->qs_off[k];
-    const uint64_t *mask = pk->qs_mask + pk->qs_off[k];
+    const uint64_t *mask = pk->qs_mask + QS_WORDS * (size_t)pk->qs_off[k];
     const double *vals = pk->qs_vals + pk->qs_voff[k];
     const uint8_t *flags = pk->qs_flags + pk->qs_off[k];
     const int32_t *cat = pk->qs_cat + 2 * (size_t)pk->qs_off[k];
@@ -704,21 +739,17 @@ qs_rows(const pk_model *pk, size_t k, const float *xt, size_t S, size_t n16, dou
                   one32 = _mm512_set1_epi32(1);
     const __m512 f0 = _mm512_setzero_ps(), f24 = _mm512_set1_ps(16777216.0f);
     for (size_t r = 0; r < n16; r += 16) {
-        __m512i a0 = ones, a1 = ones;
+        __m512i a0 = ones, a1 = ones, b0 = ones, b1 = ones;
         int32_t j = 0;
         for (; j < ngt; j++) {   /* NaN to the left: right iff float(x) > t */
             __m512 x = _mm512_loadu_ps(xt + (size_t)feat[j] * S + r);
             __mmask16 rt = _mm512_cmp_ps_mask(x, _mm512_set1_ps(thr[j]), _CMP_GT_OQ);
-            __m512i mk = _mm512_set1_epi64((long long)mask[j]);
-            a0 = _mm512_mask_and_epi64(a0, (__mmask8)rt, a0, mk);
-            a1 = _mm512_mask_and_epi64(a1, (__mmask8)(rt >> 8), a1, mk);
+            QS_AND((__mmask8)rt, (__mmask8)(rt >> 8));
         }
         for (; j < nnum; j++) {  /* NaN to the right: right iff !(float(x) <= t) */
             __m512 x = _mm512_loadu_ps(xt + (size_t)feat[j] * S + r);
             __mmask16 rt = _mm512_cmp_ps_mask(x, _mm512_set1_ps(thr[j]), _CMP_NLE_UQ);
-            __m512i mk = _mm512_set1_epi64((long long)mask[j]);
-            a0 = _mm512_mask_and_epi64(a0, (__mmask8)rt, a0, mk);
-            a1 = _mm512_mask_and_epi64(a1, (__mmask8)(rt >> 8), a1, mk);
+            QS_AND((__mmask8)rt, (__mmask8)(rt >> 8));
         }
         for (; j < nn; j++) {
             /* an XGBoost category set (pk_step_cat): right iff the code, (int)v for
@@ -734,26 +765,34 @@ qs_rows(const pk_model *pk, size_t k, const float *xt, size_t S, size_t n16, dou
                 in, _mm512_srlv_epi32(word, _mm512_and_si512(cv, c31)), one32);
             if (!(flags[j] & 1))
                 rt |= _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q);
-            __m512i mk = _mm512_set1_epi64((long long)mask[j]);
-            a0 = _mm512_mask_and_epi64(a0, (__mmask8)rt, a0, mk);
-            a1 = _mm512_mask_and_epi64(a1, (__mmask8)(rt >> 8), a1, mk);
+            QS_AND((__mmask8)rt, (__mmask8)(rt >> 8));
         }
-        qs_add_leaves(a0, a1, vals, out + r * K, K, f32);
+        qs_add_leaves(qs_lowest(a0, b0, W), qs_lowest(a1, b1, W), vals, out + r * K, K, f32);
     }
+}
+
+__attribute__((target("avx512f,avx512cd"))) static void
+qs_rows(const pk_model *pk, size_t k, const float *xt, size_t S, size_t n16, double *out,
+        size_t K, int f32)
+{
+    if (pk->qs_words[k] == 1)
+        qs_rows_w(pk, k, xt, S, n16, out, K, f32, 1);
+    else
+        qs_rows_w(pk, k, xt, S, n16, out, K, f32, 2);
 }
 
 /* The double layout's tree k by leaf masks for rows [0, n16) of the block (xt: column by column,
  * S doubles a column), 8 rows to a vector: classes 0 and 1 as qs_rows; class 2 by pk64_step's
  * whole rule, NaN ? nan_left : |x| <= kZ ? zero_left : x <= t; category sets (class 3) as
  * pk64_step, the set's words gathered. Values added by out += v. */
-__attribute__((target("avx512f,avx512cd"))) static void
-qs64_rows(const pk_model *pk, size_t k, const double *xt, size_t S, size_t n16, double *out,
-          size_t K)
+__attribute__((target("avx512f,avx512cd"), always_inline)) static inline void
+qs64_rows_w(const pk_model *pk, size_t k, const double *xt, size_t S, size_t n16, double *out,
+            size_t K, const int W)
 {
     const int32_t *feat = pk->qs_feat + pk->qs_off[k];
     const double *thr = pk->qs_thr64 + pk->qs_off[k];
     const uint8_t *flags = pk->qs_flags + pk->qs_off[k];
-    const uint64_t *mask = pk->qs_mask + pk->qs_off[k];
+    const uint64_t *mask = pk->qs_mask + QS_WORDS * (size_t)pk->qs_off[k];
     const double *vals = pk->qs_vals + pk->qs_voff[k];
     const int32_t *cat = pk->qs_cat + 2 * (size_t)pk->qs_off[k];
     int32_t nn = pk->qs_n[k], ngt = pk->qs_ngt[k], nle = ngt + pk->qs_nle[k],
@@ -762,7 +801,7 @@ qs64_rows(const pk_model *pk, size_t k, const double *xt, size_t S, size_t n16, 
     const __m512d kz = _mm512_set1_pd(AUD_LGBM_KZERO);
     const __m512i c31 = _mm512_set1_epi32(31), one32 = _mm512_set1_epi32(1);
     for (size_t r = 0; r < n16; r += 16) {
-        __m512i a0 = ones, a1 = ones;
+        __m512i a0 = ones, a1 = ones, b0 = ones, b1 = ones;
         int32_t j = 0;
         for (; j < nn; j++) {
             const double *c = xt + (size_t)feat[j] * S + r;
@@ -800,12 +839,20 @@ qs64_rows(const pk_model *pk, size_t k, const double *xt, size_t S, size_t n16, 
                 r0 = (__mmask8)~((n0 & nl) | (s0 & zl) | (l0 & (__mmask8)~s0));
                 r1 = (__mmask8)~((n1 & nl) | (s1 & zl) | (l1 & (__mmask8)~s1));
             }
-            __m512i mk = _mm512_set1_epi64((long long)mask[j]);
-            a0 = _mm512_mask_and_epi64(a0, r0, a0, mk);
-            a1 = _mm512_mask_and_epi64(a1, r1, a1, mk);
+            QS_AND(r0, r1);
         }
-        qs_add_leaves(a0, a1, vals, out + r * K, K, 0);
+        qs_add_leaves(qs_lowest(a0, b0, W), qs_lowest(a1, b1, W), vals, out + r * K, K, 0);
     }
+}
+
+__attribute__((target("avx512f,avx512cd"))) static void
+qs64_rows(const pk_model *pk, size_t k, const double *xt, size_t S, size_t n16, double *out,
+          size_t K)
+{
+    if (pk->qs_words[k] == 1)
+        qs64_rows_w(pk, k, xt, S, n16, out, K, 1);
+    else
+        qs64_rows_w(pk, k, xt, S, n16, out, K, 2);
 }
 #endif
 

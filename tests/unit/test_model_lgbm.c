@@ -398,19 +398,20 @@ static void test_leaf_masks_equal_walk_fixtures(void **state)
 
 /* A model of combs (internal node i: leaf i on the left, node i + 1 on the right) whose splits
  * take every missing type and default, at thresholds 0, +-1e-36, +-kZeroThreshold and ordinary
- * ones (the whole rule of pk64_step, not only x <= t), and of 64 and 65 leaves; against the walk
- * on rows of those values, NaN and +-inf. */
+ * ones (the whole rule of pk64_step, not only x <= t), of 64 leaves (masks of one word), 65, 100
+ * and 128 (two words; on one feature, thresholds mostly rising, so rows reach the second word's
+ * leaves) and 129 (walked); against the walk on rows of those values, NaN, +-inf. */
 static void test_leaf_masks_missing_types(void **state)
 {
     (void)state;
-    static const int leaves[] = { 7, 64, 65, 13, 2 };
+    static const int leaves[] = { 7, 64, 65, 13, 2, 128, 129, 100 };
     const size_t nt = sizeof leaves / sizeof leaves[0], cap = 1 << 17;
     char *doc = malloc(cap);
     assert_non_null(doc);
     size_t o = (size_t)snprintf(doc, cap,
                                 "tree\nversion=v4\nnum_class=1\nnum_tree_per_iteration=1\n"
                                 "max_feature_idx=2\nobjective=regression\nfeature_names=a b c\n"
-                                "tree_sizes=1 1 1 1 1\n\n");
+                                "tree_sizes=1 1 1 1 1 1 1 1\n\n");
     static const char *const thr[] = { "0", "1e-36", "-1e-36", "1.0000000180025095e-35",
                                        "-1.0000000180025095e-35", "1.5", "-2.5", "0.25" };
     static const int dtype[] = { 0, 2, 4, 6, 8, 10 };
@@ -418,11 +419,18 @@ static void test_leaf_masks_missing_types(void **state)
         int L = leaves[t];
         o += (size_t)snprintf(doc + o, cap - o, "Tree=%zu\nnum_leaves=%d\nnum_cat=0\nsplit_feature=",
                               t, L);
+        int mono = L > 64;   /* one feature, rising thresholds: rows reach every leaf */
         for (int i = 0; i < L - 1; i++)
-            o += (size_t)snprintf(doc + o, cap - o, "%s%d", i ? " " : "", (i + (int)t) % 3);
+            o += (size_t)snprintf(doc + o, cap - o, "%s%d", i ? " " : "", mono ? 0 : (i + (int)t) % 3);
         o += (size_t)snprintf(doc + o, cap - o, "\nthreshold=");
-        for (int i = 0; i < L - 1; i++)
-            o += (size_t)snprintf(doc + o, cap - o, "%s%s", i ? " " : "", thr[(i * 3 + (int)t) % 8]);
+        for (int i = 0; i < L - 1; i++) {
+            if (mono && i % 9 != 4)
+                o += (size_t)snprintf(doc + o, cap - o, "%s%.17g", i ? " " : "",
+                                      -3.0 + 6.0 * i / (L - 2));
+            else   /* the hard thresholds among them (0, +-1e-36, +-kZeroThreshold) */
+                o += (size_t)snprintf(doc + o, cap - o, "%s%s", i ? " " : "",
+                                      thr[(i * 3 + (int)t) % 8]);
+        }
         o += (size_t)snprintf(doc + o, cap - o, "\ndecision_type=");
         for (int i = 0; i < L - 1; i++)
             o += (size_t)snprintf(doc + o, cap - o, "%s%d", i ? " " : "", dtype[(i + 2 * (int)t) % 6]);
@@ -444,7 +452,7 @@ static void test_leaf_masks_missing_types(void **state)
         fail_msg("%s (%s)", err.msg, err.field);
     assert_int_equal(m->n_trees, nt);
     if (test_cpu_has_masks())
-        assert_int_equal(aud_packed_leaf_mask_trees(m), nt - 1);   /* not the 65 leaves */
+        assert_int_equal(aud_packed_leaf_mask_trees(m), nt - 1);   /* not the 129 leaves */
     double kz = AUD_LGBM_KZERO;
     const double special[] = { NAN, INFINITY, -INFINITY, 0.0, -0.0, 1e-36, -1e-36, kz, -kz,
                                2 * kz, -2 * kz, 1.5, -2.5, 0.25, nextafter(0.25, 1.0),

@@ -397,24 +397,34 @@ static double *split_rows(const aud_model *m, size_t n)
 
 /* A comb: L leaves, internal node i (0 .. L-2) with a leaf on its left and node i + 1 (the last:
  * a leaf) on its right, on features i % 3, thresholds spread over [-1.5, 1.5], NaN left at odd
- * nodes; leaf j's value j / 8 + base. */
-static void comb_tree(char *out, size_t cap, int L, double base, const char *split)
+ * nodes; leaf j's value j / 8 + base. mono: every node on feature 0, thresholds rising over
+ * [-1.6, 1.6], so that rows of values there reach every leaf (the second word's too); mono 2:
+ * mirrored (node i + 1 on the left, thresholds falling), so a left subtree's leaves cross from
+ * the first word of a mask to the second. */
+static void comb_tree(char *out, size_t cap, int L, double base, int mono)
 {
     size_t nn = (size_t)(2 * L - 1), o = 0;
     const char *key[] = { "left", "right", "feature", "threshold", "default_left", "value" };
-    o += (size_t)snprintf(out + o, cap - o, "{\"output\": 0%s%s%s", split ? ", \"split\": \"" : "",
-                          split ? split : "", split ? "\"" : "");
+    o += (size_t)snprintf(out + o, cap - o, "{\"output\": 0, \"split\": \"lt_f32\"");
     for (int k = 0; k < 6; k++) {
         o += (size_t)snprintf(out + o, cap - o, ", \"%s\": [", key[k]);
         for (size_t i = 0; i < nn; i++) {
             int in = i < (size_t)(L - 1);
             double v = 0.0;
             switch (k) {
-            case 0: v = in ? (double)(L - 1) + (double)i : -1; break;
-            case 1: v = in ? (i + 1 < (size_t)(L - 1) ? (double)(i + 1) : (double)(nn - 1)) : -1;
+            case 0:
+            case 1: {   /* mono 2 mirrors the comb: node i + 1 on the left, leaf i on the right */
+                double leaf = (double)(L - 1) + (double)i,
+                       next = i + 1 < (size_t)(L - 1) ? (double)(i + 1) : (double)(nn - 1);
+                v = !in ? -1 : (k == 0) == (mono == 2) ? next : leaf;
+                break;
+            }
+            case 2: v = in ? (mono ? 0.0 : (double)(i % 3)) : -2; break;
+            case 3: v = !in ? 0
+                        : mono == 2 ? 1.6 - 3.2 * (double)i / (double)(L - 1)
+                        : mono ? -1.6 + 3.2 * (double)i / (double)(L - 1)
+                               : -1.5 + 3.0 * (double)((i * 7) % (size_t)L) / (double)L;
                     break;
-            case 2: v = in ? (double)(i % 3) : -2; break;
-            case 3: v = in ? -1.5 + 3.0 * (double)((i * 7) % (size_t)L) / (double)L : 0; break;
             case 4: v = in ? (double)(i % 2) : 0; break;
             default: v = in ? 0 : (double)(i - (size_t)(L - 1)) / 8.0 + base; break;
             }
@@ -425,30 +435,36 @@ static void comb_tree(char *out, size_t cap, int L, double base, const char *spl
     snprintf(out + o, cap - o, "}");
 }
 
-/* Trees of 64 leaves (masks), 65 (walked) and a split at -inf (walked: no value goes left but
- * NaN) in one model: each tree takes its path and the margins are the walk's. */
+/* Trees of 64 leaves (masks of one word), 65, 100 (mirrored) and 128 (two words), 129 (walked)
+ * and a split at -inf (walked: no value goes left but NaN) in one model: each tree takes its
+ * path and the margins are the walk's. */
 static void test_leaf_masks_mixed_trees(void **s)
 {
     (void)s;
     size_t cap = 1 << 16;
-    char *t64 = malloc(cap), *t65 = malloc(cap), *doc = malloc(4 * cap);
-    assert_true(t64 != NULL && t65 != NULL && doc != NULL);
-    comb_tree(t64, cap, 64, 0.5, "lt_f32");
-    comb_tree(t65, cap, 65, -0.25, "lt_f32");
-    snprintf(doc, 4 * cap,
+    char *t64 = malloc(cap), *t65 = malloc(cap), *t128 = malloc(cap), *t129 = malloc(cap),
+         *t100 = malloc(cap), *doc = malloc(7 * cap);
+    assert_true(t64 != NULL && t65 != NULL && t128 != NULL && t129 != NULL && t100 != NULL &&
+                doc != NULL);
+    comb_tree(t100, cap, 100, 0.0625, 2);
+    comb_tree(t64, cap, 64, 0.5, 0);
+    comb_tree(t65, cap, 65, -0.25, 1);
+    comb_tree(t128, cap, 128, 0.125, 1);
+    comb_tree(t129, cap, 129, 0.375, 1);
+    snprintf(doc, 7 * cap,
              "{\"format\": \"audit-trees\", \"version\": 1, \"features\": [\"a\", \"b\", \"c\"],"
              " \"n_outputs\": 1, \"link\": \"identity\", \"missing\": \"default\", \"trees\": [%s,"
              " %s, {\"output\": 0, \"split\": \"lt_f32\", \"left\": [1, -1, -1],"
              " \"right\": [2, -1, -1], \"feature\": [1, -2, -2], \"threshold\": [-1e39, 0, 0],"
-             " \"default_left\": [1, 0, 0], \"value\": [0, 100, 200]}, %s]}",
-             t64, t65, t64);
+             " \"default_left\": [1, 0, 0], \"value\": [0, 100, 200]}, %s, %s, %s, %s]}",
+             t64, t65, t64, t128, t129, t100);
     aud_model *m = NULL;
     aud_error err;
     if (aud_model_parse(&m, doc, strlen(doc), "t.json", NULL, &err) != AUD_OK)
         fail_msg("%s: %s", err.field, err.msg);
-    assert_int_equal(m->n_trees, 4);
+    assert_int_equal(m->n_trees, 7);
     if (test_cpu_has_masks())
-        assert_int_equal(aud_packed_leaf_mask_trees(m), 2);
+        assert_int_equal(aud_packed_leaf_mask_trees(m), 5);
     size_t n = 16 * 25 + 9, F = 3;
     double *X = malloc(n * F * sizeof *X);
     assert_non_null(X);
@@ -463,9 +479,10 @@ static void test_leaf_masks_mixed_trees(void **s)
     /* a row that goes right at every node of the comb ends in its last leaf */
     double x[3] = { 9.0, 9.0, 9.0 }, out;
     aud_model_predict_margin(m, x, &out);
-    assert_true(out == 2 * (63.0 / 8.0 + 0.5) + (64.0 / 8.0 - 0.25) + 200);
+    assert_true(out == 2 * (63.0 / 8.0 + 0.5) + (64.0 / 8.0 - 0.25) + 200 +
+                           (127.0 / 8.0 + 0.125) + (128.0 / 8.0 + 0.375) + 0.0625);
     free(X);
-    free(t64), free(t65), free(doc);
+    free(t64), free(t65), free(t128), free(t129), free(t100), free(doc);
     aud_model_free(m);
 }
 
