@@ -435,36 +435,66 @@ static void comb_tree(char *out, size_t cap, int L, double base, int mono)
     snprintf(out + o, cap - o, "}");
 }
 
-/* Trees of 64 leaves (masks of one word), 65, 100 (mirrored) and 128 (two words), 129 (walked)
- * and a split at -inf (walked: no value goes left but NaN) in one model: each tree takes its
- * path and the margins are the walk's. */
+/* A complete tree of 128 leaves (depth 7, nodes in breadth-first order): the root splits feature
+ * 0 at 0, every other node feature 1 at the middle of its interval of [-1.6, 1.6], so the root's
+ * left subtree holds exactly the first word's 64 leaves; leaf j's value j / 8 + base. */
+static void balanced_tree(char *out, size_t cap, double base)
+{
+    size_t o = (size_t)snprintf(out, cap, "{\"output\": 0, \"split\": \"lt_f32\"");
+    const char *key[] = { "left", "right", "feature", "threshold", "default_left", "value" };
+    for (int k = 0; k < 6; k++) {
+        o += (size_t)snprintf(out + o, cap - o, ", \"%s\": [", key[k]);
+        for (int i = 0; i < 255; i++) {
+            int in = i < 127, d = 0;
+            while ((2 << d) - 1 <= i)
+                d++;
+            double w = 3.2 / (double)(1 << d), lo = -1.6 + (double)(i + 1 - (1 << d)) * w, v;
+            switch (k) {
+            case 0: v = in ? 2 * i + 1 : -1; break;
+            case 1: v = in ? 2 * i + 2 : -1; break;
+            case 2: v = in ? (i == 0 ? 0 : 1) : -2; break;
+            case 3: v = in ? (i == 0 ? 0.0 : lo + w / 2) : 0; break;
+            case 4: v = in ? i % 2 : 0; break;
+            default: v = in ? 0 : (double)(i - 127) / 8.0 + base; break;
+            }
+            o += (size_t)snprintf(out + o, cap - o, "%s%.17g", i ? ", " : "", v);
+        }
+        o += (size_t)snprintf(out + o, cap - o, "]");
+    }
+    snprintf(out + o, cap - o, "}");
+}
+
+/* Trees of 64 leaves (masks of one word), 65, 100 (mirrored) and 128 (two words; a comb and a
+ * complete tree), 129 (walked) and a split at -inf (walked: no value goes left but NaN) in one
+ * model: each tree takes its path and the margins are the walk's. */
 static void test_leaf_masks_mixed_trees(void **s)
 {
     (void)s;
     size_t cap = 1 << 16;
     char *t64 = malloc(cap), *t65 = malloc(cap), *t128 = malloc(cap), *t129 = malloc(cap),
-         *t100 = malloc(cap), *doc = malloc(7 * cap);
+         *t100 = malloc(cap), *tb = malloc(cap), *doc = malloc(8 * cap);
     assert_true(t64 != NULL && t65 != NULL && t128 != NULL && t129 != NULL && t100 != NULL &&
-                doc != NULL);
+                tb != NULL && doc != NULL);
     comb_tree(t100, cap, 100, 0.0625, 2);
+    balanced_tree(tb, cap, 0.25);
     comb_tree(t64, cap, 64, 0.5, 0);
     comb_tree(t65, cap, 65, -0.25, 1);
     comb_tree(t128, cap, 128, 0.125, 1);
     comb_tree(t129, cap, 129, 0.375, 1);
-    snprintf(doc, 7 * cap,
+    snprintf(doc, 8 * cap,
              "{\"format\": \"audit-trees\", \"version\": 1, \"features\": [\"a\", \"b\", \"c\"],"
              " \"n_outputs\": 1, \"link\": \"identity\", \"missing\": \"default\", \"trees\": [%s,"
              " %s, {\"output\": 0, \"split\": \"lt_f32\", \"left\": [1, -1, -1],"
              " \"right\": [2, -1, -1], \"feature\": [1, -2, -2], \"threshold\": [-1e39, 0, 0],"
-             " \"default_left\": [1, 0, 0], \"value\": [0, 100, 200]}, %s, %s, %s, %s]}",
-             t64, t65, t64, t128, t129, t100);
+             " \"default_left\": [1, 0, 0], \"value\": [0, 100, 200]}, %s, %s, %s, %s, %s]}",
+             t64, t65, t64, t128, t129, t100, tb);
     aud_model *m = NULL;
     aud_error err;
     if (aud_model_parse(&m, doc, strlen(doc), "t.json", NULL, &err) != AUD_OK)
         fail_msg("%s: %s", err.field, err.msg);
-    assert_int_equal(m->n_trees, 7);
+    assert_int_equal(m->n_trees, 8);
     if (test_cpu_has_masks())
-        assert_int_equal(aud_packed_leaf_mask_trees(m), 5);
+        assert_int_equal(aud_packed_leaf_mask_trees(m), 6);
     size_t n = 16 * 25 + 9, F = 3;
     double *X = malloc(n * F * sizeof *X);
     assert_non_null(X);
@@ -480,9 +510,10 @@ static void test_leaf_masks_mixed_trees(void **s)
     double x[3] = { 9.0, 9.0, 9.0 }, out;
     aud_model_predict_margin(m, x, &out);
     assert_true(out == 2 * (63.0 / 8.0 + 0.5) + (64.0 / 8.0 - 0.25) + 200 +
-                           (127.0 / 8.0 + 0.125) + (128.0 / 8.0 + 0.375) + 0.0625);
+                           (127.0 / 8.0 + 0.125) + (128.0 / 8.0 + 0.375) + 0.0625 +
+                           (127.0 / 8.0 + 0.25));
     free(X);
-    free(t64), free(t65), free(t128), free(t129), free(t100), free(doc);
+    free(t64), free(t65), free(t128), free(t129), free(t100), free(tb), free(doc);
     aud_model_free(m);
 }
 
