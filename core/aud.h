@@ -136,6 +136,9 @@ AUD_API double aud_huge_pages_fault_us(void);
 AUD_API int aud_page_reporting(const char *driver_dir);
 /* Forget aud_huge_pages' decision: the next call decides again (tests). */
 AUD_API void aud_huge_pages_reset(void);
+/* The widest vector instruction set this CPU runs, for the kernels that take a path by it: 3
+ * AVX-512 (F and CD), 2 AVX2, 1 neither (or not x86-64). Flags libgcc reads at start-up. */
+AUD_API int aud_cpu_isa(void);
 /* Map the whole pages inside [p, p + n) writable now, in one call (Linux MADV_POPULATE_WRITE),
  * for memory about to be written in full: the first write to each 4 KiB page otherwise takes a
  * page fault of its own, which costs ~12 us in a virtual machine of this project's CI against

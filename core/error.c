@@ -356,6 +356,17 @@ double aud_huge_pages_fault_us(void)
     return us;
 }
 
+int aud_cpu_isa(void)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512cd"))
+        return 3;
+    if (__builtin_cpu_supports("avx2"))
+        return 2;
+#endif
+    return 1;
+}
+
 void aud_huge_pages_reset(void)
 {
     pthread_mutex_lock(&huge_lock);

@@ -642,13 +642,7 @@ int aud_shap_cells_group_cap = 0;
  * keys, and the branch-free trees' patterns (node_bits, 8 wide from AVX2 on). */
 static int cells_isa(void)
 {
-    int isa = 1;
-#if defined(__x86_64__) && defined(__GNUC__)
-    if (__builtin_cpu_supports("avx512f"))   /* flags libgcc sets at start-up */
-        isa = 3;
-    else if (__builtin_cpu_supports("avx2"))
-        isa = 2;
-#endif
+    int isa = aud_cpu_isa();
     return aud_shap_cells_isa_cap > 0 && aud_shap_cells_isa_cap < isa ? aud_shap_cells_isa_cap
                                                                         : isa;
 }

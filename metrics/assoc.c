@@ -152,7 +152,7 @@ int aud_assoc_feature_prepare(aud_assoc_feature *f, const double *x, size_t n, a
     }
     size_t nl = f->discrete ? ns : ne + 1, i0 = 0;
 #if defined(__x86_64__) && defined(__GNUC__)
-    if (!f->discrete && __builtin_cpu_supports("avx512f"))
+    if (!f->discrete && aud_cpu_isa() >= 3)
         i0 = bin_rows16(x, n, edges, ne, (int32_t)nl, f->level);
 #endif
     for (size_t i = i0; i < n; i++) {

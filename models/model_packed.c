@@ -40,9 +40,10 @@
  * (one compare of a column of the block, the rows' values transposed once per block), and a
  * row that goes right at a node loses the leaves of the node's left subtree from its set of
  * possible leaves (one masked AND a 64-bit word; one word up to 64 leaves, two up to 128).
- * Leaves are numbered left to right, so the row's leaf is the lowest bit left. The test is pk_step's: a node whose NaN goes left sends a row right iff
- * float(x) > t (ordered), one whose NaN goes right iff !(float(x) <= t); the same leaf values are
- * added in the same tree order by pk_add, so the margins are the walk's, bit for bit. The double
+ * Leaves are numbered left to right, so the row's leaf is the lowest bit left. The test is
+ * pk_step's: a node whose NaN goes left sends a row right iff float(x) > t (ordered), one whose
+ * NaN goes right iff !(float(x) <= t); the same leaf values are added in the same tree order
+ * (pk_add's conversions), so the margins are the walk's, bit for bit. The double
  * layout (LightGBM) goes the same way, 8 doubles to a vector: a numerical split whose rule
  * reduces to x <= t (|t| above kZeroThreshold, and tiny values going where 0 goes) as above,
  * any other by pk64_step's whole rule; category sets (both layouts) test 16 codes at once, the
@@ -292,7 +293,9 @@ static void qs_walk(const aud_tree *t, int32_t i, qs_fill *q)
     qs_node *d = &q->nodes[q->n++];
     for (int w = 0; w < QS_WORDS; w++) {   /* word w holds leaves [64 w, 64 w + 64) */
         int32_t a = lo > 64 * w ? lo - 64 * w : 0, b = hi < 64 * (w + 1) ? hi - 64 * w : 64;
-        uint64_t run = b <= a ? 0 : b - a == 64 ? ~(uint64_t)0 : (((uint64_t)1 << (b - a)) - 1) << a;
+        uint64_t run = b <= a        ? 0
+                       : b - a == 64 ? ~(uint64_t)0
+                                     : (((uint64_t)1 << (b - a)) - 1) << a;
         d->mask[w] = ~run;
     }
     d->feat = t->feature[i];
@@ -318,27 +321,29 @@ static void qs_walk(const aud_tree *t, int32_t i, qs_fill *q)
     qs_walk(t, t->right[i], q);
 }
 
-/* Whether tree t can go by leaf masks: at most QS_MAX_LEAVES leaves; in the float layout every
- * numerical split one that some value takes (not a threshold at -inf, pk_threshold's NaN), and
- * at most half the splits category sets: a set costs the masks about three compares, and a tree
- * of sets is walked as fast (bench_xgb_cat, every split a set: 0.55 s walked, 0.59 s by masks;
- * LightGBM's walk of its double layout is slower, so its trees go by masks whatever their sets). */
-static int qs_tree_ok(const aud_tree *t, int wide)
+/* Tree t's leaves when it can go by leaf masks, else -1: at most QS_MAX_LEAVES leaves; in the
+ * float layout every numerical split one that some value takes (not a threshold at -inf,
+ * pk_threshold's NaN), and at most half the splits category sets: a set costs the masks about
+ * three compares, and a tree of sets is walked as fast (bench_xgb_cat, every split a set: 0.55 s
+ * walked, 0.59 s by masks; LightGBM's walk of its double layout is slower, so its trees go by
+ * masks whatever their sets). */
+static int32_t qs_tree_leaves(const aud_tree *t, int wide)
 {
-    if (t->left[0] < 0 || qs_leaves(t, 0, 0) > QS_MAX_LEAVES)
-        return 0;
+    int32_t leaves = t->left[0] < 0 ? QS_MAX_LEAVES + 1 : qs_leaves(t, 0, 0);
+    if (leaves > QS_MAX_LEAVES)
+        return -1;
     int32_t internal = 0, sets = 0;
     for (int32_t i = 0; i < t->n_nodes; i++) {
         if (t->left[i] < 0)
             continue;
         if ((wide && t->kind[i] == AUD_SPLIT_CAT_XGB) || (!wide && t->kind[i] == AUD_SPLIT_CAT))
-            return 0;
+            return -1;
         if (!wide && t->kind[i] != AUD_SPLIT_CAT_XGB && isnan(pk_threshold(t, i)))
-            return 0;
+            return -1;
         internal++;
         sets += t->kind[i] == AUD_SPLIT_CAT_XGB;
     }
-    return 2 * sets <= internal;
+    return 2 * sets <= internal ? leaves : -1;
 }
 
 /* The leaf masks of the model's trees that qualify (pk->qs_*); AUD_OK with none when no tree
@@ -347,18 +352,14 @@ static int qs_build(const aud_model *m, pk_model *pk, aud_error *err)
 {
     size_t nt = m->n_trees, nodes = 0, leaves = 0;
     int any = 0, wide = pk->wide;
-#if defined(__x86_64__) && defined(__GNUC__)
-    if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("avx512cd"))
+    if (aud_cpu_isa() < 3)
         return AUD_OK;
-#else
-    return AUD_OK;
-#endif
     int32_t *nl = aud_malloc((nt + 1) * sizeof *nl);
     if (nl == NULL)
         return aud_error_nomem(err);
     for (size_t k = 0; k < nt; k++) {
         const aud_tree *t = &m->trees[k];
-        nl[k] = qs_tree_ok(t, wide) ? qs_leaves(t, 0, 0) : -1;
+        nl[k] = qs_tree_leaves(t, wide);
         if (nl[k] > 0) {
             any = 1;
             nodes += (size_t)nl[k] - 1;
@@ -656,12 +657,12 @@ __attribute__((target("avx512f,avx512cd"))) static inline __m512i
 qs_lowest(__m512i a, __m512i b, int W)
 {
     const __m512i zero = _mm512_setzero_si512();
-    __m512i t = _mm512_sub_epi64(_mm512_set1_epi64(63),
-                                 _mm512_lzcnt_epi64(_mm512_and_si512(a, _mm512_sub_epi64(zero, a))));
+    __m512i la = _mm512_and_si512(a, _mm512_sub_epi64(zero, a)),   /* the lowest bit alone */
+            lb = _mm512_and_si512(b, _mm512_sub_epi64(zero, b));
+    __m512i t = _mm512_sub_epi64(_mm512_set1_epi64(63), _mm512_lzcnt_epi64(la));
     if (W == 1)
         return t;
-    __m512i u = _mm512_sub_epi64(_mm512_set1_epi64(127),
-                                 _mm512_lzcnt_epi64(_mm512_and_si512(b, _mm512_sub_epi64(zero, b))));
+    __m512i u = _mm512_sub_epi64(_mm512_set1_epi64(127), _mm512_lzcnt_epi64(lb));
     return _mm512_mask_mov_epi64(u, _mm512_test_epi64_mask(a, a), t);
 }
 
@@ -805,7 +806,8 @@ qs64_rows_w(const pk_model *pk, size_t k, const double *xt, size_t S, size_t n16
         int32_t j = 0;
         for (; j < nn; j++) {
             const double *c = xt + (size_t)feat[j] * S + r;
-            __m512d x0 = _mm512_loadu_pd(c), x1 = _mm512_loadu_pd(c + 8), t = _mm512_set1_pd(thr[j]);
+            __m512d x0 = _mm512_loadu_pd(c), x1 = _mm512_loadu_pd(c + 8),
+                    t = _mm512_set1_pd(thr[j]);
             __mmask8 r0, r1;
             if (j < ngt) {          /* NaN to the left: right iff x > t */
                 r0 = _mm512_cmp_pd_mask(x0, t, _CMP_GT_OQ);
@@ -950,7 +952,7 @@ pk_float_rows(const aud_model *m, const double *X, size_t n, double *margin, int
     size_t K = m->n_outputs, F = m->n_features;
     float xf[PK_FLOATS];
     size_t step = F > 0 ? PK_FLOATS / F : n;
-    int qs = F > 0 && step >= 16 && qs_on(pk);
+    int qs = n >= 16 && F > 0 && step >= 16 && qs_on(pk);
     float *xt = NULL;
     if (qs) {   /* whole groups of 16 rows in a block, and the block column by column */
         step &= ~(size_t)15;
