@@ -495,11 +495,19 @@ static int explain_cells(why_state *w, size_t n_cells, const size_t *stride, aud
     blk = blk > ((size_t)1 << 18) ? (size_t)1 << 18 : blk < 256 ? 256 : blk;
     blk = n < blk ? (n ? n : 1) : blk;
     aud_shap_cells *sc = NULL;
-    double *X = aud_malloc(blk * (nf ? nf : 1) * sizeof *X);
+    /* the table's own columns where the model reads them as they are (no pipeline step):
+     * no row-major copy of each block */
+    const double **col = aud_malloc((nf ? nf : 1) * sizeof *col), **cb = NULL;
+    int by_cols = col != NULL;
+    for (size_t j = 0; by_cols && j < nf; j++)
+        by_cols = (col[j] = aud_model_feature_column(in->model, in->data, in->bind, j)) != NULL;
+    if (by_cols)
+        cb = aud_malloc((nf ? nf : 1) * sizeof *cb);
+    double *X = by_cols ? NULL : aud_malloc(blk * (nf ? nf : 1) * sizeof *X);
     int32_t *cell = aud_malloc(blk * sizeof *cell);
     long double *psum = aud_calloc(n_cells, sizeof *psum);
     int rc = AUD_OK;
-    if (X == NULL || cell == NULL || psum == NULL) {
+    if (col == NULL || (by_cols ? cb == NULL : X == NULL) || cell == NULL || psum == NULL) {
         rc = aud_error_nomem(err);
         goto done;
     }
@@ -507,7 +515,10 @@ static int explain_cells(why_state *w, size_t n_cells, const size_t *stride, aud
     for (size_t b0 = 0; b0 < n && rc == AUD_OK; b0 += blk) {
         size_t m = n - b0 < blk ? n - b0 : blk;
         /* the block's model inputs in chunks on the threads */
-        aud_model_fill_rows_on(in->model, in->data, in->bind, b0, b0 + m, X, w->so.threads);
+        if (!by_cols)
+            aud_model_fill_rows_on(in->model, in->data, in->bind, b0, b0 + m, X, w->so.threads);
+        for (size_t j = 0; by_cols && j < nf; j++)
+            cb[j] = col[j] + b0;
         for (size_t i = 0; i < m; i++) {
             size_t id = 0;
             for (size_t a = 0; a < in->n_attrs; a++)
@@ -516,7 +527,8 @@ static int explain_cells(why_state *w, size_t n_cells, const size_t *stride, aud
             if (w->probability)
                 psum[id] += in->score[b0 + i];
         }
-        rc = aud_shap_cells_add(sc, X, m, cell, NULL, err);
+        rc = by_cols ? aud_shap_cells_add_cols(sc, cb, m, cell, NULL, err)
+                     : aud_shap_cells_add(sc, X, m, cell, NULL, err);
     }
     if (rc != AUD_OK)
         goto done;
@@ -539,6 +551,8 @@ static int explain_cells(why_state *w, size_t n_cells, const size_t *stride, aud
     }
 done:
     aud_shap_cells_free(sc);
+    aud_free(col);
+    aud_free(cb);
     aud_free(X);
     aud_free(cell);
     aud_free(psum);
@@ -547,14 +561,43 @@ done:
 
 /* ---- proxy screen ---------------------------------------------------------------------------- */
 
+/* More combinations of the attributes' values than this: the screen takes each grouping's codes
+ * in turn (aud_assoc_compute_set) rather than the cells once (aud_assoc_compute_cells). */
+#define SCREEN_MAX_CELLS 4096
+
 typedef struct screen_job {
     const why_in  *in;
     aud_assoc     *assoc;
     unsigned char *is_attr;
     size_t         first, step;   /* features first, first + step, ... */
+    const int32_t *cell;          /* every row's cell, or NULL: each grouping's codes */
+    size_t         n_cells;
+    const int32_t *const *gmap;   /* per grouping: its level of each cell, or -1 */
     int            rc;
     aud_error      err;
 } screen_job;
+
+/* Rows [b, e) of the screen's cells: the attributes' codes in mixed radix, -1 (unknown) a value
+ * of its own, as explain_cells numbers them. */
+typedef struct screen_cells_chunk {
+    const why_in *in;
+    const size_t *stride;
+    size_t        b, e;
+    int32_t      *cell;
+} screen_cells_chunk;
+
+static void *screen_cells_main(void *arg)
+{
+    const screen_cells_chunk *k = arg;
+    const why_in *in = k->in;
+    for (size_t i = k->b; i < k->e; i++) {
+        size_t id = 0;
+        for (size_t a = 0; a < in->n_attrs; a++)
+            id += (size_t)(in->attrs[a].codes[i] + 1) * k->stride[a];
+        k->cell[i] = (int32_t)id;
+    }
+    return NULL;
+}
 
 /* 1 when the column named `col` is the attribute itself or one of the intersection's parts. */
 static int is_part(const why_in *in, const why_attr *wa, const char *col)
@@ -588,7 +631,10 @@ static void *screen_run(void *p)
                                                     in->data->n_rows, &j->err);
         else
             j->rc = aud_assoc_feature_prepare(&af, col->num, in->data->n_rows, &j->err);
-        if (j->rc == AUD_OK)   /* every attribute and intersection in one pass over the rows */
+        if (j->rc == AUD_OK && j->cell != NULL)   /* every grouping from one pass over the rows */
+            j->rc = aud_assoc_compute_cells(&af, j->cell, j->n_cells, j->gmap, levels, na, out,
+                                            &j->err);
+        else if (j->rc == AUD_OK)
             j->rc = aud_assoc_compute_set(&af, codes, levels, na, out, &j->err);
         for (size_t a = 0; a < na && j->rc == AUD_OK; a++) {
             j->assoc[a * nf + f] = out[a];
@@ -612,9 +658,43 @@ static int screen(const why_in *in, aud_assoc *assoc, unsigned char *is_attr, au
     screen_job *jobs = aud_calloc(nt, sizeof *jobs);
     if (jobs == NULL)
         return aud_error_nomem(err);
+    /* the rows' cells, and each grouping's level of each cell (group_of, as the drivers) */
+    size_t n = in->data->n_rows, stride[AUD_WHY_MAX_GROUPINGS], n_cells = 1;
+    for (size_t a = 0; a < in->n_attrs && n_cells <= SCREEN_MAX_CELLS; a++) {
+        stride[a] = n_cells;
+        n_cells *= in->attrs[a].n_levels + 1;
+    }
+    int32_t *cell = NULL, *gm = NULL;
+    const int32_t **gmap = NULL;
+    if (n_cells <= SCREEN_MAX_CELLS) {
+        cell = aud_malloc((n ? n : 1) * sizeof *cell);
+        gm = aud_malloc((in->n_wa * n_cells + 1) * sizeof *gm);
+        gmap = aud_malloc((in->n_wa + 1) * sizeof *gmap);
+        if (cell == NULL || gm == NULL || gmap == NULL) {
+            aud_free(cell), aud_free(gm), aud_free(gmap), aud_free(jobs);
+            return aud_error_nomem(err);
+        }
+        size_t n_ch = aud_row_chunks(n, in->threads);
+        screen_cells_chunk ch[AUD_MAX_CHUNKS];
+        for (size_t k = 0; k < n_ch; k++)
+            ch[k] = (screen_cells_chunk){in, stride, n * k / n_ch, n * (k + 1) / n_ch, cell};
+        aud_run_jobs(ch, n_ch, sizeof ch[0], screen_cells_main);
+        int32_t lv[AUD_WHY_MAX_GROUPINGS];
+        for (size_t c = 0; c < n_cells; c++) {
+            for (size_t a = 0; a < in->n_attrs; a++)   /* 0: unknown value of attribute a */
+                lv[a] = (int32_t)(c / stride[a] % (in->attrs[a].n_levels + 1)) - 1;
+            for (size_t a = 0; a < in->n_wa; a++)
+                gm[a * n_cells + c] = group_of(in, &in->wa[a], lv);
+        }
+        for (size_t a = 0; a < in->n_wa; a++)
+            gmap[a] = gm + a * n_cells;
+    }
     for (size_t t = 0; t < nt; t++)
-        jobs[t] = (screen_job){in, assoc, is_attr, t, nt, AUD_OK, {0}};
+        jobs[t] = (screen_job){in, assoc, is_attr, t, nt, cell, n_cells, gmap, AUD_OK, {0}};
     aud_run_jobs(jobs, nt, sizeof *jobs, screen_run);
+    aud_free(cell);
+    aud_free(gm);
+    aud_free(gmap);
     int rc = AUD_OK;
     for (size_t t = 0; t < nt && rc == AUD_OK; t++) {
         if (jobs[t].rc != AUD_OK) {

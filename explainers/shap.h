@@ -150,6 +150,11 @@ AUD_API int aud_shap_cells_new(aud_shap_cells **out, const aud_model *m, size_t 
                                size_t n_w, int threads, aud_error *err);
 AUD_API int aud_shap_cells_add(aud_shap_cells *c, const double *X, size_t n,
                                const int32_t *cell, const double *w, aud_error *err);
+/* The same with the rows as columns: col[f][i] is feature f of row i. Where every tree splits
+ * on float compares only (XGBoost's numerical splits), the columns go straight into the float
+ * copy the trees read, with no row-major copy of the block. The same sums, bit for bit. */
+AUD_API int aud_shap_cells_add_cols(aud_shap_cells *c, const double *const *col, size_t n,
+                                    const int32_t *cell, const double *w, aud_error *err);
 AUD_API const double *aud_shap_cells_sums(const aud_shap_cells *c);
 AUD_API const uint64_t *aud_shap_cells_counts(const aud_shap_cells *c);
 AUD_API double aud_shap_cells_bias(const aud_shap_cells *c);

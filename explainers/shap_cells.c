@@ -115,6 +115,11 @@ struct aud_shap_cells {
     float           *Xf;        /* this call's rows as floats (NaN kept), column-major, in
                                    perm order */
     size_t           xf_cap;    /* floats Xf holds: kept from call to call */
+    int              rows_needed;   /* some tree reads rows as doubles (pattern path, splits
+                                       other than float compares): aud_shap_cells_add_cols
+                                       gathers them from the columns into xrows */
+    double          *xrows;
+    size_t           xrows_cap;
     uint32_t        *perm;      /* this call: position -> row, each block sorted by cell (stable) */
     size_t          *seg;       /* this call: positions where a run of one cell starts (n_seg + 1) */
     int32_t         *seg_cell;  /* the cell of each run (-1: rows skipped) */
@@ -153,6 +158,7 @@ void aud_shap_cells_free(aud_shap_cells *c)
         units_free(c->units[t]);
     aud_free(c->units);
     aud_free(c->Xf);
+    aud_free(c->xrows);
     aud_free(c->perm);
     aud_free(c->seg);
     aud_free(c->seg_cell);
@@ -378,6 +384,12 @@ int aud_shap_cells_new(aud_shap_cells **out, const aud_model *m, size_t n_cells,
         all_units &= c->units[t] != NULL;
     }
     c->pattern = !all_units;
+    c->rows_needed = c->pattern;
+    for (size_t t = 0; rc == AUD_OK && t < m->n_trees; t++) {
+        const cells_units *U = c->units[t];
+        for (int32_t r = 0; U != NULL && r < U->n_int; r++)
+            c->rows_needed |= !U->lt[r];
+    }
     aud_shap_path_weights(&c->wts);
     /* the pattern path's per-row values: tables only when some tree needs them */
     if (rc == AUD_OK)
@@ -1307,10 +1319,12 @@ static int sort_by_cell(aud_shap_cells *c, size_t n, const int32_t *cell)
     return 0;
 }
 
-/* Rows [b, e) of the call's positions into Xf (a chunk of the transpose, one job each). */
+/* Rows [b, e) of the call's positions into Xf (a chunk of the transpose, one job each), from
+ * the rows X or the columns col. */
 typedef struct xf_chunk {
     const aud_shap_cells *c;
     const double         *X;
+    const double *const  *col;
     size_t                n, b, e;
 } xf_chunk;
 
@@ -1319,6 +1333,16 @@ static void *xf_main(void *arg)
     const xf_chunk *k = arg;
     const aud_shap_cells *c = k->c;
     size_t M = c->M;
+    if (k->X == NULL) {   /* a column at a time: Xf written in order, each column read in
+                             runs of increasing rows (one per cell) */
+        for (size_t f = 0; f < M; f++) {
+            const double *col = k->col[f];
+            float *o = c->Xf + f * k->n;
+            for (size_t p = k->b; p < k->e; p++)
+                o[p] = (float)col[c->perm[p]];
+        }
+        return NULL;
+    }
     for (size_t p = k->b; p < k->e; p++) {   /* column-major: a node's test streams over rows */
         const double *x = k->X + (size_t)c->perm[p] * M;
         for (size_t f = 0; f < M; f++)
@@ -1327,8 +1351,28 @@ static void *xf_main(void *arg)
     return NULL;
 }
 
-int aud_shap_cells_add(aud_shap_cells *c, const double *X, size_t n, const int32_t *cell,
-                       const double *w, aud_error *err)
+/* Rows [b, e) of the columns into the row-major xrows (aud_shap_cells_add_cols). */
+typedef struct rows_chunk {
+    const aud_shap_cells *c;
+    const double *const  *col;
+    size_t                b, e;
+} rows_chunk;
+
+static void *rows_main(void *arg)
+{
+    const rows_chunk *k = arg;
+    size_t M = k->c->M;
+    for (size_t f = 0; f < M; f++) {
+        const double *col = k->col[f];
+        double *o = k->c->xrows + f;
+        for (size_t i = k->b; i < k->e; i++)
+            o[i * M] = col[i];
+    }
+    return NULL;
+}
+
+static int cells_add(aud_shap_cells *c, const double *X, const double *const *col, size_t n,
+                     const int32_t *cell, const double *w, aud_error *err)
 {
     size_t per = c->n_w * c->n_cells, M = c->M;
     if (n > UINT32_MAX)
@@ -1347,7 +1391,7 @@ int aud_shap_cells_add(aud_shap_cells *c, const double *X, size_t n, const int32
     xf_chunk xc[AUD_MAX_CHUNKS];
     size_t n_xc = aud_row_chunks(n, c->threads);
     for (size_t q = 0; q < n_xc; q++)
-        xc[q] = (xf_chunk){c, X, n, n * q / n_xc, n * (q + 1) / n_xc};
+        xc[q] = (xf_chunk){c, X, col, n, n * q / n_xc, n * (q + 1) / n_xc};
     aud_run_jobs(xc, n_xc, sizeof xc[0], xf_main);
     cells_job j = {c, X, n, cell, w};
     aud_units par = {cells_ws_new, cells_ws_free, cells_run, &j, 1, NULL, NULL};
@@ -1370,4 +1414,31 @@ int aud_shap_cells_add(aud_shap_cells *c, const double *X, size_t n, const int32
             c->sums[(k * c->n_cells + (size_t)cl) * (M + 1) + M] += weight(&j, i, k) * c->bias;
     }
     return AUD_OK;
+}
+
+int aud_shap_cells_add(aud_shap_cells *c, const double *X, size_t n, const int32_t *cell,
+                       const double *w, aud_error *err)
+{
+    return cells_add(c, X, NULL, n, cell, w, err);
+}
+
+int aud_shap_cells_add_cols(aud_shap_cells *c, const double *const *col, size_t n,
+                            const int32_t *cell, const double *w, aud_error *err)
+{
+    if (!c->rows_needed)   /* every tree reads the float columns only */
+        return cells_add(c, NULL, col, n, cell, w, err);
+    size_t M = c->M;
+    if (n * M + 1 > c->xrows_cap) {
+        aud_free(c->xrows);
+        c->xrows = aud_malloc((n * M + 1) * sizeof *c->xrows);
+        c->xrows_cap = c->xrows != NULL ? n * M + 1 : 0;
+        if (c->xrows == NULL)
+            return aud_error_nomem(err);
+    }
+    rows_chunk rk[AUD_MAX_CHUNKS];
+    size_t k = aud_row_chunks(n, c->threads);
+    for (size_t q = 0; q < k; q++)
+        rk[q] = (rows_chunk){c, col, n * q / k, n * (q + 1) / k};
+    aud_run_jobs(rk, k, sizeof rk[0], rows_main);
+    return cells_add(c, c->xrows, NULL, n, cell, w, err);
 }

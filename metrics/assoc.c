@@ -323,9 +323,18 @@ typedef struct assoc_acc {
     double   *err;   /* ... and their errors */
     uint64_t *cnt;   /* n_levels: rows with a known feature value */
     uint64_t  m;     /* rows with both values */
-    double    mean;  /* of those rows' feature values */
-    double    sst;
+    double    mean;  /* of those rows' feature values, rounded */
+    double    tot_hi, tot_lo;   /* their sum as a double-double */
+    double    sst;   /* sum of squares around mean */
 } assoc_acc;
+
+/* One cell's double-double sum (hi, lo) less n * mean, over n: the cell's mean less the mean
+ * before anything is rounded to a mean (as correlation_ratio). */
+static double cell_diff(double hi, double lo, double n, double mean)
+{
+    double p = n * mean, e = fma(n, mean, -p);
+    return ((hi - p) + (lo - e)) / n;
+}
 
 /* eta = sqrt(SS_between / SS_total) over the rows with a known attribute and feature value. */
 static double correlation_ratio(const assoc_acc *q, size_t k, const char **why)
@@ -348,11 +357,17 @@ static double correlation_ratio(const assoc_acc *q, size_t k, const char **why)
         double d = ((hi - p) + (lo - e)) / n;
         ssb += n * d * d;
     }
-    if (q->sst == 0.0) {
+    /* both sums of squares are around the rounded mean, each m d^2 above its value around the
+     * true mean (d: the mean's rounding, taken from the total): far from zero with a small
+     * spread (10^12 + k / 1024) that is a part in 10^9 */
+    double d = cell_diff(q->tot_hi, q->tot_lo, (double)q->m, q->mean), md2 = (double)q->m * d * d;
+    double sst = q->sst - md2;
+    ssb -= md2;
+    if (sst <= 0.0) {
         *why = "the feature is constant";
         return NAN;
     }
-    return sqrt(ssb / q->sst);
+    return sqrt((ssb > 0.0 ? ssb : 0.0) / sst);
 }
 
 /* Attribute a's pass over the rows: its table, and for a continuous feature its groups'
@@ -413,6 +428,8 @@ int aud_assoc_compute_set(const aud_assoc_feature *f, const int32_t *const *code
             aud_ksum_add(&tot, q[a].err[l]);
         }
         double mean = aud_ksum_get(&tot) / (double)q[a].m;
+        q[a].tot_hi = aud_ksum_get(&tot);
+        q[a].tot_lo = tot.c - (q[a].tot_hi - tot.s);
         double ss[LANES] = {0.0}, se[LANES] = {0.0};
         const int32_t *ca = codes[a];
         const double *x = f->x;
@@ -453,6 +470,138 @@ done:
         aud_free(q[a].cnt);
     }
     aud_free(q);
+    return rc;
+}
+
+int aud_assoc_compute_cells(const aud_assoc_feature *f, const int32_t *cell, size_t n_cells,
+                            const int32_t *const *gmap, const size_t *n_levels, size_t na,
+                            aud_assoc *out, aud_error *err)
+{
+    size_t L = f->n_levels ? f->n_levels : 1, nc = n_cells ? n_cells : 1;
+    int cont = !f->discrete, rc = AUD_OK;
+    size_t maxr = 1;
+    for (size_t a = 0; a < na; a++)
+        maxr = n_levels[a] > maxr ? n_levels[a] : maxr;
+    uint64_t *ctab = aud_calloc(nc * L, sizeof *ctab), *ccnt = aud_calloc(nc, sizeof *ccnt);
+    /* per cell: LANES sums, LANES errors, then the same for the squares around its mean */
+    double *cs = cont ? aud_calloc(nc * 4 * LANES, sizeof *cs) : NULL;
+    double *chi = aud_calloc(nc * 4, sizeof *chi);   /* per cell: its sum (hi, lo), mean and
+                                                         sum of squares around that mean */
+    double *clo = chi != NULL ? chi + nc : NULL, *cmean = chi != NULL ? chi + 2 * nc : NULL;
+    double *cssw = chi != NULL ? chi + 3 * nc : NULL;
+    uint64_t *tab = aud_calloc(maxr * L, sizeof *tab);
+    assoc_acc q;
+    memset(&q, 0, sizeof q);
+    q.sum = aud_calloc(2 * maxr * LANES, sizeof *q.sum);
+    q.err = q.sum != NULL ? q.sum + maxr * LANES : NULL;
+    q.cnt = aud_calloc(maxr, sizeof *q.cnt);
+    if (ctab == NULL || ccnt == NULL || (cont && cs == NULL) || chi == NULL || tab == NULL ||
+        q.sum == NULL || q.cnt == NULL) {
+        rc = aud_error_nomem(err);
+        goto done;
+    }
+    const int32_t *lev = f->level;
+    const double *x = f->x;
+    if (!cont) {
+        for (size_t i = 0; i < f->n; i++) {
+            if (cell[i] >= 0)
+                ctab[(size_t)cell[i] * L + (size_t)lev[i]]++;
+        }
+    } else {
+        for (size_t i = 0; i < f->n; i++) {
+            int32_t c = cell[i];
+            if (c < 0)
+                continue;
+            ctab[(size_t)c * L + (size_t)lev[i]]++;
+            if (!isnan(x[i])) {
+                size_t l = (size_t)c * 4 * LANES + (i & (LANES - 1));
+                two_sum_add(&cs[l], &cs[l + LANES], x[i]);
+                ccnt[c]++;
+            }
+        }
+        for (size_t c = 0; c < nc; c++) {
+            lanes_total(cs + c * 4 * LANES, cs + c * 4 * LANES + LANES, &chi[c], &clo[c]);
+            cmean[c] = ccnt[c] > 0 ? (chi[c] + clo[c]) / (double)ccnt[c] : 0.0;
+        }
+        for (size_t i = 0; i < f->n; i++) {
+            int32_t c = cell[i];
+            if (c < 0 || isnan(x[i]))
+                continue;
+            double d = x[i] - cmean[c];
+            size_t l = (size_t)c * 4 * LANES + 2 * LANES + (i & (LANES - 1));
+            two_sum_add(&cs[l], &cs[l + LANES], d * d);
+        }
+        for (size_t c = 0; c < nc; c++) {
+            double lo;
+            lanes_total(cs + c * 4 * LANES + 2 * LANES, cs + c * 4 * LANES + 3 * LANES,
+                        &cssw[c], &lo);
+        }
+    }
+    for (size_t a = 0; a < na && rc == AUD_OK; a++) {
+        size_t r = n_levels[a] ? n_levels[a] : 1;
+        const int32_t *gm = gmap[a];
+        memset(&out[a], 0, sizeof out[a]);
+        memset(tab, 0, r * L * sizeof *tab);
+        memset(q.sum, 0, 2 * maxr * LANES * sizeof *q.sum);
+        memset(q.cnt, 0, maxr * sizeof *q.cnt);
+        aud_ksum tot = {0.0, 0.0};
+        q.m = 0;
+        for (size_t c = 0; c < nc; c++) {
+            if (gm[c] < 0)
+                continue;
+            size_t g = (size_t)gm[c];
+            for (size_t l = 0; l < L; l++) {
+                tab[g * L + l] += ctab[c * L + l];
+                out[a].n += ctab[c * L + l];
+            }
+            if (!cont || ccnt[c] == 0)
+                continue;
+            aud_ksum k = {q.sum[g * LANES], q.err[g * LANES]};   /* the group's, lane 0 */
+            aud_ksum_add(&k, chi[c]);
+            aud_ksum_add(&k, clo[c]);
+            q.sum[g * LANES] = k.s;
+            q.err[g * LANES] = k.c;
+            q.cnt[g] += ccnt[c];
+            q.m += ccnt[c];
+            aud_ksum_add(&tot, chi[c]);
+            aud_ksum_add(&tot, clo[c]);
+        }
+        if (cont && q.m > 0) {   /* SS_total around the rounded mean: within the cells (less
+                                    their means' rounding), plus the cells' spread */
+            q.tot_hi = aud_ksum_get(&tot);
+            q.tot_lo = tot.c - (q.tot_hi - tot.s);
+            q.mean = q.tot_hi / (double)q.m;
+            aud_ksum sst = {0.0, 0.0};
+            for (size_t c = 0; c < nc; c++) {
+                if (gm[c] < 0 || ccnt[c] == 0)
+                    continue;
+                double n = (double)ccnt[c], d = cell_diff(chi[c], clo[c], n, q.mean);
+                double dc = cell_diff(chi[c], clo[c], n, cmean[c]);
+                aud_ksum_add(&sst, cssw[c]);
+                aud_ksum_add(&sst, -n * dc * dc);
+                aud_ksum_add(&sst, n * d * d);
+            }
+            q.sst = aud_ksum_get(&sst);
+        }
+        out[a].nmi = aud_assoc_nmi(tab, r, L);
+        if (f->discrete) {
+            out[a].measure = "cramers_v";
+            out[a].association = aud_assoc_cramers_v(tab, r, L, &out[a].why);
+        } else {
+            out[a].measure = "correlation_ratio";
+            out[a].association = correlation_ratio(&q, n_levels[a], &out[a].why);
+        }
+        if (isnan(out[a].nmi))
+            rc = aud_error_nomem(err);
+    }
+done:
+    aud_free(ctab);
+    aud_free(ccnt);
+    aud_free(cs);
+    aud_free(chi);
+    aud_free(tab);
+    aud_free(q.sum);
+    aud_free(q.cnt);
     return rc;
 }
 

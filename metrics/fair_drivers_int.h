@@ -97,6 +97,19 @@ AUD_API int aud_assoc_compute_set(const aud_assoc_feature *f, const int32_t *con
                                   const size_t *n_levels, size_t na, aud_assoc *out,
                                   aud_error *err);
 
+/* The same from the rows' cells: cell[i] in [0, n_cells) (a combination of the attributes'
+ * values; < 0: row left out of every grouping) and, per grouping a, gmap[a][c] its level of
+ * cell c or -1. One pass over the rows for every grouping (two for a continuous feature), where
+ * aud_assoc_compute_set takes one per grouping: the tables are the same integers (Cramer's V
+ * and NMI the same bits); eta's sums are the cells' compensated sums added per group, and
+ * SS_total the cells' within sums plus their means' spread (Chan, Golub, LeVeque 1979), with
+ * each cell's difference from the mean taken before rounding - within a few units in the last
+ * place of aud_assoc_compute_set's eta. */
+AUD_API int aud_assoc_compute_cells(const aud_assoc_feature *f, const int32_t *cell,
+                                    size_t n_cells, const int32_t *const *gmap,
+                                    const size_t *n_levels, size_t na, aud_assoc *out,
+                                    aud_error *err);
+
 /* Building blocks on an r x c table of counts (row-major), exposed for tests. Empty rows and
  * columns are dropped first. Return NaN (and *why) when undefined. */
 AUD_API double aud_assoc_cramers_v(const uint64_t *tab, size_t r, size_t c, const char **why);

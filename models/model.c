@@ -450,6 +450,14 @@ void aud_model_fill_rows(const aud_model *m, const aud_table *t, const size_t *c
     }
 }
 
+const double *aud_model_feature_column(const aud_model *m, const aud_table *t,
+                                       const size_t *col_index, size_t j)
+{
+    if (j >= m->n_features || (m->prep != NULL && m->prep[j].kind != AUD_PREP_NONE))
+        return NULL;
+    return t->cols[col_index[j]].num;
+}
+
 typedef struct fill_job {
     const aud_model *m;
     const aud_table *t;

@@ -275,6 +275,12 @@ AUD_API void aud_model_fill_rows(const aud_model *m, const aud_table *t,
                                  const size_t *col_index, size_t row_begin, size_t row_end,
                                  double *out);
 
+/* Model feature j's values as the table's own numbers (column col_index[j]), or NULL when the
+ * model's stage transforms them (a pipeline's step): aud_model_fill_rows's values of feature j
+ * without a copy. */
+AUD_API const double *aud_model_feature_column(const aud_model *m, const aud_table *t,
+                                               const size_t *col_index, size_t j);
+
 /* The same in chunks of rows on up to `threads` threads (the same values). */
 AUD_API void aud_model_fill_rows_on(const aud_model *m, const aud_table *t,
                                     const size_t *col_index, size_t row_begin, size_t row_end,

@@ -46,6 +46,7 @@ static double urand(void)
 /* sums via aud_shap_cells (rows added in two calls); w NULL: one weight, 1 for every row (the
  * counting path) */
 static size_t unit_trees;   /* of the last cell_sums */
+static int by_columns;      /* cell_sums: the rows as columns (aud_shap_cells_add_cols) */
 
 static double *cell_sums(const aud_model *m, const double *X, size_t n, const int32_t *cell,
                          const double *w, int threads, uint64_t *counts)
@@ -56,9 +57,26 @@ static double *cell_sums(const aud_model *m, const double *X, size_t n, const in
     assert_int_equal(aud_shap_cells_new(&c, m, NC, nw, threads, &err), AUD_OK);
     unit_trees = aud_shap_cells_unit_trees(c);
     size_t h = n / 3, M = m->n_features;
-    assert_int_equal(aud_shap_cells_add(c, X, h, cell, w, &err), AUD_OK);
-    assert_int_equal(aud_shap_cells_add(c, X + h * M, n - h, cell + h, w ? w + 2 * h : NULL, &err),
-                     AUD_OK);
+    if (by_columns) {   /* the same rows as columns (aud_shap_cells_add_cols) */
+        double *v = aud_malloc(n * M * sizeof *v);
+        const double **col = aud_malloc(M * sizeof *col);
+        for (size_t f = 0; f < M; f++) {
+            for (size_t i = 0; i < n; i++)
+                v[f * n + i] = X[i * M + f];
+            col[f] = v + f * n;
+        }
+        assert_int_equal(aud_shap_cells_add_cols(c, col, h, cell, w, &err), AUD_OK);
+        for (size_t f = 0; f < M; f++)
+            col[f] += h;
+        assert_int_equal(aud_shap_cells_add_cols(c, col, n - h, cell + h, w ? w + 2 * h : NULL,
+                                                 &err), AUD_OK);
+        aud_free(col);
+        aud_free(v);
+    } else {
+        assert_int_equal(aud_shap_cells_add(c, X, h, cell, w, &err), AUD_OK);
+        assert_int_equal(aud_shap_cells_add(c, X + h * M, n - h, cell + h, w ? w + 2 * h : NULL,
+                                            &err), AUD_OK);
+    }
     double *out = aud_malloc(nw * NC * (M + 1) * sizeof *out);
     memcpy(out, aud_shap_cells_sums(c), nw * NC * (M + 1) * sizeof *out);
     memcpy(counts, aud_shap_cells_counts(c), NC * sizeof *counts);
@@ -117,13 +135,24 @@ static void check_cells(const aud_model *m, const double *X, size_t n, size_t un
     assert_int_equal(unit_trees, units);
     assert_memory_equal(s1, s3, 2 * NC * (M + 1) * sizeof *s1);
     check_isa_paths(m, X, n, cell, w);
-    /* without weights (patterns counted per run of a cell): the weight-1 sums, bit for bit */
+    /* without weights (patterns counted per run of a cell): the weight-1 sums, bit for bit;
+     * and the rows given as columns, with and without weights: the same bits (the columns go
+     * straight into the float copy where every split is a float compare, else into rows) */
     uint64_t cntu[NC];
-    for (int th = 1; th <= 3; th += 2) {
-        double *su = cell_sums(m, X, n, cell, NULL, th, cntu);
-        assert_memory_equal(su, s1, NC * (M + 1) * sizeof *s1);
-        assert_memory_equal(cntu, cnt1, sizeof cntu);
-        aud_free(su);
+    for (int cols = 0; cols < 2; cols++) {
+        by_columns = cols;
+        for (int th = 1; th <= 3; th += 2) {
+            double *su = cell_sums(m, X, n, cell, NULL, th, cntu);
+            assert_memory_equal(su, s1, NC * (M + 1) * sizeof *s1);
+            assert_memory_equal(cntu, cnt1, sizeof cntu);
+            aud_free(su);
+            if (!cols)
+                continue;
+            su = cell_sums(m, X, n, cell, w, th, cntu);
+            assert_memory_equal(su, s1, 2 * NC * (M + 1) * sizeof *s1);
+            aud_free(su);
+        }
+        by_columns = 0;
     }
     /* reference: every row explained */
     aud_shap_opts o;
@@ -526,6 +555,94 @@ static void test_assoc_set_equals_single(void **state)
     aud_assoc_feature_free(&f);
 }
 
+/* aud_assoc_compute_cells against aud_assoc_compute_set: two attributes (one with unknown
+ * values) as 20 cells, the groupings each attribute and their intersection; a continuous
+ * feature (NaN, wide range), one far from zero (10^12 + k / 1024: the cells' sums are not
+ * exact in double) and a discrete one. The
+ * tables are the same integers, so Cramer's V and NMI are the same bits; eta agrees to 1e-13
+ * relative, and on the far-from-zero feature both are within 1e-13 of eta computed exactly in
+ * integers (the cells' differences from the mean are taken before rounding; the rounded means'
+ * own error, m d^2 in both sums of squares, is taken out: left in, eta was off by 8e-8 here). */
+static void test_assoc_cells_equal_set(void **state)
+{
+    (void)state;
+    enum { N = 30000, CELLS = 20 };
+    static double x[3][N];
+    static int32_t a1[N], a2[N], ai[N], cell[N];
+    static long kv[N];
+    int32_t gm[3][CELLS];
+    aud_error err;
+    rng_state = 11;
+    for (size_t i = 0; i < N; i++) {
+        x[0][i] = urand() < 0.03 ? NAN : (urand() < 0.5 ? -1.0 : 1.0) * exp(6.0 * urand());
+        a1[i] = urand() < 0.05 ? -1 : (int32_t)(urand() * 3.0);
+        a2[i] = (int32_t)(urand() * 5.0);
+        kv[i] = (long)(urand() * 8000) + (a2[i] == 1 ? 2 : 0);
+        x[1][i] = 1e12 + (double)kv[i] / 1024.0;   /* exact in double */
+        x[2][i] = floor(urand() * 6.0) + (a1[i] == 2);
+        ai[i] = a1[i] < 0 ? -1 : a1[i] * 5 + a2[i];
+        cell[i] = (a1[i] + 1) + 4 * a2[i];
+    }
+    for (int32_t c = 0; c < CELLS; c++) {
+        int32_t u = c % 4 - 1, v = c / 4;
+        gm[0][c] = u;
+        gm[1][c] = v;
+        gm[2][c] = u < 0 ? -1 : u * 5 + v;
+    }
+    const int32_t *codes[3] = {a1, a2, ai}, *gmap[3] = {gm[0], gm[1], gm[2]};
+    size_t levels[3] = {3, 5, 15};
+    for (int k = 0; k < 3; k++) {
+        aud_assoc_feature f;
+        assert_int_equal(aud_assoc_feature_prepare(&f, x[k], N, &err), AUD_OK);
+        assert_int_equal(f.discrete, k == 2);
+        aud_assoc set[3], cl[3];
+        assert_int_equal(aud_assoc_compute_set(&f, codes, levels, 3, set, &err), AUD_OK);
+        assert_int_equal(aud_assoc_compute_cells(&f, cell, CELLS, gmap, levels, 3, cl, &err),
+                         AUD_OK);
+        for (int a = 0; a < 3; a++) {
+            assert_int_equal(cl[a].n, set[a].n);
+            assert_string_equal(cl[a].measure, set[a].measure);
+            assert_memory_equal(&cl[a].nmi, &set[a].nmi, sizeof cl[a].nmi);
+            if (k == 2) {
+                assert_memory_equal(&cl[a].association, &set[a].association,
+                                    sizeof cl[a].association);
+                continue;
+            }
+            double e = fabs(cl[a].association - set[a].association) / set[a].association;
+            printf("  feature %d grouping %d: eta %.17g, relative difference %.3g\n", k, a,
+                   set[a].association, e);
+            assert_true(set[a].association > 0.0 && e <= 1e-13);
+            if (k != 1)
+                continue;
+            /* eta of the integers k (shift and scale do not change it), exactly: SS_between =
+             * sum_g (n S_g - n_g S)^2 / (n_g n^2), SS_total = (n Q - S^2) / n */
+            __int128 ng[15] = {0}, Sg[15] = {0}, n = 0, S = 0, Q = 0;
+            for (size_t i = 0; i < N; i++) {
+                if (codes[a][i] < 0)
+                    continue;
+                ng[codes[a][i]]++;
+                Sg[codes[a][i]] += kv[i];
+                n++;
+                S += kv[i];
+                Q += (__int128)kv[i] * kv[i];
+            }
+            long double ssb = 0.0L;
+            for (size_t g = 0; g < levels[a]; g++) {
+                if (ng[g] == 0)
+                    continue;
+                long double t = (long double)(n * Sg[g] - ng[g] * S);
+                ssb += t * t / ((long double)ng[g] * (long double)n * (long double)n);
+            }
+            long double ref = sqrtl(ssb / ((long double)(n * Q - S * S) / (long double)n));
+            printf("    exact %.17Lg: cells %.3Lg, set %.3Lg relative\n", ref,
+                   fabsl(cl[a].association - ref) / ref, fabsl(set[a].association - ref) / ref);
+            assert_true(fabsl(cl[a].association - ref) <= 1e-13L * ref);
+            assert_true(fabsl(set[a].association - ref) <= 1e-13L * ref);
+        }
+        aud_assoc_feature_free(&f);
+    }
+}
+
 /* eta on 300,001 rows far from zero (10^8 + k / 8, every value exact in double) with a small
  * difference between the groups' means, against eta computed exactly in integers:
  * eta^2 = (n1 S0 - n0 S1)^2 / (n0 n1 (n Q - S^2)), S the sums and Q the sum of squares of k.
@@ -589,6 +706,7 @@ int main(void)
         cmocka_unit_test(test_tradeoff_chunks_agree),
         cmocka_unit_test(test_assoc_set_equals_single),
         cmocka_unit_test(test_assoc_eta_exact),
+        cmocka_unit_test(test_assoc_cells_equal_set),
         cmocka_unit_test(test_cells_xgboost),
         cmocka_unit_test(test_cells_rows_in_chunks),
         cmocka_unit_test(test_cells_lightgbm),
