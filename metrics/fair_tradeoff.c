@@ -51,10 +51,7 @@ typedef struct tgroup {
 
 static void tgroup_free(tgroup *g)
 {
-    aud_free(g->rk);
-    aud_free(g->sel);
-    aud_free(g->tp);
-    aud_free(g->fp);
+    aud_free(g->rk);   /* one block: rk, sel, tp, fp */
 }
 
 static int tgroup_alloc(tgroup *g, size_t n, size_t d, int favorable, double t0,
@@ -66,12 +63,14 @@ static int tgroup_alloc(tgroup *g, size_t n, size_t d, int favorable, double t0,
     g->favorable = favorable;
     g->t0 = t0;
     g->distinct = distinct;
-    g->rk = aud_malloc((d + 1) * sizeof *g->rk);
-    g->sel = aud_malloc((d + 1) * sizeof *g->sel);
-    g->tp = aud_malloc((d + 1) * sizeof *g->tp);
-    g->fp = aud_malloc((d + 1) * sizeof *g->fp);
-    if (g->rk == NULL || g->sel == NULL || g->tp == NULL || g->fp == NULL)
+    /* one block for the four (written in full, a candidate at a time): huge pages where they
+     * pay (aud_malloc_rows) */
+    g->rk = aud_malloc_rows(4 * (d + 1) * sizeof *g->rk);
+    if (g->rk == NULL)
         return -1;
+    g->sel = g->rk + (d + 1);
+    g->tp = g->sel + (d + 1);
+    g->fp = g->tp + (d + 1);
     g->rk[0] = g->sel[0] = g->tp[0] = g->fp[0] = 0;
     return 0;
 }
