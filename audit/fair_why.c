@@ -617,6 +617,7 @@ static void *screen_run(void *p)
     const int32_t **codes = aud_malloc((na ? na : 1) * sizeof *codes);
     size_t *levels = aud_malloc((na ? na : 1) * sizeof *levels);
     aud_assoc *out = aud_malloc((na ? na : 1) * sizeof *out);
+    aud_assoc_ws ws = {NULL, NULL, 0};   /* this thread's buffers, feature after feature */
     if (codes == NULL || levels == NULL || out == NULL)
         j->rc = aud_error_nomem(&j->err);
     for (size_t a = 0; a < na && j->rc == AUD_OK; a++) {
@@ -630,7 +631,7 @@ static void *screen_run(void *p)
             j->rc = aud_assoc_feature_prepare_codes(&af, col->codes, col->n_levels,
                                                     in->data->n_rows, &j->err);
         else
-            j->rc = aud_assoc_feature_prepare(&af, col->num, in->data->n_rows, &j->err);
+            j->rc = aud_assoc_feature_prepare_ws(&af, col->num, in->data->n_rows, &ws, &j->err);
         if (j->rc == AUD_OK && j->cell != NULL)   /* every grouping from one pass over the rows */
             j->rc = aud_assoc_compute_cells(&af, j->cell, j->n_cells, j->gmap, levels, na, out,
                                             &j->err);
@@ -642,6 +643,7 @@ static void *screen_run(void *p)
         }
         aud_assoc_feature_free(&af);
     }
+    aud_assoc_ws_free(&ws);
     aud_free(codes);
     aud_free(levels);
     aud_free(out);

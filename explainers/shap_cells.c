@@ -19,7 +19,7 @@
  * At the end of each run of a cell's rows the counts (or weights) times the tables go into the
  * sums. Per thread: the tree's tables (2^bits x features per unit; 8 MiB at most, ~110 KiB for
  * a depth-6 tree), 4 copies of the counts (32 KiB for depth 6, 1 MiB at most) and the decisions
- * of 256 rows (1 KiB per internal node). Measured (docs/speed.md): 500 depth-6 XGBoost trees,
+ * of 1024 rows (4 KiB per internal node). Measured (docs/speed.md): 500 depth-6 XGBoost trees,
  * one thread, 65,536 rows in 0.9 s CPU instead of 50 s (262,144 rows: 2.9 s); the drivers stage
  * of bench/bench_e2e.py at 200,000 rows 2.6 s CPU instead of 150 s, at 1,000,000 rows 12.9 s.
  *
@@ -64,7 +64,8 @@
 int aud_shap_cells_unit_depth = UNIT_DEPTH;
 #define UNIT_MAX_SLOTS ((size_t)1 << 16) /* per tree: count slots, */
 #define UNIT_MAX_TABLE ((size_t)1 << 20) /* and table values (8 MiB) */
-#define UTILE 256                        /* rows whose decisions are taken together */
+#define UTILE 1024                       /* rows whose decisions are taken together (256: the
+                                            drivers of bench_fair_drivers 8% slower) */
 #define GROUP_BUDGET ((size_t)2 << 20)   /* bytes of the counts and tables of a group of trees
                                             taken tile by tile (trees_by_units) */
 

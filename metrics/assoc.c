@@ -35,7 +35,7 @@ static int cmp_double(const void *pa, const void *pb)
  * g = h - floor h; a + (b - a) g, or b - (b - a)(1 - g) when g >= 0.5 (numpy's _lerp), v the
  * sorted values; the order statistics by radix selection (metrics/quantile.c). Returns the
  * number of distinct edges, or -1 when out of memory. */
-static long decile_edges(const double *x, size_t n, size_t m, double *edges)
+static long decile_edges(const double *x, size_t n, size_t m, double *edges, double *vbuf)
 {
     size_t want[2 * AUD_ASSOC_BINS], nw = 0;
     for (int k = 1; k < AUD_ASSOC_BINS; k++) {
@@ -47,7 +47,7 @@ static long decile_edges(const double *x, size_t n, size_t m, double *edges)
             want[nw++] = f + 1;
     }
     double val[2 * AUD_ASSOC_BINS];
-    double *v = aud_malloc((m ? m : 1) * sizeof *v);
+    double *v = vbuf != NULL ? vbuf : aud_malloc((m ? m : 1) * sizeof *v);
     if (v == NULL)
         return -1;
     size_t k = 0;
@@ -56,7 +56,8 @@ static long decile_edges(const double *x, size_t n, size_t m, double *edges)
             v[k++] = x[i];
     }
     int rc = aud_order_stats(v, m, want, (int)nw, val);
-    aud_free(v);
+    if (v != vbuf)
+        aud_free(v);
     if (rc != 0)
         return -1;
     size_t ne = 0;
@@ -102,15 +103,54 @@ __attribute__((target("avx512f"))) static size_t bin_rows16(const double *x, siz
 }
 #endif
 
+/* The slot of x in a 64-slot open-addressing table of the distinct values seen so far (slot:
+ * 0 empty, else the value's index + 1): its bits hashed (Fibonacci hashing, Knuth TAOCP vol. 3,
+ * 6.4), -0.0 with +0.0 (x + 0.0), probed linearly. At most AUD_ASSOC_MAX_LEVELS + 1 values go
+ * in, so the table stays at most a third full. */
+static size_t seen_slot(const uint8_t *slot, const double *seen, double x)
+{
+    uint64_t b;
+    double y = x + 0.0;
+    memcpy(&b, &y, sizeof b);
+    size_t h = (size_t)((b * UINT64_C(0x9E3779B97F4A7C15)) >> 58);
+    while (slot[h] != 0 && seen[slot[h] - 1] != x)
+        h = (h + 1) & 63;
+    return h;
+}
+
+void aud_assoc_ws_free(aud_assoc_ws *ws)
+{
+    aud_free(ws->level);
+    aud_free(ws->v);
+    memset(ws, 0, sizeof *ws);
+}
+
 int aud_assoc_feature_prepare(aud_assoc_feature *f, const double *x, size_t n, aud_error *err)
+{
+    return aud_assoc_feature_prepare_ws(f, x, n, NULL, err);
+}
+
+int aud_assoc_feature_prepare_ws(aud_assoc_feature *f, const double *x, size_t n,
+                                 aud_assoc_ws *ws, aud_error *err)
 {
     memset(f, 0, sizeof *f);
     f->x = x;
     f->n = n;
-    f->level = aud_malloc((n ? n : 1) * sizeof *f->level);
+    if (ws != NULL && ws->cap < n) {
+        aud_assoc_ws_free(ws);
+        ws->level = aud_malloc((n ? n : 1) * sizeof *ws->level);
+        ws->v = aud_malloc((n ? n : 1) * sizeof *ws->v);
+        if (ws->level == NULL || ws->v == NULL) {
+            aud_assoc_ws_free(ws);
+            return aud_error_nomem(err);
+        }
+        ws->cap = n;
+    }
+    f->level = ws != NULL ? ws->level : (f->own = aud_malloc((n ? n : 1) * sizeof *f->level));
     if (f->level == NULL)
         return aud_error_nomem(err);
     double seen[AUD_ASSOC_MAX_LEVELS + 1];
+    uint8_t slot[64] = {0};
     size_t ns = 0, m = 0;
     int missing = 0;
     for (size_t i = 0; i < n; i++) {
@@ -121,12 +161,12 @@ int aud_assoc_feature_prepare(aud_assoc_feature *f, const double *x, size_t n, a
         m++;
         if (ns > AUD_ASSOC_MAX_LEVELS)
             continue;
-        size_t k = 0;
-        while (k < ns && seen[k] != x[i])
-            k++;
-        if (k == ns)
+        size_t h = seen_slot(slot, seen, x[i]);
+        if (slot[h] == 0) {
             seen[ns++] = x[i];
-        f->level[i] = (int32_t)k;   /* order of first appearance; sorted below */
+            slot[h] = (uint8_t)ns;
+        }
+        f->level[i] = (int32_t)(slot[h] - 1);   /* order of first appearance; sorted below */
     }
     double edges[AUD_ASSOC_BINS];
     size_t ne = 0;
@@ -143,7 +183,7 @@ int aud_assoc_feature_prepare(aud_assoc_feature *f, const double *x, size_t n, a
             rank[k] = (int32_t)r;
         }
     } else {
-        long r = decile_edges(x, n, m, edges);
+        long r = decile_edges(x, n, m, edges, ws != NULL ? ws->v : NULL);
         if (r < 0) {
             aud_assoc_feature_free(f);
             return aud_error_nomem(err);
@@ -179,7 +219,7 @@ int aud_assoc_feature_prepare_codes(aud_assoc_feature *f, const int32_t *codes, 
     memset(f, 0, sizeof *f);
     f->n = n;
     f->discrete = 1;
-    f->level = aud_malloc((n ? n : 1) * sizeof *f->level);
+    f->level = f->own = aud_malloc((n ? n : 1) * sizeof *f->level);
     if (f->level == NULL)
         return aud_error_nomem(err);
     int missing = 0;
@@ -195,7 +235,7 @@ void aud_assoc_feature_free(aud_assoc_feature *f)
 {
     if (f == NULL)
         return;
-    aud_free(f->level);
+    aud_free(f->own);   /* a workspace's level stays the workspace's */
     memset(f, 0, sizeof *f);
 }
 

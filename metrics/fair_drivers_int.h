@@ -68,10 +68,23 @@ typedef struct aud_assoc_feature {
     int32_t       *level;       /* n rows */
     const double  *x;           /* borrowed values (NaN = missing) */
     size_t         n;
+    int32_t       *own;         /* level when f allocated it (freed by aud_assoc_feature_free) */
 } aud_assoc_feature;
+
+/* Buffers one thread keeps from feature to feature (aud_assoc_feature_prepare_ws): fresh
+ * arrays of a million rows for every feature cost their first writes' page faults each time. */
+typedef struct aud_assoc_ws {
+    int32_t *level;
+    double  *v;
+    size_t   cap;   /* rows each holds */
+} aud_assoc_ws;
+AUD_API void aud_assoc_ws_free(aud_assoc_ws *ws);
 
 AUD_API int aud_assoc_feature_prepare(aud_assoc_feature *f, const double *x, size_t n,
                                       aud_error *err);
+/* The same with ws's buffers: f->level is ws's until the next call on ws. */
+AUD_API int aud_assoc_feature_prepare_ws(aud_assoc_feature *f, const double *x, size_t n,
+                                         aud_assoc_ws *ws, aud_error *err);
 /* The same for a categorical column: codes[i] in [0, n_levels) or -1 (missing); always
  * discrete (Cramer's V), whatever the number of categories. */
 AUD_API int aud_assoc_feature_prepare_codes(aud_assoc_feature *f, const int32_t *codes,

@@ -349,6 +349,23 @@ static void test_feature_levels(void **state)
     assert_string_equal(a.measure, "cramers_v");
     assert_true(fabs(a.association - 1.0) <= 1e-12 && fabs(a.nmi - 1.0) <= 1e-12);
     aud_assoc_feature_free(&f);
+    /* AUD_ASSOC_MAX_LEVELS distinct values (-0.0 one value with +0.0) are discrete, levels in
+     * sorted order; one more is continuous */
+    double y[400];
+    for (int k = 0; k < 2; k++) {
+        for (int i = 0; i < 400; i++)
+            y[i] = (i * 11) % (AUD_ASSOC_MAX_LEVELS + k) - 3.0;
+        y[5] = -0.0;
+        y[6] = 0.0;   /* -0.0 first: one level */
+        assert_int_equal(aud_assoc_feature_prepare(&f, y, 400, &err), AUD_OK);
+        assert_int_equal(f.discrete, k == 0);
+        if (k == 0) {
+            assert_int_equal(f.n_levels, AUD_ASSOC_MAX_LEVELS);
+            for (int i = 0; i < 400; i++)
+                assert_int_equal(f.level[i], (int32_t)(y[i] + 3.0));
+        }
+        aud_assoc_feature_free(&f);
+    }
     /* a categorical column (codes, -1 missing): discrete, the missing code its own level */
     int32_t cc[6] = {1, 0, 1, 0, -1, -1};
     assert_int_equal(aud_assoc_feature_prepare_codes(&f, cc, 2, 6, &err), AUD_OK);
