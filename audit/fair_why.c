@@ -569,7 +569,8 @@ typedef struct screen_job {
     const why_in  *in;
     aud_assoc     *assoc;
     unsigned char *is_attr;
-    size_t         first, step;   /* features first, first + step, ... */
+    _Atomic size_t *next;         /* the next feature to take (shared: a thread on a slower
+                                     core takes fewer) */
     const int32_t *cell;          /* every row's cell, or NULL: each grouping's codes */
     size_t         n_cells;
     const int32_t *const *gmap;   /* per grouping: its level of each cell, or -1 */
@@ -624,7 +625,7 @@ static void *screen_run(void *p)
         codes[a] = in->wa[a].codes;
         levels[a] = in->wa[a].n_levels;
     }
-    for (size_t f = j->first; f < nf && j->rc == AUD_OK; f += j->step) {
+    for (size_t f; j->rc == AUD_OK && (f = atomic_fetch_add(j->next, 1)) < nf;) {
         const aud_column *col = &in->data->cols[in->bind[f]];
         aud_assoc_feature af;
         if (col->type == AUD_COL_CATEGORICAL)   /* a categorical feature of a pipeline */
@@ -691,8 +692,9 @@ static int screen(const why_in *in, aud_assoc *assoc, unsigned char *is_attr, au
         for (size_t a = 0; a < in->n_wa; a++)
             gmap[a] = gm + a * n_cells;
     }
+    _Atomic size_t next = 0;
     for (size_t t = 0; t < nt; t++)
-        jobs[t] = (screen_job){in, assoc, is_attr, t, nt, cell, n_cells, gmap, AUD_OK, {0}};
+        jobs[t] = (screen_job){in, assoc, is_attr, &next, cell, n_cells, gmap, AUD_OK, {0}};
     aud_run_jobs(jobs, nt, sizeof *jobs, screen_run);
     aud_free(cell);
     aud_free(gm);

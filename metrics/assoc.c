@@ -51,11 +51,16 @@ static long decile_edges(const double *x, size_t n, size_t m, double *edges, dou
     if (v == NULL)
         return -1;
     size_t k = 0;
+    double mn = INFINITY, mx = -INFINITY;   /* the selection's key range, from this pass */
     for (size_t i = 0; i < n; i++) {
-        if (!isnan(x[i]))
+        if (!isnan(x[i])) {
             v[k++] = x[i];
+            mn = x[i] < mn ? x[i] : mn;
+            mx = x[i] > mx ? x[i] : mx;
+        }
     }
-    int rc = aud_order_stats(v, m, want, (int)nw, val);
+    int rc = m > 0 ? aud_order_stats_mm(v, m, want, (int)nw, val, mn, mx)
+                   : aud_order_stats(v, m, want, (int)nw, val);
     if (v != vbuf)
         aud_free(v);
     if (rc != 0)

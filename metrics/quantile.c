@@ -175,6 +175,14 @@ int aud_order_stats(double *v, size_t n, const size_t *r, int nr, double *val)
     return select_ranks(v, n, r, nr, val, 1, 0);
 }
 
+int aud_order_stats_mm(double *v, size_t n, const size_t *r, int nr, double *val, double mn,
+                       double mx)
+{
+    if (nr < 0 || nr > MAX_RANKS || !(mn <= mx))
+        return -1;
+    return select_ranks(v, n, r, nr, val, key_of(mn), key_of(mx));
+}
+
 int aud_quantiles_exact(double *v, size_t n, const double *q, int nq, double *out)
 {
     return aud_quantiles_exact_mm(v, n, 1.0, 0.0, q, nq, out);
