@@ -487,6 +487,53 @@ static int explain_all(why_state *w, aud_error *err)
 /* All rows of a tree model through per-cell sums (explainers/shap_cells.c): a cell is one
  * combination of the attributes' values (unknown included), the cells are added into each
  * attribute's and intersection's groups afterwards. */
+int aud_why_feed_init(aud_why_feed *f, const aud_model *m, const aud_table *t,
+                      const size_t *bind, size_t blk, int threads, aud_error *err)
+{
+    size_t nf = m->n_features;
+    memset(f, 0, sizeof *f);
+    f->m = m;
+    f->t = t;
+    f->bind = bind;
+    f->threads = threads;
+    f->col = aud_malloc((nf ? nf : 1) * sizeof *f->col);
+    int by_cols = f->col != NULL;
+    for (size_t j = 0; by_cols && j < nf; j++)
+        by_cols = (f->col[j] = aud_model_feature_column(m, t, bind, j)) != NULL;
+    if (by_cols) {
+        f->cb = aud_malloc((nf ? nf : 1) * sizeof *f->cb);
+    } else {
+        aud_free(f->col);
+        f->col = NULL;
+        f->X = aud_malloc(blk * (nf ? nf : 1) * sizeof *f->X);
+    }
+    if (f->cb == NULL && f->X == NULL) {
+        aud_why_feed_free(f);
+        return aud_error_nomem(err);
+    }
+    return AUD_OK;
+}
+
+int aud_why_feed_add(aud_why_feed *f, aud_shap_cells *sc, size_t b0, size_t n,
+                     const int32_t *cell, aud_error *err)
+{
+    if (f->X != NULL) {   /* the block's model inputs in chunks on the threads */
+        aud_model_fill_rows_on(f->m, f->t, f->bind, b0, b0 + n, f->X, f->threads);
+        return aud_shap_cells_add(sc, f->X, n, cell, NULL, err);
+    }
+    for (size_t j = 0; j < f->m->n_features; j++)
+        f->cb[j] = f->col[j] + b0;
+    return aud_shap_cells_add_cols(sc, f->cb, n, cell, NULL, err);
+}
+
+void aud_why_feed_free(aud_why_feed *f)
+{
+    aud_free(f->col);
+    aud_free(f->cb);
+    aud_free(f->X);
+    memset(f, 0, sizeof *f);
+}
+
 static int explain_cells(why_state *w, size_t n_cells, const size_t *stride, aud_error *err)
 {
     const why_in *in = w->in;
@@ -495,30 +542,19 @@ static int explain_cells(why_state *w, size_t n_cells, const size_t *stride, aud
     blk = blk > ((size_t)1 << 18) ? (size_t)1 << 18 : blk < 256 ? 256 : blk;
     blk = n < blk ? (n ? n : 1) : blk;
     aud_shap_cells *sc = NULL;
-    /* the table's own columns where the model reads them as they are (no pipeline step):
-     * no row-major copy of each block */
-    const double **col = aud_malloc((nf ? nf : 1) * sizeof *col), **cb = NULL;
-    int by_cols = col != NULL;
-    for (size_t j = 0; by_cols && j < nf; j++)
-        by_cols = (col[j] = aud_model_feature_column(in->model, in->data, in->bind, j)) != NULL;
-    if (by_cols)
-        cb = aud_malloc((nf ? nf : 1) * sizeof *cb);
-    double *X = by_cols ? NULL : aud_malloc(blk * (nf ? nf : 1) * sizeof *X);
+    aud_why_feed feed;
+    int rc = aud_why_feed_init(&feed, in->model, in->data, in->bind, blk, w->so.threads, err);
+    if (rc != AUD_OK)
+        return rc;
     int32_t *cell = aud_malloc(blk * sizeof *cell);
     long double *psum = aud_calloc(n_cells, sizeof *psum);
-    int rc = AUD_OK;
-    if (col == NULL || (by_cols ? cb == NULL : X == NULL) || cell == NULL || psum == NULL) {
+    if (cell == NULL || psum == NULL) {
         rc = aud_error_nomem(err);
         goto done;
     }
     rc = aud_shap_cells_new(&sc, in->model, n_cells, 1, w->so.threads, err);
     for (size_t b0 = 0; b0 < n && rc == AUD_OK; b0 += blk) {
         size_t m = n - b0 < blk ? n - b0 : blk;
-        /* the block's model inputs in chunks on the threads */
-        if (!by_cols)
-            aud_model_fill_rows_on(in->model, in->data, in->bind, b0, b0 + m, X, w->so.threads);
-        for (size_t j = 0; by_cols && j < nf; j++)
-            cb[j] = col[j] + b0;
         for (size_t i = 0; i < m; i++) {
             size_t id = 0;
             for (size_t a = 0; a < in->n_attrs; a++)
@@ -527,8 +563,7 @@ static int explain_cells(why_state *w, size_t n_cells, const size_t *stride, aud
             if (w->probability)
                 psum[id] += in->score[b0 + i];
         }
-        rc = by_cols ? aud_shap_cells_add_cols(sc, cb, m, cell, NULL, err)
-                     : aud_shap_cells_add(sc, X, m, cell, NULL, err);
+        rc = aud_why_feed_add(&feed, sc, b0, m, cell, err);
     }
     if (rc != AUD_OK)
         goto done;
@@ -551,9 +586,7 @@ static int explain_cells(why_state *w, size_t n_cells, const size_t *stride, aud
     }
 done:
     aud_shap_cells_free(sc);
-    aud_free(col);
-    aud_free(cb);
-    aud_free(X);
+    aud_why_feed_free(&feed);
     aud_free(cell);
     aud_free(psum);
     return rc;

@@ -164,17 +164,20 @@ static int sums_tree(run_ctx *c, const aud_shap_opts *so, const int32_t *cell, s
     blk = blk > ((size_t)1 << 18) ? (size_t)1 << 18 : blk < 256 ? 256 : blk;
     blk = n < blk ? (n ? n : 1) : blk;
     aud_shap_cells *sc = NULL;
-    double *X = aud_malloc(blk * (nf ? nf : 1) * sizeof *X);
+    aud_why_feed feed;
     long double *psum = aud_calloc(nc + 1, sizeof *psum);
-    int rc = X != NULL && psum != NULL ? AUD_OK : aud_error_nomem(c->err);
+    int rc = psum != NULL ? AUD_OK : aud_error_nomem(c->err);
+    if (rc == AUD_OK)
+        rc = aud_why_feed_init(&feed, c->model, t, c->bind.cols, blk, so->threads, c->err);
+    else
+        memset(&feed, 0, sizeof feed);
     if (rc == AUD_OK)
         rc = aud_shap_cells_new(&sc, c->model, nc, 1, so->threads, c->err);
     for (size_t b0 = 0; b0 < n && rc == AUD_OK; b0 += blk) {
         size_t m = n - b0 < blk ? n - b0 : blk;
-        aud_model_fill_rows_on(c->model, t, c->bind.cols, b0, b0 + m, X, so->threads);
         for (size_t i = 0; prob && i < m; i++)
             psum[cell[b0 + i]] += c->score[b0 + i];
-        rc = aud_shap_cells_add(sc, X, m, cell + b0, NULL, c->err);
+        rc = aud_why_feed_add(&feed, sc, b0, m, cell + b0, c->err);
     }
     if (rc == AUD_OK) {
         const double *sums = aud_shap_cells_sums(sc);
@@ -188,7 +191,7 @@ static int sums_tree(run_ctx *c, const aud_shap_opts *so, const int32_t *cell, s
         }
     }
     aud_shap_cells_free(sc);
-    aud_free(X);
+    aud_why_feed_free(&feed);
     aud_free(psum);
     return rc;
 }
