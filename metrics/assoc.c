@@ -141,7 +141,7 @@ int aud_assoc_feature_prepare_ws(aud_assoc_feature *f, const double *x, size_t n
     memset(f, 0, sizeof *f);
     f->x = x;
     f->n = n;
-    if (ws != NULL && ws->cap < n) {
+    if (ws != NULL && (ws->cap < n || ws->level == NULL)) {
         aud_assoc_ws_free(ws);
         ws->level = aud_malloc((n ? n : 1) * sizeof *ws->level);
         ws->v = aud_malloc((n ? n : 1) * sizeof *ws->v);
