@@ -953,6 +953,15 @@ static char *quote_bare_tokens(const char *data, size_t len, size_t *out_len, in
 
 enum { PAR_MIN_BYTES = 256 * 1024, PAR_MIN_TREES = 16 };
 
+/* Threads that parse the trees: one, whatever the caller offers. cJSON reads every number through
+ * strtod after asking localeconv() for the decimal point, and glibc's localeconv() rewrites one
+ * static struct on every call, so threads parsing numbers side by side fight over its cache line
+ * (2M calls: 16 ms on one thread, 143-173 ms on two). The 500-tree model of bench_threads
+ * (2.2 MB) took 31 ms on one thread and 35 ms on two; with a localeconv that writes nothing
+ * (an experiment, not shipped) two threads took 22 ms. docs/speed.md, "Model parsing on
+ * threads". */
+enum { TREE_THREADS = 1 };
+
 _Atomic long aud_xgb_piecewise_parses;
 
 static const char *skip_ws(const char *p, const char *e)
@@ -1169,8 +1178,7 @@ static void *tree_job_main(void *arg)
 static int parse_parallel(aud_model *m, const char *d, size_t len, const char *name, int threads,
                           aud_error *err)
 {
-    if (threads < 1)
-        threads = 1;
+    threads = threads < 1 ? 1 : threads > TREE_THREADS ? TREE_THREADS : threads;
     const char *a = NULL, *b = NULL;
     tree_span *sp = NULL;
     size_t n = find_trees(d, len, &a, &b, &sp);
