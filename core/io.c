@@ -211,6 +211,42 @@ static locale_t get_c_locale(void)
     return c_locale;
 }
 
+int aud_json_number(const char *s, size_t n, double *out)
+{
+    size_t i = 0;
+    if (i < n && s[i] == '-')
+        i++;
+    if (i < n && s[i] == '0') {
+        i++;
+    } else if (i < n && s[i] >= '1' && s[i] <= '9') {
+        while (i < n && s[i] >= '0' && s[i] <= '9')
+            i++;
+    } else {
+        return -1;
+    }
+    if (i < n && s[i] == '.') {
+        size_t d = ++i;
+        while (i < n && s[i] >= '0' && s[i] <= '9')
+            i++;
+        if (i == d)
+            return -1;
+    }
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+        if (i < n && (s[i] == '+' || s[i] == '-'))
+            i++;
+        size_t d = i;
+        while (i < n && s[i] >= '0' && s[i] <= '9')
+            i++;
+        if (i == d)
+            return -1;
+    }
+    locale_t c = get_c_locale();
+    if (i != n || c == (locale_t)0)
+        return -1;
+    return aud_csv_parse_number(s, n, c, out) == NUM_OK ? 0 : -1;
+}
+
 double aud_strtod_c(const char *s, char **end)
 {
     locale_t c = get_c_locale();

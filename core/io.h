@@ -37,6 +37,12 @@ int aud_file_write_parts(const char *path, const void *const *parts, const size_
 /* strtod in the "C" locale, whatever the process locale. */
 double aud_strtod_c(const char *s, char **end);
 
+/* A JSON number (RFC 8259 section 6: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?, nothing
+ * around it) in s[0..n) to the nearest double, as strtod gives it (the CSV reader's exact fast
+ * paths, strtod_l in the "C" locale otherwise): 0, or -1 when s is not such a number or its
+ * value is beyond a double. Thread-safe and locale-free (no localeconv, unlike cJSON's). */
+int aud_json_number(const char *s, size_t n, double *out);
+
 /* Shortest "%.{15,16,17}g" text that reads back as exactly v; "null" for NaN/inf. buf >= 32. */
 const char *aud_fmt_double(double v, char *buf);
 

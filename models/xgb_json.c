@@ -137,6 +137,35 @@ static int get_array(xg_ctx *c, const cJSON *obj, const char *key, const char *f
     return AUD_OK;
 }
 
+/* A tree's numeric arrays read before cJSON sees the tree (tree_job_main, pre_arrays): per key
+ * of tree_keys, its values when the whole array was plain JSON numbers (true / false as 1 / 0),
+ * else have[k] = 0 and cJSON's array is read as before. */
+enum { PRE_KEYS = 10 };   /* parse_tree's 8, then two arrays it does not read */
+static const char *const tree_keys[PRE_KEYS] = { "left_children", "right_children",
+                                                 "split_indices", "split_conditions",
+                                                 "default_left", "sum_hessian", "base_weights",
+                                                 "split_type", "loss_changes", "parents" };
+typedef struct xg_pre {
+    int     have[PRE_KEYS];
+    double *v[PRE_KEYS];
+    size_t  n[PRE_KEYS], cap[PRE_KEYS];
+} xg_pre;
+
+/* int_at for a value read by pre_arrays (a number). */
+static int int_pre(xg_ctx *c, double d, size_t idx, const char *key, long i, long lo, long hi,
+                   long *out)
+{
+    if (d >= (double)lo && d <= (double)hi && d == (double)(long)d) {
+        *out = (long)d;
+        return AUD_OK;
+    }
+    char field[160];
+    snprintf(field, sizeof field, "trees[%zu].%s[%ld]", idx, key, i);
+    aud_error_set(c->err, AUD_E_DOMAIN, c->name, 0, 0, "expected an integer in [%ld, %ld], "
+                  "got %g", lo, hi, d);
+    return aud_error_field(c->err, field);
+}
+
 /* Category sets of a tree's categorical nodes (XGBoost src/tree/tree_model.cc, since 1.6):
  * categories_nodes[k] is a node with split_type 1 whose set is
  * categories[categories_segments[k] .. + categories_sizes[k]] (category codes, i.e. indices
@@ -258,7 +287,7 @@ done:
 }
 
 static int parse_tree(xg_ctx *c, const cJSON *jt, size_t idx, size_t n_features, double weight,
-                      aud_tree *t)
+                      aud_tree *t, const xg_pre *pre)
 {
     char field[160];
     long n_nodes = 0;
@@ -282,15 +311,24 @@ static int parse_tree(xg_ctx *c, const cJSON *jt, size_t idx, size_t n_features,
             return aud_error_field(c->err, field);
         }
     }
-    static const char *const keys[] = { "left_children", "right_children", "split_indices",
-                                        "split_conditions", "default_left", "sum_hessian",
-                                        "base_weights", "split_type" };
+    const char *const *keys = tree_keys;
     const cJSON *arr[8] = { NULL };
+    const double *pv[8] = { NULL };   /* the values pre_arrays read, or NULL */
     for (int k = 0; k < 8; k++) {
         snprintf(field, sizeof field, "trees[%zu].%s", idx, keys[k]);
         int optional = k >= 5;   /* cover, internal values and split types may be absent */
         if (optional && get(jt, keys[k]) == NULL)
             continue;
+        if (pre != NULL && pre->have[k]) {   /* its text emptied: the count is pre's */
+            if ((long)pre->n[k] != n_nodes) {
+                aud_error_set(c->err, AUD_E_SCHEMA, c->name, 0, 0,
+                              "expected %ld elements (num_nodes), found %ld", n_nodes,
+                              (long)pre->n[k]);
+                return aud_error_field(c->err, field);
+            }
+            pv[k] = pre->v[k];
+            continue;
+        }
         if ((rc = get_array(c, jt, keys[k], field, n_nodes, &arr[k])))
             return rc;
     }
@@ -299,15 +337,21 @@ static int parse_tree(xg_ctx *c, const cJSON *jt, size_t idx, size_t n_features,
     const cJSON *e[8];
     for (int k = 0; k < 8; k++)
         e[k] = arr[k] != NULL ? arr[k]->child : NULL;
+/* element i of array k: pre_arrays' value, or cJSON's */
+#define XG_INT(k, key, lo, hi, out)                                                              \
+    (pv[k] != NULL ? int_pre(c, pv[k][i], idx, key, i, lo, hi, out)                             \
+                   : int_at(c, e[k], idx, key, i, lo, hi, out))
+#define XG_NUM(k, key, out)                                                                      \
+    (pv[k] != NULL ? (*(out) = pv[k][i], AUD_OK) : num_at(c, e[k], idx, key, i, out))
     for (long i = 0; i < n_nodes; i++) {
         long l = 0, r = 0, f = 0, st = 0;
         double cond = 0, hess = 0, bw = 0;
-        if ((rc = int_at(c, e[0], idx, "left_children", i, -1, n_nodes - 1, &l)))
+        if ((rc = XG_INT(0, "left_children", -1, n_nodes - 1, &l)))
             return rc;
-        if ((rc = int_at(c, e[1], idx, "right_children", i, -1, n_nodes - 1, &r)))
+        if ((rc = XG_INT(1, "right_children", -1, n_nodes - 1, &r)))
             return rc;
-        if (e[7] != NULL) {
-            if ((rc = int_at(c, e[7], idx, "split_type", i, 0, 255, &st)))
+        if (e[7] != NULL || pv[7] != NULL) {
+            if ((rc = XG_INT(7, "split_type", 0, 255, &st)))
                 return rc;
             if (st > 1 && l != -1) {
                 snprintf(field, sizeof field, "trees[%zu].split_type[%ld]", idx, i);
@@ -318,11 +362,11 @@ static int parse_tree(xg_ctx *c, const cJSON *jt, size_t idx, size_t n_features,
             }
         }
         /* a categorical node's condition is unused (XGBoost writes NaN) */
-        if (!(st == 1 && l != -1) && (rc = num_at(c, e[3], idx, "split_conditions", i, &cond)))
+        if (!(st == 1 && l != -1) && (rc = XG_NUM(3, "split_conditions", &cond)))
             return rc;
-        if (e[5] != NULL && (rc = num_at(c, e[5], idx, "sum_hessian", i, &hess)))
+        if ((e[5] != NULL || pv[5] != NULL) && (rc = XG_NUM(5, "sum_hessian", &hess)))
             return rc;
-        if (e[6] != NULL && (rc = num_at(c, e[6], idx, "base_weights", i, &bw)))
+        if ((e[6] != NULL || pv[6] != NULL) && (rc = XG_NUM(6, "base_weights", &bw)))
             return rc;
         t->cover[i] = hess;
         if (l == -1 || r == -1) {
@@ -334,10 +378,15 @@ static int parse_tree(xg_ctx *c, const cJSON *jt, size_t idx, size_t n_features,
             }
             t->value[i] = (double)((float)weight * (float)cond);
         } else {
-            if ((rc = int_at(c, e[2], idx, "split_indices", i, 0, (long)n_features - 1, &f)))
+            if ((rc = XG_INT(2, "split_indices", 0, (long)n_features - 1, &f)))
                 return rc;
             int dl;
-            if (cJSON_IsBool(e[4])) {
+            if (pv[4] != NULL) {   /* true / false read as 1 / 0 */
+                long d = 0;
+                if ((rc = int_pre(c, pv[4][i], idx, "default_left", i, 0, 1, &d)))
+                    return rc;
+                dl = (int)d;
+            } else if (cJSON_IsBool(e[4])) {
                 dl = cJSON_IsTrue(e[4]);
             } else {
                 long d = 0;
@@ -358,6 +407,8 @@ static int parse_tree(xg_ctx *c, const cJSON *jt, size_t idx, size_t n_features,
             if (e[k] != NULL)
                 e[k] = e[k]->next;
     }
+#undef XG_INT
+#undef XG_NUM
     if ((rc = parse_categories(c, jt, idx, t)))
         return rc;
     snprintf(field, sizeof field, "learner.gradient_booster trees[%zu]", idx);
@@ -703,7 +754,7 @@ static int parse_booster(xg_ctx *c, aud_model *m, const cJSON *root, pre_trees *
         }
         if (pre == NULL) {
             m->n_trees = i + 1;   /* so that a failure frees this tree's arrays */
-            if ((rc = parse_tree(c, jt, i, m->n_features, w, &m->trees[i])))
+            if ((rc = parse_tree(c, jt, i, m->n_features, w, &m->trees[i], NULL)))
                 return rc;
             jt = jt->next;
         }
@@ -953,14 +1004,6 @@ static char *quote_bare_tokens(const char *data, size_t len, size_t *out_len, in
 
 enum { PAR_MIN_BYTES = 256 * 1024, PAR_MIN_TREES = 16 };
 
-/* Threads that parse the trees: one, whatever the caller offers. cJSON reads every number through
- * strtod after asking localeconv() for the decimal point, and glibc's localeconv() rewrites one
- * static struct on every call, so threads parsing numbers side by side fight over its cache line
- * (2M calls: 16 ms on one thread, 143-173 ms on two). The 500-tree model of bench_threads
- * (2.2 MB) took 31 ms on one thread and 35 ms on two; with a localeconv that writes nothing
- * (an experiment, not shipped) two threads took 22 ms. docs/speed.md, "Model parsing on
- * threads". */
-enum { TREE_THREADS = 1 };
 
 _Atomic long aud_xgb_piecewise_parses;
 
@@ -1056,36 +1099,58 @@ static const char *skip_value(const char *p, const char *e)
     return NULL;
 }
 
-/* p at '{': the value of the object's first member named key (compared byte for byte, as
- * cJSON_GetObjectItemCaseSensitive compares the decoded names: no key of this object may hold
- * an escape), or NULL. */
-static const char *member(const char *p, const char *e, const char *key)
+/* p at '{': visit(ctx, key, its length, value) for each member in order (the key's bytes as
+ * they are: none may hold an escape). 1 when the object closes, 0 when it is cut short, is not
+ * an object of members or has an escaped key, -1 when visit returned nonzero (an error). */
+static int each_member(const char *p, const char *e,
+                       int (*visit)(void *ctx, const char *key, size_t kl, const char *v),
+                       void *ctx)
 {
-    size_t kl = strlen(key);
-    const char *found = NULL;
     p = skip_ws(p + 1, e);
     while (p < e && *p == '"') {
         int esc = 0;
         const char *k = p + 1, *ke = skip_string(p, e, &esc);
         if (ke == NULL || esc)
-            return NULL;
+            return 0;
         p = skip_ws(ke, e);
         if (p >= e || *p != ':')
-            return NULL;
+            return 0;
         p = skip_ws(p + 1, e);
-        if (found == NULL && (size_t)(ke - 1 - k) == kl && memcmp(k, key, kl) == 0)
-            found = p;
+        if (visit(ctx, k, (size_t)(ke - 1 - k), p) != 0)
+            return -1;
         p = skip_value(p, e);
         if (p == NULL)
-            return NULL;
+            return 0;
         p = skip_ws(p, e);
         if (p < e && *p == ',') {
             p = skip_ws(p + 1, e);
             continue;
         }
-        return p < e && *p == '}' ? found : NULL;
+        break;
     }
-    return NULL;
+    return p < e && *p == '}';
+}
+
+typedef struct member_find {
+    const char *key, *found;
+    size_t      kl;
+} member_find;
+
+static int member_visit(void *ctx, const char *key, size_t kl, const char *v)
+{
+    member_find *f = ctx;
+    if (f->found == NULL && kl == f->kl && memcmp(key, f->key, kl) == 0)
+        f->found = v;
+    return 0;
+}
+
+/* p at '{': the value of the object's first member named key (compared byte for byte, as
+ * cJSON_GetObjectItemCaseSensitive compares the decoded names: no key of this object may hold
+ * an escape), or NULL. */
+static const char *member(const char *p, const char *e, const char *key)
+{
+    member_find f = { key, NULL, strlen(key) };
+    return each_member(p, e, member_visit, &f) == 1 ? f.found : NULL;
 }
 
 typedef struct tree_span {
@@ -1140,6 +1205,102 @@ static size_t find_trees(const char *d, size_t len, const char **a, const char *
     return n;
 }
 
+/* Array `k` at p ('[') of plain JSON numbers (bools: also true and false, as 1 and 0) into
+ * pre->v[k]; its ']' in *close. 1 done, 0 anything else in it (left to cJSON), -1 out of
+ * memory. */
+static int pre_array(const char *p, const char *e, int bools, xg_pre *pre, int k,
+                     const char **close)
+{
+    size_t cnt = 0;
+    p = skip_ws(p + 1, e);
+    while (p < e && *p != ']') {
+        const char *v = p;
+        while (p < e && *p != ',' && *p != ']' && *p != ' ' && *p != '\n' && *p != '\r' &&
+               *p != '\t')
+            p++;
+        double d;
+        if (bools && p - v == 4 && memcmp(v, "true", 4) == 0)
+            d = 1.0;
+        else if (bools && p - v == 5 && memcmp(v, "false", 5) == 0)
+            d = 0.0;
+        else if (aud_json_number(v, (size_t)(p - v), &d) != 0)
+            return 0;
+        if (cnt == pre->cap[k]) {
+            size_t cap = pre->cap[k] ? 2 * pre->cap[k] : 256;
+            double *nv = aud_realloc(pre->v[k], cap * sizeof *nv);
+            if (nv == NULL)
+                return -1;
+            pre->v[k] = nv;
+            pre->cap[k] = cap;
+        }
+        pre->v[k][cnt++] = d;
+        p = skip_ws(p, e);
+        if (p < e && *p == ',') {
+            p = skip_ws(p + 1, e);
+            if (p < e && *p == ']')
+                return 0;   /* a trailing comma: cJSON's error */
+        } else if (p >= e || *p != ']') {
+            return 0;
+        }
+    }
+    if (p >= e)
+        return 0;
+    *close = p;
+    pre->n[k] = cnt;
+    return 1;
+}
+
+/* pre_arrays' walk over the tree's members: where each array it read opens and closes. */
+typedef struct pre_walk {
+    xg_pre     *pre;
+    const char *e, *open[PRE_KEYS], *close[PRE_KEYS];
+    unsigned    seen;
+} pre_walk;
+
+static int pre_visit(void *ctx, const char *key, size_t kl, const char *v)
+{
+    pre_walk *w = ctx;
+    int k = 0;
+    while (k < PRE_KEYS && !(kl == strlen(tree_keys[k]) && memcmp(key, tree_keys[k], kl) == 0))
+        k++;
+    if (k == PRE_KEYS || (w->seen >> k & 1u))   /* not one of them, or not the first */
+        return 0;
+    w->seen |= 1u << k;
+    if (v >= w->e || *v != '[')
+        return 0;
+    int r = pre_array(v, w->e, k == 4, w->pre, k, &w->close[k]);
+    w->pre->have[k] = r > 0;
+    w->open[k] = v;
+    return r < 0;
+}
+
+/* The tree object buf[0..n) (a copy: it is written): each of tree_keys' arrays (the first member
+ * of that name, as cJSON_GetObjectItemCaseSensitive finds it) that holds plain JSON numbers
+ * only is read into pre by the project's parser and its contents blanked, so cJSON parses the
+ * rest of the tree only. An array holding anything else is left to cJSON, and so is every array
+ * of an object with an escaped key. 0, or -1 when out of memory.
+ * Why: cJSON reads every number with strtod after asking localeconv() for the decimal point,
+ * and glibc's localeconv() rewrites one static struct on every call, so threads parsing numbers
+ * side by side fought over its cache line (2M calls: 16 ms on one thread, 143-173 ms on two):
+ * bench_threads' 500-tree model (2.2 MB) took 31 ms on one thread and 35 ms on two. With the
+ * arrays read here (aud_json_number: the CSV reader's exact fast paths, no locale) 16.5 ms on
+ * one thread and 9.5 ms on two (docs/speed.md, "Model parsing on threads"). */
+static int pre_arrays(char *buf, size_t n, xg_pre *pre)
+{
+    pre_walk w = { pre, buf + n, { NULL }, { NULL }, 0 };
+    const char *p = skip_ws(buf, w.e);
+    for (int k = 0; k < PRE_KEYS; k++)
+        pre->have[k] = 0;
+    int r = p < w.e && *p == '{' ? each_member(p, w.e, pre_visit, &w) : 0;
+    for (int k = 0; k < PRE_KEYS; k++) {
+        if (r == 1 && pre->have[k])
+            memset(buf + (w.open[k] + 1 - buf), ' ', (size_t)(w.close[k] - w.open[k] - 1));
+        else
+            pre->have[k] = 0;   /* all left to cJSON */
+    }
+    return r < 0 ? -1 : 0;
+}
+
 typedef struct tree_job {
     const tree_span *sp;
     size_t           n, n_features;
@@ -1155,6 +1316,10 @@ static void *tree_job_main(void *arg)
     aud_error err;
     aud_error_clear(&err);
     xg_ctx c = { j->name, &err };
+    xg_pre pre;
+    memset(&pre, 0, sizeof pre);
+    char *buf = NULL;   /* the tree's text, its numeric arrays blanked (pre_arrays) */
+    size_t cap = 0;
     aud_json_arena *arena = aud_json_arena_begin();
     if (arena == NULL) {
         j->failed = 1;
@@ -1162,14 +1327,33 @@ static void *tree_job_main(void *arg)
     }
     for (size_t i; !j->failed && (i = atomic_fetch_add(j->next, 1)) < j->n;) {
         const char *end = NULL;
-        cJSON *jt = cJSON_ParseWithLengthOpts(j->sp[i].p, j->sp[i].n, &end, 0);
-        if (jt == NULL || end != j->sp[i].p + j->sp[i].n ||
-            parse_tree(&c, jt, i, j->n_features, 1.0, &j->trees[i]) != AUD_OK)
+        size_t n = j->sp[i].n;
+        if (n + 1 > cap) {
+            char *nb = aud_realloc(buf, n + 1);
+            if (nb == NULL) {
+                j->failed = 1;
+                break;
+            }
+            buf = nb;
+            cap = n + 1;
+        }
+        memcpy(buf, j->sp[i].p, n);
+        buf[n] = '\0';
+        if (pre_arrays(buf, n, &pre) != 0) {
+            j->failed = 1;
+            break;
+        }
+        cJSON *jt = cJSON_ParseWithLengthOpts(buf, n, &end, 0);
+        if (jt == NULL || end != buf + n ||
+            parse_tree(&c, jt, i, j->n_features, 1.0, &j->trees[i], &pre) != AUD_OK)
             j->failed = 1;
         cJSON_Delete(jt);   /* nothing in the arena (without aud_global_init: freed) */
         aud_json_arena_reset(arena);   /* the tree's nodes: read, no longer needed */
     }
     aud_json_arena_end(arena);
+    aud_free(buf);
+    for (int k = 0; k < PRE_KEYS; k++)
+        aud_free(pre.v[k]);
     return NULL;
 }
 
@@ -1178,7 +1362,8 @@ static void *tree_job_main(void *arg)
 static int parse_parallel(aud_model *m, const char *d, size_t len, const char *name, int threads,
                           aud_error *err)
 {
-    threads = threads < 1 ? 1 : threads > TREE_THREADS ? TREE_THREADS : threads;
+    if (threads < 1)
+        threads = 1;
     const char *a = NULL, *b = NULL;
     tree_span *sp = NULL;
     size_t n = find_trees(d, len, &a, &b, &sp);

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "core/csv_int.h"
+#include "core/io.h"
 
 static uint64_t rng = 0x9e3779b97f4a7c15u;
 
@@ -194,6 +195,45 @@ static void test_parse_number_equals_strtod(void **state)
     freelocale(cloc);
 }
 
+/* aud_json_number (the XGBoost model reader's numbers): RFC 8259's grammar exactly, and
+ * strtod's double for every number it takes. */
+static void test_json_number(void **state)
+{
+    (void)state;
+    locale_t cloc = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+    assert_non_null(cloc);
+    static const char *const good[] = {
+        "0", "-0", "1", "-1", "0.5", "5E-1", "-15e-1", "0.225e+1", "1e-400", "10", "-120.5e0",
+        "123456789.123456789", "2.2250738585072011e-308", "9007199254740993", "1E+308"};
+    static const char *const bad[] = {
+        "", "-", "+1", "01", "-01", ".5", "1.", "1e", "1e+", "0x10", "inf", "-Infinity", "NaN",
+        " 1", "1 ", "1,", "--1", "1e999", "-1e400", "1.5.2", "1e5.5", "0e", "00"};
+    char s[64];
+    double d;
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
+        if (aud_json_number(good[i], strlen(good[i]), &d) != 0)
+            fail_msg("refused %s", good[i]);
+        double want = strtod_l(good[i], NULL, cloc);
+        if (memcmp(&d, &want, sizeof d) != 0)
+            fail_msg("%s: %a, strtod %a", good[i], d, want);
+    }
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        if (aud_json_number(bad[i], strlen(bad[i]), &d) == 0)
+            fail_msg("took %s", bad[i]);
+    for (int iter = 0; iter < 50000; iter++) {   /* what printf writes (JSON but for inf) */
+        uint64_t bits = next();
+        memcpy(&d, &bits, sizeof d);
+        if (!isfinite(d))
+            continue;
+        static const char *const fmt[] = {"%.9g", "%.17g", "%.6e", "%.17E"};
+        snprintf(s, sizeof s, fmt[pick(sizeof fmt / sizeof *fmt)], d);
+        double got, want = strtod_l(s, NULL, cloc);
+        if (aud_json_number(s, strlen(s), &got) != 0 || memcmp(&got, &want, sizeof got) != 0)
+            fail_msg("%s: %a, strtod %a", s, got, want);
+    }
+    freelocale(cloc);
+}
+
 static void test_fast_declines_numeric_na_and_odd_delimiters(void **state)
 {
     (void)state;
@@ -339,6 +379,7 @@ int main(void)
         cmocka_unit_test(test_fast_equals_general),
         cmocka_unit_test(test_indexed_records_equal_strtod),
         cmocka_unit_test(test_parse_number_equals_strtod),
+        cmocka_unit_test(test_json_number),
         cmocka_unit_test(test_dict_codes),
         cmocka_unit_test(test_fast_declines_numeric_na_and_odd_delimiters),
     };

@@ -601,7 +601,25 @@ static void test_piecewise_parse_errors(void **s)
         { "\"id\": 0,", "\"id\": 0, \"id\": \"\\u0041\"," },                       /* escape */
         { "{\"base_weights\"", "[{\"base_weights\"" },                             /* nesting */
         { "\"sum_hessian\": [4, 2, 2]", "\"sum_hessian\": [4, 2, \"x\"]" },
+        /* the arrays the piecewise path reads itself (pre_arrays), then gives cJSON blanked:
+         * valid forms read the same as the whole document reads them, invalid ones fail the
+         * same way */
+        { "\"default_left\": [0, 0, 0]", "\"default_left\": [true, false, false]" },
+        { "\"split_conditions\": [0.5, -1.5, 2.25]",
+          "\"split_conditions\": [ 5E-1 ,\n-15e-1,\t0.225e+1 ]" },
+        { "\"split_conditions\": [0.5, -1.5, 2.25]", "\"split_conditions\": [0.5, \"-1.5\", 2.25]" },
+        { "\"left_children\": [1, -1, -1]", "\"left_children\": [1, -1, -1.0]" },
+        { "\"left_children\": [1, -1, -1]", "\"left_children\": [1, -1, +01]" },   /* cJSON */
+        { "\"split_conditions\": [0.5,", "\"split_conditions\": [9, 9, 9], \"x\": 0,"
+          " \"split_conditions\": [0.5," },                                       /* first */
+        { "\"sum_hessian\": [4, 2, 2]", "\"sum_hessian\": [4, 2, 2,]" },          /* comma */
+        { "\"left_children\": [1, -1, -1]", "\"left_children\": [1.5, -1, -1]" },
+        { "\"sum_hessian\": [4, 2, 2]", "\"sum_hessian\": [4, 2]" },                /* count */
+        { "\"split_conditions\": [0.5, -1.5, 2.25]",
+          "\"split_conditions\": [0.5, -1.5, 1e999]" },                           /* range */
     };
+    /* the variants that are valid models (cJSON refuses "+01") */
+    static const int valid[] = {0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 1, 1, 1, 1, 0, 1, 0, 0, 0, 0};
     for (size_t v = 0; v < sizeof variants / sizeof variants[0]; v++) {
         for (int k = 0; k < 40; k += 13) {   /* the first tree, middle ones, the last */
             char *doc = tiny_many(40, k, variants[v][0], variants[v][1]);
@@ -614,7 +632,7 @@ static void test_piecewise_parse_errors(void **s)
             for (int threads = 1; threads <= 3; threads++) {
                 m = NULL;
                 int rc2 = aud_model_parse_threads(&m, big, big_len, "m.json", NULL, threads, &e2);
-                if (rc1 != rc2 || (rc1 == AUD_OK) != (v == 7))   /* 7: valid JSON */
+                if (rc1 != rc2 || (rc1 == AUD_OK) != valid[v])
                     fail_msg("variant %zu tree %d: rc %d vs %d (%s)", v, k, rc1, rc2, e2.msg);
                 if (rc1 == AUD_OK) {
                     aud_model *w = NULL;
