@@ -108,6 +108,82 @@ static int32_t group_of(const why_in *in, const why_attr *wa, const int32_t *lv)
     return wa->imap != NULL ? wa->imap[cell] : (int32_t)cell;
 }
 
+/* ---- cells: combinations of the attributes' values (unknown a value of its own) ------------ */
+
+/* Each attribute's stride in the cells' mixed radix into stride; the number of cells, or a
+ * number over cap (the count stops once it passes cap). */
+static size_t cell_strides(const why_in *in, size_t *stride, size_t cap)
+{
+    size_t n_cells = 1;
+    for (size_t a = 0; a < in->n_attrs && n_cells <= cap; a++) {
+        stride[a] = n_cells;
+        n_cells *= in->attrs[a].n_levels + 1;
+    }
+    return n_cells;
+}
+
+/* Each cell's attribute codes (n_cells x n_attrs, -1 unknown), as merged_codes gives a merged
+ * run's; NULL when out of memory. */
+static int32_t *cell_codes(const why_in *in, const size_t *stride, size_t n_cells)
+{
+    int32_t *lv = aud_malloc((n_cells * in->n_attrs + 1) * sizeof *lv);
+    for (size_t c = 0; lv != NULL && c < n_cells; c++)
+        for (size_t a = 0; a < in->n_attrs; a++)
+            lv[c * in->n_attrs + a] = (int32_t)(c / stride[a] % (in->attrs[a].n_levels + 1)) - 1;
+    return lv;
+}
+
+/* Cells to group of every grouping: gk[a * n_cells + k], from the cells' codes lv. */
+static int32_t *cells_groups(const why_in *in, const int32_t *lv, size_t n_cells, aud_error *err)
+{
+    int32_t *gk = aud_malloc((in->n_wa * n_cells + 1) * sizeof *gk);
+    if (gk == NULL) {
+        aud_error_nomem(err);
+        return NULL;
+    }
+    for (size_t a = 0; a < in->n_wa; a++)
+        for (size_t k = 0; k < n_cells; k++)
+            gk[a * n_cells + k] = group_of(in, &in->wa[a], lv + k * in->n_attrs);
+    return gk;
+}
+
+/* Rows [b, e) of row_cells. */
+typedef struct row_cells_chunk {
+    const why_in *in;
+    const size_t *stride;
+    size_t        b, e;
+    int32_t      *cell;
+} row_cells_chunk;
+
+static void *row_cells_main(void *arg)
+{
+    const row_cells_chunk *k = arg;
+    const why_in *in = k->in;
+    for (size_t i = k->b; i < k->e; i++) {
+        size_t id = 0;
+        for (size_t a = 0; a < in->n_attrs; a++)
+            id += (size_t)(in->attrs[a].codes[i] + 1) * k->stride[a];
+        k->cell[i] = (int32_t)id;
+    }
+    return NULL;
+}
+
+/* Every row's cell, in chunks of rows on the threads (the drivers and the proxy screen both read
+ * them); NULL when out of memory. */
+static int32_t *row_cells(const why_in *in, const size_t *stride)
+{
+    size_t n = in->data->n_rows;
+    int32_t *cell = aud_malloc_rows((n ? n : 1) * sizeof *cell);
+    if (cell == NULL)
+        return NULL;
+    size_t n_ch = aud_row_chunks(n, in->threads);
+    row_cells_chunk ch[AUD_MAX_CHUNKS];
+    for (size_t k = 0; k < n_ch; k++)
+        ch[k] = (row_cells_chunk){in, stride, n * k / n_ch, n * (k + 1) / n_ch, cell};
+    aud_run_jobs(ch, n_ch, sizeof ch[0], row_cells_main);
+    return cell;
+}
+
 /* Rows [b, e): each one's cell of the intersection `mask` into codes (-1: a component
  * unknown), its cell marked used (relaxed atomics: any chunk may mark any cell; only "marked"
  * is read, after the chunks end). */
@@ -484,14 +560,14 @@ static int explain_all(why_state *w, aud_error *err)
     return rc;
 }
 
-/* All rows of a tree model through per-cell sums (explainers/shap_cells.c): a cell is one
- * combination of the attributes' values (unknown included), the cells are added into each
- * attribute's and intersection's groups afterwards. */
 int aud_why_feed_init(aud_why_feed *f, const aud_model *m, const aud_table *t,
-                      const size_t *bind, size_t blk, int threads, aud_error *err)
+                      const size_t *bind, int threads, aud_error *err)
 {
-    size_t nf = m->n_features;
+    size_t nf = m->n_features, n = t->n_rows;
+    size_t blk = ((size_t)1 << 22) / (nf ? nf : 1);   /* at most 32 MiB of rows */
+    blk = blk > ((size_t)1 << 18) ? (size_t)1 << 18 : blk < 256 ? 256 : blk;
     memset(f, 0, sizeof *f);
+    f->blk = n < blk ? (n ? n : 1) : blk;
     f->m = m;
     f->t = t;
     f->bind = bind;
@@ -505,7 +581,7 @@ int aud_why_feed_init(aud_why_feed *f, const aud_model *m, const aud_table *t,
     } else {
         aud_free(f->col);
         f->col = NULL;
-        f->X = aud_malloc(blk * (nf ? nf : 1) * sizeof *f->X);
+        f->X = aud_malloc(f->blk * (nf ? nf : 1) * sizeof *f->X);
     }
     if (f->cb == NULL && f->X == NULL) {
         aud_why_feed_free(f);
@@ -534,51 +610,42 @@ void aud_why_feed_free(aud_why_feed *f)
     memset(f, 0, sizeof *f);
 }
 
-static int explain_cells(why_state *w, size_t n_cells, const size_t *stride, aud_error *err)
+/* All rows of a tree model through per-cell sums (explainers/shap_cells.c): cell[i] is row i's
+ * cell (row_cells), gk each grouping's group of each cell (cells_groups); the cells are added
+ * into each attribute's and intersection's groups afterwards. */
+static int explain_cells(why_state *w, size_t n_cells, const int32_t *cell, const int32_t *gk,
+                         aud_error *err)
 {
     const why_in *in = w->in;
     size_t n = in->data->n_rows, nf = w->nf;
-    size_t blk = ((size_t)1 << 22) / (nf ? nf : 1);   /* at most 32 MiB of rows */
-    blk = blk > ((size_t)1 << 18) ? (size_t)1 << 18 : blk < 256 ? 256 : blk;
-    blk = n < blk ? (n ? n : 1) : blk;
     aud_shap_cells *sc = NULL;
     aud_why_feed feed;
-    int rc = aud_why_feed_init(&feed, in->model, in->data, in->bind, blk, w->so.threads, err);
+    int rc = aud_why_feed_init(&feed, in->model, in->data, in->bind, w->so.threads, err);
     if (rc != AUD_OK)
         return rc;
-    int32_t *cell = aud_malloc(blk * sizeof *cell);
     long double *psum = aud_calloc(n_cells, sizeof *psum);
-    if (cell == NULL || psum == NULL) {
+    if (psum == NULL) {
         rc = aud_error_nomem(err);
         goto done;
     }
     rc = aud_shap_cells_new(&sc, in->model, n_cells, 1, w->so.threads, err);
-    for (size_t b0 = 0; b0 < n && rc == AUD_OK; b0 += blk) {
-        size_t m = n - b0 < blk ? n - b0 : blk;
-        for (size_t i = 0; i < m; i++) {
-            size_t id = 0;
-            for (size_t a = 0; a < in->n_attrs; a++)
-                id += (size_t)(in->attrs[a].codes[b0 + i] + 1) * stride[a];
-            cell[i] = (int32_t)id;
-            if (w->probability)
-                psum[id] += in->score[b0 + i];
-        }
-        rc = aud_why_feed_add(&feed, sc, b0, m, cell, err);
+    for (size_t b0 = 0; b0 < n && rc == AUD_OK; b0 += feed.blk) {
+        size_t m = n - b0 < feed.blk ? n - b0 : feed.blk;
+        for (size_t i = b0; w->probability && i < b0 + m; i++)
+            psum[cell[i]] += in->score[i];
+        rc = aud_why_feed_add(&feed, sc, b0, m, cell + b0, err);
     }
     if (rc != AUD_OK)
         goto done;
     const double *sums = aud_shap_cells_sums(sc);
     const uint64_t *cnt = aud_shap_cells_counts(sc);
-    int32_t lv[AUD_WHY_MAX_GROUPINGS];
     for (size_t c = 0; c < n_cells; c++) {
         const double *s0 = sums + c * (nf + 1);
         double out = s0[nf];
         for (size_t j = 0; j < nf; j++)
             out += s0[j];
-        for (size_t a = 0; a < in->n_attrs; a++)   /* 0: unknown value of attribute a */
-            lv[a] = (int32_t)(c / stride[a] % (in->attrs[a].n_levels + 1)) - 1;
         for (size_t a = 0; a < in->n_wa; a++) {
-            int32_t g = group_of(in, &in->wa[a], lv);
+            int32_t g = gk[a * n_cells + c];
             if (g >= 0)
                 aud_fdrv_acc_add_sums(&w->margin[a], (size_t)g, cnt[c], s0, out,
                                       w->probability ? (double)psum[c] : NAN);
@@ -587,7 +654,6 @@ static int explain_cells(why_state *w, size_t n_cells, const size_t *stride, aud
 done:
     aud_shap_cells_free(sc);
     aud_why_feed_free(&feed);
-    aud_free(cell);
     aud_free(psum);
     return rc;
 }
@@ -610,28 +676,6 @@ typedef struct screen_job {
     int            rc;
     aud_error      err;
 } screen_job;
-
-/* Rows [b, e) of the screen's cells: the attributes' codes in mixed radix, -1 (unknown) a value
- * of its own, as explain_cells numbers them. */
-typedef struct screen_cells_chunk {
-    const why_in *in;
-    const size_t *stride;
-    size_t        b, e;
-    int32_t      *cell;
-} screen_cells_chunk;
-
-static void *screen_cells_main(void *arg)
-{
-    const screen_cells_chunk *k = arg;
-    const why_in *in = k->in;
-    for (size_t i = k->b; i < k->e; i++) {
-        size_t id = 0;
-        for (size_t a = 0; a < in->n_attrs; a++)
-            id += (size_t)(in->attrs[a].codes[i] + 1) * k->stride[a];
-        k->cell[i] = (int32_t)id;
-    }
-    return NULL;
-}
 
 /* 1 when the column named `col` is the attribute itself or one of the intersection's parts. */
 static int is_part(const why_in *in, const why_attr *wa, const char *col)
@@ -685,8 +729,11 @@ static void *screen_run(void *p)
 }
 
 /* The association of every feature with every attribute and intersection, features spread over
- * the threads (each result has its own slot: the same for any thread count). */
-static int screen(const why_in *in, aud_assoc *assoc, unsigned char *is_attr, aud_error *err)
+ * the threads (each result has its own slot: the same for any thread count). cell: every row's
+ * cell and gk each grouping's group of each cell, or NULL (more than SCREEN_MAX_CELLS cells):
+ * each grouping's codes in turn. */
+static int screen(const why_in *in, const int32_t *cell, size_t n_cells, const int32_t *gk,
+                  aud_assoc *assoc, unsigned char *is_attr, aud_error *err)
 {
     size_t nf = in->model->n_features;
     size_t nt = in->threads > 1 ? (size_t)in->threads : 1;
@@ -694,43 +741,17 @@ static int screen(const why_in *in, aud_assoc *assoc, unsigned char *is_attr, au
     screen_job *jobs = aud_calloc(nt, sizeof *jobs);
     if (jobs == NULL)
         return aud_error_nomem(err);
-    /* the rows' cells, and each grouping's level of each cell (group_of, as the drivers) */
-    size_t n = in->data->n_rows, stride[AUD_WHY_MAX_GROUPINGS], n_cells = 1;
-    for (size_t a = 0; a < in->n_attrs && n_cells <= SCREEN_MAX_CELLS; a++) {
-        stride[a] = n_cells;
-        n_cells *= in->attrs[a].n_levels + 1;
+    const int32_t **gmap = cell != NULL ? aud_malloc((in->n_wa + 1) * sizeof *gmap) : NULL;
+    if (cell != NULL && gmap == NULL) {
+        aud_free(jobs);
+        return aud_error_nomem(err);
     }
-    int32_t *cell = NULL, *gm = NULL;
-    const int32_t **gmap = NULL;
-    if (n_cells <= SCREEN_MAX_CELLS) {
-        cell = aud_malloc((n ? n : 1) * sizeof *cell);
-        gm = aud_malloc((in->n_wa * n_cells + 1) * sizeof *gm);
-        gmap = aud_malloc((in->n_wa + 1) * sizeof *gmap);
-        if (cell == NULL || gm == NULL || gmap == NULL) {
-            aud_free(cell), aud_free(gm), aud_free(gmap), aud_free(jobs);
-            return aud_error_nomem(err);
-        }
-        size_t n_ch = aud_row_chunks(n, in->threads);
-        screen_cells_chunk ch[AUD_MAX_CHUNKS];
-        for (size_t k = 0; k < n_ch; k++)
-            ch[k] = (screen_cells_chunk){in, stride, n * k / n_ch, n * (k + 1) / n_ch, cell};
-        aud_run_jobs(ch, n_ch, sizeof ch[0], screen_cells_main);
-        int32_t lv[AUD_WHY_MAX_GROUPINGS];
-        for (size_t c = 0; c < n_cells; c++) {
-            for (size_t a = 0; a < in->n_attrs; a++)   /* 0: unknown value of attribute a */
-                lv[a] = (int32_t)(c / stride[a] % (in->attrs[a].n_levels + 1)) - 1;
-            for (size_t a = 0; a < in->n_wa; a++)
-                gm[a * n_cells + c] = group_of(in, &in->wa[a], lv);
-        }
-        for (size_t a = 0; a < in->n_wa; a++)
-            gmap[a] = gm + a * n_cells;
-    }
+    for (size_t a = 0; gmap != NULL && a < in->n_wa; a++)
+        gmap[a] = gk + a * n_cells;
     _Atomic size_t next = 0;
     for (size_t t = 0; t < nt; t++)
         jobs[t] = (screen_job){in, assoc, is_attr, &next, cell, n_cells, gmap, AUD_OK, {0}};
     aud_run_jobs(jobs, nt, sizeof *jobs, screen_run);
-    aud_free(cell);
-    aud_free(gm);
     aud_free(gmap);
     int rc = AUD_OK;
     for (size_t t = 0; t < nt && rc == AUD_OK; t++) {
@@ -952,21 +973,6 @@ static void nmi_bounds(const uint64_t *tab, const uint64_t *lo, const uint64_t *
     b[1] = dlo > 0 ? fmin(1.0, ihi / dlo) : 1.0;
 }
 
-/* Cells to group of every grouping: gk[a * n_cells + k]. */
-static int32_t *merged_groups(const why_in *in, const int32_t *lv, aud_error *err)
-{
-    size_t nc = in->merged->n_cells;
-    int32_t *gk = aud_malloc((in->n_wa * nc + 1) * sizeof *gk);
-    if (gk == NULL) {
-        aud_error_nomem(err);
-        return NULL;
-    }
-    for (size_t a = 0; a < in->n_wa; a++)
-        for (size_t k = 0; k < nc; k++)
-            gk[a * nc + k] = group_of(in, &in->wa[a], lv + k * in->n_attrs);
-    return gk;
-}
-
 /* One feature's association with grouping a from the merged cells (aud_assoc_compute_set's
  * figures: the same tables; eta from the groups' moments). bnd: the NMI's bounds when the
  * counts are bounded (else left). */
@@ -1058,7 +1064,7 @@ static int merged_screen(const why_in *in, const int32_t *lv, aud_assoc *assoc,
                          unsigned char *is_attr, double *bounds, aud_error *err)
 {
     size_t nf = in->model->n_features, nc = in->merged->n_cells;
-    int32_t *gk = merged_groups(in, lv, err);
+    int32_t *gk = cells_groups(in, lv, nc, err);
     int rc = gk != NULL ? AUD_OK : AUD_E_NOMEM;
     for (size_t a = 0; a < in->n_wa && rc == AUD_OK; a++) {
         for (size_t f = 0; f < nf && rc == AUD_OK; f++) {
@@ -1236,7 +1242,8 @@ static int why_run(cJSON *doc, why_in *in, aud_error *err)
     }
     size_t nf = w.nf, na = in->n_wa;
     double *bounds = NULL;   /* merged runs: the NMI's bounds */
-    int32_t *lv = NULL;
+    int32_t *lv = NULL;   /* the cells' attribute codes (merged_codes, cell_codes) */
+    int32_t *cell = NULL, *gk = NULL;   /* the single run's rows' cells; the cells' groups */
     aud_assoc *assoc = aud_calloc(na * nf + 1, sizeof *assoc);
     unsigned char *is_attr = aud_calloc(na * nf + 1, 1);
     w.margin = aud_calloc(na ? na : 1, sizeof *w.margin);
@@ -1248,12 +1255,7 @@ static int why_run(cJSON *doc, why_in *in, aud_error *err)
         rc = aud_fdrv_acc_init(&w.margin[a], in->wa[a].n_levels, nf, err);
     if (rc == AUD_OK && !all && !in->merged_run)
         rc = stratified_rows(&w, in->data->n_rows, NULL, NULL, err);
-    size_t stride[AUD_WHY_MAX_GROUPINGS], n_cells = 1;   /* cells: combinations of the
-                                                            attributes' values */
-    for (size_t a = 0; a < in->n_attrs && n_cells <= AUD_WHY_MAX_CELLS; a++) {
-        stride[a] = n_cells;
-        n_cells *= in->attrs[a].n_levels + 1;
-    }
+    size_t stride[AUD_WHY_MAX_GROUPINGS], n_cells = 0;
     if (rc == AUD_OK && in->merged_run && in->merged == NULL)   /* skipped, with the reason */
         goto done;
     if (rc == AUD_OK && in->model->kind == AUD_MODEL_COMMAND)   /* not worth its cost */
@@ -1286,13 +1288,21 @@ static int why_run(cJSON *doc, why_in *in, aud_error *err)
             rc = merged_sums(&w, lv, err);
         if (rc == AUD_OK && in->merged->feat != NULL)
             rc = merged_screen(in, lv, assoc, is_attr, bounds, err);
-    } else if (rc == AUD_OK && w.so.method == AUD_SHAP_TREE && n_cells <= AUD_WHY_MAX_CELLS) {
-        rc = explain_cells(&w, n_cells, stride, err);
-    } else if (rc == AUD_OK) {
-        rc = explain_all(&w, err);
+    } else if (rc == AUD_OK) {   /* the rows' cells once, for the drivers and the screen */
+        n_cells = cell_strides(in, stride, SCREEN_MAX_CELLS);
+        if (n_cells <= SCREEN_MAX_CELLS) {
+            cell = row_cells(in, stride);
+            lv = cell != NULL ? cell_codes(in, stride, n_cells) : NULL;
+            gk = lv != NULL ? cells_groups(in, lv, n_cells, err) : NULL;
+            rc = gk != NULL ? AUD_OK : aud_error_nomem(err);
+        }
+        if (rc == AUD_OK && w.so.method == AUD_SHAP_TREE && n_cells <= AUD_WHY_MAX_CELLS)
+            rc = explain_cells(&w, n_cells, cell, gk, err);
+        else if (rc == AUD_OK)
+            rc = explain_all(&w, err);
     }
     if (rc == AUD_OK && !in->merged_run)
-        rc = screen(in, assoc, is_attr, err);
+        rc = screen(in, gk != NULL ? cell : NULL, n_cells, gk, assoc, is_attr, err);
     char method[200];
     if (all)
         snprintf(method, sizeof method, "%s SHAP values of all %zu rows",
@@ -1327,6 +1337,8 @@ static int why_run(cJSON *doc, why_in *in, aud_error *err)
 done:
     aud_free(bounds);
     aud_free(lv);
+    aud_free(cell);
+    aud_free(gk);
     for (size_t a = 0; a < na; a++) {
         if (w.margin != NULL)
             aud_fdrv_acc_free(&w.margin[a]);

@@ -41,7 +41,7 @@ int aud_why_bottomk_init(aud_why_bottomk *b, size_t k, aud_error *err);
 void aud_why_bottomk_offer(aud_why_bottomk *b, uint64_t key, size_t row, size_t at);
 void aud_why_bottomk_free(aud_why_bottomk *b);   /* NULL entries: no-op */
 
-/* The rows of a table into aud_shap_cells, a block of at most blk rows at a time: straight from
+/* The rows of a table into aud_shap_cells, a block of at most f->blk rows at a time: straight from
  * the table's columns where the model reads them as they are (aud_model_feature_column, then
  * aud_shap_cells_add_cols: no copy of the block), else through a row-major copy of the block
  * filled on the threads (aud_model_fill_rows_on). */
@@ -52,10 +52,11 @@ typedef struct aud_why_feed {
     const double   **col, **cb;   /* the features' columns and the block's, or NULL */
     double          *X;           /* the copy, or NULL */
     int              threads;
+    size_t           blk;         /* rows a block: at most 2^18 and 32 MiB of inputs */
 } aud_why_feed;
 int aud_why_feed_init(aud_why_feed *f, const aud_model *m, const aud_table *t,
-                      const size_t *bind, size_t blk, int threads, aud_error *err);
-/* Rows [b0, b0 + n) of the table (n <= blk), row i to cell[i]. */
+                      const size_t *bind, int threads, aud_error *err);
+/* Rows [b0, b0 + n) of the table (n <= f->blk), row i to cell[i]. */
 int aud_why_feed_add(aud_why_feed *f, aud_shap_cells *sc, size_t b0, size_t n,
                      const int32_t *cell, aud_error *err);
 void aud_why_feed_free(aud_why_feed *f);

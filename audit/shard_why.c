@@ -160,21 +160,18 @@ static int sums_tree(run_ctx *c, const aud_shap_opts *so, const int32_t *cell, s
 {
     const aud_table *t = c->data;
     size_t n = t->n_rows, nf = c->model->n_features;
-    size_t blk = ((size_t)1 << 22) / (nf ? nf : 1);
-    blk = blk > ((size_t)1 << 18) ? (size_t)1 << 18 : blk < 256 ? 256 : blk;
-    blk = n < blk ? (n ? n : 1) : blk;
     aud_shap_cells *sc = NULL;
     aud_why_feed feed;
     long double *psum = aud_calloc(nc + 1, sizeof *psum);
     int rc = psum != NULL ? AUD_OK : aud_error_nomem(c->err);
     if (rc == AUD_OK)
-        rc = aud_why_feed_init(&feed, c->model, t, c->bind.cols, blk, so->threads, c->err);
+        rc = aud_why_feed_init(&feed, c->model, t, c->bind.cols, so->threads, c->err);
     else
         memset(&feed, 0, sizeof feed);
     if (rc == AUD_OK)
         rc = aud_shap_cells_new(&sc, c->model, nc, 1, so->threads, c->err);
-    for (size_t b0 = 0; b0 < n && rc == AUD_OK; b0 += blk) {
-        size_t m = n - b0 < blk ? n - b0 : blk;
+    for (size_t b0 = 0; b0 < n && rc == AUD_OK; b0 += feed.blk) {
+        size_t m = n - b0 < feed.blk ? n - b0 : feed.blk;
         for (size_t i = 0; prob && i < m; i++)
             psum[cell[b0 + i]] += c->score[b0 + i];
         rc = aud_why_feed_add(&feed, sc, b0, m, cell + b0, c->err);

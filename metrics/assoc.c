@@ -348,6 +348,13 @@ static inline void two_sum_add(double *s, double *c, double v)
     *s = t;
 }
 
+/* A compensated sum as a double-double: *hi rounded, *lo what rounding left out. */
+static void ksum_split(const aud_ksum *k, double *hi, double *lo)
+{
+    *hi = aud_ksum_get(k);
+    *lo = k->c - (*hi - k->s);
+}
+
 /* The lanes [0, LANES) of sum s and errors c added in a fixed order (aud_ksum), as a
  * double-double: *hi the sum rounded, *lo what rounding left out. */
 static void lanes_total(const double *s, const double *c, double *hi, double *lo)
@@ -357,8 +364,7 @@ static void lanes_total(const double *s, const double *c, double *hi, double *lo
         aud_ksum_add(&k, s[l]);
         aud_ksum_add(&k, c[l]);
     }
-    *hi = k.s + k.c;
-    *lo = k.c - (*hi - k.s);
+    ksum_split(&k, hi, lo);
 }
 
 /* Per attribute: the contingency table and, for a continuous feature, the sums that give eta. */
@@ -413,6 +419,22 @@ static double correlation_ratio(const assoc_acc *q, size_t k, const char **why)
         return NAN;
     }
     return sqrt((ssb > 0.0 ? ssb : 0.0) / sst);
+}
+
+/* A grouping's figures from its table (r x c) and, for a continuous feature, its sums q: NMI,
+ * then Cramer's V or eta. -1 when out of memory. */
+static int assoc_figures(const aud_assoc_feature *f, const uint64_t *tab, size_t r, size_t c,
+                         const assoc_acc *q, size_t k, aud_assoc *out)
+{
+    out->nmi = aud_assoc_nmi(tab, r, c);
+    if (f->discrete) {
+        out->measure = "cramers_v";
+        out->association = aud_assoc_cramers_v(tab, r, c, &out->why);
+    } else {
+        out->measure = "correlation_ratio";
+        out->association = correlation_ratio(q, k, &out->why);
+    }
+    return isnan(out->nmi) ? -1 : 0;
 }
 
 /* Attribute a's pass over the rows: its table, and for a continuous feature its groups'
@@ -473,8 +495,7 @@ int aud_assoc_compute_set(const aud_assoc_feature *f, const int32_t *const *code
             aud_ksum_add(&tot, q[a].err[l]);
         }
         double mean = aud_ksum_get(&tot) / (double)q[a].m;
-        q[a].tot_hi = aud_ksum_get(&tot);
-        q[a].tot_lo = tot.c - (q[a].tot_hi - tot.s);
+        ksum_split(&tot, &q[a].tot_hi, &q[a].tot_lo);
         double ss[LANES] = {0.0}, se[LANES] = {0.0};
         const int32_t *ca = codes[a];
         const double *x = f->x;
@@ -497,15 +518,7 @@ int aud_assoc_compute_set(const aud_assoc_feature *f, const int32_t *const *code
     }
     for (size_t a = 0; a < na && rc == AUD_OK; a++) {
         size_t r = n_levels[a] ? n_levels[a] : 1;
-        out[a].nmi = aud_assoc_nmi(q[a].tab, r, c);
-        if (f->discrete) {
-            out[a].measure = "cramers_v";
-            out[a].association = aud_assoc_cramers_v(q[a].tab, r, c, &out[a].why);
-        } else {
-            out[a].measure = "correlation_ratio";
-            out[a].association = correlation_ratio(&q[a], n_levels[a], &out[a].why);
-        }
-        if (isnan(out[a].nmi))
+        if (assoc_figures(f, q[a].tab, r, c, &q[a], n_levels[a], &out[a]) != 0)
             rc = aud_error_nomem(err);
     }
 done:
@@ -613,8 +626,7 @@ int aud_assoc_compute_cells(const aud_assoc_feature *f, const int32_t *cell, siz
         }
         if (cont && q.m > 0) {   /* SS_total around the rounded mean: within the cells (less
                                     their means' rounding), plus the cells' spread */
-            q.tot_hi = aud_ksum_get(&tot);
-            q.tot_lo = tot.c - (q.tot_hi - tot.s);
+            ksum_split(&tot, &q.tot_hi, &q.tot_lo);
             q.mean = q.tot_hi / (double)q.m;
             aud_ksum sst = {0.0, 0.0};
             for (size_t c = 0; c < nc; c++) {
@@ -628,15 +640,7 @@ int aud_assoc_compute_cells(const aud_assoc_feature *f, const int32_t *cell, siz
             }
             q.sst = aud_ksum_get(&sst);
         }
-        out[a].nmi = aud_assoc_nmi(tab, r, L);
-        if (f->discrete) {
-            out[a].measure = "cramers_v";
-            out[a].association = aud_assoc_cramers_v(tab, r, L, &out[a].why);
-        } else {
-            out[a].measure = "correlation_ratio";
-            out[a].association = correlation_ratio(&q, n_levels[a], &out[a].why);
-        }
-        if (isnan(out[a].nmi))
+        if (assoc_figures(f, tab, r, L, &q, n_levels[a], &out[a]) != 0)
             rc = aud_error_nomem(err);
     }
 done:

@@ -70,12 +70,9 @@ static int num_value(xg_ctx *c, const cJSON *v, const char *field, double *out)
     return schema_err(c, field, "expected a number%s", "");
 }
 
-static int int_value(xg_ctx *c, const cJSON *v, const char *field, long lo, long hi, long *out)
+/* d as an integer in [lo, hi], or the error naming field. */
+static int int_of(xg_ctx *c, double d, const char *field, long lo, long hi, long *out)
 {
-    double d = 0;
-    int rc = num_value(c, v, field, &d);
-    if (rc != AUD_OK)
-        return rc;
     if (!(d >= (double)lo && d <= (double)hi) || d != (double)(long)d) {
         aud_error_set(c->err, AUD_E_DOMAIN, c->name, 0, 0, "expected an integer in [%ld, %ld], "
                       "got %g", lo, hi, d);
@@ -83,6 +80,13 @@ static int int_value(xg_ctx *c, const cJSON *v, const char *field, long lo, long
     }
     *out = (long)d;
     return AUD_OK;
+}
+
+static int int_value(xg_ctx *c, const cJSON *v, const char *field, long lo, long hi, long *out)
+{
+    double d = 0;
+    int rc = num_value(c, v, field, &d);
+    return rc != AUD_OK ? rc : int_of(c, d, field, lo, hi, out);
 }
 
 /* int_value / num_value of element i of trees[idx].key, with the field's name formatted only when
@@ -151,7 +155,7 @@ typedef struct xg_pre {
     size_t  n[PRE_KEYS], cap[PRE_KEYS];
 } xg_pre;
 
-/* int_at for a value read by pre_arrays (a number). */
+/* int_at for a value read by pre_arrays (a number): the field named only on an error. */
 static int int_pre(xg_ctx *c, double d, size_t idx, const char *key, long i, long lo, long hi,
                    long *out)
 {
@@ -161,9 +165,7 @@ static int int_pre(xg_ctx *c, double d, size_t idx, const char *key, long i, lon
     }
     char field[160];
     snprintf(field, sizeof field, "trees[%zu].%s[%ld]", idx, key, i);
-    aud_error_set(c->err, AUD_E_DOMAIN, c->name, 0, 0, "expected an integer in [%ld, %ld], "
-                  "got %g", lo, hi, d);
-    return aud_error_field(c->err, field);
+    return int_of(c, d, field, lo, hi, out);
 }
 
 /* Category sets of a tree's categorical nodes (XGBoost src/tree/tree_model.cc, since 1.6):
@@ -1004,7 +1006,6 @@ static char *quote_bare_tokens(const char *data, size_t len, size_t *out_len, in
 
 enum { PAR_MIN_BYTES = 256 * 1024, PAR_MIN_TREES = 16 };
 
-
 _Atomic long aud_xgb_piecewise_parses;
 
 static const char *skip_ws(const char *p, const char *e)
@@ -1215,9 +1216,8 @@ static int pre_array(const char *p, const char *e, int bools, xg_pre *pre, int k
     p = skip_ws(p + 1, e);
     while (p < e && *p != ']') {
         const char *v = p;
-        while (p < e && *p != ',' && *p != ']' && *p != ' ' && *p != '\n' && *p != '\r' &&
-               *p != '\t')
-            p++;
+        if ((p = skip_value(p, e)) == NULL)   /* a scalar runs to the next delimiter */
+            return 0;
         double d;
         if (bools && p - v == 4 && memcmp(v, "true", 4) == 0)
             d = 1.0;
